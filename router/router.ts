@@ -1,0 +1,261 @@
+/**
+ * The router: accepts connections, runs the opening handshake (HELLO → [CHALLENGE →
+ * AUTHENTICATE →] WELCOME | ABORT), then hands every message of a joined session to its realm.
+ * It owns the realms and the session-ID space; no routing state lives here.
+ */
+import {
+  ErrorUri, MessageType as T, ProtocolViolation, ROUTER_ROLES, isValidUri, parseMessage, randomId, toArray,
+  type Dict, type Message,
+} from '../wamp';
+import type { Connection } from '../transport/types';
+import { silentLogger, type Logger } from '../common/log';
+import type { AuthMethod } from './auth/types';
+import { allowAll, type Authorizer } from './authorizer';
+import { installMetaApi } from './meta';
+import { Realm, type RealmOptions } from './realm';
+import { Session } from './session';
+
+export interface RouterOptions {
+  /** Strict URI checking on every realm (default: loose). */
+  strictUris?: boolean;
+  /** Slow-consumer bound on each session's outbound queue, bytes (default 16 MiB). */
+  maxOutboundBytes?: number;
+  logger?: Logger;
+}
+
+/** What a transport contributes to a handshake: its auth methods and the roles they may yield. */
+export interface TransportAuth {
+  methods: AuthMethod[];
+}
+
+export const DEFAULT_MAX_OUTBOUND_BYTES = 16 * 1024 * 1024;
+
+/** WebSocket close codes the router uses. */
+const WS_NORMAL = 1000;
+const WS_POLICY = 1008;
+
+export class Router {
+  /** realm name → realm */
+  readonly realms = new Map<string, Realm>();
+  /** session ID → session, over all realms (IDs are global scope, WAMP 2.1.2) */
+  readonly sessions = new Map<number, Session>();
+  /** every connection not yet closed, joined or not (for shutdown) */
+  private readonly connections = new Set<Connection>();
+  readonly log: Logger;
+  readonly maxOutboundBytes: number;
+  private readonly strictUris: boolean;
+  private shuttingDown = false;
+
+  constructor(options: RouterOptions = {}) {
+    this.log = options.logger ?? silentLogger;
+    this.maxOutboundBytes = options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES;
+    this.strictUris = options.strictUris ?? false;
+  }
+
+  addRealm(name: string, authorizer: Authorizer = allowAll, options: Partial<RealmOptions> = {}): Realm {
+    const realm = new Realm(name, authorizer, { strictUris: options.strictUris ?? this.strictUris });
+    this.realms.set(name, realm);
+    installMetaApi(realm);
+    return realm;
+  }
+
+  /** Takes a new connection. `auth` lists the methods its transport allows (default: anonymous). */
+  accept(conn: Connection, auth: TransportAuth): void {
+    if (this.shuttingDown) { conn.close(1001, ErrorUri.SYSTEM_SHUTDOWN); return; }
+    this.connections.add(conn);
+    new ConnectionHandler(this, conn, auth);
+  }
+
+  /** A fresh random session ID not in use. */
+  newSessionId(): number {
+    let id = randomId();
+    while (this.sessions.has(id)) id = randomId();
+    return id;
+  }
+
+  /** @internal */ forget(conn: Connection): void { this.connections.delete(conn); }
+
+  /** Says GOODBYE (wamp.close.system_shutdown) to every session and closes every connection. */
+  close(): void {
+    this.shuttingDown = true;
+    for (const s of [...this.sessions.values()]) {
+      s.send({ type: T.GOODBYE, details: { message: 'router is shutting down' }, reason: ErrorUri.SYSTEM_SHUTDOWN });
+      this.realms.get(s.realmName)?.leave(s);
+      this.sessions.delete(s.id);
+      s.closeTransport(1001, ErrorUri.SYSTEM_SHUTDOWN);
+    }
+    for (const c of [...this.connections]) c.close(1001, ErrorUri.SYSTEM_SHUTDOWN);
+    this.connections.clear();
+  }
+}
+
+type State =
+  | { kind: 'hello' }
+  | { kind: 'challenge'; realm: Realm; method: AuthMethod; state: unknown; details: Dict }
+  | { kind: 'joined'; realm: Realm; session: Session }
+  | { kind: 'goodbye-sent'; realm: Realm; session: Session } // router-initiated close, awaiting the reply
+  | { kind: 'closed' };
+
+/** One connection's protocol state machine (WAMP 4.x "Session Lifecycle"). */
+class ConnectionHandler {
+  private state: State = { kind: 'hello' };
+
+  constructor(private readonly router: Router, private readonly conn: Connection, private readonly auth: TransportAuth) {
+    conn.onMessage = (frame) => this.onFrame(frame);
+    conn.onClose = () => this.onClose();
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.state.kind === 'closed') return;
+    let msg: Message;
+    try {
+      msg = parseMessage(this.conn.serializer.decode(frame));
+    } catch (e) {
+      this.violation(e instanceof ProtocolViolation ? e.message : `undecodable ${this.conn.serializer.name} frame: ${(e as Error).message}`);
+      return;
+    }
+    try {
+      this.dispatch(msg);
+    } catch (e) {
+      if (e instanceof ProtocolViolation) { this.violation(e.message); return; }
+      // A bug of ours must not take the process down, nor leave this session half-open.
+      this.router.log.error({ err: e, msgType: msg.type }, 'internal error while handling a message; closing the session');
+      this.abort(ErrorUri.PROTOCOL_VIOLATION, 'internal router error');
+    }
+  }
+
+  private dispatch(msg: Message): void {
+    const st = this.state;
+    switch (st.kind) {
+      case 'hello':
+        if (msg.type !== T.HELLO) throw new ProtocolViolation(`expected HELLO, got message type ${msg.type}`);
+        return this.onHello(msg.realm, msg.details);
+      case 'challenge':
+        if (msg.type !== T.AUTHENTICATE) throw new ProtocolViolation(`expected AUTHENTICATE, got message type ${msg.type}`);
+        return this.onAuthenticate(st, msg.signature, msg.extra);
+      case 'joined':
+        if (msg.type === T.GOODBYE) {
+          // WAMP 4.3: answer GOODBYE with GOODBYE, then the session is closed.
+          st.session.send({ type: T.GOODBYE, details: {}, reason: ErrorUri.GOODBYE_AND_OUT });
+          this.leave(st.realm, st.session);
+          this.closeConn(WS_NORMAL, ErrorUri.GOODBYE_AND_OUT);
+          return;
+        }
+        if (msg.type === T.ABORT) { this.leave(st.realm, st.session); this.closeConn(WS_NORMAL, msg.reason); return; }
+        return st.realm.handle(st.session, msg);
+      case 'goodbye-sent':
+        // Messages in flight are dropped; the peer's GOODBYE finishes the close (WAMP 4.3).
+        if (msg.type === T.GOODBYE || msg.type === T.ABORT) this.closeConn(WS_NORMAL, msg.reason);
+        return;
+    }
+  }
+
+  private onHello(realmName: string, details: Dict): void {
+    // WAMP 4.1: the realm is a URI; the client must announce its roles.
+    if (!isValidUri(realmName, false)) throw new ProtocolViolation(`invalid realm URI '${String(realmName).slice(0, 100)}'`);
+    const roles = details.roles;
+    if (typeof roles !== 'object' || roles === null || Array.isArray(roles) || Object.keys(roles).length === 0) {
+      throw new ProtocolViolation('HELLO.Details.roles must announce at least one role');
+    }
+    const realm = this.router.realms.get(realmName);
+    if (!realm) return this.abort(ErrorUri.NO_SUCH_REALM, `no realm '${realmName}' on this router`);
+
+    const offered = Array.isArray(details.authmethods) && details.authmethods.length > 0 ? details.authmethods : ['anonymous'];
+    const method = offered
+      .map((name) => this.auth.methods.find((m) => m.name === name))
+      .find((m): m is AuthMethod => m !== undefined);
+    if (!method) {
+      return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport (enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
+    }
+    const authid = typeof details.authid === 'string' ? details.authid : undefined;
+    const step = method.hello({ realm: realmName, details, authid });
+    if (step.kind === 'refuse') return this.abort(step.reason, step.message);
+    if (step.kind === 'challenge') {
+      this.state = { kind: 'challenge', realm, method, state: step.state, details };
+      this.conn.send(this.conn.serializer.encode(toArray({ type: T.CHALLENGE, authmethod: method.name, extra: step.extra })));
+      return;
+    }
+    this.welcome(realm, details, step.identity);
+  }
+
+  private onAuthenticate(st: Extract<State, { kind: 'challenge' }>, signature: string, extra: Dict): void {
+    const out = st.method.authenticate(st.state, signature, extra);
+    if (out.kind === 'refuse') return this.abort(out.reason, out.message);
+    this.welcome(st.realm, st.details, out.identity);
+  }
+
+  private welcome(realm: Realm, helloDetails: Dict, identity: Session['identity']): void {
+    if (realm.authorizer.hasRole && !realm.authorizer.hasRole(identity.authrole)) {
+      return this.abort(ErrorUri.NO_SUCH_ROLE, `role '${identity.authrole}' is not defined on realm '${realm.name}'`);
+    }
+    const id = this.router.newSessionId();
+    const session = new Session(id, realm.name, identity, helloDetails, this.conn, { maxOutboundBytes: this.router.maxOutboundBytes });
+    session.onOverflow = (s) => {
+      this.router.log.warn({ session: s.id, queued: s.queuedBytes }, 'slow consumer: outbound queue over its bound, closing the session');
+      this.leave(realm, s);
+      this.closeConn(WS_POLICY, `${ErrorUri.SLOW_CONSUMER}: more than ${this.router.maxOutboundBytes} bytes queued`);
+    };
+    session.kill = (reason, message) => this.kill(reason, message);
+    const details: Dict = {
+      realm: realm.name,
+      authid: identity.authid,
+      authrole: identity.authrole,
+      authmethod: identity.authmethod,
+      authprovider: identity.authprovider,
+      roles: ROUTER_ROLES,
+    };
+    if (identity.authextra) details.authextra = identity.authextra;
+    this.state = { kind: 'joined', realm, session };
+    session.send({ type: T.WELCOME, session: id, details });
+    this.router.sessions.set(id, session);
+    realm.join(session);
+    this.router.log.debug({ session: id, realm: realm.name, authid: identity.authid, authrole: identity.authrole }, 'session joined');
+  }
+
+  /**
+   * Router-initiated close of a joined session (wamp.session.kill): GOODBYE now, then wait for
+   * the peer's GOODBYE (or the connection's end).
+   */
+  kill(reason: string, message?: string): void {
+    const st = this.state;
+    if (st.kind !== 'joined') return;
+    st.session.send({ type: T.GOODBYE, details: message ? { message } : {}, reason });
+    this.leave(st.realm, st.session);
+    this.state = { kind: 'goodbye-sent', realm: st.realm, session: st.session };
+  }
+
+  private leave(realm: Realm, session: Session): void {
+    this.router.sessions.delete(session.id);
+    realm.leave(session);
+  }
+
+  private violation(message: string): void {
+    this.router.log.info({ message }, 'protocol violation; aborting the session');
+    this.abort(ErrorUri.PROTOCOL_VIOLATION, message);
+  }
+
+  /** ABORT (WAMP 4.x) with a human-readable message, then close the connection. */
+  private abort(reason: string, message: string): void {
+    const st = this.state;
+    if (st.kind === 'closed') return;
+    try {
+      this.conn.send(this.conn.serializer.encode(toArray({ type: T.ABORT, details: { message }, reason })));
+    } catch { /* the connection may already be gone */ }
+    if (st.kind === 'joined' || st.kind === 'goodbye-sent') this.leave(st.realm, st.session);
+    this.closeConn(reason === ErrorUri.PROTOCOL_VIOLATION ? 1002 : WS_NORMAL, reason);
+  }
+
+  private closeConn(code: number, reason: string): void {
+    if (this.state.kind === 'joined' || this.state.kind === 'goodbye-sent') this.state.session.closed = true;
+    this.state = { kind: 'closed' };
+    this.router.forget(this.conn);
+    this.conn.close(code, reason);
+  }
+
+  private onClose(): void {
+    const st = this.state;
+    if (st.kind === 'joined' || st.kind === 'goodbye-sent') this.leave(st.realm, st.session);
+    this.state = { kind: 'closed' };
+    this.router.forget(this.conn);
+  }
+}

@@ -1,0 +1,59 @@
+import { MessageType as T, ErrorUri } from '../../wamp';
+import { Router } from '../../router/router';
+import { FakeClient, anonymousAuth } from '../helpers/fake-peer';
+
+describe('opening handshake', () => {
+  let router: Router;
+  beforeEach(() => {
+    router = new Router();
+    router.addRealm('realm1');
+  });
+
+  test('HELLO gets WELCOME with a random session id and the router roles', () => {
+    const c = FakeClient.join(router);
+    expect(c.sessionId).toBeGreaterThanOrEqual(1);
+    expect(c.sessionId).toBeLessThanOrEqual(2 ** 53);
+    expect(router.sessions.has(c.sessionId)).toBe(true);
+  });
+
+  test('HELLO to an unknown realm is ABORTed with no_such_realm', () => {
+    const c = new FakeClient(router, [anonymousAuth]);
+    c.send({ type: T.HELLO, realm: 'nope', details: { roles: { caller: {} } } });
+    const m = c.next();
+    expect(m).toMatchObject({ type: T.ABORT, reason: ErrorUri.NO_SUCH_REALM });
+    expect(c.conn.closed).not.toBeNull();
+  });
+
+  test('a message before HELLO is a protocol violation', () => {
+    const c = new FakeClient(router, [anonymousAuth]);
+    c.sendRaw([48, 1, {}, 'com.x']);
+    expect(c.next()).toMatchObject({ type: T.ABORT, reason: ErrorUri.PROTOCOL_VIOLATION });
+    expect(c.conn.closed).not.toBeNull();
+  });
+
+  test('garbage bytes are a protocol violation, not a crash', () => {
+    const c = new FakeClient(router, [anonymousAuth]);
+    c.conn.deliver(Buffer.from('{not json'));
+    expect(c.next()).toMatchObject({ type: T.ABORT, reason: ErrorUri.PROTOCOL_VIOLATION });
+  });
+
+  test('a second HELLO after join is a protocol violation and the session leaves', () => {
+    const c = FakeClient.join(router);
+    c.send({ type: T.HELLO, realm: 'realm1', details: { roles: { caller: {} } } });
+    expect(c.next()).toMatchObject({ type: T.ABORT, reason: ErrorUri.PROTOCOL_VIOLATION });
+    expect(router.sessions.has(c.sessionId)).toBe(false);
+  });
+
+  test('GOODBYE is answered with GOODBYE goodbye_and_out', () => {
+    const c = FakeClient.join(router);
+    c.send({ type: T.GOODBYE, details: {}, reason: ErrorUri.CLOSE_REALM });
+    expect(c.next()).toMatchObject({ type: T.GOODBYE, reason: ErrorUri.GOODBYE_AND_OUT });
+    expect(router.sessions.size).toBe(0);
+  });
+
+  test('a dropped connection removes the session', () => {
+    const c = FakeClient.join(router);
+    c.conn.drop();
+    expect(router.sessions.size).toBe(0);
+  });
+});
