@@ -20,6 +20,7 @@ build: deps
 	npx tsc -p tsconfig.build.json
 
 test: build py-deps
+	node scripts/check-services.js
 	npx jest --ci $(JEST_ARGS)
 
 demo: build
