@@ -1,17 +1,430 @@
 /**
  * The broker: subscriptions and event delivery (WAMP 5.x Publish & Subscribe, 16.x advanced
- * pub/sub). Owns all subscription state of its realm.
+ * pub/sub: publisher exclusion and identification, subscriber black/white-listing,
+ * pattern-based subscriptions, payload passthru, subscription meta API state). Owns all
+ * subscription state of its realm; every state change happens synchronously inside one handler.
  */
-import type { Publish, Subscribe, Unsubscribe, Dict } from '../wamp';
+import {
+  ErrorUri, MessageType as T, WampError, isReserved, isValidPattern, isValidUri, randomId, toArray,
+  type Args, type Dict, type Kwargs, type MatchPolicy, type Publish, type Subscribe, type Unsubscribe,
+} from '../wamp';
+import type { Serializer } from '../transport/types';
 import type { Realm } from './realm';
 import type { Session } from './session';
 
+/** One subscription: a (topic or pattern, match policy) pair shared by all its subscribers. */
+export interface Subscription {
+  readonly id: number;
+  readonly uri: string;
+  readonly match: MatchPolicy;
+  /** ISO 8601 time of creation (subscription meta API `created`). */
+  readonly created: string;
+  /** session ID → subscribed session */
+  readonly subscribers: Map<number, Session>;
+  /** Wildcard patterns only: the pattern's components ('' = any component). */
+  readonly parts: string[] | null;
+}
+
+/** Receiver restrictions of one publication (WAMP 16.x "Subscriber Black- and Whitelisting"). */
+interface Filter {
+  excludeMe: Session | null;
+  exclude: Set<number> | null;
+  excludeAuthid: Set<string> | null;
+  excludeAuthrole: Set<string> | null;
+  eligible: Set<number> | null;
+  eligibleAuthid: Set<string> | null;
+  eligibleAuthrole: Set<string> | null;
+}
+
+/** Restrictions a router-originated publication may carry (same semantics as PUBLISH.Options). */
+export interface InternalPublishOptions {
+  exclude?: number[];
+  exclude_authid?: string[];
+  exclude_authrole?: string[];
+  eligible?: number[];
+  eligible_authid?: string[];
+  eligible_authrole?: string[];
+}
+
+const MATCH_POLICIES: ReadonlySet<string> = new Set(['exact', 'prefix', 'wildcard']);
+
+/** Subscriptions to the router's own topics (`wamp.*`) are hidden from the meta API and do not
+ * trigger meta events, as Crossbar.io does (no feedback loop for on_subscribe subscribers). */
+export function isMetaTopic(uri: string): boolean {
+  return isReserved(uri);
+}
+
+function invalid(what: string): never {
+  throw new WampError(ErrorUri.INVALID_ARGUMENT, what);
+}
+
+function optBool(options: Dict, key: string): boolean | undefined {
+  const v = options[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') invalid(`option '${key}' must be a boolean`);
+  return v;
+}
+
+function optIds(options: Dict, key: string): Set<number> | null {
+  const v = options[key];
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) invalid(`option '${key}' must be a list of session IDs`);
+  return new Set(v as number[]);
+}
+
+function optStrings(options: Dict, key: string): Set<string> | null {
+  const v = options[key];
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) invalid(`option '${key}' must be a list of strings`);
+  return new Set(v as string[]);
+}
+
+/** Whether `s` may receive a publication restricted by `f` (WAMP 16.x: all six rules hold). */
+function allowed(f: Filter, s: Session): boolean {
+  if (s === f.excludeMe) return false;
+  if (f.eligible !== null && !f.eligible.has(s.id)) return false;
+  if (f.eligibleAuthid !== null && !f.eligibleAuthid.has(s.authid)) return false;
+  if (f.eligibleAuthrole !== null && !f.eligibleAuthrole.has(s.authrole)) return false;
+  if (f.exclude !== null && f.exclude.has(s.id)) return false;
+  if (f.excludeAuthid !== null && f.excludeAuthid.has(s.authid)) return false;
+  if (f.excludeAuthrole !== null && f.excludeAuthrole.has(s.authrole)) return false;
+  return true;
+}
+
 export class Broker {
+  /** subscription ID → subscription (every match policy) */
+  private readonly byId = new Map<number, Subscription>();
+  /** topic → exact-match subscription (the hot path: one lookup per publication) */
+  private readonly exact = new Map<string, Subscription>();
+  /** prefix → prefix-match subscription */
+  private readonly prefix = new Map<string, Subscription>();
+  /** prefix length (characters) → number of prefix subscriptions of that length; a topic of
+   * length L is matched by looking up its leading `len` characters for each length len ≤ L */
+  private readonly prefixLengths = new Map<number, number>();
+  /** sorted keys of prefixLengths (rebuilt when a length appears or disappears) */
+  private prefixLengthList: number[] = [];
+  /** pattern → wildcard subscription */
+  private readonly wildcard = new Map<string, Subscription>();
+  /** number of components → wildcard subscriptions with that many components */
+  private readonly wildcardByLength = new Map<number, Subscription[]>();
+  /** session ID → the subscriptions it is attached to (reverse index for cleanup on leave) */
+  private readonly bySession = new Map<number, Set<Subscription>>();
+
   constructor(private readonly realm: Realm) {}
-  subscribe(_session: Session, _msg: Subscribe): void { throw new Error('TODO'); }
-  unsubscribe(_session: Session, _msg: Unsubscribe): void { throw new Error('TODO'); }
-  publish(_session: Session, _msg: Publish): void { throw new Error('TODO'); }
-  /** Router-originated publication (meta events). Honours the same delivery rules. */
-  publishInternal(_topic: string, _args?: unknown[], _kwargs?: Dict): void { throw new Error('TODO'); }
-  removeSession(_session: Session): void { /* TODO */ }
+
+  // -------------------------------------------------------------------------------------------
+  // SUBSCRIBE / UNSUBSCRIBE
+
+  subscribe(session: Session, msg: Subscribe): void {
+    const strict = this.realm.options.strictUris;
+    const m = msg.options.match;
+    // WAMP 16.x "Pattern-based Subscription": Options.match is "exact" (default), "prefix" or "wildcard".
+    if (m !== undefined && (typeof m !== 'string' || !MATCH_POLICIES.has(m))) {
+      invalid(`invalid value ${JSON.stringify(m)} for option 'match'`);
+    }
+    const match = (m ?? 'exact') as MatchPolicy;
+    // WAMP 2.1.1 / 16.x: the topic must be a valid URI, or a valid pattern for its policy.
+    if (!isValidPattern(msg.topic, match, strict)) {
+      throw new WampError(ErrorUri.INVALID_URI, `invalid topic URI '${msg.topic}' for match policy '${match}'`);
+    }
+    this.realm.authorize(session, msg.topic, 'subscribe');
+
+    let sub = this.find(msg.topic, match);
+    const created = sub === undefined;
+    if (sub === undefined) sub = this.create(msg.topic, match);
+    const already = sub.subscribers.has(session.id);
+    if (!already) {
+      sub.subscribers.set(session.id, session);
+      let mine = this.bySession.get(session.id);
+      if (mine === undefined) this.bySession.set(session.id, (mine = new Set()));
+      mine.add(sub);
+    }
+    // WAMP 5.4.2: a repeated SUBSCRIBE for the same topic gets the same Subscription ID.
+    session.send({ type: T.SUBSCRIBED, request: msg.request, subscription: sub.id });
+
+    if (!already && !isMetaTopic(sub.uri)) {
+      if (created) this.realm.meta.subscriptionCreated(session.id, subscriptionDetails(sub));
+      this.realm.meta.subscribed(session.id, sub.id);
+    }
+  }
+
+  unsubscribe(session: Session, msg: Unsubscribe): void {
+    const sub = this.byId.get(msg.subscription);
+    // WAMP 5.4.4: unknown subscription, or one this session is not attached to.
+    if (sub === undefined || !sub.subscribers.has(session.id)) {
+      throw new WampError(ErrorUri.NO_SUCH_SUBSCRIPTION, `no subscription ${msg.subscription} for this session`);
+    }
+    this.detach(session, sub);
+    const mine = this.bySession.get(session.id);
+    if (mine !== undefined) {
+      mine.delete(sub);
+      if (mine.size === 0) this.bySession.delete(session.id);
+    }
+    session.send({ type: T.UNSUBSCRIBED, request: msg.request });
+    this.detached(session.id, sub);
+  }
+
+  /** Removes every subscription of a session that left (meta: on_unsubscribe, on_delete). */
+  removeSession(session: Session): void {
+    const mine = this.bySession.get(session.id);
+    if (mine === undefined) return;
+    this.bySession.delete(session.id);
+    for (const sub of mine) this.detach(session, sub);
+    for (const sub of mine) this.detached(session.id, sub);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // PUBLISH
+
+  publish(session: Session, msg: Publish): void {
+    const options = msg.options;
+    const acknowledge = options.acknowledge === true;
+    try {
+      this.doPublish(session, msg, acknowledge);
+    } catch (e) {
+      // WAMP 5.5.2 / autobahn: an ERROR is only sent for an acknowledged publication; a client
+      // that did not ask for acknowledgement has no pending request and would treat the ERROR as
+      // a protocol violation (Crossbar.io drops the error likewise).
+      if (acknowledge || !(e instanceof WampError)) throw e;
+    }
+  }
+
+  private doPublish(session: Session, msg: Publish, acknowledge: boolean): void {
+    const { options, topic } = msg;
+    // WAMP 2.1.1: the topic of a publication is a full URI, never a pattern.
+    if (!isValidUri(topic, this.realm.options.strictUris)) {
+      throw new WampError(ErrorUri.INVALID_URI, `invalid topic URI '${topic}'`);
+    }
+    // WAMP 2.1.1: URIs under `wamp.` are reserved; only the router publishes meta events.
+    if (isReserved(topic)) {
+      throw new WampError(ErrorUri.INVALID_URI, `topic URI '${topic}' is reserved for the router`);
+    }
+    // WAMP 16.x "Publisher Exclusion": exclude_me defaults to true.
+    const excludeMe = optBool(options, 'exclude_me') ?? true;
+    const discloseMe = optBool(options, 'disclose_me') ?? false;
+    const filter = this.makeFilter(options, excludeMe ? session : null);
+    this.realm.authorize(session, topic, 'publish');
+
+    const publication = randomId();
+    const details: Dict = {};
+    // WAMP 16.x "Publisher Identification": on request, or when the publisher's role discloses it.
+    if (discloseMe || this.realm.authorizer.disclose(session, 'publisher')) {
+      details.publisher = session.id;
+      details.publisher_authid = session.authid;
+      details.publisher_authrole = session.authrole;
+    }
+    // WAMP 14.x "Payload Passthru Mode": ppt_* (and the older enc_*) options travel to EVENT.Details.
+    for (const k in options) {
+      if (k.startsWith('ppt_') || k.startsWith('enc_')) details[k] = options[k];
+    }
+    if (acknowledge) session.send({ type: T.PUBLISHED, request: msg.request, publication });
+    this.dispatch(topic, publication, details, msg.args, msg.kwargs, filter);
+  }
+
+  /**
+   * Router-originated publication (meta events): no publisher to exclude or disclose, no URI or
+   * authorization checks; delivered to every matching subscription, patterns included.
+   */
+  publishInternal(topic: string, args?: Args, kwargs?: Kwargs, options: InternalPublishOptions = {}): number {
+    const publication = randomId();
+    const filter = this.makeFilter(options as Dict, null);
+    this.dispatch(topic, publication, {}, args, kwargs, filter);
+    return publication;
+  }
+
+  /** Builds the receiver filter, or null when the publication is unrestricted (the common case). */
+  private makeFilter(options: Dict, excludeMe: Session | null): Filter | null {
+    const f: Filter = {
+      excludeMe,
+      exclude: optIds(options, 'exclude'),
+      excludeAuthid: optStrings(options, 'exclude_authid'),
+      excludeAuthrole: optStrings(options, 'exclude_authrole'),
+      eligible: optIds(options, 'eligible'),
+      eligibleAuthid: optStrings(options, 'eligible_authid'),
+      eligibleAuthrole: optStrings(options, 'eligible_authrole'),
+    };
+    if (excludeMe === null && f.exclude === null && f.excludeAuthid === null && f.excludeAuthrole === null
+      && f.eligible === null && f.eligibleAuthid === null && f.eligibleAuthrole === null) return null;
+    return f;
+  }
+
+  /** Delivers one publication to every subscription matching `topic`. */
+  private dispatch(topic: string, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined, filter: Filter | null): void {
+    const ex = this.exact.get(topic);
+    if (ex !== undefined) this.deliver(ex, publication, details, args, kwargs, filter);
+    if (this.prefix.size === 0 && this.wildcard.size === 0) return;
+
+    // Pattern subscriptions carry the actual topic (WAMP 16.x: EVENT.Details.topic). Collect
+    // the matches first: delivery may run code (meta events on a slow consumer's removal) that
+    // changes the maps.
+    const matches: Subscription[] = [];
+    if (this.prefix.size > 0) {
+      for (const len of this.prefixLengthList) {
+        if (len > topic.length) break;
+        const sub = this.prefix.get(len === topic.length ? topic : topic.slice(0, len));
+        if (sub !== undefined) matches.push(sub);
+      }
+    }
+    if (this.wildcard.size > 0) {
+      const parts = topic.split('.');
+      const candidates = this.wildcardByLength.get(parts.length);
+      if (candidates !== undefined) {
+        for (const sub of candidates) if (wildcardMatches(sub.parts!, parts)) matches.push(sub);
+      }
+    }
+    if (matches.length === 0) return;
+    const patternDetails: Dict = { ...details, topic };
+    for (const sub of matches) this.deliver(sub, publication, patternDetails, args, kwargs, filter);
+  }
+
+  /**
+   * Sends one EVENT to the eligible subscribers of `sub`. The frame is encoded once per
+   * serializer and the same Buffer goes to every subscriber using that serializer.
+   */
+  private deliver(sub: Subscription, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined, filter: Filter | null): void {
+    let event: unknown[] | null = null;
+    // Up to three serializers (json, msgpack, cbor): a tiny inline cache, no allocation per subscriber.
+    let s1: Serializer | null = null; let f1: Buffer | null = null;
+    let s2: Serializer | null = null; let f2: Buffer | null = null;
+    let s3: Serializer | null = null; let f3: Buffer | null = null;
+    for (const s of sub.subscribers.values()) {
+      if (filter !== null && !allowed(filter, s)) continue;
+      const ser = s.serializer;
+      let frame: Buffer;
+      if (ser === s1) frame = f1!;
+      else if (ser === s2) frame = f2!;
+      else if (ser === s3) frame = f3!;
+      else {
+        if (event === null) event = toArray({ type: T.EVENT, subscription: sub.id, publication, details, args, kwargs });
+        frame = ser.encode(event);
+        if (s1 === null) { s1 = ser; f1 = frame; } else if (s2 === null) { s2 = ser; f2 = frame; } else { s3 = ser; f3 = frame; }
+      }
+      s.sendFrame(frame);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State (also read by the subscription meta API)
+
+  /** The subscription for (uri, match), if any. */
+  find(uri: string, match: MatchPolicy): Subscription | undefined {
+    switch (match) {
+      case 'exact': return this.exact.get(uri);
+      case 'prefix': return this.prefix.get(uri);
+      case 'wildcard': return this.wildcard.get(uri);
+    }
+  }
+
+  /** The subscription with this ID, if any. */
+  get(id: number): Subscription | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Every subscription, in creation order. */
+  subscriptions(): IterableIterator<Subscription> {
+    return this.byId.values();
+  }
+
+  /** Every subscription that a publication to `topic` would be delivered through. */
+  matching(topic: string): Subscription[] {
+    const out: Subscription[] = [];
+    const ex = this.exact.get(topic);
+    if (ex !== undefined) out.push(ex);
+    for (const len of this.prefixLengthList) {
+      if (len > topic.length) break;
+      const sub = this.prefix.get(topic.slice(0, len));
+      if (sub !== undefined) out.push(sub);
+    }
+    const parts = topic.split('.');
+    const candidates = this.wildcardByLength.get(parts.length);
+    if (candidates !== undefined) {
+      for (const sub of candidates) if (wildcardMatches(sub.parts!, parts)) out.push(sub);
+    }
+    return out;
+  }
+
+  /** Subscriptions a session is attached to. */
+  subscriptionsOf(sessionId: number): ReadonlySet<Subscription> {
+    return this.bySession.get(sessionId) ?? new Set();
+  }
+
+  private create(uri: string, match: MatchPolicy): Subscription {
+    let id = randomId();
+    while (this.byId.has(id)) id = randomId();
+    const sub: Subscription = {
+      id, uri, match, created: new Date().toISOString(), subscribers: new Map(),
+      parts: match === 'wildcard' ? uri.split('.') : null,
+    };
+    this.byId.set(id, sub);
+    switch (match) {
+      case 'exact': this.exact.set(uri, sub); break;
+      case 'prefix': {
+        this.prefix.set(uri, sub);
+        const n = this.prefixLengths.get(uri.length) ?? 0;
+        this.prefixLengths.set(uri.length, n + 1);
+        if (n === 0) this.prefixLengthList = [...this.prefixLengths.keys()].sort((a, b) => a - b);
+        break;
+      }
+      case 'wildcard': {
+        this.wildcard.set(uri, sub);
+        const list = this.wildcardByLength.get(sub.parts!.length);
+        if (list === undefined) this.wildcardByLength.set(sub.parts!.length, [sub]);
+        else list.push(sub);
+        break;
+      }
+    }
+    return sub;
+  }
+
+  private destroy(sub: Subscription): void {
+    this.byId.delete(sub.id);
+    switch (sub.match) {
+      case 'exact': this.exact.delete(sub.uri); break;
+      case 'prefix': {
+        this.prefix.delete(sub.uri);
+        const n = (this.prefixLengths.get(sub.uri.length) ?? 1) - 1;
+        if (n > 0) this.prefixLengths.set(sub.uri.length, n);
+        else {
+          this.prefixLengths.delete(sub.uri.length);
+          this.prefixLengthList = [...this.prefixLengths.keys()].sort((a, b) => a - b);
+        }
+        break;
+      }
+      case 'wildcard': {
+        this.wildcard.delete(sub.uri);
+        const len = sub.parts!.length;
+        const list = this.wildcardByLength.get(len);
+        if (list !== undefined) {
+          const rest = list.filter((x) => x !== sub);
+          if (rest.length > 0) this.wildcardByLength.set(len, rest);
+          else this.wildcardByLength.delete(len);
+        }
+        break;
+      }
+    }
+  }
+
+  /** Detaches a session from a subscription; destroys the subscription when it was the last. */
+  private detach(session: Session, sub: Subscription): void {
+    sub.subscribers.delete(session.id);
+    if (sub.subscribers.size === 0) this.destroy(sub);
+  }
+
+  /** Meta events after a detach (WAMP: on_unsubscribe, then on_delete when it was the last). */
+  private detached(sessionId: number, sub: Subscription): void {
+    if (isMetaTopic(sub.uri)) return;
+    this.realm.meta.unsubscribed(sessionId, sub.id);
+    if (sub.subscribers.size === 0 && this.byId.get(sub.id) !== sub) this.realm.meta.subscriptionDeleted(sessionId, sub.id);
+  }
+}
+
+/** Whether topic components `u` match wildcard pattern components `p` (same length). */
+function wildcardMatches(p: string[], u: string[]): boolean {
+  for (let i = 0; i < p.length; i++) if (p[i] !== '' && p[i] !== u[i]) return false;
+  return true;
+}
+
+/** SubscriptionDetails of the subscription meta API. */
+export function subscriptionDetails(sub: Subscription): Dict {
+  return { id: sub.id, created: sub.created, uri: sub.uri, match: sub.match };
 }

@@ -1,22 +1,492 @@
 /**
  * The dealer: registrations and call routing (WAMP 6.x Remote Procedure Calls, 17.x advanced
  * RPC). Owns all registration and pending-call state of its realm.
+ *
+ * Every state change happens synchronously inside one handler (no await). The CALL → INVOCATION
+ * → YIELD → RESULT path is the RPC hot path: one PendingCall object and the outgoing messages are
+ * the only per-call allocations; no closures are created per call (the timeout timer uses one
+ * bound handler and passes the call as the timer argument).
+ *
+ * Rules enforced here, with the spec clause where it applies:
+ * - WAMP 2.1.1: `wamp.` URIs are reserved; clients may not register them (invalid_uri).
+ * - Shared registrations (WAMP 17.x "Shared Registration"): invoke policies single (default),
+ *   roundrobin, random, first, last. A REGISTER with another policy than the existing
+ *   registration's, or a second REGISTER of a `single` procedure, or the same session registering
+ *   the same procedure twice → procedure_already_exists.
+ * - Pattern-based registrations (WAMP 17.x): on CALL an exact registration wins over prefix
+ *   (the longest prefix wins) over wildcard (Crossbar.io's rule; among wildcards the one whose
+ *   first empty component comes latest, then the one with most non-empty components, wins).
+ *   INVOCATION.Details.procedure carries the called URI for pattern registrations.
+ * - Caller identification: details caller/caller_authid/caller_authrole when the caller asked
+ *   `disclose_me` or the caller's role discloses callers (authorizer.disclose).
+ * - Progressive call results: `receive_progress` is forwarded when the caller asked for it and
+ *   the callee announced progressive_call_results; progressive YIELDs are forwarded as RESULT
+ *   with details.progress only then, and dropped otherwise (the callee was never told to send
+ *   them). The final YIELD completes the call.
+ * - Call timeout: `timeout` (ms) is passed to a callee that announced call_timeout; otherwise the
+ *   router enforces it: the caller gets ERROR wamp.error.canceled (args ["call timed out"]) and a
+ *   callee that supports call_canceling gets INTERRUPT {mode: killnowait, reason: wamp.error.timeout}.
+ * - Call canceling: CANCEL.Options.mode skip | kill | killnowait (default killnowait if the callee
+ *   supports call_canceling, else skip; a callee without call_canceling always gets skip):
+ *   skip → ERROR canceled to the caller at once; kill → INTERRUPT, the caller gets whatever the
+ *   callee answers (its ERROR, or a RESULT if it finished first: WAMP 17.x); killnowait →
+ *   INTERRUPT and ERROR canceled at once. CANCEL for an unknown or finished call is ignored.
+ * - YIELD / ERROR for an unknown INVOCATION (finished, canceled, caller gone) are dropped.
+ * - Callee leaves mid-call: every pending caller gets ERROR wamp.error.canceled with
+ *   args ["callee left"] at once. Caller leaves mid-call: the callee gets INTERRUPT
+ *   {mode: killnowait} if it supports call_canceling, and its eventual YIELD is dropped.
+ *   The leaving session's registrations vanish (meta on_unregister, then on_delete when it was
+ *   the last callee).
  */
-import type { Call, Cancel, Register, Unregister, Yield, ErrorMsg, Dict } from '../wamp';
+import {
+  ErrorUri, MessageType as T, WampError, isReserved, isValidPattern, isValidUri, randomId,
+  type Call, type Cancel, type Register, type Unregister, type Yield, type ErrorMsg, type Dict, type MatchPolicy,
+} from '../wamp';
 import type { Realm } from './realm';
 import type { Session } from './session';
 
 /** A procedure served by the router itself (meta API). Returns [args, kwargs] or throws WampError. */
 export type InternalProcedure = (caller: Session, args: unknown[], kwargs: Dict) => { args?: unknown[]; kwargs?: Dict };
 
+export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last';
+const INVOKE_POLICIES: ReadonlySet<string> = new Set(['single', 'roundrobin', 'random', 'first', 'last']);
+const MATCH_POLICIES: ReadonlySet<string> = new Set(['exact', 'prefix', 'wildcard']);
+const CANCEL_MODES: ReadonlySet<string> = new Set(['skip', 'kill', 'killnowait']);
+
+/** Error URI for an internal procedure that failed with something other than a WampError. */
+export const INTERNAL_ERROR_URI = 'wamp.error.runtime_error';
+
+// Shared, never-mutated details objects: most messages of the hot path carry no details.
+const NO_DETAILS: Dict = Object.freeze({}) as Dict;
+const PROGRESS_DETAILS: Dict = Object.freeze({ progress: true }) as Dict;
+const INTERRUPT_KILL: Dict = Object.freeze({ mode: 'kill', reason: ErrorUri.CANCELED }) as Dict;
+const INTERRUPT_KILLNOWAIT: Dict = Object.freeze({ mode: 'killnowait', reason: ErrorUri.CANCELED }) as Dict;
+const INTERRUPT_TIMEOUT: Dict = Object.freeze({ mode: 'killnowait', reason: ErrorUri.TIMEOUT }) as Dict;
+const ARGS_CALLEE_LEFT: unknown[] = ['callee left'];
+const ARGS_CANCELED: unknown[] = ['call canceled'];
+const ARGS_TIMEOUT: unknown[] = ['call timed out'];
+
+/** Payload passthru mode (WAMP 14.x) options that travel from CALL/YIELD/ERROR to the peer. */
+const PPT_KEYS = ['ppt_scheme', 'ppt_serializer', 'ppt_cipher', 'ppt_keyid'] as const;
+function pptDetails(from: Dict, base: Dict): Dict {
+  if (from.ppt_scheme === undefined) return base;
+  const d: Dict = { ...base };
+  for (const k of PPT_KEYS) if (from[k] !== undefined) d[k] = from[k];
+  return d;
+}
+
+/** One registration: a procedure URI or pattern with its match policy, and its callees. */
+export class Registration {
+  /** Callee sessions in registration order (first = earliest). */
+  readonly callees: Session[] = [];
+  /** Round-robin cursor: index into `callees` of the next callee. */
+  rr = 0;
+  /** Wildcard patterns pre-split into components ('' = any); null for exact and prefix. */
+  readonly parts: string[] | null;
+  constructor(
+    readonly id: number,
+    readonly uri: string,
+    readonly match: MatchPolicy,
+    readonly invoke: InvokePolicy,
+    /** ISO 8601 creation time (registration meta API). */
+    readonly created: string,
+  ) {
+    this.parts = match === 'wildcard' ? uri.split('.') : null;
+  }
+
+  /** Details dict of the registration meta API (`wamp.registration.get`, `on_create`). */
+  details(): Dict {
+    return { id: this.id, created: this.created, uri: this.uri, match: this.match, invoke: this.invoke };
+  }
+}
+
+/** A call between INVOCATION and its final YIELD / ERROR (or cancel, timeout, leave). */
+class PendingCall {
+  /** Router-enforced timeout timer, if any. */
+  timer: NodeJS.Timeout | null = null;
+  /** CANCEL mode kill was sent: the caller waits for the callee's answer; progress is dropped. */
+  interrupted = false;
+  constructor(
+    readonly caller: Session,
+    readonly callerPeer: PeerState,
+    /** the caller's CALL.Request */
+    readonly request: number,
+    readonly callee: Session,
+    readonly calleePeer: PeerState,
+    /** the router's INVOCATION.Request towards the callee */
+    readonly invocation: number,
+    /** whether progressive results go to the caller */
+    readonly progress: boolean,
+  ) {}
+}
+
+/** Per-session dealer state: reverse indexes so a leaving session is cleaned up in O(its state). */
+class PeerState {
+  /** caller's CALL.Request → call this session made and that is pending */
+  readonly calls = new Map<number, PendingCall>();
+  /** INVOCATION.Request → call pending on this session as callee */
+  readonly invocations = new Map<number, PendingCall>();
+  /** registration ID → registration this session is a callee of */
+  readonly registrations = new Map<number, Registration>();
+  /** callee features announced in HELLO, read once */
+  readonly progressive: boolean;
+  readonly canceling: boolean;
+  readonly timeout: boolean;
+  constructor(session: Session) {
+    this.progressive = session.hasFeature('callee', 'progressive_call_results');
+    this.canceling = session.hasFeature('callee', 'call_canceling');
+    this.timeout = session.hasFeature('callee', 'call_timeout');
+  }
+}
+
 export class Dealer {
+  /** session ID → dealer state of that session (created on its first REGISTER or CALL) */
+  private readonly peers = new Map<number, PeerState>();
+  /** registration ID → registration (all match policies) */
+  private readonly byId = new Map<number, Registration>();
+  /** procedure URI → exact-match registration */
+  private readonly exact = new Map<string, Registration>();
+  /** prefix → prefix-match registration */
+  private readonly prefix = new Map<string, Registration>();
+  /** wildcard pattern → wildcard-match registration */
+  private readonly wildcard = new Map<string, Registration>();
+  /** procedure URI → procedure served by the router itself (meta API) */
+  private readonly internal = new Map<string, InternalProcedure>();
+
   constructor(private readonly realm: Realm) {}
-  register(_session: Session, _msg: Register): void { throw new Error('TODO'); }
-  unregister(_session: Session, _msg: Unregister): void { throw new Error('TODO'); }
-  call(_session: Session, _msg: Call): void { throw new Error('TODO'); }
-  cancel(_session: Session, _msg: Cancel): void { throw new Error('TODO'); }
-  yield(_session: Session, _msg: Yield): void { throw new Error('TODO'); }
-  invocationError(_session: Session, _msg: ErrorMsg): void { throw new Error('TODO'); }
-  registerInternal(_uri: string, _proc: InternalProcedure): void { throw new Error('TODO'); }
-  removeSession(_session: Session): void { /* TODO */ }
+
+  private peer(session: Session): PeerState {
+    let p = this.peers.get(session.id);
+    if (p === undefined) {
+      p = new PeerState(session);
+      this.peers.set(session.id, p);
+    }
+    return p;
+  }
+
+  private table(match: MatchPolicy): Map<string, Registration> {
+    return match === 'exact' ? this.exact : match === 'prefix' ? this.prefix : this.wildcard;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // REGISTER / UNREGISTER (WAMP 6.2)
+
+  register(session: Session, msg: Register): void {
+    const opts = msg.options;
+    const uri = msg.procedure;
+    const match = (opts.match ?? 'exact') as MatchPolicy;
+    if (typeof match !== 'string' || !MATCH_POLICIES.has(match)) {
+      throw new WampError(ErrorUri.INVALID_ARGUMENT, `invalid match policy '${String(match)}'`);
+    }
+    const invoke = (opts.invoke ?? 'single') as InvokePolicy;
+    if (typeof invoke !== 'string' || !INVOKE_POLICIES.has(invoke)) {
+      throw new WampError(ErrorUri.INVALID_ARGUMENT, `invalid invocation policy '${String(invoke)}'`);
+    }
+    if (!isValidPattern(uri, match, this.realm.options.strictUris)) {
+      throw new WampError(ErrorUri.INVALID_URI, `invalid procedure URI '${String(uri).slice(0, 200)}' for match '${match}'`);
+    }
+    // WAMP 2.1.1: URIs under `wamp.` are reserved for the router.
+    if (isReserved(uri)) throw new WampError(ErrorUri.INVALID_URI, `procedure URI '${uri}' is reserved`);
+    this.realm.authorize(session, uri, 'register');
+
+    const table = this.table(match);
+    const peer = this.peer(session);
+    let reg = table.get(uri);
+    if (reg !== undefined) {
+      // WAMP 17.x Shared Registration: all callees must agree on the policy; `single` admits one.
+      if (reg.invoke === 'single' || reg.invoke !== invoke) {
+        throw new WampError(ErrorUri.PROCEDURE_ALREADY_EXISTS, `procedure '${uri}' is already registered with invocation policy '${reg.invoke}'`);
+      }
+      if (peer.registrations.has(reg.id)) {
+        throw new WampError(ErrorUri.PROCEDURE_ALREADY_EXISTS, `this session already registered '${uri}'`);
+      }
+      reg.callees.push(session);
+      peer.registrations.set(reg.id, reg);
+      session.send({ type: T.REGISTERED, request: msg.request, registration: reg.id });
+      this.realm.meta.registered(session.id, reg.id);
+      return;
+    }
+    let id = randomId();
+    while (this.byId.has(id)) id = randomId();
+    reg = new Registration(id, uri, match, invoke, new Date().toISOString());
+    reg.callees.push(session);
+    table.set(uri, reg);
+    this.byId.set(id, reg);
+    peer.registrations.set(id, reg);
+    session.send({ type: T.REGISTERED, request: msg.request, registration: id });
+    this.realm.meta.registrationCreated(session.id, reg.details());
+    this.realm.meta.registered(session.id, id);
+  }
+
+  unregister(session: Session, msg: Unregister): void {
+    const peer = this.peers.get(session.id);
+    const reg = peer?.registrations.get(msg.registration);
+    if (peer === undefined || reg === undefined) {
+      throw new WampError(ErrorUri.NO_SUCH_REGISTRATION, `no registration ${msg.registration} of this session`);
+    }
+    peer.registrations.delete(reg.id);
+    session.send({ type: T.UNREGISTERED, request: msg.request });
+    // Calls already pending on this callee stay pending: it may still answer them.
+    this.removeCallee(reg, session);
+  }
+
+  /** Removes `session` from `reg`'s callees; deletes the registration when none is left. */
+  private removeCallee(reg: Registration, session: Session): void {
+    const i = reg.callees.indexOf(session);
+    if (i < 0) return;
+    reg.callees.splice(i, 1);
+    if (i < reg.rr) reg.rr--;
+    if (reg.rr >= reg.callees.length) reg.rr = 0;
+    this.realm.meta.unregistered(session.id, reg.id);
+    if (reg.callees.length === 0) {
+      this.table(reg.match).delete(reg.uri);
+      this.byId.delete(reg.id);
+      this.realm.meta.registrationDeleted(session.id, reg.id);
+    }
+  }
+
+  /** Picks the callee of a registration by its invocation policy. */
+  private pick(reg: Registration): Session {
+    const c = reg.callees;
+    switch (reg.invoke) {
+      case 'last': return c[c.length - 1];
+      case 'random': return c[Math.floor(Math.random() * c.length)];
+      case 'roundrobin': {
+        const i = reg.rr < c.length ? reg.rr : 0;
+        reg.rr = i + 1 < c.length ? i + 1 : 0;
+        return c[i];
+      }
+      default: return c[0]; // single, first
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lookups (also used by the registration meta API)
+
+  /** The registration a CALL to `uri` would invoke: exact, else longest prefix, else wildcard. */
+  matchRegistration(uri: string): Registration | undefined {
+    return this.exact.get(uri) ?? (isReserved(uri) ? undefined : this.matchPattern(uri));
+  }
+
+  private matchPattern(uri: string): Registration | undefined {
+    let best: Registration | undefined;
+    if (this.prefix.size > 0) {
+      for (const r of this.prefix.values()) {
+        if (uri.startsWith(r.uri) && (best === undefined || r.uri.length > best.uri.length)) best = r;
+      }
+      if (best !== undefined) return best;
+    }
+    if (this.wildcard.size > 0) {
+      const u = uri.split('.');
+      let bestFirstEmpty = -1;
+      let bestLiterals = -1;
+      for (const r of this.wildcard.values()) {
+        const p = r.parts!;
+        if (p.length !== u.length) continue;
+        let ok = true;
+        let firstEmpty = p.length;
+        let literals = 0;
+        for (let i = 0; i < p.length; i++) {
+          if (p[i] === '') { if (firstEmpty === p.length) firstEmpty = i; continue; }
+          if (p[i] !== u[i]) { ok = false; break; }
+          literals++;
+        }
+        if (!ok) continue;
+        if (firstEmpty > bestFirstEmpty || (firstEmpty === bestFirstEmpty && literals > bestLiterals)) {
+          best = r; bestFirstEmpty = firstEmpty; bestLiterals = literals;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Registration by ID. */
+  getRegistration(id: number): Registration | undefined { return this.byId.get(id); }
+
+  /** Registration by URI/pattern and match policy (`wamp.registration.lookup`). */
+  lookupRegistration(uri: string, match: MatchPolicy): Registration | undefined {
+    return MATCH_POLICIES.has(match) ? this.table(match).get(uri) : undefined;
+  }
+
+  /** IDs of all registrations by match policy (`wamp.registration.list`). */
+  listRegistrations(): { exact: number[]; prefix: number[]; wildcard: number[] } {
+    const ids = (m: Map<string, Registration>): number[] => [...m.values()].map((r) => r.id);
+    return { exact: ids(this.exact), prefix: ids(this.prefix), wildcard: ids(this.wildcard) };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // CALL → INVOCATION (WAMP 6.3)
+
+  call(session: Session, msg: Call): void {
+    const uri = msg.procedure;
+    let reg = this.exact.get(uri);
+    if (reg === undefined) {
+      // An exact registration exists only for a valid URI; validate only off that path.
+      if (!isValidUri(uri, this.realm.options.strictUris)) {
+        throw new WampError(ErrorUri.INVALID_URI, `invalid procedure URI '${String(uri).slice(0, 200)}'`);
+      }
+      const proc = this.internal.get(uri);
+      if (proc !== undefined) {
+        this.realm.authorize(session, uri, 'call');
+        return this.callInternal(session, msg, proc);
+      }
+      // Reserved URIs are never routed to a client's pattern registration.
+      if (!isReserved(uri)) reg = this.matchPattern(uri);
+    }
+    this.realm.authorize(session, uri, 'call');
+    if (reg === undefined) throw new WampError(ErrorUri.NO_SUCH_PROCEDURE, `no callee registered procedure '${uri}'`);
+
+    const callee = this.pick(reg);
+    const callerPeer = this.peer(session);
+    const calleePeer = this.peer(callee);
+    const opts = msg.options;
+    const progress = opts.receive_progress === true && calleePeer.progressive;
+    const timeout = opts.timeout;
+    const hasTimeout = typeof timeout === 'number' && timeout > 0;
+    const disclose = opts.disclose_me === true || this.realm.authorizer.disclose(session, 'caller');
+
+    let details = NO_DETAILS;
+    if (disclose || progress || hasTimeout || reg.match !== 'exact' || opts.ppt_scheme !== undefined) {
+      details = {};
+      if (reg.match !== 'exact') details.procedure = uri; // WAMP 17.x pattern-based registration
+      if (disclose) {
+        details.caller = session.id;
+        details.caller_authid = session.authid;
+        details.caller_authrole = session.authrole;
+      }
+      if (progress) details.receive_progress = true;
+      if (hasTimeout && calleePeer.timeout) details.timeout = timeout;
+      details = pptDetails(opts, details);
+    }
+
+    const inv = callee.invocationIds.next();
+    const p = new PendingCall(session, callerPeer, msg.request, callee, calleePeer, inv, progress);
+    callerPeer.calls.set(msg.request, p);
+    calleePeer.invocations.set(inv, p);
+    if (hasTimeout && !calleePeer.timeout) {
+      p.timer = setTimeout(this.onTimeout, timeout as number, p);
+      p.timer.unref();
+    }
+    callee.send({ type: T.INVOCATION, request: inv, registration: reg.id, details, args: msg.args, kwargs: msg.kwargs });
+  }
+
+  private callInternal(session: Session, msg: Call, proc: InternalProcedure): void {
+    let out: { args?: unknown[]; kwargs?: Dict };
+    try {
+      out = proc(session, Array.isArray(msg.args) ? msg.args : [], msg.kwargs ?? {});
+    } catch (e) {
+      if (e instanceof WampError) throw e;
+      // Never leak a stack or internal message to a peer.
+      throw new WampError(INTERNAL_ERROR_URI, 'internal error in router procedure');
+    }
+    session.send({ type: T.RESULT, request: msg.request, details: NO_DETAILS, args: out.args, kwargs: out.kwargs });
+  }
+
+  /** Removes a call from both reverse indexes and stops its timer. */
+  private finish(p: PendingCall): void {
+    p.calleePeer.invocations.delete(p.invocation);
+    if (p.callerPeer.calls.get(p.request) === p) p.callerPeer.calls.delete(p.request);
+    if (p.timer !== null) { clearTimeout(p.timer); p.timer = null; }
+  }
+
+  private readonly onTimeout = (p: PendingCall): void => {
+    p.timer = null;
+    if (p.calleePeer.invocations.get(p.invocation) !== p) return; // already finished
+    this.finish(p);
+    if (p.calleePeer.canceling && !p.interrupted) {
+      p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_TIMEOUT });
+    }
+    p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CANCELED, args: ARGS_TIMEOUT });
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // YIELD / ERROR from the callee (WAMP 6.3, 17.x progressive results)
+
+  yield(session: Session, msg: Yield): void {
+    const p = this.peers.get(session.id)?.invocations.get(msg.request);
+    if (p === undefined) return; // finished, canceled or caller gone: drop
+    if (msg.options.progress === true) {
+      // WAMP 17.x: progressive results only go to a caller that asked for them.
+      if (!p.progress || p.interrupted) return;
+      p.caller.send({ type: T.RESULT, request: p.request, details: pptDetails(msg.options, PROGRESS_DETAILS), args: msg.args, kwargs: msg.kwargs });
+      return;
+    }
+    this.finish(p);
+    p.caller.send({ type: T.RESULT, request: p.request, details: pptDetails(msg.options, NO_DETAILS), args: msg.args, kwargs: msg.kwargs });
+  }
+
+  invocationError(session: Session, msg: ErrorMsg): void {
+    const p = this.peers.get(session.id)?.invocations.get(msg.request);
+    if (p === undefined) return;
+    this.finish(p);
+    p.caller.send({
+      type: T.ERROR, requestType: T.CALL, request: p.request, details: pptDetails(msg.details, NO_DETAILS),
+      error: msg.error, args: msg.args, kwargs: msg.kwargs,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // CANCEL (WAMP 17.x call canceling)
+
+  cancel(session: Session, msg: Cancel): void {
+    const mode0 = msg.options.mode;
+    if (mode0 !== undefined && (typeof mode0 !== 'string' || !CANCEL_MODES.has(mode0))) {
+      throw new WampError(ErrorUri.INVALID_ARGUMENT, `invalid cancel mode '${String(mode0)}'`);
+    }
+    const p = this.peers.get(session.id)?.calls.get(msg.request);
+    if (p === undefined || p.interrupted) return; // unknown, finished, or a kill already underway
+    // A callee without call_canceling cannot be interrupted: that is mode skip.
+    const mode = !p.calleePeer.canceling ? 'skip' : (mode0 ?? 'killnowait');
+    if (mode === 'kill') {
+      p.interrupted = true;
+      p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_KILL });
+      return;
+    }
+    this.finish(p);
+    if (mode === 'killnowait') p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_KILLNOWAIT });
+    session.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CANCELED, args: ARGS_CANCELED });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internal procedures and session cleanup
+
+  /** Serves `uri` from the router itself. Authorization still applies to calls. */
+  registerInternal(uri: string, proc: InternalProcedure): void {
+    this.internal.set(uri, proc);
+  }
+
+  /**
+   * Everything a leaving session owned: calls it made (its callees get INTERRUPT killnowait if
+   * they support canceling, their YIELD is dropped later), calls pending on it as callee (each
+   * caller gets ERROR wamp.error.canceled with args ["callee left"] now), its registrations
+   * (meta on_unregister / on_delete).
+   */
+  removeSession(session: Session): void {
+    const peer = this.peers.get(session.id);
+    if (peer === undefined) return;
+    this.peers.delete(session.id);
+    for (const p of peer.calls.values()) {
+      p.calleePeer.invocations.delete(p.invocation);
+      if (p.timer !== null) { clearTimeout(p.timer); p.timer = null; }
+      if (p.calleePeer.canceling && !p.interrupted && p.callee !== session) {
+        p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_KILLNOWAIT });
+      }
+    }
+    peer.calls.clear();
+    for (const p of peer.invocations.values()) {
+      if (p.callerPeer.calls.get(p.request) === p) p.callerPeer.calls.delete(p.request);
+      if (p.timer !== null) { clearTimeout(p.timer); p.timer = null; }
+      p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CALLEE_LOST, args: ARGS_CALLEE_LEFT });
+    }
+    peer.invocations.clear();
+    for (const reg of peer.registrations.values()) this.removeCallee(reg, session);
+    peer.registrations.clear();
+  }
+
+  /** Number of calls pending in this realm (tests, metrics). */
+  get pendingCalls(): number {
+    let n = 0;
+    for (const p of this.peers.values()) n += p.invocations.size;
+    return n;
+  }
 }
