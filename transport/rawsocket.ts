@@ -1,0 +1,231 @@
+/**
+ * WAMP RawSocket (WAMP spec "RawSocket Transport") over a TCP or TLS socket.
+ *
+ * Handshake: the client sends 4 bytes `0x7F, LLLL SSSS, 0, 0` (max length 2^(9+L), serializer S).
+ * We answer `0x7F, LLLL SSSS, 0, 0` with our own max length, or `0x7F, EEEE 0000, 0, 0` and close on
+ * error: 1 serializer unsupported, 2 max length unacceptable (never used: we accept any), 3 use of
+ * reserved bits, 4 maximum connection count reached.
+ * Frames: 1 byte (low 3 bits: 0 regular, 1 ping, 2 pong; high 5 bits reserved, must be 0) + 3-byte
+ * big-endian length + payload. A ping is answered with a pong carrying the same payload. A frame
+ * longer than our max (maxMessageSize) or a reserved bit closes the connection. Framing does not
+ * care how TCP chunks the bytes (one byte at a time works).
+ */
+import type { Socket } from 'net';
+import { AutoPing } from './auto-ping';
+import { CLOSE_GRACE_MS, PING_TIMEOUT_REASON, peerOf } from './peer';
+import { serializerByName, serializerByRawsocketId } from './serializers';
+import type { Connection, ConnectionHandler, Serializer, SerializerName, TransportInfo, TransportOptions } from './types';
+
+export const RAWSOCKET_MAGIC = 0x7f;
+export const RawSocketError = {
+  SERIALIZER_UNSUPPORTED: 1,
+  MAX_LENGTH_UNACCEPTABLE: 2,
+  RESERVED_BITS: 3,
+  MAX_CONNECTIONS: 4,
+} as const;
+
+const FRAME_REGULAR = 0;
+const FRAME_PING = 1;
+const FRAME_PONG = 2;
+/** The 3-byte length field caps every RawSocket frame. */
+const MAX_FRAME = 0xffffff;
+
+/** Length exponent L (0..15) we announce: the largest 2^(9+L) that does not exceed maxMessageSize. */
+export function lengthExponent(maxMessageSize: number): number {
+  const l = Math.floor(Math.log2(Math.max(512, maxMessageSize))) - 9;
+  return Math.min(15, Math.max(0, l));
+}
+
+/** A byte queue over received chunks; takes frames out without quadratic re-concatenation. */
+class ChunkQueue {
+  private chunks: Buffer[] = [];
+  length = 0;
+  push(b: Buffer): void { if (b.length) { this.chunks.push(b); this.length += b.length; } }
+  /** Byte at offset i (i < length). */
+  at(i: number): number {
+    for (const c of this.chunks) {
+      if (i < c.length) return c[i];
+      i -= c.length;
+    }
+    throw new RangeError('ChunkQueue.at out of range');
+  }
+  /** Removes and returns the first n bytes (n <= length). */
+  take(n: number): Buffer {
+    this.length -= n;
+    const first = this.chunks[0];
+    if (first.length === n) { this.chunks.shift(); return first; }
+    if (first.length > n) { this.chunks[0] = first.subarray(n); return first.subarray(0, n); }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      off += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+}
+
+export interface RawSocketOptions {
+  options: TransportOptions;
+  tls: boolean;
+  /** Refuse with error 4 when this many RawSocket connections are open (default: no limit). */
+  maxConnections?: number;
+  /** Open connections of this listener (shared, for maxConnections and shutdown). */
+  connections: Set<RawSocketConnection>;
+}
+
+export class RawSocketConnection implements Connection {
+  onMessage: (frame: Buffer) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+  private resolveGone!: () => void;
+  /** Resolves once the connection is gone (after onClose). */
+  readonly gone: Promise<void> = new Promise((resolve) => { this.resolveGone = resolve; });
+  private closing = false;
+  private closed = false;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private readonly ping: AutoPing;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly serializer: Serializer,
+    readonly info: TransportInfo,
+    /** Largest frame the peer accepts (from its handshake). */
+    private readonly peerMax: number,
+    options: TransportOptions,
+  ) {
+    this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout,
+      () => this.writeFrame(FRAME_PING, Buffer.alloc(0)), () => this.close(1001, PING_TIMEOUT_REASON));
+  }
+
+  get bufferedAmount(): number { return this.socket.writableLength; }
+
+  send(frame: Buffer): void {
+    if (this.closing || this.closed) return;
+    if (frame.length > this.peerMax) {
+      // The peer announced it cannot take this frame: the connection cannot go on (spec: drop it).
+      this.close(1009, 'sisock.close.frame_too_large_for_peer');
+      return;
+    }
+    this.writeFrame(FRAME_REGULAR, frame);
+  }
+
+  close(_code?: number, _reason?: string): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    this.ping.stop();
+    this.reason = _reason || 'rawsocket closed';
+    this.socket.end();
+    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.graceTimer.unref();
+  }
+
+  /** Why the connection ended, as passed to onClose. */
+  private reason = '';
+
+  /** @internal frames from the parser */
+  frame(type: number, payload: Buffer): void {
+    this.ping.activity();
+    if (this.closed) return;
+    if (type === FRAME_PING) { if (!this.closing) this.writeFrame(FRAME_PONG, payload); return; }
+    if (type === FRAME_PONG) return;
+    if (!this.closing) this.onMessage(payload);
+  }
+
+  /** @internal the socket is gone */
+  finish(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.resolveGone();
+    this.closing = true;
+    this.ping.stop();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.onClose(this.reason || reason);
+  }
+
+  /** @internal protocol error: drop at once */
+  abort(reason: string): void {
+    this.reason = reason;
+    this.socket.destroy();
+  }
+
+  private writeFrame(type: number, payload: Buffer): void {
+    const head = Buffer.allocUnsafe(4);
+    head[0] = type;
+    head.writeUIntBE(payload.length, 1, 3);
+    this.socket.cork();
+    this.socket.write(head);
+    if (payload.length) this.socket.write(payload);
+    this.socket.uncork();
+  }
+}
+
+/**
+ * Runs the RawSocket protocol on an accepted socket. `initial` holds bytes already read from it
+ * (the universal port's sniffed first chunk).
+ */
+export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler: ConnectionHandler, initial?: Buffer): void {
+  const options = opts.options;
+  const allowed: SerializerName[] = options.serializers.length > 0 ? options.serializers : ['msgpack', 'cbor', 'json'];
+  const ourMax = Math.min(options.maxMessageSize, MAX_FRAME);
+  const queue = new ChunkQueue();
+  let conn: RawSocketConnection | null = null;
+  let dead = false;
+
+  socket.setNoDelay(true);
+
+  const fail = (code: number): void => {
+    dead = true;
+    socket.end(Buffer.from([RAWSOCKET_MAGIC, code << 4, 0, 0]));
+    const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
+  };
+
+  const handshake = (): boolean => {
+    if (queue.length < 4) return false;
+    const hs = queue.take(4);
+    if (hs[0] !== RAWSOCKET_MAGIC) { dead = true; socket.destroy(); return false; }
+    if (hs[2] !== 0 || hs[3] !== 0) { fail(RawSocketError.RESERVED_BITS); return false; }
+    const serializer = serializerByRawsocketId(hs[1] & 0x0f);
+    if (!serializer || !allowed.includes(serializer.name)) { fail(RawSocketError.SERIALIZER_UNSUPPORTED); return false; }
+    if (opts.maxConnections !== undefined && opts.connections.size >= opts.maxConnections) { fail(RawSocketError.MAX_CONNECTIONS); return false; }
+    const peerMax = 2 ** (9 + (hs[1] >> 4));
+    socket.write(Buffer.from([RAWSOCKET_MAGIC, (lengthExponent(ourMax) << 4) | serializer.rawsocketId, 0, 0]));
+    const info: TransportInfo = { type: 'rawsocket', protocol: serializer.subprotocol, peer: peerOf(socket), tls: opts.tls };
+    conn = new RawSocketConnection(socket, serializerByName(serializer.name)!, info, peerMax, options);
+    opts.connections.add(conn);
+    handler(conn);
+    return true;
+  };
+
+  const frames = (): void => {
+    while (conn && !dead && queue.length >= 4) {
+      const b0 = queue.at(0);
+      const len = (queue.at(1) << 16) | (queue.at(2) << 8) | queue.at(3);
+      if (b0 > FRAME_PONG) { dead = true; conn.abort('sisock.close.rawsocket_protocol_error'); return; }
+      if (len > ourMax) { dead = true; conn.abort('sisock.close.message_too_large'); return; }
+      if (queue.length < 4 + len) return;
+      queue.take(4);
+      conn.frame(b0, len ? queue.take(len) : Buffer.alloc(0));
+    }
+  };
+
+  const onData = (chunk: Buffer): void => {
+    if (dead) return;
+    queue.push(chunk);
+    if (!conn && !handshake()) return;
+    frames();
+  };
+
+  socket.on('data', onData);
+  socket.on('error', () => { /* 'close' follows */ });
+  socket.on('close', () => {
+    dead = true;
+    if (conn) { opts.connections.delete(conn); conn.finish('rawsocket closed'); }
+  });
+  if (initial && initial.length) onData(initial);
+}
