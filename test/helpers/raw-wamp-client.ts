@@ -27,6 +27,8 @@ export class RawWampClient {
   private resolveClosed!: (v: { code?: number; reason?: string }) => void;
   private sendFrame!: (frame: Buffer) => void;
   private closeFn!: () => void;
+  /** Stops reading from the socket (a stuck consumer): the router's writes back up. */
+  pause!: () => void;
 
   private constructor(readonly serializer: Serializer) {
     this.closed = new Promise((r) => { this.resolveClosed = r; });
@@ -57,6 +59,7 @@ export class RawWampClient {
     ws.on('close', (code, reason) => this.onClosed(code, reason.toString()));
     this.sendFrame = (f) => ws.send(f, { binary: this.serializer.binary });
     this.closeFn = () => ws.terminate();
+    this.pause = () => (ws as unknown as { _socket: net.Socket })._socket.pause();
     return new Promise((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
   }
 
@@ -71,6 +74,7 @@ export class RawWampClient {
       sock.write(Buffer.concat([h, f]));
     };
     this.closeFn = () => sock.destroy();
+    this.pause = () => sock.pause();
     sock.on('close', () => this.onClosed());
     sock.on('error', () => this.onClosed());
     return new Promise((resolve, reject) => {

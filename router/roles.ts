@@ -1,0 +1,175 @@
+/**
+ * Static authorization from Crossbar.io realm roles (`realms[].roles[].permissions[]`).
+ *
+ * Decision for (role, uri): the most specific matching permission of the role decides, the rest
+ * are not consulted; no match denies everything.
+ *   1. `exact` permission whose uri equals the URI;
+ *   2. else a matching `wildcard` permission (Crossbar.io lets a wildcard override a prefix match;
+ *      among several: the longest literal head before the first empty component, then the most
+ *      literal components);
+ *   3. else the `prefix` permission with the longest uri that is a string prefix of the URI
+ *      (uri "" matches everything).
+ * Decisions are cached per (role, uri) in a bounded map.
+ */
+import type { Action, Authorizer, Disclose } from './authorizer';
+import type { Session } from './session';
+
+export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
+
+export interface Permission {
+  uri: string;
+  match: MatchPolicy;
+  allow: { call: boolean; register: boolean; publish: boolean; subscribe: boolean };
+  disclose: { caller: boolean; publisher: boolean };
+}
+
+export interface RoleConfig {
+  name: string;
+  permissions: Permission[];
+}
+
+/** A permission that allows everything on every URI (the dev router's role). */
+export function allowEverything(discloseIdentity = false): Permission {
+  return {
+    uri: '',
+    match: 'prefix',
+    allow: { call: true, register: true, publish: true, subscribe: true },
+    disclose: { caller: discloseIdentity, publisher: discloseIdentity },
+  };
+}
+
+/**
+ * Crossbar.io "starred" URIs, used when a permission has no explicit `match`: no star → exact;
+ * one trailing star → prefix (star removed); otherwise wildcard (stars removed). Same as
+ * autobahn's `convert_starred_uri`.
+ */
+export function convertStarredUri(uri: string): { uri: string; match: MatchPolicy } {
+  const stars = uri.split('*').length - 1;
+  if (stars === 0) return { uri, match: 'exact' };
+  if (stars === 1 && uri.endsWith('*')) return { uri: uri.slice(0, -1), match: 'prefix' };
+  return { uri: uri.replace(/\*/g, ''), match: 'wildcard' };
+}
+
+interface Wildcard {
+  perm: Permission;
+  parts: string[];
+  /** characters before the first empty component (Crossbar's trie key) */
+  head: number;
+  literals: number;
+}
+
+class CompiledRole {
+  /** uri → permission, for `exact` permissions */
+  readonly exact = new Map<string, Permission>();
+  /** `prefix` permissions, longest uri first */
+  readonly prefixes: Permission[] = [];
+  /** `wildcard` permissions, most specific first */
+  readonly wildcards: Wildcard[] = [];
+
+  constructor(readonly config: RoleConfig) {
+    for (const p of config.permissions) {
+      if (p.match === 'exact') {
+        // A later duplicate replaces an earlier one, as in Crossbar's trie.
+        this.exact.set(p.uri, p);
+      } else if (p.match === 'prefix') {
+        this.prefixes.push(p);
+      } else {
+        const parts = p.uri.split('.');
+        const firstEmpty = parts.indexOf('');
+        const head = firstEmpty < 0 ? p.uri.length : parts.slice(0, firstEmpty).join('.').length;
+        this.wildcards.push({ perm: p, parts, head, literals: parts.filter((s) => s !== '').length });
+      }
+    }
+    this.prefixes.sort((a, b) => b.uri.length - a.uri.length);
+    this.wildcards.sort((a, b) => b.head - a.head || b.literals - a.literals);
+  }
+
+  lookup(uri: string): Permission | null {
+    const e = this.exact.get(uri);
+    if (e) return e;
+    if (this.wildcards.length > 0) {
+      const parts = uri.split('.');
+      for (const w of this.wildcards) {
+        if (w.parts.length !== parts.length) continue;
+        let ok = true;
+        for (let i = 0; i < parts.length; i++) {
+          if (w.parts[i] !== '' && w.parts[i] !== parts[i]) { ok = false; break; }
+        }
+        if (ok) return w.perm;
+      }
+    }
+    for (const p of this.prefixes) if (uri.startsWith(p.uri)) return p;
+    return null;
+  }
+}
+
+export interface RoleAuthorizerOptions {
+  /** Largest number of cached (role, uri) decisions (default 10 000). */
+  cacheSize?: number;
+}
+
+export class RoleAuthorizer implements Authorizer {
+  /** role name → compiled permissions */
+  private readonly roles = new Map<string, CompiledRole>();
+  /** `${role}\0${uri}` → deciding permission (null: nothing matches); insertion order = age */
+  private readonly cache = new Map<string, Permission | null>();
+  private readonly cacheSize: number;
+
+  constructor(roles: RoleConfig[], options: RoleAuthorizerOptions = {}) {
+    for (const r of roles) this.roles.set(r.name, new CompiledRole(r));
+    this.cacheSize = Math.max(1, options.cacheSize ?? 10_000);
+  }
+
+  hasRole(role: string): boolean {
+    return this.roles.has(role);
+  }
+
+  get roleNames(): string[] {
+    return [...this.roles.keys()];
+  }
+
+  /** The permission that decides for `role` on `uri`, or null when none matches (deny). */
+  permissionFor(role: string, uri: string): Permission | null {
+    const key = `${role}\u0000${uri}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const compiled = this.roles.get(role);
+    const perm = compiled ? compiled.lookup(uri) : null;
+    if (this.cache.size >= this.cacheSize) {
+      // Evict the oldest entry (Map iterates in insertion order).
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(key, perm);
+    return perm;
+  }
+
+  /** Whether `role` may do `action` on `uri` (no session needed). */
+  allows(role: string, uri: string, action: Action): boolean {
+    const p = this.permissionFor(role, uri);
+    return p !== null && p.allow[action] === true;
+  }
+
+  authorize(session: Session, uri: string, action: Action): boolean {
+    return this.allows(session.authrole, uri, action);
+  }
+
+  /**
+   * Whether the caller's (publisher's) identity is disclosed. With `uri` (the procedure or
+   * topic), the deciding permission says so, as in Crossbar. Without it, the answer is yes only
+   * when every permission of the role that allows calling (publishing) discloses: never more
+   * than Crossbar would disclose.
+   */
+  disclose(session: Session, what: Disclose, uri?: string): boolean {
+    const role = session.authrole;
+    if (uri !== undefined) {
+      const p = this.permissionFor(role, uri);
+      return p !== null && p.disclose[what] === true;
+    }
+    const compiled = this.roles.get(role);
+    if (!compiled) return false;
+    const action: Action = what === 'caller' ? 'call' : 'publish';
+    const relevant = compiled.config.permissions.filter((p) => p.allow[action]);
+    return relevant.length > 0 && relevant.every((p) => p.disclose[what]);
+  }
+}
