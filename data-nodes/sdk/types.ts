@@ -43,3 +43,33 @@ export interface DataSource {
    */
   getData(fields: string[], start: number, end: number, minStride: number | null): DataResult | Promise<DataResult>;
 }
+
+/** Optional extras a DataSource may implement (all additive to the contract). */
+export interface DataSourceExtras {
+  /** UNIX seconds of the newest sample the source holds, for the hub's metadata. */
+  newestSample?(): number | null | Promise<number | null>;
+  /** Releases files, database connections… when the node closes. */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * What `<base>.consumer.<name>.get_metadata()` returns and the hub's
+ * `<base>.consumer.get_data_node_metadata()` lists (one entry per node).
+ */
+export interface NodeMetadata {
+  name: string;
+  description: string;
+  host: string;
+  pid: number;
+  /** process title / command, e.g. "sisock node weather" */
+  process: string;
+  sisock_version: string;
+  /** UNIX seconds when the node started. */
+  started: number;
+  /** Fields over all time (get_fields(1, 0)), or null if unknown. */
+  n_fields: number | null;
+  /** UNIX seconds of the newest sample seen or reported, or null. */
+  newest_sample: number | null;
+  /** The node's current WAMP session id. */
+  session_id: number | null;
+}

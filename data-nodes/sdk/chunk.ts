@@ -1,0 +1,106 @@
+/**
+ * Splitting a `get_data` result into pieces that each fit in one WAMP message.
+ *
+ * Every piece has the contract's `{data, timeline}` shape and holds, for one timeline, a
+ * contiguous slice of its `t` and the same slice of each of its fields. Concatenating the pieces
+ * per field and per timeline (client/data.ts `mergeDataResults`) gives back the whole result.
+ * Fields that belong to no timeline in the result (unknown fields, `[]`) travel in the first piece.
+ * Sizes are measured as JSON length, an upper bound for msgpack/cbor within a few percent.
+ */
+import type { DataResult } from './types';
+
+export function jsonSize(v: unknown): number {
+  return JSON.stringify(v)?.length ?? 0;
+}
+
+/** Which fields go with which timeline: the timeline whose `t` has the field's length, in order. */
+function groupFields(result: DataResult): { byTimeline: Map<string, string[]>; loose: string[] } {
+  const byTimeline = new Map<string, string[]>();
+  for (const tl of Object.keys(result.timeline)) byTimeline.set(tl, []);
+  const loose: string[] = [];
+  const tlNames = Object.keys(result.timeline);
+  for (const [field, values] of Object.entries(result.data)) {
+    // The result does not say which timeline a field is on; sources put it on one whose t has the
+    // same length. Prefer a timeline named like the field's group if several have that length.
+    const candidates = tlNames.filter((tl) => result.timeline[tl]!.t.length === values.length && values.length > 0);
+    if (candidates.length === 0) loose.push(field);
+    else byTimeline.get(candidates[0]!)!.push(field);
+  }
+  return { byTimeline, loose };
+}
+
+/**
+ * Splits `result` into pieces of at most `budget` bytes (JSON), or returns `[result]` when it fits.
+ * `fieldTimeline` (field → timeline name, from get_fields) disambiguates timelines of equal length.
+ */
+export function splitResult(result: DataResult, budget: number, fieldTimeline?: Record<string, string>): DataResult[] {
+  if (jsonSize(result) <= budget) return [result];
+  let byTimeline: Map<string, string[]>;
+  let loose: string[];
+  if (fieldTimeline) {
+    byTimeline = new Map(Object.keys(result.timeline).map((tl) => [tl, [] as string[]]));
+    loose = [];
+    for (const [field, values] of Object.entries(result.data)) {
+      const tl = fieldTimeline[field];
+      if (tl !== undefined && byTimeline.has(tl) && result.timeline[tl]!.t.length === values.length && values.length > 0) byTimeline.get(tl)!.push(field);
+      else loose.push(field);
+    }
+  } else {
+    ({ byTimeline, loose } = groupFields(result));
+  }
+  const pieces: DataResult[] = [];
+  const first: DataResult = { data: {}, timeline: {} };
+  for (const f of loose) first.data[f] = result.data[f]!;
+  let firstUsed = loose.length > 0;
+
+  const make = (tl: string, fields: string[], a: number, b: number): DataResult => {
+    const src = result.timeline[tl]!;
+    const piece: DataResult = { data: {}, timeline: { [tl]: { t: src.t.slice(a, b), finalized_until: src.finalized_until } } };
+    for (const f of fields) piece.data[f] = result.data[f]!.slice(a, b);
+    return piece;
+  };
+  const emit = (tl: string, fields: string[], a: number, b: number): void => {
+    const piece = make(tl, fields, a, b);
+    if (jsonSize(piece) > budget && b - a > 1) {
+      const mid = a + Math.floor((b - a) / 2);
+      emit(tl, fields, a, mid);
+      emit(tl, fields, mid, b);
+      return;
+    }
+    pieces.push(piece);
+  };
+
+  for (const [tl, fields] of byTimeline) {
+    const n = result.timeline[tl]!.t.length;
+    if (n === 0) {
+      // a timeline without samples (should not be included, but keep it whole)
+      first.timeline[tl] = result.timeline[tl]!;
+      for (const f of fields) first.data[f] = [];
+      firstUsed = true;
+      continue;
+    }
+    const whole = jsonSize(make(tl, fields, 0, Math.min(n, 1000)));
+    const perRow = whole / Math.min(n, 1000);
+    const rows = Math.max(1, Math.floor((budget * 0.8) / Math.max(perRow, 1)));
+    for (let a = 0; a < n; a += rows) emit(tl, fields, a, Math.min(n, a + rows));
+  }
+  if (firstUsed) pieces.unshift(first);
+  return pieces.length ? pieces : [result];
+}
+
+/** Merges pieces made by `splitResult` (same algorithm as client/data.ts, kept here for tests). */
+export function concatPieces(pieces: DataResult[]): DataResult {
+  const out: DataResult = { data: {}, timeline: {} };
+  for (const p of pieces) {
+    for (const [f, v] of Object.entries(p.data)) {
+      const arr = (out.data[f] ??= []);
+      for (const x of v) arr.push(x);
+    }
+    for (const [tl, v] of Object.entries(p.timeline)) {
+      const cur = (out.timeline[tl] ??= { t: [], finalized_until: v.finalized_until });
+      for (const x of v.t) cur.t.push(x);
+      cur.finalized_until = v.finalized_until;
+    }
+  }
+  return out;
+}

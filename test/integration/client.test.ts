@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { clientOptionsFromEnv, CallError, SisockClient } from '../../client';
+import { runHub } from '../../hub';
+import { runDataNode } from '../../data-nodes/sdk';
+import { parseConfig } from '../../router/config';
+import { startRouter } from '../../router/server';
+import { closeAll, MemorySource, newClient, opts, startTestRouter, waitFor } from './sisock-helpers';
+
+describe('client options', () => {
+  it('reads flags over env over defaults, secret from file or env', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-'));
+    const f = path.join(dir, 'secret');
+    fs.writeFileSync(f, 's3cret\n');
+    expect(clientOptionsFromEnv({}, {})).toEqual({ url: 'ws://127.0.0.1:8080/ws', realm: 'test_realm', uriBase: 'org.simonsobservatory' });
+    expect(clientOptionsFromEnv({ secretFile: f }, { SISOCK_AUTHID: 'server', SISOCK_ROUTER: 'ws://h:1/ws', SISOCK_SECRET: 'env' }))
+      .toMatchObject({ url: 'ws://h:1/ws', authid: 'server', secret: 's3cret' });
+    expect(clientOptionsFromEnv({ router: 'ws://x/ws', realm: 'R', uriBase: 'b' }, { SISOCK_AUTHID: 'a', SISOCK_SECRET: 'e', SISOCK_REALM: 'Q' }))
+      .toEqual({ url: 'ws://x/ws', realm: 'R', uriBase: 'b', authid: 'a', secret: 'e' });
+    expect(() => clientOptionsFromEnv({}, { SISOCK_AUTHID: 'a' })).toThrow(/no secret/);
+    expect(() => clientOptionsFromEnv({ ca: path.join(dir, 'nope') }, {})).toThrow(/cannot read CA/);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('client over a real router', () => {
+  it('calls, registers, publishes, subscribes; errors come back typed', async () => {
+    const { router, url } = await startTestRouter();
+    const a = newClient(url);
+    const b = newClient(url);
+    try {
+      await a.register('com.x.add', (args) => (args[0] as number) + (args[1] as number));
+      await b.whenReady(5000);
+      expect(await b.call('com.x.add', [2, 3])).toBe(5);
+      const err = await b.call('com.x.none').catch((e) => e);
+      expect(err).toBeInstanceOf(CallError);
+      expect((err as CallError).uri).toBe('wamp.error.no_such_procedure');
+      const got: unknown[] = [];
+      await b.subscribe('com.x.topic', (args) => got.push(args[0]));
+      await waitFor(async () => { await a.publish('com.x.topic', [{ n: 1 }]); return got.length > 0; }, 3000, 'event');
+      expect(got[0]).toEqual({ n: 1 });
+    } finally {
+      await closeAll(a, b);
+      await router.close();
+    }
+  });
+
+  it('reconnects forever: router stopped and started on the same port → back within 10 s, registrations restored', async () => {
+    let { router, url, port } = await startTestRouter();
+    const callee = newClient(url);
+    const caller = newClient(url);
+    try {
+      await callee.register('com.x.ping', () => 'pong');
+      await caller.whenReady(5000);
+      expect(await caller.call('com.x.ping')).toBe('pong');
+      await router.close();
+      await waitFor(() => !caller.isReady && !callee.isReady, 5000, 'clients notice the router is gone');
+      ({ router } = await startTestRouter(port));
+      const t0 = Date.now();
+      await waitFor(async () => (await caller.call('com.x.ping', [], {}, { timeoutMs: 1000 })) === 'pong', 10000, 'ping after router restart');
+      expect(Date.now() - t0).toBeLessThan(10000);
+    } finally {
+      await closeAll(callee, caller);
+      await router.close();
+    }
+  });
+
+  it('a node started before the router joins when it comes, and the hub lists it', async () => {
+    // find a free port, then start the node while nothing listens there
+    const probe = await startTestRouter();
+    const port = probe.port;
+    await probe.router.close();
+    const url = `ws://127.0.0.1:${port}/ws`;
+    const node = await runDataNode({ name: 'patient', description: 'came first', source: new MemorySource(2), client: opts(url) });
+    const hub = await runHub({ client: opts(url) });
+    const consumer = newClient(url);
+    let router;
+    try {
+      await expect(consumer.whenReady(300)).rejects.toThrow(/no WAMP session/);
+      ({ router } = await startTestRouter(port));
+      await node.ready(10000);
+      await waitFor(async () => (await consumer.call<unknown[]>(consumer.uri('consumer.get_data_node'))).length === 1, 10000, 'node listed');
+    } finally {
+      await closeAll(node, hub, consumer);
+      if (router) await router.close();
+    }
+  });
+
+  it('wss with a custom CA, WAMP-CRA and ticket auth', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'),
+        '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    } catch {
+      console.warn('openssl not available: wss test skipped');
+      return;
+    }
+    const { config } = parseConfig({
+      version: 2,
+      workers: [{
+        type: 'router',
+        realms: [{ name: 'test_realm', roles: [{ name: 'server', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] }] }],
+        transports: [{
+          type: 'websocket',
+          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1', tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') } },
+          auth: {
+            wampcra: { type: 'static', users: { server: { secret: 'cra-secret', role: 'server' } } },
+            ticket: { type: 'static', principals: { t: { ticket: 'tick', role: 'server' } } },
+          },
+        }],
+      }],
+    });
+    const router = await startRouter(config);
+    const url = router.urls[0]!;
+    expect(url.startsWith('wss://')).toBe(true);
+    const ca = fs.readFileSync(path.join(dir, 'c.pem'));
+    const cra = new SisockClient({ ...opts(url), authid: 'server', secret: 'cra-secret', ca }).start();
+    const ticket = new SisockClient({ ...opts(url), authid: 't', secret: 'tick', authmethods: ['ticket'], ca }).start();
+    const noCa = new SisockClient({ ...opts(url), authid: 'server', secret: 'cra-secret' }).start();
+    try {
+      await cra.whenReady(5000);
+      await ticket.whenReady(5000);
+      await cra.register('com.x.who', (_a, _k, d) => d.caller ?? 'anon');
+      expect(await ticket.call('com.x.who')).toBeDefined();
+      await expect(noCa.whenReady(500)).rejects.toThrow(/no WAMP session/);
+    } finally {
+      await closeAll(cra, ticket, noCa);
+      await router.close();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('a wrong secret keeps retrying without crashing, and close() stops it', async () => {
+    const { router, url } = await startTestRouter();
+    const c = new SisockClient({ ...opts(url), authid: 'nobody', secret: 'x', authmethods: ['ticket'] }).start();
+    try {
+      await expect(c.whenReady(500)).rejects.toThrow(/no WAMP session/);
+    } finally {
+      await c.close();
+      await router.close();
+    }
+  });
+});

@@ -1,0 +1,118 @@
+import { getData, getFields, listNodes, subscribeLive, CallError, type SisockClient } from '../../client';
+import { runHub, type HubHandle } from '../../hub';
+import { runDataNode, type DataNodeHandle, type DataResult } from '../../data-nodes/sdk';
+import type { RunningRouter } from '../../router/server';
+import { closeAll, MemorySource, newClient, opts, startTestRouter, waitFor } from './sisock-helpers';
+
+describe('data-node SDK over a real router', () => {
+  let router: RunningRouter;
+  let url: string;
+  let hub: HubHandle;
+  let node: DataNodeHandle;
+  let consumer: SisockClient;
+  const source = new MemorySource(5000, 1000, 1);
+
+  beforeAll(async () => {
+    ({ router, url } = await startTestRouter());
+    hub = await runHub({ client: opts(url) });
+    node = await runDataNode({ name: 'Mem', description: 'memory node', source, client: opts(url), maxMessageBytes: 16 * 1024 });
+    consumer = newClient(url);
+    await node.ready(5000);
+  });
+  afterAll(async () => {
+    await closeAll(consumer, node, hub);
+    await router.close();
+  });
+
+  it('is listed by the hub with the contract shape', async () => {
+    expect(await listNodes(consumer)).toEqual([{ name: 'Mem', description: 'memory node' }]);
+  });
+
+  it('serves get_fields and get_data per contract', async () => {
+    const [fields, timelines] = await getFields(consumer, 'Mem', 1, 0);
+    expect(Object.keys(fields).sort()).toEqual(['a', 's']);
+    expect(timelines.tl!.field).toEqual(['a', 's']);
+    const r = await consumer.call<DataResult>(consumer.uri('consumer.Mem.get_data'), [['a', 'nope'], 1000, 1003]);
+    expect(r).toEqual({ data: { a: [0, 1, 2], nope: [] }, timeline: { tl: { t: [1000, 1001, 1002], finalized_until: 1002 } } });
+  });
+
+  it('accepts min_stride positional or keyword', async () => {
+    const pos = await consumer.call<DataResult>(consumer.uri('consumer.Mem.get_data'), [['a'], 1000, 1010, 3]);
+    const kw = await consumer.call<DataResult>(consumer.uri('consumer.Mem.get_data'), [['a'], 1000, 1010], { min_stride: 3 });
+    expect(pos.data.a).toEqual([0, 3, 6, 9]);
+    expect(kw).toEqual(pos);
+  });
+
+  it('turns relative times into absolute ones', async () => {
+    source.calls.length = 0;
+    const before = Date.now() / 1000;
+    await consumer.call(consumer.uri('consumer.Mem.get_data'), [['a'], -3600, 0]);
+    const c = source.calls[0]!;
+    expect(c.end).toBeGreaterThanOrEqual(before - 1);
+    expect(c.end - c.start).toBeCloseTo(3600, 3);
+  });
+
+  it.each([
+    [['a', 'b'], 'fields'],
+    [[['a'], 'x', 10], 'start'],
+    [[['a'], 10, 5], 'start must be before end'],
+    [[['a'], 1, 5, -1], 'min_stride'],
+    [[[3], 1, 5], 'fields[0]'],
+  ])('rejects bad arguments %j with invalid_argument', async (args, msg) => {
+    const err = await consumer.call(consumer.uri('consumer.Mem.get_data'), args as unknown[]).catch((e) => e);
+    expect(err).toBeInstanceOf(CallError);
+    expect((err as CallError).uri).toBe('wamp.error.invalid_argument');
+    expect(String((err as CallError).args[0])).toContain(msg);
+  });
+
+  it('delivers a large result whole in progressive pieces', async () => {
+    const pieces: unknown[] = [];
+    const whole = await getData(consumer, 'Mem', ['a', 's', 'zzz'], 1000, 6000);
+    expect(whole.data.a!.length).toBe(5000);
+    expect(whole.data.s![4999]).toBe('v4999');
+    expect(whole.data.zzz).toEqual([]);
+    expect(whole.timeline.tl!.t.length).toBe(5000);
+    expect(whole.timeline.tl!.t[4999]).toBe(5999);
+    // and it did come in several pieces
+    await consumer.call(consumer.uri('consumer.Mem.get_data'), [['a', 's'], 1000, 6000], {}, { onProgress: (p) => pieces.push(p) });
+    expect(pieces.length).toBeGreaterThan(2);
+  });
+
+  it('gives a caller without progress a bounded, thinned answer with keys intact', async () => {
+    const r = await consumer.call<DataResult>(consumer.uri('consumer.Mem.get_data'), [['a', 's', 'zzz'], 1000, 6000]);
+    expect(Object.keys(r.data).sort()).toEqual(['a', 's', 'zzz']);
+    expect(JSON.stringify(r).length).toBeLessThanOrEqual(16 * 1024);
+    expect(r.data.a!.length).toBeGreaterThan(10);
+    expect(r.data.a!.length).toBeLessThan(5000);
+    expect(r.data.a!.length).toBe(r.timeline.tl!.t.length);
+  });
+
+  it('publishes live data and serves metadata', async () => {
+    const got: DataResult[] = [];
+    const sub = await subscribeLive(consumer, 'Mem', (r) => got.push(r));
+    const sample: DataResult = { data: { a: [42] }, timeline: { tl: { t: [9000], finalized_until: 9000 } } };
+    await waitFor(async () => { await node.push(sample); return got.length > 0; }, 5000, 'live sample');
+    expect(got[0]).toEqual(sample);
+    await sub.remove();
+    const meta = await consumer.call<Record<string, unknown>>(consumer.uri('consumer.Mem.get_metadata'));
+    expect(meta).toMatchObject({ name: 'Mem', description: 'memory node', pid: process.pid, n_fields: 2, newest_sample: 9000 });
+    const list = await consumer.call<Array<Record<string, unknown>>>(consumer.uri('consumer.get_data_node_metadata'));
+    expect(list).toEqual([expect.objectContaining({ name: 'Mem', description: 'memory node', available: true, n_fields: 2 })]);
+  });
+
+  it('a source failure is a runtime_error, not a crash', async () => {
+    const bad = await runDataNode({
+      name: 'bad', description: 'fails', client: opts(url),
+      source: { getFields: () => { throw new Error('disk gone'); }, getData: async () => { throw new Error('disk gone'); } },
+    });
+    try {
+      await bad.ready(5000);
+      const err = await consumer.call(consumer.uri('consumer.bad.get_data'), [['x'], 1, 2]).catch((e) => e);
+      expect((err as CallError).uri).toBe('wamp.error.runtime_error');
+      expect(String((err as CallError).args[0])).toContain('disk gone');
+    } finally {
+      await bad.close();
+    }
+    await waitFor(async () => (await listNodes(consumer)).length === 1, 3000, 'bad removed');
+  });
+});

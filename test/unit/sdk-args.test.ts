@@ -1,0 +1,103 @@
+import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, concatPieces, jsonSize, type DataResult } from '../../data-nodes/sdk';
+import { mergeDataResults } from '../../client/data';
+
+const NOW = 1_700_000_000;
+
+describe('resolveTime', () => {
+  it('keeps absolute times and makes t <= 0 relative to now', () => {
+    expect(resolveTime('start', 1234.5, NOW)).toBe(1234.5);
+    expect(resolveTime('start', 0, NOW)).toBe(NOW);
+    expect(resolveTime('start', -3600, NOW)).toBe(NOW - 3600);
+  });
+  it.each([NaN, Infinity, -Infinity, '10', null, undefined, true, [1], {}])('rejects %p', (v) => {
+    expect(() => resolveTime('start', v, NOW)).toThrow(ArgumentError);
+    expect(() => resolveTime('start', v, NOW)).toThrow(/start must be a finite number/);
+  });
+});
+
+describe('parseGetFieldsArgs', () => {
+  it('get_fields(1, 0) means all time', () => {
+    expect(parseGetFieldsArgs([1, 0], {}, NOW)).toEqual({ start: 1, end: NOW });
+  });
+  it('accepts keywords', () => {
+    expect(parseGetFieldsArgs([], { start: -10, end: 0 }, NOW)).toEqual({ start: NOW - 10, end: NOW });
+  });
+  it.each([
+    [[], /needs start and end/],
+    [[5], /needs start and end/],
+    [[5, 5], /start must be before end/],
+    [[10, 5], /start must be before end/],
+    [[1, 2, 3], /takes 2 arguments/],
+    [[NaN, 2], /start must be a finite number.*NaN/],
+  ])('rejects %p', (args, re) => {
+    expect(() => parseGetFieldsArgs(args, {}, NOW)).toThrow(re);
+  });
+  it('rejects unknown keywords and duplicates', () => {
+    expect(() => parseGetFieldsArgs([1, 2], { foo: 1 }, NOW)).toThrow(/unexpected keyword argument "foo"/);
+    expect(() => parseGetFieldsArgs([1, 2], { start: 1 }, NOW)).toThrow(/both positionally and as keyword/);
+  });
+  it('tolerates missing args/kwargs containers', () => {
+    expect(() => parseGetFieldsArgs(undefined, undefined, NOW)).toThrow(ArgumentError);
+  });
+});
+
+describe('parseGetDataArgs', () => {
+  it('parses positional min_stride', () => {
+    expect(parseGetDataArgs([['a', 'b'], 1, 2, 0.5], {}, NOW)).toEqual({ fields: ['a', 'b'], start: 1, end: 2, minStride: 0.5 });
+  });
+  it('parses keyword min_stride and field names of the Python original', () => {
+    expect(parseGetDataArgs([['a'], -60, 0], { min_stride: 10 }, NOW)).toEqual({ fields: ['a'], start: NOW - 60, end: NOW, minStride: 10 });
+    expect(parseGetDataArgs([], { field: ['a'], start: 1, end: 2 }, NOW).fields).toEqual(['a']);
+  });
+  it('treats null/0 min_stride as none and drops duplicate fields', () => {
+    expect(parseGetDataArgs([['a', 'a'], 1, 2, null], {}, NOW)).toEqual({ fields: ['a'], start: 1, end: 2, minStride: null });
+    expect(parseGetDataArgs([[], 1, 2, 0], {}, NOW).minStride).toBeNull();
+  });
+  it.each([
+    [['a', 1, 2], /fields must be a list.*string "a"/],
+    [[{ a: 1 }, 1, 2], /fields must be a list/],
+    [[null, 1, 2], /fields must be a list.*null/],
+    [[['a', 3], 1, 2], /fields\[1\] must be a string/],
+    [[['a'], '1', 2], /start must be a finite number/],
+    [[['a'], 1, NaN], /end must be a finite number/],
+    [[['a'], 2, 1], /start must be before end/],
+    [[['a'], 1, 2, -1], /min_stride must be null or a number/],
+    [[['a'], 1, 2, NaN], /min_stride/],
+    [[['a'], 1, 2, 'x'], /min_stride/],
+    [[['a'], 1, 2, 3, 4], /at most 4 arguments/],
+    [[['a'], 1], /needs fields/],
+  ])('rejects %p', (args, re) => {
+    expect(() => parseGetDataArgs(args, {}, NOW)).toThrow(re);
+  });
+});
+
+describe('splitResult / merge', () => {
+  const make = (n: number): DataResult => ({
+    data: {
+      x: Array.from({ length: n }, (_, i) => i * 1.5),
+      y: Array.from({ length: n }, (_, i) => `s${i}`),
+      z: Array.from({ length: n / 2 }, (_, i) => i % 2 === 0),
+      unknown: [],
+    },
+    timeline: {
+      t1: { t: Array.from({ length: n }, (_, i) => 1e9 + i), finalized_until: 1e9 + n },
+      t2: { t: Array.from({ length: n / 2 }, (_, i) => 1e9 + 2 * i), finalized_until: null },
+    },
+  });
+  it('returns a result that fits as is', () => {
+    const r = make(10);
+    expect(splitResult(r, 1e6)).toEqual([r]);
+  });
+  it('splits into pieces within budget that merge back to the whole', () => {
+    const r = make(4000);
+    const pieces = splitResult(r, 8000, { x: 't1', y: 't1', z: 't2' });
+    expect(pieces.length).toBeGreaterThan(5);
+    for (const p of pieces) expect(jsonSize(p)).toBeLessThanOrEqual(8000);
+    expect(mergeDataResults(pieces)).toEqual(r);
+    expect(concatPieces(pieces)).toEqual(r);
+  });
+  it('works without a field → timeline map', () => {
+    const r = make(2000);
+    expect(mergeDataResults(splitResult(r, 5000))).toEqual(r);
+  });
+});
