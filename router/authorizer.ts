@@ -9,7 +9,8 @@ export type Disclose = 'caller' | 'publisher';
 
 export interface Authorizer {
   authorize(session: Session, uri: string, action: Action): boolean;
-  disclose(session: Session, what: Disclose): boolean;
+  /** Whether the role discloses the caller/publisher; `uri` is the procedure or topic (Crossbar decides per permission). */
+  disclose(session: Session, what: Disclose, uri?: string): boolean;
   /** Whether `role` exists on the realm; without it, any role is accepted. */
   hasRole?(role: string): boolean;
 }

@@ -208,7 +208,7 @@ export class Broker {
     const publication = randomId();
     const details: Dict = {};
     // WAMP 16.x "Publisher Identification": on request, or when the publisher's role discloses it.
-    if (discloseMe || this.realm.authorizer.disclose(session, 'publisher')) {
+    if (discloseMe || this.realm.authorizer.disclose(session, 'publisher', msg.topic)) {
       details.publisher = session.id;
       details.publisher_authid = session.authid;
       details.publisher_authrole = session.authrole;

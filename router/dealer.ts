@@ -343,7 +343,7 @@ export class Dealer {
     const progress = opts.receive_progress === true && calleePeer.progressive;
     const timeout = opts.timeout;
     const hasTimeout = typeof timeout === 'number' && timeout > 0;
-    const disclose = opts.disclose_me === true || this.realm.authorizer.disclose(session, 'caller');
+    const disclose = opts.disclose_me === true || this.realm.authorizer.disclose(session, 'caller', uri);
 
     let details = NO_DETAILS;
     if (disclose || progress || hasTimeout || reg.match !== 'exact' || opts.ppt_scheme !== undefined) {
