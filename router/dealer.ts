@@ -28,8 +28,9 @@
  *   callee that supports call_canceling gets INTERRUPT {mode: killnowait, reason: wamp.error.timeout}.
  * - Call canceling: CANCEL.Options.mode skip | kill | killnowait (default killnowait if the callee
  *   supports call_canceling, else skip; a callee without call_canceling always gets skip):
- *   skip → ERROR canceled to the caller at once; kill → INTERRUPT, the caller gets whatever the
- *   callee answers (its ERROR, or a RESULT if it finished first: WAMP 17.x); killnowait →
+ *   skip → ERROR canceled to the caller at once; kill → INTERRUPT, then the caller gets ERROR
+ *   canceled when the callee answers with an ERROR (whatever its URI, as Crossbar does), or the
+ *   RESULT if the callee finished first (WAMP 17.x); killnowait →
  *   INTERRUPT and ERROR canceled at once. CANCEL for an unknown or finished call is ignored.
  * - YIELD / ERROR for an unknown INVOCATION (finished, canceled, caller gone) are dropped.
  * - Callee leaves mid-call: every pending caller gets ERROR wamp.error.canceled with
@@ -52,6 +53,9 @@ export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last'
 const INVOKE_POLICIES: ReadonlySet<string> = new Set(['single', 'roundrobin', 'random', 'first', 'last']);
 const MATCH_POLICIES: ReadonlySet<string> = new Set(['exact', 'prefix', 'wildcard']);
 const CANCEL_MODES: ReadonlySet<string> = new Set(['skip', 'kill', 'killnowait']);
+
+/** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Error URI for an internal procedure that failed with something other than a WampError. */
 export const INTERNAL_ERROR_URI = 'wamp.error.runtime_error';
@@ -342,7 +346,9 @@ export class Dealer {
     const opts = msg.options;
     const progress = opts.receive_progress === true && calleePeer.progressive;
     const timeout = opts.timeout;
-    const hasTimeout = typeof timeout === 'number' && timeout > 0;
+    // WAMP 17.x call timeout, in ms. setTimeout cannot wait longer than 2^31-1 ms (it fires at once):
+    // a longer timeout is as good as none, and a fraction is rounded up.
+    const hasTimeout = typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS;
     const disclose = opts.disclose_me === true || this.realm.authorizer.disclose(session, 'caller', uri);
 
     let details = NO_DETAILS;
@@ -364,7 +370,7 @@ export class Dealer {
     callerPeer.calls.set(msg.request, p);
     calleePeer.invocations.set(inv, p);
     if (hasTimeout && !calleePeer.timeout) {
-      p.timer = setTimeout(this.onTimeout, timeout as number, p);
+      p.timer = setTimeout(this.onTimeout, Math.ceil(timeout as number), p);
       p.timer.unref();
     }
     callee.send({ type: T.INVOCATION, request: inv, registration: reg.id, details, args: msg.args, kwargs: msg.kwargs });
@@ -419,6 +425,12 @@ export class Dealer {
     const p = this.peers.get(session.id)?.invocations.get(msg.request);
     if (p === undefined) return;
     this.finish(p);
+    if (p.interrupted) {
+      // WAMP 17.x call canceling, mode kill: whatever the callee answers to the INTERRUPT (AutobahnPython
+      // answers wamp.error.runtime_error), the caller learns that its call was canceled, as Crossbar does.
+      p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CANCELED, args: ARGS_CANCELED });
+      return;
+    }
     p.caller.send({
       type: T.ERROR, requestType: T.CALL, request: p.request, details: pptDetails(msg.details, NO_DETAILS),
       error: msg.error, args: msg.args, kwargs: msg.kwargs,

@@ -2,7 +2,7 @@
  * Helpers for broker and subscription-meta unit tests: clients with a chosen authid/authrole and
  * serializer, a scriptable authorizer, and a counting serializer.
  */
-import { pack, unpack } from 'msgpackr';
+import { encode as mpEncode, decode as mpDecode } from '@msgpack/msgpack';
 import { MessageType as T, toArray, type Dict, type Message } from '../../wamp';
 import type { Serializer } from '../../transport/types';
 import type { Router } from '../../router/router';
@@ -73,8 +73,8 @@ export function countingSerializer(base: Serializer = testJson): Serializer & { 
 /** A minimal MessagePack serializer (binary payloads survive it). */
 export const testMsgpack: Serializer = {
   name: 'msgpack', subprotocol: 'wamp.2.msgpack', rawsocketId: 2, binary: true,
-  encode: (m) => pack(m),
-  decode: (f) => unpack(f),
+  encode: (m) => Buffer.from(mpEncode(m)),
+  decode: (f) => mpDecode(f),
 };
 
 /** Subscribes and returns the subscription ID (throws if the reply is not SUBSCRIBED). */

@@ -434,15 +434,35 @@ describe('dealer', () => {
       expect(caller.next()).toMatchObject({ type: T.ERROR, error: ErrorUri.CANCELED });
     });
 
-    test('kill: INTERRUPT, then the caller gets the callee\'s ERROR', () => {
+    test('kill: INTERRUPT, then the caller gets wamp.error.canceled whatever the callee answers', () => {
       const { callee, caller, req, inv } = pending();
       caller.send({ type: T.CANCEL, request: req, options: { mode: 'kill' } });
       expect(callee.next()).toMatchObject({ type: T.INTERRUPT, request: inv, options: { mode: 'kill' } });
       expect(caller.pending).toBe(0);
       caller.send({ type: T.CANCEL, request: req, options: { mode: 'kill' } }); // repeated: ignored
       expect(callee.pending).toBe(0);
-      callee.send({ type: T.ERROR, requestType: T.INVOCATION, request: inv, details: {}, error: ErrorUri.CANCELED, args: ['stopped'] });
-      expect(caller.next()).toEqual({ type: T.ERROR, requestType: T.CALL, request: req, details: {}, error: ErrorUri.CANCELED, args: ['stopped'] });
+      // AutobahnPython answers an INTERRUPT with wamp.error.runtime_error; the caller still learns "canceled".
+      callee.send({ type: T.ERROR, requestType: T.INVOCATION, request: inv, details: {}, error: 'wamp.error.runtime_error', args: ['stopped'] });
+      expect(caller.next()).toMatchObject({ type: T.ERROR, requestType: T.CALL, request: req, error: ErrorUri.CANCELED });
+    });
+
+    test('a timeout beyond what a timer can wait is no timeout; a fraction is rounded up', () => {
+      jest.useFakeTimers();
+      try {
+        const callee = FakeClient.join(router);
+        const caller = FakeClient.join(router);
+        register(callee, 'com.app.slow');
+        call(caller, 'com.app.slow', [], {}, { timeout: 2 ** 31 });
+        invocation(callee);
+        jest.advanceTimersByTime(60_000);
+        expect(caller.pending).toBe(0); // not canceled at once (setTimeout would have overflowed)
+        call(caller, 'com.app.slow', [], {}, { timeout: 0.5 });
+        invocation(callee);
+        jest.advanceTimersByTime(1);
+        expect(caller.next()).toMatchObject({ type: T.ERROR, error: ErrorUri.CANCELED });
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     test('kill: a callee that finishes first delivers its RESULT', () => {
