@@ -1,0 +1,119 @@
+/**
+ * `min_stride` downsampling that keeps extremes, shared by the example nodes (weather, sensors, sim).
+ *
+ * Contract: successive output samples are at least `minStride` seconds apart. When the input already
+ * satisfies that, it is returned unchanged (no timestamps move). Otherwise time is cut into buckets
+ * of `2 * minStride` seconds, aligned on multiples of the bucket width (so the same query gives the
+ * same grid whatever its start), and each non-empty bucket yields at most two output times on the
+ * `minStride` grid: `2k * minStride` and `(2k + 1) * minStride`. For each column, the bucket's minimum
+ * and maximum go there in the order they occurred, so a spike is never thinned away. A bucket with a
+ * single input time yields one output time, on the half of the bucket the input was in.
+ *
+ * Columns of one timeline share the output times; a column with no value in a bucket gets `null`
+ * there. Numbers compare numerically, booleans as 0/1; strings keep their first and last value.
+ */
+import type { Sample } from '../sdk/types';
+
+export interface Series {
+  t: number[];
+  columns: Sample[][];
+}
+
+/** True when successive times are all at least `minStride` apart. */
+function alreadySparse(t: ArrayLike<number>, minStride: number): boolean {
+  for (let i = 1; i < t.length; i++) if (t[i] - t[i - 1] < minStride) return false;
+  return true;
+}
+
+function rank(v: Sample): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return null;
+}
+
+/**
+ * Downsample one timeline. `t` must be sorted ascending; every column has `t.length` entries.
+ * `minStride` null or <= 0 means no downsampling.
+ */
+export function downsampleMinMax(
+  t: ArrayLike<number>,
+  columns: ArrayLike<Sample>[],
+  minStride: number | null,
+): Series {
+  const n = t.length;
+  if (minStride === null || !(minStride > 0) || n < 2 || alreadySparse(t, minStride)) {
+    return { t: Array.from(t), columns: columns.map((c) => Array.from(c)) };
+  }
+  const width = 2 * minStride;
+  const outT: number[] = [];
+  const outCols: Sample[][] = columns.map(() => []);
+  let i = 0;
+  while (i < n) {
+    const bucket = Math.floor(t[i] / width);
+    let j = i + 1;
+    while (j < n && Math.floor(t[j] / width) === bucket) j++;
+    const slot0 = 2 * bucket * minStride;
+    const slot1 = (2 * bucket + 1) * minStride;
+    if (j - i === 1) {
+      // One input time: one output time, on the half of the bucket it was in.
+      outT.push(t[i] - slot0 >= minStride ? slot1 : slot0);
+      for (let c = 0; c < columns.length; c++) outCols[c].push(columns[c][i] ?? null);
+    } else {
+      outT.push(slot0, slot1);
+      for (let c = 0; c < columns.length; c++) {
+        const [a, b] = extremes(columns[c], i, j, t, minStride, slot0);
+        outCols[c].push(a, b);
+      }
+    }
+    i = j;
+  }
+  return { t: outT, columns: outCols };
+}
+
+/** The two values a column contributes for the bucket [i, j): min and max in occurrence order. */
+function extremes(
+  col: ArrayLike<Sample>,
+  i: number,
+  j: number,
+  t: ArrayLike<number>,
+  minStride: number,
+  slot0: number,
+): [Sample, Sample] {
+  let minIdx = -1;
+  let maxIdx = -1;
+  let firstIdx = -1;
+  let lastIdx = -1;
+  for (let k = i; k < j; k++) {
+    const v = col[k];
+    if (v === null || v === undefined) continue;
+    if (firstIdx < 0) firstIdx = k;
+    lastIdx = k;
+    const r = rank(v);
+    if (r === null) continue;
+    if (minIdx < 0 || r < (rank(col[minIdx]) as number)) minIdx = k;
+    // `>=` so that a constant column yields its first and last occurrence, not one value and a hole.
+    if (maxIdx < 0 || r >= (rank(col[maxIdx]) as number)) maxIdx = k;
+  }
+  if (minIdx < 0) {
+    // No comparable value: strings (first and last) or nothing at all.
+    if (firstIdx < 0) return [null, null];
+    minIdx = firstIdx;
+    maxIdx = lastIdx;
+  }
+  if (minIdx === maxIdx) {
+    const v = col[minIdx] as Sample;
+    return t[minIdx] - slot0 >= minStride ? [null, v] : [v, null];
+  }
+  const [a, b] = minIdx < maxIdx ? [minIdx, maxIdx] : [maxIdx, minIdx];
+  return [col[a] as Sample, col[b] as Sample];
+}
+
+/** Index of the first element of sorted `t` that is >= `x` (t.length if none). */
+export function lowerBound(t: ArrayLike<number>, x: number, lo = 0, hi = t.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,128 @@
+/**
+ * The original sisock weather archive format (simonsobs/sisock, `example_data/*.dat` served by
+ * `server_example_weather.py`): one field per file, the field name is the file name without `.dat`.
+ *
+ * ```
+ * # APEX weather station humidity.        <- line 1: description
+ * # hourly                                <- line 2: timeline name
+ * # %                                     <- line 3: units
+ * # 2017-07-14                            <- any further `#` line is ignored
+ * 1499990400.0 33.34                      <- <unix time> <value>, whitespace separated
+ * ```
+ *
+ * The three header lines are positional, as in the original. A keyed form is accepted too:
+ * `# description: …`, `# timeline: …`, `# units: …` (in any order) — a file whose first line is keyed
+ * is read in keyed form only. A missing timeline puts the field on a timeline of its own name; an empty
+ * units line means no units (null).
+ *
+ * Reading is forgiving: bytes that are not UTF-8 become U+FFFD; blank lines are skipped; a value of
+ * `nan` (any case) is a missing sample (null); any other line that is not exactly two finite numbers is
+ * skipped and counted in `badLines`. Lines need not be in time order (they are sorted); a repeated time
+ * keeps the last value given for it (the original files repeat midnight at each day boundary).
+ */
+
+export interface WeatherHeader {
+  description: string | null;
+  timeline: string | null;
+  units: string | null;
+}
+
+export interface ParsedWeatherFile {
+  header: WeatherHeader;
+  /** Sample times, ascending, unique. */
+  t: Float64Array;
+  /** Values; NaN is a missing sample. */
+  v: Float64Array;
+  badLines: number;
+  /** 1-based number of the first skipped line, for the log message. */
+  firstBadLine: number | null;
+}
+
+const KEYED = /^#\s*(description|timeline|units)\s*:\s?(.*)$/i;
+const POSITIONAL: (keyof WeatherHeader)[] = ['description', 'timeline', 'units'];
+
+function headerValue(s: string): string | null {
+  const v = s.trim();
+  return v === '' ? null : v;
+}
+
+export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
+  const text = typeof content === 'string' ? content : new TextDecoder('utf-8', { fatal: false }).decode(content);
+  const lines = text.split(/\r?\n/);
+  const header: WeatherHeader = { description: null, timeline: null, units: null };
+  let keyedMode: boolean | null = null;
+  let headerIdx = 0;
+  let inHeader = true;
+  const ts: number[] = [];
+  const vs: number[] = [];
+  let badLines = 0;
+  let firstBadLine: number | null = null;
+
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n].replace(/^\uFEFF/, '');
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (trimmed.startsWith('#')) {
+      if (!inHeader) continue;
+      const keyed = KEYED.exec(trimmed);
+      if (keyedMode === null) keyedMode = keyed !== null;
+      if (keyedMode) {
+        if (keyed) header[keyed[1].toLowerCase() as keyof WeatherHeader] = headerValue(keyed[2]);
+      } else if (headerIdx < POSITIONAL.length) {
+        header[POSITIONAL[headerIdx]] = headerValue(trimmed.replace(/^#\s?/, ''));
+      }
+      headerIdx++;
+      continue;
+    }
+    inHeader = false;
+    const parts = trimmed.split(/\s+/);
+    let ok = parts.length === 2;
+    const t = ok ? parseNumber(parts[0]) : NaN;
+    ok = ok && Number.isFinite(t);
+    let v = NaN;
+    if (ok && !/^nan$/i.test(parts[1])) {
+      v = parseNumber(parts[1]);
+      ok = Number.isFinite(v);
+    }
+    if (!ok) {
+      badLines++;
+      if (firstBadLine === null) firstBadLine = n + 1;
+      continue;
+    }
+    ts.push(t);
+    vs.push(v);
+  }
+
+  // Sort by time (stable, so that for a repeated time the last line given wins), then drop repeats.
+  let order = ts.map((_, i) => i);
+  let sorted = true;
+  for (let i = 1; i < ts.length; i++) if (ts[i] <= ts[i - 1]) { sorted = false; break; }
+  if (!sorted) order = order.sort((a, b) => ts[a] - ts[b] || a - b);
+  const tOut: number[] = [];
+  const vOut: number[] = [];
+  for (const i of order) {
+    if (tOut.length > 0 && tOut[tOut.length - 1] === ts[i]) {
+      vOut[vOut.length - 1] = vs[i];
+    } else {
+      tOut.push(ts[i]);
+      vOut.push(vs[i]);
+    }
+  }
+  return { header, t: Float64Array.from(tOut), v: Float64Array.from(vOut), badLines, firstBadLine };
+}
+
+/** A strict decimal number: no hex, no empty string, no trailing garbage (unlike `Number()`/`parseFloat`). */
+function parseNumber(s: string): number {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return NaN;
+  return Number(s);
+}
+
+/** The median spacing of sorted times, or null with fewer than two. */
+export function medianInterval(t: ArrayLike<number>): number | null {
+  if (t.length < 2) return null;
+  const d: number[] = [];
+  for (let i = 1; i < t.length; i++) d.push(t[i] - t[i - 1]);
+  d.sort((a, b) => a - b);
+  const m = d[d.length >> 1];
+  return Math.round(m * 1e6) / 1e6;
+}
