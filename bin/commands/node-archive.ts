@@ -1,0 +1,109 @@
+/**
+ * `sisock node scan` and `sisock node archive`: the archive's scanner and reader node.
+ *
+ *   sisock node scan --db URL --data-dir DIR [--once] [--interval S] [--settle S] [--progress bar|log|none]
+ *   sisock node archive --db URL [--name NAME] [--data-dir DIR] [--cache-mb N]  (+ client flags)
+ *
+ * `registerArchiveKinds(node)` adds both to the existing `node` command; `register(program)` does the
+ * same for a program (finding or creating `node`), so it can sit in bin/sisock.ts's COMMANDS after node.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
+import { DEFAULT_DB_URL, runArchiveNode, runArchiveScanner } from '../../data-nodes/archive';
+import type { DataNodeHandle } from '../../data-nodes/sdk';
+import { addLogLevelOption, cliLogger, fail, serveUntilSignal } from '../common';
+
+function positiveNumber(value: string): number {
+  const v = Number(value);
+  if (!/^\s*[\d.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError('must be a positive number');
+  return v;
+}
+
+function nonNegativeNumber(value: string): number {
+  const v = Number(value);
+  if (!/^\s*[\d.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return v;
+}
+
+function nodeName(value: string): string {
+  if (!/^[^\s.#]+$/.test(value)) throw new InvalidArgumentError('must be a non-empty name without dots, "#" or whitespace');
+  return value;
+}
+
+function progressMode(value: string): 'bar' | 'log' | 'none' {
+  if (value !== 'bar' && value !== 'log' && value !== 'none') throw new InvalidArgumentError('must be bar, log or none');
+  return value;
+}
+
+const DB_HELP = `index URL: sqlite:PATH or mysql://user:pass@host:port/db, optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
+
+interface ScanFlags { db: string; dataDir: string; once?: boolean; interval: number; settle: number; progress?: 'bar' | 'log' | 'none'; logLevel?: string }
+interface ArchiveFlags extends CommonFlags { db: string; name: string; description?: string; dataDir?: string; cacheMb: number }
+
+export function registerArchiveKinds(node: Command): void {
+  const scan = addLogLevelOption(
+    node
+      .command('scan')
+      .description('index a directory tree of data files (sisock weather .dat, CSV/TSV, Arrow IPC) into an SQLite or MySQL index')
+      .option('--db <url>', DB_HELP, DEFAULT_DB_URL)
+      .requiredOption('--data-dir <dir>', 'root of the files to index')
+      .option('--once', 'scan once and exit (default: rescan every --interval seconds until Ctrl-C)')
+      .option('--interval <seconds>', 'seconds between rescans', positiveNumber, 60)
+      .option('--settle <seconds>', 're-read files modified this recently before a scan on the next scan', nonNegativeNumber, 2)
+      .option('--progress <mode>', 'bar (default on a terminal), log (JSON lines, default otherwise) or none', progressMode),
+  );
+  scan.addHelpText('after', `
+Rescans are incremental. Only one scanner may write an index at a time: a second one is refused
+while the first holds its lease (renewed every 10 s, 30 s long). With --once, prints a JSON summary
+on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
+  scan.action(async (o: ScanFlags) => {
+    const log = cliLogger('node-scan', o.logLevel);
+    try {
+      const h = await runArchiveScanner({
+        db: o.db, dataDir: o.dataDir, once: !!o.once, intervalSeconds: o.interval, settleSeconds: o.settle,
+        progress: o.progress, logger: log,
+      });
+      if (o.once) {
+        const r = await h.first;
+        await h.done;
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      await Promise.race([serveUntilSignal([{ close: () => h.stop() }], log), h.done]);
+    } catch (e) {
+      fail(e, log);
+    }
+  });
+
+  const archive = addClientOptions(
+    node
+      .command('archive')
+      .description('serve an archive index (built by `sisock node scan`): get_fields from the index, get_data from the files')
+      .option('--db <url>', DB_HELP, DEFAULT_DB_URL)
+      .option('--name <name>', 'node name', nodeName, 'archive')
+      .option('--description <text>', 'node description shown by `sisock nodes`')
+      .option('--data-dir <dir>', 'root of the files here, when it differs from the one the scanner recorded')
+      .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256),
+  );
+  archive.action(async (o: ArchiveFlags) => {
+    const log = cliLogger('node-archive', logLevelFrom(o));
+    let node: DataNodeHandle;
+    try {
+      ({ node } = await runArchiveNode({
+        db: o.db, name: o.name, description: o.description, dataDir: o.dataDir, cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
+        client: { ...clientOptionsFromEnv(o), logger: log }, logger: log,
+      }));
+    } catch (e) {
+      fail(e, log);
+      return;
+    }
+    void node.ready().then(() => process.stdout.write(`node: ${node.name}\n`));
+    await serveUntilSignal([{ close: () => node.close() }], log);
+  });
+}
+
+/** Adds the archive kinds to the program's `node` command (created if absent). */
+export function register(program: Command): void {
+  const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node').description('run a data node');
+  registerArchiveKinds(node);
+}

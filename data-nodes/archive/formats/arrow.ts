@@ -1,0 +1,120 @@
+/**
+ * Apache Arrow IPC files, file (`.arrow`, `.feather` v2) or stream (`.arrows`) form.
+ *
+ * - Time: the first Timestamp column (any unit), else a numeric column named like a time column
+ *   (time, timestamp, t, unix_time…; `*_ms`: milliseconds), holding UNIX seconds.
+ * - Other columns: integers and floats are `number` (Int64 converted to double), Bool is `bool`,
+ *   Utf8 and dictionary-encoded strings are `string`, other timestamps are numbers in seconds;
+ *   nested types are skipped.
+ * - Field metadata `units` and `description` are used; schema metadata `timeline` names the
+ *   timeline, else the file name rule of `timelineFromPath`.
+ */
+import { DataType, tableFromIPC, TimeUnit, type Field, type Table, type Vector } from 'apache-arrow';
+import type { FieldType, Sample } from '../../sdk/types';
+import { TIME_NAMES } from './csv';
+import {
+  FormatError, medianSpacing, reorder, sortUnique, timelineFromPath,
+  type DecodedColumn, type DecodedFile, type FileContext, type FormatReader,
+} from './types';
+
+const UNIT_SECONDS: Record<number, number> = {
+  [TimeUnit.SECOND]: 1, [TimeUnit.MILLISECOND]: 1e3, [TimeUnit.MICROSECOND]: 1e6, [TimeUnit.NANOSECOND]: 1e9,
+};
+
+function numbers(vec: Vector, scale = 1): Float64Array {
+  const n = vec.length;
+  const out = new Float64Array(n);
+  const raw = vec.toArray() as ArrayLike<number | bigint>;
+  const bigint = typeof (raw as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT === 'number' && raw.length > 0 && typeof raw[0] === 'bigint';
+  if (raw.length === n && vec.nullCount === 0) {
+    if (bigint) for (let i = 0; i < n; i++) out[i] = Number(raw[i] as bigint) / scale;
+    else if (scale === 1 && raw instanceof Float64Array) out.set(raw);
+    else for (let i = 0; i < n; i++) out[i] = Number(raw[i]) / scale;
+    return out;
+  }
+  for (let i = 0; i < n; i++) {
+    if (!vec.isValid(i)) { out[i] = NaN; continue; }
+    const v = raw.length === n ? raw[i] : (vec.get(i) as number | bigint);
+    out[i] = Number(v) / scale;
+  }
+  return out;
+}
+
+function isTimestamp(f: Field): boolean { return DataType.isTimestamp(f.type); }
+function isNumeric(f: Field): boolean { return DataType.isInt(f.type) || DataType.isFloat(f.type); }
+
+function timeScale(f: Field): number {
+  if (isTimestamp(f)) return UNIT_SECONDS[(f.type as { unit: number }).unit] ?? 1e3;
+  return /_ms$/i.test(f.name) ? 1e3 : 1;
+}
+
+function column(f: Field, vec: Vector): DecodedColumn | null {
+  const units = f.metadata.get('units') ?? null;
+  const description = f.metadata.get('description') ?? null;
+  let type: FieldType;
+  let values: Float64Array | Sample[];
+  if (isNumeric(f)) { type = 'number'; values = numbers(vec); }
+  else if (isTimestamp(f)) { type = 'number'; values = numbers(vec, timeScale(f)); }
+  else if (DataType.isBool(f.type)) {
+    type = 'bool';
+    values = Array.from({ length: vec.length }, (_, i) => (vec.get(i) as boolean | null) ?? null);
+  } else if (DataType.isUtf8(f.type) || DataType.isLargeUtf8(f.type) || DataType.isDictionary(f.type)) {
+    type = 'string';
+    values = Array.from({ length: vec.length }, (_, i) => { const v = vec.get(i); return v === null || v === undefined ? null : String(v); });
+  } else return null;
+  return { name: f.name, type, units, description, values };
+}
+
+export const arrowFormat: FormatReader = {
+  name: 'arrow',
+  extensions: ['.arrow', '.feather', '.arrows', '.ipc'],
+  sniff(head: Buffer): boolean {
+    // File form starts with "ARROW1"; stream form with a continuation marker 0xFFFFFFFF.
+    return head.subarray(0, 6).toString('latin1') === 'ARROW1' || (head.length >= 8 && head.readUInt32LE(0) === 0xffffffff);
+  },
+  decode(content: Buffer, ctx: FileContext): DecodedFile {
+    if (content.length === 0) return { timelines: [], badRows: 0 };
+    let table: Table;
+    try {
+      table = tableFromIPC(content);
+    } catch (e) {
+      throw new FormatError(`not a readable Arrow IPC file: ${(e as Error).message}`);
+    }
+    const fields = table.schema.fields;
+    let ti = fields.findIndex(isTimestamp);
+    if (ti < 0) ti = fields.findIndex((f) => isNumeric(f) && TIME_NAMES.has(f.name.toLowerCase()));
+    if (ti < 0) throw new FormatError('no time column (a Timestamp column, or a numeric one named time/timestamp/t…)');
+    if (table.numRows === 0) return { timelines: [], badRows: 0 };
+    let t = numbers(table.getChildAt(ti)!, timeScale(fields[ti]));
+    let cols: DecodedColumn[] = [];
+    fields.forEach((f, k) => {
+      if (k === ti) return;
+      const c = column(f, table.getChildAt(k)!);
+      if (c) cols.push(c);
+    });
+    // Rows without a time are dropped.
+    let badRows = 0;
+    for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i])) badRows++;
+    let order: number[] | null = null;
+    if (badRows > 0) order = Array.from(t.keys()).filter((i) => Number.isFinite(t[i]));
+    if (order) {
+      const keep = order;
+      t = Float64Array.from(keep, (i) => t[i]);
+      cols = cols.map((c) => ({ ...c, values: reorder(c.values, keep) }));
+    }
+    const sorted = sortUnique(t);
+    if (sorted) {
+      t = Float64Array.from(sorted, (i) => t[i]);
+      cols = cols.map((c) => ({ ...c, values: reorder(c.values, sorted) }));
+    }
+    return {
+      badRows,
+      timelines: [{
+        name: table.schema.metadata.get('timeline') ?? timelineFromPath(ctx, 'arrow'),
+        t,
+        interval: medianSpacing(t),
+        columns: cols,
+      }],
+    };
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * The one interface every archive file format implements. A format is a pure function from the bytes
+ * of one file to its timelines; it never touches the file system or the index.
+ *
+ * Rules every format keeps (the reader and the scanner rely on them):
+ * - times are UNIX seconds, UTC: a wall-clock time without an explicit offset is read as UTC, never in
+ *   the server's local zone;
+ * - within one timeline `t` is strictly ascending (sort out-of-order samples; a repeated time keeps the
+ *   last value given for it);
+ * - a missing numeric value is NaN in a Float64Array column, `null` in a Sample[] column;
+ * - a file that cannot be decoded at all throws (a `FormatError` when the cause is the content); rows
+ *   that cannot be read are skipped and counted in `badRows`.
+ *
+ * Adding a format: one file exporting a `FormatReader`, one line in `index.ts`, and its tests.
+ */
+import * as path from 'node:path';
+import type { FieldType, Sample } from '../../sdk/types';
+
+export interface DecodedColumn {
+  name: string;
+  type: FieldType;
+  units: string | null;
+  description: string | null;
+  /** One value per `t`: Float64Array for numbers (NaN = missing), Sample[] otherwise. */
+  values: Float64Array | Sample[];
+}
+
+export interface DecodedTimeline {
+  name: string;
+  /** Strictly ascending UNIX seconds. */
+  t: Float64Array;
+  /** Nominal interval in seconds (median spacing) or null. */
+  interval: number | null;
+  columns: DecodedColumn[];
+}
+
+export interface DecodedFile {
+  timelines: DecodedTimeline[];
+  /** Rows or lines that were skipped. */
+  badRows: number;
+}
+
+/** Where the file is, for formats that take names from the path (field or timeline names). */
+export interface FileContext {
+  /** Path relative to the archive root, '/' separated. */
+  relPath: string;
+}
+
+export interface FormatReader {
+  /** Stable name stored in the index (`weather`, `csv`, `arrow`). */
+  readonly name: string;
+  /** Lower-case extensions with the dot, e.g. ['.csv', '.tsv']. */
+  readonly extensions: readonly string[];
+  /** For files whose extension no format claims: true when the first bytes look like this format. */
+  sniff?(head: Buffer, ctx: FileContext): boolean;
+  decode(content: Buffer, ctx: FileContext): DecodedFile;
+}
+
+export class FormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FormatError';
+  }
+}
+
+/** The median spacing of ascending times (rounded to 1 µs), or null with fewer than two. */
+export function medianSpacing(t: ArrayLike<number>): number | null {
+  const n = t.length;
+  if (n < 2) return null;
+  // Sample at most 1001 spacings: exact for small files, cheap for big ones.
+  const step = Math.max(1, Math.floor((n - 1) / 1000));
+  const d: number[] = [];
+  for (let i = 1; i < n; i += step) d.push(t[i] - t[i - 1]);
+  d.sort((a, b) => a - b);
+  return Math.round(d[d.length >> 1] * 1e6) / 1e6;
+}
+
+/**
+ * Sorts rows by time (stable: for equal times the later row wins) and drops repeated times.
+ * Returns the row order to keep, or null when `t` is already strictly ascending.
+ */
+export function sortUnique(t: ArrayLike<number>): number[] | null {
+  let ok = true;
+  for (let i = 1; i < t.length; i++) if (!(t[i] > t[i - 1])) { ok = false; break; }
+  if (ok) return null;
+  const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a] - t[b] || a - b);
+  const keep: number[] = [];
+  for (const i of order) {
+    if (keep.length && t[keep[keep.length - 1]] === t[i]) keep[keep.length - 1] = i;
+    else keep.push(i);
+  }
+  return keep;
+}
+
+/** Applies a row order from `sortUnique` to a column. */
+export function reorder(values: Float64Array | Sample[], order: number[]): Float64Array | Sample[] {
+  if (values instanceof Float64Array) {
+    const out = new Float64Array(order.length);
+    for (let i = 0; i < order.length; i++) out[i] = values[order[i]];
+    return out;
+  }
+  return order.map((i) => values[i] ?? null);
+}
+
+/** Decodes bytes as UTF-8, or as Latin-1 (Windows logger files) when they are not valid UTF-8. */
+export function decodeText(content: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    text = content.toString('latin1');
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Timeline of a multi-column file without a stated one: the file name without its extension and
+ * trailing date/number part (`cryo_2024-01-02.csv` → `cryo`), else the parent directory's name,
+ * else `fallback`. Daily files of one logger thus share a timeline.
+ */
+export function timelineFromPath(ctx: FileContext, fallback: string): string {
+  const stem = path.posix.basename(ctx.relPath).replace(/\.[^.]*$/, '');
+  const fromStem = stem.replace(/[-_. ]*\d[\d\-_.T:]*$/, '');
+  if (fromStem !== '') return fromStem;
+  const dir = path.posix.basename(path.posix.dirname(ctx.relPath));
+  return dir && dir !== '.' ? dir : fallback;
+}

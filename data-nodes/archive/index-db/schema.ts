@@ -1,0 +1,90 @@
+/**
+ * The schema and its migrations. `<p>meta` records `schema_version`; each migration brings the
+ * schema from version N-1 to N and is applied once, in order, under a lock (MySQL GET_LOCK, SQLite
+ * BEGIN IMMEDIATE). A database with a newer version than this program knows is refused.
+ *
+ *   <p>meta  (k PK, v)                         schema_version, generation, data_dir
+ *   <p>file  (file_key PK = sha1(path), path, size, mtime, hash, format, status, error,
+ *             t_first, t_last, n_samples, bad_rows, recheck, scanned_at)
+ *   <p>field (file_key, field) PK, timeline, type, units, description, interval_s, t_first, t_last, n
+ *             indexes (field, t_first), (t_last)
+ *   <p>lock  (name PK, owner, acquired, expires)    the scanner's lease (version 2)
+ *
+ * All times are DOUBLE UNIX seconds (UTC).
+ */
+export type Dialect = 'sqlite' | 'mysql';
+
+export const SCHEMA_VERSION = 2;
+
+const TEXT_KEY = (d: Dialect, n: number) => (d === 'mysql' ? `VARCHAR(${n})` : 'TEXT');
+const TABLE_OPTS = (d: Dialect) => (d === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '');
+
+export interface Migration {
+  version: number;
+  what: string;
+  statements(d: Dialect, p: string): string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    what: 'files and their fields',
+    statements: (d, p) => [
+      `CREATE TABLE IF NOT EXISTS ${p}file (
+        file_key CHAR(40) NOT NULL PRIMARY KEY,
+        path TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        mtime DOUBLE NOT NULL,
+        hash CHAR(40) NULL,
+        format ${TEXT_KEY(d, 32)} NULL,
+        status ${TEXT_KEY(d, 16)} NOT NULL,
+        error TEXT NULL,
+        t_first DOUBLE NULL,
+        t_last DOUBLE NULL,
+        n_samples BIGINT NOT NULL DEFAULT 0,
+        bad_rows BIGINT NOT NULL DEFAULT 0,
+        recheck SMALLINT NOT NULL DEFAULT 0,
+        scanned_at DOUBLE NOT NULL
+      )${TABLE_OPTS(d)}`,
+      `CREATE TABLE IF NOT EXISTS ${p}field (
+        file_key CHAR(40) NOT NULL,
+        field ${TEXT_KEY(d, 255)} NOT NULL,
+        timeline ${TEXT_KEY(d, 255)} NOT NULL,
+        type ${TEXT_KEY(d, 8)} NOT NULL,
+        units ${TEXT_KEY(d, 255)} NULL,
+        description TEXT NULL,
+        interval_s DOUBLE NULL,
+        t_first DOUBLE NOT NULL,
+        t_last DOUBLE NOT NULL,
+        n BIGINT NOT NULL,
+        PRIMARY KEY (file_key, field)
+      )${TABLE_OPTS(d)}`,
+      `CREATE INDEX ${p}field_by_name ON ${p}field (field, t_first)`,
+    ],
+  },
+  {
+    version: 2,
+    what: "scanner lease and the index on fields' last times",
+    statements: (d, p) => [
+      `CREATE TABLE IF NOT EXISTS ${p}lock (
+        name ${TEXT_KEY(d, 64)} NOT NULL PRIMARY KEY,
+        owner ${TEXT_KEY(d, 255)} NOT NULL,
+        acquired DOUBLE NOT NULL,
+        expires DOUBLE NOT NULL
+      )${TABLE_OPTS(d)}`,
+      `CREATE INDEX ${p}field_by_last ON ${p}field (t_last)`,
+    ],
+  },
+];
+
+export function metaTableSql(d: Dialect, p: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${p}meta (k ${TEXT_KEY(d, 64)} NOT NULL PRIMARY KEY, v TEXT NOT NULL)${TABLE_OPTS(d)}`;
+}
+
+/** Table prefixes are spliced into SQL: letters, digits and underscores only. */
+export function checkPrefix(prefix: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(prefix)) throw new Error(`invalid table prefix "${prefix}": letters, digits and _ only`);
+  return prefix;
+}
+
+export const DEFAULT_PREFIX = 'archive_';

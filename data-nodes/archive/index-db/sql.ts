@@ -1,0 +1,203 @@
+/**
+ * The index over SQL, written once for both backends. A backend supplies a Querier (parameterised
+ * SQL with `?`), transactions, the migration lock and two dialect fragments.
+ */
+import type { FieldType } from '../../sdk/types';
+import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
+import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState } from './types';
+
+export interface Querier {
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Returns the number of rows changed (or matched). */
+  run(sql: string, params?: unknown[]): Promise<number>;
+  insertMany(table: string, cols: string[], rows: unknown[][]): Promise<void>;
+}
+
+const CHUNK = 500;
+
+function chunks<T>(xs: T[], n = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+const FILE_COLS = ['file_key', 'path', 'size', 'mtime', 'hash', 'format', 'status', 'error', 't_first', 't_last', 'n_samples', 'bad_rows', 'recheck', 'scanned_at'];
+const FIELD_COLS = ['file_key', 'field', 'timeline', 'type', 'units', 'description', 'interval_s', 't_first', 't_last', 'n'];
+
+export abstract class SqlIndexDb implements IndexDb {
+  abstract readonly kind: Dialect;
+  abstract readonly location: string;
+  protected abstract readonly q: Querier;
+  /** SQL expression of the database clock in UNIX seconds. */
+  protected abstract readonly nowSql: string;
+  /** `INSERT IGNORE` / `INSERT OR IGNORE`. */
+  protected abstract readonly insertIgnore: string;
+  protected abstract transaction<T>(fn: (q: Querier) => Promise<T>): Promise<T>;
+  /** Runs `fn` while no other process migrates this index. */
+  protected abstract migrationLock<T>(fn: (q: Querier) => Promise<T>): Promise<T>;
+  abstract close(): Promise<void>;
+
+  constructor(protected readonly p: string) {}
+
+  private t(name: string): string { return this.p + name; }
+
+  async migrate(): Promise<number> {
+    return this.migrationLock(async (q) => {
+      await q.run(metaTableSql(this.kind, this.p));
+      const rows = await q.all<{ v: string }>(`SELECT v FROM ${this.t('meta')} WHERE k = ?`, ['schema_version']);
+      let v = rows.length ? Number(rows[0].v) : 0;
+      if (v > SCHEMA_VERSION) {
+        throw new Error(`the index ${this.location} has schema version ${v}, newer than this program's ${SCHEMA_VERSION}: upgrade sisock`);
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= v) continue;
+        for (const s of m.statements(this.kind, this.p)) await q.run(s);
+        await q.run(`DELETE FROM ${this.t('meta')} WHERE k = ?`, ['schema_version']);
+        await q.run(`INSERT INTO ${this.t('meta')} (k, v) VALUES (?, ?)`, ['schema_version', String(m.version)]);
+        v = m.version;
+      }
+      await q.run(`${this.insertIgnore} INTO ${this.t('meta')} (k, v) VALUES (?, ?)`, ['generation', '0']);
+      return v;
+    });
+  }
+
+  async schemaVersion(): Promise<number | null> {
+    try {
+      const v = await this.getMeta('schema_version');
+      return v === null ? null : Number(v);
+    } catch {
+      return null; // no meta table yet
+    }
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    const rows = await this.q.all<{ v: string }>(`SELECT v FROM ${this.t('meta')} WHERE k = ?`, [key]);
+    return rows.length ? String(rows[0].v) : null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.transaction(async (q) => {
+      await q.run(`DELETE FROM ${this.t('meta')} WHERE k = ?`, [key]);
+      await q.run(`INSERT INTO ${this.t('meta')} (k, v) VALUES (?, ?)`, [key, value]);
+    });
+  }
+
+  async listFiles(): Promise<FileRow[]> {
+    const rows = await this.q.all(`SELECT ${FILE_COLS.join(', ')} FROM ${this.t('file')}`);
+    return rows.map((r) => ({
+      key: String(r.file_key), path: String(r.path), size: num(r.size), mtime: num(r.mtime),
+      hash: strOrNull(r.hash), format: strOrNull(r.format), status: String(r.status) as FileStatus,
+      error: strOrNull(r.error), tFirst: numOrNull(r.t_first), tLast: numOrNull(r.t_last),
+      nSamples: num(r.n_samples), badRows: num(r.bad_rows), recheck: num(r.recheck) !== 0, scannedAt: num(r.scanned_at),
+    }));
+  }
+
+  async writeBatch(batch: { files: Array<{ file: FileRow; fields: FieldRow[] }>; touched: FileRow[]; deleteKeys: string[] }): Promise<void> {
+    const gone = [...batch.deleteKeys, ...batch.files.map((f) => f.file.key)];
+    if (gone.length === 0 && batch.touched.length === 0) return;
+    await this.transaction(async (q) => {
+      for (const keys of chunks(gone)) {
+        const marks = keys.map(() => '?').join(', ');
+        await q.run(`DELETE FROM ${this.t('field')} WHERE file_key IN (${marks})`, keys);
+        await q.run(`DELETE FROM ${this.t('file')} WHERE file_key IN (${marks})`, keys);
+      }
+      const fileRows = batch.files.map(({ file: f }) => [f.key, f.path, f.size, f.mtime, f.hash, f.format, f.status, f.error,
+        f.tFirst, f.tLast, f.nSamples, f.badRows, f.recheck ? 1 : 0, f.scannedAt]);
+      for (const rows of chunks(fileRows)) await q.insertMany(this.t('file'), FILE_COLS, rows);
+      const fieldRows = batch.files.flatMap(({ fields }) => fields.map((d) => [d.key, d.field, d.timeline, d.type, d.units, d.description,
+        d.interval, d.tFirst, d.tLast, d.n]));
+      for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
+      for (const f of batch.touched) {
+        await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`,
+          [f.size, f.mtime, f.recheck ? 1 : 0, f.scannedAt, f.key]);
+      }
+      await q.run(`UPDATE ${this.t('meta')} SET v = v + 1 WHERE k = ?`, ['generation']);
+    });
+  }
+
+  async generation(): Promise<number> {
+    return Number((await this.getMeta('generation')) ?? 0);
+  }
+
+  async fieldMeta(): Promise<FieldMeta[]> {
+    const rows = await this.q.all(
+      `SELECT field, timeline, type, units, description, MIN(interval_s) AS interval_s, MIN(t_first) AS t_first, MAX(t_last) AS t_last
+       FROM ${this.t('field')} GROUP BY field, timeline, type, units, description`);
+    const best = new Map<string, FieldMeta>();
+    for (const r of rows) {
+      const m: FieldMeta = {
+        field: String(r.field), timeline: String(r.timeline), type: String(r.type) as FieldType,
+        units: strOrNull(r.units), description: strOrNull(r.description), interval: numOrNull(r.interval_s),
+        tFirst: num(r.t_first), tLast: num(r.t_last),
+      };
+      const prev = best.get(m.field);
+      if (!prev) best.set(m.field, m);
+      else {
+        // The newest file's metadata wins; the time span covers every file.
+        const span = { tFirst: Math.min(prev.tFirst, m.tFirst), tLast: Math.max(prev.tLast, m.tLast) };
+        best.set(m.field, { ...(m.tLast > prev.tLast ? m : prev), ...span });
+      }
+    }
+    return [...best.values()];
+  }
+
+  async fieldsIn(start: number, end: number): Promise<string[]> {
+    const rows = await this.q.all<{ field: string }>(
+      `SELECT DISTINCT field FROM ${this.t('field')} WHERE t_last >= ? AND t_first < ?`, [start, end]);
+    return rows.map((r) => String(r.field));
+  }
+
+  async filesFor(fields: string[], start: number, end: number): Promise<FileHit[]> {
+    const out: FileHit[] = [];
+    for (const fs of chunks(fields)) {
+      const rows = await this.q.all(
+        `SELECT f.file_key, f.path, f.format, f.size, f.mtime, d.field, d.t_first, d.t_last
+         FROM ${this.t('field')} d JOIN ${this.t('file')} f ON f.file_key = d.file_key
+         WHERE d.field IN (${fs.map(() => '?').join(', ')}) AND d.t_last >= ? AND d.t_first < ? AND f.status = 'ok'`,
+        [...fs, start, end]);
+      for (const r of rows) {
+        out.push({ key: String(r.file_key), path: String(r.path), format: String(r.format), size: num(r.size), mtime: num(r.mtime),
+          field: String(r.field), tFirst: num(r.t_first), tLast: num(r.t_last) });
+      }
+    }
+    return out;
+  }
+
+  async newest(): Promise<number | null> {
+    const rows = await this.q.all(`SELECT MAX(t_last) AS t FROM ${this.t('field')}`);
+    return rows.length ? numOrNull(rows[0].t) : null;
+  }
+
+  private async dbNow(q: Querier): Promise<number> {
+    return num((await q.all(`SELECT ${this.nowSql} AS now`))[0].now);
+  }
+
+  async acquireLock(name: string, owner: string, leaseSeconds: number): Promise<LockState> {
+    const now = await this.dbNow(this.q);
+    const lock = this.t('lock');
+    await this.q.run(`${this.insertIgnore} INTO ${lock} (name, owner, acquired, expires) VALUES (?, ?, ?, ?)`, [name, owner, now, now + leaseSeconds]);
+    // `acquired` first: MySQL evaluates SET assignments left to right.
+    await this.q.run(
+      `UPDATE ${lock} SET acquired = CASE WHEN owner = ? THEN acquired ELSE ? END, owner = ?, expires = ?
+       WHERE name = ? AND (owner = ? OR expires < ?)`,
+      [owner, now, owner, now + leaseSeconds, name, owner, now]);
+    const rows = await this.q.all(`SELECT owner, expires FROM ${lock} WHERE name = ?`, [name]);
+    const holder = rows.length ? String(rows[0].owner) : null;
+    return { acquired: holder === owner, owner: holder, expires: rows.length ? num(rows[0].expires) : null };
+  }
+
+  async renewLock(name: string, owner: string, leaseSeconds: number): Promise<boolean> {
+    const now = await this.dbNow(this.q);
+    await this.q.run(`UPDATE ${this.t('lock')} SET expires = ? WHERE name = ? AND owner = ?`, [now + leaseSeconds, name, owner]);
+    const rows = await this.q.all(`SELECT owner FROM ${this.t('lock')} WHERE name = ?`, [name]);
+    return rows.length > 0 && String(rows[0].owner) === owner;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.q.run(`DELETE FROM ${this.t('lock')} WHERE name = ? AND owner = ?`, [name, owner]);
+  }
+}

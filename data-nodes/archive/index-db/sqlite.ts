@@ -1,0 +1,68 @@
+/**
+ * The index in SQLite (better-sqlite3): `sqlite:PATH`. WAL journal so readers in other processes
+ * read while the scanner writes; a busy timeout so writers queue instead of failing.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Dialect } from './schema';
+import { SqlIndexDb, type Querier } from './sql';
+
+export class SqliteIndexDb extends SqlIndexDb {
+  readonly kind: Dialect = 'sqlite';
+  readonly location: string;
+  protected readonly q: Querier;
+  protected readonly nowSql = "((julianday('now') - 2440587.5) * 86400.0)";
+  protected readonly insertIgnore = 'INSERT OR IGNORE';
+  private readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(file: string, prefix: string) {
+    super(prefix);
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.location = `sqlite:${file}`;
+    this.db.pragma('busy_timeout = 10000');
+    if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    const prep = (sql: string): Database.Statement => {
+      let s = this.stmts.get(sql);
+      if (!s) {
+        s = this.db.prepare(sql);
+        if (this.stmts.size > 200) this.stmts.clear();
+        this.stmts.set(sql, s);
+      }
+      return s;
+    };
+    this.q = {
+      all: async <T>(sql: string, params: unknown[] = []) => prep(sql).all(...params) as T[],
+      run: async (sql: string, params: unknown[] = []) => prep(sql).run(...params).changes,
+      insertMany: async (table: string, cols: string[], rows: unknown[][]) => {
+        const s = prep(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+        for (const r of rows) s.run(...r);
+      },
+    };
+  }
+
+  protected async transaction<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
+    // IMMEDIATE: take the write lock now, so a concurrent writer waits (busy_timeout) instead of
+    // failing half-way with SQLITE_BUSY on upgrade.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const r = await fn(this.q);
+      this.db.exec('COMMIT');
+      return r;
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  protected migrationLock<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
+    return this.transaction(fn); // SQLite DDL is transactional
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

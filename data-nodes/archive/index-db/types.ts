@@ -1,0 +1,121 @@
+/**
+ * The archive index: what the scanner writes and the reader queries. Two implementations over one
+ * schema (schema.ts): SQLite (better-sqlite3, `sqlite:PATH`) and MySQL/MariaDB (mysql2,
+ * `mysql://user:pass@host:port/db`). Append `?prefix=NAME_` to either URL to change the table
+ * prefix (default `archive_`).
+ *
+ * Times are UNIX seconds in DOUBLE columns: UTC by construction, untouched by a session or server
+ * time zone (the original sisock mixed local and UTC DATETIMEs).
+ */
+import type { FieldType } from '../../sdk/types';
+
+export type FileStatus = 'ok' | 'error' | 'ignored';
+
+/** One row of `<prefix>file`: a file under the archive root. */
+export interface FileRow {
+  /** sha1 (hex) of `path`: the key (paths can be longer than an index allows). */
+  key: string;
+  /** Relative to the archive root, '/' separated. */
+  path: string;
+  size: number;
+  /** Modification time, UNIX seconds (UTC). */
+  mtime: number;
+  /** sha1 (hex) of the content, when the file was read. */
+  hash: string | null;
+  format: string | null;
+  status: FileStatus;
+  error: string | null;
+  tFirst: number | null;
+  tLast: number | null;
+  nSamples: number;
+  badRows: number;
+  /** Re-read on the next scan even if unchanged (was modified moments before it was read). */
+  recheck: boolean;
+  /** When the scanner last read it, UNIX seconds. */
+  scannedAt: number;
+}
+
+/** One row of `<prefix>field`: a field held by one file. */
+export interface FieldRow {
+  key: string;
+  field: string;
+  timeline: string;
+  type: FieldType;
+  units: string | null;
+  description: string | null;
+  interval: number | null;
+  tFirst: number;
+  tLast: number;
+  n: number;
+}
+
+/** Per field over the whole index: the metadata of its newest file. */
+export interface FieldMeta {
+  field: string;
+  timeline: string;
+  type: FieldType;
+  units: string | null;
+  description: string | null;
+  interval: number | null;
+  tFirst: number;
+  tLast: number;
+}
+
+/** A file that holds one of the asked fields in the asked interval (reader's plan). */
+export interface FileHit {
+  key: string;
+  path: string;
+  format: string;
+  size: number;
+  mtime: number;
+  field: string;
+  tFirst: number;
+  tLast: number;
+}
+
+export interface LockState {
+  acquired: boolean;
+  owner: string | null;
+  /** Lease end, UNIX seconds on the database's clock. */
+  expires: number | null;
+}
+
+export interface IndexDb {
+  readonly kind: 'sqlite' | 'mysql';
+  /** Human-readable location (no password). */
+  readonly location: string;
+  /** Creates or upgrades the schema; returns the schema version now recorded. */
+  migrate(): Promise<number>;
+  /** The recorded schema version, or null before the first migration. */
+  schemaVersion(): Promise<number | null>;
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  // scanner
+  listFiles(): Promise<FileRow[]>;
+  /**
+   * One transaction: removes `deleteKeys`, replaces the rows of `files` with their `fields`,
+   * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation.
+   */
+  writeBatch(batch: { files: Array<{ file: FileRow; fields: FieldRow[] }>; touched: FileRow[]; deleteKeys: string[] }): Promise<void>;
+
+  // reader
+  /** Counter bumped by every write: cached answers are valid while it is unchanged. */
+  generation(): Promise<number>;
+  /** Every field of the index with the metadata of its newest file. */
+  fieldMeta(): Promise<FieldMeta[]>;
+  /** Fields with samples overlapping [start, end) (from their first/last times). */
+  fieldsIn(start: number, end: number): Promise<string[]>;
+  /** Files holding any of `fields` overlapping [start, end). */
+  filesFor(fields: string[], start: number, end: number): Promise<FileHit[]>;
+  newest(): Promise<number | null>;
+
+  // lock (one scanner per index)
+  /** Takes the lease `name` for `owner` if free, expired or already ours. */
+  acquireLock(name: string, owner: string, leaseSeconds: number): Promise<LockState>;
+  /** Extends our lease; false when another owner holds it now. */
+  renewLock(name: string, owner: string, leaseSeconds: number): Promise<boolean>;
+  releaseLock(name: string, owner: string): Promise<void>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,279 @@
+/**
+ * The archive reader: a DataSource over an index (index-db/) and the files it lists.
+ *
+ * - `get_fields` is answered from the index alone: fields whose first..last time overlaps
+ *   [start, end), with the metadata (timeline, type, units, description, interval) of the field's
+ *   newest file. The per-field metadata is cached until the index's generation changes.
+ * - `get_data` asks the index which files hold the fields in [start, end), decodes only those
+ *   (through the bounded cache), cuts each to [start, end), merges them per timeline in time order
+ *   (a time present in several files appears once; the file that sorts last — by first time, then
+ *   path — wins for the fields it has), then downsamples to `min_stride` keeping per-bucket extremes.
+ *   A file that vanished or cannot be read any more since the scan is skipped with a warning.
+ * - A field's timeline is the one of its newest file, in both answers, so fields from files with
+ *   different timelines still come back on one time axis.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { silentLogger, type Logger } from '../../common/log';
+import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, Sample, TimelineInfo } from '../sdk/types';
+import { downsampleMinMax, lowerBound } from '../weather/downsample';
+import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
+import { formatByName } from './formats';
+import type { DecodedFile } from './formats/types';
+import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
+
+export interface ArchiveSourceOptions {
+  db: IndexDb;
+  /** Root of the files (default: the data directory the scanner recorded in the index). */
+  dataDir?: string;
+  /** Memory bound of the decoded-file cache, bytes (default 256 MiB). */
+  cacheBytes?: number;
+  logger?: Logger;
+  /** Close the index when the source closes (default true). */
+  closeDb?: boolean;
+  /** Files decoded in parallel for one request (default 8). */
+  concurrency?: number;
+}
+
+type Column = Float64Array | Sample[];
+
+interface Segment {
+  t: Float64Array;
+  lo: number;
+  hi: number;
+  /** per output field: its values in this file, or undefined */
+  cols: Array<Column | undefined>;
+  order: [number, string];
+}
+
+export class ArchiveSource implements DataSource, DataSourceExtras {
+  readonly cache: DecodedCache;
+  private readonly log: Logger;
+  private root: string | null;
+  private metaCache: { generation: number; byField: Map<string, FieldMeta> } | null = null;
+
+  constructor(private readonly o: ArchiveSourceOptions) {
+    this.cache = new DecodedCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.log = (o.logger ?? silentLogger).child({ component: 'archive-reader' });
+    this.root = o.dataDir ? path.resolve(o.dataDir) : null;
+  }
+
+  /** Creates or upgrades the schema (a reader may start before the first scan). */
+  async init(): Promise<this> {
+    await this.o.db.migrate();
+    return this;
+  }
+
+  private async dataRoot(): Promise<string> {
+    if (this.root) return this.root;
+    const r = await this.o.db.getMeta('data_dir');
+    if (r === null) throw new Error('the index has no data directory yet: run `sisock node scan` first, or pass --data-dir');
+    this.root = r;
+    return r;
+  }
+
+  private async fieldMeta(): Promise<Map<string, FieldMeta>> {
+    const generation = await this.o.db.generation();
+    if (this.metaCache && this.metaCache.generation === generation) return this.metaCache.byField;
+    const byField = new Map((await this.o.db.fieldMeta()).map((m) => [m.field, m]));
+    this.metaCache = { generation, byField };
+    return byField;
+  }
+
+  async getFields(start: number, end: number): Promise<FieldsResult> {
+    const meta = await this.fieldMeta();
+    const names = await this.o.db.fieldsIn(start, end);
+    const fields: Record<string, FieldInfo> = {};
+    const timelines: Record<string, TimelineInfo> = {};
+    for (const name of names.sort()) {
+      const m = meta.get(name);
+      if (!m) continue;
+      fields[name] = { description: m.description, timeline: m.timeline, type: m.type, units: m.units };
+      const tl = (timelines[m.timeline] ??= { interval: m.interval, field: [] });
+      tl.field.push(name);
+      if (tl.interval === null || (m.interval !== null && m.interval < tl.interval)) tl.interval = m.interval;
+    }
+    return [fields, timelines];
+  }
+
+  private async decode(hit: FileHit, root: string): Promise<DecodedFile | null> {
+    const format = formatByName(hit.format);
+    if (!format) return null;
+    try {
+      return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
+        const content = await fsp.readFile(path.join(root, ...hit.path.split('/')));
+        return format.decode(content, { relPath: hit.path });
+      });
+    } catch (e) {
+      this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
+      return null;
+    }
+  }
+
+  async getData(fields: string[], start: number, end: number, minStride: number | null): Promise<DataResult> {
+    const result: DataResult = { data: {}, timeline: {} };
+    for (const f of fields) result.data[f] = [];
+    const meta = await this.fieldMeta();
+    const known = [...new Set(fields)].filter((f) => meta.has(f));
+    if (known.length === 0) return result;
+    const root = await this.dataRoot();
+    const hits = await this.o.db.filesFor(known, start, end);
+
+    // file key → the file and the asked fields it holds
+    const files = new Map<string, { hit: FileHit; fields: Set<string>; decoded: DecodedFile | null }>();
+    for (const h of hits) {
+      const e = files.get(h.key);
+      if (e) e.fields.add(h.field);
+      else files.set(h.key, { hit: h, fields: new Set([h.field]), decoded: null });
+    }
+    const list = [...files.values()];
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
+      while (next < list.length) {
+        const e = list[next++];
+        e.decoded = await this.decode(e.hit, root);
+      }
+    }));
+
+    // timeline → its asked fields
+    const groups = new Map<string, string[]>();
+    for (const f of known) {
+      const tl = meta.get(f)!.timeline;
+      const g = groups.get(tl);
+      if (g) g.push(f);
+      else groups.set(tl, [f]);
+    }
+
+    for (const [tl, names] of groups) {
+      const segments: Segment[] = [];
+      for (const e of list) {
+        if (!e.decoded) continue;
+        const wanted = names.filter((n) => e.fields.has(n));
+        if (wanted.length === 0) continue;
+        for (const dt of e.decoded.timelines) {
+          const cols = names.map((n) => (wanted.includes(n) ? dt.columns.find((c) => c.name === n)?.values : undefined));
+          if (cols.every((c) => c === undefined)) continue;
+          const lo = lowerBound(dt.t, start);
+          const hi = lowerBound(dt.t, end, lo);
+          if (hi > lo) segments.push({ t: dt.t, lo, hi, cols, order: [dt.t[lo], e.hit.path] });
+        }
+      }
+      if (segments.length === 0) continue;
+      const merged = mergeSegments(segments, names.length);
+      // Downsampling reads the typed arrays directly (NaN never wins min/max) and only the thinned
+      // output is converted; without it every column is converted once.
+      const ds = minStride !== null && minStride > 0
+        ? (() => { const r = downsampleMinMax(merged.t, merged.cols as ArrayLike<Sample>[], minStride); return { t: r.t, columns: r.columns.map(nanToNull) }; })()
+        : { t: toNumbers(merged.t), columns: merged.cols.map(toSamples) };
+      let any = false;
+      names.forEach((n, i) => {
+        const c = ds.columns[i];
+        if (c.some((v) => v !== null)) { result.data[n] = c; any = true; }
+      });
+      if (any) result.timeline[tl] = { t: ds.t, finalized_until: ds.t.length ? ds.t[ds.t.length - 1] : null };
+    }
+    return result;
+  }
+
+  async newestSample(): Promise<number | null> {
+    return this.o.db.newest();
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    if (this.o.closeDb !== false) await this.o.db.close();
+  }
+}
+
+function toNumbers(t: Float64Array): number[] {
+  const out: number[] = new Array(t.length);
+  for (let i = 0; i < t.length; i++) out[i] = t[i];
+  return out;
+}
+
+function toSamples(c: Column): Sample[] {
+  if (!(c instanceof Float64Array)) return c;
+  const out: Sample[] = new Array(c.length);
+  for (let i = 0; i < c.length; i++) { const v = c[i]; out[i] = v === v ? v : null; }
+  return out;
+}
+
+function nanToNull(c: Sample[]): Sample[] {
+  for (let i = 0; i < c.length; i++) { const v = c[i]; if (typeof v === 'number' && v !== v) c[i] = null; }
+  return c;
+}
+
+function isNumeric(segments: Segment[], k: number): boolean {
+  return segments.every((s) => s.cols[k] === undefined || s.cols[k] instanceof Float64Array);
+}
+
+/**
+ * Merges time-sorted segments into one axis. Equal times collapse into one; for them the segment
+ * that sorts later wins for each field it has a value for.
+ */
+export function mergeSegments(segments: Segment[], nCols: number): { t: Float64Array; cols: Column[] } {
+  segments.sort((a, b) => a.order[0] - b.order[0] || (a.order[1] < b.order[1] ? -1 : a.order[1] > b.order[1] ? 1 : 0));
+  const numeric = Array.from({ length: nCols }, (_, k) => isNumeric(segments, k));
+  let disjoint = true;
+  let total = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    total += s.hi - s.lo;
+    if (i > 0) { const p = segments[i - 1]; if (s.t[s.lo] < p.t[p.hi - 1]) disjoint = false; }
+  }
+  const full = Array.from({ length: nCols }, (_, k) => segments.every((s) => s.cols[k] !== undefined));
+  const newCols = (n: number, dense = false): Column[] => numeric.map((num, k) => (num
+    ? (dense && full[k] ? new Float64Array(n) : new Float64Array(n).fill(NaN))
+    : new Array<Sample>(n).fill(null)));
+  const present = (c: Column, i: number) => { const v = c[i]; return c instanceof Float64Array ? v === v : v !== null && v !== undefined; };
+
+  if (disjoint) {
+    const t = new Float64Array(total);
+    const cols = newCols(total, true);
+    let n = 0;
+    for (const s of segments) {
+      let lo = s.lo;
+      if (n > 0 && s.t[lo] === t[n - 1]) {
+        // the boundary time repeated: one sample, this segment's values win
+        for (let k = 0; k < nCols; k++) { const c = s.cols[k]; if (c && present(c, lo)) cols[k][n - 1] = c[lo] as never; }
+        lo++;
+      }
+      const len = s.hi - lo;
+      t.set(s.t.subarray(lo, s.hi), n);
+      for (let k = 0; k < nCols; k++) {
+        const c = s.cols[k];
+        if (!c) continue;
+        const out = cols[k];
+        if (out instanceof Float64Array && c instanceof Float64Array) out.set(c.subarray(lo, s.hi), n);
+        else for (let i = 0; i < len; i++) (out as Sample[])[n + i] = toSample(c, lo + i);
+      }
+      n += len;
+    }
+    return { t: n === total ? t : t.slice(0, n), cols: n === total ? cols : cols.map((c) => c.slice(0, n)) };
+  }
+
+  // Overlapping files: order every sample by (time, segment), then collapse equal times.
+  const segOf = new Uint32Array(total);
+  const rowOf = new Uint32Array(total);
+  let m = 0;
+  segments.forEach((s, si) => { for (let i = s.lo; i < s.hi; i++) { segOf[m] = si; rowOf[m] = i; m++; } });
+  const idx = Array.from({ length: total }, (_, i) => i);
+  idx.sort((a, b) => segments[segOf[a]].t[rowOf[a]] - segments[segOf[b]].t[rowOf[b]] || segOf[a] - segOf[b]);
+  const t = new Float64Array(total);
+  const cols = newCols(total);
+  let n = 0;
+  for (const j of idx) {
+    const s = segments[segOf[j]];
+    const r = rowOf[j];
+    const time = s.t[r];
+    if (n === 0 || t[n - 1] !== time) { t[n] = time; n++; }
+    for (let k = 0; k < nCols; k++) { const c = s.cols[k]; if (c && present(c, r)) cols[k][n - 1] = toSample(c, r) as never; }
+  }
+  return { t: t.slice(0, n), cols: cols.map((c) => c.slice(0, n)) };
+}
+
+function toSample(c: Column, i: number): Sample {
+  const v = c[i];
+  if (typeof v === 'number' && v !== v) return null;
+  return v ?? null;
+}

@@ -1,0 +1,369 @@
+/**
+ * The scanner: walks the archive directory and keeps the index in step with it.
+ *
+ * Per file it records path (relative to the root), size, mtime, the sha1 of the content (the file is
+ * read anyway to be decoded), its format, and per field the timeline, type, units, description,
+ * nominal interval, first and last time with a value and the number of values.
+ *
+ * Rescans are incremental: a file whose size and mtime match the index is not opened; a new, grown or
+ * changed file is decoded again (same content under a new mtime only updates the row); a file that
+ * has gone is removed. A file whose size or mtime changes while it is read is still being written: it
+ * is retried at the end of the scan, and left for the next scan if it keeps changing. A file modified
+ * less than `settleSeconds` before the scan started is indexed but marked to be read again next time
+ * (its last line may have been half written). An unreadable or undecodable file is recorded with its
+ * error and skipped; the scan goes on. Hidden files and directories (leading '.') are skipped, and so
+ * are the index's own files when they lie inside the root. Files no format claims are recorded as
+ * `ignored` so they are not sniffed again.
+ *
+ * One scanner per index: `Scanner.open` takes a lease (a row of `<p>lock` with an expiry on the
+ * database's clock, renewed every lease/3); a second scanner is refused with ScannerLockedError
+ * until the lease of the first ends (close releases it at once). A scanner that fails to renew (it
+ * lost the lease, e.g. paused for longer than the lease) stops before its next write.
+ *
+ * All times are UNIX seconds (UTC).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp, type Dirent, type Stats } from 'node:fs';
+import os from 'node:os';
+import * as path from 'node:path';
+import { silentLogger, type Logger } from '../../common/log';
+import { detectFormat, SNIFF_BYTES } from './formats';
+import type { DecodedFile, FormatReader } from './formats/types';
+import type { FieldRow, FileRow, IndexDb } from './index-db/types';
+
+export const SCANNER_LOCK = 'scanner';
+
+export class ScannerLockedError extends Error {
+  constructor(readonly holder: string | null, readonly expires: number | null, location: string) {
+    super(`another scanner (${holder ?? 'unknown'}) holds the index ${location}` +
+      (expires !== null ? ` until ${new Date(expires * 1000).toISOString()} unless it renews its lease` : '') +
+      ': only one scanner may write an index');
+    this.name = 'ScannerLockedError';
+  }
+}
+
+export interface ScanProgress {
+  phase: 'walk' | 'index';
+  /** Files seen (walk) or processed (index). */
+  files: number;
+  filesTotal: number;
+  bytes: number;
+  bytesTotal: number;
+  elapsed: number;
+}
+
+export interface ScanResult {
+  files: number;
+  added: number;
+  updated: number;
+  touched: number;
+  unchanged: number;
+  deleted: number;
+  errors: number;
+  ignored: number;
+  /** Files still being written after every retry: left for the next scan. */
+  deferred: number;
+  bytesRead: number;
+  seconds: number;
+}
+
+export interface ScannerOptions {
+  db: IndexDb;
+  dataDir: string;
+  logger?: Logger;
+  /** Lock owner id (default host:pid:random). */
+  owner?: string;
+  leaseSeconds?: number;
+  /** Files modified this recently before the scan are re-read next scan (default 2 s). */
+  settleSeconds?: number;
+  /** Files read in parallel (default 8). */
+  concurrency?: number;
+  /** Files per index transaction (default 500). */
+  batchFiles?: number;
+  /** Attempts for a file that changes while read (default 3). */
+  attempts?: number;
+  /** Absolute paths never indexed (the index's own files). */
+  exclude?: string[];
+  onProgress?(p: ScanProgress): void;
+  /** Test hook: called after a file's content was read, before it is checked for changes. */
+  afterRead?(relPath: string, attempt: number): void | Promise<void>;
+}
+
+interface Seen { rel: string; abs: string; stat: Stats | null; statError: string | null }
+
+type Outcome =
+  | { kind: 'write'; file: FileRow; fields: FieldRow[]; isNew: boolean; bytes: number }
+  | { kind: 'touch'; file: FileRow; bytes: number }
+  | { kind: 'retry'; bytes: number }
+  | { kind: 'gone'; bytes: number };
+
+const sha1 = (s: string | Buffer) => createHash('sha1').update(s).digest('hex');
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  }));
+}
+
+/** First and last index with a value, and how many values. */
+function span(values: Float64Array | unknown[]): { first: number; last: number; n: number } {
+  let first = -1;
+  let last = -1;
+  let n = 0;
+  if (values instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++) if (values[i] === values[i]) { if (first < 0) first = i; last = i; n++; }
+  } else {
+    for (let i = 0; i < values.length; i++) if (values[i] !== null && values[i] !== undefined) { if (first < 0) first = i; last = i; n++; }
+  }
+  return { first, last, n };
+}
+
+export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
+  const out: FieldRow[] = [];
+  const seen = new Set<string>();
+  for (const tl of d.timelines) {
+    for (const c of tl.columns) {
+      if (seen.has(c.name) || c.name.length > 255) continue;
+      const s = span(c.values);
+      if (s.n === 0) continue;
+      seen.add(c.name);
+      out.push({
+        key, field: c.name, timeline: tl.name.slice(0, 255), type: c.type, units: c.units?.slice(0, 255) ?? null,
+        description: c.description, interval: tl.interval, tFirst: tl.t[s.first], tLast: tl.t[s.last], n: s.n,
+      });
+    }
+  }
+  return out;
+}
+
+export class Scanner {
+  private readonly log: Logger;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private lost: string | null = null;
+  private closed = false;
+  readonly owner: string;
+  readonly root: string;
+
+  private constructor(private readonly o: ScannerOptions) {
+    this.log = (o.logger ?? silentLogger).child({ component: 'archive-scanner' });
+    this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.root = path.resolve(o.dataDir);
+  }
+
+  /** Migrates the index, takes the scanner lease (ScannerLockedError when held) and records the root. */
+  static async open(o: ScannerOptions): Promise<Scanner> {
+    const s = new Scanner(o);
+    const st = await fsp.stat(s.root).catch((e: Error) => { throw new Error(`cannot read data directory ${s.root}: ${e.message}`); });
+    if (!st.isDirectory()) throw new Error(`data directory ${s.root} is not a directory`);
+    await o.db.migrate();
+    const lease = o.leaseSeconds ?? 30;
+    const lock = await o.db.acquireLock(SCANNER_LOCK, s.owner, lease);
+    if (!lock.acquired) throw new ScannerLockedError(lock.owner, lock.expires, o.db.location);
+    s.heartbeat = setInterval(() => {
+      o.db.renewLock(SCANNER_LOCK, s.owner, lease).then((ok) => {
+        if (!ok && !s.lost) { s.lost = 'lost the scanner lease to another scanner'; s.log.error(s.lost); }
+      }, (e: Error) => s.log.warn({ err: e.message }, 'could not renew the scanner lease'));
+    }, Math.max(100, (lease * 1000) / 3));
+    s.heartbeat.unref();
+    const prevRoot = await o.db.getMeta('data_dir');
+    if (prevRoot !== s.root) {
+      if (prevRoot !== null) s.log.warn({ before: prevRoot, now: s.root }, 'the index was built from another data directory; paths are relative, files not found here will be removed');
+      await o.db.setMeta('data_dir', s.root);
+    }
+    return s;
+  }
+
+  private check(): void {
+    if (this.lost) throw new Error(`scanner stopped: ${this.lost}`);
+    if (this.closed) throw new Error('scanner closed');
+  }
+
+  private async walk(onEntry: (n: number) => void): Promise<Seen[]> {
+    const exclude = new Set((this.o.exclude ?? []).flatMap((p) => [p, `${p}-wal`, `${p}-shm`, `${p}-journal`].map((x) => path.resolve(x))));
+    const out: Seen[] = [];
+    const dirs: string[] = [''];
+    const files: Array<{ rel: string; abs: string }> = [];
+    while (dirs.length) {
+      const rel = dirs.pop()!;
+      const abs = path.join(this.root, rel);
+      let entries: Dirent[];
+      try {
+        entries = await fsp.readdir(abs, { withFileTypes: true });
+      } catch (e) {
+        this.log.warn({ dir: abs, err: (e as Error).message }, 'cannot read directory; skipped');
+        continue;
+      }
+      for (const e of entries) {
+        if (e.name.startsWith('.')) continue;
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) dirs.push(r);
+        else if (e.isFile() || e.isSymbolicLink()) {
+          const a = path.join(abs, e.name);
+          if (!exclude.has(a)) files.push({ rel: r, abs: a });
+        }
+      }
+    }
+    await pool(files, 32, async (f) => {
+      try {
+        const stat = await fsp.stat(f.abs);
+        if (stat.isFile()) out.push({ ...f, stat, statError: null });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || (await fsp.lstat(f.abs).then(() => true, () => false))) out.push({ ...f, stat: null, statError: (e as Error).message });
+      }
+      onEntry(out.length);
+    });
+    return out;
+  }
+
+  /** One pass over the directory. Resolves with what changed. */
+  async scan(): Promise<ScanResult> {
+    this.check();
+    const t0 = performance.now();
+    const scanStart = Date.now() / 1000;
+    const settle = this.o.settleSeconds ?? 2;
+    const elapsed = () => (performance.now() - t0) / 1000;
+    const progress = this.o.onProgress ?? (() => {});
+    const res: ScanResult = { files: 0, added: 0, updated: 0, touched: 0, unchanged: 0, deleted: 0, errors: 0, ignored: 0, deferred: 0, bytesRead: 0, seconds: 0 };
+
+    const indexed = new Map((await this.o.db.listFiles()).map((f) => [f.key, f]));
+    const seen = await this.walk((n) => progress({ phase: 'walk', files: n, filesTotal: 0, bytes: 0, bytesTotal: 0, elapsed: elapsed() }));
+    res.files = seen.length;
+
+    const todo: Array<Seen & { key: string; prev: FileRow | undefined }> = [];
+    const present = new Set<string>();
+    for (const s of seen) {
+      const key = sha1(s.rel);
+      present.add(key);
+      const prev = indexed.get(key);
+      if (prev && s.stat && !prev.recheck && prev.size === s.stat.size && prev.mtime === s.stat.mtimeMs / 1000) res.unchanged++;
+      else todo.push({ ...s, key, prev });
+    }
+    const deleteKeys = [...indexed.keys()].filter((k) => !present.has(k));
+    res.deleted = deleteKeys.length;
+    todo.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+
+    const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
+    let filesDone = 0;
+    let bytesDone = 0;
+    const report = () => progress({ phase: 'index', files: filesDone, filesTotal: todo.length, bytes: bytesDone, bytesTotal, elapsed: elapsed() });
+    report();
+
+    const batchSize = this.o.batchFiles ?? 500;
+    const attempts = this.o.attempts ?? 3;
+    let retry: typeof todo = [];
+    let pendingDeletes = deleteKeys;
+    const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
+      const files: Array<{ file: FileRow; fields: FieldRow[] }> = [];
+      const touched: FileRow[] = [];
+      const gone: string[] = [];
+      await pool(items, this.o.concurrency ?? 8, async (s) => {
+        const r = await this.processFile(s, s.key, s.prev, attempt, scanStart, settle);
+        res.bytesRead += r.bytes;
+        if (r.kind === 'retry') {
+          if (attempt < attempts) retry.push(s);
+          else { res.deferred++; this.log.warn({ file: s.rel }, 'file still being written; left for the next scan'); }
+          if (attempt < attempts) return;
+        } else if (r.kind === 'gone') {
+          if (s.prev) { gone.push(s.key); res.deleted++; }
+        } else if (r.kind === 'touch') { res.touched++; touched.push(r.file); }
+        else {
+          files.push(r);
+          if (r.file.status === 'error') res.errors++;
+          else if (r.file.status === 'ignored') res.ignored++;
+          else if (r.isNew) res.added++;
+          else res.updated++;
+        }
+        filesDone++;
+        bytesDone += s.stat?.size ?? 0;
+        report();
+      });
+      this.check();
+      await this.o.db.writeBatch({ files, touched, deleteKeys: last ? [...pendingDeletes, ...gone] : gone });
+      if (last) pendingDeletes = [];
+    };
+
+    for (let i = 0; i < todo.length || i === 0; i += batchSize) {
+      await runBatch(todo.slice(i, i + batchSize), 1, false);
+    }
+    for (let attempt = 2; attempt <= attempts && retry.length; attempt++) {
+      const again = retry;
+      retry = [];
+      // A writer is at work: give it a moment before the next attempt.
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      await runBatch(again, attempt, false);
+    }
+    await runBatch([], attempts, true);
+    res.seconds = elapsed();
+    this.log.info({ ...res }, 'scan done');
+    return res;
+  }
+
+  private async processFile(s: Seen, key: string, prev: FileRow | undefined, attempt: number, scanStart: number, settle: number): Promise<Outcome> {
+    const base = (stat: Stats | null, format: FormatReader | undefined): FileRow => ({
+      key, path: s.rel, size: stat?.size ?? 0, mtime: stat ? stat.mtimeMs / 1000 : 0, hash: null, format: format?.name ?? null,
+      status: 'ok', error: null, tFirst: null, tLast: null, nSamples: 0, badRows: 0,
+      recheck: stat !== null && settle > 0 && scanStart - stat.mtimeMs / 1000 < settle, scannedAt: Date.now() / 1000,
+    });
+    const errorRow = (stat: Stats | null, format: FormatReader | undefined, err: string): Outcome => {
+      this.log.warn({ file: s.rel, err }, 'cannot index file; skipped');
+      return { kind: 'write', file: { ...base(stat, format), status: 'error', error: err.slice(0, 2000) }, fields: [], isNew: !prev, bytes: 0 };
+    };
+    if (!s.stat) return errorRow(null, undefined, s.statError ?? 'cannot stat');
+    let stat = s.stat;
+    let format = detectFormat(s.rel);
+    let content: Buffer;
+    try {
+      if (!format) {
+        const fh = await fsp.open(s.abs, 'r');
+        let head: Buffer;
+        try {
+          const buf = Buffer.alloc(SNIFF_BYTES);
+          const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+          head = buf.subarray(0, bytesRead);
+        } finally { await fh.close(); }
+        format = detectFormat(s.rel, head);
+        if (!format) return { kind: 'write', file: { ...base(stat, undefined), status: 'ignored' }, fields: [], isNew: !prev, bytes: head.length };
+      }
+      if (attempt > 1) stat = await fsp.stat(s.abs); // it changed since the walk
+      content = await fsp.readFile(s.abs);
+      await this.o.afterRead?.(s.rel, attempt);
+      const after = await fsp.stat(s.abs);
+      if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
+        return { kind: 'retry', bytes: content.length };
+      }
+      stat = after;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
+      return errorRow(stat, format, (e as Error).message);
+    }
+    const hash = sha1(content);
+    if (prev && prev.hash === hash && prev.status === 'ok' && prev.format === format.name) {
+      return { kind: 'touch', file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 }, bytes: content.length };
+    }
+    let decoded: DecodedFile;
+    try {
+      decoded = format.decode(content, { relPath: s.rel });
+    } catch (e) {
+      return { ...errorRow(stat, format, (e as Error).message), bytes: content.length } as Outcome;
+    }
+    const fields = fieldRows(key, decoded);
+    const file: FileRow = { ...base(stat, format), hash, badRows: decoded.badRows };
+    if (fields.length) {
+      file.tFirst = Math.min(...fields.map((f) => f.tFirst));
+      file.tLast = Math.max(...fields.map((f) => f.tLast));
+      file.nSamples = decoded.timelines.reduce((n, tl) => n + tl.t.length, 0);
+    }
+    return { kind: 'write', file, fields, isNew: !prev, bytes: content.length };
+  }
+
+  /** Stops renewing and releases the lease (the index stays). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.o.db.releaseLock(SCANNER_LOCK, this.owner).catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The index backends the archive tests run against: SQLite always; MariaDB/MySQL through env
+ * SISOCK_TEST_MYSQL_URL (e.g. mysql://root@127.0.0.1:3306/test). With SISOCK_REQUIRE_SERVICES=1 a
+ * missing or unreachable server fails the suite; otherwise its half is skipped with a message.
+ * Every index gets its own table prefix (unique per run), dropped in `cleanup`.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+
+export const MYSQL_URL = process.env.SISOCK_TEST_MYSQL_URL;
+export const SERVICES_REQUIRED = /^(1|true|yes)$/i.test(process.env.SISOCK_REQUIRE_SERVICES ?? '');
+
+/** Null when the server answers, else why not (checked synchronously so suites can be skipped). */
+export function mysqlProblem(): string | null {
+  if (!MYSQL_URL) return 'SISOCK_TEST_MYSQL_URL is not set';
+  const mysql2 = require.resolve('mysql2/promise');
+  const script = `require(${JSON.stringify(mysql2)}).createConnection({uri: process.argv[1], connectTimeout: 3000})
+    .then(c => c.query('SELECT 1').then(() => c.end())).then(() => process.exit(0), e => { console.error(e.message); process.exit(1); })`;
+  const r = spawnSync(process.execPath, ['-e', script, MYSQL_URL.replace(/\?.*$/, '')], { encoding: 'utf8', timeout: 10000 });
+  return r.status === 0 ? null : `MariaDB at ${MYSQL_URL} unreachable: ${(r.stderr || r.error?.message || 'timeout').trim()}`;
+}
+
+export interface Backend {
+  name: 'sqlite' | 'mysql';
+  /** A URL of a fresh, empty index. */
+  fresh(): string;
+  cleanup(): Promise<void>;
+}
+
+const RUN = `${randomBytes(3).toString('hex')}${process.pid % 1000}`;
+
+export function sqliteBackend(dir: () => string): Backend {
+  let n = 0;
+  return { name: 'sqlite', fresh: () => `sqlite:${path.join(dir(), `index-${++n}.sqlite`)}`, cleanup: async () => {} };
+}
+
+export function mysqlBackend(): Backend {
+  const prefixes: string[] = [];
+  return {
+    name: 'mysql',
+    fresh() {
+      const prefix = `t${RUN}_${prefixes.length}_`;
+      prefixes.push(prefix);
+      const u = new URL(MYSQL_URL!);
+      u.searchParams.set('prefix', prefix);
+      return u.toString();
+    },
+    async cleanup() {
+      if (prefixes.length === 0) return;
+      const mysql = await import('mysql2/promise');
+      const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
+      try {
+        for (const p of prefixes) await c.query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock'].map((t) => p + t).join(', ')}`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
