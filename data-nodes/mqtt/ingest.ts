@@ -1,0 +1,240 @@
+/**
+ * MQTT → store. Connects with a fixed client id and `clean: false` (a persistent session: the broker
+ * queues QoS 1 messages while the bridge is away and delivers them when it comes back), subscribes
+ * to the config's topic filters with QoS 1, maps each message (mapping.ts) and queues the samples in
+ * the store, which writes them in batches (every `batch_ms`, or at `batch_size` queued rows).
+ *
+ * Rejected messages are counted by reason, logged (rate-limited) with the reason and kept as dead
+ * letters; they never stop or slow the stream. After each batch `onFlush` receives what was
+ * inserted (the node pushes it live).
+ *
+ * Acknowledgement: the client acknowledges a message when it has been mapped and queued, not when
+ * its batch is committed (mqtt.js handles incoming packets one at a time, so holding the PUBACK
+ * until the commit would serialise the stream). A crash (not a clean stop, a broker restart or a
+ * network cut) can therefore lose at most the last `batch_ms` of messages.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { silentLogger, type Logger } from '../../common/log';
+import type { MqttConfig } from './config';
+import { mapMessage, REJECT_REASONS, type RejectReason } from './mapping';
+import type { FlushResult, MqttStore } from './store';
+import { RateLimitedLog } from './util';
+
+export interface IngestStats {
+  received: number;
+  mapped: number;
+  rejected: number;
+  byReason: Record<RejectReason, number>;
+  /** samples stored (a message carries one per field) */
+  inserted: number;
+  /** samples already stored (a redelivered message) */
+  duplicates: number;
+  /** messages dropped by a topic's dedupe_window */
+  deduped: number;
+  connected: boolean;
+  connects: number;
+  pending: number;
+}
+
+export interface IngestOptions {
+  logger?: Logger;
+  /** Clock, UNIX seconds (tests). */
+  now?: () => number;
+  onFlush?: (r: FlushResult) => void;
+  /** Overrides of the mqtt.js options (tests). */
+  mqttOptions?: Partial<IClientOptions>;
+}
+
+export class MqttIngest {
+  private readonly _stats: IngestStats;
+
+  /** Counters (inserted/duplicates/pending read from the store). */
+  get stats(): IngestStats {
+    this.syncTotals();
+    return this._stats;
+  }
+  client: MqttClient | null = null;
+  private readonly log: Logger;
+  private readonly rejectLog: RateLimitedLog;
+  private readonly now: () => number;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private readonly recent = new Map<string, number>();
+  private readonly anyDedupe: boolean;
+  private connectWaiters: Array<() => void> = [];
+  private closed = false;
+  /** true between a completed subscribe (or a resumed session) and the next connection loss */
+  private subscribedNow = false;
+
+  constructor(readonly config: MqttConfig, readonly store: MqttStore, private readonly opts: IngestOptions = {}) {
+    this.log = opts.logger ?? silentLogger;
+    this.rejectLog = new RateLimitedLog((o, m) => this.log.warn(o, m));
+    this.now = opts.now ?? (() => Date.now() / 1000);
+    this.anyDedupe = config.topics.some((t) => t.dedupeWindow > 0);
+    if (opts.onFlush) store.onFlush = opts.onFlush;
+    this._stats = {
+      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, connected: false, connects: 0, pending: 0,
+      byReason: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
+    };
+  }
+
+  /** Maps and queues one message (public: the bench and tests drive it without a broker). */
+  handle(topic: string, payload: Buffer): void {
+    this._stats.received++;
+    const cfg = this.config;
+    const arrival = this.now();
+    const m = mapMessage(cfg.topics, topic, payload, arrival, cfg.store.maxPayloadBytes);
+    if (!m.ok) {
+      this._stats.rejected++;
+      this._stats.byReason[m.reason]++;
+      this.rejectLog.log({ topic, reason: m.reason, detail: m.detail, bytes: payload.length }, 'mqtt message rejected');
+      this.store.addDeadLetter(topic, m.reason, m.detail, payload, arrival);
+      return;
+    }
+    if (this.anyDedupe) {
+      const w = cfg.topics[m.rule]!.dedupeWindow;
+      if (w > 0) {
+        const key = `${topic}\0${payload.toString('latin1')}`;
+        const seen = this.recent.get(key);
+        if (seen !== undefined && arrival - seen < w) {
+          this._stats.deduped++;
+          return;
+        }
+        this.recent.set(key, arrival);
+      }
+    }
+    this._stats.mapped++;
+    this.store.add(m);
+    if (this.store.pending >= cfg.store.batchSize) this.flush();
+  }
+
+  flush(): FlushResult {
+    const r = this.store.flush();
+    if (this.anyDedupe && this.recent.size) {
+      const maxW = Math.max(...this.config.topics.map((t) => t.dedupeWindow));
+      const cutoff = this.now() - maxW;
+      for (const [k, at] of this.recent) if (at < cutoff) this.recent.delete(k);
+    }
+    return r;
+  }
+
+  /** Starts the batch timer and, when `connect` (default), the MQTT client. */
+  start(connect = true): this {
+    const cfg = this.config;
+    this.flushTimer = setInterval(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'store flush failed');
+      }
+    }, cfg.store.batchMs);
+    this.pruneTimer = setInterval(() => {
+      try {
+        const n = this.store.prune(this.now());
+        if (n) this.log.info({ removed: n }, 'retention: old samples removed');
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'retention prune failed');
+      }
+    }, 60_000);
+    this.pruneTimer.unref();
+    this.store.prune(this.now());
+    if (connect) this.connect();
+    return this;
+  }
+
+  private connect(): void {
+    const b = this.config.broker;
+    if (!b.url) throw new Error('no broker URL: pass --broker mqtt://host:port or set broker.url');
+    const options: IClientOptions = {
+      clientId: b.clientId,
+      clean: false,
+      protocolVersion: 4,
+      keepalive: b.keepalive,
+      reconnectPeriod: b.reconnectPeriodMs,
+      connectTimeout: 10_000,
+      username: b.username,
+      password: b.password,
+      resubscribe: true,
+      ...(b.ca ? { ca: readFileSync(b.ca) } : {}),
+      ...(b.insecure ? { rejectUnauthorized: false } : {}),
+      ...this.opts.mqttOptions,
+    };
+    const client = mqtt.connect(b.url, options);
+    this.client = client;
+    let subscribed = false;
+    client.on('connect', (connack) => {
+      // mqtt.js leaves Nagle on: PUBACKs would wait for the broker's delayed ACK (≈ 40 ms per
+      // in-flight window), capping QoS 1 at a few hundred messages a second.
+      (client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
+      this._stats.connected = true;
+      this._stats.connects++;
+      this.log.info({ broker: b.url, clientId: b.clientId, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
+      const done = () => {
+        this.subscribedNow = true;
+        const w = this.connectWaiters;
+        this.connectWaiters = [];
+        for (const f of w) f();
+      };
+      if (!subscribed || !connack.sessionPresent) {
+        const subs = Object.fromEntries(this.config.filters.map((f) => [f, { qos: b.qos }]));
+        client.subscribe(subs, (err, granted) => {
+          if (err) {
+            this.log.error({ err: err.message }, 'subscribe failed');
+            return;
+          }
+          subscribed = true;
+          for (const g of granted ?? []) {
+            if (g.qos === 128) this.log.error({ topic: g.topic }, 'broker refused the subscription (not authorised?)');
+          }
+          done();
+        });
+      } else done();
+    });
+    client.on('message', (topic, payload) => this.handle(topic, payload));
+    client.on('close', () => {
+      if (this._stats.connected) this.log.warn({ broker: b.url }, 'MQTT connection lost; reconnecting');
+      this._stats.connected = false;
+      this.subscribedNow = false;
+    });
+    client.on('error', (err) => this.log.warn({ err: err.message, broker: b.url }, 'MQTT error'));
+  }
+
+  /** Resolves when the client is connected and subscribed. */
+  whenSubscribed(timeoutMs = 10000): Promise<void> {
+    if (this.subscribedNow) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`MQTT: not connected and subscribed after ${timeoutMs} ms`)), timeoutMs);
+      this.connectWaiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  /** Publishes (commands). Rejects when the broker does not acknowledge. */
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    const c = this.client;
+    if (!c) return Promise.reject(new Error('not connected to an MQTT broker'));
+    return new Promise((resolve, reject) => c.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  statsSnapshot(): IngestStats & { dead_letters: number; pruned: number } {
+    this.syncTotals();
+    return { ...this._stats, byReason: { ...this._stats.byReason }, dead_letters: this.store.totals.deadLetters, pruned: this.store.totals.pruned };
+  }
+
+  private syncTotals(): void {
+    this._stats.inserted = this.store.totals.inserted;
+    this._stats.duplicates = this.store.totals.duplicates;
+    this._stats.pending = this.store.pending;
+  }
+
+  /** Ends the MQTT client (waiting for in-flight acks), writes what is queued. Leaves the store open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    const c = this.client;
+    if (c) await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
+    this.flush();
+  }
+}
