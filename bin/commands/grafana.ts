@@ -1,0 +1,71 @@
+/**
+ * `sisock grafana`: the Grafana HTTP bridge (simple-json 1.4 and simPod JSON datasource ≤ 0.6) and
+ * the web page, on one port (contract sections 3 and 4). See consumers/grafana/.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
+import { DEFAULT_GRAFANA_PORT } from '../../common/defaults';
+import { startBridge } from '../../consumers/grafana';
+import { cliLogger, fail, parsePort, serveUntilSignal } from '../common';
+
+export interface BridgeFlags extends CommonFlags {
+  port: number;
+  host: string;
+  page: boolean;
+  nodeStride: 'auto' | 'off';
+  corsOrigin?: string;
+  maxTargets?: number;
+}
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+/** The options `sisock grafana` and `sisock web` share. */
+export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
+  addClientOptions(cmd);
+  return cmd
+    .option('-p, --port <port>', `HTTP port (0: any free port)`, parsePort, defaultPort)
+    .option('--host <address>', 'interface to listen on', '0.0.0.0')
+    .option('--no-page', 'do not serve the web page (/page/) and its API (/api/)')
+    .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
+    .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
+    .option('--max-targets <n>', 'most targets in one /query', positiveInteger);
+}
+
+export const BRIDGE_HELP = `
+Environment:
+  SISOCK_GRAFANA_BASIC_AUTH=user:pass (or SISOCK_GRAFANA_BASIC_AUTH_FILE=path)  require HTTP basic auth
+  SISOCK_GRAFANA_TOKEN=secret (or SISOCK_GRAFANA_TOKEN_FILE=path)               require a bearer token
+Grafana: add a "JSON" (simpod-json-datasource) or "SimpleJson" datasource with URL http://<host>:<port>;
+targets are <node>::<field>. Ready-made provisioning: consumers/grafana/provisioning/.`;
+
+export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'page'): Promise<void> {
+  const log = cliLogger(what === 'grafana' ? 'grafana' : 'web', logLevelFrom(flags));
+  let bridge;
+  try {
+    bridge = await startBridge({
+      client: { ...clientOptionsFromEnv(flags), logger: log },
+      port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
+      nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
+      limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
+    });
+  } catch (e) {
+    fail(e, log);
+    return;
+  }
+  if (what === 'grafana') process.stdout.write(`grafana: ${bridge.url}\n`);
+  if (bridge.pageUrl) process.stdout.write(`page: ${bridge.pageUrl}\n`);
+  await serveUntilSignal([bridge], log);
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('grafana')
+    .description('serve the Grafana JSON datasource API (simple-json 1.4, simPod JSON ≤ 0.6) and the web page over HTTP');
+  addBridgeOptions(cmd, DEFAULT_GRAFANA_PORT);
+  cmd.addHelpText('after', `${BRIDGE_HELP}
+Prints "grafana: <url>" and "page: <url>", then serves until Ctrl-C.`);
+  cmd.action(async (flags: BridgeFlags) => { await runBridgeCommand(flags, 'grafana'); });
+}

@@ -1,0 +1,193 @@
+/**
+ * The query engine: a parsed /query → one `get_data` per node (all of that node's fields in one
+ * call, nodes in parallel) → series in ascending time, downsampled to the point budget with
+ * per-bucket min/max (downsample.ts), timestamps in ms.
+ *
+ * `min_stride` sent to nodes: span / maxDataPoints (mode `auto`), so a node that follows the SDK's
+ * advice (per-bucket extremes, as the example nodes do) sends about maxDataPoints samples instead of
+ * the raw range, and the bridge reduces that to at most maxDataPoints keeping the extremes. A node
+ * that only thins would lose spikes there: run the bridge with `nodeStride: 'off'` for such nodes
+ * (the bridge then fetches raw data and does all the reduction itself).
+ */
+import { getData, type DataResult, type FieldInfo, type SisockClient } from '../../client';
+import type { Sample } from '../../client/data';
+import { nodeCallError, type FieldCatalogue, type HubEvent } from './catalogue';
+import { minMaxIndices } from './downsample';
+import { badRequest } from './errors';
+import { filterAllows, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
+
+export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]> }
+export interface TableColumn { text: string; type: 'time' | 'number' | 'string' | 'boolean' }
+export interface TableResult { type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][] }
+export type QueryResult = TimeSeriesResult | TableResult;
+
+export interface QueryEngineOptions {
+  /** `auto`: ask nodes for min_stride = span / maxDataPoints; `off`: always raw. */
+  nodeStride?: 'auto' | 'off';
+  /** Timeout of one get_data, ms (default 30000). */
+  callTimeoutMs?: number;
+  /** Most annotations in one answer (default 1000). */
+  maxAnnotations?: number;
+}
+
+/** One requested field, with the target(s) that asked for it. */
+interface Want { node: string; field: string; info: FieldInfo; target: ParsedTarget; name: string }
+
+/** seconds → ms, keeping µs resolution without float noise (1700000000.1 → 1700000000100). */
+export function toMs(t: number): number {
+  return Math.round(t * 1e6) / 1e3;
+}
+
+/** The times and values of one field in a get_data answer, ascending. */
+export function columnOf(res: DataResult, field: string, timeline: string | undefined): { t: number[]; v: Sample[] } {
+  const v = res.data?.[field] ?? [];
+  let t = timeline ? res.timeline?.[timeline]?.t : undefined;
+  if (!t || t.length !== v.length) {
+    // Timeline not named as expected: the one timeline of matching length.
+    t = Object.values(res.timeline ?? {}).find((tl) => tl.t.length === v.length)?.t ?? [];
+  }
+  if (t.length !== v.length) return { t: [], v: [] };
+  for (let i = 1; i < t.length; i++) {
+    if (t[i]! < t[i - 1]!) {
+      const idx = t.map((_, k) => k).sort((a, b) => t![a]! - t![b]! || a - b);
+      return { t: idx.map((k) => t![k]!), v: idx.map((k) => v[k]!) };
+    }
+  }
+  return { t, v };
+}
+
+function columnType(info: FieldInfo | undefined): TableColumn['type'] {
+  return info?.type === 'string' ? 'string' : info?.type === 'bool' ? 'boolean' : 'number';
+}
+
+export class QueryEngine {
+  private readonly nodeStride: 'auto' | 'off';
+  private readonly timeout: number;
+  private readonly maxAnnotations: number;
+
+  constructor(readonly client: SisockClient, readonly catalogue: FieldCatalogue, opts: QueryEngineOptions = {}) {
+    this.nodeStride = opts.nodeStride ?? 'auto';
+    this.timeout = opts.callTimeoutMs ?? 30000;
+    this.maxAnnotations = opts.maxAnnotations ?? 1000;
+  }
+
+  /** get_data on each node once, in parallel: node → answer. */
+  async fetch(byNode: Map<string, Set<string>>, range: MsRange, maxPoints: number): Promise<Map<string, DataResult>> {
+    const start = range.from / 1000;
+    const end = range.to / 1000;
+    const stride = this.nodeStride === 'auto' && maxPoints > 0 ? (end - start) / maxPoints : null;
+    const entries = await Promise.all([...byNode].map(async ([node, fields]) => {
+      try {
+        return [node, await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout })] as const;
+      } catch (err) {
+        throw nodeCallError(node, err);
+      }
+    }));
+    return new Map(entries);
+  }
+
+  async query(q: ParsedQuery): Promise<QueryResult[]> {
+    await this.catalogue.ensureSynced();
+    const wants: Want[] = [];
+    const eventsTargets: ParsedTarget[] = [];
+    for (const target of q.targets) {
+      if (target.kind === 'events') { eventsTargets.push(target); continue; }
+      const resolved = await this.catalogue.resolve(target.node, target.field);
+      for (const r of resolved) {
+        if (!filterAllows(q.filters, r.node, r.field)) continue;
+        wants.push({ ...r, target, name: `${r.node}::${r.field}` });
+      }
+    }
+    const byNode = new Map<string, Set<string>>();
+    for (const w of wants) {
+      let s = byNode.get(w.node);
+      if (!s) byNode.set(w.node, (s = new Set()));
+      s.add(w.field);
+    }
+    const budget = Math.max(q.maxDataPoints, ...q.targets.map((t) => t.maxDataPoints ?? 0));
+    const answers = byNode.size ? await this.fetch(byNode, q.range, budget) : new Map<string, DataResult>();
+
+    const out: QueryResult[] = [];
+    for (const target of q.targets) {
+      if (target.kind === 'events') { out.push(this.eventsTable(this.catalogue.events(q.range.from, q.range.to), target.refId)); continue; }
+      for (const w of wants) {
+        if (w.target !== target) continue;
+        const { t, v } = columnOf(answers.get(w.node)!, w.field, w.info.timeline);
+        if (target.annotations) { out.push(this.changesTable(w.name, t, v, target.refId)); continue; }
+        const max = target.maxDataPoints ?? q.maxDataPoints;
+        const idx = minMaxIndices(t, v, max, q.range.from / 1000, q.range.to / 1000);
+        if (target.format === 'table') {
+          const rows: Sample[][] = new Array(idx.length);
+          for (let k = 0; k < idx.length; k++) rows[k] = [toMs(t[idx[k]!]!), v[idx[k]!]!];
+          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows });
+        } else {
+          const bool = w.info.type === 'bool';
+          const datapoints: Array<[Sample, number]> = new Array(idx.length);
+          for (let k = 0; k < idx.length; k++) {
+            const x = v[idx[k]!]!;
+            datapoints[k] = [bool && typeof x === 'boolean' ? (x ? 1 : 0) : x, toMs(t[idx[k]!]!)];
+          }
+          out.push({ target: w.name, refId: target.refId, datapoints });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Hub events as a table Grafana maps onto annotations (time, title, text, tags). */
+  eventsTable(events: HubEvent[], refId?: string): TableResult {
+    return {
+      type: 'table', refId, target: 'events',
+      columns: [{ text: 'time', type: 'time' }, { text: 'title', type: 'string' }, { text: 'text', type: 'string' }, { text: 'tags', type: 'string' }],
+      rows: events.slice(-this.maxAnnotations).map((e) => [e.time, `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, e.description, `sisock,node,${e.kind}`]),
+    };
+  }
+
+  /** Indices where a field's value changes (the first sample counts), at most maxAnnotations. */
+  changes(v: Sample[]): number[] {
+    const idx: number[] = [];
+    for (let i = 0; i < v.length && idx.length < this.maxAnnotations; i++) {
+      if (v[i] === null || v[i] === undefined) continue;
+      if (idx.length === 0 || v[i] !== v[idx[idx.length - 1]!]) idx.push(i);
+    }
+    return idx;
+  }
+
+  changesTable(name: string, t: number[], v: Sample[], refId?: string): TableResult {
+    return {
+      type: 'table', refId, target: name,
+      columns: [{ text: 'time', type: 'time' }, { text: 'title', type: 'string' }, { text: 'text', type: 'string' }, { text: 'tags', type: 'string' }],
+      rows: this.changes(v).map((i) => [toMs(t[i]!), name, String(v[i]), 'sisock']),
+    };
+  }
+
+  /**
+   * simple-json /annotations: '' or `events` → the node events the bridge saw; `<node>::<field>`
+   * → one annotation per change of the field's value (raw data, at most maxAnnotations).
+   */
+  async annotations(range: MsRange, query: string, annotation: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
+    await this.catalogue.ensureSynced();
+    if (query === '' || query === 'events') {
+      return this.catalogue.events(range.from, range.to).slice(-this.maxAnnotations).map((e) => ({
+        annotation, time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description, tags: ['sisock', 'node', e.kind],
+      }));
+    }
+    const { node, field } = splitTarget(query);
+    const resolved = await this.catalogue.resolve(node, field);
+    if (resolved.length > 20) throw badRequest(`annotation query "${query}" matches ${resolved.length} fields (at most 20)`);
+    const byNode = new Map<string, Set<string>>();
+    for (const r of resolved) {
+      if (!byNode.has(r.node)) byNode.set(r.node, new Set());
+      byNode.get(r.node)!.add(r.field);
+    }
+    const answers = await this.fetch(byNode, range, 0); // raw: every change counts
+    const out: Array<Record<string, unknown>> = [];
+    for (const r of resolved) {
+      const { t, v } = columnOf(answers.get(r.node)!, r.field, r.info.timeline);
+      for (const i of this.changes(v)) {
+        out.push({ annotation, time: toMs(t[i]!), title: `${r.node}::${r.field}`, text: String(v[i]), tags: ['sisock', r.node] });
+      }
+    }
+    return out.sort((a, b) => (a.time as number) - (b.time as number)).slice(0, this.maxAnnotations);
+  }
+}

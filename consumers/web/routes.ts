@@ -1,0 +1,143 @@
+/**
+ * The web page's server side, mounted on the bridge's express app (same auth, same CORS):
+ *
+ *   GET /page/                 the page (static/index.html, app.js, style.css), no build step
+ *   GET /page/vendor/uPlot.*   uPlot from node_modules (no CDN, no network)
+ *   GET /api/nodes             {nodes: [{name, description, metadata, fields, timelines, fieldsError}], router, realm, time}
+ *   GET /api/live?target=n::f  Server-Sent Events: `event: data` with {series: {"n::f": {t: [ms], v: […]}}}
+ *                              relayed from `<base>.consumer.<n>.data` (one WAMP subscription per
+ *                              node, shared); `event: ready` once subscribed; comments as heartbeat
+ *
+ * History comes from the bridge's own POST /query (the page sends a Grafana-shaped request).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { SisockClient } from '../../client';
+import type { FieldCatalogue } from '../grafana/catalogue';
+import { badRequest, unavailable } from '../grafana/errors';
+import { columnOf, toMs } from '../grafana/query';
+import { splitTarget } from '../grafana/request';
+import type { LiveRelay } from './live';
+
+export interface WebDeps {
+  client: SisockClient;
+  catalogue: FieldCatalogue;
+  live: LiveRelay;
+  /** Heartbeat comment period on SSE streams, ms (default 15000). */
+  heartbeatMs?: number;
+  /** Most targets one live stream may watch (default 200). */
+  maxLiveTargets?: number;
+}
+
+/** The folder with index.html: next to this file (ts sources) or in the package (from dist/). */
+export function staticDir(): string {
+  const here = path.join(__dirname, 'static');
+  if (fs.existsSync(path.join(here, 'index.html'))) return here;
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const cand = path.join(dir, 'consumers', 'web', 'static');
+    if (fs.existsSync(path.join(cand, 'index.html'))) return cand;
+  }
+  return here;
+}
+
+/** uPlot's dist folder in node_modules. */
+export function uplotDir(): string {
+  return path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+}
+
+export function webRoutes(deps: WebDeps): Router {
+  const { client, catalogue, live } = deps;
+  const r = express.Router();
+  const dir = staticDir();
+  const vendor = uplotDir();
+
+  r.get('/page', (req, res, next) => {
+    // non-strict routing also sends /page/ here: redirect only the bare /page
+    if (req.originalUrl.split('?')[0] === '/page') res.redirect(302, '/page/');
+    else next();
+  });
+  r.get('/page/vendor/:file', (req, res, next) => {
+    const file = String(req.params.file);
+    if (!['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.iife.js'].includes(file)) { next(); return; }
+    res.sendFile(path.join(vendor, file), { maxAge: 3600_000 });
+  });
+  r.use('/page', express.static(dir, { index: 'index.html', maxAge: 0 }));
+
+  r.get('/api/nodes', (_req: Request, res: Response, next: NextFunction) => {
+    void (async () => {
+      if (!client.isReady) throw unavailable(`sisock router unreachable (${client.options.url})`);
+      const nodes = await catalogue.all();
+      let meta: Array<Record<string, unknown>> = [];
+      try {
+        meta = await client.call<Array<Record<string, unknown>>>(client.uri('consumer.get_data_node_metadata'), [], {}, { timeoutMs: 3000 });
+      } catch { /* an older hub without metadata: names and fields only */ }
+      const metaByName = new Map((Array.isArray(meta) ? meta : []).map((m) => [m.name as string, m]));
+      res.json({
+        router: client.options.url,
+        realm: client.options.realm,
+        time: Date.now(),
+        nodes: nodes.map((n) => ({
+          name: n.name, description: n.description, metadata: metaByName.get(n.name) ?? null,
+          fields: n.fields ?? {}, timelines: n.timelines ?? {}, fieldsError: n.fieldsError,
+        })),
+      });
+    })().catch(next);
+  });
+
+  r.get('/api/live', (req: Request, res: Response, next: NextFunction) => {
+    void (async () => {
+      const q = req.query.target ?? req.query.targets;
+      const raw = (Array.isArray(q) ? q : [q]).filter((x): x is string => typeof x === 'string').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+      if (raw.length === 0) throw badRequest('live needs ?target=<node>::<field> (repeatable)');
+      if (raw.length > (deps.maxLiveTargets ?? 200)) throw badRequest(`too many live targets: ${raw.length}`);
+      if (!client.isReady) throw unavailable(`sisock router unreachable (${client.options.url})`);
+      /** node → [field, timeline, target name] */
+      const byNode = new Map<string, Array<{ field: string; timeline: string; name: string }>>();
+      for (const t of raw) {
+        const { node, field } = splitTarget(t);
+        for (const rsv of await catalogue.resolve(node, field)) {
+          let list = byNode.get(rsv.node);
+          if (!list) byNode.set(rsv.node, (list = []));
+          list.push({ field: rsv.field, timeline: rsv.info.timeline, name: `${rsv.node}::${rsv.field}` });
+        }
+      }
+      res.status(200);
+      res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-cache, no-transform');
+      res.setHeader('Connection', 'keep-alive');
+      res.setHeader('X-Accel-Buffering', 'no');
+      res.flushHeaders();
+      res.write('retry: 2000\n\n');
+      let closed = false;
+      const undos: Array<() => Promise<void>> = [];
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15000);
+      heartbeat.unref();
+      const cleanup = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        for (const u of undos.splice(0)) void u();
+      };
+      req.on('close', cleanup);
+      res.on('close', cleanup);
+      for (const [node, wants] of byNode) {
+        const undo = await live.watch(node, (result) => {
+          if (closed) return;
+          const series: Record<string, { t: number[]; v: unknown[] }> = {};
+          for (const w of wants) {
+            if (!result.data || !(w.field in result.data)) continue;
+            const { t, v } = columnOf(result, w.field, w.timeline);
+            if (t.length) series[w.name] = { t: t.map(toMs), v };
+          }
+          if (Object.keys(series).length) res.write(`event: data\ndata: ${JSON.stringify({ series })}\n\n`);
+        });
+        if (closed) { void undo(); return; }
+        undos.push(undo);
+      }
+      res.write(`event: ready\ndata: ${JSON.stringify({ targets: [...byNode.values()].flat().map((w) => w.name) })}\n\n`);
+    })().catch(next);
+  });
+
+  return r;
+}
