@@ -1,0 +1,391 @@
+/**
+ * `sisock grpc` end to end: router + hub + in-process SDK nodes + the gRPC server, all on port 0,
+ * and a dynamic client loaded from the same sisock.proto.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { runHub, type HubHandle } from '../../hub';
+import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, type FieldsResult, type Sample } from '../../data-nodes/sdk';
+import { loadSisockProto, startGrpcServer, type CallRecord, type RunningGrpcServer } from '../../consumers/grpc';
+import type { RunningRouter } from '../../router/server';
+import { closeAll, opts, startTestRouter } from './sisock-helpers';
+
+const T0 = 1_700_000_000;
+const DT = 0.001;
+
+/**
+ * Two timelines: `fast` (x = i, y = i / 2 at T0 + i * 1 ms, `n` rows) and `slow` (1 s: a string, a
+ * bool and a number with a null every third sample). Samples are computed, not stored.
+ */
+class SyntheticSource implements DataSource {
+  getDataCalls = 0;
+  constructor(readonly n: number, readonly nSlow = 100) {}
+  private t(i: number): number { return T0 + i * DT; }
+  /** first index with t(i) >= time */
+  private lower(time: number): number {
+    let i = Math.min(this.n, Math.max(0, Math.ceil((time - T0) / DT)));
+    while (i > 0 && this.t(i - 1) >= time) i--;
+    while (i < this.n && this.t(i) < time) i++;
+    return i;
+  }
+  getFields(): FieldsResult {
+    return [
+      {
+        x: { description: 'index', timeline: 'fast', type: 'number', units: null },
+        y: { description: 'half index', timeline: 'fast', type: 'number', units: 'V' },
+        s: { description: null, timeline: 'slow', type: 'string', units: null },
+        b: { description: null, timeline: 'slow', type: 'bool', units: null },
+        z: { description: 'with nulls', timeline: 'slow', type: 'number', units: null },
+      },
+      { fast: { interval: DT, field: ['x', 'y'] }, slow: { interval: 1, field: ['s', 'b', 'z'] } },
+    ];
+  }
+  getData(fields: string[], start: number, end: number, minStride: number | null): DataResult {
+    this.getDataCalls++;
+    const out: DataResult = { data: {}, timeline: {} };
+    const i0 = this.lower(start);
+    const i1 = this.lower(end);
+    const step = minStride ? Math.max(1, Math.ceil(minStride / DT - 1e-9)) : 1;
+    const idx: number[] = [];
+    for (let i = i0; i < i1; i += step) idx.push(i);
+    const slow: number[] = [];
+    for (let k = 0; k < this.nSlow; k++) if (T0 + k >= start && T0 + k < end) slow.push(k);
+    for (const f of fields) {
+      if (f === 'x' || f === 'y') {
+        out.data[f] = idx.map((i) => (f === 'x' ? i : i / 2));
+        if (idx.length) out.timeline.fast = { t: idx.map((i) => this.t(i)), finalized_until: this.t(this.n - 1) };
+      } else if (f === 's' || f === 'b' || f === 'z') {
+        out.data[f] = slow.map((k): Sample => (f === 's' ? `s${k}` : f === 'b' ? k % 2 === 0 : k % 3 === 0 ? null : k * 1.5));
+        if (slow.length) out.timeline.slow = { t: slow.map((k) => T0 + k), finalized_until: null };
+      } else out.data[f] = [];
+    }
+    return out;
+  }
+}
+
+interface Chunk {
+  timeline: string;
+  t: number[];
+  columns: Array<{ field: string; values: string; doubles?: { values: number[] }; strings?: { values: string[] }; bools?: { values: boolean[] }; null_indices: number[] }>;
+  finalized_until?: number;
+  seq: number;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyClient = grpc.Client & Record<string, any>;
+
+function unary<T>(client: AnyClient, method: string, req: unknown, deadlineMs = 10000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    client[method](req, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+interface StreamResult { chunks: Chunk[]; error: grpc.ServiceError | null; trailer: grpc.Metadata | null }
+
+function collect(stream: grpc.ClientReadableStream<Chunk>, onChunk?: (c: Chunk) => void): Promise<StreamResult> {
+  return new Promise((resolve) => {
+    const chunks: Chunk[] = [];
+    let error: grpc.ServiceError | null = null;
+    stream.on('data', (c: Chunk) => { chunks.push(c); onChunk?.(c); });
+    stream.on('error', (e: grpc.ServiceError) => { error = e; });
+    stream.on('status', (s: grpc.StatusObject) => {
+      // 'status' comes after the last 'data'/'error'
+      setImmediate(() => resolve({ chunks, error, trailer: s.metadata }));
+    });
+  });
+}
+
+/** The next 'callEnd' of `method` the server reports (register before acting). */
+function nextCallEnd(server: RunningGrpcServer, method: CallRecord['method']): Promise<CallRecord> {
+  return new Promise((resolve) => {
+    const on = (r: CallRecord) => { if (r.method === method) { server.events.off('callEnd', on); resolve(r); } };
+    server.events.on('callEnd', on);
+  });
+}
+
+describe('sisock grpc', () => {
+  const N = 750_000; // 2 fields → 1.5 million samples
+  const CHUNK_POINTS = 20_000;
+  let router: RunningRouter;
+  let url: string;
+  let hub: HubHandle;
+  let big: DataNodeHandle;
+  let stall: DataNodeHandle;
+  let bad: DataNodeHandle;
+  let server: RunningGrpcServer;
+  let client: AnyClient;
+  const source = new SyntheticSource(N);
+  let releaseStall: () => void = () => {};
+  const stallGate = new Promise<void>((r) => { releaseStall = r; });
+
+  beforeAll(async () => {
+    ({ router, url } = await startTestRouter());
+    hub = await runHub({ client: opts(url) });
+    big = await runDataNode({ name: 'Big', description: 'synthetic 1 kHz', source, client: opts(url, { serializers: ['json'] }) });
+    stall = await runDataNode({
+      name: 'stall', description: 'never answers get_data', client: opts(url),
+      source: { getFields: () => source.getFields(), getData: async () => { await stallGate; return { data: {}, timeline: {} }; } },
+    });
+    bad = await runDataNode({
+      name: 'bad', description: 'fails', client: opts(url),
+      source: { getFields: () => source.getFields(), getData: () => { throw new Error('disk gone\n    at somewhere (file.js:1:1)'); } },
+    });
+    await Promise.all([big.ready(5000), stall.ready(5000), bad.ready(5000)]);
+    server = await startGrpcServer({ client: opts(url), port: 0, chunkPoints: CHUNK_POINTS, windowPoints: 100_000 });
+    const { Client } = loadSisockProto();
+    client = new Client(server.address, grpc.credentials.createInsecure()) as AnyClient;
+  }, 30000);
+
+  afterAll(async () => {
+    releaseStall();
+    client?.close();
+    await closeAll(server, big, stall, bad, hub);
+    await router?.close();
+  });
+
+  it('lists the nodes with their metadata', async () => {
+    const res = await unary<{ nodes: Array<Record<string, unknown>> }>(client, 'ListNodes', {});
+    const byName = new Map(res.nodes.map((n) => [n.name as string, n]));
+    expect([...byName.keys()].sort()).toEqual(['Big', 'bad', 'stall']);
+    expect(byName.get('Big')).toMatchObject({ name: 'Big', description: 'synthetic 1 kHz', pid: process.pid, n_fields: 5, available: true });
+    expect(typeof byName.get('Big')!.host).toBe('string');
+    expect(typeof byName.get('Big')!.version).toBe('string');
+    expect(byName.get('Big')!.started).toBeGreaterThan(1e9);
+  });
+
+  it('returns the fields and timelines', async () => {
+    const res = await unary<{ fields: Array<Record<string, unknown>>; timelines: Array<Record<string, unknown>> }>(client, 'GetFields', { node: 'Big' });
+    const y = res.fields.find((f) => f.name === 'y');
+    expect(y).toMatchObject({ name: 'y', timeline: 'fast', type: 'NUMBER', units: 'V', description: 'half index' });
+    expect(res.fields.find((f) => f.name === 's')).toMatchObject({ type: 'STRING', timeline: 'slow' });
+    expect(res.fields.find((f) => f.name === 'b')).toMatchObject({ type: 'BOOL' });
+    expect(res.fields.find((f) => f.name === 's')!.units).toBeUndefined();
+    expect(res.timelines.find((t) => t.name === 'fast')).toMatchObject({ interval: DT, fields: ['x', 'y'] });
+  });
+
+  it('streams 1.5 million samples complete, in order, in bounded chunks', async () => {
+    source.getDataCalls = 0;
+    const ended = nextCallEnd(server, 'GetData');
+    const stream = client.GetData({ node: 'Big', fields: ['x', 'y', 'nope'], start: T0, end: T0 + N * DT }, { deadline: Date.now() + 60000 });
+    let next = 0;
+    let maxPoints = 0;
+    let seq = 0;
+    let ordered = true;
+    const res = await collect(stream, (c) => {
+      if (c.seq !== seq++) ordered = false;
+      expect(c.timeline).toBe('fast');
+      const x = c.columns.find((col) => col.field === 'x')!.doubles!.values;
+      const y = c.columns.find((col) => col.field === 'y')!.doubles!.values;
+      maxPoints = Math.max(maxPoints, c.t.length * c.columns.length);
+      for (let k = 0; k < c.t.length; k++) {
+        if (x[k] !== next || y[k] !== next / 2 || c.t[k] !== T0 + next * DT) { ordered = false; break; }
+        next++;
+      }
+    });
+    expect(res.error).toBeNull();
+    expect(ordered).toBe(true);
+    expect(next).toBe(N);
+    expect(maxPoints).toBeLessThanOrEqual(CHUNK_POINTS);
+    expect(res.chunks.length).toBeGreaterThanOrEqual((2 * N) / CHUNK_POINTS);
+    expect(res.chunks.every((c) => c.columns.every((col) => col.field !== 'nope'))).toBe(true);
+    expect(res.trailer?.get('sisock-points')).toEqual([String(2 * N)]);
+    const rec = await ended;
+    expect(rec.code).toBe(grpc.status.OK);
+    // fetched in several windows of the time range, not in one call
+    expect(rec.nodeCalls).toBeGreaterThanOrEqual(10);
+    expect(source.getDataCalls).toBe(rec.nodeCalls);
+  }, 60000);
+
+  it('honours max_chunk_points, min_stride, strings, bools and nulls', async () => {
+    const res = await collect(client.GetData({ node: 'Big', fields: ['s', 'b', 'z'], start: T0, end: T0 + 100, max_chunk_points: 30 }));
+    expect(res.error).toBeNull();
+    expect(res.chunks.every((c) => c.t.length * c.columns.length <= 30)).toBe(true);
+    const s: string[] = [];
+    const b: boolean[] = [];
+    const zNull: number[] = [];
+    let rows = 0;
+    for (const c of res.chunks) {
+      const col = (f: string) => c.columns.find((x) => x.field === f)!;
+      expect(col('s').values).toBe('strings');
+      expect(col('b').values).toBe('bools');
+      expect(col('z').values).toBe('doubles');
+      s.push(...col('s').strings!.values);
+      b.push(...col('b').bools!.values);
+      for (const i of col('z').null_indices) zNull.push(rows + i);
+      rows += c.t.length;
+    }
+    expect(rows).toBe(100);
+    expect(s.slice(0, 3)).toEqual(['s0', 's1', 's2']);
+    expect(b.slice(0, 3)).toEqual([true, false, true]);
+    expect(zNull.slice(0, 3)).toEqual([0, 3, 6]);
+    const thin = await collect(client.GetData({ node: 'Big', fields: ['x'], start: T0, end: T0 + 10, min_stride: 0.5 }));
+    const xs = thin.chunks.flatMap((c) => c.columns[0]!.doubles!.values);
+    expect(xs).toEqual(Array.from({ length: 20 }, (_, i) => i * 500));
+  });
+
+  it('stops asking the node when the client cancels mid-stream', async () => {
+    source.getDataCalls = 0;
+    const ended = nextCallEnd(server, 'GetData');
+    const stream = client.GetData({ node: 'Big', fields: ['x', 'y'], start: T0, end: T0 + N * DT });
+    const res = await collect(stream, () => { if (!stream.destroyed) stream.cancel(); });
+    expect(res.error?.code).toBe(grpc.status.CANCELLED);
+    const rec = await ended; // after the last get_data the server made has settled
+    expect(rec.code).toBe(grpc.status.CANCELLED);
+    expect(rec.nodeCalls).toBeLessThanOrEqual(4); // the full range takes 15 windows
+    expect(source.getDataCalls).toBe(rec.nodeCalls);
+    // a later round trip to the same node: nothing else was asked of it
+    await unary(client, 'GetFields', { node: 'Big' });
+    expect(source.getDataCalls).toBe(rec.nodeCalls);
+    expect(server.stats.activeCalls).toBe(0);
+  }, 30000);
+
+  it('pushes live samples to a subscriber', async () => {
+    const ended = nextCallEnd(server, 'Subscribe');
+    const stream = client.Subscribe({ node: 'Big', fields: ['x'] }) as grpc.ClientReadableStream<Chunk>;
+    const sample: DataResult = { data: { x: [42, 43], y: [1, 2] }, timeline: { fast: { t: [T0 + 1000, T0 + 1000.001], finalized_until: T0 + 1000 } } };
+    // the server sends the response headers once its WAMP subscription is made
+    stream.on('metadata', () => { void big.push(sample); });
+    const got = await new Promise<Chunk>((resolve) => stream.once('data', resolve));
+    expect(got.timeline).toBe('fast');
+    expect(got.t).toEqual([T0 + 1000, T0 + 1000.001]);
+    expect(got.columns.map((c) => c.field)).toEqual(['x']);
+    expect(got.columns[0]!.doubles!.values).toEqual([42, 43]);
+    expect(got.finalized_until).toBe(T0 + 1000);
+    const done = collect(stream);
+    stream.cancel();
+    expect((await done).error?.code).toBe(grpc.status.CANCELLED);
+    expect((await ended).code).toBe(grpc.status.CANCELLED);
+  });
+
+  it('NOT_FOUND for an unknown node', async () => {
+    const e1 = await unary(client, 'GetFields', { node: 'nope' }).catch((e: grpc.ServiceError) => e);
+    expect((e1 as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
+    expect((e1 as grpc.ServiceError).details).toContain('"nope"');
+    const r = await collect(client.GetData({ node: 'nope', fields: ['x'] }));
+    expect(r.error?.code).toBe(grpc.status.NOT_FOUND);
+    const s = await collect(client.Subscribe({ node: 'nope' }));
+    expect(s.error?.code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  it.each([
+    [{ node: 'Big', fields: [] }, 'fields'],
+    [{ node: '', fields: ['x'] }, 'node'],
+    [{ node: 'a.b', fields: ['x'] }, 'node'],
+    [{ node: 'Big', fields: ['x'], start: T0 + 10, end: T0 + 5 }, 'start must be before end'],
+    [{ node: 'Big', fields: ['x'], start: T0, end: T0 + 5, min_stride: -1 }, 'min_stride'],
+  ])('INVALID_ARGUMENT for %j', async (req, msg) => {
+    const r = await collect(client.GetData(req));
+    expect(r.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(r.error?.details).toContain(msg);
+  });
+
+  it('DEADLINE_EXCEEDED when the node is too slow, and the server gives up too', async () => {
+    const ended = nextCallEnd(server, 'GetData');
+    const r = await collect(client.GetData({ node: 'stall', fields: ['x'], start: T0, end: T0 + 1 }, { deadline: Date.now() + 1000 }));
+    expect(r.error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    const rec = await ended;
+    expect(rec.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(rec.nodeCalls).toBeLessThanOrEqual(1); // the one get_data the node never answers (none if get_fields was late)
+  });
+
+  it('INTERNAL with a clean one-line message when the node fails', async () => {
+    const r = await collect(client.GetData({ node: 'bad', fields: ['x'], start: T0, end: T0 + 1 }));
+    expect(r.error?.code).toBe(grpc.status.INTERNAL);
+    expect(r.error?.details).toContain('disk gone');
+    expect(r.error?.details).not.toContain('\n');
+    expect(r.error?.details).not.toContain('file.js');
+  });
+
+  it('serves TLS with --tls-cert/--tls-key', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'sisock-grpc-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { stdio: 'ignore' });
+      const cert = readFileSync(path.join(tmp, 'cert.pem'));
+      const secure = await startGrpcServer({ client: opts(url), port: 0, tls: { cert, key: readFileSync(path.join(tmp, 'key.pem')) } });
+      const c2 = new (loadSisockProto().Client)(secure.address, grpc.credentials.createSsl(cert)) as AnyClient;
+      const plain = new (loadSisockProto().Client)(secure.address, grpc.credentials.createInsecure()) as AnyClient;
+      try {
+        const res = await unary<{ nodes: unknown[] }>(c2, 'ListNodes', {});
+        expect(res.nodes).toHaveLength(3);
+        const e = await unary(plain, 'ListNodes', {}, 2000).catch((err: grpc.ServiceError) => err);
+        expect((e as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+      } finally {
+        c2.close();
+        plain.close();
+        await secure.close();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('UNAVAILABLE when the router is unreachable', async () => {
+    const { router: r2, url: url2 } = await startTestRouter();
+    await r2.close();
+    const lonely = await startGrpcServer({ client: opts(url2), port: 0, connectWaitMs: 300 });
+    const c2 = new (loadSisockProto().Client)(lonely.address, grpc.credentials.createInsecure()) as AnyClient;
+    try {
+      const e = await unary(c2, 'ListNodes', {}).catch((err: grpc.ServiceError) => err);
+      expect((e as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+      expect((e as grpc.ServiceError).details).toContain('unreachable');
+      const d = await collect(c2.GetData({ node: 'Big', fields: ['x'] }));
+      expect(d.error?.code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      c2.close();
+      await lonely.close();
+    }
+  });
+});
+
+/**
+ * The command as a process, from the compiled CLI (`make test` builds dist/ first; SISOCK_TEST_DIST
+ * points elsewhere). `--port 0` prints the real port.
+ */
+describe('sisock grpc command', () => {
+  const dist = process.env.SISOCK_TEST_DIST ?? path.join(__dirname, '..', '..', 'dist');
+  const cli = path.join(dist, 'bin', 'sisock.js');
+  let router: RunningRouter;
+  let url: string;
+  let hub: HubHandle;
+  beforeAll(async () => {
+    if (!existsSync(path.join(dist, 'bin', 'commands', 'grpc.js'))) throw new Error(`${dist}/bin/commands/grpc.js is missing: build first (make test)`);
+    ({ router, url } = await startTestRouter());
+    hub = await runHub({ client: opts(url) });
+  });
+  afterAll(async () => {
+    await closeAll(hub);
+    await router?.close();
+  });
+
+  it('prints "grpc: 127.0.0.1:PORT", serves, and stops on SIGTERM with 0', async () => {
+    // sisock.proto is found from dist/ by walking up to package.json (tsc does not copy it)
+    const child = spawn(process.execPath, [cli, 'grpc', '--port', '0', '--router', url, '--realm', 'test_realm', '--log-level', 'warn']);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /^grpc: (127\.0\.0\.1:\d+)$/m.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`sisock grpc exited with ${code}`)));
+      });
+      expect(address).not.toBe('127.0.0.1:0');
+      const c = new (loadSisockProto().Client)(address, grpc.credentials.createInsecure()) as AnyClient;
+      try {
+        expect(await unary(c, 'ListNodes', {})).toEqual({ nodes: [] });
+      } finally {
+        c.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
