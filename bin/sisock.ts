@@ -6,16 +6,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import * as consumer from './commands/consumer';
 import * as demo from './commands/demo';
+import * as grafana from './commands/grafana';
+import * as grpc from './commands/grpc';
 import * as hub from './commands/hub';
+import * as node from './commands/node';
 import * as router from './commands/router';
+import * as web from './commands/web';
 
 interface CommandModule { register(program: Command): void }
 
 const COMMANDS: CommandModule[] = [
-  hub,
   router,
+  hub,
+  node,
+  consumer,
   demo,
+  grafana,
+  web,
+  grpc,
 ];
 
 /** The version in package.json (found upwards from here: works from bin/ and from dist/bin/). */

@@ -7,6 +7,13 @@ import type { Command } from 'commander';
 import type { Logger } from '../../common/log';
 import { DEFAULT_REALM, devConfig } from '../../router/config';
 import { startRouter } from '../../router/server';
+import { DEFAULT_GRAFANA_PORT, DEFAULT_URI_BASE } from '../../common/defaults';
+import { startBridge } from '../../consumers/grafana';
+import { runHub } from '../../hub';
+import { runSimNode } from '../../data-nodes/sim';
+import { runWeatherNode } from '../../data-nodes/weather';
+import type { ClientOptions } from '../../client';
+import { mqttDemoService } from './node-telemetry';
 import { addLogLevelOption, cliLogger, fail, parsePort, serveUntilSignal, type Closable } from '../common';
 
 export interface DemoContext {
@@ -37,9 +44,64 @@ const routerService: DemoService = {
   },
 };
 
+/** Client options for a demo service on the demo's router. */
+function clientFor(ctx: DemoContext, service: string): ClientOptions {
+  return { url: ctx.routerUrl!, realm: ctx.realm, uriBase: DEFAULT_URI_BASE, logger: ctx.log.child({ service }) };
+}
+
+/** The hub registry. */
+const hubService: DemoService = {
+  name: 'hub',
+  async start(ctx) {
+    const hub = await runHub({ client: clientFor(ctx, 'hub'), logger: ctx.log.child({ service: 'hub' }) });
+    await hub.ready(10_000);
+    return { lines: [], close: () => hub.close() };
+  },
+};
+
+/** Simulated lab hardware (HV/LV supplies and a sensor), sampled at 1 Hz. */
+const simService: DemoService = {
+  name: 'sim',
+  async start(ctx) {
+    const { node, source } = await runSimNode({ client: clientFor(ctx, 'sim'), logger: ctx.log.child({ service: 'sim' }) });
+    await node.ready(10_000);
+    return { lines: [['node', node.name]], close: async () => { source.stop(); await node.close(); } };
+  },
+};
+
+/** The shipped weather archive, replayed onto the last two weeks so relative ranges show it. */
+const weatherService: DemoService = {
+  name: 'weather',
+  async start(ctx) {
+    const { node } = await runWeatherNode({ client: clientFor(ctx, 'weather'), replay: true, logger: ctx.log.child({ service: 'weather' }) });
+    await node.ready(10_000);
+    return { lines: [['node', node.name]], close: () => node.close() };
+  },
+};
+
+/**
+ * The Grafana bridge and the web page (one HTTP server): port 5000, or any free port with --port 0.
+ * Needs the hub and the nodes (entries before it) for data; without them it serves 503 "no hub".
+ */
+const grafanaService: DemoService = {
+  name: 'grafana',
+  async start(ctx) {
+    const bridge = await startBridge({
+      client: clientFor(ctx, 'grafana'),
+      port: ctx.port === 0 ? 0 : DEFAULT_GRAFANA_PORT, host: '127.0.0.1', logger: ctx.log.child({ service: 'grafana' }),
+    });
+    return { lines: [['grafana', bridge.url], ['page', bridge.pageUrl!]], close: () => bridge.close() };
+  },
+};
+
 /** The services of the demo, in start order. */
 export const DEMO_SERVICES: DemoService[] = [
   routerService,
+  hubService,
+  simService,
+  weatherService,
+  mqttDemoService, // embedded MQTT broker + the simulated supplies as an MQTT device + the `tracker` node
+  grafanaService, // keep last: after the hub and the nodes
 ];
 
 export function register(program: Command): void {
