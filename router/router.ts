@@ -118,6 +118,9 @@ class ConnectionHandler {
       this.dispatch(msg);
     } catch (e) {
       if (e instanceof ProtocolViolation) { this.violation(e.message); return; }
+      // A payload nested so deeply that encoding it for a recipient overflows the stack is the
+      // sender's fault, not ours: answer it like any other bad message, without an error log.
+      if (e instanceof RangeError && /call stack/i.test(e.message)) { this.violation('message nested too deeply'); return; }
       // A bug of ours must not take the process down, nor leave this session half-open.
       this.router.log.error({ err: e, msgType: msg.type }, 'internal error while handling a message; closing the session');
       this.abort(ErrorUri.PROTOCOL_VIOLATION, 'internal router error');

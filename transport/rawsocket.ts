@@ -10,6 +10,7 @@
  * longer than our max (maxMessageSize) or a reserved bit closes the connection. Framing does not
  * care how TCP chunks the bytes (one byte at a time works).
  */
+import { WriteBatcher } from './batch';
 import type { Socket } from 'net';
 import { AutoPing } from './auto-ping';
 import { CLOSE_GRACE_MS, PING_TIMEOUT_REASON, peerOf } from './peer';
@@ -89,6 +90,7 @@ export class RawSocketConnection implements Connection {
   private graceTimer: NodeJS.Timeout | null = null;
   private readonly ping: AutoPing;
 
+  private readonly batch: WriteBatcher;
   constructor(
     private readonly socket: Socket,
     readonly serializer: Serializer,
@@ -97,6 +99,7 @@ export class RawSocketConnection implements Connection {
     private readonly peerMax: number,
     options: TransportOptions,
   ) {
+    this.batch = new WriteBatcher(socket);
     this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout,
       () => this.writeFrame(FRAME_PING, Buffer.alloc(0)), () => this.close(1001, PING_TIMEOUT_REASON));
   }
@@ -153,6 +156,7 @@ export class RawSocketConnection implements Connection {
   }
 
   private writeFrame(type: number, payload: Buffer): void {
+    this.batch.hold();
     const head = Buffer.allocUnsafe(4);
     head[0] = type;
     head.writeUIntBE(payload.length, 1, 3);

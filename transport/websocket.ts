@@ -8,6 +8,7 @@
  * Inbound frames larger than maxMessageSize close the connection with 1009 (ws `maxPayload`).
  * JSON goes out as text frames, msgpack/cbor as binary frames.
  */
+import { WriteBatcher } from './batch';
 import type { IncomingMessage, Server as HttpServer } from 'http';
 import type { Socket } from 'net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -32,9 +33,12 @@ export class WebSocketConnection implements Connection {
   /** Our own close reason when we closed first (reported by onClose). */
   private reason = '';
   private readonly sendOptions: { binary: boolean };
+  private readonly batch: WriteBatcher;
 
   constructor(private readonly ws: WebSocket, readonly serializer: Serializer, readonly info: TransportInfo, options: TransportOptions) {
     this.sendOptions = { binary: serializer.binary };
+    // ws keeps its net.Socket in `_socket`; ws.send writes to it synchronously.
+    this.batch = new WriteBatcher((ws as unknown as { _socket: Socket })._socket);
     this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout, () => ws.ping(), () => this.close(WS_GOING_AWAY, PING_TIMEOUT_REASON));
     ws.on('message', (data: RawData) => {
       this.ping.activity();
@@ -52,6 +56,7 @@ export class WebSocketConnection implements Connection {
 
   send(frame: Buffer): void {
     if (this.closing || this.closed) return;
+    this.batch.hold();
     this.ws.send(frame, this.sendOptions);
   }
 
