@@ -36,8 +36,13 @@ type Scenario = 'rpc' | 'rpc-msgpack' | 'latency' | 'pubsub' | 'memory';
 const ALL_SCENARIOS: Scenario[] = ['rpc', 'rpc-msgpack', 'latency', 'pubsub', 'memory'];
 const ALL_TARGETS: Target[] = ['sisock', 'relay', 'relay-cork', 'fox'];
 
+/** Benchmarks of the other components, each with its own baseline, run after the router table. */
+type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt';
+const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt'];
+
 interface Opts {
   scenarios: Scenario[];
+  suites: Suite[];
   profile: boolean;
   targets: Target[];
   durationMs: number;
@@ -47,7 +52,7 @@ interface Opts {
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { scenarios: [], profile: false, targets: ALL_TARGETS, durationMs: 2500, sessions: 10000, rounds: 2, profileTarget: 'sisock' };
+  const o: Opts = { scenarios: [], suites: [], profile: false, targets: ALL_TARGETS, durationMs: 2500, sessions: 10000, rounds: 2, profileTarget: 'sisock' };
   for (const a of argv) {
     const [k, v] = a.split('=');
     if (k === '--targets') o.targets = v.split(',').filter((t): t is Target => (ALL_TARGETS as string[]).includes(t));
@@ -55,7 +60,9 @@ function parseArgs(argv: string[]): Opts {
     else if (k === '--sessions') o.sessions = Number(v);
     else if (k === '--rounds') o.rounds = Math.max(1, Number(v) || 1);
     else if (k === '--profile-target' && (ALL_TARGETS as string[]).includes(v)) o.profileTarget = v as Target;
-    else if (a === 'all') o.scenarios.push(...ALL_SCENARIOS);
+    else if (a === 'all') { o.scenarios.push(...ALL_SCENARIOS); o.suites.push(...ALL_SUITES); }
+    else if (a === 'router') o.scenarios.push(...ALL_SCENARIOS);
+    else if ((ALL_SUITES as string[]).includes(a)) o.suites.push(a as Suite);
     else if (a === 'profile') o.profile = true;
     else if (a === 'rpc') o.scenarios.push('rpc', 'rpc-msgpack');
     else if ((ALL_SCENARIOS as string[]).includes(a)) o.scenarios.push(a as Scenario);
@@ -64,8 +71,9 @@ function parseArgs(argv: string[]): Opts {
       process.exit(2);
     }
   }
-  if (o.scenarios.length === 0 && !o.profile) o.scenarios = [...ALL_SCENARIOS];
+  if (o.scenarios.length === 0 && o.suites.length === 0 && !o.profile) { o.scenarios = [...ALL_SCENARIOS]; o.suites = [...ALL_SUITES]; }
   o.scenarios = [...new Set(o.scenarios)];
+  o.suites = [...new Set(o.suites)];
   return o;
 }
 
@@ -337,7 +345,47 @@ async function main(): Promise<void> {
   }
   if (o.scenarios.length) printTable(o);
   if (o.profile) await profileRouter(o);
+  for (const suite of o.suites) {
+    console.log(`\n== ${suite} ==`);
+    try {
+      await runSuite(suite, o);
+    } catch (e) {
+      console.log(`  ${suite} bench failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+}
+
+interface SuiteRow { scenario: string; value: number; baseline: number | null; ratio: number | null; goal: string }
+
+function printRows(rows: SuiteRow[]): void {
+  const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+  const w = Math.max(...rows.map((r) => r.scenario.length), 8);
+  console.log(`  ${'scenario'.padEnd(w)}  ${'sisock'.padStart(12)}  ${'baseline'.padStart(12)}  ${'ratio'.padStart(6)}  goal`);
+  for (const r of rows) console.log(`  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`);
+}
+
+async function runSuite(suite: Suite, o: Opts): Promise<void> {
+  const log = (s: string): void => console.error(`  [${suite}] ${s}`);
+  switch (suite) {
+    case 'grafana': {
+      const { runGrafanaBench, formatGrafanaRows } = await import('./grafana');
+      console.log(formatGrafanaRows(await runGrafanaBench({ rounds: Math.max(3, o.rounds), log })));
+      return;
+    }
+    case 'grpc': {
+      const { runGrpcBench } = await import('./grpc');
+      return printRows(await runGrpcBench({ rounds: o.rounds }) as SuiteRow[]);
+    }
+    case 'archive': {
+      const { benchArchive } = await import('./archive');
+      return printRows(await benchArchive({ log }));
+    }
+    case 'mqtt': {
+      const { benchMqtt } = await import('./mqtt');
+      return printRows(await benchMqtt() as SuiteRow[]);
+    }
+  }
 }
 
 function fdLimit(): string {
