@@ -37,8 +37,8 @@ const ALL_SCENARIOS: Scenario[] = ['rpc', 'rpc-msgpack', 'latency', 'pubsub', 'm
 const ALL_TARGETS: Target[] = ['sisock', 'relay', 'relay-cork', 'fox'];
 
 /** Benchmarks of the other components, each with its own baseline, run after the router table. */
-type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt';
-const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt'];
+type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub';
+const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub'];
 
 interface Opts {
   scenarios: Scenario[];
@@ -384,6 +384,10 @@ async function runSuite(suite: Suite, o: Opts): Promise<void> {
     case 'mqtt': {
       const { benchMqtt } = await import('./mqtt');
       return printRows(await benchMqtt() as SuiteRow[]);
+    }
+    case 'hub': {
+      const { benchHub } = await import('./hub');
+      return printRows(await benchHub({ log }));
     }
   }
 }
