@@ -33,8 +33,10 @@ function groupFields(result: DataResult): { byTimeline: Map<string, string[]>; l
  * Splits `result` into pieces of at most `budget` bytes (JSON), or returns `[result]` when it fits.
  * `fieldTimeline` (field → timeline name, from get_fields) disambiguates timelines of equal length.
  */
-export function splitResult(result: DataResult, budget: number, fieldTimeline?: Record<string, string>): DataResult[] {
-  if (jsonSize(result) <= budget) return [result];
+export function splitResult(result: DataResult, budget: number, fieldTimeline?: Record<string, string>, knownSize?: number): DataResult[] {
+  // The caller usually measured the whole result already: stringifying a million samples twice is
+  // a noticeable part of a large get_data.
+  if ((knownSize ?? jsonSize(result)) <= budget) return [result];
   let byTimeline: Map<string, string[]>;
   let loose: string[];
   if (fieldTimeline) {
@@ -79,8 +81,18 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
       firstUsed = true;
       continue;
     }
-    const whole = jsonSize(make(tl, fields, 0, Math.min(n, 1000)));
-    const perRow = whole / Math.min(n, 1000);
+    // Row size from up to 1000 rows spread over the whole timeline (not only its start, whose
+    // values may be shorter or longer than the rest); emit() still checks each piece.
+    const sampleRows = Math.min(n, 1000);
+    const step = n / sampleRows;
+    const sample: DataResult = { data: {}, timeline: { [tl]: { t: [], finalized_until: null } } };
+    for (const f of fields) sample.data[f] = [];
+    for (let i = 0; i < sampleRows; i++) {
+      const r = Math.floor(i * step);
+      sample.timeline[tl]!.t.push(result.timeline[tl]!.t[r]!);
+      for (const f of fields) sample.data[f]!.push(result.data[f]![r]!);
+    }
+    const perRow = jsonSize(sample) / sampleRows;
     const rows = Math.max(1, Math.floor((budget * 0.8) / Math.max(perRow, 1)));
     for (let a = 0; a < n; a += rows) emit(tl, fields, a, Math.min(n, a + rows));
   }

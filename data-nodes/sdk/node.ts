@@ -151,7 +151,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     if (size <= budget) return result;
     if (details.progress) {
       if (!fieldTimeline) await refreshFields().catch(() => {});
-      const pieces = splitResult(result, budget, fieldTimeline);
+      const pieces = splitResult(result, budget, fieldTimeline, size);
       log.debug({ pieces: pieces.length, bytes: size }, 'get_data in progressive pieces');
       for (let i = 0; i < pieces.length - 1; i++) details.progress(pieces[i]);
       return pieces[pieces.length - 1];
@@ -257,7 +257,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     async push(result: DataResult) {
       noteNewest(newestT(result));
       const size = jsonSize(result);
-      const pieces = size > budget ? splitResult(result, budget, fieldTimeline) : [result];
+      const pieces = size > budget ? splitResult(result, budget, fieldTimeline, size) : [result];
       for (const p of pieces) await client.publish(uLive, [p]);
     },
     ready(timeoutMs?: number) {
