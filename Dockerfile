@@ -1,18 +1,58 @@
-# One image for every `sisock` command. Multi-stage: build with dev dependencies, run without.
-FROM node:20-bookworm-slim AS build
+# One image for every `sisock` command (router, hub, node <kind>, grafana, grpc, the consumer CLI).
+#   docker build -t sisock .        docker run --rm sisock --help
+# Stages: build (TypeScript with dev dependencies) → prod-deps (npm ci --omit=dev) → runtime
+# (node:20-bookworm-slim, non-root user `node`, only what the commands read at run time).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# --ignore-scripts: the package's own `prepare` (tsc) needs the sources, copied below.
 RUN npm ci --no-audit --no-fund --ignore-scripts
-COPY . .
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+COPY tsconfig.json tsconfig.build.json ./
+COPY wamp ./wamp
+COPY transport ./transport
+COPY router ./router
+COPY client ./client
+COPY common ./common
+COPY hub ./hub
+COPY data-nodes ./data-nodes
+COPY consumers ./consumers
+COPY bin ./bin
+COPY bench ./bench
+COPY docs/examples ./docs/examples
+RUN npx tsc -p tsconfig.build.json
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+# Compilers only for a native module without a prebuilt binary for this platform; not in the image.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ >/dev/null && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+ && npm rebuild better-sqlite3 \
+ && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    SISOCK_METRICS_PORT=9100 \
+    SISOCK_METRICS_HOST=0.0.0.0
+WORKDIR /app
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/router-config ./router-config
-COPY --from=build /app/data-nodes ./data-nodes
+# Files the commands read at run time, outside dist/:
+COPY router-config ./router-config
+COPY consumers/grpc/sisock.proto ./consumers/grpc/sisock.proto
+COPY consumers/web/static ./consumers/web/static
+COPY data-nodes/weather/example-data ./data-nodes/weather/example-data
+COPY data-nodes/mqtt/examples ./data-nodes/mqtt/examples
+# /app/tls: mount point of the CA (clients) or the server key and certificate (router).
+# /data: node state (MQTT store, SQLite archive index), owned by the runtime user.
+RUN mkdir -p /app/tls /data && chown node:node /data
 USER node
+EXPOSE 8080 8001 5000 50051 9100
+# Every long-running command serves GET /healthz on $SISOCK_METRICS_PORT (200 when connected/serving).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SISOCK_METRICS_PORT||9100)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/bin/sisock.js"]
+CMD ["--help"]

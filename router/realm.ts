@@ -24,6 +24,8 @@ export class Realm {
   readonly dealer: Dealer;
   /** Set by the meta API module; receives broker/dealer state changes. */
   meta: MetaSink = noMeta;
+  /** Actions refused with not_authorized (router metrics). */
+  refused = 0;
   /** Called after a session joined (meta API: `wamp.session.on_join`). */
   onJoin: ((s: Session) => void) | null = null;
   /** Called after a session left and its state was removed (meta API: `wamp.session.on_leave`). */
@@ -92,6 +94,7 @@ export class Realm {
   /** Throws WampError(not_authorized) unless the session's role allows `action` on `uri`. */
   authorize(session: Session, uri: string, action: 'call' | 'register' | 'publish' | 'subscribe'): void {
     if (!this.authorizer.authorize(session, uri, action)) {
+      this.refused++;
       throw new WampError(ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} '${uri}'`);
     }
   }

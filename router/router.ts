@@ -14,6 +14,7 @@ import { allowAll, type Authorizer } from './authorizer';
 import { installMetaApi } from './meta';
 import { Realm, type RealmOptions } from './realm';
 import { Session } from './session';
+import { RouterStats } from './metrics';
 
 export interface RouterOptions {
   /** Strict URI checking on every realm (default: loose). */
@@ -43,6 +44,8 @@ export class Router {
   private readonly connections = new Set<Connection>();
   readonly log: Logger;
   readonly maxOutboundBytes: number;
+  /** Plain counters of the message loop; read by metrics.ts at scrape time. */
+  readonly stats = new RouterStats();
   private readonly strictUris: boolean;
   private shuttingDown = false;
 
@@ -74,6 +77,9 @@ export class Router {
   }
 
   /** @internal */ forget(conn: Connection): void { this.connections.delete(conn); }
+
+  /** Open connections, joined or still in the handshake. */
+  get connectionCount(): number { return this.connections.size; }
 
   /** Says GOODBYE (wamp.close.system_shutdown) to every session and closes every connection. */
   close(): void {
@@ -107,9 +113,12 @@ class ConnectionHandler {
 
   private onFrame(frame: Buffer): void {
     if (this.state.kind === 'closed') return;
+    const stats = this.router.stats;
+    stats.bytesIn += frame.length;
     let msg: Message;
     try {
       msg = parseMessage(this.conn.serializer.decode(frame));
+      stats.msgIn[msg.type]++;
     } catch (e) {
       this.violation(e instanceof ProtocolViolation ? e.message : `undecodable ${this.conn.serializer.name} frame: ${(e as Error).message}`);
       return;
@@ -176,6 +185,7 @@ class ConnectionHandler {
     if (step.kind === 'challenge') {
       this.state = { kind: 'challenge', realm, method, state: step.state, details };
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.CHALLENGE, authmethod: method.name, extra: step.extra })));
+      this.router.stats.msgOut[T.CHALLENGE]++;
       return;
     }
     this.welcome(realm, details, step.identity);
@@ -192,9 +202,10 @@ class ConnectionHandler {
       return this.abort(ErrorUri.NO_SUCH_ROLE, `role '${identity.authrole}' is not defined on realm '${realm.name}'`);
     }
     const id = this.router.newSessionId();
-    const session = new Session(id, realm.name, identity, helloDetails, this.conn, { maxOutboundBytes: this.router.maxOutboundBytes });
+    const session = new Session(id, realm.name, identity, helloDetails, this.conn, { maxOutboundBytes: this.router.maxOutboundBytes, stats: this.router.stats });
     session.onOverflow = (s) => {
       this.router.log.warn({ session: s.id, queued: s.queuedBytes }, 'slow consumer: outbound queue over its bound, closing the session');
+      this.router.stats.slowConsumerDisconnects++;
       this.leave(realm, s);
       this.closeConn(WS_POLICY, `${ErrorUri.SLOW_CONSUMER}: more than ${this.router.maxOutboundBytes} bytes queued`);
     };
@@ -233,6 +244,7 @@ class ConnectionHandler {
   }
 
   private violation(message: string): void {
+    this.router.stats.protocolViolations++;
     this.router.log.info({ message }, 'protocol violation; aborting the session');
     this.abort(ErrorUri.PROTOCOL_VIOLATION, message);
   }
@@ -243,6 +255,7 @@ class ConnectionHandler {
     if (st.kind === 'closed') return;
     try {
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.ABORT, details: { message }, reason })));
+      this.router.stats.msgOut[T.ABORT]++;
     } catch { /* the connection may already be gone */ }
     if (st.kind === 'joined' || st.kind === 'goodbye-sent') this.leave(st.realm, st.session);
     this.closeConn(reason === ErrorUri.PROTOCOL_VIOLATION ? 1002 : WS_NORMAL, reason);

@@ -3,8 +3,9 @@
  * outbound-queue policy. Routing state (subscriptions, registrations, pending calls) lives in the
  * broker and dealer, keyed by session ID, never here.
  */
-import { IdSequence, toArray, type Dict, type Message } from '../wamp';
+import { IdSequence, MessageType as T, toArray, type Dict, type Message } from '../wamp';
 import type { Connection, Serializer, TransportInfo } from '../transport/types';
+import { DISCARDED_STATS, type RouterStats } from './metrics';
 
 export interface SessionIdentity {
   authid: string;
@@ -22,6 +23,8 @@ export interface SessionOptions {
    * one stuck peer cannot make the router's memory grow without bound.
    */
   maxOutboundBytes: number;
+  /** The router's counters (metrics.ts); default: counted nowhere. */
+  stats?: RouterStats;
 }
 
 export class Session {
@@ -40,6 +43,7 @@ export class Session {
    * from its realm and waits for the peer's GOODBYE. Set by the connection handler.
    */
   kill: (reason: string, message?: string) => void = () => {};
+  private readonly stats: RouterStats;
 
   constructor(
     readonly id: number,
@@ -51,6 +55,7 @@ export class Session {
   ) {
     const roles = helloDetails.roles;
     this.roles = typeof roles === 'object' && roles !== null && !Array.isArray(roles) ? (roles as Dict) : {};
+    this.stats = options.stats ?? DISCARDED_STATS;
   }
 
   get authid(): string { return this.identity.authid; }
@@ -68,15 +73,17 @@ export class Session {
   /** Encodes and sends one message. */
   send(msg: Message): void {
     if (this.closed) { this.dropped++; return; }
-    this.sendFrame(this.outlet.serializer.encode(toArray(msg)));
+    this.sendFrame(this.outlet.serializer.encode(toArray(msg)), msg.type);
   }
 
   /**
    * Sends an already-encoded frame (the broker encodes one EVENT once per serializer and
-   * subscription and sends the same bytes to every subscriber).
+   * subscription and sends the same bytes to every subscriber); `type` is for the counters.
    */
-  sendFrame(frame: Buffer): void {
+  sendFrame(frame: Buffer, type: number = T.EVENT): void {
     if (this.closed) { this.dropped++; return; }
+    this.stats.msgOut[type]++;
+    this.stats.bytesOut += frame.length;
     this.outlet.send(frame);
     if (this.outlet.bufferedAmount > this.options.maxOutboundBytes) this.onOverflow?.(this);
   }

@@ -6,9 +6,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import { DEFAULT_GRAFANA_PORT } from '../../common/defaults';
 import { startBridge } from '../../consumers/grafana';
+import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { cliLogger, fail, parsePort, serveUntilSignal } from '../common';
 
-export interface BridgeFlags extends CommonFlags {
+export interface BridgeFlags extends CommonFlags, OpsFlags {
   port: number;
   host: string;
   page: boolean;
@@ -25,6 +26,7 @@ function positiveInteger(value: string): number {
 /** The options `sisock grafana` and `sisock web` share. */
 export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
   addClientOptions(cmd);
+  addOpsOptions(cmd);
   return cmd
     .option('-p, --port <port>', `HTTP port (0: any free port)`, parsePort, defaultPort)
     .option('--host <address>', 'interface to listen on', '0.0.0.0')
@@ -44,20 +46,26 @@ targets are <node>::<field>. Ready-made provisioning: consumers/grafana/provisio
 export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'page'): Promise<void> {
   const log = cliLogger(what === 'grafana' ? 'grafana' : 'web', logLevelFrom(flags));
   let bridge;
+  let ops;
   try {
+    const plan = planOps(flags, what === 'grafana' ? 'grafana' : 'web');
     bridge = await startBridge({
+      metrics: plan?.registry,
       client: { ...clientOptionsFromEnv(flags), logger: log },
       port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
       nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
     });
+    const b = bridge;
+    ops = await startOps(plan, () => ({ ok: b.client.isReady, url: b.url, router: b.client.options.url }), log);
   } catch (e) {
+    await bridge?.close();
     fail(e, log);
     return;
   }
   if (what === 'grafana') process.stdout.write(`grafana: ${bridge.url}\n`);
   if (bridge.pageUrl) process.stdout.write(`page: ${bridge.pageUrl}\n`);
-  await serveUntilSignal([bridge], log);
+  await serveUntilSignal([ops, bridge], log);
 }
 
 export function register(program: Command): void {

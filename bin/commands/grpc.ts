@@ -4,9 +4,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { DEFAULT_GRPC_PORT, protoPath, startGrpcServer, type GrpcServerOptions } from '../../consumers/grpc';
+import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { cliLogger, fail, parsePort, serveUntilSignal } from '../common';
 
-export interface GrpcCommandOptions extends CommonFlags {
+export interface GrpcCommandOptions extends CommonFlags, OpsFlags {
   port: number;
   host: string;
   tlsCert?: string;
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .option('--chunk-bytes <n>', 'about the most payload bytes in one DataChunk', positiveInt, 1024 * 1024)
     .option('--window-points <n>', 'samples aimed at per get_data window asked of a node', positiveInt, 200000);
   addClientOptions(cmd);
+  addOpsOptions(cmd);
   cmd.addHelpText('after', `
 Prints "grpc: HOST:PORT" on stdout once listening (the real port with --port 0). The service is
 sisock.v1.Sisock in consumers/grpc/sisock.proto (times are double UNIX seconds, as on WAMP; t <= 0
@@ -73,7 +75,16 @@ export async function runGrpcCommand(opts: GrpcCommandOptions): Promise<void> {
     fail(new SisockError(ErrorCode.LISTEN_FAILED, `cannot listen on ${opts.host}:${opts.port}: ${(e as Error).message}`), log);
     return;
   }
+  let ops;
+  try {
+    const s = server;
+    ops = await startOps(planOps(opts, 'grpc'), () => ({ ok: s.client.isReady, address: s.address, router: s.client.options.url }), log);
+  } catch (e) {
+    await server.close();
+    fail(e, log);
+    return;
+  }
   process.stdout.write(`grpc: ${server.address}\n`);
   log.info({ address: server.address, tls: server.tls, router: server.client.options.url }, 'grpc ready');
-  await serveUntilSignal([server], log);
+  await serveUntilSignal([ops, server], log);
 }

@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import { DEFAULT_DB_URL, runArchiveNode, runArchiveScanner } from '../../data-nodes/archive';
 import type { DataNodeHandle } from '../../data-nodes/sdk';
+import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { addLogLevelOption, cliLogger, fail, serveUntilSignal } from '../common';
 
 function positiveNumber(value: string): number {
@@ -38,7 +39,7 @@ function progressMode(value: string): 'bar' | 'log' | 'none' {
 const DB_HELP = `index URL: sqlite:PATH or mysql://user:pass@host:port/db, optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
 
 interface ScanFlags { db: string; dataDir: string; once?: boolean; interval: number; settle: number; progress?: 'bar' | 'log' | 'none'; logLevel?: string }
-interface ArchiveFlags extends CommonFlags { db: string; name: string; description?: string; dataDir?: string; cacheMb: number }
+interface ArchiveFlags extends CommonFlags, OpsFlags { db: string; name: string; description?: string; dataDir?: string; cacheMb: number }
 
 export function registerArchiveKinds(node: Command): void {
   const scan = addLogLevelOption(
@@ -75,7 +76,7 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
     }
   });
 
-  const archive = addClientOptions(
+  const archive = addOpsOptions(addClientOptions(
     node
       .command('archive')
       .description('serve an archive index (built by `sisock node scan`): get_fields from the index, get_data from the files')
@@ -84,21 +85,26 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
       .option('--description <text>', 'node description shown by `sisock nodes`')
       .option('--data-dir <dir>', 'root of the files here, when it differs from the one the scanner recorded')
       .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256),
-  );
+  ));
   archive.action(async (o: ArchiveFlags) => {
     const log = cliLogger('node-archive', logLevelFrom(o));
-    let node: DataNodeHandle;
+    let node: DataNodeHandle | undefined;
+    let ops;
     try {
       ({ node } = await runArchiveNode({
         db: o.db, name: o.name, description: o.description, dataDir: o.dataDir, cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
         client: { ...clientOptionsFromEnv(o), logger: log }, logger: log,
       }));
+      const n = node;
+      ops = await startOps(planOps(o, 'node-archive'), () => ({ ok: n.client.isReady, node: n.name, router: n.client.options.url }), log);
     } catch (e) {
+      await node?.close();
       fail(e, log);
       return;
     }
-    void node.ready().then(() => process.stdout.write(`node: ${node.name}\n`));
-    await serveUntilSignal([{ close: () => node.close() }], log);
+    const n = node;
+    void n.ready().then(() => process.stdout.write(`node: ${n.name}\n`));
+    await serveUntilSignal([ops, { close: () => n.close() }], log);
   });
 }
 

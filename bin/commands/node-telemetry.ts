@@ -14,6 +14,7 @@ import type { Logger } from '../../common/log';
 import { startEmbeddedBroker, loadMqttConfigFile, runMqttNode, startMqttDemo } from '../../data-nodes/mqtt';
 import { loadSqlConfigFile, runSqlNode } from '../../data-nodes/sql';
 import { runFeedNode } from '../../data-nodes/feed';
+import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { cliLogger, fail, parsePort, serveUntilSignal, type Closable } from '../common';
 import type { DemoService } from './demo';
 
@@ -32,24 +33,32 @@ interface Started {
   name: string;
   ready(): Promise<void>;
   closables: Closable[];
+  /** For GET /healthz: the node's WAMP client. */
+  client?: { readonly isReady: boolean };
 }
 
-async function serve(kind: string, flags: CommonFlags, start: (log: Logger) => Promise<Started>): Promise<void> {
+async function serve(kind: string, flags: CommonFlags & OpsFlags, start: (log: Logger) => Promise<Started>): Promise<void> {
   const log = cliLogger(`node-${kind}`, logLevelFrom(flags));
-  let s: Started;
+  let s: Started | undefined;
+  let ops;
+  let announced = false;
   try {
     s = await start(log);
+    const st = s;
+    ops = await startOps(planOps(flags, `node-${kind}`), () => ({ ok: st.client ? st.client.isReady : announced, node: st.name }), log);
   } catch (e) {
+    for (const c of [...(s?.closables ?? [])].reverse()) await c.close().catch(() => undefined);
     fail(e, log);
     return;
   }
+  void s.ready().then(() => { announced = true; }, () => undefined);
   void s.ready().then(() => process.stdout.write(`node: ${s.name}\n`), () => undefined);
-  await serveUntilSignal(s.closables, log);
+  await serveUntilSignal([ops, ...s.closables], log);
 }
 
 /** Adds `mqtt`, `sql` and `feed` to the `sisock node` command. */
 export function registerTelemetryNodes(node: Command): void {
-  const mqttCmd = addClientOptions(
+  const mqttCmd = addOpsOptions(addClientOptions(
     node
       .command('mqtt')
       .description('bridge MQTT devices: topics → fields (YAML/JSON map), history in SQLite, live push, commands back to MQTT')
@@ -57,7 +66,7 @@ export function registerTelemetryNodes(node: Command): void {
       .option('--broker <url>', 'broker URL, mqtt://host:1883 or mqtts://host:8883 (replaces broker.url; user/password: env SISOCK_MQTT_USERNAME, SISOCK_MQTT_PASSWORD)')
       .option('--embedded-broker [port]', 'also run an embedded MQTT broker (aedes) on 127.0.0.1 and use it', parsePort)
       .option('--store <file>', 'SQLite history file (replaces store.path)'),
-  );
+  ));
   mqttCmd.addHelpText('after', `
 The map file names the node, the topics (with {placeholders} capturing topic segments), the JSON paths,
 types and units of the fields, the timestamp, an optional JSON Schema per topic, the store (retention,
@@ -80,7 +89,7 @@ Extra procedures: <base>.consumer.<name>.get_stats(), .get_dead_letters(limit, r
         if (!config.broker.url) throw new InvalidArgumentError('no broker: pass --broker mqtt://host:port, set broker.url in the map, or use --embedded-broker');
         const h = await runMqttNode({ config, client: { ...clientOptionsFromEnv(o), logger: log }, logger: log });
         closables.push(h);
-        return { name: config.node.name, ready: () => h.ready(), closables };
+        return { name: config.node.name, ready: () => h.ready(), closables, client: h.client };
       } catch (e) {
         for (const c of closables.reverse()) await c.close().catch(() => undefined);
         throw e;
@@ -88,13 +97,13 @@ Extra procedures: <base>.consumer.<name>.get_stats(), .get_dead_letters(limit, r
     });
   });
 
-  const sqlCmd = addClientOptions(
+  const sqlCmd = addOpsOptions(addClientOptions(
     node
       .command('sql')
       .description('serve columns of an existing MySQL/MariaDB or PostgreSQL table as fields (read-only)')
       .requiredOption('--config <file>', 'config (YAML or JSON): database URL, table, time column, value columns, optional group column')
       .option('--name <name>', 'node name (replaces node.name)', nodeName),
-  );
+  ));
   sqlCmd.addHelpText('after', `
 Identifiers come only from the config and must be plain SQL identifiers; values are bound as parameters.
 Password: in the URL, database.password (use \${ENV} placeholders) or env SISOCK_SQL_PASSWORD.
@@ -104,11 +113,11 @@ See data-nodes/sql/examples/battery-cycler.yaml.`);
       const config = loadSqlConfigFile(o.config);
       if (o.name) config.node.name = o.name;
       const { node } = await runSqlNode({ config, client: { ...clientOptionsFromEnv(o), logger: log }, logger: log });
-      return { name: node.name, ready: () => node.ready(), closables: [node] };
+      return { name: node.name, ready: () => node.ready(), closables: [node], client: node.client };
     });
   });
 
-  const feedCmd = addClientOptions(
+  const feedCmd = addOpsOptions(addClientOptions(
     node
       .command('feed')
       .description("cache OCS agents' feeds (observatory.<agent>.feeds.<feed>) and serve them like sisock's data_feed node, with live push")
@@ -120,7 +129,7 @@ See data-nodes/sql/examples/battery-cycler.yaml.`);
       .option('--address-root <root>', "agents' address root", 'observatory')
       .option('--name <name>', 'node name (default feed_<agent>[_<feed>], or feeds)', nodeName)
       .option('--description <text>', 'node description'),
-  );
+  ));
   feedCmd.action(async (o: CommonFlags & { agent?: string; feed?: string; pattern?: string; match: string; bufferTime: number; addressRoot: string; name?: string; description?: string }) => {
     await serve('feed', o, async (log) => {
       if (o.match !== 'prefix' && o.match !== 'wildcard') throw new InvalidArgumentError('--match must be prefix or wildcard');
@@ -129,7 +138,7 @@ See data-nodes/sql/examples/battery-cycler.yaml.`);
         agent: o.agent, feed: o.feed, pattern: o.pattern, match: o.match, bufferTime: o.bufferTime,
         addressRoot: o.addressRoot, name: o.name, description: o.description,
       });
-      return { name: f.node.name, ready: () => f.node.ready(), closables: [f] };
+      return { name: f.node.name, ready: () => f.node.ready(), closables: [f], client: f.node.client };
     });
   });
 }

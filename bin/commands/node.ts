@@ -17,6 +17,7 @@ import type { DataNodeHandle } from '../../data-nodes/sdk';
 import { runWeatherNode, exampleDataDir } from '../../data-nodes/weather';
 import { runSensorsNode, DEFAULT_SENSORS_CAPACITY, DEFAULT_SENSORS_INTERVAL } from '../../data-nodes/sensors';
 import { runSimNode } from '../../data-nodes/sim';
+import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { cliLogger, fail, serveUntilSignal } from '../common';
 import type { Logger } from '../../common/log';
 import { ErrorCode, SisockError } from '../../common/errors';
@@ -40,17 +41,22 @@ function nodeName(value: string): string {
 }
 
 /** Starts a node, prints `node: <name>` once announced, serves until a signal. */
-async function serveNode(kind: string, flags: CommonFlags, start: (log: Logger) => Promise<{ node: DataNodeHandle }>): Promise<void> {
+async function serveNode(kind: string, flags: CommonFlags & OpsFlags, start: (log: Logger) => Promise<{ node: DataNodeHandle }>): Promise<void> {
   const log = cliLogger(`node-${kind}`, logLevelFrom(flags));
-  let node: DataNodeHandle;
+  let node: DataNodeHandle | undefined;
+  let ops;
   try {
     ({ node } = await start(log));
+    const n = node;
+    ops = await startOps(planOps(flags, `node-${kind}`), () => ({ ok: n.client.isReady, node: n.name, router: n.client.options.url }), log);
   } catch (e) {
+    await node?.close();
     fail(e, log);
     return;
   }
-  void node.ready().then(() => process.stdout.write(`node: ${node.name}\n`));
-  await serveUntilSignal([{ close: () => node.close() }], log);
+  const n = node;
+  void n.ready().then(() => process.stdout.write(`node: ${n.name}\n`));
+  await serveUntilSignal([ops, { close: () => n.close() }], log);
 }
 
 export function register(program: Command): void {
@@ -60,7 +66,7 @@ export function register(program: Command): void {
   registerArchiveKinds(node);
   registerTelemetryNodes(node);
 
-  const weather = addClientOptions(
+  const weather = addOpsOptions(addClientOptions(
     node
       .command('weather')
       .description('serve a directory of weather archive files (original sisock format: # description, # timeline, # units, then "<unix time> <value>" lines)')
@@ -68,7 +74,7 @@ export function register(program: Command): void {
       .option('--name <name>', 'node name', nodeName, 'weather')
       .option('--description <text>', 'node description shown by `sisock nodes`')
       .option('--replay', 'map the archive onto the last two weeks before now (time of day kept), e.g. for a live-looking demo'),
-  );
+  ));
   weather.addHelpText('after', `
 The shipped example data covers 2026-10-18 to 2026-11-01 (UTC). View it with absolute times,
   sisock get weather::temperature --from 2026-10-18 --to 2026-11-01
@@ -80,7 +86,7 @@ or run the node with --replay and use relative times (sisock get weather::temper
     }));
   });
 
-  const sensors = addClientOptions(
+  const sensors = addOpsOptions(addClientOptions(
     node
       .command('sensors')
       .description("serve this host's telemetry: CPU, load, memory, disk, network rates, hwmon temperatures")
@@ -88,7 +94,7 @@ or run the node with --replay and use relative times (sisock get weather::temper
       .option('--capacity <samples>', 'samples kept in memory (ring buffer)', positiveInteger, DEFAULT_SENSORS_CAPACITY)
       .option('--name <name>', 'node name', nodeName, 'sensors')
       .option('--description <text>', 'node description shown by `sisock nodes`'),
-  );
+  ));
   sensors.action(async (o: CommonFlags & { interval: number; capacity: number; name: string; description?: string }) => {
     await serveNode('sensors', o, async (log) => runSensorsNode({
       name: o.name, description: o.description, interval: o.interval, capacity: o.capacity,
@@ -96,7 +102,7 @@ or run the node with --replay and use relative times (sisock get weather::temper
     }));
   });
 
-  const sim = addClientOptions(
+  const sim = addOpsOptions(addClientOptions(
     node
       .command('sim')
       .description('simulated lab hardware: HV and LV supplies with 4 channels each, and a temperature/humidity sensor')
@@ -105,7 +111,7 @@ or run the node with --replay and use relative times (sisock get weather::temper
       .option('--seed <n>', 'seed of the noise (reproducible runs)', positiveInteger)
       .option('--name <name>', 'node name', nodeName, 'sim')
       .option('--description <text>', 'node description shown by `sisock nodes`'),
-  );
+  ));
   sim.addHelpText('after', `
 Control procedures (any WAMP client with the consumer role can call them):
   <base>.consumer.<name>.set_channel(supply, channel, {on?, voltage?, current_limit?})

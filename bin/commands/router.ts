@@ -2,9 +2,11 @@
 import { Command } from 'commander';
 import { loadConfigFile, devConfig, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_REALM, type RouterConfig } from '../../router/config';
 import { startRouter } from '../../router/server';
+import { registerRouterMetrics } from '../../router/metrics';
+import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { addLogLevelOption, cliLogger, fail, parsePort, serveUntilSignal } from '../common';
 
-export interface RouterCommandOptions {
+export interface RouterCommandOptions extends OpsFlags {
   config?: string;
   port: number;
   realm: string;
@@ -25,6 +27,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
     .option('--strict-uris', 'strict URI rules ([0-9a-z_] components) instead of loose ones');
   addLogLevelOption(cmd);
+  addOpsOptions(cmd);
   cmd.addHelpText('after', `
 Prints one line per listener on stdout, e.g.
   router: ws://127.0.0.1:8080/ws
@@ -51,13 +54,19 @@ export async function runRouter(opts: RouterCommandOptions): Promise<void> {
     return;
   }
   let running;
+  let ops;
   try {
+    const plan = planOps(opts, 'router');
     running = await startRouter(config, { logger: log });
+    if (plan) registerRouterMetrics(running.router, plan.registry);
+    const r = running.router;
+    ops = await startOps(plan, () => ({ ok: true, sessions: r.sessions.size, connections: r.connectionCount, urls: running!.urls }), log);
   } catch (e) {
+    await running?.close();
     fail(e, log);
     return;
   }
   for (const url of running.urls) process.stdout.write(`router: ${url}\n`);
   log.info({ realms: config.realms.map((r) => r.name), urls: running.urls }, 'router ready');
-  await serveUntilSignal([running], log);
+  await serveUntilSignal([ops, running], log);
 }

@@ -22,6 +22,7 @@ import { silentLogger, type Logger } from '../../common/log';
 import { authMiddleware, corsMiddleware, type AuthConfig } from './auth';
 import type { FieldCatalogue } from './catalogue';
 import { HttpError, unavailable } from './errors';
+import type { MetricsMiddleware } from './metrics';
 import type { QueryEngine } from './query';
 import {
   DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseQueryRequest, parseSearchTarget, parseTagValuesRequest, type RequestLimits,
@@ -41,6 +42,8 @@ export interface BridgeDeps {
   now?: () => number;
   /** More routes (the web page), mounted after the Grafana ones, behind the same auth. */
   extra?: Router[];
+  /** Request metrics (metrics.ts), installed before everything else. */
+  metrics?: MetricsMiddleware;
 }
 
 type AsyncRoute = (req: Request, res: Response) => Promise<unknown>;
@@ -69,6 +72,7 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (deps.metrics) app.use(deps.metrics);
   app.use(corsMiddleware(deps.corsOrigin));
   app.use(authMiddleware(deps.auth ?? {}));
   // Grafana sends application/json; curl users often forget the header: parse every POST body.

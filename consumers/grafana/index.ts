@@ -12,3 +12,4 @@ export * from './request';
 export { authFromEnv, authorized, authMiddleware, corsMiddleware, authEnabled } from './auth';
 export type { AuthConfig } from './auth';
 export { HttpError } from './errors';
+export { bridgeMetricsMiddleware } from './metrics';

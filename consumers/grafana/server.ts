@@ -21,6 +21,8 @@ import { authEnabled, authFromEnv, type AuthConfig } from './auth';
 import { FieldCatalogue } from './catalogue';
 import { QueryEngine } from './query';
 import { DEFAULT_LIMITS, type RequestLimits } from './request';
+import type { Registry } from 'prom-client';
+import { bridgeMetricsMiddleware } from './metrics';
 
 export interface BridgeOptions {
   /** Connection options (the bridge owns and closes the client) or an existing client. */
@@ -43,6 +45,8 @@ export interface BridgeOptions {
   fieldsTtlMs?: number;
   /** Timeout of one get_data, ms (default 30000). */
   callTimeoutMs?: number;
+  /** Prometheus registry for request latency and error metrics (metrics.ts). */
+  metrics?: Registry;
 }
 
 export interface RunningBridge {
@@ -69,6 +73,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
     corsOrigin: opts.corsOrigin ?? process.env.SISOCK_GRAFANA_CORS_ORIGIN ?? '*',
     limits: { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) },
     extra: page ? [webRoutes({ client, catalogue, live })] : [],
+    ...(opts.metrics ? { metrics: bridgeMetricsMiddleware(opts.metrics) } : {}),
   });
   await catalogue.start();
 

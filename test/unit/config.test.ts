@@ -9,6 +9,9 @@ const PROD_ENV = {
   SISOCK_HUB_SECRET: 'hub-s3cret',
   SISOCK_CONSUMER_SECRET: 'consumer-s3cret',
   SISOCK_NODE_WEATHER_SECRET: 'weather-s3cret',
+  SISOCK_NODE_SIM_SECRET: 'sim-s3cret',
+  SISOCK_NODE_ARCHIVE_SECRET: 'archive-s3cret',
+  SISOCK_NODE_TRACKER_SECRET: 'tracker-s3cret',
   SISOCK_ADMIN_SECRET: 'admin-s3cret',
 };
 
@@ -53,7 +56,7 @@ describe('shipped configs', () => {
       certificate: path.resolve(CONFIG_DIR, '../tls/server.crt'),
     });
     expect(wss.auth.wampcra?.users.server).toEqual({ secret: 'server-s3cret', role: 'server' });
-    expect(Object.keys(wss.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'consumer', 'hub', 'server', 'weather']);
+    expect(Object.keys(wss.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'archive', 'consumer', 'hub', 'server', 'sim', 'tracker', 'weather']);
     expect(plain.tls).toBeUndefined();
     expect(plain).toMatchObject({ port: 8001, auth: { anonymous: { role: 'iocs_agent' } } });
 
@@ -74,6 +77,18 @@ describe('shipped configs', () => {
     expect(a.allows('hub', 'wamp.session.get', 'call')).toBe(true);
     expect(a.allows('hub', 'wamp.session.kill', 'call')).toBe(false);
     expect(a.allows('admin', 'wamp.session.kill', 'call')).toBe(true);
+    expect(a.allows('hub', `${B}.hub.started`, 'publish')).toBe(true);
+    expect(a.allows('hub', `${B}.consumer.weather.get_metadata`, 'call')).toBe(true);
+    expect(a.allows('hub', `${B}.consumer.weather.get_data`, 'call')).toBe(false);
+    expect(a.allows('consumer', `${B}.hub.started`, 'subscribe')).toBe(true);
+    expect(a.allows('consumer', `${B}.consumer.weather.data`, 'publish')).toBe(false);
+    expect(a.allows('node_weather', `${B}.consumer.weather.data`, 'publish')).toBe(true);
+    expect(a.allows('node_weather', `${B}.consumer.sim.data`, 'publish')).toBe(false);
+    expect(a.allows('node_weather', `${B}.hub.started`, 'subscribe')).toBe(true);
+    for (const n of ['sim', 'archive', 'tracker']) {
+      expect(a.allows(`node_${n}`, `${B}.consumer.${n}.get_data`, 'register')).toBe(true);
+      expect(a.allows(`node_${n}`, `${B}.consumer.weather.get_data`, 'register')).toBe(false);
+    }
     expect(a.allows('iocs_agent', 'observatory.thermo1.feeds.temps', 'publish')).toBe(true);
     expect(a.allows('iocs_agent', `${B}.data_node.add`, 'call')).toBe(false);
   });

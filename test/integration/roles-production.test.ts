@@ -1,0 +1,166 @@
+/**
+ * router-config/production.json's roles, end to end: the file is loaded with test secrets from the
+ * environment, its ports (and TLS: see tls.test.ts) overridden, and the real sisock programs run
+ * under their roles: the hub (authid hub), an SDK data node (authid weather), consumers (authid
+ * consumer), an admin and an anonymous OCS agent. Each can do what it needs, and nothing else.
+ */
+import * as path from 'node:path';
+import { loadConfigFile } from '../../router/config';
+import { startRouter, type RunningRouter } from '../../router/server';
+import { registerRouterMetrics } from '../../router/metrics';
+import { SisockClient, type ClientOptions } from '../../client';
+import { getData, listNodes, subscribeLive } from '../../client/data';
+import { runHub, type HubHandle } from '../../hub';
+import { runDataNode, type DataNodeHandle } from '../../data-nodes/sdk';
+import { MemorySource, waitFor } from './sisock-helpers';
+
+const B = 'org.simonsobservatory';
+const ENV = {
+  SISOCK_SERVER_SECRET: 'test-server',
+  SISOCK_HUB_SECRET: 'test-hub',
+  SISOCK_CONSUMER_SECRET: 'test-consumer',
+  SISOCK_NODE_WEATHER_SECRET: 'test-weather',
+  SISOCK_NODE_SIM_SECRET: 'test-sim',
+  SISOCK_NODE_ARCHIVE_SECRET: 'test-archive',
+  SISOCK_NODE_TRACKER_SECRET: 'test-tracker',
+  SISOCK_ADMIN_SECRET: 'test-admin',
+};
+
+let running: RunningRouter;
+let craUrl: string;
+let anonUrl: string;
+const closers: Array<() => Promise<unknown>> = [];
+
+function as(authid: keyof typeof USERS | null, url = craUrl): ClientOptions {
+  const base: ClientOptions = { url, realm: 'test_realm', uriBase: B, initialRetryDelay: 0.05, maxRetryDelay: 0.5, connectWaitMs: 3000 };
+  return authid ? { ...base, authid, secret: USERS[authid] } : base;
+}
+const USERS = {
+  hub: ENV.SISOCK_HUB_SECRET, consumer: ENV.SISOCK_CONSUMER_SECRET, weather: ENV.SISOCK_NODE_WEATHER_SECRET,
+  admin: ENV.SISOCK_ADMIN_SECRET, sim: ENV.SISOCK_NODE_SIM_SECRET,
+};
+
+async function client(o: ClientOptions): Promise<SisockClient> {
+  const c = new SisockClient(o).start();
+  closers.push(() => c.close());
+  await c.whenReady(5000);
+  return c;
+}
+
+/** Resolves with the error URI of a refused action. */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try { await p; } catch (e) {
+    const err = e as { uri?: string; error?: string; message?: string };
+    return err.uri ?? err.error ?? String(err.message);
+  }
+  return 'allowed';
+}
+
+let hub: HubHandle;
+let node: DataNodeHandle;
+let consumer: SisockClient;
+
+beforeAll(async () => {
+  const { config } = loadConfigFile(path.join(__dirname, '../../router-config/production.json'), ENV);
+  for (const t of config.transports) { t.port = 0; t.host = '127.0.0.1'; delete t.tls; }
+  running = await startRouter(config);
+  [craUrl, anonUrl] = running.urls as [string, string];
+
+  hub = await runHub({ client: as('hub') });
+  closers.push(() => hub.close());
+  await hub.ready(5000);
+  node = await runDataNode({ name: 'weather', description: 'weather under its own role', source: new MemorySource(10, 1000, 1), client: as('weather') });
+  closers.push(() => node.close());
+  await node.ready(5000);
+  consumer = await client(as('consumer'));
+});
+
+afterAll(async () => {
+  for (const c of closers.reverse()) await c().catch(() => undefined);
+  await running?.close();
+});
+
+describe('what each role needs', () => {
+  test('hub + node: the node announced itself, the consumer lists it and reads its data', async () => {
+    await waitFor(async () => (await listNodes(consumer)).some((n) => n.name === 'weather'), 5000, 'weather listed');
+    const r = await getData(consumer, 'weather', ['a'], 1000, 1005);
+    expect(r.data.a).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('the hub gets node metadata (calls consumer.<name>.get_metadata)', async () => {
+    const meta = await consumer.call<Array<{ name: string; description: string }>>(`${B}.consumer.get_data_node_metadata`);
+    expect(meta.find((m) => m.name === 'weather')).toMatchObject({ description: 'weather under its own role' });
+  });
+
+  test('the node publishes its live topic; the consumer receives it', async () => {
+    const got: unknown[] = [];
+    const h = await subscribeLive(consumer, 'weather', (r) => got.push(r));
+    await node.push({ data: { a: [42] }, timeline: { tl: { t: [2000], finalized_until: 2000 } } });
+    await waitFor(() => got.length > 0, 3000, 'live event');
+    await h.remove();
+  });
+
+  test('a node re-announces on hub.started (it may subscribe to it)', async () => {
+    const other = await client(as('sim'));
+    await other.subscribe(`${B}.hub.started`, () => undefined);
+    await consumer.subscribe(`${B}.hub.started`, () => undefined); // consumers (the bridge) do too
+  });
+
+  test('admin: the WAMP meta API', async () => {
+    const admin = await client(as('admin'));
+    expect(await admin.call<number>('wamp.session.count')).toBeGreaterThanOrEqual(4);
+    expect(await admin.call('wamp.registration.list')).toHaveProperty('exact');
+  });
+
+  test('anonymous OCS agent on the plain transport: observatory.* only', async () => {
+    const agent = await client(as(null, anonUrl));
+    await agent.publish('observatory.thermo1.feeds.temps', [[{}, {}]], {}, { acknowledge: true });
+    expect(await refusal(agent.call(`${B}.consumer.get_data_node`))).toBe('wamp.error.not_authorized');
+  });
+});
+
+describe('and nothing else', () => {
+  test("a node registering another node's procedure", async () => {
+    expect(await refusal(node.client.register(`${B}.consumer.sim.get_data`, () => null))).toBe('wamp.error.not_authorized');
+  });
+
+  test('a node publishing as the hub, or on another node\'s live topic', async () => {
+    expect(await refusal(node.client.publish(`${B}.consumer.data_node_added`, [{ name: 'x', description: '' }], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
+    expect(await refusal(node.client.publish(`${B}.consumer.sim.data`, [{}], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
+  });
+
+  test('a node registering the hub procedures', async () => {
+    expect(await refusal(node.client.register(`${B}.data_node.add`, () => true))).toBe('wamp.error.not_authorized');
+  });
+
+  test('a consumer publishing, registering, or calling data_node.add', async () => {
+    expect(await refusal(consumer.publish(`${B}.consumer.weather.data`, [{}], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
+    expect(await refusal(consumer.publish(`${B}.consumer.data_node_added`, [{}], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
+    expect(await refusal(consumer.register(`${B}.consumer.fake.get_data`, () => null))).toBe('wamp.error.not_authorized');
+    expect(await refusal(consumer.call(`${B}.data_node.add`, ['fake', '', 1]))).toBe('wamp.error.not_authorized');
+    expect(await refusal(consumer.call('wamp.session.list'))).toBe('wamp.error.not_authorized');
+  });
+
+  test('the hub calling wamp.session.kill, or reading node data', async () => {
+    const h = await client(as('hub'));
+    expect(await refusal(h.call('wamp.session.kill', [consumer.sessionId]))).toBe('wamp.error.not_authorized');
+    expect(await refusal(h.call(`${B}.consumer.weather.get_data`, [['a'], 1000, 1005]))).toBe('wamp.error.not_authorized');
+  });
+
+  test('the admin may not register or publish', async () => {
+    const admin = await client(as('admin'));
+    expect(await refusal(admin.register(`${B}.consumer.admin.get_data`, () => null))).toBe('wamp.error.not_authorized');
+  });
+
+  test('a wrong secret is refused at the door', async () => {
+    const c = new SisockClient({ ...as('weather'), secret: 'not-the-secret' }).start();
+    closers.push(() => c.close());
+    await expect(c.whenReady(1500)).rejects.toThrow();
+  });
+
+  test('every refusal was counted by the router metrics', async () => {
+    const text = await registerRouterMetrics(running.router).metrics();
+    const m = /sisock_router_not_authorized_total\{realm="test_realm"\} (\d+)/.exec(text);
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(13);
+  });
+});
