@@ -2,9 +2,12 @@
 SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: all build test demo bench deps py-deps clean certs
+.PHONY: all build test demo bench deps test-deps clean certs check-secrets
 
 all: build
+
+check-secrets:
+	./scripts/check-secrets.sh
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -12,16 +15,22 @@ $(NODE_DEPS): package.json package-lock.json
 
 deps: $(NODE_DEPS)
 
-# Debian packages the interop tests need (AutobahnPython), installed only when missing.
-py-deps:
-	@./scripts/ensure-debian-packages.sh python3-autobahn
+# Debian packages the tests need, installed only when missing: AutobahnPython (interop),
+# docker-compose (validates the compose files), Chromium (the web page's browser test),
+# mosquitto (a private broker the MQTT node's broker-restart test starts and stops).
+test-deps:
+	@./scripts/ensure-debian-packages.sh python3-autobahn docker-compose chromium mosquitto
 
 build: deps
 	npx tsc -p tsconfig.build.json
 
-test: build py-deps
+# jest's exit code decides; the summary line after it is for humans and CI logs.
+test: build test-deps
+	./scripts/check-secrets.sh
 	node scripts/check-services.js
-	npx jest --ci $(JEST_ARGS)
+	@mkdir -p test-output
+	npx jest --ci --json --outputFile=test-output/jest-results.json $(JEST_ARGS); rc=$$?; \
+	  node scripts/test-summary.js test-output/jest-results.json; exit $$rc
 
 demo: build
 	node dist/bin/sisock.js demo
@@ -29,8 +38,10 @@ demo: build
 bench: build
 	node dist/bench/run.js
 
+# A dev CA and a router certificate for localhost, this host, `router` (the compose service) and
+# CERT_NAMES (e.g. make certs CERT_NAMES="router.example.org 192.0.2.10").
 certs:
-	./tls/make-certs.sh
+	./tls/make-certs.sh router $(CERT_NAMES)
 
 clean:
 	rm -rf dist coverage test-output
