@@ -40,7 +40,7 @@
  *   the last callee).
  */
 import {
-  ErrorUri, MessageType as T, WampError, isReserved, isValidPattern, isValidUri, randomId,
+  ErrorUri, MessageType as T, ProtocolViolation, WampError, isReserved, isValidPattern, isValidUri, randomId,
   type Call, type Cancel, type Register, type Unregister, type Yield, type ErrorMsg, type Dict, type MatchPolicy,
 } from '../wamp';
 import type { Realm } from './realm';
@@ -53,6 +53,9 @@ export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last'
 const INVOKE_POLICIES: ReadonlySet<string> = new Set(['single', 'roundrobin', 'random', 'first', 'last']);
 const MATCH_POLICIES: ReadonlySet<string> = new Set(['exact', 'prefix', 'wildcard']);
 const CANCEL_MODES: ReadonlySet<string> = new Set(['skip', 'kill', 'killnowait']);
+
+/** Unanswered calls one session may have pending at once (see call()). */
+export const MAX_PENDING_CALLS_PER_CALLER = 65_536;
 
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -342,6 +345,13 @@ export class Dealer {
 
     const callee = this.pick(reg);
     const callerPeer = this.peer(session);
+    // WAMP 6.x: a request ID identifies one pending request; reusing it would orphan the first call.
+    if (callerPeer.calls.has(msg.request)) throw new ProtocolViolation(`CALL request ${msg.request} is already pending`);
+    // Memory bound: a session cannot pile up unanswered calls without limit (e.g. calling itself
+    // and never yielding). The caller is told to back off; nothing is dropped silently.
+    if (callerPeer.calls.size >= MAX_PENDING_CALLS_PER_CALLER) {
+      throw new WampError(ErrorUri.UNAVAILABLE, `more than ${MAX_PENDING_CALLS_PER_CALLER} calls pending for this session; wait for results before calling again`);
+    }
     const calleePeer = this.peer(callee);
     const opts = msg.options;
     const progress = opts.receive_progress === true && calleePeer.progressive;
@@ -418,7 +428,14 @@ export class Dealer {
       return;
     }
     this.finish(p);
-    p.caller.send({ type: T.RESULT, request: p.request, details: pptDetails(msg.options, NO_DETAILS), args: msg.args, kwargs: msg.kwargs });
+    try {
+      p.caller.send({ type: T.RESULT, request: p.request, details: pptDetails(msg.options, NO_DETAILS), args: msg.args, kwargs: msg.kwargs });
+    } catch (e) {
+      // The result cannot be encoded for the caller (e.g. nested too deeply for its serializer):
+      // the caller must not wait forever. The callee, whose payload it was, is then aborted.
+      p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.INVALID_ARGUMENT, args: ['the result could not be encoded for this caller'] });
+      throw e;
+    }
   }
 
   invocationError(session: Session, msg: ErrorMsg): void {

@@ -22,6 +22,8 @@ export interface RouterOptions {
   /** Slow-consumer bound on each session's outbound queue, bytes (default 16 MiB). */
   maxOutboundBytes?: number;
   logger?: Logger;
+  /** A connection must complete HELLO → WELCOME, and answer a router GOODBYE, within this (default 10 s; 0 = no limit). */
+  handshakeTimeoutMs?: number;
 }
 
 /** What a transport contributes to a handshake: its auth methods and the roles they may yield. */
@@ -44,6 +46,7 @@ export class Router {
   private readonly connections = new Set<Connection>();
   readonly log: Logger;
   readonly maxOutboundBytes: number;
+  readonly handshakeTimeoutMs: number;
   /** Plain counters of the message loop; read by metrics.ts at scrape time. */
   readonly stats = new RouterStats();
   private readonly strictUris: boolean;
@@ -52,6 +55,7 @@ export class Router {
   constructor(options: RouterOptions = {}) {
     this.log = options.logger ?? silentLogger;
     this.maxOutboundBytes = options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.strictUris = options.strictUris ?? false;
   }
 
@@ -106,9 +110,34 @@ type State =
 class ConnectionHandler {
   private state: State = { kind: 'hello' };
 
+  /**
+   * Bounds the states where the peer owes us something: the handshake (HELLO, AUTHENTICATE) and a
+   * router-initiated close (the GOODBYE reply). A peer that stays silent there is dropped, so an
+   * idle flood of unauthenticated connections cannot hold resources. One unref'd timer per
+   * connection, cleared on WELCOME and on close.
+   */
+  private deadline: NodeJS.Timeout | null = null;
+
   constructor(private readonly router: Router, private readonly conn: Connection, private readonly auth: TransportAuth) {
     conn.onMessage = (frame) => this.onFrame(frame);
     conn.onClose = () => this.onClose();
+    this.arm(router.handshakeTimeoutMs, 'handshake');
+  }
+
+  private arm(ms: number, what: string): void {
+    this.disarm();
+    if (ms <= 0) return;
+    this.deadline = setTimeout(() => {
+      this.deadline = null;
+      if (this.state.kind === 'hello' || this.state.kind === 'challenge') this.abort(ErrorUri.PROTOCOL_VIOLATION, `${what} not completed within ${ms} ms`);
+      else if (this.state.kind === 'goodbye-sent') this.closeConn(WS_NORMAL, ErrorUri.KILLED);
+    }, ms);
+    this.deadline.unref();
+  }
+
+  private disarm(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = null;
   }
 
   private onFrame(frame: Buffer): void {
@@ -129,7 +158,8 @@ class ConnectionHandler {
       if (e instanceof ProtocolViolation) { this.violation(e.message); return; }
       // A payload nested so deeply that encoding it for a recipient overflows the stack is the
       // sender's fault, not ours: answer it like any other bad message, without an error log.
-      if (e instanceof RangeError && /call stack/i.test(e.message)) { this.violation('message nested too deeply'); return; }
+      // (Our MsgPack/CBOR encoders throw a RangeError of their own past 256 levels.)
+      if (e instanceof RangeError) { this.violation(`message cannot be delivered: ${e.message}`); return; }
       // A bug of ours must not take the process down, nor leave this session half-open.
       this.router.log.error({ err: e, msgType: msg.type }, 'internal error while handling a message; closing the session');
       this.abort(ErrorUri.PROTOCOL_VIOLATION, 'internal router error');
@@ -140,11 +170,15 @@ class ConnectionHandler {
     const st = this.state;
     switch (st.kind) {
       case 'hello':
+      case 'challenge':
+        // A client may give up during the handshake (WAMP 4.x): ABORT or GOODBYE just closes.
+        if (msg.type === T.ABORT || msg.type === T.GOODBYE) { this.closeConn(WS_NORMAL, msg.reason); return; }
+        if (st.kind === 'challenge') {
+          if (msg.type !== T.AUTHENTICATE) throw new ProtocolViolation(`expected AUTHENTICATE, got message type ${msg.type}`);
+          return this.onAuthenticate(st, msg.signature, msg.extra);
+        }
         if (msg.type !== T.HELLO) throw new ProtocolViolation(`expected HELLO, got message type ${msg.type}`);
         return this.onHello(msg.realm, msg.details);
-      case 'challenge':
-        if (msg.type !== T.AUTHENTICATE) throw new ProtocolViolation(`expected AUTHENTICATE, got message type ${msg.type}`);
-        return this.onAuthenticate(st, msg.signature, msg.extra);
       case 'joined':
         if (msg.type === T.GOODBYE) {
           // WAMP 4.3: answer GOODBYE with GOODBYE, then the session is closed.
@@ -220,6 +254,7 @@ class ConnectionHandler {
     };
     if (identity.authextra) details.authextra = identity.authextra;
     this.state = { kind: 'joined', realm, session };
+    this.disarm();
     session.send({ type: T.WELCOME, session: id, details });
     this.router.sessions.set(id, session);
     realm.join(session);
@@ -236,6 +271,7 @@ class ConnectionHandler {
     st.session.send({ type: T.GOODBYE, details: message ? { message } : {}, reason });
     this.leave(st.realm, st.session);
     this.state = { kind: 'goodbye-sent', realm: st.realm, session: st.session };
+    this.arm(this.router.handshakeTimeoutMs, 'GOODBYE reply');
   }
 
   private leave(realm: Realm, session: Session): void {
@@ -262,6 +298,7 @@ class ConnectionHandler {
   }
 
   private closeConn(code: number, reason: string): void {
+    this.disarm();
     if (this.state.kind === 'joined' || this.state.kind === 'goodbye-sent') this.state.session.closed = true;
     this.state = { kind: 'closed' };
     this.router.forget(this.conn);
@@ -269,6 +306,7 @@ class ConnectionHandler {
   }
 
   private onClose(): void {
+    this.disarm();
     const st = this.state;
     if (st.kind === 'joined' || st.kind === 'goodbye-sent') this.leave(st.realm, st.session);
     this.state = { kind: 'closed' };

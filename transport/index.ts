@@ -130,6 +130,8 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
     server.on('tlsClientError', () => { /* the socket is destroyed by tls */ });
   }
   server.on('connection', (s: net.Socket) => {
+    // TCP keepalive finds peers that vanished without a FIN even when auto-ping is off.
+    s.setKeepAlive(true, 30_000);
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });

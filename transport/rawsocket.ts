@@ -18,6 +18,10 @@ import { serializerByName, serializerByRawsocketId } from './serializers';
 import type { Connection, ConnectionHandler, Serializer, SerializerName, TransportInfo, TransportOptions } from './types';
 
 export const RAWSOCKET_MAGIC = 0x7f;
+/** Time allowed for the RawSocket handshake's 4 bytes. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Pongs are not answered while more than this is waiting to be written to the peer. */
+const MAX_UNREAD_PONG_BYTES = 1024 * 1024;
 export const RawSocketError = {
   SERIALIZER_UNSUPPORTED: 1,
   MAX_LENGTH_UNACCEPTABLE: 2,
@@ -133,7 +137,13 @@ export class RawSocketConnection implements Connection {
   frame(type: number, payload: Buffer): void {
     this.ping.activity();
     if (this.closed) return;
-    if (type === FRAME_PING) { if (!this.closing) this.writeFrame(FRAME_PONG, payload); return; }
+    if (type === FRAME_PING) {
+      if (this.closing) return;
+      // A peer that pings without reading our pongs would make us buffer without bound.
+      if (this.socket.writableLength > MAX_UNREAD_PONG_BYTES) { this.abort('sisock.close.slow_consumer'); return; }
+      this.writeFrame(FRAME_PONG, payload);
+      return;
+    }
     if (type === FRAME_PONG) return;
     if (!this.closing) this.onMessage(payload);
   }
@@ -180,6 +190,10 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
   let dead = false;
 
   socket.setNoDelay(true);
+  // The 4-byte handshake must arrive promptly; a silent peer is dropped (the router then bounds
+  // HELLO → WELCOME on its own).
+  const handshakeTimer = setTimeout(() => { if (!conn) { dead = true; socket.destroy(); } }, HANDSHAKE_TIMEOUT_MS);
+  handshakeTimer.unref();
 
   const fail = (code: number): void => {
     dead = true;
@@ -197,6 +211,7 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
     const serializer = serializerByRawsocketId(hs[1] & 0x0f);
     if (!serializer || !allowed.includes(serializer.name)) { fail(RawSocketError.SERIALIZER_UNSUPPORTED); return false; }
     if (opts.maxConnections !== undefined && opts.connections.size >= opts.maxConnections) { fail(RawSocketError.MAX_CONNECTIONS); return false; }
+    clearTimeout(handshakeTimer);
     const peerMax = 2 ** (9 + (hs[1] >> 4));
     socket.write(Buffer.from([RAWSOCKET_MAGIC, (lengthExponent(ourMax) << 4) | serializer.rawsocketId, 0, 0]));
     const info: TransportInfo = { type: 'rawsocket', protocol: serializer.subprotocol, peer: peerOf(socket), tls: opts.tls };
@@ -229,6 +244,7 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
   socket.on('error', () => { /* 'close' follows */ });
   socket.on('close', () => {
     dead = true;
+    clearTimeout(handshakeTimer);
     if (conn) { opts.connections.delete(conn); conn.finish('rawsocket closed'); }
   });
   if (initial && initial.length) onData(initial);

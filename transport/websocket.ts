@@ -157,7 +157,7 @@ export function attachWebSocket(server: HttpServer, opts: WebSocketAttachOptions
         protocol: serializer.subprotocol,
         peer: peerOf(socket),
         tls: opts.tls,
-        http_headers_received: { ...req.headers },
+        http_headers_received: publicHeaders(req.headers),
       };
       const conn = new WebSocketConnection(ws, serializer, info, options);
       connections.add(conn);
@@ -170,4 +170,12 @@ export function attachWebSocket(server: HttpServer, opts: WebSocketAttachOptions
     connections,
     detach: () => { server.off('upgrade', onUpgrade); wss.close(); },
   };
+}
+
+/** Request headers as the meta API may show them: credentials (cookies, authorization) removed. */
+const PRIVATE_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization']);
+export function publicHeaders(h: IncomingMessage['headers']): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (const k of Object.keys(h)) if (!PRIVATE_HEADERS.has(k)) out[k] = h[k];
+  return out;
 }

@@ -28,11 +28,13 @@ export class AnonymousAuth implements AuthMethod {
 
   constructor(private readonly config: AnonymousConfig) {}
 
-  hello(info: HelloInfo): AuthStep {
+  hello(_info: HelloInfo): AuthStep {
     return {
       kind: 'welcome',
       identity: {
-        authid: info.authid ?? randomAuthid(),
+        // Like Crossbar, ignore HELLO.authid: an anonymous peer must not pick an identity that
+        // eligible_authid, kill_by_authid or caller disclosure would trust.
+        authid: randomAuthid(),
         authrole: this.config.role,
         authmethod: 'anonymous',
         authprovider: 'static',

@@ -55,9 +55,10 @@ describe('anonymous', () => {
     expect(m.details.authid).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
   });
 
-  test('keeps the authid the client asked for', () => {
+  test('ignores the authid the client asked for (as Crossbar does): no impersonation', () => {
     const { m } = hello(makeRouter(), [new AnonymousAuth({ role: 'frontend' })], { authid: 'agent7' });
-    expect(m).toMatchObject({ type: T.WELCOME, details: { authid: 'agent7' } });
+    expect(m).toMatchObject({ type: T.WELCOME, details: { authrole: 'frontend' } });
+    expect((m as { details: { authid: string } }).details.authid).not.toBe('agent7');
   });
 
   test('a role the realm does not define is refused with no_such_role', () => {

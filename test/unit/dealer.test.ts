@@ -567,3 +567,18 @@ describe('dealer', () => {
     });
   });
 });
+
+describe('dealer: request ID reuse', () => {
+  test('a CALL reusing a pending request ID is a protocol violation, and nothing is orphaned', () => {
+    const router = new Router();
+    router.addRealm('realm1');
+    const callee = FakeClient.join(router);
+    const caller = FakeClient.join(router);
+    register(callee, 'com.app.slow');
+    caller.send({ type: T.CALL, request: 5, options: {}, procedure: 'com.app.slow' });
+    invocation(callee);
+    caller.send({ type: T.CALL, request: 5, options: {}, procedure: 'com.app.slow' });
+    expect(caller.next()).toMatchObject({ type: T.ABORT, reason: ErrorUri.PROTOCOL_VIOLATION });
+    expect(router.realms.get('realm1')!.dealer.pendingCalls).toBe(0);
+  });
+});

@@ -57,3 +57,60 @@ describe('opening handshake', () => {
     expect(router.sessions.size).toBe(0);
   });
 });
+
+describe('handshake bounds', () => {
+  test('a connection that never says HELLO is aborted after the handshake timeout', () => {
+    jest.useFakeTimers();
+    try {
+      const router = new Router({ handshakeTimeoutMs: 500 });
+      router.addRealm('realm1');
+      const c = new FakeClient(router, [anonymousAuth]);
+      jest.advanceTimersByTime(499);
+      expect(c.conn.closed).toBeNull();
+      jest.advanceTimersByTime(2);
+      expect(c.next()).toMatchObject({ type: T.ABORT, reason: ErrorUri.PROTOCOL_VIOLATION });
+      expect(c.conn.closed).not.toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('a joined session is not touched by the handshake timer', () => {
+    jest.useFakeTimers();
+    try {
+      const router = new Router({ handshakeTimeoutMs: 500 });
+      router.addRealm('realm1');
+      const c = FakeClient.join(router);
+      jest.advanceTimersByTime(10_000);
+      expect(c.conn.closed).toBeNull();
+      expect(router.sessions.has(c.sessionId)).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('a killed session that never answers GOODBYE is closed after the timeout', () => {
+    jest.useFakeTimers();
+    try {
+      const router = new Router({ handshakeTimeoutMs: 500 });
+      router.addRealm('realm1');
+      const c = FakeClient.join(router);
+      router.sessions.get(c.sessionId)!.kill(ErrorUri.KILLED);
+      expect(c.next()).toMatchObject({ type: T.GOODBYE, reason: ErrorUri.KILLED });
+      expect(c.conn.closed).toBeNull();
+      jest.advanceTimersByTime(501);
+      expect(c.conn.closed).not.toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('ABORT during the handshake just closes, without an ABORT back', () => {
+    const router = new Router();
+    router.addRealm('realm1');
+    const c = new FakeClient(router, [anonymousAuth]);
+    c.send({ type: T.ABORT, details: {}, reason: 'wamp.close.normal' });
+    expect(c.pending).toBe(0);
+    expect(c.conn.closed).not.toBeNull();
+  });
+});
