@@ -10,12 +10,11 @@
  * longer than our max (maxMessageSize) or a reserved bit closes the connection. Framing does not
  * care how TCP chunks the bytes (one byte at a time works).
  */
-import { WriteBatcher } from './batch';
 import type { Socket } from 'net';
-import { AutoPing } from './auto-ping';
-import { CLOSE_GRACE_MS, PING_TIMEOUT_REASON, peerOf } from './peer';
+import { BaseConnection } from './connection';
+import { CLOSE_GRACE_MS, peerOf } from './peer';
 import { serializerByName, serializerByRawsocketId } from './serializers';
-import type { Connection, ConnectionHandler, Serializer, SerializerName, TransportInfo, TransportOptions } from './types';
+import type { ConnectionHandler, Serializer, SerializerName, TransportInfo, TransportOptions } from './types';
 
 export const RAWSOCKET_MAGIC = 0x7f;
 /** Time allowed for the RawSocket handshake's 4 bytes. */
@@ -83,35 +82,21 @@ export interface RawSocketOptions {
   connections: Set<RawSocketConnection>;
 }
 
-export class RawSocketConnection implements Connection {
-  onMessage: (frame: Buffer) => void = () => {};
-  onClose: (reason: string) => void = () => {};
-  private resolveGone!: () => void;
-  /** Resolves once the connection is gone (after onClose). */
-  readonly gone: Promise<void> = new Promise((resolve) => { this.resolveGone = resolve; });
-  private closing = false;
-  private closed = false;
-  private graceTimer: NodeJS.Timeout | null = null;
-  private readonly ping: AutoPing;
-
-  private readonly batch: WriteBatcher;
+export class RawSocketConnection extends BaseConnection {
   constructor(
     private readonly socket: Socket,
-    readonly serializer: Serializer,
-    readonly info: TransportInfo,
+    serializer: Serializer,
+    info: TransportInfo,
     /** Largest frame the peer accepts (from its handshake). */
     private readonly peerMax: number,
     options: TransportOptions,
   ) {
-    this.batch = new WriteBatcher(socket);
-    this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout,
-      () => this.writeFrame(FRAME_PING, Buffer.alloc(0)), () => this.close(1001, PING_TIMEOUT_REASON));
+    super(socket, serializer, info, options);
   }
 
   get bufferedAmount(): number { return this.socket.writableLength; }
 
-  send(frame: Buffer): void {
-    if (this.closing || this.closed) return;
+  protected write(frame: Buffer): void {
     if (frame.length > this.peerMax) {
       // The peer announced it cannot take this frame: the connection cannot go on (spec: drop it).
       this.close(1009, 'sisock.close.frame_too_large_for_peer');
@@ -120,18 +105,14 @@ export class RawSocketConnection implements Connection {
     this.writeFrame(FRAME_REGULAR, frame);
   }
 
-  close(_code?: number, _reason?: string): void {
-    if (this.closing || this.closed) return;
-    this.closing = true;
-    this.ping.stop();
-    this.reason = _reason || 'rawsocket closed';
-    this.socket.end();
-    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
-    this.graceTimer.unref();
-  }
+  /** RawSocket has no close frame or code: half-close and let the peer end. */
+  protected startClose(): void { this.socket.end(); }
 
-  /** Why the connection ended, as passed to onClose. */
-  private reason = '';
+  protected destroy(): void { this.socket.destroy(); }
+
+  protected sendPing(): void { this.writeFrame(FRAME_PING, Buffer.alloc(0)); }
+
+  protected override fallbackReason(): string { return 'rawsocket closed'; }
 
   /** @internal frames from the parser */
   frame(type: number, payload: Buffer): void {
@@ -146,23 +127,6 @@ export class RawSocketConnection implements Connection {
     }
     if (type === FRAME_PONG) return;
     if (!this.closing) this.onMessage(payload);
-  }
-
-  /** @internal the socket is gone */
-  finish(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.resolveGone();
-    this.closing = true;
-    this.ping.stop();
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.onClose(this.reason || reason);
-  }
-
-  /** @internal protocol error: drop at once */
-  abort(reason: string): void {
-    this.reason = reason;
-    this.socket.destroy();
   }
 
   private writeFrame(type: number, payload: Buffer): void {

@@ -8,38 +8,21 @@
  * Inbound frames larger than maxMessageSize close the connection with 1009 (ws `maxPayload`).
  * JSON goes out as text frames, msgpack/cbor as binary frames.
  */
-import { WriteBatcher } from './batch';
 import type { IncomingMessage, Server as HttpServer } from 'http';
 import type { Socket } from 'net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { AutoPing } from './auto-ping';
-import { CLOSE_GRACE_MS, PING_TIMEOUT_REASON, peerOf } from './peer';
+import { BaseConnection } from './connection';
+import { peerOf } from './peer';
 import { negotiate, serializerByName } from './serializers';
-import type { Connection, ConnectionHandler, Serializer, TransportInfo, TransportOptions } from './types';
+import type { ConnectionHandler, Serializer, TransportInfo, TransportOptions } from './types';
 
-/** WebSocket close code for a ping timeout (1001 "going away" as Crossbar uses). */
-const WS_GOING_AWAY = 1001;
-
-export class WebSocketConnection implements Connection {
-  onMessage: (frame: Buffer) => void = () => {};
-  onClose: (reason: string) => void = () => {};
-  private resolveGone!: () => void;
-  /** Resolves once the connection is gone (after onClose). */
-  readonly gone: Promise<void> = new Promise((resolve) => { this.resolveGone = resolve; });
-  private closing = false;
-  private closed = false;
-  private graceTimer: NodeJS.Timeout | null = null;
-  private readonly ping: AutoPing;
-  /** Our own close reason when we closed first (reported by onClose). */
-  private reason = '';
+export class WebSocketConnection extends BaseConnection {
   private readonly sendOptions: { binary: boolean };
-  private readonly batch: WriteBatcher;
 
-  constructor(private readonly ws: WebSocket, readonly serializer: Serializer, readonly info: TransportInfo, options: TransportOptions) {
-    this.sendOptions = { binary: serializer.binary };
+  constructor(private readonly ws: WebSocket, serializer: Serializer, info: TransportInfo, options: TransportOptions) {
     // ws keeps its net.Socket in `_socket`; ws.send writes to it synchronously.
-    this.batch = new WriteBatcher((ws as unknown as { _socket: Socket })._socket);
-    this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout, () => ws.ping(), () => this.close(WS_GOING_AWAY, PING_TIMEOUT_REASON));
+    super((ws as unknown as { _socket: Socket })._socket, serializer, info, options);
+    this.sendOptions = { binary: serializer.binary };
     ws.on('message', (data: RawData) => {
       this.ping.activity();
       if (this.closing) return; // closed or closing: the router is done with this connection
@@ -49,43 +32,27 @@ export class WebSocketConnection implements Connection {
     ws.on('ping', () => this.ping.activity());
     ws.on('error', () => { /* 'close' follows; the code (e.g. 1009) goes with it */ });
     ws.on('close', (code: number, reason: Buffer) =>
-      this.finish(this.reason || (reason.length > 0 ? reason.toString('utf8') : `websocket closed (${code})`)));
+      this.finish(reason.length > 0 ? reason.toString('utf8') : `websocket closed (${code})`));
   }
 
   get bufferedAmount(): number { return this.ws.bufferedAmount; }
 
-  send(frame: Buffer): void {
-    if (this.closing || this.closed) return;
+  protected write(frame: Buffer): void {
     this.batch.hold();
     this.ws.send(frame, this.sendOptions);
   }
 
-  close(code = 1000, reason = ''): void {
-    if (this.closing || this.closed) return;
-    this.closing = true;
-    this.reason = reason || `closed (${code})`;
-    this.ping.stop();
+  protected startClose(code: number, reason: string): void {
     // Close reasons are limited to 123 bytes by RFC 6455 5.5.
     let r = reason;
     while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
     const validCode = code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && ![1004, 1005, 1006].includes(code));
     try { this.ws.close(validCode ? code : 1000, r); } catch { this.ws.terminate(); }
-    this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
-    this.graceTimer.unref();
   }
 
-  /** Drops the socket at once (listener shutdown after the grace period). */
-  terminate(): void { this.ws.terminate(); }
+  protected destroy(): void { this.ws.terminate(); }
 
-  private finish(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.resolveGone();
-    this.closing = true;
-    this.ping.stop();
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.onClose(reason);
-  }
+  protected sendPing(): void { this.ws.ping(); }
 }
 
 export interface WebSocketAttachOptions {

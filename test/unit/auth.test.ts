@@ -58,7 +58,7 @@ describe('anonymous', () => {
   test('ignores the authid the client asked for (as Crossbar does): no impersonation', () => {
     const { m } = hello(makeRouter(), [new AnonymousAuth({ role: 'frontend' })], { authid: 'agent7' });
     expect(m).toMatchObject({ type: T.WELCOME, details: { authrole: 'frontend' } });
-    expect((m as { details: { authid: string } }).details.authid).not.toBe('agent7');
+    expect((m as unknown as { details: { authid: string } }).details.authid).not.toBe('agent7');
   });
 
   test('a role the realm does not define is refused with no_such_role', () => {
