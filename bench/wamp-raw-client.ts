@@ -12,27 +12,12 @@
  */
 import WebSocket from 'ws';
 import { msgpackEncode, msgpackDecode } from '../transport/serializers';
+import { MessageType } from '../wamp/codes';
 
 export type Ser = 'json' | 'msgpack';
 
-export const CODE = {
-  HELLO: 1,
-  WELCOME: 2,
-  ABORT: 3,
-  GOODBYE: 6,
-  ERROR: 8,
-  PUBLISH: 16,
-  PUBLISHED: 17,
-  SUBSCRIBE: 32,
-  SUBSCRIBED: 33,
-  EVENT: 36,
-  CALL: 48,
-  RESULT: 50,
-  REGISTER: 64,
-  REGISTERED: 65,
-  INVOCATION: 68,
-  YIELD: 70,
-} as const;
+/** The WAMP message codes (the router's own table). */
+export const CODE = MessageType;
 
 const packr = { pack: (m: unknown[]): Buffer => msgpackEncode(m), unpack: (b: Buffer): unknown => msgpackDecode(b) };
 

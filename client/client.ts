@@ -10,7 +10,12 @@
  *  - calls made while disconnected wait up to `connectWaitMs` for a session; calls pending when the
  *    session is lost are rejected (autobahn would leave them hanging);
  *  - errors from the peer come back as `CallError` (`.uri`, `.args`, `.kwargs`); handlers signal a
- *    WAMP error by throwing `WampError(uri, message)`;
+ *    WAMP error by throwing `HandlerError(uri, message)` (a SisockError INVALID_ARGUMENT becomes
+ *    `wamp.error.invalid_argument`); any other exception is logged and the caller gets a generic
+ *    `wamp.error.runtime_error` (its message may hold paths, SQL or connection strings);
+ *  - a registration/subscription the router refuses for good (not_authorized, invalid_uri, …) is
+ *    logged once and reported to `onError` callbacks, not retried on that session; one that can
+ *    heal (procedure_already_exists: an old session not yet dropped) is retried every second;
  *  - `installSignalHandlers()`: SIGINT/SIGTERM → GOODBYE → exit 0.
  */
 import './websocket-shim';
@@ -18,6 +23,7 @@ import { setSocketOptions, onSocketError } from './websocket-shim';
 import type { ClientOptions as WsClientOptions } from 'ws';
 import { ErrorCode, SisockError } from '../common/errors';
 import { silentLogger, type Logger } from '../common/log';
+import { ReadyGate } from '../common/ready';
 import type {
   AbConnection, AbDeferred, AbInvocation, AbRegistration, AbSession, AbSubscription, AutobahnModule,
 } from './autobahn-types';
@@ -26,14 +32,45 @@ import type { ClientOptions } from './options';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autobahn = require('autobahn') as AutobahnModule;
 
-/** A WAMP error a handler throws on purpose; becomes an ERROR with this URI and args [message]. */
-export class WampError extends Error {
+/**
+ * A WAMP error a handler throws on purpose; becomes an ERROR with this URI and args [message], so
+ * the message must be fit for the caller. (Not `wamp/wamp-error.ts`'s WampError, the router's.)
+ */
+export class HandlerError extends Error {
   readonly args: unknown[];
   constructor(readonly uri: string, message: string, readonly kwargs: Record<string, unknown> = {}) {
     super(message);
-    this.name = 'WampError';
+    this.name = 'HandlerError';
     this.args = [message];
   }
+}
+
+/** What an `onError` callback is told about: a registration or subscription the router refused for good. */
+export interface RefusalInfo {
+  kind: 'register' | 'subscribe';
+  /** The procedure or topic. */
+  uri: string;
+}
+
+/**
+ * Errors of REGISTER/SUBSCRIBE that can heal by themselves, so the client retries them: an old
+ * session of ours still holds the procedure (the router has not dropped it yet), or the request
+ * was lost with the session. Everything else (not_authorized, invalid_uri, option_not_allowed, …)
+ * is refused for good.
+ */
+const RETRYABLE = new Set([
+  'wamp.error.procedure_already_exists',
+  'wamp.error.procedure_exists_with_different_invocation_policy',
+  'wamp.error.canceled',
+  'wamp.error.timeout',
+  'wamp.error.no_session',
+  'wamp.error.network_failure',
+  'wamp.error.unavailable',
+  'wamp.error.runtime_error',
+]);
+
+function isRetryable(err: unknown): boolean {
+  return !(err instanceof CallError) || RETRYABLE.has(err.uri);
 }
 
 /** A call that the router or callee answered with an ERROR, or that could not be made. */
@@ -78,8 +115,9 @@ export interface CallOptions {
 /** A persistent registration or subscription; `remove()` undoes it for good. */
 export interface Handle { remove(): Promise<void> }
 
-interface RegEntry { procedure: string; handler: Handler; options: Record<string, unknown>; current: AbRegistration | null }
-interface SubEntry { topic: string; handler: EventHandler; options: Record<string, unknown>; current: AbSubscription | null }
+/** `refusedIn`: the generation (session) on which the router refused it for good; not retried there. */
+interface RegEntry { procedure: string; handler: Handler; options: Record<string, unknown>; current: AbRegistration | null; refusedIn?: number }
+interface SubEntry { topic: string; handler: EventHandler; options: Record<string, unknown>; current: AbSubscription | null; refusedIn?: number }
 
 /** A deferred with progress, so that progressive call results reach the caller (autobahn calls notify). */
 function progressDeferred(): AbDeferred {
@@ -122,9 +160,9 @@ export class SisockClient {
   private readonly subscriptions = new Set<SubEntry>();
   private readonly openCallbacks = new Set<(client: SisockClient) => void | Promise<void>>();
   private readonly closeCallbacks = new Set<(reason: string) => void>();
-  /** Resolvers waiting for the next ready session. */
-  private readyWaiters = new Set<() => void>();
-  private ready = false;
+  private readonly errorCallbacks = new Set<(err: CallError, info: RefusalInfo) => void>();
+  /** Open while a session is joined and the persistent registrations/subscriptions are made. */
+  private readonly ready = new ReadyGate((ms) => new SisockError(ErrorCode.CONNECT_FAILED, `no WAMP session with ${this.options.url} (realm ${this.options.realm}) after ${ms} ms`));
   /** Rejecters of calls in flight on the current session. */
   private readonly inflight = new Set<(err: Error) => void>();
   private closedPromise: Promise<void> | null = null;
@@ -144,7 +182,7 @@ export class SisockClient {
 
   /** Starts connecting (and reconnecting forever); returns at once. */
   start(): this {
-    if (this.started) return this;
+    if (this.started || this.closing) return this;
     this.started = true;
     const o = this.options;
     const ws: WsClientOptions = { maxPayload: 256 * 1024 * 1024 };
@@ -190,7 +228,7 @@ export class SisockClient {
   }
 
   get isReady(): boolean {
-    return this.ready && this.session !== null && this.session.isOpen;
+    return this.ready.isOpen && this.session !== null && this.session.isOpen;
   }
 
   /** The current WAMP session id, or null when disconnected. */
@@ -200,22 +238,13 @@ export class SisockClient {
 
   /**
    * Resolves once a session is open and the persistent registrations/subscriptions are made
-   * (starts the client if needed). Rejects after `timeoutMs` (default: wait forever).
+   * (starts the client if needed). Rejects after `timeoutMs` (default: wait forever), and when
+   * the client is closed.
    */
   whenReady(timeoutMs?: number): Promise<void> {
     this.start();
     if (this.isReady) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | null = null;
-      const done = () => { if (timer) clearTimeout(timer); this.readyWaiters.delete(done); resolve(); };
-      this.readyWaiters.add(done);
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.readyWaiters.delete(done);
-          reject(new SisockError(ErrorCode.CONNECT_FAILED, `no WAMP session with ${this.options.url} (realm ${this.options.realm}) after ${timeoutMs} ms`));
-        }, timeoutMs);
-      }
-    });
+    return this.ready.wait(timeoutMs);
   }
 
   /** Runs `cb` after every join (once the persistent registrations are made). Returns an undo. */
@@ -227,6 +256,16 @@ export class SisockClient {
   onClose(cb: (reason: string) => void): () => void {
     this.closeCallbacks.add(cb);
     return () => this.closeCallbacks.delete(cb);
+  }
+
+  /**
+   * Runs `cb` when the router refuses a persistent registration/subscription for good while it is
+   * being made again on a (new) session (e.g. not_authorized); it is not retried on that session.
+   * A refusal while `register`/`subscribe` is awaited rejects that promise instead. Returns an undo.
+   */
+  onError(cb: (err: CallError, info: RefusalInfo) => void): () => void {
+    this.errorCallbacks.add(cb);
+    return () => this.errorCallbacks.delete(cb);
   }
 
   async call<T = unknown>(procedure: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
@@ -298,37 +337,41 @@ export class SisockClient {
     if (this.registrations.has(procedure)) throw new SisockError(ErrorCode.INVALID_ARGUMENT, `already registered: ${procedure}`);
     const entry: RegEntry = { procedure, handler, options, current: null };
     this.registrations.set(procedure, entry);
-    const handle: Handle = {
-      remove: async () => {
-        this.registrations.delete(procedure);
-        const cur = entry.current;
-        entry.current = null;
-        if (cur && this.session?.isOpen) await this.session.unregister(cur).catch(() => {});
-      },
-    };
-    if (this.isReady) {
-      try {
-        await this.doRegister(this.session!, entry);
-      } catch (err) {
-        this.registrations.delete(procedure);
-        throw err;
-      }
-    }
-    return handle;
+    return this.persist(entry, () => this.registrations.delete(procedure), (s) => this.doRegister(s, entry), (s, cur) => s.unregister(cur));
   }
 
   async subscribe(topic: string, handler: EventHandler, options: Record<string, unknown> = {}): Promise<Handle> {
     const entry: SubEntry = { topic, handler, options, current: null };
     this.subscriptions.add(entry);
+    return this.persist(entry, () => this.subscriptions.delete(entry), (s) => this.doSubscribe(s, entry), (s, cur) => s.unsubscribe(cur));
+  }
+
+  /**
+   * The handle of a persistent registration/subscription `entry` (already in its table; `forget`
+   * takes it out): made now when connected, and forgotten again if the router refuses it.
+   */
+  private async persist<C>(
+    entry: { current: C | null },
+    forget: () => void,
+    make: (session: AbSession) => Promise<void>,
+    undo: (session: AbSession, current: C) => Promise<unknown>,
+  ): Promise<Handle> {
     const handle: Handle = {
       remove: async () => {
-        this.subscriptions.delete(entry);
+        forget();
         const cur = entry.current;
         entry.current = null;
-        if (cur && this.session?.isOpen) await this.session.unsubscribe(cur).catch(() => {});
+        if (cur && this.session?.isOpen) await undo(this.session, cur).catch(() => {});
       },
     };
-    if (this.isReady) await this.doSubscribe(this.session!, entry);
+    if (this.isReady) {
+      try {
+        await make(this.session!);
+      } catch (err) {
+        forget();
+        throw err;
+      }
+    }
     return handle;
   }
 
@@ -340,6 +383,7 @@ export class SisockClient {
     if (this.repairTimer) clearTimeout(this.repairTimer);
     this.retryTimer = null;
     this.repairTimer = null;
+    this.ready.close(new SisockError(ErrorCode.CONNECT_FAILED, `client of ${this.options.url} (realm ${this.options.realm}) closed`));
     this.closedPromise = new Promise<void>((resolve) => {
       const conn = this.conn;
       if (!conn || this.closed) { this.finalClose(); resolve(); return; }
@@ -356,8 +400,12 @@ export class SisockClient {
     return this.closedPromise;
   }
 
-  /** SIGINT/SIGTERM: GOODBYE, then exit 0. Returns an undo. */
+  /**
+   * SIGINT/SIGTERM: GOODBYE, then exit 0. Returns an undo. Calling it again replaces the handlers
+   * installed before (one pair of listeners at most).
+   */
   installSignalHandlers(exit: (code: number) => void = (c) => process.exit(c)): () => void {
+    this.removeSignalHandlers();
     const handler = () => {
       this.log.info('signal received, closing');
       void this.close().finally(() => exit(0));
@@ -366,9 +414,16 @@ export class SisockClient {
     process.once('SIGINT', handler);
     process.once('SIGTERM', handler);
     return () => {
-      process.removeListener('SIGINT', handler);
-      process.removeListener('SIGTERM', handler);
+      if (this.signalHandler === handler) this.removeSignalHandlers();
     };
+  }
+
+  private removeSignalHandlers(): void {
+    const handler = this.signalHandler;
+    if (!handler) return;
+    process.removeListener('SIGINT', handler);
+    process.removeListener('SIGTERM', handler);
+    this.signalHandler = null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -393,8 +448,7 @@ export class SisockClient {
     this.log.info({ url: this.options.url, realm: this.options.realm, session: session.id }, 'joined');
     await this.restore(session, gen);
     if (gen !== this.generation || this.closing) return;
-    this.ready = true;
-    for (const w of [...this.readyWaiters]) w();
+    this.ready.open();
     for (const cb of [...this.openCallbacks]) {
       try {
         await cb(this);
@@ -405,35 +459,49 @@ export class SisockClient {
     }
   }
 
-  /** Makes every persistent registration/subscription missing on `session`; retries failures. */
+  /**
+   * Makes every persistent registration/subscription missing on `session`; retries the failures
+   * that can heal, reports the others once (see RETRYABLE).
+   */
   private async restore(session: AbSession, gen: number): Promise<void> {
     let failed = false;
+    const attempt = async (kind: RefusalInfo['kind'], uri: string, entry: RegEntry | SubEntry, make: () => Promise<void>) => {
+      if (entry.current || entry.refusedIn === gen) return;
+      try {
+        await make();
+      } catch (err) {
+        if (gen !== this.generation) return;
+        if (isRetryable(err)) {
+          failed = true;
+          this.log.warn({ [kind === 'register' ? 'procedure' : 'topic']: uri, err: (err as Error).message }, `${kind} failed; will retry`);
+          return;
+        }
+        entry.refusedIn = gen;
+        this.refused(err as CallError, { kind, uri });
+      }
+    };
     for (const entry of [...this.registrations.values()]) {
       if (gen !== this.generation) return;
-      if (entry.current) continue;
-      try {
-        await this.doRegister(session, entry);
-      } catch (err) {
-        failed = true;
-        this.log.warn({ procedure: entry.procedure, err: (err as Error).message }, 'register failed; will retry');
-      }
+      await attempt('register', entry.procedure, entry, () => this.doRegister(session, entry));
     }
     for (const entry of [...this.subscriptions]) {
       if (gen !== this.generation) return;
-      if (entry.current) continue;
-      try {
-        await this.doSubscribe(session, entry);
-      } catch (err) {
-        failed = true;
-        this.log.warn({ topic: entry.topic, err: (err as Error).message }, 'subscribe failed; will retry');
-      }
+      await attempt('subscribe', entry.topic, entry, () => this.doSubscribe(session, entry));
     }
-    if (failed && !this.closing) {
+    if (failed && !this.closing && gen === this.generation) {
       // e.g. a procedure still held by a session the router has not yet dropped
       this.repairTimer = setTimeout(() => {
         this.repairTimer = null;
         if (gen === this.generation && session.isOpen) void this.restore(session, gen);
       }, 1000);
+    }
+  }
+
+  /** A refusal for good: logged and reported once per session, not retried on it. */
+  private refused(err: CallError, info: RefusalInfo): void {
+    this.log.error({ [info.kind === 'register' ? 'procedure' : 'topic']: info.uri, err: err.message }, `${info.kind} refused by the router; not retried on this session`);
+    for (const cb of [...this.errorCallbacks]) {
+      try { cb(err, info); } catch (e) { this.log.warn({ err: (e as Error)?.message ?? String(e) }, 'onError callback threw'); }
     }
   }
 
@@ -489,16 +557,18 @@ export class SisockClient {
       if (res instanceof CallResult) return new autobahn.Result(res.args, res.kwargs);
       return res === undefined ? null : res;
     } catch (err) {
-      if (err instanceof WampError) throw new autobahn.Error(err.uri, err.args, err.kwargs);
-      this.log.warn({ procedure: entry.procedure, err: (err as Error)?.message ?? String(err) }, 'handler failed');
-      throw new autobahn.Error('wamp.error.runtime_error', [(err as Error)?.message ?? String(err)]);
+      if (err instanceof HandlerError) throw new autobahn.Error(err.uri, err.args, err.kwargs);
+      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new autobahn.Error('wamp.error.invalid_argument', [err.message]);
+      // Anything else may carry SQL, file paths or connection strings: the detail stays in our log.
+      this.log.error({ procedure: entry.procedure, err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack }, 'handler failed');
+      throw new autobahn.Error('wamp.error.runtime_error', [`internal error in ${entry.procedure}; see the callee's log`]);
     }
   }
 
   private onConnectionClosed(reason: string, details: Record<string, unknown>): void {
-    const wasReady = this.ready;
+    const wasReady = this.ready.isOpen;
     this.generation++;
-    this.ready = false;
+    this.ready.reset();
     this.session = null;
     if (this.repairTimer) { clearTimeout(this.repairTimer); this.repairTimer = null; }
     for (const e of this.registrations.values()) e.current = null;
@@ -530,11 +600,7 @@ export class SisockClient {
   private finalClose(): void {
     this.closed = true;
     if (this.removeSocketErrorListener) { this.removeSocketErrorListener(); this.removeSocketErrorListener = null; }
-    if (this.signalHandler) {
-      process.removeListener('SIGINT', this.signalHandler);
-      process.removeListener('SIGTERM', this.signalHandler);
-      this.signalHandler = null;
-    }
+    this.removeSignalHandlers();
   }
 }
 

@@ -1,6 +1,6 @@
 /** The sisock client: one typed wrapper over autobahn used by every sisock program. */
-export { SisockClient, createClient, CallError, CallResult, WampError } from './client';
-export type { Handler, EventHandler, InvocationDetails, CallOptions, Handle } from './client';
+export { SisockClient, createClient, CallError, CallResult, HandlerError } from './client';
+export type { Handler, EventHandler, InvocationDetails, CallOptions, Handle, RefusalInfo } from './client';
 export { clientOptionsFromEnv, addClientOptions, logLevelFrom } from './options';
 export type { ClientOptions, CommonFlags, AuthMethod, SerializerChoice } from './options';
 export { getData, getFields, listNodes, subscribeLive, mergeDataResults } from './data';

@@ -29,7 +29,8 @@
  */
 import { SISOCK_VERSION } from '../common/defaults';
 import { silentLogger, type Logger } from '../common/log';
-import { CallError, SisockClient, WampError, type ClientOptions } from '../client';
+import { ReadyGate } from '../common/ready';
+import { CallError, SisockClient, HandlerError, type ClientOptions } from '../client';
 
 export interface HubOptions {
   client: ClientOptions | SisockClient;
@@ -73,8 +74,7 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   const uSubtracted = client.uri('consumer.data_node_subtracted');
   const nodeRe = new RegExp(`^${client.uri('consumer.').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(.+)\\.get_data$`);
 
-  let readyNow = false;
-  const readyWaiters = new Set<() => void>();
+  const readyGate = new ReadyGate((ms) => new Error(`hub not ready after ${ms} ms`));
 
   function insert(name: string, description: string, sessionId: number): void {
     const rec: NodeRecord = { name, description, sessionId, added: Date.now() / 1000 };
@@ -113,9 +113,9 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
 
   async function add(args: unknown[]): Promise<boolean> {
     const [name, description, sessionId] = args;
-    if (typeof name !== 'string' || name === '') throw new WampError('wamp.error.invalid_argument', 'data_node.add(name, description, session_id): name must be a non-empty string');
-    if (typeof description !== 'string' && description !== null && description !== undefined) throw new WampError('wamp.error.invalid_argument', 'data_node.add: description must be a string');
-    if (typeof sessionId !== 'number' || !Number.isInteger(sessionId)) throw new WampError('wamp.error.invalid_argument', 'data_node.add: session_id must be an integer (the node\'s WAMP session id)');
+    if (typeof name !== 'string' || name === '') throw new HandlerError('wamp.error.invalid_argument', 'data_node.add(name, description, session_id): name must be a non-empty string');
+    if (typeof description !== 'string' && description !== null && description !== undefined) throw new HandlerError('wamp.error.invalid_argument', 'data_node.add: description must be a string');
+    if (typeof sessionId !== 'number' || !Number.isInteger(sessionId)) throw new HandlerError('wamp.error.invalid_argument', 'data_node.add: session_id must be an integer (the node\'s WAMP session id)');
     const desc = description ?? '';
     const cur = byName.get(name);
     if (!cur) { insert(name, desc, sessionId); return true; }
@@ -203,12 +203,11 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   await client.register(client.uri('consumer.get_data_node_metadata'), () => metadataList());
   await client.subscribe('wamp.session.on_leave', (args) => onLeave(args));
 
-  client.onClose(() => { readyNow = false; });
+  client.onClose(() => readyGate.reset());
   client.onOpen(async () => {
     const sid = client.sessionId;
     await client.publish(client.uri('hub.started'), [{ session_id: sid, started, sisock_version: SISOCK_VERSION }]);
-    readyNow = true;
-    for (const w of [...readyWaiters]) w();
+    readyGate.open();
     log.info({ session: sid }, 'hub ready');
     await rebuild();
   });
@@ -217,16 +216,9 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   return {
     client,
     nodes: () => [...byName.values()].map((r) => ({ ...r })),
-    ready(t?: number) {
-      if (readyNow) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | null = null;
-        const done = () => { if (timer) clearTimeout(timer); readyWaiters.delete(done); resolve(); };
-        readyWaiters.add(done);
-        if (t !== undefined) timer = setTimeout(() => { readyWaiters.delete(done); reject(new Error(`hub not ready after ${t} ms`)); }, t);
-      });
-    },
+    ready: (t?: number) => readyGate.wait(t),
     async close() {
+      readyGate.close(new Error('hub closed'));
       if (ownsClient) await client.close();
     },
   };

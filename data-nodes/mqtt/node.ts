@@ -14,7 +14,7 @@
  *       the payload as the last positional argument or as keyword arguments, checked against the
  *       command's JSON Schema, published as JSON with the command's QoS.
  */
-import { SisockClient, WampError, type ClientOptions } from '../../client';
+import { SisockClient, HandlerError, type ClientOptions } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { runDataNode, type DataNodeHandle } from '../sdk';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult } from '../sdk/types';
@@ -71,34 +71,34 @@ export function commandHandler(cmd: CommandRule, publish: (topic: string, payloa
     const n = cmd.params.length;
     const sig = `${cmd.name}(${[...cmd.params.map((p) => p.name), '{payload}'].join(', ')})`;
     if (!Array.isArray(args) || args.length < n || args.length > n + 1) {
-      throw new WampError(INVALID_ARGUMENT, `${sig}: expected ${n} or ${n + 1} positional arguments, got ${Array.isArray(args) ? args.length : 0}`);
+      throw new HandlerError(INVALID_ARGUMENT, `${sig}: expected ${n} or ${n + 1} positional arguments, got ${Array.isArray(args) ? args.length : 0}`);
     }
     const caps: Record<string, string> = {};
     cmd.params.forEach((p, i) => {
       const v = args[i];
       if (p.values) {
         if (!p.values.some((x) => x === v || (typeof v === 'string' && String(x) === v))) {
-          throw new WampError(INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`);
+          throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`);
         }
       } else if (!((typeof v === 'string' && TOKEN.test(v)) || (typeof v === 'number' && Number.isInteger(v)))) {
-        throw new WampError(INVALID_ARGUMENT, `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`);
+        throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`);
       }
       caps[p.name] = String(v);
     });
     let payload: unknown = args.length > n ? args[n] : undefined;
     const kw = isObj(kwargs) ? kwargs : {};
-    if (payload !== undefined && Object.keys(kw).length) throw new WampError(INVALID_ARGUMENT, `${sig}: payload given both positionally and as keyword arguments`);
+    if (payload !== undefined && Object.keys(kw).length) throw new HandlerError(INVALID_ARGUMENT, `${sig}: payload given both positionally and as keyword arguments`);
     if (payload === undefined) payload = kw;
     if (cmd.validate && !cmd.validate(payload)) {
       const why = (cmd.validate.errors ?? []).map((e) => `${e.instancePath || 'payload'} ${e.message ?? 'invalid'}`).join('; ');
-      throw new WampError(INVALID_ARGUMENT, `${sig}: ${why}`);
+      throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${why}`);
     }
     const topic = cmd.topic.render(caps);
     const text = JSON.stringify(payload);
     try {
       await publish(topic, text, cmd);
     } catch (err) {
-      throw new WampError(RUNTIME_ERROR, `${sig}: publishing to ${topic} failed: ${(err as Error).message}`);
+      throw new HandlerError(RUNTIME_ERROR, `${sig}: publishing to ${topic} failed: ${(err as Error).message}`);
     }
     return { topic, payload };
   };
@@ -147,8 +147,8 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
     await c.register(c.uri(`consumer.${cfg.node.name}.get_dead_letters`), (args, kwargs) => {
       const limit = args[0] ?? kwargs.limit ?? 100;
       const reason = args[1] ?? kwargs.reason ?? null;
-      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000) throw new WampError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
-      if (reason !== null && typeof reason !== 'string') throw new WampError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): reason must be a string or null');
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HandlerError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
+      if (reason !== null && typeof reason !== 'string') throw new HandlerError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): reason must be a string or null');
       return store.deadLetters(limit, reason ?? undefined);
     });
     for (const cmd of cfg.commands) {

@@ -90,10 +90,10 @@ export function parseGetDataArgs(rawArgs: unknown, rawKwargs: unknown, now: numb
   const m = pick(args, kwargs, 3, ['min_stride']);
   if (!f.present || !s.present || !e.present) throw new ArgumentError('get_data needs fields (a list of field names), start and end');
   if (!Array.isArray(f.value)) throw new ArgumentError(`fields must be a list of field names, got ${describe(f.value)}`);
-  const fields: string[] = [];
+  const fields = new Set<string>(); // in first-seen order, without repeats
   for (const [i, name] of f.value.entries()) {
     if (typeof name !== 'string') throw new ArgumentError(`fields[${i}] must be a string, got ${describe(name)}`);
-    if (!fields.includes(name)) fields.push(name);
+    fields.add(name);
   }
   const start = resolveTime('start', s.value, now);
   const end = resolveTime('end', e.value, now);
@@ -105,5 +105,5 @@ export function parseGetDataArgs(rawArgs: unknown, rawKwargs: unknown, now: numb
     }
     minStride = m.value > 0 ? m.value : null;
   }
-  return { fields, start, end, minStride };
+  return { fields: [...fields], start, end, minStride };
 }

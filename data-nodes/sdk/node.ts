@@ -19,17 +19,23 @@
  *
  * get_fields / get_data: times t <= 0 are now + t, intervals [start, end), arguments checked
  * (args.ts) → `wamp.error.invalid_argument` with a readable message; source failures →
- * `wamp.error.runtime_error`, never a crash. Results larger than `maxMessageBytes` are sent as
+ * `wamp.error.runtime_error`, never a crash. A source signals a failure the caller may read by
+ * throwing HandlerError (or SisockError INVALID_ARGUMENT); any other exception is logged and the
+ * caller only learns "internal error in <name>.<procedure>" (messages of drivers and file systems
+ * hold SQL, paths and connection strings). Results larger than `maxMessageBytes` are sent as
  * progressive results when the caller asked for progress (client `getData` merges them); otherwise
- * the node raises min_stride until the answer fits (keys and shapes unchanged).
+ * the node queries again with a min_stride computed from the first result so that the answer fits
+ * (keys and shapes unchanged), correcting it at most once.
  *
  * Live data: `push(result)` publishes `result` (contract get_data shape) as the one positional
  * argument of `<base>.consumer.<name>.data`.
  */
 import os from 'node:os';
 import { SISOCK_VERSION } from '../../common/defaults';
+import { ErrorCode, SisockError } from '../../common/errors';
 import { silentLogger, type Logger } from '../../common/log';
-import { CallError, SisockClient, WampError, type ClientOptions, type InvocationDetails } from '../../client';
+import { ReadyGate } from '../../common/ready';
+import { CallError, SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../../client';
 import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs } from './args';
 import { jsonSize, splitResult } from './chunk';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult, NodeMetadata } from './types';
@@ -84,6 +90,18 @@ function newestT(result: DataResult): number | null {
   return newest;
 }
 
+/** Rows of the longest timeline of `result` and the time they cover. */
+function extent(result: DataResult): { rows: number; seconds: number } {
+  let rows = 0;
+  let seconds = 0;
+  for (const tl of Object.values(result.timeline)) {
+    if (tl.t.length <= rows) continue;
+    rows = tl.t.length;
+    seconds = tl.t[tl.t.length - 1]! - tl.t[0]!;
+  }
+  return { rows, seconds };
+}
+
 function checkResultShape(r: unknown): DataResult {
   const res = r as DataResult;
   if (!res || typeof res !== 'object' || typeof res.data !== 'object' || typeof res.timeline !== 'object' || res.data === null || res.timeline === null) {
@@ -115,11 +133,11 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
   let nFields: { value: number | null; at: number } | null = null;
   /** field → timeline, from the last all-time get_fields (to split results exactly). */
   let fieldTimeline: Record<string, string> | undefined;
-  let announced = false;
+  /** Open while the hub has accepted the node on the current session (`announced`). */
+  const announcedGate = new ReadyGate((ms) => new Error(`data node ${name} not announced after ${ms} ms`));
   let announcing: Promise<void> | null = null;
   let announceTimer: NodeJS.Timeout | null = null;
   let closing = false;
-  const readyWaiters = new Set<() => void>();
 
   const noteNewest = (t: number | null) => {
     if (t !== null && Number.isFinite(t) && (newestSample === null || t > newestSample)) newestSample = t;
@@ -129,10 +147,12 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     try {
       return await f();
     } catch (err) {
-      if (err instanceof ArgumentError) throw new WampError(INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
-      if (err instanceof WampError) throw err;
-      log.warn({ err: (err as Error)?.message ?? String(err), what }, 'data source failed');
-      throw new WampError(RUNTIME_ERROR, `${name}.${what}: ${(err as Error)?.message ?? String(err)}`);
+      if (err instanceof ArgumentError) throw new HandlerError(INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
+      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new HandlerError(INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
+      if (err instanceof HandlerError) throw err;
+      // The detail (SQL, paths, connection strings) stays in the node's log.
+      log.warn({ err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack, what }, 'data source failed');
+      throw new HandlerError(RUNTIME_ERROR, `internal error in ${name}.${what}; see the node's log`);
     }
   };
 
@@ -156,19 +176,21 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       for (let i = 0; i < pieces.length - 1; i++) details.progress(pieces[i]);
       return pieces[pieces.length - 1];
     }
-    // No progress: raise min_stride until the answer fits.
-    let stride = a.minStride ?? 0;
-    const span = a.end - a.start;
-    for (let attempt = 0; attempt < 12 && size > budget; attempt++) {
-      let rows = 0;
-      for (const tl of Object.values(result.timeline)) rows = Math.max(rows, tl.t.length);
-      const target = Math.max(1, Math.floor((rows * budget * 0.7) / size));
-      const wanted = span / target;
-      stride = Math.max(wanted, stride * 2, 1e-6);
+    // No progress: thin with a min_stride that makes it fit. The size shrinks about as the stride
+    // grows, so the stride comes from the first result (its rows, the time they cover and its
+    // size); one correction covers a source that thins less than asked (e.g. min and max per
+    // stride: two rows where one was expected).
+    const aim = budget * 0.7;
+    const { rows, seconds } = extent(result);
+    const covered = seconds > 0 ? seconds : a.end - a.start;
+    let stride = Math.max((covered / Math.max(1, rows)) * (size / aim), a.minStride ?? 0, 1e-6);
+    for (let query = 0; query < 2; query++) {
+      if (query > 0) stride *= Math.max(1.5, size / aim);
       result = checkResultShape(await source.getData(a.fields, a.start, a.end, stride));
       size = jsonSize(result);
+      if (size <= budget) break;
     }
-    if (size > budget) throw new Error(`result of ${size} bytes does not fit in ${maxBytes} bytes even thinned; ask for progressive results or fewer fields`);
+    if (size > budget) throw new HandlerError(RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
     log.debug({ stride, bytes: size }, 'get_data thinned to fit one message');
     return result;
   });
@@ -213,7 +235,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
 
   function announce(why: string): Promise<void> {
     if (closing) return Promise.resolve();
-    if (announcing) return announcing.then(() => (announced ? undefined : announce(why)));
+    if (announcing) return announcing.then(() => (announcedGate.isOpen ? undefined : announce(why)));
     announcing = (async () => {
       const sid = client.sessionId;
       if (sid === null || !registered()) return;
@@ -221,16 +243,15 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
         const ok = await client.call<boolean>(uAdd, [name, description, sid], {}, { timeoutMs: 10000 });
         if (client.sessionId !== sid) return;
         if (ok === true) {
-          if (!announced) log.info({ why, session: sid }, 'announced to hub');
-          announced = true;
-          for (const w of [...readyWaiters]) w();
+          if (!announcedGate.isOpen) log.info({ why, session: sid }, 'announced to hub');
+          announcedGate.open();
         } else {
-          announced = false;
+          announcedGate.reset();
           log.error({ why }, `hub refused the name "${name}": another live node holds it; retrying every 5 s`);
           scheduleAnnounce(5000);
         }
       } catch (err) {
-        announced = false;
+        announcedGate.reset();
         const uri = err instanceof CallError ? err.uri : '';
         if (uri === 'wamp.error.no_such_procedure') log.info('no hub yet; will announce when it starts');
         else { log.warn({ err: (err as Error).message }, 'announce failed; retrying'); scheduleAnnounce(2000); }
@@ -243,9 +264,9 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     await client.register(uGetFields, getFields),
     await client.register(uGetData, getData),
     await client.register(uMeta, () => metadata()),
-    await client.subscribe(uHubStarted, () => { announced = false; void announce('hub started'); }),
+    await client.subscribe(uHubStarted, () => { announcedGate.reset(); void announce('hub started'); }),
   ];
-  const undoClose = client.onClose(() => { announced = false; });
+  const undoClose = client.onClose(() => announcedGate.reset());
   const undoOpen = client.onOpen(() => announce('session open'));
   client.start();
   if (client.isReady) void announce('client already open');
@@ -253,32 +274,24 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
   const handle: DataNodeHandle = {
     name,
     client,
-    get announced() { return announced; },
+    get announced() { return announcedGate.isOpen; },
     async push(result: DataResult) {
       noteNewest(newestT(result));
       const size = jsonSize(result);
       const pieces = size > budget ? splitResult(result, budget, fieldTimeline, size) : [result];
       for (const p of pieces) await client.publish(uLive, [p]);
     },
-    ready(timeoutMs?: number) {
-      if (announced) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | null = null;
-        const done = () => { if (timer) clearTimeout(timer); readyWaiters.delete(done); resolve(); };
-        readyWaiters.add(done);
-        if (timeoutMs !== undefined) timer = setTimeout(() => { readyWaiters.delete(done); reject(new Error(`data node ${name} not announced after ${timeoutMs} ms`)); }, timeoutMs);
-      });
-    },
+    ready: (timeoutMs?: number) => announcedGate.wait(timeoutMs),
     metadata,
     async close() {
       if (closing) return;
       closing = true;
       if (announceTimer) clearTimeout(announceTimer);
       const sid = client.sessionId;
-      if (sid !== null && announced) {
+      if (sid !== null && announcedGate.isOpen) {
         await client.call(uSubtract, [name, sid], {}, { timeoutMs: 2000 }).catch(() => {});
       }
-      announced = false;
+      announcedGate.close(new Error(`data node ${name} closed`));
       undoClose();
       undoOpen();
       if (ownsClient) await client.close();

@@ -1,6 +1,7 @@
 /**
  * A DataSource over one RingBuffer: every channel is a field on a single timeline. Shared by the
- * sensors and sim nodes, which only differ in what they push into the buffer.
+ * sensors and sim nodes, which only differ in what they push into the buffer; PeriodicRingSource is
+ * their common base (a timer that fills the buffer, the DataSource methods delegated to it).
  */
 import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample } from '../sdk/types';
 import { downsampleMinMax } from '../weather/downsample';
@@ -66,5 +67,54 @@ export class RingSource implements DataSource {
     const data: Record<string, Sample[]> = {};
     this.buffer.channels.forEach((c, i) => (data[c.name] = columns[i]));
     return { data, timeline: { [this.timeline]: { t: ts, finalized_until: t } } };
+  }
+}
+
+/**
+ * The shape of the sensors and sim sources: a RingSource filled by a periodic `tick()` between
+ * `start()` and `stop()`/`close()`, served as a DataSource, each new sample handed to `onSample`.
+ */
+export abstract class PeriodicRingSource implements DataSource {
+  /** Set by the subclass (in its constructor, or once its fields are known). */
+  protected ring!: RingSource;
+  private timer: NodeJS.Timeout | null = null;
+  onSample: ((sample: DataResult) => void) | undefined;
+
+  /** Takes one sample; must not throw (a failure is the subclass's to log). */
+  protected abstract tick(): void;
+  /** Time between ticks, ms. */
+  protected abstract get periodMs(): number;
+
+  fieldNames(): string[] {
+    return this.ring.fieldNames();
+  }
+
+  /** A tick now and then every `periodMs` until stop(). */
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.periodMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Called by the SDK when the node closes. */
+  close(): void {
+    this.stop();
+  }
+
+  newestSample(): number | null {
+    return this.ring.buffer.lastTime;
+  }
+
+  getFields(start: number, end: number): FieldsResult {
+    return this.ring.getFields(start, end);
+  }
+
+  getData(fields: string[], start: number, end: number, minStride: number | null): DataResult {
+    return this.ring.getData(fields, start, end, minStride);
   }
 }

@@ -17,9 +17,9 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import type { DataResult, DataSource, FieldsResult } from '../sdk/types';
+import type { DataResult } from '../sdk/types';
 import { silentLogger, type Logger } from '../../common/log';
-import { RingSource, type RingFieldSpec } from './ring-source';
+import { PeriodicRingSource, RingSource, type RingFieldSpec } from './ring-source';
 import {
   counterRate,
   cpuUsagePercent,
@@ -67,24 +67,22 @@ async function readText(p: string): Promise<string | null> {
   }
 }
 
-export class SensorsSource implements DataSource {
+export class SensorsSource extends PeriodicRingSource {
   readonly interval: number;
-  private ring!: RingSource;
   private hwmon: HwmonSensor[] = [];
   private netIfaces: { iface: string; rx: string; tx: string }[] = [];
   private prevCpu: CpuTimes | null = null;
   private prevNet: Map<string, NetCounters> | null = null;
   private prevT: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private readonly procRoot: string;
   private readonly sysRoot: string;
   private readonly diskPath: string;
   private readonly logger: Logger;
   private readonly now: () => number;
-  onSample: ((sample: DataResult) => void) | undefined;
 
   private constructor(private readonly opts: SensorsOptions) {
+    super();
     this.interval = opts.interval ?? DEFAULT_SENSORS_INTERVAL;
     if (!(this.interval > 0) || !Number.isFinite(this.interval)) throw new RangeError(`sensors interval must be > 0 seconds, got ${opts.interval}`);
     this.procRoot = opts.procRoot ?? '/proc';
@@ -102,10 +100,6 @@ export class SensorsSource implements DataSource {
     s.ring = new RingSource(SENSORS_TIMELINE, s.interval, fields, opts.capacity ?? DEFAULT_SENSORS_CAPACITY);
     s.logger.info({ fields: fields.map((f) => f.name) }, 'sensors: fields discovered');
     return s;
-  }
-
-  fieldNames(): string[] {
-    return this.ring.fieldNames();
   }
 
   private proc(p: string): string {
@@ -251,40 +245,17 @@ export class SensorsSource implements DataSource {
     return sample;
   }
 
-  /** Sample now and then every `interval` seconds until stop(). */
-  start(): void {
-    if (this.timer) return;
-    const tick = () => {
-      if (this.busy) return; // a slow file system: skip rather than pile up
-      this.busy = true;
-      this.sampleOnce()
-        .catch((err) => this.logger.warn({ err: String(err) }, 'sensors: sample failed'))
-        .finally(() => (this.busy = false));
-    };
-    tick();
-    this.timer = setInterval(tick, this.interval * 1000);
+  /** start(): a sample now and then every `interval` seconds until stop(). */
+  protected get periodMs(): number {
+    return this.interval * 1000;
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  /** Called by the SDK when the node closes. */
-  close(): void {
-    this.stop();
-  }
-
-  newestSample(): number | null {
-    return this.ring.buffer.lastTime;
-  }
-
-  getFields(start: number, end: number): FieldsResult {
-    return this.ring.getFields(start, end);
-  }
-
-  getData(fields: string[], start: number, end: number, minStride: number | null): DataResult {
-    return this.ring.getData(fields, start, end, minStride);
+  protected tick(): void {
+    if (this.busy) return; // a slow file system: skip rather than pile up
+    this.busy = true;
+    this.sampleOnce()
+      .catch((err) => this.logger.warn({ err: String(err) }, 'sensors: sample failed'))
+      .finally(() => (this.busy = false));
   }
 }
 

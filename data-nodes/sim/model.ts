@@ -87,7 +87,8 @@ export interface ChannelSettings {
   currentLimit?: number;
 }
 
-function mulberry32(seed: number): () => number {
+/** Deterministic PRNG (mulberry32): uniform in [0, 1) from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

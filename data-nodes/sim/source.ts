@@ -13,10 +13,10 @@
  * large current limit, wrong types, NaN, unknown keys) → `wamp.error.invalid_argument` with a message
  * that says which argument and why; the node keeps serving.
  */
-import type { DataResult, DataSource, FieldsResult } from '../sdk/types';
-import { WampError } from '../../client';
+import type { DataResult } from '../sdk/types';
+import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { RingSource, type RingFieldSpec } from '../sensors/ring-source';
+import { PeriodicRingSource, RingSource, type RingFieldSpec } from '../sensors/ring-source';
 import { SimModel, SUPPLIES, type ChannelSettings, type ChannelState, type SupplyName } from './model';
 
 export const SIM_TIMELINE = 'sim';
@@ -51,8 +51,8 @@ export function simFieldSpecs(model: SimModel): RingFieldSpec[] {
   return out;
 }
 
-function invalid(message: string): WampError {
-  return new WampError(INVALID_ARGUMENT, message);
+function invalid(message: string): HandlerError {
+  return new HandlerError(INVALID_ARGUMENT, message);
 }
 
 function describe(v: unknown): string {
@@ -69,17 +69,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const SETTING_KEYS = ['on', 'voltage', 'current_limit'];
 
-export class SimSource implements DataSource {
+export class SimSource extends PeriodicRingSource {
   readonly model: SimModel;
   readonly rate: number;
-  private readonly ring: RingSource;
   private readonly now: () => number;
   private readonly logger: Logger;
   private lastStep: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  onSample: ((sample: DataResult) => void) | undefined;
 
   constructor(opts: SimOptions = {}) {
+    super();
     this.rate = opts.rate ?? 1;
     if (!(this.rate > 0) || !Number.isFinite(this.rate) || this.rate > 1000) throw new RangeError(`sim rate must be in (0, 1000] samples/s, got ${opts.rate}`);
     this.model = new SimModel(opts.seed);
@@ -87,10 +85,6 @@ export class SimSource implements DataSource {
     this.logger = opts.logger ?? silentLogger;
     this.onSample = opts.onSample;
     this.ring = new RingSource(SIM_TIMELINE, 1 / this.rate, simFieldSpecs(this.model), opts.capacity ?? 86400);
-  }
-
-  fieldNames(): string[] {
-    return this.ring.fieldNames();
   }
 
   /** Advance the model to now and record a sample. Returns it, or null if the clock did not move. */
@@ -105,37 +99,17 @@ export class SimSource implements DataSource {
     return sample;
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.stepOnce();
-    this.timer = setInterval(() => {
-      try {
-        this.stepOnce();
-      } catch (err) {
-        this.logger.warn({ err: String(err) }, 'sim: step failed');
-      }
-    }, 1000 / this.rate);
+  /** start(): a step now and then `rate` times a second until stop(). */
+  protected get periodMs(): number {
+    return 1000 / this.rate;
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  close(): void {
-    this.stop();
-  }
-
-  newestSample(): number | null {
-    return this.ring.buffer.lastTime;
-  }
-
-  getFields(start: number, end: number): FieldsResult {
-    return this.ring.getFields(start, end);
-  }
-
-  getData(fields: string[], start: number, end: number, minStride: number | null): DataResult {
-    return this.ring.getData(fields, start, end, minStride);
+  protected tick(): void {
+    try {
+      this.stepOnce();
+    } catch (err) {
+      this.logger.warn({ err: String(err) }, 'sim: step failed');
+    }
   }
 
   /** WAMP handler of set_channel: (args, kwargs) as the client gives them. */

@@ -2,12 +2,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { clientOptionsFromEnv, CallError, SisockClient } from '../../client';
+import pino from 'pino';
+import { clientOptionsFromEnv, CallError, HandlerError, SisockClient, type RefusalInfo } from '../../client';
+import { ErrorCode, SisockError } from '../../common/errors';
 import { runHub } from '../../hub';
 import { runDataNode } from '../../data-nodes/sdk';
 import { parseConfig } from '../../router/config';
 import { startRouter } from '../../router/server';
 import { closeAll, MemorySource, newClient, opts, startTestRouter, waitFor } from './sisock-helpers';
+import { freePort } from './telemetry-helpers';
 
 describe('client options', () => {
   it('reads flags over env over defaults, secret from file or env', () => {
@@ -141,5 +144,92 @@ describe('client over a real router', () => {
       await c.close();
       await router.close();
     }
+  });
+});
+
+/** A pino logger that keeps its records, to count what was logged. */
+function capturingLogger(): { logger: pino.Logger; lines: Array<{ level: number; msg: string; [k: string]: unknown }> } {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const logger = pino({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+  return { logger, lines };
+}
+
+describe('client: errors, refusals, readiness', () => {
+  it('a registration/subscription refused for good is reported once, not retried every second', async () => {
+    const { router, url } = await startTestRouter();
+    const { logger, lines } = capturingLogger();
+    const c = new SisockClient(opts(url, { logger }));
+    const refusals: Array<[string, RefusalInfo]> = [];
+    c.onError((err, info) => refusals.push([err.uri, info]));
+    try {
+      // made while disconnected: the promises resolve at once, the router refuses them on join
+      await c.register('wamp.mine', () => 1); // reserved URI → invalid_uri
+      await c.subscribe('com..bad', () => {}); // empty component → invalid_uri
+      await c.register('com.x.fine', () => 'ok');
+      await c.whenReady(5000);
+      await new Promise((r) => setTimeout(r, 2500)); // the retry period is 1 s
+      expect(refusals).toEqual([
+        ['wamp.error.invalid_uri', { kind: 'register', uri: 'wamp.mine' }],
+        ['wamp.error.invalid_uri', { kind: 'subscribe', uri: 'com..bad' }],
+      ]);
+      expect(lines.filter((l) => /will retry/.test(l.msg))).toEqual([]);
+      expect(lines.filter((l) => l.level === 50 && /refused/.test(l.msg))).toHaveLength(2);
+      expect(await c.call('com.x.fine')).toBe('ok');
+      // while connected, the refusal rejects the awaited call (and nothing is kept for later)
+      await expect(c.register('wamp.other', () => 1)).rejects.toMatchObject({ uri: 'wamp.error.invalid_uri' });
+      await expect(c.subscribe('com..worse', () => {})).rejects.toMatchObject({ uri: 'wamp.error.invalid_uri' });
+      expect(refusals).toHaveLength(2);
+    } finally {
+      await c.close();
+      await router.close();
+    }
+  });
+
+  it('a handler exception reaches the caller as a generic runtime_error; deliberate errors stay readable', async () => {
+    const { router, url } = await startTestRouter();
+    const { logger, lines } = capturingLogger();
+    const callee = new SisockClient(opts(url, { logger })).start();
+    const caller = newClient(url);
+    try {
+      await callee.whenReady(5000);
+      await callee.register('com.x.leak', () => { throw new Error('connect postgres://admin:hunter2@db/prod failed'); });
+      await callee.register('com.x.deliberate', () => { throw new HandlerError('com.x.error.busy', 'try again later'); });
+      await callee.register('com.x.badarg', () => { throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'n must be positive'); });
+      await caller.whenReady(5000);
+      const leak = (await caller.call('com.x.leak').catch((e) => e)) as CallError;
+      expect(leak.uri).toBe('wamp.error.runtime_error');
+      expect(leak.args).toEqual(["internal error in com.x.leak; see the callee's log"]);
+      expect(JSON.stringify(leak.args)).not.toMatch(/hunter2|postgres/);
+      expect(lines.some((l) => l.msg === 'handler failed' && String(l.err).includes('hunter2'))).toBe(true);
+      const deliberate = (await caller.call('com.x.deliberate').catch((e) => e)) as CallError;
+      expect([deliberate.uri, deliberate.args]).toEqual(['com.x.error.busy', ['try again later']]);
+      const badarg = (await caller.call('com.x.badarg').catch((e) => e)) as CallError;
+      expect([badarg.uri, badarg.args]).toEqual(['wamp.error.invalid_argument', ['n must be positive']]);
+    } finally {
+      await closeAll(callee, caller);
+      await router.close();
+    }
+  });
+
+  it('whenReady() without a timeout rejects when the client is closed', async () => {
+    const c = new SisockClient(opts(`ws://127.0.0.1:${await freePort()}/ws`)); // nobody listens there
+    const waiting = c.whenReady();
+    await new Promise((r) => setTimeout(r, 100));
+    await c.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+    await expect(c.whenReady()).rejects.toThrow(/closed/);
+  });
+
+  it('installSignalHandlers() twice keeps one pair of listeners', async () => {
+    const c = new SisockClient(opts('ws://127.0.0.1:9/ws'));
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const undo1 = c.installSignalHandlers(() => {});
+    const undo2 = c.installSignalHandlers(() => {});
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual([before[0]! + 1, before[1]! + 1]);
+    undo1(); // stale undo: the second pair stays
+    expect(process.listenerCount('SIGINT')).toBe(before[0]! + 1);
+    undo2();
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+    await c.close();
   });
 });

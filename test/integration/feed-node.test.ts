@@ -8,7 +8,7 @@ import { getData, getFields, subscribeLive, type SisockClient, type DataResult }
 import { FeedCache, feedSubscription, runFeedNode } from '../../data-nodes/feed';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, newClient, opts, startTestRouter } from './sisock-helpers';
-import { until } from './telemetry-helpers';
+import { waitFor } from '../helpers/wait';
 
 let router: RunningRouter;
 let url: string;
@@ -63,7 +63,7 @@ test('one agent, one feed: cached, served with data_feed names, pushed live', as
   await publish('LSA22YG', 'temperatures', [now - 1], { bad: [1, 2] }); // length mismatch: ignored
   await agentA.publish('observatory.LSA22YG.feeds.temperatures', ['not an OCS event'], {}, { acknowledge: true });
 
-  await until(() => f.cache.stats.events >= 4, 5000, 'feed events');
+  await waitFor(() => f.cache.stats.events >= 4, 5000, 'feed events');
   const [fields, timelines] = await getFields(consumer, 'feed_lsa', -3600, 0);
   expect(Object.keys(fields).sort()).toEqual(['channel_01', 'channel_02']);
   expect(fields.channel_01).toEqual({ description: null, timeline: 'observatory.LSA22YG.channel_01', type: 'number', units: null });
@@ -71,7 +71,7 @@ test('one agent, one feed: cached, served with data_feed names, pushed live', as
   const d = await getData(consumer, 'feed_lsa', ['channel_01', 'channel_02', 'x', 'bad'], -60, 0);
   expect(d.data).toEqual({ channel_01: [0.1, 0.2, 0.3], channel_02: [1.1, 1.2, 1.3], x: [], bad: [] });
   expect(d.timeline['observatory.LSA22YG.channel_01']!.t).toEqual([now - 3, now - 2, now - 1]);
-  await until(() => live.reduce((n, r) => n + (r.data.channel_01?.length ?? 0), 0) === 3, 5000, 'live samples');
+  await waitFor(() => live.reduce((n, r) => n + (r.data.channel_01?.length ?? 0), 0) === 3, 5000, 'live samples');
 });
 
 test('every agent (wildcard): names carry agent and feed; old samples leave the buffer', async () => {
@@ -81,7 +81,7 @@ test('every agent (wildcard): names carry agent and feed; old samples leave the 
   await f.node.ready(10000);
   await publish('bluefors', 'temps', [clock - 30, clock - 10], { mxc: [0.01, 0.011] });
   await publish('pysmurf1', 'stats', [clock - 5], { rms: [3], state: ['tuning'] });
-  await until(() => f.cache.stats.events >= 2, 5000, 'feed events');
+  await waitFor(() => f.cache.stats.events >= 2, 5000, 'feed events');
   const [fields] = await getFields(consumer, 'feeds_all', 1, 0);
   expect(Object.keys(fields).sort()).toEqual(['bluefors.temps.mxc', 'pysmurf1.stats.rms', 'pysmurf1.stats.state']);
   expect(fields['pysmurf1.stats.state']!.type).toBe('string');

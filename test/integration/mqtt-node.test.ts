@@ -13,7 +13,8 @@ import { CallError, getData, getFields, subscribeLive, type SisockClient, type D
 import { mqttExamplesDir, parseMqttConfig, runMqttNode, startSimDevice, type MqttNodeHandle, type SimDevice } from '../../data-nodes/mqtt';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, newClient, opts, startTestRouter } from './sisock-helpers';
-import { freePort, MOSQUITTO, PrivateMosquitto, REQUIRED, service, until } from './telemetry-helpers';
+import { freePort, MOSQUITTO, PrivateMosquitto, REQUIRED, service } from './telemetry-helpers';
+import { waitFor } from '../helpers/wait';
 
 const RUN = `t${process.pid}_${Date.now().toString(36)}`;
 let router: RunningRouter;
@@ -108,7 +109,7 @@ test('messages become fields: get_fields/get_data over WAMP, live push, bad mess
     await pub(pubc, `${prefix}/pump/status`, JSON.stringify({ ts: t0 + bad.findIndex((b) => b[1] === payload), temp: 300 }));
   }
 
-  await until(() => node.ingest.stats.received >= 30, 10000, 'all 30 messages received');
+  await waitFor(() => node.ingest.stats.received >= 30, 10000, 'all 30 messages received');
   const stats = await consumer.call<Record<string, any>>(consumer.uri(`consumer.${name}.get_stats`));
   expect(stats.received).toBe(30);
   expect(stats.rejected).toBe(5);
@@ -131,7 +132,7 @@ test('messages become fields: get_fields/get_data over WAMP, live push, bad mess
   expect(dead.find((x) => x.reason === 'wrong_type')!.detail).toMatch(/temp: expected number/);
   await expect(consumer.call(consumer.uri(`consumer.${name}.get_dead_letters`), ['ten'])).rejects.toThrow(CallError);
 
-  await until(() => live.reduce((n, r) => n + (r.data.cryo_temp?.length ?? 0), 0) >= 20, 5000, 'live samples of cryo_temp');
+  await waitFor(() => live.reduce((n, r) => n + (r.data.cryo_temp?.length ?? 0), 0) >= 20, 5000, 'live samples of cryo_temp');
   const pushed = live.flatMap((r) => r.timeline.cryo?.t ?? []);
   expect(new Set(pushed).size).toBe(20);
 });
@@ -146,14 +147,14 @@ test('history survives a restart of the node (same store file, persistent sessio
   const pubc = await connectMqtt(brokerUrl, { clientId: `pub-${RUN}-b` });
   const t0 = Math.floor(Date.now() / 1000) - 3600;
   for (let i = 0; i < 5; i++) await pub(pubc, `${prefix}/seq/x`, JSON.stringify({ ts: t0 + i, seq: i }));
-  await until(() => node.store.count(name, 'seq_x') === 5, 5000, '5 stored');
+  await waitFor(() => node.store.count(name, 'seq_x') === 5, 5000, '5 stored');
   await node.close();
   // While the node is away, the broker queues QoS 1 messages for its persistent session.
   for (let i = 5; i < 10; i++) await pub(pubc, `${prefix}/seq/x`, JSON.stringify({ ts: t0 + i, seq: i }));
   node = await runMqttNode({ config: baseConfig(name, prefix, brokerUrl), client: opts(url) });
   cleanup.push(node);
   await node.ready(10000);
-  await until(() => node.store.count(name, 'seq_x') === 10, 10000, 'queued messages delivered after the restart');
+  await waitFor(() => node.store.count(name, 'seq_x') === 10, 10000, 'queued messages delivered after the restart');
   const d = await getData(consumer, name, ['seq_x'], t0, t0 + 100);
   expect(d.data.seq_x).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
@@ -186,19 +187,19 @@ test('broker restarted in the middle of a QoS 1 stream: every message stored exa
       await Promise.all(batch);
     }
   })();
-  await until(() => node.ingest.stats.received >= 600, 10000, 'the stream under way');
+  await waitFor(() => node.ingest.stats.received >= 600, 10000, 'the stream under way');
   await broker.stop();
   const atStop = published;
   await broker.start();
   await publishing;
-  await until(() => node.store.count(name, 'seq_s') >= N, 20000, `all ${N} messages stored`).catch(async (e) => {
+  await waitFor(() => node.store.count(name, 'seq_s') >= N, 20000, `all ${N} messages stored`).catch(async (e) => {
     const d = await getData(consumer, name, ['seq_s'], t0, t0 + 10);
     const have = new Set(d.data.seq_s as number[]);
     const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !have.has(i));
     console.log({ atStop: published, stats: node.ingest.statsSnapshot(), missing: missing.length, first: missing.slice(0, 10), last: missing.slice(-5), mosq: broker.stderr });
     throw e;
   });
-  await until(() => node.ingest.stats.connected, 5000, 'node reconnected');
+  await waitFor(() => node.ingest.stats.connected, 5000, 'node reconnected');
   expect(atStop).toBeLessThan(N); // the restart really happened mid-stream
   expect(node.ingest.stats.connects).toBeGreaterThanOrEqual(2);
   expect(node.store.count(name, 'seq_s')).toBe(N);
@@ -234,7 +235,7 @@ test('supplies switched from WAMP: the command travels over MQTT to the simulate
   await expect(consumer.call(uri, ['lv', 9, { on: true }])).rejects.toThrow(/channel must be one of/);
   const res = await consumer.call<{ topic: string }>(uri, ['lv', 1, { on: true, voltage: 5 }]);
   expect(res.topic).toBe(`${prefix}/lv/ch1/set`);
-  await until(async () => {
+  await waitFor(async () => {
     const d = await getData(consumer, name, ['lv_ch1_on', 'lv_ch1_voltage'], -30, 0);
     const v = d.data.lv_ch1_voltage ?? [];
     return d.data.lv_ch1_on?.at(-1) === true && (v.at(-1) as number) > 1;

@@ -1,4 +1,5 @@
-import { getData, getFields, listNodes, subscribeLive, CallError, type SisockClient } from '../../client';
+import { getData, getFields, listNodes, subscribeLive, CallError, HandlerError, type SisockClient } from '../../client';
+import { ErrorCode, SisockError } from '../../common/errors';
 import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle, type DataResult } from '../../data-nodes/sdk';
 import type { RunningRouter } from '../../router/server';
@@ -109,10 +110,71 @@ describe('data-node SDK over a real router', () => {
       await bad.ready(5000);
       const err = await consumer.call(consumer.uri('consumer.bad.get_data'), [['x'], 1, 2]).catch((e) => e);
       expect((err as CallError).uri).toBe('wamp.error.runtime_error');
-      expect(String((err as CallError).args[0])).toContain('disk gone');
+      // the detail stays in the node's log: the caller learns where, not what
+      expect((err as CallError).args).toEqual(["internal error in bad.get_data; see the node's log"]);
     } finally {
       await bad.close();
     }
     await waitFor(async () => (await listNodes(consumer)).length === 1, 3000, 'bad removed');
+  });
+
+  it('keeps secrets of a source failure out of the answer; deliberate errors stay readable', async () => {
+    let fail: () => never = () => { throw new Error('SQLITE_CANTOPEN: /srv/secret/index.db (password=hunter2)'); };
+    const src = new MemorySource(10, 1000, 1);
+    const node2 = await runDataNode({
+      name: 'leaky', description: 'fails', client: opts(url),
+      source: { getFields: (s, e) => src.getFields(s, e), getData: () => fail() },
+    });
+    const call = (): Promise<CallError> => consumer.call(consumer.uri('consumer.leaky.get_data'), [['a'], 1, 2])
+      .then(() => { throw new Error('expected an error'); }, (e: unknown) => e as CallError);
+    try {
+      await node2.ready(5000);
+      const leak = await call();
+      expect([leak.uri, leak.args]).toEqual(['wamp.error.runtime_error', ["internal error in leaky.get_data; see the node's log"]]);
+      fail = () => { throw new HandlerError('wamp.error.runtime_error', 'table gone (dropped or renamed?)'); };
+      expect((await call()).args).toEqual(['table gone (dropped or renamed?)']);
+      fail = () => { throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'field a is write-only'); };
+      const bad = await call();
+      expect([bad.uri, bad.args]).toEqual(['wamp.error.invalid_argument', ['leaky.get_data: field a is write-only']]);
+    } finally {
+      await node2.close();
+    }
+  });
+
+  it('thins a too large result for a caller without progress in at most two more source queries', async () => {
+    // A source that keeps 4 rows per min_stride (as min/max downsampling keeps 2): stride doubling
+    // needs three more queries, a stride computed from the measured size one correction; and a
+    // source that ignores min_stride is given up on after that correction, not after 12 tries.
+    const calls: Array<number | null> = [];
+    const dense = new MemorySource(5000, 1000, 1);
+    const thinning = {
+      getFields: (s: number, e: number) => dense.getFields(s, e),
+      getData: (fields: string[], s: number, e: number, minStride: number | null) => {
+        calls.push(minStride);
+        return dense.getData(fields, s, e, minStride ? minStride / 4 : null);
+      },
+    };
+    const ignoring = {
+      getFields: (s: number, e: number) => dense.getFields(s, e),
+      getData: (fields: string[], s: number, e: number, minStride: number | null) => { calls.push(minStride); return dense.getData(fields, s, e, null); },
+    };
+    for (const [nodeName, src] of [['thinning', thinning], ['ignoring', ignoring]] as const) {
+      const n = await runDataNode({ name: nodeName, description: '', source: src, client: opts(url), maxMessageBytes: 16 * 1024 });
+      try {
+        await n.ready(5000);
+        calls.length = 0;
+        const r = await consumer.call<DataResult>(consumer.uri(`consumer.${nodeName}.get_data`), [['a', 's'], 1000, 6000]).catch((e) => e);
+        expect(calls.length).toBeLessThanOrEqual(3);
+        if (nodeName === 'thinning') {
+          expect(JSON.stringify(r).length).toBeLessThanOrEqual(16 * 1024);
+          expect((r as DataResult).data.a!.length).toBeGreaterThan(100);
+        } else {
+          expect((r as CallError).uri).toBe('wamp.error.runtime_error');
+          expect(String((r as CallError).args[0])).toMatch(/does not fit .* ask for progressive results/);
+        }
+      } finally {
+        await n.close();
+      }
+    }
   });
 });

@@ -4,6 +4,8 @@ import { devConfig } from '../../router/config';
 import { SisockClient, type ClientOptions } from '../../client';
 import type { DataResult, DataSource, FieldsResult, Sample } from '../../data-nodes/sdk';
 
+export { waitFor } from '../helpers/wait';
+
 export async function startTestRouter(port = 0): Promise<{ router: RunningRouter; url: string; port: number }> {
   const router = await startRouter(devConfig({ port, realm: 'test_realm' }));
   const url = router.urls[0]!;
@@ -12,20 +14,6 @@ export async function startTestRouter(port = 0): Promise<{ router: RunningRouter
 
 export function opts(url: string, extra: Partial<ClientOptions> = {}): ClientOptions {
   return { url, realm: 'test_realm', uriBase: 'org.simonsobservatory', initialRetryDelay: 0.05, maxRetryDelay: 0.5, ...extra };
-}
-
-/** Polls `cond` every 20 ms until it is truthy; rejects after `timeoutMs` with `what`. */
-export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**

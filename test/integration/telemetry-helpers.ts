@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import * as path from 'node:path';
+import { waitFor } from '../helpers/wait';
 
 export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1';
 
@@ -50,20 +51,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `cond` every 20 ms until truthy; rejects after timeoutMs naming `what`. */
-export async function until<T>(cond: () => T | Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
 
 /** Our own mosquitto on `port`, persisting sessions and queued QoS 1 messages in `dir`. */
@@ -98,7 +85,7 @@ export class PrivateMosquitto {
     const p = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = p;
     p.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    await until(async () => {
+    await waitFor(async () => {
       if (p.exitCode !== null) throw new Error(`mosquitto exited (${p.exitCode}): ${this.stderr}`);
       return reachable(this.url, this.port, 500);
     }, 10000, `mosquitto on port ${this.port}`);

@@ -5,22 +5,11 @@
  */
 import { LTTB } from 'downsample';
 import { minMaxDownsample, minMaxIndices } from '../../consumers/grafana/downsample';
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../data-nodes/sim/model';
 
 /** n samples at 10 Hz: slow sine + noise, with one-sample spikes (up and down) at random places. */
 function spiky(n: number, spikes: number, seed = 1): { t: number[]; v: number[]; spikeAt: Set<number> } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const t: number[] = [];
   const v: number[] = [];
   for (let i = 0; i < n; i++) {

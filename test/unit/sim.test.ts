@@ -1,5 +1,5 @@
 import { SimSource, SimModel } from '../../data-nodes/sim';
-import { WampError } from '../../client';
+import { HandlerError } from '../../client';
 
 function clockedSim(rate = 1) {
   let now = 1_000_000;
@@ -119,16 +119,16 @@ describe('sim procedures: validation', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(WampError);
-    expect((err as WampError).uri).toBe('wamp.error.invalid_argument');
-    expect((err as WampError).message.length).toBeGreaterThan(10);
+    expect(err).toBeInstanceOf(HandlerError);
+    expect((err as HandlerError).uri).toBe('wamp.error.invalid_argument');
+    expect((err as HandlerError).message.length).toBeGreaterThan(10);
   });
 
   test('nothing was changed by the bad calls; get_state takes no arguments', () => {
     const st = src.getState() as { hv: { channels: { on: boolean; setpoint: number }[] }; lv: { channels: { on: boolean }[] } };
     expect(st.hv.channels.every((c) => !c.on && c.setpoint === 0)).toBe(true);
     expect(st.lv.channels.every((c) => !c.on)).toBe(true);
-    expect(() => src.getState([1], {})).toThrow(WampError);
+    expect(() => src.getState([1], {})).toThrow(HandlerError);
   });
 
   test('good calls: settings positional or as keywords, case-insensitive supply', () => {
