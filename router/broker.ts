@@ -4,10 +4,12 @@
  * pattern-based subscriptions, payload passthru, subscription meta API state). Owns all
  * subscription state of its realm; every state change happens synchronously inside one handler.
  */
-import {
-  ErrorUri, MessageType as T, WampError, isReserved, isValidPattern, isValidUri, randomId, toArray,
-  type Args, type Dict, type Kwargs, type MatchPolicy, type Publish, type Subscribe, type Unsubscribe,
-} from '../wamp';
+import { MessageType as T } from '../wamp/codes';
+import { ErrorUri } from '../wamp/errors';
+import { withArgs, type Args, type Dict, type Kwargs, type Publish, type Subscribe, type Unsubscribe } from '../wamp/messages';
+import { WampError } from '../wamp/wamp-error';
+import { randomId } from '../wamp/ids';
+import { isReserved, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri';
 import type { Serializer } from '../transport/types';
 import type { Realm } from './realm';
 import type { Session } from './session';
@@ -27,7 +29,6 @@ export interface Subscription {
 
 /** Receiver restrictions of one publication (WAMP 16.x "Subscriber Black- and Whitelisting"). */
 interface Filter {
-  excludeMe: Session | null;
   exclude: Set<number> | null;
   excludeAuthid: Set<string> | null;
   excludeAuthrole: Set<string> | null;
@@ -79,9 +80,28 @@ function optStrings(options: Dict, key: string): Set<string> | null {
   return new Set(v as string[]);
 }
 
-/** Whether `s` may receive a publication restricted by `f` (WAMP 16.x: all six rules hold). */
+/**
+ * The receiver filter of a publication's black/white-list options, or null when it has none (the
+ * common case: nothing parsed, nothing allocated). Publisher exclusion is handled apart from it.
+ */
+function makeFilter(options: Dict): Filter | null {
+  if (options.exclude === undefined && options.exclude_authid === undefined && options.exclude_authrole === undefined
+    && options.eligible === undefined && options.eligible_authid === undefined && options.eligible_authrole === undefined) return null;
+  const f: Filter = {
+    exclude: optIds(options, 'exclude'),
+    excludeAuthid: optStrings(options, 'exclude_authid'),
+    excludeAuthrole: optStrings(options, 'exclude_authrole'),
+    eligible: optIds(options, 'eligible'),
+    eligibleAuthid: optStrings(options, 'eligible_authid'),
+    eligibleAuthrole: optStrings(options, 'eligible_authrole'),
+  };
+  if (f.exclude === null && f.excludeAuthid === null && f.excludeAuthrole === null
+    && f.eligible === null && f.eligibleAuthid === null && f.eligibleAuthrole === null) return null;
+  return f;
+}
+
+/** Whether `s` may receive a publication restricted by `f` (WAMP 16.x: the six list rules hold). */
 function allowed(f: Filter, s: Session): boolean {
-  if (s === f.excludeMe) return false;
   if (f.eligible !== null && !f.eligible.has(s.id)) return false;
   if (f.eligibleAuthid !== null && !f.eligibleAuthid.has(s.authid)) return false;
   if (f.eligibleAuthrole !== null && !f.eligibleAuthrole.has(s.authrole)) return false;
@@ -191,8 +211,10 @@ export class Broker {
 
   private doPublish(session: Session, msg: Publish, acknowledge: boolean): void {
     const { options, topic } = msg;
-    // WAMP 2.1.1: the topic of a publication is a full URI, never a pattern.
-    if (!isValidUri(topic, this.realm.options.strictUris)) {
+    // An exact subscription exists only for a valid topic (subscribe() validated it): skip the
+    // URI check then. Reserved topics (`wamp.*`, which clients may subscribe to) are still refused.
+    if (!this.exact.has(topic) && !isValidUri(topic, this.realm.options.strictUris)) {
+      // WAMP 2.1.1: the topic of a publication is a full URI, never a pattern.
       throw new WampError(ErrorUri.INVALID_URI, `invalid topic URI '${topic}'`);
     }
     // WAMP 2.1.1: URIs under `wamp.` are reserved; only the router publishes meta events.
@@ -202,13 +224,14 @@ export class Broker {
     // WAMP 16.x "Publisher Exclusion": exclude_me defaults to true.
     const excludeMe = optBool(options, 'exclude_me') ?? true;
     const discloseMe = optBool(options, 'disclose_me') ?? false;
-    const filter = this.makeFilter(options, excludeMe ? session : null);
-    this.realm.authorize(session, topic, 'publish');
+    const filter = makeFilter(options);
+    // One permission lookup: may publish, and does the publisher's role disclose it (authorizer.disclose).
+    const roleDiscloses = this.realm.authorizeDisclose(session, topic, 'publish');
 
     const publication = randomId();
     const details: Dict = {};
     // WAMP 16.x "Publisher Identification": on request, or when the publisher's role discloses it.
-    if (discloseMe || this.realm.authorizer.disclose(session, 'publisher', msg.topic)) {
+    if (discloseMe || roleDiscloses) {
       details.publisher = session.id;
       details.publisher_authid = session.authid;
       details.publisher_authrole = session.authrole;
@@ -218,7 +241,7 @@ export class Broker {
       if (k.startsWith('ppt_') || k.startsWith('enc_')) details[k] = options[k];
     }
     if (acknowledge) session.send({ type: T.PUBLISHED, request: msg.request, publication });
-    this.dispatch(topic, publication, details, msg.args, msg.kwargs, filter);
+    this.dispatch(topic, publication, details, msg.args, msg.kwargs, filter, excludeMe ? session : null);
   }
 
   /**
@@ -227,31 +250,17 @@ export class Broker {
    */
   publishInternal(topic: string, args?: Args, kwargs?: Kwargs, options: InternalPublishOptions = {}): number {
     const publication = randomId();
-    const filter = this.makeFilter(options as Dict, null);
-    this.dispatch(topic, publication, {}, args, kwargs, filter);
+    this.dispatch(topic, publication, {}, args, kwargs, makeFilter(options as Dict), null);
     return publication;
   }
 
-  /** Builds the receiver filter, or null when the publication is unrestricted (the common case). */
-  private makeFilter(options: Dict, excludeMe: Session | null): Filter | null {
-    const f: Filter = {
-      excludeMe,
-      exclude: optIds(options, 'exclude'),
-      excludeAuthid: optStrings(options, 'exclude_authid'),
-      excludeAuthrole: optStrings(options, 'exclude_authrole'),
-      eligible: optIds(options, 'eligible'),
-      eligibleAuthid: optStrings(options, 'eligible_authid'),
-      eligibleAuthrole: optStrings(options, 'eligible_authrole'),
-    };
-    if (excludeMe === null && f.exclude === null && f.excludeAuthid === null && f.excludeAuthrole === null
-      && f.eligible === null && f.eligibleAuthid === null && f.eligibleAuthrole === null) return null;
-    return f;
-  }
-
   /** Delivers one publication to every subscription matching `topic`. */
-  private dispatch(topic: string, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined, filter: Filter | null): void {
+  private dispatch(
+    topic: string, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined,
+    filter: Filter | null, excludeMe: Session | null,
+  ): void {
     const ex = this.exact.get(topic);
-    if (ex !== undefined) this.deliver(ex, publication, details, args, kwargs, filter);
+    if (ex !== undefined) this.deliver(ex, publication, details, args, kwargs, filter, excludeMe);
     if (this.prefix.size === 0 && this.wildcard.size === 0) return;
 
     // Pattern subscriptions carry the actual topic (WAMP 16.x: EVENT.Details.topic). Collect
@@ -274,28 +283,31 @@ export class Broker {
     }
     if (matches.length === 0) return;
     const patternDetails: Dict = { ...details, topic };
-    for (const sub of matches) this.deliver(sub, publication, patternDetails, args, kwargs, filter);
+    for (const sub of matches) this.deliver(sub, publication, patternDetails, args, kwargs, filter, excludeMe);
   }
 
   /**
    * Sends one EVENT to the eligible subscribers of `sub`. The frame is encoded once per
    * serializer and the same Buffer goes to every subscriber using that serializer.
    */
-  private deliver(sub: Subscription, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined, filter: Filter | null): void {
+  private deliver(
+    sub: Subscription, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined,
+    filter: Filter | null, excludeMe: Session | null,
+  ): void {
     let event: unknown[] | null = null;
     // Up to three serializers (json, msgpack, cbor): a tiny inline cache, no allocation per subscriber.
     let s1: Serializer | null = null; let f1: Buffer | null = null;
     let s2: Serializer | null = null; let f2: Buffer | null = null;
     let s3: Serializer | null = null; let f3: Buffer | null = null;
     for (const s of sub.subscribers.values()) {
-      if (filter !== null && !allowed(filter, s)) continue;
+      if (s === excludeMe || (filter !== null && !allowed(filter, s))) continue;
       const ser = s.serializer;
       let frame: Buffer;
       if (ser === s1) frame = f1!;
       else if (ser === s2) frame = f2!;
       else if (ser === s3) frame = f3!;
       else {
-        if (event === null) event = toArray({ type: T.EVENT, subscription: sub.id, publication, details, args, kwargs });
+        if (event === null) event = withArgs([T.EVENT, sub.id, publication, details], args, kwargs);
         frame = ser.encode(event);
         if (s1 === null) { s1 = ser; f1 = frame; } else if (s2 === null) { s2 = ser; f2 = frame; } else { s3 = ser; f3 = frame; }
       }

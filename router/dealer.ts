@@ -39,10 +39,13 @@
  *   The leaving session's registrations vanish (meta on_unregister, then on_delete when it was
  *   the last callee).
  */
-import {
-  ErrorUri, MessageType as T, ProtocolViolation, WampError, isReserved, isValidPattern, isValidUri, randomId,
-  type Call, type Cancel, type Register, type Unregister, type Yield, type ErrorMsg, type Dict, type MatchPolicy,
-} from '../wamp';
+import { MessageType as T } from '../wamp/codes';
+import { ErrorUri } from '../wamp/errors';
+import { withArgs, type Call, type Cancel, type Register, type Unregister, type Yield, type ErrorMsg, type Dict } from '../wamp/messages';
+import { ProtocolViolation } from '../wamp/protocol-error';
+import { WampError } from '../wamp/wamp-error';
+import { randomId } from '../wamp/ids';
+import { isReserved, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri';
 import type { Realm } from './realm';
 import type { Session } from './session';
 
@@ -340,7 +343,8 @@ export class Dealer {
       // Reserved URIs are never routed to a client's pattern registration.
       if (!isReserved(uri)) reg = this.matchPattern(uri);
     }
-    this.realm.authorize(session, uri, 'call');
+    // One permission lookup: may call, and does the caller's role disclose it (authorizer.disclose).
+    const roleDiscloses = this.realm.authorizeDisclose(session, uri, 'call');
     if (reg === undefined) throw new WampError(ErrorUri.NO_SUCH_PROCEDURE, `no callee registered procedure '${uri}'`);
 
     const callee = this.pick(reg);
@@ -359,7 +363,7 @@ export class Dealer {
     // WAMP 17.x call timeout, in ms. setTimeout cannot wait longer than 2^31-1 ms (it fires at once):
     // a longer timeout is as good as none, and a fraction is rounded up.
     const hasTimeout = typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS;
-    const disclose = opts.disclose_me === true || this.realm.authorizer.disclose(session, 'caller', uri);
+    const disclose = opts.disclose_me === true || roleDiscloses;
 
     let details = NO_DETAILS;
     if (disclose || progress || hasTimeout || reg.match !== 'exact' || opts.ppt_scheme !== undefined) {
@@ -383,7 +387,7 @@ export class Dealer {
       p.timer = setTimeout(this.onTimeout, Math.ceil(timeout as number), p);
       p.timer.unref();
     }
-    callee.send({ type: T.INVOCATION, request: inv, registration: reg.id, details, args: msg.args, kwargs: msg.kwargs });
+    callee.sendArray(withArgs([T.INVOCATION, inv, reg.id, details], msg.args, msg.kwargs), T.INVOCATION);
   }
 
   private callInternal(session: Session, msg: Call, proc: InternalProcedure): void {
@@ -424,12 +428,12 @@ export class Dealer {
     if (msg.options.progress === true) {
       // WAMP 17.x: progressive results only go to a caller that asked for them.
       if (!p.progress || p.interrupted) return;
-      p.caller.send({ type: T.RESULT, request: p.request, details: pptDetails(msg.options, PROGRESS_DETAILS), args: msg.args, kwargs: msg.kwargs });
+      p.caller.sendArray(withArgs([T.RESULT, p.request, pptDetails(msg.options, PROGRESS_DETAILS)], msg.args, msg.kwargs), T.RESULT);
       return;
     }
     this.finish(p);
     try {
-      p.caller.send({ type: T.RESULT, request: p.request, details: pptDetails(msg.options, NO_DETAILS), args: msg.args, kwargs: msg.kwargs });
+      p.caller.sendArray(withArgs([T.RESULT, p.request, pptDetails(msg.options, NO_DETAILS)], msg.args, msg.kwargs), T.RESULT);
     } catch (e) {
       // The result cannot be encoded for the caller (e.g. nested too deeply for its serializer):
       // the caller must not wait forever. The callee, whose payload it was, is then aborted.

@@ -3,7 +3,7 @@
  * implements them and publishes the `wamp.subscription.on_*` / `wamp.registration.on_*` events;
  * the broker and dealer never know about meta topics.
  */
-import type { Dict } from '../wamp';
+import type { Dict } from '../wamp/messages';
 
 export interface MetaSink {
   subscriptionCreated(session: number, details: Dict): void; // wamp.subscription.on_create

@@ -17,7 +17,7 @@
  *   sisock_router_slow_consumer_disconnects_total   sessions closed by max_outbound_bytes
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { MessageName } from '../wamp';
+import { MessageName } from '../wamp/codes';
 
 /** Message type codes go up to EVENT_RECEIVED (337). */
 const TYPE_SLOTS = 512;

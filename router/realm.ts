@@ -2,11 +2,12 @@
  * A realm: its joined sessions, and one broker and one dealer that each own their routing state.
  * `handle` is the dispatcher for a joined session: one handler family per message type.
  */
-import {
-  ErrorUri, MessageType as T, ProtocolViolation, WampError, MessageName,
-  type Message, type Dict,
-} from '../wamp';
-import type { Authorizer } from './authorizer';
+import { MessageType as T, MessageName } from '../wamp/codes';
+import { ErrorUri } from '../wamp/errors';
+import type { Message, Dict } from '../wamp/messages';
+import { ProtocolViolation } from '../wamp/protocol-error';
+import { WampError } from '../wamp/wamp-error';
+import { DENIED, DISCLOSED, type Authorizer } from './authorizer';
 import { Broker } from './broker';
 import { Dealer } from './dealer';
 import type { Session } from './session';
@@ -93,10 +94,28 @@ export class Realm {
 
   /** Throws WampError(not_authorized) unless the session's role allows `action` on `uri`. */
   authorize(session: Session, uri: string, action: 'call' | 'register' | 'publish' | 'subscribe'): void {
-    if (!this.authorizer.authorize(session, uri, action)) {
-      this.refused++;
-      throw new WampError(ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} '${uri}'`);
+    if (!this.authorizer.authorize(session, uri, action)) this.refuse(uri, action);
+  }
+
+  /**
+   * For a CALL or PUBLISH: throws WampError(not_authorized) unless the session's role allows
+   * `action` on `uri`; returns whether the role discloses the caller (publisher) identity on `uri`.
+   * One permission lookup when the authorizer offers `decide`.
+   */
+  authorizeDisclose(session: Session, uri: string, action: 'call' | 'publish'): boolean {
+    const a = this.authorizer;
+    if (a.decide !== undefined) {
+      const d = a.decide(session, uri, action);
+      if (d === DENIED) this.refuse(uri, action);
+      return d === DISCLOSED;
     }
+    if (!a.authorize(session, uri, action)) this.refuse(uri, action);
+    return a.disclose(session, action === 'call' ? 'caller' : 'publisher', uri);
+  }
+
+  private refuse(uri: string, action: string): never {
+    this.refused++;
+    throw new WampError(ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} '${uri}'`);
   }
 
   /** Details dict used by the meta API for a session that is gone or present. */

@@ -9,9 +9,9 @@
  *      literal components);
  *   3. else the `prefix` permission with the longest uri that is a string prefix of the URI
  *      (uri "" matches everything).
- * Decisions are cached per (role, uri) in a bounded map.
+ * Decisions are cached per (role, uri) in a bounded map (per role, uri → permission).
  */
-import type { Action, Authorizer, Disclose } from './authorizer';
+import { ALLOWED, DENIED, DISCLOSED, type Action, type Authorizer, type Decision, type Disclose } from './authorizer';
 import type { Session } from './session';
 
 export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
@@ -111,12 +111,21 @@ export interface RoleAuthorizerOptions {
 export class RoleAuthorizer implements Authorizer {
   /** role name → compiled permissions */
   private readonly roles = new Map<string, CompiledRole>();
-  /** `${role}\0${uri}` → deciding permission (null: nothing matches); insertion order = age */
-  private readonly cache = new Map<string, Permission | null>();
+  /**
+   * role name → (uri → deciding permission, null: nothing matches); insertion order = age. Nested
+   * rather than keyed by `${role}\0${uri}`: no key string is built and hashed per lookup (the
+   * URI string's hash is usually cached already by the broker's or dealer's own lookup).
+   */
+  private readonly cache = new Map<string, Map<string, Permission | null>>();
+  /** Number of decisions in `cache`, over all roles. */
+  private cached = 0;
   private readonly cacheSize: number;
 
   constructor(roles: RoleConfig[], options: RoleAuthorizerOptions = {}) {
-    for (const r of roles) this.roles.set(r.name, new CompiledRole(r));
+    for (const r of roles) {
+      this.roles.set(r.name, new CompiledRole(r));
+      this.cache.set(r.name, new Map());
+    }
     this.cacheSize = Math.max(1, options.cacheSize ?? 10_000);
   }
 
@@ -128,20 +137,32 @@ export class RoleAuthorizer implements Authorizer {
     return [...this.roles.keys()];
   }
 
+  /** Number of cached (role, uri) decisions (at most `cacheSize`). */
+  get cachedDecisions(): number {
+    return this.cached;
+  }
+
   /** The permission that decides for `role` on `uri`, or null when none matches (deny). */
   permissionFor(role: string, uri: string): Permission | null {
-    const key = `${role}\u0000${uri}`;
-    const hit = this.cache.get(key);
+    const decisions = this.cache.get(role);
+    if (decisions === undefined) return null; // unknown role: nothing is allowed
+    const hit = decisions.get(uri);
     if (hit !== undefined) return hit;
-    const compiled = this.roles.get(role);
-    const perm = compiled ? compiled.lookup(uri) : null;
-    if (this.cache.size >= this.cacheSize) {
-      // Evict the oldest entry (Map iterates in insertion order).
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.set(key, perm);
+    const perm = this.roles.get(role)!.lookup(uri);
+    if (this.cached >= this.cacheSize) this.evictOne(decisions);
+    decisions.set(uri, perm);
+    this.cached++;
     return perm;
+  }
+
+  /** Drops the oldest decision of `preferred` (the role being looked up), else of another role. */
+  private evictOne(preferred: Map<string, Permission | null>): void {
+    let from = preferred;
+    if (from.size === 0) {
+      for (const m of this.cache.values()) if (m.size > 0) { from = m; break; }
+    }
+    const oldest = from.keys().next();
+    if (!oldest.done) { from.delete(oldest.value); this.cached--; }
   }
 
   /** Whether `role` may do `action` on `uri` (no session needed). */
@@ -152,6 +173,13 @@ export class RoleAuthorizer implements Authorizer {
 
   authorize(session: Session, uri: string, action: Action): boolean {
     return this.allows(session.authrole, uri, action);
+  }
+
+  /** authorize + disclose(uri) for a CALL or PUBLISH in one lookup (see Authorizer.decide). */
+  decide(session: Session, uri: string, action: 'call' | 'publish'): Decision {
+    const p = this.permissionFor(session.authrole, uri);
+    if (p === null || p.allow[action] !== true) return DENIED;
+    return p.disclose[action === 'call' ? 'caller' : 'publisher'] === true ? DISCLOSED : ALLOWED;
   }
 
   /**

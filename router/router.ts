@@ -3,10 +3,13 @@
  * AUTHENTICATE →] WELCOME | ABORT), then hands every message of a joined session to its realm.
  * It owns the realms and the session-ID space; no routing state lives here.
  */
-import {
-  ErrorUri, MessageType as T, ProtocolViolation, ROUTER_ROLES, isValidUri, parseMessage, randomId, toArray,
-  type Dict, type Message,
-} from '../wamp';
+import { MessageType as T } from '../wamp/codes';
+import { ErrorUri } from '../wamp/errors';
+import { parseMessage, toArray, type Dict, type Message } from '../wamp/messages';
+import { ProtocolViolation } from '../wamp/protocol-error';
+import { randomId } from '../wamp/ids';
+import { isValidUri } from '../wamp/uri';
+import { ROUTER_ROLES } from '../wamp/features';
 import type { Connection } from '../transport/types';
 import { silentLogger, type Logger } from '../common/log';
 import type { AuthMethod } from './auth/types';

@@ -3,7 +3,9 @@
  * outbound-queue policy. Routing state (subscriptions, registrations, pending calls) lives in the
  * broker and dealer, keyed by session ID, never here.
  */
-import { IdSequence, MessageType as T, toArray, type Dict, type Message } from '../wamp';
+import { MessageType as T } from '../wamp/codes';
+import { toArray, type Dict, type Message } from '../wamp/messages';
+import { IdSequence } from '../wamp/ids';
 import type { Connection, Serializer, TransportInfo } from '../transport/types';
 import { DISCARDED_STATS, type RouterStats } from './metrics';
 
@@ -74,6 +76,15 @@ export class Session {
   send(msg: Message): void {
     if (this.closed) { this.dropped++; return; }
     this.sendFrame(this.outlet.serializer.encode(toArray(msg)), msg.type);
+  }
+
+  /**
+   * Encodes and sends a message already in its wire (array) form, e.g. built with `withArgs`;
+   * `type` is its message type (counters). Saves the message object on the hot paths.
+   */
+  sendArray(arr: unknown[], type: number): void {
+    if (this.closed) { this.dropped++; return; }
+    this.sendFrame(this.outlet.serializer.encode(arr), type);
   }
 
   /**

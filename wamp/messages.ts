@@ -206,11 +206,25 @@ export function parseMessage(arr: unknown): Message {
   }
 }
 
-/** Appends the optional payload the way the spec wants it: kwargs only with args (an empty list). */
-function withPayload(arr: unknown[], m: WithPayload): unknown[] {
-  if (m.kwargs !== undefined && Object.keys(m.kwargs).length > 0) arr.push(m.args ?? [], m.kwargs);
-  else if (m.args !== undefined && (!(Array.isArray(m.args)) || m.args.length > 0)) arr.push(m.args);
+/** Whether `d` has an own enumerable key (Object.keys(d).length > 0 without building the list). */
+function hasKeys(d: Dict): boolean {
+  for (const k in d) if (Object.prototype.hasOwnProperty.call(d, k)) return true;
+  return false;
+}
+
+/**
+ * Appends the optional payload to the wire array `arr` the way the spec wants it: kwargs only
+ * with args (an empty list), nothing when both are empty. Lets the router's hot paths build the
+ * wire array of INVOCATION / RESULT / EVENT directly, without a message object.
+ */
+export function withArgs(arr: unknown[], args: Args | undefined, kwargs: Kwargs | undefined): unknown[] {
+  if (kwargs !== undefined && hasKeys(kwargs)) arr.push(args ?? [], kwargs);
+  else if (args !== undefined && (!(Array.isArray(args)) || args.length > 0)) arr.push(args);
   return arr;
+}
+
+function withPayload(arr: unknown[], m: WithPayload): unknown[] {
+  return withArgs(arr, m.args, m.kwargs);
 }
 
 /** The wire (array) form of a message. */

@@ -1,6 +1,6 @@
 /** Helpers shared by the authentication methods. */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ErrorUri } from '../../wamp';
+import { ErrorUri } from '../../wamp/errors';
 import type { AuthOutcome } from './types';
 
 /**

@@ -4,7 +4,7 @@
  * same CHALLENGE and the same refusal as a wrong ticket.
  */
 import { randomBytes } from 'node:crypto';
-import type { Dict } from '../../wamp';
+import type { Dict } from '../../wamp/messages';
 import type { AuthMethod, AuthOutcome, AuthStep, HelloInfo } from './types';
 import { REFUSED, safeEqual } from './common';
 

@@ -2,7 +2,7 @@
  * Authentication methods (WAMP 14.5 "Authentication"). The handshake asks each method configured
  * on the transport, in the order the client offered them in HELLO.Details.authmethods.
  */
-import type { Dict } from '../../wamp';
+import type { Dict } from '../../wamp/messages';
 import type { SessionIdentity } from '../session';
 
 export interface HelloInfo {

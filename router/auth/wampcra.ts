@@ -15,7 +15,8 @@
  * like the configured users, stable per authid) and then the same refusal as a wrong signature.
  */
 import { createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { randomId, type Dict } from '../../wamp';
+import type { Dict } from '../../wamp/messages';
+import { randomId } from '../../wamp/ids';
 import type { AuthMethod, AuthOutcome, AuthStep, HelloInfo } from './types';
 import { REFUSED, fakeBytes, newId, safeEqual } from './common';
 

@@ -13,7 +13,10 @@
  *   `on_unregister(session, id)`, `on_delete(session, id)`.
  * Procedures served by the router itself (the `wamp.*` ones) are not registrations and are not listed.
  */
-import { ErrorUri, WampError, type Dict, type MatchPolicy } from '../../wamp';
+import { ErrorUri } from '../../wamp/errors';
+import type { Dict } from '../../wamp/messages';
+import { WampError } from '../../wamp/wamp-error';
+import type { MatchPolicy } from '../../wamp/uri';
 import type { MetaSink } from '../meta-events';
 import type { Realm } from '../realm';
 

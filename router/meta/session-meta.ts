@@ -17,7 +17,10 @@
  * `reason` and `message` may be positional or keyword arguments. Who may call these is the
  * authorizer's decision (e.g. only an admin role may call `wamp.session.kill`).
  */
-import { ErrorUri, WampError, isValidUri, type Dict } from '../../wamp';
+import { ErrorUri } from '../../wamp/errors';
+import type { Dict } from '../../wamp/messages';
+import { WampError } from '../../wamp/wamp-error';
+import { isValidUri } from '../../wamp/uri';
 import type { Realm } from '../realm';
 import type { Session } from '../session';
 

@@ -6,7 +6,10 @@
  * As in Crossbar.io, subscriptions to the router's own topics (`wamp.*`) are invisible to callers
  * whose authrole is not `trusted`, and never cause meta events.
  */
-import { ErrorUri, WampError, type Dict, type MatchPolicy } from '../../wamp';
+import { ErrorUri } from '../../wamp/errors';
+import type { Dict } from '../../wamp/messages';
+import { WampError } from '../../wamp/wamp-error';
+import type { MatchPolicy } from '../../wamp/uri';
 import { isMetaTopic, subscriptionDetails, type Subscription } from '../broker';
 import type { InternalProcedure } from '../dealer';
 import type { MetaSink } from '../meta-events';

@@ -64,7 +64,8 @@ describe('RoleAuthorizer', () => {
       expect(small.allows('r', `a.${i}`, 'call')).toBe(true);
       expect(small.allows('r', `b.${i}`, 'call')).toBe(false);
     }
-    expect((small as unknown as { cache: Map<string, unknown> }).cache.size).toBeLessThanOrEqual(3);
+    expect(small.cachedDecisions).toBeLessThanOrEqual(3);
+    expect(small.cachedDecisions).toBeGreaterThan(0);
   });
 
   test('disclose follows the deciding permission, or all permissions when no URI is given', () => {
@@ -78,6 +79,27 @@ describe('RoleAuthorizer', () => {
     expect(d.disclose(as('mixed'), 'caller', 'b.x')).toBe(false);
     expect(d.disclose(as('mixed'), 'caller')).toBe(false);
     expect(d.disclose(as('nobody'), 'caller')).toBe(false);
+  });
+
+  test('decide answers exactly as authorize then disclose', () => {
+    const d = new RoleAuthorizer([
+      { name: 'mixed', permissions: [
+        perm('a.', 'prefix', { call: true, publish: true }, { caller: true }),
+        perm('b.', 'prefix', { call: true }, { publisher: true }),
+        perm('b.x', 'exact', { publish: true }, { publisher: true }),
+        perm('c..z', 'wildcard', { call: true, publish: true }, { caller: true, publisher: true }),
+      ] },
+      { name: 'none', permissions: [] },
+    ]);
+    for (const role of ['mixed', 'none', 'nobody']) {
+      for (const uri of ['a.x', 'b.x', 'b.y', 'c.q.z', 'c.q.y', 'd']) {
+        for (const action of ['call', 'publish'] as const) {
+          const s = as(role);
+          const want = !d.authorize(s, uri, action) ? 0 : d.disclose(s, action === 'call' ? 'caller' : 'publisher', uri) ? 2 : 1;
+          expect([role, uri, action, d.decide(s, uri, action)]).toEqual([role, uri, action, want]);
+        }
+      }
+    }
   });
 });
 
