@@ -125,8 +125,9 @@ export class Broker {
   private prefixLengthList: number[] = [];
   /** pattern → wildcard subscription */
   private readonly wildcard = new Map<string, Subscription>();
-  /** number of components → wildcard subscriptions with that many components */
-  private readonly wildcardByLength = new Map<number, Subscription[]>();
+  /** number of components → wildcard subscriptions with that many components (a Set: insertion
+   * order for delivery, O(1) removal so a session leaving with n patterns costs O(n)) */
+  private readonly wildcardByLength = new Map<number, Set<Subscription>>();
   /** session ID → the subscriptions it is attached to (reverse index for cleanup on leave) */
   private readonly bySession = new Map<number, Set<Subscription>>();
 
@@ -151,8 +152,17 @@ export class Broker {
 
     let sub = this.find(msg.topic, match);
     const created = sub === undefined;
+    const already = sub !== undefined && sub.subscribers.has(session.id);
+    if (!already) {
+      // Memory bound: each subscription costs router memory, and each pattern one costs every
+      // publication a look. A repeated SUBSCRIBE of one the session holds is always answered.
+      const max = this.realm.maxSubscriptionsPerSession;
+      const held = this.bySession.get(session.id)?.size ?? 0;
+      if (held >= max) {
+        throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${held} subscriptions, the router's limit (max_subscriptions_per_session = ${max}); unsubscribe from one first`);
+      }
+    }
     if (sub === undefined) sub = this.create(msg.topic, match);
-    const already = sub.subscribers.has(session.id);
     if (!already) {
       sub.subscribers.set(session.id, session);
       let mine = this.bySession.get(session.id);
@@ -380,8 +390,8 @@ export class Broker {
       case 'wildcard': {
         this.wildcard.set(uri, sub);
         const list = this.wildcardByLength.get(sub.parts!.length);
-        if (list === undefined) this.wildcardByLength.set(sub.parts!.length, [sub]);
-        else list.push(sub);
+        if (list === undefined) this.wildcardByLength.set(sub.parts!.length, new Set([sub]));
+        else list.add(sub);
         break;
       }
     }
@@ -407,9 +417,8 @@ export class Broker {
         const len = sub.parts!.length;
         const list = this.wildcardByLength.get(len);
         if (list !== undefined) {
-          const rest = list.filter((x) => x !== sub);
-          if (rest.length > 0) this.wildcardByLength.set(len, rest);
-          else this.wildcardByLength.delete(len);
+          list.delete(sub);
+          if (list.size === 0) this.wildcardByLength.delete(len);
         }
         break;
       }

@@ -16,7 +16,8 @@
  * `_readenv`). An unset variable is a ConfigError naming the path.
  *
  * sisock's own settings live where Crossbar.io tolerates foreign content: `controller.extra.sisock`
- * (`max_outbound_bytes`). Strict URI checking per realm is Crossbar.io's own `options.uri_check`.
+ * (`max_outbound_bytes`, `max_subscriptions_per_session`, `max_registrations_per_session`).
+ * Strict URI checking per realm is Crossbar.io's own `options.uri_check`.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +27,7 @@ import type { AuthConfig } from './auth';
 import type { TicketPrincipal } from './auth/ticket';
 import type { WampCraUser } from './auth/wampcra';
 import { DEFAULT_MAX_OUTBOUND_BYTES } from './router';
+import { DEFAULT_MAX_REGISTRATIONS_PER_SESSION, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION } from './realm';
 import { allowEverything, convertStarredUri, type MatchPolicy, type Permission, type RoleConfig } from './roles';
 
 export type { AuthConfig } from './auth';
@@ -35,6 +37,9 @@ export const DEFAULT_REALM = 'test_realm';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_WS_PATH = '/ws';
+
+/** Upper bound accepted for `max_subscriptions_per_session` / `max_registrations_per_session`. */
+export const MAX_PER_SESSION_LIMIT = 10_000_000;
 
 /** Crossbar.io's bounds on `max_message_size`: 1 byte .. 64 MiB. */
 export const MAX_MESSAGE_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -88,8 +93,16 @@ export interface TransportConfig extends ListenerSide {
 export interface RouterConfig {
   realms: RealmConfig[];
   transports: TransportConfig[];
-  /** Slow-consumer bound per session, bytes (`controller.extra.sisock.max_outbound_bytes`). */
+  /**
+   * Slow-consumer bound per session, bytes (`controller.extra.sisock.max_outbound_bytes`); at
+   * least twice the largest transport `max_message_size` (a config file below that is refused;
+   * the default rises to it).
+   */
   maxOutboundBytes: number;
+  /** Subscriptions one session may hold (`controller.extra.sisock.max_subscriptions_per_session`). */
+  maxSubscriptionsPerSession: number;
+  /** Registrations one session may hold (`controller.extra.sisock.max_registrations_per_session`). */
+  maxRegistrationsPerSession: number;
   /** The file it was loaded from, if any. */
   file?: string;
 }
@@ -152,8 +165,29 @@ export function devConfig(o: DevConfigOptions = {}): RouterConfig {
   return {
     realms: [{ name: o.realm ?? DEFAULT_REALM, roles: [{ name: 'anonymous', permissions: [allowEverything()] }], strictUris: o.strictUris }],
     transports,
-    maxOutboundBytes: DEFAULT_MAX_OUTBOUND_BYTES,
+    maxOutboundBytes: defaultMaxOutboundBytes(transports),
+    maxSubscriptionsPerSession: DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+    maxRegistrationsPerSession: DEFAULT_MAX_REGISTRATIONS_PER_SESSION,
   };
+}
+
+/** The largest `maxMessageSize` over every side of every transport, and where it is set. */
+function largestMessageSize(transports: TransportConfig[]): { size: number; source: string } {
+  let best = { size: 0, source: '' };
+  for (const t of transports) {
+    if (t.options.maxMessageSize > best.size) best = { size: t.options.maxMessageSize, source: t.source };
+    const rs = t.rawsocket?.options.maxMessageSize;
+    if (rs !== undefined && rs > best.size) best = { size: rs, source: `${t.source}.rawsocket` };
+  }
+  return best;
+}
+
+/**
+ * `max_outbound_bytes` when the config does not set it: 16 MiB, or twice the largest
+ * `max_message_size` of the transports if that is more (32 MiB with the default 16 MiB messages).
+ */
+export function defaultMaxOutboundBytes(transports: TransportConfig[]): number {
+  return Math.max(DEFAULT_MAX_OUTBOUND_BYTES, 2 * largestMessageSize(transports).size);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,7 +304,9 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   if (!('version' in top)) throw new ConfigError('version', 'missing; sisock reads Crossbar.io config version 2 ("version": 2)');
   if (top.version !== 2) throw new ConfigError('version', `must be 2 (Crossbar.io config version 2), not ${describe(top.version)}`);
 
-  let maxOutboundBytes = DEFAULT_MAX_OUTBOUND_BYTES;
+  let maxOutboundBytes: number | undefined;
+  let maxSubscriptionsPerSession = DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
+  let maxRegistrationsPerSession = DEFAULT_MAX_REGISTRATIONS_PER_SESSION;
   if (top.controller !== undefined) {
     const ctl = c.obj(top.controller, 'controller');
     // Everything else in the controller is Crossbar.io's node management: accepted silently.
@@ -278,9 +314,15 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
       const ext = (ctl.extra as Obj).sisock;
       if (ext !== undefined) {
         const s = c.obj(ext, 'controller.extra.sisock');
-        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes'] });
+        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session'] });
         if (s.max_outbound_bytes !== undefined) {
           maxOutboundBytes = c.int(s.max_outbound_bytes, 'controller.extra.sisock.max_outbound_bytes', 1024, Number.MAX_SAFE_INTEGER, ' bytes');
+        }
+        if (s.max_subscriptions_per_session !== undefined) {
+          maxSubscriptionsPerSession = c.int(s.max_subscriptions_per_session, 'controller.extra.sisock.max_subscriptions_per_session', 1, MAX_PER_SESSION_LIMIT);
+        }
+        if (s.max_registrations_per_session !== undefined) {
+          maxRegistrationsPerSession = c.int(s.max_registrations_per_session, 'controller.extra.sisock.max_registrations_per_session', 1, MAX_PER_SESSION_LIMIT);
         }
       }
     }
@@ -322,7 +364,19 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
     }
   }
 
-  return { config: { realms, transports, maxOutboundBytes, file: opts.file }, warnings: c.warnings };
+  // The slow-consumer bound must leave room for the largest frame a transport admits, twice
+  // (one being written, one queued behind it): below that, one legitimate large message would
+  // close a healthy session. An explicit value below it is an error; the default rises to it.
+  const largest = largestMessageSize(transports);
+  if (maxOutboundBytes === undefined) {
+    maxOutboundBytes = defaultMaxOutboundBytes(transports);
+  } else if (maxOutboundBytes < 2 * largest.size) {
+    throw new ConfigError('controller.extra.sisock.max_outbound_bytes',
+      `${maxOutboundBytes} bytes is less than twice the largest max_message_size (${largest.size} bytes, ${largest.source}); `
+      + `a single large message would close a healthy session as a slow consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
+  }
+
+  return { config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, file: opts.file }, warnings: c.warnings };
 }
 
 function checkRouterWorker(c: Checker, w: Obj, wp: string, realms: RealmConfig[], transports: TransportConfig[]): void {

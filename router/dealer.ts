@@ -201,6 +201,12 @@ export class Dealer {
 
     const table = this.table(match);
     const peer = this.peer(session);
+    // Memory bound per session (checked before the shared-registration rules, which answer a
+    // repeat with procedure_already_exists anyway).
+    const max = this.realm.maxRegistrationsPerSession;
+    if (peer.registrations.size >= max) {
+      throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the router's limit (max_registrations_per_session = ${max}); unregister one first`);
+    }
     let reg = table.get(uri);
     if (reg !== undefined) {
       // WAMP 17.x Shared Registration: all callees must agree on the policy; `single` admits one.

@@ -16,7 +16,14 @@ import { noMeta, type MetaSink } from './meta-events';
 export interface RealmOptions {
   /** Strict URI rules ([0-9a-z_] components) instead of the loose default. */
   strictUris: boolean;
+  /** Subscriptions one session may hold at once, any match policy (default 10,000). */
+  maxSubscriptionsPerSession?: number;
+  /** Registrations one session may hold at once, any match policy (default 10,000). */
+  maxRegistrationsPerSession?: number;
 }
+
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION = 10_000;
+export const DEFAULT_MAX_REGISTRATIONS_PER_SESSION = 10_000;
 
 export class Realm {
   /** session ID → session, for every session joined to this realm */
@@ -32,7 +39,16 @@ export class Realm {
   /** Called after a session left and its state was removed (meta API: `wamp.session.on_leave`). */
   onLeave: ((s: Session) => void) | null = null;
 
+  /**
+   * Memory bounds per session: SUBSCRIBE / REGISTER beyond them get ERROR
+   * `sisock.error.limit_exceeded` (a repeat of one the session already holds is still answered).
+   */
+  readonly maxSubscriptionsPerSession: number;
+  readonly maxRegistrationsPerSession: number;
+
   constructor(readonly name: string, public authorizer: Authorizer, readonly options: RealmOptions) {
+    this.maxSubscriptionsPerSession = options.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
+    this.maxRegistrationsPerSession = options.maxRegistrationsPerSession ?? DEFAULT_MAX_REGISTRATIONS_PER_SESSION;
     this.broker = new Broker(this);
     this.dealer = new Dealer(this);
   }

@@ -27,6 +27,10 @@ export interface RouterOptions {
   logger?: Logger;
   /** A connection must complete HELLO → WELCOME, and answer a router GOODBYE, within this (default 10 s; 0 = no limit). */
   handshakeTimeoutMs?: number;
+  /** Subscriptions one session may hold, on every realm unless addRealm says otherwise (default 10,000). */
+  maxSubscriptionsPerSession?: number;
+  /** Registrations one session may hold, on every realm unless addRealm says otherwise (default 10,000). */
+  maxRegistrationsPerSession?: number;
 }
 
 /** What a transport contributes to a handshake: its auth methods and the roles they may yield. */
@@ -53,6 +57,8 @@ export class Router {
   /** Plain counters of the message loop; read by metrics.ts at scrape time. */
   readonly stats = new RouterStats();
   private readonly strictUris: boolean;
+  private readonly maxSubscriptionsPerSession: number | undefined;
+  private readonly maxRegistrationsPerSession: number | undefined;
   private shuttingDown = false;
 
   constructor(options: RouterOptions = {}) {
@@ -60,10 +66,16 @@ export class Router {
     this.maxOutboundBytes = options.maxOutboundBytes ?? DEFAULT_MAX_OUTBOUND_BYTES;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.strictUris = options.strictUris ?? false;
+    this.maxSubscriptionsPerSession = options.maxSubscriptionsPerSession;
+    this.maxRegistrationsPerSession = options.maxRegistrationsPerSession;
   }
 
   addRealm(name: string, authorizer: Authorizer = allowAll, options: Partial<RealmOptions> = {}): Realm {
-    const realm = new Realm(name, authorizer, { strictUris: options.strictUris ?? this.strictUris });
+    const realm = new Realm(name, authorizer, {
+      strictUris: options.strictUris ?? this.strictUris,
+      maxSubscriptionsPerSession: options.maxSubscriptionsPerSession ?? this.maxSubscriptionsPerSession,
+      maxRegistrationsPerSession: options.maxRegistrationsPerSession ?? this.maxRegistrationsPerSession,
+    });
     this.realms.set(name, realm);
     installMetaApi(realm);
     return realm;
@@ -76,7 +88,10 @@ export class Router {
     new ConnectionHandler(this, conn, auth);
   }
 
-  /** A fresh random session ID not in use. */
+  /**
+   * A fresh random session ID not in use. The connection handler allocates one at HELLO, before
+   * it is in `sessions` (that happens at WELCOME), and checks it is still free at WELCOME.
+   */
   newSessionId(): number {
     let id = randomId();
     while (this.sessions.has(id)) id = randomId();
@@ -104,7 +119,7 @@ export class Router {
 
 type State =
   | { kind: 'hello' }
-  | { kind: 'challenge'; realm: Realm; method: AuthMethod; state: unknown; details: Dict }
+  | { kind: 'challenge'; realm: Realm; method: AuthMethod; state: unknown; details: Dict; session: number }
   | { kind: 'joined'; realm: Realm; session: Session }
   | { kind: 'goodbye-sent'; realm: Realm; session: Session } // router-initiated close, awaiting the reply
   | { kind: 'closed' };
@@ -217,28 +232,36 @@ class ConnectionHandler {
       return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport (enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
     }
     const authid = typeof details.authid === 'string' ? details.authid : undefined;
-    const step = method.hello({ realm: realmName, details, authid });
+    // The session ID is allocated now, as Crossbar.io does, so that a CHALLENGE (wampcra) and the
+    // WELCOME carry the same one. It is only a number until WELCOME: a refused handshake leaves
+    // nothing behind.
+    const session = this.router.newSessionId();
+    const step = method.hello({ realm: realmName, details, authid, session });
     if (step.kind === 'refuse') return this.abort(step.reason, step.message);
     if (step.kind === 'challenge') {
-      this.state = { kind: 'challenge', realm, method, state: step.state, details };
+      this.state = { kind: 'challenge', realm, method, state: step.state, details, session };
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.CHALLENGE, authmethod: method.name, extra: step.extra })));
       this.router.stats.msgOut[T.CHALLENGE]++;
       return;
     }
-    this.welcome(realm, details, step.identity);
+    this.welcome(realm, details, step.identity, session);
   }
 
   private onAuthenticate(st: Extract<State, { kind: 'challenge' }>, signature: string, extra: Dict): void {
     const out = st.method.authenticate(st.state, signature, extra);
     if (out.kind === 'refuse') return this.abort(out.reason, out.message);
-    this.welcome(st.realm, st.details, out.identity);
+    this.welcome(st.realm, st.details, out.identity, st.session);
   }
 
-  private welcome(realm: Realm, helloDetails: Dict, identity: Session['identity']): void {
+  /** `allocated`: the session ID allocated at HELLO. */
+  private welcome(realm: Realm, helloDetails: Dict, identity: Session['identity'], allocated: number): void {
     if (realm.authorizer.hasRole && !realm.authorizer.hasRole(identity.authrole)) {
       return this.abort(ErrorUri.NO_SUCH_ROLE, `role '${identity.authrole}' is not defined on realm '${realm.name}'`);
     }
-    const id = this.router.newSessionId();
+    // Another handshake may have been given the same random ID and joined while this one waited
+    // for AUTHENTICATE (odds 2^-53 per pair): IDs stay unique, at the price of a WELCOME ID that
+    // differs from the one in the CHALLENGE in that case.
+    const id = this.router.sessions.has(allocated) ? this.router.newSessionId() : allocated;
     const session = new Session(id, realm.name, identity, helloDetails, this.conn, { maxOutboundBytes: this.router.maxOutboundBytes, stats: this.router.stats });
     session.onOverflow = (s) => {
       this.router.log.warn({ session: s.id, queued: s.queuedBytes }, 'slow consumer: outbound queue over its bound, closing the session');

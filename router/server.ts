@@ -52,7 +52,12 @@ export function readTls(files: TlsFiles, source: string): TlsMaterial {
 
 export async function startRouter(config: RouterConfig, opts: StartOptions = {}): Promise<RunningRouter> {
   const log = opts.logger ?? silentLogger;
-  const router = new Router({ maxOutboundBytes: config.maxOutboundBytes, logger: log });
+  const router = new Router({
+    maxOutboundBytes: config.maxOutboundBytes,
+    maxSubscriptionsPerSession: config.maxSubscriptionsPerSession,
+    maxRegistrationsPerSession: config.maxRegistrationsPerSession,
+    logger: log,
+  });
   for (const r of config.realms) {
     router.addRealm(r.name, new RoleAuthorizer(r.roles), r.strictUris === undefined ? {} : { strictUris: r.strictUris });
   }

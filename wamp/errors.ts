@@ -40,6 +40,11 @@ export const ErrorUri = {
   CALLEE_LOST: 'wamp.error.canceled',
   /** Close reason for a session whose outbound queue overflowed (slow consumer). */
   SLOW_CONSUMER: 'sisock.close.slow_consumer',
+  /**
+   * ERROR for a SUBSCRIBE / REGISTER that would take a session past the router's per-session
+   * bound (`max_subscriptions_per_session` / `max_registrations_per_session`); args[0] says which.
+   */
+  LIMIT_EXCEEDED: 'sisock.error.limit_exceeded',
   /** Close reason for a session that did not answer auto-ping in time. */
   PING_TIMEOUT: 'sisock.close.ping_timeout',
 } as const;

@@ -1,7 +1,8 @@
 /**
  * WAMP messages as a tagged union, and the conversion between the array form that goes on the
  * wire and this typed form. Pure: no I/O. `parseMessage` enforces the message shapes of the WAMP
- * spec ("Message Definitions") and throws ProtocolViolation for anything else.
+ * spec ("Message Definitions") and throws ProtocolViolation for anything else, including an ID
+ * of 0 anywhere but UNSUBSCRIBED/UNREGISTERED.Request (router-initiated revocation).
  */
 import { MessageType as T, MessageName } from './codes';
 import { ProtocolViolation } from './protocol-error';
@@ -68,10 +69,19 @@ function fail(name: string, what: string): never {
 function isDict(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
+/** WAMP 2.1.2: IDs are integers in [1, 2^53]. */
 function id(arr: unknown[], i: number, name: string, field: string): Id {
   const v = arr[i];
-  // WAMP 2.1.2: IDs are integers in [0, 2^53]; 0 is used only where the spec says so.
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_ID) fail(name, `${field} must be an integer ID in [0, 2^53]`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_ID) fail(name, `${field} must be an integer ID in [1, 2^53]`);
+  return v;
+}
+/**
+ * An ID that may also be 0, where the spec says so: UNSUBSCRIBED.Request and
+ * UNREGISTERED.Request are 0 when the router revokes a subscription / registration (WAMP 14.x).
+ */
+function idOrZero(arr: unknown[], i: number, name: string, field: string): Id {
+  const v = arr[i];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_ID) fail(name, `${field} must be an integer ID in [1, 2^53], or 0`);
   return v;
 }
 function dict(arr: unknown[], i: number, name: string, field: string): Dict {
@@ -149,7 +159,7 @@ export function parseMessage(arr: unknown): Message {
     case T.UNSUBSCRIBE: arity(arr, 3, 3, name); return { type: T.UNSUBSCRIBE, request: id(arr, 1, name, 'Request'), subscription: id(arr, 2, name, 'Subscription') };
     case T.UNSUBSCRIBED: {
       arity(arr, 2, 3, name);
-      const m: Unsubscribed = { type: T.UNSUBSCRIBED, request: id(arr, 1, name, 'Request') };
+      const m: Unsubscribed = { type: T.UNSUBSCRIBED, request: idOrZero(arr, 1, name, 'Request') };
       if (arr.length === 3) m.details = dict(arr, 2, name, 'Details');
       return m;
     }
@@ -184,7 +194,7 @@ export function parseMessage(arr: unknown): Message {
     case T.UNREGISTER: arity(arr, 3, 3, name); return { type: T.UNREGISTER, request: id(arr, 1, name, 'Request'), registration: id(arr, 2, name, 'Registration') };
     case T.UNREGISTERED: {
       arity(arr, 2, 3, name);
-      const m: Unregistered = { type: T.UNREGISTERED, request: id(arr, 1, name, 'Request') };
+      const m: Unregistered = { type: T.UNREGISTERED, request: idOrZero(arr, 1, name, 'Request') };
       if (arr.length === 3) m.details = dict(arr, 2, name, 'Details');
       return m;
     }

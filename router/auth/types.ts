@@ -10,6 +10,11 @@ export interface HelloInfo {
   details: Dict;
   /** HELLO.Details.authid, if any. */
   authid: string | undefined;
+  /**
+   * The session ID the router allocated for this handshake (as Crossbar.io does at HELLO); WELCOME
+   * carries the same ID, so a method may put it in its CHALLENGE (wampcra does).
+   */
+  session: number;
 }
 
 /** Outcome of the first step: welcome now, send a CHALLENGE, or refuse. */

@@ -16,7 +16,6 @@
  */
 import { createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { Dict } from '../../wamp/messages';
-import { randomId } from '../../wamp/ids';
 import type { AuthMethod, AuthOutcome, AuthStep, HelloInfo } from './types';
 import { REFUSED, fakeBytes, newId, safeEqual } from './common';
 
@@ -72,8 +71,8 @@ export class WampCraAuth implements AuthMethod {
     const authid = info.authid;
     const user = this.users.get(authid);
     const shape = user ?? this.fakeUser(authid);
-    // The session ID is not allocated before WELCOME; a router that pre-allocates one may pass it.
-    const session = (info as HelloInfo & { session?: number }).session ?? randomId();
+    // The ID the router allocated at HELLO: WELCOME carries the same one (as with Crossbar.io).
+    const session = info.session;
     const challenge = pythonJsonDumps({
       authid,
       authrole: shape.role,

@@ -120,6 +120,45 @@ describe('wampcra', () => {
     expect(authenticate(c, sig)).toMatchObject({ type: T.WELCOME, details: { authid: 'peter', authrole: 'frontend', authmethod: 'wampcra', authprovider: 'static' } });
   });
 
+  test('the challenge carries the session ID that WELCOME then gives (Crossbar.io allocates it at HELLO)', () => {
+    for (const authid of ['peter', 'joe']) {
+      const router = makeRouter();
+      const { c, m } = hello(router, methods(), { authmethods: ['wampcra'], authid });
+      const { extra } = challengeOf(m);
+      const session = (JSON.parse(extra.challenge as string) as Dict).session as number;
+      expect(Number.isInteger(session) && session >= 1 && session <= 2 ** 53).toBe(true);
+      expect(router.sessions.size).toBe(0); // allocated, not yet joined
+      const key = authid === 'peter' ? 'secret1' : cra.derive_key('secret2', 'salt123', 100, 16);
+      const w = authenticate(c, cra.sign(key, extra.challenge as string));
+      expect(w).toMatchObject({ type: T.WELCOME, session });
+      expect(router.sessions.get(session)).toBeDefined();
+    }
+  });
+
+  test('a session ID allocated at HELLO that another session took meanwhile is not reused at WELCOME', () => {
+    const router = makeRouter();
+    const taken = 4242;
+    const spy = jest.spyOn(router, 'newSessionId').mockReturnValueOnce(taken).mockReturnValueOnce(taken);
+    const { c, m } = hello(router, methods(), { authmethods: ['wampcra'], authid: 'peter' });
+    expect((JSON.parse(challengeOf(m).extra.challenge as string) as Dict).session).toBe(taken);
+    // A second handshake draws the same ID and joins first.
+    const other = hello(router, [new AnonymousAuth({ role: 'anonymous' })], {});
+    expect(other.m).toMatchObject({ type: T.WELCOME, session: taken });
+    spy.mockRestore();
+    const w = authenticate(c, cra.sign('secret1', challengeOf(m).extra.challenge as string));
+    expect(w.type).toBe(T.WELCOME);
+    const id = (w as Extract<Message, { type: typeof T.WELCOME }>).session;
+    expect(id).not.toBe(taken);
+    expect(router.sessions.size).toBe(2);
+  });
+
+  test('a refused wampcra handshake leaves no session behind', () => {
+    const router = makeRouter();
+    const { c } = hello(router, methods(), { authmethods: ['wampcra'], authid: 'peter' });
+    expectRefused(c, authenticate(c, 'wrong'));
+    expect(router.sessions.size).toBe(0);
+  });
+
   test('salted: deriveKey equals autobahn derive_key, and autobahn\'s salted signature is welcome', () => {
     expect(deriveKey('secret2', 'salt123', 100, 16)).toBe(cra.derive_key('secret2', 'salt123', 100, 16));
     expect(deriveKey('pässword', 'sält')).toBe(cra.derive_key('pässword', 'sält'));

@@ -49,7 +49,7 @@ describe('shipped configs', () => {
   test('production.json loads with its environment, least-privilege roles', () => {
     const { config, warnings } = loadConfigFile(path.join(CONFIG_DIR, 'production.json'), PROD_ENV);
     expect(warnings).toEqual([]);
-    expect(config.maxOutboundBytes).toBe(16777216);
+    expect(config.maxOutboundBytes).toBe(33554432); // 2 × its max_message_size
     const [wss, plain] = config.transports;
     expect(wss.tls).toEqual({
       key: path.resolve(CONFIG_DIR, '../tls/server.key'),
@@ -203,7 +203,7 @@ describe('accepted variations', () => {
   test('universal transport, rawsocket transport, strict URIs, sisock extension, starred URIs', () => {
     const json = {
       version: 2,
-      controller: { extra: { sisock: { max_outbound_bytes: 4096 } } },
+      controller: { extra: { sisock: { max_outbound_bytes: 2 * 16777216 + 1 } } },
       workers: [{
         type: 'router',
         realms: [{ name: 'realm1', options: { uri_check: 'strict' }, roles: [{ name: 'anonymous', permissions: [{ uri: 'com.*', allow: { call: true } }] }] }],
@@ -219,7 +219,7 @@ describe('accepted variations', () => {
       }],
     };
     const { config, warnings } = parseConfig(json, { env: {} });
-    expect(config.maxOutboundBytes).toBe(4096);
+    expect(config.maxOutboundBytes).toBe(2 * 16777216 + 1);
     expect(config.realms[0].strictUris).toBe(true);
     expect(config.realms[0].roles[0].permissions[0]).toMatchObject({ uri: 'com.', match: 'prefix' });
     expect(config.transports[0]).toMatchObject({
@@ -229,6 +229,63 @@ describe('accepted variations', () => {
     });
     expect(config.transports[1]).toMatchObject({ kind: 'rawsocket', path: '', serializers: ['cbor'] });
     expect(warnings).toEqual(['workers[0].transports[1].serializers[1]: serializer "ubjson" is not supported by sisock; ignored']);
+  });
+
+  test('controller.extra.sisock per-session limits: defaults, values, validation', () => {
+    const ext = (sisock: Record<string, unknown>) => minimal({}, {}, { controller: { extra: { sisock } } });
+    const dflt = parseConfig(minimal(), { env: {} });
+    expect(dflt.config).toMatchObject({ maxSubscriptionsPerSession: 10_000, maxRegistrationsPerSession: 10_000 });
+    expect(devConfig()).toMatchObject({ maxSubscriptionsPerSession: 10_000, maxRegistrationsPerSession: 10_000 });
+    const { config, warnings } = parseConfig(ext({ max_subscriptions_per_session: 250, max_registrations_per_session: 1 }), { env: {} });
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({ maxSubscriptionsPerSession: 250, maxRegistrationsPerSession: 1 });
+    for (const key of ['max_subscriptions_per_session', 'max_registrations_per_session']) {
+      for (const bad of [0, -1, 1.5, '100', null, 10_000_001]) {
+        const e = errorOf(() => parseConfig(ext({ [key]: bad }), { env: {} }));
+        expect(e.path).toBe(`controller.extra.sisock.${key}`);
+        expect(e.message).toContain('must be an integer in 1..10000000');
+      }
+    }
+    expect(parseConfig(ext({ max_subscription_per_session: 5 }), { env: {} }).warnings)
+      .toEqual(['controller.extra.sisock.max_subscription_per_session: unknown key; ignored']);
+  });
+
+  test('max_outbound_bytes must be at least twice the largest max_message_size; the default rises to it', () => {
+    const MiB = 1024 * 1024;
+    const cfg = (outbound: number | undefined, rsSize = 4096) => ({
+      version: 2,
+      ...(outbound === undefined ? {} : { controller: { extra: { sisock: { max_outbound_bytes: outbound } } } }),
+      workers: [{
+        type: 'router',
+        realms: [{ name: 'realm1', roles: [{ name: 'anonymous', permissions: [] }] }],
+        transports: [
+          { type: 'websocket', endpoint: { type: 'tcp', port: 9000 }, options: { max_message_size: MiB } },
+          { type: 'universal', endpoint: { type: 'tcp', port: 9001 }, rawsocket: { max_message_size: rsSize }, websocket: { ws: { type: 'websocket', options: { max_message_size: 1024 } } } },
+        ],
+      }],
+    });
+    // Exactly twice the largest (the websocket transport's 1 MiB) is fine.
+    expect(parseConfig(cfg(2 * MiB), { env: {} }).config.maxOutboundBytes).toBe(2 * MiB);
+    const e = errorOf(() => parseConfig(cfg(2 * MiB - 1), { env: {} }));
+    expect(e.path).toBe('controller.extra.sisock.max_outbound_bytes');
+    expect(e.message).toContain(`${2 * MiB - 1} bytes is less than twice the largest max_message_size (${MiB} bytes, workers[0].transports[0])`);
+    expect(e.message).toContain(`at least ${2 * MiB}`);
+    // The largest may be the RawSocket side of a universal transport.
+    const rs = errorOf(() => parseConfig(cfg(4 * MiB, 3 * MiB), { env: {} }));
+    expect(rs.message).toContain(`(${3 * MiB} bytes, workers[0].transports[1].rawsocket)`);
+    // Unset: 16 MiB, or twice the largest max_message_size when that is more.
+    expect(parseConfig(cfg(undefined), { env: {} }).config.maxOutboundBytes).toBe(16 * MiB);
+    expect(parseConfig(cfg(undefined, 64 * MiB), { env: {} }).config.maxOutboundBytes).toBe(128 * MiB);
+    expect(parseConfig(minimal(), { env: {} }).config.maxOutboundBytes).toBe(32 * MiB); // default 16 MiB messages
+    expect(devConfig().maxOutboundBytes).toBe(32 * MiB);
+    // Every shipped config passes the rule.
+    for (const f of ['dev.json', 'production.json']) {
+      const { config } = loadConfigFile(path.join(CONFIG_DIR, f), PROD_ENV);
+      for (const t of config.transports) {
+        expect(config.maxOutboundBytes).toBeGreaterThanOrEqual(2 * t.options.maxMessageSize);
+        if (t.rawsocket) expect(config.maxOutboundBytes).toBeGreaterThanOrEqual(2 * t.rawsocket.options.maxMessageSize);
+      }
+    }
   });
 
   test('a role handed out by auth but defined on no realm is a warning', () => {
