@@ -5,12 +5,44 @@
  * contiguous slice of its `t` and the same slice of each of its fields. Concatenating the pieces
  * per field and per timeline (client/data.ts `mergeDataResults`) gives back the whole result.
  * Fields that belong to no timeline in the result (unknown fields, `[]`) travel in the first piece.
- * Sizes are measured as JSON length, an upper bound for msgpack/cbor within a few percent.
+ * Sizes are bounded from above (jsonSizeBound) without encoding numbers; JSON length is itself an
+ * upper bound for msgpack/cbor.
  */
 import type { DataResult } from './types';
 
 export function jsonSize(v: unknown): number {
   return JSON.stringify(v)?.length ?? 0;
+}
+
+/** Longest JSON text of a number (e.g. -2.2250738585072014e-308), plus its comma. */
+const NUMBER_BOUND = 25;
+
+/** An upper bound of one value's JSON length (with its comma); exact for strings and objects. */
+function valueBound(v: unknown): number {
+  switch (typeof v) {
+    case 'number': return NUMBER_BOUND;
+    case 'boolean': return 6;
+    case 'string': return JSON.stringify(v).length + 1;
+    default: return v === null || v === undefined ? 5 : (JSON.stringify(v)?.length ?? 4) + 1;
+  }
+}
+
+/**
+ * An upper bound of `JSON.stringify(result).length` (also of MsgPack/CBOR sizes) without
+ * stringifying the numbers: a million samples cost a typeof each instead of a full encode. Strings
+ * are measured exactly. Pieces sized by it are up to ~30 % smaller than they could be, never larger.
+ */
+export function jsonSizeBound(result: DataResult): number {
+  let n = 32;
+  for (const [f, values] of Object.entries(result.data)) {
+    n += JSON.stringify(f).length + 4;
+    for (let i = 0; i < values.length; i++) n += valueBound(values[i]);
+  }
+  for (const [tl, v] of Object.entries(result.timeline)) {
+    n += JSON.stringify(tl).length + 48 + NUMBER_BOUND;
+    for (let i = 0; i < v.t.length; i++) n += valueBound(v.t[i]);
+  }
+  return n;
 }
 
 /** Which fields go with which timeline: the timeline whose `t` has the field's length, in order. */
@@ -34,9 +66,8 @@ function groupFields(result: DataResult): { byTimeline: Map<string, string[]>; l
  * `fieldTimeline` (field → timeline name, from get_fields) disambiguates timelines of equal length.
  */
 export function splitResult(result: DataResult, budget: number, fieldTimeline?: Record<string, string>, knownSize?: number): DataResult[] {
-  // The caller usually measured the whole result already: stringifying a million samples twice is
-  // a noticeable part of a large get_data.
-  if ((knownSize ?? jsonSize(result)) <= budget) return [result];
+  // The caller usually measured the whole result already.
+  if ((knownSize ?? jsonSizeBound(result)) <= budget) return [result];
   let byTimeline: Map<string, string[]>;
   let loose: string[];
   if (fieldTimeline) {
@@ -63,7 +94,7 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
   };
   const emit = (tl: string, fields: string[], a: number, b: number): void => {
     const piece = make(tl, fields, a, b);
-    if (jsonSize(piece) > budget && b - a > 1) {
+    if (jsonSizeBound(piece) > budget && b - a > 1) {
       const mid = a + Math.floor((b - a) / 2);
       emit(tl, fields, a, mid);
       emit(tl, fields, mid, b);
@@ -92,7 +123,7 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
       sample.timeline[tl]!.t.push(result.timeline[tl]!.t[r]!);
       for (const f of fields) sample.data[f]!.push(result.data[f]![r]!);
     }
-    const perRow = jsonSize(sample) / sampleRows;
+    const perRow = jsonSizeBound(sample) / sampleRows;
     const rows = Math.max(1, Math.floor((budget * 0.8) / Math.max(perRow, 1)));
     for (let a = 0; a < n; a += rows) emit(tl, fields, a, Math.min(n, a + rows));
   }

@@ -37,7 +37,7 @@ import { silentLogger, type Logger } from '../../common/log';
 import { ReadyGate } from '../../common/ready';
 import { CallError, SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../../client';
 import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs } from './args';
-import { jsonSize, splitResult } from './chunk';
+import { jsonSizeBound, splitResult } from './chunk';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult, NodeMetadata } from './types';
 
 export interface DataNodeOptions {
@@ -167,7 +167,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     const a = parseGetDataArgs(args, kwargs, now());
     let result = checkResultShape(await source.getData(a.fields, a.start, a.end, a.minStride));
     noteNewest(newestT(result));
-    let size = jsonSize(result);
+    let size = jsonSizeBound(result);
     if (size <= budget) return result;
     if (details.progress) {
       if (!fieldTimeline) await refreshFields().catch(() => {});
@@ -187,7 +187,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     for (let query = 0; query < 2; query++) {
       if (query > 0) stride *= Math.max(1.5, size / aim);
       result = checkResultShape(await source.getData(a.fields, a.start, a.end, stride));
-      size = jsonSize(result);
+      size = jsonSizeBound(result);
       if (size <= budget) break;
     }
     if (size > budget) throw new HandlerError(RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
@@ -277,7 +277,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     get announced() { return announcedGate.isOpen; },
     async push(result: DataResult) {
       noteNewest(newestT(result));
-      const size = jsonSize(result);
+      const size = jsonSizeBound(result);
       const pieces = size > budget ? splitResult(result, budget, fieldTimeline, size) : [result];
       for (const p of pieces) await client.publish(uLive, [p]);
     },

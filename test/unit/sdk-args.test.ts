@@ -1,4 +1,4 @@
-import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, concatPieces, jsonSize, type DataResult } from '../../data-nodes/sdk';
+import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, concatPieces, jsonSize, jsonSizeBound, type DataResult } from '../../data-nodes/sdk';
 import { mergeDataResults } from '../../client/data';
 
 const NOW = 1_700_000_000;
@@ -105,5 +105,26 @@ describe('splitResult / merge', () => {
   it('works without a field → timeline map', () => {
     const r = make(2000);
     expect(mergeDataResults(splitResult(r, 5000))).toEqual(r);
+  });
+});
+
+describe('jsonSizeBound', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fc = require('fast-check') as typeof import('fast-check');
+  const sample = fc.oneof(fc.double(), fc.integer(), fc.constant(null), fc.boolean(), fc.string(), fc.double({ min: -1e-300, max: 1e-300 }));
+  it('is never below the real JSON length, for any samples', () => {
+    fc.assert(fc.property(fc.array(sample, { maxLength: 50 }), fc.array(fc.double(), { maxLength: 50 }), fc.string(), (values, t, name) => {
+      const r: DataResult = { data: { [name]: values, x: t }, timeline: { [name + 'tl']: { t, finalized_until: t[0] ?? null } } };
+      expect(jsonSizeBound(r)).toBeGreaterThanOrEqual(jsonSize(r));
+    }), { numRuns: 2000 });
+  });
+  it('pieces made with it fit the budget', () => {
+    const n = 5000;
+    const t = Array.from({ length: n }, (_, i) => 1.6e9 + i * 0.1);
+    const r: DataResult = { data: { v: t.map((x) => Math.sin(x) * 1e-7), s: t.map((_, i) => `é"${i}`) }, timeline: { tl: { t, finalized_until: null } } };
+    const pieces = splitResult(r, 20_000, { v: 'tl', s: 'tl' });
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const p of pieces) expect(jsonSize(p)).toBeLessThanOrEqual(20_000);
+    expect(concatPieces(pieces)).toEqual(r);
   });
 });
