@@ -5,10 +5,15 @@
  *   [start, end), with the metadata (timeline, type, units, description, interval) of the field's
  *   newest file. The per-field metadata is cached until the index's generation changes.
  * - `get_data` asks the index which files hold the fields in [start, end), decodes only those
- *   (through the bounded cache), cuts each to [start, end), merges them per timeline in time order
+ *   (through the bounded cache) and, as each is decoded, copies out only its rows in [start, end)
+ *   (with a min_stride, and when the file overlaps no other file of the request, only the rows the
+ *   downsampling can use: StrideKeeper), so a request never holds more decoded files than the
+ *   cache bound plus the ones being decoded; then it merges the slices per timeline in time order
  *   (a time present in several files appears once; the file that sorts last — by first time, then
  *   path — wins for the fields it has), then downsamples to `min_stride` keeping per-bucket extremes.
- *   A file that vanished or cannot be read any more since the scan is skipped with a warning.
+ *   A file that vanished or cannot be read any more since the scan is skipped with a warning; an
+ *   indexed path that would resolve outside the data root (a tampered or foreign index) is skipped
+ *   with an error.
  * - A field's timeline is the one of its newest file, in both answers, so fields from files with
  *   different timelines still come back on one time axis.
  */
@@ -16,7 +21,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, Sample, TimelineInfo } from '../sdk/types';
-import { downsampleMinMax, lowerBound } from '../weather/downsample';
+import { downsampleMinMax, lowerBound, StrideKeeper } from '../weather/downsample';
 import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
 import { formatByName } from './formats';
 import type { DecodedFile } from './formats/types';
@@ -99,9 +104,15 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
   private async decode(hit: FileHit, root: string): Promise<DecodedFile | null> {
     const format = formatByName(hit.format);
     if (!format) return null;
+    const file = path.resolve(root, ...hit.path.split('/'));
+    const rootDir = path.resolve(root);
+    if (!file.startsWith(rootDir.endsWith(path.sep) ? rootDir : rootDir + path.sep)) {
+      this.log.error({ file: hit.path, root: rootDir }, 'indexed path is outside the data directory; skipped');
+      return null;
+    }
     try {
       return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
-        const content = await fsp.readFile(path.join(root, ...hit.path.split('/')));
+        const content = await fsp.readFile(file);
         return format.decode(content, { relPath: hit.path });
       });
     } catch (e) {
@@ -119,21 +130,14 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     const root = await this.dataRoot();
     const hits = await this.o.db.filesFor(known, start, end);
 
-    // file key → the file and the asked fields it holds
-    const files = new Map<string, { hit: FileHit; fields: Set<string>; decoded: DecodedFile | null }>();
+    // file key → the file, the asked fields it holds and its time range for them
+    const files = new Map<string, { hit: FileHit; fields: Set<string>; first: number; last: number }>();
     for (const h of hits) {
       const e = files.get(h.key);
-      if (e) e.fields.add(h.field);
-      else files.set(h.key, { hit: h, fields: new Set([h.field]), decoded: null });
+      if (e) { e.fields.add(h.field); e.first = Math.min(e.first, h.tFirst); e.last = Math.max(e.last, h.tLast); }
+      else files.set(h.key, { hit: h, fields: new Set([h.field]), first: h.tFirst, last: h.tLast });
     }
     const list = [...files.values()];
-    let next = 0;
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
-      while (next < list.length) {
-        const e = list[next++];
-        e.decoded = await this.decode(e.hit, root);
-      }
-    }));
 
     // timeline → its asked fields
     const groups = new Map<string, string[]>();
@@ -143,21 +147,52 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       if (g) g.push(f);
       else groups.set(tl, [f]);
     }
+    const stride = minStride !== null && minStride > 0 ? minStride : null;
+    // Files whose range overlaps another file's of the same group: merged with "later file wins",
+    // so they are only sliced, never pre-thinned.
+    const overlapping = new Map<string, Set<string>>();
+    if (stride !== null) {
+      for (const [tl, names] of groups) {
+        const inGroup = list.filter((e) => names.some((n) => e.fields.has(n))).sort((a, b) => a.first - b.first);
+        const o = new Set<string>();
+        let maxLast = -Infinity;
+        let maxKey: string | null = null;
+        for (const e of inGroup) {
+          if (maxKey !== null && e.first <= maxLast) { o.add(e.hit.key); o.add(maxKey); }
+          if (e.last > maxLast) { maxLast = e.last; maxKey = e.hit.key; }
+        }
+        overlapping.set(tl, o);
+      }
+    }
 
-    for (const [tl, names] of groups) {
-      const segments: Segment[] = [];
-      for (const e of list) {
-        if (!e.decoded) continue;
-        const wanted = names.filter((n) => e.fields.has(n));
-        if (wanted.length === 0) continue;
-        for (const dt of e.decoded.timelines) {
-          const cols = names.map((n) => (wanted.includes(n) ? dt.columns.find((c) => c.name === n)?.values : undefined));
-          if (cols.every((c) => c === undefined)) continue;
-          const lo = lowerBound(dt.t, start);
-          const hi = lowerBound(dt.t, end, lo);
-          if (hi > lo) segments.push({ t: dt.t, lo, hi, cols, order: [dt.t[lo], e.hit.path] });
+    // Each file is cut to what the request needs as soon as it is decoded; the decoded file itself
+    // is only kept by the (bounded) cache.
+    const segmentsOf = new Map<string, Segment[]>();
+    for (const tl of groups.keys()) segmentsOf.set(tl, []);
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
+      while (next < list.length) {
+        const e = list[next++];
+        const decoded = await this.decode(e.hit, root);
+        if (!decoded) continue;
+        for (const [tl, names] of groups) {
+          const wanted = names.filter((n) => e.fields.has(n));
+          if (wanted.length === 0) continue;
+          for (const dt of decoded.timelines) {
+            const cols = names.map((n) => (wanted.includes(n) ? dt.columns.find((c) => c.name === n)?.values : undefined));
+            if (cols.every((c) => c === undefined)) continue;
+            const lo = lowerBound(dt.t, start);
+            const hi = lowerBound(dt.t, end, lo);
+            if (hi <= lo) continue;
+            const thin = stride !== null && !overlapping.get(tl)!.has(e.hit.key);
+            segmentsOf.get(tl)!.push(thin ? thinSegment(dt.t, lo, hi, cols, stride!, e.hit.path) : sliceSegment(dt.t, lo, hi, cols, e.hit.path));
+          }
         }
       }
+    }));
+
+    for (const [tl, names] of groups) {
+      const segments = segmentsOf.get(tl)!;
       if (segments.length === 0) continue;
       const merged = mergeSegments(segments, names.length);
       // Downsampling reads the typed arrays directly (NaN never wins min/max) and only the thinned
@@ -183,6 +218,30 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     this.cache.clear();
     if (this.o.closeDb !== false) await this.o.db.close();
   }
+}
+
+/** A copy of rows [lo, hi) of a decoded timeline (so the decoded file need not be kept). */
+function sliceSegment(t: Float64Array, lo: number, hi: number, cols: Array<Column | undefined>, file: string): Segment {
+  return { t: t.slice(lo, hi), lo: 0, hi: hi - lo, cols: cols.map((c) => c?.slice(lo, hi)), order: [t[lo], file] };
+}
+
+/** Rows [lo, hi) reduced to those `downsampleMinMax(…, stride)` can use (see StrideKeeper). */
+function thinSegment(t: Float64Array, lo: number, hi: number, cols: Array<Column | undefined>, stride: number, file: string): Segment {
+  const keeper = new StrideKeeper<number>(stride, cols.length, (i, k) => {
+    const c = cols[k];
+    return c === undefined ? undefined : (c[i] as Sample);
+  });
+  for (let i = lo; i < hi; i++) keeper.add(i, t[i], i);
+  const rows = keeper.finish().map((e) => e[1]);
+  const n = rows.length;
+  const nt = new Float64Array(n);
+  for (let j = 0; j < n; j++) nt[j] = t[rows[j]];
+  const ncols = cols.map((c): Column | undefined => {
+    if (c === undefined) return undefined;
+    if (c instanceof Float64Array) { const o = new Float64Array(n); for (let j = 0; j < n; j++) o[j] = c[rows[j]]; return o; }
+    return rows.map((r) => c[r]!);
+  });
+  return { t: nt, lo: 0, hi: n, cols: ncols, order: [t[lo], file] };
 }
 
 function toNumbers(t: Float64Array): number[] {

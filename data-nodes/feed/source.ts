@@ -9,6 +9,11 @@
  * one agent's one feed, that is the name (timeline `<agent_address>.<key>`, as data_feed named it);
  * following several feeds of one agent it is `<feed>.<key>`; following every agent,
  * `<agent>.<feed>.<key>` (timeline `<agent_address>.<feed>.<key>`).
+ *
+ * A sample more than `maxFuture` seconds (default 300) ahead of the clock is ignored and reported
+ * as a problem (it would never expire and would push every later sample off the append path).
+ * Each block's samples are sorted once and merged into the series: appending when they are newer
+ * than what is cached (the usual case), otherwise one merge of the overlapping tail.
  */
 import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import { downsampleMinMax } from '../weather/downsample';
@@ -29,6 +34,8 @@ export interface FeedCacheOptions {
   bufferTime?: number;
   /** Samples kept per field at most (default 1,000,000). */
   maxSamples?: number;
+  /** Samples further ahead of `now` than this (seconds, default 300) are refused. */
+  maxFuture?: number;
   naming?: FeedNaming;
   /** Topic root of the agents (default "observatory"). */
   addressRoot?: string;
@@ -58,6 +65,7 @@ export class FeedCache implements DataSource {
   private readonly series = new Map<string, Series>();
   readonly bufferTime: number;
   readonly maxSamples: number;
+  readonly maxFuture: number;
   readonly naming: FeedNaming;
   readonly addressRoot: string;
   private readonly now: () => number;
@@ -66,6 +74,7 @@ export class FeedCache implements DataSource {
   constructor(o: FeedCacheOptions = {}) {
     this.bufferTime = o.bufferTime ?? 3600;
     this.maxSamples = o.maxSamples ?? 1_000_000;
+    this.maxFuture = o.maxFuture ?? 300;
     this.naming = o.naming ?? 'key';
     this.addressRoot = o.addressRoot ?? 'observatory';
     this.now = o.now ?? (() => Date.now() / 1000);
@@ -91,6 +100,7 @@ export class FeedCache implements DataSource {
 
     const now = this.now();
     const cutoff = now - this.bufferTime;
+    const horizon = now + this.maxFuture;
     const live: DataResult = { data: {}, timeline: {} };
     let added = 0;
     for (const [blockKey, block] of Object.entries(message)) {
@@ -98,11 +108,23 @@ export class FeedCache implements DataSource {
         problems.push(`block ${blockKey}: not {block_name, data, timestamps}`);
         continue;
       }
-      const ts = block.timestamps as unknown[];
+      const ts = block.timestamps as number[];
       if (!ts.every((x) => typeof x === 'number' && Number.isFinite(x))) {
         problems.push(`block ${blockKey}: timestamps must be numbers`);
         continue;
       }
+      // The block's rows in time order (stable: of equal times the later one wins), without those
+      // outside [cutoff, now + maxFuture].
+      let future = 0;
+      const order: number[] = [];
+      for (let i = 0; i < ts.length; i++) {
+        if (ts[i]! > horizon) future++;
+        else if (ts[i]! >= cutoff) order.push(i);
+      }
+      if (future) problems.push(`block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`);
+      let sorted = true;
+      for (let j = 1; j < order.length; j++) if (ts[order[j]!]! < ts[order[j - 1]!]!) { sorted = false; break; }
+      if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
       for (const [rawKey, values] of Object.entries(block.data)) {
         if (!Array.isArray(values) || values.length !== ts.length) {
           problems.push(`block ${blockKey}: data ${rawKey} must be a list as long as timestamps (${ts.length})`);
@@ -114,23 +136,26 @@ export class FeedCache implements DataSource {
         let s = this.series.get(name);
         const liveT: number[] = [];
         const liveV: Sample[] = [];
-        for (let i = 0; i < ts.length; i++) {
-          const t = ts[i] as number;
+        let type: FieldType | null = null;
+        for (const i of order) {
           const v = values[i];
-          const type = typeOf(v);
-          if (v !== null && type === null) {
+          const ty = typeOf(v);
+          if (v !== null && ty === null) {
             problems.push(`${rawKey}: value ${JSON.stringify(v)} is not a number, string or bool`);
             continue;
           }
-          if (t < cutoff) continue;
+          type ??= ty;
+          // equal times in one block: the later row replaces the one before
+          if (liveT.length && liveT[liveT.length - 1] === ts[i]) liveV[liveV.length - 1] = v as Sample;
+          else { liveT.push(ts[i]!); liveV.push(v as Sample); }
+          added++;
+        }
+        if (liveT.length) {
           if (!s) {
             s = { timeline, type: type ?? 'number', t: [], v: [], head: 0 };
             this.series.set(name, s);
           }
-          insertSorted(s, t, v as Sample);
-          liveT.push(t);
-          liveV.push(v as Sample);
-          added++;
+          mergeSorted(s, liveT, liveV);
         }
         if (s) this.trim(s, cutoff);
         if (liveT.length) {
@@ -220,19 +245,28 @@ function lowerBound(a: number[], x: number, lo: number): number {
   return lo;
 }
 
-/** Appends (the usual case) or inserts in time order; a sample at an existing time replaces it. */
-function insertSorted(s: Series, t: number, v: Sample): void {
+/**
+ * Merges strictly ascending samples into the series: appended when all are newer than its last
+ * sample (the usual case), else one merge of the overlapping tail (O(tail + new)); a sample at an
+ * existing time replaces it.
+ */
+export function mergeSorted(s: { t: number[]; v: Sample[]; head: number }, t: number[], v: Sample[]): void {
   const n = s.t.length;
-  if (n === s.head || s.t[n - 1]! < t) {
-    s.t.push(t);
-    s.v.push(v);
+  if (t.length === 0) return;
+  if (n === s.head || s.t[n - 1]! < t[0]!) {
+    for (let j = 0; j < t.length; j++) { s.t.push(t[j]!); s.v.push(v[j]!); }
     return;
   }
-  const i = lowerBound(s.t, t, s.head);
-  if (s.t[i] === t) {
-    s.v[i] = v;
-    return;
+  const from = lowerBound(s.t, t[0]!, s.head);
+  const oldT = s.t.splice(from);
+  const oldV = s.v.splice(from);
+  let a = 0;
+  let b = 0;
+  while (a < oldT.length || b < t.length) {
+    if (b >= t.length || (a < oldT.length && oldT[a]! < t[b]!)) { s.t.push(oldT[a]!); s.v.push(oldV[a]!); a++; }
+    else {
+      if (a < oldT.length && oldT[a] === t[b]) a++;
+      s.t.push(t[b]!); s.v.push(v[b]!); b++;
+    }
   }
-  s.t.splice(i, 0, t);
-  s.v.splice(i, 0, v);
 }

@@ -9,6 +9,8 @@
  *     username: ${MQTT_USER:-}             # or env SISOCK_MQTT_USERNAME / SISOCK_MQTT_PASSWORD
  *     password: ${MQTT_PASSWORD:-}
  *   store: { path: tracker.sqlite, retention: 30d, batch_ms: 50, max_payload_bytes: 65536 }
+ *   # also: max_fields_per_message (1000), max_fields_per_node (10000), max_rows (5000000, per
+ *   # get_data), max_queue (1000000 samples kept while the store cannot write), dead_letters (10000)
  *   topics:
  *     - topic: "dcs/{supply}/ch{channel}/status"     # placeholders capture topic segments
  *       node: "{supply}"                              # optional: node name from the topic
@@ -106,6 +108,14 @@ export interface StoreConfig {
   maxPayloadBytes: number;
   /** dead letters kept (newest) */
   deadLetters: number;
+  /** values one message may yield (more → dead letter too_many_fields) */
+  maxFieldsPerMessage: number;
+  /** fields one node may have (a message adding more → dead letter too_many_fields) */
+  maxFieldsPerNode: number;
+  /** rows one get_data may read from the store (more → error asking for min_stride or a shorter range) */
+  maxRows: number;
+  /** samples queued while the store cannot write (oldest dropped and counted beyond it) */
+  maxQueue: number;
 }
 
 export interface MqttConfig {
@@ -287,7 +297,7 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
   };
 
   const sr = r.child('store') ?? Reader.root({}, 'store');
-  sr.only(['path', 'retention', 'batch_ms', 'batch_size', 'max_payload_bytes', 'dead_letters']);
+  sr.only(['path', 'retention', 'batch_ms', 'batch_size', 'max_payload_bytes', 'dead_letters', 'max_fields_per_message', 'max_fields_per_node', 'max_rows', 'max_queue']);
   const sp = sr.str('path', `${node.name}.sqlite`);
   const store: StoreConfig = {
     path: sp === ':memory:' ? sp : path.resolve(baseDir, sp),
@@ -296,6 +306,10 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
     batchSize: sr.num('batch_size', 10000, 1, 1e7),
     maxPayloadBytes: sr.num('max_payload_bytes', 256 * 1024, 16, 256 * 1024 * 1024),
     deadLetters: sr.num('dead_letters', 10000, 0, 1e8),
+    maxFieldsPerMessage: sr.num('max_fields_per_message', 1000, 1, 1e6),
+    maxFieldsPerNode: sr.num('max_fields_per_node', 10000, 1, 1e7),
+    maxRows: sr.num('max_rows', 5_000_000, 1, 1e9),
+    maxQueue: sr.num('max_queue', 1_000_000, 1, 1e8),
   };
 
   const topics = r.list('topics', true).map((t, i) => compileTopic(t, i, node.name, baseDir));

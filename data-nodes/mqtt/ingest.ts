@@ -12,6 +12,13 @@
  * its batch is committed (mqtt.js handles incoming packets one at a time, so holding the PUBACK
  * until the commit would serialise the stream). A crash (not a clean stop, a broker restart or a
  * network cut) can therefore lose at most the last `batch_ms` of messages.
+ *
+ * Store failures (SQLite busy, disk full, …) never escape the MQTT 'message' handler: they are
+ * logged (rate-limited) and counted in `store_errors`. A failed write rolls its transaction back and
+ * leaves the queue as it was; the queue is KEPT and retried with exponential backoff (from
+ * `batch_ms` up to 30 s; messages arriving meanwhile are queued without triggering a write), and
+ * bounded by `store.max_queue`: beyond it the oldest queued samples are dropped and counted in
+ * `dropped`. So a transient failure loses nothing and a lasting one costs bounded memory.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -32,6 +39,10 @@ export interface IngestStats {
   duplicates: number;
   /** messages dropped by a topic's dedupe_window */
   deduped: number;
+  /** failed store writes (each attempt) */
+  storeErrors: number;
+  /** queued samples dropped because the store kept failing and the queue reached max_queue */
+  dropped: number;
   connected: boolean;
   connects: number;
   pending: number;
@@ -66,15 +77,20 @@ export class MqttIngest {
   private closed = false;
   /** true between a completed subscribe (or a resumed session) and the next connection loss */
   private subscribedNow = false;
+  /** after a failed write: no new attempt before this time (UNIX seconds), and the current backoff */
+  private retryAt = 0;
+  private backoff = 0;
+  private readonly storeLog: RateLimitedLog;
 
   constructor(readonly config: MqttConfig, readonly store: MqttStore, private readonly opts: IngestOptions = {}) {
     this.log = opts.logger ?? silentLogger;
     this.rejectLog = new RateLimitedLog((o, m) => this.log.warn(o, m));
+    this.storeLog = new RateLimitedLog((o, m) => this.log.error(o, m));
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.anyDedupe = config.topics.some((t) => t.dedupeWindow > 0);
     if (opts.onFlush) store.onFlush = opts.onFlush;
     this._stats = {
-      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, connected: false, connects: 0, pending: 0,
+      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0,
       byReason: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
     };
   }
@@ -84,12 +100,9 @@ export class MqttIngest {
     this._stats.received++;
     const cfg = this.config;
     const arrival = this.now();
-    const m = mapMessage(cfg.topics, topic, payload, arrival, cfg.store.maxPayloadBytes);
+    const m = mapMessage(cfg.topics, topic, payload, arrival, cfg.store.maxPayloadBytes, cfg.store.maxFieldsPerMessage);
     if (!m.ok) {
-      this._stats.rejected++;
-      this._stats.byReason[m.reason]++;
-      this.rejectLog.log({ topic, reason: m.reason, detail: m.detail, bytes: payload.length }, 'mqtt message rejected');
-      this.store.addDeadLetter(topic, m.reason, m.detail, payload, arrival);
+      this.reject(topic, payload, arrival, m.reason, m.detail);
       return;
     }
     if (this.anyDedupe) {
@@ -104,13 +117,61 @@ export class MqttIngest {
         this.recent.set(key, arrival);
       }
     }
+    let refused: ReturnType<MqttStore['add']>;
+    try {
+      refused = this.store.add(m);
+    } catch (err) {
+      // A new field could not be created (the store is failing): the message is lost, counted.
+      this.storeFailed(err, 'store add failed');
+      return;
+    }
+    if (refused) {
+      this.reject(topic, payload, arrival, refused.reason, refused.detail);
+      return;
+    }
     this._stats.mapped++;
-    this.store.add(m);
-    if (this.store.pending >= cfg.store.batchSize) this.flush();
+    if (arrival < this.retryAt) {
+      if (this.store.pending > cfg.store.maxQueue) this.boundQueue();
+    } else if (this.store.pending >= cfg.store.batchSize) this.safeFlush();
   }
 
+  private reject(topic: string, payload: Buffer, arrival: number, reason: RejectReason, detail: string): void {
+    this._stats.rejected++;
+    this._stats.byReason[reason]++;
+    this.rejectLog.log({ topic, reason, detail, bytes: payload.length }, 'mqtt message rejected');
+    this.store.addDeadLetter(topic, reason, detail, payload, arrival);
+  }
+
+  private storeFailed(err: unknown, msg: string): void {
+    this._stats.storeErrors++;
+    this.storeLog.log({ err: (err as Error)?.message ?? String(err), pending: this.store.pending }, msg);
+  }
+
+  /** `flush`, but a failure is logged, counted and retried later (backoff), and the queue bounded. */
+  private safeFlush(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.storeFailed(err, 'store write failed; queue kept for a retry');
+      this.backoff = Math.min(30, Math.max(this.config.store.batchMs / 1000, this.backoff * 2));
+      this.retryAt = this.now() + this.backoff;
+      this.boundQueue();
+    }
+  }
+
+  private boundQueue(): void {
+    const dropped = this.store.boundQueue(this.config.store.maxQueue);
+    if (dropped) {
+      this._stats.dropped += dropped;
+      this.storeLog.log({ dropped, maxQueue: this.config.store.maxQueue }, 'store queue full: oldest samples dropped');
+    }
+  }
+
+  /** Writes what is queued now; throws when the store fails (the timer and handler use safeFlush). */
   flush(): FlushResult {
     const r = this.store.flush();
+    this.backoff = 0;
+    this.retryAt = 0;
     if (this.anyDedupe && this.recent.size) {
       const maxW = Math.max(...this.config.topics.map((t) => t.dedupeWindow));
       const cutoff = this.now() - maxW;
@@ -123,11 +184,7 @@ export class MqttIngest {
   start(connect = true): this {
     const cfg = this.config;
     this.flushTimer = setInterval(() => {
-      try {
-        this.flush();
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'store flush failed');
-      }
+      if (this.now() >= this.retryAt) this.safeFlush();
     }, cfg.store.batchMs);
     this.pruneTimer = setInterval(() => {
       try {
@@ -191,7 +248,13 @@ export class MqttIngest {
         });
       } else done();
     });
-    client.on('message', (topic, payload) => this.handle(topic, payload));
+    client.on('message', (topic, payload) => {
+      try {
+        this.handle(topic, payload);
+      } catch (err) {
+        this.storeFailed(err, 'mqtt message handling failed');
+      }
+    });
     client.on('close', () => {
       if (this._stats.connected) this.log.warn({ broker: b.url }, 'MQTT connection lost; reconnecting');
       this._stats.connected = false;
@@ -235,6 +298,6 @@ export class MqttIngest {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     const c = this.client;
     if (c) await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
-    this.flush();
+    this.safeFlush();
   }
 }

@@ -6,15 +6,20 @@
  * than `max_payload_bytes` (too_large), matches no rule (unknown_topic), is not JSON (malformed),
  * fails the rule's JSON Schema (schema), has no valid timestamp at the configured path
  * (bad_timestamp), has a value of the wrong type (wrong_type), misses a `required` field
- * (missing_field) or yields no value at all (no_fields). Fields whose path is absent or null are
- * skipped: devices often send partial updates.
+ * (missing_field), yields no value at all (no_fields) or more values than `max_fields_per_message`
+ * (too_many_fields: a `fields_from` payload such as `[0,0,…]` with thousands of leaves; the store
+ * rejects with the same reason a message that would take a node past `max_fields_per_node`).
+ * Fields whose path is absent or null are skipped: devices often send partial updates.
  */
 import type { FieldType, Sample } from '../sdk/types';
 import type { Captures } from './topic';
 import type { FieldsFrom, TimeUnit, TopicRule } from './config';
 
-export type RejectReason = 'too_large' | 'unknown_topic' | 'malformed' | 'schema' | 'bad_timestamp' | 'wrong_type' | 'missing_field' | 'no_fields';
-export const REJECT_REASONS: readonly RejectReason[] = ['too_large', 'unknown_topic', 'malformed', 'schema', 'bad_timestamp', 'wrong_type', 'missing_field', 'no_fields'];
+export type RejectReason = 'too_large' | 'unknown_topic' | 'malformed' | 'schema' | 'bad_timestamp' | 'wrong_type' | 'missing_field' | 'no_fields' | 'too_many_fields';
+export const REJECT_REASONS: readonly RejectReason[] = ['too_large', 'unknown_topic', 'malformed', 'schema', 'bad_timestamp', 'wrong_type', 'missing_field', 'no_fields', 'too_many_fields'];
+
+/** Default cap of the values one message may yield (`store.max_fields_per_message`). */
+export const DEFAULT_MAX_FIELDS_PER_MESSAGE = 1000;
 
 export interface MappedValue {
   name: string;
@@ -106,22 +111,31 @@ function plainValue(text: string, type: FieldType): Sample | undefined {
   return Number(s);
 }
 
-function collectLeaves(v: unknown, keys: string[], ff: FieldsFrom, out: Array<{ key: string; dotted: string; value: unknown }>, depth: number): void {
-  if (depth > 16) return;
+/** Collects scalar leaves; stops (returns false) once `out` holds more than `limit`. */
+function collectLeaves(v: unknown, keys: string[], ff: FieldsFrom, out: Array<{ key: string; dotted: string; value: unknown }>, depth: number, limit: number): boolean {
+  if (depth > 16) return true;
   if (v !== null && typeof v === 'object') {
-    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v as Record<string, unknown>);
-    for (const [k, x] of entries) collectLeaves(x, [...keys, k], ff, out, depth + 1);
-    return;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!collectLeaves(v[i], [...keys, String(i)], ff, out, depth + 1, limit)) return false;
+    } else {
+      for (const k in v as Record<string, unknown>) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        if (!collectLeaves((v as Record<string, unknown>)[k], [...keys, k], ff, out, depth + 1, limit)) return false;
+      }
+    }
+    return true;
   }
   const dotted = keys.join('.');
-  if (ff.exclude.has(dotted) || ff.exclude.has(keys[keys.length - 1] ?? '')) return;
+  if (ff.exclude.has(dotted) || ff.exclude.has(keys[keys.length - 1] ?? '')) return true;
   out.push({ key: keys.join(ff.separator), dotted, value: v });
+  return out.length <= limit;
 }
 
 /**
- * Maps one message. `payload` is the raw bytes; `arrival` the receive time (UNIX seconds).
+ * Maps one message. `payload` is the raw bytes; `arrival` the receive time (UNIX seconds);
+ * `maxFields` the most values one message may yield (more → too_many_fields).
  */
-export function mapMessage(rules: readonly TopicRule[], topic: string, payload: Buffer, arrival: number, maxPayloadBytes: number): MapResult {
+export function mapMessage(rules: readonly TopicRule[], topic: string, payload: Buffer, arrival: number, maxPayloadBytes: number, maxFields = DEFAULT_MAX_FIELDS_PER_MESSAGE): MapResult {
   if (payload.length > maxPayloadBytes) return reject('too_large', `payload of ${payload.length} bytes exceeds max_payload_bytes ${maxPayloadBytes}`, null);
   let rule: TopicRule | undefined;
   let caps: Captures | null = null;
@@ -175,7 +189,11 @@ export function mapMessage(rules: readonly TopicRule[], topic: string, payload: 
     const ff = rule.fieldsFrom;
     const base = ff.path.length ? getPath(doc, ff.path) : doc;
     const leaves: Array<{ key: string; dotted: string; value: unknown }> = [];
-    if (base !== null && typeof base === 'object') collectLeaves(base, [], ff, leaves, 0);
+    // Leaves beyond the cap are not even collected: a `[0,0,…]` of 20,000 elements costs little.
+    const limit = Math.max(0, maxFields - values.length);
+    if (base !== null && typeof base === 'object' && !collectLeaves(base, [], ff, leaves, 0, limit)) {
+      return reject('too_many_fields', `fields_from yields more than ${limit} values (max_fields_per_message ${maxFields})`, ri);
+    }
     const prefix = ff.prefix.render(caps);
     const timeText = rule.time.kind === 'path' ? rule.time.path.join('.') : null;
     const basePrefix = ff.path.join('.');
@@ -188,6 +206,7 @@ export function mapMessage(rules: readonly TopicRule[], topic: string, payload: 
     }
   }
   if (values.length === 0) return reject('no_fields', 'no configured field present in the payload', ri);
+  if (values.length > maxFields) return reject('too_many_fields', `${values.length} values exceed max_fields_per_message ${maxFields}`, ri);
   return { ok: true, rule: ri, node: nodeName(rule, caps), timeline: rule.timeline.render(caps), t, values };
 }
 

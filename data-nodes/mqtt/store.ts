@@ -11,10 +11,16 @@
  * is stored once (`INSERT OR IGNORE`), which turns MQTT's at-least-once QoS 1 into exactly-once
  * storage for payloads that carry their timestamp. `prune` deletes samples older than the
  * retention and dead letters beyond the cap.
+ *
+ * Bounds: `add` refuses (too_many_fields) a message that would take its node past
+ * `max_fields_per_node`; `getData` refuses (HandlerError, like the SQL node's max_rows) to read more
+ * than `max_rows` rows; when writes fail (SQLite busy, disk full) the queue is kept for the retry
+ * and `boundQueue` drops its oldest entries beyond `max_queue`.
  */
 import Database from 'better-sqlite3';
+import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { downsampleMinMax } from '../weather/downsample';
+import { downsampleMinMax, StrideKeeper } from '../weather/downsample';
 import type { DataResult, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { StoreConfig } from './config';
 import type { Mapped, RejectReason } from './mapping';
@@ -97,6 +103,8 @@ export class MqttStore {
   private qV: Array<number | string | null> = [];
   private qDead: Array<[number, string, string, string, number, Buffer]> = [];
   private readonly dirty = new Set<FieldRecord>();
+  /** node name → number of fields (its key set is the node names) */
+  private readonly nodeFields = new Map<string, number>();
   private closed = false;
   /** Called once for every node name seen for the first time (also for nodes loaded at open). */
   onNewNode: ((node: string) => void) | undefined;
@@ -150,12 +158,13 @@ export class MqttStore {
       };
       this.fields.set(`${f.node}\0${f.name}`, f);
       this.byId.set(f.id, f);
+      this.nodeFields.set(f.node, (this.nodeFields.get(f.node) ?? 0) + 1);
     }
   }
 
   /** Node names that have fields. */
   nodes(): string[] {
-    return [...new Set([...this.fields.values()].map((f) => f.node))];
+    return [...this.nodeFields.keys()];
   }
 
   /** Announces the nodes loaded from disk to `onNewNode`. */
@@ -175,11 +184,13 @@ export class MqttStore {
     const key = `${node}\0${v.name}`;
     let f = this.fields.get(key);
     if (!f) {
-      const isNewNode = !this.nodes().includes(node);
+      const count = this.nodeFields.get(node);
+      const isNewNode = count === undefined;
       const id = Number(this.stField.run(node, v.name, timeline, v.type, v.units, v.description).lastInsertRowid);
       f = { id, node, name: v.name, timeline, type: v.type, units: v.units, description: v.description, firstT: null, lastT: null };
       this.fields.set(key, f);
       this.byId.set(id, f);
+      this.nodeFields.set(node, (count ?? 0) + 1);
       if (isNewNode) this.onNewNode?.(node);
     } else if (f.timeline !== timeline || f.type !== v.type || f.units !== v.units || f.description !== v.description) {
       this.log.info({ node, field: v.name, timeline, type: v.type, units: v.units }, 'field metadata changed');
@@ -192,8 +203,20 @@ export class MqttStore {
     return f;
   }
 
-  /** Queues the samples of one mapped message. */
-  add(m: Mapped): void {
+  /**
+   * Queues the samples of one mapped message; or, when it would take its node past
+   * `max_fields_per_node`, queues nothing and says why (the caller dead-letters it).
+   */
+  add(m: Mapped): { reason: 'too_many_fields'; detail: string } | null {
+    const max = this.config.maxFieldsPerNode ?? Infinity;
+    const have = this.nodeFields.get(m.node) ?? 0;
+    if (have + m.values.length > max) {
+      const fresh = new Set<string>();
+      for (const v of m.values) if (!this.fields.has(`${m.node}\0${v.name}`)) fresh.add(v.name);
+      if (fresh.size && have + fresh.size > max) {
+        return { reason: 'too_many_fields', detail: `${fresh.size} new fields would take node ${m.node} past max_fields_per_node ${max} (has ${have})` };
+      }
+    }
     for (const v of m.values) {
       const f = this.fieldFor(m.node, m.timeline, v);
       this.qField.push(f.id);
@@ -203,6 +226,21 @@ export class MqttStore {
       if (f.lastT === null || m.t > f.lastT) f.lastT = m.t;
       this.dirty.add(f);
     }
+    return null;
+  }
+
+  /**
+   * Drops the oldest queued samples beyond `max` (and the oldest queued dead letters beyond `max`),
+   * for when writes keep failing. Returns how many samples were dropped.
+   */
+  boundQueue(max = this.config.maxQueue ?? Infinity): number {
+    if (this.qDead.length > max) this.qDead = this.qDead.slice(this.qDead.length - max);
+    const drop = this.qField.length - max;
+    if (drop <= 0) return 0;
+    this.qField = this.qField.slice(drop);
+    this.qT = this.qT.slice(drop);
+    this.qV = this.qV.slice(drop);
+    return drop;
   }
 
   addDeadLetter(topic: string, reason: RejectReason | string, detail: string, payload: Buffer, at = Date.now() / 1000): void {
@@ -274,6 +312,8 @@ export class MqttStore {
 
   getData(node: string, fields: string[], start: number, end: number, minStride: number | null): DataResult {
     this.flush();
+    const maxRows = this.config.maxRows ?? Infinity;
+    let budget = maxRows;
     const result: DataResult = { data: {}, timeline: {} };
     const byTimeline = new Map<string, FieldRecord[]>();
     for (const name of fields) {
@@ -287,7 +327,27 @@ export class MqttStore {
     for (const [tl, list] of byTimeline) {
       const rows = new Map<string, { t: number[]; v: Sample[] }>();
       for (const f of list) {
-        const raw = this.stRange.all(f.id, start, end) as Array<[number, unknown]>;
+        // Rows are counted over the whole request and read one at a time, so a too-large answer
+        // stops at max_rows + 1 rows instead of materialising all of them.
+        // With a min_stride only the rows the downsampling can use are kept (StrideKeeper).
+        const tooMany = () => new HandlerError('wamp.error.runtime_error', `${node}.get_data: more than max_rows (${maxRows}) stored samples in [${start}, ${end}); use min_stride or a shorter range`);
+        let raw: Array<[number, unknown]> = [];
+        if (minStride !== null && minStride > 0) {
+          const keeper = new StrideKeeper<[number, unknown]>(minStride, 1, (r) => decode(r[1], f.type));
+          let i = 0;
+          for (const row of this.stRange.iterate(f.id, start, end) as IterableIterator<[number, unknown]>) {
+            keeper.add(i++, row[0], row);
+            if ((i & 1023) === 0 && keeper.size > budget) throw tooMany();
+          }
+          raw = keeper.finish().map((e) => e[1]);
+          budget -= raw.length;
+          if (budget < 0) throw tooMany();
+        } else {
+          for (const row of this.stRange.iterate(f.id, start, end) as IterableIterator<[number, unknown]>) {
+            if (--budget < 0) throw tooMany();
+            raw.push(row);
+          }
+        }
         if (raw.length === 0) continue;
         const t = new Array<number>(raw.length);
         const v = new Array<Sample>(raw.length);

@@ -117,3 +117,110 @@ export function lowerBound(t: ArrayLike<number>, x: number, lo = 0, hi = t.lengt
   }
   return lo;
 }
+
+/**
+ * Streaming pre-thinning for `downsampleMinMax`: fed rows in ascending time, it keeps only the rows
+ * that `downsampleMinMax(…, minStride)` can look at (per bucket: the first and last row and, per
+ * column, the first and last present value and the first minimum and last maximum), plus one pair
+ * of rows closer than `minStride` (so "already sparse" is decided the same way). Downsampling the
+ * kept rows gives the same answer as downsampling all of them, and the same holds after merging
+ * several such inputs on one time axis as long as they do not overlap in time. Memory: a few rows
+ * per bucket, whatever the number of input rows.
+ */
+export class StrideKeeper<R> {
+  private readonly width: number;
+  private readonly kept = new Map<number, R>();
+  private bucket = NaN;
+  private cand = new Map<number, R>();
+  private first = -1;
+  private firstRow: R | undefined;
+  private lastIdx = -1;
+  private lastRow: R | undefined;
+  private readonly minI: number[];
+  private readonly minR: number[];
+  private readonly maxI: number[];
+  private readonly maxR: number[];
+  private readonly fpI: number[];
+  private readonly lpI: number[];
+  private readonly rows = new Map<number, R>();
+  private prevT = NaN;
+  private prevIdx = -1;
+  private prevRow: R | undefined;
+  private witness = false;
+
+  constructor(private readonly minStride: number, private readonly nCols: number, private readonly value: (row: R, k: number) => Sample | undefined) {
+    this.width = 2 * minStride;
+    this.minI = new Array(nCols).fill(-1);
+    this.minR = new Array(nCols).fill(0);
+    this.maxI = new Array(nCols).fill(-1);
+    this.maxR = new Array(nCols).fill(0);
+    this.fpI = new Array(nCols).fill(-1);
+    this.lpI = new Array(nCols).fill(-1);
+  }
+
+  /** Rows kept so far (finished buckets). */
+  get size(): number {
+    return this.kept.size;
+  }
+
+  add(i: number, t: number, row: R): void {
+    if (!this.witness && this.prevIdx >= 0 && t - this.prevT < this.minStride) {
+      this.witness = true;
+      this.kept.set(this.prevIdx, this.prevRow as R);
+      this.kept.set(i, row);
+    }
+    this.prevT = t;
+    this.prevIdx = i;
+    this.prevRow = row;
+    const b = Math.floor(t / this.width);
+    if (b !== this.bucket) {
+      this.close();
+      this.bucket = b;
+      this.first = i;
+      this.firstRow = row;
+    }
+    this.lastIdx = i;
+    this.lastRow = row;
+    let needed = false;
+    for (let k = 0; k < this.nCols; k++) {
+      const v = this.value(row, k);
+      if (v === null || v === undefined) continue;
+      if (this.fpI[k]! < 0) { this.fpI[k] = i; needed = true; }
+      this.lpI[k] = i;
+      needed = true;
+      const r = typeof v === 'number' ? (Number.isFinite(v) ? v : null) : typeof v === 'boolean' ? (v ? 1 : 0) : null;
+      if (r === null) continue;
+      if (this.minI[k]! < 0 || r < this.minR[k]!) { this.minI[k] = i; this.minR[k] = r; }
+      if (this.maxI[k]! < 0 || r >= this.maxR[k]!) { this.maxI[k] = i; this.maxR[k] = r; }
+    }
+    if (needed) this.rows.set(i, row);
+    if (this.rows.size > 8 * this.nCols + 16) this.compact();
+  }
+
+  /** Forgets candidate rows no column refers to any more. */
+  private compact(): void {
+    const keep = new Set<number>([...this.minI, ...this.maxI, ...this.fpI, ...this.lpI]);
+    for (const i of this.rows.keys()) if (!keep.has(i)) this.rows.delete(i);
+  }
+
+  private close(): void {
+    if (this.first < 0) return;
+    this.kept.set(this.first, this.firstRow as R);
+    this.kept.set(this.lastIdx, this.lastRow as R);
+    for (const a of [this.minI, this.maxI, this.fpI, this.lpI]) {
+      for (let k = 0; k < this.nCols; k++) {
+        const i = a[k]!;
+        if (i >= 0) this.kept.set(i, this.rows.get(i) as R);
+        a[k] = -1;
+      }
+    }
+    this.rows.clear();
+    this.first = -1;
+  }
+
+  /** The kept rows, by input index. */
+  finish(): Array<[number, R]> {
+    this.close();
+    return [...this.kept].sort((a, b) => a[0] - b[0]);
+  }
+}

@@ -11,6 +11,9 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import {
   ArchiveSource, openIndexDb, Scanner, ScannerLockedError, SCANNER_LOCK, SCHEMA_VERSION, type IndexDb, type ScannerOptions,
 } from '../../data-nodes/archive';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { downsampleMinMax } from '../../data-nodes/weather/downsample';
 import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
 
 let tmp: string;
@@ -296,5 +299,77 @@ describe.each(backends)('archive over $name', (backend) => {
     writeFileSync(path.join(moved, 'a.dat'), weather('a', [[1, 42]]));
     const r3 = new ArchiveSource({ db: index(url), dataDir: moved, closeDb: false });
     expect((await r3.getData(['a'], 0, 10, null)).data.a).toEqual([42]);
+  });
+
+  test('an indexed path that leaves the data root is skipped with an error, never read', async () => {
+    write('in/a.dat', weather('a', [[1, 1], [2, 2]]));
+    const db = index();
+    await (await scanner(db)).scan();
+    writeFileSync(path.join(path.dirname(dir), 'secret.dat'), weather('a', [[1, 666], [2, 666]]));
+    // a tampered (shared) index: the same file row, its path pointing out of the root
+    const evil = new Proxy(db, {
+      get(o, k) {
+        if (k === 'filesFor') return async (...a: Parameters<IndexDb['filesFor']>) => (await o.filesFor(...a)).map((h) => ({ ...h, key: 'x', path: '../secret.dat' }));
+        const v = (o as unknown as Record<string | symbol, unknown>)[k];
+        return typeof v === 'function' ? v.bind(o) : v;
+      },
+    });
+    const errors: unknown[] = [];
+    const logger = { child: () => logger, error: (o: unknown) => errors.push(o), warn() {}, info() {}, debug() {} } as never;
+    const src = new ArchiveSource({ db: evil, closeDb: false, dataDir: dir, logger });
+    expect((await src.getData(['a'], 0, 10, null)).data.a).toEqual([]);
+    expect(errors).toEqual([expect.objectContaining({ file: '../secret.dat' })]);
+    expect((await reader(db).getData(['a'], 0, 10, null)).data.a).toEqual([1, 2]);
+  });
+
+  test('min_stride over disjoint and overlapping files equals thinning the full answer', async () => {
+    // three disjoint files, two overlapping ones (later file wins on equal times), a spike, gaps
+    const rows = (a: number, b: number, f: (t: number) => number | string) => range(a, b, 0.5).map((t) => `${t},${f(t)}`).join('\n');
+    write('m/a.csv', `time,x,y\n${rows(0, 100, (t) => `${Math.sin(t)},${t % 3}`)}\n`);
+    write('m/b.csv', `time,x\n${rows(100.5, 200, (t) => (t === 150 ? 99 : Math.cos(t)))}\n`);
+    write('m/c.csv', `time,x,y\n${rows(300, 320, (t) => `${t},`)}\n`);
+    write('m/d.csv', `time,x\n${rows(400, 450, (t) => -t)}\n`);
+    write('m/e.csv', `time,x\n${rows(420, 480, (t) => t / 2)}\n`);
+    const db = index();
+    await (await scanner(db)).scan();
+    for (const field of ['x', 'y']) {
+      const full = await reader(db).getData([field], 10, 470, null);
+      const [tl] = Object.keys(full.timeline);
+      expect(full.timeline[tl].t.length).toBeGreaterThan(100);
+      for (const stride of [0.7, 3, 17, 250]) {
+        const d = await reader(db).getData([field], 10, 470, stride);
+        const want = downsampleMinMax(full.timeline[tl].t, [full.data[field]], stride);
+        expect(d.timeline[tl].t).toEqual(want.t);
+        expect(d.data[field]).toEqual(want.columns[0]);
+      }
+    }
+  });
+
+  test('a request does not hold every decoded file: each is cut to the asked slice as it is decoded', async () => {
+    for (let k = 0; k < 6; k++) write(`big/f${k}.csv`, `time,v\n${range(k * 1000, k * 1000 + 1000).map((t) => `${t},${t}`).join('\n')}\n`);
+    const db = index();
+    await (await scanner(db)).scan();
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const src = new ArchiveSource({ db, closeDb: false, cacheBytes: 1, concurrency: 1 }); // nothing cached
+    const refs: Array<WeakRef<object>> = [];
+    let calls = 0;
+    let collected = -1;
+    const get = src.cache.get.bind(src.cache);
+    src.cache.get = async (key, load) => {
+      if (++calls === 6) {
+        // the last file: by now the five before it must be collectable
+        await new Promise((r) => setImmediate(r));
+        gc();
+        collected = refs.filter((r) => r.deref() === undefined).length;
+      }
+      const v = await get(key, load);
+      refs.push(new WeakRef(v));
+      return v;
+    };
+    const d = await src.getData(['v'], 500, 5500, null);
+    expect(Object.values(d.timeline)[0].t).toHaveLength(5000);
+    // (the file just handed over may still sit in a stale register of the worker: at most one)
+    expect(collected).toBeGreaterThanOrEqual(4);
   });
 });

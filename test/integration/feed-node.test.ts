@@ -98,3 +98,33 @@ test('cache: out-of-order samples are sorted, a repeated timestamp replaces', ()
   c.ingest(feedEvent('a', 'f', [992, 995], { v: [9, 3] }), 'observatory.a.feeds.f');
   expect(c.getData(['v'], 0, 2000, null).data.v).toEqual([1, 9, 3]);
 });
+
+test('cache: a sample far in the future is refused as a problem; later samples still append', () => {
+  const c = new FeedCache({ now: () => 1000 });
+  const r = c.ingest(feedEvent('a', 'f', [990, 1e12, 1200, 1400], { v: [1, 2, 3, 4] }), 'observatory.a.feeds.f');
+  expect(r.samples).toBe(2);
+  expect(r.problems).toEqual([expect.stringMatching(/2 samples more than 300 s in the future/)]);
+  expect(c.stats.rejected).toBe(1);
+  c.ingest(feedEvent('a', 'f', [995], { v: [5] }), 'observatory.a.feeds.f');
+  const d = c.getData(['v'], 0, 1e13, null);
+  expect(d.data.v).toEqual([1, 5, 3]);
+  expect(d.timeline['observatory.a.v']!.finalized_until).toBe(1200);
+  expect(c.newestSample()).toBe(1200);
+});
+
+test('cache: a block in descending time order is sorted once, equal times keep the last value', () => {
+  const n = 200_000;
+  const c = new FeedCache({ now: () => 1e6, bufferTime: 1e6, maxSamples: 1e7 });
+  const ts = Array.from({ length: n }, (_, i) => 1e6 - i);
+  // (No timing assertion; the O(n^2) splice path this replaced took seconds here: a slow test.)
+  const r = c.ingest(feedEvent('a', 'f', ts, { v: ts.map((t) => t) }), 'observatory.a.feeds.f');
+  expect(r.live!.timeline['observatory.a.v']!.t.slice(0, 3)).toEqual([1e6 - n + 1, 1e6 - n + 2, 1e6 - n + 3]);
+  const d = c.getData(['v'], 0, 2e6, null);
+  expect(d.timeline['observatory.a.v']!.t).toHaveLength(n);
+  expect(d.data.v![0]).toBe(1e6 - n + 1);
+  // merged into existing samples: one overlap merge, duplicates within the block: last wins
+  c.ingest(feedEvent('a', 'f', [1e6 - 5, 1e6 - 5.5, 1e6 - 5], { v: [-1, -2, -3] }), 'observatory.a.feeds.f');
+  const e = c.getData(['v'], 1e6 - 6, 1e6 - 4, null);
+  expect(e.timeline['observatory.a.v']!.t).toEqual([1e6 - 6, 1e6 - 5.5, 1e6 - 5]);
+  expect(e.data.v).toEqual([1e6 - 6, -2, -3]);
+});

@@ -243,3 +243,17 @@ test('supplies switched from WAMP: the command travels over MQTT to the simulate
   expect(device.model.channels.lv[1]!.on).toBe(true);
   expect(device.model.channels.lv[1]!.setpoint).toBe(5);
 }, 30000);
+
+test('get_data over more than store.max_rows samples: a readable WAMP error; min_stride still answers', async () => {
+  const name = `mq_${RUN}_rows`;
+  const cfg = baseConfig(name, `sisock-test/${RUN}/rows`, 'mqtt://127.0.0.1:1', { store: { path: path.join(tmp, `${name}.sqlite`), max_rows: 50 } });
+  const node = await runMqttNode({ config: cfg, client: opts(url), connect: false });
+  cleanup.push(node);
+  await node.ready(10000);
+  const t0 = Math.floor(Date.now() / 1000) - 1000;
+  for (let i = 0; i < 200; i++) node.ingest.handle(`sisock-test/${RUN}/rows/seq/a`, Buffer.from(JSON.stringify({ ts: t0 + i, seq: i })));
+  await expect(getData(consumer, name, ['seq_a'], t0, t0 + 1000)).rejects.toThrow(/max_rows \(50\).*use min_stride or a shorter range/);
+  expect((await getData(consumer, name, ['seq_a'], t0, t0 + 40)).data.seq_a).toHaveLength(40);
+  const d = await getData(consumer, name, ['seq_a'], t0, t0 + 1000, 20);
+  expect(Math.max(...(d.data.seq_a as number[]))).toBe(199);
+});

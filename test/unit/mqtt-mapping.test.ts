@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../../common/errors';
-import { mapMessage, MqttStore, parseMqttConfig, TopicPattern, toSeconds, loadMqttConfigFile, mqttExamplesDir, type Mapped } from '../../data-nodes/mqtt';
+import { mapMessage, MqttIngest, MqttStore, parseMqttConfig, TopicPattern, toSeconds, loadMqttConfigFile, mqttExamplesDir, type Mapped } from '../../data-nodes/mqtt';
 
 const base = {
   node: { name: 'dcs' },
@@ -94,6 +94,19 @@ describe('mapping', () => {
       expect(r.detail.length).toBeGreaterThan(5);
     }
   });
+  test('too_many_fields: a fields_from payload of 20,000 leaves is refused quickly, 1,000 pass', () => {
+    const big = JSON.stringify({ timestamp: 1700000000, v: new Array(20000).fill(0) });
+    const r = map('bms/1/status', big, 1 << 20);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.reason).toBe('too_many_fields');
+      expect(r.detail).toMatch(/max_fields_per_message 1000/);
+    }
+    const ok = map('bms/1/status', JSON.stringify({ timestamp: 1700000000, v: new Array(999).fill(0) }), 1 << 20) as Mapped;
+    expect(ok.values).toHaveLength(999);
+    const small = mapMessage(cfg.topics, 'bms/1/status', Buffer.from(JSON.stringify({ timestamp: 1, v: [1, 2, 3] })), 1, 1024, 2);
+    expect(small).toMatchObject({ ok: false, reason: 'too_many_fields' });
+  });
   test('timestamps in several units', () => {
     expect(toSeconds(1700000000, 'auto')).toBe(1700000000);
     expect(toSeconds(1700000000123, 'auto')).toBeCloseTo(1700000000.123, 6);
@@ -160,6 +173,70 @@ describe('store', () => {
     expect(store.count('dcs', 'hv_ch0_voltage')).toBe(1);
     expect(store.deadLetters(10)).toEqual([expect.objectContaining({ topic: 'x/y', reason: 'malformed', payload: '{' })]);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    store.close();
+  });
+
+  test('fresh keys: 10,000 new fields stay fast (no rescan per field), the per-node cap dead-letters, ingest goes on', () => {
+    const c = parseMqttConfig({ ...base, store: { path: ':memory:', max_fields_per_node: 10_000 } }, { env: {} });
+    const store = new MqttStore(c.store);
+    const ingest = new MqttIngest(c, store, { now: () => 1_700_000_000 });
+    // (No timing assertion — speed belongs in bench/; a rescan per new field would show as a slow test.)
+    for (let k = 0; k < 10; k++) {
+      const leaves = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${k}_${i}`, i]));
+      ingest.handle('bms/7/status', Buffer.from(JSON.stringify({ timestamp: 1_700_000_000 + k, ...leaves })));
+    }
+    expect(store.nodes()).toEqual(['dcs']);
+    // the node is full: a message bringing new keys goes to the dead letters, known keys still land
+    ingest.handle('bms/7/status', Buffer.from(JSON.stringify({ timestamp: 1_700_000_100, fresh: 1 })));
+    ingest.handle('bms/7/status', Buffer.from(JSON.stringify({ timestamp: 1_700_000_100, k0_1: 5 })));
+    expect(ingest.stats.byReason.too_many_fields).toBe(1);
+    expect(ingest.stats.mapped).toBe(11);
+    expect(store.deadLetters(5)).toEqual([expect.objectContaining({ reason: 'too_many_fields', detail: expect.stringMatching(/max_fields_per_node 10000/) })]);
+    expect(store.field('dcs', 'b7_fresh')).toBeUndefined();
+    expect(store.count('dcs', 'b7_k0_1')).toBe(2);
+    store.close();
+  });
+
+  test('max_rows: a too-large raw read is a readable error; min_stride reads stay within it', () => {
+    const c = parseMqttConfig({ ...base, store: { path: ':memory:', max_rows: 500 } }, { env: {} });
+    const store = new MqttStore(c.store);
+    for (let i = 0; i < 2000; i++) store.add(map('dcs/hv/ch0/status', JSON.stringify({ ts: 1000 + i, voltage: i === 777 ? 1e6 : i % 7 })) as Mapped);
+    expect(() => store.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, null)).toThrow(/max_rows \(500\).*use min_stride or a shorter range/);
+    expect(store.getData('dcs', ['hv_ch0_voltage'], 1000, 1400, null).data.hv_ch0_voltage).toHaveLength(400);
+    const d = store.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, 10);
+    expect(Math.max(...(d.data.hv_ch0_voltage as number[]))).toBe(1e6);
+    // the thinned read equals thinning everything (same answer as without the bound)
+    const wide = new MqttStore({ ...c.store, maxRows: 1e9 });
+    for (let i = 0; i < 2000; i++) wide.add(map('dcs/hv/ch0/status', JSON.stringify({ ts: 1000 + i, voltage: i === 777 ? 1e6 : i % 7 })) as Mapped);
+    expect(wide.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, 10)).toEqual(d);
+    store.close();
+    wide.close();
+  });
+
+  test('store write failures stay inside the ingest: counted, retried with backoff, queue bounded', () => {
+    const c = parseMqttConfig({ ...base, store: { path: ':memory:', batch_size: 1, batch_ms: 1000, max_queue: 5 } }, { env: {} });
+    const store = new MqttStore(c.store);
+    let now = 1_700_000_000;
+    const ingest = new MqttIngest(c, store, { now: () => now });
+    const realFlush = store.flush.bind(store);
+    let failing = true;
+    let attempts = 0;
+    store.flush = () => { attempts++; if (failing) throw new Error('SQLITE_BUSY: database is locked'); return realFlush(); };
+    const msg = (i: number) => Buffer.from(JSON.stringify({ ts: now + i, voltage: i }));
+    expect(() => ingest.handle('dcs/hv/ch0/status', msg(0))).not.toThrow();
+    expect(ingest.stats.storeErrors).toBe(1);
+    // during the backoff, messages are queued without a new attempt each
+    for (let i = 1; i < 10; i++) expect(() => ingest.handle('dcs/hv/ch0/status', msg(i))).not.toThrow();
+    expect(attempts).toBe(1);
+    expect(store.pending).toBe(5);
+    expect(ingest.stats.dropped).toBe(5);
+    now += 2;
+    failing = false;
+    ingest.handle('dcs/hv/ch0/status', msg(10));
+    expect(store.pending).toBe(0);
+    expect(store.count('dcs', 'hv_ch0_voltage')).toBe(6);
+    expect(store.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, null).data.hv_ch0_voltage).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(ingest.statsSnapshot()).toMatchObject({ storeErrors: 1, dropped: 5, mapped: 11 });
     store.close();
   });
 });
