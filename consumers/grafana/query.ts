@@ -14,7 +14,7 @@ import type { Sample } from '../../client/data';
 import { nodeCallError, type FieldCatalogue, type HubEvent } from './catalogue';
 import { minMaxIndices } from './downsample';
 import { badRequest } from './errors';
-import { filterAllows, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
+import { compileFilters, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
 
 export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]> }
 export interface TableColumn { text: string; type: 'time' | 'number' | 'string' | 'boolean' }
@@ -28,10 +28,15 @@ export interface QueryEngineOptions {
   callTimeoutMs?: number;
   /** Most annotations in one answer (default 1000). */
   maxAnnotations?: number;
+  /**
+   * Most points (datapoints, table rows) in one /query answer, over all series (default
+   * 5,000,000); more → 400 asking for a lower maxDataPoints or fewer targets.
+   */
+  maxTotalPoints?: number;
 }
 
-/** One requested field, with the target(s) that asked for it. */
-interface Want { node: string; field: string; info: FieldInfo; target: ParsedTarget; name: string }
+/** One requested field. */
+interface Want { node: string; field: string; info: FieldInfo; name: string }
 
 /** seconds → ms, keeping µs resolution without float noise (1700000000.1 → 1700000000100). */
 export function toMs(t: number): number {
@@ -64,11 +69,13 @@ export class QueryEngine {
   private readonly nodeStride: 'auto' | 'off';
   private readonly timeout: number;
   private readonly maxAnnotations: number;
+  private readonly maxTotalPoints: number;
 
   constructor(readonly client: SisockClient, readonly catalogue: FieldCatalogue, opts: QueryEngineOptions = {}) {
     this.nodeStride = opts.nodeStride ?? 'auto';
     this.timeout = opts.callTimeoutMs ?? 30000;
     this.maxAnnotations = opts.maxAnnotations ?? 1000;
+    this.maxTotalPoints = opts.maxTotalPoints ?? 5_000_000;
   }
 
   /** get_data on each node once, in parallel: node → answer. */
@@ -88,34 +95,68 @@ export class QueryEngine {
 
   async query(q: ParsedQuery): Promise<QueryResult[]> {
     await this.catalogue.ensureSynced();
-    const wants: Want[] = [];
-    const eventsTargets: ParsedTarget[] = [];
-    for (const target of q.targets) {
-      if (target.kind === 'events') { eventsTargets.push(target); continue; }
-      const resolved = await this.catalogue.resolve(target.node, target.field);
-      for (const r of resolved) {
-        if (!filterAllows(q.filters, r.node, r.field)) continue;
-        wants.push({ ...r, target, name: `${r.node}::${r.field}` });
+    const allow = compileFilters(q.filters);
+    // Identical targets (Grafana repeats them, so can a client) are answered once.
+    const seen = new Set<string>();
+    const targets = q.targets.filter((t) => {
+      const key = JSON.stringify([t.target, t.refId ?? null, t.format, t.kind, t.maxDataPoints ?? null, t.annotations]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    /** target → the fields it asked for; each distinct pattern resolved once */
+    const wantsOf = new Map<ParsedTarget, Want[]>();
+    const resolvedBy = new Map<string, Want[]>();
+    for (const target of targets) {
+      if (target.kind === 'events') continue;
+      const key = `${target.node}\u0000${target.field}`;
+      let list = resolvedBy.get(key);
+      if (!list) {
+        list = [];
+        for (const r of await this.catalogue.resolve(target.node, target.field)) {
+          if (allow(r.node, r.field)) list.push({ ...r, name: `${r.node}::${r.field}` });
+        }
+        resolvedBy.set(key, list);
       }
+      wantsOf.set(target, list);
     }
     const byNode = new Map<string, Set<string>>();
-    for (const w of wants) {
-      let s = byNode.get(w.node);
-      if (!s) byNode.set(w.node, (s = new Set()));
-      s.add(w.field);
+    for (const list of resolvedBy.values()) {
+      for (const w of list) {
+        let s = byNode.get(w.node);
+        if (!s) byNode.set(w.node, (s = new Set()));
+        s.add(w.field);
+      }
     }
-    const budget = Math.max(q.maxDataPoints, ...q.targets.map((t) => t.maxDataPoints ?? 0));
+    const budget = Math.max(q.maxDataPoints, ...targets.map((t) => t.maxDataPoints ?? 0));
     const answers = byNode.size ? await this.fetch(byNode, q.range, budget) : new Map<string, DataResult>();
 
+    let points = 0;
+    const count = (n: number) => {
+      points += n;
+      if (points > this.maxTotalPoints) {
+        throw badRequest(`the answer would have more than ${this.maxTotalPoints} points: lower maxDataPoints or query fewer targets`);
+      }
+    };
     const out: QueryResult[] = [];
-    for (const target of q.targets) {
-      if (target.kind === 'events') { out.push(this.eventsTable(this.catalogue.events(q.range.from, q.range.to), target.refId)); continue; }
-      for (const w of wants) {
-        if (w.target !== target) continue;
+    for (const target of targets) {
+      if (target.kind === 'events') {
+        const table = this.eventsTable(this.catalogue.events(q.range.from, q.range.to), target.refId);
+        count(table.rows.length);
+        out.push(table);
+        continue;
+      }
+      for (const w of wantsOf.get(target) ?? []) {
         const { t, v } = columnOf(answers.get(w.node)!, w.field, w.info.timeline);
-        if (target.annotations) { out.push(this.changesTable(w.name, t, v, target.refId)); continue; }
+        if (target.annotations) {
+          const table = this.changesTable(w.name, t, v, target.refId);
+          count(table.rows.length);
+          out.push(table);
+          continue;
+        }
         const max = target.maxDataPoints ?? q.maxDataPoints;
         const idx = minMaxIndices(t, v, max, q.range.from / 1000, q.range.to / 1000);
+        count(idx.length);
         if (target.format === 'table') {
           const rows: Sample[][] = new Array(idx.length);
           for (let k = 0; k < idx.length; k++) rows[k] = [toMs(t[idx[k]!]!), v[idx[k]!]!];

@@ -15,6 +15,7 @@
  * with a message Grafana shows on the panel.
  */
 import { badRequest } from './errors';
+import { compileGlob, compileRegex } from './pattern';
 
 export type TargetFormat = 'timeseries' | 'table';
 
@@ -252,44 +253,45 @@ export function parseTagValuesRequest(body: unknown): string {
 
 /**
  * A glob (`*`, `?`, `{a,b}` — what Grafana makes of multi-value variables in "glob" format) or a
- * plain name → a matcher. Plain names match exactly.
+ * plain name → a matcher. Plain names match exactly. Globs are matched in linear time
+ * (pattern.ts: no backtracking regex); longer than MAX_GLOB_LENGTH → 400.
  */
 export function globMatcher(pattern: string): { literal: boolean; test(s: string): boolean } {
   if (!/[*?{]/.test(pattern)) return { literal: true, test: (s) => s === pattern };
-  let re = '';
-  let depth = 0;
-  for (const ch of pattern) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else if (ch === '{') { depth++; re += '(?:'; }
-    else if (ch === '}' && depth > 0) { depth--; re += ')'; }
-    else if (ch === ',' && depth > 0) re += '|';
-    else re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  while (depth-- > 0) re += ')';
-  const rx = new RegExp(`^${re}$`);
-  return { literal: false, test: (s) => rx.test(s) };
+  return { literal: false, test: compileGlob(pattern) };
 }
 
-/** Does an ad hoc filter (keys `node` and `field`; others ignored) let this field through? */
-export function filterAllows(filters: AdhocFilter[], node: string, field: string): boolean {
+type FieldPredicate = (node: string, field: string) => boolean;
+
+/**
+ * Ad hoc filters (keys `node` and `field`; others ignored) → one predicate, compiled once.
+ * Operators: `=`, `!=`, `<`, `>` (string comparison), `=~` / `!~` (JavaScript regular expression,
+ * unanchored, matched in linear time by pattern.ts: at most MAX_REGEX_LENGTH characters, no
+ * backreferences or lookarounds; else 400).
+ */
+export function compileFilters(filters: AdhocFilter[]): FieldPredicate {
+  const checks: FieldPredicate[] = [];
   for (const f of filters) {
-    const subject = f.key === 'node' ? node : f.key === 'field' ? field : null;
-    if (subject === null) continue;
-    let ok: boolean;
+    const pick = f.key === 'node' ? (n: string) => n : f.key === 'field' ? (_n: string, fl: string) => fl : null;
+    if (!pick) continue;
+    const v = f.value;
     switch (f.operator) {
-      case '!=': ok = subject !== f.value; break;
+      case '!=': checks.push((n, fl) => pick(n, fl) !== v); break;
       case '=~': case '!~': {
-        let rx: RegExp;
-        try { rx = new RegExp(f.value); } catch { throw badRequest(`ad hoc filter ${f.key} ${f.operator} ${show(f.value)}: invalid regular expression`); }
-        ok = rx.test(subject) === (f.operator === '=~');
+        const test = compileRegex(v, `ad hoc filter ${f.key} ${f.operator} ${show(v)}`);
+        const want = f.operator === '=~';
+        checks.push((n, fl) => test(pick(n, fl)) === want);
         break;
       }
-      case '<': ok = subject < f.value; break;
-      case '>': ok = subject > f.value; break;
-      default: ok = subject === f.value;
+      case '<': checks.push((n, fl) => pick(n, fl) < v); break;
+      case '>': checks.push((n, fl) => pick(n, fl) > v); break;
+      default: checks.push((n, fl) => pick(n, fl) === v);
     }
-    if (!ok) return false;
   }
-  return true;
+  return (node, field) => checks.every((c) => c(node, field));
+}
+
+/** Does an ad hoc filter (see compileFilters) let this field through? */
+export function filterAllows(filters: AdhocFilter[], node: string, field: string): boolean {
+  return compileFilters(filters)(node, field);
 }

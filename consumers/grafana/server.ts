@@ -45,6 +45,10 @@ export interface BridgeOptions {
   fieldsTtlMs?: number;
   /** Timeout of one get_data, ms (default 30000). */
   callTimeoutMs?: number;
+  /** Most points in one /query answer (default 5,000,000; more → 400). */
+  maxTotalPoints?: number;
+  /** Most concurrent live (SSE) streams of the web page (default 256; more → 503). */
+  maxLiveStreams?: number;
   /** Prometheus registry for request latency and error metrics (metrics.ts). */
   metrics?: Registry;
 }
@@ -65,14 +69,14 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const client = opts.client instanceof SisockClient ? opts.client : new SisockClient({ logger: log, connectWaitMs: 2000, ...opts.client });
   const auth = opts.auth ?? authFromEnv();
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
-  const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs });
+  const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints });
   const live = new LiveRelay(client);
   const page = opts.page ?? true;
   const app = createBridgeApp({
     client, catalogue, engine, auth, logger: log,
     corsOrigin: opts.corsOrigin ?? process.env.SISOCK_GRAFANA_CORS_ORIGIN ?? '*',
     limits: { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) },
-    extra: page ? [webRoutes({ client, catalogue, live })] : [],
+    extra: page ? [webRoutes({ client, catalogue, live, maxLiveStreams: opts.maxLiveStreams })] : [],
     ...(opts.metrics ? { metrics: bridgeMetricsMiddleware(opts.metrics) } : {}),
   });
   await catalogue.start();

@@ -34,7 +34,12 @@ export class LiveRelay {
     }
     entry.listeners.add(cb);
     const e = entry;
-    await e.handle;
+    try {
+      await e.handle;
+    } catch (err) {
+      e.listeners.delete(cb); // the subscription was refused: nothing of this watch stays
+      throw err;
+    }
     return async () => {
       e.listeners.delete(cb);
       if (e.listeners.size === 0 && this.byNode.get(node) === e) {
@@ -42,6 +47,13 @@ export class LiveRelay {
         await (await e.handle).remove().catch(() => undefined);
       }
     };
+  }
+
+  /** Listeners (one per live stream and node) registered right now (tests, metrics). */
+  listenerCount(): number {
+    let n = 0;
+    for (const e of this.byNode.values()) n += e.listeners.size;
+    return n;
   }
 
   /** Nodes watched right now (tests, metrics). */

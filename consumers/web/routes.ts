@@ -6,7 +6,9 @@
  *   GET /api/nodes             {nodes: [{name, description, metadata, fields, timelines, fieldsError}], router, realm, time}
  *   GET /api/live?target=n::f  Server-Sent Events: `event: data` with {series: {"n::f": {t: [ms], v: […]}}}
  *                              relayed from `<base>.consumer.<n>.data` (one WAMP subscription per
- *                              node, shared); `event: ready` once subscribed; comments as heartbeat
+ *                              node, shared); `event: ready` once subscribed; comments as heartbeat;
+ *                              at most maxLiveStreams at once (then 503), and a reader that lets
+ *                              more than maxLiveBufferBytes pile up is disconnected
  *
  * History comes from the bridge's own POST /query (the page sends a Grafana-shaped request).
  */
@@ -28,6 +30,10 @@ export interface WebDeps {
   heartbeatMs?: number;
   /** Most targets one live stream may watch (default 200). */
   maxLiveTargets?: number;
+  /** Most concurrent live streams (default 256; more → 503). */
+  maxLiveStreams?: number;
+  /** A live stream whose unsent output exceeds this many bytes (a stalled reader) is closed (default 1 MiB). */
+  maxLiveBufferBytes?: number;
 }
 
 /** The folder with index.html: next to this file (ts sources) or in the package (from dist/). */
@@ -85,13 +91,46 @@ export function webRoutes(deps: WebDeps): Router {
     })().catch(next);
   });
 
+  /** Open SSE streams (capped by maxLiveStreams). */
+  let streams = 0;
+  const maxStreams = deps.maxLiveStreams ?? 256;
+  const maxBuffer = deps.maxLiveBufferBytes ?? 1024 * 1024;
+
   r.get('/api/live', (req: Request, res: Response, next: NextFunction) => {
+    const q = req.query.target ?? req.query.targets;
+    const raw = (Array.isArray(q) ? q : [q]).filter((x): x is string => typeof x === 'string').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+    if (raw.length === 0) { next(badRequest('live needs ?target=<node>::<field> (repeatable)')); return; }
+    if (raw.length > (deps.maxLiveTargets ?? 200)) { next(badRequest(`too many live targets: ${raw.length}`)); return; }
+    if (!client.isReady) { next(unavailable(`sisock router unreachable (${client.options.url})`)); return; }
+    if (streams >= maxStreams) { next(unavailable(`too many live streams open (${maxStreams}); try again later`)); return; }
+
+    // Cleanup is in place before the first await: a client gone while targets resolve or while
+    // subscriptions are made leaves nothing behind.
+    streams++;
+    let closed = false;
+    let heartbeat: NodeJS.Timeout | undefined;
+    const undos: Array<() => Promise<void>> = [];
+    const cleanup = () => {
+      if (closed) return;
+      closed = true;
+      streams--;
+      if (heartbeat) clearInterval(heartbeat);
+      for (const u of undos.splice(0)) void u();
+    };
+    req.on('close', cleanup);
+    res.on('close', cleanup);
+    const gone = () => closed || res.destroyed || req.socket.destroyed;
+    /** Writes one SSE chunk; a reader that lets more than maxBuffer pile up is cut off. */
+    const send = (chunk: string) => {
+      if (closed) return;
+      res.write(chunk);
+      if (res.writableLength > maxBuffer) {
+        cleanup();
+        res.destroy();
+      }
+    };
+
     void (async () => {
-      const q = req.query.target ?? req.query.targets;
-      const raw = (Array.isArray(q) ? q : [q]).filter((x): x is string => typeof x === 'string').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-      if (raw.length === 0) throw badRequest('live needs ?target=<node>::<field> (repeatable)');
-      if (raw.length > (deps.maxLiveTargets ?? 200)) throw badRequest(`too many live targets: ${raw.length}`);
-      if (!client.isReady) throw unavailable(`sisock router unreachable (${client.options.url})`);
       /** node → [field, timeline, target name] */
       const byNode = new Map<string, Array<{ field: string; timeline: string; name: string }>>();
       for (const t of raw) {
@@ -101,26 +140,18 @@ export function webRoutes(deps: WebDeps): Router {
           if (!list) byNode.set(rsv.node, (list = []));
           list.push({ field: rsv.field, timeline: rsv.info.timeline, name: `${rsv.node}::${rsv.field}` });
         }
+        if (gone()) { cleanup(); return; }
       }
+      if (gone()) { cleanup(); return; }
       res.status(200);
       res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
       res.setHeader('Cache-Control', 'no-cache, no-transform');
       res.setHeader('Connection', 'keep-alive');
       res.setHeader('X-Accel-Buffering', 'no');
       res.flushHeaders();
-      res.write('retry: 2000\n\n');
-      let closed = false;
-      const undos: Array<() => Promise<void>> = [];
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15000);
+      send('retry: 2000\n\n');
+      heartbeat = setInterval(() => send(': keep-alive\n\n'), deps.heartbeatMs ?? 15000);
       heartbeat.unref();
-      const cleanup = () => {
-        if (closed) return;
-        closed = true;
-        clearInterval(heartbeat);
-        for (const u of undos.splice(0)) void u();
-      };
-      req.on('close', cleanup);
-      res.on('close', cleanup);
       for (const [node, wants] of byNode) {
         const undo = await live.watch(node, (result) => {
           if (closed) return;
@@ -130,13 +161,16 @@ export function webRoutes(deps: WebDeps): Router {
             const { t, v } = columnOf(result, w.field, w.timeline);
             if (t.length) series[w.name] = { t: t.map(toMs), v };
           }
-          if (Object.keys(series).length) res.write(`event: data\ndata: ${JSON.stringify({ series })}\n\n`);
+          if (Object.keys(series).length) send(`event: data\ndata: ${JSON.stringify({ series })}\n\n`);
         });
-        if (closed) { void undo(); return; }
+        if (gone()) { void undo(); cleanup(); return; }
         undos.push(undo);
       }
-      res.write(`event: ready\ndata: ${JSON.stringify({ targets: [...byNode.values()].flat().map((w) => w.name) })}\n\n`);
-    })().catch(next);
+      send(`event: ready\ndata: ${JSON.stringify({ targets: [...byNode.values()].flat().map((w) => w.name) })}\n\n`);
+    })().catch((err: unknown) => {
+      if (res.headersSent || gone()) { cleanup(); if (!res.writableEnded) res.end(); return; }
+      next(err);
+    });
   });
 
   return r;

@@ -105,6 +105,19 @@ describe('Grafana bridge', () => {
     expect((await http(base, '/search', {})).json).toHaveLength(4);
   });
 
+  it('/search: a pathological glob answers at once and the bridge keeps serving', async () => {
+    // the review's request, and a deeper one a backtracking regex needs minutes for (jest's timeout is the bound)
+    for (const target of ['{*,*}{*,*}{*,*}{*,*}{*,*}{*,*}z', `${'{*,*}'.repeat(14)}z`]) {
+      const evil = await http(base, '/search', { target });
+      expect(evil.status).toBe(200);
+      expect(evil.json).toEqual([]);
+    }
+    const tooLong = await http(base, '/search', { target: `*${'{a,*}'.repeat(200)}` });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.json.message).toMatch(/glob pattern too long/);
+    expect((await http(base, '/')).status).toBe(200);
+  });
+
   it('simPod /metrics, /metric-payload-options, /variable', async () => {
     const m = await http(base, '/metrics', {});
     expect(m.status).toBe(200);
@@ -174,6 +187,35 @@ describe('Grafana bridge', () => {
     const ev = await http(base, '/query', { range: { from: 'now-1h', to: 'now' }, targets: [{ target: 'events', refId: 'E' }] });
     expect(ev.status).toBe(200);
     expect(ev.json[0].columns.map((c: { text: string }) => c.text)).toEqual(['time', 'title', 'text', 'tags']);
+  });
+
+  it('/query: identical targets are answered once; a regex ad hoc filter; the total point cap', async () => {
+    alpha.calls.length = 0;
+    const twice = await http(base, '/query', {
+      range, maxDataPoints: 100,
+      targets: [{ target: 'alpha::a', refId: 'A' }, { target: 'alpha::a', refId: 'A' }, { target: 'alpha::a', refId: 'B' }],
+      adhocFilters: [{ key: 'field', operator: '=~', value: '^(a+)+$' }],
+    });
+    expect(twice.status).toBe(200);
+    expect(twice.json.map((s: { refId: string }) => s.refId)).toEqual(['A', 'B']);
+    expect(alpha.calls).toHaveLength(1);
+    expect(alpha.calls[0]!.fields).toEqual(['a']);
+    const badRx = await http(base, '/query', { range, targets: [{ target: 'alpha::a' }], adhocFilters: [{ key: 'field', operator: '=~', value: '(a)\\1' }] });
+    expect(badRx.status).toBe(400);
+    expect(badRx.json.message).toMatch(/backreferences/);
+
+    const small = await startBridge({ client: opts(url), port: 0, host: '127.0.0.1', page: false, auth: {}, maxTotalPoints: 25 });
+    try {
+      await waitFor(async () => (await http(small.url, '/')).status === 200, 5000, 'small bridge healthy');
+      const ok = await http(small.url, '/query', { range, maxDataPoints: 100, targets: [{ target: 'alpha::a' }, { target: 'alpha::b' }] });
+      expect(ok.status).toBe(200); // 2 × 10 points
+      const big = await http(small.url, '/query', { range, maxDataPoints: 100, targets: [{ target: 'alpha::*' }] });
+      expect(big.status).toBe(400); // 3 × 10 points
+      expect(big.json.message).toMatch(/more than 25 points: lower maxDataPoints or query fewer targets/);
+      expect((await http(small.url, '/')).status).toBe(200);
+    } finally {
+      await small.close();
+    }
   });
 
   it('/annotations: value changes of a field, and node events', async () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { searchNames } from '../../consumers/grafana/app';
 import { HttpError } from '../../consumers/grafana/errors';
+import { compileGlob, compileRegex } from '../../consumers/grafana/pattern';
 import {
   DEFAULT_LIMITS, filterAllows, globMatcher, parseAnnotationRequest, parsePayload, parseQueryRequest, parseRange,
   parseSearchTarget, parseTagValuesRequest, parseTime, splitTarget,
@@ -242,6 +243,56 @@ describe('targets, globs, filters and search', () => {
     expect(filterAllows([{ key: 'node', operator: '!=', value: 'sim' }], 'sim', 'a')).toBe(false);
     expect(filterAllows([{ key: 'field', operator: '!~', value: '^hv' }], 'sim', 'hv_x')).toBe(false);
     expect(filterAllows([{ key: 'City', operator: '=', value: 'Berlin' }], 'sim', 'a')).toBe(true);
+  });
+
+  it('globs run in linear time: nested wildcards and braces do not backtrack', () => {
+    const evil = '{*,*}{*,*}{*,*}{*,*}{*,*}{*,*}{*,*}{*,*}{*,*}{*,*}z';
+    const subject = 'a'.repeat(5000);
+    expect(globMatcher(evil).test(subject)).toBe(false);
+    expect(globMatcher(evil).test(`${subject}z`)).toBe(true);
+    expect(globMatcher('*a*a*a*a*a*a*a*a*a*a*a*a*b').test(subject)).toBe(false);
+    expect(globMatcher('a****b').test('a-x-b')).toBe(true);
+    expect(globMatcher('{a,{b,c}d}x').test('cdx')).toBe(true);
+    expect(globMatcher('{a,{b,c}d}x').test('cx')).toBe(false);
+    expect(globMatcher('{a,b').test('b')).toBe(true); // unclosed brace closes at the end
+    expect(globMatcher('a}b,c*').test('a}b,cde')).toBe(true); // } and , outside braces are literal
+    expect(globMatcher('a.?').test('a.x')).toBe(true);
+    expect(globMatcher('a.?').test('abx')).toBe(false);
+    expect(globMatcher('?').test('')).toBe(false);
+    expect(globMatcher('*').test('')).toBe(true);
+    expect(globMatcher('{}x').test('x')).toBe(true);
+    expectHttp(() => compileGlob(`${'*a'.repeat(300)}`), 400, /too long/);
+  });
+
+  it('ad hoc regex filters match like RegExp, in linear time', () => {
+    const cases: Array<[string, string[]]> = [
+      ['^hv', ['hv_x', 'xhv', '']], ['_ch[0-3]_', ['hv_ch2_v', 'hv_ch5_v']], ['^(hv|lv)_ch\\d+_(voltage|current)$', ['lv_ch12_current', 'lv_ch12_currentx', 'hv_chx_voltage']],
+      ['temp.*ure$', ['sensor_temperature', 'temperatures']], ['[^a-z_]', ['abc', 'ab1']], ['\\bch', ['hv ch0', 'hvch0']], ['a{2,3}b', ['aab', 'ab', 'aaaab']],
+      ['colou?r', ['color', 'colour', 'colouur']], ['x|', ['anything']], ['(?:ab)+$', ['abab', 'aba']], ['\\w+\\s\\W', ['ab -', 'ab c']],
+      ['[\\d-]x', ['-x', '5x', 'ax']], ['a.c', ['abc', 'a\nc']], ['\\x41\\u0042', ['AB', 'ab']], ['(?<n>a)b*?c', ['abbc', 'ac', 'bc']],
+      ['[]', ['a']], ['[^]', ['a', '']], ['\\Bc', ['ac', 'c']], ['^$', ['', 'a']], ['{', ['a{b']], ['a{,2}', ['a{,2}', 'a']],
+    ];
+    for (const [rx, subjects] of cases) {
+      const test = compileRegex(rx);
+      for (const s of subjects) expect([rx, s, test(s)]).toEqual([rx, s, new RegExp(rx).test(s)]);
+    }
+    // catastrophic for a backtracking engine, instant here
+    const subject = `${'a'.repeat(5000)}!`;
+    expect(compileRegex('^(a+)+$')(subject)).toBe(false);
+    expect(compileRegex('(a|a)*b')(subject)).toBe(false);
+    expect(compileRegex('a*a*a*a*a*a*a*a*a*a*b')(subject)).toBe(false);
+    expect(filterAllows([{ key: 'field', operator: '=~', value: '^(a+)+$' }], 'sim', subject)).toBe(false);
+    expect(filterAllows([{ key: 'field', operator: '=~', value: '^(a+)+$' }], 'sim', 'aaa')).toBe(true);
+  });
+
+  it('ad hoc regex filters: too long, backreferences and lookarounds are 400', () => {
+    const f = (value: string) => () => filterAllows([{ key: 'field', operator: '=~', value }], 'sim', 'a');
+    expectHttp(f('a'.repeat(201)), 400, /too long/);
+    expectHttp(f('(a)\\1'), 400, /backreferences/);
+    expectHttp(f('a(?=b)'), 400, /lookarounds/);
+    expectHttp(f('(?<!b)a'), 400, /lookarounds/);
+    expectHttp(f('(a{1,100}){1,100}'), 400, /too complex/);
+    expectHttp(f('a{1000}'), 400, /repetition count/);
   });
 
   it('search: all, substring (case-insensitive), glob', () => {

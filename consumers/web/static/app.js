@@ -112,7 +112,7 @@
       renderNodes();
     }).catch(function (e) {
       setConn(false, e.message);
-      if (!state.nodes.length) $('nodes').innerHTML = '<p class="muted">' + e.message + '</p>';
+      if (!state.nodes.length) $('nodes').replaceChildren(el('p', { class: 'muted', text: String(e.message) }));
     });
   }
 
@@ -178,7 +178,7 @@
         el('span', { class: 'swatch', style: 'background:' + colorOf(t) }), t + (s ? ' · ' + s.t.length : ''),
         el('button', { title: 'remove', text: '×', onclick: function () {
           toggle(t, false);
-          var cb = document.querySelector('input[data-target="' + t.replace(/"/g, '\\"') + '"]');
+          var cb = document.querySelector('input[data-target="' + CSS.escape(t) + '"]');
           if (cb) cb.checked = false;
         } }),
       ]));
