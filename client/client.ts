@@ -155,6 +155,8 @@ export class SisockClient {
   private retryDelay: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private repairTimer: NodeJS.Timeout | null = null;
+  /** Whether a retry of refused registrations/subscriptions is scheduled on this session. */
+  get retryPending(): boolean { return this.repairTimer !== null; }
   /** procedure → entry (persistent registrations). */
   private readonly registrations = new Map<string, RegEntry>();
   private readonly subscriptions = new Set<SubEntry>();

@@ -34,6 +34,11 @@ export interface WebDeps {
   maxLiveStreams?: number;
   /** A live stream whose unsent output exceeds this many bytes (a stalled reader) is closed (default 1 MiB). */
   maxLiveBufferBytes?: number;
+  /**
+   * Told when a live stream is released ('closed') and when its set-up has run to its end, served
+   * or abandoned ('settled'): for metrics, and for tests that must know, not guess, when it happened.
+   */
+  onLiveStream?: (event: 'closed' | 'settled') => void;
 }
 
 /** The folder with index.html: next to this file (ts sources) or in the package (from dist/). */
@@ -116,6 +121,7 @@ export function webRoutes(deps: WebDeps): Router {
       streams--;
       if (heartbeat) clearInterval(heartbeat);
       for (const u of undos.splice(0)) void u();
+      deps.onLiveStream?.('closed');
     };
     req.on('close', cleanup);
     res.on('close', cleanup);
@@ -170,7 +176,7 @@ export function webRoutes(deps: WebDeps): Router {
     })().catch((err: unknown) => {
       if (res.headersSent || gone()) { cleanup(); if (!res.writableEnded) res.end(); return; }
       next(err);
-    });
+    }).finally(() => deps.onLiveStream?.('settled'));
   });
 
   return r;

@@ -167,7 +167,9 @@ describe('client: errors, refusals, readiness', () => {
       await c.subscribe('com..bad', () => {}); // empty component → invalid_uri
       await c.register('com.x.fine', () => 'ok');
       await c.whenReady(5000);
-      await new Promise((r) => setTimeout(r, 2500)); // the retry period is 1 s
+      await waitFor(() => refusals.length === 2, 5000, 'both refusals');
+      expect(await c.call('com.x.fine')).toBe('ok'); // the restore pass is over
+      expect(c.retryPending).toBe(false); // nothing scheduled: a permanent refusal is not retried
       expect(refusals).toEqual([
         ['wamp.error.invalid_uri', { kind: 'register', uri: 'wamp.mine' }],
         ['wamp.error.invalid_uri', { kind: 'subscribe', uri: 'com..bad' }],
@@ -214,7 +216,6 @@ describe('client: errors, refusals, readiness', () => {
   it('whenReady() without a timeout rejects when the client is closed', async () => {
     const c = new SisockClient(opts(`ws://127.0.0.1:${await freePort()}/ws`)); // nobody listens there
     const waiting = c.whenReady();
-    await new Promise((r) => setTimeout(r, 100));
     await c.close();
     await expect(waiting).rejects.toThrow(/closed/);
     await expect(c.whenReady()).rejects.toThrow(/closed/);

@@ -24,6 +24,7 @@ import { startRouter, type RunningRouter } from '../../router/server';
 import { cborSerializer, jsonSerializer, msgpackSerializer } from '../../transport/serializers';
 import type { Serializer } from '../../transport/types';
 import { MiniClient, WampCallError } from '../helpers/mini-wamp-client';
+import { waitFor } from '../helpers/wait';
 
 jest.setTimeout(300_000);
 
@@ -708,12 +709,12 @@ describe('fuzz: random and mutated frames against a live router', () => {
     // Every published good.topic event arrived, in order.
     await good.caller.publish('good.topic', [++good.published]);
     await good.caller.call('good.add', [0, 0]); // events to `sub` were sent before this result
-    await waitFor(() => good.events.length === good.published, 5000);
+    await waitFor(() => good.events.length === good.published, 5000, 'every good event');
     expect(good.events).toEqual(Array.from({ length: good.published }, (_, i) => i + 1));
 
     // The router let go of every fuzz session (it may see the last TCP closes a moment later).
     const live = new Set(clients.map((c) => c.sessionId));
-    await waitFor(() => running.router.sessions.size === live.size, 5000);
+    await waitFor(() => running.router.sessions.size === live.size, 5000, 'the router to drop the fuzz sessions');
     expect([...running.router.sessions.keys()].sort()).toEqual([...live].sort());
     for (const realm of running.router.realms.values()) {
       for (const id of realm.sessions.keys()) expect(live.has(id)).toBe(true);
@@ -736,12 +737,3 @@ describe('fuzz: random and mutated frames against a live router', () => {
     expect(({} as Dict).polluted2).toBeUndefined();
   });
 });
-
-/** Waits for a condition the router reaches asynchronously (socket close events), polling. */
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -15,7 +15,6 @@ import { LiveRelay } from '../../consumers/web/live';
 import { webRoutes, type WebDeps } from '../../consumers/web/routes';
 import { waitFor } from './sisock-helpers';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -53,19 +52,26 @@ class FakeCatalogue {
   }
 }
 
-interface Setup { base: string; port: number; client: FakeClient; catalogue: FakeCatalogue; live: LiveRelay; close(): Promise<void> }
+interface Setup {
+  base: string; port: number; client: FakeClient; catalogue: FakeCatalogue; live: LiveRelay;
+  /** How many live streams the server released ('closed') and finished setting up ('settled'). */
+  events: { closed: number; settled: number };
+  close(): Promise<void>;
+}
 
 async function setup(extra: Partial<WebDeps> = {}): Promise<Setup> {
   const client = new FakeClient();
   const catalogue = new FakeCatalogue();
   const live = new LiveRelay(client as unknown as SisockClient);
   const deps = { client: client as unknown as SisockClient, catalogue: catalogue as unknown as FieldCatalogue, live };
-  const app = createBridgeApp({ ...deps, engine: {} as QueryEngine, extra: [webRoutes({ ...deps, ...extra })] });
+  const events = { closed: 0, settled: 0 };
+  const onLiveStream = (e: 'closed' | 'settled') => { events[e]++; };
+  const app = createBridgeApp({ ...deps, engine: {} as QueryEngine, extra: [webRoutes({ ...deps, onLiveStream, ...extra })] });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    base: `http://127.0.0.1:${port}`, port, client, catalogue, live,
+    base: `http://127.0.0.1:${port}`, port, client, catalogue, live, events,
     close: async () => {
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections();
@@ -127,9 +133,9 @@ describe('web page live stream', () => {
     await s.catalogue.resolving.promise; // the route is inside resolve
     ac.abort();
     await req;
-    await sleep(100); // the server sees the socket close
+    await waitFor(() => s!.events.closed === 1, 5000, 'the server to see the socket close');
     gate.resolve();
-    await sleep(300); // whatever the route does after resolve has happened
+    await waitFor(() => s!.events.settled === 1, 5000, 'the route to finish what it does after resolve');
     expect(s.live.listenerCount()).toBe(0);
     expect(s.live.watched()).toEqual([]);
     expect(s.client.subs.size).toBe(0);
@@ -143,9 +149,9 @@ describe('web page live stream', () => {
     await s.catalogue.resolving.promise;
     ac2.abort();
     await req2;
-    await sleep(100);
+    await waitFor(() => s!.events.closed === 1, 5000, 'the server to see the socket close');
     gate2.resolve();
-    await sleep(100);
+    await waitFor(() => s!.events.settled === 1, 5000, 'the abandoned set-up to finish');
     s.catalogue.gate = null;
     const st = await openStream(s.base);
     expect(st.status).toBe(200);
