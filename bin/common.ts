@@ -5,6 +5,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, ErrorCode, SisockError } from '../common/errors';
 import { createLogger, type Logger } from '../common/log';
+import { logLevelFrom, type CommonFlags } from '../client';
+import type { DataNodeHandle } from '../data-nodes/sdk';
+import { planOps, startOps, type OpsFlags } from '../common/ops-http';
 
 /** Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or arguments. */
 export const EXIT_OK = 0;
@@ -17,6 +20,33 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be an integer in 0..65535');
   return Number(value);
+}
+
+/** commander parser for a positive number (seconds, MiB, Hz …). */
+export function positiveNumber(value: string): number {
+  const v = Number(value);
+  if (!/^\s*[\d.eE+-]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError('must be a positive number');
+  return v;
+}
+
+/** commander parser for a number >= 0. */
+export function nonNegativeNumber(value: string): number {
+  const v = Number(value);
+  if (!/^\s*[\d.eE+-]+\s*$/.test(value) || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return v;
+}
+
+/** commander parser for a positive integer. */
+export function positiveInteger(value: string): number {
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError('must be a positive integer');
+  return v;
+}
+
+/** commander parser for a node name: a loose WAMP URI component (no dots, no whitespace, not empty). */
+export function nodeName(value: string): string {
+  if (!/^[^\s.#]+$/.test(value)) throw new InvalidArgumentError('must be a non-empty name without dots, "#" or whitespace');
+  return value;
 }
 
 export function parseLogLevel(value: string): string {
@@ -87,4 +117,23 @@ export function serveUntilSignal(things: Closable[], log: Logger, graceMs = 5000
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** Starts a node, prints `node: <name>` once announced, serves until a signal. */
+export async function serveNode(kind: string, flags: CommonFlags & OpsFlags, start: (log: Logger) => Promise<{ node: DataNodeHandle }>): Promise<void> {
+  const log = cliLogger(`node-${kind}`, logLevelFrom(flags));
+  let node: DataNodeHandle | undefined;
+  let ops;
+  try {
+    ({ node } = await start(log));
+    const n = node;
+    ops = await startOps(planOps(flags, `node-${kind}`), () => ({ ok: n.client.isReady, node: n.name, router: n.client.options.url }), log);
+  } catch (e) {
+    await node?.close();
+    fail(e, log);
+    return;
+  }
+  const n = node;
+  void n.ready().then(() => process.stdout.write(`node: ${n.name}\n`));
+  await serveUntilSignal([ops, { close: () => n.close() }], log);
 }

@@ -2,12 +2,12 @@
  * `sisock grafana`: the Grafana HTTP bridge (simple-json 1.4 and simPod JSON datasource ≤ 0.6) and
  * the web page, on one port (contract sections 3 and 4). See consumers/grafana/.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import { DEFAULT_GRAFANA_PORT } from '../../common/defaults';
 import { startBridge } from '../../consumers/grafana';
 import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
-import { cliLogger, fail, parsePort, serveUntilSignal } from '../common';
+import { cliLogger, fail, parsePort, positiveInteger, serveUntilSignal } from '../common';
 
 export interface BridgeFlags extends CommonFlags, OpsFlags {
   port: number;
@@ -18,10 +18,6 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   maxTargets?: number;
 }
 
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
-  return Number(value);
-}
 
 /** The options `sisock grafana` and `sisock web` share. */
 export function addBridgeOptions(cmd: Command, defaultPort: number): Command {

@@ -1,11 +1,11 @@
 /** `sisock grpc`: the gRPC data API (consumers/grpc/sisock.proto, package sisock.v1) bridged to WAMP. */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { DEFAULT_GRPC_PORT, protoPath, startGrpcServer, type GrpcServerOptions } from '../../consumers/grpc';
 import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
-import { cliLogger, fail, parsePort, serveUntilSignal } from '../common';
+import { cliLogger, fail, parsePort, positiveInteger, serveUntilSignal } from '../common';
 
 export interface GrpcCommandOptions extends CommonFlags, OpsFlags {
   port: number;
@@ -17,10 +17,6 @@ export interface GrpcCommandOptions extends CommonFlags, OpsFlags {
   windowPoints?: number;
 }
 
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
-  return Number(value);
-}
 
 export function register(program: Command): void {
   const cmd = program
@@ -30,9 +26,9 @@ export function register(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .option('--chunk-points <n>', 'most samples in one streamed DataChunk', positiveInt, 65536)
-    .option('--chunk-bytes <n>', 'about the most payload bytes in one DataChunk', positiveInt, 1024 * 1024)
-    .option('--window-points <n>', 'samples aimed at per get_data window asked of a node', positiveInt, 200000);
+    .option('--chunk-points <n>', 'most samples in one streamed DataChunk', positiveInteger, 65536)
+    .option('--chunk-bytes <n>', 'about the most payload bytes in one DataChunk', positiveInteger, 1024 * 1024)
+    .option('--window-points <n>', 'samples aimed at per get_data window asked of a node', positiveInteger, 200000);
   addClientOptions(cmd);
   addOpsOptions(cmd);
   cmd.addHelpText('after', `

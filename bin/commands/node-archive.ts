@@ -8,28 +8,13 @@
  * same for a program (finding or creating `node`), so it can sit in bin/sisock.ts's COMMANDS after node.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
+import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { DEFAULT_DB_URL, runArchiveNode, runArchiveScanner } from '../../data-nodes/archive';
-import type { DataNodeHandle } from '../../data-nodes/sdk';
-import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
-import { addLogLevelOption, cliLogger, fail, serveUntilSignal } from '../common';
+import { addOpsOptions, type OpsFlags } from '../../common/ops-http';
+import { addLogLevelOption, cliLogger, fail, nodeName, nonNegativeNumber, positiveNumber, serveNode, serveUntilSignal } from '../common';
 
-function positiveNumber(value: string): number {
-  const v = Number(value);
-  if (!/^\s*[\d.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError('must be a positive number');
-  return v;
-}
 
-function nonNegativeNumber(value: string): number {
-  const v = Number(value);
-  if (!/^\s*[\d.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError('must be a number >= 0');
-  return v;
-}
 
-function nodeName(value: string): string {
-  if (!/^[^\s.#]+$/.test(value)) throw new InvalidArgumentError('must be a non-empty name without dots, "#" or whitespace');
-  return value;
-}
 
 function progressMode(value: string): 'bar' | 'log' | 'none' {
   if (value !== 'bar' && value !== 'log' && value !== 'none') throw new InvalidArgumentError('must be bar, log or none');
@@ -86,30 +71,9 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
       .option('--data-dir <dir>', 'root of the files here, when it differs from the one the scanner recorded')
       .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256),
   ));
-  archive.action(async (o: ArchiveFlags) => {
-    const log = cliLogger('node-archive', logLevelFrom(o));
-    let node: DataNodeHandle | undefined;
-    let ops;
-    try {
-      ({ node } = await runArchiveNode({
-        db: o.db, name: o.name, description: o.description, dataDir: o.dataDir, cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
-        client: { ...clientOptionsFromEnv(o), logger: log }, logger: log,
-      }));
-      const n = node;
-      ops = await startOps(planOps(o, 'node-archive'), () => ({ ok: n.client.isReady, node: n.name, router: n.client.options.url }), log);
-    } catch (e) {
-      await node?.close();
-      fail(e, log);
-      return;
-    }
-    const n = node;
-    void n.ready().then(() => process.stdout.write(`node: ${n.name}\n`));
-    await serveUntilSignal([ops, { close: () => n.close() }], log);
-  });
+  archive.action((o: ArchiveFlags) => serveNode('archive', o, (log) => runArchiveNode({
+    db: o.db, name: o.name, description: o.description, dataDir: o.dataDir, cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
+    client: { ...clientOptionsFromEnv(o), logger: log }, logger: log,
+  })));
 }
 
-/** Adds the archive kinds to the program's `node` command (created if absent). */
-export function register(program: Command): void {
-  const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node').description('run a data node');
-  registerArchiveKinds(node);
-}

@@ -15,19 +15,10 @@ import { startEmbeddedBroker, loadMqttConfigFile, runMqttNode, startMqttDemo } f
 import { loadSqlConfigFile, runSqlNode } from '../../data-nodes/sql';
 import { runFeedNode } from '../../data-nodes/feed';
 import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
-import { cliLogger, fail, parsePort, serveUntilSignal, type Closable } from '../common';
+import { cliLogger, fail, nodeName, parsePort, positiveNumber, serveUntilSignal, type Closable } from '../common';
 import type { DemoService } from './demo';
 
-function positiveNumber(value: string): number {
-  const v = Number(value);
-  if (!Number.isFinite(v) || v <= 0) throw new InvalidArgumentError('must be a positive number');
-  return v;
-}
 
-function nodeName(value: string): string {
-  if (!/^[^\s.#]+$/.test(value)) throw new InvalidArgumentError('must be a non-empty name without dots, "#" or whitespace');
-  return value;
-}
 
 interface Started {
   name: string;

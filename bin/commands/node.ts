@@ -11,53 +11,18 @@
  */
 import { registerArchiveKinds } from './node-archive';
 import { registerTelemetryNodes } from './node-telemetry';
-import { Command, InvalidArgumentError } from 'commander';
-import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
-import type { DataNodeHandle } from '../../data-nodes/sdk';
+import { Command } from 'commander';
+import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { runWeatherNode, exampleDataDir } from '../../data-nodes/weather';
 import { runSensorsNode, DEFAULT_SENSORS_CAPACITY, DEFAULT_SENSORS_INTERVAL } from '../../data-nodes/sensors';
 import { runSimNode } from '../../data-nodes/sim';
-import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
-import { cliLogger, fail, serveUntilSignal } from '../common';
-import type { Logger } from '../../common/log';
+import { addOpsOptions } from '../../common/ops-http';
+import { fail, nodeName, positiveInteger, positiveNumber, serveNode } from '../common';
 import { ErrorCode, SisockError } from '../../common/errors';
 
-function positiveNumber(value: string): number {
-  const v = Number(value);
-  if (!/^\s*[\d.eE+-]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError('must be a positive number');
-  return v;
-}
 
-function positiveInteger(value: string): number {
-  const v = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError('must be a positive integer');
-  return v;
-}
 
-function nodeName(value: string): string {
-  // Loose WAMP URI component: no dots, no whitespace, not empty.
-  if (!/^[^\s.#]+$/.test(value)) throw new InvalidArgumentError('must be a non-empty name without dots, "#" or whitespace');
-  return value;
-}
 
-/** Starts a node, prints `node: <name>` once announced, serves until a signal. */
-async function serveNode(kind: string, flags: CommonFlags & OpsFlags, start: (log: Logger) => Promise<{ node: DataNodeHandle }>): Promise<void> {
-  const log = cliLogger(`node-${kind}`, logLevelFrom(flags));
-  let node: DataNodeHandle | undefined;
-  let ops;
-  try {
-    ({ node } = await start(log));
-    const n = node;
-    ops = await startOps(planOps(flags, `node-${kind}`), () => ({ ok: n.client.isReady, node: n.name, router: n.client.options.url }), log);
-  } catch (e) {
-    await node?.close();
-    fail(e, log);
-    return;
-  }
-  const n = node;
-  void n.ready().then(() => process.stdout.write(`node: ${n.name}\n`));
-  await serveUntilSignal([ops, { close: () => n.close() }], log);
-}
 
 export function register(program: Command): void {
   const node = program

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { register } from '../../bin/commands/node-archive';
+import { registerArchiveKinds } from '../../bin/commands/node-archive';
 import { runHub, type HubHandle } from '../../hub';
 import { getData, getFields, listNodes, type SisockClient } from '../../client';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
@@ -54,7 +54,7 @@ function sisock(args: string[]): { done: Promise<void>; out: () => string; err: 
   const so = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { out += String(c); return true; });
   const se = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { err += String(c); return true; });
   const program = new Command('sisock').exitOverride();
-  register(program);
+  registerArchiveKinds(program.command('node'));
   const restore = () => { so.mockRestore(); se.mockRestore(); };
   const done = program.parseAsync(['node', 'sisock', ...args]).then(() => undefined);
   return { done, out: () => out, err: () => err, restore };
