@@ -50,16 +50,7 @@ export interface FieldRow {
 }
 
 /** Per field over the whole index: the metadata of its newest file. */
-export interface FieldMeta {
-  field: string;
-  timeline: string;
-  type: FieldType;
-  units: string | null;
-  description: string | null;
-  interval: number | null;
-  tFirst: number;
-  tLast: number;
-}
+export type FieldMeta = Omit<FieldRow, 'key' | 'n'>;
 
 /** A file that holds one of the asked fields in the asked interval (reader's plan). */
 export interface FileHit {
