@@ -10,34 +10,11 @@
  */
 import type { SisockClient, Handle } from './client';
 
-/** Local copies of the contract shapes (client/ must not import data-nodes/). */
-export type Sample = number | string | boolean | null;
-export interface DataResult {
-  data: Record<string, Sample[]>;
-  timeline: Record<string, { t: number[]; finalized_until: number | null }>;
-}
-export interface FieldInfo { description: string | null; timeline: string; type: 'number' | 'string' | 'bool'; units: string | null }
-export type FieldsResult = [Record<string, FieldInfo>, Record<string, { interval: number | null; field: string[] }>];
-export interface NodeEntry { name: string; description: string }
+import { mergeDataResults } from '../contract';
+import type { DataResult, FieldsResult, NodeEntry } from '../contract';
 
-/** Concatenates pieces per field and per timeline; `finalized_until` from the last piece. */
-export function mergeDataResults(pieces: DataResult[]): DataResult {
-  if (pieces.length === 1) return pieces[0]!;
-  const out: DataResult = { data: {}, timeline: {} };
-  for (const p of pieces) {
-    if (!p || typeof p !== 'object') continue;
-    for (const [f, v] of Object.entries(p.data ?? {})) {
-      const arr = (out.data[f] ??= []);
-      for (const x of v) arr.push(x);
-    }
-    for (const [tl, v] of Object.entries(p.timeline ?? {})) {
-      const cur = (out.timeline[tl] ??= { t: [], finalized_until: v.finalized_until });
-      for (const x of v.t) cur.t.push(x);
-      cur.finalized_until = v.finalized_until;
-    }
-  }
-  return out;
-}
+export type { Sample, DataResult, FieldInfo, FieldsResult, NodeEntry } from '../contract';
+export { mergeDataResults };
 
 export function listNodes(client: SisockClient): Promise<NodeEntry[]> {
   return client.call<NodeEntry[]>(client.uri('consumer.get_data_node'));

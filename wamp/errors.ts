@@ -11,6 +11,8 @@ export const ErrorUri = {
   NO_SUCH_SUBSCRIPTION: 'wamp.error.no_such_subscription',
   NO_SUCH_SESSION: 'wamp.error.no_such_session',
   INVALID_ARGUMENT: 'wamp.error.invalid_argument',
+  /** A callee's handler failed (Crossbar's and autobahn's URI for an uncaught exception). */
+  RUNTIME_ERROR: 'wamp.error.runtime_error',
   // Session close
   SYSTEM_SHUTDOWN: 'wamp.close.system_shutdown',
   CLOSE_REALM: 'wamp.close.close_realm',

@@ -4,31 +4,9 @@
  * validation, relative times, chunking of large results, live publishing.
  */
 
-export type FieldType = 'number' | 'string' | 'bool';
+import type { DataResult, FieldsResult } from '../../contract';
 
-export interface FieldInfo {
-  description: string | null;
-  timeline: string;
-  type: FieldType;
-  units: string | null;
-}
-
-export interface TimelineInfo {
-  /** Nominal sampling interval in seconds, or null when irregular. */
-  interval: number | null;
-  field: string[];
-}
-
-/** `get_fields` result: `[field, timeline]`. */
-export type FieldsResult = [Record<string, FieldInfo>, Record<string, TimelineInfo>];
-
-export type Sample = number | string | boolean | null;
-
-/** `get_data` result. */
-export interface DataResult {
-  data: Record<string, Sample[]>;
-  timeline: Record<string, { t: number[]; finalized_until: number | null }>;
-}
+export type { FieldType, FieldInfo, TimelineInfo, FieldsResult, Sample, DataResult, NodeEntry, NodeMetadata, TimelineData } from '../../contract';
 
 /**
  * What a node implements. Times are absolute UNIX seconds (the SDK has already turned relative
@@ -50,26 +28,4 @@ export interface DataSourceExtras {
   newestSample?(): number | null | Promise<number | null>;
   /** Releases files, database connections… when the node closes. */
   close?(): void | Promise<void>;
-}
-
-/**
- * What `<base>.consumer.<name>.get_metadata()` returns and the hub's
- * `<base>.consumer.get_data_node_metadata()` lists (one entry per node).
- */
-export interface NodeMetadata {
-  name: string;
-  description: string;
-  host: string;
-  pid: number;
-  /** process title / command, e.g. "sisock node weather" */
-  process: string;
-  sisock_version: string;
-  /** UNIX seconds when the node started. */
-  started: number;
-  /** Fields over all time (get_fields(1, 0)), or null if unknown. */
-  n_fields: number | null;
-  /** UNIX seconds of the newest sample seen or reported, or null. */
-  newest_sample: number | null;
-  /** The node's current WAMP session id. */
-  session_id: number | null;
 }
