@@ -19,7 +19,7 @@ import * as path from 'path';
 import { getData, SisockClient } from '../client';
 import { runHub } from '../hub';
 import { runDataNode, type DataResult, type DataSource, type FieldsResult } from '../data-nodes/sdk';
-import { downsampleMinMax, lowerBound } from '../data-nodes/weather/downsample';
+import { downsampleMinMax, lowerBound } from '../data-nodes/sdk/downsample';
 import { startBridge } from '../consumers/grafana';
 import { spawnServer, installCleanup } from './common';
 

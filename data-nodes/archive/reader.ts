@@ -21,7 +21,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, Sample, TimelineInfo } from '../sdk/types';
-import { downsampleMinMax, lowerBound, StrideKeeper } from '../weather/downsample';
+import { downsampleMinMax, lowerBound, StrideKeeper } from '../sdk/downsample';
 import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
 import { formatByName } from './formats';
 import type { DecodedFile } from './formats/types';

@@ -11,7 +11,7 @@
 import { SisockClient, type ClientOptions, type Handle } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { runDataNode, type DataNodeHandle } from '../sdk';
-import { RateLimitedLog } from '../mqtt/util';
+import { RateLimitedLog } from '../../common/config-file';
 import { FeedCache, type FeedNaming } from './source';
 
 export interface FeedNodeOptions {

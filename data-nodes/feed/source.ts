@@ -16,7 +16,7 @@
  * than what is cached (the usual case), otherwise one merge of the overlapping tail.
  */
 import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
-import { downsampleMinMax } from '../weather/downsample';
+import { downsampleMinMax } from '../sdk/downsample';
 
 export type FeedNaming = 'key' | 'feed' | 'agent';
 

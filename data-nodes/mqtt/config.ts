@@ -32,7 +32,7 @@
 import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { ConfigError } from '../../common/errors';
-import { checkNodeName, expandEnv, isObj, readConfigFile, Reader } from './util';
+import { checkNodeName, expandEnv, isObj, readConfigFile, Reader } from '../../common/config-file';
 import { Template, TopicPattern } from './topic';
 import type { FieldType } from '../sdk/types';
 

@@ -26,7 +26,7 @@ import { silentLogger, type Logger } from '../../common/log';
 import type { MqttConfig } from './config';
 import { mapMessage, REJECT_REASONS, type RejectReason } from './mapping';
 import type { FlushResult, MqttStore } from './store';
-import { RateLimitedLog } from './util';
+import { RateLimitedLog } from '../../common/config-file';
 
 export interface IngestStats {
   received: number;

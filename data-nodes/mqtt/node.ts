@@ -21,7 +21,7 @@ import type { DataResult, DataSource, DataSourceExtras, FieldsResult } from '../
 import type { CommandRule, MqttConfig } from './config';
 import { MqttIngest } from './ingest';
 import { MqttStore } from './store';
-import { isObj } from './util';
+import { isObj } from '../../common/config-file';
 import type { IClientOptions } from 'mqtt';
 
 const INVALID_ARGUMENT = 'wamp.error.invalid_argument';

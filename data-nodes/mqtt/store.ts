@@ -20,7 +20,7 @@
 import Database from 'better-sqlite3';
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { downsampleMinMax, StrideKeeper } from '../weather/downsample';
+import { downsampleMinMax, StrideKeeper } from '../sdk/downsample';
 import type { DataResult, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { StoreConfig } from './config';
 import type { Mapped, RejectReason } from './mapping';

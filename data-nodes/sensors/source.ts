@@ -19,7 +19,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { DataResult } from '../sdk/types';
 import { silentLogger, type Logger } from '../../common/log';
-import { PeriodicRingSource, RingSource, type RingFieldSpec } from './ring-source';
+import { PeriodicRingSource, RingSource, type RingFieldSpec } from '../sdk/ring-source';
 import {
   counterRate,
   cpuUsagePercent,

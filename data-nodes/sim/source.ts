@@ -16,7 +16,7 @@
 import type { DataResult } from '../sdk/types';
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { PeriodicRingSource, RingSource, type RingFieldSpec } from '../sensors/ring-source';
+import { PeriodicRingSource, RingSource, type RingFieldSpec } from '../sdk/ring-source';
 import { SimModel, SUPPLIES, type ChannelSettings, type ChannelState, type SupplyName } from './model';
 
 export const SIM_TIMELINE = 'sim';

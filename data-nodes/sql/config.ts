@@ -22,7 +22,7 @@
  * (time bounds, group values) is bound as a parameter.
  */
 import { ConfigError } from '../../common/errors';
-import { checkNodeName, expandEnv, readConfigFile, Reader } from '../mqtt/util';
+import { checkNodeName, expandEnv, readConfigFile, Reader } from '../../common/config-file';
 import type { FieldType } from '../sdk/types';
 
 export type TimeType = 'auto' | 'datetime' | 'epoch_s' | 'epoch_ms';

@@ -16,7 +16,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { downsampleMinMax } from '../weather/downsample';
+import { downsampleMinMax } from '../sdk/downsample';
 import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import { RUNTIME_ERROR } from '../sdk/node';
 import type { SqlConfig } from './config';

@@ -16,7 +16,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { DataResult, DataSource, FieldInfo, FieldsResult, Sample, TimelineInfo } from '../sdk/types';
 import { silentLogger, type Logger } from '../../common/log';
-import { downsampleMinMax, lowerBound } from './downsample';
+import { downsampleMinMax, lowerBound } from '../sdk/downsample';
 import { medianInterval, parseWeatherFile, type ParsedWeatherFile } from './format';
 
 export const WEATHER_FILE_SUFFIX = '.dat';

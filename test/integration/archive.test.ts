@@ -13,7 +13,7 @@ import {
 } from '../../data-nodes/archive';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { downsampleMinMax } from '../../data-nodes/weather/downsample';
+import { downsampleMinMax } from '../../data-nodes/sdk/downsample';
 import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
 
 let tmp: string;

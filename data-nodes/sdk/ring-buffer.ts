@@ -5,7 +5,7 @@
  * newer than the last one is refused (`push` returns false), which keeps the buffer sorted so a range
  * query is two binary searches. Shared by the sensors and sim nodes.
  */
-import type { Sample, FieldType } from '../sdk/types';
+import type { Sample, FieldType } from './types';
 
 export interface ChannelSpec {
   name: string;

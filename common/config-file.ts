@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { ConfigError, ErrorCode, SisockError } from '../../common/errors';
+import { ConfigError, ErrorCode, SisockError } from './errors';
 
 export type Obj = Record<string, unknown>;
 

@@ -12,7 +12,7 @@
  * Columns of one timeline share the output times; a column with no value in a bucket gets `null`
  * there. Numbers compare numerically, booleans as 0/1; strings keep their first and last value.
  */
-import type { Sample } from '../sdk/types';
+import type { Sample } from './types';
 
 export interface Series {
   t: number[];

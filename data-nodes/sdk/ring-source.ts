@@ -3,8 +3,8 @@
  * sensors and sim nodes, which only differ in what they push into the buffer; PeriodicRingSource is
  * their common base (a timer that fills the buffer, the DataSource methods delegated to it).
  */
-import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample } from '../sdk/types';
-import { downsampleMinMax } from '../weather/downsample';
+import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample } from './types';
+import { downsampleMinMax } from './downsample';
 import { RingBuffer } from './ring-buffer';
 
 export interface RingFieldSpec {
