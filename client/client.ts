@@ -22,6 +22,7 @@ import './websocket-shim';
 import { setSocketOptions, onSocketError } from './websocket-shim';
 import type { ClientOptions as WsClientOptions } from 'ws';
 import { ErrorCode, SisockError } from '../common/errors';
+import { CloseUri, ErrorUri } from '../wamp/errors';
 import { silentLogger, type Logger } from '../common/log';
 import { ReadyGate } from '../common/ready';
 import type {
@@ -58,15 +59,15 @@ export interface RefusalInfo {
  * was lost with the session. Everything else (not_authorized, invalid_uri, option_not_allowed, …)
  * is refused for good.
  */
-const RETRYABLE = new Set([
-  'wamp.error.procedure_already_exists',
-  'wamp.error.procedure_exists_with_different_invocation_policy',
-  'wamp.error.canceled',
-  'wamp.error.timeout',
-  'wamp.error.no_session',
-  'wamp.error.network_failure',
-  'wamp.error.unavailable',
-  'wamp.error.runtime_error',
+const RETRYABLE: ReadonlySet<string> = new Set<string>([
+  ErrorUri.PROCEDURE_ALREADY_EXISTS,
+  ErrorUri.PROCEDURE_EXISTS_WITH_DIFFERENT_INVOCATION_POLICY,
+  ErrorUri.CANCELED,
+  ErrorUri.TIMEOUT,
+  ErrorUri.NO_SESSION,
+  ErrorUri.NETWORK_FAILURE,
+  ErrorUri.UNAVAILABLE,
+  ErrorUri.RUNTIME_ERROR,
 ]);
 
 function isRetryable(err: unknown): boolean {
@@ -272,11 +273,11 @@ export class SisockClient {
 
   async call<T = unknown>(procedure: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
     if (!this.isReady) {
-      if (this.closing) throw new CallError('wamp.error.canceled', procedure, ['client closed']);
+      if (this.closing) throw new CallError(ErrorUri.CANCELED, procedure, ['client closed']);
       try {
         await this.whenReady(this.options.connectWaitMs ?? 10000);
       } catch (err) {
-        throw new CallError('wamp.error.no_session', procedure, [(err as Error).message]);
+        throw new CallError(ErrorUri.NO_SESSION, procedure, [(err as Error).message]);
       }
     }
     const session = this.session!;
@@ -291,7 +292,7 @@ export class SisockClient {
       try {
         p = session.call(procedure, args, kwargs, options) as AbDeferred['promise'];
       } catch (err) {
-        fail(new CallError('wamp.error.no_session', procedure, [String(err)]));
+        fail(new CallError(ErrorUri.NO_SESSION, procedure, [String(err)]));
         return;
       }
       if (opts.onProgress && p.progress) {
@@ -301,7 +302,7 @@ export class SisockClient {
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           try { (p as unknown as { cancel?: (o: unknown) => void }).cancel?.({ mode: 'kill' }); } catch { /* session may be gone */ }
-          fail(new CallError('wamp.error.timeout', procedure, [`no answer within ${opts.timeoutMs} ms`]));
+          fail(new CallError(ErrorUri.TIMEOUT, procedure, [`no answer within ${opts.timeoutMs} ms`]));
         }, opts.timeoutMs);
       }
       p.then(
@@ -310,7 +311,7 @@ export class SisockClient {
           finish();
           const err = e as { error?: string; args?: unknown[]; kwargs?: Record<string, unknown> };
           if (err && typeof err.error === 'string') reject(new CallError(err.error, procedure, err.args ?? [], err.kwargs ?? {}));
-          else reject(new CallError('wamp.error.runtime_error', procedure, [String(e)]));
+          else reject(new CallError(ErrorUri.RUNTIME_ERROR, procedure, [String(e)]));
         },
       );
     });
@@ -327,7 +328,7 @@ export class SisockClient {
       await s.publish(topic, args, kwargs, options);
     } catch (e) {
       const err = e as { error?: string; args?: unknown[] };
-      throw new CallError(err?.error ?? 'wamp.error.runtime_error', topic, err?.args ?? [String(e)]);
+      throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, topic, err?.args ?? [String(e)]);
     }
   }
 
@@ -392,7 +393,7 @@ export class SisockClient {
       const giveUp = setTimeout(() => { this.finalClose(); resolve(); }, 2000);
       this.closeCallbacks.add(() => { clearTimeout(giveUp); this.finalClose(); resolve(); });
       try {
-        conn.close('wamp.close.normal');
+        conn.close(CloseUri.NORMAL);
       } catch {
         clearTimeout(giveUp);
         this.finalClose();
@@ -518,7 +519,7 @@ export class SisockClient {
       entry.current = reg;
     } catch (e) {
       const err = e as { error?: string; args?: unknown[] };
-      throw new CallError(err?.error ?? 'wamp.error.runtime_error', entry.procedure, err?.args ?? [String(e)]);
+      throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, entry.procedure, err?.args ?? [String(e)]);
     }
   }
 
@@ -539,7 +540,7 @@ export class SisockClient {
       entry.current = sub;
     } catch (e) {
       const err = e as { error?: string; args?: unknown[] };
-      throw new CallError(err?.error ?? 'wamp.error.runtime_error', entry.topic, err?.args ?? [String(e)]);
+      throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, entry.topic, err?.args ?? [String(e)]);
     }
   }
 
@@ -560,10 +561,10 @@ export class SisockClient {
       return res === undefined ? null : res;
     } catch (err) {
       if (err instanceof HandlerError) throw new autobahn.Error(err.uri, err.args, err.kwargs);
-      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new autobahn.Error('wamp.error.invalid_argument', [err.message]);
+      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new autobahn.Error(ErrorUri.INVALID_ARGUMENT, [err.message]);
       // Anything else may carry SQL, file paths or connection strings: the detail stays in our log.
       this.log.error({ procedure: entry.procedure, err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack }, 'handler failed');
-      throw new autobahn.Error('wamp.error.runtime_error', [`internal error in ${entry.procedure}; see the callee's log`]);
+      throw new autobahn.Error(ErrorUri.RUNTIME_ERROR, [`internal error in ${entry.procedure}; see the callee's log`]);
     }
   }
 
@@ -575,7 +576,7 @@ export class SisockClient {
     if (this.repairTimer) { clearTimeout(this.repairTimer); this.repairTimer = null; }
     for (const e of this.registrations.values()) e.current = null;
     for (const e of this.subscriptions) e.current = null;
-    for (const fail of [...this.inflight]) fail(new CallError('wamp.error.canceled', 'call', ['connection lost']));
+    for (const fail of [...this.inflight]) fail(new CallError(ErrorUri.CANCELED, 'call', ['connection lost']));
     if (wasReady || details.reason) {
       this.log[this.closing ? 'debug' : 'warn']({ reason, wampReason: details.reason, message: details.message }, 'session closed');
     }

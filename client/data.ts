@@ -10,18 +10,18 @@
  */
 import type { SisockClient, Handle } from './client';
 
-import { mergeDataResults } from '../contract';
+import { HubUri, NodeUri, mergeDataResults } from '../contract';
 import type { DataResult, FieldsResult, NodeEntry } from '../contract';
 
 export type { Sample, DataResult, FieldInfo, FieldsResult, NodeEntry } from '../contract';
 export { mergeDataResults };
 
 export function listNodes(client: SisockClient): Promise<NodeEntry[]> {
-  return client.call<NodeEntry[]>(client.uri('consumer.get_data_node'));
+  return client.call<NodeEntry[]>(client.uri(HubUri.GET_DATA_NODE));
 }
 
 export function getFields(client: SisockClient, node: string, start: number, end: number): Promise<FieldsResult> {
-  return client.call<FieldsResult>(client.uri(`consumer.${node}.get_fields`), [start, end]);
+  return client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end]);
 }
 
 export async function getData(
@@ -30,7 +30,7 @@ export async function getData(
 ): Promise<DataResult> {
   const pieces: DataResult[] = [];
   const last = await client.call<DataResult>(
-    client.uri(`consumer.${node}.get_data`), [fields, start, end], { min_stride: minStride },
+    client.uri(NodeUri.getData(node)), [fields, start, end], { min_stride: minStride },
     { onProgress: (chunk) => pieces.push(chunk as DataResult), timeoutMs: opts.timeoutMs },
   );
   pieces.push(last);
@@ -38,7 +38,7 @@ export async function getData(
 }
 
 export function subscribeLive(client: SisockClient, node: string, cb: (result: DataResult) => void): Promise<Handle> {
-  return client.subscribe(client.uri(`consumer.${node}.data`), (args) => {
+  return client.subscribe(client.uri(NodeUri.live(node)), (args) => {
     if (args.length > 0) cb(args[0] as DataResult);
   });
 }

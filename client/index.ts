@@ -1,5 +1,7 @@
 /** The sisock client: one typed wrapper over autobahn used by every sisock program. */
 export { SisockClient, createClient, CallError, CallResult, HandlerError } from './client';
+/** The WAMP error URIs (errors a handler throws, errors a call gets), named once in the protocol core. */
+export { ErrorUri } from '../wamp/errors';
 export type { Handler, EventHandler, InvocationDetails, CallOptions, Handle, RefusalInfo } from './client';
 export { clientOptionsFromEnv, addClientOptions, logLevelFrom } from './options';
 export type { ClientOptions, CommonFlags, AuthMethod, SerializerChoice } from './options';

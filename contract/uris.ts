@@ -34,6 +34,8 @@ export const NodeUri = {
   getMetadata: (node: string): string => `${CONSUMER_PREFIX}${node}.get_metadata`,
   /** topic (sisock addition): live samples, one positional arg `{data, timeline}` */
   live: (node: string): string => `${CONSUMER_PREFIX}${node}.data`,
+  /** A node-specific procedure `consumer.<node>.<name>` (`name` must not be a reserved one). */
+  procedure: (node: string, name: string): string => `${CONSUMER_PREFIX}${node}.${name}`,
 } as const;
 
 /** Procedure names under `consumer.<name>.` that the SDK owns; node-specific procedures must avoid them. */

@@ -63,9 +63,6 @@ export const MAX_PENDING_CALLS_PER_CALLER = 65_536;
 /** The longest delay setTimeout honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Error URI for an internal procedure that failed with something other than a WampError. */
-export const INTERNAL_ERROR_URI = 'wamp.error.runtime_error';
-
 // Shared, never-mutated details objects: most messages of the hot path carry no details.
 const NO_DETAILS: Dict = Object.freeze({}) as Dict;
 const PROGRESS_DETAILS: Dict = Object.freeze({ progress: true }) as Dict;
@@ -403,7 +400,7 @@ export class Dealer {
     } catch (e) {
       if (e instanceof WampError) throw e;
       // Never leak a stack or internal message to a peer.
-      throw new WampError(INTERNAL_ERROR_URI, 'internal error in router procedure');
+      throw new WampError(ErrorUri.RUNTIME_ERROR, 'internal error in router procedure');
     }
     session.send({ type: T.RESULT, request: msg.request, details: NO_DETAILS, args: out.args, kwargs: out.kwargs });
   }

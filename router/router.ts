@@ -4,7 +4,7 @@
  * It owns the realms and the session-ID space; no routing state lives here.
  */
 import { MessageType as T } from '../wamp/codes';
-import { ErrorUri } from '../wamp/errors';
+import { CloseUri, ErrorUri } from '../wamp/errors';
 import { parseMessage, toArray, type Dict, type Message } from '../wamp/messages';
 import { ProtocolViolation } from '../wamp/protocol-error';
 import { randomId } from '../wamp/ids';
@@ -83,7 +83,7 @@ export class Router {
 
   /** Takes a new connection. `auth` lists the methods its transport allows (default: anonymous). */
   accept(conn: Connection, auth: TransportAuth): void {
-    if (this.shuttingDown) { conn.close(1001, ErrorUri.SYSTEM_SHUTDOWN); return; }
+    if (this.shuttingDown) { conn.close(1001, CloseUri.SYSTEM_SHUTDOWN); return; }
     this.connections.add(conn);
     new ConnectionHandler(this, conn, auth);
   }
@@ -107,12 +107,12 @@ export class Router {
   close(): void {
     this.shuttingDown = true;
     for (const s of [...this.sessions.values()]) {
-      s.send({ type: T.GOODBYE, details: { message: 'router is shutting down' }, reason: ErrorUri.SYSTEM_SHUTDOWN });
+      s.send({ type: T.GOODBYE, details: { message: 'router is shutting down' }, reason: CloseUri.SYSTEM_SHUTDOWN });
       this.realms.get(s.realmName)?.leave(s);
       this.sessions.delete(s.id);
-      s.closeTransport(1001, ErrorUri.SYSTEM_SHUTDOWN);
+      s.closeTransport(1001, CloseUri.SYSTEM_SHUTDOWN);
     }
-    for (const c of [...this.connections]) c.close(1001, ErrorUri.SYSTEM_SHUTDOWN);
+    for (const c of [...this.connections]) c.close(1001, CloseUri.SYSTEM_SHUTDOWN);
     this.connections.clear();
   }
 }
@@ -148,7 +148,7 @@ class ConnectionHandler {
     this.deadline = setTimeout(() => {
       this.deadline = null;
       if (this.state.kind === 'hello' || this.state.kind === 'challenge') this.abort(ErrorUri.PROTOCOL_VIOLATION, `${what} not completed within ${ms} ms`);
-      else if (this.state.kind === 'goodbye-sent') this.closeConn(WS_NORMAL, ErrorUri.KILLED);
+      else if (this.state.kind === 'goodbye-sent') this.closeConn(WS_NORMAL, CloseUri.KILLED);
     }, ms);
     this.deadline.unref();
   }
@@ -200,9 +200,9 @@ class ConnectionHandler {
       case 'joined':
         if (msg.type === T.GOODBYE) {
           // WAMP 4.3: answer GOODBYE with GOODBYE, then the session is closed.
-          st.session.send({ type: T.GOODBYE, details: {}, reason: ErrorUri.GOODBYE_AND_OUT });
+          st.session.send({ type: T.GOODBYE, details: {}, reason: CloseUri.GOODBYE_AND_OUT });
           this.leave(st.realm, st.session);
-          this.closeConn(WS_NORMAL, ErrorUri.GOODBYE_AND_OUT);
+          this.closeConn(WS_NORMAL, CloseUri.GOODBYE_AND_OUT);
           return;
         }
         if (msg.type === T.ABORT) { this.leave(st.realm, st.session); this.closeConn(WS_NORMAL, msg.reason); return; }
@@ -267,7 +267,7 @@ class ConnectionHandler {
       this.router.log.warn({ session: s.id, queued: s.queuedBytes }, 'slow consumer: outbound queue over its bound, closing the session');
       this.router.stats.slowConsumerDisconnects++;
       this.leave(realm, s);
-      this.closeConn(WS_POLICY, `${ErrorUri.SLOW_CONSUMER}: more than ${this.router.maxOutboundBytes} bytes queued`);
+      this.closeConn(WS_POLICY, `${CloseUri.SLOW_CONSUMER}: more than ${this.router.maxOutboundBytes} bytes queued`);
     };
     session.kill = (reason, message) => this.kill(reason, message);
     const details: Dict = {

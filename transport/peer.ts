@@ -3,11 +3,12 @@
  * close reasons sisock uses on the transport level.
  */
 import type { Socket } from 'net';
+import { CloseUri } from '../wamp/errors';
 
 /** Close reason when a peer does not answer an auto-ping in time. */
-export const PING_TIMEOUT_REASON = 'sisock.close.ping_timeout';
+export const PING_TIMEOUT_REASON = CloseUri.PING_TIMEOUT;
 /** Close reason when a listener shuts down. */
-export const LISTENER_CLOSED_REASON = 'wamp.close.system_shutdown';
+export const LISTENER_CLOSED_REASON = CloseUri.SYSTEM_SHUTDOWN;
 /** How long a graceful close may take before the socket is destroyed (ms). */
 export const CLOSE_GRACE_MS = 1000;
 

@@ -11,6 +11,7 @@
  * care how TCP chunks the bytes (one byte at a time works).
  */
 import type { Socket } from 'net';
+import { CloseUri } from '../wamp/errors';
 import { BaseConnection } from './connection';
 import { CLOSE_GRACE_MS, peerOf } from './peer';
 import { serializerByName, serializerByRawsocketId } from './serializers';
@@ -99,7 +100,7 @@ export class RawSocketConnection extends BaseConnection {
   protected write(frame: Buffer): void {
     if (frame.length > this.peerMax) {
       // The peer announced it cannot take this frame: the connection cannot go on (spec: drop it).
-      this.close(1009, 'sisock.close.frame_too_large_for_peer');
+      this.close(1009, CloseUri.FRAME_TOO_LARGE_FOR_PEER);
       return;
     }
     this.writeFrame(FRAME_REGULAR, frame);
@@ -121,7 +122,7 @@ export class RawSocketConnection extends BaseConnection {
     if (type === FRAME_PING) {
       if (this.closing) return;
       // A peer that pings without reading our pongs would make us buffer without bound.
-      if (this.socket.writableLength > MAX_UNREAD_PONG_BYTES) { this.abort('sisock.close.slow_consumer'); return; }
+      if (this.socket.writableLength > MAX_UNREAD_PONG_BYTES) { this.abort(CloseUri.SLOW_CONSUMER); return; }
       this.writeFrame(FRAME_PONG, payload);
       return;
     }
@@ -189,8 +190,8 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
     while (conn && !dead && queue.length >= 4) {
       const b0 = queue.at(0);
       const len = (queue.at(1) << 16) | (queue.at(2) << 8) | queue.at(3);
-      if (b0 > FRAME_PONG) { dead = true; conn.abort('sisock.close.rawsocket_protocol_error'); return; }
-      if (len > ourMax) { dead = true; conn.abort('sisock.close.message_too_large'); return; }
+      if (b0 > FRAME_PONG) { dead = true; conn.abort(CloseUri.RAWSOCKET_PROTOCOL_ERROR); return; }
+      if (len > ourMax) { dead = true; conn.abort(CloseUri.MESSAGE_TOO_LARGE); return; }
       if (queue.length < 4 + len) return;
       queue.take(4);
       conn.frame(b0, len ? queue.take(len) : Buffer.alloc(0));

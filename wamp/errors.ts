@@ -13,12 +13,7 @@ export const ErrorUri = {
   INVALID_ARGUMENT: 'wamp.error.invalid_argument',
   /** A callee's handler failed (Crossbar's and autobahn's URI for an uncaught exception). */
   RUNTIME_ERROR: 'wamp.error.runtime_error',
-  // Session close
-  SYSTEM_SHUTDOWN: 'wamp.close.system_shutdown',
-  CLOSE_REALM: 'wamp.close.close_realm',
-  GOODBYE_AND_OUT: 'wamp.close.goodbye_and_out',
-  NORMAL: 'wamp.close.normal',
-  KILLED: 'wamp.close.killed',
+  /** ABORT reason (and ERROR) when a peer broke the protocol. */
   PROTOCOL_VIOLATION: 'wamp.error.protocol_violation',
   // Authorization / authentication
   NOT_AUTHORIZED: 'wamp.error.not_authorized',
@@ -38,17 +33,38 @@ export const ErrorUri = {
   NO_AVAILABLE_CALLEE: 'wamp.error.no_available_callee',
   FEATURE_NOT_SUPPORTED: 'wamp.error.feature_not_supported',
   PAYLOAD_SIZE_EXCEEDED: 'wamp.error.payload_size_exceeded',
+  /** Crossbar: REGISTER of a procedure that exists with another invocation policy. */
+  PROCEDURE_EXISTS_WITH_DIFFERENT_INVOCATION_POLICY: 'wamp.error.procedure_exists_with_different_invocation_policy',
+  /** autobahn (client side): the call was made, or was pending, while the client had no session. */
+  NO_SESSION: 'wamp.error.no_session',
   /** Sent to a caller whose callee's session ended while the call was pending. */
   CALLEE_LOST: 'wamp.error.canceled',
-  /** Close reason for a session whose outbound queue overflowed (slow consumer). */
-  SLOW_CONSUMER: 'sisock.close.slow_consumer',
   /**
    * ERROR for a SUBSCRIBE / REGISTER that would take a session past the router's per-session
    * bound (`max_subscriptions_per_session` / `max_registrations_per_session`); args[0] says which.
    */
   LIMIT_EXCEEDED: 'sisock.error.limit_exceeded',
-  /** Close reason for a session that did not answer auto-ping in time. */
-  PING_TIMEOUT: 'sisock.close.ping_timeout',
 } as const;
 
 export type ErrorUriValue = (typeof ErrorUri)[keyof typeof ErrorUri];
+
+/** Reasons of GOODBYE / ABORT and of transport closes (WAMP "Predefined URIs", session close). */
+export const CloseUri = {
+  SYSTEM_SHUTDOWN: 'wamp.close.system_shutdown',
+  CLOSE_REALM: 'wamp.close.close_realm',
+  GOODBYE_AND_OUT: 'wamp.close.goodbye_and_out',
+  NORMAL: 'wamp.close.normal',
+  KILLED: 'wamp.close.killed',
+  /** A session whose outbound queue overflowed (slow consumer). */
+  SLOW_CONSUMER: 'sisock.close.slow_consumer',
+  /** A session that did not answer auto-ping in time. */
+  PING_TIMEOUT: 'sisock.close.ping_timeout',
+  /** RawSocket: a frame larger than the peer announced it accepts. */
+  FRAME_TOO_LARGE_FOR_PEER: 'sisock.close.frame_too_large_for_peer',
+  /** RawSocket: a frame type the protocol does not define. */
+  RAWSOCKET_PROTOCOL_ERROR: 'sisock.close.rawsocket_protocol_error',
+  /** A frame larger than this side's maximum message size. */
+  MESSAGE_TOO_LARGE: 'sisock.close.message_too_large',
+} as const;
+
+export type CloseUriValue = (typeof CloseUri)[keyof typeof CloseUri];

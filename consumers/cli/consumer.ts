@@ -9,8 +9,9 @@
  *   get <targets>    get_fields + get_data per node, outer join on time
  *   tail <targets>   live samples (`<base>.consumer.<node>.data`), one line per time
  */
-import { CallError, SisockClient, getData, getFields, listNodes, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle } from '../../client';
+import { CallError, ErrorUri, SisockClient, getData, getFields, listNodes, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
+import { HubUri } from '../../contract';
 import { outerJoin, renderCsv, renderTable, renderTsv, RowStream, type Joined, type OutputFormat, type Sample, type Series } from './format';
 import { formatIso } from './time';
 
@@ -21,7 +22,7 @@ export interface Target {
   key: string;
 }
 
-const NO_SUCH_PROCEDURE = 'wamp.error.no_such_procedure';
+const NO_SUCH_PROCEDURE = ErrorUri.NO_SUCH_PROCEDURE;
 
 function usage(message: string): SisockError {
   return new SisockError(ErrorCode.INVALID_ARGUMENT, message);
@@ -113,7 +114,7 @@ export interface NodeRow {
 
 export async function listNodeRows(client: SisockClient, timeoutMs: number): Promise<NodeRow[]> {
   try {
-    const meta = await withTimeout(client.call<NodeRow[]>(client.uri('consumer.get_data_node_metadata')), timeoutMs, 'get_data_node_metadata');
+    const meta = await withTimeout(client.call<NodeRow[]>(client.uri(HubUri.GET_DATA_NODE_METADATA)), timeoutMs, 'get_data_node_metadata');
     if (Array.isArray(meta)) return meta;
   } catch (err) {
     if (!(err instanceof CallError && err.uri === NO_SUCH_PROCEDURE)) throw err;

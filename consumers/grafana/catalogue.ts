@@ -11,8 +11,9 @@
  *
  * A resync that overlaps with events is repeated, so a list fetched before an event cannot undo it.
  */
-import { CallError, getFields, listNodes, type FieldInfo, type SisockClient } from '../../client';
+import { CallError, ErrorUri, getFields, listNodes, type FieldInfo, type SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
+import { HubUri, NodeUri } from '../../contract';
 import { notFound, unavailable, HttpError } from './errors';
 import { globMatcher } from './request';
 
@@ -85,9 +86,9 @@ export class FieldCatalogue {
       this.applyEvent(kind, a.name, typeof a.description === 'string' ? a.description : '');
     };
     const subs = [
-      await c.subscribe(c.uri('consumer.data_node_added'), onEvent('added')),
-      await c.subscribe(c.uri('consumer.data_node_subtracted'), onEvent('subtracted')),
-      await c.subscribe(c.uri('hub.started'), () => { void this.sync().catch(() => undefined); }),
+      await c.subscribe(c.uri(HubUri.DATA_NODE_ADDED), onEvent('added')),
+      await c.subscribe(c.uri(HubUri.DATA_NODE_SUBTRACTED), onEvent('subtracted')),
+      await c.subscribe(c.uri(HubUri.HUB_STARTED), () => { void this.sync().catch(() => undefined); }),
     ];
     this.undo.push(() => Promise.all(subs.map((s) => s.remove())).then(() => undefined));
     this.undo.push(c.onOpen(() => { void this.sync().catch(() => undefined); }));
@@ -162,8 +163,8 @@ export class FieldCatalogue {
         this.changed();
       } catch (err) {
         this.synced = false;
-        this.syncError = err instanceof CallError && err.uri === 'wamp.error.no_such_procedure'
-          ? `no hub: ${this.client.uri('consumer.get_data_node')} is not registered (start \`sisock hub\`)`
+        this.syncError = err instanceof CallError && err.uri === ErrorUri.NO_SUCH_PROCEDURE
+          ? `no hub: ${this.client.uri(HubUri.GET_DATA_NODE)} is not registered (start \`sisock hub\`)`
           : `cannot list the data nodes: ${(err as Error).message}`;
         this.log.warn({ err: this.syncError }, 'catalogue sync failed');
         throw err;
@@ -213,7 +214,7 @@ export class FieldCatalogue {
     if (pending) return pending;
     const p = (async () => {
       try {
-        const res = await this.client.call<unknown>(this.client.uri(`consumer.${name}.get_fields`), [1, 0], {}, { timeoutMs: this.timeout });
+        const res = await this.client.call<unknown>(this.client.uri(NodeUri.getFields(name)), [1, 0], {}, { timeoutMs: this.timeout });
         const info = this.byName.get(name);
         if (!info) return undefined;
         if (!Array.isArray(res) || res.length < 2 || typeof res[0] !== 'object' || typeof res[1] !== 'object') {
@@ -302,10 +303,10 @@ export function nodeCallError(node: string, err: unknown): HttpError {
   if (err instanceof CallError) {
     const msg = err.args.length ? String(err.args[0]) : err.uri;
     switch (err.uri) {
-      case 'wamp.error.invalid_argument': return new HttpError(400, `node "${node}": ${msg}`);
-      case 'wamp.error.no_such_procedure': return new HttpError(404, `node "${node}" is not online`);
-      case 'wamp.error.timeout': return new HttpError(504, `node "${node}" did not answer in time`);
-      case 'wamp.error.no_session': case 'wamp.error.canceled': return new HttpError(503, `sisock router unreachable: ${msg}`);
+      case ErrorUri.INVALID_ARGUMENT: return new HttpError(400, `node "${node}": ${msg}`);
+      case ErrorUri.NO_SUCH_PROCEDURE: return new HttpError(404, `node "${node}" is not online`);
+      case ErrorUri.TIMEOUT: return new HttpError(504, `node "${node}" did not answer in time`);
+      case ErrorUri.NO_SESSION: case ErrorUri.CANCELED: return new HttpError(503, `sisock router unreachable: ${msg}`);
       default: return new HttpError(502, `node "${node}" failed: ${msg}`);
     }
   }

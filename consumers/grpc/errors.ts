@@ -10,7 +10,7 @@
  *   anything else (runtime_error, bugs)        → INTERNAL
  */
 import { status as Status, Metadata, type ServerErrorResponse } from '@grpc/grpc-js';
-import { CallError } from '../../client';
+import { CallError, ErrorUri } from '../../client';
 
 export class GrpcError extends Error {
   constructor(readonly code: Status, message: string) {
@@ -42,19 +42,19 @@ export function toGrpcError(err: unknown, what: string, node?: string): GrpcErro
   if (err instanceof GrpcError) return err;
   if (err instanceof CallError) {
     switch (err.uri) {
-      case 'wamp.error.no_such_procedure':
+      case ErrorUri.NO_SUCH_PROCEDURE:
         return node !== undefined
           ? new GrpcError(Status.NOT_FOUND, `node "${node}" is not online (no ${err.procedure})`)
           : new GrpcError(Status.UNAVAILABLE, `${what}: ${err.procedure} is not registered (is the hub running?)`);
-      case 'wamp.error.invalid_argument':
+      case ErrorUri.INVALID_ARGUMENT:
         return new GrpcError(Status.INVALID_ARGUMENT, `${what}: ${callErrorText(err)}`);
-      case 'wamp.error.no_session':
-      case 'wamp.error.canceled':
+      case ErrorUri.NO_SESSION:
+      case ErrorUri.CANCELED:
         return new GrpcError(Status.UNAVAILABLE, `${what}: WAMP router unreachable (${callErrorText(err)})`);
-      case 'wamp.error.timeout':
+      case ErrorUri.TIMEOUT:
         return new GrpcError(Status.DEADLINE_EXCEEDED, `${what}: deadline exceeded`);
-      case 'wamp.error.not_authorized':
-      case 'wamp.error.authorization_failed':
+      case ErrorUri.NOT_AUTHORIZED:
+      case ErrorUri.AUTHORIZATION_FAILED:
         return new GrpcError(Status.PERMISSION_DENIED, `${what}: ${callErrorText(err)}`);
       default:
         return new GrpcError(Status.INTERNAL, `${what}: ${callErrorText(err)}`);

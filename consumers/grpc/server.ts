@@ -24,8 +24,9 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/log';
+import { HubUri, NodeUri } from '../../contract';
 import {
-  CallError, SisockClient, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle,
+  CallError, ErrorUri, SisockClient, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle,
 } from '../../client';
 import { chunkGroup, groupByTimeline, type ChunkLimits, type ChunkMsg, type DeclaredType } from './chunks';
 import { GrpcError, invalidArgument, toGrpcError } from './errors';
@@ -325,7 +326,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     try {
       return await f(ctx.timeoutMs());
     } catch (err) {
-      if (err instanceof CallError && err.uri === 'wamp.error.timeout') {
+      if (err instanceof CallError && err.uri === ErrorUri.TIMEOUT) {
         if (Date.now() >= ctx.deadline - 5) throw new GrpcError(grpc.status.DEADLINE_EXCEEDED, `${what}: deadline exceeded`);
         throw new GrpcError(grpc.status.DEADLINE_EXCEEDED, `${what}: no answer within ${callTimeoutMs} ms`);
       }
@@ -373,11 +374,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const listNodesImpl = async (_req: unknown, ctx: CallContext) => {
     const entries = await wamp(ctx, 'ListNodes', undefined, async (t): Promise<MetaEntry[]> => {
       try {
-        return await client.call<MetaEntry[]>(client.uri('consumer.get_data_node_metadata'), [], {}, { timeoutMs: t });
+        return await client.call<MetaEntry[]>(client.uri(HubUri.GET_DATA_NODE_METADATA), [], {}, { timeoutMs: t });
       } catch (err) {
-        if (!(err instanceof CallError && err.uri === 'wamp.error.no_such_procedure')) throw err;
+        if (!(err instanceof CallError && err.uri === ErrorUri.NO_SUCH_PROCEDURE)) throw err;
         // an original (Python) hub: names and descriptions only
-        const list = await client.call<MetaEntry[]>(client.uri('consumer.get_data_node'), [], {}, { timeoutMs: t });
+        const list = await client.call<MetaEntry[]>(client.uri(HubUri.GET_DATA_NODE), [], {}, { timeoutMs: t });
         return (Array.isArray(list) ? list : []).map((e) => ({ name: e.name, description: e.description, available: false }));
       }
     });
@@ -401,7 +402,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const getFieldsImpl = async (req: GetFieldsRequest, ctx: CallContext) => {
     const node = checkNode(req.node);
     const { start, end } = timeRange(req.start, req.end);
-    const res = await wamp(ctx, `GetFields(${node})`, node, (t) => client.call<FieldsResult>(client.uri(`consumer.${node}.get_fields`), [start, end], {}, { timeoutMs: t }));
+    const res = await wamp(ctx, `GetFields(${node})`, node, (t) => client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end], {}, { timeoutMs: t }));
     if (!Array.isArray(res) || res.length !== 2) throw new GrpcError(grpc.status.INTERNAL, `GetFields(${node}): the node answered something that is not [field, timeline]`);
     const [finfo, tinfo] = res;
     return {
@@ -438,7 +439,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
         maxBytes: serverLimits.maxBytes,
       };
       const what = `GetData(${node})`;
-      const fres = await wamp(ctx, what, node, (t) => client.call<FieldsResult>(client.uri(`consumer.${node}.get_fields`), [start, end], {}, { timeoutMs: t }));
+      const fres = await wamp(ctx, what, node, (t) => client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end], {}, { timeoutMs: t }));
       const { fieldTimeline, declared, intervals } = fieldMaps(fres);
       let rate = 0;
       let known = true;
@@ -451,7 +452,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       const planner = new WindowPlanner({ start, end, targetPoints: windowPoints, rate: known && rate > 0 ? rate : null, nFields: fields.length, minStride: stride });
       const wanted = new Set(fields);
       const queue = new PieceQueue();
-      const uGetData = client.uri(`consumer.${node}.get_data`);
+      const uGetData = client.uri(NodeUri.getData(node));
       const undoCancel = ctx.onCancel(() => queue.end());
 
       const produce = async () => {
@@ -551,7 +552,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       const node = checkNode(req.node);
       const wanted = Array.isArray(req.fields) && req.fields.length ? new Set(req.fields) : undefined;
       const what = `Subscribe(${node})`;
-      const fres = await wamp(ctx, what, node, (t) => client.call<FieldsResult>(client.uri(`consumer.${node}.get_fields`), [1, 0], {}, { timeoutMs: t }));
+      const fres = await wamp(ctx, what, node, (t) => client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [1, 0], {}, { timeoutMs: t }));
       let { fieldTimeline, declared } = fieldMaps(fres);
       let overflow = false;
       const onSample = (r: DataResult) => {
@@ -582,7 +583,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       if (ctx.cancelled) throw ctx.cancelError();
       call.sendMetadata(new grpc.Metadata());
       // keep the types fresh for fields that appear later (cheap; once)
-      void client.call<FieldsResult>(client.uri(`consumer.${node}.get_fields`), [1, 0], {}, { timeoutMs: 5000 })
+      void client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [1, 0], {}, { timeoutMs: 5000 })
         .then((f) => { ({ fieldTimeline, declared } = fieldMaps(f)); })
         .catch(() => {});
       await new Promise<void>((resolve) => ctx.onCancel(resolve));

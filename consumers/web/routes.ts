@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SisockClient } from '../../client';
+import { HubUri } from '../../contract';
 import type { FieldCatalogue } from '../grafana/catalogue';
 import { badRequest, unavailable } from '../grafana/errors';
 import { columnOf, toMs } from '../grafana/query';
@@ -81,7 +82,7 @@ export function webRoutes(deps: WebDeps): Router {
       const nodes = await catalogue.all();
       let meta: Array<Record<string, unknown>> = [];
       try {
-        meta = await client.call<Array<Record<string, unknown>>>(client.uri('consumer.get_data_node_metadata'), [], {}, { timeoutMs: 3000 });
+        meta = await client.call<Array<Record<string, unknown>>>(client.uri(HubUri.GET_DATA_NODE_METADATA), [], {}, { timeoutMs: 3000 });
       } catch { /* an older hub without metadata: names and fields only */ }
       const metaByName = new Map((Array.isArray(meta) ? meta : []).map((m) => [m.name as string, m]));
       res.json({

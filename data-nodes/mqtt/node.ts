@@ -14,7 +14,7 @@
  *       the payload as the last positional argument or as keyword arguments, checked against the
  *       command's JSON Schema, published as JSON with the command's QoS.
  */
-import { SisockClient, HandlerError, type ClientOptions } from '../../client';
+import { SisockClient, HandlerError, ErrorUri, type ClientOptions } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { runDataNode, type DataNodeHandle } from '../sdk';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult } from '../sdk/types';
@@ -22,10 +22,11 @@ import type { CommandRule, MqttConfig } from './config';
 import { MqttIngest } from './ingest';
 import { MqttStore } from './store';
 import { isObj } from '../../common/config-file';
+import { NodeUri } from '../../contract';
 import type { IClientOptions } from 'mqtt';
 
-const INVALID_ARGUMENT = 'wamp.error.invalid_argument';
-const RUNTIME_ERROR = 'wamp.error.runtime_error';
+const INVALID_ARGUMENT = ErrorUri.INVALID_ARGUMENT;
+const RUNTIME_ERROR = ErrorUri.RUNTIME_ERROR;
 
 /** One node's view of the store. */
 export class StoreSource implements DataSource, DataSourceExtras {
@@ -143,8 +144,8 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
   try {
     const main = await startNode(cfg.node.name);
     const c = main.client;
-    await c.register(c.uri(`consumer.${cfg.node.name}.get_stats`), () => ingest.statsSnapshot());
-    await c.register(c.uri(`consumer.${cfg.node.name}.get_dead_letters`), (args, kwargs) => {
+    await c.register(c.uri(NodeUri.procedure(cfg.node.name, 'get_stats')), () => ingest.statsSnapshot());
+    await c.register(c.uri(NodeUri.procedure(cfg.node.name, 'get_dead_letters')), (args, kwargs) => {
       const limit = args[0] ?? kwargs.limit ?? 100;
       const reason = args[1] ?? kwargs.reason ?? null;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HandlerError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
@@ -153,7 +154,7 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
     });
     for (const cmd of cfg.commands) {
       await startNode(cmd.node);
-      await c.register(c.uri(`consumer.${cmd.node}.${cmd.name}`), commandHandler(cmd, (topic, payload, k) => ingest.publish(topic, payload, k.qos, k.retain)));
+      await c.register(c.uri(NodeUri.procedure(cmd.node, cmd.name)), commandHandler(cmd, (topic, payload, k) => ingest.publish(topic, payload, k.qos, k.retain)));
     }
     store.onNewNode = (n) => void startNode(n);
     store.announceLoadedNodes();

@@ -35,7 +35,8 @@ import { SISOCK_VERSION } from '../../common/defaults';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { silentLogger, type Logger } from '../../common/log';
 import { ReadyGate } from '../../common/ready';
-import { CallError, SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../../client';
+import { HubUri, NodeUri } from '../../contract';
+import { CallError, ErrorUri, SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../../client';
 import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs } from './args';
 import { jsonSizeBound, splitResult } from './chunk';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult, NodeMetadata } from './types';
@@ -72,9 +73,6 @@ export interface DataNodeHandle {
   /** data_node.subtract, unregister, GOODBYE (when the SDK owns the client), source.close(). */
   close(): Promise<void>;
 }
-
-export const INVALID_ARGUMENT = 'wamp.error.invalid_argument';
-export const RUNTIME_ERROR = 'wamp.error.runtime_error';
 
 export function defaultMaxMessageBytes(env: NodeJS.ProcessEnv = process.env): number {
   const v = Number(env.SISOCK_MAX_MESSAGE_SIZE);
@@ -120,14 +118,13 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
   const budget = Math.max(2048, Math.floor(maxBytes * 0.9) - 1024);
   const { name, description, source } = opts;
   const started = now();
-  const base = `consumer.${name}`;
-  const uGetFields = client.uri(`${base}.get_fields`);
-  const uGetData = client.uri(`${base}.get_data`);
-  const uMeta = client.uri(`${base}.get_metadata`);
-  const uLive = client.uri(`${base}.data`);
-  const uAdd = client.uri('data_node.add');
-  const uSubtract = client.uri('data_node.subtract');
-  const uHubStarted = client.uri('hub.started');
+  const uGetFields = client.uri(NodeUri.getFields(name));
+  const uGetData = client.uri(NodeUri.getData(name));
+  const uMeta = client.uri(NodeUri.getMetadata(name));
+  const uLive = client.uri(NodeUri.live(name));
+  const uAdd = client.uri(HubUri.DATA_NODE_ADD);
+  const uSubtract = client.uri(HubUri.DATA_NODE_SUBTRACT);
+  const uHubStarted = client.uri(HubUri.HUB_STARTED);
 
   let newestSample: number | null = null;
   let nFields: { value: number | null; at: number } | null = null;
@@ -147,12 +144,12 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     try {
       return await f();
     } catch (err) {
-      if (err instanceof ArgumentError) throw new HandlerError(INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
-      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new HandlerError(INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
+      if (err instanceof ArgumentError) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
+      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
       if (err instanceof HandlerError) throw err;
       // The detail (SQL, paths, connection strings) stays in the node's log.
       log.warn({ err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack, what }, 'data source failed');
-      throw new HandlerError(RUNTIME_ERROR, `internal error in ${name}.${what}; see the node's log`);
+      throw new HandlerError(ErrorUri.RUNTIME_ERROR, `internal error in ${name}.${what}; see the node's log`);
     }
   };
 
@@ -190,7 +187,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       size = jsonSizeBound(result);
       if (size <= budget) break;
     }
-    if (size > budget) throw new HandlerError(RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
+    if (size > budget) throw new HandlerError(ErrorUri.RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
     log.debug({ stride, bytes: size }, 'get_data thinned to fit one message');
     return result;
   });
@@ -253,7 +250,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       } catch (err) {
         announcedGate.reset();
         const uri = err instanceof CallError ? err.uri : '';
-        if (uri === 'wamp.error.no_such_procedure') log.info('no hub yet; will announce when it starts');
+        if (uri === ErrorUri.NO_SUCH_PROCEDURE) log.info('no hub yet; will announce when it starts');
         else { log.warn({ err: (err as Error).message }, 'announce failed; retrying'); scheduleAnnounce(2000); }
       }
     })().finally(() => { announcing = null; });

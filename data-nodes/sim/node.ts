@@ -5,6 +5,7 @@
 import { runDataNode, type DataNodeHandle } from '../sdk';
 import type { ClientOptions, SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
+import { NodeUri } from '../../contract';
 import { SimSource, type SimOptions } from './source';
 
 export interface SimNodeOptions extends Omit<SimOptions, 'onSample' | 'logger'> {
@@ -21,8 +22,8 @@ export async function runSimNode(o: SimNodeOptions): Promise<{ node: DataNodeHan
   const description = o.description ?? 'Simulated lab hardware: HV and LV supplies (4 channels each), temperature and humidity sensor';
   const node = await runDataNode({ name, description, source, client: o.client, logger });
   const c = node.client;
-  await c.register(c.uri(`consumer.${name}.set_channel`), (args, kwargs) => source.setChannel(args, kwargs));
-  await c.register(c.uri(`consumer.${name}.get_state`), (args, kwargs) => source.getState(args, kwargs));
+  await c.register(c.uri(NodeUri.procedure(name, 'set_channel')), (args, kwargs) => source.setChannel(args, kwargs));
+  await c.register(c.uri(NodeUri.procedure(name, 'get_state')), (args, kwargs) => source.getState(args, kwargs));
   source.onSample = (s) => void node.push(s).catch((err) => logger.debug({ err: String(err) }, 'push failed'));
   source.start();
   return { node, source };

@@ -14,13 +14,13 @@
  * that says which argument and why; the node keeps serving.
  */
 import type { DataResult } from '../sdk/types';
-import { HandlerError } from '../../client';
+import { ErrorUri, HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { PeriodicRingSource, RingSource, type RingFieldSpec } from '../sdk/ring-source';
 import { SimModel, SUPPLIES, type ChannelSettings, type ChannelState, type SupplyName } from './model';
 
 export const SIM_TIMELINE = 'sim';
-export const INVALID_ARGUMENT = 'wamp.error.invalid_argument';
+export const INVALID_ARGUMENT = ErrorUri.INVALID_ARGUMENT;
 
 export interface SimOptions {
   /** Samples per second. Default 1. */

@@ -17,7 +17,7 @@
  * `reason` and `message` may be positional or keyword arguments. Who may call these is the
  * authorizer's decision (e.g. only an admin role may call `wamp.session.kill`).
  */
-import { ErrorUri } from '../../wamp/errors';
+import { CloseUri, ErrorUri } from '../../wamp/errors';
 import type { Dict } from '../../wamp/messages';
 import { WampError } from '../../wamp/wamp-error';
 import { isValidUri } from '../../wamp/uri';
@@ -65,7 +65,7 @@ function killArgs(args: unknown[], kwargs: Dict, i: number): { reason: string; m
     throw new WampError(ErrorUri.INVALID_URI, 'reason must be a valid URI');
   }
   if (m !== undefined && m !== null && typeof m !== 'string') throw new WampError(ErrorUri.INVALID_ARGUMENT, 'message must be a string');
-  return { reason: (r as string | null | undefined) || ErrorUri.KILLED, message: (m as string | null | undefined) ?? undefined };
+  return { reason: (r as string | null | undefined) || CloseUri.KILLED, message: (m as string | null | undefined) ?? undefined };
 }
 
 function killWhere(realm: Realm, caller: Session, pred: (s: Session) => boolean, reason: string, message: string | undefined): number[] {

@@ -2,7 +2,7 @@
  * The router's behaviour over real sockets, once per serializer × transport from one suite:
  * WebSocket, RawSocket, and both sides of a universal port, each with JSON, MsgPack and CBOR.
  */
-import { MessageType as T, ErrorUri } from '../../wamp';
+import { MessageType as T, ErrorUri, CloseUri } from '../../wamp';
 import { devConfig, type RouterConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import type { SerializerName } from '../../transport';
@@ -126,9 +126,9 @@ describe.each(matrix())('%s × %s', (endpointName, ser) => {
   test('GOODBYE is answered with GOODBYE and the session is gone', async () => {
     const c = await client(ep().kind, ep().url, ser);
     const id = c.sessionId;
-    c.send({ type: T.GOODBYE, details: {}, reason: ErrorUri.CLOSE_REALM });
+    c.send({ type: T.GOODBYE, details: {}, reason: CloseUri.CLOSE_REALM });
     const g = await c.expect(T.GOODBYE);
-    expect(g.reason).toBe(ErrorUri.GOODBYE_AND_OUT);
+    expect(g.reason).toBe(CloseUri.GOODBYE_AND_OUT);
     expect(running.router.sessions.has(id)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { MessageType as T, ErrorUri } from '../../wamp';
+import { MessageType as T, ErrorUri, CloseUri } from '../../wamp';
 import { Router } from '../../router/router';
 import { FakeClient, anonymousAuth } from '../helpers/fake-peer';
 
@@ -46,8 +46,8 @@ describe('opening handshake', () => {
 
   test('GOODBYE is answered with GOODBYE goodbye_and_out', () => {
     const c = FakeClient.join(router);
-    c.send({ type: T.GOODBYE, details: {}, reason: ErrorUri.CLOSE_REALM });
-    expect(c.next()).toMatchObject({ type: T.GOODBYE, reason: ErrorUri.GOODBYE_AND_OUT });
+    c.send({ type: T.GOODBYE, details: {}, reason: CloseUri.CLOSE_REALM });
+    expect(c.next()).toMatchObject({ type: T.GOODBYE, reason: CloseUri.GOODBYE_AND_OUT });
     expect(router.sessions.size).toBe(0);
   });
 
@@ -95,8 +95,8 @@ describe('handshake bounds', () => {
       const router = new Router({ handshakeTimeoutMs: 500 });
       router.addRealm('realm1');
       const c = FakeClient.join(router);
-      router.sessions.get(c.sessionId)!.kill(ErrorUri.KILLED);
-      expect(c.next()).toMatchObject({ type: T.GOODBYE, reason: ErrorUri.KILLED });
+      router.sessions.get(c.sessionId)!.kill(CloseUri.KILLED);
+      expect(c.next()).toMatchObject({ type: T.GOODBYE, reason: CloseUri.KILLED });
       expect(c.conn.closed).toBeNull();
       jest.advanceTimersByTime(501);
       expect(c.conn.closed).not.toBeNull();

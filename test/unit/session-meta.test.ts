@@ -1,4 +1,4 @@
-import { MessageType as T, ErrorUri, type Dict, type Message } from '../../wamp';
+import { MessageType as T, ErrorUri, CloseUri, type Dict, type Message } from '../../wamp';
 import { Router } from '../../router/router';
 import type { Authorizer } from '../../router/authorizer';
 import type { AuthMethod } from '../../router/auth/types';
@@ -83,7 +83,7 @@ describe('session meta API', () => {
     const watcher = join(router, 'admin-w');
     subscribe(watcher, 'wamp.session.on_leave');
     const c = join(router, 'user-1');
-    c.send({ type: T.GOODBYE, details: {}, reason: ErrorUri.CLOSE_REALM });
+    c.send({ type: T.GOODBYE, details: {}, reason: CloseUri.CLOSE_REALM });
     expect((watcher.next() as { args: unknown[] }).args).toEqual([c.sessionId]);
   });
 
@@ -112,7 +112,7 @@ describe('session meta API', () => {
     const a = join(router, 'admin-1');
     const u = join(router, 'user-1');
     expect(rpc(a, 'wamp.session.kill', [u.sessionId])).toMatchObject({ type: T.RESULT });
-    expect(u.next()).toMatchObject({ type: T.GOODBYE, reason: ErrorUri.KILLED });
+    expect(u.next()).toMatchObject({ type: T.GOODBYE, reason: CloseUri.KILLED });
     expect(router.sessions.has(u.sessionId)).toBe(false);
     expect(result(a, 'wamp.session.count')).toBe(1);
     expect(rpc(a, 'wamp.session.kill', [u.sessionId])).toMatchObject({ type: T.ERROR, error: ErrorUri.NO_SUCH_SESSION });
@@ -139,7 +139,7 @@ describe('session meta API', () => {
     const u2 = join(router, 'user-2');
     const u3 = join(router, 'user-2');
     expect((result(a, 'wamp.session.kill_by_authid', ['user-2']) as number[]).sort()).toEqual([u2.sessionId, u3.sessionId].sort());
-    expect(u2.next()).toMatchObject({ type: T.GOODBYE, reason: ErrorUri.KILLED });
+    expect(u2.next()).toMatchObject({ type: T.GOODBYE, reason: CloseUri.KILLED });
     expect(u3.next()).toMatchObject({ type: T.GOODBYE });
     expect(result(a, 'wamp.session.kill_by_authid', ['admin-1'])).toEqual([a2.sessionId]);
     expect(result(a, 'wamp.session.kill_by_authrole', ['user'], { reason: 'com.app.bye' })).toEqual([u1.sessionId]);
