@@ -3,7 +3,7 @@
  *
  * Every piece has the contract's `{data, timeline}` shape and holds, for one timeline, a
  * contiguous slice of its `t` and the same slice of each of its fields. Concatenating the pieces
- * per field and per timeline (client/data.ts `mergeDataResults`) gives back the whole result.
+ * per field and per timeline (contract/ `mergeDataResults`) gives back the whole result.
  * Fields that belong to no timeline in the result (unknown fields, `[]`) travel in the first piece.
  * Sizes are bounded from above (jsonSizeBound) without encoding numbers; JSON length is itself an
  * upper bound for msgpack/cbor.
@@ -129,21 +129,4 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
   }
   if (firstUsed) pieces.unshift(first);
   return pieces.length ? pieces : [result];
-}
-
-/** Merges pieces made by `splitResult` (same algorithm as client/data.ts, kept here for tests). */
-export function concatPieces(pieces: DataResult[]): DataResult {
-  const out: DataResult = { data: {}, timeline: {} };
-  for (const p of pieces) {
-    for (const [f, v] of Object.entries(p.data)) {
-      const arr = (out.data[f] ??= []);
-      for (const x of v) arr.push(x);
-    }
-    for (const [tl, v] of Object.entries(p.timeline)) {
-      const cur = (out.timeline[tl] ??= { t: [], finalized_until: v.finalized_until });
-      for (const x of v.t) cur.t.push(x);
-      cur.finalized_until = v.finalized_until;
-    }
-  }
-  return out;
 }

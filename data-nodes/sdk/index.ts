@@ -3,5 +3,5 @@ export { runDataNode, defaultMaxMessageBytes } from './node';
 export type { DataNodeOptions, DataNodeHandle } from './node';
 export { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime } from './args';
 export type { GetDataArgs, TimeRange } from './args';
-export { splitResult, concatPieces, jsonSize, jsonSizeBound } from './chunk';
+export { splitResult, jsonSize, jsonSizeBound } from './chunk';
 export * from './types';

@@ -1,5 +1,5 @@
-import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, concatPieces, jsonSize, jsonSizeBound, type DataResult } from '../../data-nodes/sdk';
-import { mergeDataResults } from '../../client/data';
+import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, jsonSize, jsonSizeBound, type DataResult } from '../../data-nodes/sdk';
+import { mergeDataResults } from '../../contract';
 
 const NOW = 1_700_000_000;
 
@@ -100,7 +100,7 @@ describe('splitResult / merge', () => {
     expect(pieces.length).toBeGreaterThan(5);
     for (const p of pieces) expect(jsonSize(p)).toBeLessThanOrEqual(8000);
     expect(mergeDataResults(pieces)).toEqual(r);
-    expect(concatPieces(pieces)).toEqual(r);
+    expect(mergeDataResults(pieces)).toEqual(r);
   });
   it('works without a field → timeline map', () => {
     const r = make(2000);
@@ -125,6 +125,6 @@ describe('jsonSizeBound', () => {
     const pieces = splitResult(r, 20_000, { v: 'tl', s: 'tl' });
     expect(pieces.length).toBeGreaterThan(1);
     for (const p of pieces) expect(jsonSize(p)).toBeLessThanOrEqual(20_000);
-    expect(concatPieces(pieces)).toEqual(r);
+    expect(mergeDataResults(pieces)).toEqual(r);
   });
 });
