@@ -11,6 +11,7 @@ import { WampError } from '../wamp/wamp-error';
 import { randomId } from '../wamp/ids';
 import { isReserved, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri';
 import type { Serializer } from '../transport/types';
+import { PatternTable } from './pattern-table';
 import type { Realm } from './realm';
 import type { Session } from './session';
 
@@ -23,8 +24,6 @@ export interface Subscription {
   readonly created: string;
   /** session ID → subscribed session */
   readonly subscribers: Map<number, Session>;
-  /** Wildcard patterns only: the pattern's components ('' = any component). */
-  readonly parts: string[] | null;
 }
 
 /** Receiver restrictions of one publication (WAMP 16.x "Subscriber Black- and Whitelisting"). */
@@ -114,20 +113,8 @@ function allowed(f: Filter, s: Session): boolean {
 export class Broker {
   /** subscription ID → subscription (every match policy) */
   private readonly byId = new Map<number, Subscription>();
-  /** topic → exact-match subscription (the hot path: one lookup per publication) */
-  private readonly exact = new Map<string, Subscription>();
-  /** prefix → prefix-match subscription */
-  private readonly prefix = new Map<string, Subscription>();
-  /** prefix length (characters) → number of prefix subscriptions of that length; a topic of
-   * length L is matched by looking up its leading `len` characters for each length len ≤ L */
-  private readonly prefixLengths = new Map<number, number>();
-  /** sorted keys of prefixLengths (rebuilt when a length appears or disappears) */
-  private prefixLengthList: number[] = [];
-  /** pattern → wildcard subscription */
-  private readonly wildcard = new Map<string, Subscription>();
-  /** number of components → wildcard subscriptions with that many components (a Set: insertion
-   * order for delivery, O(1) removal so a session leaving with n patterns costs O(n)) */
-  private readonly wildcardByLength = new Map<number, Set<Subscription>>();
+  /** (topic or pattern, match policy) → subscription; an exact topic is one lookup per publication */
+  private readonly table = new PatternTable<Subscription>();
   /** session ID → the subscriptions it is attached to (reverse index for cleanup on leave) */
   private readonly bySession = new Map<number, Set<Subscription>>();
 
@@ -223,7 +210,7 @@ export class Broker {
     const { options, topic } = msg;
     // An exact subscription exists only for a valid topic (subscribe() validated it): skip the
     // URI check then. Reserved topics (`wamp.*`, which clients may subscribe to) are still refused.
-    if (!this.exact.has(topic) && !isValidUri(topic, this.realm.options.strictUris)) {
+    if (this.table.exact(topic) === undefined && !isValidUri(topic, this.realm.options.strictUris)) {
       // WAMP 2.1.1: the topic of a publication is a full URI, never a pattern.
       throw new WampError(ErrorUri.INVALID_URI, `invalid topic URI '${topic}'`);
     }
@@ -269,28 +256,14 @@ export class Broker {
     topic: string, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined,
     filter: Filter | null, excludeMe: Session | null,
   ): void {
-    const ex = this.exact.get(topic);
+    const ex = this.table.exact(topic);
     if (ex !== undefined) this.deliver(ex, publication, details, args, kwargs, filter, excludeMe);
-    if (this.prefix.size === 0 && this.wildcard.size === 0) return;
+    if (!this.table.hasPatterns) return;
 
     // Pattern subscriptions carry the actual topic (WAMP 16.x: EVENT.Details.topic). Collect
     // the matches first: delivery may run code (meta events on a slow consumer's removal) that
-    // changes the maps.
-    const matches: Subscription[] = [];
-    if (this.prefix.size > 0) {
-      for (const len of this.prefixLengthList) {
-        if (len > topic.length) break;
-        const sub = this.prefix.get(len === topic.length ? topic : topic.slice(0, len));
-        if (sub !== undefined) matches.push(sub);
-      }
-    }
-    if (this.wildcard.size > 0) {
-      const parts = topic.split('.');
-      const candidates = this.wildcardByLength.get(parts.length);
-      if (candidates !== undefined) {
-        for (const sub of candidates) if (wildcardMatches(sub.parts!, parts)) matches.push(sub);
-      }
-    }
+    // changes the maps. Order: prefixes by ascending length, then wildcards in creation order.
+    const matches = this.table.patternMatches(topic);
     if (matches.length === 0) return;
     const patternDetails: Dict = { ...details, topic };
     for (const sub of matches) this.deliver(sub, publication, patternDetails, args, kwargs, filter, excludeMe);
@@ -330,11 +303,7 @@ export class Broker {
 
   /** The subscription for (uri, match), if any. */
   find(uri: string, match: MatchPolicy): Subscription | undefined {
-    switch (match) {
-      case 'exact': return this.exact.get(uri);
-      case 'prefix': return this.prefix.get(uri);
-      case 'wildcard': return this.wildcard.get(uri);
-    }
+    return this.table.get(uri, match);
   }
 
   /** The subscription with this ID, if any. */
@@ -349,20 +318,7 @@ export class Broker {
 
   /** Every subscription that a publication to `topic` would be delivered through. */
   matching(topic: string): Subscription[] {
-    const out: Subscription[] = [];
-    const ex = this.exact.get(topic);
-    if (ex !== undefined) out.push(ex);
-    for (const len of this.prefixLengthList) {
-      if (len > topic.length) break;
-      const sub = this.prefix.get(topic.slice(0, len));
-      if (sub !== undefined) out.push(sub);
-    }
-    const parts = topic.split('.');
-    const candidates = this.wildcardByLength.get(parts.length);
-    if (candidates !== undefined) {
-      for (const sub of candidates) if (wildcardMatches(sub.parts!, parts)) out.push(sub);
-    }
-    return out;
+    return this.table.matches(topic);
   }
 
   /** Subscriptions a session is attached to. */
@@ -373,56 +329,15 @@ export class Broker {
   private create(uri: string, match: MatchPolicy): Subscription {
     let id = randomId();
     while (this.byId.has(id)) id = randomId();
-    const sub: Subscription = {
-      id, uri, match, created: new Date().toISOString(), subscribers: new Map(),
-      parts: match === 'wildcard' ? uri.split('.') : null,
-    };
+    const sub: Subscription = { id, uri, match, created: new Date().toISOString(), subscribers: new Map() };
     this.byId.set(id, sub);
-    switch (match) {
-      case 'exact': this.exact.set(uri, sub); break;
-      case 'prefix': {
-        this.prefix.set(uri, sub);
-        const n = this.prefixLengths.get(uri.length) ?? 0;
-        this.prefixLengths.set(uri.length, n + 1);
-        if (n === 0) this.prefixLengthList = [...this.prefixLengths.keys()].sort((a, b) => a - b);
-        break;
-      }
-      case 'wildcard': {
-        this.wildcard.set(uri, sub);
-        const list = this.wildcardByLength.get(sub.parts!.length);
-        if (list === undefined) this.wildcardByLength.set(sub.parts!.length, new Set([sub]));
-        else list.add(sub);
-        break;
-      }
-    }
+    this.table.set(uri, match, sub);
     return sub;
   }
 
   private destroy(sub: Subscription): void {
     this.byId.delete(sub.id);
-    switch (sub.match) {
-      case 'exact': this.exact.delete(sub.uri); break;
-      case 'prefix': {
-        this.prefix.delete(sub.uri);
-        const n = (this.prefixLengths.get(sub.uri.length) ?? 1) - 1;
-        if (n > 0) this.prefixLengths.set(sub.uri.length, n);
-        else {
-          this.prefixLengths.delete(sub.uri.length);
-          this.prefixLengthList = [...this.prefixLengths.keys()].sort((a, b) => a - b);
-        }
-        break;
-      }
-      case 'wildcard': {
-        this.wildcard.delete(sub.uri);
-        const len = sub.parts!.length;
-        const list = this.wildcardByLength.get(len);
-        if (list !== undefined) {
-          list.delete(sub);
-          if (list.size === 0) this.wildcardByLength.delete(len);
-        }
-        break;
-      }
-    }
+    this.table.delete(sub.uri, sub.match);
   }
 
   /** Detaches a session from a subscription; destroys the subscription when it was the last. */
@@ -437,12 +352,6 @@ export class Broker {
     this.realm.meta.unsubscribed(sessionId, sub.id);
     if (sub.subscribers.size === 0 && this.byId.get(sub.id) !== sub) this.realm.meta.subscriptionDeleted(sessionId, sub.id);
   }
-}
-
-/** Whether topic components `u` match wildcard pattern components `p` (same length). */
-function wildcardMatches(p: string[], u: string[]): boolean {
-  for (let i = 0; i < p.length; i++) if (p[i] !== '' && p[i] !== u[i]) return false;
-  return true;
 }
 
 /** SubscriptionDetails of the subscription meta API. */

@@ -28,7 +28,8 @@ import type { TicketPrincipal } from './auth/ticket';
 import type { WampCraUser } from './auth/wampcra';
 import { DEFAULT_MAX_OUTBOUND_BYTES } from './router';
 import { DEFAULT_MAX_REGISTRATIONS_PER_SESSION, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION } from './realm';
-import { allowEverything, convertStarredUri, type MatchPolicy, type Permission, type RoleConfig } from './roles';
+import { allowEverything, convertStarredUri, type Permission, type RoleConfig } from './roles';
+import type { MatchPolicy } from '../wamp/uri';
 
 export type { AuthConfig } from './auth';
 

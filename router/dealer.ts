@@ -46,6 +46,7 @@ import { ProtocolViolation } from '../wamp/protocol-error';
 import { WampError } from '../wamp/wamp-error';
 import { randomId } from '../wamp/ids';
 import { isReserved, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri';
+import { PatternTable } from './pattern-table';
 import type { Realm } from './realm';
 import type { Session } from './session';
 
@@ -88,8 +89,6 @@ export class Registration {
   readonly callees: Session[] = [];
   /** Round-robin cursor: index into `callees` of the next callee. */
   rr = 0;
-  /** Wildcard patterns pre-split into components ('' = any); null for exact and prefix. */
-  readonly parts: string[] | null;
   constructor(
     readonly id: number,
     readonly uri: string,
@@ -97,9 +96,7 @@ export class Registration {
     readonly invoke: InvokePolicy,
     /** ISO 8601 creation time (registration meta API). */
     readonly created: string,
-  ) {
-    this.parts = match === 'wildcard' ? uri.split('.') : null;
-  }
+  ) {}
 
   /** Details dict of the registration meta API (`wamp.registration.get`, `on_create`). */
   details(): Dict {
@@ -151,12 +148,8 @@ export class Dealer {
   private readonly peers = new Map<number, PeerState>();
   /** registration ID → registration (all match policies) */
   private readonly byId = new Map<number, Registration>();
-  /** procedure URI → exact-match registration */
-  private readonly exact = new Map<string, Registration>();
-  /** prefix → prefix-match registration */
-  private readonly prefix = new Map<string, Registration>();
-  /** wildcard pattern → wildcard-match registration */
-  private readonly wildcard = new Map<string, Registration>();
+  /** (procedure URI or pattern, match policy) → registration */
+  private readonly table = new PatternTable<Registration>();
   /** procedure URI → procedure served by the router itself (meta API) */
   private readonly internal = new Map<string, InternalProcedure>();
 
@@ -169,10 +162,6 @@ export class Dealer {
       this.peers.set(session.id, p);
     }
     return p;
-  }
-
-  private table(match: MatchPolicy): Map<string, Registration> {
-    return match === 'exact' ? this.exact : match === 'prefix' ? this.prefix : this.wildcard;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -196,7 +185,6 @@ export class Dealer {
     if (isReserved(uri)) throw new WampError(ErrorUri.INVALID_URI, `procedure URI '${uri}' is reserved`);
     this.realm.authorize(session, uri, 'register');
 
-    const table = this.table(match);
     const peer = this.peer(session);
     // Memory bound per session (checked before the shared-registration rules, which answer a
     // repeat with procedure_already_exists anyway).
@@ -204,7 +192,7 @@ export class Dealer {
     if (peer.registrations.size >= max) {
       throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the router's limit (max_registrations_per_session = ${max}); unregister one first`);
     }
-    let reg = table.get(uri);
+    let reg = this.table.get(uri, match);
     if (reg !== undefined) {
       // WAMP 17.x Shared Registration: all callees must agree on the policy; `single` admits one.
       if (reg.invoke === 'single' || reg.invoke !== invoke) {
@@ -223,7 +211,7 @@ export class Dealer {
     while (this.byId.has(id)) id = randomId();
     reg = new Registration(id, uri, match, invoke, new Date().toISOString());
     reg.callees.push(session);
-    table.set(uri, reg);
+    this.table.set(uri, match, reg);
     this.byId.set(id, reg);
     peer.registrations.set(id, reg);
     session.send({ type: T.REGISTERED, request: msg.request, registration: id });
@@ -252,7 +240,7 @@ export class Dealer {
     if (reg.rr >= reg.callees.length) reg.rr = 0;
     this.realm.meta.unregistered(session.id, reg.id);
     if (reg.callees.length === 0) {
-      this.table(reg.match).delete(reg.uri);
+      this.table.delete(reg.uri, reg.match);
       this.byId.delete(reg.id);
       this.realm.meta.registrationDeleted(session.id, reg.id);
     }
@@ -278,39 +266,13 @@ export class Dealer {
 
   /** The registration a CALL to `uri` would invoke: exact, else longest prefix, else wildcard. */
   matchRegistration(uri: string): Registration | undefined {
-    return this.exact.get(uri) ?? (isReserved(uri) ? undefined : this.matchPattern(uri));
+    return this.table.exact(uri) ?? (isReserved(uri) ? undefined : this.matchPattern(uri));
   }
 
+  /** Crossbar.io's rule: the longest prefix, else the most specific wildcard (pattern-table.ts). */
   private matchPattern(uri: string): Registration | undefined {
-    let best: Registration | undefined;
-    if (this.prefix.size > 0) {
-      for (const r of this.prefix.values()) {
-        if (uri.startsWith(r.uri) && (best === undefined || r.uri.length > best.uri.length)) best = r;
-      }
-      if (best !== undefined) return best;
-    }
-    if (this.wildcard.size > 0) {
-      const u = uri.split('.');
-      let bestFirstEmpty = -1;
-      let bestLiterals = -1;
-      for (const r of this.wildcard.values()) {
-        const p = r.parts!;
-        if (p.length !== u.length) continue;
-        let ok = true;
-        let firstEmpty = p.length;
-        let literals = 0;
-        for (let i = 0; i < p.length; i++) {
-          if (p[i] === '') { if (firstEmpty === p.length) firstEmpty = i; continue; }
-          if (p[i] !== u[i]) { ok = false; break; }
-          literals++;
-        }
-        if (!ok) continue;
-        if (firstEmpty > bestFirstEmpty || (firstEmpty === bestFirstEmpty && literals > bestLiterals)) {
-          best = r; bestFirstEmpty = firstEmpty; bestLiterals = literals;
-        }
-      }
-    }
-    return best;
+    if (!this.table.hasPatterns) return undefined;
+    return this.table.longestPrefix(uri) ?? this.table.bestWildcard(uri);
   }
 
   /** Registration by ID. */
@@ -318,13 +280,13 @@ export class Dealer {
 
   /** Registration by URI/pattern and match policy (`wamp.registration.lookup`). */
   lookupRegistration(uri: string, match: MatchPolicy): Registration | undefined {
-    return MATCH_POLICIES.has(match) ? this.table(match).get(uri) : undefined;
+    return MATCH_POLICIES.has(match) ? this.table.get(uri, match) : undefined;
   }
 
   /** IDs of all registrations by match policy (`wamp.registration.list`). */
   listRegistrations(): { exact: number[]; prefix: number[]; wildcard: number[] } {
-    const ids = (m: Map<string, Registration>): number[] => [...m.values()].map((r) => r.id);
-    return { exact: ids(this.exact), prefix: ids(this.prefix), wildcard: ids(this.wildcard) };
+    const ids = (match: MatchPolicy): number[] => [...this.table.values(match)].map((r) => r.id);
+    return { exact: ids('exact'), prefix: ids('prefix'), wildcard: ids('wildcard') };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -332,7 +294,7 @@ export class Dealer {
 
   call(session: Session, msg: Call): void {
     const uri = msg.procedure;
-    let reg = this.exact.get(uri);
+    let reg = this.table.exact(uri);
     if (reg === undefined) {
       // An exact registration exists only for a valid URI; validate only off that path.
       if (!isValidUri(uri, this.realm.options.strictUris)) {

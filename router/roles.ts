@@ -12,9 +12,9 @@
  * Decisions are cached per (role, uri) in a bounded map (per role, uri → permission).
  */
 import { ALLOWED, DENIED, DISCLOSED, type Action, type Authorizer, type Decision, type Disclose } from './authorizer';
+import type { MatchPolicy } from '../wamp/uri';
+import { PatternTable } from './pattern-table';
 import type { Session } from './session';
-
-export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
 
 export interface Permission {
   uri: string;
@@ -50,56 +50,20 @@ export function convertStarredUri(uri: string): { uri: string; match: MatchPolic
   return { uri: uri.replace(/\*/g, ''), match: 'wildcard' };
 }
 
-interface Wildcard {
-  perm: Permission;
-  parts: string[];
-  /** characters before the first empty component (Crossbar's trie key) */
-  head: number;
-  literals: number;
-}
-
 class CompiledRole {
-  /** uri → permission, for `exact` permissions */
-  readonly exact = new Map<string, Permission>();
-  /** `prefix` permissions, longest uri first */
-  readonly prefixes: Permission[] = [];
-  /** `wildcard` permissions, most specific first */
-  readonly wildcards: Wildcard[] = [];
+  /** (uri, match) → permission */
+  private readonly table = new PatternTable<Permission>();
 
   constructor(readonly config: RoleConfig) {
     for (const p of config.permissions) {
-      if (p.match === 'exact') {
-        // A later duplicate replaces an earlier one, as in Crossbar's trie.
-        this.exact.set(p.uri, p);
-      } else if (p.match === 'prefix') {
-        this.prefixes.push(p);
-      } else {
-        const parts = p.uri.split('.');
-        const firstEmpty = parts.indexOf('');
-        const head = firstEmpty < 0 ? p.uri.length : parts.slice(0, firstEmpty).join('.').length;
-        this.wildcards.push({ perm: p, parts, head, literals: parts.filter((s) => s !== '').length });
-      }
+      // A later duplicate `exact` permission replaces an earlier one, as in Crossbar's trie; among
+      // duplicate prefix or wildcard permissions the first one listed decides.
+      if (p.match === 'exact' || !this.table.has(p.uri, p.match)) this.table.set(p.uri, p.match, p);
     }
-    this.prefixes.sort((a, b) => b.uri.length - a.uri.length);
-    this.wildcards.sort((a, b) => b.head - a.head || b.literals - a.literals);
   }
 
   lookup(uri: string): Permission | null {
-    const e = this.exact.get(uri);
-    if (e) return e;
-    if (this.wildcards.length > 0) {
-      const parts = uri.split('.');
-      for (const w of this.wildcards) {
-        if (w.parts.length !== parts.length) continue;
-        let ok = true;
-        for (let i = 0; i < parts.length; i++) {
-          if (w.parts[i] !== '' && w.parts[i] !== parts[i]) { ok = false; break; }
-        }
-        if (ok) return w.perm;
-      }
-    }
-    for (const p of this.prefixes) if (uri.startsWith(p.uri)) return p;
-    return null;
+    return this.table.exact(uri) ?? this.table.bestWildcard(uri) ?? this.table.longestPrefix(uri) ?? null;
   }
 }
 

@@ -37,25 +37,3 @@ export function isValidPattern(uri: string, match: MatchPolicy, strict = false):
 export function isReserved(uri: string): boolean {
   return uri === 'wamp' || uri.startsWith('wamp.');
 }
-
-/** Splits a wildcard pattern into components ('' = any component). */
-export function wildcardParts(pattern: string): string[] {
-  return pattern.split('.');
-}
-
-/** Whether `uri` matches a pattern under the given policy. */
-export function matchUri(uri: string, pattern: string, match: MatchPolicy): boolean {
-  switch (match) {
-    case 'exact':
-      return uri === pattern;
-    case 'prefix':
-      return uri.startsWith(pattern);
-    case 'wildcard': {
-      const p = pattern.split('.');
-      const u = uri.split('.');
-      if (p.length !== u.length) return false;
-      for (let i = 0; i < p.length; i++) if (p[i] !== '' && p[i] !== u[i]) return false;
-      return true;
-    }
-  }
-}
