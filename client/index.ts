@@ -3,6 +3,8 @@ export { SisockClient, createClient, CallError, CallResult, HandlerError } from 
 /** The WAMP error URIs (errors a handler throws, errors a call gets), named once in the protocol core. */
 export { ErrorUri } from '../wamp/errors';
 export type { Handler, EventHandler, InvocationDetails, CallOptions, Handle, RefusalInfo } from './client';
+export { classifyCallError, classifyErrorUri } from './errors';
+export type { CallErrorKind } from './errors';
 export { clientOptionsFromEnv, addClientOptions, logLevelFrom } from './options';
 export type { ClientOptions, CommonFlags, AuthMethod, SerializerChoice } from './options';
 export { getData, getFields, listNodes, subscribeLive, mergeDataResults } from './data';

@@ -12,6 +12,7 @@
  * Durations (--min-stride): `10`, `10s`, `5m`, `1h`, `1d`, `250ms`, `1m30s`.
  */
 import { ErrorCode, SisockError } from '../../common/errors';
+import { resolveRelative } from '../../contract';
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
 const DURATION = /^(?:(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d|w))+$/;
@@ -45,7 +46,7 @@ export function parseTime(input: string, now: number): number {
   }
   if (NUMBER.test(s)) {
     const v = Number(s);
-    if (Number.isFinite(v)) return v <= 0 ? now + v : v;
+    if (Number.isFinite(v)) return resolveRelative(v, now);
   }
   const iso = ISO.exec(s);
   if (iso) {

@@ -11,7 +11,7 @@
  *
  * A resync that overlaps with events is repeated, so a list fetched before an event cannot undo it.
  */
-import { CallError, ErrorUri, getFields, listNodes, type FieldInfo, type SisockClient } from '../../client';
+import { CallError, ErrorUri, classifyCallError, getFields, listNodes, type CallErrorKind, type FieldInfo, type SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { HubUri, NodeUri } from '../../contract';
 import { notFound, unavailable, HttpError } from './errors';
@@ -297,18 +297,32 @@ export class FieldCatalogue {
   }
 }
 
+/** HTTP status of each kind of failed call (client/errors.ts has the URI → kind table). */
+const HTTP_STATUS: Readonly<Record<CallErrorKind, number>> = {
+  'invalid-argument': 400,
+  'permission-denied': 403,
+  'not-found': 404,
+  'unavailable': 503,
+  'timeout': 504,
+  'internal': 502,
+};
+
+/** The call failed because this client has no session (or lost it, or the callee left mid-call). */
+const lostRouter = (err: unknown): boolean => err instanceof CallError && (err.uri === ErrorUri.NO_SESSION || err.uri === ErrorUri.CANCELED);
+
 /** A failed call to a node → the HTTP error to answer. */
 export function nodeCallError(node: string, err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof CallError) {
-    const msg = err.args.length ? String(err.args[0]) : err.uri;
-    switch (err.uri) {
-      case ErrorUri.INVALID_ARGUMENT: return new HttpError(400, `node "${node}": ${msg}`);
-      case ErrorUri.NO_SUCH_PROCEDURE: return new HttpError(404, `node "${node}" is not online`);
-      case ErrorUri.TIMEOUT: return new HttpError(504, `node "${node}" did not answer in time`);
-      case ErrorUri.NO_SESSION: case ErrorUri.CANCELED: return new HttpError(503, `sisock router unreachable: ${msg}`);
-      default: return new HttpError(502, `node "${node}" failed: ${msg}`);
-    }
+  const kind = classifyCallError(err);
+  const msg = err instanceof CallError ? (err.args.length ? String(err.args[0]) : err.uri) : (err as Error)?.message ?? String(err);
+  const status = HTTP_STATUS[kind];
+  switch (kind) {
+    case 'invalid-argument': return new HttpError(status, `node "${node}": ${msg}`);
+    case 'not-found': return new HttpError(status, `node "${node}" is not online`);
+    case 'timeout': return new HttpError(status, `node "${node}" did not answer in time`);
+    case 'unavailable':
+      return lostRouter(err) ? new HttpError(status, `sisock router unreachable: ${msg}`) : new HttpError(status, `node "${node}" unavailable: ${msg}`);
+    case 'permission-denied': return new HttpError(status, `node "${node}": not allowed: ${msg}`);
+    case 'internal': return new HttpError(status, `node "${node}" failed: ${msg}`);
   }
-  return new HttpError(502, `node "${node}" failed: ${(err as Error)?.message ?? String(err)}`);
 }

@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '../../common/log';
-import { HubUri, NodeUri } from '../../contract';
+import { ALL_TIME, HubUri, NodeUri, nowSeconds, resolveRelative } from '../../contract';
 import {
   CallError, ErrorUri, SisockClient, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle,
 } from '../../client';
@@ -103,13 +103,13 @@ function checkNode(node: unknown): string {
 function resolveTime(name: string, v: number | undefined, dflt: number, now: number): number {
   const t = v === undefined ? dflt : v;
   if (typeof t !== 'number' || !Number.isFinite(t)) throw invalidArgument(`${name} must be a finite number of UNIX seconds (or <= 0 for relative to now)`);
-  return t <= 0 ? now + t : t;
+  return resolveRelative(t, now);
 }
 
 function timeRange(start: number | undefined, end: number | undefined): { start: number; end: number } {
-  const now = Date.now() / 1000;
-  const s = resolveTime('start', start, 1, now);
-  const e = resolveTime('end', end, 0, now);
+  const now = nowSeconds();
+  const s = resolveTime('start', start, ALL_TIME.start, now);
+  const e = resolveTime('end', end, ALL_TIME.end, now);
   if (s >= e) throw invalidArgument(`start must be before end, got start=${s} end=${e} (after resolving times <= 0 against now)`);
   return { start: s, end: e };
 }

@@ -10,6 +10,7 @@
  * ArgumentError whose message says which argument is wrong; the SDK turns it into
  * `wamp.error.invalid_argument`. min_stride 0 or null means "no thinning".
  */
+import { resolveRelative } from '../../contract';
 
 export class ArgumentError extends Error {
   constructor(message: string) {
@@ -34,7 +35,7 @@ export function resolveTime(name: string, v: unknown, now: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new ArgumentError(`${name} must be a finite number of seconds (UNIX time, or <= 0 for relative to now), got ${describe(v)}`);
   }
-  return v <= 0 ? now + v : v;
+  return resolveRelative(v, now);
 }
 
 function checkRange(start: number, end: number): void {
