@@ -1,0 +1,123 @@
+/**
+ * What every gRPC method shares: the WAMP client, the limits, the calls in progress and the
+ * bookkeeping of a call's start and end. `wamp()` runs one WAMP call for a gRPC call (bounded wait
+ * for a session, the deadline as timeout, errors mapped to gRPC statuses by errors.ts).
+ */
+import type { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../common/log';
+import { classifyCallError, type SisockClient } from '../../client';
+import { CallContext, type CancellableCall } from './call-context';
+import type { ChunkLimits } from './chunks';
+import { GrpcError, toGrpcError } from './errors';
+
+/** What the server did for one finished call (tests, logs). */
+export interface CallRecord {
+  method: 'ListNodes' | 'GetFields' | 'GetData' | 'Subscribe';
+  code: grpc.status;
+  details: string;
+  /** GetData: get_data calls made to the node. */
+  nodeCalls: number;
+  /** GetData/Subscribe: samples and chunks sent. */
+  points: number;
+  chunks: number;
+  /** GetData: the largest chunk sent, in samples. */
+  maxChunkPoints: number;
+}
+
+/** The counters of a CallRecord, kept while the call runs. */
+export type CallCounters = Pick<CallRecord, 'nodeCalls' | 'points' | 'chunks' | 'maxChunkPoints'>;
+
+export const newCounters = (): CallCounters => ({ nodeCalls: 0, points: 0, chunks: 0, maxChunkPoints: 0 });
+
+export interface BridgeLimits {
+  /** Timeout of one WAMP call when the gRPC call has no (earlier) deadline, ms. */
+  callTimeoutMs: number;
+  /** How long a call waits for the WAMP session when the router is unreachable, ms. */
+  connectWaitMs: number;
+  /** Chunk bounds of the server (a request may ask for smaller chunks). */
+  chunks: ChunkLimits;
+  /** Samples aimed at per get_data window. */
+  windowPoints: number;
+  /** Chunks a Subscribe reader may lag behind before it is dropped. */
+  maxLiveBacklog: number;
+}
+
+export class GrpcBridge {
+  /** get_data calls made to nodes since the start, and calls in progress. */
+  readonly stats = { nodeGetDataCalls: 0, activeCalls: 0 };
+  /** calls in progress (cancelled with 'shutdown' on close) */
+  readonly contexts = new Set<CallContext>();
+
+  constructor(
+    readonly client: SisockClient,
+    readonly limits: BridgeLimits,
+    readonly log: Logger,
+    /** emits 'callEnd' (CallRecord) */
+    readonly events: EventEmitter,
+  ) {}
+
+  /** Runs a WAMP call for `ctx`: waits (bounded) for a session, applies the deadline, maps errors. */
+  async wamp<T>(ctx: CallContext, what: string, node: string | undefined, f: (timeoutMs: number) => Promise<T>): Promise<T> {
+    const { client } = this;
+    if (ctx.cancelled) throw ctx.cancelError();
+    if (!client.isReady) {
+      const wait = Math.min(this.limits.connectWaitMs, ctx.timeoutMs());
+      try {
+        await client.whenReady(wait);
+      } catch {
+        if (ctx.cancelled) throw ctx.cancelError();
+        throw new GrpcError(grpc.status.UNAVAILABLE, `${what}: WAMP router ${client.options.url} unreachable (no session after ${wait} ms)`);
+      }
+    }
+    try {
+      return await f(ctx.timeoutMs());
+    } catch (err) {
+      if (classifyCallError(err) === 'timeout') {
+        if (Date.now() >= ctx.deadline - 5) throw new GrpcError(grpc.status.DEADLINE_EXCEEDED, `${what}: deadline exceeded`);
+        throw new GrpcError(grpc.status.DEADLINE_EXCEEDED, `${what}: no answer within ${this.limits.callTimeoutMs} ms`);
+      }
+      if (ctx.cancelled && ctx.reason !== 'client') throw ctx.cancelError();
+      throw toGrpcError(err, what, node);
+    }
+  }
+
+  /** A call starts: its context. */
+  begin(call: CancellableCall): CallContext {
+    const ctx = new CallContext(call, this.limits.callTimeoutMs);
+    this.contexts.add(ctx);
+    this.stats.activeCalls++;
+    return ctx;
+  }
+
+  /** A call is over: logs it and emits 'callEnd'. */
+  finish(ctx: CallContext, rec: Omit<CallRecord, keyof CallCounters> & Partial<CallCounters>): void {
+    ctx.dispose();
+    this.contexts.delete(ctx);
+    this.stats.activeCalls--;
+    const full: CallRecord = { ...newCounters(), ...rec };
+    const level = full.code === grpc.status.OK || full.code === grpc.status.CANCELLED ? 'debug' : full.code === grpc.status.INTERNAL ? 'warn' : 'info';
+    this.log[level]({
+      method: full.method, code: grpc.status[full.code], details: full.details, points: full.points, chunks: full.chunks, nodeCalls: full.nodeCalls,
+    }, 'call ended');
+    this.events.emit('callEnd', full);
+  }
+
+  /** A grpc-js unary handler around `handler` (context, status, record). */
+  unary<Req, Res>(method: CallRecord['method'], handler: (req: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const ctx = this.begin(call);
+      void (async () => {
+        try {
+          const res = await handler(call.request, ctx);
+          callback(null, res);
+          this.finish(ctx, { method, code: grpc.status.OK, details: 'OK' });
+        } catch (err) {
+          const ge = err instanceof GrpcError ? err : toGrpcError(err, method);
+          callback(ge.toResponse());
+          this.finish(ctx, { method, code: ge.code, details: ge.message });
+        }
+      })();
+    };
+  }
+}
