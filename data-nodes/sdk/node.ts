@@ -13,32 +13,30 @@
  *   1. registers `<base>.consumer.<name>.get_fields`, `.get_data` and `.get_metadata`;
  *   2. subscribes to `<base>.hub.started` (hub/README.md: the hub publishes it, once
  *      its procedures are registered, whenever it starts) and re-announces when it fires;
- *   3. announces itself: `<base>.data_node.add(name, description, session_id)`; if the hub is not
- *      there yet the announcement is simply repeated on `hub.started`. A `false` answer (name held
- *      by another live node) is logged and retried every 5 s.
+ *   3. announces itself: `<base>.data_node.add(name, description, session_id)` (announce.ts).
+ *
+ * This module wires the pieces: announce.ts (the hub), fit.ts (results that fit one message),
+ * errors.ts (errors → WAMP errors), args.ts (argument checks), chunk.ts (splitting).
  *
  * get_fields / get_data: times t <= 0 are now + t, intervals [start, end), arguments checked
- * (args.ts) → `wamp.error.invalid_argument` with a readable message; source failures →
- * `wamp.error.runtime_error`, never a crash. A source signals a failure the caller may read by
- * throwing HandlerError (or SisockError INVALID_ARGUMENT); any other exception is logged and the
- * caller only learns "internal error in <name>.<procedure>" (messages of drivers and file systems
- * hold SQL, paths and connection strings). Results larger than `maxMessageBytes` are sent as
- * progressive results when the caller asked for progress (client `getData` merges them); otherwise
- * the node queries again with a min_stride computed from the first result so that the answer fits
- * (keys and shapes unchanged), correcting it at most once.
+ * (args.ts) → `wamp.error.invalid_argument` with a readable message; source failures → a WAMP
+ * error, never a crash (errors.ts: a source throws InvalidRequestError, NotFoundError,
+ * TooLargeError or UnavailableError with a message for the caller; any other exception is logged
+ * and the caller only learns "internal error in <name>.<procedure>"). Results larger than
+ * `maxMessageBytes` are cut or thinned to fit (fit.ts).
  *
  * Live data: `push(result)` publishes `result` (contract get_data shape) as the one positional
  * argument of `<base>.consumer.<name>.data`.
  */
 import os from 'node:os';
 import { SISOCK_VERSION } from '../../common/defaults';
-import { ErrorCode, SisockError } from '../../common/errors';
 import { silentLogger, type Logger } from '../../common/log';
-import { ReadyGate } from '../../common/ready';
-import { HubUri, NodeUri } from '../../contract';
-import { CallError, ErrorUri, SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../../client';
-import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs } from './args';
-import { jsonSizeBound, splitResult } from './chunk';
+import { NodeUri } from '../../contract';
+import { SisockClient, type ClientOptions, type InvocationDetails } from '../../client';
+import { Announcer } from './announce';
+import { parseGetDataArgs, parseGetFieldsArgs } from './args';
+import { toHandlerError } from './errors';
+import { ResultFitter } from './fit';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult, NodeMetadata } from './types';
 
 export interface DataNodeOptions {
@@ -82,22 +80,10 @@ export function defaultMaxMessageBytes(env: NodeJS.ProcessEnv = process.env): nu
 function newestT(result: DataResult): number | null {
   let newest: number | null = null;
   for (const tl of Object.values(result.timeline)) {
-    const last = tl.t.length ? tl.t[tl.t.length - 1]! : null;
+    const last = tl.t[tl.t.length - 1] ?? null;
     if (last !== null && (newest === null || last > newest)) newest = last;
   }
   return newest;
-}
-
-/** Rows of the longest timeline of `result` and the time they cover. */
-function extent(result: DataResult): { rows: number; seconds: number } {
-  let rows = 0;
-  let seconds = 0;
-  for (const tl of Object.values(result.timeline)) {
-    if (tl.t.length <= rows) continue;
-    rows = tl.t.length;
-    seconds = tl.t[tl.t.length - 1]! - tl.t[0]!;
-  }
-  return { rows, seconds };
 }
 
 function checkResultShape(r: unknown): DataResult {
@@ -114,27 +100,25 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
   const client = opts.client instanceof SisockClient ? opts.client : new SisockClient({ logger: log, ...opts.client });
   const now = opts.now ?? (() => Date.now() / 1000);
   const maxBytes = opts.maxMessageBytes ?? defaultMaxMessageBytes();
-  // margin for the WAMP envelope (message type, request id, details) and serializer differences
-  const budget = Math.max(2048, Math.floor(maxBytes * 0.9) - 1024);
   const { name, description, source } = opts;
   const started = now();
   const uGetFields = client.uri(NodeUri.getFields(name));
   const uGetData = client.uri(NodeUri.getData(name));
   const uMeta = client.uri(NodeUri.getMetadata(name));
   const uLive = client.uri(NodeUri.live(name));
-  const uAdd = client.uri(HubUri.DATA_NODE_ADD);
-  const uSubtract = client.uri(HubUri.DATA_NODE_SUBTRACT);
-  const uHubStarted = client.uri(HubUri.HUB_STARTED);
 
   let newestSample: number | null = null;
   let nFields: { value: number | null; at: number } | null = null;
   /** field → timeline, from the last all-time get_fields (to split results exactly). */
   let fieldTimeline: Record<string, string> | undefined;
-  /** Open while the hub has accepted the node on the current session (`announced`). */
-  const announcedGate = new ReadyGate((ms) => new Error(`data node ${name} not announced after ${ms} ms`));
-  let announcing: Promise<void> | null = null;
-  let announceTimer: NodeJS.Timeout | null = null;
-  let closing = false;
+  const announcer = new Announcer(client, name, description, log);
+  const fitter = new ResultFitter({
+    name, maxBytes, log,
+    fieldTimeline: async () => {
+      if (!fieldTimeline) await refreshFields().catch(() => {});
+      return fieldTimeline;
+    },
+  });
 
   const noteNewest = (t: number | null) => {
     if (t !== null && Number.isFinite(t) && (newestSample === null || t > newestSample)) newestSample = t;
@@ -144,12 +128,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     try {
       return await f();
     } catch (err) {
-      if (err instanceof ArgumentError) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
-      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${name}.${what}: ${err.message}`);
-      if (err instanceof HandlerError) throw err;
-      // The detail (SQL, paths, connection strings) stays in the node's log.
-      log.warn({ err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack, what }, 'data source failed');
-      throw new HandlerError(ErrorUri.RUNTIME_ERROR, `internal error in ${name}.${what}; see the node's log`);
+      throw toHandlerError(err, name, what, log);
     }
   };
 
@@ -162,34 +141,14 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
 
   const getData = (args: unknown[], kwargs: Record<string, unknown>, details: InvocationDetails) => wrap('get_data', async () => {
     const a = parseGetDataArgs(args, kwargs, now());
-    let result = checkResultShape(await source.getData(a.fields, a.start, a.end, a.minStride));
+    const result = checkResultShape(await source.getData(a.fields, a.start, a.end, a.minStride));
     noteNewest(newestT(result));
-    let size = jsonSizeBound(result);
-    if (size <= budget) return result;
-    if (details.progress) {
-      if (!fieldTimeline) await refreshFields().catch(() => {});
-      const pieces = splitResult(result, budget, fieldTimeline, size);
-      log.debug({ pieces: pieces.length, bytes: size }, 'get_data in progressive pieces');
-      for (let i = 0; i < pieces.length - 1; i++) details.progress(pieces[i]);
-      return pieces[pieces.length - 1];
-    }
-    // No progress: thin with a min_stride that makes it fit. The size shrinks about as the stride
-    // grows, so the stride comes from the first result (its rows, the time they cover and its
-    // size); one correction covers a source that thins less than asked (e.g. min and max per
-    // stride: two rows where one was expected).
-    const aim = budget * 0.7;
-    const { rows, seconds } = extent(result);
-    const covered = seconds > 0 ? seconds : a.end - a.start;
-    let stride = Math.max((covered / Math.max(1, rows)) * (size / aim), a.minStride ?? 0, 1e-6);
-    for (let query = 0; query < 2; query++) {
-      if (query > 0) stride *= Math.max(1.5, size / aim);
-      result = checkResultShape(await source.getData(a.fields, a.start, a.end, stride));
-      size = jsonSizeBound(result);
-      if (size <= budget) break;
-    }
-    if (size > budget) throw new HandlerError(ErrorUri.RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
-    log.debug({ stride, bytes: size }, 'get_data thinned to fit one message');
-    return result;
+    const progress = details.progress;
+    return fitter.fit(result, {
+      start: a.start, end: a.end, minStride: a.minStride,
+      progress: progress ? (piece) => progress(piece) : undefined,
+      query: (stride) => Promise.resolve(source.getData(a.fields, a.start, a.end, stride)),
+    }, checkResultShape);
   });
 
   async function refreshFields(): Promise<number | null> {
@@ -222,75 +181,31 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     };
   }
 
-  const registered = () => client.isReady;
-
-  function scheduleAnnounce(delayMs: number): void {
-    if (closing) return;
-    if (announceTimer) clearTimeout(announceTimer);
-    announceTimer = setTimeout(() => { announceTimer = null; void announce('retry'); }, delayMs);
-  }
-
-  function announce(why: string): Promise<void> {
-    if (closing) return Promise.resolve();
-    if (announcing) return announcing.then(() => (announcedGate.isOpen ? undefined : announce(why)));
-    announcing = (async () => {
-      const sid = client.sessionId;
-      if (sid === null || !registered()) return;
-      try {
-        const ok = await client.call<boolean>(uAdd, [name, description, sid], {}, { timeoutMs: 10000 });
-        if (client.sessionId !== sid) return;
-        if (ok === true) {
-          if (!announcedGate.isOpen) log.info({ why, session: sid }, 'announced to hub');
-          announcedGate.open();
-        } else {
-          announcedGate.reset();
-          log.error({ why }, `hub refused the name "${name}": another live node holds it; retrying every 5 s`);
-          scheduleAnnounce(5000);
-        }
-      } catch (err) {
-        announcedGate.reset();
-        const uri = err instanceof CallError ? err.uri : '';
-        if (uri === ErrorUri.NO_SUCH_PROCEDURE) log.info('no hub yet; will announce when it starts');
-        else { log.warn({ err: (err as Error).message }, 'announce failed; retrying'); scheduleAnnounce(2000); }
-      }
-    })().finally(() => { announcing = null; });
-    return announcing;
-  }
-
   const handles = [
     await client.register(uGetFields, getFields),
     await client.register(uGetData, getData),
     await client.register(uMeta, () => metadata()),
-    await client.subscribe(uHubStarted, () => { announcedGate.reset(); void announce('hub started'); }),
+    await announcer.subscribeHubStarted(),
   ];
-  const undoClose = client.onClose(() => announcedGate.reset());
-  const undoOpen = client.onOpen(() => announce('session open'));
+  announcer.followSessions();
   client.start();
-  if (client.isReady) void announce('client already open');
+  if (client.isReady) void announcer.announce('client already open');
 
+  let closing = false;
   const handle: DataNodeHandle = {
     name,
     client,
-    get announced() { return announcedGate.isOpen; },
+    get announced() { return announcer.announced; },
     async push(result: DataResult) {
       noteNewest(newestT(result));
-      const size = jsonSizeBound(result);
-      const pieces = size > budget ? splitResult(result, budget, fieldTimeline, size) : [result];
-      for (const p of pieces) await client.publish(uLive, [p]);
+      for (const p of fitter.pieces(result, fieldTimeline)) await client.publish(uLive, [p]);
     },
-    ready: (timeoutMs?: number) => announcedGate.wait(timeoutMs),
+    ready: (timeoutMs?: number) => announcer.ready(timeoutMs),
     metadata,
     async close() {
       if (closing) return;
       closing = true;
-      if (announceTimer) clearTimeout(announceTimer);
-      const sid = client.sessionId;
-      if (sid !== null && announcedGate.isOpen) {
-        await client.call(uSubtract, [name, sid], {}, { timeoutMs: 2000 }).catch(() => {});
-      }
-      announcedGate.close(new Error(`data node ${name} closed`));
-      undoClose();
-      undoOpen();
+      await announcer.withdraw();
       if (ownsClient) await client.close();
       else for (const h of handles) await h.remove();
       if (source.close) await Promise.resolve(source.close()).catch(() => {});
