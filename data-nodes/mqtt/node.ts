@@ -25,8 +25,6 @@ import { isObj } from '../../common/config-file';
 import { NodeUri } from '../../contract';
 import type { IClientOptions } from 'mqtt';
 
-const INVALID_ARGUMENT = ErrorUri.INVALID_ARGUMENT;
-const RUNTIME_ERROR = ErrorUri.RUNTIME_ERROR;
 
 /** One node's view of the store. */
 export class StoreSource implements DataSource, DataSourceExtras {
@@ -72,34 +70,34 @@ export function commandHandler(cmd: CommandRule, publish: (topic: string, payloa
     const n = cmd.params.length;
     const sig = `${cmd.name}(${[...cmd.params.map((p) => p.name), '{payload}'].join(', ')})`;
     if (!Array.isArray(args) || args.length < n || args.length > n + 1) {
-      throw new HandlerError(INVALID_ARGUMENT, `${sig}: expected ${n} or ${n + 1} positional arguments, got ${Array.isArray(args) ? args.length : 0}`);
+      throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: expected ${n} or ${n + 1} positional arguments, got ${Array.isArray(args) ? args.length : 0}`);
     }
     const caps: Record<string, string> = {};
     cmd.params.forEach((p, i) => {
       const v = args[i];
       if (p.values) {
         if (!p.values.some((x) => x === v || (typeof v === 'string' && String(x) === v))) {
-          throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`);
+          throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`);
         }
       } else if (!((typeof v === 'string' && TOKEN.test(v)) || (typeof v === 'number' && Number.isInteger(v)))) {
-        throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`);
+        throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`);
       }
       caps[p.name] = String(v);
     });
     let payload: unknown = args.length > n ? args[n] : undefined;
     const kw = isObj(kwargs) ? kwargs : {};
-    if (payload !== undefined && Object.keys(kw).length) throw new HandlerError(INVALID_ARGUMENT, `${sig}: payload given both positionally and as keyword arguments`);
+    if (payload !== undefined && Object.keys(kw).length) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: payload given both positionally and as keyword arguments`);
     if (payload === undefined) payload = kw;
     if (cmd.validate && !cmd.validate(payload)) {
       const why = (cmd.validate.errors ?? []).map((e) => `${e.instancePath || 'payload'} ${e.message ?? 'invalid'}`).join('; ');
-      throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${why}`);
+      throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: ${why}`);
     }
     const topic = cmd.topic.render(caps);
     const text = JSON.stringify(payload);
     try {
       await publish(topic, text, cmd);
     } catch (err) {
-      throw new HandlerError(RUNTIME_ERROR, `${sig}: publishing to ${topic} failed: ${(err as Error).message}`);
+      throw new HandlerError(ErrorUri.RUNTIME_ERROR, `${sig}: publishing to ${topic} failed: ${(err as Error).message}`);
     }
     return { topic, payload };
   };
@@ -148,8 +146,8 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
     await c.register(c.uri(NodeUri.procedure(cfg.node.name, 'get_dead_letters')), (args, kwargs) => {
       const limit = args[0] ?? kwargs.limit ?? 100;
       const reason = args[1] ?? kwargs.reason ?? null;
-      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HandlerError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
-      if (reason !== null && typeof reason !== 'string') throw new HandlerError(INVALID_ARGUMENT, 'get_dead_letters(limit, reason): reason must be a string or null');
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
+      if (reason !== null && typeof reason !== 'string') throw new HandlerError(ErrorUri.INVALID_ARGUMENT, 'get_dead_letters(limit, reason): reason must be a string or null');
       return store.deadLetters(limit, reason ?? undefined);
     });
     for (const cmd of cfg.commands) {

@@ -13,14 +13,13 @@
  * retention and dead letters beyond the cap.
  *
  * Bounds: `add` refuses (too_many_fields) a message that would take its node past
- * `max_fields_per_node`; `getData` refuses (HandlerError, like the SQL node's max_rows) to read more
+ * `max_fields_per_node`; `getData` refuses (TooLargeError, like the SQL node's max_rows) to read more
  * than `max_rows` rows; when writes fail (SQLite busy, disk full) the queue is kept for the retry
  * and `boundQueue` drops its oldest entries beyond `max_queue`.
  */
 import Database from 'better-sqlite3';
-import { ErrorUri, HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { downsampleMinMax, StrideKeeper } from '../sdk/downsample';
+import { downsampleMinMax, StrideKeeper, TooLargeError } from '../sdk';
 import type { DataResult, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { StoreConfig } from './config';
 import type { Mapped, RejectReason } from './mapping';
@@ -330,7 +329,7 @@ export class MqttStore {
         // Rows are counted over the whole request and read one at a time, so a too-large answer
         // stops at max_rows + 1 rows instead of materialising all of them.
         // With a min_stride only the rows the downsampling can use are kept (StrideKeeper).
-        const tooMany = () => new HandlerError(ErrorUri.RUNTIME_ERROR, `${node}.get_data: more than max_rows (${maxRows}) stored samples in [${start}, ${end}); use min_stride or a shorter range`);
+        const tooMany = () => new TooLargeError(`${node}.get_data: more than max_rows (${maxRows}) stored samples in [${start}, ${end}); use min_stride or a shorter range`);
         let raw: Array<[number, unknown]> = [];
         if (minStride !== null && minStride > 0) {
           const keeper = new StrideKeeper<[number, unknown]>(minStride, 1, (r) => decode(r[1], f.type));

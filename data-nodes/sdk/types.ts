@@ -11,6 +11,15 @@ export type { FieldType, FieldInfo, TimelineInfo, FieldsResult, Sample, DataResu
 /**
  * What a node implements. Times are absolute UNIX seconds (the SDK has already turned relative
  * times into absolute ones and validated the arguments); intervals are [start, end).
+ *
+ * Errors (errors.ts): a failure the caller should read is thrown as one of the SDK's
+ * DataSourceErrors, with a message fit for the caller — `InvalidRequestError` (the request cannot
+ * be answered as asked → wamp.error.invalid_argument), `NotFoundError` (configured storage is
+ * gone), `TooLargeError` (over one of the node's bounds; say what to ask instead) → both
+ * wamp.error.runtime_error, `UnavailableError` (storage unreachable for now → wamp.error.unavailable).
+ * Any other exception is a bug or a driver failure: the SDK logs it and the caller only learns
+ * "internal error in <node>.<procedure>" (driver messages hold SQL, paths, connection strings).
+ * Never a WAMP URI: the SDK maps errors in one place.
  */
 export interface DataSource {
   getFields(start: number, end: number): FieldsResult | Promise<FieldsResult>;

@@ -20,7 +20,6 @@ import { PeriodicRingSource, RingSource, type RingFieldSpec } from '../sdk/ring-
 import { SimModel, SUPPLIES, type ChannelSettings, type ChannelState, type SupplyName } from './model';
 
 export const SIM_TIMELINE = 'sim';
-export const INVALID_ARGUMENT = ErrorUri.INVALID_ARGUMENT;
 
 export interface SimOptions {
   /** Samples per second. Default 1. */
@@ -52,7 +51,7 @@ export function simFieldSpecs(model: SimModel): RingFieldSpec[] {
 }
 
 function invalid(message: string): HandlerError {
-  return new HandlerError(INVALID_ARGUMENT, message);
+  return new HandlerError(ErrorUri.INVALID_ARGUMENT, message);
 }
 
 function describe(v: unknown): string {

@@ -14,9 +14,8 @@
  */
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { ErrorUri, HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { downsampleMinMax } from '../sdk/downsample';
+import { downsampleMinMax, NotFoundError, TooLargeError } from '../sdk';
 import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { SqlConfig } from './config';
 
@@ -140,14 +139,14 @@ export class SqlSource implements DataSource {
     }
     if (rows.length === 0) {
       this.intro = null;
-      throw new HandlerError(ErrorUri.RUNTIME_ERROR, `table ${this.tableText} not found (dropped or renamed?)`);
+      throw new NotFoundError(`table ${this.tableText} not found (dropped or renamed?)`);
     }
     const byName = new Map(rows.map((r) => [String(r.name), { type: String(r.type), ctype: String(r.ctype ?? '') }]));
     const need = [cfg.timeColumn, ...(cfg.groupColumn ? [cfg.groupColumn] : []), ...cfg.columns.map((c) => c.column)];
     const missing = need.filter((c) => !byName.has(c));
     if (missing.length) {
       this.intro = null;
-      throw new HandlerError(ErrorUri.RUNTIME_ERROR, `column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of table ${this.tableText} not found (dropped or renamed?)`);
+      throw new NotFoundError(`column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of table ${this.tableText} not found (dropped or renamed?)`);
     }
     const tt = byName.get(cfg.timeColumn)!.type.toLowerCase();
     let time: TimeKind;
@@ -290,7 +289,7 @@ export class SqlSource implements DataSource {
         const cols = list.map((x, i) => `${this.db.quote(x.col.column)} AS c${i}`).join(', ');
         const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;
         const rows = await this.db.query(sql, params);
-        if (rows.length > this.cfg.maxRows) throw new HandlerError(ErrorUri.RUNTIME_ERROR, `more than max_rows (${this.cfg.maxRows}) rows in the interval: ask for a shorter one or a min_stride`);
+        if (rows.length > this.cfg.maxRows) throw new TooLargeError(`more than max_rows (${this.cfg.maxRows}) rows in the interval: ask for a shorter one or a min_stride`);
         if (rows.length === 0) continue;
         const t = rows.map((r) => Number(r.t));
         const columns = list.map((x, i) => {
