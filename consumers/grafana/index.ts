@@ -13,3 +13,5 @@ export { authFromEnv, authorized, authMiddleware, corsMiddleware, authEnabled } 
 export type { AuthConfig } from './auth';
 export { HttpError } from './errors';
 export { bridgeMetricsMiddleware } from './metrics';
+export { webRoutes } from './page';
+export type { WebDeps } from './page';

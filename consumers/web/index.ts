@@ -1,4 +1,6 @@
-/** The web page: static files (static/) and its server bits, mounted on the Grafana bridge. */
-export { webRoutes, staticDir, uplotDir } from './routes';
-export type { WebDeps } from './routes';
+/**
+ * The web page: static files (static/), where they are (assets.ts) and the live relay the page's
+ * SSE streams use (live.ts). Its HTTP routes are mounted by the Grafana bridge (grafana/page.ts).
+ */
+export { staticDir, uplotDir } from './assets';
 export { LiveRelay } from './live';

@@ -12,7 +12,7 @@ import { createBridgeApp } from '../../consumers/grafana/app';
 import type { FieldCatalogue } from '../../consumers/grafana/catalogue';
 import type { QueryEngine } from '../../consumers/grafana/query';
 import { LiveRelay } from '../../consumers/web/live';
-import { webRoutes, type WebDeps } from '../../consumers/web/routes';
+import { webRoutes, type WebDeps } from '../../consumers/grafana/page';
 import { waitFor } from './sisock-helpers';
 
 

@@ -1,7 +1,8 @@
 /**
- * The web page's server side, mounted on the bridge's express app (same auth, same CORS):
+ * The web page's server side, mounted on the bridge's express app (same auth, same CORS); the
+ * page's files are in consumers/web/ (assets.ts says where):
  *
- *   GET /page/                 the page (static/index.html, app.js, style.css), no build step
+ *   GET /page/                 the page (web/static/index.html, app.js, style.css), no build step
  *   GET /page/vendor/uPlot.*   uPlot from node_modules (no CDN, no network)
  *   GET /api/nodes             {nodes: [{name, description, metadata, fields, timelines, fieldsError}], router, realm, time}
  *   GET /api/live?target=n::f  Server-Sent Events: `event: data` with {series: {"n::f": {t: [ms], v: […]}}}
@@ -12,16 +13,16 @@
  *
  * History comes from the bridge's own POST /query (the page sends a Grafana-shaped request).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SisockClient } from '../../client';
 import { HubUri } from '../../contract';
-import type { FieldCatalogue } from '../grafana/catalogue';
-import { badRequest, unavailable } from '../grafana/errors';
-import { columnOf, toMs } from '../grafana/query';
-import { splitTarget } from '../grafana/request';
-import type { LiveRelay } from './live';
+import type { FieldCatalogue } from './catalogue';
+import { badRequest, unavailable } from './errors';
+import { columnOf, toMs } from './query';
+import { splitTarget } from './request';
+import { staticDir, uplotDir } from '../web/assets';
+import type { LiveRelay } from '../web/live';
 
 export interface WebDeps {
   client: SisockClient;
@@ -40,22 +41,6 @@ export interface WebDeps {
    * or abandoned ('settled'): for metrics, and for tests that must know, not guess, when it happened.
    */
   onLiveStream?: (event: 'closed' | 'settled') => void;
-}
-
-/** The folder with index.html: next to this file (ts sources) or in the package (from dist/). */
-export function staticDir(): string {
-  const here = path.join(__dirname, 'static');
-  if (fs.existsSync(path.join(here, 'index.html'))) return here;
-  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    const cand = path.join(dir, 'consumers', 'web', 'static');
-    if (fs.existsSync(path.join(cand, 'index.html'))) return cand;
-  }
-  return here;
-}
-
-/** uPlot's dist folder in node_modules. */
-export function uplotDir(): string {
-  return path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
 }
 
 export function webRoutes(deps: WebDeps): Router {
