@@ -197,11 +197,16 @@ export class PatternTable<T> {
     if (candidates === undefined) return undefined;
     let best: WildcardEntry<T> | undefined;
     for (const e of candidates) {
-      if (best !== undefined && (e.firstEmpty < best.firstEmpty || (e.firstEmpty === best.firstEmpty && e.literals <= best.literals))) continue;
+      if (best !== undefined && !moreSpecific(e, best)) continue;
       if (wildcardMatches(e.parts, parts)) best = e;
     }
     return best?.value;
   }
+}
+
+/** Whether wildcard `a` wins over `b` (first empty component later, else more literals; a tie keeps `b`). */
+function moreSpecific<T>(a: WildcardEntry<T>, b: WildcardEntry<T>): boolean {
+  return a.firstEmpty > b.firstEmpty || (a.firstEmpty === b.firstEmpty && a.literals > b.literals);
 }
 
 /** Whether URI components `u` match wildcard pattern components `p` (same length). */

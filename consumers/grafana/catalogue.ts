@@ -11,7 +11,9 @@
  *
  * A resync that overlaps with events is repeated, so a list fetched before an event cannot undo it.
  */
-import { CallError, ErrorUri, classifyCallError, getFields, listNodes, type CallErrorKind, type FieldInfo, type SisockClient } from '../../client';
+import {
+  CallError, ErrorUri, classifyCallError, getFields, listNodes, type CallErrorKind, type FieldInfo, type SisockClient,
+} from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { HubUri, NodeUri } from '../../contract';
 import { notFound, unavailable, HttpError } from './errors';
@@ -308,7 +310,8 @@ const HTTP_STATUS: Readonly<Record<CallErrorKind, number>> = {
 };
 
 /** The call failed because this client has no session (or lost it, or the callee left mid-call). */
-const lostRouter = (err: unknown): boolean => err instanceof CallError && (err.uri === ErrorUri.NO_SESSION || err.uri === ErrorUri.CANCELED);
+const lostRouter = (err: unknown): boolean =>
+  err instanceof CallError && (err.uri === ErrorUri.NO_SESSION || err.uri === ErrorUri.CANCELED);
 
 /** A failed call to a node → the HTTP error to answer. */
 export function nodeCallError(node: string, err: unknown): HttpError {
@@ -321,7 +324,7 @@ export function nodeCallError(node: string, err: unknown): HttpError {
     case 'not-found': return new HttpError(status, `node "${node}" is not online`);
     case 'timeout': return new HttpError(status, `node "${node}" did not answer in time`);
     case 'unavailable':
-      return lostRouter(err) ? new HttpError(status, `sisock router unreachable: ${msg}`) : new HttpError(status, `node "${node}" unavailable: ${msg}`);
+      return new HttpError(status, lostRouter(err) ? `sisock router unreachable: ${msg}` : `node "${node}" unavailable: ${msg}`);
     case 'permission-denied': return new HttpError(status, `node "${node}": not allowed: ${msg}`);
     case 'internal': return new HttpError(status, `node "${node}" failed: ${msg}`);
   }

@@ -67,7 +67,8 @@ export class GrpcBridge {
         await client.whenReady(wait);
       } catch {
         if (ctx.cancelled) throw ctx.cancelError();
-        throw new GrpcError(grpc.status.UNAVAILABLE, `${what}: WAMP router ${client.options.url} unreachable (no session after ${wait} ms)`);
+        const why = `WAMP router ${client.options.url} unreachable (no session after ${wait} ms)`;
+        throw new GrpcError(grpc.status.UNAVAILABLE, `${what}: ${why}`);
       }
     }
     try {
@@ -96,10 +97,10 @@ export class GrpcBridge {
     this.contexts.delete(ctx);
     this.stats.activeCalls--;
     const full: CallRecord = { ...newCounters(), ...rec };
-    const level = full.code === grpc.status.OK || full.code === grpc.status.CANCELLED ? 'debug' : full.code === grpc.status.INTERNAL ? 'warn' : 'info';
-    this.log[level]({
-      method: full.method, code: grpc.status[full.code], details: full.details, points: full.points, chunks: full.chunks, nodeCalls: full.nodeCalls,
-    }, 'call ended');
+    const quiet = full.code === grpc.status.OK || full.code === grpc.status.CANCELLED;
+    const level = quiet ? 'debug' : full.code === grpc.status.INTERNAL ? 'warn' : 'info';
+    const { method, details, points, chunks, nodeCalls } = full;
+    this.log[level]({ method, code: grpc.status[full.code], details, points, chunks, nodeCalls }, 'call ended');
     this.events.emit('callEnd', full);
   }
 

@@ -68,8 +68,8 @@ export const URI_OF_CODE: Readonly<Record<DataSourceErrorCode, string>> = {
 
 /** The WAMP error for an error thrown while serving `<node>.<what>` (see the header). */
 export function toHandlerError(err: unknown, node: string, what: string, log: Logger): HandlerError {
-  if (err instanceof ArgumentError) return new HandlerError(ErrorUri.INVALID_ARGUMENT, `${node}.${what}: ${err.message}`);
-  if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) return new HandlerError(ErrorUri.INVALID_ARGUMENT, `${node}.${what}: ${err.message}`);
+  const badArgument = err instanceof ArgumentError || (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT);
+  if (badArgument) return new HandlerError(ErrorUri.INVALID_ARGUMENT, `${node}.${what}: ${(err as Error).message}`);
   if (err instanceof DataSourceError) return new HandlerError(URI_OF_CODE[err.code], err.message);
   if (err instanceof HandlerError) return err;
   // The detail (SQL, paths, connection strings) stays in the node's log.
