@@ -86,7 +86,7 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
     } catch { /* type errors elsewhere still emit; the check below decides */ }
     expect(fs.existsSync(SISOCK)).toBe(true);
     const t0 = Date.now();
-    spawnPy(path.join(SDK, 'examples', 'weather_files.py'), { SISOCK_AUTHID: creds.ticket.authid, SISOCK_SECRET: creds.ticket.secret });
+    spawnPy(path.join(SDK, 'examples', 'weather_files.py'), { SISOCK_AUTHID: creds.cra.authid, SISOCK_SECRET: creds.cra.secret });
     await listed('pyweather');
     const tListed = Date.now() - t0;
     const { stdout } = await promisify(execFile)(process.execPath, [SISOCK, 'get', 'pyweather::humidity', '--from', '2026-10-18T00:00Z', '--to', '2026-10-18T06:00Z',
@@ -139,7 +139,7 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
         secretDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'pysdk-'));
         const f = path.join(secretDir, 'secret');
         fs.writeFileSync(f, `${creds.ticket.secret}\n`, { mode: 0o600 });
-        Object.assign(env, { SISOCK_AUTHID: creds.ticket.authid, SISOCK_SECRET_FILE: f });
+        Object.assign(env, { SISOCK_AUTHID: creds.ticket.authid, SISOCK_SECRET_FILE: f, SISOCK_AUTHMETHODS: 'ticket' });
       }
       node = spawnPy(path.join(PY_DIR, 'pysdk_node.py'), env);
       await node.waitFor((l) => l.joined === true, 20000);

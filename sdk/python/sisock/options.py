@@ -7,6 +7,9 @@ Connection options from the environment, as the TypeScript client reads them (cl
     SISOCK_AUTHID       authid for WAMP-CRA (salted or not) or ticket
     SISOCK_SECRET_FILE  file holding the secret (trailing newline stripped), else
     SISOCK_SECRET       the secret itself
+    SISOCK_AUTHMETHODS  methods offered, comma separated (default wampcra,ticket: a router takes the
+                        first one it has enabled, so a ticket user behind a router with WAMP-CRA
+                        enabled sets ticket)
     SISOCK_CA           PEM file of the CA that signed the router's certificate (wss://)
     SISOCK_MAX_MESSAGE_SIZE  largest message the node sends (default 1 MiB)
 
@@ -68,6 +71,12 @@ def options_from_env(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         authid=e.get("SISOCK_AUTHID") or None,
         ca_file=e.get("SISOCK_CA") or None,
     )
+    methods = [m.strip() for m in (e.get("SISOCK_AUTHMETHODS") or "").split(",") if m.strip()]
+    for m in methods:
+        if m not in ("wampcra", "ticket"):
+            raise ConfigError(f"SISOCK_AUTHMETHODS: unknown method {m!r} (wampcra, ticket)")
+    if methods:
+        o.authmethods = methods
     secret_file = e.get("SISOCK_SECRET_FILE")
     if secret_file:
         o.secret = _read(secret_file, "secret").rstrip("\r\n")
