@@ -42,10 +42,10 @@ async def serve(node_class: Callable[..., DataNodeServer], stop: Optional[asynci
     await comp.stop()
 
 
-def run(node_class: Callable[..., DataNodeServer], **overrides: Any) -> None:
+def run(node_class: Callable[..., DataNodeServer], log_level: str = "info", **overrides: Any) -> None:
     """Runs the node until SIGTERM/SIGINT, reconnecting with backoff."""
     import txaio
-    txaio.start_logging(level="info")
+    txaio.start_logging(level=log_level)
 
     async def main() -> None:
         stop = asyncio.Event()
