@@ -72,9 +72,9 @@ def options_from_env(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         ca_file=e.get("SISOCK_CA") or None,
     )
     methods = [m.strip() for m in (e.get("SISOCK_AUTHMETHODS") or "").split(",") if m.strip()]
-    for m in methods:
-        if m not in ("wampcra", "ticket"):
-            raise ConfigError(f"SISOCK_AUTHMETHODS: unknown method {m!r} (wampcra, ticket)")
+    for method in methods:
+        if method not in ("wampcra", "ticket"):
+            raise ConfigError(f"SISOCK_AUTHMETHODS: unknown method {method!r} (wampcra, ticket)")
     if methods:
         o.authmethods = methods
     secret_file = e.get("SISOCK_SECRET_FILE")

@@ -74,17 +74,17 @@ def normalize(result: DataResult, fields: List[str], start: float, end: float, m
         src = result["timeline"][tl]
         t = list(src["t"])
         cols = [list(result["data"][f]) for f in keep]
-        if t and (t[0] < start or t[-1] >= end):
-            if _sorted(t):
-                a, b = bisect.bisect_left(t, start), bisect.bisect_left(t, end)
-                t = t[a:b]
-                cols = [c[a:b] for c in cols]
-            else:
-                idx = [i for i, x in enumerate(t) if start <= x < end]
-                t = [t[i] for i in idx]
-                cols = [[c[i] for i in idx] for c in cols]
+        ordered = _sorted(t)
+        if t and not ordered:
+            idx = [i for i, x in enumerate(t) if start <= x < end]
+            t = [t[i] for i in idx]
+            cols = [[c[i] for i in idx] for c in cols]
+        elif t and (t[0] < start or t[-1] >= end):
+            a, b = bisect.bisect_left(t, start), bisect.bisect_left(t, end)
+            t = t[a:b]
+            cols = [c[a:b] for c in cols]
         if min_stride and len(t) > 1:
-            if not _sorted(t):
+            if not ordered:
                 order = sorted(range(len(t)), key=t.__getitem__)
                 t = [t[i] for i in order]
                 cols = [[c[i] for i in order] for c in cols]
