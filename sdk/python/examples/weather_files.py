@@ -4,7 +4,7 @@ import glob
 import os
 import sys
 
-from sisock.base import DataNodeServer, run
+from sisock.aio import DataNodeServer, run
 
 DATA_DIR = os.environ.get("WEATHER_DIR", os.path.join(os.path.dirname(__file__), "../../../data-nodes/weather/example-data"))
 

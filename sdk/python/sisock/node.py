@@ -73,6 +73,9 @@ class NodeMixin:
     #: The node's name: ``<base>.consumer.<name>.*``.
     name: Optional[str] = None
     description: Optional[str] = None
+    #: True when get_data already honours min_stride (e.g. answers from sisock.tiers): the base then
+    #: keeps its strided answers as they are instead of downsampling them again.
+    thins_itself: bool = False
 
     # --- what a node implements (the original sisock signatures) ------------------------------
 
@@ -272,7 +275,7 @@ class NodeMixin:
             a = parse_get_data_args(args, kwargs, time.time())
             raw = check_shape(await _value(self.get_data(a.fields, a.start, a.end, a.min_stride)))
             fmap = await self._fields_map()
-            result = normalize(raw, a.fields, a.start, a.end, a.min_stride, fmap)
+            result = normalize(raw, a.fields, a.start, a.end, None if self.thins_itself else a.min_stride, fmap)
         except BaseException as e:
             raise self._fail("get_data", e) from None
         t = newest_t(result)
