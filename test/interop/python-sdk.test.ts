@@ -22,7 +22,14 @@ import { runHub, type HubHandle } from '../../hub';
 import { parseConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import {
-  JsonLinesProcess, makeCredentials, PYTHON, pythonAutobahnMissing, REALM, servicesRequired, startInteropRouter, type InteropRouter,
+  JsonLinesProcess,
+  makeCredentials,
+  PYTHON,
+  pythonAutobahnMissing,
+  REALM,
+  servicesRequired,
+  startInteropRouter,
+  type InteropRouter,
 } from '../helpers/interop';
 import { waitFor } from '../helpers/wait';
 
@@ -44,7 +51,12 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
   let bridge: RunningBridge;
   const procs: JsonLinesProcess[] = [];
   const clientOpts = (extra: Partial<ClientOptions> = {}): ClientOptions => ({
-    url: router.ws, realm: REALM, uriBase: 'org.simonsobservatory', initialRetryDelay: 0.05, maxRetryDelay: 0.5, ...extra,
+    url: router.ws,
+    realm: REALM,
+    uriBase: 'org.simonsobservatory',
+    initialRetryDelay: 0.05,
+    maxRetryDelay: 0.5,
+    ...extra,
   });
 
   /** Starts a Python node; its settings (and secret) go through the environment, never the command line. */
@@ -57,12 +69,19 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       procs.push(p);
       return p;
     } finally {
-      for (const [k, v] of saved) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of saved)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
     }
   };
   const listed = (name: string) => waitFor(async () => (await listNodes(consumer)).some((n) => n.name === name), 20000, `${name} listed`);
   const callError = async (p: Promise<unknown>): Promise<CallError> => {
-    try { await p; } catch (e) { if (e instanceof CallError) return e; throw e; }
+    try {
+      await p;
+    } catch (e) {
+      if (e instanceof CallError) return e;
+      throw e;
+    }
     throw new Error('call succeeded');
   };
 
@@ -85,34 +104,70 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
 
   it("the guide's example node is listed by the hub and read by `sisock get` (dist CLI); timing printed", async () => {
     try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-    } catch { /* type errors elsewhere still emit; the check below decides */ }
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+    } catch {
+      /* type errors elsewhere still emit; the check below decides */
+    }
     expect(fs.existsSync(SISOCK)).toBe(true);
     const t0 = Date.now();
     spawnPy(path.join(SDK, 'examples', 'weather_files.py'), { SISOCK_AUTHID: creds.cra.authid, SISOCK_SECRET: creds.cra.secret });
     await listed('pyweather');
     const tListed = Date.now() - t0;
     const tCli = Date.now();
-    const { stdout } = await promisify(execFile)(process.execPath, [SISOCK, 'get', 'pyweather::humidity', '--from', '2026-10-18T00:00Z', '--to', '2026-10-18T06:00Z',
-      '--router', router.ws, '--realm', REALM], { env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        SISOCK,
+        'get',
+        'pyweather::humidity',
+        '--from',
+        '2026-10-18T00:00Z',
+        '--to',
+        '2026-10-18T06:00Z',
+        '--router',
+        router.ws,
+        '--realm',
+        REALM,
+      ],
+      { env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } },
+    );
     const tRead = Date.now() - t0;
-    const rows = stdout.trim().split('\n').filter((l) => /\d/.test(l) && !l.startsWith('time'));
-    console.log(`python example node (asyncio): listed by the hub ${tListed} ms after its start; read by \`sisock get\` ${tRead} ms after its start `
-      + `(goal 2000 ms), of which the CLI process itself took ${Date.now() - tCli} ms`);
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => /\d/.test(l) && !l.startsWith('time'));
+    console.log(
+      `python example node (asyncio): listed by the hub ${tListed} ms after its start; ` +
+        `read by \`sisock get\` ${tRead} ms after its start ` +
+        `(goal 2000 ms), of which the CLI process itself took ${Date.now() - tCli} ms`,
+    );
     expect(rows.length).toBe(6); // hourly humidity, [00:00, 06:00)
     expect(stdout).toContain('2026-10-18T05:00:00');
     expect(stdout).not.toContain('2026-10-18T06:00:00');
   });
 
   it("an original sisock node's code runs on the new base class (Twisted, ApplicationRunner, unsalted WAMP-CRA)", async () => {
-    const p = spawnPy(path.join(PY_DIR, 'original_style_node.py'), { NODE_NAME: 'original', SISOCK_AUTHID: creds.cra.authid, SISOCK_SECRET: creds.cra.secret });
+    const p = spawnPy(path.join(PY_DIR, 'original_style_node.py'), {
+      NODE_NAME: 'original',
+      SISOCK_AUTHID: creds.cra.authid,
+      SISOCK_SECRET: creds.cra.secret,
+    });
     await listed('original');
-    expect((await listNodes(consumer)).find((n) => n.name === 'original')).toEqual({ name: 'original', description: 'Original-style sisock node' });
+    expect((await listNodes(consumer)).find((n) => n.name === 'original')).toEqual({
+      name: 'original',
+      description: 'Original-style sisock node',
+    });
     const [fields, timelines] = await getFields(consumer, 'original', 1, 0);
     expect(Object.keys(fields).sort()).toEqual(['therm_a', 'therm_b']);
     expect(timelines.therms!.field).toEqual(['therm_a', 'therm_b']);
     const r = await getData(consumer, 'original', ['therm_a', 'nope'], 1010, 1013);
-    expect(r).toEqual({ data: { therm_a: [21, 21.1, 21.2], nope: [] }, timeline: { therms: { t: [1010, 1011, 1012], finalized_until: 1099 } } });
+    expect(r).toEqual({
+      data: { therm_a: [21, 21.1, 21.2], nope: [] },
+      timeline: { therms: { t: [1010, 1011, 1012], finalized_until: 1099 } },
+    });
     // min_stride handled by the base class: min/max per 2*stride bucket on the stride grid
     const s = await getData(consumer, 'original', ['therm_b'], 1000, 1020, 5);
     expect(s.timeline.therms!.t).toEqual([1000, 1005, 1010, 1015]);
@@ -150,7 +205,9 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       await node.waitFor((l) => l.joined === true, 20000);
       await listed(name);
     });
-    afterAll(() => { if (secretDir) fs.rmSync(secretDir, { recursive: true, force: true }); });
+    afterAll(() => {
+      if (secretDir) fs.rmSync(secretDir, { recursive: true, force: true });
+    });
 
     it('serves [start, end), relative times, min_stride; checks arguments', async () => {
       expect((await getData(consumer, name, ['x'], 1010, 1013)).data.x).toEqual([10, 11, 12]);
@@ -169,7 +226,7 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       expect(kw.data.x).toEqual([0, 1, 2]);
     });
 
-    it('a raising get_data gets the caller runtime_error without traceback; NodeError passes its message; the node keeps serving', async () => {
+    it('a raising get_data: runtime_error without traceback; NodeError passes its message; the node keeps serving', async () => {
       const uri = consumer.uri(`consumer.${name}.get_data`);
       const e = await callError(consumer.call(uri, [['boom'], 1000, 1010]));
       expect(e.uri).toBe('wamp.error.runtime_error');
@@ -199,8 +256,13 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
 
     it('the Grafana bridge reads it', async () => {
       const res = await fetch(`${bridge.url}/query`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ range: { from: new Date(1000e3).toISOString(), to: new Date(1005e3).toISOString() }, targets: [{ target: `${name}::x` }], maxDataPoints: 100 }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          range: { from: new Date(1000e3).toISOString(), to: new Date(1005e3).toISOString() },
+          targets: [{ target: `${name}::x` }],
+          maxDataPoints: 100,
+        }),
       });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Array<{ target: string; datapoints: number[][] }>;
@@ -222,7 +284,12 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
     expect(full.data.x!.length).toBe(N);
     expect(full.timeline.tl!.t.length).toBe(N);
     expect(full.data.x![N - 1]).toBe(N - 1);
-    const thin = await consumer.call<DataResult>(consumer.uri('consumer.pybig.get_data'), [['x'], 1000, 1000 + N * 0.01], {}, { timeoutMs: 60000 });
+    const thin = await consumer.call<DataResult>(
+      consumer.uri('consumer.pybig.get_data'),
+      [['x'], 1000, 1000 + N * 0.01],
+      {},
+      { timeoutMs: 60000 },
+    );
     const n = thin.data.x!.length;
     expect(n).toBeGreaterThan(100);
     expect(n).toBeLessThan(N);
@@ -230,58 +297,119 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
     expect(Math.max(...(thin.data.x as number[]))).toBe(N - 1);
     expect(JSON.stringify(thin).length).toBeLessThan(1048576);
   });
-  describe.each(['asyncio', 'twisted'])('wss:// with a CA file (SISOCK_CA), and reconnecting when the router comes back (%s)', (flavour) => {
-    let dir: string;
-    let tlsRouter: RunningRouter | null = null;
-    let config: ReturnType<typeof parseConfig>['config'];
-    beforeAll(() => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pysdk-tls-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'),
-        '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-    });
-    afterAll(async () => {
-      await tlsRouter?.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-    const makeConfig = (port: number) => parseConfig({
-      version: 2,
-      workers: [{
-        type: 'router',
-        realms: [{ name: 'test_realm', roles: [{ name: 'server', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] }] }],
-        transports: [{
-          type: 'websocket',
-          endpoint: { type: 'tcp', port, interface: '127.0.0.1', tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') } },
-          auth: { wampcra: { type: 'static', users: { server: { secret: creds.cra.secret, role: 'server' } } } },
-        }],
-      }],
-    }).config;
-
-    it('joins over TLS trusting the given CA, serves, and comes back after a router restart', async () => {
-      config = makeConfig(0);
-      tlsRouter = await startRouter(config);
-      const url = tlsRouter.urls[0]!.replace('127.0.0.1', 'localhost');
-      expect(url.startsWith('wss://localhost:')).toBe(true);
-      const node = spawnPy(path.join(PY_DIR, 'pysdk_node.py'), {
-        FLAVOUR: flavour, NODE_NAME: 'pytls', N: '10', SISOCK_ROUTER: url, SISOCK_REALM: 'test_realm',
-        SISOCK_AUTHID: 'server', SISOCK_SECRET: creds.cra.secret, SISOCK_CA: path.join(dir, 'c.pem'),
+  describe.each(['asyncio', 'twisted'])(
+    'wss:// with a CA file (SISOCK_CA), and reconnecting when the router comes back (%s)',
+    (flavour) => {
+      let dir: string;
+      let tlsRouter: RunningRouter | null = null;
+      let config: ReturnType<typeof parseConfig>['config'];
+      beforeAll(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pysdk-tls-'));
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            path.join(dir, 'k.pem'),
+            '-out',
+            path.join(dir, 'c.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=localhost',
+            '-addext',
+            'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          ],
+          { stdio: 'ignore' },
+        );
       });
-      await node.waitFor((l) => l.joined === true, 20000);
-      const ca = fs.readFileSync(path.join(dir, 'c.pem'));
-      const c = new SisockClient({ url, realm: 'test_realm', uriBase: 'org.simonsobservatory', authid: 'server', secret: creds.cra.secret, ca, initialRetryDelay: 0.05, maxRetryDelay: 0.5 }).start();
-      try {
-        expect((await getData(c, 'pytls', ['x'], 1000, 1003)).data.x).toEqual([0, 1, 2]);
-        // the router goes away and comes back on the same port: the node reconnects (backoff) and registers again
-        const port = Number(new URL(url).port);
-        const joinedBefore = node.lines.filter((l) => l.joined === true).length;
-        await tlsRouter.close();
-        tlsRouter = await startRouter(makeConfig(port));
-        await waitFor(() => node.lines.filter((l) => l.joined === true).length > joinedBefore, 20000, 'node joined again');
-        await waitFor(async () => (await getData(c, 'pytls', ['x'], 1000, 1002).catch(() => null))?.data.x?.length === 2, 10000, 'served again');
-      } finally {
-        await c.close();
-        node.child.kill('SIGKILL');
-        await node.exited;
-      }
-    });
-  });
+      afterAll(async () => {
+        await tlsRouter?.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      });
+      const makeConfig = (port: number) =>
+        parseConfig({
+          version: 2,
+          workers: [
+            {
+              type: 'router',
+              realms: [
+                {
+                  name: 'test_realm',
+                  roles: [
+                    {
+                      name: 'server',
+                      permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
+                    },
+                  ],
+                },
+              ],
+              transports: [
+                {
+                  type: 'websocket',
+                  endpoint: {
+                    type: 'tcp',
+                    port,
+                    interface: '127.0.0.1',
+                    tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') },
+                  },
+                  auth: { wampcra: { type: 'static', users: { server: { secret: creds.cra.secret, role: 'server' } } } },
+                },
+              ],
+            },
+          ],
+        }).config;
+
+      it('joins over TLS trusting the given CA, serves, and comes back after a router restart', async () => {
+        config = makeConfig(0);
+        tlsRouter = await startRouter(config);
+        const url = tlsRouter.urls[0]!.replace('127.0.0.1', 'localhost');
+        expect(url.startsWith('wss://localhost:')).toBe(true);
+        const node = spawnPy(path.join(PY_DIR, 'pysdk_node.py'), {
+          FLAVOUR: flavour,
+          NODE_NAME: 'pytls',
+          N: '10',
+          SISOCK_ROUTER: url,
+          SISOCK_REALM: 'test_realm',
+          SISOCK_AUTHID: 'server',
+          SISOCK_SECRET: creds.cra.secret,
+          SISOCK_CA: path.join(dir, 'c.pem'),
+        });
+        await node.waitFor((l) => l.joined === true, 20000);
+        const ca = fs.readFileSync(path.join(dir, 'c.pem'));
+        const c = new SisockClient({
+          url,
+          realm: 'test_realm',
+          uriBase: 'org.simonsobservatory',
+          authid: 'server',
+          secret: creds.cra.secret,
+          ca,
+          initialRetryDelay: 0.05,
+          maxRetryDelay: 0.5,
+        }).start();
+        try {
+          expect((await getData(c, 'pytls', ['x'], 1000, 1003)).data.x).toEqual([0, 1, 2]);
+          // the router goes away and comes back on the same port: the node reconnects (backoff) and registers again
+          const port = Number(new URL(url).port);
+          const joinedBefore = node.lines.filter((l) => l.joined === true).length;
+          await tlsRouter.close();
+          tlsRouter = await startRouter(makeConfig(port));
+          await waitFor(() => node.lines.filter((l) => l.joined === true).length > joinedBefore, 20000, 'node joined again');
+          await waitFor(
+            async () => (await getData(c, 'pytls', ['x'], 1000, 1002).catch(() => null))?.data.x?.length === 2,
+            10000,
+            'served again',
+          );
+        } finally {
+          await c.close();
+          node.child.kill('SIGKILL');
+          await node.exited;
+        }
+      });
+    },
+  );
 });

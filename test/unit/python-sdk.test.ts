@@ -37,16 +37,25 @@ maybe('Python SDK (sdk/python)', () => {
   });
 
   it('downsamples exactly as the TypeScript SDK (random inputs)', () => {
-    const cases = fc.sample(fc.record({
-      steps: fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: 0, maxLength: 60 }),
-      t0: fc.integer({ min: -1000, max: 1000 }),
-      values: fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null), fc.boolean(), fc.constantFrom('a', 'b')), { minLength: 60, maxLength: 60 }),
-      stride: fc.oneof(fc.constant(null), fc.double({ min: 0.1, max: 10, noNaN: true })),
-    }), { numRuns: 200, seed: 16 });
+    const cases = fc.sample(
+      fc.record({
+        steps: fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { minLength: 0, maxLength: 60 }),
+        t0: fc.integer({ min: -1000, max: 1000 }),
+        values: fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constant(null), fc.boolean(), fc.constantFrom('a', 'b')), {
+          minLength: 60,
+          maxLength: 60,
+        }),
+        stride: fc.oneof(fc.constant(null), fc.double({ min: 0.1, max: 10, noNaN: true })),
+      }),
+      { numRuns: 200, seed: 16 },
+    );
     const inputs = cases.map((c) => {
       const t: number[] = [];
       let x = c.t0;
-      for (const s of c.steps) { x += s; t.push(x); }
+      for (const s of c.steps) {
+        x += s;
+        t.push(x);
+      }
       const col: Sample[] = t.map((_, i) => c.values[i] ?? null);
       const num: Sample[] = t.map((_, i) => (i * 7) % 13);
       return { t, columns: [col, num], stride: c.stride };
