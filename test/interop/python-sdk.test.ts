@@ -274,6 +274,12 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       hub = await runHub({ client: clientOpts({ authid: creds.cra.authid, secret: creds.cra.secret }) });
       await listed(name);
     });
+
+    it('SIGTERM: data_node.subtract, GOODBYE, exit 0; the hub drops it', async () => {
+      node.child.kill('SIGTERM');
+      expect(await node.exited).toBe(0);
+      await waitFor(async () => !(await listNodes(consumer)).some((n) => n.name === name), 5000, `${name} removed`);
+    });
   });
 
   it('large results: progressive pieces for callers asking for progress, thinned to fit for the others', async () => {

@@ -36,10 +36,17 @@ async def serve(node_class: Callable[..., DataNodeServer], stop: Optional[asynci
     done = comp.start(loop)
     waiter = asyncio.ensure_future(stop.wait())
     await asyncio.wait([asyncio.ensure_future(done), waiter], return_when=asyncio.FIRST_COMPLETED)
-    s = comp._session
-    if isinstance(s, DataNodeServer) and s.is_attached():
-        await s.close_node()
-    await comp.stop()
+    if waiter.done():
+        s = comp._session
+        if isinstance(s, DataNodeServer) and s.is_attached():
+            await s.close_node(leave=False)
+        await comp.stop()  # GOODBYE, and no reconnection
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.ensure_future(done)), 3)
+        except Exception:
+            pass  # ended (or gave up) either way
+    else:
+        waiter.cancel()
 
 
 def run(node_class: Callable[..., DataNodeServer], log_level: str = "info", **overrides: Any) -> None:

@@ -163,8 +163,8 @@ class NodeMixin:
             cast(Any, self).log.failure("node_left failed")
         cast(Any, self).disconnect()
 
-    async def close_node(self) -> None:
-        """``data_node.subtract``, then GOODBYE."""
+    async def close_node(self, leave: bool = True) -> None:
+        """``data_node.subtract``, then GOODBYE (unless ``leave`` is False: the caller ends the session)."""
         s = cast(Any, self)
         st = self._sisock()
         st.closing = True
@@ -173,7 +173,7 @@ class NodeMixin:
                 await _value(s.call(self._uri("data_node.subtract"), self._node_name(), s._session_id))
             except Exception:
                 pass
-        if s.is_attached():
+        if leave and s.is_attached():
             await _value(s.leave())
 
     # --- announcing ------------------------------------------------------------------------------

@@ -24,14 +24,29 @@ class ResultShapeError(TypeError):
     """The node's get_data returned something that is not ``{data, timeline}``."""
 
 
+def _as_list(v: Any) -> Any:
+    """Lists stay; tuples and array-likes with ``tolist()`` (numpy) become lists; anything else is returned as is."""
+    if isinstance(v, list):
+        return v
+    if isinstance(v, tuple):
+        return list(v)
+    tolist = getattr(v, "tolist", None)
+    return tolist() if callable(tolist) else v
+
+
 def check_shape(r: Any) -> DataResult:
+    """The result as plain lists (numpy arrays accepted), or ResultShapeError."""
     if not isinstance(r, dict) or not isinstance(r.get("data"), dict) or not isinstance(r.get("timeline"), dict):
         raise ResultShapeError("get_data returned a result without {data, timeline} dicts")
     for name, tl in r["timeline"].items():
-        if not isinstance(tl, dict) or not isinstance(tl.get("t"), (list, tuple)):
+        if not isinstance(tl, dict):
+            raise ResultShapeError(f"get_data returned timeline {name!r} that is not a dict")
+        tl["t"] = _as_list(tl.get("t"))
+        if not isinstance(tl["t"], list):
             raise ResultShapeError(f"get_data returned timeline {name!r} without a list t")
-    for name, v in r["data"].items():
-        if not isinstance(v, (list, tuple)):
+    for name in list(r["data"]):
+        v = r["data"][name] = _as_list(r["data"][name])
+        if not isinstance(v, list):
             raise ResultShapeError(f"get_data returned field {name!r} that is not a list")
     return cast(DataResult, r)
 

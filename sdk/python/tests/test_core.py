@@ -12,8 +12,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from sisock.args import ArgumentError, parse_get_data_args, parse_get_fields_args  # noqa: E402
 from sisock.downsample import downsample_min_max  # noqa: E402
 from sisock.options import ConfigError, challenge_response, options_from_env, transport_config  # noqa: E402
-from sisock.results import (concat_pieces, json_size_bound, normalize, split_result,  # noqa: E402
-                            thin_to_fit)
+from sisock.results import (ResultShapeError, check_shape, concat_pieces, json_size_bound,  # noqa: E402
+                            normalize, split_result, thin_to_fit)
 from sisock.tiers import Tiers, join_fields  # noqa: E402
 
 
@@ -78,6 +78,21 @@ class ResultsTest(unittest.TestCase):
         self.assertEqual(r["timeline"]["tl"]["t"], [1000, 1004, 1008, 1012, 1016, 1020])  # 8 s buckets, 4 s grid
         self.assertEqual(r["data"]["y"], [1, 2])  # on timeline "other" (length 2): one bucket [0, 8)
         self.assertEqual(r["timeline"]["other"]["t"], [0, 4])
+
+    def test_check_shape_accepts_tuples_and_array_likes(self):
+        class Arr:  # what numpy arrays offer
+            def __init__(self, v):
+                self.v = v
+
+            def tolist(self):
+                return list(self.v)
+
+        r = check_shape({"data": {"x": Arr([1.0, 2.0]), "y": (3, 4)}, "timeline": {"tl": {"t": Arr([1, 2]), "finalized_until": 2}}})
+        self.assertEqual(r, {"data": {"x": [1.0, 2.0], "y": [3, 4]}, "timeline": {"tl": {"t": [1, 2], "finalized_until": 2}}})
+        for bad in [None, [], {"data": {}}, {"data": {"x": 3}, "timeline": {}}, {"data": {}, "timeline": {"tl": {"t": 5}}},
+                    {"data": {}, "timeline": {"tl": [1]}}]:
+            with self.assertRaises(ResultShapeError, msg=repr(bad)):
+                check_shape(bad)
 
     def test_unsorted_times(self):
         res = {"data": {"x": [3, 1, 2]}, "timeline": {"tl": {"t": [30.0, 10.0, 20.0], "finalized_until": None}}}
