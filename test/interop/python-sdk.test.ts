@@ -18,6 +18,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CallError, getData, getFields, listNodes, subscribeLive, SisockClient, type ClientOptions, type DataResult } from '../../client';
 import { startBridge, type RunningBridge } from '../../consumers/grafana/server';
+import { HubUri } from '../../contract';
 import { runHub, type HubHandle } from '../../hub';
 import { parseConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
@@ -246,6 +247,9 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       expect(typeof meta.pid).toBe('number');
       expect(typeof meta.session_id).toBe('number');
       expect(typeof meta.started).toBe('number');
+      // the hub lists it with that metadata
+      const listing = await consumer.call<Array<Record<string, unknown>>>(consumer.uri(HubUri.GET_DATA_NODE_METADATA));
+      expect(listing.find((m) => m.name === name)).toMatchObject({ name, available: true, pid: meta.pid, session_id: meta.session_id });
       const got: DataResult[] = [];
       const h = await subscribeLive(consumer, name, (r) => got.push(r));
       await waitFor(() => got.length >= 2, 5000, 'live values');
@@ -280,6 +284,21 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       expect(await node.exited).toBe(0);
       await waitFor(async () => !(await listNodes(consumer)).some((n) => n.name === name), 5000, `${name} removed`);
     });
+  });
+
+  it('the live example (examples/live_values.py, asyncio) pushes values and serves what it pushed', async () => {
+    const p = spawnPy(path.join(SDK, 'examples', 'live_values.py'), { NODE_NAME: 'pylive', PERIOD: '0.05' });
+    await listed('pylive');
+    const got: DataResult[] = [];
+    const h = await subscribeLive(consumer, 'pylive', (r) => got.push(r));
+    await waitFor(() => got.length >= 3, 10000, 'live values');
+    await h.remove();
+    const pushed = got.map((r) => r.timeline.live!.t[0]!);
+    const served = await getData(consumer, 'pylive', ['sine'], -60, 0);
+    expect(served.timeline.live!.t).toEqual(expect.arrayContaining(pushed));
+    got.forEach((r) => expect(r.data.sine![0]).toBeCloseTo(Math.sin(r.timeline.live!.t[0]! / 60), 12));
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
   });
 
   it('large results: progressive pieces for callers asking for progress, thinned to fit for the others', async () => {
