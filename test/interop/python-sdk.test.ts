@@ -171,7 +171,7 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
     });
     // min_stride handled by the base class: min/max per 2*stride bucket on the stride grid
     const s = await getData(consumer, 'original', ['therm_b'], 1000, 1020, 5);
-    expect(s.timeline.therms!.t).toEqual([1000, 1005, 1010, 1015]);
+    expect(s.timeline.therms!.t).toEqual([1000, 1009, 1010, 1019]); // per 10 s bucket its max and min samples
     [4, 3.91, 3.9, 3.81].forEach((v, i) => expect(s.data.therm_b![i]).toBeCloseTo(v, 9));
     // a get_data that raises: runtime_error, short message, no traceback, no private detail
     const e = await callError(consumer.call(consumer.uri('consumer.original.get_data'), [['explode'], 1000, 1010]));
@@ -215,15 +215,20 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       const rel = await getData(consumer, name, ['x'], -3600, 0);
       expect(rel).toEqual({ data: { x: [] }, timeline: {} }); // samples are at t = 1000..1049
       const strided = await getData(consumer, name, ['x'], 1000, 1050, 10);
-      // buckets of 2 * 10 s on the 10 s grid, min and max of each in the order they occurred
-      expect(strided.timeline.tl!.t).toEqual([1000, 1010, 1020, 1030, 1040, 1050]);
+      // per bucket of 2 * 10 s its min and max samples at their real times
+      expect(strided.timeline.tl!.t).toEqual([1000, 1019, 1020, 1039, 1040, 1049]);
       expect(strided.data.x).toEqual([0, 19, 20, 39, 40, 49]);
       const uri = consumer.uri(`consumer.${name}.get_data`);
       expect((await callError(consumer.call(uri, [['x'], 1000, 1010, -1]))).uri).toBe('wamp.error.invalid_argument');
       expect((await callError(consumer.call(uri, [['x'], 1010, 1000]))).uri).toBe('wamp.error.invalid_argument');
       expect((await callError(consumer.call(uri, ['x', 1000, 1010]))).uri).toBe('wamp.error.invalid_argument');
       expect((await callError(consumer.call(uri, [['x'], 1000, 1010], { min_stride: 'a' }))).uri).toBe('wamp.error.invalid_argument');
-      const kw = await consumer.call<DataResult>(uri, [], { field: ['x'], start: 1000, end: 1003, min_stride: 0 });
+      expect((await callError(consumer.call(uri, [['x'], 1000, 1010, 0]))).uri).toBe('wamp.error.invalid_argument');
+      expect((await callError(consumer.call(uri, [['x'], 1000, 1010, 5], { reduce: 'max' }))).uri).toBe('wamp.error.invalid_argument');
+      const mean = await consumer.call<DataResult>(uri, [['x'], 1000, 1050], { min_stride: 10, reduce: 'mean' });
+      expect(mean.timeline.tl!.t).toEqual([1004.5, 1014.5, 1024.5, 1034.5, 1044.5]);
+      expect(mean.data.x).toEqual([4.5, 14.5, 24.5, 34.5, 44.5]);
+      const kw = await consumer.call<DataResult>(uri, [], { field: ['x'], start: 1000, end: 1003, min_stride: null });
       expect(kw.data.x).toEqual([0, 1, 2]);
     });
 

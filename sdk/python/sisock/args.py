@@ -7,9 +7,10 @@ TypeScript SDK does it (data-nodes/sdk/args.ts)::
 
 Keywords ``start``, ``end``, ``field``/``fields`` and ``min_stride`` are accepted. A time
 ``t <= 0`` means ``now + t``. Wrong types, NaN/Infinity, ``start >= end`` after resolving, a
-non-list of fields, a negative or NaN ``min_stride`` or unknown keywords raise ArgumentError, which
-the node turns into ``wamp.error.invalid_argument``. ``min_stride`` 0 or None means no thinning
-(as in the TypeScript SDK, so that a consumer gets the same answer from nodes in either language).
+non-list of fields, a ``min_stride`` that is 0, negative or NaN, or unknown keywords raise
+ArgumentError, which the node turns into ``wamp.error.invalid_argument``; ``min_stride`` None (or
+absent) means raw samples. sisock addition (docs/contract.md): keyword ``reduce``, ``"minmax"``
+(default) or ``"mean"``.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class GetDataArgs:
     start: float
     end: float
     min_stride: Optional[float]
+    #: "minmax" (default) or "mean"
+    reduce: str = "minmax"
 
 
 def _describe(v: Any) -> str:
@@ -105,13 +108,13 @@ def parse_get_fields_args(args: Sequence[Any], kwargs: Mapping[str, Any], now: f
 def parse_min_stride(m: Any) -> Optional[float]:
     if m is None or m is _MISSING:
         return None
-    if not _is_number(m) or not math.isfinite(m) or m < 0:
-        raise ArgumentError(f"min_stride must be null or a number of seconds >= 0, got {_describe(m)}")
-    return float(m) if m > 0 else None
+    if not _is_number(m) or not math.isfinite(m) or m <= 0:
+        raise ArgumentError(f"min_stride must be null or a number of seconds > 0, got {_describe(m)}")
+    return float(m)
 
 
 def parse_get_data_args(args: Sequence[Any], kwargs: Mapping[str, Any], now: float) -> GetDataArgs:
-    _check_keywords(kwargs, ["fields", "field", "start", "end", "min_stride"])
+    _check_keywords(kwargs, ["fields", "field", "start", "end", "min_stride", "reduce"])
     if len(args) > 4:
         raise ArgumentError(f"get_data takes at most 4 arguments (fields, start, end, min_stride), got {len(args)}")
     f = _pick(args, kwargs, 0, ["fields", "field"])
@@ -133,7 +136,10 @@ def parse_get_data_args(args: Sequence[Any], kwargs: Mapping[str, Any], now: flo
     start = resolve_time("start", s, now)
     end = resolve_time("end", e, now)
     _check_range(start, end)
-    return GetDataArgs(fields, start, end, parse_min_stride(m))
+    reduce = kwargs.get("reduce")
+    if reduce is not None and reduce not in ("minmax", "mean"):
+        raise ArgumentError(f'reduce must be "minmax" or "mean", got {_describe(reduce)}')
+    return GetDataArgs(fields, start, end, parse_min_stride(m), reduce or "minmax")
 
 
 def split_call(args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Tuple[List[Any], dict[str, Any]]:

@@ -1,15 +1,18 @@
 """
-``min_stride`` downsampling that keeps extremes, the same grid as the TypeScript SDK
-(data-nodes/sdk/downsample.ts), so nodes in either language answer a strided query alike.
+``min_stride`` downsampling that keeps extremes, the same answer as the TypeScript SDK
+(data-nodes/sdk/downsample.ts ``downsampleMinMax``), so nodes in either language answer a strided
+query alike.
 
-Successive output samples are at least ``min_stride`` seconds apart. When the input already
-satisfies that it is returned unchanged. Otherwise time is cut into buckets of ``2 * min_stride``
-seconds aligned on multiples of the bucket width, and each non-empty bucket yields at most two
-output times, ``2k * min_stride`` and ``(2k + 1) * min_stride``; for each column the bucket's minimum
-and maximum go there in the order they occurred, so a spike is never thinned away. A bucket with a
-single input time yields one output time, on the half of the bucket the input was in. A column with
-no value for a slot gets None. Numbers compare numerically, booleans as 0/1; strings keep their
-first and last value.
+When the input already has successive times at least ``min_stride`` apart it is returned unchanged.
+Otherwise time is cut into buckets of ``2 * min_stride`` seconds aligned on multiples of the bucket
+width, and each non-empty bucket yields, per column, its minimum and maximum samples at their real
+times (one when they coincide; for strings the first and last). Columns of one timeline share the
+output times: the sorted union of those times; a column has a value at its own extreme times and None
+at the others. Every output time is an input time, so an answer never leaves ``[start, end)``.
+Numbers compare numerically, booleans as 0/1. Ties: the earliest minimum, the latest maximum.
+
+``downsample_mean`` is the ``reduce="mean"`` answer: per bucket of ``min_stride`` seconds, each
+column's mean at the middle of the bucket's first and last sample time.
 """
 from __future__ import annotations
 
@@ -32,8 +35,8 @@ def already_sparse(t: Sequence[float], min_stride: float) -> bool:
     return all(b - a >= min_stride for a, b in zip(t, t[1:]))
 
 
-def _extremes(col: Sequence[Sample], i: int, j: int, t: Sequence[float], min_stride: float,
-              slot0: float) -> Tuple[Sample, Sample]:
+def _extremes(col: Sequence[Sample], i: int, j: int) -> Tuple[int, int]:
+    """The rows a column contributes for the bucket [i, j): its min and max (or first and last) rows, -1 for none."""
     min_i = max_i = first_i = last_i = -1
     min_r = max_r = 0.0
     for k in range(i, j):
@@ -51,14 +54,21 @@ def _extremes(col: Sequence[Sample], i: int, j: int, t: Sequence[float], min_str
         if max_i < 0 or r >= max_r:
             max_i, max_r = k, r
     if min_i < 0:
-        if first_i < 0:
-            return None, None
-        min_i, max_i = first_i, last_i
-    if min_i == max_i:
-        v = col[min_i]
-        return (None, v) if t[min_i] - slot0 >= min_stride else (v, None)
-    a, b = (min_i, max_i) if min_i < max_i else (max_i, min_i)
-    return col[a], col[b]
+        return first_i, last_i
+    return min_i, max_i
+
+
+def _buckets(t: Sequence[float], width: float) -> List[Tuple[int, int]]:
+    out: List[Tuple[int, int]] = []
+    n, i = len(t), 0
+    while i < n:
+        bucket = math.floor(t[i] / width)
+        j = i + 1
+        while j < n and math.floor(t[j] / width) == bucket:
+            j += 1
+        out.append((i, j))
+        i = j
+    return out
 
 
 def downsample_min_max(t: Sequence[float], columns: Sequence[Sequence[Sample]],
@@ -67,27 +77,28 @@ def downsample_min_max(t: Sequence[float], columns: Sequence[Sequence[Sample]],
     n = len(t)
     if min_stride is None or not min_stride > 0 or n < 2 or already_sparse(t, min_stride):
         return list(t), [list(c) for c in columns]
-    width = 2 * min_stride
     out_t: List[float] = []
     out_cols: List[List[Sample]] = [[] for _ in columns]
-    i = 0
-    while i < n:
-        bucket = math.floor(t[i] / width)
-        j = i + 1
-        while j < n and math.floor(t[j] / width) == bucket:
-            j += 1
-        slot0 = 2 * bucket * min_stride
-        slot1 = (2 * bucket + 1) * min_stride
-        if j - i == 1:
-            out_t.append(slot1 if t[i] - slot0 >= min_stride else slot0)
+    for i, j in _buckets(t, 2 * min_stride):
+        picks = [_extremes(col, i, j) for col in columns]
+        rows = sorted({r for p in picks for r in p if r >= 0})
+        for r in rows:
+            out_t.append(t[r])
             for c, col in enumerate(columns):
-                out_cols[c].append(col[i])
-        else:
-            out_t.append(slot0)
-            out_t.append(slot1)
-            for c, col in enumerate(columns):
-                a, b = _extremes(col, i, j, t, min_stride, slot0)
-                out_cols[c].append(a)
-                out_cols[c].append(b)
-        i = j
+                out_cols[c].append(col[r] if r in picks[c] else None)
+    return out_t, out_cols
+
+
+def downsample_mean(t: Sequence[float], columns: Sequence[Sequence[Sample]],
+                    min_stride: Optional[float]) -> Tuple[List[float], List[List[Sample]]]:
+    """``reduce="mean"``: per bucket of ``min_stride`` its numeric mean per column (None without numbers)."""
+    if min_stride is None or not min_stride > 0 or not t:
+        return list(t), [list(c) for c in columns]
+    out_t: List[float] = []
+    out_cols: List[List[Sample]] = [[] for _ in columns]
+    for i, j in _buckets(t, min_stride):
+        out_t.append((t[i] + t[j - 1]) / 2)
+        for c, col in enumerate(columns):
+            vals = [r for r in (_rank(v) for v in col[i:j] if v is not None) if r is not None]
+            out_cols[c].append(sum(vals) / len(vals) if vals else None)
     return out_t, out_cols

@@ -12,7 +12,7 @@ min_stride=None)`` (plain values, Deferreds or coroutines). On every WAMP sessio
 
 Arguments are checked once here (args.py → ``wamp.error.invalid_argument``), times ``t <= 0``
 are ``now + t``; the node's answer is cut to ``[start, end)`` and ``min_stride`` is applied with
-min/max buckets (results.py), so a node may ignore both. Results above the message size go as
+min/max buckets, or means with ``reduce="mean"`` (results.py), so a node may ignore both. Results above the message size go as
 progressive pieces to callers that asked for progress, thinned to fit for the others. A node that
 raises gets the caller ``wamp.error.runtime_error`` with a short message (``NodeError``'s message,
 else "internal error in <name>.<procedure>"); the traceback stays in the node's log.
@@ -84,7 +84,8 @@ class NodeMixin:
         raise NotImplementedError("a DataNodeServer must implement get_fields(start, end)")
 
     def get_data(self, field: List[str], start: float, end: float, min_stride: Optional[float] = None) -> Any:
-        """``{data, timeline}``; samples outside ``[start, end)`` and ``min_stride`` are dealt with by the base."""
+        """``{data, timeline}``; samples outside ``[start, end)`` and ``min_stride`` are dealt with by the base.
+        A node may add a keyword ``reduce`` ("minmax" or "mean") to its get_data to receive that sisock addition."""
         raise NotImplementedError("a DataNodeServer must implement get_data(field, start, end, min_stride=None)")
 
     def node_joined(self) -> None:
@@ -273,12 +274,15 @@ class NodeMixin:
         st = self._sisock()
         try:
             a = parse_get_data_args(args, kwargs, time.time())
-            raw = check_shape(await _value(self.get_data(a.fields, a.start, a.end, a.min_stride)))
+            if a.reduce != "minmax" and self._takes_reduce():
+                raw = check_shape(await _value(cast(Any, self.get_data)(a.fields, a.start, a.end, a.min_stride, reduce=a.reduce)))
+            else:
+                raw = check_shape(await _value(self.get_data(a.fields, a.start, a.end, a.min_stride)))
             fmap = await self._fields_map()
-            result = normalize(raw, a.fields, a.start, a.end, None if self.thins_itself else a.min_stride, fmap)
+            result = normalize(raw, a.fields, a.start, a.end, None if self.thins_itself else a.min_stride, fmap, a.reduce)
         except BaseException as e:
             raise self._fail("get_data", e) from None
-        t = newest_t(result)
+        t = newest_t(result) if a.min_stride is None else None  # a thinned answer's times may be a grid
         if t is not None and (st.newest is None or t > st.newest):
             st.newest = t
         budget = self._budget()
@@ -291,12 +295,20 @@ class NodeMixin:
             for p in pieces[:-1]:
                 progress(p)
             return pieces[-1]
-        thinned, stride, size = thin_to_fit(result, budget, a.start, a.end, a.min_stride, fmap, size)
+        thinned, stride, size = thin_to_fit(result, budget, a.start, a.end, a.min_stride, fmap, size, a.reduce)
         if size > budget:
             raise ApplicationError(RUNTIME_ERROR, f"{self.name}.get_data: the result does not fit in "
                                    f"{st.options.max_message_bytes} bytes even thinned (min_stride {stride:g} s); "
                                    "ask for progressive results, fewer fields or a shorter interval")
         return thinned
+
+    def _takes_reduce(self) -> bool:
+        """Whether the node's get_data accepts the ``reduce`` keyword (sisock addition; original nodes do not)."""
+        try:
+            params = inspect.signature(self.get_data).parameters
+        except (TypeError, ValueError):
+            return False
+        return "reduce" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
     def _budget(self) -> int:
         # margin for the WAMP envelope (message type, request id, details) and serializer differences

@@ -12,7 +12,7 @@ import bisect
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
 
-from .downsample import downsample_min_max
+from .downsample import downsample_mean, downsample_min_max
 from .types import DataResult, Sample, TimelineData
 
 #: Longest JSON text of a number (e.g. -2.2250738585072014e-308), plus its comma.
@@ -73,9 +73,9 @@ def _sorted(t: List[float]) -> bool:
 
 
 def normalize(result: DataResult, fields: List[str], start: float, end: float, min_stride: Optional[float],
-              field_timeline: Optional[Mapping[str, str]] = None) -> DataResult:
-    """Only the requested fields (missing ones as ``[]``), samples in ``[start, end)``, ``min_stride`` applied;
-    timelines left without samples or fields are dropped."""
+              field_timeline: Optional[Mapping[str, str]] = None, reduce: str = "minmax") -> DataResult:
+    """Only the requested fields (missing ones as ``[]``), samples in ``[start, end)``, ``min_stride`` applied
+    (``reduce`` "minmax" or "mean"); timelines left without samples or fields are dropped."""
     by_tl, loose = group_fields(result, field_timeline)
     wanted = set(fields)
     out: DataResult = {"data": {}, "timeline": {}}
@@ -103,7 +103,7 @@ def normalize(result: DataResult, fields: List[str], start: float, end: float, m
                 order = sorted(range(len(t)), key=t.__getitem__)
                 t = [t[i] for i in order]
                 cols = [[c[i] for i in order] for c in cols]
-            t, cols = downsample_min_max(t, cols, min_stride)
+            t, cols = (downsample_mean if reduce == "mean" else downsample_min_max)(t, cols, min_stride)
         for f, c in zip(keep, cols):
             out["data"][f] = c
         if t:
@@ -182,7 +182,8 @@ def extent(result: DataResult) -> Tuple[int, float]:
 
 
 def thin_to_fit(result: DataResult, budget: int, start: float, end: float, min_stride: Optional[float],
-                field_timeline: Optional[Mapping[str, str]] = None, size: Optional[int] = None) -> Tuple[DataResult, float, int]:
+                field_timeline: Optional[Mapping[str, str]] = None, size: Optional[int] = None,
+                reduce: str = "minmax") -> Tuple[DataResult, float, int]:
     """The result downsampled with a ``min_stride`` large enough to fit ``budget`` (keys and shapes kept):
     (result, stride, size). The stride comes from the rows, their span and size; corrected at most twice."""
     size = size if size is not None else json_size_bound(result)
@@ -195,7 +196,7 @@ def thin_to_fit(result: DataResult, budget: int, start: float, end: float, min_s
     for attempt in range(3):
         if attempt:
             stride *= max(1.5, size / aim)
-        out = normalize(result, fields, start, end, stride, field_timeline)
+        out = normalize(result, fields, start, end, stride, field_timeline, reduce)
         size = json_size_bound(out)
         if size <= budget:
             break

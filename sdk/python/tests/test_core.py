@@ -10,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from sisock.args import ArgumentError, parse_get_data_args, parse_get_fields_args  # noqa: E402
-from sisock.downsample import downsample_min_max  # noqa: E402
+from sisock.downsample import downsample_mean, downsample_min_max  # noqa: E402
 from sisock.options import ConfigError, challenge_response, options_from_env, transport_config  # noqa: E402
 from sisock.results import (ResultShapeError, check_shape, concat_pieces, json_size_bound,  # noqa: E402
                             normalize, split_result, thin_to_fit)
@@ -23,13 +23,15 @@ class ArgsTest(unittest.TestCase):
         self.assertEqual((a.fields, a.start, a.end, a.min_stride), (["x", "y"], 990.0, 1000.0, None))
         a = parse_get_data_args([], {"field": ["x"], "start": 1, "end": 5, "min_stride": 2}, 0)
         self.assertEqual((a.start, a.end, a.min_stride), (1.0, 5.0, 2.0))
-        self.assertIsNone(parse_get_data_args([["x"], 1, 5, 0], {}, 0).min_stride)
+        self.assertIsNone(parse_get_data_args([["x"], 1, 5, None], {}, 0).min_stride)
+        self.assertEqual(parse_get_data_args([["x"], 1, 5, 2], {"reduce": "mean"}, 0).reduce, "mean")
+        self.assertEqual(parse_get_data_args([["x"], 1, 5], {}, 0).reduce, "minmax")
         r = parse_get_fields_args([1, 0], {}, 50.0)
         self.assertEqual((r.start, r.end), (1.0, 50.0))
 
     def test_bad_arguments(self):
         bad = [
-            ([["x"], 1, 5, -1], {}), ([["x"], 1, 5, float("nan")], {}), ([["x"], 1, 5, "1"], {}),
+            ([["x"], 1, 5, -1], {}), ([["x"], 1, 5, 0], {}), ([["x"], 1, 5, float("nan")], {}), ([["x"], 1, 5], {"reduce": "max"}), ([["x"], 1, 5, "1"], {}),
             ([["x"], 5, 1], {}), (["x", 1, 5], {}), ([[1], 1, 5], {}), ([["x"], float("inf"), 5], {}),
             ([["x"], True, 5], {}), ([["x"], 1], {}), ([["x"], 1, 5], {"start": 1}), ([["x"], 1, 5], {"bogus": 1}),
             ([["x"], 1, 5, None, 3], {}),
@@ -46,10 +48,9 @@ class DownsampleTest(unittest.TestCase):
         t = [float(i) for i in range(10)]
         v = [0, 5, -3, 2, 2, 9, 1, 1, 1, 4]
         out_t, (out_v,) = downsample_min_max(t, [v], 2)
-        self.assertEqual(out_t, [0, 2, 4, 6, 8, 10])
-        # buckets [0,4): min -3 (t2), max 5 (t1) → 5, -3; [4,8): min 1 (t6), max 9 (t5) → 9, 1; [8,10): 1, 4
-        self.assertEqual(out_v[:2], [5, -3])
-        self.assertEqual(out_v[2:4], [9, 1])
+        # buckets [0,4): max 5 (t1), min -3 (t2); [4,8): max 9 (t5), first min 1 (t6); [8,10): 1 (t8), 4 (t9)
+        self.assertEqual(out_t, [1, 2, 5, 6, 8, 9])
+        self.assertEqual(out_v, [5, -3, 9, 1, 1, 4])
 
     def test_sparse_input_unchanged(self):
         t = [0.0, 10.0, 20.0]
@@ -58,10 +59,15 @@ class DownsampleTest(unittest.TestCase):
     def test_strings_nulls_bools(self):
         t = [0.0, 0.5, 1.0, 1.5]
         out_t, (s, b, n) = downsample_min_max(t, [["a", "b", "c", "d"], [True, False, False, True], [None] * 4], 1)
-        self.assertEqual(out_t, [0, 1])
-        self.assertEqual(s, ["a", "d"])
-        self.assertEqual(b, [False, True])  # first minimum, last maximum, in time order
-        self.assertEqual(n, [None, None])
+        self.assertEqual(out_t, [0, 0.5, 1.5])  # union of each column's extreme rows, at their real times
+        self.assertEqual(s, ["a", None, "d"])  # strings: first and last
+        self.assertEqual(b, [None, False, True])  # first minimum, last maximum
+        self.assertEqual(n, [None, None, None])
+
+    def test_mean(self):
+        t = [0.0, 0.5, 1.0, 1.5, 3.0]
+        out_t, (v,) = downsample_mean(t, [[1, 3, None, 5, 7]], 1)
+        self.assertEqual((out_t, v), ([0.25, 1.25, 3.0], [2.0, 5.0, 7.0]))
 
 
 class ResultsTest(unittest.TestCase):
@@ -75,9 +81,12 @@ class ResultsTest(unittest.TestCase):
         self.assertEqual(r, {"data": {"x": [5.0, 6.0, 7.0, 8.0, 9.0], "nope": []},
                              "timeline": {"tl": {"t": [1005, 1006, 1007, 1008, 1009], "finalized_until": 1019}}})
         r = normalize(self.make(20), ["x", "y"], 0, 2000, 4, None)
-        self.assertEqual(r["timeline"]["tl"]["t"], [1000, 1004, 1008, 1012, 1016, 1020])  # 8 s buckets, 4 s grid
+        self.assertEqual(r["timeline"]["tl"]["t"], [1000, 1007, 1008, 1015, 1016, 1019])  # 8 s buckets: min, max
         self.assertEqual(r["data"]["y"], [1, 2])  # on timeline "other" (length 2): one bucket [0, 8)
-        self.assertEqual(r["timeline"]["other"]["t"], [0, 4])
+        self.assertEqual(r["timeline"]["other"]["t"], [5.0, 6.0])
+        m = normalize(self.make(20), ["x"], 0, 2000, 4, None, "mean")
+        self.assertEqual(m["timeline"]["tl"]["t"], [1001.5, 1005.5, 1009.5, 1013.5, 1017.5])
+        self.assertEqual(m["data"]["x"], [1.5, 5.5, 9.5, 13.5, 17.5])
 
     def test_check_shape_accepts_tuples_and_array_likes(self):
         class Arr:  # what numpy arrays offer
