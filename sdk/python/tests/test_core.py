@@ -153,6 +153,10 @@ class TiersTest(unittest.TestCase):
             self.assertIn(min(y for _, y in inside), pv)
             self.assertIn(max(y for _, y in inside), pv)
             self.assertEqual(pt, sorted(pt))
+        # a tier answer passes the base class's own min_stride step unchanged
+        pt, pv = tiers.query("v", 0, 20000, 600, raw)
+        res = {"data": {"v": pv}, "timeline": {"tl": {"t": pt, "finalized_until": None}}}
+        self.assertEqual(normalize(res, ["v"], 0, 20000, 600), res)
         self.assertIsNone(tiers.query("v", 0, 100, 0.1, raw))  # no tier that fine
         mean_t, mean_v = tiers.query("v", 0, 20000, 3600, raw, reduce="mean")
         self.assertTrue(all(not math.isnan(x) for x in mean_v))
