@@ -244,6 +244,8 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       expect(JSON.stringify(n.args)).toContain('visible message');
       expect((await getData(consumer, name, ['x'], 1000, 1002)).data.x).toEqual([0, 1]);
       expect(node.exitCode).toBeNull();
+      // NaN and infinities go out as null (a missing sample), not as invalid JSON
+      expect((await getData(consumer, name, ['odd'], 1000, 1010)).data.odd).toEqual([null, null, 1]);
     });
 
     it('get_metadata has the NodeMetadata shape; live values arrive on consumer.<name>.data', async () => {

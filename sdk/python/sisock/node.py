@@ -21,6 +21,7 @@ else "internal error in <name>.<procedure>"); the traceback stays in the node's 
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import socket
 import sys
@@ -332,6 +333,8 @@ class NodeMixin:
         s = cast(Any, self)
         st = self._sisock()
         check_shape(result)
+        fields = list(result["data"])
+        result = normalize(result, fields, -math.inf, math.inf, None, st.field_timeline)
         if not s.is_attached():
             return False
         t = newest_t(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 from typing import Any, Dict, List, Mapping, Optional, Tuple, cast
 
 from .downsample import downsample_mean, downsample_min_max
@@ -68,6 +69,18 @@ def group_fields(result: DataResult, field_timeline: Optional[Mapping[str, str]]
     return by_tl, loose
 
 
+def finite_column(col: List[Sample]) -> List[Sample]:
+    """NaN and ±Infinity become None (null: a missing sample). JSON cannot carry them, and a router
+    that receives them in JSON text drops the session. A column of finite numbers is returned as is
+    after one C-speed sum."""
+    try:
+        if math.isfinite(sum(col)):  # type: ignore[arg-type]
+            return col
+    except (TypeError, OverflowError):
+        pass  # strings or None in the column: look at each value
+    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in col]
+
+
 def _sorted(t: List[float]) -> bool:
     return all(a <= b for a, b in zip(t, t[1:]))
 
@@ -81,6 +94,8 @@ def normalize(result: DataResult, fields: List[str], start: float, end: float, m
     out: DataResult = {"data": {}, "timeline": {}}
     for f in loose:
         if f in wanted:
+            if result["data"][f]:
+                raise ResultShapeError(f"field {f!r} has {len(result['data'][f])} values but no timeline has that many times")
             out["data"][f] = []
     for tl, tl_fields in by_tl.items():
         keep = [f for f in tl_fields if f in wanted]
@@ -105,7 +120,7 @@ def normalize(result: DataResult, fields: List[str], start: float, end: float, m
                 cols = [[c[i] for i in order] for c in cols]
             t, cols = (downsample_mean if reduce == "mean" else downsample_min_max)(t, cols, min_stride)
         for f, c in zip(keep, cols):
-            out["data"][f] = c
+            out["data"][f] = finite_column(c)
         if t:
             out["timeline"][tl] = {"t": t, "finalized_until": src.get("finalized_until")}
     for f in fields:

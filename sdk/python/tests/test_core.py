@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from sisock.args import ArgumentError, parse_get_data_args, parse_get_fields_args  # noqa: E402
 from sisock.downsample import downsample_mean, downsample_min_max  # noqa: E402
 from sisock.options import ConfigError, challenge_response, options_from_env, transport_config  # noqa: E402
-from sisock.results import (ResultShapeError, check_shape, concat_pieces, json_size_bound,  # noqa: E402
+from sisock.results import (ResultShapeError, check_shape, concat_pieces, finite_column, json_size_bound,  # noqa: E402
                             normalize, split_result, thin_to_fit)
 from sisock.tiers import Tiers, join_fields  # noqa: E402
 
@@ -102,6 +102,16 @@ class ResultsTest(unittest.TestCase):
                     {"data": {}, "timeline": {"tl": [1]}}]:
             with self.assertRaises(ResultShapeError, msg=repr(bad)):
                 check_shape(bad)
+
+    def test_nonfinite_to_null_and_length_mismatch(self):
+        nan, inf = float("nan"), float("inf")
+        self.assertEqual(finite_column([1.0, nan, -inf, inf, "s", None, True]), [1.0, None, None, None, "s", None, True])
+        col = [1.0, 2.0]
+        self.assertIs(finite_column(col), col)
+        r = normalize({"data": {"x": [nan, 1.0]}, "timeline": {"tl": {"t": [1.0, 2.0], "finalized_until": None}}}, ["x"], 0, 9, None)
+        self.assertEqual(r["data"]["x"], [None, 1.0])
+        with self.assertRaises(ResultShapeError):
+            normalize({"data": {"x": [1, 2, 3]}, "timeline": {"tl": {"t": [1.0, 2.0], "finalized_until": None}}}, ["x"], 0, 9, None)
 
     def test_unsorted_times(self):
         res = {"data": {"x": [3, 1, 2]}, "timeline": {"tl": {"t": [30.0, 10.0, 20.0], "finalized_until": None}}}

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """
 Test and bench node for the Python SDK: FLAVOUR=twisted|asyncio (env), N samples (env N, default
-100) of field `x` (= i) on timeline `tl`, t = 1000 + i * DT (env DT, default 1). Field `boom`
-raises an exception with a private message; field `nodeerr` raises NodeError("visible message").
+100) of field `x` (= i) on timeline `tl`, t = 1000 + i * DT (env DT, default 1). Field `odd` is
+[NaN, Infinity, 1.0]. Field `boom` raises an exception with a private message; field `nodeerr` raises NodeError("visible message").
 Prints {"joined": true} to stdout when its procedures are registered; pushes x = -k at t = 5000 + k
 every 0.1 s on consumer.<name>.data.
 """
@@ -42,6 +42,8 @@ class TestNode(DataNodeServer):
             raise OSError("cannot open /secret/path/db.sqlite: password=hunter2")
         if "nodeerr" in field:
             raise NodeError("visible message")
+        if "odd" in field:  # NaN and infinities: null on the wire
+            return {"data": {"odd": [float("nan"), float("inf"), 1.0]}, "timeline": {"t3": {"t": [1000.0, 1001.0, 1002.0], "finalized_until": None}}}
         if "x" not in field:
             return {"data": {}, "timeline": {}}
         return {"data": {"x": X}, "timeline": {"tl": {"t": T, "finalized_until": T[-1] if T else None}}}
