@@ -36,6 +36,14 @@ maybe('Python SDK (sdk/python)', () => {
     expect(r.status).toBe(0);
   });
 
+  it("the guide's example is the example file, in under 50 lines", () => {
+    const guide = fs.readFileSync(path.join(ROOT, 'docs', 'writing-a-python-node.md'), 'utf8');
+    const block = /```python\n([\s\S]*?)```/.exec(guide)?.[1];
+    const file = fs.readFileSync(path.join(SDK, 'examples', 'weather_files.py'), 'utf8');
+    expect(block).toBe(file);
+    expect(file.trimEnd().split('\n').length).toBeLessThan(50);
+  });
+
   it('downsamples exactly as the TypeScript SDK (random inputs)', () => {
     const cases = fc.sample(
       fc.record({
