@@ -18,6 +18,6 @@ __all__ = ["__version__", "base", "aio", "args", "downsample", "results", "tiers
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("base", "aio", "args", "downsample", "results", "tiers", "options", "types", "node"):
+    if name in ("base", "aio", "args", "downsample", "results", "tiers", "options", "types", "node", "state", "procedures"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'sisock' has no attribute {name!r}")
