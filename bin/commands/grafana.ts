@@ -2,7 +2,7 @@
  * `sisock grafana`: the Grafana HTTP bridge (simple-json 1.4 and simPod JSON datasource ≤ 0.6) and
  * the web page, on one port (contract sections 3 and 4). See consumers/grafana/.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import { DEFAULT_GRAFANA_PORT } from '../../common/defaults';
 import { startBridge } from '../../consumers/grafana';
@@ -16,8 +16,15 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   nodeStride: 'auto' | 'off';
   corsOrigin?: string;
   maxTargets?: number;
+  queryTimeout?: number;
 }
 
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('give seconds between 0 and 3600, e.g. 10 or 2.5');
+  return n;
+}
 
 /** The options `sisock grafana` and `sisock web` share. */
 export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
@@ -29,7 +36,8 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .option('--no-page', 'do not serve the web page (/page/) and its API (/api/)')
     .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
-    .option('--max-targets <n>', 'most targets in one /query', positiveInteger);
+    .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
+    .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)', positiveSeconds);
 }
 
 export const BRIDGE_HELP = `
@@ -50,6 +58,7 @@ export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'pa
       client: { ...clientOptionsFromEnv(flags), logger: log },
       port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
       nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
+      ...(flags.queryTimeout !== undefined ? { callTimeoutMs: flags.queryTimeout * 1000 } : {}),
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
     });
     const b = bridge;

@@ -12,6 +12,8 @@
  *   POST /metrics                 → [{label, value: "node::field", payloads: []}]
  *   POST /metric-payload-options  → []
  *   POST /variable                {payload: {target}} → [{__text, __value}]
+ *   GET|POST /infinity/query      the Infinity datasource's shape (infinity.ts): wide or long, JSON or CSV
+ *   GET  /infinity/nodes|fields|events   lists for Infinity variables and annotations
  *
  * Every data route answers 503 {message} while the router (or the hub) is unreachable, and every
  * error is `{"message": …}` with a 4xx/5xx status; nothing a client sends stops the bridge.
@@ -22,10 +24,11 @@ import { silentLogger, type Logger } from '../../common/log';
 import { authMiddleware, corsMiddleware, type AuthConfig } from './auth';
 import type { FieldCatalogue } from './catalogue';
 import { HttpError, unavailable } from './errors';
+import { infinityFields, infinityParams, infinityQuery } from './infinity';
 import type { MetricsMiddleware } from './metrics';
 import type { QueryEngine } from './query';
 import {
-  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseQueryRequest, parseSearchTarget, parseTagValuesRequest, type RequestLimits,
+  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseRange, parseQueryRequest, parseSearchTarget, parseTagValuesRequest, type RequestLimits,
 } from './request';
 
 export interface BridgeDeps {
@@ -138,6 +141,27 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
   app.post('/metric-payload-options', gate, route(async () => {
     await catalogue.ensureSynced();
     return [];
+  }));
+
+  // Infinity datasource (infinity.ts): GET and POST, JSON or CSV.
+  const infinity = async (req: Request, res: Response) => {
+    const answer = await infinityQuery(engine, infinityParams(req), now(), limits);
+    res.type(answer.contentType).send(answer.body);
+  };
+  app.get('/infinity/query', gate, route(infinity));
+  app.post('/infinity/query', gate, route(infinity));
+  app.get('/infinity/nodes', gate, route(async () => {
+    await catalogue.ensureSynced();
+    return catalogue.nodes().map((n) => ({ node: n.name, description: n.description }));
+  }));
+  app.get('/infinity/fields', gate, route(async (req) => infinityFields(catalogue, infinityParams(req))));
+  app.get('/infinity/events', gate, route(async (req) => {
+    const p = infinityParams(req);
+    const range = parseRange({ range: { from: p.from ?? 'now-7d', to: p.to ?? 'now' } }, now(), limits);
+    await catalogue.ensureSynced();
+    return catalogue.events(range.from, range.to).map((e) => ({
+      time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description, node: e.name, kind: e.kind, tags: `sisock,node,${e.kind}`,
+    }));
   }));
 
   for (const r of deps.extra ?? []) app.use(r);

@@ -296,15 +296,26 @@ export class FieldCatalogue {
   }
 }
 
-/** A failed call to a node → the HTTP error to answer. */
-export function nodeCallError(node: string, err: unknown): HttpError {
+/** Milliseconds as people say them: 10000 → "10 s", 1500 → "1.5 s", 200 → "200 ms". */
+export function showDuration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms)} ms`;
+}
+
+/**
+ * A failed call to a node → the HTTP error to answer. With `timeoutMs`, a timeout names the node
+ * and the wait ("node sim did not answer in 10 s"); only a lost router session (the client's
+ * `canceled`/`no_session`) is "router unreachable".
+ */
+export function nodeCallError(node: string, err: unknown, timeoutMs?: number): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof CallError) {
     const msg = err.args.length ? String(err.args[0]) : err.uri;
     switch (err.uri) {
       case 'wamp.error.invalid_argument': return new HttpError(400, `node "${node}": ${msg}`);
       case 'wamp.error.no_such_procedure': return new HttpError(404, `node "${node}" is not online`);
-      case 'wamp.error.timeout': return new HttpError(504, `node "${node}" did not answer in time`);
+      case 'wamp.error.timeout':
+        return new HttpError(504, timeoutMs === undefined ? `node "${node}" did not answer in time`
+          : `node ${node} did not answer in ${showDuration(timeoutMs)} (is it hung? the wait is --query-timeout)`);
       case 'wamp.error.no_session': case 'wamp.error.canceled': return new HttpError(503, `sisock router unreachable: ${msg}`);
       default: return new HttpError(502, `node "${node}" failed: ${msg}`);
     }
