@@ -44,8 +44,10 @@ export const BRIDGE_HELP = `
 Environment:
   SISOCK_GRAFANA_BASIC_AUTH=user:pass (or SISOCK_GRAFANA_BASIC_AUTH_FILE=path)  require HTTP basic auth
   SISOCK_GRAFANA_TOKEN=secret (or SISOCK_GRAFANA_TOKEN_FILE=path)               require a bearer token
-Grafana: add a "JSON" (simpod-json-datasource) or "SimpleJson" datasource with URL http://<host>:<port>;
-targets are <node>::<field>. Ready-made provisioning: consumers/grafana/provisioning/.`;
+Grafana 11/12: an Infinity datasource (yesoreyeram-infinity-datasource) with base URL http://<host>:<port>,
+queries GET /infinity/query?target=<node>::<field>&from=\${__from}&to=\${__to} (docs/grafana.md).
+Older Grafana: a "JSON" (simpod-json-datasource ≤ 0.6) or "SimpleJson" datasource with that URL.
+Targets are <node>::<field>. Ready-made provisioning: consumers/grafana/provisioning/.`;
 
 export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'page'): Promise<void> {
   const log = cliLogger(what === 'grafana' ? 'grafana' : 'web', logLevelFrom(flags));
