@@ -4,6 +4,8 @@
  *
  *   GET  /                        health: 200 {status: "ok", nodes, router}; 503 {message} when the
  *                                 router or the hub is unreachable
+ *   GET  /healthz                 the same as {status: "ok"|"unavailable"} (as on --metrics-port)
+ *   GET  /metrics                 Prometheus text: request latency and errors by route (metrics.ts)
  *   POST /search                  {target} → ["node::field", …] (filter: substring, glob, `nodes()`)
  *   POST /query                   → [{target, refId, datapoints: [[v, ms], …]} | {type: "table", columns, rows}]
  *   POST /annotations             {range, annotation: {query}} → [{annotation, time, title, text, tags}]
@@ -26,6 +28,7 @@ import type { FieldCatalogue } from './catalogue';
 import { HttpError, unavailable } from './errors';
 import { infinityFields, infinityParams, infinityQuery } from './infinity';
 import type { MetricsMiddleware } from './metrics';
+import type { Registry } from 'prom-client';
 import type { QueryEngine } from './query';
 import {
   DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseRange, parseQueryRequest, parseSearchTarget, parseTagValuesRequest, type RequestLimits,
@@ -47,6 +50,8 @@ export interface BridgeDeps {
   extra?: Router[];
   /** Request metrics (metrics.ts), installed before everything else. */
   metrics?: MetricsMiddleware;
+  /** Served as GET /metrics (Prometheus text; POST /metrics stays simPod's metric list). */
+  registry?: Registry;
 }
 
 type AsyncRoute = (req: Request, res: Response) => Promise<unknown>;
@@ -107,6 +112,18 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
     }
     const nodes = catalogue.nodes().length;
     res.json({ status: 'ok', message: `sisock bridge: ${nodes} data node${nodes === 1 ? '' : 's'} online`, nodes, router: client.options.url, realm: client.options.realm });
+  });
+
+  // Operations on the bridge's own port (as on --metrics-port): Prometheus text and health.
+  app.get('/metrics', async (_req, res) => {
+    if (!deps.registry) { res.status(404).json({ message: 'no metrics registry: start the bridge with one' }); return; }
+    res.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+  app.get('/healthz', async (_req, res) => {
+    const problem = await catalogue.problem();
+    res.status(problem ? 503 : 200).json(problem
+      ? { status: 'unavailable', message: problem, router: client.options.url }
+      : { status: 'ok', nodes: catalogue.nodes().length, router: client.options.url, realm: client.options.realm });
   });
 
   app.post('/search', gate, route(async (req) => search(req.body)));

@@ -21,7 +21,7 @@ import { authEnabled, authFromEnv, type AuthConfig } from './auth';
 import { FieldCatalogue } from './catalogue';
 import { QueryEngine } from './query';
 import { DEFAULT_LIMITS, type RequestLimits } from './request';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { bridgeMetricsMiddleware } from './metrics';
 
 export interface BridgeOptions {
@@ -71,13 +71,16 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
   const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints });
   const live = new LiveRelay(client);
+  // GET /metrics on the bridge's own port serves this (also --metrics-port's, when given).
+  const registry = opts.metrics ?? new Registry();
   const page = opts.page ?? true;
   const app = createBridgeApp({
     client, catalogue, engine, auth, logger: log,
     corsOrigin: opts.corsOrigin ?? process.env.SISOCK_GRAFANA_CORS_ORIGIN ?? '*',
     limits: { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) },
     extra: page ? [webRoutes({ client, catalogue, live, maxLiveStreams: opts.maxLiveStreams })] : [],
-    ...(opts.metrics ? { metrics: bridgeMetricsMiddleware(opts.metrics) } : {}),
+    metrics: bridgeMetricsMiddleware(registry),
+    registry,
   });
   await catalogue.start();
 

@@ -305,6 +305,19 @@ describe('Grafana Infinity endpoints', () => {
     }
   });
 
+  it('GET /metrics (Prometheus text) and /healthz on the bridge\'s own port; POST /metrics stays simPod\'s', async () => {
+    await get('/infinity/query', { target: 'alpha::temp', from: String(from), to: String(from + 1000) });
+    const m = await fetch(`${base}/metrics`);
+    expect(m.status).toBe(200);
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await m.text()).toMatch(/sisock_grafana_request_duration_seconds_count\{route="\/infinity\/query",method="GET",status="200"\} \d+/);
+    const h = await fetch(`${base}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ status: 'ok', nodes: 2 });
+    const simpod = await post('/metrics', {});
+    expect(JSON.parse(simpod.text)).toContainEqual({ label: 'alpha::temp [°C]', value: 'alpha::temp', payloads: [] });
+  });
+
   it('SimpleJSON annotations: free text matches node events, never a 400', async () => {
     const range = { from: new Date(Date.now() - 3600e3).toISOString(), to: new Date(Date.now() + 1000).toISOString() };
     const hit = await post('/annotations', { range, annotation: { name: 'n', query: 'short-lived' } });
