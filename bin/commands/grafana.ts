@@ -5,7 +5,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import { DEFAULT_GRAFANA_PORT } from '../../common/defaults';
-import { startBridge } from '../../consumers/grafana';
+import fs from 'node:fs';
+import { startBridge, type LivePushOptions } from '../../consumers/grafana';
+import { ErrorCode, SisockError } from '../../common/errors';
 import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { cliLogger, fail, parsePort, positiveInteger, serveUntilSignal } from '../common';
 
@@ -17,6 +19,10 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   corsOrigin?: string;
   maxTargets?: number;
   queryTimeout?: number;
+  grafanaLiveUrl?: string;
+  grafanaTokenFile?: string;
+  grafanaLiveStream?: string;
+  grafanaLiveNodes?: string;
 }
 
 
@@ -24,6 +30,25 @@ function positiveSeconds(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('give seconds between 0 and 3600, e.g. 10 or 2.5');
   return n;
+}
+
+/** --grafana-live-* and the token (env SISOCK_GRAFANA_LIVE_TOKEN, or the file) → live push options. */
+function livePushFrom(flags: BridgeFlags): LivePushOptions {
+  let token = process.env.SISOCK_GRAFANA_LIVE_TOKEN;
+  if (flags.grafanaTokenFile) {
+    try {
+      token = fs.readFileSync(flags.grafanaTokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new SisockError(ErrorCode.CONFIG_UNREADABLE, `cannot read --grafana-token-file ${flags.grafanaTokenFile}: ${(err as Error).message}`);
+    }
+  }
+  if (!token) {
+    throw new SisockError(ErrorCode.CONFIG_INVALID, '--grafana-live-url needs a Grafana service-account token: set SISOCK_GRAFANA_LIVE_TOKEN or give --grafana-token-file');
+  }
+  return {
+    url: flags.grafanaLiveUrl ?? '', token, streamId: flags.grafanaLiveStream,
+    nodes: flags.grafanaLiveNodes ? flags.grafanaLiveNodes.split(',').map((n) => n.trim()).filter((n) => n) : undefined,
+  };
 }
 
 /** The options `sisock grafana` and `sisock web` share. */
@@ -37,6 +62,10 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
     .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
+    .option('--grafana-live-url <url>', 'push live samples to Grafana Live at this Grafana (POST /api/live/push/<stream>; token: env SISOCK_GRAFANA_LIVE_TOKEN or --grafana-token-file)')
+    .option('--grafana-token-file <path>', 'file holding the Grafana service-account token for --grafana-live-url')
+    .option('--grafana-live-stream <id>', 'the stream id: channels stream/<id>/<node> (default sisock)')
+    .option('--grafana-live-nodes <names>', 'comma-separated nodes to push (default: every online node)')
     .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)', positiveSeconds);
 }
 
@@ -44,6 +73,7 @@ export const BRIDGE_HELP = `
 Environment:
   SISOCK_GRAFANA_BASIC_AUTH=user:pass (or SISOCK_GRAFANA_BASIC_AUTH_FILE=path)  require HTTP basic auth
   SISOCK_GRAFANA_TOKEN=secret (or SISOCK_GRAFANA_TOKEN_FILE=path)               require a bearer token
+  SISOCK_GRAFANA_LIVE_TOKEN=glsa_…   Grafana service-account token for --grafana-live-url (or --grafana-token-file)
 Grafana 11/12: an Infinity datasource (yesoreyeram-infinity-datasource) with base URL http://<host>:<port>,
 queries GET /infinity/query?target=<node>::<field>&from=\${__from}&to=\${__to} (docs/grafana.md).
 Older Grafana: a "JSON" (simpod-json-datasource ≤ 0.6) or "SimpleJson" datasource with that URL.
@@ -61,6 +91,7 @@ export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'pa
       port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
       nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
       ...(flags.queryTimeout !== undefined ? { callTimeoutMs: flags.queryTimeout * 1000 } : {}),
+      ...(flags.grafanaLiveUrl ? { livePush: livePushFrom(flags) } : {}),
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
     });
     const b = bridge;

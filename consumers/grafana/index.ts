@@ -13,3 +13,6 @@ export { authFromEnv, authorized, authMiddleware, corsMiddleware, authEnabled } 
 export type { AuthConfig } from './auth';
 export { HttpError } from './errors';
 export { bridgeMetricsMiddleware } from './metrics';
+export { GrafanaLivePusher, toLines as liveLines } from './live-push';
+export type { LivePushOptions, LivePushStats } from './live-push';
+export { infinityQuery, parseInfinityRequest } from './infinity';
