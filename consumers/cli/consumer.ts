@@ -11,6 +11,8 @@
  */
 import { CallError, SisockClient, getData, getFields, listNodes, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
+import { ErrorUri } from '../../wamp/errors';
+import { globMatcher } from '../grafana/request';
 import { outerJoin, renderCsv, renderTable, renderTsv, RowStream, type Joined, type OutputFormat, type Sample, type Series } from './format';
 import { formatIso } from './time';
 
@@ -56,10 +58,7 @@ export async function connect(options: ClientOptions, timeoutMs: number): Promis
         () => reject(new SisockError(ErrorCode.CONNECT_FAILED, `cannot connect to router ${options.url} (realm ${options.realm}) within ${timeoutMs / 1000} s`)),
         timeoutMs,
       );
-      undo = client.onClose((reason) => {
-        const why = reason === 'unreachable' ? 'unreachable' : `closed the connection (${reason})`;
-        reject(new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} ${why}`));
-      });
+      undo = client.onClose((reason, abort) => reject(connectError(options, reason, abort)));
       client.whenReady().then(resolve, reject);
     });
   } catch (err) {
@@ -70,6 +69,31 @@ export async function connect(options: ClientOptions, timeoutMs: number): Promis
     undo();
   }
   return client;
+}
+
+/**
+ * Why the router would not give us a session, in words: a wrong secret, an unknown realm, a router
+ * that wants credentials, or one that is not there (the ABORT's reason URI, WAMP 4.x).
+ */
+export function connectError(options: ClientOptions, reason: string, abort?: { reason?: string; message?: string }): SisockError {
+  const who = options.authid ? `authid "${options.authid}"` : 'an anonymous session';
+  const said = abort?.message ? ` (router: ${abort.message})` : '';
+  switch (abort?.reason) {
+    case ErrorUri.AUTHENTICATION_FAILED: case ErrorUri.NOT_AUTHORIZED:
+      return new SisockError(ErrorCode.CONNECT_FAILED, options.authid
+        ? `authentication failed for authid "${options.authid}" on ${options.url}: check SISOCK_SECRET or --secret-file`
+        : `router ${options.url} refused ${who}: give --authid and SISOCK_SECRET (or --secret-file)`);
+    case ErrorUri.NO_AUTH_METHOD:
+      return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} refused ${who}: `
+        + `${options.authid ? 'none of our authentication methods is enabled there' : 'it requires authentication: give --authid and SISOCK_SECRET (or --secret-file)'}${said}`);
+    case ErrorUri.NO_SUCH_REALM:
+      return new SisockError(ErrorCode.CONNECT_FAILED, `no realm "${options.realm}" on router ${options.url}: check --realm or SISOCK_REALM${said}`);
+    case ErrorUri.NO_SUCH_ROLE:
+      return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} has no role for ${who} on realm "${options.realm}"${said}`);
+    default:
+      if (reason === 'unreachable') return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} unreachable: is \`sisock router\` (or the demo) running there?`);
+      return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} closed the connection (${abort?.reason ?? reason})${said}`);
+  }
 }
 
 /** A CallError about a node, as a message a human understands. */
@@ -119,7 +143,16 @@ export async function listNodeRows(client: SisockClient, timeoutMs: number): Pro
     if (!(err instanceof CallError && err.uri === NO_SUCH_PROCEDURE)) throw err;
   }
   // A hub that only has the contract's procedure (e.g. the Python original).
-  return withTimeout(listNodes(client), timeoutMs, 'get_data_node');
+  try {
+    return await withTimeout(listNodes(client), timeoutMs, 'get_data_node');
+  } catch (err) {
+    if (err instanceof CallError && err.uri === NO_SUCH_PROCEDURE) throw noHub();
+    throw err;
+  }
+}
+
+function noHub(): SisockError {
+  return new SisockError(ErrorCode.CALL_FAILED, 'no hub is running: start `sisock hub` (or `sisock demo`)');
 }
 
 export function renderNodes(rows: NodeRow[], format: OutputFormat, color: boolean): string {
@@ -191,8 +224,38 @@ export interface GetOptions {
   timeoutMs: number;
 }
 
-/** Fetches the targets from their nodes (in parallel) and joins them on time. */
-export async function fetchJoined(client: SisockClient, targets: Target[], o: GetOptions): Promise<Joined> {
+/** Does a target's field name a glob (`*`, `?`, `{a,b}`)? */
+function isGlob(field: string): boolean {
+  return /[*?{]/.test(field);
+}
+
+/**
+ * Targets whose field is a glob (`sim::*`, `sim::hv_ch?_voltage`) → the node's matching fields
+ * (sorted, from get_fields over all time); others unchanged. No match is an error that says so.
+ */
+export async function expandTargets(client: SisockClient, targets: Target[], timeoutMs: number): Promise<Target[]> {
+  if (!targets.some((t) => isGlob(t.field))) return targets;
+  const fieldsByNode = new Map<string, string[]>();
+  for (const t of targets) {
+    if (!isGlob(t.field) || fieldsByNode.has(t.node)) continue;
+    const [all] = await fieldsOf(client, t.node, 1, 0, timeoutMs);
+    fieldsByNode.set(t.node, Object.keys(all).sort());
+  }
+  const out: Target[] = [];
+  for (const t of targets) {
+    const names = isGlob(t.field) ? (fieldsByNode.get(t.node) ?? []).filter((f) => globMatcher(t.field).test(f)) : [t.field];
+    if (names.length === 0) throw usage(`no field of "${t.node}" matches "${t.field}" (\`sisock fields ${t.node}\` lists them)`);
+    for (const field of names) {
+      const key = `${t.node}::${field}`;
+      if (!out.some((x) => x.key === key)) out.push({ node: t.node, field, key });
+    }
+  }
+  return out;
+}
+
+/** Fetches the targets from their nodes (in parallel) and joins them on time; field globs expand. */
+export async function fetchJoined(client: SisockClient, targetsIn: Target[], o: GetOptions): Promise<Joined> {
+  const targets = await expandTargets(client, targetsIn, o.timeoutMs);
   const series = new Map<string, Series>();
   await Promise.all(
     [...byNode(targets)].map(async ([node, list]) => {
@@ -289,4 +352,46 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
       for (const h of handles) await h.remove().catch(() => {});
     },
   };
+}
+
+// ---- call ----------------------------------------------------------------------------------------
+
+/** `sim.set_channel` → `<base>.consumer.sim.set_channel`; a full URI under the base stays as it is. */
+export function procedureUri(client: SisockClient, procedure: string): string {
+  const base = client.uri('');
+  if (procedure.startsWith(base)) return procedure;
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(procedure)) {
+    throw usage(`"${procedure}" is not <node>.<procedure> (e.g. sim.set_channel; \`sisock nodes\` lists the nodes)`);
+  }
+  return client.uri(`consumer.${procedure}`);
+}
+
+/** A command-line argument as JSON when it parses (numbers, true, {"on": true}), else as a string. */
+export function parseCallArg(a: string): unknown {
+  try {
+    return JSON.parse(a) as unknown;
+  } catch {
+    return a;
+  }
+}
+
+/** Calls a node's procedure with positional (and keyword) arguments; the answer, or a one-line error. */
+export async function callProcedure(client: SisockClient, procedure: string, args: unknown[], kwargs: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+  const uri = procedureUri(client, procedure);
+  const node = uri.slice(client.uri('consumer.').length).split('.')[0] ?? procedure;
+  try {
+    return await client.call<unknown>(uri, args, kwargs, { timeoutMs });
+  } catch (err) {
+    if (err instanceof CallError && err.uri === NO_SUCH_PROCEDURE) {
+      throw new SisockError(ErrorCode.CALL_FAILED, `no procedure ${uri}: is node "${node}" online, and does it have that procedure? (\`sisock nodes\`)`);
+    }
+    if (err instanceof CallError && err.uri === ErrorUri.TIMEOUT) {
+      throw new SisockError(ErrorCode.CALL_FAILED, `node ${node} did not answer ${procedure} in ${timeoutMs / 1000} s`);
+    }
+    if (err instanceof CallError) {
+      const detail = err.args.length ? `: ${err.args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join('; ')}` : '';
+      throw new SisockError(err.uri === ErrorUri.INVALID_ARGUMENT ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CALL_FAILED, `${procedure} answered ${err.uri}${detail}`);
+    }
+    throw err;
+  }
 }
