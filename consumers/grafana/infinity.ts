@@ -34,7 +34,10 @@ export interface InfinityRequest {
 }
 
 /** The answer: a body and its content type. */
-export interface InfinityAnswer { contentType: string; body: string }
+export interface InfinityAnswer {
+  contentType: string;
+  body: string;
+}
 
 type Params = Record<string, unknown>;
 
@@ -75,8 +78,10 @@ function unexpanded(v: string): boolean {
 
 function refuseMacro(name: string, v: string, instead: string): void {
   if (unexpanded(v)) {
-    throw badRequest(`${name} is ${show(v)}, a Grafana macro nobody expanded: put it in the Infinity query's URL or body `
-      + `(Grafana expands it there) or send ${instead}`);
+    throw badRequest(
+      `${name} is ${show(v)}, a Grafana macro nobody expanded: put it in the Infinity query's URL or body ` +
+        `(Grafana expands it there) or send ${instead}`,
+    );
   }
 }
 
@@ -88,7 +93,10 @@ export function splitTargets(s: string): string[] {
   for (const ch of s) {
     if (ch === '{') depth++;
     else if (ch === '}') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   out.push(cur);
   return out.map((x) => x.trim()).filter((x) => x !== '');
@@ -103,8 +111,10 @@ function targetsOf(p: Params, limits: RequestLimits): string[] {
     refuseMacro('target', v, 'a target like sim::sensor_temperature (a multi-value variable as ${field:csv} or ${field:glob})');
     out.push(...splitTargets(v));
   }
-  if (out.length === 0) throw badRequest('missing target: send target=<node>::<field> (e.g. target=sim::sensor_temperature; globs allowed)');
-  if (out.length > limits.maxTargets) throw badRequest(`too many targets: ${out.length} (at most ${limits.maxTargets}); use a glob such as sim::*`);
+  if (out.length === 0)
+    throw badRequest('missing target: send target=<node>::<field> (e.g. target=sim::sensor_temperature; globs allowed)');
+  if (out.length > limits.maxTargets)
+    throw badRequest(`too many targets: ${out.length} (at most ${limits.maxTargets}); use a glob such as sim::*`);
   return out;
 }
 
@@ -120,7 +130,8 @@ function timeOf(p: Params, key: 'from' | 'to', nowMs: number): number {
 function intervalMs(v: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(v);
   const ms = m ? Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] ?? 1) : NaN;
-  if (!(ms > 0) || !Number.isFinite(ms)) throw badRequest(`${what} must be a positive duration such as 10s, 1m or 500 (ms); got ${show(v)}`);
+  if (!(ms > 0) || !Number.isFinite(ms))
+    throw badRequest(`${what} must be a positive duration such as 10s, 1m or 500 (ms); got ${show(v)}`);
   return ms;
 }
 
@@ -136,27 +147,36 @@ export function parseInfinityRequest(p: Params, nowMs: number, limits: RequestLi
   const mdpRaw = one(p, 'maxDataPoints', 'max_data_points');
   const ivMsRaw = one(p, 'interval_ms', 'intervalMs');
   const ivRaw = one(p, 'interval');
-  for (const [k, v] of [['maxDataPoints', mdpRaw], ['interval_ms', ivMsRaw], ['interval', ivRaw]] as const) {
+  for (const [k, v] of [
+    ['maxDataPoints', mdpRaw],
+    ['interval_ms', ivMsRaw],
+    ['interval', ivRaw],
+  ] as const) {
     if (v !== undefined) refuseMacro(k, v, 'a number');
   }
   let maxDataPoints = limits.defaultMaxDataPoints;
   if (mdpRaw !== undefined) {
     const n = Number(mdpRaw);
-    if (!Number.isFinite(n) || n < 1) throw badRequest(`maxDataPoints must be a positive integer such as 1000 (\${__maxDataPoints}); got ${show(mdpRaw)}`);
-    if (n > limits.maxPointsCap) throw badRequest(`maxDataPoints ${mdpRaw} is more than ${limits.maxPointsCap}: send at most ${limits.maxPointsCap}`);
+    if (!Number.isFinite(n) || n < 1)
+      throw badRequest(`maxDataPoints must be a positive integer such as 1000 (\${__maxDataPoints}); got ${show(mdpRaw)}`);
+    if (n > limits.maxPointsCap)
+      throw badRequest(`maxDataPoints ${mdpRaw} is more than ${limits.maxPointsCap}: send at most ${limits.maxPointsCap}`);
     maxDataPoints = Math.floor(n);
   }
   const iv = ivMsRaw !== undefined ? intervalMs(ivMsRaw, 'interval_ms') : ivRaw !== undefined ? intervalMs(ivRaw, 'interval') : undefined;
   if (iv !== undefined) {
     const byInterval = Math.max(1, Math.ceil((to - from) / iv));
     if (mdpRaw === undefined && byInterval > limits.maxPointsCap) {
-      throw badRequest(`interval ${iv} ms over this range asks for ${byInterval} points (at most ${limits.maxPointsCap}): send a longer interval`);
+      throw badRequest(
+        `interval ${iv} ms over this range asks for ${byInterval} points (at most ${limits.maxPointsCap}): send a longer interval`,
+      );
     }
     maxDataPoints = mdpRaw === undefined ? byInterval : Math.min(maxDataPoints, byInterval);
   }
 
   const shape = (one(p, 'shape') ?? 'wide').toLowerCase();
-  if (shape !== 'wide' && shape !== 'long') throw badRequest(`shape must be wide (a time column and one column per field) or long (time, node, field, value); got ${show(shape)}`);
+  if (shape !== 'wide' && shape !== 'long')
+    throw badRequest(`shape must be wide (a time column and one column per field) or long (time, node, field, value); got ${show(shape)}`);
   const format = (one(p, 'format') ?? 'json').toLowerCase();
   if (format !== 'json' && format !== 'csv') throw badRequest(`format must be json or csv; got ${show(format)}`);
   const time = (one(p, 'time') ?? 'ms').toLowerCase();
@@ -229,7 +249,9 @@ export function renderTable(header: string[], rows: Sample[][], format: Infinity
   }
   const objs = rows.map((r) => {
     const o: Record<string, Sample> = {};
-    header.forEach((h, i) => { o[h] = i === 0 ? t(r[i] ?? null) : r[i] ?? null; });
+    header.forEach((h, i) => {
+      o[h] = i === 0 ? t(r[i] ?? null) : (r[i] ?? null);
+    });
     return o;
   });
   return { contentType: 'application/json; charset=utf-8', body: JSON.stringify(objs) };
@@ -255,7 +277,14 @@ export async function infinityFields(catalogue: FieldCatalogue, p: Params): Prom
   for (const n of nodes) {
     if (!wanted.has(n.name)) continue;
     for (const [field, info] of Object.entries(n.fields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-      rows.push({ node: n.name, field, target: `${n.name}::${field}`, type: info.type ?? 'number', units: info.units ?? '', description: info.description ?? '' });
+      rows.push({
+        node: n.name,
+        field,
+        target: `${n.name}::${field}`,
+        type: info.type ?? 'number',
+        units: info.units ?? '',
+        description: info.description ?? '',
+      });
     }
   }
   return rows;

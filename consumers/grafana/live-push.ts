@@ -43,7 +43,12 @@ export interface LivePushOptions {
   logger?: Logger;
 }
 
-export interface LivePushStats { sent: number; dropped: number; failedRequests: number; requests: number }
+export interface LivePushStats {
+  sent: number;
+  dropped: number;
+  failedRequests: number;
+  requests: number;
+}
 
 /** Line protocol: measurement names escape commas and spaces. */
 export function escapeMeasurement(s: string): string {
@@ -103,7 +108,11 @@ export class GrafanaLivePusher {
   private closed = false;
   readonly stats: LivePushStats = { sent: 0, dropped: 0, failedRequests: 0, requests: 0 };
 
-  constructor(private readonly opts: LivePushOptions, private readonly catalogue: FieldCatalogue, private readonly relay: LiveRelay) {
+  constructor(
+    private readonly opts: LivePushOptions,
+    private readonly catalogue: FieldCatalogue,
+    private readonly relay: LiveRelay,
+  ) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'grafana-live' });
     const stream = opts.streamId ?? 'sisock';
     if (!/^[A-Za-z0-9_\-.]+$/.test(stream)) throw new Error(`grafana live stream id "${stream}": use letters, digits, _ - .`);
@@ -116,7 +125,12 @@ export class GrafanaLivePusher {
   start(): void {
     const sync = () => {
       if (this.closed) return;
-      const online = new Set(this.catalogue.nodes().map((n) => n.name).filter((n) => !this.opts.nodes || this.opts.nodes.includes(n)));
+      const online = new Set(
+        this.catalogue
+          .nodes()
+          .map((n) => n.name)
+          .filter((n) => !this.opts.nodes || this.opts.nodes.includes(n)),
+      );
       for (const name of online) if (!this.watching.has(name)) this.watch(name);
       for (const [name, undo] of [...this.watching]) {
         if (!online.has(name)) {
@@ -156,7 +170,10 @@ export class GrafanaLivePusher {
   }
 
   private kick(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.inflight || this.queue.length === 0) return;
     this.inflight = this.send().finally(() => {
       this.inflight = null;
@@ -175,7 +192,10 @@ export class GrafanaLivePusher {
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
       });
       await res.arrayBuffer().catch(() => undefined);
-      if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (check the service-account token and its role)' : ''}`);
+      if (!res.ok)
+        throw new Error(
+          `HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (check the service-account token and its role)' : ''}`,
+        );
       this.stats.sent += batch.length;
     } catch (err) {
       this.stats.failedRequests++;

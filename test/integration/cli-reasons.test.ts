@@ -8,7 +8,16 @@ import { startRouter, type RunningRouter } from '../../router/server';
 import { runHub, type HubHandle } from '../../hub';
 import { runSimNode } from '../../data-nodes/sim';
 import type { DataNodeHandle } from '../../data-nodes/sdk';
-import { callProcedure, connect, expandTargets, fetchJoined, listNodeRows, parseCallArg, parseTargets, procedureUri } from '../../consumers/cli';
+import {
+  callProcedure,
+  connect,
+  expandTargets,
+  fetchJoined,
+  listNodeRows,
+  parseCallArg,
+  parseTargets,
+  procedureUri,
+} from '../../consumers/cli';
 import type { SisockClient } from '../../client';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
 
@@ -19,29 +28,49 @@ describe('CLI error reasons', () => {
   beforeAll(async () => {
     const { config } = parseConfig({
       version: 2,
-      workers: [{
-        type: 'router',
-        realms: [{ name: 'test_realm', roles: [{ name: 'consumer', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] }] }],
-        transports: [{
-          type: 'websocket',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          auth: { ticket: { type: 'static', principals: { alice: { ticket: 'right', role: 'consumer' } } } },
-        }],
-      }],
+      workers: [
+        {
+          type: 'router',
+          realms: [
+            {
+              name: 'test_realm',
+              roles: [
+                {
+                  name: 'consumer',
+                  permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
+                },
+              ],
+            },
+          ],
+          transports: [
+            {
+              type: 'websocket',
+              endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+              auth: { ticket: { type: 'static', principals: { alice: { ticket: 'right', role: 'consumer' } } } },
+            },
+          ],
+        },
+      ],
     });
     authRouter = await startRouter(config);
     authUrl = authRouter.urls[0] ?? '';
   });
-  afterAll(async () => { await authRouter.close(); });
+  afterAll(async () => {
+    await authRouter.close();
+  });
 
   const attempt = (extra: Record<string, unknown>) => connect({ ...opts(authUrl), authmethods: ['ticket'], ...extra }, 5000);
 
   it('a wrong secret: "authentication failed for authid X"', async () => {
-    await expect(attempt({ authid: 'alice', secret: 'wrong' })).rejects.toThrow(/^authentication failed for authid "alice" on ws:\/\/.*: check SISOCK_SECRET or --secret-file$/);
+    await expect(attempt({ authid: 'alice', secret: 'wrong' })).rejects.toThrow(
+      /^authentication failed for authid "alice" on ws:\/\/.*: check SISOCK_SECRET or --secret-file$/,
+    );
   });
 
   it('a wrong realm: "no realm R"', async () => {
-    await expect(attempt({ authid: 'alice', secret: 'right', realm: 'nosuch' })).rejects.toThrow(/^no realm "nosuch" on router ws:\/\/\S+: check --realm or SISOCK_REALM/);
+    await expect(attempt({ authid: 'alice', secret: 'right', realm: 'nosuch' })).rejects.toThrow(
+      /^no realm "nosuch" on router ws:\/\/\S+: check --realm or SISOCK_REALM/,
+    );
   });
 
   it('no credentials where the router wants them', async () => {
@@ -56,7 +85,9 @@ describe('CLI error reasons', () => {
   it('no router: "unreachable", naming what to start', async () => {
     const { router, url } = await startTestRouter();
     await router.close(); // a port nobody listens on any more
-    await expect(connect(opts(url), 5000)).rejects.toThrow(/^router ws:\/\/\S+ unreachable: is `sisock router` \(or the demo\) running there\?$/);
+    await expect(connect(opts(url), 5000)).rejects.toThrow(
+      /^router ws:\/\/\S+ unreachable: is `sisock router` \(or the demo\) running there\?$/,
+    );
   });
 });
 
@@ -97,7 +128,12 @@ describe('CLI with a router but no hub, then with hub and sim', () => {
     expect(some.map((t) => t.key)).toEqual(['sim::hv_ch0_on', 'sim::hv_ch1_on', 'sim::hv_ch2_on', 'sim::hv_ch3_on']);
     await expect(expandTargets(client, parseTargets(['sim::nope*']), 5000)).rejects.toThrow(/no field of "sim" matches "nope\*"/);
     const now = Date.now() / 1000;
-    const joined = await fetchJoined(client, parseTargets(['sim::hv_ch?_on']), { start: now - 60, end: now + 1, minStride: null, timeoutMs: 5000 });
+    const joined = await fetchJoined(client, parseTargets(['sim::hv_ch?_on']), {
+      start: now - 60,
+      end: now + 1,
+      minStride: null,
+      timeoutMs: 5000,
+    });
     expect(joined.keys).toEqual(['sim::hv_ch0_on', 'sim::hv_ch1_on', 'sim::hv_ch2_on', 'sim::hv_ch3_on']);
 
     expect(procedureUri(client, 'sim.set_channel')).toBe(client.uri('consumer.sim.set_channel'));
@@ -109,6 +145,8 @@ describe('CLI with a router but no hub, then with hub and sim', () => {
     const state = await callProcedure(client, 'sim.get_state', [], {}, 5000);
     expect(JSON.stringify(state)).toMatch(/900/);
     await expect(callProcedure(client, 'sim.nosuch', [], {}, 5000)).rejects.toThrow(/no procedure .*sim\.nosuch: is node "sim" online/);
-    await expect(callProcedure(client, 'sim.set_channel', ['hv'], {}, 5000)).rejects.toThrow(/sim.set_channel answered wamp.error.invalid_argument: set_channel takes/);
+    await expect(callProcedure(client, 'sim.set_channel', ['hv'], {}, 5000)).rejects.toThrow(
+      /sim.set_channel answered wamp.error.invalid_argument: set_channel takes/,
+    );
   });
 });

@@ -24,11 +24,14 @@ class Source implements DataSource {
   hang: Promise<void> | null = null;
   constructor(readonly prefix: number) {}
   getFields(): FieldsResult {
-    return [{
-      temp: { description: 'temperature', timeline: 'tl', type: 'number', units: '°C' },
-      state: { description: 'mode', timeline: 'tl', type: 'string', units: null },
-      on: { description: 'switch', timeline: 'tl', type: 'bool', units: null },
-    }, { tl: { interval: 1, field: ['temp', 'state', 'on'] } }];
+    return [
+      {
+        temp: { description: 'temperature', timeline: 'tl', type: 'number', units: '°C' },
+        state: { description: 'mode', timeline: 'tl', type: 'string', units: null },
+        on: { description: 'switch', timeline: 'tl', type: 'bool', units: null },
+      },
+      { tl: { interval: 1, field: ['temp', 'state', 'on'] } },
+    ];
   }
   async getData(fields: string[], start: number, end: number): Promise<DataResult> {
     if (this.hang) await this.hang;
@@ -38,7 +41,13 @@ class Source implements DataSource {
     for (const f of fields) {
       data[f] = t.map((x) => {
         const i = x - T0;
-        return f === 'temp' ? this.prefix + (i % 60) + (i === 1234 ? 500 : 0) : f === 'state' ? (i % 600 < 300 ? 'idle' : 'scan') : i % 2 === 0;
+        return f === 'temp'
+          ? this.prefix + (i % 60) + (i === 1234 ? 500 : 0)
+          : f === 'state'
+            ? i % 600 < 300
+              ? 'idle'
+              : 'scan'
+            : i % 2 === 0;
       });
     }
     return { data, timeline: t.length ? { tl: { t, finalized_until: null } } : {} };
@@ -47,7 +56,11 @@ class Source implements DataSource {
 
 // ---- Infinity's backend parser, from its documentation and source (jsonframer + gframer, csvframer) ----
 
-interface Column { selector: string; text?: string; type: 'string' | 'number' | 'boolean' | 'timestamp' | 'timestamp_epoch' | 'timestamp_epoch_s' }
+interface Column {
+  selector: string;
+  text?: string;
+  type: 'string' | 'number' | 'boolean' | 'timestamp' | 'timestamp_epoch' | 'timestamp_epoch_s';
+}
 type Cell = string | number | boolean | Date | null;
 type Frame = Record<string, Cell[]>;
 
@@ -71,14 +84,17 @@ function convert(v: unknown, type: Column['type']): Cell {
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
       return Number.isFinite(n) ? n : null;
     }
-    case 'boolean': return typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null;
-    case 'string': return typeof v === 'string' ? v : JSON.stringify(v);
+    case 'boolean':
+      return typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : null;
+    case 'string':
+      return typeof v === 'string' ? v : JSON.stringify(v);
     case 'timestamp': {
       // RFC 3339 by default
       if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v)) return null;
       return new Date(v);
     }
-    case 'timestamp_epoch': case 'timestamp_epoch_s': {
+    case 'timestamp_epoch':
+    case 'timestamp_epoch_s': {
       const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
       if (!Number.isFinite(n)) return null;
       return new Date(type === 'timestamp_epoch' ? n : n * 1000);
@@ -104,11 +120,26 @@ function parseCsv(body: string, columns: Column[]): Frame {
   for (let i = 0; i < body.length; i++) {
     const ch = body[i];
     if (quoted) {
-      if (ch === '"' && body[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+      if (ch === '"' && body[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\n') { row.push(cell); records.push(row); row = []; cell = ''; } else if (ch !== '\r') cell += ch;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      records.push(row);
+      row = [];
+      cell = '';
+    } else if (ch !== '\r') cell += ch;
   }
-  if (cell !== '' || row.length) { row.push(cell); records.push(row); }
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    records.push(row);
+  }
   const [header, ...rows] = records;
   if (!header) throw new Error('no header row');
   for (const r of rows) if (r.length !== header.length) throw new Error(`a row has ${r.length} cells, the header ${header.length}`);
@@ -146,7 +177,11 @@ describe('Grafana Infinity endpoints', () => {
     return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
   };
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json;q=0.9,text/plain' }, body: JSON.stringify(body) });
+    const res = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json;q=0.9,text/plain' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
   };
 
@@ -173,8 +208,15 @@ describe('Grafana Infinity endpoints', () => {
     const r = await get('/infinity/query', { target: 'alpha::temp', from: String(from), to: String(to), maxDataPoints: '100' });
     expect(r.status).toBe(200);
     expect(r.type).toMatch(/^application\/json/);
-    const frame = parseJson(r.text, '', [{ selector: 'time', type: 'timestamp_epoch' }, { selector: 'alpha::temp', text: 'temp', type: 'number' }]);
-    const q = await post('/query', { range: { from: new Date(from).toISOString(), to: new Date(to).toISOString() }, maxDataPoints: 100, targets: [{ target: 'alpha::temp', refId: 'A' }] });
+    const frame = parseJson(r.text, '', [
+      { selector: 'time', type: 'timestamp_epoch' },
+      { selector: 'alpha::temp', text: 'temp', type: 'number' },
+    ]);
+    const q = await post('/query', {
+      range: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+      maxDataPoints: 100,
+      targets: [{ target: 'alpha::temp', refId: 'A' }],
+    });
     const series = JSON.parse(q.text) as Array<{ datapoints: Array<[number, number]> }>;
     const dp = series[0]?.datapoints ?? [];
     expect(dp.length).toBeGreaterThan(10);
@@ -188,25 +230,38 @@ describe('Grafana Infinity endpoints', () => {
     const r = await get('/infinity/query', { target: ['alpha::{temp,on}', 'alpha::state'], from: String(from), to: String(from + 10_000) });
     expect(r.status).toBe(200);
     const cols: Column[] = [
-      { selector: 'time', type: 'timestamp_epoch' }, { selector: 'alpha::temp', type: 'number' },
-      { selector: 'alpha::on', type: 'number' }, { selector: 'alpha::state', type: 'string' },
+      { selector: 'time', type: 'timestamp_epoch' },
+      { selector: 'alpha::temp', type: 'number' },
+      { selector: 'alpha::on', type: 'number' },
+      { selector: 'alpha::state', type: 'string' },
     ];
     const frame = parseJson(r.text, '', cols);
     expect(frame.time?.map((d) => (d as Date).getTime())).toEqual(Array.from({ length: 10 }, (_, i) => from + i * 1000));
     expect(frame['alpha::temp']).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(frame['alpha::on']).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 1 : 0)));
     expect(frame['alpha::state']).toEqual(Array(10).fill('idle'));
-    const comma = await get('/infinity/query', { target: 'alpha::temp,alpha::on,alpha::state', from: String(from), to: String(from + 10_000) });
+    const comma = await get('/infinity/query', {
+      target: 'alpha::temp,alpha::on,alpha::state',
+      from: String(from),
+      to: String(from + 10_000),
+    });
     expect(parseJson(comma.text, '', cols)).toEqual(frame);
   });
 
   it('POST with a JSON body, ISO times, interval_ms; long form sorted by time with node and field labels', async () => {
     const r = await post('/infinity/query', {
-      target: ['alpha::temp', 'slow::temp'], from: new Date(from).toISOString(), to: new Date(from + 60_000).toISOString(), interval_ms: 10_000, shape: 'long',
+      target: ['alpha::temp', 'slow::temp'],
+      from: new Date(from).toISOString(),
+      to: new Date(from + 60_000).toISOString(),
+      interval_ms: 10_000,
+      shape: 'long',
     });
     expect(r.status).toBe(200);
     const frame = parseJson(r.text, '', [
-      { selector: 'time', type: 'timestamp_epoch' }, { selector: 'node', type: 'string' }, { selector: 'field', type: 'string' }, { selector: 'value', type: 'number' },
+      { selector: 'time', type: 'timestamp_epoch' },
+      { selector: 'node', type: 'string' },
+      { selector: 'field', type: 'string' },
+      { selector: 'value', type: 'number' },
     ]);
     expect(ascending(frame.time ?? [])).toBe(true);
     expect(new Set(frame.node)).toEqual(new Set(['alpha', 'slow']));
@@ -221,14 +276,29 @@ describe('Grafana Infinity endpoints', () => {
   });
 
   it('CSV (format=csv): header row, ISO times with time=iso, parses with Infinity CSV columns', async () => {
-    const r = await get('/infinity/query', { target: 'alpha::state', from: String(from), to: String(from + 5000), format: 'csv', time: 'iso' }, 'text/csv; charset=utf-8');
+    const r = await get(
+      '/infinity/query',
+      { target: 'alpha::state', from: String(from), to: String(from + 5000), format: 'csv', time: 'iso' },
+      'text/csv; charset=utf-8',
+    );
     expect(r.status).toBe(200);
     expect(r.type).toMatch(/^text\/csv/);
     expect(r.text.split('\n')[0]).toBe('time,alpha::state');
-    const frame = parseCsv(r.text, [{ selector: 'time', type: 'timestamp' }, { selector: 'alpha::state', text: 'state', type: 'string' }]);
-    expect(frame.time?.map((d) => (d as Date).toISOString())).toEqual(Array.from({ length: 5 }, (_, i) => new Date(from + i * 1000).toISOString()));
+    const frame = parseCsv(r.text, [
+      { selector: 'time', type: 'timestamp' },
+      { selector: 'alpha::state', text: 'state', type: 'string' },
+    ]);
+    expect(frame.time?.map((d) => (d as Date).toISOString())).toEqual(
+      Array.from({ length: 5 }, (_, i) => new Date(from + i * 1000).toISOString()),
+    );
     expect(frame.state).toEqual(Array(5).fill('idle'));
-    const long = await get('/infinity/query', { target: 'alpha::temp', from: String(from), to: String(from + 3000), format: 'csv', shape: 'long' });
+    const long = await get('/infinity/query', {
+      target: 'alpha::temp',
+      from: String(from),
+      to: String(from + 3000),
+      format: 'csv',
+      shape: 'long',
+    });
     expect(long.text).toBe(`time,node,field,value\n${from},alpha,temp,0\n${from + 1000},alpha,temp,1\n${from + 2000},alpha,temp,2\n`);
   });
 
@@ -246,13 +316,20 @@ describe('Grafana Infinity endpoints', () => {
     const n = await get('/infinity/nodes', {});
     expect(parseJson(n.text, '', [{ selector: 'node', type: 'string' }])).toEqual({ node: ['alpha', 'slow'] });
     const f = await get('/infinity/fields', { node: 'alpha' });
-    const fields = parseJson(f.text, '', [{ selector: 'field', type: 'string' }, { selector: 'units', type: 'string' }, { selector: 'target', type: 'string' }]);
+    const fields = parseJson(f.text, '', [
+      { selector: 'field', type: 'string' },
+      { selector: 'units', type: 'string' },
+      { selector: 'target', type: 'string' },
+    ]);
     expect(fields).toEqual({ field: ['on', 'state', 'temp'], units: ['', '', '°C'], target: ['alpha::on', 'alpha::state', 'alpha::temp'] });
     const multi = await get('/infinity/fields', { node: '{alpha,slow}' });
     expect(JSON.parse(multi.text)).toHaveLength(6);
     const e = await get('/infinity/events', { from: String(Date.now() - 3600e3), to: String(Date.now() + 1000) });
     expect(e.status).toBe(200);
-    const events = parseJson(e.text, '', [{ selector: 'time', type: 'timestamp_epoch' }, { selector: 'title', type: 'string' }]);
+    const events = parseJson(e.text, '', [
+      { selector: 'time', type: 'timestamp_epoch' },
+      { selector: 'title', type: 'string' },
+    ]);
     expect(events.title).toEqual(['gamma online', 'gamma offline']);
     const [on, off] = (events.time ?? []) as Date[];
     expect(on?.getTime()).toBeLessThanOrEqual(off?.getTime() ?? 0);
@@ -266,10 +343,25 @@ describe('Grafana Infinity endpoints', () => {
     ['an unknown field', { target: 'alpha::nosuch', from: String(from), to: String(to) }, 404, /has no field "nosuch"/],
     ['a reversed range', { target: 'alpha::temp', from: String(to), to: String(from) }, 400, /empty or reversed/],
     ['a garbage time', { target: 'alpha::temp', from: 'yesterday', to: String(to) }, 400, /ISO 8601 time, epoch milliseconds/],
-    ['a huge maxDataPoints', { target: 'alpha::temp', from: String(from), to: String(to), maxDataPoints: '1e12' }, 400, /send at most 1000000/],
+    [
+      'a huge maxDataPoints',
+      { target: 'alpha::temp', from: String(from), to: String(to), maxDataPoints: '1e12' },
+      400,
+      /send at most 1000000/,
+    ],
     ['a zero interval', { target: 'alpha::temp', from: String(from), to: String(to), interval_ms: '0' }, 400, /positive duration/],
-    ['an unexpanded interval', { target: 'alpha::temp', from: String(from), to: String(to), interval_ms: '$__interval_ms' }, 400, /macro nobody expanded/],
-    ['a tiny interval over a long range', { target: 'alpha::temp', from: String(to - 10 * 86400e3), to: String(to), interval_ms: '1' }, 400, /send a longer interval/],
+    [
+      'an unexpanded interval',
+      { target: 'alpha::temp', from: String(from), to: String(to), interval_ms: '$__interval_ms' },
+      400,
+      /macro nobody expanded/,
+    ],
+    [
+      'a tiny interval over a long range',
+      { target: 'alpha::temp', from: String(to - 10 * 86400e3), to: String(to), interval_ms: '1' },
+      400,
+      /send a longer interval/,
+    ],
     ['an unknown shape', { target: 'alpha::temp', from: String(from), to: String(to), shape: 'tall' }, 400, /shape must be wide/],
     ['an unknown format', { target: 'alpha::temp', from: String(from), to: String(to), format: 'xml' }, 400, /format must be json or csv/],
   ];
@@ -281,20 +373,52 @@ describe('Grafana Infinity endpoints', () => {
 
   it('/query answers every field it can; a hung node is named in its target notice within --query-timeout', async () => {
     let release = () => undefined as void;
-    slow.hang = new Promise<void>((resolve) => { release = resolve; });
+    slow.hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     try {
       const t0 = Date.now();
       const r = await post('/query', {
         range: { from: new Date(from).toISOString(), to: new Date(from + 5000).toISOString() },
-        targets: [{ target: 'alpha::temp', refId: 'A' }, { target: 'slow::temp', refId: 'B' }, { target: 'ghost::x', refId: 'C' }],
+        targets: [
+          { target: 'alpha::temp', refId: 'A' },
+          { target: 'slow::temp', refId: 'B' },
+          { target: 'ghost::x', refId: 'C' },
+        ],
       });
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(r.status).toBe(200);
-      const out = JSON.parse(r.text) as Array<{ target: string; refId: string; datapoints: unknown[]; error?: string; meta?: { notices: Array<{ severity: string; text: string }> } }>;
-      expect(out[0]).toEqual({ target: 'alpha::temp', refId: 'A', datapoints: [[0, from], [1, from + 1000], [2, from + 2000], [3, from + 3000], [4, from + 4000]] });
-      expect(out[1]).toMatchObject({ target: 'slow::temp', refId: 'B', datapoints: [], error: 'node slow did not answer in 700 ms (is it hung? the wait is --query-timeout)' });
+      const out = JSON.parse(r.text) as Array<{
+        target: string;
+        refId: string;
+        datapoints: unknown[];
+        error?: string;
+        meta?: { notices: Array<{ severity: string; text: string }> };
+      }>;
+      expect(out[0]).toEqual({
+        target: 'alpha::temp',
+        refId: 'A',
+        datapoints: [
+          [0, from],
+          [1, from + 1000],
+          [2, from + 2000],
+          [3, from + 3000],
+          [4, from + 4000],
+        ],
+      });
+      expect(out[1]).toMatchObject({
+        target: 'slow::temp',
+        refId: 'B',
+        datapoints: [],
+        error: 'node slow did not answer in 700 ms (is it hung? the wait is --query-timeout)',
+      });
       expect(out[1]?.meta?.notices).toEqual([{ severity: 'error', text: out[1]?.error }]);
-      expect(out[2]).toMatchObject({ target: 'ghost::x', refId: 'C', datapoints: [], error: expect.stringMatching(/unknown node "ghost"/) });
+      expect(out[2]).toMatchObject({
+        target: 'ghost::x',
+        refId: 'C',
+        datapoints: [],
+        error: expect.stringMatching(/unknown node "ghost"/),
+      });
       // alone, the hung node's target is the answer's status (Infinity too): 504 naming it
       const alone = await get('/infinity/query', { target: 'slow::temp', from: String(from), to: String(from + 5000) });
       expect(alone.status).toBe(504);
@@ -305,12 +429,14 @@ describe('Grafana Infinity endpoints', () => {
     }
   });
 
-  it('GET /metrics (Prometheus text) and /healthz on the bridge\'s own port; POST /metrics stays simPod\'s', async () => {
+  it("GET /metrics (Prometheus text) and /healthz on the bridge's own port; POST /metrics stays simPod's", async () => {
     await get('/infinity/query', { target: 'alpha::temp', from: String(from), to: String(from + 1000) });
     const m = await fetch(`${base}/metrics`);
     expect(m.status).toBe(200);
     expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(await m.text()).toMatch(/sisock_grafana_request_duration_seconds_count\{route="\/infinity\/query",method="GET",status="200"\} \d+/);
+    expect(await m.text()).toMatch(
+      /sisock_grafana_request_duration_seconds_count\{route="\/infinity\/query",method="GET",status="200"\} \d+/,
+    );
     const h = await fetch(`${base}/healthz`);
     expect(h.status).toBe(200);
     expect(await h.json()).toMatchObject({ status: 'ok', nodes: 2 });

@@ -17,21 +17,35 @@ const T0 = 1_700_000_000;
 
 class LiveSource implements DataSource {
   getFields(): FieldsResult {
-    return [{
-      temp: { description: 't', timeline: 'tl', type: 'number', units: 'K' },
-      mode: { description: 'm', timeline: 'tl', type: 'string', units: null },
-      on: { description: 'o', timeline: 'tl', type: 'bool', units: null },
-      slow: { description: 's', timeline: 'sl', type: 'number', units: null },
-    }, { tl: { interval: null, field: ['temp', 'mode', 'on'] }, sl: { interval: null, field: ['slow'] } }];
+    return [
+      {
+        temp: { description: 't', timeline: 'tl', type: 'number', units: 'K' },
+        mode: { description: 'm', timeline: 'tl', type: 'string', units: null },
+        on: { description: 'o', timeline: 'tl', type: 'bool', units: null },
+        slow: { description: 's', timeline: 'sl', type: 'number', units: null },
+      },
+      { tl: { interval: null, field: ['temp', 'mode', 'on'] }, sl: { interval: null, field: ['slow'] } },
+    ];
   }
-  getData(): DataResult { return { data: {}, timeline: {} }; }
+  getData(): DataResult {
+    return { data: {}, timeline: {} };
+  }
 }
 
-interface Seen { method: string; url: string; auth: string; type: string; body: string }
+interface Seen {
+  method: string;
+  url: string;
+  auth: string;
+  type: string;
+  body: string;
+}
 
 /** One line of line protocol, parsed strictly (what Grafana's converter accepts). */
 function parseLine(line: string): { measurement: string; fields: Record<string, string | number | boolean>; ns: bigint } {
-  const m = /^((?:[^\\, ]|\\.)+) ((?:(?:[^\\,= ]|\\.)+=(?:"(?:[^"\\]|\\.)*"|true|false|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:,|(?= )))+) (\d+)$/.exec(line);
+  const m =
+    /^((?:[^\\, ]|\\.)+) ((?:(?:[^\\,= ]|\\.)+=(?:"(?:[^"\\]|\\.)*"|true|false|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:,|(?= )))+) (\d+)$/.exec(
+      line,
+    );
   if (!m) throw new Error(`not line protocol: ${line}`);
   const fields: Record<string, string | number | boolean> = {};
   for (const kv of (m[2] ?? '').match(/(?:[^\\,= ]|\\.)+=(?:"(?:[^"\\]|\\.)*"|[^,]+)/g) ?? []) {
@@ -57,7 +71,13 @@ describe('Grafana Live push', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization ?? '', type: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') });
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          auth: req.headers.authorization ?? '',
+          type: req.headers['content-type'] ?? '',
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{}' : '{"message":"invalid API key"}');
       });
     });
@@ -69,14 +89,22 @@ describe('Grafana Live push', () => {
     node = await runDataNode({ name: 'lab', description: 'live test node', source: new LiveSource(), client: opts(started.url) });
     await node.ready(5000);
     bridge = await startBridge({
-      client: opts(started.url), port: 0, host: '127.0.0.1', page: false, auth: {},
+      client: opts(started.url),
+      port: 0,
+      host: '127.0.0.1',
+      page: false,
+      auth: {},
       livePush: { url: grafanaUrl, token: 'glsa_test_token', streamId: 'sisock', batchMs: 20 },
     });
     // the pusher follows the catalogue: probe until a pushed sample arrives
-    await waitFor(async () => {
-      await node.push({ data: { temp: [0] }, timeline: { tl: { t: [T0 - 1], finalized_until: null } } });
-      return seen.length > 0;
-    }, 10000, 'first push');
+    await waitFor(
+      async () => {
+        await node.push({ data: { temp: [0] }, timeline: { tl: { t: [T0 - 1], finalized_until: null } } });
+        return seen.length > 0;
+      },
+      10000,
+      'first push',
+    );
     await bridge.livePusher?.close().then(() => undefined);
   });
   afterAll(async () => {
@@ -114,37 +142,67 @@ describe('Grafana Live push', () => {
     };
     const timelines: Record<string, string> = { temp: 'tl', mode: 'tl', on: 'tl', slow: 'sl' };
     const lines = toLines('lab', result, (f) => timelines[f]);
-    expect(lines).toEqual([
-      'lab temp=1.5,mode="a \\"q\\"",on=true 1700000000000000000',
-      'lab temp=2,mode="b",slow=7 1700000000250000000',
-    ]);
-    expect(parseLine(lines[0] ?? '')).toEqual({ measurement: 'lab', fields: { temp: 1.5, mode: 'a "q"', on: true }, ns: 1700000000000000000n });
+    expect(lines).toEqual(['lab temp=1.5,mode="a \\"q\\"",on=true 1700000000000000000', 'lab temp=2,mode="b",slow=7 1700000000250000000']);
+    expect(parseLine(lines[0] ?? '')).toEqual({
+      measurement: 'lab',
+      fields: { temp: 1.5, mode: 'a "q"', on: true },
+      ns: 1700000000000000000n,
+    });
   });
 
   it('live samples published by a node arrive batched, in order, and a refused push is counted, not fatal', async () => {
     // a fresh bridge whose pusher we watch from the start
     const b2 = await startBridge({
-      client: bridge.client.options, port: 0, host: '127.0.0.1', page: false, auth: {},
-      livePush: { url: `http://127.0.0.1:${(grafana.address() as AddressInfo).port}`, token: 'glsa_test_token', streamId: 'lab-stream', batchMs: 30 },
+      client: bridge.client.options,
+      port: 0,
+      host: '127.0.0.1',
+      page: false,
+      auth: {},
+      livePush: {
+        url: `http://127.0.0.1:${(grafana.address() as AddressInfo).port}`,
+        token: 'glsa_test_token',
+        streamId: 'lab-stream',
+        batchMs: 30,
+      },
     });
     try {
-      await waitFor(async () => {
-        await node.push({ data: { temp: [-1] }, timeline: { tl: { t: [T0 - 1], finalized_until: null } } });
-        return seen.some((r) => r.url === '/api/live/push/lab-stream');
-      }, 10000, 'b2 pushing');
+      await waitFor(
+        async () => {
+          await node.push({ data: { temp: [-1] }, timeline: { tl: { t: [T0 - 1], finalized_until: null } } });
+          return seen.some((r) => r.url === '/api/live/push/lab-stream');
+        },
+        10000,
+        'b2 pushing',
+      );
       const before = seen.length;
-      for (let i = 0; i < 20; i++) await node.push({ data: { temp: [i], mode: [`m${i}`] }, timeline: { tl: { t: [T0 + i], finalized_until: null } } });
-      await waitFor(() => seen.slice(before).flatMap((r) => r.body.trimEnd().split('\n')).filter((l) => !l.includes('temp=-1 ')).length >= 20, 10000, '20 lines');
-      const lines = seen.slice(before).flatMap((r) => r.body.trimEnd().split('\n')).filter((l) => !l.includes('temp=-1 '));
+      for (let i = 0; i < 20; i++)
+        await node.push({ data: { temp: [i], mode: [`m${i}`] }, timeline: { tl: { t: [T0 + i], finalized_until: null } } });
+      await waitFor(
+        () =>
+          seen
+            .slice(before)
+            .flatMap((r) => r.body.trimEnd().split('\n'))
+            .filter((l) => !l.includes('temp=-1 ')).length >= 20,
+        10000,
+        '20 lines',
+      );
+      const lines = seen
+        .slice(before)
+        .flatMap((r) => r.body.trimEnd().split('\n'))
+        .filter((l) => !l.includes('temp=-1 '));
       expect(lines).toEqual(Array.from({ length: 20 }, (_, i) => `lab temp=${i},mode="m${i}" ${toNs(T0 + i)}`));
       expect(seen.length - before).toBeLessThan(20); // batched
 
       status = 401;
       const failedBefore = b2.livePusher?.stats.failedRequests ?? 0;
-      await waitFor(async () => {
-        await node.push({ data: { temp: [99] }, timeline: { tl: { t: [T0 + 99], finalized_until: null } } });
-        return (b2.livePusher?.stats.failedRequests ?? 0) > failedBefore;
-      }, 10000, 'a refused push counted');
+      await waitFor(
+        async () => {
+          await node.push({ data: { temp: [99] }, timeline: { tl: { t: [T0 + 99], finalized_until: null } } });
+          return (b2.livePusher?.stats.failedRequests ?? 0) > failedBefore;
+        },
+        10000,
+        'a refused push counted',
+      );
       expect((await fetch(`${b2.url}/healthz`)).status).toBe(200);
     } finally {
       status = 200;
@@ -153,7 +211,17 @@ describe('Grafana Live push', () => {
   });
 
   it('a bad Grafana URL or stream id is refused before anything starts', async () => {
-    await expect(startBridge({ client: bridge.client.options, port: 0, page: false, auth: {}, livePush: { url: 'ftp://x', token: 't' } })).rejects.toThrow(/use http/);
-    await expect(startBridge({ client: bridge.client.options, port: 0, page: false, auth: {}, livePush: { url: 'http://x', token: 't', streamId: 'a/b' } })).rejects.toThrow(/stream id/);
+    await expect(
+      startBridge({ client: bridge.client.options, port: 0, page: false, auth: {}, livePush: { url: 'ftp://x', token: 't' } }),
+    ).rejects.toThrow(/use http/);
+    await expect(
+      startBridge({
+        client: bridge.client.options,
+        port: 0,
+        page: false,
+        auth: {},
+        livePush: { url: 'http://x', token: 't', streamId: 'a/b' },
+      }),
+    ).rejects.toThrow(/stream id/);
   });
 });

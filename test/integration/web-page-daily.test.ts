@@ -27,7 +27,14 @@ const OUT = path.join(__dirname, '..', '..', 'test-output');
 
 /** Samples every 10 s between 4 h and 3 h ago (nothing in the last 15 min or hour). */
 class PastSource implements DataSource {
-  constructor(private readonly cols: Array<{ name: string; type: 'number' | 'string' | 'bool'; units: string | null; v: (i: number) => number | string | boolean }>) {}
+  constructor(
+    private readonly cols: Array<{
+      name: string;
+      type: 'number' | 'string' | 'bool';
+      units: string | null;
+      v: (i: number) => number | string | boolean;
+    }>,
+  ) {}
   getFields(): FieldsResult {
     const f: FieldsResult[0] = {};
     for (const c of this.cols) f[c.name] = { description: `${c.name} of the test`, timeline: 'tl', type: c.type, units: c.units };
@@ -62,20 +69,28 @@ class PastSource implements DataSource {
     router = r.router;
     hub = await runHub({ client: opts(r.url) });
     lab = await runDataNode({
-      name: 'lab', description: 'the lab', client: opts(r.url), source: new PastSource([
+      name: 'lab',
+      description: 'the lab',
+      client: opts(r.url),
+      source: new PastSource([
         { name: 'temp', type: 'number', units: '°C', v: (i) => 20 + Math.sin(i / 20) },
         { name: 'mode', type: 'string', units: null, v: (i) => (Math.floor(i / 90) % 2 ? 'scan' : 'idle') },
         { name: 'heater_on', type: 'bool', units: null, v: (i) => Math.floor(i / 60) % 2 === 0 },
       ]),
     });
     aux = await runDataNode({
-      name: 'aux', description: 'an auxiliary node', client: opts(r.url), source: new PastSource([
-        { name: 'level', type: 'number', units: 'm', v: (i) => 2 + (i % 30) / 30 },
-      ]),
+      name: 'aux',
+      description: 'an auxiliary node',
+      client: opts(r.url),
+      source: new PastSource([{ name: 'level', type: 'number', units: 'm', v: (i) => 2 + (i % 30) / 30 }]),
     });
     await Promise.all([lab.ready(10000), aux.ready(10000)]);
     bridge = await startBridge({ client: opts(r.url), port: 0, host: '127.0.0.1', auth: {} });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'America/Santiago' });
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
@@ -116,10 +131,14 @@ class PastSource implements DataSource {
     const over = await page.$('.plot-card[data-unit="°C"] .u-over');
     const box = await over!.boundingBox();
     await page.mouse.move(box!.x + box!.width * 0.9, box!.y + box!.height / 2);
-    await page.waitForFunction(() => {
-      const [a, b] = window.__sisock.state.plots;
-      return a && b && a.u.cursor.left > 0 && Math.abs(a.u.posToVal(a.u.cursor.left, 'x') - b.u.posToVal(b.u.cursor.left, 'x')) < 1;
-    }, null, { timeout: 5000 });
+    await page.waitForFunction(
+      () => {
+        const [a, b] = window.__sisock.state.plots;
+        return a && b && a.u.cursor.left > 0 && Math.abs(a.u.posToVal(a.u.cursor.left, 'x') - b.u.posToVal(b.u.cursor.left, 'x')) < 1;
+      },
+      null,
+      { timeout: 5000 },
+    );
     expect(await page.$eval('.state-cursor', (e: any) => e.style.display)).toBe('');
     await page.screenshot({ path: path.join(OUT, 'web-page-daily-states.png') });
     await page.$eval('.plot-card.states', (e: any) => e.scrollIntoView());

@@ -59,7 +59,7 @@
     function xOf(ms) {
       var first = tracks[targets[0]];
       if (!first) return 0;
-      return first.offsetLeft + (ms - span.from) / (span.to - span.from) * first.clientWidth;
+      return first.offsetLeft + ((ms - span.from) / (span.to - span.from)) * first.clientWidth;
     }
 
     rows.addEventListener('mousemove', function (ev) {
@@ -69,7 +69,9 @@
       var f = (ev.clientX - r.left) / r.width;
       opts.onCursor(f >= 0 && f <= 1 ? span.from + f * (span.to - span.from) : null);
     });
-    rows.addEventListener('mouseleave', function () { if (opts.onCursor) opts.onCursor(null); });
+    rows.addEventListener('mouseleave', function () {
+      if (opts.onCursor) opts.onCursor(null);
+    });
 
     return {
       targets: targets,
@@ -90,8 +92,8 @@
             if (text !== null && end > fromMs && start < toMs) {
               var seg = document.createElement('div');
               seg.className = 'state-seg';
-              seg.style.left = ((start - fromMs) / (toMs - fromMs) * 100) + '%';
-              seg.style.width = Math.max(0.2, (end - start) / (toMs - fromMs) * 100) + '%';
+              seg.style.left = ((start - fromMs) / (toMs - fromMs)) * 100 + '%';
+              seg.style.width = Math.max(0.2, ((end - start) / (toMs - fromMs)) * 100) + '%';
               seg.style.background = colorOf(text);
               seg.title = text + ' · from ' + opts.fmtTime(s.t[i]);
               seg.textContent = text;
@@ -108,11 +110,16 @@
         });
       },
       cursorAt: function (ms) {
-        if (ms === null || ms === undefined || ms < span.from || ms > span.to) { cursor.style.display = 'none'; return; }
+        if (ms === null || ms === undefined || ms < span.from || ms > span.to) {
+          cursor.style.display = 'none';
+          return;
+        }
         cursor.style.display = '';
         cursor.style.left = xOf(ms) + 'px';
       },
-      destroy: function () { rows.remove(); },
+      destroy: function () {
+        rows.remove();
+      },
     };
   }
 
