@@ -142,6 +142,10 @@ export function parseInfinityRequest(p: Params, nowMs: number, limits: RequestLi
   const to = timeOf(p, 'to', nowMs);
   if (!(to > from)) throw badRequest(`the range is empty or reversed: from ${from} is not before to ${to} (epoch ms)`);
   if (to - from > limits.maxSpanMs) throw badRequest(`the range is too long: at most ${Math.floor(limits.maxSpanMs / 86400e3)} days`);
+  if (Math.abs(from) < 1e11 && Math.abs(to) < 1e11 && one(p, 'from')?.match(/^\d+$/) && one(p, 'to')?.match(/^\d+$/)) {
+    // 1e11 ms is 1973: two plain numbers this small are epoch seconds (${__from:date:seconds})
+    throw badRequest(`from ${from} and to ${to} look like epoch seconds: send milliseconds (\${__from}, \${__to}) or ISO 8601 times`);
+  }
   const range: MsRange = { from, to };
 
   const mdpRaw = one(p, 'maxDataPoints', 'max_data_points');
