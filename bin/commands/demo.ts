@@ -115,7 +115,7 @@ export function urlBlock(lines: Array<[string, string]>): string {
   const router = lines.find(([w]) => w === 'router')?.[1];
   const grafana = lines.find(([w]) => w === 'grafana')?.[1];
   const out = lines.map(([what, url]) => `${what}: ${url}`);
-  const url = router && router !== 'ws://127.0.0.1:8080/ws' ? ` --url ${router}` : '';
+  const url = router && router !== 'ws://127.0.0.1:8080/ws' ? ` --router ${router}` : '';
   out.push('', 'Try:', `  npx sisock nodes${url}`, `  npx sisock tail sim::hv_ch0_voltage${url}`, `  npx sisock call sim.set_channel hv 1 '{"on": true}'${url}`);
   if (grafana) out.push(`  Grafana 11/12: an Infinity datasource with base URL ${grafana} (docs/grafana.md)`);
   return `${out.join('\n')}\n`;

@@ -43,6 +43,7 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
   expect(out).toMatch(/^node: tracker$/m);
   expect(out).toMatch(/^mqtt: mqtt:\/\/127\.0\.0\.1:\d+$/m);
   expect(out).toMatch(/^grafana: http:\/\//m);
+  expect(out).toMatch(/^ {2}npx sisock nodes --router ws:\/\/127\.0\.0\.1:\d+\/ws$/m);
 
   // The bridge is healthy and lists the demo nodes' fields.
   const grafana = lines.grafana!;
@@ -54,6 +55,13 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
     return wanted.every((w) => search.includes(w));
   }, 15_000, `the bridge to list ${wanted.join(', ')}`);
   expect((await fetch(lines.page!)).status).toBe(200);
+
+  // `sisock call` as printed in the block, as a process: exit 0, the answer as JSON on stdout
+  const call = spawn(process.execPath, [CLI, 'call', 'sim.set_channel', 'hv', '1', '{"on": true, "voltage": 200}', '--router', lines.router!]);
+  let callOut = '';
+  call.stdout.on('data', (d: Buffer) => { callOut += d.toString('utf8'); });
+  expect(await new Promise((resolve) => call.once('exit', resolve))).toBe(0);
+  expect(() => JSON.parse(callOut)).not.toThrow();
 
   // WAMP → MQTT → simulated device → MQTT → history: switch HV channel 2 on at 300 V.
   client = new SisockClient({ url: lines.router!, realm: 'test_realm', uriBase: BASE, initialRetryDelay: 0.05 });
