@@ -7,7 +7,7 @@
  *   sisock tail <node::field>… [--count N] [--csv|--json|--tsv|--table]
  *   sisock call <node>.<procedure> [arg…] [--kwargs JSON]   a node's procedure (e.g. sim.set_channel)
  *
- * `get` targets may be field globs (`sim::*`, `sim::hv_ch?_voltage`).
+ * `get` and `tail` targets may be field globs (`sim::*`, `sim::hv_ch?_voltage`).
  * Output: an aligned table on a terminal, TSV with a header row otherwise; `--csv` has the columns
  * `time,unix,<node::field>…` (ISO 8601 UTC, UNIX seconds, values; empty when missing), `--json` is
  * one document (`tail --json`: one object per line). Errors: one line `sisock: …` on stderr saying
@@ -17,7 +17,7 @@
 import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags, type SisockClient } from '../../client';
 import {
-  callProcedure, chooseFormat, connect, parseCallArg, fetchJoined, fieldsOfNode, listNodeRows, parseDuration, parseRange, parseTargets,
+  callProcedure, chooseFormat, connect, expandTargets, parseCallArg, fetchJoined, fieldsOfNode, listNodeRows, parseDuration, parseRange, parseTargets,
   renderFields, renderJoined, renderNodes, startTail, useColor, TIME_HELP, type OutputFormat,
 } from '../../consumers/cli';
 import { cliLogger, fail } from '../common';
@@ -195,7 +195,7 @@ ${EXIT_HELP}`);
     const targetsParsed = t;
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
-      const running = await startTail(client, targetsParsed, { format, color, write, count, timeoutMs });
+      const running = await startTail(client, await expandTargets(client, targetsParsed, timeoutMs), { format, color, write, count, timeoutMs });
       await new Promise<void>((resolve) => {
         const onSignal = () => resolve();
         process.once('SIGINT', onSignal);
