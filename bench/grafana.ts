@@ -165,7 +165,9 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
     const qr = await timed(Math.min(rounds, 3), () => query(rawBridge.url));
     rows.push({ scenario: '/query maxDataPoints 1000 (--node-stride off)', points: SPAN * RATE, returned: qr.last, medianMs: qr.median, bestMs: qr.best, goalMs: null, pass: null });
     const infinity = async (shape: string, format: string) => {
-      const params = new URLSearchParams({ target: `${NODE}::v`, from: String((end - SPAN) * 1000), to: String(end * 1000), maxDataPoints: String(MAX_POINTS), shape, format });
+      const params = new URLSearchParams({
+        target: `${NODE}::v`, from: String((end - SPAN) * 1000), to: String(end * 1000), maxDataPoints: String(MAX_POINTS), shape, format,
+      });
       const res = await fetch(`${withStride.url}/infinity/query?${params}`);
       const text = await res.text();
       if (!res.ok) throw new Error(`/infinity/query failed: ${res.status} ${text.slice(0, 200)}`);

@@ -158,7 +158,9 @@ ${EXIT_HELP}`);
     try {
       if (flags.kwargs !== undefined) {
         const k = parseCallArg(flags.kwargs);
-        if (k === null || typeof k !== 'object' || Array.isArray(k)) throw new SisockError(ErrorCode.INVALID_ARGUMENT, `--kwargs must be a JSON object, e.g. '{"on": true}'; got ${flags.kwargs}`);
+        if (k === null || typeof k !== 'object' || Array.isArray(k)) {
+          throw new SisockError(ErrorCode.INVALID_ARGUMENT, `--kwargs must be a JSON object, e.g. '{"on": true}'; got ${flags.kwargs}`);
+        }
         kwargs = k as Record<string, unknown>;
       }
     } catch (e) {

@@ -94,7 +94,8 @@ const grafanaService: DemoService = {
   async start(ctx) {
     const bridge = await startBridge({
       client: clientFor(ctx, 'grafana'),
-      port: ctx.grafanaPort ?? (ctx.port === 0 ? 0 : DEFAULT_GRAFANA_PORT), host: ctx.host ?? '127.0.0.1', logger: ctx.log.child({ service: 'grafana' }),
+      port: ctx.grafanaPort ?? (ctx.port === 0 ? 0 : DEFAULT_GRAFANA_PORT), host: ctx.host ?? '127.0.0.1',
+      logger: ctx.log.child({ service: 'grafana' }),
     });
     return { lines: [['grafana', bridge.url], ['page', bridge.pageUrl!]], close: () => bridge.close() };
   },
@@ -116,7 +117,8 @@ export function urlBlock(lines: Array<[string, string]>): string {
   const grafana = lines.find(([w]) => w === 'grafana')?.[1];
   const out = lines.map(([what, url]) => `${what}: ${url}`);
   const url = router && router !== 'ws://127.0.0.1:8080/ws' ? ` --router ${router}` : '';
-  out.push('', 'Try:', `  npx sisock nodes${url}`, `  npx sisock tail sim::hv_ch0_voltage${url}`, `  npx sisock call sim.set_channel hv 1 '{"on": true}'${url}`);
+  out.push('', 'Try:', `  npx sisock nodes${url}`, `  npx sisock tail sim::hv_ch0_voltage${url}`);
+  out.push(`  npx sisock call sim.set_channel hv 1 '{"on": true}'${url}`);
   if (grafana) out.push(`  Grafana 11/12: an Infinity datasource with base URL ${grafana} (docs/grafana.md)`);
   return `${out.join('\n')}\n`;
 }
@@ -126,10 +128,12 @@ export function register(program: Command): void {
     .command('demo')
     .description('run router + hub + example nodes + bridge + web page in one process, on embedded defaults')
     .option('-p, --port <port>', 'router port (0: any free port, for the bridge too)', parsePort, 8080)
-    .option('--grafana-port <port>', `the bridge's and the page's port (default ${DEFAULT_GRAFANA_PORT}; any free one with --port 0)`, parsePort)
+    .option('--grafana-port <port>', `the bridge's and the page's port (default ${DEFAULT_GRAFANA_PORT}; any free one with --port 0)`,
+      parsePort)
     .option('--host <address>', 'interface the bridge listens on: 0.0.0.0 lets Grafana in Docker reach it', '127.0.0.1')
     .option('--realm <realm>', 'realm', DEFAULT_REALM)
-    .option('--log-level <level>', 'log level of the JSON lines on stderr (default warn: a quiet start; env SISOCK_LOG_LEVEL)', parseLogLevel);
+    .option('--log-level <level>', 'log level of the JSON lines on stderr (default warn: a quiet start; env SISOCK_LOG_LEVEL)',
+      parseLogLevel);
   cmd.addHelpText('after', `
 Starts quietly, then prints one block: one line per service, \`<what>: <url>\`, and what to try.
 Serves until Ctrl-C. The sim node's HV channel 0 is switched on at the start, so its data move.`);

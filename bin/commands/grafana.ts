@@ -39,11 +39,13 @@ function livePushFrom(flags: BridgeFlags): LivePushOptions {
     try {
       token = fs.readFileSync(flags.grafanaTokenFile, 'utf8').trim();
     } catch (err) {
-      throw new SisockError(ErrorCode.CONFIG_UNREADABLE, `cannot read --grafana-token-file ${flags.grafanaTokenFile}: ${(err as Error).message}`);
+      const why = (err as Error).message;
+      throw new SisockError(ErrorCode.CONFIG_UNREADABLE, `cannot read --grafana-token-file ${flags.grafanaTokenFile}: ${why}`);
     }
   }
   if (!token) {
-    throw new SisockError(ErrorCode.CONFIG_INVALID, '--grafana-live-url needs a Grafana service-account token: set SISOCK_GRAFANA_LIVE_TOKEN or give --grafana-token-file');
+    throw new SisockError(ErrorCode.CONFIG_INVALID,
+      '--grafana-live-url needs a Grafana service-account token: set SISOCK_GRAFANA_LIVE_TOKEN or give --grafana-token-file');
   }
   return {
     url: flags.grafanaLiveUrl ?? '', token, streamId: flags.grafanaLiveStream,
@@ -62,11 +64,13 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
     .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
-    .option('--grafana-live-url <url>', 'push live samples to Grafana Live at this Grafana (POST /api/live/push/<stream>; token: env SISOCK_GRAFANA_LIVE_TOKEN or --grafana-token-file)')
+    .option('--grafana-live-url <url>', 'push live samples to Grafana Live at this Grafana (POST /api/live/push/<stream>; '
+      + 'token: env SISOCK_GRAFANA_LIVE_TOKEN or --grafana-token-file)')
     .option('--grafana-token-file <path>', 'file holding the Grafana service-account token for --grafana-live-url')
     .option('--grafana-live-stream <id>', 'the stream id: channels stream/<id>/<node> (default sisock)')
     .option('--grafana-live-nodes <names>', 'comma-separated nodes to push (default: every online node)')
-    .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)', positiveSeconds);
+    .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)',
+      positiveSeconds);
 }
 
 export const BRIDGE_HELP = `

@@ -85,13 +85,17 @@ export function connectError(options: ClientOptions, reason: string, abort?: { r
         : `router ${options.url} refused ${who}: give --authid and SISOCK_SECRET (or --secret-file)`);
     case ErrorUri.NO_AUTH_METHOD:
       return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} refused ${who}: `
-        + `${options.authid ? 'none of our authentication methods is enabled there' : 'it requires authentication: give --authid and SISOCK_SECRET (or --secret-file)'}${said}`);
+        + (options.authid ? 'none of our authentication methods is enabled there'
+          : 'it requires authentication: give --authid and SISOCK_SECRET (or --secret-file)') + said);
     case ErrorUri.NO_SUCH_REALM:
-      return new SisockError(ErrorCode.CONNECT_FAILED, `no realm "${options.realm}" on router ${options.url}: check --realm or SISOCK_REALM${said}`);
+      return new SisockError(ErrorCode.CONNECT_FAILED,
+        `no realm "${options.realm}" on router ${options.url}: check --realm or SISOCK_REALM${said}`);
     case ErrorUri.NO_SUCH_ROLE:
       return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} has no role for ${who} on realm "${options.realm}"${said}`);
     default:
-      if (reason === 'unreachable') return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} unreachable: is \`sisock router\` (or the demo) running there?`);
+      if (reason === 'unreachable') {
+        return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} unreachable: is \`sisock router\` (or the demo) running there?`);
+      }
       return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} closed the connection (${abort?.reason ?? reason})${said}`);
   }
 }
@@ -376,21 +380,25 @@ export function parseCallArg(a: string): unknown {
 }
 
 /** Calls a node's procedure with positional (and keyword) arguments; the answer, or a one-line error. */
-export async function callProcedure(client: SisockClient, procedure: string, args: unknown[], kwargs: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+export async function callProcedure(
+  client: SisockClient, procedure: string, args: unknown[], kwargs: Record<string, unknown>, timeoutMs: number,
+): Promise<unknown> {
   const uri = procedureUri(client, procedure);
   const node = uri.slice(client.uri('consumer.').length).split('.')[0] ?? procedure;
   try {
     return await client.call<unknown>(uri, args, kwargs, { timeoutMs });
   } catch (err) {
     if (err instanceof CallError && err.uri === NO_SUCH_PROCEDURE) {
-      throw new SisockError(ErrorCode.CALL_FAILED, `no procedure ${uri}: is node "${node}" online, and does it have that procedure? (\`sisock nodes\`)`);
+      throw new SisockError(ErrorCode.CALL_FAILED,
+        `no procedure ${uri}: is node "${node}" online, and does it have that procedure? (\`sisock nodes\`)`);
     }
     if (err instanceof CallError && err.uri === ErrorUri.TIMEOUT) {
       throw new SisockError(ErrorCode.CALL_FAILED, `node ${node} did not answer ${procedure} in ${timeoutMs / 1000} s`);
     }
     if (err instanceof CallError) {
       const detail = err.args.length ? `: ${err.args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join('; ')}` : '';
-      throw new SisockError(err.uri === ErrorUri.INVALID_ARGUMENT ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CALL_FAILED, `${procedure} answered ${err.uri}${detail}`);
+      const code = err.uri === ErrorUri.INVALID_ARGUMENT ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CALL_FAILED;
+      throw new SisockError(code, `${procedure} answered ${err.uri}${detail}`);
     }
     throw err;
   }

@@ -31,7 +31,8 @@ import type { MetricsMiddleware } from './metrics';
 import type { Registry } from 'prom-client';
 import type { QueryEngine } from './query';
 import {
-  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseRange, parseQueryRequest, parseSearchTarget, parseTagValuesRequest, type RequestLimits,
+  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseRange, parseQueryRequest, parseSearchTarget, parseTagValuesRequest,
+  type RequestLimits,
 } from './request';
 
 export interface BridgeDeps {
@@ -177,7 +178,8 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
     const range = parseRange({ range: { from: p.from ?? 'now-7d', to: p.to ?? 'now' } }, now(), limits);
     await catalogue.ensureSynced();
     return catalogue.events(range.from, range.to).map((e) => ({
-      time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description, node: e.name, kind: e.kind, tags: `sisock,node,${e.kind}`,
+      time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description,
+      node: e.name, kind: e.kind, tags: `sisock,node,${e.kind}`,
     }));
   }));
 
