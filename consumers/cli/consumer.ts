@@ -8,10 +8,11 @@
  *   fields <node>    get_fields as a table
  *   get <targets>    get_fields + get_data per node, outer join on time
  *   tail <targets>   live samples (`<base>.consumer.<node>.data`), one line per time
+ *
+ * Connecting (with the reason when refused) is connect.ts; `sisock call` is call.ts.
  */
-import { CallError, SisockClient, getData, getFields, listNodes, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle } from '../../client';
+import { CallError, getData, getFields, listNodes, subscribeLive, type DataResult, type FieldsResult, type Handle, type SisockClient } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
-import { ErrorUri } from '../../wamp/errors';
 import { globMatcher } from '../grafana/request';
 import { outerJoin, renderCsv, renderTable, renderTsv, RowStream, type Joined, type OutputFormat, type Sample, type Series } from './format';
 import { formatIso } from './time';
@@ -42,62 +43,6 @@ export function parseTargets(args: string[]): Target[] {
     if (!out.some((t) => t.key === key)) out.push({ node, field, key });
   }
   return out;
-}
-
-/**
- * A started client with a session, or a one-line error: fails at once when the first connection
- * attempt ends (router unreachable, session refused), else after `timeoutMs`.
- */
-export async function connect(options: ClientOptions, timeoutMs: number): Promise<SisockClient> {
-  const client = new SisockClient({ initialRetryDelay: 0.5, ...options });
-  let undo: () => void = () => {};
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new SisockError(ErrorCode.CONNECT_FAILED, `cannot connect to router ${options.url} (realm ${options.realm}) within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-      undo = client.onClose((reason, abort) => reject(connectError(options, reason, abort)));
-      client.whenReady().then(resolve, reject);
-    });
-  } catch (err) {
-    await client.close();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    undo();
-  }
-  return client;
-}
-
-/**
- * Why the router would not give us a session, in words: a wrong secret, an unknown realm, a router
- * that wants credentials, or one that is not there (the ABORT's reason URI, WAMP 4.x).
- */
-export function connectError(options: ClientOptions, reason: string, abort?: { reason?: string; message?: string }): SisockError {
-  const who = options.authid ? `authid "${options.authid}"` : 'an anonymous session';
-  const said = abort?.message ? ` (router: ${abort.message})` : '';
-  switch (abort?.reason) {
-    case ErrorUri.AUTHENTICATION_FAILED: case ErrorUri.NOT_AUTHORIZED:
-      return new SisockError(ErrorCode.CONNECT_FAILED, options.authid
-        ? `authentication failed for authid "${options.authid}" on ${options.url}: check SISOCK_SECRET or --secret-file`
-        : `router ${options.url} refused ${who}: give --authid and SISOCK_SECRET (or --secret-file)`);
-    case ErrorUri.NO_AUTH_METHOD:
-      return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} refused ${who}: `
-        + (options.authid ? 'none of our authentication methods is enabled there'
-          : 'it requires authentication: give --authid and SISOCK_SECRET (or --secret-file)') + said);
-    case ErrorUri.NO_SUCH_REALM:
-      return new SisockError(ErrorCode.CONNECT_FAILED,
-        `no realm "${options.realm}" on router ${options.url}: check --realm or SISOCK_REALM${said}`);
-    case ErrorUri.NO_SUCH_ROLE:
-      return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} has no role for ${who} on realm "${options.realm}"${said}`);
-    default:
-      if (reason === 'unreachable') {
-        return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} unreachable: is \`sisock router\` (or the demo) running there?`);
-      }
-      return new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} closed the connection (${abort?.reason ?? reason})${said}`);
-  }
 }
 
 /** A CallError about a node, as a message a human understands. */
@@ -356,50 +301,4 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
       for (const h of handles) await h.remove().catch(() => {});
     },
   };
-}
-
-// ---- call ----------------------------------------------------------------------------------------
-
-/** `sim.set_channel` → `<base>.consumer.sim.set_channel`; a full URI under the base stays as it is. */
-export function procedureUri(client: SisockClient, procedure: string): string {
-  const base = client.uri('');
-  if (procedure.startsWith(base)) return procedure;
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(procedure)) {
-    throw usage(`"${procedure}" is not <node>.<procedure> (e.g. sim.set_channel; \`sisock nodes\` lists the nodes)`);
-  }
-  return client.uri(`consumer.${procedure}`);
-}
-
-/** A command-line argument as JSON when it parses (numbers, true, {"on": true}), else as a string. */
-export function parseCallArg(a: string): unknown {
-  try {
-    return JSON.parse(a) as unknown;
-  } catch {
-    return a;
-  }
-}
-
-/** Calls a node's procedure with positional (and keyword) arguments; the answer, or a one-line error. */
-export async function callProcedure(
-  client: SisockClient, procedure: string, args: unknown[], kwargs: Record<string, unknown>, timeoutMs: number,
-): Promise<unknown> {
-  const uri = procedureUri(client, procedure);
-  const node = uri.slice(client.uri('consumer.').length).split('.')[0] ?? procedure;
-  try {
-    return await client.call<unknown>(uri, args, kwargs, { timeoutMs });
-  } catch (err) {
-    if (err instanceof CallError && err.uri === NO_SUCH_PROCEDURE) {
-      throw new SisockError(ErrorCode.CALL_FAILED,
-        `no procedure ${uri}: is node "${node}" online, and does it have that procedure? (\`sisock nodes\`)`);
-    }
-    if (err instanceof CallError && err.uri === ErrorUri.TIMEOUT) {
-      throw new SisockError(ErrorCode.CALL_FAILED, `node ${node} did not answer ${procedure} in ${timeoutMs / 1000} s`);
-    }
-    if (err instanceof CallError) {
-      const detail = err.args.length ? `: ${err.args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join('; ')}` : '';
-      const code = err.uri === ErrorUri.INVALID_ARGUMENT ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CALL_FAILED;
-      throw new SisockError(code, `${procedure} answered ${err.uri}${detail}`);
-    }
-    throw err;
-  }
 }
