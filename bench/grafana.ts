@@ -12,6 +12,8 @@
  *   /query (node stride)     the bridge as shipped: min_stride = span/1000 to the node (which keeps
  *                            per-bucket extremes), then min/max to ≤ 1000 points
  *   /query (raw, bridge-side) `--node-stride off`: raw day fetched, reduced in the bridge
+ *   /infinity/query (wide JSON, long CSV)   the same question in Infinity's shape (GET, ${__from},
+ *                            ${__to}, maxDataPoints): goal within 1.2× of /query measured in the same run
  * Each figure is the median of `rounds` runs after one warm-up (best in brackets).
  */
 import { fork, type ChildProcess } from 'child_process';
@@ -28,6 +30,8 @@ const RATE = 10;
 const SPAN = 86400;
 const MAX_POINTS = 1000;
 export const GRAFANA_GOAL_MS = 150;
+/** Infinity's shape may cost at most this much more than /query on the same data. */
+export const INFINITY_GOAL_RATIO = 1.2;
 
 export interface GrafanaBenchRow {
   scenario: string;
@@ -160,6 +164,24 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
     log('/query with --node-stride off…');
     const qr = await timed(Math.min(rounds, 3), () => query(rawBridge.url));
     rows.push({ scenario: '/query maxDataPoints 1000 (--node-stride off)', points: SPAN * RATE, returned: qr.last, medianMs: qr.median, bestMs: qr.best, goalMs: null, pass: null });
+    const infinity = async (shape: string, format: string) => {
+      const params = new URLSearchParams({
+        target: `${NODE}::v`, from: String((end - SPAN) * 1000), to: String(end * 1000), maxDataPoints: String(MAX_POINTS), shape, format,
+      });
+      const res = await fetch(`${withStride.url}/infinity/query?${params}`);
+      const text = await res.text();
+      if (!res.ok) throw new Error(`/infinity/query failed: ${res.status} ${text.slice(0, 200)}`);
+      return format === 'csv' ? text.trimEnd().split('\n').length - 1 : (JSON.parse(text) as unknown[]).length;
+    };
+    const goal = q.median * INFINITY_GOAL_RATIO;
+    for (const [shape, format] of [['wide', 'json'], ['long', 'csv']] as const) {
+      log(`/infinity/query ${shape} ${format}…`);
+      const r = await timed(rounds, () => infinity(shape, format));
+      rows.push({
+        scenario: `/infinity/query ${shape} ${format} (≤ ${INFINITY_GOAL_RATIO}× /query)`, points: SPAN * RATE, returned: r.last,
+        medianMs: r.median, bestMs: r.best, goalMs: Math.round(goal * 10) / 10, pass: r.median <= goal,
+      });
+    }
     return rows;
   } finally {
     for (const b of bridges) await b.close().catch(() => undefined);

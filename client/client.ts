@@ -162,7 +162,7 @@ export class SisockClient {
   private readonly registrations = new Map<string, RegEntry>();
   private readonly subscriptions = new Set<SubEntry>();
   private readonly openCallbacks = new Set<(client: SisockClient) => void | Promise<void>>();
-  private readonly closeCallbacks = new Set<(reason: string) => void>();
+  private readonly closeCallbacks = new Set<(reason: string, abort?: { reason?: string; message?: string }) => void>();
   private readonly errorCallbacks = new Set<(err: CallError, info: RefusalInfo) => void>();
   /** Open while a session is joined and the persistent registrations/subscriptions are made. */
   private readonly ready = new ReadyGate((ms) => new SisockError(ErrorCode.CONNECT_FAILED, `no WAMP session with ${this.options.url} (realm ${this.options.realm}) after ${ms} ms`));
@@ -256,7 +256,8 @@ export class SisockClient {
     return () => this.openCallbacks.delete(cb);
   }
 
-  onClose(cb: (reason: string) => void): () => void {
+  /** `cb(reason, abort)`: `abort` carries the router's ABORT/GOODBYE reason URI and message, when it sent one. */
+  onClose(cb: (reason: string, abort?: { reason?: string; message?: string }) => void): () => void {
     this.closeCallbacks.add(cb);
     return () => this.closeCallbacks.delete(cb);
   }
@@ -581,7 +582,11 @@ export class SisockClient {
       this.log[this.closing ? 'debug' : 'warn']({ reason, wampReason: details.reason, message: details.message }, 'session closed');
     }
     for (const cb of [...this.closeCallbacks]) {
-      try { cb(reason); } catch { /* ignore */ }
+      const abort = {
+        reason: typeof details.reason === 'string' ? details.reason : undefined,
+        message: typeof details.message === 'string' ? details.message : undefined,
+      };
+      try { cb(reason, abort); } catch { /* ignore */ }
     }
     if (this.closing) return;
     const delay = this.retryDelay;

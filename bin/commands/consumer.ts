@@ -5,17 +5,19 @@
  *   sisock fields <node> [--from T --to T]         a node's fields (default: all time)
  *   sisock get <node::field>… [--from T] [--to T] [--min-stride D] [--csv|--json|--tsv|--table]
  *   sisock tail <node::field>… [--count N] [--csv|--json|--tsv|--table]
+ *   sisock call <node>.<procedure> [arg…] [--kwargs JSON]   a node's procedure (e.g. sim.set_channel)
  *
+ * `get` and `tail` targets may be field globs (`sim::*`, `sim::hv_ch?_voltage`).
  * Output: an aligned table on a terminal, TSV with a header row otherwise; `--csv` has the columns
  * `time,unix,<node::field>…` (ISO 8601 UTC, UNIX seconds, values; empty when missing), `--json` is
- * one document (`tail --json`: one object per line). Errors: one line `sisock: …` on stderr, exit 1
- * (unknown node or field, unreachable router, node error) or 2 (bad arguments).
+ * one document (`tail --json`: one object per line). Errors: one line `sisock: …` on stderr saying
+ * why (a wrong secret, an unknown realm, no hub, an unknown node or field), exit codes EXIT_HELP.
  * Every command takes the common client flags.
  */
 import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags, type SisockClient } from '../../client';
 import {
-  chooseFormat, connect, fetchJoined, fieldsOfNode, listNodeRows, parseDuration, parseRange, parseTargets,
+  callProcedure, chooseFormat, connect, expandTargets, parseCallArg, fetchJoined, fieldsOfNode, listNodeRows, parseDuration, parseRange, parseTargets,
   renderFields, renderJoined, renderNodes, startTail, useColor, TIME_HELP, type OutputFormat,
 } from '../../consumers/cli';
 import { cliLogger, fail } from '../common';
@@ -24,7 +26,16 @@ import { ErrorCode, SisockError } from '../../common/errors';
 interface OutputFlags { csv?: boolean; json?: boolean; tsv?: boolean; table?: boolean }
 type Flags = CommonFlags & OutputFlags & { timeout: string };
 
+/** Shown by every consumer command's --help. */
+export const EXIT_HELP = `
+Exit codes:
+  0  done
+  1  failed: router unreachable, authentication failed, no such realm, no hub, unknown node or
+     field, a node that failed or did not answer (the reason is on stderr: "sisock: …")
+  2  bad arguments or configuration (malformed node::field, time, duration, JSON; missing secret)`;
+
 function addOutputOptions(cmd: Command): Command {
+  cmd.addHelpText('after', EXIT_HELP);
   return cmd
     .option('--csv', 'CSV with a header row')
     .option('--json', 'JSON')
@@ -102,7 +113,7 @@ export function register(program: Command): void {
     program
       .command('get')
       .description('fetch fields from one or more nodes, merged on time (outer join)')
-      .argument('<node::field...>', 'fields to fetch, e.g. weather::temperature sim::hv_ch0_voltage')
+      .argument('<node::field...>', "fields to fetch, e.g. weather::temperature sim::hv_ch0_voltage 'sim::*' (field globs: * ? {a,b})")
       .option('--from <time>', `start (${TIME_HELP})`, '-1h')
       .option('--to <time>', 'end (exclusive)', 'now')
       .option('--min-stride <duration>', 'at least this far between samples (the node keeps per-bucket min and max), e.g. 10s, 5m'),
@@ -125,6 +136,40 @@ Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
       write(renderJoined(await fetchJoined(client, t, { start, end, minStride, timeoutMs }), format, color));
+    });
+  });
+
+  const call = addClientOptions(
+    program
+      .command('call')
+      .description("call a node's procedure and print its answer as JSON, e.g. sisock call sim.set_channel hv 0 '{\"on\": true}'")
+      .argument('<procedure>', '<node>.<procedure> (e.g. sim.set_channel, tracker.set_channel) or a full URI')
+      .argument('[args...]', 'positional arguments, each JSON when it parses (1, true, "x", {"on": true}), else a string')
+      .option('--kwargs <json>', 'keyword arguments as a JSON object, e.g. \'{"voltage": 900}\'')
+      .option('--timeout <duration>', 'give up connecting or waiting for the answer after this long', '10s'),
+  );
+  call.addHelpText('after', `
+Examples:
+  sisock call sim.set_channel hv 0 '{"on": true, "voltage": 1000}'
+  sisock call sim.get_state
+${EXIT_HELP}`);
+  call.action(async (procedure: string, args: string[], flags: Flags & { kwargs?: string }) => {
+    let kwargs: Record<string, unknown> = {};
+    try {
+      if (flags.kwargs !== undefined) {
+        const k = parseCallArg(flags.kwargs);
+        if (k === null || typeof k !== 'object' || Array.isArray(k)) {
+          throw new SisockError(ErrorCode.INVALID_ARGUMENT, `--kwargs must be a JSON object, e.g. '{"on": true}'; got ${flags.kwargs}`);
+        }
+        kwargs = k as Record<string, unknown>;
+      }
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    await withClient(flags, async (client, timeoutMs) => {
+      const answer = await callProcedure(client, procedure, args.map(parseCallArg), kwargs, timeoutMs);
+      write(`${JSON.stringify(answer ?? null)}\n`);
     });
   });
 
@@ -152,7 +197,7 @@ Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::
     const targetsParsed = t;
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
-      const running = await startTail(client, targetsParsed, { format, color, write, count, timeoutMs });
+      const running = await startTail(client, await expandTargets(client, targetsParsed, timeoutMs), { format, color, write, count, timeoutMs });
       await new Promise<void>((resolve) => {
         const onSignal = () => resolve();
         process.once('SIGINT', onSignal);

@@ -2,10 +2,12 @@
  * `sisock grafana`: the Grafana HTTP bridge (simple-json 1.4 and simPod JSON datasource ≤ 0.6) and
  * the web page, on one port (contract sections 3 and 4). See consumers/grafana/.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import { DEFAULT_GRAFANA_PORT } from '../../common/defaults';
-import { startBridge } from '../../consumers/grafana';
+import fs from 'node:fs';
+import { startBridge, type LivePushOptions } from '../../consumers/grafana';
+import { ErrorCode, SisockError } from '../../common/errors';
 import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
 import { cliLogger, fail, parsePort, positiveInteger, serveUntilSignal } from '../common';
 
@@ -16,8 +18,40 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   nodeStride: 'auto' | 'off';
   corsOrigin?: string;
   maxTargets?: number;
+  queryTimeout?: number;
+  grafanaLiveUrl?: string;
+  grafanaTokenFile?: string;
+  grafanaLiveStream?: string;
+  grafanaLiveNodes?: string;
 }
 
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('give seconds between 0 and 3600, e.g. 10 or 2.5');
+  return n;
+}
+
+/** --grafana-live-* and the token (env SISOCK_GRAFANA_LIVE_TOKEN, or the file) → live push options. */
+function livePushFrom(flags: BridgeFlags): LivePushOptions {
+  let token = process.env.SISOCK_GRAFANA_LIVE_TOKEN;
+  if (flags.grafanaTokenFile) {
+    try {
+      token = fs.readFileSync(flags.grafanaTokenFile, 'utf8').trim();
+    } catch (err) {
+      const why = (err as Error).message;
+      throw new SisockError(ErrorCode.CONFIG_UNREADABLE, `cannot read --grafana-token-file ${flags.grafanaTokenFile}: ${why}`);
+    }
+  }
+  if (!token) {
+    throw new SisockError(ErrorCode.CONFIG_INVALID,
+      '--grafana-live-url needs a Grafana service-account token: set SISOCK_GRAFANA_LIVE_TOKEN or give --grafana-token-file');
+  }
+  return {
+    url: flags.grafanaLiveUrl ?? '', token, streamId: flags.grafanaLiveStream,
+    nodes: flags.grafanaLiveNodes ? flags.grafanaLiveNodes.split(',').map((n) => n.trim()).filter((n) => n) : undefined,
+  };
+}
 
 /** The options `sisock grafana` and `sisock web` share. */
 export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
@@ -29,15 +63,25 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .option('--no-page', 'do not serve the web page (/page/) and its API (/api/)')
     .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
-    .option('--max-targets <n>', 'most targets in one /query', positiveInteger);
+    .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
+    .option('--grafana-live-url <url>', 'push live samples to Grafana Live at this Grafana (POST /api/live/push/<stream>; '
+      + 'token: env SISOCK_GRAFANA_LIVE_TOKEN or --grafana-token-file)')
+    .option('--grafana-token-file <path>', 'file holding the Grafana service-account token for --grafana-live-url')
+    .option('--grafana-live-stream <id>', 'the stream id: channels stream/<id>/<node> (default sisock)')
+    .option('--grafana-live-nodes <names>', 'comma-separated nodes to push (default: every online node)')
+    .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)',
+      positiveSeconds);
 }
 
 export const BRIDGE_HELP = `
 Environment:
   SISOCK_GRAFANA_BASIC_AUTH=user:pass (or SISOCK_GRAFANA_BASIC_AUTH_FILE=path)  require HTTP basic auth
   SISOCK_GRAFANA_TOKEN=secret (or SISOCK_GRAFANA_TOKEN_FILE=path)               require a bearer token
-Grafana: add a "JSON" (simpod-json-datasource) or "SimpleJson" datasource with URL http://<host>:<port>;
-targets are <node>::<field>. Ready-made provisioning: consumers/grafana/provisioning/.`;
+  SISOCK_GRAFANA_LIVE_TOKEN=glsa_…   Grafana service-account token for --grafana-live-url (or --grafana-token-file)
+Grafana 11/12: an Infinity datasource (yesoreyeram-infinity-datasource) with base URL http://<host>:<port>,
+queries GET /infinity/query?target=<node>::<field>&from=\${__from}&to=\${__to} (docs/grafana.md).
+Older Grafana: a "JSON" (simpod-json-datasource ≤ 0.6) or "SimpleJson" datasource with that URL.
+Targets are <node>::<field>. Ready-made provisioning: consumers/grafana/provisioning/.`;
 
 export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'page'): Promise<void> {
   const log = cliLogger(what === 'grafana' ? 'grafana' : 'web', logLevelFrom(flags));
@@ -50,6 +94,8 @@ export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'pa
       client: { ...clientOptionsFromEnv(flags), logger: log },
       port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
       nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
+      ...(flags.queryTimeout !== undefined ? { callTimeoutMs: flags.queryTimeout * 1000 } : {}),
+      ...(flags.grafanaLiveUrl ? { livePush: livePushFrom(flags) } : {}),
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
     });
     const b = bridge;

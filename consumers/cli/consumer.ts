@@ -8,10 +8,13 @@
  *   fields <node>    get_fields as a table
  *   get <targets>    get_fields + get_data per node, outer join on time
  *   tail <targets>   live samples (`<base>.consumer.<node>.data`), one line per time
+ *
+ * Connecting (with the reason when refused) is connect.ts; `sisock call` is call.ts.
  */
 import { CallError, ErrorUri, SisockClient, getData, getFields, listNodes, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { HubUri } from '../../contract';
+import { globMatcher } from '../grafana/request';
 import { outerJoin, renderCsv, renderTable, renderTsv, RowStream, type Joined, type OutputFormat, type Sample, type Series } from './format';
 import { formatIso } from './time';
 
@@ -41,36 +44,6 @@ export function parseTargets(args: string[]): Target[] {
     if (!out.some((t) => t.key === key)) out.push({ node, field, key });
   }
   return out;
-}
-
-/**
- * A started client with a session, or a one-line error: fails at once when the first connection
- * attempt ends (router unreachable, session refused), else after `timeoutMs`.
- */
-export async function connect(options: ClientOptions, timeoutMs: number): Promise<SisockClient> {
-  const client = new SisockClient({ initialRetryDelay: 0.5, ...options });
-  let undo: () => void = () => {};
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new SisockError(ErrorCode.CONNECT_FAILED, `cannot connect to router ${options.url} (realm ${options.realm}) within ${timeoutMs / 1000} s`)),
-        timeoutMs,
-      );
-      undo = client.onClose((reason) => {
-        const why = reason === 'unreachable' ? 'unreachable' : `closed the connection (${reason})`;
-        reject(new SisockError(ErrorCode.CONNECT_FAILED, `router ${options.url} ${why}`));
-      });
-      client.whenReady().then(resolve, reject);
-    });
-  } catch (err) {
-    await client.close();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    undo();
-  }
-  return client;
 }
 
 /** A CallError about a node, as a message a human understands. */
@@ -120,7 +93,16 @@ export async function listNodeRows(client: SisockClient, timeoutMs: number): Pro
     if (!(err instanceof CallError && err.uri === NO_SUCH_PROCEDURE)) throw err;
   }
   // A hub that only has the contract's procedure (e.g. the Python original).
-  return withTimeout(listNodes(client), timeoutMs, 'get_data_node');
+  try {
+    return await withTimeout(listNodes(client), timeoutMs, 'get_data_node');
+  } catch (err) {
+    if (err instanceof CallError && err.uri === NO_SUCH_PROCEDURE) throw noHub();
+    throw err;
+  }
+}
+
+function noHub(): SisockError {
+  return new SisockError(ErrorCode.CALL_FAILED, 'no hub is running: start `sisock hub` (or `sisock demo`)');
 }
 
 export function renderNodes(rows: NodeRow[], format: OutputFormat, color: boolean): string {
@@ -192,8 +174,38 @@ export interface GetOptions {
   timeoutMs: number;
 }
 
-/** Fetches the targets from their nodes (in parallel) and joins them on time. */
-export async function fetchJoined(client: SisockClient, targets: Target[], o: GetOptions): Promise<Joined> {
+/** Does a target's field name a glob (`*`, `?`, `{a,b}`)? */
+function isGlob(field: string): boolean {
+  return /[*?{]/.test(field);
+}
+
+/**
+ * Targets whose field is a glob (`sim::*`, `sim::hv_ch?_voltage`) → the node's matching fields
+ * (sorted, from get_fields over all time); others unchanged. No match is an error that says so.
+ */
+export async function expandTargets(client: SisockClient, targets: Target[], timeoutMs: number): Promise<Target[]> {
+  if (!targets.some((t) => isGlob(t.field))) return targets;
+  const fieldsByNode = new Map<string, string[]>();
+  for (const t of targets) {
+    if (!isGlob(t.field) || fieldsByNode.has(t.node)) continue;
+    const [all] = await fieldsOf(client, t.node, 1, 0, timeoutMs);
+    fieldsByNode.set(t.node, Object.keys(all).sort());
+  }
+  const out: Target[] = [];
+  for (const t of targets) {
+    const names = isGlob(t.field) ? (fieldsByNode.get(t.node) ?? []).filter((f) => globMatcher(t.field).test(f)) : [t.field];
+    if (names.length === 0) throw usage(`no field of "${t.node}" matches "${t.field}" (\`sisock fields ${t.node}\` lists them)`);
+    for (const field of names) {
+      const key = `${t.node}::${field}`;
+      if (!out.some((x) => x.key === key)) out.push({ node: t.node, field, key });
+    }
+  }
+  return out;
+}
+
+/** Fetches the targets from their nodes (in parallel) and joins them on time; field globs expand. */
+export async function fetchJoined(client: SisockClient, targetsIn: Target[], o: GetOptions): Promise<Joined> {
+  const targets = await expandTargets(client, targetsIn, o.timeoutMs);
   const series = new Map<string, Series>();
   await Promise.all(
     [...byNode(targets)].map(async ([node, list]) => {

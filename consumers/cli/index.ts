@@ -2,3 +2,5 @@
 export * from './time';
 export * from './format';
 export * from './consumer';
+export * from './connect';
+export * from './call';

@@ -4,6 +4,8 @@
  *
  *   GET  /                        health: 200 {status: "ok", nodes, router}; 503 {message} when the
  *                                 router or the hub is unreachable
+ *   GET  /healthz                 the same as {status: "ok"|"unavailable"} (as on --metrics-port)
+ *   GET  /metrics                 Prometheus text: request latency and errors by route (metrics.ts)
  *   POST /search                  {target} → ["node::field", …] (filter: substring, glob, `nodes()`)
  *   POST /query                   → [{target, refId, datapoints: [[v, ms], …]} | {type: "table", columns, rows}]
  *   POST /annotations             {range, annotation: {query}} → [{annotation, time, title, text, tags}]
@@ -12,6 +14,8 @@
  *   POST /metrics                 → [{label, value: "node::field", payloads: []}]
  *   POST /metric-payload-options  → []
  *   POST /variable                {payload: {target}} → [{__text, __value}]
+ *   GET|POST /infinity/query      the Infinity datasource's shape (infinity.ts): wide or long, JSON or CSV
+ *   GET  /infinity/nodes|fields|events   lists for Infinity variables and annotations
  *
  * Every data route answers 503 {message} while the router (or the hub) is unreachable, and every
  * error is `{"message": …}` with a 4xx/5xx status; nothing a client sends stops the bridge.
@@ -22,10 +26,13 @@ import { silentLogger, type Logger } from '../../common/log';
 import { authMiddleware, corsMiddleware, type AuthConfig } from './auth';
 import type { FieldCatalogue } from './catalogue';
 import { HttpError, unavailable } from './errors';
+import { infinityFields, infinityParams, infinityQuery } from './infinity';
 import type { MetricsMiddleware } from './metrics';
+import type { Registry } from 'prom-client';
 import type { QueryEngine } from './query';
 import {
-  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseQueryRequest, parseSearchTarget, parseTagValuesRequest, type RequestLimits,
+  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseRange, parseQueryRequest, parseSearchTarget, parseTagValuesRequest,
+  type RequestLimits,
 } from './request';
 
 export interface BridgeDeps {
@@ -44,6 +51,8 @@ export interface BridgeDeps {
   extra?: Router[];
   /** Request metrics (metrics.ts), installed before everything else. */
   metrics?: MetricsMiddleware;
+  /** Served as GET /metrics (Prometheus text; POST /metrics stays simPod's metric list). */
+  registry?: Registry;
 }
 
 type AsyncRoute = (req: Request, res: Response) => Promise<unknown>;
@@ -106,6 +115,18 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
     res.json({ status: 'ok', message: `sisock bridge: ${nodes} data node${nodes === 1 ? '' : 's'} online`, nodes, router: client.options.url, realm: client.options.realm });
   });
 
+  // Operations on the bridge's own port (as on --metrics-port): Prometheus text and health.
+  app.get('/metrics', async (_req, res) => {
+    if (!deps.registry) { res.status(404).json({ message: 'no metrics registry: start the bridge with one' }); return; }
+    res.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+  app.get('/healthz', async (_req, res) => {
+    const problem = await catalogue.problem();
+    res.status(problem ? 503 : 200).json(problem
+      ? { status: 'unavailable', message: problem, router: client.options.url }
+      : { status: 'ok', nodes: catalogue.nodes().length, router: client.options.url, realm: client.options.realm });
+  });
+
   app.post('/search', gate, route(async (req) => search(req.body)));
   app.post('/variable', gate, route(async (req) => (await search(req.body)).map((n) => ({ __text: n, __value: n }))));
   app.post('/query', gate, route(async (req) => engine.query(parseQueryRequest(req.body, now(), limits))));
@@ -138,6 +159,28 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
   app.post('/metric-payload-options', gate, route(async () => {
     await catalogue.ensureSynced();
     return [];
+  }));
+
+  // Infinity datasource (infinity.ts): GET and POST, JSON or CSV.
+  const infinity = async (req: Request, res: Response) => {
+    const answer = await infinityQuery(engine, infinityParams(req), now(), limits);
+    res.type(answer.contentType).send(answer.body);
+  };
+  app.get('/infinity/query', gate, route(infinity));
+  app.post('/infinity/query', gate, route(infinity));
+  app.get('/infinity/nodes', gate, route(async () => {
+    await catalogue.ensureSynced();
+    return catalogue.nodes().map((n) => ({ node: n.name, description: n.description }));
+  }));
+  app.get('/infinity/fields', gate, route(async (req) => infinityFields(catalogue, infinityParams(req))));
+  app.get('/infinity/events', gate, route(async (req) => {
+    const p = infinityParams(req);
+    const range = parseRange({ range: { from: p.from ?? 'now-7d', to: p.to ?? 'now' } }, now(), limits);
+    await catalogue.ensureSynced();
+    return catalogue.events(range.from, range.to).map((e) => ({
+      time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description,
+      node: e.name, kind: e.kind, tags: `sisock,node,${e.kind}`,
+    }));
   }));
 
   for (const r of deps.extra ?? []) app.use(r);

@@ -313,8 +313,17 @@ const HTTP_STATUS: Readonly<Record<CallErrorKind, number>> = {
 const lostRouter = (err: unknown): boolean =>
   err instanceof CallError && (err.uri === ErrorUri.NO_SESSION || err.uri === ErrorUri.CANCELED);
 
-/** A failed call to a node → the HTTP error to answer. */
-export function nodeCallError(node: string, err: unknown): HttpError {
+/** Milliseconds as people say them: 10000 → "10 s", 1500 → "1.5 s", 200 → "200 ms". */
+export function showDuration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms)} ms`;
+}
+
+/**
+ * A failed call to a node → the HTTP error to answer. With `timeoutMs`, a timeout names the node
+ * and the wait ("node sim did not answer in 10 s"); only a lost router session (the client's
+ * `canceled`/`no_session`) is "router unreachable".
+ */
+export function nodeCallError(node: string, err: unknown, timeoutMs?: number): HttpError {
   if (err instanceof HttpError) return err;
   const kind = classifyCallError(err);
   const msg = err instanceof CallError ? (err.args.length ? String(err.args[0]) : err.uri) : (err as Error)?.message ?? String(err);
@@ -322,7 +331,9 @@ export function nodeCallError(node: string, err: unknown): HttpError {
   switch (kind) {
     case 'invalid-argument': return new HttpError(status, `node "${node}": ${msg}`);
     case 'not-found': return new HttpError(status, `node "${node}" is not online`);
-    case 'timeout': return new HttpError(status, `node "${node}" did not answer in time`);
+    case 'timeout':
+      return new HttpError(status, timeoutMs === undefined ? `node "${node}" did not answer in time`
+        : `node ${node} did not answer in ${showDuration(timeoutMs)} (is it hung? the wait is --query-timeout)`);
     case 'unavailable':
       return new HttpError(status, lostRouter(err) ? `sisock router unreachable: ${msg}` : `node "${node}" unavailable: ${msg}`);
     case 'permission-denied': return new HttpError(status, `node "${node}": not allowed: ${msg}`);

@@ -15,3 +15,6 @@ export { HttpError } from './errors';
 export { bridgeMetricsMiddleware } from './metrics';
 export { webRoutes } from './page';
 export type { WebDeps } from './page';
+export { GrafanaLivePusher, toLines as liveLines } from './live-push';
+export type { LivePushOptions, LivePushStats } from './live-push';
+export { infinityQuery, parseInfinityRequest } from './infinity';

@@ -13,12 +13,17 @@ import { getData, type DataResult, type FieldInfo, type SisockClient } from '../
 import type { Sample } from '../../client/data';
 import { nodeCallError, type FieldCatalogue, type HubEvent } from './catalogue';
 import { minMaxIndices } from './downsample';
-import { badRequest } from './errors';
+import { badRequest, HttpError } from './errors';
 import { compileFilters, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
 
-export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]> }
+/** Grafana's QueryResultMeta, the part we send: notices shown on the panel. */
+export interface QueryMeta { notices: Array<{ severity: 'info' | 'warning' | 'error'; text: string }> }
+/** `error` and `meta` only on a target that could not be answered (see QueryEngine.query). */
+export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]>; error?: string; meta?: QueryMeta }
 export interface TableColumn { text: string; type: 'time' | 'number' | 'string' | 'boolean' }
-export interface TableResult { type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][] }
+export interface TableResult {
+  type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][]; error?: string; meta?: QueryMeta;
+}
 export type QueryResult = TimeSeriesResult | TableResult;
 
 export interface QueryEngineOptions {
@@ -78,8 +83,19 @@ export class QueryEngine {
     this.maxTotalPoints = opts.maxTotalPoints ?? 5_000_000;
   }
 
-  /** get_data on each node once, in parallel: node → answer. */
+  /** get_data on each node once, in parallel: node → answer; the first failure rejects. */
   async fetch(byNode: Map<string, Set<string>>, range: MsRange, maxPoints: number): Promise<Map<string, DataResult>> {
+    const settled = await this.fetchSettled(byNode, range, maxPoints);
+    const out = new Map<string, DataResult>();
+    for (const [node, r] of settled) {
+      if (r instanceof HttpError) throw r;
+      out.set(node, r);
+    }
+    return out;
+  }
+
+  /** get_data on each node once, in parallel: node → answer, or the error naming that node. */
+  async fetchSettled(byNode: Map<string, Set<string>>, range: MsRange, maxPoints: number): Promise<Map<string, DataResult | HttpError>> {
     const start = range.from / 1000;
     const end = range.to / 1000;
     const stride = this.nodeStride === 'auto' && maxPoints > 0 ? (end - start) / maxPoints : null;
@@ -87,13 +103,20 @@ export class QueryEngine {
       try {
         return [node, await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout })] as const;
       } catch (err) {
-        throw nodeCallError(node, err);
+        return [node, nodeCallError(node, err, this.timeout)] as const;
       }
     }));
-    return new Map(entries);
+    return new Map<string, DataResult | HttpError>(entries);
   }
 
-  async query(q: ParsedQuery): Promise<QueryResult[]> {
+  /**
+   * Answers every target it can. A target whose pattern does not resolve, or whose node failed or
+   * did not answer, gets an empty series (or table) carrying the reason twice: `error` (for people
+   * with curl) and `meta.notices` (Grafana turns a series' meta into its data frame's meta and shows
+   * notices on the panel). When nothing at all could be answered, the first failure is thrown
+   * (its 4xx/5xx status and message), as it is for any failure with `strict` (Infinity endpoints).
+   */
+  async query(q: ParsedQuery, opts: { strict?: boolean } = {}): Promise<QueryResult[]> {
     await this.catalogue.ensureSynced();
     const allow = compileFilters(q.filters);
     // Identical targets (Grafana repeats them, so can a client) are answered once.
@@ -104,17 +127,23 @@ export class QueryEngine {
       seen.add(key);
       return true;
     });
-    /** target → the fields it asked for; each distinct pattern resolved once */
-    const wantsOf = new Map<ParsedTarget, Want[]>();
-    const resolvedBy = new Map<string, Want[]>();
+    /** target → the fields it asked for, or why it cannot be resolved; each distinct pattern resolved once */
+    const wantsOf = new Map<ParsedTarget, Want[] | HttpError>();
+    const resolvedBy = new Map<string, Want[] | HttpError>();
     for (const target of targets) {
       if (target.kind === 'events') continue;
       const key = `${target.node}\u0000${target.field}`;
       let list = resolvedBy.get(key);
       if (!list) {
-        list = [];
-        for (const r of await this.catalogue.resolve(target.node, target.field)) {
-          if (allow(r.node, r.field)) list.push({ ...r, name: `${r.node}::${r.field}` });
+        try {
+          const wants: Want[] = [];
+          for (const r of await this.catalogue.resolve(target.node, target.field)) {
+            if (allow(r.node, r.field)) wants.push({ ...r, name: `${r.node}::${r.field}` });
+          }
+          list = wants;
+        } catch (err) {
+          if (opts.strict || !(err instanceof HttpError) || err.status === 503) throw err;
+          list = err;
         }
         resolvedBy.set(key, list);
       }
@@ -122,6 +151,7 @@ export class QueryEngine {
     }
     const byNode = new Map<string, Set<string>>();
     for (const list of resolvedBy.values()) {
+      if (list instanceof HttpError) continue;
       for (const w of list) {
         let s = byNode.get(w.node);
         if (!s) byNode.set(w.node, (s = new Set()));
@@ -129,7 +159,13 @@ export class QueryEngine {
       }
     }
     const budget = Math.max(q.maxDataPoints, ...targets.map((t) => t.maxDataPoints ?? 0));
-    const answers = byNode.size ? await this.fetch(byNode, q.range, budget) : new Map<string, DataResult>();
+    const answers = byNode.size ? await this.fetchSettled(byNode, q.range, budget) : new Map<string, DataResult | HttpError>();
+    const failures: HttpError[] = [];
+    for (const list of resolvedBy.values()) if (list instanceof HttpError) failures.push(list);
+    for (const a of answers.values()) if (a instanceof HttpError) failures.push(a);
+    const first = failures[0];
+    const anyAnswered = targets.some((t) => t.kind === 'events') || [...answers.values()].some((a) => !(a instanceof HttpError));
+    if (first && (opts.strict || !anyAnswered)) throw first;
 
     let points = 0;
     const count = (n: number) => {
@@ -146,8 +182,20 @@ export class QueryEngine {
         out.push(table);
         continue;
       }
-      for (const w of wantsOf.get(target) ?? []) {
-        const { t, v } = columnOf(answers.get(w.node)!, w.field, w.info.timeline);
+      const wants = wantsOf.get(target) ?? [];
+      if (wants instanceof HttpError) {
+        out.push(this.failed(target, [wants.message]));
+        continue;
+      }
+      const problems: string[] = [];
+      for (const w of wants) {
+        const answer = answers.get(w.node);
+        if (answer instanceof HttpError || !answer) {
+          const why = answer?.message ?? `node "${w.node}" gave no answer`;
+          if (!problems.includes(why)) problems.push(why);
+          continue;
+        }
+        const { t, v } = columnOf(answer, w.field, w.info.timeline);
         if (target.annotations) {
           const table = this.changesTable(w.name, t, v, target.refId);
           count(table.rows.length);
@@ -171,8 +219,17 @@ export class QueryEngine {
           out.push({ target: w.name, refId: target.refId, datapoints });
         }
       }
+      if (problems.length) out.push(this.failed(target, problems));
     }
     return out;
+  }
+
+  /** An empty answer for a target (or the part of it) that could not be answered, with the reasons. */
+  private failed(target: ParsedTarget, reasons: string[]): QueryResult {
+    const error = reasons.join('; ');
+    const meta: QueryMeta = { notices: reasons.map((text) => ({ severity: 'error', text })) };
+    if (target.format === 'table') return { type: 'table', refId: target.refId, target: target.target, columns: [], rows: [], error, meta };
+    return { target: target.target, refId: target.refId, datapoints: [], error, meta };
   }
 
   /** Hub events as a table Grafana maps onto annotations (time, title, text, tags). */
@@ -203,15 +260,21 @@ export class QueryEngine {
   }
 
   /**
-   * simple-json /annotations: '' or `events` → the node events the bridge saw; `<node>::<field>`
+   * simple-json /annotations: '' or `events` → the node events the bridge saw; other free text →
+   * those of them matching the text (or `[]`); `<node>::<field>`
    * → one annotation per change of the field's value (raw data, at most maxAnnotations).
    */
   async annotations(range: MsRange, query: string, annotation: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
     await this.catalogue.ensureSynced();
-    if (query === '' || query === 'events') {
-      return this.catalogue.events(range.from, range.to).slice(-this.maxAnnotations).map((e) => ({
-        annotation, time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description, tags: ['sisock', 'node', e.kind],
-      }));
+    if (!query.includes('::')) {
+      // '' or `events`: every node event; any other free text: the events whose node, state or
+      // description contains it (case-insensitive), or none. Never a 400: a text box is not a target.
+      const needle = query === 'events' ? '' : query.toLowerCase();
+      const title = (e: HubEvent) => `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`;
+      return this.catalogue.events(range.from, range.to)
+        .filter((e) => needle === '' || `${title(e)}\n${e.kind}\n${e.description}`.toLowerCase().includes(needle))
+        .slice(-this.maxAnnotations)
+        .map((e) => ({ annotation, time: e.time, title: title(e), text: e.description, tags: ['sisock', 'node', e.kind] }));
     }
     const { node, field } = splitTarget(query);
     const resolved = await this.catalogue.resolve(node, field);

@@ -19,9 +19,10 @@ import { createBridgeApp } from './app';
 import { authEnabled, authFromEnv, type AuthConfig } from './auth';
 import { FieldCatalogue } from './catalogue';
 import { webRoutes } from './page';
+import { GrafanaLivePusher, type LivePushOptions } from './live-push';
 import { QueryEngine } from './query';
 import { DEFAULT_LIMITS, type RequestLimits } from './request';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { bridgeMetricsMiddleware } from './metrics';
 
 export interface BridgeOptions {
@@ -51,6 +52,8 @@ export interface BridgeOptions {
   maxLiveStreams?: number;
   /** Prometheus registry for request latency and error metrics (metrics.ts). */
   metrics?: Registry;
+  /** Push live samples to Grafana Live (live-push.ts); off unless given. */
+  livePush?: Omit<LivePushOptions, 'logger'>;
 }
 
 export interface RunningBridge {
@@ -59,6 +62,8 @@ export interface RunningBridge {
   readonly port: number;
   readonly client: SisockClient;
   readonly catalogue: FieldCatalogue;
+  /** The Grafana Live pusher, when `livePush` was given. */
+  readonly livePusher: GrafanaLivePusher | null;
   close(): Promise<void>;
 }
 
@@ -71,13 +76,18 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
   const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints });
   const live = new LiveRelay(client);
+  // Checked before anything starts (a bad URL or stream id throws here).
+  const livePusher = opts.livePush ? new GrafanaLivePusher({ ...opts.livePush, logger: log }, catalogue, live) : null;
+  // GET /metrics on the bridge's own port serves this (also --metrics-port's, when given).
+  const registry = opts.metrics ?? new Registry();
   const page = opts.page ?? true;
   const app = createBridgeApp({
     client, catalogue, engine, auth, logger: log,
     corsOrigin: opts.corsOrigin ?? process.env.SISOCK_GRAFANA_CORS_ORIGIN ?? '*',
     limits: { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) },
     extra: page ? [webRoutes({ client, catalogue, live, maxLiveStreams: opts.maxLiveStreams })] : [],
-    ...(opts.metrics ? { metrics: bridgeMetricsMiddleware(opts.metrics) } : {}),
+    metrics: bridgeMetricsMiddleware(registry),
+    registry,
   });
   await catalogue.start();
 
@@ -97,6 +107,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shown}:${port}`;
   log.info({ url, auth: authEnabled(auth) ? Object.keys(auth).join('+') : 'none', page }, 'grafana bridge listening');
+  livePusher?.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -105,12 +116,14 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
     port,
     client,
     catalogue,
+    livePusher,
     close() {
       if (closing) return closing;
       closing = (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections(); // SSE streams and keep-alive sockets
         await closed;
+        await livePusher?.close();
         await live.close();
         await catalogue.close();
         if (ownsClient) await client.close();

@@ -24,7 +24,7 @@ afterEach(async () => {
 
 test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0', async () => {
   expect(existsSync(CLI)).toBe(true);
-  child = spawn(process.execPath, [CLI, 'demo', '--port', '0'], { cwd: ROOT, env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
+  child = spawn(process.execPath, [CLI, 'demo', '--port', '0', '--grafana-port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
   const proc = child;
   let out = '';
   let err = '';
@@ -32,7 +32,10 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
   proc.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
-  await waitFor(() => /^page: /m.test(out) || proc.exitCode !== null, 30_000, 'the demo to print its page line');
+  await waitFor(() => /^Try:$/m.test(out) || proc.exitCode !== null, 30_000, 'the demo to print its URL block');
+  // a quiet start: nothing on stdout but the one block, nothing on stderr at the default level
+  expect(out).toMatch(/^router: .*\n(?:.*: .*\n)+\nTry:\n(?: {2}.*\n)+$/);
+  expect(err).toBe('');
   const lines = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/: (.*)/s).slice(0, 2)).map(([k, v]) => [k, v]));
   expect(out).toMatch(/^router: ws:\/\/127\.0\.0\.1:\d+\/ws$/m);
   expect(out).toMatch(/^node: sim$/m);
@@ -40,6 +43,7 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
   expect(out).toMatch(/^node: tracker$/m);
   expect(out).toMatch(/^mqtt: mqtt:\/\/127\.0\.0\.1:\d+$/m);
   expect(out).toMatch(/^grafana: http:\/\//m);
+  expect(out).toMatch(/^ {2}npx sisock nodes --router ws:\/\/127\.0\.0\.1:\d+\/ws$/m);
 
   // The bridge is healthy and lists the demo nodes' fields.
   const grafana = lines.grafana!;
@@ -52,10 +56,24 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
   }, 15_000, `the bridge to list ${wanted.join(', ')}`);
   expect((await fetch(lines.page!)).status).toBe(200);
 
+  // `sisock call` as printed in the block, as a process: exit 0, the answer as JSON on stdout
+  const call = spawn(process.execPath, [CLI, 'call', 'sim.set_channel', 'hv', '1', '{"on": true, "voltage": 200}', '--router', lines.router!]);
+  let callOut = '';
+  call.stdout.on('data', (d: Buffer) => { callOut += d.toString('utf8'); });
+  expect(await new Promise((resolve) => call.once('exit', resolve))).toBe(0);
+  expect(() => JSON.parse(callOut)).not.toThrow();
+
   // WAMP → MQTT → simulated device → MQTT → history: switch HV channel 2 on at 300 V.
   client = new SisockClient({ url: lines.router!, realm: 'test_realm', uriBase: BASE, initialRetryDelay: 0.05 });
   client.start();
   await client.whenReady(10_000);
+  // The sim's HV channel 0 is on from the start: its voltage moves (the README's examples).
+  await waitFor(async () => {
+    const r = await getData(client!, 'sim', ['hv_ch0_on', 'hv_ch0_voltage'], -60, 0);
+    const v = r.data.hv_ch0_voltage ?? [];
+    return (r.data.hv_ch0_on ?? []).at(-1) === true && Number(v.at(-1)) > 100;
+  }, 15_000, 'sim HV channel 0 on and ramping');
+
   await client.call(`${BASE}.consumer.tracker.set_channel`, ['hv', 2, { on: true, voltage: 300 }]);
   await waitFor(async () => {
     const r = await getData(client!, 'tracker', ['hv_ch2_setpoint', 'hv_ch2_on'], -60, 0);

@@ -364,6 +364,12 @@ describe('Grafana bridge without a router', () => {
   });
 });
 
+interface InfinityTarget {
+  type: string; source: string; parser: string; url: string;
+  url_options: { params: Array<{ key: string; value: string }> };
+  columns?: Array<{ selector: string }>;
+}
+
 describe('Grafana provisioning files against the demo nodes', () => {
   it('every dashboard target resolves on the sim and weather nodes; the datasource uses the simPod plugin', async () => {
     const dir = path.join(__dirname, '../../consumers/grafana/provisioning');
@@ -397,6 +403,35 @@ describe('Grafana provisioning files against the demo nodes', () => {
       expect(names).toEqual(expect.arrayContaining(['sim::hv_ch0_voltage', 'sim::hv_ch3_current', 'sim::lv_ch2_voltage', 'sim::lv_ch1_tripped', 'sim::sensor_humidity', 'weather::temperature', 'weather::pressure', 'events']));
       const temp = (r.json as Array<{ target: string; datapoints?: unknown[] }>).find((s) => s.target === 'weather::temperature')!;
       expect(temp.datapoints!.length).toBeGreaterThan(3); // replayed archive within the last 6 h
+
+      // The Infinity dashboard: every query (variables, annotations, panels but the tracker's, which
+      // needs MQTT) sent as Infinity sends it, its macros expanded as Grafana does, answers 200.
+      const inf = JSON.parse(fs.readFileSync(path.join(dir, 'dashboards/sisock/sisock-infinity.json'), 'utf8')) as {
+        panels: Array<{ targets?: InfinityTarget[] }>;
+        annotations: { list: Array<{ target?: InfinityTarget }> };
+        templating: { list: Array<{ query: { infinityQuery: InfinityTarget } }> };
+      };
+      const infDs = YAML.parse(fs.readFileSync(path.join(dir, 'datasources/infinity.yaml'), 'utf8')) as { datasources: Array<{ type: string; uid: string }> };
+      expect(infDs.datasources[0]).toMatchObject({ type: 'yesoreyeram-infinity-datasource', uid: 'sisock-infinity' });
+      const queries = [
+        ...inf.panels.flatMap((p) => p.targets ?? []), ...inf.annotations.list.flatMap((a) => (a.target ? [a.target] : [])),
+        ...inf.templating.list.map((v) => v.query.infinityQuery),
+      ];
+      const now = Date.now();
+      const macros: Record<string, string> = { __from: String(now - 6 * 3600e3), __to: String(now), __maxDataPoints: '500', 'node:glob': '*', 'field:glob': '*' };
+      let answered = 0;
+      for (const q of queries) {
+        expect(q).toMatchObject({ type: 'json', source: 'url', parser: 'backend' });
+        const params = new URLSearchParams();
+        for (const { key, value } of q.url_options.params) params.append(key, value.replace(/\$\{([^}]+)\}/g, (_m, k: string) => macros[k] ?? _m));
+        if (params.get('target')?.startsWith('tracker::')) continue;
+        const res = await fetch(`${bridge.url}${q.url}?${params}`);
+        expect({ url: q.url, params: String(params), status: res.status }).toMatchObject({ status: 200 });
+        const rows = (await res.json()) as Array<Record<string, unknown>>;
+        for (const c of q.columns ?? []) if (rows.length) expect(rows[0]).toHaveProperty([c.selector]);
+        answered++;
+      }
+      expect(answered).toBeGreaterThanOrEqual(8);
     } finally {
       sim.source.stop();
       await closeAll(bridge, sim.node, weather.node, hub);

@@ -170,7 +170,7 @@ describe('consumer CLI as processes', () => {
     const port = await closedPort();
     const down = await run(['get', 'weather::temperature', '--router', `ws://127.0.0.1:${port}/ws`]);
     expect(down.code).toBe(1);
-    expect(down.stderr).toBe(`sisock: router ws://127.0.0.1:${port}/ws unreachable\n`);
+    expect(down.stderr).toBe(`sisock: router ws://127.0.0.1:${port}/ws unreachable: is \`sisock router\` (or the demo) running there?\n`);
   });
 
   test('sisock tail: live lines; switching an HV channel on shows in them; SIGINT ends it with exit 0', async () => {

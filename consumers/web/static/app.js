@@ -19,6 +19,11 @@
     fieldInfo: {},        // "node::field" → {units, type, description}
     selected: [],         // targets, in pick order
     range: '15m',
+    rangeChosen: false,   // the range came from the URL or a click (else it widens until data show)
+    rangeNote: '',        // why the range was widened
+    tz: 'UTC',            // 'UTC' or 'local'
+    errors: {},           // target → why /query could not answer it
+    states: null,         // the state-timeline card (states.js), if any
     live: true,
     series: {},           // target → {t: [ms], v: []}
     plots: [],            // [{unit, targets, u, el}]
@@ -57,16 +62,48 @@
     var opts = body === undefined ? { headers: headers(false) } : { method: 'POST', headers: headers(true), body: JSON.stringify(body) };
     return fetch(base + path, opts).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (j) {
-        if (!res.ok) throw new Error(j.message || ('HTTP ' + res.status));
+        if (res.status === 401) throw new Error('the bridge wants credentials: open the page as …/page/?token=<SISOCK_GRAFANA_TOKEN>');
+        if (!res.ok) throw new Error(j.message || ('the bridge answered HTTP ' + res.status + ' to ' + path));
         return j;
       });
+    }, function () {
+      // fetch() rejects with a TypeError ("Failed to fetch") when nothing answers at all
+      throw new Error('the bridge at ' + location.host + ' does not answer: is `sisock grafana` (or `sisock demo`) still running?');
     });
   }
+  var LOCAL_TZ = (Intl.DateTimeFormat().resolvedOptions().timeZone) || 'local';
+  function tzName() { return state.tz === 'UTC' ? 'UTC' : LOCAL_TZ; }
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  /** A time in the chosen zone: 2026-12-06 04:20:00 UTC. */
   function fmtTime(ms) {
     if (ms === null || ms === undefined) return '—';
     var d = new Date(ms);
-    return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    if (state.tz === 'UTC') return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + ' ' + LOCAL_TZ;
   }
+  /** Calendar parts of a time in the chosen zone. */
+  function partsOf(ms) {
+    var d = new Date(ms);
+    return state.tz === 'UTC'
+      ? { y: d.getUTCFullYear(), mo: d.getUTCMonth() + 1, d: d.getUTCDate(), h: d.getUTCHours(), mi: d.getUTCMinutes(), s: d.getUTCSeconds() }
+      : { y: d.getFullYear(), mo: d.getMonth() + 1, d: d.getDate(), h: d.getHours(), mi: d.getMinutes(), s: d.getSeconds() };
+  }
+  /** x-axis labels, 24-hour clock in the chosen zone; the date under the first tick of each day. */
+  function timeTicks(_u, splits, _ax, _space, incr) {
+    var prevDay = null;
+    return splits.map(function (sec) {
+      var p = partsOf(sec * 1000);
+      var day = p.y + '-' + pad(p.mo) + '-' + pad(p.d);
+      var clock = incr >= 86400 ? '' : pad(p.h) + ':' + pad(p.mi) + (incr < 60 ? ':' + pad(p.s) : '');
+      var label = day !== prevDay ? (clock ? clock + '\n' + day : day) : clock;
+      prevDay = day;
+      return label;
+    });
+  }
+  function nodeOf(target) { return target.split('::')[0]; }
+  function isOnline(node) { return state.nodes.some(function (n) { return n.name === node; }); }
+  function unitsOf(target) { return (state.fieldInfo[target] || {}).units || ''; }
+  function isStateField(target) { var ty = (state.fieldInfo[target] || {}).type; return ty === 'string' || ty === 'bool'; }
   function ago(sec) {
     if (sec === null || sec === undefined) return '—';
     var s = Math.max(0, Date.now() / 1000 - sec);
@@ -83,7 +120,8 @@
   // ---- URL hash state -------------------------------------------------------------------------
   function readHash() {
     var p = new URLSearchParams(location.hash.slice(1));
-    if (p.get('r') && RANGES[p.get('r')]) state.range = p.get('r');
+    if (p.get('r') && RANGES[p.get('r')]) { state.range = p.get('r'); state.rangeChosen = true; }
+    if (p.get('tz') === 'local') state.tz = 'local';
     if (p.get('t')) state.selected = p.get('t').split(',').filter(Boolean);
     if (p.get('live') === '0') state.live = false;
   }
@@ -92,6 +130,7 @@
     p.set('r', state.range);
     if (state.selected.length) p.set('t', state.selected.join(','));
     if (!state.live) p.set('live', '0');
+    if (state.tz !== 'UTC') p.set('tz', state.tz);
     history.replaceState(null, '', '#' + p.toString());
   }
 
@@ -104,12 +143,16 @@
   function loadNodes() {
     return api('api/nodes').then(function (j) {
       state.nodes = j.nodes || [];
-      state.fieldInfo = {};
+      // kept for nodes that went away: their plots keep their units while marked offline
       state.nodes.forEach(function (n) {
         Object.keys(n.fields || {}).forEach(function (f) { state.fieldInfo[n.name + '::' + f] = n.fields[f]; });
       });
       setConn(true, j.realm + ' @ ' + j.router.replace(/^wss?:\/\//, ''));
+      var online = state.nodes.map(function (n) { return n.name; }).join(',');
+      var changed = state.onlineKey !== undefined && state.onlineKey !== online;
+      state.onlineKey = online;
       renderNodes();
+      if (changed && state.selected.length) { buildPlots(); redraw(); }
     }).catch(function (e) {
       setConn(false, e.message);
       if (!state.nodes.length) $('nodes').replaceChildren(el('p', { class: 'muted', text: String(e.message) }));
@@ -134,6 +177,7 @@
         ['process', m.process], ['started', m.started ? ago(m.started) : null],
         ['newest', m.newest_sample ? ago(m.newest_sample) : null], ['version', m.sisock_version]]
         .forEach(function (kv) { if (kv[1]) { meta.appendChild(el('b', { text: kv[0] })); meta.appendChild(el('span', { text: String(kv[1]) })); } });
+      var metaBox = meta.childNodes.length ? el('details', { class: 'meta-box' }, [el('summary', { text: 'metadata' }), meta]) : null;
       var fields = el('div', { class: 'fields' });
       shown.forEach(function (f) {
         var info = n.fields[f];
@@ -141,7 +185,7 @@
         var cb = el('input', { type: 'checkbox', 'data-target': target });
         cb.checked = state.selected.indexOf(target) >= 0;
         cb.addEventListener('change', function () { toggle(target, cb.checked); });
-        fields.appendChild(el('label', { class: 'field', title: (info.description || f) + (info.units ? ' [' + info.units + ']' : '') }, [
+        fields.appendChild(el('label', { class: 'field', title: (info.description || f) + (info.units ? ' [' + info.units + ']' : '') + ' · ' + info.type }, [
           cb, el('span', { class: 'fname', text: f }),
           info.units ? el('span', { class: 'units', text: info.units }) : null,
           info.type !== 'number' ? el('span', { class: 'type', text: info.type }) : null,
@@ -152,11 +196,12 @@
         el('summary', null, [
           el('div', { class: 'node-name' }, [n.name, el('span', { class: 'badge', text: names.length + ' fields' })]),
           n.description ? el('div', { class: 'node-desc', text: n.description }) : null,
-          meta,
         ]),
+        metaBox,
         fields,
       ]);
-      d.open = open[n.name] !== undefined ? open[n.name] : (filter ? true : idx === 0);
+      // a filter opens every node it matches; else what the user left open (the first node at first)
+      d.open = filter ? true : (open[n.name] !== undefined ? open[n.name] : idx === 0);
       box.appendChild(d);
     });
   }
@@ -205,11 +250,26 @@
     }).then(function (res) {
       if (seq !== state.loadSeq) return;
       var series = {};
+      var errors = {};
       state.selected.forEach(function (t) { series[t] = { t: [], v: [] }; });
       res.forEach(function (r) {
+        if (r.error) { errors[r.target] = r.error; return; }
         var s = series[r.target] || (series[r.target] = { t: [], v: [] });
         (r.datapoints || []).forEach(function (p) { s.t.push(p[1]); s.v.push(p[0]); });
       });
+      state.errors = errors;
+      var empty = Object.keys(series).every(function (t) { return !series[t].t.length; });
+      var keys = Object.keys(RANGES);
+      var next = keys[keys.indexOf(state.range) + 1];
+      if (empty && !state.rangeChosen && next && !Object.keys(errors).length) {
+        // the default range shows nothing: widen it until it does (at most 7 d)
+        state.rangeNote = 'nothing in the last ' + state.range + ': showing ' + next;
+        state.range = next;
+        markRange();
+        writeHash();
+        reload();
+        return;
+      }
       state.series = series;
       state.lastUpdate = Date.now();
       buildPlots();
@@ -250,7 +310,7 @@
       scheduleRedraw();
     });
     es.addEventListener('ready', function () { setStatus(); });
-    es.onerror = function () { setStatus('live: reconnecting…'); };
+    es.onerror = function () { setStatus('live: lost the bridge\'s stream (bridge, router or node away?); reconnecting…'); };
   }
 
   function closeLive() {
@@ -270,7 +330,8 @@
     if (text !== undefined) { $('status').textContent = text; return; }
     var n = 0;
     Object.keys(state.series).forEach(function (t) { n += state.series[t].t.length; });
-    $('status').textContent = n + ' points' + (state.live ? ' · live' : '') + (state.lastUpdate ? ' · ' + new Date(state.lastUpdate).toLocaleTimeString() : '');
+    $('status').textContent = (state.rangeNote ? state.rangeNote + ' · ' : '') + n + ' points' + (state.live ? ' · live' : '')
+      + (state.lastUpdate ? ' · ' + fmtTime(state.lastUpdate).split(' ').slice(1).join(' ') : '');
   }
 
   // ---- plots ----------------------------------------------------------------------------------
@@ -279,8 +340,9 @@
     var byUnit = {};
     var order = [];
     state.selected.forEach(function (t) {
+      if (isStateField(t)) return;
       var info = state.fieldInfo[t] || {};
-      var unit = info.units || (info.type === 'bool' ? 'on/off' : '');
+      var unit = info.units || '';
       if (!byUnit[unit]) { byUnit[unit] = []; order.push(unit); }
       byUnit[unit].push(t);
     });
@@ -309,45 +371,95 @@
     return data;
   }
 
+  /** What is wrong with some targets, in words: their node is offline, or /query said why not. */
+  function problems(targets) {
+    var out = [];
+    var offline = {};
+    targets.forEach(function (t) { if (!isOnline(nodeOf(t))) offline[nodeOf(t)] = true; });
+    Object.keys(offline).forEach(function (n) { out.push('node ' + n + ' is offline: no new data (the history shown is what it had)'); });
+    targets.forEach(function (t) { if (state.errors[t] && !offline[nodeOf(t)]) out.push(t + ': ' + state.errors[t]); });
+    return out;
+  }
+
+  function card(unit, targets, title) {
+    var c = el('div', { class: 'plot-card', 'data-unit': unit });
+    var issues = problems(targets);
+    if (issues.length) c.classList.add('troubled');
+    c.appendChild(el('h3', null, [title, el('span', { class: 'n', text: targets.length + ' series' }),
+      issues.length ? el('span', { class: 'warn', text: '⚠ ' + (issues[0].indexOf('offline') >= 0 ? issues[0].split(':')[0] : 'not answered') }) : null]));
+    issues.forEach(function (m) { c.appendChild(el('div', { class: 'notice', text: m })); });
+    return c;
+  }
+
+  /** Every plot's cursor (and the state timelines') at one time, in seconds; null hides them. */
+  function cursorTo(sec, from) {
+    state.plots.forEach(function (p) {
+      if (p.u === from) return;
+      if (sec === null) p.u.setCursor({ left: -10, top: -10 });
+      else p.u.setCursor({ left: p.u.valToPos(sec, 'x'), top: p.u.bbox.height / (2 * devicePixelRatio) });
+    });
+    if (state.states) state.states.cursorAt(sec === null ? null : sec * 1000);
+  }
+
   function buildPlots(error) {
     state.plots.forEach(function (p) { p.u.destroy(); });
     state.plots = [];
+    state.states = null;
     var box = $('plots');
     box.innerHTML = '';
     if (error) box.appendChild(el('div', { class: 'error', text: error }));
     if (!state.selected.length) {
       box.appendChild(el('div', { class: 'empty' }, [el('h3', { text: 'Pick fields on the left' }),
-        el('p', { text: 'Each unit gets its own plot. History comes from the bridge\'s /query; new samples stream in live.' })]));
+        el('p', { text: 'Each unit gets its own plot; text and on/off fields a state timeline. History comes from the bridge\'s /query; new samples stream in live.' })]));
       return;
     }
     var width = Math.max(300, box.clientWidth - 26);
     var gs = groups();
-    var height = Math.max(180, Math.min(320, Math.floor((box.clientHeight - 30) / gs.length) - 80));
+    var stateTargets = state.selected.filter(isStateField);
+    var height = Math.max(180, Math.min(320, Math.floor((box.clientHeight - 30) / Math.max(1, gs.length)) - 80));
+    var tzDate = state.tz === 'UTC' ? function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); } : undefined;
     gs.forEach(function (g) {
-      var card = el('div', { class: 'plot-card', 'data-unit': g.unit });
-      var title = el('h3', null, [g.unit ? g.unit : 'value', el('span', { class: 'n', text: g.targets.length + ' series' })]);
-      card.appendChild(title);
-      box.appendChild(card);
-      var bool = g.unit === 'on/off';
+      var c = card(g.unit, g.targets, g.unit ? g.unit : 'value (no unit)');
+      box.appendChild(c);
       var opts = {
         width: width,
         height: height,
-        cursor: { drag: { x: true, y: false } },
+        tzDate: tzDate,
+        cursor: { drag: { x: true, y: false }, sync: { key: 'sisock', setSeries: false } },
         scales: { x: { time: true } },
         axes: [
-          { stroke: '#6b7587', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e6ee' } },
+          { stroke: '#6b7587', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e6ee' }, values: timeTicks, size: 48 },
           { stroke: '#6b7587', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e6ee' }, size: 60,
             label: g.unit || undefined, labelSize: 18 },
         ],
-        series: [{ label: 'time', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' }].concat(g.targets.map(function (t) {
-          var s = { label: t, stroke: colorOf(t), width: 1.5, spanGaps: false, points: { show: false } };
-          if (bool && uPlot.paths && uPlot.paths.stepped) s.paths = uPlot.paths.stepped({ align: 1 });
-          return s;
+        hooks: { setCursor: [function (u) {
+          if (!state.states) return;
+          var left = u.cursor.left;
+          state.states.cursorAt(left === undefined || left < 0 ? null : u.posToVal(left, 'x') * 1000);
+        }] },
+        series: [{ label: 'time (' + tzName() + ')', value: '{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}' }].concat(g.targets.map(function (t) {
+          var un = unitsOf(t);
+          return { label: t + (un ? ' [' + un + ']' : ''), stroke: colorOf(t), width: 1.5, spanGaps: false, points: { show: false },
+            value: function (_u, v) { return v === null || v === undefined ? '—' : (+v.toPrecision(6)) + (un ? ' ' + un : ''); } };
         })),
       };
-      var u = new uPlot(opts, aligned(g.targets), card);
-      state.plots.push({ unit: g.unit, targets: g.targets, u: u, el: card });
+      var u = new uPlot(opts, aligned(g.targets), c);
+      state.plots.push({ unit: g.unit, targets: g.targets, u: u, el: c });
     });
+    if (stateTargets.length) {
+      var sc = card('states', stateTargets, 'states (text and on/off fields)');
+      sc.classList.add('states');
+      box.appendChild(sc);
+      state.states = window.sisockStates.create(sc, stateTargets, {
+        label: function (t) { return t; },
+        color: colorOf,
+        fmtTime: fmtTime,
+        isBool: function (t) { return (state.fieldInfo[t] || {}).type === 'bool'; },
+        onCursor: function (ms) { cursorTo(ms === null ? null : ms / 1000, null); },
+      });
+      var to = Date.now();
+      state.states.draw(state.series, to - windowMs(), to);
+    }
   }
 
   function redraw() {
@@ -356,6 +468,7 @@
       p.u.setData(aligned(p.targets), false);
       p.u.setScale('x', { min: (to - windowMs()) / 1000, max: to / 1000 });
     });
+    if (state.states) state.states.draw(state.series, to - windowMs(), to);
     renderChips();
     setStatus();
     state.redraws++;
@@ -395,8 +508,11 @@
   readHash();
   markRange();
   $('live').checked = state.live;
+  $('tz').value = state.tz;
+  $('tz-local').textContent = 'Local (' + LOCAL_TZ + ')';
+  $('tz').addEventListener('change', function () { state.tz = $('tz').value; writeHash(); buildPlots(); redraw(); renderNodes(); });
   document.querySelectorAll('#presets button').forEach(function (b) {
-    b.addEventListener('click', function () { state.range = b.dataset.range; markRange(); writeHash(); reload(); });
+    b.addEventListener('click', function () { state.range = b.dataset.range; state.rangeChosen = true; state.rangeNote = ''; markRange(); writeHash(); reload(); });
   });
   $('live').addEventListener('change', function () { state.live = $('live').checked; writeHash(); reload(); });
   $('csv').addEventListener('click', downloadCsv);

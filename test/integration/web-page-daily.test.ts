@@ -1,0 +1,183 @@
+/**
+ * The web page as a daily tool, in Debian's Chromium (playwright-core), over a real router, hub,
+ * nodes and bridge on port 0: the time zone shown and switchable (UTC by default); a default range
+ * that widens until the picked fields show data; string and bool fields as state timelines; one
+ * cursor across plots and timelines; an offline node marked on its plots; failures in words; units
+ * in legends; a filter opens the nodes it matches; node metadata collapsible.
+ * Screenshots: test-output/web-page-daily-*.png.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { runHub, type HubHandle } from '../../hub';
+import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, type FieldsResult } from '../../data-nodes/sdk';
+import { startBridge, type RunningBridge } from '../../consumers/grafana';
+import type { RunningRouter } from '../../router/server';
+import { closeAll, opts, startTestRouter, waitFor } from './sisock-helpers';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const window: any;
+declare const document: any;
+declare const location: any;
+
+const CHROMIUM = process.env.SISOCK_CHROMIUM ?? '/usr/bin/chromium';
+const required = !!(process.env.CI || process.env.SISOCK_REQUIRE_SERVICES);
+const haveChromium = fs.existsSync(CHROMIUM);
+const OUT = path.join(__dirname, '..', '..', 'test-output');
+
+/** Samples every 10 s between 4 h and 3 h ago (nothing in the last 15 min or hour). */
+class PastSource implements DataSource {
+  constructor(
+    private readonly cols: Array<{
+      name: string;
+      type: 'number' | 'string' | 'bool';
+      units: string | null;
+      v: (i: number) => number | string | boolean;
+    }>,
+  ) {}
+  getFields(): FieldsResult {
+    const f: FieldsResult[0] = {};
+    for (const c of this.cols) f[c.name] = { description: `${c.name} of the test`, timeline: 'tl', type: c.type, units: c.units };
+    return [f, { tl: { interval: 10, field: this.cols.map((c) => c.name) } }];
+  }
+  getData(fields: string[], start: number, end: number): DataResult {
+    const now = Math.floor(Date.now() / 1000 / 10) * 10;
+    const t: number[] = [];
+    for (let x = now - 4 * 3600; x < now - 3 * 3600; x += 10) if (x >= start && x < end) t.push(x);
+    const data: DataResult['data'] = {};
+    for (const f of fields) {
+      const c = this.cols.find((k) => k.name === f);
+      data[f] = c ? t.map((_, i) => c.v(i)) : [];
+    }
+    return { data, timeline: t.length ? { tl: { t, finalized_until: null } } : {} };
+  }
+}
+
+(haveChromium || required ? describe : describe.skip)('web page as a daily tool (Chromium)', () => {
+  let router: RunningRouter;
+  let hub: HubHandle;
+  let lab: DataNodeHandle;
+  let aux: DataNodeHandle | null;
+  let bridge: RunningBridge;
+  let browser: Browser | null = null;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`Chromium is required on CI but missing at ${CHROMIUM}`);
+    const r = await startTestRouter();
+    router = r.router;
+    hub = await runHub({ client: opts(r.url) });
+    lab = await runDataNode({
+      name: 'lab',
+      description: 'the lab',
+      client: opts(r.url),
+      source: new PastSource([
+        { name: 'temp', type: 'number', units: '°C', v: (i) => 20 + Math.sin(i / 20) },
+        { name: 'mode', type: 'string', units: null, v: (i) => (Math.floor(i / 90) % 2 ? 'scan' : 'idle') },
+        { name: 'heater_on', type: 'bool', units: null, v: (i) => Math.floor(i / 60) % 2 === 0 },
+      ]),
+    });
+    aux = await runDataNode({
+      name: 'aux',
+      description: 'an auxiliary node',
+      client: opts(r.url),
+      source: new PastSource([{ name: 'level', type: 'number', units: 'm', v: (i) => 2 + (i % 30) / 30 }]),
+    });
+    await Promise.all([lab.ready(10000), aux.ready(10000)]);
+    bridge = await startBridge({ client: opts(r.url), port: 0, host: '127.0.0.1', auth: {} });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'America/Santiago' });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => (route.request().url().startsWith(bridge.url) ? route.continue() : route.abort()));
+    fs.mkdirSync(OUT, { recursive: true });
+  }, 60000);
+
+  afterAll(async () => {
+    if (browser) await browser.close();
+    await closeAll(bridge, lab, aux, hub);
+    if (router) await router.close();
+  });
+
+  it('the default range widens until the picked fields show data; UTC by default, switchable', async () => {
+    await page.goto(`${bridge.pageUrl}#t=lab::temp,aux::level,lab::mode,lab::heater_on`);
+    await page.waitForFunction(() => window.__sisock.pointCount() > 0, null, { timeout: 15000 });
+    expect(await page.evaluate(() => window.__sisock.state.range)).toBe('6h');
+    expect(await page.textContent('#status')).toMatch(/^nothing in the last 1h: showing 6h · \d+ points/);
+    expect(await page.inputValue('#tz')).toBe('UTC');
+    expect(await page.textContent('#tz-local')).toBe('Local (America/Santiago)');
+    expect(await page.textContent('.plot-card .u-legend')).toContain('time (UTC)');
+    await page.selectOption('#tz', 'local');
+    await page.waitForFunction(() => location.hash.includes('tz=local'), null, { timeout: 5000 });
+    expect(await page.textContent('.plot-card .u-legend')).toContain('time (America/Santiago)');
+    await page.selectOption('#tz', 'UTC');
+  });
+
+  it('units in legends, string and bool fields as a state timeline, one cursor across all', async () => {
+    await page.waitForSelector('.plot-card.states .state-seg', { timeout: 10000 });
+    const cards = await page.$$eval('.plot-card', (els: any[]) => els.map((e) => e.dataset.unit));
+    expect(cards).toEqual(['°C', 'm', 'states']);
+    expect(await page.textContent('.plot-card[data-unit="°C"] .u-legend')).toContain('lab::temp [°C]');
+    const segs = await page.$$eval('.state-row[data-target="lab::mode"] .state-seg', (els: any[]) => els.map((e) => e.textContent));
+    expect(new Set(segs)).toEqual(new Set(['idle', 'scan']));
+    const heater = await page.$$eval('.state-row[data-target="lab::heater_on"] .state-seg', (els: any[]) => els.map((e) => e.textContent));
+    expect(new Set(heater)).toEqual(new Set(['on', 'off']));
+    // the mouse over the first plot moves the second plot's cursor and the timelines' to the same time
+    const over = await page.$('.plot-card[data-unit="°C"] .u-over');
+    const box = await over!.boundingBox();
+    await page.mouse.move(box!.x + box!.width * 0.9, box!.y + box!.height / 2);
+    await page.waitForFunction(
+      () => {
+        const [a, b] = window.__sisock.state.plots;
+        return a && b && a.u.cursor.left > 0 && Math.abs(a.u.posToVal(a.u.cursor.left, 'x') - b.u.posToVal(b.u.cursor.left, 'x')) < 1;
+      },
+      null,
+      { timeout: 5000 },
+    );
+    expect(await page.$eval('.state-cursor', (e: any) => e.style.display)).toBe('');
+    await page.screenshot({ path: path.join(OUT, 'web-page-daily-states.png') });
+    await page.$eval('.plot-card.states', (e: any) => e.scrollIntoView());
+    await (await page.$('.plot-card.states'))!.screenshot({ path: path.join(OUT, 'web-page-daily-timeline.png') });
+  });
+
+  it('a filter opens the nodes it matches; metadata is collapsible, closed at first', async () => {
+    expect(await page.$eval('details.node[data-node="lab"]', (e: any) => e.open)).toBe(false); // aux is first
+    await page.fill('#filter', 'mode');
+    await page.waitForFunction(() => document.querySelector('details.node[data-node="lab"]')?.open === true, null, { timeout: 5000 });
+    expect(await page.$('details.node[data-node="aux"]')).toBeNull();
+    const meta = await page.$('details.node[data-node="lab"] details.meta-box');
+    expect(meta).not.toBeNull();
+    expect(await meta!.evaluate((e: any) => e.open)).toBe(false);
+    await page.click('details.node[data-node="lab"] details.meta-box > summary');
+    expect(await meta!.evaluate((e: any) => e.open)).toBe(true);
+    await page.fill('#filter', '');
+  });
+
+  it('an offline node is marked on its plots, in words', async () => {
+    await aux!.close();
+    aux = null;
+    await waitFor(() => !bridge.catalogue.nodes().some((n) => n.name === 'aux'), 10000, 'aux gone');
+    await page.waitForSelector('.plot-card[data-unit="m"].troubled', { timeout: 15000 });
+    expect(await page.textContent('.plot-card[data-unit="m"] .notice')).toMatch(/^node aux is offline/);
+    expect(await page.textContent('.plot-card[data-unit="m"] h3 .warn')).toBe('⚠ node aux is offline');
+    expect(await page.$('.plot-card[data-unit="°C"].troubled')).toBeNull();
+    await page.screenshot({ path: path.join(OUT, 'web-page-daily-offline.png') });
+  });
+
+  it('a bridge that does not answer is said in words, not "Failed to fetch"', async () => {
+    await page.route('**/query', (route) => route.abort('connectionrefused'));
+    await page.click('#presets button[data-range="24h"]');
+    await page.waitForSelector('#plots .error', { timeout: 10000 });
+    const text = await page.textContent('#plots .error');
+    expect(text).toMatch(/^the bridge at 127\.0\.0\.1:\d+ does not answer: is `sisock grafana` \(or `sisock demo`\) still running\?$/);
+    expect(text).not.toMatch(/Failed to fetch/);
+    await page.screenshot({ path: path.join(OUT, 'web-page-daily-error.png') });
+    await page.unroute('**/query');
+    expect(errors).toEqual([]);
+  });
+});
