@@ -51,8 +51,10 @@ export function cover(start: number, end: number, widths: readonly number[], top
     if (!(hi > lo)) return;
     const w = ws[level];
     if (w === undefined) { out.push({ kind: 'raw', start: lo, end: hi }); return; }
-    const a = Math.ceil(lo / w);
-    const b = Math.floor(hi / w);
+    let a = Math.ceil(lo / w);
+    let b = Math.floor(hi / w);
+    if (a * w < lo) a++; // lo / w rounded (underflow, last bit): buckets must lie inside [lo, hi)
+    if (b * w > hi) b--;
     if (a >= b) { rec(lo, hi, level + 1); return; }
     rec(lo, a * w, level + 1);
     out.push({ kind: 'tier', width: w, idxLo: a, idxHi: b });
@@ -143,4 +145,27 @@ export function joinFields(fields: Array<Points | null>): { t: number[]; columns
     return c;
   });
   return { t, columns };
+}
+
+/** The same answer straight from raw samples (no tiers): output buckets of 2 × stride (min/max) or stride (mean). */
+export function reduceSamples(t: ArrayLike<number>, v: ArrayLike<number>, start: number, end: number, stride: number, reduce: Reduce = 'minmax'): Points {
+  const W = reduce === 'mean' ? stride : 2 * stride;
+  const acc = new Map<number, number>();
+  const out: number[] = [];
+  const n = Math.min(t.length, v.length);
+  for (let i = 0; i < n; i++) {
+    const ti = t[i] ?? NaN;
+    const x = v[i] ?? NaN;
+    if (x !== x || !(ti >= start && ti < end)) continue;
+    const ob = Math.floor(ti / W);
+    const o = acc.get(ob);
+    if (o === undefined) { acc.set(ob, out.length); out.push(ob, 1, x, x, x, ti, ti, ti, ti); continue; }
+    out[o + 1] = (out[o + 1] ?? 0) + 1;
+    out[o + 4] = (out[o + 4] ?? 0) + x;
+    if (x < (out[o + 2] ?? x) || (x === out[o + 2] && ti < (out[o + 7] ?? ti))) { out[o + 2] = x; out[o + 7] = ti; }
+    if (x > (out[o + 3] ?? x) || (x === out[o + 3] && ti > (out[o + 8] ?? ti))) { out[o + 3] = x; out[o + 8] = ti; }
+    if (ti < (out[o + 5] ?? ti)) out[o + 5] = ti;
+    if (ti > (out[o + 6] ?? ti)) out[o + 6] = ti;
+  }
+  return emit(out, reduce);
 }
