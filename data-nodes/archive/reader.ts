@@ -106,7 +106,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     return [fields, timelines];
   }
 
-  private async decode(hit: FileHit, root: string): Promise<DecodedFile | null> {
+  private async decode(hit: FileHit, root: string, stamp = 0): Promise<DecodedFile | null> {
     const format = formatByName(hit.format);
     if (!format) return null;
     const file = path.resolve(root, ...hit.path.split('/'));
@@ -119,7 +119,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
         const content = await fsp.readFile(file);
         return format.decode(content, { relPath: hit.path });
-      });
+      }, stamp);
     } catch (e) {
       this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
       return null;
@@ -154,6 +154,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       if (groups.size === 0) return result;
     }
     const hits = await this.o.db.filesFor([...groups.values()].flat(), start, end);
+    const stamp = this.cache.beginRequest();
 
     // file key → the file, the asked fields it holds and its time range for them
     const files = new Map<string, { hit: FileHit; fields: Set<string>; first: number; last: number }>();
@@ -189,7 +190,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
       while (next < list.length) {
         const e = list[next++];
-        const decoded = await this.decode(e.hit, root);
+        const decoded = await this.decode(e.hit, root, stamp);
         if (!decoded) continue;
         for (const [tl, names] of groups) {
           const wanted = names.filter((n) => e.fields.has(n));
