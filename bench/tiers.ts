@@ -9,7 +9,9 @@
  *   its own data directory, loaded with the same samples, queried with Grafana's InfluxQL
  *   `SELECT min(v), max(v) … GROUP BY time(span/1000)`, stopped after);
  *   a 1,000-point /query over all of slow/ (warm) vs over its last hour;
- *   the archive node's peak RSS.
+ *   the archive node's peak RSS;
+ *   the MQTT store's ingest rate (add + flush in batches of 1,000, 4 numeric fields a message) with
+ *   summaries vs without (store level: the broker path is bench/mqtt.ts).
  *
  *   node dist/bench/tiers.js                      full size (30 days + 1 year: ~1 GB of CSV, several minutes)
  *   BENCH_TIERS_DAYS=3 BENCH_TIERS_YEAR_DAYS=20 node dist/bench/tiers.js     a quick check
@@ -25,6 +27,8 @@ import { SisockClient } from '../client';
 import { runHub } from '../hub';
 import { startBridge } from '../consumers/grafana';
 import { openIndexDb, runArchiveNode, Scanner } from '../data-nodes/archive';
+import { MqttStore } from '../data-nodes/mqtt/store';
+import type { StoreConfig } from '../data-nodes/mqtt/config';
 import { spawnServer, installCleanup } from './common';
 
 export interface TiersBenchRow { scenario: string; value: number; baseline: number | null; ratio: number | null; goal: string }
@@ -219,6 +223,26 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
   }
 }
 
+// ------------------------------------------------------------------ MQTT store ingest with vs without summaries
+/** msg/s of the MQTT store (add + flush per batch, as the ingest calls it), 4 numeric fields a message at 10 Hz. */
+function mqttStoreRate(dir: string, summaries: boolean, n: number, batch: number): number {
+  const store = new MqttStore({
+    path: path.join(dir, `mqtt-${summaries ? 'tiers' : 'plain'}.sqlite`), retention: null, batchMs: 50, batchSize: batch, maxPayloadBytes: 65536,
+    deadLetters: 10, maxFieldsPerMessage: 100, maxFieldsPerNode: 100, maxRows: 1e7, maxQueue: 1e7, summaries,
+  } as StoreConfig);
+  const names = ['a', 'b', 'c', 'd'];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    store.add({ ok: true, rule: 0, node: 'bench', timeline: 'tl', t: DAY0 + i / 10,
+      values: names.map((name, k) => ({ name, type: 'number' as const, units: null, description: null, value: signal(i + k, 5000) })) });
+    if ((i + 1) % batch === 0) store.flush();
+  }
+  store.flush();
+  const s = (performance.now() - t0) / 1000;
+  store.close();
+  return n / s;
+}
+
 // ------------------------------------------------------------------ the run
 export async function benchTiers(o: { days?: number; yearDays?: number; influx?: boolean; log?: (s: string) => void } = {}): Promise<TiersBenchRow[]> {
   installCleanup();
@@ -245,6 +269,12 @@ export async function benchTiers(o: { days?: number; yearDays?: number; influx?:
       row('summary bytes (MB) vs raw CSV (MB)', tierBytes / 1e6, bytes / 1e6, '<= 0.05x raw'),
       row('index file with summaries (MB) vs without', statSync(tierDb).size / 1e6, statSync(plainDb).size / 1e6, '(info)'),
     );
+
+    log('tiers: MQTT store ingest with and without summaries');
+    const mq = Number(process.env.BENCH_TIERS_MQTT_MESSAGES ?? 200000);
+    const plainRate = mqttStoreRate(tmp, false, mq, 1000);
+    const tierRate = mqttStoreRate(tmp, true, mq, 1000);
+    rows.push(row(`MQTT store ingest ${mq} msgs x 4 fields, with summaries (msg/s)`, tierRate, plainRate, '>= 0.8x without'));
 
     const router = await spawnServer('sisock');
     const clientOpts = { url: router.url, realm: 'bench', uriBase: 'org.simonsobservatory' };
