@@ -47,7 +47,9 @@ function signal(i: number, period: number): number {
   return 20 + 5 * Math.sin((2 * Math.PI * i) / period) + noise + (i % 77777 === 0 ? 50 : 0);
 }
 
-async function writeData(root: string, days: number, yearDays: number, log: (s: string) => void): Promise<{ bytes: number; files: number }> {
+async function writeData(
+  root: string, days: number, yearDays: number, log: (s: string) => void,
+): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
   let files = 0;
   await fsp.mkdir(path.join(root, 'fast'), { recursive: true });
@@ -123,7 +125,9 @@ async function nodeProc(): Promise<void> {
 }
 
 function spawnNode(routerUrl: string, db: string): Promise<ChildProcess> {
-  const proc = fork(__filename, ['node-proc'], { env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const proc = fork(__filename, ['node-proc'], {
+    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { if (err.length < 5000) err += d.toString(); });
   return new Promise((resolve, reject) => {
@@ -204,7 +208,8 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
       if (r.status !== 204) throw new Error(`influx write: ${r.status} ${await r.text()}`);
     }
     const span = days * 86400;
-    const q = `SELECT min(v), max(v) FROM m WHERE time >= ${DAY0 * 1000}ms AND time < ${(DAY0 + span) * 1000}ms GROUP BY time(${Math.round(span / 1000)}s)`;
+    const q = `SELECT min(v), max(v) FROM m WHERE time >= ${DAY0 * 1000}ms AND time < ${(DAY0 + span) * 1000}ms ` +
+      `GROUP BY time(${Math.round(span / 1000)}s)`;
     const query = async () => {
       const r = await fetch(`${base}/query?db=bench&epoch=ms&q=${encodeURIComponent(q)}`);
       const j = (await r.json()) as { results?: Array<{ series?: Array<{ values: unknown[] }> }> };
@@ -227,7 +232,8 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
 /** msg/s of the MQTT store (add + flush per batch, as the ingest calls it), 4 numeric fields a message at 10 Hz. */
 function mqttStoreRate(dir: string, summaries: boolean, n: number, batch: number): number {
   const store = new MqttStore({
-    path: path.join(dir, `mqtt-${summaries ? 'tiers' : 'plain'}.sqlite`), retention: null, batchMs: 50, batchSize: batch, maxPayloadBytes: 65536,
+    path: path.join(dir, `mqtt-${summaries ? 'tiers' : 'plain'}.sqlite`), retention: null, batchMs: 50, batchSize: batch,
+    maxPayloadBytes: 65536,
     deadLetters: 10, maxFieldsPerMessage: 100, maxFieldsPerNode: 100, maxRows: 1e7, maxQueue: 1e7, summaries,
   } as StoreConfig);
   const names = ['a', 'b', 'c', 'd'];
@@ -244,7 +250,9 @@ function mqttStoreRate(dir: string, summaries: boolean, n: number, batch: number
 }
 
 // ------------------------------------------------------------------ the run
-export async function benchTiers(o: { days?: number; yearDays?: number; influx?: boolean; log?: (s: string) => void } = {}): Promise<TiersBenchRow[]> {
+export interface TiersBenchOptions { days?: number; yearDays?: number; influx?: boolean; log?: (s: string) => void }
+
+export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchRow[]> {
   installCleanup();
   const log = o.log ?? (() => {});
   const days = o.days ?? Number(process.env.BENCH_TIERS_DAYS ?? 30);

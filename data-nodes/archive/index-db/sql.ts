@@ -99,7 +99,9 @@ export abstract class SqlIndexDb implements IndexDb {
     }));
   }
 
-  async writeBatch(batch: { files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>; touched: FileRow[]; deleteKeys: string[] }): Promise<void> {
+  async writeBatch(batch: {
+    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>; touched: FileRow[]; deleteKeys: string[];
+  }): Promise<void> {
     const gone = [...batch.deleteKeys, ...batch.files.map((f) => f.file.key)];
     if (gone.length === 0 && batch.touched.length === 0) return;
     await this.transaction(async (q) => {
@@ -108,7 +110,8 @@ export abstract class SqlIndexDb implements IndexDb {
       const touch = (field: string, width: number, lo: number) => touched.set(`${field}\0${width}\0${lo}`, { field, width, lo });
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
-        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [...keys, ROLLUP_MIN_WIDTH]);
+        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`,
+          [...keys, ROLLUP_MIN_WIDTH]);
         for (const r of old) touch(String(r.field), num(r.width), num(r.idx_lo));
       }
       for (const { tiers } of batch.files) {
@@ -199,12 +202,14 @@ export abstract class SqlIndexDb implements IndexDb {
   async tierPlan(field: string, start: number, end: number): Promise<TierPlan> {
     const f = this.t('field');
     const where = 'field = ? AND t_last >= ? AND t_first < ?';
-    const [a] = await this.q.all(`SELECT COUNT(*) AS n, COUNT(tier_min) AS k, MAX(tier_min) AS w FROM ${f} WHERE ${where}`, [field, start, end]);
+    const [a] = await this.q.all(`SELECT COUNT(*) AS n, COUNT(tier_min) AS k, MAX(tier_min) AS w FROM ${f} WHERE ${where}`,
+      [field, start, end]);
     const files = num(a?.n ?? 0);
     if (files <= 1) return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: false };
     // a file starting before the latest end of the files before it (time order) overlaps one of them
     const [o] = await this.q.all(
-      `SELECT COUNT(*) AS n FROM (SELECT t_first, MAX(t_last) OVER (ORDER BY t_first, file_key ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+      `SELECT COUNT(*) AS n FROM (SELECT t_first,
+         MAX(t_last) OVER (ORDER BY t_first, file_key ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
        FROM ${f} WHERE ${where}) x WHERE t_first <= prev`, [field, start, end]);
     return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: num(o?.n ?? 0) > 0 };
   }
