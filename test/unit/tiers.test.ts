@@ -78,7 +78,7 @@ describe('tier buckets', () => {
   });
 
   it('has a ladder up to one day, above the native interval', () => {
-    expect(ladderFor(0.1)).toEqual([10, 60, 600, 3600, 21600, 86400]);
+    expect(ladderFor(0.1)).toEqual([60, 600, 3600, 21600, 86400]);
     expect(ladderFor(1)).toEqual([600, 3600, 21600, 86400]);
     expect(ladderFor(3600)).toEqual([86400]);
   });
