@@ -3,7 +3,7 @@
  * costs what it returns, not the span it covers.
  *
  * Per numeric field, buckets at a ladder of widths (1 s, 10 s, 1 min, 10 min, 1 h, 6 h, 1 d; the rungs
- * ≥ 100 × the field's native interval, and always 1 d). A bucket keeps count, min, max, sum, first and
+ * ≥ 300 × the field's native interval, and always 1 d). A bucket keeps count, min, max, sum, first and
  * last time, and the times of its min and max. Buckets are mergeable, so sources (files, batches) are
  * summarised separately and combined at query time, exactly.
  *
