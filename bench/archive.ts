@@ -183,7 +183,7 @@ export async function benchArchive(o: ArchiveBenchOptions = {}): Promise<Archive
         const mysql = await import('mysql2/promise');
         const c = await mysql.createConnection({ uri: mysqlUrl.replace(/\?.*$/, '') }).catch(() => null);
         if (c) {
-          await c.query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock'].map((t) => prefix + t).join(', ')}`).catch(() => {});
+          await c.query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock', 'tier'].map((t) => prefix + t).join(', ')}`).catch(() => {});
           await c.end();
         }
       }

@@ -37,8 +37,8 @@ const ALL_SCENARIOS: Scenario[] = ['rpc', 'rpc-msgpack', 'latency', 'pubsub', 'm
 const ALL_TARGETS: Target[] = ['sisock', 'relay', 'relay-cork', 'fox'];
 
 /** Benchmarks of the other components, each with its own baseline, run after the router table. */
-type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub' | 'python';
-const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub', 'python'];
+type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub' | 'python' | 'tiers';
+const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub', 'python', 'tiers'];
 
 interface Opts {
   scenarios: Scenario[];
@@ -392,6 +392,10 @@ async function runSuite(suite: Suite, o: Opts): Promise<void> {
     case 'python': {
       const { benchPythonNode } = await import('./python-node');
       return printRows(await benchPythonNode({ rounds: Math.max(3, o.rounds), log }));
+    }
+    case 'tiers': {
+      const { benchTiers } = await import('./tiers');
+      return printRows(await benchTiers({ log }));
     }
   }
 }

@@ -141,13 +141,16 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
 
   const getData = (args: unknown[], kwargs: Record<string, unknown>, details: InvocationDetails) => wrap('get_data', async () => {
     const a = parseGetDataArgs(args, kwargs, now());
-    const result = checkResultShape(await source.getData(a.fields, a.start, a.end, a.minStride));
-    noteNewest(newestT(result));
+    const ask = (stride: number | null) => (a.reduce ? source.getData(a.fields, a.start, a.end, stride, { reduce: a.reduce })
+      : source.getData(a.fields, a.start, a.end, stride));
+    const result = checkResultShape(await ask(a.minStride));
+    // newest_sample only from raw samples: a thinned answer's times may be a source's own grid.
+    if (a.minStride === null) noteNewest(newestT(result));
     const progress = details.progress;
     return fitter.fit(result, {
       start: a.start, end: a.end, minStride: a.minStride,
       progress: progress ? (piece) => progress(piece) : undefined,
-      query: (stride) => Promise.resolve(source.getData(a.fields, a.start, a.end, stride)),
+      query: (stride) => Promise.resolve(ask(stride)),
     }, checkResultShape);
   });
 
