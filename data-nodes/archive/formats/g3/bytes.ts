@@ -111,14 +111,9 @@ export class ByteReader {
   }
 }
 
-const decoder = new TextDecoder('utf-8');
+/** UTF-8 bytes as a string (Buffer's native decoder; invalid sequences become U+FFFD). */
 export function utf8(b: Uint8Array): string {
-  if (b.length < 32) {
-    let ascii = true;
-    for (const c of b) if (c > 0x7f) { ascii = false; break; }
-    if (ascii) return String.fromCharCode(...b);
-  }
-  return decoder.decode(b);
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
 }
 
 /** `n` doubles from `b` in the given byte order, as a Float64Array that owns (or views) aligned memory. */

@@ -5,7 +5,7 @@
  * are decoded on demand with `frameObject`. Every error names the file, frame and byte offset.
  */
 import { Archive } from './archive';
-import { ByteReader } from './bytes';
+import { ByteReader, utf8 } from './bytes';
 import { readBody } from './classes';
 import { crc32c } from './crc32c';
 import { G3BoundsError, G3FormatError, type G3Warn } from './errors';
@@ -70,7 +70,7 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
     const blobLen = r.size(1, 'entry blob');
     const blob = r.bytes(blobLen, 'entry blob');
     if (checkCrc) crc = crc32c(crc32c(crc, nameBytes), blob);
-    entries.set(new TextDecoder().decode(nameBytes), blob);
+    entries.set(utf8(nameBytes), blob);
   }
   const stored = r.u32('frame CRC');
   if (checkCrc && stored !== crc) {
