@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
+import { chooseWidth, LADDER, outputWidth, reduceSamples } from '../../data-nodes/sdk/tiers';
 import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
 
 const VECTORS = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
@@ -97,5 +98,36 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     const d = await src.getData([name], 0, 2e9, null);
     expect(d.data[name]).toEqual(Array.from({ length: 240 }, (_, i) => i));
     expect(d.timeline[`${desc}.b`]?.t[239]).toBe(1767225600 + 239);
+  });
+
+  test('summary tiers are built from G3 files: a thinned long range decodes only the edge files and equals brute force', async () => {
+    const sid = 11n;
+    const desc = 'observatory.tiers.feeds.hk';
+    for (let h = 0; h < 6; h++) {
+      const t0 = 1767225600 + h * 3600;
+      const parts = [sessionFrame(sid, t0), statusFrame(sid, t0, [{ id: 0, description: desc }])];
+      for (let a = 0; a < 3600; a += 300) {
+        const ticks = BigInt64Array.from({ length: 300 }, (_, i) => BigInt(t0 + a + i) * 100000000n);
+        const values = Float64Array.from({ length: 300 }, (_, i) => Math.round(Math.sin((t0 + a + i) / 97) * 1000) / 8);
+        parts.push(dataFrame(sid, 0, t0 + a + 300, [{ name: 'b', ticks, fields: [{ name: 'x', kind: 'double', values }] }]));
+      }
+      writeFileSync(path.join(dir, `${t0}.g3`), Buffer.concat(parts));
+    }
+    const { db, s } = await setup();
+    expect(await s.scan()).toMatchObject({ added: 6, errors: 0 });
+    const name = `${desc}.x`;
+    const raw = await new ArchiveSource({ db, closeDb: false }).getData([name], 0, 2e9, null);
+    const t = raw.timeline[`${desc}.b`]?.t ?? [];
+    const v = (raw.data[name] ?? []) as number[];
+    expect(t).toHaveLength(6 * 3600);
+    const src = new ArchiveSource({ db, closeDb: false });
+    const [start, end, stride] = [1767225600 + 1234.5, 1767225600 + 6 * 3600 - 2000, 1200];
+    const got = await src.getData([name], start, end, stride);
+    expect(src.cache.stats().misses).toBeLessThanOrEqual(2);
+    const w = chooseWidth(LADDER.filter((x) => x >= 100), stride, 'minmax');
+    expect(w).not.toBeNull();
+    const want = reduceSamples(t, v, start, end, outputWidth(w ?? 0, stride, 'minmax') / 2, 'minmax');
+    expect(got.timeline[`${desc}.b`]?.t).toEqual(want.t);
+    expect(got.data[name]).toEqual(want.v);
   });
 });
