@@ -6,6 +6,7 @@
 import { Archive, UnknownClassError } from './archive';
 import { toFloat64, toInts, toInt64 } from './bytes';
 import { G3BoundsError } from './errors';
+import { decodeFlac } from './flac';
 import type { G3MapValue, G3Object, IntArray } from './types';
 
 type Bits = 8 | 16 | 32 | 64;
@@ -131,20 +132,24 @@ function timestream(ar: Archive, type: string): G3Object {
   let dataType = 0;
   if (v >= 4) { r.u8('flac depth'); dataType = r.u32('data type'); }
   const nanflag = r.u8('nan flag');
-  if (nanflag === 2) bytesVec(ar, 'NaN mask');
+  const mask = nanflag === 2 ? bytesVec(ar, 'NaN mask') : null;
   const nbytes = r.size(1, 'FLAC stream');
   const stream = r.bytes(nbytes, 'FLAC stream');
-  ar.warn(`skipped a FLAC-compressed ${type} (${nbytes} bytes): FLAC decoding is not supported`);
-  return { type, kind: 'timestream', units, start, stop, flac, dataType, values: null, n: flacSamples(stream) };
+  let values: Float32Array | null = null;
+  try {
+    const ints = decodeFlac(stream, MAX_FLAC_SAMPLES);
+    values = Float32Array.from(ints);
+    if (nanflag === 1) values.fill(NaN);
+    if (mask) for (let i = 0; i < mask.length && i < values.length; i++) if (mask[i]) values[i] = NaN;
+  } catch (e) {
+    if (!(e instanceof G3BoundsError)) throw e;
+    ar.warn(`skipped a FLAC-compressed ${type} (${nbytes} bytes) that could not be decoded: ${e.message}`);
+  }
+  return { type, kind: 'timestream', units, start, stop, flac, dataType, values, n: values?.length ?? 0 };
 }
 
-/** Total samples from a FLAC STREAMINFO block (0 when absent). */
-function flacSamples(b: Uint8Array): number {
-  if (b.length < 42 || b[0] !== 0x66 || b[1] !== 0x4c || b[2] !== 0x61 || b[3] !== 0x43) return 0;
-  // STREAMINFO: 4-byte block header at 4, total samples are the low 36 bits of bytes 21..25 (+8 offset).
-  const hi = (b[21] ?? 0) & 0x0f;
-  return hi * 2 ** 32 + (((b[22] ?? 0) << 24) | ((b[23] ?? 0) << 16) | ((b[24] ?? 0) << 8) | (b[25] ?? 0)) >>> 0;
-}
+/** Bound on one FLAC timestream's samples (64 MiB of float64 while decoding). */
+const MAX_FLAC_SAMPLES = 1 << 23;
 
 const MAP_VALUES: Record<string, [number, (ar: Archive) => G3MapValue]> = {
   G3MapDouble: [8, (ar) => ar.r.f64()],

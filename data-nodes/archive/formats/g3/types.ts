@@ -30,7 +30,7 @@ export type G3Object =
     type: string; kind: 'timestream'; units: number; start: bigint; stop: bigint; flac: number;
     /** 0 double, 1 float32, 2 int32, 3 int64 (stored type). */
     dataType: number;
-    /** null for a FLAC-compressed timestream (not decoded). */
+    /** null for a FLAC-compressed timestream that could not be decoded (a warning says why). */
     values: Float64Array | Float32Array | Int32Array | BigInt64Array | null;
     n: number;
   }
