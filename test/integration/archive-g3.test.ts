@@ -5,6 +5,7 @@
  * file still being written is indexed up to its last complete frame and picked up on rescan; a
  * corrupt file is recorded with its error while the rest keeps serving.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -46,6 +47,10 @@ describe.each(backends)('G3 archive over $name', (backend) => {
 
   (haveVectors ? test : test.skip)('the vector folder: names and every sample as so3g reads them', async () => {
     for (const f of readdirSync(VECTORS).filter((x) => /\.g3(\.gz|\.bz2)?$/.test(x))) copyFileSync(path.join(VECTORS, f), path.join(dir, f));
+    mkdirSync(path.join(dir, 'copy'));
+    // xz (newer spt3g): decoded through the format's asynchronous path.
+    writeFileSync(path.join(dir, 'copy', 'hk_v2_basic.g3'), readFileSync(path.join(VECTORS, 'hk_v2_basic.g3')));
+    execFileSync('xz', [path.join(dir, 'copy', 'hk_v2_basic.g3')]);
     writeFileSync(path.join(dir, 'broken.g3'), Buffer.from(readFileSync(path.join(VECTORS, 'hk_v1.g3'))).fill(0x55, 400, 420));
     const { db, s, src } = await setup();
     const r = await s.scan();
@@ -53,6 +58,7 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     const broken = (await db.listFiles()).find((f) => f.path === 'broken.g3');
     expect(broken?.status).toBe('error');
     expect(broken?.error).toMatch(/G3 file broken\.g3 \(frame 1, at byte 357\): /);
+    expect((await db.listFiles()).find((f) => f.path === 'copy/hk_v2_basic.g3.xz')).toMatchObject({ status: 'ok', format: 'g3', nSamples: 660 });
 
     // Every HK field of every vector (hk_v1's come from hk_v1.g3 alone, as broken.g3 is refused).
     const expected = new Map<string, { t: number[]; v: unknown[] }>();

@@ -1,13 +1,13 @@
 /**
- * The G3 archive format: spt3g frame files (`.g3`, whole-file `.g3.gz`/`.g3.bz2`; `.g3.xz` is
- * refused with a clear error, see compression.ts) holding SO housekeeping data, read as
+ * The G3 archive format: spt3g frame files (`.g3`, whole-file `.g3.gz`/`.g3.bz2`/`.g3.xz`; xz only
+ * through `decodeAsync`, which the scanner and reader use — see compression.ts) holding SO housekeeping data, read as
  * one timeline per (provider, block) with fields `<provider description>.<field>`.
  *
  * A file still being written ends in an incomplete frame: the complete frames are indexed, the tail
  * is counted as one bad row, and the scanner's recheck reads the file again once it has grown.
  * Non-HK frames (spt3g core types) are walked and checked (CRC) but give no timelines.
  */
-import { decompressSync, DEFAULT_MAX_DECOMPRESSED } from './compression';
+import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompression } from './compression';
 import { readFrames, type FrameReadOptions } from './frame';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
@@ -26,9 +26,18 @@ export interface G3DecodeOptions {
   warn?: (m: string) => void;
 }
 
-/** Decodes one G3 file's bytes into archive timelines. */
+/** Decodes one G3 file's bytes into archive timelines (xz: see `decodeG3Async`). */
 export function decodeG3(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): DecodedFile {
-  const { data } = decompressSync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED);
+  return decodeFrames(decompressSync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED).data, ctx, o);
+}
+
+/** Like `decodeG3`, and `.xz` files too (the only xz decoder is asynchronous). */
+export async function decodeG3Async(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): Promise<DecodedFile> {
+  if (sniffCompression(content) !== 'xz') return decodeG3(content, ctx, o);
+  return decodeFrames((await decompressAsync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED)).data, ctx, o);
+}
+
+function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): DecodedFile {
   const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, ...(o.warn ? { warn: o.warn } : {}) };
   const { frames, partialTail } = readFrames(data, fo);
   const hk = new HkReader(o.warn);
@@ -47,5 +56,8 @@ export const g3Format: FormatReader = {
   },
   decode(content: Buffer, ctx: FileContext): DecodedFile {
     return decodeG3(content, ctx);
+  },
+  decodeAsync(content: Buffer, ctx: FileContext): Promise<DecodedFile> {
+    return decodeG3Async(content, ctx);
   },
 };
