@@ -4,6 +4,9 @@
  * - `get_fields` is answered from the index alone: fields whose first..last time overlaps
  *   [start, end), with the metadata (timeline, type, units, description, interval) of the field's
  *   newest file. The per-field metadata is cached until the index's generation changes.
+ * - `get_data` with a min_stride answers a timeline from summary tiers (tier-query.ts) when every file
+ *   of its fields in the range has them and none overlap: stored buckets inside, raw samples from the
+ *   edge files only; `reduce: 'mean'` gives bucket means. Otherwise, and without a min_stride:
  * - `get_data` asks the index which files hold the fields in [start, end), decodes only those
  *   (through the bounded cache) and, as each is decoded, copies out only its rows in [start, end)
  *   (with a min_stride, and when the file overlaps no other file of the request, only the rows the

@@ -3,7 +3,10 @@
  *
  * Per file it records path (relative to the root), size, mtime, the sha1 of the content (the file is
  * read anyway to be decoded), its format, and per field the timeline, type, units, description,
- * nominal interval, first and last time with a value and the number of values.
+ * nominal interval, first and last time with a value and the number of values, and per numeric field
+ * its summary tiers (sdk/tiers: buckets from ≥ 100 × its interval up to 1 day), written in the same
+ * transaction as the file's rows and replaced or removed with them (a grown, rewritten, corrupt or
+ * deleted file never leaves stale summaries). `rebuildSummaries` re-reads every file on the first scan.
  *
  * Rescans are incremental: a file whose size and mtime match the index is not opened; a new, grown or
  * changed file is decoded again (same content under a new mtime only updates the row); a file that

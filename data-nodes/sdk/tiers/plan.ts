@@ -10,7 +10,7 @@
  * point when they coincide), or its mean at the middle of its first and last sample time. Every time is
  * a sample's time or between two, so every timestamp is inside [start, end).
  */
-import { F, mergePacked, nBuckets, STRIDE } from './bucket';
+import { F, nBuckets, STRIDE } from './bucket';
 
 /** `minmax` (default, the contract's answer) or `mean` (the sisock `reduce` keyword). */
 export type Reduce = 'minmax' | 'mean';
@@ -99,12 +99,18 @@ export async function reduceField(r: TierReader, start: number, end: number, str
         add(Math.floor(t / W), 1, x, x, x, t, t, t, t);
       }
     } else {
-      const merged = mergePacked(await r.buckets(p.width, p.idxLo, p.idxHi), p.idxLo, p.idxHi);
+      // Chunks of every source go straight into the output accumulator (it merges exactly).
       const per = Math.round(W / p.width);
-      for (let k = 0; k < nBuckets(merged); k++) {
-        const o = k * STRIDE;
-        const b = (i: number) => merged[o + i] ?? NaN;
-        add(Math.floor(b(F.idx) / per), b(F.count), b(F.min), b(F.max), b(F.sum), b(F.tFirst), b(F.tLast), b(F.tMin), b(F.tMax));
+      for (const chunk of await r.buckets(p.width, p.idxLo, p.idxHi)) {
+        const n = nBuckets(chunk);
+        for (let k = 0; k < n; k++) {
+          const o = k * STRIDE;
+          const idx = chunk[o] ?? NaN;
+          const count = chunk[o + 1] ?? 0;
+          if (!(idx >= p.idxLo && idx < p.idxHi) || !(count > 0)) continue;
+          const b = (i: number) => chunk[o + i] ?? NaN;
+          add(Math.floor(idx / per), count, b(F.min), b(F.max), b(F.sum), b(F.tFirst), b(F.tLast), b(F.tMin), b(F.tMax));
+        }
       }
     }
   }
