@@ -5,7 +5,7 @@
  */
 import { G3BoundsError } from './errors';
 
-const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export class ByteReader {
   private readonly view: DataView;

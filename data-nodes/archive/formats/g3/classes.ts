@@ -4,7 +4,7 @@
  * bytes left before anything is allocated (ByteReader.size).
  */
 import { Archive, UnknownClassError } from './archive';
-import { toFloat64, toInts, toInt64 } from './bytes';
+import { HOST_LITTLE, toFloat64, toInts, toInt64 } from './bytes';
 import { G3BoundsError } from './errors';
 import { decodeFlac } from './flac';
 import type { G3MapValue, G3Object, IntArray } from './types';
@@ -169,7 +169,15 @@ const MAP_VALUES: Record<string, [number, (ar: Archive) => G3MapValue]> = {
 function vectorBody(ar: Archive, type: string): G3Object | undefined {
   const r = ar.r;
   switch (type) {
-    case 'G3VectorDouble': ar.version(type); ar.frameObjectBase(); return { type, kind: 'vector-double', values: doubles(ar, type) };
+    case 'G3VectorDouble': {
+      ar.version(type); ar.frameObjectBase();
+      const n = r.size(8, type);
+      const raw = r.bytes(n * 8, type);
+      const little = r.little;
+      let values: Float64Array | null = null;
+      // Decoded on first use: the HK path copies `raw` straight into its columns instead.
+      return { type, kind: 'vector-double', ...(little === HOST_LITTLE ? { raw } : {}), get values() { return (values ??= toFloat64(raw, n, little)); } };
+    }
     case 'G3VectorBool':
     case 'G3VectorUnsignedChar': ar.version(type); ar.frameObjectBase(); return { type, kind: 'vector-bytes', values: bytesVec(ar, type) };
     case 'G3VectorString': ar.version(type); ar.frameObjectBase(); return { type, kind: 'vector-string', values: strings(ar, type) };

@@ -16,6 +16,8 @@ export interface HkColumn {
   /** G3VectorDouble / G3VectorInt / G3VectorBool / G3VectorString. */
   g3Type: string;
   values: HkValues;
+  /** G3VectorDouble in host byte order: its stored bytes (copied straight into columns). */
+  raw?: Uint8Array;
 }
 
 export interface HkChunk {
@@ -58,7 +60,11 @@ function str(o: G3Object | null | undefined): string | null {
 
 function column(o: G3Object | null): HkColumn | null {
   if (!o || !FIELD_TYPES.has(o.type)) return null;
-  if (o.kind === 'vector-double' || o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
+  if (o.kind === 'vector-double') {
+    const v = o;
+    return { g3Type: o.type, get values() { return v.values; }, ...(o.raw ? { raw: o.raw } : {}) };
+  }
+  if (o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
     return { g3Type: o.type, values: o.values };
   }
   return null;
@@ -152,7 +158,7 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (b.kind === 'timesample-map') {
     for (const [k, v] of b.fields) {
       const c = column(v);
-      if (c && c.values.length === b.times.length) columns.set(k, c);
+      if (c && (c.raw ? c.raw.length / 8 : c.values.length) === b.times.length) columns.set(k, c);
     }
     return { ticks: b.times, columns, frame };
   }

@@ -6,7 +6,7 @@
  */
 import type { FieldType, Sample } from '../../../sdk/types';
 import { medianSpacing, reorder, sortUnique, type DecodedColumn, type DecodedTimeline } from '../types';
-import type { HkBlock, HkProvider, HkValues } from './hk';
+import type { HkBlock, HkColumn, HkProvider, HkValues } from './hk';
 
 const TWO32 = 4294967296;
 
@@ -22,7 +22,9 @@ function fieldType(g3Type: string): FieldType {
   return 'number';
 }
 
-function fillNumbers(v: HkValues | undefined, out: Float64Array, at: number, n: number): void {
+function fillNumbers(c: HkColumn | undefined, out: Float64Array, at: number, n: number): void {
+  if (c?.raw) { new Uint8Array(out.buffer, out.byteOffset + at * 8, n * 8).set(c.raw); return; }
+  const v = c?.values;
   if (v === undefined || Array.isArray(v)) { out.fill(NaN, at, at + n); return; }
   if (v instanceof BigInt64Array) { int64ToDouble(v, out, at, 1); return; }
   if (v instanceof Float64Array) { out.set(v, at); return; }
@@ -62,7 +64,7 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
       if (type === 'number') {
         const v = new Float64Array(n);
         let pos = 0;
-        for (const c of chunks) { fillNumbers(c.columns.get(k)?.values, v, pos, c.ticks.length); pos += c.ticks.length; }
+        for (const c of chunks) { fillNumbers(c.columns.get(k), v, pos, c.ticks.length); pos += c.ticks.length; }
         values = v;
       } else {
         const v: Sample[] = [];
