@@ -22,8 +22,19 @@ import { csvFormat } from '../data-nodes/archive/formats/csv';
 import { g3Format } from '../data-nodes/archive/formats/g3';
 import { dataFrame, sessionFrame, statusFrame, type HkField } from './g3-writer';
 
-export interface G3BenchRow { scenario: string; value: number; baseline: number | null; ratio: number | null; goal: string }
-export interface G3BenchOptions { hours?: number; days?: number; rounds?: number; log?: (line: string) => void }
+export interface G3BenchRow {
+  scenario: string;
+  value: number;
+  baseline: number | null;
+  ratio: number | null;
+  goal: string;
+}
+export interface G3BenchOptions {
+  hours?: number;
+  days?: number;
+  rounds?: number;
+  log?: (line: string) => void;
+}
 
 const T0 = 1767225600;
 const FIELDS = 20;
@@ -41,7 +52,11 @@ function g3File(t0: number, seconds: number): Buffer {
   for (let a = 0; a < seconds; a += FRAME_S) {
     const n = Math.min(FRAME_S, seconds - a);
     const ticks = BigInt64Array.from({ length: n }, (_, i) => BigInt(t0 + a + i) * 100000000n);
-    const fields: HkField[] = Array.from({ length: FIELDS }, (_, f) => ({ name: `field_${String(f).padStart(2, '0')}`, kind: 'double', values: values(t0 + a, n, f) }));
+    const fields: HkField[] = Array.from({ length: FIELDS }, (_, f) => ({
+      name: `field_${String(f).padStart(2, '0')}`,
+      kind: 'double',
+      values: values(t0 + a, n, f),
+    }));
     parts.push(dataFrame(sid, 0, t0 + a + n, [{ name: 'main', ticks, fields }], DESC));
   }
   return Buffer.concat(parts);
@@ -61,8 +76,11 @@ const time = async <T>(f: () => T | Promise<T>): Promise<[number, T]> => {
 };
 
 const row = (scenario: string, value: number, baseline: number | null, goal: string): G3BenchRow => ({
-  scenario, value: Math.round(value * 1000) / 1000, baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
-  ratio: baseline ? Math.round((value / baseline) * 100) / 100 : null, goal,
+  scenario,
+  value: Math.round(value * 1000) / 1000,
+  baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
+  ratio: baseline ? Math.round((value / baseline) * 100) / 100 : null,
+  goal,
 });
 
 async function decodeRows(hours: number, rounds: number, log: (s: string) => void): Promise<G3BenchRow[]> {
@@ -84,10 +102,16 @@ async function decodeRows(hours: number, rounds: number, log: (s: string) => voi
   }
   const g3Rate = samples / bestG3;
   const csvRate = samples / bestCsv;
-  return [{
-    scenario: `decode G3 HK, ${samples.toLocaleString('en-US')} samples (${(g3.length / 2 ** 20).toFixed(0)} MiB; CSV ${(csv.length / 2 ** 20).toFixed(0)} MiB) (samples/s)`,
-    value: Math.round(g3Rate), baseline: Math.round(csvRate), ratio: Math.round((g3Rate / csvRate) * 100) / 100, goal: '>=10x the CSV reader',
-  }];
+  const mib = (b: Buffer): string => `${(b.length / 2 ** 20).toFixed(0)} MiB`;
+  return [
+    {
+      scenario: `decode G3 HK, ${samples.toLocaleString('en-US')} samples (${mib(g3)}; CSV ${mib(csv)}) (samples/s)`,
+      value: Math.round(g3Rate),
+      baseline: Math.round(csvRate),
+      ratio: Math.round((g3Rate / csvRate) * 100) / 100,
+      goal: '>=10x the CSV reader',
+    },
+  ];
 }
 
 async function scanRows(days: number, root: string, log: (s: string) => void): Promise<G3BenchRow[]> {
@@ -107,12 +131,14 @@ async function scanRows(days: number, root: string, log: (s: string) => void): P
   const readAll = async (): Promise<number> => {
     let i = 0;
     let bytes = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (i < files.length) {
-        const b = await fsp.readFile(files[i++] ?? '');
-        bytes += b.length;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (i < files.length) {
+          const b = await fsp.readFile(files[i++] ?? '');
+          bytes += b.length;
+        }
+      }),
+    );
     return bytes;
   };
   await readAll(); // warm the page cache for both
@@ -124,19 +150,27 @@ async function scanRows(days: number, root: string, log: (s: string) => void): P
       log(`g3: scanning ${files.length} files, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
       const [tScan, r] = await time(() => scanner.scan());
       if (r.added !== files.length || r.errors) throw new Error(`scan indexed ${r.added} of ${files.length} files (${r.errors} errors)`);
-      return [row(`scan G3 archive, 1 Hz x ${FIELDS} fields, ${days} days, ${files.length} files, ${(bytes / 2 ** 30).toFixed(2)} GiB (s)`, tScan, tRead, '<=1.5x reading its bytes')];
-    } finally { await scanner.close(); }
-  } finally { await db.close(); }
+      return [
+        row(
+          `scan G3 archive, 1 Hz x ${FIELDS} fields, ${days} days, ${files.length} files, ${(bytes / 2 ** 30).toFixed(2)} GiB (s)`,
+          tScan,
+          tRead,
+          '<=1.5x reading its bytes',
+        ),
+      ];
+    } finally {
+      await scanner.close();
+    }
+  } finally {
+    await db.close();
+  }
 }
 
 export async function benchG3(o: G3BenchOptions = {}): Promise<G3BenchRow[]> {
   const log = o.log ?? (() => {});
   const tmp = mkdtempSync(path.join(tmpdir(), 'sisock-bench-g3-'));
   try {
-    return [
-      ...await decodeRows(o.hours ?? 24, o.rounds ?? 3, log),
-      ...await scanRows(o.days ?? 7, tmp, log),
-    ];
+    return [...(await decodeRows(o.hours ?? 24, o.rounds ?? 3, log)), ...(await scanRows(o.days ?? 7, tmp, log))];
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -147,7 +181,13 @@ if (require.main === module) {
     const a = process.argv.find((x) => x.startsWith(`--${k}=`));
     return a ? Number(a.split('=')[1]) : undefined;
   };
-  benchG3({ hours: arg('hours'), days: arg('days'), rounds: arg('rounds'), log: (s) => console.error(s) }).then((rows) => {
-    for (const r of rows) console.log(`${r.scenario}: ${r.value} (baseline ${r.baseline}, ratio ${r.ratio}; goal ${r.goal})`);
-  }, (e: Error) => { console.error(e); process.exit(1); });
+  benchG3({ hours: arg('hours'), days: arg('days'), rounds: arg('rounds'), log: (s) => console.error(s) }).then(
+    (rows) => {
+      for (const r of rows) console.log(`${r.scenario}: ${r.value} (baseline ${r.baseline}, ratio ${r.ratio}; goal ${r.goal})`);
+    },
+    (e: Error) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

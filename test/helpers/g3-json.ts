@@ -28,7 +28,10 @@ function ints(a: IntArray): Json[] {
 /** {len, values} or {len, first5, last5}. */
 export function vec(values: Json[], extra: Record<string, Json> = {}, lenKey = 'len'): { [k: string]: Json } {
   const out: { [k: string]: Json } = { ...extra, [lenKey]: values.length };
-  if (values.length > 16) { out.first5 = values.slice(0, 5); out.last5 = values.slice(-5); } else out.values = values;
+  if (values.length > 16) {
+    out.first5 = values.slice(0, 5);
+    out.last5 = values.slice(-5);
+  } else out.values = values;
   return out;
 }
 
@@ -59,22 +62,40 @@ export function toJson(o: G3Object | null): Json {
   if (o === null) return null;
   const type = o.type;
   switch (o.kind) {
-    case 'bool': case 'string': return { type, value: o.value };
-    case 'double': return { type, value: num(o.value) };
-    case 'int': return { type, value: big(o.value) };
-    case 'time': return { type, ticks: o.ticks.toString(), iso: ticksIso(o.ticks) };
-    case 'vector-double': return vec(Array.from(o.values, num), { type });
+    case 'bool':
+    case 'string':
+      return { type, value: o.value };
+    case 'double':
+      return { type, value: num(o.value) };
+    case 'int':
+      return { type, value: big(o.value) };
+    case 'time':
+      return { type, ticks: o.ticks.toString(), iso: ticksIso(o.ticks) };
+    case 'vector-double':
+      return vec(Array.from(o.values, num), { type });
     case 'vector-complex': {
       const v: Json[] = [];
       for (let i = 0; i + 1 < o.values.length; i += 2) v.push([num(o.values[i] ?? NaN), num(o.values[i + 1] ?? NaN)]);
       return vec(v, { type });
     }
-    case 'vector-bytes': return vec(Array.from(o.values, (b) => (type === 'G3VectorBool' ? b !== 0 : b)), { type });
-    case 'vector-int': return vec(ints(o.values), { type });
-    case 'vector-string': return vec(o.values, { type });
-    case 'vector-vector-string': return vec(o.values, { type });
-    case 'vector-time': return vec(Array.from(o.ticks, (t) => t.toString()), { type });
-    case 'vector-object': return { type, len: o.items.length, items: o.items.map(toJson) };
+    case 'vector-bytes':
+      return vec(
+        Array.from(o.values, (b) => (type === 'G3VectorBool' ? b !== 0 : b)),
+        { type },
+      );
+    case 'vector-int':
+      return vec(ints(o.values), { type });
+    case 'vector-string':
+      return vec(o.values, { type });
+    case 'vector-vector-string':
+      return vec(o.values, { type });
+    case 'vector-time':
+      return vec(
+        Array.from(o.ticks, (t) => t.toString()),
+        { type },
+      );
+    case 'vector-object':
+      return { type, len: o.items.length, items: o.items.map(toJson) };
     case 'map': {
       const items: { [k: string]: Json } = {};
       for (const [k, v] of o.items) items[k] = mapValue(v);
@@ -87,11 +108,22 @@ export function toJson(o: G3Object | null): Json {
     }
     case 'timestream': {
       const dtype = o.flac ? 'float32' : (['float64', 'float32', 'int32', 'int64'][o.dataType] ?? '?');
-      const values = o.values === null ? null
-        : o.values instanceof BigInt64Array ? Array.from(o.values, big) : Array.from(o.values as ArrayLike<number>, num);
+      const values =
+        o.values === null
+          ? null
+          : o.values instanceof BigInt64Array
+            ? Array.from(o.values, big)
+            : Array.from(o.values as ArrayLike<number>, num);
       return {
-        type, units: UNITS[o.units] ?? String(o.units), units_code: o.units, start_ticks: o.start.toString(), stop_ticks: o.stop.toString(),
-        numpy_dtype_after_read: dtype, flac_compression_level: o.flac, n_samples: o.n, values,
+        type,
+        units: UNITS[o.units] ?? String(o.units),
+        units_code: o.units,
+        start_ticks: o.start.toString(),
+        stop_ticks: o.stop.toString(),
+        numpy_dtype_after_read: dtype,
+        flac_compression_level: o.flac,
+        n_samples: o.n,
+        values,
       };
     }
     case 'irreg-block': {
@@ -105,6 +137,7 @@ export function toJson(o: G3Object | null): Json {
       const segments = o.segments.map((s) => s.map(one));
       return type === 'IntervalsTime' ? { type, domain_ticks: domain, segments_ticks: segments } : { type, domain, segments };
     }
-    case 'unknown': return { type, unknown: true };
+    case 'unknown':
+      return { type, unknown: true };
   }
 }

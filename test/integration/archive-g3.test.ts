@@ -6,7 +6,17 @@
  * corrupt file is recorded with its error while the rest keeps serving.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
@@ -18,13 +28,20 @@ const VECTORS = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
 const haveVectors = existsSync(VECTORS);
 
 let tmp: string;
-beforeAll(() => { tmp = mkdtempSync(path.join(tmpdir(), 'sisock-g3-')); });
-afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'sisock-g3-'));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const problem = mysqlProblem();
 const backends: Backend[] = [sqliteBackend(() => tmp)];
 if (problem === null) backends.push(mysqlBackend());
-else if (SERVICES_REQUIRED) test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => { throw new Error(problem); });
+else if (SERVICES_REQUIRED)
+  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
+    throw new Error(problem);
+  });
 
 type Expected = { hk: { fields: Record<string, { all: { t_ticks: string[]; values: unknown[] } }> } };
 const load = (f: string) => JSON.parse(readFileSync(path.join(VECTORS, f), 'utf8')) as Expected;
@@ -33,8 +50,13 @@ describe.each(backends)('G3 archive over $name', (backend) => {
   let dir: string;
   let n = 0;
   const open: Array<{ close(): Promise<void> }> = [];
-  beforeEach(() => { dir = path.join(tmp, `${backend.name}-${++n}`); mkdirSync(dir, { recursive: true }); });
-  afterEach(async () => { for (const h of open.splice(0).reverse()) await h.close().catch(() => {}); });
+  beforeEach(() => {
+    dir = path.join(tmp, `${backend.name}-${++n}`);
+    mkdirSync(dir, { recursive: true });
+  });
+  afterEach(async () => {
+    for (const h of open.splice(0).reverse()) await h.close().catch(() => {});
+  });
   afterAll(() => backend.cleanup());
 
   async function setup(): Promise<{ db: IndexDb; s: Scanner; src: ArchiveSource }> {
@@ -46,7 +68,8 @@ describe.each(backends)('G3 archive over $name', (backend) => {
   }
 
   (haveVectors ? test : test.skip)('the vector folder: names and every sample as so3g reads them', async () => {
-    for (const f of readdirSync(VECTORS).filter((x) => /\.g3(\.gz|\.bz2)?$/.test(x))) copyFileSync(path.join(VECTORS, f), path.join(dir, f));
+    for (const f of readdirSync(VECTORS).filter((x) => /\.g3(\.gz|\.bz2)?$/.test(x)))
+      copyFileSync(path.join(VECTORS, f), path.join(dir, f));
     mkdirSync(path.join(dir, 'copy'));
     // xz (newer spt3g): decoded through the format's asynchronous path.
     writeFileSync(path.join(dir, 'copy', 'hk_v2_basic.g3'), readFileSync(path.join(VECTORS, 'hk_v2_basic.g3')));
@@ -58,19 +81,30 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     const broken = (await db.listFiles()).find((f) => f.path === 'broken.g3');
     expect(broken?.status).toBe('error');
     expect(broken?.error).toMatch(/G3 file broken\.g3 \(frame 1, at byte 357\): /);
-    expect((await db.listFiles()).find((f) => f.path === 'copy/hk_v2_basic.g3.xz')).toMatchObject({ status: 'ok', format: 'g3', nSamples: 660 });
+    expect((await db.listFiles()).find((f) => f.path === 'copy/hk_v2_basic.g3.xz')).toMatchObject({
+      status: 'ok',
+      format: 'g3',
+      nSamples: 660,
+    });
 
     // Every HK field of every vector (hk_v1's come from hk_v1.g3 alone, as broken.g3 is refused).
     const expected = new Map<string, { t: number[]; v: unknown[] }>();
     for (const f of ['hk_v0.g3', 'hk_v1.g3', 'hk_v2_basic.g3', 'hk_rotated.combined']) {
       const e = load(`${f}.expected.json`);
-      for (const [name, x] of Object.entries(e.hk.fields)) expected.set(name, { t: x.all.t_ticks.map((t) => Number(BigInt(t)) / 1e8), v: x.all.values });
+      for (const [name, x] of Object.entries(e.hk.fields))
+        expected.set(name, { t: x.all.t_ticks.map((t) => Number(BigInt(t)) / 1e8), v: x.all.values });
     }
     const [fields, timelines] = await src.getFields(0, 2e9);
     expect(Object.keys(fields).sort()).toEqual([...expected.keys()].sort());
-    expect(fields['observatory.testfridge.feeds.hk.state']).toEqual({ description: null, timeline: 'observatory.testfridge.feeds.hk.block_B', type: 'string', units: null });
+    expect(fields['observatory.testfridge.feeds.hk.state']).toEqual({
+      description: null,
+      timeline: 'observatory.testfridge.feeds.hk.block_B',
+      type: 'string',
+      units: null,
+    });
     expect(timelines['observatory.LS240.feeds.temperatures.temps']).toEqual({
-      interval: 2, field: ['observatory.LS240.feeds.temperatures.Channel_1_T', 'observatory.LS240.feeds.temperatures.Channel_2_T'],
+      interval: 2,
+      field: ['observatory.LS240.feeds.temperatures.Channel_1_T', 'observatory.LS240.feeds.temperatures.Channel_2_T'],
     });
     const names = [...expected.keys()];
     const d = await src.getData(names, 0, 2e9, null);
@@ -88,13 +122,27 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     const sid = 7n;
     const desc = 'observatory.LSA22YE.feeds.temperatures';
     const ticks = (a: number, k: number) => BigInt64Array.from({ length: k }, (_, i) => (1767225600n + BigInt(a + i)) * 100000000n);
-    const frameAt = (a: number) => dataFrame(sid, 0, 1767225600 + a + 60, [{
-      name: 'b', ticks: ticks(a, 60), fields: [{ name: 'channel_02_r', kind: 'double', values: Float64Array.from({ length: 60 }, (_, i) => a + i) }],
-    }]);
+    const frameAt = (a: number) =>
+      dataFrame(sid, 0, 1767225600 + a + 60, [
+        {
+          name: 'b',
+          ticks: ticks(a, 60),
+          fields: [{ name: 'channel_02_r', kind: 'double', values: Float64Array.from({ length: 60 }, (_, i) => a + i) }],
+        },
+      ]);
     const file = path.join(dir, 'hk/1767225600.g3');
     mkdirSync(path.dirname(file));
     const third = frameAt(120);
-    writeFileSync(file, Buffer.concat([sessionFrame(sid, 1767225600), statusFrame(sid, 1767225600, [{ id: 0, description: desc }]), frameAt(0), frameAt(60), third.subarray(0, 500)]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        sessionFrame(sid, 1767225600),
+        statusFrame(sid, 1767225600, [{ id: 0, description: desc }]),
+        frameAt(0),
+        frameAt(60),
+        third.subarray(0, 500),
+      ]),
+    );
     const { s, src } = await setup();
     expect(await s.scan()).toMatchObject({ added: 1, errors: 0 });
     const name = `${desc}.channel_02_r`;
@@ -130,7 +178,11 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     const [start, end, stride] = [1767225600 + 1234.5, 1767225600 + 6 * 3600 - 2000, 1200];
     const got = await src.getData([name], start, end, stride);
     expect(src.cache.stats().misses).toBeLessThanOrEqual(2);
-    const w = chooseWidth(LADDER.filter((x) => x >= 100), stride, 'minmax');
+    const w = chooseWidth(
+      LADDER.filter((x) => x >= 100),
+      stride,
+      'minmax',
+    );
     expect(w).not.toBeNull();
     const want = reduceSamples(t, v, start, end, outputWidth(w ?? 0, stride, 'minmax') / 2, 'minmax');
     expect(got.timeline[`${desc}.b`]?.t).toEqual(want.t);

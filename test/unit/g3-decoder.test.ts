@@ -9,7 +9,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import {
-  decodeG3, decompressAsync, decompressSync, frameObject, G3FormatError, g3Format, HkReader, readFrames,
+  decodeG3,
+  decompressAsync,
+  decompressSync,
+  frameObject,
+  G3FormatError,
+  g3Format,
+  HkReader,
+  readFrames,
 } from '../../data-nodes/archive/formats/g3';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 
@@ -24,7 +31,11 @@ function must<T>(v: T | undefined): T {
 const T0 = 1767225600n * 100000000n;
 function block(name: string, start: number, n: number, fields: string[]): HkBlockIn {
   const ticks = BigInt64Array.from({ length: n }, (_, i) => T0 + BigInt(start + i) * 100000000n);
-  return { name, ticks, fields: fields.map((f) => ({ name: f, kind: 'double' as const, values: Float64Array.from({ length: n }, (_, i) => start + i + 0.5) })) };
+  return {
+    name,
+    ticks,
+    fields: fields.map((f) => ({ name: f, kind: 'double' as const, values: Float64Array.from({ length: n }, (_, i) => start + i + 0.5) })),
+  };
 }
 
 /** Little-endian blob of a G3VectorDouble that claims `n` elements but holds none. */
@@ -44,7 +55,11 @@ function hostileVector(n: bigint): Buffer {
 
 function expectG3Error(fn: () => unknown, file: string, frameIndex?: number): G3FormatError {
   let err: unknown;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(G3FormatError);
   const g = err as G3FormatError;
   expect(g.message).toContain(file);
@@ -92,8 +107,13 @@ describe('G3 bad input', () => {
         const { frames } = readFrames(bad, { file: 'flip.g3' });
         const hk = new HkReader();
         for (const f of frames) hk.add(f, { file: 'flip.g3' });
-      } catch (e) { err = e; }
-      if (err === null) { expect(header).toBe(true); continue; }
+      } catch (e) {
+        err = e;
+      }
+      if (err === null) {
+        expect(header).toBe(true);
+        continue;
+      }
       expect(err).toBeInstanceOf(G3FormatError);
       expect((err as Error).message).toMatch(/^G3 file flip\.g3 \(frame \d+/);
       caught++;
@@ -128,7 +148,10 @@ describe('G3 bad input', () => {
     const unknown = Buffer.from(blob.toString('latin1').replace('G3VectorDouble', 'G3VectorFancyX'), 'latin1');
     const { frames } = readFrames(frame(72, [['u', unknown]]), { file: 'u.g3' });
     const warnings: string[] = [];
-    expect(frameObject(must(frames[0]), 'u', { file: 'u.g3', warn: (m) => warnings.push(m) })).toEqual({ type: 'G3VectorFancyX', kind: 'unknown' });
+    expect(frameObject(must(frames[0]), 'u', { file: 'u.g3', warn: (m) => warnings.push(m) })).toEqual({
+      type: 'G3VectorFancyX',
+      kind: 'unknown',
+    });
     expect(warnings.join()).toMatch(/u\.g3 frame 0 entry "u".*G3VectorFancyX/);
   });
 
@@ -144,7 +167,9 @@ describe('G3 bad input', () => {
       const xz = fs.readFileSync(`${raw}.xz`);
       expect((await decompressAsync(xz, 'x.g3.xz')).data.equals(good)).toBe(true);
       expect(expectG3Error(() => decompressSync(xz, 'x.g3.xz'), 'x.g3.xz').kind).toBe('unsupported');
-    } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
     const bomb = zlib.gzipSync(Buffer.alloc(8 << 20));
     expect(expectG3Error(() => decompressSync(bomb, 'bomb.g3.gz', 1 << 20), 'bomb.g3.gz').kind).toBe('too-large');
   });
@@ -161,7 +186,10 @@ describe('G3 HK providers', () => {
       statusFrame(sid, 1767225620, [{ id: 1, description: 'observatory.other.feeds.x' }]), // a went stale
       dataFrame(sid, 0, 1767225630, [block('temps', 10, 10, ['channel_01_r'])]), // stale id: refused
       dataFrame(sid, 1, 1767225630, [block('b', 10, 10, ['v'])]),
-      statusFrame(sid, 1767225640, [{ id: 1, description: 'observatory.other.feeds.x' }, { id: 2, description: a }]), // a is back as 2
+      statusFrame(sid, 1767225640, [
+        { id: 1, description: 'observatory.other.feeds.x' },
+        { id: 2, description: a },
+      ]), // a is back as 2
       dataFrame(sid, 2, 1767225650, [block('temps', 40, 10, ['channel_01_r', 'channel_02_r']), block('extra', 40, 5, ['heater'])]),
     ]);
     const warnings: string[] = [];
@@ -172,7 +200,10 @@ describe('G3 HK providers', () => {
     expect([...byName.keys()].sort()).toEqual([`${a}.extra`, `${a}.temps`, 'observatory.other.feeds.x.b']);
     const temps = must(byName.get(`${a}.temps`));
     expect(temps.columns.map((c) => c.name)).toEqual([`${a}.channel_01_r`, `${a}.channel_02_r`]);
-    expect(Array.from(temps.t)).toEqual([...Array.from({ length: 10 }, (_, i) => 1767225600 + i), ...Array.from({ length: 10 }, (_, i) => 1767225640 + i)]);
+    expect(Array.from(temps.t)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => 1767225600 + i),
+      ...Array.from({ length: 10 }, (_, i) => 1767225640 + i),
+    ]);
     expect(Array.from(must(temps.columns[1]).values as Float64Array).slice(9, 11)).toEqual([9.5, 40.5]);
     expect(must(byName.get(`${a}.extra`)).t.length).toBe(5);
   });

@@ -13,13 +13,25 @@ class BitW {
   put(v: number, bits: number): this {
     for (let i = bits - 1; i >= 0; i--) {
       this.cur = (this.cur << 1) | (Math.floor(v / 2 ** i) & 1);
-      if (++this.n === 8) { this.bytes.push(this.cur); this.cur = 0; this.n = 0; }
+      if (++this.n === 8) {
+        this.bytes.push(this.cur);
+        this.cur = 0;
+        this.n = 0;
+      }
     }
     return this;
   }
-  signed(v: number, bits: number): this { return this.put(v < 0 ? v + 2 ** bits : v, bits); }
-  unary(q: number): this { for (let i = 0; i < q; i++) this.put(0, 1); return this.put(1, 1); }
-  align(): this { while (this.n) this.put(0, 1); return this; }
+  signed(v: number, bits: number): this {
+    return this.put(v < 0 ? v + 2 ** bits : v, bits);
+  }
+  unary(q: number): this {
+    for (let i = 0; i < q; i++) this.put(0, 1);
+    return this.put(1, 1);
+  }
+  align(): this {
+    while (this.n) this.put(0, 1);
+    return this;
+  }
 }
 
 type Sub =
@@ -51,12 +63,23 @@ function residual(w: BitW, res: number[], blockSize: number, order: number, para
 }
 
 function frame(w: BitW, s: number[], sub: Sub, bps: number, wasted = 0): void {
-  w.put(0x7ffc, 15).put(0, 1).put(7, 4).put(0, 4).put(0, 4).put(0, 3).put(0, 1).put(0, 8).put(s.length - 1, 16).put(0, 8);
+  w.put(0x7ffc, 15)
+    .put(0, 1)
+    .put(7, 4)
+    .put(0, 4)
+    .put(0, 4)
+    .put(0, 3)
+    .put(0, 1)
+    .put(0, 8)
+    .put(s.length - 1, 16)
+    .put(0, 8);
   const x = s.map((v) => v / 2 ** wasted);
   const size = bps - wasted;
-  const type = sub.kind === 'constant' ? 0 : sub.kind === 'verbatim' ? 1 : sub.kind === 'fixed' ? 8 + sub.order : 0x20 | (sub.coefs.length - 1);
+  const type =
+    sub.kind === 'constant' ? 0 : sub.kind === 'verbatim' ? 1 : sub.kind === 'fixed' ? 8 + sub.order : 0x20 | (sub.coefs.length - 1);
   w.put(0, 1).put(type, 6);
-  if (wasted) w.put(1, 1).unary(wasted - 1); else w.put(0, 1);
+  if (wasted) w.put(1, 1).unary(wasted - 1);
+  else w.put(0, 1);
   if (sub.kind === 'constant') w.signed(x[0] ?? 0, size);
   else if (sub.kind === 'verbatim') for (const v of x) w.signed(v, size);
   else if (sub.kind === 'fixed') {
@@ -69,7 +92,9 @@ function frame(w: BitW, s: number[], sub: Sub, bps: number, wasted = 0): void {
     for (let i = 0; i < order; i++) w.signed(x[i] ?? 0, size);
     w.put(sub.precision - 1, 4).signed(sub.shift, 5);
     for (const c of sub.coefs) w.signed(c, sub.precision);
-    const res = x.slice(order).map((v, k) => v - Math.floor(sub.coefs.reduce((a, cj, j) => a + cj * (x[k + order - 1 - j] ?? 0), 0) / 2 ** sub.shift));
+    const res = x
+      .slice(order)
+      .map((v, k) => v - Math.floor(sub.coefs.reduce((a, cj, j) => a + cj * (x[k + order - 1 - j] ?? 0), 0) / 2 ** sub.shift));
     residual(w, res, x.length, order, sub.riceParam);
   }
   w.align().put(0, 16);
@@ -78,20 +103,31 @@ function frame(w: BitW, s: number[], sub: Sub, bps: number, wasted = 0): void {
 function stream(frames: Array<{ s: number[]; sub: Sub; wasted?: number }>, bps = 24): Uint8Array {
   const w = new BitW();
   w.put(0x664c6143, 32).put(1, 1).put(0, 7).put(34, 24);
-  w.put(4096, 16).put(4096, 16).put(0, 24).put(0, 24).put(44100, 20).put(0, 3).put(bps - 1, 5).put(0, 36);
+  w.put(4096, 16)
+    .put(4096, 16)
+    .put(0, 24)
+    .put(0, 24)
+    .put(44100, 20)
+    .put(0, 3)
+    .put(bps - 1, 5)
+    .put(0, 36);
   for (let i = 0; i < 16; i++) w.put(0, 8);
   for (const f of frames) frame(w, f.s, f.sub, bps, f.wasted);
   return Uint8Array.from(w.bytes);
 }
 
-const signal = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.round(Math.sin((i + seed) / 7) * 3e6 + ((i * 7919 + seed) % 13) - 6));
+const signal = (n: number, seed: number) =>
+  Array.from({ length: n }, (_, i) => Math.round(Math.sin((i + seed) / 7) * 3e6 + ((i * 7919 + seed) % 13) - 6));
 
 describe('FLAC decoder', () => {
   test('every subframe kind, escaped partitions, wasted bits and several frames decode to the signal', () => {
     const frames = [
       { s: Array<number>(300).fill(-8388608), sub: { kind: 'constant' } as Sub },
       { s: signal(200, 1), sub: { kind: 'verbatim' } as Sub },
-      ...[0, 1, 2, 3, 4].map((order) => ({ s: signal(256, order), sub: { kind: 'fixed', order, riceParam: 12, partitionOrder: 2 } as Sub })),
+      ...[0, 1, 2, 3, 4].map((order) => ({
+        s: signal(256, order),
+        sub: { kind: 'fixed', order, riceParam: 12, partitionOrder: 2 } as Sub,
+      })),
       { s: signal(128, 9), sub: { kind: 'fixed', order: 2, riceParam: 'escape' } as Sub },
       { s: signal(500, 5), sub: { kind: 'lpc', coefs: [3000, -1500, 300], shift: 11, precision: 14, riceParam: 14 } as Sub },
       { s: signal(64, 3).map((v) => Math.round(v / 16) * 8), sub: { kind: 'fixed', order: 1, riceParam: 14 } as Sub, wasted: 3 },

@@ -6,12 +6,24 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decompressSync, frameObjects, HkReader, readFrames, type FrameReadOptions, type HkProvider } from '../../data-nodes/archive/formats/g3';
+import {
+  decompressSync,
+  frameObjects,
+  HkReader,
+  readFrames,
+  type FrameReadOptions,
+  type HkProvider,
+} from '../../data-nodes/archive/formats/g3';
 import { big, num, toJson, type Json } from '../helpers/g3-json';
 
 const DIR = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
 const have = fs.existsSync(DIR);
-const files = have ? fs.readdirSync(DIR).filter((f) => /\.g3(\.gz|\.bz2)?$/.test(f)).sort() : [];
+const files = have
+  ? fs
+      .readdirSync(DIR)
+      .filter((f) => /\.g3(\.gz|\.bz2)?$/.test(f))
+      .sort()
+  : [];
 
 type J = { [k: string]: Json };
 const load = (f: string) => JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8')) as J;
@@ -27,8 +39,14 @@ function readAll(names: string[], warnings: string[]) {
       for (const [k, v] of [...frameObjects(f, o)].sort(([a], [b]) => (a < b ? -1 : 1))) objects[k] = toJson(v);
       const info = hk.add(f, o);
       frames.push({
-        index: f.index, byte_offset: compression === 'none' ? f.offset : null, byte_length: compression === 'none' ? f.length : null,
-        type: f.type, type_code: f.typeCode, keys: Object.keys(objects), objects, ...(info ? { hk: info as unknown as Json } : {}),
+        index: f.index,
+        byte_offset: compression === 'none' ? f.offset : null,
+        byte_length: compression === 'none' ? f.length : null,
+        type: f.type,
+        type_code: f.typeCode,
+        keys: Object.keys(objects),
+        objects,
+        ...(info ? { hk: info as unknown as Json } : {}),
       });
     }
   }
@@ -42,8 +60,11 @@ function providersJson(ps: HkProvider[]): Json {
     for (const b of p.blocks.values()) {
       const ticks = b.chunks.flatMap((c) => Array.from(c.ticks));
       blocks[b.name] = {
-        fields: Object.fromEntries([...b.fields].sort(([x], [y]) => (x < y ? -1 : 1))), n_frames: b.chunks.length, n_samples: b.nSamples,
-        t_first_ticks: String(ticks.reduce((a, t) => (t < a ? t : a))), t_last_ticks: String(ticks.reduce((a, t) => (t > a ? t : a))),
+        fields: Object.fromEntries([...b.fields].sort(([x], [y]) => (x < y ? -1 : 1))),
+        n_frames: b.chunks.length,
+        n_samples: b.nSamples,
+        t_first_ticks: String(ticks.reduce((a, t) => (t < a ? t : a))),
+        t_last_ticks: String(ticks.reduce((a, t) => (t > a ? t : a))),
       };
     }
     return { prov_id: p.provId, description: p.description, n_data_frames: p.nDataFrames, blocks };
@@ -70,7 +91,8 @@ function fieldsJson(ps: HkProvider[]): J {
     }
   }
   const res: J = {};
-  for (const [k, e] of Object.entries(out)) res[k] = { g3_type: e.g3_type, count: e.t.length, all: { t_ticks: e.t.map(String), values: e.v } };
+  for (const [k, e] of Object.entries(out))
+    res[k] = { g3_type: e.g3_type, count: e.t.length, all: { t_ticks: e.t.map(String), values: e.v } };
   return res;
 }
 

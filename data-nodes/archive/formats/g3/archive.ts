@@ -28,7 +28,14 @@ export class Archive {
   private level = 0;
   readonly r: ByteReader;
 
-  constructor(buf: Uint8Array, start: number, end: number, readonly body: BodyReader, readonly warn: G3Warn, readonly depth = 0) {
+  constructor(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    readonly body: BodyReader,
+    readonly warn: G3Warn,
+    readonly depth = 0,
+  ) {
     if (depth > MAX_DEPTH) throw new G3BoundsError('bounds', `objects nested deeper than ${MAX_DEPTH} levels`);
     this.r = new ByteReader(buf, start, end);
     this.r.endianFlag();
@@ -47,7 +54,9 @@ export class Archive {
   }
 
   /** Every G3 object's base class: a version word on first use, no payload. */
-  frameObjectBase(): void { this.version('G3FrameObject'); }
+  frameObjectBase(): void {
+    this.version('G3FrameObject');
+  }
 
   /** A polymorphic shared pointer (§2.2): null, or an object of the named class. */
   pointer(staticName?: string): G3Object | null {
@@ -103,7 +112,8 @@ export class Archive {
       this.r.pos = this.r.end;
       return { type: e.className, kind: 'unknown' };
     }
-    if (this.r.remaining !== 0) throw new G3BoundsError('corrupt', `${this.r.remaining} byte(s) left over after the ${obj?.type ?? 'null'} object`);
+    if (this.r.remaining !== 0)
+      throw new G3BoundsError('corrupt', `${this.r.remaining} byte(s) left over after the ${obj?.type ?? 'null'} object`);
     return obj;
   }
 }

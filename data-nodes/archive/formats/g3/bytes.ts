@@ -13,12 +13,18 @@ export class ByteReader {
   /** Byte order of multi-byte numbers (set from the archive's flag byte). */
   little = true;
 
-  constructor(readonly buf: Uint8Array, readonly start = 0, readonly end = buf.length) {
+  constructor(
+    readonly buf: Uint8Array,
+    readonly start = 0,
+    readonly end = buf.length,
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
   }
 
-  get remaining(): number { return this.end - this.pos; }
+  get remaining(): number {
+    return this.end - this.pos;
+  }
 
   need(n: number, what: string): void {
     if (n > this.end - this.pos) {
@@ -76,8 +82,11 @@ export class ByteReader {
     const hi = this.view.getUint32(this.pos + (this.little ? 4 : 0), this.little);
     const n = hi * 4294967296 + lo;
     if (hi >= 0x200000 || n * unit > this.end - this.pos - 8) {
-      throw new G3BoundsError('bounds', `${what} claims ${hi >= 0x200000 ? `${BigInt(hi) * 4294967296n + BigInt(lo)}` : n} ` +
-        `item(s) of ≥${unit} byte(s), only ${this.end - this.pos - 8} bytes left`);
+      throw new G3BoundsError(
+        'bounds',
+        `${what} claims ${hi >= 0x200000 ? `${BigInt(hi) * 4294967296n + BigInt(lo)}` : n} ` +
+          `item(s) of ≥${unit} byte(s), only ${this.end - this.pos - 8} bytes left`,
+      );
     }
     this.pos += 8;
     return n;
@@ -131,7 +140,12 @@ export function toFloat64(b: Uint8Array, n: number, little: boolean): Float64Arr
 }
 
 /** `n` signed integers of `bits` width as a typed array (copy when unaligned or foreign order). */
-export function toInts(b: Uint8Array, n: number, bits: 8 | 16 | 32 | 64, little: boolean): Int8Array | Int16Array | Int32Array | BigInt64Array {
+export function toInts(
+  b: Uint8Array,
+  n: number,
+  bits: 8 | 16 | 32 | 64,
+  little: boolean,
+): Int8Array | Int16Array | Int32Array | BigInt64Array {
   if (bits === 8) return new Int8Array(b.buffer, b.byteOffset, n).slice();
   const width = bits / 8;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -23,8 +23,12 @@ export function sniffCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
-interface BunzipOut { writeByte(b: number): void }
-interface Bunzip { decode(input: Buffer, output: BunzipOut): unknown }
+interface BunzipOut {
+  writeByte(b: number): void;
+}
+interface Bunzip {
+  decode(input: Buffer, output: BunzipOut): unknown;
+}
 // seek-bzip ships no type declarations: load it through createRequire with the shape we use.
 const bunzip = createRequire(__filename)('seek-bzip') as Bunzip;
 
@@ -56,24 +60,35 @@ function bzip2(content: Buffer, maxBytes: number, file: string): Buffer {
 }
 
 /** The decompressed bytes of a whole file (`content` itself when it is not compressed). */
-export function decompressSync(content: Buffer, file: string, maxBytes = DEFAULT_MAX_DECOMPRESSED): { data: Buffer; compression: Compression } {
+export function decompressSync(
+  content: Buffer,
+  file: string,
+  maxBytes = DEFAULT_MAX_DECOMPRESSED,
+): { data: Buffer; compression: Compression } {
   const compression = sniffCompression(content);
   switch (compression) {
-    case 'none': return { data: content, compression };
+    case 'none':
+      return { data: content, compression };
     case 'gzip':
       try {
         return { data: zlib.gunzipSync(content, { maxOutputLength: maxBytes }), compression };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ERR_BUFFER_TOO_LARGE') throw new G3FormatError('too-large', { file }, `gzip content exceeds ${maxBytes} bytes; refused`);
+        if (code === 'ERR_BUFFER_TOO_LARGE')
+          throw new G3FormatError('too-large', { file }, `gzip content exceeds ${maxBytes} bytes; refused`);
         // A gzip file still being written ends early: keep what was decompressed.
         if (code === 'Z_BUF_ERROR') return { data: gunzipPartial(content, maxBytes), compression };
         throw new G3FormatError('corrupt', { file }, `bad gzip stream: ${(e as Error).message}`);
       }
-    case 'bzip2': return { data: bzip2(content, maxBytes, file), compression };
+    case 'bzip2':
+      return { data: bzip2(content, maxBytes, file), compression };
     case 'xz':
-      throw new G3FormatError('unsupported', { file }, 'xz-compressed G3 files are not supported by the synchronous decoder ' +
-        '(the available xz decoder is asynchronous only); decompress with `xz -d` or use decompressAsync');
+      throw new G3FormatError(
+        'unsupported',
+        { file },
+        'xz-compressed G3 files are not supported by the synchronous decoder ' +
+          '(the available xz decoder is asynchronous only); decompress with `xz -d` or use decompressAsync',
+      );
   }
 }
 
@@ -83,7 +98,11 @@ function gunzipPartial(content: Buffer, maxBytes: number): Buffer {
 }
 
 /** Like `decompressSync`, and xz too (WebAssembly stream decoder). */
-export async function decompressAsync(content: Buffer, file: string, maxBytes = DEFAULT_MAX_DECOMPRESSED): Promise<{ data: Buffer; compression: Compression }> {
+export async function decompressAsync(
+  content: Buffer,
+  file: string,
+  maxBytes = DEFAULT_MAX_DECOMPRESSED,
+): Promise<{ data: Buffer; compression: Compression }> {
   if (sniffCompression(content) !== 'xz') return decompressSync(content, file, maxBytes);
   const { XzReadableStream } = await import('xz-decompress');
   const input = new Blob([content]).stream() as unknown as ReadableStream<Uint8Array>;

@@ -24,7 +24,16 @@ const TABLES: Int32Array[] = (() => {
   return out;
 })();
 
-const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
 
 /** Continues `crc` over `b` (start with 0). */
 export function crc32c(crc: number, b: Uint8Array): number {
@@ -34,8 +43,15 @@ export function crc32c(crc: number, b: Uint8Array): number {
   const end8 = n - (n & 7);
   while (i < end8) {
     const lo = c ^ ((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24));
-    c = (T7[lo & 0xff] as number) ^ (T6[(lo >>> 8) & 0xff] as number) ^ (T5[(lo >>> 16) & 0xff] as number) ^ (T4[(lo >>> 24) & 0xff] as number) ^
-      (T3[b[i + 4] as number] as number) ^ (T2[b[i + 5] as number] as number) ^ (T1[b[i + 6] as number] as number) ^ (T0[b[i + 7] as number] as number);
+    c =
+      (T7[lo & 0xff] as number) ^
+      (T6[(lo >>> 8) & 0xff] as number) ^
+      (T5[(lo >>> 16) & 0xff] as number) ^
+      (T4[(lo >>> 24) & 0xff] as number) ^
+      (T3[b[i + 4] as number] as number) ^
+      (T2[b[i + 5] as number] as number) ^
+      (T1[b[i + 6] as number] as number) ^
+      (T0[b[i + 7] as number] as number);
     i += 8;
   }
   while (i < n) c = (T0[(c ^ (b[i++] as number)) & 0xff] as number) ^ (c >>> 8);

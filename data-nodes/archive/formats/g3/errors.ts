@@ -15,12 +15,18 @@ export interface G3Where {
 export type G3ErrorKind = 'truncated' | 'bounds' | 'crc' | 'corrupt' | 'unsupported' | 'too-large';
 
 export class G3FormatError extends FormatError {
-  constructor(readonly kind: G3ErrorKind, readonly where: G3Where, problem: string) {
+  constructor(
+    readonly kind: G3ErrorKind,
+    readonly where: G3Where,
+    problem: string,
+  ) {
     const at = [
       where.frame !== undefined ? `frame ${where.frame}` : null,
       where.offset !== undefined ? `at byte ${where.offset}` : null,
       where.entry !== undefined ? `entry "${where.entry.slice(0, 80)}"` : null,
-    ].filter((s) => s !== null).join(', ');
+    ]
+      .filter((s) => s !== null)
+      .join(', ');
     super(`G3 file ${where.file}${at ? ` (${at})` : ''}: ${problem}`);
     this.name = 'G3FormatError';
   }
@@ -28,7 +34,10 @@ export class G3FormatError extends FormatError {
 
 /** Thrown by the byte reader without a location; the frame reader adds file/frame/entry. */
 export class G3BoundsError extends Error {
-  constructor(readonly kind: G3ErrorKind, message: string) {
+  constructor(
+    readonly kind: G3ErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'G3BoundsError';
   }

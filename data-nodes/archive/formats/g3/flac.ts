@@ -10,10 +10,18 @@ import { G3BoundsError } from './errors';
 class Bits {
   private pos = 0; // bit position
   constructor(private readonly b: Uint8Array) {}
-  get bytePos(): number { return this.pos >>> 3; }
-  get left(): number { return this.b.length * 8 - this.pos; }
-  align(): void { this.pos = (this.pos + 7) & ~7; }
-  skipBytes(n: number): void { this.pos += n * 8; }
+  get bytePos(): number {
+    return this.pos >>> 3;
+  }
+  get left(): number {
+    return this.b.length * 8 - this.pos;
+  }
+  align(): void {
+    this.pos = (this.pos + 7) & ~7;
+  }
+  skipBytes(n: number): void {
+    this.pos += n * 8;
+  }
   /** Unsigned value of n ≤ 32 bits. */
   u(n: number): number {
     if (n === 0) return 0;
@@ -43,7 +51,11 @@ class Bits {
       const byte = this.b[this.pos >>> 3] ?? 0;
       const off = this.pos & 7;
       const rest = (byte << off) & 0xff;
-      if (rest === 0) { q += 8 - off; this.pos += 8 - off; continue; }
+      if (rest === 0) {
+        q += 8 - off;
+        this.pos += 8 - off;
+        continue;
+      }
       const z = Math.clz32(rest) - 24;
       q += z;
       this.pos += z + 1;
@@ -62,7 +74,7 @@ function residual(r: Bits, out: Float64Array, at: number, blockSize: number, ord
   const escape = method === 0 ? 15 : 31;
   const porder = r.u(4);
   const parts = 1 << porder;
-  if ((blockSize >> porder) < order) throw new G3BoundsError('corrupt', 'FLAC partition smaller than the predictor order');
+  if (blockSize >> porder < order) throw new G3BoundsError('corrupt', 'FLAC partition smaller than the predictor order');
   let i = at + order;
   for (let p = 0; p < parts; p++) {
     const n = (blockSize >> porder) - (p === 0 ? order : 0);
@@ -166,7 +178,7 @@ export function decodeFlac(b: Uint8Array, maxSamples: number): Float64Array {
     if (srCode === 12) r.u(8);
     else if (srCode === 13 || srCode === 14) r.u(16);
     r.u(8); // header CRC-8
-    const bps = ssCode === 0 ? streamBps : SAMPLE_SIZES[ssCode] ?? 0;
+    const bps = ssCode === 0 ? streamBps : (SAMPLE_SIZES[ssCode] ?? 0);
     if (bps <= 0 || bps > 32) throw new G3BoundsError('corrupt', `FLAC sample size code ${ssCode}`);
     total += blockSize;
     if (total > maxSamples) throw new G3BoundsError('too-large', `FLAC stream holds more than ${maxSamples} samples`);
@@ -178,6 +190,9 @@ export function decodeFlac(b: Uint8Array, maxSamples: number): Float64Array {
   }
   const all = new Float64Array(total);
   let at = 0;
-  for (const c of chunks) { all.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
   return all;
 }

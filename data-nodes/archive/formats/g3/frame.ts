@@ -74,7 +74,10 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
   }
   const stored = r.u32('frame CRC');
   if (checkCrc && stored !== crc) {
-    throw new G3BoundsError('crc', `CRC mismatch: stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${crc.toString(16).padStart(8, '0')}`);
+    throw new G3BoundsError(
+      'crc',
+      `CRC mismatch: stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${crc.toString(16).padStart(8, '0')}`,
+    );
   }
   return { index, offset: pos, length: r.pos - pos, typeCode, type: typeName(typeCode), entries };
 }

@@ -62,7 +62,13 @@ function column(o: G3Object | null): HkColumn | null {
   if (!o || !FIELD_TYPES.has(o.type)) return null;
   if (o.kind === 'vector-double') {
     const v = o;
-    return { g3Type: o.type, get values() { return v.values; }, ...(o.raw ? { raw: o.raw } : {}) };
+    return {
+      g3Type: o.type,
+      get values() {
+        return v.values;
+      },
+      ...(o.raw ? { raw: o.raw } : {}),
+    };
   }
   if (o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
     return { g3Type: o.type, values: o.values };
@@ -89,7 +95,10 @@ export class HkReader {
     const sid = get('session_id');
     const sessionId = sid && sid.kind === 'int' ? sid.value : null;
     if (type === 0) {
-      if (sessionId !== this.sessionId) { this.sessionId = sessionId; this.active = new Map(); }
+      if (sessionId !== this.sessionId) {
+        this.sessionId = sessionId;
+        this.active = new Map();
+      }
       return { hkagg_type: 'session', hkagg_version: version };
     }
     if (type === 1) return this.status(get('providers'), version, sessionId);
@@ -110,7 +119,10 @@ export class HkReader {
       if (id === null || description === null) continue;
       out.push({ prov_id: id, description });
       const known = this.active.get(id);
-      if (known && known.description === description) { now.set(id, known); continue; }
+      if (known && known.description === description) {
+        now.set(id, known);
+        continue;
+      }
       const p: HkProvider = { provId: id, description, sessionId, nDataFrames: 0, blocks: new Map() };
       this.providers.push(p);
       now.set(id, p);
@@ -142,7 +154,10 @@ export class HkReader {
       }
       const name = names?.[i] ?? `block_for_${[...chunk.columns.keys()].sort()[0] ?? i}`;
       let block = p.blocks.get(name);
-      if (!block) { block = { name, fields: new Map(), chunks: [], nSamples: 0 }; p.blocks.set(name, block); }
+      if (!block) {
+        block = { name, fields: new Map(), chunks: [], nSamples: 0 };
+        p.blocks.set(name, block);
+      }
       for (const [k, c] of chunk.columns) if (!block.fields.has(k)) block.fields.set(k, c.g3Type);
       block.chunks.push(chunk);
       block.nSamples += chunk.ticks.length;

@@ -51,8 +51,10 @@ export const g3Format: FormatReader = {
   sniff(head: Buffer): boolean {
     // An uncompressed frame: endianness flag, frame version 1, then a plausible entry count.
     if (head.length < 13) return false;
-    return (head[0] === 1 && head.readUInt32LE(1) === 1 && head.readUInt32LE(5) < 65536) ||
-      (head[0] === 0 && head.readUInt32BE(1) === 1 && head.readUInt32BE(5) < 65536);
+    return (
+      (head[0] === 1 && head.readUInt32LE(1) === 1 && head.readUInt32LE(5) < 65536) ||
+      (head[0] === 0 && head.readUInt32BE(1) === 1 && head.readUInt32BE(5) < 65536)
+    );
   },
   decode(content: Buffer, ctx: FileContext): DecodedFile {
     return decodeG3(content, ctx);

@@ -23,17 +23,35 @@ function fieldType(g3Type: string): FieldType {
 }
 
 function fillNumbers(c: HkColumn | undefined, out: Float64Array, at: number, n: number): void {
-  if (c?.raw) { new Uint8Array(out.buffer, out.byteOffset + at * 8, n * 8).set(c.raw); return; }
+  if (c?.raw) {
+    new Uint8Array(out.buffer, out.byteOffset + at * 8, n * 8).set(c.raw);
+    return;
+  }
   const v = c?.values;
-  if (v === undefined || Array.isArray(v)) { out.fill(NaN, at, at + n); return; }
-  if (v instanceof BigInt64Array) { int64ToDouble(v, out, at, 1); return; }
-  if (v instanceof Float64Array) { out.set(v, at); return; }
+  if (v === undefined || Array.isArray(v)) {
+    out.fill(NaN, at, at + n);
+    return;
+  }
+  if (v instanceof BigInt64Array) {
+    int64ToDouble(v, out, at, 1);
+    return;
+  }
+  if (v instanceof Float64Array) {
+    out.set(v, at);
+    return;
+  }
   for (let i = 0; i < n; i++) out[at + i] = v[i] ?? NaN;
 }
 
 function fillSamples(v: HkValues | undefined, type: FieldType, out: Sample[], n: number): void {
-  if (v === undefined) { for (let i = 0; i < n; i++) out.push(null); return; }
-  if (Array.isArray(v)) { for (const s of v) out.push(s); return; }
+  if (v === undefined) {
+    for (let i = 0; i < n; i++) out.push(null);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const s of v) out.push(s);
+    return;
+  }
   if (type === 'bool') for (let i = 0; i < n; i++) out.push((v[i] ?? 0) !== 0);
 }
 
@@ -57,14 +75,20 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
     if (n === 0) continue;
     let t = new Float64Array(n);
     let at = 0;
-    for (const c of chunks) { int64ToDouble(c.ticks, t, at, 1e8); at += c.ticks.length; }
+    for (const c of chunks) {
+      int64ToDouble(c.ticks, t, at, 1e8);
+      at += c.ticks.length;
+    }
     let columns: DecodedColumn[] = [...fields].map(([k, g3]) => {
       const type = fieldType(g3);
       let values: Float64Array | Sample[];
       if (type === 'number') {
         const v = new Float64Array(n);
         let pos = 0;
-        for (const c of chunks) { fillNumbers(c.columns.get(k), v, pos, c.ticks.length); pos += c.ticks.length; }
+        for (const c of chunks) {
+          fillNumbers(c.columns.get(k), v, pos, c.ticks.length);
+          pos += c.ticks.length;
+        }
         values = v;
       } else {
         const v: Sample[] = [];

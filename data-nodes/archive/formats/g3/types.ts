@@ -28,13 +28,18 @@ export type G3Object =
   | { type: string; kind: 'map'; items: Map<string, G3MapValue> }
   | { type: string; kind: 'timesample-map'; times: BigInt64Array; fields: Map<string, G3Object | null> }
   | {
-    type: string; kind: 'timestream'; units: number; start: bigint; stop: bigint; flac: number;
-    /** 0 double, 1 float32, 2 int32, 3 int64 (stored type). */
-    dataType: number;
-    /** null for a FLAC-compressed timestream that could not be decoded (a warning says why). */
-    values: Float64Array | Float32Array | Int32Array | BigInt64Array | null;
-    n: number;
-  }
+      type: string;
+      kind: 'timestream';
+      units: number;
+      start: bigint;
+      stop: bigint;
+      flac: number;
+      /** 0 double, 1 float32, 2 int32, 3 int64 (stored type). */
+      dataType: number;
+      /** null for a FLAC-compressed timestream that could not be decoded (a warning says why). */
+      values: Float64Array | Float32Array | Int32Array | BigInt64Array | null;
+      n: number;
+    }
   | { type: string; kind: 'irreg-block'; prefix: string; t: Float64Array; data: Map<string, Float64Array> }
   | { type: string; kind: 'intervals'; domain: [number | bigint, number | bigint]; segments: Array<[number | bigint, number | bigint]> }
   /** A class this decoder does not know: skipped by its recorded size. */
@@ -44,7 +49,19 @@ export type G3Kind = G3Object['kind'];
 
 /** Frame types are a character code stored as uint32 ('H' = 72, housekeeping). */
 export const FRAME_TYPE_NAMES: Record<number, string> = {
-  84: 'Timepoint', 72: 'Housekeeping', 79: 'Observation', 83: 'Scan', 77: 'Map', 73: 'InstrumentStatus',
-  87: 'Wiring', 67: 'Calibration', 71: 'GcpSlow', 80: 'PipelineInfo', 69: 'Ephemeris', 76: 'LightCurve',
-  82: 'Statistics', 90: 'EndProcessing', 78: 'none',
+  84: 'Timepoint',
+  72: 'Housekeeping',
+  79: 'Observation',
+  83: 'Scan',
+  77: 'Map',
+  73: 'InstrumentStatus',
+  87: 'Wiring',
+  67: 'Calibration',
+  71: 'GcpSlow',
+  80: 'PipelineInfo',
+  69: 'Ephemeris',
+  76: 'LightCurve',
+  82: 'Statistics',
+  90: 'EndProcessing',
+  78: 'none',
 };
