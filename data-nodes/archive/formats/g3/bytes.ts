@@ -120,9 +120,19 @@ export class ByteReader {
   }
 }
 
-/** UTF-8 bytes as a string (Buffer's native decoder; invalid sequences become U+FFFD). */
+/** UTF-8 bytes as a string (invalid sequences become U+FFFD); short ASCII without a native call. */
 export function utf8(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
+  const n = b.length;
+  if (n <= 24) {
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const c = b[i] ?? 0;
+      if (c > 0x7f) return Buffer.from(b.buffer, b.byteOffset, n).toString('utf8');
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return Buffer.from(b.buffer, b.byteOffset, n).toString('utf8');
 }
 
 /** `n` doubles from `b` in the given byte order, as a Float64Array that owns (or views) aligned memory. */

@@ -83,7 +83,9 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
 }
 
 /** All frames of a decompressed G3 stream. */
-export function readFrames(data: Uint8Array, o: FrameReadOptions): FrameList {
+export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
+  // A plain Uint8Array view: its subarrays are much cheaper than a Buffer's.
+  const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const frames: G3Frame[] = [];
   let pos = 0;
   while (pos < data.length) {
