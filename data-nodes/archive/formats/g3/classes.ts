@@ -65,18 +65,7 @@ function vectorBody(ar: Archive, type: string): G3Object | undefined {
       ar.version(type);
       ar.frameObjectBase();
       const n = r.size(8, type);
-      const raw = r.bytes(n * 8, type);
-      const little = r.little;
-      let values: Float64Array | null = null;
-      // Decoded on first use: the HK path copies `raw` straight into its columns instead.
-      return {
-        type,
-        kind: 'vector-double',
-        ...(little === HOST_LITTLE ? { raw } : {}),
-        get values() {
-          return (values ??= toFloat64(raw, n, little));
-        },
-      };
+      return new VectorDouble(type, r.bytes(n * 8, type), n, r.little);
     }
     case 'G3VectorBool':
     case 'G3VectorUnsignedChar':
@@ -122,6 +111,25 @@ function vectorBody(ar: Archive, type: string): G3Object | undefined {
     }
     default:
       return undefined;
+  }
+}
+
+/** A G3VectorDouble decoded on first use: the HK path copies `raw` straight into its columns instead. */
+class VectorDouble {
+  readonly kind = 'vector-double' as const;
+  /** The stored bytes when in host order. */
+  readonly raw: Uint8Array | undefined;
+  private cached: Float64Array | null = null;
+  constructor(
+    readonly type: string,
+    private readonly bytes: Uint8Array,
+    private readonly n: number,
+    private readonly little: boolean,
+  ) {
+    this.raw = little === HOST_LITTLE ? bytes : undefined;
+  }
+  get values(): Float64Array {
+    return (this.cached ??= toFloat64(this.bytes, this.n, this.little));
   }
 }
 

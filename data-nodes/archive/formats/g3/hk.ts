@@ -17,7 +17,7 @@ export interface HkColumn {
   g3Type: string;
   values: HkValues;
   /** G3VectorDouble in host byte order: its stored bytes (copied straight into columns). */
-  raw?: Uint8Array;
+  readonly raw?: Uint8Array | undefined;
 }
 
 export interface HkChunk {
@@ -58,17 +58,24 @@ function str(o: G3Object | null | undefined): string | null {
   return o && o.kind === 'string' ? o.value : null;
 }
 
+/** A G3VectorDouble column: its raw bytes for bulk copies, decoded values only when asked. */
+class DoubleColumn implements HkColumn {
+  readonly g3Type: string;
+  readonly raw: Uint8Array | undefined;
+  constructor(private readonly v: { type: string; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }) {
+    this.g3Type = v.type;
+    this.raw = v.raw;
+  }
+  get values(): Float64Array {
+    return this.v.values;
+  }
+}
+
 function column(o: G3Object | null): HkColumn | null {
   if (!o || !FIELD_TYPES.has(o.type)) return null;
   if (o.kind === 'vector-double') {
     const v = o;
-    return {
-      g3Type: o.type,
-      get values() {
-        return v.values;
-      },
-      ...(o.raw ? { raw: o.raw } : {}),
-    };
+    return new DoubleColumn(v);
   }
   if (o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
     return { g3Type: o.type, values: o.values };

@@ -22,9 +22,10 @@ function fieldType(g3Type: string): FieldType {
   return 'number';
 }
 
-function fillNumbers(c: HkColumn | undefined, out: Float64Array, at: number, n: number): void {
+/** Fills out[at, at+n) from a chunk's column; `outBytes` is a byte view of `out` (for raw copies). */
+function fillNumbers(c: HkColumn | undefined, out: Float64Array, outBytes: Uint8Array, at: number, n: number): void {
   if (c?.raw) {
-    new Uint8Array(out.buffer, out.byteOffset + at * 8, n * 8).set(c.raw);
+    outBytes.set(c.raw, at * 8);
     return;
   }
   const v = c?.values;
@@ -84,9 +85,10 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
       let values: Float64Array | Sample[];
       if (type === 'number') {
         const v = new Float64Array(n);
+        const bytes = new Uint8Array(v.buffer);
         let pos = 0;
         for (const c of chunks) {
-          fillNumbers(c.columns.get(k), v, pos, c.ticks.length);
+          fillNumbers(c.columns.get(k), v, bytes, pos, c.ticks.length);
           pos += c.ticks.length;
         }
         values = v;

@@ -15,7 +15,7 @@ export type G3Object =
   | { type: string; kind: 'string'; value: string }
   | { type: string; kind: 'time'; ticks: bigint }
   /** `raw`: the stored bytes when they are in host order (a copy-free source for bulk copies). */
-  | { type: string; kind: 'vector-double'; values: Float64Array; raw?: Uint8Array }
+  | { type: string; kind: 'vector-double'; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }
   /** G3VectorComplexDouble: re, im interleaved. */
   | { type: string; kind: 'vector-complex'; values: Float64Array }
   /** G3VectorBool (0/1 bytes) and G3VectorUnsignedChar. */
