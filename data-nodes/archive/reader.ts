@@ -106,7 +106,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     return [fields, timelines];
   }
 
-  private async decode(hit: FileHit, root: string): Promise<DecodedFile | null> {
+  private async decode(hit: FileHit, root: string, stamp = 0): Promise<DecodedFile | null> {
     const format = formatByName(hit.format);
     if (!format) return null;
     const file = path.resolve(root, ...hit.path.split('/'));
@@ -119,7 +119,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
         const content = await fsp.readFile(file);
         return format.decodeAsync ? format.decodeAsync(content, { relPath: hit.path }) : format.decode(content, { relPath: hit.path });
-      });
+      }, stamp);
     } catch (e) {
       this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
       return null;
@@ -134,7 +134,27 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     if (known.length === 0) return result;
     const root = await this.dataRoot();
     const reduce = options?.reduce === 'mean' ? 'mean' : 'minmax';
-    let hits = await this.o.db.filesFor(known, start, end);
+    const stride = minStride !== null && minStride > 0 ? minStride : null;
+    // timeline → its asked fields
+    const groups = new Map<string, string[]>();
+    for (const f of known) {
+      const tl = meta.get(f)!.timeline;
+      const g = groups.get(tl);
+      if (g) g.push(f);
+      else groups.set(tl, [f]);
+    }
+    if (stride !== null) {
+      // Thinned answers from summary tiers where every file of the timeline's fields has them.
+      for (const [tl, names] of [...groups]) {
+        const ans = await answerFromTiers({ db: this.o.db, names, start, end, stride, reduce, column: (hit, field) => this.column(hit, field, root) });
+        if (ans === null) continue;
+        groups.delete(tl);
+        this.setTimeline(result, tl, names, ans.t, ans.columns);
+      }
+      if (groups.size === 0) return result;
+    }
+    const hits = await this.o.db.filesFor([...groups.values()].flat(), start, end);
+    const stamp = this.cache.beginRequest();
 
     // file key → the file, the asked fields it holds and its time range for them
     const files = new Map<string, { hit: FileHit; fields: Set<string>; first: number; last: number }>();
@@ -144,31 +164,6 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       else files.set(h.key, { hit: h, fields: new Set([h.field]), first: h.tFirst, last: h.tLast });
     }
 
-    // timeline → its asked fields
-    const groups = new Map<string, string[]>();
-    for (const f of known) {
-      const tl = meta.get(f)!.timeline;
-      const g = groups.get(tl);
-      if (g) g.push(f);
-      else groups.set(tl, [f]);
-    }
-    const stride = minStride !== null && minStride > 0 ? minStride : null;
-    if (stride !== null) {
-      // Thinned answers from summary tiers where every file of the timeline's fields has them.
-      for (const [tl, names] of [...groups]) {
-        const ans = await answerFromTiers({
-          db: this.o.db, names, hits: hits.filter((h) => names.includes(h.field)), start, end, stride, reduce,
-          column: (hit, field) => this.column(hit, field, root),
-        });
-        if (ans === null) continue;
-        groups.delete(tl);
-        this.setTimeline(result, tl, names, ans.t, ans.columns);
-      }
-      if (groups.size === 0) return result;
-      const rest = new Set([...groups.values()].flat());
-      hits = hits.filter((h) => rest.has(h.field));
-      for (const [k, e] of [...files]) if (![...e.fields].some((f) => rest.has(f))) files.delete(k);
-    }
     const list = [...files.values()];
     // Files whose range overlaps another file's of the same group: merged with "later file wins",
     // so they are only sliced, never pre-thinned.
@@ -195,7 +190,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
       while (next < list.length) {
         const e = list[next++];
-        const decoded = await this.decode(e.hit, root);
+        const decoded = await this.decode(e.hit, root, stamp);
         if (!decoded) continue;
         for (const [tl, names] of groups) {
           const wanted = names.filter((n) => e.fields.has(n));

@@ -13,8 +13,6 @@ export interface TierQuery {
   db: IndexDb;
   /** The timeline's asked fields. */
   names: string[];
-  /** Index hits of those fields in [start, end). */
-  hits: FileHit[];
   start: number;
   end: number;
   stride: number;
@@ -23,37 +21,27 @@ export interface TierQuery {
   column(hit: FileHit, field: string): Promise<{ t: Float64Array; v: Float64Array } | null>;
 }
 
-/** Widths usable for a field's files: the ladder from the coarsest of their finest tiers; null when a file has none or files overlap. */
-function usableWidths(hits: FileHit[]): number[] | null {
-  let finest = 0;
-  const sorted = [...hits].sort((a, b) => a.tFirst - b.tFirst);
-  let lastEnd = -Infinity;
-  for (const h of sorted) {
-    if (h.tierMin === null) return null;
-    if (h.tFirst <= lastEnd) return null;
-    lastEnd = Math.max(lastEnd, h.tLast);
-    finest = Math.max(finest, h.tierMin);
-  }
-  return LADDER.filter((w) => w >= finest);
-}
-
 /** The timeline's answer from tiers, or null when it must come from raw samples. */
 export async function answerFromTiers(q: TierQuery): Promise<{ t: number[]; columns: Array<Array<number | null>> } | null> {
+  const plans = await Promise.all(q.names.map((f) => q.db.tierPlan(f, q.start, q.end)));
+  // every file with tiers, no two overlapping (else "the later file wins" needs raw samples)
+  if (plans.some((p) => p.files > 0 && (p.tiered < p.files || p.overlaps || p.tierMin === null))) return null;
   const per: Array<Points | null> = [];
-  for (const field of q.names) {
-    const hits = q.hits.filter((h) => h.field === field);
-    if (hits.length === 0) { per.push(null); continue; }
-    const widths = usableWidths(hits);
-    if (widths === null) return null;
+  for (const [i, field] of q.names.entries()) {
+    const plan = plans[i];
+    if (!plan || plan.files === 0 || plan.tierMin === null) { per.push(null); continue; }
+    const finest = plan.tierMin;
+    const widths = LADDER.filter((w) => w >= finest);
     const raw = async (lo: number, hi: number): Promise<RawSamples> => {
       const t: number[] = [];
       const v: number[] = [];
-      for (const h of hits.filter((x) => x.tLast >= lo && x.tFirst < hi).sort((a, b) => a.tFirst - b.tFirst)) {
+      const hits = (await q.db.filesFor([field], lo, hi)).sort((a, b) => a.tFirst - b.tFirst);
+      for (const h of hits) {
         const c = await q.column(h, field);
         if (c === null) continue;
         const a = lowerBound(c.t, lo);
         const b = lowerBound(c.t, hi, a);
-        for (let i = a; i < b; i++) { t.push(c.t[i] ?? NaN); v.push(c.v[i] ?? NaN); }
+        for (let k = a; k < b; k++) { t.push(c.t[k] ?? NaN); v.push(c.v[k] ?? NaN); }
       }
       return { t, v };
     };

@@ -5,7 +5,7 @@
 import type { FieldType } from '../../sdk/types';
 import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
 import { chunkQuery, chunkRows, rowBuckets, TIER_COLS, type FieldTiers } from '../../sdk/tiers';
-import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState } from './types';
+import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan } from './types';
 
 export interface Querier {
   all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -175,6 +175,19 @@ export abstract class SqlIndexDb implements IndexDb {
   async newest(): Promise<number | null> {
     const rows = await this.q.all(`SELECT MAX(t_last) AS t FROM ${this.t('field')}`);
     return rows.length ? numOrNull(rows[0].t) : null;
+  }
+
+  async tierPlan(field: string, start: number, end: number): Promise<TierPlan> {
+    const f = this.t('field');
+    const where = 'field = ? AND t_last >= ? AND t_first < ?';
+    const [a] = await this.q.all(`SELECT COUNT(*) AS n, COUNT(tier_min) AS k, MAX(tier_min) AS w FROM ${f} WHERE ${where}`, [field, start, end]);
+    const files = num(a?.n ?? 0);
+    if (files <= 1) return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: false };
+    // a file starting before the latest end of the files before it (time order) overlaps one of them
+    const [o] = await this.q.all(
+      `SELECT COUNT(*) AS n FROM (SELECT t_first, MAX(t_last) OVER (ORDER BY t_first, file_key ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+       FROM ${f} WHERE ${where}) x WHERE t_first <= prev`, [field, start, end]);
+    return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: num(o?.n ?? 0) > 0 };
   }
 
   async tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]> {

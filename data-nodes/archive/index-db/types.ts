@@ -68,6 +68,8 @@ export interface FileHit {
   tierMin: number | null;
 }
 
+export interface TierPlan { files: number; tiered: number; tierMin: number | null; overlaps: boolean }
+
 export interface LockState {
   acquired: boolean;
   owner: string | null;
@@ -105,6 +107,11 @@ export interface IndexDb {
   /** Files holding any of `fields` overlapping [start, end). */
   filesFor(fields: string[], start: number, end: number): Promise<FileHit[]>;
   newest(): Promise<number | null>;
+  /**
+   * For a thinned answer from tiers: the files holding `field` in [start, end), how many have tiers, the
+   * coarsest of their finest tier widths, and whether two of them overlap in time.
+   */
+  tierPlan(field: string, start: number, end: number): Promise<TierPlan>;
   /** Stored tier chunks (all files) of `field` at `width` that may hold bucket indexes in [idxLo, idxHi). */
   tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]>;
 
