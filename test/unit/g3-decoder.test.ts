@@ -140,6 +140,23 @@ describe('G3 bad input', () => {
     const count = Buffer.from(good);
     count.writeUInt32LE(0x7fffffff, (offsets[2] ?? 0) + 5);
     expectG3Error(() => readFrames(count, { file: 'count.g3' }), 'count.g3', 2);
+    // A class name claiming 1 GB inside an object blob: refused before it is decoded.
+    const cls = hostileVector(0n);
+    cls.writeBigUInt64LE(2n ** 30n, 5);
+    const e2 = expectG3Error(
+      () => frameObject(must(readFrames(frame(72, [['c', cls]]), { file: 'c.g3' }).frames[0]), 'c', { file: 'c.g3' }),
+      'c.g3',
+      0,
+    );
+    expect(e2.message).toMatch(/class name/);
+    const big = Buffer.concat([hostileVector(0n).subarray(0, 5), Buffer.alloc(8), Buffer.alloc(300, 0x41)]);
+    big.writeBigUInt64LE(300n, 5);
+    const e3 = expectG3Error(
+      () => frameObject(must(readFrames(frame(72, [['c', big]]), { file: 'c.g3' }).frames[0]), 'c', { file: 'c.g3' }),
+      'c.g3',
+      0,
+    );
+    expect(e3.message).toMatch(/class name of 300 bytes/);
     expect(process.memoryUsage().heapUsed - heap).toBeLessThan(64 * 1024 * 1024);
   });
 

@@ -3,11 +3,13 @@
  * (cereal writes a class's version word only on its first use in an archive), the polymorphic class
  * names and object ids seen so far, and a nesting depth bound.
  */
-import { ByteReader } from './bytes';
+import { ByteReader, utf8 } from './bytes';
 import { G3BoundsError, type G3Warn } from './errors';
 import type { G3Object } from './types';
 
 export const MAX_DEPTH = 32;
+/** Longest class name accepted (C++ type names such as G3VectorComplexDouble are short). */
+export const MAX_CLASS_NAME = 256;
 const NEW = 0x80000000;
 const SAME_AS_STATIC = 0x40000000;
 
@@ -64,8 +66,9 @@ export class Archive {
     if (id === 0) return null;
     let name: string;
     if (id & NEW) {
-      name = this.r.string('class name');
-      if (name.length > 256) throw new G3BoundsError('corrupt', `class name of ${name.length} characters`);
+      const len = this.r.size(1, 'class name');
+      if (len > MAX_CLASS_NAME) throw new G3BoundsError('corrupt', `class name of ${len} bytes (more than ${MAX_CLASS_NAME})`);
+      name = utf8(this.r.bytes(len, 'class name'));
       this.names.set((id & ~NEW) >>> 0, name);
     } else if (id === SAME_AS_STATIC) {
       if (!staticName) throw new G3BoundsError('corrupt', 'polymorphic pointer without a class name where no static type is known');
