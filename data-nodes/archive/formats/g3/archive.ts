@@ -25,8 +25,9 @@ export class UnknownClassError extends Error {
 
 export class Archive {
   private readonly versions = new Map<string, number>();
-  private readonly names = new Map<number, string>();
-  private readonly objects = new Map<number, G3Object | null>();
+  /** Class names and objects by id (ids count from 1; a hostile id makes a sparse array, not a big one). */
+  private readonly names: string[] = [];
+  private readonly objects: Array<G3Object | null> = [];
   private level = 0;
   readonly r: ByteReader;
 
@@ -69,18 +70,18 @@ export class Archive {
       const len = this.r.size(1, 'class name');
       if (len > MAX_CLASS_NAME) throw new G3BoundsError('corrupt', `class name of ${len} bytes (more than ${MAX_CLASS_NAME})`);
       name = utf8(this.r.bytes(len, 'class name'));
-      this.names.set((id & ~NEW) >>> 0, name);
+      this.names[(id & ~NEW) >>> 0] = name;
     } else if (id === SAME_AS_STATIC) {
       if (!staticName) throw new G3BoundsError('corrupt', 'polymorphic pointer without a class name where no static type is known');
       name = staticName;
     } else {
-      const known = this.names.get(id);
+      const known = this.names[id];
       if (known === undefined) throw new G3BoundsError('corrupt', `polymorphic class id ${id} was never named in this archive`);
       name = known;
     }
     const pid = this.r.u32('pointer id');
     if (!(pid & NEW)) {
-      const seen = this.objects.get(pid);
+      const seen = this.objects[pid];
       if (seen === undefined) throw new G3BoundsError('corrupt', `reference to object ${pid} never read in this archive`);
       return seen;
     }
@@ -91,7 +92,7 @@ export class Archive {
     } finally {
       this.level--;
     }
-    this.objects.set((pid & ~NEW) >>> 0, obj);
+    this.objects[(pid & ~NEW) >>> 0] = obj;
     return obj;
   }
 

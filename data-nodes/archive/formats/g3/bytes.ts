@@ -7,8 +7,22 @@ import { G3BoundsError } from './errors';
 
 export const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+const VIEWS = new WeakMap<ArrayBufferLike, DataView>();
+
+/** One DataView per ArrayBuffer: the thousands of nested archives of a file share it. */
+function viewOf(buffer: ArrayBufferLike): DataView {
+  let v = VIEWS.get(buffer);
+  if (!v) {
+    v = new DataView(buffer);
+    VIEWS.set(buffer, v);
+  }
+  return v;
+}
+
 export class ByteReader {
   private readonly view: DataView;
+  /** Offset of `buf` in its ArrayBuffer (the DataView spans the whole buffer, shared by all readers). */
+  private readonly base: number;
   pos: number;
   /** Byte order of multi-byte numbers (set from the archive's flag byte). */
   little = true;
@@ -18,7 +32,8 @@ export class ByteReader {
     readonly start = 0,
     readonly end = buf.length,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = viewOf(buf.buffer);
+    this.base = buf.byteOffset;
     this.pos = start;
   }
 
@@ -41,33 +56,33 @@ export class ByteReader {
 
   u8(what = 'uint8'): number {
     this.need(1, what);
-    return this.view.getUint8(this.pos++);
+    return this.buf[this.pos++] ?? 0;
   }
 
   u32(what = 'uint32'): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.pos, this.little);
+    const v = this.view.getUint32(this.base + this.pos, this.little);
     this.pos += 4;
     return v;
   }
 
   i32(what = 'int32'): number {
     this.need(4, what);
-    const v = this.view.getInt32(this.pos, this.little);
+    const v = this.view.getInt32(this.base + this.pos, this.little);
     this.pos += 4;
     return v;
   }
 
   i64(what = 'int64'): bigint {
     this.need(8, what);
-    const v = this.view.getBigInt64(this.pos, this.little);
+    const v = this.view.getBigInt64(this.base + this.pos, this.little);
     this.pos += 8;
     return v;
   }
 
   f64(what = 'float64'): number {
     this.need(8, what);
-    const v = this.view.getFloat64(this.pos, this.little);
+    const v = this.view.getFloat64(this.base + this.pos, this.little);
     this.pos += 8;
     return v;
   }
@@ -78,8 +93,8 @@ export class ByteReader {
    */
   size(unit: number, what: string): number {
     this.need(8, `${what} length`);
-    const lo = this.view.getUint32(this.pos + (this.little ? 0 : 4), this.little);
-    const hi = this.view.getUint32(this.pos + (this.little ? 4 : 0), this.little);
+    const lo = this.view.getUint32(this.base + this.pos + (this.little ? 0 : 4), this.little);
+    const hi = this.view.getUint32(this.base + this.pos + (this.little ? 4 : 0), this.little);
     const n = hi * 4294967296 + lo;
     if (hi >= 0x200000 || n * unit > this.end - this.pos - 8) {
       throw new G3BoundsError(
