@@ -9,7 +9,9 @@
  *   its own data directory, loaded with the same samples, queried with Grafana's InfluxQL
  *   `SELECT min(v), max(v) … GROUP BY time(span/1000)`, stopped after);
  *   a 1,000-point /query over all of slow/ (warm) vs over its last hour;
- *   the archive node's peak RSS.
+ *   the archive node's peak RSS;
+ *   the MQTT store's ingest rate (add + flush in batches of 1,000, 4 numeric fields a message) with
+ *   summaries vs without (store level: the broker path is bench/mqtt.ts).
  *
  *   node dist/bench/tiers.js                      full size (30 days + 1 year: ~1 GB of CSV, several minutes)
  *   BENCH_TIERS_DAYS=3 BENCH_TIERS_YEAR_DAYS=20 node dist/bench/tiers.js     a quick check
@@ -25,6 +27,8 @@ import { SisockClient } from '../client';
 import { runHub } from '../hub';
 import { startBridge } from '../consumers/grafana';
 import { openIndexDb, runArchiveNode, Scanner } from '../data-nodes/archive';
+import { MqttStore } from '../data-nodes/mqtt/store';
+import type { StoreConfig } from '../data-nodes/mqtt/config';
 import { spawnServer, installCleanup } from './common';
 
 export interface TiersBenchRow { scenario: string; value: number; baseline: number | null; ratio: number | null; goal: string }
@@ -43,7 +47,9 @@ function signal(i: number, period: number): number {
   return 20 + 5 * Math.sin((2 * Math.PI * i) / period) + noise + (i % 77777 === 0 ? 50 : 0);
 }
 
-async function writeData(root: string, days: number, yearDays: number, log: (s: string) => void): Promise<{ bytes: number; files: number }> {
+async function writeData(
+  root: string, days: number, yearDays: number, log: (s: string) => void,
+): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
   let files = 0;
   await fsp.mkdir(path.join(root, 'fast'), { recursive: true });
@@ -119,7 +125,9 @@ async function nodeProc(): Promise<void> {
 }
 
 function spawnNode(routerUrl: string, db: string): Promise<ChildProcess> {
-  const proc = fork(__filename, ['node-proc'], { env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const proc = fork(__filename, ['node-proc'], {
+    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { if (err.length < 5000) err += d.toString(); });
   return new Promise((resolve, reject) => {
@@ -200,7 +208,8 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
       if (r.status !== 204) throw new Error(`influx write: ${r.status} ${await r.text()}`);
     }
     const span = days * 86400;
-    const q = `SELECT min(v), max(v) FROM m WHERE time >= ${DAY0 * 1000}ms AND time < ${(DAY0 + span) * 1000}ms GROUP BY time(${Math.round(span / 1000)}s)`;
+    const q = `SELECT min(v), max(v) FROM m WHERE time >= ${DAY0 * 1000}ms AND time < ${(DAY0 + span) * 1000}ms ` +
+      `GROUP BY time(${Math.round(span / 1000)}s)`;
     const query = async () => {
       const r = await fetch(`${base}/query?db=bench&epoch=ms&q=${encodeURIComponent(q)}`);
       const j = (await r.json()) as { results?: Array<{ series?: Array<{ values: unknown[] }> }> };
@@ -219,8 +228,31 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
   }
 }
 
+// ------------------------------------------------------------------ MQTT store ingest with vs without summaries
+/** msg/s of the MQTT store (add + flush per batch, as the ingest calls it), 4 numeric fields a message at 10 Hz. */
+function mqttStoreRate(dir: string, summaries: boolean, n: number, batch: number): number {
+  const store = new MqttStore({
+    path: path.join(dir, `mqtt-${summaries ? 'tiers' : 'plain'}.sqlite`), retention: null, batchMs: 50, batchSize: batch,
+    maxPayloadBytes: 65536,
+    deadLetters: 10, maxFieldsPerMessage: 100, maxFieldsPerNode: 100, maxRows: 1e7, maxQueue: 1e7, summaries,
+  } as StoreConfig);
+  const names = ['a', 'b', 'c', 'd'];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    store.add({ ok: true, rule: 0, node: 'bench', timeline: 'tl', t: DAY0 + i / 10,
+      values: names.map((name, k) => ({ name, type: 'number' as const, units: null, description: null, value: signal(i + k, 5000) })) });
+    if ((i + 1) % batch === 0) store.flush();
+  }
+  store.flush();
+  const s = (performance.now() - t0) / 1000;
+  store.close();
+  return n / s;
+}
+
 // ------------------------------------------------------------------ the run
-export async function benchTiers(o: { days?: number; yearDays?: number; influx?: boolean; log?: (s: string) => void } = {}): Promise<TiersBenchRow[]> {
+export interface TiersBenchOptions { days?: number; yearDays?: number; influx?: boolean; log?: (s: string) => void }
+
+export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchRow[]> {
   installCleanup();
   const log = o.log ?? (() => {});
   const days = o.days ?? Number(process.env.BENCH_TIERS_DAYS ?? 30);
@@ -245,6 +277,12 @@ export async function benchTiers(o: { days?: number; yearDays?: number; influx?:
       row('summary bytes (MB) vs raw CSV (MB)', tierBytes / 1e6, bytes / 1e6, '<= 0.05x raw'),
       row('index file with summaries (MB) vs without', statSync(tierDb).size / 1e6, statSync(plainDb).size / 1e6, '(info)'),
     );
+
+    log('tiers: MQTT store ingest with and without summaries');
+    const mq = Number(process.env.BENCH_TIERS_MQTT_MESSAGES ?? 200000);
+    const plainRate = mqttStoreRate(tmp, false, mq, 1000);
+    const tierRate = mqttStoreRate(tmp, true, mq, 1000);
+    rows.push(row(`MQTT store ingest ${mq} msgs x 4 fields, with summaries (msg/s)`, tierRate, plainRate, '>= 0.8x without'));
 
     const router = await spawnServer('sisock');
     const clientOpts = { url: router.url, realm: 'bench', uriBase: 'org.simonsobservatory' };

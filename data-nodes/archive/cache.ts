@@ -26,7 +26,9 @@ export function decodedBytes(d: DecodedFile): number {
   return n;
 }
 
-export interface CacheStats { hits: number; misses: number; evictions: number; bypassed: number; entries: number; bytes: number; maxBytes: number }
+export interface CacheStats {
+  hits: number; misses: number; evictions: number; bypassed: number; entries: number; bytes: number; maxBytes: number;
+}
 
 export class DecodedCache {
   /** key → decoded file and its size; Map order is recency (oldest first). */
@@ -99,6 +101,9 @@ export class DecodedCache {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, evictions: this.evictions, bypassed: this.bypassed, entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes };
+    return {
+      hits: this.hits, misses: this.misses, evictions: this.evictions, bypassed: this.bypassed,
+      entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes,
+    };
   }
 }

@@ -146,7 +146,8 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     if (stride !== null) {
       // Thinned answers from summary tiers where every file of the timeline's fields has them.
       for (const [tl, names] of [...groups]) {
-        const ans = await answerFromTiers({ db: this.o.db, names, start, end, stride, reduce, column: (hit, field) => this.column(hit, field, root) });
+        const column = (hit: FileHit, field: string) => this.column(hit, field, root);
+        const ans = await answerFromTiers({ db: this.o.db, names, start, end, stride, reduce, column });
         if (ans === null) continue;
         groups.delete(tl);
         this.setTimeline(result, tl, names, ans.t, ans.columns);

@@ -45,7 +45,8 @@ export async function answerFromTiers(q: TierQuery): Promise<{ t: number[]; colu
       }
       return { t, v };
     };
-    const pts = await reduceField({ widths, buckets: (w, lo, hi) => q.db.tierBuckets(field, w, lo, hi), raw }, q.start, q.end, q.stride, q.reduce);
+    const reader = { widths, buckets: (w: number, lo: number, hi: number) => q.db.tierBuckets(field, w, lo, hi), raw };
+    const pts = await reduceField(reader, q.start, q.end, q.stride, q.reduce);
     if (pts === null) return null;
     per.push(pts);
   }

@@ -27,7 +27,9 @@ import Database from 'better-sqlite3';
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { downsampleMinMax, StrideKeeper } from '../sdk/downsample';
-import { buildBuckets, buildFieldTiers, joinFields, reduceField, reduceSamples, SqliteTierStore, type FieldTiers, type Points, type Reduce } from '../sdk/tiers';
+import {
+  buildBuckets, buildFieldTiers, joinFields, reduceField, reduceSamples, SqliteTierStore, type FieldTiers, type Points, type Reduce,
+} from '../sdk/tiers';
 import type { DataResult, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { StoreConfig } from './config';
 import type { Mapped, RejectReason } from './mapping';
@@ -379,7 +381,9 @@ export class MqttStore {
    * Thinned answers from tiers for the timelines whose fields are all numeric and fit a tier (the
    * others through `getData`); `reduce: 'mean'` gives bucket means.
    */
-  async getDataTiered(node: string, fields: string[], start: number, end: number, minStride: number | null, reduce: Reduce = 'minmax'): Promise<DataResult> {
+  async getDataTiered(
+    node: string, fields: string[], start: number, end: number, minStride: number | null, reduce: Reduce = 'minmax',
+  ): Promise<DataResult> {
     this.flush();
     if (minStride === null || !(minStride > 0) || !this.tiers) return this.getData(node, fields, start, end, minStride);
     const byTimeline = new Map<string, FieldRecord[]>();

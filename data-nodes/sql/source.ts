@@ -264,19 +264,24 @@ export class SqlSource implements DataSource {
    * One numeric column reduced in the database: per bucket its min and max rows (ties: earliest min,
    * latest max), or its mean at the middle of its first and last time.
    */
-  private async reduced(timeExpr: string, where: string, params: unknown[], column: string, stride: number, mean: boolean): Promise<Points> {
+  private async reduced(
+    timeExpr: string, where: string, params: unknown[], column: string, stride: number, mean: boolean,
+  ): Promise<Points> {
     const W = mean ? stride : 2 * stride;
     if (!Number.isFinite(W) || W <= 0) throw new HandlerError(RUNTIME_ERROR, 'bad min_stride');
     const w = String(W);
     const col = this.db.quote(column);
-    const inner = `SELECT ${timeExpr} AS t, FLOOR(${timeExpr} / ${w}) AS b, ${col} AS v FROM ${this.tbl} WHERE ${where} AND ${col} IS NOT NULL`;
+    const inner = `SELECT ${timeExpr} AS t, FLOOR(${timeExpr} / ${w}) AS b, ${col} AS v FROM ${this.tbl} ` +
+      `WHERE ${where} AND ${col} IS NOT NULL`;
     const sql = mean
       ? `SELECT (MIN(t) + MAX(t)) / 2 AS t, AVG(v) AS v FROM (${inner}) s GROUP BY b ORDER BY b LIMIT ${this.cfg.maxRows + 1}`
       : `SELECT t, v FROM (SELECT t, v, ROW_NUMBER() OVER (PARTITION BY b ORDER BY v ASC, t ASC) AS rmin,
            ROW_NUMBER() OVER (PARTITION BY b ORDER BY v DESC, t DESC) AS rmax FROM (${inner}) s) x
          WHERE rmin = 1 OR rmax = 1 ORDER BY t LIMIT ${this.cfg.maxRows + 1}`;
     const rows = await this.db.query(sql, params);
-    if (rows.length > this.cfg.maxRows) throw new HandlerError(RUNTIME_ERROR, `more than max_rows (${this.cfg.maxRows}) buckets in the interval: ask for a larger min_stride`);
+    if (rows.length > this.cfg.maxRows) {
+      throw new HandlerError(RUNTIME_ERROR, `more than max_rows (${this.cfg.maxRows}) buckets in the interval: ask for a larger min_stride`);
+    }
     const t: number[] = [];
     const v: number[] = [];
     for (const r of rows) {

@@ -91,6 +91,14 @@ describe.each(backends)('archive tiers over $name', (backend) => {
     const r = await scan(db);
     expect(r.errors).toBe(1);
     await checkAgainstRaw(db, 40);
+
+    // a file that was fine turns corrupt: skipped, and its summaries (and their rollups) go with it
+    write('d/tl_1.csv', 'this,is\nnot,a time series\n');
+    const r2 = await scan(db);
+    expect(r2.errors).toBeGreaterThanOrEqual(1);
+    const thin = await new ArchiveSource({ db, closeDb: false }).getData(['x'], 0, 1300, 300);
+    expect((thin.timeline.tl?.t ?? []).some((x) => x >= 120 && x < 240)).toBe(false);
+    await checkAgainstRaw(db, 30);
   });
 
   test('an index without summaries answers from raw until they are rebuilt', async () => {

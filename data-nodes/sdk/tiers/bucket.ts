@@ -175,10 +175,18 @@ export function buildTiers(t: ArrayLike<number>, v: ArrayLike<number>, widths: r
   return out;
 }
 
-/** Buckets of `from` width merged into buckets of `to` width (a multiple of it). */
+/** Buckets of `from` width (sorted by idx) merged into buckets of `to` width (a multiple of it): one linear pass. */
 export function coarsen(p: Float64Array, from: number, to: number): Float64Array {
-  const f = to / from;
-  const rekeyed = new Float64Array(p);
-  for (let k = 0; k < nBuckets(p); k++) rekeyed[k * STRIDE] = Math.floor(g(p, k * STRIDE) / f);
-  return mergePacked([rekeyed]);
+  const f = Math.round(to / from);
+  const n = nBuckets(p);
+  const out = new Float64Array(n * STRIDE);
+  let m = 0; // buckets in out
+  for (let k = 0; k < n; k++) {
+    const idx = Math.floor(g(p, k * STRIDE) / f);
+    if (m > 0 && out[(m - 1) * STRIDE] === idx) { mergeInto(out, (m - 1) * STRIDE, p, k); continue; }
+    out.set(p.subarray(k * STRIDE, (k + 1) * STRIDE), m * STRIDE);
+    out[m * STRIDE] = idx;
+    m++;
+  }
+  return out.slice(0, m * STRIDE);
 }

@@ -70,7 +70,9 @@ export interface Points { t: number[]; v: number[] }
  * The thinned answer for one numeric field, or null when no tier is fine enough for the stride
  * (answer from raw samples then). Memory: one accumulator per non-empty output bucket.
  */
-export async function reduceField(r: TierReader, start: number, end: number, stride: number, reduce: Reduce = 'minmax'): Promise<Points | null> {
+export async function reduceField(
+  r: TierReader, start: number, end: number, stride: number, reduce: Reduce = 'minmax',
+): Promise<Points | null> {
   const w = chooseWidth(r.widths, stride, reduce);
   if (w === null) return null;
   const W = outputWidth(w, stride, reduce);
@@ -154,7 +156,9 @@ export function joinFields(fields: Array<Points | null>): { t: number[]; columns
 }
 
 /** The same answer straight from raw samples (no tiers): output buckets of 2 × stride (min/max) or stride (mean). */
-export function reduceSamples(t: ArrayLike<number>, v: ArrayLike<number>, start: number, end: number, stride: number, reduce: Reduce = 'minmax'): Points {
+export function reduceSamples(
+  t: ArrayLike<number>, v: ArrayLike<number>, start: number, end: number, stride: number, reduce: Reduce = 'minmax',
+): Points {
   const W = reduce === 'mean' ? stride : 2 * stride;
   const acc = new Map<number, number>();
   const out: number[] = [];
