@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb, type ScannerOptions } from '../../data-nodes/archive';
-import { chooseWidth, LADDER, outputWidth, reduceSamples, type Reduce } from '../../data-nodes/sdk/tiers';
+import { chooseWidth, ladderFor, outputWidth, reduceSamples, type Reduce } from '../../data-nodes/sdk/tiers';
 import { mysqlBackend, mysqlProblem, sqliteBackend, type Backend } from './archive-backends';
 
 let tmp: string;
@@ -60,7 +60,7 @@ describe.each(backends)('archive tiers over $name', (backend) => {
       fc.double({ min: 5, max: 700, noNaN: true }), fc.constantFrom<Reduce>('minmax', 'mean'),
       async (start, span, stride, reduce) => {
         const got = await src.getData(['x'], start, start + span, stride, { reduce });
-        const w = chooseWidth(LADDER.filter((x) => x >= 10), stride, reduce);
+        const w = chooseWidth(ladderFor(0.1), stride, reduce);
         // no tier fine enough: raw, buckets of 2 × stride (stride for the mean)
         const W = w === null ? (reduce === 'mean' ? stride : 2 * stride) : outputWidth(w, stride, reduce);
         const want = reduceSamples(t, v, start, start + span, reduce === 'mean' ? W : W / 2, reduce);

@@ -19,7 +19,10 @@ const config = (p: string, extra: Partial<StoreConfig> = {}): StoreConfig => ({
 
 const put = (s: MqttStore, t: number, a: number, b: number) => s.add({
   ok: true, rule: 0, node: 'n', timeline: 'tl', t,
-  values: [{ name: 'a', type: 'number', units: null, description: null, value: a }, { name: 'b', type: 'number', units: null, description: null, value: b }],
+  values: [
+    { name: 'a', type: 'number', units: null, description: null, value: a },
+    { name: 'b', type: 'number', units: null, description: null, value: b },
+  ],
 });
 const va = (t: number) => Math.round(Math.sin(t / 97) * 800) / 8;
 const vb = (t: number) => Math.round(Math.cos(t / 13) * 80) / 8;
@@ -28,7 +31,8 @@ async function check(s: MqttStore, runs: number, lo: number, hi: number): Promis
   const raw = s.getData('n', ['a', 'b'], 0, 1e12, null);
   const t = raw.timeline.tl?.t ?? [];
   await fc.assert(fc.asyncProperty(
-    fc.double({ min: lo, max: hi, noNaN: true }), fc.double({ min: 10, max: hi - lo, noNaN: true }), fc.double({ min: 20, max: 5000, noNaN: true }),
+    fc.double({ min: lo, max: hi, noNaN: true }), fc.double({ min: 10, max: hi - lo, noNaN: true }),
+    fc.double({ min: 20, max: 5000, noNaN: true }),
     fc.constantFrom<Reduce>('minmax', 'mean'),
     async (start, span, stride, reduce) => {
       const got = await s.getDataTiered('n', ['a'], start, start + span, stride, reduce);

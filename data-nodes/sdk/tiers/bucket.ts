@@ -17,8 +17,11 @@ export const STRIDE = 9;
 /** The ladder of widths (seconds); each divides the next, so finer buckets nest in coarser ones. */
 export const LADDER: readonly number[] = [1, 10, 60, 600, 3600, 21600, 86400];
 
-/** A field's tier widths: the ladder rungs at least `factor` × its native interval, and always the top (1 day). */
-export function ladderFor(nativeInterval: number | null, factor = 100): number[] {
+/**
+ * A field's tier widths: the ladder rungs at least `factor` × its native interval (so buckets summarise
+ * hundreds of samples and stay ~1% of the raw data), and always the top (1 day).
+ */
+export function ladderFor(nativeInterval: number | null, factor = 300): number[] {
   const native = nativeInterval !== null && nativeInterval > 0 && Number.isFinite(nativeInterval) ? nativeInterval : 1;
   const top = LADDER[LADDER.length - 1] ?? 86400;
   return LADDER.filter((w) => w >= native * factor || w === top);

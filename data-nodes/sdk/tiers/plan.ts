@@ -29,11 +29,17 @@ export interface TierReader {
 
 export type Piece = { kind: 'tier'; width: number; idxLo: number; idxHi: number } | { kind: 'raw'; start: number; end: number };
 
-/** The coarsest width ≤ the output bucket (2 × stride, or stride for the mean), or null: answer from raw. */
+/**
+ * The coarsest width ≤ the output bucket (2 × stride, or stride for the mean); failing that the finest
+ * width ≤ twice it (an answer with at least half the asked resolution, from tiers rather than every raw
+ * sample); else null: answer from raw samples.
+ */
 export function chooseWidth(widths: readonly number[], stride: number, reduce: Reduce = 'minmax'): number | null {
   const target = reduce === 'mean' ? stride : 2 * stride;
   let best: number | null = null;
   for (const w of widths) if (w <= target && (best === null || w > best)) best = w;
+  if (best !== null) return best;
+  for (const w of widths) if (w <= 2 * target && (best === null || w < best)) best = w;
   return best;
 }
 
