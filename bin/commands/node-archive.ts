@@ -33,7 +33,7 @@ export function registerArchiveKinds(node: Command): void {
   const scan = addLogLevelOption(
     node
       .command('scan')
-      .description('index a directory tree of data files (sisock weather .dat, CSV/TSV, Arrow IPC) into an SQLite or MySQL index')
+      .description('index a directory tree of data files (sisock weather .dat, CSV/TSV, Arrow IPC, G3 housekeeping .g3/.g3.gz/.g3.bz2) into an SQLite or MySQL index')
       .option('--db <url>', DB_HELP, DEFAULT_DB_URL)
       .requiredOption('--data-dir <dir>', 'root of the files to index')
       .option('--once', 'scan once and exit (default: rescan every --interval seconds until Ctrl-C)')

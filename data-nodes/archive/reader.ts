@@ -118,7 +118,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     try {
       return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
         const content = await fsp.readFile(file);
-        return format.decode(content, { relPath: hit.path });
+        return format.decodeAsync ? format.decodeAsync(content, { relPath: hit.path }) : format.decode(content, { relPath: hit.path });
       }, stamp);
     } catch (e) {
       this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');

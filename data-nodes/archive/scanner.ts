@@ -378,7 +378,7 @@ export class Scanner {
     }
     let decoded: DecodedFile;
     try {
-      decoded = format.decode(content, { relPath: s.rel });
+      decoded = format.decodeAsync ? await format.decodeAsync(content, { relPath: s.rel }) : format.decode(content, { relPath: s.rel });
     } catch (e) {
       return { ...errorRow(stat, format, (e as Error).message), bytes: content.length } as Outcome;
     }

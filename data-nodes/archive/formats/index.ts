@@ -5,10 +5,11 @@
 import * as path from 'node:path';
 import { arrowFormat } from './arrow';
 import { csvFormat } from './csv';
+import { g3Format } from './g3';
 import type { FileContext, FormatReader } from './types';
 import { weatherFormat } from './weather';
 
-export const FORMATS: readonly FormatReader[] = [weatherFormat, csvFormat, arrowFormat];
+export const FORMATS: readonly FormatReader[] = [weatherFormat, csvFormat, arrowFormat, g3Format];
 
 /** Bytes a caller should read for `sniff`. */
 export const SNIFF_BYTES = 4096;
@@ -17,10 +18,13 @@ export function formatByName(name: string): FormatReader | undefined {
   return FORMATS.find((f) => f.name === name);
 }
 
-/** The format claiming this file's extension, if any. */
+/** The format claiming this file's extension (or double extension such as `.g3.gz`), if any. */
 export function formatByExtension(relPath: string): FormatReader | undefined {
-  const ext = path.posix.extname(relPath).toLowerCase();
-  return ext ? FORMATS.find((f) => f.extensions.includes(ext)) : undefined;
+  const base = path.posix.basename(relPath).toLowerCase();
+  const ext = path.posix.extname(base);
+  if (!ext) return undefined;
+  const ext2 = path.posix.extname(base.slice(0, -ext.length)) + ext;
+  return FORMATS.find((f) => f.extensions.includes(ext2)) ?? FORMATS.find((f) => f.extensions.includes(ext));
 }
 
 /** The format for a file: by extension, else the first whose sniff accepts `head`. */
@@ -32,4 +36,4 @@ export function detectFormat(relPath: string, head?: Buffer): FormatReader | und
 }
 
 export * from './types';
-export { weatherFormat, csvFormat, arrowFormat };
+export { weatherFormat, csvFormat, arrowFormat, g3Format };

@@ -54,6 +54,11 @@ export interface FormatReader {
   /** For files whose extension no format claims: true when the first bytes look like this format. */
   sniff?(head: Buffer, ctx: FileContext): boolean;
   decode(content: Buffer, ctx: FileContext): DecodedFile;
+  /**
+   * For formats with content only an asynchronous decoder can read (G3 `.xz`): the scanner and the
+   * reader call this instead of `decode` when it is present.
+   */
+  decodeAsync?(content: Buffer, ctx: FileContext): Promise<DecodedFile>;
 }
 
 export class FormatError extends Error {

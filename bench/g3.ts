@@ -1,0 +1,203 @@
+/**
+ * G3 housekeeping benchmarks (issue 12). `benchG3()` writes its files in a temporary directory and
+ * returns rows, each beside a baseline measured in the same run:
+ *
+ *   decode G3 HK (samples/s)          baseline: the CSV reader on the same samples        goal >= 10x
+ *     one 1 Hz provider, 20 float fields, `hours` of data written both as one G3 file (5-min data
+ *     frames, as the OCS aggregator writes) and as one CSV file (time + 20 columns); each decoded
+ *     from memory by its archive format, `rounds` times in a row, best round.
+ *   scan a G3 archive (s)             baseline: reading the same files' bytes             goal <= 1.5x
+ *     the same provider over `days`, one file per hour (OCS rotates hourly), scanned into a fresh
+ *     SQLite index (and again without summary tiers, for information); the baseline reads every file
+ *     (fs.readFile, 8 at a time), page cache warm for both.
+ *
+ * Standalone: `node dist/bench/g3.js [--hours=24] [--days=7] [--rounds=3]` (a year: --days=365, ~5.5 GB
+ * of disk in $TMPDIR). Via bench/run.ts: `node dist/bench/run.js g3` (env SISOCK_BENCH_G3_DAYS /
+ * SISOCK_BENCH_G3_HOURS set the sizes).
+ */
+import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openIndexDb, Scanner } from '../data-nodes/archive';
+import { csvFormat } from '../data-nodes/archive/formats/csv';
+import { g3Format } from '../data-nodes/archive/formats/g3';
+import { dataFrame, sessionFrame, statusFrame, type HkField } from './g3-writer';
+
+export interface G3BenchRow {
+  scenario: string;
+  value: number;
+  baseline: number | null;
+  ratio: number | null;
+  goal: string;
+}
+export interface G3BenchOptions {
+  hours?: number;
+  days?: number;
+  rounds?: number;
+  log?: (line: string) => void;
+}
+
+const T0 = 1767225600;
+const FIELDS = 20;
+const FRAME_S = 300;
+const DESC = 'observatory.bench.feeds.hk';
+
+function values(t0: number, n: number, f: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => Math.round(Math.sin((t0 + i) / (60 + f)) * 1e6) / 1e4 + f);
+}
+
+/** `seconds` of 1 Hz data from `t0` as a G3 HK file (session, status, 5-minute data frames). */
+function g3File(t0: number, seconds: number): Buffer {
+  const sid = BigInt(t0) << 28n;
+  const parts = [sessionFrame(sid, t0), statusFrame(sid, t0, [{ id: 0, description: DESC }])];
+  for (let a = 0; a < seconds; a += FRAME_S) {
+    const n = Math.min(FRAME_S, seconds - a);
+    const ticks = BigInt64Array.from({ length: n }, (_, i) => BigInt(t0 + a + i) * 100000000n);
+    const fields: HkField[] = Array.from({ length: FIELDS }, (_, f) => ({
+      name: `field_${String(f).padStart(2, '0')}`,
+      kind: 'double',
+      values: values(t0 + a, n, f),
+    }));
+    parts.push(dataFrame(sid, 0, t0 + a + n, [{ name: 'main', ticks, fields }], DESC));
+  }
+  return Buffer.concat(parts);
+}
+
+function csvFile(t0: number, seconds: number): Buffer {
+  const cols = Array.from({ length: FIELDS }, (_, f) => values(t0, seconds, f));
+  const lines = [`time,${Array.from({ length: FIELDS }, (_, f) => `field_${String(f).padStart(2, '0')}`).join(',')}`];
+  for (let i = 0; i < seconds; i++) lines.push(`${t0 + i},${cols.map((c) => c[i]).join(',')}`);
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+const time = async <T>(f: () => T | Promise<T>): Promise<[number, T]> => {
+  const t0 = performance.now();
+  const r = await f();
+  return [(performance.now() - t0) / 1000, r];
+};
+
+const row = (scenario: string, value: number, baseline: number | null, goal: string): G3BenchRow => ({
+  scenario,
+  value: Math.round(value * 1000) / 1000,
+  baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
+  ratio: baseline ? Math.round((value / baseline) * 100) / 100 : null,
+  goal,
+});
+
+async function decodeRows(hours: number, rounds: number, log: (s: string) => void): Promise<G3BenchRow[]> {
+  const seconds = hours * 3600;
+  log(`g3: writing ${hours} h of 1 Hz x ${FIELDS} fields as G3 and CSV`);
+  const g3 = g3File(T0, seconds);
+  const csv = csvFile(T0, seconds);
+  const samples = seconds * FIELDS;
+  // Each reader in its own run of rounds (hot, and not paying for the other's garbage); best of the run.
+  const best = async (decode: () => { timelines: Array<{ t: Float64Array; columns: unknown[] }> }, what: string): Promise<number> => {
+    let b = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      const [dt, d] = await time(decode);
+      const n = d.timelines.reduce((s, t) => s + t.t.length * t.columns.length, 0);
+      if (n !== samples) throw new Error(`${what} decoded ${n} samples, expected ${samples}`);
+      b = Math.min(b, dt);
+    }
+    return b;
+  };
+  const g3Decode = () => g3Format.decode(g3, { relPath: 'hk.g3' });
+  const csvDecode = () => csvFormat.decode(csv, { relPath: 'hk.csv' });
+  // Warm-up (JIT, and the garbage of writing the files collected) before either is measured.
+  for (let r = 0; r < 3; r++) {
+    g3Decode();
+    csvDecode();
+  }
+  const bestG3 = await best(g3Decode, 'G3');
+  const bestCsv = await best(csvDecode, 'CSV');
+  const g3Rate = samples / bestG3;
+  const csvRate = samples / bestCsv;
+  const mib = (b: Buffer): string => `${(b.length / 2 ** 20).toFixed(0)} MiB`;
+  return [
+    {
+      scenario: `decode G3 HK, ${samples.toLocaleString('en-US')} samples (${mib(g3)}; CSV ${mib(csv)}) (samples/s)`,
+      value: Math.round(g3Rate),
+      baseline: Math.round(csvRate),
+      ratio: Math.round((g3Rate / csvRate) * 100) / 100,
+      goal: '>=10x the CSV reader',
+    },
+  ];
+}
+
+async function scanRows(days: number, root: string, log: (s: string) => void): Promise<G3BenchRow[]> {
+  const dir = path.join(root, 'hk');
+  const files: string[] = [];
+  log(`g3: writing ${days} days of hourly G3 files`);
+  for (let h = 0; h < days * 24; h++) {
+    const t0 = T0 + h * 3600;
+    const d = path.join(dir, String(Math.floor(t0 / 1e5)));
+    await fsp.mkdir(d, { recursive: true });
+    const p = path.join(d, `${t0}.g3`);
+    await fsp.writeFile(p, g3File(t0, 3600));
+    files.push(p);
+  }
+  const old = new Date(Date.now() - 3600e3);
+  for (const f of files) await fsp.utimes(f, old, old);
+  const readAll = async (): Promise<number> => {
+    let i = 0;
+    let bytes = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (i < files.length) {
+          const b = await fsp.readFile(files[i++] ?? '');
+          bytes += b.length;
+        }
+      }),
+    );
+    return bytes;
+  };
+  await readAll(); // warm the page cache for both
+  const [tRead, bytes] = await time(readAll);
+  const scanOnce = async (name: string, summaries: boolean): Promise<number> => {
+    const db = openIndexDb(`sqlite:${path.join(root, name)}`);
+    try {
+      const scanner = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, summaries });
+      try {
+        log(`g3: scanning ${files.length} files, ${(bytes / 2 ** 20).toFixed(0)} MiB${summaries ? '' : ' (no summary tiers)'}`);
+        const [t, r] = await time(() => scanner.scan());
+        if (r.added !== files.length || r.errors) throw new Error(`scan indexed ${r.added} of ${files.length} files (${r.errors} errors)`);
+        return t;
+      } finally {
+        await scanner.close();
+      }
+    } finally {
+      await db.close();
+    }
+  };
+  const label = `${days} days, ${files.length} files, ${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  return [
+    row(`scan G3 archive, 1 Hz x ${FIELDS} fields, ${label} (s)`, await scanOnce('index.sqlite', true), tRead, '<=1.5x reading its bytes'),
+    row(`  the same without summary tiers (s)`, await scanOnce('index-nosum.sqlite', false), tRead, 'info'),
+  ];
+}
+
+export async function benchG3(o: G3BenchOptions = {}): Promise<G3BenchRow[]> {
+  const log = o.log ?? (() => {});
+  const tmp = mkdtempSync(path.join(tmpdir(), 'sisock-bench-g3-'));
+  try {
+    return [...(await decodeRows(o.hours ?? 24, o.rounds ?? 3, log)), ...(await scanRows(o.days ?? 7, tmp, log))];
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  const arg = (k: string): number | undefined => {
+    const a = process.argv.find((x) => x.startsWith(`--${k}=`));
+    return a ? Number(a.split('=')[1]) : undefined;
+  };
+  benchG3({ hours: arg('hours'), days: arg('days'), rounds: arg('rounds'), log: (s) => console.error(s) }).then(
+    (rows) => {
+      for (const r of rows) console.log(`${r.scenario}: ${r.value} (baseline ${r.baseline}, ratio ${r.ratio}; goal ${r.goal})`);
+    },
+    (e: Error) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

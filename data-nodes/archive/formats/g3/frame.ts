@@ -1,0 +1,129 @@
+/**
+ * G3 frames (§3 of FORMAT.md): a file is a bare concatenation of frames, each one cereal archive of
+ * endianness flag, version, entry count, frame type, entries (name + blob) and a CRC-32C over the
+ * names and blobs. The reader walks entries without decoding them (a blob is a subarray); objects
+ * are decoded on demand with `frameObject`. Every error names the file, frame and byte offset.
+ */
+import { Archive } from './archive';
+import { ByteReader, utf8 } from './bytes';
+import { readBody } from './classes';
+import { crc32c } from './crc32c';
+import { G3BoundsError, G3FormatError, type G3Warn } from './errors';
+import { FRAME_TYPE_NAMES, type G3Object } from './types';
+
+/** Longest entry name accepted (spt3g keys are short identifiers). */
+export const MAX_NAME_BYTES = 4096;
+
+export interface G3Frame {
+  index: number;
+  /** Byte offset in the decompressed stream. */
+  offset: number;
+  length: number;
+  typeCode: number;
+  /** Python's G3FrameType name ('Housekeeping', 'Scan', 'none'…) or the type's characters. */
+  type: string;
+  /** Entry name → blob (one archive holding one object), in file order. */
+  entries: Map<string, Uint8Array>;
+}
+
+export interface FrameReadOptions {
+  /** Named in every error. */
+  file: string;
+  warn?: G3Warn;
+  /** Check each frame's CRC (default true). */
+  checkCrc?: boolean;
+  /**
+   * A last frame that runs past the end of the data (a file still being written) ends the read
+   * instead of throwing; `FrameList.partialTail` says how many bytes were left unread.
+   */
+  allowPartialTail?: boolean;
+}
+
+export interface FrameList {
+  frames: G3Frame[];
+  /** Bytes of an incomplete last frame left unread (allowPartialTail), else 0. */
+  partialTail: number;
+}
+
+function typeName(code: number): string {
+  const known = FRAME_TYPE_NAMES[code];
+  if (known) return known;
+  let s = '';
+  for (let c = code; c > 0; c = Math.floor(c / 256)) s = String.fromCharCode(c & 0xff) + s;
+  return s || String(code);
+}
+
+/** Reads one frame at `pos`; throws G3BoundsError (without location) on bad content. */
+function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean): G3Frame {
+  const r = new ByteReader(data, pos);
+  r.endianFlag();
+  const version = r.u32('frame version');
+  if (version > 1) throw new G3BoundsError('unsupported', `frame version ${version} (only 1 exists)`);
+  const n = r.count32(16, 'frame entries');
+  const typeCode = r.u32('frame type');
+  const entries = new Map<string, Uint8Array>();
+  let crc = 0;
+  for (let i = 0; i < n; i++) {
+    const nameLen = r.size(1, 'entry name');
+    if (nameLen > MAX_NAME_BYTES) throw new G3BoundsError('corrupt', `entry name of ${nameLen} bytes (more than ${MAX_NAME_BYTES})`);
+    const nameBytes = r.bytes(nameLen, 'entry name');
+    const blobLen = r.size(1, 'entry blob');
+    const blob = r.bytes(blobLen, 'entry blob');
+    if (checkCrc) crc = crc32c(crc32c(crc, nameBytes), blob);
+    entries.set(utf8(nameBytes), blob);
+  }
+  const stored = r.u32('frame CRC');
+  if (checkCrc && stored !== crc) {
+    throw new G3BoundsError(
+      'crc',
+      `CRC mismatch: stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${crc.toString(16).padStart(8, '0')}`,
+    );
+  }
+  return { index, offset: pos, length: r.pos - pos, typeCode, type: typeName(typeCode), entries };
+}
+
+/** All frames of a decompressed G3 stream. */
+export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
+  // A plain Uint8Array view: its subarrays are much cheaper than a Buffer's.
+  const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const frames: G3Frame[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const index = frames.length;
+    try {
+      const f = readOne(data, pos, index, o.checkCrc ?? true);
+      frames.push(f);
+      pos += f.length;
+    } catch (e) {
+      if (!(e instanceof G3BoundsError)) throw e;
+      if (o.allowPartialTail && (e.kind === 'truncated' || e.kind === 'bounds')) {
+        o.warn?.(`frame ${index} at byte ${pos} is incomplete (${data.length - pos} bytes): the file is still being written or was cut`);
+        return { frames, partialTail: data.length - pos };
+      }
+      throw new G3FormatError(e.kind, { file: o.file, frame: index, offset: pos }, e.message);
+    }
+  }
+  return { frames, partialTail: 0 };
+}
+
+/** Decodes one entry of a frame; undefined when the frame has no such entry. */
+export function frameObject(frame: G3Frame, name: string, o: FrameReadOptions): G3Object | null | undefined {
+  const blob = frame.entries.get(name);
+  if (blob === undefined) return undefined;
+  const where = { file: o.file, frame: frame.index, offset: frame.offset, entry: name };
+  const warn = (m: string) => o.warn?.(`${o.file} frame ${frame.index} entry "${name}": ${m}`);
+  try {
+    return new Archive(blob, 0, blob.length, readBody, warn).single();
+  } catch (e) {
+    if (e instanceof G3BoundsError) throw new G3FormatError(e.kind, where, e.message);
+    if (e instanceof RangeError) throw new G3FormatError('bounds', where, e.message);
+    throw e;
+  }
+}
+
+/** Every entry of a frame decoded, in file order. */
+export function frameObjects(frame: G3Frame, o: FrameReadOptions): Map<string, G3Object | null> {
+  const out = new Map<string, G3Object | null>();
+  for (const name of frame.entries.keys()) out.set(name, frameObject(frame, name, o) ?? null);
+  return out;
+}

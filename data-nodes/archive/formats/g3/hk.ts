@@ -1,0 +1,197 @@
+/**
+ * The SO housekeeping schema (so3g.hk, hkagg_version 0–2) over decoded frames (FORMAT.md §7):
+ * session frames (hkagg_type 0), status frames (1: the providers active now, prov_id → description)
+ * and data frames (2: blocks of co-sampled fields). A provider that restarts gets a new prov_id with
+ * the same description; its fields continue under the same full names `<description>.<field>`.
+ * Block names: v2 `block_names`; v1/v0 `block_for_<alphabetically first field>` as so3g's translator.
+ * State (session, active providers) carries over from one file to the next (`add` in file order).
+ */
+import type { G3Warn } from './errors';
+import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
+import type { G3Object, IntArray } from './types';
+
+export type HkValues = Float64Array | IntArray | Uint8Array | string[];
+
+export interface HkColumn {
+  /** G3VectorDouble / G3VectorInt / G3VectorBool / G3VectorString. */
+  g3Type: string;
+  values: HkValues;
+  /** G3VectorDouble in host byte order: its stored bytes (copied straight into columns). */
+  readonly raw?: Uint8Array | undefined;
+}
+
+export interface HkChunk {
+  /** 10-ns ticks. */
+  ticks: BigInt64Array;
+  columns: Map<string, HkColumn>;
+  frame: number;
+}
+
+export interface HkBlock {
+  name: string;
+  /** field key → G3 type */
+  fields: Map<string, string>;
+  chunks: HkChunk[];
+  nSamples: number;
+}
+
+export interface HkProvider {
+  provId: number;
+  description: string;
+  sessionId: bigint | null;
+  nDataFrames: number;
+  blocks: Map<string, HkBlock>;
+}
+
+export type HkFrameInfo =
+  | { hkagg_type: 'session'; hkagg_version: number }
+  | { hkagg_type: 'status'; hkagg_version: number; providers: Array<{ prov_id: number; description: string }> }
+  | { hkagg_type: 'data'; hkagg_version: number; prov_id: number; block_names?: string[] };
+
+const FIELD_TYPES = new Set(['G3VectorDouble', 'G3VectorInt', 'G3VectorString', 'G3VectorBool']);
+
+function int(o: G3Object | null | undefined): number | null {
+  return o && o.kind === 'int' ? Number(o.value) : null;
+}
+
+function str(o: G3Object | null | undefined): string | null {
+  return o && o.kind === 'string' ? o.value : null;
+}
+
+/** A G3VectorDouble column: its raw bytes for bulk copies, decoded values only when asked. */
+class DoubleColumn implements HkColumn {
+  readonly g3Type: string;
+  readonly raw: Uint8Array | undefined;
+  constructor(private readonly v: { type: string; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }) {
+    this.g3Type = v.type;
+    this.raw = v.raw;
+  }
+  get values(): Float64Array {
+    return this.v.values;
+  }
+}
+
+function column(o: G3Object | null): HkColumn | null {
+  if (!o || !FIELD_TYPES.has(o.type)) return null;
+  if (o.kind === 'vector-double') {
+    const v = o;
+    return new DoubleColumn(v);
+  }
+  if (o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
+    return { g3Type: o.type, values: o.values };
+  }
+  return null;
+}
+
+export class HkReader {
+  /** Every provider session seen, in order of first appearance (a restart is a new entry). */
+  readonly providers: HkProvider[] = [];
+  private active = new Map<number, HkProvider>();
+  private sessionId: bigint | null = null;
+  /** Data frames naming a prov_id no status frame announced. */
+  orphanFrames = 0;
+
+  constructor(private readonly warn: G3Warn = () => {}) {}
+
+  /** Interprets one frame; returns its HK role, or null for a frame that is not HK. */
+  add(frame: G3Frame, o: FrameReadOptions): HkFrameInfo | null {
+    if (frame.typeCode !== 72 || !frame.entries.has('hkagg_type')) return null;
+    const get = (k: string) => frameObject(frame, k, o);
+    const type = int(get('hkagg_type'));
+    const version = int(get('hkagg_version')) ?? 0;
+    const sid = get('session_id');
+    const sessionId = sid && sid.kind === 'int' ? sid.value : null;
+    if (type === 0) {
+      if (sessionId !== this.sessionId) {
+        this.sessionId = sessionId;
+        this.active = new Map();
+      }
+      return { hkagg_type: 'session', hkagg_version: version };
+    }
+    if (type === 1) return this.status(get('providers'), version, sessionId);
+    if (type === 2) return this.data(frame, o, version);
+    this.warn(`${o.file} frame ${frame.index}: unknown hkagg_type ${type}; skipped`);
+    return null;
+  }
+
+  private status(list: G3Object | null | undefined, version: number, sessionId: bigint | null): HkFrameInfo {
+    const now = new Map<number, HkProvider>();
+    const out: Array<{ prov_id: number; description: string }> = [];
+    for (const item of list && list.kind === 'vector-object' ? list.items : []) {
+      if (!item || item.kind !== 'map') continue;
+      const pv = item.items.get('prov_id');
+      const dv = item.items.get('description');
+      const id = int(pv as G3Object | null);
+      const description = str(dv as G3Object | null);
+      if (id === null || description === null) continue;
+      out.push({ prov_id: id, description });
+      const known = this.active.get(id);
+      if (known && known.description === description) {
+        now.set(id, known);
+        continue;
+      }
+      const p: HkProvider = { provId: id, description, sessionId, nDataFrames: 0, blocks: new Map() };
+      this.providers.push(p);
+      now.set(id, p);
+    }
+    // A provider missing from the list has ended; coming back it gets a new prov_id (a new entry).
+    this.active = now;
+    return { hkagg_type: 'status', hkagg_version: version, providers: out };
+  }
+
+  private data(frame: G3Frame, o: FrameReadOptions, version: number): HkFrameInfo {
+    const provId = int(frameObject(frame, 'prov_id', o)) ?? -1;
+    const blocksObj = frameObject(frame, 'blocks', o);
+    const namesObj = frameObject(frame, 'block_names', o);
+    const names = namesObj && namesObj.kind === 'vector-string' ? namesObj.values : undefined;
+    const info: HkFrameInfo = { hkagg_type: 'data', hkagg_version: version, prov_id: provId, ...(names ? { block_names: names } : {}) };
+    const p = this.active.get(provId);
+    if (!p) {
+      this.orphanFrames++;
+      this.warn(`${o.file} frame ${frame.index}: data for prov_id ${provId}, which no status frame announced; skipped`);
+      return info;
+    }
+    p.nDataFrames++;
+    const items = blocksObj && blocksObj.kind === 'vector-object' ? blocksObj.items : [];
+    items.forEach((b, i) => {
+      const chunk = toChunk(b, frame.index);
+      if (!chunk) {
+        if (b) this.warn(`${o.file} frame ${frame.index}: block ${i} of class ${b.type} is not HK data; skipped`);
+        return;
+      }
+      const name = names?.[i] ?? `block_for_${[...chunk.columns.keys()].sort()[0] ?? i}`;
+      let block = p.blocks.get(name);
+      if (!block) {
+        block = { name, fields: new Map(), chunks: [], nSamples: 0 };
+        p.blocks.set(name, block);
+      }
+      for (const [k, c] of chunk.columns) if (!block.fields.has(k)) block.fields.set(k, c.g3Type);
+      block.chunks.push(chunk);
+      block.nSamples += chunk.ticks.length;
+    });
+    return info;
+  }
+}
+
+/** One block as times + columns (v0 IrregBlockDouble: t seconds truncated to ticks as so3g does). */
+function toChunk(b: G3Object | null, frame: number): HkChunk | null {
+  if (!b) return null;
+  const columns = new Map<string, HkColumn>();
+  if (b.kind === 'timesample-map') {
+    for (const [k, v] of b.fields) {
+      const c = column(v);
+      if (c && (c.raw ? c.raw.length / 8 : c.values.length) === b.times.length) columns.set(k, c);
+    }
+    return { ticks: b.times, columns, frame };
+  }
+  if (b.kind === 'irreg-block') {
+    const ticks = new BigInt64Array(b.t.length);
+    for (let i = 0; i < b.t.length; i++) {
+      const s = (b.t[i] ?? 0) * 1e8;
+      ticks[i] = Number.isFinite(s) ? BigInt(Math.trunc(s)) : 0n;
+    }
+    for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v });
+    return { ticks, columns, frame };
+  }
+  return null;
+}

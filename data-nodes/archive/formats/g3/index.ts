@@ -1,0 +1,65 @@
+/**
+ * The G3 archive format: spt3g frame files (`.g3`, whole-file `.g3.gz`/`.g3.bz2`/`.g3.xz`; xz only
+ * through `decodeAsync`, which the scanner and reader use — see compression.ts) holding SO housekeeping data, read as
+ * one timeline per (provider, block) with fields `<provider description>.<field>`.
+ *
+ * A file still being written ends in an incomplete frame: the complete frames are indexed, the tail
+ * is counted as one bad row, and the scanner's recheck reads the file again once it has grown.
+ * Non-HK frames (spt3g core types) are walked and checked (CRC) but give no timelines.
+ */
+import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompression } from './compression';
+import { readFrames, type FrameReadOptions } from './frame';
+import { HkReader } from './hk';
+import { timelinesOf } from './timelines';
+import type { DecodedFile, FileContext, FormatReader } from '../types';
+
+export { G3FormatError } from './errors';
+export { readFrames, frameObject, frameObjects, type G3Frame, type FrameReadOptions } from './frame';
+export { HkReader, type HkProvider, type HkFrameInfo } from './hk';
+export { decompressSync, decompressAsync, sniffCompression } from './compression';
+export { timelinesOf } from './timelines';
+export type { G3Object } from './types';
+
+export interface G3DecodeOptions {
+  /** Bound on the decompressed size (default 2 GiB). */
+  maxBytes?: number;
+  warn?: (m: string) => void;
+}
+
+/** Decodes one G3 file's bytes into archive timelines (xz: see `decodeG3Async`). */
+export function decodeG3(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): DecodedFile {
+  return decodeFrames(decompressSync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED).data, ctx, o);
+}
+
+/** Like `decodeG3`, and `.xz` files too (the only xz decoder is asynchronous). */
+export async function decodeG3Async(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): Promise<DecodedFile> {
+  if (sniffCompression(content) !== 'xz') return decodeG3(content, ctx, o);
+  return decodeFrames((await decompressAsync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED)).data, ctx, o);
+}
+
+function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): DecodedFile {
+  const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, ...(o.warn ? { warn: o.warn } : {}) };
+  const { frames, partialTail } = readFrames(data, fo);
+  const hk = new HkReader(o.warn);
+  for (const f of frames) hk.add(f, fo);
+  return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+}
+
+export const g3Format: FormatReader = {
+  name: 'g3',
+  extensions: ['.g3', '.g3.gz', '.g3.bz2', '.g3.xz'],
+  sniff(head: Buffer): boolean {
+    // An uncompressed frame: endianness flag, frame version 1, then a plausible entry count.
+    if (head.length < 13) return false;
+    return (
+      (head[0] === 1 && head.readUInt32LE(1) === 1 && head.readUInt32LE(5) < 65536) ||
+      (head[0] === 0 && head.readUInt32BE(1) === 1 && head.readUInt32BE(5) < 65536)
+    );
+  },
+  decode(content: Buffer, ctx: FileContext): DecodedFile {
+    return decodeG3(content, ctx);
+  },
+  decodeAsync(content: Buffer, ctx: FileContext): Promise<DecodedFile> {
+    return decodeG3Async(content, ctx);
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * The G3 map classes (FORMAT.md §5.4–5.6): generic std::map bodies, the integer maps with a stored
+ * bit width, G3MapFrameObject (each value its own nested archive), G3TimesampleMap, G3TimestreamMap
+ * and old so3g's MapIntervals*. `body` reads a nested class body (passed in to avoid an import cycle).
+ */
+import { Archive, UnknownClassError } from './archive';
+import { G3BoundsError } from './errors';
+import { bits, bytesVec, doubles, int, ints, strings, timeBody, vectorTime } from './primitives';
+import type { G3MapValue, G3Object } from './types';
+
+type Body = (ar: Archive, type: string) => G3Object;
+
+/** A generic std::map<string, V> body: uint64 n + n × (key, value). */
+function genericMap(ar: Archive, type: string, minValue: number, value: () => G3MapValue): G3Object {
+  ar.version(type);
+  ar.frameObjectBase();
+  const n = ar.r.size(8 + minValue, type);
+  const items = new Map<string, G3MapValue>();
+  for (let i = 0; i < n; i++) {
+    const k = ar.r.string(`${type} key`);
+    items.set(k, value());
+  }
+  return { type, kind: 'map', items };
+}
+
+/** G3MapFrameObject entries: uint32 count, each a key and a length-prefixed nested archive. */
+export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Object | null> {
+  const n = ar.r.count32(16, type);
+  const items = new Map<string, G3Object | null>();
+  for (let i = 0; i < n; i++) {
+    const k = ar.r.string(`${type} key`);
+    const len = ar.r.size(1, `${type} value`);
+    items.set(k, ar.nested(len).single());
+  }
+  return items;
+}
+
+export function intervalsBody(ar: Archive, type: string): G3Object {
+  const elem: Record<string, [number, () => number | bigint]> = {
+    IntervalsTime: [8, () => timeBody(ar)],
+    IntervalsDouble: [8, () => ar.r.f64()],
+    IntervalsInt: [8, () => ar.r.i64()],
+    IntervalsInt32: [4, () => ar.r.i32()],
+  };
+  const e = elem[type];
+  if (!e) throw new UnknownClassError(type);
+  const [size, read] = e;
+  ar.version(type);
+  ar.frameObjectBase();
+  const domain: [number | bigint, number | bigint] = [read(), read()];
+  const n = ar.r.size(2 * size, `${type} segments`);
+  const segments: Array<[number | bigint, number | bigint]> = [];
+  for (let i = 0; i < n; i++) segments.push([read(), read()]);
+  return { type, kind: 'intervals', domain, segments };
+}
+
+function mapValues(body: Body): Record<string, [number, (ar: Archive) => G3MapValue]> {
+  return {
+    G3MapDouble: [8, (ar) => ar.r.f64()],
+    G3MapString: [8, (ar) => ar.r.string()],
+    G3MapVectorDouble: [8, (ar) => doubles(ar, 'G3MapVectorDouble value')],
+    G3MapVectorBool: [8, (ar) => bytesVec(ar, 'G3MapVectorBool value')],
+    G3MapVectorString: [8, (ar) => strings(ar, 'G3MapVectorString value')],
+    G3MapVectorComplexDouble: [
+      8,
+      (ar) => {
+        const n = ar.r.size(16, 'complex vector');
+        return ar.r.f64s(2 * n);
+      },
+    ],
+    G3MapVectorTime: [12, (ar) => vectorTime(ar, 'G3VectorTime')],
+    G3MapMapDouble: [12, (ar) => body(ar, 'G3MapDouble')],
+    MapIntervalsTime: [20, (ar) => intervalsBody(ar, 'IntervalsTime')],
+    MapIntervalsDouble: [20, (ar) => intervalsBody(ar, 'IntervalsDouble')],
+    MapIntervalsInt: [20, (ar) => intervalsBody(ar, 'IntervalsInt')],
+    MapIntervalsInt32: [12, (ar) => intervalsBody(ar, 'IntervalsInt32')],
+  };
+}
+
+export function mapBody(ar: Archive, type: string, body: Body): G3Object | undefined {
+  const r = ar.r;
+  switch (type) {
+    case 'G3MapInt': {
+      const v = ar.version(type);
+      ar.frameObjectBase();
+      const b = v >= 2 ? bits(ar, type) : 32;
+      const n = r.size(8 + b / 8, type);
+      const items = new Map<string, G3MapValue>();
+      for (let i = 0; i < n; i++) {
+        const k = r.string(`${type} key`);
+        items.set(k, int(ar, b));
+      }
+      return { type, kind: 'map', items };
+    }
+    case 'G3MapVectorInt': {
+      const v = ar.version(type);
+      ar.frameObjectBase();
+      const n = v >= 2 ? r.count32(20, type) : r.size(16, type);
+      const items = new Map<string, G3MapValue>();
+      for (let i = 0; i < n; i++) {
+        const k = r.string(`${type} key`);
+        items.set(k, ints(ar, v >= 2 ? bits(ar, type) : 32, type));
+      }
+      return { type, kind: 'map', items };
+    }
+    case 'G3MapFrameObject':
+      ar.version(type);
+      ar.frameObjectBase();
+      return { type, kind: 'map', items: frameObjectEntries(ar, type) };
+    case 'G3TimesampleMap': {
+      ar.version(type);
+      ar.version('G3MapFrameObject');
+      ar.frameObjectBase();
+      const fields = frameObjectEntries(ar, type);
+      const times = vectorTime(ar, 'G3VectorTime');
+      return { type, kind: 'timesample-map', times: times.kind === 'vector-time' ? times.ticks : new BigInt64Array(0), fields };
+    }
+    case 'G3TimestreamMap': {
+      const v = ar.version(type);
+      ar.frameObjectBase();
+      if (v < 3) throw new G3BoundsError('unsupported', `G3TimestreamMap version ${v} (only 3 and later are written by current spt3g)`);
+      const n = r.size(16, type);
+      const items = new Map<string, G3MapValue>();
+      for (let i = 0; i < n; i++) {
+        const k = r.string(`${type} key`);
+        items.set(k, ar.pointer('G3Timestream'));
+      }
+      return { type, kind: 'map', items };
+    }
+    default: {
+      const generic = mapValues(body)[type];
+      return generic ? genericMap(ar, type, generic[0], () => generic[1](ar)) : undefined;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * HK blocks → the archive's timelines: one timeline per (provider description, block name), named
+ * `<description>.<block>`; fields `<description>.<field>` as the original sisock g3 reader. Chunks of
+ * one block (successive data frames, provider restarts) are concatenated in frame order; a field a
+ * chunk lacks is NaN/null there. Times are ticks / 1e8 in doubles, exactly as so3g computes them.
+ */
+import type { FieldType, Sample } from '../../../sdk/types';
+import { medianSpacing, reorder, sortUnique, type DecodedColumn, type DecodedTimeline } from '../types';
+import type { HkBlock, HkColumn, HkProvider, HkValues } from './hk';
+
+const TWO32 = 4294967296;
+
+/** int64 values (ticks or G3VectorInt) → doubles, through 32-bit halves (no BigInt per value). */
+function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale: number): void {
+  const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
+  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + 1] ?? 0) * TWO32 + ((w[j] ?? 0) >>> 0)) / scale;
+}
+
+function fieldType(g3Type: string): FieldType {
+  if (g3Type === 'G3VectorString') return 'string';
+  if (g3Type === 'G3VectorBool') return 'bool';
+  return 'number';
+}
+
+/** Fills out[at, at+n) from a chunk's column; `outBytes` is a byte view of `out` (for raw copies). */
+function fillNumbers(c: HkColumn | undefined, out: Float64Array, outBytes: Uint8Array, at: number, n: number): void {
+  if (c?.raw) {
+    outBytes.set(c.raw, at * 8);
+    return;
+  }
+  const v = c?.values;
+  if (v === undefined || Array.isArray(v)) {
+    out.fill(NaN, at, at + n);
+    return;
+  }
+  if (v instanceof BigInt64Array) {
+    int64ToDouble(v, out, at, 1);
+    return;
+  }
+  if (v instanceof Float64Array) {
+    out.set(v, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) out[at + i] = v[i] ?? NaN;
+}
+
+function fillSamples(v: HkValues | undefined, type: FieldType, out: Sample[], n: number): void {
+  if (v === undefined) {
+    for (let i = 0; i < n; i++) out.push(null);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const s of v) out.push(s);
+    return;
+  }
+  if (type === 'bool') for (let i = 0; i < n; i++) out.push((v[i] ?? 0) !== 0);
+}
+
+export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
+  // Provider sessions with one description continue each other: merge their blocks by name.
+  const blocks = new Map<string, { description: string; blocks: HkBlock[] }>();
+  for (const p of providers) {
+    for (const b of p.blocks.values()) {
+      const key = `${p.description}.${b.name}`;
+      const e = blocks.get(key) ?? { description: p.description, blocks: [] };
+      e.blocks.push(b);
+      blocks.set(key, e);
+    }
+  }
+  const out: DecodedTimeline[] = [];
+  for (const [name, { description, blocks: bs }] of blocks) {
+    const chunks = bs.flatMap((b) => b.chunks);
+    const fields = new Map<string, string>();
+    for (const b of bs) for (const [k, g] of b.fields) if (!fields.has(k)) fields.set(k, g);
+    const n = chunks.reduce((s, c) => s + c.ticks.length, 0);
+    if (n === 0) continue;
+    let t = new Float64Array(n);
+    let at = 0;
+    for (const c of chunks) {
+      int64ToDouble(c.ticks, t, at, 1e8);
+      at += c.ticks.length;
+    }
+    let columns: DecodedColumn[] = [...fields].map(([k, g3]) => {
+      const type = fieldType(g3);
+      let values: Float64Array | Sample[];
+      if (type === 'number') {
+        const v = new Float64Array(n);
+        const bytes = new Uint8Array(v.buffer);
+        let pos = 0;
+        for (const c of chunks) {
+          fillNumbers(c.columns.get(k), v, bytes, pos, c.ticks.length);
+          pos += c.ticks.length;
+        }
+        values = v;
+      } else {
+        const v: Sample[] = [];
+        for (const c of chunks) fillSamples(c.columns.get(k)?.values, type, v, c.ticks.length);
+        values = v;
+      }
+      return { name: `${description}.${k}`, type, units: null, description: null, values };
+    });
+    const order = sortUnique(t);
+    if (order) {
+      const keep = order;
+      t = Float64Array.from(keep, (i) => t[i] ?? NaN);
+      columns = columns.map((c) => ({ ...c, values: reorder(c.values, keep) }));
+    }
+    out.push({ name, t, interval: medianSpacing(t), columns });
+  }
+  return out;
+}

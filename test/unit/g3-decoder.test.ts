@@ -1,0 +1,238 @@
+/**
+ * The G3 decoder against bad input (truncated, bit-flipped, hostile lengths: a clear G3FormatError
+ * naming the file and frame, in bounded memory), compression (gzip, bzip2, xz async / refused sync),
+ * and the HK interpretation of providers that join, go stale and come back with a new id.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import {
+  decodeG3,
+  decompressAsync,
+  decompressSync,
+  frameObject,
+  G3FormatError,
+  g3Format,
+  HkReader,
+  readFrames,
+} from '../../data-nodes/archive/formats/g3';
+import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
+
+const DIR = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
+const vectors = fs.existsSync(DIR);
+
+function must<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error('missing value');
+  return v;
+}
+
+const T0 = 1767225600n * 100000000n;
+function block(name: string, start: number, n: number, fields: string[]): HkBlockIn {
+  const ticks = BigInt64Array.from({ length: n }, (_, i) => T0 + BigInt(start + i) * 100000000n);
+  return {
+    name,
+    ticks,
+    fields: fields.map((f) => ({ name: f, kind: 'double' as const, values: Float64Array.from({ length: n }, (_, i) => start + i + 0.5) })),
+  };
+}
+
+/** Little-endian blob of a G3VectorDouble that claims `n` elements but holds none. */
+function hostileVector(n: bigint): Buffer {
+  const name = Buffer.from('G3VectorDouble');
+  const b = Buffer.alloc(1 + 4 + 8 + name.length + 4 + 8 + 8);
+  let p = b.writeUInt8(1, 0);
+  p = b.writeUInt32LE(0x80000001, p);
+  p = Number(b.writeBigUInt64LE(BigInt(name.length), p));
+  p += name.copy(b, p);
+  p = b.writeUInt32LE(0x80000001, p);
+  p = b.writeUInt32LE(1, p);
+  p = b.writeUInt32LE(1, p);
+  b.writeBigUInt64LE(n, p);
+  return b;
+}
+
+function expectG3Error(fn: () => unknown, file: string, frameIndex?: number): G3FormatError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(G3FormatError);
+  const g = err as G3FormatError;
+  expect(g.message).toContain(file);
+  if (frameIndex !== undefined) expect(g.message).toContain(`frame ${frameIndex}`);
+  return g;
+}
+
+describe('G3 bad input', () => {
+  const sid = 12345n;
+  const good = Buffer.concat([
+    sessionFrame(sid, 1767225600),
+    statusFrame(sid, 1767225600, [{ id: 0, description: 'site.agent.feeds.f' }]),
+    dataFrame(sid, 0, 1767225660, [block('a', 0, 60, ['x', 'y'])]),
+    dataFrame(sid, 0, 1767225720, [block('a', 60, 60, ['x', 'y'])]),
+  ]);
+  const offsets = readFrames(good, { file: 'good.g3' }).frames.map((f) => f.offset);
+
+  test('every truncation names the file and the frame it cut', () => {
+    for (let cut = 1; cut < good.length; cut += 7) {
+      const frameAt = offsets.filter((o) => o < cut).length - 1;
+      if (offsets.includes(cut)) continue; // a cut at a frame boundary is a shorter valid file
+      const e = expectG3Error(() => readFrames(good.subarray(0, cut), { file: 'cut.g3' }), 'cut.g3', frameAt);
+      expect(['truncated', 'bounds']).toContain(e.kind);
+    }
+  });
+
+  test('the archive reads the complete frames of a file still being written and counts the tail', () => {
+    const cut = (offsets[3] ?? 0) + 100;
+    const d = g3Format.decode(good.subarray(0, cut), { relPath: 'growing.g3' });
+    expect(d.badRows).toBe(1);
+    expect(d.timelines.map((t) => t.t.length)).toEqual([60]);
+    const full = g3Format.decode(good, { relPath: 'growing.g3' });
+    expect(full.badRows).toBe(0);
+    expect(full.timelines[0]?.t.length).toBe(120);
+  });
+
+  test('every single-bit flip is caught (CRC, bounds) except in the unchecked frame type/version words', () => {
+    let caught = 0;
+    for (let pos = 0; pos < good.length; pos += 3) {
+      const bad = Buffer.from(good);
+      bad[pos] = (bad[pos] ?? 0) ^ (1 << (pos % 8));
+      const header = offsets.some((o) => pos >= o + 1 && pos < o + 5) || offsets.some((o) => pos >= o + 9 && pos < o + 13);
+      let err: unknown = null;
+      try {
+        const { frames } = readFrames(bad, { file: 'flip.g3' });
+        const hk = new HkReader();
+        for (const f of frames) hk.add(f, { file: 'flip.g3' });
+      } catch (e) {
+        err = e;
+      }
+      if (err === null) {
+        expect(header).toBe(true);
+        continue;
+      }
+      expect(err).toBeInstanceOf(G3FormatError);
+      expect((err as Error).message).toMatch(/^G3 file flip\.g3 \(frame \d+/);
+      caught++;
+    }
+    expect(caught).toBeGreaterThan(good.length / 3 - 20);
+  });
+
+  test('hostile lengths are refused before allocating', () => {
+    // Heap and ArrayBuffer memory (typed arrays live outside the JS heap) stay bounded.
+    const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const before = used();
+    // A vector that claims 2^60 elements (frame CRC is right, so the object decoder must refuse it).
+    const f = frame(72, [['v', hostileVector(2n ** 60n)]]);
+    const { frames } = readFrames(f, { file: 'h.g3' });
+    const e = expectG3Error(() => frameObject(must(frames[0]), 'v', { file: 'h.g3' }), 'h.g3', 0);
+    expect(e.kind).toBe('bounds');
+    expect(e.message).toContain('entry "v"');
+    // A type name of 1 GB; an entry blob of 2^40 bytes; a frame claiming 2^31 entries.
+    const nameLen = Buffer.from(good.subarray(0, offsets[1]));
+    nameLen.writeBigUInt64LE(2n ** 30n, 13);
+    expectG3Error(() => readFrames(nameLen, { file: 'name.g3' }), 'name.g3', 0);
+    const blobLen = Buffer.from(good);
+    const firstName = Number(blobLen.readBigUInt64LE(13));
+    blobLen.writeBigUInt64LE(2n ** 40n, 13 + 8 + firstName);
+    expectG3Error(() => readFrames(blobLen, { file: 'blob.g3' }), 'blob.g3', 0);
+    const count = Buffer.from(good);
+    count.writeUInt32LE(0x7fffffff, (offsets[2] ?? 0) + 5);
+    expectG3Error(() => readFrames(count, { file: 'count.g3' }), 'count.g3', 2);
+    // A class name claiming 1 GB inside an object blob: refused before it is decoded.
+    const cls = hostileVector(0n);
+    cls.writeBigUInt64LE(2n ** 30n, 5);
+    const e2 = expectG3Error(
+      () => frameObject(must(readFrames(frame(72, [['c', cls]]), { file: 'c.g3' }).frames[0]), 'c', { file: 'c.g3' }),
+      'c.g3',
+      0,
+    );
+    expect(e2.message).toMatch(/class name/);
+    const big = Buffer.concat([hostileVector(0n).subarray(0, 5), Buffer.alloc(8), Buffer.alloc(300, 0x41)]);
+    big.writeBigUInt64LE(300n, 5);
+    const e3 = expectG3Error(
+      () => frameObject(must(readFrames(frame(72, [['c', big]]), { file: 'c.g3' }).frames[0]), 'c', { file: 'c.g3' }),
+      'c.g3',
+      0,
+    );
+    expect(e3.message).toMatch(/class name of 300 bytes/);
+    expect(used() - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  test('an unknown object class is skipped by its recorded size with a warning', () => {
+    const blob = hostileVector(0n);
+    const unknown = Buffer.from(blob.toString('latin1').replace('G3VectorDouble', 'G3VectorFancyX'), 'latin1');
+    const { frames } = readFrames(frame(72, [['u', unknown]]), { file: 'u.g3' });
+    const warnings: string[] = [];
+    expect(frameObject(must(frames[0]), 'u', { file: 'u.g3', warn: (m) => warnings.push(m) })).toEqual({
+      type: 'G3VectorFancyX',
+      kind: 'unknown',
+    });
+    expect(warnings.join()).toMatch(/u\.g3 frame 0 entry "u".*G3VectorFancyX/);
+  });
+
+  test('compression: gzip, bzip2, xz (async; the sync decoder refuses it clearly), and a gzip bomb is bounded', async () => {
+    expect(decompressSync(zlib.gzipSync(good), 'a.g3.gz').data.equals(good)).toBe(true);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'g3-'));
+    try {
+      const raw = path.join(tmp, 'x.g3');
+      fs.writeFileSync(raw, good);
+      execFileSync('bzip2', ['-k', raw]);
+      execFileSync('xz', ['-k', raw]);
+      expect(decompressSync(fs.readFileSync(`${raw}.bz2`), 'x.g3.bz2').data.equals(good)).toBe(true);
+      const xz = fs.readFileSync(`${raw}.xz`);
+      expect((await decompressAsync(xz, 'x.g3.xz')).data.equals(good)).toBe(true);
+      expect(expectG3Error(() => decompressSync(xz, 'x.g3.xz'), 'x.g3.xz').kind).toBe('unsupported');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const bomb = zlib.gzipSync(Buffer.alloc(8 << 20));
+    expect(expectG3Error(() => decompressSync(bomb, 'bomb.g3.gz', 1 << 20), 'bomb.g3.gz').kind).toBe('too-large');
+  });
+});
+
+describe('G3 HK providers', () => {
+  test('join, go stale and come back with a new id: fields continue under their full names', () => {
+    const sid = 99n;
+    const a = 'observatory.LSA22YE.feeds.temperatures';
+    const file = Buffer.concat([
+      sessionFrame(sid, 1767225600),
+      statusFrame(sid, 1767225600, [{ id: 0, description: a }]),
+      dataFrame(sid, 0, 1767225610, [block('temps', 0, 10, ['channel_01_r', 'channel_02_r'])]),
+      statusFrame(sid, 1767225620, [{ id: 1, description: 'observatory.other.feeds.x' }]), // a went stale
+      dataFrame(sid, 0, 1767225630, [block('temps', 10, 10, ['channel_01_r'])]), // stale id: refused
+      dataFrame(sid, 1, 1767225630, [block('b', 10, 10, ['v'])]),
+      statusFrame(sid, 1767225640, [
+        { id: 1, description: 'observatory.other.feeds.x' },
+        { id: 2, description: a },
+      ]), // a is back as 2
+      dataFrame(sid, 2, 1767225650, [block('temps', 40, 10, ['channel_01_r', 'channel_02_r']), block('extra', 40, 5, ['heater'])]),
+    ]);
+    const warnings: string[] = [];
+    const d = decodeG3(file, { relPath: 'r.g3' }, { warn: (m) => warnings.push(m) });
+    expect(d.badRows).toBe(1);
+    expect(warnings.join()).toMatch(/frame 4: data for prov_id 0, which no status frame announced/);
+    const byName = new Map(d.timelines.map((t) => [t.name, t]));
+    expect([...byName.keys()].sort()).toEqual([`${a}.extra`, `${a}.temps`, 'observatory.other.feeds.x.b']);
+    const temps = must(byName.get(`${a}.temps`));
+    expect(temps.columns.map((c) => c.name)).toEqual([`${a}.channel_01_r`, `${a}.channel_02_r`]);
+    expect(Array.from(temps.t)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => 1767225600 + i),
+      ...Array.from({ length: 10 }, (_, i) => 1767225640 + i),
+    ]);
+    expect(Array.from(must(temps.columns[1]).values as Float64Array).slice(9, 11)).toEqual([9.5, 40.5]);
+    expect(must(byName.get(`${a}.extra`)).t.length).toBe(5);
+  });
+
+  (vectors ? test : test.skip)('archive timelines of the v2 vector: one per block, fields <provider>.<field>', () => {
+    const d = g3Format.decode(fs.readFileSync(path.join(DIR, 'hk_v2_basic.g3.bz2')), { relPath: 'hk_v2_basic.g3.bz2' });
+    const p = 'observatory.testfridge.feeds.hk';
+    expect(d.timelines.map((t) => [t.name, t.t.length, t.interval, t.columns.map((c) => `${c.name}:${c.type}`)])).toEqual([
+      [`${p}.block_A`, 600, 1, [`${p}.temperature:number`, `${p}.pressure:number`].sort()],
+      [`${p}.block_B`, 60, 10, [`${p}.heater_on:number`, `${p}.state:string`]],
+    ]);
+  });
+});
