@@ -6,7 +6,7 @@
  *   broker:                                # --broker replaces url
  *     url: mqtt://127.0.0.1:1883
  *     client_id: sisock-tracker            # fixed id + clean: false = persistent session
- *     username: ${MQTT_USER:-}             # or env SISOCK_MQTT_USERNAME / SISOCK_MQTT_PASSWORD
+ *     username: ${MQTT_USER:-}             # or env SISOCK_MQTT_USERNAME / SISOCK_MQTT_PASSWORD(_FILE)
  *     password: ${MQTT_PASSWORD:-}
  *   store: { path: tracker.sqlite, retention: 30d, batch_ms: 50, max_payload_bytes: 65536 }
  *   # also: max_fields_per_message (1000), max_fields_per_node (10000), max_rows (5000000, per
@@ -33,6 +33,7 @@ import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { ConfigError } from '../../common/errors';
 import { checkNodeName, expandEnv, isObj, readConfigFile, Reader } from '../../common/config-file';
+import { secretFromEnv } from '../../common/secret-env';
 import { Template, TopicPattern } from './topic';
 import type { FieldType } from '../sdk/types';
 
@@ -283,7 +284,7 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
   const url = o.brokerUrl ?? br.optStr('url') ?? null;
   if (url !== null && !/^(mqtts?|tcp|ssl|tls|wss?):\/\//.test(url)) throw new ConfigError(o.brokerUrl ? '--broker' : 'broker.url', `must be mqtt://host:port or mqtts://host:port (got ${JSON.stringify(url)})`);
   const username = br.optStr('username') || env.SISOCK_MQTT_USERNAME || undefined;
-  const password = br.optStr('password') || env.SISOCK_MQTT_PASSWORD || undefined;
+  const password = br.optStr('password') || secretFromEnv(env, 'SISOCK_MQTT_PASSWORD') || undefined;
   const broker: BrokerConfig = {
     url,
     clientId: br.str('client_id', `sisock-${node.name}`),

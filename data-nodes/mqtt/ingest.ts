@@ -23,6 +23,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { silentLogger, type Logger } from '../../common/log';
+import { redactUrl } from '../../common/redact';
 import type { MqttConfig } from './config';
 import { mapMessage, REJECT_REASONS, type RejectReason } from './mapping';
 import type { FlushResult, MqttStore } from './store';
@@ -226,7 +227,7 @@ export class MqttIngest {
       (client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
       this._stats.connected = true;
       this._stats.connects++;
-      this.log.info({ broker: b.url, clientId: b.clientId, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
+      this.log.info({ broker: redactUrl(b.url ?? ''), clientId: b.clientId, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
       const done = () => {
         this.subscribedNow = true;
         const w = this.connectWaiters;
@@ -256,11 +257,11 @@ export class MqttIngest {
       }
     });
     client.on('close', () => {
-      if (this._stats.connected) this.log.warn({ broker: b.url }, 'MQTT connection lost; reconnecting');
+      if (this._stats.connected) this.log.warn({ broker: redactUrl(b.url ?? '') }, 'MQTT connection lost; reconnecting');
       this._stats.connected = false;
       this.subscribedNow = false;
     });
-    client.on('error', (err) => this.log.warn({ err: err.message, broker: b.url }, 'MQTT error'));
+    client.on('error', (err) => this.log.warn({ err: err.message, broker: redactUrl(b.url ?? '') }, 'MQTT error'));
   }
 
   /** Resolves when the client is connected and subscribed. */

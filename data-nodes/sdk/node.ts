@@ -34,6 +34,7 @@ import os from 'node:os';
 import { SISOCK_VERSION } from '../../common/defaults';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { silentLogger, type Logger } from '../../common/log';
+import { commandTitle } from '../../common/redact';
 import { ReadyGate } from '../../common/ready';
 import { CallError, SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../../client';
 import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs } from './args';
@@ -55,7 +56,7 @@ export interface DataNodeOptions {
   maxMessageBytes?: number;
   /** Clock, UNIX seconds (tests). */
   now?: () => number;
-  /** Process description for metadata (default: argv joined). */
+  /** Process description for metadata (default: the command without its arguments, common/redact.ts commandTitle). */
   processTitle?: string;
 }
 
@@ -216,7 +217,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       name, description,
       host: os.hostname(),
       pid: process.pid,
-      process: opts.processTitle ?? process.argv.slice(1).map((a) => a.replace(/^.*\/(dist\/)?bin\/sisock\.js$/, 'sisock')).join(' '),
+      process: opts.processTitle ?? commandTitle(),
       sisock_version: SISOCK_VERSION,
       started,
       n_fields: n,
