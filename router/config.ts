@@ -16,7 +16,9 @@
  * `_readenv`). An unset variable is a ConfigError naming the path.
  *
  * sisock's own settings live where Crossbar.io tolerates foreign content: `controller.extra.sisock`
- * (`max_outbound_bytes`, `max_subscriptions_per_session`, `max_registrations_per_session`).
+ * (`max_outbound_bytes`, `max_subscriptions_per_session`, `max_registrations_per_session`, and the
+ * RouterLimits knobs `max_connections`, `max_connections_per_ip`, `max_pre_auth_bytes`,
+ * `auth_failures_before_lockout`, `auth_max_lockout_seconds`).
  * Strict URI checking per realm is Crossbar.io's own `options.uri_check`.
  */
 import { readFileSync } from 'node:fs';
@@ -103,8 +105,23 @@ export interface RouterConfig {
   maxSubscriptionsPerSession: number;
   /** Registrations one session may hold (`controller.extra.sisock.max_registrations_per_session`). */
   maxRegistrationsPerSession: number;
+  /** Connection caps and authentication throttling (`controller.extra.sisock`); defaults when absent. */
+  limits?: RouterLimits;
   /** The file it was loaded from, if any. */
   file?: string;
+}
+
+/**
+ * `controller.extra.sisock` knobs against floods and guessing, each optional:
+ * `max_connections` (10 000), `max_connections_per_ip` (1 000), `max_pre_auth_bytes` (65 536; 0 = off),
+ * `auth_failures_before_lockout` (5), `auth_max_lockout_seconds` (300).
+ */
+export interface RouterLimits {
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
+  maxPreAuthBytes?: number;
+  authFailuresBeforeLockout?: number;
+  authMaxLockoutMs?: number;
 }
 
 export interface LoadResult {
@@ -307,6 +324,7 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   let maxOutboundBytes: number | undefined;
   let maxSubscriptionsPerSession = DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
   let maxRegistrationsPerSession = DEFAULT_MAX_REGISTRATIONS_PER_SESSION;
+  let limits: RouterLimits | undefined;
   if (top.controller !== undefined) {
     const ctl = c.obj(top.controller, 'controller');
     // Everything else in the controller is Crossbar.io's node management: accepted silently.
@@ -314,7 +332,8 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
       const ext = (ctl.extra as Obj).sisock;
       if (ext !== undefined) {
         const s = c.obj(ext, 'controller.extra.sisock');
-        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session'] });
+        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session', ...LIMIT_KEYS] });
+        limits = readLimits(c, s);
         if (s.max_outbound_bytes !== undefined) {
           maxOutboundBytes = c.int(s.max_outbound_bytes, 'controller.extra.sisock.max_outbound_bytes', 1024, Number.MAX_SAFE_INTEGER, ' bytes');
         }
@@ -376,7 +395,27 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
       + `a single large message would close a healthy session as a slow consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
   }
 
-  return { config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, file: opts.file }, warnings: c.warnings };
+  return {
+    config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, ...(limits ? { limits } : {}), file: opts.file },
+    warnings: c.warnings,
+  };
+}
+
+const LIMIT_KEYS = ['max_connections', 'max_connections_per_ip', 'max_pre_auth_bytes', 'auth_failures_before_lockout', 'auth_max_lockout_seconds'];
+
+function readLimits(c: Checker, s: Obj): RouterLimits | undefined {
+  const p = (k: string) => `controller.extra.sisock.${k}`;
+  const out: RouterLimits = {};
+  if (s.max_connections !== undefined) out.maxConnections = c.int(s.max_connections, p('max_connections'), 1, 10_000_000);
+  if (s.max_connections_per_ip !== undefined) out.maxConnectionsPerIp = c.int(s.max_connections_per_ip, p('max_connections_per_ip'), 1, 10_000_000);
+  if (s.max_pre_auth_bytes !== undefined) out.maxPreAuthBytes = c.int(s.max_pre_auth_bytes, p('max_pre_auth_bytes'), 0, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
+  if (s.auth_failures_before_lockout !== undefined) {
+    out.authFailuresBeforeLockout = c.int(s.auth_failures_before_lockout, p('auth_failures_before_lockout'), 0, 1_000_000);
+  }
+  if (s.auth_max_lockout_seconds !== undefined) {
+    out.authMaxLockoutMs = 1000 * c.int(s.auth_max_lockout_seconds, p('auth_max_lockout_seconds'), 1, 86_400, ' s');
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function checkRouterWorker(c: Checker, w: Obj, wp: string, realms: RealmConfig[], transports: TransportConfig[]): void {

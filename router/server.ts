@@ -57,7 +57,10 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
     maxSubscriptionsPerSession: config.maxSubscriptionsPerSession,
     maxRegistrationsPerSession: config.maxRegistrationsPerSession,
     logger: log,
+    admission: { maxConnections: config.limits?.maxConnections, maxConnectionsPerIp: config.limits?.maxConnectionsPerIp },
+    authThrottle: { freeFailures: config.limits?.authFailuresBeforeLockout, maxLockMs: config.limits?.authMaxLockoutMs },
   });
+  const preAuth = config.limits?.maxPreAuthBytes;
   for (const r of config.realms) {
     router.addRealm(r.name, new RoleAuthorizer(r.roles), r.strictUris === undefined ? {} : { strictUris: r.strictUris });
   }
@@ -79,8 +82,8 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
         host: t.host,
         port: t.port,
         path: t.path,
-        options: t.options,
-        ...(t.rawsocket ? { rawsocketOptions: t.rawsocket.options } : {}),
+        options: preAuth === undefined ? t.options : { ...t.options, maxPreAuthBytes: preAuth },
+        ...(t.rawsocket ? { rawsocketOptions: preAuth === undefined ? t.rawsocket.options : { ...t.rawsocket.options, maxPreAuthBytes: preAuth } } : {}),
         ...(tls[i] ? { tls: tls[i] } : {}),
       };
       let listener: Listener;
