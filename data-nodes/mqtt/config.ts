@@ -97,6 +97,16 @@ export interface BrokerConfig {
   qos: 0 | 1 | 2;
   keepalive: number;
   reconnectPeriodMs: number;
+  /**
+   * MQTT protocol version (default 5). With 5 the client announces `receiveMaximum`, so a stock
+   * Mosquitto (max_inflight_messages 20, max_queued_messages 1000) keeps a burst in flight instead
+   * of queueing and dropping it; 4 for brokers without MQTT 5 (the client also falls back by itself).
+   */
+  protocolVersion: 4 | 5;
+  /** MQTT 5 Receive Maximum: QoS 1/2 messages the broker may have in flight to us (default 65535). */
+  receiveMaximum: number;
+  /** Watch the broker's `$SYS/broker/publish/messages/dropped` counter and report increases (default true). */
+  watchSys: boolean;
 }
 
 export interface StoreConfig {
@@ -280,7 +290,7 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
   const node = { name: checkNodeName(nr.str('name'), nr.path('name')), description: nr.str('description', `MQTT bridge ${nr.str('name')}`) };
 
   const br = r.child('broker') ?? Reader.root({}, 'broker');
-  br.only(['url', 'client_id', 'username', 'password', 'ca', 'insecure', 'qos', 'keepalive', 'reconnect_period']);
+  br.only(['url', 'client_id', 'username', 'password', 'ca', 'insecure', 'qos', 'keepalive', 'reconnect_period', 'protocol_version', 'receive_maximum', 'watch_sys']);
   const url = o.brokerUrl ?? br.optStr('url') ?? null;
   if (url !== null && !/^(mqtts?|tcp|ssl|tls|wss?):\/\//.test(url)) throw new ConfigError(o.brokerUrl ? '--broker' : 'broker.url', `must be mqtt://host:port or mqtts://host:port (got ${JSON.stringify(url)})`);
   const username = br.optStr('username') || env.SISOCK_MQTT_USERNAME || undefined;
@@ -295,6 +305,9 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
     qos: qosOf(br, 'qos', 1),
     keepalive: br.num('keepalive', 30, 0, 65535),
     reconnectPeriodMs: (br.duration('reconnect_period', 1) ?? 1) * 1000,
+    protocolVersion: br.num('protocol_version', 5, 4, 5) === 4 ? 4 : 5,
+    receiveMaximum: br.num('receive_maximum', 65535, 1, 65535),
+    watchSys: br.bool('watch_sys', true),
   };
 
   const sr = r.child('store') ?? Reader.root({}, 'store');

@@ -28,6 +28,7 @@ import type { MqttConfig } from './config';
 import { mapMessage, REJECT_REASONS, type RejectReason } from './mapping';
 import type { FlushResult, MqttStore } from './store';
 import { RateLimitedLog } from '../../common/config-file';
+import { SYS_DROPPED_TOPIC, SysDropWatch } from './broker-loss';
 
 export interface IngestStats {
   received: number;
@@ -47,6 +48,13 @@ export interface IngestStats {
   connected: boolean;
   connects: number;
   pending: number;
+  /**
+   * Messages the broker reports it dropped (its `$SYS/broker/publish/messages/dropped` counter rose
+   * by this much while we were connected; broker-wide, see broker-loss.ts).
+   */
+  brokerDropped: number;
+  /** MQTT protocol version of the current connection. */
+  protocolVersion: number;
 }
 
 export interface IngestOptions {
@@ -78,6 +86,9 @@ export class MqttIngest {
   private closed = false;
   /** true between a completed subscribe (or a resumed session) and the next connection loss */
   private subscribedNow = false;
+  private readonly sysDrops = new SysDropWatch();
+  /** set when the broker refused MQTT 5: later connections use 3.1.1 */
+  private forceV4 = false;
   /** after a failed write: no new attempt before this time (UNIX seconds), and the current backoff */
   private retryAt = 0;
   private backoff = 0;
@@ -91,7 +102,7 @@ export class MqttIngest {
     this.anyDedupe = config.topics.some((t) => t.dedupeWindow > 0);
     if (opts.onFlush) store.onFlush = opts.onFlush;
     this._stats = {
-      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0,
+      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0, brokerDropped: 0, protocolVersion: 0,
       byReason: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
     };
   }
@@ -204,10 +215,15 @@ export class MqttIngest {
   private connect(): void {
     const b = this.config.broker;
     if (!b.url) throw new Error('no broker URL: pass --broker mqtt://host:port or set broker.url');
+    const v5 = b.protocolVersion === 5 && !this.forceV4;
+    this._stats.protocolVersion = v5 ? 5 : 4;
     const options: IClientOptions = {
       clientId: b.clientId,
       clean: false,
-      protocolVersion: 4,
+      // MQTT 5: our Receive Maximum lets the broker keep a burst in flight (a stock Mosquitto
+      // otherwise allows 20, queues 1000 and drops the rest); the session never expires, as a
+      // 3.1.1 persistent session does not.
+      ...(v5 ? { protocolVersion: 5 as const, properties: { receiveMaximum: b.receiveMaximum, sessionExpiryInterval: 0xffffffff } } : { protocolVersion: 4 as const }),
       keepalive: b.keepalive,
       reconnectPeriod: b.reconnectPeriodMs,
       connectTimeout: 10_000,
@@ -234,6 +250,8 @@ export class MqttIngest {
         this.connectWaiters = [];
         for (const f of w) f();
       };
+      this.sysDrops.reset();
+      if (b.watchSys) client.subscribe(SYS_DROPPED_TOPIC, { qos: 0 }, () => undefined);
       if (!subscribed || !connack.sessionPresent) {
         const subs = Object.fromEntries(this.config.filters.map((f) => [f, { qos: b.qos }]));
         client.subscribe(subs, (err, granted) => {
@@ -250,6 +268,7 @@ export class MqttIngest {
       } else done();
     });
     client.on('message', (topic, payload) => {
+      if (topic === SYS_DROPPED_TOPIC) { this.onSysDropped(payload); return; }
       try {
         this.handle(topic, payload);
       } catch (err) {
@@ -261,7 +280,22 @@ export class MqttIngest {
       this._stats.connected = false;
       this.subscribedNow = false;
     });
-    client.on('error', (err) => this.log.warn({ err: err.message, broker: redactUrl(b.url ?? '') }, 'MQTT error'));
+    client.on('error', (err) => {
+      this.log.warn({ err: err.message, broker: redactUrl(b.url ?? '') }, 'MQTT error');
+      if (v5 && !this.closed && /protocol version/i.test(err.message)) {
+        this.log.warn({ broker: redactUrl(b.url ?? '') }, 'the broker refuses MQTT 5; reconnecting with MQTT 3.1.1 (no Receive Maximum: set max_inflight_messages and max_queued_messages on the broker)');
+        this.forceV4 = true;
+        client.end(true, {}, () => { if (!this.closed) this.connect(); });
+      }
+    });
+  }
+
+  private onSysDropped(payload: Buffer): void {
+    const n = this.sysDrops.onPayload(payload);
+    if (n === 0) return;
+    this._stats.brokerDropped = this.sysDrops.total;
+    this.log.warn({ dropped: n, total: this.sysDrops.total, broker: redactUrl(this.config.broker.url ?? '') },
+      'the MQTT broker reports dropped messages (its $SYS/broker/publish/messages/dropped rose; a subscriber\'s in-flight window and queue were full): data may be missing');
   }
 
   /** Resolves when the client is connected and subscribed. */
