@@ -23,6 +23,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_POST_BODY_LIMIT, type HttpBridgeService } from './http-bridge';
 import { ConfigError, ErrorCode, SisockError } from '../common/errors';
 import type { SerializerName, TransportOptions } from '../transport/types';
 import type { AuthConfig } from './auth';
@@ -83,13 +84,15 @@ export interface TransportConfig extends ListenerSide {
   kind: TransportKind;
   host: string;
   port: number;
-  /** WebSocket path, e.g. '/ws'; '' for RawSocket. */
+  /** WebSocket path, e.g. '/ws'; '*' (ANY_PATH) for a plain websocket transport; '' for RawSocket. */
   path: string;
   tls?: TlsFiles;
   /** universal only: the RawSocket side. */
   rawsocket?: ListenerSide;
   /** JSON path of the transport in the config file, for messages. */
   source: string;
+  /** `web` transport paths of type `caller` / `publisher` (Crossbar.io's HTTP bridge; router/http-bridge.ts). */
+  httpBridge?: HttpBridgeService[];
 }
 
 export interface RouterConfig {
@@ -230,6 +233,9 @@ function describe(v: unknown): string {
 
 /** Crossbar.io's realm name rule. */
 const REALM_NAME = /^[A-Za-z][A-Za-z0-9_\-@.]{2,254}$/;
+/** TransportConfig.path of a plain `websocket` transport: every request path is a WebSocket endpoint. */
+export const ANY_PATH = '*';
+
 /** Crossbar.io's rule for `paths` keys of a Web transport. */
 const WEB_PATH = /^([a-z0-9A-Z_-]+|\/)$/;
 /** Crossbar.io `maybe_from_env`: the whole value is `${NAME}`. */
@@ -694,8 +700,26 @@ function checkRawSocketService(c: Checker, s: Obj, p: string, extraUsed: string[
   return { serializers, options, auth: checkAuth(c, s.auth, at(p, 'auth')) };
 }
 
-/** The websocket path services among `paths`; other services get one line each. */
-function webSocketPaths(c: Checker, v: unknown, p: string): Array<{ path: string; side: ListenerSide }> {
+/** A `caller` or `publisher` path service (Crossbar.io's HTTP bridge). */
+function checkBridgeService(c: Checker, s: Obj, sp: string, key: string, kind: 'caller' | 'publisher'): HttpBridgeService {
+  c.keys(s, sp, { used: ['type', 'realm', 'role', 'options'] });
+  const realm = c.str(s.realm, at(sp, 'realm'), { nonEmpty: true });
+  const role = c.str(s.role, at(sp, 'role'), { nonEmpty: true });
+  let bodyLimit = DEFAULT_POST_BODY_LIMIT;
+  if (s.options !== undefined) {
+    const op = at(sp, 'options');
+    const o = c.obj(s.options, op);
+    for (const k of ['key', 'secret', 'require_ip', 'require_tls']) {
+      if (o[k] !== undefined && o[k] !== false) throw new ConfigError(at(op, k), 'signed or restricted HTTP bridge requests are not supported by sisock; remove it, or put the bridge behind a proxy that checks');
+    }
+    c.keys(o, op, { used: ['post_body_limit', 'key', 'secret', 'require_ip', 'require_tls'], ignored: ['timestamp_delta_limit'], silent: ['debug'] });
+    if (o.post_body_limit !== undefined) bodyLimit = c.int(o.post_body_limit, at(op, 'post_body_limit'), 1, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
+  }
+  return { path: key === '/' ? '/' : `/${key}`, kind, realm, role, bodyLimit };
+}
+
+/** The websocket path services among `paths` (bridge services into `bridges`); other services get one line each. */
+function webSocketPaths(c: Checker, v: unknown, p: string, bridges: HttpBridgeService[] = []): Array<{ path: string; side: ListenerSide }> {
   const paths = c.obj(v, p);
   const found: Array<{ path: string; side: ListenerSide }> = [];
   for (const [key, sv] of Object.entries(paths)) {
@@ -705,6 +729,8 @@ function webSocketPaths(c: Checker, v: unknown, p: string): Array<{ path: string
     const type = c.str(s.type, at(sp, 'type'));
     if (type === 'websocket') {
       found.push({ path: key === '/' ? '/' : `/${key}`, side: checkWebSocketService(c, s, sp, []) });
+    } else if (type === 'caller' || type === 'publisher') {
+      bridges.push(checkBridgeService(c, s, sp, key, type));
     } else {
       c.warn(`${sp}: web service of type "${type}" is not served by sisock; ignored`);
     }
@@ -722,20 +748,22 @@ function checkWeb(c: Checker, t: Obj, p: string): TransportConfig | null {
   if (t.endpoint === undefined) throw new ConfigError(at(p, 'endpoint'), 'missing');
   const ep = checkEndpoint(c, t.endpoint, at(p, 'endpoint'));
   if (t.paths === undefined) throw new ConfigError(at(p, 'paths'), 'missing');
-  const ws = oneWebSocketPath(c, webSocketPaths(c, t.paths, at(p, 'paths')), at(p, 'paths'));
+  const bridges: HttpBridgeService[] = [];
+  const ws = oneWebSocketPath(c, webSocketPaths(c, t.paths, at(p, 'paths'), bridges), at(p, 'paths'));
   if (!ws) {
     c.warn(`${p}: web transport without a "websocket" path; nothing for sisock to serve, ignored`);
     return null;
   }
-  return { kind: 'websocket', ...ep, path: ws.path, ...ws.side, source: p };
+  return { kind: 'websocket', ...ep, path: ws.path, ...ws.side, source: p, ...(bridges.length > 0 ? { httpBridge: bridges } : {}) };
 }
 
 function checkWebSocketTransport(c: Checker, t: Obj, p: string): TransportConfig {
   if (t.endpoint === undefined) throw new ConfigError(at(p, 'endpoint'), 'missing');
   const side = checkWebSocketService(c, t, p, ['endpoint']);
   const ep = checkEndpoint(c, t.endpoint, at(p, 'endpoint'));
-  // A plain WebSocket transport answers on '/'; its `url` only tells clients where to connect.
-  return { kind: 'websocket', ...ep, path: '/', ...side, source: p };
+  // A plain WebSocket transport answers at any path, as Crossbar.io does (OCS agents connect to
+  // ws://host:8001/ws); its `url` only tells clients where to connect.
+  return { kind: 'websocket', ...ep, path: ANY_PATH, ...side, source: p };
 }
 
 function checkRawSocketTransport(c: Checker, t: Obj, p: string): TransportConfig {

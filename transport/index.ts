@@ -146,7 +146,7 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
   server.on('error', () => { /* after listening: per-socket errors are handled on the sockets */ });
   const port = (server.address() as net.AddressInfo).port;
   const base = `${urlHost(host)}:${port}`;
-  const wsUrl = `${secure ? 'wss' : 'ws'}://${base}${cfg.path ?? '/ws'}`;
+  const wsUrl = `${secure ? 'wss' : 'ws'}://${base}${cfg.path === '*' ? '/' : cfg.path ?? '/ws'}`;
   const rsUrl = `${secure ? 'rss' : 'rs'}://${base}`;
 
   let closing: Promise<void> | null = null;
