@@ -69,6 +69,8 @@ export interface TopicRule {
   fieldsFrom: FieldsFrom | null;
   /** seconds; 0 = off. Same (topic, payload) within the window counts as a duplicate. */
   dedupeWindow: number;
+  /** JSON path of a per-topic message counter in the payload: jumps are counted as lost messages (sequence.ts). */
+  sequence: Array<string | number> | null;
 }
 
 export interface CommandParam {
@@ -177,7 +179,7 @@ function qosOf(r: Reader, key: string, def: 0 | 1 | 2): 0 | 1 | 2 {
 
 function compileTopic(raw: unknown, index: number, defaultNode: string, baseDir: string): TopicRule {
   const at = `topics[${index}]`;
-  const r = Reader.root(raw, at).only(['topic', 'node', 'timeline', 'format', 'time', 'schema', 'schema_file', 'fields', 'fields_from', 'dedupe_window']);
+  const r = Reader.root(raw, at).only(['topic', 'node', 'timeline', 'format', 'time', 'schema', 'schema_file', 'fields', 'fields_from', 'dedupe_window', 'sequence']);
   const pattern = new TopicPattern(r.str('topic'), r.path('topic'));
   const names = pattern.names;
   const node = new Template(r.str('node', defaultNode), names, r.path('node'));
@@ -238,6 +240,7 @@ function compileTopic(raw: unknown, index: number, defaultNode: string, baseDir:
     fields,
     fieldsFrom,
     dedupeWindow: r.duration('dedupe_window', 0) ?? 0,
+    sequence: r.has('sequence') ? parsePath(r.str('sequence'), r.path('sequence')) : null,
   };
 }
 

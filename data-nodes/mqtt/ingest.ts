@@ -29,6 +29,8 @@ import { mapMessage, REJECT_REASONS, type RejectReason } from './mapping';
 import type { FlushResult, MqttStore } from './store';
 import { RateLimitedLog } from '../../common/config-file';
 import { SYS_DROPPED_TOPIC, SysDropWatch } from './broker-loss';
+import { SequenceGaps } from './sequence';
+import { getPath } from './mapping';
 
 export interface IngestStats {
   received: number;
@@ -55,6 +57,9 @@ export interface IngestStats {
   brokerDropped: number;
   /** MQTT protocol version of the current connection. */
   protocolVersion: number;
+  /** jumps in the payloads' sequence numbers (topics with `sequence:`), and the messages missing in them */
+  seqGaps: number;
+  seqMissing: number;
 }
 
 export interface IngestOptions {
@@ -87,6 +92,9 @@ export class MqttIngest {
   /** true between a completed subscribe (or a resumed session) and the next connection loss */
   private subscribedNow = false;
   private readonly sysDrops = new SysDropWatch();
+  private readonly seqGaps = new SequenceGaps();
+  private readonly anySequence: boolean;
+  private readonly lossLog: RateLimitedLog;
   /** set when the broker refused MQTT 5: later connections use 3.1.1 */
   private forceV4 = false;
   /** after a failed write: no new attempt before this time (UNIX seconds), and the current backoff */
@@ -100,9 +108,12 @@ export class MqttIngest {
     this.storeLog = new RateLimitedLog((o, m) => this.log.error(o, m));
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.anyDedupe = config.topics.some((t) => t.dedupeWindow > 0);
+    this.anySequence = config.topics.some((t) => t.sequence !== null);
+    this.lossLog = new RateLimitedLog((o, m) => this.log.warn(o, m));
     if (opts.onFlush) store.onFlush = opts.onFlush;
     this._stats = {
       received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0, brokerDropped: 0, protocolVersion: 0,
+      seqGaps: 0, seqMissing: 0,
       byReason: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
     };
   }
@@ -129,6 +140,7 @@ export class MqttIngest {
         this.recent.set(key, arrival);
       }
     }
+    if (this.anySequence) this.checkSequence(topic, payload, m.rule);
     let refused: ReturnType<MqttStore['add']>;
     try {
       refused = this.store.add(m);
@@ -288,6 +300,20 @@ export class MqttIngest {
         client.end(true, {}, () => { if (!this.closed) this.connect(); });
       }
     });
+  }
+
+  /** Counts a jump in the payload's sequence number (topics with `sequence:`) as lost messages. */
+  private checkSequence(topic: string, payload: Buffer, rule: number): void {
+    const path = this.config.topics[rule]?.sequence;
+    if (!path) return;
+    let seq: unknown;
+    try { seq = getPath(JSON.parse(payload.toString('utf8')) as unknown, path); } catch { return; }
+    if (typeof seq !== 'number') return;
+    const missing = this.seqGaps.observe(topic, seq);
+    if (missing === 0) return;
+    this._stats.seqGaps = this.seqGaps.gaps;
+    this._stats.seqMissing = this.seqGaps.missing;
+    this.lossLog.log({ topic, missing, before: seq, totalMissing: this.seqGaps.missing }, 'MQTT messages lost: the sequence number jumped');
   }
 
   private onSysDropped(payload: Buffer): void {

@@ -47,7 +47,7 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
       node: { name: 'faultmq' },
       broker: { client_id: `sisock-fault-${process.pid}`, reconnect_period: 0.2 },
       store: { path: path.join(dir, 'h.sqlite'), batch_ms: 20 },
-      topics: [{ topic, timeline: 'dev', time: { path: 'ts', unit: 's' }, fields: [{ name: 'seq', path: 'seq' }] }],
+      topics: [{ topic, timeline: 'dev', time: { path: 'ts', unit: 's' }, sequence: 'seq', fields: [{ name: 'seq', path: 'seq' }] }],
     }));
     const node = spawn(process.execPath, [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--broker', brokerUrl],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
@@ -92,12 +92,15 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
     await waitFor(async () => (await stored()).has(last - 1), 10_000, 'last message stored');
     const have = await stored();
     const lost = [...acked].filter((s) => !have.has(s));
+    const stats = await consumer.call<{ seqMissing: number; seqGaps: number }>(consumer.uri('consumer.faultmq.get_stats'));
     // eslint-disable-next-line no-console
     console.log(`kill -9 mosquitto (packaged defaults, persistence on) mid-stream, one message per 10 ms: ${acked.size} acknowledged to the publisher, `
       + `${have.size} stored, ${lost.length} lost (acknowledged, never stored: ${lost.length ? `${Math.min(...lost)}..${Math.max(...lost)}` : 'none'}); `
-      + `node storing again ${recoveryMs} ms after the broker restart`);
+      + `node storing again ${recoveryMs} ms after the broker restart; the node detected ${stats.seqMissing} missing in ${stats.seqGaps} sequence jumps`);
     expect(recoveryMs).toBeLessThan(10_000);
     expect(have.size).toBeGreaterThan(acked.size / 2);
+    // every loss in the middle of the stream is detected (never silent)
+    expect(stats.seqMissing).toBeGreaterThanOrEqual(lost.filter((s) => s < last - 1).length);
   } finally {
     if (timer) clearInterval(timer);
     if (pub) await new Promise<void>((r) => pub!.end(true, {}, () => r()));
