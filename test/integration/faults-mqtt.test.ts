@@ -49,7 +49,7 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
       store: { path: path.join(dir, 'h.sqlite'), batch_ms: 20 },
       topics: [{ topic, timeline: 'dev', time: { path: 'ts', unit: 's' }, sequence: 'seq', fields: [{ name: 'seq', path: 'seq' }] }],
     }));
-    const node = spawn(process.execPath, [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--broker', brokerUrl],
+    const node = spawn(process.execPath, [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--broker', brokerUrl, '--metrics-port', '0'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
     node.stderr!.on('data', () => undefined);
     procs.add(node);
@@ -99,6 +99,9 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
       + `node storing again ${recoveryMs} ms after the broker restart; the node detected ${stats.seqMissing} missing in ${stats.seqGaps} sequence jumps`);
     expect(recoveryMs).toBeLessThan(10_000);
     expect(have.size).toBeGreaterThan(acked.size / 2);
+    const metricsUrl = /metrics: (\S+)/.exec(out)?.[1];
+    const text = await (await fetch(metricsUrl ?? 'http://127.0.0.1:1/metrics')).text();
+    expect(Number(/^sisock_mqtt_sequence_missing_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1])).toBe(stats.seqMissing);
     // every loss in the middle of the stream is detected (never silent)
     expect(stats.seqMissing).toBeGreaterThanOrEqual(lost.filter((s) => s < last - 1).length);
   } finally {
