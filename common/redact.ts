@@ -14,7 +14,9 @@ const QUERY_SECRET_RE = /([?&;](?:password|passwd|pwd|secret|token|access_token|
 /** `text` with every credential in a URL replaced by `***`. */
 export function redactSecrets(text: string): string {
   if (!text.includes('@') && !text.includes('=')) return text;
-  return text.replace(USERINFO_RE, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`).replace(QUERY_SECRET_RE, `$1${REDACTED}`);
+  return text
+    .replace(USERINFO_RE, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`)
+    .replace(QUERY_SECRET_RE, `$1${REDACTED}`);
 }
 
 /** A URL for display: its password (if any) and secret query parameters replaced by `***`. */

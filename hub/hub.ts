@@ -118,12 +118,15 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   async function ownSession(procedure: string, claimed: number, details: InvocationDetails, ctx: Record<string, unknown>): Promise<number> {
     const caller = details.caller;
     if (caller !== undefined) {
-      if (caller !== claimed) throw refuse(ErrorUri.NOT_AUTHORIZED, procedure, 'session_id is not the caller\'s session', { ...ctx, caller });
+      if (caller !== claimed) {
+        throw refuse(ErrorUri.NOT_AUTHORIZED, procedure, 'session_id is not the caller\'s session', { ...ctx, caller });
+      }
       return claimed;
     }
     if (!warnedUndisclosed) {
       warnedUndisclosed = true;
-      log.warn('the router does not disclose callers of data_node.*: node ownership cannot be verified (set disclose.caller on those permissions)');
+      log.warn('the router does not disclose callers of data_node.*: node ownership cannot be verified '
+        + '(set disclose.caller on those permissions)');
     }
     if ((await queries.sessionAlive(claimed)) === false) throw refuse(ErrorUri.NOT_AUTHORIZED, procedure, 'no such session', ctx);
     return claimed;
@@ -172,10 +175,12 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
     const [name, claimed] = args;
     const P = HubUri.DATA_NODE_SUBTRACT;
     if (typeof name !== 'string' || !isSessionId(claimed)) {
-      throw refuse(ErrorUri.INVALID_ARGUMENT, `${P}(name, session_id)`, 'name must be a string and session_id an integer', { caller: details.caller });
+      const why = 'name must be a string and session_id an integer';
+      throw refuse(ErrorUri.INVALID_ARGUMENT, `${P}(name, session_id)`, why, { caller: details.caller });
     }
     if (details.caller !== undefined && details.caller !== claimed) {
-      throw refuse(ErrorUri.NOT_AUTHORIZED, P, 'session_id is not the caller\'s session', { node: name.slice(0, 80), claimed, caller: details.caller });
+      const ctx = { node: name.slice(0, 80), claimed, caller: details.caller };
+      throw refuse(ErrorUri.NOT_AUTHORIZED, P, 'session_id is not the caller\'s session', ctx);
     }
     const rec = registry.remove(name, claimed);
     if (rec) removed(rec, 'subtract');

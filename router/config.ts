@@ -710,7 +710,10 @@ function checkBridgeService(c: Checker, s: Obj, sp: string, key: string, kind: '
     const op = at(sp, 'options');
     const o = c.obj(s.options, op);
     for (const k of ['key', 'secret', 'require_ip', 'require_tls']) {
-      if (o[k] !== undefined && o[k] !== false) throw new ConfigError(at(op, k), 'signed or restricted HTTP bridge requests are not supported by sisock; remove it, or put the bridge behind a proxy that checks');
+      if (o[k] !== undefined && o[k] !== false) {
+        throw new ConfigError(at(op, k), 'signed or restricted HTTP bridge requests are not supported by sisock; '
+          + 'remove it, or put the bridge behind a proxy that checks');
+      }
     }
     c.keys(o, op, { used: ['post_body_limit', 'key', 'secret', 'require_ip', 'require_tls'], ignored: ['timestamp_delta_limit'], silent: ['debug'] });
     if (o.post_body_limit !== undefined) bodyLimit = c.int(o.post_body_limit, at(op, 'post_body_limit'), 1, MAX_MESSAGE_SIZE_LIMIT, ' bytes');

@@ -82,8 +82,10 @@ export function registerRouterMetrics(router: RouterLike, registry: Registry = n
   total('sisock_router_protocol_violations_total', 'Sessions aborted with wamp.error.protocol_violation', () => s.protocolViolations);
   total('sisock_router_slow_consumer_disconnects_total', 'Sessions closed because their outbound queue exceeded max_outbound_bytes', () => s.slowConsumerDisconnects);
   total('sisock_router_auth_failures_total', 'Refused WAMP-CRA and ticket authentications', () => router.authThrottle?.failures ?? 0);
-  total('sisock_router_auth_lockouts_total', 'Handshakes refused while the address or authid is locked out after failures', () => router.authThrottle?.lockouts ?? 0);
-  total('sisock_router_connections_refused_total', 'Connections closed at once: over max_connections or max_connections_per_ip', () => router.admission?.refused ?? 0);
+  total('sisock_router_auth_lockouts_total', 'Handshakes refused while the address or authid is locked out after failures',
+    () => router.authThrottle?.lockouts ?? 0);
+  total('sisock_router_connections_refused_total', 'Connections closed at once: over max_connections or max_connections_per_ip',
+    () => router.admission?.refused ?? 0);
   new Counter({
     name: 'sisock_router_not_authorized_total', help: 'Actions refused with wamp.error.not_authorized', labelNames: ['realm'], registers,
     collect() { this.reset(); for (const [name, r] of router.realms) this.inc({ realm: name }, r.refused); },

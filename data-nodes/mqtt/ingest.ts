@@ -295,7 +295,8 @@ export class MqttIngest {
     client.on('error', (err) => {
       this.log.warn({ err: err.message, broker: redactUrl(b.url ?? '') }, 'MQTT error');
       if (v5 && !this.closed && /protocol version/i.test(err.message)) {
-        this.log.warn({ broker: redactUrl(b.url ?? '') }, 'the broker refuses MQTT 5; reconnecting with MQTT 3.1.1 (no Receive Maximum: set max_inflight_messages and max_queued_messages on the broker)');
+        this.log.warn({ broker: redactUrl(b.url ?? '') }, 'the broker refuses MQTT 5; reconnecting with MQTT 3.1.1 '
+          + '(no Receive Maximum: set max_inflight_messages and max_queued_messages on the broker)');
         this.forceV4 = true;
         client.end(true, {}, () => { if (!this.closed) this.connect(); });
       }
@@ -321,7 +322,8 @@ export class MqttIngest {
     if (n === 0) return;
     this._stats.brokerDropped = this.sysDrops.total;
     this.log.warn({ dropped: n, total: this.sysDrops.total, broker: redactUrl(this.config.broker.url ?? '') },
-      'the MQTT broker reports dropped messages (its $SYS/broker/publish/messages/dropped rose; a subscriber\'s in-flight window and queue were full): data may be missing');
+      'the MQTT broker reports dropped messages (its $SYS/broker/publish/messages/dropped rose; '
+      + 'a subscriber\'s in-flight window and queue were full): data may be missing');
   }
 
   /** Resolves when the client is connected and subscribed. */

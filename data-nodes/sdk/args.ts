@@ -104,7 +104,9 @@ export function parseGetDataArgs(rawArgs: unknown, rawKwargs: unknown, now: numb
     if (typeof name !== 'string') throw new ArgumentError(`fields[${i}] must be a string, got ${describe(name)}`);
     if (name.length > MAX_FIELD_NAME_LENGTH) throw new ArgumentError(`fields[${i}] is longer than ${MAX_FIELD_NAME_LENGTH} characters`);
     total += name.length;
-    if (total > MAX_FIELD_NAMES_TOTAL) throw new ArgumentError(`field names longer than ${MAX_FIELD_NAMES_TOTAL} characters in all; ask in several calls`);
+    if (total > MAX_FIELD_NAMES_TOTAL) {
+      throw new ArgumentError(`field names longer than ${MAX_FIELD_NAMES_TOTAL} characters in all; ask in several calls`);
+    }
     fields.add(name);
   }
   const start = resolveTime('start', s.value, now);
