@@ -38,6 +38,7 @@
 import { SISOCK_VERSION } from '../common/defaults';
 import { silentLogger, type Logger } from '../common/log';
 import { ReadyGate } from '../common/ready';
+import { RateLimitedLog } from '../common/config-file';
 import { SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../client';
 import { CONSUMER_PREFIX, HubUri, NodeUri } from '../contract';
 import { ErrorUri } from '../wamp/errors';
@@ -104,9 +105,12 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
     publish(uSubtracted, rec);
   }
 
+  // A caller that keeps sending refused requests cannot flood the log: 50 lines per 10 s, then a count.
+  const refusalLog = new RateLimitedLog((obj, msg) => log.warn(obj, msg), 50, 10_000);
+
   /** Logs a refused request and returns the error that goes back to the caller. */
   function refuse(uri: string, procedure: string, message: string, ctx: Record<string, unknown>): HandlerError {
-    log.warn({ ...ctx, error: uri, why: message }, `${procedure} refused`);
+    refusalLog.log({ ...ctx, error: uri, why: message }, `${procedure} refused`);
     return new HandlerError(uri, `${procedure}: ${message}`);
   }
 
