@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, ErrorCode, SisockError } from '../common/errors';
 import { createLogger, type Logger } from '../common/log';
+import { redactSecrets } from '../common/redact';
 import { logLevelFrom, type CommonFlags } from '../client';
 import type { DataNodeHandle } from '../data-nodes/sdk';
 import { planOps, startOps, type OpsFlags } from '../common/ops-http';
@@ -75,7 +76,7 @@ export function exitCodeFor(e: unknown): number {
 
 /** Prints an error for a human (one line on stderr, `sisock: <message>`) and sets the exit code. */
 export function fail(e: unknown, log?: Logger): void {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = redactSecrets(e instanceof Error ? e.message : String(e));
   if (log && !(e instanceof SisockError)) log.error({ err: e }, 'failed');
   process.stderr.write(`sisock: ${message}\n`);
   process.exitCode = exitCodeFor(e);

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { redactSecrets, urlHasPassword } from '../common/redact';
 import * as consumer from './commands/consumer';
 import * as demo from './commands/demo';
 import * as grafana from './commands/grafana';
@@ -47,8 +48,12 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  if (process.argv.some(urlHasPassword)) {
+    process.stderr.write('sisock: warning: a password is on the command line (visible to every local user); '
+      + 'use the environment instead (SISOCK_MQTT_PASSWORD, SISOCK_DB_PASSWORD, SISOCK_SQL_PASSWORD, each also as *_FILE)\n');
+  }
   buildProgram().parseAsync(process.argv).catch((e: unknown) => {
-    process.stderr.write(`sisock: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`sisock: ${redactSecrets(e instanceof Error ? e.message : String(e))}\n`);
     process.exitCode = 1;
   });
 }

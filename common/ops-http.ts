@@ -7,6 +7,7 @@
  * A separate port from the service's own (the Grafana bridge's JSON API has a POST /metrics of its
  * own), bound to 127.0.0.1 unless `--metrics-host` says otherwise.
  */
+import { capConnections, httpServerOptions } from './http-limits';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -51,7 +52,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer> {
   const log = opts.logger ?? silentLogger;
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(httpServerOptions(), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { message: 'only GET' }); return; }
     if (path === '/metrics') {
@@ -72,6 +73,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     }
     sendJson(res, 404, { message: 'not found: GET /metrics or /healthz' });
   });
+  capConnections(server, { maxConnections: 200, maxConnectionsPerIp: 50 }, log, 'metrics');
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(new SisockError(ErrorCode.LISTEN_FAILED, `metrics endpoint: cannot listen on ${host}:${opts.port}: ${err.message}`, { cause: err }));

@@ -16,11 +16,14 @@
  * `_readenv`). An unset variable is a ConfigError naming the path.
  *
  * sisock's own settings live where Crossbar.io tolerates foreign content: `controller.extra.sisock`
- * (`max_outbound_bytes`, `max_subscriptions_per_session`, `max_registrations_per_session`).
+ * (`max_outbound_bytes`, `max_subscriptions_per_session`, `max_registrations_per_session`, and the
+ * RouterLimits knobs `max_connections`, `max_connections_per_ip`, `max_pre_auth_bytes`,
+ * `auth_failures_before_lockout`, `auth_max_lockout_seconds`).
  * Strict URI checking per realm is Crossbar.io's own `options.uri_check`.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_POST_BODY_LIMIT, type HttpBridgeService } from './http-bridge';
 import { ConfigError, ErrorCode, SisockError } from '../common/errors';
 import type { SerializerName, TransportOptions } from '../transport/types';
 import type { AuthConfig } from './auth';
@@ -82,13 +85,15 @@ export interface TransportConfig extends ListenerSide {
   kind: TransportKind;
   host: string;
   port: number;
-  /** WebSocket path, e.g. '/ws'; '' for RawSocket. */
+  /** WebSocket path, e.g. '/ws'; '*' (ANY_PATH) for a plain websocket transport; '' for RawSocket. */
   path: string;
   tls?: TlsFiles;
   /** universal only: the RawSocket side. */
   rawsocket?: ListenerSide;
   /** JSON path of the transport in the config file, for messages. */
   source: string;
+  /** `web` transport paths of type `caller` / `publisher` (Crossbar.io's HTTP bridge; router/http-bridge.ts). */
+  httpBridge?: HttpBridgeService[];
 }
 
 export interface RouterConfig {
@@ -104,8 +109,23 @@ export interface RouterConfig {
   maxSubscriptionsPerSession: number;
   /** Registrations one session may hold (`controller.extra.sisock.max_registrations_per_session`). */
   maxRegistrationsPerSession: number;
+  /** Connection caps and authentication throttling (`controller.extra.sisock`); defaults when absent. */
+  limits?: RouterLimits;
   /** The file it was loaded from, if any. */
   file?: string;
+}
+
+/**
+ * `controller.extra.sisock` knobs against floods and guessing, each optional:
+ * `max_connections` (10 000), `max_connections_per_ip` (1 000), `max_pre_auth_bytes` (65 536; 0 = off),
+ * `auth_failures_before_lockout` (5), `auth_max_lockout_seconds` (300).
+ */
+export interface RouterLimits {
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
+  maxPreAuthBytes?: number;
+  authFailuresBeforeLockout?: number;
+  authMaxLockoutMs?: number;
 }
 
 export interface LoadResult {
@@ -214,6 +234,9 @@ function describe(v: unknown): string {
 
 /** Crossbar.io's realm name rule. */
 const REALM_NAME = /^[A-Za-z][A-Za-z0-9_\-@.]{2,254}$/;
+/** TransportConfig.path of a plain `websocket` transport: every request path is a WebSocket endpoint. */
+export const ANY_PATH = '*';
+
 /** Crossbar.io's rule for `paths` keys of a Web transport. */
 const WEB_PATH = /^([a-z0-9A-Z_-]+|\/)$/;
 /** Crossbar.io `maybe_from_env`: the whole value is `${NAME}`. */
@@ -308,6 +331,7 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   let maxOutboundBytes: number | undefined;
   let maxSubscriptionsPerSession = DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
   let maxRegistrationsPerSession = DEFAULT_MAX_REGISTRATIONS_PER_SESSION;
+  let limits: RouterLimits | undefined;
   if (top.controller !== undefined) {
     const ctl = c.obj(top.controller, 'controller');
     // Everything else in the controller is Crossbar.io's node management: accepted silently.
@@ -315,7 +339,8 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
       const ext = (ctl.extra as Obj).sisock;
       if (ext !== undefined) {
         const s = c.obj(ext, 'controller.extra.sisock');
-        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session'] });
+        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session', ...LIMIT_KEYS] });
+        limits = readLimits(c, s);
         if (s.max_outbound_bytes !== undefined) {
           maxOutboundBytes = c.int(s.max_outbound_bytes, 'controller.extra.sisock.max_outbound_bytes', 1024, Number.MAX_SAFE_INTEGER, ' bytes');
         }
@@ -377,7 +402,27 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
       + `a single large message would close a healthy session as a slow consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
   }
 
-  return { config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, file: opts.file }, warnings: c.warnings };
+  return {
+    config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, ...(limits ? { limits } : {}), file: opts.file },
+    warnings: c.warnings,
+  };
+}
+
+const LIMIT_KEYS = ['max_connections', 'max_connections_per_ip', 'max_pre_auth_bytes', 'auth_failures_before_lockout', 'auth_max_lockout_seconds'];
+
+function readLimits(c: Checker, s: Obj): RouterLimits | undefined {
+  const p = (k: string) => `controller.extra.sisock.${k}`;
+  const out: RouterLimits = {};
+  if (s.max_connections !== undefined) out.maxConnections = c.int(s.max_connections, p('max_connections'), 1, 10_000_000);
+  if (s.max_connections_per_ip !== undefined) out.maxConnectionsPerIp = c.int(s.max_connections_per_ip, p('max_connections_per_ip'), 1, 10_000_000);
+  if (s.max_pre_auth_bytes !== undefined) out.maxPreAuthBytes = c.int(s.max_pre_auth_bytes, p('max_pre_auth_bytes'), 0, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
+  if (s.auth_failures_before_lockout !== undefined) {
+    out.authFailuresBeforeLockout = c.int(s.auth_failures_before_lockout, p('auth_failures_before_lockout'), 0, 1_000_000);
+  }
+  if (s.auth_max_lockout_seconds !== undefined) {
+    out.authMaxLockoutMs = 1000 * c.int(s.auth_max_lockout_seconds, p('auth_max_lockout_seconds'), 1, 86_400, ' s');
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function checkRouterWorker(c: Checker, w: Obj, wp: string, realms: RealmConfig[], transports: TransportConfig[]): void {
@@ -656,8 +701,29 @@ function checkRawSocketService(c: Checker, s: Obj, p: string, extraUsed: string[
   return { serializers, options, auth: checkAuth(c, s.auth, at(p, 'auth')) };
 }
 
-/** The websocket path services among `paths`; other services get one line each. */
-function webSocketPaths(c: Checker, v: unknown, p: string): Array<{ path: string; side: ListenerSide }> {
+/** A `caller` or `publisher` path service (Crossbar.io's HTTP bridge). */
+function checkBridgeService(c: Checker, s: Obj, sp: string, key: string, kind: 'caller' | 'publisher'): HttpBridgeService {
+  c.keys(s, sp, { used: ['type', 'realm', 'role', 'options'] });
+  const realm = c.str(s.realm, at(sp, 'realm'), { nonEmpty: true });
+  const role = c.str(s.role, at(sp, 'role'), { nonEmpty: true });
+  let bodyLimit = DEFAULT_POST_BODY_LIMIT;
+  if (s.options !== undefined) {
+    const op = at(sp, 'options');
+    const o = c.obj(s.options, op);
+    for (const k of ['key', 'secret', 'require_ip', 'require_tls']) {
+      if (o[k] !== undefined && o[k] !== false) {
+        throw new ConfigError(at(op, k), 'signed or restricted HTTP bridge requests are not supported by sisock; '
+          + 'remove it, or put the bridge behind a proxy that checks');
+      }
+    }
+    c.keys(o, op, { used: ['post_body_limit', 'key', 'secret', 'require_ip', 'require_tls'], ignored: ['timestamp_delta_limit'], silent: ['debug'] });
+    if (o.post_body_limit !== undefined) bodyLimit = c.int(o.post_body_limit, at(op, 'post_body_limit'), 1, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
+  }
+  return { path: key === '/' ? '/' : `/${key}`, kind, realm, role, bodyLimit };
+}
+
+/** The websocket path services among `paths` (bridge services into `bridges`); other services get one line each. */
+function webSocketPaths(c: Checker, v: unknown, p: string, bridges: HttpBridgeService[] = []): Array<{ path: string; side: ListenerSide }> {
   const paths = c.obj(v, p);
   const found: Array<{ path: string; side: ListenerSide }> = [];
   for (const [key, sv] of Object.entries(paths)) {
@@ -667,6 +733,8 @@ function webSocketPaths(c: Checker, v: unknown, p: string): Array<{ path: string
     const type = c.str(s.type, at(sp, 'type'));
     if (type === 'websocket') {
       found.push({ path: key === '/' ? '/' : `/${key}`, side: checkWebSocketService(c, s, sp, []) });
+    } else if (type === 'caller' || type === 'publisher') {
+      bridges.push(checkBridgeService(c, s, sp, key, type));
     } else {
       c.warn(`${sp}: web service of type "${type}" is not served by sisock; ignored`);
     }
@@ -684,20 +752,22 @@ function checkWeb(c: Checker, t: Obj, p: string): TransportConfig | null {
   if (t.endpoint === undefined) throw new ConfigError(at(p, 'endpoint'), 'missing');
   const ep = checkEndpoint(c, t.endpoint, at(p, 'endpoint'));
   if (t.paths === undefined) throw new ConfigError(at(p, 'paths'), 'missing');
-  const ws = oneWebSocketPath(c, webSocketPaths(c, t.paths, at(p, 'paths')), at(p, 'paths'));
+  const bridges: HttpBridgeService[] = [];
+  const ws = oneWebSocketPath(c, webSocketPaths(c, t.paths, at(p, 'paths'), bridges), at(p, 'paths'));
   if (!ws) {
     c.warn(`${p}: web transport without a "websocket" path; nothing for sisock to serve, ignored`);
     return null;
   }
-  return { kind: 'websocket', ...ep, path: ws.path, ...ws.side, source: p };
+  return { kind: 'websocket', ...ep, path: ws.path, ...ws.side, source: p, ...(bridges.length > 0 ? { httpBridge: bridges } : {}) };
 }
 
 function checkWebSocketTransport(c: Checker, t: Obj, p: string): TransportConfig {
   if (t.endpoint === undefined) throw new ConfigError(at(p, 'endpoint'), 'missing');
   const side = checkWebSocketService(c, t, p, ['endpoint']);
   const ep = checkEndpoint(c, t.endpoint, at(p, 'endpoint'));
-  // A plain WebSocket transport answers on '/'; its `url` only tells clients where to connect.
-  return { kind: 'websocket', ...ep, path: '/', ...side, source: p };
+  // A plain WebSocket transport answers at any path, as Crossbar.io does (OCS agents connect to
+  // ws://host:8001/ws); its `url` only tells clients where to connect.
+  return { kind: 'websocket', ...ep, path: ANY_PATH, ...side, source: p };
 }
 
 function checkRawSocketTransport(c: Checker, t: Obj, p: string): TransportConfig {

@@ -18,7 +18,9 @@
  *   first empty component comes latest, then the one with most non-empty components, wins).
  *   INVOCATION.Details.procedure carries the called URI for pattern registrations.
  * - Caller identification: details caller/caller_authid/caller_authrole when the caller asked
- *   `disclose_me` or the caller's role discloses callers (authorizer.disclose).
+ *   `disclose_me`, the caller's role discloses callers (authorizer.disclose), or a callee of the
+ *   registration asked for it with REGISTER.Options.disclose_caller (WAMP 17.x "Caller
+ *   Identification"; the hub uses it to learn who calls data_node.add).
  * - Progressive call results: `receive_progress` is forwarded when the caller asked for it and
  *   the callee announced progressive_call_results; progressive YIELDs are forwarded as RESULT
  *   with details.progress only then, and dropped otherwise (the callee was never told to send
@@ -89,6 +91,8 @@ export class Registration {
   readonly callees: Session[] = [];
   /** Round-robin cursor: index into `callees` of the next callee. */
   rr = 0;
+  /** A callee asked REGISTER.Options.disclose_caller: every INVOCATION carries the caller's identity. */
+  discloseCaller = false;
   constructor(
     readonly id: number,
     readonly uri: string,
@@ -202,6 +206,7 @@ export class Dealer {
         throw new WampError(ErrorUri.PROCEDURE_ALREADY_EXISTS, `this session already registered '${uri}'`);
       }
       reg.callees.push(session);
+      if (opts.disclose_caller === true) reg.discloseCaller = true;
       peer.registrations.set(reg.id, reg);
       session.send({ type: T.REGISTERED, request: msg.request, registration: reg.id });
       this.realm.meta.registered(session.id, reg.id);
@@ -210,6 +215,7 @@ export class Dealer {
     let id = randomId();
     while (this.byId.has(id)) id = randomId();
     reg = new Registration(id, uri, match, invoke, new Date().toISOString());
+    reg.discloseCaller = opts.disclose_caller === true;
     reg.callees.push(session);
     this.table.set(uri, match, reg);
     this.byId.set(id, reg);
@@ -328,7 +334,7 @@ export class Dealer {
     // WAMP 17.x call timeout, in ms. setTimeout cannot wait longer than 2^31-1 ms (it fires at once):
     // a longer timeout is as good as none, and a fraction is rounded up.
     const hasTimeout = typeof timeout === 'number' && timeout > 0 && timeout <= MAX_TIMER_MS;
-    const disclose = opts.disclose_me === true || roleDiscloses;
+    const disclose = opts.disclose_me === true || roleDiscloses || reg.discloseCaller;
 
     let details = NO_DETAILS;
     if (disclose || progress || hasTimeout || reg.match !== 'exact' || opts.ppt_scheme !== undefined) {

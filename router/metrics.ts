@@ -15,6 +15,9 @@
  *   sisock_router_not_authorized_total              actions refused by the roles (label realm)
  *   sisock_router_protocol_violations_total         sessions aborted for a protocol violation
  *   sisock_router_slow_consumer_disconnects_total   sessions closed by max_outbound_bytes
+ *   sisock_router_auth_failures_total               refused WAMP-CRA / ticket authentications
+ *   sisock_router_auth_lockouts_total               handshakes refused while an address or authid is locked out
+ *   sisock_router_connections_refused_total         connections over max_connections / max_connections_per_ip
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { MessageName } from '../wamp/codes';
@@ -42,6 +45,8 @@ export interface RouterLike {
   readonly stats: RouterStats;
   readonly realms: Map<string, { readonly sessions: Map<number, { readonly queuedBytes: number }>; readonly refused: number }>;
   readonly connectionCount: number;
+  readonly authThrottle?: { readonly failures: number; readonly lockouts: number };
+  readonly admission?: { readonly refused: number };
 }
 
 /** Registers the router metrics in `registry` (default: a new one) and returns it. */
@@ -76,6 +81,11 @@ export function registerRouterMetrics(router: RouterLike, registry: Registry = n
   total('sisock_router_bytes_sent_total', 'Bytes of WAMP frames sent', () => s.bytesOut);
   total('sisock_router_protocol_violations_total', 'Sessions aborted with wamp.error.protocol_violation', () => s.protocolViolations);
   total('sisock_router_slow_consumer_disconnects_total', 'Sessions closed because their outbound queue exceeded max_outbound_bytes', () => s.slowConsumerDisconnects);
+  total('sisock_router_auth_failures_total', 'Refused WAMP-CRA and ticket authentications', () => router.authThrottle?.failures ?? 0);
+  total('sisock_router_auth_lockouts_total', 'Handshakes refused while the address or authid is locked out after failures',
+    () => router.authThrottle?.lockouts ?? 0);
+  total('sisock_router_connections_refused_total', 'Connections closed at once: over max_connections or max_connections_per_ip',
+    () => router.admission?.refused ?? 0);
   new Counter({
     name: 'sisock_router_not_authorized_total', help: 'Actions refused with wamp.error.not_authorized', labelNames: ['realm'], registers,
     collect() { this.reset(); for (const [name, r] of router.realms) this.inc({ realm: name }, r.refused); },

@@ -18,6 +18,9 @@ import { installMetaApi } from './meta';
 import { Realm, type RealmOptions } from './realm';
 import { Session } from './session';
 import { RouterStats } from './metrics';
+import { Admission, type AdmissionOptions } from './admission';
+import { AuthThrottle, peerHost, type AuthThrottleOptions } from './auth/throttle';
+import { RateLimitedLog } from '../common/config-file';
 
 export interface RouterOptions {
   /** Strict URI checking on every realm (default: loose). */
@@ -31,6 +34,10 @@ export interface RouterOptions {
   maxSubscriptionsPerSession?: number;
   /** Registrations one session may hold, on every realm unless addRealm says otherwise (default 10,000). */
   maxRegistrationsPerSession?: number;
+  /** Connection caps, in all and per source address (router/admission.ts). */
+  admission?: AdmissionOptions;
+  /** Failed-authentication throttling per source address and authid (router/auth/throttle.ts). */
+  authThrottle?: AuthThrottleOptions;
 }
 
 /** What a transport contributes to a handshake: its auth methods and the roles they may yield. */
@@ -43,14 +50,21 @@ export const DEFAULT_MAX_OUTBOUND_BYTES = 16 * 1024 * 1024;
 /** WebSocket close codes the router uses. */
 const WS_NORMAL = 1000;
 const WS_POLICY = 1008;
+const WS_TRY_AGAIN_LATER = 1013;
 
 export class Router {
   /** realm name → realm */
   readonly realms = new Map<string, Realm>();
   /** session ID → session, over all realms (IDs are global scope, WAMP 2.1.2) */
   readonly sessions = new Map<number, Session>();
-  /** every connection not yet closed, joined or not (for shutdown) */
-  private readonly connections = new Set<Connection>();
+  /** every connection not yet closed, joined or not (for shutdown), counted per source address */
+  readonly admission: Admission;
+  /** failed authentications per source address and authid */
+  readonly authThrottle: AuthThrottle;
+  /** @internal log lines about refused handshakes, bounded per window */
+  readonly authLog: RateLimitedLog;
+  /** @internal log lines about refused connections, bounded per window */
+  readonly connLog: RateLimitedLog;
   readonly log: Logger;
   readonly maxOutboundBytes: number;
   readonly handshakeTimeoutMs: number;
@@ -68,6 +82,10 @@ export class Router {
     this.strictUris = options.strictUris ?? false;
     this.maxSubscriptionsPerSession = options.maxSubscriptionsPerSession;
     this.maxRegistrationsPerSession = options.maxRegistrationsPerSession;
+    this.admission = new Admission(options.admission);
+    this.authThrottle = new AuthThrottle(options.authThrottle);
+    this.authLog = new RateLimitedLog((obj, msg) => this.log.warn(obj, msg), 20, 10_000);
+    this.connLog = new RateLimitedLog((obj, msg) => this.log.warn(obj, msg), 20, 10_000);
   }
 
   addRealm(name: string, authorizer: Authorizer = allowAll, options: Partial<RealmOptions> = {}): Realm {
@@ -84,7 +102,12 @@ export class Router {
   /** Takes a new connection. `auth` lists the methods its transport allows (default: anonymous). */
   accept(conn: Connection, auth: TransportAuth): void {
     if (this.shuttingDown) { conn.close(1001, CloseUri.SYSTEM_SHUTDOWN); return; }
-    this.connections.add(conn);
+    const refused = this.admission.admit(conn);
+    if (refused !== null) {
+      this.connLog.log({ peer: conn.info.peer, why: refused }, 'connection refused');
+      conn.close(WS_TRY_AGAIN_LATER, 'too many connections; try again later');
+      return;
+    }
     new ConnectionHandler(this, conn, auth);
   }
 
@@ -98,10 +121,10 @@ export class Router {
     return id;
   }
 
-  /** @internal */ forget(conn: Connection): void { this.connections.delete(conn); }
+  /** @internal */ forget(conn: Connection): void { this.admission.release(conn); }
 
   /** Open connections, joined or still in the handshake. */
-  get connectionCount(): number { return this.connections.size; }
+  get connectionCount(): number { return this.admission.size; }
 
   /** Says GOODBYE (wamp.close.system_shutdown) to every session and closes every connection. */
   close(): void {
@@ -112,8 +135,8 @@ export class Router {
       this.sessions.delete(s.id);
       s.closeTransport(1001, CloseUri.SYSTEM_SHUTDOWN);
     }
-    for (const c of [...this.connections]) c.close(1001, CloseUri.SYSTEM_SHUTDOWN);
-    this.connections.clear();
+    for (const c of this.admission.connections()) c.close(1001, CloseUri.SYSTEM_SHUTDOWN);
+    this.admission.clear();
   }
 }
 
@@ -232,12 +255,18 @@ class ConnectionHandler {
       return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport (enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
     }
     const authid = typeof details.authid === 'string' ? details.authid : undefined;
+    const ip = peerHost(this.conn.info.peer);
+    const locked = method.name === 'anonymous' ? null : this.router.authThrottle.check(ip, authid);
+    if (locked !== null) {
+      this.router.authLog.log({ peer: this.conn.info.peer, authid, lockedBy: locked.key, retryAfterMs: locked.retryAfterMs }, 'authentication locked out');
+      return this.abort(ErrorUri.AUTHENTICATION_FAILED, `too many failed attempts; retry in ${Math.ceil(locked.retryAfterMs / 1000)} s`);
+    }
     // The session ID is allocated now, as Crossbar.io does, so that a CHALLENGE (wampcra) and the
     // WELCOME carry the same one. It is only a number until WELCOME: a refused handshake leaves
     // nothing behind.
     const session = this.router.newSessionId();
     const step = method.hello({ realm: realmName, details, authid, session });
-    if (step.kind === 'refuse') return this.abort(step.reason, step.message);
+    if (step.kind === 'refuse') return this.authFailed(method, authid, step.reason, step.message);
     if (step.kind === 'challenge') {
       this.state = { kind: 'challenge', realm, method, state: step.state, details, session };
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.CHALLENGE, authmethod: method.name, extra: step.extra })));
@@ -249,8 +278,19 @@ class ConnectionHandler {
 
   private onAuthenticate(st: Extract<State, { kind: 'challenge' }>, signature: string, extra: Dict): void {
     const out = st.method.authenticate(st.state, signature, extra);
-    if (out.kind === 'refuse') return this.abort(out.reason, out.message);
+    const authid = typeof st.details.authid === 'string' ? st.details.authid : undefined;
+    if (out.kind === 'refuse') return this.authFailed(st.method, authid, out.reason, out.message);
+    if (st.method.name !== 'anonymous') this.router.authThrottle.success(peerHost(this.conn.info.peer), authid);
     this.welcome(st.realm, st.details, out.identity, st.session);
+  }
+
+  /** A refused authentication: counted against the address and the authid, logged, ABORT. */
+  private authFailed(method: AuthMethod, authid: string | undefined, reason: string, message: string): void {
+    if (method.name !== 'anonymous') {
+      const lockMs = this.router.authThrottle.failure(peerHost(this.conn.info.peer), authid);
+      this.router.authLog.log({ peer: this.conn.info.peer, authid, authmethod: method.name, reason, lockMs }, 'authentication failed');
+    }
+    this.abort(reason, message);
   }
 
   /** `allocated`: the session ID allocated at HELLO. */
@@ -281,6 +321,7 @@ class ConnectionHandler {
     if (identity.authextra) details.authextra = identity.authextra;
     this.state = { kind: 'joined', realm, session };
     this.disarm();
+    this.conn.authenticated?.();
     session.send({ type: T.WELCOME, session: id, details });
     this.router.sessions.set(id, session);
     realm.join(session);

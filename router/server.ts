@@ -4,6 +4,7 @@
  * router with that transport's authentication methods.
  */
 import { readFileSync } from 'node:fs';
+import type * as http from 'node:http';
 import { ErrorCode, SisockError } from '../common/errors';
 import { silentLogger, type Logger } from '../common/log';
 import { listen, type Listener, type ListenOptions } from '../transport';
@@ -12,6 +13,7 @@ import { createAuthMethods, type AuthMethod } from './auth';
 import type { RouterConfig, TlsFiles } from './config';
 import { RoleAuthorizer } from './roles';
 import { Router } from './router';
+import { httpBridge } from './http-bridge';
 
 export interface RunningRouter {
   router: Router;
@@ -50,6 +52,12 @@ export function readTls(files: TlsFiles, source: string): TlsMaterial {
   return out;
 }
 
+const notFound: http.RequestListener = (_req, res) => {
+  const body = 'This is a WAMP router (sisock). Nothing to see here.\n';
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+};
+
 export async function startRouter(config: RouterConfig, opts: StartOptions = {}): Promise<RunningRouter> {
   const log = opts.logger ?? silentLogger;
   const router = new Router({
@@ -57,7 +65,10 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
     maxSubscriptionsPerSession: config.maxSubscriptionsPerSession,
     maxRegistrationsPerSession: config.maxRegistrationsPerSession,
     logger: log,
+    admission: { maxConnections: config.limits?.maxConnections, maxConnectionsPerIp: config.limits?.maxConnectionsPerIp },
+    authThrottle: { freeFailures: config.limits?.authFailuresBeforeLockout, maxLockMs: config.limits?.authMaxLockoutMs },
   });
+  const preAuth = config.limits?.maxPreAuthBytes;
   for (const r of config.realms) {
     router.addRealm(r.name, new RoleAuthorizer(r.roles), r.strictUris === undefined ? {} : { strictUris: r.strictUris });
   }
@@ -67,6 +78,7 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
 
   const listeners: Listener[] = [];
   const urls: string[] = [];
+  const bridges: Array<{ close(): void }> = [];
   try {
     for (const [i, t] of config.transports.entries()) {
       const wsMethods = createAuthMethods(t.auth);
@@ -79,10 +91,18 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
         host: t.host,
         port: t.port,
         path: t.path,
-        options: t.options,
-        ...(t.rawsocket ? { rawsocketOptions: t.rawsocket.options } : {}),
+        options: preAuth === undefined ? t.options : { ...t.options, maxPreAuthBytes: preAuth },
+        ...(t.rawsocket ? { rawsocketOptions: preAuth === undefined ? t.rawsocket.options : { ...t.rawsocket.options, maxPreAuthBytes: preAuth } } : {}),
         ...(tls[i] ? { tls: tls[i] } : {}),
       };
+      if (t.httpBridge) {
+        for (const b of t.httpBridge) {
+          if (!router.realms.has(b.realm)) throw new SisockError(ErrorCode.CONFIG_INVALID, `${t.source}: ${b.kind} path ${b.path}: no realm "${b.realm}" in this config`);
+        }
+        const bridge = httpBridge(router, t.httpBridge, notFound, log);
+        bridges.push(bridge);
+        lo.httpHandler = bridge.handler;
+      }
       let listener: Listener;
       try {
         listener = await listen(lo, handler);
@@ -108,6 +128,7 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
     listeners,
     close(): Promise<void> {
       closing ??= (async () => {
+        for (const b of bridges) b.close();
         router.close();
         await Promise.allSettled(listeners.map((l) => l.close()));
         log.info('router stopped');

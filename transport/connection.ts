@@ -15,6 +15,9 @@ import type { Connection, Serializer, TransportInfo, TransportOptions } from './
 /** Close code for a ping timeout (1001 "going away", as Crossbar uses). */
 const PING_TIMEOUT_CODE = 1001;
 
+/** Default TransportOptions.maxPreAuthBytes. */
+export const DEFAULT_MAX_PRE_AUTH_BYTES = 64 * 1024;
+
 export abstract class BaseConnection implements Connection {
   onMessage: (frame: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
@@ -32,8 +35,21 @@ export abstract class BaseConnection implements Connection {
   /** Our own close reason when we closed (or aborted) first; reported by onClose. */
   protected reason = '';
 
+  /** Counts the bytes of an unauthenticated peer (removed once authenticated). */
+  private preAuth: { socket: Socket; listener: (chunk: Buffer) => void } | null = null;
+
   constructor(socket: Socket, readonly serializer: Serializer, readonly info: TransportInfo, options: TransportOptions) {
     this.gone = new Promise((resolve) => { this.resolveGone = resolve; });
+    const limit = options.maxPreAuthBytes ?? DEFAULT_MAX_PRE_AUTH_BYTES;
+    if (limit > 0) {
+      let seen = 0;
+      const listener = (chunk: Buffer): void => {
+        seen += chunk.length;
+        if (seen > limit && !this.closed) this.abort(`more than ${limit} bytes before authentication (max_pre_auth_bytes)`);
+      };
+      socket.on('data', listener);
+      this.preAuth = { socket, listener };
+    }
     this.batch = new WriteBatcher(socket);
     this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout,
       () => this.sendPing(), () => this.close(PING_TIMEOUT_CODE, PING_TIMEOUT_REASON));
@@ -54,6 +70,12 @@ export abstract class BaseConnection implements Connection {
     this.startClose(code, reason);
     this.graceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
     this.graceTimer.unref();
+  }
+
+  authenticated(): void {
+    if (this.preAuth === null) return;
+    this.preAuth.socket.off('data', this.preAuth.listener);
+    this.preAuth = null;
   }
 
   /** Drops the socket at once (listener shutdown after the grace period). */

@@ -20,6 +20,7 @@
  * (handshake error 4 beyond it). `httpHandler` serves plain HTTP requests on websocket/universal ports.
  * `host` defaults to '127.0.0.1'; pass '0.0.0.0' or '::' to listen on every interface.
  */
+import { httpServerOptions } from '../common/http-limits';
 import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
@@ -114,11 +115,13 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
     handleRawSocket(socket, { options: cfg.rawsocketOptions ?? cfg.options, tls: secure, maxConnections: cfg.maxConnections, connections: rsConnections }, handler, first);
 
   if (cfg.kind === 'websocket') {
-    const httpServer = tlsOptions ? https.createServer(tlsOptions, cfg.httpHandler ?? defaultHttpHandler) : http.createServer(cfg.httpHandler ?? defaultHttpHandler);
+    const httpServer = tlsOptions
+      ? https.createServer({ ...httpServerOptions(), ...tlsOptions }, cfg.httpHandler ?? defaultHttpHandler)
+      : http.createServer(httpServerOptions(), cfg.httpHandler ?? defaultHttpHandler);
     ws = attachWebSocket(httpServer, { path: cfg.path, options: cfg.options, tls: secure }, handler);
     server = httpServer;
   } else {
-    const httpServer = cfg.kind === 'universal' ? http.createServer(cfg.httpHandler ?? defaultHttpHandler) : null;
+    const httpServer = cfg.kind === 'universal' ? http.createServer(httpServerOptions(), cfg.httpHandler ?? defaultHttpHandler) : null;
     if (httpServer) ws = attachWebSocket(httpServer, { path: cfg.path, options: cfg.options, tls: secure }, handler);
     const onSocket = (socket: net.Socket): void => {
       if (httpServer) sniff(socket, httpServer, rawsocket);
@@ -143,7 +146,7 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
   server.on('error', () => { /* after listening: per-socket errors are handled on the sockets */ });
   const port = (server.address() as net.AddressInfo).port;
   const base = `${urlHost(host)}:${port}`;
-  const wsUrl = `${secure ? 'wss' : 'ws'}://${base}${cfg.path ?? '/ws'}`;
+  const wsUrl = `${secure ? 'wss' : 'ws'}://${base}${cfg.path === '*' ? '/' : cfg.path ?? '/ws'}`;
   const rsUrl = `${secure ? 'rss' : 'rs'}://${base}`;
 
   let closing: Promise<void> | null = null;

@@ -51,6 +51,8 @@ export interface Connection {
   onMessage: (frame: Buffer) => void;
   /** Called once when the connection is gone, whoever closed it. */
   onClose: (reason: string) => void;
+  /** The router welcomed the peer: the pre-authentication byte limit no longer applies. */
+  authenticated?(): void;
 }
 
 /** Options every listener honours. */
@@ -63,6 +65,11 @@ export interface TransportOptions {
   autoPingTimeout: number;
   /** Serializers offered on this transport, best first. */
   serializers: SerializerName[];
+  /**
+   * Bytes a peer may send before it is welcomed (HELLO, AUTHENTICATE and framing); more drops the
+   * connection at once, before a large frame is buffered. Default 64 KiB; 0 = no limit.
+   */
+  maxPreAuthBytes?: number;
 }
 
 /** Something that accepts connections (the router). */

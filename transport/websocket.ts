@@ -56,7 +56,7 @@ export class WebSocketConnection extends BaseConnection {
 }
 
 export interface WebSocketAttachOptions {
-  /** URL path that accepts upgrades (default `/ws`). */
+  /** URL path that accepts upgrades (default `/ws`); `*` accepts every path (a Crossbar.io `websocket` transport). */
   path?: string;
   options: TransportOptions;
   /** Whether the server is https (for TransportInfo.tls). */
@@ -101,7 +101,7 @@ export function attachWebSocket(server: HttpServer, opts: WebSocketAttachOptions
   const connections = new Set<WebSocketConnection>();
 
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
-    if (pathOf(req.url) !== path) {
+    if (path !== '*' && pathOf(req.url) !== path) {
       // Another upgrade listener may serve this path; if we are alone, answer 404.
       if (server.listenerCount('upgrade') <= 1) refuse(socket, 404, 'Not Found', `no WebSocket endpoint at ${pathOf(req.url)}\n`);
       return;

@@ -21,7 +21,8 @@ function progressMode(value: string): 'bar' | 'log' | 'none' {
   return value;
 }
 
-const DB_HELP = `index URL: sqlite:PATH or mysql://user:pass@host:port/db, optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
+const DB_HELP = 'index URL: sqlite:PATH or mysql://user@host:port/db (password: env SISOCK_DB_PASSWORD or SISOCK_DB_PASSWORD_FILE), '
+  + `optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
 
 interface ScanFlags {
   db: string; dataDir: string; once?: boolean; interval: number; settle: number; progress?: 'bar' | 'log' | 'none'; logLevel?: string;

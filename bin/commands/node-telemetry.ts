@@ -12,6 +12,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags } from '../../client';
 import type { Logger } from '../../common/log';
 import { startEmbeddedBroker, loadMqttConfigFile, runMqttNode, startMqttDemo } from '../../data-nodes/mqtt';
+import { registerMqttMetrics } from '../../data-nodes/mqtt/metrics';
+import type { Registry } from 'prom-client';
 import { loadSqlConfigFile, runSqlNode } from '../../data-nodes/sql';
 import { runFeedNode } from '../../data-nodes/feed';
 import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/ops-http';
@@ -26,6 +28,8 @@ interface Started {
   closables: Closable[];
   /** For GET /healthz: the node's WAMP client. */
   client?: { readonly isReady: boolean };
+  /** Adds the node's own metrics to the ops endpoint's registry. */
+  metrics?: (registry: Registry) => void;
 }
 
 async function serve(kind: string, flags: CommonFlags & OpsFlags, start: (log: Logger) => Promise<Started>): Promise<void> {
@@ -36,7 +40,9 @@ async function serve(kind: string, flags: CommonFlags & OpsFlags, start: (log: L
   try {
     s = await start(log);
     const st = s;
-    ops = await startOps(planOps(flags, `node-${kind}`), () => ({ ok: st.client ? st.client.isReady : announced, node: st.name }), log);
+    const plan = planOps(flags, `node-${kind}`);
+    if (plan) st.metrics?.(plan.registry);
+    ops = await startOps(plan, () => ({ ok: st.client ? st.client.isReady : announced, node: st.name }), log);
   } catch (e) {
     for (const c of [...(s?.closables ?? [])].reverse()) await c.close().catch(() => undefined);
     fail(e, log);
@@ -80,7 +86,7 @@ Extra procedures: <base>.consumer.<name>.get_stats(), .get_dead_letters(limit, r
         if (!config.broker.url) throw new InvalidArgumentError('no broker: pass --broker mqtt://host:port, set broker.url in the map, or use --embedded-broker');
         const h = await runMqttNode({ config, client: { ...clientOptionsFromEnv(o), logger: log }, logger: log });
         closables.push(h);
-        return { name: config.node.name, ready: () => h.ready(), closables, client: h.client };
+        return { name: config.node.name, ready: () => h.ready(), closables, client: h.client, metrics: (r) => registerMqttMetrics(() => h.ingest.statsSnapshot(), r) };
       } catch (e) {
         for (const c of closables.reverse()) await c.close().catch(() => undefined);
         throw e;

@@ -11,27 +11,16 @@
  * need credentials. Comparisons are constant-time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ErrorCode, SisockError } from '../../common/errors';
+import { secretFromEnv } from '../../common/secret-env';
 
 export interface AuthConfig {
   basic?: { user: string; pass: string };
   token?: string;
 }
 
-function fromEnvOrFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const file = env[`${name}_FILE`];
-  if (file) {
-    try {
-      return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new SisockError(ErrorCode.CONFIG_UNREADABLE, `cannot read ${name}_FILE ${file}: ${(err as Error).message}`);
-    }
-  }
-  const v = env[name];
-  return v === undefined || v === '' ? undefined : v;
-}
+const fromEnvOrFile = secretFromEnv;
 
 export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const cfg: AuthConfig = {};

@@ -9,6 +9,7 @@
  * Resolves once listening, without waiting for the router: until the router answers, the routes
  * say 503, and the bridge connects (and reconnects) on its own.
  */
+import { capConnections, httpServerOptions } from '../../common/http-limits';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SisockClient, type ClientOptions } from '../../client';
@@ -91,8 +92,9 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   });
   await catalogue.start();
 
-  const server = http.createServer(app);
+  const server = http.createServer(httpServerOptions(), app);
   server.keepAliveTimeout = 65_000; // longer than Grafana's idle connection timeout
+  capConnections(server, {}, log, 'grafana bridge');
   const host = opts.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(new SisockError(ErrorCode.LISTEN_FAILED, `cannot listen on ${host}:${opts.port ?? 5000}: ${err.message}`, { cause: err }));

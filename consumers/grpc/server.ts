@@ -88,6 +88,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
   const server = new grpc.Server({
     'grpc.max_send_message_length': Math.max(4 * 1024 * 1024, limits.chunks.maxBytes * 2),
+    // requests are small; bound what one connection may ask for at once and how long it may idle
+    'grpc.max_receive_message_length': 1024 * 1024,
+    'grpc.max_concurrent_streams': 100,
+    'grpc.max_connection_idle_ms': 5 * 60_000,
   });
   server.addService(service, {
     ListNodes: bridge.unary('ListNodes', listNodesMethod(bridge)),

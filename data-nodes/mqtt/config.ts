@@ -6,7 +6,7 @@
  *   broker:                                # --broker replaces url
  *     url: mqtt://127.0.0.1:1883
  *     client_id: sisock-tracker            # fixed id + clean: false = persistent session
- *     username: ${MQTT_USER:-}             # or env SISOCK_MQTT_USERNAME / SISOCK_MQTT_PASSWORD
+ *     username: ${MQTT_USER:-}             # or env SISOCK_MQTT_USERNAME / SISOCK_MQTT_PASSWORD(_FILE)
  *     password: ${MQTT_PASSWORD:-}
  *   store: { path: tracker.sqlite, retention: 30d, batch_ms: 50, max_payload_bytes: 65536 }
  *   # also: max_fields_per_message (1000), max_fields_per_node (10000), max_rows (5000000, per
@@ -33,6 +33,7 @@ import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { ConfigError } from '../../common/errors';
 import { checkNodeName, expandEnv, isObj, readConfigFile, Reader } from '../../common/config-file';
+import { secretFromEnv } from '../../common/secret-env';
 import { Template, TopicPattern } from './topic';
 import type { FieldType } from '../sdk/types';
 
@@ -68,6 +69,8 @@ export interface TopicRule {
   fieldsFrom: FieldsFrom | null;
   /** seconds; 0 = off. Same (topic, payload) within the window counts as a duplicate. */
   dedupeWindow: number;
+  /** JSON path of a per-topic message counter in the payload: jumps are counted as lost messages (sequence.ts). */
+  sequence: Array<string | number> | null;
 }
 
 export interface CommandParam {
@@ -96,6 +99,16 @@ export interface BrokerConfig {
   qos: 0 | 1 | 2;
   keepalive: number;
   reconnectPeriodMs: number;
+  /**
+   * MQTT protocol version (default 5). With 5 the client announces `receiveMaximum`, so a stock
+   * Mosquitto (max_inflight_messages 20, max_queued_messages 1000) keeps a burst in flight instead
+   * of queueing and dropping it; 4 for brokers without MQTT 5 (the client also falls back by itself).
+   */
+  protocolVersion: 4 | 5;
+  /** MQTT 5 Receive Maximum: QoS 1/2 messages the broker may have in flight to us (default 65535). */
+  receiveMaximum: number;
+  /** Watch the broker's `$SYS/broker/publish/messages/dropped` counter and report increases (default true). */
+  watchSys: boolean;
 }
 
 export interface StoreConfig {
@@ -168,7 +181,7 @@ function qosOf(r: Reader, key: string, def: 0 | 1 | 2): 0 | 1 | 2 {
 
 function compileTopic(raw: unknown, index: number, defaultNode: string, baseDir: string): TopicRule {
   const at = `topics[${index}]`;
-  const r = Reader.root(raw, at).only(['topic', 'node', 'timeline', 'format', 'time', 'schema', 'schema_file', 'fields', 'fields_from', 'dedupe_window']);
+  const r = Reader.root(raw, at).only(['topic', 'node', 'timeline', 'format', 'time', 'schema', 'schema_file', 'fields', 'fields_from', 'dedupe_window', 'sequence']);
   const pattern = new TopicPattern(r.str('topic'), r.path('topic'));
   const names = pattern.names;
   const node = new Template(r.str('node', defaultNode), names, r.path('node'));
@@ -229,6 +242,7 @@ function compileTopic(raw: unknown, index: number, defaultNode: string, baseDir:
     fields,
     fieldsFrom,
     dedupeWindow: r.duration('dedupe_window', 0) ?? 0,
+    sequence: r.has('sequence') ? parsePath(r.str('sequence'), r.path('sequence')) : null,
   };
 }
 
@@ -281,11 +295,11 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
   const node = { name: checkNodeName(nr.str('name'), nr.path('name')), description: nr.str('description', `MQTT bridge ${nr.str('name')}`) };
 
   const br = r.child('broker') ?? Reader.root({}, 'broker');
-  br.only(['url', 'client_id', 'username', 'password', 'ca', 'insecure', 'qos', 'keepalive', 'reconnect_period']);
+  br.only(['url', 'client_id', 'username', 'password', 'ca', 'insecure', 'qos', 'keepalive', 'reconnect_period', 'protocol_version', 'receive_maximum', 'watch_sys']);
   const url = o.brokerUrl ?? br.optStr('url') ?? null;
   if (url !== null && !/^(mqtts?|tcp|ssl|tls|wss?):\/\//.test(url)) throw new ConfigError(o.brokerUrl ? '--broker' : 'broker.url', `must be mqtt://host:port or mqtts://host:port (got ${JSON.stringify(url)})`);
   const username = br.optStr('username') || env.SISOCK_MQTT_USERNAME || undefined;
-  const password = br.optStr('password') || env.SISOCK_MQTT_PASSWORD || undefined;
+  const password = br.optStr('password') || secretFromEnv(env, 'SISOCK_MQTT_PASSWORD') || undefined;
   const broker: BrokerConfig = {
     url,
     clientId: br.str('client_id', `sisock-${node.name}`),
@@ -296,6 +310,9 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
     qos: qosOf(br, 'qos', 1),
     keepalive: br.num('keepalive', 30, 0, 65535),
     reconnectPeriodMs: (br.duration('reconnect_period', 1) ?? 1) * 1000,
+    protocolVersion: br.num('protocol_version', 5, 4, 5) === 4 ? 4 : 5,
+    receiveMaximum: br.num('receive_maximum', 65535, 1, 65535),
+    watchSys: br.bool('watch_sys', true),
   };
 
   const sr = r.child('store') ?? Reader.root({}, 'store');

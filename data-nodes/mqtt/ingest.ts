@@ -23,10 +23,14 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { silentLogger, type Logger } from '../../common/log';
+import { redactUrl } from '../../common/redact';
 import type { MqttConfig } from './config';
 import { mapMessage, REJECT_REASONS, type RejectReason } from './mapping';
 import type { FlushResult, MqttStore } from './store';
 import { RateLimitedLog } from '../../common/config-file';
+import { SYS_DROPPED_TOPIC, SysDropWatch } from './broker-loss';
+import { SequenceGaps } from './sequence';
+import { getPath } from './mapping';
 
 export interface IngestStats {
   received: number;
@@ -46,6 +50,16 @@ export interface IngestStats {
   connected: boolean;
   connects: number;
   pending: number;
+  /**
+   * Messages the broker reports it dropped (its `$SYS/broker/publish/messages/dropped` counter rose
+   * by this much while we were connected; broker-wide, see broker-loss.ts).
+   */
+  brokerDropped: number;
+  /** MQTT protocol version of the current connection. */
+  protocolVersion: number;
+  /** jumps in the payloads' sequence numbers (topics with `sequence:`), and the messages missing in them */
+  seqGaps: number;
+  seqMissing: number;
 }
 
 export interface IngestOptions {
@@ -77,6 +91,12 @@ export class MqttIngest {
   private closed = false;
   /** true between a completed subscribe (or a resumed session) and the next connection loss */
   private subscribedNow = false;
+  private readonly sysDrops = new SysDropWatch();
+  private readonly seqGaps = new SequenceGaps();
+  private readonly anySequence: boolean;
+  private readonly lossLog: RateLimitedLog;
+  /** set when the broker refused MQTT 5: later connections use 3.1.1 */
+  private forceV4 = false;
   /** after a failed write: no new attempt before this time (UNIX seconds), and the current backoff */
   private retryAt = 0;
   private backoff = 0;
@@ -88,9 +108,12 @@ export class MqttIngest {
     this.storeLog = new RateLimitedLog((o, m) => this.log.error(o, m));
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.anyDedupe = config.topics.some((t) => t.dedupeWindow > 0);
+    this.anySequence = config.topics.some((t) => t.sequence !== null);
+    this.lossLog = new RateLimitedLog((o, m) => this.log.warn(o, m));
     if (opts.onFlush) store.onFlush = opts.onFlush;
     this._stats = {
-      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0,
+      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0, brokerDropped: 0, protocolVersion: 0,
+      seqGaps: 0, seqMissing: 0,
       byReason: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
     };
   }
@@ -117,6 +140,7 @@ export class MqttIngest {
         this.recent.set(key, arrival);
       }
     }
+    if (this.anySequence) this.checkSequence(topic, payload, m.rule);
     let refused: ReturnType<MqttStore['add']>;
     try {
       refused = this.store.add(m);
@@ -203,10 +227,15 @@ export class MqttIngest {
   private connect(): void {
     const b = this.config.broker;
     if (!b.url) throw new Error('no broker URL: pass --broker mqtt://host:port or set broker.url');
+    const v5 = b.protocolVersion === 5 && !this.forceV4;
+    this._stats.protocolVersion = v5 ? 5 : 4;
     const options: IClientOptions = {
       clientId: b.clientId,
       clean: false,
-      protocolVersion: 4,
+      // MQTT 5: our Receive Maximum lets the broker keep a burst in flight (a stock Mosquitto
+      // otherwise allows 20, queues 1000 and drops the rest); the session never expires, as a
+      // 3.1.1 persistent session does not.
+      ...(v5 ? { protocolVersion: 5 as const, properties: { receiveMaximum: b.receiveMaximum, sessionExpiryInterval: 0xffffffff } } : { protocolVersion: 4 as const }),
       keepalive: b.keepalive,
       reconnectPeriod: b.reconnectPeriodMs,
       connectTimeout: 10_000,
@@ -226,13 +255,15 @@ export class MqttIngest {
       (client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
       this._stats.connected = true;
       this._stats.connects++;
-      this.log.info({ broker: b.url, clientId: b.clientId, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
+      this.log.info({ broker: redactUrl(b.url ?? ''), clientId: b.clientId, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
       const done = () => {
         this.subscribedNow = true;
         const w = this.connectWaiters;
         this.connectWaiters = [];
         for (const f of w) f();
       };
+      this.sysDrops.reset();
+      if (b.watchSys) client.subscribe(SYS_DROPPED_TOPIC, { qos: 0 }, () => undefined);
       if (!subscribed || !connack.sessionPresent) {
         const subs = Object.fromEntries(this.config.filters.map((f) => [f, { qos: b.qos }]));
         client.subscribe(subs, (err, granted) => {
@@ -249,6 +280,7 @@ export class MqttIngest {
       } else done();
     });
     client.on('message', (topic, payload) => {
+      if (topic === SYS_DROPPED_TOPIC) { this.onSysDropped(payload); return; }
       try {
         this.handle(topic, payload);
       } catch (err) {
@@ -256,11 +288,42 @@ export class MqttIngest {
       }
     });
     client.on('close', () => {
-      if (this._stats.connected) this.log.warn({ broker: b.url }, 'MQTT connection lost; reconnecting');
+      if (this._stats.connected) this.log.warn({ broker: redactUrl(b.url ?? '') }, 'MQTT connection lost; reconnecting');
       this._stats.connected = false;
       this.subscribedNow = false;
     });
-    client.on('error', (err) => this.log.warn({ err: err.message, broker: b.url }, 'MQTT error'));
+    client.on('error', (err) => {
+      this.log.warn({ err: err.message, broker: redactUrl(b.url ?? '') }, 'MQTT error');
+      if (v5 && !this.closed && /protocol version/i.test(err.message)) {
+        this.log.warn({ broker: redactUrl(b.url ?? '') }, 'the broker refuses MQTT 5; reconnecting with MQTT 3.1.1 '
+          + '(no Receive Maximum: set max_inflight_messages and max_queued_messages on the broker)');
+        this.forceV4 = true;
+        client.end(true, {}, () => { if (!this.closed) this.connect(); });
+      }
+    });
+  }
+
+  /** Counts a jump in the payload's sequence number (topics with `sequence:`) as lost messages. */
+  private checkSequence(topic: string, payload: Buffer, rule: number): void {
+    const path = this.config.topics[rule]?.sequence;
+    if (!path) return;
+    let seq: unknown;
+    try { seq = getPath(JSON.parse(payload.toString('utf8')) as unknown, path); } catch { return; }
+    if (typeof seq !== 'number') return;
+    const missing = this.seqGaps.observe(topic, seq);
+    if (missing === 0) return;
+    this._stats.seqGaps = this.seqGaps.gaps;
+    this._stats.seqMissing = this.seqGaps.missing;
+    this.lossLog.log({ topic, missing, before: seq, totalMissing: this.seqGaps.missing }, 'MQTT messages lost: the sequence number jumped');
+  }
+
+  private onSysDropped(payload: Buffer): void {
+    const n = this.sysDrops.onPayload(payload);
+    if (n === 0) return;
+    this._stats.brokerDropped = this.sysDrops.total;
+    this.log.warn({ dropped: n, total: this.sysDrops.total, broker: redactUrl(this.config.broker.url ?? '') },
+      'the MQTT broker reports dropped messages (its $SYS/broker/publish/messages/dropped rose; '
+      + 'a subscriber\'s in-flight window and queue were full): data may be missing');
   }
 
   /** Resolves when the client is connected and subscribed. */

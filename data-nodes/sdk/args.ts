@@ -23,6 +23,11 @@ export class ArgumentError extends Error {
   }
 }
 
+/** Bounds of one get_data request: a node's work and memory grow with them (issue: 10^6 names froze a node). */
+export const MAX_FIELDS_PER_REQUEST = 10_000;
+export const MAX_FIELD_NAME_LENGTH = 1024;
+export const MAX_FIELD_NAMES_TOTAL = 1024 * 1024;
+
 export interface TimeRange { start: number; end: number }
 export type ReduceMode = 'minmax' | 'mean';
 export interface GetDataArgs extends TimeRange { fields: string[]; minStride: number | null; reduce?: ReduceMode }
@@ -96,9 +101,18 @@ export function parseGetDataArgs(rawArgs: unknown, rawKwargs: unknown, now: numb
   const m = pick(args, kwargs, 3, ['min_stride']);
   if (!f.present || !s.present || !e.present) throw new ArgumentError('get_data needs fields (a list of field names), start and end');
   if (!Array.isArray(f.value)) throw new ArgumentError(`fields must be a list of field names, got ${describe(f.value)}`);
+  if (f.value.length > MAX_FIELDS_PER_REQUEST) {
+    throw new ArgumentError(`at most ${MAX_FIELDS_PER_REQUEST} fields per get_data, got ${f.value.length}; ask in several calls`);
+  }
   const fields = new Set<string>(); // in first-seen order, without repeats
+  let total = 0;
   for (const [i, name] of f.value.entries()) {
     if (typeof name !== 'string') throw new ArgumentError(`fields[${i}] must be a string, got ${describe(name)}`);
+    if (name.length > MAX_FIELD_NAME_LENGTH) throw new ArgumentError(`fields[${i}] is longer than ${MAX_FIELD_NAME_LENGTH} characters`);
+    total += name.length;
+    if (total > MAX_FIELD_NAMES_TOTAL) {
+      throw new ArgumentError(`field names longer than ${MAX_FIELD_NAMES_TOTAL} characters in all; ask in several calls`);
+    }
     fields.add(name);
   }
   const start = resolveTime('start', s.value, now);

@@ -37,6 +37,7 @@ import { Announcer } from './announce';
 import { parseGetDataArgs, parseGetFieldsArgs } from './args';
 import { toHandlerError } from './errors';
 import { ResultFitter } from './fit';
+import { commandTitle } from '../../common/redact';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult, NodeMetadata } from './types';
 
 export interface DataNodeOptions {
@@ -54,7 +55,7 @@ export interface DataNodeOptions {
   maxMessageBytes?: number;
   /** Clock, UNIX seconds (tests). */
   now?: () => number;
-  /** Process description for metadata (default: argv joined). */
+  /** Process description for metadata (default: the command without its arguments, common/redact.ts commandTitle). */
   processTitle?: string;
 }
 
@@ -175,7 +176,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       name, description,
       host: os.hostname(),
       pid: process.pid,
-      process: opts.processTitle ?? process.argv.slice(1).map((a) => a.replace(/^.*\/(dist\/)?bin\/sisock\.js$/, 'sisock')).join(' '),
+      process: opts.processTitle ?? commandTitle(),
       sisock_version: SISOCK_VERSION,
       started,
       n_fields: n,

@@ -23,6 +23,7 @@
  */
 import { ConfigError } from '../../common/errors';
 import { checkNodeName, expandEnv, readConfigFile, Reader } from '../../common/config-file';
+import { secretFromEnv } from '../../common/secret-env';
 import type { FieldType } from '../sdk/types';
 
 export type TimeType = 'auto' | 'datetime' | 'epoch_s' | 'epoch_ms';
@@ -122,7 +123,7 @@ export function parseSqlConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     database: {
       url,
       kind,
-      password: dr.optStr('password') ?? env.SISOCK_SQL_PASSWORD ?? undefined,
+      password: dr.optStr('password') ?? secretFromEnv(env, 'SISOCK_SQL_PASSWORD') ?? undefined,
       pool: dr.num('pool', 4, 1, 100),
       queryTimeoutMs: (dr.duration('query_timeout', 30) ?? 30) * 1000,
     },

@@ -98,7 +98,7 @@ test('a config error prints the JSON path and exits with code 2', async () => {
 });
 
 test('a secret whose environment variable is unset exits with code 2 and names it', async () => {
-  const env = { SISOCK_SERVER_SECRET: '', SISOCK_HUB_SECRET: '', SISOCK_CONSUMER_SECRET: '', SISOCK_NODE_WEATHER_SECRET: '', SISOCK_ADMIN_SECRET: '' };
+  const env = { SISOCK_SERVER_SECRET: '', SISOCK_HUB_SECRET: '', SISOCK_CONSUMER_SECRET: '', SISOCK_NODE_WEATHER_SECRET: '', SISOCK_ADMIN_SECRET: '', SISOCK_OPERATOR_SECRET: '' };
   const { code, stderr } = await exitOf(run(['router', '--config', 'router-config/production.json'], env));
   expect(code).toBe(2);
   expect(stderr).toContain('SISOCK_SERVER_SECRET');

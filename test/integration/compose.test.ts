@@ -122,6 +122,17 @@ describe('docker-compose.yaml structure', () => {
     expect(services.router!.command).toEqual(['router', '--config', '/app/router-config/production.json']);
   });
 
+  test('no credential on any command line: no ${…} in a command, no user:password@ in a URL', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      const cmd = ([] as unknown[]).concat(svc.command ?? []).map(String);
+      for (const arg of cmd) {
+        expect([name, arg]).toEqual([name, expect.not.stringMatching(/\$\{/)]);
+        expect([name, arg]).toEqual([name, expect.not.stringMatching(/:\/\/[^/@\s]*:[^/@\s]*@/)]);
+      }
+    }
+    for (const name of ['scan', 'archive']) expect(services[name]!.environment?.SISOCK_DB_PASSWORD).toMatch(/^\$\{MARIADB_PASSWORD:\?/);
+  });
+
   test('.env is git-ignored; .env.example names every variable the compose files require', () => {
     expect(fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
     const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');

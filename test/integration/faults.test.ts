@@ -116,6 +116,74 @@ describe('faults over real processes', () => {
     console.log(`router restart → hub, nodes and consumer back and answering after ${Date.now() - t0} ms`);
   });
 
+  /** Queries node `a` every 50 ms until stopped; counts answers and failures. */
+  function queryLoad(client: SisockClient): { ok: number; failed: number; stop(): Promise<void> } {
+    const st = { ok: 0, failed: 0, running: true };
+    const loop = (async () => {
+      while (st.running) {
+        try {
+          const r = await getData(client, 'a', ['x'], 1000, 1003, null, { timeoutMs: 1000 });
+          if (r.data.x?.join() === '0,1,2') st.ok++; else st.failed++;
+        } catch { st.failed++; }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    return { get ok() { return st.ok; }, get failed() { return st.failed; }, async stop() { st.running = false; await loop; } };
+  }
+
+  it('kill -9 the hub under query load: nodes listed again soon, no query to a node fails', async () => {
+    const load = queryLoad(consumer);
+    await waitFor(() => load.ok > 3, 5000, 'load running');
+    hub.kill('SIGKILL');
+    await hub.exited;
+    const t0 = Date.now();
+    hub = run(SISOCK, ['hub', '--router', url]);
+    await waitFor(async () => (await listNodes(consumer)).length === 2, 5000, 'nodes listed after hub kill -9');
+    const ms = Date.now() - t0;
+    await load.stop();
+    console.log(`kill -9 hub → all nodes listed after ${ms} ms (incl. process start); queries to nodes meanwhile: ${load.ok} ok, ${load.failed} failed`);
+    expect(load.failed).toBe(0);
+  });
+
+  it('kill -9 the router under query load: everyone back and answering, failures only during the outage', async () => {
+    const load = queryLoad(consumer);
+    await waitFor(() => load.ok > 3, 5000, 'load running');
+    router.kill('SIGKILL');
+    await router.exited;
+    const down = Date.now();
+    await startRouter();
+    const up = Date.now();
+    const okBefore = load.ok;
+    await waitFor(async () => load.ok > okBefore + 3 && (await listNodes(consumer)).length === 2, 10000, 'back and answering');
+    const ms = Date.now() - up;
+    await load.stop();
+    console.log(`kill -9 router (down ${up - down} ms incl. restart) → consumer, hub and nodes back and answering after ${ms} ms; `
+      + `queries: ${load.ok} ok, ${load.failed} failed during the outage`);
+    expect(ms).toBeLessThan(10000);
+  });
+
+  it('kill -9 the Grafana bridge under load: a new one answers /query', async () => {
+    const bport = await freePort();
+    const start = () => run(SISOCK, ['grafana', '--port', String(bport), '--host', '127.0.0.1', '--router', url]);
+    let bridge = start();
+    const query = async () => {
+      const r = await fetch(`http://127.0.0.1:${bport}/query`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(2000),
+        body: JSON.stringify({ range: { from: new Date(1000e3).toISOString(), to: new Date(1003e3).toISOString() }, targets: [{ target: 'a::x', refId: 'A' }], maxDataPoints: 10 }),
+      });
+      return r.status === 200 ? ((await r.json()) as Array<{ datapoints: unknown[] }>)[0]?.datapoints.length === 3 : false;
+    };
+    await waitFor(() => query().catch(() => false), 15000, 'bridge answering');
+    bridge.kill('SIGKILL');
+    await bridge.exited;
+    const t0 = Date.now();
+    bridge = start();
+    await waitFor(() => query().catch(() => false), 15000, 'new bridge answering');
+    console.log(`kill -9 bridge → a restarted bridge answers /query after ${Date.now() - t0} ms (incl. process start)`);
+    bridge.kill('SIGTERM');
+    expect(await bridge.exited).toBe(0);
+  });
+
   it('SIGTERM stops hub and nodes cleanly with exit code 0', async () => {
     nodes.a!.kill('SIGTERM');
     hub.kill('SIGTERM');

@@ -44,18 +44,26 @@ describe('hub over a real router', () => {
     expect(sorted(await listNodes(consumer))).toEqual([{ name: 'Second', description: 'upper-case name' }, { name: 'early', description: 'before hub' }]);
   });
 
-  it('refuses a name held by a live session, takes over one whose session is gone', async () => {
+  it('refuses a name held by a live session; subtract removes only the holder\'s own name', async () => {
     const add = consumer.uri('data_node.add');
-    const liveSid = nodes[0]!.client.sessionId!;
-    expect(await consumer.call(add, ['early', 'impostor', consumer.sessionId])).toBe(false);
-    expect(await consumer.call(add, ['ghost', 'dead session', 12345])).toBe(true);
-    expect(await consumer.call(add, ['ghost', 'new owner', consumer.sessionId])).toBe(true);
-    expect((await listNodes(consumer)).find((n) => n.name === 'ghost')).toEqual({ name: 'ghost', description: 'new owner' });
-    // subtract removes only when name and session both match
-    await consumer.call(consumer.uri('data_node.subtract'), ['ghost', liveSid]);
-    expect((await listNodes(consumer)).some((n) => n.name === 'ghost')).toBe(true);
-    await consumer.call(consumer.uri('data_node.subtract'), ['ghost', consumer.sessionId]);
-    expect((await listNodes(consumer)).some((n) => n.name === 'ghost')).toBe(false);
+    const sub = consumer.uri('data_node.subtract');
+    const other = newClient(url);
+    try {
+      await other.whenReady(5000);
+      expect(await other.call(add, ['ghost', 'first owner', other.sessionId])).toBe(true);
+      expect(await consumer.call(add, ['ghost', 'second', consumer.sessionId])).toBe(false);
+      expect((await listNodes(consumer)).find((n) => n.name === 'ghost')).toEqual({ name: 'ghost', description: 'first owner' });
+      // subtract by another session (its own id) does nothing
+      await consumer.call(sub, ['ghost', consumer.sessionId]);
+      expect((await listNodes(consumer)).some((n) => n.name === 'ghost')).toBe(true);
+      await other.call(sub, ['ghost', other.sessionId]);
+      expect((await listNodes(consumer)).some((n) => n.name === 'ghost')).toBe(false);
+      // now free: the other session may take it
+      expect(await consumer.call(add, ['ghost', 'new owner', consumer.sessionId])).toBe(true);
+      await consumer.call(sub, ['ghost', consumer.sessionId]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('answers bad data_node.add arguments with invalid_argument', async () => {

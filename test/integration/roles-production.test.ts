@@ -12,6 +12,7 @@ import { SisockClient, type ClientOptions } from '../../client';
 import { getData, listNodes, subscribeLive } from '../../client/data';
 import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle } from '../../data-nodes/sdk';
+import { runSimNode } from '../../data-nodes/sim/node';
 import { MemorySource, waitFor } from './sisock-helpers';
 
 const B = 'org.simonsobservatory';
@@ -24,6 +25,7 @@ const ENV = {
   SISOCK_NODE_ARCHIVE_SECRET: 'test-archive',
   SISOCK_NODE_TRACKER_SECRET: 'test-tracker',
   SISOCK_ADMIN_SECRET: 'test-admin',
+  SISOCK_OPERATOR_SECRET: 'test-operator',
 };
 
 let running: RunningRouter;
@@ -37,7 +39,7 @@ function as(authid: keyof typeof USERS | null, url = craUrl): ClientOptions {
 }
 const USERS = {
   hub: ENV.SISOCK_HUB_SECRET, consumer: ENV.SISOCK_CONSUMER_SECRET, weather: ENV.SISOCK_NODE_WEATHER_SECRET,
-  admin: ENV.SISOCK_ADMIN_SECRET, sim: ENV.SISOCK_NODE_SIM_SECRET,
+  admin: ENV.SISOCK_ADMIN_SECRET, sim: ENV.SISOCK_NODE_SIM_SECRET, operator: ENV.SISOCK_OPERATOR_SECRET,
 };
 
 async function client(o: ClientOptions): Promise<SisockClient> {
@@ -139,6 +141,26 @@ describe('and nothing else', () => {
     expect(await refusal(consumer.register(`${B}.consumer.fake.get_data`, () => null))).toBe('wamp.error.not_authorized');
     expect(await refusal(consumer.call(`${B}.data_node.add`, ['fake', '', 1]))).toBe('wamp.error.not_authorized');
     expect(await refusal(consumer.call('wamp.session.list'))).toBe('wamp.error.not_authorized');
+  });
+
+  test('read-only consumer (the bridge\'s role) cannot control hardware; the operator can', async () => {
+    const sim = await runSimNode({ client: as('sim') });
+    closers.push(() => sim.node.close());
+    await sim.node.ready(5000);
+    const setChannel = `${B}.consumer.sim.set_channel`;
+    expect(await refusal(consumer.call(setChannel, ['hv', 1, { on: true }]))).toBe('wamp.error.not_authorized');
+    // reads still work for the read-only role
+    expect(await consumer.call(`${B}.consumer.sim.get_state`)).toBeDefined();
+    const operator = await client(as('operator'));
+    expect(await refusal(operator.call(setChannel, ['hv', 1, { on: true }]))).toBe('allowed');
+    expect(await refusal(operator.register(`${B}.consumer.fake.get_data`, () => null))).toBe('wamp.error.not_authorized');
+  });
+
+  test('a node claiming another node\'s session id at the hub is refused (callers are disclosed)', async () => {
+    const sim = await client(as('sim'));
+    expect(await refusal(sim.call(`${B}.data_node.subtract`, ['weather', node.client.sessionId]))).toBe('wamp.error.not_authorized');
+    expect(await refusal(sim.call(`${B}.data_node.add`, ['weather', 'hijacked', node.client.sessionId]))).toBe('wamp.error.not_authorized');
+    expect((await listNodes(consumer)).find((n) => n.name === 'weather')).toEqual({ name: 'weather', description: 'weather under its own role' });
   });
 
   test('the hub calling wamp.session.kill, or reading node data', async () => {

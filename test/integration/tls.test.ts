@@ -19,7 +19,7 @@ const CLI = path.join(ROOT, 'dist', 'bin', 'sisock.js');
 const ENV = {
   SISOCK_SERVER_SECRET: 't-server', SISOCK_HUB_SECRET: 't-hub', SISOCK_CONSUMER_SECRET: 't-consumer',
   SISOCK_NODE_WEATHER_SECRET: 't-weather', SISOCK_NODE_SIM_SECRET: 't-sim', SISOCK_NODE_ARCHIVE_SECRET: 't-archive',
-  SISOCK_NODE_TRACKER_SECRET: 't-tracker', SISOCK_ADMIN_SECRET: 't-admin',
+  SISOCK_NODE_TRACKER_SECRET: 't-tracker', SISOCK_ADMIN_SECRET: 't-admin', SISOCK_OPERATOR_SECRET: 't-operator',
 };
 
 let dir: string;

@@ -13,6 +13,7 @@ const PROD_ENV = {
   SISOCK_NODE_ARCHIVE_SECRET: 'archive-s3cret',
   SISOCK_NODE_TRACKER_SECRET: 'tracker-s3cret',
   SISOCK_ADMIN_SECRET: 'admin-s3cret',
+  SISOCK_OPERATOR_SECRET: 'operator-s3cret',
 };
 
 /** A minimal valid config with `patch` applied to the worker / first transport. */
@@ -56,7 +57,7 @@ describe('shipped configs', () => {
       certificate: path.resolve(CONFIG_DIR, '../tls/server.crt'),
     });
     expect(wss.auth.wampcra?.users.server).toEqual({ secret: 'server-s3cret', role: 'server' });
-    expect(Object.keys(wss.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'archive', 'consumer', 'hub', 'server', 'sim', 'tracker', 'weather']);
+    expect(Object.keys(wss.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'archive', 'consumer', 'hub', 'operator', 'server', 'sim', 'tracker', 'weather']);
     expect(plain.tls).toBeUndefined();
     expect(plain).toMatchObject({ port: 8001, auth: { anonymous: { role: 'iocs_agent' } } });
 
@@ -67,6 +68,16 @@ describe('shipped configs', () => {
     expect(a.allows('consumer', `${B}.consumer.data_node_added`, 'subscribe')).toBe(true);
     expect(a.allows('consumer', `${B}.consumer.weather.get_data`, 'register')).toBe(false);
     expect(a.allows('consumer', `${B}.data_node.add`, 'call')).toBe(false);
+    // read-only: reads and live topics, no control procedure; the operator may call those
+    expect(a.allows('consumer', `${B}.consumer.sim.get_fields`, 'call')).toBe(true);
+    expect(a.allows('consumer', `${B}.consumer.get_data_node`, 'call')).toBe(true);
+    expect(a.allows('consumer', `${B}.consumer.sim.data`, 'subscribe')).toBe(true);
+    expect(a.allows('consumer', `${B}.consumer.sim.set_channel`, 'call')).toBe(false);
+    expect(a.allows('consumer', `${B}.consumer.tracker.reset_device`, 'call')).toBe(false);
+    expect(a.allows('consumer', `${B}.consumer.sim.get_data`, 'subscribe')).toBe(false);
+    expect(a.allows('operator', `${B}.consumer.sim.set_channel`, 'call')).toBe(true);
+    expect(a.allows('operator', `${B}.consumer.sim.get_data`, 'call')).toBe(true);
+    expect(a.allows('operator', `${B}.consumer.sim.set_channel`, 'register')).toBe(false);
     expect(a.allows('node_weather', `${B}.consumer.weather.get_data`, 'register')).toBe(true);
     expect(a.allows('node_weather', `${B}.consumer.other.get_data`, 'register')).toBe(false);
     expect(a.allows('node_weather', `${B}.data_node.add`, 'call')).toBe(true);

@@ -263,6 +263,27 @@ describe('dealer', () => {
       expect(invocation(callee).details).toEqual({});
     });
 
+    test('REGISTER.Options.disclose_caller discloses every caller of that registration only', () => {
+      const callee = FakeClient.join(router);
+      const caller = FakeClient.join(router, 'realm1', { authid: 'alice' });
+      register(callee, 'com.app.who', { disclose_caller: true });
+      register(callee, 'com.app.other');
+      call(caller, 'com.app.who');
+      expect(invocation(callee).details).toEqual({ caller: caller.sessionId, caller_authid: 'alice', caller_authrole: 'anonymous' });
+      call(caller, 'com.app.other');
+      expect(invocation(callee).details).toEqual({});
+    });
+
+    test('disclose_caller asked by a later callee of a shared registration discloses for all', () => {
+      const a = FakeClient.join(router);
+      const b = FakeClient.join(router);
+      const caller = FakeClient.join(router);
+      register(a, 'com.app.shared', { invoke: 'first' });
+      register(b, 'com.app.shared', { invoke: 'first', disclose_caller: true });
+      call(caller, 'com.app.shared');
+      expect(invocation(a).details).toMatchObject({ caller: caller.sessionId });
+    });
+
     test('the caller role can disclose callers without disclose_me', () => {
       const discloser: Authorizer = { authorize: () => true, disclose: (s, what) => what === 'caller' && s.authid === 'bob' };
       router.addRealm('r2', discloser);

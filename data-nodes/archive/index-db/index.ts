@@ -3,7 +3,10 @@
  *   sqlite:PATH             SQLite file (created with its directory); `sqlite::memory:` for tests
  *   mysql://user:pass@host:port/db   MySQL or MariaDB (mariadb:// is accepted too)
  * Either may end in `?prefix=NAME_` to change the table prefix (default `archive_`).
+ * The MySQL password belongs in env SISOCK_DB_PASSWORD or a file named by SISOCK_DB_PASSWORD_FILE,
+ * not in the URL (a command line is visible to every local user): it is used when the URL has none.
  */
+import { secretFromEnv } from '../../../common/secret-env';
 import { checkPrefix, DEFAULT_PREFIX } from './schema';
 import { MysqlIndexDb } from './mysql';
 import { SqliteIndexDb } from './sqlite';
@@ -11,7 +14,7 @@ import type { IndexDb } from './types';
 
 export const DEFAULT_DB_URL = 'sqlite:sisock-archive.sqlite';
 
-export function openIndexDb(url: string = DEFAULT_DB_URL): IndexDb {
+export function openIndexDb(url: string = DEFAULT_DB_URL, env: NodeJS.ProcessEnv = process.env): IndexDb {
   if (/^sqlite:/i.test(url)) {
     let rest = url.slice('sqlite:'.length);
     let prefix = DEFAULT_PREFIX;
@@ -24,9 +27,11 @@ export function openIndexDb(url: string = DEFAULT_DB_URL): IndexDb {
   if (/^(mysql|mariadb):\/\//i.test(url)) {
     const u = new URL(url);
     const prefix = checkPrefix(u.searchParams.get('prefix') ?? DEFAULT_PREFIX);
+    const password = u.password === '' ? secretFromEnv(env, 'SISOCK_DB_PASSWORD') : undefined;
+    if (password !== undefined) u.password = encodeURIComponent(password);
     return new MysqlIndexDb(u, prefix);
   }
-  throw new Error(`unsupported index URL "${url}": use sqlite:PATH or mysql://user:pass@host:port/db`);
+  throw new Error(`unsupported index URL "${url}": use sqlite:PATH or mysql://user@host:port/db (password in env SISOCK_DB_PASSWORD)`);
 }
 
 export type { IndexDb, FileRow, FieldRow, FieldMeta, FileHit, LockState, FileStatus } from './types';
