@@ -45,12 +45,10 @@ const URI_BASE = 'org.simonsobservatory';
 
 // ------------------------------------------------------------------ backend process
 async function backend(rows: number): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { startRouter } = require('../router/server') as typeof import('../router/server');
-  const { devConfig } = require('../router/config') as typeof import('../router/config');
-  const { runHub } = require('../hub') as typeof import('../hub');
-  const { runDataNode } = require('../data-nodes/sdk') as typeof import('../data-nodes/sdk');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { startRouter } = await import('../router/server');
+  const { devConfig } = await import('../router/config');
+  const { runHub } = await import('../hub');
+  const { runDataNode } = await import('../data-nodes/sdk');
   const router = await startRouter(devConfig({ port: 0, realm: REALM }));
   const url = router.urls.find((u) => u.startsWith('ws://'))!;
   const client = { url, realm: REALM, uriBase: URI_BASE, serializers: ['json' as const] };
@@ -124,10 +122,8 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
   const total = rows * 2;
   const rounds = Math.max(1, o.rounds ?? 2);
   const say = (m: string) => { if (o.verbose) process.stderr.write(`[grpc-bench] ${m}\n`); };
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { SisockClient, getData } = require('../client') as typeof import('../client');
-  const { loadSisockProto } = require('../consumers/grpc') as typeof import('../consumers/grpc');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { SisockClient, getData } = await import('../client');
+  const { loadSisockProto } = await import('../consumers/grpc');
   const children: ChildProcess[] = [];
   const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
   process.once('exit', killAll);

@@ -183,7 +183,6 @@ function writeWeatherArchive(dir: string, rows: number): { start: number; end: n
 }
 
 // ---------------------------------------------------------------------------------- child roles
-/* eslint-disable @typescript-eslint/no-require-imports */
 function exitHooks(close: () => Promise<unknown>): void {
   const exit = () => {
     const t = setTimeout(() => process.exit(0), 1500);
@@ -200,7 +199,7 @@ function exitHooks(close: () => Promise<unknown>): void {
 
 /** `nodes-proc`: BENCH_NODES data nodes, one session each, tiny in-memory source. */
 async function nodesProc(): Promise<void> {
-  const { runDataNode } = require('../data-nodes/sdk') as typeof import('../data-nodes/sdk');
+  const { runDataNode } = await import('../data-nodes/sdk');
   const url = process.env.BENCH_ROUTER!;
   const n = Number(process.env.BENCH_NODES ?? 200);
   const source: DataSource = {
@@ -234,7 +233,7 @@ async function nodesProc(): Promise<void> {
 
 /** `echo-proc`: one plain session registering `<base>.bench.echo` (returns its arguments). */
 async function echoProc(): Promise<void> {
-  const { SisockClient } = require('../client') as typeof import('../client');
+  const { SisockClient } = await import('../client');
   const client = new SisockClient({ url: process.env.BENCH_ROUTER!, realm: REALM, uriBase: URI_BASE, serializers: ['json'] });
   exitHooks(() => client.close());
   await client.register(client.uri(ECHO), (args) => args[0] ?? null);
@@ -271,8 +270,8 @@ async function rate(ms: number, per: number, f: () => Promise<number>): Promise<
 
 /** `load-weather`: the wire rate through router + node, then the in-process rate of WeatherSource. */
 async function loadWeather(): Promise<WeatherLoadResult> {
-  const { SisockClient, getData } = require('../client') as typeof import('../client');
-  const { WeatherSource } = require('../data-nodes/weather') as typeof import('../data-nodes/weather');
+  const { SisockClient, getData } = await import('../client');
+  const { WeatherSource } = await import('../data-nodes/weather');
   const dir = process.env.BENCH_DATA_DIR!;
   const start = Number(process.env.BENCH_START);
   const end = Number(process.env.BENCH_END);
@@ -300,7 +299,7 @@ interface HubLoadResult { hub: LatencyStats; echo: LatencyStats; nodesListed: nu
 
 /** `load-hub`: sequential get_data_node and echo calls, in alternating blocks, after a warm-up. */
 async function loadHub(): Promise<HubLoadResult> {
-  const { SisockClient, listNodes } = require('../client') as typeof import('../client');
+  const { SisockClient, listNodes } = await import('../client');
   const calls = Number(process.env.BENCH_CALLS ?? 2000);
   const want = Number(process.env.BENCH_NODES ?? 200);
   const client = new SisockClient({ url: process.env.BENCH_ROUTER!, realm: REALM, uriBase: URI_BASE, serializers: ['json'] }).start();
@@ -355,7 +354,6 @@ function runRole(role: string, f: () => Promise<unknown>): void {
     },
   );
 }
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 // ---------------------------------------------------------------------------------- orchestration
 const ratio = (v: number, b: number | null): number | null => (b && b > 0 ? v / b : null);

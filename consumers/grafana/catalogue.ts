@@ -11,7 +11,7 @@
  *
  * A resync that overlaps with events is repeated, so a list fetched before an event cannot undo it.
  */
-import { CallError, getFields, listNodes, type FieldInfo, type SisockClient } from '../../client';
+import { CallError, listNodes, type FieldInfo, type SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { notFound, unavailable, HttpError } from './errors';
 import { globMatcher } from './request';

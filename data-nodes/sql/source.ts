@@ -49,7 +49,7 @@ function mysqlDriver(cfg: SqlConfig): Driver {
   (pool as unknown as { pool: { on(ev: string, f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) => c.query("SET time_zone = '+00:00'"));
   return {
     async query(sql, params) {
-      const [rows] = await pool.execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as any[]);
+      const [rows] = await pool.execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as (string | number | boolean | null)[]);
       return rows as Row[];
     },
     quote: (id) => '`' + id + '`',

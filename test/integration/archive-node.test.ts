@@ -5,7 +5,7 @@
  * archive node is stopped with the SIGTERM handler it installed. Also: a second scanner on a held
  * index fails with a clear message.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
@@ -28,7 +28,7 @@ let db: string;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'sisock-archive-node-'));
   dataDir = path.join(tmp, 'data');
-  require('node:fs').mkdirSync(dataDir);
+  mkdirSync(dataDir);
   db = `sqlite:${path.join(tmp, 'index.sqlite')}`;
   // one day of 1-minute CSV files (one per hour) and an Arrow file
   for (let h = 0; h < 24; h++) {

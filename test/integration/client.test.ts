@@ -51,7 +51,9 @@ describe('client over a real router', () => {
   });
 
   it('reconnects forever: router stopped and started on the same port → back within 10 s, registrations restored', async () => {
-    let { router, url, port } = await startTestRouter();
+    const started = await startTestRouter();
+    const { url, port } = started;
+    let router = started.router;
     const callee = newClient(url);
     const caller = newClient(url);
     try {

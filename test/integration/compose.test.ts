@@ -44,7 +44,6 @@ describe('docker-compose config', () => {
     if (servicesRequired()) {
       test('docker-compose is installed (required: CI or SISOCK_REQUIRE_SERVICES is set)', () => { throw new Error(missing); });
     } else {
-      // eslint-disable-next-line no-console
       console.warn(`SKIPPED docker-compose config: ${missing}`);
       test.skip(`docker-compose config (skipped: ${missing})`, () => {});
     }
@@ -168,6 +167,9 @@ describe('Dockerfiles', () => {
     // The build stage compiles every folder tsconfig.build.json includes.
     const build = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     for (const dir of build.include) expect([dir, text.includes(`COPY ${dir} ./${dir}`)]).toEqual([dir, true]);
+    // bench/ is built only by `make bench` (tsconfig.bench.json), never into the image.
+    expect(build.include).not.toContain('bench');
+    expect(text).not.toMatch(/^COPY bench/m);
     expect(isIgnored('docs/examples')).toBe(false);
     expect(isIgnored('docs/deployment.md')).toBe(true);
     expect(isIgnored('tls/server.key')).toBe(true);

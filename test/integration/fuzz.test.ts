@@ -631,7 +631,6 @@ describe('fuzz: random and mutated frames against a live router', () => {
         const conn = await open(runIndex++);
         const r = await conn.run(outs);
         if (process.env.SISOCK_FUZZ_DEBUG) {
-          // eslint-disable-next-line no-console
           console.log(`${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`);
         }
         stats.runs++; stats.frames += r.sent + (r.closed ? 0 : 1);
@@ -695,7 +694,6 @@ describe('fuzz: random and mutated frames against a live router', () => {
   test('afterwards: the well-behaved clients were served throughout, and only live sessions remain', async () => {
     good.stop = true;
     await good.loop;
-    // eslint-disable-next-line no-console
     console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); well-behaved calls ok: ${good.ok}`);
     expect(processErrors).toEqual([]);
     expect(good.wrong).toEqual([]);

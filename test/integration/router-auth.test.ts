@@ -2,12 +2,12 @@
  * startRouter from a Crossbar.io config, with autobahn-js (the reference client) over real
  * sockets: WAMP-CRA (unsalted and salted), ticket, and role enforcement.
  */
+import WebSocket from 'ws';
 import { parseConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import { deriveKey } from '../../router/auth';
 
-(globalThis as { WebSocket?: unknown }).WebSocket ??= require('ws');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 const autobahn = require('autobahn');
 
 const B = 'org.simonsobservatory';

@@ -14,10 +14,9 @@ import { runWeatherNode } from '../../data-nodes/weather';
 import type { DataNodeHandle } from '../../data-nodes/sdk';
 import { startBridge, type RunningBridge } from '../../consumers/grafana';
 import type { RunningRouter } from '../../router/server';
-import { closeAll, opts, startTestRouter, waitFor } from './sisock-helpers';
+import { closeAll, opts, startTestRouter } from './sisock-helpers';
 
 // Browser globals used inside page.evaluate/waitForFunction callbacks (they run in Chromium).
-/* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const document: any;
 declare const location: any;
@@ -28,7 +27,6 @@ const haveChromium = fs.existsSync(CHROMIUM);
 const OUT = path.join(__dirname, '..', '..', 'test-output');
 
 if (!haveChromium && !required) {
-  // eslint-disable-next-line no-console
   console.warn(`web-page test skipped: no Chromium at ${CHROMIUM} (install: ./scripts/ensure-debian-packages.sh chromium)`);
 }
 

@@ -1,4 +1,4 @@
-import { outerJoin, renderJoined, renderTable, renderCsv, RowStream, chooseFormat, useColor, renderNodes, renderFields, parseTargets, csvCell, tableValue } from '../../consumers/cli';
+import { outerJoin, renderJoined, renderTable, RowStream, chooseFormat, useColor, renderNodes, renderFields, parseTargets, csvCell, tableValue } from '../../consumers/cli';
 import type { FieldsResult } from '../../client';
 
 const T0 = Date.UTC(2026, 10, 20, 12) / 1000;

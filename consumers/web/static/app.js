@@ -62,11 +62,6 @@
       });
     });
   }
-  function fmtTime(ms) {
-    if (ms === null || ms === undefined) return '—';
-    var d = new Date(ms);
-    return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  }
   function ago(sec) {
     if (sec === null || sec === undefined) return '—';
     var s = Math.max(0, Date.now() / 1000 - sec);
