@@ -261,8 +261,8 @@ export class Dealer {
     }
   }
 
-  /** Picks the callee of a registration by its invocation policy. */
-  private pick(reg: Registration): Session {
+  /** Picks the callee of a registration by its invocation policy (undefined only if it has none left). */
+  private pick(reg: Registration): Session | undefined {
     const c = reg.callees;
     switch (reg.invoke) {
       case 'last': return c[c.length - 1];
@@ -354,6 +354,7 @@ export class Dealer {
     if (reg === undefined) throw new WampError(ErrorUri.NO_SUCH_PROCEDURE, `no callee registered procedure '${uri}'`);
 
     const callee = this.pick(reg);
+    if (callee === undefined) throw new WampError(ErrorUri.NO_SUCH_PROCEDURE, `no callee registered procedure '${uri}'`);
     const callerPeer = this.peer(session);
     // WAMP 6.x: a request ID identifies one pending request; reusing it would orphan the first call.
     if (callerPeer.calls.has(msg.request)) throw new ProtocolViolation(`CALL request ${msg.request} is already pending`);
