@@ -179,8 +179,8 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
       try {
         const reg = await client.call<{ uri?: string }>('wamp.registration.get', [id], {}, { timeoutMs });
         const m = typeof reg?.uri === 'string' ? nodeRe.exec(reg.uri) : null;
-        if (!m) return;
-        const name = m[1]!;
+        const name = m?.[1];
+        if (!name) return;
         if (byName.has(name)) return;
         const callees = await client.call<number[]>('wamp.registration.list_callees', [id], {}, { timeoutMs });
         const sid = Array.isArray(callees) ? callees[0] : undefined;
