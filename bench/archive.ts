@@ -1,6 +1,7 @@
 /**
- * Archive benchmarks (issue 5). `benchArchive()` generates its files in a temporary directory, runs
- * each scenario beside a baseline measured in the same run, removes everything, and returns rows:
+ * Archive benchmarks (scanner, index and reader of `sisock node archive`). `benchArchive()` generates its
+ * files in a temporary directory, runs each scenario beside a baseline measured in the same run, removes
+ * everything, and returns rows:
  *
  *   scan 10,000 files (s)           baseline: walk + read + decode every file, no index     goal <= 10 s
  *   rescan, unchanged (s)           baseline: a plain directory walk (readdir + stat)       goal <= 1 s

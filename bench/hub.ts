@@ -1,5 +1,5 @@
 /**
- * Issue 3 benchmarks, for `make bench` (suite `hub`):
+ * Hub and data-path benchmarks, for `make bench` (suite `hub`):
  *
  * 1. Weather get_data throughput. The router (bench/router-proc), `sisock hub` and
  *    `sisock node weather --data-dir <tmp>` each run in their own process; the tmp directory holds a

@@ -1,5 +1,6 @@
 /**
- * `min_stride` downsampling that keeps extremes, shared by the example nodes (weather, sensors, sim).
+ * `min_stride` downsampling that keeps extremes, shared by the data nodes (weather; sensors and sim through
+ * ring-source.ts; mqtt, sql, feed, archive) and the Grafana bridge.
  *
  * Contract: successive output samples are at least `minStride` seconds apart. When the input already
  * satisfies that, it is returned unchanged (no timestamps move). Otherwise time is cut into buckets

@@ -90,7 +90,7 @@ describe('docker-compose config', () => {
 });
 
 describe('docker-compose.yaml structure', () => {
-  test('has every service of the issue; the bridge is sisock-grafana, as the provisioned datasource says', () => {
+  test('has every service of the demo deployment; the bridge is sisock-grafana, as the provisioned datasource says', () => {
     expect(Object.keys(services).sort()).toEqual(['archive', 'grafana', 'hub', 'mariadb', 'mosquitto', 'mqtt', 'router', 'scan', 'sim', 'sisock-grafana', 'weather']);
     const ds = fs.readFileSync(path.join(ROOT, 'consumers/grafana/provisioning/datasources/sisock.yaml'), 'utf8');
     expect(ds).toContain('url: http://sisock-grafana:5000');

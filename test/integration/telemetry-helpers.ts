@@ -9,7 +9,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from '../helpers/wait';
 
-export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1';
+export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1' || !!process.env.CI;
 
 /** Resolves true when a TCP connection to the URL's host:port succeeds within timeoutMs. */
 export function reachable(url: string | undefined, defPort: number, timeoutMs = 2000): Promise<boolean> {
