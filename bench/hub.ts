@@ -367,7 +367,8 @@ async function benchWeather(o: Required<Omit<HubBenchOptions, 'log'>>, log: (s: 
   try {
     const g0 = performance.now();
     const { start, end } = writeWeatherArchive(dir, o.rows);
-    log(`generated ${o.rows.toLocaleString('en-US')} rows x ${WEATHER_FIELDS.length} fields in ${dir} (${((performance.now() - g0) / 1000).toFixed(1)} s)`);
+    log(`generated ${o.rows.toLocaleString('en-US')} rows x ${WEATHER_FIELDS.length} ` +
+      `fields in ${dir} (${((performance.now() - g0) / 1000).toFixed(1)} s)`);
     router = await spawnServer('sisock');
     const common = ['--router', router.url, '--realm', REALM, '--log-level', 'warn'];
     hub = spawnSisock(['hub', ...common], 'sisock hub');
@@ -378,7 +379,8 @@ async function benchWeather(o: Required<Omit<HubBenchOptions, 'log'>>, log: (s: 
       BENCH_ROUTER: router.url, BENCH_DATA_DIR: dir, BENCH_START: String(start), BENCH_END: String(end),
       BENCH_ROWS: String(o.rows), BENCH_DURATION_MS: String(o.durationMs),
     }, 2 * o.durationMs + 60000);
-    log(`wire ${r.wireCalls} calls, ${r.wireMsPerCall.toFixed(0)} ms/call; in-process ${r.localCalls} calls, ${r.localMsPerCall.toFixed(0)} ms/call`);
+    log(`wire ${r.wireCalls} calls, ${r.wireMsPerCall.toFixed(0)} ms/call; ` +
+      `in-process ${r.localCalls} calls, ${r.localMsPerCall.toFixed(0)} ms/call`);
     const mS = (r.samplesPerCall / 1e6).toFixed(1);
     return [
       {
@@ -413,7 +415,8 @@ async function benchHubLatency(o: Required<Omit<HubBenchOptions, 'log'>>, log: (
     const r = await runLoad<HubLoadResult>('load-hub', {
       BENCH_ROUTER: router.url, BENCH_CALLS: String(o.calls), BENCH_NODES: String(o.nodes),
     }, 120000);
-    log(`get_data_node lists ${r.nodesListed} nodes; hub max ${r.hub.max.toFixed(2)} ms, echo max ${r.echo.max.toFixed(2)} ms over ${r.hub.n} calls each`);
+    log(`get_data_node lists ${r.nodesListed} nodes; hub max ${r.hub.max.toFixed(2)} ` +
+      `ms, echo max ${r.echo.max.toFixed(2)} ms over ${r.hub.n} calls each`);
     return [
       { scenario: `hub get_data_node p50 ms (${r.nodesListed} nodes; base: echo)`, value: r.hub.p50, baseline: r.echo.p50, ratio: ratio(r.hub.p50, r.echo.p50), goal: '(info)' },
       {

@@ -152,7 +152,8 @@ async function startMosquitto(): Promise<{ url: string; stop(): void }> {
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-bench-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 0\nset_tcp_nodelay true\n`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages ` +
+    `0\nmax_queued_messages 0\nset_tcp_nodelay true\n`);
   const proc: ChildProcess = spawn(MOSQUITTO!, ['-c', conf], { stdio: 'ignore' });
   const stop = () => { if (proc.exitCode === null) proc.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); };
   process.once('exit', stop);
@@ -198,7 +199,8 @@ async function benchWith(url: string, o: MqttBenchOptions): Promise<BenchRow[]> 
 if (require.main === module) {
   const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
   benchMqtt({ broker: args.broker, messages: args.messages ? Number(args.messages) : undefined }).then((rows) => {
-    for (const r of rows) console.log(`${r.scenario.padEnd(40)} ${String(r.value).padStart(9)}   bare mqtt ${String(r.baseline).padStart(9)}   ratio ${r.ratio.toFixed(2)}   goal ${r.goal}`);
+    for (const r of rows) console.log(`${r.scenario.padEnd(40)} ${String(r.value).padStart(9)}   bare mqtt ` +
+      `${String(r.baseline).padStart(9)}   ratio ${r.ratio.toFixed(2)}   goal ${r.goal}`);
   }, (e) => {
     console.error(e);
     process.exitCode = 1;

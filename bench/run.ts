@@ -341,7 +341,8 @@ async function main(): Promise<void> {
       }
     }
     m.set(t, [...(m.get(t) ?? []), c]);
-    console.log(`  ${sc.padEnd(11)} ${TARGET_LABEL[t].padEnd(10)} ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${describeCell(c)}`);
+    console.log(`  ${sc.padEnd(11)} ${TARGET_LABEL[t].padEnd(10)} ` +
+      `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${describeCell(c)}`);
   }
   if (o.scenarios.length) printTable(o);
   if (o.profile) await profileRouter(o);
@@ -362,7 +363,8 @@ function printRows(rows: SuiteRow[]): void {
   const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
   const w = Math.max(...rows.map((r) => r.scenario.length), 8);
   console.log(`  ${'scenario'.padEnd(w)}  ${'sisock'.padStart(12)}  ${'baseline'.padStart(12)}  ${'ratio'.padStart(6)}  goal`);
-  for (const r of rows) console.log(`  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`);
+  for (const r of rows) console.log(`  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ` +
+    `${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`);
 }
 
 async function runSuite(suite: Suite, o: Opts): Promise<void> {

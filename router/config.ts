@@ -373,7 +373,8 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   } else if (maxOutboundBytes < 2 * largest.size) {
     throw new ConfigError('controller.extra.sisock.max_outbound_bytes',
       `${maxOutboundBytes} bytes is less than twice the largest max_message_size (${largest.size} bytes, ${largest.source}); `
-      + `a single large message would close a healthy session as a slow consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
+      + `a single large message would close a healthy session as a slow ` +
+        `consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
   }
 
   return { config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, file: opts.file }, warnings: c.warnings };

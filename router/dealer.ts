@@ -205,7 +205,8 @@ export class Dealer {
     // repeat with procedure_already_exists anyway).
     const max = this.realm.maxRegistrationsPerSession;
     if (peer.registrations.size >= max) {
-      throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the router's limit (max_registrations_per_session = ${max}); unregister one first`);
+      throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the ` +
+        `router's limit (max_registrations_per_session = ${max}); unregister one first`);
     }
     let reg = table.get(uri);
     if (reg !== undefined) {

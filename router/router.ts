@@ -229,7 +229,8 @@ class ConnectionHandler {
       .map((name) => this.auth.methods.find((m) => m.name === name))
       .find((m): m is AuthMethod => m !== undefined);
     if (!method) {
-      return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport (enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
+      return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport ` +
+        `(enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
     }
     const authid = typeof details.authid === 'string' ? details.authid : undefined;
     // The session ID is allocated now, as Crossbar.io does, so that a CHALLENGE (wampcra) and the

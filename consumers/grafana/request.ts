@@ -116,7 +116,8 @@ export function parseRange(body: Record<string, unknown>, nowMs: number, limits:
   const to = pick('to');
   if (!(to > from)) throw badRequest(`range is empty or reversed: from ${iso(from)} is not before to ${iso(to)}`);
   if (to - from > limits.maxSpanMs) {
-    throw badRequest(`range too long: ${((to - from) / 86400e3 / 365.25).toFixed(1)} years (at most ${(limits.maxSpanMs / 86400e3 / 365.25).toFixed(1)})`);
+    throw badRequest(`range too long: ${((to - from) / 86400e3 / 365.25).toFixed(1)} ` +
+      `years (at most ${(limits.maxSpanMs / 86400e3 / 365.25).toFixed(1)})`);
   }
   return { from, to };
 }

@@ -121,7 +121,8 @@ export class FeedCache implements DataSource {
         if (ts[i]! > horizon) future++;
         else if (ts[i]! >= cutoff) order.push(i);
       }
-      if (future) problems.push(`block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`);
+      if (future) problems.push(`block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ` +
+        `${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`);
       let sorted = true;
       for (let j = 1; j < order.length; j++) if (ts[order[j]!]! < ts[order[j - 1]!]!) { sorted = false; break; }
       if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);

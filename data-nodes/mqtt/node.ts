@@ -78,7 +78,8 @@ export function commandHandler(cmd: CommandRule, publish: (topic: string, payloa
       const v = args[i];
       if (p.values) {
         if (!p.values.some((x) => x === v || (typeof v === 'string' && String(x) === v))) {
-          throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`);
+          throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, ` +
+            `got ${JSON.stringify(v) ?? 'nothing'}`);
         }
       } else if (!((typeof v === 'string' && TOKEN.test(v)) || (typeof v === 'number' && Number.isInteger(v)))) {
         throw new HandlerError(INVALID_ARGUMENT, `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`);

@@ -330,7 +330,8 @@ export class MqttStore {
         // Rows are counted over the whole request and read one at a time, so a too-large answer
         // stops at max_rows + 1 rows instead of materialising all of them.
         // With a min_stride only the rows the downsampling can use are kept (StrideKeeper).
-        const tooMany = () => new HandlerError('wamp.error.runtime_error', `${node}.get_data: more than max_rows (${maxRows}) stored samples in [${start}, ${end}); use min_stride or a shorter range`);
+        const tooMany = () => new HandlerError('wamp.error.runtime_error', `${node}.get_data: more than max_rows (${maxRows}) stored ` +
+          `samples in [${start}, ${end}); use min_stride or a shorter range`);
         let raw: Array<[number, unknown]> = [];
         if (minStride !== null && minStride > 0) {
           const keeper = new StrideKeeper<[number, unknown]>(minStride, 1, (r) => decode(r[1], f.type));

@@ -190,7 +190,8 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       size = jsonSizeBound(result);
       if (size <= budget) break;
     }
-    if (size > budget) throw new HandlerError(RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
+    if (size > budget) throw new HandlerError(RUNTIME_ERROR, `${name}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes ` +
+      `at min_stride ${stride} s); ask for progressive results, fewer fields or a shorter interval`);
     log.debug({ stride, bytes: size }, 'get_data thinned to fit one message');
     return result;
   });

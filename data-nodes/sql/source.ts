@@ -130,12 +130,14 @@ export class SqlSource implements DataSource {
     let rows: Row[];
     if (cfg.database.kind === 'mysql') {
       rows = await this.db.query(
-        'SELECT COLUMN_NAME AS name, DATA_TYPE AS type, COLUMN_TYPE AS ctype FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
+        'SELECT COLUMN_NAME AS name, DATA_TYPE AS type, COLUMN_TYPE AS ctype FROM ' +
+          'information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
         [cfg.schema, cfg.table],
       );
     } else {
       rows = await this.db.query(
-        'SELECT column_name AS name, data_type AS type, data_type AS ctype FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2',
+        'SELECT column_name AS name, data_type AS type, data_type AS ctype FROM information_schema.columns ' +
+          'WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2',
         [cfg.schema, cfg.table],
       );
     }
@@ -289,7 +291,8 @@ export class SqlSource implements DataSource {
           params.push(group.value);
         }
         const cols = list.map((x, i) => `${this.db.quote(x.col.column)} AS c${i}`).join(', ');
-        const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;
+        const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER ` +
+          `BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;
         const rows = await this.db.query(sql, params);
         if (rows.length > this.cfg.maxRows) throw new HandlerError(RUNTIME_ERROR, `more than max_rows (${this.cfg.maxRows}) rows in the interval: ask for a shorter one or a min_stride`);
         if (rows.length === 0) continue;

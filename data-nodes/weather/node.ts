@@ -34,7 +34,8 @@ export async function runWeatherNode(o: WeatherNodeOptions): Promise<{ node: Dat
     throw new SisockError(ErrorCode.DATA_FILE_INVALID, `cannot read weather data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
   const name = o.name ?? 'weather';
-  const description = o.description ?? `Weather archive ${path.basename(dataDir)}${o.replay ? ' (replayed onto the last two weeks)' : ''}: ${source.fieldNames().length} fields`;
+  const description = o.description ?? `Weather archive ${path.basename(dataDir)}${o.replay ? ' (replayed onto the last two weeks)' : ''}: ` +
+    `${source.fieldNames().length} fields`;
   const node = await runDataNode({ name, description, source, client: o.client, logger });
   return { node, source };
 }

@@ -28,7 +28,8 @@ const services = compose.services;
 
 function dockerCompose(): string | null {
   const r = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `docker-compose not found (${r.error?.message ?? r.stderr.trim()}); install it: scripts/ensure-debian-packages.sh docker-compose`;
+  return r.status === 0 ? null : `docker-compose not found (${r.error?.message ?? r.stderr.trim()}); ` +
+    `install it: scripts/ensure-debian-packages.sh docker-compose`;
 }
 
 /** Every ${VAR:?…} of the compose files, with a dummy value. */

@@ -631,7 +631,8 @@ describe('fuzz: random and mutated frames against a live router', () => {
         const conn = await open(runIndex++);
         const r = await conn.run(outs);
         if (process.env.SISOCK_FUZZ_DEBUG) {
-          console.log(`${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`);
+          console.log(`${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ` +
+            `${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`);
         }
         stats.runs++; stats.frames += r.sent + (r.closed ? 0 : 1);
         if (r.synced) stats.synced++;
@@ -694,7 +695,8 @@ describe('fuzz: random and mutated frames against a live router', () => {
   test('afterwards: the well-behaved clients were served throughout, and only live sessions remain', async () => {
     good.stop = true;
     await good.loop;
-    console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); well-behaved calls ok: ${good.ok}`);
+    console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ` +
+      `${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); well-behaved calls ok: ${good.ok}`);
     expect(processErrors).toEqual([]);
     expect(good.wrong).toEqual([]);
     expect(stats.frames).toBeGreaterThanOrEqual(TOTAL_FRAMES);

@@ -121,7 +121,8 @@ if (!haveChromium && !required) {
     const file = path.join(OUT, 'web-page.csv');
     await download.saveAs(file);
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('time_utc,time_unix_ms,sim::hv_ch0_voltage [V],sim::hv_ch1_voltage [V],sim::sensor_temperature [C],sim::sensor_humidity [%]');
+    expect(lines[0]).toBe('time_utc,time_unix_ms,sim::hv_ch0_voltage [V],sim::hv_ch1_voltage ' +
+      '[V],sim::sensor_temperature [C],sim::sensor_humidity [%]');
     expect(lines.length).toBeGreaterThan(20);
     const row = lines[lines.length - 1]!.split(',');
     expect(row).toHaveLength(6);

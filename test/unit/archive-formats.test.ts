@@ -93,7 +93,8 @@ describe('CSV/TSV format', () => {
 
   test('TSV, ISO times, out-of-order rows, repeated times keep the last row, bad rows skipped', () => {
     const d = csvFormat.decode(Buffer.from(
-      'timestamp\tv\n2024-01-01T00:00:02Z\t2\n2024-01-01T00:00:00Z\t0\n2024-01-01T00:00:02Z\t22\nnot a time\t5\n2024-01-01T00:00:01Z\n2024-01-01T00:00:01Z\t1'), ctx('d/x.tsv'));
+      'timestamp\tv\n2024-01-01T00:00:02Z\t2\n2024-01-01T00:00:00Z\t0\n2024-01-01T00:00:02Z\t22\nnot ' +
+        'a time\t5\n2024-01-01T00:00:01Z\n2024-01-01T00:00:01Z\t1'), ctx('d/x.tsv'));
     const t0 = Date.UTC(2024, 0, 1) / 1000;
     expect(Array.from(d.timelines[0].t)).toEqual([t0, t0 + 1, t0 + 2]);
     expect(col(d, 'v')).toEqual([0, 1, 22]);

@@ -127,7 +127,8 @@ describe('wildcard subscriptions', () => {
     const router = new Router({ maxSubscriptionsPerSession: N });
     const realm = router.addRealm('realm1');
     const s = FakeClient.join(router);
-    for (let i = 0; i < N; i++) s.send({ type: T.SUBSCRIBE, request: s.req(), options: { match: 'wildcard' }, topic: `com.x..p${i}` }); // 4 components: meta topics (3) do not scan them
+    // 4 components: meta topics (3) do not scan them
+    for (let i = 0; i < N; i++) s.send({ type: T.SUBSCRIBE, request: s.req(), options: { match: 'wildcard' }, topic: `com.x..p${i}` });
     expect(realm.broker.subscriptionsOf(s.sessionId).size).toBe(N);
     const t0 = process.hrtime.bigint();
     s.conn.drop();
