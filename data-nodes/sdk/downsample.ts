@@ -22,7 +22,7 @@ export interface Series {
 
 /** True when successive times are all at least `minStride` apart. */
 function alreadySparse(t: ArrayLike<number>, minStride: number): boolean {
-  for (let i = 1; i < t.length; i++) if (t[i] - t[i - 1] < minStride) return false;
+  for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! < minStride) return false; // 0 < i < length
   return true;
 }
 
@@ -49,21 +49,23 @@ export function downsampleMinMax(
   const outT: number[] = [];
   const outCols: Sample[][] = columns.map(() => []);
   let i = 0;
+  // Indexes into t below are < n = t.length.
   while (i < n) {
-    const bucket = Math.floor(t[i] / width);
+    const ti = t[i]!;
+    const bucket = Math.floor(ti / width);
     let j = i + 1;
-    while (j < n && Math.floor(t[j] / width) === bucket) j++;
+    while (j < n && Math.floor(t[j]! / width) === bucket) j++;
     const slot0 = 2 * bucket * minStride;
     const slot1 = (2 * bucket + 1) * minStride;
     if (j - i === 1) {
       // One input time: one output time, on the half of the bucket it was in.
-      outT.push(t[i] - slot0 >= minStride ? slot1 : slot0);
-      for (let c = 0; c < columns.length; c++) outCols[c].push(columns[c][i] ?? null);
+      outT.push(ti - slot0 >= minStride ? slot1 : slot0);
+      for (const [c, col] of columns.entries()) outCols[c]?.push(col[i] ?? null);
     } else {
       outT.push(slot0, slot1);
-      for (let c = 0; c < columns.length; c++) {
-        const [a, b] = extremes(columns[c], i, j, t, minStride, slot0);
-        outCols[c].push(a, b);
+      for (const [c, col] of columns.entries()) {
+        const [a, b] = extremes(col, i, j, t, minStride, slot0);
+        outCols[c]?.push(a, b);
       }
     }
     i = j;
@@ -91,9 +93,9 @@ function extremes(
     lastIdx = k;
     const r = rank(v);
     if (r === null) continue;
-    if (minIdx < 0 || r < (rank(col[minIdx]) as number)) minIdx = k;
+    if (minIdx < 0 || r < (rank(col[minIdx] ?? null) as number)) minIdx = k;
     // `>=` so that a constant column yields its first and last occurrence, not one value and a hole.
-    if (maxIdx < 0 || r >= (rank(col[maxIdx]) as number)) maxIdx = k;
+    if (maxIdx < 0 || r >= (rank(col[maxIdx] ?? null) as number)) maxIdx = k;
   }
   if (minIdx < 0) {
     // No comparable value: strings (first and last) or nothing at all.
@@ -102,18 +104,18 @@ function extremes(
     maxIdx = lastIdx;
   }
   if (minIdx === maxIdx) {
-    const v = col[minIdx] as Sample;
-    return t[minIdx] - slot0 >= minStride ? [null, v] : [v, null];
+    const v = col[minIdx] ?? null;
+    return t[minIdx]! - slot0 >= minStride ? [null, v] : [v, null]; // minIdx in [i, j), inside t
   }
   const [a, b] = minIdx < maxIdx ? [minIdx, maxIdx] : [maxIdx, minIdx];
-  return [col[a] as Sample, col[b] as Sample];
+  return [col[a] ?? null, col[b] ?? null];
 }
 
 /** Index of the first element of sorted `t` that is >= `x` (t.length if none). */
 export function lowerBound(t: ArrayLike<number>, x: number, lo = 0, hi = t.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (t[mid] < x) lo = mid + 1;
+    if (t[mid]! < x) lo = mid + 1; // lo <= mid < hi <= t.length
     else hi = mid;
   }
   return lo;
@@ -209,8 +211,7 @@ export class StrideKeeper<R> {
     this.kept.set(this.first, this.firstRow as R);
     this.kept.set(this.lastIdx, this.lastRow as R);
     for (const a of [this.minI, this.maxI, this.fpI, this.lpI]) {
-      for (let k = 0; k < this.nCols; k++) {
-        const i = a[k]!;
+      for (const [k, i] of a.entries()) {
         if (i >= 0) this.kept.set(i, this.rows.get(i) as R);
         a[k] = -1;
       }

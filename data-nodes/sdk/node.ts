@@ -84,8 +84,8 @@ export function defaultMaxMessageBytes(env: NodeJS.ProcessEnv = process.env): nu
 function newestT(result: DataResult): number | null {
   let newest: number | null = null;
   for (const tl of Object.values(result.timeline)) {
-    const last = tl.t.length ? tl.t[tl.t.length - 1]! : null;
-    if (last !== null && (newest === null || last > newest)) newest = last;
+    const last = tl.t[tl.t.length - 1];
+    if (last !== undefined && (newest === null || last > newest)) newest = last;
   }
   return newest;
 }
@@ -97,7 +97,7 @@ function extent(result: DataResult): { rows: number; seconds: number } {
   for (const tl of Object.values(result.timeline)) {
     if (tl.t.length <= rows) continue;
     rows = tl.t.length;
-    seconds = tl.t[tl.t.length - 1]! - tl.t[0]!;
+    seconds = (tl.t[tl.t.length - 1] ?? 0) - (tl.t[0] ?? 0);
   }
   return { rows, seconds };
 }
