@@ -10,7 +10,7 @@ import { WeatherSource } from './source';
 /** The shipped example archive: next to this file in the source tree, or the source tree from dist/. */
 export function exampleDataDir(): string {
   const candidates = [path.join(__dirname, 'example-data'), path.join(__dirname, '..', '..', '..', 'data-nodes', 'weather', 'example-data')];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+  return candidates.find((c) => existsSync(c)) ?? path.join(__dirname, 'example-data');
 }
 
 export interface WeatherNodeOptions {
