@@ -147,10 +147,9 @@ export function renderFields(res: FieldsResult, format: OutputFormat, color: boo
   if (format === 'json') return JSON.stringify(res) + '\n';
   const [fields, timelines] = res;
   const header = ['field', 'timeline', 'interval', 'type', 'units', 'description'];
-  const body = Object.keys(fields)
-    .sort()
-    .map((f) => {
-      const info = fields[f];
+  const body = Object.entries(fields)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([f, info]) => {
       const iv = timelines[info.timeline]?.interval;
       return [f, info.timeline, iv === null || iv === undefined ? '' : String(iv), info.type, info.units ?? '', info.description ?? ''];
     });
@@ -177,7 +176,7 @@ function seriesOf(res: DataResult, field: string, timeline: string | undefined):
   const tls = Object.keys(res.timeline ?? {});
   if (tl === undefined || !res.timeline[tl]) {
     // Not told: the one timeline of the result, or one whose length matches.
-    tl = tls.length === 1 ? tls[0] : tls.find((name) => res.timeline[name].t.length === v.length);
+    tl = tls.length === 1 ? tls[0] : tls.find((name) => res.timeline[name]?.t.length === v.length);
   }
   const t = tl ? res.timeline[tl]?.t ?? [] : [];
   const n = Math.min(t.length, v.length);
@@ -251,7 +250,7 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
     const map: Record<string, string> = {};
     for (const [f, i] of Object.entries(all)) map[f] = i.timeline;
     timelineOf.set(node, map);
-    targets.forEach((t, c) => { if (t.node === node) units[c] = all[t.field].units; });
+    targets.forEach((t, c) => { if (t.node === node) units[c] = all[t.field]?.units ?? null; });
   }
   const stream = new RowStream(targets.map((t) => t.key), units, o.format, o.color);
   o.write(stream.header());
@@ -271,7 +270,7 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
           s.t.forEach((time, i) => {
             let row = byTime.get(time);
             if (!row) byTime.set(time, (row = targets.map(() => null)));
-            row[c] = s.v[i];
+            row[c] = s.v[i] ?? null;
           });
         }
         for (const time of [...byTime.keys()].sort((a, b) => a - b)) {
