@@ -53,7 +53,7 @@ export function splitLine(line: string, delim: string): string[] {
 function headerCell(raw: string): { name: string; units: string | null } {
   const s = raw.trim();
   const m = /^(.*?)\s*[[(]([^\])]*)[\])]\s*$/.exec(s);
-  if (m && m[1] !== '') return { name: m[1], units: m[2].trim() || null };
+  if (m?.[1]) return { name: m[1], units: m[2]?.trim() || null };
   return { name: s, units: null };
 }
 
@@ -112,14 +112,14 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
   let i = 0;
   let timeline: string | null = null;
   for (; i < lines.length; i++) {
-    const l = lines[i].trim();
+    const l = (lines[i] ?? '').trim();
     if (l === '') continue;
     if (!l.startsWith('#')) break;
     const m = /^#\s*timeline\s*:\s*(.+)$/i.exec(l);
-    if (m) timeline = m[1].trim();
+    if (m?.[1]) timeline = m[1].trim();
   }
-  if (i >= lines.length) return { timelines: [], badRows: 0 };
   const headerLine = lines[i++];
+  if (headerLine === undefined) return { timelines: [], badRows: 0 };
   let delim = forcedDelim;
   if (!delim) {
     const counts = [',', ';', '\t'].map((d) => [d, headerLine.split(d).length] as const);
@@ -146,17 +146,17 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     }
   }
   if (!separate && timeIdx < 0) throw new FormatError(`no time column in header "${headerLine.slice(0, 200)}"`);
-  const ms = !separate && (/_ms$/.test(lower[timeIdx]) || header[timeIdx].units === 'ms');
+  const ms = !separate && (/_ms$/.test(lower[timeIdx] ?? '') || header[timeIdx]?.units === 'ms');
   const timeCols = separate ? [dateIdx, clockIdx] : [timeIdx];
   const dataIdx = header.map((_, k) => k).filter((k) => !timeCols.includes(k));
-  const cols = dataIdx.map((k) => new ColumnBuilder(header[k].name, header[k].units));
+  const cols = header.filter((_, k) => !timeCols.includes(k)).map((h) => new ColumnBuilder(h.name, h.units));
   const width = header.length;
 
   let dateOrder: ReturnType<typeof guessDateOrder> = 'ymd';
   if (separate) {
     const samples: string[] = [];
     for (let j = i; j < lines.length && samples.length < 5000; j++) {
-      const c = splitLine(lines[j], delim)[dateIdx];
+      const c = splitLine(lines[j] ?? '', delim)[dateIdx];
       if (c !== undefined) samples.push(c);
     }
     dateOrder = guessDateOrder(samples);
@@ -164,8 +164,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
 
   const ts: number[] = [];
   let badRows = 0;
-  for (; i < lines.length; i++) {
-    const line = lines[i];
+  for (const line of lines.slice(i)) {
     if (line === '' || line.startsWith('#')) continue;
     const cells = splitLine(line, delim);
     if (cells.length !== width) {
@@ -173,22 +172,22 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       continue;
     }
     let t: number;
-    if (separate) t = parseDate(cells[dateIdx], dateOrder) + parseClock(cells[clockIdx]);
+    if (separate) t = parseDate(cells[dateIdx] ?? '', dateOrder) + parseClock(cells[clockIdx] ?? '');
     else {
-      const c = cells[timeIdx].trim();
+      const c = (cells[timeIdx] ?? '').trim();
       t = NUMBER.test(c) ? Number(c) : parseIsoDateTime(c);
       if (ms || t > 1e12) t /= 1000;
     }
     if (!Number.isFinite(t)) { badRows++; continue; }
     ts.push(t);
-    for (let c = 0; c < dataIdx.length; c++) cols[c].push(cells[dataIdx[c]]);
+    dataIdx.forEach((k, c) => cols[c]?.push(cells[k] ?? ''));
   }
   if (ts.length === 0) {
     if (badRows > 0) throw new FormatError(`no readable rows (${badRows} unreadable)`);
     return { timelines: [], badRows };
   }
   const order = sortUnique(ts);
-  const t = order ? Float64Array.from(order, (k) => ts[k]) : Float64Array.from(ts);
+  const t = order ? Float64Array.from(order, (k) => ts[k] ?? NaN) : Float64Array.from(ts);
   return {
     badRows,
     timelines: [{
