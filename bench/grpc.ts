@@ -143,7 +143,7 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
     wampClient = new SisockClient({ url, realm: REALM, uriBase: URI_BASE, serializers: ['json'] }).start();
     await wampClient.whenReady(10000);
     const { Client } = loadSisockProto();
-    const gc = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }) as grpc.Client & Record<string, (...a: unknown[]) => grpc.ClientReadableStream<{ t: number[]; columns: unknown[] }>>;
+    const gc = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }) as unknown as grpc.Client & { GetData: (...a: unknown[]) => grpc.ClientReadableStream<{ t: number[]; columns: unknown[] }> };
     grpcClient = gc;
     const end = T0 + rows * DT;
 

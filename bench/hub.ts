@@ -446,7 +446,7 @@ export async function benchHub(opts: HubBenchOptions = {}): Promise<HubBenchRow[
         rows.push(...(await f(o, log)));
       } catch (e) {
         log(`${name} failed: ${(e as Error).message.split('\n')[0]}`);
-        rows.push({ scenario: `${name}: FAILED (${(e as Error).message.split('\n')[0].slice(0, 80)})`, value: NaN, baseline: null, ratio: null, goal: '' });
+        rows.push({ scenario: `${name}: FAILED (${(e as Error).message.split('\n')[0]?.slice(0, 80)})`, value: NaN, baseline: null, ratio: null, goal: '' });
       }
     }
     return rows;
