@@ -73,19 +73,19 @@ test('scan --once, then serve with `node archive` and read through the router', 
 
     const [fields, timelines] = await getFields(client, 'Archive1', 1, 0);
     expect(fields.temp).toEqual({ description: null, timeline: 'cryo', type: 'number', units: 'K' });
-    expect(timelines.cryo.interval).toBe(60);
+    expect(timelines.cryo!.interval).toBe(60);
     expect(Object.keys(fields).sort()).toEqual(['temp', 'volts']);
 
     const d = await getData(client, 'Archive1', ['temp', 'volts', 'missing'], 86400 + 3600, 86400 + 2 * 3600);
-    expect(d.timeline.cryo.t).toHaveLength(60);
-    expect(d.timeline.cryo.t[0]).toBe(86400 + 3600);
-    expect(d.data.temp[0]).toBe(1);
+    expect(d.timeline.cryo!.t).toHaveLength(60);
+    expect(d.timeline.cryo!.t[0]).toBe(86400 + 3600);
+    expect(d.data.temp![0]).toBe(1);
     expect(d.data.volts).toEqual([]);
     expect(d.data.missing).toEqual([]);
 
     const thin = await getData(client, 'Archive1', ['temp'], 86400, 2 * 86400, 3600);
-    const t = thin.timeline.cryo.t;
-    for (let i = 1; i < t.length; i++) expect(t[i] - t[i - 1]).toBeGreaterThanOrEqual(3600);
+    const t = thin.timeline.cryo!.t;
+    for (let i = 1; i < t.length; i++) expect(t[i]! - t[i - 1]!).toBeGreaterThanOrEqual(3600);
     expect(Math.max(...(thin.data.temp as number[]))).toBe(23.59);
   } finally {
     const stop = process.listeners('SIGTERM').filter((l) => !before.includes(l));

@@ -128,7 +128,7 @@ describe('startRouter failures', () => {
   }, { baseDir: '/nonexistent-dir', env: {} }).config;
 
   test('a port in use is LISTEN_FAILED naming the transport', async () => {
-    await expect(startRouter(plain(running.listeners[0].port))).rejects.toMatchObject({
+    await expect(startRouter(plain(running.listeners[0]!.port))).rejects.toMatchObject({
       code: 'SISOCK_LISTEN_FAILED', message: expect.stringContaining('workers[0].transports[0]: cannot listen on 127.0.0.1:'),
     });
   });
