@@ -287,7 +287,10 @@ export class FieldCatalogue {
           found = pick();
         }
       }
-      for (const f of found) out.push({ node: name, field: f, info: info!.fields![f]! });
+      for (const f of found) {
+        const fieldInfo = info?.fields?.[f];
+        if (fieldInfo) out.push({ node: name, field: f, info: fieldInfo });
+      }
     }
     if (out.length === 0) {
       throw notFound(nodes.length === 1 ? `node "${nodes[0]}" has no field "${fieldPattern}"` : `no field matches "${nodePattern}::${fieldPattern}"`);
