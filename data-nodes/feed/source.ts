@@ -229,8 +229,8 @@ export class FeedCache implements DataSource {
       const [a, b] = this.range(s, start, end);
       if (a >= b) continue;
       const ds = downsampleMinMax(s.t.slice(a, b), [s.v.slice(a, b)], minStride);
-      result.data[f] = ds.columns[0]!;
-      result.timeline[s.timeline] = { t: ds.t, finalized_until: s.t[s.t.length - 1]! };
+      result.data[f] = ds.columns[0] ?? [];
+      result.timeline[s.timeline] = { t: ds.t, finalized_until: s.t.at(-1) ?? null };
     }
     return result;
   }

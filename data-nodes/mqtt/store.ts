@@ -72,19 +72,18 @@ function decode(v: unknown, type: FieldType): Sample {
 /** Rows of several fields of one timeline → one time axis (union of times), null where a field has no sample. */
 export function alignRows(fields: string[], rows: Map<string, { t: number[]; v: Sample[] }>): { t: number[]; columns: Sample[][] } {
   const present = fields.filter((f) => rows.has(f));
-  if (present.length === 1) {
-    const r = rows.get(present[0]!)!;
-    return { t: r.t, columns: fields.map((f) => (f === present[0] ? r.v : [])) };
-  }
+  const only = present.length === 1 ? present[0] : undefined;
+  const r = only === undefined ? undefined : rows.get(only);
+  if (r) return { t: r.t, columns: fields.map((f) => (f === only ? r.v : [])) };
   const all = new Set<number>();
-  for (const f of present) for (const t of rows.get(f)!.t) all.add(t);
+  for (const f of present) for (const t of rows.get(f)?.t ?? []) all.add(t);
   const t = [...all].sort((a, b) => a - b);
   const index = new Map(t.map((x, i) => [x, i]));
   const columns = fields.map((f) => {
     const r = rows.get(f);
     if (!r) return [];
     const col: Sample[] = new Array(t.length).fill(null);
-    r.t.forEach((x, i) => (col[index.get(x)!] = r.v[i]!));
+    r.t.forEach((x, i) => (col[index.get(x)!] = r.v[i] ?? null)); // every time of r is in index
     return col;
   });
   return { t, columns };
@@ -285,8 +284,8 @@ export class MqttStore {
         for (const r of rows.values()) sortRows(r);
         const names = [...rows.keys()];
         const { t, columns } = alignRows(names, rows);
-        names.forEach((nm, i) => (res.data[nm] = columns[i]!));
-        res.timeline[tl] = { t, finalized_until: t.length ? t[t.length - 1]! : null };
+        names.forEach((nm, i) => (res.data[nm] = columns[i] ?? []));
+        res.timeline[tl] = { t, finalized_until: t.at(-1) ?? null };
       }
       live.set(node, res);
     }
@@ -362,7 +361,7 @@ export class MqttStore {
       const names = list.map((f) => f.name);
       const aligned = alignRows(names, rows);
       const ds = downsampleMinMax(aligned.t, aligned.columns, minStride);
-      names.forEach((nm, i) => (result.data[nm] = ds.columns[i]!));
+      names.forEach((nm, i) => (result.data[nm] = ds.columns[i] ?? []));
       const newest = Math.max(...list.map((f) => f.lastT ?? -Infinity));
       result.timeline[tl] = { t: ds.t, finalized_until: Number.isFinite(newest) ? newest : null };
     }

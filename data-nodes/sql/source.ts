@@ -302,7 +302,7 @@ export class SqlSource implements DataSource {
           return rows.map((r) => convert(r[`c${i}`], type));
         });
         const ds = downsampleMinMax(t, columns, minStride);
-        list.forEach((x, i) => (result.data[x.name] = ds.columns[i]!));
+        list.forEach((x, i) => (result.data[x.name] = ds.columns[i] ?? []));
         result.timeline[this.timelineName(group)] = { t: ds.t, finalized_until: null };
       }
       return result;
