@@ -52,7 +52,10 @@ c.on('connect', () => {
   const t0 = Date.now() / 1000;
   const send = () => {
     const end = Math.min(n, acked + WINDOW, i + 2000);
-    for (; i < end; i++) c.publish(topic, '{"ts":' + (t0 + i * 1e-6).toFixed(6) + ',"seq":' + i + ',"v":' + (i % 1000) / 10 + '}', { qos: 1 }, onAck);
+    for (; i < end; i++) {
+      const body = '{"ts":' + (t0 + i * 1e-6).toFixed(6) + ',"seq":' + i + ',"v":' + (i % 1000) / 10 + '}';
+      c.publish(topic, body, { qos: 1 }, onAck);
+    }
     if (i < n && i < acked + WINDOW) setImmediate(send);
   };
   const onAck = (err) => {

@@ -202,7 +202,8 @@ export async function fetchJoined(client: SisockClient, targets: Target[], o: Ge
         const [all] = await fieldsOf(client, node, 1, 0, o.timeoutMs);
         const unknown = missing.filter((t) => !all[t.field]);
         if (unknown.length) {
-          throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t.key}"`).join(', ')} (\`sisock fields ${node}\` lists them)`);
+          const names = unknown.map((t) => `"${t.key}"`).join(', ');
+          throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${names} (\`sisock fields ${node}\` lists them)`);
         }
         info = { ...all, ...info };
       }

@@ -696,7 +696,8 @@ describe('fuzz: random and mutated frames against a live router', () => {
     good.stop = true;
     await good.loop;
     console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ` +
-      `${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); well-behaved calls ok: ${good.ok}`);
+      `${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); ` +
+      `well-behaved calls ok: ${good.ok}`);
     expect(processErrors).toEqual([]);
     expect(good.wrong).toEqual([]);
     expect(stats.frames).toBeGreaterThanOrEqual(TOTAL_FRAMES);

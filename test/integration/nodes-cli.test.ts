@@ -44,7 +44,10 @@ const p = buildProgram();
 const has = (n) => p.commands.some((c) => c.name() === n);
 if (!has('node')) require(${JSON.stringify(path.join(DIST, 'commands', 'node.js'))}).register(p);
 if (!has('nodes')) require(${JSON.stringify(path.join(DIST, 'commands', 'consumer.js'))}).register(p);
-p.parseAsync(['node', 'sisock', ...process.argv.slice(2)]).catch((e) => { process.stderr.write('sisock: ' + e.message + '\\n'); process.exitCode = 1; });
+p.parseAsync(['node', 'sisock', ...process.argv.slice(2)]).catch((e) => {
+  process.stderr.write('sisock: ' + e.message + '\\n');
+  process.exitCode = 1;
+});
 `);
   ({ router, url } = await startTestRouter());
   hub = await runHub({ client: opts(url) });
