@@ -32,7 +32,8 @@ const source: DataSource = {
 };
 
 async function main(): Promise<void> {
-  const node = await runDataNode({ name: process.env.MY_NODE_NAME ?? 'tank', description: 'example tank level', source, client: clientOptionsFromEnv() });
+  const client = clientOptionsFromEnv();
+  const node = await runDataNode({ name: process.env.MY_NODE_NAME ?? 'tank', description: 'example tank level', source, client });
   const timer = setInterval(() => {
     const now = Date.now() / 1000;
     const sample = { t: now, level: 2 + Math.sin(now / 60) };
@@ -45,5 +46,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => { clearInterval(timer); void node.close().then(() => process.exit(0)); });
   process.once('SIGINT', () => process.kill(process.pid, 'SIGTERM'));
 }
-
 void main();
