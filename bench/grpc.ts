@@ -203,8 +203,8 @@ function fmt(v: number | null, digits = 2): string {
 /** The rows as a fixed-width table. */
 export function formatRows(rows: BenchRow[]): string {
   const table = [['scenario', 'value', 'baseline', 'ratio', 'goal'], ...rows.map((r) => [r.scenario, fmt(r.value, 1), fmt(r.baseline, 1), fmt(r.ratio), r.goal])];
-  const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
+  const w = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ')).join('\n');
 }
 
 if (require.main === module) {

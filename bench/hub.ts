@@ -464,8 +464,8 @@ function fmt(v: number | null): string {
 /** The rows as a fixed-width table. */
 export function formatHubRows(rows: HubBenchRow[]): string {
   const table = [['scenario', 'sisock', 'baseline', 'ratio', 'goal'], ...rows.map((r) => [r.scenario, fmt(r.value), fmt(r.baseline), fmt(r.ratio), r.goal])];
-  const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => (i === 0 || i === 4 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd()).join('\n');
+  const w = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table.map((row) => row.map((c, i) => (i === 0 || i === 4 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 if (require.main === module) {

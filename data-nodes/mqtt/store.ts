@@ -349,13 +349,7 @@ export class MqttStore {
           }
         }
         if (raw.length === 0) continue;
-        const t = new Array<number>(raw.length);
-        const v = new Array<Sample>(raw.length);
-        for (let i = 0; i < raw.length; i++) {
-          t[i] = raw[i]![0];
-          v[i] = decode(raw[i]![1], f.type);
-        }
-        rows.set(f.name, { t, v });
+        rows.set(f.name, { t: raw.map(([t]) => t), v: raw.map(([, x]) => decode(x, f.type)) });
       }
       if (rows.size === 0) continue;
       const names = list.map((f) => f.name);
@@ -428,12 +422,10 @@ export class MqttStore {
 
 function sortRows(r: { t: number[]; v: Sample[] }): void {
   for (let i = 1; i < r.t.length; i++) {
-    if (r.t[i]! < r.t[i - 1]!) {
-      const idx = r.t.map((_, j) => j).sort((a, b) => r.t[a]! - r.t[b]!);
-      const t = idx.map((j) => r.t[j]!);
-      const v = idx.map((j) => r.v[j]!);
-      r.t = t;
-      r.v = v;
+    if (r.t[i]! < r.t[i - 1]!) { // 0 < i < length
+      const rows = r.t.map((t, j) => [t, r.v[j] ?? null] as const).sort((a, b) => a[0] - b[0]); // stable
+      r.t = rows.map(([t]) => t);
+      r.v = rows.map(([, v]) => v);
       return;
     }
   }
