@@ -7,9 +7,11 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: the package's own `prepare` (tsc) needs the sources, copied below.
+# --ignore-scripts: the package's own `prepare` (tsc) needs the sources, copied below (bench/ is not: it is
+# built only by `make bench`, with tsconfig.bench.json).
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY contract ./contract
 COPY wamp ./wamp
 COPY transport ./transport
 COPY router ./router
@@ -19,7 +21,6 @@ COPY hub ./hub
 COPY data-nodes ./data-nodes
 COPY consumers ./consumers
 COPY bin ./bin
-COPY bench ./bench
 COPY docs/examples ./docs/examples
 RUN npx tsc -p tsconfig.build.json
 

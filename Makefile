@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: all build test demo bench deps test-deps clean certs check-secrets
+.PHONY: all build typecheck lint format test demo bench deps test-deps clean certs check-secrets
 
 all: build
 
@@ -24,8 +24,21 @@ test-deps:
 build: deps
 	npx tsc -p tsconfig.build.json
 
+# Every TypeScript file, tests and benchmarks included (tsconfig.json), without emitting.
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+# typescript-eslint (eslint.config.mjs) and the formatter's check (.prettierrc.json); a warning fails too.
+lint: deps
+	npx eslint --max-warnings 0 .
+	npx prettier --check .
+
+# Rewrites every file the formatter covers (.prettierignore lists what it leaves alone).
+format: deps
+	npx prettier --write .
+
 # jest's exit code decides; the summary line after it is for humans and CI logs.
-test: build test-deps
+test: build typecheck lint test-deps
 	./scripts/check-secrets.sh
 	node scripts/check-services.js
 	@mkdir -p test-output
@@ -35,7 +48,9 @@ test: build test-deps
 demo: build
 	node dist/bin/sisock.js demo
 
-bench: build
+# bench/ is compiled only here (tsconfig.bench.json), so the production image and `make build` leave it out.
+bench: deps
+	npx tsc -p tsconfig.bench.json
 	node dist/bench/run.js
 
 # A dev CA and a router certificate for localhost, this host, `router` (the compose service) and

@@ -1,6 +1,7 @@
 /**
- * Archive benchmarks (issue 5). `benchArchive()` generates its files in a temporary directory, runs
- * each scenario beside a baseline measured in the same run, removes everything, and returns rows:
+ * Archive benchmarks (scanner, index and reader of `sisock node archive`). `benchArchive()` generates its
+ * files in a temporary directory, runs each scenario beside a baseline measured in the same run, removes
+ * everything, and returns rows:
  *
  *   scan 10,000 files (s)           baseline: walk + read + decode every file, no index     goal <= 10 s
  *   rescan, unchanged (s)           baseline: a plain directory walk (readdir + stat)       goal <= 1 s
@@ -40,8 +41,8 @@ async function writeMany(files: Array<[string, string]>, concurrency = 32): Prom
   let i = 0;
   const old = new Date(Date.now() - 3600e3);
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (i < files.length) {
-      const [p, c] = files[i++];
+    for (let f = files[i++]; f !== undefined; f = files[i++]) {
+      const [p, c] = f;
       await fsp.writeFile(p, c);
       await fsp.utimes(p, old, old); // an archive: written long ago
     }
@@ -91,7 +92,7 @@ async function walk(root: string): Promise<string[]> {
     }
   }
   let i = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => { while (i < out.length) await fsp.stat(out[i++]); }));
+  await Promise.all(Array.from({ length: 32 }, async () => { for (let f = out[i++]; f !== undefined; f = out[i++]) await fsp.stat(f); }));
   return out;
 }
 
@@ -101,19 +102,18 @@ async function decodeAll(root: string, files: string[], merge: boolean): Promise
   let samples = 0;
   const segs: Array<{ t: Float64Array; lo: number; hi: number; cols: Array<Float64Array>; order: [number, string] }> = [];
   await Promise.all(Array.from({ length: 8 }, async () => {
-    while (i < files.length) {
-      const f = files[i++];
+    for (let f = files[i++]; f !== undefined; f = files[i++]) {
       const rel = path.relative(root, f).split(path.sep).join('/');
       const fmt = detectFormat(rel);
       if (!fmt) continue;
       const d = fmt.decode(await fsp.readFile(f), { relPath: rel });
       for (const tl of d.timelines) {
         samples += tl.t.length;
-        if (merge) segs.push({ t: tl.t, lo: 0, hi: tl.t.length, cols: tl.columns.map((c) => c.values as Float64Array), order: [tl.t[0], rel] });
+        if (merge) segs.push({ t: tl.t, lo: 0, hi: tl.t.length, cols: tl.columns.map((c) => c.values as Float64Array), order: [tl.t[0] ?? NaN, rel] });
       }
     }
   }));
-  if (merge && segs.length) {
+  if (merge && segs[0]) {
     const m = mergeSegments(segs, segs[0].cols.length);
     for (const c of m.cols) Array.from(c, (v) => (v === v ? v : null));
   }

@@ -148,7 +148,7 @@ export function spawnServer(target: Target, o: SpawnOptions = {}): Promise<Serve
       if (m && outText !== '') {
         clearTimeout(t);
         outText = '';
-        resolve(handle(m[1]));
+        resolve(handle(m[1] ?? ''));
       }
     });
     proc.once('exit', (code) => {
@@ -292,7 +292,7 @@ export function fmtNum(n: number | undefined, digits = 1): string {
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i];
+  return sorted[i] ?? NaN;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Peer router for comparison: fox-wamp (npm `fox-wamp`, JSON over WebSocket only), in its own
  * process. Prints `READY <url>`; same IPC hooks as the other server processes.
  */
+import { createRequire } from 'module';
 import * as path from 'path';
 import { installServerProcHooks } from './proc-hooks';
 
@@ -17,7 +18,7 @@ interface FoxRouterCtor {
 installServerProcHooks();
 try {
   // Resolved at run time: fox-wamp is an optional devDependency without type declarations.
-  const FoxRouter = require(require.resolve('fox-wamp', { paths: [path.join(__dirname, '..', '..')] })) as FoxRouterCtor;
+  const FoxRouter = createRequire(path.join(__dirname, '..', '..', 'package.json'))('fox-wamp') as FoxRouterCtor;
   const router = new FoxRouter();
   const server = router.listenWAMP({ port: Number(process.env.BENCH_PORT ?? 0), host: '127.0.0.1' });
   server.on('error', (e) => {

@@ -201,8 +201,8 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
 export function formatGrafanaRows(rows: GrafanaBenchRow[]): string {
   const head = ['scenario', 'points', 'returned', 'median ms', '(best)', 'goal', ''];
   const body = rows.map((r) => [r.scenario, String(r.points), String(r.returned), r.medianMs.toFixed(1), `(${r.bestMs.toFixed(1)})`, r.goalMs === null ? '' : `≤ ${r.goalMs}`, r.pass === null ? '' : r.pass ? 'ok' : 'MISSED']);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [head, ...body].map((cols) => cols.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  return [head, ...body].map((cols) => cols.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ')).join('\n');
 }
 
 if (require.main === module) {

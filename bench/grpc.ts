@@ -45,12 +45,10 @@ const URI_BASE = 'org.simonsobservatory';
 
 // ------------------------------------------------------------------ backend process
 async function backend(rows: number): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { startRouter } = require('../router/server') as typeof import('../router/server');
-  const { devConfig } = require('../router/config') as typeof import('../router/config');
-  const { runHub } = require('../hub') as typeof import('../hub');
-  const { runDataNode } = require('../data-nodes/sdk') as typeof import('../data-nodes/sdk');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { startRouter } = await import('../router/server');
+  const { devConfig } = await import('../router/config');
+  const { runHub } = await import('../hub');
+  const { runDataNode } = await import('../data-nodes/sdk');
   const router = await startRouter(devConfig({ port: 0, realm: REALM }));
   const url = router.urls.find((u) => u.startsWith('ws://'))!;
   const client = { url, realm: REALM, uriBase: URI_BASE, serializers: ['json' as const] };
@@ -124,10 +122,8 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
   const total = rows * 2;
   const rounds = Math.max(1, o.rounds ?? 2);
   const say = (m: string) => { if (o.verbose) process.stderr.write(`[grpc-bench] ${m}\n`); };
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { SisockClient, getData } = require('../client') as typeof import('../client');
-  const { loadSisockProto } = require('../consumers/grpc') as typeof import('../consumers/grpc');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const { SisockClient, getData } = await import('../client');
+  const { loadSisockProto } = await import('../consumers/grpc');
   const children: ChildProcess[] = [];
   const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
   process.once('exit', killAll);
@@ -147,7 +143,7 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
     wampClient = new SisockClient({ url, realm: REALM, uriBase: URI_BASE, serializers: ['json'] }).start();
     await wampClient.whenReady(10000);
     const { Client } = loadSisockProto();
-    const gc = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }) as grpc.Client & Record<string, (...a: unknown[]) => grpc.ClientReadableStream<{ t: number[]; columns: unknown[] }>>;
+    const gc = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }) as unknown as grpc.Client & { GetData: (...a: unknown[]) => grpc.ClientReadableStream<{ t: number[]; columns: unknown[] }> };
     grpcClient = gc;
     const end = T0 + rows * DT;
 
@@ -207,8 +203,8 @@ function fmt(v: number | null, digits = 2): string {
 /** The rows as a fixed-width table. */
 export function formatRows(rows: BenchRow[]): string {
   const table = [['scenario', 'value', 'baseline', 'ratio', 'goal'], ...rows.map((r) => [r.scenario, fmt(r.value, 1), fmt(r.baseline, 1), fmt(r.ratio), r.goal])];
-  const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
+  const w = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ')).join('\n');
 }
 
 if (require.main === module) {

@@ -1,5 +1,5 @@
 /**
- * Issue 3 benchmarks, for `make bench` (suite `hub`):
+ * Hub and data-path benchmarks, for `make bench` (suite `hub`):
  *
  * 1. Weather get_data throughput. The router (bench/router-proc), `sisock hub` and
  *    `sisock node weather --data-dir <tmp>` each run in their own process; the tmp directory holds a
@@ -183,7 +183,6 @@ function writeWeatherArchive(dir: string, rows: number): { start: number; end: n
 }
 
 // ---------------------------------------------------------------------------------- child roles
-/* eslint-disable @typescript-eslint/no-require-imports */
 function exitHooks(close: () => Promise<unknown>): void {
   const exit = () => {
     const t = setTimeout(() => process.exit(0), 1500);
@@ -200,7 +199,7 @@ function exitHooks(close: () => Promise<unknown>): void {
 
 /** `nodes-proc`: BENCH_NODES data nodes, one session each, tiny in-memory source. */
 async function nodesProc(): Promise<void> {
-  const { runDataNode } = require('../data-nodes/sdk') as typeof import('../data-nodes/sdk');
+  const { runDataNode } = await import('../data-nodes/sdk');
   const url = process.env.BENCH_ROUTER!;
   const n = Number(process.env.BENCH_NODES ?? 200);
   const source: DataSource = {
@@ -234,7 +233,7 @@ async function nodesProc(): Promise<void> {
 
 /** `echo-proc`: one plain session registering `<base>.bench.echo` (returns its arguments). */
 async function echoProc(): Promise<void> {
-  const { SisockClient } = require('../client') as typeof import('../client');
+  const { SisockClient } = await import('../client');
   const client = new SisockClient({ url: process.env.BENCH_ROUTER!, realm: REALM, uriBase: URI_BASE, serializers: ['json'] });
   exitHooks(() => client.close());
   await client.register(client.uri(ECHO), (args) => args[0] ?? null);
@@ -271,8 +270,8 @@ async function rate(ms: number, per: number, f: () => Promise<number>): Promise<
 
 /** `load-weather`: the wire rate through router + node, then the in-process rate of WeatherSource. */
 async function loadWeather(): Promise<WeatherLoadResult> {
-  const { SisockClient, getData } = require('../client') as typeof import('../client');
-  const { WeatherSource } = require('../data-nodes/weather') as typeof import('../data-nodes/weather');
+  const { SisockClient, getData } = await import('../client');
+  const { WeatherSource } = await import('../data-nodes/weather');
   const dir = process.env.BENCH_DATA_DIR!;
   const start = Number(process.env.BENCH_START);
   const end = Number(process.env.BENCH_END);
@@ -300,7 +299,7 @@ interface HubLoadResult { hub: LatencyStats; echo: LatencyStats; nodesListed: nu
 
 /** `load-hub`: sequential get_data_node and echo calls, in alternating blocks, after a warm-up. */
 async function loadHub(): Promise<HubLoadResult> {
-  const { SisockClient, listNodes } = require('../client') as typeof import('../client');
+  const { SisockClient, listNodes } = await import('../client');
   const calls = Number(process.env.BENCH_CALLS ?? 2000);
   const want = Number(process.env.BENCH_NODES ?? 200);
   const client = new SisockClient({ url: process.env.BENCH_ROUTER!, realm: REALM, uriBase: URI_BASE, serializers: ['json'] }).start();
@@ -355,7 +354,6 @@ function runRole(role: string, f: () => Promise<unknown>): void {
     },
   );
 }
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 // ---------------------------------------------------------------------------------- orchestration
 const ratio = (v: number, b: number | null): number | null => (b && b > 0 ? v / b : null);
@@ -369,7 +367,8 @@ async function benchWeather(o: Required<Omit<HubBenchOptions, 'log'>>, log: (s: 
   try {
     const g0 = performance.now();
     const { start, end } = writeWeatherArchive(dir, o.rows);
-    log(`generated ${o.rows.toLocaleString('en-US')} rows x ${WEATHER_FIELDS.length} fields in ${dir} (${((performance.now() - g0) / 1000).toFixed(1)} s)`);
+    log(`generated ${o.rows.toLocaleString('en-US')} rows x ${WEATHER_FIELDS.length} ` +
+      `fields in ${dir} (${((performance.now() - g0) / 1000).toFixed(1)} s)`);
     router = await spawnServer('sisock');
     const common = ['--router', router.url, '--realm', REALM, '--log-level', 'warn'];
     hub = spawnSisock(['hub', ...common], 'sisock hub');
@@ -380,7 +379,8 @@ async function benchWeather(o: Required<Omit<HubBenchOptions, 'log'>>, log: (s: 
       BENCH_ROUTER: router.url, BENCH_DATA_DIR: dir, BENCH_START: String(start), BENCH_END: String(end),
       BENCH_ROWS: String(o.rows), BENCH_DURATION_MS: String(o.durationMs),
     }, 2 * o.durationMs + 60000);
-    log(`wire ${r.wireCalls} calls, ${r.wireMsPerCall.toFixed(0)} ms/call; in-process ${r.localCalls} calls, ${r.localMsPerCall.toFixed(0)} ms/call`);
+    log(`wire ${r.wireCalls} calls, ${r.wireMsPerCall.toFixed(0)} ms/call; ` +
+      `in-process ${r.localCalls} calls, ${r.localMsPerCall.toFixed(0)} ms/call`);
     const mS = (r.samplesPerCall / 1e6).toFixed(1);
     return [
       {
@@ -415,7 +415,8 @@ async function benchHubLatency(o: Required<Omit<HubBenchOptions, 'log'>>, log: (
     const r = await runLoad<HubLoadResult>('load-hub', {
       BENCH_ROUTER: router.url, BENCH_CALLS: String(o.calls), BENCH_NODES: String(o.nodes),
     }, 120000);
-    log(`get_data_node lists ${r.nodesListed} nodes; hub max ${r.hub.max.toFixed(2)} ms, echo max ${r.echo.max.toFixed(2)} ms over ${r.hub.n} calls each`);
+    log(`get_data_node lists ${r.nodesListed} nodes; hub max ${r.hub.max.toFixed(2)} ` +
+      `ms, echo max ${r.echo.max.toFixed(2)} ms over ${r.hub.n} calls each`);
     return [
       { scenario: `hub get_data_node p50 ms (${r.nodesListed} nodes; base: echo)`, value: r.hub.p50, baseline: r.echo.p50, ratio: ratio(r.hub.p50, r.echo.p50), goal: '(info)' },
       {
@@ -445,7 +446,7 @@ export async function benchHub(opts: HubBenchOptions = {}): Promise<HubBenchRow[
         rows.push(...(await f(o, log)));
       } catch (e) {
         log(`${name} failed: ${(e as Error).message.split('\n')[0]}`);
-        rows.push({ scenario: `${name}: FAILED (${(e as Error).message.split('\n')[0].slice(0, 80)})`, value: NaN, baseline: null, ratio: null, goal: '' });
+        rows.push({ scenario: `${name}: FAILED (${(e as Error).message.split('\n')[0]?.slice(0, 80)})`, value: NaN, baseline: null, ratio: null, goal: '' });
       }
     }
     return rows;
@@ -463,8 +464,8 @@ function fmt(v: number | null): string {
 /** The rows as a fixed-width table. */
 export function formatHubRows(rows: HubBenchRow[]): string {
   const table = [['scenario', 'sisock', 'baseline', 'ratio', 'goal'], ...rows.map((r) => [r.scenario, fmt(r.value), fmt(r.baseline), fmt(r.ratio), r.goal])];
-  const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => (i === 0 || i === 4 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd()).join('\n');
+  const w = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  return table.map((row) => row.map((c, i) => (i === 0 || i === 4 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
 if (require.main === module) {

@@ -19,7 +19,7 @@ process.on('uncaughtException', (e: Error) => {
 });
 
 async function main(): Promise<void> {
-  const p = JSON.parse(process.argv[2]) as LoadParams;
+  const p = JSON.parse(process.argv[2] ?? '{}') as LoadParams;
   let r: LoadResult;
   switch (p.scenario) {
     case 'rpc':

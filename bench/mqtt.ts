@@ -52,7 +52,10 @@ c.on('connect', () => {
   const t0 = Date.now() / 1000;
   const send = () => {
     const end = Math.min(n, acked + WINDOW, i + 2000);
-    for (; i < end; i++) c.publish(topic, '{"ts":' + (t0 + i * 1e-6).toFixed(6) + ',"seq":' + i + ',"v":' + (i % 1000) / 10 + '}', { qos: 1 }, onAck);
+    for (; i < end; i++) {
+      const body = '{"ts":' + (t0 + i * 1e-6).toFixed(6) + ',"seq":' + i + ',"v":' + (i % 1000) / 10 + '}';
+      c.publish(topic, body, { qos: 1 }, onAck);
+    }
     if (i < n && i < acked + WINDOW) setImmediate(send);
   };
   const onAck = (err) => {
@@ -152,7 +155,8 @@ async function startMosquitto(): Promise<{ url: string; stop(): void }> {
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-bench-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\nmax_queued_messages 0\nset_tcp_nodelay true\n`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages ` +
+    `0\nmax_queued_messages 0\nset_tcp_nodelay true\n`);
   const proc: ChildProcess = spawn(MOSQUITTO!, ['-c', conf], { stdio: 'ignore' });
   const stop = () => { if (proc.exitCode === null) proc.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); };
   process.once('exit', stop);
@@ -198,7 +202,8 @@ async function benchWith(url: string, o: MqttBenchOptions): Promise<BenchRow[]> 
 if (require.main === module) {
   const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
   benchMqtt({ broker: args.broker, messages: args.messages ? Number(args.messages) : undefined }).then((rows) => {
-    for (const r of rows) console.log(`${r.scenario.padEnd(40)} ${String(r.value).padStart(9)}   bare mqtt ${String(r.baseline).padStart(9)}   ratio ${r.ratio.toFixed(2)}   goal ${r.goal}`);
+    for (const r of rows) console.log(`${r.scenario.padEnd(40)} ${String(r.value).padStart(9)}   bare mqtt ` +
+      `${String(r.baseline).padStart(9)}   ratio ${r.ratio.toFixed(2)}   goal ${r.goal}`);
   }, (e) => {
     console.error(e);
     process.exitCode = 1;

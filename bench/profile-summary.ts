@@ -51,9 +51,9 @@ export function summarise(file: string, top = 10): Summary {
   const self = new Map<number, number>(); // node id -> µs
   if (prof.samples && prof.timeDeltas) {
     // timeDeltas[i] is the time before sample i; attribute each interval to the following sample
-    for (let i = 0; i < prof.samples.length; i++) {
+    for (const [i, id] of prof.samples.entries()) {
       const dt = prof.timeDeltas[i + 1] ?? 0;
-      self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + Math.max(0, dt));
+      self.set(id, (self.get(id) ?? 0) + Math.max(0, dt));
     }
   } else {
     const total = prof.endTime - prof.startTime;

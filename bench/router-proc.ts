@@ -7,6 +7,7 @@
  * is in; if they are missing, this prints why and exits 1.
  */
 import * as path from 'path';
+import { WebSocket as WS } from 'ws';
 import { installServerProcHooks } from './proc-hooks';
 
 type AnyFn = (...a: unknown[]) => unknown;
@@ -44,9 +45,9 @@ function findPort(x: unknown, depth = 0): number | undefined {
  * own behaviour; never on in `make bench`.
  */
 function patchWsCork(): void {
-  const WS = (require('ws') as { WebSocket: { prototype: Record<string, unknown> } }).WebSocket;
-  const orig = WS.prototype.send as (this: unknown, ...a: unknown[]) => unknown;
-  WS.prototype.send = function (this: { _socket?: { cork(): void; uncork(): void }; __corked?: boolean }, ...a: unknown[]) {
+  const proto = WS.prototype as unknown as Record<string, unknown>;
+  const orig = proto.send as (this: unknown, ...a: unknown[]) => unknown;
+  proto.send = function (this: { _socket?: { cork(): void; uncork(): void }; __corked?: boolean }, ...a: unknown[]) {
     const sock = this._socket;
     if (sock && !this.__corked) {
       this.__corked = true;
@@ -68,8 +69,8 @@ async function main(): Promise<void> {
   let server: Record<string, unknown>;
   let config: Record<string, unknown>;
   try {
-    server = require(path.join(root, 'router', 'server.js')) as Record<string, unknown>;
-    config = require(path.join(root, 'router', 'config.js')) as Record<string, unknown>;
+    server = (await import(path.join(root, 'router', 'server.js'))) as Record<string, unknown>;
+    config = (await import(path.join(root, 'router', 'config.js'))) as Record<string, unknown>;
   } catch (e) {
     console.error(`sisock router not built: ${(e as Error).message.split('\n')[0]}`);
     process.exit(1);

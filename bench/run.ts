@@ -54,7 +54,7 @@ interface Opts {
 function parseArgs(argv: string[]): Opts {
   const o: Opts = { scenarios: [], suites: [], profile: false, targets: ALL_TARGETS, durationMs: 2500, sessions: 10000, rounds: 2, profileTarget: 'sisock' };
   for (const a of argv) {
-    const [k, v] = a.split('=');
+    const [k, v = ''] = a.split('=');
     if (k === '--targets') o.targets = v.split(',').filter((t): t is Target => (ALL_TARGETS as string[]).includes(t));
     else if (k === '--duration') o.durationMs = Number(v) * 1000;
     else if (k === '--sessions') o.sessions = Number(v);
@@ -251,10 +251,10 @@ function printTable(o: Opts): void {
       row.goal === '(info)' ? '' : verdict,
     ]);
   }
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]?.length ?? 0)));
   console.log('');
   for (const [i, l] of lines.entries()) {
-    console.log(l.map((c, j) => (j === 0 || j >= 8 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd());
+    console.log(l.map((c, j) => (j === 0 || j >= 8 ? c.padEnd(widths[j] ?? 0) : c.padStart(widths[j] ?? 0))).join('  ').trimEnd());
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log(
@@ -297,7 +297,7 @@ async function profileRouter(o: Opts): Promise<void> {
       console.log('  no .cpuprofile written');
       return;
     }
-    const f = path.join(dir, files[0]);
+    const f = path.join(dir, files[0] ?? '');
     console.log(`  profile: ${f}`);
     console.log(formatSpots(summarise(f, 15)).replace(/^/gm, '  '));
   } catch (e) {
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
     for (const sc of o.scenarios) {
       if (sc === 'memory' && round > 0) continue; // slow, and not noise-sensitive
       // rotate the order of the targets each round so none always runs first
-      const ts = o.targets.map((_, i) => o.targets[(i + round) % o.targets.length]);
+      const ts = o.targets.map((_, i, all) => all[(i + round) % all.length] as Target); // index < length
       for (const t of ts) plan.push([sc, t]);
     }
   }
@@ -337,11 +337,12 @@ async function main(): Promise<void> {
       try {
         c = await runOne(sc, t, o);
       } catch (e2) {
-        c = (e2 as Error).message.split('\n')[0];
+        c = (e2 as Error).message.split('\n')[0] ?? 'failed';
       }
     }
     m.set(t, [...(m.get(t) ?? []), c]);
-    console.log(`  ${sc.padEnd(11)} ${TARGET_LABEL[t].padEnd(10)} ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${describeCell(c)}`);
+    console.log(`  ${sc.padEnd(11)} ${TARGET_LABEL[t].padEnd(10)} ` +
+      `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${describeCell(c)}`);
   }
   if (o.scenarios.length) printTable(o);
   if (o.profile) await profileRouter(o);
@@ -362,7 +363,8 @@ function printRows(rows: SuiteRow[]): void {
   const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
   const w = Math.max(...rows.map((r) => r.scenario.length), 8);
   console.log(`  ${'scenario'.padEnd(w)}  ${'sisock'.padStart(12)}  ${'baseline'.padStart(12)}  ${'ratio'.padStart(6)}  goal`);
-  for (const r of rows) console.log(`  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`);
+  for (const r of rows) console.log(`  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ` +
+    `${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`);
 }
 
 async function runSuite(suite: Suite, o: Opts): Promise<void> {

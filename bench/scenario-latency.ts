@@ -37,7 +37,7 @@ export async function runLatency(p: LoadParams): Promise<LoadResult> {
   callee.close();
   const s = samples.subarray(0, n).sort();
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += s[i];
+  for (const x of s) sum += x;
   return {
     p50us: percentile(s, 0.5),
     p99us: percentile(s, 0.99),

@@ -43,17 +43,17 @@ export interface ClientOptions {
 export function jsonHead(buf: Buffer): [number, number] {
   let i = 1; // skip '['
   let code = 0;
-  let c = buf[i];
+  let c = buf[i] ?? 0; // past the end: not a digit
   while (c >= 48 && c <= 57) {
     code = code * 10 + (c - 48);
-    c = buf[++i];
+    c = buf[++i] ?? 0;
   }
   i++; // ','
   let id = 0;
-  c = buf[i];
+  c = buf[i] ?? 0;
   while (c >= 48 && c <= 57) {
     id = id * 10 + (c - 48);
-    c = buf[++i];
+    c = buf[++i] ?? 0;
   }
   return [code, id];
 }

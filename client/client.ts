@@ -30,7 +30,6 @@ import type {
 } from './autobahn-types';
 import type { ClientOptions } from './options';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autobahn = require('autobahn') as AutobahnModule;
 
 /**

@@ -37,7 +37,10 @@ export interface ClientOptions {
   ca?: string | Buffer;
   /** Skip certificate verification (dev only). */
   insecure?: boolean;
-  /** Serializers offered, best first. Default ['json', 'msgpack']. */
+  /**
+   * Serializers offered, best first. Default ['json']: autobahn-js's MsgPack decodes large get_data results
+   * 3-4x slower than JSON.parse, and a router offered both picks MsgPack.
+   */
   serializers?: SerializerChoice[];
   /** Reconnect backoff (seconds): first delay, growth factor and cap. Defaults 0.2, 1.5, 3. */
   initialRetryDelay?: number;

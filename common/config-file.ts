@@ -61,7 +61,8 @@ export function parseDurationSeconds(v: unknown): number | null {
   if (typeof v !== 'string') return null;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w)?\s*$/.exec(v);
   if (!m) return null;
-  return Number(m[1]) * UNITS[m[2] ?? 's']!;
+  const unit = UNITS[m[2] ?? 's'];
+  return unit === undefined ? null : Number(m[1]) * unit;
 }
 
 /** Small accessor that names JSON paths in its errors. */

@@ -3,6 +3,9 @@
  * (sisock/base.py: REALM "test_realm", BASE_URI "org.simonsobservatory"), so that existing
  * Python nodes and consumers work with ours unchanged.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 export const DEFAULT_REALM = 'test_realm';
 export const DEFAULT_URI_BASE = 'org.simonsobservatory';
 export const DEFAULT_ROUTER_PORT = 8080;
@@ -12,7 +15,7 @@ export const DEFAULT_GRAFANA_PORT = 5000;
 export const SISOCK_VERSION: string = (() => {
   for (const rel of ['../package.json', '../../package.json']) {
     try {
-      const pkg = require(rel) as { name?: string; version?: string };
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'sisock' && pkg.version) return pkg.version;
     } catch { /* try the next candidate */ }
   }

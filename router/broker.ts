@@ -146,7 +146,8 @@ export class Broker {
       const max = this.realm.maxSubscriptionsPerSession;
       const held = this.bySession.get(session.id)?.size ?? 0;
       if (held >= max) {
-        throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${held} subscriptions, the router's limit (max_subscriptions_per_session = ${max}); unsubscribe from one first`);
+        throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${held} subscriptions, the router's limit ` +
+          `(max_subscriptions_per_session = ${max}); unsubscribe from one first`);
       }
     }
     if (sub === undefined) sub = this.create(msg.topic, match);

@@ -301,7 +301,7 @@ class Checker {
     const s = this.str(v, p, { nonEmpty: true });
     const m = ENV_BRACED.exec(s);
     if (m) {
-      const name = m[1];
+      const name = m[1] ?? ''; // the pattern's one group always takes part in a match
       const value = this.env[name];
       if (value === undefined || value === '') {
         throw new ConfigError(p, `environment variable ${name} is not set (the config reads this secret from it)`);
@@ -399,7 +399,8 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   } else if (maxOutboundBytes < 2 * largest.size) {
     throw new ConfigError('controller.extra.sisock.max_outbound_bytes',
       `${maxOutboundBytes} bytes is less than twice the largest max_message_size (${largest.size} bytes, ${largest.source}); `
-      + `a single large message would close a healthy session as a slow consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
+      + `a single large message would close a healthy session as a slow ` +
+        `consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
   }
 
   return {
@@ -550,9 +551,10 @@ function checkEndpoint(c: Checker, v: unknown, p: string): Endpoint {
   if (typeof portValue === 'string') {
     const m = ENV_BARE.exec(portValue);
     if (!m) throw new ConfigError(at(p, 'port'), `must be an integer in 0..65535 or "$NAME" (an environment variable), not ${describe(portValue)}`);
-    const raw = c.env[m[1]];
-    if (raw === undefined || raw === '') throw new ConfigError(at(p, 'port'), `environment variable ${m[1]} is not set`);
-    if (!/^\d+$/.test(raw)) throw new ConfigError(at(p, 'port'), `environment variable ${m[1]} must be an integer in 0..65535, not ${describe(raw)}`);
+    const name = m[1] ?? ''; // the pattern's one group always takes part in a match
+    const raw = c.env[name];
+    if (raw === undefined || raw === '') throw new ConfigError(at(p, 'port'), `environment variable ${name} is not set`);
+    if (!/^\d+$/.test(raw)) throw new ConfigError(at(p, 'port'), `environment variable ${name} must be an integer in 0..65535, not ${describe(raw)}`);
     portValue = Number(raw);
   }
   const port = c.int(portValue, at(p, 'port'), 0, 65535);

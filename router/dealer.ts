@@ -194,7 +194,8 @@ export class Dealer {
     // repeat with procedure_already_exists anyway).
     const max = this.realm.maxRegistrationsPerSession;
     if (peer.registrations.size >= max) {
-      throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the router's limit (max_registrations_per_session = ${max}); unregister one first`);
+      throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the ` +
+        `router's limit (max_registrations_per_session = ${max}); unregister one first`);
     }
     let reg = this.table.get(uri, match);
     if (reg !== undefined) {
@@ -252,8 +253,8 @@ export class Dealer {
     }
   }
 
-  /** Picks the callee of a registration by its invocation policy. */
-  private pick(reg: Registration): Session {
+  /** Picks the callee of a registration by its invocation policy (undefined only if it has none left). */
+  private pick(reg: Registration): Session | undefined {
     const c = reg.callees;
     switch (reg.invoke) {
       case 'last': return c[c.length - 1];
@@ -319,6 +320,7 @@ export class Dealer {
     if (reg === undefined) throw new WampError(ErrorUri.NO_SUCH_PROCEDURE, `no callee registered procedure '${uri}'`);
 
     const callee = this.pick(reg);
+    if (callee === undefined) throw new WampError(ErrorUri.NO_SUCH_PROCEDURE, `no callee registered procedure '${uri}'`);
     const callerPeer = this.peer(session);
     // WAMP 6.x: a request ID identifies one pending request; reusing it would orphan the first call.
     if (callerPeer.calls.has(msg.request)) throw new ProtocolViolation(`CALL request ${msg.request} is already pending`);

@@ -2,7 +2,7 @@
  * Router metrics for Prometheus.
  *
  * Hot path: the message loop only increments plain numbers in one `RouterStats` per router
- * (`msgIn[type]++`, `bytesIn += n`, …): no prom-client call and no labels object per message.
+ * (`countIn(type)`, `bytesIn += n`, …): no prom-client call and no labels object per message.
  * `registerRouterMetrics` creates prom-client metrics whose `collect()` callbacks copy those numbers
  * (and walk the session table for queue depths) when Prometheus scrapes.
  *
@@ -35,6 +35,18 @@ export class RouterStats {
   bytesOut = 0;
   protocolViolations = 0;
   slowConsumerDisconnects = 0;
+
+  /** One message of this type received (a code beyond the table is not counted). */
+  countIn(type: number): void {
+    const n = this.msgIn[type];
+    if (n !== undefined) this.msgIn[type] = n + 1;
+  }
+
+  /** One message of this type sent. */
+  countOut(type: number): void {
+    const n = this.msgOut[type];
+    if (n !== undefined) this.msgOut[type] = n + 1;
+  }
 }
 
 /** Counters of sessions created outside a router (tests): counted, never read. */
@@ -55,7 +67,7 @@ export function registerRouterMetrics(router: RouterLike, registry: Registry = n
   const registers = [registry];
   const byType = (arr: Float64Array, c: Counter<'type'>): void => {
     c.reset();
-    for (let t = 0; t < arr.length; t++) if (arr[t] > 0) c.inc({ type: MessageName[t] ?? String(t) }, arr[t]);
+    for (const [t, n] of arr.entries()) if (n > 0) c.inc({ type: MessageName[t] ?? String(t) }, n);
   };
   const total = (name: string, help: string, read: () => number): void => {
     new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });

@@ -188,7 +188,7 @@ class ConnectionHandler {
     let msg: Message;
     try {
       msg = parseMessage(this.conn.serializer.decode(frame));
-      stats.msgIn[msg.type]++;
+      stats.countIn(msg.type);
     } catch (e) {
       this.violation(e instanceof ProtocolViolation ? e.message : `undecodable ${this.conn.serializer.name} frame: ${(e as Error).message}`);
       return;
@@ -252,7 +252,8 @@ class ConnectionHandler {
       .map((name) => this.auth.methods.find((m) => m.name === name))
       .find((m): m is AuthMethod => m !== undefined);
     if (!method) {
-      return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport (enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
+      return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport ` +
+        `(enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
     }
     const authid = typeof details.authid === 'string' ? details.authid : undefined;
     const ip = peerHost(this.conn.info.peer);
@@ -270,7 +271,7 @@ class ConnectionHandler {
     if (step.kind === 'challenge') {
       this.state = { kind: 'challenge', realm, method, state: step.state, details, session };
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.CHALLENGE, authmethod: method.name, extra: step.extra })));
-      this.router.stats.msgOut[T.CHALLENGE]++;
+      this.router.stats.countOut(T.CHALLENGE);
       return;
     }
     this.welcome(realm, details, step.identity, session);
@@ -358,7 +359,7 @@ class ConnectionHandler {
     if (st.kind === 'closed') return;
     try {
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.ABORT, details: { message }, reason })));
-      this.router.stats.msgOut[T.ABORT]++;
+      this.router.stats.countOut(T.ABORT);
     } catch { /* the connection may already be gone */ }
     if (st.kind === 'joined' || st.kind === 'goodbye-sent') this.leave(st.realm, st.session);
     this.closeConn(reason === ErrorUri.PROTOCOL_VIOLATION ? 1002 : WS_NORMAL, reason);

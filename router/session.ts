@@ -93,7 +93,7 @@ export class Session {
    */
   sendFrame(frame: Buffer, type: number = T.EVENT): void {
     if (this.closed) { this.dropped++; return; }
-    this.stats.msgOut[type]++;
+    this.stats.countOut(type);
     this.stats.bytesOut += frame.length;
     this.outlet.send(frame);
     if (this.outlet.bufferedAmount > this.options.maxOutboundBytes) this.onOverflow?.(this);

@@ -6,6 +6,8 @@
  *
  *   node scripts/generate-weather-data.js [OUT_DIR]    (default data-nodes/weather/example-data)
  *
+ * Needs the build (`make build`): the PRNG is the simulator's, from dist/data-nodes/sim/model.js.
+ *
  * The model runs at one-minute resolution; hourly files hold the value at each full hour, and two
  * quantities are also written every minute. Files are in the original sisock weather format (see
  * data-nodes/weather/format.ts): description, timeline and units header lines, then `<time> <value>`.
@@ -27,16 +29,12 @@ const DAYS = 14;
 const START = END - DAYS * 86400;
 const LONGITUDE = -67.76;
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+const MODEL = path.join(__dirname, '..', 'dist', 'data-nodes', 'sim', 'model.js');
+if (!fs.existsSync(MODEL)) {
+  console.error(`${MODEL} is missing: build first (make build)`);
+  process.exit(1);
 }
+const { mulberry32 } = require(MODEL);
 const rand = mulberry32(SEED);
 let spare = null;
 function gauss() {

@@ -49,21 +49,25 @@ class ChunkQueue {
   /** Byte at offset i (i < length). */
   at(i: number): number {
     for (const c of this.chunks) {
-      if (i < c.length) return c[i];
+      const b = c[i];
+      if (b !== undefined) return b;
       i -= c.length;
     }
     throw new RangeError('ChunkQueue.at out of range');
   }
   /** Removes and returns the first n bytes (n <= length). */
   take(n: number): Buffer {
+    if (n > this.length) throw new RangeError('ChunkQueue.take beyond the queued bytes');
     this.length -= n;
     const first = this.chunks[0];
+    if (!first) return Buffer.alloc(0); // n = 0 on an empty queue
     if (first.length === n) { this.chunks.shift(); return first; }
     if (first.length > n) { this.chunks[0] = first.subarray(n); return first.subarray(0, n); }
     const out = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
       const c = this.chunks[0];
+      if (!c) throw new RangeError('ChunkQueue out of chunks'); // cannot happen: n <= length checked above
       const k = Math.min(c.length, n - off);
       c.copy(out, off, 0, k);
       off += k;
@@ -170,14 +174,14 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
 
   const handshake = (): boolean => {
     if (queue.length < 4) return false;
-    const hs = queue.take(4);
-    if (hs[0] !== RAWSOCKET_MAGIC) { dead = true; socket.destroy(); return false; }
-    if (hs[2] !== 0 || hs[3] !== 0) { fail(RawSocketError.RESERVED_BITS); return false; }
-    const serializer = serializerByRawsocketId(hs[1] & 0x0f);
+    const [magic, sizeAndSerializer = 0, reserved1, reserved2] = queue.take(4);
+    if (magic !== RAWSOCKET_MAGIC) { dead = true; socket.destroy(); return false; }
+    if (reserved1 !== 0 || reserved2 !== 0) { fail(RawSocketError.RESERVED_BITS); return false; }
+    const serializer = serializerByRawsocketId(sizeAndSerializer & 0x0f);
     if (!serializer || !allowed.includes(serializer.name)) { fail(RawSocketError.SERIALIZER_UNSUPPORTED); return false; }
     if (opts.maxConnections !== undefined && opts.connections.size >= opts.maxConnections) { fail(RawSocketError.MAX_CONNECTIONS); return false; }
     clearTimeout(handshakeTimer);
-    const peerMax = 2 ** (9 + (hs[1] >> 4));
+    const peerMax = 2 ** (9 + (sizeAndSerializer >> 4));
     socket.write(Buffer.from([RAWSOCKET_MAGIC, (lengthExponent(ourMax) << 4) | serializer.rawsocketId, 0, 0]));
     const info: TransportInfo = { type: 'rawsocket', protocol: serializer.subprotocol, peer: peerOf(socket), tls: opts.tls };
     conn = new RawSocketConnection(socket, serializerByName(serializer.name)!, info, peerMax, options);

@@ -79,7 +79,8 @@ function pathOf(url: string | undefined): string {
 
 function refuse(socket: Socket, status: number, text: string, message: string): void {
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: ` +
+      `text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
   }
   socket.destroySoon?.();
 }
@@ -114,7 +115,8 @@ export function attachWebSocket(server: HttpServer, opts: WebSocketAttachOptions
       serializer = negotiate(header.split(',').map((p) => p.trim()).filter(Boolean), allowed);
     }
     if (!serializer) {
-      refuse(socket, 400, 'Bad Request', `no supported WAMP subprotocol; this endpoint speaks ${allowed.map((n) => serializerByName(n)!.subprotocol).join(', ')}\n`);
+      refuse(socket, 400, 'Bad Request', `no supported WAMP subprotocol; this endpoint speaks ` +
+        `${allowed.map((n) => serializerByName(n)!.subprotocol).join(', ')}\n`);
       return;
     }
     chosen.set(req, serializer);

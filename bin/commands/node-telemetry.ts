@@ -60,7 +60,8 @@ export function registerTelemetryNodes(node: Command): void {
       .command('mqtt')
       .description('bridge MQTT devices: topics → fields (YAML/JSON map), history in SQLite, live push, commands back to MQTT')
       .requiredOption('--map <file>', 'mapping config (YAML or JSON): topics, fields, store, commands')
-      .option('--broker <url>', 'broker URL, mqtt://host:1883 or mqtts://host:8883 (replaces broker.url; user/password: env SISOCK_MQTT_USERNAME, SISOCK_MQTT_PASSWORD)')
+      .option('--broker <url>', 'broker URL, mqtt://host:1883 or mqtts://host:8883 (replaces broker.url; ' +
+        'user/password: env SISOCK_MQTT_USERNAME, SISOCK_MQTT_PASSWORD)')
       .option('--embedded-broker [port]', 'also run an embedded MQTT broker (aedes) on 127.0.0.1 and use it', parsePort)
       .option('--store <file>', 'SQLite history file (replaces store.path)'),
   ));

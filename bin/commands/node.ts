@@ -27,14 +27,16 @@ import { ErrorCode, SisockError } from '../../common/errors';
 export function register(program: Command): void {
   const node = program
     .command('node')
-    .description('run a data node: weather (archive files), sensors (this host), sim (simulated lab hardware), scan/archive (indexed data files), mqtt, sql, feed');
+    .description('run a data node: weather (archive files), sensors (this host), sim ' +
+      '(simulated lab hardware), scan/archive (indexed data files), mqtt, sql, feed');
   registerArchiveKinds(node);
   registerTelemetryNodes(node);
 
   const weather = addOpsOptions(addClientOptions(
     node
       .command('weather')
-      .description('serve a directory of weather archive files (original sisock format: # description, # timeline, # units, then "<unix time> <value>" lines)')
+      .description('serve a directory of weather archive files (original sisock format: ' +
+        '# description, # timeline, # units, then "<unix time> <value>" lines)')
       .option('--data-dir <dir>', `directory of *.dat files (default: the shipped example data, ${exampleDataDir()})`)
       .option('--name <name>', 'node name', nodeName, 'weather')
       .option('--description <text>', 'node description shown by `sisock nodes`')

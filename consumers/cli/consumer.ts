@@ -11,7 +11,7 @@
  *
  * Connecting (with the reason when refused) is connect.ts; `sisock call` is call.ts.
  */
-import { CallError, ErrorUri, SisockClient, getData, getFields, listNodes, subscribeLive, type ClientOptions, type DataResult, type FieldsResult, type Handle } from '../../client';
+import { CallError, ErrorUri, SisockClient, getData, getFields, listNodes, subscribeLive, type DataResult, type FieldsResult, type Handle } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { HubUri } from '../../contract';
 import { globMatcher } from '../grafana/request';
@@ -130,10 +130,9 @@ export function renderFields(res: FieldsResult, format: OutputFormat, color: boo
   if (format === 'json') return JSON.stringify(res) + '\n';
   const [fields, timelines] = res;
   const header = ['field', 'timeline', 'interval', 'type', 'units', 'description'];
-  const body = Object.keys(fields)
-    .sort()
-    .map((f) => {
-      const info = fields[f];
+  const body = Object.entries(fields)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([f, info]) => {
       const iv = timelines[info.timeline]?.interval;
       return [f, info.timeline, iv === null || iv === undefined ? '' : String(iv), info.type, info.units ?? '', info.description ?? ''];
     });
@@ -160,7 +159,7 @@ function seriesOf(res: DataResult, field: string, timeline: string | undefined):
   const tls = Object.keys(res.timeline ?? {});
   if (tl === undefined || !res.timeline[tl]) {
     // Not told: the one timeline of the result, or one whose length matches.
-    tl = tls.length === 1 ? tls[0] : tls.find((name) => res.timeline[name].t.length === v.length);
+    tl = tls.length === 1 ? tls[0] : tls.find((name) => res.timeline[name]?.t.length === v.length);
   }
   const t = tl ? res.timeline[tl]?.t ?? [] : [];
   const n = Math.min(t.length, v.length);
@@ -216,7 +215,8 @@ export async function fetchJoined(client: SisockClient, targetsIn: Target[], o: 
         const [all] = await fieldsOf(client, node, 1, 0, o.timeoutMs);
         const unknown = missing.filter((t) => !all[t.field]);
         if (unknown.length) {
-          throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t.key}"`).join(', ')} (\`sisock fields ${node}\` lists them)`);
+          const names = unknown.map((t) => `"${t.key}"`).join(', ');
+          throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${names} (\`sisock fields ${node}\` lists them)`);
         }
         info = { ...all, ...info };
       }
@@ -264,7 +264,7 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
     const map: Record<string, string> = {};
     for (const [f, i] of Object.entries(all)) map[f] = i.timeline;
     timelineOf.set(node, map);
-    targets.forEach((t, c) => { if (t.node === node) units[c] = all[t.field].units; });
+    targets.forEach((t, c) => { if (t.node === node) units[c] = all[t.field]?.units ?? null; });
   }
   const stream = new RowStream(targets.map((t) => t.key), units, o.format, o.color);
   o.write(stream.header());
@@ -284,7 +284,7 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
           s.t.forEach((time, i) => {
             let row = byTime.get(time);
             if (!row) byTime.set(time, (row = targets.map(() => null)));
-            row[c] = s.v[i];
+            row[c] = s.v[i] ?? null;
           });
         }
         for (const time of [...byTime.keys()].sort((a, b) => a - b)) {

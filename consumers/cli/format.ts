@@ -41,8 +41,10 @@ export function outerJoin(series: Series[]): Joined {
   const index = new Map(t.map((x, i) => [x, i]));
   const rows: Sample[][] = t.map(() => new Array(series.length).fill(null));
   series.forEach((s, c) => {
-    const n = Math.min(s.t.length, s.v.length);
-    for (let i = 0; i < n; i++) rows[index.get(s.t[i])!][c] = s.v[i] ?? null;
+    for (const [i, time] of s.t.entries()) {
+      const row = rows[index.get(time) ?? -1]; // every time of every series is in index
+      if (row && i < s.v.length) row[c] = s.v[i] ?? null;
+    }
   });
   return { keys: series.map((s) => s.key), units: series.map((s) => s.units), t, rows };
 }
@@ -83,7 +85,7 @@ export function renderTable(header: string[], rows: string[][], opts: TableOptio
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
     cells
-      .map((cell, c) => (opts.rightAlign?.[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .map((cell, c) => (opts.rightAlign?.[c] ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
       .join('  ')
       .replace(/\s+$/, '');
   const head = line(header);
@@ -110,17 +112,17 @@ export function renderJoined(j: Joined, format: OutputFormat, color = false): st
     const data: Record<string, Sample[]> = {};
     j.keys.forEach((k, c) => (data[k] = j.rows.map((r) => jsonValue(r[c]))));
     const units: Record<string, string | null> = {};
-    j.keys.forEach((k, c) => (units[k] = j.units[c]));
+    j.keys.forEach((k, c) => (units[k] = j.units[c] ?? null));
     return JSON.stringify({ fields: j.keys, units, time: j.t.map(formatIso), unix: j.t, data }) + '\n';
   }
   if (format === 'table') {
-    const header = ['time', ...j.keys.map((k, c) => headerWithUnits(k, j.units[c]))];
-    const rows = j.rows.map((r, i) => [formatIso(j.t[i]), ...r.map(tableValue)]);
+    const header = ['time', ...j.keys.map((k, c) => headerWithUnits(k, j.units[c] ?? null))];
+    const rows = j.t.map((t, i) => [formatIso(t), ...(j.rows[i] ?? []).map(tableValue)]);
     const right = [false, ...j.keys.map((_, c) => j.rows.some((r) => typeof r[c] === 'number'))];
     return renderTable(header, rows, { rightAlign: right, color });
   }
   const header = ['time', 'unix', ...j.keys];
-  const rows = j.rows.map((r, i) => [formatIso(j.t[i]), String(j.t[i]), ...r.map(plainValue)]);
+  const rows = j.t.map((t, i) => [formatIso(t), String(t), ...(j.rows[i] ?? []).map(plainValue)]);
   return format === 'csv' ? renderCsv(header, rows) : renderTsv(header, rows);
 }
 
@@ -143,7 +145,7 @@ export class RowStream {
     private readonly format: OutputFormat,
     private readonly color = false,
   ) {
-    this.widths = [24, ...keys.map((k, c) => Math.max(12, headerWithUnits(k, units[c]).length))];
+    this.widths = [24, ...keys.map((k, c) => Math.max(12, headerWithUnits(k, units[c] ?? null).length))];
   }
 
   header(): string {
@@ -151,8 +153,8 @@ export class RowStream {
       case 'json':
         return '';
       case 'table': {
-        const h = ['time', ...this.keys.map((k, c) => headerWithUnits(k, this.units[c]))]
-          .map((s, c) => (c === 0 ? s.padEnd(this.widths[c]) : s.padStart(this.widths[c])))
+        const h = ['time', ...this.keys.map((k, c) => headerWithUnits(k, this.units[c] ?? null))]
+          .map((s, c) => (c === 0 ? s.padEnd(this.widths[c] ?? 0) : s.padStart(this.widths[c] ?? 0)))
           .join('  ');
         return (this.color ? `\x1b[1m${h}\x1b[0m` : h) + '\n';
       }
@@ -171,7 +173,7 @@ export class RowStream {
         return JSON.stringify(o) + '\n';
       }
       case 'table':
-        return [formatIso(t).padEnd(this.widths[0]), ...values.map((v, c) => tableValue(v).padStart(this.widths[c + 1]))].join('  ') + '\n';
+        return [formatIso(t).padEnd(this.widths[0] ?? 0), ...values.map((v, c) => tableValue(v).padStart(this.widths[c + 1] ?? 12))].join('  ') + '\n';
       case 'csv':
         return [formatIso(t), String(t), ...values.map(plainValue)].map(csvCell).join(',') + '\n';
       default:

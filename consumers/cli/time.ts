@@ -30,7 +30,11 @@ function badArgument(message: string): SisockError {
 function durationSeconds(s: string): number | null {
   if (!DURATION.test(s)) return null;
   let total = 0;
-  for (const m of s.matchAll(DURATION_PART)) total += Number(m[1]) * UNIT_SECONDS[m[2]];
+  for (const m of s.matchAll(DURATION_PART)) {
+    const unit = UNIT_SECONDS[m[2] ?? ''];
+    if (unit === undefined) return null;
+    total += Number(m[1]) * unit;
+  }
   return total;
 }
 
@@ -41,7 +45,7 @@ export function parseTime(input: string, now: number): number {
   if (lower === 'now') return now;
   const rel = /^(?:now)?\s*([+-])\s*(.+)$/.exec(lower);
   if (rel) {
-    const d = durationSeconds(rel[2].replace(/\s+/g, ''));
+    const d = durationSeconds((rel[2] ?? '').replace(/\s+/g, ''));
     if (d !== null) return rel[1] === '-' ? now - d : now + d;
   }
   if (NUMBER.test(s)) {

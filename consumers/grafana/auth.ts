@@ -50,15 +50,15 @@ function same(a: string, b: string): boolean {
 export function authorized(cfg: AuthConfig, header: string | undefined, queryToken: unknown): boolean {
   if (!authEnabled(cfg)) return true;
   const h = header ?? '';
-  const m = /^(\w+)\s+(.+)$/.exec(h.trim());
-  const scheme = m?.[1]?.toLowerCase();
+  const [, schemeText, credentials = ''] = /^(\w+)\s+(.+)$/.exec(h.trim()) ?? [];
+  const scheme = schemeText?.toLowerCase();
   if (cfg.basic && scheme === 'basic') {
-    const decoded = Buffer.from(m![2]!, 'base64').toString('utf8');
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (i >= 0 && same(decoded.slice(0, i), cfg.basic.user) && same(decoded.slice(i + 1), cfg.basic.pass)) return true;
   }
   if (cfg.token) {
-    if (scheme === 'bearer' && same(m![2]!.trim(), cfg.token)) return true;
+    if (scheme === 'bearer' && same(credentials.trim(), cfg.token)) return true;
     if (typeof queryToken === 'string' && same(queryToken, cfg.token)) return true;
   }
   return false;

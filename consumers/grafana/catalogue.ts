@@ -12,7 +12,7 @@
  * A resync that overlaps with events is repeated, so a list fetched before an event cannot undo it.
  */
 import {
-  CallError, ErrorUri, classifyCallError, getFields, listNodes, type CallErrorKind, type FieldInfo, type SisockClient,
+  CallError, ErrorUri, classifyCallError, listNodes, type CallErrorKind, type FieldInfo, type SisockClient,
 } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { HubUri, NodeUri } from '../../contract';
@@ -290,7 +290,10 @@ export class FieldCatalogue {
           found = pick();
         }
       }
-      for (const f of found) out.push({ node: name, field: f, info: info!.fields![f]! });
+      for (const f of found) {
+        const fieldInfo = info?.fields?.[f];
+        if (fieldInfo) out.push({ node: name, field: f, info: fieldInfo });
+      }
     }
     if (out.length === 0) {
       throw notFound(nodes.length === 1 ? `node "${nodes[0]}" has no field "${fieldPattern}"` : `no field matches "${nodePattern}::${fieldPattern}"`);

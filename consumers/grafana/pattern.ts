@@ -363,10 +363,14 @@ class RegexParser {
         const b = classAtom();
         if (typeof a === 'number' && typeof b === 'number') { ranges.push([a, b]); continue; }
         // `[\d-z]` (annex B): the class, '-' and the other end
-        for (const x of [a, 45, b]) typeof x === 'number' ? ranges.push([x, x]) : preds.push(x);
+        for (const x of [a, 45, b]) {
+          if (typeof x === 'number') ranges.push([x, x]);
+          else preds.push(x);
+        }
         continue;
       }
-      typeof a === 'number' ? ranges.push([a, a]) : preds.push(a);
+      if (typeof a === 'number') ranges.push([a, a]);
+      else preds.push(a);
     }
     this.i++;
     const inClass = (c: number) => ranges.some(([lo, hi]) => c >= lo && c <= hi) || preds.some((p) => p(c));

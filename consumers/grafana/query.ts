@@ -58,9 +58,9 @@ export function columnOf(res: DataResult, field: string, timeline: string | unde
   }
   if (t.length !== v.length) return { t: [], v: [] };
   for (let i = 1; i < t.length; i++) {
-    if (t[i]! < t[i - 1]!) {
-      const idx = t.map((_, k) => k).sort((a, b) => t![a]! - t![b]! || a - b);
-      return { t: idx.map((k) => t![k]!), v: idx.map((k) => v[k]!) };
+    if (t[i]! < t[i - 1]!) { // 0 < i < length
+      const rows = t.map((x, k) => [x, v[k] ?? null] as const).sort((a, b) => a[0] - b[0]); // stable
+      return { t: rows.map(([x]) => x), v: rows.map(([, x]) => x) };
     }
   }
   return { t, v };
@@ -206,16 +206,15 @@ export class QueryEngine {
         const idx = minMaxIndices(t, v, max, q.range.from / 1000, q.range.to / 1000);
         count(idx.length);
         if (target.format === 'table') {
-          const rows: Sample[][] = new Array(idx.length);
-          for (let k = 0; k < idx.length; k++) rows[k] = [toMs(t[idx[k]!]!), v[idx[k]!]!];
+          // idx holds indexes of t (and v, of the same length)
+          const rows: Sample[][] = idx.map((i) => [toMs(t[i]!), v[i] ?? null]);
           out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows });
         } else {
           const bool = w.info.type === 'bool';
-          const datapoints: Array<[Sample, number]> = new Array(idx.length);
-          for (let k = 0; k < idx.length; k++) {
-            const x = v[idx[k]!]!;
-            datapoints[k] = [bool && typeof x === 'boolean' ? (x ? 1 : 0) : x, toMs(t[idx[k]!]!)];
-          }
+          const datapoints: Array<[Sample, number]> = idx.map((i) => {
+            const x = v[i] ?? null;
+            return [bool && typeof x === 'boolean' ? (x ? 1 : 0) : x, toMs(t[i]!)];
+          });
           out.push({ target: w.name, refId: target.refId, datapoints });
         }
       }
@@ -246,7 +245,8 @@ export class QueryEngine {
     const idx: number[] = [];
     for (let i = 0; i < v.length && idx.length < this.maxAnnotations; i++) {
       if (v[i] === null || v[i] === undefined) continue;
-      if (idx.length === 0 || v[i] !== v[idx[idx.length - 1]!]) idx.push(i);
+      const last = idx.at(-1);
+      if (last === undefined || v[i] !== v[last]) idx.push(i);
     }
     return idx;
   }

@@ -91,7 +91,11 @@ export function parseTime(v: unknown, nowMs: number, what: string): number {
     const s = v.trim();
     if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
     const rel = /^now(?:\s*([+-])\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|M|y))?$/.exec(s);
-    if (rel) return rel[1] ? nowMs + (rel[1] === '-' ? -1 : 1) * Number(rel[2]) * UNITS_MS[rel[3]!]! : nowMs;
+    if (rel) {
+      const [, sign, amount, unit = ''] = rel;
+      const unitMs = UNITS_MS[unit];
+      return sign && unitMs !== undefined ? nowMs + (sign === '-' ? -1 : 1) * Number(amount) * unitMs : nowMs;
+    }
     if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
       const ms = Date.parse(s);
       if (Number.isFinite(ms)) return ms;
@@ -116,7 +120,8 @@ export function parseRange(body: Record<string, unknown>, nowMs: number, limits:
   const to = pick('to');
   if (!(to > from)) throw badRequest(`range is empty or reversed: from ${iso(from)} is not before to ${iso(to)}`);
   if (to - from > limits.maxSpanMs) {
-    throw badRequest(`range too long: ${((to - from) / 86400e3 / 365.25).toFixed(1)} years (at most ${(limits.maxSpanMs / 86400e3 / 365.25).toFixed(1)})`);
+    throw badRequest(`range too long: ${((to - from) / 86400e3 / 365.25).toFixed(1)} ` +
+      `years (at most ${(limits.maxSpanMs / 86400e3 / 365.25).toFixed(1)})`);
   }
   return { from, to };
 }

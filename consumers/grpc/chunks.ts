@@ -63,12 +63,12 @@ export function groupByTimeline(
     if (!Array.isArray(values) || values.length === 0) continue;
     let tl = fieldTimeline.get(field);
     if (tl === undefined || timelines[tl]?.t?.length !== values.length) {
-      tl = tlNames.find((n) => timelines[n]!.t?.length === values.length);
+      tl = tlNames.find((n) => timelines[n]?.t?.length === values.length);
     }
-    if (tl === undefined) { skipped.push(field); continue; }
+    const src = tl === undefined ? undefined : timelines[tl];
+    if (tl === undefined || src === undefined) { skipped.push(field); continue; }
     let g = groups.get(tl);
     if (!g) {
-      const src = timelines[tl]!;
       g = { timeline: tl, t: src.t, finalizedUntil: typeof src.finalized_until === 'number' ? src.finalized_until : null, fields: [] };
       groups.set(tl, g);
     }
@@ -147,14 +147,14 @@ export function* chunkGroup(
   const n = group.t.length;
   const nf = group.fields.length;
   if (n === 0 || nf === 0) return;
-  const columns = group.fields.map((f) => result.data[f]!);
+  const columns = group.fields.map((f) => result.data[f] ?? []); // the group's fields come from result.data
   const maxRowsByPoints = Math.max(1, Math.floor(limits.maxPoints / nf));
   const fixed = fixedRowBytes(columns);
   const make = (a: number, b: number): Omit<ChunkMsg, 'seq'> => {
     const chunk: Omit<ChunkMsg, 'seq'> = {
       timeline: group.timeline,
       t: a === 0 && b === n ? group.t : group.t.slice(a, b),
-      columns: group.fields.map((f, i) => makeColumn(f, columns[i]!, a, b, declared.get(f))),
+      columns: group.fields.map((f, i) => makeColumn(f, columns[i] ?? [], a, b, declared.get(f))),
     };
     if (group.finalizedUntil !== null) chunk.finalized_until = group.finalizedUntil;
     return chunk;

@@ -191,6 +191,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
       while (next < list.length) {
         const e = list[next++];
+        if (e === undefined) break;
         const decoded = await this.decode(e.hit, root, stamp);
         if (!decoded) continue;
         for (const [tl, names] of groups) {
@@ -226,9 +227,9 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       let any = false;
       names.forEach((n, i) => {
         const c = ds.columns[i];
-        if (c.some((v) => v !== null)) { result.data[n] = c; any = true; }
+        if (c?.some((v) => v !== null)) { result.data[n] = c; any = true; }
       });
-      if (any) result.timeline[tl] = { t: ds.t, finalized_until: ds.t.length ? ds.t[ds.t.length - 1] : null };
+      if (any) result.timeline[tl] = { t: ds.t, finalized_until: ds.t.at(-1) ?? null };
     }
     return result;
   }
@@ -264,7 +265,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
 
 /** A copy of rows [lo, hi) of a decoded timeline (so the decoded file need not be kept). */
 function sliceSegment(t: Float64Array, lo: number, hi: number, cols: Array<Column | undefined>, file: string): Segment {
-  return { t: t.slice(lo, hi), lo: 0, hi: hi - lo, cols: cols.map((c) => c?.slice(lo, hi)), order: [t[lo], file] };
+  return { t: t.slice(lo, hi), lo: 0, hi: hi - lo, cols: cols.map((c) => c?.slice(lo, hi)), order: [t[lo] ?? NaN, file] };
 }
 
 /** Rows [lo, hi) reduced to those `downsampleMinMax(…, stride)` can use (see StrideKeeper). */
@@ -273,29 +274,26 @@ function thinSegment(t: Float64Array, lo: number, hi: number, cols: Array<Column
     const c = cols[k];
     return c === undefined ? undefined : (c[i] as Sample);
   });
-  for (let i = lo; i < hi; i++) keeper.add(i, t[i], i);
-  const rows = keeper.finish().map((e) => e[1]);
+  for (let i = lo; i < hi; i++) keeper.add(i, t[i]!, i); // lo <= i < hi <= t.length
+  const rows = keeper.finish().map((e) => e[1]); // row indexes of t (and of every column)
   const n = rows.length;
-  const nt = new Float64Array(n);
-  for (let j = 0; j < n; j++) nt[j] = t[rows[j]];
+  const nt = Float64Array.from(rows, (r) => t[r]!);
   const ncols = cols.map((c): Column | undefined => {
     if (c === undefined) return undefined;
-    if (c instanceof Float64Array) { const o = new Float64Array(n); for (let j = 0; j < n; j++) o[j] = c[rows[j]]; return o; }
+    if (c instanceof Float64Array) return Float64Array.from(rows, (r) => c[r]!);
     return rows.map((r) => c[r]!);
   });
-  return { t: nt, lo: 0, hi: n, cols: ncols, order: [t[lo], file] };
+  return { t: nt, lo: 0, hi: n, cols: ncols, order: [t[lo] ?? NaN, file] };
 }
 
 function toNumbers(t: Float64Array): number[] {
-  const out: number[] = new Array(t.length);
-  for (let i = 0; i < t.length; i++) out[i] = t[i];
-  return out;
+  return Array.from(t);
 }
 
 function toSamples(c: Column): Sample[] {
   if (!(c instanceof Float64Array)) return c;
   const out: Sample[] = new Array(c.length);
-  for (let i = 0; i < c.length; i++) { const v = c[i]; out[i] = v === v ? v : null; }
+  for (const [i, v] of c.entries()) out[i] = v === v ? v : null;
   return out;
 }
 
@@ -317,10 +315,11 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
   const numeric = Array.from({ length: nCols }, (_, k) => isNumeric(segments, k));
   let disjoint = true;
   let total = 0;
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i];
+  let previous: Segment | undefined;
+  for (const s of segments) {
     total += s.hi - s.lo;
-    if (i > 0) { const p = segments[i - 1]; if (s.t[s.lo] < p.t[p.hi - 1]) disjoint = false; }
+    if (previous && s.t[s.lo]! < previous.t[previous.hi - 1]!) disjoint = false; // lo < hi: segments are not empty
+    previous = s;
   }
   const full = Array.from({ length: nCols }, (_, k) => segments.every((s) => s.cols[k] !== undefined));
   const newCols = (n: number, dense = false): Column[] => numeric.map((num, k) => (num
@@ -336,15 +335,14 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
       let lo = s.lo;
       if (n > 0 && s.t[lo] === t[n - 1]) {
         // the boundary time repeated: one sample, this segment's values win
-        for (let k = 0; k < nCols; k++) { const c = s.cols[k]; if (c && present(c, lo)) cols[k][n - 1] = c[lo] as never; }
+        for (const [k, out] of cols.entries()) { const c = s.cols[k]; if (c && present(c, lo)) out[n - 1] = c[lo] as never; }
         lo++;
       }
       const len = s.hi - lo;
       t.set(s.t.subarray(lo, s.hi), n);
-      for (let k = 0; k < nCols; k++) {
+      for (const [k, out] of cols.entries()) {
         const c = s.cols[k];
         if (!c) continue;
-        const out = cols[k];
         if (out instanceof Float64Array && c instanceof Float64Array) out.set(c.subarray(lo, s.hi), n);
         else for (let i = 0; i < len; i++) (out as Sample[])[n + i] = toSample(c, lo + i);
       }
@@ -359,16 +357,18 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
   let m = 0;
   segments.forEach((s, si) => { for (let i = s.lo; i < s.hi; i++) { segOf[m] = si; rowOf[m] = i; m++; } });
   const idx = Array.from({ length: total }, (_, i) => i);
-  idx.sort((a, b) => segments[segOf[a]].t[rowOf[a]] - segments[segOf[b]].t[rowOf[b]] || segOf[a] - segOf[b]);
+  // Every j < total, segOf[j] < segments.length and rowOf[j] < that segment's hi: filled just above.
+  const timeOf = (j: number) => segments[segOf[j]!]!.t[rowOf[j]!]!;
+  idx.sort((a, b) => timeOf(a) - timeOf(b) || segOf[a]! - segOf[b]!);
   const t = new Float64Array(total);
   const cols = newCols(total);
   let n = 0;
   for (const j of idx) {
-    const s = segments[segOf[j]];
-    const r = rowOf[j];
-    const time = s.t[r];
+    const s = segments[segOf[j]!]!;
+    const r = rowOf[j]!;
+    const time = s.t[r]!;
     if (n === 0 || t[n - 1] !== time) { t[n] = time; n++; }
-    for (let k = 0; k < nCols; k++) { const c = s.cols[k]; if (c && present(c, r)) cols[k][n - 1] = toSample(c, r) as never; }
+    for (const [k, out] of cols.entries()) { const c = s.cols[k]; if (c && present(c, r)) out[n - 1] = toSample(c, r) as never; }
   }
   return { t: t.slice(0, n), cols: cols.map((c) => c.slice(0, n)) };
 }

@@ -110,7 +110,7 @@ const sha1 = (s: string | Buffer) => createHash('sha1').update(s).digest('hex');
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++]);
+    while (i < items.length) await fn(items[i++] as T); // i < length
   }));
 }
 
@@ -153,11 +153,13 @@ export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
     for (const c of tl.columns) {
       if (seen.has(c.name) || c.name.length > 255) continue;
       const s = span(c.values);
-      if (s.n === 0) continue;
+      const tFirst = tl.t[s.first];
+      const tLast = tl.t[s.last];
+      if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
       seen.add(c.name);
       out.push({
         key, field: c.name, timeline: tl.name.slice(0, 255), type: c.type, units: c.units?.slice(0, 255) ?? null,
-        description: c.description, interval: tl.interval, tFirst: tl.t[s.first], tLast: tl.t[s.last], n: s.n, tierMin: null,
+        description: c.description, interval: tl.interval, tFirst, tLast, n: s.n, tierMin: null,
       });
     }
   }

@@ -117,11 +117,12 @@ export class FeedCache implements DataSource {
       // outside [cutoff, now + maxFuture].
       let future = 0;
       const order: number[] = [];
-      for (let i = 0; i < ts.length; i++) {
-        if (ts[i]! > horizon) future++;
-        else if (ts[i]! >= cutoff) order.push(i);
+      for (const [i, x] of ts.entries()) {
+        if (x > horizon) future++;
+        else if (x >= cutoff) order.push(i);
       }
-      if (future) problems.push(`block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`);
+      if (future) problems.push(`block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ` +
+        `${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`);
       let sorted = true;
       for (let j = 1; j < order.length; j++) if (ts[order[j]!]! < ts[order[j - 1]!]!) { sorted = false; break; }
       if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
@@ -195,7 +196,7 @@ export class FeedCache implements DataSource {
   newestSample(): number | null {
     let n: number | null = null;
     for (const s of this.series.values()) {
-      const last = s.t.length > s.head ? s.t[s.t.length - 1]! : null;
+      const last = s.t.length > s.head ? s.t.at(-1) ?? null : null;
       if (last !== null && (n === null || last > n)) n = last;
     }
     return n;
@@ -228,8 +229,8 @@ export class FeedCache implements DataSource {
       const [a, b] = this.range(s, start, end);
       if (a >= b) continue;
       const ds = downsampleMinMax(s.t.slice(a, b), [s.v.slice(a, b)], minStride);
-      result.data[f] = ds.columns[0]!;
-      result.timeline[s.timeline] = { t: ds.t, finalized_until: s.t[s.t.length - 1]! };
+      result.data[f] = ds.columns[0] ?? [];
+      result.timeline[s.timeline] = { t: ds.t, finalized_until: s.t.at(-1) ?? null };
     }
     return result;
   }
@@ -254,7 +255,7 @@ export function mergeSorted(s: { t: number[]; v: Sample[]; head: number }, t: nu
   const n = s.t.length;
   if (t.length === 0) return;
   if (n === s.head || s.t[n - 1]! < t[0]!) {
-    for (let j = 0; j < t.length; j++) { s.t.push(t[j]!); s.v.push(v[j]!); }
+    for (const [j, x] of t.entries()) { s.t.push(x); s.v.push(v[j] ?? null); }
     return;
   }
   const from = lowerBound(s.t, t[0]!, s.head);

@@ -3,8 +3,8 @@
  * listens on 127.0.0.1 (port 0 = any free port) and serves MQTT 3.1.1/5 with in-memory
  * persistence (persistent sessions and QoS 1 queues live as long as the process).
  *
- * aedes is an ES module; it is loaded with require() when the broker starts (Node ≥ 20.19 loads ES
- * modules synchronously), so importing this file costs nothing.
+ * aedes is an ES module; it is loaded with import() when the broker starts (compiled to require(): Node ≥ 20.19
+ * loads ES modules synchronously), so importing this file costs nothing.
  */
 import net from 'node:net';
 import type { Aedes } from 'aedes';
@@ -19,8 +19,7 @@ export interface EmbeddedBroker {
 
 export async function startEmbeddedBroker(o: { port?: number; host?: string; logger?: Logger } = {}): Promise<EmbeddedBroker> {
   const log = o.logger ?? silentLogger;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require('aedes') as { Aedes: typeof Aedes };
+  const mod = await import('aedes');
   const aedes = await mod.Aedes.createBroker();
   aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt broker: client error'));
   const server = net.createServer(aedes.handle as unknown as (s: net.Socket) => void);

@@ -151,10 +151,10 @@ export function parsePath(text: string, at: string): Array<string | number> {
   const out: Array<string | number> = [];
   const t = text.startsWith('$.') ? text.slice(2) : text;
   for (const part of t.split('.')) {
-    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
-    if (!m || (m[1] === '' && m[2] === '')) throw new ConfigError(at, `bad JSON path ${JSON.stringify(text)} (use a.b[0].c)`);
-    if (m[1] !== '') out.push(/^\d+$/.test(m[1]!) ? Number(m[1]) : m[1]!);
-    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+    const [, key = '', indexes = ''] = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part) ?? [];
+    if (key === '' && indexes === '') throw new ConfigError(at, `bad JSON path ${JSON.stringify(text)} (use a.b[0].c)`);
+    if (key !== '') out.push(/^\d+$/.test(key) ? Number(key) : key);
+    for (const idx of indexes.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
   }
   return out;
 }

@@ -16,7 +16,7 @@ import { startSimDevice, type SimDevice } from './sim-device';
 
 export function mqttExamplesDir(): string {
   const candidates = [path.join(__dirname, 'examples'), path.join(__dirname, '..', '..', '..', 'data-nodes', 'mqtt', 'examples')];
-  return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+  return candidates.find((c) => existsSync(c)) ?? path.join(__dirname, 'examples');
 }
 
 export interface MqttDemoOptions {

@@ -129,7 +129,7 @@ export class MqttIngest {
       return;
     }
     if (this.anyDedupe) {
-      const w = cfg.topics[m.rule]!.dedupeWindow;
+      const w = cfg.topics[m.rule]?.dedupeWindow ?? 0;
       if (w > 0) {
         const key = `${topic}\0${payload.toString('latin1')}`;
         const seen = this.recent.get(key);

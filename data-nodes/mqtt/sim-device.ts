@@ -97,7 +97,8 @@ export function startSimDevice(o: SimDeviceOptions): SimDevice {
   client.on('error', (err) => log.debug({ err: err.message }, 'sim device: mqtt error'));
 
   const publishChannel = (supply: SupplyName, ch: number, t: number) => {
-    const c = model.channels[supply][ch]!;
+    const c = model.channels[supply][ch];
+    if (!c) return;
     client.publish(`${prefix}/${supply}/ch${ch}/status`, JSON.stringify({
       ts: t, voltage: round(c.voltage, 4), current: round(c.current, 4), on: c.on, tripped: c.tripped,
       setpoint: c.setpoint, current_limit: c.currentLimit,

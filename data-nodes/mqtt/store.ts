@@ -83,19 +83,18 @@ function decode(v: unknown, type: FieldType): Sample {
 /** Rows of several fields of one timeline → one time axis (union of times), null where a field has no sample. */
 export function alignRows(fields: string[], rows: Map<string, { t: number[]; v: Sample[] }>): { t: number[]; columns: Sample[][] } {
   const present = fields.filter((f) => rows.has(f));
-  if (present.length === 1) {
-    const r = rows.get(present[0]!)!;
-    return { t: r.t, columns: fields.map((f) => (f === present[0] ? r.v : [])) };
-  }
+  const only = present.length === 1 ? present[0] : undefined;
+  const r = only === undefined ? undefined : rows.get(only);
+  if (r) return { t: r.t, columns: fields.map((f) => (f === only ? r.v : [])) };
   const all = new Set<number>();
-  for (const f of present) for (const t of rows.get(f)!.t) all.add(t);
+  for (const f of present) for (const t of rows.get(f)?.t ?? []) all.add(t);
   const t = [...all].sort((a, b) => a - b);
   const index = new Map(t.map((x, i) => [x, i]));
   const columns = fields.map((f) => {
     const r = rows.get(f);
     if (!r) return [];
     const col: Sample[] = new Array(t.length).fill(null);
-    r.t.forEach((x, i) => (col[index.get(x)!] = r.v[i]!));
+    r.t.forEach((x, i) => (col[index.get(x)!] = r.v[i] ?? null)); // every time of r is in index
     return col;
   });
   return { t, columns };
@@ -337,8 +336,8 @@ export class MqttStore {
         for (const r of rows.values()) sortRows(r);
         const names = [...rows.keys()];
         const { t, columns } = alignRows(names, rows);
-        names.forEach((nm, i) => (res.data[nm] = columns[i]!));
-        res.timeline[tl] = { t, finalized_until: t.length ? t[t.length - 1]! : null };
+        names.forEach((nm, i) => (res.data[nm] = columns[i] ?? []));
+        res.timeline[tl] = { t, finalized_until: t.at(-1) ?? null };
       }
       live.set(node, res);
     }
@@ -452,19 +451,13 @@ export class MqttStore {
           }
         }
         if (raw.length === 0) continue;
-        const t = new Array<number>(raw.length);
-        const v = new Array<Sample>(raw.length);
-        for (let i = 0; i < raw.length; i++) {
-          t[i] = raw[i]![0];
-          v[i] = decode(raw[i]![1], f.type);
-        }
-        rows.set(f.name, { t, v });
+        rows.set(f.name, { t: raw.map(([t]) => t), v: raw.map(([, x]) => decode(x, f.type)) });
       }
       if (rows.size === 0) continue;
       const names = list.map((f) => f.name);
       const aligned = alignRows(names, rows);
       const ds = downsampleMinMax(aligned.t, aligned.columns, minStride);
-      names.forEach((nm, i) => (result.data[nm] = ds.columns[i]!));
+      names.forEach((nm, i) => (result.data[nm] = ds.columns[i] ?? []));
       const newest = Math.max(...list.map((f) => f.lastT ?? -Infinity));
       result.timeline[tl] = { t: ds.t, finalized_until: Number.isFinite(newest) ? newest : null };
     }
@@ -545,12 +538,10 @@ export class MqttStore {
 
 function sortRows(r: { t: number[]; v: Sample[] }): void {
   for (let i = 1; i < r.t.length; i++) {
-    if (r.t[i]! < r.t[i - 1]!) {
-      const idx = r.t.map((_, j) => j).sort((a, b) => r.t[a]! - r.t[b]!);
-      const t = idx.map((j) => r.t[j]!);
-      const v = idx.map((j) => r.v[j]!);
-      r.t = t;
-      r.v = v;
+    if (r.t[i]! < r.t[i - 1]!) { // 0 < i < length
+      const rows = r.t.map((t, j) => [t, r.v[j] ?? null] as const).sort((a, b) => a[0] - b[0]); // stable
+      r.t = rows.map(([t]) => t);
+      r.v = rows.map(([, v]) => v);
       return;
     }
   }

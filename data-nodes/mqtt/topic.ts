@@ -54,7 +54,7 @@ export class TopicPattern {
         for (const m of seg.matchAll(PLACEHOLDER)) {
           re += escapeRe(seg.slice(last, m.index));
           re += '(.+?)';
-          names.push(m[1]!);
+          names.push(m[1] ?? '');
           last = m.index! + m[0].length;
         }
         const rest = seg.slice(last);
@@ -82,8 +82,7 @@ export class TopicPattern {
     const parts = topic.split('/');
     const segs = this.segments;
     const caps: Captures = {};
-    for (let i = 0; i < segs.length; i++) {
-      const s = segs[i]!;
+    for (const [i, s] of segs.entries()) {
       if (s.kind === 'hash') return caps;
       const p = parts[i];
       if (p === undefined) return null;
@@ -92,7 +91,7 @@ export class TopicPattern {
       } else if (s.kind === 'capture') {
         const m = s.re!.exec(p);
         if (!m) return null;
-        s.names!.forEach((n, j) => (caps[n] = m[j + 1]!));
+        s.names!.forEach((n, j) => (caps[n] = m[j + 1] ?? ''));
       }
     }
     return parts.length === segs.length ? caps : null;
@@ -109,8 +108,9 @@ export class Template {
     let last = 0;
     for (const m of text.matchAll(PLACEHOLDER)) {
       if (m.index! > last) this.parts.push(text.slice(last, m.index));
-      if (!allowed.includes(m[1]!)) throw new ConfigError(at, `{${m[1]}} is not a placeholder of the topic (have: ${allowed.map((a) => `{${a}}`).join(', ') || 'none'})`);
-      this.parts.push({ name: m[1]! });
+      const name = m[1] ?? '';
+      if (!allowed.includes(name)) throw new ConfigError(at, `{${name}} is not a placeholder of the topic (have: ${allowed.map((a) => `{${a}}`).join(', ') || 'none'})`);
+      this.parts.push({ name });
       last = m.index! + m[0].length;
     }
     if (last < text.length) this.parts.push(text.slice(last));

@@ -50,13 +50,14 @@ function groupFields(result: DataResult): { byTimeline: Map<string, string[]>; l
   const byTimeline = new Map<string, string[]>();
   for (const tl of Object.keys(result.timeline)) byTimeline.set(tl, []);
   const loose: string[] = [];
-  const tlNames = Object.keys(result.timeline);
+  const timelines = Object.entries(result.timeline);
   for (const [field, values] of Object.entries(result.data)) {
     // The result does not say which timeline a field is on; sources put it on one whose t has the
-    // same length. Prefer a timeline named like the field's group if several have that length.
-    const candidates = tlNames.filter((tl) => result.timeline[tl]!.t.length === values.length && values.length > 0);
-    if (candidates.length === 0) loose.push(field);
-    else byTimeline.get(candidates[0]!)!.push(field);
+    // same length (the first such timeline).
+    const match = values.length > 0 ? timelines.find(([, tl]) => tl.t.length === values.length) : undefined;
+    const group = match && byTimeline.get(match[0]);
+    if (group) group.push(field);
+    else loose.push(field);
   }
   return { byTimeline, loose };
 }
@@ -75,7 +76,9 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
     loose = [];
     for (const [field, values] of Object.entries(result.data)) {
       const tl = fieldTimeline[field];
-      if (tl !== undefined && byTimeline.has(tl) && result.timeline[tl]!.t.length === values.length && values.length > 0) byTimeline.get(tl)!.push(field);
+      const group = tl === undefined ? undefined : byTimeline.get(tl);
+      const timeline = tl === undefined ? undefined : result.timeline[tl];
+      if (group && timeline && timeline.t.length === values.length && values.length > 0) group.push(field);
       else loose.push(field);
     }
   } else {
@@ -83,31 +86,33 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
   }
   const pieces: DataResult[] = [];
   const first: DataResult = { data: {}, timeline: {} };
-  for (const f of loose) first.data[f] = result.data[f]!;
+  for (const f of loose) first.data[f] = result.data[f] ?? [];
   let firstUsed = loose.length > 0;
 
-  const make = (tl: string, fields: string[], a: number, b: number): DataResult => {
-    const src = result.timeline[tl]!;
+  type Timeline = DataResult['timeline'][string];
+  const make = (tl: string, src: Timeline, fields: string[], a: number, b: number): DataResult => {
     const piece: DataResult = { data: {}, timeline: { [tl]: { t: src.t.slice(a, b), finalized_until: src.finalized_until } } };
-    for (const f of fields) piece.data[f] = result.data[f]!.slice(a, b);
+    for (const f of fields) piece.data[f] = (result.data[f] ?? []).slice(a, b);
     return piece;
   };
-  const emit = (tl: string, fields: string[], a: number, b: number): void => {
-    const piece = make(tl, fields, a, b);
+  const emit = (tl: string, src: Timeline, fields: string[], a: number, b: number): void => {
+    const piece = make(tl, src, fields, a, b);
     if (jsonSizeBound(piece) > budget && b - a > 1) {
       const mid = a + Math.floor((b - a) / 2);
-      emit(tl, fields, a, mid);
-      emit(tl, fields, mid, b);
+      emit(tl, src, fields, a, mid);
+      emit(tl, src, fields, mid, b);
       return;
     }
     pieces.push(piece);
   };
 
   for (const [tl, fields] of byTimeline) {
-    const n = result.timeline[tl]!.t.length;
+    const src = result.timeline[tl];
+    if (!src) continue; // byTimeline's keys are result.timeline's
+    const n = src.t.length;
     if (n === 0) {
       // a timeline without samples (should not be included, but keep it whole)
-      first.timeline[tl] = result.timeline[tl]!;
+      first.timeline[tl] = src;
       for (const f of fields) first.data[f] = [];
       firstUsed = true;
       continue;
@@ -116,16 +121,18 @@ export function splitResult(result: DataResult, budget: number, fieldTimeline?: 
     // values may be shorter or longer than the rest); emit() still checks each piece.
     const sampleRows = Math.min(n, 1000);
     const step = n / sampleRows;
-    const sample: DataResult = { data: {}, timeline: { [tl]: { t: [], finalized_until: null } } };
-    for (const f of fields) sample.data[f] = [];
+    const sampleT: number[] = [];
+    const columns = fields.map((f) => ({ values: result.data[f] ?? [], sampled: [] as DataResult['data'][string] }));
     for (let i = 0; i < sampleRows; i++) {
-      const r = Math.floor(i * step);
-      sample.timeline[tl]!.t.push(result.timeline[tl]!.t[r]!);
-      for (const f of fields) sample.data[f]!.push(result.data[f]![r]!);
+      const r = Math.floor(i * step); // < n: every column of this timeline has n values
+      sampleT.push(src.t[r]!);
+      for (const c of columns) c.sampled.push(c.values[r] ?? null);
     }
+    const sample: DataResult = { data: {}, timeline: { [tl]: { t: sampleT, finalized_until: null } } };
+    fields.forEach((f, i) => (sample.data[f] = columns[i]?.sampled ?? []));
     const perRow = jsonSizeBound(sample) / sampleRows;
     const rows = Math.max(1, Math.floor((budget * 0.8) / Math.max(perRow, 1)));
-    for (let a = 0; a < n; a += rows) emit(tl, fields, a, Math.min(n, a + rows));
+    for (let a = 0; a < n; a += rows) emit(tl, src, fields, a, Math.min(n, a + rows));
   }
   if (firstUsed) pieces.unshift(first);
   return pieces.length ? pieces : [result];

@@ -1,5 +1,6 @@
 /**
- * `min_stride` downsampling that keeps extremes, shared by the example nodes (weather, sensors, sim).
+ * `min_stride` downsampling that keeps extremes, shared by the data nodes (weather; sensors and sim through
+ * ring-source.ts; mqtt, sql, feed, archive) and the Grafana bridge.
  *
  * When the input already has successive times at least `minStride` apart it is returned unchanged.
  * Otherwise time is cut into buckets of `2 * minStride` seconds, aligned on multiples of the bucket
@@ -19,7 +20,7 @@ export interface Series {
 
 /** True when successive times are all at least `minStride` apart. */
 function alreadySparse(t: ArrayLike<number>, minStride: number): boolean {
-  for (let i = 1; i < t.length; i++) if (t[i] - t[i - 1] < minStride) return false;
+  for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! < minStride) return false; // 0 < i < length
   return true;
 }
 
@@ -46,16 +47,18 @@ export function downsampleMinMax(
   const outT: number[] = [];
   const outCols: Sample[][] = columns.map(() => []);
   let i = 0;
+  // Indexes into t below are < n = t.length.
   while (i < n) {
-    const bucket = Math.floor(t[i] / width);
+    const ti = t[i]!;
+    const bucket = Math.floor(ti / width);
     let j = i + 1;
-    while (j < n && Math.floor(t[j] / width) === bucket) j++;
+    while (j < n && Math.floor(t[j]! / width) === bucket) j++;
     // per column its two extreme rows; the bucket's output rows are their sorted union
     const picks = columns.map((c) => extremes(c, i, j));
     const rows = [...new Set(picks.flat().filter((r) => r >= 0))].sort((a, b) => a - b);
     for (const r of rows) {
-      outT.push(t[r]);
-      for (let c = 0; c < columns.length; c++) outCols[c].push(picks[c].includes(r) ? (columns[c][r] ?? null) : null);
+      outT.push(t[r]!);
+      columns.forEach((col, c) => outCols[c]!.push(picks[c]!.includes(r) ? (col[r] ?? null) : null));
     }
     i = j;
   }
@@ -75,9 +78,9 @@ function extremes(col: ArrayLike<Sample>, i: number, j: number): [number, number
     lastIdx = k;
     const r = rank(v);
     if (r === null) continue;
-    if (minIdx < 0 || r < (rank(col[minIdx]) as number)) minIdx = k;
+    if (minIdx < 0 || r < (rank(col[minIdx] ?? null) as number)) minIdx = k;
     // `>=` so that a constant column yields its first and last occurrence.
-    if (maxIdx < 0 || r >= (rank(col[maxIdx]) as number)) maxIdx = k;
+    if (maxIdx < 0 || r >= (rank(col[maxIdx] ?? null) as number)) maxIdx = k;
   }
   if (minIdx < 0) return [firstIdx, lastIdx]; // no comparable value: strings (first and last) or nothing
   return [minIdx, maxIdx];
@@ -87,7 +90,7 @@ function extremes(col: ArrayLike<Sample>, i: number, j: number): [number, number
 export function lowerBound(t: ArrayLike<number>, x: number, lo = 0, hi = t.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (t[mid] < x) lo = mid + 1;
+    if (t[mid]! < x) lo = mid + 1; // lo <= mid < hi <= t.length
     else hi = mid;
   }
   return lo;
@@ -183,8 +186,7 @@ export class StrideKeeper<R> {
     this.kept.set(this.first, this.firstRow as R);
     this.kept.set(this.lastIdx, this.lastRow as R);
     for (const a of [this.minI, this.maxI, this.fpI, this.lpI]) {
-      for (let k = 0; k < this.nCols; k++) {
-        const i = a[k]!;
+      for (const [k, i] of a.entries()) {
         if (i >= 0) this.kept.set(i, this.rows.get(i) as R);
         a[k] = -1;
       }

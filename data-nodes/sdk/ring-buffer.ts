@@ -42,9 +42,9 @@ export class RingBuffer {
     return this.index.has(channel);
   }
 
-  /** Time of the logical row i (0 = oldest). */
+  /** Time of the logical row i (0 = oldest; i < length). */
   timeAt(i: number): number {
-    return this.times[(this.head + i) % this.capacity];
+    return this.times[(this.head + i) % this.capacity] ?? NaN; // a physical index is < capacity
   }
 
   get firstTime(): number | null {
@@ -73,10 +73,10 @@ export class RingBuffer {
     }
     this.times[phys] = t;
     const byOrder = isArrayLike(values);
-    for (let c = 0; c < this.cols.length; c++) {
-      const raw = byOrder ? (values as ArrayLike<number>)[c] : (values as Record<string, unknown>)[this.channels[c].name];
+    for (const [c, col] of this.cols.entries()) {
+      const raw = byOrder ? (values as ArrayLike<number>)[c] : (values as Record<string, unknown>)[this.channels[c]?.name ?? ''];
       const v = typeof raw === 'boolean' ? (raw ? 1 : 0) : typeof raw === 'number' && Number.isFinite(raw) ? raw : NaN;
-      this.cols[c][phys] = v;
+      col[phys] = v;
     }
     return true;
   }
@@ -102,11 +102,11 @@ export class RingBuffer {
     const columns = channels.map((name) => {
       const c = this.index.get(name);
       const out: Sample[] = new Array(i1 - i0).fill(null);
-      if (c === undefined) return out;
-      const col = this.cols[c];
-      const bool = this.channels[c].type === 'bool';
+      const col = c === undefined ? undefined : this.cols[c];
+      if (c === undefined || col === undefined) return out;
+      const bool = this.channels[c]?.type === 'bool';
       for (let i = i0; i < i1; i++) {
-        const v = col[(this.head + i) % this.capacity];
+        const v = col[(this.head + i) % this.capacity] ?? NaN;
         out[i - i0] = Number.isNaN(v) ? null : bool ? v !== 0 : v;
       }
       return out;
@@ -121,7 +121,8 @@ export class RingBuffer {
     const i0 = this.lowerBound(start);
     const i1 = this.lowerBound(end);
     const col = this.cols[c];
-    for (let i = i0; i < i1; i++) if (!Number.isNaN(col[(this.head + i) % this.capacity])) return true;
+    if (!col) return false;
+    for (let i = i0; i < i1; i++) if (!Number.isNaN(col[(this.head + i) % this.capacity] ?? NaN)) return true;
     return false;
   }
 }

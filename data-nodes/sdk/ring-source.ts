@@ -52,7 +52,7 @@ export class RingSource implements DataSource {
     const { t, columns } = this.buffer.range(start, end, known);
     if (t.length === 0) return result;
     const ds = downsampleMinMax(t, columns, minStride);
-    known.forEach((f, i) => (result.data[f] = ds.columns[i]));
+    known.forEach((f, i) => (result.data[f] = ds.columns[i] ?? []));
     result.timeline[this.timeline] = { t: ds.t, finalized_until: this.buffer.lastTime };
     return result;
   }
@@ -65,7 +65,7 @@ export class RingSource implements DataSource {
     if (!this.buffer.push(t, values)) return null;
     const { t: ts, columns } = this.buffer.range(t, Infinity); // t is now the newest time: exactly this row
     const data: Record<string, Sample[]> = {};
-    this.buffer.channels.forEach((c, i) => (data[c.name] = columns[i]));
+    this.buffer.channels.forEach((c, i) => (data[c.name] = columns[i] ?? [null]));
     return { data, timeline: { [this.timeline]: { t: ts, finalized_until: t } } };
   }
 }

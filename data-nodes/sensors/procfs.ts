@@ -16,8 +16,9 @@ export function parseProcStat(text: string): CpuTimes | null {
   for (const line of text.split('\n')) {
     if (!line.startsWith('cpu ')) continue;
     const n = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    if (n.length < 4 || n.some((x) => !Number.isFinite(x))) return null;
+    if (n.some((x) => !Number.isFinite(x))) return null;
     const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = n;
+    if (user === undefined || nice === undefined || system === undefined || idle === undefined) return null;
     return { idle: idle + iowait, total: user + nice + system + idle + iowait + irq + softirq + steal };
   }
   return null;
@@ -43,7 +44,7 @@ export function parseMeminfo(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^([A-Za-z0-9_()]+):\s+(\d+)(?:\s+(kB))?\s*$/.exec(line);
-    if (m) out.set(m[1], Number(m[2]) * (m[3] ? 1024 : 1));
+    if (m?.[1] !== undefined) out.set(m[1], Number(m[2]) * (m[3] ? 1024 : 1));
   }
   return out;
 }
@@ -62,8 +63,9 @@ export function parseNetDev(text: string): Map<string, NetCounters> {
     const iface = line.slice(0, colon).trim();
     const n = line.slice(colon + 1).trim().split(/\s+/).map(Number);
     // receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes …
-    if (iface === '' || n.length < 9 || !Number.isFinite(n[0]) || !Number.isFinite(n[8])) continue;
-    out.set(iface, { rxBytes: n[0], txBytes: n[8] });
+    const [rxBytes, , , , , , , , txBytes] = n;
+    if (iface === '' || rxBytes === undefined || txBytes === undefined || !Number.isFinite(rxBytes) || !Number.isFinite(txBytes)) continue;
+    out.set(iface, { rxBytes, txBytes });
   }
   return out;
 }

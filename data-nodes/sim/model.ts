@@ -67,7 +67,7 @@ export const LV_SPEC: SupplySpec = {
   rampDown: 5,
   tripRampDown: 50,
   currentNoise: 0.005,
-  load: (v, ch) => v / [4, 4.5, 5, 6][ch % 4],
+  load: (v, ch) => v / ([4, 4.5, 5, 6][ch % 4] ?? 4),
 };
 
 export interface ChannelState {
@@ -148,6 +148,7 @@ export class SimModel {
   /** Apply settings (already validated by the caller). Switching on clears a trip. */
   setChannel(supply: SupplyName, channel: number, s: ChannelSettings): ChannelState {
     const ch = this.channels[supply][channel];
+    if (!ch) throw new RangeError(`${supply} has no channel ${channel}`); // the caller validates the number
     if (s.voltage !== undefined) ch.setpoint = s.voltage;
     if (s.currentLimit !== undefined) ch.currentLimit = s.currentLimit;
     if (s.on !== undefined) {

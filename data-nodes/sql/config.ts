@@ -57,7 +57,8 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export function checkIdentifier(v: unknown, at: string): string {
   if (typeof v !== 'string' || !IDENT.test(v)) {
-    throw new ConfigError(at, `refused: ${JSON.stringify(v)} is not a plain SQL identifier (letters, digits, _; not starting with a digit; at most 64 characters)`);
+    throw new ConfigError(at, `refused: ${JSON.stringify(v)} is not a plain SQL identifier (letters, ` +
+      `digits, _; not starting with a digit; at most 64 characters)`);
   }
   return v;
 }

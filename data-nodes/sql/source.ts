@@ -53,7 +53,7 @@ function mysqlDriver(cfg: SqlConfig): Driver {
   (pool as unknown as { pool: { on(ev: string, f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) => c.query("SET time_zone = '+00:00'"));
   return {
     async query(sql, params) {
-      const [rows] = await pool.execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as any[]);
+      const [rows] = await pool.execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as (string | number | boolean | null)[]);
       return rows as Row[];
     },
     quote: (id) => '`' + id + '`',
@@ -134,12 +134,14 @@ export class SqlSource implements DataSource {
     let rows: Row[];
     if (cfg.database.kind === 'mysql') {
       rows = await this.db.query(
-        'SELECT COLUMN_NAME AS name, DATA_TYPE AS type, COLUMN_TYPE AS ctype FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
+        'SELECT COLUMN_NAME AS name, DATA_TYPE AS type, COLUMN_TYPE AS ctype FROM ' +
+          'information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
         [cfg.schema, cfg.table],
       );
     } else {
       rows = await this.db.query(
-        'SELECT column_name AS name, data_type AS type, data_type AS ctype FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2',
+        'SELECT column_name AS name, data_type AS type, data_type AS ctype FROM information_schema.columns ' +
+          'WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2',
         [cfg.schema, cfg.table],
       );
     }
@@ -335,7 +337,8 @@ export class SqlSource implements DataSource {
           continue;
         }
         const cols = list.map((x, i) => `${this.db.quote(x.col.column)} AS c${i}`).join(', ');
-        const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;
+        const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER ` +
+          `BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;
         const rows = await this.db.query(sql, params);
         if (rows.length > this.cfg.maxRows) throw new TooLargeError(`more than max_rows (${this.cfg.maxRows}) rows in the interval: ask for a shorter one or a min_stride`);
         if (rows.length === 0) continue;
@@ -345,7 +348,7 @@ export class SqlSource implements DataSource {
           return rows.map((r) => convert(r[`c${i}`], type));
         });
         const ds = downsampleMinMax(t, columns, minStride);
-        list.forEach((x, i) => (result.data[x.name] = ds.columns[i]!));
+        list.forEach((x, i) => (result.data[x.name] = ds.columns[i] ?? []));
         result.timeline[this.timelineName(group)] = { t: ds.t, finalized_until: null };
       }
       return result;

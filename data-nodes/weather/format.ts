@@ -53,13 +53,12 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
   let keyedMode: boolean | null = null;
   let headerIdx = 0;
   let inHeader = true;
-  const ts: number[] = [];
-  const vs: number[] = [];
+  const rows: Array<[t: number, v: number]> = [];
   let badLines = 0;
   let firstBadLine: number | null = null;
 
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n].replace(/^\uFEFF/, '');
+  for (const [n, raw] of lines.entries()) {
+    const line = raw.replace(/^\uFEFF/, '');
     const trimmed = line.trim();
     if (trimmed === '') continue;
     if (trimmed.startsWith('#')) {
@@ -67,21 +66,23 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
       const keyed = KEYED.exec(trimmed);
       if (keyedMode === null) keyedMode = keyed !== null;
       if (keyedMode) {
-        if (keyed) header[keyed[1].toLowerCase() as keyof WeatherHeader] = headerValue(keyed[2]);
-      } else if (headerIdx < POSITIONAL.length) {
-        header[POSITIONAL[headerIdx]] = headerValue(trimmed.replace(/^#\s?/, ''));
+        const [, key, value = ''] = keyed ?? [];
+        if (key !== undefined) header[key.toLowerCase() as keyof WeatherHeader] = headerValue(value);
+      } else {
+        const key = POSITIONAL[headerIdx];
+        if (key !== undefined) header[key] = headerValue(trimmed.replace(/^#\s?/, ''));
       }
       headerIdx++;
       continue;
     }
     inHeader = false;
-    const parts = trimmed.split(/\s+/);
-    let ok = parts.length === 2;
-    const t = ok ? parseNumber(parts[0]) : NaN;
+    const [tText, vText, extra] = trimmed.split(/\s+/);
+    let ok = tText !== undefined && vText !== undefined && extra === undefined;
+    const t = ok ? parseNumber(tText ?? '') : NaN;
     ok = ok && Number.isFinite(t);
     let v = NaN;
-    if (ok && !/^nan$/i.test(parts[1])) {
-      v = parseNumber(parts[1]);
+    if (ok && !/^nan$/i.test(vText ?? '')) {
+      v = parseNumber(vText ?? '');
       ok = Number.isFinite(v);
     }
     if (!ok) {
@@ -89,23 +90,25 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
       if (firstBadLine === null) firstBadLine = n + 1;
       continue;
     }
-    ts.push(t);
-    vs.push(v);
+    rows.push([t, v]);
   }
 
   // Sort by time (stable, so that for a repeated time the last line given wins), then drop repeats.
-  let order = ts.map((_, i) => i);
+  let previous = -Infinity;
   let sorted = true;
-  for (let i = 1; i < ts.length; i++) if (ts[i] <= ts[i - 1]) { sorted = false; break; }
-  if (!sorted) order = order.sort((a, b) => ts[a] - ts[b] || a - b);
+  for (const [t] of rows) {
+    if (t <= previous) { sorted = false; break; }
+    previous = t;
+  }
+  if (!sorted) rows.sort((a, b) => a[0] - b[0]); // Array.prototype.sort is stable
   const tOut: number[] = [];
   const vOut: number[] = [];
-  for (const i of order) {
-    if (tOut.length > 0 && tOut[tOut.length - 1] === ts[i]) {
-      vOut[vOut.length - 1] = vs[i];
+  for (const [t, v] of rows) {
+    if (tOut.length > 0 && tOut[tOut.length - 1] === t) {
+      vOut[vOut.length - 1] = v;
     } else {
-      tOut.push(ts[i]);
-      vOut.push(vs[i]);
+      tOut.push(t);
+      vOut.push(v);
     }
   }
   return { header, t: Float64Array.from(tOut), v: Float64Array.from(vOut), badLines, firstBadLine };
@@ -121,8 +124,8 @@ function parseNumber(s: string): number {
 export function medianInterval(t: ArrayLike<number>): number | null {
   if (t.length < 2) return null;
   const d: number[] = [];
-  for (let i = 1; i < t.length; i++) d.push(t[i] - t[i - 1]);
+  for (let i = 1; i < t.length; i++) d.push(t[i]! - t[i - 1]!); // 0 < i < length
   d.sort((a, b) => a - b);
-  const m = d[d.length >> 1];
+  const m = d[d.length >> 1] ?? 0;
   return Math.round(m * 1e6) / 1e6;
 }

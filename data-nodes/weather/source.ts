@@ -146,10 +146,11 @@ export class WeatherSource implements DataSource {
     let hi = -Infinity;
     let step = 0;
     for (const e of this.files.values()) {
-      const t = e.parsed.t;
-      if (t.length === 0) continue;
-      lo = Math.min(lo, t[0]);
-      hi = Math.max(hi, t[t.length - 1]);
+      const [first] = e.parsed.t;
+      const last = e.parsed.t.at(-1);
+      if (first === undefined || last === undefined) continue;
+      lo = Math.min(lo, first);
+      hi = Math.max(hi, last);
       step = Math.max(step, e.interval ?? 0);
     }
     if (!Number.isFinite(lo)) return null;
@@ -187,8 +188,9 @@ export class WeatherSource implements DataSource {
       const i0 = lowerBound(ft, seg.start);
       const i1 = lowerBound(ft, seg.end, i0);
       for (let i = i0; i < i1; i++) {
-        t.push(ft[i] + seg.shift);
-        v.push(Number.isNaN(fv[i]) ? null : fv[i]);
+        const x = fv[i] ?? NaN;
+        t.push(ft[i]! + seg.shift); // i < i1 <= ft.length
+        v.push(Number.isNaN(x) ? null : x);
       }
     }
     return { t, v };
@@ -197,8 +199,8 @@ export class WeatherSource implements DataSource {
   private hasSampleIn(e: FileEntry, segs: Segment[]): boolean {
     const ft = e.parsed.t;
     return segs.some((seg) => {
-      const i = lowerBound(ft, seg.start);
-      return i < ft.length && ft[i] < seg.end;
+      const first = ft[lowerBound(ft, seg.start)];
+      return first !== undefined && first < seg.end;
     });
   }
 
@@ -207,8 +209,8 @@ export class WeatherSource implements DataSource {
     if (this.opts.replay) return this.frame ? this.now() : null;
     let newest: number | null = null;
     for (const e of this.files.values()) {
-      const t = e.parsed.t;
-      if (t.length && (newest === null || t[t.length - 1] > newest)) newest = t[t.length - 1];
+      const last = e.parsed.t.at(-1);
+      if (last !== undefined && (newest === null || last > newest)) newest = last;
     }
     return newest;
   }
@@ -253,12 +255,12 @@ export class WeatherSource implements DataSource {
       if (slices.every((s) => s.t.length === 0)) continue;
       const merged = mergeOnTime(slices);
       const ds = downsampleMinMax(merged.t, merged.columns, minStride);
-      entries.forEach((e, i) => (result.data[e.field] = ds.columns[i]));
+      entries.forEach((e, i) => (result.data[e.field] = ds.columns[i] ?? []));
       let finalized: number | null;
       if (this.opts.replay) finalized = this.now();
       else {
         finalized = -Infinity;
-        for (const e of entries) if (e.parsed.t.length) finalized = Math.max(finalized, e.parsed.t[e.parsed.t.length - 1]);
+        for (const e of entries) finalized = Math.max(finalized, e.parsed.t.at(-1) ?? -Infinity);
         if (!Number.isFinite(finalized)) finalized = null;
       }
       result.timeline[tl] = { t: ds.t, finalized_until: finalized };
@@ -272,7 +274,7 @@ export class WeatherSource implements DataSource {
  * of one timeline written together) that is a plain copy; otherwise a missing value is null.
  */
 export function mergeOnTime(series: { t: number[]; v: Sample[] }[]): { t: number[]; columns: Sample[][] } {
-  const first = series[0].t;
+  const first = series[0]?.t ?? [];
   const same = series.every((s) => s.t.length === first.length && s.t.every((x, i) => x === first[i]));
   if (same) return { t: first, columns: series.map((s) => s.v) };
   const all = new Set<number>();
@@ -281,7 +283,7 @@ export function mergeOnTime(series: { t: number[]; v: Sample[] }[]): { t: number
   const index = new Map(t.map((x, i) => [x, i]));
   const columns = series.map((s) => {
     const col: Sample[] = new Array(t.length).fill(null);
-    s.t.forEach((x, i) => (col[index.get(x)!] = s.v[i]));
+    s.t.forEach((x, i) => (col[index.get(x)!] = s.v[i] ?? null)); // every time of s is in index
     return col;
   });
   return { t, columns };

@@ -16,9 +16,9 @@ const ALPHABET = '3479ACEFHJKLMNPRTUVWXY'; // Crossbar's serial-number alphabet:
 export function randomAuthid(): string {
   const bytes = randomBytes(24);
   let s = '';
-  for (let i = 0; i < 24; i++) {
+  for (const [i, b] of bytes.entries()) {
     if (i > 0 && i % 4 === 0) s += '-';
-    s += ALPHABET[bytes[i] % ALPHABET.length];
+    s += ALPHABET[b % ALPHABET.length];
   }
   return s;
 }

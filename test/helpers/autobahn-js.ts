@@ -14,13 +14,11 @@ class QuietWebSocket extends WebSocket {
 }
 (globalThis as { WebSocket?: unknown }).WebSocket = QuietWebSocket;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const autobahn = require('autobahn') as AutobahnModule;
 
 // autobahn-js warns through console on every connection close; quiet unless AUTOBAHN_DEBUG is set.
 if (!process.env.AUTOBAHN_DEBUG) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('autobahn/lib/log.js') as { warn: (...a: unknown[]) => void }).warn = () => {};
+    (require('autobahn/lib/log.js') as { warn: (...a: unknown[]) => void }).warn = () => {};
 }
 
 /* Minimal typings of the parts of autobahn-js these tests use. */

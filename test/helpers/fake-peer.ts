@@ -76,13 +76,15 @@ export class FakeClient {
   /** All messages received and not yet read. */
   drain(): Message[] {
     const out: Message[] = [];
-    while (this.read < this.conn.sent.length) out.push(parseMessage(this.conn.serializer.decode(this.conn.sent[this.read++])));
+    for (let f = this.conn.sent[this.read]; f !== undefined; f = this.conn.sent[++this.read]) out.push(parseMessage(this.conn.serializer.decode(f)));
     return out;
   }
   /** The next unread message; throws if there is none. */
   next(): Message {
-    if (this.read >= this.conn.sent.length) throw new Error('no message from the router');
-    return parseMessage(this.conn.serializer.decode(this.conn.sent[this.read++]));
+    const frame = this.conn.sent[this.read];
+    if (frame === undefined) throw new Error('no message from the router');
+    this.read++;
+    return parseMessage(this.conn.serializer.decode(frame));
   }
   /** Whether there is an unread message. */
   get pending(): number { return this.conn.sent.length - this.read; }

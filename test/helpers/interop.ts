@@ -145,7 +145,8 @@ export function pythonAutobahnMissing(): string | null {
   if (!existsSync(PYTHON)) return `${PYTHON} is missing (install Debian python3-autobahn: make test-deps)`;
   const r = spawnSync(PYTHON, ['-c', 'import autobahn, twisted, msgpack; print(autobahn.__version__)'], { encoding: 'utf8', timeout: 20000 });
   if (r.status !== 0) {
-    return `${PYTHON} cannot import autobahn/twisted/msgpack (install Debian python3-autobahn python3-twisted python3-msgpack: make test-deps): ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+    return `${PYTHON} cannot import autobahn/twisted/msgpack (install Debian python3-autobahn python3-twisted ` +
+      `python3-msgpack: make test-deps): ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
   }
   return null;
 }

@@ -84,7 +84,7 @@ export class RawWampClient {
         buf = Buffer.concat([buf, d]);
         if (!handshaken) {
           if (buf.length < 4) return;
-          if (buf[0] !== 0x7f || (buf[1] & 0x0f) === 0) { reject(new Error(`rawsocket handshake refused: ${buf.subarray(0, 4).toString('hex')}`)); return; }
+          if (buf[0] !== 0x7f || (buf[1]! & 0x0f) === 0) { reject(new Error(`rawsocket handshake refused: ${buf.subarray(0, 4).toString('hex')}`)); return; }
           handshaken = true;
           buf = buf.subarray(4);
           resolve();

@@ -5,7 +5,7 @@
  * archive node is stopped with the SIGTERM handler it installed. Also: a second scanner on a held
  * index fails with a clear message.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
@@ -28,7 +28,7 @@ let db: string;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'sisock-archive-node-'));
   dataDir = path.join(tmp, 'data');
-  require('node:fs').mkdirSync(dataDir);
+  mkdirSync(dataDir);
   db = `sqlite:${path.join(tmp, 'index.sqlite')}`;
   // one day of 1-minute CSV files (one per hour) and an Arrow file
   for (let h = 0; h < 24; h++) {
@@ -73,21 +73,21 @@ test('scan --once, then serve with `node archive` and read through the router', 
 
     const [fields, timelines] = await getFields(client, 'Archive1', 1, 0);
     expect(fields.temp).toEqual({ description: null, timeline: 'cryo', type: 'number', units: 'K' });
-    expect(timelines.cryo.interval).toBe(60);
+    expect(timelines.cryo!.interval).toBe(60);
     expect(Object.keys(fields).sort()).toEqual(['temp', 'volts']);
 
     const d = await getData(client, 'Archive1', ['temp', 'volts', 'missing'], 86400 + 3600, 86400 + 2 * 3600);
-    expect(d.timeline.cryo.t).toHaveLength(60);
-    expect(d.timeline.cryo.t[0]).toBe(86400 + 3600);
-    expect(d.data.temp[0]).toBe(1);
+    expect(d.timeline.cryo!.t).toHaveLength(60);
+    expect(d.timeline.cryo!.t[0]).toBe(86400 + 3600);
+    expect(d.data.temp![0]).toBe(1);
     expect(d.data.volts).toEqual([]);
     expect(d.data.missing).toEqual([]);
 
     const thin = await getData(client, 'Archive1', ['temp'], 86400, 2 * 86400, 3600);
-    const t = thin.timeline.cryo.t;
+    const t = thin.timeline.cryo!.t;
     // min and max per 2 × min_stride, at real times inside [start, end)
     expect(t.length).toBeLessThanOrEqual(2 * 12);
-    for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]);
+    for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]!);
     for (const x of t) { expect(x).toBeGreaterThanOrEqual(86400); expect(x).toBeLessThan(2 * 86400); }
     expect(Math.max(...(thin.data.temp as number[]))).toBe(23.59);
   } finally {

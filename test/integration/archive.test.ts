@@ -26,7 +26,6 @@ if (problem === null) backends.push(mysqlBackend());
 else if (SERVICES_REQUIRED) {
   test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => { throw new Error(problem); });
 } else {
-  // eslint-disable-next-line no-console
   console.warn(`archive tests: MariaDB half skipped: ${problem} (set SISOCK_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test)`);
   describe.skip('mysql', () => { test(`skipped: ${problem}`, () => {}); });
 }
@@ -97,16 +96,16 @@ describe.each(backends)('archive over $name', (backend) => {
     const [fields, timelines] = await src.getFields(1, 1e10);
     expect(Object.keys(fields).sort()).toEqual(['T_mc', 'power', 'state', 'temperature']);
     expect(fields.T_mc).toEqual({ description: null, timeline: 'fridge', type: 'number', units: 'K' });
-    expect(fields.state.type).toBe('string');
+    expect(fields.state!.type).toBe('string');
     expect(fields.temperature).toMatchObject({ timeline: 'hourly', units: 'C', description: 'temperature (test)' });
     expect(timelines.hourly).toEqual({ interval: 1, field: ['temperature'] });
-    expect(timelines.stage.field).toEqual(['power']);
+    expect(timelines.stage!.field).toEqual(['power']);
     // only fields with samples in the interval
     expect(Object.keys((await src.getFields(2000, 2100))[0])).toEqual(['power']);
 
     const d = await src.getData(['temperature', 'T_mc', 'state', 'nope'], 1002, 1004, null);
     expect(d.data).toEqual({ temperature: [2, 3], T_mc: [0.02, 0.03], state: ['ok', 'ok'], nope: [] });
-    expect(d.timeline.hourly.t).toEqual([1002, 1003]);
+    expect(d.timeline.hourly!.t).toEqual([1002, 1003]);
     expect(d.timeline.fridge).toEqual({ t: [1002, 1003], finalized_until: 1003 });
     expect(Object.keys(d.timeline).sort()).toEqual(['fridge', 'hourly']);
     const none = await src.getData(['temperature', 'power'], 5000, 6000, null);
@@ -158,16 +157,16 @@ describe.each(backends)('archive over $name', (backend) => {
     expect(r.errors).toBe(4);
     const rows = Object.fromEntries((await db.listFiles()).map((f) => [f.path, f]));
     expect(rows['truncated.arrow']).toMatchObject({ status: 'error', format: 'arrow' });
-    expect(rows['truncated.arrow'].error).toMatch(/Arrow/);
-    expect(rows['garbage.arrow'].status).toBe('error');
+    expect(rows['truncated.arrow']!.error).toMatch(/Arrow/);
+    expect(rows['garbage.arrow']!.status).toBe('error');
     expect(rows['binary.csv']).toMatchObject({ status: 'error', format: 'csv' });
-    expect(rows['loop.csv'].status).toBe('error');
-    expect(rows['loop.csv'].error).toMatch(/ELOOP|symbolic/);
+    expect(rows['loop.csv']!.status).toBe('error');
+    expect(rows['loop.csv']!.error).toMatch(/ELOOP|symbolic/);
     expect(rows['empty.csv']).toMatchObject({ status: 'ok', nSamples: 0 });
     expect(rows['good.arrow']).toMatchObject({ status: 'ok', tFirst: 1, tLast: 2, nSamples: 2 });
     const [fields] = await reader(db).getFields(1, 1e10);
     expect(Object.keys(fields).sort()).toEqual(['latin1', 'v']);
-    expect(fields.latin1.units).toBe('°C');
+    expect(fields.latin1!.units).toBe('°C');
     expect((await reader(db).getData(['latin1'], 0, 10, null)).data.latin1).toEqual([4.5]);
     // errors are not retried while the file is unchanged
     expect((await s.scan())).toMatchObject({ errors: 1, unchanged: 7 }); // the symlink loop cannot be stat'ed: recorded again
@@ -180,7 +179,7 @@ describe.each(backends)('archive over $name', (backend) => {
     const db = index();
     await (await scanner(db)).scan();
     const d = await reader(db).getData(['v'], 0, 100, null);
-    expect(d.timeline.v.t).toEqual([1, 3, 4, 5, 6, 7]);
+    expect(d.timeline.v!.t).toEqual([1, 3, 4, 5, 6, 7]);
     expect(d.data.v).toEqual([1, 30, 40, 5, 61, 70]);
   });
 
@@ -248,10 +247,10 @@ describe.each(backends)('archive over $name', (backend) => {
     const db = index();
     await (await scanner(db)).scan();
     const full = await reader(db).getData(['s'], 0, 600, null);
-    expect(full.timeline.s.t).toHaveLength(6000);
+    expect(full.timeline.s!.t).toHaveLength(6000);
     const src = reader(db, { cacheBytes: 40 * 1024 });
     const d = await src.getData(['s'], 0, 600, 30);
-    const t = d.timeline.s.t;
+    const t = d.timeline.s!.t;
     expect(t.length).toBeLessThanOrEqual(61);
     // at most min and max per 2 × min_stride, at real sample times inside [start, end)
     const perBucket = new Map<number, number>();
@@ -265,7 +264,7 @@ describe.each(backends)('archive over $name', (backend) => {
     expect(src.cache.stats().bytes).toBeLessThanOrEqual(40 * 1024);
     expect(src.cache.stats().bypassed).toBeGreaterThan(0); // larger than the cache: the rest is not kept
     const part = await src.getData(['s'], 100, 100.5, null);
-    expect(part.timeline.s.t).toEqual([100, 100.1, 100.2, 100.3, 100.4]);
+    expect(part.timeline.s!.t).toEqual([100, 100.1, 100.2, 100.3, 100.4]);
   });
 
   test('times are UTC whatever the process time zone; mtimes stored as UTC seconds', async () => {
@@ -277,11 +276,11 @@ describe.each(backends)('archive over $name', (backend) => {
       await (await scanner(db)).scan();
       const d = await reader(db).getData(['v'], 0, 1e10, null);
       const noon = Date.UTC(2024, 2, 5, 12) / 1000;
-      expect(d.timeline.tz.t).toEqual([noon, noon + 1]);
+      expect(d.timeline.tz!.t).toEqual([noon, noon + 1]);
       const [row] = await db.listFiles();
       const { statSync } = await import('node:fs');
-      expect(row.mtime).toBe(statSync(p).mtimeMs / 1000);
-      expect(Math.abs(row.scannedAt - Date.now() / 1000)).toBeLessThan(60);
+      expect(row!.mtime).toBe(statSync(p).mtimeMs / 1000);
+      expect(Math.abs(row!.scannedAt - Date.now() / 1000)).toBeLessThan(60);
     } finally {
       if (saved === undefined) delete process.env.TZ; else process.env.TZ = saved;
     }
@@ -341,12 +340,13 @@ describe.each(backends)('archive over $name', (backend) => {
     await (await scanner(db)).scan();
     for (const field of ['x', 'y']) {
       const full = await reader(db).getData([field], 10, 470, null);
-      const [tl] = Object.keys(full.timeline);
-      expect(full.timeline[tl].t.length).toBeGreaterThan(100);
+      const [tl, timeline] = Object.entries(full.timeline)[0] ?? [];
+      if (tl === undefined || timeline === undefined) throw new Error(`no timeline for ${field}`);
+      expect(timeline.t.length).toBeGreaterThan(100);
       for (const stride of [0.7, 3, 17, 250]) {
         const d = await reader(db).getData([field], 10, 470, stride);
-        const want = downsampleMinMax(full.timeline[tl].t, [full.data[field]], stride);
-        expect(d.timeline[tl].t).toEqual(want.t);
+        const want = downsampleMinMax(timeline.t, [full.data[field] ?? []], stride);
+        expect(d.timeline[tl]?.t).toEqual(want.t);
         expect(d.data[field]).toEqual(want.columns[0]);
       }
     }
@@ -375,7 +375,7 @@ describe.each(backends)('archive over $name', (backend) => {
       return v;
     };
     const d = await src.getData(['v'], 500, 5500, null);
-    expect(Object.values(d.timeline)[0].t).toHaveLength(5000);
+    expect(Object.values(d.timeline)[0]!.t).toHaveLength(5000);
     // (the file just handed over may still sit in a stale register of the worker: at most one)
     expect(collected).toBeGreaterThanOrEqual(4);
   });

@@ -63,7 +63,7 @@ test('router --port 0 prints its real URL, welcomes a client, and stops on SIGTE
   expect(m).not.toBeNull();
   expect(Number(m![2])).toBeGreaterThan(0);
 
-  const ws = new WebSocket(m![1], ['wamp.2.json']);
+  const ws = new WebSocket(m![1]!, ['wamp.2.json']);
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
   expect(ws.protocol).toBe('wamp.2.json');
   const welcome = nextMessage(ws);

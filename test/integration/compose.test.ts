@@ -28,7 +28,8 @@ const services = compose.services;
 
 function dockerCompose(): string | null {
   const r = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `docker-compose not found (${r.error?.message ?? r.stderr.trim()}); install it: scripts/ensure-debian-packages.sh docker-compose`;
+  return r.status === 0 ? null : `docker-compose not found (${r.error?.message ?? r.stderr.trim()}); ` +
+    `install it: scripts/ensure-debian-packages.sh docker-compose`;
 }
 
 /** Every ${VAR:?…} of the compose files, with a dummy value. */
@@ -44,7 +45,6 @@ describe('docker-compose config', () => {
     if (servicesRequired()) {
       test('docker-compose is installed (required: CI or SISOCK_REQUIRE_SERVICES is set)', () => { throw new Error(missing); });
     } else {
-      // eslint-disable-next-line no-console
       console.warn(`SKIPPED docker-compose config: ${missing}`);
       test.skip(`docker-compose config (skipped: ${missing})`, () => {});
     }
@@ -91,7 +91,7 @@ describe('docker-compose config', () => {
 });
 
 describe('docker-compose.yaml structure', () => {
-  test('has every service of the issue; the bridge is sisock-grafana, as the provisioned datasource says', () => {
+  test('has every service of the demo deployment; the bridge is sisock-grafana, as the provisioned datasource says', () => {
     expect(Object.keys(services).sort()).toEqual(['archive', 'grafana', 'hub', 'mariadb', 'mosquitto', 'mqtt', 'router', 'scan', 'sim', 'sisock-grafana', 'weather']);
     const ds = fs.readFileSync(path.join(ROOT, 'consumers/grafana/provisioning/datasources/sisock.yaml'), 'utf8');
     expect(ds).toContain('url: http://sisock-grafana:5000');
@@ -179,6 +179,9 @@ describe('Dockerfiles', () => {
     // The build stage compiles every folder tsconfig.build.json includes.
     const build = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     for (const dir of build.include) expect([dir, text.includes(`COPY ${dir} ./${dir}`)]).toEqual([dir, true]);
+    // bench/ is built only by `make bench` (tsconfig.bench.json), never into the image.
+    expect(build.include).not.toContain('bench');
+    expect(text).not.toMatch(/^COPY bench/m);
     expect(isIgnored('docs/examples')).toBe(false);
     expect(isIgnored('docs/deployment.md')).toBe(true);
     expect(isIgnored('tls/server.key')).toBe(true);

@@ -24,7 +24,6 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
   const mosquittoBin = MOSQUITTO;
   if (mosquittoBin === undefined || !fs.existsSync(SISOCK)) {
     if (REQUIRED) throw new Error('mosquitto binary or dist/bin/sisock.js missing');
-    // eslint-disable-next-line no-console
     console.warn('SKIPPED: mosquitto binary or dist/ missing');
     return;
   }
@@ -94,7 +93,6 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
     const have = await stored();
     const lost = [...acked].filter((s) => !have.has(s));
     const stats = await consumer.call<{ seqMissing: number; seqGaps: number }>(consumer.uri('consumer.faultmq.get_stats'));
-    // eslint-disable-next-line no-console
     console.log(`kill -9 mosquitto (packaged defaults, persistence on) mid-stream, one message per 10 ms: ${acked.size} acknowledged to the publisher, `
       + `${have.size} stored, ${lost.length} lost (acknowledged, never stored: ${lost.length ? `${Math.min(...lost)}..${Math.max(...lost)}` : 'none'}); `
       + `node storing again ${recoveryMs} ms after the broker restart; the node detected ${stats.seqMissing} missing in ${stats.seqGaps} sequence jumps`);

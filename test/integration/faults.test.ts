@@ -2,12 +2,12 @@
  * Fault tests over real processes: `node dist/bin/sisock.js router|hub` and the test-only memory
  * node (test/fixtures/sisock-mem-node.js), built with `npx tsc -p tsconfig.build.json` first.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { getData, listNodes, type SisockClient } from '../../client';
 import { newClient, waitFor } from './sisock-helpers';
+import { buildDist } from '../helpers/dist-fresh';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SISOCK = path.join(ROOT, 'dist', 'bin', 'sisock.js');
@@ -52,10 +52,7 @@ describe('faults over real processes', () => {
   };
 
   beforeAll(async () => {
-    try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-    } catch { /* type errors elsewhere still emit; the check below decides */ }
-    if (!fs.existsSync(SISOCK)) throw new Error('build produced no dist/bin/sisock.js');
+    buildDist(); // fails when dist/ is missing or older than a source, instead of running a stale build
     port = await freePort();
     url = `ws://127.0.0.1:${port}/ws`;
   });

@@ -124,7 +124,7 @@ function encodeSpec(ser: Serializer, s: Spec): Out | null {
       const d = enc(s.v);
       if (!d || d.length === 0) return null;
       const c = Buffer.from(d);
-      c[s.at % c.length] ^= (s.bits & 0xff) || 1;
+      c[s.at % c.length]! ^= (s.bits & 0xff) || 1;
       return { data: c };
     }
     case 'junk': { const d = enc(s.v); return d && { data: Buffer.concat([d, Buffer.from(s.tail)]) }; }
@@ -563,7 +563,7 @@ describe('fuzz: random and mutated frames against a live router', () => {
     const { config, warnings } = parseConfig(fuzzConfig());
     expect(warnings).toEqual([]);
     running = await startRouter(config);
-    const [ws, rs, uniWs, uniRs] = running.urls;
+    const [ws, rs, uniWs, uniRs] = running.urls as [string, string, string, string];
     wsUrl = ws; rsPort = portOf(rs); uniWsUrl = uniWs; uniPort = portOf(uniRs);
     expect(uniWs).toMatch(/^ws:/);
     expect(portOf(uniWs)).toBe(uniPort);
@@ -577,7 +577,7 @@ describe('fuzz: random and mutated frames against a live router', () => {
     await callee.register('good.add', (args) => ({ args: [(args[0] as number) + (args[1] as number)] }));
     await sub.subscribe('good.topic', (args) => { good.events.push(args[0] as number); });
     for (const [i, e] of echo.entries()) {
-      await e.register(`fuzz.echo.${SERIALIZERS[i].name}`, (args, kwargs) => ({ args, kwargs }));
+      await e.register(`fuzz.echo.${SERIALIZERS[i]!.name}`, (args, kwargs) => ({ args, kwargs }));
       await e.subscribe('fuzz', () => {}, { match: 'prefix' });
     }
     good.loop = (async () => {
@@ -593,10 +593,10 @@ describe('fuzz: random and mutated frames against a live router', () => {
           if (n % 5 === 0) {
             // An echo through a callee on another serializer, with bytes and a float.
             const payload = [n, 'ü', Buffer.from([0, n & 0xff, 255]), 0.5];
-            const e = await caller.call(`fuzz.echo.${SERIALIZERS[n % 3].name}`, payload, { n });
+            const e = await caller.call(`fuzz.echo.${SERIALIZERS[n % 3]!.name}`, payload, { n });
             const back = e.args as unknown[];
             if (back[0] !== n || back[1] !== 'ü' || !Buffer.from(back[2] as Uint8Array).equals(payload[2] as Buffer) || back[3] !== 0.5 || (e.kwargs as Dict).n !== n) {
-              good.wrong.push(`echo ${SERIALIZERS[n % 3].name}: ${JSON.stringify(e)}`);
+              good.wrong.push(`echo ${SERIALIZERS[n % 3]!.name}: ${JSON.stringify(e)}`);
             }
             await caller.publish('good.topic', [++good.published]);
           }
@@ -631,8 +631,8 @@ describe('fuzz: random and mutated frames against a live router', () => {
         const conn = await open(runIndex++);
         const r = await conn.run(outs);
         if (process.env.SISOCK_FUZZ_DEBUG) {
-          // eslint-disable-next-line no-console
-          console.log(`${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`);
+          console.log(`${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ` +
+            `${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`);
         }
         stats.runs++; stats.frames += r.sent + (r.closed ? 0 : 1);
         if (r.synced) stats.synced++;
@@ -666,23 +666,23 @@ describe('fuzz: random and mutated frames against a live router', () => {
       await fuzz(`rs/${ser.name}`, ser, runsFor(0.3), async (i) => {
         // A bad handshake must be refused (error reply or close); then the run uses a good one.
         const h = hs[i % hs.length];
-        if (!h.valid && h.bytes) {
-          const { reply, closed } = await RsFuzzConn.probe(rsPort, h.bytes);
-          const accepted = reply !== null && reply[0] === 0x7f && (reply[1] & 0x0f) !== 0;
+        if (!h!.valid && h!.bytes) {
+          const { reply, closed } = await RsFuzzConn.probe(rsPort, h!.bytes);
+          const accepted = reply !== null && reply[0] === 0x7f && (reply[1]! & 0x0f) !== 0;
           if (accepted) {
             // Only allowed for a handshake that is in fact valid.
-            expect(h.bytes).toHaveLength(4);
-            expect(h.bytes[0]).toBe(0x7f);
-            expect([1, 2, 3]).toContain(h.bytes[1] & 0x0f);
-            expect(h.bytes[2] | h.bytes[3]).toBe(0);
+            expect(h!.bytes).toHaveLength(4);
+            expect(h!.bytes[0]).toBe(0x7f);
+            expect([1, 2, 3]).toContain(h!.bytes[1]! & 0x0f);
+            expect(h!.bytes[2]! | h!.bytes[3]!).toBe(0);
           } else {
             expect(reply !== null || closed).toBe(true);
             stats.handshakeRefused++;
           }
         }
-        const c = await RsFuzzConn.open(rsPort, ser, h.valid ? [0x7f, (h.len << 4) | ser.rawsocketId, 0, 0] : null);
+        const c = await RsFuzzConn.open(rsPort, ser, h!.valid ? [0x7f, (h!.len << 4) | ser.rawsocketId, 0, 0] : null);
         expect(c.handshakeReply?.[0]).toBe(0x7f);
-        expect(c.handshakeReply![1] & 0x0f).toBe(ser.rawsocketId);
+        expect(c.handshakeReply![1]! & 0x0f).toBe(ser.rawsocketId);
         return c;
       });
     });
@@ -695,8 +695,9 @@ describe('fuzz: random and mutated frames against a live router', () => {
   test('afterwards: the well-behaved clients were served throughout, and only live sessions remain', async () => {
     good.stop = true;
     await good.loop;
-    // eslint-disable-next-line no-console
-    console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); well-behaved calls ok: ${good.ok}`);
+    console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ` +
+      `${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); ` +
+      `well-behaved calls ok: ${good.ok}`);
     expect(processErrors).toEqual([]);
     expect(good.wrong).toEqual([]);
     expect(stats.frames).toBeGreaterThanOrEqual(TOTAL_FRAMES);

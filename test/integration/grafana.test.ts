@@ -46,7 +46,7 @@ class TestSource implements DataSource {
   }
 }
 
-async function http(base: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function http(base: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
   const init: RequestInit = body === undefined ? { headers } : {
     method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
   };
@@ -321,7 +321,9 @@ describe('Grafana bridge authentication', () => {
 
 describe('Grafana bridge without a router', () => {
   it('answers 503 {message} while the router is down, and recovers when it is back', async () => {
-    let { router, url, port } = await startTestRouter();
+    const started = await startTestRouter();
+    const { port } = started;
+    let { router, url } = started;
     let hub = await runHub({ client: opts(url) });
     const src = new TestSource([{ name: 'v', type: 'number', units: null, value: (i) => i }], 10);
     const node = await runDataNode({ name: 'phoenix', description: 'survives', source: src, client: opts(url) });

@@ -74,7 +74,6 @@ interface Chunk {
   seq: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = grpc.Client & Record<string, any>;
 
 function unary<T>(client: AnyClient, method: string, req: unknown, deadlineMs = 10000): Promise<T> {

@@ -15,7 +15,6 @@ const SISOCK = path.join(__dirname, '..', '..', 'dist', 'bin', 'sisock.js');
 test('the MQTT node falls back to MQTT 3.1.1 when the broker refuses MQTT 5', async () => {
   if (!fs.existsSync(SISOCK)) {
     if (REQUIRED) throw new Error('dist/bin/sisock.js missing');
-    // eslint-disable-next-line no-console
     console.warn('SKIPPED: dist/ missing (npx tsc -p tsconfig.build.json)');
     return;
   }

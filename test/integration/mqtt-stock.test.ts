@@ -63,7 +63,6 @@ async function bareV4(url: string, topic: string): Promise<{ seen: Set<number>; 
 test('10,000 QoS 1 messages in a burst through the stock broker: none lost (bare 3.1.1 client beside it)', async () => {
   if (!(await reachable(STOCK, 1883))) {
     if (REQUIRED) throw new Error(`no MQTT broker at ${STOCK}, and SISOCK_REQUIRE_SERVICES=1 requires it`);
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED: no MQTT broker at ${STOCK}`);
     return;
   }
@@ -77,7 +76,6 @@ test('10,000 QoS 1 messages in a burst through the stock broker: none lost (bare
     await waitFor(() => node.ingest.stats.received >= N, 20_000, 'every message at the ingest');
     node.ingest.flush();
     const stored = node.store.count('burst', 'seq');
-    // eslint-disable-next-line no-console
     console.log(`stock mosquitto, ${N} QoS 1 in a burst: sisock stored ${stored} (MQTT ${node.ingest.stats.protocolVersion}) in ${Date.now() - t0} ms; `
       + `bare MQTT 3.1.1 client received ${bare.seen.size}`);
     expect(stored).toBe(N);

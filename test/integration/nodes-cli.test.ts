@@ -44,7 +44,10 @@ const p = buildProgram();
 const has = (n) => p.commands.some((c) => c.name() === n);
 if (!has('node')) require(${JSON.stringify(path.join(DIST, 'commands', 'node.js'))}).register(p);
 if (!has('nodes')) require(${JSON.stringify(path.join(DIST, 'commands', 'consumer.js'))}).register(p);
-p.parseAsync(['node', 'sisock', ...process.argv.slice(2)]).catch((e) => { process.stderr.write('sisock: ' + e.message + '\\n'); process.exitCode = 1; });
+p.parseAsync(['node', 'sisock', ...process.argv.slice(2)]).catch((e) => {
+  process.stderr.write('sisock: ' + e.message + '\\n');
+  process.exitCode = 1;
+});
 `);
   ({ router, url } = await startTestRouter());
   hub = await runHub({ client: opts(url) });
@@ -83,7 +86,7 @@ function example(field: string): Map<number, string> {
   const m = new Map<number, string>();
   for (const line of readFileSync(path.join(exampleDataDir(), `${field}.dat`), 'utf8').split('\n')) {
     if (line.startsWith('#') || !line.trim()) continue;
-    const [t, v] = line.split(/\s+/);
+    const [t, v = ''] = line.split(/\s+/);
     m.set(Number(t), v);
   }
   return m;
@@ -99,11 +102,11 @@ describe('consumer CLI as processes', () => {
     const lines = tsv.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('name\tfields\tnewest\thost\tdescription');
     expect(lines.slice(1).map((l) => l.split('\t')[0])).toEqual(['sim', 'weather']);
-    expect(lines[1].split('\t')[1]).toBe('34');
+    expect(lines[1]!.split('\t')[1]).toBe('34');
     const json = await run(['nodes', '--json']);
     const nodes = JSON.parse(json.stdout) as { name: string; description: string }[];
     expect(nodes.map((n) => n.name)).toEqual(['sim', 'weather']);
-    expect(nodes[1].description).toMatch(/weather/i);
+    expect(nodes[1]!.description).toMatch(/weather/i);
   });
 
   test('sisock fields <node> as CSV; unknown node → exit 1 with one line', async () => {
@@ -198,7 +201,7 @@ describe('consumer CLI as processes', () => {
       expect(Number(r[3])).toBeGreaterThan(0);
     }
     // voltage ramps up: successive lines are increasing
-    expect(Number(rows[rows.length - 1][3])).toBeGreaterThan(Number(rows[0][3]));
+    expect(Number(rows[rows.length - 1]![3])).toBeGreaterThan(Number(rows[0]![3]));
   });
 
   test('sisock tail --count N --json stops by itself', async () => {
@@ -277,13 +280,13 @@ describe('bad input to the nodes’ procedures gets a WAMP error; the nodes keep
     const ok = await client.call<Record<string, unknown>>(client.uri('consumer.sim.set_channel'), ['lv', 1], { on: true, voltage: 3.3 });
     expect(ok).toMatchObject({ supply: 'lv', channel: 1, on: true, setpoint: 3.3 });
     const st = await client.call<{ lv: { channels: { on: boolean }[] } }>(client.uri('consumer.sim.get_state'));
-    expect(st.lv.channels[1].on).toBe(true);
+    expect(st.lv.channels[1]!.on).toBe(true);
   });
 
   test('after all that, both nodes still serve', async () => {
     const [fields] = await client.call<[Record<string, unknown>, unknown]>(client.uri('consumer.weather.get_fields'), [1, 0]);
     expect(Object.keys(fields)).toContain('temperature');
     const r = await getData(client, 'sim', ['sensor_temperature'], -5, 0);
-    expect(r.data.sensor_temperature.length).toBeGreaterThan(0);
+    expect(r.data.sensor_temperature!.length).toBeGreaterThan(0);
   });
 });

@@ -5,6 +5,7 @@
  * consumer), an admin and an anonymous OCS agent. Each can do what it needs, and nothing else.
  */
 import * as path from 'node:path';
+import pino from 'pino';
 import { loadConfigFile } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import { registerRouterMetrics } from '../../router/metrics';
@@ -102,10 +103,21 @@ describe('what each role needs', () => {
     await h.remove();
   });
 
-  test('a node re-announces on hub.started (it may subscribe to it)', async () => {
-    const other = await client(as('sim'));
-    await other.subscribe(`${B}.hub.started`, () => undefined);
-    await consumer.subscribe(`${B}.hub.started`, () => undefined); // consumers (the bridge) do too
+  test('a node re-announces on hub.started (it may subscribe to it and call data_node.add again)', async () => {
+    const lines: Array<{ msg?: string; why?: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as { msg?: string; why?: string }); } });
+    const sim = await runDataNode({ name: 'sim', description: 'announces again', source: new MemorySource(10, 1000, 1), client: as('sim'), logger });
+    closers.push(() => sim.close());
+    await sim.ready(5000);
+    const reannounced = () => lines.some((l) => l.msg === 'announced to hub' && l.why === 'hub started');
+    expect(reannounced()).toBe(false);
+    // What a restarted hub publishes once its procedures are registered (authid hub may publish it).
+    const restartedHub = await client(as('hub'));
+    await restartedHub.publish(`${B}.hub.started`, [{ session_id: restartedHub.sessionId, started: Date.now() / 1000 }]);
+    await waitFor(reannounced, 5000, 'sim announced again after hub.started');
+    expect(sim.announced).toBe(true);
+    expect((await listNodes(consumer)).map((n) => n.name)).toEqual(expect.arrayContaining(['weather', 'sim']));
+    await consumer.subscribe(`${B}.hub.started`, () => undefined); // consumers (the bridge) may subscribe too
   });
 
   test('admin: the WAMP meta API', async () => {

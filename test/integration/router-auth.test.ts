@@ -2,12 +2,12 @@
  * startRouter from a Crossbar.io config, with autobahn-js (the reference client) over real
  * sockets: WAMP-CRA (unsalted and salted), ticket, and role enforcement.
  */
+import WebSocket from 'ws';
 import { parseConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import { deriveKey } from '../../router/auth';
 
-(globalThis as { WebSocket?: unknown }).WebSocket ??= require('ws');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 const autobahn = require('autobahn');
 
 const B = 'org.simonsobservatory';
@@ -128,7 +128,7 @@ describe('startRouter failures', () => {
   }, { baseDir: '/nonexistent-dir', env: {} }).config;
 
   test('a port in use is LISTEN_FAILED naming the transport', async () => {
-    await expect(startRouter(plain(running.listeners[0].port))).rejects.toMatchObject({
+    await expect(startRouter(plain(running.listeners[0]!.port))).rejects.toMatchObject({
       code: 'SISOCK_LISTEN_FAILED', message: expect.stringContaining('workers[0].transports[0]: cannot listen on 127.0.0.1:'),
     });
   });

@@ -87,7 +87,6 @@ test('ticket guessing is locked out after a few failures; the right owner elsewh
   const text = await registerRouterMetrics(running.router).metrics();
   expect(Number(/sisock_router_auth_failures_total (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(3);
   expect(Number(/sisock_router_auth_lockouts_total (\d+)/.exec(text)?.[1])).toBe(lockedOut);
-  // eslint-disable-next-line no-console
   console.log(`ticket guessing: ${tries} tries in ${Date.now() - t0} ms, ${tries - lockedOut} reached the ticket check`);
 });
 

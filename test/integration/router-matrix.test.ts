@@ -16,6 +16,7 @@ const open: RawWampClient[] = [];
 beforeAll(async () => {
   const cfg: RouterConfig = devConfig({ port: 0, rawsocketPort: 0, realm: REALM });
   const ws = cfg.transports[0];
+  if (!ws) throw new Error('devConfig has no WebSocket transport');
   cfg.transports.push({ ...ws, kind: 'universal', source: 'test.universal', rawsocket: { serializers: ws.serializers, options: ws.options, auth: ws.auth } });
   running = await startRouter(cfg);
   for (const l of running.listeners) {
@@ -54,9 +55,9 @@ describe.each(matrix())('%s × %s', (endpointName, ser) => {
     expect(w.session).toBeGreaterThanOrEqual(1);
     expect(w.session).toBeLessThanOrEqual(2 ** 53);
     const roles = w.details.roles as Record<string, { features: Record<string, boolean> }>;
-    expect(roles.broker.features.publisher_exclusion).toBe(true);
-    expect(roles.dealer.features.progressive_call_results).toBe(true);
-    expect(roles.dealer.features.call_canceling).toBe(true);
+    expect(roles.broker!.features.publisher_exclusion).toBe(true);
+    expect(roles.dealer!.features.progressive_call_results).toBe(true);
+    expect(roles.dealer!.features.call_canceling).toBe(true);
   });
 
   test('register / call / yield, args, kwargs and binary survive the round trip', async () => {

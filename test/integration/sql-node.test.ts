@@ -105,11 +105,13 @@ describe.each([
   const ph = (i: number) => (kind === 'mysql' ? '?' : `$${i}`);
 
   async function createTable(): Promise<void> {
-    await db!.exec(`CREATE TABLE ${q(table)} (exp_id INT, ts ${tsType}, voltage DOUBLE PRECISION, ${q('current')} DOUBLE PRECISION, temperature DOUBLE PRECISION, mode VARCHAR(16))`);
+    await db!.exec(`CREATE TABLE ${q(table)} (exp_id INT, ts ${tsType}, voltage DOUBLE PRECISION, ` +
+      `${q('current')} DOUBLE PRECISION, temperature DOUBLE PRECISION, mode VARCHAR(16))`);
     for (let i = 0; i < 30; i++) {
       for (const exp of [1, 2]) {
         await db!.exec(
-          `INSERT INTO ${q(table)} (exp_id, ts, voltage, ${q('current')}, temperature, mode) VALUES (${ph(1)}, ${fromUnix(ph(2))}, ${ph(3)}, ${ph(4)}, ${ph(5)}, ${ph(6)})`,
+          `INSERT INTO ${q(table)} (exp_id, ts, voltage, ${q('current')}, temperature, mode) ` +
+            `VALUES (${ph(1)}, ${fromUnix(ph(2))}, ${ph(3)}, ${ph(4)}, ${ph(5)}, ${ph(6)})`,
           [exp, T0 + i + exp / 10, 3 + i / 100 + exp, exp === 1 ? 1.5 : -1.5, i === 5 ? null : 25 + i / 10, i < 15 ? 'charge' : 'rest'],
         );
       }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from '../helpers/wait';
 
-export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1';
+export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1' || !!process.env.CI;
 
 /** Resolves true when a TCP connection to the URL's host:port succeeds within timeoutMs. */
 export function reachable(url: string | undefined, defPort: number, timeoutMs = 2000): Promise<boolean> {
@@ -35,7 +35,6 @@ export async function service(name: string, envVar: string, defPort: number): Pr
   if (ok) return true;
   const why = url ? `${name} at ${url} is unreachable` : `${envVar} is not set`;
   if (REQUIRED) throw new Error(`${why}, and SISOCK_REQUIRE_SERVICES=1 requires it`);
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPED: ${why}; the ${name} tests are skipped (set ${envVar}, e.g. via .ci/run)`);
   return false;
 }

@@ -96,7 +96,7 @@ class RawClient {
   }
   async frame(): Promise<{ type: number; payload: Buffer }> {
     const h = await this.read(4);
-    return { type: h[0], payload: await this.read(h.readUIntBE(1, 3)) };
+    return { type: h.readUInt8(0), payload: await this.read(h.readUIntBE(1, 3)) };
   }
   write(b: Buffer): void { this.socket.write(b); }
   send(type: number, payload: Buffer): void {
@@ -135,7 +135,7 @@ describe('WebSocket', () => {
     expect((await wsOpen(l.url, ['wamp.2.json', 'wamp.2.cbor'])).protocol).toBe('wamp.2.cbor');
     expect((await wsOpen(l.url)).protocol).toBe('');
     expect(conns.map((c) => c.serializer.name)).toEqual(['msgpack', 'cbor', 'json']);
-    const info = conns[0].info;
+    const info = conns[0]!.info;
     expect(info).toMatchObject({ type: 'websocket', protocol: 'wamp.2.msgpack', tls: false });
     expect(info.peer).toMatch(/^tcp4:127\.0\.0\.1:\d+$/);
     expect(info.http_headers_received?.['sec-websocket-protocol']).toBe('wamp.2.json,wamp.2.cbor,wamp.2.msgpack');
@@ -166,7 +166,7 @@ describe('WebSocket', () => {
     expect(isBinary).toBe(false);
     expect(data.toString()).toBe('[50,1,{},["\\u0000AAEC/w=="],{"b":"\\u0000aGk="}]');
     const msg = jsonSerializer.decode(data) as unknown[];
-    expect(Buffer.from((msg[3] as Uint8Array[])[0])).toEqual(Buffer.from([0, 1, 2, 255]));
+    expect(Buffer.from((msg[3] as Uint8Array[])[0]!)).toEqual(Buffer.from([0, 1, 2, 255]));
 
     for (const s of [msgpackSerializer, cborSerializer]) {
       const ws = await wsOpen(l.url, [s.subprotocol]);
@@ -195,11 +195,11 @@ describe('WebSocket', () => {
     const { l, conns, closed } = await echoListener({ kind: 'websocket' });
     const ws = await wsOpen(l.url, ['wamp.2.json']);
     let count = 0;
-    const orig = conns[0].onClose;
-    conns[0].onClose = (r) => { count++; orig(r); };
+    const orig = conns[0]!.onClose;
+    conns[0]!.onClose = (r) => { count++; orig(r); };
     const closing = once(ws, 'close');
-    conns[0].close(1001, 'wamp.close.system_shutdown');
-    conns[0].close(1000, 'again');
+    conns[0]!.close(1001, 'wamp.close.system_shutdown');
+    conns[0]!.close(1000, 'again');
     const [code, reason] = await closing;
     expect(code).toBe(1001);
     expect(String(reason)).toBe('wamp.close.system_shutdown');
@@ -220,7 +220,7 @@ describe('WebSocket', () => {
     expect(l.url).toBe(`wss://127.0.0.1:${l.port}/ws`);
     const ws = await wsOpen(`wss://localhost:${l.port}/ws`, ['wamp.2.cbor'], { ca: cert });
     expect(ws.protocol).toBe('wamp.2.cbor');
-    expect(conns[0].info.tls).toBe(true);
+    expect(conns[0]!.info.tls).toBe(true);
     const r = nextMessage(ws);
     ws.send(cborSerializer.encode([1, 'realm1', {}]));
     expect(cborSerializer.decode((await r).data)).toEqual([1, 'realm1', {}]);
@@ -257,8 +257,8 @@ describe('RawSocket', () => {
     const f = await c.frame();
     expect(f.type).toBe(0);
     expect(msgpackSerializer.decode(f.payload)).toEqual([1, 'realm1', { x: 2 ** 53 }]);
-    expect(conns[0].info).toMatchObject({ type: 'rawsocket', protocol: 'wamp.2.msgpack', tls: false });
-    expect(conns[0].info.peer).toMatch(/^tcp4:127\.0\.0\.1:\d+$/);
+    expect(conns[0]!.info).toMatchObject({ type: 'rawsocket', protocol: 'wamp.2.msgpack', tls: false });
+    expect(conns[0]!.info.peer).toMatch(/^tcp4:127\.0\.0\.1:\d+$/);
   });
 
   test.each([
@@ -277,7 +277,7 @@ describe('RawSocket', () => {
   test('handshake error 4: maximum connection count', async () => {
     const { l } = await echoListener({ kind: 'rawsocket', maxConnections: 1 });
     const a = await RawClient.connect(l.port);
-    expect((await a.handshake(1))[1] & 0x0f).toBe(1);
+    expect((await a.handshake(1))[1]! & 0x0f).toBe(1);
     const b = await RawClient.connect(l.port);
     expect([...(await b.handshake(1))]).toEqual([0x7f, 0x40, 0, 0]);
     await b.closed;
@@ -347,7 +347,7 @@ describe('RawSocket', () => {
     const { l } = await echoListener({ kind: 'rawsocket', tls: { key, cert } });
     expect(l.url).toBe(`rss://127.0.0.1:${l.port}`);
     const c = await RawClient.connect(l.port, true, cert);
-    expect((await c.handshake(3))[1] & 0x0f).toBe(3);
+    expect((await c.handshake(3))[1]! & 0x0f).toBe(3);
     c.send(0, cborSerializer.encode([1, 'r', {}]));
     expect(cborSerializer.decode((await c.frame()).payload)).toEqual([1, 'r', {}]);
   });
@@ -365,7 +365,7 @@ describe('universal port', () => {
     expect((await r).data.toString()).toBe('[1,"realm1",{}]');
 
     const c = await RawClient.connect(l.port, secure, cert);
-    expect((await c.handshake(2))[1] & 0x0f).toBe(2);
+    expect((await c.handshake(2))[1]! & 0x0f).toBe(2);
     c.send(0, msgpackSerializer.encode([1, 'realm1', {}]));
     expect(msgpackSerializer.decode((await c.frame()).payload)).toEqual([1, 'realm1', {}]);
 

@@ -15,7 +15,6 @@ import { startBridge, type RunningBridge } from '../../consumers/grafana';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, opts, startTestRouter, waitFor } from './sisock-helpers';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const document: any;
 declare const location: any;

@@ -14,10 +14,9 @@ import { runWeatherNode } from '../../data-nodes/weather';
 import type { DataNodeHandle } from '../../data-nodes/sdk';
 import { startBridge, type RunningBridge } from '../../consumers/grafana';
 import type { RunningRouter } from '../../router/server';
-import { closeAll, opts, startTestRouter, waitFor } from './sisock-helpers';
+import { closeAll, opts, startTestRouter } from './sisock-helpers';
 
 // Browser globals used inside page.evaluate/waitForFunction callbacks (they run in Chromium).
-/* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const document: any;
 declare const location: any;
@@ -28,7 +27,6 @@ const haveChromium = fs.existsSync(CHROMIUM);
 const OUT = path.join(__dirname, '..', '..', 'test-output');
 
 if (!haveChromium && !required) {
-  // eslint-disable-next-line no-console
   console.warn(`web-page test skipped: no Chromium at ${CHROMIUM} (install: ./scripts/ensure-debian-packages.sh chromium)`);
 }
 
@@ -123,7 +121,8 @@ if (!haveChromium && !required) {
     const file = path.join(OUT, 'web-page.csv');
     await download.saveAs(file);
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('time_utc,time_unix_ms,sim::hv_ch0_voltage [V],sim::hv_ch1_voltage [V],sim::sensor_temperature [C],sim::sensor_humidity [%]');
+    expect(lines[0]).toBe('time_utc,time_unix_ms,sim::hv_ch0_voltage [V],sim::hv_ch1_voltage ' +
+      '[V],sim::sensor_temperature [C],sim::sensor_humidity [%]');
     expect(lines.length).toBeGreaterThan(20);
     const row = lines[lines.length - 1]!.split(',');
     expect(row).toHaveLength(6);

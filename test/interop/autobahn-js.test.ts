@@ -91,7 +91,7 @@ describe.each(SERIALIZERS)('autobahn-js over WebSocket/%s', (ser) => {
     await pub.session.publish(topic, [2, 'included'], {}, { acknowledge: true, exclude_me: false });
     const events = await subGot.done;
     expect(events.map(([a]) => a[0])).toEqual([1, 2]);
-    expect(events[0][1]).toEqual({ k: 'v' });
+    expect(events[0]![1]).toEqual({ k: 'v' });
     // The publisher's first event must be the exclude_me=false one: the first was excluded.
     expect(await pubGot.done).toEqual([[2, 'included']]);
   });

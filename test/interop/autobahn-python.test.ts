@@ -23,7 +23,6 @@ if (missing) {
       throw new Error(`AutobahnPython interop cannot run: ${missing}`);
     });
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`SKIPPED autobahn-python interop: ${missing}`);
     test.skip(`autobahn-python interop (skipped: ${missing})`, () => {});
   }

@@ -10,7 +10,7 @@ import { mergeSegments } from '../../data-nodes/archive/reader';
 
 const ctx = (relPath: string) => ({ relPath });
 const col = (d: DecodedFile, name: string) => {
-  const c = d.timelines[0].columns.find((x) => x.name === name);
+  const c = d.timelines[0]!.columns.find((x) => x.name === name);
   if (!c) throw new Error(`no column ${name}`);
   return Array.from(c.values as ArrayLike<unknown>, (v) => (typeof v === 'number' && Number.isNaN(v) ? null : v));
 };
@@ -22,19 +22,19 @@ describe('weather format', () => {
     const d = weatherFormat.decode(Buffer.from(text), ctx('site/temperature.dat'));
     expect(d.timelines).toHaveLength(1);
     const tl = d.timelines[0];
-    expect(tl.name).toBe('hourly');
-    expect(Array.from(tl.t)).toEqual([1000, 2000, 3000, 4000]);
-    expect(tl.columns[0]).toMatchObject({ name: 'temperature', type: 'number', units: 'C', description: 'Air temperature.' });
+    expect(tl!.name).toBe('hourly');
+    expect(Array.from(tl!.t)).toEqual([1000, 2000, 3000, 4000]);
+    expect(tl!.columns[0]).toMatchObject({ name: 'temperature', type: 'number', units: 'C', description: 'Air temperature.' });
     expect(col(d, 'temperature')).toEqual([1.5, 2.75, 3.5, null]);
     expect(d.badRows).toBe(1);
-    expect(tl.interval).toBe(1000);
+    expect(tl!.interval).toBe(1000);
   });
 
   test('empty file and non-UTF-8 bytes', () => {
     expect(weatherFormat.decode(Buffer.alloc(0), ctx('x.dat')).timelines).toEqual([]);
     const latin1 = Buffer.concat([Buffer.from('# Temp\xe9rature\n# t\n# '), Buffer.from([0xb0, 0x43]), Buffer.from('\n1 2\n')]);
     const d = weatherFormat.decode(latin1, ctx('x.dat'));
-    expect(d.timelines[0].columns[0].units).toBe('°C');
+    expect(d.timelines[0]!.columns[0]!.units).toBe('°C');
     expect(col(d, 'x')).toEqual([2]);
   });
 
@@ -60,7 +60,7 @@ describe('wall-clock times are UTC whatever the local zone', () => {
     expect(parseClock('12:00 AM')).toBe(0);
     expect(parseClock('25:00')).toBeNaN();
     const d = csvFormat.decode(Buffer.from('Date,Time,v\n2024-01-02,00:00:01,1\n'), ctx('a.csv'));
-    expect(Array.from(d.timelines[0].t)).toEqual([Date.UTC(2024, 0, 2, 0, 0, 1) / 1000]);
+    expect(Array.from(d.timelines[0]!.t)).toEqual([Date.UTC(2024, 0, 2, 0, 0, 1) / 1000]);
   });
 });
 
@@ -69,12 +69,12 @@ describe('CSV/TSV format', () => {
     const d = csvFormat.decode(Buffer.from(
       '# timeline: cryo\ntime,temp [K],on,state,empty\n100,4.2,true,cold,\n101,NaN,false,warm,\n102,4.4,TRUE,,\n'), ctx('logs/cryo.csv'));
     const tl = d.timelines[0];
-    expect(tl.name).toBe('cryo');
-    expect(Array.from(tl.t)).toEqual([100, 101, 102]);
-    const byName = Object.fromEntries(tl.columns.map((c) => [c.name, c]));
+    expect(tl!.name).toBe('cryo');
+    expect(Array.from(tl!.t)).toEqual([100, 101, 102]);
+    const byName = Object.fromEntries(tl!.columns.map((c) => [c.name, c]));
     expect(byName.temp).toMatchObject({ type: 'number', units: 'K' });
-    expect(byName.on.type).toBe('bool');
-    expect(byName.state.type).toBe('string');
+    expect(byName.on!.type).toBe('bool');
+    expect(byName.state!.type).toBe('string');
     expect(col(d, 'temp')).toEqual([4.2, null, 4.4]);
     expect(col(d, 'on')).toEqual([true, false, true]);
     expect(col(d, 'state')).toEqual(['cold', 'warm', null]);
@@ -85,26 +85,27 @@ describe('CSV/TSV format', () => {
     const d = csvFormat.decode(Buffer.from(
       'Date;Time;"Pressure (mbar)";Note\n13/01/2024;23:59:59;1.5e-3;"a; b"\n14/01/2024;00:00:00;2e-3;"say ""hi"""\n'), ctx('p_2024-01-13.csv'));
     const tl = d.timelines[0];
-    expect(tl.name).toBe('p');
-    expect(Array.from(tl.t)).toEqual([Date.UTC(2024, 0, 13, 23, 59, 59) / 1000, Date.UTC(2024, 0, 14) / 1000]);
-    expect(tl.columns.map((c) => [c.name, c.units])).toEqual([['Pressure', 'mbar'], ['Note', null]]);
+    expect(tl!.name).toBe('p');
+    expect(Array.from(tl!.t)).toEqual([Date.UTC(2024, 0, 13, 23, 59, 59) / 1000, Date.UTC(2024, 0, 14) / 1000]);
+    expect(tl!.columns.map((c) => [c.name, c.units])).toEqual([['Pressure', 'mbar'], ['Note', null]]);
     expect(col(d, 'Note')).toEqual(['a; b', 'say "hi"']);
   });
 
   test('TSV, ISO times, out-of-order rows, repeated times keep the last row, bad rows skipped', () => {
     const d = csvFormat.decode(Buffer.from(
-      'timestamp\tv\n2024-01-01T00:00:02Z\t2\n2024-01-01T00:00:00Z\t0\n2024-01-01T00:00:02Z\t22\nnot a time\t5\n2024-01-01T00:00:01Z\n2024-01-01T00:00:01Z\t1'), ctx('d/x.tsv'));
+      'timestamp\tv\n2024-01-01T00:00:02Z\t2\n2024-01-01T00:00:00Z\t0\n2024-01-01T00:00:02Z\t22\nnot ' +
+        'a time\t5\n2024-01-01T00:00:01Z\n2024-01-01T00:00:01Z\t1'), ctx('d/x.tsv'));
     const t0 = Date.UTC(2024, 0, 1) / 1000;
-    expect(Array.from(d.timelines[0].t)).toEqual([t0, t0 + 1, t0 + 2]);
+    expect(Array.from(d.timelines[0]!.t)).toEqual([t0, t0 + 1, t0 + 2]);
     expect(col(d, 'v')).toEqual([0, 1, 22]);
     expect(d.badRows).toBe(2);
   });
 
   test('milliseconds, Latin-1 text, header only, empty, corrupt', () => {
     const d = csvFormat.decode(Buffer.from('time_ms,v\n1700000000000,1\n1700000000500,2\n'), ctx('m.csv'));
-    expect(Array.from(d.timelines[0].t)).toEqual([1700000000, 1700000000.5]);
+    expect(Array.from(d.timelines[0]!.t)).toEqual([1700000000, 1700000000.5]);
     const latin1 = Buffer.concat([Buffer.from('t,T ('), Buffer.from([0xb0]), Buffer.from('C)\n1700000000,3\n')]);
-    expect(csvFormat.decode(latin1, ctx('l.csv')).timelines[0].columns[0].units).toBe('°C');
+    expect(csvFormat.decode(latin1, ctx('l.csv')).timelines[0]!.columns[0]!.units).toBe('°C');
     expect(csvFormat.decode(Buffer.from('time,v\n'), ctx('h.csv')).timelines).toEqual([]);
     expect(csvFormat.decode(Buffer.alloc(0), ctx('e.csv')).timelines).toEqual([]);
     expect(() => csvFormat.decode(Buffer.from([0, 1, 2, 255, 254, 10, 7, 7, 7, 10, 9, 9]), ctx('bin.csv'))).toThrow(FormatError);
@@ -131,9 +132,9 @@ describe('Arrow IPC format', () => {
   test.each(['file', 'stream'] as const)('%s form: timestamps in ns, sorted, metadata, nulls', (form) => {
     const d = arrowFormat.decode(Buffer.from(tableToIPC(table(), form)), ctx('f.arrow'));
     const tl = d.timelines[0];
-    expect(tl.name).toBe('fridge');
-    expect(Array.from(tl.t)).toEqual([1, 2, 3]);
-    expect(tl.columns.find((c) => c.name === 'temp')).toMatchObject({ type: 'number', units: 'K', description: 'stage temperature' });
+    expect(tl!.name).toBe('fridge');
+    expect(Array.from(tl!.t)).toEqual([1, 2, 3]);
+    expect(tl!.columns.find((c) => c.name === 'temp')).toMatchObject({ type: 'number', units: 'K', description: 'stage temperature' });
     expect(col(d, 'temp')).toEqual([1.5, null, 3.5]);
     expect(col(d, 'label')).toEqual(['a', 'b', 'c']);
   });
@@ -141,7 +142,7 @@ describe('Arrow IPC format', () => {
   test('numeric time column, Int64 and Bool values', () => {
     const tb = tableFromArrays({ t: new Float64Array([10, 11]), n: new BigInt64Array([5n, 6n]), ok: [true, false] });
     const d = arrowFormat.decode(Buffer.from(tableToIPC(tb, 'file')), ctx('x/log_001.arrow'));
-    expect(d.timelines[0].name).toBe('log');
+    expect(d.timelines[0]!.name).toBe('log');
     expect(col(d, 'n')).toEqual([5, 6]);
     expect(col(d, 'ok')).toEqual([true, false]);
   });

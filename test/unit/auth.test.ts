@@ -1,12 +1,12 @@
 import { MessageType as T, ErrorUri, type Dict, type Message } from '../../wamp';
 import { Router } from '../../router/router';
 import { RoleAuthorizer, allowEverything } from '../../router/roles';
+import WebSocket from 'ws';
 import { AnonymousAuth, TicketAuth, WampCraAuth, createAuthMethods, deriveKey, type AuthMethod } from '../../router/auth';
 import { FakeClient } from '../helpers/fake-peer';
 
 // autobahn-js (the reference client) wants a global WebSocket on Node 20.
-(globalThis as { WebSocket?: unknown }).WebSocket ??= require('ws');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 const autobahn = require('autobahn') as { auth_cra: { derive_key(s: string, salt: string, it?: number, kl?: number): string; sign(key: string, challenge: string): string } };
 const cra = autobahn.auth_cra;
 

@@ -31,7 +31,7 @@ describe('broker', () => {
       const [ev, ...rest] = events(sub);
       expect(rest).toHaveLength(0);
       expect(ev).toMatchObject({ type: T.EVENT, subscription: id, details: {}, args: [1, 'two'], kwargs: { three: 3 } });
-      expect(ev.publication).toBeGreaterThanOrEqual(1);
+      expect(ev!.publication).toBeGreaterThanOrEqual(1);
       expect(pub.pending).toBe(0); // no PUBLISHED without acknowledge
     });
 
@@ -40,7 +40,7 @@ describe('broker', () => {
       const pub = FakeClient.join(router);
       const id = subscribe(sub, 'a.b');
       publish(pub, 'a.b');
-      const frame = JSON.parse(sub.conn.sent[sub.conn.sent.length - 1].toString());
+      const frame = JSON.parse(sub.conn.sent[sub.conn.sent.length - 1]!.toString());
       expect(frame).toEqual([T.EVENT, id, expect.any(Number), {}]);
     });
 
@@ -106,7 +106,7 @@ describe('broker', () => {
       expect(Number.isInteger(id)).toBe(true);
       expect(id).toBeGreaterThanOrEqual(1);
       expect(id).toBeLessThanOrEqual(2 ** 53);
-      expect(events(sub)[0].publication).toBe(id);
+      expect(events(sub)[0]!.publication).toBe(id);
       // also without subscribers
       publish(pub, 'nobody.listens', [], undefined, { acknowledge: true });
       expect(pub.next()).toMatchObject({ type: T.PUBLISHED });
@@ -212,9 +212,9 @@ describe('broker', () => {
       const pub = joinAs(router, { authid: 'pia', authrole: 'svc' });
       subscribe(sub, 't');
       publish(pub, 't', [], undefined, { disclose_me: true });
-      expect(events(sub)[0].details).toEqual({ publisher: pub.sessionId, publisher_authid: 'pia', publisher_authrole: 'svc' });
+      expect(events(sub)[0]!.details).toEqual({ publisher: pub.sessionId, publisher_authid: 'pia', publisher_authrole: 'svc' });
       publish(pub, 't');
-      expect(events(sub)[0].details).toEqual({});
+      expect(events(sub)[0]!.details).toEqual({});
     });
 
     test('a role that discloses publishers does so without disclose_me', () => {
@@ -227,8 +227,8 @@ describe('broker', () => {
       publish(loud, 't');
       publish(quiet, 't');
       const [e1, e2] = events(sub);
-      expect(e1.details).toEqual({ publisher: loud.sessionId, publisher_authid: 'l', publisher_authrole: 'loud' });
-      expect(e2.details).toEqual({});
+      expect(e1!.details).toEqual({ publisher: loud.sessionId, publisher_authid: 'l', publisher_authrole: 'loud' });
+      expect(e2!.details).toEqual({});
     });
   });
 
@@ -380,8 +380,8 @@ describe('broker', () => {
       const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
       publish(pub, 't', bytes, undefined, { ppt_scheme: 'x_custom', ppt_serializer: 'cbor', ppt_cipher: 'xsalsa20poly1305', ppt_keyid: 'k1', enc_algo: 'old', other: 1 });
       const [ev] = events(sub);
-      expect(Buffer.from(ev.args as Uint8Array)).toEqual(Buffer.from(bytes));
-      expect(ev.details).toEqual({ ppt_scheme: 'x_custom', ppt_serializer: 'cbor', ppt_cipher: 'xsalsa20poly1305', ppt_keyid: 'k1', enc_algo: 'old' });
+      expect(Buffer.from(ev!.args as Uint8Array)).toEqual(Buffer.from(bytes));
+      expect(ev!.details).toEqual({ ppt_scheme: 'x_custom', ppt_serializer: 'cbor', ppt_cipher: 'xsalsa20poly1305', ppt_keyid: 'k1', enc_algo: 'old' });
     });
 
     test('an EVENT is encoded once per serializer and the same bytes go to every subscriber', () => {
@@ -395,9 +395,9 @@ describe('broker', () => {
       expect(s1.encoded.get(T.EVENT)).toBe(1);
       expect(s2.encoded.get(T.EVENT)).toBe(1);
       const last = (c: FakeClient) => c.conn.sent[c.conn.sent.length - 1];
-      expect(last(a[1])).toBe(last(a[0]));
-      expect(last(a[2])).toBe(last(a[0]));
-      expect(last(b[1])).toBe(last(b[0]));
+      expect(last(a[1]!)).toBe(last(a[0]!));
+      expect(last(a[2]!)).toBe(last(a[0]!));
+      expect(last(b[1]!)).toBe(last(b[0]!));
       for (const c of [...a, ...b]) expect(events(c)).toMatchObject([{ args: [1, 2, 3] }]);
     });
   });

@@ -1,4 +1,4 @@
-import { outerJoin, renderJoined, renderTable, renderCsv, RowStream, chooseFormat, useColor, renderNodes, renderFields, parseTargets, csvCell, tableValue } from '../../consumers/cli';
+import { outerJoin, renderJoined, renderTable, RowStream, chooseFormat, useColor, renderNodes, renderFields, parseTargets, csvCell, tableValue } from '../../consumers/cli';
 import type { FieldsResult } from '../../client';
 
 const T0 = Date.UTC(2026, 10, 20, 12) / 1000;
@@ -57,9 +57,9 @@ describe('rendering', () => {
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^time\s+weather::temperature \[C\]\s+sim::hv_ch0_on\s+sim::label$/);
     // the temperature column is right-aligned: its values end where its header ends
-    const end = lines[0].indexOf('[C]') + 3;
-    expect(lines[1].slice(0, end).endsWith('1.5')).toBe(true);
-    expect(lines[3].slice(0, end).endsWith('2.25')).toBe(true);
+    const end = lines[0]!.indexOf('[C]') + 3;
+    expect(lines[1]!.slice(0, end).endsWith('1.5')).toBe(true);
+    expect(lines[3]!.slice(0, end).endsWith('2.25')).toBe(true);
     expect(out).not.toContain('\x1b[');
     expect(renderJoined(sample(), 'table', true)).toContain('\x1b[1m');
   });

@@ -52,16 +52,16 @@ describe('shipped configs', () => {
     expect(warnings).toEqual([]);
     expect(config.maxOutboundBytes).toBe(33554432); // 2 × its max_message_size
     const [wss, plain] = config.transports;
-    expect(wss.tls).toEqual({
+    expect(wss!.tls).toEqual({
       key: path.resolve(CONFIG_DIR, '../tls/server.key'),
       certificate: path.resolve(CONFIG_DIR, '../tls/server.crt'),
     });
-    expect(wss.auth.wampcra?.users.server).toEqual({ secret: 'server-s3cret', role: 'server' });
-    expect(Object.keys(wss.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'archive', 'consumer', 'hub', 'operator', 'server', 'sim', 'tracker', 'weather']);
-    expect(plain.tls).toBeUndefined();
+    expect(wss!.auth.wampcra?.users.server).toEqual({ secret: 'server-s3cret', role: 'server' });
+    expect(Object.keys(wss!.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'archive', 'consumer', 'hub', 'operator', 'server', 'sim', 'tracker', 'weather']);
+    expect(plain!.tls).toBeUndefined();
     expect(plain).toMatchObject({ port: 8001, auth: { anonymous: { role: 'iocs_agent' } } });
 
-    const a = new RoleAuthorizer(config.realms[0].roles);
+    const a = new RoleAuthorizer(config.realms[0]!.roles);
     const B = 'org.simonsobservatory';
     expect(a.allows('server', 'anything.at.all', 'register')).toBe(true);
     expect(a.allows('consumer', `${B}.consumer.weather.get_data`, 'call')).toBe(true);
@@ -134,7 +134,7 @@ describe('shipped configs', () => {
     };
     const { config, warnings } = parseConfig(original, { baseDir: '/etc/sisock', env: {} });
     expect(config.transports[0]).toMatchObject({ kind: 'websocket', host: '0.0.0.0', port: 8080, path: '/ws', tls: { key: '/etc/sisock/server_key.pem' } });
-    expect(config.transports[0].auth.wampcra?.users.server.secret).toBe('inline-example');
+    expect(config.transports[0]!.auth.wampcra?.users.server?.secret).toBe('inline-example');
     expect(warnings).toEqual([
       'workers[0].options: Crossbar.io setting not used by sisock; ignored',
       'workers[0].transports[0].paths["/"]: web service of type "static" is not served by sisock; ignored',
@@ -199,14 +199,14 @@ describe('accepted variations', () => {
       auth: { ticket: { type: 'static', principals: { joe: { ticket: '${JOE_TICKET}', role: 'anonymous' } } } },
     });
     const { config } = parseConfig(json, { env: { SISOCK_TEST_PORT: '9123', JOE_TICKET: 't0ps3cret' } });
-    expect(config.transports[0].port).toBe(9123);
-    expect(config.transports[0].auth.ticket?.principals.joe).toEqual({ ticket: 't0ps3cret', role: 'anonymous' });
+    expect(config.transports[0]!.port).toBe(9123);
+    expect(config.transports[0]!.auth.ticket?.principals.joe).toEqual({ ticket: 't0ps3cret', role: 'anonymous' });
   });
 
   test('"$NAME" as a secret is literal (as in Crossbar.io), with a warning', () => {
     const json = minimal({ auth: { wampcra: { type: 'static', users: { joe: { secret: '$JOE', role: 'anonymous' } } } } });
     const { config, warnings } = parseConfig(json, { env: { JOE: 'x' } });
-    expect(config.transports[0].auth.wampcra?.users.joe.secret).toBe('$JOE');
+    expect(config.transports[0]!.auth.wampcra?.users.joe?.secret).toBe('$JOE');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('workers[0].transports[0].auth.wampcra.users.joe.secret');
   });
@@ -231,8 +231,8 @@ describe('accepted variations', () => {
     };
     const { config, warnings } = parseConfig(json, { env: {} });
     expect(config.maxOutboundBytes).toBe(2 * 16777216 + 1);
-    expect(config.realms[0].strictUris).toBe(true);
-    expect(config.realms[0].roles[0].permissions[0]).toMatchObject({ uri: 'com.', match: 'prefix' });
+    expect(config.realms[0]!.strictUris).toBe(true);
+    expect(config.realms[0]!.roles[0]!.permissions[0]).toMatchObject({ uri: 'com.', match: 'prefix' });
     expect(config.transports[0]).toMatchObject({
       kind: 'universal', host: '127.0.0.1', port: 9000, path: '/ws', serializers: ['json'],
       options: { autoPingInterval: 10, autoPingTimeout: 5 },
@@ -307,9 +307,9 @@ describe('accepted variations', () => {
   test('devConfig: anonymous, one realm, everything allowed', () => {
     const c = devConfig({ port: 0, rawsocketPort: 0 });
     expect(c.realms).toHaveLength(1);
-    expect(c.realms[0].name).toBe(DEFAULT_REALM);
+    expect(c.realms[0]!.name).toBe(DEFAULT_REALM);
     expect(c.transports.map((t) => [t.kind, t.host, t.path])).toEqual([['websocket', '127.0.0.1', '/ws'], ['rawsocket', '127.0.0.1', '']]);
-    const a = new RoleAuthorizer(c.realms[0].roles);
+    const a = new RoleAuthorizer(c.realms[0]!.roles);
     expect(a.allows('anonymous', 'any.uri', 'register')).toBe(true);
   });
 });

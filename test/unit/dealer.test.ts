@@ -144,7 +144,7 @@ describe('dealer', () => {
       const callees = [FakeClient.join(router), FakeClient.join(router), FakeClient.join(router)];
       const ids = callees.map((c) => register(c, 'com.app.shared', { invoke }));
       expect(new Set(ids).size).toBe(1);
-      return { callees, caller: FakeClient.join(router), reg: ids[0] };
+      return { callees, caller: FakeClient.join(router), reg: ids[0]! };
     }
     function whoGets(callees: FakeClient[], caller: FakeClient, n: number): number[] {
       const out: number[] = [];
@@ -152,8 +152,8 @@ describe('dealer', () => {
         call(caller, 'com.app.shared');
         const idx = callees.findIndex((c) => c.pending > 0);
         out.push(idx);
-        const inv = invocation(callees[idx]);
-        callees[idx].send({ type: T.YIELD, request: inv.request, options: {} });
+        const inv = invocation(callees[idx]!);
+        callees[idx]!.send({ type: T.YIELD, request: inv.request, options: {} });
         caller.next();
       }
       return out;
@@ -167,21 +167,21 @@ describe('dealer', () => {
     test('roundrobin keeps cycling when a callee leaves', () => {
       const { callees, caller } = setup('roundrobin');
       expect(whoGets(callees, caller, 2)).toEqual([0, 1]);
-      callees[1].conn.drop();
+      callees[1]!.conn.drop();
       expect(whoGets(callees, caller, 3)).toEqual([2, 0, 2]);
     });
 
     test('first always picks the earliest registered callee', () => {
       const { callees, caller } = setup('first');
       expect(whoGets(callees, caller, 3)).toEqual([0, 0, 0]);
-      callees[0].conn.drop();
+      callees[0]!.conn.drop();
       expect(whoGets(callees, caller, 2)).toEqual([1, 1]);
     });
 
     test('last always picks the most recently registered callee', () => {
       const { callees, caller } = setup('last');
       expect(whoGets(callees, caller, 3)).toEqual([2, 2, 2]);
-      callees[2].conn.drop();
+      callees[2]!.conn.drop();
       expect(whoGets(callees, caller, 1)).toEqual([1]);
     });
 
@@ -199,10 +199,10 @@ describe('dealer', () => {
 
     test('the registration vanishes with its last callee', () => {
       const { callees, caller } = setup('roundrobin');
-      callees[0].conn.drop();
-      callees[1].conn.drop();
+      callees[0]!.conn.drop();
+      callees[1]!.conn.drop();
       expect(whoGets(callees, caller, 1)).toEqual([2]);
-      callees[2].conn.drop();
+      callees[2]!.conn.drop();
       call(caller, 'com.app.shared');
       expect(caller.next()).toMatchObject({ type: T.ERROR, error: ErrorUri.NO_SUCH_PROCEDURE });
     });

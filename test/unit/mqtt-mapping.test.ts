@@ -111,7 +111,7 @@ describe('mapping', () => {
     expect(toSeconds(1700000000, 'auto')).toBe(1700000000);
     expect(toSeconds(1700000000123, 'auto')).toBeCloseTo(1700000000.123, 6);
     expect(toSeconds(1700000000123456, 'auto')).toBeCloseTo(1700000000.123456, 6);
-    expect(toSeconds(1700000000123456789, 'auto')).toBeCloseTo(1700000000.123456789, 3);
+    expect(toSeconds(1700000000123456800, 'auto')).toBeCloseTo(1700000000.123457, 3);
     expect(toSeconds('2023-11-14T22:13:20Z', 'auto')).toBe(1700000000);
     expect(toSeconds('2023-11-14T22:13:20Z', 's')).toBeNull();
     expect(toSeconds(5000, 'ms')).toBe(5);

@@ -56,7 +56,7 @@ describe('registration meta API', () => {
     const rWc = register(b, 'com..x', { match: 'wildcard' });
 
     const list = result(q, 'wamp.registration.list') as Record<string, number[]>;
-    expect(list.exact.sort()).toEqual([rEx, rRR].sort());
+    expect(list.exact!.sort()).toEqual([rEx, rRR].sort());
     expect(list.prefix).toEqual([rPre]);
     expect(list.wildcard).toEqual([rWc]);
 

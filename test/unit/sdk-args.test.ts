@@ -1,5 +1,6 @@
 import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, jsonSize, jsonSizeBound, type DataResult } from '../../data-nodes/sdk';
 import { mergeDataResults } from '../../contract';
+import fc from 'fast-check';
 
 const NOW = 1_700_000_000;
 
@@ -125,8 +126,6 @@ describe('splitResult / merge', () => {
 });
 
 describe('jsonSizeBound', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fc = require('fast-check') as typeof import('fast-check');
   const sample = fc.oneof(fc.double(), fc.integer(), fc.constant(null), fc.boolean(), fc.string(), fc.double({ min: -1e-300, max: 1e-300 }));
   it('is never below the real JSON length, for any samples', () => {
     fc.assert(fc.property(fc.array(sample, { maxLength: 50 }), fc.array(fc.double(), { maxLength: 50 }), fc.string(), (values, t, name) => {

@@ -110,12 +110,12 @@ describe('RingBuffer', () => {
     ], 1000);
     for (let i = 0; i < 1000; i++) src.append(1000 + i, { x: i === 500 ? 1e6 : i % 7 });
     const r = src.getData(['x', 'y', 'nope'], 0, 5000, 60);
-    const t = r.timeline.tl.t;
+    const t = r.timeline.tl!.t;
     // min and max per 2 × min_stride window, at real times (increasing)
-    for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]);
+    for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]!);
     expect(t.length).toBeLessThanOrEqual(2 * (Math.ceil(1000 / 120) + 1));
     expect(r.data.x).toContain(1e6);
-    expect(r.data.y.every((v) => v === null)).toBe(true);
+    expect(r.data.y!.every((v) => v === null)).toBe(true);
     expect(r.data.nope).toEqual([]);
     const [fields, timelines] = src.getFields(0, 5000);
     expect(Object.keys(fields)).toEqual(['x']);
@@ -158,22 +158,22 @@ describe('SensorsSource on fixture files', () => {
     writeFileSync(path.join(root, 'proc', 'net', 'dev'), NETDEV(5000, 2500));
     await src.sampleOnce();
     const r = src.getData(['cpu_usage', 'net_eth0_rx', 'net_eth0_tx', 'mem_used', 'swap_used', 'load_1'], 0, 2000, null);
-    expect(r.timeline.sensors.t).toEqual([1000, 1002]);
-    expect(r.data.cpu_usage[0]).toBeNull();
-    expect(r.data.cpu_usage[1]).toBeCloseTo(66.667, 2);
+    expect(r.timeline.sensors!.t).toEqual([1000, 1002]);
+    expect(r.data.cpu_usage![0]).toBeNull();
+    expect(r.data.cpu_usage![1]).toBeCloseTo(66.667, 2);
     expect(r.data.net_eth0_rx).toEqual([null, 2000]);
     expect(r.data.net_eth0_tx).toEqual([null, 1000]);
-    expect(r.data.mem_used[1]).toBeCloseTo(75, 6);
-    expect(r.data.swap_used[1]).toBeCloseTo((500000 * 1024) / (1024 * 1024), 6);
+    expect(r.data.mem_used![1]).toBeCloseTo(75, 6);
+    expect(r.data.swap_used![1]).toBeCloseTo((500000 * 1024) / (1024 * 1024), 6);
     expect(r.data.load_1).toEqual([0.52, 0.52]);
     expect(pushed).toHaveLength(2);
     expect(pushed[1]).toMatchObject({ timeline: { sensors: { t: [1002], finalized_until: 1002 } } });
     const [fields, timelines] = src.getFields(0, 2000);
     expect(fields.cpu_usage).toEqual({ description: expect.any(String), timeline: 'sensors', type: 'number', units: '%' });
-    expect(timelines.sensors.interval).toBe(2);
+    expect(timelines.sensors!.interval).toBe(2);
     const d = src.getData(['disk_used', 'disk_free'], 0, 2000, null);
-    expect(d.data.disk_used[0]).toBeGreaterThanOrEqual(0);
-    expect(d.data.disk_used[0]).toBeLessThanOrEqual(100);
+    expect(d.data.disk_used![0]).toBeGreaterThanOrEqual(0);
+    expect(d.data.disk_used![0]).toBeLessThanOrEqual(100);
   });
 
   test('hwmon temperatures, with and without labels; a missing /proc gives no fields', async () => {
@@ -204,6 +204,6 @@ describe('SensorsSource on fixture files', () => {
     src.start();
     await got;
     src.stop();
-    expect(src.getData(['load_1'], 0, Date.now() / 1000 + 1, null).data.load_1.length).toBeGreaterThanOrEqual(3);
+    expect(src.getData(['load_1'], 0, Date.now() / 1000 + 1, null).data.load_1?.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -45,7 +45,7 @@ describe.each(ALL_SERIALIZERS.map((s) => [s.name, s] as const))('%s', (_name, s)
     const args = out[4] as unknown[];
     expect(args[0]).toBeInstanceOf(Uint8Array);
     expect(Buffer.from(args[0] as Uint8Array)).toEqual(bytes);
-    expect(Buffer.from((args[1] as { deep: Uint8Array[] }).deep[0])).toEqual(Buffer.from([9, 8]));
+    expect(Buffer.from((args[1] as { deep: Uint8Array[] }).deep[0]!)).toEqual(Buffer.from([9, 8]));
     expect(Buffer.from((out[5] as { k: Uint8Array }).k)).toEqual(bytes);
   });
 
@@ -139,8 +139,8 @@ describe('json binary convention', () => {
     const frame = jsonSerializer.encode([50, 1, {}, [Buffer.from('hi')], { a: [new Uint8Array([255])] }]);
     expect(frame.toString()).toBe('[50,1,{},["\\u0000aGk="],{"a":["\\u0000/w=="]}]');
     const out = jsonSerializer.decode(frame) as unknown[];
-    expect(Buffer.from((out[3] as Uint8Array[])[0]).toString()).toBe('hi');
-    expect(Buffer.from((out[4] as { a: Uint8Array[] }).a[0])).toEqual(Buffer.from([255]));
+    expect(Buffer.from((out[3] as Uint8Array[])[0]!).toString()).toBe('hi');
+    expect(Buffer.from((out[4] as { a: Uint8Array[] }).a[0]!)).toEqual(Buffer.from([255]));
   });
 
   test('text without binary is plain JSON', () => {

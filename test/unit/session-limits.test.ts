@@ -69,7 +69,7 @@ describe('subscriptions per session', () => {
     // An existing subscription counts as a new one for a session not yet attached to it.
     expect(sub(a, 'com.t.four')).toMatchObject({ type: T.ERROR, error: ErrorUri.LIMIT_EXCEEDED });
     // After UNSUBSCRIBE there is room again.
-    expect(answer(a, { type: T.UNSUBSCRIBE, request: a.req(), subscription: ids[1] })).toMatchObject({ type: T.UNSUBSCRIBED });
+    expect(answer(a, { type: T.UNSUBSCRIBE, request: a.req(), subscription: ids[1]! })).toMatchObject({ type: T.UNSUBSCRIBED });
     expect(sub(a, 'com.t.four')).toMatchObject({ type: T.SUBSCRIBED });
     // The session still works.
     publish(b, 'com.t.one', [1], undefined, { exclude_me: false });
@@ -113,7 +113,7 @@ describe('wildcard subscriptions', () => {
     const ids = ['com..x', 'com.a.', '.a.x'].map((w) => subscribe(s, w, { match: 'wildcard' }));
     publish(p, 'com.a.x');
     expect(events(s).map((e) => e.subscription)).toEqual(ids);
-    s.send({ type: T.UNSUBSCRIBE, request: s.req(), subscription: ids[1] });
+    s.send({ type: T.UNSUBSCRIBE, request: s.req(), subscription: ids[1]! });
     expect(s.next().type).toBe(T.UNSUBSCRIBED);
     publish(p, 'com.a.x');
     expect(events(s).map((e) => e.subscription)).toEqual([ids[0], ids[2]]);
@@ -127,7 +127,8 @@ describe('wildcard subscriptions', () => {
     const router = new Router({ maxSubscriptionsPerSession: N });
     const realm = router.addRealm('realm1');
     const s = FakeClient.join(router);
-    for (let i = 0; i < N; i++) s.send({ type: T.SUBSCRIBE, request: s.req(), options: { match: 'wildcard' }, topic: `com.x..p${i}` }); // 4 components: meta topics (3) do not scan them
+    // 4 components: meta topics (3) do not scan them
+    for (let i = 0; i < N; i++) s.send({ type: T.SUBSCRIBE, request: s.req(), options: { match: 'wildcard' }, topic: `com.x..p${i}` });
     expect(realm.broker.subscriptionsOf(s.sessionId).size).toBe(N);
     const t0 = process.hrtime.bigint();
     s.conn.drop();

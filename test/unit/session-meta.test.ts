@@ -9,7 +9,7 @@ const roleByAuthid: AuthMethod = {
   name: 'anonymous',
   hello: (info) => {
     const authid = info.authid ?? 'anon';
-    return { kind: 'welcome', identity: { authid, authrole: authid.split('-')[0], authmethod: 'anonymous', authprovider: 'static' } };
+    return { kind: 'welcome', identity: { authid, authrole: authid.split('-')[0] ?? authid, authmethod: 'anonymous', authprovider: 'static' } };
   },
   authenticate: () => ({ kind: 'refuse', reason: ErrorUri.AUTHENTICATION_FAILED, message: 'unexpected' }),
 };
@@ -74,7 +74,7 @@ describe('session meta API', () => {
     expect((evs[0] as { args: unknown[] }).args).toEqual([c.sessionId]);
     expect((evs[0] as { kwargs?: unknown }).kwargs).toBeUndefined();
     // on the wire: [EVENT, sub, pub, {}, [id]]
-    const frame = JSON.parse(watcher.conn.sent[watcher.conn.sent.length - 1].toString());
+    const frame = JSON.parse(watcher.conn.sent[watcher.conn.sent.length - 1]!.toString());
     expect(frame).toHaveLength(5);
     expect(frame[4]).toEqual([c.sessionId]);
   });

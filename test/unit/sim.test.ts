@@ -16,7 +16,7 @@ function clockedSim(rate = 1) {
 
 function last(src: SimSource, field: string) {
   const r = src.getData([field], 0, 1e12, null);
-  return r.data[field][r.data[field].length - 1];
+  return r.data[field]![r.data[field]!.length - 1];
 }
 
 describe('sim model', () => {
@@ -82,11 +82,11 @@ describe('sim model', () => {
     expect(pushed).toHaveLength(100);
     const [fields, timelines] = src.getFields(0, 1e12);
     expect(Object.keys(fields)).toHaveLength(4 * 4 * 2 + 2);
-    expect(fields.hv_ch0_on.type).toBe('bool');
-    expect(fields.lv_ch0_current.units).toBe('A');
-    expect(timelines.sim.interval).toBe(1);
+    expect(fields.hv_ch0_on!.type).toBe('bool');
+    expect(fields.lv_ch0_current!.units).toBe('A');
+    expect(timelines.sim!.interval).toBe(1);
     const r = src.getData(['sensor_temperature'], now() - 100, now() + 1, 10);
-    expect(r.timeline.sim.t.length).toBeLessThanOrEqual(12);
+    expect(r.timeline.sim!.t.length).toBeLessThanOrEqual(12);
   });
 });
 

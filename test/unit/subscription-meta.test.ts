@@ -89,9 +89,14 @@ describe('subscription meta API', () => {
   describe('meta procedures', () => {
     let procs: Record<string, InternalProcedure>;
     beforeEach(() => { procs = subscriptionMetaProcedures(realm); });
-    const call = (uri: string, caller: Session, ...args: unknown[]) => procs[uri](caller, args, {}).args;
+    const proc = (uri: string): InternalProcedure => {
+      const p = procs[uri];
+      if (!p) throw new Error(`no meta procedure ${uri}`);
+      return p;
+    };
+    const call = (uri: string, caller: Session, ...args: unknown[]) => proc(uri)(caller, args, {}).args;
     const callError = (uri: string, caller: Session, ...args: unknown[]): string => {
-      try { procs[uri](caller, args, {}); } catch (e) { if (e instanceof WampError) return e.uri; throw e; }
+      try { proc(uri)(caller, args, {}); } catch (e) { if (e instanceof WampError) return e.uri; throw e; }
       throw new Error('expected a WampError');
     };
 

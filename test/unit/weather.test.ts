@@ -75,10 +75,10 @@ describe('min_stride downsampling', () => {
     const t = Array.from({ length: 100 }, (_, i) => i + 0.5);
     const v = t.map((x) => (x === 37.5 ? 100 : x === 71.5 ? -100 : Math.sin(x / 5)));
     const r = downsampleMinMax(t, [v], 10);
-    for (let i = 1; i < r.t.length; i++) expect(r.t[i]).toBeGreaterThan(r.t[i - 1]);
+    for (let i = 1; i < r.t.length; i++) expect(r.t[i]).toBeGreaterThan(r.t[i - 1]!);
     expect(r.t.length).toBeLessThanOrEqual(2 * 5);
     // every point is a real sample
-    r.t.forEach((x, i) => expect(r.columns[0][i]).toBe(v[t.indexOf(x)]));
+    r.t.forEach((x, i) => expect(r.columns[0]![i]).toBe(v[t.indexOf(x)]));
     expect(r.t).toContain(37.5);
     expect(r.t).toContain(71.5);
     expect(r.t[0]).toBeGreaterThanOrEqual(0.5);
@@ -119,18 +119,18 @@ describe('WeatherSource', () => {
     expect(Object.keys(fields).sort()).toEqual(['humidity', 'temperature', 'wind']);
     expect(fields.temperature).toEqual({ description: 'Temp', timeline: 'hourly', type: 'number', units: 'C' });
     expect(timelines.hourly).toEqual({ interval: 3600, field: ['humidity', 'temperature'] });
-    expect(timelines.minutely.interval).toBe(60);
+    expect(timelines.minutely!.interval).toBe(60);
 
     // only fields with a sample in [start, end) are listed
     const [f2] = await src.getFields(1000 + 3600 * 5, 1000 + 3600 * 6);
     expect(Object.keys(f2).sort()).toEqual(['humidity', 'temperature']);
 
     const r = await src.getData(['temperature', 'humidity', 'nope'], 1000 + 3600, 1000 + 3600 * 3, null);
-    expect(r.timeline.hourly.t).toEqual([1000 + 3600, 1000 + 7200]); // end excluded
+    expect(r.timeline.hourly!.t).toEqual([1000 + 3600, 1000 + 7200]); // end excluded
     expect(r.data.temperature).toEqual([1, 2]);
     expect(r.data.humidity).toEqual([10, 20]);
     expect(r.data.nope).toEqual([]);
-    expect(r.timeline.hourly.finalized_until).toBe(1000 + 3600 * 9);
+    expect(r.timeline.hourly!.finalized_until).toBe(1000 + 3600 * 9);
     expect(r.timeline.minutely).toBeUndefined();
 
     const empty = await src.getData(['wind'], 5000, 6000, null);
@@ -142,7 +142,7 @@ describe('WeatherSource', () => {
     write('wind.dat', ['Wind', 'minutely', 'm/s'], rows);
     const src = new WeatherSource({ dataDir: dir, rescanMs: 0 });
     const r = await src.getData(['wind'], 0, 36000, 3600);
-    expect(r.timeline.minutely.t.length).toBeLessThanOrEqual(20);
+    expect(r.timeline.minutely!.t.length).toBeLessThanOrEqual(20);
     expect(r.data.wind).toContain(99);
     expect(r.data.wind).toContain(-99);
   });
@@ -172,11 +172,11 @@ describe('WeatherSource', () => {
     const src = new WeatherSource({ dataDir: dir, rescanMs: 0, replay: true, now: () => now });
     const r = await src.getData(['temp'], now - 3 * 3600, now, null);
     // [23:00:30, 02:00:30) holds 00:00, 01:00, 02:00, across the wrap of the two-day archive
-    expect(r.timeline.hourly.t).toEqual([now - 30 - 2 * 3600, now - 30 - 3600, now - 30]);
+    expect(r.timeline.hourly!.t).toEqual([now - 30 - 2 * 3600, now - 30 - 3600, now - 30]);
     // time of day preserved: value = hours since archive start modulo 48
-    for (let i = 0; i < r.timeline.hourly.t.length; i++) {
-      const hoursSinceA0 = Math.round((r.timeline.hourly.t[i] - a0) / 3600);
-      expect(r.data.temp[i]).toBe(((hoursSinceA0 % 48) + 48) % 48);
+    for (let i = 0; i < r.timeline.hourly!.t.length; i++) {
+      const hoursSinceA0 = Math.round((r.timeline.hourly!.t[i]! - a0) / 3600);
+      expect(r.data.temp![i]).toBe(((hoursSinceA0 % 48) + 48) % 48);
     }
     // nothing outside [now - period, now)
     const old = await src.getData(['temp'], now - 10 * day, now - 3 * day, null);
@@ -194,7 +194,7 @@ describe('WeatherSource', () => {
     const [fields, timelines] = await src.getFields(1, 2e9);
     expect(Object.keys(timelines).sort()).toEqual(['hourly', 'minutely']);
     expect(Object.keys(fields)).toEqual(expect.arrayContaining(['temperature', 'humidity', 'pressure', 'wind_speed', 'wind_direction', 'temperature_1min']));
-    expect(timelines.minutely.interval).toBe(60);
+    expect(timelines.minutely!.interval).toBe(60);
     expect(lines).toEqual([]);
     const r = await src.getData(['wind_direction'], 1, 2e9, null);
     expect(r.data.wind_direction).toHaveLength(14 * 24);

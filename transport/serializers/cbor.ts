@@ -74,12 +74,12 @@ class CborEncoder {
     if (typeof o.toJSON === 'function') { this.value(o.toJSON(), depth); return; }
     const keys = Object.keys(o);
     let n = 0;
-    for (let i = 0; i < keys.length; i++) if (o[keys[i]] !== undefined) n++;
+    for (const k of keys) if (o[k] !== undefined) n++;
     this.head(0xa0, n);
-    for (let i = 0; i < keys.length; i++) {
-      const x = o[keys[i]];
+    for (const k of keys) {
+      const x = o[k];
       if (x === undefined) continue;
-      w.str(keys[i], this.strHeader);
+      w.str(k, this.strHeader);
       this.value(x, depth);
     }
   }
@@ -98,7 +98,7 @@ function arg(r: Reader, ai: number): number {
   let v: number;
   if (ai < 24) return ai;
   switch (ai) {
-    case 24: r.need(1); return buf[r.pos++];
+    case 24: return r.u8();
     case 25: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return v;
     case 26: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return v;
     case 27: return r.u64();
@@ -117,9 +117,8 @@ function float16(h: number): number {
 }
 
 function decodeValue(r: Reader, depth: number): unknown {
-  r.need(1);
   const buf = r.buf;
-  const ib = buf[r.pos++];
+  const ib = r.u8();
   const major = ib >> 5;
   const ai = ib & 0x1f;
   switch (major) {
@@ -140,8 +139,7 @@ function decodeValue(r: Reader, depth: number): unknown {
       // Indefinite: definite chunks of the same major type until break.
       const parts: Buffer[] = [];
       for (;;) {
-        r.need(1);
-        const cb = buf[r.pos++];
+        const cb = r.u8();
         if (cb === 0xff) break;
         if (cb >> 5 !== major) throw new Error('cbor: bad chunk in indefinite string');
         const len = arg(r, cb & 0x1f);

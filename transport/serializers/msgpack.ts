@@ -65,12 +65,12 @@ class MsgpackEncoder {
     // Like JSON: keys whose value is undefined are left out.
     const keys = Object.keys(o);
     let n = 0;
-    for (let i = 0; i < keys.length; i++) if (o[keys[i]] !== undefined) n++;
+    for (const k of keys) if (o[k] !== undefined) n++;
     this.mapHeader(n);
-    for (let i = 0; i < keys.length; i++) {
-      const x = o[keys[i]];
+    for (const k of keys) {
+      const x = o[k];
       if (x === undefined) continue;
-      w.str(keys[i], this.strHeader);
+      w.str(k, this.strHeader);
       this.value(x, depth);
     }
   }
@@ -111,9 +111,8 @@ class MsgpackEncoder {
 }
 
 function decodeValue(r: Reader, depth: number): unknown {
-  r.need(1);
   const buf = r.buf;
-  const b = buf[r.pos++];
+  const b = r.u8();
   if (b < 0x80) return b;
   if (b >= 0xe0) return b - 0x100;
   if (b >= 0xa0 && b <= 0xbf) return r.str(b & 0x1f);
@@ -124,12 +123,12 @@ function decodeValue(r: Reader, depth: number): unknown {
     case 0xc0: return null;
     case 0xc2: return false;
     case 0xc3: return true;
-    case 0xc4: r.need(1); return r.bin(buf[r.pos++]);
+    case 0xc4: return r.bin(r.u8());
     case 0xc5: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return r.bin(v);
     case 0xc6: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return r.bin(v);
     case 0xca: r.need(4); v = buf.readFloatBE(r.pos); r.pos += 4; return v;
     case 0xcb: r.need(8); v = buf.readDoubleBE(r.pos); r.pos += 8; return v;
-    case 0xcc: r.need(1); return buf[r.pos++];
+    case 0xcc: return r.u8();
     case 0xcd: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return v;
     case 0xce: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return v;
     case 0xcf: return r.u64();
@@ -137,7 +136,7 @@ function decodeValue(r: Reader, depth: number): unknown {
     case 0xd1: r.need(2); v = buf.readInt16BE(r.pos); r.pos += 2; return v;
     case 0xd2: r.need(4); v = buf.readInt32BE(r.pos); r.pos += 4; return v;
     case 0xd3: return r.i64();
-    case 0xd9: r.need(1); return r.str(buf[r.pos++]);
+    case 0xd9: return r.str(r.u8());
     case 0xda: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return r.str(v);
     case 0xdb: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return r.str(v);
     case 0xdc: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return array(r, v, depth);

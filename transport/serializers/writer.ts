@@ -92,6 +92,14 @@ export class Reader {
     if (this.pos + n > this.buf.length) throw new Error(`${this.what}: truncated input`);
   }
 
+  /** The next byte. */
+  u8(): number {
+    const b = this.buf[this.pos];
+    if (b === undefined) throw new Error(`${this.what}: truncated input`);
+    this.pos++;
+    return b;
+  }
+
   /** `len` bytes decoded as UTF-8; ASCII fast path for short strings. */
   str(len: number): string {
     this.need(len);
@@ -102,7 +110,7 @@ export class Reader {
     if (len < 32) {
       let out = '';
       for (let i = start; i < end; i++) {
-        const c = buf[i];
+        const c = buf[i]!; // i < end <= buf.length: need(len) above
         if (c > 0x7f) return buf.toString('utf8', start, end);
         out += String.fromCharCode(c);
       }

@@ -396,7 +396,7 @@
     state.plots.forEach(function (p) {
       if (p.u === from) return;
       if (sec === null) p.u.setCursor({ left: -10, top: -10 });
-      else p.u.setCursor({ left: p.u.valToPos(sec, 'x'), top: p.u.bbox.height / (2 * devicePixelRatio) });
+      else p.u.setCursor({ left: p.u.valToPos(sec, 'x'), top: p.u.bbox.height / (2 * window.devicePixelRatio) });
     });
     if (state.states) state.states.cursorAt(sec === null ? null : sec * 1000);
   }

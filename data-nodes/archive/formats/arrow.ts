@@ -85,7 +85,10 @@ export const arrowFormat: FormatReader = {
     if (ti < 0) ti = fields.findIndex((f) => isNumeric(f) && TIME_NAMES.has(f.name.toLowerCase()));
     if (ti < 0) throw new FormatError('no time column (a Timestamp column, or a numeric one named time/timestamp/t…)');
     if (table.numRows === 0) return { timelines: [], badRows: 0 };
-    let t = numbers(table.getChildAt(ti)!, timeScale(fields[ti]));
+    const timeField = fields[ti];
+    const timeVector = table.getChildAt(ti);
+    if (!timeField || !timeVector) throw new FormatError('no time column');
+    let t = numbers(timeVector, timeScale(timeField));
     let cols: DecodedColumn[] = [];
     fields.forEach((f, k) => {
       if (k === ti) return;
@@ -99,12 +102,12 @@ export const arrowFormat: FormatReader = {
     if (badRows > 0) order = Array.from(t.keys()).filter((i) => Number.isFinite(t[i]));
     if (order) {
       const keep = order;
-      t = Float64Array.from(keep, (i) => t[i]);
+      t = Float64Array.from(keep, (i) => t[i] ?? NaN);
       cols = cols.map((c) => ({ ...c, values: reorder(c.values, keep) }));
     }
     const sorted = sortUnique(t);
     if (sorted) {
-      t = Float64Array.from(sorted, (i) => t[i]);
+      t = Float64Array.from(sorted, (i) => t[i] ?? NaN);
       cols = cols.map((c) => ({ ...c, values: reorder(c.values, sorted) }));
     }
     return {

@@ -80,7 +80,7 @@ export function splitLine(line: string, delim: string): string[] {
 function headerCell(raw: string): { name: string; units: string | null } {
   const s = raw.trim();
   const m = /^(.*?)\s*[[(]([^\])]*)[\])]\s*$/.exec(s);
-  if (m && m[1] !== '') return { name: m[1], units: m[2].trim() || null };
+  if (m?.[1]) return { name: m[1], units: m[2]?.trim() || null };
   return { name: s, units: null };
 }
 
@@ -158,7 +158,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     if (l === '') continue;
     if (!l.startsWith('#')) { headerLine = raw; break; }
     const m = /^#\s*timeline\s*:\s*(.+)$/i.exec(l);
-    if (m) timeline = m[1].trim();
+    if (m?.[1]) timeline = m[1].trim();
   }
   if (headerLine === null) return { timelines: [], badRows: 0 };
   let split: string[] | null = null;
@@ -190,10 +190,10 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     }
   }
   if (!separate && timeIdx < 0) throw new FormatError(`no time column in header "${headerLine.slice(0, 200)}"`);
-  const ms = !separate && (/_ms$/.test(lower[timeIdx]) || header[timeIdx].units === 'ms');
+  const ms = !separate && (/_ms$/.test(lower[timeIdx] ?? '') || header[timeIdx]?.units === 'ms');
   const timeCols = separate ? [dateIdx, clockIdx] : [timeIdx];
   const dataIdx = header.map((_, k) => k).filter((k) => !timeCols.includes(k));
-  const cols = dataIdx.map((k) => new ColumnBuilder(header[k].name, header[k].units));
+  const cols = header.filter((_, k) => !timeCols.includes(k)).map((h) => new ColumnBuilder(h.name, h.units));
   const width = header.length;
 
   if (!separate && width >= 2) {
@@ -201,11 +201,14 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     if (fast && fast.t.every(Number.isFinite)) {
       if (fast.t.length === 0) return { timelines: [], badRows: 0 };
       const order = sortUnique(fast.t);
-      const t = order ? Float64Array.from(order, (k) => fast.t[k]) : fast.t;
-      const columns: DecodedColumn[] = dataIdx.map((k, j) => ({
-        name: header[k].name, type: 'number', units: header[k].units, description: null,
-        values: order ? reorder(fast.cols[j], order) : fast.cols[j],
-      }));
+      const t = order ? Float64Array.from(order, (k) => fast.t[k] ?? NaN) : fast.t;
+      const columns: DecodedColumn[] = [];
+      dataIdx.forEach((k, j) => {
+        const h = header[k];
+        const values = fast.cols[j];
+        if (h === undefined || values === undefined) return;
+        columns.push({ name: h.name, type: 'number', units: h.units, description: null, values: order ? reorder(values, order) : values });
+      });
       return { badRows: 0, timelines: [{ name: timeline ?? timelineFromPath(ctx, 'csv'), t, interval: medianSpacing(t), columns }] };
     }
   }
@@ -215,7 +218,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
   if (separate) {
     const samples: string[] = [];
     for (let j = i; j < lines.length && samples.length < 5000; j++) {
-      const c = splitLine(lines[j], delim)[dateIdx];
+      const c = splitLine(lines[j] ?? '', delim)[dateIdx];
       if (c !== undefined) samples.push(c);
     }
     dateOrder = guessDateOrder(samples);
@@ -223,8 +226,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
 
   const ts: number[] = [];
   let badRows = 0;
-  for (; i < lines.length; i++) {
-    const line = lines[i];
+  for (const line of lines.slice(i)) {
     if (line === '' || line.startsWith('#')) continue;
     const cells = splitLine(line, delim);
     if (cells.length !== width) {
@@ -232,9 +234,9 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       continue;
     }
     let t: number;
-    if (separate) t = parseDate(cells[dateIdx], dateOrder) + parseClock(cells[clockIdx]);
+    if (separate) t = parseDate(cells[dateIdx] ?? '', dateOrder) + parseClock(cells[clockIdx] ?? '');
     else {
-      const raw = cells[timeIdx];
+      const raw = cells[timeIdx] ?? '';
       const x = strictNumber(raw);
       if (x !== null) t = x;
       else {
@@ -245,14 +247,14 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     }
     if (!Number.isFinite(t)) { badRows++; continue; }
     ts.push(t);
-    for (let c = 0; c < dataIdx.length; c++) cols[c].push(cells[dataIdx[c]]);
+    dataIdx.forEach((k, c) => cols[c]?.push(cells[k] ?? ''));
   }
   if (ts.length === 0) {
     if (badRows > 0) throw new FormatError(`no readable rows (${badRows} unreadable)`);
     return { timelines: [], badRows };
   }
   const order = sortUnique(ts);
-  const t = order ? Float64Array.from(order, (k) => ts[k]) : Float64Array.from(ts);
+  const t = order ? Float64Array.from(order, (k) => ts[k] ?? NaN) : Float64Array.from(ts);
   return {
     badRows,
     timelines: [{

@@ -75,9 +75,9 @@ export function medianSpacing(t: ArrayLike<number>): number | null {
   // Sample at most 1001 spacings: exact for small files, cheap for big ones.
   const step = Math.max(1, Math.floor((n - 1) / 1000));
   const d: number[] = [];
-  for (let i = 1; i < n; i += step) d.push(t[i] - t[i - 1]);
+  for (let i = 1; i < n; i += step) d.push(t[i]! - t[i - 1]!); // 0 < i < n
   d.sort((a, b) => a - b);
-  return Math.round(d[d.length >> 1] * 1e6) / 1e6;
+  return Math.round((d[d.length >> 1] ?? 0) * 1e6) / 1e6;
 }
 
 /**
@@ -86,12 +86,14 @@ export function medianSpacing(t: ArrayLike<number>): number | null {
  */
 export function sortUnique(t: ArrayLike<number>): number[] | null {
   let ok = true;
-  for (let i = 1; i < t.length; i++) if (!(t[i] > t[i - 1])) { ok = false; break; }
+  for (let i = 1; i < t.length; i++) if (!(t[i]! > t[i - 1]!)) { ok = false; break; } // 0 < i < length
   if (ok) return null;
-  const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a] - t[b] || a - b);
+  // Indexes in order and keep are < t.length.
+  const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
   const keep: number[] = [];
   for (const i of order) {
-    if (keep.length && t[keep[keep.length - 1]] === t[i]) keep[keep.length - 1] = i;
+    const last = keep.at(-1);
+    if (last !== undefined && t[last] === t[i]) keep[keep.length - 1] = i;
     else keep.push(i);
   }
   return keep;
@@ -101,7 +103,7 @@ export function sortUnique(t: ArrayLike<number>): number[] | null {
 export function reorder(values: Float64Array | Sample[], order: number[]): Float64Array | Sample[] {
   if (values instanceof Float64Array) {
     const out = new Float64Array(order.length);
-    for (let i = 0; i < order.length; i++) out[i] = values[order[i]];
+    for (const [i, k] of order.entries()) out[i] = values[k] ?? NaN;
     return out;
   }
   return order.map((i) => values[i] ?? null);

@@ -13,7 +13,7 @@ export const weatherFormat: FormatReader = {
   extensions: ['.dat'],
   sniff(head: Buffer): boolean {
     const lines = head.toString('latin1').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-    if (lines.length < 2 || !lines[0].startsWith('#')) return false;
+    if (lines.length < 2 || !lines[0]?.startsWith('#')) return false;
     const data = lines.find((l) => !l.startsWith('#'));
     return data !== undefined && /^[+-]?[\d.]+([eE][+-]?\d+)?\s+(\S+)$/.test(data);
   },

@@ -52,7 +52,7 @@ export abstract class SqlIndexDb implements IndexDb {
     return this.migrationLock(async (q) => {
       await q.run(metaTableSql(this.kind, this.p));
       const rows = await q.all<{ v: string }>(`SELECT v FROM ${this.t('meta')} WHERE k = ?`, ['schema_version']);
-      let v = rows.length ? Number(rows[0].v) : 0;
+      let v = rows[0] ? Number(rows[0].v) : 0;
       if (v > SCHEMA_VERSION) {
         throw new Error(`the index ${this.location} has schema version ${v}, newer than this program's ${SCHEMA_VERSION}: upgrade sisock`);
       }
@@ -79,7 +79,7 @@ export abstract class SqlIndexDb implements IndexDb {
 
   async getMeta(key: string): Promise<string | null> {
     const rows = await this.q.all<{ v: string }>(`SELECT v FROM ${this.t('meta')} WHERE k = ?`, [key]);
-    return rows.length ? String(rows[0].v) : null;
+    return rows[0] ? String(rows[0].v) : null;
   }
 
   async setMeta(key: string, value: string): Promise<void> {
@@ -196,7 +196,7 @@ export abstract class SqlIndexDb implements IndexDb {
 
   async newest(): Promise<number | null> {
     const rows = await this.q.all(`SELECT MAX(t_last) AS t FROM ${this.t('field')}`);
-    return rows.length ? numOrNull(rows[0].t) : null;
+    return rows[0] ? numOrNull(rows[0].t) : null;
   }
 
   async tierPlan(field: string, start: number, end: number): Promise<TierPlan> {
@@ -231,7 +231,9 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   private async dbNow(q: Querier): Promise<number> {
-    return num((await q.all(`SELECT ${this.nowSql} AS now`))[0].now);
+    const [row] = await q.all(`SELECT ${this.nowSql} AS now`);
+    if (!row) throw new Error(`the index ${this.location} returned no row for its clock (${this.nowSql})`);
+    return num(row.now);
   }
 
   async acquireLock(name: string, owner: string, leaseSeconds: number): Promise<LockState> {
@@ -244,15 +246,16 @@ export abstract class SqlIndexDb implements IndexDb {
        WHERE name = ? AND (owner = ? OR expires < ?)`,
       [owner, now, owner, now + leaseSeconds, name, owner, now]);
     const rows = await this.q.all(`SELECT owner, expires FROM ${lock} WHERE name = ?`, [name]);
-    const holder = rows.length ? String(rows[0].owner) : null;
-    return { acquired: holder === owner, owner: holder, expires: rows.length ? num(rows[0].expires) : null };
+    const [row] = rows;
+    const holder = row ? String(row.owner) : null;
+    return { acquired: holder === owner, owner: holder, expires: row ? num(row.expires) : null };
   }
 
   async renewLock(name: string, owner: string, leaseSeconds: number): Promise<boolean> {
     const now = await this.dbNow(this.q);
     await this.q.run(`UPDATE ${this.t('lock')} SET expires = ? WHERE name = ? AND owner = ?`, [now + leaseSeconds, name, owner]);
     const rows = await this.q.all(`SELECT owner FROM ${this.t('lock')} WHERE name = ?`, [name]);
-    return rows.length > 0 && String(rows[0].owner) === owner;
+    return rows[0] !== undefined && String(rows[0].owner) === owner;
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {
