@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 # built only by `make bench`, with tsconfig.bench.json).
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
+COPY index.ts ./index.ts
 COPY contract ./contract
 COPY wamp ./wamp
 COPY transport ./transport

@@ -9,13 +9,16 @@ import path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** Source files (.ts, not .d.ts) under dir, recursively. */
+const isSource = (name: string): boolean => name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.endsWith('.test.ts');
+
+/** Source files (.ts, not .d.ts) under dir, recursively; a file named in `include` is itself. */
 function sources(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
+  if (fs.statSync(dir).isFile()) return isSource(dir) ? [dir] : [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) return e.name === 'node_modules' ? [] : sources(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') && !e.name.endsWith('.test.ts') ? [p] : [];
+    return isSource(e.name) ? [p] : [];
   });
 }
 

@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -23,9 +22,10 @@ import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-no
 import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { chooseWidth, ladderFor, outputWidth, reduceSamples } from '../../data-nodes/sdk/tiers';
 import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
+import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 
-const VECTORS = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
-const haveVectors = existsSync(VECTORS);
+const VECTORS = G3_VECTORS;
+const haveVectors = haveG3Vectors();
 
 let tmp: string;
 beforeAll(() => {

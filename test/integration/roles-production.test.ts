@@ -107,7 +107,9 @@ describe('what each role needs', () => {
     const lines: Array<{ msg?: string; why?: string }> = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as { msg?: string; why?: string }); } });
     const sim = await runDataNode({ name: 'sim', description: 'announces again', source: new MemorySource(10, 1000, 1), client: as('sim'), logger });
-    closers.push(() => sim.close());
+    // closed at the end of this test: the name `sim` is for the sim node of a later test
+    let closed = false;
+    closers.push(() => (closed ? Promise.resolve() : sim.close()));
     await sim.ready(5000);
     const reannounced = () => lines.some((l) => l.msg === 'announced to hub' && l.why === 'hub started');
     expect(reannounced()).toBe(false);
@@ -118,6 +120,8 @@ describe('what each role needs', () => {
     expect(sim.announced).toBe(true);
     expect((await listNodes(consumer)).map((n) => n.name)).toEqual(expect.arrayContaining(['weather', 'sim']));
     await consumer.subscribe(`${B}.hub.started`, () => undefined); // consumers (the bridge) may subscribe too
+    closed = true;
+    await sim.close();
   });
 
   test('admin: the WAMP meta API', async () => {

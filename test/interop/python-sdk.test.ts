@@ -254,9 +254,11 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       expect(typeof meta.pid).toBe('number');
       expect(typeof meta.session_id).toBe('number');
       expect(typeof meta.started).toBe('number');
-      // the hub lists it with that metadata
+      // the hub lists it with that metadata, without the node's session id (consumers need not see it)
       const listing = await consumer.call<Array<Record<string, unknown>>>(consumer.uri(HubUri.GET_DATA_NODE_METADATA));
-      expect(listing.find((m) => m.name === name)).toMatchObject({ name, available: true, pid: meta.pid, session_id: meta.session_id });
+      const entry = listing.find((m) => m.name === name);
+      expect(entry).toMatchObject({ name, available: true, pid: meta.pid });
+      expect(entry).not.toHaveProperty('session_id');
       const got: DataResult[] = [];
       const h = await subscribeLive(consumer, name, (r) => got.push(r));
       await waitFor(() => got.length >= 2, 5000, 'live values');

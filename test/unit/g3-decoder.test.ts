@@ -19,9 +19,10 @@ import {
   readFrames,
 } from '../../data-nodes/archive/formats/g3';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
+import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 
-const DIR = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
-const vectors = fs.existsSync(DIR);
+const DIR = G3_VECTORS;
+const vectors = haveG3Vectors();
 
 function must<T>(v: T | undefined): T {
   if (v === undefined) throw new Error('missing value');

@@ -1,5 +1,5 @@
 /**
- * Every vector in /work/shared/vectors/g3 (written by spt3g/so3g, with the answers their own readers
+ * Every vector in shared/vectors/g3 (written by spt3g/so3g, with the answers their own readers
  * give) read back exactly: every frame (offset, length, type, keys, every object's class and value)
  * and, for HK files, every provider, block and field sample (ticks and values), per file and for the
  * session rotated over two files.
@@ -15,9 +15,10 @@ import {
   type HkProvider,
 } from '../../data-nodes/archive/formats/g3';
 import { big, num, toJson, type Json } from '../helpers/g3-json';
+import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 
-const DIR = process.env.G3_VECTORS ?? '/work/shared/vectors/g3';
-const have = fs.existsSync(DIR);
+const DIR = G3_VECTORS;
+const have = haveG3Vectors();
 const files = have
   ? fs
       .readdirSync(DIR)
