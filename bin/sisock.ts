@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import * as consumer from './commands/consumer';
 import * as demo from './commands/demo';
+import * as exporter from './commands/export';
 import * as grafana from './commands/grafana';
 import * as grpc from './commands/grpc';
 import * as hub from './commands/hub';
@@ -26,6 +27,7 @@ const COMMANDS: CommandModule[] = [
   grafana,
   web,
   grpc,
+  exporter,
 ];
 
 /** The version in package.json (found upwards from here: works from bin/ and from dist/bin/). */
