@@ -8,7 +8,11 @@
  * original's parameter names). A time t <= 0 means now + t. Wrong types, NaN/Infinity, start >= end
  * after resolving, a non-list of fields, a negative min_stride or unknown keywords throw an
  * ArgumentError whose message says which argument is wrong; the SDK turns it into
- * `wamp.error.invalid_argument`. min_stride 0 or null means "no thinning".
+ * `wamp.error.invalid_argument`. min_stride null (or absent) means "no thinning"; 0, negative or NaN
+ * is refused.
+ *
+ * sisock addition (docs/contract.md; original peers never send it): keyword `reduce`, `"minmax"`
+ * (default: per bucket its min and max samples) or `"mean"` (per bucket its mean), with a min_stride.
  */
 
 export class ArgumentError extends Error {
@@ -19,7 +23,8 @@ export class ArgumentError extends Error {
 }
 
 export interface TimeRange { start: number; end: number }
-export interface GetDataArgs extends TimeRange { fields: string[]; minStride: number | null }
+export type ReduceMode = 'minmax' | 'mean';
+export interface GetDataArgs extends TimeRange { fields: string[]; minStride: number | null; reduce?: ReduceMode }
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
@@ -82,7 +87,7 @@ export function parseGetFieldsArgs(rawArgs: unknown, rawKwargs: unknown, now: nu
 /** `get_data(fields, start, end, min_stride=null)` → checked, absolute arguments. */
 export function parseGetDataArgs(rawArgs: unknown, rawKwargs: unknown, now: number): GetDataArgs {
   const [args, kwargs] = asArgs(rawArgs, rawKwargs);
-  checkKeywords(kwargs, ['fields', 'field', 'start', 'end', 'min_stride']);
+  checkKeywords(kwargs, ['fields', 'field', 'start', 'end', 'min_stride', 'reduce']);
   if (args.length > 4) throw new ArgumentError(`get_data takes at most 4 arguments (fields, start, end, min_stride), got ${args.length}`);
   const f = pick(args, kwargs, 0, ['fields', 'field']);
   const s = pick(args, kwargs, 1, ['start']);
@@ -100,10 +105,16 @@ export function parseGetDataArgs(rawArgs: unknown, rawKwargs: unknown, now: numb
   checkRange(start, end);
   let minStride: number | null = null;
   if (m.present && m.value !== null && m.value !== undefined) {
-    if (typeof m.value !== 'number' || !Number.isFinite(m.value) || m.value < 0) {
-      throw new ArgumentError(`min_stride must be null or a number of seconds >= 0, got ${describe(m.value)}`);
+    if (typeof m.value !== 'number' || !Number.isFinite(m.value) || m.value <= 0) {
+      throw new ArgumentError(`min_stride must be null or a number of seconds > 0, got ${describe(m.value)}`);
     }
-    minStride = m.value > 0 ? m.value : null;
+    minStride = m.value;
   }
-  return { fields: [...fields], start, end, minStride };
+  const out: GetDataArgs = { fields: [...fields], start, end, minStride };
+  if (Object.prototype.hasOwnProperty.call(kwargs, 'reduce') && kwargs.reduce !== null) {
+    const r = kwargs.reduce;
+    if (r !== 'minmax' && r !== 'mean') throw new ArgumentError(`reduce must be "minmax" or "mean", got ${describe(r)}`);
+    if (r === 'mean') out.reduce = r;
+  }
+  return out;
 }

@@ -1,16 +1,14 @@
 /**
  * `min_stride` downsampling that keeps extremes, shared by the example nodes (weather, sensors, sim).
  *
- * Contract: successive output samples are at least `minStride` seconds apart. When the input already
- * satisfies that, it is returned unchanged (no timestamps move). Otherwise time is cut into buckets
- * of `2 * minStride` seconds, aligned on multiples of the bucket width (so the same query gives the
- * same grid whatever its start), and each non-empty bucket yields at most two output times on the
- * `minStride` grid: `2k * minStride` and `(2k + 1) * minStride`. For each column, the bucket's minimum
- * and maximum go there in the order they occurred, so a spike is never thinned away. A bucket with a
- * single input time yields one output time, on the half of the bucket the input was in.
- *
- * Columns of one timeline share the output times; a column with no value in a bucket gets `null`
- * there. Numbers compare numerically, booleans as 0/1; strings keep their first and last value.
+ * When the input already has successive times at least `minStride` apart it is returned unchanged.
+ * Otherwise time is cut into buckets of `2 * minStride` seconds, aligned on multiples of the bucket
+ * width (so the same query gives the same grid whatever its start), and each non-empty bucket yields,
+ * per column, its minimum and maximum samples at their real times (one when they coincide; for strings
+ * the first and last). Columns of one timeline share the output times: the sorted union of those
+ * times; a column has a value at its own extreme times and `null` at the others. Every output time is
+ * an input time, so an answer never leaves [start, end). Numbers compare numerically, booleans as 0/1.
+ * Ties: the earliest minimum, the latest maximum (a constant column yields its first and last sample).
  */
 import type { Sample } from './types';
 
@@ -52,33 +50,20 @@ export function downsampleMinMax(
     const bucket = Math.floor(t[i] / width);
     let j = i + 1;
     while (j < n && Math.floor(t[j] / width) === bucket) j++;
-    const slot0 = 2 * bucket * minStride;
-    const slot1 = (2 * bucket + 1) * minStride;
-    if (j - i === 1) {
-      // One input time: one output time, on the half of the bucket it was in.
-      outT.push(t[i] - slot0 >= minStride ? slot1 : slot0);
-      for (let c = 0; c < columns.length; c++) outCols[c].push(columns[c][i] ?? null);
-    } else {
-      outT.push(slot0, slot1);
-      for (let c = 0; c < columns.length; c++) {
-        const [a, b] = extremes(columns[c], i, j, t, minStride, slot0);
-        outCols[c].push(a, b);
-      }
+    // per column its two extreme rows; the bucket's output rows are their sorted union
+    const picks = columns.map((c) => extremes(c, i, j));
+    const rows = [...new Set(picks.flat().filter((r) => r >= 0))].sort((a, b) => a - b);
+    for (const r of rows) {
+      outT.push(t[r]);
+      for (let c = 0; c < columns.length; c++) outCols[c].push(picks[c].includes(r) ? (columns[c][r] ?? null) : null);
     }
     i = j;
   }
   return { t: outT, columns: outCols };
 }
 
-/** The two values a column contributes for the bucket [i, j): min and max in occurrence order. */
-function extremes(
-  col: ArrayLike<Sample>,
-  i: number,
-  j: number,
-  t: ArrayLike<number>,
-  minStride: number,
-  slot0: number,
-): [Sample, Sample] {
+/** The rows a column contributes for the bucket [i, j): its min and max (or first and last) rows, -1 for none. */
+function extremes(col: ArrayLike<Sample>, i: number, j: number): [number, number] {
   let minIdx = -1;
   let maxIdx = -1;
   let firstIdx = -1;
@@ -91,21 +76,11 @@ function extremes(
     const r = rank(v);
     if (r === null) continue;
     if (minIdx < 0 || r < (rank(col[minIdx]) as number)) minIdx = k;
-    // `>=` so that a constant column yields its first and last occurrence, not one value and a hole.
+    // `>=` so that a constant column yields its first and last occurrence.
     if (maxIdx < 0 || r >= (rank(col[maxIdx]) as number)) maxIdx = k;
   }
-  if (minIdx < 0) {
-    // No comparable value: strings (first and last) or nothing at all.
-    if (firstIdx < 0) return [null, null];
-    minIdx = firstIdx;
-    maxIdx = lastIdx;
-  }
-  if (minIdx === maxIdx) {
-    const v = col[minIdx] as Sample;
-    return t[minIdx] - slot0 >= minStride ? [null, v] : [v, null];
-  }
-  const [a, b] = minIdx < maxIdx ? [minIdx, maxIdx] : [maxIdx, minIdx];
-  return [col[a] as Sample, col[b] as Sample];
+  if (minIdx < 0) return [firstIdx, lastIdx]; // no comparable value: strings (first and last) or nothing
+  return [minIdx, maxIdx];
 }
 
 /** Index of the first element of sorted `t` that is >= `x` (t.length if none). */

@@ -165,8 +165,10 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
 
   const getData = (args: unknown[], kwargs: Record<string, unknown>, details: InvocationDetails) => wrap('get_data', async () => {
     const a = parseGetDataArgs(args, kwargs, now());
-    let result = checkResultShape(await source.getData(a.fields, a.start, a.end, a.minStride));
-    noteNewest(newestT(result));
+    let result = checkResultShape(await (a.reduce ? source.getData(a.fields, a.start, a.end, a.minStride, { reduce: a.reduce })
+      : source.getData(a.fields, a.start, a.end, a.minStride)));
+    // newest_sample only from raw samples: a thinned answer's times may be a source's own grid.
+    if (a.minStride === null) noteNewest(newestT(result));
     let size = jsonSizeBound(result);
     if (size <= budget) return result;
     if (details.progress) {
@@ -186,7 +188,8 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     let stride = Math.max((covered / Math.max(1, rows)) * (size / aim), a.minStride ?? 0, 1e-6);
     for (let query = 0; query < 2; query++) {
       if (query > 0) stride *= Math.max(1.5, size / aim);
-      result = checkResultShape(await source.getData(a.fields, a.start, a.end, stride));
+      result = checkResultShape(await (a.reduce ? source.getData(a.fields, a.start, a.end, stride, { reduce: a.reduce })
+        : source.getData(a.fields, a.start, a.end, stride)));
       size = jsonSizeBound(result);
       if (size <= budget) break;
     }

@@ -49,9 +49,14 @@ describe('parseGetDataArgs', () => {
     expect(parseGetDataArgs([['a'], -60, 0], { min_stride: 10 }, NOW)).toEqual({ fields: ['a'], start: NOW - 60, end: NOW, minStride: 10 });
     expect(parseGetDataArgs([], { field: ['a'], start: 1, end: 2 }, NOW).fields).toEqual(['a']);
   });
-  it('treats null/0 min_stride as none and drops duplicate fields', () => {
+  it('treats null min_stride as none, refuses 0, and drops duplicate fields', () => {
     expect(parseGetDataArgs([['a', 'a'], 1, 2, null], {}, NOW)).toEqual({ fields: ['a'], start: 1, end: 2, minStride: null });
-    expect(parseGetDataArgs([[], 1, 2, 0], {}, NOW).minStride).toBeNull();
+    expect(() => parseGetDataArgs([[], 1, 2, 0], {}, NOW)).toThrow(/min_stride must be null or a number of seconds > 0/);
+  });
+  it('accepts the sisock keyword reduce ("minmax" or "mean") and refuses others', () => {
+    expect(parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'mean' }, NOW)).toEqual({ fields: ['a'], start: 1, end: 2, minStride: 0.5, reduce: 'mean' });
+    expect(parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'minmax' }, NOW).reduce).toBeUndefined();
+    expect(() => parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'median' }, NOW)).toThrow(/reduce must be/);
   });
   it('de-duplicates fields, keeping first-seen order, also for many fields', () => {
     expect(parseGetDataArgs([['b', 'a', 'b', 'c', 'a'], 1, 2], {}, NOW).fields).toEqual(['b', 'a', 'c']);

@@ -70,27 +70,29 @@ describe('min_stride downsampling', () => {
     expect(downsampleMinMax([0, 1], [[1, 2]], null).t).toEqual([0, 1]);
   });
 
-  test('keeps per-bucket extremes in time order, successive times >= min_stride', () => {
+  test('keeps per-bucket extremes at their real times, in time order, inside the input range', () => {
     // 1 Hz for 100 s, a spike at t=37 and a dip at t=71
-    const t = Array.from({ length: 100 }, (_, i) => i);
-    const v = t.map((i) => (i === 37 ? 100 : i === 71 ? -100 : Math.sin(i / 5)));
+    const t = Array.from({ length: 100 }, (_, i) => i + 0.5);
+    const v = t.map((x) => (x === 37.5 ? 100 : x === 71.5 ? -100 : Math.sin(x / 5)));
     const r = downsampleMinMax(t, [v], 10);
-    for (let i = 1; i < r.t.length; i++) expect(r.t[i] - r.t[i - 1]).toBeGreaterThanOrEqual(10);
-    expect(r.columns[0]).toContain(100);
-    expect(r.columns[0]).toContain(-100);
-    expect(r.t.length).toBeLessThanOrEqual(10 + 1);
-    // in the bucket [20, 40) the max (100 at 37) comes after the min
-    const i20 = r.t.indexOf(20);
-    expect(r.columns[0][i20 + 1]).toBe(100);
+    for (let i = 1; i < r.t.length; i++) expect(r.t[i]).toBeGreaterThan(r.t[i - 1]);
+    expect(r.t.length).toBeLessThanOrEqual(2 * 5);
+    // every point is a real sample
+    r.t.forEach((x, i) => expect(r.columns[0][i]).toBe(v[t.indexOf(x)]));
+    expect(r.t).toContain(37.5);
+    expect(r.t).toContain(71.5);
+    expect(r.t[0]).toBeGreaterThanOrEqual(0.5);
+    expect(r.t[r.t.length - 1]).toBeLessThanOrEqual(99.5);
   });
 
-  test('several columns share the times; nulls and booleans handled', () => {
+  test('several columns share the times (union of their extremes); nulls and booleans handled', () => {
     const t = [0, 1, 2, 3];
     const r = downsampleMinMax(t, [[5, null, 1, 7], [null, null, null, null], [true, false, false, true]], 2);
-    expect(r.t).toEqual([0, 2]);
-    expect(r.columns[0]).toEqual([1, 7]);
-    expect(r.columns[1]).toEqual([null, null]);
-    expect(r.columns[2]).toEqual([false, true]);
+    // bucket [0, 4): column 0 min at 2, max at 3; column 2 min at 1, max at 3
+    expect(r.t).toEqual([1, 2, 3]);
+    expect(r.columns[0]).toEqual([null, 1, 7]);
+    expect(r.columns[1]).toEqual([null, null, null]);
+    expect(r.columns[2]).toEqual([false, null, true]);
   });
 });
 

@@ -1,0 +1,179 @@
+/**
+ * Summary buckets: what a tier keeps per field and bucket width, built from raw samples, mergeable.
+ *
+ * A bucket covers [idx * width, (idx + 1) * width) and keeps count, min, max, sum, the first and last
+ * sample time, and the times of its min and max. Buckets are packed into a Float64Array, STRIDE numbers
+ * per bucket in the order of `F` (idx first), sorted by idx: that is what storage keeps (one BLOB per
+ * source, field and width) and what queries merge. Merging is exact and order-free for disjoint inputs:
+ * counts and sums add, min/max keep the earliest time of the min and the latest time of the max (the
+ * same tie rule as `downsampleMinMax`), first/last times widen. NaN values are not samples.
+ */
+
+/** Positions inside one packed bucket. */
+export const F = { idx: 0, count: 1, min: 2, max: 3, sum: 4, tFirst: 5, tLast: 6, tMin: 7, tMax: 8 } as const;
+/** Numbers per packed bucket. */
+export const STRIDE = 9;
+
+/** The ladder of widths (seconds); each divides the next, so finer buckets nest in coarser ones. */
+export const LADDER: readonly number[] = [1, 10, 60, 600, 3600, 21600, 86400];
+
+/** A field's tier widths: the ladder rungs at least `factor` × its native interval, and always the top (1 day). */
+export function ladderFor(nativeInterval: number | null, factor = 100): number[] {
+  const native = nativeInterval !== null && nativeInterval > 0 && Number.isFinite(nativeInterval) ? nativeInterval : 1;
+  const top = LADDER[LADDER.length - 1] ?? 86400;
+  return LADDER.filter((w) => w >= native * factor || w === top);
+}
+
+export interface Bucket {
+  idx: number;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  tFirst: number;
+  tLast: number;
+  tMin: number;
+  tMax: number;
+}
+
+const g = (a: ArrayLike<number>, i: number): number => a[i] ?? NaN;
+
+/** Bucket `k` of a packed array as an object (for tests and small uses). */
+export function bucketAt(p: Float64Array, k: number): Bucket {
+  const o = k * STRIDE;
+  return {
+    idx: g(p, o), count: g(p, o + 1), min: g(p, o + 2), max: g(p, o + 3), sum: g(p, o + 4),
+    tFirst: g(p, o + 5), tLast: g(p, o + 6), tMin: g(p, o + 7), tMax: g(p, o + 8),
+  };
+}
+
+/** Number of buckets in a packed array. */
+export const nBuckets = (p: Float64Array): number => Math.floor(p.length / STRIDE);
+
+/**
+ * Buckets of `width` from samples. `t` need not be sorted (late and out-of-order samples are fine);
+ * NaN values are skipped. Returns a packed array sorted by idx.
+ */
+export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
+  const n = Math.min(t.length, v.length);
+  let sorted = true;
+  for (let i = 1; i < n; i++) if (g(t, i) < g(t, i - 1)) { sorted = false; break; }
+  const out: number[] = [];
+  let cur = -1; // offset of the open bucket in `out`
+  let byIdx: Map<number, number> | null = sorted ? null : new Map();
+  for (let i = 0; i < n; i++) {
+    const x = g(v, i);
+    const ti = g(t, i);
+    if (x !== x || ti !== ti) continue;
+    const idx = Math.floor(ti / width);
+    let o: number;
+    if (byIdx === null) {
+      if (cur >= 0 && out[cur] === idx) o = cur;
+      else { o = out.length; cur = o; out.push(idx, 0, x, x, 0, ti, ti, ti, ti); }
+    } else {
+      const at = byIdx.get(idx);
+      if (at !== undefined) o = at;
+      else { o = out.length; byIdx.set(idx, o); out.push(idx, 0, x, x, 0, ti, ti, ti, ti); }
+    }
+    addSample(out, o, ti, x);
+  }
+  const p = Float64Array.from(out);
+  if (byIdx !== null) { byIdx = null; return sortPacked(p); }
+  return p;
+}
+
+function addSample(out: number[], o: number, t: number, x: number): void {
+  out[o + 1] = (out[o + 1] ?? 0) + 1;
+  out[o + 4] = (out[o + 4] ?? 0) + x;
+  const mn = out[o + 2] ?? x;
+  if (x < mn || (x === mn && t < (out[o + 7] ?? t))) { out[o + 2] = x; out[o + 7] = t; }
+  const mx = out[o + 3] ?? x;
+  if (x > mx || (x === mx && t > (out[o + 8] ?? t))) { out[o + 3] = x; out[o + 8] = t; }
+  if (t < (out[o + 5] ?? t)) out[o + 5] = t;
+  if (t > (out[o + 6] ?? t)) out[o + 6] = t;
+}
+
+function sortPacked(p: Float64Array): Float64Array {
+  const n = nBuckets(p);
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => g(p, a * STRIDE) - g(p, b * STRIDE));
+  const out = new Float64Array(p.length);
+  order.forEach((k, j) => out.set(p.subarray(k * STRIDE, (k + 1) * STRIDE), j * STRIDE));
+  return out;
+}
+
+/** Merges bucket `k` of `src` into bucket `o` (offset) of `dst`, which has the same idx. */
+export function mergeInto(dst: Float64Array | number[], o: number, src: Float64Array, k: number): void {
+  const s = k * STRIDE;
+  const count = g(src, s + 1);
+  if (!(count > 0)) return;
+  dst[o + 1] = g(dst, o + 1) + count;
+  dst[o + 4] = g(dst, o + 4) + g(src, s + 4);
+  const mn = g(src, s + 2);
+  const tmn = g(src, s + 7);
+  if (mn < g(dst, o + 2) || (mn === g(dst, o + 2) && tmn < g(dst, o + 7))) { dst[o + 2] = mn; dst[o + 7] = tmn; }
+  const mx = g(src, s + 3);
+  const tmx = g(src, s + 8);
+  if (mx > g(dst, o + 3) || (mx === g(dst, o + 3) && tmx > g(dst, o + 8))) { dst[o + 3] = mx; dst[o + 8] = tmx; }
+  if (g(src, s + 5) < g(dst, o + 5)) dst[o + 5] = g(src, s + 5);
+  if (g(src, s + 6) > g(dst, o + 6)) dst[o + 6] = g(src, s + 6);
+}
+
+/**
+ * Merges packed arrays (any order, overlapping idx allowed) into one sorted packed array, keeping only
+ * buckets with idxLo <= idx < idxHi.
+ */
+export function mergePacked(parts: Iterable<Float64Array>, idxLo = -Infinity, idxHi = Infinity): Float64Array {
+  const at = new Map<number, number>();
+  const out: number[] = [];
+  for (const p of parts) {
+    const n = nBuckets(p);
+    for (let k = 0; k < n; k++) {
+      const idx = g(p, k * STRIDE);
+      if (idx < idxLo || idx >= idxHi || !(g(p, k * STRIDE + 1) > 0)) continue;
+      const o = at.get(idx);
+      if (o === undefined) {
+        at.set(idx, out.length);
+        for (let j = 0; j < STRIDE; j++) out.push(g(p, k * STRIDE + j));
+      } else mergeInto(out, o, p, k);
+    }
+  }
+  return sortPacked(Float64Array.from(out));
+}
+
+/** Packed buckets ↔ bytes (little-endian float64), for BLOB columns. */
+export function packToBuffer(p: Float64Array): Buffer {
+  const b = Buffer.alloc(p.length * 8);
+  for (let i = 0; i < p.length; i++) b.writeDoubleLE(g(p, i), i * 8);
+  return b;
+}
+
+export function packFromBuffer(b: Uint8Array): Float64Array {
+  const n = Math.floor(b.byteLength / 8 / STRIDE) * STRIDE;
+  const out = new Float64Array(n);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+
+/** Every tier of one field from its samples: width → packed buckets (only non-empty widths). */
+export function buildTiers(t: ArrayLike<number>, v: ArrayLike<number>, widths: readonly number[]): Map<number, Float64Array> {
+  const out = new Map<number, Float64Array>();
+  let finer: Float64Array | null = null;
+  let finerW = 0;
+  for (const w of [...widths].sort((a, b) => a - b)) {
+    // A coarser tier is merged from the finer one when the widths nest (the ladder's do): cheaper.
+    const p: Float64Array = finer !== null && w % finerW === 0 ? coarsen(finer, finerW, w) : buildBuckets(t, v, w);
+    if (p.length) out.set(w, p);
+    finer = p;
+    finerW = w;
+  }
+  return out;
+}
+
+/** Buckets of `from` width merged into buckets of `to` width (a multiple of it). */
+export function coarsen(p: Float64Array, from: number, to: number): Float64Array {
+  const f = to / from;
+  const rekeyed = new Float64Array(p);
+  for (let k = 0; k < nBuckets(p); k++) rekeyed[k * STRIDE] = Math.floor(g(p, k * STRIDE) / f);
+  return mergePacked([rekeyed]);
+}

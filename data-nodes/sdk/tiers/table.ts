@@ -1,0 +1,77 @@
+/**
+ * The SQL shape of stored tiers, shared by every backend (SQLite here, MySQL/MariaDB in the archive's
+ * index): one row per source, field, width and chunk of CHUNK bucket indexes.
+ *
+ *   <table> (source, field, width, idx_lo, idx_hi, n, data)  PRIMARY KEY (source, field, width, idx_lo)
+ *            index (field, width, idx_lo)
+ *
+ * `source` is what the samples came from (a file's key, a batch, or one name for a store that merges
+ * batches into place); replacing or removing a source replaces or removes exactly its rows, in the same
+ * transaction as the caller's own rows. `idx_lo` is the chunk's first possible bucket index
+ * (chunk·CHUNK), `idx_hi` its last present one, `n` the buckets in `data` (packed, see bucket.ts).
+ */
+import { nBuckets, packFromBuffer, packToBuffer, STRIDE } from './bucket';
+
+/** Bucket indexes per stored chunk: bounds the bytes read for a narrow query on a long source. */
+export const CHUNK = 512;
+
+export type TierDialect = 'sqlite' | 'mysql';
+
+export const TIER_COLS = ['source', 'field', 'width', 'idx_lo', 'idx_hi', 'n', 'data'] as const;
+
+/** CREATE statements for a tier table (idempotent). */
+export function tierTableSql(d: TierDialect, table: string): string[] {
+  const text = (n: number) => (d === 'mysql' ? `VARCHAR(${n})` : 'TEXT');
+  const opts = d === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+      source ${text(64)} NOT NULL,
+      field ${text(255)} NOT NULL,
+      width DOUBLE NOT NULL,
+      idx_lo DOUBLE NOT NULL,
+      idx_hi DOUBLE NOT NULL,
+      n INTEGER NOT NULL,
+      data ${d === 'mysql' ? 'LONGBLOB' : 'BLOB'} NOT NULL,
+      PRIMARY KEY (source, field, width, idx_lo)
+    )${opts}`,
+    `CREATE INDEX ${d === 'sqlite' ? 'IF NOT EXISTS ' : ''}${table}_by_field ON ${table} (field, width, idx_lo)`,
+  ];
+}
+
+export type TierRow = [source: string, field: string, width: number, idxLo: number, idxHi: number, n: number, data: Buffer];
+
+/** The chunk index of a bucket index. */
+export const chunkOf = (idx: number): number => Math.floor(idx / CHUNK) * CHUNK;
+
+/** Rows for one source's packed buckets (sorted by idx) of one field and width. */
+export function chunkRows(source: string, field: string, width: number, packed: Float64Array): TierRow[] {
+  const rows: TierRow[] = [];
+  const n = nBuckets(packed);
+  let k = 0;
+  while (k < n) {
+    const lo = chunkOf(packed[k * STRIDE] ?? 0);
+    let j = k + 1;
+    while (j < n && chunkOf(packed[j * STRIDE] ?? 0) === lo) j++;
+    const part = packed.subarray(k * STRIDE, j * STRIDE);
+    rows.push([source, field, width, lo, packed[(j - 1) * STRIDE] ?? lo, j - k, packToBuffer(part)]);
+    k = j;
+  }
+  return rows;
+}
+
+/** A stored row's buckets. */
+export function rowBuckets(data: unknown): Float64Array {
+  if (data instanceof Uint8Array) return packFromBuffer(data);
+  return new Float64Array(0);
+}
+
+/**
+ * WHERE clause (with `?` parameters) selecting the chunks of one field and width that may hold buckets
+ * in [idxLo, idxHi).
+ */
+export function chunkQuery(table: string, field: string, width: number, idxLo: number, idxHi: number): { sql: string; params: unknown[] } {
+  return {
+    sql: `SELECT data FROM ${table} WHERE field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ? AND idx_hi >= ?`,
+    params: [field, width, chunkOf(idxLo), idxHi, idxLo],
+  };
+}
