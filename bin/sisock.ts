@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import * as consumer from './commands/consumer';
 import * as demo from './commands/demo';
 import * as exporter from './commands/export';
+import * as historian from './commands/historian';
 import * as grafana from './commands/grafana';
 import * as grpc from './commands/grpc';
 import * as hub from './commands/hub';
@@ -28,6 +29,7 @@ const COMMANDS: CommandModule[] = [
   web,
   grpc,
   exporter,
+  historian,
 ];
 
 /** The version in package.json (found upwards from here: works from bin/ and from dist/bin/). */
