@@ -256,15 +256,20 @@ export class HistoryStore implements Sink {
     if (!f) return { t: [], v: [] };
     const rawFrom = this.policy.raw === null ? -Infinity : this.now() - this.policy.raw;
     if (f.type === 'number' && this.widths.length > 0) {
-      // pruned raw range and no stride: the finest tier that still holds `start`, as min/max per bucket
-      const stride = minStride ?? (start < rawFrom ? this.finestKept(start) / 2 : null);
-      if (stride !== null) {
-        const rawFn = (a: number, b: number) => {
-          const r = this.raw(f, a, b);
-          return { t: r.t, v: r.v.map((x) => (typeof x === 'number' ? x : NaN)) };
-        };
-        const pts = await reduceField(this.tiers.reader(String(f.id), this.widths, rawFn), start, end, stride, reduce);
+      const rawFn = (a: number, b: number) => {
+        const r = this.raw(f, a, b);
+        return { t: r.t, v: r.v.map((x) => (typeof x === 'number' ? x : NaN)) };
+      };
+      const reader = this.tiers.reader(String(f.id), this.widths, rawFn);
+      if (minStride !== null) {
+        const pts = await reduceField(reader, start, end, minStride, reduce);
         if (pts) return pts;
+      } else if (start < rawFrom && (f.firstT ?? Infinity) < rawFrom) {
+        // raw samples before rawFrom were pruned: that part from the finest tier still holding it
+        // (min and max per bucket), the rest raw
+        const old = await reduceField(reader, start, Math.min(end, rawFrom), this.finestKept(start) / 2, 'minmax');
+        const recent = end > rawFrom ? this.raw(f, rawFrom, end) : { t: [], v: [] };
+        return { t: [...(old?.t ?? []), ...recent.t], v: [...(old?.v ?? []), ...recent.v] };
       }
     }
     const r = this.raw(f, start, end);

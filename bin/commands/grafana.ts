@@ -16,6 +16,7 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   nodeStride: 'auto' | 'off';
   corsOrigin?: string;
   maxTargets?: number;
+  history?: string | true;
 }
 
 
@@ -29,7 +30,8 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .option('--no-page', 'do not serve the web page (/page/) and its API (/api/)')
     .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
-    .option('--max-targets <n>', 'most targets in one /query', positiveInteger);
+    .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
+    .option('--history [node]', 'ask this historian node (default "historian") for offline nodes and ranges a node no longer holds; the panel gets a notice');
 }
 
 export const BRIDGE_HELP = `
@@ -51,6 +53,7 @@ export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'pa
       port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
       nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
+      ...(flags.history ? { history: flags.history === true ? 'historian' : flags.history } : {}),
     });
     const b = bridge;
     ops = await startOps(plan, () => ({ ok: b.client.isReady, url: b.url, router: b.client.options.url }), log);

@@ -13,12 +13,15 @@ import { getData, type DataResult, type FieldInfo, type SisockClient } from '../
 import type { Sample } from '../../client/data';
 import { nodeCallError, type FieldCatalogue, type HubEvent } from './catalogue';
 import { minMaxIndices } from './downsample';
-import { badRequest } from './errors';
+import { badRequest, HttpError } from './errors';
+import type { HistoryFallback } from './history';
 import { compileFilters, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
 
-export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]> }
+/** `meta.notices`: shown by Grafana on the panel (e.g. "from the historian: node X is offline"). */
+export interface SeriesMeta { notices: Array<{ severity: 'info'; text: string }> }
+export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]>; meta?: SeriesMeta }
 export interface TableColumn { text: string; type: 'time' | 'number' | 'string' | 'boolean' }
-export interface TableResult { type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][] }
+export interface TableResult { type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][]; meta?: SeriesMeta }
 export type QueryResult = TimeSeriesResult | TableResult;
 
 export interface QueryEngineOptions {
@@ -33,6 +36,8 @@ export interface QueryEngineOptions {
    * 5,000,000); more → 400 asking for a lower maxDataPoints or fewer targets.
    */
   maxTotalPoints?: number;
+  /** Ask the historian for offline nodes and for ranges a node no longer holds (history.ts). */
+  history?: HistoryFallback;
 }
 
 /** One requested field. */
@@ -70,12 +75,31 @@ export class QueryEngine {
   private readonly timeout: number;
   private readonly maxAnnotations: number;
   private readonly maxTotalPoints: number;
+  private readonly history: HistoryFallback | undefined;
 
   constructor(readonly client: SisockClient, readonly catalogue: FieldCatalogue, opts: QueryEngineOptions = {}) {
     this.nodeStride = opts.nodeStride ?? 'auto';
     this.timeout = opts.callTimeoutMs ?? 30000;
     this.maxAnnotations = opts.maxAnnotations ?? 1000;
     this.maxTotalPoints = opts.maxTotalPoints ?? 5_000_000;
+    this.history = opts.history;
+  }
+
+  /** The catalogue's fields of a target; with a historian, those it holds of a node that is not online. */
+  private async resolveTarget(node: string, field: string): Promise<Array<{ node: string; field: string; info: FieldInfo }>> {
+    try {
+      return await this.catalogue.resolve(node, field);
+    } catch (err) {
+      if (!this.history || !(err instanceof HttpError) || err.status !== 404) throw err;
+      const r = await this.history.resolve(node, field);
+      if (r.length === 0) throw err;
+      return r;
+    }
+  }
+
+  private timelineOf(node: string): (field: string) => string {
+    const fields = this.catalogue.nodes().find((n) => n.name === node)?.fields;
+    return (f) => fields?.[f]?.timeline ?? `${node}.${f}`;
   }
 
   /** get_data on each node once, in parallel: node → answer. */
@@ -85,9 +109,16 @@ export class QueryEngine {
     const stride = this.nodeStride === 'auto' && maxPoints > 0 ? (end - start) / maxPoints : null;
     const entries = await Promise.all([...byNode].map(async ([node, fields]) => {
       try {
-        return [node, await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout })] as const;
+        const r = await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout });
+        return [node, this.history ? await this.history.fillOlder(node, r, [...fields], this.timelineOf(node), start, stride) : r] as const;
       } catch (err) {
-        throw nodeCallError(node, err);
+        const e = nodeCallError(node, err);
+        if (this.history) {
+          const why = e.status === 404 ? `node "${node}" is offline` : `node "${node}" failed (${e.message})`;
+          const h = await this.history.getData(node, [...fields], this.timelineOf(node), start, end, stride, why).catch(() => null);
+          if (h) return [node, h] as const;
+        }
+        throw e;
       }
     }));
     return new Map(entries);
@@ -113,7 +144,7 @@ export class QueryEngine {
       let list = resolvedBy.get(key);
       if (!list) {
         list = [];
-        for (const r of await this.catalogue.resolve(target.node, target.field)) {
+        for (const r of await this.resolveTarget(target.node, target.field)) {
           if (allow(r.node, r.field)) list.push({ ...r, name: `${r.node}::${r.field}` });
         }
         resolvedBy.set(key, list);
@@ -147,6 +178,8 @@ export class QueryEngine {
         continue;
       }
       for (const w of wantsOf.get(target) ?? []) {
+        const notice = this.history?.noticeFor(answers.get(w.node));
+        const meta = notice ? { meta: { notices: [{ severity: 'info' as const, text: notice }] } } : {};
         const { t, v } = columnOf(answers.get(w.node)!, w.field, w.info.timeline);
         if (target.annotations) {
           const table = this.changesTable(w.name, t, v, target.refId);
@@ -160,7 +193,7 @@ export class QueryEngine {
         if (target.format === 'table') {
           const rows: Sample[][] = new Array(idx.length);
           for (let k = 0; k < idx.length; k++) rows[k] = [toMs(t[idx[k]!]!), v[idx[k]!]!];
-          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows });
+          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows, ...meta });
         } else {
           const bool = w.info.type === 'bool';
           const datapoints: Array<[Sample, number]> = new Array(idx.length);
@@ -168,7 +201,7 @@ export class QueryEngine {
             const x = v[idx[k]!]!;
             datapoints[k] = [bool && typeof x === 'boolean' ? (x ? 1 : 0) : x, toMs(t[idx[k]!]!)];
           }
-          out.push({ target: w.name, refId: target.refId, datapoints });
+          out.push({ target: w.name, refId: target.refId, datapoints, ...meta });
         }
       }
     }

@@ -20,6 +20,7 @@ import { createBridgeApp } from './app';
 import { authEnabled, authFromEnv, type AuthConfig } from './auth';
 import { FieldCatalogue } from './catalogue';
 import { QueryEngine } from './query';
+import { HistoryFallback } from './history';
 import { DEFAULT_LIMITS, type RequestLimits } from './request';
 import type { Registry } from 'prom-client';
 import { bridgeMetricsMiddleware } from './metrics';
@@ -51,6 +52,8 @@ export interface BridgeOptions {
   maxLiveStreams?: number;
   /** Prometheus registry for request latency and error metrics (metrics.ts). */
   metrics?: Registry;
+  /** Name of the historian node to ask for offline nodes and older ranges (history.ts); default: none. */
+  history?: string;
 }
 
 export interface RunningBridge {
@@ -69,7 +72,8 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const client = opts.client instanceof SisockClient ? opts.client : new SisockClient({ logger: log, connectWaitMs: 2000, ...opts.client });
   const auth = opts.auth ?? authFromEnv();
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
-  const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints });
+  const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints,
+    ...(opts.history ? { history: new HistoryFallback(client, opts.history, log, opts.callTimeoutMs) } : {}) });
   const live = new LiveRelay(client);
   const page = opts.page ?? true;
   const app = createBridgeApp({
