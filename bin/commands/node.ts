@@ -11,6 +11,7 @@
  */
 import { registerArchiveKinds } from './node-archive';
 import { registerTelemetryNodes } from './node-telemetry';
+import { registerInfluxNode } from './node-influx';
 import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { runWeatherNode, exampleDataDir } from '../../data-nodes/weather';
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .description('run a data node: weather (archive files), sensors (this host), sim (simulated lab hardware), scan/archive (indexed data files), mqtt, sql, feed');
   registerArchiveKinds(node);
   registerTelemetryNodes(node);
+  registerInfluxNode(node);
 
   const weather = addOpsOptions(addClientOptions(
     node

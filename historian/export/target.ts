@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import { ErrorCode, SisockError } from '../../common/errors';
+import { redactUrl } from '../../common/redact';
 import type { Precision } from './line-protocol';
 
 export type TargetKind = 'influx1' | 'influx2' | 'victoria';
@@ -41,10 +42,7 @@ export type PostOutcome =
   | { kind: 'too_large'; status: number; message: string }
   | { kind: 'retry'; status: number | null; message: string };
 
-/** `http://user:secret@host/` → `http://user:***@host/`. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
-}
+export { redactUrl };
 
 /** Credentials from env and files, never from a command line. */
 export function credentialsFromEnv(c: TargetConfig, env: NodeJS.ProcessEnv = process.env, tokenFile?: string): TargetConfig {

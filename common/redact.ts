@@ -1,0 +1,4 @@
+/** Secrets out of what is logged or shown: `http://user:secret@host/` → `http://user:***@host/`. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}

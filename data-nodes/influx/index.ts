@@ -1,0 +1,16 @@
+/** `sisock node influx`: an InfluxDB 1.x database as a data node (source.ts has the naming and the queries). */
+import { runDataNode, type DataNodeHandle } from '../sdk';
+import type { ClientOptions, SisockClient } from '../../client';
+import type { Logger } from '../../common/log';
+import { InfluxSource, type InfluxSourceOptions } from './source';
+
+export { InfluxSource, parseSeriesKey, quoteIdent, quoteString, timeLiteral, type InfluxSourceOptions } from './source';
+
+export async function runInfluxNode(o: InfluxSourceOptions & { name?: string; description?: string; client: ClientOptions | SisockClient; logger?: Logger }): Promise<{ node: DataNodeHandle; source: InfluxSource }> {
+  const source = new InfluxSource(o);
+  await source.getFields(); // fail early on a wrong URL, database or credentials
+  const node = await runDataNode({
+    name: o.name ?? 'influx', description: o.description ?? `InfluxDB ${source.label}`, source, client: o.client, logger: o.logger,
+  });
+  return { node, source };
+}
