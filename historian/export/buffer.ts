@@ -2,7 +2,8 @@
  * The exporter's disk-backed buffer: SQLite in WAL mode (better-sqlite3), the pattern of the MQTT
  * store (data-nodes/mqtt/store.ts).
  *
- *   queue(id INTEGER PRIMARY KEY, line TEXT)     lines waiting for the database, oldest first
+ *   queue(id INTEGER PRIMARY KEY, n, bytes, lines TEXT)   chunks of up to 1000 lines ("\n"-joined)
+ *                                                         waiting for the database, oldest first
  *   cursors(node TEXT PRIMARY KEY, t REAL)       per node: everything up to t is in the queue (or sent)
  *   types(key TEXT PRIMARY KEY, kind TEXT)       "measurement\0field" → the field type written first
  *   counters(name TEXT PRIMARY KEY, n INTEGER)   dropped, dead_letters, sent (survive restarts)
@@ -30,10 +31,15 @@ export interface BufferOptions {
 }
 
 export interface Peeked {
+  /** chunk ids, and how many lines each holds (in order) */
   ids: number[];
+  counts: number[];
   lines: string[];
   bytes: number;
 }
+
+/** Lines per stored chunk: the unit of acknowledgement and of dropping. */
+export const CHUNK_LINES = 1000;
 
 export class LineBuffer {
   readonly db: Database.Database;
@@ -49,7 +55,7 @@ export class LineBuffer {
   private readonly stAck: Database.Statement;
   private readonly stCount: Database.Statement;
   private readonly stDropUntil: Database.Statement;
-  private readonly txAppend: (lines: string[], node: string | null, cursor: number | null, types: Map<string, FieldKind>) => void;
+  private readonly txAppend: (lines: string[], node: string | null, cursor: number | null, types: Map<string, FieldKind>) => number;
   readonly counters: Record<'dropped' | 'dead_letters' | 'sent', number> = { dropped: 0, dead_letters: 0, sent: 0 };
 
   constructor(o: BufferOptions) {
@@ -59,30 +65,36 @@ export class LineBuffer {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${o.durable === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.exec(`
-      CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, line TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, bytes INTEGER NOT NULL, lines TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS cursors (node TEXT PRIMARY KEY, t REAL NOT NULL);
       CREATE TABLE IF NOT EXISTS types (key TEXT PRIMARY KEY, kind TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
     `);
-    this.stAppend = this.db.prepare('INSERT INTO queue (line) VALUES (?)');
+    this.stAppend = this.db.prepare('INSERT INTO queue (n, bytes, lines) VALUES (?, ?, ?)');
     this.stCursor = this.db.prepare('INSERT INTO cursors (node, t) VALUES (?, ?) ON CONFLICT (node) DO UPDATE SET t = max(t, excluded.t)');
     this.stType = this.db.prepare('INSERT OR IGNORE INTO types (key, kind) VALUES (?, ?)');
-    this.stPeek = this.db.prepare('SELECT id, line FROM queue ORDER BY id LIMIT ?').raw(true);
-    this.stAckBytes = this.db.prepare('SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM queue WHERE id <= ?').raw(true);
+    this.stPeek = this.db.prepare('SELECT id, n, bytes, lines FROM queue ORDER BY id LIMIT ?').raw(true);
+    this.stAckBytes = this.db.prepare('SELECT coalesce(sum(n), 0), coalesce(sum(bytes), 0) FROM queue WHERE id <= ?').raw(true);
     this.stAck = this.db.prepare('DELETE FROM queue WHERE id <= ?');
-    this.stCount = this.db.prepare('SELECT count(*), coalesce(sum(length(CAST(line AS BLOB))), 0) FROM queue').raw(true);
-    this.stDropUntil = this.db.prepare(
-      'SELECT max(id), count(*), sum(b) FROM (SELECT id, length(CAST(line AS BLOB)) + 1 AS b FROM queue ORDER BY id LIMIT ?)',
-    ).raw(true);
+    this.stCount = this.db.prepare('SELECT coalesce(sum(n), 0), coalesce(sum(bytes), 0) FROM queue').raw(true);
+    this.stDropUntil = this.db.prepare('SELECT max(id), sum(n), sum(bytes) FROM (SELECT id, n, bytes FROM queue ORDER BY id LIMIT ?)').raw(true);
     const tx = this.db.transaction((lines: string[], node: string | null, cursor: number | null, types: Map<string, FieldKind>) => {
-      for (const l of lines) this.stAppend.run(l);
+      let bytes = 0;
+      for (let i = 0; i < lines.length; i += CHUNK_LINES) {
+        const part = lines.slice(i, i + CHUNK_LINES);
+        const text = part.join('\n');
+        const b = Buffer.byteLength(text) + 1;
+        this.stAppend.run(part.length, b, text);
+        bytes += b;
+      }
       if (node !== null && cursor !== null) this.stCursor.run(node, cursor);
       for (const [k, kind] of types) this.stType.run(k, kind);
+      return bytes;
     });
     this.txAppend = (l, n, c, t) => tx(l, n, c, t);
     const [n, b] = this.stCount.get() as [number, number];
     this.count = n;
-    this.bytes = b + n;
+    this.bytes = b;
     for (const row of this.db.prepare('SELECT name, n FROM counters').all() as Array<{ name: string; n: number }>) {
       if (row.name in this.counters) this.counters[row.name as keyof LineBuffer['counters']] = row.n;
     }
@@ -110,9 +122,8 @@ export class LineBuffer {
 
   /** Appends lines (and moves `node`'s cursor to `cursor`) in one transaction, then enforces the bound. */
   append(lines: string[], node: string | null = null, cursor: number | null = null, types: Map<string, FieldKind> = new Map()): void {
-    this.txAppend(lines, node, cursor, types);
+    this.bytes += this.txAppend(lines, node, cursor, types);
     this.count += lines.length;
-    for (const l of lines) this.bytes += Buffer.byteLength(l) + 1;
     if (this.bytes > this.maxBytes) this.dropOldest();
   }
 
@@ -120,7 +131,7 @@ export class LineBuffer {
     let dropped = 0;
     while (this.bytes > this.maxBytes && this.count > 0) {
       // drop in slices of about a tenth of the queue, so one slow DELETE does not run per line
-      const [lastId, n, b] = this.stDropUntil.get(Math.max(1, Math.ceil(this.count / 10))) as [number, number, number];
+      const [lastId, n, b] = this.stDropUntil.get(Math.max(1, Math.ceil(this.count / CHUNK_LINES / 10))) as [number, number, number];
       this.stAck.run(lastId);
       this.count -= n;
       this.bytes -= b;
@@ -131,16 +142,16 @@ export class LineBuffer {
       'export buffer full: dropped the oldest lines (raise --buffer-bytes or fix the database)');
   }
 
-  /** The oldest lines, up to `maxLines` and about `maxBytes`. */
+  /** The oldest chunks, up to about `maxLines` and `maxBytes` (at least one chunk). */
   peek(maxLines: number, maxBytes: number): Peeked {
-    const rows = this.stPeek.all(maxLines) as Array<[number, string]>;
-    const out: Peeked = { ids: [], lines: [], bytes: 0 };
-    for (const [id, line] of rows) {
-      const b = Buffer.byteLength(line) + 1;
-      if (out.lines.length > 0 && out.bytes + b > maxBytes) break;
-      out.lines.push(line);
+    const rows = this.stPeek.all(Math.max(1, maxLines)) as Array<[number, number, number, string]>;
+    const out: Peeked = { ids: [], counts: [], lines: [], bytes: 0 };
+    for (const [id, n, b, text] of rows) {
+      if (out.ids.length > 0 && (out.bytes + b > maxBytes || out.lines.length + n > maxLines)) break;
+      for (const l of text.split('\n')) out.lines.push(l);
       out.bytes += b;
       out.ids.push(id);
+      out.counts.push(n);
     }
     return out;
   }
@@ -150,7 +161,7 @@ export class LineBuffer {
     const [n, b] = this.stAckBytes.get(lastId) as [number, number];
     this.stAck.run(lastId);
     this.count -= n;
-    this.bytes -= b + n;
+    this.bytes -= b;
     this.bump('sent', sent);
   }
 

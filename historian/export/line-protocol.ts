@@ -89,6 +89,7 @@ export function formatValue(f: FieldValue): string {
     case 'string':
       if (Buffer.byteLength(f.value) > MAX_STRING_BYTES) throw new PointError(`string value longer than ${MAX_STRING_BYTES} bytes`);
       if (!wellFormed(f.value)) throw new PointError('string value is not valid UTF-8');
+      if (/[\n\r]/.test(f.value)) throw new PointError('string value contains a line break (InfluxDB 1.x line protocol cannot carry it)');
       return escapeString(f.value);
     case 'bool':
       return f.value ? 'true' : 'false';
@@ -103,23 +104,35 @@ export function formatTime(t: number, precision: Precision): string {
   return String(v);
 }
 
-/** One point → one line (no newline). Throws PointError naming the rule it breaks. */
-export function formatPoint(p: Point, precision: Precision): string {
-  checkName('measurement', p.measurement);
-  let line = escapeMeasurement(p.measurement);
-  for (const k of Object.keys(p.tags).sort()) {
-    const v = p.tags[k] ?? '';
+/** `<measurement>[,<tags>] <fieldKey>=`: the part of a one-field line before its value, checked once per series. */
+export function seriesPrefix(measurement: string, tags: Record<string, string>, fieldKey: string): string {
+  checkName('measurement', measurement);
+  let line = escapeMeasurement(measurement);
+  for (const k of Object.keys(tags).sort()) {
+    const v = tags[k] ?? '';
     checkKey('tag key', k);
     if (v === '') continue;
     if (hasControl(v) || !wellFormed(v)) throw new PointError(`tag value of ${JSON.stringify(k)} contains a control character or invalid UTF-8`);
     line += `,${escapeKey(k)}=${escapeKey(v)}`;
   }
-  const parts: string[] = [];
-  for (const [k, f] of Object.entries(p.fields)) {
+  checkKey('field key', fieldKey);
+  if (fieldKey in tags) throw new PointError(`field key ${JSON.stringify(fieldKey)} is also a tag key`);
+  return `${line} ${escapeKey(fieldKey)}=`;
+}
+
+/** One point → one line (no newline). Throws PointError naming the rule it breaks. */
+export function formatPoint(p: Point, precision: Precision): string {
+  const entries = Object.entries(p.fields);
+  const first = entries[0];
+  if (first === undefined) {
+    checkName('measurement', p.measurement);
+    throw new PointError('a point needs at least one field');
+  }
+  let line = seriesPrefix(p.measurement, p.tags, first[0]) + formatValue(first[1]);
+  for (const [k, f] of entries.slice(1)) {
     checkKey('field key', k);
     if (k in p.tags) throw new PointError(`field key ${JSON.stringify(k)} is also a tag key`);
-    parts.push(`${escapeKey(k)}=${formatValue(f)}`);
+    line += `,${escapeKey(k)}=${formatValue(f)}`;
   }
-  if (parts.length === 0) throw new PointError('a point needs at least one field');
-  return `${line} ${parts.join(',')} ${formatTime(p.t, precision)}`;
+  return `${line} ${formatTime(p.t, precision)}`;
 }

@@ -13,7 +13,7 @@
  * it reaches the database, with the reason.
  */
 import type { DataResult, FieldInfo, Sample } from '../../contract';
-import { formatPoint, PointError, type FieldKind, type FieldValue, type Precision } from './line-protocol';
+import { formatTime, formatValue, PointError, seriesPrefix, type FieldKind, type FieldValue, type Precision } from './line-protocol';
 
 export interface NamingConfig {
   measurement: string;
@@ -92,6 +92,14 @@ export class Namer {
       for (const [k, tmpl] of Object.entries(this.config.tags)) tags[k] = fill(tmpl, vars);
       const typeKey = `${measurement}\0${key}`;
       const integer = this.integers.has(field);
+      let prefix: string;
+      try {
+        prefix = seriesPrefix(measurement, tags, key);
+      } catch (e) {
+        if (!(e instanceof PointError)) throw e;
+        for (let i = 0; i < values.length; i++) out.rejected.push({ node, field, t: t[i] ?? NaN, value: values[i] ?? null, reason: e.reason });
+        continue;
+      }
       for (let i = 0; i < values.length; i++) {
         const v = values[i] ?? null;
         const ti = t[i] ?? NaN;
@@ -102,7 +110,7 @@ export class Namer {
           if (known !== undefined && known !== fv.kind) {
             throw new PointError(`type conflict: field "${key}" of measurement "${measurement}" is ${known}, this sample is ${fv.kind}`);
           }
-          out.lines.push(formatPoint({ measurement, tags, fields: { [key]: fv }, t: ti }, this.precision));
+          out.lines.push(`${prefix}${formatValue(fv)} ${formatTime(ti, this.precision)}`);
           if (known === undefined) {
             this.types.set(typeKey, fv.kind);
             out.newTypes.set(typeKey, fv.kind);

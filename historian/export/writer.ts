@@ -7,8 +7,9 @@
  *
  * The database refuses lines (400/422): the batch is split in halves, recursively, until the refused
  * lines are alone; each of those goes to the dead-letter file with the database's reason and the
- * rest is written. Halves are resolved left to right and acknowledged as they go, so a restart in
- * the middle neither loses nor re-dead-letters a line. The database is down, slow or refuses the
+ * rest is written. The dead letters are written, and the batch acknowledged, once the whole batch is
+ * resolved: a restart in the middle re-sends the batch (InfluxDB stores a point once per series and
+ * time, so nothing doubles) and records each dead letter once. The database is down, slow or refuses the
  * credentials (network error, 5xx, 401, 404): nothing is dropped; the writer waits (250 ms doubling
  * up to 30 s, logged once per state change) and tries the same batch again while new lines keep
  * going to the disk buffer.
@@ -108,7 +109,14 @@ export class Writer {
       }
       const batch = this.buffer.peek(this.batchLines, this.batchBytes);
       try {
-        await this.send(batch.ids, batch.lines);
+        const dead: Array<Record<string, unknown>> = [];
+        const sent = await this.send(batch.lines, dead);
+        if (dead.length > 0) {
+          this.dead.write(dead);
+          this.buffer.bump('dead_letters', dead.length);
+          this.log.warn({ n: dead.length, status: dead[0]?.status, reason: dead[0]?.reason }, 'the database refused lines: parked in the dead-letter file');
+        }
+        this.buffer.ack(batch.ids[batch.ids.length - 1] ?? 0, sent);
         this.stats.batches++;
         if (this.down) this.log.info({ target: this.target.label, pending: this.buffer.pending }, 'database writes again');
         this.down = false;
@@ -132,26 +140,18 @@ export class Writer {
     }
   }
 
-  /** Sends `lines` (ids ascending); acknowledges each resolved part; throws RetryLater when the database is unavailable. */
-  private async send(ids: number[], lines: string[]): Promise<void> {
-    if (lines.length === 0) return;
+  /** Sends `lines`; returns how many the database took, pushes the refused ones to `dead`; throws RetryLater when it is unavailable. */
+  private async send(lines: string[], dead: Array<Record<string, unknown>>): Promise<number> {
+    if (lines.length === 0) return 0;
     this.stats.posts++;
     const outcome = await this.target.post(lines.join('\n'));
-    const lastId = ids[ids.length - 1] ?? 0;
-    if (outcome.kind === 'ok') {
-      this.buffer.ack(lastId, lines.length);
-      return;
-    }
+    if (outcome.kind === 'ok') return lines.length;
     if (outcome.kind === 'retry') throw new RetryLater(outcome);
     if (lines.length === 1) {
-      this.dead.write([{ reason: outcome.message, status: outcome.status, line: lines[0] }]);
-      this.buffer.bump('dead_letters', 1);
-      this.buffer.ack(lastId, 0);
-      this.log.warn({ status: outcome.status, reason: outcome.message }, 'the database refused a line: parked in the dead-letter file');
-      return;
+      dead.push({ reason: outcome.message, status: outcome.status, line: lines[0] });
+      return 0;
     }
     const mid = lines.length >> 1;
-    await this.send(ids.slice(0, mid), lines.slice(0, mid));
-    await this.send(ids.slice(mid), lines.slice(mid));
+    return (await this.send(lines.slice(0, mid), dead)) + (await this.send(lines.slice(mid), dead));
   }
 }

@@ -40,6 +40,12 @@ describe('line protocol', () => {
     expect(() => formatPoint({ ...p, t: 1 } as never, 'u')).toThrow(re);
   });
 
+  it('writes several fields on one line and refuses line breaks in strings', () => {
+    expect(formatPoint({ measurement: 'm', tags: { a: 'x' }, fields: { f: { kind: 'float', value: 1 }, 'g h': { kind: 'bool', value: true } }, t: 1 }, 's'))
+      .toBe('m,a=x f=1,g\\ h=true 1');
+    expect(() => formatPoint({ measurement: 'm', tags: {}, fields: { f: { kind: 'string', value: 'a\nb' } }, t: 1 }, 's')).toThrow(/line break/);
+  });
+
   it('names points from templates and refuses a type that differs from the one already written', () => {
     const types = new Map<string, FieldKind>();
     const namer = new Namer({ ...DEFAULT_NAMING, measurement: 'sisock', tags: { node: '{node}', tl: '{timeline}' }, integerFields: ['n'] }, 'ms', types);
@@ -72,10 +78,12 @@ describe('disk buffer', () => {
 
   it('keeps lines, cursors and types across a reopen and acknowledges by id', () => {
     const b = new LineBuffer({ path: path.join(dir, 'b.sqlite') });
-    b.append(['a 1', 'b 2', 'c 3'], 'sim', 42, new Map([['m\0f', 'float' as const]]));
+    b.append(['a 1', 'b 2'], 'sim', 42, new Map([['m\0f', 'float' as const]]));
+    b.append(['c 3']);
     const p = b.peek(2, 1e6);
     expect(p.lines).toEqual(['a 1', 'b 2']);
-    b.ack(p.ids[1] ?? 0, 2);
+    expect(p.counts).toEqual([2]);
+    b.ack(p.ids[0] ?? 0, 2);
     b.close();
     const b2 = new LineBuffer({ path: path.join(dir, 'b.sqlite') });
     expect(b2.pending).toBe(1);
