@@ -144,9 +144,9 @@ export class LineBuffer {
 
   /** The oldest chunks, up to about `maxLines` and `maxBytes` (at least one chunk). */
   peek(maxLines: number, maxBytes: number): Peeked {
-    const rows = this.stPeek.all(Math.max(1, maxLines)) as Array<[number, number, number, string]>;
     const out: Peeked = { ids: [], counts: [], lines: [], bytes: 0 };
-    for (const [id, n, b, text] of rows) {
+    for (const row of this.stPeek.iterate(Math.max(1, maxLines))) {
+      const [id, n, b, text] = row as [number, number, number, string];
       if (out.ids.length > 0 && (out.bytes + b > maxBytes || out.lines.length + n > maxLines)) break;
       for (const l of text.split('\n')) out.lines.push(l);
       out.bytes += b;

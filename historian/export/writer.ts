@@ -1,6 +1,7 @@
 /**
  * Moves lines from the disk buffer to the database, in batches.
  *
+ * Up to `concurrency` (2) batches are in flight at once, acknowledged together.
  * A batch leaves when `batchLines` lines are waiting or `batchMs` after the first line of a batch
  * arrived (whichever is first); it holds at most `batchLines` lines and about `batchBytes` bytes.
  * Lines are deleted from the buffer only after the database answered 2xx.
@@ -24,6 +25,8 @@ export interface WriterOptions {
   batchBytes?: number;
   batchMs?: number;
   maxBackoffMs?: number;
+  /** batches in flight at once (default 2) */
+  concurrency?: number;
   logger?: Logger;
 }
 
@@ -38,6 +41,7 @@ export class Writer {
   readonly batchBytes: number;
   readonly batchMs: number;
   readonly maxBackoffMs: number;
+  readonly concurrency: number;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
@@ -53,6 +57,7 @@ export class Writer {
     this.batchBytes = o.batchBytes ?? 4 * 1024 * 1024;
     this.batchMs = o.batchMs ?? 1000;
     this.maxBackoffMs = o.maxBackoffMs ?? 30000;
+    this.concurrency = Math.max(1, Math.floor(o.concurrency ?? 2));
     this.log = o.logger ?? silentLogger;
   }
 
@@ -107,10 +112,10 @@ export class Writer {
         await this.sleep(3600_000);
         continue;
       }
-      const batch = this.buffer.peek(this.batchLines, this.batchBytes);
+      const batch = this.buffer.peek(this.batchLines * this.concurrency, this.batchBytes * this.concurrency);
       try {
         const dead: Array<Record<string, unknown>> = [];
-        const sent = await this.send(batch.lines, dead);
+        const sent = await this.sendParallel(batch.lines, dead);
         if (dead.length > 0) {
           this.dead.write(dead);
           this.buffer.bump('dead_letters', dead.length);
@@ -138,6 +143,22 @@ export class Writer {
         await this.sleep(this.batchMs);
       }
     }
+  }
+
+  /**
+   * Up to `concurrency` batches in flight at once (the database writes on its own cores meanwhile);
+   * the whole group is acknowledged when every part succeeded, so the order of the buffer holds.
+   */
+  private async sendParallel(lines: string[], dead: Array<Record<string, unknown>>): Promise<number> {
+    const parts: string[][] = [];
+    for (let i = 0; i < lines.length; i += this.batchLines) parts.push(lines.slice(i, i + this.batchLines));
+    const results = await Promise.allSettled(parts.map((p) => this.send(p, dead)));
+    let sent = 0;
+    for (const r of results) {
+      if (r.status === 'rejected') throw r.reason;
+      sent += r.value;
+    }
+    return sent;
   }
 
   /** Sends `lines`; returns how many the database took, pushes the refused ones to `dead`; throws RetryLater when it is unavailable. */
