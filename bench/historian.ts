@@ -27,7 +27,13 @@ import { openExporter, formatPoint } from '../historian/export';
 import { HistoryStore } from '../historian/store';
 import { available, influxQuery, startInfluxd } from '../test/helpers/tsdb';
 
-export interface BenchRow { scenario: string; value: number; baseline: number; ratio: number; goal: string }
+export interface BenchRow {
+  scenario: string;
+  value: number;
+  baseline: number;
+  ratio: number;
+  goal: string;
+}
 
 function arg(name: string, def: number): number {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -35,7 +41,10 @@ function arg(name: string, def: number): number {
 }
 
 /** 10 fields × `rows` rows per result, 10 Hz, `n` samples in all. */
-function* results(n: number, t0: number): Generator<{ data: Record<string, number[]>; timeline: Record<string, { t: number[]; finalized_until: null }> }> {
+function* results(
+  n: number,
+  t0: number,
+): Generator<{ data: Record<string, number[]>; timeline: Record<string, { t: number[]; finalized_until: null }> }> {
   const rows = 1000;
   for (let done = 0, k = 0; done < n; k++) {
     const t = Array.from({ length: rows }, (_, i) => t0 + (k * rows + i) * 0.1);
@@ -61,7 +70,9 @@ async function benchIngest(n: number, dir: string): Promise<BenchRow> {
   db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE samples (field_id INTEGER NOT NULL, t REAL NOT NULL, v, PRIMARY KEY (field_id, t)) WITHOUT ROWID');
   const ins = db.prepare('INSERT OR IGNORE INTO samples (field_id, t, v) VALUES (?, ?, ?)');
-  const tx = db.transaction((rows: Array<[number, number, number]>) => { for (const r of rows) ins.run(...r); });
+  const tx = db.transaction((rows: Array<[number, number, number]>) => {
+    for (const r of rows) ins.run(...r);
+  });
   s = process.hrtime.bigint();
   let batch: Array<[number, number, number]> = [];
   for (const r of all) {
@@ -70,12 +81,21 @@ async function benchIngest(n: number, dir: string): Promise<BenchRow> {
       const t = r.timeline.tl?.t ?? [];
       for (let i = 0; i < t.length; i++) batch.push([f + 1, t[i] ?? 0, v[i] ?? 0]);
     }
-    if (batch.length >= 20000) { tx(batch); batch = []; }
+    if (batch.length >= 20000) {
+      tx(batch);
+      batch = [];
+    }
   }
   tx(batch);
   const bare = n / (Number(process.hrtime.bigint() - s) / 1e9);
   db.close();
-  return { scenario: 'historian ingest, samples/s (bare batched SQLite insert)', value: mine, baseline: bare, ratio: mine / bare, goal: '≥ 100k/s' };
+  return {
+    scenario: 'historian ingest, samples/s (bare batched SQLite insert)',
+    value: mine,
+    baseline: bare,
+    ratio: mine / bare,
+    goal: '≥ 100k/s',
+  };
 }
 
 async function benchExport(n: number, url: string, dir: string, rounds = 2): Promise<BenchRow> {
@@ -85,7 +105,11 @@ async function benchExport(n: number, url: string, dir: string, rounds = 2): Pro
   const lines: string[] = [];
   for (const r of all) {
     const t = r.timeline.tl?.t ?? [];
-    for (const [f, v] of Object.entries(r.data)) for (let i = 0; i < t.length; i++) lines.push(formatPoint({ measurement: 'bench', tags: {}, fields: { [f]: { kind: 'float', value: v[i] ?? 0 } }, t: t[i] ?? 0 }, 'u'));
+    for (const [f, v] of Object.entries(r.data))
+      for (let i = 0; i < t.length; i++)
+        lines.push(
+          formatPoint({ measurement: 'bench', tags: {}, fields: { [f]: { kind: 'float', value: v[i] ?? 0 } }, t: t[i] ?? 0 }, 'u'),
+        );
   }
   let mine = 0;
   let bare = 0;
@@ -97,8 +121,16 @@ async function benchExport(n: number, url: string, dir: string, rounds = 2): Pro
       const s = process.hrtime.bigint();
       if (which === 'mine') {
         // the samples arrive as a stream: conversion and the disk buffer overlap the writes
-        const ex = openExporter({ target: { kind: 'influx1', url, db }, dir: path.join(dir, `export${round}`), batchLines: 5000, batchMs: 50 });
-        for (const r of all) { ex.write('bench', r); await new Promise((res) => setImmediate(res)); }
+        const ex = openExporter({
+          target: { kind: 'influx1', url, db },
+          dir: path.join(dir, `export${round}`),
+          batchLines: 5000,
+          batchMs: 50,
+        });
+        for (const r of all) {
+          ex.write('bench', r);
+          await new Promise((res) => setImmediate(res));
+        }
         if (!(await ex.flush(600000))) throw new Error('exporter did not drain');
         mine = Math.max(mine, n / (Number(process.hrtime.bigint() - s) / 1e9));
         await ex.close();
@@ -111,7 +143,13 @@ async function benchExport(n: number, url: string, dir: string, rounds = 2): Pro
       }
     }
   }
-  return { scenario: 'exporter → influxd 1.6, samples/s (bare POST loop)', value: mine, baseline: bare, ratio: mine / bare, goal: '≥ 0.8×' };
+  return {
+    scenario: 'exporter → influxd 1.6, samples/s (bare POST loop)',
+    value: mine,
+    baseline: bare,
+    ratio: mine / bare,
+    goal: '≥ 0.8×',
+  };
 }
 
 async function benchNodeInflux(url: string, days: number, rate: number, log: (s: string) => void): Promise<BenchRow> {
@@ -122,44 +160,72 @@ async function benchNodeInflux(url: string, days: number, rate: number, log: (s:
   log(`writing ${total} points (${days} d at ${rate} Hz)`);
   for (let i = 0; i < total; i += 20000) {
     const body: string[] = [];
-    for (let k = i; k < Math.min(total, i + 20000); k++) body.push(`telemetry,host=a temp=${(Math.sin(k / 1000) * 50).toFixed(3)} ${Math.round((start + k / rate) * 1e9)}`);
+    for (let k = i; k < Math.min(total, i + 20000); k++)
+      body.push(`telemetry,host=a temp=${(Math.sin(k / 1000) * 50).toFixed(3)} ${Math.round((start + k / rate) * 1e9)}`);
     const res = await fetch(`${url}/write?db=bench_node`, { method: 'POST', body: body.join('\n') });
     if (res.status !== 204) throw new Error(`write: ${res.status}`);
   }
   const { router, urls } = await startRouter(devConfig({ port: 0, realm: 'bench' })).then((r) => ({ router: r, urls: r.urls }));
   const wsUrl = urls[0] ?? '';
   const source = new InfluxSource({ url, db: 'bench_node' });
-  const node = await runDataNode({ name: 'influx', description: 'bench', source, client: { url: wsUrl, realm: 'bench', uriBase: 'org.simonsobservatory' } });
+  const node = await runDataNode({
+    name: 'influx',
+    description: 'bench',
+    source,
+    client: { url: wsUrl, realm: 'bench', uriBase: 'org.simonsobservatory' },
+  });
   const client = new SisockClient({ url: wsUrl, realm: 'bench', uriBase: 'org.simonsobservatory' }).start();
   await client.whenReady(10000);
   const field = 'telemetry,host=a.temp';
   const stride = (end - start) / 1000;
   const [f] = await source.getFields();
-  const ref = f[field] ? { measurement: 'telemetry', tags: [['host', 'a']] as Array<[string, string]>, field: 'temp', type: 'number' as const } : null;
+  const ref = f[field]
+    ? { measurement: 'telemetry', tags: [['host', 'a']] as Array<[string, string]>, field: 'temp', type: 'number' as const }
+    : null;
   if (!ref) throw new Error('field not found');
   const q = source.statement(ref, start, end, stride);
   const time = async (fn: () => Promise<unknown>): Promise<number> => {
     const xs: number[] = [];
-    for (let i = 0; i < 15; i++) { const s = process.hrtime.bigint(); await fn(); xs.push(Number(process.hrtime.bigint() - s) / 1e6); }
+    for (let i = 0; i < 15; i++) {
+      const s = process.hrtime.bigint();
+      await fn();
+      xs.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
     return xs.sort((a, b) => a - b)[7] ?? 0;
   };
   let points = 0;
-  const mine = await time(async () => { const r = await getData(client, 'influx', [field], start, end, stride); points = r.data[field]?.length ?? 0; });
-  const own = await time(() => fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q, db: 'bench_node', epoch: 'u' }) }).then((r) => r.json()));
+  const mine = await time(async () => {
+    const r = await getData(client, 'influx', [field], start, end, stride);
+    points = r.data[field]?.length ?? 0;
+  });
+  const own = await time(() =>
+    fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q, db: 'bench_node', epoch: 'u' }) }).then((r) => r.json()),
+  );
   log(`node answer: ${points} points`);
   await client.close();
   await node.close();
   await router.close();
-  return { scenario: `node influx, ${days} d × ${rate} Hz → ${points} points, ms (InfluxDB's own query)`, value: mine, baseline: own, ratio: mine / own, goal: '≤ 1.2×' };
+  return {
+    scenario: `node influx, ${days} d × ${rate} Hz → ${points} points, ms (InfluxDB's own query)`,
+    value: mine,
+    baseline: own,
+    ratio: mine / own,
+    goal: '≤ 1.2×',
+  };
 }
 
-export async function benchHistorian(o: { samples?: number; days?: number; rate?: number; log?: (s: string) => void } = {}): Promise<BenchRow[]> {
+export async function benchHistorian(
+  o: { samples?: number; days?: number; rate?: number; log?: (s: string) => void } = {},
+): Promise<BenchRow[]> {
   const log = o.log ?? ((s: string) => console.error(`  [historian] ${s}`));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-bench-hist-'));
   const rows: BenchRow[] = [];
   try {
     rows.push(await benchIngest(o.samples ?? 500_000, dir));
-    if (!available('influxd')) { log('influxd missing (make test-deps): InfluxDB figures skipped'); return rows; }
+    if (!available('influxd')) {
+      log('influxd missing (make test-deps): InfluxDB figures skipped');
+      return rows;
+    }
     const db = await startInfluxd();
     try {
       rows.push(await benchExport(o.samples ?? 500_000, db.url, dir));
@@ -174,7 +240,14 @@ export async function benchHistorian(o: { samples?: number; days?: number; rate?
 }
 
 if (require.main === module) {
-  void benchHistorian({ samples: arg('samples', 500_000), days: arg('days', 30), rate: arg('rate', 1) }).then((rows) => {
-    for (const r of rows) console.log(`${r.scenario}: ${r.value.toFixed(1)} vs ${r.baseline.toFixed(1)} (${r.ratio.toFixed(2)}×, goal ${r.goal})`);
-  }, (e: unknown) => { console.error(e); process.exitCode = 1; });
+  void benchHistorian({ samples: arg('samples', 500_000), days: arg('days', 30), rate: arg('rate', 1) }).then(
+    (rows) => {
+      for (const r of rows)
+        console.log(`${r.scenario}: ${r.value.toFixed(1)} vs ${r.baseline.toFixed(1)} (${r.ratio.toFixed(2)}×, goal ${r.goal})`);
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }

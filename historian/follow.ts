@@ -78,8 +78,16 @@ export class Follower {
     this.handles.push(await c.subscribe(c.uri(HubUri.DATA_NODE_SUBTRACTED), (args) => this.onSubtracted(args[0])));
     this.handles.push(await c.subscribe(c.uri(HubUri.HUB_STARTED), () => void this.refresh('hub started')));
     if (this.o.feeds) await this.followFeeds();
-    this.undo.push(c.onOpen(() => { void this.refresh('session open'); }));
-    this.undo.push(c.onClose(() => { for (const s of this.nodes.values()) s.backfilled = false; }));
+    this.undo.push(
+      c.onOpen(() => {
+        void this.refresh('session open');
+      }),
+    );
+    this.undo.push(
+      c.onClose(() => {
+        for (const s of this.nodes.values()) s.backfilled = false;
+      }),
+    );
     c.start();
     if (c.isReady) await this.refresh('start');
   }
@@ -145,7 +153,11 @@ export class Follower {
   private onLive(name: string, s: NodeState, r: DataResult): void {
     if (!r || typeof r !== 'object' || typeof r.data !== 'object' || typeof r.timeline !== 'object' || !r.data || !r.timeline) return;
     try {
-      for (const f of Object.keys(r.data)) if (!s.fields[f]) { this.startBackfill(name, s); break; }
+      for (const f of Object.keys(r.data))
+        if (!s.fields[f]) {
+          this.startBackfill(name, s);
+          break;
+        }
       this.o.sink.write(name, r, { fields: s.fields, cursorTo: s.backfilled ? newestTime(r) : null });
       this.stats.live++;
     } catch (e) {
@@ -155,7 +167,10 @@ export class Follower {
   }
 
   private startBackfill(name: string, s: NodeState): void {
-    if (s.backfill) { s.again = true; return; }
+    if (s.backfill) {
+      s.again = true;
+      return;
+    }
     s.backfilled = false;
     s.backfill = (async () => {
       do {
@@ -168,7 +183,9 @@ export class Follower {
           this.log.warn({ node: name, err: (e as Error).message }, 'backfill failed; will try again when the node reappears');
         }
       } while (s.again && !this.closed);
-    })().finally(() => { s.backfill = null; });
+    })().finally(() => {
+      s.backfill = null;
+    });
   }
 
   private async backfill(name: string, s: NodeState): Promise<void> {
@@ -178,7 +195,10 @@ export class Follower {
     const initial = this.o.initialBackfill ?? 86400;
     const from = cursor ?? (initial > 0 ? to - initial : to);
     const [fields] = await getFields(c, name, Math.max(1, from), to);
-    const all = await getFields(c, name, 1, to).then(([f]) => f, () => fields);
+    const all = await getFields(c, name, 1, to).then(
+      ([f]) => f,
+      () => fields,
+    );
     s.fields = { ...all, ...fields };
     const names = Object.keys(fields);
     if (names.length === 0 || from >= to) return;
@@ -199,17 +219,23 @@ export class Follower {
     const node = this.o.feedsNode ?? 'feeds';
     const cache = new FeedCache({ bufferTime: 60, naming: 'agent' });
     const c = this.o.client;
-    this.handles.push(await c.subscribe('observatory..feeds.', (args, _kw, details) => {
-      const r = cache.ingest(args, details?.topic);
-      cache.prune();
-      if (!r.live) return;
-      try {
-        this.o.sink.write(node, r.live, { fields: cache.getFields(1, this.now())[0], cursorTo: newestTime(r.live) });
-      } catch (e) {
-        this.stats.errors++;
-        this.log.error({ err: (e as Error).message }, 'cannot store OCS feed samples');
-      }
-    }, { match: 'wildcard' }));
+    this.handles.push(
+      await c.subscribe(
+        'observatory..feeds.',
+        (args, _kw, details) => {
+          const r = cache.ingest(args, details?.topic);
+          cache.prune();
+          if (!r.live) return;
+          try {
+            this.o.sink.write(node, r.live, { fields: cache.getFields(1, this.now())[0], cursorTo: newestTime(r.live) });
+          } catch (e) {
+            this.stats.errors++;
+            this.log.error({ err: (e as Error).message }, 'cannot store OCS feed samples');
+          }
+        },
+        { match: 'wildcard' },
+      ),
+    );
   }
 
   async close(): Promise<void> {

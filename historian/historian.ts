@@ -68,22 +68,36 @@ export async function runHistorian(o: HistorianOptions): Promise<Historian> {
   const name = o.name ?? DEFAULT_HISTORIAN_NAME;
   const store = new HistoryStore({ path: o.path, policy: o.policy, logger: log });
   const sink: Sink = o.exporter ? new TeeSink([store, o.exporter]) : store;
+  const rawText = store.policy.raw === null ? 'raw kept forever' : `raw ${store.policy.raw / 86400} d`;
   const node = await runDataNode({
-    name, description: `history of every node (${store.policy.raw === null ? 'raw kept forever' : `raw ${store.policy.raw / 86400} d`}, tiers ${store.policy.tiers.map((t) => `${t.width} s`).join(', ')})`,
-    source: new HistorySource(store), client: o.client, logger: log,
+    name,
+    description: `history of every node (${rawText}, tiers ${store.policy.tiers.map((t) => `${t.width} s`).join(', ')})`,
+    source: new HistorySource(store),
+    client: o.client,
+    logger: log,
   });
   const follower = new Follower({
-    client: o.client, sink, logger: log, initialBackfill: o.initialBackfill, feeds: o.feeds,
+    client: o.client,
+    sink,
+    logger: log,
+    initialBackfill: o.initialBackfill,
+    feeds: o.feeds,
     exclude: (n) => n === name || (o.exclude?.(n) ?? false),
   });
   await follower.start();
   const pruneTimer = setInterval(() => {
-    try { store.prune(); } catch (e) { log.error({ err: (e as Error).message }, 'history prune failed'); }
+    try {
+      store.prune();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'history prune failed');
+    }
   }, o.pruneEveryMs ?? 3600_000);
   pruneTimer.unref();
   let closed = false;
   return {
-    store, follower, node,
+    store,
+    follower,
+    node,
     async close() {
       if (closed) return;
       closed = true;

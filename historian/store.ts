@@ -33,7 +33,10 @@ export interface RetentionPolicy {
 const DAY = 86400;
 export const DEFAULT_POLICY: RetentionPolicy = {
   raw: 30 * DAY,
-  tiers: [{ width: 60, keep: 730 * DAY }, { width: 3600, keep: null }],
+  tiers: [
+    { width: 60, keep: 730 * DAY },
+    { width: 3600, keep: null },
+  ],
 };
 
 export interface StoreOptions {
@@ -45,7 +48,15 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-interface FieldRec { id: number; node: string; name: string; type: FieldType; info: FieldInfo; firstT: number | null; lastT: number | null }
+interface FieldRec {
+  id: number;
+  node: string;
+  name: string;
+  type: FieldType;
+  info: FieldInfo;
+  firstT: number | null;
+  lastT: number | null;
+}
 
 function encode(v: Sample): number | string | null {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
@@ -105,8 +116,21 @@ export class HistoryStore implements Sink {
       meta: this.db.prepare('UPDATE fields SET first_t = ?, last_t = ?, units = ?, description = ? WHERE id = ?'),
     };
     for (const r of this.db.prepare('SELECT * FROM fields').all() as Array<Record<string, unknown>>) {
-      const info: FieldInfo = { timeline: String(r.timeline), type: r.type as FieldType, units: (r.units as string | null) ?? null, description: (r.description as string | null) ?? null };
-      const f: FieldRec = { id: Number(r.id), node: String(r.node), name: String(r.name), type: info.type, info, firstT: r.first_t as number | null, lastT: r.last_t as number | null };
+      const info: FieldInfo = {
+        timeline: String(r.timeline),
+        type: r.type as FieldType,
+        units: (r.units as string | null) ?? null,
+        description: (r.description as string | null) ?? null,
+      };
+      const f: FieldRec = {
+        id: Number(r.id),
+        node: String(r.node),
+        name: String(r.name),
+        type: info.type,
+        info,
+        firstT: r.first_t as number | null,
+        lastT: r.last_t as number | null,
+      };
       this.fields.set(`${f.node}\0${f.name}`, f);
     }
     this.timer = setInterval(() => this.flushSafe(), o.flushMs ?? 500);
@@ -137,7 +161,8 @@ export class HistoryStore implements Sink {
         this.qV.push(v);
       }
     }
-    if (o.cursorTo !== undefined && o.cursorTo !== null) this.cursorsQ.set(node, Math.max(o.cursorTo, this.cursorsQ.get(node) ?? -Infinity));
+    if (o.cursorTo !== undefined && o.cursorTo !== null)
+      this.cursorsQ.set(node, Math.max(o.cursorTo, this.cursorsQ.get(node) ?? -Infinity));
     if (this.qF.length >= this.flushRows) this.flush();
   }
 
@@ -156,7 +181,11 @@ export class HistoryStore implements Sink {
   }
 
   private flushSafe(): void {
-    try { this.flush(); } catch (e) { this.log.error({ err: (e as Error).message, queued: this.qF.length }, 'history write failed; kept for the next try'); }
+    try {
+      this.flush();
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, queued: this.qF.length }, 'history write failed; kept for the next try');
+    }
   }
 
   /** Writes what is queued in one transaction (raw rows, tiers of the new rows, cursors). */
@@ -180,7 +209,10 @@ export class HistoryStore implements Sink {
         if (f.lastT === null || t > f.lastT) f.lastT = t;
         let r = fresh.get(f);
         if (!r) fresh.set(f, (r = { t: [], v: [] }));
-        if (typeof v === 'number') { r.t.push(t); r.v.push(v); }
+        if (typeof v === 'number') {
+          r.t.push(t);
+          r.v.push(v);
+        }
       }
       for (const [f, r] of fresh) {
         this.st.meta.run(f.firstT, f.lastT, f.info.units, f.info.description, f.id);
@@ -200,7 +232,8 @@ export class HistoryStore implements Sink {
   prune(): void {
     this.flush();
     const now = this.now();
-    if (this.policy.raw !== null) this.totals.pruned += this.db.prepare('DELETE FROM samples WHERE t < ?').run(now - this.policy.raw).changes;
+    if (this.policy.raw !== null)
+      this.totals.pruned += this.db.prepare('DELETE FROM samples WHERE t < ?').run(now - this.policy.raw).changes;
     for (const { width, keep } of this.policy.tiers) {
       if (keep === null) continue;
       this.db.prepare('DELETE FROM history_tiers WHERE width = ? AND (idx_lo + 512) * width <= ?').run(width, now - keep);
@@ -250,7 +283,13 @@ export class HistoryStore implements Sink {
     return { t: rows.map((r) => r[0]), v: rows.map((r) => decode(r[1], f.type)) };
   }
 
-  async read(qualified: string, start: number, end: number, minStride: number | null, reduce: Reduce = 'minmax'): Promise<{ t: number[]; v: Sample[] }> {
+  async read(
+    qualified: string,
+    start: number,
+    end: number,
+    minStride: number | null,
+    reduce: Reduce = 'minmax',
+  ): Promise<{ t: number[]; v: Sample[] }> {
     this.flush();
     const f = this.lookup(qualified);
     if (!f) return { t: [], v: [] };

@@ -44,7 +44,11 @@ export function addExportOptions(cmd: Command): Command {
     .option('--rp <name>', 'retention policy (InfluxDB 1.x)')
     .option('--org <name>', 'organisation (InfluxDB 2.x/3.x)')
     .option('--bucket <name>', 'bucket (InfluxDB 2.x/3.x)')
-    .option('--token-file <file>', 'file holding the API token (else env SISOCK_INFLUX_TOKEN); InfluxDB 1.x user and password: env SISOCK_INFLUX_USER, SISOCK_INFLUX_PASSWORD')
+    .option(
+      '--token-file <file>',
+      'file holding the API token (else env SISOCK_INFLUX_TOKEN); ' +
+        'InfluxDB 1.x user and password: env SISOCK_INFLUX_USER, SISOCK_INFLUX_PASSWORD',
+    )
     .option('--precision <p>', 'timestamp precision written: s, ms, u, ns', 'u')
     .option('--measurement <template>', 'measurement name; {node}, {field}, {timeline} are replaced', '{node}')
     .option('--field-name <template>', 'field key; {node}, {field}, {timeline} are replaced', '{field}')
@@ -52,7 +56,12 @@ export function addExportOptions(cmd: Command): Command {
     .option('--integer-field <field>', 'write this sisock field as an integer (repeatable); other numbers are floats', collect, [])
     .option('--batch-lines <n>', 'lines per write', positiveInteger, 5000)
     .option('--batch-ms <ms>', 'longest wait before a partial batch is written', positiveInteger, 1000)
-    .option('--buffer-bytes <n>', 'bound of the disk buffer; beyond it the oldest lines are dropped (counted, logged)', positiveNumber, 1024 ** 3)
+    .option(
+      '--buffer-bytes <n>',
+      'bound of the disk buffer; beyond it the oldest lines are dropped (counted, logged)',
+      positiveNumber,
+      1024 ** 3,
+    )
     .option('--durable', 'fsync every buffered batch (survives power loss, not only a crash)');
 }
 
@@ -63,12 +72,26 @@ export function exporterOptionsFrom(url: string, dir: string, f: ExportFlags): E
     const i = t.indexOf('=');
     tags[t.slice(0, i)] = t.slice(i + 1);
   }
-  const target = credentialsFromEnv({
-    kind: f.kind as TargetKind, url, db: f.db, rp: f.rp, org: f.org, bucket: f.bucket, precision: f.precision as 'u',
-  }, process.env, f.tokenFile);
+  const target = credentialsFromEnv(
+    {
+      kind: f.kind as TargetKind,
+      url,
+      db: f.db,
+      rp: f.rp,
+      org: f.org,
+      bucket: f.bucket,
+      precision: f.precision as 'u',
+    },
+    process.env,
+    f.tokenFile,
+  );
   return {
-    target, dir: path.resolve(dir),
+    target,
+    dir: path.resolve(dir),
     naming: { measurement: f.measurement, field: f.fieldName, tags, integerFields: f.integerField },
-    batchLines: f.batchLines, batchMs: f.batchMs, bufferBytes: f.bufferBytes, durable: f.durable ? 'full' : 'normal',
+    batchLines: f.batchLines,
+    batchMs: f.batchMs,
+    bufferBytes: f.bufferBytes,
+    durable: f.durable ? 'full' : 'normal',
   };
 }

@@ -15,59 +15,81 @@ import { Follower } from '../../historian/follow';
 import { cliLogger, fail, nonNegativeNumber, positiveNumber, serveUntilSignal } from '../common';
 import { addExportOptions, exporterOptionsFrom, type ExportFlags } from './export-options';
 
-type RunFlags = CommonFlags & OpsFlags & ExportFlags & { url: string; dir: string; initialBackfill: number; exclude?: string; feeds?: boolean };
+type RunFlags = CommonFlags &
+  OpsFlags &
+  ExportFlags & { url: string; dir: string; initialBackfill: number; exclude?: string; feeds?: boolean };
 
 const DEFAULT_DIR = path.join(os.homedir(), '.local', 'share', 'sisock', 'export');
 
 export function register(program: Command): void {
-  const cmd = addOpsOptions(addExportOptions(addClientOptions(
-    program
-      .command('export')
-      .description('write every node\'s samples to InfluxDB 1.x/2.x/3.x or VictoriaMetrics (line protocol, batched, disk-buffered)')
-      .requiredOption('--url <url>', 'database URL, e.g. http://127.0.0.1:8086 (a user:password@ in it is used and never logged)')
-      .option('--dir <dir>', `directory of the disk buffer and the dead-letter file (default ${DEFAULT_DIR})`, DEFAULT_DIR)
-      .option('--initial-backfill <seconds>', 'history read from a node seen for the first time', nonNegativeNumber, 3600)
-      .option('--exclude <regex>', 'node names not exported')
-      .option('--feeds', 'also export OCS feeds (observatory.<agent>.feeds.<feed>) as node "feeds"'),
-  )));
-  cmd.addHelpText('after', `
+  const cmd = addOpsOptions(
+    addExportOptions(
+      addClientOptions(
+        program
+          .command('export')
+          .description("write every node's samples to InfluxDB 1.x/2.x/3.x or VictoriaMetrics (line protocol, batched, disk-buffered)")
+          .requiredOption('--url <url>', 'database URL, e.g. http://127.0.0.1:8086 (a user:password@ in it is used and never logged)')
+          .option('--dir <dir>', `directory of the disk buffer and the dead-letter file (default ${DEFAULT_DIR})`, DEFAULT_DIR)
+          .option('--initial-backfill <seconds>', 'history read from a node seen for the first time', nonNegativeNumber, 3600)
+          .option('--exclude <regex>', 'node names not exported')
+          .option('--feeds', 'also export OCS feeds (observatory.<agent>.feeds.<feed>) as node "feeds"'),
+      ),
+    ),
+  );
+  cmd.addHelpText(
+    'after',
+    `
 Files in --dir: buffer.sqlite (lines not yet written, per-node cursors) and dead-letters.jsonl
-(lines the database refused, with the reason). docs/history.md explains naming and bounds.`);
-  cmd.action(async (f: RunFlags) => { await runExport(f); });
-
-  const bf = addExportOptions(addClientOptions(
-    cmd
-      .command('backfill')
-      .description("write one node's range to the database, then exit (like the observatory's g32influx)")
-      .requiredOption('--node <name>', 'node to read')
-      .requiredOption('--from <time>', `start (${TIME_HELP})`)
-      .requiredOption('--url <url>', 'database URL, e.g. http://127.0.0.1:8086')
-      .option('--to <time>', 'end (exclusive)', 'now')
-      .option('--field <name...>', 'only these fields')
-      .option('--chunk <seconds>', 'seconds read per get_data', positiveNumber, 3600)
-      .option('--dir <dir>', 'directory of the disk buffer (default: a new one in the temp directory)'),
-  ));
-  bf.action(async (f: CommonFlags & ExportFlags & { url: string; node: string; from: string; to: string; field?: string[]; chunk: number; dir?: string }) => {
-    const log = cliLogger('export-backfill', logLevelFrom(f));
-    let client: SisockClient | null = null;
-    try {
-      const { start, end } = parseRange(f.from, f.to, Date.now() / 1000);
-      const dir = f.dir ?? path.join(os.tmpdir(), `sisock-backfill-${process.pid}-${Date.now()}`);
-      const ex = openExporter({ ...exporterOptionsFrom(f.url, dir, f), logger: log });
-      client = new SisockClient({ ...clientOptionsFromEnv(f), logger: log }).start();
-      await client.whenReady(10000);
-      const n = await backfillRange({ client, sink: ex, node: f.node, start, end, fields: f.field, chunkSeconds: f.chunk });
-      const ok = await ex.flush(600000);
-      const s = ex.stats();
-      await ex.close(0);
-      process.stdout.write(`backfill: ${f.node} ${n} samples, ${s.sent} lines written, ${s.deadLetters} dead letters, ${s.pending} pending\n`);
-      if (!ok) throw new Error(`the database did not take every line; ${s.pending} are kept in ${dir}; run \`sisock export --dir ${dir}\` to send them`);
-    } catch (e) {
-      fail(e, log);
-    } finally {
-      if (client) await client.close();
-    }
+(lines the database refused, with the reason). docs/history.md explains naming and bounds.`,
+  );
+  cmd.action(async (f: RunFlags) => {
+    await runExport(f);
   });
+
+  const bf = addExportOptions(
+    addClientOptions(
+      cmd
+        .command('backfill')
+        .description("write one node's range to the database, then exit (like the observatory's g32influx)")
+        .requiredOption('--node <name>', 'node to read')
+        .requiredOption('--from <time>', `start (${TIME_HELP})`)
+        .requiredOption('--url <url>', 'database URL, e.g. http://127.0.0.1:8086')
+        .option('--to <time>', 'end (exclusive)', 'now')
+        .option('--field <name...>', 'only these fields')
+        .option('--chunk <seconds>', 'seconds read per get_data', positiveNumber, 3600)
+        .option('--dir <dir>', 'directory of the disk buffer (default: a new one in the temp directory)'),
+    ),
+  );
+  bf.action(
+    async (
+      f: CommonFlags & ExportFlags & { url: string; node: string; from: string; to: string; field?: string[]; chunk: number; dir?: string },
+    ) => {
+      const log = cliLogger('export-backfill', logLevelFrom(f));
+      let client: SisockClient | null = null;
+      try {
+        const { start, end } = parseRange(f.from, f.to, Date.now() / 1000);
+        const dir = f.dir ?? path.join(os.tmpdir(), `sisock-backfill-${process.pid}-${Date.now()}`);
+        const ex = openExporter({ ...exporterOptionsFrom(f.url, dir, f), logger: log });
+        client = new SisockClient({ ...clientOptionsFromEnv(f), logger: log }).start();
+        await client.whenReady(10000);
+        const n = await backfillRange({ client, sink: ex, node: f.node, start, end, fields: f.field, chunkSeconds: f.chunk });
+        const ok = await ex.flush(600000);
+        const s = ex.stats();
+        await ex.close(0);
+        process.stdout.write(
+          `backfill: ${f.node} ${n} samples, ${s.sent} lines written, ${s.deadLetters} dead letters, ${s.pending} pending\n`,
+        );
+        if (!ok)
+          throw new Error(
+            `the database did not take every line; ${s.pending} are kept in ${dir}; run \`sisock export --dir ${dir}\` to send them`,
+          );
+      } catch (e) {
+        fail(e, log);
+      } finally {
+        if (client) await client.close();
+      }
+    },
+  );
 }
 
 async function runExport(f: RunFlags): Promise<void> {
@@ -86,14 +108,16 @@ async function runExport(f: RunFlags): Promise<void> {
   }
   const exporter = ex;
   const follower = new Follower({
-    client, sink: exporter, logger: log, initialBackfill: f.initialBackfill, feeds: !!f.feeds,
+    client,
+    sink: exporter,
+    logger: log,
+    initialBackfill: f.initialBackfill,
+    feeds: !!f.feeds,
     exclude: (n) => exclude?.test(n) ?? false,
   });
   const ops = await startOps(planOps(f, 'export'), () => ({ ok: client.isReady && !exporter.writer.down, ...exporter.stats() }), log);
   await follower.start();
   log.info({ target: exporter.target.label, dir: f.dir }, 'exporter started');
   process.stdout.write(`export: ${exporter.target.label}\n`);
-  await serveUntilSignal([
-    { close: () => exporter.close() }, ops, { close: () => client.close() }, { close: () => follower.close() },
-  ], log);
+  await serveUntilSignal([{ close: () => exporter.close() }, ops, { close: () => client.close() }, { close: () => follower.close() }], log);
 }

@@ -31,7 +31,8 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
     .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
-    .option('--history [node]', 'ask this historian node (default "historian") for offline nodes and ranges a node no longer holds; the panel gets a notice');
+    .option('--history [node]',
+      'ask this historian node (default "historian") for offline nodes and ranges a node no longer holds; the panel gets a notice');
 }
 
 export const BRIDGE_HELP = `

@@ -24,7 +24,12 @@ export class HistoryFallback {
   private readonly served = new WeakMap<DataResult, string>();
   private readonly log: Logger;
 
-  constructor(private readonly client: SisockClient, readonly node = DEFAULT_HISTORY_NODE, logger?: Logger, private readonly timeoutMs = 30000) {
+  constructor(
+    private readonly client: SisockClient,
+    readonly node = DEFAULT_HISTORY_NODE,
+    logger?: Logger,
+    private readonly timeoutMs = 30000,
+  ) {
     this.log = logger ?? silentLogger;
   }
 
@@ -55,8 +60,24 @@ export class HistoryFallback {
   }
 
   /** The historian's samples of `node`'s fields, shaped like the node's answer (timelines from `timelineOf`). */
-  async getData(node: string, fields: string[], timelineOf: (field: string) => string, start: number, end: number, stride: number | null, why: string): Promise<DataResult> {
-    const h = await getData(this.client, this.node, fields.map((f) => `${node}.${f}`), start, end, stride, { timeoutMs: this.timeoutMs });
+  async getData(
+    node: string,
+    fields: string[],
+    timelineOf: (field: string) => string,
+    start: number,
+    end: number,
+    stride: number | null,
+    why: string,
+  ): Promise<DataResult> {
+    const h = await getData(
+      this.client,
+      this.node,
+      fields.map((f) => `${node}.${f}`),
+      start,
+      end,
+      stride,
+      { timeoutMs: this.timeoutMs },
+    );
     const out = regroup(node, fields, timelineOf, h);
     this.served.set(out, `from the historian: ${why}`);
     this.log.info({ node, fields: fields.length, why }, 'answered from the historian');
@@ -64,7 +85,14 @@ export class HistoryFallback {
   }
 
   /** Prepends the historian's samples before the node's oldest one (per timeline), when it has any. */
-  async fillOlder(node: string, answer: DataResult, fields: string[], timelineOf: (field: string) => string, start: number, stride: number | null): Promise<DataResult> {
+  async fillOlder(
+    node: string,
+    answer: DataResult,
+    fields: string[],
+    timelineOf: (field: string) => string,
+    start: number,
+    stride: number | null,
+  ): Promise<DataResult> {
     const slack = Math.max(2 * (stride ?? 0), 1);
     const byTl = new Map<string, string[]>();
     for (const f of fields) {
@@ -80,7 +108,15 @@ export class HistoryFallback {
       const end = Number.isFinite(first) ? first : start + 1e12;
       let h: DataResult;
       try {
-        h = await getData(this.client, this.node, fs.map((f) => `${node}.${f}`), start, Math.min(end, Date.now() / 1000 + 1), stride, { timeoutMs: this.timeoutMs });
+        h = await getData(
+          this.client,
+          this.node,
+          fs.map((f) => `${node}.${f}`),
+          start,
+          Math.min(end, Date.now() / 1000 + 1),
+          stride,
+          { timeoutMs: this.timeoutMs },
+        );
       } catch {
         return answer;
       }
@@ -93,7 +129,10 @@ export class HistoryFallback {
       answer.timeline[tl] = { t: [...ot, ...(cur?.t ?? [])], finalized_until: cur?.finalized_until ?? null };
       for (const f of fs) {
         const mine = answer.data[f];
-        answer.data[f] = [...(older.data[f] ?? new Array<Sample>(ot.length).fill(null)), ...(mine && mine.length === n ? mine : new Array<Sample>(n).fill(null))];
+        answer.data[f] = [
+          ...(older.data[f] ?? new Array<Sample>(ot.length).fill(null)),
+          ...(mine && mine.length === n ? mine : new Array<Sample>(n).fill(null)),
+        ];
       }
     }
     if (filled) {
@@ -121,7 +160,10 @@ function regroup(node: string, fields: string[], timelineOf: (field: string) => 
       const col = new Array<Sample>(t.length).fill(null);
       const ft = h.timeline[`${node}.${f}`]?.t ?? [];
       const fv = h.data[`${node}.${f}`] ?? [];
-      ft.forEach((x, i) => { const at = pos.get(x); if (at !== undefined) col[at] = fv[i] ?? null; });
+      ft.forEach((x, i) => {
+        const at = pos.get(x);
+        if (at !== undefined) col[at] = fv[i] ?? null;
+      });
       out.data[f] = t.length ? col : [];
     }
     if (t.length) out.timeline[tl] = { t, finalized_until: null };

@@ -193,7 +193,8 @@ export class QueryEngine {
         if (target.format === 'table') {
           const rows: Sample[][] = new Array(idx.length);
           for (let k = 0; k < idx.length; k++) rows[k] = [toMs(t[idx[k]!]!), v[idx[k]!]!];
-          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows, ...meta });
+          const columns: TableColumn[] = [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }];
+          out.push({ type: 'table', refId: target.refId, target: w.name, columns, rows, ...meta });
         } else {
           const bool = w.info.type === 'bool';
           const datapoints: Array<[Sample, number]> = new Array(idx.length);

@@ -72,8 +72,10 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const client = opts.client instanceof SisockClient ? opts.client : new SisockClient({ logger: log, connectWaitMs: 2000, ...opts.client });
   const auth = opts.auth ?? authFromEnv();
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
-  const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints,
-    ...(opts.history ? { history: new HistoryFallback(client, opts.history, log, opts.callTimeoutMs) } : {}) });
+  const history = opts.history ? { history: new HistoryFallback(client, opts.history, log, opts.callTimeoutMs) } : {};
+  const engine = new QueryEngine(client, catalogue, {
+    nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints, ...history,
+  });
   const live = new LiveRelay(client);
   const page = opts.page ?? true;
   const app = createBridgeApp({

@@ -6,11 +6,17 @@ import { InfluxSource, type InfluxSourceOptions } from './source';
 
 export { InfluxSource, parseSeriesKey, quoteIdent, quoteString, timeLiteral, type InfluxSourceOptions } from './source';
 
-export async function runInfluxNode(o: InfluxSourceOptions & { name?: string; description?: string; client: ClientOptions | SisockClient; logger?: Logger }): Promise<{ node: DataNodeHandle; source: InfluxSource }> {
+export async function runInfluxNode(
+  o: InfluxSourceOptions & { name?: string; description?: string; client: ClientOptions | SisockClient; logger?: Logger },
+): Promise<{ node: DataNodeHandle; source: InfluxSource }> {
   const source = new InfluxSource(o);
   await source.getFields(); // fail early on a wrong URL, database or credentials
   const node = await runDataNode({
-    name: o.name ?? 'influx', description: o.description ?? `InfluxDB ${source.label}`, source, client: o.client, logger: o.logger,
+    name: o.name ?? 'influx',
+    description: o.description ?? `InfluxDB ${source.label}`,
+    source,
+    client: o.client,
+    logger: o.logger,
   });
   return { node, source };
 }

@@ -25,7 +25,17 @@
  */
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, FieldType, GetDataOptions, Sample, TimelineInfo } from '../sdk/types';
+import type {
+  DataResult,
+  DataSource,
+  DataSourceExtras,
+  FieldInfo,
+  FieldsResult,
+  FieldType,
+  GetDataOptions,
+  Sample,
+  TimelineInfo,
+} from '../sdk/types';
 import { INVALID_ARGUMENT } from '../sdk';
 import { redactUrl } from '../../common/redact';
 
@@ -46,7 +56,12 @@ export interface InfluxSourceOptions {
   logger?: Logger;
 }
 
-interface FieldRef { measurement: string; tags: Array<[string, string]>; field: string; type: FieldType }
+interface FieldRef {
+  measurement: string;
+  tags: Array<[string, string]>;
+  field: string;
+  type: FieldType;
+}
 
 type Series = { name: string; columns: string[]; values: unknown[][]; tags?: Record<string, string> };
 
@@ -65,14 +80,25 @@ export function parseSeriesKey(key: string): { measurement: string; tags: Array<
   let cur = '';
   for (let i = 0; i < key.length; i++) {
     const c = key[i] ?? '';
-    if (c === '\\' && i + 1 < key.length) { cur += key[i + 1]; i++; continue; }
-    if (c === ',') { parts.push(cur); cur = ''; continue; }
+    if (c === '\\' && i + 1 < key.length) {
+      cur += key[i + 1];
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   parts.push(cur);
   const [measurement = '', ...rest] = parts;
   // tag values were split on unescaped "=": the first "=" of each part separates key and value
-  const tags = rest.map((p): [string, string] => { const i = p.indexOf('='); return [p.slice(0, i), p.slice(i + 1)]; });
+  const tags = rest.map((p): [string, string] => {
+    const i = p.indexOf('=');
+    return [p.slice(0, i), p.slice(i + 1)];
+  });
   return { measurement, tags };
 }
 
@@ -112,13 +138,24 @@ export class InfluxSource implements DataSource, DataSourceExtras {
     const body = new URLSearchParams({ q, db: this.o.db, epoch: 'u' });
     let r: Response;
     try {
-      r = await fetch(this.queryUrl, { method: 'POST', body, headers: this.headers, signal: AbortSignal.timeout(this.o.timeoutMs ?? 60000) });
+      r = await fetch(this.queryUrl, {
+        method: 'POST',
+        body,
+        headers: this.headers,
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 60000),
+      });
     } catch (e) {
-      throw new Error(`InfluxDB ${this.label} unreachable: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
+      throw new Error(
+        `InfluxDB ${this.label} unreachable: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`,
+      );
     }
     const text = await r.text();
     let j: { results?: Array<{ series?: Series[]; error?: string }>; error?: string };
-    try { j = JSON.parse(text) as typeof j; } catch { throw new Error(`InfluxDB ${this.label} answered ${r.status} without JSON`); }
+    try {
+      j = JSON.parse(text) as typeof j;
+    } catch {
+      throw new Error(`InfluxDB ${this.label} answered ${r.status} without JSON`);
+    }
     const err = j.error ?? j.results?.[0]?.error;
     if (!r.ok || err) throw new Error(`InfluxDB ${this.label}: ${r.status} ${err ?? ''}`);
     return j.results?.[0]?.series ?? [];
@@ -131,7 +168,10 @@ export class InfluxSource implements DataSource, DataSourceExtras {
       const types = new Map<string, Array<[string, string]>>();
       for (const s of await this.query('SHOW FIELD KEYS')) {
         if (this.o.measurements && !this.o.measurements.test(s.name)) continue;
-        types.set(s.name, s.values.map((v) => [String(v[0]), String(v[1])]));
+        types.set(
+          s.name,
+          s.values.map((v) => [String(v[0]), String(v[1])]),
+        );
       }
       const fields = new Map<string, FieldRef>();
       const max = this.o.maxFields ?? 20000;
@@ -141,14 +181,20 @@ export class InfluxSource implements DataSource, DataSourceExtras {
           const key = String(v[0]);
           const { measurement, tags } = parseSeriesKey(key);
           for (const [field, t] of types.get(measurement) ?? []) {
-            if (fields.size >= max) { skipped++; continue; }
+            if (fields.size >= max) {
+              skipped++;
+              continue;
+            }
             fields.set(`${key}.${field}`, { measurement, tags, field, type: typeOf(t) });
           }
         }
       }
       if (skipped) this.log.warn({ skipped, maxFields: max }, 'more series × fields than --max-fields; the rest is not served');
       this.fields = fields;
-    })().catch((e: unknown) => { this.loaded = null; throw e; });
+    })().catch((e: unknown) => {
+      this.loaded = null;
+      throw e;
+    });
     return this.loaded;
   }
 
@@ -157,7 +203,12 @@ export class InfluxSource implements DataSource, DataSourceExtras {
     const f: Record<string, FieldInfo> = {};
     const tl: Record<string, TimelineInfo> = {};
     for (const [name, ref] of this.fields) {
-      f[name] = { description: `${ref.measurement} ${ref.field}${ref.tags.length ? ` (${ref.tags.map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`, timeline: name, type: ref.type, units: null };
+      f[name] = {
+        description: `${ref.measurement} ${ref.field}${ref.tags.length ? ` (${ref.tags.map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`,
+        timeline: name,
+        type: ref.type,
+        units: null,
+      };
       tl[name] = { interval: null, field: [name] };
     }
     return [f, tl];
@@ -165,7 +216,11 @@ export class InfluxSource implements DataSource, DataSourceExtras {
 
   /** The InfluxQL of one field's read (exported for tests and the bench). */
   statement(ref: FieldRef, start: number, end: number, minStride: number | null, reduce: 'minmax' | 'mean' = 'minmax'): string {
-    const where = [...ref.tags.map(([k, v]) => `${quoteIdent(k)} = ${quoteString(v)}`), `time >= ${timeLiteral(start)}`, `time < ${timeLiteral(end)}`].join(' AND ');
+    const where = [
+      ...ref.tags.map(([k, v]) => `${quoteIdent(k)} = ${quoteString(v)}`),
+      `time >= ${timeLiteral(start)}`,
+      `time < ${timeLiteral(end)}`,
+    ].join(' AND ');
     const f = quoteIdent(ref.field);
     const from = this.from(ref.measurement);
     if (minStride === null) return `SELECT ${f} FROM ${from} WHERE ${where} LIMIT ${(this.o.maxRows ?? 2_000_000) + 1}`;
@@ -179,34 +234,42 @@ export class InfluxSource implements DataSource, DataSourceExtras {
     await this.schema();
     const out: DataResult = { data: {}, timeline: {} };
     const reduce = options?.reduce ?? 'minmax';
-    await Promise.all(fields.map(async (name) => {
-      out.data[name] = [];
-      const ref = this.fields.get(name);
-      if (!ref) return;
-      const rows = (await this.query(this.statement(ref, start, end, minStride, reduce)))[0]?.values ?? [];
-      if (minStride === null && rows.length > (this.o.maxRows ?? 2_000_000)) {
-        throw new HandlerError(INVALID_ARGUMENT, `${name}: more than ${this.o.maxRows ?? 2_000_000} samples in the range; ask with a min_stride`);
-      }
-      const t: number[] = [];
-      const v: Sample[] = [];
-      const twoPoints = minStride !== null && ref.type === 'number' && reduce === 'minmax';
-      for (const row of rows) {
-        const bt = Number(row[0]) / 1e6;
-        if (twoPoints) {
-          const mn = row[1] as number | null;
-          const mx = row[2] as number | null;
-          if (mn === null || mx === null) continue;
-          t.push(Math.max(bt, start));
-          v.push(mn);
-          if (mx !== mn) { t.push(Math.min(Math.max(bt + (minStride ?? 0), start), end - 1e-6)); v.push(mx); }
-        } else {
-          t.push(Math.max(bt, start));
-          v.push((row[1] ?? null) as Sample);
+    await Promise.all(
+      fields.map(async (name) => {
+        out.data[name] = [];
+        const ref = this.fields.get(name);
+        if (!ref) return;
+        const rows = (await this.query(this.statement(ref, start, end, minStride, reduce)))[0]?.values ?? [];
+        if (minStride === null && rows.length > (this.o.maxRows ?? 2_000_000)) {
+          throw new HandlerError(
+            INVALID_ARGUMENT,
+            `${name}: more than ${this.o.maxRows ?? 2_000_000} samples in the range; ask with a min_stride`,
+          );
         }
-      }
-      out.data[name] = v;
-      if (t.length) out.timeline[name] = { t, finalized_until: null };
-    }));
+        const t: number[] = [];
+        const v: Sample[] = [];
+        const twoPoints = minStride !== null && ref.type === 'number' && reduce === 'minmax';
+        for (const row of rows) {
+          const bt = Number(row[0]) / 1e6;
+          if (twoPoints) {
+            const mn = row[1] as number | null;
+            const mx = row[2] as number | null;
+            if (mn === null || mx === null) continue;
+            t.push(Math.max(bt, start));
+            v.push(mn);
+            if (mx !== mn) {
+              t.push(Math.min(Math.max(bt + (minStride ?? 0), start), end - 1e-6));
+              v.push(mx);
+            }
+          } else {
+            t.push(Math.max(bt, start));
+            v.push((row[1] ?? null) as Sample);
+          }
+        }
+        out.data[name] = v;
+        if (t.length) out.timeline[name] = { t, finalized_until: null };
+      }),
+    );
     return out;
   }
 

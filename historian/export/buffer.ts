@@ -77,7 +77,9 @@ export class LineBuffer {
     this.stAckBytes = this.db.prepare('SELECT coalesce(sum(n), 0), coalesce(sum(bytes), 0) FROM queue WHERE id <= ?').raw(true);
     this.stAck = this.db.prepare('DELETE FROM queue WHERE id <= ?');
     this.stCount = this.db.prepare('SELECT coalesce(sum(n), 0), coalesce(sum(bytes), 0) FROM queue').raw(true);
-    this.stDropUntil = this.db.prepare('SELECT max(id), sum(n), sum(bytes) FROM (SELECT id, n, bytes FROM queue ORDER BY id LIMIT ?)').raw(true);
+    this.stDropUntil = this.db
+      .prepare('SELECT max(id), sum(n), sum(bytes) FROM (SELECT id, n, bytes FROM queue ORDER BY id LIMIT ?)')
+      .raw(true);
     const tx = this.db.transaction((lines: string[], node: string | null, cursor: number | null, types: Map<string, FieldKind>) => {
       let bytes = 0;
       for (let i = 0; i < lines.length; i += CHUNK_LINES) {
@@ -138,8 +140,10 @@ export class LineBuffer {
       dropped += n;
     }
     this.bump('dropped', dropped);
-    this.log.warn({ dropped, totalDropped: this.counters.dropped, maxBytes: this.maxBytes },
-      'export buffer full: dropped the oldest lines (raise --buffer-bytes or fix the database)');
+    this.log.warn(
+      { dropped, totalDropped: this.counters.dropped, maxBytes: this.maxBytes },
+      'export buffer full: dropped the oldest lines (raise --buffer-bytes or fix the database)',
+    );
   }
 
   /** The oldest chunks, up to about `maxLines` and `maxBytes` (at least one chunk). */
@@ -168,7 +172,9 @@ export class LineBuffer {
   bump(name: keyof LineBuffer['counters'], n: number): void {
     if (n === 0) return;
     this.counters[name] += n;
-    this.db.prepare('INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = excluded.n').run(name, this.counters[name]);
+    this.db
+      .prepare('INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = excluded.n')
+      .run(name, this.counters[name]);
   }
 
   close(): void {

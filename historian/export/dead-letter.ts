@@ -15,7 +15,10 @@ export const DEFAULT_DEAD_LETTER_BYTES = 256 * 1024 * 1024;
 export class DeadLetters {
   private size: number;
 
-  constructor(readonly path: string, readonly maxBytes = DEFAULT_DEAD_LETTER_BYTES) {
+  constructor(
+    readonly path: string,
+    readonly maxBytes = DEFAULT_DEAD_LETTER_BYTES,
+  ) {
     try {
       this.size = fs.statSync(path).size;
     } catch {
@@ -43,6 +46,9 @@ export class DeadLetters {
     } catch {
       return [];
     }
-    return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return text
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 }

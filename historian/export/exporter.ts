@@ -52,7 +52,12 @@ export class Exporter implements Sink {
     this.log = o.logger ?? silentLogger;
     fs.mkdirSync(o.dir, { recursive: true });
     this.target = new Target(o.target);
-    this.buffer = new LineBuffer({ path: path.join(o.dir, 'buffer.sqlite'), maxBytes: o.bufferBytes, durable: o.durable, logger: this.log });
+    this.buffer = new LineBuffer({
+      path: path.join(o.dir, 'buffer.sqlite'),
+      maxBytes: o.bufferBytes,
+      durable: o.durable,
+      logger: this.log,
+    });
     this.dead = new DeadLetters(path.join(o.dir, 'dead-letters.jsonl'), o.deadLetterBytes ?? DEFAULT_DEAD_LETTER_BYTES);
     this.namer = new Namer({ ...DEFAULT_NAMING, ...o.naming }, this.target.precision, this.buffer.types());
     this.writer = new Writer(this.buffer, this.target, this.dead, o);
@@ -73,7 +78,10 @@ export class Exporter implements Sink {
     if (c.rejected.length > 0) {
       this.dead.write(c.rejected.map((r) => ({ reason: r.reason, node: r.node, field: r.field, t: r.t, value: r.value })));
       this.buffer.bump('dead_letters', c.rejected.length);
-      this.log.warn({ node, n: c.rejected.length, first: c.rejected[0]?.reason }, 'samples refused before writing: parked in the dead-letter file');
+      this.log.warn(
+        { node, n: c.rejected.length, first: c.rejected[0]?.reason },
+        'samples refused before writing: parked in the dead-letter file',
+      );
     }
     const cursor = o.cursorTo ?? null;
     if (c.lines.length === 0 && cursor === null && c.newTypes.size === 0) return;
@@ -83,8 +91,12 @@ export class Exporter implements Sink {
 
   stats(): ExporterStats {
     return {
-      pending: this.buffer.pending, pendingBytes: this.buffer.pendingBytes, sent: this.buffer.counters.sent,
-      dropped: this.buffer.counters.dropped, deadLetters: this.buffer.counters.dead_letters, down: this.writer.down,
+      pending: this.buffer.pending,
+      pendingBytes: this.buffer.pendingBytes,
+      sent: this.buffer.counters.sent,
+      dropped: this.buffer.counters.dropped,
+      deadLetters: this.buffer.counters.dead_letters,
+      down: this.writer.down,
     };
   }
 

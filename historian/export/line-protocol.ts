@@ -81,7 +81,8 @@ export const escapeString = (s: string): string => `"${s.replace(/["\\]/g, (c) =
 export function formatValue(f: FieldValue): string {
   switch (f.kind) {
     case 'float':
-      if (!Number.isFinite(f.value)) throw new PointError(`float value ${f.value} cannot be written (line protocol has no NaN or Infinity)`);
+      if (!Number.isFinite(f.value))
+        throw new PointError(`float value ${f.value} cannot be written (line protocol has no NaN or Infinity)`);
       return String(f.value);
     case 'integer':
       if (!Number.isSafeInteger(f.value)) throw new PointError(`integer value ${f.value} is not a safe integer`);
@@ -112,7 +113,8 @@ export function seriesPrefix(measurement: string, tags: Record<string, string>, 
     const v = tags[k] ?? '';
     checkKey('tag key', k);
     if (v === '') continue;
-    if (hasControl(v) || !wellFormed(v)) throw new PointError(`tag value of ${JSON.stringify(k)} contains a control character or invalid UTF-8`);
+    if (hasControl(v) || !wellFormed(v))
+      throw new PointError(`tag value of ${JSON.stringify(k)} contains a control character or invalid UTF-8`);
     line += `,${escapeKey(k)}=${escapeKey(v)}`;
   }
   checkKey('field key', fieldKey);

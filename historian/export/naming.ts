@@ -70,7 +70,11 @@ export function timelineOf(result: DataResult, field: string, fields?: Readonly<
 export class Namer {
   private readonly integers: Set<string>;
 
-  constructor(readonly config: NamingConfig, readonly precision: Precision, private readonly types: Map<string, FieldKind>) {
+  constructor(
+    readonly config: NamingConfig,
+    readonly precision: Precision,
+    private readonly types: Map<string, FieldKind>,
+  ) {
     this.integers = new Set(config.integerFields);
   }
 
@@ -82,7 +86,13 @@ export class Namer {
       const timeline = timelineOf(result, field, fields);
       const t = timeline === null ? undefined : result.timeline[timeline]?.t;
       if (!t || t.length !== values.length) {
-        out.rejected.push({ node, field, t: 0, value: null, reason: `field ${field}: no timeline of ${values.length} samples in the result` });
+        out.rejected.push({
+          node,
+          field,
+          t: 0,
+          value: null,
+          reason: `field ${field}: no timeline of ${values.length} samples in the result`,
+        });
         continue;
       }
       const vars = { node, field, timeline: timeline ?? '' };
@@ -97,7 +107,8 @@ export class Namer {
         prefix = seriesPrefix(measurement, tags, key);
       } catch (e) {
         if (!(e instanceof PointError)) throw e;
-        for (let i = 0; i < values.length; i++) out.rejected.push({ node, field, t: t[i] ?? NaN, value: values[i] ?? null, reason: e.reason });
+        for (let i = 0; i < values.length; i++)
+          out.rejected.push({ node, field, t: t[i] ?? NaN, value: values[i] ?? null, reason: e.reason });
         continue;
       }
       for (let i = 0; i < values.length; i++) {

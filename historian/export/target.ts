@@ -124,7 +124,9 @@ export class Target {
     try {
       const j = JSON.parse(text) as { error?: string; message?: string };
       message = j.error ?? j.message ?? text;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
     if (r.status === 400 || r.status === 422) return { kind: 'bad', status: r.status, message };
     if (r.status === 413) return { kind: 'too_large', status: r.status, message };
     return { kind: 'retry', status: r.status, message };

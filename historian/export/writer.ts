@@ -52,7 +52,12 @@ export class Writer {
   down = false;
   stats = { batches: 0, posts: 0, retries: 0 };
 
-  constructor(private readonly buffer: LineBuffer, private readonly target: Target, private readonly dead: DeadLetters, o: WriterOptions = {}) {
+  constructor(
+    private readonly buffer: LineBuffer,
+    private readonly target: Target,
+    private readonly dead: DeadLetters,
+    o: WriterOptions = {},
+  ) {
     this.batchLines = o.batchLines ?? 5000;
     this.batchBytes = o.batchBytes ?? 4 * 1024 * 1024;
     this.batchMs = o.batchMs ?? 1000;
@@ -101,8 +106,14 @@ export class Writer {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
     });
   }
 
@@ -119,7 +130,10 @@ export class Writer {
         if (dead.length > 0) {
           this.dead.write(dead);
           this.buffer.bump('dead_letters', dead.length);
-          this.log.warn({ n: dead.length, status: dead[0]?.status, reason: dead[0]?.reason }, 'the database refused lines: parked in the dead-letter file');
+          this.log.warn(
+            { n: dead.length, status: dead[0]?.status, reason: dead[0]?.reason },
+            'the database refused lines: parked in the dead-letter file',
+          );
         }
         this.buffer.ack(batch.ids[batch.ids.length - 1] ?? 0, sent);
         this.stats.batches++;
@@ -130,8 +144,10 @@ export class Writer {
         if (!(e instanceof RetryLater)) throw e;
         this.stats.retries++;
         if (!this.down) {
-          this.log.warn({ target: this.target.label, status: e.outcome.status, err: e.outcome.message, pending: this.buffer.pending },
-            'database unavailable; buffering on disk and retrying');
+          this.log.warn(
+            { target: this.target.label, status: e.outcome.status, err: e.outcome.message, pending: this.buffer.pending },
+            'database unavailable; buffering on disk and retrying',
+          );
         }
         this.down = true;
         this.backoffMs = Math.min(this.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : 250);

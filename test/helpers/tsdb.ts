@@ -54,7 +54,9 @@ async function waitHttp(url: string, proc: () => ChildProcess | null, out: () =>
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (r.status < 500) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) throw new Error(`${url}: no answer after ${timeoutMs} ms:\n${out()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -64,15 +66,24 @@ function managed(kind: TsdbProcess['kind'], port: number, dir: string, args: str
   let child: ChildProcess | null = null;
   let log = '';
   const url = `http://127.0.0.1:${port}`;
-  const keep = (b: Buffer) => { log = (log + b.toString()).slice(-8000); };
+  const keep = (b: Buffer) => {
+    log = (log + b.toString()).slice(-8000);
+  };
   const t: TsdbProcess = {
-    kind, url, port, dir,
+    kind,
+    url,
+    port,
+    dir,
     async start() {
       if (child && child.exitCode === null) return;
       child = spawn(kind, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
-      await waitHttp(url + readyPath, () => child, () => log);
+      await waitHttp(
+        url + readyPath,
+        () => child,
+        () => log,
+      );
     },
     async stop() {
       const c = child;
@@ -127,22 +138,42 @@ bind-address = "127.0.0.1:${rpc}"
 export async function startVictoriaMetrics(): Promise<TsdbProcess> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-vm-'));
   const port = await freePort();
-  const t = managed('victoria-metrics', port, dir, [
-    `-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=100y',
-    '-search.latencyOffset=0s', '-search.disableCache', '-loggerLevel=ERROR', '-selfScrapeInterval=0',
-  ], '/health');
+  const t = managed(
+    'victoria-metrics',
+    port,
+    dir,
+    [
+      `-storageDataPath=${dir}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      '-retentionPeriod=100y',
+      '-search.latencyOffset=0s',
+      '-search.disableCache',
+      '-loggerLevel=ERROR',
+      '-selfScrapeInterval=0',
+    ],
+    '/health',
+  );
   await t.start();
   return t;
 }
 
 /** Runs an InfluxQL statement against influxd 1.x; returns the JSON `results`. */
-export async function influxQuery(url: string, q: string, db?: string): Promise<Array<{ series?: Array<{ name: string; columns: string[]; values: unknown[][]; tags?: Record<string, string> }>; error?: string }>> {
+export async function influxQuery(
+  url: string,
+  q: string,
+  db?: string,
+): Promise<
+  Array<{ series?: Array<{ name: string; columns: string[]; values: unknown[][]; tags?: Record<string, string> }>; error?: string }>
+> {
   const u = new URL('/query', url);
   u.searchParams.set('q', q);
   u.searchParams.set('epoch', 'ms');
   if (db) u.searchParams.set('db', db);
   const r = await fetch(u, { method: 'POST' });
-  const body = (await r.json()) as { results?: Array<{ series?: Array<{ name: string; columns: string[]; values: unknown[][] }>; error?: string }>; error?: string };
+  const body = (await r.json()) as {
+    results?: Array<{ series?: Array<{ name: string; columns: string[]; values: unknown[][] }>; error?: string }>;
+    error?: string;
+  };
   if (!r.ok || body.error) throw new Error(`influx query ${q}: ${r.status} ${body.error ?? ''}`);
   return body.results ?? [];
 }

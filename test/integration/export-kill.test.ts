@@ -29,8 +29,13 @@ jest.setTimeout(120000);
 
   beforeAll(async () => {
     try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-    } catch { /* type errors elsewhere still emit */ }
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+    } catch {
+      /* type errors elsewhere still emit */
+    }
     if (!fs.existsSync(SISOCK)) throw new Error('build produced no dist/bin/sisock.js');
     db = await startInfluxd();
     await influxQuery(db.url, `CREATE DATABASE ${dbName}`);
@@ -49,9 +54,30 @@ jest.setTimeout(120000);
   });
 
   function exporter(): ChildProcess & { out: string[] } {
-    const p = spawn(process.execPath, [SISOCK, 'export', '--router', router.url, '--realm', 'test_realm', '--url', db.url, '--db', dbName,
-      '--dir', dir, '--batch-ms', '100', '--initial-backfill', '3600', '--log-level', 'warn'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string[] };
+    const p = spawn(
+      process.execPath,
+      [
+        SISOCK,
+        'export',
+        '--router',
+        router.url,
+        '--realm',
+        'test_realm',
+        '--url',
+        db.url,
+        '--db',
+        dbName,
+        '--dir',
+        dir,
+        '--batch-ms',
+        '100',
+        '--initial-backfill',
+        '3600',
+        '--log-level',
+        'warn',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    ) as ChildProcess & { out: string[] };
     p.out = [];
     p.stdout?.on('data', (b: Buffer) => p.out.push(b.toString()));
     p.stderr?.on('data', (b: Buffer) => p.out.push(b.toString()));
@@ -75,7 +101,11 @@ jest.setTimeout(120000);
     const timer = setInterval(() => {
       const t: number[] = [];
       const a: number[] = [];
-      for (let k = 0; k < 10; k++, i++) { src.append(t0 + i * 0.002, i, `v${i}`); t.push(t0 + i * 0.002); a.push(i); }
+      for (let k = 0; k < 10; k++, i++) {
+        src.append(t0 + i * 0.002, i, `v${i}`);
+        t.push(t0 + i * 0.002);
+        a.push(i);
+      }
       void node.push({ data: { a }, timeline: { tl: { t, finalized_until: null } } });
     }, 20);
     try {

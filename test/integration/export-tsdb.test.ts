@@ -31,12 +31,22 @@ function stream(ex: Exporter, node: string, t0: number) {
       const t: number[] = [];
       const x: number[] = [];
       const ok: boolean[] = [];
-      for (let k = 0; k < 20; k++, i++) { t.push(t0 + i * 0.01); x.push(Math.sin(i)); ok.push(i % 2 === 0); }
+      for (let k = 0; k < 20; k++, i++) {
+        t.push(t0 + i * 0.01);
+        x.push(Math.sin(i));
+        ok.push(i % 2 === 0);
+      }
       ex.write(node, { data: { x, ok }, timeline: { tl: { t, finalized_until: null } } });
       await sleep(20);
     }
   })();
-  return { stop: async () => { running = false; await done; return i; } };
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return i;
+    },
+  };
 }
 
 async function influxCount(url: string, db: string, q: string): Promise<number> {
@@ -61,12 +71,22 @@ async function vmCount(url: string, metric: string): Promise<number> {
     db = await startInfluxd();
     await influxQuery(db.url, `CREATE DATABASE ${dbName}`);
   });
-  afterAll(async () => { await db?.close(); });
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-export-')); });
+  afterAll(async () => {
+    await db?.close();
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-export-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it(`loses nothing across a ${OUTAGE_S} s outage in the middle of a stream`, async () => {
-    const ex = openExporter({ target: { kind: 'influx1', url: db.url, db: dbName }, dir, batchLines: 1000, batchMs: 200, maxBackoffMs: 1000 });
+    const ex = openExporter({
+      target: { kind: 'influx1', url: db.url, db: dbName },
+      dir,
+      batchLines: 1000,
+      batchMs: 200,
+      maxBackoffMs: 1000,
+    });
     const s = stream(ex, 'outage', 1_700_000_000);
     await waitFor(() => ex.stats().sent > 500, 10000, 'first writes');
     await db.stop();
@@ -84,12 +104,16 @@ async function vmCount(url: string, metric: string): Promise<number> {
   });
 
   it('parks the lines InfluxDB refuses (type conflict) in the dead-letter file and writes the rest', async () => {
-    const first = await fetch(`${db.url}/write?db=${dbName}&precision=s`, { method: 'POST', body: 'conflict x=1 1699999990' }); // same shard (types are per shard)
+    // same shard as the samples below (InfluxDB keeps field types per shard)
+    const first = await fetch(`${db.url}/write?db=${dbName}&precision=s`, { method: 'POST', body: 'conflict x=1 1699999990' });
     expect(first.status).toBe(204);
     const ex = openExporter({ target: { kind: 'influx1', url: db.url, db: dbName }, dir, batchLines: 10000, batchMs: 100 });
     const t = Array.from({ length: 50 }, (_, i) => 1_700_000_000 + i);
     // x was a float in the database before this exporter ran: its strings are refused there
-    ex.write('conflict', { data: { y: t.map((_, i) => i), x: t.map((_, i) => (i % 17 === 0 ? `s${i}` : null)) }, timeline: { tl: { t, finalized_until: null } } });
+    ex.write('conflict', {
+      data: { y: t.map((_, i) => i), x: t.map((_, i) => (i % 17 === 0 ? `s${i}` : null)) },
+      timeline: { tl: { t, finalized_until: null } },
+    });
     expect(await ex.flush(20000)).toBe(true);
     const dead = ex.dead.read();
     await ex.close();
@@ -106,13 +130,25 @@ async function vmCount(url: string, metric: string): Promise<number> {
 (haveVm ? describe : describe.skip)('exporter → VictoriaMetrics', () => {
   let vm: TsdbProcess;
   let dir: string;
-  beforeAll(async () => { vm = await startVictoriaMetrics(); });
-  afterAll(async () => { await vm?.close(); });
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-export-')); });
+  beforeAll(async () => {
+    vm = await startVictoriaMetrics();
+  });
+  afterAll(async () => {
+    await vm?.close();
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-export-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it(`loses nothing across a ${OUTAGE_S} s outage in the middle of a stream`, async () => {
-    const ex = openExporter({ target: { kind: 'victoria', url: vm.url, db: 'site', precision: 'ms' }, dir, batchLines: 1000, batchMs: 200, maxBackoffMs: 1000 });
+    const ex = openExporter({
+      target: { kind: 'victoria', url: vm.url, db: 'site', precision: 'ms' },
+      dir,
+      batchLines: 1000,
+      batchMs: 200,
+      maxBackoffMs: 1000,
+    });
     const t0 = Math.floor(Date.now() / 1000) - 3600;
     const s = stream(ex, 'vmoutage', t0);
     await waitFor(() => ex.stats().sent > 500, 10000, 'first writes');

@@ -27,8 +27,10 @@ describe('sisock historian (real processes)', () => {
   const children = new Set<ChildProcess>();
 
   function run(args: string[]): ChildProcess & { out: string[] } {
-    const p = spawn(process.execPath, [SISOCK, ...args, '--router', router.url, '--realm', 'test_realm', '--log-level', 'warn'],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string[] };
+    const p = spawn(process.execPath, [SISOCK, ...args, '--router', router.url, '--realm', 'test_realm', '--log-level', 'warn'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }) as ChildProcess & { out: string[] };
     p.out = [];
     p.stdout?.on('data', (b: Buffer) => p.out.push(b.toString()));
     p.stderr?.on('data', (b: Buffer) => p.out.push(b.toString()));
@@ -41,8 +43,13 @@ describe('sisock historian (real processes)', () => {
 
   beforeAll(async () => {
     try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-    } catch { /* type errors elsewhere still emit */ }
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+    } catch {
+      /* type errors elsewhere still emit */
+    }
     if (!fs.existsSync(SISOCK)) throw new Error('build produced no dist/bin/sisock.js');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-historian-'));
     router = await startTestRouter();
@@ -50,7 +57,14 @@ describe('sisock historian (real processes)', () => {
     await hub.ready(10000);
     consumer = newClient(router.url);
     await consumer.whenReady(10000);
-    bridge = await startBridge({ client: opts(router.url), port: 0, host: '127.0.0.1', page: false, history: 'historian', fieldsTtlMs: 100 });
+    bridge = await startBridge({
+      client: opts(router.url),
+      port: 0,
+      host: '127.0.0.1',
+      page: false,
+      history: 'historian',
+      fieldsTtlMs: 100,
+    });
   });
 
   afterAll(async () => {
@@ -63,12 +77,24 @@ describe('sisock historian (real processes)', () => {
   it('a kill -9 and restart of the historian leaves no gap; a stopped node still answers in Grafana from the history', async () => {
     const sim = run(['node', 'sim', '--rate', '20', '--seed', '7', '--name', 'simh']);
     let h = historian();
-    await waitFor(async () => (await listNodes(consumer)).map((n) => n.name).sort().join() === 'historian,simh', 20000, 'sim and historian online');
+    await waitFor(
+      async () =>
+        (await listNodes(consumer))
+          .map((n) => n.name)
+          .sort()
+          .join() === 'historian,simh',
+      20000,
+      'sim and historian online',
+    );
     const [simFields] = await getFields(consumer, 'simh', 1, 0);
     const field = Object.keys(simFields).find((f) => simFields[f]?.type === 'number');
     if (!field) throw new Error('sim has no numeric field');
     const q = `simh.${field}`;
-    await waitFor(async () => ((await getData(consumer, 'historian', [q], 1, 0)).data[q]?.length ?? 0) > 20, 20000, 'history of the sim field');
+    await waitFor(
+      async () => ((await getData(consumer, 'historian', [q], 1, 0)).data[q]?.length ?? 0) > 20,
+      20000,
+      'history of the sim field',
+    );
 
     h.kill('SIGKILL');
     await exited(h);
@@ -80,11 +106,15 @@ describe('sisock historian (real processes)', () => {
     const before = await getData(consumer, 'simh', [field], 1, 0);
     const tl = simFields[field]?.timeline ?? '';
     const simT = before.timeline[tl]?.t ?? [];
-    await waitFor(async () => {
-      const r = await getData(consumer, 'historian', [q], 1, 0);
-      const have = new Set(r.timeline[q]?.t ?? []);
-      return simT.every((t) => have.has(t));
-    }, 20000, 'every sample of the node in the history (no gap across the historian restart)');
+    await waitFor(
+      async () => {
+        const r = await getData(consumer, 'historian', [q], 1, 0);
+        const have = new Set(r.timeline[q]?.t ?? []);
+        return simT.every((t) => have.has(t));
+      },
+      20000,
+      'every sample of the node in the history (no gap across the historian restart)',
+    );
 
     sim.kill('SIGTERM');
     await exited(sim);
@@ -93,13 +123,19 @@ describe('sisock historian (real processes)', () => {
     const from = simT[0] ?? 0;
     const to = (simT[simT.length - 1] ?? 0) + 0.01; // sim samples are 50 ms apart
     const res = await fetch(`${bridge.url}/query`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         range: { from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString() },
-        targets: [{ target: `simh::${field}`, refId: 'A', type: 'timeserie' }], maxDataPoints: 100000,
+        targets: [{ target: `simh::${field}`, refId: 'A', type: 'timeserie' }],
+        maxDataPoints: 100000,
       }),
     });
-    const body = (await res.json()) as Array<{ target: string; datapoints: Array<[number, number]>; meta?: { notices: Array<{ text: string }> } }>;
+    const body = (await res.json()) as Array<{
+      target: string;
+      datapoints: Array<[number, number]>;
+      meta?: { notices: Array<{ text: string }> };
+    }>;
     expect(res.status).toBe(200);
     expect(body[0]?.target).toBe(`simh::${field}`);
     expect(body[0]?.datapoints.length).toBe(simT.length);

@@ -43,16 +43,26 @@ jest.setTimeout(60000);
   });
 
   it('parses series keys as InfluxDB writes them', () => {
-    expect(parseSeriesKey('cpu,cpu=cpu0,host=a\\ b')).toEqual({ measurement: 'cpu', tags: [['cpu', 'cpu0'], ['host', 'a b']] });
+    expect(parseSeriesKey('cpu,cpu=cpu0,host=a\\ b')).toEqual({
+      measurement: 'cpu',
+      tags: [
+        ['cpu', 'cpu0'],
+        ['host', 'a b'],
+      ],
+    });
     expect(parseSeriesKey('my\\,m')).toEqual({ measurement: 'my,m', tags: [] });
   });
 
   it('lists series × fields with their types and keeps the password out of the description', async () => {
     const [fields] = await getFields(consumer, 'influx', 1, 0);
     expect(Object.keys(fields).sort()).toEqual([
-      'cpu,cpu=cpu0,host=a\\ b.state', 'cpu,cpu=cpu0,host=a\\ b.usage_idle',
+      'cpu,cpu=cpu0,host=a\\ b.state',
+      'cpu,cpu=cpu0,host=a\\ b.usage_idle',
       // InfluxDB knows field keys per measurement: a series without samples of one is listed too (get_data: [])
-      'cpu,cpu=cpu1,host=a\\ b.state', 'cpu,cpu=cpu1,host=a\\ b.usage_idle', 'weather.ok', 'weather.temperature',
+      'cpu,cpu=cpu1,host=a\\ b.state',
+      'cpu,cpu=cpu1,host=a\\ b.usage_idle',
+      'weather.ok',
+      'weather.temperature',
     ]);
     expect(fields['weather.ok']?.type).toBe('bool');
     expect(fields['cpu,cpu=cpu0,host=a\\ b.state']?.type).toBe('string');
@@ -80,10 +90,17 @@ jest.setTimeout(60000);
     for (let i = 1; i < t.length; i++) expect((t[i] ?? 0) - (t[i - 1] ?? 0)).toBeGreaterThanOrEqual(100);
     expect(Math.min(...(r.data[f0] as number[]))).toBe(0);
     expect(Math.max(...(r.data[f0] as number[]))).toBe(99);
-    for (const x of t) { expect(x).toBeGreaterThanOrEqual(t0); expect(x).toBeLessThan(t0 + 600); }
+    for (const x of t) {
+      expect(x).toBeGreaterThanOrEqual(t0);
+      expect(x).toBeLessThan(t0 + 600);
+    }
     const src = new InfluxSource({ url: db.url, db: dbName });
     const m = await src.getData(['weather.temperature'], t0, t0 + 600, 300, { reduce: 'mean' });
-    const own = await influxQuery(db.url, `SELECT mean(temperature) FROM weather WHERE time >= ${t0}s AND time < ${t0 + 600}s GROUP BY time(300s) fill(none)`, dbName);
+    const own = await influxQuery(
+      db.url,
+      `SELECT mean(temperature) FROM weather WHERE time >= ${t0}s AND time < ${t0 + 600}s GROUP BY time(300s) fill(none)`,
+      dbName,
+    );
     expect(m.data['weather.temperature']).toEqual(own[0]?.series?.[0]?.values.map((v) => v[1]));
   });
 

@@ -6,13 +6,24 @@ import { HistoryStore } from '../../historian/store';
 describe('historian store', () => {
   let dir: string;
   let now = 1_700_000_000;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-hist-')); now = 1_700_000_000; });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-hist-'));
+    now = 1_700_000_000;
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const open = (raw: number | null = 3600) => new HistoryStore({
-    path: path.join(dir, 'h.sqlite'), now: () => now,
-    policy: { raw, tiers: [{ width: 60, keep: 86400 }, { width: 3600, keep: null }] },
-  });
+  const open = (raw: number | null = 3600) =>
+    new HistoryStore({
+      path: path.join(dir, 'h.sqlite'),
+      now: () => now,
+      policy: {
+        raw,
+        tiers: [
+          { width: 60, keep: 86400 },
+          { width: 3600, keep: null },
+        ],
+      },
+    });
 
   /** 2 h of 1 Hz samples: x = i (number), s = "v<i>" (string). */
   function fill(s: HistoryStore, t0: number, n = 7200): void {

@@ -6,15 +6,21 @@ import type { FieldKind } from '../../historian/export';
 
 describe('line protocol', () => {
   it('escapes measurement, tags, field keys and strings as InfluxDB documents', () => {
-    const line = formatPoint({
-      measurement: 'my meas,x', tags: { 'tag key': 'a=b,c d', empty: '' },
-      fields: { 'f,1=': { kind: 'string', value: 'say "hi" \\ bye' } }, t: 1.5,
-    }, 'ms');
+    const line = formatPoint(
+      {
+        measurement: 'my meas,x',
+        tags: { 'tag key': 'a=b,c d', empty: '' },
+        fields: { 'f,1=': { kind: 'string', value: 'say "hi" \\ bye' } },
+        t: 1.5,
+      },
+      'ms',
+    );
     expect(line).toBe(String.raw`my\ meas\,x,tag\ key=a\=b\,c\ d f\,1\=="say \"hi\" \\ bye" 1500`);
   });
 
   it('writes the four field types', () => {
-    const p = (kind: FieldKind, value: number | string | boolean) => formatPoint({ measurement: 'm', tags: {}, fields: { f: { kind, value } as never }, t: 2 }, 's');
+    const p = (kind: FieldKind, value: number | string | boolean) =>
+      formatPoint({ measurement: 'm', tags: {}, fields: { f: { kind, value } as never }, t: 2 }, 's');
     expect(p('float', 1.25)).toBe('m f=1.25 2');
     expect(p('float', 1e300)).toBe('m f=1e+300 2');
     expect(p('integer', -12)).toBe('m f=-12i 2');
@@ -41,15 +47,28 @@ describe('line protocol', () => {
   });
 
   it('writes several fields on one line and refuses line breaks in strings', () => {
-    expect(formatPoint({ measurement: 'm', tags: { a: 'x' }, fields: { f: { kind: 'float', value: 1 }, 'g h': { kind: 'bool', value: true } }, t: 1 }, 's'))
-      .toBe('m,a=x f=1,g\\ h=true 1');
-    expect(() => formatPoint({ measurement: 'm', tags: {}, fields: { f: { kind: 'string', value: 'a\nb' } }, t: 1 }, 's')).toThrow(/line break/);
+    expect(
+      formatPoint(
+        { measurement: 'm', tags: { a: 'x' }, fields: { f: { kind: 'float', value: 1 }, 'g h': { kind: 'bool', value: true } }, t: 1 },
+        's',
+      ),
+    ).toBe('m,a=x f=1,g\\ h=true 1');
+    expect(() => formatPoint({ measurement: 'm', tags: {}, fields: { f: { kind: 'string', value: 'a\nb' } }, t: 1 }, 's')).toThrow(
+      /line break/,
+    );
   });
 
   it('names points from templates and refuses a type that differs from the one already written', () => {
     const types = new Map<string, FieldKind>();
-    const namer = new Namer({ ...DEFAULT_NAMING, measurement: 'sisock', tags: { node: '{node}', tl: '{timeline}' }, integerFields: ['n'] }, 'ms', types);
-    const c = namer.convert('sim', { data: { x: [1, null, 2], n: [3, 4, 5], s: ['a', 'b', 'c'] }, timeline: { tl0: { t: [1, 2, 3], finalized_until: 3 } } });
+    const namer = new Namer(
+      { ...DEFAULT_NAMING, measurement: 'sisock', tags: { node: '{node}', tl: '{timeline}' }, integerFields: ['n'] },
+      'ms',
+      types,
+    );
+    const c = namer.convert('sim', {
+      data: { x: [1, null, 2], n: [3, 4, 5], s: ['a', 'b', 'c'] },
+      timeline: { tl0: { t: [1, 2, 3], finalized_until: 3 } },
+    });
     expect(c.lines).toContain('sisock,node=sim,tl=tl0 x=1 1000');
     expect(c.lines).toContain('sisock,node=sim,tl=tl0 n=4i 2000');
     expect(c.lines).toHaveLength(8);
@@ -73,7 +92,9 @@ describe('line protocol', () => {
 
 describe('disk buffer', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-buf-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-buf-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('keeps lines, cursors and types across a reopen and acknowledges by id', () => {
