@@ -44,6 +44,9 @@ export interface StoreOptions {
   policy?: RetentionPolicy;
   flushMs?: number;
   flushRows?: number;
+  /** most fields kept per node (default 10000) and longest field name (default 1000): bad or hostile nodes */
+  maxFieldsPerNode?: number;
+  maxNameLength?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -90,8 +93,12 @@ export class HistoryStore implements Sink {
   private readonly cursorsQ = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly flushRows: number;
+  private readonly maxFields: number;
+  private readonly maxName: number;
+  private readonly perNode = new Map<string, number>();
+  private readonly refused = new Set<string>();
   private readonly st: Record<'insert' | 'field' | 'range' | 'cursor' | 'meta', Database.Statement>;
-  totals = { inserted: 0, duplicates: 0, pruned: 0 };
+  totals = { inserted: 0, duplicates: 0, pruned: 0, refused: 0 };
 
   constructor(o: StoreOptions) {
     this.log = o.logger ?? silentLogger;
@@ -99,6 +106,8 @@ export class HistoryStore implements Sink {
     this.policy = o.policy ?? DEFAULT_POLICY;
     this.widths = this.policy.tiers.map((t) => t.width).sort((a, b) => a - b);
     this.flushRows = o.flushRows ?? 20000;
+    this.maxFields = o.maxFieldsPerNode ?? 10000;
+    this.maxName = o.maxNameLength ?? 1000;
     this.db = new Database(o.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -132,6 +141,7 @@ export class HistoryStore implements Sink {
         lastT: r.last_t as number | null,
       };
       this.fields.set(`${f.node}\0${f.name}`, f);
+      this.perNode.set(f.node, (this.perNode.get(f.node) ?? 0) + 1);
     }
     this.timer = setInterval(() => this.flushSafe(), o.flushMs ?? 500);
     this.timer.unref();
@@ -170,6 +180,14 @@ export class HistoryStore implements Sink {
     const key = `${node}\0${name}`;
     const have = this.fields.get(key);
     if (have) return have;
+    const count = this.perNode.get(node) ?? 0;
+    if (count >= this.maxFields || name.length > this.maxName || node.length > this.maxName) {
+      if (!this.refused.has(node))
+        this.log.warn({ node, fields: count, maxFields: this.maxFields }, 'field refused: too many fields or too long a name');
+      this.refused.add(node);
+      this.totals.refused++;
+      return null;
+    }
     const first = values.find((v) => v !== null && v !== undefined) ?? null;
     const type = info?.type ?? (first === null ? null : typeOf(first));
     if (type === null) return null;
@@ -177,6 +195,7 @@ export class HistoryStore implements Sink {
     const id = Number(this.st.field.run(node, name, name, type, fi.units, fi.description).lastInsertRowid);
     const f: FieldRec = { id, node, name, type, info: fi, firstT: null, lastT: null };
     this.fields.set(key, f);
+    this.perNode.set(node, count + 1);
     return f;
   }
 

@@ -93,3 +93,25 @@ describe('historian store', () => {
     s2.close();
   });
 });
+
+describe('historian store bounds', () => {
+  it('refuses fields beyond max_fields_per_node and over-long names, keeps the others, never throws', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-hist-'));
+    const s = new HistoryStore({ path: path.join(dir, 'h.sqlite'), maxFieldsPerNode: 3, maxNameLength: 20 });
+    const data: Record<string, number[]> = {};
+    for (let i = 0; i < 10; i++) data[`f${i}`] = [i];
+    data['x'.repeat(50)] = [1];
+    s.write('evil', { data, timeline: { tl: { t: [1_700_000_000], finalized_until: null } } });
+    s.write('evil', {
+      data: { f0: [{ nested: 1 } as never, 'str'] },
+      timeline: { tl: { t: [1_700_000_001, 1_700_000_002], finalized_until: null } },
+    });
+    s.write('good', { data: { a: [1] }, timeline: { tl: { t: [1_700_000_000], finalized_until: null } } });
+    const [fields] = s.getFields(1, 2e9);
+    expect(Object.keys(fields).sort()).toEqual(['evil.f0', 'evil.f1', 'evil.f2', 'good.a']);
+    expect(s.totals.refused).toBeGreaterThan(0);
+    expect((await s.read('evil.f0', 0, 2e9, null)).v).toEqual([0]);
+    s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
