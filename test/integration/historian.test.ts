@@ -4,7 +4,7 @@
  *   - kill -9 of the historian, restart: its copy of the node's data has no gap;
  *   - the node stops: its field still answers through the bridge, from the history, with a notice.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -141,5 +141,11 @@ describe('sisock historian (real processes)', () => {
     expect(body[0]?.datapoints.length).toBe(simT.length);
     expect(body[0]?.datapoints.map((d) => d[1])).toEqual(simT.map((t) => Math.round(t * 1e6) / 1e3));
     expect(body[0]?.meta?.notices[0]?.text).toMatch(/historian.*offline/);
+
+    // the CLI too: `sisock get` of the stopped node answers from the history and says so on stderr
+    const cli = spawnSync(process.execPath, [SISOCK, 'get', `simh::${field}`, '--from', String(from), '--to', String(to), '--tsv',
+      '--router', router.url, '--realm', 'test_realm'], { cwd: ROOT, encoding: 'utf8' });
+    expect(cli.stderr).toMatch(/simh.*historian/);
+    expect(cli.stdout.trim().split('\n')).toHaveLength(simT.length + 1);
   });
 });
