@@ -4,7 +4,7 @@
  *   - kill -9 of the historian, restart: its copy of the node's data has no gap;
  *   - the node stops: its field still answers through the bridge, from the history, with a notice.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -143,8 +143,32 @@ describe('sisock historian (real processes)', () => {
     expect(body[0]?.meta?.notices[0]?.text).toMatch(/historian.*offline/);
 
     // the CLI too: `sisock get` of the stopped node answers from the history and says so on stderr
-    const cli = spawnSync(process.execPath, [SISOCK, 'get', `simh::${field}`, '--from', String(from), '--to', String(to), '--tsv',
-      '--router', router.url, '--realm', 'test_realm'], { cwd: ROOT, encoding: 'utf8' });
+    // (asynchronously: the router runs in this process)
+    const cli = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(
+        process.execPath,
+        [
+          SISOCK,
+          'get',
+          `simh::${field}`,
+          '--from',
+          String(from),
+          '--to',
+          String(to),
+          '--tsv',
+          '--router',
+          router.url,
+          '--realm',
+          'test_realm',
+        ],
+        { cwd: ROOT },
+      );
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      p.on('close', () => resolve({ stdout, stderr }));
+    });
     expect(cli.stderr).toMatch(/simh.*historian/);
     expect(cli.stdout.trim().split('\n')).toHaveLength(simT.length + 1);
   });
