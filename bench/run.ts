@@ -37,8 +37,8 @@ const ALL_SCENARIOS: Scenario[] = ['rpc', 'rpc-msgpack', 'latency', 'pubsub', 'm
 const ALL_TARGETS: Target[] = ['sisock', 'relay', 'relay-cork', 'fox'];
 
 /** Benchmarks of the other components, each with its own baseline, run after the router table. */
-type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub' | 'historian';
-const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub', 'historian'];
+type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub' | 'tiers' | 'historian';
+const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub', 'tiers', 'historian'];
 
 interface Opts {
   scenarios: Scenario[];
@@ -388,6 +388,10 @@ async function runSuite(suite: Suite, o: Opts): Promise<void> {
     case 'hub': {
       const { benchHub } = await import('./hub');
       return printRows(await benchHub({ log }));
+    }
+    case 'tiers': {
+      const { benchTiers } = await import('./tiers');
+      return printRows(await benchTiers({ log }));
     }
     case 'historian': {
       const { benchHistorian } = await import('./historian');

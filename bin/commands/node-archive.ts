@@ -1,7 +1,7 @@
 /**
  * `sisock node scan` and `sisock node archive`: the archive's scanner and reader node.
  *
- *   sisock node scan --db URL --data-dir DIR [--once] [--interval S] [--settle S] [--progress bar|log|none]
+ *   sisock node scan --db URL --data-dir DIR [--once] [--interval S] [--settle S] [--progress bar|log|none] [--rebuild-summaries]
  *   sisock node archive --db URL [--name NAME] [--data-dir DIR] [--cache-mb N]  (+ client flags)
  *
  * `registerArchiveKinds(node)` adds both to the existing `node` command; `register(program)` does the
@@ -23,7 +23,10 @@ function progressMode(value: string): 'bar' | 'log' | 'none' {
 
 const DB_HELP = `index URL: sqlite:PATH or mysql://user:pass@host:port/db, optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
 
-interface ScanFlags { db: string; dataDir: string; once?: boolean; interval: number; settle: number; progress?: 'bar' | 'log' | 'none'; logLevel?: string }
+interface ScanFlags {
+  db: string; dataDir: string; once?: boolean; interval: number; settle: number; progress?: 'bar' | 'log' | 'none'; logLevel?: string;
+  rebuildSummaries?: boolean;
+}
 interface ArchiveFlags extends CommonFlags, OpsFlags { db: string; name: string; description?: string; dataDir?: string; cacheMb: number }
 
 export function registerArchiveKinds(node: Command): void {
@@ -36,10 +39,12 @@ export function registerArchiveKinds(node: Command): void {
       .option('--once', 'scan once and exit (default: rescan every --interval seconds until Ctrl-C)')
       .option('--interval <seconds>', 'seconds between rescans', positiveNumber, 60)
       .option('--settle <seconds>', 're-read files modified this recently before a scan on the next scan', nonNegativeNumber, 2)
-      .option('--progress <mode>', 'bar (default on a terminal), log (JSON lines, default otherwise) or none', progressMode),
+      .option('--progress <mode>', 'bar (default on a terminal), log (JSON lines, default otherwise) or none', progressMode)
+      .option('--rebuild-summaries', 'first scan: read every file again and rebuild its summary tiers (an index from before tiers)'),
   );
   scan.addHelpText('after', `
-Rescans are incremental. Only one scanner may write an index at a time: a second one is refused
+Rescans are incremental. Each new or changed file's numeric fields get summary tiers (per-bucket
+count/min/max/sum at 10 s … 1 d) in the index, so thinned get_data costs what it returns. Only one scanner may write an index at a time: a second one is refused
 while the first holds its lease (renewed every 10 s, 30 s long). With --once, prints a JSON summary
 on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
   scan.action(async (o: ScanFlags) => {
@@ -47,7 +52,7 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
     try {
       const h = await runArchiveScanner({
         db: o.db, dataDir: o.dataDir, once: !!o.once, intervalSeconds: o.interval, settleSeconds: o.settle,
-        progress: o.progress, logger: log,
+        progress: o.progress, logger: log, rebuildSummaries: !!o.rebuildSummaries,
       });
       if (o.once) {
         const r = await h.first;

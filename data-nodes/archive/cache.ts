@@ -3,6 +3,11 @@
  * time or number, 16 + 2 per character for a string, 8 per boolean/null. Keys carry the file's size and
  * mtime, so a changed file is a new entry and the old one ages out. A file larger than the bound is
  * decoded but not kept. Concurrent requests for one key share one decode.
+ *
+ * Scan resistance: a request passes its stamp (`beginRequest()`); a new entry may only evict entries
+ * that request has not used. When the cache holds nothing else, the new file is decoded but not kept,
+ * so a request larger than the cache keeps the first files it cached instead of cycling through them
+ * (the same request again finds those, instead of nothing).
  */
 import type { DecodedFile } from './formats/types';
 
@@ -21,11 +26,15 @@ export function decodedBytes(d: DecodedFile): number {
   return n;
 }
 
-export interface CacheStats { hits: number; misses: number; evictions: number; entries: number; bytes: number; maxBytes: number }
+export interface CacheStats {
+  hits: number; misses: number; evictions: number; bypassed: number; entries: number; bytes: number; maxBytes: number;
+}
 
 export class DecodedCache {
   /** key → decoded file and its size; Map order is recency (oldest first). */
-  private readonly entries = new Map<string, { value: DecodedFile; bytes: number }>();
+  private readonly entries = new Map<string, { value: DecodedFile; bytes: number; stamp: number }>();
+  private stamps = 0;
+  private bypassed = 0;
   /** key → decode in progress. */
   private readonly pending = new Map<string, Promise<DecodedFile>>();
   private bytes = 0;
@@ -35,10 +44,16 @@ export class DecodedCache {
 
   constructor(readonly maxBytes: number = DEFAULT_CACHE_BYTES) {}
 
-  async get(key: string, load: () => Promise<DecodedFile>): Promise<DecodedFile> {
+  /** A stamp for one request's `get`s (see scan resistance). */
+  beginRequest(): number {
+    return ++this.stamps;
+  }
+
+  async get(key: string, load: () => Promise<DecodedFile>, stamp = 0): Promise<DecodedFile> {
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
+      hit.stamp = stamp;
       this.entries.set(key, hit);
       this.hits++;
       return hit.value;
@@ -47,26 +62,37 @@ export class DecodedCache {
     if (inflight) { this.hits++; return inflight; }
     this.misses++;
     const p = load().then((value) => {
-      this.put(key, value);
+      this.put(key, value, stamp);
       return value;
     }).finally(() => this.pending.delete(key));
     this.pending.set(key, p);
     return p;
   }
 
-  private put(key: string, value: DecodedFile): void {
+  private put(key: string, value: DecodedFile, stamp: number): void {
     const bytes = decodedBytes(value);
     if (bytes > this.maxBytes) return;
     const old = this.entries.get(key);
     if (old) { this.bytes -= old.bytes; this.entries.delete(key); }
-    this.entries.set(key, { value, bytes });
-    this.bytes += bytes;
+    // room: entries this request has not used, least recently used first
+    let free = this.maxBytes - this.bytes;
+    const victims: string[] = [];
     for (const [k, e] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
+      if (free >= bytes) break;
+      if (stamp !== 0 && e.stamp === stamp) continue;
+      victims.push(k);
+      free += e.bytes;
+    }
+    if (free < bytes) { this.bypassed++; return; }
+    for (const k of victims) {
+      const e = this.entries.get(k);
+      if (!e) continue;
       this.entries.delete(k);
       this.bytes -= e.bytes;
       this.evictions++;
     }
+    this.entries.set(key, { value, bytes, stamp });
+    this.bytes += bytes;
   }
 
   clear(): void {
@@ -75,6 +101,9 @@ export class DecodedCache {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, evictions: this.evictions, entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes };
+    return {
+      hits: this.hits, misses: this.misses, evictions: this.evictions, bypassed: this.bypassed,
+      entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes,
+    };
   }
 }

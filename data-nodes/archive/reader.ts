@@ -4,6 +4,9 @@
  * - `get_fields` is answered from the index alone: fields whose first..last time overlaps
  *   [start, end), with the metadata (timeline, type, units, description, interval) of the field's
  *   newest file. The per-field metadata is cached until the index's generation changes.
+ * - `get_data` with a min_stride answers a timeline from summary tiers (tier-query.ts) when every file
+ *   of its fields in the range has them and none overlap: stored buckets inside, raw samples from the
+ *   edge files only; `reduce: 'mean'` gives bucket means. Otherwise, and without a min_stride:
  * - `get_data` asks the index which files hold the fields in [start, end), decodes only those
  *   (through the bounded cache) and, as each is decoded, copies out only its rows in [start, end)
  *   (with a min_stride, and when the file overlaps no other file of the request, only the rows the
@@ -20,7 +23,9 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
-import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, Sample, TimelineInfo } from '../sdk/types';
+import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, GetDataOptions, Sample, TimelineInfo } from '../sdk/types';
+import { joinFields, reduceSamples } from '../sdk/tiers';
+import { answerFromTiers } from './tier-query';
 import { downsampleMinMax, lowerBound, StrideKeeper } from '../sdk/downsample';
 import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
 import { formatByName } from './formats';
@@ -101,7 +106,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     return [fields, timelines];
   }
 
-  private async decode(hit: FileHit, root: string): Promise<DecodedFile | null> {
+  private async decode(hit: FileHit, root: string, stamp = 0): Promise<DecodedFile | null> {
     const format = formatByName(hit.format);
     if (!format) return null;
     const file = path.resolve(root, ...hit.path.split('/'));
@@ -114,31 +119,22 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
         const content = await fsp.readFile(file);
         return format.decode(content, { relPath: hit.path });
-      });
+      }, stamp);
     } catch (e) {
       this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
       return null;
     }
   }
 
-  async getData(fields: string[], start: number, end: number, minStride: number | null): Promise<DataResult> {
+  async getData(fields: string[], start: number, end: number, minStride: number | null, options?: GetDataOptions): Promise<DataResult> {
     const result: DataResult = { data: {}, timeline: {} };
     for (const f of fields) result.data[f] = [];
     const meta = await this.fieldMeta();
     const known = [...new Set(fields)].filter((f) => meta.has(f));
     if (known.length === 0) return result;
     const root = await this.dataRoot();
-    const hits = await this.o.db.filesFor(known, start, end);
-
-    // file key → the file, the asked fields it holds and its time range for them
-    const files = new Map<string, { hit: FileHit; fields: Set<string>; first: number; last: number }>();
-    for (const h of hits) {
-      const e = files.get(h.key);
-      if (e) { e.fields.add(h.field); e.first = Math.min(e.first, h.tFirst); e.last = Math.max(e.last, h.tLast); }
-      else files.set(h.key, { hit: h, fields: new Set([h.field]), first: h.tFirst, last: h.tLast });
-    }
-    const list = [...files.values()];
-
+    const reduce = options?.reduce === 'mean' ? 'mean' : 'minmax';
+    const stride = minStride !== null && minStride > 0 ? minStride : null;
     // timeline → its asked fields
     const groups = new Map<string, string[]>();
     for (const f of known) {
@@ -147,7 +143,29 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       if (g) g.push(f);
       else groups.set(tl, [f]);
     }
-    const stride = minStride !== null && minStride > 0 ? minStride : null;
+    if (stride !== null) {
+      // Thinned answers from summary tiers where every file of the timeline's fields has them.
+      for (const [tl, names] of [...groups]) {
+        const column = (hit: FileHit, field: string) => this.column(hit, field, root);
+        const ans = await answerFromTiers({ db: this.o.db, names, start, end, stride, reduce, column });
+        if (ans === null) continue;
+        groups.delete(tl);
+        this.setTimeline(result, tl, names, ans.t, ans.columns);
+      }
+      if (groups.size === 0) return result;
+    }
+    const hits = await this.o.db.filesFor([...groups.values()].flat(), start, end);
+    const stamp = this.cache.beginRequest();
+
+    // file key → the file, the asked fields it holds and its time range for them
+    const files = new Map<string, { hit: FileHit; fields: Set<string>; first: number; last: number }>();
+    for (const h of hits) {
+      const e = files.get(h.key);
+      if (e) { e.fields.add(h.field); e.first = Math.min(e.first, h.tFirst); e.last = Math.max(e.last, h.tLast); }
+      else files.set(h.key, { hit: h, fields: new Set([h.field]), first: h.tFirst, last: h.tLast });
+    }
+
+    const list = [...files.values()];
     // Files whose range overlaps another file's of the same group: merged with "later file wins",
     // so they are only sliced, never pre-thinned.
     const overlapping = new Map<string, Set<string>>();
@@ -173,7 +191,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
       while (next < list.length) {
         const e = list[next++];
-        const decoded = await this.decode(e.hit, root);
+        const decoded = await this.decode(e.hit, root, stamp);
         if (!decoded) continue;
         for (const [tl, names] of groups) {
           const wanted = names.filter((n) => e.fields.has(n));
@@ -184,7 +202,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
             const lo = lowerBound(dt.t, start);
             const hi = lowerBound(dt.t, end, lo);
             if (hi <= lo) continue;
-            const thin = stride !== null && !overlapping.get(tl)!.has(e.hit.key);
+            const thin = stride !== null && reduce !== 'mean' && !overlapping.get(tl)!.has(e.hit.key);
             segmentsOf.get(tl)!.push(thin ? thinSegment(dt.t, lo, hi, cols, stride!, e.hit.path) : sliceSegment(dt.t, lo, hi, cols, e.hit.path));
           }
         }
@@ -195,6 +213,11 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       const segments = segmentsOf.get(tl)!;
       if (segments.length === 0) continue;
       const merged = mergeSegments(segments, names.length);
+      if (stride !== null && reduce === 'mean') {
+        const j = joinFields(merged.cols.map((c) => (c instanceof Float64Array ? reduceSamples(merged.t, c, start, end, stride, 'mean') : null)));
+        this.setTimeline(result, tl, names, j.t, j.columns);
+        continue;
+      }
       // Downsampling reads the typed arrays directly (NaN never wins min/max) and only the thinned
       // output is converted; without it every column is converted once.
       const ds = minStride !== null && minStride > 0
@@ -208,6 +231,25 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       if (any) result.timeline[tl] = { t: ds.t, finalized_until: ds.t.length ? ds.t[ds.t.length - 1] : null };
     }
     return result;
+  }
+
+  /** A numeric column of one decoded file (through the cache), for tier edges. */
+  private async column(hit: FileHit, field: string, root: string): Promise<{ t: Float64Array; v: Float64Array } | null> {
+    const d = await this.decode(hit, root);
+    for (const tl of d?.timelines ?? []) {
+      const c = tl.columns.find((x) => x.name === field);
+      if (c) return c.values instanceof Float64Array ? { t: tl.t, v: c.values } : null;
+    }
+    return null;
+  }
+
+  private setTimeline(result: DataResult, tl: string, names: string[], t: number[], columns: Array<Array<number | null>>): void {
+    let any = false;
+    names.forEach((n, i) => {
+      const c = columns[i];
+      if (c && c.some((v) => v !== null)) { result.data[n] = c; any = true; }
+    });
+    if (any) result.timeline[tl] = { t, finalized_until: t.length ? (t[t.length - 1] ?? null) : null };
   }
 
   async newestSample(): Promise<number | null> {

@@ -3,7 +3,10 @@
  *
  * Per file it records path (relative to the root), size, mtime, the sha1 of the content (the file is
  * read anyway to be decoded), its format, and per field the timeline, type, units, description,
- * nominal interval, first and last time with a value and the number of values.
+ * nominal interval, first and last time with a value and the number of values, and per numeric field
+ * its summary tiers (sdk/tiers: buckets from ≥ 100 × its interval up to 1 day), written in the same
+ * transaction as the file's rows and replaced or removed with them (a grown, rewritten, corrupt or
+ * deleted file never leaves stale summaries). `rebuildSummaries` re-reads every file on the first scan.
  *
  * Rescans are incremental: a file whose size and mtime match the index is not opened; a new, grown or
  * changed file is decoded again (same content under a new mtime only updates the row); a file that
@@ -30,6 +33,7 @@ import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import type { DecodedFile, FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
+import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
 
@@ -82,6 +86,10 @@ export interface ScannerOptions {
   batchFiles?: number;
   /** Attempts for a file that changes while read (default 3). */
   attempts?: number;
+  /** Build summary tiers for new and changed files (default true; false only to measure their cost). */
+  summaries?: boolean;
+  /** First scan: read every file again and rebuild its summaries, even when unchanged. */
+  rebuildSummaries?: boolean;
   /** Absolute paths never indexed (the index's own files). */
   exclude?: string[];
   onProgress?(p: ScanProgress): void;
@@ -92,7 +100,7 @@ export interface ScannerOptions {
 interface Seen { rel: string; abs: string; stat: Stats | null; statError: string | null }
 
 type Outcome =
-  | { kind: 'write'; file: FileRow; fields: FieldRow[]; isNew: boolean; bytes: number }
+  | { kind: 'write'; file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; isNew: boolean; bytes: number }
   | { kind: 'touch'; file: FileRow; bytes: number }
   | { kind: 'retry'; bytes: number }
   | { kind: 'gone'; bytes: number };
@@ -119,6 +127,25 @@ function span(values: Float64Array | unknown[]): { first: number; last: number; 
   return { first, last, n };
 }
 
+/**
+ * The file's summary tiers: every numeric column (Float64Array, whatever the format) of its fields'
+ * timelines, at the ladder of its timeline's native interval (sdk/tiers). Generic over formats: it sees
+ * only decoded columns.
+ */
+export function fileTiers(d: DecodedFile, rows: FieldRow[]): FieldTiers {
+  const out: FieldTiers = new Map();
+  for (const r of rows) {
+    const tl = d.timelines.find((x) => x.name.slice(0, 255) === r.timeline && x.columns.some((c) => c.name === r.field));
+    const col = tl?.columns.find((c) => c.name === r.field);
+    if (!tl || !col || !(col.values instanceof Float64Array)) continue;
+    const tiers = buildTiers(tl.t, col.values, ladderFor(tl.interval));
+    if (tiers.size === 0) continue;
+    out.set(r.field, tiers);
+    r.tierMin = Math.min(...tiers.keys());
+  }
+  return out;
+}
+
 export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
   const out: FieldRow[] = [];
   const seen = new Set<string>();
@@ -130,7 +157,7 @@ export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
       seen.add(c.name);
       out.push({
         key, field: c.name, timeline: tl.name.slice(0, 255), type: c.type, units: c.units?.slice(0, 255) ?? null,
-        description: c.description, interval: tl.interval, tFirst: tl.t[s.first], tLast: tl.t[s.last], n: s.n,
+        description: c.description, interval: tl.interval, tFirst: tl.t[s.first], tLast: tl.t[s.last], n: s.n, tierMin: null,
       });
     }
   }
@@ -142,6 +169,8 @@ export class Scanner {
   private heartbeat: NodeJS.Timeout | null = null;
   private lost: string | null = null;
   private closed = false;
+  private rebuilt = false;
+  private rebuilding = false;
   readonly owner: string;
   readonly root: string;
 
@@ -228,6 +257,9 @@ export class Scanner {
     const res: ScanResult = { files: 0, added: 0, updated: 0, touched: 0, unchanged: 0, deleted: 0, errors: 0, ignored: 0, deferred: 0, bytesRead: 0, seconds: 0 };
 
     const indexed = new Map((await this.o.db.listFiles()).map((f) => [f.key, f]));
+    const rebuild = this.o.rebuildSummaries === true && !this.rebuilt;
+    this.rebuilt = true;
+    this.rebuilding = rebuild;
     const seen = await this.walk((n) => progress({ phase: 'walk', files: n, filesTotal: 0, bytes: 0, bytesTotal: 0, elapsed: elapsed() }));
     res.files = seen.length;
 
@@ -237,7 +269,7 @@ export class Scanner {
       const key = sha1(s.rel);
       present.add(key);
       const prev = indexed.get(key);
-      if (prev && s.stat && !prev.recheck && prev.size === s.stat.size && prev.mtime === s.stat.mtimeMs / 1000) res.unchanged++;
+      if (prev && s.stat && !prev.recheck && !rebuild && prev.size === s.stat.size && prev.mtime === s.stat.mtimeMs / 1000) res.unchanged++;
       else todo.push({ ...s, key, prev });
     }
     const deleteKeys = [...indexed.keys()].filter((k) => !present.has(k));
@@ -296,6 +328,7 @@ export class Scanner {
     }
     await runBatch([], attempts, true);
     res.seconds = elapsed();
+    this.rebuilding = false;
     this.log.info({ ...res }, 'scan done');
     return res;
   }
@@ -340,7 +373,7 @@ export class Scanner {
       return errorRow(stat, format, (e as Error).message);
     }
     const hash = sha1(content);
-    if (prev && prev.hash === hash && prev.status === 'ok' && prev.format === format.name) {
+    if (prev && prev.hash === hash && prev.status === 'ok' && prev.format === format.name && !this.rebuilding) {
       return { kind: 'touch', file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 }, bytes: content.length };
     }
     let decoded: DecodedFile;
@@ -350,13 +383,14 @@ export class Scanner {
       return { ...errorRow(stat, format, (e as Error).message), bytes: content.length } as Outcome;
     }
     const fields = fieldRows(key, decoded);
+    const tiers = this.o.summaries === false ? undefined : fileTiers(decoded, fields);
     const file: FileRow = { ...base(stat, format), hash, badRows: decoded.badRows };
     if (fields.length) {
       file.tFirst = Math.min(...fields.map((f) => f.tFirst));
       file.tLast = Math.max(...fields.map((f) => f.tLast));
       file.nSamples = decoded.timelines.reduce((n, tl) => n + tl.t.length, 0);
     }
-    return { kind: 'write', file, fields, isNew: !prev, bytes: content.length };
+    return { kind: 'write', file, fields, tiers, isNew: !prev, bytes: content.length };
   }
 
   /** Stops renewing and releases the lease (the index stays). */

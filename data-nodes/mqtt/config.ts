@@ -114,6 +114,8 @@ export interface StoreConfig {
   maxFieldsPerNode: number;
   /** rows one get_data may read from the store (more → error asking for min_stride or a shorter range) */
   maxRows: number;
+  /** Keep summary tiers of numeric fields with each batch (default true; false only to measure their cost). */
+  summaries?: boolean;
   /** samples queued while the store cannot write (oldest dropped and counted beyond it) */
   maxQueue: number;
 }

@@ -17,7 +17,7 @@
 import { SisockClient, HandlerError, type ClientOptions } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { runDataNode, type DataNodeHandle } from '../sdk';
-import type { DataResult, DataSource, DataSourceExtras, FieldsResult } from '../sdk/types';
+import type { DataResult, DataSource, DataSourceExtras, FieldsResult, GetDataOptions } from '../sdk/types';
 import type { CommandRule, MqttConfig } from './config';
 import { MqttIngest } from './ingest';
 import { MqttStore } from './store';
@@ -33,8 +33,8 @@ export class StoreSource implements DataSource, DataSourceExtras {
   getFields(start: number, end: number): FieldsResult {
     return this.store.getFields(this.node, start, end);
   }
-  getData(fields: string[], start: number, end: number, minStride: number | null): DataResult {
-    return this.store.getData(this.node, fields, start, end, minStride);
+  getData(fields: string[], start: number, end: number, minStride: number | null, options?: GetDataOptions): Promise<DataResult> {
+    return this.store.getDataTiered(this.node, fields, start, end, minStride, options?.reduce ?? 'minmax');
   }
   newestSample(): number | null {
     return this.store.newestSample(this.node);

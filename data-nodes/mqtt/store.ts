@@ -12,6 +12,12 @@
  * storage for payloads that carry their timestamp. `prune` deletes samples older than the
  * retention and dead letters beyond the cap.
  *
+ * Summary tiers (sdk/tiers, table `tiers`, one source `live`, field key = field id): every batch's newly
+ * inserted numeric samples are merged into per-bucket summaries (1 min … 1 d) in the same transaction;
+ * a thinned `getData` answers from them (raw samples only at the range's edges); `prune` drops the
+ * buckets before the cutoff and rebuilds the one straddling it from the samples kept. A store from
+ * before tiers gets them built from its samples when opened.
+ *
  * Bounds: `add` refuses (too_many_fields) a message that would take its node past
  * `max_fields_per_node`; `getData` refuses (HandlerError, like the SQL node's max_rows) to read more
  * than `max_rows` rows; when writes fail (SQLite busy, disk full) the queue is kept for the retry
@@ -21,6 +27,9 @@ import Database from 'better-sqlite3';
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { downsampleMinMax, StrideKeeper } from '../sdk/downsample';
+import {
+  buildBuckets, buildFieldTiers, joinFields, reduceField, reduceSamples, SqliteTierStore, type FieldTiers, type Points, type Reduce,
+} from '../sdk/tiers';
 import type { DataResult, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { StoreConfig } from './config';
 import type { Mapped, RejectReason } from './mapping';
@@ -56,6 +65,9 @@ export interface FlushResult {
 }
 
 const DEAD_PAYLOAD_BYTES = 4096;
+/** Tier widths of MQTT fields (their native interval is unknown): 1 min … 1 day. */
+export const MQTT_TIER_WIDTHS = [60, 600, 3600, 21600, 86400];
+const LIVE = 'live';
 
 function encode(v: Sample): number | string | null {
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -119,6 +131,7 @@ export class MqttStore {
   private readonly stRange: Database.Statement;
   private readonly stDead: Database.Statement;
   private readonly txFlush: (n: number) => { inserted: boolean[] };
+  readonly tiers: SqliteTierStore | null;
 
   constructor(readonly config: StoreConfig, opts: { logger?: Logger } = {}) {
     this.log = opts.logger ?? silentLogger;
@@ -142,9 +155,12 @@ export class MqttStore {
     this.stFieldRange = this.db.prepare('UPDATE fields SET first_t = ?, last_t = ? WHERE id = ?');
     this.stRange = this.db.prepare('SELECT t, v FROM samples WHERE field_id = ? AND t >= ? AND t < ? ORDER BY t').raw(true);
     this.stDead = this.db.prepare('INSERT INTO dead_letters (at, topic, reason, detail, size, payload) VALUES (?, ?, ?, ?, ?, ?)');
+    const hadTiers = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'tiers'").get() !== undefined;
+    this.tiers = config.summaries === false ? null : new SqliteTierStore(this.db, 'tiers');
     const tx = this.db.transaction((n: number) => {
       const inserted: boolean[] = new Array(n);
       for (let i = 0; i < n; i++) inserted[i] = this.stInsert.run(this.qField[i], this.qT[i], this.qV[i]).changes > 0;
+      if (this.tiers) this.tiers.addToSource(LIVE, this.batchTiers(n, inserted));
       for (const d of this.qDead) this.stDead.run(...d);
       for (const f of this.dirty) this.stFieldRange.run(f.firstT, f.lastT, f.id);
       return { inserted };
@@ -160,6 +176,43 @@ export class MqttStore {
       this.byId.set(f.id, f);
       this.nodeFields.set(f.node, (this.nodeFields.get(f.node) ?? 0) + 1);
     }
+    if (this.tiers && !hadTiers) this.rebuildTiers();
+  }
+
+  /** Tiers of the numeric samples a batch really inserted (duplicates are not counted twice). */
+  private batchTiers(n: number, inserted: boolean[]): FieldTiers {
+    const per = new Map<number, { t: number[]; v: number[] }>();
+    for (let i = 0; i < n; i++) {
+      const v = this.qV[i];
+      if (!inserted[i] || typeof v !== 'number') continue;
+      const id = this.qField[i] ?? -1;
+      if (this.byId.get(id)?.type !== 'number') continue;
+      let r = per.get(id);
+      if (!r) per.set(id, (r = { t: [], v: [] }));
+      r.t.push(this.qT[i] ?? NaN);
+      r.v.push(v);
+    }
+    const out: FieldTiers = new Map();
+    for (const [id, r] of per) {
+      const one = buildFieldTiers(r.t, { x: r.v }, null, MQTT_TIER_WIDTHS).get('x');
+      if (one) out.set(String(id), one);
+    }
+    return out;
+  }
+
+  /** Tiers from every stored sample (a store from before tiers). */
+  private rebuildTiers(): void {
+    const all = this.db.prepare('SELECT t, v FROM samples WHERE field_id = ? ORDER BY t').raw(true);
+    this.db.transaction(() => {
+      for (const f of this.byId.values()) {
+        if (f.type !== 'number' || !this.tiers) continue;
+        const rows = all.all(f.id) as Array<[number, unknown]>;
+        const t = rows.map((r) => r[0]);
+        const v = rows.map((r) => (typeof r[1] === 'number' ? r[1] : NaN));
+        const tiers = buildFieldTiers(t, { x: v }, null, MQTT_TIER_WIDTHS).get('x');
+        if (tiers) this.tiers.addToSource(LIVE, new Map([[String(f.id), tiers]]));
+      }
+    })();
   }
 
   /** Node names that have fields. */
@@ -310,6 +363,57 @@ export class MqttStore {
     return [fields, timelines];
   }
 
+  /** Per-bucket min/max (or mean) of one numeric field from its tiers; null when no tier fits the stride. */
+  private async fromTiers(f: FieldRecord, start: number, end: number, stride: number, reduce: Reduce): Promise<Points | null> {
+    const tiers = this.tiers;
+    if (!tiers || f.type !== 'number') return null;
+    const raw = (lo: number, hi: number) => {
+      const rows = this.stRange.all(f.id, lo, hi) as Array<[number, unknown]>;
+      return { t: rows.map((r) => r[0]), v: rows.map((r) => (typeof r[1] === 'number' ? r[1] : NaN)) };
+    };
+    const p = await reduceField(tiers.reader(String(f.id), MQTT_TIER_WIDTHS, raw), start, end, stride, reduce);
+    if (p !== null || reduce !== 'mean') return p;
+    const r = raw(start, end); // finer than any tier: the mean from raw samples
+    return reduceSamples(r.t, r.v, start, end, stride, 'mean');
+  }
+
+  /**
+   * Thinned answers from tiers for the timelines whose fields are all numeric and fit a tier (the
+   * others through `getData`); `reduce: 'mean'` gives bucket means.
+   */
+  async getDataTiered(
+    node: string, fields: string[], start: number, end: number, minStride: number | null, reduce: Reduce = 'minmax',
+  ): Promise<DataResult> {
+    this.flush();
+    if (minStride === null || !(minStride > 0) || !this.tiers) return this.getData(node, fields, start, end, minStride);
+    const byTimeline = new Map<string, FieldRecord[]>();
+    for (const name of fields) {
+      const f = this.fields.get(`${node}\0${name}`);
+      if (!f || f.firstT === null || f.lastT === null || f.firstT >= end || f.lastT < start) continue;
+      const list = byTimeline.get(f.timeline) ?? [];
+      if (!list.includes(f)) list.push(f);
+      byTimeline.set(f.timeline, list);
+    }
+    const done = new Set<string>();
+    const result: DataResult = { data: {}, timeline: {} };
+    for (const [tl, list] of byTimeline) {
+      const per: Array<Points | null> = [];
+      for (const f of list) {
+        const p = await this.fromTiers(f, start, end, minStride, reduce);
+        if (p === null) break;
+        per.push(p);
+      }
+      if (per.length < list.length) continue;
+      const j = joinFields(per);
+      list.forEach((f, i) => { result.data[f.name] = j.columns[i] ?? []; done.add(f.name); });
+      if (j.t.length) result.timeline[tl] = { t: j.t, finalized_until: j.t[j.t.length - 1] ?? null };
+    }
+    const rest = fields.filter((n) => !done.has(n));
+    if (rest.length === 0) { for (const n of fields) result.data[n] ??= []; return result; }
+    const other = this.getData(node, rest, start, end, minStride);
+    return { data: { ...other.data, ...result.data }, timeline: { ...other.timeline, ...result.timeline } };
+  }
+
   getData(node: string, fields: string[], start: number, end: number, minStride: number | null): DataResult {
     this.flush();
     const maxRows = this.config.maxRows ?? Infinity;
@@ -386,6 +490,7 @@ export class MqttStore {
         for (const f of this.fields.values()) {
           if (f.firstT === null || f.firstT >= cutoff) continue;
           removed += del.run(f.id, cutoff).changes;
+          if (this.tiers && f.type === 'number') this.pruneTiers(f, cutoff);
           const m = (first.get(f.id) as { t: number | null }).t;
           f.firstT = m;
           if (m === null) f.lastT = null;
@@ -397,6 +502,19 @@ export class MqttStore {
     this.db.prepare('DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - ?').run(this.config.deadLetters);
     this.totals.pruned += removed;
     return removed;
+  }
+
+  /** Tiers of one field after its samples before `cutoff` were deleted: older buckets go, the straddling one is rebuilt. */
+  private pruneTiers(f: FieldRecord, cutoff: number): void {
+    const tiers = this.tiers;
+    if (!tiers) return;
+    tiers.dropBefore(LIVE, cutoff, String(f.id));
+    for (const w of MQTT_TIER_WIDTHS) {
+      const k = Math.floor(cutoff / w);
+      const rows = this.stRange.all(f.id, k * w, (k + 1) * w) as Array<[number, unknown]>;
+      const b = buildBuckets(rows.map((r) => r[0]), rows.map((r) => (typeof r[1] === 'number' ? r[1] : NaN)), w);
+      tiers.replaceBuckets(LIVE, String(f.id), w, k, k + 1, b);
+    }
   }
 
   deadLetters(limit = 100, reason?: string): DeadLetter[] {

@@ -11,13 +11,19 @@
  * Times: DATETIME/TIMESTAMP columns (MySQL; the session runs in UTC) and timestamp [with time
  * zone] columns (PostgreSQL; a naive timestamp is taken as UTC) are converted in SQL to UNIX
  * seconds; integer/float columns are epoch seconds (or milliseconds: time_type epoch_ms).
+ *
+ * Thinned answers (a min_stride on numeric columns) are reduced in the database: per bucket of
+ * 2 × min_stride (aligned on multiples of it) the rows of its minimum and maximum (window functions:
+ * MariaDB ≥ 10.2, MySQL ≥ 8, PostgreSQL), at their real times; `reduce: 'mean'` asks for AVG per bucket
+ * of min_stride. Only those rows cross the network, whatever the span.
  */
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { HandlerError } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { downsampleMinMax } from '../sdk/downsample';
-import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
+import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, GetDataOptions, Sample, TimelineInfo } from '../sdk/types';
+import { joinFields, type Points } from '../sdk/tiers';
 import { RUNTIME_ERROR } from '../sdk/node';
 import type { SqlConfig } from './config';
 
@@ -254,7 +260,40 @@ export class SqlSource implements DataSource {
     });
   }
 
-  async getData(fields: string[], start: number, end: number, minStride: number | null): Promise<DataResult> {
+  /**
+   * One numeric column reduced in the database: per bucket its min and max rows (ties: earliest min,
+   * latest max), or its mean at the middle of its first and last time.
+   */
+  private async reduced(
+    timeExpr: string, where: string, params: unknown[], column: string, stride: number, mean: boolean,
+  ): Promise<Points> {
+    const W = mean ? stride : 2 * stride;
+    if (!Number.isFinite(W) || W <= 0) throw new HandlerError(RUNTIME_ERROR, 'bad min_stride');
+    const w = String(W);
+    const col = this.db.quote(column);
+    const inner = `SELECT ${timeExpr} AS t, FLOOR(${timeExpr} / ${w}) AS b, ${col} AS v FROM ${this.tbl} ` +
+      `WHERE ${where} AND ${col} IS NOT NULL`;
+    const sql = mean
+      ? `SELECT (MIN(t) + MAX(t)) / 2 AS t, AVG(v) AS v FROM (${inner}) s GROUP BY b ORDER BY b LIMIT ${this.cfg.maxRows + 1}`
+      : `SELECT t, v FROM (SELECT t, v, ROW_NUMBER() OVER (PARTITION BY b ORDER BY v ASC, t ASC) AS rmin,
+           ROW_NUMBER() OVER (PARTITION BY b ORDER BY v DESC, t DESC) AS rmax FROM (${inner}) s) x
+         WHERE rmin = 1 OR rmax = 1 ORDER BY t LIMIT ${this.cfg.maxRows + 1}`;
+    const rows = await this.db.query(sql, params);
+    if (rows.length > this.cfg.maxRows) {
+      throw new HandlerError(RUNTIME_ERROR, `more than max_rows (${this.cfg.maxRows}) buckets in the interval: ask for a larger min_stride`);
+    }
+    const t: number[] = [];
+    const v: number[] = [];
+    for (const r of rows) {
+      const x = Number(r.v);
+      if (!Number.isFinite(x)) continue;
+      t.push(Number(r.t));
+      v.push(x);
+    }
+    return { t, v };
+  }
+
+  async getData(fields: string[], start: number, end: number, minStride: number | null, options?: GetDataOptions): Promise<DataResult> {
     const result: DataResult = { data: {}, timeline: {} };
     for (const f of fields) result.data[f] = [];
     if (fields.length === 0) return result;
@@ -287,6 +326,15 @@ export class SqlSource implements DataSource {
         if (this.cfg.groupColumn && group) {
           where += ` AND ${this.db.quote(this.cfg.groupColumn)} = ${this.db.ph(params.length)}`;
           params.push(group.value);
+        }
+        if (minStride !== null && minStride > 0 && list.every((x) => (intro.types.get(x.col.field) ?? 'number') === 'number')) {
+          const per: Points[] = [];
+          for (const x of list) per.push(await this.reduced(ts.expr, where, params, x.col.column, minStride, options?.reduce === 'mean'));
+          const j = joinFields(per);
+          if (j.t.length === 0) continue;
+          list.forEach((x, i) => (result.data[x.name] = j.columns[i] ?? []));
+          result.timeline[this.timelineName(group)] = { t: j.t, finalized_until: null };
+          continue;
         }
         const cols = list.map((x, i) => `${this.db.quote(x.col.column)} AS c${i}`).join(', ');
         const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;

@@ -58,6 +58,7 @@ describe('data-node SDK over a real router', () => {
     [[['a'], 'x', 10], 'start'],
     [[['a'], 10, 5], 'start must be before end'],
     [[['a'], 1, 5, -1], 'min_stride'],
+    [[['a'], 1, 5, 0], 'min_stride'],
     [[[3], 1, 5], 'fields[0]'],
   ])('rejects bad arguments %j with invalid_argument', async (args, msg) => {
     const err = await consumer.call(consumer.uri('consumer.Mem.get_data'), args as unknown[]).catch((e) => e);
@@ -99,6 +100,27 @@ describe('data-node SDK over a real router', () => {
     expect(meta).toMatchObject({ name: 'Mem', description: 'memory node', pid: process.pid, n_fields: 2, newest_sample: 9000 });
     const list = await consumer.call<Array<Record<string, unknown>>>(consumer.uri('consumer.get_data_node_metadata'));
     expect(list).toEqual([expect.objectContaining({ name: 'Mem', description: 'memory node', available: true, n_fields: 2 })]);
+  });
+
+  it('newest_sample comes only from raw answers, never from the times of a thinned one', async () => {
+    const fut = await runDataNode({
+      name: 'Fut', description: 'thins onto a grid past its data', client: opts(url),
+      source: {
+        getFields: () => [{}, {}],
+        getData: (_f: string[], _s: number, _e: number, stride: number | null) =>
+          ({ data: { a: [1] }, timeline: { tl: { t: [stride === null ? 100 : 5e9], finalized_until: null } } }),
+      },
+    });
+    try {
+      await fut.ready(5000);
+      const meta = () => consumer.call<Record<string, unknown>>(consumer.uri('consumer.Fut.get_metadata'));
+      await consumer.call(consumer.uri('consumer.Fut.get_data'), [['a'], 1, 6e9, 60]);
+      expect((await meta()).newest_sample).toBeNull();
+      await consumer.call(consumer.uri('consumer.Fut.get_data'), [['a'], 1, 6e9]);
+      expect((await meta()).newest_sample).toBe(100);
+    } finally {
+      await fut.close();
+    }
   });
 
   it('a source failure is a runtime_error, not a crash', async () => {

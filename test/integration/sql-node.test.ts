@@ -10,6 +10,8 @@ import { runHub, type HubHandle } from '../../hub';
 import { CallError, getData, getFields, type SisockClient } from '../../client';
 import { ConfigError } from '../../common/errors';
 import { parseSqlConfig, runSqlNode } from '../../data-nodes/sql';
+import { joinFields, reduceSamples } from '../../data-nodes/sdk/tiers';
+import type { DataResult } from '../../data-nodes/sdk/types';
 import type { DataNodeHandle } from '../../data-nodes/sdk';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, newClient, opts, startTestRouter } from './sisock-helpers';
@@ -153,9 +155,20 @@ describe.each([
     expect(d.data.nope).toEqual([]);
     const all = await getData(consumer, name, ['exp1_temp'], 1, 0);
     expect(all.data.exp1_temp![5]).toBeNull();
-    const thin = await getData(consumer, name, ['exp1_voltage'], 1, 0, 10);
-    const t = thin.timeline.exp1!.t;
-    for (let i = 1; i < t.length; i++) expect(t[i]! - t[i - 1]!).toBeGreaterThanOrEqual(10 - 1e-9);
+    // min_stride: reduced in the database, the same as brute force over the raw rows
+    const rawAll = await getData(consumer, name, ['exp1_voltage', 'exp1_temp'], 1, 0);
+    const rt = rawAll.timeline.exp1!.t;
+    const thin = await getData(consumer, name, ['exp1_voltage', 'exp1_temp'], 1, 0, 10);
+    const pts = (f: string) => { const v = rawAll.data[f] as Array<number | null>; const k = v.flatMap((x, i) => (x === null ? [] : [i])); return { t: k.map((i) => rt[i]!), v: k.map((i) => v[i]!) }; };
+    const want = joinFields(['exp1_voltage', 'exp1_temp'].map((f) => { const p = pts(f); return reduceSamples(p.t, p.v, 1, Date.now() / 1000, 10); }));
+    expect(thin.timeline.exp1!.t).toEqual(want.t);
+    expect(thin.data.exp1_voltage).toEqual(want.columns[0]);
+    expect(thin.data.exp1_temp).toEqual(want.columns[1]);
+    const mean = await consumer.call<DataResult>(consumer.uri(`consumer.${name}.get_data`), [['exp1_temp'], 1, 0], { min_stride: 10, reduce: 'mean' });
+    const wantMean = reduceSamples(pts('exp1_temp').t, pts('exp1_temp').v, 1, Date.now() / 1000, 10, 'mean');
+    expect(mean.timeline.exp1!.t.length).toBe(wantMean.t.length);
+    mean.timeline.exp1!.t.forEach((x, i) => expect(x).toBeCloseTo(wantMean.t[i]!, 6));
+    (mean.data.exp1_temp as number[]).forEach((x, i) => expect(x).toBeCloseTo(wantMean.v[i]!, 9));
 
     // Values are bound as parameters: a hostile field name is just an unknown field.
     const hostile = await getData(consumer, name, ["exp1_voltage' OR '1'='1", 'exp1; DROP TABLE x'], 1, 0);

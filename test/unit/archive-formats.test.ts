@@ -180,6 +180,24 @@ describe('decoded-file cache', () => {
     await cache.get('huge', load(100000)); // larger than the bound: returned, not kept
     expect(cache.stats().entries).toBe(2);
   });
+
+  test('a request larger than the cache keeps its first files instead of cycling through them', async () => {
+    const one = decodedBytes(file(1000));
+    const cache = new DecodedCache(one * 3.5);
+    const load = (n: number) => async () => file(n);
+    const request = async () => {
+      const stamp = cache.beginRequest();
+      for (const k of ['f1', 'f2', 'f3', 'f4', 'f5', 'f6']) await cache.get(k, load(1000), stamp);
+    };
+    await request();
+    expect(cache.stats()).toMatchObject({ entries: 3, misses: 6, evictions: 0, bypassed: 3 });
+    await request(); // the same request again: the three kept files hit (plain LRU would hit none)
+    expect(cache.stats()).toMatchObject({ hits: 3, misses: 9 });
+    // another request may evict what this one does not use
+    const other = cache.beginRequest();
+    await cache.get('g', load(1000), other);
+    expect(cache.stats()).toMatchObject({ entries: 3, evictions: 1 });
+  });
 });
 
 describe('merging files', () => {

@@ -34,7 +34,11 @@ function brute(samples: S[], start: number, end: number, W: number, reduce: Redu
     let mn = l[0] as S;
     let mx = l[0] as S;
     for (const s of l) { if (s.v < mn.v) mn = s; if (s.v >= mx.v) mx = s; }
-    if (mn.t === mx.t) { t.push(mn.t); v.push(mn.v); } else if (mn.t < mx.t) { t.push(mn.t, mx.t); v.push(mn.v, mx.v); } else { t.push(mx.t, mn.t); v.push(mx.v, mn.v); }
+    if (mn.t === mx.t) { t.push(mn.t); v.push(mn.v); } else {
+      const [a, b] = mn.t < mx.t ? [mn, mx] : [mx, mn];
+      t.push(a.t, b.t);
+      v.push(a.v, b.v);
+    }
   }
   return { t, v };
 }
@@ -50,6 +54,12 @@ function memReader(sources: S[][], widths: number[]): TierReader {
 }
 
 const WIDTHS = [1, 10, 60, 600];
+
+/** Raw samples with lo <= t < hi, as a TierReader's `raw` gives them. */
+function slice(samples: S[], lo: number, hi: number): { t: number[]; v: number[] } {
+  const r = samples.filter((s) => s.t >= lo && s.t < hi);
+  return { t: r.map((s) => s.t), v: r.map((s) => s.v) };
+}
 
 describe('tier buckets', () => {
   it('builds count, min, max, sum, first/last and times of the extremes; skips NaN; any order', () => {
@@ -103,7 +113,8 @@ describe('tier buckets', () => {
   });
 
   it('joins fields of one timeline on the union of their times', () => {
-    expect(joinFields([{ t: [1, 3], v: [10, 30] }, { t: [2, 3], v: [20, 31] }])).toEqual({ t: [1, 2, 3], columns: [[10, null, 30], [null, 20, 31]] });
+    expect(joinFields([{ t: [1, 3], v: [10, 30] }, { t: [2, 3], v: [20, 31] }]))
+      .toEqual({ t: [1, 2, 3], columns: [[10, null, 30], [null, 20, 31]] });
   });
 });
 
@@ -114,7 +125,8 @@ const sampleSet = fc.uniqueArray(fc.integer({ min: 0, max: 40000 }), { minLength
 describe('tier answers equal brute force (property)', () => {
   it('for random sources in any order, ranges and strides, min/max and mean', async () => {
     await fc.assert(fc.asyncProperty(
-      sampleSet, fc.integer({ min: 1, max: 5 }), fc.double({ min: 0, max: 10000, noNaN: true }), fc.double({ min: 1, max: 10000, noNaN: true }),
+      sampleSet, fc.integer({ min: 1, max: 5 }),
+      fc.double({ min: 0, max: 10000, noNaN: true }), fc.double({ min: 1, max: 10000, noNaN: true }),
       fc.double({ min: 0.6, max: 3000, noNaN: true }), fc.constantFrom<Reduce>('minmax', 'mean'),
       async (samples, nSources, start, span, stride, reduce) => {
         // deal samples to sources round-robin after a shuffle by value: every source is out of order
@@ -148,7 +160,7 @@ describe('tier answers equal brute force (property)', () => {
         store.replaceSource('gone', tiersOf(a));
         store.removeSource('gone');
         const all = [...aOnly, ...b].sort((x, y) => x.t - y.t);
-        const raw = (lo: number, hi: number) => { const r = all.filter((s) => s.t >= lo && s.t < hi); return { t: r.map((s) => s.t), v: r.map((s) => s.v) }; };
+        const raw = (lo: number, hi: number) => slice(all, lo, hi);
         const got = await reduceField(store.reader('x', store.widthsOf('x'), raw), start, start + span, stride);
         const w = chooseWidth(store.widthsOf('x'), stride);
         db.close();
@@ -170,7 +182,7 @@ describe('tier answers equal brute force (property)', () => {
       const part = kept.filter((x) => Math.floor(x.t / w) === k);
       store.replaceBuckets('live', 'x', w, k, k + 1, buildBuckets(part.map((x) => x.t), part.map((x) => x.v), w));
     }
-    const raw = (lo: number, hi: number) => { const r = kept.filter((x) => x.t >= lo && x.t < hi); return { t: r.map((x) => x.t), v: r.map((x) => x.v) }; };
+    const raw = (lo: number, hi: number) => slice(kept, lo, hi);
     for (const [start, stride] of [[0, 7], [1000, 31], [1200, 400], [0, 1000]] as const) {
       const got = await reduceField(store.reader('x', WIDTHS, raw), start, 2600, stride);
       const w = chooseWidth(WIDTHS, stride) as number;

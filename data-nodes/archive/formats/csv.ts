@@ -20,6 +20,7 @@
 import * as path from 'node:path';
 import type { Sample } from '../../sdk/types';
 import { parseClock, parseDate, parseIsoDateTime, guessDateOrder } from './time';
+import { fastNumericRows } from './csv-fast';
 import {
   FormatError, decodeText, medianSpacing, reorder, sortUnique, timelineFromPath,
   type DecodedColumn, type DecodedFile, type FileContext, type FormatReader,
@@ -29,6 +30,32 @@ export const TIME_NAMES = new Set(['time', 'timestamp', 't', 'unix_time', 'unixt
   'utc', 'time_utc', 'timestamp_utc', 'time_ms', 'timestamp_ms', 'unix_ms', 'epoch_ms', 'ts']);
 const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '-nan']);
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A cell that is exactly a number (the NUMBER grammar, no spaces), or null: a char-code scan, no regular
+ * expression, so the common all-numeric file decodes at the speed of `Number()`.
+ */
+export function strictNumber(s: string): number | null {
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) i++;
+  let digits = 0;
+  while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
+  }
+  if (digits === 0) return null;
+  if (i < n && ((c = s.charCodeAt(i)) === 101 || c === 69)) {
+    i++;
+    if (i < n && ((c = s.charCodeAt(i)) === 43 || c === 45)) i++;
+    let e = 0;
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; e++; }
+    if (e === 0) return null;
+  }
+  return i === n ? Number(s) : null;
+}
 
 /** Splits one line into cells; quote-aware only when the line holds a quote. */
 export function splitLine(line: string, delim: string): string[] {
@@ -66,6 +93,10 @@ class ColumnBuilder {
   constructor(readonly name: string, readonly units: string | null) {}
 
   push(raw: string): void {
+    if (this.mode <= 1) {
+      const x = strictNumber(raw); // the fast path: a plain number
+      if (x !== null) { this.mode = 1; this.nums.push(x); return; }
+    }
     const s = raw.trim();
     const n = this.nums.length + this.strs.length;
     if (MISSING.has(s.toLowerCase())) {
@@ -108,18 +139,31 @@ class ColumnBuilder {
 
 export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: string): DecodedFile {
   const text = decodeText(content);
-  const lines = text.split(/\r?\n/);
+  // The header section is read line by line; the whole text is split only for the general path.
+  let pos = 0;
   let i = 0;
+  const nextLine = (): string => {
+    const e = text.indexOf('\n', pos);
+    let l = text.slice(pos, e < 0 ? text.length : e);
+    if (l.endsWith('\r')) l = l.slice(0, -1);
+    pos = e < 0 ? text.length + 1 : e + 1;
+    i++;
+    return l;
+  };
   let timeline: string | null = null;
-  for (; i < lines.length; i++) {
-    const l = lines[i].trim();
+  let headerLine: string | null = null;
+  while (pos <= text.length) {
+    const raw = nextLine();
+    const l = raw.trim();
     if (l === '') continue;
-    if (!l.startsWith('#')) break;
+    if (!l.startsWith('#')) { headerLine = raw; break; }
     const m = /^#\s*timeline\s*:\s*(.+)$/i.exec(l);
     if (m) timeline = m[1].trim();
   }
-  if (i >= lines.length) return { timelines: [], badRows: 0 };
-  const headerLine = lines[i++];
+  if (headerLine === null) return { timelines: [], badRows: 0 };
+  let split: string[] | null = null;
+  const allLines = (): string[] => (split ??= text.includes('\r') ? text.split(/\r?\n/) : text.split('\n'));
+
   let delim = forcedDelim;
   if (!delim) {
     const counts = [',', ';', '\t'].map((d) => [d, headerLine.split(d).length] as const);
@@ -138,7 +182,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
   let timeIdx = separate ? -1 : lower.findIndex((n) => TIME_NAMES.has(n));
   if (!separate && timeIdx < 0) {
     // No named time column: the first column, if its first cell reads as a time.
-    const first = lines.slice(i).find((l) => l.trim() !== '' && !l.startsWith('#'));
+    const first = allLines().slice(i).find((l) => l.trim() !== '' && !l.startsWith('#'));
     if (first !== undefined) {
       const cell = splitLine(first, delim)[0]?.trim() ?? '';
       const v = NUMBER.test(cell) ? Number(cell) : parseIsoDateTime(cell);
@@ -151,6 +195,21 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
   const dataIdx = header.map((_, k) => k).filter((k) => !timeCols.includes(k));
   const cols = dataIdx.map((k) => new ColumnBuilder(header[k].name, header[k].units));
   const width = header.length;
+
+  if (!separate && width >= 2) {
+    const fast = fastNumericRows(text, Math.min(pos, text.length), delim, width, timeIdx, ms);
+    if (fast && fast.t.every(Number.isFinite)) {
+      if (fast.t.length === 0) return { timelines: [], badRows: 0 };
+      const order = sortUnique(fast.t);
+      const t = order ? Float64Array.from(order, (k) => fast.t[k]) : fast.t;
+      const columns: DecodedColumn[] = dataIdx.map((k, j) => ({
+        name: header[k].name, type: 'number', units: header[k].units, description: null,
+        values: order ? reorder(fast.cols[j], order) : fast.cols[j],
+      }));
+      return { badRows: 0, timelines: [{ name: timeline ?? timelineFromPath(ctx, 'csv'), t, interval: medianSpacing(t), columns }] };
+    }
+  }
+  const lines = allLines();
 
   let dateOrder: ReturnType<typeof guessDateOrder> = 'ymd';
   if (separate) {
@@ -175,8 +234,13 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     let t: number;
     if (separate) t = parseDate(cells[dateIdx], dateOrder) + parseClock(cells[clockIdx]);
     else {
-      const c = cells[timeIdx].trim();
-      t = NUMBER.test(c) ? Number(c) : parseIsoDateTime(c);
+      const raw = cells[timeIdx];
+      const x = strictNumber(raw);
+      if (x !== null) t = x;
+      else {
+        const c = raw.trim();
+        t = NUMBER.test(c) ? Number(c) : parseIsoDateTime(c);
+      }
       if (ms || t > 1e12) t /= 1000;
     }
     if (!Number.isFinite(t)) { badRows++; continue; }

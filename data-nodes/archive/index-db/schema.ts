@@ -9,12 +9,16 @@
  *   <p>field (file_key, field) PK, timeline, type, units, description, interval_s, t_first, t_last, n
  *             indexes (field, t_first), (t_last)
  *   <p>lock  (name PK, owner, acquired, expires)    the scanner's lease (version 2)
+ *   <p>tier  summary tiers per file (source = file_key), field, width, chunk (version 3; sdk/tiers/table.ts);
+ *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers)
  *
  * All times are DOUBLE UNIX seconds (UTC).
  */
+import { tierTableSql } from '../../sdk/tiers/table';
+
 export type Dialect = 'sqlite' | 'mysql';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const TEXT_KEY = (d: Dialect, n: number) => (d === 'mysql' ? `VARCHAR(${n})` : 'TEXT');
 const TABLE_OPTS = (d: Dialect) => (d === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '');
@@ -73,6 +77,14 @@ export const MIGRATIONS: Migration[] = [
         expires DOUBLE NOT NULL
       )${TABLE_OPTS(d)}`,
       `CREATE INDEX ${p}field_by_last ON ${p}field (t_last)`,
+    ],
+  },
+  {
+    version: 3,
+    what: 'summary tiers (files indexed before have none until they change or `--rebuild-summaries`)',
+    statements: (d, p) => [
+      ...tierTableSql(d, `${p}tier`),
+      `ALTER TABLE ${p}field ADD COLUMN tier_min DOUBLE NULL`,
     ],
   },
 ];

@@ -8,6 +8,7 @@
  * time zone (the original sisock mixed local and UTC DATETIMEs).
  */
 import type { FieldType } from '../../sdk/types';
+import type { FieldTiers } from '../../sdk/tiers';
 
 export type FileStatus = 'ok' | 'error' | 'ignored';
 
@@ -47,10 +48,12 @@ export interface FieldRow {
   tFirst: number;
   tLast: number;
   n: number;
+  /** Finest summary tier width stored for this field of this file; null: none (answer from raw). */
+  tierMin: number | null;
 }
 
 /** Per field over the whole index: the metadata of its newest file. */
-export type FieldMeta = Omit<FieldRow, 'key' | 'n'>;
+export type FieldMeta = Omit<FieldRow, 'key' | 'n' | 'tierMin'>;
 
 /** A file that holds one of the asked fields in the asked interval (reader's plan). */
 export interface FileHit {
@@ -62,7 +65,10 @@ export interface FileHit {
   field: string;
   tFirst: number;
   tLast: number;
+  tierMin: number | null;
 }
+
+export interface TierPlan { files: number; tiered: number; tierMin: number | null; overlaps: boolean }
 
 export interface LockState {
   acquired: boolean;
@@ -86,9 +92,10 @@ export interface IndexDb {
   listFiles(): Promise<FileRow[]>;
   /**
    * One transaction: removes `deleteKeys`, replaces the rows of `files` with their `fields`,
-   * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation.
+   * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation. A file's
+   * summary tiers (source = its key) are replaced or removed with its rows.
    */
-  writeBatch(batch: { files: Array<{ file: FileRow; fields: FieldRow[] }>; touched: FileRow[]; deleteKeys: string[] }): Promise<void>;
+  writeBatch(batch: { files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>; touched: FileRow[]; deleteKeys: string[] }): Promise<void>;
 
   // reader
   /** Counter bumped by every write: cached answers are valid while it is unchanged. */
@@ -100,6 +107,13 @@ export interface IndexDb {
   /** Files holding any of `fields` overlapping [start, end). */
   filesFor(fields: string[], start: number, end: number): Promise<FileHit[]>;
   newest(): Promise<number | null>;
+  /**
+   * For a thinned answer from tiers: the files holding `field` in [start, end), how many have tiers, the
+   * coarsest of their finest tier widths, and whether two of them overlap in time.
+   */
+  tierPlan(field: string, start: number, end: number): Promise<TierPlan>;
+  /** Stored tier chunks (all files) of `field` at `width` that may hold bucket indexes in [idxLo, idxHi). */
+  tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]>;
 
   // lock (one scanner per index)
   /** Takes the lease `name` for `owner` if free, expired or already ours. */

@@ -141,7 +141,10 @@ export function mergePacked(parts: Iterable<Float64Array>, idxLo = -Infinity, id
 }
 
 /** Packed buckets ↔ bytes (little-endian float64), for BLOB columns. */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
 export function packToBuffer(p: Float64Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength));
   const b = Buffer.alloc(p.length * 8);
   for (let i = 0; i < p.length; i++) b.writeDoubleLE(g(p, i), i * 8);
   return b;
@@ -149,6 +152,8 @@ export function packToBuffer(p: Float64Array): Buffer {
 
 export function packFromBuffer(b: Uint8Array): Float64Array {
   const n = Math.floor(b.byteLength / 8 / STRIDE) * STRIDE;
+  // a copy (Uint8Array's slice, not Buffer's view): aligned whatever b's offset in its pool
+  if (LITTLE_ENDIAN) return new Float64Array(Uint8Array.prototype.slice.call(b, 0, n * 8).buffer);
   const out = new Float64Array(n);
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
@@ -170,10 +175,18 @@ export function buildTiers(t: ArrayLike<number>, v: ArrayLike<number>, widths: r
   return out;
 }
 
-/** Buckets of `from` width merged into buckets of `to` width (a multiple of it). */
+/** Buckets of `from` width (sorted by idx) merged into buckets of `to` width (a multiple of it): one linear pass. */
 export function coarsen(p: Float64Array, from: number, to: number): Float64Array {
-  const f = to / from;
-  const rekeyed = new Float64Array(p);
-  for (let k = 0; k < nBuckets(p); k++) rekeyed[k * STRIDE] = Math.floor(g(p, k * STRIDE) / f);
-  return mergePacked([rekeyed]);
+  const f = Math.round(to / from);
+  const n = nBuckets(p);
+  const out = new Float64Array(n * STRIDE);
+  let m = 0; // buckets in out
+  for (let k = 0; k < n; k++) {
+    const idx = Math.floor(g(p, k * STRIDE) / f);
+    if (m > 0 && out[(m - 1) * STRIDE] === idx) { mergeInto(out, (m - 1) * STRIDE, p, k); continue; }
+    out.set(p.subarray(k * STRIDE, (k + 1) * STRIDE), m * STRIDE);
+    out[m * STRIDE] = idx;
+    m++;
+  }
+  return out.slice(0, m * STRIDE);
 }

@@ -14,11 +14,16 @@
  *   const tiers = new SqliteTierStore(db, 'myprefix_tiers');
  *   db.transaction(() => { ...; tiers.replaceSource(fileKey, buildFieldTiers(t, { temp: values }, interval)); })();
  *   //    removed file: tiers.removeSource(fileKey); merged batches: tiers.addToSource('live', fieldTiers)
- *   // 2. read: in getData(fields, start, end, minStride, opts) when minStride > 0
- *   const pts = await reduceField(tiers.reader(field, tiers.widthsOf(field), rawSamplesFn), start, end, minStride, opts?.reduce);
+ *   // 2. read: in getData(fields, start, end, minStride, opts) when minStride > 0; `widths` = the ladder you
+ *   //    built EVERY source of the field with (a width some source lacks would miss its samples)
+ *   const pts = await reduceField(tiers.reader(field, widths, rawSamplesFn), start, end, minStride, opts?.reduce);
  *   //    pts === null → no tier fine enough: answer from raw samples (downsampleMinMax) as before
  *   const { t, columns } = joinFields([ptsA, ptsB]);   // fields of one timeline on one axis
  *
+ * Rules: sources of one field must not hold the same timestamp twice (counts and sums would double; the
+ * archive falls back to raw samples when files overlap); `rawSamplesFn(lo, hi)` returns samples with
+ * lo <= t < hi. Many small sources (files): keep rollups (table.ts ROLLUP_SOURCE, see
+ * archive/index-db/sql.ts `rollUp`) so a coarse query reads buckets, not one row per source.
  * Other SQL backends store the same rows (table.ts: `tierTableSql`, `chunkRows`, `chunkQuery`, `rowBuckets`)
  * and implement `TierReader` (plan.ts) in a few lines. `reduce: 'mean'` is the sisock keyword argument of
  * `get_data` (docs/contract.md); the SDK passes it as `getData(…, { reduce })`.

@@ -10,7 +10,7 @@
  * point when they coincide), or its mean at the middle of its first and last sample time. Every time is
  * a sample's time or between two, so every timestamp is inside [start, end).
  */
-import { F, mergePacked, nBuckets, STRIDE } from './bucket';
+import { F, nBuckets, STRIDE } from './bucket';
 
 /** `minmax` (default, the contract's answer) or `mean` (the sisock `reduce` keyword). */
 export type Reduce = 'minmax' | 'mean';
@@ -51,8 +51,10 @@ export function cover(start: number, end: number, widths: readonly number[], top
     if (!(hi > lo)) return;
     const w = ws[level];
     if (w === undefined) { out.push({ kind: 'raw', start: lo, end: hi }); return; }
-    const a = Math.ceil(lo / w);
-    const b = Math.floor(hi / w);
+    let a = Math.ceil(lo / w);
+    let b = Math.floor(hi / w);
+    if (a * w < lo) a++; // lo / w rounded (underflow, last bit): buckets must lie inside [lo, hi)
+    if (b * w > hi) b--;
     if (a >= b) { rec(lo, hi, level + 1); return; }
     rec(lo, a * w, level + 1);
     out.push({ kind: 'tier', width: w, idxLo: a, idxHi: b });
@@ -68,7 +70,9 @@ export interface Points { t: number[]; v: number[] }
  * The thinned answer for one numeric field, or null when no tier is fine enough for the stride
  * (answer from raw samples then). Memory: one accumulator per non-empty output bucket.
  */
-export async function reduceField(r: TierReader, start: number, end: number, stride: number, reduce: Reduce = 'minmax'): Promise<Points | null> {
+export async function reduceField(
+  r: TierReader, start: number, end: number, stride: number, reduce: Reduce = 'minmax',
+): Promise<Points | null> {
   const w = chooseWidth(r.widths, stride, reduce);
   if (w === null) return null;
   const W = outputWidth(w, stride, reduce);
@@ -97,12 +101,18 @@ export async function reduceField(r: TierReader, start: number, end: number, str
         add(Math.floor(t / W), 1, x, x, x, t, t, t, t);
       }
     } else {
-      const merged = mergePacked(await r.buckets(p.width, p.idxLo, p.idxHi), p.idxLo, p.idxHi);
+      // Chunks of every source go straight into the output accumulator (it merges exactly).
       const per = Math.round(W / p.width);
-      for (let k = 0; k < nBuckets(merged); k++) {
-        const o = k * STRIDE;
-        const b = (i: number) => merged[o + i] ?? NaN;
-        add(Math.floor(b(F.idx) / per), b(F.count), b(F.min), b(F.max), b(F.sum), b(F.tFirst), b(F.tLast), b(F.tMin), b(F.tMax));
+      for (const chunk of await r.buckets(p.width, p.idxLo, p.idxHi)) {
+        const n = nBuckets(chunk);
+        for (let k = 0; k < n; k++) {
+          const o = k * STRIDE;
+          const idx = chunk[o] ?? NaN;
+          const count = chunk[o + 1] ?? 0;
+          if (!(idx >= p.idxLo && idx < p.idxHi) || !(count > 0)) continue;
+          const b = (i: number) => chunk[o + i] ?? NaN;
+          add(Math.floor(idx / per), count, b(F.min), b(F.max), b(F.sum), b(F.tFirst), b(F.tLast), b(F.tMin), b(F.tMax));
+        }
       }
     }
   }
@@ -143,4 +153,29 @@ export function joinFields(fields: Array<Points | null>): { t: number[]; columns
     return c;
   });
   return { t, columns };
+}
+
+/** The same answer straight from raw samples (no tiers): output buckets of 2 × stride (min/max) or stride (mean). */
+export function reduceSamples(
+  t: ArrayLike<number>, v: ArrayLike<number>, start: number, end: number, stride: number, reduce: Reduce = 'minmax',
+): Points {
+  const W = reduce === 'mean' ? stride : 2 * stride;
+  const acc = new Map<number, number>();
+  const out: number[] = [];
+  const n = Math.min(t.length, v.length);
+  for (let i = 0; i < n; i++) {
+    const ti = t[i] ?? NaN;
+    const x = v[i] ?? NaN;
+    if (x !== x || !(ti >= start && ti < end)) continue;
+    const ob = Math.floor(ti / W);
+    const o = acc.get(ob);
+    if (o === undefined) { acc.set(ob, out.length); out.push(ob, 1, x, x, x, ti, ti, ti, ti); continue; }
+    out[o + 1] = (out[o + 1] ?? 0) + 1;
+    out[o + 4] = (out[o + 4] ?? 0) + x;
+    if (x < (out[o + 2] ?? x) || (x === out[o + 2] && ti < (out[o + 7] ?? ti))) { out[o + 2] = x; out[o + 7] = ti; }
+    if (x > (out[o + 3] ?? x) || (x === out[o + 3] && ti > (out[o + 8] ?? ti))) { out[o + 3] = x; out[o + 8] = ti; }
+    if (ti < (out[o + 5] ?? ti)) out[o + 5] = ti;
+    if (ti > (out[o + 6] ?? ti)) out[o + 6] = ti;
+  }
+  return emit(out, reduce);
 }

@@ -70,9 +70,11 @@ export class SqliteTierStore {
    * whose raw samples were partly deleted; the caller rebuilds that one from the raw samples it kept
    * (`replaceBuckets` over [floor(cutoff / w), +1) per width), in the same transaction.
    */
-  dropBefore(source: string, cutoff: number): void {
-    const rows = this.db.prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND idx_lo * width < ?`)
-      .all(source, cutoff) as Array<{ field: string; width: number; idx_lo: number; data: Buffer }>;
+  dropBefore(source: string, cutoff: number, field?: string): void {
+    const rows = (field === undefined
+      ? this.db.prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND idx_lo * width < ?`).all(source, cutoff)
+      : this.db.prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND field = ? AND idx_lo * width < ?`)
+        .all(source, field, cutoff)) as Array<{ field: string; width: number; idx_lo: number; data: Buffer }>;
     this.db.transaction(() => {
       for (const r of rows) {
         const keep = mergePacked([rowBuckets(r.data)], Math.floor(cutoff / r.width) + 1);

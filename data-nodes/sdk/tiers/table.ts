@@ -66,12 +66,24 @@ export function rowBuckets(data: unknown): Float64Array {
 }
 
 /**
- * WHERE clause (with `?` parameters) selecting the chunks of one field and width that may hold buckets
- * in [idxLo, idxHi).
+ * A SELECT (with `?` parameters) of the chunks of one field and width that may hold buckets in
+ * [idxLo, idxHi); optionally only one source's, or every source but one.
  */
-export function chunkQuery(table: string, field: string, width: number, idxLo: number, idxHi: number): { sql: string; params: unknown[] } {
-  return {
-    sql: `SELECT data FROM ${table} WHERE field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ? AND idx_hi >= ?`,
-    params: [field, width, chunkOf(idxLo), idxHi, idxLo],
-  };
+export function chunkQuery(
+  table: string, field: string, width: number, idxLo: number, idxHi: number, source?: { only?: string; except?: string },
+): { sql: string; params: unknown[] } {
+  const extra = source?.only !== undefined ? ' AND source = ?' : source?.except !== undefined ? ' AND source <> ?' : '';
+  const params: unknown[] = [field, width, chunkOf(idxLo), idxHi, idxLo];
+  if (source?.only !== undefined) params.push(source.only);
+  else if (source?.except !== undefined) params.push(source.except);
+  return { sql: `SELECT data FROM ${table} WHERE field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ? AND idx_hi >= ?${extra}`, params };
 }
+
+/**
+ * Rollups: for widths ≥ ROLLUP_MIN_WIDTH a store of many small sources (files) also keeps source
+ * ROLLUP_SOURCE, every source's buckets merged per chunk, recomputed for the chunks a write touches in
+ * the same transaction; queries at those widths read only it, so their cost depends on the buckets, not
+ * on the number of sources.
+ */
+export const ROLLUP_SOURCE = '*';
+export const ROLLUP_MIN_WIDTH = 600;
