@@ -320,7 +320,9 @@ export class HistoryStore implements Sink {
       };
       const reader = this.tiers.reader(String(f.id), this.widths, rawFn);
       if (minStride !== null) {
-        const pts = await reduceField(reader, start, end, minStride, reduce);
+        // a range older than a fine tier's retention: no finer than the finest tier still holding it
+        const floor = start < rawFrom && (f.firstT ?? Infinity) < rawFrom ? this.finestKept(start) / (reduce === 'mean' ? 1 : 2) : 0;
+        const pts = await reduceField(reader, start, end, Math.max(minStride, floor), reduce);
         if (pts) return pts;
       } else if (start < rawFrom && (f.firstT ?? Infinity) < rawFrom) {
         // raw samples before rawFrom were pruned: that part from the finest tier still holding it
