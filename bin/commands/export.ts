@@ -3,6 +3,7 @@
  * its samples to InfluxDB 1.x, 2.x/3.x or VictoriaMetrics through a disk buffer.
  * `sisock export backfill --node N --from T --to T`: one node's range, then exit.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
@@ -12,6 +13,7 @@ import { addOpsOptions, planOps, startOps, type OpsFlags } from '../../common/op
 import { openExporter } from '../../historian/export';
 import { backfillRange } from '../../historian/backfill';
 import { Follower } from '../../historian/follow';
+import { ErrorCode, SisockError } from '../../common/errors';
 import { cliLogger, fail, nonNegativeNumber, positiveNumber, serveUntilSignal } from '../common';
 import { addExportOptions, exporterOptionsFrom, type ExportFlags } from './export-options';
 
@@ -28,7 +30,7 @@ export function register(program: Command): void {
         program
           .command('export')
           .description("write every node's samples to InfluxDB 1.x/2.x/3.x or VictoriaMetrics (line protocol, batched, disk-buffered)")
-          .requiredOption('--url <url>', 'database URL, e.g. http://127.0.0.1:8086 (a user:password@ in it is used and never logged)')
+          .option('--url <url>', 'database URL, e.g. http://127.0.0.1:8086 (a user:password@ in it is used and never logged)')
           .option('--dir <dir>', `directory of the disk buffer and the dead-letter file (default ${DEFAULT_DIR})`, DEFAULT_DIR)
           .option('--initial-backfill <seconds>', 'history read from a node seen for the first time', nonNegativeNumber, 3600)
           .option('--exclude <regex>', 'node names not exported')
@@ -46,50 +48,49 @@ Files in --dir: buffer.sqlite (lines not yet written, per-node cursors) and dead
     await runExport(f);
   });
 
-  const bf = addExportOptions(
-    addClientOptions(
-      cmd
-        .command('backfill')
-        .description("write one node's range to the database, then exit (like the observatory's g32influx)")
-        .requiredOption('--node <name>', 'node to read')
-        .requiredOption('--from <time>', `start (${TIME_HELP})`)
-        .requiredOption('--url <url>', 'database URL, e.g. http://127.0.0.1:8086')
-        .option('--to <time>', 'end (exclusive)', 'now')
-        .option('--field <name...>', 'only these fields')
-        .option('--chunk <seconds>', 'seconds read per get_data', positiveNumber, 3600)
-        .option('--dir <dir>', 'directory of the disk buffer (default: a new one in the temp directory)'),
-    ),
+  // The database, naming and client flags are those of `sisock export` (commander gives them to the parent).
+  const bf = cmd
+    .command('backfill')
+    .description("write one node's range to the database, then exit (like the observatory's g32influx)")
+    .requiredOption('--node <name>', 'node to read')
+    .requiredOption('--from <time>', `start (${TIME_HELP})`)
+    .option('--to <time>', 'end (exclusive)', 'now')
+    .option('--field <name...>', 'only these fields')
+    .option('--chunk <seconds>', 'seconds read per get_data', positiveNumber, 3600);
+  bf.addHelpText(
+    'after',
+    '\nTakes the flags of `sisock export` (--url, --db, --kind, --router …); --dir defaults to a new temporary directory.',
   );
-  bf.action(
-    async (
-      f: CommonFlags & ExportFlags & { url: string; node: string; from: string; to: string; field?: string[]; chunk: number; dir?: string },
-    ) => {
-      const log = cliLogger('export-backfill', logLevelFrom(f));
-      let client: SisockClient | null = null;
-      try {
-        const { start, end } = parseRange(f.from, f.to, Date.now() / 1000);
-        const dir = f.dir ?? path.join(os.tmpdir(), `sisock-backfill-${process.pid}-${Date.now()}`);
-        const ex = openExporter({ ...exporterOptionsFrom(f.url, dir, f), logger: log });
-        client = new SisockClient({ ...clientOptionsFromEnv(f), logger: log }).start();
-        await client.whenReady(10000);
-        const n = await backfillRange({ client, sink: ex, node: f.node, start, end, fields: f.field, chunkSeconds: f.chunk });
-        const ok = await ex.flush(600000);
-        const s = ex.stats();
-        await ex.close(0);
-        process.stdout.write(
-          `backfill: ${f.node} ${n} samples, ${s.sent} lines written, ${s.deadLetters} dead letters, ${s.pending} pending\n`,
+  bf.action(async (own: { node: string; from: string; to: string; field?: string[]; chunk: number }) => {
+    const f = { ...(cmd.opts() as RunFlags), ...own };
+    const dirGiven = cmd.getOptionValueSource('dir') === 'cli' || cmd.getOptionValueSource('dir') === 'env';
+    const log = cliLogger('export-backfill', logLevelFrom(f));
+    let client: SisockClient | null = null;
+    try {
+      const { start, end } = parseRange(f.from, f.to, Date.now() / 1000);
+      if (!f.url) throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'give the database with --url, e.g. --url http://127.0.0.1:8086');
+      const dir = dirGiven ? f.dir : path.join(os.tmpdir(), `sisock-backfill-${process.pid}-${Date.now()}`);
+      const ex = openExporter({ ...exporterOptionsFrom(f.url, dir, f), logger: log });
+      client = new SisockClient({ ...clientOptionsFromEnv(f), logger: log }).start();
+      await client.whenReady(10000);
+      const n = await backfillRange({ client, sink: ex, node: f.node, start, end, fields: f.field, chunkSeconds: f.chunk });
+      const ok = await ex.flush(600000);
+      const s = ex.stats();
+      await ex.close(0);
+      process.stdout.write(
+        `backfill: ${f.node} ${n} samples, ${s.sent} lines written, ${s.deadLetters} dead letters, ${s.pending} pending\n`,
+      );
+      if (ok && !dirGiven) fs.rmSync(dir, { recursive: true, force: true });
+      if (!ok)
+        throw new Error(
+          `the database did not take every line; ${s.pending} are kept in ${dir}; run \`sisock export --dir ${dir}\` to send them`,
         );
-        if (!ok)
-          throw new Error(
-            `the database did not take every line; ${s.pending} are kept in ${dir}; run \`sisock export --dir ${dir}\` to send them`,
-          );
-      } catch (e) {
-        fail(e, log);
-      } finally {
-        if (client) await client.close();
-      }
-    },
-  );
+    } catch (e) {
+      fail(e, log);
+    } finally {
+      if (client) await client.close();
+    }
+  });
 }
 
 async function runExport(f: RunFlags): Promise<void> {
@@ -98,6 +99,7 @@ async function runExport(f: RunFlags): Promise<void> {
   let ex;
   let exclude: RegExp | null = null;
   try {
+    if (!f.url) throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'give the database with --url, e.g. --url http://127.0.0.1:8086');
     exclude = f.exclude ? new RegExp(f.exclude) : null;
     ex = openExporter({ ...exporterOptionsFrom(f.url, f.dir, f), logger: log });
     client = new SisockClient({ ...clientOptionsFromEnv(f), logger: log });

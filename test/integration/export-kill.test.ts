@@ -124,4 +124,49 @@ jest.setTimeout(120000);
     await waitFor(async () => (await count()) === produced, 30000, `${produced} samples in InfluxDB`);
     expect(await count()).toBe(produced);
   });
+  it("sisock export backfill writes one node's range and exits", async () => {
+    const src = new MemorySource(5000, 1_600_000_000, 0.5); // 2500 s of a (number) and s (string)
+    const archive = await runDataNode({ name: 'archive1', description: 'old data', source: src, client: opts(router.url) });
+    await archive.ready(10000);
+    try {
+      const out = await new Promise<string>((resolve) => {
+        const p = spawn(
+          process.execPath,
+          [
+            SISOCK,
+            'export',
+            'backfill',
+            '--node',
+            'archive1',
+            '--from',
+            '1600000000',
+            '--to',
+            '1600002000',
+            '--chunk',
+            '600',
+            '--router',
+            router.url,
+            '--realm',
+            'test_realm',
+            '--url',
+            db.url,
+            '--db',
+            dbName,
+            '--log-level',
+            'warn',
+          ],
+          { cwd: ROOT },
+        );
+        let text = '';
+        p.stdout.on('data', (b: Buffer) => (text += b.toString()));
+        p.stderr.on('data', (b: Buffer) => (text += b.toString()));
+        p.on('close', () => resolve(text));
+      });
+      expect(out).toMatch(/backfill: archive1 8000 samples, 8000 lines written, 0 dead letters, 0 pending/);
+      const r = await influxQuery(db.url, 'SELECT count(a), count(s) FROM archive1', dbName);
+      expect(r[0]?.series?.[0]?.values?.[0]?.slice(1)).toEqual([4000, 4000]);
+    } finally {
+      await archive.close();
+    }
+  });
 });
