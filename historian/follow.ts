@@ -12,7 +12,7 @@
  *     field at the same time is stored once), so overlap between backfill and live costs nothing.
  *   - OCS feeds (`observatory.<agent>.feeds.<feed>`, wildcard subscription) when `feeds` is set:
  *     converted by the feed node's FeedCache (naming `<agent>.<feed>.<key>`) and written under the
- *     node name `feeds` (no backfill: OCS agents keep no history).
+ *     node name `feeds` (no backfill: OCS agents keep no history); a data node of that name is then not followed.
  *
  * Failures (a node that does not answer, a sink that cannot write) are logged and retried on the
  * node's next appearance or the next `retrySeconds`; they never stop the other nodes.
@@ -134,7 +134,7 @@ export class Follower {
   }
 
   private async attach(name: string, why: string): Promise<void> {
-    if (this.closed || (this.o.exclude?.(name) ?? false) || name === (this.o.feedsNode ?? 'feeds')) return;
+    if (this.closed || (this.o.exclude?.(name) ?? false) || (this.o.feeds && name === (this.o.feedsNode ?? 'feeds'))) return;
     let s = this.nodes.get(name);
     if (!s) {
       s = { live: null, fields: {}, backfilled: false, backfill: null, again: false };
