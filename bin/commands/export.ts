@@ -33,7 +33,7 @@ export function register(program: Command): void {
           .option('--url <url>', 'database URL, e.g. http://127.0.0.1:8086 (a user:password@ in it is used and never logged)')
           .option('--dir <dir>', `directory of the disk buffer and the dead-letter file (default ${DEFAULT_DIR})`, DEFAULT_DIR)
           .option('--initial-backfill <seconds>', 'history read from a node seen for the first time', nonNegativeNumber, 3600)
-          .option('--exclude <regex>', 'node names not exported')
+          .option('--exclude <regex>', 'node names not exported (default: the historian, which re-serves the others)', '^historian$')
           .option('--feeds', 'also export OCS feeds (observatory.<agent>.feeds.<feed>) as node "feeds"'),
       ),
     ),
