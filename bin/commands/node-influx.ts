@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { addOpsOptions, type OpsFlags } from '../../common/ops-http';
-import { runInfluxNode } from '../../data-nodes/influx';
+import { runInfluxNode, runVictoriaNode } from '../../data-nodes/influx';
 import { nodeName, positiveInteger, serveNode } from '../common';
 
 type Flags = CommonFlags &
@@ -56,6 +56,36 @@ GROUP BY time() with min and max (mean with the reduce=mean keyword).`,
         maxRows: o.maxRows,
         user: process.env.SISOCK_INFLUX_USER,
         password: process.env.SISOCK_INFLUX_PASSWORD,
+        client: { ...clientOptionsFromEnv(o), logger: log },
+        logger: log,
+      }),
+    );
+  });
+}
+
+/** `sisock node victoria`: serve a VictoriaMetrics (data-nodes/influx/victoria.ts). */
+export function registerVictoriaNode(node: Command): void {
+  const cmd = addOpsOptions(
+    addClientOptions(
+      node
+        .command('victoria')
+        .description('serve a VictoriaMetrics (its series) over its Prometheus query API')
+        .requiredOption('--url <url>', 'VictoriaMetrics URL, e.g. http://127.0.0.1:8428')
+        .option('--match <selector>', 'series served (default every series)', '{__name__=~".+"}')
+        .option('--max-fields <n>', 'most series served', positiveInteger, 20000)
+        .option('--name <name>', 'node name', nodeName, 'victoria')
+        .option('--description <text>', 'node description'),
+    ),
+  );
+  cmd.addHelpText('after', '\nFields: <metric>{label="value",…} (labels sorted). min_stride → min_over_time/max_over_time at a step.');
+  cmd.action(async (o: CommonFlags & OpsFlags & { url: string; match: string; maxFields: number; name: string; description?: string }) => {
+    await serveNode('victoria', o, async (log) =>
+      runVictoriaNode({
+        url: o.url,
+        match: o.match,
+        maxFields: o.maxFields,
+        name: o.name,
+        description: o.description,
         client: { ...clientOptionsFromEnv(o), logger: log },
         logger: log,
       }),

@@ -11,7 +11,7 @@
  */
 import { registerArchiveKinds } from './node-archive';
 import { registerTelemetryNodes } from './node-telemetry';
-import { registerInfluxNode } from './node-influx';
+import { registerInfluxNode, registerVictoriaNode } from './node-influx';
 import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { runWeatherNode, exampleDataDir } from '../../data-nodes/weather';
@@ -32,6 +32,7 @@ export function register(program: Command): void {
   registerArchiveKinds(node);
   registerTelemetryNodes(node);
   registerInfluxNode(node);
+  registerVictoriaNode(node);
 
   const weather = addOpsOptions(addClientOptions(
     node
