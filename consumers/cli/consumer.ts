@@ -240,13 +240,15 @@ async function fetchNode(client: SisockClient, node: string, list: Target[], o: 
     const [all] = await fieldsOf(client, node, 1, 0, o.timeoutMs);
     const unknown = missing.filter((t) => !all[t.field]);
     if (unknown.length) {
-      throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t.key}"`).join(', ')} (\`sisock fields ${node}\` lists them)`);
+      const names = unknown.map((t) => `"${t.key}"`).join(', ');
+      throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${names} (\`sisock fields ${node}\` lists them)`);
     }
     info = { ...all, ...info };
   }
   let res: DataResult;
   try {
-    res = await withTimeout(getData(client, node, list.map((t) => t.field), o.start, o.end, o.minStride, { timeoutMs: o.timeoutMs }), o.timeoutMs + 1000, `${node}.get_data`);
+    const call = getData(client, node, list.map((t) => t.field), o.start, o.end, o.minStride, { timeoutMs: o.timeoutMs });
+    res = await withTimeout(call, o.timeoutMs + 1000, `${node}.get_data`);
   } catch (err) {
     throw nodeError(node, err);
   }

@@ -48,8 +48,10 @@ export class VictoriaSource implements DataSource {
 
   constructor(readonly o: VictoriaSourceOptions) {
     const u = new URL(o.url);
-    if (u.username)
-      this.headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    if (u.username) {
+      const cred = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+      this.headers.authorization = `Basic ${Buffer.from(cred).toString('base64')}`;
+    }
     u.username = '';
     u.password = '';
     this.base = u.toString().replace(/\/$/, '');
