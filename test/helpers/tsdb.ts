@@ -6,8 +6,8 @@
  *   await db.stop(); await db.start();    // an outage: same data dir, same port
  *   await db.close();                     // stop and remove the data dir
  *
- * `available()` says whether the binary is installed (tests skip with a message otherwise; `make
- * test-deps` installs both packages).
+ * `available()` says whether the binary is installed (tests skip with a message otherwise, and fail
+ * under CI or SISOCK_REQUIRE_SERVICES; `make test-deps` installs both packages).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,7 +31,12 @@ export interface TsdbProcess {
 }
 
 export function available(kind: 'influxd' | 'victoria-metrics'): boolean {
-  return spawnSync('sh', ['-c', `command -v ${kind}`]).status === 0;
+  const ok = spawnSync('sh', ['-c', `command -v ${kind}`]).status === 0;
+  // where the services are required (CI), a missing database fails instead of skipping
+  if (!ok && (process.env.CI || process.env.SISOCK_REQUIRE_SERVICES)) {
+    throw new Error(`${kind} is required here (CI/SISOCK_REQUIRE_SERVICES): run \`make test-deps\``);
+  }
+  return ok;
 }
 
 export async function freePort(): Promise<number> {
