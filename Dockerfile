@@ -21,6 +21,7 @@ COPY common ./common
 COPY hub ./hub
 COPY data-nodes ./data-nodes
 COPY consumers ./consumers
+COPY historian ./historian
 COPY bin ./bin
 COPY docs/examples ./docs/examples
 RUN npx tsc -p tsconfig.build.json

@@ -19,7 +19,7 @@ deps: $(NODE_DEPS)
 # docker-compose (validates the compose files), Chromium (the web page's browser test),
 # mosquitto (a private broker the MQTT node's broker-restart test starts and stops).
 test-deps:
-	@./scripts/ensure-debian-packages.sh python3-autobahn python3-twisted python3-msgpack mypy docker-compose chromium mosquitto
+	@./scripts/ensure-debian-packages.sh python3-autobahn python3-twisted python3-msgpack mypy docker-compose chromium mosquitto influxdb victoria-metrics xz-utils bzip2
 
 build: deps
 	npx tsc -p tsconfig.build.json

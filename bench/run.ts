@@ -37,8 +37,8 @@ const ALL_SCENARIOS: Scenario[] = ['rpc', 'rpc-msgpack', 'latency', 'pubsub', 'm
 const ALL_TARGETS: Target[] = ['sisock', 'relay', 'relay-cork', 'fox'];
 
 /** Benchmarks of the other components, each with its own baseline, run after the router table. */
-type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub' | 'python' | 'tiers' | 'g3';
-const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub', 'python', 'tiers', 'g3'];
+type Suite = 'grafana' | 'grpc' | 'archive' | 'mqtt' | 'hub' | 'python' | 'tiers' | 'g3' | 'historian';
+const ALL_SUITES: Suite[] = ['grafana', 'grpc', 'archive', 'mqtt', 'hub', 'python', 'tiers', 'g3', 'historian'];
 
 interface Opts {
   scenarios: Scenario[];
@@ -403,6 +403,10 @@ async function runSuite(suite: Suite, o: Opts): Promise<void> {
       const { benchG3 } = await import('./g3');
       const num = (v: string | undefined): number | undefined => (v ? Number(v) : undefined);
       return printRows(await benchG3({ log, days: num(process.env.SISOCK_BENCH_G3_DAYS), hours: num(process.env.SISOCK_BENCH_G3_HOURS) }));
+    }
+    case 'historian': {
+      const { benchHistorian } = await import('./historian');
+      return printRows(await benchHistorian({ log }));
     }
   }
 }

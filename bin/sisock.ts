@@ -9,6 +9,8 @@ import { Command } from 'commander';
 import { redactSecrets, urlHasPassword } from '../common/redact';
 import * as consumer from './commands/consumer';
 import * as demo from './commands/demo';
+import * as exporter from './commands/export';
+import * as historian from './commands/historian';
 import * as grafana from './commands/grafana';
 import * as grpc from './commands/grpc';
 import * as hub from './commands/hub';
@@ -27,6 +29,8 @@ const COMMANDS: CommandModule[] = [
   grafana,
   web,
   grpc,
+  exporter,
+  historian,
 ];
 
 /** The version in package.json (found upwards from here: works from bin/ and from dist/bin/). */

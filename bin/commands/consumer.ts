@@ -116,12 +116,14 @@ export function register(program: Command): void {
       .argument('<node::field...>', "fields to fetch, e.g. weather::temperature sim::hv_ch0_voltage 'sim::*' (field globs: * ? {a,b})")
       .option('--from <time>', `start (${TIME_HELP})`, '-1h')
       .option('--to <time>', 'end (exclusive)', 'now')
-      .option('--min-stride <duration>', 'at least this far between samples (the node keeps per-bucket min and max), e.g. 10s, 5m'),
+      .option('--min-stride <duration>', 'at least this far between samples (the node keeps per-bucket min and max), e.g. 10s, 5m')
+      .option('--history <node>', 'historian node asked for a node that is not online (a notice goes to stderr)', 'historian')
+      .option('--no-history', 'never ask the historian'),
   ));
   get.addHelpText('after', `
 Times: now, -1h, -30m, -2d, -1w, 2026-11-20 (midnight UTC), 2026-11-20T12:00Z, UNIX seconds.
 Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::field.`);
-  get.action(async (targets: string[], flags: Flags & { from: string; to: string; minStride?: string }) => {
+  get.action(async (targets: string[], flags: Flags & { from: string; to: string; minStride?: string; history: string | false }) => {
     let parsed;
     try {
       const t = parseTargets(targets);
@@ -135,7 +137,9 @@ Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::
     const { t, start, end, minStride } = parsed;
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
-      write(renderJoined(await fetchJoined(client, t, { start, end, minStride, timeoutMs }), format, color));
+      const notice = (text: string) => process.stderr.write(`sisock: ${text}\n`);
+      const history = flags.history === false ? null : flags.history;
+      write(renderJoined(await fetchJoined(client, t, { start, end, minStride, timeoutMs, history, notice }), format, color));
     });
   });
 

@@ -23,6 +23,7 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   grafanaTokenFile?: string;
   grafanaLiveStream?: string;
   grafanaLiveNodes?: string;
+  history?: string | true;
 }
 
 
@@ -70,7 +71,9 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .option('--grafana-live-stream <id>', 'the stream id: channels stream/<id>/<node> (default sisock)')
     .option('--grafana-live-nodes <names>', 'comma-separated nodes to push (default: every online node)')
     .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)',
-      positiveSeconds);
+      positiveSeconds)
+    .option('--history [node]',
+      'ask this historian node (default "historian") for offline nodes and ranges a node no longer holds; the panel gets a notice');
 }
 
 export const BRIDGE_HELP = `
@@ -97,6 +100,7 @@ export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'pa
       ...(flags.queryTimeout !== undefined ? { callTimeoutMs: flags.queryTimeout * 1000 } : {}),
       ...(flags.grafanaLiveUrl ? { livePush: livePushFrom(flags) } : {}),
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
+      ...(flags.history ? { history: flags.history === true ? 'historian' : flags.history } : {}),
     });
     const b = bridge;
     ops = await startOps(plan, () => ({ ok: b.client.isReady, url: b.url, router: b.client.options.url }), log);

@@ -11,6 +11,7 @@
  */
 import { registerArchiveKinds } from './node-archive';
 import { registerTelemetryNodes } from './node-telemetry';
+import { registerInfluxNode, registerVictoriaNode } from './node-influx';
 import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
 import { runWeatherNode, exampleDataDir } from '../../data-nodes/weather';
@@ -31,6 +32,8 @@ export function register(program: Command): void {
       '(simulated lab hardware), scan/archive (indexed data files), mqtt, sql, feed');
   registerArchiveKinds(node);
   registerTelemetryNodes(node);
+  registerInfluxNode(node);
+  registerVictoriaNode(node);
 
   const weather = addOpsOptions(addClientOptions(
     node

@@ -171,6 +171,10 @@ export interface GetOptions {
   end: number;
   minStride: number | null;
   timeoutMs: number;
+  /** Historian node asked when a node is not online (`sisock historian`); null: never. */
+  history?: string | null;
+  /** Told when an answer came from the historian. */
+  notice?: (text: string) => void;
 }
 
 /** Does a target's field name a glob (`*`, `?`, `{a,b}`)? */
@@ -202,37 +206,68 @@ export async function expandTargets(client: SisockClient, targets: Target[], tim
   return out;
 }
 
-/** Fetches the targets from their nodes (in parallel) and joins them on time; field globs expand. */
+/** The fields of an offline node from the historian (`<node>.<field>`), or null when it has none of them. */
+async function fromHistory(client: SisockClient, node: string, list: Target[], o: GetOptions): Promise<Map<string, Series> | null> {
+  if (!o.history) return null;
+  const names = list.map((t) => `${node}.${t.field}`);
+  let res: DataResult;
+  try {
+    res = await getData(client, o.history, names, o.start, o.end, o.minStride, { timeoutMs: o.timeoutMs });
+  } catch {
+    return null;
+  }
+  if (names.every((n) => (res.data[n] ?? []).length === 0)) return null;
+  const out = new Map<string, Series>();
+  for (const t of list) {
+    const s = seriesOf(res, `${node}.${t.field}`, `${node}.${t.field}`);
+    out.set(t.key, { key: t.key, units: null, t: s.t, v: s.v });
+  }
+  o.notice?.(`node "${node}" is not online: its samples come from the historian "${o.history}"`);
+  return out;
+}
+
+/** Fetches the targets from their nodes (in parallel) and joins them on time; field globs expand; an offline node's from the historian. */
 export async function fetchJoined(client: SisockClient, targetsIn: Target[], o: GetOptions): Promise<Joined> {
   const targets = await expandTargets(client, targetsIn, o.timeoutMs);
   const series = new Map<string, Series>();
   await Promise.all(
     [...byNode(targets)].map(async ([node, list]) => {
-      let [info] = await fieldsOf(client, node, o.start, o.end, o.timeoutMs);
-      const missing = list.filter((t) => !info[t.field]);
-      if (missing.length) {
-        // Not listed for this range: a field without data then, or no such field at all?
-        const [all] = await fieldsOf(client, node, 1, 0, o.timeoutMs);
-        const unknown = missing.filter((t) => !all[t.field]);
-        if (unknown.length) {
-          const names = unknown.map((t) => `"${t.key}"`).join(', ');
-          throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${names} (\`sisock fields ${node}\` lists them)`);
-        }
-        info = { ...all, ...info };
-      }
-      let res: DataResult;
       try {
-        res = await withTimeout(getData(client, node, list.map((t) => t.field), o.start, o.end, o.minStride, { timeoutMs: o.timeoutMs }), o.timeoutMs + 1000, `${node}.get_data`);
+        await fetchNode(client, node, list, o, series);
       } catch (err) {
-        throw nodeError(node, err);
-      }
-      for (const t of list) {
-        const s = seriesOf(res, t.field, info[t.field]?.timeline);
-        series.set(t.key, { key: t.key, units: info[t.field]?.units ?? null, t: s.t, v: s.v });
+        const h = err instanceof SisockError && err.message.startsWith('unknown node') ? await fromHistory(client, node, list, o) : null;
+        if (!h) throw err;
+        for (const [k, v] of h) series.set(k, v);
       }
     }),
   );
   return outerJoin(targets.map((t) => series.get(t.key)!));
+}
+
+async function fetchNode(client: SisockClient, node: string, list: Target[], o: GetOptions, series: Map<string, Series>): Promise<void> {
+  let [info] = await fieldsOf(client, node, o.start, o.end, o.timeoutMs);
+  const missing = list.filter((t) => !info[t.field]);
+  if (missing.length) {
+    // Not listed for this range: a field without data then, or no such field at all?
+    const [all] = await fieldsOf(client, node, 1, 0, o.timeoutMs);
+    const unknown = missing.filter((t) => !all[t.field]);
+    if (unknown.length) {
+      const names = unknown.map((t) => `"${t.key}"`).join(', ');
+      throw usage(`unknown field${unknown.length > 1 ? 's' : ''} ${names} (\`sisock fields ${node}\` lists them)`);
+    }
+    info = { ...all, ...info };
+  }
+  let res: DataResult;
+  try {
+    const call = getData(client, node, list.map((t) => t.field), o.start, o.end, o.minStride, { timeoutMs: o.timeoutMs });
+    res = await withTimeout(call, o.timeoutMs + 1000, `${node}.get_data`);
+  } catch (err) {
+    throw nodeError(node, err);
+  }
+  for (const t of list) {
+    const s = seriesOf(res, t.field, info[t.field]?.timeline);
+    series.set(t.key, { key: t.key, units: info[t.field]?.units ?? null, t: s.t, v: s.v });
+  }
 }
 
 // ---- tail ----------------------------------------------------------------------------------------

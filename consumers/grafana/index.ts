@@ -8,6 +8,7 @@ export type { NodeInfo, HubEvent, CatalogueOptions } from './catalogue';
 export { QueryEngine, columnOf, toMs } from './query';
 export type { QueryResult, TimeSeriesResult, TableResult, QueryEngineOptions } from './query';
 export { minMaxIndices, minMaxDownsample } from './downsample';
+export { HistoryFallback, DEFAULT_HISTORY_NODE } from './history';
 export * from './request';
 export { authFromEnv, authorized, authMiddleware, corsMiddleware, authEnabled } from './auth';
 export type { AuthConfig } from './auth';

@@ -14,6 +14,7 @@ import type { Sample } from '../../client/data';
 import { nodeCallError, type FieldCatalogue, type HubEvent } from './catalogue';
 import { minMaxIndices } from './downsample';
 import { badRequest, HttpError } from './errors';
+import type { HistoryFallback } from './history';
 import { compileFilters, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
 
 /** Grafana's QueryResultMeta, the part we send: notices shown on the panel. */
@@ -24,6 +25,8 @@ export interface TableColumn { text: string; type: 'time' | 'number' | 'string' 
 export interface TableResult {
   type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][]; error?: string; meta?: QueryMeta;
 }
+/** Notices on a series (the historian's among them). */
+export type SeriesMeta = QueryMeta;
 export type QueryResult = TimeSeriesResult | TableResult;
 
 export interface QueryEngineOptions {
@@ -38,6 +41,8 @@ export interface QueryEngineOptions {
    * 5,000,000); more → 400 asking for a lower maxDataPoints or fewer targets.
    */
   maxTotalPoints?: number;
+  /** Ask the historian for offline nodes and for ranges a node no longer holds (history.ts). */
+  history?: HistoryFallback;
 }
 
 /** One requested field. */
@@ -75,12 +80,31 @@ export class QueryEngine {
   private readonly timeout: number;
   private readonly maxAnnotations: number;
   private readonly maxTotalPoints: number;
+  private readonly history: HistoryFallback | undefined;
 
   constructor(readonly client: SisockClient, readonly catalogue: FieldCatalogue, opts: QueryEngineOptions = {}) {
     this.nodeStride = opts.nodeStride ?? 'auto';
     this.timeout = opts.callTimeoutMs ?? 30000;
     this.maxAnnotations = opts.maxAnnotations ?? 1000;
     this.maxTotalPoints = opts.maxTotalPoints ?? 5_000_000;
+    this.history = opts.history;
+  }
+
+  /** The catalogue's fields of a target; with a historian, those it holds of a node that is not online. */
+  private async resolveTarget(node: string, field: string): Promise<Array<{ node: string; field: string; info: FieldInfo }>> {
+    try {
+      return await this.catalogue.resolve(node, field);
+    } catch (err) {
+      if (!this.history || !(err instanceof HttpError) || err.status !== 404) throw err;
+      const r = await this.history.resolve(node, field);
+      if (r.length === 0) throw err;
+      return r;
+    }
+  }
+
+  private timelineOf(node: string): (field: string) => string {
+    const fields = this.catalogue.nodes().find((n) => n.name === node)?.fields;
+    return (f) => fields?.[f]?.timeline ?? `${node}.${f}`;
   }
 
   /** get_data on each node once, in parallel: node → answer; the first failure rejects. */
@@ -101,9 +125,16 @@ export class QueryEngine {
     const stride = this.nodeStride === 'auto' && maxPoints > 0 ? (end - start) / maxPoints : null;
     const entries = await Promise.all([...byNode].map(async ([node, fields]) => {
       try {
-        return [node, await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout })] as const;
+        const r = await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout });
+        return [node, this.history ? await this.history.fillOlder(node, r, [...fields], this.timelineOf(node), start, stride) : r] as const;
       } catch (err) {
-        return [node, nodeCallError(node, err, this.timeout)] as const;
+        const e = nodeCallError(node, err, this.timeout);
+        if (this.history) {
+          const why = e.status === 404 ? `node "${node}" is offline` : `node "${node}" failed (${e.message})`;
+          const h = await this.history.getData(node, [...fields], this.timelineOf(node), start, end, stride, why).catch(() => null);
+          if (h) return [node, h] as const;
+        }
+        return [node, e] as const;
       }
     }));
     return new Map<string, DataResult | HttpError>(entries);
@@ -137,7 +168,7 @@ export class QueryEngine {
       if (!list) {
         try {
           const wants: Want[] = [];
-          for (const r of await this.catalogue.resolve(target.node, target.field)) {
+          for (const r of await this.resolveTarget(target.node, target.field)) {
             if (allow(r.node, r.field)) wants.push({ ...r, name: `${r.node}::${r.field}` });
           }
           list = wants;
@@ -195,6 +226,8 @@ export class QueryEngine {
           if (!problems.includes(why)) problems.push(why);
           continue;
         }
+        const notice = this.history?.noticeFor(answer);
+        const meta = notice ? { meta: { notices: [{ severity: 'info' as const, text: notice }] } } : {};
         const { t, v } = columnOf(answer, w.field, w.info.timeline);
         if (target.annotations) {
           const table = this.changesTable(w.name, t, v, target.refId);
@@ -208,14 +241,14 @@ export class QueryEngine {
         if (target.format === 'table') {
           // idx holds indexes of t (and v, of the same length)
           const rows: Sample[][] = idx.map((i) => [toMs(t[i]!), v[i] ?? null]);
-          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows });
+          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows, ...meta });
         } else {
           const bool = w.info.type === 'bool';
           const datapoints: Array<[Sample, number]> = idx.map((i) => {
             const x = v[i] ?? null;
             return [bool && typeof x === 'boolean' ? (x ? 1 : 0) : x, toMs(t[i]!)];
           });
-          out.push({ target: w.name, refId: target.refId, datapoints });
+          out.push({ target: w.name, refId: target.refId, datapoints, ...meta });
         }
       }
       if (problems.length) out.push(this.failed(target, problems));

@@ -22,6 +22,7 @@ import { FieldCatalogue } from './catalogue';
 import { webRoutes } from './page';
 import { GrafanaLivePusher, type LivePushOptions } from './live-push';
 import { QueryEngine } from './query';
+import { HistoryFallback } from './history';
 import { DEFAULT_LIMITS, type RequestLimits } from './request';
 import { Registry } from 'prom-client';
 import { bridgeMetricsMiddleware } from './metrics';
@@ -55,6 +56,8 @@ export interface BridgeOptions {
   metrics?: Registry;
   /** Push live samples to Grafana Live (live-push.ts); off unless given. */
   livePush?: Omit<LivePushOptions, 'logger'>;
+  /** Name of the historian node to ask for offline nodes and older ranges (history.ts); default: none. */
+  history?: string;
 }
 
 export interface RunningBridge {
@@ -75,7 +78,10 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const client = opts.client instanceof SisockClient ? opts.client : new SisockClient({ logger: log, connectWaitMs: 2000, ...opts.client });
   const auth = opts.auth ?? authFromEnv();
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
-  const engine = new QueryEngine(client, catalogue, { nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints });
+  const history = opts.history ? { history: new HistoryFallback(client, opts.history, log, opts.callTimeoutMs) } : {};
+  const engine = new QueryEngine(client, catalogue, {
+    nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints, ...history,
+  });
   const live = new LiveRelay(client);
   // Checked before anything starts (a bad URL or stream id throws here).
   const livePusher = opts.livePush ? new GrafanaLivePusher({ ...opts.livePush, logger: log }, catalogue, live) : null;
