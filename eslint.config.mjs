@@ -5,12 +5,44 @@ import tseslint from 'typescript-eslint';
 
 // The few globals of the plain-JavaScript files (listed here instead of adding the `globals` package).
 const nodeGlobals = Object.fromEntries(
-  ['require', 'module', 'exports', '__dirname', '__filename', 'process', 'console', 'Buffer', 'URL', 'URLSearchParams',
-    'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'fetch'].map((g) => [g, 'readonly']),
+  [
+    'require',
+    'module',
+    'exports',
+    '__dirname',
+    '__filename',
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'fetch',
+  ].map((g) => [g, 'readonly']),
 );
 const browserGlobals = Object.fromEntries(
-  ['window', 'document', 'location', 'history', 'console', 'fetch', 'URL', 'URLSearchParams', 'Blob', 'CSS', 'EventSource',
-    'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'uPlot'].map((g) => [g, 'readonly']),
+  [
+    'window',
+    'document',
+    'location',
+    'history',
+    'console',
+    'fetch',
+    'URL',
+    'URLSearchParams',
+    'Blob',
+    'CSS',
+    'EventSource',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'uPlot',
+  ].map((g) => [g, 'readonly']),
 );
 
 export default tseslint.config(

@@ -40,13 +40,15 @@ async function writeMany(files: Array<[string, string]>, concurrency = 32): Prom
   for (const d of dirs) await fsp.mkdir(d, { recursive: true });
   let i = 0;
   const old = new Date(Date.now() - 3600e3);
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let f = files[i++]; f !== undefined; f = files[i++]) {
-      const [p, c] = f;
-      await fsp.writeFile(p, c);
-      await fsp.utimes(p, old, old); // an archive: written long ago
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let f = files[i++]; f !== undefined; f = files[i++]) {
+        const [p, c] = f;
+        await fsp.writeFile(p, c);
+        await fsp.utimes(p, old, old); // an archive: written long ago
+      }
+    }),
+  );
 }
 
 /** 10,000 small files: 2/3 CSV (50 rows, 2 columns), 1/3 weather .dat (50 lines), 100 directories. */
@@ -92,7 +94,11 @@ async function walk(root: string): Promise<string[]> {
     }
   }
   let i = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => { for (let f = out[i++]; f !== undefined; f = out[i++]) await fsp.stat(f); }));
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let f = out[i++]; f !== undefined; f = out[i++]) await fsp.stat(f);
+    }),
+  );
   return out;
 }
 
@@ -101,18 +107,27 @@ async function decodeAll(root: string, files: string[], merge: boolean): Promise
   let i = 0;
   let samples = 0;
   const segs: Array<{ t: Float64Array; lo: number; hi: number; cols: Array<Float64Array>; order: [number, string] }> = [];
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let f = files[i++]; f !== undefined; f = files[i++]) {
-      const rel = path.relative(root, f).split(path.sep).join('/');
-      const fmt = detectFormat(rel);
-      if (!fmt) continue;
-      const d = fmt.decode(await fsp.readFile(f), { relPath: rel });
-      for (const tl of d.timelines) {
-        samples += tl.t.length;
-        if (merge) segs.push({ t: tl.t, lo: 0, hi: tl.t.length, cols: tl.columns.map((c) => c.values as Float64Array), order: [tl.t[0] ?? NaN, rel] });
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let f = files[i++]; f !== undefined; f = files[i++]) {
+        const rel = path.relative(root, f).split(path.sep).join('/');
+        const fmt = detectFormat(rel);
+        if (!fmt) continue;
+        const d = fmt.decode(await fsp.readFile(f), { relPath: rel });
+        for (const tl of d.timelines) {
+          samples += tl.t.length;
+          if (merge)
+            segs.push({
+              t: tl.t,
+              lo: 0,
+              hi: tl.t.length,
+              cols: tl.columns.map((c) => c.values as Float64Array),
+              order: [tl.t[0] ?? NaN, rel],
+            });
+        }
       }
-    }
-  }));
+    }),
+  );
   if (merge && segs[0]) {
     const m = mergeSegments(segs, segs[0].cols.length);
     for (const c of m.cols) Array.from(c, (v) => (v === v ? v : null));
@@ -127,8 +142,11 @@ const time = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
 };
 
 const row = (scenario: string, value: number, baseline: number | null, goal: string): ArchiveBenchRow => ({
-  scenario, value: Math.round(value * 1000) / 1000, baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
-  ratio: baseline ? Math.round((value / baseline) * 100) / 100 : null, goal,
+  scenario,
+  value: Math.round(value * 1000) / 1000,
+  baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
+  ratio: baseline ? Math.round((value / baseline) * 100) / 100 : null,
+  goal,
 });
 
 async function scanRows(label: string, db: IndexDb, root: string, files: string[]): Promise<ArchiveBenchRow[]> {
@@ -164,8 +182,10 @@ export async function benchArchive(o: ArchiveBenchOptions = {}): Promise<Archive
     const sqlite = openIndexDb(`sqlite:${path.join(tmp, 'index.sqlite')}`);
     try {
       log('archive: scanning (sqlite)');
-      rows.push(...await scanRows('sqlite', sqlite, many, paths));
-    } finally { await sqlite.close(); }
+      rows.push(...(await scanRows('sqlite', sqlite, many, paths)));
+    } finally {
+      await sqlite.close();
+    }
 
     const mysqlUrl = process.env.SISOCK_BENCH_MYSQL_URL ?? process.env.SISOCK_TEST_MYSQL_URL;
     if (mysqlUrl) {
@@ -175,7 +195,7 @@ export async function benchArchive(o: ArchiveBenchOptions = {}): Promise<Archive
       const my = openIndexDb(u.toString());
       try {
         log('archive: scanning (mysql)');
-        rows.push(...await scanRows('mysql', my, many, paths));
+        rows.push(...(await scanRows('mysql', my, many, paths)));
       } catch (e) {
         log(`archive: mysql rows skipped: ${(e as Error).message}`);
       } finally {
@@ -183,7 +203,9 @@ export async function benchArchive(o: ArchiveBenchOptions = {}): Promise<Archive
         const mysql = await import('mysql2/promise');
         const c = await mysql.createConnection({ uri: mysqlUrl.replace(/\?.*$/, '') }).catch(() => null);
         if (c) {
-          await c.query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock', 'tier'].map((t) => prefix + t).join(', ')}`).catch(() => {});
+          await c
+            .query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock', 'tier'].map((t) => prefix + t).join(', ')}`)
+            .catch(() => {});
           await c.end();
         }
       }
@@ -200,7 +222,13 @@ export async function benchArchive(o: ArchiveBenchOptions = {}): Promise<Archive
     const src = new ArchiveSource({ db: dayDb });
     try {
       const fields = ['x', 'y'];
-      const [base] = await time(() => decodeAll(day, dl.map(([p]) => p), true));
+      const [base] = await time(() =>
+        decodeAll(
+          day,
+          dl.map(([p]) => p),
+          true,
+        ),
+      );
       const [cold, r] = await time(() => src.getData(fields, DAY0, DAY0 + 86400, null));
       if (r.timeline.fast?.t.length !== 864000) throw new Error(`get_data returned ${r.timeline.fast?.t.length} samples, not 864000`);
       let warm = Infinity;
@@ -225,10 +253,13 @@ export async function benchArchive(o: ArchiveBenchOptions = {}): Promise<Archive
 }
 
 if (require.main === module) {
-  benchArchive({ log: (l) => process.stderr.write(`${l}\n`) }).then((rows) => {
-    console.table(rows);
-  }, (e: unknown) => {
-    process.stderr.write(`bench archive failed: ${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = 1;
-  });
+  benchArchive({ log: (l) => process.stderr.write(`${l}\n`) }).then(
+    (rows) => {
+      console.table(rows);
+    },
+    (e: unknown) => {
+      process.stderr.write(`bench archive failed: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -53,14 +53,17 @@ class DaySource implements DataSource {
     this.t = new Float64Array(n);
     this.v = new Float64Array(n);
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
     for (let i = 0; i < n; i++) {
       this.t[i] = end - SPAN + i / RATE;
       this.v[i] = 20 + 5 * Math.sin((2 * Math.PI * i) / (n / 4)) + rnd() - 0.5 + (i % 77_777 === 0 ? 50 : 0);
     }
   }
   getFields(): FieldsResult {
-    return [{ v: { description: '10 Hz benchmark signal', timeline: 'fast', type: 'number', units: 'K' } }, { fast: { interval: 1 / RATE, field: ['v'] } }];
+    return [
+      { v: { description: '10 Hz benchmark signal', timeline: 'fast', type: 'number', units: 'K' } },
+      { fast: { interval: 1 / RATE, field: ['v'] } },
+    ];
   }
   getData(fields: string[], start: number, end: number, minStride: number | null): DataResult {
     const i0 = lowerBound(this.t, start);
@@ -80,15 +83,21 @@ async function nodeProc(): Promise<void> {
   const url = process.env.BENCH_ROUTER!;
   const end = Number(process.env.BENCH_END);
   const node = await runDataNode({
-    name: NODE, description: 'one day of 10 Hz data', source: new DaySource(end),
+    name: NODE,
+    description: 'one day of 10 Hz data',
+    source: new DaySource(end),
     client: { url, realm: process.env.BENCH_REALM ?? 'bench', uriBase: 'org.simonsobservatory' },
   });
   await node.ready(30000);
   process.stdout.write('READY\n');
-  const exit = () => { void node.close().finally(() => process.exit(0)); };
+  const exit = () => {
+    void node.close().finally(() => process.exit(0));
+  };
   process.on('SIGTERM', exit);
   process.on('disconnect', exit);
-  process.on('message', (m) => { if ((m as { cmd?: string })?.cmd === 'exit') exit(); });
+  process.on('message', (m) => {
+    if ((m as { cmd?: string })?.cmd === 'exit') exit();
+  });
 }
 
 function spawnNode(routerUrl: string, end: number): Promise<ChildProcess> {
@@ -97,11 +106,24 @@ function spawnNode(routerUrl: string, end: number): Promise<ChildProcess> {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let err = '';
-  proc.stderr?.on('data', (d: Buffer) => { if (err.length < 5000) err += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 5000) err += d.toString();
+  });
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`bench node did not start: ${err}`)); }, 60000);
-    proc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('READY')) { clearTimeout(t); resolve(proc); } });
-    proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`bench node exited (${code}): ${err}`)); });
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`bench node did not start: ${err}`));
+    }, 60000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('READY')) {
+        clearTimeout(t);
+        resolve(proc);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`bench node exited (${code}): ${err}`));
+    });
   });
 }
 
@@ -137,8 +159,14 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
     const rawBridge = await startBridge({ client: clientOpts, port: 0, host: '127.0.0.1', page: false, auth: {}, nodeStride: 'off' });
     bridges.push(withStride, rawBridge);
     const body = JSON.stringify({
-      range: { from: new Date((end - SPAN) * 1000).toISOString(), to: new Date(end * 1000).toISOString(), raw: { from: 'now-24h', to: 'now' } },
-      intervalMs: 86400, maxDataPoints: MAX_POINTS, targets: [{ target: `${NODE}::v`, refId: 'A', type: 'timeserie' }],
+      range: {
+        from: new Date((end - SPAN) * 1000).toISOString(),
+        to: new Date(end * 1000).toISOString(),
+        raw: { from: 'now-24h', to: 'now' },
+      },
+      intervalMs: 86400,
+      maxDataPoints: MAX_POINTS,
+      targets: [{ target: `${NODE}::v`, refId: 'A', type: 'timeserie' }],
     });
     const query = async (base: string) => {
       const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
@@ -150,23 +178,60 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
     for (const b of [withStride, rawBridge]) {
       const deadline = Date.now() + 20000;
       for (;;) {
-        try { await query(b.url); break; } catch (e) { if (Date.now() > deadline) throw e; }
+        try {
+          await query(b.url);
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     const rows: GrafanaBenchRow[] = [];
     log('raw get_data…');
-    const raw = await timed(Math.min(rounds, 3), async () => (await getData(consumer, NODE, ['v'], end - SPAN, end, null, { timeoutMs: 60000 })).data.v!.length);
-    rows.push({ scenario: 'raw get_data (node → consumer)', points: SPAN * RATE, returned: raw.last, medianMs: raw.median, bestMs: raw.best, goalMs: null, pass: null });
+    const raw = await timed(
+      Math.min(rounds, 3),
+      async () => (await getData(consumer, NODE, ['v'], end - SPAN, end, null, { timeoutMs: 60000 })).data.v!.length,
+    );
+    rows.push({
+      scenario: 'raw get_data (node → consumer)',
+      points: SPAN * RATE,
+      returned: raw.last,
+      medianMs: raw.median,
+      bestMs: raw.best,
+      goalMs: null,
+      pass: null,
+    });
     log('/query with node-side min_stride…');
     const q = await timed(rounds, () => query(withStride.url));
-    rows.push({ scenario: '/query maxDataPoints 1000 (bridge as shipped)', points: SPAN * RATE, returned: q.last, medianMs: q.median, bestMs: q.best, goalMs: GRAFANA_GOAL_MS, pass: q.median <= GRAFANA_GOAL_MS });
+    rows.push({
+      scenario: '/query maxDataPoints 1000 (bridge as shipped)',
+      points: SPAN * RATE,
+      returned: q.last,
+      medianMs: q.median,
+      bestMs: q.best,
+      goalMs: GRAFANA_GOAL_MS,
+      pass: q.median <= GRAFANA_GOAL_MS,
+    });
     log('/query with --node-stride off…');
     const qr = await timed(Math.min(rounds, 3), () => query(rawBridge.url));
-    rows.push({ scenario: '/query maxDataPoints 1000 (--node-stride off)', points: SPAN * RATE, returned: qr.last, medianMs: qr.median, bestMs: qr.best, goalMs: null, pass: null });
+    rows.push({
+      scenario: '/query maxDataPoints 1000 (--node-stride off)',
+      points: SPAN * RATE,
+      returned: qr.last,
+      medianMs: qr.median,
+      bestMs: qr.best,
+      goalMs: null,
+      pass: null,
+    });
     const infinity = async (shape: string, format: string) => {
       const params = new URLSearchParams({
-        target: `${NODE}::v`, from: String((end - SPAN) * 1000), to: String(end * 1000), maxDataPoints: String(MAX_POINTS), shape, format,
+        target: `${NODE}::v`,
+        from: String((end - SPAN) * 1000),
+        to: String(end * 1000),
+        maxDataPoints: String(MAX_POINTS),
+        shape,
+        format,
       });
       const res = await fetch(`${withStride.url}/infinity/query?${params}`);
       const text = await res.text();
@@ -174,12 +239,20 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
       return format === 'csv' ? text.trimEnd().split('\n').length - 1 : (JSON.parse(text) as unknown[]).length;
     };
     const goal = q.median * INFINITY_GOAL_RATIO;
-    for (const [shape, format] of [['wide', 'json'], ['long', 'csv']] as const) {
+    for (const [shape, format] of [
+      ['wide', 'json'],
+      ['long', 'csv'],
+    ] as const) {
       log(`/infinity/query ${shape} ${format}…`);
       const r = await timed(rounds, () => infinity(shape, format));
       rows.push({
-        scenario: `/infinity/query ${shape} ${format} (≤ ${INFINITY_GOAL_RATIO}× /query)`, points: SPAN * RATE, returned: r.last,
-        medianMs: r.median, bestMs: r.best, goalMs: Math.round(goal * 10) / 10, pass: r.median <= goal,
+        scenario: `/infinity/query ${shape} ${format} (≤ ${INFINITY_GOAL_RATIO}× /query)`,
+        points: SPAN * RATE,
+        returned: r.last,
+        medianMs: r.median,
+        bestMs: r.best,
+        goalMs: Math.round(goal * 10) / 10,
+        pass: r.median <= goal,
       });
     }
     return rows;
@@ -189,7 +262,11 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
     await hub.close().catch(() => undefined);
     if (node && node.exitCode === null) {
       const exited = new Promise((r) => node!.once('exit', r));
-      try { node.send({ cmd: 'exit' }); } catch { node.kill('SIGTERM'); }
+      try {
+        node.send({ cmd: 'exit' });
+      } catch {
+        node.kill('SIGTERM');
+      }
       const t = setTimeout(() => node!.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(t);
@@ -200,18 +277,35 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
 
 export function formatGrafanaRows(rows: GrafanaBenchRow[]): string {
   const head = ['scenario', 'points', 'returned', 'median ms', '(best)', 'goal', ''];
-  const body = rows.map((r) => [r.scenario, String(r.points), String(r.returned), r.medianMs.toFixed(1), `(${r.bestMs.toFixed(1)})`, r.goalMs === null ? '' : `≤ ${r.goalMs}`, r.pass === null ? '' : r.pass ? 'ok' : 'MISSED']);
+  const body = rows.map((r) => [
+    r.scenario,
+    String(r.points),
+    String(r.returned),
+    r.medianMs.toFixed(1),
+    `(${r.bestMs.toFixed(1)})`,
+    r.goalMs === null ? '' : `≤ ${r.goalMs}`,
+    r.pass === null ? '' : r.pass ? 'ok' : 'MISSED',
+  ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   return [head, ...body].map((cols) => cols.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ')).join('\n');
 }
 
 if (require.main === module) {
   if (process.argv[2] === 'node-proc') {
-    void nodeProc().catch((e) => { console.error(e); process.exit(1); });
+    void nodeProc().catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
   } else {
-    runGrafanaBench({ log: (s) => process.stderr.write(`${s}\n`) }).then((rows) => {
-      process.stdout.write(`Grafana bridge: one day of 10 Hz data (${path.basename(__filename)})\n${formatGrafanaRows(rows)}\n`);
-      process.exit(0);
-    }, (e) => { console.error(e); process.exit(1); });
+    runGrafanaBench({ log: (s) => process.stderr.write(`${s}\n`) }).then(
+      (rows) => {
+        process.stdout.write(`Grafana bridge: one day of 10 Hz data (${path.basename(__filename)})\n${formatGrafanaRows(rows)}\n`);
+        process.exit(0);
+      },
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
   }
 }

@@ -60,10 +60,15 @@ async function backend(rows: number): Promise<void> {
     return i;
   };
   const node = await runDataNode({
-    name: 'bench', description: 'synthetic 1 kHz', client,
+    name: 'bench',
+    description: 'synthetic 1 kHz',
+    client,
     source: {
       getFields: () => [
-        { x: { description: null, timeline: 'fast', type: 'number', units: null }, y: { description: null, timeline: 'fast', type: 'number', units: null } },
+        {
+          x: { description: null, timeline: 'fast', type: 'number', units: null },
+          y: { description: null, timeline: 'fast', type: 'number', units: null },
+        },
         { fast: { interval: DT, field: ['x', 'y'] } },
       ],
       getData: (fields, start, end) => {
@@ -72,7 +77,11 @@ async function backend(rows: number): Promise<void> {
         const t: number[] = [];
         const x: number[] = [];
         const y: number[] = [];
-        for (let i = i0; i < i1; i++) { t.push(T0 + i * DT); x.push(i); y.push(i / 2); }
+        for (let i = i0; i < i1; i++) {
+          t.push(T0 + i * DT);
+          x.push(i);
+          y.push(i / 2);
+        }
         const data: Record<string, number[]> = {};
         for (const f of fields) data[f] = f === 'x' ? x : f === 'y' ? y : [];
         const timeline: Record<string, { t: number[]; finalized_until: number | null }> = {};
@@ -93,14 +102,25 @@ function waitLine(proc: ChildProcess, re: RegExp, what: string, timeoutMs = 2000
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`${what}: no "${re.source}" after ${timeoutMs} ms; stderr: ${err.slice(-500)}`)), timeoutMs);
-    proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: no "${re.source}" after ${timeoutMs} ms; stderr: ${err.slice(-500)}`)),
+      timeoutMs,
+    );
+    proc.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = re.exec(out);
-      if (m) { clearTimeout(timer); resolve(m); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
     });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited (${code}); stderr: ${err.slice(-500)}`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}); stderr: ${err.slice(-500)}`));
+    });
   });
 }
 
@@ -121,11 +141,21 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
   const rows = Math.ceil(points / 2);
   const total = rows * 2;
   const rounds = Math.max(1, o.rounds ?? 2);
-  const say = (m: string) => { if (o.verbose) process.stderr.write(`[grpc-bench] ${m}\n`); };
+  const say = (m: string) => {
+    if (o.verbose) process.stderr.write(`[grpc-bench] ${m}\n`);
+  };
   const { SisockClient, getData } = await import('../client');
   const { loadSisockProto } = await import('../consumers/grpc');
   const children: ChildProcess[] = [];
-  const killAll = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
+  const killAll = () => {
+    for (const c of children) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
   process.once('exit', killAll);
   let wampClient: InstanceType<typeof SisockClient> | null = null;
   let grpcClient: grpc.Client | null = null;
@@ -135,7 +165,9 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
     const url = (await waitLine(be, /READY (\S+)/, 'backend'))[1]!;
     say(`backend ${url}`);
     const sisock = path.join(__dirname, '..', 'bin', 'sisock.js');
-    const gs = spawn(process.execPath, [sisock, 'grpc', '--port', '0', '--router', url, '--realm', REALM, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gs = spawn(process.execPath, [sisock, 'grpc', '--port', '0', '--router', url, '--realm', REALM, '--log-level', 'warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(gs);
     const address = (await waitLine(gs, /grpc: (\S+)/, 'sisock grpc'))[1]!;
     say(`grpc ${address}`);
@@ -143,7 +175,9 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
     wampClient = new SisockClient({ url, realm: REALM, uriBase: URI_BASE, serializers: ['json'] }).start();
     await wampClient.whenReady(10000);
     const { Client } = loadSisockProto();
-    const gc = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024 }) as unknown as grpc.Client & { GetData: (...a: unknown[]) => grpc.ClientReadableStream<{ t: number[]; columns: unknown[] }> };
+    const gc = new Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    }) as unknown as grpc.Client & { GetData: (...a: unknown[]) => grpc.ClientReadableStream<{ t: number[]; columns: unknown[] }> };
     grpcClient = gc;
     const end = T0 + rows * DT;
 
@@ -182,10 +216,29 @@ export async function runGrpcBench(o: GrpcBenchOptions = {}): Promise<BenchRow[]
     const rss = peakRssMiB(gs.pid);
     const dataMiB = (rows * 3 * 8) / (1024 * 1024);
     const out: BenchRow[] = [
-      { scenario: `grpc GetData stream, points/s (${(total / 1e6).toFixed(1)}M samples)`, value: grpcRate, baseline: wampRate, ratio: ratio(grpcRate, wampRate), goal: '>=0.8x wamp get_data' },
-      { scenario: 'grpc GetData first chunk, ms (baseline: whole wamp answer)', value: bestFirst, baseline: bestWamp, ratio: ratio(bestFirst, bestWamp), goal: '<=0.1x wamp' },
+      {
+        scenario: `grpc GetData stream, points/s (${(total / 1e6).toFixed(1)}M samples)`,
+        value: grpcRate,
+        baseline: wampRate,
+        ratio: ratio(grpcRate, wampRate),
+        goal: '>=0.8x wamp get_data',
+      },
+      {
+        scenario: 'grpc GetData first chunk, ms (baseline: whole wamp answer)',
+        value: bestFirst,
+        baseline: bestWamp,
+        ratio: ratio(bestFirst, bestWamp),
+        goal: '<=0.1x wamp',
+      },
     ];
-    if (rss !== null) out.push({ scenario: 'grpc server peak RSS, MiB (baseline: the range as float64)', value: rss, baseline: dataMiB, ratio: ratio(rss, dataMiB), goal: '(info)' });
+    if (rss !== null)
+      out.push({
+        scenario: 'grpc server peak RSS, MiB (baseline: the range as float64)',
+        value: rss,
+        baseline: dataMiB,
+        ratio: ratio(rss, dataMiB),
+        goal: '(info)',
+      });
     return out;
   } finally {
     grpcClient?.close();
@@ -202,7 +255,10 @@ function fmt(v: number | null, digits = 2): string {
 
 /** The rows as a fixed-width table. */
 export function formatRows(rows: BenchRow[]): string {
-  const table = [['scenario', 'value', 'baseline', 'ratio', 'goal'], ...rows.map((r) => [r.scenario, fmt(r.value, 1), fmt(r.baseline, 1), fmt(r.ratio), r.goal])];
+  const table = [
+    ['scenario', 'value', 'baseline', 'ratio', 'goal'],
+    ...rows.map((r) => [r.scenario, fmt(r.value, 1), fmt(r.baseline, 1), fmt(r.ratio), r.goal]),
+  ];
   const w = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
   return table.map((row) => row.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ')).join('\n');
 }
@@ -210,10 +266,23 @@ export function formatRows(rows: BenchRow[]): string {
 if (require.main === module) {
   const arg = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1];
   if (process.argv.includes('--backend')) {
-    backend(Number(arg('rows') ?? 750000)).catch((e: unknown) => { console.error(e); process.exit(1); });
+    backend(Number(arg('rows') ?? 750000)).catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
   } else {
-    runGrpcBench({ points: arg('points') ? Number(arg('points')) : undefined, rounds: arg('rounds') ? Number(arg('rounds')) : undefined, verbose: true })
-      .then((rows) => { process.stdout.write(`${formatRows(rows)}\n`); process.exit(0); })
-      .catch((e: unknown) => { console.error(e); process.exit(1); });
+    runGrpcBench({
+      points: arg('points') ? Number(arg('points')) : undefined,
+      rounds: arg('rounds') ? Number(arg('rounds')) : undefined,
+      verbose: true,
+    })
+      .then((rows) => {
+        process.stdout.write(`${formatRows(rows)}\n`);
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      });
   }
 }

@@ -187,7 +187,9 @@ function exitHooks(close: () => Promise<unknown>): void {
   const exit = () => {
     const t = setTimeout(() => process.exit(0), 1500);
     t.unref();
-    void close().catch(() => {}).finally(() => process.exit(0));
+    void close()
+      .catch(() => {})
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', exit);
   process.on('SIGINT', exit);
@@ -203,7 +205,10 @@ async function nodesProc(): Promise<void> {
   const url = process.env.BENCH_ROUTER!;
   const n = Number(process.env.BENCH_NODES ?? 200);
   const source: DataSource = {
-    getFields: (): FieldsResult => [{ x: { description: 'x', timeline: 'tl', type: 'number', units: null } }, { tl: { interval: 1, field: ['x'] } }],
+    getFields: (): FieldsResult => [
+      { x: { description: 'x', timeline: 'tl', type: 'number', units: null } },
+      { tl: { interval: 1, field: ['x'] } },
+    ],
     getData: (fields: string[], start: number): DataResult => {
       const out: DataResult = { data: {}, timeline: {} };
       for (const f of fields) out.data[f] = f === 'x' ? [1] : [];
@@ -217,12 +222,14 @@ async function nodesProc(): Promise<void> {
   for (let i = 0; i < n; i += 25) {
     const batch: Promise<Awaited<ReturnType<typeof runDataNode>>>[] = [];
     for (let j = i; j < Math.min(n, i + 25); j++) {
-      batch.push(runDataNode({
-        name: `bench_node_${String(j).padStart(3, '0')}`,
-        description: `benchmark node ${j} (in-memory, one field)`,
-        source,
-        client: { url, realm: REALM, uriBase: URI_BASE, serializers: ['json'] },
-      }));
+      batch.push(
+        runDataNode({
+          name: `bench_node_${String(j).padStart(3, '0')}`,
+          description: `benchmark node ${j} (in-memory, one field)`,
+          source,
+          client: { url, realm: REALM, uriBase: URI_BASE, serializers: ['json'] },
+        }),
+      );
     }
     const started = await Promise.all(batch);
     nodes.push(...started);
@@ -281,21 +288,36 @@ async function loadWeather(): Promise<WeatherLoadResult> {
 
   const client = new SisockClient({ url: process.env.BENCH_ROUTER!, realm: REALM, uriBase: URI_BASE, serializers: ['json'] }).start();
   await client.whenReady(20000);
-  const wire = await rate(ms, per, async () => count(await getData(client, 'weather', WEATHER_FIELDS, start, end, null, { timeoutMs: 120000 })));
+  const wire = await rate(ms, per, async () =>
+    count(await getData(client, 'weather', WEATHER_FIELDS, start, end, null, { timeoutMs: 120000 })),
+  );
   await client.close();
 
   const source = new WeatherSource({ dataDir: dir, rescanMs: 3_600_000 });
   await source.refresh(true);
   const local = await rate(ms, per, async () => count(await source.getData(WEATHER_FIELDS, start, end, null)));
   return {
-    wireSamplesPerSec: wire.perSec, wireCalls: wire.calls, wireMsPerCall: wire.msPerCall,
-    localSamplesPerSec: local.perSec, localCalls: local.calls, localMsPerCall: local.msPerCall,
+    wireSamplesPerSec: wire.perSec,
+    wireCalls: wire.calls,
+    wireMsPerCall: wire.msPerCall,
+    localSamplesPerSec: local.perSec,
+    localCalls: local.calls,
+    localMsPerCall: local.msPerCall,
     samplesPerCall: per,
   };
 }
 
-interface LatencyStats { p50: number; p99: number; max: number; n: number }
-interface HubLoadResult { hub: LatencyStats; echo: LatencyStats; nodesListed: number }
+interface LatencyStats {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+interface HubLoadResult {
+  hub: LatencyStats;
+  echo: LatencyStats;
+  nodesListed: number;
+}
 
 /** `load-hub`: sequential get_data_node and echo calls, in alternating blocks, after a warm-up. */
 async function loadHub(): Promise<HubLoadResult> {
@@ -323,7 +345,10 @@ async function loadHub(): Promise<HubLoadResult> {
   const block = 250;
   for (let done = 0; done < calls; done += block) {
     const k = Math.min(block, calls - done);
-    for (const [arr, f] of [[hubT, hubCall], [echoT, echoCall]] as const) {
+    for (const [arr, f] of [
+      [hubT, hubCall],
+      [echoT, echoCall],
+    ] as const) {
       for (let i = 0; i < k; i++) {
         const t = process.hrtime.bigint();
         await f();
@@ -367,29 +392,47 @@ async function benchWeather(o: Required<Omit<HubBenchOptions, 'log'>>, log: (s: 
   try {
     const g0 = performance.now();
     const { start, end } = writeWeatherArchive(dir, o.rows);
-    log(`generated ${o.rows.toLocaleString('en-US')} rows x ${WEATHER_FIELDS.length} ` +
-      `fields in ${dir} (${((performance.now() - g0) / 1000).toFixed(1)} s)`);
+    log(
+      `generated ${o.rows.toLocaleString('en-US')} rows x ${WEATHER_FIELDS.length} ` +
+        `fields in ${dir} (${((performance.now() - g0) / 1000).toFixed(1)} s)`,
+    );
     router = await spawnServer('sisock');
     const common = ['--router', router.url, '--realm', REALM, '--log-level', 'warn'];
     hub = spawnSisock(['hub', ...common], 'sisock hub');
     node = spawnSisock(['node', 'weather', '--data-dir', dir, ...common], 'sisock node weather');
     await waitLine(node, /node: weather/, 30000);
     log('router, hub and weather node up');
-    const r = await runLoad<WeatherLoadResult>('load-weather', {
-      BENCH_ROUTER: router.url, BENCH_DATA_DIR: dir, BENCH_START: String(start), BENCH_END: String(end),
-      BENCH_ROWS: String(o.rows), BENCH_DURATION_MS: String(o.durationMs),
-    }, 2 * o.durationMs + 60000);
-    log(`wire ${r.wireCalls} calls, ${r.wireMsPerCall.toFixed(0)} ms/call; ` +
-      `in-process ${r.localCalls} calls, ${r.localMsPerCall.toFixed(0)} ms/call`);
+    const r = await runLoad<WeatherLoadResult>(
+      'load-weather',
+      {
+        BENCH_ROUTER: router.url,
+        BENCH_DATA_DIR: dir,
+        BENCH_START: String(start),
+        BENCH_END: String(end),
+        BENCH_ROWS: String(o.rows),
+        BENCH_DURATION_MS: String(o.durationMs),
+      },
+      2 * o.durationMs + 60000,
+    );
+    log(
+      `wire ${r.wireCalls} calls, ${r.wireMsPerCall.toFixed(0)} ms/call; ` +
+        `in-process ${r.localCalls} calls, ${r.localMsPerCall.toFixed(0)} ms/call`,
+    );
     const mS = (r.samplesPerCall / 1e6).toFixed(1);
     return [
       {
         scenario: `weather get_data samples/s (${mS}M/call; base: in-process)`,
-        value: r.wireSamplesPerSec, baseline: r.localSamplesPerSec, ratio: ratio(r.wireSamplesPerSec, r.localSamplesPerSec), goal: '(info: ratio = wire cost)',
+        value: r.wireSamplesPerSec,
+        baseline: r.localSamplesPerSec,
+        ratio: ratio(r.wireSamplesPerSec, r.localSamplesPerSec),
+        goal: '(info: ratio = wire cost)',
       },
       {
         scenario: '  ms per call (base: in-process)',
-        value: r.wireMsPerCall, baseline: r.localMsPerCall, ratio: ratio(r.wireMsPerCall, r.localMsPerCall), goal: '(info)',
+        value: r.wireMsPerCall,
+        baseline: r.localMsPerCall,
+        ratio: ratio(r.wireMsPerCall, r.localMsPerCall),
+        goal: '(info)',
       },
     ];
   } finally {
@@ -412,15 +455,32 @@ async function benchHubLatency(o: Required<Omit<HubBenchOptions, 'log'>>, log: (
     const t0 = performance.now();
     await Promise.all([waitLine(echo, /READY/, 20000), waitLine(nodes, /READY/, 90000)]);
     log(`${o.nodes} nodes registered with the hub in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const r = await runLoad<HubLoadResult>('load-hub', {
-      BENCH_ROUTER: router.url, BENCH_CALLS: String(o.calls), BENCH_NODES: String(o.nodes),
-    }, 120000);
-    log(`get_data_node lists ${r.nodesListed} nodes; hub max ${r.hub.max.toFixed(2)} ` +
-      `ms, echo max ${r.echo.max.toFixed(2)} ms over ${r.hub.n} calls each`);
-    return [
-      { scenario: `hub get_data_node p50 ms (${r.nodesListed} nodes; base: echo)`, value: r.hub.p50, baseline: r.echo.p50, ratio: ratio(r.hub.p50, r.echo.p50), goal: '(info)' },
+    const r = await runLoad<HubLoadResult>(
+      'load-hub',
       {
-        scenario: `hub get_data_node p99 ms (${r.nodesListed} nodes; base: echo)`, value: r.hub.p99, baseline: r.echo.p99, ratio: ratio(r.hub.p99, r.echo.p99),
+        BENCH_ROUTER: router.url,
+        BENCH_CALLS: String(o.calls),
+        BENCH_NODES: String(o.nodes),
+      },
+      120000,
+    );
+    log(
+      `get_data_node lists ${r.nodesListed} nodes; hub max ${r.hub.max.toFixed(2)} ` +
+        `ms, echo max ${r.echo.max.toFixed(2)} ms over ${r.hub.n} calls each`,
+    );
+    return [
+      {
+        scenario: `hub get_data_node p50 ms (${r.nodesListed} nodes; base: echo)`,
+        value: r.hub.p50,
+        baseline: r.echo.p50,
+        ratio: ratio(r.hub.p50, r.echo.p50),
+        goal: '(info)',
+      },
+      {
+        scenario: `hub get_data_node p99 ms (${r.nodesListed} nodes; base: echo)`,
+        value: r.hub.p99,
+        baseline: r.echo.p99,
+        ratio: ratio(r.hub.p99, r.echo.p99),
         goal: `<=${HUB_GOAL_MS} ms ${r.hub.p99 <= HUB_GOAL_MS ? 'OK' : 'MISS'}`,
       },
     ];
@@ -441,12 +501,21 @@ export async function benchHub(opts: HubBenchOptions = {}): Promise<HubBenchRow[
   };
   const rows: HubBenchRow[] = [];
   try {
-    for (const [name, f] of [['weather', benchWeather], ['hub latency', benchHubLatency]] as const) {
+    for (const [name, f] of [
+      ['weather', benchWeather],
+      ['hub latency', benchHubLatency],
+    ] as const) {
       try {
         rows.push(...(await f(o, log)));
       } catch (e) {
         log(`${name} failed: ${(e as Error).message.split('\n')[0]}`);
-        rows.push({ scenario: `${name}: FAILED (${(e as Error).message.split('\n')[0]?.slice(0, 80)})`, value: NaN, baseline: null, ratio: null, goal: '' });
+        rows.push({
+          scenario: `${name}: FAILED (${(e as Error).message.split('\n')[0]?.slice(0, 80)})`,
+          value: NaN,
+          baseline: null,
+          ratio: null,
+          goal: '',
+        });
       }
     }
     return rows;
@@ -463,9 +532,19 @@ function fmt(v: number | null): string {
 
 /** The rows as a fixed-width table. */
 export function formatHubRows(rows: HubBenchRow[]): string {
-  const table = [['scenario', 'sisock', 'baseline', 'ratio', 'goal'], ...rows.map((r) => [r.scenario, fmt(r.value), fmt(r.baseline), fmt(r.ratio), r.goal])];
+  const table = [
+    ['scenario', 'sisock', 'baseline', 'ratio', 'goal'],
+    ...rows.map((r) => [r.scenario, fmt(r.value), fmt(r.baseline), fmt(r.ratio), r.goal]),
+  ];
   const w = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  return table.map((row) => row.map((c, i) => (i === 0 || i === 4 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((c, i) => (i === 0 || i === 4 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 if (require.main === module) {
@@ -480,7 +559,9 @@ if (require.main === module) {
     const t0 = Date.now();
     benchHub({
       durationMs: num('duration') !== undefined ? num('duration')! * 1000 : undefined,
-      calls: num('calls'), nodes: num('nodes'), rows: num('rows'),
+      calls: num('calls'),
+      nodes: num('nodes'),
+      rows: num('rows'),
       log: (s) => console.error(`  [hub] ${s}`),
     }).then(
       (rows) => {

@@ -71,7 +71,9 @@ c.on('error', (e) => { console.error(e.message); process.exit(1); });
 
 function runPublisher(url: string, topic: string, n: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), url, topic, String(n)], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const p = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), url, topic, String(n)], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
     let err = '';
     p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}: ${err}`))));
@@ -80,7 +82,10 @@ function runPublisher(url: string, topic: string, n: number): Promise<void> {
 
 async function connect(url: string, clientId: string): Promise<mqtt.MqttClient> {
   const c = mqtt.connect(url, { clientId, clean: true, reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
   // as the bridge does (ingest.ts): without it PUBACKs wait on Nagle + delayed ACK
   (c.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
   return c;
@@ -101,8 +106,14 @@ async function bare(url: string, topic: string, n: number, timeoutMs: number): P
       const s = payload.toString('latin1');
       const k = s.indexOf('"seq":');
       const seq = parseInt(s.slice(k + 6), 10);
-      if (seq >= 0 && seq < n && !seen[seq]) { seen[seq] = 1; count++; }
-      if (count === n) { last = performance.now(); resolve(); }
+      if (seq >= 0 && seq < n && !seen[seq]) {
+        seen[seq] = 1;
+        count++;
+      }
+      if (count === n) {
+        last = performance.now();
+        resolve();
+      }
     });
   });
   const pub = runPublisher(url, topic, n);
@@ -118,12 +129,15 @@ async function bare(url: string, topic: string, n: number, timeoutMs: number): P
 /** The bridge's ingest into SQLite. Returns msg/s (first message → last one committed) and how many were not stored. */
 async function sisock(url: string, topic: string, n: number, timeoutMs: number): Promise<{ rate: number; lost: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-bench-mqtt-'));
-  const config = parseMqttConfig({
-    node: { name: 'bench' },
-    broker: { url, client_id: `sisock-bench-ingest-${process.pid}` },
-    store: { path: path.join(dir, 'bench.sqlite'), batch_ms: 50, batch_size: 20000, retention: '1d' },
-    topics: [{ topic, timeline: 'bench', time: { path: 'ts', unit: 's' }, fields: [{ name: 'seq', path: 'seq' }] }],
-  }, { env: {} });
+  const config = parseMqttConfig(
+    {
+      node: { name: 'bench' },
+      broker: { url, client_id: `sisock-bench-ingest-${process.pid}` },
+      store: { path: path.join(dir, 'bench.sqlite'), batch_ms: 50, batch_size: 20000, retention: '1d' },
+      topics: [{ topic, timeline: 'bench', time: { path: 'ts', unit: 's' }, fields: [{ name: 'seq', path: 'seq' }] }],
+    },
+    { env: {} },
+  );
   const store = new MqttStore(config.store);
   const ingest = new MqttIngest(config, store, { mqttOptions: { clean: true } }).start();
   try {
@@ -151,23 +165,37 @@ const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin
 async function startMosquitto(): Promise<{ url: string; stop(): void }> {
   const port = await new Promise<number>((resolve, reject) => {
     const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const p = (srv.address() as net.AddressInfo).port; srv.close(() => resolve(p)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-bench-mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages ` +
-    `0\nmax_queued_messages 0\nset_tcp_nodelay true\n`);
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages ` + `0\nmax_queued_messages 0\nset_tcp_nodelay true\n`,
+  );
   const proc: ChildProcess = spawn(MOSQUITTO!, ['-c', conf], { stdio: 'ignore' });
-  const stop = () => { if (proc.exitCode === null) proc.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }); };
+  const stop = () => {
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
   process.once('exit', stop);
   const deadline = Date.now() + 10000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) break;
-    if (Date.now() > deadline || proc.exitCode !== null) { stop(); throw new Error('mosquitto did not start'); }
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      stop();
+      throw new Error('mosquitto did not start');
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   return { url: `mqtt://127.0.0.1:${port}`, stop };
@@ -194,18 +222,36 @@ async function benchWith(url: string, o: MqttBenchOptions): Promise<BenchRow[]> 
   const s = await sisock(url, `${topic}/ingest`, n, timeoutMs);
   log(`mqtt: sisock ingest → SQLite ${Math.round(s.rate)} msg/s, ${s.lost} lost`);
   return [
-    { scenario: 'mqtt ingest → history, QoS 1 (msg/s)', value: Math.round(s.rate), baseline: Math.round(b.rate), ratio: b.rate ? s.rate / b.rate : 0, goal: `≥ ${GOAL_RATE} msg/s` },
-    { scenario: 'mqtt ingest, messages lost', value: s.lost, baseline: b.lost, ratio: s.lost === 0 && b.lost === 0 ? 1 : 0, goal: '0 lost' },
+    {
+      scenario: 'mqtt ingest → history, QoS 1 (msg/s)',
+      value: Math.round(s.rate),
+      baseline: Math.round(b.rate),
+      ratio: b.rate ? s.rate / b.rate : 0,
+      goal: `≥ ${GOAL_RATE} msg/s`,
+    },
+    {
+      scenario: 'mqtt ingest, messages lost',
+      value: s.lost,
+      baseline: b.lost,
+      ratio: s.lost === 0 && b.lost === 0 ? 1 : 0,
+      goal: '0 lost',
+    },
   ];
 }
 
 if (require.main === module) {
   const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
-  benchMqtt({ broker: args.broker, messages: args.messages ? Number(args.messages) : undefined }).then((rows) => {
-    for (const r of rows) console.log(`${r.scenario.padEnd(40)} ${String(r.value).padStart(9)}   bare mqtt ` +
-      `${String(r.baseline).padStart(9)}   ratio ${r.ratio.toFixed(2)}   goal ${r.goal}`);
-  }, (e) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+  benchMqtt({ broker: args.broker, messages: args.messages ? Number(args.messages) : undefined }).then(
+    (rows) => {
+      for (const r of rows)
+        console.log(
+          `${r.scenario.padEnd(40)} ${String(r.value).padStart(9)}   bare mqtt ` +
+            `${String(r.baseline).padStart(9)}   ratio ${r.ratio.toFixed(2)}   goal ${r.goal}`,
+        );
+    },
+    (e) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
 }

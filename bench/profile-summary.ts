@@ -90,7 +90,10 @@ export function summarise(file: string, top = 10): Summary {
   });
   const sorted = [...agg.values()].sort((a, b) => b.us - a.us);
   const spots = sorted.slice(0, top).map(toSpot);
-  const jsSpots = sorted.filter((a) => a.where !== '').slice(0, top).map(toSpot);
+  const jsSpots = sorted
+    .filter((a) => a.where !== '')
+    .slice(0, top)
+    .map(toSpot);
   const files = [...byFile.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)

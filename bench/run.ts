@@ -52,7 +52,16 @@ interface Opts {
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { scenarios: [], suites: [], profile: false, targets: ALL_TARGETS, durationMs: 2500, sessions: 10000, rounds: 2, profileTarget: 'sisock' };
+  const o: Opts = {
+    scenarios: [],
+    suites: [],
+    profile: false,
+    targets: ALL_TARGETS,
+    durationMs: 2500,
+    sessions: 10000,
+    rounds: 2,
+    profileTarget: 'sisock',
+  };
   for (const a of argv) {
     const [k, v = ''] = a.split('=');
     if (k === '--targets') o.targets = v.split(',').filter((t): t is Target => (ALL_TARGETS as string[]).includes(t));
@@ -60,8 +69,10 @@ function parseArgs(argv: string[]): Opts {
     else if (k === '--sessions') o.sessions = Number(v);
     else if (k === '--rounds') o.rounds = Math.max(1, Number(v) || 1);
     else if (k === '--profile-target' && (ALL_TARGETS as string[]).includes(v)) o.profileTarget = v as Target;
-    else if (a === 'all') { o.scenarios.push(...ALL_SCENARIOS); o.suites.push(...ALL_SUITES); }
-    else if (a === 'router') o.scenarios.push(...ALL_SCENARIOS);
+    else if (a === 'all') {
+      o.scenarios.push(...ALL_SCENARIOS);
+      o.suites.push(...ALL_SUITES);
+    } else if (a === 'router') o.scenarios.push(...ALL_SCENARIOS);
     else if ((ALL_SUITES as string[]).includes(a)) o.suites.push(a as Suite);
     else if (a === 'profile') o.profile = true;
     else if (a === 'rpc') o.scenarios.push('rpc', 'rpc-msgpack');
@@ -71,7 +82,10 @@ function parseArgs(argv: string[]): Opts {
       process.exit(2);
     }
   }
-  if (o.scenarios.length === 0 && o.suites.length === 0 && !o.profile) { o.scenarios = [...ALL_SCENARIOS]; o.suites = [...ALL_SUITES]; }
+  if (o.scenarios.length === 0 && o.suites.length === 0 && !o.profile) {
+    o.scenarios = [...ALL_SCENARIOS];
+    o.suites = [...ALL_SUITES];
+  }
   o.scenarios = [...new Set(o.scenarios)];
   o.suites = [...new Set(o.suites)];
   return o;
@@ -191,9 +205,33 @@ const ROWS: Row[] = [
     ok: (v, r) => v >= 50000 && (r === undefined || v >= 0.6 * r),
     better: 'higher',
   },
-  { label: 'rpc latency p50 (us, sequential)', sc: 'latency', key: 'p50us', fmt: (n) => fmtNum(n, 0), goal: '<=150 us', ok: (v) => v <= 150, better: 'lower' },
-  { label: 'rpc latency p99 (us, sequential)', sc: 'latency', key: 'p99us', fmt: (n) => fmtNum(n, 0), goal: '<=1000 us', ok: (v) => v <= 1000, better: 'lower' },
-  { label: 'events delivered/s (1 pub->100 sub)', sc: 'pubsub', key: 'deliveriesPerSec', fmt: fmtInt, goal: '>=200k/s', ok: (v) => v >= 200000, better: 'higher' },
+  {
+    label: 'rpc latency p50 (us, sequential)',
+    sc: 'latency',
+    key: 'p50us',
+    fmt: (n) => fmtNum(n, 0),
+    goal: '<=150 us',
+    ok: (v) => v <= 150,
+    better: 'lower',
+  },
+  {
+    label: 'rpc latency p99 (us, sequential)',
+    sc: 'latency',
+    key: 'p99us',
+    fmt: (n) => fmtNum(n, 0),
+    goal: '<=1000 us',
+    ok: (v) => v <= 1000,
+    better: 'lower',
+  },
+  {
+    label: 'events delivered/s (1 pub->100 sub)',
+    sc: 'pubsub',
+    key: 'deliveriesPerSec',
+    fmt: fmtInt,
+    goal: '>=200k/s',
+    ok: (v) => v >= 200000,
+    better: 'higher',
+  },
   {
     label: '  per server CPU-second',
     sc: 'pubsub',
@@ -203,8 +241,24 @@ const ROWS: Row[] = [
     ok: () => true,
     better: 'higher',
   },
-  { label: 'memory/idle session, RSS (KiB)', sc: 'memory', key: 'rssKiBPerSession', fmt: (n) => fmtNum(n, 1), goal: '<=20 KiB', ok: (v) => v <= 20, better: 'lower' },
-  { label: 'memory/idle session, heap+ext (KiB)', sc: 'memory', key: 'heapKiBPerSession', fmt: (n) => fmtNum(n, 1), goal: '(info)', ok: () => true, better: 'lower' },
+  {
+    label: 'memory/idle session, RSS (KiB)',
+    sc: 'memory',
+    key: 'rssKiBPerSession',
+    fmt: (n) => fmtNum(n, 1),
+    goal: '<=20 KiB',
+    ok: (v) => v <= 20,
+    better: 'lower',
+  },
+  {
+    label: 'memory/idle session, heap+ext (KiB)',
+    sc: 'memory',
+    key: 'heapKiBPerSession',
+    fmt: (n) => fmtNum(n, 1),
+    goal: '(info)',
+    ok: () => true,
+    better: 'lower',
+  },
 ];
 
 /** Best figure over the rounds. */
@@ -254,7 +308,12 @@ function printTable(o: Opts): void {
   const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i]?.length ?? 0)));
   console.log('');
   for (const [i, l] of lines.entries()) {
-    console.log(l.map((c, j) => (j === 0 || j >= 8 ? c.padEnd(widths[j] ?? 0) : c.padStart(widths[j] ?? 0))).join('  ').trimEnd());
+    console.log(
+      l
+        .map((c, j) => (j === 0 || j >= 8 ? c.padEnd(widths[j] ?? 0) : c.padStart(widths[j] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    );
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log(
@@ -309,10 +368,17 @@ async function main(): Promise<void> {
   installCleanup();
   const o = parseArgs(process.argv.slice(2));
   const cpu = os.cpus();
-  console.log(`sisock bench — node ${process.version}, ${cpu[0]?.model ?? 'unknown cpu'} x${cpu.length}, ` +
-    `loadavg ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ulimit -n from node: ${fdLimit()}`);
-  console.log(`each server in its own process, load generator in another; ${o.durationMs / 1000}s per throughput run. ` +
-    `Figures on a shared 2-core box are noisy.`);
+  console.log(
+    `sisock bench — node ${process.version}, ${cpu[0]?.model ?? 'unknown cpu'} x${cpu.length}, ` +
+      `loadavg ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, ulimit -n from node: ${fdLimit()}`,
+  );
+  console.log(
+    `each server in its own process, load generator in another; ${o.durationMs / 1000}s per throughput run. ` +
+      `Figures on a shared 2-core box are noisy.`,
+  );
   const t0 = Date.now();
   const plan: Array<[Scenario, Target]> = [];
   for (let round = 0; round < o.rounds; round++) {
@@ -341,8 +407,10 @@ async function main(): Promise<void> {
       }
     }
     m.set(t, [...(m.get(t) ?? []), c]);
-    console.log(`  ${sc.padEnd(11)} ${TARGET_LABEL[t].padEnd(10)} ` +
-      `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${describeCell(c)}`);
+    console.log(
+      `  ${sc.padEnd(11)} ${TARGET_LABEL[t].padEnd(10)} ` +
+        `${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s  ${describeCell(c)}`,
+    );
   }
   if (o.scenarios.length) printTable(o);
   if (o.profile) await profileRouter(o);
@@ -357,14 +425,23 @@ async function main(): Promise<void> {
   console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 }
 
-interface SuiteRow { scenario: string; value: number; baseline: number | null; ratio: number | null; goal: string }
+interface SuiteRow {
+  scenario: string;
+  value: number;
+  baseline: number | null;
+  ratio: number | null;
+  goal: string;
+}
 
 function printRows(rows: SuiteRow[]): void {
   const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
   const w = Math.max(...rows.map((r) => r.scenario.length), 8);
   console.log(`  ${'scenario'.padEnd(w)}  ${'sisock'.padStart(12)}  ${'baseline'.padStart(12)}  ${'ratio'.padStart(6)}  goal`);
-  for (const r of rows) console.log(`  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ` +
-    `${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`);
+  for (const r of rows)
+    console.log(
+      `  ${r.scenario.padEnd(w)}  ${fmt(r.value).padStart(12)}  ` +
+        `${fmt(r.baseline).padStart(12)}  ${fmt(r.ratio).padStart(6)}  ${r.goal}`,
+    );
 }
 
 async function runSuite(suite: Suite, o: Opts): Promise<void> {
@@ -377,7 +454,7 @@ async function runSuite(suite: Suite, o: Opts): Promise<void> {
     }
     case 'grpc': {
       const { runGrpcBench } = await import('./grpc');
-      return printRows(await runGrpcBench({ rounds: o.rounds }) as SuiteRow[]);
+      return printRows((await runGrpcBench({ rounds: o.rounds })) as SuiteRow[]);
     }
     case 'archive': {
       const { benchArchive } = await import('./archive');
@@ -385,7 +462,7 @@ async function runSuite(suite: Suite, o: Opts): Promise<void> {
     }
     case 'mqtt': {
       const { benchMqtt } = await import('./mqtt');
-      return printRows(await benchMqtt() as SuiteRow[]);
+      return printRows((await benchMqtt()) as SuiteRow[]);
     }
     case 'hub': {
       const { benchHub } = await import('./hub');

@@ -31,24 +31,36 @@ import { MqttStore } from '../data-nodes/mqtt/store';
 import type { StoreConfig } from '../data-nodes/mqtt/config';
 import { spawnServer, installCleanup } from './common';
 
-export interface TiersBenchRow { scenario: string; value: number; baseline: number | null; ratio: number | null; goal: string }
+export interface TiersBenchRow {
+  scenario: string;
+  value: number;
+  baseline: number | null;
+  ratio: number | null;
+  goal: string;
+}
 
 const DAY0 = 1767225600; // 2026-01-01T00:00:00Z
 const NODE = 'benchtiers';
 
 const row = (scenario: string, value: number, baseline: number | null, goal: string): TiersBenchRow => ({
-  scenario, value: Math.round(value * 1000) / 1000, baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
-  ratio: baseline ? Math.round((value / baseline) * 1000) / 1000 : null, goal,
+  scenario,
+  value: Math.round(value * 1000) / 1000,
+  baseline: baseline === null ? null : Math.round(baseline * 1000) / 1000,
+  ratio: baseline ? Math.round((value / baseline) * 1000) / 1000 : null,
+  goal,
 });
 
 /** Deterministic signal: slow sine, noise, rare spikes. */
 function signal(i: number, period: number): number {
-  const noise = ((Math.imul(i, 2654435761) >>> 0) / 4294967296) - 0.5;
+  const noise = (Math.imul(i, 2654435761) >>> 0) / 4294967296 - 0.5;
   return 20 + 5 * Math.sin((2 * Math.PI * i) / period) + noise + (i % 77777 === 0 ? 50 : 0);
 }
 
 async function writeData(
-  root: string, days: number, yearDays: number, log: (s: string) => void,
+  root: string,
+  days: number,
+  yearDays: number,
+  log: (s: string) => void,
 ): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
   let files = 0;
@@ -93,7 +105,12 @@ async function scanTimed(dbPath: string, root: string, summaries: boolean): Prom
   const db = openIndexDb(`sqlite:${dbPath}`);
   const s = await Scanner.open({ db, dataDir: root, settleSeconds: 0, summaries });
   const t0 = performance.now();
-  try { await s.scan(); } finally { await s.close(); await db.close(); }
+  try {
+    await s.scan();
+  } finally {
+    await s.close();
+    await db.close();
+  }
   return (performance.now() - t0) / 1000;
 }
 
@@ -101,7 +118,10 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const a = s.address() as net.AddressInfo; s.close(() => resolve(a.port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as net.AddressInfo;
+      s.close(() => resolve(a.port));
+    });
   });
 }
 
@@ -114,26 +134,43 @@ function rssOf(pid: number): { rss: number; hwm: number } {
 // ------------------------------------------------------------------ the archive node in its own process
 async function nodeProc(): Promise<void> {
   const { node } = await runArchiveNode({
-    db: process.env.BENCH_DB ?? '', name: NODE,
+    db: process.env.BENCH_DB ?? '',
+    name: NODE,
     client: { url: process.env.BENCH_ROUTER ?? '', realm: 'bench', uriBase: 'org.simonsobservatory' },
   });
   await node.ready(30000);
   process.stdout.write('READY\n');
-  const exit = () => { void node.close().finally(() => process.exit(0)); };
+  const exit = () => {
+    void node.close().finally(() => process.exit(0));
+  };
   process.on('SIGTERM', exit);
   process.on('disconnect', exit);
 }
 
 function spawnNode(routerUrl: string, db: string): Promise<ChildProcess> {
   const proc = fork(__filename, ['node-proc'], {
-    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let err = '';
-  proc.stderr?.on('data', (d: Buffer) => { if (err.length < 5000) err += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 5000) err += d.toString();
+  });
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`bench node did not start: ${err}`)); }, 60000);
-    proc.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('READY')) { clearTimeout(t); resolve(proc); } });
-    proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`bench node exited (${code}): ${err}`)); });
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`bench node did not start: ${err}`));
+    }, 60000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('READY')) {
+        clearTimeout(t);
+        resolve(proc);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`bench node exited (${code}): ${err}`));
+    });
   });
 }
 
@@ -149,7 +186,9 @@ async function stopProc(p: ChildProcess): Promise<void> {
 async function grafanaQuery(base: string, target: string, from: number, to: number): Promise<number> {
   const body = JSON.stringify({
     range: { from: new Date(from * 1000).toISOString(), to: new Date(to * 1000).toISOString(), raw: { from: 'now-30d', to: 'now' } },
-    intervalMs: Math.round(((to - from) * 1000) / 1000), maxDataPoints: 1000, targets: [{ target, refId: 'A', type: 'timeserie' }],
+    intervalMs: Math.round(((to - from) * 1000) / 1000),
+    maxDataPoints: 1000,
+    targets: [{ target, refId: 'A', type: 'timeserie' }],
   });
   const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
   const j = (await res.json()) as Array<{ datapoints: unknown[] }> | { message: string };
@@ -176,10 +215,13 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
   await fsp.mkdir(dir, { recursive: true });
   const [httpPort, rpcPort] = [await freePort(), await freePort()];
   const conf = path.join(dir, 'influxdb.conf');
-  writeFileSync(conf, `reporting-disabled = true\nbind-address = "127.0.0.1:${rpcPort}"\n[meta]\n  dir = "${dir}/meta"\n` +
-    `[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n` +
-    `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n` +
-    '[continuous_queries]\n  enabled = false\n');
+  writeFileSync(
+    conf,
+    `reporting-disabled = true\nbind-address = "127.0.0.1:${rpcPort}"\n[meta]\n  dir = "${dir}/meta"\n` +
+      `[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n` +
+      `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n` +
+      '[continuous_queries]\n  enabled = false\n',
+  );
   let proc: ChildProcess;
   try {
     proc = spawn('influxd', ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -192,7 +234,10 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
     const deadline = Date.now() + 30000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`influxd exited (${proc.exitCode})`);
-      const ok = await fetch(`${base}/ping`).then((r) => r.status === 204, () => false);
+      const ok = await fetch(`${base}/ping`).then(
+        (r) => r.status === 204,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error('influxd did not answer /ping in 30 s');
       await new Promise((r) => setTimeout(r, 200));
@@ -203,12 +248,13 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
     const batch = 100000;
     for (let i0 = 0; i0 < n; i0 += batch) {
       const lines: string[] = [];
-      for (let i = i0; i < Math.min(n, i0 + batch); i++) lines.push(`m v=${signal(i, 864000 * 3).toFixed(3)} ${(DAY0 * 1000 + i * 100)}`);
+      for (let i = i0; i < Math.min(n, i0 + batch); i++) lines.push(`m v=${signal(i, 864000 * 3).toFixed(3)} ${DAY0 * 1000 + i * 100}`);
       const r = await fetch(`${base}/write?db=bench&precision=ms`, { method: 'POST', body: lines.join('\n') });
       if (r.status !== 204) throw new Error(`influx write: ${r.status} ${await r.text()}`);
     }
     const span = days * 86400;
-    const q = `SELECT min(v), max(v) FROM m WHERE time >= ${DAY0 * 1000}ms AND time < ${(DAY0 + span) * 1000}ms ` +
+    const q =
+      `SELECT min(v), max(v) FROM m WHERE time >= ${DAY0 * 1000}ms AND time < ${(DAY0 + span) * 1000}ms ` +
       `GROUP BY time(${Math.round(span / 1000)}s)`;
     const query = async () => {
       const r = await fetch(`${base}/query?db=bench&epoch=ms&q=${encodeURIComponent(q)}`);
@@ -232,15 +278,29 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
 /** msg/s of the MQTT store (add + flush per batch, as the ingest calls it), 4 numeric fields a message at 10 Hz. */
 function mqttStoreRate(dir: string, summaries: boolean, n: number, batch: number): number {
   const store = new MqttStore({
-    path: path.join(dir, `mqtt-${summaries ? 'tiers' : 'plain'}.sqlite`), retention: null, batchMs: 50, batchSize: batch,
+    path: path.join(dir, `mqtt-${summaries ? 'tiers' : 'plain'}.sqlite`),
+    retention: null,
+    batchMs: 50,
+    batchSize: batch,
     maxPayloadBytes: 65536,
-    deadLetters: 10, maxFieldsPerMessage: 100, maxFieldsPerNode: 100, maxRows: 1e7, maxQueue: 1e7, summaries,
+    deadLetters: 10,
+    maxFieldsPerMessage: 100,
+    maxFieldsPerNode: 100,
+    maxRows: 1e7,
+    maxQueue: 1e7,
+    summaries,
   } as StoreConfig);
   const names = ['a', 'b', 'c', 'd'];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    store.add({ ok: true, rule: 0, node: 'bench', timeline: 'tl', t: DAY0 + i / 10,
-      values: names.map((name, k) => ({ name, type: 'number' as const, units: null, description: null, value: signal(i + k, 5000) })) });
+    store.add({
+      ok: true,
+      rule: 0,
+      node: 'bench',
+      timeline: 'tl',
+      t: DAY0 + i / 10,
+      values: names.map((name, k) => ({ name, type: 'number' as const, units: null, description: null, value: signal(i + k, 5000) })),
+    });
     if ((i + 1) % batch === 0) store.flush();
   }
   store.flush();
@@ -250,7 +310,12 @@ function mqttStoreRate(dir: string, summaries: boolean, n: number, batch: number
 }
 
 // ------------------------------------------------------------------ the run
-export interface TiersBenchOptions { days?: number; yearDays?: number; influx?: boolean; log?: (s: string) => void }
+export interface TiersBenchOptions {
+  days?: number;
+  yearDays?: number;
+  influx?: boolean;
+  log?: (s: string) => void;
+}
 
 export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchRow[]> {
   installCleanup();
@@ -298,7 +363,11 @@ export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchR
       const [cold, pts] = await ms(async () => {
         const deadline = Date.now() + 30000;
         for (;;) {
-          try { return await grafanaQuery(bridge.url, `${NODE}::v`, DAY0, fastEnd); } catch (e) { if (Date.now() > deadline) throw e; }
+          try {
+            return await grafanaQuery(bridge.url, `${NODE}::v`, DAY0, fastEnd);
+          } catch (e) {
+            if (Date.now() > deadline) throw e;
+          }
           await new Promise((r) => setTimeout(r, 20));
         }
       });
@@ -330,14 +399,20 @@ export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchR
 
 if (require.main === module) {
   if (process.argv[2] === 'node-proc') {
-    void nodeProc().catch((e: unknown) => { console.error(e); process.exit(1); });
-  } else {
-    benchTiers({ log: (l) => process.stderr.write(`${l}\n`) }).then((rows) => {
-      console.table(rows);
-      process.exit(0);
-    }, (e: unknown) => {
-      process.stderr.write(`bench tiers failed: ${(e as Error).stack ?? String(e)}\n`);
+    void nodeProc().catch((e: unknown) => {
+      console.error(e);
       process.exit(1);
     });
+  } else {
+    benchTiers({ log: (l) => process.stderr.write(`${l}\n`) }).then(
+      (rows) => {
+        console.table(rows);
+        process.exit(0);
+      },
+      (e: unknown) => {
+        process.stderr.write(`bench tiers failed: ${(e as Error).stack ?? String(e)}\n`);
+        process.exit(1);
+      },
+    );
   }
 }

@@ -57,7 +57,12 @@ export function parseLogLevel(value: string): string {
 
 /** Adds `--log-level` (env SISOCK_LOG_LEVEL, default info). */
 export function addLogLevelOption(cmd: Command): Command {
-  return cmd.option('--log-level <level>', 'log level of the JSON lines on stderr (env SISOCK_LOG_LEVEL)', parseLogLevel, process.env.SISOCK_LOG_LEVEL ?? 'info');
+  return cmd.option(
+    '--log-level <level>',
+    'log level of the JSON lines on stderr (env SISOCK_LOG_LEVEL)',
+    parseLogLevel,
+    process.env.SISOCK_LOG_LEVEL ?? 'info',
+  );
 }
 
 export function cliLogger(name: string, level: string | undefined): Logger {
@@ -68,7 +73,13 @@ export function cliLogger(name: string, level: string | undefined): Logger {
 export function exitCodeFor(e: unknown): number {
   if (e instanceof ConfigError) return EXIT_CONFIG;
   if (e instanceof SisockError) {
-    const config: string[] = [ErrorCode.CONFIG_INVALID, ErrorCode.CONFIG_UNREADABLE, ErrorCode.SECRET_MISSING, ErrorCode.TLS_UNREADABLE, ErrorCode.INVALID_ARGUMENT];
+    const config: string[] = [
+      ErrorCode.CONFIG_INVALID,
+      ErrorCode.CONFIG_UNREADABLE,
+      ErrorCode.SECRET_MISSING,
+      ErrorCode.TLS_UNREADABLE,
+      ErrorCode.INVALID_ARGUMENT,
+    ];
     return config.includes(e.code) ? EXIT_CONFIG : EXIT_FAILURE;
   }
   return EXIT_FAILURE;
@@ -95,7 +106,9 @@ export function serveUntilSignal(things: Closable[], log: Logger, graceMs = 5000
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) { process.exit(EXIT_FAILURE); }
+      if (stopping) {
+        process.exit(EXIT_FAILURE);
+      }
       stopping = true;
       log.info({ signal }, 'shutting down');
       const force = setTimeout(() => {
@@ -105,7 +118,11 @@ export function serveUntilSignal(things: Closable[], log: Logger, graceMs = 5000
       force.unref();
       void (async () => {
         for (const t of [...things].reverse()) {
-          try { await t.close(); } catch (e) { log.error({ err: e }, 'error while closing'); }
+          try {
+            await t.close();
+          } catch (e) {
+            log.error({ err: e }, 'error while closing');
+          }
         }
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -121,7 +138,11 @@ export function serveUntilSignal(things: Closable[], log: Logger, graceMs = 5000
 }
 
 /** Starts a node, prints `node: <name>` once announced, serves until a signal. */
-export async function serveNode(kind: string, flags: CommonFlags & OpsFlags, start: (log: Logger) => Promise<{ node: DataNodeHandle }>): Promise<void> {
+export async function serveNode(
+  kind: string,
+  flags: CommonFlags & OpsFlags,
+  start: (log: Logger) => Promise<{ node: DataNodeHandle }>,
+): Promise<void> {
   const log = cliLogger(`node-${kind}`, logLevelFrom(flags));
   let node: DataNodeHandle | undefined;
   let ops;

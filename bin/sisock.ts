@@ -18,20 +18,11 @@ import * as node from './commands/node';
 import * as router from './commands/router';
 import * as web from './commands/web';
 
-interface CommandModule { register(program: Command): void }
+interface CommandModule {
+  register(program: Command): void;
+}
 
-const COMMANDS: CommandModule[] = [
-  router,
-  hub,
-  node,
-  consumer,
-  demo,
-  grafana,
-  web,
-  grpc,
-  exporter,
-  historian,
-];
+const COMMANDS: CommandModule[] = [router, hub, node, consumer, demo, grafana, web, grpc, exporter, historian];
 
 /** The version in package.json (found upwards from here: works from bin/ and from dist/bin/). */
 function packageVersion(): string {
@@ -53,11 +44,15 @@ export function buildProgram(): Command {
 
 if (require.main === module) {
   if (process.argv.some(urlHasPassword)) {
-    process.stderr.write('sisock: warning: a password is on the command line (visible to every local user); '
-      + 'use the environment instead (SISOCK_MQTT_PASSWORD, SISOCK_DB_PASSWORD, SISOCK_SQL_PASSWORD, each also as *_FILE)\n');
+    process.stderr.write(
+      'sisock: warning: a password is on the command line (visible to every local user); ' +
+        'use the environment instead (SISOCK_MQTT_PASSWORD, SISOCK_DB_PASSWORD, SISOCK_SQL_PASSWORD, each also as *_FILE)\n',
+    );
   }
-  buildProgram().parseAsync(process.argv).catch((e: unknown) => {
-    process.stderr.write(`sisock: ${redactSecrets(e instanceof Error ? e.message : String(e))}\n`);
-    process.exitCode = 1;
-  });
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      process.stderr.write(`sisock: ${redactSecrets(e instanceof Error ? e.message : String(e))}\n`);
+      process.exitCode = 1;
+    });
 }

@@ -20,17 +20,38 @@ export interface AbEventDetails {
   publisher?: number;
 }
 
-export interface AbRegistration { id: number; procedure: string; active: boolean }
-export interface AbSubscription { id: number; topic: string; active: boolean }
+export interface AbRegistration {
+  id: number;
+  procedure: string;
+  active: boolean;
+}
+export interface AbSubscription {
+  id: number;
+  topic: string;
+  active: boolean;
+}
 
 export interface AbSession {
   id: number;
   isOpen: boolean;
   call(procedure: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: Record<string, unknown>): Promise<unknown>;
-  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: Record<string, unknown>): Promise<unknown> | undefined;
-  subscribe(topic: string, handler: (args: unknown[], kwargs: Record<string, unknown>, details: AbEventDetails) => void, options?: Record<string, unknown>): Promise<AbSubscription>;
+  publish(
+    topic: string,
+    args?: unknown[],
+    kwargs?: Record<string, unknown>,
+    options?: Record<string, unknown>,
+  ): Promise<unknown> | undefined;
+  subscribe(
+    topic: string,
+    handler: (args: unknown[], kwargs: Record<string, unknown>, details: AbEventDetails) => void,
+    options?: Record<string, unknown>,
+  ): Promise<AbSubscription>;
   unsubscribe(sub: AbSubscription): Promise<unknown>;
-  register(procedure: string, endpoint: (args: unknown[], kwargs: Record<string, unknown>, details: AbInvocation) => unknown, options?: Record<string, unknown>): Promise<AbRegistration>;
+  register(
+    procedure: string,
+    endpoint: (args: unknown[], kwargs: Record<string, unknown>, details: AbInvocation) => unknown,
+    options?: Record<string, unknown>,
+  ): Promise<AbRegistration>;
   unregister(reg: AbRegistration): Promise<unknown>;
   leave(reason?: string, message?: string): void;
 }
@@ -47,8 +68,15 @@ export interface AbConnection {
 export interface AutobahnModule {
   Connection: new (options: Record<string, unknown>) => AbConnection;
   Result: new (args?: unknown[], kwargs?: Record<string, unknown>) => { args: unknown[]; kwargs: Record<string, unknown> };
-  Error: new (error: string, args?: unknown[], kwargs?: Record<string, unknown>) => { error: string; args: unknown[]; kwargs: Record<string, unknown> };
-  auth_cra: { sign(key: string, challenge: string): string; derive_key(secret: string, salt: string, iterations?: number, keylen?: number): string };
+  Error: new (
+    error: string,
+    args?: unknown[],
+    kwargs?: Record<string, unknown>,
+  ) => { error: string; args: unknown[]; kwargs: Record<string, unknown> };
+  auth_cra: {
+    sign(key: string, challenge: string): string;
+    derive_key(secret: string, salt: string, iterations?: number, keylen?: number): string;
+  };
   serializer: { JSONSerializer: new () => unknown; MsgpackSerializer?: new () => unknown };
   log: { warn: (...a: unknown[]) => void; debug: (...a: unknown[]) => void };
 }

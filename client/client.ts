@@ -25,9 +25,7 @@ import { ErrorCode, SisockError } from '../common/errors';
 import { CloseUri, ErrorUri } from '../wamp/errors';
 import { silentLogger, type Logger } from '../common/log';
 import { ReadyGate } from '../common/ready';
-import type {
-  AbConnection, AbDeferred, AbInvocation, AbRegistration, AbSession, AbSubscription, AutobahnModule,
-} from './autobahn-types';
+import type { AbConnection, AbDeferred, AbInvocation, AbRegistration, AbSession, AbSubscription, AutobahnModule } from './autobahn-types';
 import type { ClientOptions } from './options';
 
 const autobahn = require('autobahn') as AutobahnModule;
@@ -38,7 +36,11 @@ const autobahn = require('autobahn') as AutobahnModule;
  */
 export class HandlerError extends Error {
   readonly args: unknown[];
-  constructor(readonly uri: string, message: string, readonly kwargs: Record<string, unknown> = {}) {
+  constructor(
+    readonly uri: string,
+    message: string,
+    readonly kwargs: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'HandlerError';
     this.args = [message];
@@ -81,14 +83,20 @@ export class CallError extends SisockError {
     readonly args: unknown[] = [],
     readonly kwargs: Record<string, unknown> = {},
   ) {
-    super(ErrorCode.CALL_FAILED, `${procedure}: ${uri}${args.length ? ` (${args.map(a => (typeof a === 'string' ? a : JSON.stringify(a))).join('; ')})` : ''}`);
+    super(
+      ErrorCode.CALL_FAILED,
+      `${procedure}: ${uri}${args.length ? ` (${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join('; ')})` : ''}`,
+    );
     this.name = 'CallError';
   }
 }
 
 /** Several positional and/or keyword results (a handler returns one to yield more than one value). */
 export class CallResult {
-  constructor(readonly args: unknown[] = [], readonly kwargs: Record<string, unknown> = {}) {}
+  constructor(
+    readonly args: unknown[] = [],
+    readonly kwargs: Record<string, unknown> = {},
+  ) {}
 }
 
 export interface InvocationDetails {
@@ -113,17 +121,34 @@ export interface CallOptions {
 }
 
 /** A persistent registration or subscription; `remove()` undoes it for good. */
-export interface Handle { remove(): Promise<void> }
+export interface Handle {
+  remove(): Promise<void>;
+}
 
 /** `refusedIn`: the generation (session) on which the router refused it for good; not retried there. */
-interface RegEntry { procedure: string; handler: Handler; options: Record<string, unknown>; current: AbRegistration | null; refusedIn?: number }
-interface SubEntry { topic: string; handler: EventHandler; options: Record<string, unknown>; current: AbSubscription | null; refusedIn?: number }
+interface RegEntry {
+  procedure: string;
+  handler: Handler;
+  options: Record<string, unknown>;
+  current: AbRegistration | null;
+  refusedIn?: number;
+}
+interface SubEntry {
+  topic: string;
+  handler: EventHandler;
+  options: Record<string, unknown>;
+  current: AbSubscription | null;
+  refusedIn?: number;
+}
 
 /** A deferred with progress, so that progressive call results reach the caller (autobahn calls notify). */
 function progressDeferred(): AbDeferred {
   let resolve!: (v: unknown) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<unknown>((res, rej) => { resolve = res; reject = rej; }) as AbDeferred['promise'];
+  const promise = new Promise<unknown>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  }) as AbDeferred['promise'];
   const pending: unknown[] = [];
   let listener: ((v: unknown) => void) | null = null;
   promise.progress = (cb) => {
@@ -135,7 +160,8 @@ function progressDeferred(): AbDeferred {
     resolve,
     reject,
     notify(v: unknown) {
-      if (listener) listener(v); else pending.push(v);
+      if (listener) listener(v);
+      else pending.push(v);
     },
   };
 }
@@ -156,7 +182,9 @@ export class SisockClient {
   private retryTimer: NodeJS.Timeout | null = null;
   private repairTimer: NodeJS.Timeout | null = null;
   /** Whether a retry of refused registrations/subscriptions is scheduled on this session. */
-  get retryPending(): boolean { return this.repairTimer !== null; }
+  get retryPending(): boolean {
+    return this.repairTimer !== null;
+  }
   /** procedure → entry (persistent registrations). */
   private readonly registrations = new Map<string, RegEntry>();
   private readonly subscriptions = new Set<SubEntry>();
@@ -164,7 +192,10 @@ export class SisockClient {
   private readonly closeCallbacks = new Set<(reason: string, abort?: { reason?: string; message?: string }) => void>();
   private readonly errorCallbacks = new Set<(err: CallError, info: RefusalInfo) => void>();
   /** Open while a session is joined and the persistent registrations/subscriptions are made. */
-  private readonly ready = new ReadyGate((ms) => new SisockError(ErrorCode.CONNECT_FAILED, `no WAMP session with ${this.options.url} (realm ${this.options.realm}) after ${ms} ms`));
+  private readonly ready = new ReadyGate(
+    (ms) =>
+      new SisockError(ErrorCode.CONNECT_FAILED, `no WAMP session with ${this.options.url} (realm ${this.options.realm}) after ${ms} ms`),
+  );
   /** Rejecters of calls in flight on the current session. */
   private readonly inflight = new Set<(err: Error) => void>();
   private closedPromise: Promise<void> | null = null;
@@ -214,11 +245,18 @@ export class SisockClient {
       max_retries: 0,
       retry_if_unreachable: false,
       use_deferred: progressDeferred,
-      on_user_error: (err: unknown, msg?: string) => this.log.debug({ err: String((err as Error)?.message ?? err) }, msg ?? 'handler error'),
-      on_internal_error: (err: unknown, msg?: string) => this.log.warn({ err: String((err as Error)?.message ?? err) }, msg ?? 'autobahn internal error'),
+      on_user_error: (err: unknown, msg?: string) =>
+        this.log.debug({ err: String((err as Error)?.message ?? err) }, msg ?? 'handler error'),
+      on_internal_error: (err: unknown, msg?: string) =>
+        this.log.warn({ err: String((err as Error)?.message ?? err) }, msg ?? 'autobahn internal error'),
     });
-    this.conn.onopen = (session) => { void this.onJoin(session); };
-    this.conn.onclose = (reason, details) => { this.onConnectionClosed(reason, details); return true; };
+    this.conn.onopen = (session) => {
+      void this.onJoin(session);
+    };
+    this.conn.onclose = (reason, details) => {
+      this.onConnectionClosed(reason, details);
+      return true;
+    };
     this.log.debug({ url: o.url, realm: o.realm }, 'connecting');
     this.conn.open();
     return this;
@@ -271,7 +309,12 @@ export class SisockClient {
     return () => this.errorCallbacks.delete(cb);
   }
 
-  async call<T = unknown>(procedure: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+  async call<T = unknown>(
+    procedure: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    opts: CallOptions = {},
+  ): Promise<T> {
     if (!this.isReady) {
       if (this.closing) throw new CallError(ErrorUri.CANCELED, procedure, ['client closed']);
       try {
@@ -286,8 +329,14 @@ export class SisockClient {
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | null = null;
       let p: AbDeferred['promise'];
-      const fail = (err: Error) => { finish(); reject(err); };
-      const finish = () => { if (timer) clearTimeout(timer); this.inflight.delete(fail); };
+      const fail = (err: Error) => {
+        finish();
+        reject(err);
+      };
+      const finish = () => {
+        if (timer) clearTimeout(timer);
+        this.inflight.delete(fail);
+      };
       this.inflight.add(fail);
       try {
         p = session.call(procedure, args, kwargs, options) as AbDeferred['promise'];
@@ -297,16 +346,29 @@ export class SisockClient {
       }
       if (opts.onProgress && p.progress) {
         const cb = opts.onProgress;
-        p.progress((v) => { try { cb(v); } catch (err) { this.log.warn({ err: (err as Error).message }, 'progress callback threw'); } });
+        p.progress((v) => {
+          try {
+            cb(v);
+          } catch (err) {
+            this.log.warn({ err: (err as Error).message }, 'progress callback threw');
+          }
+        });
       }
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          try { (p as unknown as { cancel?: (o: unknown) => void }).cancel?.({ mode: 'kill' }); } catch { /* session may be gone */ }
+          try {
+            (p as unknown as { cancel?: (o: unknown) => void }).cancel?.({ mode: 'kill' });
+          } catch {
+            /* session may be gone */
+          }
           fail(new CallError(ErrorUri.TIMEOUT, procedure, [`no answer within ${opts.timeoutMs} ms`]));
         }, opts.timeoutMs);
       }
       p.then(
-        (v) => { finish(); resolve(v as T); },
+        (v) => {
+          finish();
+          resolve(v as T);
+        },
         (e) => {
           finish();
           const err = e as { error?: string; args?: unknown[]; kwargs?: Record<string, unknown> };
@@ -318,7 +380,12 @@ export class SisockClient {
   }
 
   /** Publishes; a no-op (logged) while disconnected. With `acknowledge`, waits for the router. */
-  async publish(topic: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Promise<void> {
+  async publish(
+    topic: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: Record<string, unknown> = {},
+  ): Promise<void> {
     const s = this.session;
     if (!s || !s.isOpen) {
       this.log.debug({ topic }, 'publish dropped: not connected');
@@ -340,13 +407,23 @@ export class SisockClient {
     if (this.registrations.has(procedure)) throw new SisockError(ErrorCode.INVALID_ARGUMENT, `already registered: ${procedure}`);
     const entry: RegEntry = { procedure, handler, options, current: null };
     this.registrations.set(procedure, entry);
-    return this.persist(entry, () => this.registrations.delete(procedure), (s) => this.doRegister(s, entry), (s, cur) => s.unregister(cur));
+    return this.persist(
+      entry,
+      () => this.registrations.delete(procedure),
+      (s) => this.doRegister(s, entry),
+      (s, cur) => s.unregister(cur),
+    );
   }
 
   async subscribe(topic: string, handler: EventHandler, options: Record<string, unknown> = {}): Promise<Handle> {
     const entry: SubEntry = { topic, handler, options, current: null };
     this.subscriptions.add(entry);
-    return this.persist(entry, () => this.subscriptions.delete(entry), (s) => this.doSubscribe(s, entry), (s, cur) => s.unsubscribe(cur));
+    return this.persist(
+      entry,
+      () => this.subscriptions.delete(entry),
+      (s) => this.doSubscribe(s, entry),
+      (s, cur) => s.unsubscribe(cur),
+    );
   }
 
   /**
@@ -389,9 +466,20 @@ export class SisockClient {
     this.ready.close(new SisockError(ErrorCode.CONNECT_FAILED, `client of ${this.options.url} (realm ${this.options.realm}) closed`));
     this.closedPromise = new Promise<void>((resolve) => {
       const conn = this.conn;
-      if (!conn || this.closed) { this.finalClose(); resolve(); return; }
-      const giveUp = setTimeout(() => { this.finalClose(); resolve(); }, 2000);
-      this.closeCallbacks.add(() => { clearTimeout(giveUp); this.finalClose(); resolve(); });
+      if (!conn || this.closed) {
+        this.finalClose();
+        resolve();
+        return;
+      }
+      const giveUp = setTimeout(() => {
+        this.finalClose();
+        resolve();
+      }, 2000);
+      this.closeCallbacks.add(() => {
+        clearTimeout(giveUp);
+        this.finalClose();
+        resolve();
+      });
       try {
         conn.close(CloseUri.NORMAL);
       } catch {
@@ -502,9 +590,16 @@ export class SisockClient {
 
   /** A refusal for good: logged and reported once per session, not retried on it. */
   private refused(err: CallError, info: RefusalInfo): void {
-    this.log.error({ [info.kind === 'register' ? 'procedure' : 'topic']: info.uri, err: err.message }, `${info.kind} refused by the router; not retried on this session`);
+    this.log.error(
+      { [info.kind === 'register' ? 'procedure' : 'topic']: info.uri, err: err.message },
+      `${info.kind} refused by the router; not retried on this session`,
+    );
     for (const cb of [...this.errorCallbacks]) {
-      try { cb(err, info); } catch (e) { this.log.warn({ err: (e as Error)?.message ?? String(e) }, 'onError callback threw'); }
+      try {
+        cb(err, info);
+      } catch (e) {
+        this.log.warn({ err: (e as Error)?.message ?? String(e) }, 'onError callback threw');
+      }
     }
   }
 
@@ -561,9 +656,13 @@ export class SisockClient {
       return res === undefined ? null : res;
     } catch (err) {
       if (err instanceof HandlerError) throw new autobahn.Error(err.uri, err.args, err.kwargs);
-      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT) throw new autobahn.Error(ErrorUri.INVALID_ARGUMENT, [err.message]);
+      if (err instanceof SisockError && err.code === ErrorCode.INVALID_ARGUMENT)
+        throw new autobahn.Error(ErrorUri.INVALID_ARGUMENT, [err.message]);
       // Anything else may carry SQL, file paths or connection strings: the detail stays in our log.
-      this.log.error({ procedure: entry.procedure, err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack }, 'handler failed');
+      this.log.error(
+        { procedure: entry.procedure, err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack },
+        'handler failed',
+      );
       throw new autobahn.Error(ErrorUri.RUNTIME_ERROR, [`internal error in ${entry.procedure}; see the callee's log`]);
     }
   }
@@ -573,7 +672,10 @@ export class SisockClient {
     this.generation++;
     this.ready.reset();
     this.session = null;
-    if (this.repairTimer) { clearTimeout(this.repairTimer); this.repairTimer = null; }
+    if (this.repairTimer) {
+      clearTimeout(this.repairTimer);
+      this.repairTimer = null;
+    }
     for (const e of this.registrations.values()) e.current = null;
     for (const e of this.subscriptions) e.current = null;
     for (const fail of [...this.inflight]) fail(new CallError(ErrorUri.CANCELED, 'call', ['connection lost']));
@@ -585,7 +687,11 @@ export class SisockClient {
         reason: typeof details.reason === 'string' ? details.reason : undefined,
         message: typeof details.message === 'string' ? details.message : undefined,
       };
-      try { cb(reason, abort); } catch { /* ignore */ }
+      try {
+        cb(reason, abort);
+      } catch {
+        /* ignore */
+      }
     }
     if (this.closing) return;
     const delay = this.retryDelay;
@@ -606,7 +712,10 @@ export class SisockClient {
 
   private finalClose(): void {
     this.closed = true;
-    if (this.removeSocketErrorListener) { this.removeSocketErrorListener(); this.removeSocketErrorListener = null; }
+    if (this.removeSocketErrorListener) {
+      this.removeSocketErrorListener();
+      this.removeSocketErrorListener = null;
+    }
     this.removeSignalHandlers();
   }
 }

@@ -25,12 +25,19 @@ export function getFields(client: SisockClient, node: string, start: number, end
 }
 
 export async function getData(
-  client: SisockClient, node: string, fields: string[], start: number, end: number,
-  minStride: number | null = null, opts: { timeoutMs?: number } = {},
+  client: SisockClient,
+  node: string,
+  fields: string[],
+  start: number,
+  end: number,
+  minStride: number | null = null,
+  opts: { timeoutMs?: number } = {},
 ): Promise<DataResult> {
   const pieces: DataResult[] = [];
   const last = await client.call<DataResult>(
-    client.uri(NodeUri.getData(node)), [fields, start, end], { min_stride: minStride },
+    client.uri(NodeUri.getData(node)),
+    [fields, start, end],
+    { min_stride: minStride },
     { onProgress: (chunk) => pieces.push(chunk as DataResult), timeoutMs: opts.timeoutMs },
   );
   pieces.push(last);

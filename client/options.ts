@@ -75,10 +75,7 @@ function readFileOrThrow(file: string, code: (typeof ErrorCode)[keyof typeof Err
  * `--secret-file` (trailing newline stripped), else SISOCK_SECRET; an authid without any secret is
  * an error (SISOCK_SECRET_MISSING).
  */
-export function clientOptionsFromEnv(
-  flags: CommonFlags = {},
-  env: NodeJS.ProcessEnv = process.env,
-): ClientOptions {
+export function clientOptionsFromEnv(flags: CommonFlags = {}, env: NodeJS.ProcessEnv = process.env): ClientOptions {
   const opts: ClientOptions = {
     url: flags.router ?? env.SISOCK_ROUTER ?? DEFAULT_ROUTER_URL,
     realm: flags.realm ?? env.SISOCK_REALM ?? DEFAULT_REALM,

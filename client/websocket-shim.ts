@@ -33,7 +33,11 @@ export class SisockWebSocket extends WebSocketImpl {
     super(url, protocols, { ...(optionsByUrl.get(key) ?? {}) });
     this.on('error', (err: Error) => {
       for (const cb of errorListeners) {
-        try { cb(key, err); } catch { /* a listener must not break the socket */ }
+        try {
+          cb(key, err);
+        } catch {
+          /* a listener must not break the socket */
+        }
       }
     });
   }

@@ -67,7 +67,10 @@ export function parseDurationSeconds(v: unknown): number | null {
 
 /** Small accessor that names JSON paths in its errors. */
 export class Reader {
-  constructor(readonly obj: Obj, readonly at: string) {}
+  constructor(
+    readonly obj: Obj,
+    readonly at: string,
+  ) {}
 
   static root(v: unknown, at: string): Reader {
     if (!isObj(v)) throw new ConfigError(at || '(root)', 'must be a mapping (key: value)');
@@ -107,7 +110,8 @@ export class Reader {
   num(key: string, def: number, min = -Infinity, max = Infinity): number {
     const v = this.obj[key];
     if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new ConfigError(this.path(key), `must be a number in [${min}, ${max}]`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      throw new ConfigError(this.path(key), `must be a number in [${min}, ${max}]`);
     return v;
   }
 
@@ -130,7 +134,8 @@ export class Reader {
   oneOf<T extends string>(key: string, values: readonly T[], def: T): T {
     const v = this.obj[key];
     if (v === undefined || v === null) return def;
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw new ConfigError(this.path(key), `must be one of ${values.join(', ')}`);
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      throw new ConfigError(this.path(key), `must be one of ${values.join(', ')}`);
     return v as T;
   }
 
@@ -156,7 +161,8 @@ export class Reader {
 
 /** Loose WAMP URI component (what node names may be): no dots, '#' or whitespace. */
 export function checkNodeName(name: string, at: string): string {
-  if (!/^[^\s.#]+$/.test(name)) throw new ConfigError(at, `node name ${JSON.stringify(name)} must be non-empty without dots, "#" or whitespace`);
+  if (!/^[^\s.#]+$/.test(name))
+    throw new ConfigError(at, `node name ${JSON.stringify(name)} must be non-empty without dots, "#" or whitespace`);
   return name;
 }
 
@@ -165,7 +171,11 @@ export class RateLimitedLog {
   private windowStart = 0;
   private count = 0;
   private suppressed = 0;
-  constructor(private readonly emit: (obj: Obj, msg: string) => void, private readonly burst = 20, private readonly windowMs = 10000) {}
+  constructor(
+    private readonly emit: (obj: Obj, msg: string) => void,
+    private readonly burst = 20,
+    private readonly windowMs = 10000,
+  ) {}
 
   log(obj: Obj, msg: string): void {
     const now = Date.now();

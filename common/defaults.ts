@@ -17,7 +17,9 @@ export const SISOCK_VERSION: string = (() => {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'sisock' && pkg.version) return pkg.version;
-    } catch { /* try the next candidate */ }
+    } catch {
+      /* try the next candidate */
+    }
   }
   return '0.0.0';
 })();

@@ -19,7 +19,11 @@ export const ErrorCode = {
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export class SisockError extends Error {
-  constructor(readonly code: ErrorCodeValue, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ErrorCodeValue,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'SisockError';
   }
@@ -27,7 +31,10 @@ export class SisockError extends Error {
 
 /** A configuration file problem at a JSON path, e.g. `workers[0].transports[1].endpoint.port`. */
 export class ConfigError extends SisockError {
-  constructor(readonly path: string, problem: string) {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
     super(ErrorCode.CONFIG_INVALID, `${path}: ${problem}`);
     this.name = 'ConfigError';
   }

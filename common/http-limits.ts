@@ -45,7 +45,12 @@ export function httpServerOptions(limits: Partial<HttpLimits> = {}): http.Server
 }
 
 /** Counts sockets per address on `server` and destroys those over the caps. Returns a refused-count reader. */
-export function capConnections(server: NetServer, limits: Partial<HttpLimits> = {}, logger: Logger = silentLogger, what = 'http'): () => number {
+export function capConnections(
+  server: NetServer,
+  limits: Partial<HttpLimits> = {},
+  logger: Logger = silentLogger,
+  what = 'http',
+): () => number {
   const l = { ...defaultHttpLimits(), ...limits };
   const perIp = new Map<string, number>();
   const log = new RateLimitedLog((obj, msg) => logger.warn(obj, msg), 10, 10_000);

@@ -18,7 +18,10 @@ export function redactingOptions(o: pino.LoggerOptions): pino.LoggerOptions {
     formatters: { ...o.formatters, log: (obj: Record<string, unknown>) => redactObject(obj) },
     hooks: {
       logMethod(args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a)));
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a)),
+        );
       },
     },
   };

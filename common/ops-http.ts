@@ -54,11 +54,20 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   const log = opts.logger ?? silentLogger;
   const server = http.createServer(httpServerOptions(), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { message: 'only GET' }); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { message: 'only GET' });
+      return;
+    }
     if (path === '/metrics') {
       opts.registry.metrics().then(
-        (text) => { res.writeHead(200, { 'content-type': opts.registry.contentType }); res.end(text); },
-        (err: Error) => { log.error({ err }, 'metrics collection failed'); sendJson(res, 500, { message: err.message }); },
+        (text) => {
+          res.writeHead(200, { 'content-type': opts.registry.contentType });
+          res.end(text);
+        },
+        (err: Error) => {
+          log.error({ err }, 'metrics collection failed');
+          sendJson(res, 500, { message: err.message });
+        },
       );
       return;
     }
@@ -66,7 +75,10 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
       Promise.resolve()
         .then(() => opts.health())
         .then(
-          (h) => { const { ok, ...rest } = h; sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', ...rest }); },
+          (h) => {
+            const { ok, ...rest } = h;
+            sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', ...rest });
+          },
           (err: Error) => sendJson(res, 503, { status: 'unavailable', message: err.message }),
         );
       return;
@@ -76,9 +88,15 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   capConnections(server, { maxConnections: 200, maxConnectionsPerIp: 50 }, log, 'metrics');
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(new SisockError(ErrorCode.LISTEN_FAILED, `metrics endpoint: cannot listen on ${host}:${opts.port}: ${err.message}`, { cause: err }));
+    const onError = (err: Error) =>
+      reject(
+        new SisockError(ErrorCode.LISTEN_FAILED, `metrics endpoint: cannot listen on ${host}:${opts.port}: ${err.message}`, { cause: err }),
+      );
     server.once('error', onError);
-    server.listen(opts.port, host, () => { server.off('error', onError); resolve(); });
+    server.listen(opts.port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -89,7 +107,10 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     url,
     port,
     close() {
-      closing ??= new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
       return closing;
     },
   };
@@ -109,7 +130,11 @@ function parseOpsPort(value: string): number {
 /** Adds `--metrics-port` (env SISOCK_METRICS_PORT) and `--metrics-host` (env SISOCK_METRICS_HOST). */
 export function addOpsOptions(cmd: Command): Command {
   return cmd
-    .option('--metrics-port <port>', 'serve GET /metrics (Prometheus) and GET /healthz on this port (env SISOCK_METRICS_PORT; default: off)', parseOpsPort)
+    .option(
+      '--metrics-port <port>',
+      'serve GET /metrics (Prometheus) and GET /healthz on this port (env SISOCK_METRICS_PORT; default: off)',
+      parseOpsPort,
+    )
     .option('--metrics-host <host>', 'interface of --metrics-port (env SISOCK_METRICS_HOST, default 127.0.0.1)');
 }
 
@@ -140,7 +165,11 @@ export function planOps(flags: OpsFlags, component: string, env: NodeJS.ProcessE
  * Starts the endpoint of `plan` (a no-op closable when null) and prints `metrics: <url>/metrics`
  * on stdout.
  */
-export async function startOps(plan: OpsPlan | null, health: () => Health | Promise<Health>, logger?: Logger): Promise<{ close(): Promise<void> }> {
+export async function startOps(
+  plan: OpsPlan | null,
+  health: () => Health | Promise<Health>,
+  logger?: Logger,
+): Promise<{ close(): Promise<void> }> {
   if (!plan) return { close: () => Promise.resolve() };
   const server = await startOpsServer({ ...plan, health, logger });
   process.stdout.write(`metrics: ${server.url}/metrics\n`);

@@ -47,10 +47,19 @@ export class ReadyGate {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | null = null;
       const w: Waiter = {
-        resolve: () => { settle(); resolve(); },
-        reject: (err) => { settle(); reject(err); },
+        resolve: () => {
+          settle();
+          resolve();
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
+        },
       };
-      const settle = () => { if (timer) clearTimeout(timer); this.waiters.delete(w); };
+      const settle = () => {
+        if (timer) clearTimeout(timer);
+        this.waiters.delete(w);
+      };
       this.waiters.add(w);
       if (timeoutMs !== undefined) timer = setTimeout(() => w.reject(this.timeoutError(timeoutMs)), timeoutMs);
     });

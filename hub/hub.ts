@@ -91,7 +91,8 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   let warnedUndisclosed = false;
 
   function publish(topic: string, rec: NodeRecord): void {
-    void client.publish(topic, [{ name: rec.name, description: rec.description }])
+    void client
+      .publish(topic, [{ name: rec.name, description: rec.description }])
       .catch((e) => log.warn({ err: (e as Error).message }, 'publish failed'));
   }
 
@@ -123,14 +124,16 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
     const caller = details.caller;
     if (caller !== undefined) {
       if (caller !== claimed) {
-        throw refuse(ErrorUri.NOT_AUTHORIZED, procedure, 'session_id is not the caller\'s session', { ...ctx, caller });
+        throw refuse(ErrorUri.NOT_AUTHORIZED, procedure, "session_id is not the caller's session", { ...ctx, caller });
       }
       return claimed;
     }
     if (!warnedUndisclosed) {
       warnedUndisclosed = true;
-      log.warn('the router does not disclose callers of data_node.*: node ownership cannot be verified '
-        + '(set disclose.caller on those permissions)');
+      log.warn(
+        'the router does not disclose callers of data_node.*: node ownership cannot be verified ' +
+          '(set disclose.caller on those permissions)',
+      );
     }
     if ((await queries.sessionAlive(claimed)) === false) throw refuse(ErrorUri.NOT_AUTHORIZED, procedure, 'no such session', ctx);
     return claimed;
@@ -139,8 +142,10 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   async function add(args: unknown[], details: InvocationDetails): Promise<boolean> {
     const [name, description, claimed] = args;
     const P = HubUri.DATA_NODE_ADD;
-    const bad = registry.checkName(name) ?? registry.checkDescription(description) ??
-      (isSessionId(claimed) ? null : 'session_id must be an integer (the node\'s WAMP session id)');
+    const bad =
+      registry.checkName(name) ??
+      registry.checkDescription(description) ??
+      (isSessionId(claimed) ? null : "session_id must be an integer (the node's WAMP session id)");
     if (bad !== null || typeof name !== 'string' || !isSessionId(claimed)) {
       throw refuse(ErrorUri.INVALID_ARGUMENT, `${P}(name, description, session_id)`, bad ?? 'bad arguments', { caller: details.caller });
     }
@@ -153,7 +158,10 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
     }
     const desc = typeof description === 'string' ? description : '';
     const out = registry.add(name, desc, sid);
-    if (out.kind === 'added') { added(out.record); return true; }
+    if (out.kind === 'added') {
+      added(out.record);
+      return true;
+    }
     if (out.kind === 'updated') return true;
     if (out.kind === 'limit') throw refuse(ErrorUri.LIMIT_EXCEEDED, P, out.message, ctx);
     const alive = await queries.sessionAlive(out.holder);
@@ -170,7 +178,10 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
     const old = registry.remove(name);
     if (old) removed(old, 'taken over: old session gone');
     const again = registry.add(name, desc, sid);
-    if (again.kind === 'added') { added(again.record); return true; }
+    if (again.kind === 'added') {
+      added(again.record);
+      return true;
+    }
     if (again.kind === 'limit') throw refuse(ErrorUri.LIMIT_EXCEEDED, P, again.message, ctx);
     return again.kind === 'updated';
   }
@@ -184,7 +195,7 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
     }
     if (details.caller !== undefined && details.caller !== claimed) {
       const ctx = { node: name.slice(0, 80), claimed, caller: details.caller };
-      throw refuse(ErrorUri.NOT_AUTHORIZED, P, 'session_id is not the caller\'s session', ctx);
+      throw refuse(ErrorUri.NOT_AUTHORIZED, P, "session_id is not the caller's session", ctx);
     }
     const rec = registry.remove(name, claimed);
     if (rec) removed(rec, 'subtract');
@@ -240,7 +251,12 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   });
 
   const sweepMs = opts.sweepIntervalMs ?? 30_000;
-  const sweepTimer = sweepMs > 0 ? setInterval(() => { if (client.isReady) void sweep('session gone (periodic check)'); }, sweepMs) : null;
+  const sweepTimer =
+    sweepMs > 0
+      ? setInterval(() => {
+          if (client.isReady) void sweep('session gone (periodic check)');
+        }, sweepMs)
+      : null;
   sweepTimer?.unref();
 
   client.onClose(() => readyGate.reset());

@@ -56,7 +56,10 @@ export class NodeRegistry {
   private readonly bySession = new Map<number, Set<string>>();
   private totalBytes = 0;
 
-  constructor(limits: Partial<RegistryLimits> = {}, private readonly now: () => number = () => Date.now() / 1000) {
+  constructor(
+    limits: Partial<RegistryLimits> = {},
+    private readonly now: () => number = () => Date.now() / 1000,
+  ) {
     this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...limits };
   }
 

@@ -58,19 +58,21 @@ export class RouterQueries {
       this.log.debug({ err: (err as Error).message }, 'no registration meta API; relying on hub.started');
       return null;
     }
-    const found = await Promise.all(ids.map(async (id): Promise<RegisteredNode | null> => {
-      try {
-        const reg = await this.client.call<{ uri?: string }>('wamp.registration.get', [id], {}, { timeoutMs: this.timeoutMs });
-        const name = typeof reg?.uri === 'string' ? nodeName(reg.uri) : null;
-        if (name === null) return null;
-        const callees = await this.client.call<unknown>('wamp.registration.list_callees', [id], {}, { timeoutMs: this.timeoutMs });
-        const callee = Array.isArray(callees) ? callees[0] : undefined;
-        return typeof callee === 'number' ? { name, callee } : null;
-      } catch (err) {
-        this.log.debug({ id, err: (err as Error).message }, 'registration vanished during rebuild');
-        return null;
-      }
-    }));
+    const found = await Promise.all(
+      ids.map(async (id): Promise<RegisteredNode | null> => {
+        try {
+          const reg = await this.client.call<{ uri?: string }>('wamp.registration.get', [id], {}, { timeoutMs: this.timeoutMs });
+          const name = typeof reg?.uri === 'string' ? nodeName(reg.uri) : null;
+          if (name === null) return null;
+          const callees = await this.client.call<unknown>('wamp.registration.list_callees', [id], {}, { timeoutMs: this.timeoutMs });
+          const callee = Array.isArray(callees) ? callees[0] : undefined;
+          return typeof callee === 'number' ? { name, callee } : null;
+        } catch (err) {
+          this.log.debug({ id, err: (err as Error).message }, 'registration vanished during rebuild');
+          return null;
+        }
+      }),
+    );
     return found.filter((f): f is RegisteredNode => f !== null);
   }
 }

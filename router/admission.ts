@@ -47,7 +47,10 @@ export class Admission {
     let why: string | null = null;
     if (this.open.size >= this.maxConnections) why = `the router holds ${this.open.size} connections, its limit (max_connections)`;
     else if (n >= this.maxConnectionsPerIp) why = `${n} connections from ${ip}, the limit per address (max_connections_per_ip)`;
-    if (why !== null) { this.refused++; return why; }
+    if (why !== null) {
+      this.refused++;
+      return why;
+    }
     this.open.set(conn, ip);
     this.perIp.set(ip, n + 1);
     return null;

@@ -68,7 +68,8 @@ function optBool(options: Dict, key: string): boolean | undefined {
 function optIds(options: Dict, key: string): Set<number> | null {
   const v = options[key];
   if (v === undefined || v === null) return null;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) invalid(`option '${key}' must be a list of session IDs`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x)))
+    invalid(`option '${key}' must be a list of session IDs`);
   return new Set(v as number[]);
 }
 
@@ -84,8 +85,15 @@ function optStrings(options: Dict, key: string): Set<string> | null {
  * common case: nothing parsed, nothing allocated). Publisher exclusion is handled apart from it.
  */
 function makeFilter(options: Dict): Filter | null {
-  if (options.exclude === undefined && options.exclude_authid === undefined && options.exclude_authrole === undefined
-    && options.eligible === undefined && options.eligible_authid === undefined && options.eligible_authrole === undefined) return null;
+  if (
+    options.exclude === undefined &&
+    options.exclude_authid === undefined &&
+    options.exclude_authrole === undefined &&
+    options.eligible === undefined &&
+    options.eligible_authid === undefined &&
+    options.eligible_authrole === undefined
+  )
+    return null;
   const f: Filter = {
     exclude: optIds(options, 'exclude'),
     excludeAuthid: optStrings(options, 'exclude_authid'),
@@ -94,8 +102,15 @@ function makeFilter(options: Dict): Filter | null {
     eligibleAuthid: optStrings(options, 'eligible_authid'),
     eligibleAuthrole: optStrings(options, 'eligible_authrole'),
   };
-  if (f.exclude === null && f.excludeAuthid === null && f.excludeAuthrole === null
-    && f.eligible === null && f.eligibleAuthid === null && f.eligibleAuthrole === null) return null;
+  if (
+    f.exclude === null &&
+    f.excludeAuthid === null &&
+    f.excludeAuthrole === null &&
+    f.eligible === null &&
+    f.eligibleAuthid === null &&
+    f.eligibleAuthrole === null
+  )
+    return null;
   return f;
 }
 
@@ -146,8 +161,11 @@ export class Broker {
       const max = this.realm.maxSubscriptionsPerSession;
       const held = this.bySession.get(session.id)?.size ?? 0;
       if (held >= max) {
-        throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${held} subscriptions, the router's limit ` +
-          `(max_subscriptions_per_session = ${max}); unsubscribe from one first`);
+        throw new WampError(
+          ErrorUri.LIMIT_EXCEEDED,
+          `this session already holds ${held} subscriptions, the router's limit ` +
+            `(max_subscriptions_per_session = ${max}); unsubscribe from one first`,
+        );
       }
     }
     if (sub === undefined) sub = this.create(msg.topic, match);
@@ -254,8 +272,13 @@ export class Broker {
 
   /** Delivers one publication to every subscription matching `topic`. */
   private dispatch(
-    topic: string, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined,
-    filter: Filter | null, excludeMe: Session | null,
+    topic: string,
+    publication: number,
+    details: Dict,
+    args: Args | undefined,
+    kwargs: Kwargs | undefined,
+    filter: Filter | null,
+    excludeMe: Session | null,
   ): void {
     const ex = this.table.exact(topic);
     if (ex !== undefined) this.deliver(ex, publication, details, args, kwargs, filter, excludeMe);
@@ -275,14 +298,22 @@ export class Broker {
    * serializer and the same Buffer goes to every subscriber using that serializer.
    */
   private deliver(
-    sub: Subscription, publication: number, details: Dict, args: Args | undefined, kwargs: Kwargs | undefined,
-    filter: Filter | null, excludeMe: Session | null,
+    sub: Subscription,
+    publication: number,
+    details: Dict,
+    args: Args | undefined,
+    kwargs: Kwargs | undefined,
+    filter: Filter | null,
+    excludeMe: Session | null,
   ): void {
     let event: unknown[] | null = null;
     // Up to three serializers (json, msgpack, cbor): a tiny inline cache, no allocation per subscriber.
-    let s1: Serializer | null = null; let f1: Buffer | null = null;
-    let s2: Serializer | null = null; let f2: Buffer | null = null;
-    let s3: Serializer | null = null; let f3: Buffer | null = null;
+    let s1: Serializer | null = null;
+    let f1: Buffer | null = null;
+    let s2: Serializer | null = null;
+    let f2: Buffer | null = null;
+    let s3: Serializer | null = null;
+    let f3: Buffer | null = null;
     for (const s of sub.subscribers.values()) {
       if (s === excludeMe || (filter !== null && !allowed(filter, s))) continue;
       const ser = s.serializer;
@@ -293,7 +324,16 @@ export class Broker {
       else {
         if (event === null) event = withArgs([T.EVENT, sub.id, publication, details], args, kwargs);
         frame = ser.encode(event);
-        if (s1 === null) { s1 = ser; f1 = frame; } else if (s2 === null) { s2 = ser; f2 = frame; } else { s3 = ser; f3 = frame; }
+        if (s1 === null) {
+          s1 = ser;
+          f1 = frame;
+        } else if (s2 === null) {
+          s2 = ser;
+          f2 = frame;
+        } else {
+          s3 = ser;
+          f3 = frame;
+        }
       }
       s.sendFrame(frame);
     }

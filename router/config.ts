@@ -184,7 +184,9 @@ export function devConfig(o: DevConfigOptions = {}): RouterConfig {
     transports.push({ kind: 'rawsocket', host, port: o.rawsocketPort, path: '', ...side(), source: '--rawsocket-port' });
   }
   return {
-    realms: [{ name: o.realm ?? DEFAULT_REALM, roles: [{ name: 'anonymous', permissions: [allowEverything()] }], strictUris: o.strictUris }],
+    realms: [
+      { name: o.realm ?? DEFAULT_REALM, roles: [{ name: 'anonymous', permissions: [allowEverything()] }], strictUris: o.strictUris },
+    ],
     transports,
     maxOutboundBytes: defaultMaxOutboundBytes(transports),
     maxSubscriptionsPerSession: DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
@@ -255,9 +257,14 @@ interface KeySpec {
 
 class Checker {
   readonly warnings: string[] = [];
-  constructor(readonly env: NodeJS.ProcessEnv, readonly baseDir: string) {}
+  constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly baseDir: string,
+  ) {}
 
-  warn(line: string): void { this.warnings.push(line); }
+  warn(line: string): void {
+    this.warnings.push(line);
+  }
 
   obj(v: unknown, p: string): Obj {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(p, `must be an object, not ${describe(v)}`);
@@ -339,16 +346,34 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
       const ext = (ctl.extra as Obj).sisock;
       if (ext !== undefined) {
         const s = c.obj(ext, 'controller.extra.sisock');
-        c.keys(s, 'controller.extra.sisock', { used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session', ...LIMIT_KEYS] });
+        c.keys(s, 'controller.extra.sisock', {
+          used: ['max_outbound_bytes', 'max_subscriptions_per_session', 'max_registrations_per_session', ...LIMIT_KEYS],
+        });
         limits = readLimits(c, s);
         if (s.max_outbound_bytes !== undefined) {
-          maxOutboundBytes = c.int(s.max_outbound_bytes, 'controller.extra.sisock.max_outbound_bytes', 1024, Number.MAX_SAFE_INTEGER, ' bytes');
+          maxOutboundBytes = c.int(
+            s.max_outbound_bytes,
+            'controller.extra.sisock.max_outbound_bytes',
+            1024,
+            Number.MAX_SAFE_INTEGER,
+            ' bytes',
+          );
         }
         if (s.max_subscriptions_per_session !== undefined) {
-          maxSubscriptionsPerSession = c.int(s.max_subscriptions_per_session, 'controller.extra.sisock.max_subscriptions_per_session', 1, MAX_PER_SESSION_LIMIT);
+          maxSubscriptionsPerSession = c.int(
+            s.max_subscriptions_per_session,
+            'controller.extra.sisock.max_subscriptions_per_session',
+            1,
+            MAX_PER_SESSION_LIMIT,
+          );
         }
         if (s.max_registrations_per_session !== undefined) {
-          maxRegistrationsPerSession = c.int(s.max_registrations_per_session, 'controller.extra.sisock.max_registrations_per_session', 1, MAX_PER_SESSION_LIMIT);
+          maxRegistrationsPerSession = c.int(
+            s.max_registrations_per_session,
+            'controller.extra.sisock.max_registrations_per_session',
+            1,
+            MAX_PER_SESSION_LIMIT,
+          );
         }
       }
     }
@@ -377,7 +402,10 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   // Roles that an authentication method hands out must exist somewhere, or every join fails.
   const roleNames = new Set(realms.flatMap((r) => r.roles.map((x) => x.name)));
   for (const t of transports) {
-    for (const [side, auth] of [['', t.auth], ['rawsocket ', t.rawsocket?.auth]] as const) {
+    for (const [side, auth] of [
+      ['', t.auth],
+      ['rawsocket ', t.rawsocket?.auth],
+    ] as const) {
       if (!auth) continue;
       const given = [
         ...(auth.anonymous ? [auth.anonymous.role] : []),
@@ -397,26 +425,44 @@ export function parseConfig(json: unknown, opts: ParseOptions = {}): LoadResult 
   if (maxOutboundBytes === undefined) {
     maxOutboundBytes = defaultMaxOutboundBytes(transports);
   } else if (maxOutboundBytes < 2 * largest.size) {
-    throw new ConfigError('controller.extra.sisock.max_outbound_bytes',
-      `${maxOutboundBytes} bytes is less than twice the largest max_message_size (${largest.size} bytes, ${largest.source}); `
-      + `a single large message would close a healthy session as a slow ` +
-        `consumer. Use at least ${2 * largest.size}, or lower max_message_size`);
+    throw new ConfigError(
+      'controller.extra.sisock.max_outbound_bytes',
+      `${maxOutboundBytes} bytes is less than twice the largest max_message_size (${largest.size} bytes, ${largest.source}); ` +
+        `a single large message would close a healthy session as a slow ` +
+        `consumer. Use at least ${2 * largest.size}, or lower max_message_size`,
+    );
   }
 
   return {
-    config: { realms, transports, maxOutboundBytes, maxSubscriptionsPerSession, maxRegistrationsPerSession, ...(limits ? { limits } : {}), file: opts.file },
+    config: {
+      realms,
+      transports,
+      maxOutboundBytes,
+      maxSubscriptionsPerSession,
+      maxRegistrationsPerSession,
+      ...(limits ? { limits } : {}),
+      file: opts.file,
+    },
     warnings: c.warnings,
   };
 }
 
-const LIMIT_KEYS = ['max_connections', 'max_connections_per_ip', 'max_pre_auth_bytes', 'auth_failures_before_lockout', 'auth_max_lockout_seconds'];
+const LIMIT_KEYS = [
+  'max_connections',
+  'max_connections_per_ip',
+  'max_pre_auth_bytes',
+  'auth_failures_before_lockout',
+  'auth_max_lockout_seconds',
+];
 
 function readLimits(c: Checker, s: Obj): RouterLimits | undefined {
   const p = (k: string) => `controller.extra.sisock.${k}`;
   const out: RouterLimits = {};
   if (s.max_connections !== undefined) out.maxConnections = c.int(s.max_connections, p('max_connections'), 1, 10_000_000);
-  if (s.max_connections_per_ip !== undefined) out.maxConnectionsPerIp = c.int(s.max_connections_per_ip, p('max_connections_per_ip'), 1, 10_000_000);
-  if (s.max_pre_auth_bytes !== undefined) out.maxPreAuthBytes = c.int(s.max_pre_auth_bytes, p('max_pre_auth_bytes'), 0, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
+  if (s.max_connections_per_ip !== undefined)
+    out.maxConnectionsPerIp = c.int(s.max_connections_per_ip, p('max_connections_per_ip'), 1, 10_000_000);
+  if (s.max_pre_auth_bytes !== undefined)
+    out.maxPreAuthBytes = c.int(s.max_pre_auth_bytes, p('max_pre_auth_bytes'), 0, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
   if (s.auth_failures_before_lockout !== undefined) {
     out.authFailuresBeforeLockout = c.int(s.auth_failures_before_lockout, p('auth_failures_before_lockout'), 0, 1_000_000);
   }
@@ -433,7 +479,8 @@ function checkRouterWorker(c: Checker, w: Obj, wp: string, realms: RealmConfig[]
   const rs = w.realms === undefined ? [] : c.arr(w.realms, at(wp, 'realms'));
   rs.forEach((r, i) => {
     const realm = checkRealm(c, r, at(at(wp, 'realms'), i));
-    if (realms.some((x) => x.name === realm.name)) throw new ConfigError(at(at(at(wp, 'realms'), i), 'name'), `realm "${realm.name}" is defined twice`);
+    if (realms.some((x) => x.name === realm.name))
+      throw new ConfigError(at(at(at(wp, 'realms'), i), 'name'), `realm "${realm.name}" is defined twice`);
     realms.push(realm);
   });
 
@@ -448,7 +495,8 @@ function checkRealm(c: Checker, v: unknown, p: string): RealmConfig {
   const r = c.obj(v, p);
   c.keys(r, p, { used: ['name', 'roles', 'options'], ignored: ['store', 'stats', 'rlinks'], silent: ['id'] });
   const name = c.str(r.name, at(p, 'name'));
-  if (!REALM_NAME.test(name)) throw new ConfigError(at(p, 'name'), `"${name}" is not a valid realm name (Crossbar.io: ${REALM_NAME.source})`);
+  if (!REALM_NAME.test(name))
+    throw new ConfigError(at(p, 'name'), `"${name}" is not a valid realm name (Crossbar.io: ${REALM_NAME.source})`);
   const realm: RealmConfig = { name, roles: [] };
   if (r.options !== undefined) {
     const op = at(p, 'options');
@@ -463,7 +511,8 @@ function checkRealm(c: Checker, v: unknown, p: string): RealmConfig {
   const roles = r.roles === undefined ? [] : c.arr(r.roles, at(p, 'roles'));
   roles.forEach((x, i) => {
     const role = checkRole(c, x, at(at(p, 'roles'), i));
-    if (realm.roles.some((y) => y.name === role.name)) throw new ConfigError(at(at(at(p, 'roles'), i), 'name'), `role "${role.name}" is defined twice in realm "${name}"`);
+    if (realm.roles.some((y) => y.name === role.name))
+      throw new ConfigError(at(at(at(p, 'roles'), i), 'name'), `role "${role.name}" is defined twice in realm "${name}"`);
     realm.roles.push(role);
   });
   if (realm.roles.length === 0) c.warn(`${p}: realm "${name}" defines no roles; every session will be refused`);
@@ -472,7 +521,8 @@ function checkRealm(c: Checker, v: unknown, p: string): RealmConfig {
 
 function checkRole(c: Checker, v: unknown, p: string): RoleConfig {
   const r = c.obj(v, p);
-  if (r.authorizer !== undefined) throw new ConfigError(at(p, 'authorizer'), 'dynamic authorizers are not supported by sisock; use static permissions');
+  if (r.authorizer !== undefined)
+    throw new ConfigError(at(p, 'authorizer'), 'dynamic authorizers are not supported by sisock; use static permissions');
   c.keys(r, p, { used: ['name', 'permissions'], silent: ['id'] });
   const name = c.str(r.name, at(p, 'name'), { nonEmpty: true });
   const perms = r.permissions === undefined ? [] : c.arr(r.permissions, at(p, 'permissions'));
@@ -492,7 +542,8 @@ function checkPermission(c: Checker, v: unknown, p: string): Permission {
     ({ uri, match } = convertStarredUri(uri));
   } else {
     const m = c.str(o.match, at(p, 'match'));
-    if (m !== 'exact' && m !== 'prefix' && m !== 'wildcard') throw new ConfigError(at(p, 'match'), `must be "exact", "prefix" or "wildcard", not ${describe(m)}`);
+    if (m !== 'exact' && m !== 'prefix' && m !== 'wildcard')
+      throw new ConfigError(at(p, 'match'), `must be "exact", "prefix" or "wildcard", not ${describe(m)}`);
     match = m;
   }
   const allow = { call: false, register: false, publish: false, subscribe: false };
@@ -514,26 +565,56 @@ function checkPermission(c: Checker, v: unknown, p: string): Permission {
 
 // --- transports ------------------------------------------------------------------------------
 
-interface Endpoint { host: string; port: number; tls?: TlsFiles }
+interface Endpoint {
+  host: string;
+  port: number;
+  tls?: TlsFiles;
+}
 
 const WEBSOCKET_OPTIONS_IGNORED = [
-  'allowed_origins', 'allow_null_origin', 'external_port', 'enable_hybi10', 'enable_rfc6455',
-  'open_handshake_timeout', 'close_handshake_timeout', 'enable_webstatus', 'validate_utf8',
-  'mask_server_frames', 'require_masked_client_frames', 'apply_mask', 'max_frame_size',
-  'auto_fragment_size', 'fail_by_drop', 'echo_close_codereason', 'tcp_nodelay', 'auto_ping_size',
-  'enable_flash_policy', 'flash_policy', 'compression', 'require_websocket_subprotocol',
-  'show_server_version', 'max_connections', 'per_message_compression',
+  'allowed_origins',
+  'allow_null_origin',
+  'external_port',
+  'enable_hybi10',
+  'enable_rfc6455',
+  'open_handshake_timeout',
+  'close_handshake_timeout',
+  'enable_webstatus',
+  'validate_utf8',
+  'mask_server_frames',
+  'require_masked_client_frames',
+  'apply_mask',
+  'max_frame_size',
+  'auto_fragment_size',
+  'fail_by_drop',
+  'echo_close_codereason',
+  'tcp_nodelay',
+  'auto_ping_size',
+  'enable_flash_policy',
+  'flash_policy',
+  'compression',
+  'require_websocket_subprotocol',
+  'show_server_version',
+  'max_connections',
+  'per_message_compression',
 ] as const;
 
 function checkTransport(c: Checker, v: unknown, p: string): TransportConfig | null {
   const t = c.obj(v, p);
   const type = c.str(t.type, at(p, 'type'));
   switch (type) {
-    case 'web': return checkWeb(c, t, p);
-    case 'websocket': return checkWebSocketTransport(c, t, p);
-    case 'rawsocket': return checkRawSocketTransport(c, t, p);
-    case 'universal': return checkUniversal(c, t, p);
-    case 'mqtt': case 'flashpolicy': case 'websocket.testee': case 'stream.testee':
+    case 'web':
+      return checkWeb(c, t, p);
+    case 'websocket':
+      return checkWebSocketTransport(c, t, p);
+    case 'rawsocket':
+      return checkRawSocketTransport(c, t, p);
+    case 'universal':
+      return checkUniversal(c, t, p);
+    case 'mqtt':
+    case 'flashpolicy':
+    case 'websocket.testee':
+    case 'stream.testee':
       c.warn(`${p}: transport of type "${type}" is not served by sisock; ignored`);
       return null;
     default:
@@ -550,11 +631,16 @@ function checkEndpoint(c: Checker, v: unknown, p: string): Endpoint {
   let portValue: unknown = e.port;
   if (typeof portValue === 'string') {
     const m = ENV_BARE.exec(portValue);
-    if (!m) throw new ConfigError(at(p, 'port'), `must be an integer in 0..65535 or "$NAME" (an environment variable), not ${describe(portValue)}`);
+    if (!m)
+      throw new ConfigError(
+        at(p, 'port'),
+        `must be an integer in 0..65535 or "$NAME" (an environment variable), not ${describe(portValue)}`,
+      );
     const name = m[1] ?? ''; // the pattern's one group always takes part in a match
     const raw = c.env[name];
     if (raw === undefined || raw === '') throw new ConfigError(at(p, 'port'), `environment variable ${name} is not set`);
-    if (!/^\d+$/.test(raw)) throw new ConfigError(at(p, 'port'), `environment variable ${name} must be an integer in 0..65535, not ${describe(raw)}`);
+    if (!/^\d+$/.test(raw))
+      throw new ConfigError(at(p, 'port'), `environment variable ${name} must be an integer in 0..65535, not ${describe(raw)}`);
     portValue = Number(raw);
   }
   const port = c.int(portValue, at(p, 'port'), 0, 65535);
@@ -574,10 +660,14 @@ function checkEndpoint(c: Checker, v: unknown, p: string): Endpoint {
     if (tls.certificate === undefined) throw new ConfigError(at(tp, 'certificate'), 'missing (path of the PEM certificate)');
     const files: TlsFiles = { key: c.file(tls.key, at(tp, 'key')), certificate: c.file(tls.certificate, at(tp, 'certificate')) };
     if (tls.chain_certificates !== undefined) {
-      files.chainCertificates = c.arr(tls.chain_certificates, at(tp, 'chain_certificates')).map((x, i) => c.file(x, at(at(tp, 'chain_certificates'), i)));
+      files.chainCertificates = c
+        .arr(tls.chain_certificates, at(tp, 'chain_certificates'))
+        .map((x, i) => c.file(x, at(at(tp, 'chain_certificates'), i)));
     }
     if (tls.ca_certificates !== undefined) {
-      files.caCertificates = c.arr(tls.ca_certificates, at(tp, 'ca_certificates')).map((x, i) => c.file(x, at(at(tp, 'ca_certificates'), i)));
+      files.caCertificates = c
+        .arr(tls.ca_certificates, at(tp, 'ca_certificates'))
+        .map((x, i) => c.file(x, at(at(tp, 'ca_certificates'), i)));
     }
     if (tls.ciphers !== undefined) files.ciphers = c.str(tls.ciphers, at(tp, 'ciphers'), { nonEmpty: true });
     if (tls.dhparam !== undefined) files.dhparam = c.file(tls.dhparam, at(tp, 'dhparam'));
@@ -592,8 +682,9 @@ function checkSerializers(c: Checker, v: unknown, p: string): SerializerName[] {
   const out: SerializerName[] = [];
   list.forEach((s, i) => {
     const name = c.str(s, at(p, i));
-    if (name === 'json' || name === 'msgpack' || name === 'cbor') { if (!out.includes(name)) out.push(name); }
-    else if (name === 'ubjson' || name === 'flatbuffers') c.warn(`${at(p, i)}: serializer "${name}" is not supported by sisock; ignored`);
+    if (name === 'json' || name === 'msgpack' || name === 'cbor') {
+      if (!out.includes(name)) out.push(name);
+    } else if (name === 'ubjson' || name === 'flatbuffers') c.warn(`${at(p, i)}: serializer "${name}" is not supported by sisock; ignored`);
     else throw new ConfigError(at(p, i), `must be one of "json", "msgpack", "cbor", not ${describe(name)}`);
   });
   if (out.length === 0) throw new ConfigError(p, 'lists no serializer sisock supports ("json", "msgpack", "cbor")');
@@ -659,7 +750,10 @@ function checkAuth(c: Checker, v: unknown, p: string): AuthConfig {
           c.keys(u, ip, { used: ['secret', 'role', 'salt', 'iterations', 'keylen'] });
           if (u.secret === undefined) throw new ConfigError(at(ip, 'secret'), 'missing');
           if (u.role === undefined) throw new ConfigError(at(ip, 'role'), 'missing (the role this user gets)');
-          const user: WampCraUser = { secret: c.secret(u.secret, at(ip, 'secret')), role: c.str(u.role, at(ip, 'role'), { nonEmpty: true }) };
+          const user: WampCraUser = {
+            secret: c.secret(u.secret, at(ip, 'secret')),
+            role: c.str(u.role, at(ip, 'role'), { nonEmpty: true }),
+          };
           if (u.salt !== undefined) user.salt = c.str(u.salt, at(ip, 'salt'), { nonEmpty: true });
           if (u.iterations !== undefined) user.iterations = c.int(u.iterations, at(ip, 'iterations'), 1, 10_000_000);
           if (u.keylen !== undefined) user.keylen = c.int(u.keylen, at(ip, 'keylen'), 1, 1024, ' bytes');
@@ -683,7 +777,11 @@ function checkAuth(c: Checker, v: unknown, p: string): AuthConfig {
 function checkWebSocketService(c: Checker, s: Obj, p: string, extraUsed: string[]): ListenerSide {
   c.keys(s, p, { used: ['type', 'serializers', 'options', 'auth', ...extraUsed], ignored: ['url', 'debug', 'cookie'], silent: ['id'] });
   const serializers = checkSerializers(c, s.serializers, at(p, 'serializers'));
-  return { serializers, options: checkWebSocketOptions(c, s.options, at(p, 'options'), serializers), auth: checkAuth(c, s.auth, at(p, 'auth')) };
+  return {
+    serializers,
+    options: checkWebSocketOptions(c, s.options, at(p, 'options'), serializers),
+    auth: checkAuth(c, s.auth, at(p, 'auth')),
+  };
 }
 
 function checkRawSocketService(c: Checker, s: Obj, p: string, extraUsed: string[]): ListenerSide {
@@ -714,12 +812,20 @@ function checkBridgeService(c: Checker, s: Obj, sp: string, key: string, kind: '
     const o = c.obj(s.options, op);
     for (const k of ['key', 'secret', 'require_ip', 'require_tls']) {
       if (o[k] !== undefined && o[k] !== false) {
-        throw new ConfigError(at(op, k), 'signed or restricted HTTP bridge requests are not supported by sisock; '
-          + 'remove it, or put the bridge behind a proxy that checks');
+        throw new ConfigError(
+          at(op, k),
+          'signed or restricted HTTP bridge requests are not supported by sisock; ' +
+            'remove it, or put the bridge behind a proxy that checks',
+        );
       }
     }
-    c.keys(o, op, { used: ['post_body_limit', 'key', 'secret', 'require_ip', 'require_tls'], ignored: ['timestamp_delta_limit'], silent: ['debug'] });
-    if (o.post_body_limit !== undefined) bodyLimit = c.int(o.post_body_limit, at(op, 'post_body_limit'), 1, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
+    c.keys(o, op, {
+      used: ['post_body_limit', 'key', 'secret', 'require_ip', 'require_tls'],
+      ignored: ['timestamp_delta_limit'],
+      silent: ['debug'],
+    });
+    if (o.post_body_limit !== undefined)
+      bodyLimit = c.int(o.post_body_limit, at(op, 'post_body_limit'), 1, MAX_MESSAGE_SIZE_LIMIT, ' bytes');
   }
   return { path: key === '/' ? '/' : `/${key}`, kind, realm, role, bodyLimit };
 }
@@ -744,8 +850,13 @@ function webSocketPaths(c: Checker, v: unknown, p: string, bridges: HttpBridgeSe
   return found;
 }
 
-function oneWebSocketPath(c: Checker, found: Array<{ path: string; side: ListenerSide }>, p: string): { path: string; side: ListenerSide } | undefined {
-  for (const extra of found.slice(1)) c.warn(`${p}: sisock serves one WebSocket path per transport; "${extra.path}" ignored (use a second transport)`);
+function oneWebSocketPath(
+  c: Checker,
+  found: Array<{ path: string; side: ListenerSide }>,
+  p: string,
+): { path: string; side: ListenerSide } | undefined {
+  for (const extra of found.slice(1))
+    c.warn(`${p}: sisock serves one WebSocket path per transport; "${extra.path}" ignored (use a second transport)`);
   return found[0];
 }
 
@@ -783,7 +894,8 @@ function checkUniversal(c: Checker, t: Obj, p: string): TransportConfig | null {
   c.keys(t, p, { used: ['type', 'endpoint', 'rawsocket', 'websocket', 'web'], ignored: ['mqtt'], silent: ['id'] });
   if (t.endpoint === undefined) throw new ConfigError(at(p, 'endpoint'), 'missing');
   const ep = checkEndpoint(c, t.endpoint, at(p, 'endpoint'));
-  const rs = t.rawsocket === undefined ? undefined : checkRawSocketService(c, c.obj(t.rawsocket, at(p, 'rawsocket')), at(p, 'rawsocket'), []);
+  const rs =
+    t.rawsocket === undefined ? undefined : checkRawSocketService(c, c.obj(t.rawsocket, at(p, 'rawsocket')), at(p, 'rawsocket'), []);
   const found: Array<{ path: string; side: ListenerSide }> = [];
   if (t.websocket !== undefined) {
     const wp = at(p, 'websocket');

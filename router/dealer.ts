@@ -194,14 +194,20 @@ export class Dealer {
     // repeat with procedure_already_exists anyway).
     const max = this.realm.maxRegistrationsPerSession;
     if (peer.registrations.size >= max) {
-      throw new WampError(ErrorUri.LIMIT_EXCEEDED, `this session already holds ${peer.registrations.size} registrations, the ` +
-        `router's limit (max_registrations_per_session = ${max}); unregister one first`);
+      throw new WampError(
+        ErrorUri.LIMIT_EXCEEDED,
+        `this session already holds ${peer.registrations.size} registrations, the ` +
+          `router's limit (max_registrations_per_session = ${max}); unregister one first`,
+      );
     }
     let reg = this.table.get(uri, match);
     if (reg !== undefined) {
       // WAMP 17.x Shared Registration: all callees must agree on the policy; `single` admits one.
       if (reg.invoke === 'single' || reg.invoke !== invoke) {
-        throw new WampError(ErrorUri.PROCEDURE_ALREADY_EXISTS, `procedure '${uri}' is already registered with invocation policy '${reg.invoke}'`);
+        throw new WampError(
+          ErrorUri.PROCEDURE_ALREADY_EXISTS,
+          `procedure '${uri}' is already registered with invocation policy '${reg.invoke}'`,
+        );
       }
       if (peer.registrations.has(reg.id)) {
         throw new WampError(ErrorUri.PROCEDURE_ALREADY_EXISTS, `this session already registered '${uri}'`);
@@ -257,14 +263,17 @@ export class Dealer {
   private pick(reg: Registration): Session | undefined {
     const c = reg.callees;
     switch (reg.invoke) {
-      case 'last': return c[c.length - 1];
-      case 'random': return c[Math.floor(Math.random() * c.length)];
+      case 'last':
+        return c[c.length - 1];
+      case 'random':
+        return c[Math.floor(Math.random() * c.length)];
       case 'roundrobin': {
         const i = reg.rr < c.length ? reg.rr : 0;
         reg.rr = i + 1 < c.length ? i + 1 : 0;
         return c[i];
       }
-      default: return c[0]; // single, first
+      default:
+        return c[0]; // single, first
     }
   }
 
@@ -283,7 +292,9 @@ export class Dealer {
   }
 
   /** Registration by ID. */
-  getRegistration(id: number): Registration | undefined { return this.byId.get(id); }
+  getRegistration(id: number): Registration | undefined {
+    return this.byId.get(id);
+  }
 
   /** Registration by URI/pattern and match policy (`wamp.registration.lookup`). */
   lookupRegistration(uri: string, match: MatchPolicy): Registration | undefined {
@@ -327,7 +338,10 @@ export class Dealer {
     // Memory bound: a session cannot pile up unanswered calls without limit (e.g. calling itself
     // and never yielding). The caller is told to back off; nothing is dropped silently.
     if (callerPeer.calls.size >= MAX_PENDING_CALLS_PER_CALLER) {
-      throw new WampError(ErrorUri.UNAVAILABLE, `more than ${MAX_PENDING_CALLS_PER_CALLER} calls pending for this session; wait for results before calling again`);
+      throw new WampError(
+        ErrorUri.UNAVAILABLE,
+        `more than ${MAX_PENDING_CALLS_PER_CALLER} calls pending for this session; wait for results before calling again`,
+      );
     }
     const calleePeer = this.peer(callee);
     const opts = msg.options;
@@ -379,7 +393,10 @@ export class Dealer {
   private finish(p: PendingCall): void {
     p.calleePeer.invocations.delete(p.invocation);
     if (p.callerPeer.calls.get(p.request) === p) p.callerPeer.calls.delete(p.request);
-    if (p.timer !== null) { clearTimeout(p.timer); p.timer = null; }
+    if (p.timer !== null) {
+      clearTimeout(p.timer);
+      p.timer = null;
+    }
   }
 
   private readonly onTimeout = (p: PendingCall): void => {
@@ -389,7 +406,14 @@ export class Dealer {
     if (p.calleePeer.canceling && !p.interrupted) {
       p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_TIMEOUT });
     }
-    p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CANCELED, args: ARGS_TIMEOUT });
+    p.caller.send({
+      type: T.ERROR,
+      requestType: T.CALL,
+      request: p.request,
+      details: NO_DETAILS,
+      error: ErrorUri.CANCELED,
+      args: ARGS_TIMEOUT,
+    });
   };
 
   // -------------------------------------------------------------------------------------------
@@ -410,7 +434,14 @@ export class Dealer {
     } catch (e) {
       // The result cannot be encoded for the caller (e.g. nested too deeply for its serializer):
       // the caller must not wait forever. The callee, whose payload it was, is then aborted.
-      p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.INVALID_ARGUMENT, args: ['the result could not be encoded for this caller'] });
+      p.caller.send({
+        type: T.ERROR,
+        requestType: T.CALL,
+        request: p.request,
+        details: NO_DETAILS,
+        error: ErrorUri.INVALID_ARGUMENT,
+        args: ['the result could not be encoded for this caller'],
+      });
       throw e;
     }
   }
@@ -422,12 +453,24 @@ export class Dealer {
     if (p.interrupted) {
       // WAMP 17.x call canceling, mode kill: whatever the callee answers to the INTERRUPT (AutobahnPython
       // answers wamp.error.runtime_error), the caller learns that its call was canceled, as Crossbar does.
-      p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CANCELED, args: ARGS_CANCELED });
+      p.caller.send({
+        type: T.ERROR,
+        requestType: T.CALL,
+        request: p.request,
+        details: NO_DETAILS,
+        error: ErrorUri.CANCELED,
+        args: ARGS_CANCELED,
+      });
       return;
     }
     p.caller.send({
-      type: T.ERROR, requestType: T.CALL, request: p.request, details: pptDetails(msg.details, NO_DETAILS),
-      error: msg.error, args: msg.args, kwargs: msg.kwargs,
+      type: T.ERROR,
+      requestType: T.CALL,
+      request: p.request,
+      details: pptDetails(msg.details, NO_DETAILS),
+      error: msg.error,
+      args: msg.args,
+      kwargs: msg.kwargs,
     });
   }
 
@@ -450,7 +493,14 @@ export class Dealer {
     }
     this.finish(p);
     if (mode === 'killnowait') p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_KILLNOWAIT });
-    session.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CANCELED, args: ARGS_CANCELED });
+    session.send({
+      type: T.ERROR,
+      requestType: T.CALL,
+      request: p.request,
+      details: NO_DETAILS,
+      error: ErrorUri.CANCELED,
+      args: ARGS_CANCELED,
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -473,7 +523,10 @@ export class Dealer {
     this.peers.delete(session.id);
     for (const p of peer.calls.values()) {
       p.calleePeer.invocations.delete(p.invocation);
-      if (p.timer !== null) { clearTimeout(p.timer); p.timer = null; }
+      if (p.timer !== null) {
+        clearTimeout(p.timer);
+        p.timer = null;
+      }
       if (p.calleePeer.canceling && !p.interrupted && p.callee !== session) {
         p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_KILLNOWAIT });
       }
@@ -481,8 +534,18 @@ export class Dealer {
     peer.calls.clear();
     for (const p of peer.invocations.values()) {
       if (p.callerPeer.calls.get(p.request) === p) p.callerPeer.calls.delete(p.request);
-      if (p.timer !== null) { clearTimeout(p.timer); p.timer = null; }
-      p.caller.send({ type: T.ERROR, requestType: T.CALL, request: p.request, details: NO_DETAILS, error: ErrorUri.CALLEE_LOST, args: ARGS_CALLEE_LEFT });
+      if (p.timer !== null) {
+        clearTimeout(p.timer);
+        p.timer = null;
+      }
+      p.caller.send({
+        type: T.ERROR,
+        requestType: T.CALL,
+        request: p.request,
+        details: NO_DETAILS,
+        error: ErrorUri.CALLEE_LOST,
+        args: ARGS_CALLEE_LEFT,
+      });
     }
     peer.invocations.clear();
     for (const reg of peer.registrations.values()) this.removeCallee(reg, session);

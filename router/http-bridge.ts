@@ -67,11 +67,17 @@ class LocalConnection implements Connection {
   send(frame: Buffer): void {
     const m = this.serializer.decode(frame);
     if (!Array.isArray(m)) return;
-    if (m[0] === T.WELCOME) { this.welcomed = true; return; }
+    if (m[0] === T.WELCOME) {
+      this.welcomed = true;
+      return;
+    }
     const id = m[0] === T.ERROR ? m[2] : m[1];
     if (typeof id !== 'number') return;
     const w = this.waiters.get(id);
-    if (w) { this.waiters.delete(id); w(m); }
+    if (w) {
+      this.waiters.delete(id);
+      w(m);
+    }
   }
 
   close(): void {
@@ -92,7 +98,10 @@ class BridgeSession {
   private conn: LocalConnection | null = null;
   private nextId = 1;
 
-  constructor(private readonly router: Router, private readonly service: HttpBridgeService) {}
+  constructor(
+    private readonly router: Router,
+    private readonly service: HttpBridgeService,
+  ) {}
 
   private open(): LocalConnection {
     if (this.conn && !this.conn.closed && this.conn.welcomed) return this.conn;
@@ -114,7 +123,10 @@ class BridgeSession {
         resolve([T.ERROR, 0, id, {}, ErrorUri.TIMEOUT, ['the call took too long']]);
       }, CALL_TIMEOUT_MS);
       timer.unref();
-      conn.waiters.set(id, (m) => { clearTimeout(timer); resolve(m); });
+      conn.waiters.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
       conn.deliver(build(id));
     });
   }
@@ -135,12 +147,19 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) { resolve(null); return; }
+    if (Number.isFinite(declared) && declared > limit) {
+      resolve(null);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) { resolve(null); req.destroy(); return; }
+      if (size > limit) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
@@ -152,40 +171,71 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | nu
  * An HTTP request listener serving `services`; other requests go to `fallback`. `close()` ends
  * the bridge sessions.
  */
-export function httpBridge(router: Router, services: HttpBridgeService[], fallback: http.RequestListener, logger: Logger = silentLogger):
-  { handler: http.RequestListener; close(): void } {
+export function httpBridge(
+  router: Router,
+  services: HttpBridgeService[],
+  fallback: http.RequestListener,
+  logger: Logger = silentLogger,
+): { handler: http.RequestListener; close(): void } {
   const byPath = new Map(services.map((s) => [s.path, { s, session: new BridgeSession(router, s) }]));
   const log = new RateLimitedLog((obj, msg) => logger.warn(obj, msg), 20, 10_000);
 
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const entry = byPath.get(path);
-    if (!entry) { fallback(req, res); return; }
+    if (!entry) {
+      fallback(req, res);
+      return;
+    }
     const refuse = (status: number, error: string, message: string) => {
       log.log({ path, peer: req.socket.remoteAddress, status, error, why: message }, 'http bridge request refused');
       send(res, status, { error, args: [message], kwargs: {} });
     };
-    if (req.method !== 'POST') { refuse(405, ErrorUri.INVALID_ARGUMENT, `${entry.s.kind} bridge: POST a JSON body`); return; }
+    if (req.method !== 'POST') {
+      refuse(405, ErrorUri.INVALID_ARGUMENT, `${entry.s.kind} bridge: POST a JSON body`);
+      return;
+    }
     void (async () => {
       const raw = await readBody(req, entry.s.bodyLimit);
-      if (raw === null) { refuse(413, ErrorUri.PAYLOAD_SIZE_EXCEEDED, `request body over ${entry.s.bodyLimit} bytes (post_body_limit)`); return; }
+      if (raw === null) {
+        refuse(413, ErrorUri.PAYLOAD_SIZE_EXCEEDED, `request body over ${entry.s.bodyLimit} bytes (post_body_limit)`);
+        return;
+      }
       let body: unknown;
-      try { body = JSON.parse(raw.toString('utf8')); } catch { refuse(400, ErrorUri.INVALID_ARGUMENT, 'body is not JSON'); return; }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) { refuse(400, ErrorUri.INVALID_ARGUMENT, 'body must be a JSON object'); return; }
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        refuse(400, ErrorUri.INVALID_ARGUMENT, 'body is not JSON');
+        return;
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        refuse(400, ErrorUri.INVALID_ARGUMENT, 'body must be a JSON object');
+        return;
+      }
       const b = body as Record<string, unknown>;
       const args = b.args === undefined ? [] : b.args;
       const kwargs = b.kwargs === undefined ? {} : b.kwargs;
       if (!Array.isArray(args) || kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) {
-        refuse(400, ErrorUri.INVALID_ARGUMENT, 'args must be a list and kwargs an object'); return;
+        refuse(400, ErrorUri.INVALID_ARGUMENT, 'args must be a list and kwargs an object');
+        return;
       }
       const uriKey = entry.s.kind === 'caller' ? 'procedure' : 'topic';
       const uri = b[uriKey];
-      if (typeof uri !== 'string' || uri === '') { refuse(400, ErrorUri.INVALID_ARGUMENT, `"${uriKey}" must be a non-empty string`); return; }
-      const reply = await entry.session.request((id) => entry.s.kind === 'caller'
-        ? [T.CALL, id, {}, uri, args, kwargs]
-        : [T.PUBLISH, id, { acknowledge: true }, uri, args, kwargs]);
-      if (reply[0] === T.RESULT) { send(res, 200, { args: reply[3] ?? [], kwargs: reply[4] ?? {} }); return; }
-      if (reply[0] === T.PUBLISHED) { send(res, 200, { id: reply[2] }); return; }
+      if (typeof uri !== 'string' || uri === '') {
+        refuse(400, ErrorUri.INVALID_ARGUMENT, `"${uriKey}" must be a non-empty string`);
+        return;
+      }
+      const reply = await entry.session.request((id) =>
+        entry.s.kind === 'caller' ? [T.CALL, id, {}, uri, args, kwargs] : [T.PUBLISH, id, { acknowledge: true }, uri, args, kwargs],
+      );
+      if (reply[0] === T.RESULT) {
+        send(res, 200, { args: reply[3] ?? [], kwargs: reply[4] ?? {} });
+        return;
+      }
+      if (reply[0] === T.PUBLISHED) {
+        send(res, 200, { id: reply[2] });
+        return;
+      }
       const error = typeof reply[4] === 'string' ? reply[4] : ErrorUri.RUNTIME_ERROR;
       const status = STATUS[error] ?? 502;
       if (status === 403) log.log({ path, peer: req.socket.remoteAddress, uri, error }, 'http bridge request refused');
@@ -195,5 +245,10 @@ export function httpBridge(router: Router, services: HttpBridgeService[], fallba
       if (!res.headersSent) send(res, 500, { error: ErrorUri.RUNTIME_ERROR, args: ['internal error'], kwargs: {} });
     });
   };
-  return { handler, close: () => { for (const e of byPath.values()) e.session.close(); } };
+  return {
+    handler,
+    close: () => {
+      for (const e of byPath.values()) e.session.close();
+    },
+  };
 }

@@ -17,6 +17,12 @@ export interface MetaSink {
 }
 
 export const noMeta: MetaSink = {
-  subscriptionCreated() {}, subscribed() {}, unsubscribed() {}, subscriptionDeleted() {},
-  registrationCreated() {}, registered() {}, unregistered() {}, registrationDeleted() {},
+  subscriptionCreated() {},
+  subscribed() {},
+  unsubscribed() {},
+  subscriptionDeleted() {},
+  registrationCreated() {},
+  registered() {},
+  unregistered() {},
+  registrationDeleted() {},
 };

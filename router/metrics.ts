@@ -70,37 +70,81 @@ export function registerRouterMetrics(router: RouterLike, registry: Registry = n
     for (const [t, n] of arr.entries()) if (n > 0) c.inc({ type: MessageName[t] ?? String(t) }, n);
   };
   const total = (name: string, help: string, read: () => number): void => {
-    new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
   };
 
   new Gauge({
-    name: 'sisock_router_sessions', help: 'Joined WAMP sessions', labelNames: ['realm'], registers,
-    collect() { this.reset(); for (const [name, r] of router.realms) this.set({ realm: name }, r.sessions.size); },
+    name: 'sisock_router_sessions',
+    help: 'Joined WAMP sessions',
+    labelNames: ['realm'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, r] of router.realms) this.set({ realm: name }, r.sessions.size);
+    },
   });
   new Gauge({
-    name: 'sisock_router_connections', help: 'Open transport connections (joined or in the handshake)', registers,
-    collect() { this.set(router.connectionCount); },
+    name: 'sisock_router_connections',
+    help: 'Open transport connections (joined or in the handshake)',
+    registers,
+    collect() {
+      this.set(router.connectionCount);
+    },
   });
   new Counter({
-    name: 'sisock_router_messages_received_total', help: 'WAMP messages received, by type', labelNames: ['type'], registers,
-    collect() { byType(s.msgIn, this); },
+    name: 'sisock_router_messages_received_total',
+    help: 'WAMP messages received, by type',
+    labelNames: ['type'],
+    registers,
+    collect() {
+      byType(s.msgIn, this);
+    },
   });
   new Counter({
-    name: 'sisock_router_messages_sent_total', help: 'WAMP messages sent, by type', labelNames: ['type'], registers,
-    collect() { byType(s.msgOut, this); },
+    name: 'sisock_router_messages_sent_total',
+    help: 'WAMP messages sent, by type',
+    labelNames: ['type'],
+    registers,
+    collect() {
+      byType(s.msgOut, this);
+    },
   });
   total('sisock_router_bytes_received_total', 'Bytes of WAMP frames received', () => s.bytesIn);
   total('sisock_router_bytes_sent_total', 'Bytes of WAMP frames sent', () => s.bytesOut);
   total('sisock_router_protocol_violations_total', 'Sessions aborted with wamp.error.protocol_violation', () => s.protocolViolations);
-  total('sisock_router_slow_consumer_disconnects_total', 'Sessions closed because their outbound queue exceeded max_outbound_bytes', () => s.slowConsumerDisconnects);
+  total(
+    'sisock_router_slow_consumer_disconnects_total',
+    'Sessions closed because their outbound queue exceeded max_outbound_bytes',
+    () => s.slowConsumerDisconnects,
+  );
   total('sisock_router_auth_failures_total', 'Refused WAMP-CRA and ticket authentications', () => router.authThrottle?.failures ?? 0);
-  total('sisock_router_auth_lockouts_total', 'Handshakes refused while the address or authid is locked out after failures',
-    () => router.authThrottle?.lockouts ?? 0);
-  total('sisock_router_connections_refused_total', 'Connections closed at once: over max_connections or max_connections_per_ip',
-    () => router.admission?.refused ?? 0);
+  total(
+    'sisock_router_auth_lockouts_total',
+    'Handshakes refused while the address or authid is locked out after failures',
+    () => router.authThrottle?.lockouts ?? 0,
+  );
+  total(
+    'sisock_router_connections_refused_total',
+    'Connections closed at once: over max_connections or max_connections_per_ip',
+    () => router.admission?.refused ?? 0,
+  );
   new Counter({
-    name: 'sisock_router_not_authorized_total', help: 'Actions refused with wamp.error.not_authorized', labelNames: ['realm'], registers,
-    collect() { this.reset(); for (const [name, r] of router.realms) this.inc({ realm: name }, r.refused); },
+    name: 'sisock_router_not_authorized_total',
+    help: 'Actions refused with wamp.error.not_authorized',
+    labelNames: ['realm'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, r] of router.realms) this.inc({ realm: name }, r.refused);
+    },
   });
   const queues = (): { max: number; sum: number } => {
     let max = 0;
@@ -114,7 +158,21 @@ export function registerRouterMetrics(router: RouterLike, registry: Registry = n
     }
     return { max, sum };
   };
-  new Gauge({ name: 'sisock_router_outbound_queue_bytes_max', help: 'Largest number of bytes queued towards one session', registers, collect() { this.set(queues().max); } });
-  new Gauge({ name: 'sisock_router_outbound_queue_bytes_sum', help: 'Bytes queued towards all sessions', registers, collect() { this.set(queues().sum); } });
+  new Gauge({
+    name: 'sisock_router_outbound_queue_bytes_max',
+    help: 'Largest number of bytes queued towards one session',
+    registers,
+    collect() {
+      this.set(queues().max);
+    },
+  });
+  new Gauge({
+    name: 'sisock_router_outbound_queue_bytes_sum',
+    help: 'Bytes queued towards all sessions',
+    registers,
+    collect() {
+      this.set(queues().sum);
+    },
+  });
   return registry;
 }

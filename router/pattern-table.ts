@@ -42,17 +42,23 @@ export class PatternTable<T> {
   /** The value stored for (pattern, match), if any. */
   get(uri: string, match: MatchPolicy): T | undefined {
     switch (match) {
-      case 'exact': return this.exactMap.get(uri);
-      case 'prefix': return this.prefixMap.get(uri);
-      case 'wildcard': return this.wildcardMap.get(uri)?.value;
+      case 'exact':
+        return this.exactMap.get(uri);
+      case 'prefix':
+        return this.prefixMap.get(uri);
+      case 'wildcard':
+        return this.wildcardMap.get(uri)?.value;
     }
   }
 
   has(uri: string, match: MatchPolicy): boolean {
     switch (match) {
-      case 'exact': return this.exactMap.has(uri);
-      case 'prefix': return this.prefixMap.has(uri);
-      case 'wildcard': return this.wildcardMap.has(uri);
+      case 'exact':
+        return this.exactMap.has(uri);
+      case 'prefix':
+        return this.prefixMap.has(uri);
+      case 'wildcard':
+        return this.wildcardMap.has(uri);
     }
   }
 
@@ -73,11 +79,17 @@ export class PatternTable<T> {
       }
       case 'wildcard': {
         const old = this.wildcardMap.get(uri);
-        if (old !== undefined) { old.value = value; return; }
+        if (old !== undefined) {
+          old.value = value;
+          return;
+        }
         const parts = uri.split('.');
         const e = parts.indexOf('');
         const entry: WildcardEntry<T> = {
-          value, parts, firstEmpty: e < 0 ? parts.length : e, literals: parts.filter((p) => p !== '').length,
+          value,
+          parts,
+          firstEmpty: e < 0 ? parts.length : e,
+          literals: parts.filter((p) => p !== '').length,
         };
         this.wildcardMap.set(uri, entry);
         const list = this.wildcardByLength.get(parts.length);
@@ -91,7 +103,8 @@ export class PatternTable<T> {
   /** Removes (pattern, match); whether it was there. */
   delete(uri: string, match: MatchPolicy): boolean {
     switch (match) {
-      case 'exact': return this.exactMap.delete(uri);
+      case 'exact':
+        return this.exactMap.delete(uri);
       case 'prefix': {
         if (!this.prefixMap.delete(uri)) return false;
         const n = (this.prefixLengths.get(uri.length) ?? 1) - 1;
@@ -129,18 +142,27 @@ export class PatternTable<T> {
   /** Number of patterns under one policy. */
   size(match: MatchPolicy): number {
     switch (match) {
-      case 'exact': return this.exactMap.size;
-      case 'prefix': return this.prefixMap.size;
-      case 'wildcard': return this.wildcardMap.size;
+      case 'exact':
+        return this.exactMap.size;
+      case 'prefix':
+        return this.prefixMap.size;
+      case 'wildcard':
+        return this.wildcardMap.size;
     }
   }
 
   /** Values under one policy, in insertion order. */
   *values(match: MatchPolicy): IterableIterator<T> {
     switch (match) {
-      case 'exact': yield* this.exactMap.values(); return;
-      case 'prefix': yield* this.prefixMap.values(); return;
-      case 'wildcard': for (const e of this.wildcardMap.values()) yield e.value; return;
+      case 'exact':
+        yield* this.exactMap.values();
+        return;
+      case 'prefix':
+        yield* this.prefixMap.values();
+        return;
+      case 'wildcard':
+        for (const e of this.wildcardMap.values()) yield e.value;
+        return;
     }
   }
 

@@ -46,7 +46,11 @@ export class Realm {
   readonly maxSubscriptionsPerSession: number;
   readonly maxRegistrationsPerSession: number;
 
-  constructor(readonly name: string, public authorizer: Authorizer, readonly options: RealmOptions) {
+  constructor(
+    readonly name: string,
+    public authorizer: Authorizer,
+    readonly options: RealmOptions,
+  ) {
     this.maxSubscriptionsPerSession = options.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
     this.maxRegistrationsPerSession = options.maxRegistrationsPerSession ?? DEFAULT_MAX_REGISTRATIONS_PER_SESSION;
     this.broker = new Broker(this);
@@ -79,17 +83,26 @@ export class Realm {
   handle(session: Session, msg: Message): void {
     try {
       switch (msg.type) {
-        case T.PUBLISH: return this.broker.publish(session, msg);
-        case T.SUBSCRIBE: return this.broker.subscribe(session, msg);
-        case T.UNSUBSCRIBE: return this.broker.unsubscribe(session, msg);
-        case T.CALL: return this.dealer.call(session, msg);
-        case T.CANCEL: return this.dealer.cancel(session, msg);
-        case T.REGISTER: return this.dealer.register(session, msg);
-        case T.UNREGISTER: return this.dealer.unregister(session, msg);
-        case T.YIELD: return this.dealer.yield(session, msg);
+        case T.PUBLISH:
+          return this.broker.publish(session, msg);
+        case T.SUBSCRIBE:
+          return this.broker.subscribe(session, msg);
+        case T.UNSUBSCRIBE:
+          return this.broker.unsubscribe(session, msg);
+        case T.CALL:
+          return this.dealer.call(session, msg);
+        case T.CANCEL:
+          return this.dealer.cancel(session, msg);
+        case T.REGISTER:
+          return this.dealer.register(session, msg);
+        case T.UNREGISTER:
+          return this.dealer.unregister(session, msg);
+        case T.YIELD:
+          return this.dealer.yield(session, msg);
         case T.ERROR:
           // WAMP 9.2.5: the only ERROR a client may send is one answering an INVOCATION.
-          if (msg.requestType !== T.INVOCATION) throw new ProtocolViolation(`ERROR for request type ${msg.requestType} is not allowed from a client`);
+          if (msg.requestType !== T.INVOCATION)
+            throw new ProtocolViolation(`ERROR for request type ${msg.requestType} is not allowed from a client`);
           return this.dealer.invocationError(session, msg);
         case T.EVENT_RECEIVED:
           return; // acknowledged-event delivery is not offered; ignore the acknowledgement
@@ -101,7 +114,11 @@ export class Realm {
       if (!(e instanceof WampError)) throw e;
       const req = (msg as { request?: number }).request ?? 0;
       session.send({
-        type: T.ERROR, requestType: msg.type, request: req, details: {}, error: e.uri,
+        type: T.ERROR,
+        requestType: msg.type,
+        request: req,
+        details: {},
+        error: e.uri,
         ...(e.wireArgs() ? { args: e.wireArgs() } : {}),
         ...(e.kwargs ? { kwargs: e.kwargs } : {}),
       });

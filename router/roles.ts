@@ -123,10 +123,17 @@ export class RoleAuthorizer implements Authorizer {
   private evictOne(preferred: Map<string, Permission | null>): void {
     let from = preferred;
     if (from.size === 0) {
-      for (const m of this.cache.values()) if (m.size > 0) { from = m; break; }
+      for (const m of this.cache.values())
+        if (m.size > 0) {
+          from = m;
+          break;
+        }
     }
     const oldest = from.keys().next();
-    if (!oldest.done) { from.delete(oldest.value); this.cached--; }
+    if (!oldest.done) {
+      from.delete(oldest.value);
+      this.cached--;
+    }
   }
 
   /** Whether `role` may do `action` on `uri` (no session needed). */

@@ -101,7 +101,10 @@ export class Router {
 
   /** Takes a new connection. `auth` lists the methods its transport allows (default: anonymous). */
   accept(conn: Connection, auth: TransportAuth): void {
-    if (this.shuttingDown) { conn.close(1001, CloseUri.SYSTEM_SHUTDOWN); return; }
+    if (this.shuttingDown) {
+      conn.close(1001, CloseUri.SYSTEM_SHUTDOWN);
+      return;
+    }
     const refused = this.admission.admit(conn);
     if (refused !== null) {
       this.connLog.log({ peer: conn.info.peer, why: refused }, 'connection refused');
@@ -121,10 +124,14 @@ export class Router {
     return id;
   }
 
-  /** @internal */ forget(conn: Connection): void { this.admission.release(conn); }
+  /** @internal */ forget(conn: Connection): void {
+    this.admission.release(conn);
+  }
 
   /** Open connections, joined or still in the handshake. */
-  get connectionCount(): number { return this.admission.size; }
+  get connectionCount(): number {
+    return this.admission.size;
+  }
 
   /** Says GOODBYE (wamp.close.system_shutdown) to every session and closes every connection. */
   close(): void {
@@ -159,7 +166,11 @@ class ConnectionHandler {
    */
   private deadline: NodeJS.Timeout | null = null;
 
-  constructor(private readonly router: Router, private readonly conn: Connection, private readonly auth: TransportAuth) {
+  constructor(
+    private readonly router: Router,
+    private readonly conn: Connection,
+    private readonly auth: TransportAuth,
+  ) {
     conn.onMessage = (frame) => this.onFrame(frame);
     conn.onClose = () => this.onClose();
     this.arm(router.handshakeTimeoutMs, 'handshake');
@@ -170,7 +181,8 @@ class ConnectionHandler {
     if (ms <= 0) return;
     this.deadline = setTimeout(() => {
       this.deadline = null;
-      if (this.state.kind === 'hello' || this.state.kind === 'challenge') this.abort(ErrorUri.PROTOCOL_VIOLATION, `${what} not completed within ${ms} ms`);
+      if (this.state.kind === 'hello' || this.state.kind === 'challenge')
+        this.abort(ErrorUri.PROTOCOL_VIOLATION, `${what} not completed within ${ms} ms`);
       else if (this.state.kind === 'goodbye-sent') this.closeConn(WS_NORMAL, CloseUri.KILLED);
     }, ms);
     this.deadline.unref();
@@ -190,17 +202,25 @@ class ConnectionHandler {
       msg = parseMessage(this.conn.serializer.decode(frame));
       stats.countIn(msg.type);
     } catch (e) {
-      this.violation(e instanceof ProtocolViolation ? e.message : `undecodable ${this.conn.serializer.name} frame: ${(e as Error).message}`);
+      this.violation(
+        e instanceof ProtocolViolation ? e.message : `undecodable ${this.conn.serializer.name} frame: ${(e as Error).message}`,
+      );
       return;
     }
     try {
       this.dispatch(msg);
     } catch (e) {
-      if (e instanceof ProtocolViolation) { this.violation(e.message); return; }
+      if (e instanceof ProtocolViolation) {
+        this.violation(e.message);
+        return;
+      }
       // A payload nested so deeply that encoding it for a recipient overflows the stack is the
       // sender's fault, not ours: answer it like any other bad message, without an error log.
       // (Our MsgPack/CBOR encoders throw a RangeError of their own past 256 levels.)
-      if (e instanceof RangeError) { this.violation(`message cannot be delivered: ${e.message}`); return; }
+      if (e instanceof RangeError) {
+        this.violation(`message cannot be delivered: ${e.message}`);
+        return;
+      }
       // A bug of ours must not take the process down, nor leave this session half-open.
       this.router.log.error({ err: e, msgType: msg.type }, 'internal error while handling a message; closing the session');
       this.abort(ErrorUri.PROTOCOL_VIOLATION, 'internal router error');
@@ -213,7 +233,10 @@ class ConnectionHandler {
       case 'hello':
       case 'challenge':
         // A client may give up during the handshake (WAMP 4.x): ABORT or GOODBYE just closes.
-        if (msg.type === T.ABORT || msg.type === T.GOODBYE) { this.closeConn(WS_NORMAL, msg.reason); return; }
+        if (msg.type === T.ABORT || msg.type === T.GOODBYE) {
+          this.closeConn(WS_NORMAL, msg.reason);
+          return;
+        }
         if (st.kind === 'challenge') {
           if (msg.type !== T.AUTHENTICATE) throw new ProtocolViolation(`expected AUTHENTICATE, got message type ${msg.type}`);
           return this.onAuthenticate(st, msg.signature, msg.extra);
@@ -228,7 +251,11 @@ class ConnectionHandler {
           this.closeConn(WS_NORMAL, CloseUri.GOODBYE_AND_OUT);
           return;
         }
-        if (msg.type === T.ABORT) { this.leave(st.realm, st.session); this.closeConn(WS_NORMAL, msg.reason); return; }
+        if (msg.type === T.ABORT) {
+          this.leave(st.realm, st.session);
+          this.closeConn(WS_NORMAL, msg.reason);
+          return;
+        }
         return st.realm.handle(st.session, msg);
       case 'goodbye-sent':
         // Messages in flight are dropped; the peer's GOODBYE finishes the close (WAMP 4.3).
@@ -248,18 +275,22 @@ class ConnectionHandler {
     if (!realm) return this.abort(ErrorUri.NO_SUCH_REALM, `no realm '${realmName}' on this router`);
 
     const offered = Array.isArray(details.authmethods) && details.authmethods.length > 0 ? details.authmethods : ['anonymous'];
-    const method = offered
-      .map((name) => this.auth.methods.find((m) => m.name === name))
-      .find((m): m is AuthMethod => m !== undefined);
+    const method = offered.map((name) => this.auth.methods.find((m) => m.name === name)).find((m): m is AuthMethod => m !== undefined);
     if (!method) {
-      return this.abort(ErrorUri.NO_AUTH_METHOD, `none of the offered authentication methods is enabled on this transport ` +
-        `(enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`);
+      return this.abort(
+        ErrorUri.NO_AUTH_METHOD,
+        `none of the offered authentication methods is enabled on this transport ` +
+          `(enabled: ${this.auth.methods.map((m) => m.name).join(', ') || 'none'})`,
+      );
     }
     const authid = typeof details.authid === 'string' ? details.authid : undefined;
     const ip = peerHost(this.conn.info.peer);
     const locked = method.name === 'anonymous' ? null : this.router.authThrottle.check(ip, authid);
     if (locked !== null) {
-      this.router.authLog.log({ peer: this.conn.info.peer, authid, lockedBy: locked.key, retryAfterMs: locked.retryAfterMs }, 'authentication locked out');
+      this.router.authLog.log(
+        { peer: this.conn.info.peer, authid, lockedBy: locked.key, retryAfterMs: locked.retryAfterMs },
+        'authentication locked out',
+      );
       return this.abort(ErrorUri.AUTHENTICATION_FAILED, `too many failed attempts; retry in ${Math.ceil(locked.retryAfterMs / 1000)} s`);
     }
     // The session ID is allocated now, as Crossbar.io does, so that a CHALLENGE (wampcra) and the
@@ -303,7 +334,10 @@ class ConnectionHandler {
     // for AUTHENTICATE (odds 2^-53 per pair): IDs stay unique, at the price of a WELCOME ID that
     // differs from the one in the CHALLENGE in that case.
     const id = this.router.sessions.has(allocated) ? this.router.newSessionId() : allocated;
-    const session = new Session(id, realm.name, identity, helloDetails, this.conn, { maxOutboundBytes: this.router.maxOutboundBytes, stats: this.router.stats });
+    const session = new Session(id, realm.name, identity, helloDetails, this.conn, {
+      maxOutboundBytes: this.router.maxOutboundBytes,
+      stats: this.router.stats,
+    });
     session.onOverflow = (s) => {
       this.router.log.warn({ session: s.id, queued: s.queuedBytes }, 'slow consumer: outbound queue over its bound, closing the session');
       this.router.stats.slowConsumerDisconnects++;
@@ -360,7 +394,9 @@ class ConnectionHandler {
     try {
       this.conn.send(this.conn.serializer.encode(toArray({ type: T.ABORT, details: { message }, reason })));
       this.router.stats.countOut(T.ABORT);
-    } catch { /* the connection may already be gone */ }
+    } catch {
+      /* the connection may already be gone */
+    }
     if (st.kind === 'joined' || st.kind === 'goodbye-sent') this.leave(st.realm, st.session);
     this.closeConn(reason === ErrorUri.PROTOCOL_VIOLATION ? 1002 : WS_NORMAL, reason);
   }

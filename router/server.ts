@@ -28,13 +28,21 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-interface TlsMaterial { key: Buffer; cert: Buffer; ca?: Buffer[]; ciphers?: string; dhparam?: Buffer }
+interface TlsMaterial {
+  key: Buffer;
+  cert: Buffer;
+  ca?: Buffer[];
+  ciphers?: string;
+  dhparam?: Buffer;
+}
 
 function readTlsFile(file: string, what: string, source: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new SisockError(ErrorCode.TLS_UNREADABLE, `${source}.endpoint.tls.${what}: cannot read '${file}': ${(e as Error).message}`, { cause: e });
+    throw new SisockError(ErrorCode.TLS_UNREADABLE, `${source}.endpoint.tls.${what}: cannot read '${file}': ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -92,12 +100,15 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
         port: t.port,
         path: t.path,
         options: preAuth === undefined ? t.options : { ...t.options, maxPreAuthBytes: preAuth },
-        ...(t.rawsocket ? { rawsocketOptions: preAuth === undefined ? t.rawsocket.options : { ...t.rawsocket.options, maxPreAuthBytes: preAuth } } : {}),
+        ...(t.rawsocket
+          ? { rawsocketOptions: preAuth === undefined ? t.rawsocket.options : { ...t.rawsocket.options, maxPreAuthBytes: preAuth } }
+          : {}),
         ...(tls[i] ? { tls: tls[i] } : {}),
       };
       if (t.httpBridge) {
         for (const b of t.httpBridge) {
-          if (!router.realms.has(b.realm)) throw new SisockError(ErrorCode.CONFIG_INVALID, `${t.source}: ${b.kind} path ${b.path}: no realm "${b.realm}" in this config`);
+          if (!router.realms.has(b.realm))
+            throw new SisockError(ErrorCode.CONFIG_INVALID, `${t.source}: ${b.kind} path ${b.path}: no realm "${b.realm}" in this config`);
         }
         const bridge = httpBridge(router, t.httpBridge, notFound, log);
         bridges.push(bridge);
@@ -108,12 +119,18 @@ export async function startRouter(config: RouterConfig, opts: StartOptions = {})
         listener = await listen(lo, handler);
       } catch (e) {
         if (e instanceof SisockError) throw e;
-        throw new SisockError(ErrorCode.LISTEN_FAILED, `${t.source}: cannot listen on ${t.host}:${t.port}: ${(e as Error).message}`, { cause: e });
+        throw new SisockError(ErrorCode.LISTEN_FAILED, `${t.source}: cannot listen on ${t.host}:${t.port}: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       listeners.push(listener);
-      const these = listener.rawsocketUrl && listener.rawsocketUrl !== listener.url ? [listener.url, listener.rawsocketUrl] : [listener.url];
+      const these =
+        listener.rawsocketUrl && listener.rawsocketUrl !== listener.url ? [listener.url, listener.rawsocketUrl] : [listener.url];
       urls.push(...these);
-      log.info({ transport: t.source, urls: these, tls: !!t.tls, auth: [...new Set([...wsMethods, ...rsMethods].map((m) => m.name))] }, 'listening');
+      log.info(
+        { transport: t.source, urls: these, tls: !!t.tls, auth: [...new Set([...wsMethods, ...rsMethods].map((m) => m.name))] },
+        'listening',
+      );
     }
   } catch (e) {
     router.close();

@@ -60,10 +60,18 @@ export class Session {
     this.stats = options.stats ?? DISCARDED_STATS;
   }
 
-  get authid(): string { return this.identity.authid; }
-  get authrole(): string { return this.identity.authrole; }
-  get serializer(): Serializer { return this.outlet.serializer; }
-  get transport(): TransportInfo { return this.outlet.info; }
+  get authid(): string {
+    return this.identity.authid;
+  }
+  get authrole(): string {
+    return this.identity.authrole;
+  }
+  get serializer(): Serializer {
+    return this.outlet.serializer;
+  }
+  get transport(): TransportInfo {
+    return this.outlet.info;
+  }
 
   /** Whether the client announced `feature` for `role` in HELLO (WAMP 13.x feature announcement). */
   hasFeature(role: string, feature: string): boolean {
@@ -74,7 +82,10 @@ export class Session {
 
   /** Encodes and sends one message. */
   send(msg: Message): void {
-    if (this.closed) { this.dropped++; return; }
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
     this.sendFrame(this.outlet.serializer.encode(toArray(msg)), msg.type);
   }
 
@@ -83,7 +94,10 @@ export class Session {
    * `type` is its message type (counters). Saves the message object on the hot paths.
    */
   sendArray(arr: unknown[], type: number): void {
-    if (this.closed) { this.dropped++; return; }
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
     this.sendFrame(this.outlet.serializer.encode(arr), type);
   }
 
@@ -92,7 +106,10 @@ export class Session {
    * subscription and sends the same bytes to every subscriber); `type` is for the counters.
    */
   sendFrame(frame: Buffer, type: number = T.EVENT): void {
-    if (this.closed) { this.dropped++; return; }
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
     this.stats.countOut(type);
     this.stats.bytesOut += frame.length;
     this.outlet.send(frame);
@@ -100,7 +117,9 @@ export class Session {
   }
 
   /** Bytes waiting to be written to this session's connection. */
-  get queuedBytes(): number { return this.outlet.bufferedAmount; }
+  get queuedBytes(): number {
+    return this.outlet.bufferedAmount;
+  }
 
   /** Closes the connection (after the caller sent GOODBYE/ABORT, or for the slow-consumer policy). */
   closeTransport(code?: number, reason?: string): void {

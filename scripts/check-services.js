@@ -17,7 +17,10 @@ const services = [
 function probe(host, port, timeoutMs = 3000) {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
-    const done = (ok, why) => { s.destroy(); resolve({ ok, why }); };
+    const done = (ok, why) => {
+      s.destroy();
+      resolve({ ok, why });
+    };
     s.setTimeout(timeoutMs, () => done(false, 'timed out'));
     s.once('connect', () => done(true));
     s.once('error', (e) => done(false, e.code || e.message));
@@ -31,16 +34,27 @@ function probe(host, port, timeoutMs = 3000) {
     const raw = process.env[envVar];
     if (!raw) {
       const msg = `${name}: ${envVar} not set; tests that need it are skipped`;
-      if (required) { console.error(`ERROR ${msg}`); failed++; } else console.error(`skip  ${msg}`);
+      if (required) {
+        console.error(`ERROR ${msg}`);
+        failed++;
+      } else console.error(`skip  ${msg}`);
       continue;
     }
     let url;
-    try { url = new URL(raw); } catch { console.error(`ERROR ${name}: ${envVar}='${raw}' is not a URL`); failed++; continue; }
+    try {
+      url = new URL(raw);
+    } catch {
+      console.error(`ERROR ${name}: ${envVar}='${raw}' is not a URL`);
+      failed++;
+      continue;
+    }
     const port = Number(url.port || defPort);
     const r = await probe(url.hostname, port);
     if (r.ok) console.error(`ok    ${name} at ${url.hostname}:${port}`);
-    else if (required) { console.error(`ERROR ${name} at ${url.hostname}:${port} is unreachable (${r.why})`); failed++; }
-    else console.error(`skip  ${name} at ${url.hostname}:${port} unreachable (${r.why}); tests that need it are skipped`);
+    else if (required) {
+      console.error(`ERROR ${name} at ${url.hostname}:${port} is unreachable (${r.why})`);
+      failed++;
+    } else console.error(`skip  ${name} at ${url.hostname}:${port} unreachable (${r.why}); tests that need it are skipped`);
   }
   process.exit(failed ? 1 : 0);
 })();

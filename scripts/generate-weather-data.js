@@ -82,7 +82,7 @@ const series = {
 };
 
 for (let t = START; t < END; t += DT) {
-  const localHour = ((((t / 3600 + LONGITUDE / 15) % 24) + 24) % 24);
+  const localHour = (((t / 3600 + LONGITUDE / 15) % 24) + 24) % 24;
   const day = (2 * Math.PI * (localHour - 14.5)) / 24;
   const diurnal = 4.5 * Math.cos(day) + 0.8 * Math.cos(2 * day);
   const temperature = -1.5 + synTemp() + diurnal + fastTemp();
@@ -101,7 +101,7 @@ for (let t = START; t < END; t += DT) {
     series.humidity.push([t, humidity.toFixed(1)]);
     series.pressure.push([t, pressure.toFixed(1)]);
     series.wind_speed.push([t, windSpeed.toFixed(1)]);
-    series.wind_direction.push([t, Math.round(direction) % 360 + '']);
+    series.wind_direction.push([t, (Math.round(direction) % 360) + '']);
   }
 }
 

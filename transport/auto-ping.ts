@@ -53,9 +53,17 @@ export class AutoPing {
       this.schedule(this.intervalS);
       return;
     }
-    if (this.waiting) { this.stop(); this.onTimeout(); return; }
+    if (this.waiting) {
+      this.stop();
+      this.onTimeout();
+      return;
+    }
     this.waiting = true;
-    try { this.sendPing(); } catch { /* the close handler will follow */ }
+    try {
+      this.sendPing();
+    } catch {
+      /* the close handler will follow */
+    }
     this.schedule(this.timeoutS > 0 ? this.timeoutS : this.intervalS);
   }
 }

@@ -38,8 +38,15 @@ export abstract class BaseConnection implements Connection {
   /** Counts the bytes of an unauthenticated peer (removed once authenticated). */
   private preAuth: { socket: Socket; listener: (chunk: Buffer) => void } | null = null;
 
-  constructor(socket: Socket, readonly serializer: Serializer, readonly info: TransportInfo, options: TransportOptions) {
-    this.gone = new Promise((resolve) => { this.resolveGone = resolve; });
+  constructor(
+    socket: Socket,
+    readonly serializer: Serializer,
+    readonly info: TransportInfo,
+    options: TransportOptions,
+  ) {
+    this.gone = new Promise((resolve) => {
+      this.resolveGone = resolve;
+    });
     const limit = options.maxPreAuthBytes ?? DEFAULT_MAX_PRE_AUTH_BYTES;
     if (limit > 0) {
       let seen = 0;
@@ -51,8 +58,12 @@ export abstract class BaseConnection implements Connection {
       this.preAuth = { socket, listener };
     }
     this.batch = new WriteBatcher(socket);
-    this.ping = new AutoPing(options.autoPingInterval, options.autoPingTimeout,
-      () => this.sendPing(), () => this.close(PING_TIMEOUT_CODE, PING_TIMEOUT_REASON));
+    this.ping = new AutoPing(
+      options.autoPingInterval,
+      options.autoPingTimeout,
+      () => this.sendPing(),
+      () => this.close(PING_TIMEOUT_CODE, PING_TIMEOUT_REASON),
+    );
   }
 
   abstract get bufferedAmount(): number;
@@ -79,7 +90,9 @@ export abstract class BaseConnection implements Connection {
   }
 
   /** Drops the socket at once (listener shutdown after the grace period). */
-  terminate(): void { this.destroy(); }
+  terminate(): void {
+    this.destroy();
+  }
 
   /** @internal protocol error: drop at once, reporting `reason`. */
   abort(reason: string): void {
@@ -107,5 +120,7 @@ export abstract class BaseConnection implements Connection {
   /** Sends one auto-ping. */
   protected abstract sendPing(): void;
   /** The reason onClose reports after close(code) without a reason. */
-  protected fallbackReason(code: number): string { return `closed (${code})`; }
+  protected fallbackReason(code: number): string {
+    return `closed (${code})`;
+  }
 }

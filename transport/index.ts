@@ -103,7 +103,11 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
   const host = cfg.host ?? '127.0.0.1';
   const secure = cfg.tls !== undefined;
   const tlsOptions: tls.TlsOptions | undefined = cfg.tls && {
-    key: cfg.tls.key, cert: cfg.tls.cert, ca: cfg.tls.ca, ciphers: cfg.tls.ciphers, dhparam: cfg.tls.dhparam,
+    key: cfg.tls.key,
+    cert: cfg.tls.cert,
+    ca: cfg.tls.ca,
+    ciphers: cfg.tls.ciphers,
+    dhparam: cfg.tls.dhparam,
   };
   const rsConnections = new Set<RawSocketConnection>();
   /** every accepted TCP socket, until it closes (for shutdown) */
@@ -112,7 +116,12 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
   let server: net.Server;
 
   const rawsocket = (socket: net.Socket, first?: Buffer): void =>
-    handleRawSocket(socket, { options: cfg.rawsocketOptions ?? cfg.options, tls: secure, maxConnections: cfg.maxConnections, connections: rsConnections }, handler, first);
+    handleRawSocket(
+      socket,
+      { options: cfg.rawsocketOptions ?? cfg.options, tls: secure, maxConnections: cfg.maxConnections, connections: rsConnections },
+      handler,
+      first,
+    );
 
   if (cfg.kind === 'websocket') {
     const httpServer = tlsOptions
@@ -130,7 +139,9 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
     if (tlsOptions) server = tls.createServer(tlsOptions, onSocket);
     else server = net.createServer(onSocket);
     // A failed TLS handshake must not crash the process.
-    server.on('tlsClientError', () => { /* the socket is destroyed by tls */ });
+    server.on('tlsClientError', () => {
+      /* the socket is destroyed by tls */
+    });
   }
   server.on('connection', (s: net.Socket) => {
     // TCP keepalive finds peers that vanished without a FIN even when auto-ping is off.
@@ -141,12 +152,17 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(cfg.port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(cfg.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  server.on('error', () => { /* after listening: per-socket errors are handled on the sockets */ });
+  server.on('error', () => {
+    /* after listening: per-socket errors are handled on the sockets */
+  });
   const port = (server.address() as net.AddressInfo).port;
   const base = `${urlHost(host)}:${port}`;
-  const wsUrl = `${secure ? 'wss' : 'ws'}://${base}${cfg.path === '*' ? '/' : cfg.path ?? '/ws'}`;
+  const wsUrl = `${secure ? 'wss' : 'ws'}://${base}${cfg.path === '*' ? '/' : (cfg.path ?? '/ws')}`;
   const rsUrl = `${secure ? 'rss' : 'rs'}://${base}`;
 
   let closing: Promise<void> | null = null;
@@ -161,7 +177,10 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
       let guard: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(wamp.map((c) => c.gone)),
-        new Promise<void>((resolve) => { guard = setTimeout(resolve, CLOSE_GRACE_MS + 500); guard.unref(); }),
+        new Promise<void>((resolve) => {
+          guard = setTimeout(resolve, CLOSE_GRACE_MS + 500);
+          guard.unref();
+        }),
       ]);
       clearTimeout(guard);
       for (const s of sockets) s.destroy();
@@ -176,7 +195,9 @@ export async function listen(cfg: ListenOptions, handler: ConnectionHandler): Pr
     port,
     url: cfg.kind === 'rawsocket' ? rsUrl : wsUrl,
     rawsocketUrl: cfg.kind === 'websocket' ? undefined : rsUrl,
-    get connectionCount() { return (ws?.connections.size ?? 0) + rsConnections.size; },
+    get connectionCount() {
+      return (ws?.connections.size ?? 0) + rsConnections.size;
+    },
     close,
   };
 }

@@ -16,6 +16,9 @@ export const CLOSE_GRACE_MS = 1000;
 export function peerOf(socket: Socket): string {
   let addr = socket.remoteAddress ?? 'unknown';
   let family = socket.remoteFamily === 'IPv6' ? 'tcp6' : 'tcp4';
-  if (addr.startsWith('::ffff:') && addr.includes('.')) { addr = addr.slice(7); family = 'tcp4'; }
+  if (addr.startsWith('::ffff:') && addr.includes('.')) {
+    addr = addr.slice(7);
+    family = 'tcp4';
+  }
   return `${family}:${addr}:${socket.remotePort ?? 0}`;
 }

@@ -45,7 +45,12 @@ export function lengthExponent(maxMessageSize: number): number {
 class ChunkQueue {
   private chunks: Buffer[] = [];
   length = 0;
-  push(b: Buffer): void { if (b.length) { this.chunks.push(b); this.length += b.length; } }
+  push(b: Buffer): void {
+    if (b.length) {
+      this.chunks.push(b);
+      this.length += b.length;
+    }
+  }
   /** Byte at offset i (i < length). */
   at(i: number): number {
     for (const c of this.chunks) {
@@ -61,8 +66,14 @@ class ChunkQueue {
     this.length -= n;
     const first = this.chunks[0];
     if (!first) return Buffer.alloc(0); // n = 0 on an empty queue
-    if (first.length === n) { this.chunks.shift(); return first; }
-    if (first.length > n) { this.chunks[0] = first.subarray(n); return first.subarray(0, n); }
+    if (first.length === n) {
+      this.chunks.shift();
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
     const out = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
@@ -99,7 +110,9 @@ export class RawSocketConnection extends BaseConnection {
     super(socket, serializer, info, options);
   }
 
-  get bufferedAmount(): number { return this.socket.writableLength; }
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
 
   protected write(frame: Buffer): void {
     if (frame.length > this.peerMax) {
@@ -111,13 +124,21 @@ export class RawSocketConnection extends BaseConnection {
   }
 
   /** RawSocket has no close frame or code: half-close and let the peer end. */
-  protected startClose(): void { this.socket.end(); }
+  protected startClose(): void {
+    this.socket.end();
+  }
 
-  protected destroy(): void { this.socket.destroy(); }
+  protected destroy(): void {
+    this.socket.destroy();
+  }
 
-  protected sendPing(): void { this.writeFrame(FRAME_PING, Buffer.alloc(0)); }
+  protected sendPing(): void {
+    this.writeFrame(FRAME_PING, Buffer.alloc(0));
+  }
 
-  protected override fallbackReason(): string { return 'rawsocket closed'; }
+  protected override fallbackReason(): string {
+    return 'rawsocket closed';
+  }
 
   /** @internal frames from the parser */
   frame(type: number, payload: Buffer): void {
@@ -126,7 +147,10 @@ export class RawSocketConnection extends BaseConnection {
     if (type === FRAME_PING) {
       if (this.closing) return;
       // A peer that pings without reading our pongs would make us buffer without bound.
-      if (this.socket.writableLength > MAX_UNREAD_PONG_BYTES) { this.abort(CloseUri.SLOW_CONSUMER); return; }
+      if (this.socket.writableLength > MAX_UNREAD_PONG_BYTES) {
+        this.abort(CloseUri.SLOW_CONSUMER);
+        return;
+      }
       this.writeFrame(FRAME_PONG, payload);
       return;
     }
@@ -161,7 +185,12 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
   socket.setNoDelay(true);
   // The 4-byte handshake must arrive promptly; a silent peer is dropped (the router then bounds
   // HELLO → WELCOME on its own).
-  const handshakeTimer = setTimeout(() => { if (!conn) { dead = true; socket.destroy(); } }, HANDSHAKE_TIMEOUT_MS);
+  const handshakeTimer = setTimeout(() => {
+    if (!conn) {
+      dead = true;
+      socket.destroy();
+    }
+  }, HANDSHAKE_TIMEOUT_MS);
   handshakeTimer.unref();
 
   const fail = (code: number): void => {
@@ -175,11 +204,24 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
   const handshake = (): boolean => {
     if (queue.length < 4) return false;
     const [magic, sizeAndSerializer = 0, reserved1, reserved2] = queue.take(4);
-    if (magic !== RAWSOCKET_MAGIC) { dead = true; socket.destroy(); return false; }
-    if (reserved1 !== 0 || reserved2 !== 0) { fail(RawSocketError.RESERVED_BITS); return false; }
+    if (magic !== RAWSOCKET_MAGIC) {
+      dead = true;
+      socket.destroy();
+      return false;
+    }
+    if (reserved1 !== 0 || reserved2 !== 0) {
+      fail(RawSocketError.RESERVED_BITS);
+      return false;
+    }
     const serializer = serializerByRawsocketId(sizeAndSerializer & 0x0f);
-    if (!serializer || !allowed.includes(serializer.name)) { fail(RawSocketError.SERIALIZER_UNSUPPORTED); return false; }
-    if (opts.maxConnections !== undefined && opts.connections.size >= opts.maxConnections) { fail(RawSocketError.MAX_CONNECTIONS); return false; }
+    if (!serializer || !allowed.includes(serializer.name)) {
+      fail(RawSocketError.SERIALIZER_UNSUPPORTED);
+      return false;
+    }
+    if (opts.maxConnections !== undefined && opts.connections.size >= opts.maxConnections) {
+      fail(RawSocketError.MAX_CONNECTIONS);
+      return false;
+    }
     clearTimeout(handshakeTimer);
     const peerMax = 2 ** (9 + (sizeAndSerializer >> 4));
     socket.write(Buffer.from([RAWSOCKET_MAGIC, (lengthExponent(ourMax) << 4) | serializer.rawsocketId, 0, 0]));
@@ -194,8 +236,16 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
     while (conn && !dead && queue.length >= 4) {
       const b0 = queue.at(0);
       const len = (queue.at(1) << 16) | (queue.at(2) << 8) | queue.at(3);
-      if (b0 > FRAME_PONG) { dead = true; conn.abort(CloseUri.RAWSOCKET_PROTOCOL_ERROR); return; }
-      if (len > ourMax) { dead = true; conn.abort(CloseUri.MESSAGE_TOO_LARGE); return; }
+      if (b0 > FRAME_PONG) {
+        dead = true;
+        conn.abort(CloseUri.RAWSOCKET_PROTOCOL_ERROR);
+        return;
+      }
+      if (len > ourMax) {
+        dead = true;
+        conn.abort(CloseUri.MESSAGE_TOO_LARGE);
+        return;
+      }
       if (queue.length < 4 + len) return;
       queue.take(4);
       conn.frame(b0, len ? queue.take(len) : Buffer.alloc(0));
@@ -210,11 +260,16 @@ export function handleRawSocket(socket: Socket, opts: RawSocketOptions, handler:
   };
 
   socket.on('data', onData);
-  socket.on('error', () => { /* 'close' follows */ });
+  socket.on('error', () => {
+    /* 'close' follows */
+  });
   socket.on('close', () => {
     dead = true;
     clearTimeout(handshakeTimer);
-    if (conn) { opts.connections.delete(conn); conn.finish('rawsocket closed'); }
+    if (conn) {
+      opts.connections.delete(conn);
+      conn.finish('rawsocket closed');
+    }
   });
   if (initial && initial.length) onData(initial);
 }

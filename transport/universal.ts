@@ -18,8 +18,12 @@ export const SNIFF_TIMEOUT_MS = 10_000;
 export function sniff(socket: Socket, http: HttpServer, onRawSocket: (socket: Socket, first: Buffer) => void): void {
   const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
   timer.unref();
-  const onError = (): void => { clearTimeout(timer); };
-  const onClose = (): void => { clearTimeout(timer); };
+  const onError = (): void => {
+    clearTimeout(timer);
+  };
+  const onClose = (): void => {
+    clearTimeout(timer);
+  };
   socket.once('error', onError);
   socket.once('close', onClose);
   socket.once('data', (chunk: Buffer) => {

@@ -19,7 +19,12 @@ import type { ConnectionHandler, Serializer, TransportInfo, TransportOptions } f
 export class WebSocketConnection extends BaseConnection {
   private readonly sendOptions: { binary: boolean };
 
-  constructor(private readonly ws: WebSocket, serializer: Serializer, info: TransportInfo, options: TransportOptions) {
+  constructor(
+    private readonly ws: WebSocket,
+    serializer: Serializer,
+    info: TransportInfo,
+    options: TransportOptions,
+  ) {
     // ws keeps its net.Socket in `_socket`; ws.send writes to it synchronously.
     super((ws as unknown as { _socket: Socket })._socket, serializer, info, options);
     this.sendOptions = { binary: serializer.binary };
@@ -30,12 +35,17 @@ export class WebSocketConnection extends BaseConnection {
     });
     ws.on('pong', () => this.ping.activity());
     ws.on('ping', () => this.ping.activity());
-    ws.on('error', () => { /* 'close' follows; the code (e.g. 1009) goes with it */ });
+    ws.on('error', () => {
+      /* 'close' follows; the code (e.g. 1009) goes with it */
+    });
     ws.on('close', (code: number, reason: Buffer) =>
-      this.finish(reason.length > 0 ? reason.toString('utf8') : `websocket closed (${code})`));
+      this.finish(reason.length > 0 ? reason.toString('utf8') : `websocket closed (${code})`),
+    );
   }
 
-  get bufferedAmount(): number { return this.ws.bufferedAmount; }
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
 
   protected write(frame: Buffer): void {
     this.batch.hold();
@@ -46,13 +56,22 @@ export class WebSocketConnection extends BaseConnection {
     // Close reasons are limited to 123 bytes by RFC 6455 5.5.
     let r = reason;
     while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-    const validCode = code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && ![1004, 1005, 1006].includes(code));
-    try { this.ws.close(validCode ? code : 1000, r); } catch { this.ws.terminate(); }
+    const validCode =
+      code === 1000 || (code >= 3000 && code <= 4999) || (code >= 1001 && code <= 1014 && ![1004, 1005, 1006].includes(code));
+    try {
+      this.ws.close(validCode ? code : 1000, r);
+    } catch {
+      this.ws.terminate();
+    }
   }
 
-  protected destroy(): void { this.ws.terminate(); }
+  protected destroy(): void {
+    this.ws.terminate();
+  }
 
-  protected sendPing(): void { this.ws.ping(); }
+  protected sendPing(): void {
+    this.ws.ping();
+  }
 }
 
 export interface WebSocketAttachOptions {
@@ -79,8 +98,10 @@ function pathOf(url: string | undefined): string {
 
 function refuse(socket: Socket, status: number, text: string, message: string): void {
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: ` +
-      `text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: ` +
+        `text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+    );
   }
   socket.destroySoon?.();
 }
@@ -112,11 +133,21 @@ export function attachWebSocket(server: HttpServer, opts: WebSocketAttachOptions
     if (header === undefined || header.trim() === '') {
       serializer = allowed.includes('json') ? serializerByName('json') : undefined;
     } else {
-      serializer = negotiate(header.split(',').map((p) => p.trim()).filter(Boolean), allowed);
+      serializer = negotiate(
+        header
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+        allowed,
+      );
     }
     if (!serializer) {
-      refuse(socket, 400, 'Bad Request', `no supported WAMP subprotocol; this endpoint speaks ` +
-        `${allowed.map((n) => serializerByName(n)!.subprotocol).join(', ')}\n`);
+      refuse(
+        socket,
+        400,
+        'Bad Request',
+        `no supported WAMP subprotocol; this endpoint speaks ` + `${allowed.map((n) => serializerByName(n)!.subprotocol).join(', ')}\n`,
+      );
       return;
     }
     chosen.set(req, serializer);
@@ -137,7 +168,10 @@ export function attachWebSocket(server: HttpServer, opts: WebSocketAttachOptions
   server.on('upgrade', onUpgrade);
   return {
     connections,
-    detach: () => { server.off('upgrade', onUpgrade); wss.close(); },
+    detach: () => {
+      server.off('upgrade', onUpgrade);
+      wss.close();
+    },
   };
 }
 

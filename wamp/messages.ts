@@ -18,44 +18,167 @@ interface WithPayload {
   kwargs?: Kwargs;
 }
 
-export interface Hello { type: typeof T.HELLO; realm: string; details: Dict }
-export interface Welcome { type: typeof T.WELCOME; session: Id; details: Dict }
-export interface Abort extends WithPayload { type: typeof T.ABORT; details: Dict; reason: string }
-export interface Challenge { type: typeof T.CHALLENGE; authmethod: string; extra: Dict }
-export interface Authenticate { type: typeof T.AUTHENTICATE; signature: string; extra: Dict }
-export interface Goodbye { type: typeof T.GOODBYE; details: Dict; reason: string }
+export interface Hello {
+  type: typeof T.HELLO;
+  realm: string;
+  details: Dict;
+}
+export interface Welcome {
+  type: typeof T.WELCOME;
+  session: Id;
+  details: Dict;
+}
+export interface Abort extends WithPayload {
+  type: typeof T.ABORT;
+  details: Dict;
+  reason: string;
+}
+export interface Challenge {
+  type: typeof T.CHALLENGE;
+  authmethod: string;
+  extra: Dict;
+}
+export interface Authenticate {
+  type: typeof T.AUTHENTICATE;
+  signature: string;
+  extra: Dict;
+}
+export interface Goodbye {
+  type: typeof T.GOODBYE;
+  details: Dict;
+  reason: string;
+}
 export interface ErrorMsg extends WithPayload {
-  type: typeof T.ERROR; requestType: number; request: Id; details: Dict; error: string;
+  type: typeof T.ERROR;
+  requestType: number;
+  request: Id;
+  details: Dict;
+  error: string;
 }
-export interface Publish extends WithPayload { type: typeof T.PUBLISH; request: Id; options: Dict; topic: string }
-export interface Published { type: typeof T.PUBLISHED; request: Id; publication: Id }
-export interface Subscribe { type: typeof T.SUBSCRIBE; request: Id; options: Dict; topic: string }
-export interface Subscribed { type: typeof T.SUBSCRIBED; request: Id; subscription: Id }
-export interface Unsubscribe { type: typeof T.UNSUBSCRIBE; request: Id; subscription: Id }
+export interface Publish extends WithPayload {
+  type: typeof T.PUBLISH;
+  request: Id;
+  options: Dict;
+  topic: string;
+}
+export interface Published {
+  type: typeof T.PUBLISHED;
+  request: Id;
+  publication: Id;
+}
+export interface Subscribe {
+  type: typeof T.SUBSCRIBE;
+  request: Id;
+  options: Dict;
+  topic: string;
+}
+export interface Subscribed {
+  type: typeof T.SUBSCRIBED;
+  request: Id;
+  subscription: Id;
+}
+export interface Unsubscribe {
+  type: typeof T.UNSUBSCRIBE;
+  request: Id;
+  subscription: Id;
+}
 /** `request` is 0 and `details` carries `subscription`/`reason` when the router revokes (WAMP 14.x). */
-export interface Unsubscribed { type: typeof T.UNSUBSCRIBED; request: Id; details?: Dict }
+export interface Unsubscribed {
+  type: typeof T.UNSUBSCRIBED;
+  request: Id;
+  details?: Dict;
+}
 export interface Event extends WithPayload {
-  type: typeof T.EVENT; subscription: Id; publication: Id; details: Dict;
+  type: typeof T.EVENT;
+  subscription: Id;
+  publication: Id;
+  details: Dict;
 }
-export interface EventReceived extends WithPayload { type: typeof T.EVENT_RECEIVED; publication: Id; details?: Dict }
-export interface Call extends WithPayload { type: typeof T.CALL; request: Id; options: Dict; procedure: string }
-export interface Cancel { type: typeof T.CANCEL; request: Id; options: Dict }
-export interface Result extends WithPayload { type: typeof T.RESULT; request: Id; details: Dict }
-export interface Register { type: typeof T.REGISTER; request: Id; options: Dict; procedure: string }
-export interface Registered { type: typeof T.REGISTERED; request: Id; registration: Id }
-export interface Unregister { type: typeof T.UNREGISTER; request: Id; registration: Id }
-export interface Unregistered { type: typeof T.UNREGISTERED; request: Id; details?: Dict }
+export interface EventReceived extends WithPayload {
+  type: typeof T.EVENT_RECEIVED;
+  publication: Id;
+  details?: Dict;
+}
+export interface Call extends WithPayload {
+  type: typeof T.CALL;
+  request: Id;
+  options: Dict;
+  procedure: string;
+}
+export interface Cancel {
+  type: typeof T.CANCEL;
+  request: Id;
+  options: Dict;
+}
+export interface Result extends WithPayload {
+  type: typeof T.RESULT;
+  request: Id;
+  details: Dict;
+}
+export interface Register {
+  type: typeof T.REGISTER;
+  request: Id;
+  options: Dict;
+  procedure: string;
+}
+export interface Registered {
+  type: typeof T.REGISTERED;
+  request: Id;
+  registration: Id;
+}
+export interface Unregister {
+  type: typeof T.UNREGISTER;
+  request: Id;
+  registration: Id;
+}
+export interface Unregistered {
+  type: typeof T.UNREGISTERED;
+  request: Id;
+  details?: Dict;
+}
 export interface Invocation extends WithPayload {
-  type: typeof T.INVOCATION; request: Id; registration: Id; details: Dict;
+  type: typeof T.INVOCATION;
+  request: Id;
+  registration: Id;
+  details: Dict;
 }
-export interface Interrupt { type: typeof T.INTERRUPT; request: Id; options: Dict }
-export interface Yield extends WithPayload { type: typeof T.YIELD; request: Id; options: Dict }
+export interface Interrupt {
+  type: typeof T.INTERRUPT;
+  request: Id;
+  options: Dict;
+}
+export interface Yield extends WithPayload {
+  type: typeof T.YIELD;
+  request: Id;
+  options: Dict;
+}
 
 export type Message =
-  | Hello | Welcome | Abort | Challenge | Authenticate | Goodbye | ErrorMsg
-  | Publish | Published | Subscribe | Subscribed | Unsubscribe | Unsubscribed | Event | EventReceived
-  | Call | Cancel | Result | Register | Registered | Unregister | Unregistered
-  | Invocation | Interrupt | Yield;
+  | Hello
+  | Welcome
+  | Abort
+  | Challenge
+  | Authenticate
+  | Goodbye
+  | ErrorMsg
+  | Publish
+  | Published
+  | Subscribe
+  | Subscribed
+  | Unsubscribe
+  | Unsubscribed
+  | Event
+  | EventReceived
+  | Call
+  | Cancel
+  | Result
+  | Register
+  | Registered
+  | Unregister
+  | Unregistered
+  | Invocation
+  | Interrupt
+  | Yield;
 
 /** Largest WAMP ID: 2^53 (WAMP 2.1.2 "IDs"). */
 export const MAX_ID = 2 ** 53;
@@ -127,36 +250,67 @@ export function parseMessage(arr: unknown): Message {
   const name = MessageName[code];
   if (name === undefined) throw new ProtocolViolation(`unknown message type ${code}`);
   switch (code) {
-    case T.HELLO: arity(arr, 3, 3, name); return { type: T.HELLO, realm: str(arr, 1, name, 'Realm'), details: dict(arr, 2, name, 'Details') };
-    case T.WELCOME: arity(arr, 3, 3, name); return { type: T.WELCOME, session: id(arr, 1, name, 'Session'), details: dict(arr, 2, name, 'Details') };
+    case T.HELLO:
+      arity(arr, 3, 3, name);
+      return { type: T.HELLO, realm: str(arr, 1, name, 'Realm'), details: dict(arr, 2, name, 'Details') };
+    case T.WELCOME:
+      arity(arr, 3, 3, name);
+      return { type: T.WELCOME, session: id(arr, 1, name, 'Session'), details: dict(arr, 2, name, 'Details') };
     case T.ABORT: {
       arity(arr, 3, 5, name);
       const m: Abort = { type: T.ABORT, details: dict(arr, 1, name, 'Details'), reason: str(arr, 2, name, 'Reason') };
       payload(arr, 3, name, m);
       return m;
     }
-    case T.CHALLENGE: arity(arr, 3, 3, name); return { type: T.CHALLENGE, authmethod: str(arr, 1, name, 'AuthMethod'), extra: dict(arr, 2, name, 'Extra') };
-    case T.AUTHENTICATE: arity(arr, 3, 3, name); return { type: T.AUTHENTICATE, signature: str(arr, 1, name, 'Signature'), extra: dict(arr, 2, name, 'Extra') };
-    case T.GOODBYE: arity(arr, 3, 3, name); return { type: T.GOODBYE, details: dict(arr, 1, name, 'Details'), reason: str(arr, 2, name, 'Reason') };
+    case T.CHALLENGE:
+      arity(arr, 3, 3, name);
+      return { type: T.CHALLENGE, authmethod: str(arr, 1, name, 'AuthMethod'), extra: dict(arr, 2, name, 'Extra') };
+    case T.AUTHENTICATE:
+      arity(arr, 3, 3, name);
+      return { type: T.AUTHENTICATE, signature: str(arr, 1, name, 'Signature'), extra: dict(arr, 2, name, 'Extra') };
+    case T.GOODBYE:
+      arity(arr, 3, 3, name);
+      return { type: T.GOODBYE, details: dict(arr, 1, name, 'Details'), reason: str(arr, 2, name, 'Reason') };
     case T.ERROR: {
       arity(arr, 5, 7, name);
       const m: ErrorMsg = {
-        type: T.ERROR, requestType: int(arr, 1, name, 'REQUEST.Type'), request: id(arr, 2, name, 'REQUEST.Request'),
-        details: dict(arr, 3, name, 'Details'), error: str(arr, 4, name, 'Error'),
+        type: T.ERROR,
+        requestType: int(arr, 1, name, 'REQUEST.Type'),
+        request: id(arr, 2, name, 'REQUEST.Request'),
+        details: dict(arr, 3, name, 'Details'),
+        error: str(arr, 4, name, 'Error'),
       };
       payload(arr, 5, name, m);
       return m;
     }
     case T.PUBLISH: {
       arity(arr, 4, 6, name);
-      const m: Publish = { type: T.PUBLISH, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options'), topic: str(arr, 3, name, 'Topic') };
+      const m: Publish = {
+        type: T.PUBLISH,
+        request: id(arr, 1, name, 'Request'),
+        options: dict(arr, 2, name, 'Options'),
+        topic: str(arr, 3, name, 'Topic'),
+      };
       payload(arr, 4, name, m);
       return m;
     }
-    case T.PUBLISHED: arity(arr, 3, 3, name); return { type: T.PUBLISHED, request: id(arr, 1, name, 'Request'), publication: id(arr, 2, name, 'Publication') };
-    case T.SUBSCRIBE: arity(arr, 4, 4, name); return { type: T.SUBSCRIBE, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options'), topic: str(arr, 3, name, 'Topic') };
-    case T.SUBSCRIBED: arity(arr, 3, 3, name); return { type: T.SUBSCRIBED, request: id(arr, 1, name, 'Request'), subscription: id(arr, 2, name, 'Subscription') };
-    case T.UNSUBSCRIBE: arity(arr, 3, 3, name); return { type: T.UNSUBSCRIBE, request: id(arr, 1, name, 'Request'), subscription: id(arr, 2, name, 'Subscription') };
+    case T.PUBLISHED:
+      arity(arr, 3, 3, name);
+      return { type: T.PUBLISHED, request: id(arr, 1, name, 'Request'), publication: id(arr, 2, name, 'Publication') };
+    case T.SUBSCRIBE:
+      arity(arr, 4, 4, name);
+      return {
+        type: T.SUBSCRIBE,
+        request: id(arr, 1, name, 'Request'),
+        options: dict(arr, 2, name, 'Options'),
+        topic: str(arr, 3, name, 'Topic'),
+      };
+    case T.SUBSCRIBED:
+      arity(arr, 3, 3, name);
+      return { type: T.SUBSCRIBED, request: id(arr, 1, name, 'Request'), subscription: id(arr, 2, name, 'Subscription') };
+    case T.UNSUBSCRIBE:
+      arity(arr, 3, 3, name);
+      return { type: T.UNSUBSCRIBE, request: id(arr, 1, name, 'Request'), subscription: id(arr, 2, name, 'Subscription') };
     case T.UNSUBSCRIBED: {
       arity(arr, 2, 3, name);
       const m: Unsubscribed = { type: T.UNSUBSCRIBED, request: idOrZero(arr, 1, name, 'Request') };
@@ -165,7 +319,12 @@ export function parseMessage(arr: unknown): Message {
     }
     case T.EVENT: {
       arity(arr, 4, 6, name);
-      const m: Event = { type: T.EVENT, subscription: id(arr, 1, name, 'Subscription'), publication: id(arr, 2, name, 'Publication'), details: dict(arr, 3, name, 'Details') };
+      const m: Event = {
+        type: T.EVENT,
+        subscription: id(arr, 1, name, 'Subscription'),
+        publication: id(arr, 2, name, 'Publication'),
+        details: dict(arr, 3, name, 'Details'),
+      };
       payload(arr, 4, name, m);
       return m;
     }
@@ -178,20 +337,38 @@ export function parseMessage(arr: unknown): Message {
     }
     case T.CALL: {
       arity(arr, 4, 6, name);
-      const m: Call = { type: T.CALL, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options'), procedure: str(arr, 3, name, 'Procedure') };
+      const m: Call = {
+        type: T.CALL,
+        request: id(arr, 1, name, 'Request'),
+        options: dict(arr, 2, name, 'Options'),
+        procedure: str(arr, 3, name, 'Procedure'),
+      };
       payload(arr, 4, name, m);
       return m;
     }
-    case T.CANCEL: arity(arr, 3, 3, name); return { type: T.CANCEL, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options') };
+    case T.CANCEL:
+      arity(arr, 3, 3, name);
+      return { type: T.CANCEL, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options') };
     case T.RESULT: {
       arity(arr, 3, 5, name);
       const m: Result = { type: T.RESULT, request: id(arr, 1, name, 'Request'), details: dict(arr, 2, name, 'Details') };
       payload(arr, 3, name, m);
       return m;
     }
-    case T.REGISTER: arity(arr, 4, 4, name); return { type: T.REGISTER, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options'), procedure: str(arr, 3, name, 'Procedure') };
-    case T.REGISTERED: arity(arr, 3, 3, name); return { type: T.REGISTERED, request: id(arr, 1, name, 'Request'), registration: id(arr, 2, name, 'Registration') };
-    case T.UNREGISTER: arity(arr, 3, 3, name); return { type: T.UNREGISTER, request: id(arr, 1, name, 'Request'), registration: id(arr, 2, name, 'Registration') };
+    case T.REGISTER:
+      arity(arr, 4, 4, name);
+      return {
+        type: T.REGISTER,
+        request: id(arr, 1, name, 'Request'),
+        options: dict(arr, 2, name, 'Options'),
+        procedure: str(arr, 3, name, 'Procedure'),
+      };
+    case T.REGISTERED:
+      arity(arr, 3, 3, name);
+      return { type: T.REGISTERED, request: id(arr, 1, name, 'Request'), registration: id(arr, 2, name, 'Registration') };
+    case T.UNREGISTER:
+      arity(arr, 3, 3, name);
+      return { type: T.UNREGISTER, request: id(arr, 1, name, 'Request'), registration: id(arr, 2, name, 'Registration') };
     case T.UNREGISTERED: {
       arity(arr, 2, 3, name);
       const m: Unregistered = { type: T.UNREGISTERED, request: idOrZero(arr, 1, name, 'Request') };
@@ -200,11 +377,18 @@ export function parseMessage(arr: unknown): Message {
     }
     case T.INVOCATION: {
       arity(arr, 4, 6, name);
-      const m: Invocation = { type: T.INVOCATION, request: id(arr, 1, name, 'Request'), registration: id(arr, 2, name, 'Registration'), details: dict(arr, 3, name, 'Details') };
+      const m: Invocation = {
+        type: T.INVOCATION,
+        request: id(arr, 1, name, 'Request'),
+        registration: id(arr, 2, name, 'Registration'),
+        details: dict(arr, 3, name, 'Details'),
+      };
       payload(arr, 4, name, m);
       return m;
     }
-    case T.INTERRUPT: arity(arr, 3, 3, name); return { type: T.INTERRUPT, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options') };
+    case T.INTERRUPT:
+      arity(arr, 3, 3, name);
+      return { type: T.INTERRUPT, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options') };
     case T.YIELD: {
       arity(arr, 3, 5, name);
       const m: Yield = { type: T.YIELD, request: id(arr, 1, name, 'Request'), options: dict(arr, 2, name, 'Options') };
@@ -229,7 +413,7 @@ function hasKeys(d: Dict): boolean {
  */
 export function withArgs(arr: unknown[], args: Args | undefined, kwargs: Kwargs | undefined): unknown[] {
   if (kwargs !== undefined && hasKeys(kwargs)) arr.push(args ?? [], kwargs);
-  else if (args !== undefined && (!(Array.isArray(args)) || args.length > 0)) arr.push(args);
+  else if (args !== undefined && (!Array.isArray(args) || args.length > 0)) arr.push(args);
   return arr;
 }
 
@@ -240,30 +424,55 @@ function withPayload(arr: unknown[], m: WithPayload): unknown[] {
 /** The wire (array) form of a message. */
 export function toArray(m: Message): unknown[] {
   switch (m.type) {
-    case T.HELLO: return [m.type, m.realm, m.details];
-    case T.WELCOME: return [m.type, m.session, m.details];
-    case T.ABORT: return withPayload([m.type, m.details, m.reason], m);
-    case T.CHALLENGE: return [m.type, m.authmethod, m.extra];
-    case T.AUTHENTICATE: return [m.type, m.signature, m.extra];
-    case T.GOODBYE: return [m.type, m.details, m.reason];
-    case T.ERROR: return withPayload([m.type, m.requestType, m.request, m.details, m.error], m);
-    case T.PUBLISH: return withPayload([m.type, m.request, m.options, m.topic], m);
-    case T.PUBLISHED: return [m.type, m.request, m.publication];
-    case T.SUBSCRIBE: return [m.type, m.request, m.options, m.topic];
-    case T.SUBSCRIBED: return [m.type, m.request, m.subscription];
-    case T.UNSUBSCRIBE: return [m.type, m.request, m.subscription];
-    case T.UNSUBSCRIBED: return m.details ? [m.type, m.request, m.details] : [m.type, m.request];
-    case T.EVENT: return withPayload([m.type, m.subscription, m.publication, m.details], m);
-    case T.EVENT_RECEIVED: return m.details || m.args || m.kwargs ? withPayload([m.type, m.publication, m.details ?? {}], m) : [m.type, m.publication];
-    case T.CALL: return withPayload([m.type, m.request, m.options, m.procedure], m);
-    case T.CANCEL: return [m.type, m.request, m.options];
-    case T.RESULT: return withPayload([m.type, m.request, m.details], m);
-    case T.REGISTER: return [m.type, m.request, m.options, m.procedure];
-    case T.REGISTERED: return [m.type, m.request, m.registration];
-    case T.UNREGISTER: return [m.type, m.request, m.registration];
-    case T.UNREGISTERED: return m.details ? [m.type, m.request, m.details] : [m.type, m.request];
-    case T.INVOCATION: return withPayload([m.type, m.request, m.registration, m.details], m);
-    case T.INTERRUPT: return [m.type, m.request, m.options];
-    case T.YIELD: return withPayload([m.type, m.request, m.options], m);
+    case T.HELLO:
+      return [m.type, m.realm, m.details];
+    case T.WELCOME:
+      return [m.type, m.session, m.details];
+    case T.ABORT:
+      return withPayload([m.type, m.details, m.reason], m);
+    case T.CHALLENGE:
+      return [m.type, m.authmethod, m.extra];
+    case T.AUTHENTICATE:
+      return [m.type, m.signature, m.extra];
+    case T.GOODBYE:
+      return [m.type, m.details, m.reason];
+    case T.ERROR:
+      return withPayload([m.type, m.requestType, m.request, m.details, m.error], m);
+    case T.PUBLISH:
+      return withPayload([m.type, m.request, m.options, m.topic], m);
+    case T.PUBLISHED:
+      return [m.type, m.request, m.publication];
+    case T.SUBSCRIBE:
+      return [m.type, m.request, m.options, m.topic];
+    case T.SUBSCRIBED:
+      return [m.type, m.request, m.subscription];
+    case T.UNSUBSCRIBE:
+      return [m.type, m.request, m.subscription];
+    case T.UNSUBSCRIBED:
+      return m.details ? [m.type, m.request, m.details] : [m.type, m.request];
+    case T.EVENT:
+      return withPayload([m.type, m.subscription, m.publication, m.details], m);
+    case T.EVENT_RECEIVED:
+      return m.details || m.args || m.kwargs ? withPayload([m.type, m.publication, m.details ?? {}], m) : [m.type, m.publication];
+    case T.CALL:
+      return withPayload([m.type, m.request, m.options, m.procedure], m);
+    case T.CANCEL:
+      return [m.type, m.request, m.options];
+    case T.RESULT:
+      return withPayload([m.type, m.request, m.details], m);
+    case T.REGISTER:
+      return [m.type, m.request, m.options, m.procedure];
+    case T.REGISTERED:
+      return [m.type, m.request, m.registration];
+    case T.UNREGISTER:
+      return [m.type, m.request, m.registration];
+    case T.UNREGISTERED:
+      return m.details ? [m.type, m.request, m.details] : [m.type, m.request];
+    case T.INVOCATION:
+      return withPayload([m.type, m.request, m.registration, m.details], m);
+    case T.INTERRUPT:
+      return [m.type, m.request, m.options];
+    case T.YIELD:
+      return withPayload([m.type, m.request, m.options], m);
   }
 }

@@ -5,7 +5,12 @@ import type { Dict } from './messages';
  * handshake). Handlers throw it; the dispatcher turns it into the message.
  */
 export class WampError extends Error {
-  constructor(readonly uri: string, message?: string, readonly args?: unknown[], readonly kwargs?: Dict) {
+  constructor(
+    readonly uri: string,
+    message?: string,
+    readonly args?: unknown[],
+    readonly kwargs?: Dict,
+  ) {
     super(message ?? uri);
     this.name = 'WampError';
   }

@@ -17,13 +17,34 @@
 import { Command } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, logLevelFrom, type CommonFlags, type SisockClient } from '../../client';
 import {
-  callProcedure, chooseFormat, connect, expandTargets, parseCallArg, fetchJoined, fieldsOfNode, listNodeRows, parseDuration, parseRange, parseTargets,
-  renderFields, renderJoined, renderNodes, startTail, useColor, TIME_HELP, type OutputFormat,
+  callProcedure,
+  chooseFormat,
+  connect,
+  expandTargets,
+  parseCallArg,
+  fetchJoined,
+  fieldsOfNode,
+  listNodeRows,
+  parseDuration,
+  parseRange,
+  parseTargets,
+  renderFields,
+  renderJoined,
+  renderNodes,
+  startTail,
+  useColor,
+  TIME_HELP,
+  type OutputFormat,
 } from '../../consumers/cli';
 import { cliLogger, fail } from '../common';
 import { ErrorCode, SisockError } from '../../common/errors';
 
-interface OutputFlags { csv?: boolean; json?: boolean; tsv?: boolean; table?: boolean }
+interface OutputFlags {
+  csv?: boolean;
+  json?: boolean;
+  tsv?: boolean;
+  table?: boolean;
+}
 type Flags = CommonFlags & OutputFlags & { timeout: string };
 
 /** Shown by every consumer command's --help. */
@@ -81,7 +102,9 @@ function write(text: string): void {
 }
 
 export function register(program: Command): void {
-  const nodes = addOutputOptions(addClientOptions(program.command('nodes').description('list the data nodes online (from the hub), with metadata')));
+  const nodes = addOutputOptions(
+    addClientOptions(program.command('nodes').description('list the data nodes online (from the hub), with metadata')),
+  );
   nodes.action(async (flags: Flags) => {
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
@@ -89,14 +112,16 @@ export function register(program: Command): void {
     });
   });
 
-  const fields = addOutputOptions(addClientOptions(
-    program
-      .command('fields')
-      .description("list a node's fields: timeline, sampling interval, type, units, description")
-      .argument('<node>', 'node name (see `sisock nodes`)')
-      .option('--from <time>', `only fields with data since (${TIME_HELP}); default all time`)
-      .option('--to <time>', 'only fields with data before; default now'),
-  ));
+  const fields = addOutputOptions(
+    addClientOptions(
+      program
+        .command('fields')
+        .description("list a node's fields: timeline, sampling interval, type, units, description")
+        .argument('<node>', 'node name (see `sisock nodes`)')
+        .option('--from <time>', `only fields with data since (${TIME_HELP}); default all time`)
+        .option('--to <time>', 'only fields with data before; default now'),
+    ),
+  );
   fields.action(async (node: string, flags: Flags & { from?: string; to?: string }) => {
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
@@ -109,20 +134,25 @@ export function register(program: Command): void {
     });
   });
 
-  const get = addOutputOptions(addClientOptions(
-    program
-      .command('get')
-      .description('fetch fields from one or more nodes, merged on time (outer join)')
-      .argument('<node::field...>', "fields to fetch, e.g. weather::temperature sim::hv_ch0_voltage 'sim::*' (field globs: * ? {a,b})")
-      .option('--from <time>', `start (${TIME_HELP})`, '-1h')
-      .option('--to <time>', 'end (exclusive)', 'now')
-      .option('--min-stride <duration>', 'at least this far between samples (the node keeps per-bucket min and max), e.g. 10s, 5m')
-      .option('--history <node>', 'historian node asked for a node that is not online (a notice goes to stderr)', 'historian')
-      .option('--no-history', 'never ask the historian'),
-  ));
-  get.addHelpText('after', `
+  const get = addOutputOptions(
+    addClientOptions(
+      program
+        .command('get')
+        .description('fetch fields from one or more nodes, merged on time (outer join)')
+        .argument('<node::field...>', "fields to fetch, e.g. weather::temperature sim::hv_ch0_voltage 'sim::*' (field globs: * ? {a,b})")
+        .option('--from <time>', `start (${TIME_HELP})`, '-1h')
+        .option('--to <time>', 'end (exclusive)', 'now')
+        .option('--min-stride <duration>', 'at least this far between samples (the node keeps per-bucket min and max), e.g. 10s, 5m')
+        .option('--history <node>', 'historian node asked for a node that is not online (a notice goes to stderr)', 'historian')
+        .option('--no-history', 'never ask the historian'),
+    ),
+  );
+  get.addHelpText(
+    'after',
+    `
 Times: now, -1h, -30m, -2d, -1w, 2026-11-20 (midnight UTC), 2026-11-20T12:00Z, UNIX seconds.
-Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::field.`);
+Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::field.`,
+  );
   get.action(async (targets: string[], flags: Flags & { from: string; to: string; minStride?: string; history: string | false }) => {
     let parsed;
     try {
@@ -152,11 +182,14 @@ Columns (tsv/csv): time (ISO 8601 UTC), unix (UNIX seconds), then one per node::
       .option('--kwargs <json>', 'keyword arguments as a JSON object, e.g. \'{"voltage": 900}\'')
       .option('--timeout <duration>', 'give up connecting or waiting for the answer after this long', '10s'),
   );
-  call.addHelpText('after', `
+  call.addHelpText(
+    'after',
+    `
 Examples:
   sisock call sim.set_channel hv 0 '{"on": true, "voltage": 1000}'
   sisock call sim.get_state
-${EXIT_HELP}`);
+${EXIT_HELP}`,
+  );
   call.action(async (procedure: string, args: string[], flags: Flags & { kwargs?: string }) => {
     let kwargs: Record<string, unknown> = {};
     try {
@@ -177,13 +210,15 @@ ${EXIT_HELP}`);
     });
   });
 
-  const tail = addOutputOptions(addClientOptions(
-    program
-      .command('tail')
-      .description('print live samples as the nodes push them, one line per time, until Ctrl-C')
-      .argument('<node::field...>', 'fields to follow')
-      .option('-n, --count <n>', 'stop after this many lines'),
-  ));
+  const tail = addOutputOptions(
+    addClientOptions(
+      program
+        .command('tail')
+        .description('print live samples as the nodes push them, one line per time, until Ctrl-C')
+        .argument('<node::field...>', 'fields to follow')
+        .option('-n, --count <n>', 'stop after this many lines'),
+    ),
+  );
   tail.addHelpText('after', '\nWith --json, one JSON object per line: {"time", "unix", "<node::field>": value, …}.');
   tail.action(async (targets: string[], flags: Flags & { count?: string }) => {
     let t;
@@ -192,7 +227,8 @@ ${EXIT_HELP}`);
       t = parseTargets(targets);
       if (flags.count !== undefined) {
         count = Number(flags.count);
-        if (!/^\d+$/.test(flags.count) || !Number.isSafeInteger(count) || count < 1) throw new SisockError(ErrorCode.INVALID_ARGUMENT, '--count must be a positive integer');
+        if (!/^\d+$/.test(flags.count) || !Number.isSafeInteger(count) || count < 1)
+          throw new SisockError(ErrorCode.INVALID_ARGUMENT, '--count must be a positive integer');
       }
     } catch (e) {
       fail(e);
@@ -201,7 +237,13 @@ ${EXIT_HELP}`);
     const targetsParsed = t;
     await withClient(flags, async (client, timeoutMs) => {
       const { format, color } = output(flags);
-      const running = await startTail(client, await expandTargets(client, targetsParsed, timeoutMs), { format, color, write, count, timeoutMs });
+      const running = await startTail(client, await expandTargets(client, targetsParsed, timeoutMs), {
+        format,
+        color,
+        write,
+        count,
+        timeoutMs,
+      });
       await new Promise<void>((resolve) => {
         const onSignal = () => resolve();
         process.once('SIGINT', onSignal);

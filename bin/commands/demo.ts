@@ -71,7 +71,13 @@ const simService: DemoService = {
     await node.ready(10_000);
     // Moving data from the first second: HV channel 0 on at 1000 V (the README's examples graph it).
     source.setChannel(['hv', 0, { on: true, voltage: 1000 }], {});
-    return { lines: [['node', node.name]], close: async () => { source.stop(); await node.close(); } };
+    return {
+      lines: [['node', node.name]],
+      close: async () => {
+        source.stop();
+        await node.close();
+      },
+    };
   },
 };
 
@@ -79,7 +85,11 @@ const simService: DemoService = {
 const weatherService: DemoService = {
   name: 'weather',
   async start(ctx) {
-    const { node } = await runWeatherNode({ client: clientFor(ctx, 'weather'), replay: true, logger: ctx.log.child({ service: 'weather' }) });
+    const { node } = await runWeatherNode({
+      client: clientFor(ctx, 'weather'),
+      replay: true,
+      logger: ctx.log.child({ service: 'weather' }),
+    });
     await node.ready(10_000);
     return { lines: [['node', node.name]], close: () => node.close() };
   },
@@ -94,10 +104,17 @@ const grafanaService: DemoService = {
   async start(ctx) {
     const bridge = await startBridge({
       client: clientFor(ctx, 'grafana'),
-      port: ctx.grafanaPort ?? (ctx.port === 0 ? 0 : DEFAULT_GRAFANA_PORT), host: ctx.host ?? '127.0.0.1',
+      port: ctx.grafanaPort ?? (ctx.port === 0 ? 0 : DEFAULT_GRAFANA_PORT),
+      host: ctx.host ?? '127.0.0.1',
       logger: ctx.log.child({ service: 'grafana' }),
     });
-    return { lines: [['grafana', bridge.url], ['page', bridge.pageUrl!]], close: () => bridge.close() };
+    return {
+      lines: [
+        ['grafana', bridge.url],
+        ['page', bridge.pageUrl!],
+      ],
+      close: () => bridge.close(),
+    };
   },
 };
 
@@ -128,15 +145,24 @@ export function register(program: Command): void {
     .command('demo')
     .description('run router + hub + example nodes + bridge + web page in one process, on embedded defaults')
     .option('-p, --port <port>', 'router port (0: any free port, for the bridge too)', parsePort, 8080)
-    .option('--grafana-port <port>', `the bridge's and the page's port (default ${DEFAULT_GRAFANA_PORT}; any free one with --port 0)`,
-      parsePort)
+    .option(
+      '--grafana-port <port>',
+      `the bridge's and the page's port (default ${DEFAULT_GRAFANA_PORT}; any free one with --port 0)`,
+      parsePort,
+    )
     .option('--host <address>', 'interface the bridge listens on: 0.0.0.0 lets Grafana in Docker reach it', '127.0.0.1')
     .option('--realm <realm>', 'realm', DEFAULT_REALM)
-    .option('--log-level <level>', 'log level of the JSON lines on stderr (default warn: a quiet start; env SISOCK_LOG_LEVEL)',
-      parseLogLevel);
-  cmd.addHelpText('after', `
+    .option(
+      '--log-level <level>',
+      'log level of the JSON lines on stderr (default warn: a quiet start; env SISOCK_LOG_LEVEL)',
+      parseLogLevel,
+    );
+  cmd.addHelpText(
+    'after',
+    `
 Starts quietly, then prints one block: one line per service, \`<what>: <url>\`, and what to try.
-Serves until Ctrl-C. The sim node's HV channel 0 is switched on at the start, so its data move.`);
+Serves until Ctrl-C. The sim node's HV channel 0 is switched on at the start, so its data move.`,
+  );
   cmd.action(async (opts: { port: number; grafanaPort?: number; host: string; realm: string; logLevel?: string }) => {
     const log = cliLogger('demo', opts.logLevel ?? process.env.SISOCK_LOG_LEVEL ?? 'warn');
     const ctx: DemoContext = { port: opts.port, grafanaPort: opts.grafanaPort, host: opts.host, realm: opts.realm, log };

@@ -26,7 +26,6 @@ export interface BridgeFlags extends CommonFlags, OpsFlags {
   history?: string | true;
 }
 
-
 function positiveSeconds(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('give seconds between 0 and 3600, e.g. 10 or 2.5');
@@ -45,12 +44,21 @@ function livePushFrom(flags: BridgeFlags): LivePushOptions {
     }
   }
   if (!token) {
-    throw new SisockError(ErrorCode.CONFIG_INVALID,
-      '--grafana-live-url needs a Grafana service-account token: set SISOCK_GRAFANA_LIVE_TOKEN or give --grafana-token-file');
+    throw new SisockError(
+      ErrorCode.CONFIG_INVALID,
+      '--grafana-live-url needs a Grafana service-account token: set SISOCK_GRAFANA_LIVE_TOKEN or give --grafana-token-file',
+    );
   }
   return {
-    url: flags.grafanaLiveUrl ?? '', token, streamId: flags.grafanaLiveStream,
-    nodes: flags.grafanaLiveNodes ? flags.grafanaLiveNodes.split(',').map((n) => n.trim()).filter((n) => n) : undefined,
+    url: flags.grafanaLiveUrl ?? '',
+    token,
+    streamId: flags.grafanaLiveStream,
+    nodes: flags.grafanaLiveNodes
+      ? flags.grafanaLiveNodes
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n)
+      : undefined,
   };
 }
 
@@ -62,18 +70,33 @@ export function addBridgeOptions(cmd: Command, defaultPort: number): Command {
     .option('-p, --port <port>', `HTTP port (0: any free port)`, parsePort, defaultPort)
     .option('--host <address>', 'interface to listen on', '0.0.0.0')
     .option('--no-page', 'do not serve the web page (/page/) and its API (/api/)')
-    .addOption(new Option('--node-stride <mode>', 'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge').choices(['auto', 'off']).default('auto'))
+    .addOption(
+      new Option(
+        '--node-stride <mode>',
+        'auto: ask nodes for min_stride = span/maxDataPoints (they keep extremes); off: fetch raw data, reduce in the bridge',
+      )
+        .choices(['auto', 'off'])
+        .default('auto'),
+    )
     .option('--cors-origin <origin>', 'Access-Control-Allow-Origin (env SISOCK_GRAFANA_CORS_ORIGIN, default *)')
     .option('--max-targets <n>', 'most targets in one /query', positiveInteger)
-    .option('--grafana-live-url <url>', 'push live samples to Grafana Live at this Grafana (POST /api/live/push/<stream>; '
-      + 'token: env SISOCK_GRAFANA_LIVE_TOKEN or --grafana-token-file)')
+    .option(
+      '--grafana-live-url <url>',
+      'push live samples to Grafana Live at this Grafana (POST /api/live/push/<stream>; ' +
+        'token: env SISOCK_GRAFANA_LIVE_TOKEN or --grafana-token-file)',
+    )
     .option('--grafana-token-file <path>', 'file holding the Grafana service-account token for --grafana-live-url')
     .option('--grafana-live-stream <id>', 'the stream id: channels stream/<id>/<node> (default sisock)')
     .option('--grafana-live-nodes <names>', 'comma-separated nodes to push (default: every online node)')
-    .option('--query-timeout <seconds>', 'how long one node may take to answer get_data before its targets report it (default 30)',
-      positiveSeconds)
-    .option('--history [node]',
-      'ask this historian node (default "historian") for offline nodes and ranges a node no longer holds; the panel gets a notice');
+    .option(
+      '--query-timeout <seconds>',
+      'how long one node may take to answer get_data before its targets report it (default 30)',
+      positiveSeconds,
+    )
+    .option(
+      '--history [node]',
+      'ask this historian node (default "historian") for offline nodes and ranges a node no longer holds; the panel gets a notice',
+    );
 }
 
 export const BRIDGE_HELP = `
@@ -95,8 +118,12 @@ export async function runBridgeCommand(flags: BridgeFlags, what: 'grafana' | 'pa
     bridge = await startBridge({
       metrics: plan?.registry,
       client: { ...clientOptionsFromEnv(flags), logger: log },
-      port: flags.port, host: flags.host, logger: log, page: what === 'page' ? true : flags.page,
-      nodeStride: flags.nodeStride, corsOrigin: flags.corsOrigin,
+      port: flags.port,
+      host: flags.host,
+      logger: log,
+      page: what === 'page' ? true : flags.page,
+      nodeStride: flags.nodeStride,
+      corsOrigin: flags.corsOrigin,
       ...(flags.queryTimeout !== undefined ? { callTimeoutMs: flags.queryTimeout * 1000 } : {}),
       ...(flags.grafanaLiveUrl ? { livePush: livePushFrom(flags) } : {}),
       limits: flags.maxTargets ? { maxTargets: flags.maxTargets } : undefined,
@@ -119,7 +146,12 @@ export function register(program: Command): void {
     .command('grafana')
     .description('serve the Grafana JSON datasource API (simple-json 1.4, simPod JSON ≤ 0.6) and the web page over HTTP');
   addBridgeOptions(cmd, DEFAULT_GRAFANA_PORT);
-  cmd.addHelpText('after', `${BRIDGE_HELP}
-Prints "grafana: <url>" and "page: <url>", then serves until Ctrl-C.`);
-  cmd.action(async (flags: BridgeFlags) => { await runBridgeCommand(flags, 'grafana'); });
+  cmd.addHelpText(
+    'after',
+    `${BRIDGE_HELP}
+Prints "grafana: <url>" and "page: <url>", then serves until Ctrl-C.`,
+  );
+  cmd.action(async (flags: BridgeFlags) => {
+    await runBridgeCommand(flags, 'grafana');
+  });
 }

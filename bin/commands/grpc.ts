@@ -17,7 +17,6 @@ export interface GrpcCommandOptions extends CommonFlags, OpsFlags {
   windowPoints?: number;
 }
 
-
 export function register(program: Command): void {
   const cmd = program
     .command('grpc')
@@ -31,12 +30,17 @@ export function register(program: Command): void {
     .option('--window-points <n>', 'samples aimed at per get_data window asked of a node', positiveInteger, 200000);
   addClientOptions(cmd);
   addOpsOptions(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Prints "grpc: HOST:PORT" on stdout once listening (the real port with --port 0). The service is
 sisock.v1.Sisock in consumers/grpc/sisock.proto (times are double UNIX seconds, as on WAMP; t <= 0
 means now + t). Plaintext on 127.0.0.1 unless --tls-cert/--tls-key are given. Stops cleanly on
-SIGINT/SIGTERM.`);
-  cmd.action(async (opts: GrpcCommandOptions) => { await runGrpcCommand(opts); });
+SIGINT/SIGTERM.`,
+  );
+  cmd.action(async (opts: GrpcCommandOptions) => {
+    await runGrpcCommand(opts);
+  });
 }
 
 export async function runGrpcCommand(opts: GrpcCommandOptions): Promise<void> {
@@ -47,7 +51,11 @@ export async function runGrpcCommand(opts: GrpcCommandOptions): Promise<void> {
       throw new SisockError(ErrorCode.INVALID_ARGUMENT, '--tls-cert and --tls-key go together');
     }
     const read = (f: string) => {
-      try { return readFileSync(f); } catch (e) { throw new SisockError(ErrorCode.TLS_UNREADABLE, `cannot read ${f}: ${(e as Error).message}`); }
+      try {
+        return readFileSync(f);
+      } catch (e) {
+        throw new SisockError(ErrorCode.TLS_UNREADABLE, `cannot read ${f}: ${(e as Error).message}`);
+      }
     };
     options = {
       client: clientOptionsFromEnv(opts),

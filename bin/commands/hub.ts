@@ -11,12 +11,17 @@ export function register(program: Command): void {
     .description('run the hub: the registry of data nodes that are online (data_node.add/subtract, consumer.get_data_node)');
   addClientOptions(cmd);
   addOpsOptions(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Connects to the router (retrying forever until it is up) and registers <base>.data_node.add,
 <base>.data_node.subtract, <base>.consumer.get_data_node and <base>.consumer.get_data_node_metadata;
 publishes <base>.consumer.data_node_added / _subtracted, and <base>.hub.started on every (re)start so
-that running nodes announce themselves again. Stops cleanly on SIGINT/SIGTERM (GOODBYE, exit 0).`);
-  cmd.action(async (flags: CommonFlags & OpsFlags) => { await runHubCommand(flags); });
+that running nodes announce themselves again. Stops cleanly on SIGINT/SIGTERM (GOODBYE, exit 0).`,
+  );
+  cmd.action(async (flags: CommonFlags & OpsFlags) => {
+    await runHubCommand(flags);
+  });
 }
 
 export async function runHubCommand(flags: CommonFlags & OpsFlags): Promise<void> {

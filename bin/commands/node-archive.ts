@@ -13,28 +13,40 @@ import { DEFAULT_DB_URL, runArchiveNode, runArchiveScanner } from '../../data-no
 import { addOpsOptions, type OpsFlags } from '../../common/ops-http';
 import { addLogLevelOption, cliLogger, fail, nodeName, nonNegativeNumber, positiveNumber, serveNode, serveUntilSignal } from '../common';
 
-
-
-
 function progressMode(value: string): 'bar' | 'log' | 'none' {
   if (value !== 'bar' && value !== 'log' && value !== 'none') throw new InvalidArgumentError('must be bar, log or none');
   return value;
 }
 
-const DB_HELP = 'index URL: sqlite:PATH or mysql://user@host:port/db (password: env SISOCK_DB_PASSWORD or SISOCK_DB_PASSWORD_FILE), '
-  + `optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
+const DB_HELP =
+  'index URL: sqlite:PATH or mysql://user@host:port/db (password: env SISOCK_DB_PASSWORD or SISOCK_DB_PASSWORD_FILE), ' +
+  `optionally ?prefix=NAME_ (default ${DEFAULT_DB_URL})`;
 
 interface ScanFlags {
-  db: string; dataDir: string; once?: boolean; interval: number; settle: number; progress?: 'bar' | 'log' | 'none'; logLevel?: string;
+  db: string;
+  dataDir: string;
+  once?: boolean;
+  interval: number;
+  settle: number;
+  progress?: 'bar' | 'log' | 'none';
+  logLevel?: string;
   rebuildSummaries?: boolean;
 }
-interface ArchiveFlags extends CommonFlags, OpsFlags { db: string; name: string; description?: string; dataDir?: string; cacheMb: number }
+interface ArchiveFlags extends CommonFlags, OpsFlags {
+  db: string;
+  name: string;
+  description?: string;
+  dataDir?: string;
+  cacheMb: number;
+}
 
 export function registerArchiveKinds(node: Command): void {
   const scan = addLogLevelOption(
     node
       .command('scan')
-      .description('index a directory tree of data files (sisock weather .dat, CSV/TSV, Arrow IPC, G3 housekeeping .g3/.g3.gz/.g3.bz2) into an SQLite or MySQL index')
+      .description(
+        'index a directory tree of data files (sisock weather .dat, CSV/TSV, Arrow IPC, G3 housekeeping .g3/.g3.gz/.g3.bz2) into an SQLite or MySQL index',
+      )
       .option('--db <url>', DB_HELP, DEFAULT_DB_URL)
       .requiredOption('--data-dir <dir>', 'root of the files to index')
       .option('--once', 'scan once and exit (default: rescan every --interval seconds until Ctrl-C)')
@@ -43,17 +55,26 @@ export function registerArchiveKinds(node: Command): void {
       .option('--progress <mode>', 'bar (default on a terminal), log (JSON lines, default otherwise) or none', progressMode)
       .option('--rebuild-summaries', 'first scan: read every file again and rebuild its summary tiers (an index from before tiers)'),
   );
-  scan.addHelpText('after', `
+  scan.addHelpText(
+    'after',
+    `
 Rescans are incremental. Each new or changed file's numeric fields get summary tiers (per-bucket
 count/min/max/sum at 10 s … 1 d) in the index, so thinned get_data costs what it returns. Only one scanner may write an index at a time: a second one is refused
 while the first holds its lease (renewed every 10 s, 30 s long). With --once, prints a JSON summary
-on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
+on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`,
+  );
   scan.action(async (o: ScanFlags) => {
     const log = cliLogger('node-scan', o.logLevel);
     try {
       const h = await runArchiveScanner({
-        db: o.db, dataDir: o.dataDir, once: !!o.once, intervalSeconds: o.interval, settleSeconds: o.settle,
-        progress: o.progress, logger: log, rebuildSummaries: !!o.rebuildSummaries,
+        db: o.db,
+        dataDir: o.dataDir,
+        once: !!o.once,
+        intervalSeconds: o.interval,
+        settleSeconds: o.settle,
+        progress: o.progress,
+        logger: log,
+        rebuildSummaries: !!o.rebuildSummaries,
       });
       if (o.once) {
         const r = await h.first;
@@ -67,19 +88,29 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`);
     }
   });
 
-  const archive = addOpsOptions(addClientOptions(
-    node
-      .command('archive')
-      .description('serve an archive index (built by `sisock node scan`): get_fields from the index, get_data from the files')
-      .option('--db <url>', DB_HELP, DEFAULT_DB_URL)
-      .option('--name <name>', 'node name', nodeName, 'archive')
-      .option('--description <text>', 'node description shown by `sisock nodes`')
-      .option('--data-dir <dir>', 'root of the files here, when it differs from the one the scanner recorded')
-      .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256),
-  ));
-  archive.action((o: ArchiveFlags) => serveNode('archive', o, (log) => runArchiveNode({
-    db: o.db, name: o.name, description: o.description, dataDir: o.dataDir, cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
-    client: { ...clientOptionsFromEnv(o), logger: log }, logger: log,
-  })));
+  const archive = addOpsOptions(
+    addClientOptions(
+      node
+        .command('archive')
+        .description('serve an archive index (built by `sisock node scan`): get_fields from the index, get_data from the files')
+        .option('--db <url>', DB_HELP, DEFAULT_DB_URL)
+        .option('--name <name>', 'node name', nodeName, 'archive')
+        .option('--description <text>', 'node description shown by `sisock nodes`')
+        .option('--data-dir <dir>', 'root of the files here, when it differs from the one the scanner recorded')
+        .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256),
+    ),
+  );
+  archive.action((o: ArchiveFlags) =>
+    serveNode('archive', o, (log) =>
+      runArchiveNode({
+        db: o.db,
+        name: o.name,
+        description: o.description,
+        dataDir: o.dataDir,
+        cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
+        client: { ...clientOptionsFromEnv(o), logger: log },
+        logger: log,
+      }),
+    ),
+  );
 }
-

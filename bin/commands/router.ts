@@ -28,13 +28,18 @@ export function register(program: Command): void {
     .option('--strict-uris', 'strict URI rules ([0-9a-z_] components) instead of loose ones');
   addLogLevelOption(cmd);
   addOpsOptions(cmd);
-  cmd.addHelpText('after', `
+  cmd.addHelpText(
+    'after',
+    `
 Prints one line per listener on stdout, e.g.
   router: ws://127.0.0.1:8080/ws
 Logs JSON lines on stderr. Stops cleanly on SIGINT/SIGTERM (GOODBYE to every session, exit 0).
 A config error prints its JSON path and exits with code 2.
-Secrets in a config file are read from the environment: "secret": "\${SISOCK_SERVER_SECRET}".`);
-  cmd.action(async (opts: RouterCommandOptions) => { await runRouter(opts); });
+Secrets in a config file are read from the environment: "secret": "\${SISOCK_SERVER_SECRET}".`,
+  );
+  cmd.action(async (opts: RouterCommandOptions) => {
+    await runRouter(opts);
+  });
 }
 
 export async function runRouter(opts: RouterCommandOptions): Promise<void> {
@@ -47,7 +52,13 @@ export async function runRouter(opts: RouterCommandOptions): Promise<void> {
       config = c;
       if (opts.strictUris) for (const r of config.realms) r.strictUris = true;
     } else {
-      config = devConfig({ port: opts.port, realm: opts.realm, rawsocketPort: opts.rawsocketPort, host: opts.host, strictUris: opts.strictUris });
+      config = devConfig({
+        port: opts.port,
+        realm: opts.realm,
+        rawsocketPort: opts.rawsocketPort,
+        host: opts.host,
+        strictUris: opts.strictUris,
+      });
     }
   } catch (e) {
     fail(e, log);

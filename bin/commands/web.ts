@@ -12,7 +12,12 @@ export function register(program: Command): void {
     .command('web')
     .description('serve the web page: data nodes and their metadata, a field picker, live plots (uPlot), CSV download');
   addBridgeOptions(cmd, DEFAULT_WEB_PORT);
-  cmd.addHelpText('after', `${BRIDGE_HELP}
-Prints "page: <url>" and serves until Ctrl-C (the Grafana API is on the same port).`);
-  cmd.action(async (flags: BridgeFlags) => { await runBridgeCommand(flags, 'page'); });
+  cmd.addHelpText(
+    'after',
+    `${BRIDGE_HELP}
+Prints "page: <url>" and serves until Ctrl-C (the Grafana API is on the same port).`,
+  );
+  cmd.action(async (flags: BridgeFlags) => {
+    await runBridgeCommand(flags, 'page');
+  });
 }

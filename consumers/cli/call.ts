@@ -33,7 +33,11 @@ export function parseCallArg(a: string): unknown {
 
 /** Calls a node's procedure with positional (and keyword) arguments; the answer, or a one-line error. */
 export async function callProcedure(
-  client: SisockClient, procedure: string, args: unknown[], kwargs: Record<string, unknown>, timeoutMs: number,
+  client: SisockClient,
+  procedure: string,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  timeoutMs: number,
 ): Promise<unknown> {
   const uri = procedureUri(client, procedure);
   const node = uri.slice(client.uri('consumer.').length).split('.')[0] ?? procedure;
@@ -41,8 +45,10 @@ export async function callProcedure(
     return await client.call<unknown>(uri, args, kwargs, { timeoutMs });
   } catch (err) {
     if (err instanceof CallError && err.uri === NO_SUCH_PROCEDURE) {
-      throw new SisockError(ErrorCode.CALL_FAILED,
-        `no procedure ${uri}: is node "${node}" online, and does it have that procedure? (\`sisock nodes\`)`);
+      throw new SisockError(
+        ErrorCode.CALL_FAILED,
+        `no procedure ${uri}: is node "${node}" online, and does it have that procedure? (\`sisock nodes\`)`,
+      );
     }
     if (err instanceof CallError && err.uri === ErrorUri.TIMEOUT) {
       throw new SisockError(ErrorCode.CALL_FAILED, `node ${node} did not answer ${procedure} in ${timeoutMs / 1000} s`);

@@ -11,11 +11,32 @@
  *
  * Connecting (with the reason when refused) is connect.ts; `sisock call` is call.ts.
  */
-import { CallError, ErrorUri, SisockClient, getData, getFields, listNodes, subscribeLive, type DataResult, type FieldsResult, type Handle } from '../../client';
+import {
+  CallError,
+  ErrorUri,
+  SisockClient,
+  getData,
+  getFields,
+  listNodes,
+  subscribeLive,
+  type DataResult,
+  type FieldsResult,
+  type Handle,
+} from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
 import { HubUri } from '../../contract';
 import { globMatcher } from '../grafana/request';
-import { outerJoin, renderCsv, renderTable, renderTsv, RowStream, type Joined, type OutputFormat, type Sample, type Series } from './format';
+import {
+  outerJoin,
+  renderCsv,
+  renderTable,
+  renderTsv,
+  RowStream,
+  type Joined,
+  type OutputFormat,
+  type Sample,
+  type Series,
+} from './format';
 import { formatIso } from './time';
 
 export interface Target {
@@ -122,7 +143,13 @@ export function renderNodes(rows: NodeRow[], format: OutputFormat, color: boolea
 
 // ---- fields --------------------------------------------------------------------------------------
 
-export async function fieldsOfNode(client: SisockClient, node: string, start: number, end: number, timeoutMs: number): Promise<FieldsResult> {
+export async function fieldsOfNode(
+  client: SisockClient,
+  node: string,
+  start: number,
+  end: number,
+  timeoutMs: number,
+): Promise<FieldsResult> {
   return fieldsOf(client, node, start, end, timeoutMs);
 }
 
@@ -161,7 +188,7 @@ function seriesOf(res: DataResult, field: string, timeline: string | undefined):
     // Not told: the one timeline of the result, or one whose length matches.
     tl = tls.length === 1 ? tls[0] : tls.find((name) => res.timeline[name]?.t.length === v.length);
   }
-  const t = tl ? res.timeline[tl]?.t ?? [] : [];
+  const t = tl ? (res.timeline[tl]?.t ?? []) : [];
   const n = Math.min(t.length, v.length);
   return { t: t.slice(0, n), v: v.slice(0, n) };
 }
@@ -259,7 +286,15 @@ async function fetchNode(client: SisockClient, node: string, list: Target[], o: 
   }
   let res: DataResult;
   try {
-    const call = getData(client, node, list.map((t) => t.field), o.start, o.end, o.minStride, { timeoutMs: o.timeoutMs });
+    const call = getData(
+      client,
+      node,
+      list.map((t) => t.field),
+      o.start,
+      o.end,
+      o.minStride,
+      { timeoutMs: o.timeoutMs },
+    );
     res = await withTimeout(call, o.timeoutMs + 1000, `${node}.get_data`);
   } catch (err) {
     throw nodeError(node, err);
@@ -299,9 +334,16 @@ export async function startTail(client: SisockClient, targets: Target[], o: Tail
     const map: Record<string, string> = {};
     for (const [f, i] of Object.entries(all)) map[f] = i.timeline;
     timelineOf.set(node, map);
-    targets.forEach((t, c) => { if (t.node === node) units[c] = all[t.field]?.units ?? null; });
+    targets.forEach((t, c) => {
+      if (t.node === node) units[c] = all[t.field]?.units ?? null;
+    });
   }
-  const stream = new RowStream(targets.map((t) => t.key), units, o.format, o.color);
+  const stream = new RowStream(
+    targets.map((t) => t.key),
+    units,
+    o.format,
+    o.color,
+  );
   o.write(stream.header());
   let rows = 0;
   let resolveDone!: () => void;

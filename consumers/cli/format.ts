@@ -173,7 +173,10 @@ export class RowStream {
         return JSON.stringify(o) + '\n';
       }
       case 'table':
-        return [formatIso(t).padEnd(this.widths[0] ?? 0), ...values.map((v, c) => tableValue(v).padStart(this.widths[c + 1] ?? 12))].join('  ') + '\n';
+        return (
+          [formatIso(t).padEnd(this.widths[0] ?? 0), ...values.map((v, c) => tableValue(v).padStart(this.widths[c + 1] ?? 12))].join('  ') +
+          '\n'
+        );
       case 'csv':
         return [formatIso(t), String(t), ...values.map(plainValue)].map(csvCell).join(',') + '\n';
       default:

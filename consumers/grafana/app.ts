@@ -31,7 +31,13 @@ import type { MetricsMiddleware } from './metrics';
 import type { Registry } from 'prom-client';
 import type { QueryEngine } from './query';
 import {
-  DEFAULT_LIMITS, globMatcher, parseAnnotationRequest, parseRange, parseQueryRequest, parseSearchTarget, parseTagValuesRequest,
+  DEFAULT_LIMITS,
+  globMatcher,
+  parseAnnotationRequest,
+  parseRange,
+  parseQueryRequest,
+  parseSearchTarget,
+  parseTagValuesRequest,
   type RequestLimits,
 } from './request';
 
@@ -59,7 +65,9 @@ type AsyncRoute = (req: Request, res: Response) => Promise<unknown>;
 
 /** Wraps an async route: its resolved value is sent as JSON, a throw goes to the error handler. */
 const route = (f: AsyncRoute) => (req: Request, res: Response, next: NextFunction) => {
-  f(req, res).then((body) => { if (!res.headersSent) res.json(body); }, next);
+  f(req, res).then((body) => {
+    if (!res.headersSent) res.json(body);
+  }, next);
 };
 
 /** All `node::field` names matching a /search or /variable target. */
@@ -101,7 +109,10 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
   };
   const search = async (body: unknown): Promise<string[]> => {
     const target = parseSearchTarget(body);
-    if (target === 'nodes()') { await catalogue.ensureSynced(); return catalogue.nodes().map((n) => n.name); }
+    if (target === 'nodes()') {
+      await catalogue.ensureSynced();
+      return catalogue.nodes().map((n) => n.name);
+    }
     return searchNames(await allNames(), target);
   };
 
@@ -112,54 +123,102 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
       return;
     }
     const nodes = catalogue.nodes().length;
-    res.json({ status: 'ok', message: `sisock bridge: ${nodes} data node${nodes === 1 ? '' : 's'} online`, nodes, router: client.options.url, realm: client.options.realm });
+    res.json({
+      status: 'ok',
+      message: `sisock bridge: ${nodes} data node${nodes === 1 ? '' : 's'} online`,
+      nodes,
+      router: client.options.url,
+      realm: client.options.realm,
+    });
   });
 
   // Operations on the bridge's own port (as on --metrics-port): Prometheus text and health.
   app.get('/metrics', async (_req, res) => {
-    if (!deps.registry) { res.status(404).json({ message: 'no metrics registry: start the bridge with one' }); return; }
+    if (!deps.registry) {
+      res.status(404).json({ message: 'no metrics registry: start the bridge with one' });
+      return;
+    }
     res.type(deps.registry.contentType).send(await deps.registry.metrics());
   });
   app.get('/healthz', async (_req, res) => {
     const problem = await catalogue.problem();
-    res.status(problem ? 503 : 200).json(problem
-      ? { status: 'unavailable', message: problem, router: client.options.url }
-      : { status: 'ok', nodes: catalogue.nodes().length, router: client.options.url, realm: client.options.realm });
+    res
+      .status(problem ? 503 : 200)
+      .json(
+        problem
+          ? { status: 'unavailable', message: problem, router: client.options.url }
+          : { status: 'ok', nodes: catalogue.nodes().length, router: client.options.url, realm: client.options.realm },
+      );
   });
 
-  app.post('/search', gate, route(async (req) => search(req.body)));
-  app.post('/variable', gate, route(async (req) => (await search(req.body)).map((n) => ({ __text: n, __value: n }))));
-  app.post('/query', gate, route(async (req) => engine.query(parseQueryRequest(req.body, now(), limits))));
-  app.post('/annotations', gate, route(async (req) => {
-    const a = parseAnnotationRequest(req.body, now(), limits);
-    return engine.annotations(a.range, a.query, a.annotation);
-  }));
-  app.post('/tag-keys', gate, route(async () => {
-    await catalogue.ensureSynced();
-    return [{ type: 'string', text: 'node' }, { type: 'string', text: 'field' }];
-  }));
-  app.post('/tag-values', gate, route(async (req) => {
-    const key = parseTagValuesRequest(req.body);
-    const nodes = await catalogue.all();
-    if (key === 'node') return nodes.map((n) => ({ text: n.name }));
-    if (key === 'field') return [...new Set(nodes.flatMap((n) => Object.keys(n.fields ?? {})))].sort().map((f) => ({ text: f }));
-    return [];
-  }));
-  app.post('/metrics', gate, route(async () => {
-    const nodes = await catalogue.all();
-    const out: Array<Record<string, unknown>> = [];
-    for (const n of nodes) {
-      for (const [f, info] of Object.entries(n.fields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-        const name = `${n.name}::${f}`;
-        out.push({ label: info.units ? `${name} [${info.units}]` : name, value: name, payloads: [] });
+  app.post(
+    '/search',
+    gate,
+    route(async (req) => search(req.body)),
+  );
+  app.post(
+    '/variable',
+    gate,
+    route(async (req) => (await search(req.body)).map((n) => ({ __text: n, __value: n }))),
+  );
+  app.post(
+    '/query',
+    gate,
+    route(async (req) => engine.query(parseQueryRequest(req.body, now(), limits))),
+  );
+  app.post(
+    '/annotations',
+    gate,
+    route(async (req) => {
+      const a = parseAnnotationRequest(req.body, now(), limits);
+      return engine.annotations(a.range, a.query, a.annotation);
+    }),
+  );
+  app.post(
+    '/tag-keys',
+    gate,
+    route(async () => {
+      await catalogue.ensureSynced();
+      return [
+        { type: 'string', text: 'node' },
+        { type: 'string', text: 'field' },
+      ];
+    }),
+  );
+  app.post(
+    '/tag-values',
+    gate,
+    route(async (req) => {
+      const key = parseTagValuesRequest(req.body);
+      const nodes = await catalogue.all();
+      if (key === 'node') return nodes.map((n) => ({ text: n.name }));
+      if (key === 'field') return [...new Set(nodes.flatMap((n) => Object.keys(n.fields ?? {})))].sort().map((f) => ({ text: f }));
+      return [];
+    }),
+  );
+  app.post(
+    '/metrics',
+    gate,
+    route(async () => {
+      const nodes = await catalogue.all();
+      const out: Array<Record<string, unknown>> = [];
+      for (const n of nodes) {
+        for (const [f, info] of Object.entries(n.fields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+          const name = `${n.name}::${f}`;
+          out.push({ label: info.units ? `${name} [${info.units}]` : name, value: name, payloads: [] });
+        }
       }
-    }
-    return out;
-  }));
-  app.post('/metric-payload-options', gate, route(async () => {
-    await catalogue.ensureSynced();
-    return [];
-  }));
+      return out;
+    }),
+  );
+  app.post(
+    '/metric-payload-options',
+    gate,
+    route(async () => {
+      await catalogue.ensureSynced();
+      return [];
+    }),
+  );
 
   // Infinity datasource (infinity.ts): GET and POST, JSON or CSV.
   const infinity = async (req: Request, res: Response) => {
@@ -168,20 +227,36 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
   };
   app.get('/infinity/query', gate, route(infinity));
   app.post('/infinity/query', gate, route(infinity));
-  app.get('/infinity/nodes', gate, route(async () => {
-    await catalogue.ensureSynced();
-    return catalogue.nodes().map((n) => ({ node: n.name, description: n.description }));
-  }));
-  app.get('/infinity/fields', gate, route(async (req) => infinityFields(catalogue, infinityParams(req))));
-  app.get('/infinity/events', gate, route(async (req) => {
-    const p = infinityParams(req);
-    const range = parseRange({ range: { from: p.from ?? 'now-7d', to: p.to ?? 'now' } }, now(), limits);
-    await catalogue.ensureSynced();
-    return catalogue.events(range.from, range.to).map((e) => ({
-      time: e.time, title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, text: e.description,
-      node: e.name, kind: e.kind, tags: `sisock,node,${e.kind}`,
-    }));
-  }));
+  app.get(
+    '/infinity/nodes',
+    gate,
+    route(async () => {
+      await catalogue.ensureSynced();
+      return catalogue.nodes().map((n) => ({ node: n.name, description: n.description }));
+    }),
+  );
+  app.get(
+    '/infinity/fields',
+    gate,
+    route(async (req) => infinityFields(catalogue, infinityParams(req))),
+  );
+  app.get(
+    '/infinity/events',
+    gate,
+    route(async (req) => {
+      const p = infinityParams(req);
+      const range = parseRange({ range: { from: p.from ?? 'now-7d', to: p.to ?? 'now' } }, now(), limits);
+      await catalogue.ensureSynced();
+      return catalogue.events(range.from, range.to).map((e) => ({
+        time: e.time,
+        title: `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`,
+        text: e.description,
+        node: e.name,
+        kind: e.kind,
+        tags: `sisock,node,${e.kind}`,
+      }));
+    }),
+  );
 
   for (const r of deps.extra ?? []) app.use(r);
 
@@ -195,13 +270,20 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
     let status = 500;
     let message = e?.message ?? String(err);
     if (err instanceof HttpError) status = err.status;
-    else if (e?.type === 'entity.parse.failed') { status = 400; message = `invalid JSON body: ${message}`; }
-    else if (e?.type === 'entity.too.large') { status = 413; message = `request body too large (limit ${deps.bodyLimit ?? '2mb'})`; }
-    else if (typeof (e?.status ?? e?.statusCode) === 'number' && (e.status ?? e.statusCode)! >= 400) status = (e.status ?? e.statusCode)!;
+    else if (e?.type === 'entity.parse.failed') {
+      status = 400;
+      message = `invalid JSON body: ${message}`;
+    } else if (e?.type === 'entity.too.large') {
+      status = 413;
+      message = `request body too large (limit ${deps.bodyLimit ?? '2mb'})`;
+    } else if (typeof (e?.status ?? e?.statusCode) === 'number' && (e.status ?? e.statusCode)! >= 400) status = (e.status ?? e.statusCode)!;
     // 503 (router or hub away) is said once by the client's own log, not on every panel refresh
     if (status >= 500 && status !== 503) log.warn({ err: message, path: req.path, status }, 'request failed');
     else log.debug({ err: message, path: req.path, status }, 'request refused');
-    if (res.headersSent) { res.end(); return; }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
     res.status(status).json({ message });
   });
   return app;

@@ -27,7 +27,8 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const basic = fromEnvOrFile(env, 'SISOCK_GRAFANA_BASIC_AUTH');
   if (basic !== undefined) {
     const i = basic.indexOf(':');
-    if (i <= 0 || i === basic.length - 1) throw new SisockError(ErrorCode.CONFIG_INVALID, 'SISOCK_GRAFANA_BASIC_AUTH must be user:password');
+    if (i <= 0 || i === basic.length - 1)
+      throw new SisockError(ErrorCode.CONFIG_INVALID, 'SISOCK_GRAFANA_BASIC_AUTH must be user:password');
     cfg.basic = { user: basic.slice(0, i), pass: basic.slice(i + 1) };
   }
   const token = fromEnvOrFile(env, 'SISOCK_GRAFANA_TOKEN');
@@ -74,7 +75,7 @@ export function authMiddleware(cfg: AuthConfig): RequestHandler {
     if (cfg.basic) challenges.push('Basic realm="sisock", charset="UTF-8"');
     if (cfg.token) challenges.push('Bearer realm="sisock"');
     res.setHeader('WWW-Authenticate', challenges.join(', '));
-    res.status(401).json({ message: 'authentication required: send the bridge\'s basic-auth credentials or bearer token' });
+    res.status(401).json({ message: "authentication required: send the bridge's basic-auth credentials or bearer token" });
   };
 }
 

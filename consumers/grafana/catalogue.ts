@@ -11,15 +11,16 @@
  *
  * A resync that overlaps with events is repeated, so a list fetched before an event cannot undo it.
  */
-import {
-  CallError, ErrorUri, classifyCallError, listNodes, type CallErrorKind, type FieldInfo, type SisockClient,
-} from '../../client';
+import { CallError, ErrorUri, classifyCallError, listNodes, type CallErrorKind, type FieldInfo, type SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { HubUri, NodeUri } from '../../contract';
 import { notFound, unavailable, HttpError } from './errors';
 import { globMatcher } from './request';
 
-export interface TimelineInfo { interval: number | null; field: string[] }
+export interface TimelineInfo {
+  interval: number | null;
+  field: string[];
+}
 
 export interface NodeInfo {
   name: string;
@@ -72,7 +73,10 @@ export class FieldCatalogue {
   private undo: Array<() => void | Promise<void>> = [];
   private closed = false;
 
-  constructor(readonly client: SisockClient, opts: CatalogueOptions = {}) {
+  constructor(
+    readonly client: SisockClient,
+    opts: CatalogueOptions = {},
+  ) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'catalogue' });
     this.ttl = opts.fieldsTtlMs ?? 5000;
     this.timeout = opts.callTimeoutMs ?? 5000;
@@ -90,11 +94,21 @@ export class FieldCatalogue {
     const subs = [
       await c.subscribe(c.uri(HubUri.DATA_NODE_ADDED), onEvent('added')),
       await c.subscribe(c.uri(HubUri.DATA_NODE_SUBTRACTED), onEvent('subtracted')),
-      await c.subscribe(c.uri(HubUri.HUB_STARTED), () => { void this.sync().catch(() => undefined); }),
+      await c.subscribe(c.uri(HubUri.HUB_STARTED), () => {
+        void this.sync().catch(() => undefined);
+      }),
     ];
     this.undo.push(() => Promise.all(subs.map((s) => s.remove())).then(() => undefined));
-    this.undo.push(c.onOpen(() => { void this.sync().catch(() => undefined); }));
-    this.undo.push(c.onClose(() => { this.synced = false; }));
+    this.undo.push(
+      c.onOpen(() => {
+        void this.sync().catch(() => undefined);
+      }),
+    );
+    this.undo.push(
+      c.onClose(() => {
+        this.synced = false;
+      }),
+    );
     c.start();
     if (c.isReady) void this.sync().catch(() => undefined);
   }
@@ -113,7 +127,11 @@ export class FieldCatalogue {
 
   private changed(): void {
     for (const cb of [...this.listeners]) {
-      try { cb(); } catch { /* a listener's problem */ }
+      try {
+        cb();
+      } catch {
+        /* a listener's problem */
+      }
     }
   }
 
@@ -165,9 +183,10 @@ export class FieldCatalogue {
         this.changed();
       } catch (err) {
         this.synced = false;
-        this.syncError = err instanceof CallError && err.uri === ErrorUri.NO_SUCH_PROCEDURE
-          ? `no hub: ${this.client.uri(HubUri.GET_DATA_NODE)} is not registered (start \`sisock hub\`)`
-          : `cannot list the data nodes: ${(err as Error).message}`;
+        this.syncError =
+          err instanceof CallError && err.uri === ErrorUri.NO_SUCH_PROCEDURE
+            ? `no hub: ${this.client.uri(HubUri.GET_DATA_NODE)} is not registered (start \`sisock hub\`)`
+            : `cannot list the data nodes: ${(err as Error).message}`;
         this.log.warn({ err: this.syncError }, 'catalogue sync failed');
         throw err;
       } finally {
@@ -182,10 +201,12 @@ export class FieldCatalogue {
    * A failed sync is retried at most once a second.
    */
   async ensureSynced(): Promise<void> {
-    if (!this.client.isReady) throw unavailable(`sisock router unreachable (${this.client.options.url}, realm ${this.client.options.realm})`);
+    if (!this.client.isReady)
+      throw unavailable(`sisock router unreachable (${this.client.options.url}, realm ${this.client.options.realm})`);
     if (this.synced) return;
-    if (this.syncing) { await this.syncing.catch(() => undefined); }
-    else if (!this.syncError || Date.now() - this.lastSyncAttempt > 1000) await this.sync().catch(() => undefined);
+    if (this.syncing) {
+      await this.syncing.catch(() => undefined);
+    } else if (!this.syncError || Date.now() - this.lastSyncAttempt > 1000) await this.sync().catch(() => undefined);
     if (!this.synced) throw unavailable(this.syncError ?? 'the node list is not available yet');
   }
 
@@ -199,7 +220,9 @@ export class FieldCatalogue {
     }
   }
 
-  get isSynced(): boolean { return this.synced; }
+  get isSynced(): boolean {
+    return this.synced;
+  }
 
   /** Nodes in name order. */
   nodes(): NodeInfo[] {
@@ -248,7 +271,9 @@ export class FieldCatalogue {
     const info = this.byName.get(name);
     if (!info) return undefined;
     if (!info.fields || Date.now() - info.fieldsAt > maxAgeMs) {
-      try { await this.fetchFields(name); } catch (err) {
+      try {
+        await this.fetchFields(name);
+      } catch (err) {
         if (!info.fields) throw nodeCallError(name, err);
       }
     }
@@ -258,7 +283,11 @@ export class FieldCatalogue {
   /** Every node with fresh fields (nodes whose get_fields fails are listed without fields). */
   async all(maxAgeMs = this.ttl): Promise<NodeInfo[]> {
     await this.ensureSynced();
-    await Promise.all(this.nodes().map((n) => (!n.fields || Date.now() - n.fieldsAt > maxAgeMs ? this.fetchFields(n.name).catch(() => undefined) : undefined)));
+    await Promise.all(
+      this.nodes().map((n) =>
+        !n.fields || Date.now() - n.fieldsAt > maxAgeMs ? this.fetchFields(n.name).catch(() => undefined) : undefined,
+      ),
+    );
     return this.nodes();
   }
 
@@ -269,7 +298,13 @@ export class FieldCatalogue {
   async resolve(nodePattern: string, fieldPattern: string): Promise<Array<{ node: string; field: string; info: FieldInfo }>> {
     await this.ensureSynced();
     const nm = globMatcher(nodePattern);
-    const nodes = nm.literal ? (this.byName.has(nodePattern) ? [nodePattern] : []) : this.nodes().map((n) => n.name).filter((n) => nm.test(n));
+    const nodes = nm.literal
+      ? this.byName.has(nodePattern)
+        ? [nodePattern]
+        : []
+      : this.nodes()
+          .map((n) => n.name)
+          .filter((n) => nm.test(n));
     if (nodes.length === 0) {
       const known = this.nodes().map((n) => n.name);
       throw notFound(`unknown node "${nodePattern}"${known.length ? ` (online: ${known.join(', ')})` : ' (no node is online)'}`);
@@ -281,12 +316,22 @@ export class FieldCatalogue {
       let info = this.byName.get(name);
       const pick = () => {
         const fields = info?.fields ?? {};
-        return fm.literal ? (fields[fieldPattern] ? [fieldPattern] : []) : Object.keys(fields).filter((f) => fm.test(f)).sort();
+        return fm.literal
+          ? fields[fieldPattern]
+            ? [fieldPattern]
+            : []
+          : Object.keys(fields)
+              .filter((f) => fm.test(f))
+              .sort();
       };
       let found = info?.fields ? pick() : [];
       if (found.length === 0 || !fm.literal) {
         if (found.length === 0 || Date.now() - (info?.fieldsAt ?? 0) > this.ttl) {
-          try { info = await this.fetchFields(name); } catch (err) { if (!info?.fields) throw nodeCallError(name, err); }
+          try {
+            info = await this.fetchFields(name);
+          } catch (err) {
+            if (!info?.fields) throw nodeCallError(name, err);
+          }
           found = pick();
         }
       }
@@ -296,7 +341,9 @@ export class FieldCatalogue {
       }
     }
     if (out.length === 0) {
-      throw notFound(nodes.length === 1 ? `node "${nodes[0]}" has no field "${fieldPattern}"` : `no field matches "${nodePattern}::${fieldPattern}"`);
+      throw notFound(
+        nodes.length === 1 ? `node "${nodes[0]}" has no field "${fieldPattern}"` : `no field matches "${nodePattern}::${fieldPattern}"`,
+      );
     }
     return out;
   }
@@ -307,9 +354,9 @@ const HTTP_STATUS: Readonly<Record<CallErrorKind, number>> = {
   'invalid-argument': 400,
   'permission-denied': 403,
   'not-found': 404,
-  'unavailable': 503,
-  'timeout': 504,
-  'internal': 502,
+  unavailable: 503,
+  timeout: 504,
+  internal: 502,
 };
 
 /** The call failed because this client has no session (or lost it, or the callee left mid-call). */
@@ -329,17 +376,25 @@ export function showDuration(ms: number): string {
 export function nodeCallError(node: string, err: unknown, timeoutMs?: number): HttpError {
   if (err instanceof HttpError) return err;
   const kind = classifyCallError(err);
-  const msg = err instanceof CallError ? (err.args.length ? String(err.args[0]) : err.uri) : (err as Error)?.message ?? String(err);
+  const msg = err instanceof CallError ? (err.args.length ? String(err.args[0]) : err.uri) : ((err as Error)?.message ?? String(err));
   const status = HTTP_STATUS[kind];
   switch (kind) {
-    case 'invalid-argument': return new HttpError(status, `node "${node}": ${msg}`);
-    case 'not-found': return new HttpError(status, `node "${node}" is not online`);
+    case 'invalid-argument':
+      return new HttpError(status, `node "${node}": ${msg}`);
+    case 'not-found':
+      return new HttpError(status, `node "${node}" is not online`);
     case 'timeout':
-      return new HttpError(status, timeoutMs === undefined ? `node "${node}" did not answer in time`
-        : `node ${node} did not answer in ${showDuration(timeoutMs)} (is it hung? the wait is --query-timeout)`);
+      return new HttpError(
+        status,
+        timeoutMs === undefined
+          ? `node "${node}" did not answer in time`
+          : `node ${node} did not answer in ${showDuration(timeoutMs)} (is it hung? the wait is --query-timeout)`,
+      );
     case 'unavailable':
       return new HttpError(status, lostRouter(err) ? `sisock router unreachable: ${msg}` : `node "${node}" unavailable: ${msg}`);
-    case 'permission-denied': return new HttpError(status, `node "${node}": not allowed: ${msg}`);
-    case 'internal': return new HttpError(status, `node "${node}" failed: ${msg}`);
+    case 'permission-denied':
+      return new HttpError(status, `node "${node}": not allowed: ${msg}`);
+    case 'internal':
+      return new HttpError(status, `node "${node}" failed: ${msg}`);
   }
 }

@@ -47,14 +47,20 @@ export function minMaxIndices(
     let bestV = -Infinity;
     for (let i = 0; i < n; i++) {
       const r = rank(v[i]);
-      if (r !== null && r > bestV) { bestV = r; best = i; }
+      if (r !== null && r > bestV) {
+        bestV = r;
+        best = i;
+      }
     }
     return [best];
   }
   const buckets = Math.floor(maxPoints / 2);
   let lo = start;
   let span = end - start;
-  if (!(span > 0)) { lo = t[0]!; span = t[n - 1]! - lo; }
+  if (!(span > 0)) {
+    lo = t[0]!;
+    span = t[n - 1]! - lo;
+  }
   const scale = span > 0 ? buckets / span : 0;
 
   let cur = -1;
@@ -81,7 +87,8 @@ export function minMaxIndices(
 
   for (let i = 0; i < n; i++) {
     let b = Math.floor((t[i]! - lo) * scale);
-    if (b < 0) b = 0; else if (b >= buckets) b = buckets - 1;
+    if (b < 0) b = 0;
+    else if (b >= buckets) b = buckets - 1;
     if (b !== cur) {
       flush();
       cur = b;
@@ -95,8 +102,14 @@ export function minMaxIndices(
     const x = v[i];
     const r = rank(x);
     if (r !== null) {
-      if (r < minV) { minV = r; minI = i; }
-      if (r > maxV) { maxV = r; maxI = i; }
+      if (r < minV) {
+        minV = r;
+        minI = i;
+      }
+      if (r > maxV) {
+        maxV = r;
+        maxI = i;
+      }
     } else if (typeof x === 'string') {
       strings = true;
     }
@@ -107,11 +120,18 @@ export function minMaxIndices(
 
 /** `minMaxIndices` applied: the kept times and values. */
 export function minMaxDownsample<T extends Sample>(
-  t: ArrayLike<number>, v: ArrayLike<T>, maxPoints: number, start?: number, end?: number,
+  t: ArrayLike<number>,
+  v: ArrayLike<T>,
+  maxPoints: number,
+  start?: number,
+  end?: number,
 ): { t: number[]; v: T[] } {
   const idx = minMaxIndices(t, v, maxPoints, start, end);
   const outT = new Array<number>(idx.length);
   const outV = new Array<T>(idx.length);
-  for (let k = 0; k < idx.length; k++) { outT[k] = t[idx[k]!]!; outV[k] = v[idx[k]!]!; }
+  for (let k = 0; k < idx.length; k++) {
+    outT[k] = t[idx[k]!]!;
+    outV[k] = v[idx[k]!]!;
+  }
   return { t: outT, v: outV };
 }

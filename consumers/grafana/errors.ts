@@ -4,7 +4,10 @@
  * panel). Anything else becomes a 500 or, when the router is gone, a 503.
  */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }

@@ -56,7 +56,10 @@ export function webRoutes(deps: WebDeps): Router {
   });
   r.get('/page/vendor/:file', (req, res, next) => {
     const file = String(req.params.file);
-    if (!['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.iife.js'].includes(file)) { next(); return; }
+    if (!['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.iife.js'].includes(file)) {
+      next();
+      return;
+    }
     res.sendFile(path.join(vendor, file), { maxAge: 3600_000 });
   });
   r.use('/page', express.static(dir, { index: 'index.html', maxAge: 0 }));
@@ -68,15 +71,21 @@ export function webRoutes(deps: WebDeps): Router {
       let meta: Array<Record<string, unknown>> = [];
       try {
         meta = await client.call<Array<Record<string, unknown>>>(client.uri(HubUri.GET_DATA_NODE_METADATA), [], {}, { timeoutMs: 3000 });
-      } catch { /* an older hub without metadata: names and fields only */ }
+      } catch {
+        /* an older hub without metadata: names and fields only */
+      }
       const metaByName = new Map((Array.isArray(meta) ? meta : []).map((m) => [m.name as string, m]));
       res.json({
         router: client.options.url,
         realm: client.options.realm,
         time: Date.now(),
         nodes: nodes.map((n) => ({
-          name: n.name, description: n.description, metadata: metaByName.get(n.name) ?? null,
-          fields: n.fields ?? {}, timelines: n.timelines ?? {}, fieldsError: n.fieldsError,
+          name: n.name,
+          description: n.description,
+          metadata: metaByName.get(n.name) ?? null,
+          fields: n.fields ?? {},
+          timelines: n.timelines ?? {},
+          fieldsError: n.fieldsError,
         })),
       });
     })().catch(next);
@@ -89,11 +98,27 @@ export function webRoutes(deps: WebDeps): Router {
 
   r.get('/api/live', (req: Request, res: Response, next: NextFunction) => {
     const q = req.query.target ?? req.query.targets;
-    const raw = (Array.isArray(q) ? q : [q]).filter((x): x is string => typeof x === 'string').flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-    if (raw.length === 0) { next(badRequest('live needs ?target=<node>::<field> (repeatable)')); return; }
-    if (raw.length > (deps.maxLiveTargets ?? 200)) { next(badRequest(`too many live targets: ${raw.length}`)); return; }
-    if (!client.isReady) { next(unavailable(`sisock router unreachable (${client.options.url})`)); return; }
-    if (streams >= maxStreams) { next(unavailable(`too many live streams open (${maxStreams}); try again later`)); return; }
+    const raw = (Array.isArray(q) ? q : [q])
+      .filter((x): x is string => typeof x === 'string')
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (raw.length === 0) {
+      next(badRequest('live needs ?target=<node>::<field> (repeatable)'));
+      return;
+    }
+    if (raw.length > (deps.maxLiveTargets ?? 200)) {
+      next(badRequest(`too many live targets: ${raw.length}`));
+      return;
+    }
+    if (!client.isReady) {
+      next(unavailable(`sisock router unreachable (${client.options.url})`));
+      return;
+    }
+    if (streams >= maxStreams) {
+      next(unavailable(`too many live streams open (${maxStreams}); try again later`));
+      return;
+    }
 
     // Cleanup is in place before the first await: a client gone while targets resolve or while
     // subscriptions are made leaves nothing behind.
@@ -132,9 +157,15 @@ export function webRoutes(deps: WebDeps): Router {
           if (!list) byNode.set(rsv.node, (list = []));
           list.push({ field: rsv.field, timeline: rsv.info.timeline, name: `${rsv.node}::${rsv.field}` });
         }
-        if (gone()) { cleanup(); return; }
+        if (gone()) {
+          cleanup();
+          return;
+        }
       }
-      if (gone()) { cleanup(); return; }
+      if (gone()) {
+        cleanup();
+        return;
+      }
       res.status(200);
       res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
       res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -155,14 +186,24 @@ export function webRoutes(deps: WebDeps): Router {
           }
           if (Object.keys(series).length) send(`event: data\ndata: ${JSON.stringify({ series })}\n\n`);
         });
-        if (gone()) { void undo(); cleanup(); return; }
+        if (gone()) {
+          void undo();
+          cleanup();
+          return;
+        }
         undos.push(undo);
       }
       send(`event: ready\ndata: ${JSON.stringify({ targets: [...byNode.values()].flat().map((w) => w.name) })}\n\n`);
-    })().catch((err: unknown) => {
-      if (res.headersSent || gone()) { cleanup(); if (!res.writableEnded) res.end(); return; }
-      next(err);
-    }).finally(() => deps.onLiveStream?.('settled'));
+    })()
+      .catch((err: unknown) => {
+        if (res.headersSent || gone()) {
+          cleanup();
+          if (!res.writableEnded) res.end();
+          return;
+        }
+        next(err);
+      })
+      .finally(() => deps.onLiveStream?.('settled'));
   });
 
   return r;

@@ -32,10 +32,7 @@ type Node =
   | { t: 'assert'; a: Assertion };
 
 type State =
-  | { k: 'pred'; f: Pred; out: number }
-  | { k: 'split'; outs: number[] }
-  | { k: 'assert'; a: Assertion; out: number }
-  | { k: 'match' };
+  { k: 'pred'; f: Pred; out: number } | { k: 'split'; outs: number[] } | { k: 'assert'; a: Assertion; out: number } | { k: 'match' };
 
 class Nfa {
   readonly states: State[] = [{ k: 'match' }];
@@ -52,8 +49,10 @@ class Nfa {
   /** Compiles `n` so that it continues at state `next`; returns its start state. */
   compile(n: Node, next: number): number {
     switch (n.t) {
-      case 'pred': return this.push({ k: 'pred', f: n.f, out: next });
-      case 'assert': return this.push({ k: 'assert', a: n.a, out: next });
+      case 'pred':
+        return this.push({ k: 'pred', f: n.f, out: next });
+      case 'assert':
+        return this.push({ k: 'assert', a: n.a, out: next });
       case 'seq': {
         let cur = next;
         for (let i = n.items.length - 1; i >= 0; i--) cur = this.compile(n.items[i]!, cur);
@@ -104,13 +103,18 @@ class Nfa {
         mark[j] = gen;
         const st = states[j]!;
         switch (st.k) {
-          case 'match': stack.length = 0; return true;
-          case 'pred': list.push(j); break;
-          case 'split': for (let o = st.outs.length - 1; o >= 0; o--) stack.push(st.outs[o]!); break;
+          case 'match':
+            stack.length = 0;
+            return true;
+          case 'pred':
+            list.push(j);
+            break;
+          case 'split':
+            for (let o = st.outs.length - 1; o >= 0; o--) stack.push(st.outs[o]!);
+            break;
           case 'assert': {
-            const ok = st.a === 'bol' ? pos === 0
-              : st.a === 'eol' ? pos === s.length
-                : (isWord(pos - 1) !== isWord(pos)) === (st.a === 'wb');
+            const ok =
+              st.a === 'bol' ? pos === 0 : st.a === 'eol' ? pos === s.length : (isWord(pos - 1) !== isWord(pos)) === (st.a === 'wb');
             if (ok) stack.push(st.out);
             break;
           }
@@ -149,11 +153,15 @@ const lit = (code: number): Node => ({ t: 'pred', f: (c) => c === code });
  * is literal). Everything else is literal.
  */
 export function compileGlob(pattern: string): (s: string) => boolean {
-  if (pattern.length > MAX_GLOB_LENGTH) throw badRequest(`glob pattern too long: ${pattern.length} characters (at most ${MAX_GLOB_LENGTH})`);
+  if (pattern.length > MAX_GLOB_LENGTH)
+    throw badRequest(`glob pattern too long: ${pattern.length} characters (at most ${MAX_GLOB_LENGTH})`);
   // A stack of open groups; each group is a list of alternatives, each a sequence.
   const stack: Node[][][] = [[[]]];
   const top = () => stack[stack.length - 1]!;
-  const seq = () => { const g = top(); return g[g.length - 1]!; };
+  const seq = () => {
+    const g = top();
+    return g[g.length - 1]!;
+  };
   const closeGroup = () => {
     const g = stack.pop()!;
     seq().push({ t: 'alt', alts: g.map((items) => ({ t: 'seq', items })) });
@@ -182,7 +190,11 @@ export function compileGlob(pattern: string): (s: string) => boolean {
  */
 export function compileRegex(source: string, what = 'regular expression'): (s: string) => boolean {
   if (source.length > MAX_REGEX_LENGTH) throw badRequest(`${what}: too long (${source.length} characters, at most ${MAX_REGEX_LENGTH})`);
-  try { new RegExp(source); } catch { throw badRequest(`${what}: invalid regular expression`); }
+  try {
+    new RegExp(source);
+  } catch {
+    throw badRequest(`${what}: invalid regular expression`);
+  }
   const node = new RegexParser(source, what).parse();
   const nfa = new Nfa(what);
   nfa.start = nfa.compile(node, 0);
@@ -191,7 +203,10 @@ export function compileRegex(source: string, what = 'regular expression'): (s: s
 
 class RegexParser {
   private i = 0;
-  constructor(private readonly src: string, private readonly what: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly what: string,
+  ) {}
 
   private fail(why: string): never {
     throw badRequest(`${this.what}: ${why}`);
@@ -205,7 +220,10 @@ class RegexParser {
 
   private alt(): Node {
     const alts = [this.seq()];
-    while (this.src[this.i] === '|') { this.i++; alts.push(this.seq()); }
+    while (this.src[this.i] === '|') {
+      this.i++;
+      alts.push(this.seq());
+    }
     return alts.length === 1 ? alts[0]! : { t: 'alt', alts };
   }
 
@@ -222,11 +240,21 @@ class RegexParser {
     let n = atom;
     for (;;) {
       const ch = this.src[this.i];
-      let min: number; let max: number;
-      if (ch === '*') { min = 0; max = Infinity; this.i++; }
-      else if (ch === '+') { min = 1; max = Infinity; this.i++; }
-      else if (ch === '?') { min = 0; max = 1; this.i++; }
-      else if (ch === '{') {
+      let min: number;
+      let max: number;
+      if (ch === '*') {
+        min = 0;
+        max = Infinity;
+        this.i++;
+      } else if (ch === '+') {
+        min = 1;
+        max = Infinity;
+        this.i++;
+      } else if (ch === '?') {
+        min = 0;
+        max = 1;
+        this.i++;
+      } else if (ch === '{') {
         const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(this.src.slice(this.i));
         if (!m) return n; // a literal '{' (annex B), read by atom()
         min = Number(m[1]);
@@ -245,11 +273,16 @@ class RegexParser {
     const ch = src[this.i]!;
     this.i++;
     switch (ch) {
-      case '^': return { t: 'assert', a: 'bol' };
-      case '$': return { t: 'assert', a: 'eol' };
-      case '.': return { t: 'pred', f: notLineEnd };
-      case '[': return this.cls();
-      case '\\': return this.escape();
+      case '^':
+        return { t: 'assert', a: 'bol' };
+      case '$':
+        return { t: 'assert', a: 'eol' };
+      case '.':
+        return { t: 'pred', f: notLineEnd };
+      case '[':
+        return this.cls();
+      case '\\':
+        return this.escape();
       case '(': {
         if (src[this.i] === '?') {
           if (src.startsWith('?:', this.i)) this.i += 2;
@@ -264,15 +297,22 @@ class RegexParser {
         this.i++;
         return inner;
       }
-      case '*': case '+': case '?': return this.fail('nothing to repeat');
-      default: return lit(src.charCodeAt(this.i - 1));
+      case '*':
+      case '+':
+      case '?':
+        return this.fail('nothing to repeat');
+      default:
+        return lit(src.charCodeAt(this.i - 1));
     }
   }
 
   /** After a backslash, outside a class. */
   private escape(): Node {
     const c = this.src[this.i];
-    if (c === 'b' || c === 'B') { this.i++; return { t: 'assert', a: c === 'b' ? 'wb' : 'nwb' }; }
+    if (c === 'b' || c === 'B') {
+      this.i++;
+      return { t: 'assert', a: c === 'b' ? 'wb' : 'nwb' };
+    }
     if (c !== undefined && /[1-9]/.test(c)) this.fail('backreferences are not supported');
     if (c === 'k' && this.src[this.i + 1] === '<') this.fail('backreferences are not supported');
     return { t: 'pred', f: this.escapePred(false) };
@@ -285,12 +325,18 @@ class RegexParser {
     if (c === undefined) this.fail('\\ at end of pattern');
     this.i++;
     switch (c) {
-      case 'd': return isDigit;
-      case 'D': return (x) => !isDigit(x);
-      case 'w': return isWordChar;
-      case 'W': return (x) => !isWordChar(x);
-      case 's': return isSpace;
-      case 'S': return (x) => !isSpace(x);
+      case 'd':
+        return isDigit;
+      case 'D':
+        return (x) => !isDigit(x);
+      case 'w':
+        return isWordChar;
+      case 'W':
+        return (x) => !isWordChar(x);
+      case 's':
+        return isSpace;
+      case 'S':
+        return (x) => !isSpace(x);
       default: {
         const code = this.escapeCode(c, inClass);
         return (x) => x === code;
@@ -302,26 +348,43 @@ class RegexParser {
   private escapeCode(c: string, inClass: boolean): number {
     const src = this.src;
     switch (c) {
-      case 'n': return 10;
-      case 'r': return 13;
-      case 't': return 9;
-      case 'v': return 11;
-      case 'f': return 12;
-      case '0': return 0;
-      case 'b': return inClass ? 8 : 98;
+      case 'n':
+        return 10;
+      case 'r':
+        return 13;
+      case 't':
+        return 9;
+      case 'v':
+        return 11;
+      case 'f':
+        return 12;
+      case '0':
+        return 0;
+      case 'b':
+        return inClass ? 8 : 98;
       case 'c': {
         const l = src[this.i];
-        if (l && /[A-Za-z]/.test(l)) { this.i++; return l.charCodeAt(0) % 32; }
-        this.i--; return 92; // `\c` not followed by a letter: a literal backslash
+        if (l && /[A-Za-z]/.test(l)) {
+          this.i++;
+          return l.charCodeAt(0) % 32;
+        }
+        this.i--;
+        return 92; // `\c` not followed by a letter: a literal backslash
       }
       case 'x': {
         const m = /^[0-9a-fA-F]{2}/.exec(src.slice(this.i));
-        if (m) { this.i += 2; return parseInt(m[0], 16); }
+        if (m) {
+          this.i += 2;
+          return parseInt(m[0], 16);
+        }
         return 120;
       }
       case 'u': {
         const m = /^[0-9a-fA-F]{4}/.exec(src.slice(this.i));
-        if (m) { this.i += 4; return parseInt(m[0], 16); }
+        if (m) {
+          this.i += 4;
+          return parseInt(m[0], 16);
+        }
         return 117;
       }
       default:
@@ -341,7 +404,10 @@ class RegexParser {
   private cls(): Node {
     const src = this.src;
     let negate = false;
-    if (src[this.i] === '^') { negate = true; this.i++; }
+    if (src[this.i] === '^') {
+      negate = true;
+      this.i++;
+    }
     const preds: Pred[] = [];
     const ranges: Array<[number, number]> = [];
     /** One class atom: a code unit, or a predicate for \d \w \s. */
@@ -361,7 +427,10 @@ class RegexParser {
       if (src[this.i] === '-' && src[this.i + 1] !== ']' && this.i + 1 < src.length) {
         this.i++;
         const b = classAtom();
-        if (typeof a === 'number' && typeof b === 'number') { ranges.push([a, b]); continue; }
+        if (typeof a === 'number' && typeof b === 'number') {
+          ranges.push([a, b]);
+          continue;
+        }
         // `[\d-z]` (annex B): the class, '-' and the other end
         for (const x of [a, 45, b]) {
           if (typeof x === 'number') ranges.push([x, x]);

@@ -18,12 +18,29 @@ import type { HistoryFallback } from './history';
 import { compileFilters, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget } from './request';
 
 /** Grafana's QueryResultMeta, the part we send: notices shown on the panel. */
-export interface QueryMeta { notices: Array<{ severity: 'info' | 'warning' | 'error'; text: string }> }
+export interface QueryMeta {
+  notices: Array<{ severity: 'info' | 'warning' | 'error'; text: string }>;
+}
 /** `error` and `meta` only on a target that could not be answered (see QueryEngine.query). */
-export interface TimeSeriesResult { target: string; refId?: string; datapoints: Array<[Sample, number]>; error?: string; meta?: QueryMeta }
-export interface TableColumn { text: string; type: 'time' | 'number' | 'string' | 'boolean' }
+export interface TimeSeriesResult {
+  target: string;
+  refId?: string;
+  datapoints: Array<[Sample, number]>;
+  error?: string;
+  meta?: QueryMeta;
+}
+export interface TableColumn {
+  text: string;
+  type: 'time' | 'number' | 'string' | 'boolean';
+}
 export interface TableResult {
-  type: 'table'; refId?: string; target?: string; columns: TableColumn[]; rows: Sample[][]; error?: string; meta?: QueryMeta;
+  type: 'table';
+  refId?: string;
+  target?: string;
+  columns: TableColumn[];
+  rows: Sample[][];
+  error?: string;
+  meta?: QueryMeta;
 }
 /** Notices on a series (the historian's among them). */
 export type SeriesMeta = QueryMeta;
@@ -46,7 +63,12 @@ export interface QueryEngineOptions {
 }
 
 /** One requested field. */
-interface Want { node: string; field: string; info: FieldInfo; name: string }
+interface Want {
+  node: string;
+  field: string;
+  info: FieldInfo;
+  name: string;
+}
 
 /** seconds → ms, keeping µs resolution without float noise (1700000000.1 → 1700000000100). */
 export function toMs(t: number): number {
@@ -63,7 +85,8 @@ export function columnOf(res: DataResult, field: string, timeline: string | unde
   }
   if (t.length !== v.length) return { t: [], v: [] };
   for (let i = 1; i < t.length; i++) {
-    if (t[i]! < t[i - 1]!) { // 0 < i < length
+    if (t[i]! < t[i - 1]!) {
+      // 0 < i < length
       const rows = t.map((x, k) => [x, v[k] ?? null] as const).sort((a, b) => a[0] - b[0]); // stable
       return { t: rows.map(([x]) => x), v: rows.map(([, x]) => x) };
     }
@@ -82,7 +105,11 @@ export class QueryEngine {
   private readonly maxTotalPoints: number;
   private readonly history: HistoryFallback | undefined;
 
-  constructor(readonly client: SisockClient, readonly catalogue: FieldCatalogue, opts: QueryEngineOptions = {}) {
+  constructor(
+    readonly client: SisockClient,
+    readonly catalogue: FieldCatalogue,
+    opts: QueryEngineOptions = {},
+  ) {
     this.nodeStride = opts.nodeStride ?? 'auto';
     this.timeout = opts.callTimeoutMs ?? 30000;
     this.maxAnnotations = opts.maxAnnotations ?? 1000;
@@ -123,20 +150,25 @@ export class QueryEngine {
     const start = range.from / 1000;
     const end = range.to / 1000;
     const stride = this.nodeStride === 'auto' && maxPoints > 0 ? (end - start) / maxPoints : null;
-    const entries = await Promise.all([...byNode].map(async ([node, fields]) => {
-      try {
-        const r = await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout });
-        return [node, this.history ? await this.history.fillOlder(node, r, [...fields], this.timelineOf(node), start, stride) : r] as const;
-      } catch (err) {
-        const e = nodeCallError(node, err, this.timeout);
-        if (this.history) {
-          const why = e.status === 404 ? `node "${node}" is offline` : `node "${node}" failed (${e.message})`;
-          const h = await this.history.getData(node, [...fields], this.timelineOf(node), start, end, stride, why).catch(() => null);
-          if (h) return [node, h] as const;
+    const entries = await Promise.all(
+      [...byNode].map(async ([node, fields]) => {
+        try {
+          const r = await getData(this.client, node, [...fields], start, end, stride, { timeoutMs: this.timeout });
+          return [
+            node,
+            this.history ? await this.history.fillOlder(node, r, [...fields], this.timelineOf(node), start, stride) : r,
+          ] as const;
+        } catch (err) {
+          const e = nodeCallError(node, err, this.timeout);
+          if (this.history) {
+            const why = e.status === 404 ? `node "${node}" is offline` : `node "${node}" failed (${e.message})`;
+            const h = await this.history.getData(node, [...fields], this.timelineOf(node), start, end, stride, why).catch(() => null);
+            if (h) return [node, h] as const;
+          }
+          return [node, e] as const;
         }
-        return [node, e] as const;
-      }
-    }));
+      }),
+    );
     return new Map<string, DataResult | HttpError>(entries);
   }
 
@@ -241,7 +273,17 @@ export class QueryEngine {
         if (target.format === 'table') {
           // idx holds indexes of t (and v, of the same length)
           const rows: Sample[][] = idx.map((i) => [toMs(t[i]!), v[i] ?? null]);
-          out.push({ type: 'table', refId: target.refId, target: w.name, columns: [{ text: 'Time', type: 'time' }, { text: w.name, type: columnType(w.info) }], rows, ...meta });
+          out.push({
+            type: 'table',
+            refId: target.refId,
+            target: w.name,
+            columns: [
+              { text: 'Time', type: 'time' },
+              { text: w.name, type: columnType(w.info) },
+            ],
+            rows,
+            ...meta,
+          });
         } else {
           const bool = w.info.type === 'bool';
           const datapoints: Array<[Sample, number]> = idx.map((i) => {
@@ -267,9 +309,18 @@ export class QueryEngine {
   /** Hub events as a table Grafana maps onto annotations (time, title, text, tags). */
   eventsTable(events: HubEvent[], refId?: string): TableResult {
     return {
-      type: 'table', refId, target: 'events',
-      columns: [{ text: 'time', type: 'time' }, { text: 'title', type: 'string' }, { text: 'text', type: 'string' }, { text: 'tags', type: 'string' }],
-      rows: events.slice(-this.maxAnnotations).map((e) => [e.time, `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, e.description, `sisock,node,${e.kind}`]),
+      type: 'table',
+      refId,
+      target: 'events',
+      columns: [
+        { text: 'time', type: 'time' },
+        { text: 'title', type: 'string' },
+        { text: 'text', type: 'string' },
+        { text: 'tags', type: 'string' },
+      ],
+      rows: events
+        .slice(-this.maxAnnotations)
+        .map((e) => [e.time, `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`, e.description, `sisock,node,${e.kind}`]),
     };
   }
 
@@ -286,8 +337,15 @@ export class QueryEngine {
 
   changesTable(name: string, t: number[], v: Sample[], refId?: string): TableResult {
     return {
-      type: 'table', refId, target: name,
-      columns: [{ text: 'time', type: 'time' }, { text: 'title', type: 'string' }, { text: 'text', type: 'string' }, { text: 'tags', type: 'string' }],
+      type: 'table',
+      refId,
+      target: name,
+      columns: [
+        { text: 'time', type: 'time' },
+        { text: 'title', type: 'string' },
+        { text: 'text', type: 'string' },
+        { text: 'tags', type: 'string' },
+      ],
       rows: this.changes(v).map((i) => [toMs(t[i]!), name, String(v[i]), 'sisock']),
     };
   }
@@ -304,7 +362,8 @@ export class QueryEngine {
       // description contains it (case-insensitive), or none. Never a 400: a text box is not a target.
       const needle = query === 'events' ? '' : query.toLowerCase();
       const title = (e: HubEvent) => `${e.name} ${e.kind === 'added' ? 'online' : 'offline'}`;
-      return this.catalogue.events(range.from, range.to)
+      return this.catalogue
+        .events(range.from, range.to)
         .filter((e) => needle === '' || `${title(e)}\n${e.kind}\n${e.description}`.toLowerCase().includes(needle))
         .slice(-this.maxAnnotations)
         .map((e) => ({ annotation, time: e.time, title: title(e), text: e.description, tags: ['sisock', 'node', e.kind] }));

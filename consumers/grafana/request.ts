@@ -19,7 +19,11 @@ import { compileGlob, compileRegex } from './pattern';
 
 export type TargetFormat = 'timeseries' | 'table';
 
-export interface AdhocFilter { key: string; operator: string; value: string }
+export interface AdhocFilter {
+  key: string;
+  operator: string;
+  value: string;
+}
 
 /** A target as asked for, before the field catalogue expands patterns. */
 export interface ParsedTarget {
@@ -41,7 +45,10 @@ export interface ParsedTarget {
 }
 
 /** Time range in epoch milliseconds, [from, to). */
-export interface MsRange { from: number; to: number }
+export interface MsRange {
+  from: number;
+  to: number;
+}
 
 export interface ParsedQuery {
   range: MsRange;
@@ -69,7 +76,16 @@ export const DEFAULT_LIMITS: RequestLimits = {
   defaultMaxDataPoints: 1000,
 };
 
-const UNITS_MS: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, M: 30 * 86400e3, y: 365 * 86400e3 };
+const UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1e3,
+  m: 60e3,
+  h: 3600e3,
+  d: 86400e3,
+  w: 7 * 86400e3,
+  M: 30 * 86400e3,
+  y: 365 * 86400e3,
+};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -120,8 +136,10 @@ export function parseRange(body: Record<string, unknown>, nowMs: number, limits:
   const to = pick('to');
   if (!(to > from)) throw badRequest(`range is empty or reversed: from ${iso(from)} is not before to ${iso(to)}`);
   if (to - from > limits.maxSpanMs) {
-    throw badRequest(`range too long: ${((to - from) / 86400e3 / 365.25).toFixed(1)} ` +
-      `years (at most ${(limits.maxSpanMs / 86400e3 / 365.25).toFixed(1)})`);
+    throw badRequest(
+      `range too long: ${((to - from) / 86400e3 / 365.25).toFixed(1)} ` +
+        `years (at most ${(limits.maxSpanMs / 86400e3 / 365.25).toFixed(1)})`,
+    );
   }
   return { from, to };
 }
@@ -147,7 +165,9 @@ export function parsePayload(t: Record<string, unknown>): Record<string, unknown
       try {
         const parsed: unknown = JSON.parse(p);
         if (isObject(parsed)) return parsed;
-      } catch { /* not JSON: ignored, as Grafana does */ }
+      } catch {
+        /* not JSON: ignored, as Grafana does */
+      }
     }
   }
   return {};
@@ -176,7 +196,8 @@ function parseTarget(t: unknown, i: number, limits: RequestLimits): ParsedTarget
   const mdp = positiveNumber(payload.maxDataPoints, `targets[${i}].payload.maxDataPoints`);
   if (mdp !== undefined) maxDataPoints = Math.min(Math.floor(mdp) || 1, limits.maxPointsCap);
   const annotations = payload.annotations === true;
-  if (target === 'events') return { target, refId, format: 'table', kind: 'events', node: '', field: '', payload, maxDataPoints, annotations: true };
+  if (target === 'events')
+    return { target, refId, format: 'table', kind: 'events', node: '', field: '', payload, maxDataPoints, annotations: true };
   const { node, field } = splitTarget(target);
   return { target, refId, format: annotations ? 'table' : format, kind: 'field', node, field, payload, maxDataPoints, annotations };
 }
@@ -187,7 +208,11 @@ export function parseFilters(body: Record<string, unknown>): AdhocFilter[] {
   const out: AdhocFilter[] = [];
   for (const f of list) {
     if (!isObject(f) || typeof f.key !== 'string') continue;
-    out.push({ key: f.key, operator: typeof f.operator === 'string' ? f.operator : '=', value: f.value === undefined || f.value === null ? '' : String(f.value) });
+    out.push({
+      key: f.key,
+      operator: typeof f.operator === 'string' ? f.operator : '=',
+      value: f.value === undefined || f.value === null ? '' : String(f.value),
+    });
   }
   return out;
 }
@@ -228,7 +253,9 @@ export function parseSearchTarget(body: unknown): string {
     try {
       const parsed: unknown = JSON.parse(p);
       if (isObject(parsed) && typeof parsed.target === 'string') return parsed.target.trim();
-    } catch { /* plain text query */ }
+    } catch {
+      /* plain text query */
+    }
     return p.trim();
   }
   return '';
@@ -281,16 +308,24 @@ export function compileFilters(filters: AdhocFilter[]): FieldPredicate {
     if (!pick) continue;
     const v = f.value;
     switch (f.operator) {
-      case '!=': checks.push((n, fl) => pick(n, fl) !== v); break;
-      case '=~': case '!~': {
+      case '!=':
+        checks.push((n, fl) => pick(n, fl) !== v);
+        break;
+      case '=~':
+      case '!~': {
         const test = compileRegex(v, `ad hoc filter ${f.key} ${f.operator} ${show(v)}`);
         const want = f.operator === '=~';
         checks.push((n, fl) => test(pick(n, fl)) === want);
         break;
       }
-      case '<': checks.push((n, fl) => pick(n, fl) < v); break;
-      case '>': checks.push((n, fl) => pick(n, fl) > v); break;
-      default: checks.push((n, fl) => pick(n, fl) === v);
+      case '<':
+        checks.push((n, fl) => pick(n, fl) < v);
+        break;
+      case '>':
+        checks.push((n, fl) => pick(n, fl) > v);
+        break;
+      default:
+        checks.push((n, fl) => pick(n, fl) === v);
     }
   }
   return (node, field) => checks.every((c) => c(node, field));

@@ -80,7 +80,10 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const catalogue = new FieldCatalogue(client, { logger: log, fieldsTtlMs: opts.fieldsTtlMs });
   const history = opts.history ? { history: new HistoryFallback(client, opts.history, log, opts.callTimeoutMs) } : {};
   const engine = new QueryEngine(client, catalogue, {
-    nodeStride: opts.nodeStride, callTimeoutMs: opts.callTimeoutMs, maxTotalPoints: opts.maxTotalPoints, ...history,
+    nodeStride: opts.nodeStride,
+    callTimeoutMs: opts.callTimeoutMs,
+    maxTotalPoints: opts.maxTotalPoints,
+    ...history,
   });
   const live = new LiveRelay(client);
   // Checked before anything starts (a bad URL or stream id throws here).
@@ -89,7 +92,11 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   const registry = opts.metrics ?? new Registry();
   const page = opts.page ?? true;
   const app = createBridgeApp({
-    client, catalogue, engine, auth, logger: log,
+    client,
+    catalogue,
+    engine,
+    auth,
+    logger: log,
     corsOrigin: opts.corsOrigin ?? process.env.SISOCK_GRAFANA_CORS_ORIGIN ?? '*',
     limits: { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) },
     extra: page ? [webRoutes({ client, catalogue, live, maxLiveStreams: opts.maxLiveStreams })] : [],
@@ -103,9 +110,13 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
   capConnections(server, {}, log, 'grafana bridge');
   const host = opts.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(new SisockError(ErrorCode.LISTEN_FAILED, `cannot listen on ${host}:${opts.port ?? 5000}: ${err.message}`, { cause: err }));
+    const onError = (err: Error) =>
+      reject(new SisockError(ErrorCode.LISTEN_FAILED, `cannot listen on ${host}:${opts.port ?? 5000}: ${err.message}`, { cause: err }));
     server.once('error', onError);
-    server.listen(opts.port ?? 5000, host, () => { server.off('error', onError); resolve(); });
+    server.listen(opts.port ?? 5000, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
   }).catch(async (err) => {
     await catalogue.close().catch(() => undefined);
     if (ownsClient) await client.close().catch(() => undefined);

@@ -22,7 +22,10 @@ export class CallContext {
   private timer: NodeJS.Timeout | null = null;
   private readonly cancelCbs = new Set<() => void>();
 
-  constructor(call: CancellableCall, private readonly callTimeoutMs: number) {
+  constructor(
+    call: CancellableCall,
+    private readonly callTimeoutMs: number,
+  ) {
     const d = call.getDeadline();
     this.deadline = d instanceof Date ? d.getTime() : typeof d === 'number' ? d : Infinity;
     // grpc-js reports a passed deadline as 'cancelled' too (it has sent DEADLINE_EXCEEDED itself)
@@ -48,12 +51,18 @@ export class CallContext {
     if (this.cancelled) return;
     this.cancelled = true;
     this.reason = reason;
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     for (const cb of [...this.cancelCbs]) cb();
   }
 
   onCancel(cb: () => void): () => void {
-    if (this.cancelled) { cb(); return () => {}; }
+    if (this.cancelled) {
+      cb();
+      return () => {};
+    }
     this.cancelCbs.add(cb);
     return () => this.cancelCbs.delete(cb);
   }
@@ -72,7 +81,10 @@ export class CallContext {
   }
 
   dispose(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     this.cancelCbs.clear();
   }
 }

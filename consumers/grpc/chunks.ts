@@ -52,7 +52,9 @@ export interface TimelineGroup {
  * `wanted` (when given) keeps only those fields.
  */
 export function groupByTimeline(
-  result: DataResult, fieldTimeline: ReadonlyMap<string, string>, wanted?: ReadonlySet<string>,
+  result: DataResult,
+  fieldTimeline: ReadonlyMap<string, string>,
+  wanted?: ReadonlySet<string>,
 ): { groups: TimelineGroup[]; skipped: string[] } {
   const groups = new Map<string, TimelineGroup>();
   const skipped: string[] = [];
@@ -66,7 +68,10 @@ export function groupByTimeline(
       tl = tlNames.find((n) => timelines[n]?.t?.length === values.length);
     }
     const src = tl === undefined ? undefined : timelines[tl];
-    if (tl === undefined || src === undefined) { skipped.push(field); continue; }
+    if (tl === undefined || src === undefined) {
+      skipped.push(field);
+      continue;
+    }
     let g = groups.get(tl);
     if (!g) {
       g = { timeline: tl, t: src.t, finalizedUntil: typeof src.finalized_until === 'number' ? src.finalized_until : null, fields: [] };
@@ -116,7 +121,11 @@ export function makeColumn(field: string, values: Sample[], a: number, b: number
   }
   const n = b - a;
   const null_indices: number[] = [];
-  if (nulls > 0) for (let i = a; i < b; i++) { const v = values[i]; if (v === null || v === undefined) null_indices.push(i - a); }
+  if (nulls > 0)
+    for (let i = a; i < b; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) null_indices.push(i - a);
+    }
   const present = n - nulls;
   let kind: DeclaredType;
   if (present === 0) kind = declared ?? 'number';
@@ -131,9 +140,10 @@ export function makeColumn(field: string, values: Sample[], a: number, b: number
     const out = values.slice(a, b).map((v) => v === true);
     return { field, bools: { values: out }, null_indices };
   }
-  const out = strings === present && nulls === 0
-    ? (values.slice(a, b) as string[])
-    : values.slice(a, b).map((v) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)));
+  const out =
+    strings === present && nulls === 0
+      ? (values.slice(a, b) as string[])
+      : values.slice(a, b).map((v) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)));
   return { field, strings: { values: out }, null_indices };
 }
 
@@ -142,7 +152,10 @@ export function makeColumn(field: string, values: Sample[], a: number, b: number
  * `nextSeq` numbers them. Returns the number of samples emitted (times not counted).
  */
 export function* chunkGroup(
-  result: DataResult, group: TimelineGroup, limits: ChunkLimits, declared: ReadonlyMap<string, DeclaredType>,
+  result: DataResult,
+  group: TimelineGroup,
+  limits: ChunkLimits,
+  declared: ReadonlyMap<string, DeclaredType>,
 ): Generator<Omit<ChunkMsg, 'seq'>, void, void> {
   const n = group.t.length;
   const nf = group.fields.length;

@@ -14,7 +14,10 @@ import { status as Status, Metadata, type ServerErrorResponse } from '@grpc/grpc
 import { CallError, ErrorUri, classifyCallError, type CallErrorKind } from '../../client';
 
 export class GrpcError extends Error {
-  constructor(readonly code: Status, message: string) {
+  constructor(
+    readonly code: Status,
+    message: string,
+  ) {
     super(message);
     this.name = 'GrpcError';
   }
@@ -40,9 +43,9 @@ const GRPC_STATUS: Readonly<Record<CallErrorKind, Status>> = {
   'invalid-argument': Status.INVALID_ARGUMENT,
   'not-found': Status.NOT_FOUND,
   'permission-denied': Status.PERMISSION_DENIED,
-  'timeout': Status.DEADLINE_EXCEEDED,
-  'unavailable': Status.UNAVAILABLE,
-  'internal': Status.INTERNAL,
+  timeout: Status.DEADLINE_EXCEEDED,
+  unavailable: Status.UNAVAILABLE,
+  internal: Status.INTERNAL,
 };
 
 /**

@@ -14,13 +14,21 @@ import type { CallContext } from './call-context';
 export class BoundedWriter {
   private inFlight = 0;
   private wake: (() => void) | null = null;
-  constructor(private readonly call: grpc.ServerWritableStream<unknown, unknown>, private readonly ctx: CallContext, private readonly maxInFlight = 4) {}
+  constructor(
+    private readonly call: grpc.ServerWritableStream<unknown, unknown>,
+    private readonly ctx: CallContext,
+    private readonly maxInFlight = 4,
+  ) {}
 
   async write(msg: unknown): Promise<void> {
     this.inFlight++;
     const ok = this.call.write(msg, () => {
       this.inFlight--;
-      if (this.wake && this.inFlight < this.maxInFlight) { const w = this.wake; this.wake = null; w(); }
+      if (this.wake && this.inFlight < this.maxInFlight) {
+        const w = this.wake;
+        this.wake = null;
+        w();
+      }
     });
     if (!ok) await this.until('drain');
     while (this.inFlight >= this.maxInFlight && !this.ctx.cancelled) await this.until(null);
@@ -76,13 +84,18 @@ export class PieceQueue {
       if (it) {
         this.points -= it.points;
         this.belowWaiters = this.belowWaiters.filter((w) => {
-          if (this.points <= w.n) { w.resolve(); return false; }
+          if (this.points <= w.n) {
+            w.resolve();
+            return false;
+          }
           return true;
         });
         return it.piece;
       }
       if (this.ended) return undefined;
-      await new Promise<void>((r) => { this.waiter = r; });
+      await new Promise<void>((r) => {
+        this.waiter = r;
+      });
     }
   }
 

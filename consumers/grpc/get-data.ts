@@ -41,7 +41,8 @@ function checkRequest(req: GetDataRequest, serverLimits: ChunkLimits): Plan {
   const fields = [...new Set(req.fields)];
   const { start, end } = timeRange(req.start, req.end);
   const minStride = req.min_stride;
-  if (minStride !== undefined && (!Number.isFinite(minStride) || minStride < 0)) throw invalidArgument(`min_stride must be a finite number >= 0, got ${minStride}`);
+  if (minStride !== undefined && (!Number.isFinite(minStride) || minStride < 0))
+    throw invalidArgument(`min_stride must be a finite number >= 0, got ${minStride}`);
   const stride = minStride && minStride > 0 ? minStride : null;
   const limits: ChunkLimits = {
     maxPoints: req.max_chunk_points > 0 ? Math.min(req.max_chunk_points, serverLimits.maxPoints) : serverLimits.maxPoints,
@@ -58,7 +59,8 @@ function nominalRate(fields: string[], fieldTimeline: Map<string, string>, inter
     const tl = fieldTimeline.get(f);
     if (tl === undefined) continue; // unknown or no data in range
     const iv = intervals.get(tl);
-    if (iv) rate += 1 / iv; else known = false;
+    if (iv) rate += 1 / iv;
+    else known = false;
   }
   return known && rate > 0 ? rate : null;
 }
@@ -72,11 +74,17 @@ export function getDataMethod(bridge: GrpcBridge): grpc.handleServerStreamingCal
       const plan = checkRequest(call.request, serverLimits.chunks);
       const { node, fields, start, end, stride } = plan;
       const what = `GetData(${node})`;
-      const fres = await bridge.wamp(ctx, what, node,
-        (t) => client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end], {}, { timeoutMs: t }));
+      const fres = await bridge.wamp(ctx, what, node, (t) =>
+        client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end], {}, { timeoutMs: t }),
+      );
       const { fieldTimeline, declared, intervals } = fieldMaps(fres);
       const planner = new WindowPlanner({
-        start, end, targetPoints: serverLimits.windowPoints, rate: nominalRate(fields, fieldTimeline, intervals), nFields: fields.length, minStride: stride,
+        start,
+        end,
+        targetPoints: serverLimits.windowPoints,
+        rate: nominalRate(fields, fieldTimeline, intervals),
+        nFields: fields.length,
+        minStride: stride,
       });
       const wanted = new Set(fields);
       const queue = new PieceQueue();
@@ -115,7 +123,13 @@ export function getDataMethod(bridge: GrpcBridge): grpc.handleServerStreamingCal
 
 /** Asks the node for one window after the other while the queue is short enough; fails the call on error. */
 async function produce(
-  bridge: GrpcBridge, ctx: CallContext, plan: Plan, planner: WindowPlanner, queue: PieceQueue, rec: CallCounters, wanted: ReadonlySet<string>,
+  bridge: GrpcBridge,
+  ctx: CallContext,
+  plan: Plan,
+  planner: WindowPlanner,
+  queue: PieceQueue,
+  rec: CallCounters,
+  wanted: ReadonlySet<string>,
 ): Promise<void> {
   const { client } = bridge;
   const { node, fields, stride } = plan;
@@ -134,8 +148,9 @@ async function produce(
       };
       rec.nodeCalls++;
       bridge.stats.nodeGetDataCalls++;
-      const last = await bridge.wamp(ctx, what, node,
-        (t) => client.call<DataResult>(uGetData, [fields, a, b], { min_stride: stride }, { onProgress: add, timeoutMs: t }));
+      const last = await bridge.wamp(ctx, what, node, (t) =>
+        client.call<DataResult>(uGetData, [fields, a, b], { min_stride: stride }, { onProgress: add, timeoutMs: t }),
+      );
       add(last);
       planner.observe(points);
       await queue.whenBelow(bridge.limits.windowPoints);

@@ -10,11 +10,22 @@ import type { CallContext } from './call-context';
 import { GrpcError } from './errors';
 
 interface MetaEntry {
-  name: string; description?: string; host?: string | null; pid?: number | null; sisock_version?: string | null; started?: number | null;
-  n_fields?: number | null; newest_sample?: number | null; process?: string | null; added?: number | null; available?: boolean;
+  name: string;
+  description?: string;
+  host?: string | null;
+  pid?: number | null;
+  sisock_version?: string | null;
+  started?: number | null;
+  n_fields?: number | null;
+  newest_sample?: number | null;
+  process?: string | null;
+  added?: number | null;
+  available?: boolean;
 }
 
-export interface ListNodesResponse { nodes: Array<Record<string, unknown>> }
+export interface ListNodesResponse {
+  nodes: Array<Record<string, unknown>>;
+}
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -34,15 +45,23 @@ export function listNodesMethod(bridge: GrpcBridge): (req: unknown, ctx: CallCon
     });
     if (!Array.isArray(entries)) throw new GrpcError(grpc.status.INTERNAL, 'ListNodes: the hub answered something that is not a list');
     return {
-      nodes: entries.filter((e) => e && typeof e.name === 'string').map((e) => {
-        const n: Record<string, unknown> = { name: e.name, description: str(e.description) ?? '', available: e.available === true };
-        const opt: Record<string, unknown> = {
-          host: str(e.host), pid: num(e.pid), version: str(e.sisock_version), started: num(e.started), n_fields: num(e.n_fields),
-          newest_sample: num(e.newest_sample), process: str(e.process), added: num(e.added),
-        };
-        for (const [k, v] of Object.entries(opt)) if (v !== undefined) n[k] = v;
-        return n;
-      }),
+      nodes: entries
+        .filter((e) => e && typeof e.name === 'string')
+        .map((e) => {
+          const n: Record<string, unknown> = { name: e.name, description: str(e.description) ?? '', available: e.available === true };
+          const opt: Record<string, unknown> = {
+            host: str(e.host),
+            pid: num(e.pid),
+            version: str(e.sisock_version),
+            started: num(e.started),
+            n_fields: num(e.n_fields),
+            newest_sample: num(e.newest_sample),
+            process: str(e.process),
+            added: num(e.added),
+          };
+          for (const [k, v] of Object.entries(opt)) if (v !== undefined) n[k] = v;
+          return n;
+        }),
     };
   };
 }

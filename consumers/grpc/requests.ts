@@ -7,9 +7,23 @@ import type { FieldsResult } from '../../client';
 import type { DeclaredType } from './chunks';
 import { invalidArgument } from './errors';
 
-export interface GetFieldsRequest { node: string; start?: number; end?: number }
-export interface GetDataRequest { node: string; fields: string[]; start?: number; end?: number; min_stride?: number; max_chunk_points: number }
-export interface SubscribeRequest { node: string; fields: string[] }
+export interface GetFieldsRequest {
+  node: string;
+  start?: number;
+  end?: number;
+}
+export interface GetDataRequest {
+  node: string;
+  fields: string[];
+  start?: number;
+  end?: number;
+  min_stride?: number;
+  max_chunk_points: number;
+}
+export interface SubscribeRequest {
+  node: string;
+  fields: string[];
+}
 
 const NODE_NAME_RE = /^[^\s.#]+$/;
 
@@ -22,7 +36,8 @@ export function checkNode(node: unknown): string {
 
 function resolveTime(name: string, v: number | undefined, dflt: number, now: number): number {
   const t = v === undefined ? dflt : v;
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw invalidArgument(`${name} must be a finite number of UNIX seconds (or <= 0 for relative to now)`);
+  if (typeof t !== 'number' || !Number.isFinite(t))
+    throw invalidArgument(`${name} must be a finite number of UNIX seconds (or <= 0 for relative to now)`);
   return resolveRelative(t, now);
 }
 
@@ -36,7 +51,11 @@ export function timeRange(start: number | undefined, end: number | undefined): {
 }
 
 /** field → timeline, field → declared type, timeline → nominal interval (null: irregular). */
-export function fieldMaps(fields: FieldsResult): { fieldTimeline: Map<string, string>; declared: Map<string, DeclaredType>; intervals: Map<string, number | null> } {
+export function fieldMaps(fields: FieldsResult): {
+  fieldTimeline: Map<string, string>;
+  declared: Map<string, DeclaredType>;
+  intervals: Map<string, number | null>;
+} {
   const [finfo, tinfo] = Array.isArray(fields) ? fields : [{}, {}];
   const fieldTimeline = new Map<string, string>();
   const declared = new Map<string, DeclaredType>();

@@ -68,10 +68,11 @@ export interface RunningGrpcServer {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const log = (opts.logger ?? silentLogger).child({ component: 'grpc' });
   const ownsClient = !(opts.client instanceof SisockClient);
-  const client = opts.client instanceof SisockClient
-    ? opts.client
-    // JSON first: for large get_data answers autobahn's msgpack decoder is several times slower
-    : new SisockClient({ logger: log, connectWaitMs: opts.connectWaitMs ?? 5000, serializers: ['json'], ...opts.client });
+  const client =
+    opts.client instanceof SisockClient
+      ? opts.client
+      : // JSON first: for large get_data answers autobahn's msgpack decoder is several times slower
+        new SisockClient({ logger: log, connectWaitMs: opts.connectWaitMs ?? 5000, serializers: ['json'], ...opts.client });
   client.start();
   const host = opts.host ?? '127.0.0.1';
   const limits: BridgeLimits = {
@@ -129,8 +130,14 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       closing = (async () => {
         for (const ctx of [...bridge.contexts]) ctx.cancel('shutdown');
         await new Promise<void>((resolve) => {
-          const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
-          server.tryShutdown(() => { clearTimeout(force); resolve(); });
+          const force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 2000);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
         });
         await live.close();
         if (ownsClient) await client.close();

@@ -24,10 +24,17 @@ export class LiveHub {
     let entry = this.live.get(node);
     if (!entry) {
       const listeners = new Set<Listener>();
-      const e = { listeners, handle: subscribeLive(this.client, node, (r) => { for (const l of [...listeners]) l(r); }) };
+      const e = {
+        listeners,
+        handle: subscribeLive(this.client, node, (r) => {
+          for (const l of [...listeners]) l(r);
+        }),
+      };
       entry = e;
       this.live.set(node, e);
-      e.handle.catch(() => { if (this.live.get(node) === e) this.live.delete(node); });
+      e.handle.catch(() => {
+        if (this.live.get(node) === e) this.live.delete(node);
+      });
     }
     const e = entry;
     e.listeners.add(cb);
@@ -61,8 +68,9 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
       const node = checkNode(req.node);
       const wanted = Array.isArray(req.fields) && req.fields.length ? new Set(req.fields) : undefined;
       const what = `Subscribe(${node})`;
-      const fres = await bridge.wamp(ctx, what, node,
-        (t) => client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [ALL_TIME.start, ALL_TIME.end], {}, { timeoutMs: t }));
+      const fres = await bridge.wamp(ctx, what, node, (t) =>
+        client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [ALL_TIME.start, ALL_TIME.end], {}, { timeoutMs: t }),
+      );
       let { fieldTimeline, declared } = fieldMaps(fres);
       let overflow = false;
       const onSample = (r: DataResult) => {
@@ -78,7 +86,12 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
         }
         if (call.writableLength > limits.maxLiveBacklog) {
           overflow = true;
-          ctx.fail(new GrpcError(grpc.status.RESOURCE_EXHAUSTED, `${what}: the reader is more than ${limits.maxLiveBacklog} chunks behind; dropped`));
+          ctx.fail(
+            new GrpcError(
+              grpc.status.RESOURCE_EXHAUSTED,
+              `${what}: the reader is more than ${limits.maxLiveBacklog} chunks behind; dropped`,
+            ),
+          );
         }
       };
       const l = hub.add(node, onSample);
@@ -93,8 +106,11 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
       if (ctx.cancelled) throw ctx.cancelError();
       call.sendMetadata(new grpc.Metadata());
       // keep the types fresh for fields that appear later (cheap; once)
-      void client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [ALL_TIME.start, ALL_TIME.end], {}, { timeoutMs: 5000 })
-        .then((f) => { ({ fieldTimeline, declared } = fieldMaps(f)); })
+      void client
+        .call<FieldsResult>(client.uri(NodeUri.getFields(node)), [ALL_TIME.start, ALL_TIME.end], {}, { timeoutMs: 5000 })
+        .then((f) => {
+          ({ fieldTimeline, declared } = fieldMaps(f));
+        })
         .catch(() => {});
       await new Promise<void>((resolve) => ctx.onCancel(resolve));
       throw ctx.cancelError();

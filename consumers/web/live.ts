@@ -25,12 +25,18 @@ export class LiveRelay {
       const listeners = new Set<Listener>();
       const handle = subscribeLive(this.client, node, (r) => {
         for (const l of [...listeners]) {
-          try { l(r); } catch { /* one browser's problem */ }
+          try {
+            l(r);
+          } catch {
+            /* one browser's problem */
+          }
         }
       });
       entry = { listeners, handle };
       this.byNode.set(node, entry);
-      handle.catch(() => { if (this.byNode.get(node) === entry) this.byNode.delete(node); });
+      handle.catch(() => {
+        if (this.byNode.get(node) === entry) this.byNode.delete(node);
+      });
     }
     entry.listeners.add(cb);
     const e = entry;

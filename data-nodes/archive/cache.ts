@@ -27,7 +27,13 @@ export function decodedBytes(d: DecodedFile): number {
 }
 
 export interface CacheStats {
-  hits: number; misses: number; evictions: number; bypassed: number; entries: number; bytes: number; maxBytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  bypassed: number;
+  entries: number;
+  bytes: number;
+  maxBytes: number;
 }
 
 export class DecodedCache {
@@ -59,12 +65,17 @@ export class DecodedCache {
       return hit.value;
     }
     const inflight = this.pending.get(key);
-    if (inflight) { this.hits++; return inflight; }
+    if (inflight) {
+      this.hits++;
+      return inflight;
+    }
     this.misses++;
-    const p = load().then((value) => {
-      this.put(key, value, stamp);
-      return value;
-    }).finally(() => this.pending.delete(key));
+    const p = load()
+      .then((value) => {
+        this.put(key, value, stamp);
+        return value;
+      })
+      .finally(() => this.pending.delete(key));
     this.pending.set(key, p);
     return p;
   }
@@ -73,7 +84,10 @@ export class DecodedCache {
     const bytes = decodedBytes(value);
     if (bytes > this.maxBytes) return;
     const old = this.entries.get(key);
-    if (old) { this.bytes -= old.bytes; this.entries.delete(key); }
+    if (old) {
+      this.bytes -= old.bytes;
+      this.entries.delete(key);
+    }
     // room: entries this request has not used, least recently used first
     let free = this.maxBytes - this.bytes;
     const victims: string[] = [];
@@ -83,7 +97,10 @@ export class DecodedCache {
       victims.push(k);
       free += e.bytes;
     }
-    if (free < bytes) { this.bypassed++; return; }
+    if (free < bytes) {
+      this.bypassed++;
+      return;
+    }
     for (const k of victims) {
       const e = this.entries.get(k);
       if (!e) continue;
@@ -102,8 +119,13 @@ export class DecodedCache {
 
   stats(): CacheStats {
     return {
-      hits: this.hits, misses: this.misses, evictions: this.evictions, bypassed: this.bypassed,
-      entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes,
+      hits: this.hits,
+      misses: this.misses,
+      evictions: this.evictions,
+      bypassed: this.bypassed,
+      entries: this.entries.size,
+      bytes: this.bytes,
+      maxBytes: this.maxBytes,
     };
   }
 }

@@ -90,7 +90,10 @@ export async function runArchiveScanner(o: ArchiveScannerOptions): Promise<Archi
   let wake: (() => void) | null = null;
   let resolveFirst!: (r: ScanResult) => void;
   let rejectFirst!: (e: unknown) => void;
-  const first = new Promise<ScanResult>((res, rej) => { resolveFirst = res; rejectFirst = rej; });
+  const first = new Promise<ScanResult>((res, rej) => {
+    resolveFirst = res;
+    rejectFirst = rej;
+  });
   first.catch(() => {});
   const done = (async () => {
     let n = 0;
@@ -111,7 +114,10 @@ export async function runArchiveScanner(o: ArchiveScannerOptions): Promise<Archi
         if (o.once || stopping) break;
         await new Promise<void>((res) => {
           const timer = setTimeout(res, (o.intervalSeconds ?? 60) * 1000);
-          wake = () => { clearTimeout(timer); res(); };
+          wake = () => {
+            clearTimeout(timer);
+            res();
+          };
         });
         wake = null;
       }

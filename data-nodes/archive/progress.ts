@@ -19,19 +19,25 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): Progre
     update(p) {
       if (p.phase !== 'index') return;
       if (!bar) {
-        bar = new SingleBar({
-          stream,
-          format: 'scan |{bar}| {value}/{total} files | {fps} files/s | {mbps} MB/s | {eta_formatted}',
-          hideCursor: true,
-          clearOnComplete: false,
-        }, Presets.shades_classic);
+        bar = new SingleBar(
+          {
+            stream,
+            format: 'scan |{bar}| {value}/{total} files | {fps} files/s | {mbps} MB/s | {eta_formatted}',
+            hideCursor: true,
+            clearOnComplete: false,
+          },
+          Presets.shades_classic,
+        );
         bar.start(p.filesTotal, 0, { fps: '0', mbps: '0.0' });
       }
       const s = Math.max(p.elapsed, 1e-3);
       bar.setTotal(p.filesTotal);
       bar.update(p.files, { fps: (p.files / s).toFixed(0), mbps: (mb(p.bytes) / s).toFixed(1) });
     },
-    stop() { bar?.stop(); bar = null; },
+    stop() {
+      bar?.stop();
+      bar = null;
+    },
   };
 }
 
@@ -47,10 +53,19 @@ export function progressLog(log: Logger, everyMs = 2000): ProgressReporter {
       last = now;
       lastPhase = p.phase;
       const s = Math.max(p.elapsed, 1e-3);
-      log.info({
-        phase: p.phase, files: p.files, files_total: p.filesTotal, bytes: p.bytes, bytes_total: p.bytesTotal,
-        files_per_s: Math.round(p.files / s), mb_per_s: Math.round((mb(p.bytes) / s) * 10) / 10, elapsed_s: Math.round(s * 10) / 10,
-      }, 'scan progress');
+      log.info(
+        {
+          phase: p.phase,
+          files: p.files,
+          files_total: p.filesTotal,
+          bytes: p.bytes,
+          bytes_total: p.bytesTotal,
+          files_per_s: Math.round(p.files / s),
+          mb_per_s: Math.round((mb(p.bytes) / s) * 10) / 10,
+          elapsed_s: Math.round(s * 10) / 10,
+        },
+        'scan progress',
+      );
     },
     stop() {},
   };

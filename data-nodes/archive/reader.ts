@@ -116,10 +116,14 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return null;
     }
     try {
-      return await this.cache.get(`${hit.key}:${hit.size}:${hit.mtime}`, async () => {
-        const content = await fsp.readFile(file);
-        return format.decodeAsync ? format.decodeAsync(content, { relPath: hit.path }) : format.decode(content, { relPath: hit.path });
-      }, stamp);
+      return await this.cache.get(
+        `${hit.key}:${hit.size}:${hit.mtime}`,
+        async () => {
+          const content = await fsp.readFile(file);
+          return format.decodeAsync ? format.decodeAsync(content, { relPath: hit.path }) : format.decode(content, { relPath: hit.path });
+        },
+        stamp,
+      );
     } catch (e) {
       this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
       return null;
@@ -161,8 +165,11 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     const files = new Map<string, { hit: FileHit; fields: Set<string>; first: number; last: number }>();
     for (const h of hits) {
       const e = files.get(h.key);
-      if (e) { e.fields.add(h.field); e.first = Math.min(e.first, h.tFirst); e.last = Math.max(e.last, h.tLast); }
-      else files.set(h.key, { hit: h, fields: new Set([h.field]), first: h.tFirst, last: h.tLast });
+      if (e) {
+        e.fields.add(h.field);
+        e.first = Math.min(e.first, h.tFirst);
+        e.last = Math.max(e.last, h.tLast);
+      } else files.set(h.key, { hit: h, fields: new Set([h.field]), first: h.tFirst, last: h.tLast });
     }
 
     const list = [...files.values()];
@@ -176,8 +183,14 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
         let maxLast = -Infinity;
         let maxKey: string | null = null;
         for (const e of inGroup) {
-          if (maxKey !== null && e.first <= maxLast) { o.add(e.hit.key); o.add(maxKey); }
-          if (e.last > maxLast) { maxLast = e.last; maxKey = e.hit.key; }
+          if (maxKey !== null && e.first <= maxLast) {
+            o.add(e.hit.key);
+            o.add(maxKey);
+          }
+          if (e.last > maxLast) {
+            maxLast = e.last;
+            maxKey = e.hit.key;
+          }
         }
         overlapping.set(tl, o);
       }
@@ -188,46 +201,59 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     const segmentsOf = new Map<string, Segment[]>();
     for (const tl of groups.keys()) segmentsOf.set(tl, []);
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
-      while (next < list.length) {
-        const e = list[next++];
-        if (e === undefined) break;
-        const decoded = await this.decode(e.hit, root, stamp);
-        if (!decoded) continue;
-        for (const [tl, names] of groups) {
-          const wanted = names.filter((n) => e.fields.has(n));
-          if (wanted.length === 0) continue;
-          for (const dt of decoded.timelines) {
-            const cols = names.map((n) => (wanted.includes(n) ? dt.columns.find((c) => c.name === n)?.values : undefined));
-            if (cols.every((c) => c === undefined)) continue;
-            const lo = lowerBound(dt.t, start);
-            const hi = lowerBound(dt.t, end, lo);
-            if (hi <= lo) continue;
-            const thin = stride !== null && reduce !== 'mean' && !overlapping.get(tl)!.has(e.hit.key);
-            segmentsOf.get(tl)!.push(thin ? thinSegment(dt.t, lo, hi, cols, stride!, e.hit.path) : sliceSegment(dt.t, lo, hi, cols, e.hit.path));
+    await Promise.all(
+      Array.from({ length: Math.min(this.o.concurrency ?? 8, list.length) }, async () => {
+        while (next < list.length) {
+          const e = list[next++];
+          if (e === undefined) break;
+          const decoded = await this.decode(e.hit, root, stamp);
+          if (!decoded) continue;
+          for (const [tl, names] of groups) {
+            const wanted = names.filter((n) => e.fields.has(n));
+            if (wanted.length === 0) continue;
+            for (const dt of decoded.timelines) {
+              const cols = names.map((n) => (wanted.includes(n) ? dt.columns.find((c) => c.name === n)?.values : undefined));
+              if (cols.every((c) => c === undefined)) continue;
+              const lo = lowerBound(dt.t, start);
+              const hi = lowerBound(dt.t, end, lo);
+              if (hi <= lo) continue;
+              const thin = stride !== null && reduce !== 'mean' && !overlapping.get(tl)!.has(e.hit.key);
+              segmentsOf
+                .get(tl)!
+                .push(thin ? thinSegment(dt.t, lo, hi, cols, stride!, e.hit.path) : sliceSegment(dt.t, lo, hi, cols, e.hit.path));
+            }
           }
         }
-      }
-    }));
+      }),
+    );
 
     for (const [tl, names] of groups) {
       const segments = segmentsOf.get(tl)!;
       if (segments.length === 0) continue;
       const merged = mergeSegments(segments, names.length);
       if (stride !== null && reduce === 'mean') {
-        const j = joinFields(merged.cols.map((c) => (c instanceof Float64Array ? reduceSamples(merged.t, c, start, end, stride, 'mean') : null)));
+        const j = joinFields(
+          merged.cols.map((c) => (c instanceof Float64Array ? reduceSamples(merged.t, c, start, end, stride, 'mean') : null)),
+        );
         this.setTimeline(result, tl, names, j.t, j.columns);
         continue;
       }
       // Downsampling reads the typed arrays directly (NaN never wins min/max) and only the thinned
       // output is converted; without it every column is converted once.
-      const ds = minStride !== null && minStride > 0
-        ? (() => { const r = downsampleMinMax(merged.t, merged.cols as ArrayLike<Sample>[], minStride); return { t: r.t, columns: r.columns.map(nanToNull) }; })()
-        : { t: toNumbers(merged.t), columns: merged.cols.map(toSamples) };
+      const ds =
+        minStride !== null && minStride > 0
+          ? (() => {
+              const r = downsampleMinMax(merged.t, merged.cols as ArrayLike<Sample>[], minStride);
+              return { t: r.t, columns: r.columns.map(nanToNull) };
+            })()
+          : { t: toNumbers(merged.t), columns: merged.cols.map(toSamples) };
       let any = false;
       names.forEach((n, i) => {
         const c = ds.columns[i];
-        if (c?.some((v) => v !== null)) { result.data[n] = c; any = true; }
+        if (c?.some((v) => v !== null)) {
+          result.data[n] = c;
+          any = true;
+        }
       });
       if (any) result.timeline[tl] = { t: ds.t, finalized_until: ds.t.at(-1) ?? null };
     }
@@ -248,7 +274,10 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     let any = false;
     names.forEach((n, i) => {
       const c = columns[i];
-      if (c && c.some((v) => v !== null)) { result.data[n] = c; any = true; }
+      if (c && c.some((v) => v !== null)) {
+        result.data[n] = c;
+        any = true;
+      }
     });
     if (any) result.timeline[tl] = { t, finalized_until: t.length ? (t[t.length - 1] ?? null) : null };
   }
@@ -298,7 +327,10 @@ function toSamples(c: Column): Sample[] {
 }
 
 function nanToNull(c: Sample[]): Sample[] {
-  for (let i = 0; i < c.length; i++) { const v = c[i]; if (typeof v === 'number' && v !== v) c[i] = null; }
+  for (let i = 0; i < c.length; i++) {
+    const v = c[i];
+    if (typeof v === 'number' && v !== v) c[i] = null;
+  }
   return c;
 }
 
@@ -322,10 +354,14 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
     previous = s;
   }
   const full = Array.from({ length: nCols }, (_, k) => segments.every((s) => s.cols[k] !== undefined));
-  const newCols = (n: number, dense = false): Column[] => numeric.map((num, k) => (num
-    ? (dense && full[k] ? new Float64Array(n) : new Float64Array(n).fill(NaN))
-    : new Array<Sample>(n).fill(null)));
-  const present = (c: Column, i: number) => { const v = c[i]; return c instanceof Float64Array ? v === v : v !== null && v !== undefined; };
+  const newCols = (n: number, dense = false): Column[] =>
+    numeric.map((num, k) =>
+      num ? (dense && full[k] ? new Float64Array(n) : new Float64Array(n).fill(NaN)) : new Array<Sample>(n).fill(null),
+    );
+  const present = (c: Column, i: number) => {
+    const v = c[i];
+    return c instanceof Float64Array ? v === v : v !== null && v !== undefined;
+  };
 
   if (disjoint) {
     const t = new Float64Array(total);
@@ -335,7 +371,10 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
       let lo = s.lo;
       if (n > 0 && s.t[lo] === t[n - 1]) {
         // the boundary time repeated: one sample, this segment's values win
-        for (const [k, out] of cols.entries()) { const c = s.cols[k]; if (c && present(c, lo)) out[n - 1] = c[lo] as never; }
+        for (const [k, out] of cols.entries()) {
+          const c = s.cols[k];
+          if (c && present(c, lo)) out[n - 1] = c[lo] as never;
+        }
         lo++;
       }
       const len = s.hi - lo;
@@ -355,7 +394,13 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
   const segOf = new Uint32Array(total);
   const rowOf = new Uint32Array(total);
   let m = 0;
-  segments.forEach((s, si) => { for (let i = s.lo; i < s.hi; i++) { segOf[m] = si; rowOf[m] = i; m++; } });
+  segments.forEach((s, si) => {
+    for (let i = s.lo; i < s.hi; i++) {
+      segOf[m] = si;
+      rowOf[m] = i;
+      m++;
+    }
+  });
   const idx = Array.from({ length: total }, (_, i) => i);
   // Every j < total, segOf[j] < segments.length and rowOf[j] < that segment's hi: filled just above.
   const timeOf = (j: number) => segments[segOf[j]!]!.t[rowOf[j]!]!;
@@ -367,8 +412,14 @@ export function mergeSegments(segments: Segment[], nCols: number): { t: Float64A
     const s = segments[segOf[j]!]!;
     const r = rowOf[j]!;
     const time = s.t[r]!;
-    if (n === 0 || t[n - 1] !== time) { t[n] = time; n++; }
-    for (const [k, out] of cols.entries()) { const c = s.cols[k]; if (c && present(c, r)) out[n - 1] = toSample(c, r) as never; }
+    if (n === 0 || t[n - 1] !== time) {
+      t[n] = time;
+      n++;
+    }
+    for (const [k, out] of cols.entries()) {
+      const c = s.cols[k];
+      if (c && present(c, r)) out[n - 1] = toSample(c, r) as never;
+    }
   }
   return { t: t.slice(0, n), cols: cols.map((c) => c.slice(0, n)) };
 }

@@ -38,10 +38,16 @@ import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
 export const SCANNER_LOCK = 'scanner';
 
 export class ScannerLockedError extends Error {
-  constructor(readonly holder: string | null, readonly expires: number | null, location: string) {
-    super(`another scanner (${holder ?? 'unknown'}) holds the index ${location}` +
-      (expires !== null ? ` until ${new Date(expires * 1000).toISOString()} unless it renews its lease` : '') +
-      ': only one scanner may write an index');
+  constructor(
+    readonly holder: string | null,
+    readonly expires: number | null,
+    location: string,
+  ) {
+    super(
+      `another scanner (${holder ?? 'unknown'}) holds the index ${location}` +
+        (expires !== null ? ` until ${new Date(expires * 1000).toISOString()} unless it renews its lease` : '') +
+        ': only one scanner may write an index',
+    );
     this.name = 'ScannerLockedError';
   }
 }
@@ -97,7 +103,12 @@ export interface ScannerOptions {
   afterRead?(relPath: string, attempt: number): void | Promise<void>;
 }
 
-interface Seen { rel: string; abs: string; stat: Stats | null; statError: string | null }
+interface Seen {
+  rel: string;
+  abs: string;
+  stat: Stats | null;
+  statError: string | null;
+}
 
 type Outcome =
   | { kind: 'write'; file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; isNew: boolean; bytes: number }
@@ -109,9 +120,11 @@ const sha1 = (s: string | Buffer) => createHash('sha1').update(s).digest('hex');
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (i < items.length) await fn(items[i++] as T); // i < length
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (i < items.length) await fn(items[i++] as T); // i < length
+    }),
+  );
 }
 
 /** First and last index with a value, and how many values. */
@@ -120,9 +133,19 @@ function span(values: Float64Array | unknown[]): { first: number; last: number; 
   let last = -1;
   let n = 0;
   if (values instanceof Float64Array) {
-    for (let i = 0; i < values.length; i++) if (values[i] === values[i]) { if (first < 0) first = i; last = i; n++; }
+    for (let i = 0; i < values.length; i++)
+      if (values[i] === values[i]) {
+        if (first < 0) first = i;
+        last = i;
+        n++;
+      }
   } else {
-    for (let i = 0; i < values.length; i++) if (values[i] !== null && values[i] !== undefined) { if (first < 0) first = i; last = i; n++; }
+    for (let i = 0; i < values.length; i++)
+      if (values[i] !== null && values[i] !== undefined) {
+        if (first < 0) first = i;
+        last = i;
+        n++;
+      }
   }
   return { first, last, n };
 }
@@ -158,8 +181,17 @@ export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
       if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
       seen.add(c.name);
       out.push({
-        key, field: c.name, timeline: tl.name.slice(0, 255), type: c.type, units: c.units?.slice(0, 255) ?? null,
-        description: c.description, interval: tl.interval, tFirst, tLast, n: s.n, tierMin: null,
+        key,
+        field: c.name,
+        timeline: tl.name.slice(0, 255),
+        type: c.type,
+        units: c.units?.slice(0, 255) ?? null,
+        description: c.description,
+        interval: tl.interval,
+        tFirst,
+        tLast,
+        n: s.n,
+        tierMin: null,
       });
     }
   }
@@ -185,21 +217,36 @@ export class Scanner {
   /** Migrates the index, takes the scanner lease (ScannerLockedError when held) and records the root. */
   static async open(o: ScannerOptions): Promise<Scanner> {
     const s = new Scanner(o);
-    const st = await fsp.stat(s.root).catch((e: Error) => { throw new Error(`cannot read data directory ${s.root}: ${e.message}`); });
+    const st = await fsp.stat(s.root).catch((e: Error) => {
+      throw new Error(`cannot read data directory ${s.root}: ${e.message}`);
+    });
     if (!st.isDirectory()) throw new Error(`data directory ${s.root} is not a directory`);
     await o.db.migrate();
     const lease = o.leaseSeconds ?? 30;
     const lock = await o.db.acquireLock(SCANNER_LOCK, s.owner, lease);
     if (!lock.acquired) throw new ScannerLockedError(lock.owner, lock.expires, o.db.location);
-    s.heartbeat = setInterval(() => {
-      o.db.renewLock(SCANNER_LOCK, s.owner, lease).then((ok) => {
-        if (!ok && !s.lost) { s.lost = 'lost the scanner lease to another scanner'; s.log.error(s.lost); }
-      }, (e: Error) => s.log.warn({ err: e.message }, 'could not renew the scanner lease'));
-    }, Math.max(100, (lease * 1000) / 3));
+    s.heartbeat = setInterval(
+      () => {
+        o.db.renewLock(SCANNER_LOCK, s.owner, lease).then(
+          (ok) => {
+            if (!ok && !s.lost) {
+              s.lost = 'lost the scanner lease to another scanner';
+              s.log.error(s.lost);
+            }
+          },
+          (e: Error) => s.log.warn({ err: e.message }, 'could not renew the scanner lease'),
+        );
+      },
+      Math.max(100, (lease * 1000) / 3),
+    );
     s.heartbeat.unref();
     const prevRoot = await o.db.getMeta('data_dir');
     if (prevRoot !== s.root) {
-      if (prevRoot !== null) s.log.warn({ before: prevRoot, now: s.root }, 'the index was built from another data directory; paths are relative, files not found here will be removed');
+      if (prevRoot !== null)
+        s.log.warn(
+          { before: prevRoot, now: s.root },
+          'the index was built from another data directory; paths are relative, files not found here will be removed',
+        );
       await o.db.setMeta('data_dir', s.root);
     }
     return s;
@@ -241,7 +288,14 @@ export class Scanner {
         if (stat.isFile()) out.push({ ...f, stat, statError: null });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' || (await fsp.lstat(f.abs).then(() => true, () => false))) out.push({ ...f, stat: null, statError: (e as Error).message });
+        if (
+          code !== 'ENOENT' ||
+          (await fsp.lstat(f.abs).then(
+            () => true,
+            () => false,
+          ))
+        )
+          out.push({ ...f, stat: null, statError: (e as Error).message });
       }
       onEntry(out.length);
     });
@@ -256,7 +310,19 @@ export class Scanner {
     const settle = this.o.settleSeconds ?? 2;
     const elapsed = () => (performance.now() - t0) / 1000;
     const progress = this.o.onProgress ?? (() => {});
-    const res: ScanResult = { files: 0, added: 0, updated: 0, touched: 0, unchanged: 0, deleted: 0, errors: 0, ignored: 0, deferred: 0, bytesRead: 0, seconds: 0 };
+    const res: ScanResult = {
+      files: 0,
+      added: 0,
+      updated: 0,
+      touched: 0,
+      unchanged: 0,
+      deleted: 0,
+      errors: 0,
+      ignored: 0,
+      deferred: 0,
+      bytesRead: 0,
+      seconds: 0,
+    };
 
     const indexed = new Map((await this.o.db.listFiles()).map((f) => [f.key, f]));
     const rebuild = this.o.rebuildSummaries === true && !this.rebuilt;
@@ -281,7 +347,8 @@ export class Scanner {
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
     let filesDone = 0;
     let bytesDone = 0;
-    const report = () => progress({ phase: 'index', files: filesDone, filesTotal: todo.length, bytes: bytesDone, bytesTotal, elapsed: elapsed() });
+    const report = () =>
+      progress({ phase: 'index', files: filesDone, filesTotal: todo.length, bytes: bytesDone, bytesTotal, elapsed: elapsed() });
     report();
 
     const batchSize = this.o.batchFiles ?? 500;
@@ -297,12 +364,20 @@ export class Scanner {
         res.bytesRead += r.bytes;
         if (r.kind === 'retry') {
           if (attempt < attempts) retry.push(s);
-          else { res.deferred++; this.log.warn({ file: s.rel }, 'file still being written; left for the next scan'); }
+          else {
+            res.deferred++;
+            this.log.warn({ file: s.rel }, 'file still being written; left for the next scan');
+          }
           if (attempt < attempts) return;
         } else if (r.kind === 'gone') {
-          if (s.prev) { gone.push(s.key); res.deleted++; }
-        } else if (r.kind === 'touch') { res.touched++; touched.push(r.file); }
-        else {
+          if (s.prev) {
+            gone.push(s.key);
+            res.deleted++;
+          }
+        } else if (r.kind === 'touch') {
+          res.touched++;
+          touched.push(r.file);
+        } else {
           files.push(r);
           if (r.file.status === 'error') res.errors++;
           else if (r.file.status === 'ignored') res.ignored++;
@@ -335,15 +410,39 @@ export class Scanner {
     return res;
   }
 
-  private async processFile(s: Seen, key: string, prev: FileRow | undefined, attempt: number, scanStart: number, settle: number): Promise<Outcome> {
+  private async processFile(
+    s: Seen,
+    key: string,
+    prev: FileRow | undefined,
+    attempt: number,
+    scanStart: number,
+    settle: number,
+  ): Promise<Outcome> {
     const base = (stat: Stats | null, format: FormatReader | undefined): FileRow => ({
-      key, path: s.rel, size: stat?.size ?? 0, mtime: stat ? stat.mtimeMs / 1000 : 0, hash: null, format: format?.name ?? null,
-      status: 'ok', error: null, tFirst: null, tLast: null, nSamples: 0, badRows: 0,
-      recheck: stat !== null && settle > 0 && scanStart - stat.mtimeMs / 1000 < settle, scannedAt: Date.now() / 1000,
+      key,
+      path: s.rel,
+      size: stat?.size ?? 0,
+      mtime: stat ? stat.mtimeMs / 1000 : 0,
+      hash: null,
+      format: format?.name ?? null,
+      status: 'ok',
+      error: null,
+      tFirst: null,
+      tLast: null,
+      nSamples: 0,
+      badRows: 0,
+      recheck: stat !== null && settle > 0 && scanStart - stat.mtimeMs / 1000 < settle,
+      scannedAt: Date.now() / 1000,
     });
     const errorRow = (stat: Stats | null, format: FormatReader | undefined, err: string): Outcome => {
       this.log.warn({ file: s.rel, err }, 'cannot index file; skipped');
-      return { kind: 'write', file: { ...base(stat, format), status: 'error', error: err.slice(0, 2000) }, fields: [], isNew: !prev, bytes: 0 };
+      return {
+        kind: 'write',
+        file: { ...base(stat, format), status: 'error', error: err.slice(0, 2000) },
+        fields: [],
+        isNew: !prev,
+        bytes: 0,
+      };
     };
     if (!s.stat) return errorRow(null, undefined, s.statError ?? 'cannot stat');
     let stat = s.stat;
@@ -357,9 +456,12 @@ export class Scanner {
           const buf = Buffer.alloc(SNIFF_BYTES);
           const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
           head = buf.subarray(0, bytesRead);
-        } finally { await fh.close(); }
+        } finally {
+          await fh.close();
+        }
         format = detectFormat(s.rel, head);
-        if (!format) return { kind: 'write', file: { ...base(stat, undefined), status: 'ignored' }, fields: [], isNew: !prev, bytes: head.length };
+        if (!format)
+          return { kind: 'write', file: { ...base(stat, undefined), status: 'ignored' }, fields: [], isNew: !prev, bytes: head.length };
       }
       if (attempt > 1) stat = await fsp.stat(s.abs); // it changed since the walk
       content = await fsp.readFile(s.abs);
@@ -376,7 +478,11 @@ export class Scanner {
     }
     const hash = sha1(content);
     if (prev && prev.hash === hash && prev.status === 'ok' && prev.format === format.name && !this.rebuilding) {
-      return { kind: 'touch', file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 }, bytes: content.length };
+      return {
+        kind: 'touch',
+        file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 },
+        bytes: content.length,
+      };
     }
     let decoded: DecodedFile;
     try {
@@ -400,6 +506,8 @@ export class Scanner {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.o.db.releaseLock(SCANNER_LOCK, this.owner).catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));
+    await this.o.db
+      .releaseLock(SCANNER_LOCK, this.owner)
+      .catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));
   }
 }

@@ -29,7 +29,10 @@ export async function answerFromTiers(q: TierQuery): Promise<{ t: number[]; colu
   const per: Array<Points | null> = [];
   for (const [i, field] of q.names.entries()) {
     const plan = plans[i];
-    if (!plan || plan.files === 0 || plan.tierMin === null) { per.push(null); continue; }
+    if (!plan || plan.files === 0 || plan.tierMin === null) {
+      per.push(null);
+      continue;
+    }
     const finest = plan.tierMin;
     const widths = LADDER.filter((w) => w >= finest);
     const raw = async (lo: number, hi: number): Promise<RawSamples> => {
@@ -41,7 +44,10 @@ export async function answerFromTiers(q: TierQuery): Promise<{ t: number[]; colu
         if (c === null) continue;
         const a = lowerBound(c.t, lo);
         const b = lowerBound(c.t, hi, a);
-        for (let k = a; k < b; k++) { t.push(c.t[k] ?? NaN); v.push(c.v[k] ?? NaN); }
+        for (let k = a; k < b; k++) {
+          t.push(c.t[k] ?? NaN);
+          v.push(c.v[k] ?? NaN);
+        }
       }
       return { t, v };
     };

@@ -33,13 +33,20 @@ export interface FeedNodeOptions {
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
-export function feedSubscription(o: Pick<FeedNodeOptions, 'agent' | 'feed' | 'pattern' | 'match' | 'addressRoot'>): { topic: string; match: 'exact' | 'prefix' | 'wildcard'; naming: FeedNaming } {
+export function feedSubscription(o: Pick<FeedNodeOptions, 'agent' | 'feed' | 'pattern' | 'match' | 'addressRoot'>): {
+  topic: string;
+  match: 'exact' | 'prefix' | 'wildcard';
+  naming: FeedNaming;
+} {
   const root = o.addressRoot ?? 'observatory';
   if (o.pattern) {
     if (o.agent || o.feed) throw new Error('give a pattern, or an agent (and feed), not both');
     return { topic: o.pattern, match: o.match ?? 'prefix', naming: 'agent' };
   }
-  for (const [what, v] of [['agent', o.agent], ['feed', o.feed]] as const) {
+  for (const [what, v] of [
+    ['agent', o.agent],
+    ['feed', o.feed],
+  ] as const) {
     if (v !== undefined && !SEGMENT.test(v)) throw new Error(`${what} ${JSON.stringify(v)} must be letters, digits, _ or -`);
   }
   if (o.feed && !o.agent) return { topic: `${root}..feeds.${o.feed}`, match: 'wildcard', naming: 'agent' };
@@ -51,18 +58,29 @@ export function feedSubscription(o: Pick<FeedNodeOptions, 'agent' | 'feed' | 'pa
 export async function runFeedNode(o: FeedNodeOptions): Promise<{ node: DataNodeHandle; cache: FeedCache; close(): Promise<void> }> {
   const log = o.logger ?? silentLogger;
   const sub = feedSubscription(o);
-  const cache = new FeedCache({ bufferTime: o.bufferTime, maxSamples: o.maxSamples, naming: sub.naming, addressRoot: o.addressRoot, now: o.now });
+  const cache = new FeedCache({
+    bufferTime: o.bufferTime,
+    maxSamples: o.maxSamples,
+    naming: sub.naming,
+    addressRoot: o.addressRoot,
+    now: o.now,
+  });
   const name = o.name ?? (o.agent ? `feed_${o.agent}${o.feed ? `_${o.feed}` : ''}` : 'feeds');
-  const description = o.description ?? `OCS feed cache of ${sub.topic}${sub.match !== 'exact' ? ` (${sub.match})` : ''}, last ${cache.bufferTime} s`;
+  const description =
+    o.description ?? `OCS feed cache of ${sub.topic}${sub.match !== 'exact' ? ` (${sub.match})` : ''}, last ${cache.bufferTime} s`;
   const node = await runDataNode({ name, description, source: cache, client: o.client, logger: log });
   const bad = new RateLimitedLog((obj, msg) => log.warn(obj, msg));
   const c = node.client;
   // OCS topics are plain URIs, not under the sisock URI base.
-  const handle: Handle = await c.subscribe(sub.topic, (args, _kw, details) => {
-    const r = cache.ingest(args, details?.topic ?? (sub.match === 'exact' ? sub.topic : undefined));
-    if (r.problems.length) bad.log({ topic: details?.topic, problems: r.problems.slice(0, 5) }, 'feed event (partly) ignored');
-    if (r.live) void node.push(r.live).catch((err) => log.debug({ err: String(err) }, 'live push failed'));
-  }, sub.match === 'exact' ? {} : { match: sub.match });
+  const handle: Handle = await c.subscribe(
+    sub.topic,
+    (args, _kw, details) => {
+      const r = cache.ingest(args, details?.topic ?? (sub.match === 'exact' ? sub.topic : undefined));
+      if (r.problems.length) bad.log({ topic: details?.topic, problems: r.problems.slice(0, 5) }, 'feed event (partly) ignored');
+      if (r.live) void node.push(r.live).catch((err) => log.debug({ err: String(err) }, 'live push failed'));
+    },
+    sub.match === 'exact' ? {} : { match: sub.match },
+  );
   const timer = setInterval(() => cache.prune(), 10_000);
   timer.unref();
   log.info({ topic: sub.topic, match: sub.match }, 'feed node subscribed');

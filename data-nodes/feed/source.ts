@@ -93,10 +93,11 @@ export class FeedCache implements DataSource {
     const feedData = arg[1] as Record<string, unknown>;
     // topic observatory.<agent>.feeds.<feed> gives the fallbacks for a feed_data without them
     const m = topic ? /^(.*)\.feeds\.([^.]+)$/.exec(topic) : null;
-    const agentAddress = typeof feedData.agent_address === 'string' ? feedData.agent_address : m?.[1] ?? `${this.addressRoot}.unknown`;
-    const feedName = typeof feedData.feed_name === 'string' ? feedData.feed_name : m?.[2] ?? 'unknown';
+    const agentAddress = typeof feedData.agent_address === 'string' ? feedData.agent_address : (m?.[1] ?? `${this.addressRoot}.unknown`);
+    const feedName = typeof feedData.feed_name === 'string' ? feedData.feed_name : (m?.[2] ?? 'unknown');
     const agent = agentAddress.startsWith(`${this.addressRoot}.`) ? agentAddress.slice(this.addressRoot.length + 1) : agentAddress;
-    if (isObj(message) && isObj(message.data) && Array.isArray(message.timestamps)) message = { [String(message.block_name ?? 'block')]: message };
+    if (isObj(message) && isObj(message.data) && Array.isArray(message.timestamps))
+      message = { [String(message.block_name ?? 'block')]: message };
 
     const now = this.now();
     const cutoff = now - this.bufferTime;
@@ -121,10 +122,17 @@ export class FeedCache implements DataSource {
         if (x > horizon) future++;
         else if (x >= cutoff) order.push(i);
       }
-      if (future) problems.push(`block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ` +
-        `${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`);
+      if (future)
+        problems.push(
+          `block ${blockKey}: ${future} sample${future > 1 ? 's' : ''} more than ` +
+            `${this.maxFuture} s in the future ignored (e.g. t = ${ts.find((x) => x > horizon)})`,
+        );
       let sorted = true;
-      for (let j = 1; j < order.length; j++) if (ts[order[j]!]! < ts[order[j - 1]!]!) { sorted = false; break; }
+      for (let j = 1; j < order.length; j++)
+        if (ts[order[j]!]! < ts[order[j - 1]!]!) {
+          sorted = false;
+          break;
+        }
       if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
       for (const [rawKey, values] of Object.entries(block.data)) {
         if (!Array.isArray(values) || values.length !== ts.length) {
@@ -148,7 +156,10 @@ export class FeedCache implements DataSource {
           type ??= ty;
           // equal times in one block: the later row replaces the one before
           if (liveT.length && liveT[liveT.length - 1] === ts[i]) liveV[liveV.length - 1] = v as Sample;
-          else { liveT.push(ts[i]!); liveV.push(v as Sample); }
+          else {
+            liveT.push(ts[i]!);
+            liveV.push(v as Sample);
+          }
           added++;
         }
         if (liveT.length) {
@@ -196,7 +207,7 @@ export class FeedCache implements DataSource {
   newestSample(): number | null {
     let n: number | null = null;
     for (const s of this.series.values()) {
-      const last = s.t.length > s.head ? s.t.at(-1) ?? null : null;
+      const last = s.t.length > s.head ? (s.t.at(-1) ?? null) : null;
       if (last !== null && (n === null || last > n)) n = last;
     }
     return n;
@@ -255,7 +266,10 @@ export function mergeSorted(s: { t: number[]; v: Sample[]; head: number }, t: nu
   const n = s.t.length;
   if (t.length === 0) return;
   if (n === s.head || s.t[n - 1]! < t[0]!) {
-    for (const [j, x] of t.entries()) { s.t.push(x); s.v.push(v[j] ?? null); }
+    for (const [j, x] of t.entries()) {
+      s.t.push(x);
+      s.v.push(v[j] ?? null);
+    }
     return;
   }
   const from = lowerBound(s.t, t[0]!, s.head);
@@ -264,10 +278,15 @@ export function mergeSorted(s: { t: number[]; v: Sample[]; head: number }, t: nu
   let a = 0;
   let b = 0;
   while (a < oldT.length || b < t.length) {
-    if (b >= t.length || (a < oldT.length && oldT[a]! < t[b]!)) { s.t.push(oldT[a]!); s.v.push(oldV[a]!); a++; }
-    else {
+    if (b >= t.length || (a < oldT.length && oldT[a]! < t[b]!)) {
+      s.t.push(oldT[a]!);
+      s.v.push(oldV[a]!);
+      a++;
+    } else {
       if (a < oldT.length && oldT[a] === t[b]) a++;
-      s.t.push(t[b]!); s.v.push(v[b]!); b++;
+      s.t.push(t[b]!);
+      s.v.push(v[b]!);
+      b++;
     }
   }
 }

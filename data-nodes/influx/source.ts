@@ -240,9 +240,7 @@ export class InfluxSource implements DataSource, DataSourceExtras {
         if (!ref) return;
         const rows = (await this.query(this.statement(ref, start, end, minStride, reduce)))[0]?.values ?? [];
         if (minStride === null && rows.length > (this.o.maxRows ?? 2_000_000)) {
-          throw new TooLargeError(
-            `${name}: more than ${this.o.maxRows ?? 2_000_000} samples in the range; ask with a min_stride`,
-          );
+          throw new TooLargeError(`${name}: more than ${this.o.maxRows ?? 2_000_000} samples in the range; ask with a min_stride`);
         }
         const t: number[] = [];
         const v: Sample[] = [];

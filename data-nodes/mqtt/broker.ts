@@ -24,11 +24,17 @@ export async function startEmbeddedBroker(o: { port?: number; host?: string; log
   aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt broker: client error'));
   const server = net.createServer(aedes.handle as unknown as (s: net.Socket) => void);
   const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 0, host, () => { server.off('error', reject); resolve(); });
+    server.listen(o.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as net.AddressInfo).port;
   let closed = false;

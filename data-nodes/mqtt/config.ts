@@ -181,7 +181,19 @@ function qosOf(r: Reader, key: string, def: 0 | 1 | 2): 0 | 1 | 2 {
 
 function compileTopic(raw: unknown, index: number, defaultNode: string, baseDir: string): TopicRule {
   const at = `topics[${index}]`;
-  const r = Reader.root(raw, at).only(['topic', 'node', 'timeline', 'format', 'time', 'schema', 'schema_file', 'fields', 'fields_from', 'dedupe_window', 'sequence']);
+  const r = Reader.root(raw, at).only([
+    'topic',
+    'node',
+    'timeline',
+    'format',
+    'time',
+    'schema',
+    'schema_file',
+    'fields',
+    'fields_from',
+    'dedupe_window',
+    'sequence',
+  ]);
   const pattern = new TopicPattern(r.str('topic'), r.path('topic'));
   const names = pattern.names;
   const node = new Template(r.str('node', defaultNode), names, r.path('node'));
@@ -197,7 +209,12 @@ function compileTopic(raw: unknown, index: number, defaultNode: string, baseDir:
       const tr = Reader.root(tv, r.path('time')).only(['path', 'unit']);
       const p = tr.str('path');
       if (format === 'value') throw new ConfigError(r.path('time'), 'a plain value payload has no timestamp: use time: arrival');
-      time = { kind: 'path', path: parsePath(p, tr.path('path')), pathText: p, unit: tr.oneOf('unit', ['s', 'ms', 'us', 'ns', 'iso', 'auto'] as const, 'auto') };
+      time = {
+        kind: 'path',
+        path: parsePath(p, tr.path('path')),
+        pathText: p,
+        unit: tr.oneOf('unit', ['s', 'ms', 'us', 'ns', 'iso', 'auto'] as const, 'auto'),
+      };
     }
   }
   const fields: FieldRule[] = r.list('fields').map((f, j) => {
@@ -251,12 +268,14 @@ function compileCommand(raw: unknown, index: number, defaultNode: string, baseDi
   const r = Reader.root(raw, at).only(['name', 'node', 'topic', 'params', 'schema', 'schema_file', 'qos', 'retain', 'description']);
   const name = r.str('name');
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new ConfigError(r.path('name'), 'must be lower case letters, digits and _ (a URI component)');
-  if (['get_fields', 'get_data', 'get_metadata', 'get_stats', 'get_dead_letters', 'data'].includes(name)) throw new ConfigError(r.path('name'), `${name} is reserved`);
+  if (['get_fields', 'get_data', 'get_metadata', 'get_stats', 'get_dead_letters', 'data'].includes(name))
+    throw new ConfigError(r.path('name'), `${name} is reserved`);
   const params: CommandParam[] = r.list('params').map((p, j) => {
     if (typeof p === 'string') return { name: p, values: null };
     const pr = Reader.root(p, r.path(`params[${j}]`)).only(['name', 'values']);
     const values = pr.has('values') ? pr.list('values') : null;
-    if (values && !values.every((v) => typeof v === 'string' || typeof v === 'number')) throw new ConfigError(pr.path('values'), 'must be strings or numbers');
+    if (values && !values.every((v) => typeof v === 'string' || typeof v === 'number'))
+      throw new ConfigError(pr.path('values'), 'must be strings or numbers');
     return { name: pr.str('name'), values: values as Array<string | number> | null };
   });
   const topicText = r.str('topic');
@@ -266,7 +285,11 @@ function compileCommand(raw: unknown, index: number, defaultNode: string, baseDi
   return {
     name,
     node,
-    topic: new Template(topicText, params.map((p) => p.name), r.path('topic')),
+    topic: new Template(
+      topicText,
+      params.map((p) => p.name),
+      r.path('topic'),
+    ),
     params,
     validate: compileSchema(r, baseDir),
     qos: qosOf(r, 'qos', 1),
@@ -292,12 +315,32 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
   const baseDir = o.baseDir ?? process.cwd();
   const r = Reader.root(expandEnv(raw, env), '').only(['node', 'broker', 'store', 'topics', 'commands']);
   const nr = r.child('node', false)!.only(['name', 'description']);
-  const node = { name: checkNodeName(nr.str('name'), nr.path('name')), description: nr.str('description', `MQTT bridge ${nr.str('name')}`) };
+  const node = {
+    name: checkNodeName(nr.str('name'), nr.path('name')),
+    description: nr.str('description', `MQTT bridge ${nr.str('name')}`),
+  };
 
   const br = r.child('broker') ?? Reader.root({}, 'broker');
-  br.only(['url', 'client_id', 'username', 'password', 'ca', 'insecure', 'qos', 'keepalive', 'reconnect_period', 'protocol_version', 'receive_maximum', 'watch_sys']);
+  br.only([
+    'url',
+    'client_id',
+    'username',
+    'password',
+    'ca',
+    'insecure',
+    'qos',
+    'keepalive',
+    'reconnect_period',
+    'protocol_version',
+    'receive_maximum',
+    'watch_sys',
+  ]);
   const url = o.brokerUrl ?? br.optStr('url') ?? null;
-  if (url !== null && !/^(mqtts?|tcp|ssl|tls|wss?):\/\//.test(url)) throw new ConfigError(o.brokerUrl ? '--broker' : 'broker.url', `must be mqtt://host:port or mqtts://host:port (got ${JSON.stringify(url)})`);
+  if (url !== null && !/^(mqtts?|tcp|ssl|tls|wss?):\/\//.test(url))
+    throw new ConfigError(
+      o.brokerUrl ? '--broker' : 'broker.url',
+      `must be mqtt://host:port or mqtts://host:port (got ${JSON.stringify(url)})`,
+    );
   const username = br.optStr('username') || env.SISOCK_MQTT_USERNAME || undefined;
   const password = br.optStr('password') || secretFromEnv(env, 'SISOCK_MQTT_PASSWORD') || undefined;
   const broker: BrokerConfig = {
@@ -316,7 +359,18 @@ export function parseMqttConfig(raw: unknown, o: LoadOptions = {}): MqttConfig {
   };
 
   const sr = r.child('store') ?? Reader.root({}, 'store');
-  sr.only(['path', 'retention', 'batch_ms', 'batch_size', 'max_payload_bytes', 'dead_letters', 'max_fields_per_message', 'max_fields_per_node', 'max_rows', 'max_queue']);
+  sr.only([
+    'path',
+    'retention',
+    'batch_ms',
+    'batch_size',
+    'max_payload_bytes',
+    'dead_letters',
+    'max_fields_per_message',
+    'max_fields_per_node',
+    'max_rows',
+    'max_queue',
+  ]);
   const sp = sr.str('path', `${node.name}.sqlite`);
   const store: StoreConfig = {
     path: sp === ':memory:' ? sp : path.resolve(baseDir, sp),

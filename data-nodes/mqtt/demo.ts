@@ -62,7 +62,10 @@ export async function startMqttDemo(o: MqttDemoOptions): Promise<MqttDemo> {
       brokerUrl: url,
       node,
       device: dev,
-      lines: [['mqtt', url], ['node', config.node.name]],
+      lines: [
+        ['mqtt', url],
+        ['node', config.node.name],
+      ],
       async close() {
         await node.close().catch(() => {});
         await dev.close().catch(() => {});

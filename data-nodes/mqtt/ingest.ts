@@ -102,7 +102,11 @@ export class MqttIngest {
   private backoff = 0;
   private readonly storeLog: RateLimitedLog;
 
-  constructor(readonly config: MqttConfig, readonly store: MqttStore, private readonly opts: IngestOptions = {}) {
+  constructor(
+    readonly config: MqttConfig,
+    readonly store: MqttStore,
+    private readonly opts: IngestOptions = {},
+  ) {
     this.log = opts.logger ?? silentLogger;
     this.rejectLog = new RateLimitedLog((o, m) => this.log.warn(o, m));
     this.storeLog = new RateLimitedLog((o, m) => this.log.error(o, m));
@@ -112,8 +116,21 @@ export class MqttIngest {
     this.lossLog = new RateLimitedLog((o, m) => this.log.warn(o, m));
     if (opts.onFlush) store.onFlush = opts.onFlush;
     this._stats = {
-      received: 0, mapped: 0, rejected: 0, duplicates: 0, inserted: 0, deduped: 0, storeErrors: 0, dropped: 0, connected: false, connects: 0, pending: 0, brokerDropped: 0, protocolVersion: 0,
-      seqGaps: 0, seqMissing: 0,
+      received: 0,
+      mapped: 0,
+      rejected: 0,
+      duplicates: 0,
+      inserted: 0,
+      deduped: 0,
+      storeErrors: 0,
+      dropped: 0,
+      connected: false,
+      connects: 0,
+      pending: 0,
+      brokerDropped: 0,
+      protocolVersion: 0,
+      seqGaps: 0,
+      seqMissing: 0,
       byReason: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
     };
   }
@@ -235,7 +252,9 @@ export class MqttIngest {
       // MQTT 5: our Receive Maximum lets the broker keep a burst in flight (a stock Mosquitto
       // otherwise allows 20, queues 1000 and drops the rest); the session never expires, as a
       // 3.1.1 persistent session does not.
-      ...(v5 ? { protocolVersion: 5 as const, properties: { receiveMaximum: b.receiveMaximum, sessionExpiryInterval: 0xffffffff } } : { protocolVersion: 4 as const }),
+      ...(v5
+        ? { protocolVersion: 5 as const, properties: { receiveMaximum: b.receiveMaximum, sessionExpiryInterval: 0xffffffff } }
+        : { protocolVersion: 4 as const }),
       keepalive: b.keepalive,
       reconnectPeriod: b.reconnectPeriodMs,
       connectTimeout: 10_000,
@@ -255,7 +274,10 @@ export class MqttIngest {
       (client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
       this._stats.connected = true;
       this._stats.connects++;
-      this.log.info({ broker: redactUrl(b.url ?? ''), clientId: b.clientId, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
+      this.log.info(
+        { broker: redactUrl(b.url ?? ''), clientId: b.clientId, sessionPresent: connack.sessionPresent },
+        'connected to MQTT broker',
+      );
       const done = () => {
         this.subscribedNow = true;
         const w = this.connectWaiters;
@@ -280,7 +302,10 @@ export class MqttIngest {
       } else done();
     });
     client.on('message', (topic, payload) => {
-      if (topic === SYS_DROPPED_TOPIC) { this.onSysDropped(payload); return; }
+      if (topic === SYS_DROPPED_TOPIC) {
+        this.onSysDropped(payload);
+        return;
+      }
       try {
         this.handle(topic, payload);
       } catch (err) {
@@ -295,10 +320,15 @@ export class MqttIngest {
     client.on('error', (err) => {
       this.log.warn({ err: err.message, broker: redactUrl(b.url ?? '') }, 'MQTT error');
       if (v5 && !this.closed && /protocol version/i.test(err.message)) {
-        this.log.warn({ broker: redactUrl(b.url ?? '') }, 'the broker refuses MQTT 5; reconnecting with MQTT 3.1.1 '
-          + '(no Receive Maximum: set max_inflight_messages and max_queued_messages on the broker)');
+        this.log.warn(
+          { broker: redactUrl(b.url ?? '') },
+          'the broker refuses MQTT 5; reconnecting with MQTT 3.1.1 ' +
+            '(no Receive Maximum: set max_inflight_messages and max_queued_messages on the broker)',
+        );
         this.forceV4 = true;
-        client.end(true, {}, () => { if (!this.closed) this.connect(); });
+        client.end(true, {}, () => {
+          if (!this.closed) this.connect();
+        });
       }
     });
   }
@@ -308,7 +338,11 @@ export class MqttIngest {
     const path = this.config.topics[rule]?.sequence;
     if (!path) return;
     let seq: unknown;
-    try { seq = getPath(JSON.parse(payload.toString('utf8')) as unknown, path); } catch { return; }
+    try {
+      seq = getPath(JSON.parse(payload.toString('utf8')) as unknown, path);
+    } catch {
+      return;
+    }
     if (typeof seq !== 'number') return;
     const missing = this.seqGaps.observe(topic, seq);
     if (missing === 0) return;
@@ -321,9 +355,11 @@ export class MqttIngest {
     const n = this.sysDrops.onPayload(payload);
     if (n === 0) return;
     this._stats.brokerDropped = this.sysDrops.total;
-    this.log.warn({ dropped: n, total: this.sysDrops.total, broker: redactUrl(this.config.broker.url ?? '') },
-      'the MQTT broker reports dropped messages (its $SYS/broker/publish/messages/dropped rose; '
-      + 'a subscriber\'s in-flight window and queue were full): data may be missing');
+    this.log.warn(
+      { dropped: n, total: this.sysDrops.total, broker: redactUrl(this.config.broker.url ?? '') },
+      'the MQTT broker reports dropped messages (its $SYS/broker/publish/messages/dropped rose; ' +
+        "a subscriber's in-flight window and queue were full): data may be missing",
+    );
   }
 
   /** Resolves when the client is connected and subscribed. */
@@ -331,7 +367,10 @@ export class MqttIngest {
     if (this.subscribedNow) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`MQTT: not connected and subscribed after ${timeoutMs} ms`)), timeoutMs);
-      this.connectWaiters.push(() => { clearTimeout(timer); resolve(); });
+      this.connectWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -344,7 +383,12 @@ export class MqttIngest {
 
   statsSnapshot(): IngestStats & { dead_letters: number; pruned: number } {
     this.syncTotals();
-    return { ...this._stats, byReason: { ...this._stats.byReason }, dead_letters: this.store.totals.deadLetters, pruned: this.store.totals.pruned };
+    return {
+      ...this._stats,
+      byReason: { ...this._stats.byReason },
+      dead_letters: this.store.totals.deadLetters,
+      pruned: this.store.totals.pruned,
+    };
   }
 
   private syncTotals(): void {

@@ -15,8 +15,27 @@ import type { FieldType, Sample } from '../sdk/types';
 import type { Captures } from './topic';
 import type { FieldsFrom, TimeUnit, TopicRule } from './config';
 
-export type RejectReason = 'too_large' | 'unknown_topic' | 'malformed' | 'schema' | 'bad_timestamp' | 'wrong_type' | 'missing_field' | 'no_fields' | 'too_many_fields';
-export const REJECT_REASONS: readonly RejectReason[] = ['too_large', 'unknown_topic', 'malformed', 'schema', 'bad_timestamp', 'wrong_type', 'missing_field', 'no_fields', 'too_many_fields'];
+export type RejectReason =
+  | 'too_large'
+  | 'unknown_topic'
+  | 'malformed'
+  | 'schema'
+  | 'bad_timestamp'
+  | 'wrong_type'
+  | 'missing_field'
+  | 'no_fields'
+  | 'too_many_fields';
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'too_large',
+  'unknown_topic',
+  'malformed',
+  'schema',
+  'bad_timestamp',
+  'wrong_type',
+  'missing_field',
+  'no_fields',
+  'too_many_fields',
+];
 
 /** Default cap of the values one message may yield (`store.max_fields_per_message`). */
 export const DEFAULT_MAX_FIELDS_PER_MESSAGE = 1000;
@@ -70,11 +89,16 @@ export function toSeconds(v: unknown, unit: TimeUnit): number | null {
   }
   if (typeof v !== 'number' || !Number.isFinite(v)) return null;
   switch (unit) {
-    case 's': return v;
-    case 'ms': return v / 1e3;
-    case 'us': return v / 1e6;
-    case 'ns': return v / 1e9;
-    case 'iso': return null;
+    case 's':
+      return v;
+    case 'ms':
+      return v / 1e3;
+    case 'us':
+      return v / 1e6;
+    case 'ns':
+      return v / 1e9;
+    case 'iso':
+      return null;
     default: {
       const a = Math.abs(v);
       return a >= 1e17 ? v / 1e9 : a >= 1e14 ? v / 1e6 : a >= 1e11 ? v / 1e3 : v;
@@ -112,7 +136,14 @@ function plainValue(text: string, type: FieldType): Sample | undefined {
 }
 
 /** Collects scalar leaves; stops (returns false) once `out` holds more than `limit`. */
-function collectLeaves(v: unknown, keys: string[], ff: FieldsFrom, out: Array<{ key: string; dotted: string; value: unknown }>, depth: number, limit: number): boolean {
+function collectLeaves(
+  v: unknown,
+  keys: string[],
+  ff: FieldsFrom,
+  out: Array<{ key: string; dotted: string; value: unknown }>,
+  depth: number,
+  limit: number,
+): boolean {
   if (depth > 16) return true;
   if (v !== null && typeof v === 'object') {
     if (Array.isArray(v)) {
@@ -135,13 +166,24 @@ function collectLeaves(v: unknown, keys: string[], ff: FieldsFrom, out: Array<{ 
  * Maps one message. `payload` is the raw bytes; `arrival` the receive time (UNIX seconds);
  * `maxFields` the most values one message may yield (more → too_many_fields).
  */
-export function mapMessage(rules: readonly TopicRule[], topic: string, payload: Buffer, arrival: number, maxPayloadBytes: number, maxFields = DEFAULT_MAX_FIELDS_PER_MESSAGE): MapResult {
-  if (payload.length > maxPayloadBytes) return reject('too_large', `payload of ${payload.length} bytes exceeds max_payload_bytes ${maxPayloadBytes}`, null);
+export function mapMessage(
+  rules: readonly TopicRule[],
+  topic: string,
+  payload: Buffer,
+  arrival: number,
+  maxPayloadBytes: number,
+  maxFields = DEFAULT_MAX_FIELDS_PER_MESSAGE,
+): MapResult {
+  if (payload.length > maxPayloadBytes)
+    return reject('too_large', `payload of ${payload.length} bytes exceeds max_payload_bytes ${maxPayloadBytes}`, null);
   let rule: TopicRule | undefined;
   let caps: Captures | null = null;
   for (const r of rules) {
     caps = r.pattern.match(topic);
-    if (caps) { rule = r; break; }
+    if (caps) {
+      rule = r;
+      break;
+    }
   }
   if (!rule || !caps) return reject('unknown_topic', `topic ${JSON.stringify(topic)} matches no configured pattern`, null);
   const ri = rule.index;
@@ -152,7 +194,13 @@ export function mapMessage(rules: readonly TopicRule[], topic: string, payload: 
     for (const f of rule.fields) {
       const v = plainValue(text, f.type);
       if (v === undefined) return reject('wrong_type', `payload ${describe(text)} is not a ${f.type}`, ri);
-      values.push({ name: f.name.render(caps), type: f.type, units: f.units?.render(caps) ?? null, description: f.description?.render(caps) ?? null, value: v });
+      values.push({
+        name: f.name.render(caps),
+        type: f.type,
+        units: f.units?.render(caps) ?? null,
+        description: f.description?.render(caps) ?? null,
+        value: v,
+      });
     }
     if (rule.validate && !rule.validate(values[0]?.value)) return reject('schema', `schema: ${schemaErrors(rule)}`, ri);
     return { ok: true, rule: ri, node: nodeName(rule, caps), timeline: rule.timeline.render(caps), t: arrival, values };
@@ -170,7 +218,12 @@ export function mapMessage(rules: readonly TopicRule[], topic: string, payload: 
   if (rule.time.kind === 'path') {
     const raw = getPath(doc, rule.time.path);
     const s = toSeconds(raw, rule.time.unit);
-    if (s === null) return reject('bad_timestamp', `no valid timestamp (unit ${rule.time.unit}) at ${rule.time.pathText}: ${raw === undefined ? 'missing' : describe(raw)}`, ri);
+    if (s === null)
+      return reject(
+        'bad_timestamp',
+        `no valid timestamp (unit ${rule.time.unit}) at ${rule.time.pathText}: ${raw === undefined ? 'missing' : describe(raw)}`,
+        ri,
+      );
     t = s;
   }
 
@@ -183,7 +236,13 @@ export function mapMessage(rules: readonly TopicRule[], topic: string, payload: 
     }
     const got = typeOf(v);
     if (got !== f.type) return reject('wrong_type', `${f.pathText}: expected ${f.type}, got ${describe(v)}`, ri);
-    values.push({ name: f.name.render(caps), type: f.type, units: f.units?.render(caps) ?? null, description: f.description?.render(caps) ?? null, value: v as Sample });
+    values.push({
+      name: f.name.render(caps),
+      type: f.type,
+      units: f.units?.render(caps) ?? null,
+      description: f.description?.render(caps) ?? null,
+      value: v as Sample,
+    });
   }
   if (rule.fieldsFrom) {
     const ff = rule.fieldsFrom;

@@ -25,10 +25,12 @@ import { isObj } from '../../common/config-file';
 import { NodeUri } from '../../contract';
 import type { IClientOptions } from 'mqtt';
 
-
 /** One node's view of the store. */
 export class StoreSource implements DataSource, DataSourceExtras {
-  constructor(private readonly store: MqttStore, readonly node: string) {}
+  constructor(
+    private readonly store: MqttStore,
+    readonly node: string,
+  ) {}
   getFields(start: number, end: number): FieldsResult {
     return this.store.getFields(this.node, start, end);
   }
@@ -70,23 +72,33 @@ export function commandHandler(cmd: CommandRule, publish: (topic: string, payloa
     const n = cmd.params.length;
     const sig = `${cmd.name}(${[...cmd.params.map((p) => p.name), '{payload}'].join(', ')})`;
     if (!Array.isArray(args) || args.length < n || args.length > n + 1) {
-      throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: expected ${n} or ${n + 1} positional arguments, got ${Array.isArray(args) ? args.length : 0}`);
+      throw new HandlerError(
+        ErrorUri.INVALID_ARGUMENT,
+        `${sig}: expected ${n} or ${n + 1} positional arguments, got ${Array.isArray(args) ? args.length : 0}`,
+      );
     }
     const caps: Record<string, string> = {};
     cmd.params.forEach((p, i) => {
       const v = args[i];
       if (p.values) {
         if (!p.values.some((x) => x === v || (typeof v === 'string' && String(x) === v))) {
-          throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`);
+          throw new HandlerError(
+            ErrorUri.INVALID_ARGUMENT,
+            `${sig}: ${p.name} must be one of ${p.values.map((x) => JSON.stringify(x)).join(', ')}, got ${JSON.stringify(v) ?? 'nothing'}`,
+          );
         }
       } else if (!((typeof v === 'string' && TOKEN.test(v)) || (typeof v === 'number' && Number.isInteger(v)))) {
-        throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`);
+        throw new HandlerError(
+          ErrorUri.INVALID_ARGUMENT,
+          `${sig}: ${p.name} must be an integer or a word of letters, digits, _ . : - (got ${JSON.stringify(v) ?? 'nothing'})`,
+        );
       }
       caps[p.name] = String(v);
     });
     let payload: unknown = args.length > n ? args[n] : undefined;
     const kw = isObj(kwargs) ? kwargs : {};
-    if (payload !== undefined && Object.keys(kw).length) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: payload given both positionally and as keyword arguments`);
+    if (payload !== undefined && Object.keys(kw).length)
+      throw new HandlerError(ErrorUri.INVALID_ARGUMENT, `${sig}: payload given both positionally and as keyword arguments`);
     if (payload === undefined) payload = kw;
     if (cmd.validate && !cmd.validate(payload)) {
       const why = (cmd.validate.errors ?? []).map((e) => `${e.instancePath || 'payload'} ${e.message ?? 'invalid'}`).join('; ');
@@ -146,13 +158,18 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
     await c.register(c.uri(NodeUri.procedure(cfg.node.name, 'get_dead_letters')), (args, kwargs) => {
       const limit = args[0] ?? kwargs.limit ?? 100;
       const reason = args[1] ?? kwargs.reason ?? null;
-      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000) throw new HandlerError(ErrorUri.INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
-      if (reason !== null && typeof reason !== 'string') throw new HandlerError(ErrorUri.INVALID_ARGUMENT, 'get_dead_letters(limit, reason): reason must be a string or null');
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10000)
+        throw new HandlerError(ErrorUri.INVALID_ARGUMENT, 'get_dead_letters(limit, reason): limit must be an integer 1..10000');
+      if (reason !== null && typeof reason !== 'string')
+        throw new HandlerError(ErrorUri.INVALID_ARGUMENT, 'get_dead_letters(limit, reason): reason must be a string or null');
       return store.deadLetters(limit, reason ?? undefined);
     });
     for (const cmd of cfg.commands) {
       await startNode(cmd.node);
-      await c.register(c.uri(NodeUri.procedure(cmd.node, cmd.name)), commandHandler(cmd, (topic, payload, k) => ingest.publish(topic, payload, k.qos, k.retain)));
+      await c.register(
+        c.uri(NodeUri.procedure(cmd.node, cmd.name)),
+        commandHandler(cmd, (topic, payload, k) => ingest.publish(topic, payload, k.qos, k.retain)),
+      );
     }
     store.onNewNode = (n) => void startNode(n);
     store.announceLoadedNodes();
@@ -170,7 +187,9 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
     ingest,
     client,
     nodes,
-    get node() { return nodes.get(cfg.node.name)!; },
+    get node() {
+      return nodes.get(cfg.node.name)!;
+    },
     async ready(timeoutMs = 10000) {
       await Promise.all([...starting.values()]);
       await Promise.all([...nodes.values()].map((h) => h.ready(timeoutMs)));

@@ -60,12 +60,14 @@ export function parseSettings(model: SimModel, supply: SupplyName, raw: unknown)
     s.on = o.on;
   }
   if (o.voltage !== undefined) {
-    if (typeof o.voltage !== 'number' || !Number.isFinite(o.voltage) || o.voltage < 0 || o.voltage > spec.maxVoltage) return `voltage must be a number 0..${spec.maxVoltage} V`;
+    if (typeof o.voltage !== 'number' || !Number.isFinite(o.voltage) || o.voltage < 0 || o.voltage > spec.maxVoltage)
+      return `voltage must be a number 0..${spec.maxVoltage} V`;
     s.voltage = o.voltage;
   }
   if (o.current_limit !== undefined) {
     const l = o.current_limit;
-    if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0 || l > spec.maxCurrentLimit) return `current_limit must be a number in (0, ${spec.maxCurrentLimit}] ${spec.currentUnits}`;
+    if (typeof l !== 'number' || !Number.isFinite(l) || l <= 0 || l > spec.maxCurrentLimit)
+      return `current_limit must be a number in (0, ${spec.maxCurrentLimit}] ${spec.currentUnits}`;
     s.currentLimit = l;
   }
   return s;
@@ -99,10 +101,19 @@ export function startSimDevice(o: SimDeviceOptions): SimDevice {
   const publishChannel = (supply: SupplyName, ch: number, t: number) => {
     const c = model.channels[supply][ch];
     if (!c) return;
-    client.publish(`${prefix}/${supply}/ch${ch}/status`, JSON.stringify({
-      ts: t, voltage: round(c.voltage, 4), current: round(c.current, 4), on: c.on, tripped: c.tripped,
-      setpoint: c.setpoint, current_limit: c.currentLimit,
-    }), { qos });
+    client.publish(
+      `${prefix}/${supply}/ch${ch}/status`,
+      JSON.stringify({
+        ts: t,
+        voltage: round(c.voltage, 4),
+        current: round(c.current, 4),
+        on: c.on,
+        tripped: c.tripped,
+        setpoint: c.setpoint,
+        current_limit: c.currentLimit,
+      }),
+      { qos },
+    );
   };
 
   const tick = () => {
@@ -112,7 +123,11 @@ export function startSimDevice(o: SimDeviceOptions): SimDevice {
     model.step(dt);
     if (!client.connected) return;
     for (const supply of SUPPLIES) for (let ch = 0; ch < model.specs[supply].channels; ch++) publishChannel(supply, ch, t);
-    client.publish(`${prefix}/sensor/status`, JSON.stringify({ ts: t, temperature: round(model.temperature, 3), humidity: round(model.humidity, 2) }), { qos });
+    client.publish(
+      `${prefix}/sensor/status`,
+      JSON.stringify({ ts: t, temperature: round(model.temperature, 3), humidity: round(model.humidity, 2) }),
+      { qos },
+    );
   };
 
   client.on('message', (topic, payload) => {

@@ -27,7 +27,15 @@ import Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../../common/log';
 import { downsampleMinMax, StrideKeeper, TooLargeError } from '../sdk';
 import {
-  buildBuckets, buildFieldTiers, joinFields, reduceField, reduceSamples, SqliteTierStore, type FieldTiers, type Points, type Reduce,
+  buildBuckets,
+  buildFieldTiers,
+  joinFields,
+  reduceField,
+  reduceSamples,
+  SqliteTierStore,
+  type FieldTiers,
+  type Points,
+  type Reduce,
 } from '../sdk/tiers';
 import type { DataResult, FieldInfo, FieldsResult, FieldType, Sample, TimelineInfo } from '../sdk/types';
 import type { StoreConfig } from './config';
@@ -131,7 +139,10 @@ export class MqttStore {
   private readonly txFlush: (n: number) => { inserted: boolean[] };
   readonly tiers: SqliteTierStore | null;
 
-  constructor(readonly config: StoreConfig, opts: { logger?: Logger } = {}) {
+  constructor(
+    readonly config: StoreConfig,
+    opts: { logger?: Logger } = {},
+  ) {
     this.log = opts.logger ?? silentLogger;
     this.db = new Database(config.path);
     this.db.pragma('journal_mode = WAL');
@@ -164,11 +175,19 @@ export class MqttStore {
       return { inserted };
     });
     this.txFlush = (n) => tx(n);
-    for (const row of this.db.prepare('SELECT id, node, name, timeline, type, units, description, first_t, last_t FROM fields').all() as Array<Record<string, unknown>>) {
+    for (const row of this.db
+      .prepare('SELECT id, node, name, timeline, type, units, description, first_t, last_t FROM fields')
+      .all() as Array<Record<string, unknown>>) {
       const f: FieldRecord = {
-        id: row.id as number, node: row.node as string, name: row.name as string, timeline: row.timeline as string,
-        type: row.type as FieldType, units: row.units as string | null, description: row.description as string | null,
-        firstT: row.first_t as number | null, lastT: row.last_t as number | null,
+        id: row.id as number,
+        node: row.node as string,
+        name: row.name as string,
+        timeline: row.timeline as string,
+        type: row.type as FieldType,
+        units: row.units as string | null,
+        description: row.description as string | null,
+        firstT: row.first_t as number | null,
+        lastT: row.last_t as number | null,
       };
       this.fields.set(`${f.node}\0${f.name}`, f);
       this.byId.set(f.id, f);
@@ -265,7 +284,10 @@ export class MqttStore {
       const fresh = new Set<string>();
       for (const v of m.values) if (!this.fields.has(`${m.node}\0${v.name}`)) fresh.add(v.name);
       if (fresh.size && have + fresh.size > max) {
-        return { reason: 'too_many_fields', detail: `${fresh.size} new fields would take node ${m.node} past max_fields_per_node ${max} (has ${have})` };
+        return {
+          reason: 'too_many_fields',
+          detail: `${fresh.size} new fields would take node ${m.node} past max_fields_per_node ${max} (has ${have})`,
+        };
       }
     }
     for (const v of m.values) {
@@ -303,7 +325,8 @@ export class MqttStore {
   /** Writes what is queued in one transaction. */
   flush(): FlushResult {
     const n = this.qField.length;
-    if (this.closed || (n === 0 && this.qDead.length === 0 && this.dirty.size === 0)) return { inserted: 0, duplicates: 0, live: new Map() };
+    if (this.closed || (n === 0 && this.qDead.length === 0 && this.dirty.size === 0))
+      return { inserted: 0, duplicates: 0, live: new Map() };
     const { inserted } = this.txFlush(n);
     const qField = this.qField;
     const qT = this.qT;
@@ -380,7 +403,12 @@ export class MqttStore {
    * others through `getData`); `reduce: 'mean'` gives bucket means.
    */
   async getDataTiered(
-    node: string, fields: string[], start: number, end: number, minStride: number | null, reduce: Reduce = 'minmax',
+    node: string,
+    fields: string[],
+    start: number,
+    end: number,
+    minStride: number | null,
+    reduce: Reduce = 'minmax',
   ): Promise<DataResult> {
     this.flush();
     if (minStride === null || !(minStride > 0) || !this.tiers) return this.getData(node, fields, start, end, minStride);
@@ -403,11 +431,17 @@ export class MqttStore {
       }
       if (per.length < list.length) continue;
       const j = joinFields(per);
-      list.forEach((f, i) => { result.data[f.name] = j.columns[i] ?? []; done.add(f.name); });
+      list.forEach((f, i) => {
+        result.data[f.name] = j.columns[i] ?? [];
+        done.add(f.name);
+      });
       if (j.t.length) result.timeline[tl] = { t: j.t, finalized_until: j.t[j.t.length - 1] ?? null };
     }
     const rest = fields.filter((n) => !done.has(n));
-    if (rest.length === 0) { for (const n of fields) result.data[n] ??= []; return result; }
+    if (rest.length === 0) {
+      for (const n of fields) result.data[n] ??= [];
+      return result;
+    }
     const other = this.getData(node, rest, start, end, minStride);
     return { data: { ...other.data, ...result.data }, timeline: { ...other.timeline, ...result.timeline } };
   }
@@ -432,7 +466,10 @@ export class MqttStore {
         // Rows are counted over the whole request and read one at a time, so a too-large answer
         // stops at max_rows + 1 rows instead of materialising all of them.
         // With a min_stride only the rows the downsampling can use are kept (StrideKeeper).
-        const tooMany = () => new TooLargeError(`${node}.get_data: more than max_rows (${maxRows}) stored samples in [${start}, ${end}); use min_stride or a shorter range`);
+        const tooMany = () =>
+          new TooLargeError(
+            `${node}.get_data: more than max_rows (${maxRows}) stored samples in [${start}, ${end}); use min_stride or a shorter range`,
+          );
         let raw: Array<[number, unknown]> = [];
         if (minStride !== null && minStride > 0) {
           const keeper = new StrideKeeper<[number, unknown]>(minStride, 1, (r) => decode(r[1], f.type));
@@ -504,19 +541,30 @@ export class MqttStore {
     for (const w of MQTT_TIER_WIDTHS) {
       const k = Math.floor(cutoff / w);
       const rows = this.stRange.all(f.id, k * w, (k + 1) * w) as Array<[number, unknown]>;
-      const b = buildBuckets(rows.map((r) => r[0]), rows.map((r) => (typeof r[1] === 'number' ? r[1] : NaN)), w);
+      const b = buildBuckets(
+        rows.map((r) => r[0]),
+        rows.map((r) => (typeof r[1] === 'number' ? r[1] : NaN)),
+        w,
+      );
       tiers.replaceBuckets(LIVE, String(f.id), w, k, k + 1, b);
     }
   }
 
   deadLetters(limit = 100, reason?: string): DeadLetter[] {
     this.flush();
-    const rows = (reason
-      ? this.db.prepare('SELECT * FROM dead_letters WHERE reason = ? ORDER BY id DESC LIMIT ?').all(reason, limit)
-      : this.db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?').all(limit)) as Array<Record<string, unknown>>;
+    const rows = (
+      reason
+        ? this.db.prepare('SELECT * FROM dead_letters WHERE reason = ? ORDER BY id DESC LIMIT ?').all(reason, limit)
+        : this.db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?').all(limit)
+    ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
-      id: r.id as number, at: r.at as number, topic: r.topic as string, reason: r.reason as string,
-      detail: r.detail as string, size: r.size as number, payload: r.payload ? (r.payload as Buffer).toString('utf8') : '',
+      id: r.id as number,
+      at: r.at as number,
+      topic: r.topic as string,
+      reason: r.reason as string,
+      detail: r.detail as string,
+      size: r.size as number,
+      payload: r.payload ? (r.payload as Buffer).toString('utf8') : '',
     }));
   }
 
@@ -538,7 +586,8 @@ export class MqttStore {
 
 function sortRows(r: { t: number[]; v: Sample[] }): void {
   for (let i = 1; i < r.t.length; i++) {
-    if (r.t[i]! < r.t[i - 1]!) { // 0 < i < length
+    if (r.t[i]! < r.t[i - 1]!) {
+      // 0 < i < length
       const rows = r.t.map((t, j) => [t, r.v[j] ?? null] as const).sort((a, b) => a[0] - b[0]); // stable
       r.t = rows.map(([t]) => t);
       r.v = rows.map(([, v]) => v);

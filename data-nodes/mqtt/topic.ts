@@ -33,7 +33,10 @@ export class TopicPattern {
   readonly names: string[];
   private readonly segments: Segment[];
 
-  constructor(readonly pattern: string, at: string) {
+  constructor(
+    readonly pattern: string,
+    at: string,
+  ) {
     if (typeof pattern !== 'string' || pattern === '') throw new ConfigError(at, 'topic must be a non-empty string');
     const parts = pattern.split('/');
     this.segments = [];
@@ -69,7 +72,8 @@ export class TopicPattern {
         this.segments.push({ kind: 'capture', re: new RegExp(re), names });
         filter.push('+');
       } else {
-        if (seg.includes('+') || seg.includes('#')) throw new ConfigError(at, `"+" and "#" must fill a whole segment in ${JSON.stringify(pattern)}`);
+        if (seg.includes('+') || seg.includes('#'))
+          throw new ConfigError(at, `"+" and "#" must fill a whole segment in ${JSON.stringify(pattern)}`);
         this.segments.push({ kind: 'literal', literal: seg });
         filter.push(seg);
       }
@@ -103,13 +107,21 @@ export class Template {
   private readonly parts: Array<string | { name: string }>;
   readonly constant: boolean;
 
-  constructor(readonly text: string, allowed: string[], at: string) {
+  constructor(
+    readonly text: string,
+    allowed: string[],
+    at: string,
+  ) {
     this.parts = [];
     let last = 0;
     for (const m of text.matchAll(PLACEHOLDER)) {
       if (m.index! > last) this.parts.push(text.slice(last, m.index));
       const name = m[1] ?? '';
-      if (!allowed.includes(name)) throw new ConfigError(at, `{${name}} is not a placeholder of the topic (have: ${allowed.map((a) => `{${a}}`).join(', ') || 'none'})`);
+      if (!allowed.includes(name))
+        throw new ConfigError(
+          at,
+          `{${name}} is not a placeholder of the topic (have: ${allowed.map((a) => `{${a}}`).join(', ') || 'none'})`,
+        );
       this.parts.push({ name });
       last = m.index! + m[0].length;
     }
@@ -120,7 +132,7 @@ export class Template {
   render(caps: Captures): string {
     if (this.constant) return this.text;
     let s = '';
-    for (const p of this.parts) s += typeof p === 'string' ? p : caps[p.name] ?? '';
+    for (const p of this.parts) s += typeof p === 'string' ? p : (caps[p.name] ?? '');
     return s;
   }
 }

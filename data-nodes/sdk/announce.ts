@@ -71,7 +71,9 @@ export class Announcer {
   announce(why: string): Promise<void> {
     if (this.closing) return Promise.resolve();
     if (this.announcing) return this.announcing.then(() => (this.gate.isOpen ? undefined : this.announce(why)));
-    this.announcing = this.once(why).finally(() => { this.announcing = null; });
+    this.announcing = this.once(why).finally(() => {
+      this.announcing = null;
+    });
     return this.announcing;
   }
 
@@ -93,21 +95,30 @@ export class Announcer {
     } catch (err) {
       this.gate.reset();
       if (classifyCallError(err) === 'not-found') log.info('no hub yet; will announce when it starts');
-      else { log.warn({ err: (err as Error).message }, 'announce failed; retrying'); this.retry(ANNOUNCE_RETRY_MS.failed); }
+      else {
+        log.warn({ err: (err as Error).message }, 'announce failed; retrying');
+        this.retry(ANNOUNCE_RETRY_MS.failed);
+      }
     }
   }
 
   private retry(delayMs: number): void {
     if (this.closing) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.timer = null; void this.announce('retry'); }, delayMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.announce('retry');
+    }, delayMs);
   }
 
   /** `data_node.subtract` when announced, then no more announcements; `ready()` rejects from now on. */
   async withdraw(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     const sid = this.client.sessionId;
     if (sid !== null && this.gate.isOpen) {
       await this.client.call(this.uSubtract, [this.name, sid], {}, { timeoutMs: 2000 }).catch(() => {});

@@ -28,9 +28,16 @@ export const MAX_FIELDS_PER_REQUEST = 10_000;
 export const MAX_FIELD_NAME_LENGTH = 1024;
 export const MAX_FIELD_NAMES_TOTAL = 1024 * 1024;
 
-export interface TimeRange { start: number; end: number }
+export interface TimeRange {
+  start: number;
+  end: number;
+}
 export type ReduceMode = 'minmax' | 'mean';
-export interface GetDataArgs extends TimeRange { fields: string[]; minStride: number | null; reduce?: ReduceMode }
+export interface GetDataArgs extends TimeRange {
+  fields: string[];
+  minStride: number | null;
+  reduce?: ReduceMode;
+}
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

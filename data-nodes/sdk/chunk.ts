@@ -20,10 +20,14 @@ const NUMBER_BOUND = 25;
 /** An upper bound of one value's JSON length (with its comma); exact for strings and objects. */
 function valueBound(v: unknown): number {
   switch (typeof v) {
-    case 'number': return NUMBER_BOUND;
-    case 'boolean': return 6;
-    case 'string': return JSON.stringify(v).length + 1;
-    default: return v === null || v === undefined ? 5 : (JSON.stringify(v)?.length ?? 4) + 1;
+    case 'number':
+      return NUMBER_BOUND;
+    case 'boolean':
+      return 6;
+    case 'string':
+      return JSON.stringify(v).length + 1;
+    default:
+      return v === null || v === undefined ? 5 : (JSON.stringify(v)?.length ?? 4) + 1;
   }
 }
 

@@ -34,11 +34,7 @@ function rank(v: Sample): number | null {
  * Downsample one timeline. `t` must be sorted ascending; every column has `t.length` entries.
  * `minStride` null or <= 0 means no downsampling.
  */
-export function downsampleMinMax(
-  t: ArrayLike<number>,
-  columns: ArrayLike<Sample>[],
-  minStride: number | null,
-): Series {
+export function downsampleMinMax(t: ArrayLike<number>, columns: ArrayLike<Sample>[], minStride: number | null): Series {
   const n = t.length;
   if (minStride === null || !(minStride > 0) || n < 2 || alreadySparse(t, minStride)) {
     return { t: Array.from(t), columns: columns.map((c) => Array.from(c)) };
@@ -90,7 +86,8 @@ function extremes(col: ArrayLike<Sample>, i: number, j: number): [number, number
 export function lowerBound(t: ArrayLike<number>, x: number, lo = 0, hi = t.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (t[mid]! < x) lo = mid + 1; // lo <= mid < hi <= t.length
+    if (t[mid]! < x)
+      lo = mid + 1; // lo <= mid < hi <= t.length
     else hi = mid;
   }
   return lo;
@@ -126,7 +123,11 @@ export class StrideKeeper<R> {
   private prevRow: R | undefined;
   private witness = false;
 
-  constructor(private readonly minStride: number, private readonly nCols: number, private readonly value: (row: R, k: number) => Sample | undefined) {
+  constructor(
+    private readonly minStride: number,
+    private readonly nCols: number,
+    private readonly value: (row: R, k: number) => Sample | undefined,
+  ) {
     this.width = 2 * minStride;
     this.minI = new Array(nCols).fill(-1);
     this.minR = new Array(nCols).fill(0);
@@ -163,13 +164,22 @@ export class StrideKeeper<R> {
     for (let k = 0; k < this.nCols; k++) {
       const v = this.value(row, k);
       if (v === null || v === undefined) continue;
-      if (this.fpI[k]! < 0) { this.fpI[k] = i; needed = true; }
+      if (this.fpI[k]! < 0) {
+        this.fpI[k] = i;
+        needed = true;
+      }
       this.lpI[k] = i;
       needed = true;
       const r = typeof v === 'number' ? (Number.isFinite(v) ? v : null) : typeof v === 'boolean' ? (v ? 1 : 0) : null;
       if (r === null) continue;
-      if (this.minI[k]! < 0 || r < this.minR[k]!) { this.minI[k] = i; this.minR[k] = r; }
-      if (this.maxI[k]! < 0 || r >= this.maxR[k]!) { this.maxI[k] = i; this.maxR[k] = r; }
+      if (this.minI[k]! < 0 || r < this.minR[k]!) {
+        this.minI[k] = i;
+        this.minR[k] = r;
+      }
+      if (this.maxI[k]! < 0 || r >= this.maxR[k]!) {
+        this.maxI[k] = i;
+        this.maxR[k] = r;
+      }
     }
     if (needed) this.rows.set(i, row);
     if (this.rows.size > 8 * this.nCols + 16) this.compact();

@@ -53,8 +53,10 @@ export class UnavailableError extends DataSourceError {
 /** A get_data result that does not fit in one message even thinned (fit.ts). */
 export class ResultTooLargeError extends TooLargeError {
   constructor(node: string, maxBytes: number, size: number, stride: number) {
-    super(`${node}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); `
-      + 'ask for progressive results, fewer fields or a shorter interval');
+    super(
+      `${node}.get_data: the result does not fit in ${maxBytes} bytes even thinned (${size} bytes at min_stride ${stride} s); ` +
+        'ask for progressive results, fewer fields or a shorter interval',
+    );
   }
 }
 

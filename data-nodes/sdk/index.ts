@@ -6,7 +6,13 @@ export type { AnnouncerClient } from './announce';
 export { ResultFitter, budgetFor } from './fit';
 export type { FitRequest, FitterOptions } from './fit';
 export {
-  DataSourceError, InvalidRequestError, NotFoundError, TooLargeError, UnavailableError, ResultTooLargeError, toHandlerError,
+  DataSourceError,
+  InvalidRequestError,
+  NotFoundError,
+  TooLargeError,
+  UnavailableError,
+  ResultTooLargeError,
+  toHandlerError,
 } from './errors';
 export type { DataSourceErrorCode } from './errors';
 export { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime } from './args';

@@ -89,7 +89,14 @@ function newestT(result: DataResult): number | null {
 
 function checkResultShape(r: unknown): DataResult {
   const res = r as DataResult;
-  if (!res || typeof res !== 'object' || typeof res.data !== 'object' || typeof res.timeline !== 'object' || res.data === null || res.timeline === null) {
+  if (
+    !res ||
+    typeof res !== 'object' ||
+    typeof res.data !== 'object' ||
+    typeof res.timeline !== 'object' ||
+    res.data === null ||
+    res.timeline === null
+  ) {
     throw new Error('data source returned a result without {data, timeline}');
   }
   return res;
@@ -114,7 +121,9 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
   let fieldTimeline: Record<string, string> | undefined;
   const announcer = new Announcer(client, name, description, log);
   const fitter = new ResultFitter({
-    name, maxBytes, log,
+    name,
+    maxBytes,
+    log,
     fieldTimeline: async () => {
       if (!fieldTimeline) await refreshFields().catch(() => {});
       return fieldTimeline;
@@ -133,27 +142,37 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     }
   };
 
-  const getFields = (args: unknown[], kwargs: Record<string, unknown>) => wrap('get_fields', async () => {
-    const { start, end } = parseGetFieldsArgs(args, kwargs, now());
-    const res = (await source.getFields(start, end)) as FieldsResult;
-    if (!Array.isArray(res) || res.length !== 2) throw new Error('data source returned get_fields result that is not [field, timeline]');
-    return res;
-  });
+  const getFields = (args: unknown[], kwargs: Record<string, unknown>) =>
+    wrap('get_fields', async () => {
+      const { start, end } = parseGetFieldsArgs(args, kwargs, now());
+      const res = (await source.getFields(start, end)) as FieldsResult;
+      if (!Array.isArray(res) || res.length !== 2) throw new Error('data source returned get_fields result that is not [field, timeline]');
+      return res;
+    });
 
-  const getData = (args: unknown[], kwargs: Record<string, unknown>, details: InvocationDetails) => wrap('get_data', async () => {
-    const a = parseGetDataArgs(args, kwargs, now());
-    const ask = (stride: number | null) => (a.reduce ? source.getData(a.fields, a.start, a.end, stride, { reduce: a.reduce })
-      : source.getData(a.fields, a.start, a.end, stride));
-    const result = checkResultShape(await ask(a.minStride));
-    // newest_sample only from raw samples: a thinned answer's times may be a source's own grid.
-    if (a.minStride === null) noteNewest(newestT(result));
-    const progress = details.progress;
-    return fitter.fit(result, {
-      start: a.start, end: a.end, minStride: a.minStride,
-      progress: progress ? (piece) => progress(piece) : undefined,
-      query: (stride) => Promise.resolve(ask(stride)),
-    }, checkResultShape);
-  });
+  const getData = (args: unknown[], kwargs: Record<string, unknown>, details: InvocationDetails) =>
+    wrap('get_data', async () => {
+      const a = parseGetDataArgs(args, kwargs, now());
+      const ask = (stride: number | null) =>
+        a.reduce
+          ? source.getData(a.fields, a.start, a.end, stride, { reduce: a.reduce })
+          : source.getData(a.fields, a.start, a.end, stride);
+      const result = checkResultShape(await ask(a.minStride));
+      // newest_sample only from raw samples: a thinned answer's times may be a source's own grid.
+      if (a.minStride === null) noteNewest(newestT(result));
+      const progress = details.progress;
+      return fitter.fit(
+        result,
+        {
+          start: a.start,
+          end: a.end,
+          minStride: a.minStride,
+          progress: progress ? (piece) => progress(piece) : undefined,
+          query: (stride) => Promise.resolve(ask(stride)),
+        },
+        checkResultShape,
+      );
+    });
 
   async function refreshFields(): Promise<number | null> {
     const t = now();
@@ -168,12 +187,21 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
 
   async function metadata(): Promise<NodeMetadata> {
     let n: number | null = null;
-    try { n = await refreshFields(); } catch { n = nFields?.value ?? null; }
+    try {
+      n = await refreshFields();
+    } catch {
+      n = nFields?.value ?? null;
+    }
     if (source.newestSample) {
-      try { noteNewest(await source.newestSample()); } catch { /* keep what we saw */ }
+      try {
+        noteNewest(await source.newestSample());
+      } catch {
+        /* keep what we saw */
+      }
     }
     return {
-      name, description,
+      name,
+      description,
       host: os.hostname(),
       pid: process.pid,
       process: opts.processTitle ?? commandTitle(),
@@ -199,7 +227,9 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
   const handle: DataNodeHandle = {
     name,
     client,
-    get announced() { return announcer.announced; },
+    get announced() {
+      return announcer.announced;
+    },
     async push(result: DataResult) {
       noteNewest(newestT(result));
       for (const p of fitter.pieces(result, fieldTimeline)) await client.publish(uLive, [p]);

@@ -23,7 +23,8 @@ export class RingBuffer {
   private count = 0;
 
   constructor(capacity: number, channels: readonly (ChannelSpec | string)[]) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.channels = channels.map((c) => (typeof c === 'string' ? { name: c, type: 'number' as const } : { type: 'number' as const, ...c }));
     this.channels.forEach((c, i) => {

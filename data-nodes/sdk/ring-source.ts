@@ -25,7 +25,10 @@ export class RingSource implements DataSource {
     capacity: number,
   ) {
     this.specs = new Map(fields.map((f) => [f.name, f]));
-    this.buffer = new RingBuffer(capacity, fields.map((f) => ({ name: f.name, type: f.type ?? 'number' })));
+    this.buffer = new RingBuffer(
+      capacity,
+      fields.map((f) => ({ name: f.name, type: f.type ?? 'number' })),
+    );
   }
 
   fieldNames(): string[] {

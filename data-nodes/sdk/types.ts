@@ -6,10 +6,22 @@
 
 import type { DataResult, FieldsResult } from '../../contract';
 
-export type { FieldType, FieldInfo, TimelineInfo, FieldsResult, Sample, DataResult, NodeEntry, NodeMetadata, TimelineData } from '../../contract';
+export type {
+  FieldType,
+  FieldInfo,
+  TimelineInfo,
+  FieldsResult,
+  Sample,
+  DataResult,
+  NodeEntry,
+  NodeMetadata,
+  TimelineData,
+} from '../../contract';
 
 /** sisock additions to get_data (docs/contract.md). `reduce: 'mean'`: per bucket its mean, not min and max. */
-export interface GetDataOptions { reduce?: 'minmax' | 'mean' }
+export interface GetDataOptions {
+  reduce?: 'minmax' | 'mean';
+}
 
 /**
  * What a node implements. Times are absolute UNIX seconds (the SDK has already turned relative
@@ -31,7 +43,13 @@ export interface DataSource {
    * `minStride` (seconds) is null or > 0: successive samples at least that far apart; keep
    * extremes (per-bucket min and max) rather than plain thinning where the source can.
    */
-  getData(fields: string[], start: number, end: number, minStride: number | null, options?: GetDataOptions): DataResult | Promise<DataResult>;
+  getData(
+    fields: string[],
+    start: number,
+    end: number,
+    minStride: number | null,
+    options?: GetDataOptions,
+  ): DataResult | Promise<DataResult>;
 }
 
 /** Optional extras a DataSource may implement (all additive to the contract). */

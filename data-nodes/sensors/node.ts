@@ -16,8 +16,10 @@ export async function runSensorsNode(o: SensorsNodeOptions): Promise<{ node: Dat
   const logger = o.logger ?? silentLogger;
   const source = await SensorsSource.create({ ...o, logger });
   const name = o.name ?? 'sensors';
-  const description = o.description ?? `Telemetry of host ${os.hostname()}: CPU, memory, disk, ` +
-    `network${source.fieldNames().some((f) => f.startsWith('temp_')) ? ', temperatures' : ''}`;
+  const description =
+    o.description ??
+    `Telemetry of host ${os.hostname()}: CPU, memory, disk, ` +
+      `network${source.fieldNames().some((f) => f.startsWith('temp_')) ? ', temperatures' : ''}`;
   const node = await runDataNode({ name, description, source, client: o.client, logger });
   source.onSample = (s) => void node.push(s).catch((err) => logger.debug({ err: String(err) }, 'push failed'));
   source.start();

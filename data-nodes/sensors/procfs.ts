@@ -61,7 +61,11 @@ export function parseNetDev(text: string): Map<string, NetCounters> {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const iface = line.slice(0, colon).trim();
-    const n = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const n = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     // receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes …
     const [rxBytes, , , , , , , , txBytes] = n;
     if (iface === '' || rxBytes === undefined || txBytes === undefined || !Number.isFinite(rxBytes) || !Number.isFinite(txBytes)) continue;
@@ -78,5 +82,10 @@ export function counterRate(prev: number | undefined, cur: number | undefined, d
 
 /** A field-name-safe version of a hwmon chip or label name. */
 export function sanitizeName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'x'
+  );
 }

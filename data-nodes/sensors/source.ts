@@ -84,7 +84,8 @@ export class SensorsSource extends PeriodicRingSource {
   private constructor(private readonly opts: SensorsOptions) {
     super();
     this.interval = opts.interval ?? DEFAULT_SENSORS_INTERVAL;
-    if (!(this.interval > 0) || !Number.isFinite(this.interval)) throw new RangeError(`sensors interval must be > 0 seconds, got ${opts.interval}`);
+    if (!(this.interval > 0) || !Number.isFinite(this.interval))
+      throw new RangeError(`sensors interval must be > 0 seconds, got ${opts.interval}`);
     this.procRoot = opts.procRoot ?? '/proc';
     this.sysRoot = opts.sysRoot ?? '/sys';
     this.diskPath = opts.diskPath ?? '/';

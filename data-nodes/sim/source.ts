@@ -78,7 +78,8 @@ export class SimSource extends PeriodicRingSource {
   constructor(opts: SimOptions = {}) {
     super();
     this.rate = opts.rate ?? 1;
-    if (!(this.rate > 0) || !Number.isFinite(this.rate) || this.rate > 1000) throw new RangeError(`sim rate must be in (0, 1000] samples/s, got ${opts.rate}`);
+    if (!(this.rate > 0) || !Number.isFinite(this.rate) || this.rate > 1000)
+      throw new RangeError(`sim rate must be in (0, 1000] samples/s, got ${opts.rate}`);
     this.model = new SimModel(opts.seed);
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.logger = opts.logger ?? silentLogger;
@@ -129,7 +130,8 @@ export class SimSource extends PeriodicRingSource {
     }
     let settings: Record<string, unknown>;
     if (rawSettings === undefined || rawSettings === null) settings = kwargs;
-    else if (!isPlainObject(rawSettings)) throw invalid(`settings must be a dictionary {on?, voltage?, current_limit?}, got ${describe(rawSettings)}`);
+    else if (!isPlainObject(rawSettings))
+      throw invalid(`settings must be a dictionary {on?, voltage?, current_limit?}, got ${describe(rawSettings)}`);
     else {
       if (Object.keys(kwargs).length) throw invalid('settings given both as a dictionary and as keyword arguments');
       settings = rawSettings;
@@ -152,7 +154,9 @@ export class SimSource extends PeriodicRingSource {
     if (settings.current_limit !== undefined) {
       const v = settings.current_limit;
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > spec.maxCurrentLimit) {
-        throw invalid(`current_limit must be a number in (0, ${spec.maxCurrentLimit}] ${spec.currentUnits} for ${supply}, got ${describe(v)}`);
+        throw invalid(
+          `current_limit must be a number in (0, ${spec.maxCurrentLimit}] ${spec.currentUnits} for ${supply}, got ${describe(v)}`,
+        );
       }
       s.currentLimit = v;
     }

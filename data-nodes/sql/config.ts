@@ -57,8 +57,11 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export function checkIdentifier(v: unknown, at: string): string {
   if (typeof v !== 'string' || !IDENT.test(v)) {
-    throw new ConfigError(at, `refused: ${JSON.stringify(v)} is not a plain SQL identifier (letters, ` +
-      `digits, _; not starting with a digit; at most 64 characters)`);
+    throw new ConfigError(
+      at,
+      `refused: ${JSON.stringify(v)} is not a plain SQL identifier (letters, ` +
+        `digits, _; not starting with a digit; at most 64 characters)`,
+    );
   }
   return v;
 }
@@ -68,7 +71,20 @@ export function loadSqlConfigFile(file: string, env: NodeJS.ProcessEnv = process
 }
 
 export function parseSqlConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): SqlConfig {
-  const r = Reader.root(expandEnv(raw, env), '').only(['node', 'database', 'table', 'time_column', 'time_type', 'group_column', 'groups', 'field_name', 'timeline', 'interval', 'columns', 'max_rows']);
+  const r = Reader.root(expandEnv(raw, env), '').only([
+    'node',
+    'database',
+    'table',
+    'time_column',
+    'time_type',
+    'group_column',
+    'groups',
+    'field_name',
+    'timeline',
+    'interval',
+    'columns',
+    'max_rows',
+  ]);
   const nr = r.child('node', false)!.only(['name', 'description']);
   const name = checkNodeName(nr.str('name'), nr.path('name'));
   const dr = r.child('database', false)!.only(['url', 'password', 'pool', 'query_timeout']);
@@ -85,7 +101,8 @@ export function parseSqlConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const timeColumn = checkIdentifier(r.obj.time_column, 'time_column');
   const groupColumn = r.has('group_column') ? checkIdentifier(r.obj.group_column, 'group_column') : null;
   const groups = r.has('groups') ? r.list('groups') : null;
-  if (groups && !groups.every((g) => typeof g === 'string' || typeof g === 'number')) throw new ConfigError('groups', 'must be a list of strings or numbers');
+  if (groups && !groups.every((g) => typeof g === 'string' || typeof g === 'number'))
+    throw new ConfigError('groups', 'must be a list of strings or numbers');
   if (groups && !groupColumn) throw new ConfigError('groups', 'needs group_column');
   const cols = r.list('columns', true);
   if (cols.length === 0) throw new ConfigError('columns', 'needs at least one column');
@@ -114,7 +131,10 @@ export function parseSqlConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   if (!fieldName.includes('{field}')) throw new ConfigError('field_name', 'must contain {field}');
   if (groupColumn && !fieldName.includes('{group}')) throw new ConfigError('field_name', 'must contain {group} when group_column is set');
   const timeline = r.str('timeline', groupColumn ? '{group}' : table);
-  for (const [k, v] of [['field_name', fieldName], ['timeline', timeline]] as const) {
+  for (const [k, v] of [
+    ['field_name', fieldName],
+    ['timeline', timeline],
+  ] as const) {
     const bad = [...v.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((p) => p !== 'group' && p !== 'field');
     if (bad.length) throw new ConfigError(k, `unknown placeholder {${bad[0]}} (use {group}, {field})`);
   }

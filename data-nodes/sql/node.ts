@@ -17,8 +17,15 @@ export async function runSqlNode(o: SqlNodeOptions): Promise<{ node: DataNodeHan
   // A table that is missing or a database that is down is not fatal: the node serves errors until it is back.
   await source.introspect().then(
     () => log.info({ table: o.config.table }, 'sql: table found'),
-    (err: Error) => log.warn({ err: err.message, table: o.config.table }, 'sql: table not usable yet; get_fields/get_data fail until it is'),
+    (err: Error) =>
+      log.warn({ err: err.message, table: o.config.table }, 'sql: table not usable yet; get_fields/get_data fail until it is'),
   );
-  const node = await runDataNode({ name: o.config.node.name, description: o.config.node.description, source, client: o.client, logger: log });
+  const node = await runDataNode({
+    name: o.config.node.name,
+    description: o.config.node.description,
+    source,
+    client: o.client,
+    logger: log,
+  });
   return { node, source };
 }

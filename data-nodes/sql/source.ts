@@ -50,7 +50,9 @@ function mysqlDriver(cfg: SqlConfig): Driver {
     bigNumberStrings: false,
     dateStrings: true,
   });
-  (pool as unknown as { pool: { on(ev: string, f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) => c.query("SET time_zone = '+00:00'"));
+  (pool as unknown as { pool: { on(ev: string, f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
+    c.query("SET time_zone = '+00:00'"),
+  );
   return {
     async query(sql, params) {
       const [rows] = await pool.execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as (string | number | boolean | null)[]);
@@ -70,7 +72,9 @@ function pgDriver(cfg: SqlConfig): Driver {
     statement_timeout: cfg.database.queryTimeoutMs,
     idleTimeoutMillis: 10000,
   });
-  pool.on('error', () => { /* an idle client died; the pool replaces it */ });
+  pool.on('error', () => {
+    /* an idle client died; the pool replaces it */
+  });
   return {
     async query(sql, params) {
       const r = await pool.query(sql, params);
@@ -115,7 +119,10 @@ export class SqlSource implements DataSource {
   private groupCache: { at: number; groups: GroupInfo[] } | null = null;
   private readonly tbl: string;
 
-  constructor(readonly cfg: SqlConfig, opts: { logger?: Logger } = {}) {
+  constructor(
+    readonly cfg: SqlConfig,
+    opts: { logger?: Logger } = {},
+  ) {
     this.log = opts.logger ?? silentLogger;
     this.db = cfg.database.kind === 'mysql' ? mysqlDriver(cfg) : pgDriver(cfg);
     const q = this.db.quote;
@@ -154,7 +161,9 @@ export class SqlSource implements DataSource {
     const missing = need.filter((c) => !byName.has(c));
     if (missing.length) {
       this.intro = null;
-      throw new NotFoundError(`column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of table ${this.tableText} not found (dropped or renamed?)`);
+      throw new NotFoundError(
+        `column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of table ${this.tableText} not found (dropped or renamed?)`,
+      );
     }
     const tt = byName.get(cfg.timeColumn)!.type.toLowerCase();
     let time: TimeKind;
@@ -188,9 +197,17 @@ export class SqlSource implements DataSource {
       case 'mysql_datetime':
         return { expr: `UNIX_TIMESTAMP(${c})`, cond: `${c} >= FROM_UNIXTIME(${p0}) AND ${c} < FROM_UNIXTIME(${p1})`, params: [s, e] };
       case 'pg_tstz':
-        return { expr: `EXTRACT(EPOCH FROM ${c})::float8`, cond: `${c} >= to_timestamp(${p0}) AND ${c} < to_timestamp(${p1})`, params: [s, e] };
+        return {
+          expr: `EXTRACT(EPOCH FROM ${c})::float8`,
+          cond: `${c} >= to_timestamp(${p0}) AND ${c} < to_timestamp(${p1})`,
+          params: [s, e],
+        };
       case 'pg_ts':
-        return { expr: `EXTRACT(EPOCH FROM ${c})::float8`, cond: `${c} >= (to_timestamp(${p0}) AT TIME ZONE 'UTC') AND ${c} < (to_timestamp(${p1}) AT TIME ZONE 'UTC')`, params: [s, e] };
+        return {
+          expr: `EXTRACT(EPOCH FROM ${c})::float8`,
+          cond: `${c} >= (to_timestamp(${p0}) AT TIME ZONE 'UTC') AND ${c} < (to_timestamp(${p1}) AT TIME ZONE 'UTC')`,
+          params: [s, e],
+        };
       case 'epoch_ms':
         return { expr: `${c} / 1000.0`, cond: `${c} >= ${p0} AND ${c} < ${p1}`, params: [start * 1000, end * 1000] };
       default:
@@ -265,14 +282,19 @@ export class SqlSource implements DataSource {
    * latest max), or its mean at the middle of its first and last time.
    */
   private async reduced(
-    timeExpr: string, where: string, params: unknown[], column: string, stride: number, mean: boolean,
+    timeExpr: string,
+    where: string,
+    params: unknown[],
+    column: string,
+    stride: number,
+    mean: boolean,
   ): Promise<Points> {
     const W = mean ? stride : 2 * stride;
     if (!Number.isFinite(W) || W <= 0) throw new InvalidRequestError(`min_stride must be a positive number of seconds, got ${stride}`);
     const w = String(W);
     const col = this.db.quote(column);
-    const inner = `SELECT ${timeExpr} AS t, FLOOR(${timeExpr} / ${w}) AS b, ${col} AS v FROM ${this.tbl} ` +
-      `WHERE ${where} AND ${col} IS NOT NULL`;
+    const inner =
+      `SELECT ${timeExpr} AS t, FLOOR(${timeExpr} / ${w}) AS b, ${col} AS v FROM ${this.tbl} ` + `WHERE ${where} AND ${col} IS NOT NULL`;
     const sql = mean
       ? `SELECT (MIN(t) + MAX(t)) / 2 AS t, AVG(v) AS v FROM (${inner}) s GROUP BY b ORDER BY b LIMIT ${this.cfg.maxRows + 1}`
       : `SELECT t, v FROM (SELECT t, v, ROW_NUMBER() OVER (PARTITION BY b ORDER BY v ASC, t ASC) AS rmin,
@@ -337,10 +359,12 @@ export class SqlSource implements DataSource {
           continue;
         }
         const cols = list.map((x, i) => `${this.db.quote(x.col.column)} AS c${i}`).join(', ');
-        const sql = `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER ` +
+        const sql =
+          `SELECT ${ts.expr} AS t, ${cols} FROM ${this.tbl} WHERE ${where} ORDER ` +
           `BY ${this.db.quote(this.cfg.timeColumn)} LIMIT ${this.cfg.maxRows + 1}`;
         const rows = await this.db.query(sql, params);
-        if (rows.length > this.cfg.maxRows) throw new TooLargeError(`more than max_rows (${this.cfg.maxRows}) rows in the interval: ask for a shorter one or a min_stride`);
+        if (rows.length > this.cfg.maxRows)
+          throw new TooLargeError(`more than max_rows (${this.cfg.maxRows}) rows in the interval: ask for a shorter one or a min_stride`);
         if (rows.length === 0) continue;
         const t = rows.map((r) => Number(r.t));
         const columns = list.map((x, i) => {

@@ -97,7 +97,10 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
   let previous = -Infinity;
   let sorted = true;
   for (const [t] of rows) {
-    if (t <= previous) { sorted = false; break; }
+    if (t <= previous) {
+      sorted = false;
+      break;
+    }
     previous = t;
   }
   if (!sorted) rows.sort((a, b) => a[0] - b[0]); // Array.prototype.sort is stable

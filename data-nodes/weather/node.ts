@@ -9,7 +9,10 @@ import { WeatherSource } from './source';
 
 /** The shipped example archive: next to this file in the source tree, or the source tree from dist/. */
 export function exampleDataDir(): string {
-  const candidates = [path.join(__dirname, 'example-data'), path.join(__dirname, '..', '..', '..', 'data-nodes', 'weather', 'example-data')];
+  const candidates = [
+    path.join(__dirname, 'example-data'),
+    path.join(__dirname, '..', '..', '..', 'data-nodes', 'weather', 'example-data'),
+  ];
   return candidates.find((c) => existsSync(c)) ?? path.join(__dirname, 'example-data');
 }
 
@@ -31,11 +34,15 @@ export async function runWeatherNode(o: WeatherNodeOptions): Promise<{ node: Dat
   try {
     await source.refresh(true); // an unreadable directory is an error at start, not on the first call
   } catch (err) {
-    throw new SisockError(ErrorCode.DATA_FILE_INVALID, `cannot read weather data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
+    throw new SisockError(ErrorCode.DATA_FILE_INVALID, `cannot read weather data directory ${dataDir}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const name = o.name ?? 'weather';
-  const description = o.description ?? `Weather archive ${path.basename(dataDir)}${o.replay ? ' (replayed onto the last two weeks)' : ''}: ` +
-    `${source.fieldNames().length} fields`;
+  const description =
+    o.description ??
+    `Weather archive ${path.basename(dataDir)}${o.replay ? ' (replayed onto the last two weeks)' : ''}: ` +
+      `${source.fieldNames().length} fields`;
   const node = await runDataNode({ name, description, source, client: o.client, logger });
   return { node, source };
 }

@@ -102,10 +102,7 @@ export class WeatherSource implements DataSource {
       }
       const parsed = parseWeatherFile(content);
       if (parsed.badLines > 0) {
-        this.logger.warn(
-          { file: p, badLines: parsed.badLines, firstBadLine: parsed.firstBadLine },
-          'weather: skipped malformed lines',
-        );
+        this.logger.warn({ file: p, badLines: parsed.badLines, firstBadLine: parsed.firstBadLine }, 'weather: skipped malformed lines');
       }
       this.files.set(field, { field, path: p, mtimeMs: st.mtimeMs, size: st.size, parsed, interval: medianInterval(parsed.t) });
     }

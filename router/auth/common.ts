@@ -37,5 +37,7 @@ export function fakeBytes(label: string, n: number): Buffer {
 
 /** Random string from the base64url alphabet, like autobahn's `util.newid(length)`. */
 export function newId(length: number): string {
-  return randomBytes(Math.ceil((length * 3) / 4) + 1).toString('base64url').slice(0, length);
+  return randomBytes(Math.ceil((length * 3) / 4) + 1)
+    .toString('base64url')
+    .slice(0, length);
 }

@@ -72,10 +72,16 @@ export class AuthThrottle {
     const t = this.now();
     if (authid !== undefined && this.isGood(authid, ip, t)) return null;
     const e = this.live(this.byIp, ip, t);
-    if (e && e.lockedUntil > t) { this.lockouts++; return { key: 'ip', retryAfterMs: e.lockedUntil - t }; }
+    if (e && e.lockedUntil > t) {
+      this.lockouts++;
+      return { key: 'ip', retryAfterMs: e.lockedUntil - t };
+    }
     if (authid !== undefined) {
       const a = this.live(this.byAuthid, authid, t);
-      if (a && a.lockedUntil > t) { this.lockouts++; return { key: 'authid', retryAfterMs: a.lockedUntil - t }; }
+      if (a && a.lockedUntil > t) {
+        this.lockouts++;
+        return { key: 'authid', retryAfterMs: a.lockedUntil - t };
+      }
     }
     return null;
   }
@@ -106,7 +112,10 @@ export class AuthThrottle {
 
   private live(m: Map<string, Entry>, key: string, t: number): Entry | undefined {
     const e = m.get(key);
-    if (e && t - e.last > this.forgetMs && e.lockedUntil <= t) { m.delete(key); return undefined; }
+    if (e && t - e.last > this.forgetMs && e.lockedUntil <= t) {
+      m.delete(key);
+      return undefined;
+    }
     return e;
   }
 

@@ -24,9 +24,7 @@ export type AuthStep =
   | { kind: 'refuse'; reason: string; message: string };
 
 /** Outcome of AUTHENTICATE. */
-export type AuthOutcome =
-  | { kind: 'welcome'; identity: SessionIdentity }
-  | { kind: 'refuse'; reason: string; message: string };
+export type AuthOutcome = { kind: 'welcome'; identity: SessionIdentity } | { kind: 'refuse'; reason: string; message: string };
 
 export interface AuthMethod {
   /** 'anonymous' | 'ticket' | 'wampcra' */

@@ -43,7 +43,9 @@ export function signChallenge(key: string, challenge: string): string {
 
 /** Python's `json.dumps(obj)` for a flat object: `{"a": 1, "b": "x"}`. */
 function pythonJsonDumps(obj: Dict): string {
-  return `{${Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}`;
+  return `{${Object.entries(obj)
+    .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+    .join(', ')}}`;
 }
 
 interface CraState {

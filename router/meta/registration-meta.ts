@@ -42,8 +42,9 @@ function uriArg(args: unknown[], kwargs: Dict): string {
 }
 
 function idArg(args: unknown[], kwargs: Dict): number {
-  const v = args.length > 0 ? args[0] : kwargs.registration_id ?? kwargs.registration;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new WampError(ErrorUri.INVALID_ARGUMENT, 'a registration ID (integer) is required');
+  const v = args.length > 0 ? args[0] : (kwargs.registration_id ?? kwargs.registration);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new WampError(ErrorUri.INVALID_ARGUMENT, 'a registration ID (integer) is required');
   return v;
 }
 
@@ -60,7 +61,7 @@ export function installRegistrationMeta(realm: Realm): RegistrationMetaSink {
   d.registerInternal(RegistrationMeta.LIST, () => ({ args: [d.listRegistrations()] }));
   d.registerInternal(RegistrationMeta.LOOKUP, (_c, args, kwargs) => {
     const uri = uriArg(args, kwargs);
-    const o = args.length > 1 ? args[1] : kwargs.options ?? kwargs;
+    const o = args.length > 1 ? args[1] : (kwargs.options ?? kwargs);
     const match = (o && typeof o === 'object' && !Array.isArray(o) ? (o as Dict).match : undefined) ?? 'exact';
     if (match !== 'exact' && match !== 'prefix' && match !== 'wildcard') {
       throw new WampError(ErrorUri.INVALID_ARGUMENT, `invalid match policy '${String(match)}'`);
@@ -72,7 +73,9 @@ export function installRegistrationMeta(realm: Realm): RegistrationMetaSink {
   d.registerInternal(RegistrationMeta.LIST_CALLEES, (_c, args, kwargs) => ({ args: [get(args, kwargs).callees.map((s) => s.id)] }));
   d.registerInternal(RegistrationMeta.COUNT_CALLEES, (_c, args, kwargs) => ({ args: [get(args, kwargs).callees.length] }));
 
-  const publish = (topic: string, args: unknown[]): void => { realm.broker.publishInternal(topic, args); };
+  const publish = (topic: string, args: unknown[]): void => {
+    realm.broker.publishInternal(topic, args);
+  };
   return {
     registrationCreated: (session, details) => publish(RegistrationMeta.ON_CREATE, [session, details]),
     registered: (session, id) => publish(RegistrationMeta.ON_REGISTER, [session, id]),

@@ -76,7 +76,9 @@ function killWhere(realm: Realm, caller: Session, pred: (s: Session) => boolean,
 }
 
 export function installSessionMeta(realm: Realm): void {
-  const publish = (topic: string, args: unknown[]): void => { realm.broker.publishInternal(topic, args); };
+  const publish = (topic: string, args: unknown[]): void => {
+    realm.broker.publishInternal(topic, args);
+  };
 
   const prevJoin = realm.onJoin;
   realm.onJoin = (s) => {

@@ -34,10 +34,18 @@ export type SubscriptionMetaSink = Pick<MetaSink, 'subscriptionCreated' | 'subsc
 
 export function subscriptionMetaSink(realm: Realm): SubscriptionMetaSink {
   return {
-    subscriptionCreated: (session, details) => { realm.broker.publishInternal(SubscriptionMeta.ON_CREATE, [session, details]); },
-    subscribed: (session, id) => { realm.broker.publishInternal(SubscriptionMeta.ON_SUBSCRIBE, [session, id]); },
-    unsubscribed: (session, id) => { realm.broker.publishInternal(SubscriptionMeta.ON_UNSUBSCRIBE, [session, id]); },
-    subscriptionDeleted: (session, id) => { realm.broker.publishInternal(SubscriptionMeta.ON_DELETE, [session, id]); },
+    subscriptionCreated: (session, details) => {
+      realm.broker.publishInternal(SubscriptionMeta.ON_CREATE, [session, details]);
+    },
+    subscribed: (session, id) => {
+      realm.broker.publishInternal(SubscriptionMeta.ON_SUBSCRIBE, [session, id]);
+    },
+    unsubscribed: (session, id) => {
+      realm.broker.publishInternal(SubscriptionMeta.ON_UNSUBSCRIBE, [session, id]);
+    },
+    subscriptionDeleted: (session, id) => {
+      realm.broker.publishInternal(SubscriptionMeta.ON_DELETE, [session, id]);
+    },
   };
 }
 
@@ -55,7 +63,8 @@ function topicArg(args: unknown[]): string {
 
 function visibleSubscription(realm: Realm, caller: Session, args: unknown[]): Subscription {
   const id = args[0];
-  if (typeof id !== 'number' || !Number.isInteger(id)) throw new WampError(ErrorUri.INVALID_ARGUMENT, 'expected a subscription ID as first argument');
+  if (typeof id !== 'number' || !Number.isInteger(id))
+    throw new WampError(ErrorUri.INVALID_ARGUMENT, 'expected a subscription ID as first argument');
   const sub = realm.broker.get(id);
   if (sub === undefined || !visible(sub, caller)) throw new WampError(ErrorUri.NO_SUCH_SUBSCRIPTION, `no subscription ${id}`);
   return sub;
@@ -73,14 +82,19 @@ export function subscriptionMetaProcedures(realm: Realm): Record<string, Interna
     [SubscriptionMeta.LOOKUP]: (caller, args) => {
       const topic = topicArg(args);
       const options = args[1] ?? {};
-      if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new WampError(ErrorUri.INVALID_ARGUMENT, 'options must be a dictionary');
+      if (typeof options !== 'object' || options === null || Array.isArray(options))
+        throw new WampError(ErrorUri.INVALID_ARGUMENT, 'options must be a dictionary');
       const match = (options as Dict).match ?? 'exact';
-      if (match !== 'exact' && match !== 'prefix' && match !== 'wildcard') throw new WampError(ErrorUri.INVALID_ARGUMENT, `invalid match policy ${JSON.stringify(match)}`);
+      if (match !== 'exact' && match !== 'prefix' && match !== 'wildcard')
+        throw new WampError(ErrorUri.INVALID_ARGUMENT, `invalid match policy ${JSON.stringify(match)}`);
       const sub = broker.find(topic, match);
       return { args: [sub !== undefined && visible(sub, caller) ? sub.id : null] };
     },
     [SubscriptionMeta.MATCH]: (caller, args) => {
-      const ids = broker.matching(topicArg(args)).filter((s) => visible(s, caller)).map((s) => s.id);
+      const ids = broker
+        .matching(topicArg(args))
+        .filter((s) => visible(s, caller))
+        .map((s) => s.id);
       return { args: [ids.length > 0 ? ids : null] };
     },
     [SubscriptionMeta.GET]: (caller, args) => ({ args: [subscriptionDetails(visibleSubscription(realm, caller, args))] }),

@@ -18,7 +18,7 @@ export const autobahn = require('autobahn') as AutobahnModule;
 
 // autobahn-js warns through console on every connection close; quiet unless AUTOBAHN_DEBUG is set.
 if (!process.env.AUTOBAHN_DEBUG) {
-    (require('autobahn/lib/log.js') as { warn: (...a: unknown[]) => void }).warn = () => {};
+  (require('autobahn/lib/log.js') as { warn: (...a: unknown[]) => void }).warn = () => {};
 }
 
 /* Minimal typings of the parts of autobahn-js these tests use. */
@@ -26,13 +26,30 @@ export interface AbSession {
   id: number;
   isOpen: boolean;
   call<T = unknown>(procedure: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: Record<string, unknown>): AbPromise<T>;
-  register(procedure: string, endpoint: (args: unknown[], kwargs: Record<string, unknown>, details: AbDetails) => unknown, options?: Record<string, unknown>): Promise<{ id: number }>;
-  subscribe(topic: string, handler: (args: unknown[], kwargs: Record<string, unknown>, details: AbDetails) => void, options?: Record<string, unknown>): Promise<{ id: number }>;
-  publish(topic: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: Record<string, unknown>): Promise<unknown> | undefined;
+  register(
+    procedure: string,
+    endpoint: (args: unknown[], kwargs: Record<string, unknown>, details: AbDetails) => unknown,
+    options?: Record<string, unknown>,
+  ): Promise<{ id: number }>;
+  subscribe(
+    topic: string,
+    handler: (args: unknown[], kwargs: Record<string, unknown>, details: AbDetails) => void,
+    options?: Record<string, unknown>,
+  ): Promise<{ id: number }>;
+  publish(
+    topic: string,
+    args?: unknown[],
+    kwargs?: Record<string, unknown>,
+    options?: Record<string, unknown>,
+  ): Promise<unknown> | undefined;
   leave(reason?: string, message?: string): void;
 }
 export interface AbPromise<T> extends PromiseLike<T> {
-  then<R1 = T, R2 = never>(onOk?: ((v: T) => R1 | PromiseLike<R1>) | null, onErr?: ((e: unknown) => R2 | PromiseLike<R2>) | null, onProgress?: (p: unknown) => void): PromiseLike<R1 | R2>;
+  then<R1 = T, R2 = never>(
+    onOk?: ((v: T) => R1 | PromiseLike<R1>) | null,
+    onErr?: ((e: unknown) => R2 | PromiseLike<R2>) | null,
+    onProgress?: (p: unknown) => void,
+  ): PromiseLike<R1 | R2>;
   cancel(options?: { mode?: 'skip' | 'kill' | 'killnowait' }): void;
 }
 export interface AbDetails {
@@ -41,7 +58,11 @@ export interface AbDetails {
   progress?: ((args?: unknown[], kwargs?: Record<string, unknown>) => void) | null;
   [k: string]: unknown;
 }
-export interface AbError { error: string; args: unknown[]; kwargs: Record<string, unknown> }
+export interface AbError {
+  error: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+}
 interface AbConnection {
   onopen: ((s: AbSession, details: Record<string, unknown>) => void) | null;
   onclose: ((reason: string, details: Record<string, unknown>) => boolean | void) | null;
@@ -54,7 +75,10 @@ interface AutobahnModule {
   Result: new (args?: unknown[], kwargs?: Record<string, unknown>) => { args: unknown[]; kwargs: Record<string, unknown> };
   Error: new (error: string, args?: unknown[], kwargs?: Record<string, unknown>) => AbError;
   serializer: { JSONSerializer: new () => unknown; MsgpackSerializer: new () => unknown; CBORSerializer: new () => unknown };
-  auth_cra: { sign(key: string, challenge: string): string; derive_key(secret: string, salt: string, iterations?: number, keylen?: number): string };
+  auth_cra: {
+    sign(key: string, challenge: string): string;
+    derive_key(secret: string, salt: string, iterations?: number, keylen?: number): string;
+  };
 }
 
 export interface JsAuth {
@@ -71,7 +95,13 @@ export interface Opened {
 
 /** Thrown when the router refused the join: `reason` is the ABORT reason. */
 export class JoinRefused extends Error {
-  constructor(readonly reason: string, readonly closeReason: string, message: string) { super(`${closeReason}: ${reason} ${message}`); }
+  constructor(
+    readonly reason: string,
+    readonly closeReason: string,
+    message: string,
+  ) {
+    super(`${closeReason}: ${reason} ${message}`);
+  }
 }
 
 const open = new Set<Opened>();
@@ -88,10 +118,17 @@ export function connect(url: string, realm: string, serializer: 'json' | 'msgpac
   return new Promise((resolve, reject) => {
     let joined = false;
     let closedResolve: () => void = () => {};
-    const closed = new Promise<void>((r) => { closedResolve = r; });
+    const closed = new Promise<void>((r) => {
+      closedResolve = r;
+    });
     const opts: Record<string, unknown> = {
-      url, realm, protocols: [`wamp.2.${serializer}`], serializers: [makeSerializer(serializer)],
-      max_retries: 0, retry_if_unreachable: false, initial_retry_delay: 0.01,
+      url,
+      realm,
+      protocols: [`wamp.2.${serializer}`],
+      serializers: [makeSerializer(serializer)],
+      max_retries: 0,
+      retry_if_unreachable: false,
+      initial_retry_delay: 0.01,
     };
     if (auth) {
       opts.authmethods = [auth.authmethod];
@@ -99,9 +136,10 @@ export function connect(url: string, realm: string, serializer: 'json' | 'msgpac
       opts.onchallenge = (_session: AbSession, method: string, extra: Record<string, unknown>): string => {
         if (method === 'ticket') return auth.secret;
         if (method === 'wampcra') {
-          const key = typeof extra.salt === 'string'
-            ? autobahn.auth_cra.derive_key(auth.secret, extra.salt, extra.iterations as number, extra.keylen as number)
-            : auth.secret;
+          const key =
+            typeof extra.salt === 'string'
+              ? autobahn.auth_cra.derive_key(auth.secret, extra.salt, extra.iterations as number, extra.keylen as number)
+              : auth.secret;
           return autobahn.auth_cra.sign(key, extra.challenge as string);
         }
         throw new Error(`unexpected challenge ${method}`);
@@ -114,7 +152,11 @@ export function connect(url: string, realm: string, serializer: 'json' | 'msgpac
       close: async () => {
         open.delete(handle);
         if (c.isOpen) {
-          try { c.close(); } catch { /* already closing */ }
+          try {
+            c.close();
+          } catch {
+            /* already closing */
+          }
         }
         await closed;
       },
@@ -144,14 +186,25 @@ export async function closeAll(): Promise<void> {
 export function collector<T>(n: number): { fn: (v: T) => void; items: T[]; done: Promise<T[]> } {
   const items: T[] = [];
   let res: (v: T[]) => void = () => {};
-  const done = new Promise<T[]>((r) => { res = r; });
-  return { fn: (v: T) => { items.push(v); if (items.length === n) res(items); }, items, done };
+  const done = new Promise<T[]>((r) => {
+    res = r;
+  });
+  return {
+    fn: (v: T) => {
+      items.push(v);
+      if (items.length === n) res(items);
+    },
+    items,
+    done,
+  };
 }
 
 /** A promise and its resolver. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve: (v: T) => void = () => {};
-  const promise = new Promise<T>((r) => { resolve = r; });
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 

@@ -39,14 +39,19 @@ export function staleDistFiles(root = ROOT): string[] {
 export function buildDist(root = ROOT): void {
   let log = '';
   try {
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
   } catch (e) {
     // tsc still emits on type errors; whether dist/ is usable is decided below.
     log = String((e as { stdout?: string }).stdout ?? (e as Error).message);
   }
   const stale = staleDistFiles(root);
   if (stale.length) {
-    throw new Error(`dist/ is stale after the build (${stale.length} files, e.g. ${stale.slice(0, 3).join(', ')}): `
-      + `run npx tsc -p tsconfig.build.json and fix what it reports.\n${log.slice(0, 2000)}`);
+    throw new Error(
+      `dist/ is stale after the build (${stale.length} files, e.g. ${stale.slice(0, 3).join(', ')}): ` +
+        `run npx tsc -p tsconfig.build.json and fix what it reports.\n${log.slice(0, 2000)}`,
+    );
   }
 }

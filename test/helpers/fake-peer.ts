@@ -9,7 +9,10 @@ import type { AuthMethod } from '../../router/auth/types';
 
 /** Minimal JSON serializer for tests that do not care about the wire format. */
 export const testJson: Serializer = {
-  name: 'json', subprotocol: 'wamp.2.json', rawsocketId: 1, binary: false,
+  name: 'json',
+  subprotocol: 'wamp.2.json',
+  rawsocketId: 1,
+  binary: false,
   encode: (m) => Buffer.from(JSON.stringify(m)),
   decode: (f) => JSON.parse(f.toString('utf8')),
 };
@@ -23,27 +26,44 @@ export class FakeConnection implements Connection {
   onMessage: (frame: Buffer) => void = () => {};
   onClose: (reason: string) => void = () => {};
   constructor(readonly serializer: Serializer = testJson) {}
-  send(frame: Buffer): void { if (!this.closed) this.sent.push(frame); }
+  send(frame: Buffer): void {
+    if (!this.closed) this.sent.push(frame);
+  }
   close(code?: number, reason?: string): void {
     if (this.closed) return;
     this.closed = { code, reason };
     this.onClose(reason ?? '');
   }
   /** Delivers a raw frame to the router as if it came from the network. */
-  deliver(frame: Buffer): void { this.onMessage(frame); }
+  deliver(frame: Buffer): void {
+    this.onMessage(frame);
+  }
   /** Simulates the peer dropping the connection. */
-  drop(): void { this.close(1006, 'dropped'); }
+  drop(): void {
+    this.close(1006, 'dropped');
+  }
 }
 
 export const anonymousAuth: AuthMethod = {
   name: 'anonymous',
-  hello: (info) => ({ kind: 'welcome', identity: { authid: info.authid ?? 'anon', authrole: 'anonymous', authmethod: 'anonymous', authprovider: 'static' } }),
+  hello: (info) => ({
+    kind: 'welcome',
+    identity: { authid: info.authid ?? 'anon', authrole: 'anonymous', authmethod: 'anonymous', authprovider: 'static' },
+  }),
   authenticate: () => ({ kind: 'refuse', reason: 'wamp.error.authentication_failed', message: 'unexpected' }),
 };
 
 const CLIENT_ROLES = {
   caller: { features: { caller_identification: true, progressive_call_results: true, call_canceling: true, call_timeout: true } },
-  callee: { features: { caller_identification: true, progressive_call_results: true, call_canceling: true, pattern_based_registration: true, shared_registration: true } },
+  callee: {
+    features: {
+      caller_identification: true,
+      progressive_call_results: true,
+      call_canceling: true,
+      pattern_based_registration: true,
+      shared_registration: true,
+    },
+  },
   publisher: { features: { publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true } },
   subscriber: { features: { publisher_identification: true, pattern_based_subscription: true } },
 };
@@ -54,7 +74,11 @@ export class FakeClient {
   sessionId = 0;
   private nextRequest = 0;
 
-  constructor(readonly router: Router, auth: AuthMethod[] = [anonymousAuth], serializer?: Serializer) {
+  constructor(
+    readonly router: Router,
+    auth: AuthMethod[] = [anonymousAuth],
+    serializer?: Serializer,
+  ) {
     this.conn = new FakeConnection(serializer);
     router.accept(this.conn, { methods: auth });
   }
@@ -69,14 +93,21 @@ export class FakeClient {
     return c;
   }
 
-  send(m: Message): void { this.conn.deliver(this.conn.serializer.encode(toArray(m))); }
-  sendRaw(arr: unknown[]): void { this.conn.deliver(this.conn.serializer.encode(arr)); }
-  req(): number { return ++this.nextRequest; }
+  send(m: Message): void {
+    this.conn.deliver(this.conn.serializer.encode(toArray(m)));
+  }
+  sendRaw(arr: unknown[]): void {
+    this.conn.deliver(this.conn.serializer.encode(arr));
+  }
+  req(): number {
+    return ++this.nextRequest;
+  }
 
   /** All messages received and not yet read. */
   drain(): Message[] {
     const out: Message[] = [];
-    for (let f = this.conn.sent[this.read]; f !== undefined; f = this.conn.sent[++this.read]) out.push(parseMessage(this.conn.serializer.decode(f)));
+    for (let f = this.conn.sent[this.read]; f !== undefined; f = this.conn.sent[++this.read])
+      out.push(parseMessage(this.conn.serializer.decode(f)));
     return out;
   }
   /** The next unread message; throws if there is none. */
@@ -87,5 +118,7 @@ export class FakeClient {
     return parseMessage(this.conn.serializer.decode(frame));
   }
   /** Whether there is an unread message. */
-  get pending(): number { return this.conn.sent.length - this.read; }
+  get pending(): number {
+    return this.conn.sent.length - this.read;
+  }
 }

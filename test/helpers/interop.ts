@@ -38,7 +38,11 @@ export function makeCredentials(): Credentials {
   return {
     cra: { authid: 'cra-user', secret: rnd() },
     craSalted: {
-      authid: 'cra-salted-user', secret: password, salt, iterations, keylen,
+      authid: 'cra-salted-user',
+      secret: password,
+      salt,
+      iterations,
+      keylen,
       // Crossbar.io semantics: a salted user's configured secret is the derived key
       // (base64 of PBKDF2-HMAC-SHA256(password, salt, iterations, keylen)).
       derived: pbkdf2Sync(password, salt, iterations, keylen, 'sha256').toString('base64'),
@@ -67,8 +71,11 @@ export function interopConfig(creds: Credentials, opts: { serializers?: string[]
       users: {
         [creds.cra.authid]: { secret: creds.cra.secret, role: 'full' },
         [creds.craSalted.authid]: {
-          secret: creds.craSalted.derived, role: 'full',
-          salt: creds.craSalted.salt, iterations: creds.craSalted.iterations, keylen: creds.craSalted.keylen,
+          secret: creds.craSalted.derived,
+          role: 'full',
+          salt: creds.craSalted.salt,
+          iterations: creds.craSalted.iterations,
+          keylen: creds.craSalted.keylen,
         },
       },
     },
@@ -76,38 +83,48 @@ export function interopConfig(creds: Credentials, opts: { serializers?: string[]
   const everything = [{ uri: '', match: 'prefix', allow: ALL, disclose: { caller: true, publisher: true }, cache: true }];
   return {
     version: 2,
-    workers: [{
-      type: 'router',
-      realms: [{
-        name: REALM,
-        roles: [
-          { name: 'anonymous', permissions: everything },
-          { name: 'full', permissions: everything },
+    workers: [
+      {
+        type: 'router',
+        realms: [
           {
-            name: 'limited',
-            permissions: [{
-              uri: ALLOWED_PREFIX, match: 'prefix',
-              allow: { call: true, register: false, publish: false, subscribe: true },
-              disclose: { caller: false, publisher: false }, cache: true,
-            }],
+            name: REALM,
+            roles: [
+              { name: 'anonymous', permissions: everything },
+              { name: 'full', permissions: everything },
+              {
+                name: 'limited',
+                permissions: [
+                  {
+                    uri: ALLOWED_PREFIX,
+                    match: 'prefix',
+                    allow: { call: true, register: false, publish: false, subscribe: true },
+                    disclose: { caller: false, publisher: false },
+                    cache: true,
+                  },
+                ],
+              },
+            ],
           },
         ],
-      }],
-      transports: [
-        {
-          type: 'websocket',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          serializers, auth,
-          options: { max_message_size: 1048576, auto_ping_interval: 0 },
-        },
-        {
-          type: 'rawsocket',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          serializers, auth,
-          options: { max_message_size: 1048576 },
-        },
-      ],
-    }],
+        transports: [
+          {
+            type: 'websocket',
+            endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+            serializers,
+            auth,
+            options: { max_message_size: 1048576, auto_ping_interval: 0 },
+          },
+          {
+            type: 'rawsocket',
+            endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+            serializers,
+            auth,
+            options: { max_message_size: 1048576 },
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -143,10 +160,15 @@ export const SCENARIOS_PY = path.join(__dirname, '..', 'interop', 'python', 'sce
 /** `null` when usable, else a message naming what is missing. */
 export function pythonAutobahnMissing(): string | null {
   if (!existsSync(PYTHON)) return `${PYTHON} is missing (install Debian python3-autobahn: make test-deps)`;
-  const r = spawnSync(PYTHON, ['-c', 'import autobahn, twisted, msgpack; print(autobahn.__version__)'], { encoding: 'utf8', timeout: 20000 });
+  const r = spawnSync(PYTHON, ['-c', 'import autobahn, twisted, msgpack; print(autobahn.__version__)'], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
   if (r.status !== 0) {
-    return `${PYTHON} cannot import autobahn/twisted/msgpack (install Debian python3-autobahn python3-twisted ` +
-      `python3-msgpack: make test-deps): ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+    return (
+      `${PYTHON} cannot import autobahn/twisted/msgpack (install Debian python3-autobahn python3-twisted ` +
+      `python3-msgpack: make test-deps): ${(r.stderr || String(r.error)).trim().split('\n').pop()}`
+    );
   }
   return null;
 }
@@ -171,30 +193,56 @@ export class JsonLinesProcess {
         const line = buf.slice(0, i).trim();
         buf = buf.slice(i + 1);
         if (!line) continue;
-        try { this.lines.push(JSON.parse(line) as Record<string, unknown>); } catch { this.lines.push({ unparsed: line }); }
+        try {
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.lines.push({ unparsed: line });
+        }
         this.notify();
       }
     });
     this.child.stderr!.setEncoding('utf8');
-    this.child.stderr!.on('data', (c: string) => { this.stderr += c; });
+    this.child.stderr!.on('data', (c: string) => {
+      this.stderr += c;
+    });
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code) => { this.exitCode = code; this.notify(); resolve(code); });
-      this.child.on('error', (e) => { this.stderr += String(e); this.exitCode = -1; this.notify(); resolve(-1); });
+      this.child.on('exit', (code) => {
+        this.exitCode = code;
+        this.notify();
+        resolve(code);
+      });
+      this.child.on('error', (e) => {
+        this.stderr += String(e);
+        this.exitCode = -1;
+        this.notify();
+        resolve(-1);
+      });
     });
   }
 
-  private notify(): void { for (const w of this.waiters.splice(0)) w(); }
+  private notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
 
   /** Resolves with the first line (from index `from`) matching `pred`; rejects on exit or timeout. */
   waitFor(pred: (l: Record<string, unknown>) => boolean, timeoutMs = 15000, from = 0): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timeout waiting for a line; got ${JSON.stringify(this.lines)}; stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timeout waiting for a line; got ${JSON.stringify(this.lines)}; stderr: ${this.stderr.slice(-2000)}`)),
+        timeoutMs,
+      );
       const check = (): void => {
         const hit = this.lines.slice(from).find(pred);
-        if (hit) { clearTimeout(timer); resolve(hit); return; }
+        if (hit) {
+          clearTimeout(timer);
+          resolve(hit);
+          return;
+        }
         if (this.exitCode !== null) {
           clearTimeout(timer);
-          reject(new Error(`process exited (${this.exitCode}) first; lines ${JSON.stringify(this.lines)}; stderr: ${this.stderr.slice(-2000)}`));
+          reject(
+            new Error(`process exited (${this.exitCode}) first; lines ${JSON.stringify(this.lines)}; stderr: ${this.stderr.slice(-2000)}`),
+          );
           return;
         }
         this.waiters.push(check);
@@ -218,7 +266,10 @@ export class JsonLinesProcess {
 }
 
 /** Runs scenarios.py with the given arguments until it exits; returns the result lines by scenario. */
-export async function runPythonScenarios(args: string[], timeoutMs = 60000): Promise<{ results: Map<string, Record<string, unknown>>; proc: JsonLinesProcess }> {
+export async function runPythonScenarios(
+  args: string[],
+  timeoutMs = 60000,
+): Promise<{ results: Map<string, Record<string, unknown>>; proc: JsonLinesProcess }> {
   const proc = new JsonLinesProcess(PYTHON, [SCENARIOS_PY, ...args]);
   const t = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
   await proc.exited;
@@ -232,10 +283,14 @@ export async function runPythonScenarios(args: string[], timeoutMs = 60000): Pro
 export function pythonCredentialArgs(creds: Credentials): string[] {
   // `--flag=value`: a random secret may start with '-'.
   return [
-    `--authid=${creds.cra.authid}`, `--secret=${creds.cra.secret}`,
-    `--salted-authid=${creds.craSalted.authid}`, `--salted-secret=${creds.craSalted.secret}`,
-    `--ticket-authid=${creds.ticket.authid}`, `--ticket-secret=${creds.ticket.secret}`,
-    `--limited-authid=${creds.limited.authid}`, `--limited-secret=${creds.limited.secret}`,
+    `--authid=${creds.cra.authid}`,
+    `--secret=${creds.cra.secret}`,
+    `--salted-authid=${creds.craSalted.authid}`,
+    `--salted-secret=${creds.craSalted.secret}`,
+    `--ticket-authid=${creds.ticket.authid}`,
+    `--ticket-secret=${creds.ticket.secret}`,
+    `--limited-authid=${creds.limited.authid}`,
+    `--limited-secret=${creds.limited.secret}`,
   ];
 }
 

@@ -13,16 +13,27 @@ type Handler = (args: unknown[], kwargs: Dict, details: Dict) => { args?: unknow
 
 const ROLES = {
   caller: { features: { progressive_call_results: true, call_canceling: true, call_timeout: true } },
-  callee: { features: { progressive_call_results: true, call_canceling: true, shared_registration: true, pattern_based_registration: true } },
+  callee: {
+    features: { progressive_call_results: true, call_canceling: true, shared_registration: true, pattern_based_registration: true },
+  },
   publisher: { features: { publisher_exclusion: true, subscriber_blackwhite_listing: true } },
   subscriber: { features: { pattern_based_subscription: true } },
 };
 
 export class WampCallError extends Error {
-  constructor(readonly uri: string, readonly args: unknown[], readonly kwargs: Dict) { super(`${uri} ${JSON.stringify(args)}`); }
+  constructor(
+    readonly uri: string,
+    readonly args: unknown[],
+    readonly kwargs: Dict,
+  ) {
+    super(`${uri} ${JSON.stringify(args)}`);
+  }
 }
 
-interface Pending { resolve: (v: unknown) => void; reject: (e: unknown) => void }
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
 
 export class MiniClient {
   sessionId = 0;
@@ -37,7 +48,10 @@ export class MiniClient {
   private readonly subscriptions = new Map<number, Handler>();
   private welcome: Pending | null = null;
 
-  private constructor(private readonly ws: WebSocket, readonly serializer: Serializer) {
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly serializer: Serializer,
+  ) {
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.closedReason = `${code} ${reason.toString()}`;
@@ -48,7 +62,9 @@ export class MiniClient {
         resolve(this.closedReason);
       });
     });
-    ws.on('error', (e) => { this.problems.push(`socket error: ${e.message}`); });
+    ws.on('error', (e) => {
+      this.problems.push(`socket error: ${e.message}`);
+    });
     ws.on('message', (data: Buffer) => this.onFrame(data));
   }
 
@@ -66,7 +82,9 @@ export class MiniClient {
     this.ws.send(this.serializer.encode(msg), { binary: this.serializer.binary });
   }
 
-  private req(): number { return ++this.nextId; }
+  private req(): number {
+    return ++this.nextId;
+  }
 
   private request(msg: (id: number) => unknown[]): Promise<unknown> {
     const id = this.req();
@@ -84,7 +102,10 @@ export class MiniClient {
       this.problems.push(`undecodable frame: ${(e as Error).message}`);
       return;
     }
-    if (!Array.isArray(m) || typeof m[0] !== 'number') { this.problems.push(`not a message: ${String(m).slice(0, 100)}`); return; }
+    if (!Array.isArray(m) || typeof m[0] !== 'number') {
+      this.problems.push(`not a message: ${String(m).slice(0, 100)}`);
+      return;
+    }
     const take = (id: number): Pending | undefined => {
       const p = this.pending.get(id);
       if (!p) this.problems.push(`unknown request ${id} in ${JSON.stringify(m).slice(0, 200)}`);
@@ -92,20 +113,39 @@ export class MiniClient {
       return p;
     };
     switch (m[0]) {
-      case T.WELCOME: this.sessionId = m[1] as number; this.welcome?.resolve(undefined); this.welcome = null; return;
-      case T.ABORT: this.welcome?.reject(new Error(`ABORT ${String(m[2])}`)); this.welcome = null; return;
-      case T.GOODBYE: this.send([T.GOODBYE, {}, 'wamp.close.goodbye_and_out']); return;
-      case T.REGISTERED: case T.SUBSCRIBED: case T.PUBLISHED: case T.UNREGISTERED: case T.UNSUBSCRIBED:
-        take(m[1] as number)?.resolve(m[2]); return;
+      case T.WELCOME:
+        this.sessionId = m[1] as number;
+        this.welcome?.resolve(undefined);
+        this.welcome = null;
+        return;
+      case T.ABORT:
+        this.welcome?.reject(new Error(`ABORT ${String(m[2])}`));
+        this.welcome = null;
+        return;
+      case T.GOODBYE:
+        this.send([T.GOODBYE, {}, 'wamp.close.goodbye_and_out']);
+        return;
+      case T.REGISTERED:
+      case T.SUBSCRIBED:
+      case T.PUBLISHED:
+      case T.UNREGISTERED:
+      case T.UNSUBSCRIBED:
+        take(m[1] as number)?.resolve(m[2]);
+        return;
       case T.RESULT: {
         if ((m[2] as Dict)?.progress) return;
         take(m[1] as number)?.resolve({ args: (m[3] as unknown[]) ?? [], kwargs: (m[4] as Dict) ?? {} });
         return;
       }
-      case T.ERROR: take(m[2] as number)?.reject(new WampCallError(m[4] as string, (m[5] as unknown[]) ?? [], (m[6] as Dict) ?? {})); return;
+      case T.ERROR:
+        take(m[2] as number)?.reject(new WampCallError(m[4] as string, (m[5] as unknown[]) ?? [], (m[6] as Dict) ?? {}));
+        return;
       case T.INVOCATION: {
         const h = this.registrations.get(m[2] as number);
-        if (!h) { this.problems.push(`INVOCATION for unknown registration ${String(m[2])}`); return; }
+        if (!h) {
+          this.problems.push(`INVOCATION for unknown registration ${String(m[2])}`);
+          return;
+        }
         try {
           const out = h((m[4] as unknown[]) ?? [], (m[5] as Dict) ?? {}, m[3] as Dict) ?? {};
           this.send([T.YIELD, m[1], {}, out.args ?? [], out.kwargs ?? {}]);
@@ -120,7 +160,10 @@ export class MiniClient {
         return;
       case T.EVENT: {
         const h = this.subscriptions.get(m[1] as number);
-        if (!h) { this.problems.push(`EVENT for unknown subscription ${String(m[1])}`); return; }
+        if (!h) {
+          this.problems.push(`EVENT for unknown subscription ${String(m[1])}`);
+          return;
+        }
         h((m[4] as unknown[]) ?? [], (m[5] as Dict) ?? {}, m[3] as Dict);
         return;
       }
@@ -149,7 +192,9 @@ export class MiniClient {
     return this.request((id) => [T.PUBLISH, id, options, topic, args, kwargs]);
   }
 
-  get isOpen(): boolean { return this.closedReason === null; }
+  get isOpen(): boolean {
+    return this.closedReason === null;
+  }
 
   /** GOODBYE, then waits for the connection to close (terminates it after 2 s). */
   async close(): Promise<void> {

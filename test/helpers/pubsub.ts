@@ -19,20 +19,33 @@ export const roleAuth: AuthMethod = {
     identity: {
       authid: info.authid ?? 'anon',
       authrole: typeof info.details.x_authrole === 'string' ? info.details.x_authrole : 'anonymous',
-      authmethod: 'anonymous', authprovider: 'static',
+      authmethod: 'anonymous',
+      authprovider: 'static',
     },
   }),
   authenticate: () => ({ kind: 'refuse', reason: 'wamp.error.authentication_failed', message: 'unexpected' }),
 };
 
 const ROLES = {
-  publisher: { features: { publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
+  publisher: {
+    features: {
+      publisher_identification: true,
+      publisher_exclusion: true,
+      subscriber_blackwhite_listing: true,
+      payload_passthru_mode: true,
+    },
+  },
   subscriber: { features: { publisher_identification: true, pattern_based_subscription: true, payload_passthru_mode: true } },
   caller: { features: {} },
   callee: { features: {} },
 };
 
-export interface JoinOptions { realm?: string; authid?: string; authrole?: string; serializer?: Serializer }
+export interface JoinOptions {
+  realm?: string;
+  authid?: string;
+  authrole?: string;
+  serializer?: Serializer;
+}
 
 /** Joins a client with the given identity and serializer. */
 export function joinAs(router: Router, o: JoinOptions = {}): FakeClient {
@@ -59,7 +72,10 @@ export function fakeAuthorizer(
 export function countingSerializer(base: Serializer = testJson): Serializer & { encoded: Map<number, number> } {
   const encoded = new Map<number, number>();
   return {
-    name: base.name, subprotocol: base.subprotocol, rawsocketId: base.rawsocketId, binary: base.binary,
+    name: base.name,
+    subprotocol: base.subprotocol,
+    rawsocketId: base.rawsocketId,
+    binary: base.binary,
     encoded,
     encode(m: unknown[]): Buffer {
       const t = m[0] as number;
@@ -72,7 +88,10 @@ export function countingSerializer(base: Serializer = testJson): Serializer & { 
 
 /** A minimal MessagePack serializer (binary payloads survive it). */
 export const testMsgpack: Serializer = {
-  name: 'msgpack', subprotocol: 'wamp.2.msgpack', rawsocketId: 2, binary: true,
+  name: 'msgpack',
+  subprotocol: 'wamp.2.msgpack',
+  rawsocketId: 2,
+  binary: true,
   encode: (m) => Buffer.from(mpEncode(m)),
   decode: (f) => mpDecode(f),
 };
@@ -89,7 +108,14 @@ export function subscribe(c: FakeClient, topic: string, options: Dict = {}): num
 /** Publishes without waiting for anything. Returns the request ID. */
 export function publish(c: FakeClient, topic: string, args?: unknown[] | Uint8Array, kwargs?: Dict, options: Dict = {}): number {
   const request = c.req();
-  c.send({ type: T.PUBLISH, request, options, topic, ...(args !== undefined ? { args } : {}), ...(kwargs !== undefined ? { kwargs } : {}) });
+  c.send({
+    type: T.PUBLISH,
+    request,
+    options,
+    topic,
+    ...(args !== undefined ? { args } : {}),
+    ...(kwargs !== undefined ? { kwargs } : {}),
+  });
   return request;
 }
 

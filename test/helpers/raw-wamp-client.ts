@@ -12,7 +12,15 @@ export type Kind = 'websocket' | 'rawsocket';
 
 const ROLES = {
   caller: { features: { caller_identification: true, progressive_call_results: true, call_canceling: true } },
-  callee: { features: { caller_identification: true, progressive_call_results: true, call_canceling: true, shared_registration: true, pattern_based_registration: true } },
+  callee: {
+    features: {
+      caller_identification: true,
+      progressive_call_results: true,
+      call_canceling: true,
+      shared_registration: true,
+      pattern_based_registration: true,
+    },
+  },
   publisher: { features: { publisher_identification: true, publisher_exclusion: true, subscriber_blackwhite_listing: true } },
   subscriber: { features: { publisher_identification: true, pattern_based_subscription: true } },
 };
@@ -31,20 +39,24 @@ export class RawWampClient {
   pause!: () => void;
 
   private constructor(readonly serializer: Serializer) {
-    this.closed = new Promise((r) => { this.resolveClosed = r; });
+    this.closed = new Promise((r) => {
+      this.resolveClosed = r;
+    });
   }
 
   static async connect(kind: Kind, url: string, ser: SerializerName): Promise<RawWampClient> {
     const serializer = serializerByName(ser)!;
     const c = new RawWampClient(serializer);
-    if (kind === 'websocket') await c.openWs(url); else await c.openRaw(url);
+    if (kind === 'websocket') await c.openWs(url);
+    else await c.openRaw(url);
     return c;
   }
 
   private onFrame(frame: Buffer): void {
     const m = parseMessage(this.serializer.decode(frame));
     const w = this.waiters.shift();
-    if (w) w(m); else this.queue.push(m);
+    if (w) w(m);
+    else this.queue.push(m);
   }
   private onClosed(code?: number, reason?: string): void {
     if (this.closedFlag) return;
@@ -60,7 +72,10 @@ export class RawWampClient {
     this.sendFrame = (f) => ws.send(f, { binary: this.serializer.binary });
     this.closeFn = () => ws.terminate();
     this.pause = () => (ws as unknown as { _socket: net.Socket })._socket.pause();
-    return new Promise((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
   }
 
   private openRaw(url: string): Promise<void> {
@@ -84,7 +99,10 @@ export class RawWampClient {
         buf = Buffer.concat([buf, d]);
         if (!handshaken) {
           if (buf.length < 4) return;
-          if (buf[0] !== 0x7f || (buf[1]! & 0x0f) === 0) { reject(new Error(`rawsocket handshake refused: ${buf.subarray(0, 4).toString('hex')}`)); return; }
+          if (buf[0] !== 0x7f || (buf[1]! & 0x0f) === 0) {
+            reject(new Error(`rawsocket handshake refused: ${buf.subarray(0, 4).toString('hex')}`));
+            return;
+          }
           handshaken = true;
           buf = buf.subarray(4);
           resolve();
@@ -96,15 +114,25 @@ export class RawWampClient {
           const payload = buf.subarray(4, 4 + len);
           buf = buf.subarray(4 + len);
           if (type === 0) this.onFrame(payload);
-          else if (type === 1) { const h = Buffer.from([2, 0, 0, 0]); h.writeUIntBE(len, 1, 3); sock.write(Buffer.concat([h, payload])); }
+          else if (type === 1) {
+            const h = Buffer.from([2, 0, 0, 0]);
+            h.writeUIntBE(len, 1, 3);
+            sock.write(Buffer.concat([h, payload]));
+          }
         }
       });
     });
   }
 
-  send(m: Message): void { this.sendFrame(this.serializer.encode(toArray(m))); }
-  sendArray(a: unknown[]): void { this.sendFrame(this.serializer.encode(a)); }
-  req(): number { return ++this.request; }
+  send(m: Message): void {
+    this.sendFrame(this.serializer.encode(toArray(m)));
+  }
+  sendArray(a: unknown[]): void {
+    this.sendFrame(this.serializer.encode(a));
+  }
+  req(): number {
+    return ++this.request;
+  }
 
   /** The next message, or null when the connection closed first. Rejects after `ms`. */
   next(ms = 5000): Promise<Message | null> {
@@ -112,8 +140,14 @@ export class RawWampClient {
     if (q) return Promise.resolve(q);
     if (this.closedFlag) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { this.waiters.splice(this.waiters.indexOf(done), 1); reject(new Error('timed out waiting for a message')); }, ms);
-      const done = (m: Message | null): void => { clearTimeout(t); resolve(m); };
+      const t = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(done), 1);
+        reject(new Error('timed out waiting for a message'));
+      }, ms);
+      const done = (m: Message | null): void => {
+        clearTimeout(t);
+        resolve(m);
+      };
       this.waiters.push(done);
     });
   }
@@ -121,7 +155,8 @@ export class RawWampClient {
   /** Next message, asserting its type. */
   async expect<M extends Message['type']>(type: M): Promise<Extract<Message, { type: M }>> {
     const m = await this.next();
-    if (!m || m.type !== type) throw new Error(`expected message type ${type}, got ${m ? JSON.stringify(toArray(m)) : 'connection closed'}`);
+    if (!m || m.type !== type)
+      throw new Error(`expected message type ${type}, got ${m ? JSON.stringify(toArray(m)) : 'connection closed'}`);
     return m as Extract<Message, { type: M }>;
   }
 
@@ -132,5 +167,7 @@ export class RawWampClient {
     return w.session;
   }
 
-  close(): void { this.closeFn(); }
+  close(): void {
+    this.closeFn();
+  }
 }

@@ -8,8 +8,11 @@ export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 5000, w
     try {
       const v = await cond();
       if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

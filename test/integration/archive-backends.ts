@@ -51,7 +51,8 @@ export function mysqlBackend(): Backend {
       const mysql = await import('mysql2/promise');
       const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
       try {
-        for (const p of prefixes) await c.query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock', 'tier'].map((t) => p + t).join(', ')}`);
+        for (const p of prefixes)
+          await c.query(`DROP TABLE IF EXISTS ${['meta', 'file', 'field', 'lock', 'tier'].map((t) => p + t).join(', ')}`);
       } finally {
         await c.end();
       }

@@ -35,7 +35,10 @@ beforeAll(async () => {
     const rows = Array.from({ length: 60 }, (_, m) => `${86400 + h * 3600 + m * 60},${h + m / 100}`);
     writeFileSync(path.join(dataDir, `cryo_${String(h).padStart(2, '0')}.csv`), `time,temp [K]\n${rows.join('\n')}\n`);
   }
-  writeFileSync(path.join(dataDir, 'hv.arrow'), tableToIPC(tableFromArrays({ time: Float64Array.from([86400, 86460]), volts: Float64Array.from([100, 200]) }), 'file'));
+  writeFileSync(
+    path.join(dataDir, 'hv.arrow'),
+    tableToIPC(tableFromArrays({ time: Float64Array.from([86400, 86460]), volts: Float64Array.from([100, 200]) }), 'file'),
+  );
   ({ router, url } = await startTestRouter());
   hub = await runHub({ client: opts(url) });
   client = newClient(url);
@@ -51,11 +54,20 @@ afterAll(async () => {
 function sisock(args: string[]): { done: Promise<void>; out: () => string; err: () => string; restore: () => void } {
   let out = '';
   let err = '';
-  const so = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { out += String(c); return true; });
-  const se = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { err += String(c); return true; });
+  const so = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+    out += String(c);
+    return true;
+  });
+  const se = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+    err += String(c);
+    return true;
+  });
   const program = new Command('sisock').exitOverride();
   registerArchiveKinds(program.command('node'));
-  const restore = () => { so.mockRestore(); se.mockRestore(); };
+  const restore = () => {
+    so.mockRestore();
+    se.mockRestore();
+  };
   const done = program.parseAsync(['node', 'sisock', ...args]).then(() => undefined);
   return { done, out: () => out, err: () => err, restore };
 }
@@ -66,7 +78,20 @@ test('scan --once, then serve with `node archive` and read through the router', 
   expect(JSON.parse(scan.out())).toMatchObject({ files: 25, added: 25, errors: 0 });
 
   const before = process.listeners('SIGTERM');
-  const node = sisock(['node', 'archive', '--db', db, '--name', 'Archive1', '--router', url, '--realm', 'test_realm', '--log-level', 'silent']);
+  const node = sisock([
+    'node',
+    'archive',
+    '--db',
+    db,
+    '--name',
+    'Archive1',
+    '--router',
+    url,
+    '--realm',
+    'test_realm',
+    '--log-level',
+    'silent',
+  ]);
   try {
     await waitFor(() => node.out().includes('node: Archive1'), 10000, 'the archive node to be announced');
     expect((await listNodes(client)).map((n) => n.name)).toContain('Archive1');
@@ -88,7 +113,10 @@ test('scan --once, then serve with `node archive` and read through the router', 
     // min and max per 2 × min_stride, at real times inside [start, end)
     expect(t.length).toBeLessThanOrEqual(2 * 12);
     for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThan(t[i - 1]!);
-    for (const x of t) { expect(x).toBeGreaterThanOrEqual(86400); expect(x).toBeLessThan(2 * 86400); }
+    for (const x of t) {
+      expect(x).toBeGreaterThanOrEqual(86400);
+      expect(x).toBeLessThan(2 * 86400);
+    }
     expect(Math.max(...(thin.data.temp as number[]))).toBe(23.59);
   } finally {
     const stop = process.listeners('SIGTERM').filter((l) => !before.includes(l));

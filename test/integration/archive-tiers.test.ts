@@ -13,27 +13,44 @@ import { chooseWidth, ladderFor, outputWidth, reduceSamples, type Reduce } from 
 import { mysqlBackend, mysqlProblem, sqliteBackend, type Backend } from './archive-backends';
 
 let tmp: string;
-beforeAll(() => { tmp = mkdtempSync(path.join(tmpdir(), 'sisock-tiers-')); });
-afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'sisock-tiers-'));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const backends: Backend[] = [sqliteBackend(() => tmp)];
 if (mysqlProblem() === null) backends.push(mysqlBackend());
 
 /** Deterministic pseudo-random values. */
-const val = (t: number, seed: number) => Math.round(Math.sin(t * 12.9898 + seed) * 43758.5453 % 1 * 8000) / 8;
+const val = (t: number, seed: number) => Math.round(((Math.sin(t * 12.9898 + seed) * 43758.5453) % 1) * 8000) / 8;
 
 describe.each(backends)('archive tiers over $name', (backend) => {
   let dir: string;
   const open: Array<{ close(): Promise<void> }> = [];
   let n = 0;
-  beforeEach(() => { dir = path.join(tmp, `${backend.name}-${++n}`); mkdirSync(dir, { recursive: true }); });
-  afterEach(async () => { for (const h of open.splice(0).reverse()) await h.close().catch(() => {}); });
+  beforeEach(() => {
+    dir = path.join(tmp, `${backend.name}-${++n}`);
+    mkdirSync(dir, { recursive: true });
+  });
+  afterEach(async () => {
+    for (const h of open.splice(0).reverse()) await h.close().catch(() => {});
+  });
   afterAll(() => backend.cleanup());
 
-  const index = (): IndexDb => { const db = openIndexDb(backend.fresh()); open.push(db); return db; };
+  const index = (): IndexDb => {
+    const db = openIndexDb(backend.fresh());
+    open.push(db);
+    return db;
+  };
   const scan = async (db: IndexDb, extra: Partial<ScannerOptions> = {}) => {
     const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, ...extra });
-    try { return await s.scan(); } finally { await s.close(); }
+    try {
+      return await s.scan();
+    } finally {
+      await s.close();
+    }
   };
   let mtime = 1_600_000_000;
   const write = (rel: string, content: string) => {
@@ -55,19 +72,28 @@ describe.each(backends)('archive tiers over $name', (backend) => {
     const raw = await src.getData(['x'], 0, 1e6, null);
     const t = raw.timeline.tl?.t ?? [];
     const v = (raw.data.x ?? []) as number[];
-    await fc.assert(fc.asyncProperty(
-      fc.double({ min: -50, max: 1300, noNaN: true }), fc.double({ min: 1, max: 1400, noNaN: true }),
-      fc.double({ min: 5, max: 700, noNaN: true }), fc.constantFrom<Reduce>('minmax', 'mean'),
-      async (start, span, stride, reduce) => {
-        const got = await src.getData(['x'], start, start + span, stride, { reduce });
-        const w = chooseWidth(ladderFor(0.1), stride, reduce);
-        // no tier fine enough: raw, buckets of 2 × stride (stride for the mean)
-        const W = w === null ? (reduce === 'mean' ? stride : 2 * stride) : outputWidth(w, stride, reduce);
-        const want = reduceSamples(t, v, start, start + span, reduce === 'mean' ? W : W / 2, reduce);
-        expect(got.timeline.tl?.t ?? []).toEqual(want.t);
-        expect(got.data.x).toEqual(want.v);
-        for (const x of want.t) { expect(x).toBeGreaterThanOrEqual(start); expect(x).toBeLessThan(start + span); }
-      }), { numRuns: runs });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.double({ min: -50, max: 1300, noNaN: true }),
+        fc.double({ min: 1, max: 1400, noNaN: true }),
+        fc.double({ min: 5, max: 700, noNaN: true }),
+        fc.constantFrom<Reduce>('minmax', 'mean'),
+        async (start, span, stride, reduce) => {
+          const got = await src.getData(['x'], start, start + span, stride, { reduce });
+          const w = chooseWidth(ladderFor(0.1), stride, reduce);
+          // no tier fine enough: raw, buckets of 2 × stride (stride for the mean)
+          const W = w === null ? (reduce === 'mean' ? stride : 2 * stride) : outputWidth(w, stride, reduce);
+          const want = reduceSamples(t, v, start, start + span, reduce === 'mean' ? W : W / 2, reduce);
+          expect(got.timeline.tl?.t ?? []).toEqual(want.t);
+          expect(got.data.x).toEqual(want.v);
+          for (const x of want.t) {
+            expect(x).toBeGreaterThanOrEqual(start);
+            expect(x).toBeLessThan(start + span);
+          }
+        },
+      ),
+      { numRuns: runs },
+    );
   }
 
   test('equal brute force after growth, replacement, removal, out-of-order rows and a corrupt file', async () => {

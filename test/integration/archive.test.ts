@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import {
-  ArchiveSource, openIndexDb, Scanner, ScannerLockedError, SCANNER_LOCK, SCHEMA_VERSION, type IndexDb, type ScannerOptions,
+  ArchiveSource,
+  openIndexDb,
+  Scanner,
+  ScannerLockedError,
+  SCANNER_LOCK,
+  SCHEMA_VERSION,
+  type IndexDb,
+  type ScannerOptions,
 } from '../../data-nodes/archive';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -17,17 +24,25 @@ import { downsampleMinMax } from '../../data-nodes/sdk/downsample';
 import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
 
 let tmp: string;
-beforeAll(() => { tmp = mkdtempSync(path.join(tmpdir(), 'sisock-archive-')); });
-afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'sisock-archive-'));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const problem = mysqlProblem();
 const backends: Backend[] = [sqliteBackend(() => tmp)];
 if (problem === null) backends.push(mysqlBackend());
 else if (SERVICES_REQUIRED) {
-  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => { throw new Error(problem); });
+  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
+    throw new Error(problem);
+  });
 } else {
   console.warn(`archive tests: MariaDB half skipped: ${problem} (set SISOCK_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test)`);
-  describe.skip('mysql', () => { test(`skipped: ${problem}`, () => {}); });
+  describe.skip('mysql', () => {
+    test(`skipped: ${problem}`, () => {});
+  });
 }
 
 function weather(field: string, samples: Array<[number, number]>, timeline = field, units = 'C'): string {
@@ -83,9 +98,24 @@ describe.each(backends)('archive over $name', (backend) => {
   });
 
   test('scan and read: three formats, get_fields from the index, [start, end) honoured, unknown fields', async () => {
-    write('wx/temperature.dat', weather('temperature', range(1000, 1010).map((t) => [t, t - 1000]), 'hourly'));
-    write('cryo/fridge_2024-01-01.csv', `time,T_mc [K],state\n${range(1000, 1005).map((t) => `${t},0.0${t - 1000},ok`).join('\n')}\n`);
-    write('ipc/stage.arrow', Buffer.from(tableToIPC(tableFromArrays({ time: Float64Array.from(range(2000, 2003)), power: Float64Array.from([1, 2, 3]) }), 'file')));
+    write(
+      'wx/temperature.dat',
+      weather(
+        'temperature',
+        range(1000, 1010).map((t) => [t, t - 1000]),
+        'hourly',
+      ),
+    );
+    write(
+      'cryo/fridge_2024-01-01.csv',
+      `time,T_mc [K],state\n${range(1000, 1005)
+        .map((t) => `${t},0.0${t - 1000},ok`)
+        .join('\n')}\n`,
+    );
+    write(
+      'ipc/stage.arrow',
+      Buffer.from(tableToIPC(tableFromArrays({ time: Float64Array.from(range(2000, 2003)), power: Float64Array.from([1, 2, 3]) }), 'file')),
+    );
     write('notes.txt', 'nothing to see');
     const db = index();
     const s = await scanner(db);
@@ -114,7 +144,13 @@ describe.each(backends)('archive over $name', (backend) => {
   });
 
   test('rescans are incremental: unchanged, grown, changed, touched, deleted and new files', async () => {
-    const a = write('a.dat', weather('a', [[1, 1], [2, 2]]));
+    const a = write(
+      'a.dat',
+      weather('a', [
+        [1, 1],
+        [2, 2],
+      ]),
+    );
     const b = write('b.dat', weather('b', [[1, 10]]));
     const c = write('c.dat', weather('c', [[1, 100]]));
     write('d.dat', weather('d', [[1, 1000]]));
@@ -124,12 +160,12 @@ describe.each(backends)('archive over $name', (backend) => {
     const again = await s.scan();
     expect(again).toMatchObject({ unchanged: 4, added: 0, updated: 0, bytesRead: 0 });
 
-    appendFileSync(a, '3 3\n');                                   // grown
-    writeFileSync(b, weather('b', [[1, 11]]));                     // changed, same size
+    appendFileSync(a, '3 3\n'); // grown
+    writeFileSync(b, weather('b', [[1, 11]])); // changed, same size
     utimesSync(b, new Date(), new Date(Date.now() + 5000));
-    utimesSync(c, new Date(), new Date(Date.now() + 5000));        // touched: same content, new mtime
-    unlinkSync(path.join(dir, 'd.dat'));                           // deleted
-    write('e.dat', weather('e', [[5, 5]]));                        // new
+    utimesSync(c, new Date(), new Date(Date.now() + 5000)); // touched: same content, new mtime
+    unlinkSync(path.join(dir, 'd.dat')); // deleted
+    write('e.dat', weather('e', [[5, 5]])); // new
     const r = await s.scan();
     expect(r).toMatchObject({ files: 4, updated: 2, touched: 1, deleted: 1, added: 1, unchanged: 0 });
 
@@ -169,13 +205,13 @@ describe.each(backends)('archive over $name', (backend) => {
     expect(fields.latin1!.units).toBe('°C');
     expect((await reader(db).getData(['latin1'], 0, 10, null)).data.latin1).toEqual([4.5]);
     // errors are not retried while the file is unchanged
-    expect((await s.scan())).toMatchObject({ errors: 1, unchanged: 7 }); // the symlink loop cannot be stat'ed: recorded again
+    expect(await s.scan()).toMatchObject({ errors: 1, unchanged: 7 }); // the symlink loop cannot be stat'ed: recorded again
   });
 
   test('out-of-order samples and overlapping files merge in time order without repeated timestamps', async () => {
-    write('x/v_1.csv', 'time,v\n5,5\n1,1\n3,3\n');          // out of order within a file
-    write('x/v_2.csv', 'time,v\n4,40\n3,30\n6,60\n');       // overlaps the first; 3 repeated
-    write('x/v_3.csv', 'time,v\n6,61\n7,70\n');             // boundary repeat
+    write('x/v_1.csv', 'time,v\n5,5\n1,1\n3,3\n'); // out of order within a file
+    write('x/v_2.csv', 'time,v\n4,40\n3,30\n6,60\n'); // overlaps the first; 3 repeated
+    write('x/v_3.csv', 'time,v\n6,61\n7,70\n'); // boundary repeat
     const db = index();
     await (await scanner(db)).scan();
     const d = await reader(db).getData(['v'], 0, 100, null);
@@ -194,7 +230,13 @@ describe.each(backends)('archive over $name', (backend) => {
   });
 
   test('a file growing during the scan is read again; one that keeps growing is left for the next scan', async () => {
-    const f = write('g.dat', weather('g', [[1, 1], [2, 2]]));
+    const f = write(
+      'g.dat',
+      weather('g', [
+        [1, 1],
+        [2, 2],
+      ]),
+    );
     const h = write('h.dat', weather('h', [[1, 1]]));
     const db = index();
     let grew = 0;
@@ -241,7 +283,10 @@ describe.each(backends)('archive over $name', (backend) => {
   test('min_stride keeps extremes; the cache stays within its bound', async () => {
     // 10 Hz over 10 files of 60 s, one spike
     for (let k = 0; k < 10; k++) {
-      const rows = range(0, 600).map((i) => { const t = k * 60 + i / 10; return `${t.toFixed(1)},${t === 123.4 ? 1000 : Math.sin(t)}`; });
+      const rows = range(0, 600).map((i) => {
+        const t = k * 60 + i / 10;
+        return `${t.toFixed(1)},${t === 123.4 ? 1000 : Math.sin(t)}`;
+      });
       write(`hz/s_${String(k).padStart(2, '0')}.csv`, `time,s\n${rows.join('\n')}\n`);
     }
     const db = index();
@@ -256,7 +301,11 @@ describe.each(backends)('archive over $name', (backend) => {
     const perBucket = new Map<number, number>();
     for (const x of t) perBucket.set(Math.floor(x / 60), (perBucket.get(Math.floor(x / 60)) ?? 0) + 1);
     expect(Math.max(...perBucket.values())).toBeLessThanOrEqual(2);
-    for (const x of t) { expect(x).toBeGreaterThanOrEqual(0); expect(x).toBeLessThan(600); expect(Math.round(x * 10)).toBeCloseTo(x * 10, 6); }
+    for (const x of t) {
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(600);
+      expect(Math.round(x * 10)).toBeCloseTo(x * 10, 6);
+    }
     expect(Math.max(...(d.data.s as number[]))).toBe(1000);
     // answered from summary tiers: no file decoded (the range's edges are whole buckets)
     expect(src.cache.stats().misses).toBe(0);
@@ -282,7 +331,8 @@ describe.each(backends)('archive over $name', (backend) => {
       expect(row!.mtime).toBe(statSync(p).mtimeMs / 1000);
       expect(Math.abs(row!.scannedAt - Date.now() / 1000)).toBeLessThan(60);
     } finally {
-      if (saved === undefined) delete process.env.TZ; else process.env.TZ = saved;
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
     }
   });
 
@@ -308,14 +358,28 @@ describe.each(backends)('archive over $name', (backend) => {
   });
 
   test('an indexed path that leaves the data root is skipped with an error, never read', async () => {
-    write('in/a.dat', weather('a', [[1, 1], [2, 2]]));
+    write(
+      'in/a.dat',
+      weather('a', [
+        [1, 1],
+        [2, 2],
+      ]),
+    );
     const db = index();
     await (await scanner(db)).scan();
-    writeFileSync(path.join(path.dirname(dir), 'secret.dat'), weather('a', [[1, 666], [2, 666]]));
+    writeFileSync(
+      path.join(path.dirname(dir), 'secret.dat'),
+      weather('a', [
+        [1, 666],
+        [2, 666],
+      ]),
+    );
     // a tampered (shared) index: the same file row, its path pointing out of the root
     const evil = new Proxy(db, {
       get(o, k) {
-        if (k === 'filesFor') return async (...a: Parameters<IndexDb['filesFor']>) => (await o.filesFor(...a)).map((h) => ({ ...h, key: 'x', path: '../secret.dat' }));
+        if (k === 'filesFor')
+          return async (...a: Parameters<IndexDb['filesFor']>) =>
+            (await o.filesFor(...a)).map((h) => ({ ...h, key: 'x', path: '../secret.dat' }));
         const v = (o as unknown as Record<string | symbol, unknown>)[k];
         return typeof v === 'function' ? v.bind(o) : v;
       },
@@ -330,7 +394,10 @@ describe.each(backends)('archive over $name', (backend) => {
 
   test('min_stride over disjoint and overlapping files equals thinning the full answer', async () => {
     // three disjoint files, two overlapping ones (later file wins on equal times), a spike, gaps
-    const rows = (a: number, b: number, f: (t: number) => number | string) => range(a, b, 0.5).map((t) => `${t},${f(t)}`).join('\n');
+    const rows = (a: number, b: number, f: (t: number) => number | string) =>
+      range(a, b, 0.5)
+        .map((t) => `${t},${f(t)}`)
+        .join('\n');
     write('m/a.csv', `time,x,y\n${rows(0, 100, (t) => `${Math.sin(t)},${t % 3}`)}\n`);
     write('m/b.csv', `time,x\n${rows(100.5, 200, (t) => (t === 150 ? 99 : Math.cos(t)))}\n`);
     write('m/c.csv', `time,x,y\n${rows(300, 320, (t) => `${t},`)}\n`);
@@ -353,7 +420,13 @@ describe.each(backends)('archive over $name', (backend) => {
   });
 
   test('a request does not hold every decoded file: each is cut to the asked slice as it is decoded', async () => {
-    for (let k = 0; k < 6; k++) write(`big/f${k}.csv`, `time,v\n${range(k * 1000, k * 1000 + 1000).map((t) => `${t},${t}`).join('\n')}\n`);
+    for (let k = 0; k < 6; k++)
+      write(
+        `big/f${k}.csv`,
+        `time,v\n${range(k * 1000, k * 1000 + 1000)
+          .map((t) => `${t},${t}`)
+          .join('\n')}\n`,
+      );
     const db = index();
     await (await scanner(db)).scan();
     setFlagsFromString('--expose-gc');

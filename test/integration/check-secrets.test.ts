@@ -35,8 +35,12 @@ const CLEAN = {
   '.gitignore': '.env\n*.key\n',
 };
 
-beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-secrets-')); });
-afterAll(() => { fs.rmSync(tmp, { recursive: true, force: true }); });
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-secrets-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 test('this repository has no committed secret or private key', () => {
   const r = check(ROOT);
@@ -53,7 +57,11 @@ test.each([
   ['a PEM private key in any file', { 'docs/notes.md': `oops\n${BEGIN}\nMHcCAQEEIB\n${END}\n` }, /docs\/notes\.md: matches/],
   ['a key file by name', { 'certs/site.p12': 'binary-ish' }, /certs\/site\.p12: key file/],
   ['an .env file', { 'deploy/.env.production': 'X=1\n' }, /\.env\.production: environment file/],
-  ['an inline secret in a router config', { 'router-config/site.json': '{"secret": "hunter2hunter2"}\n' }, /router-config\/site\.json: inline secret/],
+  [
+    'an inline secret in a router config',
+    { 'router-config/site.json': '{"secret": "hunter2hunter2"}\n' },
+    /router-config\/site\.json: inline secret/,
+  ],
   ['a real-looking value in .env.example', { '.env.example': 'SISOCK_HUB_SECRET=Zx8vQ2pL0rT5\n' }, /\.env\.example: a real-looking value/],
   ['an AWS access key id', { 'src/aws.ts': `const id = '${'AKIA'}${'ABCDEFGHIJKLMNOP'}';\n` }, /src\/aws\.ts: matches/],
 ])('fails on %s', (_what, files, message) => {

@@ -30,7 +30,10 @@ function firstLine(child: ChildProcessWithoutNullStreams, re: RegExp): Promise<s
     const onData = (d: Buffer): void => {
       buf += d.toString('utf8');
       const line = buf.split('\n').find((l) => re.test(l));
-      if (line !== undefined) { child.stdout.off('data', onData); resolve(line); }
+      if (line !== undefined) {
+        child.stdout.off('data', onData);
+        resolve(line);
+      }
     };
     child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${re}; stdout: ${buf}`)));
@@ -39,7 +42,9 @@ function firstLine(child: ChildProcessWithoutNullStreams, re: RegExp): Promise<s
 
 function exitOf(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+  });
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
 }
 
@@ -64,7 +69,10 @@ test('router --port 0 prints its real URL, welcomes a client, and stops on SIGTE
   expect(Number(m![2])).toBeGreaterThan(0);
 
   const ws = new WebSocket(m![1]!, ['wamp.2.json']);
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
   expect(ws.protocol).toBe('wamp.2.json');
   const welcome = nextMessage(ws);
   ws.send(JSON.stringify([1, 'realm1', { roles: { caller: {}, subscriber: {} } }]));
@@ -85,10 +93,19 @@ test('a config error prints the JSON path and exits with code 2', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-cli-'));
   try {
     const file = path.join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({
-      version: 2,
-      workers: [{ type: 'router', realms: [{ name: 'realm1', roles: [] }], transports: [{ type: 'websocket', endpoint: { type: 'tcp', port: 70000 } }] }],
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        workers: [
+          {
+            type: 'router',
+            realms: [{ name: 'realm1', roles: [] }],
+            transports: [{ type: 'websocket', endpoint: { type: 'tcp', port: 70000 } }],
+          },
+        ],
+      }),
+    );
     const { code, stderr } = await exitOf(run(['router', '--config', file]));
     expect(code).toBe(2);
     expect(stderr).toContain('workers[0].transports[0].endpoint.port: must be an integer in 0..65535');
@@ -98,7 +115,14 @@ test('a config error prints the JSON path and exits with code 2', async () => {
 });
 
 test('a secret whose environment variable is unset exits with code 2 and names it', async () => {
-  const env = { SISOCK_SERVER_SECRET: '', SISOCK_HUB_SECRET: '', SISOCK_CONSUMER_SECRET: '', SISOCK_NODE_WEATHER_SECRET: '', SISOCK_ADMIN_SECRET: '', SISOCK_OPERATOR_SECRET: '' };
+  const env = {
+    SISOCK_SERVER_SECRET: '',
+    SISOCK_HUB_SECRET: '',
+    SISOCK_CONSUMER_SECRET: '',
+    SISOCK_NODE_WEATHER_SECRET: '',
+    SISOCK_ADMIN_SECRET: '',
+    SISOCK_OPERATOR_SECRET: '',
+  };
   const { code, stderr } = await exitOf(run(['router', '--config', 'router-config/production.json'], env));
   expect(code).toBe(2);
   expect(stderr).toContain('SISOCK_SERVER_SECRET');

@@ -21,10 +21,15 @@ describe('client options', () => {
     const f = path.join(dir, 'secret');
     fs.writeFileSync(f, 's3cret\n');
     expect(clientOptionsFromEnv({}, {})).toEqual({ url: 'ws://127.0.0.1:8080/ws', realm: 'test_realm', uriBase: 'org.simonsobservatory' });
-    expect(clientOptionsFromEnv({ secretFile: f }, { SISOCK_AUTHID: 'server', SISOCK_ROUTER: 'ws://h:1/ws', SISOCK_SECRET: 'env' }))
-      .toMatchObject({ url: 'ws://h:1/ws', authid: 'server', secret: 's3cret' });
-    expect(clientOptionsFromEnv({ router: 'ws://x/ws', realm: 'R', uriBase: 'b' }, { SISOCK_AUTHID: 'a', SISOCK_SECRET: 'e', SISOCK_REALM: 'Q' }))
-      .toEqual({ url: 'ws://x/ws', realm: 'R', uriBase: 'b', authid: 'a', secret: 'e' });
+    expect(
+      clientOptionsFromEnv({ secretFile: f }, { SISOCK_AUTHID: 'server', SISOCK_ROUTER: 'ws://h:1/ws', SISOCK_SECRET: 'env' }),
+    ).toMatchObject({ url: 'ws://h:1/ws', authid: 'server', secret: 's3cret' });
+    expect(
+      clientOptionsFromEnv(
+        { router: 'ws://x/ws', realm: 'R', uriBase: 'b' },
+        { SISOCK_AUTHID: 'a', SISOCK_SECRET: 'e', SISOCK_REALM: 'Q' },
+      ),
+    ).toEqual({ url: 'ws://x/ws', realm: 'R', uriBase: 'b', authid: 'a', secret: 'e' });
     expect(() => clientOptionsFromEnv({}, { SISOCK_AUTHID: 'a' })).toThrow(/no secret/);
     expect(() => clientOptionsFromEnv({ ca: path.join(dir, 'nope') }, {})).toThrow(/cannot read CA/);
     fs.rmSync(dir, { recursive: true });
@@ -45,7 +50,14 @@ describe('client over a real router', () => {
       expect((err as CallError).uri).toBe('wamp.error.no_such_procedure');
       const got: unknown[] = [];
       await b.subscribe('com.x.topic', (args) => got.push(args[0]));
-      await waitFor(async () => { await a.publish('com.x.topic', [{ n: 1 }]); return got.length > 0; }, 3000, 'event');
+      await waitFor(
+        async () => {
+          await a.publish('com.x.topic', [{ n: 1 }]);
+          return got.length > 0;
+        },
+        3000,
+        'event',
+      );
       expect(got[0]).toEqual({ n: 1 });
     } finally {
       await closeAll(a, b);
@@ -67,7 +79,11 @@ describe('client over a real router', () => {
       await waitFor(() => !caller.isReady && !callee.isReady, 5000, 'clients notice the router is gone');
       ({ router } = await startTestRouter(port));
       const t0 = Date.now();
-      await waitFor(async () => (await caller.call('com.x.ping', [], {}, { timeoutMs: 1000 })) === 'pong', 10000, 'ping after router restart');
+      await waitFor(
+        async () => (await caller.call('com.x.ping', [], {}, { timeoutMs: 1000 })) === 'pong',
+        10000,
+        'ping after router restart',
+      );
       expect(Date.now() - t0).toBeLessThan(10000);
     } finally {
       await closeAll(callee, caller);
@@ -89,7 +105,11 @@ describe('client over a real router', () => {
       await expect(consumer.whenReady(300)).rejects.toThrow(/no WAMP session/);
       ({ router } = await startTestRouter(port));
       await node.ready(10000);
-      await waitFor(async () => (await consumer.call<unknown[]>(consumer.uri('consumer.get_data_node'))).length === 1, 10000, 'node listed');
+      await waitFor(
+        async () => (await consumer.call<unknown[]>(consumer.uri('consumer.get_data_node'))).length === 1,
+        10000,
+        'node listed',
+      );
     } finally {
       await closeAll(node, hub, consumer);
       if (router) await router.close();
@@ -98,22 +118,60 @@ describe('client over a real router', () => {
 
   (HAVE_OPENSSL || REQUIRED ? it : it.skip)('wss with a custom CA, WAMP-CRA and ticket auth', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem'),
-      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'k.pem'),
+        '-out',
+        path.join(dir, 'c.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const { config } = parseConfig({
       version: 2,
-      workers: [{
-        type: 'router',
-        realms: [{ name: 'test_realm', roles: [{ name: 'server', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] }] }],
-        transports: [{
-          type: 'websocket',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1', tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') } },
-          auth: {
-            wampcra: { type: 'static', users: { server: { secret: 'cra-secret', role: 'server' } } },
-            ticket: { type: 'static', principals: { t: { ticket: 'tick', role: 'server' } } },
-          },
-        }],
-      }],
+      workers: [
+        {
+          type: 'router',
+          realms: [
+            {
+              name: 'test_realm',
+              roles: [
+                {
+                  name: 'server',
+                  permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
+                },
+              ],
+            },
+          ],
+          transports: [
+            {
+              type: 'websocket',
+              endpoint: {
+                type: 'tcp',
+                port: 0,
+                interface: '127.0.0.1',
+                tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') },
+              },
+              auth: {
+                wampcra: { type: 'static', users: { server: { secret: 'cra-secret', role: 'server' } } },
+                ticket: { type: 'static', principals: { t: { ticket: 'tick', role: 'server' } } },
+              },
+            },
+          ],
+        },
+      ],
     });
     const router = await startRouter(config);
     const url = router.urls[0]!;
@@ -150,7 +208,14 @@ describe('client over a real router', () => {
 /** A pino logger that keeps its records, to count what was logged. */
 function capturingLogger(): { logger: pino.Logger; lines: Array<{ level: number; msg: string; [k: string]: unknown }> } {
   const lines: Array<{ level: number; msg: string }> = [];
-  const logger = pino({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s));
+      },
+    },
+  );
   return { logger, lines };
 }
 
@@ -194,9 +259,15 @@ describe('client: errors, refusals, readiness', () => {
     const caller = newClient(url);
     try {
       await callee.whenReady(5000);
-      await callee.register('com.x.leak', () => { throw new Error('connect postgres://admin:hunter2@db/prod failed'); });
-      await callee.register('com.x.deliberate', () => { throw new HandlerError('com.x.error.busy', 'try again later'); });
-      await callee.register('com.x.badarg', () => { throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'n must be positive'); });
+      await callee.register('com.x.leak', () => {
+        throw new Error('connect postgres://admin:hunter2@db/prod failed');
+      });
+      await callee.register('com.x.deliberate', () => {
+        throw new HandlerError('com.x.error.busy', 'try again later');
+      });
+      await callee.register('com.x.badarg', () => {
+        throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'n must be positive');
+      });
       await caller.whenReady(5000);
       const leak = (await caller.call('com.x.leak').catch((e) => e)) as CallError;
       expect(leak.uri).toBe('wamp.error.runtime_error');

@@ -20,16 +20,24 @@ const BASE = path.join(ROOT, 'docker-compose.yaml');
 const CROSSBAR = path.join(ROOT, 'docker-compose.crossbar.yaml');
 
 type Service = {
-  image?: string; build?: unknown; command?: string[]; healthcheck?: { test?: unknown; disable?: boolean };
-  depends_on?: Record<string, { condition: string }>; environment?: Record<string, string>; ports?: string[]; user?: string;
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  healthcheck?: { test?: unknown; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+  ports?: string[];
+  user?: string;
 };
 const compose = parse(fs.readFileSync(BASE, 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 
 function dockerCompose(): string | null {
   const r = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `docker-compose not found (${r.error?.message ?? r.stderr.trim()}); ` +
-    `install it: scripts/ensure-debian-packages.sh docker-compose`;
+  return r.status === 0
+    ? null
+    : `docker-compose not found (${r.error?.message ?? r.stderr.trim()}); ` +
+        `install it: scripts/ensure-debian-packages.sh docker-compose`;
 }
 
 /** Every ${VAR:?…} of the compose files, with a dummy value. */
@@ -43,7 +51,9 @@ describe('docker-compose config', () => {
   const missing = dockerCompose();
   if (missing) {
     if (servicesRequired()) {
-      test('docker-compose is installed (required: CI or SISOCK_REQUIRE_SERVICES is set)', () => { throw new Error(missing); });
+      test('docker-compose is installed (required: CI or SISOCK_REQUIRE_SERVICES is set)', () => {
+        throw new Error(missing);
+      });
     } else {
       console.warn(`SKIPPED docker-compose config: ${missing}`);
       test.skip(`docker-compose config (skipped: ${missing})`, () => {});
@@ -59,10 +69,12 @@ describe('docker-compose config', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const run = (env: string, files: string[], extra: string[] = ['-q']) => spawnSync(
-    'docker-compose', ['--env-file', env, ...files.flatMap((f) => ['-f', f]), 'config', ...extra],
-    { cwd: ROOT, encoding: 'utf8', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/SECRET|PASSWORD/.test(k))) },
-  );
+  const run = (env: string, files: string[], extra: string[] = ['-q']) =>
+    spawnSync('docker-compose', ['--env-file', env, ...files.flatMap((f) => ['-f', f]), 'config', ...extra], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/SECRET|PASSWORD/.test(k))),
+    });
 
   test('docker-compose.yaml is valid', () => {
     const r = run(envFile, [BASE]);
@@ -92,7 +104,19 @@ describe('docker-compose config', () => {
 
 describe('docker-compose.yaml structure', () => {
   test('has every service of the demo deployment; the bridge is sisock-grafana, as the provisioned datasource says', () => {
-    expect(Object.keys(services).sort()).toEqual(['archive', 'grafana', 'hub', 'mariadb', 'mosquitto', 'mqtt', 'router', 'scan', 'sim', 'sisock-grafana', 'weather']);
+    expect(Object.keys(services).sort()).toEqual([
+      'archive',
+      'grafana',
+      'hub',
+      'mariadb',
+      'mosquitto',
+      'mqtt',
+      'router',
+      'scan',
+      'sim',
+      'sisock-grafana',
+      'weather',
+    ]);
     const ds = fs.readFileSync(path.join(ROOT, 'consumers/grafana/provisioning/datasources/sisock.yaml'), 'utf8');
     expect(ds).toContain('url: http://sisock-grafana:5000');
     expect(services['sisock-grafana']!.command).toEqual(expect.arrayContaining(['grafana', '--port', '5000']));
@@ -100,21 +124,37 @@ describe('docker-compose.yaml structure', () => {
 
   test('every long-running service has a health check; dependencies wait for service_healthy', () => {
     for (const [name, s] of Object.entries(services)) {
-      if (name === 'scan') { expect(s.healthcheck?.disable).toBe(true); continue; }
+      if (name === 'scan') {
+        expect(s.healthcheck?.disable).toBe(true);
+        continue;
+      }
       expect([name, s.healthcheck?.test]).toEqual([name, expect.anything()]);
       for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
         expect([name, dep, cond.condition]).toEqual([name, dep, dep === 'scan' ? 'service_started' : 'service_healthy']);
       }
     }
-    for (const name of ['hub', 'weather', 'sim', 'archive', 'mqtt', 'sisock-grafana']) expect(Object.keys(services[name]!.depends_on ?? {})).toContain('router');
+    for (const name of ['hub', 'weather', 'sim', 'archive', 'mqtt', 'sisock-grafana'])
+      expect(Object.keys(services[name]!.depends_on ?? {})).toContain('router');
     expect(Object.keys(services.grafana!.depends_on ?? {})).toEqual(['sisock-grafana']);
   });
 
   test('clients speak wss with the CA, each under its own authid; secrets only from the env file', () => {
-    const authids: Record<string, string> = { hub: 'hub', weather: 'weather', sim: 'sim', archive: 'archive', mqtt: 'tracker', 'sisock-grafana': 'consumer' };
+    const authids: Record<string, string> = {
+      hub: 'hub',
+      weather: 'weather',
+      sim: 'sim',
+      archive: 'archive',
+      mqtt: 'tracker',
+      'sisock-grafana': 'consumer',
+    };
     for (const [name, authid] of Object.entries(authids)) {
       const env = services[name]!.environment!;
-      expect([name, env.SISOCK_ROUTER, env.SISOCK_CA, env.SISOCK_AUTHID]).toEqual([name, 'wss://router:8080/ws', '/app/tls/ca.crt', authid]);
+      expect([name, env.SISOCK_ROUTER, env.SISOCK_CA, env.SISOCK_AUTHID]).toEqual([
+        name,
+        'wss://router:8080/ws',
+        '/app/tls/ca.crt',
+        authid,
+      ]);
       expect(env.SISOCK_SECRET).toMatch(/^\$\{SISOCK_[A-Z_]+_SECRET:\?/);
     }
     const text = fs.readFileSync(BASE, 'utf8');
@@ -141,14 +181,23 @@ describe('docker-compose.yaml structure', () => {
 });
 
 describe('Dockerfiles', () => {
-  const rules = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const rules = fs
+    .readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   /** Docker's rule: the last matching line wins; `!` re-includes. */
   const isIgnored = (src: string) => {
     let ignored = false;
     for (const rule of rules) {
       const neg = rule.startsWith('!');
       const p = neg ? rule.slice(1) : rule;
-      const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*')}(/|$)`);
+      const re = new RegExp(
+        `^${p
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*\//g, '(.*/)?')
+          .replace(/\*/g, '[^/]*')}(/|$)`,
+      );
       if (re.test(src)) ignored = !neg;
     }
     return ignored;
@@ -159,7 +208,11 @@ describe('Dockerfiles', () => {
     const copies = text.split('\n').filter((l) => /^\s*COPY\s/.test(l) && !/--from=/.test(l));
     expect(copies.length).toBeGreaterThan(0);
     for (const line of copies) {
-      const parts = line.trim().split(/\s+/).slice(1).filter((p) => !p.startsWith('--'));
+      const parts = line
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .filter((p) => !p.startsWith('--'));
       for (const src of parts.slice(0, -1)) {
         expect([src, fs.existsSync(path.join(ROOT, src))]).toEqual([src, true]);
         expect([src, isIgnored(src)]).toEqual([src, false]);

@@ -12,28 +12,42 @@ import { waitFor } from '../helpers/wait';
 
 const CONFIG = {
   version: 2,
-  workers: [{
-    type: 'router',
-    realms: [{
-      name: 'test_realm',
-      roles: [
-        { name: 'agent', permissions: [{ uri: 'observatory.', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] },
-        { name: 'bridge', permissions: [{ uri: 'observatory.public.', match: 'prefix', allow: { call: true, publish: true } }] },
-      ],
-    }],
-    transports: [
-      { type: 'websocket', endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' }, serializers: ['json'], auth: { anonymous: { type: 'static', role: 'agent' } } },
-      {
-        type: 'web',
-        endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-        paths: {
-          ws: { type: 'websocket', serializers: ['json'], auth: { anonymous: { type: 'static', role: 'agent' } } },
-          call: { type: 'caller', realm: 'test_realm', role: 'bridge', options: { debug: true, post_body_limit: 1024 } },
-          publish: { type: 'publisher', realm: 'test_realm', role: 'bridge' },
+  workers: [
+    {
+      type: 'router',
+      realms: [
+        {
+          name: 'test_realm',
+          roles: [
+            {
+              name: 'agent',
+              permissions: [
+                { uri: 'observatory.', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } },
+              ],
+            },
+            { name: 'bridge', permissions: [{ uri: 'observatory.public.', match: 'prefix', allow: { call: true, publish: true } }] },
+          ],
         },
-      },
-    ],
-  }],
+      ],
+      transports: [
+        {
+          type: 'websocket',
+          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+          serializers: ['json'],
+          auth: { anonymous: { type: 'static', role: 'agent' } },
+        },
+        {
+          type: 'web',
+          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+          paths: {
+            ws: { type: 'websocket', serializers: ['json'], auth: { anonymous: { type: 'static', role: 'agent' } } },
+            call: { type: 'caller', realm: 'test_realm', role: 'bridge', options: { debug: true, post_body_limit: 1024 } },
+            publish: { type: 'publisher', realm: 'test_realm', role: 'bridge' },
+          },
+        },
+      ],
+    },
+  ],
 };
 
 let running: RunningRouter;
@@ -47,7 +61,12 @@ beforeAll(async () => {
   const plain = running.urls[0]!;
   web = running.urls[1]!.replace(/^ws/, 'http').replace(/\/ws$/, '');
   // an OCS agent dials /ws on the plain transport
-  agent = new SisockClient({ url: `${plain.replace(/\/$/, '')}/ws`, realm: 'test_realm', uriBase: 'observatory', initialRetryDelay: 0.05 }).start();
+  agent = new SisockClient({
+    url: `${plain.replace(/\/$/, '')}/ws`,
+    realm: 'test_realm',
+    uriBase: 'observatory',
+    initialRetryDelay: 0.05,
+  }).start();
   await agent.whenReady(5000);
   await agent.register('observatory.public.add2', (args) => (args[0] as number) + (args[1] as number));
   await agent.register('observatory.private.secret', () => 'secret');
@@ -61,14 +80,20 @@ test('a plain websocket transport answers at any path', async () => {
   const base = running.urls[0]!.replace(/\/$/, '');
   for (const p of ['/', '/ws', '/anything/else']) {
     const ws = new WebSocket(`${base}${p}`, ['wamp.2.json']);
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     ws.close();
   }
 });
 
-const post = (path: string, body: unknown, raw?: string) => fetch(`${web}${path}`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ?? JSON.stringify(body),
-});
+const post = (path: string, body: unknown, raw?: string) =>
+  fetch(`${web}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: raw ?? JSON.stringify(body),
+  });
 
 test('caller: POST {procedure, args, kwargs} → {args, kwargs}', async () => {
   const r = await post('/call', { procedure: 'observatory.public.add2', args: [2, 3] });
@@ -76,7 +101,7 @@ test('caller: POST {procedure, args, kwargs} → {args, kwargs}', async () => {
   expect(await r.json()).toEqual({ args: [5], kwargs: {} });
 });
 
-test('caller: the path\'s role decides; errors carry the WAMP URI and an HTTP status', async () => {
+test("caller: the path's role decides; errors carry the WAMP URI and an HTTP status", async () => {
   const denied = await post('/call', { procedure: 'observatory.private.secret' });
   expect(denied.status).toBe(403);
   expect(await denied.json()).toMatchObject({ error: ErrorUri.NOT_AUTHORIZED });

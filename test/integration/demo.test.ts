@@ -24,19 +24,32 @@ afterEach(async () => {
 
 test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0', async () => {
   expect(existsSync(CLI)).toBe(true);
-  child = spawn(process.execPath, [CLI, 'demo', '--port', '0', '--grafana-port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
+  child = spawn(process.execPath, [CLI, 'demo', '--port', '0', '--grafana-port', '0', '--host', '127.0.0.1'], {
+    cwd: ROOT,
+    env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' },
+  });
   const proc = child;
   let out = '';
   let err = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-  proc.stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
 
   await waitFor(() => /^Try:$/m.test(out) || proc.exitCode !== null, 30_000, 'the demo to print its URL block');
   // a quiet start: nothing on stdout but the one block, nothing on stderr at the default level
   expect(out).toMatch(/^router: .*\n(?:.*: .*\n)+\nTry:\n(?: {2}.*\n)+$/);
   expect(err).toBe('');
-  const lines = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/: (.*)/s).slice(0, 2)).map(([k, v]) => [k, v]));
+  const lines = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/: (.*)/s).slice(0, 2))
+      .map(([k, v]) => [k, v]),
+  );
   expect(out).toMatch(/^router: ws:\/\/127\.0\.0\.1:\d+\/ws$/m);
   expect(out).toMatch(/^node: sim$/m);
   expect(out).toMatch(/^node: weather$/m);
@@ -50,16 +63,33 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
   await waitFor(async () => (await fetch(`${grafana}/`)).status === 200, 10_000, 'the bridge to be healthy');
   const wanted = ['sim::hv_ch0_voltage', 'weather::temperature', 'tracker::sensor_temperature'];
   // The bridge's field catalogue fills in as it hears of each node.
-  await waitFor(async () => {
-    const search = await (await fetch(`${grafana}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"target":""}' })).json() as string[];
-    return wanted.every((w) => search.includes(w));
-  }, 15_000, `the bridge to list ${wanted.join(', ')}`);
+  await waitFor(
+    async () => {
+      const search = (await (
+        await fetch(`${grafana}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"target":""}' })
+      ).json()) as string[];
+      return wanted.every((w) => search.includes(w));
+    },
+    15_000,
+    `the bridge to list ${wanted.join(', ')}`,
+  );
   expect((await fetch(lines.page!)).status).toBe(200);
 
   // `sisock call` as printed in the block, as a process: exit 0, the answer as JSON on stdout
-  const call = spawn(process.execPath, [CLI, 'call', 'sim.set_channel', 'hv', '1', '{"on": true, "voltage": 200}', '--router', lines.router!]);
+  const call = spawn(process.execPath, [
+    CLI,
+    'call',
+    'sim.set_channel',
+    'hv',
+    '1',
+    '{"on": true, "voltage": 200}',
+    '--router',
+    lines.router!,
+  ]);
   let callOut = '';
-  call.stdout.on('data', (d: Buffer) => { callOut += d.toString('utf8'); });
+  call.stdout.on('data', (d: Buffer) => {
+    callOut += d.toString('utf8');
+  });
   expect(await new Promise((resolve) => call.once('exit', resolve))).toBe(0);
   expect(() => JSON.parse(callOut)).not.toThrow();
 
@@ -68,19 +98,27 @@ test('sisock demo: all services up, the MQTT command path works, SIGTERM exits 0
   client.start();
   await client.whenReady(10_000);
   // The sim's HV channel 0 is on from the start: its voltage moves (the README's examples).
-  await waitFor(async () => {
-    const r = await getData(client!, 'sim', ['hv_ch0_on', 'hv_ch0_voltage'], -60, 0);
-    const v = r.data.hv_ch0_voltage ?? [];
-    return (r.data.hv_ch0_on ?? []).at(-1) === true && Number(v.at(-1)) > 100;
-  }, 15_000, 'sim HV channel 0 on and ramping');
+  await waitFor(
+    async () => {
+      const r = await getData(client!, 'sim', ['hv_ch0_on', 'hv_ch0_voltage'], -60, 0);
+      const v = r.data.hv_ch0_voltage ?? [];
+      return (r.data.hv_ch0_on ?? []).at(-1) === true && Number(v.at(-1)) > 100;
+    },
+    15_000,
+    'sim HV channel 0 on and ramping',
+  );
 
   await client.call(`${BASE}.consumer.tracker.set_channel`, ['hv', 2, { on: true, voltage: 300 }]);
-  await waitFor(async () => {
-    const r = await getData(client!, 'tracker', ['hv_ch2_setpoint', 'hv_ch2_on'], -60, 0);
-    const sp = r.data.hv_ch2_setpoint ?? [];
-    const on = r.data.hv_ch2_on ?? [];
-    return sp[sp.length - 1] === 300 && on[on.length - 1] === true;
-  }, 15_000, 'the command to come back as data over MQTT');
+  await waitFor(
+    async () => {
+      const r = await getData(client!, 'tracker', ['hv_ch2_setpoint', 'hv_ch2_on'], -60, 0);
+      const sp = r.data.hv_ch2_setpoint ?? [];
+      const on = r.data.hv_ch2_on ?? [];
+      return sp[sp.length - 1] === 300 && on[on.length - 1] === true;
+    },
+    15_000,
+    'the command to come back as data over MQTT',
+  );
   await client.close();
   client = null;
 

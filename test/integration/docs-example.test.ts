@@ -28,11 +28,15 @@ beforeAll(async () => {
   await hub.ready(5000);
   client = newClient(url);
   await client.whenReady(5000);
-  child = spawn(process.execPath, [COMPILED], { env: { ...process.env, SISOCK_ROUTER: url, SISOCK_REALM: 'test_realm', SISOCK_LOG_LEVEL: 'silent' } });
+  child = spawn(process.execPath, [COMPILED], {
+    env: { ...process.env, SISOCK_ROUTER: url, SISOCK_REALM: 'test_realm', SISOCK_LOG_LEVEL: 'silent' },
+  });
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) { child.kill('SIGKILL'); }
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+  }
   await client?.close();
   await hub?.close();
   await router?.close();
@@ -48,12 +52,16 @@ test('the example is complete and under 50 lines', () => {
 
 test('it announces itself, serves its field, pushes live data, stops on SIGTERM', async () => {
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   await waitFor(() => out.includes('node: tank'), 10000, 'node: tank');
   expect((await listNodes(client)).map((n) => n.name)).toContain('tank');
 
   const live: number[] = [];
-  const h = await subscribeLive(client, 'tank', (r) => { live.push(...(r.data.level as number[])); });
+  const h = await subscribeLive(client, 'tank', (r) => {
+    live.push(...(r.data.level as number[]));
+  });
   await waitFor(() => live.length >= 1, 5000, 'a live sample');
   await h.remove();
 

@@ -30,11 +30,21 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-fault-mqtt-'));
   const port = await freePort();
   const conf = path.join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, `user ${os.userInfo().username}`];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence true',
+    `persistence_location ${dir}/`,
+    `user ${os.userInfo().username}`,
+  ];
   fs.writeFileSync(conf, `${lines.join('\n')}\n`);
   const brokerUrl = `mqtt://127.0.0.1:${port}`;
   const procs = new Set<ChildProcess>();
-  const startBroker = (): ChildProcess => { const p = spawn(mosquittoBin, ['-c', conf], { stdio: 'ignore' }); procs.add(p); return p; };
+  const startBroker = (): ChildProcess => {
+    const p = spawn(mosquittoBin, ['-c', conf], { stdio: 'ignore' });
+    procs.add(p);
+    return p;
+  };
   const { router, url } = await startTestRouter();
   const consumer = newClient(url);
   const hub = await runHub({ client: opts(url) });
@@ -43,14 +53,20 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
   try {
     let broker: ChildProcess = startBroker();
     const topic = `fault/${process.pid}/dev`;
-    fs.writeFileSync(path.join(dir, 'map.json'), JSON.stringify({
-      node: { name: 'faultmq' },
-      broker: { client_id: `sisock-fault-${process.pid}`, reconnect_period: 0.2 },
-      store: { path: path.join(dir, 'h.sqlite'), batch_ms: 20 },
-      topics: [{ topic, timeline: 'dev', time: { path: 'ts', unit: 's' }, sequence: 'seq', fields: [{ name: 'seq', path: 'seq' }] }],
-    }));
-    const node = spawn(process.execPath, [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--broker', brokerUrl, '--metrics-port', '0'],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
+    fs.writeFileSync(
+      path.join(dir, 'map.json'),
+      JSON.stringify({
+        node: { name: 'faultmq' },
+        broker: { client_id: `sisock-fault-${process.pid}`, reconnect_period: 0.2 },
+        store: { path: path.join(dir, 'h.sqlite'), batch_ms: 20 },
+        topics: [{ topic, timeline: 'dev', time: { path: 'ts', unit: 's' }, sequence: 'seq', fields: [{ name: 'seq', path: 'seq' }] }],
+      }),
+    );
+    const node = spawn(
+      process.execPath,
+      [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--broker', brokerUrl, '--metrics-port', '0'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } },
+    );
     node.stderr!.on('data', () => undefined);
     procs.add(node);
     let out = '';
@@ -67,7 +83,9 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
     await waitFor(() => p.connected, 10_000, 'publisher connected');
     timer = setInterval(() => {
       const s = seq++;
-      p.publish(topic, JSON.stringify({ ts: t0 + s, seq: s }), { qos: 1 }, (err) => { if (!err) acked.add(s); });
+      p.publish(topic, JSON.stringify({ ts: t0 + s, seq: s }), { qos: 1 }, (err) => {
+        if (!err) acked.add(s);
+      });
     }, 10);
     const stored = async () => {
       const r = await getData(consumer, 'faultmq', ['seq'], t0, t0 + 1e6, null, { timeoutMs: 3000 });
@@ -93,9 +111,11 @@ test('kill -9 the MQTT broker mid-stream: the node reconnects and stores again; 
     const have = await stored();
     const lost = [...acked].filter((s) => !have.has(s));
     const stats = await consumer.call<{ seqMissing: number; seqGaps: number }>(consumer.uri('consumer.faultmq.get_stats'));
-    console.log(`kill -9 mosquitto (packaged defaults, persistence on) mid-stream, one message per 10 ms: ${acked.size} acknowledged to the publisher, `
-      + `${have.size} stored, ${lost.length} lost (acknowledged, never stored: ${lost.length ? `${Math.min(...lost)}..${Math.max(...lost)}` : 'none'}); `
-      + `node storing again ${recoveryMs} ms after the broker restart; the node detected ${stats.seqMissing} missing in ${stats.seqGaps} sequence jumps`);
+    console.log(
+      `kill -9 mosquitto (packaged defaults, persistence on) mid-stream, one message per 10 ms: ${acked.size} acknowledged to the publisher, ` +
+        `${have.size} stored, ${lost.length} lost (acknowledged, never stored: ${lost.length ? `${Math.min(...lost)}..${Math.max(...lost)}` : 'none'}); ` +
+        `node storing again ${recoveryMs} ms after the broker restart; the node detected ${stats.seqMissing} missing in ${stats.seqGaps} sequence jumps`,
+    );
     expect(recoveryMs).toBeLessThan(10_000);
     expect(have.size).toBeGreaterThan(acked.size / 2);
     const metricsUrl = /metrics: (\S+)/.exec(out)?.[1];

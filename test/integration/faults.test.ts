@@ -28,11 +28,20 @@ function freePort(): Promise<number> {
 
 const children = new Set<ChildProcess>();
 function run(script: string, args: string[]): ChildProcess & { exited: Promise<number | null>; out: string[] } {
-  const p = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } }) as ChildProcess & { exited: Promise<number | null>; out: string[] };
+  const p = spawn(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' },
+  }) as ChildProcess & { exited: Promise<number | null>; out: string[] };
   p.out = [];
   p.stdout!.on('data', (b: Buffer) => p.out.push(b.toString()));
   p.stderr!.on('data', () => {});
-  p.exited = new Promise((resolve) => p.on('exit', (code) => { children.delete(p); resolve(code); }));
+  p.exited = new Promise((resolve) =>
+    p.on('exit', (code) => {
+      children.delete(p);
+      resolve(code);
+    }),
+  );
   children.add(p);
   return p;
 }
@@ -59,7 +68,9 @@ describe('faults over real processes', () => {
 
   afterAll(async () => {
     if (consumer) await consumer.close();
-    for (const c of [...children]) { c.kill('SIGKILL'); }
+    for (const c of [...children]) {
+      c.kill('SIGKILL');
+    }
   });
 
   it('a node started before the router exists joins when it comes', async () => {
@@ -70,7 +81,9 @@ describe('faults over real processes', () => {
     await startRouter();
     consumer = newClient(url);
     await consumer.whenReady(10000);
-    await consumer.subscribe(consumer.uri('consumer.data_node_subtracted'), (a) => events.push(['subtracted', (a[0] as { name: string }).name, Date.now()]));
+    await consumer.subscribe(consumer.uri('consumer.data_node_subtracted'), (a) =>
+      events.push(['subtracted', (a[0] as { name: string }).name, Date.now()]),
+    );
     await waitFor(async () => (await listNodes(consumer)).length === 2, 10000, 'both nodes listed');
   });
 
@@ -101,15 +114,19 @@ describe('faults over real processes', () => {
     await waitFor(() => !consumer.isReady, 5000, 'consumer notices');
     await startRouter();
     const t0 = Date.now();
-    await waitFor(async () => {
-      const names = (await listNodes(consumer)).map((n) => n.name).sort();
-      if (names.join() !== 'a,b') return false;
-      for (const n of names) {
-        const r = await getData(consumer, n, ['x'], 1000, 1003, null, { timeoutMs: 1000 });
-        if (r.data.x!.join() !== '0,1,2') return false;
-      }
-      return true;
-    }, 10000, 'all back and answering');
+    await waitFor(
+      async () => {
+        const names = (await listNodes(consumer)).map((n) => n.name).sort();
+        if (names.join() !== 'a,b') return false;
+        for (const n of names) {
+          const r = await getData(consumer, n, ['x'], 1000, 1003, null, { timeoutMs: 1000 });
+          if (r.data.x!.join() !== '0,1,2') return false;
+        }
+        return true;
+      },
+      10000,
+      'all back and answering',
+    );
     console.log(`router restart → hub, nodes and consumer back and answering after ${Date.now() - t0} ms`);
   });
 
@@ -120,12 +137,26 @@ describe('faults over real processes', () => {
       while (st.running) {
         try {
           const r = await getData(client, 'a', ['x'], 1000, 1003, null, { timeoutMs: 1000 });
-          if (r.data.x?.join() === '0,1,2') st.ok++; else st.failed++;
-        } catch { st.failed++; }
+          if (r.data.x?.join() === '0,1,2') st.ok++;
+          else st.failed++;
+        } catch {
+          st.failed++;
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    return { get ok() { return st.ok; }, get failed() { return st.failed; }, async stop() { st.running = false; await loop; } };
+    return {
+      get ok() {
+        return st.ok;
+      },
+      get failed() {
+        return st.failed;
+      },
+      async stop() {
+        st.running = false;
+        await loop;
+      },
+    };
   }
 
   it('kill -9 the hub under query load: nodes listed again soon, no query to a node fails', async () => {
@@ -138,7 +169,9 @@ describe('faults over real processes', () => {
     await waitFor(async () => (await listNodes(consumer)).length === 2, 5000, 'nodes listed after hub kill -9');
     const ms = Date.now() - t0;
     await load.stop();
-    console.log(`kill -9 hub → all nodes listed after ${ms} ms (incl. process start); queries to nodes meanwhile: ${load.ok} ok, ${load.failed} failed`);
+    console.log(
+      `kill -9 hub → all nodes listed after ${ms} ms (incl. process start); queries to nodes meanwhile: ${load.ok} ok, ${load.failed} failed`,
+    );
     expect(load.failed).toBe(0);
   });
 
@@ -154,8 +187,10 @@ describe('faults over real processes', () => {
     await waitFor(async () => load.ok > okBefore + 3 && (await listNodes(consumer)).length === 2, 10000, 'back and answering');
     const ms = Date.now() - up;
     await load.stop();
-    console.log(`kill -9 router (down ${up - down} ms incl. restart) → consumer, hub and nodes back and answering after ${ms} ms; `
-      + `queries: ${load.ok} ok, ${load.failed} failed during the outage`);
+    console.log(
+      `kill -9 router (down ${up - down} ms incl. restart) → consumer, hub and nodes back and answering after ${ms} ms; ` +
+        `queries: ${load.ok} ok, ${load.failed} failed during the outage`,
+    );
     expect(ms).toBeLessThan(10000);
   });
 
@@ -165,8 +200,14 @@ describe('faults over real processes', () => {
     let bridge = start();
     const query = async () => {
       const r = await fetch(`http://127.0.0.1:${bport}/query`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(2000),
-        body: JSON.stringify({ range: { from: new Date(1000e3).toISOString(), to: new Date(1003e3).toISOString() }, targets: [{ target: 'a::x', refId: 'A' }], maxDataPoints: 10 }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        signal: AbortSignal.timeout(2000),
+        body: JSON.stringify({
+          range: { from: new Date(1000e3).toISOString(), to: new Date(1003e3).toISOString() },
+          targets: [{ target: 'a::x', refId: 'A' }],
+          maxDataPoints: 10,
+        }),
       });
       return r.status === 200 ? ((await r.json()) as Array<{ datapoints: unknown[] }>)[0]?.datapoints.length === 3 : false;
     };

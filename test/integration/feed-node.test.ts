@@ -33,7 +33,14 @@ afterAll(async () => {
 /** What an OCS agent publishes: one positional argument [message, feed_data]. */
 function feedEvent(agent: string, feed: string, t: number[], data: Record<string, unknown[]>, block = 'temps') {
   const message = { [block]: { block_name: block, data, timestamps: t } };
-  const feedData = { agent_address: `observatory.${agent}`, agg_params: {}, feed_name: feed, address: `observatory.${agent}.feeds.${feed}`, record: true, session_id: '1' };
+  const feedData = {
+    agent_address: `observatory.${agent}`,
+    agg_params: {},
+    feed_name: feed,
+    address: `observatory.${agent}.feeds.${feed}`,
+    record: true,
+    session_id: '1',
+  };
   return [[message, feedData]];
 }
 
@@ -42,7 +49,11 @@ function publish(agent: string, feed: string, t: number[], data: Record<string, 
 }
 
 test('subscriptions: exact for one feed, prefix for one agent, wildcard for all', () => {
-  expect(feedSubscription({ agent: 'LSA22YG', feed: 'temperatures' })).toEqual({ topic: 'observatory.LSA22YG.feeds.temperatures', match: 'exact', naming: 'key' });
+  expect(feedSubscription({ agent: 'LSA22YG', feed: 'temperatures' })).toEqual({
+    topic: 'observatory.LSA22YG.feeds.temperatures',
+    match: 'exact',
+    naming: 'key',
+  });
   expect(feedSubscription({ agent: 'LSA22YG' })).toEqual({ topic: 'observatory.LSA22YG.feeds.', match: 'prefix', naming: 'feed' });
   expect(feedSubscription({})).toEqual({ topic: 'observatory..feeds.', match: 'wildcard', naming: 'agent' });
   expect(() => feedSubscription({ agent: 'a.b' })).toThrow();

@@ -41,8 +41,12 @@ type Dict = Record<string, unknown>;
 // Process-level watch: any uncaught exception or unhandled rejection fails the test.
 
 const processErrors: string[] = [];
-const onUncaught = (e: unknown): void => { processErrors.push(`uncaughtException: ${(e as Error)?.stack ?? String(e)}`); };
-const onUnhandled = (e: unknown): void => { processErrors.push(`unhandledRejection: ${(e as Error)?.stack ?? String(e)}`); };
+const onUncaught = (e: unknown): void => {
+  processErrors.push(`uncaughtException: ${(e as Error)?.stack ?? String(e)}`);
+};
+const onUnhandled = (e: unknown): void => {
+  processErrors.push(`unhandledRejection: ${(e as Error)?.stack ?? String(e)}`);
+};
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -87,7 +91,8 @@ type Spec =
   | { k: 'proto' }; // __proto__ / constructor keys in dicts
 
 /** JSON.parse gives an own `__proto__` key, which every encoder then writes. */
-const PROTO_DICT = (): Dict => JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted2": "yes"}}, "a": 1}') as Dict;
+const PROTO_DICT = (): Dict =>
+  JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted2": "yes"}}, "a": 1}') as Dict;
 
 function nestArray(depth: number): unknown {
   let v: unknown = [];
@@ -113,37 +118,70 @@ function deepBytes(ser: Serializer, depth: number, where: 'args' | 'top'): Buffe
 
 function encodeSpec(ser: Serializer, s: Spec): Out | null {
   const enc = (v: unknown): Buffer | null => {
-    try { return Buffer.from(ser.encode(v as unknown[])); } catch { return null; }
+    try {
+      return Buffer.from(ser.encode(v as unknown[]));
+    } catch {
+      return null;
+    }
   };
   switch (s.k) {
-    case 'msg': { const d = enc(s.v); return d && { data: d }; }
-    case 'any': { const d = enc(s.v); return d && { data: d }; }
-    case 'bytes': return { data: Buffer.from(s.b) };
-    case 'truncate': { const d = enc(s.v); return d && { data: d.subarray(0, s.at % Math.max(1, d.length)) }; }
+    case 'msg': {
+      const d = enc(s.v);
+      return d && { data: d };
+    }
+    case 'any': {
+      const d = enc(s.v);
+      return d && { data: d };
+    }
+    case 'bytes':
+      return { data: Buffer.from(s.b) };
+    case 'truncate': {
+      const d = enc(s.v);
+      return d && { data: d.subarray(0, s.at % Math.max(1, d.length)) };
+    }
     case 'flip': {
       const d = enc(s.v);
       if (!d || d.length === 0) return null;
       const c = Buffer.from(d);
-      c[s.at % c.length]! ^= (s.bits & 0xff) || 1;
+      c[s.at % c.length]! ^= s.bits & 0xff || 1;
       return { data: c };
     }
-    case 'junk': { const d = enc(s.v); return d && { data: Buffer.concat([d, Buffer.from(s.tail)]) }; }
-    case 'deep': return { data: deepBytes(ser, s.depth, s.where) };
+    case 'junk': {
+      const d = enc(s.v);
+      return d && { data: Buffer.concat([d, Buffer.from(s.tail)]) };
+    }
+    case 'deep':
+      return { data: deepBytes(ser, s.depth, s.where) };
     case 'bigint': {
-      if (ser.name === 'json') return { data: Buffer.from(`[48,${s.v.toString()},{},"fuzz.echo.cbor",[${s.v.toString()}],{"n":${s.v.toString()}}]`) };
+      if (ser.name === 'json')
+        return { data: Buffer.from(`[48,${s.v.toString()},{},"fuzz.echo.cbor",[${s.v.toString()}],{"n":${s.v.toString()}}]`) };
       const d = enc([48, s.v, {}, 'fuzz.echo.json', [s.v], { n: s.v }]);
       return d && { data: d };
     }
-    case 'rawjson': return { data: Buffer.from(s.text) };
+    case 'rawjson':
+      return { data: Buffer.from(s.text) };
     case 'oversize': {
       const d = enc([16, 5, { acknowledge: true }, 'fuzz.t', ['x'.repeat(MAX_MESSAGE_SIZE + 100)]]);
       return d && { data: d };
     }
-    case 'wrongkind': { const d = enc(s.v); return d && { data: d, binary: !ser.binary }; }
-    case 'badutf8': return { data: Buffer.from([0x5b, 0x34, 0x38, 0x2c, 0x22, 0xc3, 0x28, 0xff, 0xfe, 0x22, 0x5d]), binary: false };
-    case 'fragment': { const d = enc(s.v); return d && { data: d, fragment: true }; }
-    case 'rsframe': { const d = enc(s.v); return d && { data: d, rawType: s.type }; }
-    case 'rslen': { const d = enc(s.v); return d && { data: d, rawLen: Math.max(0, d.length + s.delta), terminal: true }; }
+    case 'wrongkind': {
+      const d = enc(s.v);
+      return d && { data: d, binary: !ser.binary };
+    }
+    case 'badutf8':
+      return { data: Buffer.from([0x5b, 0x34, 0x38, 0x2c, 0x22, 0xc3, 0x28, 0xff, 0xfe, 0x22, 0x5d]), binary: false };
+    case 'fragment': {
+      const d = enc(s.v);
+      return d && { data: d, fragment: true };
+    }
+    case 'rsframe': {
+      const d = enc(s.v);
+      return d && { data: d, rawType: s.type };
+    }
+    case 'rslen': {
+      const d = enc(s.v);
+      return d && { data: d, rawLen: Math.max(0, d.length + s.delta), terminal: true };
+    }
     case 'proto': {
       const d = enc([16, 9, { acknowledge: true, ...PROTO_DICT() }, 'fuzz.t', [PROTO_DICT()], PROTO_DICT()]);
       return d && { data: d };
@@ -154,13 +192,44 @@ function encodeSpec(ser: Serializer, s: Spec): Out | null {
 // --- arbitraries -----------------------------------------------------------------------------
 
 const URIS = [
-  'fuzz.t', 'fuzz.t.a', 'fuzz.t.b.c', 'fuzz.echo.json', 'fuzz.echo.msgpack', 'fuzz.echo.cbor', 'fuzz.reg', 'fuzz.reg.x',
-  'fuzz', 'fuzz.', 'fuzz..t', 'wamp.session.count', 'wamp.session.list', 'wamp.session.get', 'wamp.registration.list',
-  'wamp.registration.lookup', 'wamp.registration.match', 'wamp.registration.get', 'wamp.registration.list_callees',
-  'wamp.registration.count_callees', 'wamp.subscription.list', 'wamp.subscription.lookup', 'wamp.subscription.match',
-  'wamp.subscription.get', 'wamp.subscription.list_subscribers', 'wamp.subscription.count_subscribers',
-  'wamp.session.on_join', 'wamp.x', 'wamp.fuzz', 'a..b', '', '.', ' ', 'com.example.UPPER', 'fuzz. space', 'fuzz.#',
-  'ü.ñ', 'x'.repeat(3000),
+  'fuzz.t',
+  'fuzz.t.a',
+  'fuzz.t.b.c',
+  'fuzz.echo.json',
+  'fuzz.echo.msgpack',
+  'fuzz.echo.cbor',
+  'fuzz.reg',
+  'fuzz.reg.x',
+  'fuzz',
+  'fuzz.',
+  'fuzz..t',
+  'wamp.session.count',
+  'wamp.session.list',
+  'wamp.session.get',
+  'wamp.registration.list',
+  'wamp.registration.lookup',
+  'wamp.registration.match',
+  'wamp.registration.get',
+  'wamp.registration.list_callees',
+  'wamp.registration.count_callees',
+  'wamp.subscription.list',
+  'wamp.subscription.lookup',
+  'wamp.subscription.match',
+  'wamp.subscription.get',
+  'wamp.subscription.list_subscribers',
+  'wamp.subscription.count_subscribers',
+  'wamp.session.on_join',
+  'wamp.x',
+  'wamp.fuzz',
+  'a..b',
+  '',
+  '.',
+  ' ',
+  'com.example.UPPER',
+  'fuzz. space',
+  'fuzz.#',
+  'ü.ñ',
+  'x'.repeat(3000),
 ];
 // Never `good.*` (the well-behaved clients' URIs) and never wamp.session.kill* (would end them).
 // A string starting with NUL is binary in WAMP's JSON convention: such "URIs" are in wrongArb.
@@ -176,15 +245,39 @@ const idArb = fc.oneof(
 );
 const wrongArb: fc.Arbitrary<unknown> = fc.oneof(
   // 0 is no valid ID (WAMP 2.1.2: [1, 2^53]) in any client message.
-  fc.constantFrom(0, -1, 2 ** 53 + 2, 1.5, -0.0, 1e300, Number.MAX_VALUE, null, true, false, '1', '', '\u0000', '\u0000AAEC', [], {}, [1, 2], { a: 1 }),
-  fc.double(), fc.string({ maxLength: 8 }), fc.integer(),
+  fc.constantFrom(
+    0,
+    -1,
+    2 ** 53 + 2,
+    1.5,
+    -0.0,
+    1e300,
+    Number.MAX_VALUE,
+    null,
+    true,
+    false,
+    '1',
+    '',
+    '\u0000',
+    '\u0000AAEC',
+    [],
+    {},
+    [1, 2],
+    { a: 1 },
+  ),
+  fc.double(),
+  fc.string({ maxLength: 8 }),
+  fc.integer(),
   fc.uint8Array({ maxLength: 8 }),
 );
 const smallValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 48 }) },
   { weight: 1, arbitrary: fc.integer({ min: 2, max: 2000 }).map(nestArray) },
-  { weight: 1, arbitrary: fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 64, 1.7976931348623157e308, 5e-324, -0, Number.NaN, Number.POSITIVE_INFINITY) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 64, 1.7976931348623157e308, 5e-324, -0, Number.NaN, Number.POSITIVE_INFINITY),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 32 }) },
 );
 const argsArb = fc.array(smallValue, { maxLength: 4 });
@@ -195,76 +288,161 @@ const withPayload = (head: unknown[], args: unknown[] | undefined, kwargs: Dict 
   kwargs !== undefined ? [...head, args ?? [], kwargs] : args !== undefined ? [...head, args] : head;
 
 const featureSet = fc.dictionary(
-  fc.constantFrom('call_canceling', 'call_timeout', 'progressive_call_results', 'caller_identification', 'shared_registration',
-    'pattern_based_registration', 'publisher_exclusion', 'pattern_based_subscription', 'payload_passthru_mode', 'x'),
-  fc.oneof(fc.constant(true), wrongArb), { maxKeys: 5 },
+  fc.constantFrom(
+    'call_canceling',
+    'call_timeout',
+    'progressive_call_results',
+    'caller_identification',
+    'shared_registration',
+    'pattern_based_registration',
+    'publisher_exclusion',
+    'pattern_based_subscription',
+    'payload_passthru_mode',
+    'x',
+  ),
+  fc.oneof(fc.constant(true), wrongArb),
+  { maxKeys: 5 },
 );
-const rolesArb = fc.dictionary(fc.constantFrom('caller', 'callee', 'publisher', 'subscriber', 'broker', 'dealer', 'x'),
-  fc.oneof({ weight: 5, arbitrary: featureSet.map((features) => ({ features })) }, { weight: 1, arbitrary: wrongArb }), { minKeys: 1, maxKeys: 4 });
+const rolesArb = fc.dictionary(
+  fc.constantFrom('caller', 'callee', 'publisher', 'subscriber', 'broker', 'dealer', 'x'),
+  fc.oneof({ weight: 5, arbitrary: featureSet.map((features) => ({ features })) }, { weight: 1, arbitrary: wrongArb }),
+  { minKeys: 1, maxKeys: 4 },
+);
 
-const helloArb: fc.Arbitrary<unknown[]> = fc.record({
-  roles: rolesArb,
-  authid: optVal(fc.string({ maxLength: 10 })),
-  authmethods: optVal(fc.oneof(
-    { weight: 12, arbitrary: fc.constantFrom(['anonymous'], ['ticket', 'anonymous'], []) },
-    { weight: 1, arbitrary: fc.constantFrom(['wampcra'], ['ticket']) },
-    { weight: 1, arbitrary: fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }) },
-  )),
-  agent: optVal(fc.string({ maxLength: 10 })),
-}).map((d) => [1, REALM, pruned(d)]);
+const helloArb: fc.Arbitrary<unknown[]> = fc
+  .record({
+    roles: rolesArb,
+    authid: optVal(fc.string({ maxLength: 10 })),
+    authmethods: optVal(
+      fc.oneof(
+        { weight: 12, arbitrary: fc.constantFrom(['anonymous'], ['ticket', 'anonymous'], []) },
+        { weight: 1, arbitrary: fc.constantFrom(['wampcra'], ['ticket']) },
+        { weight: 1, arbitrary: fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }) },
+      ),
+    ),
+    agent: optVal(fc.string({ maxLength: 10 })),
+  })
+  .map((d) => [1, REALM, pruned(d)]);
 
-const matchArb = optVal(fc.oneof({ weight: 4, arbitrary: fc.constantFrom('exact', 'prefix', 'wildcard') }, { weight: 1, arbitrary: wrongArb }));
+const matchArb = optVal(
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom('exact', 'prefix', 'wildcard') }, { weight: 1, arbitrary: wrongArb }),
+);
 const boolish = optVal(fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 1, arbitrary: wrongArb }));
 
 /** Client-to-router messages that a joined client may send (with fuzzed content). */
 const validMsgArb: fc.Arbitrary<unknown[]> = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(idArb, fc.record({ match: matchArb, get_retained: boolish }), uriArb).map(([id, o, u]) => [32, id, pruned(o), u]) },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(idArb, fc.record({ match: matchArb, get_retained: boolish }), uriArb).map(([id, o, u]) => [32, id, pruned(o), u]),
+  },
   { weight: 2, arbitrary: fc.tuple(idArb, idArb).map(([id, s]) => [34, id, s]) },
   {
     weight: 6,
-    arbitrary: fc.tuple(idArb, fc.record({
-      acknowledge: boolish, exclude_me: boolish, disclose_me: boolish, retain: boolish,
-      exclude: optVal(fc.oneof(fc.array(idArb, { maxLength: 3 }), wrongArb)), eligible: optVal(fc.oneof(fc.array(idArb, { maxLength: 3 }), wrongArb)),
-      exclude_authid: optVal(fc.oneof(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }), wrongArb)),
-      eligible_authrole: optVal(fc.oneof(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }), wrongArb)),
-    }), uriArb, optVal(argsArb), optVal(kwargsArb)).map(([id, o, u, a, k]) => withPayload([16, id, pruned(o), u], a, k)),
+    arbitrary: fc
+      .tuple(
+        idArb,
+        fc.record({
+          acknowledge: boolish,
+          exclude_me: boolish,
+          disclose_me: boolish,
+          retain: boolish,
+          exclude: optVal(fc.oneof(fc.array(idArb, { maxLength: 3 }), wrongArb)),
+          eligible: optVal(fc.oneof(fc.array(idArb, { maxLength: 3 }), wrongArb)),
+          exclude_authid: optVal(fc.oneof(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }), wrongArb)),
+          eligible_authrole: optVal(fc.oneof(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }), wrongArb)),
+        }),
+        uriArb,
+        optVal(argsArb),
+        optVal(kwargsArb),
+      )
+      .map(([id, o, u, a, k]) => withPayload([16, id, pruned(o), u], a, k)),
   },
   {
     weight: 4,
-    arbitrary: fc.tuple(idArb, fc.record({
-      match: matchArb,
-      invoke: optVal(fc.oneof(fc.constantFrom('single', 'roundrobin', 'random', 'first', 'last'), wrongArb)),
-      concurrency: optVal(fc.oneof(fc.integer({ min: 0, max: 3 }), wrongArb)),
-      disclose_caller: boolish,
-    }), uriArb).map(([id, o, u]) => [64, id, pruned(o), u]),
+    arbitrary: fc
+      .tuple(
+        idArb,
+        fc.record({
+          match: matchArb,
+          invoke: optVal(fc.oneof(fc.constantFrom('single', 'roundrobin', 'random', 'first', 'last'), wrongArb)),
+          concurrency: optVal(fc.oneof(fc.integer({ min: 0, max: 3 }), wrongArb)),
+          disclose_caller: boolish,
+        }),
+        uriArb,
+      )
+      .map(([id, o, u]) => [64, id, pruned(o), u]),
   },
   { weight: 2, arbitrary: fc.tuple(idArb, idArb).map(([id, r]) => [66, id, r]) },
   {
     weight: 7,
-    arbitrary: fc.tuple(idArb, fc.record({
-      timeout: optVal(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(2 ** 31, 2 ** 40, -5, 1.5), wrongArb)),
-      receive_progress: boolish, disclose_me: boolish,
-    }), uriArb, optVal(argsArb), optVal(kwargsArb)).map(([id, o, u, a, k]) => withPayload([48, id, pruned(o), u], a, k)),
+    arbitrary: fc
+      .tuple(
+        idArb,
+        fc.record({
+          timeout: optVal(fc.oneof(fc.integer({ min: 0, max: 300 }), fc.constantFrom(2 ** 31, 2 ** 40, -5, 1.5), wrongArb)),
+          receive_progress: boolish,
+          disclose_me: boolish,
+        }),
+        uriArb,
+        optVal(argsArb),
+        optVal(kwargsArb),
+      )
+      .map(([id, o, u, a, k]) => withPayload([48, id, pruned(o), u], a, k)),
   },
-  { weight: 2, arbitrary: fc.tuple(idArb, fc.record({ mode: optVal(fc.oneof(fc.constantFrom('skip', 'kill', 'killnowait'), wrongArb)) })).map(([id, o]) => [49, id, pruned(o)]) },
-  { weight: 3, arbitrary: fc.tuple(idArb, fc.record({ progress: boolish }), optVal(argsArb), optVal(kwargsArb)).map(([id, o, a, k]) => withPayload([70, id, pruned(o)], a, k)) },
-  { weight: 2, arbitrary: fc.tuple(idArb, uriArb, optVal(argsArb), optVal(kwargsArb)).map(([id, u, a, k]) => withPayload([8, 68, id, {}, u], a, k)) },
-  { weight: 1, arbitrary: fc.tuple(idArb, optVal(fc.dictionary(fc.string({ maxLength: 5 }), smallValue, { maxKeys: 2 }))).map(([id, d]) => (d ? [337, id, d] : [337, id])) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(idArb, fc.record({ mode: optVal(fc.oneof(fc.constantFrom('skip', 'kill', 'killnowait'), wrongArb)) }))
+      .map(([id, o]) => [49, id, pruned(o)]),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(idArb, fc.record({ progress: boolish }), optVal(argsArb), optVal(kwargsArb))
+      .map(([id, o, a, k]) => withPayload([70, id, pruned(o)], a, k)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(idArb, uriArb, optVal(argsArb), optVal(kwargsArb)).map(([id, u, a, k]) => withPayload([8, 68, id, {}, u], a, k)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(idArb, optVal(fc.dictionary(fc.string({ maxLength: 5 }), smallValue, { maxKeys: 2 })))
+      .map(([id, d]) => (d ? [337, id, d] : [337, id])),
+  },
 );
 
 /** A valid message with one field replaced, removed or added, or its code changed. */
 const structuralArb: fc.Arbitrary<unknown[]> = fc.oneof(
-  fc.tuple(validMsgArb, fc.nat(), wrongArb).map(([m, i, w]) => { const c = [...m]; c[i % c.length] = w; return c; }),
+  fc.tuple(validMsgArb, fc.nat(), wrongArb).map(([m, i, w]) => {
+    const c = [...m];
+    c[i % c.length] = w;
+    return c;
+  }),
   fc.tuple(validMsgArb, fc.nat()).map(([m, i]) => m.slice(0, i % m.length)),
   fc.tuple(validMsgArb, fc.array(smallValue, { minLength: 1, maxLength: 3 })).map(([m, extra]) => [...m, ...extra]),
-  fc.tuple(validMsgArb, fc.oneof(
-    fc.constantFrom(2, 3, 4, 17, 33, 35, 36, 50, 65, 67, 68, 69, 0, 7, 9, 255, 1000, -1, 2 ** 53),
-    fc.integer(), fc.constantFrom('48', 48.5, null, [48]),
-  )).map(([m, code]) => [code, ...m.slice(1)]),
+  fc
+    .tuple(
+      validMsgArb,
+      fc.oneof(
+        fc.constantFrom(2, 3, 4, 17, 33, 35, 36, 50, 65, 67, 68, 69, 0, 7, 9, 255, 1000, -1, 2 ** 53),
+        fc.integer(),
+        fc.constantFrom('48', 48.5, null, [48]),
+      ),
+    )
+    .map(([m, code]) => [code, ...m.slice(1)]),
   fc.constantFrom<unknown[]>(
     [1, REALM, { roles: { caller: {} } }], // second HELLO
-    [2, 12345, {}], [4, 'wampcra', {}], [5, 'signature', {}], [36, 1, 1, {}], [68, 1, 1, {}], [50, 1, {}],
-    [6, {}, 'wamp.close.normal'], [3, {}, 'wamp.error.fuzz'], [],
+    [2, 12345, {}],
+    [4, 'wampcra', {}],
+    [5, 'signature', {}],
+    [36, 1, 1, {}],
+    [68, 1, 1, {}],
+    [50, 1, {}],
+    [6, {}, 'wamp.close.normal'],
+    [3, {}, 'wamp.error.fuzz'],
+    [],
   ),
 );
 
@@ -278,8 +456,17 @@ const rawJsonArb = fc.constantFrom(
   '[48,1,{},"fuzz.echo.json",[1,2,3],{"a":1},{"b":2}]',
   '[48 1 {} "x"]',
   '{"0":48}',
-  'null', 'true', '"string"', '48', '', ' ', '\ufeff[32,1,{},"fuzz.t"]',
-  '[32,1e0,{},"fuzz.t"]', '[32,1.0,{},"fuzz.t"]', '[3.2e1,1,{},"fuzz.t"]', '[32,-0,{},"fuzz.t"]',
+  'null',
+  'true',
+  '"string"',
+  '48',
+  '',
+  ' ',
+  '\ufeff[32,1,{},"fuzz.t"]',
+  '[32,1e0,{},"fuzz.t"]',
+  '[32,1.0,{},"fuzz.t"]',
+  '[3.2e1,1,{},"fuzz.t"]',
+  '[32,-0,{},"fuzz.t"]',
 );
 
 /** Frames that keep a joined session going (or get an ERROR). */
@@ -295,16 +482,44 @@ const hardSpec: fc.Arbitrary<Spec> = fc.oneof(
   { weight: 2, arbitrary: fc.oneof(wrongArb, fc.jsonValue({ maxDepth: 2 })).map((v): Spec => ({ k: 'any', v })) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 200 }).map((b): Spec => ({ k: 'bytes', b })) },
   { weight: 2, arbitrary: fc.tuple(validMsgArb, fc.nat()).map(([v, at]): Spec => ({ k: 'truncate', v, at })) },
-  { weight: 2, arbitrary: fc.tuple(validMsgArb, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([v, at, bits]): Spec => ({ k: 'flip', v, at, bits })) },
-  { weight: 1, arbitrary: fc.tuple(validMsgArb, fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([v, tail]): Spec => ({ k: 'junk', v, tail })) },
-  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.integer({ min: 100, max: 5000 }), fc.constantFrom(30000, 65000)), fc.constantFrom<'args' | 'top'>('args', 'top')).map(([depth, where]): Spec => ({ k: 'deep', depth, where })) },
-  { weight: 1, arbitrary: fc.oneof(fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: -(2n ** 53n) }), fc.constant(2n ** 70n)).map((v): Spec => ({ k: 'bigint', v })) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(validMsgArb, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([v, at, bits]): Spec => ({ k: 'flip', v, at, bits })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(validMsgArb, fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([v, tail]): Spec => ({ k: 'junk', v, tail })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.oneof(fc.integer({ min: 100, max: 5000 }), fc.constantFrom(30000, 65000)), fc.constantFrom<'args' | 'top'>('args', 'top'))
+      .map(([depth, where]): Spec => ({ k: 'deep', depth, where })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(
+        fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }),
+        fc.bigInt({ min: -(2n ** 63n), max: -(2n ** 53n) }),
+        fc.constant(2n ** 70n),
+      )
+      .map((v): Spec => ({ k: 'bigint', v })),
+  },
   { weight: 1, arbitrary: rawJsonArb.map((text): Spec => ({ k: 'rawjson', text })) },
   { weight: 1, arbitrary: fc.constant<Spec>({ k: 'oversize' }) },
   { weight: 1, arbitrary: validMsgArb.map((v): Spec => ({ k: 'wrongkind', v })) },
   { weight: 1, arbitrary: fc.constant<Spec>({ k: 'badutf8' }) },
   { weight: 1, arbitrary: fc.tuple(validMsgArb, fc.integer({ min: 1, max: 7 })).map(([v, type]): Spec => ({ k: 'rsframe', v, type })) },
-  { weight: 1, arbitrary: fc.tuple(validMsgArb, fc.integer({ min: -20, max: 20 }).filter((d) => d !== 0)).map(([v, delta]): Spec => ({ k: 'rslen', v, delta })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        validMsgArb,
+        fc.integer({ min: -20, max: 20 }).filter((d) => d !== 0),
+      )
+      .map(([v, delta]): Spec => ({ k: 'rslen', v, delta })),
+  },
 );
 
 interface Batch {
@@ -320,7 +535,14 @@ const batchArb: fc.Arbitrary<Batch> = fc.record({
     { weight: 16, arbitrary: helloArb.map((v): Spec => ({ k: 'msg', v })) },
     { weight: 1, arbitrary: fc.constant(null) },
     { weight: 1, arbitrary: hardSpec },
-    { weight: 1, arbitrary: fc.tuple(helloArb, fc.nat(), wrongArb).map(([m, i, w]): Spec => { const c = [...m]; c[1 + (i % 2)] = w; return { k: 'msg', v: c }; }) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(helloArb, fc.nat(), wrongArb).map(([m, i, w]): Spec => {
+        const c = [...m];
+        c[1 + (i % 2)] = w;
+        return { k: 'msg', v: c };
+      }),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 12 }).map((r): Spec => ({ k: 'msg', v: [1, r, { roles: { caller: {} } }] })) },
   ),
   body: fc.array(softSpec, { minLength: 150, maxLength: 250 }),
@@ -336,14 +558,43 @@ function batchSpecs(b: Batch): Spec[] {
 /** RawSocket handshakes, mostly valid. */
 const handshakeArb = fc.oneof(
   { weight: 12, arbitrary: fc.integer({ min: 0, max: 15 }).map((l) => ({ valid: true, len: l, bytes: null as number[] | null })) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).map((b) => ({ valid: false, len: 0, bytes: b as number[] | null })) },
-  { weight: 1, arbitrary: fc.constantFrom<number[]>([0x7f, 0xf0, 0, 0], [0x7f, 0xf4, 0, 0], [0x7f, 0xff, 0, 0], [0x7f, 0xf1, 1, 0], [0x7f, 0xf2, 0, 9], [0x7f], [0x7f, 0xf1, 0]).map((b) => ({ valid: false, len: 0, bytes: b as number[] | null })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+      )
+      .map((b) => ({ valid: false, len: 0, bytes: b as number[] | null })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<number[]>(
+        [0x7f, 0xf0, 0, 0],
+        [0x7f, 0xf4, 0, 0],
+        [0x7f, 0xff, 0, 0],
+        [0x7f, 0xf1, 1, 0],
+        [0x7f, 0xf2, 0, 9],
+        [0x7f],
+        [0x7f, 0xf1, 0],
+      )
+      .map((b) => ({ valid: false, len: 0, bytes: b as number[] | null })),
+  },
 );
 
 // ---------------------------------------------------------------------------------------------
 // Connections for fuzzing
 
-interface Outcome { synced: boolean; closed: boolean; aborted: boolean; afterAbort: string[]; sent: number }
+interface Outcome {
+  synced: boolean;
+  closed: boolean;
+  aborted: boolean;
+  afterAbort: string[];
+  sent: number;
+}
 
 abstract class FuzzConn {
   aborted = false;
@@ -357,20 +608,44 @@ abstract class FuzzConn {
 
   protected onMessage(frame: Buffer): void {
     let m: unknown;
-    try { m = this.ser.decode(frame); } catch (e) { this.afterAbort.push(`router sent an undecodable frame: ${(e as Error).message}`); return; }
-    if (this.aborted) { this.afterAbort.push(`after ABORT: ${JSON.stringify(m)?.slice(0, 200)}`); return; }
+    try {
+      m = this.ser.decode(frame);
+    } catch (e) {
+      this.afterAbort.push(`router sent an undecodable frame: ${(e as Error).message}`);
+      return;
+    }
+    if (this.aborted) {
+      this.afterAbort.push(`after ABORT: ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
     if (!Array.isArray(m)) return;
-    if (m[0] === 3) { this.aborted = true; this.abortReason = `${String(m[2])}: ${String((m[1] as Dict)?.message).slice(0, 150)}`; }
-    if ((m[0] === 17 && m[1] === SYNC_ID) || (m[0] === 8 && m[1] === 16 && m[2] === SYNC_ID)) { this.synced = true; this.notify(); }
+    if (m[0] === 3) {
+      this.aborted = true;
+      this.abortReason = `${String(m[2])}: ${String((m[1] as Dict)?.message).slice(0, 150)}`;
+    }
+    if ((m[0] === 17 && m[1] === SYNC_ID) || (m[0] === 8 && m[1] === 16 && m[2] === SYNC_ID)) {
+      this.synced = true;
+      this.notify();
+    }
   }
-  protected onClosed(): void { this.closed = true; this.notify(); }
-  protected notify(): void { for (const w of this.waiters.splice(0)) w(); }
+  protected onClosed(): void {
+    this.closed = true;
+    this.notify();
+  }
+  protected notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
 
   /** Waits until the sync answer arrived or the connection closed (or `ms` passed). */
   wait(pred: () => boolean, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(pred()), ms);
-      const check = (): void => { if (pred()) { clearTimeout(t); resolve(true); } else this.waiters.push(check); };
+      const check = (): void => {
+        if (pred()) {
+          clearTimeout(t);
+          resolve(true);
+        } else this.waiters.push(check);
+      };
       check();
     });
   }
@@ -385,7 +660,10 @@ abstract class FuzzConn {
       if (this.closed) break;
       this.write(o);
       this.sent++;
-      if (o.terminal && this instanceof RsFuzzConn) { terminal = true; break; }
+      if (o.terminal && this instanceof RsFuzzConn) {
+        terminal = true;
+        break;
+      }
     }
     if (terminal) {
       this.halfClose();
@@ -401,11 +679,16 @@ abstract class FuzzConn {
 }
 
 class WsFuzzConn extends FuzzConn {
-  private constructor(private readonly ws: WebSocket, ser: Serializer) {
+  private constructor(
+    private readonly ws: WebSocket,
+    ser: Serializer,
+  ) {
     super(ser);
     ws.on('message', (d: Buffer) => this.onMessage(d));
     ws.on('close', () => this.onClosed());
-    ws.on('error', () => { /* the close event follows */ });
+    ws.on('error', () => {
+      /* the close event follows */
+    });
   }
 
   static open(url: string, ser: Serializer): Promise<WsFuzzConn> {
@@ -441,11 +724,16 @@ class WsFuzzConn extends FuzzConn {
 class RsFuzzConn extends FuzzConn {
   private buf = Buffer.alloc(0);
   handshakeReply: Buffer | null = null;
-  private constructor(private readonly sock: net.Socket, ser: Serializer) {
+  private constructor(
+    private readonly sock: net.Socket,
+    ser: Serializer,
+  ) {
     super(ser);
     sock.on('data', (d) => this.onData(d));
     sock.on('close', () => this.onClosed());
-    sock.on('error', () => { /* close follows */ });
+    sock.on('error', () => {
+      /* close follows */
+    });
   }
 
   private onData(d: Buffer): void {
@@ -475,19 +763,26 @@ class RsFuzzConn extends FuzzConn {
     return new Promise((resolve, reject) => {
       sock.once('connect', () => {
         sock.write(Buffer.from(hs ?? [0x7f, (0xf << 4) | ser.rawsocketId, 0, 0]));
-        void c.wait(() => c.handshakeReply !== null || c.closed, 10000).then((ok) => (ok ? resolve(c) : reject(new Error('no RawSocket handshake reply'))));
+        void c
+          .wait(() => c.handshakeReply !== null || c.closed, 10000)
+          .then((ok) => (ok ? resolve(c) : reject(new Error('no RawSocket handshake reply'))));
       });
       sock.once('error', reject);
     });
   }
 
-  override halfClose(): void { this.sock.end(); }
+  override halfClose(): void {
+    this.sock.end();
+  }
 
   /** A bad handshake: resolves with the router's reply (if any) once it replied or closed. */
   static async probe(port: number, bytes: number[]): Promise<{ reply: Buffer | null; closed: boolean }> {
     const sock = net.connect(port, '127.0.0.1');
     const c = new RsFuzzConn(sock, jsonSerializer);
-    await new Promise<void>((resolve) => { sock.once('connect', () => resolve()); sock.once('error', () => resolve()); });
+    await new Promise<void>((resolve) => {
+      sock.once('connect', () => resolve());
+      sock.once('error', () => resolve());
+    });
     sock.write(Buffer.from(bytes));
     if (bytes.length < 4) sock.end(); // incomplete: the router sees EOF
     await c.wait(() => c.handshakeReply !== null || c.closed, 5000);
@@ -498,7 +793,10 @@ class RsFuzzConn extends FuzzConn {
   }
 
   write(o: Out): void {
-    if (o.unframed) { this.sock.write(o.data); return; }
+    if (o.unframed) {
+      this.sock.write(o.data);
+      return;
+    }
     const len = o.rawLen ?? o.data.length;
     const head = Buffer.from([o.rawType ?? 0, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff]);
     // A frame longer than the 3-byte length can say is cut: the router must cope with the rest.
@@ -525,27 +823,49 @@ function fuzzConfig(): unknown {
   const endpoint = { type: 'tcp', port: 0, interface: '127.0.0.1' };
   return {
     version: 2,
-    workers: [{
-      type: 'router',
-      realms: [{ name: REALM, roles: [{ name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: ALL, disclose: { caller: true, publisher: true } }] }] }],
-      transports: [
-        { type: 'websocket', endpoint, serializers: serializerNames, auth: anonymous, options: { max_message_size: MAX_MESSAGE_SIZE } },
-        { type: 'rawsocket', endpoint, serializers: serializerNames, auth: anonymous, max_message_size: MAX_MESSAGE_SIZE },
-        {
-          type: 'universal', endpoint,
-          rawsocket: { serializers: serializerNames, auth: anonymous, max_message_size: MAX_MESSAGE_SIZE },
-          websocket: { ws: { type: 'websocket', serializers: serializerNames, auth: anonymous, options: { max_message_size: MAX_MESSAGE_SIZE } } },
-        },
-      ],
-    }],
+    workers: [
+      {
+        type: 'router',
+        realms: [
+          {
+            name: REALM,
+            roles: [
+              { name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: ALL, disclose: { caller: true, publisher: true } }] },
+            ],
+          },
+        ],
+        transports: [
+          { type: 'websocket', endpoint, serializers: serializerNames, auth: anonymous, options: { max_message_size: MAX_MESSAGE_SIZE } },
+          { type: 'rawsocket', endpoint, serializers: serializerNames, auth: anonymous, max_message_size: MAX_MESSAGE_SIZE },
+          {
+            type: 'universal',
+            endpoint,
+            rawsocket: { serializers: serializerNames, auth: anonymous, max_message_size: MAX_MESSAGE_SIZE },
+            websocket: {
+              ws: { type: 'websocket', serializers: serializerNames, auth: anonymous, options: { max_message_size: MAX_MESSAGE_SIZE } },
+            },
+          },
+        ],
+      },
+    ],
   };
 }
 
-function portOf(url: string): number { return Number(/:(\d+)(\/|$)/.exec(url)![1]); }
+function portOf(url: string): number {
+  return Number(/:(\d+)(\/|$)/.exec(url)![1]);
+}
 
 interface Good {
-  callee: MiniClient; caller: MiniClient; sub: MiniClient; echo: MiniClient[];
-  ok: number; wrong: string[]; events: number[]; published: number; stop: boolean; loop: Promise<void> | null;
+  callee: MiniClient;
+  caller: MiniClient;
+  sub: MiniClient;
+  echo: MiniClient[];
+  ok: number;
+  wrong: string[];
+  events: number[];
+  published: number;
+  stop: boolean;
+  loop: Promise<void> | null;
 }
 
 describe('fuzz: random and mutated frames against a live router', () => {
@@ -564,7 +884,10 @@ describe('fuzz: random and mutated frames against a live router', () => {
     expect(warnings).toEqual([]);
     running = await startRouter(config);
     const [ws, rs, uniWs, uniRs] = running.urls as [string, string, string, string];
-    wsUrl = ws; rsPort = portOf(rs); uniWsUrl = uniWs; uniPort = portOf(uniRs);
+    wsUrl = ws;
+    rsPort = portOf(rs);
+    uniWsUrl = uniWs;
+    uniPort = portOf(uniRs);
     expect(uniWs).toMatch(/^ws:/);
     expect(portOf(uniWs)).toBe(uniPort);
 
@@ -575,7 +898,9 @@ describe('fuzz: random and mutated frames against a live router', () => {
     const echo = await Promise.all(SERIALIZERS.map((s) => MiniClient.connect(wsUrl, REALM, s)));
     good = { callee, caller, sub, echo, ok: 0, wrong: [], events: [], published: 0, stop: false, loop: null };
     await callee.register('good.add', (args) => ({ args: [(args[0] as number) + (args[1] as number)] }));
-    await sub.subscribe('good.topic', (args) => { good.events.push(args[0] as number); });
+    await sub.subscribe('good.topic', (args) => {
+      good.events.push(args[0] as number);
+    });
     for (const [i, e] of echo.entries()) {
       await e.register(`fuzz.echo.${SERIALIZERS[i]!.name}`, (args, kwargs) => ({ args, kwargs }));
       await e.subscribe('fuzz', () => {}, { match: 'prefix' });
@@ -595,7 +920,13 @@ describe('fuzz: random and mutated frames against a live router', () => {
             const payload = [n, 'ü', Buffer.from([0, n & 0xff, 255]), 0.5];
             const e = await caller.call(`fuzz.echo.${SERIALIZERS[n % 3]!.name}`, payload, { n });
             const back = e.args as unknown[];
-            if (back[0] !== n || back[1] !== 'ü' || !Buffer.from(back[2] as Uint8Array).equals(payload[2] as Buffer) || back[3] !== 0.5 || (e.kwargs as Dict).n !== n) {
+            if (
+              back[0] !== n ||
+              back[1] !== 'ü' ||
+              !Buffer.from(back[2] as Uint8Array).equals(payload[2] as Buffer) ||
+              back[3] !== 0.5 ||
+              (e.kwargs as Dict).n !== n
+            ) {
               good.wrong.push(`echo ${SERIALIZERS[n % 3]!.name}: ${JSON.stringify(e)}`);
             }
             await caller.publish('good.topic', [++good.published]);
@@ -631,10 +962,13 @@ describe('fuzz: random and mutated frames against a live router', () => {
         const conn = await open(runIndex++);
         const r = await conn.run(outs);
         if (process.env.SISOCK_FUZZ_DEBUG) {
-          console.log(`${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ` +
-            `${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`);
+          console.log(
+            `${label} run ${runIndex}: ${Date.now() - t0} ms, ${JSON.stringify({ ...r, afterAbort: r.afterAbort.length })} ` +
+              `${conn.abortReason} hello=${batch.hello?.k ?? 'none'} hard=${batch.hard ? batch.hard.spec.k : '-'}`,
+          );
         }
-        stats.runs++; stats.frames += r.sent + (r.closed ? 0 : 1);
+        stats.runs++;
+        stats.frames += r.sent + (r.closed ? 0 : 1);
         if (r.synced) stats.synced++;
         if (r.closed) stats.closed++;
         if (r.aborted) stats.aborted++;
@@ -688,16 +1022,20 @@ describe('fuzz: random and mutated frames against a live router', () => {
     });
 
     test('universal port (RawSocket and WebSocket sides)', async () => {
-      await fuzz(`universal/${ser.name}`, ser, runsFor(0.15), (i) => (i % 2 === 0 ? RsFuzzConn.open(uniPort, ser, null) : WsFuzzConn.open(uniWsUrl, ser)));
+      await fuzz(`universal/${ser.name}`, ser, runsFor(0.15), (i) =>
+        i % 2 === 0 ? RsFuzzConn.open(uniPort, ser, null) : WsFuzzConn.open(uniWsUrl, ser),
+      );
     });
   });
 
   test('afterwards: the well-behaved clients were served throughout, and only live sessions remain', async () => {
     good.stop = true;
     await good.loop;
-    console.log(`fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ` +
-      `${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); ` +
-      `well-behaved calls ok: ${good.ok}`);
+    console.log(
+      `fuzz seed ${SEED}: ${stats.frames} frames in ${stats.runs} connections (${stats.synced} still serving at the end of their batch, ` +
+        `${stats.aborted} aborted, ${stats.closed} closed, ${stats.handshakeRefused} bad handshakes refused); ` +
+        `well-behaved calls ok: ${good.ok}`,
+    );
     expect(processErrors).toEqual([]);
     expect(good.wrong).toEqual([]);
     expect(stats.frames).toBeGreaterThanOrEqual(TOTAL_FRAMES);

@@ -341,7 +341,12 @@ describe('Grafana Infinity endpoints', () => {
     ['a malformed target', { target: 'temp', from: String(from), to: String(to) }, 400, /not <node>::<field>/],
     ['an unknown node', { target: 'nosuch::temp', from: String(from), to: String(to) }, 404, /unknown node "nosuch"/],
     ['an unknown field', { target: 'alpha::nosuch', from: String(from), to: String(to) }, 404, /has no field "nosuch"/],
-    ['epoch seconds instead of ms', { target: 'alpha::temp', from: String(T0), to: String(T0 + 3600) }, 400, /look like epoch seconds: send milliseconds/],
+    [
+      'epoch seconds instead of ms',
+      { target: 'alpha::temp', from: String(T0), to: String(T0 + 3600) },
+      400,
+      /look like epoch seconds: send milliseconds/,
+    ],
     ['a reversed range', { target: 'alpha::temp', from: String(to), to: String(from) }, 400, /empty or reversed/],
     ['a garbage time', { target: 'alpha::temp', from: 'yesterday', to: String(to) }, 400, /ISO 8601 time, epoch milliseconds/],
     [

@@ -18,12 +18,23 @@ import { closeAll, opts, startTestRouter, waitFor } from './sisock-helpers';
 const T0 = 1_700_000_000; // seconds
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
-interface Col { name: string; type: 'number' | 'string' | 'bool'; units: string | null; value: (i: number) => Sample }
+interface Col {
+  name: string;
+  type: 'number' | 'string' | 'bool';
+  units: string | null;
+  value: (i: number) => Sample;
+}
 
 /** One timeline `tl` of n samples at t0 + i·dt; records every get_data call. */
 class TestSource implements DataSource {
   calls: Array<{ fields: string[]; start: number; end: number; minStride: number | null }> = [];
-  constructor(public cols: Col[], readonly n: number, readonly t0 = T0, readonly dt = 1, readonly timeline = 'tl') {}
+  constructor(
+    public cols: Col[],
+    readonly n: number,
+    readonly t0 = T0,
+    readonly dt = 1,
+    readonly timeline = 'tl',
+  ) {}
   getFields(): FieldsResult {
     const f: FieldsResult[0] = {};
     for (const c of this.cols) f[c.name] = { description: `${c.name} field`, timeline: this.timeline, type: c.type, units: c.units };
@@ -46,23 +57,40 @@ class TestSource implements DataSource {
   }
 }
 
-async function http(base: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
-  const init: RequestInit = body === undefined ? { headers } : {
-    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body),
-  };
+async function http(
+  base: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const init: RequestInit =
+    body === undefined
+      ? { headers }
+      : {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+        };
   const res = await fetch(base + path, init);
   const text = await res.text();
   let json: unknown = null;
-  try { json = JSON.parse(text); } catch { json = text; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
   return { status: res.status, json, headers: res.headers };
 }
 
 const spikeAt = 5_000;
-const alpha = new TestSource([
-  { name: 'a', type: 'number', units: 'K', value: (i) => (i === spikeAt ? 1000 : i % 10) },
-  { name: 's', type: 'string', units: null, value: (i) => (i < 5 ? 'idle' : i < 8 ? 'scan' : 'idle') },
-  { name: 'b', type: 'bool', units: null, value: (i) => i % 2 === 0 },
-], 10_000);
+const alpha = new TestSource(
+  [
+    { name: 'a', type: 'number', units: 'K', value: (i) => (i === spikeAt ? 1000 : i % 10) },
+    { name: 's', type: 'string', units: null, value: (i) => (i < 5 ? 'idle' : i < 8 ? 'scan' : 'idle') },
+    { name: 'b', type: 'bool', units: null, value: (i) => i % 2 === 0 },
+  ],
+  10_000,
+);
 const beta = new TestSource([{ name: 'x', type: 'number', units: 'V', value: (i) => 0 - i }], 100, T0 + 0.5, 2, 'slow');
 
 describe('Grafana bridge', () => {
@@ -123,12 +151,18 @@ describe('Grafana bridge', () => {
     expect(m.status).toBe(200);
     expect(m.json).toContainEqual({ label: 'alpha::a [K]', value: 'alpha::a', payloads: [] });
     expect((await http(base, '/metric-payload-options', { metric: 'alpha::a', payload: {}, name: 'x' })).json).toEqual([]);
-    const v = await http(base, '/variable', { payload: { target: 'Beta::*' }, range: { from: range.from, to: range.to, raw: { from: 'now-1h', to: 'now' } } });
+    const v = await http(base, '/variable', {
+      payload: { target: 'Beta::*' },
+      range: { from: range.from, to: range.to, raw: { from: 'now-1h', to: 'now' } },
+    });
     expect(v.json).toEqual([{ __text: 'Beta::x', __value: 'Beta::x' }]);
   });
 
   it('/tag-keys and /tag-values', async () => {
-    expect((await http(base, '/tag-keys', {})).json).toEqual([{ type: 'string', text: 'node' }, { type: 'string', text: 'field' }]);
+    expect((await http(base, '/tag-keys', {})).json).toEqual([
+      { type: 'string', text: 'node' },
+      { type: 'string', text: 'field' },
+    ]);
     expect((await http(base, '/tag-values', { key: 'node' })).json).toEqual([{ text: 'alpha' }, { text: 'Beta' }]);
     expect((await http(base, '/tag-values', { key: 'field' })).json).toEqual(['a', 'b', 's', 'x'].map((text) => ({ text })));
     expect((await http(base, '/tag-values', { key: 'City' })).json).toEqual([]);
@@ -144,34 +178,61 @@ describe('Grafana bridge', () => {
     alpha.calls.length = 0;
     beta.calls.length = 0;
     const r = await http(base, '/query', {
-      range: { from: iso(T0), to: iso(T0 + 20) }, maxDataPoints: 1000,
-      targets: [{ target: 'alpha::a', refId: 'A' }, { target: 'Beta::x', refId: 'B', type: 'timeseries' }, { target: 'alpha::b', refId: 'C' }, { target: 'alpha::s', refId: 'D', hide: true }],
+      range: { from: iso(T0), to: iso(T0 + 20) },
+      maxDataPoints: 1000,
+      targets: [
+        { target: 'alpha::a', refId: 'A' },
+        { target: 'Beta::x', refId: 'B', type: 'timeseries' },
+        { target: 'alpha::b', refId: 'C' },
+        { target: 'alpha::s', refId: 'D', hide: true },
+      ],
     });
     expect(r.status).toBe(200);
     expect(r.json.map((s: { target: string }) => s.target)).toEqual(['alpha::a', 'Beta::x', 'alpha::b']);
     expect(alpha.calls).toHaveLength(1);
     expect(alpha.calls[0]!.fields.sort()).toEqual(['a', 'b']);
     expect(beta.calls).toHaveLength(1);
-    expect(r.json[1].datapoints.slice(0, 2)).toEqual([[0, (T0 + 0.5) * 1000], [-1, (T0 + 2.5) * 1000]]);
-    expect(r.json[2].datapoints.slice(0, 2)).toEqual([[1, T0 * 1000], [0, (T0 + 1) * 1000]]); // bool as 1/0
+    expect(r.json[1].datapoints.slice(0, 2)).toEqual([
+      [0, (T0 + 0.5) * 1000],
+      [-1, (T0 + 2.5) * 1000],
+    ]);
+    expect(r.json[2].datapoints.slice(0, 2)).toEqual([
+      [1, T0 * 1000],
+      [0, (T0 + 1) * 1000],
+    ]); // bool as 1/0
     // min_stride asked of the nodes: span / maxDataPoints
     expect(alpha.calls[0]!.minStride).toBeCloseTo(20 / 1000, 9);
   });
 
   it('/query: table format with a time column; a glob target expands', async () => {
-    const r = await http(base, '/query', { range, targets: [{ target: 'alpha::s', refId: 'A', type: 'table' }, { target: 'alpha::{a,b}', refId: 'B', payload: { format: 'table' } }] });
+    const r = await http(base, '/query', {
+      range,
+      targets: [
+        { target: 'alpha::s', refId: 'A', type: 'table' },
+        { target: 'alpha::{a,b}', refId: 'B', payload: { format: 'table' } },
+      ],
+    });
     expect(r.status).toBe(200);
     expect(r.json).toHaveLength(3);
     expect(r.json[0]).toEqual({
-      type: 'table', refId: 'A', target: 'alpha::s',
-      columns: [{ text: 'Time', type: 'time' }, { text: 'alpha::s', type: 'string' }],
+      type: 'table',
+      refId: 'A',
+      target: 'alpha::s',
+      columns: [
+        { text: 'Time', type: 'time' },
+        { text: 'alpha::s', type: 'string' },
+      ],
       rows: Array.from({ length: 10 }, (_, i) => [(T0 + i) * 1000, i < 5 ? 'idle' : i < 8 ? 'scan' : 'idle']),
     });
     expect(r.json[2].columns[1]).toEqual({ text: 'alpha::b', type: 'boolean' });
   });
 
   it('/query: downsampled to maxDataPoints keeping the spike and the extremes', async () => {
-    const r = await http(base, '/query', { range: { from: iso(T0), to: iso(T0 + 10_000) }, maxDataPoints: 100, targets: [{ target: 'alpha::a' }] });
+    const r = await http(base, '/query', {
+      range: { from: iso(T0), to: iso(T0 + 10_000) },
+      maxDataPoints: 100,
+      targets: [{ target: 'alpha::a' }],
+    });
     const dp = r.json[0].datapoints as Array<[number, number]>;
     expect(dp.length).toBeLessThanOrEqual(100);
     expect(dp.length).toBeGreaterThan(50);
@@ -182,7 +243,11 @@ describe('Grafana bridge', () => {
   });
 
   it('/query: ad hoc filters restrict targets; events target is a table', async () => {
-    const r = await http(base, '/query', { range, targets: [{ target: 'alpha::*' }], adhocFilters: [{ key: 'field', operator: '!=', value: 's' }] });
+    const r = await http(base, '/query', {
+      range,
+      targets: [{ target: 'alpha::*' }],
+      adhocFilters: [{ key: 'field', operator: '!=', value: 's' }],
+    });
     expect(r.json.map((s: { target: string }) => s.target)).toEqual(['alpha::a', 'alpha::b']);
     const ev = await http(base, '/query', { range: { from: 'now-1h', to: 'now' }, targets: [{ target: 'events', refId: 'E' }] });
     expect(ev.status).toBe(200);
@@ -192,15 +257,24 @@ describe('Grafana bridge', () => {
   it('/query: identical targets are answered once; a regex ad hoc filter; the total point cap', async () => {
     alpha.calls.length = 0;
     const twice = await http(base, '/query', {
-      range, maxDataPoints: 100,
-      targets: [{ target: 'alpha::a', refId: 'A' }, { target: 'alpha::a', refId: 'A' }, { target: 'alpha::a', refId: 'B' }],
+      range,
+      maxDataPoints: 100,
+      targets: [
+        { target: 'alpha::a', refId: 'A' },
+        { target: 'alpha::a', refId: 'A' },
+        { target: 'alpha::a', refId: 'B' },
+      ],
       adhocFilters: [{ key: 'field', operator: '=~', value: '^(a+)+$' }],
     });
     expect(twice.status).toBe(200);
     expect(twice.json.map((s: { refId: string }) => s.refId)).toEqual(['A', 'B']);
     expect(alpha.calls).toHaveLength(1);
     expect(alpha.calls[0]!.fields).toEqual(['a']);
-    const badRx = await http(base, '/query', { range, targets: [{ target: 'alpha::a' }], adhocFilters: [{ key: 'field', operator: '=~', value: '(a)\\1' }] });
+    const badRx = await http(base, '/query', {
+      range,
+      targets: [{ target: 'alpha::a' }],
+      adhocFilters: [{ key: 'field', operator: '=~', value: '(a)\\1' }],
+    });
     expect(badRx.status).toBe(400);
     expect(badRx.json.message).toMatch(/backreferences/);
 
@@ -219,9 +293,17 @@ describe('Grafana bridge', () => {
   });
 
   it('/annotations: value changes of a field, and node events', async () => {
-    const r = await http(base, '/annotations', { range, rangeRaw: { from: 'now-1h', to: 'now' }, annotation: { name: 'scans', enable: true, query: 'alpha::s' } });
+    const r = await http(base, '/annotations', {
+      range,
+      rangeRaw: { from: 'now-1h', to: 'now' },
+      annotation: { name: 'scans', enable: true, query: 'alpha::s' },
+    });
     expect(r.status).toBe(200);
-    expect(r.json.map((a: { time: number; text: string }) => [a.time, a.text])).toEqual([[T0 * 1000, 'idle'], [(T0 + 5) * 1000, 'scan'], [(T0 + 8) * 1000, 'idle']]);
+    expect(r.json.map((a: { time: number; text: string }) => [a.time, a.text])).toEqual([
+      [T0 * 1000, 'idle'],
+      [(T0 + 5) * 1000, 'scan'],
+      [(T0 + 8) * 1000, 'idle'],
+    ]);
     expect(r.json[0].annotation).toMatchObject({ name: 'scans' });
     const ev = await http(base, '/annotations', { range: { from: 'now-1h', to: 'now' }, annotation: { name: 'nodes', query: '' } });
     expect(ev.status).toBe(200);
@@ -260,7 +342,11 @@ describe('Grafana bridge', () => {
     const gamma = await runDataNode({ name: 'gamma', description: 'comes and goes', source: src, client: opts(url) });
     try {
       await gamma.ready(5000);
-      await waitFor(async () => ((await http(base, '/search', { target: 'gamma' })).json as string[]).includes('gamma::g'), 5000, 'gamma listed');
+      await waitFor(
+        async () => ((await http(base, '/search', { target: 'gamma' })).json as string[]).includes('gamma::g'),
+        5000,
+        'gamma listed',
+      );
       const q = await http(base, '/query', { range, targets: [{ target: 'gamma::g' }] });
       expect(q.json[0].datapoints[1]).toEqual([2, (T0 + 1) * 1000]);
       // a field that appears later is found at once by a query (cache miss → refresh)
@@ -278,7 +364,14 @@ describe('Grafana bridge', () => {
   });
 
   it('CORS preflight and headers', async () => {
-    const pre = await fetch(`${base}/query`, { method: 'OPTIONS', headers: { Origin: 'http://grafana.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,authorization' } });
+    const pre = await fetch(`${base}/query`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'http://grafana.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,authorization',
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
@@ -295,7 +388,13 @@ describe('Grafana bridge authentication', () => {
     const r = await startTestRouter();
     router = r.router;
     hub = await runHub({ client: opts(r.url) });
-    bridge = await startBridge({ client: opts(r.url), port: 0, host: '127.0.0.1', page: false, auth: { basic: { user: 'graf', pass: 's3cret:x' }, token: 'tok123' } });
+    bridge = await startBridge({
+      client: opts(r.url),
+      port: 0,
+      host: '127.0.0.1',
+      page: false,
+      auth: { basic: { user: 'graf', pass: 's3cret:x' }, token: 'tok123' },
+    });
   });
   afterAll(async () => {
     await closeAll(bridge, hub);
@@ -307,13 +406,21 @@ describe('Grafana bridge authentication', () => {
     expect(r.status).toBe(401);
     expect(r.json.message).toMatch(/authentication required/);
     expect(r.headers.get('www-authenticate')).toMatch(/Basic/);
-    expect((await http(bridge.url, '/', undefined, { Authorization: `Basic ${Buffer.from('graf:nope').toString('base64')}` })).status).toBe(401);
+    expect((await http(bridge.url, '/', undefined, { Authorization: `Basic ${Buffer.from('graf:nope').toString('base64')}` })).status).toBe(
+      401,
+    );
     expect((await http(bridge.url, '/', undefined, { Authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await fetch(`${bridge.url}/query`, { method: 'OPTIONS' })).status).toBe(204);
   });
 
   it('basic and bearer both work', async () => {
-    await waitFor(async () => (await http(bridge.url, '/', undefined, { Authorization: `Basic ${Buffer.from('graf:s3cret:x').toString('base64')}` })).status === 200, 5000, 'basic ok');
+    await waitFor(
+      async () =>
+        (await http(bridge.url, '/', undefined, { Authorization: `Basic ${Buffer.from('graf:s3cret:x').toString('base64')}` })).status ===
+        200,
+      5000,
+      'basic ok',
+    );
     expect((await http(bridge.url, '/search', {}, { Authorization: 'Bearer tok123' })).status).toBe(200);
     expect((await http(bridge.url, '/?access_token=tok123')).status).toBe(200);
   });
@@ -334,9 +441,21 @@ describe('Grafana bridge without a router', () => {
       await waitFor(async () => (await http(bridge.url, '/')).status === 200, 5000, 'healthy');
       await hub.close();
       await router.close();
-      const down = await waitFor(async () => { const r = await http(bridge.url, '/'); return r.status === 503 ? r : null; }, 5000, '503');
+      const down = await waitFor(
+        async () => {
+          const r = await http(bridge.url, '/');
+          return r.status === 503 ? r : null;
+        },
+        5000,
+        '503',
+      );
       expect(down!.json.message).toMatch(/router unreachable/);
-      for (const [path, body] of [['/query', { range, targets: [{ target: 'phoenix::v' }] }], ['/search', {}], ['/metrics', {}], ['/tag-keys', {}]] as const) {
+      for (const [path, body] of [
+        ['/query', { range, targets: [{ target: 'phoenix::v' }] }],
+        ['/search', {}],
+        ['/metrics', {}],
+        ['/tag-keys', {}],
+      ] as const) {
         const r = await http(bridge.url, path, body);
         expect(r.status).toBe(503);
         expect(r.json.message).toMatch(/router unreachable/);
@@ -345,7 +464,14 @@ describe('Grafana bridge without a router', () => {
       ({ router, url } = await startTestRouter(port));
       hub = await runHub({ client: opts(url) });
       await waitFor(async () => (await http(bridge.url, '/')).status === 200, 10000, 'healthy again');
-      const q = await waitFor(async () => { const r = await http(bridge.url, '/query', { range, targets: [{ target: 'phoenix::v' }] }); return r.status === 200 ? r : null; }, 10000, 'query again');
+      const q = await waitFor(
+        async () => {
+          const r = await http(bridge.url, '/query', { range, targets: [{ target: 'phoenix::v' }] });
+          return r.status === 200 ? r : null;
+        },
+        10000,
+        'query again',
+      );
       expect(q!.json[0].datapoints).toHaveLength(10);
     } finally {
       await closeAll(bridge, node, hub);
@@ -357,7 +483,14 @@ describe('Grafana bridge without a router', () => {
     const { router, url } = await startTestRouter();
     const bridge = await startBridge({ client: opts(url), port: 0, host: '127.0.0.1', page: false, auth: {} });
     try {
-      const r = await waitFor(async () => { const x = await http(bridge.url, '/'); return x.json?.message?.includes('no hub') ? x : null; }, 5000, 'no hub');
+      const r = await waitFor(
+        async () => {
+          const x = await http(bridge.url, '/');
+          return x.json?.message?.includes('no hub') ? x : null;
+        },
+        5000,
+        'no hub',
+      );
       expect(r!.status).toBe(503);
     } finally {
       await bridge.close();
@@ -367,7 +500,10 @@ describe('Grafana bridge without a router', () => {
 });
 
 interface InfinityTarget {
-  type: string; source: string; parser: string; url: string;
+  type: string;
+  source: string;
+  parser: string;
+  url: string;
   url_options: { params: Array<{ key: string; value: string }> };
   columns?: Array<{ selector: string }>;
 }
@@ -375,9 +511,13 @@ interface InfinityTarget {
 describe('Grafana provisioning files against the demo nodes', () => {
   it('every dashboard target resolves on the sim and weather nodes; the datasource uses the simPod plugin', async () => {
     const dir = path.join(__dirname, '../../consumers/grafana/provisioning');
-    const ds = YAML.parse(fs.readFileSync(path.join(dir, 'datasources/sisock.yaml'), 'utf8')) as { datasources: Array<{ type: string; uid: string; url: string }> };
+    const ds = YAML.parse(fs.readFileSync(path.join(dir, 'datasources/sisock.yaml'), 'utf8')) as {
+      datasources: Array<{ type: string; uid: string; url: string }>;
+    };
     expect(ds.datasources[0]).toMatchObject({ type: 'simpod-json-datasource', uid: 'sisock' });
-    const provider = YAML.parse(fs.readFileSync(path.join(dir, 'dashboards/sisock.yaml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    const provider = YAML.parse(fs.readFileSync(path.join(dir, 'dashboards/sisock.yaml'), 'utf8')) as {
+      providers: Array<{ options: { path: string } }>;
+    };
     expect(provider.providers[0]!.options.path).toBe('/etc/grafana/provisioning/dashboards/sisock');
     const dash = JSON.parse(fs.readFileSync(path.join(dir, 'dashboards/sisock/sisock-demo.json'), 'utf8')) as {
       panels: Array<{ type: string; targets?: Array<{ target: string; datasource: { uid: string } }> }>;
@@ -396,13 +536,25 @@ describe('Grafana provisioning files against the demo nodes', () => {
       await Promise.all([sim.node.ready(10000), weather.node.ready(10000)]);
       await waitFor(async () => (await http(bridge.url, '/')).json?.nodes === 2, 5000, 'two nodes');
       const body = {
-        range: { from: 'now-6h', to: 'now' }, maxDataPoints: 500,
+        range: { from: 'now-6h', to: 'now' },
+        maxDataPoints: 500,
         targets: [...targets.map((t, i) => ({ ...t, refId: `T${i}` })), { ...dash.annotations.list[1]!.target!, refId: 'Anno' }],
       };
       const r = await http(bridge.url, '/query', body);
       expect(r.status).toBe(200);
       const names = (r.json as Array<{ target: string }>).map((s) => s.target);
-      expect(names).toEqual(expect.arrayContaining(['sim::hv_ch0_voltage', 'sim::hv_ch3_current', 'sim::lv_ch2_voltage', 'sim::lv_ch1_tripped', 'sim::sensor_humidity', 'weather::temperature', 'weather::pressure', 'events']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'sim::hv_ch0_voltage',
+          'sim::hv_ch3_current',
+          'sim::lv_ch2_voltage',
+          'sim::lv_ch1_tripped',
+          'sim::sensor_humidity',
+          'weather::temperature',
+          'weather::pressure',
+          'events',
+        ]),
+      );
       const temp = (r.json as Array<{ target: string; datapoints?: unknown[] }>).find((s) => s.target === 'weather::temperature')!;
       expect(temp.datapoints!.length).toBeGreaterThan(3); // replayed archive within the last 6 h
 
@@ -413,19 +565,32 @@ describe('Grafana provisioning files against the demo nodes', () => {
         annotations: { list: Array<{ target?: InfinityTarget }> };
         templating: { list: Array<{ query: { infinityQuery: InfinityTarget } }> };
       };
-      const infDs = YAML.parse(fs.readFileSync(path.join(dir, 'datasources/infinity.yaml'), 'utf8')) as { datasources: Array<{ type: string; uid: string }> };
+      const infDs = YAML.parse(fs.readFileSync(path.join(dir, 'datasources/infinity.yaml'), 'utf8')) as {
+        datasources: Array<{ type: string; uid: string }>;
+      };
       expect(infDs.datasources[0]).toMatchObject({ type: 'yesoreyeram-infinity-datasource', uid: 'sisock-infinity' });
       const queries = [
-        ...inf.panels.flatMap((p) => p.targets ?? []), ...inf.annotations.list.flatMap((a) => (a.target ? [a.target] : [])),
+        ...inf.panels.flatMap((p) => p.targets ?? []),
+        ...inf.annotations.list.flatMap((a) => (a.target ? [a.target] : [])),
         ...inf.templating.list.map((v) => v.query.infinityQuery),
       ];
       const now = Date.now();
-      const macros: Record<string, string> = { __from: String(now - 6 * 3600e3), __to: String(now), __maxDataPoints: '500', 'node:glob': '*', 'field:glob': '*' };
+      const macros: Record<string, string> = {
+        __from: String(now - 6 * 3600e3),
+        __to: String(now),
+        __maxDataPoints: '500',
+        'node:glob': '*',
+        'field:glob': '*',
+      };
       let answered = 0;
       for (const q of queries) {
         expect(q).toMatchObject({ type: 'json', source: 'url', parser: 'backend' });
         const params = new URLSearchParams();
-        for (const { key, value } of q.url_options.params) params.append(key, value.replace(/\$\{([^}]+)\}/g, (_m, k: string) => macros[k] ?? _m));
+        for (const { key, value } of q.url_options.params)
+          params.append(
+            key,
+            value.replace(/\$\{([^}]+)\}/g, (_m, k: string) => macros[k] ?? _m),
+          );
         if (params.get('target')?.startsWith('tracker::')) continue;
         const res = await fetch(`${bridge.url}${q.url}?${params}`);
         expect({ url: q.url, params: String(params), status: res.status }).toMatchObject({ status: 200 });

@@ -22,8 +22,13 @@ const DT = 0.001;
  */
 class SyntheticSource implements DataSource {
   getDataCalls = 0;
-  constructor(readonly n: number, readonly nSlow = 100) {}
-  private t(i: number): number { return T0 + i * DT; }
+  constructor(
+    readonly n: number,
+    readonly nSlow = 100,
+  ) {}
+  private t(i: number): number {
+    return T0 + i * DT;
+  }
   /** first index with t(i) >= time */
   private lower(time: number): number {
     let i = Math.min(this.n, Math.max(0, Math.ceil((time - T0) / DT)));
@@ -69,7 +74,14 @@ class SyntheticSource implements DataSource {
 interface Chunk {
   timeline: string;
   t: number[];
-  columns: Array<{ field: string; values: string; doubles?: { values: number[] }; strings?: { values: string[] }; bools?: { values: boolean[] }; null_indices: number[] }>;
+  columns: Array<{
+    field: string;
+    values: string;
+    doubles?: { values: number[] };
+    strings?: { values: string[] };
+    bools?: { values: boolean[] };
+    null_indices: number[];
+  }>;
   finalized_until?: number;
   seq: number;
 }
@@ -78,18 +90,29 @@ type AnyClient = grpc.Client & Record<string, any>;
 
 function unary<T>(client: AnyClient, method: string, req: unknown, deadlineMs = 10000): Promise<T> {
   return new Promise((resolve, reject) => {
-    client[method](req, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+    client[method](req, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: T) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 
-interface StreamResult { chunks: Chunk[]; error: grpc.ServiceError | null; trailer: grpc.Metadata | null }
+interface StreamResult {
+  chunks: Chunk[];
+  error: grpc.ServiceError | null;
+  trailer: grpc.Metadata | null;
+}
 
 function collect(stream: grpc.ClientReadableStream<Chunk>, onChunk?: (c: Chunk) => void): Promise<StreamResult> {
   return new Promise((resolve) => {
     const chunks: Chunk[] = [];
     let error: grpc.ServiceError | null = null;
-    stream.on('data', (c: Chunk) => { chunks.push(c); onChunk?.(c); });
-    stream.on('error', (e: grpc.ServiceError) => { error = e; });
+    stream.on('data', (c: Chunk) => {
+      chunks.push(c);
+      onChunk?.(c);
+    });
+    stream.on('error', (e: grpc.ServiceError) => {
+      error = e;
+    });
     stream.on('status', (s: grpc.StatusObject) => {
       // 'status' comes after the last 'data'/'error'
       setImmediate(() => resolve({ chunks, error, trailer: s.metadata }));
@@ -100,7 +123,12 @@ function collect(stream: grpc.ClientReadableStream<Chunk>, onChunk?: (c: Chunk) 
 /** The next 'callEnd' of `method` the server reports (register before acting). */
 function nextCallEnd(server: RunningGrpcServer, method: CallRecord['method']): Promise<CallRecord> {
   return new Promise((resolve) => {
-    const on = (r: CallRecord) => { if (r.method === method) { server.events.off('callEnd', on); resolve(r); } };
+    const on = (r: CallRecord) => {
+      if (r.method === method) {
+        server.events.off('callEnd', on);
+        resolve(r);
+      }
+    };
     server.events.on('callEnd', on);
   });
 }
@@ -118,19 +146,36 @@ describe('sisock grpc', () => {
   let client: AnyClient;
   const source = new SyntheticSource(N);
   let releaseStall: () => void = () => {};
-  const stallGate = new Promise<void>((r) => { releaseStall = r; });
+  const stallGate = new Promise<void>((r) => {
+    releaseStall = r;
+  });
 
   beforeAll(async () => {
     ({ router, url } = await startTestRouter());
     hub = await runHub({ client: opts(url) });
     big = await runDataNode({ name: 'Big', description: 'synthetic 1 kHz', source, client: opts(url, { serializers: ['json'] }) });
     stall = await runDataNode({
-      name: 'stall', description: 'never answers get_data', client: opts(url),
-      source: { getFields: () => source.getFields(), getData: async () => { await stallGate; return { data: {}, timeline: {} }; } },
+      name: 'stall',
+      description: 'never answers get_data',
+      client: opts(url),
+      source: {
+        getFields: () => source.getFields(),
+        getData: async () => {
+          await stallGate;
+          return { data: {}, timeline: {} };
+        },
+      },
     });
     bad = await runDataNode({
-      name: 'bad', description: 'fails', client: opts(url),
-      source: { getFields: () => source.getFields(), getData: () => { throw new Error('disk gone\n    at somewhere (file.js:1:1)'); } },
+      name: 'bad',
+      description: 'fails',
+      client: opts(url),
+      source: {
+        getFields: () => source.getFields(),
+        getData: () => {
+          throw new Error('disk gone\n    at somewhere (file.js:1:1)');
+        },
+      },
     });
     await Promise.all([big.ready(5000), stall.ready(5000), bad.ready(5000)]);
     server = await startGrpcServer({ client: opts(url), port: 0, chunkPoints: CHUNK_POINTS, windowPoints: 100_000 });
@@ -149,14 +194,22 @@ describe('sisock grpc', () => {
     const res = await unary<{ nodes: Array<Record<string, unknown>> }>(client, 'ListNodes', {});
     const byName = new Map(res.nodes.map((n) => [n.name as string, n]));
     expect([...byName.keys()].sort()).toEqual(['Big', 'bad', 'stall']);
-    expect(byName.get('Big')).toMatchObject({ name: 'Big', description: 'synthetic 1 kHz', pid: process.pid, n_fields: 5, available: true });
+    expect(byName.get('Big')).toMatchObject({
+      name: 'Big',
+      description: 'synthetic 1 kHz',
+      pid: process.pid,
+      n_fields: 5,
+      available: true,
+    });
     expect(typeof byName.get('Big')!.host).toBe('string');
     expect(typeof byName.get('Big')!.version).toBe('string');
     expect(byName.get('Big')!.started).toBeGreaterThan(1e9);
   });
 
   it('returns the fields and timelines', async () => {
-    const res = await unary<{ fields: Array<Record<string, unknown>>; timelines: Array<Record<string, unknown>> }>(client, 'GetFields', { node: 'Big' });
+    const res = await unary<{ fields: Array<Record<string, unknown>>; timelines: Array<Record<string, unknown>> }>(client, 'GetFields', {
+      node: 'Big',
+    });
     const y = res.fields.find((f) => f.name === 'y');
     expect(y).toMatchObject({ name: 'y', timeline: 'fast', type: 'NUMBER', units: 'V', description: 'half index' });
     expect(res.fields.find((f) => f.name === 's')).toMatchObject({ type: 'STRING', timeline: 'slow' });
@@ -168,7 +221,10 @@ describe('sisock grpc', () => {
   it('streams 1.5 million samples complete, in order, in bounded chunks', async () => {
     source.getDataCalls = 0;
     const ended = nextCallEnd(server, 'GetData');
-    const stream = client.GetData({ node: 'Big', fields: ['x', 'y', 'nope'], start: T0, end: T0 + N * DT }, { deadline: Date.now() + 60000 });
+    const stream = client.GetData(
+      { node: 'Big', fields: ['x', 'y', 'nope'], start: T0, end: T0 + N * DT },
+      { deadline: Date.now() + 60000 },
+    );
     let next = 0;
     let maxPoints = 0;
     let seq = 0;
@@ -180,7 +236,10 @@ describe('sisock grpc', () => {
       const y = c.columns.find((col) => col.field === 'y')!.doubles!.values;
       maxPoints = Math.max(maxPoints, c.t.length * c.columns.length);
       for (let k = 0; k < c.t.length; k++) {
-        if (x[k] !== next || y[k] !== next / 2 || c.t[k] !== T0 + next * DT) { ordered = false; break; }
+        if (x[k] !== next || y[k] !== next / 2 || c.t[k] !== T0 + next * DT) {
+          ordered = false;
+          break;
+        }
         next++;
       }
     });
@@ -229,7 +288,9 @@ describe('sisock grpc', () => {
     source.getDataCalls = 0;
     const ended = nextCallEnd(server, 'GetData');
     const stream = client.GetData({ node: 'Big', fields: ['x', 'y'], start: T0, end: T0 + N * DT });
-    const res = await collect(stream, () => { if (!stream.destroyed) stream.cancel(); });
+    const res = await collect(stream, () => {
+      if (!stream.destroyed) stream.cancel();
+    });
     expect(res.error?.code).toBe(grpc.status.CANCELLED);
     const rec = await ended; // after the last get_data the server made has settled
     expect(rec.code).toBe(grpc.status.CANCELLED);
@@ -244,9 +305,14 @@ describe('sisock grpc', () => {
   it('pushes live samples to a subscriber', async () => {
     const ended = nextCallEnd(server, 'Subscribe');
     const stream = client.Subscribe({ node: 'Big', fields: ['x'] }) as grpc.ClientReadableStream<Chunk>;
-    const sample: DataResult = { data: { x: [42, 43], y: [1, 2] }, timeline: { fast: { t: [T0 + 1000, T0 + 1000.001], finalized_until: T0 + 1000 } } };
+    const sample: DataResult = {
+      data: { x: [42, 43], y: [1, 2] },
+      timeline: { fast: { t: [T0 + 1000, T0 + 1000.001], finalized_until: T0 + 1000 } },
+    };
     // the server sends the response headers once its WAMP subscription is made
-    stream.on('metadata', () => { void big.push(sample); });
+    stream.on('metadata', () => {
+      void big.push(sample);
+    });
     const got = await new Promise<Chunk>((resolve) => stream.once('data', resolve));
     expect(got.timeline).toBe('fast');
     expect(got.t).toEqual([T0 + 1000, T0 + 1000.001]);
@@ -302,9 +368,29 @@ describe('sisock grpc', () => {
   it('serves TLS with --tls-cert/--tls-key', async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'sisock-grpc-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          path.join(tmp, 'key.pem'),
+          '-out',
+          path.join(tmp, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       const cert = readFileSync(path.join(tmp, 'cert.pem'));
       const secure = await startGrpcServer({ client: opts(url), port: 0, tls: { cert, key: readFileSync(path.join(tmp, 'key.pem')) } });
       const c2 = new (loadSisockProto().Client)(secure.address, grpc.credentials.createSsl(cert)) as AnyClient;
@@ -353,7 +439,8 @@ describe('sisock grpc command', () => {
   let url: string;
   let hub: HubHandle;
   beforeAll(async () => {
-    if (!existsSync(path.join(dist, 'bin', 'commands', 'grpc.js'))) throw new Error(`${dist}/bin/commands/grpc.js is missing: build first (make test)`);
+    if (!existsSync(path.join(dist, 'bin', 'commands', 'grpc.js')))
+      throw new Error(`${dist}/bin/commands/grpc.js is missing: build first (make test)`);
     ({ router, url } = await startTestRouter());
     hub = await runHub({ client: opts(url) });
   });

@@ -37,11 +37,18 @@ function trickle(head: string, everyMs: number): Promise<{ text: string; ms: num
     let timer: NodeJS.Timeout | null = null;
     s.on('connect', () => {
       s.write(head);
-      timer = setInterval(() => { if (!s.destroyed) s.write('x'); }, everyMs);
+      timer = setInterval(() => {
+        if (!s.destroyed) s.write('x');
+      }, everyMs);
     });
-    s.on('data', (d) => { text += String(d); });
+    s.on('data', (d) => {
+      text += String(d);
+    });
     s.on('error', () => undefined);
-    s.on('close', () => { if (timer) clearInterval(timer); resolve({ text, ms: Date.now() - t0 }); });
+    s.on('close', () => {
+      if (timer) clearInterval(timer);
+      resolve({ text, ms: Date.now() - t0 });
+    });
   });
 }
 
@@ -63,15 +70,23 @@ test('connections over the per-address cap are closed at once; the bridge keeps 
   for (let i = 0; i < 15; i++) {
     const s = net.connect(port, '127.0.0.1');
     s.on('error', () => undefined);
-    s.on('close', () => { closed++; });
+    s.on('close', () => {
+      closed++;
+    });
     socks.push(s);
   }
   await waitFor(() => closed === 5, 3000, 'five connections closed by the cap');
   for (const s of socks) s.destroy();
   await waitFor(() => closed === 15, 3000, 'all closed');
-  const res = await waitFor(async () => {
-    const r = await fetch(`${bridge.url}/`).catch((e: Error) => { throw new Error(String((e as { cause?: unknown }).cause ?? e.message)); });
-    return r.status > 0 ? r : null; // any HTTP answer (503 here: no hub runs)
-  }, 3000, 'bridge answers');
+  const res = await waitFor(
+    async () => {
+      const r = await fetch(`${bridge.url}/`).catch((e: Error) => {
+        throw new Error(String((e as { cause?: unknown }).cause ?? e.message));
+      });
+      return r.status > 0 ? r : null; // any HTTP answer (503 here: no hub runs)
+    },
+    3000,
+    'bridge answers',
+  );
   expect(res?.status).toBe(503);
 });

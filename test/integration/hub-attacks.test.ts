@@ -21,14 +21,21 @@ describe('hub: ownership and bounds', () => {
   let attacker: SisockClient;
   let consumer: SisockClient;
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  }));
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  );
   const refusals = (procedure: string) => lines.filter((l) => l.msg === `${procedure} refused`);
-  const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof CallError ? e.uri : String(e)));
+  const errorOf = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (e: unknown) => (e instanceof CallError ? e.uri : String(e)),
+    );
 
   beforeAll(async () => {
     ({ router, url } = await startTestRouter());
@@ -50,25 +57,30 @@ describe('hub: ownership and bounds', () => {
   const subtract = (c: SisockClient, args: unknown[]) => c.call<null>(c.uri(HubUri.DATA_NODE_SUBTRACT), args);
   const victimListed = async () => (await listNodes(consumer)).find((n) => n.name === 'victim');
 
-  it('refuses data_node.add with another session\'s id (not_authorized, logged); the victim stays', async () => {
+  it("refuses data_node.add with another session's id (not_authorized, logged); the victim stays", async () => {
     const before = refusals(HubUri.DATA_NODE_ADD).length;
     const sid = victim.client.sessionId;
     expect(await errorOf(add(attacker, ['victim', 'overwritten', sid]))).toBe(ErrorUri.NOT_AUTHORIZED);
-    expect(await errorOf(add(attacker, ['fresh', 'in the victim\'s name', sid]))).toBe(ErrorUri.NOT_AUTHORIZED);
+    expect(await errorOf(add(attacker, ['fresh', "in the victim's name", sid]))).toBe(ErrorUri.NOT_AUTHORIZED);
     expect(await victimListed()).toEqual({ name: 'victim', description: 'the real one' });
     expect((await listNodes(consumer)).some((n) => n.name === 'fresh')).toBe(false);
     expect(refusals(HubUri.DATA_NODE_ADD).length).toBe(before + 2);
-    expect(refusals(HubUri.DATA_NODE_ADD).at(-1)).toMatchObject({ level: 40, error: ErrorUri.NOT_AUTHORIZED, claimed: sid, caller: attacker.sessionId });
+    expect(refusals(HubUri.DATA_NODE_ADD).at(-1)).toMatchObject({
+      level: 40,
+      error: ErrorUri.NOT_AUTHORIZED,
+      claimed: sid,
+      caller: attacker.sessionId,
+    });
   });
 
-  it('refuses data_node.subtract with another session\'s id; the victim stays', async () => {
+  it("refuses data_node.subtract with another session's id; the victim stays", async () => {
     const before = refusals(HubUri.DATA_NODE_SUBTRACT).length;
     expect(await errorOf(subtract(attacker, ['victim', victim.client.sessionId]))).toBe(ErrorUri.NOT_AUTHORIZED);
     expect(await victimListed()).toBeDefined();
     expect(refusals(HubUri.DATA_NODE_SUBTRACT).length).toBe(before + 1);
   });
 
-  it('refuses a name whose get_data another live session serves, even with the caller\'s own id', async () => {
+  it("refuses a name whose get_data another live session serves, even with the caller's own id", async () => {
     // first make the hub forget the victim's entry (the victim subtracts itself), then squat
     await subtract(victim.client, ['victim', victim.client.sessionId]);
     expect(await victimListed()).toBeUndefined();
@@ -111,7 +123,12 @@ describe('hub: ownership and bounds', () => {
 
   it('drops every name of a session that leaves', async () => {
     await attacker.close();
-    await waitFor(async () => (await listNodes(consumer)).length === 2, 2000, 'attacker\'s names gone');
-    expect(hub.nodes().map((n) => n.name).sort()).toEqual(['other', 'victim']);
+    await waitFor(async () => (await listNodes(consumer)).length === 2, 2000, "attacker's names gone");
+    expect(
+      hub
+        .nodes()
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual(['other', 'victim']);
   });
 });

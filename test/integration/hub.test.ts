@@ -40,11 +40,17 @@ describe('hub over a real router', () => {
     nodes.push(await runDataNode({ name: 'Second', description: 'upper-case name', source: new MemorySource(3), client: opts(url) }));
     await nodes[1]!.ready(5000);
     await waitFor(() => events.some(([k, v]) => k === 'added' && (v as { name: string }).name === 'Second'), 3000, 'added event');
-    expect(events.find(([k, v]) => k === 'added' && (v as { name: string }).name === 'Second')![1]).toEqual({ name: 'Second', description: 'upper-case name' });
-    expect(sorted(await listNodes(consumer))).toEqual([{ name: 'Second', description: 'upper-case name' }, { name: 'early', description: 'before hub' }]);
+    expect(events.find(([k, v]) => k === 'added' && (v as { name: string }).name === 'Second')![1]).toEqual({
+      name: 'Second',
+      description: 'upper-case name',
+    });
+    expect(sorted(await listNodes(consumer))).toEqual([
+      { name: 'Second', description: 'upper-case name' },
+      { name: 'early', description: 'before hub' },
+    ]);
   });
 
-  it('refuses a name held by a live session; subtract removes only the holder\'s own name', async () => {
+  it("refuses a name held by a live session; subtract removes only the holder's own name", async () => {
     const add = consumer.uri('data_node.add');
     const sub = consumer.uri('data_node.subtract');
     const other = newClient(url);

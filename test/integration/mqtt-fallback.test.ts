@@ -19,22 +19,32 @@ test('the MQTT node falls back to MQTT 3.1.1 when the broker refuses MQTT 5', as
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-fb-'));
-  fs.writeFileSync(path.join(dir, 'map.json'), JSON.stringify({
-    node: { name: 'fallback' }, store: { path: ':memory:' },
-    topics: [{ topic: 'fb/dev', timeline: 'dev', fields: [{ name: 'v', path: 'v' }] }],
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'map.json'),
+    JSON.stringify({
+      node: { name: 'fallback' },
+      store: { path: ':memory:' },
+      topics: [{ topic: 'fb/dev', timeline: 'dev', fields: [{ name: 'v', path: 'v' }] }],
+    }),
+  );
   const { router, url } = await startTestRouter();
   const consumer = newClient(url);
   let node: ChildProcess | null = null;
   try {
-    node = spawn(process.execPath, [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--embedded-broker'],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' } });
+    node = spawn(process.execPath, [SISOCK, 'node', 'mqtt', '--router', url, '--map', path.join(dir, 'map.json'), '--embedded-broker'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SISOCK_LOG_LEVEL: 'warn' },
+    });
     let err = '';
     node.stderr!.on('data', (d: Buffer) => (err += String(d)));
-    const stats = await waitFor(async () => {
-      const s = await consumer.call<{ protocolVersion: number; connected: boolean }>(consumer.uri('consumer.fallback.get_stats'));
-      return s.connected ? s : null;
-    }, 15_000, 'node connected to the embedded broker');
+    const stats = await waitFor(
+      async () => {
+        const s = await consumer.call<{ protocolVersion: number; connected: boolean }>(consumer.uri('consumer.fallback.get_stats'));
+        return s.connected ? s : null;
+      },
+      15_000,
+      'node connected to the embedded broker',
+    );
     expect(stats?.protocolVersion).toBe(4);
     expect(err).toContain('the broker refuses MQTT 5; reconnecting with MQTT 3.1.1');
   } finally {

@@ -56,25 +56,33 @@ afterAll(async () => {
 });
 
 function baseConfig(name: string, prefix: string, brokerUrl: string, extra: Record<string, unknown> = {}) {
-  return parseMqttConfig({
-    node: { name, description: 'test bridge' },
-    broker: { url: brokerUrl, client_id: `sisock-${name}`, reconnect_period: 0.1 },
-    store: { path: path.join(tmp, `${name}.sqlite`), batch_ms: 20, max_payload_bytes: 2048 },
-    topics: [
-      {
-        topic: `${prefix}/{dev}/status`,
-        timeline: '{dev}',
-        time: { path: 'ts', unit: 's' },
-        schema: { type: 'object', required: ['ts'], properties: { ts: { type: 'number' } } },
-        fields: [
-          { name: '{dev}_temp', path: 'temp', units: 'K' },
-          { name: '{dev}_on', path: 'on', type: 'bool' },
-        ],
-      },
-      { topic: `${prefix}/seq/{dev}`, timeline: 'seq_{dev}', time: { path: 'ts', unit: 's' }, fields: [{ name: 'seq_{dev}', path: 'seq' }] },
-    ],
-    ...extra,
-  }, { env: {} });
+  return parseMqttConfig(
+    {
+      node: { name, description: 'test bridge' },
+      broker: { url: brokerUrl, client_id: `sisock-${name}`, reconnect_period: 0.1 },
+      store: { path: path.join(tmp, `${name}.sqlite`), batch_ms: 20, max_payload_bytes: 2048 },
+      topics: [
+        {
+          topic: `${prefix}/{dev}/status`,
+          timeline: '{dev}',
+          time: { path: 'ts', unit: 's' },
+          schema: { type: 'object', required: ['ts'], properties: { ts: { type: 'number' } } },
+          fields: [
+            { name: '{dev}_temp', path: 'temp', units: 'K' },
+            { name: '{dev}_on', path: 'on', type: 'bool' },
+          ],
+        },
+        {
+          topic: `${prefix}/seq/{dev}`,
+          timeline: 'seq_{dev}',
+          time: { path: 'ts', unit: 's' },
+          fields: [{ name: 'seq_{dev}', path: 'seq' }],
+        },
+      ],
+      ...extra,
+    },
+    { env: {} },
+  );
 }
 
 test('messages become fields: get_fields/get_data over WAMP, live push, bad messages counted and dead-lettered', async () => {
@@ -98,11 +106,11 @@ test('messages become fields: get_fields/get_data over WAMP, live push, bad mess
   for (let i = 0; i < 20; i++) await pub(pubc, `${prefix}/cryo/status`, JSON.stringify({ ts: t0 + i, temp: 4 + i / 10, on: i % 2 === 0 }));
   // The bad ones, interleaved with good ones: none of them may stop the stream.
   const bad: Array<[string, string | Buffer]> = [
-    [`${prefix}/cryo/status`, '{"ts": 1, "temp": '],                 // malformed JSON
-    [`${prefix}/cryo/status`, '{"temp": 3}'],                        // schema: no ts
+    [`${prefix}/cryo/status`, '{"ts": 1, "temp": '], // malformed JSON
+    [`${prefix}/cryo/status`, '{"temp": 3}'], // schema: no ts
     [`${prefix}/cryo/status`, JSON.stringify({ ts: t0 + 50, temp: 'warm' })], // wrong type
-    [`${prefix}/cryo/status`, Buffer.alloc(5000, 0x20)],              // oversized
-    [`${prefix}/unknown/thing/here`, '{}'],                           // unknown topic
+    [`${prefix}/cryo/status`, Buffer.alloc(5000, 0x20)], // oversized
+    [`${prefix}/unknown/thing/here`, '{}'], // unknown topic
   ];
   for (const [topic, payload] of bad) {
     await pub(pubc, topic, payload);
@@ -159,54 +167,67 @@ test('history survives a restart of the node (same store file, persistent sessio
   expect(d.data.seq_x).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
-if (!MOSQUITTO && !REQUIRED) console.warn('skipped: no mosquitto binary, so the broker restart test (install: ./scripts/ensure-debian-packages.sh mosquitto)');
-(MOSQUITTO || REQUIRED ? test : test.skip)('broker restarted in the middle of a QoS 1 stream: every message stored exactly once', async () => {
-  if (!MOSQUITTO) throw new Error('mosquitto binary not found, and CI or SISOCK_REQUIRE_SERVICES=1 requires this test');
-  const dir = mkdtempSync(path.join(tmp, 'mosq-'));
-  const broker = new PrivateMosquitto(await freePort(), dir);
-  privates.push(broker);
-  await broker.start();
-  const prefix = `restart/${RUN}`;
-  const name = `mq_${RUN}_r`;
-  const node = await runMqttNode({ config: baseConfig(name, prefix, broker.url), client: opts(url) });
-  cleanup.push(node);
-  await node.ready(10000);
+if (!MOSQUITTO && !REQUIRED)
+  console.warn('skipped: no mosquitto binary, so the broker restart test (install: ./scripts/ensure-debian-packages.sh mosquitto)');
+(MOSQUITTO || REQUIRED ? test : test.skip)(
+  'broker restarted in the middle of a QoS 1 stream: every message stored exactly once',
+  async () => {
+    if (!MOSQUITTO) throw new Error('mosquitto binary not found, and CI or SISOCK_REQUIRE_SERVICES=1 requires this test');
+    const dir = mkdtempSync(path.join(tmp, 'mosq-'));
+    const broker = new PrivateMosquitto(await freePort(), dir);
+    privates.push(broker);
+    await broker.start();
+    const prefix = `restart/${RUN}`;
+    const name = `mq_${RUN}_r`;
+    const node = await runMqttNode({ config: baseConfig(name, prefix, broker.url), client: opts(url) });
+    cleanup.push(node);
+    await node.ready(10000);
 
-  const N = 3000;
-  const t0 = Math.floor(Date.now() / 1000) - 3600;
-  const pubc = await connectMqtt(broker.url, { clientId: `pub-${RUN}-r`, clean: false });
-  let published = 0;
-  const publishing = (async () => {
-    for (let i = 0; i < N; i += 50) {
-      const batch: Array<Promise<void>> = [];
-      for (let j = i; j < Math.min(N, i + 50); j++) batch.push(pub(pubc, `${prefix}/seq/s`, JSON.stringify({ ts: t0 + j / 1000, seq: j })));
-      published = i + 50;
-      await Promise.all(batch);
-    }
-  })();
-  await waitFor(() => node.ingest.stats.received >= 600, 10000, 'the stream under way');
-  await broker.stop();
-  const atStop = published;
-  await broker.start();
-  await publishing;
-  await waitFor(() => node.store.count(name, 'seq_s') >= N, 20000, `all ${N} messages stored`).catch(async (e) => {
+    const N = 3000;
+    const t0 = Math.floor(Date.now() / 1000) - 3600;
+    const pubc = await connectMqtt(broker.url, { clientId: `pub-${RUN}-r`, clean: false });
+    let published = 0;
+    const publishing = (async () => {
+      for (let i = 0; i < N; i += 50) {
+        const batch: Array<Promise<void>> = [];
+        for (let j = i; j < Math.min(N, i + 50); j++)
+          batch.push(pub(pubc, `${prefix}/seq/s`, JSON.stringify({ ts: t0 + j / 1000, seq: j })));
+        published = i + 50;
+        await Promise.all(batch);
+      }
+    })();
+    await waitFor(() => node.ingest.stats.received >= 600, 10000, 'the stream under way');
+    await broker.stop();
+    const atStop = published;
+    await broker.start();
+    await publishing;
+    await waitFor(() => node.store.count(name, 'seq_s') >= N, 20000, `all ${N} messages stored`).catch(async (e) => {
+      const d = await getData(consumer, name, ['seq_s'], t0, t0 + 10);
+      const have = new Set(d.data.seq_s as number[]);
+      const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !have.has(i));
+      console.log({
+        atStop: published,
+        stats: node.ingest.statsSnapshot(),
+        missing: missing.length,
+        first: missing.slice(0, 10),
+        last: missing.slice(-5),
+        mosq: broker.stderr,
+      });
+      throw e;
+    });
+    await waitFor(() => node.ingest.stats.connected, 5000, 'node reconnected');
+    expect(atStop).toBeLessThan(N); // the restart really happened mid-stream
+    expect(node.ingest.stats.connects).toBeGreaterThanOrEqual(2);
+    expect(node.store.count(name, 'seq_s')).toBe(N);
     const d = await getData(consumer, name, ['seq_s'], t0, t0 + 10);
-    const have = new Set(d.data.seq_s as number[]);
-    const missing = Array.from({ length: N }, (_, i) => i).filter((i) => !have.has(i));
-    console.log({ atStop: published, stats: node.ingest.statsSnapshot(), missing: missing.length, first: missing.slice(0, 10), last: missing.slice(-5), mosq: broker.stderr });
-    throw e;
-  });
-  await waitFor(() => node.ingest.stats.connected, 5000, 'node reconnected');
-  expect(atStop).toBeLessThan(N); // the restart really happened mid-stream
-  expect(node.ingest.stats.connects).toBeGreaterThanOrEqual(2);
-  expect(node.store.count(name, 'seq_s')).toBe(N);
-  const d = await getData(consumer, name, ['seq_s'], t0, t0 + 10);
-  expect(d.data.seq_s).toHaveLength(N);
-  expect(d.data.seq_s).toEqual(Array.from({ length: N }, (_, i) => i));
-  // Anything the broker delivered twice was recognised, not stored twice.
-  expect(node.store.totals.inserted).toBe(N);
-  expect(node.ingest.stats.received).toBe(N + node.store.totals.duplicates);
-}, 60000);
+    expect(d.data.seq_s).toHaveLength(N);
+    expect(d.data.seq_s).toEqual(Array.from({ length: N }, (_, i) => i));
+    // Anything the broker delivered twice was recognised, not stored twice.
+    expect(node.store.totals.inserted).toBe(N);
+    expect(node.ingest.stats.received).toBe(N + node.store.totals.duplicates);
+  },
+  60000,
+);
 
 test('supplies switched from WAMP: the command travels over MQTT to the simulated device', async () => {
   if (!haveMqtt) return;
@@ -232,18 +253,24 @@ test('supplies switched from WAMP: the command travels over MQTT to the simulate
   await expect(consumer.call(uri, ['lv', 9, { on: true }])).rejects.toThrow(/channel must be one of/);
   const res = await consumer.call<{ topic: string }>(uri, ['lv', 1, { on: true, voltage: 5 }]);
   expect(res.topic).toBe(`${prefix}/lv/ch1/set`);
-  await waitFor(async () => {
-    const d = await getData(consumer, name, ['lv_ch1_on', 'lv_ch1_voltage'], -30, 0);
-    const v = d.data.lv_ch1_voltage ?? [];
-    return d.data.lv_ch1_on?.at(-1) === true && (v.at(-1) as number) > 1;
-  }, 10000, 'lv ch1 switched on and ramping (seen through MQTT)');
+  await waitFor(
+    async () => {
+      const d = await getData(consumer, name, ['lv_ch1_on', 'lv_ch1_voltage'], -30, 0);
+      const v = d.data.lv_ch1_voltage ?? [];
+      return d.data.lv_ch1_on?.at(-1) === true && (v.at(-1) as number) > 1;
+    },
+    10000,
+    'lv ch1 switched on and ramping (seen through MQTT)',
+  );
   expect(device.model.channels.lv[1]!.on).toBe(true);
   expect(device.model.channels.lv[1]!.setpoint).toBe(5);
 }, 30000);
 
 test('get_data over more than store.max_rows samples: a readable WAMP error; min_stride still answers', async () => {
   const name = `mq_${RUN}_rows`;
-  const cfg = baseConfig(name, `sisock-test/${RUN}/rows`, 'mqtt://127.0.0.1:1', { store: { path: path.join(tmp, `${name}.sqlite`), max_rows: 50 } });
+  const cfg = baseConfig(name, `sisock-test/${RUN}/rows`, 'mqtt://127.0.0.1:1', {
+    store: { path: path.join(tmp, `${name}.sqlite`), max_rows: 50 },
+  });
   const node = await runMqttNode({ config: cfg, client: opts(url), connect: false });
   cleanup.push(node);
   await node.ready(10000);

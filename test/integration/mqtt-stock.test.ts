@@ -30,7 +30,9 @@ c.on('error', (e) => { console.error(e.message); process.exit(1); });`;
 
 function publish(url: string, topic: string, n: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), url, topic, String(n)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, ['-e', PUBLISHER, require.resolve('mqtt'), url, topic, String(n)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr!.on('data', (d: Buffer) => (err += String(d)));
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}: ${err}`))));
@@ -38,25 +40,40 @@ function publish(url: string, topic: string, n: number): Promise<void> {
 }
 
 function ingestFor(url: string, topic: string, name: string, logger = pino({ level: 'silent' })) {
-  const config = parseMqttConfig({
-    node: { name },
-    broker: { url, client_id: `sisock-${RUN}-${name}` },
-    store: { path: ':memory:', batch_ms: 50, batch_size: 20000 },
-    topics: [{ topic, timeline: 'burst', time: { path: 'ts', unit: 's' }, fields: [{ name: 'seq', path: 'seq' }] }],
-  }, { env: {} });
+  const config = parseMqttConfig(
+    {
+      node: { name },
+      broker: { url, client_id: `sisock-${RUN}-${name}` },
+      store: { path: ':memory:', batch_ms: 50, batch_size: 20000 },
+      topics: [{ topic, timeline: 'burst', time: { path: 'ts', unit: 's' }, fields: [{ name: 'seq', path: 'seq' }] }],
+    },
+    { env: {} },
+  );
   const store = new MqttStore(config.store);
   const ingest = new MqttIngest(config, store, { logger, mqttOptions: { clean: true } }).start();
-  return { ingest, store, async close() { await ingest.close(); store.close(); } };
+  return {
+    ingest,
+    store,
+    async close() {
+      await ingest.close();
+      store.close();
+    },
+  };
 }
 
 /** A bare MQTT 3.1.1 subscriber (the issue's baseline): counts distinct sequence numbers. */
 async function bareV4(url: string, topic: string): Promise<{ seen: Set<number>; close(): Promise<void> }> {
   const c = mqtt.connect(url, { clean: true, protocolVersion: 4, reconnectPeriod: 0 });
-  await new Promise<void>((r, j) => { c.once('connect', () => r()); c.once('error', j); });
+  await new Promise<void>((r, j) => {
+    c.once('connect', () => r());
+    c.once('error', j);
+  });
   (c.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
   await new Promise<void>((r, j) => c.subscribe(topic, { qos: 1 }, (e) => (e ? j(e) : r())));
   const seen = new Set<number>();
-  c.on('message', (_t, p) => { seen.add((JSON.parse(String(p)) as { seq: number }).seq); });
+  c.on('message', (_t, p) => {
+    seen.add((JSON.parse(String(p)) as { seq: number }).seq);
+  });
   return { seen, close: () => new Promise<void>((r) => c.end(true, {}, () => r())) };
 }
 
@@ -76,8 +93,10 @@ test('10,000 QoS 1 messages in a burst through the stock broker: none lost (bare
     await waitFor(() => node.ingest.stats.received >= N, 20_000, 'every message at the ingest');
     node.ingest.flush();
     const stored = node.store.count('burst', 'seq');
-    console.log(`stock mosquitto, ${N} QoS 1 in a burst: sisock stored ${stored} (MQTT ${node.ingest.stats.protocolVersion}) in ${Date.now() - t0} ms; `
-      + `bare MQTT 3.1.1 client received ${bare.seen.size}`);
+    console.log(
+      `stock mosquitto, ${N} QoS 1 in a burst: sisock stored ${stored} (MQTT ${node.ingest.stats.protocolVersion}) in ${Date.now() - t0} ms; ` +
+        `bare MQTT 3.1.1 client received ${bare.seen.size}`,
+    );
     expect(stored).toBe(N);
     expect(node.ingest.stats.protocolVersion).toBe(5);
   } finally {
@@ -94,13 +113,22 @@ test('a broker that drops messages is reported: brokerDropped, a warning (privat
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sisock-mq-'));
   const port = await freePort();
   // Debian's packaged limits (defaults), $SYS every second instead of 10 s
-  writeFileSync(path.join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nsys_interval 1\nuser ${os.userInfo().username}\n`);
+  writeFileSync(
+    path.join(dir, 'm.conf'),
+    `listener ${port} 127.0.0.1\nallow_anonymous true\nsys_interval 1\nuser ${os.userInfo().username}\n`,
+  );
   const proc = spawn(MOSQUITTO, ['-c', path.join(dir, 'm.conf')], { stdio: 'ignore' });
   const url = `mqtt://127.0.0.1:${port}`;
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'warn' }, new Writable({
-    write(c: Buffer, _e, cb) { for (const l of String(c).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); },
-  }));
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        for (const l of String(c).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  );
   const topic = `sisock-test/${RUN}/drop`;
   let node: ReturnType<typeof ingestFor> | null = null;
   let bare: Awaited<ReturnType<typeof bareV4>> | null = null;

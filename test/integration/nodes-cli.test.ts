@@ -32,12 +32,15 @@ const children: ChildProcessWithoutNullStreams[] = [];
 
 beforeAll(async () => {
   for (const f of ['sisock.js', 'commands/node.js', 'commands/consumer.js']) {
-    if (!existsSync(path.join(DIST, f))) throw new Error(`${path.join(DIST, f)} is missing: build first (npx tsc -p tsconfig.build.json, or make test)`);
+    if (!existsSync(path.join(DIST, f)))
+      throw new Error(`${path.join(DIST, f)} is missing: build first (npx tsc -p tsconfig.build.json, or make test)`);
   }
   tmp = mkdtempSync(path.join(tmpdir(), 'sisock-nodes-cli-'));
   // The compiled program, with the node and consumer commands whether or not bin/sisock.ts lists them yet.
   cli = path.join(tmp, 'sisock-cli.js');
-  writeFileSync(cli, `
+  writeFileSync(
+    cli,
+    `
 const path = require('path');
 const { buildProgram } = require(${JSON.stringify(path.join(DIST, 'sisock.js'))});
 const p = buildProgram();
@@ -48,7 +51,8 @@ p.parseAsync(['node', 'sisock', ...process.argv.slice(2)]).catch((e) => {
   process.stderr.write('sisock: ' + e.message + '\\n');
   process.exitCode = 1;
 });
-`);
+`,
+  );
   ({ router, url } = await startTestRouter());
   hub = await runHub({ client: opts(url) });
   sim = (await runSimNode({ client: opts(url), rate: 20, seed: 1 })).node;
@@ -114,7 +118,9 @@ describe('consumer CLI as processes', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('field,timeline,interval,type,units,description');
-    expect(lines).toContain('temperature,hourly,3600,number,C,"Air temperature at the site weather station (simulated, Chajnantor 5200 m)."');
+    expect(lines).toContain(
+      'temperature,hourly,3600,number,C,"Air temperature at the site weather station (simulated, Chajnantor 5200 m)."',
+    );
     expect(lines.some((l) => l.startsWith('temperature_1min,minutely,60,number,C,'))).toBe(true);
     const bad = await run(['fields', 'nope']);
     expect(bad.code).toBe(1);
@@ -123,19 +129,30 @@ describe('consumer CLI as processes', () => {
   });
 
   test('sisock get --csv: hourly and minutely fields merged on time (outer join)', async () => {
-    const r = await run(['get', 'weather::temperature', 'weather::temperature_1min', '--from', '2026-10-31T22:00Z', '--to', '2026-10-31T22:03Z', '--csv']);
+    const r = await run([
+      'get',
+      'weather::temperature',
+      'weather::temperature_1min',
+      '--from',
+      '2026-10-31T22:00Z',
+      '--to',
+      '2026-10-31T22:03Z',
+      '--csv',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const hourly = example('temperature');
     const minutely = example('temperature_1min');
     const num = (s: string | undefined) => (s === undefined ? '' : String(Number(s)));
-    expect(r.stdout).toBe([
-      'time,unix,weather::temperature,weather::temperature_1min',
-      `2026-10-31T22:00:00Z,${T22},${num(hourly.get(T22))},${num(minutely.get(T22))}`,
-      `2026-10-31T22:01:00Z,${T22 + 60},,${num(minutely.get(T22 + 60))}`,
-      `2026-10-31T22:02:00Z,${T22 + 120},,${num(minutely.get(T22 + 120))}`,
-      '',
-    ].join('\n'));
+    expect(r.stdout).toBe(
+      [
+        'time,unix,weather::temperature,weather::temperature_1min',
+        `2026-10-31T22:00:00Z,${T22},${num(hourly.get(T22))},${num(minutely.get(T22))}`,
+        `2026-10-31T22:01:00Z,${T22 + 60},,${num(minutely.get(T22 + 60))}`,
+        `2026-10-31T22:02:00Z,${T22 + 120},,${num(minutely.get(T22 + 120))}`,
+        '',
+      ].join('\n'),
+    );
   });
 
   test('sisock get --json across two nodes, and --min-stride', async () => {
@@ -152,7 +169,11 @@ describe('consumer CLI as processes', () => {
 
     const s = await run(['get', 'weather::wind_speed_1min', '--from', '2026-10-18', '--to', '2026-11-01', '--min-stride', '1d']);
     expect(s.code).toBe(0);
-    const rows = s.stdout.trimEnd().split('\n').slice(1).map((l) => l.split('\t'));
+    const rows = s.stdout
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t'));
     expect(rows.length).toBe(14);
     const values = rows.map((r2) => Number(r2[2]));
     const all = [...example('wind_speed_1min').values()].map(Number);
@@ -207,7 +228,10 @@ describe('consumer CLI as processes', () => {
   test('sisock tail --count N --json stops by itself', async () => {
     const r = await run(['tail', 'sim::sensor_humidity', '-n', '2', '--json']);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(typeof lines[0]['sim::sensor_humidity']).toBe('number');
   });
@@ -275,7 +299,8 @@ describe('bad input to the nodes’ procedures gets a WAMP error; the nodes keep
       ['lv', 0, 'on'],
       [],
     ];
-    for (const args of bad) expect([args, await callError('consumer.sim.set_channel', args)]).toEqual([args, 'wamp.error.invalid_argument']);
+    for (const args of bad)
+      expect([args, await callError('consumer.sim.set_channel', args)]).toEqual([args, 'wamp.error.invalid_argument']);
     expect(await callError('consumer.sim.get_state', [1])).toBe('wamp.error.invalid_argument');
     const ok = await client.call<Record<string, unknown>>(client.uri('consumer.sim.set_channel'), ['lv', 1], { on: true, voltage: 3.3 });
     expect(ok).toMatchObject({ supply: 'lv', channel: 1, on: true, setpoint: 3.3 });

@@ -24,13 +24,21 @@ function start(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams;
     let buf = '';
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`no metrics line from ${args.join(' ')}: ${buf} ${stderr}`)), 10000);
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const m = /^metrics: (\S+)\/metrics$/m.exec(buf);
-      if (m) { clearTimeout(timer); resolve({ child, metrics: m[1]!, out: () => buf }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, metrics: m[1]!, out: () => buf });
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${stderr}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${stderr}`));
+    });
   });
 }
 
@@ -100,7 +108,15 @@ describe('sisock router --metrics-port', () => {
     expect(value(text, 'sisock_router_messages_sent_total{type="RESULT",component="router"}')).toBe(1);
     expect(value(text, 'sisock_router_bytes_received_total{component="router"}')).toBeGreaterThan(50);
     expect(value(text, 'sisock_router_bytes_sent_total{component="router"}')).toBeGreaterThan(50);
-    for (const name of ['sisock_router_not_authorized_total', 'sisock_router_protocol_violations_total', 'sisock_router_slow_consumer_disconnects_total', 'sisock_router_outbound_queue_bytes_max', 'sisock_router_outbound_queue_bytes_sum', 'sisock_router_connections', 'sisock_process_cpu_seconds_total']) {
+    for (const name of [
+      'sisock_router_not_authorized_total',
+      'sisock_router_protocol_violations_total',
+      'sisock_router_slow_consumer_disconnects_total',
+      'sisock_router_outbound_queue_bytes_max',
+      'sisock_router_outbound_queue_bytes_sum',
+      'sisock_router_connections',
+      'sisock_process_cpu_seconds_total',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
   });
@@ -109,8 +125,12 @@ describe('sisock router --metrics-port', () => {
 describe('client commands: 200 when connected, 503 otherwise', () => {
   let router: RunningRouter;
   let url: string;
-  beforeAll(async () => { ({ router, url } = await startTestRouter()); });
-  afterAll(async () => { await router.close(); });
+  beforeAll(async () => {
+    ({ router, url } = await startTestRouter());
+  });
+  afterAll(async () => {
+    await router.close();
+  });
 
   test('sisock hub: 503 while the router is away', async () => {
     const { metrics } = await start(['hub', '--router', 'ws://127.0.0.1:9/ws', '--metrics-port', '0']);
@@ -137,12 +157,19 @@ describe('Grafana bridge request metrics', () => {
     ({ router } = await startTestRouter());
     bridge = await startBridge({ client: opts(router.urls[0]!), port: 0, host: '127.0.0.1', metrics: registry, page: false });
   });
-  afterAll(async () => { await bridge.close(); await router.close(); });
+  afterAll(async () => {
+    await bridge.close();
+    await router.close();
+  });
 
   test('latency histogram by route, errors by status', async () => {
     await waitFor(() => bridge.client.isReady, 5000, 'bridge connected');
     await fetch(`${bridge.url}/`);
-    const bad = await fetch(`${bridge.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"targets": 5}' });
+    const bad = await fetch(`${bridge.url}/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"targets": 5}',
+    });
     expect(bad.status).toBeGreaterThanOrEqual(400);
     await fetch(`${bridge.url}/no/such/route`);
     const text = await registry.metrics();

@@ -39,8 +39,12 @@ function as(authid: keyof typeof USERS | null, url = craUrl): ClientOptions {
   return authid ? { ...base, authid, secret: USERS[authid] } : base;
 }
 const USERS = {
-  hub: ENV.SISOCK_HUB_SECRET, consumer: ENV.SISOCK_CONSUMER_SECRET, weather: ENV.SISOCK_NODE_WEATHER_SECRET,
-  admin: ENV.SISOCK_ADMIN_SECRET, sim: ENV.SISOCK_NODE_SIM_SECRET, operator: ENV.SISOCK_OPERATOR_SECRET,
+  hub: ENV.SISOCK_HUB_SECRET,
+  consumer: ENV.SISOCK_CONSUMER_SECRET,
+  weather: ENV.SISOCK_NODE_WEATHER_SECRET,
+  admin: ENV.SISOCK_ADMIN_SECRET,
+  sim: ENV.SISOCK_NODE_SIM_SECRET,
+  operator: ENV.SISOCK_OPERATOR_SECRET,
 };
 
 async function client(o: ClientOptions): Promise<SisockClient> {
@@ -52,7 +56,9 @@ async function client(o: ClientOptions): Promise<SisockClient> {
 
 /** Resolves with the error URI of a refused action. */
 async function refusal(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     const err = e as { uri?: string; error?: string; message?: string };
     return err.uri ?? err.error ?? String(err.message);
   }
@@ -65,14 +71,23 @@ let consumer: SisockClient;
 
 beforeAll(async () => {
   const { config } = loadConfigFile(path.join(__dirname, '../../router-config/production.json'), ENV);
-  for (const t of config.transports) { t.port = 0; t.host = '127.0.0.1'; delete t.tls; }
+  for (const t of config.transports) {
+    t.port = 0;
+    t.host = '127.0.0.1';
+    delete t.tls;
+  }
   running = await startRouter(config);
   [craUrl, anonUrl] = running.urls as [string, string];
 
   hub = await runHub({ client: as('hub') });
   closers.push(() => hub.close());
   await hub.ready(5000);
-  node = await runDataNode({ name: 'weather', description: 'weather under its own role', source: new MemorySource(10, 1000, 1), client: as('weather') });
+  node = await runDataNode({
+    name: 'weather',
+    description: 'weather under its own role',
+    source: new MemorySource(10, 1000, 1),
+    client: as('weather'),
+  });
   closers.push(() => node.close());
   await node.ready(5000);
   consumer = await client(as('consumer'));
@@ -105,8 +120,21 @@ describe('what each role needs', () => {
 
   test('a node re-announces on hub.started (it may subscribe to it and call data_node.add again)', async () => {
     const lines: Array<{ msg?: string; why?: string }> = [];
-    const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as { msg?: string; why?: string }); } });
-    const sim = await runDataNode({ name: 'sim', description: 'announces again', source: new MemorySource(10, 1000, 1), client: as('sim'), logger });
+    const logger = pino(
+      { level: 'info' },
+      {
+        write: (s: string) => {
+          lines.push(JSON.parse(s) as { msg?: string; why?: string });
+        },
+      },
+    );
+    const sim = await runDataNode({
+      name: 'sim',
+      description: 'announces again',
+      source: new MemorySource(10, 1000, 1),
+      client: as('sim'),
+      logger,
+    });
     // closed at the end of this test: the name `sim` is for the sim node of a later test
     let closed = false;
     closers.push(() => (closed ? Promise.resolve() : sim.close()));
@@ -142,8 +170,10 @@ describe('and nothing else', () => {
     expect(await refusal(node.client.register(`${B}.consumer.sim.get_data`, () => null))).toBe('wamp.error.not_authorized');
   });
 
-  test('a node publishing as the hub, or on another node\'s live topic', async () => {
-    expect(await refusal(node.client.publish(`${B}.consumer.data_node_added`, [{ name: 'x', description: '' }], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
+  test("a node publishing as the hub, or on another node's live topic", async () => {
+    expect(
+      await refusal(node.client.publish(`${B}.consumer.data_node_added`, [{ name: 'x', description: '' }], {}, { acknowledge: true })),
+    ).toBe('wamp.error.not_authorized');
     expect(await refusal(node.client.publish(`${B}.consumer.sim.data`, [{}], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
   });
 
@@ -152,14 +182,18 @@ describe('and nothing else', () => {
   });
 
   test('a consumer publishing, registering, or calling data_node.add', async () => {
-    expect(await refusal(consumer.publish(`${B}.consumer.weather.data`, [{}], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
-    expect(await refusal(consumer.publish(`${B}.consumer.data_node_added`, [{}], {}, { acknowledge: true }))).toBe('wamp.error.not_authorized');
+    expect(await refusal(consumer.publish(`${B}.consumer.weather.data`, [{}], {}, { acknowledge: true }))).toBe(
+      'wamp.error.not_authorized',
+    );
+    expect(await refusal(consumer.publish(`${B}.consumer.data_node_added`, [{}], {}, { acknowledge: true }))).toBe(
+      'wamp.error.not_authorized',
+    );
     expect(await refusal(consumer.register(`${B}.consumer.fake.get_data`, () => null))).toBe('wamp.error.not_authorized');
     expect(await refusal(consumer.call(`${B}.data_node.add`, ['fake', '', 1]))).toBe('wamp.error.not_authorized');
     expect(await refusal(consumer.call('wamp.session.list'))).toBe('wamp.error.not_authorized');
   });
 
-  test('read-only consumer (the bridge\'s role) cannot control hardware; the operator can', async () => {
+  test("read-only consumer (the bridge's role) cannot control hardware; the operator can", async () => {
     const sim = await runSimNode({ client: as('sim') });
     closers.push(() => sim.node.close());
     await sim.node.ready(5000);
@@ -172,11 +206,14 @@ describe('and nothing else', () => {
     expect(await refusal(operator.register(`${B}.consumer.fake.get_data`, () => null))).toBe('wamp.error.not_authorized');
   });
 
-  test('a node claiming another node\'s session id at the hub is refused (callers are disclosed)', async () => {
+  test("a node claiming another node's session id at the hub is refused (callers are disclosed)", async () => {
     const sim = await client(as('sim'));
     expect(await refusal(sim.call(`${B}.data_node.subtract`, ['weather', node.client.sessionId]))).toBe('wamp.error.not_authorized');
     expect(await refusal(sim.call(`${B}.data_node.add`, ['weather', 'hijacked', node.client.sessionId]))).toBe('wamp.error.not_authorized');
-    expect((await listNodes(consumer)).find((n) => n.name === 'weather')).toEqual({ name: 'weather', description: 'weather under its own role' });
+    expect((await listNodes(consumer)).find((n) => n.name === 'weather')).toEqual({
+      name: 'weather',
+      description: 'weather under its own role',
+    });
   });
 
   test('the hub calling wamp.session.kill, or reading node data', async () => {

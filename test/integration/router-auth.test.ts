@@ -13,36 +13,51 @@ const autobahn = require('autobahn');
 const B = 'org.simonsobservatory';
 const CONFIG = {
   version: 2,
-  workers: [{
-    type: 'router',
-    realms: [{
-      name: 'test_realm',
-      roles: [
-        { name: 'server', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] },
-        { name: 'consumer', permissions: [{ uri: `${B}.consumer.`, match: 'prefix', allow: { call: true, subscribe: true } }] },
+  workers: [
+    {
+      type: 'router',
+      realms: [
+        {
+          name: 'test_realm',
+          roles: [
+            {
+              name: 'server',
+              permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
+            },
+            { name: 'consumer', permissions: [{ uri: `${B}.consumer.`, match: 'prefix', allow: { call: true, subscribe: true } }] },
+          ],
+        },
       ],
-    }],
-    transports: [{
-      type: 'web',
-      endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-      paths: {
-        ws: {
-          type: 'websocket',
-          serializers: ['json', 'msgpack'],
-          auth: {
-            wampcra: {
-              type: 'static',
-              users: {
-                server: { secret: '${TEST_SERVER_SECRET}', role: 'server' },
-                consumer: { secret: deriveKey('consumer-password', 'NaCl', 10, 32), role: 'consumer', salt: 'NaCl', iterations: 10, keylen: 32 },
+      transports: [
+        {
+          type: 'web',
+          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+          paths: {
+            ws: {
+              type: 'websocket',
+              serializers: ['json', 'msgpack'],
+              auth: {
+                wampcra: {
+                  type: 'static',
+                  users: {
+                    server: { secret: '${TEST_SERVER_SECRET}', role: 'server' },
+                    consumer: {
+                      secret: deriveKey('consumer-password', 'NaCl', 10, 32),
+                      role: 'consumer',
+                      salt: 'NaCl',
+                      iterations: 10,
+                      keylen: 32,
+                    },
+                  },
+                },
+                ticket: { type: 'static', principals: { agent: { ticket: '${TEST_TICKET}', role: 'consumer' } } },
               },
             },
-            ticket: { type: 'static', principals: { agent: { ticket: '${TEST_TICKET}', role: 'consumer' } } },
           },
         },
-      },
-    }],
-  }],
+      ],
+    },
+  ],
 };
 
 let running: RunningRouter;
@@ -59,7 +74,11 @@ afterAll(async () => {
   jest.restoreAllMocks();
 });
 
-type Session = { call(p: string, a?: unknown[]): Promise<unknown>; register(p: string, f: (...a: unknown[]) => unknown): Promise<unknown>; id: number };
+type Session = {
+  call(p: string, a?: unknown[]): Promise<unknown>;
+  register(p: string, f: (...a: unknown[]) => unknown): Promise<unknown>;
+  id: number;
+};
 
 /** Opens an autobahn connection; resolves with the session or rejects with the close reason. */
 function connect(options: Record<string, unknown>): Promise<{ session: Session; close: () => Promise<void> }> {
@@ -70,11 +89,21 @@ function connect(options: Record<string, unknown>): Promise<{ session: Session; 
       done = true;
       resolve({
         session,
-        close: () => new Promise<void>((res) => { conn.onclose = () => { res(); return true; }; conn.close(); }),
+        close: () =>
+          new Promise<void>((res) => {
+            conn.onclose = () => {
+              res();
+              return true;
+            };
+            conn.close();
+          }),
       });
     };
     conn.onclose = (reason: string, details: { reason?: string; message?: string }) => {
-      if (!done) { done = true; reject(Object.assign(new Error(details?.message ?? reason), { reason: details?.reason ?? reason })); }
+      if (!done) {
+        done = true;
+        reject(Object.assign(new Error(details?.message ?? reason), { reason: details?.reason ?? reason }));
+      }
       return true; // no retry
     };
     conn.open();
@@ -106,8 +135,14 @@ test('salted WAMP-CRA joins; the consumer role may call but not register', async
 });
 
 test('a wrong secret and an unknown authid are refused alike', async () => {
-  const wrong = await connect(craWith('server', 'not-the-secret', false)).then(() => null, (e: { reason: string; message: string }) => e);
-  const unknown = await connect(craWith('mallory', 'server-secret', false)).then(() => null, (e: { reason: string; message: string }) => e);
+  const wrong = await connect(craWith('server', 'not-the-secret', false)).then(
+    () => null,
+    (e: { reason: string; message: string }) => e,
+  );
+  const unknown = await connect(craWith('mallory', 'server-secret', false)).then(
+    () => null,
+    (e: { reason: string; message: string }) => e,
+  );
   expect(wrong).toMatchObject({ reason: 'wamp.error.not_authorized' });
   expect(unknown).toMatchObject({ reason: wrong!.reason, message: wrong!.message });
 });
@@ -118,24 +153,32 @@ test('ticket from the environment', async () => {
 });
 
 describe('startRouter failures', () => {
-  const plain = (port: number, extra: Record<string, unknown> = {}) => parseConfig({
-    version: 2,
-    workers: [{
-      type: 'router',
-      realms: [{ name: 'test_realm', roles: [{ name: 'anonymous', permissions: [] }] }],
-      transports: [{ type: 'websocket', endpoint: { type: 'tcp', port, interface: '127.0.0.1', ...extra } }],
-    }],
-  }, { baseDir: '/nonexistent-dir', env: {} }).config;
+  const plain = (port: number, extra: Record<string, unknown> = {}) =>
+    parseConfig(
+      {
+        version: 2,
+        workers: [
+          {
+            type: 'router',
+            realms: [{ name: 'test_realm', roles: [{ name: 'anonymous', permissions: [] }] }],
+            transports: [{ type: 'websocket', endpoint: { type: 'tcp', port, interface: '127.0.0.1', ...extra } }],
+          },
+        ],
+      },
+      { baseDir: '/nonexistent-dir', env: {} },
+    ).config;
 
   test('a port in use is LISTEN_FAILED naming the transport', async () => {
     await expect(startRouter(plain(running.listeners[0]!.port))).rejects.toMatchObject({
-      code: 'SISOCK_LISTEN_FAILED', message: expect.stringContaining('workers[0].transports[0]: cannot listen on 127.0.0.1:'),
+      code: 'SISOCK_LISTEN_FAILED',
+      message: expect.stringContaining('workers[0].transports[0]: cannot listen on 127.0.0.1:'),
     });
   });
 
   test('an unreadable TLS file is TLS_UNREADABLE naming the path, before any port opens', async () => {
     await expect(startRouter(plain(0, { tls: { key: 'key.pem', certificate: 'cert.pem' } }))).rejects.toMatchObject({
-      code: 'SISOCK_TLS_UNREADABLE', message: expect.stringContaining("workers[0].transports[0].endpoint.tls.key: cannot read '/nonexistent-dir/key.pem'"),
+      code: 'SISOCK_TLS_UNREADABLE',
+      message: expect.stringContaining("workers[0].transports[0].endpoint.tls.key: cannot read '/nonexistent-dir/key.pem'"),
     });
   });
 });

@@ -16,17 +16,28 @@ import { waitFor } from '../helpers/wait';
 const CONFIG = {
   version: 2,
   controller: { extra: { sisock: { max_connections_per_ip: 20, max_pre_auth_bytes: 4096, auth_failures_before_lockout: 3 } } },
-  workers: [{
-    type: 'router',
-    realms: [{ name: 'realm1', roles: [{ name: 'user', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true } }] }] }],
-    transports: [{
-      type: 'websocket',
-      endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-      serializers: ['json'],
-      auth: { ticket: { type: 'static', principals: { alice: { ticket: '${T_ALICE}', role: 'user' }, bob: { ticket: '${T_BOB}', role: 'user' } } } },
-      options: { max_message_size: 1048576 },
-    }],
-  }],
+  workers: [
+    {
+      type: 'router',
+      realms: [
+        { name: 'realm1', roles: [{ name: 'user', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true } }] }] },
+      ],
+      transports: [
+        {
+          type: 'websocket',
+          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+          serializers: ['json'],
+          auth: {
+            ticket: {
+              type: 'static',
+              principals: { alice: { ticket: '${T_ALICE}', role: 'user' }, bob: { ticket: '${T_BOB}', role: 'user' } },
+            },
+          },
+          options: { max_message_size: 1048576 },
+        },
+      ],
+    },
+  ],
 };
 
 let running: RunningRouter;
@@ -35,15 +46,27 @@ const lines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   const { config } = parseConfig(CONFIG, { env: { T_ALICE: '4711', T_BOB: 'bob-ticket' } });
-  const logger = pino({ level: 'info' }, new Writable({
-    write(c: Buffer, _e, cb) { for (const l of String(c).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); },
-  }));
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(c: Buffer, _e, cb) {
+        for (const l of String(c).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  );
   running = await startRouter(config, { logger });
   url = running.urls[0]!;
 });
-afterAll(async () => { await running.close(); });
+afterAll(async () => {
+  await running.close();
+});
 
-interface Outcome { welcome: boolean; abort?: { reason: string; message: string }; closeCode?: number }
+interface Outcome {
+  welcome: boolean;
+  abort?: { reason: string; message: string };
+  closeCode?: number;
+}
 
 /** One ticket handshake over a raw WebSocket (JSON). */
 function handshake(authid: string, ticket: string): Promise<Outcome> {
@@ -54,11 +77,17 @@ function handshake(authid: string, ticket: string): Promise<Outcome> {
     ws.on('message', (d) => {
       const m = JSON.parse(String(d)) as unknown[];
       if (m[0] === 4) ws.send(JSON.stringify([5, ticket, {}]));
-      else if (m[0] === 2) { out.welcome = true; ws.close(); } else if (m[0] === 3) {
+      else if (m[0] === 2) {
+        out.welcome = true;
+        ws.close();
+      } else if (m[0] === 3) {
         out.abort = { reason: String(m[2]), message: String((m[1] as { message?: string }).message) };
       }
     });
-    ws.on('close', (code) => { out.closeCode = code; resolve(out); });
+    ws.on('close', (code) => {
+      out.closeCode = code;
+      resolve(out);
+    });
     ws.on('error', reject);
   });
 }
@@ -73,7 +102,10 @@ test('ticket guessing is locked out after a few failures; the right owner elsewh
   for (let guess = 0; guess < 10_000 && Date.now() - t0 < 3000; guess++) {
     const r = await handshake('alice', String(guess).padStart(4, '0'));
     tries++;
-    if (r.welcome) { found = true; break; }
+    if (r.welcome) {
+      found = true;
+      break;
+    }
     expect([ErrorUri.AUTHENTICATION_FAILED, ErrorUri.NOT_AUTHORIZED]).toContain(r.abort?.reason); // ticket refusals are Crossbar's not_authorized
     if (r.abort?.message.startsWith('too many failed attempts')) lockedOut++;
   }

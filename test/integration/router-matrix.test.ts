@@ -17,7 +17,12 @@ beforeAll(async () => {
   const cfg: RouterConfig = devConfig({ port: 0, rawsocketPort: 0, realm: REALM });
   const ws = cfg.transports[0];
   if (!ws) throw new Error('devConfig has no WebSocket transport');
-  cfg.transports.push({ ...ws, kind: 'universal', source: 'test.universal', rawsocket: { serializers: ws.serializers, options: ws.options, auth: ws.auth } });
+  cfg.transports.push({
+    ...ws,
+    kind: 'universal',
+    source: 'test.universal',
+    rawsocket: { serializers: ws.serializers, options: ws.options, auth: ws.auth },
+  });
   running = await startRouter(cfg);
   for (const l of running.listeners) {
     if (l.kind === 'websocket') endpoints.push({ name: 'websocket', kind: 'websocket', url: l.url });
@@ -30,8 +35,12 @@ beforeAll(async () => {
   expect(endpoints.map((e) => e.name).sort()).toEqual(['rawsocket', 'universal/rs', 'universal/ws', 'websocket']);
 });
 
-afterEach(() => { for (const c of open.splice(0)) c.close(); });
-afterAll(async () => { await running.close(); });
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+afterAll(async () => {
+  await running.close();
+});
 
 async function client(kind: Kind, url: string, ser: SerializerName): Promise<RawWampClient> {
   const c = await RawWampClient.connect(kind, url, ser);

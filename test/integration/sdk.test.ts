@@ -93,7 +93,14 @@ describe('data-node SDK over a real router', () => {
     const got: DataResult[] = [];
     const sub = await subscribeLive(consumer, 'Mem', (r) => got.push(r));
     const sample: DataResult = { data: { a: [42] }, timeline: { tl: { t: [9000], finalized_until: 9000 } } };
-    await waitFor(async () => { await node.push(sample); return got.length > 0; }, 5000, 'live sample');
+    await waitFor(
+      async () => {
+        await node.push(sample);
+        return got.length > 0;
+      },
+      5000,
+      'live sample',
+    );
     expect(got[0]).toEqual(sample);
     await sub.remove();
     const meta = await consumer.call<Record<string, unknown>>(consumer.uri('consumer.Mem.get_metadata'));
@@ -104,11 +111,15 @@ describe('data-node SDK over a real router', () => {
 
   it('newest_sample comes only from raw answers, never from the times of a thinned one', async () => {
     const fut = await runDataNode({
-      name: 'Fut', description: 'thins onto a grid past its data', client: opts(url),
+      name: 'Fut',
+      description: 'thins onto a grid past its data',
+      client: opts(url),
       source: {
         getFields: () => [{}, {}],
-        getData: (_f: string[], _s: number, _e: number, stride: number | null) =>
-          ({ data: { a: [1] }, timeline: { tl: { t: [stride === null ? 100 : 5e9], finalized_until: null } } }),
+        getData: (_f: string[], _s: number, _e: number, stride: number | null) => ({
+          data: { a: [1] },
+          timeline: { tl: { t: [stride === null ? 100 : 5e9], finalized_until: null } },
+        }),
       },
     });
     try {
@@ -125,8 +136,17 @@ describe('data-node SDK over a real router', () => {
 
   it('a source failure is a runtime_error, not a crash', async () => {
     const bad = await runDataNode({
-      name: 'bad', description: 'fails', client: opts(url),
-      source: { getFields: () => { throw new Error('disk gone'); }, getData: async () => { throw new Error('disk gone'); } },
+      name: 'bad',
+      description: 'fails',
+      client: opts(url),
+      source: {
+        getFields: () => {
+          throw new Error('disk gone');
+        },
+        getData: async () => {
+          throw new Error('disk gone');
+        },
+      },
     });
     try {
       await bad.ready(5000);
@@ -141,21 +161,34 @@ describe('data-node SDK over a real router', () => {
   });
 
   it('keeps secrets of a source failure out of the answer; deliberate errors stay readable', async () => {
-    let fail: () => never = () => { throw new Error('SQLITE_CANTOPEN: /srv/secret/index.db (password=hunter2)'); };
+    let fail: () => never = () => {
+      throw new Error('SQLITE_CANTOPEN: /srv/secret/index.db (password=hunter2)');
+    };
     const src = new MemorySource(10, 1000, 1);
     const node2 = await runDataNode({
-      name: 'leaky', description: 'fails', client: opts(url),
+      name: 'leaky',
+      description: 'fails',
+      client: opts(url),
       source: { getFields: (s, e) => src.getFields(s, e), getData: () => fail() },
     });
-    const call = (): Promise<CallError> => consumer.call(consumer.uri('consumer.leaky.get_data'), [['a'], 1, 2])
-      .then(() => { throw new Error('expected an error'); }, (e: unknown) => e as CallError);
+    const call = (): Promise<CallError> =>
+      consumer.call(consumer.uri('consumer.leaky.get_data'), [['a'], 1, 2]).then(
+        () => {
+          throw new Error('expected an error');
+        },
+        (e: unknown) => e as CallError,
+      );
     try {
       await node2.ready(5000);
       const leak = await call();
       expect([leak.uri, leak.args]).toEqual(['wamp.error.runtime_error', ["internal error in leaky.get_data; see the node's log"]]);
-      fail = () => { throw new HandlerError('wamp.error.runtime_error', 'table gone (dropped or renamed?)'); };
+      fail = () => {
+        throw new HandlerError('wamp.error.runtime_error', 'table gone (dropped or renamed?)');
+      };
       expect((await call()).args).toEqual(['table gone (dropped or renamed?)']);
-      fail = () => { throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'field a is write-only'); };
+      fail = () => {
+        throw new SisockError(ErrorCode.INVALID_ARGUMENT, 'field a is write-only');
+      };
       const bad = await call();
       expect([bad.uri, bad.args]).toEqual(['wamp.error.invalid_argument', ['leaky.get_data: field a is write-only']]);
     } finally {
@@ -178,9 +211,15 @@ describe('data-node SDK over a real router', () => {
     };
     const ignoring = {
       getFields: (s: number, e: number) => dense.getFields(s, e),
-      getData: (fields: string[], s: number, e: number, minStride: number | null) => { calls.push(minStride); return dense.getData(fields, s, e, null); },
+      getData: (fields: string[], s: number, e: number, minStride: number | null) => {
+        calls.push(minStride);
+        return dense.getData(fields, s, e, null);
+      },
     };
-    for (const [nodeName, src] of [['thinning', thinning], ['ignoring', ignoring]] as const) {
+    for (const [nodeName, src] of [
+      ['thinning', thinning],
+      ['ignoring', ignoring],
+    ] as const) {
       const n = await runDataNode({ name: nodeName, description: '', source: src, client: opts(url), maxMessageBytes: 16 * 1024 });
       try {
         await n.ready(5000);

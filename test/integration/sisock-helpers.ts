@@ -28,12 +28,19 @@ export class MemorySource implements DataSource {
   constructor(n = 0, t0 = 1000, dt = 1) {
     for (let i = 0; i < n; i++) this.append(t0 + i * dt, i, `v${i}`);
   }
-  append(t: number, a: number, s: string): void { this.t.push(t); this.a.push(a); this.s.push(s); }
+  append(t: number, a: number, s: string): void {
+    this.t.push(t);
+    this.a.push(a);
+    this.s.push(s);
+  }
   getFields(start: number, end: number): FieldsResult {
     const any = this.t.some((t) => t >= start && t < end);
     if (!any) return [{}, {}];
     return [
-      { a: { description: 'a number', timeline: 'tl', type: 'number', units: 'K' }, s: { description: null, timeline: 'tl', type: 'string', units: null } },
+      {
+        a: { description: 'a number', timeline: 'tl', type: 'number', units: 'K' },
+        s: { description: null, timeline: 'tl', type: 'string', units: null },
+      },
       { tl: { interval: 1, field: ['a', 's'] } },
     ];
   }
@@ -42,13 +49,17 @@ export class MemorySource implements DataSource {
     const idx: number[] = [];
     let lastT = -Infinity;
     this.t.forEach((t, i) => {
-      if (t >= start && t < end && (!minStride || t - lastT >= minStride)) { idx.push(i); lastT = t; }
+      if (t >= start && t < end && (!minStride || t - lastT >= minStride)) {
+        idx.push(i);
+        lastT = t;
+      }
     });
     const out: DataResult = { data: {}, timeline: {} };
     for (const f of fields) {
       if (f === 'a' || f === 's') {
         out.data[f] = idx.map((i) => (f === 'a' ? this.a[i]! : this.s[i]!));
-        if (idx.length) out.timeline.tl = { t: idx.map((i) => this.t[i]!), finalized_until: idx.length ? this.t[idx[idx.length - 1]!]! : null };
+        if (idx.length)
+          out.timeline.tl = { t: idx.map((i) => this.t[i]!), finalized_until: idx.length ? this.t[idx[idx.length - 1]!]! : null };
       } else out.data[f] = [];
     }
     return out;

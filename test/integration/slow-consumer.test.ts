@@ -16,7 +16,9 @@ beforeAll(async () => {
   cfg.maxOutboundBytes = BOUND;
   running = await startRouter(cfg);
 });
-afterAll(async () => { await running.close(); });
+afterAll(async () => {
+  await running.close();
+});
 
 test.each<[Kind]>([['websocket'], ['rawsocket']])('a stuck %s subscriber is cut off at the bound', async (kind) => {
   const url = running.listeners.find((l) => l.kind === kind)!.url;

@@ -39,22 +39,25 @@ afterAll(async () => {
 const T0 = Math.floor(Date.now() / 1000) - 3600;
 
 function config(kind: 'mysql' | 'postgres', dbUrl: string, table: string, extra: Record<string, unknown> = {}) {
-  return parseSqlConfig({
-    node: { name: `cycler_${kind}_${RUN}` },
-    database: { url: dbUrl },
-    table,
-    time_column: 'ts',
-    group_column: 'exp_id',
-    field_name: 'exp{group}_{field}',
-    timeline: 'exp{group}',
-    columns: [
-      { column: 'voltage', units: 'V' },
-      { column: 'current', units: 'A' },
-      { column: 'temperature', field: 'temp', units: 'C' },
-      { column: 'mode', type: 'string' },
-    ],
-    ...extra,
-  }, {});
+  return parseSqlConfig(
+    {
+      node: { name: `cycler_${kind}_${RUN}` },
+      database: { url: dbUrl },
+      table,
+      time_column: 'ts',
+      group_column: 'exp_id',
+      field_name: 'exp{group}_{field}',
+      timeline: 'exp{group}',
+      columns: [
+        { column: 'voltage', units: 'V' },
+        { column: 'current', units: 'A' },
+        { column: 'temperature', field: 'temp', units: 'C' },
+        { column: 'mode', type: 'string' },
+      ],
+      ...extra,
+    },
+    {},
+  );
 }
 
 test('configs that would inject SQL are refused', () => {
@@ -86,11 +89,21 @@ async function openDb(kind: 'mysql' | 'postgres', dbUrl: string): Promise<Db> {
   if (kind === 'mysql') {
     const c = await mysql.createConnection({ uri: dbUrl, timezone: 'Z' });
     await c.query("SET time_zone = '+00:00'");
-    return { exec: async (sql, p = []) => { await c.query(sql, p); }, close: () => c.end() };
+    return {
+      exec: async (sql, p = []) => {
+        await c.query(sql, p);
+      },
+      close: () => c.end(),
+    };
   }
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
-  return { exec: async (sql, p = []) => { await c.query(sql, p); }, close: () => c.end() };
+  return {
+    exec: async (sql, p = []) => {
+      await c.query(sql, p);
+    },
+    close: () => c.end(),
+  };
 }
 
 describe.each([
@@ -105,8 +118,10 @@ describe.each([
   const ph = (i: number) => (kind === 'mysql' ? '?' : `$${i}`);
 
   async function createTable(): Promise<void> {
-    await db!.exec(`CREATE TABLE ${q(table)} (exp_id INT, ts ${tsType}, voltage DOUBLE PRECISION, ` +
-      `${q('current')} DOUBLE PRECISION, temperature DOUBLE PRECISION, mode VARCHAR(16))`);
+    await db!.exec(
+      `CREATE TABLE ${q(table)} (exp_id INT, ts ${tsType}, voltage DOUBLE PRECISION, ` +
+        `${q('current')} DOUBLE PRECISION, temperature DOUBLE PRECISION, mode VARCHAR(16))`,
+    );
     for (let i = 0; i < 30; i++) {
       for (const exp of [1, 2]) {
         await db!.exec(
@@ -140,14 +155,29 @@ describe.each([
     await node.ready(10000);
 
     const [fields, timelines] = await getFields(consumer, name, 1, 0);
-    expect(Object.keys(fields).sort()).toEqual(['exp1_current', 'exp1_mode', 'exp1_temp', 'exp1_voltage', 'exp2_current', 'exp2_mode', 'exp2_temp', 'exp2_voltage']);
+    expect(Object.keys(fields).sort()).toEqual([
+      'exp1_current',
+      'exp1_mode',
+      'exp1_temp',
+      'exp1_voltage',
+      'exp2_current',
+      'exp2_mode',
+      'exp2_temp',
+      'exp2_voltage',
+    ]);
     expect(fields.exp1_voltage).toEqual({ description: null, timeline: 'exp1', type: 'number', units: 'V' });
     expect(fields.exp2_mode!.type).toBe('string');
     expect(timelines.exp2!.field).toHaveLength(4);
     // No rows in the interval: no fields.
     expect(await getFields(consumer, name, T0 - 100, T0 - 50)).toEqual([{}, {}]);
 
-    const d = await getData(consumer, name, ['exp1_voltage', 'exp1_temp', 'exp2_current', 'exp2_mode', 'exp9_voltage', 'nope'], T0 + 10, T0 + 20);
+    const d = await getData(
+      consumer,
+      name,
+      ['exp1_voltage', 'exp1_temp', 'exp2_current', 'exp2_mode', 'exp9_voltage', 'nope'],
+      T0 + 10,
+      T0 + 20,
+    );
     expect(d.timeline.exp1!.t).toHaveLength(10);
     expect(d.timeline.exp1!.t[0]).toBeCloseTo(T0 + 10.1, 3);
     expect(d.data.exp1_voltage![0]).toBeCloseTo(4.1);
@@ -161,12 +191,24 @@ describe.each([
     const rawAll = await getData(consumer, name, ['exp1_voltage', 'exp1_temp'], 1, 0);
     const rt = rawAll.timeline.exp1!.t;
     const thin = await getData(consumer, name, ['exp1_voltage', 'exp1_temp'], 1, 0, 10);
-    const pts = (f: string) => { const v = rawAll.data[f] as Array<number | null>; const k = v.flatMap((x, i) => (x === null ? [] : [i])); return { t: k.map((i) => rt[i]!), v: k.map((i) => v[i]!) }; };
-    const want = joinFields(['exp1_voltage', 'exp1_temp'].map((f) => { const p = pts(f); return reduceSamples(p.t, p.v, 1, Date.now() / 1000, 10); }));
+    const pts = (f: string) => {
+      const v = rawAll.data[f] as Array<number | null>;
+      const k = v.flatMap((x, i) => (x === null ? [] : [i]));
+      return { t: k.map((i) => rt[i]!), v: k.map((i) => v[i]!) };
+    };
+    const want = joinFields(
+      ['exp1_voltage', 'exp1_temp'].map((f) => {
+        const p = pts(f);
+        return reduceSamples(p.t, p.v, 1, Date.now() / 1000, 10);
+      }),
+    );
     expect(thin.timeline.exp1!.t).toEqual(want.t);
     expect(thin.data.exp1_voltage).toEqual(want.columns[0]);
     expect(thin.data.exp1_temp).toEqual(want.columns[1]);
-    const mean = await consumer.call<DataResult>(consumer.uri(`consumer.${name}.get_data`), [['exp1_temp'], 1, 0], { min_stride: 10, reduce: 'mean' });
+    const mean = await consumer.call<DataResult>(consumer.uri(`consumer.${name}.get_data`), [['exp1_temp'], 1, 0], {
+      min_stride: 10,
+      reduce: 'mean',
+    });
     const wantMean = reduceSamples(pts('exp1_temp').t, pts('exp1_temp').v, 1, Date.now() / 1000, 10, 'mean');
     expect(mean.timeline.exp1!.t.length).toBe(wantMean.t.length);
     mean.timeline.exp1!.t.forEach((x, i) => expect(x).toBeCloseTo(wantMean.t[i]!, 6));
@@ -185,7 +227,10 @@ describe.each([
     expect((await call()).data.exp1_current).toHaveLength(30);
 
     await db.exec(`ALTER TABLE ${q(table)} DROP COLUMN ${q('current')}`);
-    const err = await call().then(() => null, (e: unknown) => e);
+    const err = await call().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CallError);
     expect((err as CallError).uri).toBe('wamp.error.runtime_error');
     expect(String((err as Error).message)).toMatch(/current.*not found/);

@@ -15,10 +15,17 @@ export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1' || !!process
 export function reachable(url: string | undefined, defPort: number, timeoutMs = 2000): Promise<boolean> {
   if (!url) return Promise.resolve(false);
   let u: URL;
-  try { u = new URL(url); } catch { return Promise.resolve(false); }
+  try {
+    u = new URL(url);
+  } catch {
+    return Promise.resolve(false);
+  }
   return new Promise((resolve) => {
     const s = net.connect({ host: u.hostname, port: Number(u.port || defPort) });
-    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
     s.setTimeout(timeoutMs, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -57,22 +64,28 @@ export class PrivateMosquitto {
   proc: ChildProcess | null = null;
   readonly conf: string;
   stderr = '';
-  constructor(readonly port: number, readonly dir: string) {
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {
     this.conf = path.join(dir, 'mosquitto.conf');
-    writeFileSync(this.conf, [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      // as root, mosquitto would switch to user "mosquitto", which cannot write the persistence file here
-      `user ${os.userInfo().username}`,
-      'persistence true',
-      `persistence_location ${dir}/`,
-      'max_queued_messages 0',
-      'max_inflight_messages 100',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      this.conf,
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        // as root, mosquitto would switch to user "mosquitto", which cannot write the persistence file here
+        `user ${os.userInfo().username}`,
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'max_queued_messages 0',
+        'max_inflight_messages 100',
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        '',
+      ].join('\n'),
+    );
   }
 
   get url(): string {
@@ -84,10 +97,14 @@ export class PrivateMosquitto {
     const p = spawn(MOSQUITTO, ['-c', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = p;
     p.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    await waitFor(async () => {
-      if (p.exitCode !== null) throw new Error(`mosquitto exited (${p.exitCode}): ${this.stderr}`);
-      return reachable(this.url, this.port, 500);
-    }, 10000, `mosquitto on port ${this.port}`);
+    await waitFor(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`mosquitto exited (${p.exitCode}): ${this.stderr}`);
+        return reachable(this.url, this.port, 500);
+      },
+      10000,
+      `mosquitto on port ${this.port}`,
+    );
   }
 
   /** SIGTERM (mosquitto writes its persistence file) and wait for the exit. */

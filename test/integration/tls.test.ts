@@ -17,9 +17,15 @@ import { MemorySource } from './sisock-helpers';
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'sisock.js');
 const ENV = {
-  SISOCK_SERVER_SECRET: 't-server', SISOCK_HUB_SECRET: 't-hub', SISOCK_CONSUMER_SECRET: 't-consumer',
-  SISOCK_NODE_WEATHER_SECRET: 't-weather', SISOCK_NODE_SIM_SECRET: 't-sim', SISOCK_NODE_ARCHIVE_SECRET: 't-archive',
-  SISOCK_NODE_TRACKER_SECRET: 't-tracker', SISOCK_ADMIN_SECRET: 't-admin', SISOCK_OPERATOR_SECRET: 't-operator',
+  SISOCK_SERVER_SECRET: 't-server',
+  SISOCK_HUB_SECRET: 't-hub',
+  SISOCK_CONSUMER_SECRET: 't-consumer',
+  SISOCK_NODE_WEATHER_SECRET: 't-weather',
+  SISOCK_NODE_SIM_SECRET: 't-sim',
+  SISOCK_NODE_ARCHIVE_SECRET: 't-archive',
+  SISOCK_NODE_TRACKER_SECRET: 't-tracker',
+  SISOCK_ADMIN_SECRET: 't-admin',
+  SISOCK_OPERATOR_SECRET: 't-operator',
 };
 
 let dir: string;
@@ -33,15 +39,22 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SISOCK_LOG_LEVEL: 'silent', ...env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-tls-'));
-  execFileSync(path.join(ROOT, 'tls', 'make-certs.sh'), ['router.example'], { env: { ...process.env, SISOCK_TLS_DIR: dir }, stdio: 'pipe' });
+  execFileSync(path.join(ROOT, 'tls', 'make-certs.sh'), ['router.example'], {
+    env: { ...process.env, SISOCK_TLS_DIR: dir },
+    stdio: 'pipe',
+  });
   const { config } = loadConfigFile(path.join(ROOT, 'router-config', 'production.json'), ENV);
   const wss = config.transports[0]!;
   // production.json points at ../tls/server.*; the test uses its own copy.
@@ -56,7 +69,12 @@ beforeAll(async () => {
   const common = { url, realm: 'test_realm', uriBase: 'org.simonsobservatory', ca, initialRetryDelay: 0.05, maxRetryDelay: 0.5 };
   hub = await runHub({ client: { ...common, authid: 'hub', secret: ENV.SISOCK_HUB_SECRET } });
   await hub.ready(5000);
-  node = await runDataNode({ name: 'weather', description: 'over wss', source: new MemorySource(5), client: { ...common, authid: 'weather', secret: ENV.SISOCK_NODE_WEATHER_SECRET } });
+  node = await runDataNode({
+    name: 'weather',
+    description: 'over wss',
+    source: new MemorySource(5),
+    client: { ...common, authid: 'weather', secret: ENV.SISOCK_NODE_WEATHER_SECRET },
+  });
   await node.ready(5000);
 });
 
@@ -81,14 +99,34 @@ test('the router serves wss', () => {
 });
 
 test('sisock nodes --ca verifies the router and lists the node', async () => {
-  const r = await run(['nodes', '--router', url, '--realm', 'test_realm', '--authid', 'consumer', '--ca', path.join(dir, 'ca.crt'), '--json', '--timeout', '5s'], { SISOCK_SECRET: ENV.SISOCK_CONSUMER_SECRET });
+  const r = await run(
+    [
+      'nodes',
+      '--router',
+      url,
+      '--realm',
+      'test_realm',
+      '--authid',
+      'consumer',
+      '--ca',
+      path.join(dir, 'ca.crt'),
+      '--json',
+      '--timeout',
+      '5s',
+    ],
+    { SISOCK_SECRET: ENV.SISOCK_CONSUMER_SECRET },
+  );
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).map((n: { name: string }) => n.name)).toEqual(['weather']);
 });
 
 test('without --ca the certificate is not trusted and the command fails', async () => {
-  const r = await run(['nodes', '--router', url, '--realm', 'test_realm', '--authid', 'consumer', '--json', '--timeout', '2s'], { SISOCK_SECRET: ENV.SISOCK_CONSUMER_SECRET, SISOCK_CA: '', NODE_EXTRA_CA_CERTS: '' });
+  const r = await run(['nodes', '--router', url, '--realm', 'test_realm', '--authid', 'consumer', '--json', '--timeout', '2s'], {
+    SISOCK_SECRET: ENV.SISOCK_CONSUMER_SECRET,
+    SISOCK_CA: '',
+    NODE_EXTRA_CA_CERTS: '',
+  });
   expect(r.code).not.toBe(0);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/sisock: .*unreachable/); // (the reason, an untrusted certificate, is not named yet)

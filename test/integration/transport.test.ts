@@ -14,13 +14,27 @@ import { once } from 'events';
 import WebSocket from 'ws';
 import { MessageType as T, parseMessage } from '../../wamp';
 import {
-  handleRawSocket, jsonSerializer, listen, msgpackSerializer, cborSerializer, PING_TIMEOUT_REASON,
-  type Connection, type Listener, type ListenOptions, type RawSocketConnection, type TransportOptions,
+  handleRawSocket,
+  jsonSerializer,
+  listen,
+  msgpackSerializer,
+  cborSerializer,
+  PING_TIMEOUT_REASON,
+  type Connection,
+  type Listener,
+  type ListenOptions,
+  type RawSocketConnection,
+  type TransportOptions,
 } from '../../transport';
 import { Router } from '../../router/router';
 import { anonymousAuth } from '../helpers/fake-peer';
 
-const OPTS: TransportOptions = { maxMessageSize: 1024 * 1024, autoPingInterval: 0, autoPingTimeout: 0, serializers: ['msgpack', 'cbor', 'json'] };
+const OPTS: TransportOptions = {
+  maxMessageSize: 1024 * 1024,
+  autoPingInterval: 0,
+  autoPingTimeout: 0,
+  serializers: ['msgpack', 'cbor', 'json'],
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -33,12 +47,18 @@ afterEach(async () => {
 });
 
 /** Listener whose connections echo every frame (decoded and re-encoded) and are recorded. */
-async function echoListener(cfg: Partial<ListenOptions> & { kind: ListenOptions['kind'] }): Promise<{ l: Listener; conns: Connection[]; closed: Promise<string>[] }> {
+async function echoListener(
+  cfg: Partial<ListenOptions> & { kind: ListenOptions['kind'] },
+): Promise<{ l: Listener; conns: Connection[]; closed: Promise<string>[] }> {
   const conns: Connection[] = [];
   const closed: Promise<string>[] = [];
   const l = await listen({ port: 0, options: OPTS, ...cfg }, (conn) => {
     conns.push(conn);
-    closed.push(new Promise((resolve) => { conn.onClose = resolve; }));
+    closed.push(
+      new Promise((resolve) => {
+        conn.onClose = resolve;
+      }),
+    );
     conn.onMessage = (f) => conn.send(conn.serializer.encode(conn.serializer.decode(f) as unknown[]));
   });
   listeners.push(l);
@@ -57,9 +77,14 @@ async function wsRefused(url: string, protocols?: string[]): Promise<number> {
   const ws = new WebSocket(url, protocols);
   clients.push({ close: () => ws.terminate() });
   return new Promise((resolve, reject) => {
-    ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); res.resume(); });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
     ws.on('open', () => reject(new Error('upgrade was accepted')));
-    ws.on('error', () => { /* follows unexpected-response */ });
+    ws.on('error', () => {
+      /* follows unexpected-response */
+    });
   });
 }
 
@@ -74,9 +99,17 @@ class RawClient {
   private waiters: (() => void)[] = [];
   readonly closed: Promise<void>;
   constructor(readonly socket: net.Socket) {
-    socket.on('data', (d: Buffer) => { this.buf = Buffer.concat([this.buf, d]); for (const w of this.waiters.splice(0)) w(); });
+    socket.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      for (const w of this.waiters.splice(0)) w();
+    });
     socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.once('close', () => { resolve(); for (const w of this.waiters.splice(0)) w(); }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        resolve();
+        for (const w of this.waiters.splice(0)) w();
+      }),
+    );
     clients.push({ close: () => socket.destroy() });
   }
   static async connect(port: number, secure = false, ca?: string): Promise<RawClient> {
@@ -98,7 +131,9 @@ class RawClient {
     const h = await this.read(4);
     return { type: h.readUInt8(0), payload: await this.read(h.readUIntBE(1, 3)) };
   }
-  write(b: Buffer): void { this.socket.write(b); }
+  write(b: Buffer): void {
+    this.socket.write(b);
+  }
   send(type: number, payload: Buffer): void {
     const h = Buffer.alloc(4);
     h[0] = type;
@@ -117,9 +152,29 @@ let key = '';
 let cert = '';
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      path.join(tmp, 'key.pem'),
+      '-out',
+      path.join(tmp, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   key = fs.readFileSync(path.join(tmp, 'key.pem'), 'utf8');
   cert = fs.readFileSync(path.join(tmp, 'cert.pem'), 'utf8');
 });
@@ -152,7 +207,9 @@ describe('WebSocket', () => {
 
   test('plain HTTP requests get the HTTP handler (default 404)', async () => {
     const { l } = await echoListener({ kind: 'websocket' });
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`http://127.0.0.1:${l.port}/`, resolve).on('error', reject));
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(`http://127.0.0.1:${l.port}/`, resolve).on('error', reject),
+    );
     res.resume();
     expect(res.statusCode).toBe(404);
   });
@@ -196,7 +253,10 @@ describe('WebSocket', () => {
     const ws = await wsOpen(l.url, ['wamp.2.json']);
     let count = 0;
     const orig = conns[0]!.onClose;
-    conns[0]!.onClose = (r) => { count++; orig(r); };
+    conns[0]!.onClose = (r) => {
+      count++;
+      orig(r);
+    };
     const closing = once(ws, 'close');
     conns[0]!.close(1001, 'wamp.close.system_shutdown');
     conns[0]!.close(1000, 'again');
@@ -304,10 +364,17 @@ describe('RawSocket', () => {
     // A socket stand-in so that every byte arrives as its own 'data' event.
     const out: Buffer[] = [];
     class ByteSocket extends Duplex {
-      remoteAddress = '127.0.0.1'; remotePort = 1; remoteFamily = 'IPv4';
-      setNoDelay(): this { return this; }
+      remoteAddress = '127.0.0.1';
+      remotePort = 1;
+      remoteFamily = 'IPv4';
+      setNoDelay(): this {
+        return this;
+      }
       override _read(): void {}
-      override _write(chunk: Buffer, _enc: string, cb: () => void): void { out.push(chunk); cb(); }
+      override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+        out.push(chunk);
+        cb();
+      }
     }
     const sock = new ByteSocket();
     const got: unknown[] = [];
@@ -316,7 +383,8 @@ describe('RawSocket', () => {
       conn = c;
       c.onMessage = (f) => got.push(c.serializer.decode(f));
     });
-    const frame = (type: number, payload: Buffer): Buffer => Buffer.concat([Buffer.from([type, 0, payload.length >> 8, payload.length & 0xff]), payload]);
+    const frame = (type: number, payload: Buffer): Buffer =>
+      Buffer.concat([Buffer.from([type, 0, payload.length >> 8, payload.length & 0xff]), payload]);
     const bytes = Buffer.concat([
       Buffer.from([0x7f, 0xf1, 0, 0]),
       frame(0, Buffer.from('[1,"realm1",{}]')),
@@ -326,7 +394,11 @@ describe('RawSocket', () => {
     ]);
     for (const b of bytes) sock.emit('data', Buffer.from([b]));
     expect(conn?.serializer.name).toBe('json');
-    expect(got).toEqual([[1, 'realm1', {}], [6, {}, 'wamp.close.normal'], [16, 1, {}, 't', ['y'.repeat(300)]]]);
+    expect(got).toEqual([
+      [1, 'realm1', {}],
+      [6, {}, 'wamp.close.normal'],
+      [16, 1, {}, 't', ['y'.repeat(300)]],
+    ]);
     await new Promise((r) => process.nextTick(r)); // writes of one turn leave together, on the next tick
     const written = Buffer.concat(out);
     expect([...written.subarray(0, 4)]).toEqual([0x7f, 0xb1, 0, 0]); // our max 1 MiB = 2^(9+11)
@@ -369,11 +441,16 @@ describe('universal port', () => {
     c.send(0, msgpackSerializer.encode([1, 'realm1', {}]));
     expect(msgpackSerializer.decode((await c.frame()).payload)).toEqual([1, 'realm1', {}]);
 
-    expect(conns.map((x) => [x.info.type, x.info.tls])).toEqual([['websocket', secure], ['rawsocket', secure]]);
+    expect(conns.map((x) => [x.info.type, x.info.tls])).toEqual([
+      ['websocket', secure],
+      ['rawsocket', secure],
+    ]);
     expect(l.connectionCount).toBe(2);
 
     if (!secure) {
-      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`http://127.0.0.1:${l.port}/x`, { agent: false }, resolve).on('error', reject));
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(`http://127.0.0.1:${l.port}/x`, { agent: false }, resolve).on('error', reject),
+      );
       res.resume();
       expect(res.statusCode).toBe(404);
     }

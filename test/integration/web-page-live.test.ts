@@ -15,10 +15,11 @@ import { LiveRelay } from '../../consumers/web/live';
 import { webRoutes, type WebDeps } from '../../consumers/grafana/page';
 import { waitFor } from './sisock-helpers';
 
-
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
-  const promise = new Promise<void>((r) => { resolve = r; });
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
@@ -29,10 +30,16 @@ class FakeClient {
   readonly isReady = true;
   readonly options = { url: 'ws://fake-router', realm: 'test' };
   readonly subs = new Set<Handler>();
-  uri(s: string): string { return `sisock.${s}`; }
+  uri(s: string): string {
+    return `sisock.${s}`;
+  }
   async subscribe(_uri: string, h: Handler): Promise<{ remove(): Promise<void> }> {
     this.subs.add(h);
-    return { remove: async () => { this.subs.delete(h); } };
+    return {
+      remove: async () => {
+        this.subs.delete(h);
+      },
+    };
   }
   push(n: number): void {
     const t = Array.from({ length: n }, (_, i) => 1_700_000_000 + i);
@@ -53,7 +60,11 @@ class FakeCatalogue {
 }
 
 interface Setup {
-  base: string; port: number; client: FakeClient; catalogue: FakeCatalogue; live: LiveRelay;
+  base: string;
+  port: number;
+  client: FakeClient;
+  catalogue: FakeCatalogue;
+  live: LiveRelay;
   /** How many live streams the server released ('closed') and finished setting up ('settled'). */
   events: { closed: number; settled: number };
   close(): Promise<void>;
@@ -65,13 +76,20 @@ async function setup(extra: Partial<WebDeps> = {}): Promise<Setup> {
   const live = new LiveRelay(client as unknown as SisockClient);
   const deps = { client: client as unknown as SisockClient, catalogue: catalogue as unknown as FieldCatalogue, live };
   const events = { closed: 0, settled: 0 };
-  const onLiveStream = (e: 'closed' | 'settled') => { events[e]++; };
+  const onLiveStream = (e: 'closed' | 'settled') => {
+    events[e]++;
+  };
   const app = createBridgeApp({ ...deps, engine: {} as QueryEngine, extra: [webRoutes({ ...deps, onLiveStream, ...extra })] });
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    base: `http://127.0.0.1:${port}`, port, client, catalogue, live, events,
+    base: `http://127.0.0.1:${port}`,
+    port,
+    client,
+    catalogue,
+    live,
+    events,
     close: async () => {
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections();
@@ -82,7 +100,10 @@ async function setup(extra: Partial<WebDeps> = {}): Promise<Setup> {
 }
 
 /** Opens a live stream and reads it until `until` shows up in the text. */
-async function openStream(base: string, until = 'event: ready'): Promise<{ ac: AbortController; status: number; text: () => string; next: (s: string) => Promise<void> }> {
+async function openStream(
+  base: string,
+  until = 'event: ready',
+): Promise<{ ac: AbortController; status: number; text: () => string; next: (s: string) => Promise<void> }> {
   const ac = new AbortController();
   const res = await fetch(`${base}/api/live?target=n::f`, { signal: ac.signal });
   let text = '';
@@ -97,7 +118,9 @@ async function openStream(base: string, until = 'event: ready'): Promise<{ ac: A
           text += Buffer.from(value).toString('utf8');
           for (const w of waiters.splice(0)) w();
         }
-      } catch { /* aborted */ }
+      } catch {
+        /* aborted */
+      }
     })();
   }
   const next = async (s: string) => {
@@ -110,7 +133,10 @@ async function openStream(base: string, until = 'event: ready'): Promise<{ ac: A
 
 describe('web page live stream', () => {
   let s: Setup | null = null;
-  afterEach(async () => { await s?.close(); s = null; });
+  afterEach(async () => {
+    await s?.close();
+    s = null;
+  });
 
   it('relays live data, and leaves nothing behind when the browser goes', async () => {
     s = await setup();
@@ -183,7 +209,11 @@ describe('web page live stream', () => {
     await new Promise<void>((r) => {
       const onData = (d: Buffer) => {
         head += d.toString('utf8');
-        if (head.includes('event: ready')) { sock.off('data', onData); sock.pause(); r(); }
+        if (head.includes('event: ready')) {
+          sock.off('data', onData);
+          sock.pause();
+          r();
+        }
       };
       sock.on('data', onData);
     });

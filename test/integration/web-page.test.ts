@@ -40,7 +40,8 @@ if (!haveChromium && !required) {
   let page: Page;
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`Chromium is required on CI but missing at ${CHROMIUM} (./scripts/ensure-debian-packages.sh chromium)`);
+    if (!haveChromium)
+      throw new Error(`Chromium is required on CI but missing at ${CHROMIUM} (./scripts/ensure-debian-packages.sh chromium)`);
     const r = await startTestRouter();
     router = r.router;
     hub = await runHub({ client: opts(r.url) });
@@ -89,7 +90,9 @@ if (!haveChromium && !required) {
     const simText = await page.textContent('details.node[data-node="sim"]');
     expect(simText).toContain('Simulated lab hardware');
     expect(simText).toContain('sensor_temperature');
-    await page.waitForFunction(() => document.querySelector('details.node[data-node="sim"] .meta')?.textContent?.includes('host'), null, { timeout: 10000 });
+    await page.waitForFunction(() => document.querySelector('details.node[data-node="sim"] .meta')?.textContent?.includes('host'), null, {
+      timeout: 10000,
+    });
     expect(errors).toEqual([]);
   });
 
@@ -101,12 +104,17 @@ if (!haveChromium && !required) {
     await page.waitForFunction(() => document.querySelectorAll('.plot-card canvas').length === 3, null, { timeout: 10000 });
     await page.waitForFunction(() => window.__sisock.pointCount() > 0, null, { timeout: 10000 });
     const first = await page.evaluate(() => window.__sisock.pointCount() as number);
-    await page.waitForFunction((n) => window.__sisock.state.liveEvents > 3 && window.__sisock.pointCount() > n + 5, first, { timeout: 15000 });
+    await page.waitForFunction((n) => window.__sisock.state.liveEvents > 3 && window.__sisock.pointCount() > n + 5, first, {
+      timeout: 15000,
+    });
     // history (10 min, downsampled to the plot width) plus live points
     expect(await page.evaluate(() => window.__sisock.state.series['sim::sensor_temperature'].t.length as number)).toBeGreaterThan(300);
     expect(await page.textContent('#status')).toMatch(/points · live/);
     // the newest point is recent: live, not just history
-    const newest = await page.evaluate(() => { const s = window.__sisock.state.series['sim::hv_ch0_voltage']; return s.t[s.t.length - 1] as number; });
+    const newest = await page.evaluate(() => {
+      const s = window.__sisock.state.series['sim::hv_ch0_voltage'];
+      return s.t[s.t.length - 1] as number;
+    });
     expect(Date.now() - newest).toBeLessThan(5000);
     fs.mkdirSync(OUT, { recursive: true });
     // the screenshot after one more live redraw, so the canvas holds the newest points
@@ -121,8 +129,9 @@ if (!haveChromium && !required) {
     const file = path.join(OUT, 'web-page.csv');
     await download.saveAs(file);
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('time_utc,time_unix_ms,sim::hv_ch0_voltage [V],sim::hv_ch1_voltage ' +
-      '[V],sim::sensor_temperature [C],sim::sensor_humidity [%]');
+    expect(lines[0]).toBe(
+      'time_utc,time_unix_ms,sim::hv_ch0_voltage [V],sim::hv_ch1_voltage ' + '[V],sim::sensor_temperature [C],sim::sensor_humidity [%]',
+    );
     expect(lines.length).toBeGreaterThan(20);
     const row = lines[lines.length - 1]!.split(',');
     expect(row).toHaveLength(6);

@@ -4,8 +4,15 @@
  * once per WebSocket serializer.
  */
 import {
-  autobahn, closeAll, collector, connect, deferred, JoinRefused, rejection,
-  type AbDetails, type JsAuth,
+  autobahn,
+  closeAll,
+  collector,
+  connect,
+  deferred,
+  JoinRefused,
+  rejection,
+  type AbDetails,
+  type JsAuth,
 } from '../helpers/autobahn-js';
 import { makeCredentials, REALM, startInteropRouter, type InteropRouter } from '../helpers/interop';
 
@@ -56,7 +63,10 @@ describe.each(SERIALIZERS)('autobahn-js over WebSocket/%s', (ser) => {
     const p = ns();
     const callee = await join();
     const caller = await join();
-    await callee.session.register(`${p}.add`, (args, kwargs) => new autobahn.Result([(args[0] as number) + (args[1] as number)], { echo: kwargs }));
+    await callee.session.register(
+      `${p}.add`,
+      (args, kwargs) => new autobahn.Result([(args[0] as number) + (args[1] as number)], { echo: kwargs }),
+    );
     const r = await caller.session.call<{ args: unknown[]; kwargs: Record<string, unknown> }>(`${p}.add`, [2, 3], { x: 'y' });
     expect(r.args).toEqual([5]);
     expect(r.kwargs).toEqual({ echo: { x: 'y' } });
@@ -102,7 +112,9 @@ describe.each(SERIALIZERS)('autobahn-js over WebSocket/%s', (ser) => {
     const pub = await join();
     const got = collector<{ kind: string; args: unknown[]; topic?: string }>(2);
     await sub.session.subscribe(`${p}.pfx`, (args, _kw, d) => got.fn({ kind: 'prefix', args, topic: d.topic }), { match: 'prefix' });
-    await sub.session.subscribe(`${p}.wc..end`, (args, _kw, d) => got.fn({ kind: 'wildcard', args, topic: d.topic }), { match: 'wildcard' });
+    await sub.session.subscribe(`${p}.wc..end`, (args, _kw, d) => got.fn({ kind: 'wildcard', args, topic: d.topic }), {
+      match: 'wildcard',
+    });
     await pub.session.publish(`${p}.pfx.a.b`, ['p'], {}, { acknowledge: true });
     await pub.session.publish(`${p}.wc.middle.end`, ['w'], {}, { acknowledge: true });
     await pub.session.publish(`${p}.wc.middle.other`, ['nobody'], {}, { acknowledge: true });
@@ -123,8 +135,13 @@ describe.each(SERIALIZERS)('autobahn-js over WebSocket/%s', (ser) => {
       return 'done';
     });
     const progress: unknown[] = [];
-    const result = await caller.session.call(`${p}.count`, [3], {}, { receive_progress: true })
-      .then((r) => r, (e) => { throw e; }, (pr) => progress.push(pr));
+    const result = await caller.session.call(`${p}.count`, [3], {}, { receive_progress: true }).then(
+      (r) => r,
+      (e) => {
+        throw e;
+      },
+      (pr) => progress.push(pr),
+    );
     expect(result).toBe('done');
     expect(progress.map((x) => (x as { args: unknown[] }).args ?? x)).toEqual([[0], [1], [2]]);
   });
@@ -134,7 +151,10 @@ describe.each(SERIALIZERS)('autobahn-js over WebSocket/%s', (ser) => {
     const callee = await join();
     const caller = await join();
     const started = deferred();
-    await callee.session.register(`${p}.slow`, () => { started.resolve(); return new Promise(() => {}); });
+    await callee.session.register(`${p}.slow`, () => {
+      started.resolve();
+      return new Promise(() => {});
+    });
     await callee.session.register(`${p}.alive`, () => 'still here');
     const call = caller.session.call(`${p}.slow`);
     await started.promise;
@@ -182,7 +202,9 @@ describe.each(SERIALIZERS)('autobahn-js over WebSocket/%s', (ser) => {
   test('WAMP-CRA salted', async () => {
     const c = await join({ authmethod: 'wampcra', authid: creds.craSalted.authid, secret: creds.craSalted.secret });
     expect(c.details).toMatchObject({ authid: creds.craSalted.authid, authrole: 'full', authmethod: 'wampcra' });
-    const bad = await join({ authmethod: 'wampcra', authid: creds.craSalted.authid, secret: `not-${creds.craSalted.secret}` }).catch((e: unknown) => e);
+    const bad = await join({ authmethod: 'wampcra', authid: creds.craSalted.authid, secret: `not-${creds.craSalted.secret}` }).catch(
+      (e: unknown) => e,
+    );
     expect(bad).toBeInstanceOf(JoinRefused);
     expect(['wamp.error.not_authorized', 'wamp.error.authentication_failed']).toContain((bad as JoinRefused).reason);
   });

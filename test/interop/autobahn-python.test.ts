@@ -9,8 +9,18 @@
  * CI or SISOCK_REQUIRE_SERVICES is set: then it fails.
  */
 import {
-  JsonLinesProcess, makeCredentials, PYTHON, pythonAutobahnMissing, pythonCredentialArgs, REALM,
-  runPythonScenarios, SCENARIOS_PY, servicesRequired, startInteropRouter, toRsUrl, type InteropRouter,
+  JsonLinesProcess,
+  makeCredentials,
+  PYTHON,
+  pythonAutobahnMissing,
+  pythonCredentialArgs,
+  REALM,
+  runPythonScenarios,
+  SCENARIOS_PY,
+  servicesRequired,
+  startInteropRouter,
+  toRsUrl,
+  type InteropRouter,
 } from '../helpers/interop';
 import { autobahn, closeAll, connect, rejection } from '../helpers/autobahn-js';
 
@@ -29,12 +39,28 @@ if (missing) {
 }
 
 const SCENARIOS = [
-  'join', 'rpc', 'call_error', 'pubsub', 'pattern', 'progressive', 'cancel', 'timeout', 'shared',
-  'wampcra', 'wampcra_salted', 'ticket', 'permission', 'binary',
+  'join',
+  'rpc',
+  'call_error',
+  'pubsub',
+  'pattern',
+  'progressive',
+  'cancel',
+  'timeout',
+  'shared',
+  'wampcra',
+  'wampcra_salted',
+  'ticket',
+  'permission',
+  'binary',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-interface Combo { name: string; transport: 'websocket' | 'rawsocket'; serializer: 'json' | 'msgpack' }
+interface Combo {
+  name: string;
+  transport: 'websocket' | 'rawsocket';
+  serializer: 'json' | 'msgpack';
+}
 const COMBOS: Combo[] = [
   { name: 'WebSocket/json', transport: 'websocket', serializer: 'json' },
   { name: 'WebSocket/msgpack', transport: 'websocket', serializer: 'msgpack' },
@@ -48,23 +74,59 @@ const BYTES = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i
 /** What each scenario's JSON line must contain (scenarios.py also checks and sets `ok`). */
 function expectScenario(name: Scenario, r: Record<string, unknown>, realmName: string): void {
   switch (name) {
-    case 'join': expect(r).toMatchObject({ realm: realmName, authrole: 'anonymous', authmethod: 'anonymous' }); break;
-    case 'rpc': expect(r).toMatchObject({ result: [5], kwresult: { echo: { x: 'y' } }, no_such_procedure: 'wamp.error.no_such_procedure' }); break;
-    case 'call_error': expect(r).toMatchObject({ error: 'com.interop.error.custom', args: [1, 'two', [3]], kwargs: { foo: 'bar', nested: { n: [1, 2] } } }); break;
+    case 'join':
+      expect(r).toMatchObject({ realm: realmName, authrole: 'anonymous', authmethod: 'anonymous' });
+      break;
+    case 'rpc':
+      expect(r).toMatchObject({ result: [5], kwresult: { echo: { x: 'y' } }, no_such_procedure: 'wamp.error.no_such_procedure' });
+      break;
+    case 'call_error':
+      expect(r).toMatchObject({ error: 'com.interop.error.custom', args: [1, 'two', [3]], kwargs: { foo: 'bar', nested: { n: [1, 2] } } });
+      break;
     case 'pubsub':
-      expect(r.subscriber).toEqual([{ args: [1, 'excluded'], kwargs: { k: 'v' } }, { args: [2, 'included'], kwargs: {} }]);
+      expect(r.subscriber).toEqual([
+        { args: [1, 'excluded'], kwargs: { k: 'v' } },
+        { args: [2, 'included'], kwargs: {} },
+      ]);
       expect((r.publisher as unknown[])[0]).toEqual({ args: [2, 'included'], kwargs: {} });
       break;
-    case 'pattern': expect((r.events as unknown[]).length).toBe(2); break;
-    case 'progressive': expect(r).toMatchObject({ progress: [[[0], { tag: 'p' }], [[1], { tag: 'p' }], [[2], { tag: 'p' }]], result: 'done' }); break;
-    case 'cancel': expect(r).toMatchObject({ callee: 'interrupted', caller_error: 'wamp.error.canceled' }); break;
-    case 'timeout': expect(r).toMatchObject({ callee: 'interrupted', caller_error: 'wamp.error.canceled' }); break;
-    case 'shared': expect((r.sequence as string[]).slice().sort()).toEqual(['a', 'a', 'b', 'b']); break;
-    case 'wampcra': expect(r).toMatchObject({ authid: creds.cra.authid, authrole: 'full', authmethod: 'wampcra' }); break;
-    case 'wampcra_salted': expect(r).toMatchObject({ authid: creds.craSalted.authid, authrole: 'full', authmethod: 'wampcra' }); break;
-    case 'ticket': expect(r).toMatchObject({ authid: creds.ticket.authid, authrole: 'full', authmethod: 'ticket' }); break;
-    case 'permission': expect(r).toMatchObject({ authrole: 'limited', allowed: 'fine', forbidden_error: 'wamp.error.not_authorized' }); break;
-    case 'binary': expect(r).toMatchObject({ callee_type: 'bytes', length: BYTES.length, b64: BYTES.toString('base64') }); break;
+    case 'pattern':
+      expect((r.events as unknown[]).length).toBe(2);
+      break;
+    case 'progressive':
+      expect(r).toMatchObject({
+        progress: [
+          [[0], { tag: 'p' }],
+          [[1], { tag: 'p' }],
+          [[2], { tag: 'p' }],
+        ],
+        result: 'done',
+      });
+      break;
+    case 'cancel':
+      expect(r).toMatchObject({ callee: 'interrupted', caller_error: 'wamp.error.canceled' });
+      break;
+    case 'timeout':
+      expect(r).toMatchObject({ callee: 'interrupted', caller_error: 'wamp.error.canceled' });
+      break;
+    case 'shared':
+      expect((r.sequence as string[]).slice().sort()).toEqual(['a', 'a', 'b', 'b']);
+      break;
+    case 'wampcra':
+      expect(r).toMatchObject({ authid: creds.cra.authid, authrole: 'full', authmethod: 'wampcra' });
+      break;
+    case 'wampcra_salted':
+      expect(r).toMatchObject({ authid: creds.craSalted.authid, authrole: 'full', authmethod: 'wampcra' });
+      break;
+    case 'ticket':
+      expect(r).toMatchObject({ authid: creds.ticket.authid, authrole: 'full', authmethod: 'ticket' });
+      break;
+    case 'permission':
+      expect(r).toMatchObject({ authrole: 'limited', allowed: 'fine', forbidden_error: 'wamp.error.not_authorized' });
+      break;
+    case 'binary':
+      expect(r).toMatchObject({ callee_type: 'bytes', length: BYTES.length, b64: BYTES.toString('base64') });
+      break;
   }
   if (['wampcra', 'wampcra_salted', 'ticket'].includes(name)) {
     expect(['wamp.error.not_authorized', 'wamp.error.authentication_failed']).toContain(r.wrong_secret);
@@ -83,15 +145,31 @@ function expectScenario(name: Scenario, r: Record<string, unknown>, realmName: s
   beforeAll(async () => {
     router = await startInteropRouter(creds);
     // One Python process per serializer × transport, all scenarios each, in parallel.
-    await Promise.all(COMBOS.map(async (c, i) => {
-      const { results: r, proc } = await runPythonScenarios([
-        '--url', urlFor(c), '--realm', REALM, '--serializer', c.serializer, '--transport', c.transport,
-        '--scenario', SCENARIOS.join(','), '--prefix', `com.interop.py${i}`, ...pythonCredentialArgs(creds),
-      ], 90000);
-      results.set(c.name, r);
-      stderrs.set(c.name, proc.stderr);
-      await proc.stop();
-    }));
+    await Promise.all(
+      COMBOS.map(async (c, i) => {
+        const { results: r, proc } = await runPythonScenarios(
+          [
+            '--url',
+            urlFor(c),
+            '--realm',
+            REALM,
+            '--serializer',
+            c.serializer,
+            '--transport',
+            c.transport,
+            '--scenario',
+            SCENARIOS.join(','),
+            '--prefix',
+            `com.interop.py${i}`,
+            ...pythonCredentialArgs(creds),
+          ],
+          90000,
+        );
+        results.set(c.name, r);
+        stderrs.set(c.name, proc.stderr);
+        await proc.stop();
+      }),
+    );
   }, 120000);
 
   afterAll(async () => {
@@ -112,8 +190,18 @@ function expectScenario(name: Scenario, r: Record<string, unknown>, realmName: s
   // --- mixed: a Python callee/subscriber, an autobahn-js caller/publisher ---------------------
 
   const MIX = [
-    { name: 'Python WebSocket/json ⇄ autobahn-js msgpack', transport: 'websocket' as const, serializer: 'json' as const, js: 'msgpack' as const },
-    { name: 'Python RawSocket/msgpack ⇄ autobahn-js json', transport: 'rawsocket' as const, serializer: 'msgpack' as const, js: 'json' as const },
+    {
+      name: 'Python WebSocket/json ⇄ autobahn-js msgpack',
+      transport: 'websocket' as const,
+      serializer: 'json' as const,
+      js: 'msgpack' as const,
+    },
+    {
+      name: 'Python RawSocket/msgpack ⇄ autobahn-js json',
+      transport: 'rawsocket' as const,
+      serializer: 'msgpack' as const,
+      js: 'json' as const,
+    },
   ];
 
   describe.each(MIX)('$name', (mix) => {
@@ -122,15 +210,28 @@ function expectScenario(name: Scenario, r: Record<string, unknown>, realmName: s
 
     beforeAll(async () => {
       py = new JsonLinesProcess(PYTHON, [
-        SCENARIOS_PY, '--url', urlFor(mix), '--realm', REALM, '--serializer', mix.serializer,
-        '--transport', mix.transport, '--scenario', 'serve', '--prefix', prefix,
+        SCENARIOS_PY,
+        '--url',
+        urlFor(mix),
+        '--realm',
+        REALM,
+        '--serializer',
+        mix.serializer,
+        '--transport',
+        mix.transport,
+        '--scenario',
+        'serve',
+        '--prefix',
+        prefix,
       ]);
       servers.push(py);
       const ready = await py.waitFor((l) => 'ready' in l, 20000);
       if (ready.ready !== true) throw new Error(`Python serve failed: ${JSON.stringify(ready)} ${py.stderr}`);
     }, 30000);
 
-    afterEach(async () => { await closeAll(); });
+    afterEach(async () => {
+      await closeAll();
+    });
 
     test('register/call: JS caller, Python callee', async () => {
       const c = await connect(router.ws, REALM, mix.js);
@@ -153,9 +254,11 @@ function expectScenario(name: Scenario, r: Record<string, unknown>, realmName: s
       expect(ev.event).toEqual({ args: ['hello', 1], kwargs: { from: 'js' }, topic: `${prefix}.mix.topic` });
 
       const got = new Promise<unknown[]>((resolve) => {
-        void c.session.subscribe(`${prefix}.mix.from_py`, (args) => resolve(args)).then(async () => {
-          expect(await c.session.call(`${prefix}.mix.publish`, ['back', 2])).toBe('published');
-        });
+        void c.session
+          .subscribe(`${prefix}.mix.from_py`, (args) => resolve(args))
+          .then(async () => {
+            expect(await c.session.call(`${prefix}.mix.publish`, ['back', 2])).toBe('published');
+          });
       });
       expect(await got).toEqual(['back', 2]);
     });

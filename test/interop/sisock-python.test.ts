@@ -35,7 +35,13 @@ maybe('sisock contract with AutobahnPython', () => {
   let consumer: SisockClient;
   const procs: JsonLinesProcess[] = [];
   const as = (authid: string, secret: string): ClientOptions => ({
-    url, realm: 'test_realm', uriBase: 'org.simonsobservatory', authid, secret, initialRetryDelay: 0.05, maxRetryDelay: 0.5,
+    url,
+    realm: 'test_realm',
+    uriBase: 'org.simonsobservatory',
+    authid,
+    secret,
+    initialRetryDelay: 0.05,
+    maxRetryDelay: 0.5,
   });
 
   /** The secret goes to the child through its environment (SISOCK_SECRET), never the command line. */
@@ -47,7 +53,8 @@ maybe('sisock contract with AutobahnPython', () => {
       procs.push(p);
       return p;
     } finally {
-      if (saved === undefined) delete process.env.SISOCK_SECRET; else process.env.SISOCK_SECRET = saved;
+      if (saved === undefined) delete process.env.SISOCK_SECRET;
+      else process.env.SISOCK_SECRET = saved;
     }
   };
 
@@ -56,26 +63,51 @@ maybe('sisock contract with AutobahnPython', () => {
     const all = { call: true, register: true, publish: true, subscribe: true };
     const { config } = parseConfig({
       version: 2,
-      workers: [{
-        type: 'router',
-        realms: [{
-          name: 'test_realm',
-          roles: [
-            { name: 'server', permissions: [{ uri: '', match: 'prefix', allow: all, disclose: { caller: true, publisher: true } }] },
-            { name: 'consumer', permissions: [{ uri: 'org.simonsobservatory.consumer.', match: 'prefix', allow: { call: true, register: false, publish: false, subscribe: true } }] },
+      workers: [
+        {
+          type: 'router',
+          realms: [
+            {
+              name: 'test_realm',
+              roles: [
+                { name: 'server', permissions: [{ uri: '', match: 'prefix', allow: all, disclose: { caller: true, publisher: true } }] },
+                {
+                  name: 'consumer',
+                  permissions: [
+                    {
+                      uri: 'org.simonsobservatory.consumer.',
+                      match: 'prefix',
+                      allow: { call: true, register: false, publish: false, subscribe: true },
+                    },
+                  ],
+                },
+              ],
+            },
           ],
-        }],
-        transports: [{
-          type: 'websocket',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          auth: { wampcra: { type: 'static', users: { server: { secret: serverSecret, role: 'server' }, consumer: { secret: consumerSecret, role: 'consumer' } } } },
-        }],
-      }],
+          transports: [
+            {
+              type: 'websocket',
+              endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+              auth: {
+                wampcra: {
+                  type: 'static',
+                  users: { server: { secret: serverSecret, role: 'server' }, consumer: { secret: consumerSecret, role: 'consumer' } },
+                },
+              },
+            },
+          ],
+        },
+      ],
     });
     router = await startRouter(config);
     url = router.urls[0]!;
     hub = await runHub({ client: as('server', serverSecret) });
-    tsNode = await runDataNode({ name: 'tsnode', description: 'TypeScript node', source: new MemorySource(20, 1000, 1), client: as('server', serverSecret) });
+    tsNode = await runDataNode({
+      name: 'tsnode',
+      description: 'TypeScript node',
+      source: new MemorySource(20, 1000, 1),
+      client: as('server', serverSecret),
+    });
     consumer = new SisockClient(as('consumer', consumerSecret)).start();
     await tsNode.ready(10000);
   });
@@ -103,13 +135,24 @@ maybe('sisock contract with AutobahnPython', () => {
   });
 
   it('a Python consumer reads our SDK node', async () => {
-    const c = spawnWithSecret(consumerSecret, [path.join(PY_DIR, 'sisock_consumer.py'), '--router', url, '--node', 'tsnode', '--field', 'a']);
+    const c = spawnWithSecret(consumerSecret, [
+      path.join(PY_DIR, 'sisock_consumer.py'),
+      '--router',
+      url,
+      '--node',
+      'tsnode',
+      '--field',
+      'a',
+    ]);
     const line = await c.waitFor((l) => 'ok' in l, 20000);
     expect(line.error).toBeUndefined();
     expect(line.ok).toBe(true);
     expect(line.nodes).toEqual(expect.arrayContaining([{ name: 'tsnode', description: 'TypeScript node' }]));
     expect((line.fields as unknown[])[0]).toHaveProperty('a', { description: 'a number', timeline: 'tl', type: 'number', units: 'K' });
-    expect(line.data).toEqual({ data: { a: Array.from({ length: 10 }, (_, i) => i), no_such_field: [] }, timeline: { tl: { t: Array.from({ length: 10 }, (_, i) => 1000 + i), finalized_until: 1009 } } });
+    expect(line.data).toEqual({
+      data: { a: Array.from({ length: 10 }, (_, i) => i), no_such_field: [] },
+      timeline: { tl: { t: Array.from({ length: 10 }, (_, i) => 1000 + i), finalized_until: 1009 } },
+    });
     expect((line.data_stride as { data: { a: number[] } }).data.a).toEqual([0, 3, 6, 9]);
     expect(await c.exited).toBe(0);
   });

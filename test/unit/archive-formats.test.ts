@@ -2,7 +2,20 @@
  * The archive's file formats (weather, CSV/TSV, Arrow IPC), the registry, the decoded-file cache
  * and the merge of overlapping files. Pure: no file system, no database.
  */
-import { tableFromArrays, tableToIPC, makeVector, vectorFromArray, Table, RecordBatch, TimestampNanosecond, Utf8, Field, Schema, Float64, type Vector } from 'apache-arrow';
+import {
+  tableFromArrays,
+  tableToIPC,
+  makeVector,
+  vectorFromArray,
+  Table,
+  RecordBatch,
+  TimestampNanosecond,
+  Utf8,
+  Field,
+  Schema,
+  Float64,
+  type Vector,
+} from 'apache-arrow';
 import { arrowFormat, csvFormat, weatherFormat, detectFormat, FormatError, type DecodedFile } from '../../data-nodes/archive/formats';
 import { parseClock, parseDate, parseIsoDateTime } from '../../data-nodes/archive/formats/time';
 import { DecodedCache, decodedBytes } from '../../data-nodes/archive/cache';
@@ -46,7 +59,10 @@ describe('weather format', () => {
 
 describe('wall-clock times are UTC whatever the local zone', () => {
   const saved = process.env.TZ;
-  afterEach(() => { if (saved === undefined) delete process.env.TZ; else process.env.TZ = saved; });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
+  });
 
   test.each(['UTC', 'Asia/Tokyo', 'America/Santiago'])('TZ=%s', (tz) => {
     process.env.TZ = tz;
@@ -66,8 +82,10 @@ describe('wall-clock times are UTC whatever the local zone', () => {
 
 describe('CSV/TSV format', () => {
   test('UNIX time column, units in the header, number/bool/string columns, missing cells', () => {
-    const d = csvFormat.decode(Buffer.from(
-      '# timeline: cryo\ntime,temp [K],on,state,empty\n100,4.2,true,cold,\n101,NaN,false,warm,\n102,4.4,TRUE,,\n'), ctx('logs/cryo.csv'));
+    const d = csvFormat.decode(
+      Buffer.from('# timeline: cryo\ntime,temp [K],on,state,empty\n100,4.2,true,cold,\n101,NaN,false,warm,\n102,4.4,TRUE,,\n'),
+      ctx('logs/cryo.csv'),
+    );
     const tl = d.timelines[0];
     expect(tl!.name).toBe('cryo');
     expect(Array.from(tl!.t)).toEqual([100, 101, 102]);
@@ -82,19 +100,28 @@ describe('CSV/TSV format', () => {
   });
 
   test('logger layout: separate date and time columns, day-first detected, semicolons, quotes', () => {
-    const d = csvFormat.decode(Buffer.from(
-      'Date;Time;"Pressure (mbar)";Note\n13/01/2024;23:59:59;1.5e-3;"a; b"\n14/01/2024;00:00:00;2e-3;"say ""hi"""\n'), ctx('p_2024-01-13.csv'));
+    const d = csvFormat.decode(
+      Buffer.from('Date;Time;"Pressure (mbar)";Note\n13/01/2024;23:59:59;1.5e-3;"a; b"\n14/01/2024;00:00:00;2e-3;"say ""hi"""\n'),
+      ctx('p_2024-01-13.csv'),
+    );
     const tl = d.timelines[0];
     expect(tl!.name).toBe('p');
     expect(Array.from(tl!.t)).toEqual([Date.UTC(2024, 0, 13, 23, 59, 59) / 1000, Date.UTC(2024, 0, 14) / 1000]);
-    expect(tl!.columns.map((c) => [c.name, c.units])).toEqual([['Pressure', 'mbar'], ['Note', null]]);
+    expect(tl!.columns.map((c) => [c.name, c.units])).toEqual([
+      ['Pressure', 'mbar'],
+      ['Note', null],
+    ]);
     expect(col(d, 'Note')).toEqual(['a; b', 'say "hi"']);
   });
 
   test('TSV, ISO times, out-of-order rows, repeated times keep the last row, bad rows skipped', () => {
-    const d = csvFormat.decode(Buffer.from(
-      'timestamp\tv\n2024-01-01T00:00:02Z\t2\n2024-01-01T00:00:00Z\t0\n2024-01-01T00:00:02Z\t22\nnot ' +
-        'a time\t5\n2024-01-01T00:00:01Z\n2024-01-01T00:00:01Z\t1'), ctx('d/x.tsv'));
+    const d = csvFormat.decode(
+      Buffer.from(
+        'timestamp\tv\n2024-01-01T00:00:02Z\t2\n2024-01-01T00:00:00Z\t0\n2024-01-01T00:00:02Z\t22\nnot ' +
+          'a time\t5\n2024-01-01T00:00:01Z\n2024-01-01T00:00:01Z\t1',
+      ),
+      ctx('d/x.tsv'),
+    );
     const t0 = Date.UTC(2024, 0, 1) / 1000;
     expect(Array.from(d.timelines[0]!.t)).toEqual([t0, t0 + 1, t0 + 2]);
     expect(col(d, 'v')).toEqual([0, 1, 22]);
@@ -120,13 +147,24 @@ describe('Arrow IPC format', () => {
     const label = vectorFromArray(['c', 'a', 'b'], new Utf8());
     const fields = [
       new Field('time', t.type, true),
-      new Field('temp', temp.type, true, new Map([['units', 'K'], ['description', 'stage temperature']])),
+      new Field(
+        'temp',
+        temp.type,
+        true,
+        new Map([
+          ['units', 'K'],
+          ['description', 'stage temperature'],
+        ]),
+      ),
       new Field('label', label.type, true),
     ];
     const cols: Record<string, Vector> = { time: t, temp, label };
     const base = new Table(cols);
     const schema = new Schema(fields, new Map([['timeline', 'fridge']]));
-    return new Table(schema, base.batches.map((b) => new RecordBatch(schema, b.data)));
+    return new Table(
+      schema,
+      base.batches.map((b) => new RecordBatch(schema, b.data)),
+    );
   }
 
   test.each(['file', 'stream'] as const)('%s form: timestamps in ns, sorted, metadata, nulls', (form) => {
@@ -160,14 +198,24 @@ describe('Arrow IPC format', () => {
 describe('decoded-file cache', () => {
   const file = (n: number): DecodedFile => ({
     badRows: 0,
-    timelines: [{ name: 'x', t: new Float64Array(n), interval: null, columns: [{ name: 'v', type: 'number', units: null, description: null, values: new Float64Array(n) }] }],
+    timelines: [
+      {
+        name: 'x',
+        t: new Float64Array(n),
+        interval: null,
+        columns: [{ name: 'v', type: 'number', units: null, description: null, values: new Float64Array(n) }],
+      },
+    ],
   });
 
   test('stays within its bound, least recently used out, shares concurrent loads', async () => {
     const one = decodedBytes(file(1000));
     const cache = new DecodedCache(one * 2.5);
     let loads = 0;
-    const load = (n: number) => async () => { loads++; return file(n); };
+    const load = (n: number) => async () => {
+      loads++;
+      return file(n);
+    };
     const [a, b] = await Promise.all([cache.get('a', load(1000)), cache.get('a', load(1000))]);
     expect(a).toBe(b);
     expect(loads).toBe(1);
@@ -202,7 +250,13 @@ describe('decoded-file cache', () => {
 });
 
 describe('merging files', () => {
-  const seg = (t: number[], v: number[], name: string) => ({ t: Float64Array.from(t), lo: 0, hi: t.length, cols: [Float64Array.from(v)], order: [t[0], name] as [number, string] });
+  const seg = (t: number[], v: number[], name: string) => ({
+    t: Float64Array.from(t),
+    lo: 0,
+    hi: t.length,
+    cols: [Float64Array.from(v)],
+    order: [t[0], name] as [number, string],
+  });
 
   test('disjoint files with a repeated boundary time', () => {
     const m = mergeSegments([seg([3, 4], [30, 40], 'b'), seg([1, 2, 3], [10, 20, 31], 'a')], 1);

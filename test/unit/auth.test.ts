@@ -7,18 +7,23 @@ import { FakeClient } from '../helpers/fake-peer';
 
 // autobahn-js (the reference client) wants a global WebSocket on Node 20.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-const autobahn = require('autobahn') as { auth_cra: { derive_key(s: string, salt: string, it?: number, kl?: number): string; sign(key: string, challenge: string): string } };
+const autobahn = require('autobahn') as {
+  auth_cra: { derive_key(s: string, salt: string, it?: number, kl?: number): string; sign(key: string, challenge: string): string };
+};
 const cra = autobahn.auth_cra;
 
 const ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
 
 function makeRouter(): Router {
   const router = new Router();
-  router.addRealm('realm1', new RoleAuthorizer([
-    { name: 'frontend', permissions: [allowEverything()] },
-    { name: 'backend', permissions: [allowEverything()] },
-    { name: 'anonymous', permissions: [allowEverything()] },
-  ]));
+  router.addRealm(
+    'realm1',
+    new RoleAuthorizer([
+      { name: 'frontend', permissions: [allowEverything()] },
+      { name: 'backend', permissions: [allowEverything()] },
+      { name: 'anonymous', permissions: [allowEverything()] },
+    ]),
+  );
   return router;
 }
 
@@ -78,7 +83,10 @@ describe('ticket', () => {
   test('the right ticket is welcome', () => {
     const { c, m } = hello(makeRouter(), methods(), { authmethods: ['ticket'], authid: 'joe' });
     expect(challengeOf(m)).toEqual({ method: 'ticket', extra: {} });
-    expect(authenticate(c, 'j0e-t1cket')).toMatchObject({ type: T.WELCOME, details: { authid: 'joe', authrole: 'frontend', authmethod: 'ticket' } });
+    expect(authenticate(c, 'j0e-t1cket')).toMatchObject({
+      type: T.WELCOME,
+      details: { authid: 'joe', authrole: 'frontend', authmethod: 'ticket' },
+    });
   });
 
   test('a wrong ticket and an unknown authid are refused alike', () => {
@@ -114,10 +122,13 @@ describe('wampcra', () => {
     expect(challenge).toContain('", "authrole": "'); // Python json.dumps spacing
   });
 
-  test('unsalted: autobahn\'s signature is welcome', () => {
+  test("unsalted: autobahn's signature is welcome", () => {
     const { c, m } = hello(makeRouter(), methods(), { authmethods: ['wampcra'], authid: 'peter' });
     const sig = cra.sign('secret1', challengeOf(m).extra.challenge as string);
-    expect(authenticate(c, sig)).toMatchObject({ type: T.WELCOME, details: { authid: 'peter', authrole: 'frontend', authmethod: 'wampcra', authprovider: 'static' } });
+    expect(authenticate(c, sig)).toMatchObject({
+      type: T.WELCOME,
+      details: { authid: 'peter', authrole: 'frontend', authmethod: 'wampcra', authprovider: 'static' },
+    });
   });
 
   test('the challenge carries the session ID that WELCOME then gives (Crossbar.io allocates it at HELLO)', () => {
@@ -159,14 +170,17 @@ describe('wampcra', () => {
     expect(router.sessions.size).toBe(0);
   });
 
-  test('salted: deriveKey equals autobahn derive_key, and autobahn\'s salted signature is welcome', () => {
+  test("salted: deriveKey equals autobahn derive_key, and autobahn's salted signature is welcome", () => {
     expect(deriveKey('secret2', 'salt123', 100, 16)).toBe(cra.derive_key('secret2', 'salt123', 100, 16));
     expect(deriveKey('pässword', 'sält')).toBe(cra.derive_key('pässword', 'sält'));
     const { c, m } = hello(makeRouter(), methods(), { authmethods: ['wampcra'], authid: 'joe' });
     const { extra } = challengeOf(m);
     expect(extra).toMatchObject({ salt: 'salt123', iterations: 100, keylen: 16 });
     const key = cra.derive_key('secret2', extra.salt as string, extra.iterations as number, extra.keylen as number);
-    expect(authenticate(c, cra.sign(key, extra.challenge as string))).toMatchObject({ type: T.WELCOME, details: { authid: 'joe', authrole: 'backend' } });
+    expect(authenticate(c, cra.sign(key, extra.challenge as string))).toMatchObject({
+      type: T.WELCOME,
+      details: { authid: 'joe', authrole: 'backend' },
+    });
   });
 
   test('a wrong secret is refused without a hint', () => {
@@ -212,9 +226,12 @@ describe('wampcra', () => {
     expectRefused(c, m);
   });
 
-  test('methods are offered in the client\'s order among those enabled', () => {
+  test("methods are offered in the client's order among those enabled", () => {
     const all = createAuthMethods({ anonymous: { role: 'anonymous' }, wampcra: { users } });
     expect(hello(makeRouter(), all, { authmethods: ['wampcra', 'anonymous'], authid: 'peter' }).m.type).toBe(T.CHALLENGE);
-    expect(hello(makeRouter(), all, { authmethods: ['anonymous', 'wampcra'], authid: 'peter' }).m).toMatchObject({ type: T.WELCOME, details: { authrole: 'anonymous' } });
+    expect(hello(makeRouter(), all, { authmethods: ['anonymous', 'wampcra'], authid: 'peter' }).m).toMatchObject({
+      type: T.WELCOME,
+      details: { authrole: 'anonymous' },
+    });
   });
 });

@@ -2,9 +2,7 @@ import { MessageType as T, ErrorUri, type Message } from '../../wamp';
 import { Router } from '../../router/router';
 import type { Realm } from '../../router/realm';
 import { FakeClient } from '../helpers/fake-peer';
-import {
-  countingSerializer, events, fakeAuthorizer, joinAs, publish, subscribe, testMsgpack,
-} from '../helpers/pubsub';
+import { countingSerializer, events, fakeAuthorizer, joinAs, publish, subscribe, testMsgpack } from '../helpers/pubsub';
 
 function errorOf(c: FakeClient): Extract<Message, { type: typeof T.ERROR }> {
   const m = c.next();
@@ -58,7 +56,11 @@ describe('broker', () => {
       const p = FakeClient.join(router);
       publish(p, 'x.z');
       publish(p, 'x.y');
-      expect(events(a).map((e) => e.subscription).sort()).toEqual([ida, realm.broker.find('x.y', 'prefix')!.id].sort());
+      expect(
+        events(a)
+          .map((e) => e.subscription)
+          .sort(),
+      ).toEqual([ida, realm.broker.find('x.y', 'prefix')!.id].sort());
       expect(events(b)).toHaveLength(1);
     });
 
@@ -152,7 +154,7 @@ describe('broker', () => {
       for (const c of [alice, bob, carol]) subscribe(c, 't');
       const got = (opts: Record<string, unknown>) => {
         publish(pub, 't', [], undefined, opts);
-        return [alice, bob, carol].filter((c) => events(c).length > 0).map((c) => c === alice ? 'alice' : c === bob ? 'bob' : 'carol');
+        return [alice, bob, carol].filter((c) => events(c).length > 0).map((c) => (c === alice ? 'alice' : c === bob ? 'bob' : 'carol'));
       };
       return { alice, bob, carol, pub, got };
     }
@@ -218,7 +220,10 @@ describe('broker', () => {
     });
 
     test('a role that discloses publishers does so without disclose_me', () => {
-      const r2 = router.addRealm('realm2', fakeAuthorizer(undefined, (s, what) => what === 'publisher' && s.authrole === 'loud'));
+      const r2 = router.addRealm(
+        'realm2',
+        fakeAuthorizer(undefined, (s, what) => what === 'publisher' && s.authrole === 'loud'),
+      );
       expect(r2.name).toBe('realm2');
       const sub = joinAs(router, { realm: 'realm2' });
       const loud = joinAs(router, { realm: 'realm2', authid: 'l', authrole: 'loud' });
@@ -269,7 +274,9 @@ describe('broker', () => {
       for (const t of ['com.x.update', 'com.y.update', 'com.x.delete', 'com.x.y.update', 'org.x.update', 'a.b.c']) publish(pub, t);
       const evs = events(sub);
       expect(evs.map((e) => [e.subscription, e.details.topic])).toEqual([
-        [id, 'com.x.update'], [id, 'com.y.update'], [id2, 'a.b.c'],
+        [id, 'com.x.update'],
+        [id, 'com.y.update'],
+        [id2, 'a.b.c'],
       ]);
     });
 
@@ -318,7 +325,14 @@ describe('broker', () => {
 
     test('invalid subscribe URIs: loose rules by default', () => {
       const c = FakeClient.join(router);
-      for (const [topic, options] of [['a..b', {}], ['', {}], ['a b', {}], ['a.#', {}], ['', { match: 'prefix' }], ['a b', { match: 'wildcard' }]] as const) {
+      for (const [topic, options] of [
+        ['a..b', {}],
+        ['', {}],
+        ['a b', {}],
+        ['a.#', {}],
+        ['', { match: 'prefix' }],
+        ['a b', { match: 'wildcard' }],
+      ] as const) {
         c.send({ type: T.SUBSCRIBE, request: 1, options, topic });
         expect(errorOf(c)).toMatchObject({ requestType: T.SUBSCRIBE, error: ErrorUri.INVALID_URI });
       }
@@ -352,7 +366,12 @@ describe('broker', () => {
     });
 
     test('a denying authorizer yields not_authorized for subscribe and publish', () => {
-      router.addRealm('guarded', fakeAuthorizer((s, uri, action) => !(uri.startsWith('secret') && s.authrole !== 'admin') && !(action === 'publish' && uri === 'ro')));
+      router.addRealm(
+        'guarded',
+        fakeAuthorizer(
+          (s, uri, action) => !(uri.startsWith('secret') && s.authrole !== 'admin') && !(action === 'publish' && uri === 'ro'),
+        ),
+      );
       const user = joinAs(router, { realm: 'guarded', authrole: 'user' });
       const admin = joinAs(router, { realm: 'guarded', authrole: 'admin' });
       user.send({ type: T.SUBSCRIBE, request: 1, options: {}, topic: 'secret.x' });
@@ -378,10 +397,23 @@ describe('broker', () => {
       const pub = joinAs(router, { serializer: testMsgpack });
       subscribe(sub, 't');
       const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
-      publish(pub, 't', bytes, undefined, { ppt_scheme: 'x_custom', ppt_serializer: 'cbor', ppt_cipher: 'xsalsa20poly1305', ppt_keyid: 'k1', enc_algo: 'old', other: 1 });
+      publish(pub, 't', bytes, undefined, {
+        ppt_scheme: 'x_custom',
+        ppt_serializer: 'cbor',
+        ppt_cipher: 'xsalsa20poly1305',
+        ppt_keyid: 'k1',
+        enc_algo: 'old',
+        other: 1,
+      });
       const [ev] = events(sub);
       expect(Buffer.from(ev!.args as Uint8Array)).toEqual(Buffer.from(bytes));
-      expect(ev!.details).toEqual({ ppt_scheme: 'x_custom', ppt_serializer: 'cbor', ppt_cipher: 'xsalsa20poly1305', ppt_keyid: 'k1', enc_algo: 'old' });
+      expect(ev!.details).toEqual({
+        ppt_scheme: 'x_custom',
+        ppt_serializer: 'cbor',
+        ppt_cipher: 'xsalsa20poly1305',
+        ppt_keyid: 'k1',
+        enc_algo: 'old',
+      });
     });
 
     test('an EVENT is encoded once per serializer and the same bytes go to every subscriber', () => {

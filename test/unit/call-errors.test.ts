@@ -39,8 +39,9 @@ describe('one classification of failed calls', () => {
   });
 
   test('not_authorized is "permission denied", not a node failure', () => {
-    expect(nodeCallError('n', err(ErrorUri.NOT_AUTHORIZED, 'role consumer may not call it')).message)
-      .toBe('node "n": not allowed: role consumer may not call it');
+    expect(nodeCallError('n', err(ErrorUri.NOT_AUTHORIZED, 'role consumer may not call it')).message).toBe(
+      'node "n": not allowed: role consumer may not call it',
+    );
     expect(toGrpcError(err(ErrorUri.NOT_AUTHORIZED, 'no'), 'GetData', 'n').message).toBe('GetData: no');
   });
 

@@ -1,4 +1,16 @@
-import { outerJoin, renderJoined, renderTable, RowStream, chooseFormat, useColor, renderNodes, renderFields, parseTargets, csvCell, tableValue } from '../../consumers/cli';
+import {
+  outerJoin,
+  renderJoined,
+  renderTable,
+  RowStream,
+  chooseFormat,
+  useColor,
+  renderNodes,
+  renderFields,
+  parseTargets,
+  csvCell,
+  tableValue,
+} from '../../consumers/cli';
 import type { FieldsResult } from '../../client';
 
 const T0 = Date.UTC(2026, 10, 20, 12) / 1000;
@@ -65,7 +77,16 @@ describe('rendering', () => {
   });
 
   test('renderTable pads, trims trailing space', () => {
-    expect(renderTable(['a', 'bb'], [['xxx', '1'], ['y', '22']], { rightAlign: [false, true] })).toBe('a    bb\nxxx   1\ny    22\n');
+    expect(
+      renderTable(
+        ['a', 'bb'],
+        [
+          ['xxx', '1'],
+          ['y', '22'],
+        ],
+        { rightAlign: [false, true] },
+      ),
+    ).toBe('a    bb\nxxx   1\ny    22\n');
   });
 
   test('values: table trims float noise, csv keeps full precision', () => {
@@ -104,16 +125,25 @@ describe('rendering', () => {
   });
 
   test('nodes and fields tables', () => {
-    const nodes = renderNodes([
-      { name: 'weather', description: 'Weather', n_fields: 7, newest_sample: T0, host: 'h' },
-      { name: 'sim', description: 'Sim' },
-    ], 'tsv', false);
+    const nodes = renderNodes(
+      [
+        { name: 'weather', description: 'Weather', n_fields: 7, newest_sample: T0, host: 'h' },
+        { name: 'sim', description: 'Sim' },
+      ],
+      'tsv',
+      false,
+    );
     expect(nodes).toBe(`name\tfields\tnewest\thost\tdescription\nsim\t\t\t\tSim\nweather\t7\t2026-11-20T12:00:00Z\th\tWeather\n`);
     const fr: FieldsResult = [
-      { t: { description: 'Temp', timeline: 'hourly', type: 'number', units: 'C' }, a: { description: null, timeline: 'hourly', type: 'number', units: null } },
+      {
+        t: { description: 'Temp', timeline: 'hourly', type: 'number', units: 'C' },
+        a: { description: null, timeline: 'hourly', type: 'number', units: null },
+      },
       { hourly: { interval: 3600, field: ['t', 'a'] } },
     ];
-    expect(renderFields(fr, 'csv', false)).toBe('field,timeline,interval,type,units,description\na,hourly,3600,number,,\nt,hourly,3600,number,C,Temp\n');
+    expect(renderFields(fr, 'csv', false)).toBe(
+      'field,timeline,interval,type,units,description\na,hourly,3600,number,,\nt,hourly,3600,number,C,Temp\n',
+    );
     expect(JSON.parse(renderFields(fr, 'json', false))).toEqual(fr);
   });
 

@@ -32,22 +32,42 @@ describe('parseTime', () => {
     expect(parseTime(input, NOW)).toBeCloseTo(expected, 6);
   });
 
-  test.each(['', 'yesterday', '-1x', '1h', '2026-02-30', '2026-13-01', '2026-11-20T25:00Z', '2026-11-20T12:60', 'NaN', 'Infinity', '0x10', '--1h', '2026-11-20T12:00+25:00'])(
-    'rejects %j with a one-line message',
-    (input) => {
-      expect(() => parseTime(input, NOW)).toThrow(SisockError);
-      try {
-        parseTime(input, NOW);
-      } catch (e) {
-        expect((e as Error).message).not.toContain('\n');
-        expect((e as Error).message).toContain(input.trim() === '' ? 'invalid' : input);
-      }
-    },
-  );
+  test.each([
+    '',
+    'yesterday',
+    '-1x',
+    '1h',
+    '2026-02-30',
+    '2026-13-01',
+    '2026-11-20T25:00Z',
+    '2026-11-20T12:60',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '--1h',
+    '2026-11-20T12:00+25:00',
+  ])('rejects %j with a one-line message', (input) => {
+    expect(() => parseTime(input, NOW)).toThrow(SisockError);
+    try {
+      parseTime(input, NOW);
+    } catch (e) {
+      expect((e as Error).message).not.toContain('\n');
+      expect((e as Error).message).toContain(input.trim() === '' ? 'invalid' : input);
+    }
+  });
 });
 
 describe('parseDuration', () => {
-  test.each([['10', 10], ['10s', 10], ['5m', 300], ['1h', 3600], ['1d', 86400], ['250ms', 0.25], ['1m30s', 90], ['0.5', 0.5]])('%s', (i, e) => {
+  test.each([
+    ['10', 10],
+    ['10s', 10],
+    ['5m', 300],
+    ['1h', 3600],
+    ['1d', 86400],
+    ['250ms', 0.25],
+    ['1m30s', 90],
+    ['0.5', 0.5],
+  ])('%s', (i, e) => {
     expect(parseDuration(i)).toBeCloseTo(e, 9);
   });
   test.each(['0', '-5', 'abc', '5x', '', '0s'])('rejects %j', (i) => {

@@ -20,18 +20,25 @@ const PROD_ENV = {
 function minimal(transport: Record<string, unknown> = {}, worker: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
   return {
     version: 2,
-    workers: [{
-      type: 'router',
-      realms: [{ name: 'realm1', roles: [{ name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: { call: true } }] }] }],
-      transports: [{ type: 'websocket', endpoint: { type: 'tcp', port: 9000 }, ...transport }],
-      ...worker,
-    }],
+    workers: [
+      {
+        type: 'router',
+        realms: [{ name: 'realm1', roles: [{ name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: { call: true } }] }] }],
+        transports: [{ type: 'websocket', endpoint: { type: 'tcp', port: 9000 }, ...transport }],
+        ...worker,
+      },
+    ],
     ...top,
   };
 }
 
 function errorOf(f: () => unknown): ConfigError {
-  try { f(); } catch (e) { if (e instanceof ConfigError) return e; throw e; }
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
   throw new Error('expected a ConfigError');
 }
 
@@ -42,7 +49,11 @@ describe('shipped configs', () => {
     expect(config.realms.map((r) => r.name)).toEqual(['test_realm']);
     expect(config.transports).toHaveLength(1);
     expect(config.transports[0]).toMatchObject({
-      kind: 'websocket', host: '127.0.0.1', port: 8080, path: '/ws', auth: { anonymous: { role: 'anonymous' } },
+      kind: 'websocket',
+      host: '127.0.0.1',
+      port: 8080,
+      path: '/ws',
+      auth: { anonymous: { role: 'anonymous' } },
       options: { maxMessageSize: 16777216, autoPingInterval: 30, autoPingTimeout: 10 },
     });
   });
@@ -57,7 +68,17 @@ describe('shipped configs', () => {
       certificate: path.resolve(CONFIG_DIR, '../tls/server.crt'),
     });
     expect(wss!.auth.wampcra?.users.server).toEqual({ secret: 'server-s3cret', role: 'server' });
-    expect(Object.keys(wss!.auth.wampcra?.users ?? {}).sort()).toEqual(['admin', 'archive', 'consumer', 'hub', 'operator', 'server', 'sim', 'tracker', 'weather']);
+    expect(Object.keys(wss!.auth.wampcra?.users ?? {}).sort()).toEqual([
+      'admin',
+      'archive',
+      'consumer',
+      'hub',
+      'operator',
+      'server',
+      'sim',
+      'tracker',
+      'weather',
+    ]);
     expect(plain!.tls).toBeUndefined();
     expect(plain).toMatchObject({ port: 8001, auth: { anonymous: { role: 'iocs_agent' } } });
 
@@ -119,21 +140,50 @@ describe('shipped configs', () => {
         {
           type: 'router',
           options: { pythonpath: ['..'] },
-          realms: [{ name: 'sisock', roles: [{ name: 'server', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true }, disclose: { caller: false, publisher: false }, cache: true }] }] }],
-          transports: [{
-            type: 'web',
-            endpoint: { type: 'tcp', port: 8080, tls: { key: 'server_key.pem', certificate: 'server_cert.pem' } },
-            paths: {
-              '/': { type: 'static', directory: '../www' },
-              ws: { type: 'websocket', auth: { wampcra: { type: 'static', users: { server: { secret: 'inline-example', role: 'server' } } } } },
+          realms: [
+            {
+              name: 'sisock',
+              roles: [
+                {
+                  name: 'server',
+                  permissions: [
+                    {
+                      uri: '',
+                      match: 'prefix',
+                      allow: { call: true, register: true, publish: true, subscribe: true },
+                      disclose: { caller: false, publisher: false },
+                      cache: true,
+                    },
+                  ],
+                },
+              ],
             },
-          }],
+          ],
+          transports: [
+            {
+              type: 'web',
+              endpoint: { type: 'tcp', port: 8080, tls: { key: 'server_key.pem', certificate: 'server_cert.pem' } },
+              paths: {
+                '/': { type: 'static', directory: '../www' },
+                ws: {
+                  type: 'websocket',
+                  auth: { wampcra: { type: 'static', users: { server: { secret: 'inline-example', role: 'server' } } } },
+                },
+              },
+            },
+          ],
         },
         { type: 'container', options: { pythonpath: ['..'] }, components: [] },
       ],
     };
     const { config, warnings } = parseConfig(original, { baseDir: '/etc/sisock', env: {} });
-    expect(config.transports[0]).toMatchObject({ kind: 'websocket', host: '0.0.0.0', port: 8080, path: '/ws', tls: { key: '/etc/sisock/server_key.pem' } });
+    expect(config.transports[0]).toMatchObject({
+      kind: 'websocket',
+      host: '0.0.0.0',
+      port: 8080,
+      path: '/ws',
+      tls: { key: '/etc/sisock/server_key.pem' },
+    });
     expect(config.transports[0]!.auth.wampcra?.users.server?.secret).toBe('inline-example');
     expect(warnings).toEqual([
       'workers[0].options: Crossbar.io setting not used by sisock; ignored',
@@ -151,18 +201,61 @@ describe('invalid values name their JSON path', () => {
     ['unix endpoint', minimal({ endpoint: { type: 'unix', path: '/tmp/x' } }), 'workers[0].transports[0].endpoint.type'],
     ['bad transport type', minimal({ type: 'carrier-pigeon' }), 'workers[0].transports[0].type'],
     ['bad serializer', minimal({ serializers: ['json', 'xml'] }), 'workers[0].transports[0].serializers[1]'],
-    ['max_message_size too big', minimal({ options: { max_message_size: 100 * 1024 * 1024 } }), 'workers[0].transports[0].options.max_message_size'],
+    [
+      'max_message_size too big',
+      minimal({ options: { max_message_size: 100 * 1024 * 1024 } }),
+      'workers[0].transports[0].options.max_message_size',
+    ],
     ['ping in seconds by mistake', minimal({ options: { auto_ping_interval: 30 } }), 'workers[0].transports[0].options.auto_ping_interval'],
-    ['tls without key', minimal({ endpoint: { type: 'tcp', port: 1, tls: { certificate: 'c.pem' } } }), 'workers[0].transports[0].endpoint.tls.key'],
-    ['dynamic authenticator', minimal({ auth: { wampcra: { type: 'dynamic', authenticator: 'com.auth' } } }), 'workers[0].transports[0].auth.wampcra.type'],
-    ['user without secret', minimal({ auth: { wampcra: { type: 'static', users: { 'joe.x': { role: 'anonymous' } } } } }), 'workers[0].transports[0].auth.wampcra.users["joe.x"].secret'],
-    ['iterations not an integer', minimal({ auth: { wampcra: { type: 'static', users: { joe: { role: 'anonymous', secret: 's', salt: 'x', iterations: 1.5 } } } } }), 'workers[0].transports[0].auth.wampcra.users.joe.iterations'],
+    [
+      'tls without key',
+      minimal({ endpoint: { type: 'tcp', port: 1, tls: { certificate: 'c.pem' } } }),
+      'workers[0].transports[0].endpoint.tls.key',
+    ],
+    [
+      'dynamic authenticator',
+      minimal({ auth: { wampcra: { type: 'dynamic', authenticator: 'com.auth' } } }),
+      'workers[0].transports[0].auth.wampcra.type',
+    ],
+    [
+      'user without secret',
+      minimal({ auth: { wampcra: { type: 'static', users: { 'joe.x': { role: 'anonymous' } } } } }),
+      'workers[0].transports[0].auth.wampcra.users["joe.x"].secret',
+    ],
+    [
+      'iterations not an integer',
+      minimal({ auth: { wampcra: { type: 'static', users: { joe: { role: 'anonymous', secret: 's', salt: 'x', iterations: 1.5 } } } } }),
+      'workers[0].transports[0].auth.wampcra.users.joe.iterations',
+    ],
     ['version 1', { ...minimal(), version: 1 }, 'version'],
-    ['no version', (() => { const m: Record<string, unknown> = minimal(); delete m.version; return m; })(), 'version'],
+    [
+      'no version',
+      (() => {
+        const m: Record<string, unknown> = minimal();
+        delete m.version;
+        return m;
+      })(),
+      'version',
+    ],
     ['short realm name', minimal({}, { realms: [{ name: 'ab', roles: [] }] }), 'workers[0].realms[0].name'],
-    ['bad match', minimal({}, { realms: [{ name: 'realm1', roles: [{ name: 'r', permissions: [{ uri: 'a.', match: 'regex' }] }] }] }), 'workers[0].realms[0].roles[0].permissions[0].match'],
-    ['allow not boolean', minimal({}, { realms: [{ name: 'realm1', roles: [{ name: 'r', permissions: [{ uri: 'a.', match: 'prefix', allow: { call: 'yes' } }] }] }] }), 'workers[0].realms[0].roles[0].permissions[0].allow.call'],
-    ['dynamic authorizer', minimal({}, { realms: [{ name: 'realm1', roles: [{ name: 'r', authorizer: 'com.authz' }] }] }), 'workers[0].realms[0].roles[0].authorizer'],
+    [
+      'bad match',
+      minimal({}, { realms: [{ name: 'realm1', roles: [{ name: 'r', permissions: [{ uri: 'a.', match: 'regex' }] }] }] }),
+      'workers[0].realms[0].roles[0].permissions[0].match',
+    ],
+    [
+      'allow not boolean',
+      minimal(
+        {},
+        { realms: [{ name: 'realm1', roles: [{ name: 'r', permissions: [{ uri: 'a.', match: 'prefix', allow: { call: 'yes' } }] }] }] },
+      ),
+      'workers[0].realms[0].roles[0].permissions[0].allow.call',
+    ],
+    [
+      'dynamic authorizer',
+      minimal({}, { realms: [{ name: 'realm1', roles: [{ name: 'r', authorizer: 'com.authz' }] }] }),
+      'workers[0].realms[0].roles[0].authorizer',
+    ],
     ['no router worker', { version: 2, workers: [{ type: 'guest', executable: 'x' }] }, 'workers'],
   ];
   test.each(cases)('%s', (_what, json, expectedPath) => {
@@ -172,8 +265,9 @@ describe('invalid values name their JSON path', () => {
   });
 
   test('the port message says what is allowed', () => {
-    expect(errorOf(() => parseConfig(minimal({ endpoint: { type: 'tcp', port: 70000 } }), { env: {} })).message)
-      .toBe('workers[0].transports[0].endpoint.port: must be an integer in 0..65535, not number 70000');
+    expect(errorOf(() => parseConfig(minimal({ endpoint: { type: 'tcp', port: 70000 } }), { env: {} })).message).toBe(
+      'workers[0].transports[0].endpoint.port: must be an integer in 0..65535, not number 70000',
+    );
   });
 });
 
@@ -215,26 +309,45 @@ describe('accepted variations', () => {
     const json = {
       version: 2,
       controller: { extra: { sisock: { max_outbound_bytes: 2 * 16777216 + 1 } } },
-      workers: [{
-        type: 'router',
-        realms: [{ name: 'realm1', options: { uri_check: 'strict' }, roles: [{ name: 'anonymous', permissions: [{ uri: 'com.*', allow: { call: true } }] }] }],
-        transports: [
-          {
-            type: 'universal',
-            endpoint: { type: 'tcp', port: 9000, interface: '127.0.0.1' },
-            rawsocket: { serializers: ['msgpack'], max_message_size: 4096 },
-            websocket: { ws: { type: 'websocket', serializers: ['json'], options: { auto_ping_interval: 10000, auto_ping_timeout: 5000 } } },
-          },
-          { type: 'rawsocket', endpoint: { type: 'tcp', port: 9001 }, serializers: ['cbor', 'ubjson'], auth: { anonymous: { type: 'static', role: 'anonymous' } } },
-        ],
-      }],
+      workers: [
+        {
+          type: 'router',
+          realms: [
+            {
+              name: 'realm1',
+              options: { uri_check: 'strict' },
+              roles: [{ name: 'anonymous', permissions: [{ uri: 'com.*', allow: { call: true } }] }],
+            },
+          ],
+          transports: [
+            {
+              type: 'universal',
+              endpoint: { type: 'tcp', port: 9000, interface: '127.0.0.1' },
+              rawsocket: { serializers: ['msgpack'], max_message_size: 4096 },
+              websocket: {
+                ws: { type: 'websocket', serializers: ['json'], options: { auto_ping_interval: 10000, auto_ping_timeout: 5000 } },
+              },
+            },
+            {
+              type: 'rawsocket',
+              endpoint: { type: 'tcp', port: 9001 },
+              serializers: ['cbor', 'ubjson'],
+              auth: { anonymous: { type: 'static', role: 'anonymous' } },
+            },
+          ],
+        },
+      ],
     };
     const { config, warnings } = parseConfig(json, { env: {} });
     expect(config.maxOutboundBytes).toBe(2 * 16777216 + 1);
     expect(config.realms[0]!.strictUris).toBe(true);
     expect(config.realms[0]!.roles[0]!.permissions[0]).toMatchObject({ uri: 'com.', match: 'prefix' });
     expect(config.transports[0]).toMatchObject({
-      kind: 'universal', host: '127.0.0.1', port: 9000, path: '/ws', serializers: ['json'],
+      kind: 'universal',
+      host: '127.0.0.1',
+      port: 9000,
+      path: '/ws',
+      serializers: ['json'],
       options: { autoPingInterval: 10, autoPingTimeout: 5 },
       rawsocket: { serializers: ['msgpack'], options: { maxMessageSize: 4096 } },
     });
@@ -257,8 +370,9 @@ describe('accepted variations', () => {
         expect(e.message).toContain('must be an integer in 1..10000000');
       }
     }
-    expect(parseConfig(ext({ max_subscription_per_session: 5 }), { env: {} }).warnings)
-      .toEqual(['controller.extra.sisock.max_subscription_per_session: unknown key; ignored']);
+    expect(parseConfig(ext({ max_subscription_per_session: 5 }), { env: {} }).warnings).toEqual([
+      'controller.extra.sisock.max_subscription_per_session: unknown key; ignored',
+    ]);
   });
 
   test('max_outbound_bytes must be at least twice the largest max_message_size; the default rises to it', () => {
@@ -266,20 +380,29 @@ describe('accepted variations', () => {
     const cfg = (outbound: number | undefined, rsSize = 4096) => ({
       version: 2,
       ...(outbound === undefined ? {} : { controller: { extra: { sisock: { max_outbound_bytes: outbound } } } }),
-      workers: [{
-        type: 'router',
-        realms: [{ name: 'realm1', roles: [{ name: 'anonymous', permissions: [] }] }],
-        transports: [
-          { type: 'websocket', endpoint: { type: 'tcp', port: 9000 }, options: { max_message_size: MiB } },
-          { type: 'universal', endpoint: { type: 'tcp', port: 9001 }, rawsocket: { max_message_size: rsSize }, websocket: { ws: { type: 'websocket', options: { max_message_size: 1024 } } } },
-        ],
-      }],
+      workers: [
+        {
+          type: 'router',
+          realms: [{ name: 'realm1', roles: [{ name: 'anonymous', permissions: [] }] }],
+          transports: [
+            { type: 'websocket', endpoint: { type: 'tcp', port: 9000 }, options: { max_message_size: MiB } },
+            {
+              type: 'universal',
+              endpoint: { type: 'tcp', port: 9001 },
+              rawsocket: { max_message_size: rsSize },
+              websocket: { ws: { type: 'websocket', options: { max_message_size: 1024 } } },
+            },
+          ],
+        },
+      ],
     });
     // Exactly twice the largest (the websocket transport's 1 MiB) is fine.
     expect(parseConfig(cfg(2 * MiB), { env: {} }).config.maxOutboundBytes).toBe(2 * MiB);
     const e = errorOf(() => parseConfig(cfg(2 * MiB - 1), { env: {} }));
     expect(e.path).toBe('controller.extra.sisock.max_outbound_bytes');
-    expect(e.message).toContain(`${2 * MiB - 1} bytes is less than twice the largest max_message_size (${MiB} bytes, workers[0].transports[0])`);
+    expect(e.message).toContain(
+      `${2 * MiB - 1} bytes is less than twice the largest max_message_size (${MiB} bytes, workers[0].transports[0])`,
+    );
     expect(e.message).toContain(`at least ${2 * MiB}`);
     // The largest may be the RawSocket side of a universal transport.
     const rs = errorOf(() => parseConfig(cfg(4 * MiB, 3 * MiB), { env: {} }));
@@ -308,7 +431,10 @@ describe('accepted variations', () => {
     const c = devConfig({ port: 0, rawsocketPort: 0 });
     expect(c.realms).toHaveLength(1);
     expect(c.realms[0]!.name).toBe(DEFAULT_REALM);
-    expect(c.transports.map((t) => [t.kind, t.host, t.path])).toEqual([['websocket', '127.0.0.1', '/ws'], ['rawsocket', '127.0.0.1', '']]);
+    expect(c.transports.map((t) => [t.kind, t.host, t.path])).toEqual([
+      ['websocket', '127.0.0.1', '/ws'],
+      ['rawsocket', '127.0.0.1', ''],
+    ]);
     const a = new RoleAuthorizer(c.realms[0]!.roles);
     expect(a.allows('anonymous', 'any.uri', 'register')).toBe(true);
   });

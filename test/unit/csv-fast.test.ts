@@ -17,14 +17,17 @@ const cell = fc.oneof(
 
 describe('CSV numeric fast path', () => {
   it('reads every number exactly as Number() does', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 50 }), fc.boolean(), (rows, crlf) => {
-      const nl = crlf ? '\r\n' : '\n';
-      const text = rows.map(([a, b], i) => `${1.7e9 + i * 0.1},${a},${b}`).join(nl) + nl;
-      const r = fastNumericRows(text, 0, ',', 3, 0, false);
-      expect(r).not.toBeNull();
-      expect(Array.from(r?.cols[0] ?? [])).toEqual(rows.map(([a]) => Number(a)));
-      expect(Array.from(r?.cols[1] ?? [])).toEqual(rows.map(([, b]) => Number(b)));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 50 }), fc.boolean(), (rows, crlf) => {
+        const nl = crlf ? '\r\n' : '\n';
+        const text = rows.map(([a, b], i) => `${1.7e9 + i * 0.1},${a},${b}`).join(nl) + nl;
+        const r = fastNumericRows(text, 0, ',', 3, 0, false);
+        expect(r).not.toBeNull();
+        expect(Array.from(r?.cols[0] ?? [])).toEqual(rows.map(([a]) => Number(a)));
+        expect(Array.from(r?.cols[1] ?? [])).toEqual(rows.map(([, b]) => Number(b)));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('hands anything but plain numbers to the general path, which gives the same shapes', () => {

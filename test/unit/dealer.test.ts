@@ -60,8 +60,24 @@ describe('dealer', () => {
       register(callee, 'com.app.fail');
       const req = call(caller, 'com.app.fail');
       const inv = invocation(callee);
-      callee.send({ type: T.ERROR, requestType: T.INVOCATION, request: inv.request, details: {}, error: 'com.app.oops', args: ['bad'], kwargs: { code: 7 } });
-      expect(caller.next()).toEqual({ type: T.ERROR, requestType: T.CALL, request: req, details: {}, error: 'com.app.oops', args: ['bad'], kwargs: { code: 7 } });
+      callee.send({
+        type: T.ERROR,
+        requestType: T.INVOCATION,
+        request: inv.request,
+        details: {},
+        error: 'com.app.oops',
+        args: ['bad'],
+        kwargs: { code: 7 },
+      });
+      expect(caller.next()).toEqual({
+        type: T.ERROR,
+        requestType: T.CALL,
+        request: req,
+        details: {},
+        error: 'com.app.oops',
+        args: ['bad'],
+        kwargs: { code: 7 },
+      });
     });
 
     test('no registration → no_such_procedure', () => {
@@ -92,7 +108,11 @@ describe('dealer', () => {
       const a = FakeClient.join(router);
       const b = FakeClient.join(router);
       register(a, 'com.app.p');
-      expect(tryRegister(b, 'com.app.p')).toMatchObject({ type: T.ERROR, requestType: T.REGISTER, error: ErrorUri.PROCEDURE_ALREADY_EXISTS });
+      expect(tryRegister(b, 'com.app.p')).toMatchObject({
+        type: T.ERROR,
+        requestType: T.REGISTER,
+        error: ErrorUri.PROCEDURE_ALREADY_EXISTS,
+      });
       expect(tryRegister(a, 'com.app.p')).toMatchObject({ type: T.ERROR, error: ErrorUri.PROCEDURE_ALREADY_EXISTS });
     });
 
@@ -102,7 +122,10 @@ describe('dealer', () => {
       register(a, 'com.app.p', { invoke: 'roundrobin' });
       expect(tryRegister(b, 'com.app.p', { invoke: 'random' })).toMatchObject({ type: T.ERROR, error: ErrorUri.PROCEDURE_ALREADY_EXISTS });
       expect(tryRegister(b, 'com.app.p')).toMatchObject({ type: T.ERROR, error: ErrorUri.PROCEDURE_ALREADY_EXISTS });
-      expect(tryRegister(a, 'com.app.p', { invoke: 'roundrobin' })).toMatchObject({ type: T.ERROR, error: ErrorUri.PROCEDURE_ALREADY_EXISTS });
+      expect(tryRegister(a, 'com.app.p', { invoke: 'roundrobin' })).toMatchObject({
+        type: T.ERROR,
+        error: ErrorUri.PROCEDURE_ALREADY_EXISTS,
+      });
       expect(tryRegister(b, 'com.app.p', { invoke: 'bogus' })).toMatchObject({ type: T.ERROR, error: ErrorUri.INVALID_ARGUMENT });
     });
 
@@ -125,7 +148,10 @@ describe('dealer', () => {
       const caller = FakeClient.join(router);
       register(c1, 'com.a');
       register(c2, 'com.b');
-      call(caller, 'com.a'); call(caller, 'com.b'); call(caller, 'com.a'); call(caller, 'com.a');
+      call(caller, 'com.a');
+      call(caller, 'com.b');
+      call(caller, 'com.a');
+      call(caller, 'com.a');
       expect(c1.drain().map((m) => (m as { request: number }).request)).toEqual([1, 2, 3]);
       expect(c2.drain().map((m) => (m as { request: number }).request)).toEqual([1]);
     });
@@ -463,7 +489,14 @@ describe('dealer', () => {
       caller.send({ type: T.CANCEL, request: req, options: { mode: 'kill' } }); // repeated: ignored
       expect(callee.pending).toBe(0);
       // AutobahnPython answers an INTERRUPT with wamp.error.runtime_error; the caller still learns "canceled".
-      callee.send({ type: T.ERROR, requestType: T.INVOCATION, request: inv, details: {}, error: 'wamp.error.runtime_error', args: ['stopped'] });
+      callee.send({
+        type: T.ERROR,
+        requestType: T.INVOCATION,
+        request: inv,
+        details: {},
+        error: 'wamp.error.runtime_error',
+        args: ['stopped'],
+      });
       expect(caller.next()).toMatchObject({ type: T.ERROR, requestType: T.CALL, request: req, error: ErrorUri.CANCELED });
     });
 
@@ -555,7 +588,7 @@ describe('dealer', () => {
       expect(callee.pending).toBe(0);
     });
 
-    test('a leaving session\'s timers are cleared', () => {
+    test("a leaving session's timers are cleared", () => {
       jest.useFakeTimers();
       try {
         const callee = FakeClient.join(router);
@@ -575,7 +608,9 @@ describe('dealer', () => {
     test('a handler runs synchronously; WampError → ERROR; other exceptions leak nothing', () => {
       const realm = router.realms.get('realm1')!;
       realm.dealer.registerInternal('sisock.test.echo', (_c, args, kwargs) => ({ args, kwargs }));
-      realm.dealer.registerInternal('sisock.test.fail', () => { throw new Error('secret stack detail'); });
+      realm.dealer.registerInternal('sisock.test.fail', () => {
+        throw new Error('secret stack detail');
+      });
       const c = FakeClient.join(router);
       const r1 = call(c, 'sisock.test.echo', [1], { a: 2 });
       expect(c.next()).toEqual({ type: T.RESULT, request: r1, details: {}, args: [1], kwargs: { a: 2 } });

@@ -45,7 +45,10 @@ describe('min/max downsampling', () => {
   });
 
   it('keeps every spike that LTTB keeps (and every spike at all)', () => {
-    const lttb = LTTB(t.map((x, i) => [x, v[i]!] as [number, number]), MAX) as Array<[number, number]>;
+    const lttb = LTTB(
+      t.map((x, i) => [x, v[i]!] as [number, number]),
+      MAX,
+    ) as Array<[number, number]>;
     expect(lttb.length).toBe(MAX);
     const lttbSpikes = [...spikeAt].filter((i) => lttb.some(([x]) => x === t[i]));
     expect(lttbSpikes.length).toBeGreaterThan(0);
@@ -58,7 +61,10 @@ describe('min/max downsampling', () => {
 
   it('tracks the envelope at least as well as LTTB (max error of the upper envelope per bucket)', () => {
     // For each of 100 windows, the largest value shown must equal the raw largest value.
-    const lttb = LTTB(t.map((x, i) => [x, v[i]!] as [number, number]), MAX) as Array<[number, number]>;
+    const lttb = LTTB(
+      t.map((x, i) => [x, v[i]!] as [number, number]),
+      MAX,
+    ) as Array<[number, number]>;
     const W = 100;
     const span = t[N - 1]! - t[0]! + 0.1;
     let oursExact = 0;

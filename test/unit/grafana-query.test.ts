@@ -10,13 +10,31 @@ import { searchNames } from '../../consumers/grafana/app';
 import { HttpError } from '../../consumers/grafana/errors';
 import { compileGlob, compileRegex } from '../../consumers/grafana/pattern';
 import {
-  DEFAULT_LIMITS, filterAllows, globMatcher, parseAnnotationRequest, parsePayload, parseQueryRequest, parseRange,
-  parseSearchTarget, parseTagValuesRequest, parseTime, splitTarget,
+  DEFAULT_LIMITS,
+  filterAllows,
+  globMatcher,
+  parseAnnotationRequest,
+  parsePayload,
+  parseQueryRequest,
+  parseRange,
+  parseSearchTarget,
+  parseTagValuesRequest,
+  parseTime,
+  splitTarget,
 } from '../../consumers/grafana/request';
 
 const NOW = Date.parse('2024-03-01T12:00:00.000Z');
 
-type Schema = { type?: string; properties?: Record<string, Schema>; items?: Schema; example?: unknown; oneOf?: Schema[]; anyOf?: Schema[]; $ref?: string; format?: string };
+type Schema = {
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  example?: unknown;
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  $ref?: string;
+  format?: string;
+};
 
 // Reference data beside the checkout (CI has shared/ there): missing is a failure, not a skip.
 const specPath = path.join(__dirname, '../../../shared/vectors/grafana-json-datasource/openapi.yaml');
@@ -25,17 +43,30 @@ const spec = YAML.parse(fs.readFileSync(specPath, 'utf8')) as Record<string, any
 /** An instance of a schema: its example where it has one, else a value of its type. */
 function instance(s: Schema | undefined, key = ''): unknown {
   if (!s) return undefined;
-  if (s.$ref) return instance(s.$ref.split('/').slice(1).reduce((o: any, k) => o[k], spec) as Schema);
+  if (s.$ref)
+    return instance(
+      s.$ref
+        .split('/')
+        .slice(1)
+        .reduce((o: any, k) => o[k], spec) as Schema,
+    );
   if (s.example !== undefined) return s.example;
   if (s.oneOf) return instance(s.oneOf[0]);
   if (s.anyOf) return instance(s.anyOf[0]);
   switch (s.type) {
-    case 'object': return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, instance(v, k)]));
-    case 'array': return [instance(s.items)];
-    case 'string': return s.format === 'date-time' ? new Date(key === 'to' ? NOW : NOW - 3600e3).toISOString() : 'x';
-    case 'number': case 'integer': return 1;
-    case 'boolean': return true;
-    default: return undefined;
+    case 'object':
+      return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, instance(v, k)]));
+    case 'array':
+      return [instance(s.items)];
+    case 'string':
+      return s.format === 'date-time' ? new Date(key === 'to' ? NOW : NOW - 3600e3).toISOString() : 'x';
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    default:
+      return undefined;
   }
 }
 
@@ -47,7 +78,11 @@ function requestBody(p: string): Record<string, unknown> {
 
 function expectHttp(f: () => unknown, status: number, msg: RegExp): void {
   let err: unknown;
-  try { f(); } catch (e) { err = e; }
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(HttpError);
   expect((err as HttpError).status).toBe(status);
   expect((err as HttpError).message).toMatch(msg);
@@ -66,7 +101,13 @@ describe('bodies built from the OpenAPI spec', () => {
     // maxDataPoints 50 from the spec; intervalMs 5500 allows 655 → 50
     expect(q.maxDataPoints).toBe(50);
     expect(q.targets).toHaveLength(1);
-    expect(q.targets[0]).toMatchObject({ target: 'sim::sensor_temperature', node: 'sim', field: 'sensor_temperature', format: 'timeseries', kind: 'field' });
+    expect(q.targets[0]).toMatchObject({
+      target: 'sim::sensor_temperature',
+      node: 'sim',
+      field: 'sensor_temperature',
+      format: 'timeseries',
+      kind: 'field',
+    });
     expect(q.filters).toEqual([{ key: 'City', operator: '=', value: 'Berlin' }]);
   });
 
@@ -98,17 +139,32 @@ describe('bodies built from the OpenAPI spec', () => {
 describe('what Grafana actually sends', () => {
   it('simple-json 1.4: timeserie targets, data, hide, adhocFilters, extra fields', () => {
     const body = {
-      app: 'dashboard', requestId: 'Q104', timezone: 'browser', panelId: 2, dashboardId: 1,
+      app: 'dashboard',
+      requestId: 'Q104',
+      timezone: 'browser',
+      panelId: 2,
+      dashboardId: 1,
       range: { from: '2024-03-01T06:00:00.000Z', to: '2024-03-01T12:00:00.000Z', raw: { from: 'now-6h', to: 'now' } },
-      timeInfo: '', interval: '30s', intervalMs: 30000, maxDataPoints: 720,
+      timeInfo: '',
+      interval: '30s',
+      intervalMs: 30000,
+      maxDataPoints: 720,
       targets: [
-        { target: 'sim::hv_ch0_voltage', refId: 'A', type: 'timeserie', hide: false, data: { foo: 1 }, datasource: { type: 'grafana-simple-json-datasource', uid: 'abc' } },
+        {
+          target: 'sim::hv_ch0_voltage',
+          refId: 'A',
+          type: 'timeserie',
+          hide: false,
+          data: { foo: 1 },
+          datasource: { type: 'grafana-simple-json-datasource', uid: 'abc' },
+        },
         { target: 'sim::hv_ch1_voltage', refId: 'B', type: 'timeserie', hide: true },
         { target: 'weather::temperature', refId: 'C', type: 'table' },
         { refId: 'D', type: 'timeserie' },
       ],
       scopedVars: { __interval: { text: '30s', value: '30s' }, __interval_ms: { text: '30000', value: 30000 } },
-      startTime: NOW, rangeRaw: { from: 'now-6h', to: 'now' },
+      startTime: NOW,
+      rangeRaw: { from: 'now-6h', to: 'now' },
       adhocFilters: [{ key: 'node', operator: '=', value: 'sim' }],
     };
     const q = parseQueryRequest(body, NOW);
@@ -125,9 +181,17 @@ describe('what Grafana actually sends', () => {
   it('simPod 0.6: no type, payload as JSON text or object, filters, editorMode', () => {
     const body = {
       range: { from: '2024-03-01T11:00:00.000Z', to: '2024-03-01T12:00:00.000Z', raw: { from: 'now-1h', to: 'now' } },
-      interval: '5s', intervalMs: 5000, maxDataPoints: 1200,
+      interval: '5s',
+      intervalMs: 5000,
+      maxDataPoints: 1200,
       targets: [
-        { refId: 'A', datasource: { type: 'simpod-json-datasource', uid: 'x' }, editorMode: 'code', payload: '{"maxDataPoints": 100}', target: 'sim::sensor_humidity' },
+        {
+          refId: 'A',
+          datasource: { type: 'simpod-json-datasource', uid: 'x' },
+          editorMode: 'code',
+          payload: '{"maxDataPoints": 100}',
+          target: 'sim::sensor_humidity',
+        },
         { refId: 'B', payload: { format: 'table' }, target: 'sim::sensor_temperature' },
         { refId: 'C', type: 'timeseries', target: ' sim::lv_* ' },
         { refId: 'D', payload: 'not json', target: 'events' },
@@ -177,7 +241,13 @@ describe('what Grafana actually sends', () => {
     const body = {
       range: { from: '2016-04-15T13:44:39.070Z', to: '2016-04-15T14:44:39.070Z' },
       rangeRaw: { from: 'now-1h', to: 'now' },
-      annotation: { name: 'deploy', datasource: 'Simple JSON Datasource', iconColor: 'rgba(255, 96, 96, 1)', enable: true, query: '#deploy' },
+      annotation: {
+        name: 'deploy',
+        datasource: 'Simple JSON Datasource',
+        iconColor: 'rgba(255, 96, 96, 1)',
+        enable: true,
+        query: '#deploy',
+      },
     };
     const a = parseAnnotationRequest(body, NOW);
     expect(a.range).toEqual({ from: Date.parse('2016-04-15T13:44:39.070Z'), to: Date.parse('2016-04-15T14:44:39.070Z') });
@@ -210,7 +280,11 @@ describe('bad input → 400 with a message', () => {
     ['target with empty field', { range, targets: [{ target: 'sim::' }] }, /not <node>::<field>/],
     ['bad maxDataPoints', { range, maxDataPoints: -5, targets: [] }, /maxDataPoints must be a positive number/],
     ['bad intervalMs', { range, intervalMs: 'often', targets: [] }, /intervalMs/],
-    ['10,000 targets', { range, targets: Array.from({ length: 10000 }, (_, i) => ({ target: `sim::f${i}`, refId: String(i) })) }, /too many targets: 10000/],
+    [
+      '10,000 targets',
+      { range, targets: Array.from({ length: 10000 }, (_, i) => ({ target: `sim::f${i}`, refId: String(i) })) },
+      /too many targets: 10000/,
+    ],
   ])('%s', (_what, body, msg) => {
     expectHttp(() => parseQueryRequest(body, NOW), 400, msg);
   });
@@ -266,11 +340,27 @@ describe('targets, globs, filters and search', () => {
 
   it('ad hoc regex filters match like RegExp, in linear time', () => {
     const cases: Array<[string, string[]]> = [
-      ['^hv', ['hv_x', 'xhv', '']], ['_ch[0-3]_', ['hv_ch2_v', 'hv_ch5_v']], ['^(hv|lv)_ch\\d+_(voltage|current)$', ['lv_ch12_current', 'lv_ch12_currentx', 'hv_chx_voltage']],
-      ['temp.*ure$', ['sensor_temperature', 'temperatures']], ['[^a-z_]', ['abc', 'ab1']], ['\\bch', ['hv ch0', 'hvch0']], ['a{2,3}b', ['aab', 'ab', 'aaaab']],
-      ['colou?r', ['color', 'colour', 'colouur']], ['x|', ['anything']], ['(?:ab)+$', ['abab', 'aba']], ['\\w+\\s\\W', ['ab -', 'ab c']],
-      ['[\\d-]x', ['-x', '5x', 'ax']], ['a.c', ['abc', 'a\nc']], ['\\x41\\u0042', ['AB', 'ab']], ['(?<n>a)b*?c', ['abbc', 'ac', 'bc']],
-      ['[]', ['a']], ['[^]', ['a', '']], ['\\Bc', ['ac', 'c']], ['^$', ['', 'a']], ['{', ['a{b']], ['a{,2}', ['a{,2}', 'a']],
+      ['^hv', ['hv_x', 'xhv', '']],
+      ['_ch[0-3]_', ['hv_ch2_v', 'hv_ch5_v']],
+      ['^(hv|lv)_ch\\d+_(voltage|current)$', ['lv_ch12_current', 'lv_ch12_currentx', 'hv_chx_voltage']],
+      ['temp.*ure$', ['sensor_temperature', 'temperatures']],
+      ['[^a-z_]', ['abc', 'ab1']],
+      ['\\bch', ['hv ch0', 'hvch0']],
+      ['a{2,3}b', ['aab', 'ab', 'aaaab']],
+      ['colou?r', ['color', 'colour', 'colouur']],
+      ['x|', ['anything']],
+      ['(?:ab)+$', ['abab', 'aba']],
+      ['\\w+\\s\\W', ['ab -', 'ab c']],
+      ['[\\d-]x', ['-x', '5x', 'ax']],
+      ['a.c', ['abc', 'a\nc']],
+      ['\\x41\\u0042', ['AB', 'ab']],
+      ['(?<n>a)b*?c', ['abbc', 'ac', 'bc']],
+      ['[]', ['a']],
+      ['[^]', ['a', '']],
+      ['\\Bc', ['ac', 'c']],
+      ['^$', ['', 'a']],
+      ['{', ['a{b']],
+      ['a{,2}', ['a{,2}', 'a']],
     ];
     for (const [rx, subjects] of cases) {
       const test = compileRegex(rx);

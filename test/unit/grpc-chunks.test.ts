@@ -27,7 +27,10 @@ describe('chunks', () => {
   });
 
   it('cuts within the byte limit (strings measured in UTF-8)', () => {
-    const big: DataResult = { data: { s: ['é'.repeat(100), 'a', 'b', 'é'.repeat(100)] }, timeline: { tl: { t: [1, 2, 3, 4], finalized_until: null } } };
+    const big: DataResult = {
+      data: { s: ['é'.repeat(100), 'a', 'b', 'é'.repeat(100)] },
+      timeline: { tl: { t: [1, 2, 3, 4], finalized_until: null } },
+    };
     const { groups } = groupByTimeline(big, new Map());
     const chunks = [...chunkGroup(big, groups[0]!, { maxPoints: 100, maxBytes: 240 }, new Map())];
     expect(chunks.map((c) => c.t.length)).toEqual([3, 1]);

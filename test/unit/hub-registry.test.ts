@@ -3,7 +3,9 @@ import { NodeRegistry, DEFAULT_REGISTRY_LIMITS } from '../../hub';
 describe('NodeRegistry', () => {
   let t = 1000;
   const clock = () => t;
-  beforeEach(() => { t = 1000; });
+  beforeEach(() => {
+    t = 1000;
+  });
 
   test('adds, re-announces (description updated) and lists in order of arrival', () => {
     const r = new NodeRegistry({}, clock);
@@ -11,7 +13,10 @@ describe('NodeRegistry', () => {
     t = 1001;
     expect(r.add('b', '', 2).kind).toBe('added');
     expect(r.add('a', 'again', 1)).toEqual({ kind: 'updated', record: { name: 'a', description: 'again', sessionId: 1, added: 1000 } });
-    expect(r.publicList()).toEqual([{ name: 'a', description: 'again' }, { name: 'b', description: '' }]);
+    expect(r.publicList()).toEqual([
+      { name: 'a', description: 'again' },
+      { name: 'b', description: '' },
+    ]);
     expect(r.list().map((x) => x.sessionId)).toEqual([1, 2]);
   });
 
@@ -101,6 +106,6 @@ describe('NodeRegistry', () => {
     }
     expect(refused).toBeGreaterThan(0);
     expect(JSON.stringify(r.publicList()).length).toBeLessThan(d.maxTotalBytes * 1.1);
-    expect(d.maxTotalBytes).toBeLessThan(16 * 1024 * 1024 / 4);
+    expect(d.maxTotalBytes).toBeLessThan((16 * 1024 * 1024) / 4);
   });
 });

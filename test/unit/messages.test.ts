@@ -38,15 +38,20 @@ describe('ID range', () => {
   test.each([...CLIENT_MESSAGES, ...ROUTER_MESSAGES])('%s: 1 and 2^53 are IDs, 0 is not', (_name, msg, fields) => {
     expect(() => parseMessage(msg)).not.toThrow();
     for (const i of fields) {
-      const max = [...msg]; max[i] = 2 ** 53;
+      const max = [...msg];
+      max[i] = 2 ** 53;
       expect(() => parseMessage(max)).not.toThrow();
-      const zero = [...msg]; zero[i] = 0;
+      const zero = [...msg];
+      zero[i] = 0;
       expect(() => parseMessage(zero)).toThrow(ProtocolViolation);
       expect(() => parseMessage(zero)).toThrow(/\[1, 2\^53\]/);
     }
   });
 
-  test.each([['UNSUBSCRIBED', 35], ['UNREGISTERED', 67]])('%s.Request may be 0 (router-initiated revocation)', (_name, code) => {
+  test.each([
+    ['UNSUBSCRIBED', 35],
+    ['UNREGISTERED', 67],
+  ])('%s.Request may be 0 (router-initiated revocation)', (_name, code) => {
     expect(parseMessage([code, 0, { reason: 'wamp.error.x' }])).toMatchObject({ type: code, request: 0 });
     expect(parseMessage([code, 5])).toMatchObject({ type: code, request: 5 });
     expect(() => parseMessage([code, -1])).toThrow(ProtocolViolation);
@@ -59,7 +64,8 @@ describe('a joined client that sends an ID of 0', () => {
       const router = new Router();
       router.addRealm('realm1');
       const c = FakeClient.join(router);
-      const zero = [...msg]; zero[i] = 0;
+      const zero = [...msg];
+      zero[i] = 0;
       c.sendRaw(zero);
       expect(c.next()).toMatchObject({ type: T.ABORT, reason: ErrorUri.PROTOCOL_VIOLATION });
       expect(c.conn.closed).not.toBeNull();

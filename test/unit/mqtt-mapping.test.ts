@@ -3,7 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../../common/errors';
-import { mapMessage, MqttIngest, MqttStore, parseMqttConfig, TopicPattern, toSeconds, loadMqttConfigFile, mqttExamplesDir, type Mapped } from '../../data-nodes/mqtt';
+import {
+  mapMessage,
+  MqttIngest,
+  MqttStore,
+  parseMqttConfig,
+  TopicPattern,
+  toSeconds,
+  loadMqttConfigFile,
+  mqttExamplesDir,
+  type Mapped,
+} from '../../data-nodes/mqtt';
 
 const base = {
   node: { name: 'dcs' },
@@ -26,7 +36,8 @@ const base = {
 };
 
 const cfg = parseMqttConfig(base, { env: {} });
-const map = (topic: string, payload: string | Buffer, max = 1024) => mapMessage(cfg.topics, topic, Buffer.isBuffer(payload) ? payload : Buffer.from(payload), 1000.5, max);
+const map = (topic: string, payload: string | Buffer, max = 1024) =>
+  mapMessage(cfg.topics, topic, Buffer.isBuffer(payload) ? payload : Buffer.from(payload), 1000.5, max);
 
 describe('topic patterns', () => {
   test('placeholders capture whole and partial segments', () => {
@@ -51,7 +62,10 @@ describe('topic patterns', () => {
 
 describe('mapping', () => {
   test('JSON paths, templated names, payload timestamp', () => {
-    const r = map('dcs/hv/ch2/status', JSON.stringify({ ts: 1700000000.25, voltage: 150.5, state: { on: true }, modes: ['a', 'ramp'] })) as Mapped;
+    const r = map(
+      'dcs/hv/ch2/status',
+      JSON.stringify({ ts: 1700000000.25, voltage: 150.5, state: { on: true }, modes: ['a', 'ramp'] }),
+    ) as Mapped;
     expect(r.ok).toBe(true);
     expect(r.node).toBe('dcs');
     expect(r.timeline).toBe('hv_ch2');
@@ -72,9 +86,17 @@ describe('mapping', () => {
     expect(r.values[0]).toMatchObject({ name: 'power', value: 12.5, units: 'kW' });
   });
   test('fields_from takes every scalar leaf', () => {
-    const r = map('bms/3/status', JSON.stringify({ timestamp: 1700000000000, soc: 81, cells: { max: 3.41, min: 3.38 }, ok: true, note: null })) as Mapped;
+    const r = map(
+      'bms/3/status',
+      JSON.stringify({ timestamp: 1700000000000, soc: 81, cells: { max: 3.41, min: 3.38 }, ok: true, note: null }),
+    ) as Mapped;
     expect(r.t).toBe(1700000000); // auto unit: ms
-    expect(Object.fromEntries(r.values.map((v) => [v.name, v.value]))).toEqual({ b3_soc: 81, b3_cells_max: 3.41, b3_cells_min: 3.38, b3_ok: true });
+    expect(Object.fromEntries(r.values.map((v) => [v.name, v.value]))).toEqual({
+      b3_soc: 81,
+      b3_cells_max: 3.41,
+      b3_cells_min: 3.38,
+      b3_ok: true,
+    });
   });
   test.each([
     ['malformed', 'dcs/hv/ch1/status', '{"ts": 1, "voltage": '],
@@ -120,15 +142,22 @@ describe('mapping', () => {
 
 describe('config', () => {
   test('env placeholders, defaults, unknown keys refused', () => {
-    const c = parseMqttConfig({ ...base, broker: { url: '${B_URL}', password: '${B_PW:-}' } }, { env: { B_URL: 'mqtt://h:1883', SISOCK_MQTT_PASSWORD: 'pw' } });
+    const c = parseMqttConfig(
+      { ...base, broker: { url: '${B_URL}', password: '${B_PW:-}' } },
+      { env: { B_URL: 'mqtt://h:1883', SISOCK_MQTT_PASSWORD: 'pw' } },
+    );
     expect(c.broker.url).toBe('mqtt://h:1883');
     expect(c.broker.password).toBe('pw');
     expect(c.broker.clientId).toBe('sisock-dcs');
     expect(c.filters).toEqual(['dcs/+/+/status', 'bess/+/power', 'bms/+/status']);
     expect(() => parseMqttConfig({ ...base, broker: { url: '${NOPE}' } }, { env: {} })).toThrow(/NOPE/);
     expect(() => parseMqttConfig({ ...base, stroe: {} }, { env: {} })).toThrow(/stroe: unknown key/);
-    expect(() => parseMqttConfig({ ...base, topics: [{ topic: 'a/{x}', fields: [{ name: '{y}' }] }] }, { env: {} })).toThrow(/\{y\} is not a placeholder/);
-    expect(() => parseMqttConfig({ ...base, topics: [{ topic: 'a', schema: { type: 'nonsense' }, fields: [{ name: 'f' }] }] }, { env: {} })).toThrow(/invalid JSON Schema/);
+    expect(() => parseMqttConfig({ ...base, topics: [{ topic: 'a/{x}', fields: [{ name: '{y}' }] }] }, { env: {} })).toThrow(
+      /\{y\} is not a placeholder/,
+    );
+    expect(() =>
+      parseMqttConfig({ ...base, topics: [{ topic: 'a', schema: { type: 'nonsense' }, fields: [{ name: 'f' }] }] }, { env: {} }),
+    ).toThrow(/invalid JSON Schema/);
     expect(() => parseMqttConfig(base, { env: {}, brokerUrl: 'http://x' })).toThrow(/--broker/);
   });
   test('the shipped examples load', () => {
@@ -191,7 +220,9 @@ describe('store', () => {
     ingest.handle('bms/7/status', Buffer.from(JSON.stringify({ timestamp: 1_700_000_100, k0_1: 5 })));
     expect(ingest.stats.byReason.too_many_fields).toBe(1);
     expect(ingest.stats.mapped).toBe(11);
-    expect(store.deadLetters(5)).toEqual([expect.objectContaining({ reason: 'too_many_fields', detail: expect.stringMatching(/max_fields_per_node 10000/) })]);
+    expect(store.deadLetters(5)).toEqual([
+      expect.objectContaining({ reason: 'too_many_fields', detail: expect.stringMatching(/max_fields_per_node 10000/) }),
+    ]);
     expect(store.field('dcs', 'b7_fresh')).toBeUndefined();
     expect(store.count('dcs', 'b7_k0_1')).toBe(2);
     store.close();
@@ -200,14 +231,16 @@ describe('store', () => {
   test('max_rows: a too-large raw read is a readable error; min_stride reads stay within it', () => {
     const c = parseMqttConfig({ ...base, store: { path: ':memory:', max_rows: 500 } }, { env: {} });
     const store = new MqttStore(c.store);
-    for (let i = 0; i < 2000; i++) store.add(map('dcs/hv/ch0/status', JSON.stringify({ ts: 1000 + i, voltage: i === 777 ? 1e6 : i % 7 })) as Mapped);
+    for (let i = 0; i < 2000; i++)
+      store.add(map('dcs/hv/ch0/status', JSON.stringify({ ts: 1000 + i, voltage: i === 777 ? 1e6 : i % 7 })) as Mapped);
     expect(() => store.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, null)).toThrow(/max_rows \(500\).*use min_stride or a shorter range/);
     expect(store.getData('dcs', ['hv_ch0_voltage'], 1000, 1400, null).data.hv_ch0_voltage).toHaveLength(400);
     const d = store.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, 10);
     expect(Math.max(...(d.data.hv_ch0_voltage as number[]))).toBe(1e6);
     // the thinned read equals thinning everything (same answer as without the bound)
     const wide = new MqttStore({ ...c.store, maxRows: 1e9 });
-    for (let i = 0; i < 2000; i++) wide.add(map('dcs/hv/ch0/status', JSON.stringify({ ts: 1000 + i, voltage: i === 777 ? 1e6 : i % 7 })) as Mapped);
+    for (let i = 0; i < 2000; i++)
+      wide.add(map('dcs/hv/ch0/status', JSON.stringify({ ts: 1000 + i, voltage: i === 777 ? 1e6 : i % 7 })) as Mapped);
     expect(wide.getData('dcs', ['hv_ch0_voltage'], 0, 1e10, 10)).toEqual(d);
     store.close();
     wide.close();
@@ -221,7 +254,11 @@ describe('store', () => {
     const realFlush = store.flush.bind(store);
     let failing = true;
     let attempts = 0;
-    store.flush = () => { attempts++; if (failing) throw new Error('SQLITE_BUSY: database is locked'); return realFlush(); };
+    store.flush = () => {
+      attempts++;
+      if (failing) throw new Error('SQLITE_BUSY: database is locked');
+      return realFlush();
+    };
     const msg = (i: number) => Buffer.from(JSON.stringify({ ts: now + i, voltage: i }));
     expect(() => ingest.handle('dcs/hv/ch0/status', msg(0))).not.toThrow();
     expect(ingest.stats.storeErrors).toBe(1);

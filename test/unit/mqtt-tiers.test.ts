@@ -12,42 +12,64 @@ import type { StoreConfig } from '../../data-nodes/mqtt/config';
 import { chooseWidth, outputWidth, reduceSamples, type Reduce } from '../../data-nodes/sdk/tiers';
 
 const WIDTHS = [60, 600, 3600, 21600, 86400];
-const config = (p: string, extra: Partial<StoreConfig> = {}): StoreConfig => ({
-  path: p, retention: null, batchMs: 50, batchSize: 1000, maxPayloadBytes: 65536, deadLetters: 10, maxFieldsPerMessage: 100,
-  maxFieldsPerNode: 100, maxRows: 10_000_000, maxQueue: 1_000_000, ...extra,
-} as StoreConfig);
+const config = (p: string, extra: Partial<StoreConfig> = {}): StoreConfig =>
+  ({
+    path: p,
+    retention: null,
+    batchMs: 50,
+    batchSize: 1000,
+    maxPayloadBytes: 65536,
+    deadLetters: 10,
+    maxFieldsPerMessage: 100,
+    maxFieldsPerNode: 100,
+    maxRows: 10_000_000,
+    maxQueue: 1_000_000,
+    ...extra,
+  }) as StoreConfig;
 
-const put = (s: MqttStore, t: number, a: number, b: number) => s.add({
-  ok: true, rule: 0, node: 'n', timeline: 'tl', t,
-  values: [
-    { name: 'a', type: 'number', units: null, description: null, value: a },
-    { name: 'b', type: 'number', units: null, description: null, value: b },
-  ],
-});
+const put = (s: MqttStore, t: number, a: number, b: number) =>
+  s.add({
+    ok: true,
+    rule: 0,
+    node: 'n',
+    timeline: 'tl',
+    t,
+    values: [
+      { name: 'a', type: 'number', units: null, description: null, value: a },
+      { name: 'b', type: 'number', units: null, description: null, value: b },
+    ],
+  });
 const va = (t: number) => Math.round(Math.sin(t / 97) * 800) / 8;
 const vb = (t: number) => Math.round(Math.cos(t / 13) * 80) / 8;
 
 async function check(s: MqttStore, runs: number, lo: number, hi: number): Promise<void> {
   const raw = s.getData('n', ['a', 'b'], 0, 1e12, null);
   const t = raw.timeline.tl?.t ?? [];
-  await fc.assert(fc.asyncProperty(
-    fc.double({ min: lo, max: hi, noNaN: true }), fc.double({ min: 10, max: hi - lo, noNaN: true }),
-    fc.double({ min: 20, max: 5000, noNaN: true }),
-    fc.constantFrom<Reduce>('minmax', 'mean'),
-    async (start, span, stride, reduce) => {
-      const got = await s.getDataTiered('n', ['a'], start, start + span, stride, reduce);
-      const w = chooseWidth(WIDTHS, stride, reduce);
-      const W = w === null ? (reduce === 'mean' ? stride : 2 * stride) : outputWidth(w, stride, reduce);
-      const want = reduceSamples(t, (raw.data.a ?? []) as number[], start, start + span, reduce === 'mean' ? W : W / 2, reduce);
-      if (w === null && reduce === 'minmax') return; // the raw path (downsampleMinMax) has its own tests
-      expect(got.timeline.tl?.t ?? []).toEqual(want.t);
-      expect(got.data.a).toEqual(want.v);
-    }), { numRuns: runs });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.double({ min: lo, max: hi, noNaN: true }),
+      fc.double({ min: 10, max: hi - lo, noNaN: true }),
+      fc.double({ min: 20, max: 5000, noNaN: true }),
+      fc.constantFrom<Reduce>('minmax', 'mean'),
+      async (start, span, stride, reduce) => {
+        const got = await s.getDataTiered('n', ['a'], start, start + span, stride, reduce);
+        const w = chooseWidth(WIDTHS, stride, reduce);
+        const W = w === null ? (reduce === 'mean' ? stride : 2 * stride) : outputWidth(w, stride, reduce);
+        const want = reduceSamples(t, (raw.data.a ?? []) as number[], start, start + span, reduce === 'mean' ? W : W / 2, reduce);
+        if (w === null && reduce === 'minmax') return; // the raw path (downsampleMinMax) has its own tests
+        expect(got.timeline.tl?.t ?? []).toEqual(want.t);
+        expect(got.data.a).toEqual(want.v);
+      },
+    ),
+    { numRuns: runs },
+  );
 }
 
 describe('MQTT store tiers', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'sisock-mqtt-tiers-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sisock-mqtt-tiers-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('equal brute force with batches out of order and repeated samples', async () => {

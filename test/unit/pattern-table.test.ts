@@ -115,7 +115,11 @@ describe('PatternTable', () => {
       for (let step = 0; step < 300; step++) {
         const match = policies[Math.floor(r() * 3)] ?? 'exact';
         let uri = uriOf(1 + Math.floor(r() * 3));
-        if (match === 'wildcard') uri = uri.split('.').map((c) => (r() < 0.4 ? '' : c)).join('.');
+        if (match === 'wildcard')
+          uri = uri
+            .split('.')
+            .map((c) => (r() < 0.4 ? '' : c))
+            .join('.');
         if (match === 'prefix' && r() < 0.3) uri = uri.slice(0, Math.max(0, uri.length - 1));
         const key = `${match}:${uri}`;
         if (r() < 0.35) {
@@ -128,7 +132,10 @@ describe('PatternTable', () => {
         const probe = uriOf(1 + Math.floor(r() * 3));
         const hits = model.filter((m) => matchesNaive(probe, m.uri, m.match));
         const ex = hits.filter((m) => m.match === 'exact').map((m) => `exact:${m.uri}`);
-        const pre = hits.filter((m) => m.match === 'prefix').sort((x, y) => x.uri.length - y.uri.length).map((m) => `prefix:${m.uri}`);
+        const pre = hits
+          .filter((m) => m.match === 'prefix')
+          .sort((x, y) => x.uri.length - y.uri.length)
+          .map((m) => `prefix:${m.uri}`);
         const wild = hits.filter((m) => m.match === 'wildcard');
         expect(t.matches(probe)).toEqual([...ex, ...pre, ...wild.map((m) => `wildcard:${m.uri}`)]);
         expect(t.longestPrefix(probe)).toBe(pre[pre.length - 1]);

@@ -25,7 +25,9 @@ describe('redact', () => {
   });
 
   test('inside free text, every URL is redacted', () => {
-    expect(redactSecrets('connect mqtt://a:b@h:1 failed; retry mysql://c:d@e/f')).toBe('connect mqtt://a:***@h:1 failed; retry mysql://c:***@e/f');
+    expect(redactSecrets('connect mqtt://a:b@h:1 failed; retry mysql://c:d@e/f')).toBe(
+      'connect mqtt://a:***@h:1 failed; retry mysql://c:***@e/f',
+    );
     expect(redactSecrets('no url here: a@b, x=1')).toBe('no url here: a@b, x=1');
   });
 
@@ -39,15 +41,31 @@ describe('redact', () => {
   test('redactObject walks arrays, plain objects and errors, and keeps unchanged objects', () => {
     const clean = { a: 'x', b: [1, 'y'] };
     expect(redactObject(clean)).toBe(clean);
-    const out = redactObject({ broker: 'mqtt://u:p@h', urls: ['ws://a:b@c/'], nested: { db: 'mysql://r:s@h/d' }, err: new Error('at mysql://r:s@h/d') });
+    const out = redactObject({
+      broker: 'mqtt://u:p@h',
+      urls: ['ws://a:b@c/'],
+      nested: { db: 'mysql://r:s@h/d' },
+      err: new Error('at mysql://r:s@h/d'),
+    });
     expect(out).toMatchObject({ broker: 'mqtt://u:***@h', urls: ['ws://a:***@c/'], nested: { db: 'mysql://r:***@h/d' } });
     expect((out.err as Error).message).toBe('at mysql://r:***@h/d');
   });
 
   test('a logger built with redactingOptions never writes a password, in fields or in the message', () => {
     let text = '';
-    const log = pino(redactingOptions({ level: 'info' }), new Writable({ write(c: Buffer, _e, cb) { text += String(c); cb(); } }));
-    log.info({ broker: 'mqtt://alice:hunter2@broker:1883', err: new Error('refused by mysql://root:hunter2@db/x') }, 'connecting to mqtt://alice:hunter2@b');
+    const log = pino(
+      redactingOptions({ level: 'info' }),
+      new Writable({
+        write(c: Buffer, _e, cb) {
+          text += String(c);
+          cb();
+        },
+      }),
+    );
+    log.info(
+      { broker: 'mqtt://alice:hunter2@broker:1883', err: new Error('refused by mysql://root:hunter2@db/x') },
+      'connecting to mqtt://alice:hunter2@b',
+    );
     log.child({ component: 'c' }).warn({ urls: ['wss://a:hunter2@r/ws'] }, 'x');
     expect(text).not.toContain('hunter2');
     expect(text).toContain('mqtt://alice:***@broker:1883');
@@ -55,7 +73,9 @@ describe('redact', () => {
   });
 
   test('commandTitle: the program and its sub-commands, never an argument', () => {
-    expect(commandTitle(['node', '/app/dist/bin/sisock.js', 'node', 'mqtt', '--broker', 'mqtt://u:p@h', '--map', 'x.yaml'])).toBe('sisock node mqtt');
+    expect(commandTitle(['node', '/app/dist/bin/sisock.js', 'node', 'mqtt', '--broker', 'mqtt://u:p@h', '--map', 'x.yaml'])).toBe(
+      'sisock node mqtt',
+    );
     expect(commandTitle(['node', '/usr/bin/sisock.js', 'node', 'weather'])).toBe('sisock node weather');
     expect(commandTitle(['python3', '/x/my_node.py', '--password=abc'])).toBe('my_node.py');
     expect(commandTitle(['node', 'sisock', 'a', 'b', 'c', 'd', 'e'])).toBe('sisock a b c');

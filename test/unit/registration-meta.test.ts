@@ -64,7 +64,10 @@ describe('registration meta API', () => {
     expect(result(q, 'wamp.registration.lookup', ['com.app'])).toBeNull();
     expect(result(q, 'wamp.registration.lookup', ['com.app', { match: 'prefix' }])).toBe(rPre);
     expect(result(q, 'wamp.registration.lookup', ['com..x'], { options: { match: 'wildcard' } })).toBe(rWc);
-    expect(rpc(q, 'wamp.registration.lookup', ['com.app', { match: 'bogus' }])).toMatchObject({ type: T.ERROR, error: ErrorUri.INVALID_ARGUMENT });
+    expect(rpc(q, 'wamp.registration.lookup', ['com.app', { match: 'bogus' }])).toMatchObject({
+      type: T.ERROR,
+      error: ErrorUri.INVALID_ARGUMENT,
+    });
 
     expect(result(q, 'wamp.registration.match', ['com.app.p'])).toBe(rEx);
     expect(result(q, 'wamp.registration.match', ['com.app.zzz'])).toBe(rPre);
@@ -90,7 +93,7 @@ describe('registration meta API', () => {
     expect(rpc(q, 'wamp.registration.get', [rEx])).toMatchObject({ type: T.ERROR, error: ErrorUri.NO_SUCH_REGISTRATION });
   });
 
-  test('the router\'s own procedures are not listed', () => {
+  test("the router's own procedures are not listed", () => {
     const q = FakeClient.join(router);
     expect(result(q, 'wamp.registration.list')).toEqual({ exact: [], prefix: [], wildcard: [] });
     expect(result(q, 'wamp.registration.lookup', ['wamp.session.count'])).toBeNull();
@@ -119,7 +122,10 @@ describe('registration meta API', () => {
     // the last callee leaving: on_unregister then on_delete
     b.conn.drop();
     evs = metaEvents(w, subs);
-    expect(evs).toEqual([['on_unregister', [b.sessionId, r]], ['on_delete', [b.sessionId, r]]]);
+    expect(evs).toEqual([
+      ['on_unregister', [b.sessionId, r]],
+      ['on_delete', [b.sessionId, r]],
+    ]);
   });
 
   test('a failed REGISTER publishes nothing', () => {

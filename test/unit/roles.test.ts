@@ -1,9 +1,15 @@
 import { RoleAuthorizer, allowEverything, convertStarredUri, type Permission } from '../../router/roles';
 import type { Session } from '../../router/session';
 
-function perm(uri: string, match: Permission['match'], allow: Partial<Permission['allow']>, disclose: Partial<Permission['disclose']> = {}): Permission {
+function perm(
+  uri: string,
+  match: Permission['match'],
+  allow: Partial<Permission['allow']>,
+  disclose: Partial<Permission['disclose']> = {},
+): Permission {
   return {
-    uri, match,
+    uri,
+    match,
     allow: { call: false, register: false, publish: false, subscribe: false, ...allow },
     disclose: { caller: false, publisher: false, ...disclose },
   };
@@ -83,12 +89,15 @@ describe('RoleAuthorizer', () => {
 
   test('decide answers exactly as authorize then disclose', () => {
     const d = new RoleAuthorizer([
-      { name: 'mixed', permissions: [
-        perm('a.', 'prefix', { call: true, publish: true }, { caller: true }),
-        perm('b.', 'prefix', { call: true }, { publisher: true }),
-        perm('b.x', 'exact', { publish: true }, { publisher: true }),
-        perm('c..z', 'wildcard', { call: true, publish: true }, { caller: true, publisher: true }),
-      ] },
+      {
+        name: 'mixed',
+        permissions: [
+          perm('a.', 'prefix', { call: true, publish: true }, { caller: true }),
+          perm('b.', 'prefix', { call: true }, { publisher: true }),
+          perm('b.x', 'exact', { publish: true }, { publisher: true }),
+          perm('c..z', 'wildcard', { call: true, publish: true }, { caller: true, publisher: true }),
+        ],
+      },
       { name: 'none', permissions: [] },
     ]);
     for (const role of ['mixed', 'none', 'nobody']) {

@@ -5,7 +5,9 @@ import type { Connection } from '../../transport/types';
 describe('AuthThrottle', () => {
   let t = 0;
   const mk = (o = {}) => new AuthThrottle({ freeFailures: 2, baseLockMs: 1000, maxLockMs: 8000, now: () => t, ...o });
-  beforeEach(() => { t = 0; });
+  beforeEach(() => {
+    t = 0;
+  });
 
   test('free failures, then exponentially longer locks up to the maximum', () => {
     const th = mk();
@@ -33,7 +35,7 @@ describe('AuthThrottle', () => {
     expect(th.check('10.0.0.50', 'fresh')).toMatchObject({ key: 'ip' });
   });
 
-  test('a pair that authenticated recently is never locked out by someone else\'s guessing', () => {
+  test("a pair that authenticated recently is never locked out by someone else's guessing", () => {
     const th = mk();
     th.success('10.0.0.1', 'hub');
     for (let i = 0; i < 10; i++) th.failure('10.0.0.1', 'hub'); // attacker on the same host

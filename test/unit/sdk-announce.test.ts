@@ -29,17 +29,25 @@ class FakeClient {
 
   async subscribe(topic: string, handler: () => void): Promise<Handle> {
     this.topics.set(topic, handler);
-    return { remove: async () => { this.removed++; } } as Handle;
+    return {
+      remove: async () => {
+        this.removed++;
+      },
+    } as Handle;
   }
 
   onOpen(cb: () => unknown): () => void {
     this.opens.push(cb);
-    return () => { this.opens = this.opens.filter((c) => c !== cb); };
+    return () => {
+      this.opens = this.opens.filter((c) => c !== cb);
+    };
   }
 
   onClose(cb: (reason: string) => void): () => void {
     this.closes.push(cb);
-    return () => { this.closes = this.closes.filter((c) => c !== cb); };
+    return () => {
+      this.closes = this.closes.filter((c) => c !== cb);
+    };
   }
 
   adds(): unknown[][] {

@@ -1,4 +1,13 @@
-import { ArgumentError, parseGetDataArgs, parseGetFieldsArgs, resolveTime, splitResult, jsonSize, jsonSizeBound, type DataResult } from '../../data-nodes/sdk';
+import {
+  ArgumentError,
+  parseGetDataArgs,
+  parseGetFieldsArgs,
+  resolveTime,
+  splitResult,
+  jsonSize,
+  jsonSizeBound,
+  type DataResult,
+} from '../../data-nodes/sdk';
 import { mergeDataResults } from '../../contract';
 import fc from 'fast-check';
 
@@ -55,7 +64,13 @@ describe('parseGetDataArgs', () => {
     expect(() => parseGetDataArgs([[], 1, 2, 0], {}, NOW)).toThrow(/min_stride must be null or a number of seconds > 0/);
   });
   it('accepts the sisock keyword reduce ("minmax" or "mean") and refuses others', () => {
-    expect(parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'mean' }, NOW)).toEqual({ fields: ['a'], start: 1, end: 2, minStride: 0.5, reduce: 'mean' });
+    expect(parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'mean' }, NOW)).toEqual({
+      fields: ['a'],
+      start: 1,
+      end: 2,
+      minStride: 0.5,
+      reduce: 'mean',
+    });
     expect(parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'minmax' }, NOW).reduce).toBeUndefined();
     expect(() => parseGetDataArgs([['a'], 1, 2, 0.5], { reduce: 'median' }, NOW)).toThrow(/reduce must be/);
   });
@@ -126,17 +141,30 @@ describe('splitResult / merge', () => {
 });
 
 describe('jsonSizeBound', () => {
-  const sample = fc.oneof(fc.double(), fc.integer(), fc.constant(null), fc.boolean(), fc.string(), fc.double({ min: -1e-300, max: 1e-300 }));
+  const sample = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.constant(null),
+    fc.boolean(),
+    fc.string(),
+    fc.double({ min: -1e-300, max: 1e-300 }),
+  );
   it('is never below the real JSON length, for any samples', () => {
-    fc.assert(fc.property(fc.array(sample, { maxLength: 50 }), fc.array(fc.double(), { maxLength: 50 }), fc.string(), (values, t, name) => {
-      const r: DataResult = { data: { [name]: values, x: t }, timeline: { [name + 'tl']: { t, finalized_until: t[0] ?? null } } };
-      expect(jsonSizeBound(r)).toBeGreaterThanOrEqual(jsonSize(r));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.array(sample, { maxLength: 50 }), fc.array(fc.double(), { maxLength: 50 }), fc.string(), (values, t, name) => {
+        const r: DataResult = { data: { [name]: values, x: t }, timeline: { [name + 'tl']: { t, finalized_until: t[0] ?? null } } };
+        expect(jsonSizeBound(r)).toBeGreaterThanOrEqual(jsonSize(r));
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('pieces made with it fit the budget', () => {
     const n = 5000;
     const t = Array.from({ length: n }, (_, i) => 1.6e9 + i * 0.1);
-    const r: DataResult = { data: { v: t.map((x) => Math.sin(x) * 1e-7), s: t.map((_, i) => `é"${i}`) }, timeline: { tl: { t, finalized_until: null } } };
+    const r: DataResult = {
+      data: { v: t.map((x) => Math.sin(x) * 1e-7), s: t.map((_, i) => `é"${i}`) },
+      timeline: { tl: { t, finalized_until: null } },
+    };
     const pieces = splitResult(r, 20_000, { v: 'tl', s: 'tl' });
     expect(pieces.length).toBeGreaterThan(1);
     for (const p of pieces) expect(jsonSize(p)).toBeLessThanOrEqual(20_000);

@@ -3,13 +3,23 @@ import { ErrorCode, SisockError } from '../../common/errors';
 import type { Logger } from '../../common/log';
 import { silentLogger } from '../../common/log';
 import {
-  ArgumentError, DataSourceError, InvalidRequestError, NotFoundError, TooLargeError, UnavailableError, toHandlerError,
+  ArgumentError,
+  DataSourceError,
+  InvalidRequestError,
+  NotFoundError,
+  TooLargeError,
+  UnavailableError,
+  toHandlerError,
 } from '../../data-nodes/sdk';
 
 /** A logger that records its warn() calls. */
 function recordingLogger(): { log: Logger; warned: unknown[] } {
   const warned: unknown[] = [];
-  const log = Object.assign(Object.create(silentLogger) as Logger, { warn: (obj: unknown) => { warned.push(obj); } });
+  const log = Object.assign(Object.create(silentLogger) as Logger, {
+    warn: (obj: unknown) => {
+      warned.push(obj);
+    },
+  });
   return { log, warned };
 }
 
@@ -30,10 +40,14 @@ describe('toHandlerError: the one place a data source error becomes a WAMP error
   });
 
   test('argument errors are invalid_argument, prefixed with node and procedure', () => {
-    expect(toHandlerError(new ArgumentError('start must be before end'), 'n1', 'get_data', silentLogger))
-      .toMatchObject({ uri: ErrorUri.INVALID_ARGUMENT, message: 'n1.get_data: start must be before end' });
-    expect(toHandlerError(new SisockError(ErrorCode.INVALID_ARGUMENT, 'no such channel'), 'n1', 'get_fields', silentLogger))
-      .toMatchObject({ uri: ErrorUri.INVALID_ARGUMENT, message: 'n1.get_fields: no such channel' });
+    expect(toHandlerError(new ArgumentError('start must be before end'), 'n1', 'get_data', silentLogger)).toMatchObject({
+      uri: ErrorUri.INVALID_ARGUMENT,
+      message: 'n1.get_data: start must be before end',
+    });
+    expect(toHandlerError(new SisockError(ErrorCode.INVALID_ARGUMENT, 'no such channel'), 'n1', 'get_fields', silentLogger)).toMatchObject({
+      uri: ErrorUri.INVALID_ARGUMENT,
+      message: 'n1.get_fields: no such channel',
+    });
   });
 
   test('a HandlerError passes unchanged', () => {

@@ -60,8 +60,13 @@ describe('ResultFitter', () => {
     const f = fitter(64 * 1024);
     const strides: number[] = [];
     const out = await f.fit(r, {
-      start: 0, end: 30000, minStride: null,
-      query: async (s) => { strides.push(s); return rows(20000, s); },
+      start: 0,
+      end: 30000,
+      minStride: null,
+      query: async (s) => {
+        strides.push(s);
+        return rows(20000, s);
+      },
     });
     expect(strides).toHaveLength(1);
     expect(strides[0]).toBeGreaterThan(1);
@@ -75,18 +80,31 @@ describe('ResultFitter', () => {
     const strides: number[] = [];
     // thins to a quarter of what was asked (e.g. several rows per stride)
     const out = await f.fit(rows(20000), {
-      start: 0, end: 30000, minStride: null,
-      query: async (s) => { strides.push(s); return rows(20000, strides.length === 1 ? s / 4 : s); },
+      start: 0,
+      end: 30000,
+      minStride: null,
+      query: async (s) => {
+        strides.push(s);
+        return rows(20000, strides.length === 1 ? s / 4 : s);
+      },
     });
     expect(strides).toHaveLength(2);
     expect(strides[1] ?? 0).toBeGreaterThan(strides[0] ?? Infinity);
     expect(jsonSizeBound(out)).toBeLessThanOrEqual(f.budget);
   });
 
-  test('the caller\'s min_stride is a floor', async () => {
+  test("the caller's min_stride is a floor", async () => {
     const f = fitter(64 * 1024);
     const strides: number[] = [];
-    await f.fit(rows(20000), { start: 0, end: 30000, minStride: 500, query: async (s) => { strides.push(s); return rows(20000, s); } });
+    await f.fit(rows(20000), {
+      start: 0,
+      end: 30000,
+      minStride: 500,
+      query: async (s) => {
+        strides.push(s);
+        return rows(20000, s);
+      },
+    });
     expect(strides[0]).toBe(500);
   });
 
@@ -96,7 +114,9 @@ describe('ResultFitter', () => {
     const err = await f.fit(big, { start: 0, end: 30000, minStride: null, query: async () => big }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResultTooLargeError);
     expect(err).toBeInstanceOf(TooLargeError);
-    expect((err as Error).message).toMatch(/^n1\.get_data: the result does not fit in 65536 bytes even thinned .*ask for progressive results/);
+    expect((err as Error).message).toMatch(
+      /^n1\.get_data: the result does not fit in 65536 bytes even thinned .*ask for progressive results/,
+    );
   });
 
   test('pieces(): one piece when it fits, else pieces within the budget', () => {

@@ -85,9 +85,15 @@ describe('RingBuffer', () => {
     expect(rb.lastTime).toBe(9);
     const r = rb.range(0, 100);
     expect(r.t).toEqual([6, 7, 8, 9]);
-    expect(r.columns).toEqual([[60, 70, 80, 90], [true, false, true, false]]);
+    expect(r.columns).toEqual([
+      [60, 70, 80, 90],
+      [true, false, true, false],
+    ]);
     expect(rb.range(7, 9).t).toEqual([7, 8]); // [start, end)
-    expect(rb.range(7, 9, ['b', 'zz']).columns).toEqual([[false, true], [null, null]]);
+    expect(rb.range(7, 9, ['b', 'zz']).columns).toEqual([
+      [false, true],
+      [null, null],
+    ]);
   });
 
   test('refuses rows that are not newer; missing values are null', () => {
@@ -104,10 +110,15 @@ describe('RingBuffer', () => {
   });
 
   test('RingSource honours min_stride and lists only fields with data', () => {
-    const src = new RingSource('tl', 1, [
-      { name: 'x', description: 'X', units: 'V' },
-      { name: 'y', description: null, units: null },
-    ], 1000);
+    const src = new RingSource(
+      'tl',
+      1,
+      [
+        { name: 'x', description: 'X', units: 'V' },
+        { name: 'y', description: null, units: null },
+      ],
+      1000,
+    );
     for (let i = 0; i < 1000; i++) src.append(1000 + i, { x: i === 500 ? 1e6 : i % 7 });
     const r = src.getData(['x', 'y', 'nope'], 0, 5000, 60);
     const t = r.timeline.tl!.t;
@@ -149,8 +160,17 @@ describe('SensorsSource on fixture files', () => {
       onSample: (s) => pushed.push(s),
     });
     expect(src.fieldNames()).toEqual([
-      'cpu_usage', 'load_1', 'load_5', 'load_15', 'mem_used', 'mem_available', 'swap_used',
-      'disk_used', 'disk_free', 'net_eth0_rx', 'net_eth0_tx',
+      'cpu_usage',
+      'load_1',
+      'load_5',
+      'load_15',
+      'mem_used',
+      'mem_available',
+      'swap_used',
+      'disk_used',
+      'disk_free',
+      'net_eth0_rx',
+      'net_eth0_tx',
     ]);
     await src.sampleOnce();
     now = 1002;
@@ -188,7 +208,12 @@ describe('SensorsSource on fixture files', () => {
     writeFileSync(path.join(h1, 'name'), 'coretemp\n');
     writeFileSync(path.join(h1, 'temp1_input'), '39000\n');
     writeFileSync(path.join(h1, 'temp1_label'), 'Package id 0\n');
-    const src = await SensorsSource.create({ procRoot: path.join(root, 'nowhere'), sysRoot: path.join(root, 'sys'), diskPath: path.join(root, 'nowhere'), now: () => 5 });
+    const src = await SensorsSource.create({
+      procRoot: path.join(root, 'nowhere'),
+      sysRoot: path.join(root, 'sys'),
+      diskPath: path.join(root, 'nowhere'),
+      now: () => 5,
+    });
     expect(src.fieldNames()).toEqual(['temp_coretemp_package_id_0', 'temp_coretemp_temp2', 'temp_coretemp_package_id_0_2']);
     await src.sampleOnce();
     const r = src.getData(src.fieldNames(), 0, 10, null);
@@ -196,10 +221,17 @@ describe('SensorsSource on fixture files', () => {
   });
 
   test('start() samples on a timer and stop() ends it', async () => {
-    const src = await SensorsSource.create({ procRoot: path.join(root, 'proc'), sysRoot: path.join(root, 'sys'), diskPath: root, interval: 0.01 });
+    const src = await SensorsSource.create({
+      procRoot: path.join(root, 'proc'),
+      sysRoot: path.join(root, 'sys'),
+      diskPath: root,
+      interval: 0.01,
+    });
     const got = new Promise<void>((resolve) => {
       let n = 0;
-      src.onSample = () => { if (++n === 3) resolve(); };
+      src.onSample = () => {
+        if (++n === 3) resolve();
+      };
     });
     src.start();
     await got;

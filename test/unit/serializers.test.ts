@@ -5,8 +5,14 @@
 import { encode as mpEncode, decode as mpDecode } from '@msgpack/msgpack';
 import { Decoder as CborXDecoder } from 'cbor-x';
 import {
-  ALL_SERIALIZERS, cborSerializer, jsonSerializer, msgpackSerializer, negotiate,
-  serializerByName, serializerByRawsocketId, serializerBySubprotocol,
+  ALL_SERIALIZERS,
+  cborSerializer,
+  jsonSerializer,
+  msgpackSerializer,
+  negotiate,
+  serializerByName,
+  serializerByRawsocketId,
+  serializerBySubprotocol,
 } from '../../transport/serializers';
 
 const binary = [msgpackSerializer, cborSerializer];
@@ -15,8 +21,36 @@ describe.each(ALL_SERIALIZERS.map((s) => [s.name, s] as const))('%s', (_name, s)
   const rt = (v: unknown): unknown => s.decode(s.encode(v as unknown[]));
 
   test.each([
-    2 ** 53, 2 ** 53 - 1, 2 ** 32 + 1, 2 ** 32, 2 ** 32 - 1, 2 ** 31, 0, 1, 23, 24, 31, 127, 128, 255, 256, 65535, 65536,
-    -1, -24, -25, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 32), -(2 ** 53),
+    2 ** 53,
+    2 ** 53 - 1,
+    2 ** 32 + 1,
+    2 ** 32,
+    2 ** 32 - 1,
+    2 ** 31,
+    0,
+    1,
+    23,
+    24,
+    31,
+    127,
+    128,
+    255,
+    256,
+    65535,
+    65536,
+    -1,
+    -24,
+    -25,
+    -32,
+    -33,
+    -128,
+    -129,
+    -32768,
+    -32769,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    -(2 ** 32),
+    -(2 ** 53),
   ])('integer %p round-trips as that integer', (n) => {
     const out = rt([n, { n }]) as [number, { n: number }];
     expect(out).toEqual([n, { n }]);
@@ -93,10 +127,17 @@ describe('binary serializers: wire format', () => {
     const fromMp = mpDecode(msgpackSerializer.encode(msg)) as unknown[];
     // @msgpack/msgpack returns bin as Uint8Array: compare the bytes, not the Buffer class.
     const bytesAsArrays = (v: unknown): unknown =>
-      v instanceof Uint8Array ? { bytes: [...v] } : Array.isArray(v) ? v.map(bytesAsArrays)
-        : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bytesAsArrays(x)])) : v;
+      v instanceof Uint8Array
+        ? { bytes: [...v] }
+        : Array.isArray(v)
+          ? v.map(bytesAsArrays)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bytesAsArrays(x)]))
+            : v;
     expect(bytesAsArrays(fromMp)).toEqual(bytesAsArrays(msg));
-    const fromCbor = new CborXDecoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as never).decode(cborSerializer.encode(msg));
+    const fromCbor = new CborXDecoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as never).decode(
+      cborSerializer.encode(msg),
+    );
     expect(fromCbor).toEqual(msg);
   });
 

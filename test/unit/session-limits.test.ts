@@ -17,8 +17,10 @@ function answer(c: FakeClient, m: Message): Message {
   c.send(m);
   return c.next();
 }
-const sub = (c: FakeClient, topic: string, options: Dict = {}): Message => answer(c, { type: T.SUBSCRIBE, request: c.req(), options, topic });
-const reg = (c: FakeClient, procedure: string, options: Dict = {}): Message => answer(c, { type: T.REGISTER, request: c.req(), options, procedure });
+const sub = (c: FakeClient, topic: string, options: Dict = {}): Message =>
+  answer(c, { type: T.SUBSCRIBE, request: c.req(), options, topic });
+const reg = (c: FakeClient, procedure: string, options: Dict = {}): Message =>
+  answer(c, { type: T.REGISTER, request: c.req(), options, procedure });
 
 test('defaults: 10,000 of each, on every realm', () => {
   const realm = new Router().addRealm('realm1');

@@ -9,7 +9,10 @@ const roleByAuthid: AuthMethod = {
   name: 'anonymous',
   hello: (info) => {
     const authid = info.authid ?? 'anon';
-    return { kind: 'welcome', identity: { authid, authrole: authid.split('-')[0] ?? authid, authmethod: 'anonymous', authprovider: 'static' } };
+    return {
+      kind: 'welcome',
+      identity: { authid, authrole: authid.split('-')[0] ?? authid, authmethod: 'anonymous', authprovider: 'static' },
+    };
   },
   authenticate: () => ({ kind: 'refuse', reason: ErrorUri.AUTHENTICATION_FAILED, message: 'unexpected' }),
 };
@@ -58,7 +61,11 @@ describe('session meta API', () => {
     const args = (ev as { args: unknown[] }).args;
     expect(args).toHaveLength(1);
     expect(args[0]).toMatchObject({
-      session: c.sessionId, authid: 'user-1', authrole: 'user', authmethod: 'anonymous', authprovider: 'static',
+      session: c.sessionId,
+      authid: 'user-1',
+      authrole: 'user',
+      authmethod: 'anonymous',
+      authprovider: 'static',
       transport: expect.objectContaining({ type: 'websocket' }),
     });
   });
@@ -129,7 +136,10 @@ describe('session meta API', () => {
     rpc(a, 'wamp.session.kill', [u2.sessionId, 'com.app.bye2', 'later']);
     expect(u2.next()).toEqual({ type: T.GOODBYE, details: { message: 'later' }, reason: 'com.app.bye2' });
     const u3 = join(router, 'user-3');
-    expect(rpc(a, 'wamp.session.kill', [u3.sessionId], { reason: 'not a uri' })).toMatchObject({ type: T.ERROR, error: ErrorUri.INVALID_URI });
+    expect(rpc(a, 'wamp.session.kill', [u3.sessionId], { reason: 'not a uri' })).toMatchObject({
+      type: T.ERROR,
+      error: ErrorUri.INVALID_URI,
+    });
   });
 
   test('kill_by_authid and kill_by_authrole kill the matching sessions but never the caller', () => {

@@ -23,7 +23,10 @@ describe('sim model', () => {
   test('deterministic for a seed', () => {
     const a = new SimModel(7);
     const b = new SimModel(7);
-    for (let i = 0; i < 10; i++) { a.step(1); b.step(1); }
+    for (let i = 0; i < 10; i++) {
+      a.step(1);
+      b.step(1);
+    }
     expect(a.sample()).toEqual(b.sample());
   });
 
@@ -132,7 +135,13 @@ describe('sim procedures: validation', () => {
   });
 
   test('good calls: settings positional or as keywords, case-insensitive supply', () => {
-    expect(src.setChannel(['HV', 3, { voltage: 100, current_limit: 20 }], {})).toMatchObject({ supply: 'hv', channel: 3, setpoint: 100, current_limit: 20, on: false });
+    expect(src.setChannel(['HV', 3, { voltage: 100, current_limit: 20 }], {})).toMatchObject({
+      supply: 'hv',
+      channel: 3,
+      setpoint: 100,
+      current_limit: 20,
+      on: false,
+    });
     expect(src.setChannel(['lv', 2], { on: true, voltage: 5 })).toMatchObject({ supply: 'lv', channel: 2, on: true, setpoint: 5 });
   });
 });

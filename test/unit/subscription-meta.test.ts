@@ -6,7 +6,10 @@ import { noMeta } from '../../router/meta-events';
 import type { Session } from '../../router/session';
 import type { InternalProcedure } from '../../router/dealer';
 import {
-  SubscriptionMeta as M, installSubscriptionMeta, subscriptionMetaProcedures, subscriptionMetaSink,
+  SubscriptionMeta as M,
+  installSubscriptionMeta,
+  subscriptionMetaProcedures,
+  subscriptionMetaSink,
 } from '../../router/meta/subscription-meta';
 import { FakeClient } from '../helpers/fake-peer';
 import { events, joinAs, subscribe } from '../helpers/pubsub';
@@ -38,7 +41,9 @@ describe('subscription meta API', () => {
 
     test('on_create then on_subscribe, only on_subscribe for the next subscriber, nothing for a duplicate', () => {
       const o = observer();
-      const names = new Map([M.ON_CREATE, M.ON_SUBSCRIBE, M.ON_UNSUBSCRIBE, M.ON_DELETE].map((t) => [realm.broker.find(t, 'exact')!.id, t]));
+      const names = new Map(
+        [M.ON_CREATE, M.ON_SUBSCRIBE, M.ON_UNSUBSCRIBE, M.ON_DELETE].map((t) => [realm.broker.find(t, 'exact')!.id, t]),
+      );
       expect(o.pending).toBe(0); // subscribing to wamp.* topics makes no meta events
       const a = FakeClient.join(router);
       const b = FakeClient.join(router);
@@ -56,7 +61,9 @@ describe('subscription meta API', () => {
 
     test('on_unsubscribe, then on_delete when the last subscriber leaves (also by session leave)', () => {
       const o = observer();
-      const names = new Map([M.ON_CREATE, M.ON_SUBSCRIBE, M.ON_UNSUBSCRIBE, M.ON_DELETE].map((t) => [realm.broker.find(t, 'exact')!.id, t]));
+      const names = new Map(
+        [M.ON_CREATE, M.ON_SUBSCRIBE, M.ON_UNSUBSCRIBE, M.ON_DELETE].map((t) => [realm.broker.find(t, 'exact')!.id, t]),
+      );
       const a = FakeClient.join(router);
       const b = FakeClient.join(router);
       const id = subscribe(a, 'x');
@@ -66,9 +73,15 @@ describe('subscription meta API', () => {
       a.send({ type: T.UNSUBSCRIBE, request: 50, subscription: id });
       expect(topicOf(o, names)).toEqual([[M.ON_UNSUBSCRIBE, a.sessionId, id]]);
       b.send({ type: T.UNSUBSCRIBE, request: 51, subscription: id });
-      expect(topicOf(o, names)).toEqual([[M.ON_UNSUBSCRIBE, b.sessionId, id], [M.ON_DELETE, b.sessionId, id]]);
+      expect(topicOf(o, names)).toEqual([
+        [M.ON_UNSUBSCRIBE, b.sessionId, id],
+        [M.ON_DELETE, b.sessionId, id],
+      ]);
       a.conn.drop();
-      expect(topicOf(o, names)).toEqual([[M.ON_UNSUBSCRIBE, a.sessionId, id2], [M.ON_DELETE, a.sessionId, id2]]);
+      expect(topicOf(o, names)).toEqual([
+        [M.ON_UNSUBSCRIBE, a.sessionId, id2],
+        [M.ON_DELETE, a.sessionId, id2],
+      ]);
     });
 
     test('a prefix subscription on wamp.subscription. receives the meta events with details.topic', () => {
@@ -88,7 +101,9 @@ describe('subscription meta API', () => {
 
   describe('meta procedures', () => {
     let procs: Record<string, InternalProcedure>;
-    beforeEach(() => { procs = subscriptionMetaProcedures(realm); });
+    beforeEach(() => {
+      procs = subscriptionMetaProcedures(realm);
+    });
     const proc = (uri: string): InternalProcedure => {
       const p = procs[uri];
       if (!p) throw new Error(`no meta procedure ${uri}`);
@@ -96,7 +111,12 @@ describe('subscription meta API', () => {
     };
     const call = (uri: string, caller: Session, ...args: unknown[]) => proc(uri)(caller, args, {}).args;
     const callError = (uri: string, caller: Session, ...args: unknown[]): string => {
-      try { proc(uri)(caller, args, {}); } catch (e) { if (e instanceof WampError) return e.uri; throw e; }
+      try {
+        proc(uri)(caller, args, {});
+      } catch (e) {
+        if (e instanceof WampError) return e.uri;
+        throw e;
+      }
       throw new Error('expected a WampError');
     };
 
@@ -158,7 +178,9 @@ describe('subscription meta API', () => {
   test('installSubscriptionMeta registers the six procedures on the dealer', () => {
     const r = new Realm('r', allowAll, { strictUris: false });
     const registered: string[] = [];
-    r.dealer.registerInternal = (uri: string) => { registered.push(uri); };
+    r.dealer.registerInternal = (uri: string) => {
+      registered.push(uri);
+    };
     installSubscriptionMeta(r);
     expect(registered.sort()).toEqual([M.COUNT_SUBSCRIBERS, M.GET, M.LIST, M.LIST_SUBSCRIBERS, M.LOOKUP, M.MATCH].sort());
   });

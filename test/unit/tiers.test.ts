@@ -6,11 +6,27 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import {
-  bucketAt, buildBuckets, buildFieldTiers, chooseWidth, cover, joinFields, ladderFor, mergePacked, nBuckets, outputWidth,
-  reduceField, SqliteTierStore, type Points, type Reduce, type TierReader,
+  bucketAt,
+  buildBuckets,
+  buildFieldTiers,
+  chooseWidth,
+  cover,
+  joinFields,
+  ladderFor,
+  mergePacked,
+  nBuckets,
+  outputWidth,
+  reduceField,
+  SqliteTierStore,
+  type Points,
+  type Reduce,
+  type TierReader,
 } from '../../data-nodes/sdk/tiers';
 
-interface S { t: number; v: number }
+interface S {
+  t: number;
+  v: number;
+}
 
 /** Brute force: per output bucket of width W, min (earliest on ties) and max (latest on ties) at their times, or the mean. */
 function brute(samples: S[], start: number, end: number, W: number, reduce: Reduce): Points {
@@ -33,8 +49,14 @@ function brute(samples: S[], start: number, end: number, W: number, reduce: Redu
     }
     let mn = l[0] as S;
     let mx = l[0] as S;
-    for (const s of l) { if (s.v < mn.v) mn = s; if (s.v >= mx.v) mx = s; }
-    if (mn.t === mx.t) { t.push(mn.t); v.push(mn.v); } else {
+    for (const s of l) {
+      if (s.v < mn.v) mn = s;
+      if (s.v >= mx.v) mx = s;
+    }
+    if (mn.t === mx.t) {
+      t.push(mn.t);
+      v.push(mn.v);
+    } else {
       const [a, b] = mn.t < mx.t ? [mn, mx] : [mx, mn];
       t.push(a.t, b.t);
       v.push(a.v, b.v);
@@ -44,12 +66,22 @@ function brute(samples: S[], start: number, end: number, W: number, reduce: Redu
 }
 
 function memReader(sources: S[][], widths: number[]): TierReader {
-  const built = sources.map((src) => buildFieldTiers(src.map((s) => s.t), { x: src.map((s) => s.v) }, null, widths).get('x'));
+  const built = sources.map((src) =>
+    buildFieldTiers(
+      src.map((s) => s.t),
+      { x: src.map((s) => s.v) },
+      null,
+      widths,
+    ).get('x'),
+  );
   const all = sources.flat().sort((a, b) => a.t - b.t);
   return {
     widths,
     buckets: (w) => built.flatMap((m) => (m?.get(w) ? [m.get(w) as Float64Array] : [])),
-    raw: (a, b) => { const r = all.filter((s) => s.t >= a && s.t < b); return { t: r.map((s) => s.t), v: r.map((s) => s.v) }; },
+    raw: (a, b) => {
+      const r = all.filter((s) => s.t >= a && s.t < b);
+      return { t: r.map((s) => s.t), v: r.map((s) => s.v) };
+    },
   };
 }
 
@@ -104,86 +136,150 @@ describe('tier buckets', () => {
     const day = buildBuckets([1e9, 1e9 + 5, 2e9], [1, 2, 3], 86400);
     const r: TierReader = {
       widths: [600, 86400],
-      buckets: (w) => { fetched++; return w === 86400 ? [day] : []; },
+      buckets: (w) => {
+        fetched++;
+        return w === 86400 ? [day] : [];
+      },
       raw: () => ({ t: [], v: [] }),
     };
-    const pts = await reduceField(r, 1, 100 * 365 * 86400 + 1, 100 * 365 * 86400 / 1000);
+    const pts = await reduceField(r, 1, 100 * 365 * 86400 + 1, (100 * 365 * 86400) / 1000);
     expect(pts).toEqual({ t: [1e9, 1e9 + 5, 2e9], v: [1, 2, 3] });
     expect(fetched).toBeLessThan(10);
   });
 
   it('joins fields of one timeline on the union of their times', () => {
-    expect(joinFields([{ t: [1, 3], v: [10, 30] }, { t: [2, 3], v: [20, 31] }]))
-      .toEqual({ t: [1, 2, 3], columns: [[10, null, 30], [null, 20, 31]] });
+    expect(
+      joinFields([
+        { t: [1, 3], v: [10, 30] },
+        { t: [2, 3], v: [20, 31] },
+      ]),
+    ).toEqual({
+      t: [1, 2, 3],
+      columns: [
+        [10, null, 30],
+        [null, 20, 31],
+      ],
+    });
   });
 });
 
-const sampleSet = fc.uniqueArray(fc.integer({ min: 0, max: 40000 }), { minLength: 1, maxLength: 400 })
+const sampleSet = fc
+  .uniqueArray(fc.integer({ min: 0, max: 40000 }), { minLength: 1, maxLength: 400 })
   .chain((ts) => fc.tuple(fc.constant(ts), fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: ts.length, maxLength: ts.length })))
   .map(([ts, vs]) => ts.map((k, i): S => ({ t: k * 0.25, v: (vs[i] ?? 0) / 8 })));
 
 describe('tier answers equal brute force (property)', () => {
   it('for random sources in any order, ranges and strides, min/max and mean', async () => {
-    await fc.assert(fc.asyncProperty(
-      sampleSet, fc.integer({ min: 1, max: 5 }),
-      fc.double({ min: 0, max: 10000, noNaN: true }), fc.double({ min: 1, max: 10000, noNaN: true }),
-      fc.double({ min: 0.6, max: 3000, noNaN: true }), fc.constantFrom<Reduce>('minmax', 'mean'),
-      async (samples, nSources, start, span, stride, reduce) => {
-        // deal samples to sources round-robin after a shuffle by value: every source is out of order
-        const sources: S[][] = Array.from({ length: nSources }, () => []);
-        samples.forEach((s, i) => sources[i % nSources]?.push(s));
-        const r = memReader(sources, WIDTHS);
-        const got = await reduceField(r, start, start + span, stride, reduce);
-        const w = chooseWidth(WIDTHS, stride, reduce);
-        if (w === null) { expect(got).toBeNull(); return; }
-        expect(got).toEqual(brute(samples, start, start + span, outputWidth(w, stride, reduce), reduce));
-        for (const t of got?.t ?? []) { expect(t).toBeGreaterThanOrEqual(start); expect(t).toBeLessThan(start + span); }
-      }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        sampleSet,
+        fc.integer({ min: 1, max: 5 }),
+        fc.double({ min: 0, max: 10000, noNaN: true }),
+        fc.double({ min: 1, max: 10000, noNaN: true }),
+        fc.double({ min: 0.6, max: 3000, noNaN: true }),
+        fc.constantFrom<Reduce>('minmax', 'mean'),
+        async (samples, nSources, start, span, stride, reduce) => {
+          // deal samples to sources round-robin after a shuffle by value: every source is out of order
+          const sources: S[][] = Array.from({ length: nSources }, () => []);
+          samples.forEach((s, i) => sources[i % nSources]?.push(s));
+          const r = memReader(sources, WIDTHS);
+          const got = await reduceField(r, start, start + span, stride, reduce);
+          const w = chooseWidth(WIDTHS, stride, reduce);
+          if (w === null) {
+            expect(got).toBeNull();
+            return;
+          }
+          expect(got).toEqual(brute(samples, start, start + span, outputWidth(w, stride, reduce), reduce));
+          for (const t of got?.t ?? []) {
+            expect(t).toBeGreaterThanOrEqual(start);
+            expect(t).toBeLessThan(start + span);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('through SQLite, with sources added in batches, replaced and removed', async () => {
-    await fc.assert(fc.asyncProperty(
-      sampleSet, sampleSet, fc.double({ min: 0, max: 8000, noNaN: true }), fc.double({ min: 1, max: 10000, noNaN: true }),
-      fc.double({ min: 0.6, max: 3000, noNaN: true }),
-      async (a, b, start, span, stride) => {
-        const db = new Database(':memory:');
-        const store = new SqliteTierStore(db, 't_tiers');
-        const tiersOf = (s: S[]) => buildFieldTiers(s.map((x) => x.t), { x: s.map((x) => x.v) }, null, WIDTHS);
-        const bTimes = new Set(b.map((s) => s.t));
-        const aOnly = a.filter((s) => !bTimes.has(s.t));
-        // "file" f1 first holds b, then is replaced by aOnly; "live" gets b in three out-of-order batches
-        store.replaceSource('f1', tiersOf(b));
-        store.replaceSource('f1', tiersOf(aOnly));
-        for (const part of [b.filter((_, i) => i % 3 === 2), b.filter((_, i) => i % 3 === 0), b.filter((_, i) => i % 3 === 1)]) {
-          store.addToSource('live', tiersOf(part));
-        }
-        store.replaceSource('gone', tiersOf(a));
-        store.removeSource('gone');
-        const all = [...aOnly, ...b].sort((x, y) => x.t - y.t);
-        const raw = (lo: number, hi: number) => slice(all, lo, hi);
-        const got = await reduceField(store.reader('x', store.widthsOf('x'), raw), start, start + span, stride);
-        const w = chooseWidth(store.widthsOf('x'), stride);
-        db.close();
-        if (w === null) return;
-        expect(got).toEqual(brute(all, start, start + span, outputWidth(w, stride), 'minmax'));
-      }), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(
+        sampleSet,
+        sampleSet,
+        fc.double({ min: 0, max: 8000, noNaN: true }),
+        fc.double({ min: 1, max: 10000, noNaN: true }),
+        fc.double({ min: 0.6, max: 3000, noNaN: true }),
+        async (a, b, start, span, stride) => {
+          const db = new Database(':memory:');
+          const store = new SqliteTierStore(db, 't_tiers');
+          const tiersOf = (s: S[]) =>
+            buildFieldTiers(
+              s.map((x) => x.t),
+              { x: s.map((x) => x.v) },
+              null,
+              WIDTHS,
+            );
+          const bTimes = new Set(b.map((s) => s.t));
+          const aOnly = a.filter((s) => !bTimes.has(s.t));
+          // "file" f1 first holds b, then is replaced by aOnly; "live" gets b in three out-of-order batches
+          store.replaceSource('f1', tiersOf(b));
+          store.replaceSource('f1', tiersOf(aOnly));
+          for (const part of [b.filter((_, i) => i % 3 === 2), b.filter((_, i) => i % 3 === 0), b.filter((_, i) => i % 3 === 1)]) {
+            store.addToSource('live', tiersOf(part));
+          }
+          store.replaceSource('gone', tiersOf(a));
+          store.removeSource('gone');
+          const all = [...aOnly, ...b].sort((x, y) => x.t - y.t);
+          const raw = (lo: number, hi: number) => slice(all, lo, hi);
+          const got = await reduceField(store.reader('x', store.widthsOf('x'), raw), start, start + span, stride);
+          const w = chooseWidth(store.widthsOf('x'), stride);
+          db.close();
+          if (w === null) return;
+          expect(got).toEqual(brute(all, start, start + span, outputWidth(w, stride), 'minmax'));
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('retention: dropBefore plus rebuilding the straddling bucket keeps answers exact', async () => {
     const db = new Database(':memory:');
     const store = new SqliteTierStore(db, 'r_tiers');
     const s: S[] = Array.from({ length: 5000 }, (_, i) => ({ t: i * 0.5, v: Math.cos(i / 7) * (i % 13) }));
-    store.addToSource('live', buildFieldTiers(s.map((x) => x.t), { x: s.map((x) => x.v) }, null, WIDTHS));
+    store.addToSource(
+      'live',
+      buildFieldTiers(
+        s.map((x) => x.t),
+        { x: s.map((x) => x.v) },
+        null,
+        WIDTHS,
+      ),
+    );
     const cutoff = 1234.5;
     const kept = s.filter((x) => x.t >= cutoff);
     store.dropBefore('live', cutoff);
     for (const w of WIDTHS) {
       const k = Math.floor(cutoff / w);
       const part = kept.filter((x) => Math.floor(x.t / w) === k);
-      store.replaceBuckets('live', 'x', w, k, k + 1, buildBuckets(part.map((x) => x.t), part.map((x) => x.v), w));
+      store.replaceBuckets(
+        'live',
+        'x',
+        w,
+        k,
+        k + 1,
+        buildBuckets(
+          part.map((x) => x.t),
+          part.map((x) => x.v),
+          w,
+        ),
+      );
     }
     const raw = (lo: number, hi: number) => slice(kept, lo, hi);
-    for (const [start, stride] of [[0, 7], [1000, 31], [1200, 400], [0, 1000]] as const) {
+    for (const [start, stride] of [
+      [0, 7],
+      [1000, 31],
+      [1200, 400],
+      [0, 1000],
+    ] as const) {
       const got = await reduceField(store.reader('x', WIDTHS, raw), start, 2600, stride);
       const w = chooseWidth(WIDTHS, stride) as number;
       expect(got).toEqual(brute(kept, start, 2600, outputWidth(w, stride), 'minmax'));

@@ -15,18 +15,27 @@ const ROOT = path.resolve(__dirname, '../../../shared/vectors/wamp-testsuite');
 const SERIALIZERS = ['json', 'msgpack', 'cbor'] as const;
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.json') ? [path.join(dir, e.name)] : []);
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.json') ? [path.join(dir, e.name)] : []));
 }
 
-interface Encoded { bytes?: string; bytes_hex: string; note?: string }
+interface Encoded {
+  bytes?: string;
+  bytes_hex: string;
+  note?: string;
+}
 interface Sample {
   description: string;
   serializers?: Record<string, Encoded[]>;
   expected_attributes?: Record<string, unknown>;
   wmsg?: unknown[];
 }
-interface VectorFile { wamp_message_type?: string; samples?: Sample[]; sequence?: { message: Record<string, unknown> }[] }
+interface VectorFile {
+  wamp_message_type?: string;
+  samples?: Sample[];
+  sequence?: { message: Record<string, unknown> }[];
+}
 
 const files = fs.existsSync(ROOT) ? walk(ROOT).filter((f) => !f.endsWith('SCHEMA.json')) : [];
 const load = (f: string): VectorFile => JSON.parse(fs.readFileSync(f, 'utf8'));
@@ -41,19 +50,29 @@ function norm(v: unknown): unknown {
 
 /** Field of our typed message that a vector attribute names. */
 const FIELD: Record<string, string> = {
-  request_id: 'request', session_id: 'session', publication_id: 'publication', subscription_id: 'subscription',
-  registration_id: 'registration', request_type: 'requestType', method: 'authmethod',
+  request_id: 'request',
+  session_id: 'session',
+  publication_id: 'publication',
+  subscription_id: 'subscription',
+  registration_id: 'registration',
+  request_type: 'requestType',
+  method: 'authmethod',
 };
 
 function checkAttributes(msg: Message, exp: Record<string, unknown>): void {
   const m = msg as unknown as Record<string, unknown>;
   for (const [k, want] of Object.entries(exp)) {
     switch (k) {
-      case 'message_type': expect(msg.type).toBe(want); break;
-      case 'roles': expect((m.details as Record<string, unknown>).roles).toEqual(want); break;
+      case 'message_type':
+        expect(msg.type).toBe(want);
+        break;
+      case 'roles':
+        expect((m.details as Record<string, unknown>).roles).toEqual(want);
+        break;
       case 'args':
-        if (want === null) { if (exp.payload == null) expect(m.args === undefined || (Array.isArray(m.args) && m.args.length === 0)).toBe(true); }
-        else expect(norm(m.args)).toEqual(want);
+        if (want === null) {
+          if (exp.payload == null) expect(m.args === undefined || (Array.isArray(m.args) && m.args.length === 0)).toBe(true);
+        } else expect(norm(m.args)).toEqual(want);
         break;
       case 'kwargs':
         if (want === null) expect(m.kwargs === undefined || Object.keys(m.kwargs as object).length === 0).toBe(true);
@@ -66,7 +85,8 @@ function checkAttributes(msg: Message, exp: Record<string, unknown>): void {
           expect(Buffer.from(m.args as Uint8Array).toString('hex')).toBe(want);
         }
         break;
-      default: expect(norm(m[FIELD[k] ?? k])).toEqual(want);
+      default:
+        expect(norm(m[FIELD[k] ?? k])).toEqual(want);
     }
   }
 }
@@ -122,16 +142,25 @@ describe.each(cases)('%s: %s [%s #%i]', (_rel, _desc, ser, _i, sample, enc) => {
 const CODE = MessageType as Record<string, number>;
 /** Wire position of each attribute, per message type, for the types the sequences use. */
 const LAYOUT: Record<string, string[]> = {
-  HELLO: ['realm', 'details'], WELCOME: ['session_id', 'details'], GOODBYE: ['details', 'reason'],
+  HELLO: ['realm', 'details'],
+  WELCOME: ['session_id', 'details'],
+  GOODBYE: ['details', 'reason'],
   ABORT: ['details', 'reason', 'args', 'kwargs'],
-  PUBLISH: ['request_id', 'options', 'topic', 'args', 'kwargs'], PUBLISHED: ['request_id', 'publication_id'],
-  SUBSCRIBE: ['request_id', 'options', 'topic'], SUBSCRIBED: ['request_id', 'subscription_id'],
-  UNSUBSCRIBE: ['request_id', 'subscription_id'], UNSUBSCRIBED: ['request_id'],
+  PUBLISH: ['request_id', 'options', 'topic', 'args', 'kwargs'],
+  PUBLISHED: ['request_id', 'publication_id'],
+  SUBSCRIBE: ['request_id', 'options', 'topic'],
+  SUBSCRIBED: ['request_id', 'subscription_id'],
+  UNSUBSCRIBE: ['request_id', 'subscription_id'],
+  UNSUBSCRIBED: ['request_id'],
   EVENT: ['subscription_id', 'publication_id', 'details', 'args', 'kwargs'],
-  CALL: ['request_id', 'options', 'procedure', 'args', 'kwargs'], RESULT: ['request_id', 'details', 'args', 'kwargs'],
-  REGISTER: ['request_id', 'options', 'procedure'], REGISTERED: ['request_id', 'registration_id'],
-  UNREGISTER: ['request_id', 'registration_id'], UNREGISTERED: ['request_id'],
-  INVOCATION: ['request_id', 'registration_id', 'details', 'args', 'kwargs'], YIELD: ['request_id', 'options', 'args', 'kwargs'],
+  CALL: ['request_id', 'options', 'procedure', 'args', 'kwargs'],
+  RESULT: ['request_id', 'details', 'args', 'kwargs'],
+  REGISTER: ['request_id', 'options', 'procedure'],
+  REGISTERED: ['request_id', 'registration_id'],
+  UNREGISTER: ['request_id', 'registration_id'],
+  UNREGISTERED: ['request_id'],
+  INVOCATION: ['request_id', 'registration_id', 'details', 'args', 'kwargs'],
+  YIELD: ['request_id', 'options', 'args', 'kwargs'],
   ERROR: ['request_type', 'request_id', 'details', 'error', 'args', 'kwargs'],
 };
 const OPTIONAL = new Set(['args', 'kwargs']);
@@ -150,7 +179,10 @@ function wireOf(m: Record<string, unknown>): unknown[] | null {
       if (OPTIONAL.has(k)) break;
       return null;
     }
-    if (k === 'args' && m.kwargs !== undefined) { arr.push(v, m.kwargs); break; }
+    if (k === 'args' && m.kwargs !== undefined) {
+      arr.push(v, m.kwargs);
+      break;
+    }
     arr.push(v);
   }
   return arr;

@@ -19,7 +19,23 @@ describe('weather file format', () => {
   });
 
   test('malformed lines are skipped and counted, never thrown', () => {
-    const text = ['# d', '# tl', '# u', '1 1.5', 'garbage', '2', '3 4 5', '0x10 2', '4 abc', '5 1e3', '', '   ', '6 nan', '7 Infinity', '8 -2.5'].join('\r\n');
+    const text = [
+      '# d',
+      '# tl',
+      '# u',
+      '1 1.5',
+      'garbage',
+      '2',
+      '3 4 5',
+      '0x10 2',
+      '4 abc',
+      '5 1e3',
+      '',
+      '   ',
+      '6 nan',
+      '7 Infinity',
+      '8 -2.5',
+    ].join('\r\n');
     const p = parseWeatherFile(text);
     expect(Array.from(p.t)).toEqual([1, 5, 6, 8]);
     expect(Array.from(p.v).map((x) => (Number.isNaN(x) ? 'NaN' : x))).toEqual([1.5, 1000, 'NaN', -2.5]);
@@ -46,7 +62,9 @@ describe('weather file format', () => {
     expect(p.header.timeline).toBe('hourly');
     expect(Array.from(p.t)).toEqual([20]);
     expect(p.badLines).toBe(1);
-    const q = parseWeatherFile(Buffer.from([0x23, 0x20, 0xc3, 0x28, 0x0a, 0x23, 0x20, 0x68, 0x0a, 0x23, 0x20, 0x43, 0x0a, 0x31, 0x20, 0x32]));
+    const q = parseWeatherFile(
+      Buffer.from([0x23, 0x20, 0xc3, 0x28, 0x0a, 0x23, 0x20, 0x68, 0x0a, 0x23, 0x20, 0x43, 0x0a, 0x31, 0x20, 0x32]),
+    );
     expect(q.header.description).toContain('\ufffd');
     expect(Array.from(q.v)).toEqual([2]);
   });
@@ -87,7 +105,15 @@ describe('min_stride downsampling', () => {
 
   test('several columns share the times (union of their extremes); nulls and booleans handled', () => {
     const t = [0, 1, 2, 3];
-    const r = downsampleMinMax(t, [[5, null, 1, 7], [null, null, null, null], [true, false, false, true]], 2);
+    const r = downsampleMinMax(
+      t,
+      [
+        [5, null, 1, 7],
+        [null, null, null, null],
+        [true, false, false, true],
+      ],
+      2,
+    );
     // bucket [0, 4): column 0 min at 2, max at 3; column 2 min at 1, max at 3
     expect(r.t).toEqual([1, 2, 3]);
     expect(r.columns[0]).toEqual([null, 1, 7]);
@@ -110,8 +136,16 @@ describe('WeatherSource', () => {
   test('fields grouped into timelines, [start, end), unknown fields []', async () => {
     const hourly = Array.from({ length: 10 }, (_, i): [number, number] => [1000 + 3600 * i, i]);
     write('temperature.dat', ['Temp', 'hourly', 'C'], hourly);
-    write('humidity.dat', ['Hum', 'hourly', '%'], hourly.map(([t, v]) => [t, v * 10]));
-    write('wind.dat', ['Wind', 'minutely', 'm/s'], Array.from({ length: 5 }, (_, i) => [1000 + 60 * i, i]));
+    write(
+      'humidity.dat',
+      ['Hum', 'hourly', '%'],
+      hourly.map(([t, v]) => [t, v * 10]),
+    );
+    write(
+      'wind.dat',
+      ['Wind', 'minutely', 'm/s'],
+      Array.from({ length: 5 }, (_, i) => [1000 + 60 * i, i]),
+    );
     writeFileSync(path.join(dir, 'README.md'), 'not data');
     const src = new WeatherSource({ dataDir: dir, rescanMs: 0 });
 
@@ -167,7 +201,11 @@ describe('WeatherSource', () => {
     const day = 86400;
     const a0 = 100 * day;
     // two days of hourly data
-    write('temp.dat', ['T', 'hourly', 'C'], Array.from({ length: 48 }, (_, i): [number, number] => [a0 + 3600 * i, i]));
+    write(
+      'temp.dat',
+      ['T', 'hourly', 'C'],
+      Array.from({ length: 48 }, (_, i): [number, number] => [a0 + 3600 * i, i]),
+    );
     const now = 500 * day + 7200 + 30; // 02:00:30 on some later day
     const src = new WeatherSource({ dataDir: dir, rescanMs: 0, replay: true, now: () => now });
     const r = await src.getData(['temp'], now - 3 * 3600, now, null);
@@ -193,7 +231,9 @@ describe('WeatherSource', () => {
     const src = new WeatherSource({ dataDir: path.join(__dirname, '../../data-nodes/weather/example-data'), logger });
     const [fields, timelines] = await src.getFields(1, 2e9);
     expect(Object.keys(timelines).sort()).toEqual(['hourly', 'minutely']);
-    expect(Object.keys(fields)).toEqual(expect.arrayContaining(['temperature', 'humidity', 'pressure', 'wind_speed', 'wind_direction', 'temperature_1min']));
+    expect(Object.keys(fields)).toEqual(
+      expect.arrayContaining(['temperature', 'humidity', 'pressure', 'wind_speed', 'wind_direction', 'temperature_1min']),
+    );
     expect(timelines.minutely!.interval).toBe(60);
     expect(lines).toEqual([]);
     const r = await src.getData(['wind_direction'], 1, 2e9, null);

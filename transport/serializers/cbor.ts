@@ -36,26 +36,45 @@ class CborEncoder {
   private value(v: unknown, depth: number): void {
     const w = this.w;
     switch (typeof v) {
-      case 'string': w.str(v, this.strHeader); return;
+      case 'string':
+        w.str(v, this.strHeader);
+        return;
       case 'number':
         if (Number.isInteger(v)) {
-          if (v >= 0 && v < TWO64) { this.head(0x00, v); return; }
-          if (v < 0 && v >= -TWO64) { this.head(0x20, -1 - v); return; }
+          if (v >= 0 && v < TWO64) {
+            this.head(0x00, v);
+            return;
+          }
+          if (v < 0 && v >= -TWO64) {
+            this.head(0x20, -1 - v);
+            return;
+          }
         }
         w.u8f64(0xfb, v);
         return;
-      case 'boolean': w.u8(v ? 0xf5 : 0xf4); return;
+      case 'boolean':
+        w.u8(v ? 0xf5 : 0xf4);
+        return;
       case 'bigint': {
         const neg = v < 0n;
         const n = neg ? -1n - v : v;
         if (n >= 18446744073709551616n) throw new RangeError('cbor: bigint out of 64-bit range');
-        w.ensure(9); w.buf[w.pos++] = neg ? 0x3b : 0x1b; w.buf.writeBigUInt64BE(n, w.pos); w.pos += 8;
+        w.ensure(9);
+        w.buf[w.pos++] = neg ? 0x3b : 0x1b;
+        w.buf.writeBigUInt64BE(n, w.pos);
+        w.pos += 8;
         return;
       }
-      case 'object': break;
-      default: w.u8(0xf6); return; // undefined, function, symbol → null
+      case 'object':
+        break;
+      default:
+        w.u8(0xf6);
+        return; // undefined, function, symbol → null
     }
-    if (v === null) { w.u8(0xf6); return; }
+    if (v === null) {
+      w.u8(0xf6);
+      return;
+    }
     if (++depth > MAX_DEPTH) throw new RangeError('cbor: nesting too deep (cycle?)');
     if (Array.isArray(v)) {
       const n = v.length;
@@ -63,15 +82,27 @@ class CborEncoder {
       for (let i = 0; i < n; i++) this.value(v[i], depth);
       return;
     }
-    if (ArrayBuffer.isView(v)) { this.bin(viewBytes(v)); return; }
-    if (v instanceof ArrayBuffer) { this.bin(new Uint8Array(v)); return; }
+    if (ArrayBuffer.isView(v)) {
+      this.bin(viewBytes(v));
+      return;
+    }
+    if (v instanceof ArrayBuffer) {
+      this.bin(new Uint8Array(v));
+      return;
+    }
     if (v instanceof Map) {
       this.head(0xa0, v.size);
-      for (const [k, x] of v) { w.str(String(k), this.strHeader); this.value(x, depth); }
+      for (const [k, x] of v) {
+        w.str(String(k), this.strHeader);
+        this.value(x, depth);
+      }
       return;
     }
     const o = v as Record<string, unknown> & { toJSON?: () => unknown };
-    if (typeof o.toJSON === 'function') { this.value(o.toJSON(), depth); return; }
+    if (typeof o.toJSON === 'function') {
+      this.value(o.toJSON(), depth);
+      return;
+    }
     const keys = Object.keys(o);
     let n = 0;
     for (const k of keys) if (o[k] !== undefined) n++;
@@ -98,12 +129,24 @@ function arg(r: Reader, ai: number): number {
   let v: number;
   if (ai < 24) return ai;
   switch (ai) {
-    case 24: return r.u8();
-    case 25: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return v;
-    case 26: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return v;
-    case 27: return r.u64();
-    case 31: return -1;
-    default: throw new Error(`cbor: reserved additional information ${ai}`);
+    case 24:
+      return r.u8();
+    case 25:
+      r.need(2);
+      v = buf.readUInt16BE(r.pos);
+      r.pos += 2;
+      return v;
+    case 26:
+      r.need(4);
+      v = buf.readUInt32BE(r.pos);
+      r.pos += 4;
+      return v;
+    case 27:
+      return r.u64();
+    case 31:
+      return -1;
+    default:
+      throw new Error(`cbor: reserved additional information ${ai}`);
   }
 }
 
@@ -187,15 +230,36 @@ function decodeValue(r: Reader, depth: number): unknown {
     default: {
       // major 7
       switch (ai) {
-        case 20: return false;
-        case 21: return true;
-        case 22: return null;
-        case 23: return null; // undefined
-        case 25: { r.need(2); const v = float16(buf.readUInt16BE(r.pos)); r.pos += 2; return v; }
-        case 26: { r.need(4); const v = buf.readFloatBE(r.pos); r.pos += 4; return v; }
-        case 27: { r.need(8); const v = buf.readDoubleBE(r.pos); r.pos += 8; return v; }
-        case 31: return BREAK;
-        default: throw new Error(`cbor: unsupported simple value ${ai}`);
+        case 20:
+          return false;
+        case 21:
+          return true;
+        case 22:
+          return null;
+        case 23:
+          return null; // undefined
+        case 25: {
+          r.need(2);
+          const v = float16(buf.readUInt16BE(r.pos));
+          r.pos += 2;
+          return v;
+        }
+        case 26: {
+          r.need(4);
+          const v = buf.readFloatBE(r.pos);
+          r.pos += 4;
+          return v;
+        }
+        case 27: {
+          r.need(8);
+          const v = buf.readDoubleBE(r.pos);
+          r.pos += 8;
+          return v;
+        }
+        case 31:
+          return BREAK;
+        default:
+          throw new Error(`cbor: unsupported simple value ${ai}`);
       }
     }
   }

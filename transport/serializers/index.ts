@@ -23,12 +23,20 @@ const bySubprotocol = new Map<string, Serializer>(ALL_SERIALIZERS.map((s) => [s.
 /** RawSocket serializer id → serializer */
 const byRawsocketId = new Map<number, Serializer>(ALL_SERIALIZERS.map((s) => [s.rawsocketId, s]));
 
-export function serializerByName(name: string): Serializer | undefined { return byName.get(name); }
-export function serializerBySubprotocol(protocol: string): Serializer | undefined { return bySubprotocol.get(protocol); }
-export function serializerByRawsocketId(id: number): Serializer | undefined { return byRawsocketId.get(id); }
+export function serializerByName(name: string): Serializer | undefined {
+  return byName.get(name);
+}
+export function serializerBySubprotocol(protocol: string): Serializer | undefined {
+  return bySubprotocol.get(protocol);
+}
+export function serializerByRawsocketId(id: number): Serializer | undefined {
+  return byRawsocketId.get(id);
+}
 
 /** Whether `name` is a serializer we implement (for config validation). */
-export function isSerializerName(name: string): name is SerializerName { return byName.has(name); }
+export function isSerializerName(name: string): name is SerializerName {
+  return byName.has(name);
+}
 
 /**
  * Picks our best serializer among the subprotocols the client `offered` (e.g. ['wamp.2.json',

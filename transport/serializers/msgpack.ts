@@ -33,17 +33,41 @@ class MsgpackEncoder {
   private value(v: unknown, depth: number): void {
     const w = this.w;
     switch (typeof v) {
-      case 'string': w.str(v, this.strHeader); return;
-      case 'number': this.number(v); return;
-      case 'boolean': w.u8(v ? 0xc3 : 0xc2); return;
+      case 'string':
+        w.str(v, this.strHeader);
+        return;
+      case 'number':
+        this.number(v);
+        return;
+      case 'boolean':
+        w.u8(v ? 0xc3 : 0xc2);
+        return;
       case 'bigint':
-        if (v >= 0n && v < 18446744073709551616n) { w.ensure(9); w.buf[w.pos++] = 0xcf; w.buf.writeBigUInt64BE(v, w.pos); w.pos += 8; return; }
-        if (v < 0n && v >= -9223372036854775808n) { w.ensure(9); w.buf[w.pos++] = 0xd3; w.buf.writeBigInt64BE(v, w.pos); w.pos += 8; return; }
+        if (v >= 0n && v < 18446744073709551616n) {
+          w.ensure(9);
+          w.buf[w.pos++] = 0xcf;
+          w.buf.writeBigUInt64BE(v, w.pos);
+          w.pos += 8;
+          return;
+        }
+        if (v < 0n && v >= -9223372036854775808n) {
+          w.ensure(9);
+          w.buf[w.pos++] = 0xd3;
+          w.buf.writeBigInt64BE(v, w.pos);
+          w.pos += 8;
+          return;
+        }
         throw new RangeError('msgpack: bigint out of 64-bit range');
-      case 'object': break;
-      default: w.u8(0xc0); return; // undefined, function, symbol → nil
+      case 'object':
+        break;
+      default:
+        w.u8(0xc0);
+        return; // undefined, function, symbol → nil
     }
-    if (v === null) { w.u8(0xc0); return; }
+    if (v === null) {
+      w.u8(0xc0);
+      return;
+    }
     if (++depth > MAX_DEPTH) throw new RangeError('msgpack: nesting too deep (cycle?)');
     if (Array.isArray(v)) {
       const n = v.length;
@@ -53,15 +77,27 @@ class MsgpackEncoder {
       for (let i = 0; i < n; i++) this.value(v[i], depth);
       return;
     }
-    if (ArrayBuffer.isView(v)) { this.bin(viewBytes(v)); return; }
-    if (v instanceof ArrayBuffer) { this.bin(new Uint8Array(v)); return; }
+    if (ArrayBuffer.isView(v)) {
+      this.bin(viewBytes(v));
+      return;
+    }
+    if (v instanceof ArrayBuffer) {
+      this.bin(new Uint8Array(v));
+      return;
+    }
     if (v instanceof Map) {
       this.mapHeader(v.size);
-      for (const [k, x] of v) { w.str(String(k), this.strHeader); this.value(x, depth); }
+      for (const [k, x] of v) {
+        w.str(String(k), this.strHeader);
+        this.value(x, depth);
+      }
       return;
     }
     const o = v as Record<string, unknown> & { toJSON?: () => unknown };
-    if (typeof o.toJSON === 'function') { this.value(o.toJSON(), depth); return; }
+    if (typeof o.toJSON === 'function') {
+      this.value(o.toJSON(), depth);
+      return;
+    }
     // Like JSON: keys whose value is undefined are left out.
     const keys = Object.keys(o);
     let n = 0;
@@ -93,17 +129,47 @@ class MsgpackEncoder {
     const w = this.w;
     if (Number.isInteger(v)) {
       if (v >= 0) {
-        if (v < 0x80) { w.u8(v); return; }
-        if (v < 0x100) { w.u8u8(0xcc, v); return; }
-        if (v < 0x10000) { w.u8u16(0xcd, v); return; }
-        if (v < 0x100000000) { w.u8u32(0xce, v); return; }
-        if (v < TWO64) { w.u8i64(0xcf, v); return; }
+        if (v < 0x80) {
+          w.u8(v);
+          return;
+        }
+        if (v < 0x100) {
+          w.u8u8(0xcc, v);
+          return;
+        }
+        if (v < 0x10000) {
+          w.u8u16(0xcd, v);
+          return;
+        }
+        if (v < 0x100000000) {
+          w.u8u32(0xce, v);
+          return;
+        }
+        if (v < TWO64) {
+          w.u8i64(0xcf, v);
+          return;
+        }
       } else {
-        if (v >= -32) { w.u8(v & 0xff); return; }
-        if (v >= -0x80) { w.u8u8(0xd0, v & 0xff); return; }
-        if (v >= -0x8000) { w.u8u16(0xd1, v & 0xffff); return; }
-        if (v >= -0x80000000) { w.u8u32(0xd2, v >>> 0); return; }
-        if (v >= -TWO63) { w.u8i64(0xd3, v); return; }
+        if (v >= -32) {
+          w.u8(v & 0xff);
+          return;
+        }
+        if (v >= -0x80) {
+          w.u8u8(0xd0, v & 0xff);
+          return;
+        }
+        if (v >= -0x8000) {
+          w.u8u16(0xd1, v & 0xffff);
+          return;
+        }
+        if (v >= -0x80000000) {
+          w.u8u32(0xd2, v >>> 0);
+          return;
+        }
+        if (v >= -TWO63) {
+          w.u8i64(0xd3, v);
+          return;
+        }
       }
     }
     w.u8f64(0xcb, v); // fractions, NaN, ±Infinity, integers beyond 64 bits
@@ -120,29 +186,95 @@ function decodeValue(r: Reader, depth: number): unknown {
   if (b >= 0x80 && b <= 0x8f) return map(r, b & 0x0f, depth);
   let v: number;
   switch (b) {
-    case 0xc0: return null;
-    case 0xc2: return false;
-    case 0xc3: return true;
-    case 0xc4: return r.bin(r.u8());
-    case 0xc5: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return r.bin(v);
-    case 0xc6: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return r.bin(v);
-    case 0xca: r.need(4); v = buf.readFloatBE(r.pos); r.pos += 4; return v;
-    case 0xcb: r.need(8); v = buf.readDoubleBE(r.pos); r.pos += 8; return v;
-    case 0xcc: return r.u8();
-    case 0xcd: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return v;
-    case 0xce: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return v;
-    case 0xcf: return r.u64();
-    case 0xd0: r.need(1); return buf.readInt8(r.pos++);
-    case 0xd1: r.need(2); v = buf.readInt16BE(r.pos); r.pos += 2; return v;
-    case 0xd2: r.need(4); v = buf.readInt32BE(r.pos); r.pos += 4; return v;
-    case 0xd3: return r.i64();
-    case 0xd9: return r.str(r.u8());
-    case 0xda: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return r.str(v);
-    case 0xdb: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return r.str(v);
-    case 0xdc: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return array(r, v, depth);
-    case 0xdd: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return array(r, v, depth);
-    case 0xde: r.need(2); v = buf.readUInt16BE(r.pos); r.pos += 2; return map(r, v, depth);
-    case 0xdf: r.need(4); v = buf.readUInt32BE(r.pos); r.pos += 4; return map(r, v, depth);
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xc4:
+      return r.bin(r.u8());
+    case 0xc5:
+      r.need(2);
+      v = buf.readUInt16BE(r.pos);
+      r.pos += 2;
+      return r.bin(v);
+    case 0xc6:
+      r.need(4);
+      v = buf.readUInt32BE(r.pos);
+      r.pos += 4;
+      return r.bin(v);
+    case 0xca:
+      r.need(4);
+      v = buf.readFloatBE(r.pos);
+      r.pos += 4;
+      return v;
+    case 0xcb:
+      r.need(8);
+      v = buf.readDoubleBE(r.pos);
+      r.pos += 8;
+      return v;
+    case 0xcc:
+      return r.u8();
+    case 0xcd:
+      r.need(2);
+      v = buf.readUInt16BE(r.pos);
+      r.pos += 2;
+      return v;
+    case 0xce:
+      r.need(4);
+      v = buf.readUInt32BE(r.pos);
+      r.pos += 4;
+      return v;
+    case 0xcf:
+      return r.u64();
+    case 0xd0:
+      r.need(1);
+      return buf.readInt8(r.pos++);
+    case 0xd1:
+      r.need(2);
+      v = buf.readInt16BE(r.pos);
+      r.pos += 2;
+      return v;
+    case 0xd2:
+      r.need(4);
+      v = buf.readInt32BE(r.pos);
+      r.pos += 4;
+      return v;
+    case 0xd3:
+      return r.i64();
+    case 0xd9:
+      return r.str(r.u8());
+    case 0xda:
+      r.need(2);
+      v = buf.readUInt16BE(r.pos);
+      r.pos += 2;
+      return r.str(v);
+    case 0xdb:
+      r.need(4);
+      v = buf.readUInt32BE(r.pos);
+      r.pos += 4;
+      return r.str(v);
+    case 0xdc:
+      r.need(2);
+      v = buf.readUInt16BE(r.pos);
+      r.pos += 2;
+      return array(r, v, depth);
+    case 0xdd:
+      r.need(4);
+      v = buf.readUInt32BE(r.pos);
+      r.pos += 4;
+      return array(r, v, depth);
+    case 0xde:
+      r.need(2);
+      v = buf.readUInt16BE(r.pos);
+      r.pos += 2;
+      return map(r, v, depth);
+    case 0xdf:
+      r.need(4);
+      v = buf.readUInt32BE(r.pos);
+      r.pos += 4;
+      return map(r, v, depth);
     default:
       // 0xc1 (never used) and the ext family 0xc7-0xc9, 0xd4-0xd8
       throw new Error(`msgpack: unsupported type byte 0x${b.toString(16)}`);

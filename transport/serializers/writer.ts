@@ -33,10 +33,27 @@ export class Writer {
     return out;
   }
 
-  u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
-  u8u8(a: number, b: number): void { this.ensure(2); this.buf[this.pos++] = a; this.buf[this.pos++] = b; }
-  u8u16(a: number, v: number): void { this.ensure(3); this.buf[this.pos++] = a; this.buf.writeUInt16BE(v, this.pos); this.pos += 2; }
-  u8u32(a: number, v: number): void { this.ensure(5); this.buf[this.pos++] = a; this.buf.writeUInt32BE(v, this.pos); this.pos += 4; }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  u8u8(a: number, b: number): void {
+    this.ensure(2);
+    this.buf[this.pos++] = a;
+    this.buf[this.pos++] = b;
+  }
+  u8u16(a: number, v: number): void {
+    this.ensure(3);
+    this.buf[this.pos++] = a;
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  u8u32(a: number, v: number): void {
+    this.ensure(5);
+    this.buf[this.pos++] = a;
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
   /** Type byte then a 64-bit big-endian integer (two's complement for negatives); |v| must be < 2^64. */
   u8i64(a: number, v: number): void {
     this.ensure(9);
@@ -47,8 +64,17 @@ export class Writer {
     this.buf.writeUInt32BE(lo, this.pos + 4);
     this.pos += 8;
   }
-  u8f64(a: number, v: number): void { this.ensure(9); this.buf[this.pos++] = a; this.buf.writeDoubleBE(v, this.pos); this.pos += 8; }
-  bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; }
+  u8f64(a: number, v: number): void {
+    this.ensure(9);
+    this.buf[this.pos++] = a;
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
 
   /**
    * Writes `s` as UTF-8 after a length header written by `header(byteLength)`. Short ASCII strings
@@ -59,7 +85,11 @@ export class Writer {
     if (n < 64) {
       // Optimistic ASCII: reserve the header's max size (9) and n bytes, write, verify.
       let ascii = true;
-      for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+      for (let i = 0; i < n; i++)
+        if (s.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
       if (ascii) {
         header(n);
         this.ensure(n);
@@ -86,7 +116,10 @@ export function viewBytes(v: ArrayBufferView): Uint8Array {
 /** Reading side: a cursor over one frame that throws on truncation. */
 export class Reader {
   pos = 0;
-  constructor(readonly buf: Buffer, readonly what: string) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly what: string,
+  ) {}
 
   need(n: number): void {
     if (this.pos + n > this.buf.length) throw new Error(`${this.what}: truncated input`);

@@ -13,19 +13,30 @@ import { DataType, tableFromIPC, TimeUnit, type Field, type Table, type Vector }
 import type { FieldType, Sample } from '../../sdk/types';
 import { TIME_NAMES } from './csv';
 import {
-  FormatError, medianSpacing, reorder, sortUnique, timelineFromPath,
-  type DecodedColumn, type DecodedFile, type FileContext, type FormatReader,
+  FormatError,
+  medianSpacing,
+  reorder,
+  sortUnique,
+  timelineFromPath,
+  type DecodedColumn,
+  type DecodedFile,
+  type FileContext,
+  type FormatReader,
 } from './types';
 
 const UNIT_SECONDS: Record<number, number> = {
-  [TimeUnit.SECOND]: 1, [TimeUnit.MILLISECOND]: 1e3, [TimeUnit.MICROSECOND]: 1e6, [TimeUnit.NANOSECOND]: 1e9,
+  [TimeUnit.SECOND]: 1,
+  [TimeUnit.MILLISECOND]: 1e3,
+  [TimeUnit.MICROSECOND]: 1e6,
+  [TimeUnit.NANOSECOND]: 1e9,
 };
 
 function numbers(vec: Vector, scale = 1): Float64Array {
   const n = vec.length;
   const out = new Float64Array(n);
   const raw = vec.toArray() as ArrayLike<number | bigint>;
-  const bigint = typeof (raw as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT === 'number' && raw.length > 0 && typeof raw[0] === 'bigint';
+  const bigint =
+    typeof (raw as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT === 'number' && raw.length > 0 && typeof raw[0] === 'bigint';
   if (raw.length === n && vec.nullCount === 0) {
     if (bigint) for (let i = 0; i < n; i++) out[i] = Number(raw[i] as bigint) / scale;
     else if (scale === 1 && raw instanceof Float64Array) out.set(raw);
@@ -33,15 +44,22 @@ function numbers(vec: Vector, scale = 1): Float64Array {
     return out;
   }
   for (let i = 0; i < n; i++) {
-    if (!vec.isValid(i)) { out[i] = NaN; continue; }
+    if (!vec.isValid(i)) {
+      out[i] = NaN;
+      continue;
+    }
     const v = raw.length === n ? raw[i] : (vec.get(i) as number | bigint);
     out[i] = Number(v) / scale;
   }
   return out;
 }
 
-function isTimestamp(f: Field): boolean { return DataType.isTimestamp(f.type); }
-function isNumeric(f: Field): boolean { return DataType.isInt(f.type) || DataType.isFloat(f.type); }
+function isTimestamp(f: Field): boolean {
+  return DataType.isTimestamp(f.type);
+}
+function isNumeric(f: Field): boolean {
+  return DataType.isInt(f.type) || DataType.isFloat(f.type);
+}
 
 function timeScale(f: Field): number {
   if (isTimestamp(f)) return UNIT_SECONDS[(f.type as { unit: number }).unit] ?? 1e3;
@@ -53,14 +71,21 @@ function column(f: Field, vec: Vector): DecodedColumn | null {
   const description = f.metadata.get('description') ?? null;
   let type: FieldType;
   let values: Float64Array | Sample[];
-  if (isNumeric(f)) { type = 'number'; values = numbers(vec); }
-  else if (isTimestamp(f)) { type = 'number'; values = numbers(vec, timeScale(f)); }
-  else if (DataType.isBool(f.type)) {
+  if (isNumeric(f)) {
+    type = 'number';
+    values = numbers(vec);
+  } else if (isTimestamp(f)) {
+    type = 'number';
+    values = numbers(vec, timeScale(f));
+  } else if (DataType.isBool(f.type)) {
     type = 'bool';
     values = Array.from({ length: vec.length }, (_, i) => (vec.get(i) as boolean | null) ?? null);
   } else if (DataType.isUtf8(f.type) || DataType.isLargeUtf8(f.type) || DataType.isDictionary(f.type)) {
     type = 'string';
-    values = Array.from({ length: vec.length }, (_, i) => { const v = vec.get(i); return v === null || v === undefined ? null : String(v); });
+    values = Array.from({ length: vec.length }, (_, i) => {
+      const v = vec.get(i);
+      return v === null || v === undefined ? null : String(v);
+    });
   } else return null;
   return { name: f.name, type, units, description, values };
 }
@@ -112,12 +137,14 @@ export const arrowFormat: FormatReader = {
     }
     return {
       badRows,
-      timelines: [{
-        name: table.schema.metadata.get('timeline') ?? timelineFromPath(ctx, 'arrow'),
-        t,
-        interval: medianSpacing(t),
-        columns: cols,
-      }],
+      timelines: [
+        {
+          name: table.schema.metadata.get('timeline') ?? timelineFromPath(ctx, 'arrow'),
+          t,
+          interval: medianSpacing(t),
+          columns: cols,
+        },
+      ],
     };
   },
 };

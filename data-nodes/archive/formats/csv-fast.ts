@@ -9,7 +9,10 @@
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
-export interface FastRows { t: Float64Array; cols: Float64Array[] }
+export interface FastRows {
+  t: Float64Array;
+  cols: Float64Array[];
+}
 
 /**
  * Rows of `text` from offset `pos`, `width` cells separated by `delim`, column `timeIdx` the time
@@ -26,30 +29,55 @@ export function fastNumericRows(text: string, pos: number, delim: string, width:
   let i = pos;
   while (i < n) {
     let c = text.charCodeAt(i);
-    if (c === 10) { i++; continue; } // blank line
-    if (c === 13 && text.charCodeAt(i + 1) === 10) { i += 2; continue; }
+    if (c === 10) {
+      i++;
+      continue;
+    } // blank line
+    if (c === 13 && text.charCodeAt(i + 1) === 10) {
+      i += 2;
+      continue;
+    }
     for (let k = 0; k < width; k++) {
       // one number: [+-]digits[.digits][(e|E)[+-]digits]
       const start = i;
       let neg = false;
       c = text.charCodeAt(i);
-      if (c === 45 || c === 43) { neg = c === 45; c = text.charCodeAt(++i); }
+      if (c === 45 || c === 43) {
+        neg = c === 45;
+        c = text.charCodeAt(++i);
+      }
       let mant = 0;
       let digits = 0;
       let frac = 0;
-      while (c >= 48 && c <= 57) { mant = mant * 10 + (c - 48); digits++; c = text.charCodeAt(++i); }
+      while (c >= 48 && c <= 57) {
+        mant = mant * 10 + (c - 48);
+        digits++;
+        c = text.charCodeAt(++i);
+      }
       if (c === 46) {
         c = text.charCodeAt(++i);
-        while (c >= 48 && c <= 57) { mant = mant * 10 + (c - 48); digits++; frac++; c = text.charCodeAt(++i); }
+        while (c >= 48 && c <= 57) {
+          mant = mant * 10 + (c - 48);
+          digits++;
+          frac++;
+          c = text.charCodeAt(++i);
+        }
       }
       if (digits === 0) return null;
       let exp = 0;
       if (c === 101 || c === 69) {
         c = text.charCodeAt(++i);
         let eneg = false;
-        if (c === 45 || c === 43) { eneg = c === 45; c = text.charCodeAt(++i); }
+        if (c === 45 || c === 43) {
+          eneg = c === 45;
+          c = text.charCodeAt(++i);
+        }
         let ed = 0;
-        while (c >= 48 && c <= 57) { exp = exp * 10 + (c - 48); ed++; c = text.charCodeAt(++i); }
+        while (c >= 48 && c <= 57) {
+          exp = exp * 10 + (c - 48);
+          ed++;
+          c = text.charCodeAt(++i);
+        }
         if (ed === 0) return null;
         if (eneg) exp = -exp;
       }
@@ -70,8 +98,14 @@ export function fastNumericRows(text: string, pos: number, delim: string, width:
     }
     if (rows === cap) {
       cap *= 2;
-      const nt = new Float64Array(cap); nt.set(t); t = nt;
-      cols = cols.map((col) => { const x = new Float64Array(cap); x.set(col); return x; });
+      const nt = new Float64Array(cap);
+      nt.set(t);
+      t = nt;
+      cols = cols.map((col) => {
+        const x = new Float64Array(cap);
+        x.set(col);
+        return x;
+      });
     }
     let tv = row[timeIdx] ?? NaN;
     if (ms || tv > 1e12) tv /= 1000;

@@ -22,12 +22,38 @@ import type { Sample } from '../../sdk/types';
 import { parseClock, parseDate, parseIsoDateTime, guessDateOrder } from './time';
 import { fastNumericRows } from './csv-fast';
 import {
-  FormatError, decodeText, medianSpacing, reorder, sortUnique, timelineFromPath,
-  type DecodedColumn, type DecodedFile, type FileContext, type FormatReader,
+  FormatError,
+  decodeText,
+  medianSpacing,
+  reorder,
+  sortUnique,
+  timelineFromPath,
+  type DecodedColumn,
+  type DecodedFile,
+  type FileContext,
+  type FormatReader,
 } from './types';
 
-export const TIME_NAMES = new Set(['time', 'timestamp', 't', 'unix_time', 'unixtime', 'unix', 'ctime', 'epoch', 'datetime', 'date_time',
-  'utc', 'time_utc', 'timestamp_utc', 'time_ms', 'timestamp_ms', 'unix_ms', 'epoch_ms', 'ts']);
+export const TIME_NAMES = new Set([
+  'time',
+  'timestamp',
+  't',
+  'unix_time',
+  'unixtime',
+  'unix',
+  'ctime',
+  'epoch',
+  'datetime',
+  'date_time',
+  'utc',
+  'time_utc',
+  'timestamp_utc',
+  'time_ms',
+  'timestamp_ms',
+  'unix_ms',
+  'epoch_ms',
+  'ts',
+]);
 const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '-nan']);
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -41,17 +67,26 @@ export function strictNumber(s: string): number | null {
   let c = s.charCodeAt(0);
   if (c === 43 || c === 45) i++;
   let digits = 0;
-  while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
+  while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) {
+    i++;
+    digits++;
+  }
   if (i < n && s.charCodeAt(i) === 46) {
     i++;
-    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; digits++; }
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) {
+      i++;
+      digits++;
+    }
   }
   if (digits === 0) return null;
   if (i < n && ((c = s.charCodeAt(i)) === 101 || c === 69)) {
     i++;
     if (i < n && ((c = s.charCodeAt(i)) === 43 || c === 45)) i++;
     let e = 0;
-    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) { i++; e++; }
+    while (i < n && (c = s.charCodeAt(i)) >= 48 && c <= 57) {
+      i++;
+      e++;
+    }
     if (e === 0) return null;
   }
   return i === n ? Number(s) : null;
@@ -67,11 +102,16 @@ export function splitLine(line: string, delim: string): string[] {
     const c = line[i];
     if (quoted) {
       if (c === '"') {
-        if (line[i + 1] === '"') { cur += '"'; i++; } else quoted = false;
+        if (line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else quoted = false;
       } else cur += c;
     } else if (c === '"') quoted = true;
-    else if (c === delim) { out.push(cur); cur = ''; }
-    else cur += c;
+    else if (c === delim) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   out.push(cur);
   return out;
@@ -90,12 +130,19 @@ class ColumnBuilder {
   mode: Mode = 0;
   nums: number[] = [];
   strs: Sample[] = [];
-  constructor(readonly name: string, readonly units: string | null) {}
+  constructor(
+    readonly name: string,
+    readonly units: string | null,
+  ) {}
 
   push(raw: string): void {
     if (this.mode <= 1) {
       const x = strictNumber(raw); // the fast path: a plain number
-      if (x !== null) { this.mode = 1; this.nums.push(x); return; }
+      if (x !== null) {
+        this.mode = 1;
+        this.nums.push(x);
+        return;
+      }
     }
     const s = raw.trim();
     const n = this.nums.length + this.strs.length;
@@ -156,7 +203,10 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
     const raw = nextLine();
     const l = raw.trim();
     if (l === '') continue;
-    if (!l.startsWith('#')) { headerLine = raw; break; }
+    if (!l.startsWith('#')) {
+      headerLine = raw;
+      break;
+    }
     const m = /^#\s*timeline\s*:\s*(.+)$/i.exec(l);
     if (m?.[1]) timeline = m[1].trim();
   }
@@ -182,7 +232,9 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
   let timeIdx = separate ? -1 : lower.findIndex((n) => TIME_NAMES.has(n));
   if (!separate && timeIdx < 0) {
     // No named time column: the first column, if its first cell reads as a time.
-    const first = allLines().slice(i).find((l) => l.trim() !== '' && !l.startsWith('#'));
+    const first = allLines()
+      .slice(i)
+      .find((l) => l.trim() !== '' && !l.startsWith('#'));
     if (first !== undefined) {
       const cell = splitLine(first, delim)[0]?.trim() ?? '';
       const v = NUMBER.test(cell) ? Number(cell) : parseIsoDateTime(cell);
@@ -245,7 +297,10 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       }
       if (ms || t > 1e12) t /= 1000;
     }
-    if (!Number.isFinite(t)) { badRows++; continue; }
+    if (!Number.isFinite(t)) {
+      badRows++;
+      continue;
+    }
     ts.push(t);
     dataIdx.forEach((k, c) => cols[c]?.push(cells[k] ?? ''));
   }
@@ -257,12 +312,14 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
   const t = order ? Float64Array.from(order, (k) => ts[k] ?? NaN) : Float64Array.from(ts);
   return {
     badRows,
-    timelines: [{
-      name: timeline ?? timelineFromPath(ctx, 'csv'),
-      t,
-      interval: medianSpacing(t),
-      columns: cols.map((c) => c.build(order, null)),
-    }],
+    timelines: [
+      {
+        name: timeline ?? timelineFromPath(ctx, 'csv'),
+        t,
+        interval: medianSpacing(t),
+        columns: cols.map((c) => c.build(order, null)),
+      },
+    ],
   };
 }
 

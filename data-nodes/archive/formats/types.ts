@@ -86,7 +86,11 @@ export function medianSpacing(t: ArrayLike<number>): number | null {
  */
 export function sortUnique(t: ArrayLike<number>): number[] | null {
   let ok = true;
-  for (let i = 1; i < t.length; i++) if (!(t[i]! > t[i - 1]!)) { ok = false; break; } // 0 < i < length
+  for (let i = 1; i < t.length; i++)
+    if (!(t[i]! > t[i - 1]!)) {
+      ok = false;
+      break;
+    } // 0 < i < length
   if (ok) return null;
   // Indexes in order and keep are < t.length.
   const order = Array.from({ length: t.length }, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);

@@ -12,7 +12,11 @@ export const weatherFormat: FormatReader = {
   name: 'weather',
   extensions: ['.dat'],
   sniff(head: Buffer): boolean {
-    const lines = head.toString('latin1').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+    const lines = head
+      .toString('latin1')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     if (lines.length < 2 || !lines[0]?.startsWith('#')) return false;
     const data = lines.find((l) => !l.startsWith('#'));
     return data !== undefined && /^[+-]?[\d.]+([eE][+-]?\d+)?\s+(\S+)$/.test(data);
@@ -23,12 +27,14 @@ export const weatherFormat: FormatReader = {
     if (p.t.length === 0) return { timelines: [], badRows: p.badLines };
     return {
       badRows: p.badLines,
-      timelines: [{
-        name: p.header.timeline ?? field,
-        t: p.t,
-        interval: medianSpacing(p.t),
-        columns: [{ name: field, type: 'number', units: p.header.units, description: p.header.description, values: p.v }],
-      }],
+      timelines: [
+        {
+          name: p.header.timeline ?? field,
+          t: p.t,
+          interval: medianSpacing(p.t),
+          columns: [{ name: field, type: 'number', units: p.header.units, description: p.header.description, values: p.v }],
+        },
+      ],
     };
   },
 };

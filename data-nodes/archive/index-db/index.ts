@@ -19,7 +19,10 @@ export function openIndexDb(url: string = DEFAULT_DB_URL, env: NodeJS.ProcessEnv
     let rest = url.slice('sqlite:'.length);
     let prefix = DEFAULT_PREFIX;
     const q = rest.lastIndexOf('?prefix=');
-    if (q >= 0) { prefix = rest.slice(q + '?prefix='.length); rest = rest.slice(0, q); }
+    if (q >= 0) {
+      prefix = rest.slice(q + '?prefix='.length);
+      rest = rest.slice(0, q);
+    }
     if (rest.startsWith('//')) rest = rest.slice(2); // sqlite:///abs/path and sqlite://rel/path
     if (rest === '') throw new Error(`no file in "${url}": use sqlite:PATH`);
     return new SqliteIndexDb(rest, checkPrefix(prefix));

@@ -51,7 +51,11 @@ export class MysqlIndexDb extends SqlIndexDb {
   /** Fails early with a clear message when the server is unreachable. */
   async ping(): Promise<void> {
     const c = await this.pool.getConnection();
-    try { await c.ping(); } finally { c.release(); }
+    try {
+      await c.ping();
+    } finally {
+      c.release();
+    }
   }
 
   protected async transaction<T>(fn: (q: Querier) => Promise<T>): Promise<T> {

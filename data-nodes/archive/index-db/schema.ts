@@ -82,10 +82,7 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 3,
     what: 'summary tiers (files indexed before have none until they change or `--rebuild-summaries`)',
-    statements: (d, p) => [
-      ...tierTableSql(d, `${p}tier`),
-      `ALTER TABLE ${p}field ADD COLUMN tier_min DOUBLE NULL`,
-    ],
+    statements: (d, p) => [...tierTableSql(d, `${p}tier`), `ALTER TABLE ${p}field ADD COLUMN tier_min DOUBLE NULL`],
   },
 ];
 

@@ -5,7 +5,17 @@
 import type { FieldType } from '../../sdk/types';
 import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
 import {
-  chunkOf, chunkQuery, chunkRows, mergePacked, nBuckets, ROLLUP_MIN_WIDTH, ROLLUP_SOURCE, rowBuckets, STRIDE, TIER_COLS, type FieldTiers,
+  chunkOf,
+  chunkQuery,
+  chunkRows,
+  mergePacked,
+  nBuckets,
+  ROLLUP_MIN_WIDTH,
+  ROLLUP_SOURCE,
+  rowBuckets,
+  STRIDE,
+  TIER_COLS,
+  type FieldTiers,
 } from '../../sdk/tiers';
 import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan } from './types';
 
@@ -28,7 +38,22 @@ const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-const FILE_COLS = ['file_key', 'path', 'size', 'mtime', 'hash', 'format', 'status', 'error', 't_first', 't_last', 'n_samples', 'bad_rows', 'recheck', 'scanned_at'];
+const FILE_COLS = [
+  'file_key',
+  'path',
+  'size',
+  'mtime',
+  'hash',
+  'format',
+  'status',
+  'error',
+  't_first',
+  't_last',
+  'n_samples',
+  'bad_rows',
+  'recheck',
+  'scanned_at',
+];
 const FIELD_COLS = ['file_key', 'field', 'timeline', 'type', 'units', 'description', 'interval_s', 't_first', 't_last', 'n', 'tier_min'];
 
 export abstract class SqlIndexDb implements IndexDb {
@@ -46,7 +71,9 @@ export abstract class SqlIndexDb implements IndexDb {
 
   constructor(protected readonly p: string) {}
 
-  private t(name: string): string { return this.p + name; }
+  private t(name: string): string {
+    return this.p + name;
+  }
 
   async migrate(): Promise<number> {
     return this.migrationLock(async (q) => {
@@ -92,15 +119,27 @@ export abstract class SqlIndexDb implements IndexDb {
   async listFiles(): Promise<FileRow[]> {
     const rows = await this.q.all(`SELECT ${FILE_COLS.join(', ')} FROM ${this.t('file')}`);
     return rows.map((r) => ({
-      key: String(r.file_key), path: String(r.path), size: num(r.size), mtime: num(r.mtime),
-      hash: strOrNull(r.hash), format: strOrNull(r.format), status: String(r.status) as FileStatus,
-      error: strOrNull(r.error), tFirst: numOrNull(r.t_first), tLast: numOrNull(r.t_last),
-      nSamples: num(r.n_samples), badRows: num(r.bad_rows), recheck: num(r.recheck) !== 0, scannedAt: num(r.scanned_at),
+      key: String(r.file_key),
+      path: String(r.path),
+      size: num(r.size),
+      mtime: num(r.mtime),
+      hash: strOrNull(r.hash),
+      format: strOrNull(r.format),
+      status: String(r.status) as FileStatus,
+      error: strOrNull(r.error),
+      tFirst: numOrNull(r.t_first),
+      tLast: numOrNull(r.t_last),
+      nSamples: num(r.n_samples),
+      badRows: num(r.bad_rows),
+      recheck: num(r.recheck) !== 0,
+      scannedAt: num(r.scanned_at),
     }));
   }
 
   async writeBatch(batch: {
-    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>; touched: FileRow[]; deleteKeys: string[];
+    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>;
+    touched: FileRow[];
+    deleteKeys: string[];
   }): Promise<void> {
     const gone = [...batch.deleteKeys, ...batch.files.map((f) => f.file.key)];
     if (gone.length === 0 && batch.touched.length === 0) return;
@@ -110,8 +149,10 @@ export abstract class SqlIndexDb implements IndexDb {
       const touch = (field: string, width: number, lo: number) => touched.set(`${field}\0${width}\0${lo}`, { field, width, lo });
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
-        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`,
-          [...keys, ROLLUP_MIN_WIDTH]);
+        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
+          ...keys,
+          ROLLUP_MIN_WIDTH,
+        ]);
         for (const r of old) touch(String(r.field), num(r.width), num(r.idx_lo));
       }
       for (const { tiers } of batch.files) {
@@ -128,19 +169,40 @@ export abstract class SqlIndexDb implements IndexDb {
         await q.run(`DELETE FROM ${this.t('tier')} WHERE source IN (${marks})`, keys);
         await q.run(`DELETE FROM ${this.t('file')} WHERE file_key IN (${marks})`, keys);
       }
-      const fileRows = batch.files.map(({ file: f }) => [f.key, f.path, f.size, f.mtime, f.hash, f.format, f.status, f.error,
-        f.tFirst, f.tLast, f.nSamples, f.badRows, f.recheck ? 1 : 0, f.scannedAt]);
+      const fileRows = batch.files.map(({ file: f }) => [
+        f.key,
+        f.path,
+        f.size,
+        f.mtime,
+        f.hash,
+        f.format,
+        f.status,
+        f.error,
+        f.tFirst,
+        f.tLast,
+        f.nSamples,
+        f.badRows,
+        f.recheck ? 1 : 0,
+        f.scannedAt,
+      ]);
       for (const rows of chunks(fileRows)) await q.insertMany(this.t('file'), FILE_COLS, rows);
-      const fieldRows = batch.files.flatMap(({ fields }) => fields.map((d) => [d.key, d.field, d.timeline, d.type, d.units, d.description,
-        d.interval, d.tFirst, d.tLast, d.n, d.tierMin]));
+      const fieldRows = batch.files.flatMap(({ fields }) =>
+        fields.map((d) => [d.key, d.field, d.timeline, d.type, d.units, d.description, d.interval, d.tFirst, d.tLast, d.n, d.tierMin]),
+      );
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
-      const tierRows = batch.files.flatMap(({ file, tiers }) => [...(tiers ?? [])].flatMap(([field, byWidth]) =>
-        [...byWidth].flatMap(([w, p]) => chunkRows(file.key, field, w, p))));
+      const tierRows = batch.files.flatMap(({ file, tiers }) =>
+        [...(tiers ?? [])].flatMap(([field, byWidth]) => [...byWidth].flatMap(([w, p]) => chunkRows(file.key, field, w, p))),
+      );
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       for (const c of touched.values()) await this.rollUp(q, c.field, c.width, c.lo);
       for (const f of batch.touched) {
-        await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`,
-          [f.size, f.mtime, f.recheck ? 1 : 0, f.scannedAt, f.key]);
+        await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
+          f.size,
+          f.mtime,
+          f.recheck ? 1 : 0,
+          f.scannedAt,
+          f.key,
+        ]);
       }
       await q.run(`UPDATE ${this.t('meta')} SET v = v + 1 WHERE k = ?`, ['generation']);
     });
@@ -153,13 +215,19 @@ export abstract class SqlIndexDb implements IndexDb {
   async fieldMeta(): Promise<FieldMeta[]> {
     const rows = await this.q.all(
       `SELECT field, timeline, type, units, description, MIN(interval_s) AS interval_s, MIN(t_first) AS t_first, MAX(t_last) AS t_last
-       FROM ${this.t('field')} GROUP BY field, timeline, type, units, description`);
+       FROM ${this.t('field')} GROUP BY field, timeline, type, units, description`,
+    );
     const best = new Map<string, FieldMeta>();
     for (const r of rows) {
       const m: FieldMeta = {
-        field: String(r.field), timeline: String(r.timeline), type: String(r.type) as FieldType,
-        units: strOrNull(r.units), description: strOrNull(r.description), interval: numOrNull(r.interval_s),
-        tFirst: num(r.t_first), tLast: num(r.t_last),
+        field: String(r.field),
+        timeline: String(r.timeline),
+        type: String(r.type) as FieldType,
+        units: strOrNull(r.units),
+        description: strOrNull(r.description),
+        interval: numOrNull(r.interval_s),
+        tFirst: num(r.t_first),
+        tLast: num(r.t_last),
       };
       const prev = best.get(m.field);
       if (!prev) best.set(m.field, m);
@@ -173,8 +241,10 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   async fieldsIn(start: number, end: number): Promise<string[]> {
-    const rows = await this.q.all<{ field: string }>(
-      `SELECT DISTINCT field FROM ${this.t('field')} WHERE t_last >= ? AND t_first < ?`, [start, end]);
+    const rows = await this.q.all<{ field: string }>(`SELECT DISTINCT field FROM ${this.t('field')} WHERE t_last >= ? AND t_first < ?`, [
+      start,
+      end,
+    ]);
     return rows.map((r) => String(r.field));
   }
 
@@ -185,10 +255,20 @@ export abstract class SqlIndexDb implements IndexDb {
         `SELECT f.file_key, f.path, f.format, f.size, f.mtime, d.field, d.t_first, d.t_last, d.tier_min
          FROM ${this.t('field')} d JOIN ${this.t('file')} f ON f.file_key = d.file_key
          WHERE d.field IN (${fs.map(() => '?').join(', ')}) AND d.t_last >= ? AND d.t_first < ? AND f.status = 'ok'`,
-        [...fs, start, end]);
+        [...fs, start, end],
+      );
       for (const r of rows) {
-        out.push({ key: String(r.file_key), path: String(r.path), format: String(r.format), size: num(r.size), mtime: num(r.mtime),
-          field: String(r.field), tFirst: num(r.t_first), tLast: num(r.t_last), tierMin: numOrNull(r.tier_min) });
+        out.push({
+          key: String(r.file_key),
+          path: String(r.path),
+          format: String(r.format),
+          size: num(r.size),
+          mtime: num(r.mtime),
+          field: String(r.field),
+          tFirst: num(r.t_first),
+          tLast: num(r.t_last),
+          tierMin: numOrNull(r.tier_min),
+        });
       }
     }
     return out;
@@ -202,31 +282,46 @@ export abstract class SqlIndexDb implements IndexDb {
   async tierPlan(field: string, start: number, end: number): Promise<TierPlan> {
     const f = this.t('field');
     const where = 'field = ? AND t_last >= ? AND t_first < ?';
-    const [a] = await this.q.all(`SELECT COUNT(*) AS n, COUNT(tier_min) AS k, MAX(tier_min) AS w FROM ${f} WHERE ${where}`,
-      [field, start, end]);
+    const [a] = await this.q.all(`SELECT COUNT(*) AS n, COUNT(tier_min) AS k, MAX(tier_min) AS w FROM ${f} WHERE ${where}`, [
+      field,
+      start,
+      end,
+    ]);
     const files = num(a?.n ?? 0);
     if (files <= 1) return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: false };
     // a file starting before the latest end of the files before it (time order) overlaps one of them
     const [o] = await this.q.all(
       `SELECT COUNT(*) AS n FROM (SELECT t_first,
          MAX(t_last) OVER (ORDER BY t_first, file_key ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
-       FROM ${f} WHERE ${where}) x WHERE t_first <= prev`, [field, start, end]);
+       FROM ${f} WHERE ${where}) x WHERE t_first <= prev`,
+      [field, start, end],
+    );
     return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: num(o?.n ?? 0) > 0 };
   }
 
   /** Recomputes the rollup of one chunk from every file's rows of it. */
   private async rollUp(q: Querier, field: string, width: number, lo: number): Promise<void> {
     const tier = this.t('tier');
-    const parts = await q.all<{ data: unknown }>(
-      `SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source <> ?`, [field, width, lo, ROLLUP_SOURCE]);
+    const parts = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source <> ?`, [
+      field,
+      width,
+      lo,
+      ROLLUP_SOURCE,
+    ]);
     await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
     const merged = mergePacked(parts.map((r) => rowBuckets(r.data)));
     if (nBuckets(merged)) await q.insertMany(tier, [...TIER_COLS], chunkRows(ROLLUP_SOURCE, field, width, merged));
   }
 
   async tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]> {
-    const c = chunkQuery(this.t('tier'), field, width, idxLo, idxHi,
-      width >= ROLLUP_MIN_WIDTH ? { only: ROLLUP_SOURCE } : { except: ROLLUP_SOURCE });
+    const c = chunkQuery(
+      this.t('tier'),
+      field,
+      width,
+      idxLo,
+      idxHi,
+      width >= ROLLUP_MIN_WIDTH ? { only: ROLLUP_SOURCE } : { except: ROLLUP_SOURCE },
+    );
     return (await this.q.all<{ data: unknown }>(c.sql, c.params)).map((r) => rowBuckets(r.data));
   }
 
@@ -239,12 +334,18 @@ export abstract class SqlIndexDb implements IndexDb {
   async acquireLock(name: string, owner: string, leaseSeconds: number): Promise<LockState> {
     const now = await this.dbNow(this.q);
     const lock = this.t('lock');
-    await this.q.run(`${this.insertIgnore} INTO ${lock} (name, owner, acquired, expires) VALUES (?, ?, ?, ?)`, [name, owner, now, now + leaseSeconds]);
+    await this.q.run(`${this.insertIgnore} INTO ${lock} (name, owner, acquired, expires) VALUES (?, ?, ?, ?)`, [
+      name,
+      owner,
+      now,
+      now + leaseSeconds,
+    ]);
     // `acquired` first: MySQL evaluates SET assignments left to right.
     await this.q.run(
       `UPDATE ${lock} SET acquired = CASE WHEN owner = ? THEN acquired ELSE ? END, owner = ?, expires = ?
        WHERE name = ? AND (owner = ? OR expires < ?)`,
-      [owner, now, owner, now + leaseSeconds, name, owner, now]);
+      [owner, now, owner, now + leaseSeconds, name, owner, now],
+    );
     const rows = await this.q.all(`SELECT owner, expires FROM ${lock} WHERE name = ?`, [name]);
     const [row] = rows;
     const holder = row ? String(row.owner) : null;

@@ -68,7 +68,12 @@ export interface FileHit {
   tierMin: number | null;
 }
 
-export interface TierPlan { files: number; tiered: number; tierMin: number | null; overlaps: boolean }
+export interface TierPlan {
+  files: number;
+  tiered: number;
+  tierMin: number | null;
+  overlaps: boolean;
+}
 
 export interface LockState {
   acquired: boolean;
@@ -95,7 +100,11 @@ export interface IndexDb {
    * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation. A file's
    * summary tiers (source = its key) are replaced or removed with its rows.
    */
-  writeBatch(batch: { files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>; touched: FileRow[]; deleteKeys: string[] }): Promise<void>;
+  writeBatch(batch: {
+    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>;
+    touched: FileRow[];
+    deleteKeys: string[];
+  }): Promise<void>;
 
   // reader
   /** Counter bumped by every write: cached answers are valid while it is unchanged. */

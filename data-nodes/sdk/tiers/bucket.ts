@@ -45,8 +45,15 @@ const g = (a: ArrayLike<number>, i: number): number => a[i] ?? NaN;
 export function bucketAt(p: Float64Array, k: number): Bucket {
   const o = k * STRIDE;
   return {
-    idx: g(p, o), count: g(p, o + 1), min: g(p, o + 2), max: g(p, o + 3), sum: g(p, o + 4),
-    tFirst: g(p, o + 5), tLast: g(p, o + 6), tMin: g(p, o + 7), tMax: g(p, o + 8),
+    idx: g(p, o),
+    count: g(p, o + 1),
+    min: g(p, o + 2),
+    max: g(p, o + 3),
+    sum: g(p, o + 4),
+    tFirst: g(p, o + 5),
+    tLast: g(p, o + 6),
+    tMin: g(p, o + 7),
+    tMax: g(p, o + 8),
   };
 }
 
@@ -60,7 +67,11 @@ export const nBuckets = (p: Float64Array): number => Math.floor(p.length / STRID
 export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
   const n = Math.min(t.length, v.length);
   let sorted = true;
-  for (let i = 1; i < n; i++) if (g(t, i) < g(t, i - 1)) { sorted = false; break; }
+  for (let i = 1; i < n; i++)
+    if (g(t, i) < g(t, i - 1)) {
+      sorted = false;
+      break;
+    }
   const out: number[] = [];
   let cur = -1; // offset of the open bucket in `out`
   let byIdx: Map<number, number> | null = sorted ? null : new Map();
@@ -72,16 +83,27 @@ export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: 
     let o: number;
     if (byIdx === null) {
       if (cur >= 0 && out[cur] === idx) o = cur;
-      else { o = out.length; cur = o; out.push(idx, 0, x, x, 0, ti, ti, ti, ti); }
+      else {
+        o = out.length;
+        cur = o;
+        out.push(idx, 0, x, x, 0, ti, ti, ti, ti);
+      }
     } else {
       const at = byIdx.get(idx);
       if (at !== undefined) o = at;
-      else { o = out.length; byIdx.set(idx, o); out.push(idx, 0, x, x, 0, ti, ti, ti, ti); }
+      else {
+        o = out.length;
+        byIdx.set(idx, o);
+        out.push(idx, 0, x, x, 0, ti, ti, ti, ti);
+      }
     }
     addSample(out, o, ti, x);
   }
   const p = Float64Array.from(out);
-  if (byIdx !== null) { byIdx = null; return sortPacked(p); }
+  if (byIdx !== null) {
+    byIdx = null;
+    return sortPacked(p);
+  }
   return p;
 }
 
@@ -89,9 +111,15 @@ function addSample(out: number[], o: number, t: number, x: number): void {
   out[o + 1] = (out[o + 1] ?? 0) + 1;
   out[o + 4] = (out[o + 4] ?? 0) + x;
   const mn = out[o + 2] ?? x;
-  if (x < mn || (x === mn && t < (out[o + 7] ?? t))) { out[o + 2] = x; out[o + 7] = t; }
+  if (x < mn || (x === mn && t < (out[o + 7] ?? t))) {
+    out[o + 2] = x;
+    out[o + 7] = t;
+  }
   const mx = out[o + 3] ?? x;
-  if (x > mx || (x === mx && t > (out[o + 8] ?? t))) { out[o + 3] = x; out[o + 8] = t; }
+  if (x > mx || (x === mx && t > (out[o + 8] ?? t))) {
+    out[o + 3] = x;
+    out[o + 8] = t;
+  }
   if (t < (out[o + 5] ?? t)) out[o + 5] = t;
   if (t > (out[o + 6] ?? t)) out[o + 6] = t;
 }
@@ -113,10 +141,16 @@ export function mergeInto(dst: Float64Array | number[], o: number, src: Float64A
   dst[o + 4] = g(dst, o + 4) + g(src, s + 4);
   const mn = g(src, s + 2);
   const tmn = g(src, s + 7);
-  if (mn < g(dst, o + 2) || (mn === g(dst, o + 2) && tmn < g(dst, o + 7))) { dst[o + 2] = mn; dst[o + 7] = tmn; }
+  if (mn < g(dst, o + 2) || (mn === g(dst, o + 2) && tmn < g(dst, o + 7))) {
+    dst[o + 2] = mn;
+    dst[o + 7] = tmn;
+  }
   const mx = g(src, s + 3);
   const tmx = g(src, s + 8);
-  if (mx > g(dst, o + 3) || (mx === g(dst, o + 3) && tmx > g(dst, o + 8))) { dst[o + 3] = mx; dst[o + 8] = tmx; }
+  if (mx > g(dst, o + 3) || (mx === g(dst, o + 3) && tmx > g(dst, o + 8))) {
+    dst[o + 3] = mx;
+    dst[o + 8] = tmx;
+  }
   if (g(src, s + 5) < g(dst, o + 5)) dst[o + 5] = g(src, s + 5);
   if (g(src, s + 6) > g(dst, o + 6)) dst[o + 6] = g(src, s + 6);
 }
@@ -186,7 +220,10 @@ export function coarsen(p: Float64Array, from: number, to: number): Float64Array
   let m = 0; // buckets in out
   for (let k = 0; k < n; k++) {
     const idx = Math.floor(g(p, k * STRIDE) / f);
-    if (m > 0 && out[(m - 1) * STRIDE] === idx) { mergeInto(out, (m - 1) * STRIDE, p, k); continue; }
+    if (m > 0 && out[(m - 1) * STRIDE] === idx) {
+      mergeInto(out, (m - 1) * STRIDE, p, k);
+      continue;
+    }
     out.set(p.subarray(k * STRIDE, (k + 1) * STRIDE), m * STRIDE);
     out[m * STRIDE] = idx;
     m++;

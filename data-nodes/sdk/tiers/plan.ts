@@ -15,7 +15,10 @@ import { F, nBuckets, STRIDE } from './bucket';
 /** `minmax` (default, the contract's answer) or `mean` (the sisock `reduce` keyword). */
 export type Reduce = 'minmax' | 'mean';
 
-export interface RawSamples { t: ArrayLike<number>; v: ArrayLike<number> }
+export interface RawSamples {
+  t: ArrayLike<number>;
+  v: ArrayLike<number>;
+}
 
 /** What a store offers for one field. */
 export interface TierReader {
@@ -56,12 +59,18 @@ export function cover(start: number, end: number, widths: readonly number[], top
   const rec = (lo: number, hi: number, level: number): void => {
     if (!(hi > lo)) return;
     const w = ws[level];
-    if (w === undefined) { out.push({ kind: 'raw', start: lo, end: hi }); return; }
+    if (w === undefined) {
+      out.push({ kind: 'raw', start: lo, end: hi });
+      return;
+    }
     let a = Math.ceil(lo / w);
     let b = Math.floor(hi / w);
     if (a * w < lo) a++; // lo / w rounded (underflow, last bit): buckets must lie inside [lo, hi)
     if (b * w > hi) b--;
-    if (a >= b) { rec(lo, hi, level + 1); return; }
+    if (a >= b) {
+      rec(lo, hi, level + 1);
+      return;
+    }
     rec(lo, a * w, level + 1);
     out.push({ kind: 'tier', width: w, idxLo: a, idxHi: b });
     rec(b * w, hi, level + 1);
@@ -70,14 +79,21 @@ export function cover(start: number, end: number, widths: readonly number[], top
   return out;
 }
 
-export interface Points { t: number[]; v: number[] }
+export interface Points {
+  t: number[];
+  v: number[];
+}
 
 /**
  * The thinned answer for one numeric field, or null when no tier is fine enough for the stride
  * (answer from raw samples then). Memory: one accumulator per non-empty output bucket.
  */
 export async function reduceField(
-  r: TierReader, start: number, end: number, stride: number, reduce: Reduce = 'minmax',
+  r: TierReader,
+  start: number,
+  end: number,
+  stride: number,
+  reduce: Reduce = 'minmax',
 ): Promise<Points | null> {
   const w = chooseWidth(r.widths, stride, reduce);
   if (w === null) return null;
@@ -86,13 +102,23 @@ export async function reduceField(
   const out: number[] = [];
   const add = (ob: number, count: number, min: number, max: number, sum: number, tf: number, tl: number, tmn: number, tmx: number) => {
     const o = acc.get(ob);
-    if (o === undefined) { acc.set(ob, out.length); out.push(ob, count, min, max, sum, tf, tl, tmn, tmx); return; }
+    if (o === undefined) {
+      acc.set(ob, out.length);
+      out.push(ob, count, min, max, sum, tf, tl, tmn, tmx);
+      return;
+    }
     out[o + 1] = (out[o + 1] ?? 0) + count;
     out[o + 4] = (out[o + 4] ?? 0) + sum;
     const mn = out[o + 2] ?? min;
-    if (min < mn || (min === mn && tmn < (out[o + 7] ?? tmn))) { out[o + 2] = min; out[o + 7] = tmn; }
+    if (min < mn || (min === mn && tmn < (out[o + 7] ?? tmn))) {
+      out[o + 2] = min;
+      out[o + 7] = tmn;
+    }
     const mx = out[o + 3] ?? max;
-    if (max > mx || (max === mx && tmx > (out[o + 8] ?? tmx))) { out[o + 3] = max; out[o + 8] = tmx; }
+    if (max > mx || (max === mx && tmx > (out[o + 8] ?? tmx))) {
+      out[o + 3] = max;
+      out[o + 8] = tmx;
+    }
     if (tf < (out[o + 5] ?? tf)) out[o + 5] = tf;
     if (tl > (out[o + 6] ?? tl)) out[o + 6] = tl;
   };
@@ -133,12 +159,23 @@ function emit(out: number[], reduce: Reduce): Points {
   for (const k of order) {
     const b = (i: number) => out[k * STRIDE + i] ?? NaN;
     if (!(b(F.count) > 0)) continue;
-    if (reduce === 'mean') { t.push((b(F.tFirst) + b(F.tLast)) / 2); v.push(b(F.sum) / b(F.count)); continue; }
+    if (reduce === 'mean') {
+      t.push((b(F.tFirst) + b(F.tLast)) / 2);
+      v.push(b(F.sum) / b(F.count));
+      continue;
+    }
     const tmn = b(F.tMin);
     const tmx = b(F.tMax);
-    if (tmn === tmx) { t.push(tmn); v.push(b(F.min)); }
-    else if (tmn < tmx) { t.push(tmn, tmx); v.push(b(F.min), b(F.max)); }
-    else { t.push(tmx, tmn); v.push(b(F.max), b(F.min)); }
+    if (tmn === tmx) {
+      t.push(tmn);
+      v.push(b(F.min));
+    } else if (tmn < tmx) {
+      t.push(tmn, tmx);
+      v.push(b(F.min), b(F.max));
+    } else {
+      t.push(tmx, tmn);
+      v.push(b(F.max), b(F.min));
+    }
   }
   return { t, v };
 }
@@ -155,7 +192,11 @@ export function joinFields(fields: Array<Points | null>): { t: number[]; columns
   const pos = new Map(t.map((x, i) => [x, i]));
   const columns = fields.map((f) => {
     const c = new Array<number | null>(t.length).fill(null);
-    if (f) f.t.forEach((x, i) => { const at = pos.get(x); if (at !== undefined) c[at] = f.v[i] ?? null; });
+    if (f)
+      f.t.forEach((x, i) => {
+        const at = pos.get(x);
+        if (at !== undefined) c[at] = f.v[i] ?? null;
+      });
     return c;
   });
   return { t, columns };
@@ -163,7 +204,12 @@ export function joinFields(fields: Array<Points | null>): { t: number[]; columns
 
 /** The same answer straight from raw samples (no tiers): output buckets of 2 × stride (min/max) or stride (mean). */
 export function reduceSamples(
-  t: ArrayLike<number>, v: ArrayLike<number>, start: number, end: number, stride: number, reduce: Reduce = 'minmax',
+  t: ArrayLike<number>,
+  v: ArrayLike<number>,
+  start: number,
+  end: number,
+  stride: number,
+  reduce: Reduce = 'minmax',
 ): Points {
   const W = reduce === 'mean' ? stride : 2 * stride;
   const acc = new Map<number, number>();
@@ -175,11 +221,21 @@ export function reduceSamples(
     if (x !== x || !(ti >= start && ti < end)) continue;
     const ob = Math.floor(ti / W);
     const o = acc.get(ob);
-    if (o === undefined) { acc.set(ob, out.length); out.push(ob, 1, x, x, x, ti, ti, ti, ti); continue; }
+    if (o === undefined) {
+      acc.set(ob, out.length);
+      out.push(ob, 1, x, x, x, ti, ti, ti, ti);
+      continue;
+    }
     out[o + 1] = (out[o + 1] ?? 0) + 1;
     out[o + 4] = (out[o + 4] ?? 0) + x;
-    if (x < (out[o + 2] ?? x) || (x === out[o + 2] && ti < (out[o + 7] ?? ti))) { out[o + 2] = x; out[o + 7] = ti; }
-    if (x > (out[o + 3] ?? x) || (x === out[o + 3] && ti > (out[o + 8] ?? ti))) { out[o + 3] = x; out[o + 8] = ti; }
+    if (x < (out[o + 2] ?? x) || (x === out[o + 2] && ti < (out[o + 7] ?? ti))) {
+      out[o + 2] = x;
+      out[o + 7] = ti;
+    }
+    if (x > (out[o + 3] ?? x) || (x === out[o + 3] && ti > (out[o + 8] ?? ti))) {
+      out[o + 3] = x;
+      out[o + 8] = ti;
+    }
     if (ti < (out[o + 5] ?? ti)) out[o + 5] = ti;
     if (ti > (out[o + 6] ?? ti)) out[o + 6] = ti;
   }

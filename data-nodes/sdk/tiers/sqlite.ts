@@ -23,7 +23,10 @@ export class SqliteTierStore {
   private readonly selChunk: Database.Statement;
   private readonly delChunk: Database.Statement;
 
-  constructor(private readonly db: Database.Database, readonly table = 'tiers') {
+  constructor(
+    private readonly db: Database.Database,
+    readonly table = 'tiers',
+  ) {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,60}$/.test(table)) throw new Error(`invalid tier table name "${table}"`);
     for (const s of tierTableSql('sqlite', table)) db.exec(s);
     this.ins = db.prepare(`INSERT OR REPLACE INTO ${table} (${TIER_COLS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?)`);
@@ -71,10 +74,15 @@ export class SqliteTierStore {
    * (`replaceBuckets` over [floor(cutoff / w), +1) per width), in the same transaction.
    */
   dropBefore(source: string, cutoff: number, field?: string): void {
-    const rows = (field === undefined
-      ? this.db.prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND idx_lo * width < ?`).all(source, cutoff)
-      : this.db.prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND field = ? AND idx_lo * width < ?`)
-        .all(source, field, cutoff)) as Array<{ field: string; width: number; idx_lo: number; data: Buffer }>;
+    const rows = (
+      field === undefined
+        ? this.db
+            .prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND idx_lo * width < ?`)
+            .all(source, cutoff)
+        : this.db
+            .prepare(`SELECT field, width, idx_lo, data FROM ${this.table} WHERE source = ? AND field = ? AND idx_lo * width < ?`)
+            .all(source, field, cutoff)
+    ) as Array<{ field: string; width: number; idx_lo: number; data: Buffer }>;
     this.db.transaction(() => {
       for (const r of rows) {
         const keep = mergePacked([rowBuckets(r.data)], Math.floor(cutoff / r.width) + 1);

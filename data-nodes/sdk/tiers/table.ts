@@ -70,7 +70,12 @@ export function rowBuckets(data: unknown): Float64Array {
  * [idxLo, idxHi); optionally only one source's, or every source but one.
  */
 export function chunkQuery(
-  table: string, field: string, width: number, idxLo: number, idxHi: number, source?: { only?: string; except?: string },
+  table: string,
+  field: string,
+  width: number,
+  idxLo: number,
+  idxHi: number,
+  source?: { only?: string; except?: string },
 ): { sql: string; params: unknown[] } {
   const extra = source?.only !== undefined ? ' AND source = ?' : source?.except !== undefined ? ' AND source <> ?' : '';
   const params: unknown[] = [field, width, chunkOf(idxLo), idxHi, idxLo];
