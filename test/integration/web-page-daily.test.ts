@@ -105,11 +105,14 @@ class HistorianCopy implements DataSource {
       name: 'lab',
       description: 'the lab',
       client: opts(r.url),
-      source: new PastSource([
-        { name: 'temp', type: 'number', units: '°C', v: (i) => 20 + Math.sin(i / 20) },
-        { name: 'mode', type: 'string', units: null, v: (i) => (Math.floor(i / 90) % 2 ? 'scan' : 'idle') },
-        { name: 'heater_on', type: 'bool', units: null, v: (i) => Math.floor(i / 60) % 2 === 0 },
-      ]),
+      source: Object.assign(
+        new PastSource([
+          { name: 'temp', type: 'number', units: '°C', v: (i) => 20 + Math.sin(i / 20) },
+          { name: 'mode', type: 'string', units: null, v: (i) => (Math.floor(i / 90) % 2 ? 'scan' : 'idle') },
+          { name: 'heater_on', type: 'bool', units: null, v: (i) => Math.floor(i / 60) % 2 === 0 },
+        ]),
+        { status: () => ({ broker_dropped: 3, mqtt_connected: true }) },
+      ),
     });
     const auxPast = new PastSource([{ name: 'level', type: 'number', units: 'm', v: (i) => 2 + (i % 30) / 30 }]);
     aux = await runDataNode({
@@ -195,6 +198,10 @@ class HistorianCopy implements DataSource {
     expect(await meta!.evaluate((e: any) => e.open)).toBe(false);
     await page.click('details.node[data-node="lab"] details.meta-box > summary');
     expect(await meta!.evaluate((e: any) => e.open)).toBe(true);
+    // the node's status figures (get_metadata().status, through the hub) are listed with the rest
+    const metaText = await page.textContent('details.node[data-node="lab"] details.meta-box .meta');
+    expect(metaText).toContain('broker_dropped3');
+    expect(metaText).toContain('mqtt_connectedtrue');
     await page.fill('#filter', '');
   });
 

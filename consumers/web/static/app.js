@@ -271,12 +271,20 @@
         ['started', m.started ? ago(m.started) : null],
         ['newest', m.newest_sample ? ago(m.newest_sample) : null],
         ['version', m.sisock_version],
-      ].forEach(function (kv) {
-        if (kv[1]) {
-          meta.appendChild(el('b', { text: kv[0] }));
-          meta.appendChild(el('span', { text: String(kv[1]) }));
-        }
-      });
+      ]
+        .concat(
+          // the node's own health figures (get_metadata().status, e.g. an MQTT node's broker_dropped)
+          Object.keys(m.status || {}).map(function (k) {
+            var v = m.status[k];
+            return [k, v === null || v === undefined ? null : String(v)];
+          }),
+        )
+        .forEach(function (kv) {
+          if (kv[1]) {
+            meta.appendChild(el('b', { text: kv[0] }));
+            meta.appendChild(el('span', { text: String(kv[1]) }));
+          }
+        });
       var metaBox = meta.childNodes.length ? el('details', { class: 'meta-box' }, [el('summary', { text: 'metadata' }), meta]) : null;
       var fields = el('div', { class: 'fields' });
       shown.forEach(function (f) {
