@@ -6,7 +6,9 @@
  *   --realm R         env SISOCK_REALM    (default test_realm)
  *   --uri-base B      env SISOCK_URI_BASE (default org.simonsobservatory)
  *   --authid ID       env SISOCK_AUTHID
- *   --secret-file F   else env SISOCK_SECRET
+ *   --secret-file F   env SISOCK_SECRET_FILE, else env SISOCK_SECRET (the secret itself)
+ *                     env SISOCK_AUTHMETHODS  methods offered with an authid, comma separated
+ *                     (wampcra, ticket; default wampcra,ticket)
  *   --ca FILE         env SISOCK_CA       PEM of the CA that signed a self-signed router certificate
  *   --log-level L     env SISOCK_LOG_LEVEL
  */
@@ -62,6 +64,24 @@ export interface CommonFlags {
   logLevel?: string;
 }
 
+const AUTH_WITH_SECRET: readonly AuthMethod[] = ['wampcra', 'ticket'];
+
+/** SISOCK_AUTHMETHODS ("ticket", "wampcra,ticket"…) → the methods offered; undefined when unset or empty. */
+export function authMethodsFrom(value: string | undefined): AuthMethod[] | undefined {
+  const methods = (value ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+  if (methods.length === 0) return undefined;
+  const out: AuthMethod[] = [];
+  for (const m of methods) {
+    const known = AUTH_WITH_SECRET.find((x) => x === m);
+    if (!known) throw new SisockError(ErrorCode.CONFIG_INVALID, `SISOCK_AUTHMETHODS: unknown method "${m}" (wampcra, ticket)`);
+    if (!out.includes(known)) out.push(known);
+  }
+  return out;
+}
+
 function readFileOrThrow(file: string, code: (typeof ErrorCode)[keyof typeof ErrorCode], what: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -71,9 +91,11 @@ function readFileOrThrow(file: string, code: (typeof ErrorCode)[keyof typeof Err
 }
 
 /**
- * Options from flags (when given) over environment over defaults. The secret comes from
- * `--secret-file` (trailing newline stripped), else SISOCK_SECRET; an authid without any secret is
- * an error (SISOCK_SECRET_MISSING).
+ * Options from flags (when given) over environment over defaults, the same variables as the
+ * Python SDK (sdk/python/sisock/options.py). The secret comes from `--secret-file`, else
+ * SISOCK_SECRET_FILE (trailing newline stripped), else SISOCK_SECRET; an authid without any secret
+ * is an error (SISOCK_SECRET_MISSING). SISOCK_AUTHMETHODS chooses the methods offered with an
+ * authid (an unknown one is SISOCK_CONFIG_INVALID).
  */
 export function clientOptionsFromEnv(flags: CommonFlags = {}, env: NodeJS.ProcessEnv = process.env): ClientOptions {
   const opts: ClientOptions = {
@@ -82,18 +104,23 @@ export function clientOptionsFromEnv(flags: CommonFlags = {}, env: NodeJS.Proces
     uriBase: flags.uriBase ?? env.SISOCK_URI_BASE ?? DEFAULT_URI_BASE,
   };
   const authid = flags.authid ?? env.SISOCK_AUTHID;
+  // checked even without an authid: a typo is said at once, not when an authid is added later
+  authMethodsFrom(env.SISOCK_AUTHMETHODS);
   let secret: string | undefined;
-  if (flags.secretFile) secret = readFileOrThrow(flags.secretFile, ErrorCode.SECRET_MISSING, 'secret').replace(/\r?\n$/, '');
+  const secretFile = flags.secretFile || env.SISOCK_SECRET_FILE;
+  if (secretFile) secret = readFileOrThrow(secretFile, ErrorCode.SECRET_MISSING, 'secret').replace(/\r?\n$/, '');
   else if (env.SISOCK_SECRET !== undefined && env.SISOCK_SECRET !== '') secret = env.SISOCK_SECRET;
   if (authid) {
     if (secret === undefined) {
       throw new SisockError(
         ErrorCode.SECRET_MISSING,
-        `authid "${authid}" given but no secret: set SISOCK_SECRET or pass --secret-file FILE`,
+        `authid "${authid}" given but no secret: set SISOCK_SECRET_FILE or SISOCK_SECRET, or pass --secret-file FILE`,
       );
     }
     opts.authid = authid;
     opts.secret = secret;
+    const methods = authMethodsFrom(env.SISOCK_AUTHMETHODS);
+    if (methods) opts.authmethods = methods;
   }
   const caFile = flags.ca ?? env.SISOCK_CA;
   if (caFile) opts.ca = readFileOrThrow(caFile, ErrorCode.TLS_UNREADABLE, 'CA certificate');
@@ -107,7 +134,7 @@ export function addClientOptions(cmd: Command): Command {
     .option('--realm <realm>', 'WAMP realm (env SISOCK_REALM)', undefined)
     .option('--uri-base <base>', 'URI base of the sisock API (env SISOCK_URI_BASE)', undefined)
     .option('--authid <id>', 'authentication id for ticket or WAMP-CRA (env SISOCK_AUTHID)', undefined)
-    .option('--secret-file <file>', 'file holding the secret (else env SISOCK_SECRET)', undefined)
+    .option('--secret-file <file>', 'file holding the secret (env SISOCK_SECRET_FILE, else env SISOCK_SECRET)', undefined)
     .option('--ca <file>', 'PEM CA certificate that signed the router certificate (env SISOCK_CA)', undefined)
     .option('--log-level <level>', 'log level: trace, debug, info, warn, error, silent (env SISOCK_LOG_LEVEL)', undefined);
 }

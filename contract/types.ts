@@ -3,6 +3,8 @@
  * client/, hub/, data-nodes/ and consumers/ import them from `contract/`.
  */
 
+import type { NodeStatus } from './status';
+
 export type FieldType = 'number' | 'string' | 'bool';
 
 export interface FieldInfo {
@@ -61,4 +63,9 @@ export interface NodeMetadata {
   newest_sample: number | null;
   /** The node's current WAMP session id. */
   session_id: number | null;
+  /**
+   * Health figures the data source reports (DataSourceExtras.status, e.g. the MQTT node's
+   * broker-side loss), bounded by contract/status.ts; absent when the source reports none.
+   */
+  status?: NodeStatus;
 }

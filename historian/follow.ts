@@ -19,7 +19,7 @@
  */
 import { silentLogger, type Logger } from '../common/log';
 import { getData, getFields, listNodes, subscribeLive, type Handle, type SisockClient } from '../client';
-import { HubUri, type DataResult, type FieldInfo, type NodeEntry } from '../contract';
+import { HubUri, NodeUri, type DataResult, type FieldInfo, type NodeEntry } from '../contract';
 import { FeedCache } from '../data-nodes/feed';
 import type { Sink } from './sink';
 
@@ -42,6 +42,8 @@ export interface FollowOptions {
 interface NodeState {
   live: Handle | null;
   fields: Record<string, FieldInfo>;
+  /** the node's get_metadata when it (re)appeared (undefined: none, e.g. a Python sisock node) */
+  meta?: Record<string, unknown>;
   backfilled: boolean;
   backfill: Promise<void> | null;
   /** a new backfill was asked while one ran */
@@ -158,7 +160,7 @@ export class Follower {
           this.startBackfill(name, s);
           break;
         }
-      this.o.sink.write(name, r, { fields: s.fields, cursorTo: s.backfilled ? newestTime(r) : null });
+      this.o.sink.write(name, r, { fields: s.fields, cursorTo: s.backfilled ? newestTime(r) : null, meta: s.meta });
       this.stats.live++;
     } catch (e) {
       this.stats.errors++;
@@ -188,6 +190,17 @@ export class Follower {
     });
   }
 
+  /** The node's get_metadata (for naming templates), or undefined when it has none or does not answer. */
+  private async metadata(name: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const c = this.o.client;
+      const m = await c.call<unknown>(c.uri(NodeUri.getMetadata(name)), [], {}, { timeoutMs: 10000 });
+      return m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async backfill(name: string, s: NodeState): Promise<void> {
     const c = this.o.client;
     const to = this.now();
@@ -200,6 +213,7 @@ export class Follower {
       () => fields,
     );
     s.fields = { ...all, ...fields };
+    s.meta = await this.metadata(name);
     const names = Object.keys(fields);
     if (names.length === 0 || from >= to) return;
     const chunk = this.o.chunkSeconds ?? 21600;
@@ -208,7 +222,7 @@ export class Follower {
       const b = Math.min(to, a + chunk);
       const r = await getData(c, name, names, a, b, null, { timeoutMs: 120000 });
       const newest = newestTime(r);
-      this.o.sink.write(name, r, { fields: s.fields, cursorTo: newest });
+      this.o.sink.write(name, r, { fields: s.fields, cursorTo: newest, meta: s.meta });
       for (const v of Object.values(r.data)) n += v.length;
     }
     this.stats.backfilled += n;

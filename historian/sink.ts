@@ -13,6 +13,11 @@ export interface WriteOptions {
    * do not move it until the node's backfill has completed (a crash in between then re-reads the gap).
    */
   cursorTo?: number | null;
+  /**
+   * The node's metadata (its get_metadata answer when it (re)appeared: host, description, process,
+   * status…), for naming templates such as a tag `host={meta.host}`; absent when the node has none.
+   */
+  meta?: Readonly<Record<string, unknown>>;
 }
 
 export interface Sink {

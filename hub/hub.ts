@@ -39,7 +39,7 @@ import { SISOCK_VERSION } from '../common/defaults';
 import { silentLogger, type Logger } from '../common/log';
 import { ReadyGate } from '../common/ready';
 import { RateLimitedLog } from '../common/config-file';
-import { SisockClient, HandlerError, type ClientOptions, type InvocationDetails } from '../client';
+import { SisockClient, HandlerError, MetaUri, type ClientOptions, type InvocationDetails } from '../client';
 import { CONSUMER_PREFIX, HubUri, NodeUri } from '../contract';
 import { ErrorUri } from '../wamp/errors';
 import { NodeRegistry, type NodeRecord, type RegistryLimits } from './registry';
@@ -246,7 +246,7 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   await client.register(client.uri(HubUri.DATA_NODE_SUBTRACT), (args, _kw, details) => subtract(args, details), disclose);
   await client.register(client.uri(HubUri.GET_DATA_NODE), () => registry.publicList());
   await client.register(client.uri(HubUri.GET_DATA_NODE_METADATA), () => metadataList());
-  await client.subscribe('wamp.session.on_leave', (args) => {
+  await client.subscribe(MetaUri.session.ON_LEAVE, (args) => {
     if (isSessionId(args[0])) dropSession(args[0], 'session left');
   });
 

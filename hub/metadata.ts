@@ -1,9 +1,11 @@
 /**
  * One entry of `consumer.get_data_node_metadata`: the hub's record plus the contract's
  * NodeMetadata fields from the node's own `get_metadata`, each checked and bounded. Only known
- * fields are copied (a node cannot grow the hub's answer past the message size), and the node's
+ * fields are copied, `status` through the contract's bound (a node cannot grow the hub's answer past
+ * the message size), and the node's
  * session id is not shown to consumers.
  */
+import { boundNodeStatus, type NodeStatus } from '../contract';
 import type { NodeRecord } from './registry';
 
 /** Longest string copied from a node's metadata, characters. */
@@ -20,6 +22,8 @@ export interface NodeMetadataEntry {
   started: number | null;
   n_fields: number | null;
   newest_sample: number | null;
+  /** The node's reported health figures (bounded again here: contract/status.ts), null when none. */
+  status: NodeStatus | null;
   available: boolean;
 }
 
@@ -45,6 +49,7 @@ export function metadataEntry(rec: NodeRecord, meta: unknown): NodeMetadataEntry
     started: num(m?.started),
     n_fields: num(m?.n_fields),
     newest_sample: num(m?.newest_sample),
+    status: boundNodeStatus(m?.status),
     available: m !== undefined,
   };
 }

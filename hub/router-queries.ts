@@ -3,7 +3,7 @@
  * which `consumer.<name>.get_data` registrations exist. Each answer says "cannot tell" (null)
  * when the router has no meta API or refuses it (a Crossbar role without those permissions).
  */
-import { CallError, type SisockClient } from '../client';
+import { CallError, MetaUri, type SisockClient } from '../client';
 import type { Logger } from '../common/log';
 import { ErrorUri } from '../wamp/errors';
 
@@ -22,11 +22,11 @@ export class RouterQueries {
   /** true: the router has this session; false: it does not; null: cannot tell. */
   async sessionAlive(sessionId: number): Promise<boolean | null> {
     try {
-      await this.client.call('wamp.session.get', [sessionId], {}, { timeoutMs: this.timeoutMs });
+      await this.client.call(MetaUri.session.GET, [sessionId], {}, { timeoutMs: this.timeoutMs });
       return true;
     } catch (err) {
       if (err instanceof CallError && err.uri === ErrorUri.NO_SUCH_SESSION) return false;
-      this.log.warn({ err: (err as Error).message }, 'wamp.session.get failed; treating the session as alive');
+      this.log.warn({ err: (err as Error).message }, `${MetaUri.session.GET} failed; treating the session as alive`);
       return null;
     }
   }
@@ -34,9 +34,9 @@ export class RouterQueries {
   /** Callee sessions of the exact registration of `uri` ([] when nobody registered it); null: cannot tell. */
   async calleesOf(uri: string): Promise<number[] | null> {
     try {
-      const id = await this.client.call<number | null>('wamp.registration.lookup', [uri], {}, { timeoutMs: this.timeoutMs });
+      const id = await this.client.call<number | null>(MetaUri.registration.LOOKUP, [uri], {}, { timeoutMs: this.timeoutMs });
       if (typeof id !== 'number') return [];
-      const callees = await this.client.call<unknown>('wamp.registration.list_callees', [id], {}, { timeoutMs: this.timeoutMs });
+      const callees = await this.client.call<unknown>(MetaUri.registration.LIST_CALLEES, [id], {}, { timeoutMs: this.timeoutMs });
       return Array.isArray(callees) ? callees.filter((c): c is number => typeof c === 'number') : [];
     } catch (err) {
       if (err instanceof CallError && err.uri === ErrorUri.NO_SUCH_REGISTRATION) return [];
@@ -52,7 +52,7 @@ export class RouterQueries {
   async registeredNodes(nodeName: (uri: string) => string | null): Promise<RegisteredNode[] | null> {
     let ids: number[];
     try {
-      const list = await this.client.call<{ exact?: number[] }>('wamp.registration.list', [], {}, { timeoutMs: this.timeoutMs });
+      const list = await this.client.call<{ exact?: number[] }>(MetaUri.registration.LIST, [], {}, { timeoutMs: this.timeoutMs });
       ids = Array.isArray(list?.exact) ? list.exact : [];
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'no registration meta API; relying on hub.started');
@@ -61,10 +61,10 @@ export class RouterQueries {
     const found = await Promise.all(
       ids.map(async (id): Promise<RegisteredNode | null> => {
         try {
-          const reg = await this.client.call<{ uri?: string }>('wamp.registration.get', [id], {}, { timeoutMs: this.timeoutMs });
+          const reg = await this.client.call<{ uri?: string }>(MetaUri.registration.GET, [id], {}, { timeoutMs: this.timeoutMs });
           const name = typeof reg?.uri === 'string' ? nodeName(reg.uri) : null;
           if (name === null) return null;
-          const callees = await this.client.call<unknown>('wamp.registration.list_callees', [id], {}, { timeoutMs: this.timeoutMs });
+          const callees = await this.client.call<unknown>(MetaUri.registration.LIST_CALLEES, [id], {}, { timeoutMs: this.timeoutMs });
           const callee = Array.isArray(callees) ? callees[0] : undefined;
           return typeof callee === 'number' ? { name, callee } : null;
         } catch (err) {

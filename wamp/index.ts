@@ -6,3 +6,4 @@ export * from './wamp-error';
 export * from './ids';
 export * from './uri';
 export * from './features';
+export * from './meta-uris';

@@ -52,7 +52,12 @@ export function addExportOptions(cmd: Command): Command {
     .option('--precision <p>', 'timestamp precision written: s, ms, u, ns', 'u')
     .option('--measurement <template>', 'measurement name; {node}, {field}, {timeline} are replaced', '{node}')
     .option('--field-name <template>', 'field key; {node}, {field}, {timeline} are replaced', '{field}')
-    .option('--tag <name=template>', 'a tag on every line (repeatable), e.g. --tag site=pton --tag node={node}', tag, [])
+    .option(
+      '--tag <name=template>',
+      'a tag on every line (repeatable), e.g. --tag site=pton --tag node={node} --tag host={meta.host} (also {field}, {timeline}, {status.<key>})',
+      tag,
+      [],
+    )
     .option('--integer-field <field>', 'write this sisock field as an integer (repeatable); other numbers are floats', collect, [])
     .option('--batch-lines <n>', 'lines per write', positiveInteger, 5000)
     .option('--batch-ms <ms>', 'longest wait before a partial batch is written', positiveInteger, 1000)

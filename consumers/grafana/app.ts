@@ -25,6 +25,7 @@ import type { SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
 import { authMiddleware, corsMiddleware, type AuthConfig } from './auth';
 import type { FieldCatalogue } from './catalogue';
+import type { HistoryFallback } from './history';
 import { HttpError, unavailable } from './errors';
 import { infinityFields, infinityParams, infinityQuery } from './infinity';
 import type { MetricsMiddleware } from './metrics';
@@ -59,6 +60,8 @@ export interface BridgeDeps {
   metrics?: MetricsMiddleware;
   /** Served as GET /metrics (Prometheus text; POST /metrics stays simPod's metric list). */
   registry?: Registry;
+  /** With --history: /search and /infinity/fields also list the fields the historian holds of offline nodes. */
+  history?: HistoryFallback;
 }
 
 type AsyncRoute = (req: Request, res: Response) => Promise<unknown>;
@@ -105,6 +108,10 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
     const nodes = await catalogue.all();
     const names: string[] = [];
     for (const n of nodes) for (const f of Object.keys(n.fields ?? {}).sort()) names.push(`${n.name}::${f}`);
+    if (deps.history) {
+      const offline = await deps.history.offlineFields(new Set(nodes.map((n) => n.name)));
+      for (const x of offline) names.push(`${x.node}::${x.field}`);
+    }
     return names;
   };
   const search = async (body: unknown): Promise<string[]> => {
@@ -238,7 +245,7 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
   app.get(
     '/infinity/fields',
     gate,
-    route(async (req) => infinityFields(catalogue, infinityParams(req))),
+    route(async (req) => infinityFields(catalogue, infinityParams(req), deps.history)),
   );
   app.get(
     '/infinity/events',

@@ -6,6 +6,7 @@
  * and the bridge logs it.
  *
  *   - resolve(node, field): the historian's fields of an offline node (glob patterns as usual);
+ *   - offlineFields(online): every field it holds of nodes not online (for /search, /infinity/fields);
  *   - getData(node, fields, timelineOf, …): the historian's answer reshaped as the node's own
  *     (fields of one timeline on one time axis, null where a field has no sample at a time);
  *   - fillOlder(node, answer, …): prepends what the historian holds before the node's oldest sample.
@@ -57,6 +58,16 @@ export class HistoryFallback {
       if (nm(node) && fm(field)) out.push({ node, field, info: { ...info, timeline: q } });
     }
     return out;
+  }
+
+  /**
+   * The fields the historian holds of nodes that are not online (`online`: the names of those that
+   * are), so /search and /infinity/fields still list a stopped node's fields. The historian's own
+   * node is never listed as one of them.
+   */
+  async offlineFields(online: ReadonlySet<string>): Promise<Array<{ node: string; field: string; info: FieldInfo }>> {
+    const all = await this.resolve('*', '*');
+    return all.filter((x) => !online.has(x.node) && x.node !== this.node);
   }
 
   /** The historian's samples of `node`'s fields, shaped like the node's answer (timelines from `timelineOf`). */

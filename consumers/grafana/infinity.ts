@@ -18,6 +18,7 @@
  */
 import type { Request } from 'express';
 import type { FieldCatalogue } from './catalogue';
+import type { HistoryFallback } from './history';
 import { badRequest } from './errors';
 import type { QueryEngine, QueryResult, TimeSeriesResult } from './query';
 import { globMatcher, parseTime, splitTarget, type MsRange, type ParsedQuery, type ParsedTarget, type RequestLimits } from './request';
@@ -270,8 +271,15 @@ export async function infinityQuery(engine: QueryEngine, p: Params, nowMs: numbe
   return renderTable(header, rows, r.format, r.time);
 }
 
-/** /infinity/fields: every field of the nodes matching `node` (a glob; default all). */
-export async function infinityFields(catalogue: FieldCatalogue, p: Params): Promise<Array<Record<string, unknown>>> {
+/**
+ * /infinity/fields: every field of the nodes matching `node` (a glob; default all), then, with a
+ * history fallback, the fields the historian holds of matching nodes that are offline.
+ */
+export async function infinityFields(
+  catalogue: FieldCatalogue,
+  p: Params,
+  history?: HistoryFallback,
+): Promise<Array<Record<string, unknown>>> {
   const pattern = one(p, 'node') ?? '*';
   refuseMacro('node', pattern, 'a node name or a glob such as {sim,weather}');
   const rows: Array<Record<string, unknown>> = [];
@@ -288,6 +296,20 @@ export async function infinityFields(catalogue: FieldCatalogue, p: Params): Prom
         type: info.type ?? 'number',
         units: info.units ?? '',
         description: info.description ?? '',
+      });
+    }
+  }
+  if (history) {
+    const want = splitTargets(pattern).map((x) => globMatcher(x));
+    for (const x of await history.offlineFields(names)) {
+      if (pattern !== '*' && !want.some((m) => m.test(x.node))) continue;
+      rows.push({
+        node: x.node,
+        field: x.field,
+        target: `${x.node}::${x.field}`,
+        type: x.info.type ?? 'number',
+        units: x.info.units ?? '',
+        description: x.info.description ?? '',
       });
     }
   }

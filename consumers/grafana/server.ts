@@ -102,6 +102,7 @@ export async function startBridge(opts: BridgeOptions): Promise<RunningBridge> {
     extra: page ? [webRoutes({ client, catalogue, live, maxLiveStreams: opts.maxLiveStreams })] : [],
     metrics: bridgeMetricsMiddleware(registry),
     registry,
+    history: history.history,
   });
   await catalogue.start();
 

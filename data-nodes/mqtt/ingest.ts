@@ -351,7 +351,8 @@ export class MqttIngest {
     this.lossLog.log({ topic, missing, before: seq, totalMissing: this.seqGaps.missing }, 'MQTT messages lost: the sequence number jumped');
   }
 
-  private onSysDropped(payload: Buffer): void {
+  /** One `$SYS/broker/publish/messages/dropped` payload (the MQTT client feeds it; tests may too). */
+  onSysDropped(payload: Buffer): void {
     const n = this.sysDrops.onPayload(payload);
     if (n === 0) return;
     this._stats.brokerDropped = this.sysDrops.total;
@@ -388,6 +389,22 @@ export class MqttIngest {
       byReason: { ...this._stats.byReason },
       dead_letters: this.store.totals.deadLetters,
       pruned: this.store.totals.pruned,
+    };
+  }
+
+  /**
+   * The loss figures a node's metadata reports (`get_metadata().status`): the broker's dropped
+   * messages (broker-wide, see broker-loss.ts), the sequence gaps and missing messages, the samples
+   * dropped after the store kept failing, and whether the broker connection is up.
+   */
+  lossStatus(): Record<string, number | boolean> {
+    const s = this._stats;
+    return {
+      mqtt_connected: s.connected,
+      broker_dropped: s.brokerDropped,
+      sequence_gaps: s.seqGaps,
+      sequence_missing: s.seqMissing,
+      store_dropped: s.dropped,
     };
   }
 

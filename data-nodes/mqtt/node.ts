@@ -30,6 +30,7 @@ export class StoreSource implements DataSource, DataSourceExtras {
   constructor(
     private readonly store: MqttStore,
     readonly node: string,
+    private readonly health?: () => Record<string, unknown>,
   ) {}
   getFields(start: number, end: number): FieldsResult {
     return this.store.getFields(this.node, start, end);
@@ -39,6 +40,10 @@ export class StoreSource implements DataSource, DataSourceExtras {
   }
   newestSample(): number | null {
     return this.store.newestSample(this.node);
+  }
+  /** The ingest's loss figures for the node's metadata (they are per connection, shared by its nodes). */
+  status(): Record<string, unknown> {
+    return this.health ? this.health() : {};
   }
 }
 
@@ -140,12 +145,14 @@ export async function runMqttNode(o: MqttNodeOptions): Promise<MqttNodeHandle> {
     let p = starting.get(name);
     if (p) return p;
     const description = name === cfg.node.name ? cfg.node.description : `${cfg.node.description} (${name})`;
-    p = runDataNode({ name, description, source: new StoreSource(store, name), client, logger: log }).then((h) => {
-      nodes.set(name, h);
-      log.info({ node: name }, 'mqtt data node started');
-      if (closing) void h.close();
-      return h;
-    });
+    p = runDataNode({ name, description, source: new StoreSource(store, name, () => ingest.lossStatus()), client, logger: log }).then(
+      (h) => {
+        nodes.set(name, h);
+        log.info({ node: name }, 'mqtt data node started');
+        if (closing) void h.close();
+        return h;
+      },
+    );
     starting.set(name, p);
     p.catch((err) => log.error({ err: String(err), node: name }, 'could not start data node'));
     return p;

@@ -31,7 +31,7 @@
 import os from 'node:os';
 import { SISOCK_VERSION } from '../../common/defaults';
 import { silentLogger, type Logger } from '../../common/log';
-import { NodeUri } from '../../contract';
+import { NodeUri, boundNodeStatus, type NodeStatus } from '../../contract';
 import { SisockClient, type ClientOptions, type InvocationDetails } from '../../client';
 import { Announcer } from './announce';
 import { parseGetDataArgs, parseGetFieldsArgs } from './args';
@@ -199,6 +199,14 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
         /* keep what we saw */
       }
     }
+    let status: NodeStatus | null = null;
+    if (source.status) {
+      try {
+        status = boundNodeStatus(await source.status());
+      } catch (err) {
+        log.debug({ err: String(err) }, 'the source could not report its status');
+      }
+    }
     return {
       name,
       description,
@@ -210,6 +218,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
       n_fields: n,
       newest_sample: newestSample,
       session_id: client.sessionId,
+      ...(status ? { status } : {}),
     };
   }
 

@@ -56,6 +56,13 @@ export interface DataSource {
 export interface DataSourceExtras {
   /** UNIX seconds of the newest sample the source holds, for the hub's metadata. */
   newestSample?(): number | null | Promise<number | null>;
+  /**
+   * Health figures for the node's metadata (`get_metadata().status`, a sisock addition): a flat map
+   * of numbers, strings, booleans or null, e.g. counts of messages lost upstream. The SDK bounds it
+   * (contract/status.ts boundNodeStatus: at most 32 keys, strings cut to 256 characters) and leaves
+   * `status` out when this throws.
+   */
+  status?(): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Releases files, database connections… when the node closes. */
   close?(): void | Promise<void>;
 }

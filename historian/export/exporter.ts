@@ -74,7 +74,7 @@ export class Exporter implements Sink {
 
   /** Converts, appends to the disk buffer (durable once this returns) and schedules the batch. */
   write(node: string, result: DataResult, o: WriteOptions = {}): void {
-    const c = this.namer.convert(node, result, o.fields);
+    const c = this.namer.convert(node, result, o.fields, o.meta);
     if (c.rejected.length > 0) {
       this.dead.write(c.rejected.map((r) => ({ reason: r.reason, node: r.node, field: r.field, t: r.t, value: r.value })));
       this.buffer.bump('dead_letters', c.rejected.length);

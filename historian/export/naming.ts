@@ -3,10 +3,14 @@
  *
  *   measurement  template, default "{node}"        e.g. "sisock" with tags {node: "{node}"}
  *   field        template, default "{field}"
- *   tags         name → template, default {}        e.g. {site: "pton", timeline: "{timeline}"}
+ *   tags         name → template, default {}        e.g. {site: "pton", timeline: "{timeline}", host: "{meta.host}"}
  *   integer_fields  sisock field names written as integers (`12i`); other numbers are floats
  *
- * Templates may use {node}, {field} and {timeline}. One line per sample and field (a refused value
+ * Templates may use {node}, {field} and {timeline}, and the node's metadata (its get_metadata when
+ * it (re)appeared, see follow.ts): {meta.<key>} (e.g. {meta.host}, {meta.description}) and
+ * {status.<key>} (its `status` map, e.g. {status.mqtt_connected}). A metadata value that is missing
+ * or not a string, number or boolean is empty, and a tag whose value is empty is left out; values
+ * are cut to 256 characters. One line per sample and field (a refused value
  * then costs that one sample, never its neighbours). Null samples are skipped (line protocol has
  * no null). A sample whose type differs from the type this exporter already wrote for the same
  * measurement and field (InfluxDB fixes a field's type at its first write) is refused here, before
@@ -41,8 +45,36 @@ export interface Converted {
   newTypes: Map<string, FieldKind>;
 }
 
-function fill(template: string, vars: { node: string; field: string; timeline: string }): string {
-  return template.replace(/\{(node|field|timeline)\}/g, (_, k: 'node' | 'field' | 'timeline') => vars[k]);
+interface Vars {
+  node: string;
+  field: string;
+  timeline: string;
+  meta?: Readonly<Record<string, unknown>>;
+}
+
+/** Longest value a metadata placeholder gives, characters. */
+export const MAX_META_VALUE = 256;
+
+function metaValue(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+    ? String(v).slice(0, MAX_META_VALUE)
+    : '';
+}
+
+const PLACEHOLDER = /\{(node|field|timeline|meta\.[A-Za-z0-9_]+|status\.[A-Za-z0-9_.-]+)\}/g;
+
+function fill(template: string, vars: Vars): string {
+  return template.replace(PLACEHOLDER, (_, k: string) => {
+    if (k === 'node' || k === 'field' || k === 'timeline') return vars[k];
+    const meta = vars.meta;
+    if (!meta) return '';
+    if (k.startsWith('meta.')) return metaValue(Object.hasOwn(meta, k.slice(5)) ? meta[k.slice(5)] : undefined);
+    const status = meta.status;
+    const key = k.slice(7);
+    return status !== null && typeof status === 'object' && Object.hasOwn(status, key)
+      ? metaValue((status as Record<string, unknown>)[key])
+      : '';
+  });
 }
 
 function fieldValue(v: Sample, integer: boolean): FieldValue | null {
@@ -79,7 +111,12 @@ export class Namer {
   }
 
   /** A node's get_data result → lines (one per non-null sample), and what was refused and why. */
-  convert(node: string, result: DataResult, fields?: Readonly<Record<string, FieldInfo>>): Converted {
+  convert(
+    node: string,
+    result: DataResult,
+    fields?: Readonly<Record<string, FieldInfo>>,
+    meta?: Readonly<Record<string, unknown>>,
+  ): Converted {
     const out: Converted = { lines: [], newest: null, rejected: [], newTypes: new Map() };
     for (const [field, values] of Object.entries(result.data)) {
       if (!Array.isArray(values) || values.length === 0) continue;
@@ -95,7 +132,7 @@ export class Namer {
         });
         continue;
       }
-      const vars = { node, field, timeline: timeline ?? '' };
+      const vars = { node, field, timeline: timeline ?? '', meta };
       const measurement = fill(this.config.measurement, vars);
       const key = fill(this.config.field, vars);
       const tags: Record<string, string> = {};

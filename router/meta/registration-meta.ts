@@ -13,6 +13,7 @@
  *   `on_unregister(session, id)`, `on_delete(session, id)`.
  * Procedures served by the router itself (the `wamp.*` ones) are not registrations and are not listed.
  */
+import { MetaUri } from '../../wamp/meta-uris';
 import { ErrorUri } from '../../wamp/errors';
 import type { Dict } from '../../wamp/messages';
 import { WampError } from '../../wamp/wamp-error';
@@ -20,18 +21,8 @@ import type { MatchPolicy } from '../../wamp/uri';
 import type { MetaSink } from '../meta-events';
 import type { Realm } from '../realm';
 
-export const RegistrationMeta = {
-  LIST: 'wamp.registration.list',
-  LOOKUP: 'wamp.registration.lookup',
-  MATCH: 'wamp.registration.match',
-  GET: 'wamp.registration.get',
-  LIST_CALLEES: 'wamp.registration.list_callees',
-  COUNT_CALLEES: 'wamp.registration.count_callees',
-  ON_CREATE: 'wamp.registration.on_create',
-  ON_REGISTER: 'wamp.registration.on_register',
-  ON_UNREGISTER: 'wamp.registration.on_unregister',
-  ON_DELETE: 'wamp.registration.on_delete',
-} as const;
+/** The registration meta API's URIs (declared once in wamp/meta-uris.ts). */
+export const RegistrationMeta = MetaUri.registration;
 
 export type RegistrationMetaSink = Pick<MetaSink, 'registrationCreated' | 'registered' | 'unregistered' | 'registrationDeleted'>;
 

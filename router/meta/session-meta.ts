@@ -17,6 +17,7 @@
  * `reason` and `message` may be positional or keyword arguments. Who may call these is the
  * authorizer's decision (e.g. only an admin role may call `wamp.session.kill`).
  */
+import { MetaUri } from '../../wamp/meta-uris';
 import { CloseUri, ErrorUri } from '../../wamp/errors';
 import type { Dict } from '../../wamp/messages';
 import { WampError } from '../../wamp/wamp-error';
@@ -24,16 +25,8 @@ import { isValidUri } from '../../wamp/uri';
 import type { Realm } from '../realm';
 import type { Session } from '../session';
 
-export const SessionMeta = {
-  ON_JOIN: 'wamp.session.on_join',
-  ON_LEAVE: 'wamp.session.on_leave',
-  COUNT: 'wamp.session.count',
-  LIST: 'wamp.session.list',
-  GET: 'wamp.session.get',
-  KILL: 'wamp.session.kill',
-  KILL_BY_AUTHID: 'wamp.session.kill_by_authid',
-  KILL_BY_AUTHROLE: 'wamp.session.kill_by_authrole',
-} as const;
+/** The session meta API's URIs (declared once in wamp/meta-uris.ts). */
+export const SessionMeta = MetaUri.session;
 
 /** Optional list of authroles: positional arg 0 or kwarg `filter_authroles`; null = no filter. */
 function authroleFilter(args: unknown[], kwargs: Dict): Set<string> | null {

@@ -6,6 +6,7 @@
  * As in Crossbar.io, subscriptions to the router's own topics (`wamp.*`) are invisible to callers
  * whose authrole is not `trusted`, and never cause meta events.
  */
+import { MetaUri } from '../../wamp/meta-uris';
 import { ErrorUri } from '../../wamp/errors';
 import type { Dict } from '../../wamp/messages';
 import { WampError } from '../../wamp/wamp-error';
@@ -16,18 +17,8 @@ import type { MetaSink } from '../meta-events';
 import type { Realm } from '../realm';
 import type { Session } from '../session';
 
-export const SubscriptionMeta = {
-  LIST: 'wamp.subscription.list',
-  LOOKUP: 'wamp.subscription.lookup',
-  MATCH: 'wamp.subscription.match',
-  GET: 'wamp.subscription.get',
-  LIST_SUBSCRIBERS: 'wamp.subscription.list_subscribers',
-  COUNT_SUBSCRIBERS: 'wamp.subscription.count_subscribers',
-  ON_CREATE: 'wamp.subscription.on_create',
-  ON_SUBSCRIBE: 'wamp.subscription.on_subscribe',
-  ON_UNSUBSCRIBE: 'wamp.subscription.on_unsubscribe',
-  ON_DELETE: 'wamp.subscription.on_delete',
-} as const;
+/** The subscription meta API's URIs (declared once in wamp/meta-uris.ts). */
+export const SubscriptionMeta = MetaUri.subscription;
 
 /** The MetaSink methods of subscriptions, publishing the four meta events through the broker. */
 export type SubscriptionMetaSink = Pick<MetaSink, 'subscriptionCreated' | 'subscribed' | 'unsubscribed' | 'subscriptionDeleted'>;

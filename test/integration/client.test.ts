@@ -178,7 +178,20 @@ describe('client over a real router', () => {
     expect(url.startsWith('wss://')).toBe(true);
     const ca = fs.readFileSync(path.join(dir, 'c.pem'));
     const cra = new SisockClient({ ...opts(url), authid: 'server', secret: 'cra-secret', ca }).start();
-    const ticket = new SisockClient({ ...opts(url), authid: 't', secret: 'tick', authmethods: ['ticket'], ca }).start();
+    // a ticket user behind a router that also has WAMP-CRA, configured only by env as the Python SDK is
+    fs.writeFileSync(path.join(dir, 'ticket'), 'tick\n');
+    const fromEnv = clientOptionsFromEnv(
+      {},
+      {
+        SISOCK_ROUTER: url,
+        SISOCK_REALM: opts(url).realm,
+        SISOCK_AUTHID: 't',
+        SISOCK_SECRET_FILE: path.join(dir, 'ticket'),
+        SISOCK_AUTHMETHODS: 'ticket',
+        SISOCK_CA: path.join(dir, 'c.pem'),
+      },
+    );
+    const ticket = new SisockClient({ ...opts(url), ...fromEnv }).start();
     const noCa = new SisockClient({ ...opts(url), authid: 'server', secret: 'cra-secret' }).start();
     try {
       await cra.whenReady(5000);

@@ -122,6 +122,15 @@ test('messages become fields: get_fields/get_data over WAMP, live push, bad mess
   expect(stats.received).toBe(30);
   expect(stats.rejected).toBe(5);
   expect(stats.byReason).toMatchObject({ malformed: 1, schema: 1, wrong_type: 1, too_large: 1, unknown_topic: 1 });
+  // the node's metadata carries its loss figures too (get_metadata().status)
+  const meta = await consumer.call<Record<string, any>>(consumer.uri(`consumer.${name}.get_metadata`));
+  expect(meta.status).toEqual({
+    mqtt_connected: true,
+    broker_dropped: stats.brokerDropped,
+    sequence_gaps: stats.seqGaps,
+    sequence_missing: stats.seqMissing,
+    store_dropped: stats.dropped,
+  });
 
   const [fields, timelines] = await getFields(consumer, name, 1, 0);
   expect(fields[`cryo_temp`]).toEqual({ description: null, timeline: 'cryo', type: 'number', units: 'K' });

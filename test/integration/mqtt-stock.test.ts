@@ -138,6 +138,8 @@ test('a broker that drops messages is reported: brokerDropped, a warning (privat
     await node.ingest.whenSubscribed(10_000);
     await publish(url, topic, N); // the 3.1.1 client cannot keep up: the broker drops for it
     await waitFor(() => node!.ingest.stats.brokerDropped > 0, 10_000, 'brokerDropped reported');
+    // the node's metadata reports it too (get_metadata().status, from the same counter)
+    expect(node.ingest.lossStatus().broker_dropped).toBe(node.ingest.stats.brokerDropped);
     expect(bare?.seen.size).toBeLessThan(N);
     expect(lines.some((l) => String(l.msg).startsWith('the MQTT broker reports dropped messages') && Number(l.dropped) > 0)).toBe(true);
   } finally {

@@ -134,6 +134,36 @@ describe('data-node SDK over a real router', () => {
     }
   });
 
+  it("serves the source's status in get_metadata, bounded, and the hub lists it; a failing status() is left out", async () => {
+    let dropped = 0;
+    const mk = (name: string, status: () => Record<string, unknown>) =>
+      runDataNode({
+        name,
+        description: name,
+        client: opts(url),
+        source: { getFields: () => [{}, {}], getData: () => ({ data: {}, timeline: {} }), status },
+      });
+    const stat = await mk('Stat', () => ({ broker_dropped: dropped, connected: true, deep: { no: 1 }, long: 'x'.repeat(5000) }));
+    const sick = await mk('Sick', () => {
+      throw new Error('no figures');
+    });
+    try {
+      await stat.ready(5000);
+      await sick.ready(5000);
+      dropped = 7;
+      const meta = await consumer.call<Record<string, unknown>>(consumer.uri('consumer.Stat.get_metadata'));
+      expect(meta.status).toEqual({ broker_dropped: 7, connected: true, long: 'x'.repeat(256) });
+      expect(await consumer.call<Record<string, unknown>>(consumer.uri('consumer.Sick.get_metadata'))).not.toHaveProperty('status');
+      const list = await consumer.call<Array<Record<string, unknown>>>(consumer.uri('consumer.get_data_node_metadata'));
+      expect(list.find((e) => e.name === 'Stat')?.status).toEqual({ broker_dropped: 7, connected: true, long: 'x'.repeat(256) });
+      expect(list.find((e) => e.name === 'Sick')?.status).toBeNull();
+      expect(list.find((e) => e.name === 'Mem')?.status).toBeNull();
+    } finally {
+      await stat.close();
+      await sick.close();
+    }
+  });
+
   it('a source failure is a runtime_error, not a crash', async () => {
     const bad = await runDataNode({
       name: 'bad',

@@ -3,7 +3,8 @@
  * nodes and bridge on port 0: the time zone shown and switchable (UTC by default); a default range
  * that widens until the picked fields show data; string and bool fields as state timelines; one
  * cursor across plots and timelines; an offline node marked on its plots; failures in words; units
- * in legends; a filter opens the nodes it matches; node metadata collapsible.
+ * in legends; a filter opens the nodes it matches; node metadata collapsible; a series the bridge took
+ * from the historian marked on its plot.
  * Screenshots: test-output/web-page-daily-*.png.
  */
 import fs from 'node:fs';
@@ -52,11 +53,44 @@ class PastSource implements DataSource {
   }
 }
 
+/**
+ * What the historian serves (fields `<node>.<field>`, one timeline each): a copy of PastSource's
+ * columns of one node, so a node that goes away still answers from here.
+ */
+class HistorianCopy implements DataSource {
+  constructor(
+    private readonly node: string,
+    private readonly past: PastSource,
+  ) {}
+  getFields(): FieldsResult {
+    const [f] = this.past.getFields();
+    const out: FieldsResult = [{}, {}];
+    for (const [name, info] of Object.entries(f)) {
+      const q = `${this.node}.${name}`;
+      out[0][q] = { ...info, timeline: q };
+      out[1][q] = { interval: 10, field: [q] };
+    }
+    return out;
+  }
+  getData(fields: string[], start: number, end: number): DataResult {
+    const out: DataResult = { data: {}, timeline: {} };
+    for (const q of fields) {
+      const own = q.startsWith(`${this.node}.`) ? q.slice(this.node.length + 1) : null;
+      const r = own ? this.past.getData([own], start, end) : null;
+      out.data[q] = (own && r?.data[own]) || [];
+      const tl = r?.timeline.tl;
+      if (tl && out.data[q].length) out.timeline[q] = tl;
+    }
+    return out;
+  }
+}
+
 (haveChromium || required ? describe : describe.skip)('web page as a daily tool (Chromium)', () => {
   let router: RunningRouter;
   let hub: HubHandle;
   let lab: DataNodeHandle;
   let aux: DataNodeHandle | null;
+  let historian: DataNodeHandle;
   let bridge: RunningBridge;
   let browser: Browser | null = null;
   let page: Page;
@@ -71,20 +105,30 @@ class PastSource implements DataSource {
       name: 'lab',
       description: 'the lab',
       client: opts(r.url),
-      source: new PastSource([
-        { name: 'temp', type: 'number', units: '°C', v: (i) => 20 + Math.sin(i / 20) },
-        { name: 'mode', type: 'string', units: null, v: (i) => (Math.floor(i / 90) % 2 ? 'scan' : 'idle') },
-        { name: 'heater_on', type: 'bool', units: null, v: (i) => Math.floor(i / 60) % 2 === 0 },
-      ]),
+      source: Object.assign(
+        new PastSource([
+          { name: 'temp', type: 'number', units: '°C', v: (i) => 20 + Math.sin(i / 20) },
+          { name: 'mode', type: 'string', units: null, v: (i) => (Math.floor(i / 90) % 2 ? 'scan' : 'idle') },
+          { name: 'heater_on', type: 'bool', units: null, v: (i) => Math.floor(i / 60) % 2 === 0 },
+        ]),
+        { status: () => ({ broker_dropped: 3, mqtt_connected: true }) },
+      ),
     });
+    const auxPast = new PastSource([{ name: 'level', type: 'number', units: 'm', v: (i) => 2 + (i % 30) / 30 }]);
     aux = await runDataNode({
       name: 'aux',
       description: 'an auxiliary node',
       client: opts(r.url),
-      source: new PastSource([{ name: 'level', type: 'number', units: 'm', v: (i) => 2 + (i % 30) / 30 }]),
+      source: auxPast,
     });
-    await Promise.all([lab.ready(10000), aux.ready(10000)]);
-    bridge = await startBridge({ client: opts(r.url), port: 0, host: '127.0.0.1', auth: {} });
+    historian = await runDataNode({
+      name: 'historian',
+      description: 'history',
+      client: opts(r.url),
+      source: new HistorianCopy('aux', auxPast),
+    });
+    await Promise.all([lab.ready(10000), aux.ready(10000), historian.ready(10000)]);
+    bridge = await startBridge({ client: opts(r.url), port: 0, host: '127.0.0.1', auth: {}, history: 'historian' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -99,7 +143,7 @@ class PastSource implements DataSource {
 
   afterAll(async () => {
     if (browser) await browser.close();
-    await closeAll(bridge, lab, aux, hub);
+    await closeAll(bridge, lab, aux, historian, hub);
     if (router) await router.close();
   });
 
@@ -154,6 +198,10 @@ class PastSource implements DataSource {
     expect(await meta!.evaluate((e: any) => e.open)).toBe(false);
     await page.click('details.node[data-node="lab"] details.meta-box > summary');
     expect(await meta!.evaluate((e: any) => e.open)).toBe(true);
+    // the node's status figures (get_metadata().status, through the hub) are listed with the rest
+    const metaText = await page.textContent('details.node[data-node="lab"] details.meta-box .meta');
+    expect(metaText).toContain('broker_dropped3');
+    expect(metaText).toContain('mqtt_connectedtrue');
     await page.fill('#filter', '');
   });
 
@@ -165,6 +213,13 @@ class PastSource implements DataSource {
     expect(await page.textContent('.plot-card[data-unit="m"] .notice')).toMatch(/^node aux is offline/);
     expect(await page.textContent('.plot-card[data-unit="m"] h3 .warn')).toBe('⚠ node aux is offline');
     expect(await page.$('.plot-card[data-unit="°C"].troubled')).toBeNull();
+    // its plot still shows its past, from the historian, and says so (the bridge's meta.notices)
+    await page.click('#presets button[data-range="6h"]');
+    await page.waitForSelector('.plot-card[data-unit="m"].from-history', { timeout: 15000 });
+    expect(await page.textContent('.plot-card[data-unit="m"] h3 .hist')).toBe('⟲ from the historian');
+    expect(await page.textContent('.plot-card[data-unit="m"] .notice.history')).toMatch(/^aux::level: from the historian: /);
+    expect(await page.evaluate(() => window.__sisock.state.series['aux::level'].t.length)).toBeGreaterThan(0);
+    expect(await page.$('.plot-card[data-unit="°C"].from-history')).toBeNull();
     await page.screenshot({ path: path.join(OUT, 'web-page-daily-offline.png') });
   });
 

@@ -78,6 +78,26 @@ describe('line protocol', () => {
     expect(c2.rejected.map((r) => r.reason)).toEqual([expect.stringMatching(/type conflict.*float.*string/), expect.stringMatching(/NaN/)]);
   });
 
+  it("tags from the node's metadata: {meta.<key>} and {status.<key>}; a missing or odd value leaves the tag out", () => {
+    const namer = new Namer(
+      {
+        ...DEFAULT_NAMING,
+        tags: { host: '{meta.host}', mqtt: '{status.mqtt_connected}', pid: '{meta.pid}', x: '{meta.nope}', o: '{meta.status}' },
+      },
+      's',
+      new Map(),
+    );
+    const r = { data: { v: [1] }, timeline: { tl: { t: [10], finalized_until: null } } };
+    const meta = { host: 'daq 1', pid: 42, status: { mqtt_connected: false } };
+    expect(namer.convert('lab', r, undefined, meta).lines).toEqual(['lab,host=daq\\ 1,mqtt=false,pid=42 v=1 10']);
+    expect(namer.convert('lab', r).lines).toEqual(['lab v=1 10']);
+    expect(namer.convert('lab', r, undefined, { host: 'h'.repeat(5000), toString: 'x' }).lines[0]).toBe(
+      `lab,host=${'h'.repeat(256)} v=1 10`,
+    );
+    const m2 = new Namer({ ...DEFAULT_NAMING, measurement: '{meta.description}_{node}' }, 's', new Map());
+    expect(m2.convert('lab', r, undefined, { description: 'cryo' }).lines).toEqual(['cryo_lab v=1 10']);
+  });
+
   it('redacts passwords and builds the write URLs', () => {
     expect(redactUrl('http://u:secret@h:8086/x')).toBe('http://u:***@h:8086/x');
     const t1 = new Target({ kind: 'influx1', url: 'http://u:secret@127.0.0.1:8086/', db: 'd b', precision: 'ms' });

@@ -36,6 +36,7 @@
     rangeNote: '', // why the range was widened
     tz: 'UTC', // 'UTC' or 'local'
     errors: {}, // target → why /query could not answer it
+    history: {}, // target → the bridge's notice when (part of) its series came from the historian
     states: null, // the state-timeline card (states.js), if any
     live: true,
     series: {}, // target → {t: [ms], v: []}
@@ -270,12 +271,20 @@
         ['started', m.started ? ago(m.started) : null],
         ['newest', m.newest_sample ? ago(m.newest_sample) : null],
         ['version', m.sisock_version],
-      ].forEach(function (kv) {
-        if (kv[1]) {
-          meta.appendChild(el('b', { text: kv[0] }));
-          meta.appendChild(el('span', { text: String(kv[1]) }));
-        }
-      });
+      ]
+        .concat(
+          // the node's own health figures (get_metadata().status, e.g. an MQTT node's broker_dropped)
+          Object.keys(m.status || {}).map(function (k) {
+            var v = m.status[k];
+            return [k, v === null || v === undefined ? null : String(v)];
+          }),
+        )
+        .forEach(function (kv) {
+          if (kv[1]) {
+            meta.appendChild(el('b', { text: kv[0] }));
+            meta.appendChild(el('span', { text: String(kv[1]) }));
+          }
+        });
       var metaBox = meta.childNodes.length ? el('details', { class: 'meta-box' }, [el('summary', { text: 'metadata' }), meta]) : null;
       var fields = el('div', { class: 'fields' });
       shown.forEach(function (f) {
@@ -376,6 +385,7 @@
         if (seq !== state.loadSeq) return;
         var series = {};
         var errors = {};
+        var histNotes = {};
         state.selected.forEach(function (t) {
           series[t] = { t: [], v: [] };
         });
@@ -384,6 +394,9 @@
             errors[r.target] = r.error;
             return;
           }
+          ((r.meta && r.meta.notices) || []).forEach(function (n) {
+            if (n && n.severity === 'info' && /historian/.test(n.text)) histNotes[r.target] = n.text;
+          });
           var s = series[r.target] || (series[r.target] = { t: [], v: [] });
           (r.datapoints || []).forEach(function (p) {
             s.t.push(p[1]);
@@ -391,6 +404,7 @@
           });
         });
         state.errors = errors;
+        state.history = histNotes;
         var empty = Object.keys(series).every(function (t) {
           return !series[t].t.length;
         });
@@ -564,10 +578,23 @@
     return out;
   }
 
+  /** Which targets' series came (partly) from the historian, and the bridge's words for it. */
+  function fromHistory(targets) {
+    return targets
+      .filter(function (t) {
+        return state.history[t];
+      })
+      .map(function (t) {
+        return t + ': ' + state.history[t];
+      });
+  }
+
   function card(unit, targets, title) {
     var c = el('div', { class: 'plot-card', 'data-unit': unit });
     var issues = problems(targets);
+    var hist = fromHistory(targets);
     if (issues.length) c.classList.add('troubled');
+    if (hist.length) c.classList.add('from-history');
     c.appendChild(
       el('h3', null, [
         title,
@@ -575,10 +602,14 @@
         issues.length
           ? el('span', { class: 'warn', text: '⚠ ' + (issues[0].indexOf('offline') >= 0 ? issues[0].split(':')[0] : 'not answered') })
           : null,
+        hist.length ? el('span', { class: 'hist', text: '⟲ from the historian' }) : null,
       ]),
     );
     issues.forEach(function (m) {
       c.appendChild(el('div', { class: 'notice', text: m }));
+    });
+    hist.forEach(function (m) {
+      c.appendChild(el('div', { class: 'notice history', text: m }));
     });
     return c;
   }
