@@ -20,7 +20,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../data-nodes/archive';
 import { csvFormat } from '../data-nodes/archive/formats/csv';
-import { g3Format } from '../data-nodes/archive/formats/g3';
+import { createHash } from 'node:crypto';
+import { g3Format, HkReader, readFrames, timelinesOf } from '../data-nodes/archive/formats/g3';
+import { crc32c } from '../data-nodes/archive/formats/g3/crc32c';
 import { dataFrame, sessionFrame, statusFrame, type HkField } from './g3-writer';
 
 export interface G3BenchRow {
@@ -102,6 +104,13 @@ async function decodeRows(hours: number, rounds: number, log: (s: string) => voi
     return b;
   };
   const g3Decode = () => g3Format.decode(g3, { relPath: 'hk.g3' });
+  // For information: the same decode without the frame CRC check (what the CRC costs in JS).
+  const g3NoCrc = () => {
+    const fo = { file: 'hk.g3', checkCrc: false, allowPartialTail: true };
+    const hk = new HkReader();
+    for (const f of readFrames(g3, fo).frames) hk.add(f, fo);
+    return { timelines: timelinesOf(hk.providers) };
+  };
   const csvDecode = () => csvFormat.decode(csv, { relPath: 'hk.csv' });
   // Warm-up (JIT, and the garbage of writing the files collected) before either is measured.
   for (let r = 0; r < 3; r++) {
@@ -110,6 +119,7 @@ async function decodeRows(hours: number, rounds: number, log: (s: string) => voi
   }
   const bestG3 = await best(g3Decode, 'G3');
   const bestCsv = await best(csvDecode, 'CSV');
+  const bestNoCrc = await best(g3NoCrc, 'G3 without CRC');
   const g3Rate = samples / bestG3;
   const csvRate = samples / bestCsv;
   const mib = (b: Buffer): string => `${(b.length / 2 ** 20).toFixed(0)} MiB`;
@@ -121,6 +131,7 @@ async function decodeRows(hours: number, rounds: number, log: (s: string) => voi
       ratio: Math.round((g3Rate / csvRate) * 100) / 100,
       goal: '>=10x the CSV reader',
     },
+    row('  the same G3 decode without the frame CRC check (samples/s)', Math.round(samples / bestNoCrc), Math.round(csvRate), 'info'),
   ];
 }
 
@@ -169,10 +180,19 @@ async function scanRows(days: number, root: string, log: (s: string) => void): P
       await db.close();
     }
   };
+  // For information, the floor of any scan that hashes and checks every frame: read + sha1 + CRC-32C.
+  const [tFloor] = await time(async () => {
+    for (const f of files) {
+      const b = await fsp.readFile(f);
+      createHash('sha1').update(b).digest('hex');
+      crc32c(0, b);
+    }
+  });
   const label = `${days} days, ${files.length} files, ${(bytes / 2 ** 30).toFixed(2)} GiB`;
   return [
     row(`scan G3 archive, 1 Hz x ${FIELDS} fields, ${label} (s)`, await scanOnce('index.sqlite', true), tRead, '<=1.5x reading its bytes'),
     row(`  the same without summary tiers (s)`, await scanOnce('index-nosum.sqlite', false), tRead, 'info'),
+    row(`  reading + sha1 + CRC-32C of every file, one at a time (s)`, tFloor, tRead, 'info'),
   ];
 }
 

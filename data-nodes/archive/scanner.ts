@@ -25,12 +25,13 @@
  *
  * All times are UNIX seconds (UTC).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fsp, type Dirent, type Stats } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
+import { Sha1Worker, sha1Hex } from './hash-worker';
 import type { DecodedFile, FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
 import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
@@ -116,7 +117,7 @@ type Outcome =
   | { kind: 'retry'; bytes: number }
   | { kind: 'gone'; bytes: number };
 
-const sha1 = (s: string | Buffer) => createHash('sha1').update(s).digest('hex');
+const sha1 = sha1Hex;
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
@@ -203,6 +204,8 @@ export class Scanner {
   private heartbeat: NodeJS.Timeout | null = null;
   private lost: string | null = null;
   private closed = false;
+  /** Content hashes on a worker thread, beside the decode. */
+  private readonly hasher = new Sha1Worker();
   private rebuilt = false;
   private rebuilding = false;
   readonly owner: string;
@@ -476,8 +479,11 @@ export class Scanner {
       if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
       return errorRow(stat, format, (e as Error).message);
     }
-    const hash = sha1(content);
-    if (prev && prev.hash === hash && prev.status === 'ok' && prev.format === format.name && !this.rebuilding) {
+    // The hash tells a touched file (same content, new mtime) from a changed one. It is computed on a
+    // worker beside the decode; only a file that can be the same as indexed (same size) waits for it.
+    const hashing = this.hasher.hash(content);
+    const maybeSame = prev !== undefined && prev.size === content.length && prev.status === 'ok' && prev.format === format.name;
+    if (prev && maybeSame && !this.rebuilding && prev.hash === (await hashing)) {
       return {
         kind: 'touch',
         file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 },
@@ -492,7 +498,7 @@ export class Scanner {
     }
     const fields = fieldRows(key, decoded);
     const tiers = this.o.summaries === false ? undefined : fileTiers(decoded, fields);
-    const file: FileRow = { ...base(stat, format), hash, badRows: decoded.badRows };
+    const file: FileRow = { ...base(stat, format), hash: await hashing, badRows: decoded.badRows };
     if (fields.length) {
       file.tFirst = Math.min(...fields.map((f) => f.tFirst));
       file.tLast = Math.max(...fields.map((f) => f.tLast));
@@ -506,6 +512,7 @@ export class Scanner {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.hasher.close();
     await this.o.db
       .releaseLock(SCANNER_LOCK, this.owner)
       .catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));

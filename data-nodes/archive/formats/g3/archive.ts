@@ -24,7 +24,15 @@ export class UnknownClassError extends Error {
 }
 
 export class Archive {
-  private readonly versions = new Map<string, number>();
+  /**
+   * Class versions read so far. Most archives (one per value of a G3MapFrameObject) version one or two
+   * classes: kept in two slots, a Map only beyond them (no Map per nested archive).
+   */
+  private v1Name: string | null = null;
+  private v1 = 0;
+  private v2Name: string | null = null;
+  private v2 = 0;
+  private versions: Map<string, number> | null = null;
   /** Class names and objects by id (ids count from 1; a hostile id makes a sparse array, not a big one). */
   private readonly names: string[] = [];
   private readonly objects: Array<G3Object | null> = [];
@@ -48,11 +56,19 @@ export class Archive {
    * The class version: read from the archive on the class's first use here, else the one read then.
    */
   version(className: string): number {
-    const v = this.versions.get(className);
+    if (className === this.v1Name) return this.v1;
+    if (className === this.v2Name) return this.v2;
+    const v = this.versions?.get(className);
     if (v !== undefined) return v;
     const read = this.r.u32(`${className} class version`);
     if (read > 1000) throw new G3BoundsError('corrupt', `${className} class version ${read} is implausible`);
-    this.versions.set(className, read);
+    if (this.v1Name === null) {
+      this.v1Name = className;
+      this.v1 = read;
+    } else if (this.v2Name === null) {
+      this.v2Name = className;
+      this.v2 = read;
+    } else (this.versions ??= new Map()).set(className, read);
     return read;
   }
 
