@@ -94,7 +94,10 @@ describe('sisock historian (real processes)', () => {
       async () => ((await getData(consumer, 'historian', [q], 1, 0)).data[q]?.length ?? 0) > 20,
       20000,
       'history of the sim field',
-    );
+    ).catch((e: Error) => {
+      // what the two processes said (warnings and errors) tells why, where the timeout alone does not
+      throw new Error(`${e.message}\nhistorian: ${h.out.join('').slice(-3000)}\nsim: ${sim.out.join('').slice(-1500)}`);
+    });
 
     h.kill('SIGKILL');
     await exited(h);
