@@ -54,6 +54,8 @@ export async function startMqttDemo(o: MqttDemoOptions): Promise<MqttDemo> {
       env: { ...process.env, SISOCK_MQTT_STORE: path.join(dir, 'tracker.sqlite') },
     });
     config.broker.reconnectPeriodMs = 500;
+    // aedes (the embedded broker) speaks MQTT 3.1.1 only: connect with it rather than be refused MQTT 5 and fall back
+    if (broker) config.broker.protocolVersion = 4;
     device = startSimDevice({ url, rate: o.rate ?? 1, logger: log.child({ service: 'sim-device' }) });
     const node = await runMqttNode({ config, client: o.client, logger: log.child({ service: 'mqtt-node' }) });
     const dev = device;
