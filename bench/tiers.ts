@@ -17,9 +17,8 @@
  *   BENCH_TIERS_DAYS=3 BENCH_TIERS_YEAR_DAYS=20 node dist/bench/tiers.js     a quick check
  *   BENCH_TIERS_INFLUX=0 …                        without the InfluxDB peer
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { promises as fsp, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
+import { fork, type ChildProcess } from 'node:child_process';
+import { promises as fsp, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,6 +29,7 @@ import { openIndexDb, runArchiveNode, Scanner } from '../data-nodes/archive';
 import { MqttStore } from '../data-nodes/mqtt/store';
 import type { StoreConfig } from '../data-nodes/mqtt/config';
 import { spawnServer, installCleanup } from './common';
+import { startInfluxd, type TsdbProcess } from '../test/helpers/tsdb';
 
 export interface TiersBenchRow {
   scenario: string;
@@ -112,17 +112,6 @@ async function scanTimed(dbPath: string, root: string, summaries: boolean): Prom
     await db.close();
   }
   return (performance.now() - t0) / 1000;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as net.AddressInfo;
-      s.close(() => resolve(a.port));
-    });
-  });
 }
 
 function rssOf(pid: number): { rss: number; hwm: number } {
@@ -210,38 +199,16 @@ async function median(n: number, f: () => Promise<unknown>): Promise<number> {
 }
 
 // ------------------------------------------------------------------ InfluxDB 1.6 peer
-async function influxPeer(tmp: string, days: number, log: (s: string) => void): Promise<{ cold: number; warm: number } | null> {
-  const dir = path.join(tmp, 'influx');
-  await fsp.mkdir(dir, { recursive: true });
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
-  const conf = path.join(dir, 'influxdb.conf');
-  writeFileSync(
-    conf,
-    `reporting-disabled = true\nbind-address = "127.0.0.1:${rpcPort}"\n[meta]\n  dir = "${dir}/meta"\n` +
-      `[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n` +
-      `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n` +
-      '[continuous_queries]\n  enabled = false\n',
-  );
-  let proc: ChildProcess;
+async function influxPeer(days: number, log: (s: string) => void): Promise<{ cold: number; warm: number } | null> {
+  let db: TsdbProcess;
   try {
-    proc = spawn('influxd', ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    db = await startInfluxd();
   } catch (e) {
     log(`tiers: influxd not started: ${(e as Error).message}`);
     return null;
   }
-  const base = `http://127.0.0.1:${httpPort}`;
+  const base = db.url;
   try {
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`influxd exited (${proc.exitCode})`);
-      const ok = await fetch(`${base}/ping`).then(
-        (r) => r.status === 204,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error('influxd did not answer /ping in 30 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
     await fetch(`${base}/query?q=${encodeURIComponent('CREATE DATABASE bench')}`, { method: 'POST' });
     log(`tiers: loading ${days * 864000} samples into InfluxDB`);
     const n = days * 864000;
@@ -270,7 +237,7 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
     log(`tiers: InfluxDB peer skipped: ${(e as Error).message}`);
     return null;
   } finally {
-    await stopProc(proc);
+    await db.close();
   }
 }
 
@@ -377,7 +344,7 @@ export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchR
       const hourWarm = yearDays > 0 ? await median(7, () => grafanaQuery(bridge.url, `${NODE}::slow`, slowEnd - 3600, slowEnd)) : NaN;
       const mem = rssOf(pid);
       let peer: { cold: number; warm: number } | null = null;
-      if (influx) peer = await influxPeer(tmp, days, log);
+      if (influx) peer = await influxPeer(days, log);
       rows.push(
         row(`${days} d @ 10 Hz /query 1000 pts, cold node (ms) [${pts} pts]`, cold, peer?.cold ?? null, '<= 300 ms; peer: InfluxDB cold'),
         row(`${days} d @ 10 Hz /query 1000 pts, warm (ms)`, warm, peer?.warm ?? null, '<= 50 ms; >= 50x faster than InfluxDB'),
