@@ -17,7 +17,7 @@
  *   BENCH_TIERS_DAYS=3 BENCH_TIERS_YEAR_DAYS=20 node dist/bench/tiers.js     a quick check
  *   BENCH_TIERS_INFLUX=0 …                        without the InfluxDB peer
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { promises as fsp, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -28,7 +28,7 @@ import { startBridge } from '../consumers/grafana';
 import { openIndexDb, runArchiveNode, Scanner } from '../data-nodes/archive';
 import { MqttStore } from '../data-nodes/mqtt/store';
 import type { StoreConfig } from '../data-nodes/mqtt/config';
-import { spawnServer, installCleanup } from './common';
+import { bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
 import { startInfluxd, type TsdbProcess } from '../test/helpers/tsdb';
 
 export interface TiersBenchRow {
@@ -136,33 +136,6 @@ async function nodeProc(): Promise<void> {
   process.on('disconnect', exit);
 }
 
-function spawnNode(routerUrl: string, db: string): Promise<ChildProcess> {
-  const proc = fork(__filename, ['node-proc'], {
-    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    if (err.length < 5000) err += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`bench node did not start: ${err}`));
-    }, 60000);
-    proc.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('READY')) {
-        clearTimeout(t);
-        resolve(proc);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`bench node exited (${code}): ${err}`));
-    });
-  });
-}
-
 async function stopProc(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise((r) => p.once('exit', r));
@@ -179,10 +152,7 @@ async function grafanaQuery(base: string, target: string, from: number, to: numb
     maxDataPoints: 1000,
     targets: [{ target, refId: 'A', type: 'timeserie' }],
   });
-  const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-  const j = (await res.json()) as Array<{ datapoints: unknown[] }> | { message: string };
-  if (!res.ok || !Array.isArray(j) || !j[0]) throw new Error(`/query failed: ${res.status} ${JSON.stringify(j).slice(0, 300)}`);
-  return j[0].datapoints.length;
+  return bridgeQuery(base, body);
 }
 
 async function ms<T>(f: () => Promise<T>): Promise<[number, T]> {
@@ -324,7 +294,7 @@ export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchR
     let node: ChildProcess | null = null;
     try {
       log('tiers: starting the archive node (cold)');
-      node = await spawnNode(router.url, `sqlite:${tierDb}`);
+      node = await forkReady(__filename, { BENCH_ROUTER: router.url, BENCH_DB: `sqlite:${tierDb}` });
       const pid = node.pid ?? 0;
       const fastEnd = DAY0 + days * 86400;
       const [cold, pts] = await ms(async () => {
