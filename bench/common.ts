@@ -344,3 +344,18 @@ export async function bridgeQuery(base: string, body: string): Promise<number> {
   if (!res.ok || !Array.isArray(j) || !j[0]) throw new Error(`/query failed: ${res.status} ${JSON.stringify(j).slice(0, 300)}`);
   return j[0].datapoints.length;
 }
+
+/**
+ * The child side of `forkReady`: waits for the node, prints READY, and closes it and exits on SIGTERM or when the
+ * parent goes away; returns that exit for other triggers.
+ */
+export async function announceReady(node: { ready(ms: number): Promise<unknown>; close(): Promise<unknown> }): Promise<() => void> {
+  await node.ready(30000);
+  process.stdout.write('READY\n');
+  const exit = () => {
+    void node.close().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', exit);
+  process.on('disconnect', exit);
+  return exit;
+}

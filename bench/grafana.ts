@@ -23,7 +23,7 @@ import { runHub } from '../hub';
 import { runDataNode, type DataResult, type DataSource, type FieldsResult } from '../data-nodes/sdk';
 import { downsampleMinMax, lowerBound } from '../data-nodes/sdk/downsample';
 import { startBridge } from '../consumers/grafana';
-import { bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
+import { announceReady, bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
 
 const NODE = 'bench10hz';
 const RATE = 10;
@@ -88,13 +88,7 @@ async function nodeProc(): Promise<void> {
     source: new DaySource(end),
     client: { url, realm: process.env.BENCH_REALM ?? 'bench', uriBase: 'org.simonsobservatory' },
   });
-  await node.ready(30000);
-  process.stdout.write('READY\n');
-  const exit = () => {
-    void node.close().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', exit);
-  process.on('disconnect', exit);
+  const exit = await announceReady(node);
   process.on('message', (m) => {
     if ((m as { cmd?: string })?.cmd === 'exit') exit();
   });

@@ -28,7 +28,7 @@ import { startBridge } from '../consumers/grafana';
 import { openIndexDb, runArchiveNode, Scanner } from '../data-nodes/archive';
 import { MqttStore } from '../data-nodes/mqtt/store';
 import type { StoreConfig } from '../data-nodes/mqtt/config';
-import { bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
+import { announceReady, bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
 import { startInfluxd, type TsdbProcess } from '../test/helpers/tsdb';
 
 export interface TiersBenchRow {
@@ -127,13 +127,7 @@ async function nodeProc(): Promise<void> {
     name: NODE,
     client: { url: process.env.BENCH_ROUTER ?? '', realm: 'bench', uriBase: 'org.simonsobservatory' },
   });
-  await node.ready(30000);
-  process.stdout.write('READY\n');
-  const exit = () => {
-    void node.close().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', exit);
-  process.on('disconnect', exit);
+  await announceReady(node);
 }
 
 async function stopProc(p: ChildProcess): Promise<void> {
