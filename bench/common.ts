@@ -359,3 +359,12 @@ export async function announceReady(node: { ready(ms: number): Promise<unknown>;
   process.on('disconnect', exit);
   return exit;
 }
+
+/** A bench table row: the figure beside its baseline from the same run, their ratio and the goal. */
+export interface BenchRow {
+  scenario: string;
+  value: number;
+  baseline: number;
+  ratio: number;
+  goal: string;
+}
