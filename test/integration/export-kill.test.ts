@@ -45,27 +45,12 @@ jest.setTimeout(120000);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The router to read from and the InfluxDB database to write to, as `sisock export` flags. */
+  const influxTarget = () => ['--router', router.url, '--realm', 'test_realm', '--url', db.url, '--db', dbName];
+
   function exporter(): OutProcess {
     return spawnSisock(
-      [
-        'export',
-        '--router',
-        router.url,
-        '--realm',
-        'test_realm',
-        '--url',
-        db.url,
-        '--db',
-        dbName,
-        '--dir',
-        dir,
-        '--batch-ms',
-        '100',
-        '--initial-backfill',
-        '3600',
-        '--log-level',
-        'warn',
-      ],
+      ['export', ...influxTarget(), '--dir', dir, '--batch-ms', '100', '--initial-backfill', '3600', '--log-level', 'warn'],
       children,
     );
   }
@@ -128,14 +113,7 @@ jest.setTimeout(120000);
             '1600002000',
             '--chunk',
             '600',
-            '--router',
-            router.url,
-            '--realm',
-            'test_realm',
-            '--url',
-            db.url,
-            '--db',
-            dbName,
+            ...influxTarget(),
             '--log-level',
             'warn',
           ],
