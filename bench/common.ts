@@ -308,3 +308,63 @@ export function mark(what: 'start' | 'end', since = 0, elapsedNs = 0n): number {
   const s = (u.user + u.system) / 1e6;
   return what === 'start' ? s : (s - since) / (Number(elapsedNs) / 1e9);
 }
+
+/**
+ * Forks `file` (a bench module) with the argument `node-proc` and `env` added to this environment;
+ * resolves when the child prints READY, rejects with its stderr if it exits first or within 60 s.
+ */
+export function forkReady(file: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const proc = fork(file, ['node-proc'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 5000) err += d.toString();
+  });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`bench node did not start: ${err}`));
+    }, 60000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('READY')) {
+        clearTimeout(t);
+        resolve(proc);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`bench node exited (${code}): ${err}`));
+    });
+  });
+}
+
+/** POSTs a SimpleJSON `/query` body to the Grafana bridge at `base`; the number of datapoints of the first series. */
+export async function bridgeQuery(base: string, body: string): Promise<number> {
+  const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const j = (await res.json()) as Array<{ datapoints: unknown[] }> | { message: string };
+  if (!res.ok || !Array.isArray(j) || !j[0]) throw new Error(`/query failed: ${res.status} ${JSON.stringify(j).slice(0, 300)}`);
+  return j[0].datapoints.length;
+}
+
+/**
+ * The child side of `forkReady`: waits for the node, prints READY, and closes it and exits on SIGTERM or when the
+ * parent goes away; returns that exit for other triggers.
+ */
+export async function announceReady(node: { ready(ms: number): Promise<unknown>; close(): Promise<unknown> }): Promise<() => void> {
+  await node.ready(30000);
+  process.stdout.write('READY\n');
+  const exit = () => {
+    void node.close().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', exit);
+  process.on('disconnect', exit);
+  return exit;
+}
+
+/** A bench table row: the figure beside its baseline from the same run, their ratio and the goal. */
+export interface BenchRow {
+  scenario: string;
+  value: number;
+  baseline: number;
+  ratio: number;
+  goal: string;
+}

@@ -16,14 +16,14 @@
  *                            ${__to}, maxDataPoints): goal within 1.2× of /query measured in the same run
  * Each figure is the median of `rounds` runs after one warm-up (best in brackets).
  */
-import { fork, type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import * as path from 'path';
 import { getData, SisockClient } from '../client';
 import { runHub } from '../hub';
 import { runDataNode, type DataResult, type DataSource, type FieldsResult } from '../data-nodes/sdk';
 import { downsampleMinMax, lowerBound } from '../data-nodes/sdk/downsample';
 import { startBridge } from '../consumers/grafana';
-import { spawnServer, installCleanup } from './common';
+import { announceReady, bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
 
 const NODE = 'bench10hz';
 const RATE = 10;
@@ -88,42 +88,9 @@ async function nodeProc(): Promise<void> {
     source: new DaySource(end),
     client: { url, realm: process.env.BENCH_REALM ?? 'bench', uriBase: 'org.simonsobservatory' },
   });
-  await node.ready(30000);
-  process.stdout.write('READY\n');
-  const exit = () => {
-    void node.close().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', exit);
-  process.on('disconnect', exit);
+  const exit = await announceReady(node);
   process.on('message', (m) => {
     if ((m as { cmd?: string })?.cmd === 'exit') exit();
-  });
-}
-
-function spawnNode(routerUrl: string, end: number): Promise<ChildProcess> {
-  const proc = fork(__filename, ['node-proc'], {
-    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_REALM: 'bench', BENCH_END: String(end) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    if (err.length < 5000) err += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`bench node did not start: ${err}`));
-    }, 60000);
-    proc.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('READY')) {
-        clearTimeout(t);
-        resolve(proc);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`bench node exited (${code}): ${err}`));
-    });
   });
 }
 
@@ -154,7 +121,7 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
   const consumer = new SisockClient(clientOpts).start();
   try {
     log('building one day of 10 Hz data in the node process…');
-    node = await spawnNode(router.url, end);
+    node = await forkReady(__filename, { BENCH_ROUTER: router.url, BENCH_REALM: 'bench', BENCH_END: String(end) });
     const withStride = await startBridge({ client: clientOpts, port: 0, host: '127.0.0.1', page: false, auth: {} });
     const rawBridge = await startBridge({ client: clientOpts, port: 0, host: '127.0.0.1', page: false, auth: {}, nodeStride: 'off' });
     bridges.push(withStride, rawBridge);
@@ -168,12 +135,7 @@ export async function runGrafanaBench(opts: { rounds?: number; log?: (s: string)
       maxDataPoints: MAX_POINTS,
       targets: [{ target: `${NODE}::v`, refId: 'A', type: 'timeserie' }],
     });
-    const query = async (base: string) => {
-      const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-      const j = (await res.json()) as Array<{ datapoints: unknown[] }> | { message: string };
-      if (!res.ok || !Array.isArray(j)) throw new Error(`/query failed: ${res.status} ${JSON.stringify(j).slice(0, 200)}`);
-      return j[0]!.datapoints.length;
-    };
+    const query = (base: string) => bridgeQuery(base, body);
     // ready: both bridges see the node
     for (const b of [withStride, rawBridge]) {
       const deadline = Date.now() + 20000;

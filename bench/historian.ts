@@ -26,14 +26,9 @@ import { devConfig } from '../router/config';
 import { openExporter, formatPoint } from '../historian/export';
 import { HistoryStore } from '../historian/store';
 import { available, influxQuery, startInfluxd } from '../test/helpers/tsdb';
+import type { BenchRow } from './common';
 
-export interface BenchRow {
-  scenario: string;
-  value: number;
-  baseline: number;
-  ratio: number;
-  goal: string;
-}
+export type { BenchRow };
 
 function arg(name: string, def: number): number {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));

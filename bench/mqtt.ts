@@ -21,14 +21,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import mqtt from 'mqtt';
 import { MqttIngest, MqttStore, parseMqttConfig } from '../data-nodes/mqtt';
+import type { BenchRow } from './common';
 
-export interface BenchRow {
-  scenario: string;
-  value: number;
-  baseline: number;
-  ratio: number;
-  goal: string;
-}
+export type { BenchRow };
 
 export interface MqttBenchOptions {
   broker?: string;

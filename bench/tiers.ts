@@ -17,9 +17,8 @@
  *   BENCH_TIERS_DAYS=3 BENCH_TIERS_YEAR_DAYS=20 node dist/bench/tiers.js     a quick check
  *   BENCH_TIERS_INFLUX=0 …                        without the InfluxDB peer
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { promises as fsp, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { promises as fsp, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,7 +28,8 @@ import { startBridge } from '../consumers/grafana';
 import { openIndexDb, runArchiveNode, Scanner } from '../data-nodes/archive';
 import { MqttStore } from '../data-nodes/mqtt/store';
 import type { StoreConfig } from '../data-nodes/mqtt/config';
-import { spawnServer, installCleanup } from './common';
+import { announceReady, bridgeQuery, forkReady, spawnServer, installCleanup } from './common';
+import { startInfluxd, type TsdbProcess } from '../test/helpers/tsdb';
 
 export interface TiersBenchRow {
   scenario: string;
@@ -114,17 +114,6 @@ async function scanTimed(dbPath: string, root: string, summaries: boolean): Prom
   return (performance.now() - t0) / 1000;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as net.AddressInfo;
-      s.close(() => resolve(a.port));
-    });
-  });
-}
-
 function rssOf(pid: number): { rss: number; hwm: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024;
@@ -138,40 +127,7 @@ async function nodeProc(): Promise<void> {
     name: NODE,
     client: { url: process.env.BENCH_ROUTER ?? '', realm: 'bench', uriBase: 'org.simonsobservatory' },
   });
-  await node.ready(30000);
-  process.stdout.write('READY\n');
-  const exit = () => {
-    void node.close().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', exit);
-  process.on('disconnect', exit);
-}
-
-function spawnNode(routerUrl: string, db: string): Promise<ChildProcess> {
-  const proc = fork(__filename, ['node-proc'], {
-    env: { ...process.env, BENCH_ROUTER: routerUrl, BENCH_DB: db },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    if (err.length < 5000) err += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`bench node did not start: ${err}`));
-    }, 60000);
-    proc.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('READY')) {
-        clearTimeout(t);
-        resolve(proc);
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`bench node exited (${code}): ${err}`));
-    });
-  });
+  await announceReady(node);
 }
 
 async function stopProc(p: ChildProcess): Promise<void> {
@@ -190,10 +146,7 @@ async function grafanaQuery(base: string, target: string, from: number, to: numb
     maxDataPoints: 1000,
     targets: [{ target, refId: 'A', type: 'timeserie' }],
   });
-  const res = await fetch(`${base}/query`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-  const j = (await res.json()) as Array<{ datapoints: unknown[] }> | { message: string };
-  if (!res.ok || !Array.isArray(j) || !j[0]) throw new Error(`/query failed: ${res.status} ${JSON.stringify(j).slice(0, 300)}`);
-  return j[0].datapoints.length;
+  return bridgeQuery(base, body);
 }
 
 async function ms<T>(f: () => Promise<T>): Promise<[number, T]> {
@@ -210,38 +163,16 @@ async function median(n: number, f: () => Promise<unknown>): Promise<number> {
 }
 
 // ------------------------------------------------------------------ InfluxDB 1.6 peer
-async function influxPeer(tmp: string, days: number, log: (s: string) => void): Promise<{ cold: number; warm: number } | null> {
-  const dir = path.join(tmp, 'influx');
-  await fsp.mkdir(dir, { recursive: true });
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
-  const conf = path.join(dir, 'influxdb.conf');
-  writeFileSync(
-    conf,
-    `reporting-disabled = true\nbind-address = "127.0.0.1:${rpcPort}"\n[meta]\n  dir = "${dir}/meta"\n` +
-      `[data]\n  dir = "${dir}/data"\n  wal-dir = "${dir}/wal"\n  query-log-enabled = false\n` +
-      `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false\n[monitor]\n  store-enabled = false\n` +
-      '[continuous_queries]\n  enabled = false\n',
-  );
-  let proc: ChildProcess;
+async function influxPeer(days: number, log: (s: string) => void): Promise<{ cold: number; warm: number } | null> {
+  let db: TsdbProcess;
   try {
-    proc = spawn('influxd', ['-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    db = await startInfluxd();
   } catch (e) {
     log(`tiers: influxd not started: ${(e as Error).message}`);
     return null;
   }
-  const base = `http://127.0.0.1:${httpPort}`;
+  const base = db.url;
   try {
-    const deadline = Date.now() + 30000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`influxd exited (${proc.exitCode})`);
-      const ok = await fetch(`${base}/ping`).then(
-        (r) => r.status === 204,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error('influxd did not answer /ping in 30 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
     await fetch(`${base}/query?q=${encodeURIComponent('CREATE DATABASE bench')}`, { method: 'POST' });
     log(`tiers: loading ${days * 864000} samples into InfluxDB`);
     const n = days * 864000;
@@ -270,7 +201,7 @@ async function influxPeer(tmp: string, days: number, log: (s: string) => void): 
     log(`tiers: InfluxDB peer skipped: ${(e as Error).message}`);
     return null;
   } finally {
-    await stopProc(proc);
+    await db.close();
   }
 }
 
@@ -357,7 +288,7 @@ export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchR
     let node: ChildProcess | null = null;
     try {
       log('tiers: starting the archive node (cold)');
-      node = await spawnNode(router.url, `sqlite:${tierDb}`);
+      node = await forkReady(__filename, { BENCH_ROUTER: router.url, BENCH_DB: `sqlite:${tierDb}` });
       const pid = node.pid ?? 0;
       const fastEnd = DAY0 + days * 86400;
       const [cold, pts] = await ms(async () => {
@@ -377,7 +308,7 @@ export async function benchTiers(o: TiersBenchOptions = {}): Promise<TiersBenchR
       const hourWarm = yearDays > 0 ? await median(7, () => grafanaQuery(bridge.url, `${NODE}::slow`, slowEnd - 3600, slowEnd)) : NaN;
       const mem = rssOf(pid);
       let peer: { cold: number; warm: number } | null = null;
-      if (influx) peer = await influxPeer(tmp, days, log);
+      if (influx) peer = await influxPeer(days, log);
       rows.push(
         row(`${days} d @ 10 Hz /query 1000 pts, cold node (ms) [${pts} pts]`, cold, peer?.cold ?? null, '<= 300 ms; peer: InfluxDB cold'),
         row(`${days} d @ 10 Hz /query 1000 pts, warm (ms)`, warm, peer?.warm ?? null, '<= 50 ms; >= 50x faster than InfluxDB'),

@@ -6,6 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 export const MYSQL_URL = process.env.SISOCK_TEST_MYSQL_URL;
@@ -58,4 +60,43 @@ export function mysqlBackend(): Backend {
       }
     },
   };
+}
+
+/** SQLite (in `dir()`) always, MariaDB too when it answers; `problem` says why it does not (null when it does). */
+export function archiveBackends(dir: () => string): { backends: Backend[]; problem: string | null } {
+  const problem = mysqlProblem();
+  const backends: Backend[] = [sqliteBackend(dir)];
+  if (problem === null) backends.push(mysqlBackend());
+  return { backends, problem };
+}
+
+/** A temporary directory made before the suite (handed to `set`) and removed after it. */
+export function suiteTmpDir(prefix: string, set: (dir: string) => void): void {
+  let tmp = '';
+  beforeAll(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), prefix));
+    set(tmp);
+  });
+  afterAll(() => {
+    rmSync(tmp, { recursive: true, force: true });
+  });
+}
+
+/**
+ * The hooks of a suite over one backend: a fresh directory under `tmp()` per test (handed to `setDir`),
+ * the handles pushed on the returned list closed after each test (last first), the backend cleaned up after all.
+ */
+export function perTestHooks(backend: Backend, tmp: () => string, setDir: (dir: string) => void): Array<{ close(): Promise<void> }> {
+  const open: Array<{ close(): Promise<void> }> = [];
+  let n = 0;
+  beforeEach(() => {
+    const dir = path.join(tmp(), `${backend.name}-${++n}`);
+    mkdirSync(dir, { recursive: true });
+    setDir(dir);
+  });
+  afterEach(async () => {
+    for (const h of open.splice(0).reverse()) await h.close().catch(() => {});
+  });
+  afterAll(() => backend.cleanup());
+  return open;
 }

@@ -6,30 +6,22 @@
  * corrupt file is recorded with its error while the rest keeps serving.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { chooseWidth, ladderFor, outputWidth, reduceSamples } from '../../data-nodes/sdk/tiers';
-import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
+import { SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 
 const VECTORS = G3_VECTORS;
 const haveVectors = haveG3Vectors();
 
 let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'sisock-g3-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
+suiteTmpDir('sisock-g3-', (d) => (tmp = d));
 
-const problem = mysqlProblem();
-const backends: Backend[] = [sqliteBackend(() => tmp)];
-if (problem === null) backends.push(mysqlBackend());
-else if (SERVICES_REQUIRED)
+const { backends, problem } = archiveBackends(() => tmp);
+if (problem !== null && SERVICES_REQUIRED)
   test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
     throw new Error(problem);
   });
@@ -38,17 +30,12 @@ type Expected = { hk: { fields: Record<string, { all: { t_ticks: string[]; value
 const load = (f: string) => JSON.parse(readFileSync(path.join(VECTORS, f), 'utf8')) as Expected;
 
 describe.each(backends)('G3 archive over $name', (backend) => {
-  let dir: string;
-  let n = 0;
-  const open: Array<{ close(): Promise<void> }> = [];
-  beforeEach(() => {
-    dir = path.join(tmp, `${backend.name}-${++n}`);
-    mkdirSync(dir, { recursive: true });
-  });
-  afterEach(async () => {
-    for (const h of open.splice(0).reverse()) await h.close().catch(() => {});
-  });
-  afterAll(() => backend.cleanup());
+  let dir = '';
+  const open = perTestHooks(
+    backend,
+    () => tmp,
+    (d) => (dir = d),
+  );
 
   async function setup(): Promise<{ db: IndexDb; s: Scanner; src: ArchiveSource }> {
     const db = openIndexDb(backend.fresh());

@@ -4,40 +4,28 @@
  * replaced, are removed, arrive out of order or are corrupt; an index without summaries answers from raw
  * until `rebuildSummaries`; every timestamp stays inside [start, end).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb, type ScannerOptions } from '../../data-nodes/archive';
 import { chooseWidth, ladderFor, outputWidth, reduceSamples, type Reduce } from '../../data-nodes/sdk/tiers';
-import { mysqlBackend, mysqlProblem, sqliteBackend, type Backend } from './archive-backends';
+import { archiveBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 
 let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'sisock-tiers-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
+suiteTmpDir('sisock-tiers-', (d) => (tmp = d));
 
-const backends: Backend[] = [sqliteBackend(() => tmp)];
-if (mysqlProblem() === null) backends.push(mysqlBackend());
+const { backends } = archiveBackends(() => tmp);
 
 /** Deterministic pseudo-random values. */
 const val = (t: number, seed: number) => Math.round(((Math.sin(t * 12.9898 + seed) * 43758.5453) % 1) * 8000) / 8;
 
 describe.each(backends)('archive tiers over $name', (backend) => {
-  let dir: string;
-  const open: Array<{ close(): Promise<void> }> = [];
-  let n = 0;
-  beforeEach(() => {
-    dir = path.join(tmp, `${backend.name}-${++n}`);
-    mkdirSync(dir, { recursive: true });
-  });
-  afterEach(async () => {
-    for (const h of open.splice(0).reverse()) await h.close().catch(() => {});
-  });
-  afterAll(() => backend.cleanup());
+  let dir = '';
+  const open = perTestHooks(
+    backend,
+    () => tmp,
+    (d) => (dir = d),
+  );
 
   const index = (): IndexDb => {
     const db = openIndexDb(backend.fresh());

@@ -4,8 +4,7 @@
  * files, out-of-order and overlapping samples, files deleted before a read or growing during a scan,
  * two scanners on one index, downsampling, the cache bound, UTC times.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import {
@@ -21,20 +20,13 @@ import {
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { downsampleMinMax } from '../../data-nodes/sdk/downsample';
-import { mysqlBackend, mysqlProblem, sqliteBackend, SERVICES_REQUIRED, type Backend } from './archive-backends';
+import { SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 
 let tmp: string;
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'sisock-archive-'));
-});
-afterAll(() => {
-  rmSync(tmp, { recursive: true, force: true });
-});
+suiteTmpDir('sisock-archive-', (d) => (tmp = d));
 
-const problem = mysqlProblem();
-const backends: Backend[] = [sqliteBackend(() => tmp)];
-if (problem === null) backends.push(mysqlBackend());
-else if (SERVICES_REQUIRED) {
+const { backends, problem } = archiveBackends(() => tmp);
+if (problem !== null && SERVICES_REQUIRED) {
   test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
     throw new Error(problem);
   });
@@ -52,18 +44,12 @@ function weather(field: string, samples: Array<[number, number]>, timeline = fie
 const range = (a: number, b: number, step = 1) => Array.from({ length: Math.ceil((b - a) / step) }, (_, i) => a + i * step);
 
 describe.each(backends)('archive over $name', (backend) => {
-  let dir: string;
-  const open: Array<{ close(): Promise<void> }> = [];
-  let n = 0;
-
-  beforeEach(() => {
-    dir = path.join(tmp, `${backend.name}-${++n}`);
-    mkdirSync(dir, { recursive: true });
-  });
-  afterEach(async () => {
-    for (const h of open.splice(0).reverse()) await h.close().catch(() => {});
-  });
-  afterAll(() => backend.cleanup());
+  let dir = '';
+  const open = perTestHooks(
+    backend,
+    () => tmp,
+    (d) => (dir = d),
+  );
 
   function index(url = backend.fresh()): IndexDb {
     const db = openIndexDb(url);
@@ -350,7 +336,7 @@ describe.each(backends)('archive over $name', (backend) => {
     expect(Object.keys((await r1.getFields(1, 1e10))[0]).sort()).toEqual(['a', 'b']);
     expect((await r2.getData(['b'], 0, 10, null)).data.b).toEqual([2]);
     // another machine mounts the files elsewhere
-    const moved = path.join(tmp, `${backend.name}-moved-${n}`);
+    const moved = `${dir}-moved`; // a sibling of this test's directory
     mkdirSync(moved);
     writeFileSync(path.join(moved, 'a.dat'), weather('a', [[1, 42]]));
     const r3 = new ArchiveSource({ db: index(url), dataDir: moved, closeDb: false });

@@ -20,38 +20,25 @@ import {
 } from '../../consumers/cli';
 import type { SisockClient } from '../../client';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
+import { allowAllRole, oneRouterConfig } from '../helpers/router-setup';
 
 describe('CLI error reasons', () => {
   let authRouter: RunningRouter;
   let authUrl: string;
 
   beforeAll(async () => {
-    const { config } = parseConfig({
-      version: 2,
-      workers: [
-        {
-          type: 'router',
-          realms: [
-            {
-              name: 'test_realm',
-              roles: [
-                {
-                  name: 'consumer',
-                  permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
-                },
-              ],
-            },
-          ],
-          transports: [
-            {
-              type: 'websocket',
-              endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-              auth: { ticket: { type: 'static', principals: { alice: { ticket: 'right', role: 'consumer' } } } },
-            },
-          ],
-        },
-      ],
-    });
+    const { config } = parseConfig(
+      oneRouterConfig(
+        [allowAllRole('consumer')],
+        [
+          {
+            type: 'websocket',
+            endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+            auth: { ticket: { type: 'static', principals: { alice: { ticket: 'right', role: 'consumer' } } } },
+          },
+        ],
+      ),
+    );
     authRouter = await startRouter(config);
     authUrl = authRouter.urls[0] ?? '';
   });

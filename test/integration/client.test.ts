@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { parseConfig } from '../../router/config';
 import { startRouter } from '../../router/server';
 import { closeAll, MemorySource, newClient, opts, startTestRouter, waitFor } from './sisock-helpers';
 import { freePort, REQUIRED } from './telemetry-helpers';
+import { allowAllRole, oneRouterConfig, selfSignedCert } from '../helpers/router-setup';
 
 const HAVE_OPENSSL = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 if (!HAVE_OPENSSL && !REQUIRED) console.warn('skipped: no openssl binary, so the wss test (it makes a certificate with it)');
@@ -118,61 +119,27 @@ describe('client over a real router', () => {
 
   (HAVE_OPENSSL || REQUIRED ? it : it.skip)('wss with a custom CA, WAMP-CRA and ticket auth', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'k.pem'),
-        '-out',
-        path.join(dir, 'c.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
+    selfSignedCert(dir, { key: 'rsa', cn: '127.0.0.1', san: 'IP:127.0.0.1', keyFile: 'k.pem', certFile: 'c.pem' });
+    const { config } = parseConfig(
+      oneRouterConfig(
+        [allowAllRole('server')],
+        [
+          {
+            type: 'websocket',
+            endpoint: {
+              type: 'tcp',
+              port: 0,
+              interface: '127.0.0.1',
+              tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') },
+            },
+            auth: {
+              wampcra: { type: 'static', users: { server: { secret: 'cra-secret', role: 'server' } } },
+              ticket: { type: 'static', principals: { t: { ticket: 'tick', role: 'server' } } },
+            },
+          },
+        ],
+      ),
     );
-    const { config } = parseConfig({
-      version: 2,
-      workers: [
-        {
-          type: 'router',
-          realms: [
-            {
-              name: 'test_realm',
-              roles: [
-                {
-                  name: 'server',
-                  permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
-                },
-              ],
-            },
-          ],
-          transports: [
-            {
-              type: 'websocket',
-              endpoint: {
-                type: 'tcp',
-                port: 0,
-                interface: '127.0.0.1',
-                tls: { key: path.join(dir, 'k.pem'), certificate: path.join(dir, 'c.pem') },
-              },
-              auth: {
-                wampcra: { type: 'static', users: { server: { secret: 'cra-secret', role: 'server' } } },
-                ticket: { type: 'static', principals: { t: { ticket: 'tick', role: 'server' } } },
-              },
-            },
-          ],
-        },
-      ],
-    });
     const router = await startRouter(config);
     const url = router.urls[0]!;
     expect(url.startsWith('wss://')).toBe(true);

@@ -9,46 +9,34 @@ import { startRouter, type RunningRouter } from '../../router/server';
 import { SisockClient } from '../../client';
 import { ErrorUri } from '../../wamp/errors';
 import { waitFor } from '../helpers/wait';
+import { ALLOW_ALL, oneRouterConfig } from '../helpers/router-setup';
 
-const CONFIG = {
-  version: 2,
-  workers: [
+const CONFIG = oneRouterConfig(
+  [
     {
-      type: 'router',
-      realms: [
-        {
-          name: 'test_realm',
-          roles: [
-            {
-              name: 'agent',
-              permissions: [
-                { uri: 'observatory.', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } },
-              ],
-            },
-            { name: 'bridge', permissions: [{ uri: 'observatory.public.', match: 'prefix', allow: { call: true, publish: true } }] },
-          ],
-        },
-      ],
-      transports: [
-        {
-          type: 'websocket',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          serializers: ['json'],
-          auth: { anonymous: { type: 'static', role: 'agent' } },
-        },
-        {
-          type: 'web',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          paths: {
-            ws: { type: 'websocket', serializers: ['json'], auth: { anonymous: { type: 'static', role: 'agent' } } },
-            call: { type: 'caller', realm: 'test_realm', role: 'bridge', options: { debug: true, post_body_limit: 1024 } },
-            publish: { type: 'publisher', realm: 'test_realm', role: 'bridge' },
-          },
-        },
-      ],
+      name: 'agent',
+      permissions: [{ uri: 'observatory.', match: 'prefix', allow: ALLOW_ALL }],
+    },
+    { name: 'bridge', permissions: [{ uri: 'observatory.public.', match: 'prefix', allow: { call: true, publish: true } }] },
+  ],
+  [
+    {
+      type: 'websocket',
+      endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+      serializers: ['json'],
+      auth: { anonymous: { type: 'static', role: 'agent' } },
+    },
+    {
+      type: 'web',
+      endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+      paths: {
+        ws: { type: 'websocket', serializers: ['json'], auth: { anonymous: { type: 'static', role: 'agent' } } },
+        call: { type: 'caller', realm: 'test_realm', role: 'bridge', options: { debug: true, post_body_limit: 1024 } },
+        publish: { type: 'publisher', realm: 'test_realm', role: 'bridge' },
+      },
     },
   ],
-};
+);
 
 let running: RunningRouter;
 let agent: SisockClient;

@@ -3,7 +3,7 @@
  * reaches InfluxDB (real processes: `node dist/bin/sisock.js export`, built first; router, hub and a
  * node streaming 500 samples/s in this process; Debian's influxd on a free port).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,9 +11,8 @@ import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle } from '../../data-nodes/sdk';
 import { available, influxQuery, startInfluxd, type TsdbProcess } from '../helpers/tsdb';
 import { closeAll, MemorySource, opts, startTestRouter, waitFor } from './sisock-helpers';
+import { buildDistLenient, ROOT, SISOCK, spawnSisock, type OutProcess } from '../helpers/sisock-process';
 
-const ROOT = path.join(__dirname, '..', '..');
-const SISOCK = path.join(ROOT, 'dist', 'bin', 'sisock.js');
 const have = available('influxd');
 
 jest.setTimeout(120000);
@@ -28,14 +27,7 @@ jest.setTimeout(120000);
   const dbName = `sisock_kill_${process.pid}`;
 
   beforeAll(async () => {
-    try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
-    } catch {
-      /* type errors elsewhere still emit */
-    }
+    buildDistLenient();
     if (!fs.existsSync(SISOCK)) throw new Error('build produced no dist/bin/sisock.js');
     db = await startInfluxd();
     await influxQuery(db.url, `CREATE DATABASE ${dbName}`);
@@ -53,37 +45,14 @@ jest.setTimeout(120000);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function exporter(): ChildProcess & { out: string[] } {
-    const p = spawn(
-      process.execPath,
-      [
-        SISOCK,
-        'export',
-        '--router',
-        router.url,
-        '--realm',
-        'test_realm',
-        '--url',
-        db.url,
-        '--db',
-        dbName,
-        '--dir',
-        dir,
-        '--batch-ms',
-        '100',
-        '--initial-backfill',
-        '3600',
-        '--log-level',
-        'warn',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    ) as ChildProcess & { out: string[] };
-    p.out = [];
-    p.stdout?.on('data', (b: Buffer) => p.out.push(b.toString()));
-    p.stderr?.on('data', (b: Buffer) => p.out.push(b.toString()));
-    children.add(p);
-    p.on('exit', () => children.delete(p));
-    return p;
+  /** The router to read from and the InfluxDB database to write to, as `sisock export` flags. */
+  const influxTarget = () => ['--router', router.url, '--realm', 'test_realm', '--url', db.url, '--db', dbName];
+
+  function exporter(): OutProcess {
+    return spawnSisock(
+      ['export', ...influxTarget(), '--dir', dir, '--batch-ms', '100', '--initial-backfill', '3600', '--log-level', 'warn'],
+      children,
+    );
   }
 
   const count = async (): Promise<number> => {
@@ -144,14 +113,7 @@ jest.setTimeout(120000);
             '1600002000',
             '--chunk',
             '600',
-            '--router',
-            router.url,
-            '--realm',
-            'test_realm',
-            '--url',
-            db.url,
-            '--db',
-            dbName,
+            ...influxTarget(),
             '--log-level',
             'warn',
           ],

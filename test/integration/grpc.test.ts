@@ -2,7 +2,7 @@
  * `sisock grpc` end to end: router + hub + in-process SDK nodes + the gRPC server, all on port 0,
  * and a dynamic client loaded from the same sisock.proto.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, typ
 import { loadSisockProto, startGrpcServer, type CallRecord, type RunningGrpcServer } from '../../consumers/grpc';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
+import { selfSignedCert } from '../helpers/router-setup';
 
 const T0 = 1_700_000_000;
 const DT = 0.001;
@@ -368,29 +369,7 @@ describe('sisock grpc', () => {
   it('serves TLS with --tls-cert/--tls-key', async () => {
     const tmp = mkdtempSync(path.join(tmpdir(), 'sisock-grpc-tls-'));
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1',
-          '-keyout',
-          path.join(tmp, 'key.pem'),
-          '-out',
-          path.join(tmp, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCert(tmp, { key: 'ec', cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1' });
       const cert = readFileSync(path.join(tmp, 'cert.pem'));
       const secure = await startGrpcServer({ client: opts(url), port: 0, tls: { cert, key: readFileSync(path.join(tmp, 'key.pem')) } });
       const c2 = new (loadSisockProto().Client)(secure.address, grpc.credentials.createSsl(cert)) as AnyClient;

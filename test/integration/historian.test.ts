@@ -4,7 +4,7 @@
  *   - kill -9 of the historian, restart: its copy of the node's data has no gap;
  *   - the node stops: its field still answers through the bridge, from the history, with a notice.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +12,7 @@ import { getData, getFields, listNodes, type SisockClient } from '../../client';
 import { startBridge, type RunningBridge } from '../../consumers/grafana';
 import { runHub, type HubHandle } from '../../hub';
 import { closeAll, newClient, opts, startTestRouter, waitFor } from './sisock-helpers';
-
-const ROOT = path.join(__dirname, '..', '..');
-const SISOCK = path.join(ROOT, 'dist', 'bin', 'sisock.js');
+import { buildDistLenient, ROOT, SISOCK, spawnSisock, type OutProcess } from '../helpers/sisock-process';
 
 jest.setTimeout(120000);
 
@@ -26,30 +24,13 @@ describe('sisock historian (real processes)', () => {
   let dir: string;
   const children = new Set<ChildProcess>();
 
-  function run(args: string[]): ChildProcess & { out: string[] } {
-    const p = spawn(process.execPath, [SISOCK, ...args, '--router', router.url, '--realm', 'test_realm', '--log-level', 'warn'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }) as ChildProcess & { out: string[] };
-    p.out = [];
-    p.stdout?.on('data', (b: Buffer) => p.out.push(b.toString()));
-    p.stderr?.on('data', (b: Buffer) => p.out.push(b.toString()));
-    children.add(p);
-    p.on('exit', () => children.delete(p));
-    return p;
-  }
+  const run = (args: string[]): OutProcess =>
+    spawnSisock([...args, '--router', router.url, '--realm', 'test_realm', '--log-level', 'warn'], children);
   const historian = () => run(['historian', '--store', path.join(dir, 'h.sqlite'), '--initial-backfill', '3600']);
   const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
 
   beforeAll(async () => {
-    try {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
-    } catch {
-      /* type errors elsewhere still emit */
-    }
+    buildDistLenient();
     if (!fs.existsSync(SISOCK)) throw new Error('build produced no dist/bin/sisock.js');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-historian-'));
     router = await startTestRouter();

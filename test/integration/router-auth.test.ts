@@ -6,59 +6,46 @@ import WebSocket from 'ws';
 import { parseConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import { deriveKey } from '../../router/auth';
+import { allowAllRole, oneRouterConfig } from '../helpers/router-setup';
 
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 const autobahn = require('autobahn');
 
 const B = 'org.simonsobservatory';
-const CONFIG = {
-  version: 2,
-  workers: [
+const CONFIG = oneRouterConfig(
+  [
+    allowAllRole('server'),
+    { name: 'consumer', permissions: [{ uri: `${B}.consumer.`, match: 'prefix', allow: { call: true, subscribe: true } }] },
+  ],
+  [
     {
-      type: 'router',
-      realms: [
-        {
-          name: 'test_realm',
-          roles: [
-            {
-              name: 'server',
-              permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
-            },
-            { name: 'consumer', permissions: [{ uri: `${B}.consumer.`, match: 'prefix', allow: { call: true, subscribe: true } }] },
-          ],
-        },
-      ],
-      transports: [
-        {
-          type: 'web',
-          endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-          paths: {
-            ws: {
-              type: 'websocket',
-              serializers: ['json', 'msgpack'],
-              auth: {
-                wampcra: {
-                  type: 'static',
-                  users: {
-                    server: { secret: '${TEST_SERVER_SECRET}', role: 'server' },
-                    consumer: {
-                      secret: deriveKey('consumer-password', 'NaCl', 10, 32),
-                      role: 'consumer',
-                      salt: 'NaCl',
-                      iterations: 10,
-                      keylen: 32,
-                    },
-                  },
+      type: 'web',
+      endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+      paths: {
+        ws: {
+          type: 'websocket',
+          serializers: ['json', 'msgpack'],
+          auth: {
+            wampcra: {
+              type: 'static',
+              users: {
+                server: { secret: '${TEST_SERVER_SECRET}', role: 'server' },
+                consumer: {
+                  secret: deriveKey('consumer-password', 'NaCl', 10, 32),
+                  role: 'consumer',
+                  salt: 'NaCl',
+                  iterations: 10,
+                  keylen: 32,
                 },
-                ticket: { type: 'static', principals: { agent: { ticket: '${TEST_TICKET}', role: 'consumer' } } },
               },
             },
+            ticket: { type: 'static', principals: { agent: { ticket: '${TEST_TICKET}', role: 'consumer' } } },
           },
         },
-      ],
+      },
     },
   ],
-};
+);
 
 let running: RunningRouter;
 beforeAll(async () => {

@@ -2,7 +2,6 @@
  * Transports on real sockets (port 0): WebSocket (+ TLS), RawSocket, universal port, auto-ping,
  * and a HELLO → WELCOME with the real Router. Every wait is on an event; every handle is closed.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -28,6 +27,7 @@ import {
 } from '../../transport';
 import { Router } from '../../router/router';
 import { anonymousAuth } from '../helpers/fake-peer';
+import { selfSignedCert } from '../helpers/router-setup';
 
 const OPTS: TransportOptions = {
   maxMessageSize: 1024 * 1024,
@@ -152,29 +152,7 @@ let key = '';
 let cert = '';
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sisock-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      path.join(tmp, 'key.pem'),
-      '-out',
-      path.join(tmp, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCert(tmp, { key: 'ec', cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1' });
   key = fs.readFileSync(path.join(tmp, 'key.pem'), 'utf8');
   cert = fs.readFileSync(path.join(tmp, 'cert.pem'), 'utf8');
 });

@@ -14,16 +14,15 @@ import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, type FieldsResult } from '../../data-nodes/sdk';
 import { startBridge, type RunningBridge } from '../../consumers/grafana';
 import type { RunningRouter } from '../../router/server';
+import { CHROMIUM, chromiumRequired, haveChromium, TEST_OUTPUT } from '../helpers/chromium';
 import { closeAll, opts, startTestRouter, waitFor } from './sisock-helpers';
 
 declare const window: any;
 declare const document: any;
 declare const location: any;
 
-const CHROMIUM = process.env.SISOCK_CHROMIUM ?? '/usr/bin/chromium';
-const required = !!(process.env.CI || process.env.SISOCK_REQUIRE_SERVICES);
-const haveChromium = fs.existsSync(CHROMIUM);
-const OUT = path.join(__dirname, '..', '..', 'test-output');
+const required = chromiumRequired;
+const OUT = TEST_OUTPUT;
 
 /** Samples every 10 s between 4 h and 3 h ago (nothing in the last 15 min or hour). */
 class PastSource implements DataSource {

@@ -14,6 +14,7 @@ import { runWeatherNode } from '../../data-nodes/weather';
 import type { DataNodeHandle } from '../../data-nodes/sdk';
 import { startBridge, type RunningBridge } from '../../consumers/grafana';
 import type { RunningRouter } from '../../router/server';
+import { CHROMIUM, chromiumRequired, haveChromium, TEST_OUTPUT } from '../helpers/chromium';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
 
 // Browser globals used inside page.evaluate/waitForFunction callbacks (they run in Chromium).
@@ -21,10 +22,8 @@ declare const window: any;
 declare const document: any;
 declare const location: any;
 
-const CHROMIUM = process.env.SISOCK_CHROMIUM ?? '/usr/bin/chromium';
-const required = !!(process.env.CI || process.env.SISOCK_REQUIRE_SERVICES);
-const haveChromium = fs.existsSync(CHROMIUM);
-const OUT = path.join(__dirname, '..', '..', 'test-output');
+const required = chromiumRequired;
+const OUT = TEST_OUTPUT;
 
 if (!haveChromium && !required) {
   console.warn(`web-page test skipped: no Chromium at ${CHROMIUM} (install: ./scripts/ensure-debian-packages.sh chromium)`);

@@ -17,6 +17,7 @@ import { parseConfig } from '../../router/config';
 import { startRouter, type RunningRouter } from '../../router/server';
 import { JsonLinesProcess, PYTHON, pythonAutobahnMissing, servicesRequired } from '../helpers/interop';
 import { MemorySource, waitFor } from '../integration/sisock-helpers';
+import { ALLOW_ALL, oneRouterConfig } from '../helpers/router-setup';
 
 const PY_DIR = path.join(__dirname, 'python');
 const missing = pythonAutobahnMissing();
@@ -60,45 +61,35 @@ maybe('sisock contract with AutobahnPython', () => {
 
   beforeAll(async () => {
     if (missing) throw new Error(`python3-autobahn required here (CI/SISOCK_REQUIRE_SERVICES): ${missing}`);
-    const all = { call: true, register: true, publish: true, subscribe: true };
-    const { config } = parseConfig({
-      version: 2,
-      workers: [
-        {
-          type: 'router',
-          realms: [
-            {
-              name: 'test_realm',
-              roles: [
-                { name: 'server', permissions: [{ uri: '', match: 'prefix', allow: all, disclose: { caller: true, publisher: true } }] },
-                {
-                  name: 'consumer',
-                  permissions: [
-                    {
-                      uri: 'org.simonsobservatory.consumer.',
-                      match: 'prefix',
-                      allow: { call: true, register: false, publish: false, subscribe: true },
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-          transports: [
-            {
-              type: 'websocket',
-              endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-              auth: {
-                wampcra: {
-                  type: 'static',
-                  users: { server: { secret: serverSecret, role: 'server' }, consumer: { secret: consumerSecret, role: 'consumer' } },
-                },
+    const { config } = parseConfig(
+      oneRouterConfig(
+        [
+          { name: 'server', permissions: [{ uri: '', match: 'prefix', allow: ALLOW_ALL, disclose: { caller: true, publisher: true } }] },
+          {
+            name: 'consumer',
+            permissions: [
+              {
+                uri: 'org.simonsobservatory.consumer.',
+                match: 'prefix',
+                allow: { call: true, register: false, publish: false, subscribe: true },
+              },
+            ],
+          },
+        ],
+        [
+          {
+            type: 'websocket',
+            endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
+            auth: {
+              wampcra: {
+                type: 'static',
+                users: { server: { secret: serverSecret, role: 'server' }, consumer: { secret: consumerSecret, role: 'consumer' } },
               },
             },
-          ],
-        },
-      ],
-    });
+          },
+        ],
+      ),
+    );
     router = await startRouter(config);
     url = router.urls[0]!;
     hub = await runHub({ client: as('server', serverSecret) });
