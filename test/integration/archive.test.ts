@@ -30,7 +30,7 @@ if (problem !== null && SERVICES_REQUIRED) {
   test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
     throw new Error(problem);
   });
-} else {
+} else if (problem !== null) {
   console.warn(`archive tests: MariaDB half skipped: ${problem} (set SISOCK_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test)`);
   describe.skip('mysql', () => {
     test(`skipped: ${problem}`, () => {});
