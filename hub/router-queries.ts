@@ -3,9 +3,8 @@
  * which `consumer.<name>.get_data` registrations exist. Each answer says "cannot tell" (null)
  * when the router has no meta API or refuses it (a Crossbar role without those permissions).
  */
-import { CallError, MetaUri, type SisockClient } from '../client';
+import { CallError, ErrorUri, MetaUri, type SisockClient } from '../client';
 import type { Logger } from '../common/log';
-import { ErrorUri } from '../wamp/errors';
 
 export interface RegisteredNode {
   name: string;

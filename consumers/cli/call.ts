@@ -2,9 +2,9 @@
  * `sisock call <node>.<procedure> [args…]`: a node's own procedures (e.g. sim.set_channel), with
  * JSON arguments, and errors that say which node or procedure is the problem.
  */
-import { CallError, type SisockClient } from '../../client';
+import { CallError, ErrorUri, type SisockClient } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
-import { ErrorUri } from '../../wamp/errors';
+import { CONSUMER_PREFIX } from '../../contract';
 
 const NO_SUCH_PROCEDURE = ErrorUri.NO_SUCH_PROCEDURE;
 
@@ -19,7 +19,7 @@ export function procedureUri(client: SisockClient, procedure: string): string {
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(procedure)) {
     throw usage(`"${procedure}" is not <node>.<procedure> (e.g. sim.set_channel; \`sisock nodes\` lists the nodes)`);
   }
-  return client.uri(`consumer.${procedure}`);
+  return client.uri(`${CONSUMER_PREFIX}${procedure}`);
 }
 
 /** A command-line argument as JSON when it parses (numbers, true, {"on": true}), else as a string. */

@@ -2,9 +2,8 @@
  * Connecting the CLI: a session, or one line that says why not (a wrong secret, an unknown realm,
  * a router that wants credentials or is not there).
  */
-import { SisockClient, type ClientOptions } from '../../client';
+import { ErrorUri, SisockClient, type ClientOptions } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
-import { ErrorUri } from '../../wamp/errors';
 
 /**
  * A started client with a session, or a one-line error: fails at once when the first connection

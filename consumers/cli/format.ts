@@ -10,10 +10,10 @@
  *           tail: one JSON object per line {time, unix, "node::field": value, ...}
  * Colours (a bold table header) only on a TTY without NO_COLOR.
  */
+import type { Sample } from '../../contract';
 import { formatIso } from './time';
 
-/** One value of a series (contract: number, string, bool or null). */
-export type Sample = number | string | boolean | null;
+export type { Sample };
 
 export type OutputFormat = 'table' | 'tsv' | 'csv' | 'json';
 

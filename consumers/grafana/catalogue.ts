@@ -13,14 +13,9 @@
  */
 import { CallError, ErrorUri, classifyCallError, listNodes, type CallErrorKind, type FieldInfo, type SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
-import { HubUri, NodeUri } from '../../contract';
+import { HubUri, NodeUri, type TimelineInfo } from '../../contract';
 import { notFound, unavailable, HttpError } from './errors';
 import { globMatcher } from './request';
-
-export interface TimelineInfo {
-  interval: number | null;
-  field: string[];
-}
 
 export interface NodeInfo {
   name: string;

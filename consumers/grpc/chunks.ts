@@ -10,11 +10,10 @@
  * boolean, strings when every one is a string, strings (JSON text) for a mix; an all-null slice uses
  * the field's declared type. Nulls: listed in `null_indices`, their slot holds NaN, "" or false.
  */
-import type { DataResult } from '../../client';
+import type { DataResult, FieldType, Sample } from '../../contract';
 
-type Sample = DataResult['data'][string][number];
-
-export type DeclaredType = 'number' | 'string' | 'bool';
+/** A field's declared type (the contract's FieldType). */
+export type DeclaredType = FieldType;
 
 export interface ColumnMsg {
   field: string;
