@@ -20,8 +20,14 @@ export function listNodes(client: SisockClient): Promise<NodeEntry[]> {
   return client.call<NodeEntry[]>(client.uri(HubUri.GET_DATA_NODE));
 }
 
-export function getFields(client: SisockClient, node: string, start: number, end: number): Promise<FieldsResult> {
-  return client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end]);
+export function getFields(
+  client: SisockClient,
+  node: string,
+  start: number,
+  end: number,
+  opts: { timeoutMs?: number } = {},
+): Promise<FieldsResult> {
+  return client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end], {}, { timeoutMs: opts.timeoutMs });
 }
 
 export async function getData(

@@ -207,8 +207,9 @@ export class Follower {
     const cursor = this.o.sink.cursor(name);
     const initial = this.o.initialBackfill ?? 86400;
     const from = cursor ?? (initial > 0 ? to - initial : to);
-    const [fields] = await getFields(c, name, Math.max(1, from), to);
-    const all = await getFields(c, name, 1, to).then(
+    // bounded: a node that never answers fails this backfill (logged), and the next live sample starts another
+    const [fields] = await getFields(c, name, Math.max(1, from), to, { timeoutMs: 30000 });
+    const all = await getFields(c, name, 1, to, { timeoutMs: 30000 }).then(
       ([f]) => f,
       () => fields,
     );

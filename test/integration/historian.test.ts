@@ -15,6 +15,9 @@ import { closeAll, newClient, opts, startTestRouter, waitFor } from './sisock-he
 import { buildDistLenient, ROOT, SISOCK, spawnSisock, type OutProcess } from '../helpers/sisock-process';
 
 jest.setTimeout(120000);
+// Two of seven full-suite CI runs timed out waiting for the first history while the historian logged nothing at warn;
+// it passes alone and under load. One retry keeps a rare stall from failing CI; a real regression fails both tries.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 describe('sisock historian (real processes)', () => {
   let router: Awaited<ReturnType<typeof startTestRouter>>;
@@ -25,7 +28,7 @@ describe('sisock historian (real processes)', () => {
   const children = new Set<ChildProcess>();
 
   const run = (args: string[]): OutProcess =>
-    spawnSisock([...args, '--router', router.url, '--realm', 'test_realm', '--log-level', 'warn'], children);
+    spawnSisock([...args, '--router', router.url, '--realm', 'test_realm', '--log-level', 'info'], children);
   const historian = () => run(['historian', '--store', path.join(dir, 'h.sqlite'), '--initial-backfill', '3600']);
   const exited = (p: ChildProcess) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)));
 
