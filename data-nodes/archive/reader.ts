@@ -120,7 +120,12 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
         `${hit.key}:${hit.size}:${hit.mtime}`,
         async () => {
           const content = await fsp.readFile(file);
-          return format.decodeAsync ? format.decodeAsync(content, { relPath: hit.path }) : format.decode(content, { relPath: hit.path });
+          const d = await (format.decodeAsync
+            ? format.decodeAsync(content, { relPath: hit.path })
+            : format.decode(content, { relPath: hit.path }));
+          // The scanner logged these at warn when it indexed the file.
+          if (d.warnings?.length) this.log.debug({ file: hit.path, warnings: d.warnings }, 'file decoded with warnings');
+          return d;
         },
         stamp,
       );

@@ -496,6 +496,10 @@ export class Scanner {
     } catch (e) {
       return { ...errorRow(stat, format, (e as Error).message), bytes: content.length } as Outcome;
     }
+    if (decoded.warnings?.length) {
+      const more = decoded.warningsDropped ? ` (and ${decoded.warningsDropped} more)` : '';
+      this.log.warn({ file: s.rel, warnings: decoded.warnings }, `file decoded with ${decoded.warnings.length} warning(s)${more}`);
+    }
     const fields = fieldRows(key, decoded);
     const tiers = this.o.summaries === false ? undefined : fileTiers(decoded, fields);
     const file: FileRow = { ...base(stat, format), hash: await hashing, badRows: decoded.badRows };

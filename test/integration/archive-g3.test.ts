@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import pino from 'pino';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { chooseWidth, ladderFor, outputWidth, reduceSamples } from '../../data-nodes/sdk/tiers';
@@ -130,6 +131,36 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     const d = await src.getData([name], 0, 2e9, null);
     expect(d.data[name]).toEqual(Array.from({ length: 240 }, (_, i) => i));
     expect(d.timeline[`${desc}.b`]?.t[239]).toBe(1767225600 + 239);
+  });
+
+  test('what a file skipped is logged by the scanner at warn, naming the file and frame', async () => {
+    const sid = 5n;
+    writeFileSync(
+      path.join(dir, 'stray.g3'),
+      Buffer.concat([
+        sessionFrame(sid, 1767225600),
+        statusFrame(sid, 1767225600, [{ id: 0, description: 'observatory.a.feeds.b' }]),
+        dataFrame(sid, 3, 1767225610, [
+          {
+            name: 'b',
+            ticks: BigInt64Array.of(1767225600n * 100000000n),
+            fields: [{ name: 'x', kind: 'double', values: Float64Array.of(1) }],
+          },
+        ]),
+      ]),
+    );
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const db = openIndexDb(backend.fresh());
+    open.push(db);
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, logger });
+    open.unshift(s);
+    expect(await s.scan()).toMatchObject({ added: 1, errors: 0 });
+    const warned = lines
+      .map((l) => JSON.parse(l) as { msg: string; file?: string; warnings?: string[] })
+      .find((l) => l.file === 'stray.g3');
+    expect(warned?.msg).toBe('file decoded with 1 warning(s)');
+    expect(warned?.warnings).toEqual(['stray.g3 frame 2: data for prov_id 3, which no status frame announced; skipped']);
   });
 
   test('summary tiers are built from G3 files: a thinned long range decodes only the edge files and equals brute force', async () => {

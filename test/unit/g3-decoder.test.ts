@@ -20,6 +20,7 @@ import {
 } from '../../data-nodes/archive/formats/g3';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
+import { MAX_WARNINGS } from '../../data-nodes/archive/formats/types';
 
 const DIR = G3_VECTORS;
 const vectors = haveG3Vectors();
@@ -226,6 +227,19 @@ describe('G3 HK providers', () => {
     ]);
     expect(Array.from(must(temps.columns[1]).values as Float64Array).slice(9, 11)).toEqual([9.5, 40.5]);
     expect(must(byName.get(`${a}.extra`)).t.length).toBe(5);
+  });
+
+  test('without a warn callback, what was skipped comes back in the result, at most MAX_WARNINGS of it', () => {
+    const sid = 7n;
+    const stray = Array.from({ length: MAX_WARNINGS + 5 }, (_, i) => dataFrame(sid, 5, 1767225610 + i, [block('b', i, 1, ['v'])]));
+    const file = Buffer.concat([sessionFrame(sid, 1767225600), statusFrame(sid, 1767225600, [{ id: 0, description: 'p' }]), ...stray]);
+    const d = g3Format.decode(file, { relPath: 'w.g3' });
+    expect(d.badRows).toBe(MAX_WARNINGS + 5);
+    expect(d.warnings).toHaveLength(MAX_WARNINGS);
+    expect(must(d.warnings?.[0])).toMatch(/w\.g3 frame 2: data for prov_id 5, which no status frame announced/);
+    expect(d.warningsDropped).toBe(5);
+    const clean = g3Format.decode(Buffer.concat([sessionFrame(sid, 1767225600)]), { relPath: 'c.g3' });
+    expect(clean.warnings).toBeUndefined();
   });
 
   (vectors ? test : test.skip)('archive timelines of the v2 vector: one per block, fields <provider>.<field>', () => {

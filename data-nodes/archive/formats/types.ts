@@ -38,6 +38,25 @@ export interface DecodedFile {
   timelines: DecodedTimeline[];
   /** Rows or lines that were skipped. */
   badRows: number;
+  /**
+   * What the format skipped or could not read but decoded around (an unknown object type, a FLAC stream it
+   * cannot read): at most MAX_WARNINGS messages, each naming what was skipped; `warningsDropped` counts the rest.
+   * Formats are pure, so they hand these to the caller, which logs them (the scanner at warn, once per file).
+   */
+  warnings?: string[];
+  warningsDropped?: number;
+}
+
+/** Bound on `DecodedFile.warnings` per file: a hostile file cannot flood the log. */
+export const MAX_WARNINGS = 20;
+
+/** A warn callback collecting at most MAX_WARNINGS messages into `into`. */
+export function warningCollector(into: Pick<DecodedFile, 'warnings' | 'warningsDropped'>): (m: string) => void {
+  return (m: string) => {
+    const list = (into.warnings ??= []);
+    if (list.length < MAX_WARNINGS) list.push(m.length > 500 ? `${m.slice(0, 500)}…` : m);
+    else into.warningsDropped = (into.warningsDropped ?? 0) + 1;
+  };
 }
 
 /** Where the file is, for formats that take names from the path (field or timeline names). */

@@ -11,7 +11,7 @@ import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompres
 import { readFrames, type FrameReadOptions } from './frame';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
-import type { DecodedFile, FileContext, FormatReader } from '../types';
+import { warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
 
 export { G3FormatError } from './errors';
 export { readFrames, frameObject, frameObjects, type G3Frame, type FrameReadOptions } from './frame';
@@ -38,11 +38,14 @@ export async function decodeG3Async(content: Buffer, ctx: FileContext, o: G3Deco
 }
 
 function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): DecodedFile {
-  const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, ...(o.warn ? { warn: o.warn } : {}) };
+  // Warnings go to the caller's callback when given, else into the result (bounded) for the scanner to log.
+  const collected: Pick<DecodedFile, 'warnings' | 'warningsDropped'> = {};
+  const warn = o.warn ?? warningCollector(collected);
+  const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, warn };
   const { frames, partialTail } = readFrames(data, fo);
-  const hk = new HkReader(o.warn);
+  const hk = new HkReader(warn);
   for (const f of frames) hk.add(f, fo);
-  return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+  return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames, ...collected };
 }
 
 export const g3Format: FormatReader = {
