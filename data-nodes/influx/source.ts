@@ -174,21 +174,32 @@ export class InfluxSource implements DataSource, DataSourceExtras {
       }
       const fields = new Map<string, FieldRef>();
       const max = this.o.maxFields ?? 20000;
-      let skipped = 0;
-      for (const s of await this.query('SHOW SERIES')) {
-        for (const v of s.values) {
-          const key = String(v[0]);
-          const { measurement, tags } = parseSeriesKey(key);
-          for (const [field, t] of types.get(measurement) ?? []) {
-            if (fields.size >= max) {
-              skipped++;
-              continue;
+      let cut = false;
+      const add = (series: Series[]): void => {
+        for (const s of series) {
+          for (const v of s.values) {
+            const key = String(v[0]);
+            const { measurement, tags } = parseSeriesKey(key);
+            for (const [field, t] of types.get(measurement) ?? []) {
+              if (fields.size >= max) cut = true;
+              else fields.set(`${key}.${field}`, { measurement, tags, field, type: typeOf(t) });
             }
-            fields.set(`${key}.${field}`, { measurement, tags, field, type: typeOf(t) });
           }
         }
-      }
-      if (skipped) this.log.warn({ skipped, maxFields: max }, 'more series × fields than --max-fields; the rest is not served');
+      };
+      // Every series has at least one field, so more than `max` series can never be served: InfluxDB is asked
+      // for at most max + 1 (a database with millions of series is never read whole). With a measurement
+      // filter, per kept measurement, so other measurements' series do not use up the limit.
+      if (!this.o.measurements) add(await this.query(`SHOW SERIES LIMIT ${max + 1}`));
+      else
+        for (const m of types.keys()) {
+          if (fields.size >= max) {
+            cut = true;
+            break;
+          }
+          add(await this.query(`SHOW SERIES FROM ${quoteIdent(m)} LIMIT ${max - fields.size + 1}`));
+        }
+      if (cut) this.log.warn({ maxFields: max }, 'more series × fields than --max-fields; the rest is not served');
       this.fields = fields;
     })().catch((e: unknown) => {
       this.loaded = null;

@@ -71,6 +71,26 @@ jest.setTimeout(60000);
     expect(meta.description).not.toContain('s3cret');
   });
 
+  it('reads at most max_fields + 1 series from InfluxDB, with or without a measurement filter', async () => {
+    const seen: string[] = [];
+    const capped = (o: Partial<ConstructorParameters<typeof InfluxSource>[0]>) => {
+      const src = new InfluxSource({ url: db.url, db: dbName, ...o });
+      const query = src.query.bind(src);
+      src.query = (q: string) => {
+        seen.push(q);
+        return query(q);
+      };
+      return src;
+    };
+    const [all] = await capped({ maxFields: 3 }).getFields();
+    expect(Object.keys(all)).toHaveLength(3);
+    expect(seen).toContain('SHOW SERIES LIMIT 4');
+    seen.length = 0;
+    const [weather] = await capped({ maxFields: 3, measurements: /^weather$/ }).getFields();
+    expect(Object.keys(weather).sort()).toEqual(['weather.ok', 'weather.temperature']);
+    expect(seen.filter((q) => q.startsWith('SHOW SERIES'))).toEqual(['SHOW SERIES FROM "weather" LIMIT 4']);
+  });
+
   it('serves raw samples of the right series', async () => {
     const f0 = 'cpu,cpu=cpu0,host=a\\ b.usage_idle';
     const f1 = 'cpu,cpu=cpu1,host=a\\ b.usage_idle';
