@@ -249,6 +249,9 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
       expect(typeof meta.pid).toBe('number');
       expect(typeof meta.session_id).toBe('number');
       expect(typeof meta.started).toBe('number');
+      // the script's name without its arguments (they may hold secrets); the status hook, bounded
+      expect(meta.process).toBe('python3 pysdk_node.py');
+      expect(meta.status).toEqual({ ticks: expect.any(Number), mode: 'test' });
       // the hub lists it with that metadata, without the node's session id (consumers need not see it)
       const listing = await consumer.call<Array<Record<string, unknown>>>(consumer.uri(HubUri.GET_DATA_NODE_METADATA));
       const entry = listing.find((m) => m.name === name);

@@ -19,6 +19,7 @@ from autobahn.wamp.exception import ApplicationError
 from . import __version__
 from .args import ArgumentError, parse_get_data_args, parse_get_fields_args
 from .results import check_shape, json_size_bound, newest_t, normalize, split_result, thin_to_fit
+from .status import bound_node_status
 from .state import INVALID_ARGUMENT, RUNTIME_ERROR, NodeBase, NodeError, _value
 from .types import DataResult, NodeMetadata
 
@@ -112,12 +113,20 @@ class Procedures(NodeBase):
     async def _h_get_metadata(self, *args: Any, **kwargs: Any) -> NodeMetadata:
         st = self._sisock()
         await self._fields_map()
-        return {
+        meta: NodeMetadata = {
             "name": self._node_name(), "description": self.description or "", "host": socket.gethostname(),
-            "pid": os.getpid(), "process": " ".join(["python3"] + [os.path.basename(sys.argv[0])] + sys.argv[1:]),
+            # the script's name only: its arguments may hold a password or a token (never in metadata)
+            "pid": os.getpid(), "process": "python3 " + os.path.basename(sys.argv[0] if sys.argv else ""),
             "sisock_version": __version__, "started": st.started, "n_fields": st.n_fields,
             "newest_sample": st.newest, "session_id": cast(Any, self)._session_id,
         }
+        try:
+            status = bound_node_status(await _value(self.status()))
+        except Exception:  # a status that cannot be had leaves it out; the metadata still answers
+            status = None
+        if status is not None:
+            meta["status"] = status
+        return meta
 
     # --- live data ---------------------------------------------------------------------------------
 

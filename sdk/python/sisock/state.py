@@ -67,6 +67,12 @@ class NodeBase:
     def node_left(self) -> None:
         """Hook: called when the session ends (stop live loops here)."""
 
+    def status(self) -> Any:
+        """Hook: health figures for ``get_metadata().status`` (a sisock addition), e.g. ``{"lost": 0}``: a flat
+        dict of numbers, strings, booleans or None (bounded: at most 32 keys, strings cut to 256 characters).
+        May return a Deferred or an awaitable. None (the default) leaves ``status`` out; so does raising."""
+        return None
+
     # --- state ---------------------------------------------------------------------------------
 
     def _sisock(self) -> _State:

@@ -35,8 +35,7 @@ class DataResult(TypedDict):
     timeline: Dict[str, TimelineData]
 
 
-class NodeMetadata(TypedDict):
-    """What ``<base>.consumer.<name>.get_metadata()`` returns (contract/types.ts NodeMetadata)."""
+class _NodeMetadataFixed(TypedDict):
     name: str
     description: str
     host: str
@@ -47,3 +46,9 @@ class NodeMetadata(TypedDict):
     n_fields: Optional[int]
     newest_sample: Optional[float]
     session_id: Optional[int]
+
+
+class NodeMetadata(_NodeMetadataFixed, total=False):
+    """What ``<base>.consumer.<name>.get_metadata()`` returns (contract/types.ts NodeMetadata): the fixed
+    fields, and ``status`` when the node's ``status()`` hook reports one (contract/status.ts)."""
+    status: Dict[str, Union[float, int, str, bool, None]]

@@ -14,6 +14,7 @@ from sisock.downsample import downsample_mean, downsample_min_max  # noqa: E402
 from sisock.options import ConfigError, challenge_response, options_from_env, transport_config  # noqa: E402
 from sisock.results import (ResultShapeError, check_shape, concat_pieces, finite_column, json_size_bound,  # noqa: E402
                             normalize, split_result, thin_to_fit)
+from sisock.status import MAX_STATUS_KEYS, MAX_STATUS_STRING, bound_node_status  # noqa: E402
 from sisock.tiers import Tiers, join_fields  # noqa: E402
 
 
@@ -203,3 +204,14 @@ class OptionsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StatusTest(unittest.TestCase):
+    def test_bounds_as_contract_status_ts(self):
+        self.assertIsNone(bound_node_status([1, 2]))
+        self.assertIsNone(bound_node_status("lost"))
+        got = bound_node_status({"lost": 3, "ok": True, "why": "x" * 1000, "nan": float("nan"), "inf": float("inf"),
+                                 "nested": {"a": 1}, "list": [1], "bad key": 1, "k" * 65: 1, "none": None, 5: 1})
+        self.assertEqual(got, {"lost": 3, "ok": True, "why": "x" * MAX_STATUS_STRING, "none": None})
+        many = bound_node_status({f"k{i}": i for i in range(100)})
+        self.assertEqual(list(many or {}), [f"k{i}" for i in range(MAX_STATUS_KEYS)])

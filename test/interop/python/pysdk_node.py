@@ -61,6 +61,10 @@ class TestNode(DataNodeServer):
         self.push({"data": {"x": [-float(self.ticks)]}, "timeline": {"tl": {"t": [5000.0 + self.ticks], "finalized_until": None}}})
         self.timer = txaio.call_later(0.1, self.tick)
 
+    def status(self):
+        # a health figure, a word, and what the bound drops (a nested value, NaN)
+        return {"ticks": getattr(self, "ticks", 0), "mode": "test", "nested": {"a": 1}, "bad": float("nan")}
+
     def node_left(self):
         if getattr(self, "timer", None) is not None:
             self.timer.cancel()
