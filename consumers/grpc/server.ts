@@ -13,7 +13,9 @@
  * `callTimeoutMs` at most).
  */
 import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { capConnections, type HttpLimits } from '../../common/http-limits';
 import { silentLogger, type Logger } from '../../common/log';
 import { SisockClient, type ClientOptions } from '../../client';
 import { GrpcBridge, type BridgeLimits } from './bridge';
@@ -49,6 +51,11 @@ export interface GrpcServerOptions {
   connectWaitMs?: number;
   /** Chunks a Subscribe reader may lag behind before it is dropped (RESOURCE_EXHAUSTED; default 1000). */
   maxLiveBacklog?: number;
+  /**
+   * Connection caps, as every sisock HTTP server's (common/http-limits.ts; env SISOCK_HTTP_MAX_CONNECTIONS,
+   * SISOCK_HTTP_MAX_CONNECTIONS_PER_IP): sockets over them are closed at once and logged.
+   */
+  connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp'>>;
 }
 
 export interface RunningGrpcServer {
@@ -62,6 +69,8 @@ export interface RunningGrpcServer {
   readonly events: EventEmitter;
   /** get_data calls made to nodes since the start (all calls together). */
   readonly stats: { nodeGetDataCalls: number; activeCalls: number };
+  /** Connections closed at once for being over the connection caps, since the start. */
+  refusedConnections(): number;
   close(): Promise<void>;
 }
 
@@ -104,16 +113,30 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const creds = opts.tls
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
     : grpc.ServerCredentials.createInsecure();
-  const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  // Our own listener hands grpc-js the sockets it accepts: grpc-js has no per-address cap, so the one of
+  // the HTTP servers counts them first (a peer opening thousands of connections is refused, not served).
+  const injector = server.createConnectionInjector(creds);
+  const listener = net.createServer();
+  const refused = capConnections(listener, opts.connectionLimits ?? {}, log, 'grpc');
+  listener.on('connection', (s: net.Socket) => {
+    if (!s.destroyed) injector.injectConnection(s);
+  });
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${bindHost}:${opts.port ?? DEFAULT_GRPC_PORT}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
+      listener.once('error', reject);
+      listener.listen({ host, port: opts.port ?? DEFAULT_GRPC_PORT }, () => {
+        listener.off('error', reject);
+        const a = listener.address();
+        resolve(typeof a === 'object' && a ? a.port : 0);
+      });
     });
   } catch (err) {
+    injector.destroy();
     if (ownsClient) await client.close();
     throw err;
   }
+  listener.on('error', (err) => log.warn({ err: err.message }, 'gRPC listener error'));
   log.info({ host, port, tls: !!opts.tls }, 'gRPC server listening');
 
   let closing: Promise<void> | null = null;
@@ -125,10 +148,12 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     client,
     events,
     stats: bridge.stats,
+    refusedConnections: refused,
     close() {
       if (closing) return closing;
       closing = (async () => {
         for (const ctx of [...bridge.contexts]) ctx.cancel('shutdown');
+        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
             server.forceShutdown();
@@ -139,6 +164,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
             resolve();
           });
         });
+        injector.destroy();
+        await stopped;
         await live.close();
         if (ownsClient) await client.close();
       })();

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -386,6 +387,44 @@ describe('sisock grpc', () => {
       }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('closes connections over the per-address cap at once; a freed slot serves again', async () => {
+    const capped = await startGrpcServer({ client: opts(url), port: 0, connectionLimits: { maxConnectionsPerIp: 2 } });
+    const hogs: net.Socket[] = [];
+    const clients: AnyClient[] = [];
+    const newClient = () => {
+      // own subchannels: a shared one would still be backing off from the refused connection
+      const c = new (loadSisockProto().Client)(capped.address, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      }) as AnyClient;
+      clients.push(c);
+      return c;
+    };
+    try {
+      // two idle raw TCP connections from this address take both slots
+      for (let i = 0; i < 2; i++)
+        hogs.push(
+          await new Promise<net.Socket>((resolve, reject) => {
+            const s = net.connect(capped.port, '127.0.0.1', () => resolve(s));
+            s.once('error', reject);
+          }),
+        );
+      const e = await unary(newClient(), 'ListNodes', {}, 2000).catch((err: grpc.ServiceError) => err);
+      expect((e as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+      expect(capped.refusedConnections()).toBeGreaterThanOrEqual(1);
+      // one slot freed: a new client is served (the server counts the close when it sees it)
+      const gone = new Promise((resolve) => hogs[0]?.once('close', resolve));
+      hogs[0]?.destroy();
+      await gone;
+      let ok: unknown = null;
+      for (let i = 0; i < 50 && !ok; i++) ok = await unary(newClient(), 'ListNodes', {}, 2000).catch(() => null);
+      expect(ok).toHaveProperty('nodes');
+    } finally {
+      for (const c of clients) c.close();
+      for (const h of hogs) h.destroy();
+      await capped.close();
     }
   });
 
