@@ -10,7 +10,7 @@
 import pino from 'pino';
 import { SisockClient } from '../../client';
 import type { DataResult } from '../../contract';
-import { Follower } from '../../historian/follow';
+import { CALL_TIMEOUT_MS, Follower } from '../../historian/follow';
 import type { Sink, WriteOptions } from '../../historian/sink';
 import { FakeSession, lastConnection } from '../helpers/fake-autobahn';
 import { waitFor } from '../helpers/wait';
@@ -110,5 +110,34 @@ describe('historian follower: attach races', () => {
     expect(asked).toBe(2);
     expect(warns).toEqual([expect.stringMatching(/cannot list the nodes; trying again/)]);
     expect(follower.followed()).toEqual(['simh']);
+  });
+
+  it('a live subscription without an answer in 30 s is warned about, naming the node; the backfill goes on, and the late subscription is kept', async () => {
+    jest.useFakeTimers();
+    try {
+      client = new SisockClient({ url: 'ws://fake.invalid/ws', realm: 'r', uriBase: 'b' });
+      const sink = new MemorySink();
+      const warns: Array<{ msg: string; node?: string }> = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => warns.push(JSON.parse(line) as { msg: string; node?: string }) });
+      follower = new Follower({ client, sink, now: () => 200, initialBackfill: 150, logger });
+      const s = hubAndNode(1, ['simh']);
+      s.hold.add('b.consumer.simh.data');
+      await follower.start();
+      lastConnection().join(s);
+      const answer = await s.asked('b.consumer.simh.data');
+      await jest.advanceTimersByTimeAsync(CALL_TIMEOUT_MS - 1);
+      expect(warns).toEqual([]);
+      expect(sink.writes).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      await follower.idle();
+      expect(warns).toEqual([expect.objectContaining({ node: 'simh', msg: expect.stringMatching(/no answer to the subscription/) })]);
+      expect(sink.writes.map((w) => w.result.timeline.tl?.t)).toEqual([[100]]);
+      answer();
+      await jest.advanceTimersByTimeAsync(0);
+      s.event('b.consumer.simh.data', [liveSample(101)]);
+      expect(sink.writes.map((w) => w.result.timeline.tl?.t)).toEqual([[100], [101]]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
