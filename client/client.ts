@@ -7,6 +7,10 @@
  *    refused handshake, router GOODBYE on shutdown), until `close()`;
  *  - registrations and subscriptions made through it are persistent: they are made again on every
  *    new session, and `onOpen` callbacks run after that (e.g. a data node re-announces itself);
+ *    one asked for while a new session is being set up (e.g. from an event handler of a
+ *    subscription already made on it) is made on that session too, before it is ready;
+ *  - a REGISTER/SUBSCRIBE pending when the session is lost does not hang (autobahn would leave it
+ *    pending): the entry stays, and the next session makes it;
  *  - calls made while disconnected wait up to `connectWaitMs` for a session; calls pending when the
  *    session is lost are rejected (autobahn would leave them hanging);
  *  - errors from the peer come back as `CallError` (`.uri`, `.args`, `.kwargs`); handlers signal a
@@ -125,13 +129,17 @@ export interface Handle {
   remove(): Promise<void>;
 }
 
-/** `refusedIn`: the generation (session) on which the router refused it for good; not retried there. */
+/**
+ * `refusedIn`: the generation (session) on which the router refused it for good; not retried there.
+ * `triedIn`: the last generation whose set-up (restore) tried to make it.
+ */
 interface RegEntry {
   procedure: string;
   handler: Handler;
   options: Record<string, unknown>;
   current: AbRegistration | null;
   refusedIn?: number;
+  triedIn?: number;
 }
 interface SubEntry {
   topic: string;
@@ -139,6 +147,7 @@ interface SubEntry {
   options: Record<string, unknown>;
   current: AbSubscription | null;
   refusedIn?: number;
+  triedIn?: number;
 }
 
 /** A deferred with progress, so that progressive call results reach the caller (autobahn calls notify). */
@@ -401,7 +410,8 @@ export class SisockClient {
 
   /**
    * Registers `procedure` now (if connected) and again on every new session. Resolves once the
-   * current session holds it (or at once when disconnected); rejects if the router refuses it.
+   * current session holds it (or at once when no session is ready: the one being set up, or the
+   * next, makes it before it is ready); rejects if the router refuses it.
    */
   async register(procedure: string, handler: Handler, options: Record<string, unknown> = {}): Promise<Handle> {
     if (this.registrations.has(procedure)) throw new SisockError(ErrorCode.INVALID_ARGUMENT, `already registered: ${procedure}`);
@@ -428,7 +438,9 @@ export class SisockClient {
 
   /**
    * The handle of a persistent registration/subscription `entry` (already in its table; `forget`
-   * takes it out): made now when connected, and forgotten again if the router refuses it.
+   * takes it out): made now when a session is ready, and forgotten again if the router refuses it.
+   * When none is ready it is made by the set-up of the session (onJoin: the one being set up now,
+   * or the next). When the session is lost before the router answered, it stays, for the next one.
    */
   private async persist<C>(
     entry: { current: C | null },
@@ -445,9 +457,11 @@ export class SisockClient {
       },
     };
     if (this.isReady) {
+      const gen = this.generation;
       try {
         await make(this.session!);
       } catch (err) {
+        if (gen !== this.generation && !this.closing) return handle; // session lost meanwhile: the next one makes it
         forget();
         throw err;
       }
@@ -537,8 +551,14 @@ export class SisockClient {
     this.session = session;
     this.retryDelay = this.options.initialRetryDelay ?? 0.2;
     this.log.info({ url: this.options.url, realm: this.options.realm, session: session.id }, 'joined');
-    await this.restore(session, gen);
-    if (gen !== this.generation || this.closing) return;
+    // Until the gate opens, register()/subscribe() leave making new entries to this set-up (e.g. an
+    // event handler of a subscription just made asks for another one): so another pass makes the
+    // entries the last one did not see, and the check that none is left is synchronous with open().
+    for (;;) {
+      await this.restore(session, gen, true);
+      if (gen !== this.generation || this.closing) return;
+      if (!this.untried(gen)) break;
+    }
     this.ready.open();
     for (const cb of [...this.openCallbacks]) {
       try {
@@ -550,14 +570,22 @@ export class SisockClient {
     }
   }
 
+  /** Whether a persistent registration/subscription was not yet tried on session `gen` (added during its set-up). */
+  private untried(gen: number): boolean {
+    for (const e of this.registrations.values()) if (!e.current && e.triedIn !== gen) return true;
+    for (const e of this.subscriptions) if (!e.current && e.triedIn !== gen) return true;
+    return false;
+  }
+
   /**
-   * Makes every persistent registration/subscription missing on `session`; retries the failures
-   * that can heal, reports the others once (see RETRYABLE).
+   * Makes every persistent registration/subscription missing on `session` (with `onlyUntried`,
+   * those not yet tried on it); retries the failures that can heal, reports the others once (see RETRYABLE).
    */
-  private async restore(session: AbSession, gen: number): Promise<void> {
+  private async restore(session: AbSession, gen: number, onlyUntried = false): Promise<void> {
     let failed = false;
     const attempt = async (kind: RefusalInfo['kind'], uri: string, entry: RegEntry | SubEntry, make: () => Promise<void>) => {
-      if (entry.current || entry.refusedIn === gen) return;
+      if (entry.current || entry.refusedIn === gen || (onlyUntried && entry.triedIn === gen)) return;
+      entry.triedIn = gen;
       try {
         await make();
       } catch (err) {
@@ -579,7 +607,7 @@ export class SisockClient {
       if (gen !== this.generation) return;
       await attempt('subscribe', entry.topic, entry, () => this.doSubscribe(session, entry));
     }
-    if (failed && !this.closing && gen === this.generation) {
+    if (failed && !this.closing && gen === this.generation && !this.repairTimer) {
       // e.g. a procedure still held by a session the router has not yet dropped
       this.repairTimer = setTimeout(() => {
         this.repairTimer = null;
@@ -606,16 +634,41 @@ export class SisockClient {
   private async doRegister(session: AbSession, entry: RegEntry): Promise<void> {
     const endpoint = (args: unknown[], kwargs: Record<string, unknown>, d: AbInvocation) => this.invoke(entry, args, kwargs, d);
     try {
-      const reg = await session.register(entry.procedure, endpoint, entry.options);
+      const reg = await this.untilLost(session.register(entry.procedure, endpoint, entry.options), entry.procedure);
       if (this.registrations.get(entry.procedure) !== entry) {
         await session.unregister(reg).catch(() => {});
         return;
       }
       entry.current = reg;
     } catch (e) {
+      if (e instanceof CallError) throw e;
       const err = e as { error?: string; args?: unknown[] };
       throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, entry.procedure, err?.args ?? [String(e)]);
     }
+  }
+
+  /**
+   * `p` (a REGISTER/SUBSCRIBE), rejected with CANCELED when the session is lost first: autobahn
+   * leaves such a request pending for ever.
+   */
+  private untilLost<T>(p: Promise<T>, uri: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const lost = () => {
+        this.inflight.delete(lost);
+        reject(new CallError(ErrorUri.CANCELED, uri, ['connection lost']));
+      };
+      this.inflight.add(lost);
+      p.then(
+        (v) => {
+          this.inflight.delete(lost);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.inflight.delete(lost);
+          reject(e);
+        },
+      );
+    });
   }
 
   private async doSubscribe(session: AbSession, entry: SubEntry): Promise<void> {
@@ -627,13 +680,14 @@ export class SisockClient {
       }
     };
     try {
-      const sub = await session.subscribe(entry.topic, h, entry.options);
+      const sub = await this.untilLost(session.subscribe(entry.topic, h, entry.options), entry.topic);
       if (!this.subscriptions.has(entry)) {
         await session.unsubscribe(sub).catch(() => {});
         return;
       }
       entry.current = sub;
     } catch (e) {
+      if (e instanceof CallError) throw e;
       const err = e as { error?: string; args?: unknown[] };
       throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, entry.topic, err?.args ?? [String(e)]);
     }

@@ -16,8 +16,8 @@ import type { DataResult, FieldsResult, NodeEntry } from '../contract';
 export type { Sample, DataResult, FieldInfo, FieldsResult, NodeEntry } from '../contract';
 export { mergeDataResults };
 
-export function listNodes(client: SisockClient): Promise<NodeEntry[]> {
-  return client.call<NodeEntry[]>(client.uri(HubUri.GET_DATA_NODE));
+export function listNodes(client: SisockClient, opts: { timeoutMs?: number } = {}): Promise<NodeEntry[]> {
+  return client.call<NodeEntry[]>(client.uri(HubUri.GET_DATA_NODE), [], {}, { timeoutMs: opts.timeoutMs });
 }
 
 export function getFields(

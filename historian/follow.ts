@@ -15,13 +15,23 @@
  *     node name `feeds` (no backfill: OCS agents keep no history); a data node of that name is then not followed.
  *
  * Failures (a node that does not answer, a sink that cannot write) are logged and retried on the
- * node's next appearance or the next `retrySeconds`; they never stop the other nodes.
+ * node's next appearance or its next live sample; they never stop the other nodes. Every call and
+ * subscription of the attach path is bounded (LIST_TIMEOUT_MS, CALL_TIMEOUT_MS): one that does not
+ * answer is logged at warn, naming the node. A node list that fails while the hub is there is asked
+ * again after LIST_RETRY_MS.
  */
 import { silentLogger, type Logger } from '../common/log';
-import { getData, getFields, listNodes, subscribeLive, type Handle, type SisockClient } from '../client';
+import { classifyCallError, getData, getFields, listNodes, subscribeLive, type Handle, type SisockClient } from '../client';
 import { HubUri, NodeUri, type DataResult, type FieldInfo, type NodeEntry } from '../contract';
 import { FeedCache } from '../data-nodes/feed';
 import type { Sink } from './sink';
+
+/** Bound of the hub's node list, ms. */
+export const LIST_TIMEOUT_MS = 30_000;
+/** Bound of a node's get_fields and of the subscription to its live topic, ms. */
+export const CALL_TIMEOUT_MS = 30_000;
+/** Delay before a failed node list is asked again (the hub answers, but not this time), ms. */
+export const LIST_RETRY_MS = 5_000;
 
 export interface FollowOptions {
   client: SisockClient;
@@ -37,6 +47,8 @@ export interface FollowOptions {
   feeds?: boolean;
   feedsNode?: string;
   now?: () => number;
+  /** Delay before a failed node list is asked again, ms (default LIST_RETRY_MS). */
+  listRetryMs?: number;
 }
 
 interface NodeState {
@@ -66,6 +78,7 @@ export class Follower {
   private readonly log: Logger;
   private readonly now: () => number;
   private closed = false;
+  private listRetry: NodeJS.Timeout | null = null;
   stats = { live: 0, backfilled: 0, errors: 0 };
 
   constructor(private readonly o: FollowOptions) {
@@ -111,10 +124,25 @@ export class Follower {
   private async refresh(why: string): Promise<void> {
     if (this.closed) return;
     let list: NodeEntry[];
+    const c = this.o.client;
     try {
-      list = await listNodes(this.o.client);
+      list = await listNodes(c, { timeoutMs: LIST_TIMEOUT_MS });
     } catch (e) {
-      this.log.info({ why, err: (e as Error).message }, 'no node list (no hub yet?); waiting for hub.started');
+      const err = (e as Error).message;
+      if (classifyCallError(e) === 'not-found') this.log.info({ why, err }, 'no node list (no hub yet); waiting for hub.started');
+      else if (!c.isReady) this.log.info({ why, err }, 'no node list (no session); listing again when one opens');
+      else {
+        // the hub is there but did not answer: nodes online now would not be followed until they re-announce
+        const retryMs = this.o.listRetryMs ?? LIST_RETRY_MS;
+        this.log.warn({ why, err }, `cannot list the nodes; trying again in ${retryMs / 1000} s`);
+        if (!this.listRetry && !this.closed) {
+          this.listRetry = setTimeout(() => {
+            this.listRetry = null;
+            void this.refresh('list retry');
+          }, retryMs);
+          this.listRetry.unref();
+        }
+      }
       return;
     }
     for (const n of list) if (n && typeof n.name === 'string') void this.attach(n.name, why);
@@ -142,14 +170,48 @@ export class Follower {
       s = { live: null, fields: {}, backfilled: false, backfill: null, again: false };
       this.nodes.set(name, s);
       const state = s;
-      try {
-        state.live = await subscribeLive(this.o.client, name, (r) => this.onLive(name, state, r));
-      } catch (e) {
-        this.log.warn({ node: name, err: (e as Error).message }, 'cannot subscribe to the live topic');
-      }
+      if (!(await this.subscribeLive(name, state))) return;
       this.log.info({ node: name, why }, 'following node');
     }
     this.startBackfill(name, s);
+  }
+
+  /** Whether `state` is still the followed state of node `name` (it did not leave meanwhile, nor the follower close). */
+  private current(name: string, state: NodeState): boolean {
+    return !this.closed && this.nodes.get(name) === state;
+  }
+
+  /**
+   * Subscribes to the node's live topic, bounded: without an answer within CALL_TIMEOUT_MS it warns
+   * and goes on (the backfill runs; the subscription is kept when it comes). False when the node
+   * left (or the follower closed) meanwhile: the subscription is undone.
+   */
+  private async subscribeLive(name: string, state: NodeState): Promise<boolean> {
+    const keep = (h: Handle): boolean => {
+      if (this.current(name, state)) {
+        state.live = h;
+        return true;
+      }
+      void h.remove().catch(() => {});
+      return false;
+    };
+    const sub = subscribeLive(this.o.client, name, (r) => this.onLive(name, state, r));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), CALL_TIMEOUT_MS)));
+    try {
+      const h = await Promise.race([sub, late]);
+      if (h) return keep(h);
+      this.log.warn(
+        { node: name },
+        `no answer to the subscription to the live topic within ${CALL_TIMEOUT_MS / 1000} s; backfilling meanwhile`,
+      );
+      sub.then(keep, (e: Error) => this.log.warn({ node: name, err: e.message }, 'cannot subscribe to the live topic'));
+    } catch (e) {
+      this.log.warn({ node: name, err: (e as Error).message }, 'cannot subscribe to the live topic');
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.current(name, state);
   }
 
   private onLive(name: string, s: NodeState, r: DataResult): void {
@@ -208,8 +270,8 @@ export class Follower {
     const initial = this.o.initialBackfill ?? 86400;
     const from = cursor ?? (initial > 0 ? to - initial : to);
     // bounded: a node that never answers fails this backfill (logged), and the next live sample starts another
-    const [fields] = await getFields(c, name, Math.max(1, from), to, { timeoutMs: 30000 });
-    const all = await getFields(c, name, 1, to, { timeoutMs: 30000 }).then(
+    const [fields] = await getFields(c, name, Math.max(1, from), to, { timeoutMs: CALL_TIMEOUT_MS });
+    const all = await getFields(c, name, 1, to, { timeoutMs: CALL_TIMEOUT_MS }).then(
       ([f]) => f,
       () => fields,
     );
@@ -255,6 +317,8 @@ export class Follower {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.listRetry) clearTimeout(this.listRetry);
+    this.listRetry = null;
     for (const u of this.undo) u();
     for (const h of this.handles) await h.remove().catch(() => {});
     for (const s of this.nodes.values()) await s.live?.remove().catch(() => {});

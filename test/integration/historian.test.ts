@@ -15,9 +15,9 @@ import { closeAll, newClient, opts, startTestRouter, waitFor } from './sisock-he
 import { buildDistLenient, ROOT, SISOCK, spawnSisock, type OutProcess } from '../helpers/sisock-process';
 
 jest.setTimeout(120000);
-// Two of seven full-suite CI runs timed out waiting for the first history while the historian logged nothing at warn;
-// it passes alone and under load. One retry keeps a rare stall from failing CI; a real regression fails both tries.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
+// No retry: the stall seen in 2 of 7 full-suite CI runs (no history after 20 s, nothing at warn) was a subscription
+// to the node's live topic asked for while the historian's session was being set up, never made (client/client.ts);
+// test/unit/historian-follow.test.ts and test/unit/client-setup.test.ts force that race.
 
 describe('sisock historian (real processes)', () => {
   let router: Awaited<ReturnType<typeof startTestRouter>>;

@@ -1,0 +1,70 @@
+/**
+ * The real SisockClient over a scripted autobahn (test/helpers/fake-autobahn.ts): what is asked for
+ * while a session is being set up (its persistent registrations/subscriptions being made again, the
+ * gate not yet open) is made on that session; a REGISTER/SUBSCRIBE pending when the session is lost
+ * does not hang and is made on the next one.
+ */
+import { SisockClient, type Handle } from '../../client';
+import { FakeSession, lastConnection } from '../helpers/fake-autobahn';
+
+jest.mock('autobahn', () => jest.requireActual('../helpers/fake-autobahn').fakeAutobahn);
+
+const opts = { url: 'ws://fake.invalid/ws', realm: 'r', uriBase: 'b' };
+
+/** `p`, or a rejection naming `what` after `ms` (a hang fails the test instead of timing it out). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+describe('SisockClient: session set-up', () => {
+  let c: SisockClient;
+  afterEach(async () => {
+    await c.close();
+  });
+
+  it('a subscription and a registration asked for by an event handler during the set-up are made on that session', async () => {
+    c = new SisockClient(opts);
+    const live: unknown[] = [];
+    const asked: Array<Promise<Handle>> = [];
+    // like the historian's follower: a node announced → subscribe to its live topic (and here register too)
+    await c.subscribe('b.added', () => {
+      asked.push(c.subscribe('b.live', (args) => live.push(args[0])));
+      asked.push(c.register('b.proc', () => 'ok'));
+    });
+    await c.subscribe('b.later', () => {});
+    c.start();
+    const s = new FakeSession(1);
+    s.hold.add('b.later');
+    lastConnection().join(s);
+    const answerLater = await s.asked('b.later'); // the set-up is at its last subscription; b.added is made
+    expect(c.isReady).toBe(false);
+    s.event('b.added', [{ name: 'n1' }]);
+    answerLater();
+    await within(c.whenReady(), 2000, 'ready');
+    await within(Promise.all(asked), 2000, 'the handles');
+    expect(s.made).toEqual(expect.arrayContaining(['b.added', 'b.later', 'b.live', 'b.proc']));
+    s.event('b.live', [{ v: 1 }]);
+    expect(live).toEqual([{ v: 1 }]);
+  });
+
+  it('a SUBSCRIBE pending when the session is lost resolves, and the next session makes it', async () => {
+    c = new SisockClient(opts);
+    c.start();
+    const s1 = new FakeSession(1);
+    lastConnection().join(s1);
+    await within(c.whenReady(), 2000, 'first session ready');
+    s1.hold.add('b.t');
+    const pending = c.subscribe('b.t', () => {});
+    await s1.asked('b.t');
+    lastConnection().lose(); // the router never answers: autobahn would leave the request pending for ever
+    const handle = await within(pending, 2000, 'subscribe across a lost session');
+    const s2 = new FakeSession(2);
+    lastConnection().join(s2);
+    await within(c.whenReady(), 2000, 'second session ready');
+    expect(s2.made).toContain('b.t');
+    await handle.remove();
+    expect(s2.handlers.has('b.t')).toBe(false);
+  });
+});
