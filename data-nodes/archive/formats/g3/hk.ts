@@ -9,15 +9,18 @@
 import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray } from './types';
+import { VectorDouble } from './vector-double';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
 export interface HkColumn {
   /** G3VectorDouble / G3VectorInt / G3VectorBool / G3VectorString. */
-  g3Type: string;
-  values: HkValues;
-  /** G3VectorDouble in host byte order: its stored bytes (copied straight into columns). */
-  readonly raw?: Uint8Array | undefined;
+  readonly g3Type: string;
+  readonly values: HkValues;
+  /** Number of values. */
+  readonly length: number;
+  /** G3VectorDouble: writes its values at out[at…] (`outBytes` a byte view of `out`), straight from the file bytes. */
+  copyInto?(out: Float64Array, outBytes: Uint8Array, at: number): void;
 }
 
 export interface HkChunk {
@@ -58,27 +61,12 @@ function str(o: G3Object | null | undefined): string | null {
   return o && o.kind === 'string' ? o.value : null;
 }
 
-/** A G3VectorDouble column: its raw bytes for bulk copies, decoded values only when asked. */
-class DoubleColumn implements HkColumn {
-  readonly g3Type: string;
-  readonly raw: Uint8Array | undefined;
-  constructor(private readonly v: { type: string; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }) {
-    this.g3Type = v.type;
-    this.raw = v.raw;
-  }
-  get values(): Float64Array {
-    return this.v.values;
-  }
-}
-
 function column(o: G3Object | null): HkColumn | null {
   if (!o || !FIELD_TYPES.has(o.type)) return null;
-  if (o.kind === 'vector-double') {
-    const v = o;
-    return new DoubleColumn(v);
-  }
+  // A VectorDouble is its own column (no object per field and frame).
+  if (o instanceof VectorDouble) return o;
   if (o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
-    return { g3Type: o.type, values: o.values };
+    return { g3Type: o.type, values: o.values, length: o.values.length };
   }
   return null;
 }
@@ -180,7 +168,7 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (b.kind === 'timesample-map') {
     for (const [k, v] of b.fields) {
       const c = column(v);
-      if (c && (c.raw ? c.raw.length / 8 : c.values.length) === b.times.length) columns.set(k, c);
+      if (c && c.length === b.times.length) columns.set(k, c);
     }
     return { ticks: b.times, columns, frame };
   }
@@ -190,7 +178,7 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
       const s = (b.t[i] ?? 0) * 1e8;
       ticks[i] = Number.isFinite(s) ? BigInt(Math.trunc(s)) : 0n;
     }
-    for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v });
+    for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v, length: v.length });
     return { ticks, columns, frame };
   }
   return null;

@@ -7,6 +7,7 @@ import { Archive, UnknownClassError } from './archive';
 import { G3BoundsError } from './errors';
 import { bits, bytesVec, doubles, int, ints, strings, timeBody, vectorTime } from './primitives';
 import type { G3MapValue, G3Object } from './types';
+import { nestedVectorDouble } from './vector-double';
 
 type Body = (ar: Archive, type: string) => G3Object;
 
@@ -30,7 +31,11 @@ export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Obj
   for (let i = 0; i < n; i++) {
     const k = ar.r.string(`${type} key`);
     const len = ar.r.size(1, `${type} value`);
-    items.set(k, ar.nested(len).single());
+    const vd = nestedVectorDouble(ar.r, len, ar.depth);
+    if (vd) {
+      ar.r.pos += len;
+      items.set(k, vd);
+    } else items.set(k, ar.nested(len).single());
   }
   return items;
 }

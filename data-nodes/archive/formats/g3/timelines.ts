@@ -24,8 +24,8 @@ function fieldType(g3Type: string): FieldType {
 
 /** Fills out[at, at+n) from a chunk's column; `outBytes` is a byte view of `out` (for raw copies). */
 function fillNumbers(c: HkColumn | undefined, out: Float64Array, outBytes: Uint8Array, at: number, n: number): void {
-  if (c?.raw) {
-    outBytes.set(c.raw, at * 8);
+  if (c?.copyInto) {
+    c.copyInto(out, outBytes, at);
     return;
   }
   const v = c?.values;

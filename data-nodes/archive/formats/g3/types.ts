@@ -14,8 +14,14 @@ export type G3Object =
   | { type: string; kind: 'double'; value: number }
   | { type: string; kind: 'string'; value: string }
   | { type: string; kind: 'time'; ticks: bigint }
-  /** `raw`: the stored bytes when they are in host order (a copy-free source for bulk copies). */
-  | { type: string; kind: 'vector-double'; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }
+  /** Decoded on first use of `values`; `copyInto` writes them into a larger array (VectorDouble). */
+  | {
+      type: string;
+      kind: 'vector-double';
+      readonly values: Float64Array;
+      readonly length: number;
+      copyInto(out: Float64Array, outBytes: Uint8Array, at: number): void;
+    }
   /** G3VectorComplexDouble: re, im interleaved. */
   | { type: string; kind: 'vector-complex'; values: Float64Array }
   /** G3VectorBool (0/1 bytes) and G3VectorUnsignedChar. */
