@@ -1,4 +1,4 @@
-import { createSimdCrc, SIMD_MIN_BYTES } from './crc32c-simd';
+import { createWasmCrc, WASM_MIN_BYTES } from './crc32c-wasm';
 
 /**
  * The frame checksum of spt3g: CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) with the
@@ -60,15 +60,17 @@ export function crc32cJs(crc: number, b: Uint8Array): number {
   return c >>> 0;
 }
 
-const SIMD = createSimdCrc(T0, crc32cJs);
+const flat = new Int32Array(8 * 256);
+TABLES.forEach((t, k) => flat.set(t, 256 * k));
+const WASM = createWasmCrc(flat, crc32cJs);
 
-/** Which implementation `crc32c` uses on long inputs: 'wasm-simd', 'wasm-simd-relaxed' or 'js'. */
-export const CRC32C_IMPLEMENTATION: string = SIMD?.kind ?? 'js';
+/** Which implementation `crc32c` uses on long inputs: 'wasm' or 'js' (no WebAssembly: node --jitless). */
+export const CRC32C_IMPLEMENTATION: 'wasm' | 'js' = WASM ? 'wasm' : 'js';
 
-/** The WebAssembly SIMD version (null without WebAssembly SIMD), for tests against `crc32cJs`. */
-export const crc32cSimd = SIMD?.crc ?? null;
+/** The WebAssembly version (null without WebAssembly), for tests against `crc32cJs`. */
+export const crc32cWasm = WASM;
 
-/** Continues `crc` over `b` (start with 0): WebAssembly SIMD on long inputs when available (~2× the JS). */
+/** Continues `crc` over `b` (start with 0): WebAssembly on long inputs when available (~2× the JS). */
 export function crc32c(crc: number, b: Uint8Array): number {
-  return SIMD && b.length >= SIMD_MIN_BYTES ? SIMD.crc(crc, b) : crc32cJs(crc, b);
+  return WASM && b.length >= WASM_MIN_BYTES ? WASM(crc, b) : crc32cJs(crc, b);
 }

@@ -16,6 +16,15 @@ function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale:
   for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + 1] ?? 0) * TWO32 + ((w[j] ?? 0) >>> 0)) / scale;
 }
 
+/**
+ * A Float64Array of n values that the caller writes in full (times: every chunk's ticks; numbers:
+ * every chunk copied or NaN-filled): its memory is not zeroed first (Buffer.allocUnsafeSlow, not
+ * pooled, so the array owns its ArrayBuffer).
+ */
+function filledLater(n: number): Float64Array {
+  return new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n);
+}
+
 function fieldType(g3Type: string): FieldType {
   if (g3Type === 'G3VectorString') return 'string';
   if (g3Type === 'G3VectorBool') return 'bool';
@@ -74,7 +83,7 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
     for (const b of bs) for (const [k, g] of b.fields) if (!fields.has(k)) fields.set(k, g);
     const n = chunks.reduce((s, c) => s + c.ticks.length, 0);
     if (n === 0) continue;
-    let t = new Float64Array(n);
+    let t = filledLater(n);
     let at = 0;
     for (const c of chunks) {
       int64ToDouble(c.ticks, t, at, 1e8);
@@ -84,7 +93,7 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
       const type = fieldType(g3);
       let values: Float64Array | Sample[];
       if (type === 'number') {
-        const v = new Float64Array(n);
+        const v = filledLater(n);
         const bytes = new Uint8Array(v.buffer);
         let pos = 0;
         for (const c of chunks) {
