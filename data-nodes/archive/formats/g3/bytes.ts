@@ -10,7 +10,7 @@ export const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const VIEWS = new WeakMap<ArrayBufferLike, DataView>();
 
 /** One DataView per ArrayBuffer: the thousands of nested archives of a file share it. */
-function viewOf(buffer: ArrayBufferLike): DataView {
+export function viewOf(buffer: ArrayBufferLike): DataView {
   let v = VIEWS.get(buffer);
   if (!v) {
     v = new DataView(buffer);

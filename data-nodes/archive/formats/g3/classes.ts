@@ -10,7 +10,7 @@ import { decodeFlac } from './flac';
 import { intervalsBody, mapBody } from './maps';
 import { bits, bytesVec, ints, strings, timeBody, vectorTime } from './primitives';
 import type { G3Object } from './types';
-import { VectorDouble } from './vector-double';
+import { VectorDouble } from './lazy-vectors';
 
 function timestream(ar: Archive, type: string): G3Object {
   const v = ar.version(type);

@@ -8,8 +8,8 @@
  */
 import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
-import type { G3Object, IntArray } from './types';
-import { VectorDouble } from './vector-double';
+import type { G3Object, IntArray, TimeVector } from './types';
+import { TickArray, VectorDouble } from './lazy-vectors';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
@@ -24,8 +24,10 @@ export interface HkColumn {
 }
 
 export interface HkChunk {
-  /** 10-ns ticks. */
-  ticks: BigInt64Array;
+  /** 10-ns ticks (decoded on first use). */
+  readonly ticks: BigInt64Array;
+  /** The same times, as read from the file (length, seconds written straight into a column). */
+  readonly time: TimeVector;
   columns: Map<string, HkColumn>;
   frame: number;
 }
@@ -155,9 +157,20 @@ export class HkReader {
       }
       for (const [k, c] of chunk.columns) if (!block.fields.has(k)) block.fields.set(k, c.g3Type);
       block.chunks.push(chunk);
-      block.nSamples += chunk.ticks.length;
+      block.nSamples += chunk.time.length;
     });
     return info;
+  }
+}
+
+class Chunk implements HkChunk {
+  constructor(
+    readonly time: TimeVector,
+    readonly columns: Map<string, HkColumn>,
+    readonly frame: number,
+  ) {}
+  get ticks(): BigInt64Array {
+    return this.time.ticks;
   }
 }
 
@@ -166,11 +179,12 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (!b) return null;
   const columns = new Map<string, HkColumn>();
   if (b.kind === 'timesample-map') {
+    const n = b.timeVector.length;
     for (const [k, v] of b.fields) {
       const c = column(v);
-      if (c && c.length === b.times.length) columns.set(k, c);
+      if (c && c.length === n) columns.set(k, c);
     }
-    return { ticks: b.times, columns, frame };
+    return new Chunk(b.timeVector, columns, frame);
   }
   if (b.kind === 'irreg-block') {
     const ticks = new BigInt64Array(b.t.length);
@@ -179,7 +193,7 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
       ticks[i] = Number.isFinite(s) ? BigInt(Math.trunc(s)) : 0n;
     }
     for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v, length: v.length });
-    return { ticks, columns, frame };
+    return new Chunk(new TickArray(ticks), columns, frame);
   }
   return null;
 }

@@ -7,14 +7,7 @@
 import type { FieldType, Sample } from '../../../sdk/types';
 import { medianSpacing, reorder, sortUnique, type DecodedColumn, type DecodedTimeline } from '../types';
 import type { HkBlock, HkColumn, HkProvider, HkValues } from './hk';
-
-const TWO32 = 4294967296;
-
-/** int64 values (ticks or G3VectorInt) → doubles, through 32-bit halves (no BigInt per value). */
-function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale: number): void {
-  const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
-  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + 1] ?? 0) * TWO32 + ((w[j] ?? 0) >>> 0)) / scale;
-}
+import { int64ToDouble } from './lazy-vectors';
 
 /**
  * A Float64Array of n values that the caller writes in full (times: every chunk's ticks; numbers:
@@ -81,13 +74,13 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
     const chunks = bs.flatMap((b) => b.chunks);
     const fields = new Map<string, string>();
     for (const b of bs) for (const [k, g] of b.fields) if (!fields.has(k)) fields.set(k, g);
-    const n = chunks.reduce((s, c) => s + c.ticks.length, 0);
+    const n = chunks.reduce((s, c) => s + c.time.length, 0);
     if (n === 0) continue;
     let t = filledLater(n);
     let at = 0;
     for (const c of chunks) {
-      int64ToDouble(c.ticks, t, at, 1e8);
-      at += c.ticks.length;
+      c.time.seconds(t, at);
+      at += c.time.length;
     }
     let columns: DecodedColumn[] = [...fields].map(([k, g3]) => {
       const type = fieldType(g3);
@@ -97,13 +90,13 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
         const bytes = new Uint8Array(v.buffer);
         let pos = 0;
         for (const c of chunks) {
-          fillNumbers(c.columns.get(k), v, bytes, pos, c.ticks.length);
-          pos += c.ticks.length;
+          fillNumbers(c.columns.get(k), v, bytes, pos, c.time.length);
+          pos += c.time.length;
         }
         values = v;
       } else {
         const v: Sample[] = [];
-        for (const c of chunks) fillSamples(c.columns.get(k)?.values, type, v, c.ticks.length);
+        for (const c of chunks) fillSamples(c.columns.get(k)?.values, type, v, c.time.length);
         values = v;
       }
       return { name: `${description}.${k}`, type, units: null, description: null, values };

@@ -5,6 +5,13 @@
  */
 export type IntArray = Int8Array | Int16Array | Int32Array | BigInt64Array;
 
+/** Times (10-ns ticks) that can also be written as seconds (ticks / 1e8, as so3g) into a larger array. */
+export interface TimeVector {
+  readonly length: number;
+  readonly ticks: BigInt64Array;
+  seconds(out: Float64Array, at: number): void;
+}
+
 /** A value inside a G3Map: a scalar, a vector or an object body, by map class. */
 export type G3MapValue = number | bigint | string | Float64Array | Uint8Array | string[] | BigInt64Array | IntArray | G3Object | null;
 
@@ -29,10 +36,16 @@ export type G3Object =
   | { type: string; kind: 'vector-int'; bits: 8 | 16 | 32 | 64; values: IntArray }
   | { type: string; kind: 'vector-string'; values: string[] }
   | { type: string; kind: 'vector-vector-string'; values: string[][] }
-  | { type: string; kind: 'vector-time'; ticks: BigInt64Array }
+  | ({ type: string; kind: 'vector-time' } & TimeVector)
   | { type: string; kind: 'vector-object'; items: Array<G3Object | null> }
   | { type: string; kind: 'map'; items: Map<string, G3MapValue> }
-  | { type: string; kind: 'timesample-map'; times: BigInt64Array; fields: Map<string, G3Object | null> }
+  | {
+      type: string;
+      kind: 'timesample-map';
+      readonly times: BigInt64Array;
+      readonly timeVector: TimeVector;
+      fields: Map<string, G3Object | null>;
+    }
   | {
       type: string;
       kind: 'timestream';

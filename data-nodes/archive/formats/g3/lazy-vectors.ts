@@ -1,11 +1,61 @@
 /**
- * G3VectorDouble, the bulk of HK data: kept as (file bytes, offset, length) and decoded only when
- * its `values` are asked for; the HK path copies the stored bytes straight into its columns
- * (`copyInto`). `nestedVectorDouble` reads the usual nested archive of one G3VectorDouble (a
- * G3TimesampleMap field) without the objects of a general archive read.
+ * G3VectorDouble and G3VectorTime, the bulk of HK data: kept as (file bytes, offset, length) and
+ * decoded only when their `values` / `ticks` are asked for; the HK path writes them straight into
+ * its columns (`copyInto`, `seconds`). `nestedVectorDouble` reads the usual nested archive of one
+ * G3VectorDouble (a G3TimesampleMap field) without the objects of a general archive read.
  */
 import { MAX_DEPTH } from './archive';
-import { HOST_LITTLE, toFloat64, type ByteReader } from './bytes';
+import { HOST_LITTLE, toFloat64, toInt64, viewOf, type ByteReader } from './bytes';
+import type { TimeVector } from './types';
+
+const TWO32 = 4294967296;
+/** G3 time units per second (so3g: t = ticks / 1e8). */
+const TICKS_PER_SECOND = 1e8;
+
+/** int64 values (ticks or G3VectorInt) → doubles / scale, through 32-bit halves (no BigInt per value). */
+export function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale: number): void {
+  const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
+  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + 1] ?? 0) * TWO32 + ((w[j] ?? 0) >>> 0)) / scale;
+}
+
+/** A G3VectorTime in the file bytes. */
+export class VectorTime implements TimeVector {
+  readonly kind = 'vector-time' as const;
+  private cached: BigInt64Array | null = null;
+  constructor(
+    readonly type: string,
+    private readonly buf: Uint8Array,
+    private readonly offset: number,
+    readonly length: number,
+    private readonly little: boolean,
+  ) {}
+
+  get ticks(): BigInt64Array {
+    return (this.cached ??= toInt64(this.buf.subarray(this.offset, this.offset + this.length * 8), this.length, this.little));
+  }
+
+  /** out[at + i] = ticks[i] / 1e8, the same arithmetic as `int64ToDouble` (read from the bytes). */
+  seconds(out: Float64Array, at: number): void {
+    const dv = viewOf(this.buf.buffer);
+    const base = this.buf.byteOffset + this.offset;
+    const lo = this.little ? 0 : 4;
+    const hi = 4 - lo;
+    for (let i = 0, p = base; i < this.length; i++, p += 8) {
+      out[at + i] = (dv.getInt32(p + hi, this.little) * TWO32 + dv.getUint32(p + lo, this.little)) / TICKS_PER_SECOND;
+    }
+  }
+}
+
+/** Ticks already decoded (v0 IrregBlockDouble times). */
+export class TickArray implements TimeVector {
+  constructor(readonly ticks: BigInt64Array) {}
+  get length(): number {
+    return this.ticks.length;
+  }
+  seconds(out: Float64Array, at: number): void {
+    int64ToDouble(this.ticks, out, at, TICKS_PER_SECOND);
+  }
+}
 
 const CLASS = 'G3VectorDouble';
 const CLASS_BYTES = Array.from(CLASS, (c) => c.charCodeAt(0));
