@@ -106,6 +106,20 @@ export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
   return { frames, partialTail: 0 };
 }
 
+/**
+ * Checks the CRC of a frame that `readFrames` read with `checkCrc: false` (`data` the same bytes):
+ * throws the G3FormatError that `readFrames` would have thrown for it.
+ */
+export function checkFrameCrc(input: Uint8Array, frame: G3Frame, o: FrameReadOptions): void {
+  const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    readOne(data, frame.offset, frame.index, true);
+  } catch (e) {
+    if (!(e instanceof G3BoundsError)) throw e;
+    throw new G3FormatError(e.kind, { file: o.file, frame: frame.index, offset: frame.offset }, e.message);
+  }
+}
+
 /** Decodes one entry of a frame; undefined when the frame has no such entry. */
 export function frameObject(frame: G3Frame, name: string, o: FrameReadOptions): G3Object | null | undefined {
   const blob = frame.entries.get(name);

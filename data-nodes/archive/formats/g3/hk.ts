@@ -155,7 +155,10 @@ export class HkReader {
         block = { name, fields: new Map(), chunks: [], nSamples: 0 };
         p.blocks.set(name, block);
       }
-      for (const [k, c] of chunk.columns) if (!block.fields.has(k)) block.fields.set(k, c.g3Type);
+      const fields = block.fields;
+      chunk.columns.forEach((c, k) => {
+        if (!fields.has(k)) fields.set(k, c.g3Type);
+      });
       block.chunks.push(chunk);
       block.nSamples += chunk.time.length;
     });
@@ -180,10 +183,10 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   const columns = new Map<string, HkColumn>();
   if (b.kind === 'timesample-map') {
     const n = b.timeVector.length;
-    for (const [k, v] of b.fields) {
+    b.fields.forEach((v, k) => {
       const c = column(v);
       if (c && c.length === n) columns.set(k, c);
-    }
+    });
     return new Chunk(b.timeVector, columns, frame);
   }
   if (b.kind === 'irreg-block') {
