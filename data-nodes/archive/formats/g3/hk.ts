@@ -166,6 +166,14 @@ export class HkReader {
   }
 }
 
+function allDoubles(fields: Map<string, G3Object | null>, n: number): fields is Map<string, VectorDouble> {
+  let all = true;
+  fields.forEach((v) => {
+    if (!(v instanceof VectorDouble && v.length === n)) all = false;
+  });
+  return all;
+}
+
 class Chunk implements HkChunk {
   constructor(
     readonly time: TimeVector,
@@ -180,9 +188,11 @@ class Chunk implements HkChunk {
 /** One block as times + columns (v0 IrregBlockDouble: t seconds truncated to ticks as so3g does). */
 function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (!b) return null;
-  const columns = new Map<string, HkColumn>();
   if (b.kind === 'timesample-map') {
     const n = b.timeVector.length;
+    // The usual block (every field a G3VectorDouble of n values): its field map is the column map.
+    if (allDoubles(b.fields, n)) return new Chunk(b.timeVector, b.fields, frame);
+    const columns = new Map<string, HkColumn>();
     b.fields.forEach((v, k) => {
       const c = column(v);
       if (c && c.length === n) columns.set(k, c);
@@ -195,6 +205,7 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
       const s = (b.t[i] ?? 0) * 1e8;
       ticks[i] = Number.isFinite(s) ? BigInt(Math.trunc(s)) : 0n;
     }
+    const columns = new Map<string, HkColumn>();
     for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v, length: v.length });
     return new Chunk(new TickArray(ticks), columns, frame);
   }
