@@ -52,6 +52,7 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, o: G3DecodeOptions): D
   const warn = (m: string): void => {
     held.push(m);
   };
+  let decoded: DecodedFile;
   try {
     const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, checkCrc: false, warn };
     const { frames, partialTail } = readFrames(data, fo);
@@ -67,11 +68,12 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, o: G3DecodeOptions): D
     };
     const timelines = timelinesOf(hk.providers, check);
     for (let i = 0; i < frames.length; i++) check(i);
-    for (const m of held) o.warn?.(m);
-    return { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+    decoded = { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
   } catch {
     return null; // bad content (or a CRC mismatch): the checked way gives the error
   }
+  for (const m of held) o.warn?.(m);
+  return decoded;
 }
 
 /** CRCs first (readFrames), then HK: the reference decode, and the one that reports bad content. */
