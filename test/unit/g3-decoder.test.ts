@@ -17,6 +17,7 @@ import {
   g3Format,
   HkReader,
   readFrames,
+  timelinesOf,
 } from '../../data-nodes/archive/formats/g3';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
@@ -121,6 +122,63 @@ describe('G3 bad input', () => {
       caught++;
     }
     expect(caught).toBeGreaterThan(good.length / 3 - 20);
+  });
+
+  test('the decode (CRC checked as data is copied) answers every bit flip as the CRC-first read does', () => {
+    // The reference: every CRC first (readFrames), then HK, then the timelines.
+    const reference = (b: Buffer, warnings: string[]) => {
+      const o = { file: 'flip.g3', allowPartialTail: true, warn: (m: string) => warnings.push(m) };
+      const { frames, partialTail } = readFrames(b, o);
+      const hk = new HkReader((m) => warnings.push(m));
+      for (const f of frames) hk.add(f, o);
+      return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+    };
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: f() };
+      } catch (e) {
+        return { error: e instanceof G3FormatError ? `${e.kind}: ${e.message}` : String(e) };
+      }
+    };
+    let errors = 0;
+    for (let pos = 0; pos < good.length; pos += 5) {
+      const bad = Buffer.from(good);
+      bad[pos] = (bad[pos] ?? 0) ^ (1 << (pos % 8));
+      const w1: string[] = [];
+      const w2: string[] = [];
+      const got = outcome(() => decodeG3(bad, { relPath: 'flip.g3' }, { warn: (m) => w1.push(m) }));
+      const want = outcome(() => reference(bad, w2));
+      expect(got).toEqual(want);
+      expect(w1).toEqual(w2);
+      if ('error' in want) errors++;
+    }
+    // Not all: flips in the unchecked header words, or that cut the last frame (a tail still being written).
+    expect(errors).toBeGreaterThan((good.length / 5) * 0.85);
+  });
+
+  test("a G3TimesampleMap field with a hostile size under a right CRC gets the general read's error", () => {
+    const { frames } = readFrames(good, { file: 'good.g3' });
+    const data = must(frames[2]);
+    const blocks = Buffer.from(must(data.entries.get('blocks')));
+    // The first field's G3VectorDouble: its size word follows the class name, object id and two versions.
+    const at = blocks.indexOf('G3VectorDouble') + 14 + 4 + 8;
+    expect(blocks.readBigUInt64LE(at)).toBe(60n);
+    blocks.writeBigUInt64LE(2n ** 40n, at);
+    const entries: Array<[string, Buffer]> = [...data.entries].map(([k, v]) => [k, k === 'blocks' ? blocks : Buffer.from(v)]);
+    const hostile = Buffer.concat([good.subarray(0, offsets[2]), frame(72, entries)]);
+    const e = expectG3Error(() => decodeG3(hostile, { relPath: 'hostile.g3' }), 'hostile.g3', 2);
+    expect(e.kind).toBe('bounds');
+    expect(e.message).toMatch(/entry "blocks".*G3VectorDouble claims 1099511627776 item/);
+    // One byte too many after the doubles: refused as the general read refuses it.
+    blocks.writeBigUInt64LE(59n, at);
+    const extra = Buffer.concat([
+      good.subarray(0, offsets[2]),
+      frame(
+        72,
+        [...data.entries].map(([k, v]) => [k, k === 'blocks' ? blocks : Buffer.from(v)]),
+      ),
+    ]);
+    expect(expectG3Error(() => decodeG3(extra, { relPath: 'extra.g3' }), 'extra.g3', 2).message).toMatch(/left over/);
   });
 
   test('hostile lengths are refused before allocating', () => {

@@ -10,7 +10,7 @@ export const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const VIEWS = new WeakMap<ArrayBufferLike, DataView>();
 
 /** One DataView per ArrayBuffer: the thousands of nested archives of a file share it. */
-function viewOf(buffer: ArrayBufferLike): DataView {
+export function viewOf(buffer: ArrayBufferLike): DataView {
   let v = VIEWS.get(buffer);
   if (!v) {
     v = new DataView(buffer);
@@ -124,8 +124,10 @@ export class ByteReader {
   }
 
   string(what = 'string'): string {
-    const n = this.size(1, what);
-    return utf8(this.bytes(n, what));
+    const n = this.size(1, what); // n bytes are there (size checks them)
+    const s = utf8At(this.buf, this.pos, n);
+    this.pos += n;
+    return s;
   }
 
   /** n float64s: a view when aligned and in host order, else one copy. */
@@ -135,19 +137,40 @@ export class ByteReader {
   }
 }
 
-/** UTF-8 bytes as a string (invalid sequences become U+FFFD); short ASCII without a native call. */
+/** UTF-8 bytes as a string (invalid sequences become U+FFFD). */
 export function utf8(b: Uint8Array): string {
-  const n = b.length;
-  if (n <= 24) {
-    let s = '';
+  return utf8At(b, 0, b.length);
+}
+
+/**
+ * Short ASCII strings already made, by a hash of their bytes: entry names, map keys and class names
+ * repeat in every frame, so most are found here instead of being built again (bounded: 4096 slots).
+ */
+const SHORT: Array<string | undefined> = new Array<string | undefined>(4096).fill(undefined);
+const SHORT_MAX = 32;
+
+/** The UTF-8 string of buf[start, start + n); short ASCII without a native call or a copy. */
+export function utf8At(buf: Uint8Array, start: number, n: number): string {
+  if (n <= SHORT_MAX) {
+    let h = n;
     for (let i = 0; i < n; i++) {
-      const c = b[i] ?? 0;
-      if (c > 0x7f) return Buffer.from(b.buffer, b.byteOffset, n).toString('utf8');
-      s += String.fromCharCode(c);
+      const c = buf[start + i] ?? 0;
+      if (c > 0x7f) return Buffer.from(buf.buffer, buf.byteOffset + start, n).toString('utf8');
+      h = Math.imul(h ^ c, 0x9e3779b1);
     }
+    const slot = (h >>> 20) & 4095;
+    const known = SHORT[slot];
+    if (known !== undefined && known.length === n) {
+      let i = 0;
+      while (i < n && known.charCodeAt(i) === buf[start + i]) i++;
+      if (i === n) return known;
+    }
+    let s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(buf[start + i] ?? 0);
+    SHORT[slot] = s;
     return s;
   }
-  return Buffer.from(b.buffer, b.byteOffset, n).toString('utf8');
+  return Buffer.from(buf.buffer, buf.byteOffset + start, n).toString('utf8');
 }
 
 /** `n` doubles from `b` in the given byte order, as a Float64Array that owns (or views) aligned memory. */

@@ -4,12 +4,13 @@
  * bytes left before anything is allocated (ByteReader.size).
  */
 import { Archive, UnknownClassError } from './archive';
-import { HOST_LITTLE, toFloat64, toInts, toInt64 } from './bytes';
+import { toFloat64, toInts, toInt64 } from './bytes';
 import { G3BoundsError } from './errors';
 import { decodeFlac } from './flac';
 import { intervalsBody, mapBody } from './maps';
 import { bits, bytesVec, ints, strings, timeBody, vectorTime } from './primitives';
 import type { G3Object } from './types';
+import { VectorDouble } from './lazy-vectors';
 
 function timestream(ar: Archive, type: string): G3Object {
   const v = ar.version(type);
@@ -65,7 +66,9 @@ function vectorBody(ar: Archive, type: string): G3Object | undefined {
       ar.version(type);
       ar.frameObjectBase();
       const n = r.size(8, type);
-      return new VectorDouble(type, r.bytes(n * 8, type), n, r.little);
+      const at = r.pos;
+      r.bytes(n * 8, type);
+      return new VectorDouble(type, r.buf, at, n, r.little);
     }
     case 'G3VectorBool':
     case 'G3VectorUnsignedChar':
@@ -111,25 +114,6 @@ function vectorBody(ar: Archive, type: string): G3Object | undefined {
     }
     default:
       return undefined;
-  }
-}
-
-/** A G3VectorDouble decoded on first use: the HK path copies `raw` straight into its columns instead. */
-class VectorDouble {
-  readonly kind = 'vector-double' as const;
-  /** The stored bytes when in host order. */
-  readonly raw: Uint8Array | undefined;
-  private cached: Float64Array | null = null;
-  constructor(
-    readonly type: string,
-    private readonly bytes: Uint8Array,
-    private readonly n: number,
-    private readonly little: boolean,
-  ) {
-    this.raw = little === HOST_LITTLE ? bytes : undefined;
-  }
-  get values(): Float64Array {
-    return (this.cached ??= toFloat64(this.bytes, this.n, this.little));
   }
 }
 

@@ -53,8 +53,11 @@ function typeName(code: number): string {
   return s || String(code);
 }
 
-/** Reads one frame at `pos`; throws G3BoundsError (without location) on bad content. */
-function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean): G3Frame {
+/**
+ * Reads one frame at `pos`; throws G3BoundsError (without location) on bad content. Without
+ * `keepEntries` (a CRC check of a frame already read) the entries map stays empty.
+ */
+function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean, keepEntries = true): G3Frame {
   const r = new ByteReader(data, pos);
   r.endianFlag();
   const version = r.u32('frame version');
@@ -70,7 +73,7 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
     const blobLen = r.size(1, 'entry blob');
     const blob = r.bytes(blobLen, 'entry blob');
     if (checkCrc) crc = crc32c(crc32c(crc, nameBytes), blob);
-    entries.set(utf8(nameBytes), blob);
+    if (keepEntries) entries.set(utf8(nameBytes), blob);
   }
   const stored = r.u32('frame CRC');
   if (checkCrc && stored !== crc) {
@@ -106,15 +109,29 @@ export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
   return { frames, partialTail: 0 };
 }
 
+/**
+ * Checks the CRC of a frame that `readFrames` read with `checkCrc: false` (`data` the same bytes):
+ * throws the G3FormatError that `readFrames` would have thrown for it.
+ */
+export function checkFrameCrc(input: Uint8Array, frame: G3Frame, o: FrameReadOptions): void {
+  const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    readOne(data, frame.offset, frame.index, true, false);
+  } catch (e) {
+    if (!(e instanceof G3BoundsError)) throw e;
+    throw new G3FormatError(e.kind, { file: o.file, frame: frame.index, offset: frame.offset }, e.message);
+  }
+}
+
 /** Decodes one entry of a frame; undefined when the frame has no such entry. */
 export function frameObject(frame: G3Frame, name: string, o: FrameReadOptions): G3Object | null | undefined {
   const blob = frame.entries.get(name);
   if (blob === undefined) return undefined;
-  const where = { file: o.file, frame: frame.index, offset: frame.offset, entry: name };
   const warn = (m: string) => o.warn?.(`${o.file} frame ${frame.index} entry "${name}": ${m}`);
   try {
     return new Archive(blob, 0, blob.length, readBody, warn).single();
   } catch (e) {
+    const where = { file: o.file, frame: frame.index, offset: frame.offset, entry: name };
     if (e instanceof G3BoundsError) throw new G3FormatError(e.kind, where, e.message);
     if (e instanceof RangeError) throw new G3FormatError('bounds', where, e.message);
     throw e;

@@ -8,21 +8,26 @@
  */
 import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
-import type { G3Object, IntArray } from './types';
+import type { G3Object, IntArray, TimeVector } from './types';
+import { TickArray, VectorDouble } from './lazy-vectors';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
 export interface HkColumn {
   /** G3VectorDouble / G3VectorInt / G3VectorBool / G3VectorString. */
-  g3Type: string;
-  values: HkValues;
-  /** G3VectorDouble in host byte order: its stored bytes (copied straight into columns). */
-  readonly raw?: Uint8Array | undefined;
+  readonly g3Type: string;
+  readonly values: HkValues;
+  /** Number of values. */
+  readonly length: number;
+  /** G3VectorDouble: writes its values at out[at…] (`outBytes` a byte view of `out`), straight from the file bytes. */
+  copyInto?(out: Float64Array, outBytes: Uint8Array, at: number): void;
 }
 
 export interface HkChunk {
-  /** 10-ns ticks. */
-  ticks: BigInt64Array;
+  /** 10-ns ticks (decoded on first use). */
+  readonly ticks: BigInt64Array;
+  /** The same times, as read from the file (length, seconds written straight into a column). */
+  readonly time: TimeVector;
   columns: Map<string, HkColumn>;
   frame: number;
 }
@@ -58,27 +63,12 @@ function str(o: G3Object | null | undefined): string | null {
   return o && o.kind === 'string' ? o.value : null;
 }
 
-/** A G3VectorDouble column: its raw bytes for bulk copies, decoded values only when asked. */
-class DoubleColumn implements HkColumn {
-  readonly g3Type: string;
-  readonly raw: Uint8Array | undefined;
-  constructor(private readonly v: { type: string; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }) {
-    this.g3Type = v.type;
-    this.raw = v.raw;
-  }
-  get values(): Float64Array {
-    return this.v.values;
-  }
-}
-
 function column(o: G3Object | null): HkColumn | null {
   if (!o || !FIELD_TYPES.has(o.type)) return null;
-  if (o.kind === 'vector-double') {
-    const v = o;
-    return new DoubleColumn(v);
-  }
+  // A VectorDouble is its own column (no object per field and frame).
+  if (o instanceof VectorDouble) return o;
   if (o.kind === 'vector-int' || o.kind === 'vector-bytes' || o.kind === 'vector-string') {
-    return { g3Type: o.type, values: o.values };
+    return { g3Type: o.type, values: o.values, length: o.values.length };
   }
   return null;
 }
@@ -165,24 +155,49 @@ export class HkReader {
         block = { name, fields: new Map(), chunks: [], nSamples: 0 };
         p.blocks.set(name, block);
       }
-      for (const [k, c] of chunk.columns) if (!block.fields.has(k)) block.fields.set(k, c.g3Type);
+      const fields = block.fields;
+      chunk.columns.forEach((c, k) => {
+        if (!fields.has(k)) fields.set(k, c.g3Type);
+      });
       block.chunks.push(chunk);
-      block.nSamples += chunk.ticks.length;
+      block.nSamples += chunk.time.length;
     });
     return info;
+  }
+}
+
+function allDoubles(fields: Map<string, G3Object | null>, n: number): fields is Map<string, VectorDouble> {
+  let all = true;
+  fields.forEach((v) => {
+    if (!(v instanceof VectorDouble && v.length === n)) all = false;
+  });
+  return all;
+}
+
+class Chunk implements HkChunk {
+  constructor(
+    readonly time: TimeVector,
+    readonly columns: Map<string, HkColumn>,
+    readonly frame: number,
+  ) {}
+  get ticks(): BigInt64Array {
+    return this.time.ticks;
   }
 }
 
 /** One block as times + columns (v0 IrregBlockDouble: t seconds truncated to ticks as so3g does). */
 function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (!b) return null;
-  const columns = new Map<string, HkColumn>();
   if (b.kind === 'timesample-map') {
-    for (const [k, v] of b.fields) {
+    const n = b.timeVector.length;
+    // The usual block (every field a G3VectorDouble of n values): its field map is the column map.
+    if (allDoubles(b.fields, n)) return new Chunk(b.timeVector, b.fields, frame);
+    const columns = new Map<string, HkColumn>();
+    b.fields.forEach((v, k) => {
       const c = column(v);
-      if (c && (c.raw ? c.raw.length / 8 : c.values.length) === b.times.length) columns.set(k, c);
-    }
-    return { ticks: b.times, columns, frame };
+      if (c && c.length === n) columns.set(k, c);
+    });
+    return new Chunk(b.timeVector, columns, frame);
   }
   if (b.kind === 'irreg-block') {
     const ticks = new BigInt64Array(b.t.length);
@@ -190,8 +205,9 @@ function toChunk(b: G3Object | null, frame: number): HkChunk | null {
       const s = (b.t[i] ?? 0) * 1e8;
       ticks[i] = Number.isFinite(s) ? BigInt(Math.trunc(s)) : 0n;
     }
-    for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v });
-    return { ticks, columns, frame };
+    const columns = new Map<string, HkColumn>();
+    for (const [k, v] of b.data) if (v.length === b.t.length) columns.set(k, { g3Type: 'G3VectorDouble', values: v, length: v.length });
+    return new Chunk(new TickArray(ticks), columns, frame);
   }
   return null;
 }

@@ -8,7 +8,7 @@
  * Non-HK frames (spt3g core types) are walked and checked (CRC) but give no timelines.
  */
 import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompression } from './compression';
-import { readFrames, type FrameReadOptions } from './frame';
+import { checkFrameCrc, readFrames, type FrameReadOptions } from './frame';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
 import { warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
@@ -41,11 +41,52 @@ function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): Decod
   // Warnings go to the caller's callback when given, else into the result (bounded) for the scanner to log.
   const collected: Pick<DecodedFile, 'warnings' | 'warningsDropped'> = {};
   const warn = o.warn ?? warningCollector(collected);
+  const d = decodeFramesFast(data, ctx, warn) ?? decodeFramesChecked(data, ctx, warn);
+  return { ...d, ...collected };
+}
+
+/**
+ * The usual way: frames walked and HK read without their CRC, then each frame's CRC checked just
+ * before its data is copied into the columns (its bytes come from memory once, then from cache).
+ * Null on any error: `decodeFramesChecked` then decodes the file again, CRCs first, and its error
+ * (or result) is the answer. Warnings are held until this way succeeds.
+ */
+function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) => void): DecodedFile | null {
+  const held: string[] = [];
+  const warn = (m: string): void => {
+    held.push(m);
+  };
+  let decoded: DecodedFile;
+  try {
+    const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, checkCrc: false, warn };
+    const { frames, partialTail } = readFrames(data, fo);
+    const hk = new HkReader(warn);
+    for (const f of frames) hk.add(f, fo);
+    const checked = new Uint8Array(frames.length);
+    const check = (i: number): void => {
+      const f = frames[i];
+      if (f && !checked[i]) {
+        checked[i] = 1;
+        checkFrameCrc(data, f, fo);
+      }
+    };
+    const timelines = timelinesOf(hk.providers, check);
+    for (let i = 0; i < frames.length; i++) check(i);
+    decoded = { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+  } catch {
+    return null; // bad content (or a CRC mismatch): the checked way gives the error
+  }
+  for (const m of held) warnTo(m);
+  return decoded;
+}
+
+/** CRCs first (readFrames), then HK: the reference decode, and the one that reports bad content. */
+function decodeFramesChecked(data: Buffer, ctx: FileContext, warn: (m: string) => void): DecodedFile {
   const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, warn };
   const { frames, partialTail } = readFrames(data, fo);
   const hk = new HkReader(warn);
   for (const f of frames) hk.add(f, fo);
-  return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames, ...collected };
+  return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
 }
 
 export const g3Format: FormatReader = {

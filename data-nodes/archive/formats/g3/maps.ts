@@ -6,9 +6,23 @@
 import { Archive, UnknownClassError } from './archive';
 import { G3BoundsError } from './errors';
 import { bits, bytesVec, doubles, int, ints, strings, timeBody, vectorTime } from './primitives';
-import type { G3MapValue, G3Object } from './types';
+import type { G3MapValue, G3Object, TimeVector } from './types';
+import { nestedVectorDouble, TickArray } from './lazy-vectors';
 
 type Body = (ar: Archive, type: string) => G3Object;
+
+/** A G3TimesampleMap: its times stay in the file bytes until `times` is asked for. */
+class TimesampleMap {
+  readonly kind = 'timesample-map' as const;
+  constructor(
+    readonly type: string,
+    readonly timeVector: TimeVector,
+    readonly fields: Map<string, G3Object | null>,
+  ) {}
+  get times(): BigInt64Array {
+    return this.timeVector.ticks;
+  }
+}
 
 /** A generic std::map<string, V> body: uint64 n + n × (key, value). */
 function genericMap(ar: Archive, type: string, minValue: number, value: () => G3MapValue): G3Object {
@@ -30,7 +44,11 @@ export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Obj
   for (let i = 0; i < n; i++) {
     const k = ar.r.string(`${type} key`);
     const len = ar.r.size(1, `${type} value`);
-    items.set(k, ar.nested(len).single());
+    const vd = nestedVectorDouble(ar.r, len, ar.depth);
+    if (vd) {
+      ar.r.pos += len;
+      items.set(k, vd);
+    } else items.set(k, ar.nested(len).single());
   }
   return items;
 }
@@ -113,7 +131,7 @@ export function mapBody(ar: Archive, type: string, body: Body): G3Object | undef
       ar.frameObjectBase();
       const fields = frameObjectEntries(ar, type);
       const times = vectorTime(ar, 'G3VectorTime');
-      return { type, kind: 'timesample-map', times: times.kind === 'vector-time' ? times.ticks : new BigInt64Array(0), fields };
+      return new TimesampleMap(type, times.kind === 'vector-time' ? times : new TickArray(new BigInt64Array(0)), fields);
     }
     case 'G3TimestreamMap': {
       const v = ar.version(type);

@@ -4,8 +4,9 @@
  * count is checked against the bytes left before anything is allocated (ByteReader.size).
  */
 import type { Archive } from './archive';
-import { toInts, toInt64 } from './bytes';
+import { toInts } from './bytes';
 import { G3BoundsError } from './errors';
+import { VectorTime } from './lazy-vectors';
 import type { G3Object, IntArray } from './types';
 
 export type Bits = 8 | 16 | 32 | 64;
@@ -62,5 +63,7 @@ export function vectorTime(ar: Archive, type: string): G3Object {
     ar.version('G3Time');
     ar.frameObjectBase();
   }
-  return { type, kind: 'vector-time', ticks: toInt64(ar.r.bytes(n * 8, type), n, ar.r.little) };
+  const at = ar.r.pos;
+  ar.r.bytes(n * 8, type);
+  return new VectorTime(type, ar.r.buf, at, n, ar.r.little);
 }

@@ -6,14 +6,16 @@
  */
 import type { FieldType, Sample } from '../../../sdk/types';
 import { medianSpacing, reorder, sortUnique, type DecodedColumn, type DecodedTimeline } from '../types';
-import type { HkBlock, HkColumn, HkProvider, HkValues } from './hk';
+import type { HkBlock, HkChunk, HkColumn, HkProvider, HkValues } from './hk';
+import { int64ToDouble } from './lazy-vectors';
 
-const TWO32 = 4294967296;
-
-/** int64 values (ticks or G3VectorInt) → doubles, through 32-bit halves (no BigInt per value). */
-function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale: number): void {
-  const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
-  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + 1] ?? 0) * TWO32 + ((w[j] ?? 0) >>> 0)) / scale;
+/**
+ * A Float64Array of n values that the caller writes in full (times: every chunk's ticks; numbers:
+ * every chunk copied or NaN-filled): its memory is not zeroed first (Buffer.allocUnsafeSlow, not
+ * pooled, so the array owns its ArrayBuffer).
+ */
+function filledLater(n: number): Float64Array {
+  return new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n);
 }
 
 function fieldType(g3Type: string): FieldType {
@@ -24,8 +26,8 @@ function fieldType(g3Type: string): FieldType {
 
 /** Fills out[at, at+n) from a chunk's column; `outBytes` is a byte view of `out` (for raw copies). */
 function fillNumbers(c: HkColumn | undefined, out: Float64Array, outBytes: Uint8Array, at: number, n: number): void {
-  if (c?.raw) {
-    outBytes.set(c.raw, at * 8);
+  if (c?.copyInto) {
+    c.copyInto(out, outBytes, at);
     return;
   }
   const v = c?.values;
@@ -56,7 +58,22 @@ function fillSamples(v: HkValues | undefined, type: FieldType, out: Sample[], n:
   if (type === 'bool') for (let i = 0; i < n; i++) out.push((v[i] ?? 0) !== 0);
 }
 
-export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
+interface Plan {
+  name: string;
+  description: string;
+  chunks: HkChunk[];
+  fields: Array<[string, string]>;
+  t: Float64Array;
+  /** Per field: its number column (with a byte view), or null for a string/bool field. */
+  numbers: Array<{ key: string; v: Float64Array; bytes: Uint8Array } | null>;
+}
+
+/**
+ * The timelines of the providers' blocks. `beforeFrame`, when given, is called with each frame's
+ * index before that frame's data is copied, in frame order (chunks from one file): the decoder
+ * checks the frame's CRC there, so the bytes are read from memory once and copied from cache.
+ */
+export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: number) => void): DecodedTimeline[] {
   // Provider sessions with one description continue each other: merge their blocks by name.
   const blocks = new Map<string, { description: string; blocks: HkBlock[] }>();
   for (const p of providers) {
@@ -67,34 +84,48 @@ export function timelinesOf(providers: HkProvider[]): DecodedTimeline[] {
       blocks.set(key, e);
     }
   }
-  const out: DecodedTimeline[] = [];
+  const plans: Plan[] = [];
   for (const [name, { description, blocks: bs }] of blocks) {
     const chunks = bs.flatMap((b) => b.chunks);
     const fields = new Map<string, string>();
     for (const b of bs) for (const [k, g] of b.fields) if (!fields.has(k)) fields.set(k, g);
-    const n = chunks.reduce((s, c) => s + c.ticks.length, 0);
+    const n = chunks.reduce((s, c) => s + c.time.length, 0);
     if (n === 0) continue;
-    let t = new Float64Array(n);
+    const list = [...fields];
+    const numbers = list.map(([key, g3]) => {
+      if (fieldType(g3) !== 'number') return null;
+      const v = filledLater(n);
+      return { key, v, bytes: new Uint8Array(v.buffer) };
+    });
+    plans.push({ name, description, chunks, fields: list, t: filledLater(n), numbers });
+  }
+  // Times and numbers, chunk by chunk (in frame order when asked).
+  const jobs: Array<{ plan: Plan; chunk: HkChunk; at: number }> = [];
+  for (const plan of plans) {
     let at = 0;
-    for (const c of chunks) {
-      int64ToDouble(c.ticks, t, at, 1e8);
-      at += c.ticks.length;
+    for (const chunk of plan.chunks) {
+      jobs.push({ plan, chunk, at });
+      at += chunk.time.length;
     }
-    let columns: DecodedColumn[] = [...fields].map(([k, g3]) => {
+  }
+  if (beforeFrame) jobs.sort((a, b) => a.chunk.frame - b.chunk.frame);
+  let frame = -1;
+  for (const { plan, chunk, at } of jobs) {
+    if (beforeFrame && chunk.frame !== frame) beforeFrame((frame = chunk.frame));
+    chunk.time.seconds(plan.t, at);
+    for (const num of plan.numbers) if (num) fillNumbers(chunk.columns.get(num.key), num.v, num.bytes, at, chunk.time.length);
+  }
+  const out: DecodedTimeline[] = [];
+  for (const { name, description, chunks, fields, numbers, t: times } of plans) {
+    let t = times;
+    let columns: DecodedColumn[] = fields.map(([k, g3], i) => {
       const type = fieldType(g3);
       let values: Float64Array | Sample[];
-      if (type === 'number') {
-        const v = new Float64Array(n);
-        const bytes = new Uint8Array(v.buffer);
-        let pos = 0;
-        for (const c of chunks) {
-          fillNumbers(c.columns.get(k), v, bytes, pos, c.ticks.length);
-          pos += c.ticks.length;
-        }
-        values = v;
-      } else {
+      const num = numbers[i];
+      if (num) values = num.v;
+      else {
         const v: Sample[] = [];
-        for (const c of chunks) fillSamples(c.columns.get(k)?.values, type, v, c.ticks.length);
+        for (const c of chunks) fillSamples(c.columns.get(k)?.values, type, v, c.time.length);
         values = v;
       }
       return { name: `${description}.${k}`, type, units: null, description: null, values };

@@ -5,6 +5,13 @@
  */
 export type IntArray = Int8Array | Int16Array | Int32Array | BigInt64Array;
 
+/** Times (10-ns ticks) that can also be written as seconds (ticks / 1e8, as so3g) into a larger array. */
+export interface TimeVector {
+  readonly length: number;
+  readonly ticks: BigInt64Array;
+  seconds(out: Float64Array, at: number): void;
+}
+
 /** A value inside a G3Map: a scalar, a vector or an object body, by map class. */
 export type G3MapValue = number | bigint | string | Float64Array | Uint8Array | string[] | BigInt64Array | IntArray | G3Object | null;
 
@@ -14,8 +21,14 @@ export type G3Object =
   | { type: string; kind: 'double'; value: number }
   | { type: string; kind: 'string'; value: string }
   | { type: string; kind: 'time'; ticks: bigint }
-  /** `raw`: the stored bytes when they are in host order (a copy-free source for bulk copies). */
-  | { type: string; kind: 'vector-double'; readonly values: Float64Array; readonly raw?: Uint8Array | undefined }
+  /** Decoded on first use of `values`; `copyInto` writes them into a larger array (VectorDouble). */
+  | {
+      type: string;
+      kind: 'vector-double';
+      readonly values: Float64Array;
+      readonly length: number;
+      copyInto(out: Float64Array, outBytes: Uint8Array, at: number): void;
+    }
   /** G3VectorComplexDouble: re, im interleaved. */
   | { type: string; kind: 'vector-complex'; values: Float64Array }
   /** G3VectorBool (0/1 bytes) and G3VectorUnsignedChar. */
@@ -23,10 +36,16 @@ export type G3Object =
   | { type: string; kind: 'vector-int'; bits: 8 | 16 | 32 | 64; values: IntArray }
   | { type: string; kind: 'vector-string'; values: string[] }
   | { type: string; kind: 'vector-vector-string'; values: string[][] }
-  | { type: string; kind: 'vector-time'; ticks: BigInt64Array }
+  | ({ type: string; kind: 'vector-time' } & TimeVector)
   | { type: string; kind: 'vector-object'; items: Array<G3Object | null> }
   | { type: string; kind: 'map'; items: Map<string, G3MapValue> }
-  | { type: string; kind: 'timesample-map'; times: BigInt64Array; fields: Map<string, G3Object | null> }
+  | {
+      type: string;
+      kind: 'timesample-map';
+      readonly times: BigInt64Array;
+      readonly timeVector: TimeVector;
+      fields: Map<string, G3Object | null>;
+    }
   | {
       type: string;
       kind: 'timestream';
