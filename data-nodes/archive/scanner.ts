@@ -31,10 +31,11 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
-import { Sha1Worker, sha1Hex } from './hash-worker';
-import type { DecodedFile, FormatReader } from './formats/types';
+import { DecodePool } from './decode-pool';
+import { sha1Hex } from './file-summary';
+import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
-import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
+import type { FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
 
@@ -89,6 +90,13 @@ export interface ScannerOptions {
   settleSeconds?: number;
   /** Files read in parallel (default 8). */
   concurrency?: number;
+  /**
+   * Threads that hash, decode and summarise the files (default os.availableParallelism(); 0: the
+   * scanner's own thread). Files under 64 KiB are always done on the scanner's thread.
+   */
+  workers?: number;
+  /** Node flags of those threads (default the process's; tests pass a TypeScript require hook). */
+  workerExecArgv?: string[];
   /** Files per index transaction (default 500). */
   batchFiles?: number;
   /** Attempts for a file that changes while read (default 3). */
@@ -128,84 +136,13 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   );
 }
 
-/** First and last index with a value, and how many values. */
-function span(values: Float64Array | unknown[]): { first: number; last: number; n: number } {
-  let first = -1;
-  let last = -1;
-  let n = 0;
-  if (values instanceof Float64Array) {
-    for (let i = 0; i < values.length; i++)
-      if (values[i] === values[i]) {
-        if (first < 0) first = i;
-        last = i;
-        n++;
-      }
-  } else {
-    for (let i = 0; i < values.length; i++)
-      if (values[i] !== null && values[i] !== undefined) {
-        if (first < 0) first = i;
-        last = i;
-        n++;
-      }
-  }
-  return { first, last, n };
-}
-
-/**
- * The file's summary tiers: every numeric column (Float64Array, whatever the format) of its fields'
- * timelines, at the ladder of its timeline's native interval (sdk/tiers). Generic over formats: it sees
- * only decoded columns.
- */
-export function fileTiers(d: DecodedFile, rows: FieldRow[]): FieldTiers {
-  const out: FieldTiers = new Map();
-  for (const r of rows) {
-    const tl = d.timelines.find((x) => x.name.slice(0, 255) === r.timeline && x.columns.some((c) => c.name === r.field));
-    const col = tl?.columns.find((c) => c.name === r.field);
-    if (!tl || !col || !(col.values instanceof Float64Array)) continue;
-    const tiers = buildTiers(tl.t, col.values, ladderFor(tl.interval));
-    if (tiers.size === 0) continue;
-    out.set(r.field, tiers);
-    r.tierMin = Math.min(...tiers.keys());
-  }
-  return out;
-}
-
-export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
-  const out: FieldRow[] = [];
-  const seen = new Set<string>();
-  for (const tl of d.timelines) {
-    for (const c of tl.columns) {
-      if (seen.has(c.name) || c.name.length > 255) continue;
-      const s = span(c.values);
-      const tFirst = tl.t[s.first];
-      const tLast = tl.t[s.last];
-      if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
-      seen.add(c.name);
-      out.push({
-        key,
-        field: c.name,
-        timeline: tl.name.slice(0, 255),
-        type: c.type,
-        units: c.units?.slice(0, 255) ?? null,
-        description: c.description,
-        interval: tl.interval,
-        tFirst,
-        tLast,
-        n: s.n,
-        tierMin: null,
-      });
-    }
-  }
-  return out;
-}
-
 export class Scanner {
   private readonly log: Logger;
   private heartbeat: NodeJS.Timeout | null = null;
   private lost: string | null = null;
   private closed = false;
-  /** Content hashes on a worker thread, beside the decode. */
-  private readonly hasher = new Sha1Worker();
+  /** Hash, decode, field rows and tiers of each file, on worker threads. */
+  private readonly decoder: DecodePool;
   private rebuilt = false;
   private rebuilding = false;
   readonly owner: string;
@@ -215,6 +152,7 @@ export class Scanner {
     this.log = (o.logger ?? silentLogger).child({ component: 'archive-scanner' });
     this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.root = path.resolve(o.dataDir);
+    this.decoder = new DecodePool(o.workers ?? os.availableParallelism(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
   }
 
   /** Migrates the index, takes the scanner lease (ScannerLockedError when held) and records the root. */
@@ -359,7 +297,7 @@ export class Scanner {
     let retry: typeof todo = [];
     let pendingDeletes = deleteKeys;
     const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
-      const files: Array<{ file: FileRow; fields: FieldRow[] }> = [];
+      const files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh: boolean }> = [];
       const touched: FileRow[] = [];
       const gone: string[] = [];
       await pool(items, this.o.concurrency ?? 8, async (s) => {
@@ -381,7 +319,7 @@ export class Scanner {
           res.touched++;
           touched.push(r.file);
         } else {
-          files.push(r);
+          files.push({ file: r.file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), fresh: r.isNew });
           if (r.file.status === 'error') res.errors++;
           else if (r.file.status === 'ignored') res.ignored++;
           else if (r.isNew) res.added++;
@@ -479,32 +417,37 @@ export class Scanner {
       if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
       return errorRow(stat, format, (e as Error).message);
     }
-    // The hash tells a touched file (same content, new mtime) from a changed one. It is computed on a
-    // worker beside the decode; only a file that can be the same as indexed (same size) waits for it.
-    const hashing = this.hasher.hash(content);
-    const maybeSame = prev !== undefined && prev.size === content.length && prev.status === 'ok' && prev.format === format.name;
-    if (prev && maybeSame && !this.rebuilding && prev.hash === (await hashing)) {
+    // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
+    // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
+    // on a decode worker; the content moves there (it is not used here after this).
+    const size = content.length;
+    const maybeSame = prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding;
+    const r = await this.decoder.run({
+      key,
+      relPath: s.rel,
+      format: format.name,
+      content,
+      sameAs: maybeSame ? prev.hash : null,
+      summaries: this.o.summaries !== false,
+    });
+    if (r.kind === 'same') {
       return {
         kind: 'touch',
-        file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 },
-        bytes: content.length,
+        file: { ...prev!, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 },
+        bytes: size,
       };
     }
-    let decoded: DecodedFile;
-    try {
-      decoded = format.decodeAsync ? await format.decodeAsync(content, { relPath: s.rel }) : format.decode(content, { relPath: s.rel });
-    } catch (e) {
-      return { ...errorRow(stat, format, (e as Error).message), bytes: content.length } as Outcome;
-    }
-    const fields = fieldRows(key, decoded);
-    const tiers = this.o.summaries === false ? undefined : fileTiers(decoded, fields);
-    const file: FileRow = { ...base(stat, format), hash: await hashing, badRows: decoded.badRows };
-    if (fields.length) {
-      file.tFirst = Math.min(...fields.map((f) => f.tFirst));
-      file.tLast = Math.max(...fields.map((f) => f.tLast));
-      file.nSamples = decoded.timelines.reduce((n, tl) => n + tl.t.length, 0);
-    }
-    return { kind: 'write', file, fields, tiers, isNew: !prev, bytes: content.length };
+    if (r.kind === 'lost') return r.running ? { ...errorRow(stat, format, r.error), bytes: size } : { kind: 'retry', bytes: size };
+    if (r.kind === 'error') return { ...errorRow(stat, format, r.error), bytes: size };
+    const file: FileRow = {
+      ...base(stat, format),
+      hash: r.hash,
+      badRows: r.badRows,
+      tFirst: r.tFirst,
+      tLast: r.tLast,
+      nSamples: r.nSamples,
+    };
+    return { kind: 'write', file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), isNew: !prev, bytes: size };
   }
 
   /** Stops renewing and releases the lease (the index stays). */
@@ -512,7 +455,7 @@ export class Scanner {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.hasher.close();
+    await this.decoder.close();
     await this.o.db
       .releaseLock(SCANNER_LOCK, this.owner)
       .catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));

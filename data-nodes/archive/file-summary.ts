@@ -1,0 +1,135 @@
+/**
+ * What the scanner needs from one file's bytes, computed where the bytes are (a decode worker, or the
+ * scanner's thread for small files): the content hash, and unless the content is the one indexed,
+ * the decode, the field rows and the summary tiers. Only these small results leave: the decoded
+ * columns never cross threads. No I/O; formats are found by name.
+ */
+import { createHash } from 'node:crypto';
+import { formatByName } from './formats';
+import type { DecodedFile } from './formats/types';
+import type { FieldRow } from './index-db/types';
+import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
+
+export const sha1Hex = (b: string | Uint8Array): string => createHash('sha1').update(b).digest('hex');
+
+/** The content hash stored in the index (`file.hash`) and compared to tell a touched file from a changed one. */
+export const contentHash = sha1Hex;
+
+export interface SummaryJob {
+  /** The file's index key (its field rows carry it). */
+  key: string;
+  relPath: string;
+  format: string;
+  content: Uint8Array;
+  /** The indexed hash when the file may be unchanged (same size, format, status ok): equal → no decode. */
+  sameAs: string | null;
+  summaries: boolean;
+}
+
+export type SummaryResult =
+  | { kind: 'same'; hash: string }
+  | { kind: 'error'; error: string }
+  | {
+      kind: 'decoded';
+      hash: string;
+      fields: FieldRow[];
+      tiers?: FieldTiers;
+      badRows: number;
+      tFirst: number | null;
+      tLast: number | null;
+      nSamples: number;
+    };
+
+/** First and last index with a value, and how many values. */
+function span(values: Float64Array | unknown[]): { first: number; last: number; n: number } {
+  let first = -1;
+  let last = -1;
+  let n = 0;
+  if (values instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++)
+      if (values[i] === values[i]) {
+        if (first < 0) first = i;
+        last = i;
+        n++;
+      }
+  } else {
+    for (let i = 0; i < values.length; i++)
+      if (values[i] !== null && values[i] !== undefined) {
+        if (first < 0) first = i;
+        last = i;
+        n++;
+      }
+  }
+  return { first, last, n };
+}
+
+/**
+ * One row per field (the first timeline holding a value of it wins) and, with `summaries`, the summary
+ * tiers of every numeric one (Float64Array, whatever the format) at the ladder of its timeline's
+ * native interval (sdk/tiers): one pass over the columns. Generic over formats.
+ */
+export function summarise(key: string, d: DecodedFile, summaries: boolean): { fields: FieldRow[]; tiers?: FieldTiers } {
+  const fields: FieldRow[] = [];
+  const tiers: FieldTiers | undefined = summaries ? new Map() : undefined;
+  const seen = new Set<string>();
+  for (const tl of d.timelines) {
+    const ladder = ladderFor(tl.interval);
+    for (const c of tl.columns) {
+      if (seen.has(c.name) || c.name.length > 255) continue;
+      const s = span(c.values);
+      const tFirst = tl.t[s.first];
+      const tLast = tl.t[s.last];
+      if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
+      seen.add(c.name);
+      const row: FieldRow = {
+        key,
+        field: c.name,
+        timeline: tl.name.slice(0, 255),
+        type: c.type,
+        units: c.units?.slice(0, 255) ?? null,
+        description: c.description,
+        interval: tl.interval,
+        tFirst,
+        tLast,
+        n: s.n,
+        tierMin: null,
+      };
+      fields.push(row);
+      if (tiers && c.values instanceof Float64Array) {
+        const byWidth = buildTiers(tl.t, c.values, ladder);
+        if (byWidth.size === 0) continue;
+        tiers.set(c.name, byWidth);
+        row.tierMin = Math.min(...byWidth.keys());
+      }
+    }
+  }
+  return tiers ? { fields, tiers } : { fields };
+}
+
+/** The field rows of a decoded file (no tiers). */
+export const fieldRows = (key: string, d: DecodedFile): FieldRow[] => summarise(key, d, false).fields;
+
+/** Hash, then (unless `sameAs` matches) decode and summarise. A decode error is a result, not a throw. */
+export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
+  const content = Buffer.from(job.content.buffer, job.content.byteOffset, job.content.byteLength);
+  const hash = contentHash(content);
+  if (job.sameAs !== null && job.sameAs === hash) return { kind: 'same', hash };
+  const format = formatByName(job.format);
+  if (!format) return { kind: 'error', error: `unknown format ${job.format}` };
+  let decoded: DecodedFile;
+  try {
+    const ctx = { relPath: job.relPath };
+    decoded = format.decodeAsync ? await format.decodeAsync(content, ctx) : format.decode(content, ctx);
+  } catch (e) {
+    return { kind: 'error', error: (e as Error).message };
+  }
+  const { fields, tiers } = summarise(job.key, decoded, job.summaries);
+  let tFirst: number | null = null;
+  let tLast: number | null = null;
+  for (const f of fields) {
+    if (tFirst === null || f.tFirst < tFirst) tFirst = f.tFirst;
+    if (tLast === null || f.tLast > tLast) tLast = f.tLast;
+  }
+  const nSamples = fields.length ? decoded.timelines.reduce((n, tl) => n + tl.t.length, 0) : 0;
+  return { kind: 'decoded', hash, fields, ...(tiers ? { tiers } : {}), badRows: decoded.badRows, tFirst, tLast, nSamples };
+}
