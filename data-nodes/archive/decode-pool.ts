@@ -3,7 +3,7 @@
  * on a pool of worker threads, so the scanner's thread only stats, reads and writes the index. A
  * content moves to its worker (transferred, not copied) and only the small summary comes back.
  *
- * Each worker holds at most `PER_WORKER` jobs (one at work, one waiting); the others wait here, so
+ * Each worker holds at most `PER_WORKER` jobs (one at work, the others waiting, so it has work while the scanner's thread writes the index); the others wait here, so
  * memory stays bounded by what the caller has read. Contents under `minBytes` are summarised in place
  * (a round trip costs more). A worker that cannot start leaves every job to the calling thread; one
  * that dies answers its jobs `lost` (the one it was at: `running`) and is replaced. Workers hold the
@@ -16,7 +16,7 @@ import { summariseFile, type SummaryJob, type SummaryResult } from './file-summa
 
 export type PoolResult = SummaryResult | { kind: 'lost'; running: boolean; error: string };
 
-const PER_WORKER = 2;
+const PER_WORKER = 5;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 

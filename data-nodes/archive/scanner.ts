@@ -88,7 +88,7 @@ export interface ScannerOptions {
   leaseSeconds?: number;
   /** Files modified this recently before the scan are re-read next scan (default 2 s). */
   settleSeconds?: number;
-  /** Files read in parallel (default 8). */
+  /** Files read and decoded in parallel (default 12). */
   concurrency?: number;
   /**
    * Threads that hash, decode and summarise the files (default os.availableParallelism(); 0: the
@@ -97,7 +97,7 @@ export interface ScannerOptions {
   workers?: number;
   /** Node flags of those threads (default the process's; tests pass a TypeScript require hook). */
   workerExecArgv?: string[];
-  /** Files per index transaction (default 500). */
+  /** Files per index transaction (default 100: the decode workers run out of work during a long write; each write updates the rollups it touches). */
   batchFiles?: number;
   /** Attempts for a file that changes while read (default 3). */
   attempts?: number;
@@ -292,15 +292,34 @@ export class Scanner {
       progress({ phase: 'index', files: filesDone, filesTotal: todo.length, bytes: bytesDone, bytesTotal, elapsed: elapsed() });
     report();
 
-    const batchSize = this.o.batchFiles ?? 500;
+    const batchSize = this.o.batchFiles ?? 100;
     const attempts = this.o.attempts ?? 3;
     let retry: typeof todo = [];
     let pendingDeletes = deleteKeys;
+    // Results are written every `batchSize` files while the next files are read and decoded (the
+    // decode workers keep going while this thread writes); writes go one at a time.
+    type Batch = {
+      files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh: boolean }>;
+      touched: FileRow[];
+      gone: string[];
+    };
+    const empty = (): Batch => ({ files: [], touched: [], gone: [] });
+    let acc = empty();
+    let accCount = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = (last: boolean): Promise<void> => {
+      const b = acc;
+      acc = empty();
+      accCount = 0;
+      writing = writing.then(async () => {
+        this.check();
+        await this.o.db.writeBatch({ files: b.files, touched: b.touched, deleteKeys: last ? [...pendingDeletes, ...b.gone] : b.gone });
+        if (last) pendingDeletes = [];
+      });
+      return writing;
+    };
     const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
-      const files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh: boolean }> = [];
-      const touched: FileRow[] = [];
-      const gone: string[] = [];
-      await pool(items, this.o.concurrency ?? 8, async (s) => {
+      await pool(items, this.o.concurrency ?? 12, async (s) => {
         const r = await this.processFile(s, s.key, s.prev, attempt, scanStart, settle);
         res.bytesRead += r.bytes;
         if (r.kind === 'retry') {
@@ -312,14 +331,14 @@ export class Scanner {
           if (attempt < attempts) return;
         } else if (r.kind === 'gone') {
           if (s.prev) {
-            gone.push(s.key);
+            acc.gone.push(s.key);
             res.deleted++;
           }
         } else if (r.kind === 'touch') {
           res.touched++;
-          touched.push(r.file);
+          acc.touched.push(r.file);
         } else {
-          files.push({ file: r.file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), fresh: r.isNew });
+          acc.files.push({ file: r.file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), fresh: r.isNew });
           if (r.file.status === 'error') res.errors++;
           else if (r.file.status === 'ignored') res.ignored++;
           else if (r.isNew) res.added++;
@@ -328,15 +347,12 @@ export class Scanner {
         filesDone++;
         bytesDone += s.stat?.size ?? 0;
         report();
+        if (++accCount >= batchSize) await flush(false);
       });
-      this.check();
-      await this.o.db.writeBatch({ files, touched, deleteKeys: last ? [...pendingDeletes, ...gone] : gone });
-      if (last) pendingDeletes = [];
+      await flush(last);
     };
 
-    for (let i = 0; i < todo.length || i === 0; i += batchSize) {
-      await runBatch(todo.slice(i, i + batchSize), 1, false);
-    }
+    await runBatch(todo, 1, false);
     for (let attempt = 2; attempt <= attempts && retry.length; attempt++) {
       const again = retry;
       retry = [];

@@ -79,8 +79,9 @@ export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: 
   let tMin = 0;
   let tMax = 0;
   for (let i = 0; i < n; i++) {
-    const x = g(v, i);
-    const ti = g(t, i);
+    // i < n: in bounds (no `?? NaN`, which keeps this loop monomorphic on typed arrays)
+    const x = v[i] as number;
+    const ti = t[i] as number;
     if (x !== x || ti !== ti) continue;
     if (ti < tLast && count > 0) return bucketsAnyOrder(t, v, width, n);
     const idx = Math.floor(ti / width);
