@@ -1,8 +1,8 @@
 /**
  * The scanner: walks the archive directory and keeps the index in step with it.
  *
- * Per file it records path (relative to the root), size, mtime, the sha1 of the content (the file is
- * read anyway to be decoded), its format, and per field the timeline, type, units, description,
+ * Per file it records path (relative to the root), size, mtime, a hash of the content (file-summary.ts
+ * `contentHash`; the file is read anyway to be decoded), its format, and per field the timeline, type, units, description,
  * nominal interval, first and last time with a value and the number of values, and per numeric field
  * its summary tiers (sdk/tiers: buckets from ≥ 300 × its interval up to 1 day), written in the same
  * transaction as the file's rows and replaced or removed with them (a grown, rewritten, corrupt or
@@ -22,6 +22,10 @@
  * database's clock, renewed every lease/3); a second scanner is refused with ScannerLockedError
  * until the lease of the first ends (close releases it at once). A scanner that fails to renew (it
  * lost the lease, e.g. paused for longer than the lease) stops before its next write.
+ *
+ * The scanner's thread walks, stats, reads and writes the index; hashing, decoding, field rows and
+ * tiers run on a pool of worker threads (decode-pool.ts), and results are written every `batchFiles`
+ * files while the next ones are decoded.
  *
  * All times are UNIX seconds (UTC).
  */
