@@ -1,8 +1,8 @@
 /**
  * The scanner: walks the archive directory and keeps the index in step with it.
  *
- * Per file it records path (relative to the root), size, mtime, the sha1 of the content (the file is
- * read anyway to be decoded), its format, and per field the timeline, type, units, description,
+ * Per file it records path (relative to the root), size, mtime, a hash of the content (file-summary.ts
+ * `contentHash`; the file is read anyway to be decoded), its format, and per field the timeline, type, units, description,
  * nominal interval, first and last time with a value and the number of values, and per numeric field
  * its summary tiers (sdk/tiers: buckets from ≥ 300 × its interval up to 1 day), written in the same
  * transaction as the file's rows and replaced or removed with them (a grown, rewritten, corrupt or
@@ -23,6 +23,10 @@
  * until the lease of the first ends (close releases it at once). A scanner that fails to renew (it
  * lost the lease, e.g. paused for longer than the lease) stops before its next write.
  *
+ * The scanner's thread walks, stats, reads and writes the index; hashing, decoding, field rows and
+ * tiers run on a pool of worker threads (decode-pool.ts), and results are written every `batchFiles`
+ * files while the next ones are decoded.
+ *
  * All times are UNIX seconds (UTC).
  */
 import { randomBytes } from 'node:crypto';
@@ -31,10 +35,11 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
-import { Sha1Worker, sha1Hex } from './hash-worker';
-import type { DecodedFile, FormatReader } from './formats/types';
+import { DecodePool } from './decode-pool';
+import { sha1Hex } from './file-summary';
+import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
-import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
+import type { FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
 
@@ -87,9 +92,16 @@ export interface ScannerOptions {
   leaseSeconds?: number;
   /** Files modified this recently before the scan are re-read next scan (default 2 s). */
   settleSeconds?: number;
-  /** Files read in parallel (default 8). */
+  /** Files read and decoded in parallel (default 12). */
   concurrency?: number;
-  /** Files per index transaction (default 500). */
+  /**
+   * Threads that hash, decode and summarise the files (default os.availableParallelism(); 0: the
+   * scanner's own thread). Files under 64 KiB are always done on the scanner's thread.
+   */
+  workers?: number;
+  /** Node flags of those threads (default the process's; tests pass a TypeScript require hook). */
+  workerExecArgv?: string[];
+  /** Files per index transaction (default 100: the decode workers run out of work during a long write; each write updates the rollups it touches). */
   batchFiles?: number;
   /** Attempts for a file that changes while read (default 3). */
   attempts?: number;
@@ -128,84 +140,13 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   );
 }
 
-/** First and last index with a value, and how many values. */
-function span(values: Float64Array | unknown[]): { first: number; last: number; n: number } {
-  let first = -1;
-  let last = -1;
-  let n = 0;
-  if (values instanceof Float64Array) {
-    for (let i = 0; i < values.length; i++)
-      if (values[i] === values[i]) {
-        if (first < 0) first = i;
-        last = i;
-        n++;
-      }
-  } else {
-    for (let i = 0; i < values.length; i++)
-      if (values[i] !== null && values[i] !== undefined) {
-        if (first < 0) first = i;
-        last = i;
-        n++;
-      }
-  }
-  return { first, last, n };
-}
-
-/**
- * The file's summary tiers: every numeric column (Float64Array, whatever the format) of its fields'
- * timelines, at the ladder of its timeline's native interval (sdk/tiers). Generic over formats: it sees
- * only decoded columns.
- */
-export function fileTiers(d: DecodedFile, rows: FieldRow[]): FieldTiers {
-  const out: FieldTiers = new Map();
-  for (const r of rows) {
-    const tl = d.timelines.find((x) => x.name.slice(0, 255) === r.timeline && x.columns.some((c) => c.name === r.field));
-    const col = tl?.columns.find((c) => c.name === r.field);
-    if (!tl || !col || !(col.values instanceof Float64Array)) continue;
-    const tiers = buildTiers(tl.t, col.values, ladderFor(tl.interval));
-    if (tiers.size === 0) continue;
-    out.set(r.field, tiers);
-    r.tierMin = Math.min(...tiers.keys());
-  }
-  return out;
-}
-
-export function fieldRows(key: string, d: DecodedFile): FieldRow[] {
-  const out: FieldRow[] = [];
-  const seen = new Set<string>();
-  for (const tl of d.timelines) {
-    for (const c of tl.columns) {
-      if (seen.has(c.name) || c.name.length > 255) continue;
-      const s = span(c.values);
-      const tFirst = tl.t[s.first];
-      const tLast = tl.t[s.last];
-      if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
-      seen.add(c.name);
-      out.push({
-        key,
-        field: c.name,
-        timeline: tl.name.slice(0, 255),
-        type: c.type,
-        units: c.units?.slice(0, 255) ?? null,
-        description: c.description,
-        interval: tl.interval,
-        tFirst,
-        tLast,
-        n: s.n,
-        tierMin: null,
-      });
-    }
-  }
-  return out;
-}
-
 export class Scanner {
   private readonly log: Logger;
   private heartbeat: NodeJS.Timeout | null = null;
   private lost: string | null = null;
   private closed = false;
-  /** Content hashes on a worker thread, beside the decode. */
-  private readonly hasher = new Sha1Worker();
+  /** Hash, decode, field rows and tiers of each file, on worker threads. */
+  private readonly decoder: DecodePool;
   private rebuilt = false;
   private rebuilding = false;
   readonly owner: string;
@@ -215,6 +156,7 @@ export class Scanner {
     this.log = (o.logger ?? silentLogger).child({ component: 'archive-scanner' });
     this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.root = path.resolve(o.dataDir);
+    this.decoder = new DecodePool(o.workers ?? os.availableParallelism(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
   }
 
   /** Migrates the index, takes the scanner lease (ScannerLockedError when held) and records the root. */
@@ -354,15 +296,34 @@ export class Scanner {
       progress({ phase: 'index', files: filesDone, filesTotal: todo.length, bytes: bytesDone, bytesTotal, elapsed: elapsed() });
     report();
 
-    const batchSize = this.o.batchFiles ?? 500;
+    const batchSize = this.o.batchFiles ?? 100;
     const attempts = this.o.attempts ?? 3;
     let retry: typeof todo = [];
     let pendingDeletes = deleteKeys;
+    // Results are written every `batchSize` files while the next files are read and decoded (the
+    // decode workers keep going while this thread writes); writes go one at a time.
+    type Batch = {
+      files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh: boolean }>;
+      touched: FileRow[];
+      gone: string[];
+    };
+    const empty = (): Batch => ({ files: [], touched: [], gone: [] });
+    let acc = empty();
+    let accCount = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = (last: boolean): Promise<void> => {
+      const b = acc;
+      acc = empty();
+      accCount = 0;
+      writing = writing.then(async () => {
+        this.check();
+        await this.o.db.writeBatch({ files: b.files, touched: b.touched, deleteKeys: last ? [...pendingDeletes, ...b.gone] : b.gone });
+        if (last) pendingDeletes = [];
+      });
+      return writing;
+    };
     const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
-      const files: Array<{ file: FileRow; fields: FieldRow[] }> = [];
-      const touched: FileRow[] = [];
-      const gone: string[] = [];
-      await pool(items, this.o.concurrency ?? 8, async (s) => {
+      await pool(items, this.o.concurrency ?? 12, async (s) => {
         const r = await this.processFile(s, s.key, s.prev, attempt, scanStart, settle);
         res.bytesRead += r.bytes;
         if (r.kind === 'retry') {
@@ -374,14 +335,14 @@ export class Scanner {
           if (attempt < attempts) return;
         } else if (r.kind === 'gone') {
           if (s.prev) {
-            gone.push(s.key);
+            acc.gone.push(s.key);
             res.deleted++;
           }
         } else if (r.kind === 'touch') {
           res.touched++;
-          touched.push(r.file);
+          acc.touched.push(r.file);
         } else {
-          files.push(r);
+          acc.files.push({ file: r.file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), fresh: r.isNew });
           if (r.file.status === 'error') res.errors++;
           else if (r.file.status === 'ignored') res.ignored++;
           else if (r.isNew) res.added++;
@@ -390,15 +351,12 @@ export class Scanner {
         filesDone++;
         bytesDone += s.stat?.size ?? 0;
         report();
+        if (++accCount >= batchSize) await flush(false);
       });
-      this.check();
-      await this.o.db.writeBatch({ files, touched, deleteKeys: last ? [...pendingDeletes, ...gone] : gone });
-      if (last) pendingDeletes = [];
+      await flush(last);
     };
 
-    for (let i = 0; i < todo.length || i === 0; i += batchSize) {
-      await runBatch(todo.slice(i, i + batchSize), 1, false);
-    }
+    await runBatch(todo, 1, false);
     for (let attempt = 2; attempt <= attempts && retry.length; attempt++) {
       const again = retry;
       retry = [];
@@ -479,36 +437,41 @@ export class Scanner {
       if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
       return errorRow(stat, format, (e as Error).message);
     }
-    // The hash tells a touched file (same content, new mtime) from a changed one. It is computed on a
-    // worker beside the decode; only a file that can be the same as indexed (same size) waits for it.
-    const hashing = this.hasher.hash(content);
-    const maybeSame = prev !== undefined && prev.size === content.length && prev.status === 'ok' && prev.format === format.name;
-    if (prev && maybeSame && !this.rebuilding && prev.hash === (await hashing)) {
+    // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
+    // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
+    // on a decode worker; the content moves there (it is not used here after this).
+    const size = content.length;
+    const maybeSame = prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding;
+    const r = await this.decoder.run({
+      key,
+      relPath: s.rel,
+      format: format.name,
+      content,
+      sameAs: maybeSame ? prev.hash : null,
+      summaries: this.o.summaries !== false,
+    });
+    if (r.kind === 'same') {
       return {
         kind: 'touch',
-        file: { ...prev, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 },
-        bytes: content.length,
+        file: { ...prev!, size: stat.size, mtime: stat.mtimeMs / 1000, recheck: base(stat, format).recheck, scannedAt: Date.now() / 1000 },
+        bytes: size,
       };
     }
-    let decoded: DecodedFile;
-    try {
-      decoded = format.decodeAsync ? await format.decodeAsync(content, { relPath: s.rel }) : format.decode(content, { relPath: s.rel });
-    } catch (e) {
-      return { ...errorRow(stat, format, (e as Error).message), bytes: content.length } as Outcome;
+    if (r.kind === 'lost') return r.running ? { ...errorRow(stat, format, r.error), bytes: size } : { kind: 'retry', bytes: size };
+    if (r.kind === 'error') return { ...errorRow(stat, format, r.error), bytes: size };
+    if (r.warnings?.length) {
+      const more = r.warningsDropped ? ` (and ${r.warningsDropped} more)` : '';
+      this.log.warn({ file: s.rel, warnings: r.warnings }, `file decoded with ${r.warnings.length} warning(s)${more}`);
     }
-    if (decoded.warnings?.length) {
-      const more = decoded.warningsDropped ? ` (and ${decoded.warningsDropped} more)` : '';
-      this.log.warn({ file: s.rel, warnings: decoded.warnings }, `file decoded with ${decoded.warnings.length} warning(s)${more}`);
-    }
-    const fields = fieldRows(key, decoded);
-    const tiers = this.o.summaries === false ? undefined : fileTiers(decoded, fields);
-    const file: FileRow = { ...base(stat, format), hash: await hashing, badRows: decoded.badRows };
-    if (fields.length) {
-      file.tFirst = Math.min(...fields.map((f) => f.tFirst));
-      file.tLast = Math.max(...fields.map((f) => f.tLast));
-      file.nSamples = decoded.timelines.reduce((n, tl) => n + tl.t.length, 0);
-    }
-    return { kind: 'write', file, fields, tiers, isNew: !prev, bytes: content.length };
+    const file: FileRow = {
+      ...base(stat, format),
+      hash: r.hash,
+      badRows: r.badRows,
+      tFirst: r.tFirst,
+      tLast: r.tLast,
+      nSamples: r.nSamples,
+    };
+    return { kind: 'write', file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), isNew: !prev, bytes: size };
   }
 
   /** Stops renewing and releases the lease (the index stays). */
@@ -516,7 +479,7 @@ export class Scanner {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.hasher.close();
+    await this.decoder.close();
     await this.o.db
       .releaseLock(SCANNER_LOCK, this.owner)
       .catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));

@@ -5,7 +5,7 @@
 import type { FieldType } from '../../sdk/types';
 import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
 import {
-  chunkOf,
+  CHUNK as TIER_CHUNK,
   chunkQuery,
   chunkRows,
   mergePacked,
@@ -13,9 +13,9 @@ import {
   ROLLUP_MIN_WIDTH,
   ROLLUP_SOURCE,
   rowBuckets,
-  STRIDE,
   TIER_COLS,
   type FieldTiers,
+  type TierRow,
 } from '../../sdk/tiers';
 import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan } from './types';
 
@@ -137,29 +137,44 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   async writeBatch(batch: {
-    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>;
+    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh?: boolean }>;
     touched: FileRow[];
     deleteKeys: string[];
   }): Promise<void> {
-    const gone = [...batch.deleteKeys, ...batch.files.map((f) => f.file.key)];
-    if (gone.length === 0 && batch.touched.length === 0) return;
+    // rows to remove first: deleted files', and those of files written again (a fresh file has none)
+    const gone = [...batch.deleteKeys, ...batch.files.filter((f) => !f.fresh).map((f) => f.file.key)];
+    if (batch.files.length === 0 && gone.length === 0 && batch.touched.length === 0) return;
     await this.transaction(async (q) => {
-      // rollup chunks this batch touches: those of the files' old rows and of their new tiers
-      const touched = new Map<string, { field: string; width: number; lo: number }>();
-      const touch = (field: string, width: number, lo: number) => touched.set(`${field}\0${width}\0${lo}`, { field, width, lo });
+      // Rollup chunks this batch touches. One where rows go away is merged again from every source;
+      // one that only gains rows is the stored rollup merged with the new buckets (exact: merging is
+      // order-free), so a first scan costs what it adds, not what the index holds.
+      const again = new Map<string, { field: string; width: number; lo: number }>();
+      const added = new Map<string, { field: string; width: number; lo: number; parts: Float64Array[] }>();
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
         const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
           ...keys,
           ROLLUP_MIN_WIDTH,
         ]);
-        for (const r of old) touch(String(r.field), num(r.width), num(r.idx_lo));
+        for (const r of old) {
+          const c = { field: String(r.field), width: num(r.width), lo: num(r.idx_lo) };
+          again.set(`${c.field}\0${c.width}\0${c.lo}`, c);
+        }
       }
-      for (const { tiers } of batch.files) {
+      const tierRows: TierRow[] = [];
+      for (const { file, tiers } of batch.files) {
         for (const [field, byWidth] of tiers ?? []) {
           for (const [w, p] of byWidth) {
-            if (w < ROLLUP_MIN_WIDTH) continue;
-            for (let k = 0; k < nBuckets(p); k++) touch(field, w, chunkOf(p[k * STRIDE] ?? 0));
+            for (const row of chunkRows(file.key, field, w, p)) {
+              tierRows.push(row);
+              if (w < ROLLUP_MIN_WIDTH) continue;
+              const id = `${field}\0${w}\0${row[3]}`;
+              if (again.has(id)) continue;
+              const c = added.get(id);
+              // the whole packed array: the rollup keeps only the chunk's buckets of it
+              if (c) c.parts.push(p);
+              else added.set(id, { field, width: w, lo: row[3], parts: [p] });
+            }
           }
         }
       }
@@ -190,11 +205,9 @@ export abstract class SqlIndexDb implements IndexDb {
         fields.map((d) => [d.key, d.field, d.timeline, d.type, d.units, d.description, d.interval, d.tFirst, d.tLast, d.n, d.tierMin]),
       );
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
-      const tierRows = batch.files.flatMap(({ file, tiers }) =>
-        [...(tiers ?? [])].flatMap(([field, byWidth]) => [...byWidth].flatMap(([w, p]) => chunkRows(file.key, field, w, p))),
-      );
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
-      for (const c of touched.values()) await this.rollUp(q, c.field, c.width, c.lo);
+      for (const c of again.values()) await this.rollUp(q, c.field, c.width, c.lo);
+      for (const c of added.values()) await this.rollUp(q, c.field, c.width, c.lo, c.parts);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
@@ -299,17 +312,18 @@ export abstract class SqlIndexDb implements IndexDb {
     return { files, tiered: num(a?.k ?? 0), tierMin: numOrNull(a?.w), overlaps: num(o?.n ?? 0) > 0 };
   }
 
-  /** Recomputes the rollup of one chunk from every file's rows of it. */
-  private async rollUp(q: Querier, field: string, width: number, lo: number): Promise<void> {
+  /**
+   * The rollup of one chunk: merged from every source's rows of it, or, given `added` (buckets of
+   * sources new to the chunk), the stored rollup merged with them.
+   */
+  private async rollUp(q: Querier, field: string, width: number, lo: number, added?: Float64Array[]): Promise<void> {
     const tier = this.t('tier');
-    const parts = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source <> ?`, [
-      field,
-      width,
-      lo,
-      ROLLUP_SOURCE,
-    ]);
+    const parts = await q.all<{ data: unknown }>(
+      `SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source ${added ? '=' : '<>'} ?`,
+      [field, width, lo, ROLLUP_SOURCE],
+    );
     await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
-    const merged = mergePacked(parts.map((r) => rowBuckets(r.data)));
+    const merged = mergePacked([...parts.map((r) => rowBuckets(r.data)), ...(added ?? [])], lo, lo + TIER_CHUNK);
     if (nBuckets(merged)) await q.insertMany(tier, [...TIER_COLS], chunkRows(ROLLUP_SOURCE, field, width, merged));
   }
 

@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import type { Dialect } from './schema';
 import { SqlIndexDb, type Querier } from './sql';
 
+/** Rows per multi-row INSERT. */
+const MULTI = 16;
+
 export class SqliteIndexDb extends SqlIndexDb {
   readonly kind: Dialect = 'sqlite';
   readonly location: string;
@@ -25,6 +28,9 @@ export class SqliteIndexDb extends SqlIndexDb {
     this.db.pragma('busy_timeout = 10000');
     if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // 64 MiB of page cache (default 2 MiB): a scan's transaction inserts tens of thousands of tier rows
+    // at random places of their indexes (keys are hashes); a small cache spills and rereads pages.
+    this.db.pragma('cache_size = -65536');
     const prep = (sql: string): Database.Statement => {
       let s = this.stmts.get(sql);
       if (!s) {
@@ -38,8 +44,16 @@ export class SqliteIndexDb extends SqlIndexDb {
       all: async <T>(sql: string, params: unknown[] = []) => prep(sql).all(...params) as T[],
       run: async (sql: string, params: unknown[] = []) => prep(sql).run(...params).changes,
       insertMany: async (table: string, cols: string[], rows: unknown[][]) => {
-        const s = prep(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
-        for (const r of rows) s.run(...r);
+        // MULTI rows per statement (fewer calls into SQLite), the rest one by one
+        const one = `(${cols.map(() => '?').join(', ')})`;
+        const head = `INSERT INTO ${table} (${cols.join(', ')}) VALUES `;
+        let i = 0;
+        if (rows.length >= MULTI) {
+          const s = prep(head + Array.from({ length: MULTI }, () => one).join(', '));
+          for (; i + MULTI <= rows.length; i += MULTI) s.run(...rows.slice(i, i + MULTI).flat());
+        }
+        const s = prep(head + one);
+        for (; i < rows.length; i++) s.run(...(rows[i] ?? []));
       },
     };
   }

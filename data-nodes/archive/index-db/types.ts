@@ -21,7 +21,7 @@ export interface FileRow {
   size: number;
   /** Modification time, UNIX seconds (UTC). */
   mtime: number;
-  /** sha1 (hex) of the content, when the file was read. */
+  /** Hash of the content when the file was read (`fp1:` fingerprint; sha1 hex in older indexes). */
   hash: string | null;
   format: string | null;
   status: FileStatus;
@@ -98,10 +98,11 @@ export interface IndexDb {
   /**
    * One transaction: removes `deleteKeys`, replaces the rows of `files` with their `fields`,
    * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation. A file's
-   * summary tiers (source = its key) are replaced or removed with its rows.
+   * summary tiers (source = its key) are replaced or removed with its rows. `fresh`: the file is not in
+   * the index (nothing of it to remove).
    */
   writeBatch(batch: {
-    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers }>;
+    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh?: boolean }>;
     touched: FileRow[];
     deleteKeys: string[];
   }): Promise<void>;

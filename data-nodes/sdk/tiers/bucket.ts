@@ -62,66 +62,121 @@ export const nBuckets = (p: Float64Array): number => Math.floor(p.length / STRID
 
 /**
  * Buckets of `width` from samples. `t` need not be sorted (late and out-of-order samples are fine);
- * NaN values are skipped. Returns a packed array sorted by idx.
+ * NaN values are skipped. Returns a packed array sorted by idx. Time-sorted input (the common case) is
+ * one pass with the open bucket in locals; the first sample out of order restarts on `bucketsAnyOrder`.
  */
 export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
   const n = Math.min(t.length, v.length);
-  let sorted = true;
-  for (let i = 1; i < n; i++)
-    if (g(t, i) < g(t, i - 1)) {
-      sorted = false;
-      break;
+  let out: Float64Array = new Float64Array(Math.min(n, 64) * STRIDE);
+  let m = 0; // buckets in out
+  let cur = NaN; // idx of the open bucket (NaN: none)
+  let count = 0;
+  let mn = 0;
+  let mx = 0;
+  let sum = 0;
+  let tFirst = 0;
+  let tLast = 0;
+  let tMin = 0;
+  let tMax = 0;
+  for (let i = 0; i < n; i++) {
+    // i < n: in bounds (no `?? NaN`, which keeps this loop monomorphic on typed arrays)
+    const x = v[i] as number;
+    const ti = t[i] as number;
+    if (x !== x || ti !== ti) continue;
+    if (ti < tLast && count > 0) return bucketsAnyOrder(t, v, width, n);
+    const idx = Math.floor(ti / width);
+    if (idx !== cur) {
+      if (count > 0) {
+        if ((m + 1) * STRIDE > out.length) out = grow(out, m);
+        writeBucket(out, m++ * STRIDE, cur, count, mn, mx, sum, tFirst, tLast, tMin, tMax);
+      }
+      cur = idx;
+      count = 1;
+      mn = mx = sum = x;
+      tFirst = tLast = tMin = tMax = ti;
+      continue;
     }
+    // times ascend: the earliest time of the min is the first seen, the latest of the max the last
+    count++;
+    sum += x;
+    if (x < mn) {
+      mn = x;
+      tMin = ti;
+    }
+    if (x >= mx) {
+      mx = x;
+      tMax = ti;
+    }
+    tLast = ti;
+  }
+  if (count > 0) {
+    if ((m + 1) * STRIDE > out.length) out = grow(out, m);
+    writeBucket(out, m++ * STRIDE, cur, count, mn, mx, sum, tFirst, tLast, tMin, tMax);
+  }
+  return out.length === m * STRIDE ? out : out.slice(0, m * STRIDE);
+}
+
+function grow(out: Float64Array, m: number): Float64Array {
+  const grown = new Float64Array(Math.max(64, m * 2) * STRIDE);
+  grown.set(out);
+  return grown;
+}
+
+function writeBucket(
+  out: Float64Array,
+  o: number,
+  idx: number,
+  count: number,
+  mn: number,
+  mx: number,
+  sum: number,
+  tFirst: number,
+  tLast: number,
+  tMin: number,
+  tMax: number,
+): void {
+  out[o] = idx;
+  out[o + 1] = count;
+  out[o + 2] = mn;
+  out[o + 3] = mx;
+  out[o + 4] = sum;
+  out[o + 5] = tFirst;
+  out[o + 6] = tLast;
+  out[o + 7] = tMin;
+  out[o + 8] = tMax;
+}
+
+/** `buildBuckets` for samples in any time order: each bucket found by its idx. */
+function bucketsAnyOrder(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array {
   const out: number[] = [];
-  let cur = -1; // offset of the open bucket in `out`
-  let byIdx: Map<number, number> | null = sorted ? null : new Map();
+  const byIdx = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const x = g(v, i);
     const ti = g(t, i);
     if (x !== x || ti !== ti) continue;
     const idx = Math.floor(ti / width);
-    let o: number;
-    if (byIdx === null) {
-      if (cur >= 0 && out[cur] === idx) o = cur;
-      else {
-        o = out.length;
-        cur = o;
-        out.push(idx, 0, x, x, 0, ti, ti, ti, ti);
-      }
-    } else {
-      const at = byIdx.get(idx);
-      if (at !== undefined) o = at;
-      else {
-        o = out.length;
-        byIdx.set(idx, o);
-        out.push(idx, 0, x, x, 0, ti, ti, ti, ti);
-      }
+    const o = byIdx.get(idx);
+    if (o === undefined) {
+      byIdx.set(idx, out.length);
+      out.push(idx, 1, x, x, x, ti, ti, ti, ti);
+      continue;
     }
-    addSample(out, o, ti, x);
+    out[o + 1] = (out[o + 1] ?? 0) + 1;
+    out[o + 4] = (out[o + 4] ?? 0) + x;
+    const mnO = out[o + 2] ?? x;
+    if (x < mnO || (x === mnO && ti < (out[o + 7] ?? ti))) {
+      out[o + 2] = x;
+      out[o + 7] = ti;
+    }
+    const mxO = out[o + 3] ?? x;
+    if (x > mxO || (x === mxO && ti > (out[o + 8] ?? ti))) {
+      out[o + 3] = x;
+      out[o + 8] = ti;
+    }
+    if (ti < (out[o + 5] ?? ti)) out[o + 5] = ti;
+    if (ti > (out[o + 6] ?? ti)) out[o + 6] = ti;
   }
-  const p = Float64Array.from(out);
-  if (byIdx !== null) {
-    byIdx = null;
-    return sortPacked(p);
-  }
-  return p;
-}
-
-function addSample(out: number[], o: number, t: number, x: number): void {
-  out[o + 1] = (out[o + 1] ?? 0) + 1;
-  out[o + 4] = (out[o + 4] ?? 0) + x;
-  const mn = out[o + 2] ?? x;
-  if (x < mn || (x === mn && t < (out[o + 7] ?? t))) {
-    out[o + 2] = x;
-    out[o + 7] = t;
-  }
-  const mx = out[o + 3] ?? x;
-  if (x > mx || (x === mx && t > (out[o + 8] ?? t))) {
-    out[o + 3] = x;
-    out[o + 8] = t;
-  }
-  if (t < (out[o + 5] ?? t)) out[o + 5] = t;
-  if (t > (out[o + 6] ?? t)) out[o + 6] = t;
+  return sortPacked(Float64Array.from(out));
 }
 
 function sortPacked(p: Float64Array): Float64Array {

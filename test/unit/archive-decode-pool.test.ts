@@ -1,0 +1,144 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openIndexDb, Scanner } from '../../data-nodes/archive';
+import { DecodePool } from '../../data-nodes/archive/decode-pool';
+import Database from 'better-sqlite3';
+import { contentHash, sha1Hex, summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
+
+/** Worker threads load the TypeScript sources through this hook. */
+const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
+
+const csv = (k: number, rows = 40000): string =>
+  `time,v,w\n${Array.from({ length: rows }, (_, i) => `${1000 + i},${(i * k) % 10},${i % 7}`).join('\n')}\n`;
+const job = (content: Uint8Array, sameAs: string | null = null): SummaryJob => ({
+  key: 'k',
+  relPath: 'a.csv',
+  format: 'csv',
+  content,
+  sameAs,
+  summaries: true,
+});
+
+/** Maps and typed arrays made plain (a worker's answer is built in another realm than jest's). */
+function plain(x: unknown): unknown {
+  if (Object.prototype.toString.call(x) === '[object Map]') {
+    const out: Array<[unknown, unknown]> = [];
+    (x as Map<unknown, unknown>).forEach((v, k) => out.push([k, plain(v)]));
+    return out;
+  }
+  if (ArrayBuffer.isView(x)) return Array.from(x as Float64Array);
+  if (Array.isArray(x)) return x.map(plain);
+  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]));
+  return x;
+}
+
+describe('DecodePool (hash, decode, field rows and tiers on worker threads)', () => {
+  test('a worker answers exactly what the calling thread computes; the content moves, views are copied', async () => {
+    const pool = new DecodePool(2, { minBytes: 0, execArgv: TS_WORKERS });
+    try {
+      const a = Buffer.from(csv(3));
+      const b = Buffer.from(csv(7));
+      const expectA = await summariseFile(job(Buffer.from(a)));
+      const expectB = await summariseFile(job(Buffer.from(b)));
+      expect(expectA.kind).toBe('decoded');
+      const big = Buffer.concat([Buffer.from('junk'), b]);
+      const view = big.subarray(4);
+      const [ra, rb, same] = await Promise.all([
+        pool.run(job(a)),
+        pool.run(job(view)),
+        pool.run(job(Buffer.from(csv(3)), contentHash(Buffer.from(csv(3))))),
+      ]);
+      expect(pool.threaded).toBe(true);
+      expect(plain(ra)).toEqual(plain(expectA));
+      expect(plain(rb)).toEqual(plain(expectB));
+      expect(JSON.stringify(plain(ra))).toContain('"tierMin":600');
+      expect(same).toEqual({ kind: 'same', hash: contentHash(Buffer.from(csv(3))) });
+      expect(a.byteLength).toBe(0); // transferred to the worker
+      expect(view.byteLength).toBeGreaterThan(0); // a view: copied
+      const bad = await pool.run(job(Buffer.alloc(100000, 0xff)));
+      expect(bad.kind).toBe('error');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('workers that cannot start leave every job to the calling thread; small contents stay here', async () => {
+    const pool = new DecodePool(2, { minBytes: 1024, execArgv: ['--require', path.join(__dirname, 'no-such-hook.js')] });
+    try {
+      const small = await pool.run(job(Buffer.from(csv(3, 10))));
+      expect(small.kind).toBe('decoded');
+      const big = Buffer.from(csv(3));
+      const expected = await summariseFile(job(Buffer.from(big)));
+      expect(await Promise.all([pool.run(job(big)), pool.run(job(Buffer.from(big)))])).toEqual([expected, expected]);
+      expect(pool.threaded).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+test('the scanner tells a touched big file (hashed on a worker) from one changed at the same size', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-decodepool-'));
+  const db = openIndexDb('sqlite::memory:');
+  const a = path.join(dir, 'a.csv');
+  const b = path.join(dir, 'b.csv');
+  writeFileSync(a, csv(3));
+  writeFileSync(b, csv(3));
+  const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 2, workerExecArgv: TS_WORKERS });
+  try {
+    expect((await s.scan()).added).toBe(2);
+    utimesSync(a, new Date(), new Date(Date.now() + 5000)); // touched: same content
+    writeFileSync(b, csv(7)); // changed, same size
+    expect(csv(7).length).toBe(csv(3).length);
+    utimesSync(b, new Date(), new Date(Date.now() + 5000));
+    expect(await s.scan()).toMatchObject({ touched: 1, updated: 1, unchanged: 0 });
+    const files = await db.listFiles();
+    expect(files.map((f) => f.hash).sort()).toEqual([contentHash(Buffer.from(csv(3))), contentHash(Buffer.from(csv(7)))].sort());
+  } finally {
+    await s.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('content hash: any one byte changed, any length, any alignment; an old sha1 in the index is never taken as unchanged', async () => {
+  const base = Buffer.from(csv(3, 50));
+  const h = contentHash(base);
+  expect(h).toMatch(/^fp1:[0-9a-f]{32}$/);
+  for (let i = 0; i < base.length; i++) {
+    const x = Buffer.from(base);
+    x[i] = (x[i] ?? 0) ^ 1;
+    expect(contentHash(x)).not.toBe(h);
+  }
+  expect(new Set(Array.from({ length: 70 }, (_, n) => contentHash(Buffer.alloc(n)))).size).toBe(70);
+  expect(contentHash(Buffer.concat([Buffer.from('x'), base]).subarray(1))).toBe(h);
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-oldhash-'));
+  const dbFile = path.join(dir, 'index.sqlite');
+  const data = path.join(dir, 'data');
+  const a = path.join(data, 'a.csv');
+  const db = openIndexDb(`sqlite:${dbFile}`);
+  try {
+    mkdirSync(data);
+    writeFileSync(a, base);
+    const s = await Scanner.open({ db, dataDir: data, settleSeconds: 0, workers: 0 });
+    try {
+      expect((await s.scan()).added).toBe(1);
+      // as an older scanner left it: the sha1 of the same content
+      const raw = new Database(dbFile);
+      raw.prepare('UPDATE archive_file SET hash = ?').run(sha1Hex(base));
+      raw.close();
+      utimesSync(a, new Date(), new Date(Date.now() + 5000));
+      expect(await s.scan()).toMatchObject({ touched: 0, updated: 1 });
+      expect((await db.listFiles())[0]?.hash).toBe(h);
+      utimesSync(a, new Date(), new Date(Date.now() + 9000));
+      expect(await s.scan()).toMatchObject({ touched: 1, updated: 0 });
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
