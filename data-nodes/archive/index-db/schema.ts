@@ -9,7 +9,9 @@
  *   <p>field (file_key, field) PK, timeline, type, units, description, interval_s, t_first, t_last, n
  *             indexes (field, t_first), (t_last)
  *   <p>lock  (name PK, owner, acquired, expires)    the scanner's lease (version 2)
- *   <p>tier  summary tiers per file (source = file_key), field, width, chunk (version 3; sdk/tiers/table.ts);
+ *   <p>tier  summary tiers per file (source = file_key), field, width, chunk (version 3; sdk/tiers/table.ts),
+ *            and rollups (source '*') at widths >= 600 s; a file's own rows at those widths only at its finest
+ *            rung (indexes written before kept every width: still read right, replaced when the file changes);
  *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers)
  *
  * All times are DOUBLE UNIX seconds (UTC).

@@ -6,12 +6,17 @@ import type { FieldType } from '../../sdk/types';
 import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
 import {
   CHUNK as TIER_CHUNK,
+  chunkOf,
   chunkQuery,
   chunkRows,
+  chunkStarts,
+  coarsen,
   mergePacked,
   nBuckets,
+  ownRowWidths,
   ROLLUP_MIN_WIDTH,
   ROLLUP_SOURCE,
+  ROLLUP_WIDTHS,
   rowBuckets,
   TIER_COLS,
   type FieldTiers,
@@ -32,6 +37,15 @@ function chunks<T>(xs: T[], n = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
   return out;
+}
+
+/** One rollup chunk a write touches: computed `again` from the sources, or merged with `parts`. */
+interface RollupJob {
+  field: string;
+  width: number;
+  lo: number;
+  again: boolean;
+  parts: Float64Array[];
 }
 
 const num = (v: unknown): number => Number(v);
@@ -145,11 +159,17 @@ export abstract class SqlIndexDb implements IndexDb {
     const gone = [...batch.deleteKeys, ...batch.files.filter((f) => !f.fresh).map((f) => f.file.key)];
     if (batch.files.length === 0 && gone.length === 0 && batch.touched.length === 0) return;
     await this.transaction(async (q) => {
-      // Rollup chunks this batch touches. One where rows go away is merged again from every source;
-      // one that only gains rows is the stored rollup merged with the new buckets (exact: merging is
-      // order-free), so a first scan costs what it adds, not what the index holds.
-      const again = new Map<string, { field: string; width: number; lo: number }>();
-      const added = new Map<string, { field: string; width: number; lo: number; parts: Float64Array[] }>();
+      // Rollup chunks this batch touches. One where rows go away is computed again (`again`), and so
+      // is every coarser rung's chunk over it; one that only gains rows is the stored rollup merged
+      // with the new buckets (exact: merging is order-free), so a first scan costs what it adds, not
+      // what the index holds. A file's own rows: table.ts `ownRowWidths`.
+      const jobs = new Map<string, RollupJob>();
+      const job = (field: string, width: number, lo: number): RollupJob => {
+        const id = `${field}\0${width}\0${lo}`;
+        let j = jobs.get(id);
+        if (!j) jobs.set(id, (j = { field, width, lo, again: false, parts: [] }));
+        return j;
+      };
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
         const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
@@ -157,24 +177,28 @@ export abstract class SqlIndexDb implements IndexDb {
           ROLLUP_MIN_WIDTH,
         ]);
         for (const r of old) {
-          const c = { field: String(r.field), width: num(r.width), lo: num(r.idx_lo) };
-          again.set(`${c.field}\0${c.width}\0${c.lo}`, c);
+          const field = String(r.field);
+          let width = num(r.width);
+          let lo = num(r.idx_lo);
+          job(field, width, lo).again = true;
+          // the chunks over it at the coarser rungs (a chunk of a rung lies inside one of the next)
+          for (let i = ROLLUP_WIDTHS.indexOf(width) + 1; i > 0 && i < ROLLUP_WIDTHS.length; i++) {
+            const next = ROLLUP_WIDTHS[i] ?? width;
+            lo = chunkOf(Math.floor(lo / Math.round(next / width)));
+            width = next;
+            job(field, width, lo).again = true;
+          }
         }
       }
       const tierRows: TierRow[] = [];
       for (const { file, tiers } of batch.files) {
         for (const [field, byWidth] of tiers ?? []) {
+          const own = ownRowWidths(byWidth.keys());
           for (const [w, p] of byWidth) {
-            for (const row of chunkRows(file.key, field, w, p)) {
-              tierRows.push(row);
-              if (w < ROLLUP_MIN_WIDTH) continue;
-              const id = `${field}\0${w}\0${row[3]}`;
-              if (again.has(id)) continue;
-              const c = added.get(id);
-              // the whole packed array: the rollup keeps only the chunk's buckets of it
-              if (c) c.parts.push(p);
-              else added.set(id, { field, width: w, lo: row[3], parts: [p] });
-            }
+            if (own.has(w)) for (const row of chunkRows(file.key, field, w, p)) tierRows.push(row);
+            if (w < ROLLUP_MIN_WIDTH) continue;
+            // the whole packed array: the rollup keeps only the chunk's buckets of it
+            for (const lo of chunkStarts(p)) job(field, w, lo).parts.push(p);
           }
         }
       }
@@ -206,8 +230,8 @@ export abstract class SqlIndexDb implements IndexDb {
       );
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
-      for (const c of again.values()) await this.rollUp(q, c.field, c.width, c.lo);
-      for (const c of added.values()) await this.rollUp(q, c.field, c.width, c.lo, c.parts);
+      // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
+      for (const j of [...jobs.values()].sort((x, y) => x.width - y.width)) await this.rollUp(q, j);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
@@ -313,17 +337,47 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   /**
-   * The rollup of one chunk: merged from every source's rows of it, or, given `added` (buckets of
-   * sources new to the chunk), the stored rollup merged with them.
+   * The rollup of one chunk. Computed again: the own rows of the sources whose finest rung is this
+   * width, merged with the finer rung's rollup over the chunk's span, coarsened (the finest rung, or a
+   * width off the ladder: every source's rows). Otherwise the stored rollup merged with `parts`, the
+   * buckets of the sources new to the chunk.
    */
-  private async rollUp(q: Querier, field: string, width: number, lo: number, added?: Float64Array[]): Promise<void> {
+  private async rollUp(q: Querier, j: RollupJob): Promise<void> {
     const tier = this.t('tier');
-    const parts = await q.all<{ data: unknown }>(
-      `SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source ${added ? '=' : '<>'} ?`,
-      [field, width, lo, ROLLUP_SOURCE],
-    );
+    const { field, width, lo } = j;
+    const parts: Float64Array[] = [];
+    if (!j.again) {
+      const [stored] = await q.all<{ data: unknown }>(
+        `SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`,
+        [ROLLUP_SOURCE, field, width, lo],
+      );
+      if (stored) parts.push(rowBuckets(stored.data));
+      parts.push(...j.parts);
+    } else {
+      const i = ROLLUP_WIDTHS.indexOf(width);
+      const finer = i > 0 ? ROLLUP_WIDTHS.slice(0, i) : [];
+      // Indexes of older versions kept every width of a file: a source with rows at a finer rung is
+      // in that rung's rollup, so its rows here are not read.
+      const notFiner = finer.length
+        ? ` AND NOT EXISTS (SELECT 1 FROM ${tier} u WHERE u.source = t.source AND u.field = t.field AND u.width IN (${finer.map(() => '?').join(', ')}))`
+        : '';
+      const own = await q.all<{ data: unknown }>(
+        `SELECT t.data AS data FROM ${tier} t WHERE t.field = ? AND t.width = ? AND t.idx_lo = ? AND t.source <> ?${notFiner}`,
+        [field, width, lo, ROLLUP_SOURCE, ...finer],
+      );
+      for (const r of own) parts.push(rowBuckets(r.data));
+      const fw = finer[finer.length - 1];
+      if (fw !== undefined) {
+        const f = Math.round(width / fw);
+        const fine = await q.all<{ data: unknown }>(
+          `SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ?`,
+          [ROLLUP_SOURCE, field, fw, lo * f, (lo + TIER_CHUNK) * f],
+        );
+        for (const r of fine) parts.push(coarsen(rowBuckets(r.data), fw, width));
+      }
+    }
     await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
-    const merged = mergePacked([...parts.map((r) => rowBuckets(r.data)), ...(added ?? [])], lo, lo + TIER_CHUNK);
+    const merged = mergePacked(parts, lo, lo + TIER_CHUNK);
     if (nBuckets(merged)) await q.insertMany(tier, [...TIER_COLS], chunkRows(ROLLUP_SOURCE, field, width, merged));
   }
 

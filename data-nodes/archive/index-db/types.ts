@@ -98,7 +98,9 @@ export interface IndexDb {
   /**
    * One transaction: removes `deleteKeys`, replaces the rows of `files` with their `fields`,
    * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation. A file's
-   * summary tiers (source = its key) are replaced or removed with its rows. `fresh`: the file is not in
+   * summary tiers (source = its key) are replaced or removed with its rows, and the rollups over them
+   * updated: the file keeps its own rows below ROLLUP_MIN_WIDTH and at its finest rollup rung only, its
+   * coarser widths live in the rollups (sdk/tiers/table.ts `ownRowWidths`). `fresh`: the file is not in
    * the index (nothing of it to remove).
    */
   writeBatch(batch: {
@@ -122,7 +124,10 @@ export interface IndexDb {
    * coarsest of their finest tier widths, and whether two of them overlap in time.
    */
   tierPlan(field: string, start: number, end: number): Promise<TierPlan>;
-  /** Stored tier chunks (all files) of `field` at `width` that may hold bucket indexes in [idxLo, idxHi). */
+  /**
+   * Stored tier chunks of `field` at `width` that may hold bucket indexes in [idxLo, idxHi): every file's
+   * own rows below ROLLUP_MIN_WIDTH, the rollup's (every file merged) at and above it.
+   */
   tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]>;
 
   // lock (one scanner per index)

@@ -10,7 +10,7 @@
  * transaction as the caller's own rows. `idx_lo` is the chunk's first possible bucket index
  * (chunk·CHUNK), `idx_hi` its last present one, `n` the buckets in `data` (packed, see bucket.ts).
  */
-import { nBuckets, packFromBuffer, packToBuffer, STRIDE } from './bucket';
+import { LADDER, nBuckets, packFromBuffer, packToBuffer, STRIDE } from './bucket';
 
 /** Bucket indexes per stored chunk: bounds the bytes read for a narrow query on a long source. */
 export const CHUNK = 512;
@@ -89,6 +89,39 @@ export function chunkQuery(
  * ROLLUP_SOURCE, every source's buckets merged per chunk, recomputed for the chunks a write touches in
  * the same transaction; queries at those widths read only it, so their cost depends on the buckets, not
  * on the number of sources.
+ *
+ * A source keeps its own rows only where a query or the upkeep of a rollup reads them (`ownRowWidths`):
+ * below ROLLUP_MIN_WIDTH, and at its finest rung of ROLLUP_WIDTHS. A coarser rung's rollup is the finer
+ * rung's rollup coarsened (the rungs nest) merged with the own rows of the sources whose finest rung it is.
  */
 export const ROLLUP_SOURCE = '*';
 export const ROLLUP_MIN_WIDTH = 600;
+/** The ladder's rungs with rollups, ascending; each divides the next. */
+export const ROLLUP_WIDTHS: readonly number[] = LADDER.filter((w) => w >= ROLLUP_MIN_WIDTH);
+
+/**
+ * Of one source's tier widths for a field, those stored as its own rows in a store with rollups: every
+ * width below ROLLUP_MIN_WIDTH, the finest of ROLLUP_WIDTHS, and any width ≥ ROLLUP_MIN_WIDTH off the
+ * ladder (its rollup is merged from own rows only).
+ */
+export function ownRowWidths(widths: Iterable<number>): Set<number> {
+  const own = new Set<number>();
+  let finest = Infinity;
+  for (const w of widths) {
+    if (w < ROLLUP_MIN_WIDTH || !ROLLUP_WIDTHS.includes(w)) own.add(w);
+    else finest = Math.min(finest, w);
+  }
+  if (finest !== Infinity) own.add(finest);
+  return own;
+}
+
+/** The first bucket indexes of the chunks that packed buckets (sorted by idx) fall in, ascending. */
+export function chunkStarts(packed: Float64Array): number[] {
+  const out: number[] = [];
+  const n = nBuckets(packed);
+  for (let k = 0; k < n; k++) {
+    const lo = chunkOf(packed[k * STRIDE] ?? 0);
+    if (out[out.length - 1] !== lo) out.push(lo);
+  }
+  return out;
+}

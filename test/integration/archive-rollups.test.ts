@@ -1,0 +1,246 @@
+/**
+ * The archive's rollups over a real index (SQLite and MariaDB): a file keeps its own tier rows below
+ * ROLLUP_MIN_WIDTH and at its finest rollup rung only; after files are added (overlapping, out of
+ * order, two ladders), removed and rewritten, every rollup chunk at every rung equals the brute-force
+ * merge of every live file's buckets at that width. Also on an index written by an older version
+ * (every width of every file stored as its own rows), while its files are removed and rewritten.
+ */
+import { mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
+import {
+  buildBuckets,
+  chunkOf,
+  chunkRows,
+  ladderFor,
+  mergePacked,
+  nBuckets,
+  ROLLUP_MIN_WIDTH,
+  ROLLUP_SOURCE,
+  ROLLUP_WIDTHS,
+  STRIDE,
+  TIER_COLS,
+} from '../../data-nodes/sdk/tiers';
+import { MYSQL_URL, SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
+
+let tmp: string;
+suiteTmpDir('sisock-rollups-', (d) => (tmp = d));
+
+const { backends, problem } = archiveBackends(() => tmp);
+if (problem !== null && SERVICES_REQUIRED) {
+  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
+    throw new Error(problem);
+  });
+} else if (problem !== null) {
+  console.warn(`archive rollup tests: MariaDB half skipped: ${problem}`);
+}
+
+const DAY = 86400;
+/** Deterministic values, multiples of 1/8: sums are exact whatever the merge order. */
+const val = (t: number, seed: number) => Math.round(((Math.sin(t * 12.9898 + seed) * 43758.5453) % 1) * 8000) / 8;
+
+/** A CSV file: bursts of `n` samples `spacing` s apart from each start; fields x (and y when `y`). */
+interface Spec {
+  starts: number[];
+  spacing: number;
+  n: number;
+  seed: number;
+  y?: boolean;
+  shuffle?: boolean;
+}
+
+function samples(s: Spec): number[] {
+  const t: number[] = [];
+  for (const a of s.starts) for (let i = 0; i < s.n; i++) t.push(a + i * s.spacing);
+  if (s.shuffle) t.sort((a, b) => val(a, 99) - val(b, 99));
+  return t;
+}
+
+function csv(s: Spec): string {
+  const head = s.y ? 'time,x,y' : 'time,x';
+  return `${head}\n${samples(s)
+    .map((t) => (s.y ? `${t},${val(t, s.seed)},${val(t, s.seed + 1)}` : `${t},${val(t, s.seed)}`))
+    .join('\n')}\n`;
+}
+
+/** Raw SQL on the index (for what the IndexDb interface does not show: own rows, an older version's rows). */
+interface Raw {
+  all(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  insert(rows: unknown[][]): Promise<void>;
+  table: string;
+  close(): Promise<void>;
+}
+
+async function raw(backend: Backend, url: string): Promise<Raw> {
+  if (backend.name === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length));
+    db.pragma('busy_timeout = 10000');
+    const table = 'archive_tier';
+    return {
+      table,
+      all: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
+      insert: async (rows) => {
+        const s = db.prepare(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES (${TIER_COLS.map(() => '?').join(', ')})`);
+        db.transaction(() => rows.forEach((r) => s.run(...r)))();
+      },
+      close: async () => void db.close(),
+    };
+  }
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
+  const table = `${new URL(url).searchParams.get('prefix')}tier`;
+  return {
+    table,
+    all: async (sql, params = []) => (await c.query(sql, params))[0] as Array<Record<string, unknown>>,
+    insert: async (rows) => {
+      if (rows.length) await c.query(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES ?`, [rows]);
+    },
+    close: () => c.end(),
+  };
+}
+
+describe.each(backends)('archive rollups over $name', (backend) => {
+  let dir = '';
+  const open = perTestHooks(
+    backend,
+    () => tmp,
+    (d) => (dir = d),
+  );
+  let mtime = 1_600_000_000;
+  const live = new Map<string, Spec>();
+  const put = (rel: string, s: Spec) => {
+    const p = path.join(dir, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, csv(s));
+    utimesSync(p, ++mtime, mtime);
+    live.set(rel, s);
+  };
+  const remove = (rel: string) => {
+    unlinkSync(path.join(dir, rel));
+    live.delete(rel);
+  };
+  const scan = async (db: IndexDb) => {
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0 });
+    try {
+      const r = await s.scan();
+      expect(r.errors).toBe(0);
+    } finally {
+      await s.close();
+    }
+  };
+
+  /** A file's buckets of `field` at `width`, built straight from its samples (null: not on its ladder). */
+  const fileBuckets = (s: Spec, field: 'x' | 'y', width: number): Float64Array | null => {
+    if (field === 'y' && !s.y) return null;
+    if (!ladderFor(s.spacing).includes(width)) return null;
+    const t = samples(s);
+    return buildBuckets(
+      t,
+      t.map((x) => val(x, field === 'x' ? s.seed : s.seed + 1)),
+      width,
+    );
+  };
+
+  /** Every rollup chunk of every rung equals the brute-force merge of the live files' buckets. */
+  async function checkRollups(db: IndexDb): Promise<number> {
+    let chunksSeen = 0;
+    for (const field of ['x', 'y'] as const) {
+      for (const width of ROLLUP_WIDTHS) {
+        const want = mergePacked([...live.values()].flatMap((s) => fileBuckets(s, field, width) ?? []));
+        const got = await db.tierBuckets(field, width, -(2 ** 40), 2 ** 40);
+        const los = new Set<number>();
+        for (const chunk of got) {
+          const n = nBuckets(chunk);
+          expect(n).toBeGreaterThan(0);
+          const lo = chunkOf(chunk[0] ?? NaN);
+          for (let k = 0; k < n; k++) expect(chunkOf(chunk[k * STRIDE] ?? NaN)).toBe(lo);
+          expect(los.has(lo)).toBe(false); // one rollup row per chunk
+          los.add(lo);
+          // this chunk against the brute force over its span
+          expect(Array.from(mergePacked([chunk]))).toEqual(Array.from(mergePacked([want], lo, lo + 512)));
+        }
+        // no chunk missing
+        const wantLos = new Set<number>();
+        for (let k = 0; k < nBuckets(want); k++) wantLos.add(chunkOf(want[k * STRIDE] ?? NaN));
+        expect([...los].sort((a, b) => a - b)).toEqual([...wantLos].sort((a, b) => a - b));
+        chunksSeen += los.size;
+      }
+    }
+    return chunksSeen;
+  }
+
+  /** Own rows (not rollups) at rollup widths, per file path: the widths they hold. */
+  async function ownCoarse(r: Raw): Promise<Map<string, number[]>> {
+    const rows = await r.all(
+      `SELECT DISTINCT f.path AS path, t.width AS width FROM ${r.table} t JOIN ${r.table.replace(/tier$/, 'file')} f ON f.file_key = t.source
+       WHERE t.source <> ? AND t.width >= ? ORDER BY t.width`,
+      [ROLLUP_SOURCE, ROLLUP_MIN_WIDTH],
+    );
+    const out = new Map<string, number[]>();
+    for (const x of rows) out.set(String(x.path), [...(out.get(String(x.path)) ?? []), Number(x.width)]);
+    return out;
+  }
+
+  test('every rollup chunk equals the brute-force merge, through adds, removals, rewrites and an older index', async () => {
+    live.clear();
+    const b512 = 512 * DAY; // a chunk boundary of every rung (and of the 3600-s rung at multiples of 21.33 days)
+    put('d/f0.csv', { starts: [500 * DAY, b512 - 100, 530 * DAY + 5000], spacing: 1, n: 400, seed: 1, y: true });
+    put('d/f1.csv', { starts: [505 * DAY + 77, b512 - 50, 545 * DAY], spacing: 1, n: 300, seed: 2, shuffle: true }); // overlaps f0
+    put('d/f2.csv', { starts: [502 * DAY, b512 - 3000, 555 * DAY + 123], spacing: 3, n: 300, seed: 3, y: true }); // ladder from 3600 s
+    put('d/f3.csv', { starts: [25 * 512 * 3600 - 150, 560 * DAY], spacing: 1, n: 400, seed: 4 });
+    put('d/f4.csv', { starts: [510 * DAY, 520 * DAY], spacing: 1, n: 500, seed: 5, y: true });
+    put('d/f5.csv', { starts: [508 * DAY, 540 * DAY + 999], spacing: 1, n: 200, seed: 6 });
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    await scan(db);
+    const r = await raw(backend, url);
+    open.push(r);
+    expect(await checkRollups(db)).toBeGreaterThan(20);
+    // own rows at rollup widths: only each file's finest rung
+    const own = await ownCoarse(r);
+    expect(own.get('d/f0.csv')).toEqual([600]);
+    expect(own.get('d/f2.csv')).toEqual([3600]);
+    expect(own.size).toBe(6);
+
+    // removed, rewritten (other times, and now with y), added (overlapping, ladder from 3600 s)
+    remove('d/f4.csv');
+    put('d/f5.csv', { starts: [515 * DAY + 11, b512 - 200, 550 * DAY], spacing: 1, n: 250, seed: 7, y: true });
+    put('d/f6.csv', { starts: [b512 - 900, 536 * DAY], spacing: 3, n: 400, seed: 8, y: true });
+    await scan(db);
+    await checkRollups(db);
+
+    // an index written by an older version: every width of every file also stored as its own rows
+    const keys = await r.all(`SELECT file_key, path FROM ${r.table.replace(/tier$/, 'file')}`);
+    const rows: unknown[][] = [];
+    for (const k of keys) {
+      const s = live.get(String(k.path));
+      if (!s) continue;
+      const ladder = ROLLUP_WIDTHS.filter((w) => ladderFor(s.spacing).includes(w));
+      for (const field of ['x', 'y'] as const)
+        for (const w of ladder.slice(1)) {
+          const p = fileBuckets(s, field, w);
+          if (p) rows.push(...chunkRows(String(k.file_key), field, w, p));
+        }
+    }
+    expect(rows.length).toBeGreaterThan(0);
+    await r.insert(rows);
+    expect((await ownCoarse(r)).get('d/f0.csv')).toEqual([600, 3600, 21600, 86400]);
+    await checkRollups(db);
+    // its files removed and rewritten: the rollups stay exact (the older rows are not counted twice)
+    remove('d/f0.csv');
+    put('d/f1.csv', { starts: [506 * DAY, b512 - 10, 546 * DAY], spacing: 1, n: 300, seed: 9, y: true });
+    put('d/f2.csv', { starts: [503 * DAY, b512 + 500], spacing: 3, n: 200, seed: 10 });
+    await scan(db);
+    await checkRollups(db);
+    const after = await ownCoarse(r);
+    expect(after.has('d/f0.csv')).toBe(false);
+    expect(after.get('d/f1.csv')).toEqual([600]);
+    expect(after.get('d/f3.csv')).toEqual([600, 3600, 21600, 86400]); // untouched: kept as the older version wrote it
+    // then every file removed: no rollup left
+    for (const rel of [...live.keys()]) remove(rel);
+    await scan(db);
+    expect(await checkRollups(db)).toBe(0);
+  });
+});
