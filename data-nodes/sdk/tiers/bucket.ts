@@ -68,15 +68,25 @@ export const nBuckets = (p: Float64Array): number => Math.floor(p.length / STRID
  */
 export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
   const n = Math.min(t.length, v.length);
-  const sorted = width > 0 && width < Infinity ? bucketsSorted(t, v, width, n) : null;
+  const sorted = width > 0 && width < Infinity && n > 0 && manyPerBucket(t, width, n) ? bucketsSorted(t, v, width, n) : null;
   return sorted ?? bucketsGeneral(t, v, width, n);
+}
+
+/**
+ * Whether sorted samples would average 8 or more a bucket (from the first and last time): else the
+ * few compares per bucket of `bucketsSorted` cost more than the division per sample of `bucketsGeneral`
+ * (an MQTT topic sending once a minute, a 60 s tier). False for NaN and infinite end times too.
+ */
+function manyPerBucket(t: ArrayLike<number>, width: number, n: number): boolean {
+  const buckets = Math.floor((t[n - 1] as number) / width) - Math.floor((t[0] as number) / width) + 1;
+  return buckets * 8 <= n;
 }
 
 /**
  * `buildBuckets` for ascending times (no NaN) and a finite width > 0, or null for other times (found
  * on the way: every t[i] >= t[i - 1] is checked). idx = floor(t / width) is then non-decreasing along
  * the samples, so a bucket is one run [s, e) of samples: `runEnd` finds it with a few compares, and
- * `runStats` summarises two runs at a time (two independent chains of additions: the sum of one
+ * `runStats2` summarises two runs at a time (two independent chains of additions: the sum of one
  * bucket must be added in order, and an addition waits for the one before). No division per sample.
  */
 function bucketsSorted(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array | null {
@@ -88,11 +98,14 @@ function bucketsSorted(t: ArrayLike<number>, v: ArrayLike<number>, width: number
     let next = e;
     if (e < n) {
       next = runEnd(t, width, e, n, e - s);
-      if (next < 0 || !runStats(t, v, s, e, e, next)) return null;
-    } else if (!runStats(t, v, s, e, e, e)) return null;
+      if (next < 0 || !runStats2(t, v, s, e, next)) return null;
+    } else if (!runStats1(t, v, s, e)) return null;
     RUN_LEN = next - e || e - s;
-    for (let r = 0; r < 2; r++) {
-      const k = r * 8;
+    // a NaN sum: NaN values (or +Infinity + -Infinity), the run is done again, skipping them
+    if (RUN[4] !== RUN[4]) runStatsNaN(0, v, s, e);
+    if (next > e && RUN[12] !== RUN[12]) runStatsNaN(8, v, e, next);
+    for (let k = 0; k < 16; k += 8) {
+      if (k > 0 && next === e) break;
       if (!((RUN[k + 1] as number) > 0)) continue;
       if ((m + 1) * STRIDE > out.length) out = grow(out, m);
       const t0 = t[RUN[k] as number] as number;
@@ -136,32 +149,33 @@ function runEnd(t: ArrayLike<number>, width: number, s: number, n: number, len: 
 }
 
 /**
- * `runStats`' results, for the runs a (at 0) and b (at 8): index of the first value, count (0: no
+ * `runStats2`' results, for its runs a (at 0) and b (at 8): index of the first value, count (0: no
  * value), min, max, sum, index of the min, of the max, of the last value.
  */
 const RUN = new Float64Array(16);
 
 /**
- * The buckets of the runs [a, ae) and [b, be) (b >= ae; b === be: none) into RUN, or false if t is not
- * ascending inside them. The same operations in the same order for each run as the loop of
- * `bucketsGeneral`, hence the same bytes: a sum started at the first value and added in order, `<` for
- * the min (the earliest time of it), `>=` for the max (the latest). The loops assume no NaN: a NaN value
- * makes the sum NaN and that run is done again by `runStatsNaN` (as is a sum NaN from +Inf + -Inf).
+ * The buckets of the runs [a, b) and [b, be) (b < be) into RUN, or false if t is not ascending inside
+ * them. The same operations in the same order for each run as the loop of `bucketsGeneral`, hence the
+ * same bytes: a sum started at the first value and added in order, `<` for the min (the earliest time
+ * of it), `>=` for the max (the latest). No NaN expected: a NaN value makes its run's sum NaN, and
+ * `bucketsSorted` has `runStatsNaN` do that run again. No call inside: a call site without feedback
+ * when TurboFan compiles the loop on stack deoptimised it again and again (seen: 2-4x slower).
  */
-function runStats(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: number, b: number, be: number): boolean {
+function runStats2(t: ArrayLike<number>, v: ArrayLike<number>, a: number, b: number, be: number): boolean {
   let pa = t[a] as number;
   let mnA = v[a] as number;
   let mxA = mnA;
   let sumA = mnA;
   let iMinA = a;
   let iMaxA = a;
-  let pb = be > b ? (t[b] as number) : 0;
-  let mnB = be > b ? (v[b] as number) : 0;
+  let pb = t[b] as number;
+  let mnB = v[b] as number;
   let mxB = mnB;
   let sumB = mnB;
   let iMinB = b;
   let iMaxB = b;
-  const both = Math.min(ae - a, be - b);
+  const both = b - a < be - b ? b - a : be - b;
   for (let k = 1; k < both; k++) {
     const ta = t[a + k] as number;
     const tb = t[b + k] as number;
@@ -189,7 +203,7 @@ function runStats(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: num
       iMaxB = b + k;
     }
   }
-  for (let j = a + Math.max(both, 1); j < ae; j++) {
+  for (let j = a + both; j < b; j++) {
     const tj = t[j] as number;
     if (!(tj >= pa)) return false;
     pa = tj;
@@ -204,7 +218,7 @@ function runStats(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: num
       iMaxA = j;
     }
   }
-  for (let j = b + Math.max(both, 1); j < be; j++) {
+  for (let j = b + both; j < be; j++) {
     const tj = t[j] as number;
     if (!(tj >= pb)) return false;
     pb = tj;
@@ -219,36 +233,60 @@ function runStats(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: num
       iMaxB = j;
     }
   }
-  if (sumA === sumA) putRun(0, a, ae - a, mnA, mxA, sumA, iMinA, iMaxA, ae - 1);
-  else runStatsNaN(0, v, a, ae);
-  if (be === b) RUN[9] = 0;
-  else if (sumB === sumB) putRun(8, b, be - b, mnB, mxB, sumB, iMinB, iMaxB, be - 1);
-  else runStatsNaN(8, v, b, be);
+  RUN[0] = a;
+  RUN[1] = b - a;
+  RUN[2] = mnA;
+  RUN[3] = mxA;
+  RUN[4] = sumA;
+  RUN[5] = iMinA;
+  RUN[6] = iMaxA;
+  RUN[7] = b - 1;
+  RUN[8] = b;
+  RUN[9] = be - b;
+  RUN[10] = mnB;
+  RUN[11] = mxB;
+  RUN[12] = sumB;
+  RUN[13] = iMinB;
+  RUN[14] = iMaxB;
+  RUN[15] = be - 1;
   return true;
 }
 
-function putRun(
-  k: number,
-  first: number,
-  count: number,
-  mn: number,
-  mx: number,
-  sum: number,
-  iMin: number,
-  iMax: number,
-  last: number,
-): void {
-  RUN[k] = first;
-  RUN[k + 1] = count;
-  RUN[k + 2] = mn;
-  RUN[k + 3] = mx;
-  RUN[k + 4] = sum;
-  RUN[k + 5] = iMin;
-  RUN[k + 6] = iMax;
-  RUN[k + 7] = last;
+/** `runStats2` for one run [a, ae) (the last of an odd number), into RUN at 0. */
+function runStats1(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: number): boolean {
+  let pa = t[a] as number;
+  let mn = v[a] as number;
+  let mx = mn;
+  let sum = mn;
+  let iMin = a;
+  let iMax = a;
+  for (let j = a + 1; j < ae; j++) {
+    const tj = t[j] as number;
+    if (!(tj >= pa)) return false;
+    pa = tj;
+    const x = v[j] as number;
+    sum += x;
+    if (x < mn) {
+      mn = x;
+      iMin = j;
+    }
+    if (x >= mx) {
+      mx = x;
+      iMax = j;
+    }
+  }
+  RUN[0] = a;
+  RUN[1] = ae - a;
+  RUN[2] = mn;
+  RUN[3] = mx;
+  RUN[4] = sum;
+  RUN[5] = iMin;
+  RUN[6] = iMax;
+  RUN[7] = ae - 1;
+  return true;
 }
 
-/** `runStats` of one run with NaN values (t already checked), into RUN at k: NaN values are skipped. */
+/** The bucket of one run with NaN values (t already checked), into RUN at k: NaN values are skipped. */
 function runStatsNaN(k: number, v: ArrayLike<number>, s: number, e: number): void {
   let j = s;
   let x = v[j] as number;
@@ -284,7 +322,14 @@ function runStatsNaN(k: number, v: ArrayLike<number>, s: number, e: number): voi
   }
   let last = e - 1;
   for (let y = v[last] as number; y !== y; y = v[last] as number) last--;
-  putRun(k, j0, e - j0 - nan, mn, mx, sum, iMin, iMax, last);
+  RUN[k] = j0;
+  RUN[k + 1] = e - j0 - nan;
+  RUN[k + 2] = mn;
+  RUN[k + 3] = mx;
+  RUN[k + 4] = sum;
+  RUN[k + 5] = iMin;
+  RUN[k + 6] = iMax;
+  RUN[k + 7] = last;
 }
 
 /**
