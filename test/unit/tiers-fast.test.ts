@@ -152,6 +152,18 @@ describe('tier buckets: fast sorted path', () => {
     ]);
   });
 
+  it('finds one descent anywhere: first, second or last sample of a bucket, first or last sample', () => {
+    const n = 400;
+    const base = Array.from({ length: n }, (_, i) => 1000 + i); // width 10: buckets of 10
+    const v = base.map((x) => Math.round(Math.sin(x) * 4));
+    for (const i of [0, 1, 9, 10, 11, 19, 20, 21, 200, 201, 209, n - 2]) {
+      const t = base.slice();
+      t[i] = (t[i + 1] as number) + 0.5; // t[i] > t[i + 1]: the only descent
+      expectSame(buildBuckets(t, v, 10), refBuildBuckets(t, v, 10), `descent after ${i}`);
+      expectSame(buildBuckets(Float64Array.from(t), Float64Array.from(v), 10), refBuildBuckets(t, v, 10), `descent after ${i}, f64`);
+    }
+  });
+
   it('builds long regular inputs with buckets of unequal lengths (the run-length guess misses)', () => {
     const n = 20000;
     const t = new Float64Array(n);
