@@ -610,3 +610,25 @@ function mergeAt(dst: Float64Array, o: number, src: Float64Array, s: number): vo
   const tLast = src[s + 6] as number;
   if (tLast > (dst[o + 6] as number)) dst[o + 6] = tLast;
 }
+
+/**
+ * Every branch of the sorted path at load, on Float64Arrays (what the archive's decoders give):
+ * runs of unequal lengths both ways, an odd number of runs, a NaN value, +Infinity with -Infinity. So
+ * TurboFan compiles these functions with feedback for all their operations. Otherwise a branch first
+ * taken after the compile (a longer second run, say) deoptimises them, and V8 was then seen to run
+ * `runStats2` only through on-stack replacement, about 2x slower for the rest of the process
+ * (bench/buckets.ts, some runs in three).
+ */
+function warmUp(): void {
+  const lengths = [10, 7, 5, 12, 8];
+  const t: number[] = [];
+  lengths.forEach((len, k) => {
+    for (let i = 0; i < len; i++) t.push(k * 10 + (i * 10) / len);
+  });
+  const v = t.map((x, i) => (i === 12 ? NaN : i === 25 ? Infinity : i === 26 ? -Infinity : Math.sin(x)));
+  const t64 = Float64Array.from(t);
+  const v64 = Float64Array.from(v);
+  // V8 gives a function its feedback vector after ~8 calls: the branches must run after that
+  for (let i = 0; i < 16; i++) buildTiers(t64, v64, [10, 20, 60]);
+}
+warmUp();
