@@ -62,11 +62,312 @@ export const nBuckets = (p: Float64Array): number => Math.floor(p.length / STRID
 
 /**
  * Buckets of `width` from samples. `t` need not be sorted (late and out-of-order samples are fine);
- * NaN values are skipped. Returns a packed array sorted by idx. Time-sorted input (the common case) is
- * one pass with the open bucket in locals; the first sample out of order restarts on `bucketsAnyOrder`.
+ * NaN values are skipped. Returns a packed array sorted by idx. Time-sorted input without NaN times
+ * (the common case) is built by `bucketsSorted`; anything else by `bucketsGeneral`. Both give the same
+ * bytes where the first applies (test/unit/tiers-fast.test.ts compares them with the builder before).
  */
 export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
   const n = Math.min(t.length, v.length);
+  const sorted = width > 0 && width < Infinity && n > 0 && manyPerBucket(t, width, n) ? bucketsSorted(t, v, width, n) : null;
+  return sorted ?? bucketsGeneral(t, v, width, n);
+}
+
+/**
+ * Whether sorted samples would average 8 or more a bucket (from the first and last time): else the
+ * few compares per bucket of `bucketsSorted` cost more than the division per sample of `bucketsGeneral`
+ * (an MQTT topic sending once a minute, a 60 s tier). False for NaN and infinite end times too.
+ */
+function manyPerBucket(t: ArrayLike<number>, width: number, n: number): boolean {
+  const buckets = Math.floor((t[n - 1] as number) / width) - Math.floor((t[0] as number) / width) + 1;
+  return buckets * 8 <= n;
+}
+
+/**
+ * `buildBuckets` for ascending times (no NaN) and a finite width > 0, or null for other times (found
+ * on the way: every t[i] >= t[i - 1] is checked). idx = floor(t / width) is then non-decreasing along
+ * the samples, so a bucket is one run [s, e) of samples: `runEnd` finds it with a few compares, and
+ * `runStats2` summarises two runs at a time (two independent chains of additions: the sum of one
+ * bucket must be added in order, and an addition waits for the one before). No division per sample.
+ */
+function bucketsSorted(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array | null {
+  let out: Float64Array = SCRATCH;
+  let m = 0; // buckets in out
+  for (let s = 0; s < n;) {
+    const e = runEnd(t, width, s, n, RUN_LEN);
+    if (e < 0) return null;
+    let next = e;
+    if (e < n) {
+      next = runEnd(t, width, e, n, e - s);
+      if (next < 0 || !runStats2(t, v, s, e, next)) return null;
+    } else if (!runStats1(t, v, s, e)) return null;
+    RUN_LEN = next - e || e - s;
+    // a NaN sum: NaN values (or +Infinity + -Infinity), the run is done again, skipping them
+    if (RUN[4] !== RUN[4]) runStatsNaN(0, v, s, e);
+    if (next > e && RUN[12] !== RUN[12]) runStatsNaN(8, v, e, next);
+    for (let k = 0; k < 16; k += 8) {
+      if (k > 0 && next === e) break;
+      if (!((RUN[k + 1] as number) > 0)) continue;
+      if ((m + 1) * STRIDE > out.length) out = grow(out, m);
+      const t0 = t[RUN[k] as number] as number;
+      const o = m++ * STRIDE;
+      out[o] = Math.floor(t0 / width); // of the first value's time, as bucketsGeneral: -0 stays -0
+      out[o + 1] = RUN[k + 1] as number;
+      out[o + 2] = RUN[k + 2] as number;
+      out[o + 3] = RUN[k + 3] as number;
+      out[o + 4] = RUN[k + 4] as number;
+      out[o + 5] = t0;
+      out[o + 6] = t[RUN[k + 7] as number] as number;
+      out[o + 7] = t[RUN[k + 5] as number] as number;
+      out[o + 8] = t[RUN[k + 6] as number] as number;
+    }
+    s = next;
+  }
+  return out.slice(0, m * STRIDE);
+}
+
+/**
+ * Where `bucketsSorted` and `coarsen` build their result before the copy they return (a typed array
+ * allocation costs as much as summarising hundreds of samples); a bigger result grows its own array.
+ */
+const SCRATCH = new Float64Array(4096 * STRIDE);
+/** The length of the last run `bucketsSorted` found: where the next one probably ends. */
+let RUN_LEN = 1;
+
+/**
+ * The end of the run of samples from s with the idx of t[s], or -1 if t[s] < t[s - 1] or is NaN. The
+ * first t >= (idx + 1) * width by a galloping search from s + len, then floor on both sides of it:
+ * the product may round either way, and floor(t / width) decides, as in `bucketsGeneral`.
+ */
+function runEnd(t: ArrayLike<number>, width: number, s: number, n: number, len: number): number {
+  const ts = t[s] as number;
+  if (!(ts >= (s > 0 ? (t[s - 1] as number) : ts))) return -1;
+  const cur = Math.floor(ts / width);
+  let e = seek(t, (cur + 1) * width, s + 1, n, Math.min(n, s + Math.max(1, len)));
+  while (e > s + 1 && Math.floor((t[e - 1] as number) / width) !== cur) e--;
+  while (e < n && Math.floor((t[e] as number) / width) === cur) e++;
+  return e;
+}
+
+/**
+ * `runStats2`' results, for its runs a (at 0) and b (at 8): index of the first value, count (0: no
+ * value), min, max, sum, index of the min, of the max, of the last value.
+ */
+const RUN = new Float64Array(16);
+
+/**
+ * The buckets of the runs [a, b) and [b, be) (b < be) into RUN, or false if t is not ascending inside
+ * them. The same operations in the same order for each run as the loop of `bucketsGeneral`, hence the
+ * same bytes: a sum started at the first value and added in order, `<` for the min (the earliest time
+ * of it), `>=` for the max (the latest). No NaN expected: a NaN value makes its run's sum NaN, and
+ * `bucketsSorted` has `runStatsNaN` do that run again. No call inside: a call site without feedback
+ * when TurboFan compiles the loop on stack deoptimised it again and again (seen: 2-4x slower).
+ */
+function runStats2(t: ArrayLike<number>, v: ArrayLike<number>, a: number, b: number, be: number): boolean {
+  let pa = t[a] as number;
+  let mnA = v[a] as number;
+  let mxA = mnA;
+  let sumA = mnA;
+  let iMinA = a;
+  let iMaxA = a;
+  let pb = t[b] as number;
+  let mnB = v[b] as number;
+  let mxB = mnB;
+  let sumB = mnB;
+  let iMinB = b;
+  let iMaxB = b;
+  const both = b - a < be - b ? b - a : be - b;
+  for (let k = 1; k < both; k++) {
+    const ta = t[a + k] as number;
+    const tb = t[b + k] as number;
+    if (!(ta >= pa && tb >= pb)) return false;
+    pa = ta;
+    pb = tb;
+    const x = v[a + k] as number;
+    const y = v[b + k] as number;
+    sumA += x;
+    sumB += y;
+    if (x < mnA) {
+      mnA = x;
+      iMinA = a + k;
+    }
+    if (x >= mxA) {
+      mxA = x;
+      iMaxA = a + k;
+    }
+    if (y < mnB) {
+      mnB = y;
+      iMinB = b + k;
+    }
+    if (y >= mxB) {
+      mxB = y;
+      iMaxB = b + k;
+    }
+  }
+  for (let j = a + both; j < b; j++) {
+    const tj = t[j] as number;
+    if (!(tj >= pa)) return false;
+    pa = tj;
+    const x = v[j] as number;
+    sumA += x;
+    if (x < mnA) {
+      mnA = x;
+      iMinA = j;
+    }
+    if (x >= mxA) {
+      mxA = x;
+      iMaxA = j;
+    }
+  }
+  for (let j = b + both; j < be; j++) {
+    const tj = t[j] as number;
+    if (!(tj >= pb)) return false;
+    pb = tj;
+    const y = v[j] as number;
+    sumB += y;
+    if (y < mnB) {
+      mnB = y;
+      iMinB = j;
+    }
+    if (y >= mxB) {
+      mxB = y;
+      iMaxB = j;
+    }
+  }
+  RUN[0] = a;
+  RUN[1] = b - a;
+  RUN[2] = mnA;
+  RUN[3] = mxA;
+  RUN[4] = sumA;
+  RUN[5] = iMinA;
+  RUN[6] = iMaxA;
+  RUN[7] = b - 1;
+  RUN[8] = b;
+  RUN[9] = be - b;
+  RUN[10] = mnB;
+  RUN[11] = mxB;
+  RUN[12] = sumB;
+  RUN[13] = iMinB;
+  RUN[14] = iMaxB;
+  RUN[15] = be - 1;
+  return true;
+}
+
+/** `runStats2` for one run [a, ae) (the last of an odd number), into RUN at 0. */
+function runStats1(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: number): boolean {
+  let pa = t[a] as number;
+  let mn = v[a] as number;
+  let mx = mn;
+  let sum = mn;
+  let iMin = a;
+  let iMax = a;
+  for (let j = a + 1; j < ae; j++) {
+    const tj = t[j] as number;
+    if (!(tj >= pa)) return false;
+    pa = tj;
+    const x = v[j] as number;
+    sum += x;
+    if (x < mn) {
+      mn = x;
+      iMin = j;
+    }
+    if (x >= mx) {
+      mx = x;
+      iMax = j;
+    }
+  }
+  RUN[0] = a;
+  RUN[1] = ae - a;
+  RUN[2] = mn;
+  RUN[3] = mx;
+  RUN[4] = sum;
+  RUN[5] = iMin;
+  RUN[6] = iMax;
+  RUN[7] = ae - 1;
+  return true;
+}
+
+/** The bucket of one run with NaN values (t already checked), into RUN at k: NaN values are skipped. */
+function runStatsNaN(k: number, v: ArrayLike<number>, s: number, e: number): void {
+  let j = s;
+  let x = v[j] as number;
+  while (x !== x) {
+    if (++j === e) {
+      RUN[k + 1] = 0;
+      return;
+    }
+    x = v[j] as number;
+  }
+  const j0 = j;
+  let nan = 0;
+  let mn = x;
+  let mx = x;
+  let sum = x;
+  let iMin = j;
+  let iMax = j;
+  for (j++; j < e; j++) {
+    const y = v[j] as number;
+    if (y !== y) {
+      nan++;
+      continue;
+    }
+    sum += y;
+    if (y < mn) {
+      mn = y;
+      iMin = j;
+    }
+    if (y >= mx) {
+      mx = y;
+      iMax = j;
+    }
+  }
+  let last = e - 1;
+  for (let y = v[last] as number; y !== y; y = v[last] as number) last--;
+  RUN[k] = j0;
+  RUN[k + 1] = e - j0 - nan;
+  RUN[k + 2] = mn;
+  RUN[k + 3] = mx;
+  RUN[k + 4] = sum;
+  RUN[k + 5] = iMin;
+  RUN[k + 6] = iMax;
+  RUN[k + 7] = last;
+}
+
+/**
+ * The first i in [lo, n) with t[i] >= x (n if none), t ascending, starting from the guess g in [lo, n]:
+ * galloping away from g, then bisecting.
+ */
+function seek(t: ArrayLike<number>, x: number, lo: number, n: number, g: number): number {
+  let a: number; // the answer is in [a, b]
+  let b: number;
+  if (g > lo && (t[g - 1] as number) >= x) {
+    b = g - 1;
+    let d = 1;
+    while (b - d >= lo && (t[b - d] as number) >= x) {
+      b -= d;
+      d *= 2;
+    }
+    a = Math.max(lo, b - d + 1);
+  } else {
+    a = g;
+    b = g;
+    let d = 1;
+    while (b < n && (t[b] as number) < x) {
+      a = b + 1;
+      b += d;
+      d *= 2;
+    }
+    if (b > n) b = n;
+  }
+  while (a < b) {
+    const mid = (a + b) >>> 1;
+    if ((t[mid] as number) >= x) b = mid;
+    else a = mid + 1;
+  }
+  return a;
+}
+
+/** `buildBuckets` for any input: one pass with the open bucket in locals; the first sample out of order restarts on `bucketsAnyOrder`. */
+function bucketsGeneral(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array {
   let out: Float64Array = new Float64Array(Math.min(n, 64) * STRIDE);
   let m = 0; // buckets in out
   let cur = NaN; // idx of the open bucket (NaN: none)
@@ -271,17 +572,63 @@ export function buildTiers(t: ArrayLike<number>, v: ArrayLike<number>, widths: r
 export function coarsen(p: Float64Array, from: number, to: number): Float64Array {
   const f = Math.round(to / from);
   const n = nBuckets(p);
-  const out = new Float64Array(n * STRIDE);
-  let m = 0; // buckets in out
-  for (let k = 0; k < n; k++) {
-    const idx = Math.floor(g(p, k * STRIDE) / f);
-    if (m > 0 && out[(m - 1) * STRIDE] === idx) {
-      mergeInto(out, (m - 1) * STRIDE, p, k);
+  const out = n * STRIDE <= SCRATCH.length ? SCRATCH : new Float64Array(n * STRIDE);
+  let o = -STRIDE; // offset of the last bucket in out
+  for (let s = 0; s < n * STRIDE; s += STRIDE) {
+    const idx = Math.floor((p[s] as number) / f);
+    if (o >= 0 && out[o] === idx) {
+      mergeAt(out, o, p, s);
       continue;
     }
-    out.set(p.subarray(k * STRIDE, (k + 1) * STRIDE), m * STRIDE);
-    out[m * STRIDE] = idx;
-    m++;
+    o += STRIDE;
+    out[o] = idx;
+    for (let j = 1; j < STRIDE; j++) out[o + j] = p[s + j] as number;
   }
-  return out.slice(0, m * STRIDE);
+  return out.slice(0, o + STRIDE);
 }
+
+/** `mergeInto` for two packed arrays, by offsets. */
+function mergeAt(dst: Float64Array, o: number, src: Float64Array, s: number): void {
+  const count = src[s + 1] as number;
+  if (!(count > 0)) return;
+  dst[o + 1] = (dst[o + 1] as number) + count;
+  dst[o + 4] = (dst[o + 4] as number) + (src[s + 4] as number);
+  const mn = src[s + 2] as number;
+  const tmn = src[s + 7] as number;
+  if (mn < (dst[o + 2] as number) || (mn === dst[o + 2] && tmn < (dst[o + 7] as number))) {
+    dst[o + 2] = mn;
+    dst[o + 7] = tmn;
+  }
+  const mx = src[s + 3] as number;
+  const tmx = src[s + 8] as number;
+  if (mx > (dst[o + 3] as number) || (mx === dst[o + 3] && tmx > (dst[o + 8] as number))) {
+    dst[o + 3] = mx;
+    dst[o + 8] = tmx;
+  }
+  const tFirst = src[s + 5] as number;
+  if (tFirst < (dst[o + 5] as number)) dst[o + 5] = tFirst;
+  const tLast = src[s + 6] as number;
+  if (tLast > (dst[o + 6] as number)) dst[o + 6] = tLast;
+}
+
+/**
+ * Every branch of the sorted path at load, on Float64Arrays (what the archive's decoders give):
+ * runs of unequal lengths both ways, an odd number of runs, a NaN value, +Infinity with -Infinity. So
+ * TurboFan compiles these functions with feedback for all their operations. Otherwise a branch first
+ * taken after the compile (a longer second run, say) deoptimises them, and V8 was then seen to run
+ * `runStats2` only through on-stack replacement, about 2x slower for the rest of the process
+ * (bench/buckets.ts, some runs in three).
+ */
+function warmUp(): void {
+  const lengths = [10, 7, 5, 12, 8];
+  const t: number[] = [];
+  lengths.forEach((len, k) => {
+    for (let i = 0; i < len; i++) t.push(k * 10 + (i * 10) / len);
+  });
+  const v = t.map((x, i) => (i === 12 ? NaN : i === 25 ? Infinity : i === 26 ? -Infinity : Math.sin(x)));
+  const t64 = Float64Array.from(t);
+  const v64 = Float64Array.from(v);
+  // V8 gives a function its feedback vector after ~8 calls: the branches must run after that
+  for (let i = 0; i < 16; i++) buildTiers(t64, v64, [10, 20, 60]);
+}
+warmUp();

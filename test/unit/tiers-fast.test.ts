@@ -1,0 +1,185 @@
+/**
+ * The tier bucket builder (data-nodes/sdk/tiers/bucket.ts) against the builder before its fast sorted
+ * path (test/helpers/buckets-ref.ts), byte for byte (so -0 and NaN payloads count), on random inputs:
+ * sorted and not, regular and irregular times, duplicates, NaN runs and all-NaN buckets, negative times,
+ * -0/+0, ±Infinity in times and values, ties, tiny and huge widths, plain arrays and Float64Arrays.
+ */
+import { buildBuckets, buildTiers, coarsen, ladderFor, STRIDE } from '../../data-nodes/sdk/tiers';
+import { refBuildBuckets, refBuildTiers } from '../helpers/buckets-ref';
+
+/** mulberry32: a seeded PRNG, so a failure names its case. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const bytes = (p: Float64Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+
+function expectSame(got: Float64Array, want: Float64Array, what: string): void {
+  if (!bytes(got).equals(bytes(want))) {
+    throw new Error(`${what}\n got ${JSON.stringify(Array.from(got).map(String))}\nwant ${JSON.stringify(Array.from(want).map(String))}`);
+  }
+}
+
+const WIDTHS = [1e-3, 0.1, 1, 7, 10, 600, 86400, 1e12, 5e-324, 1.7976931348623157e308];
+
+interface Case {
+  t: number[];
+  v: number[];
+  width: number;
+  note: string;
+}
+
+/** One random case; `sorted` keeps the times non-decreasing (the fast path's input). */
+function randomCase(seed: number, sorted: boolean): Case {
+  const r = rng(seed);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)] as T;
+  const n = pick([0, 1, 2, 3, 5, 17, 100, 1000, 3600]);
+  const width = pick(WIDTHS);
+  const step = pick([width / 10, width / 3, width, width * 2.5, 0.5, 1, 0]);
+  const origin = pick([0, -5 * width, 1767225600.123, -1e-300, 1e15, -width / 2]);
+  const t: number[] = [];
+  let x = origin;
+  for (let i = 0; i < n; i++) {
+    const u = r();
+    if (u < 0.1)
+      x += 0; // a duplicate time
+    else if (u < 0.15)
+      x += step * 50; // a gap
+    else x += step * (r() < 0.5 ? 1 : 0.5 + r());
+    t.push(x);
+  }
+  const specialT = r() < 0.1;
+  if (specialT && n > 0) {
+    if (r() < 0.5) t[0] = -Infinity;
+    if (r() < 0.5) t[n - 1] = Infinity;
+    if (r() < 0.3) t[Math.floor(n / 2)] = -0;
+  }
+  const ties = r() < 0.4;
+  const pool = [0, -0, 1, -1, 2.5, Infinity, -Infinity, NaN];
+  const v: number[] = [];
+  let nanRun = 0;
+  for (let i = 0; i < n; i++) {
+    if (nanRun > 0) {
+      v.push(NaN);
+      nanRun--;
+      continue;
+    }
+    const u = r();
+    if (u < 0.03) nanRun = Math.floor(r() * 40); // NaN runs, often a whole bucket
+    if (u < 0.1) v.push(NaN);
+    else if (u < 0.15) v.push(pick(pool));
+    else v.push(ties ? Math.floor(r() * 4) - 1 : Math.sin(i) * 100 + (r() - 0.5));
+  }
+  if (r() < 0.05) v.fill(NaN);
+  let note = `seed ${seed}, n ${n}, width ${width}, step ${step}, origin ${origin}`;
+  if (!sorted && n > 1) {
+    const k = 1 + Math.floor(r() * 3);
+    for (let j = 0; j < k; j++) {
+      const a = Math.floor(r() * n);
+      const b = Math.floor(r() * n);
+      [t[a], t[b]] = [t[b] as number, t[a] as number];
+    }
+    if (r() < 0.3) t[Math.floor(r() * n)] = NaN;
+    note += ', shuffled';
+  }
+  return { t, v, width, note };
+}
+
+describe('tier buckets: fast sorted path', () => {
+  it('gives the bytes of the builder before it, sorted input', () => {
+    for (let seed = 1; seed <= 1500; seed++) {
+      const c = randomCase(seed, true);
+      expectSame(buildBuckets(c.t, c.v, c.width), refBuildBuckets(c.t, c.v, c.width), c.note);
+      const t64 = Float64Array.from(c.t);
+      const v64 = Float64Array.from(c.v);
+      expectSame(buildBuckets(t64, v64, c.width), refBuildBuckets(t64, v64, c.width), `${c.note}, Float64Array`);
+    }
+  });
+
+  it('gives the bytes of the builder before it, unsorted input and NaN times', () => {
+    for (let seed = 10001; seed <= 12000; seed++) {
+      const c = randomCase(seed, false);
+      expectSame(buildBuckets(c.t, c.v, c.width), refBuildBuckets(c.t, c.v, c.width), c.note);
+    }
+  });
+
+  it('gives the bytes of the builder before it for every tier (buildTiers, coarsen)', () => {
+    for (let seed = 20001; seed <= 21000; seed++) {
+      const c = randomCase(seed, seed % 4 !== 0);
+      const r = rng(seed);
+      const widths = r() < 0.5 ? ladderFor(c.width) : [c.width, c.width * 3, c.width * 7, c.width * 60];
+      const got = buildTiers(Float64Array.from(c.t), Float64Array.from(c.v), widths);
+      const want = refBuildTiers(Float64Array.from(c.t), Float64Array.from(c.v), widths);
+      expect([...got.keys()]).toEqual([...want.keys()]);
+      for (const [w, p] of want) expectSame(got.get(w) ?? new Float64Array(0), p, `${c.note}, width ${w}`);
+    }
+  });
+
+  it('keeps the general path for widths that are not finite and > 0, and for unequal lengths', () => {
+    const t = [-3, -0, 0, 0, 2, 5, Infinity];
+    const v = [1, -0, 0, NaN, -Infinity, Infinity, 4];
+    for (const w of [0, -1, -Infinity, Infinity, NaN, 2]) {
+      expectSame(buildBuckets(t, v, w), refBuildBuckets(t, v, w), `width ${w}`);
+      expectSame(buildBuckets(t, v.slice(0, 4), w), refBuildBuckets(t, v.slice(0, 4), w), `width ${w}, v shorter`);
+      expectSame(buildBuckets(t.slice(0, 3), v, w), refBuildBuckets(t.slice(0, 3), v, w), `width ${w}, t shorter`);
+    }
+  });
+
+  it('keeps what the builder did with -0, ties and infinities', () => {
+    // bucket idx from the first value's time: -0 stays -0; the min's earliest time, the max's latest
+    const p = buildBuckets([-0, 0, 1, 2, 3], [NaN, 1, 1, 5, 5], 10);
+    expect(Array.from(p).map(String)).toEqual(['0', '4', '1', '5', '12', '0', '3', '0', '3']);
+    // -0 and +0 are equal: the min stays the first (-0), the max moves to the latest (-0); -0 + 0 = +0
+    const q = Array.from(buildBuckets([-0, 1, 2], [-0, 0, -0], 10));
+    expect(q.map((x) => (Object.is(x, -0) ? '-0' : String(x)))).toEqual(['-0', '3', '-0', '-0', '0', '-0', '2', '-0', '2']);
+    // +Infinity + -Infinity: the sum is NaN, count and extremes stay
+    const r = buildBuckets([1, 2, 3], [Infinity, -Infinity, 3], 10);
+    expect(Array.from(r).slice(0, 5)).toEqual([0, 3, -Infinity, Infinity, NaN]);
+    // all values +Infinity: the min is the first one
+    expect(Array.from(buildBuckets([1, 2], [Infinity, Infinity], 10))).toEqual([0, 2, Infinity, Infinity, Infinity, 1, 2, 1, 2]);
+    // infinite times are their own buckets (idx ±Infinity)
+    expect(Array.from(buildBuckets([-Infinity, 0, Infinity], [1, 2, 3], 10)).filter((_, i) => i % STRIDE === 0)).toEqual([
+      -Infinity,
+      0,
+      Infinity,
+    ]);
+  });
+
+  it('finds one descent anywhere: first, second or last sample of a bucket, first or last sample', () => {
+    const n = 400;
+    const base = Array.from({ length: n }, (_, i) => 1000 + i); // width 10: buckets of 10
+    const v = base.map((x) => Math.round(Math.sin(x) * 4));
+    for (const i of [0, 1, 9, 10, 11, 19, 20, 21, 200, 201, 209, n - 2]) {
+      const t = base.slice();
+      t[i] = (t[i + 1] as number) + 0.5; // t[i] > t[i + 1]: the only descent
+      expectSame(buildBuckets(t, v, 10), refBuildBuckets(t, v, 10), `descent after ${i}`);
+      expectSame(buildBuckets(Float64Array.from(t), Float64Array.from(v), 10), refBuildBuckets(t, v, 10), `descent after ${i}, f64`);
+    }
+  });
+
+  it('builds long regular inputs with buckets of unequal lengths (the run-length guess misses)', () => {
+    const n = 20000;
+    const t = new Float64Array(n);
+    const v = new Float64Array(n);
+    let x = 1767225600.5;
+    for (let i = 0; i < n; i++) {
+      x += i % 997 === 0 ? 900 : 0.1 + ((i * 7) % 3) * 0.05;
+      t[i] = x;
+      v[i] = i % 501 < 30 ? NaN : Math.round(Math.sin(i) * 8);
+    }
+    for (const w of [0.3, 1, 60, 600, 3600]) expectSame(buildBuckets(t, v, w), refBuildBuckets(t, v, w), `width ${w}`);
+    for (const w of [60, 600])
+      expectSame(
+        coarsen(buildBuckets(t, v, w), w, w * 6),
+        refBuildTiers(t, v, [w, w * 6]).get(w * 6) ?? new Float64Array(0),
+        `coarsen ${w}`,
+      );
+  });
+});
