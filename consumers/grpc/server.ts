@@ -118,14 +118,21 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const injector = server.createConnectionInjector(creds);
   const listener = net.createServer();
   const refused = capConnections(listener, opts.connectionLimits ?? {}, log, 'grpc');
+  // Every socket handed over, so close() can end those grpc-js never took up (a peer that connected and
+  // said nothing keeps no HTTP/2 session that forceShutdown would end, and the listener waits for it).
+  const sockets = new Set<net.Socket>();
   listener.on('connection', (s: net.Socket) => {
-    if (!s.destroyed) injector.injectConnection(s);
+    if (s.destroyed) return;
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    injector.injectConnection(s);
   });
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
       listener.once('error', reject);
-      listener.listen({ host, port: opts.port ?? DEFAULT_GRPC_PORT }, () => {
+      // '[::1]' as grpc-js's bind address took it: net.listen wants the bare address
+      listener.listen({ host: host.replace(/^\[(.*)\]$/, '$1'), port: opts.port ?? DEFAULT_GRPC_PORT }, () => {
         listener.off('error', reject);
         const a = listener.address();
         resolve(typeof a === 'object' && a ? a.port : 0);
@@ -165,6 +172,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
           });
         });
         injector.destroy();
+        for (const s of sockets) s.destroy();
         await stopped;
         await live.close();
         if (ownsClient) await client.close();

@@ -7,10 +7,16 @@ import { summariseFile, type SummaryJob, type SummaryResult } from './file-summa
 
 const port = parentPort;
 if (port) {
+  // One job at a time, in the order posted: the pool's oldest job in flight is the one running, so a
+  // worker that dies (e.g. out of memory on a huge .xz) is blamed on the right file, and the memory of
+  // several decompressions is never held at once.
+  let queue: Promise<void> = Promise.resolve();
   port.on('message', (m: { id: number; job: SummaryJob }) => {
-    summariseFile(m.job).then(
-      (result) => port.postMessage({ id: m.id, result }),
-      (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
+    queue = queue.then(() =>
+      summariseFile(m.job).then(
+        (result) => port.postMessage({ id: m.id, result }),
+        (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
+      ),
     );
   });
   port.postMessage({ ready: true });

@@ -175,7 +175,10 @@ export class InfluxSource implements DataSource, DataSourceExtras {
       const fields = new Map<string, FieldRef>();
       const max = this.o.maxFields ?? 20000;
       let cut = false;
-      const add = (series: Series[]): void => {
+      const add = (series: Series[], limit: number): void => {
+        // InfluxDB gave as many series as asked: there may be more (some without fields the kept
+        // measurements list), so say the list was cut even if the field count stays under max
+        if (series.reduce((k, s) => k + s.values.length, 0) >= limit) cut = true;
         for (const s of series) {
           for (const v of s.values) {
             const key = String(v[0]);
@@ -190,14 +193,14 @@ export class InfluxSource implements DataSource, DataSourceExtras {
       // Every series has at least one field, so more than `max` series can never be served: InfluxDB is asked
       // for at most max + 1 (a database with millions of series is never read whole). With a measurement
       // filter, per kept measurement, so other measurements' series do not use up the limit.
-      if (!this.o.measurements) add(await this.query(`SHOW SERIES LIMIT ${max + 1}`));
+      if (!this.o.measurements) add(await this.query(`SHOW SERIES LIMIT ${max + 1}`), max + 1);
       else
         for (const m of types.keys()) {
           if (fields.size >= max) {
             cut = true;
             break;
           }
-          add(await this.query(`SHOW SERIES FROM ${quoteIdent(m)} LIMIT ${max - fields.size + 1}`));
+          add(await this.query(`SHOW SERIES FROM ${quoteIdent(m)} LIMIT ${max - fields.size + 1}`), max - fields.size + 1);
         }
       if (cut) this.log.warn({ maxFields: max }, 'more series × fields than --max-fields; the rest is not served');
       this.fields = fields;

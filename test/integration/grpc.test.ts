@@ -428,6 +428,26 @@ describe('sisock grpc', () => {
     }
   });
 
+  it('close() ends connections that never spoke HTTP/2 (a silent peer cannot hold up a shutdown)', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0 });
+    const silent = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect(srv.port, '127.0.0.1', () => resolve(s));
+      s.once('error', reject);
+    });
+    const ended = new Promise((resolve) => silent.once('close', resolve));
+    const t0 = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      srv.close().then(() => 'closed'),
+      new Promise((resolve) => (timer = setTimeout(() => resolve('still closing after 10 s'), 10_000))),
+    ]);
+    clearTimeout(timer);
+    silent.destroy();
+    expect(outcome).toBe('closed');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await ended;
+  });
+
   it('UNAVAILABLE when the router is unreachable', async () => {
     const { router: r2, url: url2 } = await startTestRouter();
     await r2.close();

@@ -21,7 +21,7 @@ export interface FileRow {
   size: number;
   /** Modification time, UNIX seconds (UTC). */
   mtime: number;
-  /** Hash of the content when the file was read (`fp1:` fingerprint; sha1 hex in older indexes). */
+  /** Hash of the content when the file was read (sha1 hex). */
   hash: string | null;
   format: string | null;
   status: FileStatus;

@@ -31,12 +31,17 @@ def bound_node_status(v: Any) -> Optional[Dict[str, NodeStatusValue]]:
     for k, x in v.items():
         if len(out) >= MAX_STATUS_KEYS:
             break
-        if not isinstance(k, str) or len(k) > MAX_STATUS_KEY or not _KEY.match(k):
+        if not isinstance(k, str) or len(k) > MAX_STATUS_KEY or not _KEY.fullmatch(k):
             continue
         if isinstance(x, bool) or x is None:
             out[k] = x
         elif isinstance(x, (int, float)):
-            if isinstance(x, float) and not math.isfinite(x):
+            # a number JSON readers take as finite (a Python int has no bound: 10**400 would read as Infinity)
+            try:
+                finite = math.isfinite(float(x))
+            except OverflowError:
+                finite = False
+            if not finite:
                 continue
             out[k] = x
         elif isinstance(x, str):

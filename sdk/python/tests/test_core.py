@@ -211,7 +211,8 @@ class StatusTest(unittest.TestCase):
         self.assertIsNone(bound_node_status([1, 2]))
         self.assertIsNone(bound_node_status("lost"))
         got = bound_node_status({"lost": 3, "ok": True, "why": "x" * 1000, "nan": float("nan"), "inf": float("inf"),
-                                 "nested": {"a": 1}, "list": [1], "bad key": 1, "k" * 65: 1, "none": None, 5: 1})
+                                 "nested": {"a": 1}, "list": [1], "bad key": 1, "k" * 65: 1, "none": None, 5: 1,
+                                 "lost\n": 1, "huge": 10 ** 400})
         self.assertEqual(got, {"lost": 3, "ok": True, "why": "x" * MAX_STATUS_STRING, "none": None})
         many = bound_node_status({f"k{i}": i for i in range(100)})
         self.assertEqual(list(many or {}), [f"k{i}" for i in range(MAX_STATUS_KEYS)])

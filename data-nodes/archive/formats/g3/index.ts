@@ -11,7 +11,7 @@ import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompres
 import { checkFrameCrc, readFrames, type FrameReadOptions } from './frame';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
-import { warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
+import { MAX_WARNINGS, warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
 
 export { G3FormatError } from './errors';
 export { readFrames, frameObject, frameObjects, type G3Frame, type FrameReadOptions } from './frame';
@@ -52,10 +52,9 @@ function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): Decod
  * (or result) is the answer. Warnings are held until this way succeeds.
  */
 function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) => void): DecodedFile | null {
-  const held: string[] = [];
-  const warn = (m: string): void => {
-    held.push(m);
-  };
+  // held until this way succeeds, bounded as DecodedFile.warnings (a file of tiny frames each warning once)
+  const held: Pick<DecodedFile, 'warnings' | 'warningsDropped'> = {};
+  const warn = warningCollector(held);
   let decoded: DecodedFile;
   try {
     const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, checkCrc: false, warn };
@@ -76,7 +75,8 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
   } catch {
     return null; // bad content (or a CRC mismatch): the checked way gives the error
   }
-  for (const m of held) warnTo(m);
+  for (const m of held.warnings ?? []) warnTo(m);
+  for (let k = 0; k < (held.warningsDropped ?? 0); k++) warnTo(`${ctx.relPath}: a warning past the first ${MAX_WARNINGS}`);
   return decoded;
 }
 
