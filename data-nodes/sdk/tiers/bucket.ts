@@ -366,6 +366,14 @@ function seek(t: ArrayLike<number>, x: number, lo: number, n: number, g: number)
   return a;
 }
 
+/**
+ * `buildBuckets` without the sorted fast path: the builder as it was before it, and what the fast path
+ * must equal byte for byte (test/unit/tiers-fast.test.ts; the baseline of bench/buckets.ts).
+ */
+export function buildBucketsGeneral(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
+  return bucketsGeneral(t, v, width, Math.min(t.length, v.length));
+}
+
 /** `buildBuckets` for any input: one pass with the open bucket in locals; the first sample out of order restarts on `bucketsAnyOrder`. */
 function bucketsGeneral(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array {
   let out: Float64Array = new Float64Array(Math.min(n, 64) * STRIDE);
