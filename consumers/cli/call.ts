@@ -40,7 +40,7 @@ export async function callProcedure(
   timeoutMs: number,
 ): Promise<unknown> {
   const uri = procedureUri(client, procedure);
-  const node = uri.slice(client.uri('consumer.').length).split('.')[0] ?? procedure;
+  const node = uri.slice(client.uri(CONSUMER_PREFIX).length).split('.')[0] ?? procedure;
   try {
     return await client.call<unknown>(uri, args, kwargs, { timeoutMs });
   } catch (err) {

@@ -14,10 +14,7 @@ export const REALM = 'interop';
 /** Everything the limited role may touch starts with this. */
 export const ALLOWED_PREFIX = 'com.interop.';
 
-/** In CI (or when asked) a missing service fails the suite instead of skipping it. */
-export function servicesRequired(): boolean {
-  return !!(process.env.CI || process.env.SISOCK_REQUIRE_SERVICES);
-}
+export { servicesRequired } from './services';
 
 export interface Credentials {
   cra: { authid: string; secret: string };

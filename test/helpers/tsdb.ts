@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { servicesRequired } from './services';
 
 export interface TsdbProcess {
   readonly kind: 'influxd' | 'victoria-metrics';
@@ -33,7 +34,7 @@ export interface TsdbProcess {
 export function available(kind: 'influxd' | 'victoria-metrics'): boolean {
   const ok = spawnSync('sh', ['-c', `command -v ${kind}`]).status === 0;
   // where the services are required (CI), a missing database fails instead of skipping
-  if (!ok && (process.env.CI || process.env.SISOCK_REQUIRE_SERVICES)) {
+  if (!ok && servicesRequired()) {
     throw new Error(`${kind} is required here (CI/SISOCK_REQUIRE_SERVICES): run \`make test-deps\``);
   }
   return ok;

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { servicesRequired } from '../helpers/services';
 
 export const MYSQL_URL = process.env.SISOCK_TEST_MYSQL_URL;
-export const SERVICES_REQUIRED = /^(1|true|yes)$/i.test(process.env.SISOCK_REQUIRE_SERVICES ?? '');
+export const SERVICES_REQUIRED = servicesRequired();
 
 /** Null when the server answers, else why not (checked synchronously so suites can be skipped). */
 export function mysqlProblem(): string | null {

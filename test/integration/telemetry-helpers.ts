@@ -8,8 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from '../helpers/wait';
+import { servicesRequired } from '../helpers/services';
 
-export const REQUIRED = process.env.SISOCK_REQUIRE_SERVICES === '1' || !!process.env.CI;
+export const REQUIRED = servicesRequired();
 
 /** Resolves true when a TCP connection to the URL's host:port succeeds within timeoutMs. */
 export function reachable(url: string | undefined, defPort: number, timeoutMs = 2000): Promise<boolean> {
