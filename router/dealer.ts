@@ -76,6 +76,11 @@ const ARGS_CALLEE_LEFT: unknown[] = ['callee left'];
 const ARGS_CANCELED: unknown[] = ['call canceled'];
 const ARGS_TIMEOUT: unknown[] = ['call timed out'];
 
+/** ERROR for a CALL, sent by the router itself, with no details (canceled, timed out, callee lost). */
+function callError(caller: Session, request: number, error: string, args: unknown[]): void {
+  caller.send({ type: T.ERROR, requestType: T.CALL, request, details: NO_DETAILS, error, args });
+}
+
 /** Payload passthru mode (WAMP 14.x) options that travel from CALL/YIELD/ERROR to the peer. */
 const PPT_KEYS = ['ppt_scheme', 'ppt_serializer', 'ppt_cipher', 'ppt_keyid'] as const;
 function pptDetails(from: Dict, base: Dict): Dict {
@@ -406,14 +411,7 @@ export class Dealer {
     if (p.calleePeer.canceling && !p.interrupted) {
       p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_TIMEOUT });
     }
-    p.caller.send({
-      type: T.ERROR,
-      requestType: T.CALL,
-      request: p.request,
-      details: NO_DETAILS,
-      error: ErrorUri.CANCELED,
-      args: ARGS_TIMEOUT,
-    });
+    callError(p.caller, p.request, ErrorUri.CANCELED, ARGS_TIMEOUT);
   };
 
   // -------------------------------------------------------------------------------------------
@@ -434,14 +432,7 @@ export class Dealer {
     } catch (e) {
       // The result cannot be encoded for the caller (e.g. nested too deeply for its serializer):
       // the caller must not wait forever. The callee, whose payload it was, is then aborted.
-      p.caller.send({
-        type: T.ERROR,
-        requestType: T.CALL,
-        request: p.request,
-        details: NO_DETAILS,
-        error: ErrorUri.INVALID_ARGUMENT,
-        args: ['the result could not be encoded for this caller'],
-      });
+      callError(p.caller, p.request, ErrorUri.INVALID_ARGUMENT, ['the result could not be encoded for this caller']);
       throw e;
     }
   }
@@ -453,14 +444,7 @@ export class Dealer {
     if (p.interrupted) {
       // WAMP 17.x call canceling, mode kill: whatever the callee answers to the INTERRUPT (AutobahnPython
       // answers wamp.error.runtime_error), the caller learns that its call was canceled, as Crossbar does.
-      p.caller.send({
-        type: T.ERROR,
-        requestType: T.CALL,
-        request: p.request,
-        details: NO_DETAILS,
-        error: ErrorUri.CANCELED,
-        args: ARGS_CANCELED,
-      });
+      callError(p.caller, p.request, ErrorUri.CANCELED, ARGS_CANCELED);
       return;
     }
     p.caller.send({
@@ -493,14 +477,7 @@ export class Dealer {
     }
     this.finish(p);
     if (mode === 'killnowait') p.callee.send({ type: T.INTERRUPT, request: p.invocation, options: INTERRUPT_KILLNOWAIT });
-    session.send({
-      type: T.ERROR,
-      requestType: T.CALL,
-      request: p.request,
-      details: NO_DETAILS,
-      error: ErrorUri.CANCELED,
-      args: ARGS_CANCELED,
-    });
+    callError(session, p.request, ErrorUri.CANCELED, ARGS_CANCELED);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -538,14 +515,7 @@ export class Dealer {
         clearTimeout(p.timer);
         p.timer = null;
       }
-      p.caller.send({
-        type: T.ERROR,
-        requestType: T.CALL,
-        request: p.request,
-        details: NO_DETAILS,
-        error: ErrorUri.CALLEE_LOST,
-        args: ARGS_CALLEE_LEFT,
-      });
+      callError(p.caller, p.request, ErrorUri.CALLEE_LOST, ARGS_CALLEE_LEFT);
     }
     peer.invocations.clear();
     for (const reg of peer.registrations.values()) this.removeCallee(reg, session);

@@ -21,6 +21,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { MessageName } from '../wamp/codes';
+import { scrapedTotal } from '../common/metrics';
 
 /** Message type codes go up to EVENT_RECEIVED (337). */
 const TYPE_SLOTS = 512;
@@ -69,17 +70,7 @@ export function registerRouterMetrics(router: RouterLike, registry: Registry = n
     c.reset();
     for (const [t, n] of arr.entries()) if (n > 0) c.inc({ type: MessageName[t] ?? String(t) }, n);
   };
-  const total = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
+  const total = (name: string, help: string, read: () => number): void => scrapedTotal(registry, name, help, read);
 
   new Gauge({
     name: 'sisock_router_sessions',

@@ -7,22 +7,14 @@
  *   sisock_mqtt_sequence_missing_total         messages missing in sequence-number jumps
  *   sisock_mqtt_connected                      1 while connected to the broker
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { scrapedTotal } from '../../common/metrics';
 import type { IngestStats } from './ingest';
 
 export function registerMqttMetrics(stats: () => IngestStats, registry: Registry): void {
   const registers = [registry];
-  const total = (name: string, help: string, read: (s: IngestStats) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(stats()));
-      },
-    });
-  };
+  const total = (name: string, help: string, read: (s: IngestStats) => number): void =>
+    scrapedTotal(registry, name, help, () => read(stats()));
   total('sisock_mqtt_messages_received_total', 'MQTT messages received from the broker', (s) => s.received);
   total('sisock_mqtt_messages_rejected_total', 'MQTT messages that did not map (kept as dead letters)', (s) => s.rejected);
   total('sisock_mqtt_samples_inserted_total', 'Samples written to the history', (s) => s.inserted);

@@ -5,6 +5,7 @@
  * which autobahn handles).
  */
 import WebSocket from 'ws';
+import type { AbSession as ClientAbSession } from '../../client/autobahn-types';
 
 class QuietWebSocket extends WebSocket {
   constructor(address: string, protocols?: string | string[]) {
@@ -21,10 +22,12 @@ if (!process.env.AUTOBAHN_DEBUG) {
   (require('autobahn/lib/log.js') as { warn: (...a: unknown[]) => void }).warn = () => {};
 }
 
-/* Minimal typings of the parts of autobahn-js these tests use. */
-export interface AbSession {
-  id: number;
-  isOpen: boolean;
+/*
+ * Minimal typings of the parts of autobahn-js these tests use. id, isOpen, publish and leave are the
+ * client's (client/autobahn-types.ts); call (generic, cancelable), register and subscribe (loose
+ * details) are typed wider here for the tests.
+ */
+export interface AbSession extends Pick<ClientAbSession, 'id' | 'isOpen' | 'publish' | 'leave'> {
   call<T = unknown>(procedure: string, args?: unknown[], kwargs?: Record<string, unknown>, options?: Record<string, unknown>): AbPromise<T>;
   register(
     procedure: string,
@@ -36,13 +39,6 @@ export interface AbSession {
     handler: (args: unknown[], kwargs: Record<string, unknown>, details: AbDetails) => void,
     options?: Record<string, unknown>,
   ): Promise<{ id: number }>;
-  publish(
-    topic: string,
-    args?: unknown[],
-    kwargs?: Record<string, unknown>,
-    options?: Record<string, unknown>,
-  ): Promise<unknown> | undefined;
-  leave(reason?: string, message?: string): void;
 }
 export interface AbPromise<T> extends PromiseLike<T> {
   then<R1 = T, R2 = never>(
