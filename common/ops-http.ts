@@ -14,6 +14,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ErrorCode, SisockError } from './errors';
 import { silentLogger, type Logger } from './log';
+import { redactObject } from './redact';
 
 export interface Health {
   /** true: 200, false: 503. */
@@ -45,7 +46,8 @@ export function processRegistry(labels: Record<string, string> = {}): Registry {
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  // a health answer or an error may quote a URL (router, database): never its user:password@
+  const text = JSON.stringify(redactObject(body));
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(text);
 }

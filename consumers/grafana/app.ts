@@ -23,6 +23,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { SisockClient } from '../../client';
 import { silentLogger, type Logger } from '../../common/log';
+import { redactSecrets, redactUrl } from '../../common/redact';
 import { authMiddleware, corsMiddleware, type AuthConfig } from './auth';
 import type { FieldCatalogue } from './catalogue';
 import type { HistoryFallback } from './history';
@@ -134,7 +135,7 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
       status: 'ok',
       message: `sisock bridge: ${nodes} data node${nodes === 1 ? '' : 's'} online`,
       nodes,
-      router: client.options.url,
+      router: redactUrl(client.options.url),
       realm: client.options.realm,
     });
   });
@@ -153,8 +154,8 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
       .status(problem ? 503 : 200)
       .json(
         problem
-          ? { status: 'unavailable', message: problem, router: client.options.url }
-          : { status: 'ok', nodes: catalogue.nodes().length, router: client.options.url, realm: client.options.realm },
+          ? { status: 'unavailable', message: problem, router: redactUrl(client.options.url) }
+          : { status: 'ok', nodes: catalogue.nodes().length, router: redactUrl(client.options.url), realm: client.options.realm },
       );
   });
 
@@ -291,7 +292,8 @@ export function createBridgeApp(deps: BridgeDeps): express.Express {
       res.end();
       return;
     }
-    res.status(status).json({ message });
+    // a message may quote the router's URL (or a database's): never its user:password@
+    res.status(status).json({ message: redactSecrets(message) });
   });
   return app;
 }

@@ -23,6 +23,7 @@ import { columnOf, toMs } from './query';
 import { splitTarget } from './request';
 import { staticDir, uplotDir } from '../web/assets';
 import type { LiveRelay } from '../web/live';
+import { redactUrl } from '../../common/redact';
 
 export interface WebDeps {
   client: SisockClient;
@@ -76,7 +77,7 @@ export function webRoutes(deps: WebDeps): Router {
       }
       const metaByName = new Map((Array.isArray(meta) ? meta : []).map((m) => [m.name as string, m]));
       res.json({
-        router: client.options.url,
+        router: redactUrl(client.options.url),
         realm: client.options.realm,
         time: Date.now(),
         nodes: nodes.map((n) => ({

@@ -84,6 +84,31 @@ describe('startOpsServer', () => {
       await s.close();
     }
   });
+
+  test('a health answer or its error never shows a password of a URL it quotes', async () => {
+    const registry = new Registry();
+    let fail = false;
+    const s = await startOpsServer({
+      port: 0,
+      registry,
+      health: () => {
+        if (fail) throw new Error('cannot reach mysql://reader:s3cret@db:3306/x');
+        return { ok: true, router: 'wss://hub:s3cret@router.example:8080/ws' };
+      },
+    });
+    try {
+      let r = await get(`${s.url}/healthz`);
+      expect(r.body).not.toContain('s3cret');
+      expect(JSON.parse(r.body)).toMatchObject({ status: 'ok', router: expect.stringContaining('router.example:8080') });
+      fail = true;
+      r = await get(`${s.url}/healthz`);
+      expect(r.status).toBe(503);
+      expect(r.body).not.toContain('s3cret');
+      expect(r.body).toContain('db:3306');
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('sisock router --metrics-port', () => {
