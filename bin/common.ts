@@ -7,6 +7,7 @@ import { ConfigError, ErrorCode, SisockError } from '../common/errors';
 import { createLogger, type Logger } from '../common/log';
 import { redactSecrets } from '../common/redact';
 import { logLevelFrom, type CommonFlags } from '../client';
+import { NODE_NAME_RE, NODE_NAME_RULE } from '../contract';
 import type { DataNodeHandle } from '../data-nodes/sdk';
 import { planOps, startOps, type OpsFlags } from '../common/ops-http';
 
@@ -44,9 +45,9 @@ export function positiveInteger(value: string): number {
   return v;
 }
 
-/** commander parser for a node name: a loose WAMP URI component (no dots, no whitespace, not empty). */
+/** commander parser for a node name, as the hub accepts it (contract NODE_NAME_RE). */
 export function nodeName(value: string): string {
-  if (!/^[^\s.#]+$/.test(value)) throw new InvalidArgumentError('must be a non-empty name without dots, "#" or whitespace');
+  if (!NODE_NAME_RE.test(value)) throw new InvalidArgumentError(`must be a non-empty name, ${NODE_NAME_RULE}`);
   return value;
 }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, ErrorCode, SisockError } from './errors';
+import { NODE_NAME_RE, NODE_NAME_RULE } from '../contract/uris';
 
 export type Obj = Record<string, unknown>;
 
@@ -159,10 +160,9 @@ export class Reader {
   }
 }
 
-/** Loose WAMP URI component (what node names may be): no dots, '#' or whitespace. */
+/** A node name as the hub accepts it (contract NODE_NAME_RE). */
 export function checkNodeName(name: string, at: string): string {
-  if (!/^[^\s.#]+$/.test(name))
-    throw new ConfigError(at, `node name ${JSON.stringify(name)} must be non-empty without dots, "#" or whitespace`);
+  if (!NODE_NAME_RE.test(name)) throw new ConfigError(at, `node name ${JSON.stringify(name)} must be non-empty, ${NODE_NAME_RULE}`);
   return name;
 }
 

@@ -21,6 +21,14 @@ export const HubUri = {
   HUB_STARTED: 'hub.started',
 } as const;
 
+/**
+ * A node name: what the hub accepts (it becomes one URI component, `consumer.<name>.…`): letters, digits,
+ * `_` and `-`. Commands, config files and the gRPC API check names by this same rule.
+ */
+export const NODE_NAME_RE = /^[A-Za-z0-9_-]+$/;
+/** Words for messages about NODE_NAME_RE. */
+export const NODE_NAME_RULE = 'letters, digits, _ and - only';
+
 /** The prefix under which every node's procedures and topic live. */
 export const CONSUMER_PREFIX = 'consumer.';
 

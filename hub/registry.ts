@@ -9,6 +9,7 @@
  * descriptions) is at most maxTotalBytes, so `get_data_node` stays far below the router's
  * message size whatever the nodes announce.
  */
+import { NODE_NAME_RE, NODE_NAME_RULE } from '../contract';
 
 export interface NodeRecord {
   name: string;
@@ -32,8 +33,6 @@ export const DEFAULT_REGISTRY_LIMITS: Readonly<RegistryLimits> = Object.freeze({
   maxNamesPerSession: 32,
   maxTotalBytes: 1024 * 1024,
 });
-
-const NAME_RE = /^[A-Za-z0-9_-]+$/;
 
 /** Outcome of NodeRegistry.add. */
 export type AddOutcome =
@@ -67,7 +66,7 @@ export class NodeRegistry {
   checkName(name: unknown): string | null {
     if (typeof name !== 'string' || name === '') return 'name must be a non-empty string';
     if (name.length > this.limits.maxNameLength) return `name longer than ${this.limits.maxNameLength} characters`;
-    if (!NAME_RE.test(name)) return 'name may contain only letters, digits, _ and -';
+    if (!NODE_NAME_RE.test(name)) return `name may contain ${NODE_NAME_RULE}`;
     return null;
   }
 

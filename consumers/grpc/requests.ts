@@ -2,7 +2,7 @@
  * The requests of sisock.proto as proto-loader gives them (keepCase, defaults, oneofs), their
  * checks (a bad request is INVALID_ARGUMENT), and the lookups made from a node's get_fields answer.
  */
-import { ALL_TIME, nowSeconds, resolveRelative } from '../../contract';
+import { ALL_TIME, NODE_NAME_RE, NODE_NAME_RULE, nowSeconds, resolveRelative } from '../../contract';
 import type { FieldsResult } from '../../client';
 import type { DeclaredType } from './chunks';
 import { invalidArgument } from './errors';
@@ -25,12 +25,10 @@ export interface SubscribeRequest {
   fields: string[];
 }
 
-const NODE_NAME_RE = /^[^\s.#]+$/;
-
 /** A node name: non-empty, no dots, spaces or '#'. */
 export function checkNode(node: unknown): string {
   if (typeof node !== 'string' || node === '') throw invalidArgument('node must be a non-empty node name');
-  if (!NODE_NAME_RE.test(node)) throw invalidArgument(`node ${JSON.stringify(node)} is not a valid node name (no dots, spaces or #)`);
+  if (!NODE_NAME_RE.test(node)) throw invalidArgument(`node ${JSON.stringify(node)} is not a valid node name (${NODE_NAME_RULE})`);
   return node;
 }
 
