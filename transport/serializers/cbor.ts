@@ -125,22 +125,14 @@ const BREAK = Symbol('break');
 
 /** The argument of an initial byte with additional information `ai` (< 28), or -1 for indefinite. */
 function arg(r: Reader, ai: number): number {
-  const buf = r.buf;
-  let v: number;
   if (ai < 24) return ai;
   switch (ai) {
     case 24:
       return r.u8();
     case 25:
-      r.need(2);
-      v = buf.readUInt16BE(r.pos);
-      r.pos += 2;
-      return v;
+      return r.u16();
     case 26:
-      r.need(4);
-      v = buf.readUInt32BE(r.pos);
-      r.pos += 4;
-      return v;
+      return r.u32();
     case 27:
       return r.u64();
     case 31:
@@ -160,7 +152,6 @@ function float16(h: number): number {
 }
 
 function decodeValue(r: Reader, depth: number): unknown {
-  const buf = r.buf;
   const ib = r.u8();
   const major = ib >> 5;
   const ai = ib & 0x1f;
@@ -238,24 +229,12 @@ function decodeValue(r: Reader, depth: number): unknown {
           return null;
         case 23:
           return null; // undefined
-        case 25: {
-          r.need(2);
-          const v = float16(buf.readUInt16BE(r.pos));
-          r.pos += 2;
-          return v;
-        }
-        case 26: {
-          r.need(4);
-          const v = buf.readFloatBE(r.pos);
-          r.pos += 4;
-          return v;
-        }
-        case 27: {
-          r.need(8);
-          const v = buf.readDoubleBE(r.pos);
-          r.pos += 8;
-          return v;
-        }
+        case 25:
+          return float16(r.u16());
+        case 26:
+          return r.f32();
+        case 27:
+          return r.f64();
         case 31:
           return BREAK;
         default:

@@ -177,14 +177,12 @@ class MsgpackEncoder {
 }
 
 function decodeValue(r: Reader, depth: number): unknown {
-  const buf = r.buf;
   const b = r.u8();
   if (b < 0x80) return b;
   if (b >= 0xe0) return b - 0x100;
   if (b >= 0xa0 && b <= 0xbf) return r.str(b & 0x1f);
   if (b >= 0x90 && b <= 0x9f) return array(r, b & 0x0f, depth);
   if (b >= 0x80 && b <= 0x8f) return map(r, b & 0x0f, depth);
-  let v: number;
   switch (b) {
     case 0xc0:
       return null;
@@ -195,86 +193,43 @@ function decodeValue(r: Reader, depth: number): unknown {
     case 0xc4:
       return r.bin(r.u8());
     case 0xc5:
-      r.need(2);
-      v = buf.readUInt16BE(r.pos);
-      r.pos += 2;
-      return r.bin(v);
+      return r.bin(r.u16());
     case 0xc6:
-      r.need(4);
-      v = buf.readUInt32BE(r.pos);
-      r.pos += 4;
-      return r.bin(v);
+      return r.bin(r.u32());
     case 0xca:
-      r.need(4);
-      v = buf.readFloatBE(r.pos);
-      r.pos += 4;
-      return v;
+      return r.f32();
     case 0xcb:
-      r.need(8);
-      v = buf.readDoubleBE(r.pos);
-      r.pos += 8;
-      return v;
+      return r.f64();
     case 0xcc:
       return r.u8();
     case 0xcd:
-      r.need(2);
-      v = buf.readUInt16BE(r.pos);
-      r.pos += 2;
-      return v;
+      return r.u16();
     case 0xce:
-      r.need(4);
-      v = buf.readUInt32BE(r.pos);
-      r.pos += 4;
-      return v;
+      return r.u32();
     case 0xcf:
       return r.u64();
     case 0xd0:
-      r.need(1);
-      return buf.readInt8(r.pos++);
+      return r.i8();
     case 0xd1:
-      r.need(2);
-      v = buf.readInt16BE(r.pos);
-      r.pos += 2;
-      return v;
+      return r.i16();
     case 0xd2:
-      r.need(4);
-      v = buf.readInt32BE(r.pos);
-      r.pos += 4;
-      return v;
+      return r.i32();
     case 0xd3:
       return r.i64();
     case 0xd9:
       return r.str(r.u8());
     case 0xda:
-      r.need(2);
-      v = buf.readUInt16BE(r.pos);
-      r.pos += 2;
-      return r.str(v);
+      return r.str(r.u16());
     case 0xdb:
-      r.need(4);
-      v = buf.readUInt32BE(r.pos);
-      r.pos += 4;
-      return r.str(v);
+      return r.str(r.u32());
     case 0xdc:
-      r.need(2);
-      v = buf.readUInt16BE(r.pos);
-      r.pos += 2;
-      return array(r, v, depth);
+      return array(r, r.u16(), depth);
     case 0xdd:
-      r.need(4);
-      v = buf.readUInt32BE(r.pos);
-      r.pos += 4;
-      return array(r, v, depth);
+      return array(r, r.u32(), depth);
     case 0xde:
-      r.need(2);
-      v = buf.readUInt16BE(r.pos);
-      r.pos += 2;
-      return map(r, v, depth);
+      return map(r, r.u16(), depth);
     case 0xdf:
-      r.need(4);
-      v = buf.readUInt32BE(r.pos);
-      r.pos += 4;
-      return map(r, v, depth);
+      return map(r, r.u32(), depth);
     default:
       // 0xc1 (never used) and the ext family 0xc7-0xc9, 0xd4-0xd8
       throw new Error(`msgpack: unsupported type byte 0x${b.toString(16)}`);
