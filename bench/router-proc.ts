@@ -81,7 +81,11 @@ async function main(): Promise<void> {
     console.error('sisock router: startRouter/devConfig not exported');
     process.exit(1);
   }
-  const handle = (await startRouter(devConfig({ port: 0, realm }))) as { urls?: unknown } | undefined;
+  // The load comes from one address (10 000 sessions in the memory scenario): the per-address and total
+  // connection caps (1 000 and 10 000 by default) would refuse most of it, and the relay and fox-wamp have none.
+  const cfg = devConfig({ port: 0, realm }) as { limits?: Record<string, unknown> };
+  cfg.limits = { ...cfg.limits, maxConnections: 1_000_000, maxConnectionsPerIp: 1_000_000 };
+  const handle = (await startRouter(cfg)) as { urls?: unknown } | undefined;
   const urls = Array.isArray(handle?.urls) ? (handle.urls as unknown[]).filter((u): u is string => typeof u === 'string') : [];
   const ws = urls.find((u) => u.startsWith('ws://'));
   if (ws) {
