@@ -33,17 +33,20 @@ interface Bunzip {
 const bunzip = createRequire(__filename)('seek-bzip') as Bunzip;
 
 function bzip2(content: Buffer, maxBytes: number, file: string): Buffer {
+  const tooLarge = () => new G3FormatError('too-large', { file }, `bzip2 content exceeds ${maxBytes} bytes; refused`);
   const chunks: Buffer[] = [];
-  let cur = Buffer.allocUnsafe(1 << 20);
+  // Chunks double up to 64 MiB, and never reach more than one byte past the bound: the byte that
+  // crosses it is refused before anything more is allocated.
+  let cur = Buffer.allocUnsafe(Math.max(1, Math.min(1 << 20, maxBytes + 1)));
   let pos = 0;
   let total = 0;
   const out: BunzipOut = {
     writeByte(b: number): void {
       if (pos === cur.length) {
         total += pos;
-        if (total > maxBytes) throw new G3FormatError('too-large', { file }, `bzip2 content exceeds ${maxBytes} bytes; refused`);
         chunks.push(cur);
-        cur = Buffer.allocUnsafe(Math.min(cur.length * 2, 64 << 20));
+        if (total > maxBytes) throw tooLarge();
+        cur = Buffer.allocUnsafe(Math.max(1, Math.min(cur.length * 2, 64 << 20, maxBytes - total + 1)));
         pos = 0;
       }
       cur[pos++] = b;
@@ -55,8 +58,9 @@ function bzip2(content: Buffer, maxBytes: number, file: string): Buffer {
     if (e instanceof G3FormatError) throw e;
     throw new G3FormatError('corrupt', { file }, `bad bzip2 stream: ${(e as Error).message}`);
   }
+  if (total + pos > maxBytes) throw tooLarge();
   chunks.push(cur.subarray(0, pos));
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, total + pos);
 }
 
 /** The decompressed bytes of a whole file (`content` itself when it is not compressed). */
