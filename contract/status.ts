@@ -15,6 +15,12 @@ export const MAX_STATUS_KEYS = 32;
 export const MAX_STATUS_KEY = 64;
 /** Longest string value, characters; longer ones are cut. */
 export const MAX_STATUS_STRING = 256;
+/**
+ * How long a node waits for its source's status hook when answering get_metadata, milliseconds: a
+ * hook that hangs (a stuck broker connection, say) leaves `status` out instead of holding the answer
+ * past the hub's call timeout, which would drop the whole entry.
+ */
+export const STATUS_TIMEOUT_MS = 2000;
 
 const KEY = /^[A-Za-z0-9_.-]+$/;
 

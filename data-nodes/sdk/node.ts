@@ -31,7 +31,7 @@
 import os from 'node:os';
 import { SISOCK_VERSION } from '../../common/defaults';
 import { silentLogger, type Logger } from '../../common/log';
-import { NodeUri, boundNodeStatus, type NodeStatus } from '../../contract';
+import { NodeUri, STATUS_TIMEOUT_MS, boundNodeStatus, type NodeStatus } from '../../contract';
 import { SisockClient, type ClientOptions, type InvocationDetails } from '../../client';
 import { Announcer } from './announce';
 import { parseGetDataArgs, parseGetFieldsArgs } from './args';
@@ -202,7 +202,15 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     let status: NodeStatus | null = null;
     if (source.status) {
       try {
-        status = boundNodeStatus(await source.status());
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${STATUS_TIMEOUT_MS} ms`)), STATUS_TIMEOUT_MS);
+        });
+        try {
+          status = boundNodeStatus(await Promise.race([Promise.resolve(source.status()), late]));
+        } finally {
+          clearTimeout(timer);
+        }
       } catch (err) {
         log.debug({ err: String(err) }, 'the source could not report its status');
       }

@@ -1,5 +1,6 @@
 import { getData, getFields, listNodes, subscribeLive, CallError, HandlerError, type SisockClient } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
+import { STATUS_TIMEOUT_MS } from '../../contract';
 import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle, type DataResult } from '../../data-nodes/sdk';
 import type { RunningRouter } from '../../router/server';
@@ -136,7 +137,7 @@ describe('data-node SDK over a real router', () => {
 
   it("serves the source's status in get_metadata, bounded, and the hub lists it; a failing status() is left out", async () => {
     let dropped = 0;
-    const mk = (name: string, status: () => Record<string, unknown>) =>
+    const mk = (name: string, status: () => Record<string, unknown> | Promise<Record<string, unknown>>) =>
       runDataNode({
         name,
         description: name,
@@ -147,9 +148,17 @@ describe('data-node SDK over a real router', () => {
     const sick = await mk('Sick', () => {
       throw new Error('no figures');
     });
+    // a hook that never answers: get_metadata answers without status after STATUS_TIMEOUT_MS
+    const hung = await mk('Hung', () => new Promise<Record<string, unknown>>(() => {}));
     try {
       await stat.ready(5000);
       await sick.ready(5000);
+      await hung.ready(5000);
+      const t0 = Date.now();
+      const hungMeta = await consumer.call<Record<string, unknown>>(consumer.uri('consumer.Hung.get_metadata'));
+      expect(hungMeta).not.toHaveProperty('status');
+      expect(hungMeta.name).toBe('Hung');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(STATUS_TIMEOUT_MS - 50);
       dropped = 7;
       const meta = await consumer.call<Record<string, unknown>>(consumer.uri('consumer.Stat.get_metadata'));
       expect(meta.status).toEqual({ broker_dropped: 7, connected: true, long: 'x'.repeat(256) });
@@ -161,6 +170,7 @@ describe('data-node SDK over a real router', () => {
     } finally {
       await stat.close();
       await sick.close();
+      await hung.close();
     }
   });
 
