@@ -18,9 +18,9 @@ export const MAX_STATUS_STRING = 256;
 /**
  * How long a node waits for its source's status hook when answering get_metadata, milliseconds: a
  * hook that hangs (a stuck broker connection, say) leaves `status` out instead of holding the answer
- * past the hub's call timeout, which would drop the whole entry.
+ * past the hub's 2 s call timeout, which would mark the node unavailable. Well under that timeout.
  */
-export const STATUS_TIMEOUT_MS = 2000;
+export const STATUS_TIMEOUT_MS = 1000;
 
 const KEY = /^[A-Za-z0-9_.-]+$/;
 

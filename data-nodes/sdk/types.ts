@@ -60,7 +60,7 @@ export interface DataSourceExtras {
    * Health figures for the node's metadata (`get_metadata().status`, a sisock addition): a flat map
    * of numbers, strings, booleans or null, e.g. counts of messages lost upstream. The SDK bounds it
    * (contract/status.ts boundNodeStatus: at most 32 keys, strings cut to 256 characters) and leaves
-   * `status` out when this throws or takes longer than STATUS_TIMEOUT_MS (2 s).
+   * `status` out when this throws or takes longer than STATUS_TIMEOUT_MS (1 s).
    */
   status?(): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Releases files, database connections… when the node closes. */
