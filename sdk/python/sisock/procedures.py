@@ -19,7 +19,7 @@ from autobahn.wamp.exception import ApplicationError
 from . import __version__
 from .args import ArgumentError, parse_get_data_args, parse_get_fields_args
 from .results import check_shape, json_size_bound, newest_t, normalize, split_result, thin_to_fit
-from .status import bound_node_status
+from .status import STATUS_TIMEOUT, bound_node_status, within
 from .state import INVALID_ARGUMENT, RUNTIME_ERROR, NodeBase, NodeError, _value
 from .types import DataResult, NodeMetadata
 
@@ -121,8 +121,8 @@ class Procedures(NodeBase):
             "newest_sample": st.newest, "session_id": cast(Any, self)._session_id,
         }
         try:
-            status = bound_node_status(await _value(self.status()))
-        except Exception:  # a status that cannot be had leaves it out; the metadata still answers
+            status = bound_node_status(await within(self.status(), STATUS_TIMEOUT))
+        except Exception:  # a status that cannot be had (raised, or late) leaves it out; the metadata still answers
             status = None
         if status is not None:
             meta["status"] = status

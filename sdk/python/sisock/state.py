@@ -70,7 +70,8 @@ class NodeBase:
     def status(self) -> Any:
         """Hook: health figures for ``get_metadata().status`` (a sisock addition), e.g. ``{"lost": 0}``: a flat
         dict of numbers, strings, booleans or None (bounded: at most 32 keys, strings cut to 256 characters).
-        May return a Deferred or an awaitable. None (the default) leaves ``status`` out; so does raising."""
+        May return a Deferred or an awaitable. None (the default) leaves ``status`` out; so does raising or
+        taking longer than 1 s (status.STATUS_TIMEOUT)."""
         return None
 
     # --- state ---------------------------------------------------------------------------------

@@ -1,13 +1,16 @@
 """
 A node's ``status`` in its metadata (a sisock addition): the Python side of contract/status.ts
-``boundNodeStatus``, with the same bounds, so a buggy ``status()`` cannot grow the node's answer
-(the hub bounds it again on its side).
+``boundNodeStatus`` and ``STATUS_TIMEOUT_MS``, with the same bounds, so a buggy ``status()`` can
+neither grow the node's answer (the hub bounds it again on its side) nor hold it.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from typing import Any, Dict, Optional, Union
+
+import txaio
 
 NodeStatusValue = Union[int, float, str, bool, None]
 
@@ -18,7 +21,53 @@ MAX_STATUS_KEY = 64
 #: Longest string value, characters; longer ones are cut.
 MAX_STATUS_STRING = 256
 
+#: Seconds a node waits for its ``status()`` hook when answering get_metadata (contract/status.ts
+#: STATUS_TIMEOUT_MS): well under the hub's 2 s call timeout, so a hook that hangs leaves ``status``
+#: out instead of marking the node unavailable.
+STATUS_TIMEOUT = 1.0
+
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+async def within(v: Any, seconds: float) -> Any:
+    """The value of ``v`` (a plain value, a Deferred or an awaitable, under whichever of Twisted or asyncio
+    txaio is set to), or TimeoutError after ``seconds``; then the pending work is cancelled (a Deferred,
+    a future or a task; a bare coroutine under Twisted is left to finish, its answer dropped)."""
+    if not inspect.isawaitable(v):
+        return v
+    box = txaio.create_future()
+
+    async def settle() -> None:
+        w = v
+        try:
+            while inspect.isawaitable(w):
+                w = await w
+        except Exception as e:  # noqa: BLE001 - handed on to the caller
+            if not txaio.is_called(box):
+                txaio.reject(box, e)
+            return
+        if not txaio.is_called(box):
+            txaio.resolve(box, w)
+
+    work = txaio.as_future(settle)
+
+    def late() -> None:
+        if not txaio.is_called(box):
+            txaio.reject(box, TimeoutError(f"no answer within {seconds} s"))
+            txaio.cancel(work)
+            # Twisted 22 does not pass the cancel on to the Deferred a coroutine awaits: cancel it here
+            cancel = getattr(v, "cancel", None)
+            if callable(cancel):
+                cancel()
+
+    timer = txaio.call_later(seconds, late)
+    try:
+        return await box
+    finally:
+        try:
+            timer.cancel()
+        except Exception:  # noqa: BLE001 - Twisted's AlreadyCalled once it fired
+            pass
 
 
 def bound_node_status(v: Any) -> Optional[Dict[str, NodeStatusValue]]:
