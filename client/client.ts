@@ -140,6 +140,8 @@ interface RegEntry {
   current: AbRegistration | null;
   refusedIn?: number;
   triedIn?: number;
+  /** The session generation a REGISTER of it is on its way in (the repair pass must not send a second). */
+  making?: number;
 }
 interface SubEntry {
   topic: string;
@@ -148,6 +150,8 @@ interface SubEntry {
   current: AbSubscription | null;
   refusedIn?: number;
   triedIn?: number;
+  /** The session generation a SUBSCRIBE of it is on its way in (the repair pass must not send a second). */
+  making?: number;
 }
 
 /** A deferred with progress, so that progressive call results reach the caller (autobahn calls notify). */
@@ -584,7 +588,8 @@ export class SisockClient {
   private async restore(session: AbSession, gen: number, onlyUntried = false): Promise<void> {
     let failed = false;
     const attempt = async (kind: RefusalInfo['kind'], uri: string, entry: RegEntry | SubEntry, make: () => Promise<void>) => {
-      if (entry.current || entry.refusedIn === gen || (onlyUntried && entry.triedIn === gen)) return;
+      // `making`: a register()/subscribe() on the ready session is waiting for the router's answer
+      if (entry.current || entry.making === gen || entry.refusedIn === gen || (onlyUntried && entry.triedIn === gen)) return;
       entry.triedIn = gen;
       try {
         await make();
@@ -633,6 +638,7 @@ export class SisockClient {
 
   private async doRegister(session: AbSession, entry: RegEntry): Promise<void> {
     const endpoint = (args: unknown[], kwargs: Record<string, unknown>, d: AbInvocation) => this.invoke(entry, args, kwargs, d);
+    const gen = (entry.making = this.generation);
     try {
       const reg = await this.untilLost(session.register(entry.procedure, endpoint, entry.options), entry.procedure);
       if (this.registrations.get(entry.procedure) !== entry) {
@@ -644,6 +650,8 @@ export class SisockClient {
       if (e instanceof CallError) throw e;
       const err = e as { error?: string; args?: unknown[] };
       throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, entry.procedure, err?.args ?? [String(e)]);
+    } finally {
+      if (entry.making === gen) delete entry.making;
     }
   }
 
@@ -679,6 +687,7 @@ export class SisockClient {
         this.log.warn({ topic: entry.topic, err: (err as Error).message }, 'event handler threw');
       }
     };
+    const gen = (entry.making = this.generation);
     try {
       const sub = await this.untilLost(session.subscribe(entry.topic, h, entry.options), entry.topic);
       if (!this.subscriptions.has(entry)) {
@@ -690,6 +699,8 @@ export class SisockClient {
       if (e instanceof CallError) throw e;
       const err = e as { error?: string; args?: unknown[] };
       throw new CallError(err?.error ?? ErrorUri.RUNTIME_ERROR, entry.topic, err?.args ?? [String(e)]);
+    } finally {
+      if (entry.making === gen) delete entry.making;
     }
   }
 

@@ -29,6 +29,10 @@ export class FakeSession implements AbSession {
   readonly handlers = new Map<string, EventFn>();
   readonly endpoints = new Map<string, Endpoint>();
   readonly hold = new Set<string>();
+  /** every SUBSCRIBE/REGISTER the client sent, by URI, in order (answered or not) */
+  readonly asks: string[] = [];
+  /** URI → error URI: the next request for it is refused with that error (once) */
+  readonly failOnce = new Map<string, string>();
   /** procedure → answer of a CALL (a function of its args; throwing rejects it); others: no_such_procedure */
   readonly answers = new Map<string, (args: unknown[]) => unknown>();
   private readonly waiting = new Map<string, (answer: () => void) => void>();
@@ -52,6 +56,12 @@ export class FakeSession implements AbSession {
   }
 
   private request<T>(uri: string, confirm: () => T): Promise<T> {
+    this.asks.push(uri);
+    const refusal = this.failOnce.get(uri);
+    if (refusal !== undefined) {
+      this.failOnce.delete(uri);
+      return Promise.reject(new FakeError(refusal, [uri]));
+    }
     return new Promise<T>((resolve) => {
       const answer = () => resolve(confirm());
       if (!this.hold.has(uri)) return answer();

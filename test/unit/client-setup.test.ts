@@ -67,4 +67,33 @@ describe('SisockClient: session set-up', () => {
     await handle.remove();
     expect(s2.handlers.has('b.t')).toBe(false);
   });
+
+  it("the repair pass after a retryable refusal does not send a second SUBSCRIBE/REGISTER for one still waiting for the router's answer", async () => {
+    c = new SisockClient(opts);
+    // a procedure still held by a session the router has not dropped yet: refused, retried in 1 s
+    await c.register('b.stale', () => 'ok');
+    c.start();
+    const s = new FakeSession(1);
+    s.failOnce.set('b.stale', 'wamp.error.procedure_already_exists');
+    lastConnection().join(s);
+    await within(c.whenReady(), 2000, 'ready');
+    s.hold.add('b.stale'); // the repair's REGISTER waits: the test knows when the repair runs
+    s.hold.add('b.t');
+    s.hold.add('b.p');
+    const sub = c.subscribe('b.t', () => {});
+    const reg = c.register('b.p', () => 'p');
+    const answerT = await s.asked('b.t');
+    const answerP = await s.asked('b.p');
+    const answerStale = await within(s.asked('b.stale'), 3000, 'the repair pass');
+    answerStale();
+    await new Promise((r) => setImmediate(r)); // the repair pass goes on to the other entries
+    answerT();
+    answerP();
+    await within(Promise.all([sub, reg]), 2000, 'the handles');
+    await new Promise((r) => setImmediate(r));
+    expect(s.asks.filter((u) => u === 'b.t')).toHaveLength(1);
+    expect(s.asks.filter((u) => u === 'b.p')).toHaveLength(1);
+    expect(s.asks.filter((u) => u === 'b.stale')).toHaveLength(2);
+    expect(s.made).toEqual(expect.arrayContaining(['b.t', 'b.p', 'b.stale']));
+  });
 });
