@@ -69,3 +69,27 @@ export interface NodeMetadata {
    */
   status?: NodeStatus;
 }
+
+/**
+ * One entry of the hub's `<base>.consumer.get_data_node_metadata()`: the hub's record (name,
+ * description, when added) and the node's NodeMetadata, each field checked and bounded by the hub
+ * (null when the node did not say or did not answer; `available` false then), without the node's
+ * session id. A sisock addition: an original hub has only `get_data_node`.
+ */
+export interface NodeMetadataEntry {
+  name: string;
+  description: string;
+  /** UNIX seconds when the hub added the node. */
+  added: number;
+  host: string | null;
+  pid: number | null;
+  process: string | null;
+  sisock_version: string | null;
+  started: number | null;
+  n_fields: number | null;
+  newest_sample: number | null;
+  /** The node's reported health figures (bounded again by the hub: contract/status.ts), null when none. */
+  status: NodeStatus | null;
+  /** Whether the node answered its get_metadata. */
+  available: boolean;
+}

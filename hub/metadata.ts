@@ -5,27 +5,13 @@
  * the message size), and the node's
  * session id is not shown to consumers.
  */
-import { boundNodeStatus, type NodeStatus } from '../contract';
+import { boundNodeStatus, type NodeMetadataEntry } from '../contract';
 import type { NodeRecord } from './registry';
+
+export type { NodeMetadataEntry };
 
 /** Longest string copied from a node's metadata, characters. */
 export const MAX_META_STRING = 512;
-
-export interface NodeMetadataEntry {
-  name: string;
-  description: string;
-  added: number;
-  host: string | null;
-  pid: number | null;
-  process: string | null;
-  sisock_version: string | null;
-  started: number | null;
-  n_fields: number | null;
-  newest_sample: number | null;
-  /** The node's reported health figures (bounded again here: contract/status.ts), null when none. */
-  status: NodeStatus | null;
-  available: boolean;
-}
 
 function str(v: unknown): string | null {
   return typeof v === 'string' ? v.slice(0, MAX_META_STRING) : null;

@@ -24,7 +24,7 @@ import {
   type Handle,
 } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
-import { HubUri } from '../../contract';
+import { HubUri, type NodeMetadataEntry } from '../../contract';
 import { globMatcher } from '../grafana/request';
 import {
   outerJoin,
@@ -97,14 +97,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 // ---- nodes ---------------------------------------------------------------------------------------
 
-export interface NodeRow {
-  name: string;
-  description: string;
-  n_fields?: number | null;
-  newest_sample?: number | null;
-  host?: string | null;
-  available?: boolean;
-}
+/** A row of `sisock nodes`: what the hub lists (contract NodeMetadataEntry), or names only from an original hub. */
+export type NodeRow = Pick<NodeMetadataEntry, 'name' | 'description'> &
+  Partial<Pick<NodeMetadataEntry, 'n_fields' | 'newest_sample' | 'host' | 'available'>>;
 
 export async function listNodeRows(client: SisockClient, timeoutMs: number): Promise<NodeRow[]> {
   try {

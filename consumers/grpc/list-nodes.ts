@@ -3,25 +3,14 @@
  * for an original, Python hub: names and descriptions only).
  */
 import * as grpc from '@grpc/grpc-js';
-import { HubUri } from '../../contract';
+import { HubUri, type NodeMetadataEntry } from '../../contract';
 import { classifyCallError } from '../../client';
 import type { GrpcBridge } from './bridge';
 import type { CallContext } from './call-context';
 import { GrpcError } from './errors';
 
-interface MetaEntry {
-  name: string;
-  description?: string;
-  host?: string | null;
-  pid?: number | null;
-  sisock_version?: string | null;
-  started?: number | null;
-  n_fields?: number | null;
-  newest_sample?: number | null;
-  process?: string | null;
-  added?: number | null;
-  available?: boolean;
-}
+/** An entry as it comes over the wire: any field may be missing (an original hub) or odd. */
+type MetaEntry = Partial<NodeMetadataEntry> & { name: string };
 
 export interface ListNodesResponse {
   nodes: Array<Record<string, unknown>>;
