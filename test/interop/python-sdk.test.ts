@@ -281,8 +281,13 @@ maybe('Python SDK nodes against our router, hub and bridge', () => {
     });
 
     it('announces again when the hub restarts', async () => {
+      const said = () => node.stderr + JSON.stringify(node.lines);
+      const before = said().split('announced to hub (hub started').length;
       await hub.close();
       hub = await runHub({ client: clientOpts({ authid: creds.cra.authid, secret: creds.cra.secret }) });
+      // the node's own data_node.add on hub.started (its log says so): the new hub would also list it
+      // from the router's registrations alone, so the listing by itself proves nothing
+      await waitFor(() => said().split('announced to hub (hub started').length > before, 10000, `${name} announced again`);
       await listed(name);
     });
 
