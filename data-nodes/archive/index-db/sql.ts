@@ -163,11 +163,19 @@ export abstract class SqlIndexDb implements IndexDb {
       // is every coarser rung's chunk over it; one that only gains rows is the stored rollup merged
       // with the new buckets (exact: merging is order-free), so a first scan costs what it adds, not
       // what the index holds. A file's own rows: table.ts `ownRowWidths`.
-      const jobs = new Map<string, RollupJob>();
+      // keyed by field, width, then chunk: no key string made of numbers for every bucket array
+      const jobs = new Map<string, Map<number, Map<number, RollupJob>>>();
+      const order: RollupJob[] = [];
       const job = (field: string, width: number, lo: number): RollupJob => {
-        const id = `${field}\0${width}\0${lo}`;
-        let j = jobs.get(id);
-        if (!j) jobs.set(id, (j = { field, width, lo, again: false, parts: [] }));
+        let byWidth = jobs.get(field);
+        if (!byWidth) jobs.set(field, (byWidth = new Map()));
+        let byLo = byWidth.get(width);
+        if (!byLo) byWidth.set(width, (byLo = new Map()));
+        let j = byLo.get(lo);
+        if (!j) {
+          byLo.set(lo, (j = { field, width, lo, again: false, parts: [] }));
+          order.push(j);
+        }
         return j;
       };
       for (const keys of chunks(gone)) {
@@ -231,7 +239,7 @@ export abstract class SqlIndexDb implements IndexDb {
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
-      for (const j of [...jobs.values()].sort((x, y) => x.width - y.width)) await this.rollUp(q, j);
+      for (const j of order.sort((x, y) => x.width - y.width)) await this.rollUp(q, j);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
