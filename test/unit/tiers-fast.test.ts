@@ -287,6 +287,8 @@ describe('tier buckets: columns sharing a time axis (axisRuns, bucketsOnRuns)', 
         for (const [w, p] of tiers) expectSame(mine?.get(w) ?? new Float64Array(0), p, `${c.note}, ${col.name}, width ${w}`);
       }
       expect(got.fields.map((f) => ({ field: f.field, tFirst: f.tFirst, tLast: f.tLast, n: f.n, tierMin: f.tierMin }))).toEqual(fields);
+      // every array a view of one buffer (one copy to the scanner's thread)
+      expect(new Set([...(got.tiers?.values() ?? [])].flatMap((m) => [...m.values()].map((p) => p.buffer))).size).toBeLessThanOrEqual(1);
       expect(summarise('k', d, false).fields).toEqual(got.fields.map((f) => ({ ...f, tierMin: null })));
     }
     expect(shared).toBeGreaterThan(40);

@@ -12,7 +12,6 @@ import {
   chunkStarts,
   coarsen,
   mergePacked,
-  nBuckets,
   ownRowWidths,
   ROLLUP_MIN_WIDTH,
   ROLLUP_SOURCE,
@@ -354,12 +353,16 @@ export abstract class SqlIndexDb implements IndexDb {
     const tier = this.t('tier');
     const { field, width, lo } = j;
     const parts: Float64Array[] = [];
+    let stored = false; // whether the chunk's rollup row exists
     if (!j.again) {
-      const [stored] = await q.all<{ data: unknown }>(
-        `SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`,
-        [ROLLUP_SOURCE, field, width, lo],
-      );
-      if (stored) parts.push(rowBuckets(stored.data));
+      const [row] = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [
+        ROLLUP_SOURCE,
+        field,
+        width,
+        lo,
+      ]);
+      if (row) parts.push(rowBuckets(row.data));
+      stored = row !== undefined;
       parts.push(...j.parts);
     } else {
       const i = ROLLUP_WIDTHS.indexOf(width);
@@ -383,10 +386,27 @@ export abstract class SqlIndexDb implements IndexDb {
         );
         for (const r of fine) parts.push(coarsen(rowBuckets(r.data), fw, width));
       }
+      await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
     }
-    await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
     const merged = mergePacked(parts, lo, lo + TIER_CHUNK);
-    if (nBuckets(merged)) await q.insertMany(tier, [...TIER_COLS], chunkRows(ROLLUP_SOURCE, field, width, merged));
+    const [row] = chunkRows(ROLLUP_SOURCE, field, width, merged); // one at most: the buckets lie in one chunk
+    if (!stored) {
+      if (row) await q.insertMany(tier, [...TIER_COLS], [row]);
+    } else if (!row) {
+      await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
+    } else {
+      // rewritten in place: its keys stay, so its index entries are not touched
+      const [, , , , idxHi, n, data] = row;
+      await q.run(`UPDATE ${tier} SET idx_hi = ?, n = ?, data = ? WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [
+        idxHi,
+        n,
+        data,
+        ROLLUP_SOURCE,
+        field,
+        width,
+        lo,
+      ]);
+    }
   }
 
   async tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]> {

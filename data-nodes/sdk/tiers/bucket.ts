@@ -796,6 +796,14 @@ export function packToBuffer(p: Float64Array): Buffer {
   return b;
 }
 
+/**
+ * `packToBuffer` without the copy where the bytes already are little-endian: a view of `p`'s memory, for
+ * rows written at once (the drivers copy bound BLOBs). Changing `p` later changes the view.
+ */
+export function packView(p: Float64Array): Buffer {
+  return LITTLE_ENDIAN ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : packToBuffer(p);
+}
+
 export function packFromBuffer(b: Uint8Array): Float64Array {
   const n = Math.floor(b.byteLength / 8 / STRIDE) * STRIDE;
   // a copy (Uint8Array's slice, not Buffer's view): aligned whatever b's offset in its pool
