@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { formatByName } from './formats';
 import type { DecodedFile } from './formats/types';
 import type { FieldRow } from './index-db/types';
-import { buildTiers, ladderFor, type FieldTiers } from '../sdk/tiers';
+import { axisRuns, bucketsOnRuns, buildTiers, ladderFor, type FieldTiers, type ValueSpan } from '../sdk/tiers';
 
 export const sha1Hex = (b: string | Uint8Array): string => createHash('sha1').update(b).digest('hex');
 
@@ -49,33 +49,40 @@ export type SummaryResult =
       warningsDropped?: number;
     };
 
-/** First and last index with a value, and how many values. */
-function span(values: Float64Array | unknown[]): { first: number; last: number; n: number } {
+/**
+ * First and last index with a value, and how many values. For numbers: the ends found from each side,
+ * then only the NaN between them counted (cheaper than tracking all three for every value).
+ */
+function span(values: Float64Array | unknown[]): ValueSpan {
+  if (values instanceof Float64Array) {
+    const n = values.length;
+    let first = 0;
+    while (first < n && values[first] !== values[first]) first++;
+    if (first === n) return { first: -1, last: -1, n: 0 };
+    let last = n - 1;
+    while (values[last] !== values[last]) last--;
+    let nan = 0;
+    for (let i = first + 1; i < last; i++) if (values[i] !== values[i]) nan++;
+    return { first, last, n: last - first + 1 - nan };
+  }
   let first = -1;
   let last = -1;
   let n = 0;
-  if (values instanceof Float64Array) {
-    for (let i = 0; i < values.length; i++)
-      if (values[i] === values[i]) {
-        if (first < 0) first = i;
-        last = i;
-        n++;
-      }
-  } else {
-    for (let i = 0; i < values.length; i++)
-      if (values[i] !== null && values[i] !== undefined) {
-        if (first < 0) first = i;
-        last = i;
-        n++;
-      }
-  }
+  for (let i = 0; i < values.length; i++)
+    if (values[i] !== null && values[i] !== undefined) {
+      if (first < 0) first = i;
+      last = i;
+      n++;
+    }
   return { first, last, n };
 }
 
 /**
  * One row per field (the first timeline holding a value of it wins) and, with `summaries`, the summary
  * tiers of every numeric one (Float64Array, whatever the format) at the ladder of its timeline's
- * native interval (sdk/tiers): one pass over the columns. Generic over formats.
+ * native interval (sdk/tiers). Generic over formats. The columns of a timeline share its times: where
+ * the sorted path applies (`axisRuns`), the buckets of the finest width are found once for all of
+ * them, and each column is then read once, for its buckets and its span together.
  */
 export function summarise(key: string, d: DecodedFile, summaries: boolean): { fields: FieldRow[]; tiers?: FieldTiers } {
   const fields: FieldRow[] = [];
@@ -83,9 +90,20 @@ export function summarise(key: string, d: DecodedFile, summaries: boolean): { fi
   const seen = new Set<string>();
   for (const tl of d.timelines) {
     const ladder = ladderFor(tl.interval);
+    const finest = Math.min(...ladder);
+    let runs: Int32Array | null | undefined; // undefined: not looked for yet
     for (const c of tl.columns) {
       if (seen.has(c.name) || c.name.length > 255) continue;
-      const s = span(c.values);
+      let s: ValueSpan | undefined;
+      let byWidth: Map<number, Float64Array> | undefined;
+      if (tiers && c.values instanceof Float64Array && c.values.length === tl.t.length) {
+        if (runs === undefined) runs = axisRuns(tl.t, finest);
+        if (runs !== null) {
+          s = { first: -1, last: -1, n: 0 };
+          byWidth = buildTiers(tl.t, c.values, ladder, bucketsOnRuns(tl.t, runs, c.values, finest, s));
+        }
+      }
+      s ??= span(c.values);
       const tFirst = tl.t[s.first];
       const tLast = tl.t[s.last];
       if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
@@ -105,14 +123,33 @@ export function summarise(key: string, d: DecodedFile, summaries: boolean): { fi
       };
       fields.push(row);
       if (tiers && c.values instanceof Float64Array) {
-        const byWidth = buildTiers(tl.t, c.values, ladder);
+        byWidth ??= buildTiers(tl.t, c.values, ladder);
         if (byWidth.size === 0) continue;
         tiers.set(c.name, byWidth);
         row.tierMin = Math.min(...byWidth.keys());
       }
     }
   }
+  if (tiers) packTogether(tiers);
   return tiers ? { fields, tiers } : { fields };
+}
+
+/**
+ * Makes every packed array of `tiers` a view of one buffer: a worker's result is then copied to the
+ * scanner's thread as one buffer, not one per field and width (a thousand small ones for a file of
+ * hundreds of fields, each its own allocation there and work for its collector).
+ */
+function packTogether(tiers: FieldTiers): void {
+  let n = 0;
+  for (const byWidth of tiers.values()) for (const p of byWidth.values()) n += p.length;
+  const all = new Float64Array(n);
+  let o = 0;
+  for (const byWidth of tiers.values())
+    for (const [w, p] of byWidth) {
+      all.set(p, o);
+      byWidth.set(w, all.subarray(o, o + p.length));
+      o += p.length;
+    }
 }
 
 /** The field rows of a decoded file (no tiers). */

@@ -4,7 +4,19 @@
  * sorted and not, regular and irregular times, duplicates, NaN runs and all-NaN buckets, negative times,
  * -0/+0, ±Infinity in times and values, ties, tiny and huge widths, plain arrays and Float64Arrays.
  */
-import { buildBuckets, buildTiers, coarsen, ladderFor, STRIDE } from '../../data-nodes/sdk/tiers';
+import { summarise } from '../../data-nodes/archive/file-summary';
+import type { DecodedColumn } from '../../data-nodes/archive/formats/types';
+import {
+  axisRuns,
+  bucketsOnRuns,
+  buildBuckets,
+  buildTiers,
+  coarsen,
+  ladderFor,
+  mergePacked,
+  STRIDE,
+  type ValueSpan,
+} from '../../data-nodes/sdk/tiers';
 import { refBuildBuckets, refBuildTiers } from '../helpers/buckets-ref';
 
 /** mulberry32: a seeded PRNG, so a failure names its case. */
@@ -183,3 +195,148 @@ describe('tier buckets: fast sorted path', () => {
       );
   });
 });
+
+describe('tier buckets: columns sharing a time axis (axisRuns, bucketsOnRuns)', () => {
+  /** The span the archive's field rows take: first and last index with a value, and how many. */
+  const refSpan = (v: ArrayLike<number>): ValueSpan => {
+    let first = -1;
+    let last = -1;
+    let n = 0;
+    for (let i = 0; i < v.length; i++)
+      if (v[i] === v[i]) {
+        if (first < 0) first = i;
+        last = i;
+        n++;
+      }
+    return { first, last, n };
+  };
+
+  it('gives the bytes of buildBuckets and the span of the values, or null where the sorted path does not apply', () => {
+    let used = 0;
+    for (let seed = 30001; seed <= 32000; seed++) {
+      const c = randomCase(seed, seed % 5 !== 0);
+      const t = Float64Array.from(c.t);
+      const runs = axisRuns(t, c.width);
+      if (runs === null) continue;
+      used++;
+      // several columns on the one axis, the runs found once
+      for (let k = 0; k < 3; k++) {
+        const v = Float64Array.from(k === 0 ? c.v : randomCase(seed * 7 + k, true).v.slice(0, t.length));
+        if (v.length !== t.length) continue;
+        const span: ValueSpan = { first: 7, last: 7, n: 7 };
+        expectSame(bucketsOnRuns(t, runs, v, c.width, span), refBuildBuckets(t, v, c.width), `${c.note}, column ${k}`);
+        expect(span).toEqual(refSpan(v));
+      }
+    }
+    expect(used).toBeGreaterThan(150);
+  });
+
+  it('is null for a descent, a NaN time, infinite end times and sparse times', () => {
+    const t = Float64Array.from({ length: 100 }, (_, i) => 1000 + i);
+    expect(axisRuns(t, 10)).toEqual(Int32Array.from([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]));
+    for (const [i, x] of [
+      [0, 1002],
+      [50, 1048],
+      [99, NaN],
+      [0, NaN],
+      [99, Infinity],
+    ] as const) {
+      const u = t.slice();
+      u[i] = x;
+      expect(axisRuns(u, 10)).toBeNull();
+    }
+    expect(axisRuns(t, 50)).toEqual(Int32Array.from([0, 50, 100]));
+    expect(axisRuns(t, 20)).not.toBeNull(); // 8 samples a bucket and more
+    expect(axisRuns(t, 5)).toBeNull(); // 5: `buildBuckets` goes the general way
+    expect(axisRuns(t, 0)).toBeNull();
+  });
+
+  it('makes summarise give the field rows and tiers of one column at a time', () => {
+    let shared = 0; // cases on the shared-axis path
+    for (let seed = 40001; seed <= 40400; seed++) {
+      const c = randomCase(seed, seed % 3 !== 0);
+      const r = rng(seed);
+      const t = Float64Array.from(c.t);
+      const columns: DecodedColumn[] = [];
+      for (let k = 0; k < 4; k++) {
+        const v = k === 0 ? c.v : randomCase(seed * 5 + k, true).v;
+        const values = Float64Array.from({ length: r() < 0.9 ? t.length : Math.max(0, t.length - 1) }, (_, i) => v[i] ?? NaN);
+        columns.push({ name: `c${k % 3}`, type: 'number', units: null, description: null, values });
+      }
+      const d = { badRows: 0, timelines: [{ name: 'a', t, interval: c.width / 300, columns }] };
+      const got = summarise('k', d, true);
+      if (axisRuns(t, Math.min(...ladderFor(c.width / 300)))) shared++;
+      // the reference: each column on its own (span, then buildTiers), as summarise did before
+      const seen = new Set<string>();
+      const fields: unknown[] = [];
+      for (const col of columns) {
+        const v = col.values as Float64Array;
+        const s = refSpan(v);
+        if (seen.has(col.name) || s.n === 0 || t[s.first] === undefined || t[s.last] === undefined) continue;
+        seen.add(col.name);
+        const tiers = refBuildTiers(t, v, ladderFor(c.width / 300));
+        fields.push({
+          field: col.name,
+          tFirst: t[s.first],
+          tLast: t[s.last],
+          n: s.n,
+          tierMin: tiers.size ? Math.min(...tiers.keys()) : null,
+        });
+        const mine = got.tiers?.get(col.name);
+        expect([...(mine?.keys() ?? [])]).toEqual([...tiers.keys()]);
+        for (const [w, p] of tiers) expectSame(mine?.get(w) ?? new Float64Array(0), p, `${c.note}, ${col.name}, width ${w}`);
+      }
+      expect(got.fields.map((f) => ({ field: f.field, tFirst: f.tFirst, tLast: f.tLast, n: f.n, tierMin: f.tierMin }))).toEqual(fields);
+      // every array a view of one buffer (one copy to the scanner's thread)
+      expect(new Set([...(got.tiers?.values() ?? [])].flatMap((m) => [...m.values()].map((p) => p.buffer))).size).toBeLessThanOrEqual(1);
+      expect(summarise('k', d, false).fields).toEqual(got.fields.map((f) => ({ ...f, tierMin: null })));
+    }
+    expect(shared).toBeGreaterThan(40);
+  });
+});
+
+describe('mergePacked over a chunk (slots by idx, no map)', () => {
+  /** The buckets of p with lo <= idx < hi, in order. */
+  const within = (p: Float64Array, lo: number, hi: number): Float64Array => {
+    const keep: number[] = [];
+    for (let o = 0; o < p.length; o += STRIDE) {
+      const idx = p[o] as number;
+      if (idx >= lo && idx < hi) keep.push(...p.subarray(o, o + STRIDE));
+    }
+    return Float64Array.from(keep);
+  };
+
+  it('gives the bytes of the merge over all indexes, restricted to the chunk', () => {
+    for (let seed = 50001; seed <= 50300; seed++) {
+      const r = rng(seed);
+      const parts: Float64Array[] = [];
+      const k = 1 + Math.floor(r() * 6);
+      for (let j = 0; j < k; j++) {
+        const c = randomCase(seed * 11 + j, r() < 0.8);
+        parts.push(
+          buildBuckets(
+            c.t.map(() => Math.round(r() * 3000) - 1000),
+            c.v,
+            1,
+          ),
+        ); // overlapping, some idx < 0
+      }
+      const lo = [0, 512, -512, -1024, 1536][seed % 5] as number;
+      const want = within(mergePacked(parts), lo, lo + 512);
+      expectSame(mergePacked(parts, lo, lo + 512), want, `seed ${seed}`);
+      expectSame(mergePacked(new Set(parts), lo, lo + 512), want, `seed ${seed}, an iterable`);
+    }
+  });
+
+  it('keeps -0 and +0 one bucket and leaves a NaN idx to the merge by map', () => {
+    const a = Float64Array.from([-0, 1, 5, 5, 5, 1, 1, 1, 1]);
+    const b = Float64Array.from([0, 2, 3, 7, 10, 2, 3, 2, 3]);
+    const got = mergePacked([a, b], 0, 512);
+    expect(Object.is(got[0], -0)).toBe(true);
+    expect(Array.from(got.subarray(1))).toEqual([3, 3, 7, 15, 1, 3, 2, 3]);
+    const n = Float64Array.from([NaN, 1, 5, 5, 5, 1, 1, 1, 1]);
+    expect(nBucketsOf(mergePacked([a, n], 0, 512))).toBe(nBucketsOf(mergePacked([a, n])));
+  });
+});
+
+const nBucketsOf = (p: Float64Array): number => p.length / STRIDE;

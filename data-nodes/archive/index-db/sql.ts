@@ -12,7 +12,6 @@ import {
   chunkStarts,
   coarsen,
   mergePacked,
-  nBuckets,
   ownRowWidths,
   ROLLUP_MIN_WIDTH,
   ROLLUP_SOURCE,
@@ -163,11 +162,19 @@ export abstract class SqlIndexDb implements IndexDb {
       // is every coarser rung's chunk over it; one that only gains rows is the stored rollup merged
       // with the new buckets (exact: merging is order-free), so a first scan costs what it adds, not
       // what the index holds. A file's own rows: table.ts `ownRowWidths`.
-      const jobs = new Map<string, RollupJob>();
+      // keyed by field, width, then chunk: no key string made of numbers for every bucket array
+      const jobs = new Map<string, Map<number, Map<number, RollupJob>>>();
+      const order: RollupJob[] = [];
       const job = (field: string, width: number, lo: number): RollupJob => {
-        const id = `${field}\0${width}\0${lo}`;
-        let j = jobs.get(id);
-        if (!j) jobs.set(id, (j = { field, width, lo, again: false, parts: [] }));
+        let byWidth = jobs.get(field);
+        if (!byWidth) jobs.set(field, (byWidth = new Map()));
+        let byLo = byWidth.get(width);
+        if (!byLo) byWidth.set(width, (byLo = new Map()));
+        let j = byLo.get(lo);
+        if (!j) {
+          byLo.set(lo, (j = { field, width, lo, again: false, parts: [] }));
+          order.push(j);
+        }
         return j;
       };
       for (const keys of chunks(gone)) {
@@ -231,7 +238,7 @@ export abstract class SqlIndexDb implements IndexDb {
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
-      for (const j of [...jobs.values()].sort((x, y) => x.width - y.width)) await this.rollUp(q, j);
+      for (const j of order.sort((x, y) => x.width - y.width)) await this.rollUp(q, j);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
@@ -346,12 +353,16 @@ export abstract class SqlIndexDb implements IndexDb {
     const tier = this.t('tier');
     const { field, width, lo } = j;
     const parts: Float64Array[] = [];
+    let stored = false; // whether the chunk's rollup row exists
     if (!j.again) {
-      const [stored] = await q.all<{ data: unknown }>(
-        `SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`,
-        [ROLLUP_SOURCE, field, width, lo],
-      );
-      if (stored) parts.push(rowBuckets(stored.data));
+      const [row] = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [
+        ROLLUP_SOURCE,
+        field,
+        width,
+        lo,
+      ]);
+      if (row) parts.push(rowBuckets(row.data));
+      stored = row !== undefined;
       parts.push(...j.parts);
     } else {
       const i = ROLLUP_WIDTHS.indexOf(width);
@@ -375,10 +386,27 @@ export abstract class SqlIndexDb implements IndexDb {
         );
         for (const r of fine) parts.push(coarsen(rowBuckets(r.data), fw, width));
       }
+      await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
     }
-    await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
     const merged = mergePacked(parts, lo, lo + TIER_CHUNK);
-    if (nBuckets(merged)) await q.insertMany(tier, [...TIER_COLS], chunkRows(ROLLUP_SOURCE, field, width, merged));
+    const [row] = chunkRows(ROLLUP_SOURCE, field, width, merged); // one at most: the buckets lie in one chunk
+    if (!stored) {
+      if (row) await q.insertMany(tier, [...TIER_COLS], [row]);
+    } else if (!row) {
+      await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
+    } else {
+      // rewritten in place: its keys stay, so its index entries are not touched
+      const [, , , , idxHi, n, data] = row;
+      await q.run(`UPDATE ${tier} SET idx_hi = ?, n = ?, data = ? WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [
+        idxHi,
+        n,
+        data,
+        ROLLUP_SOURCE,
+        field,
+        width,
+        lo,
+      ]);
+    }
   }
 
   async tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]> {

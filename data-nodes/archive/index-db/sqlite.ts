@@ -50,10 +50,17 @@ export class SqliteIndexDb extends SqlIndexDb {
         let i = 0;
         if (rows.length >= MULTI) {
           const s = prep(head + Array.from({ length: MULTI }, () => one).join(', '));
-          for (; i + MULTI <= rows.length; i += MULTI) s.run(...rows.slice(i, i + MULTI).flat());
+          // one array of parameters, refilled (better-sqlite3 binds an array as the anonymous ones)
+          const args: unknown[] = [];
+          for (; i + MULTI <= rows.length; i += MULTI) {
+            let a = 0;
+            for (let r = i; r < i + MULTI; r++) for (const x of rows[r] ?? []) args[a++] = x;
+            args.length = a;
+            s.run(args);
+          }
         }
         const s = prep(head + one);
-        for (; i < rows.length; i++) s.run(...(rows[i] ?? []));
+        for (; i < rows.length; i++) s.run(rows[i] ?? []);
       },
     };
   }

@@ -11,8 +11,12 @@
 
 /** Positions inside one packed bucket. */
 export const F = { idx: 0, count: 1, min: 2, max: 3, sum: 4, tFirst: 5, tLast: 6, tMin: 7, tMax: 8 } as const;
-/** Numbers per packed bucket. */
-export const STRIDE = 9;
+/**
+ * Numbers per packed bucket. Declared, then exported (not `export const`): CommonJS output then reads
+ * the local binding here, not a property of `exports` in every hot loop.
+ */
+const STRIDE = 9;
+export { STRIDE };
 
 /** The ladder of widths (seconds); each divides the next, so finer buckets nest in coarser ones. */
 export const LADDER: readonly number[] = [1, 10, 60, 600, 3600, 21600, 86400];
@@ -58,7 +62,9 @@ export function bucketAt(p: Float64Array, k: number): Bucket {
 }
 
 /** Number of buckets in a packed array. */
-export const nBuckets = (p: Float64Array): number => Math.floor(p.length / STRIDE);
+export function nBuckets(p: Float64Array): number {
+  return Math.floor(p.length / STRIDE);
+}
 
 /**
  * Buckets of `width` from samples. `t` need not be sorted (late and out-of-order samples are fine);
@@ -367,6 +373,196 @@ function seek(t: ArrayLike<number>, x: number, lo: number, n: number, g: number)
 }
 
 /**
+ * The runs of a time axis at `width` (a bucket each): run k is [runs[k], runs[k + 1]), the last entry
+ * is t.length. Null where `buildBuckets` would not take its sorted path (times not ascending, a NaN
+ * time, a width or end times not finite, fewer than 8 samples a bucket on average). Columns sharing
+ * the axis (a timeline's) then find their buckets with `bucketsOnRuns`, without reading `t` again.
+ */
+export function axisRuns(t: ArrayLike<number>, width: number): Int32Array | null {
+  const n = t.length;
+  if (!(width > 0 && width < Infinity && n > 0 && manyPerBucket(t, width, n))) return null;
+  let p = t[0] as number;
+  for (let i = 1; i < n; i++) {
+    const x = t[i] as number;
+    if (!(x >= p)) return null;
+    p = x;
+  }
+  const ends: number[] = [0];
+  for (let s = 0; s < n;) {
+    s = runEnd(t, width, s, n, RUN_LEN);
+    RUN_LEN = s - (ends[ends.length - 1] as number);
+    ends.push(s);
+  }
+  return Int32Array.from(ends);
+}
+
+/** Where `bucketsOnRuns` puts the span of the values: first and last index with a value, and how many. */
+export interface ValueSpan {
+  first: number;
+  last: number;
+  n: number;
+}
+
+/**
+ * `buildBuckets(t, v, width)` for `runs = axisRuns(t, width)` (not null) and v as long as t: the same
+ * bytes (each run summarised as `bucketsSorted` does, two runs at a time), from one pass over v. Also
+ * fills `span` (first/last index with a value, -1 if none; how many): every value is in a run, so
+ * reading v once more for them is not needed.
+ */
+export function bucketsOnRuns(t: ArrayLike<number>, runs: Int32Array, v: ArrayLike<number>, width: number, span: ValueSpan): Float64Array {
+  let out: Float64Array = SCRATCH;
+  let m = 0; // buckets in out
+  let first = -1;
+  let last = -1;
+  let count = 0;
+  const r = runs.length - 1;
+  for (let k = 0; k < r; k += 2) {
+    const s = runs[k] as number;
+    const e = runs[k + 1] as number;
+    const two = k + 1 < r;
+    if (two) runPair(v, s, e, runs[k + 2] as number);
+    else runOne(v, s, e);
+    // a NaN sum: NaN values (or +Infinity + -Infinity), the run is done again, skipping them
+    if (RUN[4] !== RUN[4]) runStatsNaN(0, v, s, e);
+    if (two && RUN[12] !== RUN[12]) runStatsNaN(8, v, e, runs[k + 2] as number);
+    for (let q = 0; q < 16; q += 8) {
+      if (q > 0 && !two) break;
+      const c = RUN[q + 1] as number;
+      if (!(c > 0)) continue;
+      if ((m + 1) * STRIDE > out.length) out = grow(out, m);
+      const i0 = RUN[q] as number;
+      const t0 = t[i0] as number;
+      const o = m++ * STRIDE;
+      out[o] = Math.floor(t0 / width); // of the first value's time, as bucketsGeneral: -0 stays -0
+      out[o + 1] = c;
+      out[o + 2] = RUN[q + 2] as number;
+      out[o + 3] = RUN[q + 3] as number;
+      out[o + 4] = RUN[q + 4] as number;
+      out[o + 5] = t0;
+      out[o + 6] = t[RUN[q + 7] as number] as number;
+      out[o + 7] = t[RUN[q + 5] as number] as number;
+      out[o + 8] = t[RUN[q + 6] as number] as number;
+      if (first < 0) first = i0;
+      last = RUN[q + 7] as number;
+      count += c;
+    }
+  }
+  span.first = first;
+  span.last = last;
+  span.n = count;
+  return out.slice(0, m * STRIDE);
+}
+
+/**
+ * `runStats2` for runs whose times are known to ascend (`axisRuns` checked them): v only. Keep it free
+ * of calls for the reason given there.
+ */
+function runPair(v: ArrayLike<number>, a: number, b: number, be: number): void {
+  let mnA = v[a] as number;
+  let mxA = mnA;
+  let sumA = mnA;
+  let iMinA = a;
+  let iMaxA = a;
+  let mnB = v[b] as number;
+  let mxB = mnB;
+  let sumB = mnB;
+  let iMinB = b;
+  let iMaxB = b;
+  const both = b - a < be - b ? b - a : be - b;
+  for (let k = 1; k < both; k++) {
+    const x = v[a + k] as number;
+    const y = v[b + k] as number;
+    sumA += x;
+    sumB += y;
+    if (x < mnA) {
+      mnA = x;
+      iMinA = a + k;
+    }
+    if (x >= mxA) {
+      mxA = x;
+      iMaxA = a + k;
+    }
+    if (y < mnB) {
+      mnB = y;
+      iMinB = b + k;
+    }
+    if (y >= mxB) {
+      mxB = y;
+      iMaxB = b + k;
+    }
+  }
+  for (let j = a + both; j < b; j++) {
+    const x = v[j] as number;
+    sumA += x;
+    if (x < mnA) {
+      mnA = x;
+      iMinA = j;
+    }
+    if (x >= mxA) {
+      mxA = x;
+      iMaxA = j;
+    }
+  }
+  for (let j = b + both; j < be; j++) {
+    const y = v[j] as number;
+    sumB += y;
+    if (y < mnB) {
+      mnB = y;
+      iMinB = j;
+    }
+    if (y >= mxB) {
+      mxB = y;
+      iMaxB = j;
+    }
+  }
+  RUN[0] = a;
+  RUN[1] = b - a;
+  RUN[2] = mnA;
+  RUN[3] = mxA;
+  RUN[4] = sumA;
+  RUN[5] = iMinA;
+  RUN[6] = iMaxA;
+  RUN[7] = b - 1;
+  RUN[8] = b;
+  RUN[9] = be - b;
+  RUN[10] = mnB;
+  RUN[11] = mxB;
+  RUN[12] = sumB;
+  RUN[13] = iMinB;
+  RUN[14] = iMaxB;
+  RUN[15] = be - 1;
+}
+
+/** `runPair` for one run [a, ae) (the last of an odd number), into RUN at 0. */
+function runOne(v: ArrayLike<number>, a: number, ae: number): void {
+  let mn = v[a] as number;
+  let mx = mn;
+  let sum = mn;
+  let iMin = a;
+  let iMax = a;
+  for (let j = a + 1; j < ae; j++) {
+    const x = v[j] as number;
+    sum += x;
+    if (x < mn) {
+      mn = x;
+      iMin = j;
+    }
+    if (x >= mx) {
+      mx = x;
+      iMax = j;
+    }
+  }
+  RUN[0] = a;
+  RUN[1] = ae - a;
+  RUN[2] = mn;
+  RUN[3] = mx;
+  RUN[4] = sum;
+  RUN[5] = iMin;
+  RUN[6] = iMax;
+  RUN[7] = ae - 1;
+}
+
+/**
  * `buildBuckets` without the sorted fast path: the builder as it was before it, and what the fast path
  * must equal byte for byte (test/unit/tiers-fast.test.ts; the baseline of bench/buckets.ts).
  */
@@ -524,6 +720,55 @@ export function mergeInto(dst: Float64Array | number[], o: number, src: Float64A
  * buckets with idxLo <= idx < idxHi.
  */
 export function mergePacked(parts: Iterable<Float64Array>, idxLo = -Infinity, idxHi = Infinity): Float64Array {
+  if (idxHi - idxLo <= DENSE_SPAN && Number.isInteger(idxLo)) {
+    const list = Array.isArray(parts) ? (parts as Float64Array[]) : [...parts];
+    return mergeDense(list, idxLo, idxHi) ?? mergeSparse(list, idxLo, idxHi);
+  }
+  return mergeSparse(parts, idxLo, idxHi);
+}
+
+/**
+ * `mergePacked` for a narrow range (a stored chunk's: CHUNK indexes): each bucket goes to the slot of
+ * its idx in SLOTS, so no map and no sort; the same merges in the same order, hence the same bytes.
+ * Null (nothing changed) for an idx that is not an integer (NaN): `mergeSparse` then.
+ */
+function mergeDense(parts: Float64Array[], idxLo: number, idxHi: number): Float64Array | null {
+  const span = Math.ceil(idxHi - idxLo);
+  const at = FILLED.subarray(0, span);
+  at.fill(0);
+  let m = 0;
+  for (const p of parts) {
+    const n = nBuckets(p);
+    for (let k = 0; k < n; k++) {
+      const s = k * STRIDE;
+      const idx = p[s] as number;
+      if (idx < idxLo || idx >= idxHi || !((p[s + 1] as number) > 0)) continue;
+      const d = idx - idxLo;
+      if (!Number.isInteger(d)) return null;
+      const o = d * STRIDE;
+      if (at[d] === 0) {
+        at[d] = 1;
+        m++;
+        for (let j = 0; j < STRIDE; j++) SLOTS[o + j] = p[s + j] as number;
+      } else mergeAt(SLOTS, o, p, s);
+    }
+  }
+  const out = new Float64Array(m * STRIDE);
+  let o = 0;
+  for (let d = 0; d < span; d++) {
+    if (at[d] === 0) continue;
+    out.set(SLOTS.subarray(d * STRIDE, (d + 1) * STRIDE), o);
+    o += STRIDE;
+  }
+  return out;
+}
+
+/** The widest range `mergeDense` takes (a stored chunk: table.ts CHUNK = 512), and its slots. */
+const DENSE_SPAN = 1024;
+const SLOTS = new Float64Array(DENSE_SPAN * STRIDE);
+const FILLED = new Uint8Array(DENSE_SPAN);
+
+function mergeSparse(parts: Iterable<Float64Array>, idxLo: number, idxHi: number): Float64Array {
   const at = new Map<number, number>();
   const out: number[] = [];
   for (const p of parts) {
@@ -551,6 +796,14 @@ export function packToBuffer(p: Float64Array): Buffer {
   return b;
 }
 
+/**
+ * `packToBuffer` without the copy where the bytes already are little-endian: a view of `p`'s memory, for
+ * rows written at once (the drivers copy bound BLOBs). Changing `p` later changes the view.
+ */
+export function packView(p: Float64Array): Buffer {
+  return LITTLE_ENDIAN ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : packToBuffer(p);
+}
+
 export function packFromBuffer(b: Uint8Array): Float64Array {
   const n = Math.floor(b.byteLength / 8 / STRIDE) * STRIDE;
   // a copy (Uint8Array's slice, not Buffer's view): aligned whatever b's offset in its pool
@@ -561,14 +814,23 @@ export function packFromBuffer(b: Uint8Array): Float64Array {
   return out;
 }
 
-/** Every tier of one field from its samples: width → packed buckets (only non-empty widths). */
-export function buildTiers(t: ArrayLike<number>, v: ArrayLike<number>, widths: readonly number[]): Map<number, Float64Array> {
+/**
+ * Every tier of one field from its samples: width → packed buckets (only non-empty widths). `finest`:
+ * the buckets of the smallest width when the caller has them (`bucketsOnRuns`), else they are built.
+ */
+export function buildTiers(
+  t: ArrayLike<number>,
+  v: ArrayLike<number>,
+  widths: readonly number[],
+  finest?: Float64Array,
+): Map<number, Float64Array> {
   const out = new Map<number, Float64Array>();
   let finer: Float64Array | null = null;
   let finerW = 0;
   for (const w of [...widths].sort((a, b) => a - b)) {
     // A coarser tier is merged from the finer one when the widths nest (the ladder's do): cheaper.
-    const p: Float64Array = finer !== null && w % finerW === 0 ? coarsen(finer, finerW, w) : buildBuckets(t, v, w);
+    const p: Float64Array =
+      finer !== null && w % finerW === 0 ? coarsen(finer, finerW, w) : finer === null && finest ? finest : buildBuckets(t, v, w);
     if (p.length) out.set(w, p);
     finer = p;
     finerW = w;
@@ -638,5 +900,11 @@ function warmUp(): void {
   const v64 = Float64Array.from(v);
   // V8 gives a function its feedback vector after ~8 calls: the branches must run after that
   for (let i = 0; i < 16; i++) buildTiers(t64, v64, [10, 20, 60]);
+  // the same for the shared-axis path: runs of both lengths orders, an odd count, NaN, ±Infinity
+  const span: ValueSpan = { first: 0, last: 0, n: 0 };
+  for (let i = 0; i < 16; i++) {
+    const runs = axisRuns(t64, 10);
+    if (runs) buildTiers(t64, v64, [10, 20, 60], bucketsOnRuns(t64, runs, v64, 10, span));
+  }
 }
 warmUp();

@@ -10,7 +10,7 @@
  * transaction as the caller's own rows. `idx_lo` is the chunk's first possible bucket index
  * (chunk·CHUNK), `idx_hi` its last present one, `n` the buckets in `data` (packed, see bucket.ts).
  */
-import { LADDER, nBuckets, packFromBuffer, packToBuffer, STRIDE } from './bucket';
+import { LADDER, nBuckets, packFromBuffer, packView, STRIDE } from './bucket';
 
 /** Bucket indexes per stored chunk: bounds the bytes read for a narrow query on a long source. */
 export const CHUNK = 512;
@@ -43,7 +43,10 @@ export type TierRow = [source: string, field: string, width: number, idxLo: numb
 /** The chunk index of a bucket index. */
 export const chunkOf = (idx: number): number => Math.floor(idx / CHUNK) * CHUNK;
 
-/** Rows for one source's packed buckets (sorted by idx) of one field and width. */
+/**
+ * Rows for one source's packed buckets (sorted by idx) of one field and width. Their `data` are views of
+ * `packed` (`packView`: no copy per row): insert the rows before changing `packed`.
+ */
 export function chunkRows(source: string, field: string, width: number, packed: Float64Array): TierRow[] {
   const rows: TierRow[] = [];
   const n = nBuckets(packed);
@@ -53,7 +56,7 @@ export function chunkRows(source: string, field: string, width: number, packed: 
     let j = k + 1;
     while (j < n && chunkOf(packed[j * STRIDE] ?? 0) === lo) j++;
     const part = packed.subarray(k * STRIDE, j * STRIDE);
-    rows.push([source, field, width, lo, packed[(j - 1) * STRIDE] ?? lo, j - k, packToBuffer(part)]);
+    rows.push([source, field, width, lo, packed[(j - 1) * STRIDE] ?? lo, j - k, packView(part)]);
     k = j;
   }
   return rows;
