@@ -23,9 +23,9 @@
  * until the lease of the first ends (close releases it at once). A scanner that fails to renew (it
  * lost the lease, e.g. paused for longer than the lease) stops before its next write.
  *
- * The scanner's thread walks, stats, reads and writes the index; hashing, decoding, field rows and
- * tiers run on a pool of worker threads (decode-pool.ts), and results are written every `batchFiles`
- * files while the next ones are decoded.
+ * The scanner's thread walks, stats and writes the index; reading (files of 64 KiB and more), hashing,
+ * decoding, field rows and tiers run on a pool of worker threads (decode-pool.ts, file-read.ts), and
+ * results are written every `batchFiles` files while the next ones are decoded.
  *
  * All times are UNIX seconds (UTC).
  */
@@ -35,7 +35,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
-import { DecodePool } from './decode-pool';
+import { DecodePool, type PoolResult } from './decode-pool';
 import { sha1Hex } from './file-summary';
 import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
@@ -408,7 +408,6 @@ export class Scanner {
     if (!s.stat) return errorRow(null, undefined, s.statError ?? 'cannot stat');
     let stat = s.stat;
     let format = detectFormat(s.rel);
-    let content: Buffer;
     try {
       if (!format) {
         const fh = await fsp.open(s.abs, 'r');
@@ -425,13 +424,6 @@ export class Scanner {
           return { kind: 'write', file: { ...base(stat, undefined), status: 'ignored' }, fields: [], isNew: !prev, bytes: head.length };
       }
       if (attempt > 1) stat = await fsp.stat(s.abs); // it changed since the walk
-      content = await fsp.readFile(s.abs);
-      await this.o.afterRead?.(s.rel, attempt);
-      const after = await fsp.stat(s.abs);
-      if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
-        return { kind: 'retry', bytes: content.length };
-      }
-      stat = after;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
@@ -439,17 +431,49 @@ export class Scanner {
     }
     // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
     // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
-    // on a decode worker; the content moves there (it is not used here after this).
-    const size = content.length;
-    const maybeSame = prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding;
-    const r = await this.decoder.run({
+    // on a decode worker, which reads a big file itself (its content never comes to this thread);
+    // a small one, or any while the `afterRead` hook is set, is read here.
+    const job = {
       key,
       relPath: s.rel,
       format: format.name,
-      content,
-      sameAs: maybeSame ? prev.hash : null,
+      sameAs: prev !== undefined && prev.status === 'ok' && prev.format === format.name && !this.rebuilding ? prev.hash : null,
       summaries: this.o.summaries !== false,
-    });
+    };
+    let r: PoolResult | undefined;
+    if (!this.o.afterRead && stat.size >= this.decoder.minBytes && this.decoder.threaded) {
+      const w = await this.decoder.runFile({
+        ...job,
+        sameAs: prev?.size === stat.size ? job.sameAs : null,
+        abs: s.abs,
+        size: stat.size,
+        mtimeMs: stat.mtimeMs,
+      });
+      if (w.kind === 'retry') return { kind: 'retry', bytes: w.bytes };
+      if (w.kind === 'gone') return { kind: 'gone', bytes: 0 };
+      if (w.kind === 'unreadable') return errorRow(stat, format, w.error);
+      if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
+    }
+    let size = stat.size;
+    if (!r) {
+      let content: Buffer;
+      try {
+        content = await fsp.readFile(s.abs);
+        await this.o.afterRead?.(s.rel, attempt);
+        const after = await fsp.stat(s.abs);
+        if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
+          return { kind: 'retry', bytes: content.length };
+        }
+        stat = after;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
+        return errorRow(stat, format, (e as Error).message);
+      }
+      // the content moves to a decode worker (it is not used here after this)
+      size = content.length;
+      r = await this.decoder.run({ ...job, content, sameAs: prev?.size === size ? job.sameAs : null });
+    }
     if (r.kind === 'same') {
       return {
         kind: 'touch',
