@@ -5,8 +5,9 @@
  * content read by the caller moves to its worker (transferred, not copied). Only the small summary
  * comes back.
  *
- * Each worker holds at most `PER_WORKER` jobs (one at work, the others waiting, so it has work while the scanner's thread writes the index); the others wait here, so
- * memory stays bounded by what the caller has read. Contents under `minBytes` are summarised in place
+ * Each worker holds at most `PER_WORKER` jobs (one at work, the others waiting, so it has work while the
+ * scanner's thread writes the index); the others wait here, so memory stays bounded by what the caller
+ * has read (a `runFile` job holds none until its worker reads it). Contents under `minBytes` are summarised in place
  * (a round trip costs more). A worker that cannot start leaves every job to the calling thread; one
  * that dies answers its jobs `lost` (the one it was at: `running`) and is replaced. Workers hold the
  * event loop only while a job is pending; `close` ends them.
@@ -22,7 +23,12 @@ export type PoolResult = SummaryResult | Lost;
 /** `unthreaded`: no worker can take it (they cannot start, or the pool closed): the caller reads the file. */
 export type PoolFileResult = FileResult | Lost | { kind: 'unthreaded' };
 
-const PER_WORKER = 5;
+/**
+ * Jobs posted to one worker. Enough to keep it working while the scanner's thread is in a synchronous
+ * index write (~75 ms for 100 G3 hour files with their tiers: ~20 files of decode): with 5, both
+ * workers sat idle through every write.
+ */
+const PER_WORKER = 32;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 
@@ -63,6 +69,11 @@ export class DecodePool {
   /** True while jobs go to workers (false: every job runs on the calling thread). */
   get threaded(): boolean {
     return !this.failed;
+  }
+
+  /** Jobs the workers hold at once (0 without workers): more wait in the pool. */
+  get capacity(): number {
+    return this.failed ? 0 : this.size * PER_WORKER;
   }
 
   /** Contents shorter than this are summarised on the calling thread: `runFile` is for bigger files. */

@@ -92,7 +92,10 @@ export interface ScannerOptions {
   leaseSeconds?: number;
   /** Files modified this recently before the scan are re-read next scan (default 2 s). */
   settleSeconds?: number;
-  /** Files read and decoded in parallel (default 12). */
+  /**
+   * Files read on the scanner's thread and decoded in parallel (default 12). Files the decode workers
+   * read themselves hold no memory here: as many more are in flight as the workers can queue.
+   */
   concurrency?: number;
   /**
    * Threads that hash, decode and summarise the files (default os.availableParallelism(); 0: the
@@ -131,6 +134,24 @@ type Outcome =
 
 const sha1 = sha1Hex;
 
+/** At most `n` calls of `run` at work at once; the others wait their turn. */
+class Limit {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+  constructor(private readonly n: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(
@@ -147,6 +168,8 @@ export class Scanner {
   private closed = false;
   /** Hash, decode, field rows and tiers of each file, on worker threads. */
   private readonly decoder: DecodePool;
+  /** Files read on this thread (their content held here or on its way to a worker), at most `concurrency`. */
+  private readonly readingHere: Limit;
   private rebuilt = false;
   private rebuilding = false;
   readonly owner: string;
@@ -156,6 +179,7 @@ export class Scanner {
     this.log = (o.logger ?? silentLogger).child({ component: 'archive-scanner' });
     this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.root = path.resolve(o.dataDir);
+    this.readingHere = new Limit(o.concurrency ?? 12);
     this.decoder = new DecodePool(o.workers ?? os.availableParallelism(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
   }
 
@@ -323,7 +347,7 @@ export class Scanner {
       return writing;
     };
     const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
-      await pool(items, this.o.concurrency ?? 12, async (s) => {
+      await pool(items, (this.o.concurrency ?? 12) + this.decoder.capacity, async (s) => {
         const r = await this.processFile(s, s.key, s.prev, attempt, scanStart, settle);
         res.bytesRead += r.bytes;
         if (r.kind === 'retry') {
@@ -456,23 +480,27 @@ export class Scanner {
     }
     let size = stat.size;
     if (!r) {
-      let content: Buffer;
-      try {
-        content = await fsp.readFile(s.abs);
-        await this.o.afterRead?.(s.rel, attempt);
-        const after = await fsp.stat(s.abs);
-        if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
-          return { kind: 'retry', bytes: content.length };
+      const here = await this.readingHere.run(async (): Promise<Outcome | { r: PoolResult; size: number }> => {
+        let content: Buffer;
+        try {
+          content = await fsp.readFile(s.abs);
+          await this.o.afterRead?.(s.rel, attempt);
+          const after = await fsp.stat(s.abs);
+          if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
+            return { kind: 'retry', bytes: content.length };
+          }
+          stat = after;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
+          return errorRow(stat, format, (e as Error).message);
         }
-        stat = after;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
-        return errorRow(stat, format, (e as Error).message);
-      }
-      // the content moves to a decode worker (it is not used here after this)
-      size = content.length;
-      r = await this.decoder.run({ ...job, content, sameAs: prev?.size === size ? job.sameAs : null });
+        // the content moves to a decode worker (it is not used here after this)
+        const size = content.length;
+        return { r: await this.decoder.run({ ...job, content, sameAs: prev?.size === size ? job.sameAs : null }), size };
+      });
+      if (!('r' in here)) return here;
+      ({ r, size } = here);
     }
     if (r.kind === 'same') {
       return {

@@ -192,3 +192,33 @@ test('content hash: sha1 of the bytes, as older indexes hold it: their files are
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('files read on the scanner thread stay within `concurrency`, however many the workers can queue', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-readlimit-'));
+  const db = openIndexDb('sqlite::memory:');
+  for (let k = 0; k < 30; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 10));
+  let at = 0;
+  let most = 0;
+  const s = await Scanner.open({
+    db,
+    dataDir: dir,
+    settleSeconds: 0,
+    workers: 2,
+    workerExecArgv: TS_WORKERS,
+    concurrency: 3,
+    // the hook keeps every read on the scanner's thread
+    afterRead: async () => {
+      most = Math.max(most, ++at);
+      await new Promise((r) => setTimeout(r, 5));
+      at--;
+    },
+  });
+  try {
+    expect((await s.scan()).added).toBe(30);
+    expect(most).toBe(3);
+  } finally {
+    await s.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
