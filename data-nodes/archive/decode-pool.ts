@@ -25,10 +25,10 @@ export type PoolFileResult = FileResult | Lost | { kind: 'unthreaded' };
 
 /**
  * Jobs posted to one worker. Enough to keep it working while the scanner's thread is in a synchronous
- * index write (~75 ms for 100 G3 hour files with their tiers: ~20 files of decode): with 5, both
- * workers sat idle through every write.
+ * index write (~75 ms for 100 G3 hour files with their tiers, more when the cores are shared: 20-40
+ * files of decode): with 5, both workers sat idle through every write; 32 still ran dry at times.
  */
-const PER_WORKER = 32;
+const PER_WORKER = 64;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 
