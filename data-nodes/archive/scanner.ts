@@ -226,7 +226,8 @@ export class Scanner {
     if (this.closed) throw new Error('scanner closed');
   }
 
-  private async walk(onEntry: (n: number) => void): Promise<Seen[]> {
+  /** The files under the root, stat'ed; `onEntry` after each stat (`s`: a regular file's). */
+  private async walk(onEntry: (n: number, s: Seen | null) => void): Promise<Seen[]> {
     const exclude = new Set((this.o.exclude ?? []).flatMap((p) => [p, `${p}-wal`, `${p}-shm`, `${p}-journal`].map((x) => path.resolve(x))));
     const out: Seen[] = [];
     const dirs: string[] = [''];
@@ -252,9 +253,10 @@ export class Scanner {
       }
     }
     await pool(files, 32, async (f) => {
+      let got: Seen | null = null;
       try {
         const stat = await fsp.stat(f.abs);
-        if (stat.isFile()) out.push({ ...f, stat, statError: null });
+        if (stat.isFile()) out.push((got = { ...f, stat, statError: null }));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (
@@ -266,7 +268,7 @@ export class Scanner {
         )
           out.push({ ...f, stat: null, statError: (e as Error).message });
       }
-      onEntry(out.length);
+      onEntry(out.length, got);
     });
     return out;
   }
@@ -297,7 +299,23 @@ export class Scanner {
     const rebuild = this.o.rebuildSummaries === true && !this.rebuilt;
     this.rebuilt = true;
     this.rebuilding = rebuild;
-    const seen = await this.walk((n) => progress({ phase: 'walk', files: n, filesTotal: 0, bytes: 0, bytesTotal: 0, elapsed: elapsed() }));
+    const unchanged = (prev: FileRow | undefined, stat: Stats | null): boolean =>
+      !!prev && !!stat && !prev.recheck && !rebuild && prev.size === stat.size && prev.mtime === stat.mtimeMs / 1000;
+    let starting = false;
+    const seen = await this.walk((n, s) => {
+      // the decode workers load while the walk goes on, from the first file they will read
+      if (
+        !starting &&
+        s?.stat &&
+        s.stat.size >= this.decoder.minBytes &&
+        !this.o.afterRead &&
+        !unchanged(indexed.get(sha1(s.rel)), s.stat)
+      ) {
+        starting = true;
+        this.decoder.start();
+      }
+      progress({ phase: 'walk', files: n, filesTotal: 0, bytes: 0, bytesTotal: 0, elapsed: elapsed() });
+    });
     res.files = seen.length;
 
     const todo: Array<Seen & { key: string; prev: FileRow | undefined }> = [];
@@ -306,7 +324,7 @@ export class Scanner {
       const key = sha1(s.rel);
       present.add(key);
       const prev = indexed.get(key);
-      if (prev && s.stat && !prev.recheck && !rebuild && prev.size === s.stat.size && prev.mtime === s.stat.mtimeMs / 1000) res.unchanged++;
+      if (unchanged(prev, s.stat)) res.unchanged++;
       else todo.push({ ...s, key, prev });
     }
     const deleteKeys = [...indexed.keys()].filter((k) => !present.has(k));
