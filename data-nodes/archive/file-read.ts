@@ -31,6 +31,8 @@ export type FileResult =
 
 /** A kept buffer up to this size; a bigger file gets one of its own, let go after it. */
 const KEEP_BYTES = 64 * 2 ** 20;
+/** The biggest file read, as fs.readFile on the scanner's thread (its error message too). */
+const MAX_BYTES = 2 ** 31 - 1;
 
 export class FileReader {
   private buf = Buffer.alloc(0);
@@ -39,6 +41,7 @@ export class FileReader {
   read(job: FileJob): { content: Buffer } | Exclude<FileResult, SummaryResult> {
     // one byte more than expected is asked for, so a file that grew is seen without reading it all
     const want = job.size + 1;
+    if (job.size > MAX_BYTES) return { kind: 'unreadable', error: `File size (${job.size}) is greater than 2 GiB` };
     let buf = this.buf;
     if (buf.length < want) {
       buf = Buffer.allocUnsafe(want);

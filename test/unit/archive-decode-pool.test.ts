@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
@@ -105,6 +105,14 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       mkdirSync(path.join(dir, 'd'));
       const unreadable = await pool.runFile({ ...fileJob('d'), size: 100000 });
       expect(unreadable).toMatchObject({ kind: 'unreadable', error: expect.stringContaining('EISDIR') });
+      // as fs.readFile: no file over 2 GiB is read (a sparse one here: no disk used)
+      const huge = path.join(dir, 'huge.csv');
+      writeFileSync(huge, '');
+      truncateSync(huge, 2 ** 31);
+      expect(await pool.runFile(fileJob('huge.csv'))).toEqual({
+        kind: 'unreadable',
+        error: 'File size (2147483648) is greater than 2 GiB',
+      });
       expect(pool.threaded).toBe(true);
     } finally {
       await pool.close();
