@@ -475,18 +475,15 @@ export class Scanner {
     // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
     // on a decode worker, which reads a big file itself (its content never comes to this thread);
     // a small one, or any while the `afterRead` hook is set, is read here.
-    const job = {
-      key,
-      relPath: s.rel,
-      format: format.name,
-      sameAs: prev !== undefined && prev.status === 'ok' && prev.format === format.name && !this.rebuilding ? prev.hash : null,
-      summaries: this.o.summaries !== false,
-    };
+    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false };
+    const fmt = format.name;
+    const sameAs = (size: number): string | null =>
+      prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === fmt && !this.rebuilding ? prev.hash : null;
     let r: PoolResult | undefined;
     if (!this.o.afterRead && stat.size >= this.decoder.minBytes && this.decoder.threaded) {
       const w = await this.decoder.runFile({
         ...job,
-        sameAs: prev?.size === stat.size ? job.sameAs : null,
+        sameAs: sameAs(stat.size),
         abs: s.abs,
         size: stat.size,
         mtimeMs: stat.mtimeMs,
@@ -515,7 +512,7 @@ export class Scanner {
         }
         // the content moves to a decode worker (it is not used here after this)
         const size = content.length;
-        return { r: await this.decoder.run({ ...job, content, sameAs: prev?.size === size ? job.sameAs : null }), size };
+        return { r: await this.decoder.run({ ...job, content, sameAs: sameAs(size) }), size };
       });
       if (!('r' in here)) return here;
       ({ r, size } = here);
