@@ -64,6 +64,11 @@ export class FileReader {
     return { content: buf.subarray(0, n) };
   }
 
+  /** Lets the kept buffer go (an idle worker holds no file's worth of memory). */
+  release(): void {
+    this.buf = Buffer.alloc(0);
+  }
+
   /** Read, then `summariseFile`. The content is done with when this resolves (results are copies). */
   async run(job: FileJob): Promise<FileResult> {
     const r = this.read(job);
