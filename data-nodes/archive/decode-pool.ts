@@ -1,10 +1,13 @@
 /**
  * The scanner's decode workers: each file's hash, decode, field rows and summary tiers (file-summary.ts)
- * on a pool of worker threads, so the scanner's thread only stats, reads and writes the index. A
- * content moves to its worker (transferred, not copied) and only the small summary comes back.
+ * on a pool of worker threads, so the scanner's thread only walks, stats and writes the index. With
+ * `runFile` the worker reads the file itself (file-read.ts: no content crosses threads); with `run` a
+ * content read by the caller moves to its worker (transferred, not copied). Only the small summary
+ * comes back.
  *
- * Each worker holds at most `PER_WORKER` jobs (one at work, the others waiting, so it has work while the scanner's thread writes the index); the others wait here, so
- * memory stays bounded by what the caller has read. Contents under `minBytes` are summarised in place
+ * Each worker holds at most `PER_WORKER` jobs (one at work, the others waiting, so it has work while the
+ * scanner's thread writes the index); the others wait here, so memory stays bounded by what the caller
+ * has read (a `runFile` job holds none until its worker reads it). Contents under `minBytes` are summarised in place
  * (a round trip costs more). A worker that cannot start leaves every job to the calling thread; one
  * that dies answers its jobs `lost` (the one it was at: `running`) and is replaced. Workers hold the
  * event loop only while a job is pending; `close` ends them.
@@ -12,19 +15,26 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { FileJob, FileResult } from './file-read';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 
-export type PoolResult = SummaryResult | { kind: 'lost'; running: boolean; error: string };
+type Lost = { kind: 'lost'; running: boolean; error: string };
+export type PoolResult = SummaryResult | Lost;
+/** `unthreaded`: no worker can take it (they cannot start, or the pool closed): the caller reads the file. */
+export type PoolFileResult = FileResult | Lost | { kind: 'unthreaded' };
 
-const PER_WORKER = 5;
+/**
+ * Jobs posted to one worker. Enough to keep it working while the scanner's thread is in a synchronous
+ * index write (~75 ms for 100 G3 hour files with their tiers, more when the cores are shared: 20-40
+ * files of decode): with 5, both workers sat idle through every write; 32 still ran dry at times.
+ */
+const PER_WORKER = 64;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 
-interface Job {
-  id: number;
-  job: SummaryJob;
-  resolve: (r: PoolResult) => void;
-}
+type Job = { id: number } & (
+  { job: SummaryJob; resolve: (r: PoolResult) => void } | { file: FileJob; resolve: (r: PoolFileResult) => void }
+);
 
 interface Slot {
   worker: Worker;
@@ -61,17 +71,44 @@ export class DecodePool {
     return !this.failed;
   }
 
+  /** Jobs the workers hold at once (0 without workers): more wait in the pool. */
+  get capacity(): number {
+    return this.failed ? 0 : this.size * PER_WORKER;
+  }
+
+  /** Contents shorter than this are summarised on the calling thread: `runFile` is for bigger files. */
+  get minBytes(): number {
+    return this.o.minBytes ?? 64 * 1024;
+  }
+
   run(job: SummaryJob): Promise<PoolResult> {
-    if (this.failed || job.content.byteLength < (this.o.minBytes ?? 64 * 1024)) return summariseFile(job);
+    if (this.failed || job.content.byteLength < this.minBytes) return summariseFile(job);
     return new Promise((resolve) => {
       this.waiting.push({ id: this.next++, job, resolve });
       this.pump();
     });
   }
 
+  /** Starts the workers now (they are otherwise started by the first job): ~50 ms each to load. */
+  start(): void {
+    if (!this.failed && this.slots.length < this.size) this.pump();
+  }
+
+  /** The worker reads the file, then as `run`; `unthreaded` when no worker can. */
+  runFile(file: FileJob): Promise<PoolFileResult> {
+    if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
+    return new Promise((resolve) => {
+      this.waiting.push({ id: this.next++, file, resolve });
+      this.pump();
+    });
+  }
+
   private pump(): void {
     if (this.failed) {
-      for (const j of this.waiting.splice(0)) void summariseFile(j.job).then(j.resolve);
+      for (const j of this.waiting.splice(0)) {
+        if ('job' in j) void summariseFile(j.job).then(j.resolve);
+        else j.resolve({ kind: 'unthreaded' });
+      }
       return;
     }
     while (this.slots.length < this.size) if (!this.spawn()) return this.pump();
@@ -83,6 +120,10 @@ export class DecodePool {
       if (!slot || !j) return;
       slot.inflight.push(j);
       slot.worker.ref();
+      if ('file' in j) {
+        slot.worker.postMessage({ id: j.id, file: j.file });
+        continue;
+      }
       const c = j.job.content;
       // the content moves (no copy) when it owns its buffer; a view of a bigger one is copied
       // (Uint8Array's slice: Buffer's is a view)
@@ -101,7 +142,7 @@ export class DecodePool {
     }
     const slot: Slot = { worker, ready: false, inflight: [] };
     worker.unref();
-    worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult }) => {
+    worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult & PoolFileResult }) => {
       if (m.ready) {
         slot.ready = true;
         return this.pump();

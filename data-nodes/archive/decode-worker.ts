@@ -1,22 +1,35 @@
 /**
  * Entry of a scanner decode worker (decode-pool.ts): answers each `{ id, job }` with `{ id, result }`
- * from `summariseFile`, and says `{ ready: true }` once loaded.
+ * from `summariseFile`, each `{ id, file }` with the same after reading the file itself (file-read.ts),
+ * and says `{ ready: true }` once loaded.
  */
 import { parentPort } from 'node:worker_threads';
+import { FileReader, type FileJob } from './file-read';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 
 const port = parentPort;
 if (port) {
+  const reader = new FileReader();
   // One job at a time, in the order posted: the pool's oldest job in flight is the one running, so a
-  // worker that dies (e.g. out of memory on a huge .xz) is blamed on the right file, and the memory of
-  // several decompressions is never held at once.
+  // worker that dies (e.g. out of memory on a huge .xz) is blamed on the right file, the memory of
+  // several decompressions is never held at once, and the reader's one buffer serves every file (let
+  // go after a second without a job: an idle worker holds no file's worth of memory; not at once, as
+  // the queue runs empty each time the jobs received are done, before the next ones are taken in).
   let queue: Promise<void> = Promise.resolve();
-  port.on('message', (m: { id: number; job: SummaryJob }) => {
+  let pending = 0;
+  let idle: NodeJS.Timeout | undefined;
+  port.on('message', (m: { id: number; job?: SummaryJob; file?: FileJob }) => {
+    pending++;
+    clearTimeout(idle);
     queue = queue.then(() =>
-      summariseFile(m.job).then(
-        (result) => port.postMessage({ id: m.id, result }),
-        (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
-      ),
+      (m.file ? reader.run(m.file) : summariseFile(m.job!))
+        .then(
+          (result) => port.postMessage({ id: m.id, result }),
+          (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
+        )
+        .finally(() => {
+          if (--pending === 0) idle = setTimeout(() => reader.release(), 1000).unref();
+        }),
     );
   });
   port.postMessage({ ready: true });

@@ -23,9 +23,9 @@
  * until the lease of the first ends (close releases it at once). A scanner that fails to renew (it
  * lost the lease, e.g. paused for longer than the lease) stops before its next write.
  *
- * The scanner's thread walks, stats, reads and writes the index; hashing, decoding, field rows and
- * tiers run on a pool of worker threads (decode-pool.ts), and results are written every `batchFiles`
- * files while the next ones are decoded.
+ * The scanner's thread walks, stats and writes the index; reading (files of 64 KiB and more), hashing,
+ * decoding, field rows and tiers run on a pool of worker threads (decode-pool.ts, file-read.ts), and
+ * results are written every `batchFiles` files while the next ones are decoded.
  *
  * All times are UNIX seconds (UTC).
  */
@@ -35,7 +35,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
-import { DecodePool } from './decode-pool';
+import { DecodePool, type PoolResult } from './decode-pool';
 import { sha1Hex } from './file-summary';
 import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
@@ -92,7 +92,10 @@ export interface ScannerOptions {
   leaseSeconds?: number;
   /** Files modified this recently before the scan are re-read next scan (default 2 s). */
   settleSeconds?: number;
-  /** Files read and decoded in parallel (default 12). */
+  /**
+   * Files read on the scanner's thread and decoded in parallel (default 12). Files the decode workers
+   * read themselves hold no memory here: as many more are in flight as the workers can queue.
+   */
   concurrency?: number;
   /**
    * Threads that hash, decode and summarise the files (default os.availableParallelism(); 0: the
@@ -131,6 +134,24 @@ type Outcome =
 
 const sha1 = sha1Hex;
 
+/** At most `n` calls of `run` at work at once; the others wait their turn. */
+class Limit {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+  constructor(private readonly n: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   await Promise.all(
@@ -147,6 +168,8 @@ export class Scanner {
   private closed = false;
   /** Hash, decode, field rows and tiers of each file, on worker threads. */
   private readonly decoder: DecodePool;
+  /** Files read on this thread (their content held here or on its way to a worker), at most `concurrency`. */
+  private readonly readingHere: Limit;
   private rebuilt = false;
   private rebuilding = false;
   readonly owner: string;
@@ -156,6 +179,7 @@ export class Scanner {
     this.log = (o.logger ?? silentLogger).child({ component: 'archive-scanner' });
     this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.root = path.resolve(o.dataDir);
+    this.readingHere = new Limit(o.concurrency ?? 12);
     this.decoder = new DecodePool(o.workers ?? os.availableParallelism(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
   }
 
@@ -202,7 +226,8 @@ export class Scanner {
     if (this.closed) throw new Error('scanner closed');
   }
 
-  private async walk(onEntry: (n: number) => void): Promise<Seen[]> {
+  /** The files under the root, stat'ed; `onEntry` after each stat (`s`: a regular file's). */
+  private async walk(onEntry: (n: number, s: Seen | null) => void): Promise<Seen[]> {
     const exclude = new Set((this.o.exclude ?? []).flatMap((p) => [p, `${p}-wal`, `${p}-shm`, `${p}-journal`].map((x) => path.resolve(x))));
     const out: Seen[] = [];
     const dirs: string[] = [''];
@@ -228,9 +253,10 @@ export class Scanner {
       }
     }
     await pool(files, 32, async (f) => {
+      let got: Seen | null = null;
       try {
         const stat = await fsp.stat(f.abs);
-        if (stat.isFile()) out.push({ ...f, stat, statError: null });
+        if (stat.isFile()) out.push((got = { ...f, stat, statError: null }));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (
@@ -242,7 +268,7 @@ export class Scanner {
         )
           out.push({ ...f, stat: null, statError: (e as Error).message });
       }
-      onEntry(out.length);
+      onEntry(out.length, got);
     });
     return out;
   }
@@ -273,7 +299,23 @@ export class Scanner {
     const rebuild = this.o.rebuildSummaries === true && !this.rebuilt;
     this.rebuilt = true;
     this.rebuilding = rebuild;
-    const seen = await this.walk((n) => progress({ phase: 'walk', files: n, filesTotal: 0, bytes: 0, bytesTotal: 0, elapsed: elapsed() }));
+    const unchanged = (prev: FileRow | undefined, stat: Stats | null): boolean =>
+      !!prev && !!stat && !prev.recheck && !rebuild && prev.size === stat.size && prev.mtime === stat.mtimeMs / 1000;
+    let starting = false;
+    const seen = await this.walk((n, s) => {
+      // the decode workers load while the walk goes on, from the first file they will read
+      if (
+        !starting &&
+        s?.stat &&
+        s.stat.size >= this.decoder.minBytes &&
+        !this.o.afterRead &&
+        !unchanged(indexed.get(sha1(s.rel)), s.stat)
+      ) {
+        starting = true;
+        this.decoder.start();
+      }
+      progress({ phase: 'walk', files: n, filesTotal: 0, bytes: 0, bytesTotal: 0, elapsed: elapsed() });
+    });
     res.files = seen.length;
 
     const todo: Array<Seen & { key: string; prev: FileRow | undefined }> = [];
@@ -282,7 +324,7 @@ export class Scanner {
       const key = sha1(s.rel);
       present.add(key);
       const prev = indexed.get(key);
-      if (prev && s.stat && !prev.recheck && !rebuild && prev.size === s.stat.size && prev.mtime === s.stat.mtimeMs / 1000) res.unchanged++;
+      if (unchanged(prev, s.stat)) res.unchanged++;
       else todo.push({ ...s, key, prev });
     }
     const deleteKeys = [...indexed.keys()].filter((k) => !present.has(k));
@@ -323,7 +365,7 @@ export class Scanner {
       return writing;
     };
     const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
-      await pool(items, this.o.concurrency ?? 12, async (s) => {
+      await pool(items, (this.o.concurrency ?? 12) + this.decoder.capacity, async (s) => {
         const r = await this.processFile(s, s.key, s.prev, attempt, scanStart, settle);
         res.bytesRead += r.bytes;
         if (r.kind === 'retry') {
@@ -408,7 +450,6 @@ export class Scanner {
     if (!s.stat) return errorRow(null, undefined, s.statError ?? 'cannot stat');
     let stat = s.stat;
     let format = detectFormat(s.rel);
-    let content: Buffer;
     try {
       if (!format) {
         const fh = await fsp.open(s.abs, 'r');
@@ -425,13 +466,6 @@ export class Scanner {
           return { kind: 'write', file: { ...base(stat, undefined), status: 'ignored' }, fields: [], isNew: !prev, bytes: head.length };
       }
       if (attempt > 1) stat = await fsp.stat(s.abs); // it changed since the walk
-      content = await fsp.readFile(s.abs);
-      await this.o.afterRead?.(s.rel, attempt);
-      const after = await fsp.stat(s.abs);
-      if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
-        return { kind: 'retry', bytes: content.length };
-      }
-      stat = after;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
@@ -439,17 +473,50 @@ export class Scanner {
     }
     // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
     // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
-    // on a decode worker; the content moves there (it is not used here after this).
-    const size = content.length;
-    const maybeSame = prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding;
-    const r = await this.decoder.run({
-      key,
-      relPath: s.rel,
-      format: format.name,
-      content,
-      sameAs: maybeSame ? prev.hash : null,
-      summaries: this.o.summaries !== false,
-    });
+    // on a decode worker, which reads a big file itself (its content never comes to this thread);
+    // a small one, or any while the `afterRead` hook is set, is read here.
+    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false };
+    const fmt = format.name;
+    const sameAs = (size: number): string | null =>
+      prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === fmt && !this.rebuilding ? prev.hash : null;
+    let r: PoolResult | undefined;
+    if (!this.o.afterRead && stat.size >= this.decoder.minBytes && this.decoder.threaded) {
+      const w = await this.decoder.runFile({
+        ...job,
+        sameAs: sameAs(stat.size),
+        abs: s.abs,
+        size: stat.size,
+        mtimeMs: stat.mtimeMs,
+      });
+      if (w.kind === 'retry') return { kind: 'retry', bytes: w.bytes };
+      if (w.kind === 'gone') return { kind: 'gone', bytes: 0 };
+      if (w.kind === 'unreadable') return errorRow(stat, format, w.error);
+      if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
+    }
+    let size = stat.size;
+    if (!r) {
+      const here = await this.readingHere.run(async (): Promise<Outcome | { r: PoolResult; size: number }> => {
+        let content: Buffer;
+        try {
+          content = await fsp.readFile(s.abs);
+          await this.o.afterRead?.(s.rel, attempt);
+          const after = await fsp.stat(s.abs);
+          if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
+            return { kind: 'retry', bytes: content.length };
+          }
+          stat = after;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
+          return errorRow(stat, format, (e as Error).message);
+        }
+        // the content moves to a decode worker (it is not used here after this)
+        const size = content.length;
+        return { r: await this.decoder.run({ ...job, content, sameAs: sameAs(size) }), size };
+      });
+      if (!('r' in here)) return here;
+      ({ r, size } = here);
+    }
     if (r.kind === 'same') {
       return {
         kind: 'touch',

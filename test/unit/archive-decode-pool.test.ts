@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
 import { DecodePool } from '../../data-nodes/archive/decode-pool';
+import type { FileJob } from '../../data-nodes/archive/file-read';
 import { contentHash, summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
 
 /** Worker threads load the TypeScript sources through this hook. */
@@ -63,6 +64,62 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     }
   });
 
+  test('a worker reads a file itself: the same answer; a file changed since its stat is retried, a deleted one gone', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-readjob-'));
+    const pool = new DecodePool(2, { minBytes: 0, execArgv: TS_WORKERS });
+    const fileJob = (rel: string, sameAs: string | null = null): FileJob => {
+      const abs = path.join(dir, rel);
+      const st = statSync(abs);
+      const { content: _c, ...rest } = job(Buffer.alloc(0), sameAs);
+      return { ...rest, abs, size: st.size, mtimeMs: st.mtimeMs };
+    };
+    try {
+      writeFileSync(path.join(dir, 'a.csv'), csv(3));
+      writeFileSync(path.join(dir, 'b.csv'), csv(7, 50000)); // bigger than a: the worker's buffer grows
+      writeFileSync(path.join(dir, 'c.csv'), csv(5));
+      const [ra, rb, same] = await Promise.all([
+        pool.runFile(fileJob('a.csv')),
+        pool.runFile(fileJob('b.csv')),
+        pool.runFile(fileJob('a.csv', contentHash(Buffer.from(csv(3))))),
+      ]);
+      expect(plain(ra)).toEqual(plain(await summariseFile(job(Buffer.from(csv(3))))));
+      expect(plain(rb)).toEqual(plain(await summariseFile(job(Buffer.from(csv(7, 50000))))));
+      expect(same).toEqual({ kind: 'same', hash: contentHash(Buffer.from(csv(3))) });
+      // a smaller file after a bigger one in the same buffer: only its own bytes are hashed
+      expect(plain(await pool.runFile(fileJob('c.csv')))).toEqual(plain(await summariseFile(job(Buffer.from(csv(5))))));
+
+      const grown = fileJob('c.csv');
+      appendFileSync(path.join(dir, 'c.csv'), '99999,1,1\n');
+      expect(await pool.runFile(grown)).toEqual({ kind: 'retry', bytes: grown.size + 1 });
+      const touched = fileJob('a.csv');
+      utimesSync(touched.abs, new Date(), new Date(Date.now() + 5000)); // same size, new mtime
+      expect((await pool.runFile(touched)).kind).toBe('retry');
+      const shrunk = fileJob('b.csv');
+      writeFileSync(shrunk.abs, csv(7, 10));
+      utimesSync(shrunk.abs, new Date(), new Date(shrunk.mtimeMs)); // same mtime, fewer bytes
+      expect(await pool.runFile(shrunk)).toMatchObject({ kind: 'retry' });
+
+      const gone = fileJob('a.csv');
+      rmSync(gone.abs);
+      expect(await pool.runFile(gone)).toEqual({ kind: 'gone' });
+      mkdirSync(path.join(dir, 'd'));
+      const unreadable = await pool.runFile({ ...fileJob('d'), size: 100000 });
+      expect(unreadable).toMatchObject({ kind: 'unreadable', error: expect.stringContaining('EISDIR') });
+      // as fs.readFile: no file over 2 GiB is read (a sparse one here: no disk used)
+      const huge = path.join(dir, 'huge.csv');
+      writeFileSync(huge, '');
+      truncateSync(huge, 2 ** 31);
+      expect(await pool.runFile(fileJob('huge.csv'))).toEqual({
+        kind: 'unreadable',
+        error: 'File size (2147483648) is greater than 2 GiB',
+      });
+      expect(pool.threaded).toBe(true);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('workers that cannot start leave every job to the calling thread; small contents stay here', async () => {
     const pool = new DecodePool(2, { minBytes: 1024, execArgv: ['--require', path.join(__dirname, 'no-such-hook.js')] });
     try {
@@ -72,6 +129,12 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       const expected = await summariseFile(job(Buffer.from(big)));
       expect(await Promise.all([pool.run(job(big)), pool.run(job(Buffer.from(big)))])).toEqual([expected, expected]);
       expect(pool.threaded).toBe(false);
+      // a file to read is left to the caller, who reads it on its own thread
+      expect(
+        await pool.runFile({ key: 'k', relPath: 'a.csv', format: 'csv', sameAs: null, summaries: true, abs: '/x', size: 1, mtimeMs: 0 }),
+      ).toEqual({
+        kind: 'unthreaded',
+      });
     } finally {
       await pool.close();
     }
@@ -133,6 +196,36 @@ test('content hash: sha1 of the bytes, as older indexes hold it: their files are
       await s.close();
     }
   } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('files read on the scanner thread stay within `concurrency`, however many the workers can queue', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-readlimit-'));
+  const db = openIndexDb('sqlite::memory:');
+  for (let k = 0; k < 30; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 10));
+  let at = 0;
+  let most = 0;
+  const s = await Scanner.open({
+    db,
+    dataDir: dir,
+    settleSeconds: 0,
+    workers: 2,
+    workerExecArgv: TS_WORKERS,
+    concurrency: 3,
+    // the hook keeps every read on the scanner's thread
+    afterRead: async () => {
+      most = Math.max(most, ++at);
+      await new Promise((r) => setTimeout(r, 5));
+      at--;
+    },
+  });
+  try {
+    expect((await s.scan()).added).toBe(30);
+    expect(most).toBe(3);
+  } finally {
+    await s.close();
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }

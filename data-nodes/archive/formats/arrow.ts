@@ -9,7 +9,8 @@
  * - Field metadata `units` and `description` are used; schema metadata `timeline` names the
  *   timeline, else the file name rule of `timelineFromPath`.
  */
-import { DataType, tableFromIPC, TimeUnit, type Field, type Table, type Vector } from 'apache-arrow';
+import { createRequire } from 'node:module';
+import type { Field, Table, Vector } from 'apache-arrow';
 import type { FieldType, Sample } from '../../sdk/types';
 import { TIME_NAMES } from './csv';
 import {
@@ -24,12 +25,24 @@ import {
   type FormatReader,
 } from './types';
 
-const UNIT_SECONDS: Record<number, number> = {
-  [TimeUnit.SECOND]: 1,
-  [TimeUnit.MILLISECOND]: 1e3,
-  [TimeUnit.MICROSECOND]: 1e6,
-  [TimeUnit.NANOSECOND]: 1e9,
-};
+type ArrowLib = typeof import('apache-arrow');
+let lib: ArrowLib | undefined;
+let UNIT_SECONDS: Record<number, number> = {};
+/**
+ * apache-arrow, loaded at the first Arrow file: loading it costs ~45 ms, paid otherwise by every
+ * process and every scanner decode worker whether or not the archive holds any Arrow file.
+ */
+function arrow(): ArrowLib {
+  if (lib) return lib;
+  const a = createRequire(__filename)('apache-arrow') as ArrowLib;
+  UNIT_SECONDS = {
+    [a.TimeUnit.SECOND]: 1,
+    [a.TimeUnit.MILLISECOND]: 1e3,
+    [a.TimeUnit.MICROSECOND]: 1e6,
+    [a.TimeUnit.NANOSECOND]: 1e9,
+  };
+  return (lib = a);
+}
 
 function numbers(vec: Vector, scale = 1): Float64Array {
   const n = vec.length;
@@ -55,9 +68,10 @@ function numbers(vec: Vector, scale = 1): Float64Array {
 }
 
 function isTimestamp(f: Field): boolean {
-  return DataType.isTimestamp(f.type);
+  return arrow().DataType.isTimestamp(f.type);
 }
 function isNumeric(f: Field): boolean {
+  const { DataType } = arrow();
   return DataType.isInt(f.type) || DataType.isFloat(f.type);
 }
 
@@ -67,6 +81,7 @@ function timeScale(f: Field): number {
 }
 
 function column(f: Field, vec: Vector): DecodedColumn | null {
+  const { DataType } = arrow();
   const units = f.metadata.get('units') ?? null;
   const description = f.metadata.get('description') ?? null;
   let type: FieldType;
@@ -101,7 +116,7 @@ export const arrowFormat: FormatReader = {
     if (content.length === 0) return { timelines: [], badRows: 0 };
     let table: Table;
     try {
-      table = tableFromIPC(content);
+      table = arrow().tableFromIPC(content);
     } catch (e) {
       throw new FormatError(`not a readable Arrow IPC file: ${(e as Error).message}`);
     }
