@@ -230,3 +230,53 @@ test('files read on the scanner thread stay within `concurrency`, however many t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a G3 archive of big files (read by the workers themselves) indexes as on the scanner thread: files, fields, tiers', async () => {
+  const { dataFrame, sessionFrame, statusFrame } = await import('../../bench/g3-writer');
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-g3workers-'));
+  const T0 = 1767225600;
+  const desc = 'observatory.test.feeds.hk';
+  try {
+    for (let h = 0; h < 3; h++) {
+      const t0 = T0 + h * 3600;
+      const sid = BigInt(T0) << 28n;
+      const parts = [sessionFrame(sid, t0), statusFrame(sid, t0, [{ id: 0, description: desc }])];
+      for (let a = 0; a < 3600; a += 300) {
+        const ticks = BigInt64Array.from({ length: 300 }, (_, i) => BigInt(t0 + a + i) * 100000000n);
+        const fields = Array.from({ length: 5 }, (_, f) => ({
+          name: `f${f}`,
+          kind: 'double' as const,
+          values: Float64Array.from({ length: 300 }, (_, i) => (i === 7 && f === 1 ? NaN : Math.sin((t0 + a + i) / (30 + f)) * 100)),
+        }));
+        parts.push(dataFrame(sid, 0, t0 + a + 300, [{ name: 'main', ticks, fields }], desc));
+      }
+      writeFileSync(path.join(dir, `${t0}.g3`), Buffer.concat(parts));
+    }
+    expect(statSync(path.join(dir, `${T0}.g3`)).size).toBeGreaterThan(64 * 1024); // past the in-place limit
+    const index = async (workers: number) => {
+      const db = openIndexDb('sqlite::memory:');
+      const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers, workerExecArgv: TS_WORKERS });
+      try {
+        expect(await s.scan()).toMatchObject({ added: 3, errors: 0 });
+        const files = (await db.listFiles()).map(({ scannedAt: _s, ...f }) => f).sort((a, b) => (a.path < b.path ? -1 : 1));
+        const fields = await db.fieldMeta();
+        const tiers: unknown[] = [];
+        for (const f of fields)
+          for (const w of [600, 3600])
+            tiers.push([f.field, w, (await db.tierBuckets(f.field, w, -Infinity, Infinity)).map((p) => Array.from(p))]);
+        return { files, fields, tiers };
+      } finally {
+        await s.close();
+        await db.close();
+      }
+    };
+    const onWorkers = await index(2);
+    const inPlace = await index(0);
+    expect(onWorkers.fields.map((f) => f.field)).toEqual(expect.arrayContaining([`${desc}.f0`, `${desc}.f4`]));
+    expect(onWorkers.files.every((f) => f.status === 'ok' && f.nSamples === 3600)).toBe(true);
+    expect((onWorkers.tiers[2] as [string, number, number[][]])[2].length).toBeGreaterThan(0);
+    expect(onWorkers).toEqual(inPlace);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
