@@ -1,7 +1,8 @@
 /**
  * The G3 decoder against bad input (truncated, bit-flipped, hostile lengths: a clear G3FormatError
  * naming the file and frame, in bounded memory), compression (gzip, bzip2, xz async / refused sync),
- * and the HK interpretation of providers that join, go stale and come back with a new id.
+ * the HK interpretation of providers that join, go stale and come back with a new id, and the lean
+ * reads of the usual archives (G3Int, G3VectorDouble) against the general read.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +20,11 @@ import {
   readFrames,
   timelinesOf,
 } from '../../data-nodes/archive/formats/g3';
+import { Archive } from '../../data-nodes/archive/formats/g3/archive';
+import { ByteReader } from '../../data-nodes/archive/formats/g3/bytes';
+import { readBody } from '../../data-nodes/archive/formats/g3/classes';
+import { nestedVectorDouble, plainInt, VectorDouble } from '../../data-nodes/archive/formats/g3/lazy-vectors';
+import type { G3Object } from '../../data-nodes/archive/formats/g3/types';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 import { MAX_WARNINGS } from '../../data-nodes/archive/formats/types';
@@ -307,5 +313,93 @@ describe('G3 HK providers', () => {
       [`${p}.block_A`, 600, 1, [`${p}.temperature:number`, `${p}.pressure:number`].sort()],
       [`${p}.block_B`, 60, 10, [`${p}.heater_on:number`, `${p}.state:string`]],
     ]);
+  });
+});
+
+describe('G3 lean reads of the usual archives', () => {
+  // The general read of one archive: its object, or the error it throws.
+  const general = (b: Uint8Array): G3Object | null | Error => {
+    try {
+      return new Archive(b, 0, b.length, readBody, () => {}).single();
+    } catch (e) {
+      return e as Error;
+    }
+  };
+  /** Every byte of the archive's head changed three ways: where the lean read answers, the general one answers the same. */
+  function mutations(archive: Buffer, head: number, lean: (b: Buffer) => unknown, same: (lean: unknown, g: G3Object) => void): number {
+    expect(lean(archive)).not.toBeNull();
+    let declined = 0;
+    for (let i = 0; i < head; i++) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const b = Buffer.from(archive);
+        b[i] = (b[i] ?? 0) ^ mask;
+        const l = lean(b);
+        if (l === null) {
+          declined++;
+          continue;
+        }
+        const g = general(b);
+        if (g instanceof Error || g === null) throw new Error(`byte ${i} ^ ${mask}: lean read ${String(l)}, general ${String(g)}`);
+        same(l, g);
+      }
+    }
+    return declined;
+  }
+
+  test('a G3Int (HK scalars): the lean read agrees with the general one or leaves the archive to it', () => {
+    const int = (v: bigint, little: boolean): Buffer => {
+      const b = Buffer.alloc(38);
+      const u32 = (x: number, at: number) => (little ? b.writeUInt32LE(x, at) : b.writeUInt32BE(x, at));
+      b[0] = little ? 1 : 0;
+      u32(0x80000001, 1);
+      if (little) b.writeBigUInt64LE(5n, 5);
+      else b.writeBigUInt64BE(5n, 5);
+      b.write('G3Int', 13, 'latin1');
+      u32(0x80000001, 18);
+      u32(1, 22);
+      u32(1, 26);
+      if (little) b.writeBigInt64LE(v, 30);
+      else b.writeBigInt64BE(v, 30);
+      return b;
+    };
+    for (const little of [true, false]) {
+      for (const v of [0n, 2n, -1n, 1767225600n << 28n, -(2n ** 63n)]) {
+        expect(plainInt(int(v, little))).toBe(v);
+        expect(general(int(v, little))).toEqual({ type: 'G3Int', kind: 'int', value: v });
+      }
+      const declined = mutations(int(-5n, little), 30, plainInt, (l, g) => expect(g).toEqual({ type: 'G3Int', kind: 'int', value: l }));
+      expect(declined).toBeGreaterThan(60);
+      // Anything longer or shorter (a byte left over, a cut value) is the general read's.
+      expect(plainInt(Buffer.concat([int(1n, little), Buffer.alloc(1)]))).toBeNull();
+      expect(plainInt(int(1n, little).subarray(0, 37))).toBeNull();
+    }
+  });
+
+  test('a G3VectorDouble (timesample map fields): the lean read agrees with the general one or leaves the archive to it', () => {
+    const values = Float64Array.from({ length: 5 }, (_, i) => i * 1.5 - 2);
+    const vec = (little: boolean): Buffer => {
+      const b = Buffer.alloc(47 + 8 * values.length);
+      const u32 = (x: number, at: number) => (little ? b.writeUInt32LE(x, at) : b.writeUInt32BE(x, at));
+      const u64 = (x: bigint, at: number) => (little ? b.writeBigUInt64LE(x, at) : b.writeBigUInt64BE(x, at));
+      b[0] = little ? 1 : 0;
+      u32(0x80000001, 1);
+      u64(14n, 5);
+      b.write('G3VectorDouble', 13, 'latin1');
+      u32(0x80000001, 27);
+      u32(1, 31);
+      u32(1, 35);
+      u64(BigInt(values.length), 39);
+      values.forEach((v, i) => (little ? b.writeDoubleLE(v, 47 + 8 * i) : b.writeDoubleBE(v, 47 + 8 * i)));
+      return b;
+    };
+    const lean = (b: Buffer) => nestedVectorDouble(new ByteReader(b), b.length, 0);
+    for (const little of [true, false]) {
+      expect(lean(vec(little))?.values).toEqual(values);
+      const declined = mutations(vec(little), 47, lean, (l, g) => {
+        expect(g.kind).toBe('vector-double');
+        expect((l as VectorDouble).values).toEqual(g.kind === 'vector-double' ? g.values : null);
+      });
+      expect(declined).toBeGreaterThan(100);
+    }
   });
 });

@@ -92,7 +92,8 @@ export class ByteReader {
    * any allocation when `count × unit` exceeds what is left (a claim of 2^60 elements costs nothing).
    */
   size(unit: number, what: string): number {
-    this.need(8, `${what} length`);
+    // need(8, …) without building its message on every call
+    if (this.end - this.pos < 8) throw new G3BoundsError('truncated', `${what} length needs 8 bytes, only ${this.end - this.pos} left`);
     const lo = this.view.getUint32(this.base + this.pos + (this.little ? 0 : 4), this.little);
     const hi = this.view.getUint32(this.base + this.pos + (this.little ? 4 : 0), this.little);
     const n = hi * 4294967296 + lo;
@@ -109,11 +110,20 @@ export class ByteReader {
 
   /** A uint32 count of items of at least `unit` bytes, checked like `size`. */
   count32(unit: number, what: string): number {
-    const n = this.u32(`${what} count`);
+    if (this.end - this.pos < 4) throw new G3BoundsError('truncated', `${what} count needs 4 bytes, only ${this.end - this.pos} left`);
+    const n = this.u32();
     if (n * unit > this.end - this.pos) {
       throw new G3BoundsError('bounds', `${what} claims ${n} item(s) of ≥${unit} byte(s), only ${this.end - this.pos} bytes left`);
     }
     return n;
+  }
+
+  /** Steps over n bytes (checked like `bytes`); returns where they start. */
+  skip(n: number, what: string): number {
+    this.need(n, what);
+    const at = this.pos;
+    this.pos += n;
+    return at;
   }
 
   bytes(n: number, what: string): Uint8Array {

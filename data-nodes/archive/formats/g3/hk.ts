@@ -9,7 +9,7 @@
 import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray, TimeVector } from './types';
-import { TickArray, VectorDouble } from './lazy-vectors';
+import { plainInt, TickArray, VectorDouble } from './lazy-vectors';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
@@ -59,6 +59,21 @@ function int(o: G3Object | null | undefined): number | null {
   return o && o.kind === 'int' ? Number(o.value) : null;
 }
 
+/** The entry's value when it is a G3Int, else null (an absent entry too); throws as `frameObject`. */
+function intEntry(frame: G3Frame, name: string, o: FrameReadOptions): bigint | null {
+  const blob = frame.entries.get(name);
+  if (blob === undefined) return null;
+  // The usual archive without the general reader (these are read in every frame).
+  const plain = plainInt(blob);
+  if (plain !== null) return plain;
+  const v = frameObject(frame, name, o);
+  return v && v.kind === 'int' ? v.value : null;
+}
+
+function num(v: bigint | null): number | null {
+  return v === null ? null : Number(v);
+}
+
 function str(o: G3Object | null | undefined): string | null {
   return o && o.kind === 'string' ? o.value : null;
 }
@@ -86,11 +101,9 @@ export class HkReader {
   /** Interprets one frame; returns its HK role, or null for a frame that is not HK. */
   add(frame: G3Frame, o: FrameReadOptions): HkFrameInfo | null {
     if (frame.typeCode !== 72 || !frame.entries.has('hkagg_type')) return null;
-    const get = (k: string) => frameObject(frame, k, o);
-    const type = int(get('hkagg_type'));
-    const version = int(get('hkagg_version')) ?? 0;
-    const sid = get('session_id');
-    const sessionId = sid && sid.kind === 'int' ? sid.value : null;
+    const type = num(intEntry(frame, 'hkagg_type', o));
+    const version = num(intEntry(frame, 'hkagg_version', o)) ?? 0;
+    const sessionId = intEntry(frame, 'session_id', o);
     if (type === 0) {
       if (sessionId !== this.sessionId) {
         this.sessionId = sessionId;
@@ -98,7 +111,7 @@ export class HkReader {
       }
       return { hkagg_type: 'session', hkagg_version: version };
     }
-    if (type === 1) return this.status(get('providers'), version, sessionId);
+    if (type === 1) return this.status(frameObject(frame, 'providers', o), version, sessionId);
     if (type === 2) return this.data(frame, o, version);
     this.warn(`${o.file} frame ${frame.index}: unknown hkagg_type ${type}; skipped`);
     return null;
@@ -130,7 +143,7 @@ export class HkReader {
   }
 
   private data(frame: G3Frame, o: FrameReadOptions, version: number): HkFrameInfo {
-    const provId = int(frameObject(frame, 'prov_id', o)) ?? -1;
+    const provId = num(intEntry(frame, 'prov_id', o)) ?? -1;
     const blocksObj = frameObject(frame, 'blocks', o);
     const namesObj = frameObject(frame, 'block_names', o);
     const names = namesObj && namesObj.kind === 'vector-string' ? namesObj.values : undefined;

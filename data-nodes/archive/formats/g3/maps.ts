@@ -41,9 +41,11 @@ function genericMap(ar: Archive, type: string, minValue: number, value: () => G3
 export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Object | null> {
   const n = ar.r.count32(16, type);
   const items = new Map<string, G3Object | null>();
+  const keyWhat = `${type} key`;
+  const valueWhat = `${type} value`;
   for (let i = 0; i < n; i++) {
-    const k = ar.r.string(`${type} key`);
-    const len = ar.r.size(1, `${type} value`);
+    const k = ar.r.string(keyWhat);
+    const len = ar.r.size(1, valueWhat);
     const vd = nestedVectorDouble(ar.r, len, ar.depth);
     if (vd) {
       ar.r.pos += len;
