@@ -293,6 +293,59 @@ describe('G3 HK providers', () => {
     expect(must(byName.get(`${a}.extra`)).t.length).toBe(5);
   });
 
+  test('times out of order, within a frame or across frames, are sorted and repeated times keep the later row', () => {
+    const sid = 5n;
+    // field v = 100 × frame + row, so which row was kept shows
+    const chunk = (frameNo: number, seconds: number[]): HkBlockIn => ({
+      name: 'b',
+      ticks: BigInt64Array.from(seconds, (x) => T0 + BigInt(x) * 100000000n),
+      fields: [{ name: 'v', kind: 'double', values: Float64Array.from(seconds, (_, i) => 100 * frameNo + i) }],
+    });
+    const decode = (...frames: number[][]) =>
+      decodeG3(
+        Buffer.concat([
+          sessionFrame(sid, 1767225600),
+          statusFrame(sid, 1767225600, [{ id: 0, description: 'p' }]),
+          ...frames.map((x, k) => dataFrame(sid, 0, 1767225600 + k, [chunk(k, x)])),
+        ]),
+        { relPath: 's.g3' },
+      ).timelines[0];
+    const rows = (t: ReturnType<typeof decode>) =>
+      Array.from(must(t).t, (x, i) => [x - 1767225600, (must(must(t).columns[0]).values as Float64Array)[i]]);
+    // in order: as written
+    expect(rows(decode([0, 1, 2], [3, 4]))).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 100],
+      [4, 101],
+    ]);
+    // frames overlapping: 3 and 4 repeated, the later frame's rows kept
+    expect(rows(decode([0, 1, 2, 3, 4], [3, 4, 5]))).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 100],
+      [4, 101],
+      [5, 102],
+    ]);
+    // a frame before the previous one (each in order itself)
+    expect(rows(decode([5, 6], [1, 2]))).toEqual([
+      [1, 100],
+      [2, 101],
+      [5, 0],
+      [6, 1],
+    ]);
+    // out of order within one frame, and a time repeated inside it
+    expect(rows(decode([0, 1], [4, 2, 3, 2]))).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 103],
+      [3, 102],
+      [4, 100],
+    ]);
+  });
+
   test('without a warn callback, what was skipped comes back in the result, at most MAX_WARNINGS of it', () => {
     const sid = 7n;
     const stray = Array.from({ length: MAX_WARNINGS + 5 }, (_, i) => dataFrame(sid, 5, 1767225610 + i, [block('b', i, 1, ['v'])]));

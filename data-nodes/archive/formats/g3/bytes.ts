@@ -20,9 +20,10 @@ export function viewOf(buffer: ArrayBufferLike): DataView {
 }
 
 export class ByteReader {
-  private readonly view: DataView;
+  /** The DataView of `buf`'s whole ArrayBuffer (shared by all readers of it). */
+  readonly view: DataView;
   /** Offset of `buf` in its ArrayBuffer (the DataView spans the whole buffer, shared by all readers). */
-  private readonly base: number;
+  readonly base: number;
   pos: number;
   /** Byte order of multi-byte numbers (set from the archive's flag byte). */
   little = true;

@@ -24,8 +24,10 @@
 const POLY = 0x82f63b78;
 /** Independent parts per loop (3 and 4 measured best of 2–5 on x86-64). */
 const STREAMS = 3;
+/** Steps (8 bytes of each part) per loop turn: unrolled twice, the loop check and the few spills of its counters count half (~2%). */
+const UNROLL = 2;
 /** Bytes per loop turn. */
-const TURN = 8 * STREAMS;
+const TURN = 8 * STREAMS * UNROLL;
 /** The slicing-by-8 tables (8 × 256 int32) at 0, table k at 1024·k. */
 const TABLE_BYTES = 8 * 1024;
 /** Each part's CRC (int32) after the byte tables. */
@@ -87,7 +89,7 @@ const OP = {
 
 /**
  * The module: memory (PAGES, fixed) and `crc(p, len, out)`: the CRCs (from 0) of the STREAMS parts
- * p + s·STRIDE … of len bytes each (len a multiple of 8, 8 to STRIDE), stored as int32 at out + 4s.
+ * p + s·STRIDE … of len bytes each (len a multiple of 8·UNROLL, up to STRIDE), stored as int32 at out + 4s.
  */
 export function crcModuleBytes(): Uint8Array {
   const c: number[] = [];
@@ -115,46 +117,48 @@ export function crcModuleBytes(): Uint8Array {
   get(P);
   get(END);
   op(OP.i32GeU, OP.brIf, 1);
-  for (let s = 0; s < STREAMS; s++) {
-    const at = s * STRIDE;
-    // w = the step's first four bytes ^ the part's CRC
-    get(P);
-    load(at);
-    get(C(s));
-    op(OP.i32Xor);
-    set(W(s));
-    // T7[w & 0xff] ^ T6[w >>> 8 & 0xff] ^ T5[…] ^ T4[w >>> 24] (table offset: 4 × byte)
-    for (let k = 0; k < 4; k++) {
-      get(W(s));
-      if (k === 0) {
+  for (let step = 0; step < UNROLL; step++) {
+    for (let s = 0; s < STREAMS; s++) {
+      const at = s * STRIDE + 8 * step;
+      // w = the step's first four bytes ^ the part's CRC
+      get(P);
+      load(at);
+      get(C(s));
+      op(OP.i32Xor);
+      set(W(s));
+      // T7[w & 0xff] ^ T6[w >>> 8 & 0xff] ^ T5[…] ^ T4[w >>> 24] (table offset: 4 × byte)
+      for (let k = 0; k < 4; k++) {
+        get(W(s));
+        if (k === 0) {
+          i32(2);
+          op(OP.i32Shl);
+        } else {
+          i32(8 * k - 2);
+          op(OP.i32ShrU);
+        }
+        i32(0x3fc);
+        op(OP.i32And);
+        load((7 - k) * 1024);
+        if (k > 0) op(OP.i32Xor);
+      }
+      // ^ T3[byte 4] ^ … ^ T0[byte 7]
+      for (let k = 4; k < 8; k++) {
+        get(P);
+        op(OP.i32Load8U, 0, ...uleb(at + k));
         i32(2);
         op(OP.i32Shl);
-      } else {
-        i32(8 * k - 2);
-        op(OP.i32ShrU);
+        load((7 - k) * 1024);
+        op(OP.i32Xor);
       }
-      i32(0x3fc);
-      op(OP.i32And);
-      load((7 - k) * 1024);
-      if (k > 0) op(OP.i32Xor);
+      set(C(s));
+      // out[s] = CRC now (the final answer once the loop ends; in the loop, it orders the steps)
+      get(OUTP);
+      get(C(s));
+      op(OP.i32Store, 2, ...uleb(4 * s));
     }
-    // ^ T3[byte 4] ^ … ^ T0[byte 7]
-    for (let k = 4; k < 8; k++) {
-      get(P);
-      op(OP.i32Load8U, 0, ...uleb(at + k));
-      i32(2);
-      op(OP.i32Shl);
-      load((7 - k) * 1024);
-      op(OP.i32Xor);
-    }
-    set(C(s));
-    // out[s] = CRC now (the final answer once the loop ends; in the loop, it orders the steps)
-    get(OUTP);
-    get(C(s));
-    op(OP.i32Store, 2, ...uleb(4 * s));
   }
   get(P);
-  i32(8);
+  i32(8 * UNROLL);
   op(OP.i32Add);
   set(P);
   op(OP.br, 0, OP.end, OP.end);

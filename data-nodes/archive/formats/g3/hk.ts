@@ -10,6 +10,7 @@ import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray, TimeVector } from './types';
 import { plainInt, TickArray, VectorDouble } from './lazy-vectors';
+import { TimesampleMap } from './maps';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
@@ -29,6 +30,11 @@ export interface HkChunk {
   /** The same times, as read from the file (length, seconds written straight into a column). */
   readonly time: TimeVector;
   columns: Map<string, HkColumn>;
+  /**
+   * When present, the same columns as parallel arrays, keys unique (the usual block: no Map is built
+   * per data frame, and the chunks of one layout share their keys array).
+   */
+  readonly list?: { readonly keys: readonly string[]; readonly values: readonly HkColumn[] };
   frame: number;
 }
 
@@ -169,9 +175,17 @@ export class HkReader {
         p.blocks.set(name, block);
       }
       const fields = block.fields;
-      chunk.columns.forEach((c, k) => {
-        if (!fields.has(k)) fields.set(k, c.g3Type);
-      });
+      const list = chunk.list;
+      if (list) {
+        for (let k = 0; k < list.keys.length; k++) {
+          const key = list.keys[k] as string;
+          if (!fields.has(key)) fields.set(key, (list.values[k] as HkColumn).g3Type);
+        }
+      } else {
+        chunk.columns.forEach((c, k) => {
+          if (!fields.has(k)) fields.set(k, c.g3Type);
+        });
+      }
       block.chunks.push(chunk);
       block.nSamples += chunk.time.length;
     });
@@ -179,12 +193,12 @@ export class HkReader {
   }
 }
 
-function allDoubles(fields: Map<string, G3Object | null>, n: number): fields is Map<string, VectorDouble> {
-  let all = true;
-  fields.forEach((v) => {
-    if (!(v instanceof VectorDouble && v.length === n)) all = false;
-  });
-  return all;
+function allDoubles(fields: ReadonlyArray<G3Object | null>, n: number): fields is readonly VectorDouble[] {
+  for (let i = 0; i < fields.length; i++) {
+    const v = fields[i];
+    if (!(v instanceof VectorDouble && v.length === n)) return false;
+  }
+  return true;
 }
 
 class Chunk implements HkChunk {
@@ -198,13 +212,37 @@ class Chunk implements HkChunk {
   }
 }
 
+/** A chunk of the usual block: its columns as the arrays read, the Map built on first use. */
+class ListChunk implements HkChunk {
+  private map: Map<string, HkColumn> | null = null;
+  constructor(
+    readonly time: TimeVector,
+    readonly list: { readonly keys: readonly string[]; readonly values: readonly VectorDouble[] },
+    readonly frame: number,
+  ) {}
+  get ticks(): BigInt64Array {
+    return this.time.ticks;
+  }
+  get columns(): Map<string, HkColumn> {
+    if (!this.map) {
+      const m = new Map<string, HkColumn>();
+      const { keys, values } = this.list;
+      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] as VectorDouble);
+      this.map = m;
+    }
+    return this.map;
+  }
+}
+
 /** One block as times + columns (v0 IrregBlockDouble: t seconds truncated to ticks as so3g does). */
 function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (!b) return null;
   if (b.kind === 'timesample-map') {
     const n = b.timeVector.length;
-    // The usual block (every field a G3VectorDouble of n values): its field map is the column map.
-    if (allDoubles(b.fields, n)) return new Chunk(b.timeVector, b.fields, frame);
+    // The usual block (every field a G3VectorDouble of n values, keys unique): its field arrays are the columns.
+    if (b instanceof TimesampleMap && b.list.unique && allDoubles(b.list.values, n)) {
+      return new ListChunk(b.timeVector, { keys: b.list.keys, values: b.list.values }, frame);
+    }
     const columns = new Map<string, HkColumn>();
     b.fields.forEach((v, k) => {
       const c = column(v);

@@ -125,8 +125,8 @@ export function nestedVectorDouble(r: ByteReader, len: number, depth: number): V
   if (flag !== 0 && flag !== 1) return null;
   const little = flag === 1;
   // Whole words through the buffer's DataView: this runs for every field of every data frame.
-  const dv = viewOf(buf.buffer);
-  const b = buf.byteOffset + p;
+  const dv = r.view;
+  const b = r.base + p;
   // a uint64's low and high words
   const lo = little ? 0 : 4;
   const hi = 4 - lo;
