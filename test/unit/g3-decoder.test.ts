@@ -428,6 +428,21 @@ describe('G3 lean reads of the usual archives', () => {
     }
   });
 
+  test("a map key read as the last map's key at that place only when its bytes are that key in ASCII", () => {
+    const keyAt = (bytes: number[]) => Buffer.concat([Buffer.from([bytes.length, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(bytes)]);
+    const read = (b: Buffer, expected: string | undefined) => new ByteReader(b).stringLike(expected, 'key');
+    const known = 'field_01';
+    const same = read(keyAt([...Buffer.from(known)]), known);
+    expect(same).toBe(known);
+    expect(read(keyAt([...Buffer.from('field_02')]), known)).toBe('field_02');
+    expect(read(keyAt([...Buffer.from('field_1')]), known)).toBe('field_1');
+    // 'aé' has two UTF-16 units; the bytes 61 e9 (not UTF-8) are not it, nor is é's UTF-8 (c3 a9) of another length
+    expect(read(keyAt([0x61, 0xe9]), 'aé')).toBe('a\ufffd');
+    expect(read(keyAt([0x61, 0xc3, 0xa9]), 'aé')).toBe('aé');
+    expect(read(keyAt([...Buffer.from('x')]), undefined)).toBe('x');
+    expect(() => read(Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0x61]), 'a')).toThrow(/key claims 9 item/);
+  });
+
   test('a G3VectorDouble (timesample map fields): the lean read agrees with the general one or leaves the archive to it', () => {
     const values = Float64Array.from({ length: 5 }, (_, i) => i * 1.5 - 2);
     const vec = (little: boolean): Buffer => {

@@ -141,6 +141,26 @@ export class ByteReader {
     return s;
   }
 
+  /**
+   * `string`, given the string likely here (the key at this place in the last map read): that one
+   * when the bytes are ASCII and spell it, without hashing them (`utf8At`'s cache) first.
+   */
+  stringLike(expected: string | undefined, what: string): string {
+    const n = this.size(1, what);
+    const at = this.pos;
+    this.pos += n;
+    if (expected !== undefined && expected.length === n) {
+      let i = 0;
+      while (i < n) {
+        const c = this.buf[at + i] ?? 0x80;
+        if (c >= 0x80 || expected.charCodeAt(i) !== c) break;
+        i++;
+      }
+      if (i === n) return expected;
+    }
+    return utf8At(this.buf, at, n);
+  }
+
   /** n float64s: a view when aligned and in host order, else one copy. */
   f64s(n: number): Float64Array {
     const b = this.bytes(n * 8, 'float64 array');

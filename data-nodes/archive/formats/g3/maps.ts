@@ -81,7 +81,7 @@ export function frameObjectEntryList(ar: Archive, type: string): EntryList {
   const valueWhat = `${type} value`;
   let same = n === lastKeys.length;
   for (let i = 0; i < n; i++) {
-    const k = ar.r.string(keyWhat);
+    const k = ar.r.stringLike(lastKeys[i], keyWhat);
     keys[i] = k;
     if (same && lastKeys[i] !== k) same = false;
     const len = ar.r.size(1, valueWhat);
