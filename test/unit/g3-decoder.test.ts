@@ -2,7 +2,7 @@
  * The G3 decoder against bad input (truncated, bit-flipped, hostile lengths: a clear G3FormatError
  * naming the file and frame, in bounded memory), compression (gzip, bzip2, xz async / refused sync),
  * the HK interpretation of providers that join, go stale and come back with a new id, and the lean
- * reads of the usual archives (G3Int, G3VectorDouble) against the general read.
+ * reads of the usual archives (G3Int, G3VectorString, G3VectorDouble) against the general read.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,7 +23,7 @@ import {
 import { Archive } from '../../data-nodes/archive/formats/g3/archive';
 import { ByteReader } from '../../data-nodes/archive/formats/g3/bytes';
 import { readBody } from '../../data-nodes/archive/formats/g3/classes';
-import { nestedVectorDouble, plainInt, VectorDouble } from '../../data-nodes/archive/formats/g3/lazy-vectors';
+import { nestedVectorDouble, plainInt, plainStrings, VectorDouble } from '../../data-nodes/archive/formats/g3/lazy-vectors';
 import type { G3Object } from '../../data-nodes/archive/formats/g3/types';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
@@ -441,6 +441,47 @@ describe('G3 lean reads of the usual archives', () => {
     expect(read(keyAt([0x61, 0xc3, 0xa9]), 'aé')).toBe('aé');
     expect(read(keyAt([...Buffer.from('x')]), undefined)).toBe('x');
     expect(() => read(Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0x61]), 'a')).toThrow(/key claims 9 item/);
+  });
+
+  test('a G3VectorString (HK block_names): the lean read agrees with the general one or leaves the archive to it', () => {
+    const vec = (values: string[], little: boolean): Buffer => {
+      const u32 = (x: number) => {
+        const b = Buffer.alloc(4);
+        if (little) b.writeUInt32LE(x);
+        else b.writeUInt32BE(x);
+        return b;
+      };
+      const u64 = (x: number) => {
+        const b = Buffer.alloc(8);
+        if (little) b.writeBigUInt64LE(BigInt(x));
+        else b.writeBigUInt64BE(BigInt(x));
+        return b;
+      };
+      const str = (x: string) => Buffer.concat([u64(Buffer.byteLength(x)), Buffer.from(x)]);
+      return Buffer.concat([
+        Buffer.from([little ? 1 : 0]),
+        u32(0x80000001),
+        str('G3VectorString'),
+        u32(0x80000001),
+        u32(1),
+        u32(1),
+        u64(values.length),
+        ...values.map(str),
+      ]);
+    };
+    for (const little of [true, false]) {
+      for (const values of [[], ['main'], ['block_A', 'é', '']]) {
+        expect(plainStrings(vec(values, little))).toEqual(values);
+        expect(general(vec(values, little))).toEqual({ type: 'G3VectorString', kind: 'vector-string', values });
+      }
+      const archive = vec(['main', 'b2'], little);
+      const declined = mutations(archive, archive.length, plainStrings, (l, g) =>
+        expect(g).toEqual({ type: 'G3VectorString', kind: 'vector-string', values: l }),
+      );
+      expect(declined).toBeGreaterThan(80);
+      expect(plainStrings(Buffer.concat([archive, Buffer.alloc(1)]))).toBeNull();
+      expect(plainStrings(archive.subarray(0, archive.length - 1))).toBeNull();
+    }
   });
 
   test('a G3VectorDouble (timesample map fields): the lean read agrees with the general one or leaves the archive to it', () => {

@@ -9,7 +9,7 @@
 import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray, TimeVector } from './types';
-import { plainInt, TickArray, VectorDouble } from './lazy-vectors';
+import { plainInt, plainStrings, TickArray, VectorDouble } from './lazy-vectors';
 import { TimesampleMap } from './maps';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
@@ -74,6 +74,16 @@ function intEntry(frame: G3Frame, name: string, o: FrameReadOptions): bigint | n
   if (plain !== null) return plain;
   const v = frameObject(frame, name, o);
   return v && v.kind === 'int' ? v.value : null;
+}
+
+/** The entry's strings when it is a G3VectorString, else undefined (an absent entry too); throws as `frameObject`. */
+function stringsEntry(frame: G3Frame, name: string, o: FrameReadOptions): string[] | undefined {
+  const blob = frame.entries.get(name);
+  if (blob === undefined) return undefined;
+  const plain = plainStrings(blob);
+  if (plain !== null) return plain;
+  const v = frameObject(frame, name, o);
+  return v && v.kind === 'vector-string' ? v.values : undefined;
 }
 
 function num(v: bigint | null): number | null {
@@ -151,8 +161,7 @@ export class HkReader {
   private data(frame: G3Frame, o: FrameReadOptions, version: number): HkFrameInfo {
     const provId = num(intEntry(frame, 'prov_id', o)) ?? -1;
     const blocksObj = frameObject(frame, 'blocks', o);
-    const namesObj = frameObject(frame, 'block_names', o);
-    const names = namesObj && namesObj.kind === 'vector-string' ? namesObj.values : undefined;
+    const names = stringsEntry(frame, 'block_names', o);
     const info: HkFrameInfo = { hkagg_type: 'data', hkagg_version: version, prov_id: provId, ...(names ? { block_names: names } : {}) };
     const p = this.active.get(provId);
     if (!p) {

@@ -5,7 +5,7 @@
  * G3VectorDouble (a G3TimesampleMap field) without the objects of a general archive read.
  */
 import { MAX_DEPTH } from './archive';
-import { HOST_LITTLE, toFloat64, toInt64, viewOf, type ByteReader } from './bytes';
+import { HOST_LITTLE, toFloat64, toInt64, utf8At, viewOf, type ByteReader } from './bytes';
 import type { TimeVector } from './types';
 
 const TWO32 = 4294967296;
@@ -177,4 +177,54 @@ export function plainInt(blob: Uint8Array): bigint | null {
   if (!(dv.getUint32(b + 18, little) & 0x80000000) || dv.getUint32(b + 22, little) > 1000 || dv.getUint32(b + 26, little) > 1000)
     return null;
   return dv.getBigInt64(b + 30, little);
+}
+
+const STRINGS_CLASS = 'G3VectorString';
+/** flag 1 + class id 4 + name length 8 + "G3VectorString" + object id 4 + versions 8 + size 8 */
+const STRINGS_HEAD = 1 + 4 + 8 + STRINGS_CLASS.length + 4 + 8 + 8;
+
+/**
+ * The strings of an archive (a frame entry) holding exactly one G3VectorString in the form spt3g
+ * writes, with every check of the general read (as `plainInt`); null for anything else. The HK
+ * block_names of every data frame.
+ */
+export function plainStrings(blob: Uint8Array): string[] | null {
+  const end = blob.length;
+  if (end < STRINGS_HEAD) return null;
+  const flag = blob[0];
+  if (flag !== 0 && flag !== 1) return null;
+  const little = flag === 1;
+  const dv = viewOf(blob.buffer);
+  const b = blob.byteOffset;
+  const lo = little ? 0 : 4;
+  const hi = 4 - lo;
+  if (
+    dv.getUint32(b + 1, little) !== 0x80000001 ||
+    dv.getUint32(b + 5 + lo, little) !== STRINGS_CLASS.length ||
+    dv.getUint32(b + 5 + hi, little) !== 0
+  ) {
+    return null;
+  }
+  for (let i = 0; i < STRINGS_CLASS.length; i++) if (blob[13 + i] !== STRINGS_CLASS.charCodeAt(i)) return null;
+  const q = 13 + STRINGS_CLASS.length;
+  if (!(dv.getUint32(b + q, little) & 0x80000000) || dv.getUint32(b + q + 4, little) > 1000 || dv.getUint32(b + q + 8, little) > 1000)
+    return null;
+  // Sizes as ByteReader.size checks them: a string of n bytes, n strings of at least 8.
+  const size = (at: number, unit: number): number => {
+    if (end - at < 8) return -1;
+    const h = dv.getUint32(b + at + hi, little);
+    const n = h * 4294967296 + dv.getUint32(b + at + lo, little);
+    return h >= 0x200000 || n * unit > end - at - 8 ? -1 : n;
+  };
+  const n = size(STRINGS_HEAD - 8, 8);
+  if (n < 0) return null;
+  const out: string[] = new Array<string>(n);
+  let p = STRINGS_HEAD;
+  for (let i = 0; i < n; i++) {
+    const len = size(p, 1);
+    if (len < 0) return null;
+    out[i] = utf8At(blob, p + 8, len);
+    p += 8 + len;
+  }
+  return p === end ? out : null;
 }
