@@ -23,7 +23,7 @@ import {
 import { Archive } from '../../data-nodes/archive/formats/g3/archive';
 import { ByteReader } from '../../data-nodes/archive/formats/g3/bytes';
 import { readBody } from '../../data-nodes/archive/formats/g3/classes';
-import { nestedVectorDouble, plainInt, plainStrings, VectorDouble } from '../../data-nodes/archive/formats/g3/lazy-vectors';
+import { nestedVectorDouble, plainInt, plainStrings, VectorDouble, VectorTime } from '../../data-nodes/archive/formats/g3/lazy-vectors';
 import type { G3Object } from '../../data-nodes/archive/formats/g3/types';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
@@ -425,6 +425,21 @@ describe('G3 lean reads of the usual archives', () => {
       // Anything longer or shorter (a byte left over, a cut value) is the general read's.
       expect(plainInt(Buffer.concat([int(1n, little), Buffer.alloc(1)]))).toBeNull();
       expect(plainInt(int(1n, little).subarray(0, 37))).toBeNull();
+    }
+  });
+
+  test('times as seconds, read in place (4-aligned), through a copy (not aligned) or byte by byte (big-endian), are ticks / 1e8', () => {
+    const ticks = BigInt64Array.from([0n, 1n, -1n, 1767225600n * 100000000n + 12345n, 2n ** 62n + 3n, -(2n ** 63n)]);
+    const want = Array.from(ticks, (t) => Number(t) / 1e8);
+    for (const little of [true, false]) {
+      for (let shift = 0; shift < 8; shift++) {
+        const buf = new Uint8Array(8 + 8 * ticks.length);
+        const dv = new DataView(buf.buffer);
+        ticks.forEach((t, i) => dv.setBigInt64(shift + 8 * i, t, little));
+        const out = new Float64Array(ticks.length + 2);
+        new VectorTime('G3VectorTime', buf, shift, ticks.length, little).seconds(out, 1);
+        expect(Array.from(out.subarray(1, 1 + ticks.length))).toEqual(want);
+      }
     }
   });
 

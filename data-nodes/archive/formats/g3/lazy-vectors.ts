@@ -46,9 +46,13 @@ export class VectorTime implements TimeVector {
   seconds(out: Float64Array, at: number): void {
     const base = this.buf.byteOffset + this.offset;
     if (this.little === HOST_LITTLE) {
-      // Through an aligned copy: an Int32Array read is ~3× a DataView's.
-      const words = scratchWords(2 * this.length);
-      new Uint8Array(words.buffer, 0, 8 * this.length).set(this.buf.subarray(this.offset, this.offset + 8 * this.length));
+      // As int32 words (an Int32Array read is ~3× a DataView's): in place when 4-aligned, else an aligned copy.
+      let words: Int32Array;
+      if ((base & 3) === 0) words = new Int32Array(this.buf.buffer, base, 2 * this.length);
+      else {
+        words = scratchWords(2 * this.length);
+        new Uint8Array(words.buffer, 0, 8 * this.length).set(this.buf.subarray(this.offset, this.offset + 8 * this.length));
+      }
       for (let i = 0, j = 0; i < this.length; i++, j += 2) {
         out[at + i] = ((words[j + 1] ?? 0) * TWO32 + ((words[j] ?? 0) >>> 0)) / TICKS_PER_SECOND;
       }
