@@ -2,7 +2,9 @@
  * G3VectorDouble and G3VectorTime, the bulk of HK data: kept as (file bytes, offset, length) and
  * decoded only when their `values` / `ticks` are asked for; the HK path writes them straight into
  * its columns (`copyInto`, `seconds`). `nestedVectorDouble` reads the usual nested archive of one
- * G3VectorDouble (a G3TimesampleMap field) without the objects of a general archive read.
+ * G3VectorDouble (a G3TimesampleMap field) without the objects of a general archive read, and
+ * `plainInt` / `plainStrings` the usual G3Int / G3VectorString frame entries (HK scalars, block
+ * names) the same way: each declines (null) anything the general read might answer otherwise.
  */
 import { MAX_DEPTH } from './archive';
 import { HOST_LITTLE, toFloat64, toInt64, utf8At, viewOf, type ByteReader } from './bytes';
