@@ -1,7 +1,8 @@
 /**
  * The G3 decoder against bad input (truncated, bit-flipped, hostile lengths: a clear G3FormatError
  * naming the file and frame, in bounded memory), compression (gzip, bzip2, xz async / refused sync),
- * and the HK interpretation of providers that join, go stale and come back with a new id.
+ * the HK interpretation of providers that join, go stale and come back with a new id, and the lean
+ * reads of the usual archives (G3Int, G3VectorString, G3VectorDouble) against the general read.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +20,11 @@ import {
   readFrames,
   timelinesOf,
 } from '../../data-nodes/archive/formats/g3';
+import { Archive } from '../../data-nodes/archive/formats/g3/archive';
+import { ByteReader } from '../../data-nodes/archive/formats/g3/bytes';
+import { readBody } from '../../data-nodes/archive/formats/g3/classes';
+import { nestedVectorDouble, plainInt, plainStrings, VectorDouble, VectorTime } from '../../data-nodes/archive/formats/g3/lazy-vectors';
+import type { G3Object } from '../../data-nodes/archive/formats/g3/types';
 import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 import { MAX_WARNINGS } from '../../data-nodes/archive/formats/types';
@@ -287,6 +293,59 @@ describe('G3 HK providers', () => {
     expect(must(byName.get(`${a}.extra`)).t.length).toBe(5);
   });
 
+  test('times out of order, within a frame or across frames, are sorted and repeated times keep the later row', () => {
+    const sid = 5n;
+    // field v = 100 × frame + row, so which row was kept shows
+    const chunk = (frameNo: number, seconds: number[]): HkBlockIn => ({
+      name: 'b',
+      ticks: BigInt64Array.from(seconds, (x) => T0 + BigInt(x) * 100000000n),
+      fields: [{ name: 'v', kind: 'double', values: Float64Array.from(seconds, (_, i) => 100 * frameNo + i) }],
+    });
+    const decode = (...frames: number[][]) =>
+      decodeG3(
+        Buffer.concat([
+          sessionFrame(sid, 1767225600),
+          statusFrame(sid, 1767225600, [{ id: 0, description: 'p' }]),
+          ...frames.map((x, k) => dataFrame(sid, 0, 1767225600 + k, [chunk(k, x)])),
+        ]),
+        { relPath: 's.g3' },
+      ).timelines[0];
+    const rows = (t: ReturnType<typeof decode>) =>
+      Array.from(must(t).t, (x, i) => [x - 1767225600, (must(must(t).columns[0]).values as Float64Array)[i]]);
+    // in order: as written
+    expect(rows(decode([0, 1, 2], [3, 4]))).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 100],
+      [4, 101],
+    ]);
+    // frames overlapping: 3 and 4 repeated, the later frame's rows kept
+    expect(rows(decode([0, 1, 2, 3, 4], [3, 4, 5]))).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 100],
+      [4, 101],
+      [5, 102],
+    ]);
+    // a frame before the previous one (each in order itself)
+    expect(rows(decode([5, 6], [1, 2]))).toEqual([
+      [1, 100],
+      [2, 101],
+      [5, 0],
+      [6, 1],
+    ]);
+    // out of order within one frame, and a time repeated inside it
+    expect(rows(decode([0, 1], [4, 2, 3, 2]))).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 103],
+      [3, 102],
+      [4, 100],
+    ]);
+  });
+
   test('without a warn callback, what was skipped comes back in the result, at most MAX_WARNINGS of it', () => {
     const sid = 7n;
     const stray = Array.from({ length: MAX_WARNINGS + 5 }, (_, i) => dataFrame(sid, 5, 1767225610 + i, [block('b', i, 1, ['v'])]));
@@ -307,5 +366,164 @@ describe('G3 HK providers', () => {
       [`${p}.block_A`, 600, 1, [`${p}.temperature:number`, `${p}.pressure:number`].sort()],
       [`${p}.block_B`, 60, 10, [`${p}.heater_on:number`, `${p}.state:string`]],
     ]);
+  });
+});
+
+describe('G3 lean reads of the usual archives', () => {
+  // The general read of one archive: its object, or the error it throws.
+  const general = (b: Uint8Array): G3Object | null | Error => {
+    try {
+      return new Archive(b, 0, b.length, readBody, () => {}).single();
+    } catch (e) {
+      return e as Error;
+    }
+  };
+  /** Every byte of the archive's head changed three ways: where the lean read answers, the general one answers the same. */
+  function mutations(archive: Buffer, head: number, lean: (b: Buffer) => unknown, same: (lean: unknown, g: G3Object) => void): number {
+    expect(lean(archive)).not.toBeNull();
+    let declined = 0;
+    for (let i = 0; i < head; i++) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const b = Buffer.from(archive);
+        b[i] = (b[i] ?? 0) ^ mask;
+        const l = lean(b);
+        if (l === null) {
+          declined++;
+          continue;
+        }
+        const g = general(b);
+        if (g instanceof Error || g === null) throw new Error(`byte ${i} ^ ${mask}: lean read ${String(l)}, general ${String(g)}`);
+        same(l, g);
+      }
+    }
+    return declined;
+  }
+
+  test('a G3Int (HK scalars): the lean read agrees with the general one or leaves the archive to it', () => {
+    const int = (v: bigint, little: boolean): Buffer => {
+      const b = Buffer.alloc(38);
+      const u32 = (x: number, at: number) => (little ? b.writeUInt32LE(x, at) : b.writeUInt32BE(x, at));
+      b[0] = little ? 1 : 0;
+      u32(0x80000001, 1);
+      if (little) b.writeBigUInt64LE(5n, 5);
+      else b.writeBigUInt64BE(5n, 5);
+      b.write('G3Int', 13, 'latin1');
+      u32(0x80000001, 18);
+      u32(1, 22);
+      u32(1, 26);
+      if (little) b.writeBigInt64LE(v, 30);
+      else b.writeBigInt64BE(v, 30);
+      return b;
+    };
+    for (const little of [true, false]) {
+      for (const v of [0n, 2n, -1n, 1767225600n << 28n, -(2n ** 63n)]) {
+        expect(plainInt(int(v, little))).toBe(v);
+        expect(general(int(v, little))).toEqual({ type: 'G3Int', kind: 'int', value: v });
+      }
+      const declined = mutations(int(-5n, little), 30, plainInt, (l, g) => expect(g).toEqual({ type: 'G3Int', kind: 'int', value: l }));
+      expect(declined).toBeGreaterThan(60);
+      // Anything longer or shorter (a byte left over, a cut value) is the general read's.
+      expect(plainInt(Buffer.concat([int(1n, little), Buffer.alloc(1)]))).toBeNull();
+      expect(plainInt(int(1n, little).subarray(0, 37))).toBeNull();
+    }
+  });
+
+  test('times as seconds, read in place (4-aligned), through a copy (not aligned) or byte by byte (big-endian), are ticks / 1e8', () => {
+    const ticks = BigInt64Array.from([0n, 1n, -1n, 1767225600n * 100000000n + 12345n, 2n ** 62n + 3n, -(2n ** 63n)]);
+    const want = Array.from(ticks, (t) => Number(t) / 1e8);
+    for (const little of [true, false]) {
+      for (let shift = 0; shift < 8; shift++) {
+        const buf = new Uint8Array(8 + 8 * ticks.length);
+        const dv = new DataView(buf.buffer);
+        ticks.forEach((t, i) => dv.setBigInt64(shift + 8 * i, t, little));
+        const out = new Float64Array(ticks.length + 2);
+        new VectorTime('G3VectorTime', buf, shift, ticks.length, little).seconds(out, 1);
+        expect(Array.from(out.subarray(1, 1 + ticks.length))).toEqual(want);
+      }
+    }
+  });
+
+  test("a map key read as the last map's key at that place only when its bytes are that key in ASCII", () => {
+    const keyAt = (bytes: number[]) => Buffer.concat([Buffer.from([bytes.length, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(bytes)]);
+    const read = (b: Buffer, expected: string | undefined) => new ByteReader(b).stringLike(expected, 'key');
+    const known = 'field_01';
+    const same = read(keyAt([...Buffer.from(known)]), known);
+    expect(same).toBe(known);
+    expect(read(keyAt([...Buffer.from('field_02')]), known)).toBe('field_02');
+    expect(read(keyAt([...Buffer.from('field_1')]), known)).toBe('field_1');
+    // 'aé' has two UTF-16 units; the bytes 61 e9 (not UTF-8) are not it, nor is é's UTF-8 (c3 a9) of another length
+    expect(read(keyAt([0x61, 0xe9]), 'aé')).toBe('a\ufffd');
+    expect(read(keyAt([0x61, 0xc3, 0xa9]), 'aé')).toBe('aé');
+    expect(read(keyAt([...Buffer.from('x')]), undefined)).toBe('x');
+    expect(() => read(Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 0x61]), 'a')).toThrow(/key claims 9 item/);
+  });
+
+  test('a G3VectorString (HK block_names): the lean read agrees with the general one or leaves the archive to it', () => {
+    const vec = (values: string[], little: boolean): Buffer => {
+      const u32 = (x: number) => {
+        const b = Buffer.alloc(4);
+        if (little) b.writeUInt32LE(x);
+        else b.writeUInt32BE(x);
+        return b;
+      };
+      const u64 = (x: number) => {
+        const b = Buffer.alloc(8);
+        if (little) b.writeBigUInt64LE(BigInt(x));
+        else b.writeBigUInt64BE(BigInt(x));
+        return b;
+      };
+      const str = (x: string) => Buffer.concat([u64(Buffer.byteLength(x)), Buffer.from(x)]);
+      return Buffer.concat([
+        Buffer.from([little ? 1 : 0]),
+        u32(0x80000001),
+        str('G3VectorString'),
+        u32(0x80000001),
+        u32(1),
+        u32(1),
+        u64(values.length),
+        ...values.map(str),
+      ]);
+    };
+    for (const little of [true, false]) {
+      for (const values of [[], ['main'], ['block_A', 'é', '']]) {
+        expect(plainStrings(vec(values, little))).toEqual(values);
+        expect(general(vec(values, little))).toEqual({ type: 'G3VectorString', kind: 'vector-string', values });
+      }
+      const archive = vec(['main', 'b2'], little);
+      const declined = mutations(archive, archive.length, plainStrings, (l, g) =>
+        expect(g).toEqual({ type: 'G3VectorString', kind: 'vector-string', values: l }),
+      );
+      expect(declined).toBeGreaterThan(80);
+      expect(plainStrings(Buffer.concat([archive, Buffer.alloc(1)]))).toBeNull();
+      expect(plainStrings(archive.subarray(0, archive.length - 1))).toBeNull();
+    }
+  });
+
+  test('a G3VectorDouble (timesample map fields): the lean read agrees with the general one or leaves the archive to it', () => {
+    const values = Float64Array.from({ length: 5 }, (_, i) => i * 1.5 - 2);
+    const vec = (little: boolean): Buffer => {
+      const b = Buffer.alloc(47 + 8 * values.length);
+      const u32 = (x: number, at: number) => (little ? b.writeUInt32LE(x, at) : b.writeUInt32BE(x, at));
+      const u64 = (x: bigint, at: number) => (little ? b.writeBigUInt64LE(x, at) : b.writeBigUInt64BE(x, at));
+      b[0] = little ? 1 : 0;
+      u32(0x80000001, 1);
+      u64(14n, 5);
+      b.write('G3VectorDouble', 13, 'latin1');
+      u32(0x80000001, 27);
+      u32(1, 31);
+      u32(1, 35);
+      u64(BigInt(values.length), 39);
+      values.forEach((v, i) => (little ? b.writeDoubleLE(v, 47 + 8 * i) : b.writeDoubleBE(v, 47 + 8 * i)));
+      return b;
+    };
+    const lean = (b: Buffer) => nestedVectorDouble(new ByteReader(b), b.length, 0);
+    for (const little of [true, false]) {
+      expect(lean(vec(little))?.values).toEqual(values);
+      const declined = mutations(vec(little), 47, lean, (l, g) => {
+        expect(g.kind).toBe('vector-double');
+        expect((l as VectorDouble).values).toEqual(g.kind === 'vector-double' ? g.values : null);
+      });
+      expect(declined).toBeGreaterThan(100);
+    }
   });
 });

@@ -60,7 +60,9 @@ export class Archive {
     if (className === this.v2Name) return this.v2;
     const v = this.versions?.get(className);
     if (v !== undefined) return v;
-    const read = this.r.u32(`${className} class version`);
+    const r = this.r;
+    if (r.remaining < 4) throw new G3BoundsError('truncated', `${className} class version needs 4 bytes, only ${r.remaining} left`);
+    const read = r.u32();
     if (read > 1000) throw new G3BoundsError('corrupt', `${className} class version ${read} is implausible`);
     if (this.v1Name === null) {
       this.v1Name = className;

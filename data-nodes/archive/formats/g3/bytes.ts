@@ -20,9 +20,10 @@ export function viewOf(buffer: ArrayBufferLike): DataView {
 }
 
 export class ByteReader {
-  private readonly view: DataView;
+  /** The DataView of `buf`'s whole ArrayBuffer (shared by all readers of it). */
+  readonly view: DataView;
   /** Offset of `buf` in its ArrayBuffer (the DataView spans the whole buffer, shared by all readers). */
-  private readonly base: number;
+  readonly base: number;
   pos: number;
   /** Byte order of multi-byte numbers (set from the archive's flag byte). */
   little = true;
@@ -92,7 +93,8 @@ export class ByteReader {
    * any allocation when `count × unit` exceeds what is left (a claim of 2^60 elements costs nothing).
    */
   size(unit: number, what: string): number {
-    this.need(8, `${what} length`);
+    // need(8, …) without building its message on every call
+    if (this.end - this.pos < 8) throw new G3BoundsError('truncated', `${what} length needs 8 bytes, only ${this.end - this.pos} left`);
     const lo = this.view.getUint32(this.base + this.pos + (this.little ? 0 : 4), this.little);
     const hi = this.view.getUint32(this.base + this.pos + (this.little ? 4 : 0), this.little);
     const n = hi * 4294967296 + lo;
@@ -109,11 +111,20 @@ export class ByteReader {
 
   /** A uint32 count of items of at least `unit` bytes, checked like `size`. */
   count32(unit: number, what: string): number {
-    const n = this.u32(`${what} count`);
+    if (this.end - this.pos < 4) throw new G3BoundsError('truncated', `${what} count needs 4 bytes, only ${this.end - this.pos} left`);
+    const n = this.u32();
     if (n * unit > this.end - this.pos) {
       throw new G3BoundsError('bounds', `${what} claims ${n} item(s) of ≥${unit} byte(s), only ${this.end - this.pos} bytes left`);
     }
     return n;
+  }
+
+  /** Steps over n bytes (checked like `bytes`); returns where they start. */
+  skip(n: number, what: string): number {
+    this.need(n, what);
+    const at = this.pos;
+    this.pos += n;
+    return at;
   }
 
   bytes(n: number, what: string): Uint8Array {
@@ -128,6 +139,26 @@ export class ByteReader {
     const s = utf8At(this.buf, this.pos, n);
     this.pos += n;
     return s;
+  }
+
+  /**
+   * `string`, given the string likely here (the key at this place in the last map read): that one
+   * when the bytes are ASCII and spell it, without hashing them (`utf8At`'s cache) first.
+   */
+  stringLike(expected: string | undefined, what: string): string {
+    const n = this.size(1, what);
+    const at = this.pos;
+    this.pos += n;
+    if (expected !== undefined && expected.length === n) {
+      let i = 0;
+      while (i < n) {
+        const c = this.buf[at + i] ?? 0x80;
+        if (c >= 0x80 || expected.charCodeAt(i) !== c) break;
+        i++;
+      }
+      if (i === n) return expected;
+    }
+    return utf8At(this.buf, at, n);
   }
 
   /** n float64s: a view when aligned and in host order, else one copy. */

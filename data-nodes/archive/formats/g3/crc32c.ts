@@ -37,12 +37,15 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
   Int32Array,
 ];
 
-/** Continues `crc` over `b` (start with 0): the JS version (reference, and fallback without WebAssembly). */
-export function crc32cJs(crc: number, b: Uint8Array): number {
+/**
+ * Continues `crc` over `b` (start with 0), or over b[start, end): the JS version (reference, and
+ * fallback without WebAssembly).
+ */
+export function crc32cJs(crc: number, b: Uint8Array, start = 0, end = b.length): number {
   let c = crc | 0;
-  let i = 0;
-  const n = b.length;
-  const end8 = n - (n & 7);
+  let i = start;
+  const n = end;
+  const end8 = n - ((n - start) & 7);
   while (i < end8) {
     const lo = c ^ ((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24));
     c =
@@ -73,4 +76,9 @@ export const crc32cWasm = WASM;
 /** Continues `crc` over `b` (start with 0): WebAssembly on long inputs when available (~2× the JS). */
 export function crc32c(crc: number, b: Uint8Array): number {
   return WASM && b.length >= WASM_MIN_BYTES ? WASM(crc, b) : crc32cJs(crc, b);
+}
+
+/** `crc32c` over b[start, end) (no subarray for the short ones: a frame has many short entries). */
+export function crc32cAt(crc: number, b: Uint8Array, start: number, end: number): number {
+  return WASM && end - start >= WASM_MIN_BYTES ? WASM(crc, b.subarray(start, end)) : crc32cJs(crc, b, start, end);
 }

@@ -5,9 +5,9 @@
  * are decoded on demand with `frameObject`. Every error names the file, frame and byte offset.
  */
 import { Archive } from './archive';
-import { ByteReader, utf8 } from './bytes';
+import { ByteReader, utf8At } from './bytes';
 import { readBody } from './classes';
-import { crc32c } from './crc32c';
+import { crc32cAt } from './crc32c';
 import { G3BoundsError, G3FormatError, type G3Warn } from './errors';
 import { FRAME_TYPE_NAMES, type G3Object } from './types';
 
@@ -69,11 +69,12 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
   for (let i = 0; i < n; i++) {
     const nameLen = r.size(1, 'entry name');
     if (nameLen > MAX_NAME_BYTES) throw new G3BoundsError('corrupt', `entry name of ${nameLen} bytes (more than ${MAX_NAME_BYTES})`);
-    const nameBytes = r.bytes(nameLen, 'entry name');
+    // Offsets, not subarrays: only a kept blob becomes one.
+    const nameAt = r.skip(nameLen, 'entry name');
     const blobLen = r.size(1, 'entry blob');
-    const blob = r.bytes(blobLen, 'entry blob');
-    if (checkCrc) crc = crc32c(crc32c(crc, nameBytes), blob);
-    if (keepEntries) entries.set(utf8(nameBytes), blob);
+    const blobAt = r.skip(blobLen, 'entry blob');
+    if (checkCrc) crc = crc32cAt(crc32cAt(crc, data, nameAt, nameAt + nameLen), data, blobAt, blobAt + blobLen);
+    if (keepEntries) entries.set(utf8At(data, nameAt, nameLen), data.subarray(blobAt, blobAt + blobLen));
   }
   const stored = r.u32('frame CRC');
   if (checkCrc && stored !== crc) {

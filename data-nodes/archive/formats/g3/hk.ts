@@ -9,7 +9,8 @@
 import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray, TimeVector } from './types';
-import { TickArray, VectorDouble } from './lazy-vectors';
+import { plainInt, plainStrings, TickArray, VectorDouble } from './lazy-vectors';
+import { TimesampleMap } from './maps';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
@@ -29,6 +30,11 @@ export interface HkChunk {
   /** The same times, as read from the file (length, seconds written straight into a column). */
   readonly time: TimeVector;
   columns: Map<string, HkColumn>;
+  /**
+   * When present, the same columns as parallel arrays, keys unique (the usual block: no Map is built
+   * per data frame, and the chunks of one layout share their keys array).
+   */
+  readonly list?: { readonly keys: readonly string[]; readonly values: readonly HkColumn[] };
   frame: number;
 }
 
@@ -59,6 +65,31 @@ function int(o: G3Object | null | undefined): number | null {
   return o && o.kind === 'int' ? Number(o.value) : null;
 }
 
+/** The entry's value when it is a G3Int, else null (an absent entry too); throws as `frameObject`. */
+function intEntry(frame: G3Frame, name: string, o: FrameReadOptions): bigint | null {
+  const blob = frame.entries.get(name);
+  if (blob === undefined) return null;
+  // The usual archive without the general reader (these are read in every frame).
+  const plain = plainInt(blob);
+  if (plain !== null) return plain;
+  const v = frameObject(frame, name, o);
+  return v && v.kind === 'int' ? v.value : null;
+}
+
+/** The entry's strings when it is a G3VectorString, else undefined (an absent entry too); throws as `frameObject`. */
+function stringsEntry(frame: G3Frame, name: string, o: FrameReadOptions): string[] | undefined {
+  const blob = frame.entries.get(name);
+  if (blob === undefined) return undefined;
+  const plain = plainStrings(blob);
+  if (plain !== null) return plain;
+  const v = frameObject(frame, name, o);
+  return v && v.kind === 'vector-string' ? v.values : undefined;
+}
+
+function num(v: bigint | null): number | null {
+  return v === null ? null : Number(v);
+}
+
 function str(o: G3Object | null | undefined): string | null {
   return o && o.kind === 'string' ? o.value : null;
 }
@@ -86,11 +117,9 @@ export class HkReader {
   /** Interprets one frame; returns its HK role, or null for a frame that is not HK. */
   add(frame: G3Frame, o: FrameReadOptions): HkFrameInfo | null {
     if (frame.typeCode !== 72 || !frame.entries.has('hkagg_type')) return null;
-    const get = (k: string) => frameObject(frame, k, o);
-    const type = int(get('hkagg_type'));
-    const version = int(get('hkagg_version')) ?? 0;
-    const sid = get('session_id');
-    const sessionId = sid && sid.kind === 'int' ? sid.value : null;
+    const type = num(intEntry(frame, 'hkagg_type', o));
+    const version = num(intEntry(frame, 'hkagg_version', o)) ?? 0;
+    const sessionId = intEntry(frame, 'session_id', o);
     if (type === 0) {
       if (sessionId !== this.sessionId) {
         this.sessionId = sessionId;
@@ -98,7 +127,7 @@ export class HkReader {
       }
       return { hkagg_type: 'session', hkagg_version: version };
     }
-    if (type === 1) return this.status(get('providers'), version, sessionId);
+    if (type === 1) return this.status(frameObject(frame, 'providers', o), version, sessionId);
     if (type === 2) return this.data(frame, o, version);
     this.warn(`${o.file} frame ${frame.index}: unknown hkagg_type ${type}; skipped`);
     return null;
@@ -130,10 +159,9 @@ export class HkReader {
   }
 
   private data(frame: G3Frame, o: FrameReadOptions, version: number): HkFrameInfo {
-    const provId = int(frameObject(frame, 'prov_id', o)) ?? -1;
+    const provId = num(intEntry(frame, 'prov_id', o)) ?? -1;
     const blocksObj = frameObject(frame, 'blocks', o);
-    const namesObj = frameObject(frame, 'block_names', o);
-    const names = namesObj && namesObj.kind === 'vector-string' ? namesObj.values : undefined;
+    const names = stringsEntry(frame, 'block_names', o);
     const info: HkFrameInfo = { hkagg_type: 'data', hkagg_version: version, prov_id: provId, ...(names ? { block_names: names } : {}) };
     const p = this.active.get(provId);
     if (!p) {
@@ -156,9 +184,17 @@ export class HkReader {
         p.blocks.set(name, block);
       }
       const fields = block.fields;
-      chunk.columns.forEach((c, k) => {
-        if (!fields.has(k)) fields.set(k, c.g3Type);
-      });
+      const list = chunk.list;
+      if (list) {
+        for (let k = 0; k < list.keys.length; k++) {
+          const key = list.keys[k] as string;
+          if (!fields.has(key)) fields.set(key, (list.values[k] as HkColumn).g3Type);
+        }
+      } else {
+        chunk.columns.forEach((c, k) => {
+          if (!fields.has(k)) fields.set(k, c.g3Type);
+        });
+      }
       block.chunks.push(chunk);
       block.nSamples += chunk.time.length;
     });
@@ -166,12 +202,12 @@ export class HkReader {
   }
 }
 
-function allDoubles(fields: Map<string, G3Object | null>, n: number): fields is Map<string, VectorDouble> {
-  let all = true;
-  fields.forEach((v) => {
-    if (!(v instanceof VectorDouble && v.length === n)) all = false;
-  });
-  return all;
+function allDoubles(fields: ReadonlyArray<G3Object | null>, n: number): fields is readonly VectorDouble[] {
+  for (let i = 0; i < fields.length; i++) {
+    const v = fields[i];
+    if (!(v instanceof VectorDouble && v.length === n)) return false;
+  }
+  return true;
 }
 
 class Chunk implements HkChunk {
@@ -185,13 +221,37 @@ class Chunk implements HkChunk {
   }
 }
 
+/** A chunk of the usual block: its columns as the arrays read, the Map built on first use. */
+class ListChunk implements HkChunk {
+  private map: Map<string, HkColumn> | null = null;
+  constructor(
+    readonly time: TimeVector,
+    readonly list: { readonly keys: readonly string[]; readonly values: readonly VectorDouble[] },
+    readonly frame: number,
+  ) {}
+  get ticks(): BigInt64Array {
+    return this.time.ticks;
+  }
+  get columns(): Map<string, HkColumn> {
+    if (!this.map) {
+      const m = new Map<string, HkColumn>();
+      const { keys, values } = this.list;
+      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] as VectorDouble);
+      this.map = m;
+    }
+    return this.map;
+  }
+}
+
 /** One block as times + columns (v0 IrregBlockDouble: t seconds truncated to ticks as so3g does). */
 function toChunk(b: G3Object | null, frame: number): HkChunk | null {
   if (!b) return null;
   if (b.kind === 'timesample-map') {
     const n = b.timeVector.length;
-    // The usual block (every field a G3VectorDouble of n values): its field map is the column map.
-    if (allDoubles(b.fields, n)) return new Chunk(b.timeVector, b.fields, frame);
+    // The usual block (every field a G3VectorDouble of n values, keys unique): its field arrays are the columns.
+    if (b instanceof TimesampleMap && b.list.unique && allDoubles(b.list.values, n)) {
+      return new ListChunk(b.timeVector, { keys: b.list.keys, values: b.list.values }, frame);
+    }
     const columns = new Map<string, HkColumn>();
     b.fields.forEach((v, k) => {
       const c = column(v);

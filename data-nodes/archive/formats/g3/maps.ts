@@ -11,17 +11,41 @@ import { nestedVectorDouble, TickArray } from './lazy-vectors';
 
 type Body = (ar: Archive, type: string) => G3Object;
 
-/** A G3TimesampleMap: its times stay in the file bytes until `times` is asked for. */
-class TimesampleMap {
+/**
+ * A G3TimesampleMap: its times stay in the file bytes until `times` is asked for, and its fields are
+ * kept as the arrays read (the HK reader's columns, without a Map per data frame): the `fields` Map
+ * is built on first use.
+ */
+export class TimesampleMap {
   readonly kind = 'timesample-map' as const;
+  private map: Map<string, G3Object | null> | null = null;
   constructor(
     readonly type: string,
     readonly timeVector: TimeVector,
-    readonly fields: Map<string, G3Object | null>,
+    readonly list: EntryList,
   ) {}
   get times(): BigInt64Array {
     return this.timeVector.ticks;
   }
+  get fields(): Map<string, G3Object | null> {
+    if (!this.map) {
+      const m = new Map<string, G3Object | null>();
+      const { keys, values } = this.list;
+      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] ?? null);
+      this.map = m;
+    }
+    return this.map;
+  }
+}
+
+/**
+ * G3MapFrameObject entries in file order. `unique`: no key repeats (a Map would keep the first
+ * place and the last value of a repeated one). Successive maps of one layout share one keys array.
+ */
+export interface EntryList {
+  keys: readonly string[];
+  values: ReadonlyArray<G3Object | null>;
+  unique: boolean;
 }
 
 /** A generic std::map<string, V> body: uint64 n + n × (key, value). */
@@ -39,18 +63,38 @@ function genericMap(ar: Archive, type: string, minValue: number, value: () => G3
 
 /** G3MapFrameObject entries: uint32 count, each a key and a length-prefixed nested archive. */
 export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Object | null> {
-  const n = ar.r.count32(16, type);
+  const { keys, values } = frameObjectEntryList(ar, type);
   const items = new Map<string, G3Object | null>();
+  for (let i = 0; i < keys.length; i++) items.set(keys[i] as string, values[i] ?? null);
+  return items;
+}
+
+/** The keys of the last list read with unique keys: the next map of the same layout shares them. */
+let lastKeys: readonly string[] = [];
+
+/** `frameObjectEntries` as arrays. */
+export function frameObjectEntryList(ar: Archive, type: string): EntryList {
+  const n = ar.r.count32(16, type);
+  const keys: string[] = new Array<string>(n);
+  const values: Array<G3Object | null> = new Array<G3Object | null>(n);
+  const keyWhat = `${type} key`;
+  const valueWhat = `${type} value`;
+  let same = n === lastKeys.length;
   for (let i = 0; i < n; i++) {
-    const k = ar.r.string(`${type} key`);
-    const len = ar.r.size(1, `${type} value`);
+    const k = ar.r.stringLike(lastKeys[i], keyWhat);
+    keys[i] = k;
+    if (same && lastKeys[i] !== k) same = false;
+    const len = ar.r.size(1, valueWhat);
     const vd = nestedVectorDouble(ar.r, len, ar.depth);
     if (vd) {
       ar.r.pos += len;
-      items.set(k, vd);
-    } else items.set(k, ar.nested(len).single());
+      values[i] = vd;
+    } else values[i] = ar.nested(len).single();
   }
-  return items;
+  if (same) return { keys: lastKeys, values, unique: true };
+  const unique = new Set(keys).size === n;
+  if (unique) lastKeys = keys;
+  return { keys, values, unique };
 }
 
 export function intervalsBody(ar: Archive, type: string): G3Object {
@@ -129,7 +173,7 @@ export function mapBody(ar: Archive, type: string, body: Body): G3Object | undef
       ar.version(type);
       ar.version('G3MapFrameObject');
       ar.frameObjectBase();
-      const fields = frameObjectEntries(ar, type);
+      const fields = frameObjectEntryList(ar, type);
       const times = vectorTime(ar, 'G3VectorTime');
       return new TimesampleMap(type, times.kind === 'vector-time' ? times : new TickArray(new BigInt64Array(0)), fields);
     }

@@ -18,6 +18,22 @@ function filledLater(n: number): Float64Array {
   return new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n);
 }
 
+/** True when t[from, to) is strictly ascending: sortUnique's own check, on a Float64Array only. */
+function ascending(t: Float64Array, from: number, to: number): boolean {
+  for (let i = from + 1; i < to; i++) if (!((t[i] as number) > (t[i - 1] as number))) return false;
+  return true;
+}
+
+/** With each chunk's own times strictly ascending: whether every chunk's first time follows the previous chunk's last. */
+function joinsAscending(t: Float64Array, chunks: HkChunk[]): boolean {
+  let at = 0;
+  for (const c of chunks) {
+    if (at > 0 && at < t.length && !((t[at] as number) > (t[at - 1] as number))) return false;
+    at += c.time.length;
+  }
+  return true;
+}
+
 function fieldType(g3Type: string): FieldType {
   if (g3Type === 'G3VectorString') return 'string';
   if (g3Type === 'G3VectorBool') return 'bool';
@@ -66,6 +82,21 @@ interface Plan {
   t: Float64Array;
   /** Per field: its number column (with a byte view), or null for a string/bool field. */
   numbers: Array<{ key: string; v: Float64Array; bytes: Uint8Array } | null>;
+  /** False once a chunk's times are seen not strictly ascending (checked as they are written, in cache). */
+  ascending: boolean;
+  /** Per keys array of list chunks: each number's place in it (-1: absent). */
+  places: Map<readonly string[], Int32Array>;
+}
+
+/** Where each of the plan's numbers is in a list chunk's keys (the chunks of one layout share them). */
+function placesOf(plan: Plan, keys: readonly string[]): Int32Array {
+  let p = plan.places.get(keys);
+  if (!p) {
+    const at = new Map(keys.map((k, i) => [k, i]));
+    p = Int32Array.from(plan.numbers, (num) => (num ? (at.get(num.key) ?? -1) : -1));
+    plan.places.set(keys, p);
+  }
+  return p;
 }
 
 /**
@@ -97,7 +128,7 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
       const v = filledLater(n);
       return { key, v, bytes: new Uint8Array(v.buffer) };
     });
-    plans.push({ name, description, chunks, fields: list, t: filledLater(n), numbers });
+    plans.push({ name, description, chunks, fields: list, t: filledLater(n), numbers, ascending: true, places: new Map() });
   }
   // Times and numbers, chunk by chunk (in frame order when asked).
   const jobs: Array<{ plan: Plan; chunk: HkChunk; at: number }> = [];
@@ -113,10 +144,19 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
   for (const { plan, chunk, at } of jobs) {
     if (beforeFrame && chunk.frame !== frame) beforeFrame((frame = chunk.frame));
     chunk.time.seconds(plan.t, at);
-    for (const num of plan.numbers) if (num) fillNumbers(chunk.columns.get(num.key), num.v, num.bytes, at, chunk.time.length);
+    if (plan.ascending) plan.ascending = ascending(plan.t, at, at + chunk.time.length);
+    const list = chunk.list;
+    if (list) {
+      const places = placesOf(plan, list.keys);
+      for (let i = 0; i < plan.numbers.length; i++) {
+        const num = plan.numbers[i];
+        const k = places[i] ?? -1;
+        if (num) fillNumbers(k < 0 ? undefined : list.values[k], num.v, num.bytes, at, chunk.time.length);
+      }
+    } else for (const num of plan.numbers) if (num) fillNumbers(chunk.columns.get(num.key), num.v, num.bytes, at, chunk.time.length);
   }
   const out: DecodedTimeline[] = [];
-  for (const { name, description, chunks, fields, numbers, t: times } of plans) {
+  for (const { name, description, chunks, fields, numbers, t: times, ascending: chunksAscending } of plans) {
     let t = times;
     let columns: DecodedColumn[] = fields.map(([k, g3], i) => {
       const type = fieldType(g3);
@@ -130,7 +170,7 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
       }
       return { name: `${description}.${k}`, type, units: null, description: null, values };
     });
-    const order = sortUnique(t);
+    const order = chunksAscending && joinsAscending(t, chunks) ? null : sortUnique(t);
     if (order) {
       const keep = order;
       t = Float64Array.from(keep, (i) => t[i] ?? NaN);
