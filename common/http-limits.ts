@@ -44,9 +44,9 @@ export function httpServerOptions(limits: Partial<HttpLimits> = {}): http.Server
   };
 }
 
-/** Counts sockets per address on `server` and destroys those over the caps. Returns a refused-count reader. */
+/** Counts sockets per address on `server` (or on all of several, together) and destroys those over the caps. Returns a refused-count reader. */
 export function capConnections(
-  server: NetServer,
+  server: NetServer | NetServer[],
   limits: Partial<HttpLimits> = {},
   logger: Logger = silentLogger,
   what = 'http',
@@ -56,7 +56,7 @@ export function capConnections(
   const log = new RateLimitedLog((obj, msg) => logger.warn(obj, msg), 10, 10_000);
   let open = 0;
   let refused = 0;
-  server.on('connection', (s: Socket) => {
+  const onConnection = (s: Socket) => {
     const ip = s.remoteAddress ?? 'unknown';
     const n = perIp.get(ip) ?? 0;
     if (open >= l.maxConnections || n >= l.maxConnectionsPerIp) {
@@ -73,6 +73,8 @@ export function capConnections(
       if (m <= 0) perIp.delete(ip);
       else perIp.set(ip, m);
     });
-  });
+  };
+  // several listeners of one service (every address of a host name) share the caps
+  for (const srv of Array.isArray(server) ? server : [server]) srv.on('connection', onConnection);
   return () => refused;
 }

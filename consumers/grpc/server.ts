@@ -13,6 +13,7 @@
  * `callTimeoutMs` at most).
  */
 import { EventEmitter } from 'node:events';
+import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { capConnections, type HttpLimits } from '../../common/http-limits';
@@ -116,34 +117,47 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   // Our own listener hands grpc-js the sockets it accepts: grpc-js has no per-address cap, so the one of
   // the HTTP servers counts them first (a peer opening thousands of connections is refused, not served).
   const injector = server.createConnectionInjector(creds);
-  const listener = net.createServer();
-  const refused = capConnections(listener, opts.connectionLimits ?? {}, log, 'grpc');
-  // Every socket handed over, so close() can end those grpc-js never took up (a peer that connected and
-  // said nothing keeps no HTTP/2 session that forceShutdown would end, and the listener waits for it).
-  const sockets = new Set<net.Socket>();
-  listener.on('connection', (s: net.Socket) => {
-    if (s.destroyed) return;
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    injector.injectConnection(s);
-  });
-  let port: number;
+  // One listener per address of the host ('localhost' is 127.0.0.1 and ::1, as grpc-js's own bind
+  // took both); '[::1]' as grpc-js's bind address took it: net.listen wants the bare address.
+  let addresses: string[];
   try {
-    port = await new Promise<number>((resolve, reject) => {
-      listener.once('error', reject);
-      // '[::1]' as grpc-js's bind address took it: net.listen wants the bare address
-      listener.listen({ host: host.replace(/^\[(.*)\]$/, '$1'), port: opts.port ?? DEFAULT_GRPC_PORT }, () => {
-        listener.off('error', reject);
-        const a = listener.address();
-        resolve(typeof a === 'object' && a ? a.port : 0);
-      });
-    });
+    addresses = await bindAddresses(host.replace(/^\[(.*)\]$/, '$1'));
   } catch (err) {
     injector.destroy();
     if (ownsClient) await client.close();
     throw err;
   }
-  listener.on('error', (err) => log.warn({ err: err.message }, 'gRPC listener error'));
+  const listeners = addresses.map(() => net.createServer());
+  const refused = capConnections(listeners, opts.connectionLimits ?? {}, log, 'grpc');
+  // Every socket handed over, so close() can end those grpc-js never took up (a peer that connected and
+  // said nothing keeps no HTTP/2 session that forceShutdown would end, and the listener waits for it).
+  const sockets = new Set<net.Socket>();
+  for (const listener of listeners)
+    listener.on('connection', (s: net.Socket) => {
+      if (s.destroyed) return;
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      injector.injectConnection(s);
+    });
+  let port = opts.port ?? DEFAULT_GRPC_PORT;
+  try {
+    // the first address picks the port (0: any free one), the others take the same
+    for (const [i, listener] of listeners.entries())
+      port = await new Promise<number>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen({ host: addresses[i], port }, () => {
+          listener.off('error', reject);
+          const a = listener.address();
+          resolve(typeof a === 'object' && a ? a.port : 0);
+        });
+      });
+  } catch (err) {
+    for (const listener of listeners) if (listener.listening) listener.close();
+    injector.destroy();
+    if (ownsClient) await client.close();
+    throw err;
+  }
+  for (const listener of listeners) listener.on('error', (err) => log.warn({ err: err.message }, 'gRPC listener error'));
   log.info({ host, port, tls: !!opts.tls }, 'gRPC server listening');
 
   let closing: Promise<void> | null = null;
@@ -160,7 +174,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       if (closing) return closing;
       closing = (async () => {
         for (const ctx of [...bridge.contexts]) ctx.cancel('shutdown');
-        const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
+        const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
             server.forceShutdown();
@@ -180,4 +194,16 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       return closing;
     },
   };
+}
+
+/**
+ * The addresses to listen on for `host`: an IP address (or '' / '0.0.0.0' / '::', every interface) as
+ * given; a name, every address it resolves to (each once).
+ */
+export async function bindAddresses(host: string): Promise<string[]> {
+  if (host === '' || net.isIP(host)) return [host];
+  const found = await dns.lookup(host, { all: true });
+  const out = [...new Set(found.map((a) => a.address))];
+  if (out.length === 0) throw new Error(`${host} resolves to no address`);
+  return out;
 }

@@ -3,6 +3,7 @@
  * and a dynamic client loaded from the same sisock.proto.
  */
 import { spawn } from 'node:child_process';
+import { promises as dns } from 'node:dns';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, type FieldsResult, type Sample } from '../../data-nodes/sdk';
 import { loadSisockProto, startGrpcServer, type CallRecord, type RunningGrpcServer } from '../../consumers/grpc';
+import { bindAddresses } from '../../consumers/grpc/server';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
 import { selfSignedCert } from '../helpers/router-setup';
@@ -426,6 +428,41 @@ describe('sisock grpc', () => {
       for (const h of hogs) h.destroy();
       await capped.close();
     }
+  });
+
+  it('a host name is served on every address it resolves to (localhost: 127.0.0.1 and ::1), one port, caps shared', async () => {
+    // this machine's localhost may resolve to 127.0.0.1 only: the resolver is made to give both, as most do
+    const lookup = jest.spyOn(dns, 'lookup').mockResolvedValue([
+      { address: '::1', family: 6 },
+      { address: '127.0.0.1', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ] as never);
+    let both: RunningGrpcServer | null = null;
+    const clients: AnyClient[] = [];
+    try {
+      both = await startGrpcServer({ client: opts(url), port: 0, host: 'localhost', connectionLimits: { maxConnections: 2 } });
+      expect(lookup).toHaveBeenCalledWith('localhost', { all: true });
+      for (const at of [`127.0.0.1:${both.port}`, `[::1]:${both.port}`]) {
+        const c = new (loadSisockProto().Client)(at, grpc.credentials.createInsecure(), {
+          'grpc.use_local_subchannel_pool': 1,
+        }) as AnyClient;
+        clients.push(c);
+        expect(await unary(c, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
+      }
+      // the total cap counts the connections of both addresses: a third is refused
+      const third = new (loadSisockProto().Client)(`127.0.0.1:${both.port}`, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      }) as AnyClient;
+      clients.push(third);
+      const e = await unary(third, 'ListNodes', {}, 2000).catch((err: grpc.ServiceError) => err);
+      expect((e as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+    } finally {
+      lookup.mockRestore();
+      for (const c of clients) c.close();
+      await both?.close();
+    }
+    expect(await bindAddresses('127.0.0.1')).toEqual(['127.0.0.1']);
+    expect(await bindAddresses('::')).toEqual(['::']);
   });
 
   it('close() ends connections that never spoke HTTP/2 (a silent peer cannot hold up a shutdown)', async () => {
