@@ -531,7 +531,11 @@
     });
   }
 
-  /** uPlot data for some targets: x = union of times (seconds), one y array each (null gaps). */
+  /**
+   * uPlot data for some targets: x = union of times (seconds), one y array each. Where a series has no
+   * sample of its own (another series has one there) its value is undefined, which uPlot joins over; a
+   * sample without a value (null from the node) is null, which uPlot draws as a gap.
+   */
   function aligned(targets) {
     var all = [];
     targets.forEach(function (t) {
@@ -550,7 +554,7 @@
     ];
     targets.forEach(function (t) {
       var s = state.series[t] || { t: [], v: [] };
-      var ys = new Array(xs.length).fill(null);
+      var ys = new Array(xs.length).fill(undefined);
       var j = 0;
       for (var k = 0; k < s.t.length; k++) {
         while (j < xs.length && xs[j] < s.t[k]) j++;
@@ -758,7 +762,7 @@
     for (var i = 0; i < data[0].length; i++) {
       var ms = Math.round(data[0][i] * 1000);
       var row = [new Date(ms).toISOString(), String(ms)];
-      for (var k = 1; k < data.length; k++) row.push(data[k][i] === null ? '' : String(data[k][i]));
+      for (var k = 1; k < data.length; k++) row.push(data[k][i] === null || data[k][i] === undefined ? '' : String(data[k][i]));
       lines.push(row.join(','));
     }
     return lines.join('\n') + '\n';
