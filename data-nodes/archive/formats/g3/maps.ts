@@ -79,11 +79,13 @@ export function frameObjectEntryList(ar: Archive, type: string): EntryList {
   const values: Array<G3Object | null> = new Array<G3Object | null>(n);
   const keyWhat = `${type} key`;
   const valueWhat = `${type} value`;
-  let same = n === lastKeys.length;
+  // the list as it was on entry: a map nested in a value below sets lastKeys to its own keys
+  const prev = lastKeys;
+  let same = n === prev.length;
   for (let i = 0; i < n; i++) {
-    const k = ar.r.stringLike(lastKeys[i], keyWhat);
+    const k = ar.r.stringLike(prev[i], keyWhat);
     keys[i] = k;
-    if (same && lastKeys[i] !== k) same = false;
+    if (same && prev[i] !== k) same = false;
     const len = ar.r.size(1, valueWhat);
     const vd = nestedVectorDouble(ar.r, len, ar.depth);
     if (vd) {
@@ -91,7 +93,10 @@ export function frameObjectEntryList(ar: Archive, type: string): EntryList {
       values[i] = vd;
     } else values[i] = ar.nested(len).single();
   }
-  if (same) return { keys: lastKeys, values, unique: true };
+  if (same) {
+    lastKeys = prev;
+    return { keys: prev, values, unique: true };
+  }
   const unique = new Set(keys).size === n;
   if (unique) lastKeys = keys;
   return { keys, values, unique };
