@@ -140,9 +140,12 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       injector.injectConnection(s);
     });
   let port = opts.port ?? DEFAULT_GRPC_PORT;
-  try {
-    // the first address picks the port (0: any free one), the others take the same
-    for (const [i, listener] of listeners.entries())
+  // The first address that binds picks the port (0: any free one), the others take the same. An address
+  // that cannot be bound (::1 where IPv6 is off) is left out with a warning, as grpc-js's own bind did;
+  // the server fails only when none binds.
+  const failures: Error[] = [];
+  for (const [i, listener] of listeners.entries()) {
+    try {
       port = await new Promise<number>((resolve, reject) => {
         listener.once('error', reject);
         listener.listen({ host: addresses[i], port }, () => {
@@ -151,12 +154,21 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
           resolve(typeof a === 'object' && a ? a.port : 0);
         });
       });
-  } catch (err) {
-    for (const listener of listeners) if (listener.listening) listener.close();
+    } catch (err) {
+      failures.push(err as Error);
+      log.warn({ host, address: addresses[i], err: (err as Error).message }, 'gRPC: cannot listen on this address; left out');
+    }
+  }
+  if (failures.length === listeners.length) {
     injector.destroy();
     if (ownsClient) await client.close();
-    throw err;
+    throw failures[0] ?? new Error(`gRPC: cannot listen on ${host}`);
   }
+  for (let i = listeners.length - 1; i >= 0; i--)
+    if (!listeners[i]?.listening) {
+      listeners.splice(i, 1);
+      addresses.splice(i, 1);
+    }
   for (const listener of listeners) listener.on('error', (err) => log.warn({ err: err.message }, 'gRPC listener error'));
   log.info({ host, port, tls: !!opts.tls }, 'gRPC server listening');
 

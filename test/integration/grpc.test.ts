@@ -465,6 +465,29 @@ describe('sisock grpc', () => {
     expect(await bindAddresses('::')).toEqual(['::']);
   });
 
+  it('an address of the host that cannot be bound is left out; none bound is an error', async () => {
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: listen fails with EADDRNOTAVAIL, as ::1 does where IPv6 is off
+    const lookup = jest.spyOn(dns, 'lookup').mockResolvedValue([
+      { address: '192.0.2.1', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ] as never);
+    let one: RunningGrpcServer | null = null;
+    try {
+      one = await startGrpcServer({ client: opts(url), port: 0, host: 'twohomes.test' });
+      const c = new (loadSisockProto().Client)(`127.0.0.1:${one.port}`, grpc.credentials.createInsecure()) as AnyClient;
+      try {
+        expect(await unary(c, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
+      } finally {
+        c.close();
+      }
+      lookup.mockResolvedValue([{ address: '192.0.2.1', family: 4 }] as never);
+      await expect(startGrpcServer({ client: opts(url), port: 0, host: 'nohome.test' })).rejects.toThrow(/EADDRNOTAVAIL|192\.0\.2\.1/);
+    } finally {
+      lookup.mockRestore();
+      await one?.close();
+    }
+  });
+
   it('close() ends connections that never spoke HTTP/2 (a silent peer cannot hold up a shutdown)', async () => {
     const srv = await startGrpcServer({ client: opts(url), port: 0 });
     const silent = await new Promise<net.Socket>((resolve, reject) => {
