@@ -9,7 +9,8 @@
  * scanner's thread writes the index); the others wait here, so memory stays bounded by what the caller
  * has read (a `runFile` job holds none until its worker reads it). Contents under `minBytes` are summarised in place
  * (a round trip costs more). A worker that cannot start leaves every job to the calling thread; one
- * that dies answers its jobs `lost` (the one it was at: `running`) and is replaced. Workers hold the
+ * that dies answers the job it was at `lost` (`running`), and its other content jobs `lost`; its other
+ * file jobs go to another worker. It is replaced. Workers hold the
  * event loop only while a job is pending; `close` ends them.
  */
 import { existsSync } from 'node:fs';
@@ -158,7 +159,16 @@ export class DecodePool {
       if (at < 0) return; // already handled
       this.slots.splice(at, 1);
       const lost = slot.inflight.splice(0);
-      lost.forEach((j, k) => j.resolve({ kind: 'lost', running: k === 0, error: `the decode worker stopped (${why})` }));
+      // The job it was at is answered `lost` (the file may be what killed it). The files queued behind it
+      // go back to the front of the queue, for another worker to read: answering them `lost` too would
+      // spend one of the scanner's attempts on each of up to PER_WORKER - 1 unrelated files. A content
+      // job cannot: its bytes moved to the dead worker.
+      const again: Job[] = [];
+      lost.forEach((j, k) => {
+        if (k > 0 && 'file' in j) again.push(j);
+        else j.resolve({ kind: 'lost', running: k === 0, error: `the decode worker stopped (${why})` });
+      });
+      this.waiting.unshift(...again);
       // one that never started means workers cannot start here: every job on the calling thread
       if (!slot.ready || ++this.respawns > MAX_RESPAWNS) this.failed = true;
       this.pump();

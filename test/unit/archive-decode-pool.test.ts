@@ -120,6 +120,41 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     }
   });
 
+  test('a worker that dies: the job it was at is lost, the files queued behind it are read by its replacement', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolkill-'));
+    const pool = new DecodePool(1, { minBytes: 0, execArgv: TS_WORKERS });
+    try {
+      const files = Array.from({ length: 5 }, (_, k) => {
+        const abs = path.join(dir, `f${k}.csv`);
+        writeFileSync(abs, csv(k + 1));
+        const st = statSync(abs);
+        return {
+          key: `k${k}`,
+          relPath: `f${k}.csv`,
+          format: 'csv',
+          sameAs: null,
+          summaries: true,
+          abs,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+        };
+      });
+      expect((await pool.runFile(files[0]!)).kind).toBe('decoded'); // the worker is up
+      const answers = files.slice(1).map((f) => pool.runFile(f));
+      // all four are posted to the one worker at once; it dies at the first
+      const slots = (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> }; inflight: unknown[] }> }).slots;
+      expect(slots[0]?.inflight).toHaveLength(4);
+      await slots[0]?.worker.terminate();
+      const got = await Promise.all(answers);
+      expect(got[0]).toMatchObject({ kind: 'lost', running: true });
+      expect(got.slice(1).map((r) => r.kind)).toEqual(['decoded', 'decoded', 'decoded']);
+      expect(pool.threaded).toBe(true);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('workers that cannot start leave every job to the calling thread; small contents stay here', async () => {
     const pool = new DecodePool(2, { minBytes: 1024, execArgv: ['--require', path.join(__dirname, 'no-such-hook.js')] });
     try {
