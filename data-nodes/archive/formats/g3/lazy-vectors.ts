@@ -14,17 +14,24 @@ const TWO32 = 4294967296;
 /** G3 time units per second (so3g: t = ticks / 1e8). */
 const TICKS_PER_SECOND = 1e8;
 
+/** Of an int64 in host order seen as two int32 words: which holds the high half, which the low. */
+const HI = HOST_LITTLE ? 1 : 0;
+const LO = 1 - HI;
+
 /** int64 values (ticks or G3VectorInt) → doubles / scale, through 32-bit halves (no BigInt per value). */
 export function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale: number): void {
   const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
-  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + 1] ?? 0) * TWO32 + ((w[j] ?? 0) >>> 0)) / scale;
+  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + HI] ?? 0) * TWO32 + ((w[j + LO] ?? 0) >>> 0)) / scale;
 }
 
 let scratch = new Int32Array(1024);
+/** The scratch kept between calls stays at most this many words (8 MiB); a bigger one is for one call. */
+const SCRATCH_KEEP = 1 << 20;
 
-/** A reused Int32Array of at least n words. */
+/** An Int32Array of at least n words: the reused one, unless n is past SCRATCH_KEEP. */
 function scratchWords(n: number): Int32Array {
-  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  if (n > SCRATCH_KEEP) return new Int32Array(n);
+  if (scratch.length < n) scratch = new Int32Array(Math.min(SCRATCH_KEEP, Math.max(n, 2 * scratch.length)));
   return scratch;
 }
 
@@ -56,7 +63,7 @@ export class VectorTime implements TimeVector {
         new Uint8Array(words.buffer, 0, 8 * this.length).set(this.buf.subarray(this.offset, this.offset + 8 * this.length));
       }
       for (let i = 0, j = 0; i < this.length; i++, j += 2) {
-        out[at + i] = ((words[j + 1] ?? 0) * TWO32 + ((words[j] ?? 0) >>> 0)) / TICKS_PER_SECOND;
+        out[at + i] = ((words[j + HI] ?? 0) * TWO32 + ((words[j + LO] ?? 0) >>> 0)) / TICKS_PER_SECOND;
       }
       return;
     }
