@@ -160,8 +160,38 @@ export function nestedVectorDouble(r: ByteReader, len: number, depth: number): V
   return new VectorDouble(CLASS, buf, at, n, little);
 }
 
+/**
+ * The head of an archive (a frame entry) holding one object of class `cls` in the form spt3g writes:
+ * flag, new class id 1, name length, the name, a new object id, the two class versions (≤ 1000), with
+ * every check of the general read. Where the object's body starts and how to read it; null for
+ * anything else. `plainInt` and `plainStrings` read the body.
+ */
+function plainHead(
+  blob: Uint8Array,
+  cls: string,
+): { little: boolean; dv: DataView; b: number; lo: number; hi: number; body: number } | null {
+  if (blob.length < 1 + 4 + 8 + cls.length + 4 + 8) return null;
+  const flag = blob[0];
+  if (flag !== 0 && flag !== 1) return null;
+  const little = flag === 1;
+  const dv = viewOf(blob.buffer);
+  const b = blob.byteOffset;
+  const lo = little ? 0 : 4;
+  const hi = 4 - lo;
+  if (
+    dv.getUint32(b + 1, little) !== 0x80000001 ||
+    dv.getUint32(b + 5 + lo, little) !== cls.length ||
+    dv.getUint32(b + 5 + hi, little) !== 0
+  )
+    return null;
+  for (let i = 0; i < cls.length; i++) if (blob[13 + i] !== cls.charCodeAt(i)) return null;
+  const q = 13 + cls.length;
+  if (!(dv.getUint32(b + q, little) & 0x80000000) || dv.getUint32(b + q + 4, little) > 1000 || dv.getUint32(b + q + 8, little) > 1000)
+    return null;
+  return { little, dv, b, lo, hi, body: q + 12 };
+}
+
 const INT_CLASS = 'G3Int';
-const INT_NAME = Buffer.from(INT_CLASS, 'latin1').readUInt32LE(0);
 /** flag 1 + class id 4 + name length 8 + "G3Int" + object id 4 + versions 8 + int64 8 */
 const INT_ARCHIVE = 1 + 4 + 8 + INT_CLASS.length + 4 + 8 + 8;
 
@@ -172,29 +202,11 @@ const INT_ARCHIVE = 1 + 4 + 8 + INT_CLASS.length + 4 + 8 + 8;
  */
 export function plainInt(blob: Uint8Array): bigint | null {
   if (blob.length !== INT_ARCHIVE) return null;
-  const flag = blob[0];
-  if (flag !== 0 && flag !== 1) return null;
-  const little = flag === 1;
-  const dv = viewOf(blob.buffer);
-  const b = blob.byteOffset;
-  const lo = little ? 0 : 4;
-  const hi = 4 - lo;
-  if (
-    dv.getUint32(b + 1, little) !== 0x80000001 ||
-    dv.getUint32(b + 5 + lo, little) !== INT_CLASS.length ||
-    dv.getUint32(b + 5 + hi, little) !== 0
-  ) {
-    return null;
-  }
-  if (dv.getUint32(b + 13, true) !== INT_NAME || blob[17] !== INT_CLASS.charCodeAt(4)) return null;
-  if (!(dv.getUint32(b + 18, little) & 0x80000000) || dv.getUint32(b + 22, little) > 1000 || dv.getUint32(b + 26, little) > 1000)
-    return null;
-  return dv.getBigInt64(b + 30, little);
+  const h = plainHead(blob, INT_CLASS);
+  return h && h.dv.getBigInt64(h.b + h.body, h.little);
 }
 
 const STRINGS_CLASS = 'G3VectorString';
-/** flag 1 + class id 4 + name length 8 + "G3VectorString" + object id 4 + versions 8 + size 8 */
-const STRINGS_HEAD = 1 + 4 + 8 + STRINGS_CLASS.length + 4 + 8 + 8;
 
 /**
  * The strings of an archive (a frame entry) holding exactly one G3VectorString in the form spt3g
@@ -203,25 +215,9 @@ const STRINGS_HEAD = 1 + 4 + 8 + STRINGS_CLASS.length + 4 + 8 + 8;
  */
 export function plainStrings(blob: Uint8Array): string[] | null {
   const end = blob.length;
-  if (end < STRINGS_HEAD) return null;
-  const flag = blob[0];
-  if (flag !== 0 && flag !== 1) return null;
-  const little = flag === 1;
-  const dv = viewOf(blob.buffer);
-  const b = blob.byteOffset;
-  const lo = little ? 0 : 4;
-  const hi = 4 - lo;
-  if (
-    dv.getUint32(b + 1, little) !== 0x80000001 ||
-    dv.getUint32(b + 5 + lo, little) !== STRINGS_CLASS.length ||
-    dv.getUint32(b + 5 + hi, little) !== 0
-  ) {
-    return null;
-  }
-  for (let i = 0; i < STRINGS_CLASS.length; i++) if (blob[13 + i] !== STRINGS_CLASS.charCodeAt(i)) return null;
-  const q = 13 + STRINGS_CLASS.length;
-  if (!(dv.getUint32(b + q, little) & 0x80000000) || dv.getUint32(b + q + 4, little) > 1000 || dv.getUint32(b + q + 8, little) > 1000)
-    return null;
+  const head = plainHead(blob, STRINGS_CLASS);
+  if (!head) return null;
+  const { little, dv, b, lo, hi, body } = head;
   // Sizes as ByteReader.size checks them: a string of n bytes, n strings of at least 8.
   const size = (at: number, unit: number): number => {
     if (end - at < 8) return -1;
@@ -229,10 +225,10 @@ export function plainStrings(blob: Uint8Array): string[] | null {
     const n = h * 4294967296 + dv.getUint32(b + at + lo, little);
     return h >= 0x200000 || n * unit > end - at - 8 ? -1 : n;
   };
-  const n = size(STRINGS_HEAD - 8, 8);
+  const n = size(body, 8);
   if (n < 0) return null;
   const out: string[] = new Array<string>(n);
-  let p = STRINGS_HEAD;
+  let p = body + 8;
   for (let i = 0; i < n; i++) {
     const len = size(p, 1);
     if (len < 0) return null;
