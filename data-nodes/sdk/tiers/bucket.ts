@@ -69,18 +69,19 @@ export function nBuckets(p: Float64Array): number {
 /**
  * Buckets of `width` from samples. `t` need not be sorted (late and out-of-order samples are fine);
  * NaN values are skipped. Returns a packed array sorted by idx. Time-sorted input without NaN times
- * (the common case) is built by `bucketsSorted`; anything else by `bucketsGeneral`. Both give the same
- * bytes where the first applies (test/unit/tiers-fast.test.ts compares them with the builder before).
+ * (the common case) is built on its runs (`axisRuns`, then `bucketsOnRuns`, as a timeline's columns in
+ * the scan); anything else by `bucketsGeneral`. Both give the same bytes where the first applies
+ * (test/unit/tiers-fast.test.ts compares them with the builder before).
  */
 export function buildBuckets(t: ArrayLike<number>, v: ArrayLike<number>, width: number): Float64Array {
   const n = Math.min(t.length, v.length);
-  const sorted = width > 0 && width < Infinity && n > 0 && manyPerBucket(t, width, n) ? bucketsSorted(t, v, width, n) : null;
-  return sorted ?? bucketsGeneral(t, v, width, n);
+  const runs = t.length === v.length ? axisRuns(t, width) : null;
+  return runs ? bucketsOnRuns(t, runs, v, width, { first: -1, last: -1, n: 0 }) : bucketsGeneral(t, v, width, n);
 }
 
 /**
  * Whether sorted samples would average 8 or more a bucket (from the first and last time): else the
- * few compares per bucket of `bucketsSorted` cost more than the division per sample of `bucketsGeneral`
+ * few compares per bucket of the run path cost more than the division per sample of `bucketsGeneral`
  * (an MQTT topic sending once a minute, a 60 s tier). False for NaN and infinite end times too.
  */
 function manyPerBucket(t: ArrayLike<number>, width: number, n: number): boolean {
@@ -89,54 +90,11 @@ function manyPerBucket(t: ArrayLike<number>, width: number, n: number): boolean 
 }
 
 /**
- * `buildBuckets` for ascending times (no NaN) and a finite width > 0, or null for other times (found
- * on the way: every t[i] >= t[i - 1] is checked). idx = floor(t / width) is then non-decreasing along
- * the samples, so a bucket is one run [s, e) of samples: `runEnd` finds it with a few compares, and
- * `runStats2` summarises two runs at a time (two independent chains of additions: the sum of one
- * bucket must be added in order, and an addition waits for the one before). No division per sample.
- */
-function bucketsSorted(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array | null {
-  let out: Float64Array = SCRATCH;
-  let m = 0; // buckets in out
-  for (let s = 0; s < n;) {
-    const e = runEnd(t, width, s, n, RUN_LEN);
-    if (e < 0) return null;
-    let next = e;
-    if (e < n) {
-      next = runEnd(t, width, e, n, e - s);
-      if (next < 0 || !runStats2(t, v, s, e, next)) return null;
-    } else if (!runStats1(t, v, s, e)) return null;
-    RUN_LEN = next - e || e - s;
-    // a NaN sum: NaN values (or +Infinity + -Infinity), the run is done again, skipping them
-    if (RUN[4] !== RUN[4]) runStatsNaN(0, v, s, e);
-    if (next > e && RUN[12] !== RUN[12]) runStatsNaN(8, v, e, next);
-    for (let k = 0; k < 16; k += 8) {
-      if (k > 0 && next === e) break;
-      if (!((RUN[k + 1] as number) > 0)) continue;
-      if ((m + 1) * STRIDE > out.length) out = grow(out, m);
-      const t0 = t[RUN[k] as number] as number;
-      const o = m++ * STRIDE;
-      out[o] = Math.floor(t0 / width); // of the first value's time, as bucketsGeneral: -0 stays -0
-      out[o + 1] = RUN[k + 1] as number;
-      out[o + 2] = RUN[k + 2] as number;
-      out[o + 3] = RUN[k + 3] as number;
-      out[o + 4] = RUN[k + 4] as number;
-      out[o + 5] = t0;
-      out[o + 6] = t[RUN[k + 7] as number] as number;
-      out[o + 7] = t[RUN[k + 5] as number] as number;
-      out[o + 8] = t[RUN[k + 6] as number] as number;
-    }
-    s = next;
-  }
-  return out.slice(0, m * STRIDE);
-}
-
-/**
- * Where `bucketsSorted` and `coarsen` build their result before the copy they return (a typed array
+ * Where `bucketsOnRuns` and `coarsen` build their result before the copy they return (a typed array
  * allocation costs as much as summarising hundreds of samples); a bigger result grows its own array.
  */
 const SCRATCH = new Float64Array(4096 * STRIDE);
-/** The length of the last run `bucketsSorted` found: where the next one probably ends. */
+/** The length of the last run `axisRuns` found: where the next one probably ends. */
 let RUN_LEN = 1;
 
 /**
@@ -155,142 +113,10 @@ function runEnd(t: ArrayLike<number>, width: number, s: number, n: number, len: 
 }
 
 /**
- * `runStats2`' results, for its runs a (at 0) and b (at 8): index of the first value, count (0: no
+ * `runPair`'s results, for its runs a (at 0) and b (at 8) (`runOne`'s: a only): index of the first value, count (0: no
  * value), min, max, sum, index of the min, of the max, of the last value.
  */
 const RUN = new Float64Array(16);
-
-/**
- * The buckets of the runs [a, b) and [b, be) (b < be) into RUN, or false if t is not ascending inside
- * them. The same operations in the same order for each run as the loop of `bucketsGeneral`, hence the
- * same bytes: a sum started at the first value and added in order, `<` for the min (the earliest time
- * of it), `>=` for the max (the latest). No NaN expected: a NaN value makes its run's sum NaN, and
- * `bucketsSorted` has `runStatsNaN` do that run again. No call inside: a call site without feedback
- * when TurboFan compiles the loop on stack deoptimised it again and again (seen: 2-4x slower).
- */
-function runStats2(t: ArrayLike<number>, v: ArrayLike<number>, a: number, b: number, be: number): boolean {
-  let pa = t[a] as number;
-  let mnA = v[a] as number;
-  let mxA = mnA;
-  let sumA = mnA;
-  let iMinA = a;
-  let iMaxA = a;
-  let pb = t[b] as number;
-  let mnB = v[b] as number;
-  let mxB = mnB;
-  let sumB = mnB;
-  let iMinB = b;
-  let iMaxB = b;
-  const both = b - a < be - b ? b - a : be - b;
-  for (let k = 1; k < both; k++) {
-    const ta = t[a + k] as number;
-    const tb = t[b + k] as number;
-    if (!(ta >= pa && tb >= pb)) return false;
-    pa = ta;
-    pb = tb;
-    const x = v[a + k] as number;
-    const y = v[b + k] as number;
-    sumA += x;
-    sumB += y;
-    if (x < mnA) {
-      mnA = x;
-      iMinA = a + k;
-    }
-    if (x >= mxA) {
-      mxA = x;
-      iMaxA = a + k;
-    }
-    if (y < mnB) {
-      mnB = y;
-      iMinB = b + k;
-    }
-    if (y >= mxB) {
-      mxB = y;
-      iMaxB = b + k;
-    }
-  }
-  for (let j = a + both; j < b; j++) {
-    const tj = t[j] as number;
-    if (!(tj >= pa)) return false;
-    pa = tj;
-    const x = v[j] as number;
-    sumA += x;
-    if (x < mnA) {
-      mnA = x;
-      iMinA = j;
-    }
-    if (x >= mxA) {
-      mxA = x;
-      iMaxA = j;
-    }
-  }
-  for (let j = b + both; j < be; j++) {
-    const tj = t[j] as number;
-    if (!(tj >= pb)) return false;
-    pb = tj;
-    const y = v[j] as number;
-    sumB += y;
-    if (y < mnB) {
-      mnB = y;
-      iMinB = j;
-    }
-    if (y >= mxB) {
-      mxB = y;
-      iMaxB = j;
-    }
-  }
-  RUN[0] = a;
-  RUN[1] = b - a;
-  RUN[2] = mnA;
-  RUN[3] = mxA;
-  RUN[4] = sumA;
-  RUN[5] = iMinA;
-  RUN[6] = iMaxA;
-  RUN[7] = b - 1;
-  RUN[8] = b;
-  RUN[9] = be - b;
-  RUN[10] = mnB;
-  RUN[11] = mxB;
-  RUN[12] = sumB;
-  RUN[13] = iMinB;
-  RUN[14] = iMaxB;
-  RUN[15] = be - 1;
-  return true;
-}
-
-/** `runStats2` for one run [a, ae) (the last of an odd number), into RUN at 0. */
-function runStats1(t: ArrayLike<number>, v: ArrayLike<number>, a: number, ae: number): boolean {
-  let pa = t[a] as number;
-  let mn = v[a] as number;
-  let mx = mn;
-  let sum = mn;
-  let iMin = a;
-  let iMax = a;
-  for (let j = a + 1; j < ae; j++) {
-    const tj = t[j] as number;
-    if (!(tj >= pa)) return false;
-    pa = tj;
-    const x = v[j] as number;
-    sum += x;
-    if (x < mn) {
-      mn = x;
-      iMin = j;
-    }
-    if (x >= mx) {
-      mx = x;
-      iMax = j;
-    }
-  }
-  RUN[0] = a;
-  RUN[1] = ae - a;
-  RUN[2] = mn;
-  RUN[3] = mx;
-  RUN[4] = sum;
-  RUN[5] = iMin;
-  RUN[6] = iMax;
-  RUN[7] = ae - 1;
-  return true;
-}
 
 /** The bucket of one run with NaN values (t already checked), into RUN at k: NaN values are skipped. */
 function runStatsNaN(k: number, v: ArrayLike<number>, s: number, e: number): void {
@@ -405,7 +231,7 @@ export interface ValueSpan {
 
 /**
  * `buildBuckets(t, v, width)` for `runs = axisRuns(t, width)` (not null) and v as long as t: the same
- * bytes (each run summarised as `bucketsSorted` does, two runs at a time), from one pass over v. Also
+ * bytes (each run summarised as `bucketsGeneral` would, two runs at a time), from one pass over v. Also
  * fills `span` (first/last index with a value, -1 if none; how many): every value is in a run, so
  * reading v once more for them is not needed.
  */
@@ -454,8 +280,14 @@ export function bucketsOnRuns(t: ArrayLike<number>, runs: Int32Array, v: ArrayLi
 }
 
 /**
- * `runStats2` for runs whose times are known to ascend (`axisRuns` checked them): v only. Keep it free
- * of calls for the reason given there.
+ * The buckets of the runs [a, b) and [b, be) (b < be) into RUN, from v only: their times ascend
+ * (`axisRuns` checked them). The same operations in the same order for each run as the loop of
+ * `bucketsGeneral`, hence the same bytes: a sum started at the first value and added in order, `<` for
+ * the min (the earliest time of it), `>=` for the max (the latest). Two runs at a time: two independent
+ * chains of additions (the sum of one bucket must be added in order, and an addition waits for the one
+ * before). No NaN expected: a NaN value makes its run's sum NaN, and `bucketsOnRuns` has `runStatsNaN`
+ * do that run again. No call inside: a call site without feedback when TurboFan compiles the loop on
+ * stack deoptimised it again and again (seen: 2-4x slower).
  */
 function runPair(v: ArrayLike<number>, a: number, b: number, be: number): void {
   let mnA = v[a] as number;
@@ -886,7 +718,7 @@ function mergeAt(dst: Float64Array, o: number, src: Float64Array, s: number): vo
  * runs of unequal lengths both ways, an odd number of runs, a NaN value, +Infinity with -Infinity. So
  * TurboFan compiles these functions with feedback for all their operations. Otherwise a branch first
  * taken after the compile (a longer second run, say) deoptimises them, and V8 was then seen to run
- * `runStats2` only through on-stack replacement, about 2x slower for the rest of the process
+ * `runPair` only through on-stack replacement, about 2x slower for the rest of the process
  * (bench/buckets.ts, some runs in three).
  */
 function warmUp(): void {
@@ -898,13 +730,8 @@ function warmUp(): void {
   const v = t.map((x, i) => (i === 12 ? NaN : i === 25 ? Infinity : i === 26 ? -Infinity : Math.sin(x)));
   const t64 = Float64Array.from(t);
   const v64 = Float64Array.from(v);
-  // V8 gives a function its feedback vector after ~8 calls: the branches must run after that
+  // V8 gives a function its feedback vector after ~8 calls: the branches must run after that (the
+  // finest width on the runs path: axisRuns, bucketsOnRuns, runPair, runOne, runStatsNaN)
   for (let i = 0; i < 16; i++) buildTiers(t64, v64, [10, 20, 60]);
-  // the same for the shared-axis path: runs of both lengths orders, an odd count, NaN, ±Infinity
-  const span: ValueSpan = { first: 0, last: 0, n: 0 };
-  for (let i = 0; i < 16; i++) {
-    const runs = axisRuns(t64, 10);
-    if (runs) buildTiers(t64, v64, [10, 20, 60], bucketsOnRuns(t64, runs, v64, 10, span));
-  }
 }
 warmUp();
