@@ -1,7 +1,7 @@
 /**
  * The scanner: walks the archive directory and keeps the index in step with it.
  *
- * Per file it records path (relative to the root), size, mtime, the sha1 of the content (file-summary.ts
+ * Per file (under a key: `fileKey`) it records path (relative to the root), size, mtime, the sha1 of the content (file-summary.ts
  * `contentHash`; the file is read anyway to be decoded), its format, and per field the timeline, type, units, description,
  * nominal interval, first and last time with a value and the number of values, and per numeric field
  * its summary tiers (sdk/tiers: buckets from ≥ 300 × its interval up to 1 day), written in the same
@@ -133,6 +133,25 @@ type Outcome =
   | { kind: 'gone'; bytes: number };
 
 const sha1 = sha1Hex;
+
+/**
+ * The index key of a file indexed for the first time: 's', its sequence number in 11 hex digits, then 28
+ * hex digits of the sha1 of its path (40 characters, the column's width). New files are numbered in path
+ * order, after every key before them, so the rows of a batch go to the end of the field and tier tables'
+ * keys and indexes together: with the sha1 of the path as the key (older indexes keep theirs), every
+ * batch wrote rows all over them, and most of their pages were written again each time. A file is
+ * found by its path, and keeps its key while it stays there.
+ */
+export function fileKey(seq: number, rel: string): string {
+  return `s${seq.toString(16).padStart(11, '0')}${sha1(rel).slice(0, 28)}`;
+}
+
+/** The next sequence number after the keys of `rows` (0 when none is a sequence key). */
+function nextSeq(rows: FileRow[]): number {
+  let next = 0;
+  for (const r of rows) if (/^s[0-9a-f]{11}/.test(r.key)) next = Math.max(next, parseInt(r.key.slice(1, 12), 16) + 1);
+  return next;
+}
 
 /** At most `n` calls of `run` at work at once; the others wait their turn. */
 class Limit {
@@ -295,7 +314,10 @@ export class Scanner {
       seconds: 0,
     };
 
-    const indexed = new Map((await this.o.db.listFiles()).map((f) => [f.key, f]));
+    const rows = await this.o.db.listFiles();
+    const indexed = new Map(rows.map((f) => [f.key, f]));
+    const byPath = new Map(rows.map((f) => [f.path, f]));
+    let seq = nextSeq(rows);
     const rebuild = this.o.rebuildSummaries === true && !this.rebuilt;
     this.rebuilt = true;
     this.rebuilding = rebuild;
@@ -304,13 +326,7 @@ export class Scanner {
     let starting = false;
     const seen = await this.walk((n, s) => {
       // the decode workers load while the walk goes on, from the first file they will read
-      if (
-        !starting &&
-        s?.stat &&
-        s.stat.size >= this.decoder.minBytes &&
-        !this.o.afterRead &&
-        !unchanged(indexed.get(sha1(s.rel)), s.stat)
-      ) {
+      if (!starting && s?.stat && s.stat.size >= this.decoder.minBytes && !this.o.afterRead && !unchanged(byPath.get(s.rel), s.stat)) {
         starting = true;
         this.decoder.start();
       }
@@ -321,15 +337,16 @@ export class Scanner {
     const todo: Array<Seen & { key: string; prev: FileRow | undefined }> = [];
     const present = new Set<string>();
     for (const s of seen) {
-      const key = sha1(s.rel);
-      present.add(key);
-      const prev = indexed.get(key);
+      // a file keeps the key it was indexed under (found by its path); a new one gets one below
+      const prev = byPath.get(s.rel);
+      if (prev) present.add(prev.key);
       if (unchanged(prev, s.stat)) res.unchanged++;
-      else todo.push({ ...s, key, prev });
+      else todo.push({ ...s, key: prev?.key ?? '', prev });
     }
     const deleteKeys = [...indexed.keys()].filter((k) => !present.has(k));
     res.deleted = deleteKeys.length;
     todo.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+    for (const t of todo) if (!t.prev) t.key = fileKey(seq++, t.rel);
 
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
     let filesDone = 0;

@@ -4,7 +4,7 @@
  * BEGIN IMMEDIATE). A database with a newer version than this program knows is refused.
  *
  *   <p>meta  (k PK, v)                         schema_version, generation, data_dir
- *   <p>file  (file_key PK = sha1(path), path, size, mtime, hash, format, status, error,
+ *   <p>file  (file_key PK: scanner.ts fileKey, or sha1(path) in older indexes; path, size, mtime, hash, format, status, error,
  *             t_first, t_last, n_samples, bad_rows, recheck, scanned_at)
  *   <p>field (file_key, field) PK, timeline, type, units, description, interval_s, t_first, t_last, n
  *             indexes (field, t_first), (t_last)

@@ -14,7 +14,7 @@ export type FileStatus = 'ok' | 'error' | 'ignored';
 
 /** One row of `<prefix>file`: a file under the archive root. */
 export interface FileRow {
-  /** sha1 (hex) of `path`: the key (paths can be longer than an index allows). */
+  /** The key (paths can be longer than an index allows): scanner.ts `fileKey`, or the sha1 (hex) of `path` in older indexes. */
   key: string;
   /** Relative to the archive root, '/' separated. */
   path: string;
