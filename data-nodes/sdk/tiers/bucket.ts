@@ -487,6 +487,8 @@ function writeBucket(
 function bucketsAnyOrder(t: ArrayLike<number>, v: ArrayLike<number>, width: number, n: number): Float64Array {
   const out: number[] = [];
   const byIdx = new Map<number, number>();
+  const one = new Float64Array(STRIDE); // each sample as a bucket of its own, merged by `mergeInto`
+  one[1] = 1;
   for (let i = 0; i < n; i++) {
     const x = g(v, i);
     const ti = g(t, i);
@@ -498,20 +500,9 @@ function bucketsAnyOrder(t: ArrayLike<number>, v: ArrayLike<number>, width: numb
       out.push(idx, 1, x, x, x, ti, ti, ti, ti);
       continue;
     }
-    out[o + 1] = (out[o + 1] ?? 0) + 1;
-    out[o + 4] = (out[o + 4] ?? 0) + x;
-    const mnO = out[o + 2] ?? x;
-    if (x < mnO || (x === mnO && ti < (out[o + 7] ?? ti))) {
-      out[o + 2] = x;
-      out[o + 7] = ti;
-    }
-    const mxO = out[o + 3] ?? x;
-    if (x > mxO || (x === mxO && ti > (out[o + 8] ?? ti))) {
-      out[o + 3] = x;
-      out[o + 8] = ti;
-    }
-    if (ti < (out[o + 5] ?? ti)) out[o + 5] = ti;
-    if (ti > (out[o + 6] ?? ti)) out[o + 6] = ti;
+    one[2] = one[3] = one[4] = x;
+    one[5] = one[6] = one[7] = one[8] = ti;
+    mergeInto(out, o, one, 0);
   }
   return sortPacked(Float64Array.from(out));
 }
