@@ -21,6 +21,7 @@
  * again after LIST_RETRY_MS.
  */
 import { silentLogger, type Logger } from '../common/log';
+import { TimeoutError, withTimeout } from '../common/timeout';
 import { classifyCallError, getData, getFields, listNodes, subscribeLive, type Handle, type SisockClient } from '../client';
 import { HubUri, NodeUri, type DataResult, type FieldInfo, type NodeEntry } from '../contract';
 import { FeedCache } from '../data-nodes/feed';
@@ -196,20 +197,18 @@ export class Follower {
       return false;
     };
     const sub = subscribeLive(this.o.client, name, (r) => this.onLive(name, state, r));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), CALL_TIMEOUT_MS)));
     try {
-      const h = await Promise.race([sub, late]);
-      if (h) return keep(h);
+      return keep(await withTimeout(sub, CALL_TIMEOUT_MS, 'the subscription to the live topic'));
+    } catch (e) {
+      if (!(e instanceof TimeoutError)) {
+        this.log.warn({ node: name, err: (e as Error).message }, 'cannot subscribe to the live topic');
+        return this.current(name, state);
+      }
       this.log.warn(
         { node: name },
         `no answer to the subscription to the live topic within ${CALL_TIMEOUT_MS / 1000} s; backfilling meanwhile`,
       );
-      sub.then(keep, (e: Error) => this.log.warn({ node: name, err: e.message }, 'cannot subscribe to the live topic'));
-    } catch (e) {
-      this.log.warn({ node: name, err: (e as Error).message }, 'cannot subscribe to the live topic');
-    } finally {
-      clearTimeout(timer);
+      sub.then(keep, (err: Error) => this.log.warn({ node: name, err: err.message }, 'cannot subscribe to the live topic'));
     }
     return this.current(name, state);
   }

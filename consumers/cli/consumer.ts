@@ -24,6 +24,7 @@ import {
   type Handle,
 } from '../../client';
 import { ErrorCode, SisockError } from '../../common/errors';
+import { withTimeout } from '../../common/timeout';
 import { HubUri, type NodeMetadataEntry } from '../../contract';
 import { globMatcher } from '../grafana/request';
 import {
@@ -85,14 +86,6 @@ async function fieldsOf(client: SisockClient, node: string, start: number, end: 
   } catch (err) {
     throw nodeError(node, err);
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SisockError(ErrorCode.CALL_FAILED, `${what}: no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 // ---- nodes ---------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import { parseGetDataArgs, parseGetFieldsArgs } from './args';
 import { toHandlerError } from './errors';
 import { ResultFitter } from './fit';
 import { commandTitle } from '../../common/redact';
+import { withTimeout } from '../../common/timeout';
 import type { DataResult, DataSource, DataSourceExtras, FieldsResult, NodeMetadata } from './types';
 
 export interface DataNodeOptions {
@@ -202,15 +203,7 @@ export async function runDataNode(opts: DataNodeOptions): Promise<DataNodeHandle
     let status: NodeStatus | null = null;
     if (source.status) {
       try {
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${STATUS_TIMEOUT_MS} ms`)), STATUS_TIMEOUT_MS);
-        });
-        try {
-          status = boundNodeStatus(await Promise.race([Promise.resolve(source.status()), late]));
-        } finally {
-          clearTimeout(timer);
-        }
+        status = boundNodeStatus(await withTimeout(Promise.resolve(source.status()), STATUS_TIMEOUT_MS, 'the status hook'));
       } catch (err) {
         log.debug({ err: String(err) }, 'the source could not report its status');
       }

@@ -13,6 +13,7 @@ import { runHub, type HubHandle } from '../../hub';
 import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, type FieldsResult, type Sample } from '../../data-nodes/sdk';
 import { loadSisockProto, startGrpcServer, type CallRecord, type RunningGrpcServer } from '../../consumers/grpc';
 import { bindAddresses } from '../../consumers/grpc/server';
+import { withTimeout } from '../../common/timeout';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
 import { selfSignedCert } from '../helpers/router-setup';
@@ -496,12 +497,11 @@ describe('sisock grpc', () => {
     });
     const ended = new Promise((resolve) => silent.once('close', resolve));
     const t0 = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
+    const outcome = await withTimeout(
       srv.close().then(() => 'closed'),
-      new Promise((resolve) => (timer = setTimeout(() => resolve('still closing after 10 s'), 10_000))),
-    ]);
-    clearTimeout(timer);
+      10_000,
+      'close()',
+    ).catch((e: Error) => e.message);
     silent.destroy();
     expect(outcome).toBe('closed');
     expect(Date.now() - t0).toBeLessThan(5000);

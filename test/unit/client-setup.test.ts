@@ -5,18 +5,12 @@
  * does not hang and is made on the next one.
  */
 import { SisockClient, type Handle } from '../../client';
+import { withTimeout } from '../../common/timeout';
 import { FakeSession, lastConnection } from '../helpers/fake-autobahn';
 
 jest.mock('autobahn', () => jest.requireActual('../helpers/fake-autobahn').fakeAutobahn);
 
 const opts = { url: 'ws://fake.invalid/ws', realm: 'r', uriBase: 'b' };
-
-/** `p`, or a rejection naming `what` after `ms` (a hang fails the test instead of timing it out). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)));
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 describe('SisockClient: session set-up', () => {
   let c: SisockClient;
@@ -42,8 +36,8 @@ describe('SisockClient: session set-up', () => {
     expect(c.isReady).toBe(false);
     s.event('b.added', [{ name: 'n1' }]);
     answerLater();
-    await within(c.whenReady(), 2000, 'ready');
-    await within(Promise.all(asked), 2000, 'the handles');
+    await withTimeout(c.whenReady(), 2000, 'ready');
+    await withTimeout(Promise.all(asked), 2000, 'the handles');
     expect(s.made).toEqual(expect.arrayContaining(['b.added', 'b.later', 'b.live', 'b.proc']));
     s.event('b.live', [{ v: 1 }]);
     expect(live).toEqual([{ v: 1 }]);
@@ -54,15 +48,15 @@ describe('SisockClient: session set-up', () => {
     c.start();
     const s1 = new FakeSession(1);
     lastConnection().join(s1);
-    await within(c.whenReady(), 2000, 'first session ready');
+    await withTimeout(c.whenReady(), 2000, 'first session ready');
     s1.hold.add('b.t');
     const pending = c.subscribe('b.t', () => {});
     await s1.asked('b.t');
     lastConnection().lose(); // the router never answers: autobahn would leave the request pending for ever
-    const handle = await within(pending, 2000, 'subscribe across a lost session');
+    const handle = await withTimeout(pending, 2000, 'subscribe across a lost session');
     const s2 = new FakeSession(2);
     lastConnection().join(s2);
-    await within(c.whenReady(), 2000, 'second session ready');
+    await withTimeout(c.whenReady(), 2000, 'second session ready');
     expect(s2.made).toContain('b.t');
     await handle.remove();
     expect(s2.handlers.has('b.t')).toBe(false);
@@ -76,7 +70,7 @@ describe('SisockClient: session set-up', () => {
     const s = new FakeSession(1);
     s.failOnce.set('b.stale', 'wamp.error.procedure_already_exists');
     lastConnection().join(s);
-    await within(c.whenReady(), 2000, 'ready');
+    await withTimeout(c.whenReady(), 2000, 'ready');
     s.hold.add('b.stale'); // the repair's REGISTER waits: the test knows when the repair runs
     s.hold.add('b.t');
     s.hold.add('b.p');
@@ -84,12 +78,12 @@ describe('SisockClient: session set-up', () => {
     const reg = c.register('b.p', () => 'p');
     const answerT = await s.asked('b.t');
     const answerP = await s.asked('b.p');
-    const answerStale = await within(s.asked('b.stale'), 3000, 'the repair pass');
+    const answerStale = await withTimeout(s.asked('b.stale'), 3000, 'the repair pass');
     answerStale();
     await new Promise((r) => setImmediate(r)); // the repair pass goes on to the other entries
     answerT();
     answerP();
-    await within(Promise.all([sub, reg]), 2000, 'the handles');
+    await withTimeout(Promise.all([sub, reg]), 2000, 'the handles');
     await new Promise((r) => setImmediate(r));
     expect(s.asks.filter((u) => u === 'b.t')).toHaveLength(1);
     expect(s.asks.filter((u) => u === 'b.p')).toHaveLength(1);
