@@ -9,7 +9,7 @@ import {
   chunkOf,
   chunkQuery,
   chunkRows,
-  chunkStarts,
+  chunkParts,
   coarsen,
   mergePacked,
   ownRowWidths,
@@ -204,8 +204,8 @@ export abstract class SqlIndexDb implements IndexDb {
           for (const [w, p] of byWidth) {
             if (own.has(w)) for (const row of chunkRows(file.key, field, w, p)) tierRows.push(row);
             if (w < ROLLUP_MIN_WIDTH) continue;
-            // the whole packed array: the rollup keeps only the chunk's buckets of it
-            for (const lo of chunkStarts(p)) job(field, w, lo).parts.push(p);
+            // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
+            for (const { lo, part } of chunkParts(p)) job(field, w, lo).parts.push(part);
           }
         }
       }

@@ -48,18 +48,30 @@ export const chunkOf = (idx: number): number => Math.floor(idx / CHUNK) * CHUNK;
  * `packed` (`packView`: no copy per row): insert the rows before changing `packed`.
  */
 export function chunkRows(source: string, field: string, width: number, packed: Float64Array): TierRow[] {
-  const rows: TierRow[] = [];
+  return chunkParts(packed).map(({ lo, part }) => [
+    source,
+    field,
+    width,
+    lo,
+    part[part.length - STRIDE] ?? lo,
+    nBuckets(part),
+    packView(part),
+  ]);
+}
+
+/** Packed buckets (sorted by idx) cut by chunk: each chunk's first possible idx and its buckets (views of `packed`). */
+export function chunkParts(packed: Float64Array): Array<{ lo: number; part: Float64Array }> {
+  const parts: Array<{ lo: number; part: Float64Array }> = [];
   const n = nBuckets(packed);
   let k = 0;
   while (k < n) {
     const lo = chunkOf(packed[k * STRIDE] ?? 0);
     let j = k + 1;
     while (j < n && chunkOf(packed[j * STRIDE] ?? 0) === lo) j++;
-    const part = packed.subarray(k * STRIDE, j * STRIDE);
-    rows.push([source, field, width, lo, packed[(j - 1) * STRIDE] ?? lo, j - k, packView(part)]);
+    parts.push({ lo, part: packed.subarray(k * STRIDE, j * STRIDE) });
     k = j;
   }
-  return rows;
+  return parts;
 }
 
 /** A stored row's buckets. */
@@ -116,15 +128,4 @@ export function ownRowWidths(widths: Iterable<number>): Set<number> {
   }
   if (finest !== Infinity) own.add(finest);
   return own;
-}
-
-/** The first bucket indexes of the chunks that packed buckets (sorted by idx) fall in, ascending. */
-export function chunkStarts(packed: Float64Array): number[] {
-  const out: number[] = [];
-  const n = nBuckets(packed);
-  for (let k = 0; k < n; k++) {
-    const lo = chunkOf(packed[k * STRIDE] ?? 0);
-    if (out[out.length - 1] !== lo) out.push(lo);
-  }
-  return out;
 }
