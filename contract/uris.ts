@@ -21,13 +21,16 @@ export const HubUri = {
   HUB_STARTED: 'hub.started',
 } as const;
 
+/** The longest node name the hub lists, characters. */
+export const NODE_NAME_MAX = 64;
 /**
- * A node name: what the hub accepts (it becomes one URI component, `consumer.<name>.…`): letters, digits,
- * `_` and `-`. Commands, config files and the gRPC API check names by this same rule.
+ * A node name: what the hub accepts (it becomes one URI component, `consumer.<name>.…`): 1 to
+ * NODE_NAME_MAX letters, digits, `_` and `-`. Commands, config files and the gRPC API check names by
+ * this same rule.
  */
-export const NODE_NAME_RE = /^[A-Za-z0-9_-]+$/;
+export const NODE_NAME_RE = new RegExp(`^[A-Za-z0-9_-]{1,${NODE_NAME_MAX}}$`);
 /** Words for messages about NODE_NAME_RE. */
-export const NODE_NAME_RULE = 'letters, digits, _ and - only';
+export const NODE_NAME_RULE = `letters, digits, _ and - only, at most ${NODE_NAME_MAX}`;
 
 /** The prefix under which every node's procedures and topic live. */
 export const CONSUMER_PREFIX = 'consumer.';

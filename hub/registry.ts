@@ -9,7 +9,7 @@
  * descriptions) is at most maxTotalBytes, so `get_data_node` stays far below the router's
  * message size whatever the nodes announce.
  */
-import { NODE_NAME_RE, NODE_NAME_RULE } from '../contract';
+import { NODE_NAME_MAX, NODE_NAME_RE, NODE_NAME_RULE } from '../contract';
 
 export interface NodeRecord {
   name: string;
@@ -28,7 +28,7 @@ export interface RegistryLimits {
 }
 
 export const DEFAULT_REGISTRY_LIMITS: Readonly<RegistryLimits> = Object.freeze({
-  maxNameLength: 64,
+  maxNameLength: NODE_NAME_MAX,
   maxDescriptionBytes: 4096,
   maxNamesPerSession: 32,
   maxTotalBytes: 1024 * 1024,

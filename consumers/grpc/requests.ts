@@ -25,10 +25,11 @@ export interface SubscribeRequest {
   fields: string[];
 }
 
-/** A node name: non-empty, no dots, spaces or '#'. */
+/** A node name as the hub accepts it (contract NODE_NAME_RE); a bad one is quoted cut to 80 characters. */
 export function checkNode(node: unknown): string {
   if (typeof node !== 'string' || node === '') throw invalidArgument('node must be a non-empty node name');
-  if (!NODE_NAME_RE.test(node)) throw invalidArgument(`node ${JSON.stringify(node)} is not a valid node name (${NODE_NAME_RULE})`);
+  if (!NODE_NAME_RE.test(node))
+    throw invalidArgument(`node ${JSON.stringify(node.slice(0, 80))} is not a valid node name (${NODE_NAME_RULE})`);
   return node;
 }
 

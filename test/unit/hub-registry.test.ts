@@ -1,3 +1,6 @@
+import { NODE_NAME_RE } from '../../contract';
+import { nodeName } from '../../bin/common';
+import { checkNode } from '../../consumers/grpc/requests';
 import { NodeRegistry, DEFAULT_REGISTRY_LIMITS } from '../../hub';
 
 describe('NodeRegistry', () => {
@@ -55,6 +58,26 @@ describe('NodeRegistry', () => {
     for (const bad of ['', 'a.b', 'a b', 'x#', 'é', 'a/b', 42, null, undefined, {}]) expect(r.checkName(bad)).not.toBeNull();
     expect(r.checkName('x'.repeat(64))).toBeNull();
     expect(r.checkName('x'.repeat(65))).toMatch(/longer than 64/);
+  });
+
+  test("the CLI's --name, config files and the gRPC API refuse what the hub refuses (NODE_NAME_RE), the length too", () => {
+    const r = new NodeRegistry();
+    const cli = (n: string) => (() => nodeName(n)) as () => unknown;
+    const grpc = (n: string) => (() => checkNode(n)) as () => unknown;
+    for (const name of ['x'.repeat(64), 'weather_2-b']) {
+      expect(r.checkName(name)).toBeNull();
+      expect(NODE_NAME_RE.test(name)).toBe(true);
+      expect(cli(name)).not.toThrow();
+      expect(grpc(name)).not.toThrow();
+    }
+    for (const name of ['x'.repeat(65), 'a.b', '']) {
+      expect(r.checkName(name)).not.toBeNull();
+      expect(NODE_NAME_RE.test(name)).toBe(false);
+      expect(cli(name)).toThrow();
+      expect(grpc(name)).toThrow();
+    }
+    // a hostile name is not echoed whole
+    expect(grpc('y'.repeat(100_000))).toThrow(/^(?!.{400})/s);
   });
 
   test('checkDescription bounds UTF-8 bytes, accepts null/undefined, refuses other types', () => {
