@@ -61,7 +61,9 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
   let decoded: DecodedFile;
   try {
     const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, checkCrc: false, warn };
-    const { frames, partialTail } = readFrames(data, fo);
+    // a plain view, as readFrames reads: made once here for every frame's CRC check
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const { frames, partialTail } = readFrames(bytes, fo);
     const hk = new HkReader(warn);
     for (const f of frames) hk.add(f, fo);
     const checked = new Uint8Array(frames.length);
@@ -69,7 +71,7 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
       const f = frames[i];
       if (f && !checked[i]) {
         checked[i] = 1;
-        checkFrameCrc(data, f, fo);
+        checkFrameCrc(bytes, f);
       }
     };
     const timelines = timelinesOf(hk.providers, check);
