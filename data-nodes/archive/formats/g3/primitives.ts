@@ -63,7 +63,6 @@ export function vectorTime(ar: Archive, type: string): G3Object {
     ar.version('G3Time');
     ar.frameObjectBase();
   }
-  const at = ar.r.pos;
-  ar.r.bytes(n * 8, type);
+  const at = ar.r.skip(n * 8, type);
   return new VectorTime(type, ar.r.buf, at, n, ar.r.little);
 }
