@@ -7,7 +7,7 @@ import { Archive, UnknownClassError } from './archive';
 import { G3BoundsError } from './errors';
 import { bits, bytesVec, doubles, int, ints, strings, timeBody, vectorTime } from './primitives';
 import type { G3MapValue, G3Object, TimeVector } from './types';
-import { nestedVectorDouble, TickArray } from './lazy-vectors';
+import { nestedVectorDouble } from './lazy-vectors';
 
 type Body = (ar: Archive, type: string) => G3Object;
 
@@ -179,8 +179,7 @@ export function mapBody(ar: Archive, type: string, body: Body): G3Object | undef
       ar.version('G3MapFrameObject');
       ar.frameObjectBase();
       const fields = frameObjectEntryList(ar, type);
-      const times = vectorTime(ar, 'G3VectorTime');
-      return new TimesampleMap(type, times.kind === 'vector-time' ? times : new TickArray(new BigInt64Array(0)), fields);
+      return new TimesampleMap(type, vectorTime(ar, 'G3VectorTime'), fields);
     }
     case 'G3TimestreamMap': {
       const v = ar.version(type);
