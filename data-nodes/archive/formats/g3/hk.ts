@@ -10,7 +10,7 @@ import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray, TimeVector } from './types';
 import { plainInt, plainStrings, TickArray, VectorDouble } from './lazy-vectors';
-import { TimesampleMap } from './maps';
+import { mapOf, TimesampleMap } from './maps';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
@@ -233,13 +233,7 @@ class ListChunk implements HkChunk {
     return this.time.ticks;
   }
   get columns(): Map<string, HkColumn> {
-    if (!this.map) {
-      const m = new Map<string, HkColumn>();
-      const { keys, values } = this.list;
-      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] as VectorDouble);
-      this.map = m;
-    }
-    return this.map;
+    return (this.map ??= mapOf<HkColumn>(this.list.keys, this.list.values));
   }
 }
 

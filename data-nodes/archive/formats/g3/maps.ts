@@ -28,13 +28,7 @@ export class TimesampleMap {
     return this.timeVector.ticks;
   }
   get fields(): Map<string, G3Object | null> {
-    if (!this.map) {
-      const m = new Map<string, G3Object | null>();
-      const { keys, values } = this.list;
-      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] ?? null);
-      this.map = m;
-    }
-    return this.map;
+    return (this.map ??= mapOf(this.list.keys, this.list.values));
   }
 }
 
@@ -46,6 +40,13 @@ export interface EntryList {
   keys: readonly string[];
   values: ReadonlyArray<G3Object | null>;
   unique: boolean;
+}
+
+/** keys[i] → values[i] (parallel arrays; a repeated key keeps its first place and last value). */
+export function mapOf<V>(keys: readonly string[], values: readonly V[]): Map<string, V> {
+  const m = new Map<string, V>();
+  for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] as V);
+  return m;
 }
 
 /** A generic std::map<string, V> body: uint64 n + n × (key, value). */
@@ -64,9 +65,7 @@ function genericMap(ar: Archive, type: string, minValue: number, value: () => G3
 /** G3MapFrameObject entries: uint32 count, each a key and a length-prefixed nested archive. */
 export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Object | null> {
   const { keys, values } = frameObjectEntryList(ar, type);
-  const items = new Map<string, G3Object | null>();
-  for (let i = 0; i < keys.length; i++) items.set(keys[i] as string, values[i] ?? null);
-  return items;
+  return mapOf(keys, values);
 }
 
 /** The keys of the last list read with unique keys: the next map of the same layout shares them. */
