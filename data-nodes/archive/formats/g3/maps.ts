@@ -12,7 +12,7 @@ import { nestedVectorDouble } from './lazy-vectors';
 type Body = (ar: Archive, type: string) => G3Object;
 
 /**
- * A G3TimesampleMap: its times stay in the file bytes until `times` is asked for, and its fields are
+ * A G3TimesampleMap: its times stay in the file bytes until `timeVector.ticks` is asked for, and its fields are
  * kept as the arrays read (the HK reader's columns, without a Map per data frame): the `fields` Map
  * is built on first use.
  */
@@ -24,9 +24,6 @@ export class TimesampleMap {
     readonly timeVector: TimeVector,
     readonly list: EntryList,
   ) {}
-  get times(): BigInt64Array {
-    return this.timeVector.ticks;
-  }
   get fields(): Map<string, G3Object | null> {
     return (this.map ??= mapOf(this.list.keys, this.list.values));
   }
