@@ -35,20 +35,40 @@ function scratchWords(n: number): Int32Array {
   return scratch;
 }
 
-/** A G3VectorTime in the file bytes. */
-export class VectorTime implements TimeVector {
-  readonly kind = 'vector-time' as const;
-  private cached: BigInt64Array | null = null;
+/** `length` 8-byte values at buf[offset…] in the file bytes, decoded (`decode`) once, on first use. */
+abstract class InFileVector<T> {
+  private cached: T | null = null;
   constructor(
     readonly type: string,
-    private readonly buf: Uint8Array,
-    private readonly offset: number,
+    protected readonly buf: Uint8Array,
+    protected readonly offset: number,
+    /** Number of values. */
     readonly length: number,
-    private readonly little: boolean,
+    protected readonly little: boolean,
   ) {}
 
+  /** The values' bytes (a view of the file bytes). */
+  protected bytes(): Uint8Array {
+    return this.buf.subarray(this.offset, this.offset + this.length * 8);
+  }
+
+  protected abstract decode(bytes: Uint8Array): T;
+
+  protected decoded(): T {
+    return (this.cached ??= this.decode(this.bytes()));
+  }
+}
+
+/** A G3VectorTime in the file bytes. */
+export class VectorTime extends InFileVector<BigInt64Array> implements TimeVector {
+  readonly kind = 'vector-time' as const;
+
   get ticks(): BigInt64Array {
-    return (this.cached ??= toInt64(this.buf.subarray(this.offset, this.offset + this.length * 8), this.length, this.little));
+    return this.decoded();
+  }
+
+  protected decode(bytes: Uint8Array): BigInt64Array {
+    return toInt64(bytes, this.length, this.little);
   }
 
   /** out[at + i] = ticks[i] / 1e8, the same arithmetic as `int64ToDouble` (read from the bytes). */
@@ -60,7 +80,7 @@ export class VectorTime implements TimeVector {
       if ((base & 3) === 0) words = new Int32Array(this.buf.buffer, base, 2 * this.length);
       else {
         words = scratchWords(2 * this.length);
-        new Uint8Array(words.buffer, 0, 8 * this.length).set(this.buf.subarray(this.offset, this.offset + 8 * this.length));
+        new Uint8Array(words.buffer, 0, 8 * this.length).set(this.bytes());
       }
       for (let i = 0, j = 0; i < this.length; i++, j += 2) {
         out[at + i] = ((words[j + HI] ?? 0) * TWO32 + ((words[j + LO] ?? 0) >>> 0)) / TICKS_PER_SECOND;
@@ -108,17 +128,8 @@ const VECTOR_DOUBLE = className('G3VectorDouble');
 /** The head and the size (8). */
 const HEAD = VECTOR_DOUBLE.body + 8;
 
-export class VectorDouble {
+export class VectorDouble extends InFileVector<Float64Array> {
   readonly kind = 'vector-double' as const;
-  private cached: Float64Array | null = null;
-  constructor(
-    readonly type: string,
-    private readonly buf: Uint8Array,
-    private readonly offset: number,
-    /** Number of doubles. */
-    readonly length: number,
-    private readonly little: boolean,
-  ) {}
 
   /** The G3 class (HkColumn). */
   get g3Type(): string {
@@ -126,12 +137,16 @@ export class VectorDouble {
   }
 
   get values(): Float64Array {
-    return (this.cached ??= toFloat64(this.buf.subarray(this.offset, this.offset + this.length * 8), this.length, this.little));
+    return this.decoded();
+  }
+
+  protected decode(bytes: Uint8Array): Float64Array {
+    return toFloat64(bytes, this.length, this.little);
   }
 
   /** Writes the values at out[at…]; `outBytes` is a byte view of `out` (one memcpy in host order). */
   copyInto(out: Float64Array, outBytes: Uint8Array, at: number): void {
-    if (this.little === HOST_LITTLE) outBytes.set(this.buf.subarray(this.offset, this.offset + this.length * 8), at * 8);
+    if (this.little === HOST_LITTLE) outBytes.set(this.bytes(), at * 8);
     else out.set(this.values, at);
   }
 }
