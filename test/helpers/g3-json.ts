@@ -104,7 +104,8 @@ export function toJson(o: G3Object | null): Json {
     case 'timesample-map': {
       const fields: { [k: string]: Json } = {};
       for (const [k, v] of o.fields) fields[k] = toJson(v);
-      return { type, n_samples: o.times.length, times_ticks: vec(Array.from(o.times, (t) => t.toString())), fields };
+      const ticks = o.timeVector.ticks;
+      return { type, n_samples: ticks.length, times_ticks: vec(Array.from(ticks, (t) => t.toString())), fields };
     }
     case 'timestream': {
       const dtype = o.flac ? 'float32' : (['float64', 'float32', 'int32', 'int64'][o.dataType] ?? '?');

@@ -293,6 +293,29 @@ describe('G3 HK providers', () => {
     expect(must(byName.get(`${a}.extra`)).t.length).toBe(5);
   });
 
+  test('a good file is decoded once (the fast way), and a fault of the code is thrown, not answered by a second decode', () => {
+    const sid = 7n;
+    const file = Buffer.concat([
+      sessionFrame(sid, 1767225600),
+      statusFrame(sid, 1767225600, [{ id: 0, description: 'p' }]),
+      dataFrame(sid, 0, 1767225610, [block('b', 0, 10, ['v'])]),
+      dataFrame(sid, 0, 1767225620, [block('b', 10, 10, ['v'])]),
+    ]);
+    const add = jest.spyOn(HkReader.prototype, 'add');
+    try {
+      expect(must(decodeG3(file, { relPath: 'once.g3' }).timelines[0]).t.length).toBe(20);
+      expect(add).toHaveBeenCalledTimes(4); // once per frame
+      add.mockClear();
+      add.mockImplementation(() => {
+        throw new TypeError('a bug');
+      });
+      expect(() => decodeG3(file, { relPath: 'once.g3' })).toThrow(TypeError);
+      expect(add).toHaveBeenCalledTimes(1);
+    } finally {
+      add.mockRestore();
+    }
+  });
+
   test('times out of order, within a frame or across frames, are sorted and repeated times keep the later row', () => {
     const sid = 5n;
     // field v = 100 × frame + row, so which row was kept shows

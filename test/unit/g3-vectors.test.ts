@@ -59,7 +59,7 @@ function providersJson(ps: HkProvider[]): Json {
   return ps.map((p) => {
     const blocks: J = {};
     for (const b of p.blocks.values()) {
-      const ticks = b.chunks.flatMap((c) => Array.from(c.ticks));
+      const ticks = b.chunks.flatMap((c) => Array.from(c.time.ticks));
       blocks[b.name] = {
         fields: Object.fromEntries([...b.fields].sort(([x], [y]) => (x < y ? -1 : 1))),
         n_frames: b.chunks.length,
@@ -80,7 +80,7 @@ function fieldsJson(ps: HkProvider[]): J {
       for (const c of b.chunks) {
         for (const [k, col] of c.columns) {
           const e = (out[`${p.description}.${k}`] ??= { g3_type: col.g3Type, t: [], v: [] });
-          e.t.push(...c.ticks);
+          e.t.push(...c.time.ticks);
           const vals = col.values;
           if (Array.isArray(vals)) e.v.push(...vals);
           else if (vals instanceof BigInt64Array) e.v.push(...Array.from(vals, big));

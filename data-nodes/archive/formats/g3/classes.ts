@@ -66,8 +66,7 @@ function vectorBody(ar: Archive, type: string): G3Object | undefined {
       ar.version(type);
       ar.frameObjectBase();
       const n = r.size(8, type);
-      const at = r.pos;
-      r.bytes(n * 8, type);
+      const at = r.skip(n * 8, type);
       return new VectorDouble(type, r.buf, at, n, r.little);
     }
     case 'G3VectorBool':

@@ -111,17 +111,12 @@ export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
 }
 
 /**
- * Checks the CRC of a frame that `readFrames` read with `checkCrc: false` (`data` the same bytes):
- * throws the G3FormatError that `readFrames` would have thrown for it.
+ * Checks the CRC of a frame that `readFrames` read with `checkCrc: false`, `data` the same bytes (a
+ * plain Uint8Array view: see `readFrames`). Throws the unlocated G3BoundsError of `readOne`: the
+ * caller drops it and decodes the file again the checked way, whose error is the answer.
  */
-export function checkFrameCrc(input: Uint8Array, frame: G3Frame, o: FrameReadOptions): void {
-  const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  try {
-    readOne(data, frame.offset, frame.index, true, false);
-  } catch (e) {
-    if (!(e instanceof G3BoundsError)) throw e;
-    throw new G3FormatError(e.kind, { file: o.file, frame: frame.index, offset: frame.offset }, e.message);
-  }
+export function checkFrameCrc(data: Uint8Array, frame: G3Frame): void {
+  readOne(data, frame.offset, frame.index, true, false);
 }
 
 /** Decodes one entry of a frame; undefined when the frame has no such entry. */

@@ -10,7 +10,7 @@ import type { G3Warn } from './errors';
 import { frameObject, type FrameReadOptions, type G3Frame } from './frame';
 import type { G3Object, IntArray, TimeVector } from './types';
 import { plainInt, plainStrings, TickArray, VectorDouble } from './lazy-vectors';
-import { TimesampleMap } from './maps';
+import { mapOf, TimesampleMap } from './maps';
 
 export type HkValues = Float64Array | IntArray | Uint8Array | string[];
 
@@ -25,9 +25,7 @@ export interface HkColumn {
 }
 
 export interface HkChunk {
-  /** 10-ns ticks (decoded on first use). */
-  readonly ticks: BigInt64Array;
-  /** The same times, as read from the file (length, seconds written straight into a column). */
+  /** The times as read from the file: 10-ns `ticks` (decoded on first use), or seconds written straight into a column. */
   readonly time: TimeVector;
   columns: Map<string, HkColumn>;
   /**
@@ -216,9 +214,6 @@ class Chunk implements HkChunk {
     readonly columns: Map<string, HkColumn>,
     readonly frame: number,
   ) {}
-  get ticks(): BigInt64Array {
-    return this.time.ticks;
-  }
 }
 
 /** A chunk of the usual block: its columns as the arrays read, the Map built on first use. */
@@ -229,17 +224,8 @@ class ListChunk implements HkChunk {
     readonly list: { readonly keys: readonly string[]; readonly values: readonly VectorDouble[] },
     readonly frame: number,
   ) {}
-  get ticks(): BigInt64Array {
-    return this.time.ticks;
-  }
   get columns(): Map<string, HkColumn> {
-    if (!this.map) {
-      const m = new Map<string, HkColumn>();
-      const { keys, values } = this.list;
-      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] as VectorDouble);
-      this.map = m;
-    }
-    return this.map;
+    return (this.map ??= mapOf<HkColumn>(this.list.keys, this.list.values));
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompression } from './compression';
 import { checkFrameCrc, readFrames, type FrameReadOptions } from './frame';
+import { G3BoundsError, G3FormatError } from './errors';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
 import { MAX_WARNINGS, warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
@@ -48,8 +49,10 @@ function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): Decod
 /**
  * The usual way: frames walked and HK read without their CRC, then each frame's CRC checked just
  * before its data is copied into the columns (its bytes come from memory once, then from cache).
- * Null on any error: `decodeFramesChecked` then decodes the file again, CRCs first, and its error
- * (or result) is the answer. Warnings are held until this way succeeds.
+ * Null on an error of bad content (G3FormatError; G3BoundsError and RangeError as `frameObject`
+ * classes them): `decodeFramesChecked` then decodes the file again, CRCs first, and its error (or
+ * result) is the answer. Any other error is a fault of this code and is thrown, not hidden by a
+ * second decode. Warnings are held until this way succeeds.
  */
 function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) => void): DecodedFile | null {
   // held until this way succeeds, bounded as DecodedFile.warnings (a file of tiny frames each warning once)
@@ -58,7 +61,9 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
   let decoded: DecodedFile;
   try {
     const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, checkCrc: false, warn };
-    const { frames, partialTail } = readFrames(data, fo);
+    // a plain view, as readFrames reads: made once here for every frame's CRC check
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const { frames, partialTail } = readFrames(bytes, fo);
     const hk = new HkReader(warn);
     for (const f of frames) hk.add(f, fo);
     const checked = new Uint8Array(frames.length);
@@ -66,14 +71,16 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
       const f = frames[i];
       if (f && !checked[i]) {
         checked[i] = 1;
-        checkFrameCrc(data, f, fo);
+        checkFrameCrc(bytes, f);
       }
     };
     const timelines = timelinesOf(hk.providers, check);
     for (let i = 0; i < frames.length; i++) check(i);
     decoded = { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
-  } catch {
-    return null; // bad content (or a CRC mismatch): the checked way gives the error
+  } catch (e) {
+    // bad content (or a CRC mismatch): the checked way gives the error
+    if (e instanceof G3FormatError || e instanceof G3BoundsError || e instanceof RangeError) return null;
+    throw e;
   }
   for (const m of held.warnings ?? []) warnTo(m);
   for (let k = 0; k < (held.warningsDropped ?? 0); k++) warnTo(`${ctx.relPath}: a warning past the first ${MAX_WARNINGS}`);

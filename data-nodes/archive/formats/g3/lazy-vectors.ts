@@ -35,20 +35,40 @@ function scratchWords(n: number): Int32Array {
   return scratch;
 }
 
-/** A G3VectorTime in the file bytes. */
-export class VectorTime implements TimeVector {
-  readonly kind = 'vector-time' as const;
-  private cached: BigInt64Array | null = null;
+/** `length` 8-byte values at buf[offset…] in the file bytes, decoded (`decode`) once, on first use. */
+abstract class InFileVector<T> {
+  private cached: T | null = null;
   constructor(
     readonly type: string,
-    private readonly buf: Uint8Array,
-    private readonly offset: number,
+    protected readonly buf: Uint8Array,
+    protected readonly offset: number,
+    /** Number of values. */
     readonly length: number,
-    private readonly little: boolean,
+    protected readonly little: boolean,
   ) {}
 
+  /** The values' bytes (a view of the file bytes). */
+  protected bytes(): Uint8Array {
+    return this.buf.subarray(this.offset, this.offset + this.length * 8);
+  }
+
+  protected abstract decode(bytes: Uint8Array): T;
+
+  protected decoded(): T {
+    return (this.cached ??= this.decode(this.bytes()));
+  }
+}
+
+/** A G3VectorTime in the file bytes. */
+export class VectorTime extends InFileVector<BigInt64Array> implements TimeVector {
+  readonly kind = 'vector-time' as const;
+
   get ticks(): BigInt64Array {
-    return (this.cached ??= toInt64(this.buf.subarray(this.offset, this.offset + this.length * 8), this.length, this.little));
+    return this.decoded();
+  }
+
+  protected decode(bytes: Uint8Array): BigInt64Array {
+    return toInt64(bytes, this.length, this.little);
   }
 
   /** out[at + i] = ticks[i] / 1e8, the same arithmetic as `int64ToDouble` (read from the bytes). */
@@ -60,7 +80,7 @@ export class VectorTime implements TimeVector {
       if ((base & 3) === 0) words = new Int32Array(this.buf.buffer, base, 2 * this.length);
       else {
         words = scratchWords(2 * this.length);
-        new Uint8Array(words.buffer, 0, 8 * this.length).set(this.buf.subarray(this.offset, this.offset + 8 * this.length));
+        new Uint8Array(words.buffer, 0, 8 * this.length).set(this.bytes());
       }
       for (let i = 0, j = 0; i < this.length; i++, j += 2) {
         out[at + i] = ((words[j + HI] ?? 0) * TWO32 + ((words[j + LO] ?? 0) >>> 0)) / TICKS_PER_SECOND;
@@ -87,24 +107,29 @@ export class TickArray implements TimeVector {
   }
 }
 
-const CLASS = 'G3VectorDouble';
-/** The class name's 14 bytes as three little-endian words and a 16-bit tail. */
-const NAME_WORDS = [0, 4, 8].map((i) => Buffer.from(CLASS, 'latin1').readUInt32LE(i));
-const NAME_TAIL = Buffer.from(CLASS, 'latin1').readUInt16LE(12);
-/** flag 1 + class id 4 + name length 8 + name + object id 4 + versions 8 + size 8 */
-const HEAD = 1 + 4 + 8 + CLASS.length + 4 + 8 + 8;
+/** A class name as `plainHead` compares it: whole little-endian words, then the last 0–3 bytes. */
+interface ClassName {
+  readonly name: string;
+  readonly words: readonly number[];
+  readonly tail: readonly number[];
+  /** Where the object's body starts: flag 1 + class id 4 + name length 8 + name + object id 4 + versions 8. */
+  readonly body: number;
+}
 
-export class VectorDouble {
+function className(name: string): ClassName {
+  const b = Buffer.from(name, 'latin1');
+  const words: number[] = [];
+  let i = 0;
+  for (; i + 4 <= b.length; i += 4) words.push(b.readUInt32LE(i));
+  return { name, words, tail: [...b.subarray(i)], body: 1 + 4 + 8 + b.length + 4 + 8 };
+}
+
+const VECTOR_DOUBLE = className('G3VectorDouble');
+/** The head and the size (8). */
+const HEAD = VECTOR_DOUBLE.body + 8;
+
+export class VectorDouble extends InFileVector<Float64Array> {
   readonly kind = 'vector-double' as const;
-  private cached: Float64Array | null = null;
-  constructor(
-    readonly type: string,
-    private readonly buf: Uint8Array,
-    private readonly offset: number,
-    /** Number of doubles. */
-    readonly length: number,
-    private readonly little: boolean,
-  ) {}
 
   /** The G3 class (HkColumn). */
   get g3Type(): string {
@@ -112,12 +137,16 @@ export class VectorDouble {
   }
 
   get values(): Float64Array {
-    return (this.cached ??= toFloat64(this.buf.subarray(this.offset, this.offset + this.length * 8), this.length, this.little));
+    return this.decoded();
+  }
+
+  protected decode(bytes: Uint8Array): Float64Array {
+    return toFloat64(bytes, this.length, this.little);
   }
 
   /** Writes the values at out[at…]; `outBytes` is a byte view of `out` (one memcpy in host order). */
   copyInto(out: Float64Array, outBytes: Uint8Array, at: number): void {
-    if (this.little === HOST_LITTLE) outBytes.set(this.buf.subarray(this.offset, this.offset + this.length * 8), at * 8);
+    if (this.little === HOST_LITTLE) outBytes.set(this.bytes(), at * 8);
     else out.set(this.values, at);
   }
 }
@@ -130,70 +159,53 @@ export class VectorDouble {
  * which also gives the precise error. Does not move r.pos.
  */
 export function nestedVectorDouble(r: ByteReader, len: number, depth: number): VectorDouble | null {
-  const buf = r.buf;
   const p = r.pos;
   const end = p + len;
   if (len < HEAD || end > r.end || depth + 2 > MAX_DEPTH) return null;
-  const flag = buf[p];
-  if (flag !== 0 && flag !== 1) return null;
-  const little = flag === 1;
   // Whole words through the buffer's DataView: this runs for every field of every data frame.
   const dv = r.view;
   const b = r.base + p;
+  if (!plainHead(dv, b, len, VECTOR_DOUBLE)) return null;
+  const little = dv.getUint8(b) === 1;
+  const q = b + VECTOR_DOUBLE.body;
+  const n = dv.getUint32(q + (little ? 0 : 4), little) + dv.getUint32(q + (little ? 4 : 0), little) * 4294967296;
+  const at = p + HEAD;
+  if (n * 8 !== end - at) return null;
+  return new VectorDouble(VECTOR_DOUBLE.name, r.buf, at, n, little);
+}
+
+/**
+ * Whether the `len` bytes at dv[b…] start an archive holding one object of class `cls` in the form
+ * spt3g writes: flag, new class id 1, name length, the name, a new object id, the two class versions
+ * (≤ 1000), with every check of the general read. The object's body is at b + cls.body, in the
+ * order of the flag (dv.getUint8(b) === 1: little-endian). Allocates nothing (nestedVectorDouble
+ * runs it per field per frame).
+ */
+function plainHead(dv: DataView, b: number, len: number, cls: ClassName): boolean {
+  if (len < cls.body) return false;
+  const flag = dv.getUint8(b);
+  if (flag !== 0 && flag !== 1) return false;
+  const little = flag === 1;
   // a uint64's low and high words
   const lo = little ? 0 : 4;
   const hi = 4 - lo;
   if (
     dv.getUint32(b + 1, little) !== 0x80000001 ||
-    dv.getUint32(b + 5 + lo, little) !== CLASS.length ||
-    dv.getUint32(b + 5 + hi, little) !== 0
-  ) {
-    return null;
-  }
-  for (let i = 0; i < NAME_WORDS.length; i++) if (dv.getUint32(b + 13 + 4 * i, true) !== NAME_WORDS[i]) return null;
-  if (dv.getUint16(b + 25, true) !== NAME_TAIL) return null;
-  const q = b + 13 + CLASS.length;
-  if (!(dv.getUint32(q, little) & 0x80000000) || dv.getUint32(q + 4, little) > 1000 || dv.getUint32(q + 8, little) > 1000) return null;
-  const n = dv.getUint32(q + 12 + lo, little) + dv.getUint32(q + 12 + hi, little) * 4294967296;
-  const at = p + HEAD;
-  if (n * 8 !== end - at) return null;
-  return new VectorDouble(CLASS, buf, at, n, little);
-}
-
-/**
- * The head of an archive (a frame entry) holding one object of class `cls` in the form spt3g writes:
- * flag, new class id 1, name length, the name, a new object id, the two class versions (≤ 1000), with
- * every check of the general read. Where the object's body starts and how to read it; null for
- * anything else. `plainInt` and `plainStrings` read the body.
- */
-function plainHead(
-  blob: Uint8Array,
-  cls: string,
-): { little: boolean; dv: DataView; b: number; lo: number; hi: number; body: number } | null {
-  if (blob.length < 1 + 4 + 8 + cls.length + 4 + 8) return null;
-  const flag = blob[0];
-  if (flag !== 0 && flag !== 1) return null;
-  const little = flag === 1;
-  const dv = viewOf(blob.buffer);
-  const b = blob.byteOffset;
-  const lo = little ? 0 : 4;
-  const hi = 4 - lo;
-  if (
-    dv.getUint32(b + 1, little) !== 0x80000001 ||
-    dv.getUint32(b + 5 + lo, little) !== cls.length ||
+    dv.getUint32(b + 5 + lo, little) !== cls.name.length ||
     dv.getUint32(b + 5 + hi, little) !== 0
   )
-    return null;
-  for (let i = 0; i < cls.length; i++) if (blob[13 + i] !== cls.charCodeAt(i)) return null;
-  const q = 13 + cls.length;
-  if (!(dv.getUint32(b + q, little) & 0x80000000) || dv.getUint32(b + q + 4, little) > 1000 || dv.getUint32(b + q + 8, little) > 1000)
-    return null;
-  return { little, dv, b, lo, hi, body: q + 12 };
+    return false;
+  const { words, tail } = cls;
+  for (let i = 0; i < words.length; i++) if (dv.getUint32(b + 13 + 4 * i, true) !== words[i]) return false;
+  const t = b + 13 + 4 * words.length;
+  for (let i = 0; i < tail.length; i++) if (dv.getUint8(t + i) !== tail[i]) return false;
+  const q = b + 13 + cls.name.length;
+  return (dv.getUint32(q, little) & 0x80000000) !== 0 && dv.getUint32(q + 4, little) <= 1000 && dv.getUint32(q + 8, little) <= 1000;
 }
 
-const INT_CLASS = 'G3Int';
-/** flag 1 + class id 4 + name length 8 + "G3Int" + object id 4 + versions 8 + int64 8 */
-const INT_ARCHIVE = 1 + 4 + 8 + INT_CLASS.length + 4 + 8 + 8;
+const INT_CLASS = className('G3Int');
+/** The head and the int64. */
+const INT_ARCHIVE = INT_CLASS.body + 8;
 
 /**
  * The value of an archive (a frame entry) holding exactly one G3Int in the form spt3g writes, with
@@ -202,11 +214,12 @@ const INT_ARCHIVE = 1 + 4 + 8 + INT_CLASS.length + 4 + 8 + 8;
  */
 export function plainInt(blob: Uint8Array): bigint | null {
   if (blob.length !== INT_ARCHIVE) return null;
-  const h = plainHead(blob, INT_CLASS);
-  return h && h.dv.getBigInt64(h.b + h.body, h.little);
+  const dv = viewOf(blob.buffer);
+  const b = blob.byteOffset;
+  return plainHead(dv, b, blob.length, INT_CLASS) ? dv.getBigInt64(b + INT_CLASS.body, blob[0] === 1) : null;
 }
 
-const STRINGS_CLASS = 'G3VectorString';
+const STRINGS_CLASS = className('G3VectorString');
 
 /**
  * The strings of an archive (a frame entry) holding exactly one G3VectorString in the form spt3g
@@ -215,9 +228,12 @@ const STRINGS_CLASS = 'G3VectorString';
  */
 export function plainStrings(blob: Uint8Array): string[] | null {
   const end = blob.length;
-  const head = plainHead(blob, STRINGS_CLASS);
-  if (!head) return null;
-  const { little, dv, b, lo, hi, body } = head;
+  const dv = viewOf(blob.buffer);
+  const b = blob.byteOffset;
+  if (!plainHead(dv, b, end, STRINGS_CLASS)) return null;
+  const little = blob[0] === 1;
+  const lo = little ? 0 : 4;
+  const hi = 4 - lo;
   // Sizes as ByteReader.size checks them: a string of n bytes, n strings of at least 8.
   const size = (at: number, unit: number): number => {
     if (end - at < 8) return -1;
@@ -225,10 +241,10 @@ export function plainStrings(blob: Uint8Array): string[] | null {
     const n = h * 4294967296 + dv.getUint32(b + at + lo, little);
     return h >= 0x200000 || n * unit > end - at - 8 ? -1 : n;
   };
-  const n = size(body, 8);
+  const n = size(STRINGS_CLASS.body, 8);
   if (n < 0) return null;
   const out: string[] = new Array<string>(n);
-  let p = body + 8;
+  let p = STRINGS_CLASS.body + 8;
   for (let i = 0; i < n; i++) {
     const len = size(p, 1);
     if (len < 0) return null;

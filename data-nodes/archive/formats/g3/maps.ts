@@ -7,12 +7,12 @@ import { Archive, UnknownClassError } from './archive';
 import { G3BoundsError } from './errors';
 import { bits, bytesVec, doubles, int, ints, strings, timeBody, vectorTime } from './primitives';
 import type { G3MapValue, G3Object, TimeVector } from './types';
-import { nestedVectorDouble, TickArray } from './lazy-vectors';
+import { nestedVectorDouble } from './lazy-vectors';
 
 type Body = (ar: Archive, type: string) => G3Object;
 
 /**
- * A G3TimesampleMap: its times stay in the file bytes until `times` is asked for, and its fields are
+ * A G3TimesampleMap: its times stay in the file bytes until `timeVector.ticks` is asked for, and its fields are
  * kept as the arrays read (the HK reader's columns, without a Map per data frame): the `fields` Map
  * is built on first use.
  */
@@ -24,17 +24,8 @@ export class TimesampleMap {
     readonly timeVector: TimeVector,
     readonly list: EntryList,
   ) {}
-  get times(): BigInt64Array {
-    return this.timeVector.ticks;
-  }
   get fields(): Map<string, G3Object | null> {
-    if (!this.map) {
-      const m = new Map<string, G3Object | null>();
-      const { keys, values } = this.list;
-      for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] ?? null);
-      this.map = m;
-    }
-    return this.map;
+    return (this.map ??= mapOf(this.list.keys, this.list.values));
   }
 }
 
@@ -46,6 +37,13 @@ export interface EntryList {
   keys: readonly string[];
   values: ReadonlyArray<G3Object | null>;
   unique: boolean;
+}
+
+/** keys[i] → values[i] (parallel arrays; a repeated key keeps its first place and last value). */
+export function mapOf<V>(keys: readonly string[], values: readonly V[]): Map<string, V> {
+  const m = new Map<string, V>();
+  for (let i = 0; i < keys.length; i++) m.set(keys[i] as string, values[i] as V);
+  return m;
 }
 
 /** A generic std::map<string, V> body: uint64 n + n × (key, value). */
@@ -64,9 +62,7 @@ function genericMap(ar: Archive, type: string, minValue: number, value: () => G3
 /** G3MapFrameObject entries: uint32 count, each a key and a length-prefixed nested archive. */
 export function frameObjectEntries(ar: Archive, type: string): Map<string, G3Object | null> {
   const { keys, values } = frameObjectEntryList(ar, type);
-  const items = new Map<string, G3Object | null>();
-  for (let i = 0; i < keys.length; i++) items.set(keys[i] as string, values[i] ?? null);
-  return items;
+  return mapOf(keys, values);
 }
 
 /** The keys of the last list read with unique keys: the next map of the same layout shares them. */
@@ -179,8 +175,7 @@ export function mapBody(ar: Archive, type: string, body: Body): G3Object | undef
       ar.version('G3MapFrameObject');
       ar.frameObjectBase();
       const fields = frameObjectEntryList(ar, type);
-      const times = vectorTime(ar, 'G3VectorTime');
-      return new TimesampleMap(type, times.kind === 'vector-time' ? times : new TickArray(new BigInt64Array(0)), fields);
+      return new TimesampleMap(type, vectorTime(ar, 'G3VectorTime'), fields);
     }
     case 'G3TimestreamMap': {
       const v = ar.version(type);

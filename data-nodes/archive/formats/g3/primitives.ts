@@ -7,7 +7,7 @@ import type { Archive } from './archive';
 import { toInts } from './bytes';
 import { G3BoundsError } from './errors';
 import { VectorTime } from './lazy-vectors';
-import type { G3Object, IntArray } from './types';
+import type { IntArray } from './types';
 
 export type Bits = 8 | 16 | 32 | 64;
 
@@ -55,7 +55,7 @@ export function timeBody(ar: Archive): bigint {
   return ar.r.i64('G3Time');
 }
 
-export function vectorTime(ar: Archive, type: string): G3Object {
+export function vectorTime(ar: Archive, type: string): VectorTime {
   ar.version(type);
   ar.frameObjectBase();
   const n = ar.r.size(8, type);
@@ -63,7 +63,6 @@ export function vectorTime(ar: Archive, type: string): G3Object {
     ar.version('G3Time');
     ar.frameObjectBase();
   }
-  const at = ar.r.pos;
-  ar.r.bytes(n * 8, type);
+  const at = ar.r.skip(n * 8, type);
   return new VectorTime(type, ar.r.buf, at, n, ar.r.little);
 }

@@ -42,7 +42,6 @@ export type G3Object =
   | {
       type: string;
       kind: 'timesample-map';
-      readonly times: BigInt64Array;
       readonly timeVector: TimeVector;
       fields: Map<string, G3Object | null>;
     }
