@@ -36,7 +36,7 @@ import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type PoolResult } from './decode-pool';
-import { sha1Hex } from './file-summary';
+import { sha1Hex, summariseFile, type SummaryResult } from './file-summary';
 import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
@@ -187,7 +187,7 @@ export class Scanner {
   private closed = false;
   /** Hash, decode, field rows and tiers of each file, on worker threads. */
   private readonly decoder: DecodePool;
-  /** Files read on this thread (their content held here or on its way to a worker), at most `concurrency`. */
+  /** Files read and summarised on this thread (their content held here), at most `concurrency`. */
   private readonly readingHere: Limit;
   private rebuilt = false;
   private rebuilding = false;
@@ -496,7 +496,7 @@ export class Scanner {
     const fmt = format.name;
     const sameAs = (size: number): string | null =>
       prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === fmt && !this.rebuilding ? prev.hash : null;
-    let r: PoolResult | undefined;
+    let r: Exclude<PoolResult, { kind: 'unthreaded' }> | undefined;
     if (!this.o.afterRead && stat.size >= this.decoder.minBytes && this.decoder.threaded) {
       const w = await this.decoder.runFile({
         ...job,
@@ -505,14 +505,11 @@ export class Scanner {
         size: stat.size,
         mtimeMs: stat.mtimeMs,
       });
-      if (w.kind === 'retry') return { kind: 'retry', bytes: w.bytes };
-      if (w.kind === 'gone') return { kind: 'gone', bytes: 0 };
-      if (w.kind === 'unreadable') return errorRow(stat, format, w.error);
       if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
     }
     let size = stat.size;
     if (!r) {
-      const here = await this.readingHere.run(async (): Promise<Outcome | { r: PoolResult; size: number }> => {
+      const here = await this.readingHere.run(async (): Promise<Outcome | { r: SummaryResult; size: number }> => {
         let content: Buffer;
         try {
           content = await fsp.readFile(s.abs);
@@ -527,13 +524,15 @@ export class Scanner {
           if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
           return errorRow(stat, format, (e as Error).message);
         }
-        // the content moves to a decode worker (it is not used here after this)
         const size = content.length;
-        return { r: await this.decoder.run({ ...job, content, sameAs: sameAs(size) }), size };
+        return { r: await summariseFile({ ...job, content, sameAs: sameAs(size) }), size };
       });
       if (!('r' in here)) return here;
       ({ r, size } = here);
     }
+    if (r.kind === 'retry') return { kind: 'retry', bytes: r.bytes };
+    if (r.kind === 'gone') return { kind: 'gone', bytes: 0 };
+    if (r.kind === 'unreadable') return errorRow(stat, format, r.error);
     if (r.kind === 'same') {
       return {
         kind: 'touch',
