@@ -36,7 +36,8 @@ import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type PoolResult } from './decode-pool';
-import { sha1Hex, summariseFile, type SummaryResult } from './file-summary';
+import { readUnchanged } from './file-read';
+import { sha1Hex, summariseFile } from './file-summary';
 import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
@@ -491,44 +492,25 @@ export class Scanner {
     // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
     // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
     // on a decode worker, which reads a big file itself (its content never comes to this thread);
-    // a small one, or any while the `afterRead` hook is set, is read here.
-    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false };
-    const fmt = format.name;
-    const sameAs = (size: number): string | null =>
-      prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === fmt && !this.rebuilding ? prev.hash : null;
+    // a small one, or any while the `afterRead` hook is set, is read here. Either way what is read is
+    // the `size` bytes stat'ed, or the file is retried (file-read.ts): `sameAs` is decided on that size.
+    const { size, mtimeMs } = stat;
+    const sameAs =
+      prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding
+        ? prev.hash
+        : null;
+    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false, sameAs };
     let r: Exclude<PoolResult, { kind: 'unthreaded' }> | undefined;
-    if (!this.o.afterRead && stat.size >= this.decoder.minBytes && this.decoder.threaded) {
-      const w = await this.decoder.runFile({
-        ...job,
-        sameAs: sameAs(stat.size),
-        abs: s.abs,
-        size: stat.size,
-        mtimeMs: stat.mtimeMs,
-      });
+    if (!this.o.afterRead && size >= this.decoder.minBytes && this.decoder.threaded) {
+      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs });
       if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
     }
-    let size = stat.size;
     if (!r) {
-      const here = await this.readingHere.run(async (): Promise<Outcome | { r: SummaryResult; size: number }> => {
-        let content: Buffer;
-        try {
-          content = await fsp.readFile(s.abs);
-          await this.o.afterRead?.(s.rel, attempt);
-          const after = await fsp.stat(s.abs);
-          if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
-            return { kind: 'retry', bytes: content.length };
-          }
-          stat = after;
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
-          return errorRow(stat, format, (e as Error).message);
-        }
-        const size = content.length;
-        return { r: await summariseFile({ ...job, content, sameAs: sameAs(size) }), size };
+      const hook = this.o.afterRead;
+      r = await this.readingHere.run(async () => {
+        const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n), hook && (() => hook(s.rel, attempt)));
+        return 'content' in got ? summariseFile({ ...job, content: got.content }) : got;
       });
-      if (!('r' in here)) return here;
-      ({ r, size } = here);
     }
     if (r.kind === 'retry') return { kind: 'retry', bytes: r.bytes };
     if (r.kind === 'gone') return { kind: 'gone', bytes: 0 };
