@@ -39,7 +39,7 @@ import { DecodePool, type PoolResult } from './decode-pool';
 import { readUnchanged } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import type { FormatReader } from './formats/types';
-import type { FieldRow, FileRow, IndexDb } from './index-db/types';
+import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
@@ -362,12 +362,7 @@ export class Scanner {
     let pendingDeletes = deleteKeys;
     // Results are written every `batchSize` files while the next files are read and decoded (the
     // decode workers keep going while this thread writes); writes go one at a time.
-    type Batch = {
-      files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh: boolean }>;
-      touched: FileRow[];
-      gone: string[];
-    };
-    const empty = (): Batch => ({ files: [], touched: [], gone: [] });
+    const empty = (): WriteBatch => ({ files: [], touched: [], deleteKeys: [] });
     let acc = empty();
     let accCount = 0;
     let writing: Promise<void> = Promise.resolve();
@@ -377,7 +372,7 @@ export class Scanner {
       accCount = 0;
       writing = writing.then(async () => {
         this.check();
-        await this.o.db.writeBatch({ files: b.files, touched: b.touched, deleteKeys: last ? [...pendingDeletes, ...b.gone] : b.gone });
+        await this.o.db.writeBatch(last ? { ...b, deleteKeys: [...pendingDeletes, ...b.deleteKeys] } : b);
         if (last) pendingDeletes = [];
       });
       return writing;
@@ -395,7 +390,7 @@ export class Scanner {
           if (attempt < attempts) return;
         } else if (r.kind === 'gone') {
           if (s.prev) {
-            acc.gone.push(s.key);
+            acc.deleteKeys.push(s.key);
             res.deleted++;
           }
         } else if (r.kind === 'touch') {
