@@ -226,6 +226,11 @@ test('files read on the scanner thread stay within `concurrency`, however many t
   for (let k = 0; k < 30; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 10));
   let at = 0;
   let most = 0;
+  // Every read waits in the hook until `concurrency` reads are in it at once. The reads of the scanner's
+  // thread reach the hook in one synchronous run (file-read.ts), so without the limit all 30 would be in
+  // it before the first goes on (and fewer than 3 at a time would never open the gate).
+  let open = () => {};
+  const gate = new Promise<void>((r) => (open = r));
   const s = await Scanner.open({
     db,
     dataDir: dir,
@@ -236,7 +241,8 @@ test('files read on the scanner thread stay within `concurrency`, however many t
     // the hook keeps every read on the scanner's thread
     afterRead: async () => {
       most = Math.max(most, ++at);
-      await new Promise((r) => setTimeout(r, 5));
+      if (at === 3) open();
+      await gate;
       at--;
     },
   });
