@@ -94,8 +94,9 @@ export interface ScannerOptions {
   /** Files modified this recently before the scan are re-read next scan (default 2 s). */
   settleSeconds?: number;
   /**
-   * Files read on the scanner's thread and decoded in parallel (default 12). Files the decode workers
-   * read themselves hold no memory here: as many more are in flight as the workers can queue.
+   * Files read and summarised on the scanner's thread at once (default 12): files under 64 KiB, and every
+   * file when no worker takes it. It does not bound the bigger files the decode workers read themselves
+   * (they hold no memory here): as many more of those are in flight as the workers can queue.
    */
   concurrency?: number;
   /**
