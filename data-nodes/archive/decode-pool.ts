@@ -1,28 +1,27 @@
 /**
- * The scanner's decode workers: each file's hash, decode, field rows and summary tiers (file-summary.ts)
- * on a pool of worker threads, so the scanner's thread only walks, stats and writes the index. With
- * `runFile` the worker reads the file itself (file-read.ts: no content crosses threads); with `run` a
- * content read by the caller moves to its worker (transferred, not copied). Only the small summary
- * comes back.
+ * The scanner's decode workers: each file's read, hash, decode, field rows and summary tiers
+ * (file-read.ts, file-summary.ts) on a pool of worker threads, so the scanner's thread only walks, stats
+ * and writes the index. The worker reads the file itself: no content crosses threads, only the small
+ * summary comes back.
  *
  * Each worker holds at most `PER_WORKER` jobs (one at work, the others waiting, so it has work while the
- * scanner's thread writes the index); the others wait here, so memory stays bounded by what the caller
- * has read (a `runFile` job holds none until its worker reads it). Contents under `minBytes` are summarised in place
- * (a round trip costs more). A worker that cannot start leaves every job to the calling thread; one
- * that dies answers the job it was at `lost` (`running`), and its other content jobs `lost`; its other
- * file jobs go to another worker. It is replaced. Workers hold the
+ * scanner's thread writes the index); the others wait here (a job holds no memory until its worker reads
+ * its file). Files under `minBytes` are for the caller to read and summarise itself (a round trip costs
+ * more). A worker that cannot start leaves every job to the caller (`unthreaded`); one that dies answers
+ * the job it was at `lost`, and its other jobs go to another worker. It is replaced. Workers hold the
  * event loop only while a job is pending; `close` ends them.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FileJob, FileResult } from './file-read';
-import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 
-type Lost = { kind: 'lost'; running: boolean; error: string };
-export type PoolResult = SummaryResult | Lost;
-/** `unthreaded`: no worker can take it (they cannot start, or the pool closed): the caller reads the file. */
-export type PoolFileResult = FileResult | Lost | { kind: 'unthreaded' };
+/**
+ * `lost`: the worker stopped at it (`running`: it was at work on it, and the file may be what killed it)
+ * or the pool closed. `unthreaded`: no worker can take it (they cannot start, or the pool closed): the
+ * caller reads the file.
+ */
+export type PoolResult = FileResult | { kind: 'lost'; running: boolean; error: string } | { kind: 'unthreaded' };
 
 /**
  * Jobs posted to one worker. Enough to keep it working while the scanner's thread is in a synchronous
@@ -33,9 +32,7 @@ const PER_WORKER = 64;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 
-type Job = { id: number } & (
-  { job: SummaryJob; resolve: (r: PoolResult) => void } | { file: FileJob; resolve: (r: PoolFileResult) => void }
-);
+type Job = { id: number; file: FileJob; resolve: (r: PoolResult) => void };
 
 interface Slot {
   worker: Worker;
@@ -45,7 +42,7 @@ interface Slot {
 }
 
 export interface DecodePoolOptions {
-  /** Contents shorter than this are summarised on the calling thread (default 64 KiB). */
+  /** Files smaller than this are for the caller to read and summarise itself (default 64 KiB). */
   minBytes?: number;
   /** Node flags of the workers (default: the process's). */
   execArgv?: string[];
@@ -77,17 +74,9 @@ export class DecodePool {
     return this.failed ? 0 : this.size * PER_WORKER;
   }
 
-  /** Contents shorter than this are summarised on the calling thread: `runFile` is for bigger files. */
+  /** Files smaller than this are for the caller to read and summarise itself: `runFile` is for bigger ones. */
   get minBytes(): number {
     return this.o.minBytes ?? 64 * 1024;
-  }
-
-  run(job: SummaryJob): Promise<PoolResult> {
-    if (this.failed || job.content.byteLength < this.minBytes) return summariseFile(job);
-    return new Promise((resolve) => {
-      this.waiting.push({ id: this.next++, job, resolve });
-      this.pump();
-    });
   }
 
   /** Starts the workers now (they are otherwise started by the first job): ~50 ms each to load. */
@@ -95,8 +84,8 @@ export class DecodePool {
     if (!this.failed && this.slots.length < this.size) this.pump();
   }
 
-  /** The worker reads the file, then as `run`; `unthreaded` when no worker can. */
-  runFile(file: FileJob): Promise<PoolFileResult> {
+  /** A worker reads the file, hashes, decodes and summarises it (file-read.ts); `unthreaded` when no worker can. */
+  runFile(file: FileJob): Promise<PoolResult> {
     if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
     return new Promise((resolve) => {
       this.waiting.push({ id: this.next++, file, resolve });
@@ -106,10 +95,7 @@ export class DecodePool {
 
   private pump(): void {
     if (this.failed) {
-      for (const j of this.waiting.splice(0)) {
-        if ('job' in j) void summariseFile(j.job).then(j.resolve);
-        else j.resolve({ kind: 'unthreaded' });
-      }
+      for (const j of this.waiting.splice(0)) j.resolve({ kind: 'unthreaded' });
       return;
     }
     while (this.slots.length < this.size) if (!this.spawn()) return this.pump();
@@ -121,15 +107,7 @@ export class DecodePool {
       if (!slot || !j) return;
       slot.inflight.push(j);
       slot.worker.ref();
-      if ('file' in j) {
-        slot.worker.postMessage({ id: j.id, file: j.file });
-        continue;
-      }
-      const c = j.job.content;
-      // the content moves (no copy) when it owns its buffer; a view of a bigger one is copied
-      // (Uint8Array's slice: Buffer's is a view)
-      const content = c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : Uint8Array.prototype.slice.call(c);
-      slot.worker.postMessage({ id: j.id, job: { ...j.job, content } }, [content.buffer as ArrayBuffer]);
+      slot.worker.postMessage({ id: j.id, file: j.file });
     }
   }
 
@@ -143,7 +121,7 @@ export class DecodePool {
     }
     const slot: Slot = { worker, ready: false, inflight: [] };
     worker.unref();
-    worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult & PoolFileResult }) => {
+    worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult }) => {
       if (m.ready) {
         slot.ready = true;
         return this.pump();
@@ -161,15 +139,10 @@ export class DecodePool {
       const lost = slot.inflight.splice(0);
       // The job it was at is answered `lost` (the file may be what killed it). The files queued behind it
       // go back to the front of the queue, for another worker to read: answering them `lost` too would
-      // spend one of the scanner's attempts on each of up to PER_WORKER - 1 unrelated files. A content
-      // job cannot: its bytes moved to the dead worker.
-      const again: Job[] = [];
-      lost.forEach((j, k) => {
-        if (k > 0 && 'file' in j) again.push(j);
-        else j.resolve({ kind: 'lost', running: k === 0, error: `the decode worker stopped (${why})` });
-      });
-      this.waiting.unshift(...again);
-      // one that never started means workers cannot start here: every job on the calling thread
+      // spend one of the scanner's attempts on each of up to PER_WORKER - 1 unrelated files.
+      lost[0]?.resolve({ kind: 'lost', running: true, error: `the decode worker stopped (${why})` });
+      this.waiting.unshift(...lost.slice(1));
+      // one that never started means workers cannot start here: every file left to the caller
       if (!slot.ready || ++this.respawns > MAX_RESPAWNS) this.failed = true;
       this.pump();
     };

@@ -1,11 +1,10 @@
 /**
- * Entry of a scanner decode worker (decode-pool.ts): answers each `{ id, job }` with `{ id, result }`
- * from `summariseFile`, each `{ id, file }` with the same after reading the file itself (file-read.ts),
- * and says `{ ready: true }` once loaded.
+ * Entry of a scanner decode worker (decode-pool.ts): answers each `{ id, file }` with `{ id, result }`:
+ * the file read (file-read.ts), then `summariseFile`; says `{ ready: true }` once loaded.
  */
 import { parentPort } from 'node:worker_threads';
 import { FileReader, type FileJob } from './file-read';
-import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
+import type { SummaryResult } from './file-summary';
 
 const port = parentPort;
 if (port) {
@@ -18,11 +17,12 @@ if (port) {
   let queue: Promise<void> = Promise.resolve();
   let pending = 0;
   let idle: NodeJS.Timeout | undefined;
-  port.on('message', (m: { id: number; job?: SummaryJob; file?: FileJob }) => {
+  port.on('message', (m: { id: number; file: FileJob }) => {
     pending++;
     clearTimeout(idle);
     queue = queue.then(() =>
-      (m.file ? reader.run(m.file) : summariseFile(m.job!))
+      reader
+        .run(m.file)
         .then(
           (result) => port.postMessage({ id: m.id, result }),
           (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),

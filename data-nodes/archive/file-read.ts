@@ -1,12 +1,12 @@
 /**
- * A decode worker's own read of a file (decode-pool.ts `runFile`): the worker opens, reads and
- * re-stats the file itself, so the content never crosses threads and the scanner's thread only walks
- * and writes the index. The read goes into one buffer the worker keeps (no fresh allocation and page
- * faults per file) and is synchronous: the worker has nothing else to do meanwhile.
+ * The scanner's read of a file, on a decode worker (decode-pool.ts `runFile`: the worker opens, reads
+ * and re-stats the file itself, so the content never crosses threads and the scanner's thread only
+ * walks and writes the index) or on the scanner's thread (small files, no workers): `readUnchanged`.
+ * A worker reads into one buffer it keeps (`FileReader`: no fresh allocation and page faults per file).
  *
- * The scanner's rule holds here as on its thread: a file whose size or mtime differs after the read
- * from what the scanner stat'ed before it (or whose bytes are more or fewer than that size) is still
- * being written, and is answered `retry`.
+ * The scanner's rule, in one place for both: a file whose size or mtime differs after the read from what
+ * the scanner stat'ed before it (or whose bytes are more or fewer than that size) is still being
+ * written, and is answered `retry`.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
@@ -31,37 +31,55 @@ export type FileResult =
 
 /** A kept buffer up to this size; a bigger file gets one of its own, let go after it. */
 const KEEP_BYTES = 64 * 2 ** 20;
-/** The biggest file read, as fs.readFile on the scanner's thread (its error message too). */
+/** The biggest file read: fs.readFile's limit, with its error message (the scanner's thread used it). */
 const MAX_BYTES = 2 ** 31 - 1;
 
+/**
+ * The file's bytes when they are the `size` bytes stat'ed before and it still has that size and mtime
+ * after the read, else why not. The read goes into `buffer(n)` (n bytes or more) and is synchronous: a
+ * worker has nothing else to do meanwhile, and on the scanner's thread the files are small (big ones only
+ * without workers, when the decode holds that thread anyway). `afterRead` is called between the read and
+ * the re-stat (the scanner's test hook); what it throws is an `unreadable`.
+ */
+export async function readUnchanged(
+  file: Pick<FileJob, 'abs' | 'size' | 'mtimeMs'>,
+  buffer: (bytes: number) => Buffer,
+  afterRead?: () => void | Promise<void>,
+): Promise<{ content: Buffer } | Exclude<FileResult, SummaryResult>> {
+  if (file.size > MAX_BYTES) return { kind: 'unreadable', error: `File size (${file.size}) is greater than 2 GiB` };
+  // one byte more than expected is asked for, so a file that grew is seen without reading it all
+  const want = file.size + 1;
+  const buf = buffer(want);
+  let n = 0;
+  try {
+    const fd = openSync(file.abs, 'r');
+    try {
+      for (let k = 1; k > 0 && n < want; n += k) k = readSync(fd, buf, n, want - n, n);
+    } finally {
+      closeSync(fd);
+    }
+    if (afterRead) await afterRead();
+    const after = statSync(file.abs);
+    if (n !== file.size || after.size !== file.size || after.mtimeMs !== file.mtimeMs) return { kind: 'retry', bytes: n };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+    return { kind: 'unreadable', error: (e as Error).message };
+  }
+  return { content: buf.subarray(0, n) };
+}
+
+/** A decode worker's reads, into one buffer it keeps. */
 export class FileReader {
   private buf = Buffer.alloc(0);
 
-  /** The file's bytes when they are the `size` bytes stat'ed before, else why not. Valid until the next call. */
-  read(job: FileJob): { content: Buffer } | Exclude<FileResult, SummaryResult> {
-    // one byte more than expected is asked for, so a file that grew is seen without reading it all
-    const want = job.size + 1;
-    if (job.size > MAX_BYTES) return { kind: 'unreadable', error: `File size (${job.size}) is greater than 2 GiB` };
-    let buf = this.buf;
-    if (buf.length < want) {
-      buf = Buffer.allocUnsafe(want);
+  /** As `readUnchanged`; the content is valid until the next call. */
+  read(job: FileJob): ReturnType<typeof readUnchanged> {
+    return readUnchanged(job, (want) => {
+      if (this.buf.length >= want) return this.buf;
+      const buf = Buffer.allocUnsafe(want);
       if (want <= KEEP_BYTES) this.buf = buf;
-    }
-    let n = 0;
-    try {
-      const fd = openSync(job.abs, 'r');
-      try {
-        for (let k = 1; k > 0 && n < want; n += k) k = readSync(fd, buf, n, want - n, n);
-      } finally {
-        closeSync(fd);
-      }
-      const after = statSync(job.abs);
-      if (n !== job.size || after.size !== job.size || after.mtimeMs !== job.mtimeMs) return { kind: 'retry', bytes: n };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
-      return { kind: 'unreadable', error: (e as Error).message };
-    }
-    return { content: buf.subarray(0, n) };
+      return buf;
+    });
   }
 
   /** Lets the kept buffer go (an idle worker holds no file's worth of memory). */
@@ -71,7 +89,7 @@ export class FileReader {
 
   /** Read, then `summariseFile`. The content is done with when this resolves (results are copies). */
   async run(job: FileJob): Promise<FileResult> {
-    const r = this.read(job);
+    const r = await this.read(job);
     if (!('content' in r)) return r;
     const { abs: _abs, size: _size, mtimeMs: _mtime, ...rest } = job;
     return summariseFile({ ...rest, content: r.content });

@@ -152,9 +152,6 @@ function packTogether(tiers: FieldTiers): void {
     }
 }
 
-/** The field rows of a decoded file (no tiers). */
-export const fieldRows = (key: string, d: DecodedFile): FieldRow[] => summarise(key, d, false).fields;
-
 /** Hash, then (unless `sameAs` matches) decode and summarise. A decode error is a result, not a throw. */
 export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
   const content = Buffer.from(job.content.buffer, job.content.byteOffset, job.content.byteLength);

@@ -36,9 +36,10 @@ import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type PoolResult } from './decode-pool';
-import { sha1Hex } from './file-summary';
+import { readUnchanged } from './file-read';
+import { sha1Hex, summariseFile } from './file-summary';
 import type { FormatReader } from './formats/types';
-import type { FieldRow, FileRow, IndexDb } from './index-db/types';
+import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
@@ -93,8 +94,9 @@ export interface ScannerOptions {
   /** Files modified this recently before the scan are re-read next scan (default 2 s). */
   settleSeconds?: number;
   /**
-   * Files read on the scanner's thread and decoded in parallel (default 12). Files the decode workers
-   * read themselves hold no memory here: as many more are in flight as the workers can queue.
+   * Files read and summarised on the scanner's thread at once (default 12): files under 64 KiB, and every
+   * file when no worker takes it. It does not bound the bigger files the decode workers read themselves
+   * (they hold no memory here): as many more of those are in flight as the workers can queue.
    */
   concurrency?: number;
   /**
@@ -187,7 +189,7 @@ export class Scanner {
   private closed = false;
   /** Hash, decode, field rows and tiers of each file, on worker threads. */
   private readonly decoder: DecodePool;
-  /** Files read on this thread (their content held here or on its way to a worker), at most `concurrency`. */
+  /** Files read and summarised on this thread (their content held here), at most `concurrency`. */
   private readonly readingHere: Limit;
   private rebuilt = false;
   private rebuilding = false;
@@ -361,12 +363,7 @@ export class Scanner {
     let pendingDeletes = deleteKeys;
     // Results are written every `batchSize` files while the next files are read and decoded (the
     // decode workers keep going while this thread writes); writes go one at a time.
-    type Batch = {
-      files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh: boolean }>;
-      touched: FileRow[];
-      gone: string[];
-    };
-    const empty = (): Batch => ({ files: [], touched: [], gone: [] });
+    const empty = (): WriteBatch => ({ files: [], touched: [], deleteKeys: [] });
     let acc = empty();
     let accCount = 0;
     let writing: Promise<void> = Promise.resolve();
@@ -376,7 +373,7 @@ export class Scanner {
       accCount = 0;
       writing = writing.then(async () => {
         this.check();
-        await this.o.db.writeBatch({ files: b.files, touched: b.touched, deleteKeys: last ? [...pendingDeletes, ...b.gone] : b.gone });
+        await this.o.db.writeBatch(last ? { ...b, deleteKeys: [...pendingDeletes, ...b.deleteKeys] } : b);
         if (last) pendingDeletes = [];
       });
       return writing;
@@ -394,7 +391,7 @@ export class Scanner {
           if (attempt < attempts) return;
         } else if (r.kind === 'gone') {
           if (s.prev) {
-            acc.gone.push(s.key);
+            acc.deleteKeys.push(s.key);
             res.deleted++;
           }
         } else if (r.kind === 'touch') {
@@ -491,49 +488,29 @@ export class Scanner {
     // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
     // the same as indexed is not decoded when its hash matches. Hash, decode, field rows and tiers run
     // on a decode worker, which reads a big file itself (its content never comes to this thread);
-    // a small one, or any while the `afterRead` hook is set, is read here.
-    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false };
-    const fmt = format.name;
-    const sameAs = (size: number): string | null =>
-      prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === fmt && !this.rebuilding ? prev.hash : null;
-    let r: PoolResult | undefined;
-    if (!this.o.afterRead && stat.size >= this.decoder.minBytes && this.decoder.threaded) {
-      const w = await this.decoder.runFile({
-        ...job,
-        sameAs: sameAs(stat.size),
-        abs: s.abs,
-        size: stat.size,
-        mtimeMs: stat.mtimeMs,
-      });
-      if (w.kind === 'retry') return { kind: 'retry', bytes: w.bytes };
-      if (w.kind === 'gone') return { kind: 'gone', bytes: 0 };
-      if (w.kind === 'unreadable') return errorRow(stat, format, w.error);
+    // a small one, or any while the `afterRead` hook is set, is read here. Either way what is read is
+    // the `size` bytes stat'ed, or the file is retried (file-read.ts): `sameAs` is decided on that size.
+    const { size, mtimeMs } = stat;
+    const sameAs =
+      prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding
+        ? prev.hash
+        : null;
+    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false, sameAs };
+    let r: Exclude<PoolResult, { kind: 'unthreaded' }> | undefined;
+    if (!this.o.afterRead && size >= this.decoder.minBytes && this.decoder.threaded) {
+      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs });
       if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
     }
-    let size = stat.size;
     if (!r) {
-      const here = await this.readingHere.run(async (): Promise<Outcome | { r: PoolResult; size: number }> => {
-        let content: Buffer;
-        try {
-          content = await fsp.readFile(s.abs);
-          await this.o.afterRead?.(s.rel, attempt);
-          const after = await fsp.stat(s.abs);
-          if (after.size !== content.length || after.mtimeMs !== stat.mtimeMs || after.size !== stat.size) {
-            return { kind: 'retry', bytes: content.length };
-          }
-          stat = after;
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
-          return errorRow(stat, format, (e as Error).message);
-        }
-        // the content moves to a decode worker (it is not used here after this)
-        const size = content.length;
-        return { r: await this.decoder.run({ ...job, content, sameAs: sameAs(size) }), size };
+      const hook = this.o.afterRead;
+      r = await this.readingHere.run(async () => {
+        const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n), hook && (() => hook(s.rel, attempt)));
+        return 'content' in got ? summariseFile({ ...job, content: got.content }) : got;
       });
-      if (!('r' in here)) return here;
-      ({ r, size } = here);
     }
+    if (r.kind === 'retry') return { kind: 'retry', bytes: r.bytes };
+    if (r.kind === 'gone') return { kind: 'gone', bytes: 0 };
+    if (r.kind === 'unreadable') return errorRow(stat, format, r.error);
     if (r.kind === 'same') {
       return {
         kind: 'touch',

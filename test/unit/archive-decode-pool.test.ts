@@ -9,6 +9,8 @@ import { contentHash, summariseFile, type SummaryJob } from '../../data-nodes/ar
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
+/** Workers that cannot start (their require hook is missing). */
+const NO_WORKERS = ['--require', path.join(__dirname, 'no-such-hook.js')];
 
 const csv = (k: number, rows = 40000): string =>
   `time,v,w\n${Array.from({ length: rows }, (_, i) => `${1000 + i},${(i * k) % 10},${i % 7}`).join('\n')}\n`;
@@ -35,36 +37,7 @@ function plain(x: unknown): unknown {
 }
 
 describe('DecodePool (hash, decode, field rows and tiers on worker threads)', () => {
-  test('a worker answers exactly what the calling thread computes; the content moves, views are copied', async () => {
-    const pool = new DecodePool(2, { minBytes: 0, execArgv: TS_WORKERS });
-    try {
-      const a = Buffer.from(csv(3));
-      const b = Buffer.from(csv(7));
-      const expectA = await summariseFile(job(Buffer.from(a)));
-      const expectB = await summariseFile(job(Buffer.from(b)));
-      expect(expectA.kind).toBe('decoded');
-      const big = Buffer.concat([Buffer.from('junk'), b]);
-      const view = big.subarray(4);
-      const [ra, rb, same] = await Promise.all([
-        pool.run(job(a)),
-        pool.run(job(view)),
-        pool.run(job(Buffer.from(csv(3)), contentHash(Buffer.from(csv(3))))),
-      ]);
-      expect(pool.threaded).toBe(true);
-      expect(plain(ra)).toEqual(plain(expectA));
-      expect(plain(rb)).toEqual(plain(expectB));
-      expect(JSON.stringify(plain(ra))).toContain('"tierMin":600');
-      expect(same).toEqual({ kind: 'same', hash: contentHash(Buffer.from(csv(3))) });
-      expect(a.byteLength).toBe(0); // transferred to the worker
-      expect(view.byteLength).toBeGreaterThan(0); // a view: copied
-      const bad = await pool.run(job(Buffer.alloc(100000, 0xff)));
-      expect(bad.kind).toBe('error');
-    } finally {
-      await pool.close();
-    }
-  });
-
-  test('a worker reads a file itself: the same answer; a file changed since its stat is retried, a deleted one gone', async () => {
+  test('a worker reads a file itself: what the calling thread computes; a file changed since its stat is retried, a deleted one gone', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sisock-readjob-'));
     const pool = new DecodePool(2, { minBytes: 0, execArgv: TS_WORKERS });
     const fileJob = (rel: string, sameAs: string | null = null): FileJob => {
@@ -77,14 +50,19 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       writeFileSync(path.join(dir, 'a.csv'), csv(3));
       writeFileSync(path.join(dir, 'b.csv'), csv(7, 50000)); // bigger than a: the worker's buffer grows
       writeFileSync(path.join(dir, 'c.csv'), csv(5));
+      writeFileSync(path.join(dir, 'bad.csv'), Buffer.alloc(100000, 0xff));
       const [ra, rb, same] = await Promise.all([
         pool.runFile(fileJob('a.csv')),
         pool.runFile(fileJob('b.csv')),
         pool.runFile(fileJob('a.csv', contentHash(Buffer.from(csv(3))))),
       ]);
-      expect(plain(ra)).toEqual(plain(await summariseFile(job(Buffer.from(csv(3))))));
+      const expectA = await summariseFile(job(Buffer.from(csv(3))));
+      expect(expectA.kind).toBe('decoded');
+      expect(plain(ra)).toEqual(plain(expectA));
       expect(plain(rb)).toEqual(plain(await summariseFile(job(Buffer.from(csv(7, 50000))))));
+      expect(JSON.stringify(plain(ra))).toContain('"tierMin":600');
       expect(same).toEqual({ kind: 'same', hash: contentHash(Buffer.from(csv(3))) });
+      expect((await pool.runFile(fileJob('bad.csv'))).kind).toBe('error');
       // a smaller file after a bigger one in the same buffer: only its own bytes are hashed
       expect(plain(await pool.runFile(fileJob('c.csv')))).toEqual(plain(await summariseFile(job(Buffer.from(csv(5))))));
 
@@ -155,21 +133,27 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     }
   });
 
-  test('workers that cannot start leave every job to the calling thread; small contents stay here', async () => {
-    const pool = new DecodePool(2, { minBytes: 1024, execArgv: ['--require', path.join(__dirname, 'no-such-hook.js')] });
+  test('workers that cannot start leave every file to the caller, to read on its own thread', async () => {
+    const pool = new DecodePool(2, { minBytes: 1024, execArgv: NO_WORKERS });
+    const file = (abs: string): FileJob => ({
+      key: 'k',
+      relPath: 'a.csv',
+      format: 'csv',
+      sameAs: null,
+      summaries: true,
+      abs,
+      size: 1,
+      mtimeMs: 0,
+    });
     try {
-      const small = await pool.run(job(Buffer.from(csv(3, 10))));
-      expect(small.kind).toBe('decoded');
-      const big = Buffer.from(csv(3));
-      const expected = await summariseFile(job(Buffer.from(big)));
-      expect(await Promise.all([pool.run(job(big)), pool.run(job(Buffer.from(big)))])).toEqual([expected, expected]);
+      expect(pool.threaded).toBe(true);
+      // queued before the workers are found not to start: answered when they fail
+      expect(await Promise.all([pool.runFile(file('/x')), pool.runFile(file('/y'))])).toEqual([
+        { kind: 'unthreaded' },
+        { kind: 'unthreaded' },
+      ]);
       expect(pool.threaded).toBe(false);
-      // a file to read is left to the caller, who reads it on its own thread
-      expect(
-        await pool.runFile({ key: 'k', relPath: 'a.csv', format: 'csv', sameAs: null, summaries: true, abs: '/x', size: 1, mtimeMs: 0 }),
-      ).toEqual({
-        kind: 'unthreaded',
-      });
+      expect(await pool.runFile(file('/z'))).toEqual({ kind: 'unthreaded' });
     } finally {
       await pool.close();
     }
@@ -242,6 +226,11 @@ test('files read on the scanner thread stay within `concurrency`, however many t
   for (let k = 0; k < 30; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 10));
   let at = 0;
   let most = 0;
+  // Every read waits in the hook until `concurrency` reads are in it at once. The reads of the scanner's
+  // thread reach the hook in one synchronous run (file-read.ts), so without the limit all 30 would be in
+  // it before the first goes on (and fewer than 3 at a time would never open the gate).
+  let open = () => {};
+  const gate = new Promise<void>((r) => (open = r));
   const s = await Scanner.open({
     db,
     dataDir: dir,
@@ -252,7 +241,8 @@ test('files read on the scanner thread stay within `concurrency`, however many t
     // the hook keeps every read on the scanner's thread
     afterRead: async () => {
       most = Math.max(most, ++at);
-      await new Promise((r) => setTimeout(r, 5));
+      if (at === 3) open();
+      await gate;
       at--;
     },
   });
@@ -266,7 +256,7 @@ test('files read on the scanner thread stay within `concurrency`, however many t
   }
 });
 
-test('a G3 archive of big files (read by the workers themselves) indexes as on the scanner thread: files, fields, tiers', async () => {
+test('a G3 archive of big files (read by the workers themselves) indexes as on the scanner thread (no workers, or none that start): files, fields, tiers', async () => {
   const { dataFrame, sessionFrame, statusFrame } = await import('../../bench/g3-writer');
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-g3workers-'));
   const T0 = 1767225600;
@@ -288,9 +278,9 @@ test('a G3 archive of big files (read by the workers themselves) indexes as on t
       writeFileSync(path.join(dir, `${t0}.g3`), Buffer.concat(parts));
     }
     expect(statSync(path.join(dir, `${T0}.g3`)).size).toBeGreaterThan(64 * 1024); // past the in-place limit
-    const index = async (workers: number) => {
+    const index = async (workers: number, workerExecArgv = TS_WORKERS) => {
       const db = openIndexDb('sqlite::memory:');
-      const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers, workerExecArgv: TS_WORKERS });
+      const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers, workerExecArgv });
       try {
         expect(await s.scan()).toMatchObject({ added: 3, errors: 0 });
         const files = (await db.listFiles()).map(({ scannedAt: _s, ...f }) => f).sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -307,10 +297,13 @@ test('a G3 archive of big files (read by the workers themselves) indexes as on t
     };
     const onWorkers = await index(2);
     const inPlace = await index(0);
+    // workers that cannot start leave every file to the scanner's thread
+    const noWorkers = await index(2, NO_WORKERS);
     expect(onWorkers.fields.map((f) => f.field)).toEqual(expect.arrayContaining([`${desc}.f0`, `${desc}.f4`]));
     expect(onWorkers.files.every((f) => f.status === 'ok' && f.nSamples === 3600)).toBe(true);
     expect((onWorkers.tiers[2] as [string, number, number[][]])[2].length).toBeGreaterThan(0);
     expect(onWorkers).toEqual(inPlace);
+    expect(noWorkers).toEqual(inPlace);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -29,7 +29,9 @@ export class SqliteIndexDb extends SqlIndexDb {
     if (file !== ':memory:') this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // 64 MiB of page cache (default 2 MiB): a scan's transaction inserts tens of thousands of tier rows
-    // at random places of their indexes (keys are hashes); a small cache spills and rereads pages.
+    // (at the end of their indexes for new files, whose keys are sequence numbers: scanner.ts fileKey; all
+    // over them for files of older indexes, which keep hashes of their paths as keys) and rewrites rollup
+    // rows; a small cache spills and rereads pages.
     this.db.pragma('cache_size = -65536');
     const prep = (sql: string): Database.Statement => {
       let s = this.stmts.get(sql);

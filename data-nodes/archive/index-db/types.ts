@@ -82,6 +82,13 @@ export interface LockState {
   expires: number | null;
 }
 
+/** What `IndexDb.writeBatch` writes in one transaction. */
+export interface WriteBatch {
+  files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh?: boolean }>;
+  touched: FileRow[];
+  deleteKeys: string[];
+}
+
 export interface IndexDb {
   readonly kind: 'sqlite' | 'mysql';
   /** Human-readable location (no password). */
@@ -103,11 +110,7 @@ export interface IndexDb {
    * coarser widths live in the rollups (sdk/tiers/table.ts `ownRowWidths`). `fresh`: the file is not in
    * the index (nothing of it to remove).
    */
-  writeBatch(batch: {
-    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh?: boolean }>;
-    touched: FileRow[];
-    deleteKeys: string[];
-  }): Promise<void>;
+  writeBatch(batch: WriteBatch): Promise<void>;
 
   // reader
   /** Counter bumped by every write: cached answers are valid while it is unchanged. */
