@@ -18,10 +18,9 @@ import {
   ROLLUP_WIDTHS,
   rowBuckets,
   TIER_COLS,
-  type FieldTiers,
   type TierRow,
 } from '../../sdk/tiers';
-import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan } from './types';
+import type { FieldMeta, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan, WriteBatch } from './types';
 
 export interface Querier {
   all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -149,11 +148,7 @@ export abstract class SqlIndexDb implements IndexDb {
     }));
   }
 
-  async writeBatch(batch: {
-    files: Array<{ file: FileRow; fields: FieldRow[]; tiers?: FieldTiers; fresh?: boolean }>;
-    touched: FileRow[];
-    deleteKeys: string[];
-  }): Promise<void> {
+  async writeBatch(batch: WriteBatch): Promise<void> {
     // rows to remove first: deleted files', and those of files written again (a fresh file has none)
     const gone = [...batch.deleteKeys, ...batch.files.filter((f) => !f.fresh).map((f) => f.file.key)];
     if (batch.files.length === 0 && gone.length === 0 && batch.touched.length === 0) return;
