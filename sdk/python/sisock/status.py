@@ -12,6 +12,8 @@ from typing import Any, Dict, Optional, Union
 
 import txaio
 
+from .state import _value
+
 NodeStatusValue = Union[int, float, str, bool, None]
 
 #: Most keys kept; keys beyond it (in insertion order) are left out.
@@ -38,10 +40,8 @@ async def within(v: Any, seconds: float) -> Any:
     box = txaio.create_future()
 
     async def settle() -> None:
-        w = v
         try:
-            while inspect.isawaitable(w):
-                w = await w
+            w = await _value(v)
         except Exception as e:  # noqa: BLE001 - handed on to the caller
             if not txaio.is_called(box):
                 txaio.reject(box, e)
