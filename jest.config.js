@@ -7,4 +7,5 @@ module.exports = {
   // every file, tests included, is `make typecheck` (tsc -p tsconfig.json --noEmit), which `make test` runs first.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/jest-setup.ts'],
 };

@@ -10,6 +10,13 @@
  * more). A worker that cannot start leaves every job to the caller (`unthreaded`); one that dies answers
  * the job it was at `lost`, and its other jobs go to another worker. It is replaced. Workers hold the
  * event loop only while a job is pending; `close` ends them.
+ *
+ * Scanners take their pool with `DecodePool.lease`: the pools of a process are kept between scanners (and
+ * for `SHARED_IDLE_MS` after the last one closes), so a scanner opened after another one finds workers
+ * whose code V8 has already compiled. A fresh worker spends its first second or so mostly in the
+ * optimising compiler (a third of its time over the first 360 G3 files, measured with perf): a second
+ * scanner of the same process paid that again for nothing, e.g. the archive node's index rebuilt, or the
+ * scans of the G3 bench, one scanner per index.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -31,6 +38,21 @@ export type PoolResult = FileResult | { kind: 'lost'; running: boolean; error: s
 const PER_WORKER = 64;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
+/** How long a leased pool outlives its last lease (its idle workers do not hold the event loop). */
+export const SHARED_IDLE_MS = 60_000;
+
+/** A scanner's use of a shared pool: `release` once, when the scanner closes. */
+export interface PoolLease {
+  pool: DecodePool;
+  release(): void;
+}
+
+const shared = new Map<string, { pool: DecodePool; users: number; idle: NodeJS.Timeout | null }>();
+
+/** The leases held on each shared pool (for tests and diagnostics). */
+export function sharedPoolUsers(): number[] {
+  return [...shared.values()].map((s) => s.users);
+}
 
 type Job = { id: number; file: FileJob; resolve: (r: PoolResult) => void };
 
@@ -62,6 +84,49 @@ export class DecodePool {
   ) {
     this.file = path.join(__dirname, `decode-worker${path.extname(__filename)}`);
     this.failed = size < 1 || !existsSync(this.file);
+  }
+
+  /**
+   * The process's pool of `size` workers with these options, made if there is none (or the one there gave
+   * up on workers). It is closed `SHARED_IDLE_MS` after its last lease is released, unless leased again.
+   */
+  static lease(size: number, o: DecodePoolOptions = {}): PoolLease {
+    const key = JSON.stringify([size, o.minBytes ?? null, o.execArgv ?? null]);
+    let s = shared.get(key);
+    if (s && !s.pool.threaded && size > 0) {
+      // it gave up (workers that cannot start, or died too often): a new scanner tries again
+      shared.delete(key);
+      if (s.idle) clearTimeout(s.idle);
+      void s.pool.close();
+      s = undefined;
+    }
+    if (!s) shared.set(key, (s = { pool: new DecodePool(size, o), users: 0, idle: null }));
+    const entry = s;
+    entry.users++;
+    if (entry.idle) clearTimeout(entry.idle);
+    entry.idle = null;
+    let released = false;
+    return {
+      pool: entry.pool,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--entry.users > 0) return;
+        entry.idle = setTimeout(() => {
+          if (shared.get(key) === entry) shared.delete(key);
+          void entry.pool.close();
+        }, SHARED_IDLE_MS);
+        entry.idle.unref();
+      },
+    };
+  }
+
+  /** Closes every shared pool now (tests, and a process about to exit that wants its threads gone). */
+  static async closeShared(): Promise<void> {
+    const all = [...shared.values()];
+    shared.clear();
+    for (const s of all) if (s.idle) clearTimeout(s.idle);
+    await Promise.all(all.map((s) => s.pool.close()));
   }
 
   /** True while jobs go to workers (false: every job runs on the calling thread). */

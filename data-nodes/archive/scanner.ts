@@ -35,7 +35,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
-import { DecodePool, type PoolResult } from './decode-pool';
+import { DecodePool, type PoolLease, type PoolResult } from './decode-pool';
 import { readUnchanged } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import type { FormatReader } from './formats/types';
@@ -187,8 +187,9 @@ export class Scanner {
   private heartbeat: NodeJS.Timeout | null = null;
   private lost: string | null = null;
   private closed = false;
-  /** Hash, decode, field rows and tiers of each file, on worker threads. */
+  /** Hash, decode, field rows and tiers of each file, on worker threads (the process's pool: DecodePool.lease). */
   private readonly decoder: DecodePool;
+  private readonly lease: PoolLease;
   /** Files read and summarised on this thread (their content held here), at most `concurrency`. */
   private readonly readingHere: Limit;
   private rebuilt = false;
@@ -201,45 +202,56 @@ export class Scanner {
     this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.root = path.resolve(o.dataDir);
     this.readingHere = new Limit(o.concurrency ?? 12);
-    this.decoder = new DecodePool(o.workers ?? os.availableParallelism(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
+    this.lease = DecodePool.lease(o.workers ?? os.availableParallelism(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
+    this.decoder = this.lease.pool;
   }
 
   /** Migrates the index, takes the scanner lease (ScannerLockedError when held) and records the root. */
   static async open(o: ScannerOptions): Promise<Scanner> {
     const s = new Scanner(o);
-    const st = await fsp.stat(s.root).catch((e: Error) => {
-      throw new Error(`cannot read data directory ${s.root}: ${e.message}`);
+    try {
+      await s.start();
+    } catch (e) {
+      await s.close(); // the decode pool's lease, and the scanner lease if it was taken
+      throw e;
+    }
+    return s;
+  }
+
+  private async start(): Promise<void> {
+    const o = this.o;
+    const st = await fsp.stat(this.root).catch((e: Error) => {
+      throw new Error(`cannot read data directory ${this.root}: ${e.message}`);
     });
-    if (!st.isDirectory()) throw new Error(`data directory ${s.root} is not a directory`);
+    if (!st.isDirectory()) throw new Error(`data directory ${this.root} is not a directory`);
     await o.db.migrate();
     const lease = o.leaseSeconds ?? 30;
-    const lock = await o.db.acquireLock(SCANNER_LOCK, s.owner, lease);
+    const lock = await o.db.acquireLock(SCANNER_LOCK, this.owner, lease);
     if (!lock.acquired) throw new ScannerLockedError(lock.owner, lock.expires, o.db.location);
-    s.heartbeat = setInterval(
+    this.heartbeat = setInterval(
       () => {
-        o.db.renewLock(SCANNER_LOCK, s.owner, lease).then(
+        o.db.renewLock(SCANNER_LOCK, this.owner, lease).then(
           (ok) => {
-            if (!ok && !s.lost) {
-              s.lost = 'lost the scanner lease to another scanner';
-              s.log.error(s.lost);
+            if (!ok && !this.lost) {
+              this.lost = 'lost the scanner lease to another scanner';
+              this.log.error(this.lost);
             }
           },
-          (e: Error) => s.log.warn({ err: e.message }, 'could not renew the scanner lease'),
+          (e: Error) => this.log.warn({ err: e.message }, 'could not renew the scanner lease'),
         );
       },
       Math.max(100, (lease * 1000) / 3),
     );
-    s.heartbeat.unref();
+    this.heartbeat.unref();
     const prevRoot = await o.db.getMeta('data_dir');
-    if (prevRoot !== s.root) {
+    if (prevRoot !== this.root) {
       if (prevRoot !== null)
-        s.log.warn(
-          { before: prevRoot, now: s.root },
+        this.log.warn(
+          { before: prevRoot, now: this.root },
           'the index was built from another data directory; paths are relative, files not found here will be removed',
         );
-      await o.db.setMeta('data_dir', s.root);
+      await o.db.setMeta('data_dir', this.root);
     }
-    return s;
   }
 
   private check(): void {
@@ -540,7 +552,7 @@ export class Scanner {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    await this.decoder.close();
+    this.lease.release();
     await this.o.db
       .releaseLock(SCANNER_LOCK, this.owner)
       .catch((e: Error) => this.log.warn({ err: e.message }, 'could not release the scanner lease'));

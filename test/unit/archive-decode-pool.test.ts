@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
-import { DecodePool } from '../../data-nodes/archive/decode-pool';
+import { DecodePool, sharedPoolUsers } from '../../data-nodes/archive/decode-pool';
 import type { FileJob } from '../../data-nodes/archive/file-read';
 import { contentHash, summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
 
@@ -156,6 +156,62 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       expect(await pool.runFile(file('/z'))).toEqual({ kind: 'unthreaded' });
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe('DecodePool.lease: one pool per process and options, kept between scanners', () => {
+  afterEach(() => DecodePool.closeShared());
+
+  test('a second scanner gets the workers of the first (compiled already), also after the first closed; a pool that gave up is replaced', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-lease-'));
+    writeFileSync(path.join(dir, 'a.csv'), csv(3));
+    const db = openIndexDb('sqlite::memory:');
+    try {
+      const a = DecodePool.lease(2, { execArgv: TS_WORKERS });
+      const b = DecodePool.lease(2, { execArgv: TS_WORKERS });
+      expect(b.pool).toBe(a.pool);
+      expect(DecodePool.lease(1, { execArgv: TS_WORKERS }).pool).not.toBe(a.pool); // other options, other pool
+      a.release();
+      a.release(); // once only: b still holds it
+      b.release();
+      // released by all, within SHARED_IDLE_MS: the next lease finds it, and so does a scanner
+      const c = DecodePool.lease(2, { execArgv: TS_WORKERS });
+      expect(c.pool).toBe(a.pool);
+      const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 2, workerExecArgv: TS_WORKERS });
+      try {
+        expect((s as unknown as { decoder: DecodePool }).decoder).toBe(a.pool);
+        expect((await s.scan()).added).toBe(1);
+      } finally {
+        await s.close();
+      }
+      expect(a.pool.threaded).toBe(true); // a scanner's close leaves the pool to its other users
+      c.release();
+
+      const broken = DecodePool.lease(2, { minBytes: 1024, execArgv: NO_WORKERS });
+      const job: FileJob = { key: 'k', relPath: 'a.csv', format: 'csv', sameAs: null, summaries: true, abs: '/x', size: 1, mtimeMs: 0 };
+      expect(await broken.pool.runFile(job)).toEqual({ kind: 'unthreaded' });
+      const again = DecodePool.lease(2, { minBytes: 1024, execArgv: NO_WORKERS });
+      expect(again.pool).not.toBe(broken.pool); // tried again with new workers
+      expect(again.pool.threaded).toBe(true);
+      broken.release();
+      again.release();
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a scanner that cannot open gives its lease back', async () => {
+    const db = openIndexDb('sqlite::memory:');
+    try {
+      await expect(Scanner.open({ db, dataDir: '/no/such/dir', workers: 2, workerExecArgv: TS_WORKERS })).rejects.toThrow(
+        /cannot read data directory/,
+      );
+      // its pool is only waiting out its idle time
+      expect(sharedPoolUsers()).toEqual([0]);
+    } finally {
+      await db.close();
     }
   });
 });
