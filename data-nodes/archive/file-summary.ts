@@ -14,7 +14,8 @@ export const sha1Hex = (b: string | Uint8Array): string => createHash('sha1').up
 
 /**
  * The content hash stored in the index (`file.hash`, sha1 hex) and compared to tell a touched file (same
- * content, new mtime) from a changed one. sha1 as every earlier scanner wrote it, so an existing index
+ * content, new mtime) from a changed one, for formats without a fingerprint of their own (G3 has one: its
+ * frames' CRCs, `summariseFile`). sha1 as every earlier scanner wrote it, so an existing index
  * recognises its files. (A faster 128-bit JS fingerprint was tried here and dropped: its four 32-bit lanes
  * were independent, so a change confined to one lane collided with a chance of 2^-32, and OpenSSL's sha1
  * was only ~1.4x slower than it on this machine.)
@@ -152,12 +153,16 @@ function packTogether(tiers: FieldTiers): void {
     }
 }
 
-/** Hash, then (unless `sameAs` matches) decode and summarise. A decode error is a result, not a throw. */
+/**
+ * Hash (the format's fingerprint where it has one, FormatReader.fingerprint, else `contentHash`), then
+ * (unless `sameAs` matches) decode and summarise. A decode error is a result, not a throw.
+ */
 export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
   const content = Buffer.from(job.content.buffer, job.content.byteOffset, job.content.byteLength);
-  const hash = contentHash(content);
-  if (job.sameAs !== null && job.sameAs === hash) return { kind: 'same', hash };
   const format = formatByName(job.format);
+  // verified when a match would skip the decode (the decode checks what it reads itself)
+  const hash = format?.fingerprint?.(content, job.sameAs !== null) ?? contentHash(content);
+  if (job.sameAs !== null && job.sameAs === hash) return { kind: 'same', hash };
   if (!format) return { kind: 'error', error: `unknown format ${job.format}` };
   let decoded: DecodedFile;
   try {

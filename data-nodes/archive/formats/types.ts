@@ -78,6 +78,14 @@ export interface FormatReader {
    * reader call this instead of `decode` when it is present.
    */
   decodeAsync?(content: Buffer, ctx: FileContext): Promise<DecodedFile>;
+  /**
+   * For formats that store checksums of their own content (G3 frames): a fingerprint of `content` (at
+   * most 40 characters, never a sha1 hex digest) that the scanner stores instead of the sha1 of every byte
+   * and compares to tell a file whose mtime changed from one whose content did. `verify`: the caller
+   * will skip the decode when it matches, so every stored checksum is checked first. Null: hash the
+   * bytes (compressed content, a checksum that does not match, content not of this format).
+   */
+  fingerprint?(content: Buffer, verify: boolean): string | null;
 }
 
 export class FormatError extends Error {

@@ -4,6 +4,7 @@
  * names and blobs. The reader walks entries without decoding them (a blob is a subarray); objects
  * are decoded on demand with `frameObject`. Every error names the file, frame and byte offset.
  */
+import { createHash } from 'node:crypto';
 import { Archive } from './archive';
 import { ByteReader, utf8At } from './bytes';
 import { readBody } from './classes';
@@ -117,6 +118,77 @@ export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
  */
 export function checkFrameCrc(data: Uint8Array, frame: G3Frame): void {
   readOne(data, frame.offset, frame.index, true, false);
+}
+
+/**
+ * A fingerprint of a G3 stream's content, for the scanner to tell a file whose mtime changed but whose
+ * content did not (file-summary.ts), without hashing every byte: the sha1 of every byte the frames' own
+ * CRC-32C do not cover (each frame's header, its entries' length words, its stored CRC) and of an
+ * incomplete last frame, whole. A frame's names and blobs are thus covered through its stored CRC: two
+ * streams with the same fingerprint differ, if at all, only inside frames whose contents have the same
+ * CRC-32C as each other, which is all spt3g itself checks of a frame (a random change keeps it with a
+ * chance of 2^-32 per frame changed).
+ *
+ * With `verify` each frame's CRC is computed and compared with the stored one (as a decode does), for
+ * a caller that will not decode the stream when the fingerprint matches: a frame whose content no
+ * longer matches its CRC (a copy damaged in transit keeps the CRC it had) gives null, so the caller
+ * decodes, and the decode reports the damage. Without it, only the entries are walked (a few
+ * microseconds a frame). Null too when the stream is not made of frames (the caller hashes the bytes).
+ */
+export function frameFingerprint(input: Uint8Array, verify: boolean): string | null {
+  const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  const h = createHash('sha1');
+  // the uncovered bytes are gathered here and hashed a few KiB at a time (thousands of 8-byte updates cost more)
+  const gaps = new Uint8Array(4096);
+  let g = 0;
+  const gap = (from: number, to: number): void => {
+    if (to - from > gaps.length - g) {
+      h.update(gaps.subarray(0, g));
+      g = 0;
+      if (to - from > gaps.length) {
+        h.update(data.subarray(from, to));
+        return;
+      }
+    }
+    for (let i = from; i < to; i++) gaps[g++] = data[i] as number; // i < to <= data.length
+  };
+  let pos = 0;
+  while (pos < data.length) {
+    const r = new ByteReader(data, pos);
+    try {
+      r.endianFlag();
+      const version = r.u32('frame version');
+      if (version > 1) return null;
+      const n = r.count32(16, 'frame entries');
+      r.u32('frame type');
+      let from = pos;
+      let crc = 0;
+      for (let i = 0; i < n; i++) {
+        const nameLen = r.size(1, 'entry name');
+        if (nameLen > MAX_NAME_BYTES) return null;
+        const nameAt = r.skip(nameLen, 'entry name');
+        const blobLen = r.size(1, 'entry blob');
+        const blobAt = r.skip(blobLen, 'entry blob');
+        if (verify) crc = crc32cAt(crc32cAt(crc, data, nameAt, nameAt + nameLen), data, blobAt, blobAt + blobLen);
+        gap(from, nameAt);
+        gap(nameAt + nameLen, blobAt);
+        from = blobAt + blobLen;
+      }
+      const stored = r.u32('frame CRC');
+      if (verify && stored !== crc) return null;
+      gap(from, r.pos);
+      pos = r.pos;
+    } catch (e) {
+      if (!(e instanceof G3BoundsError)) throw e;
+      if (e.kind !== 'truncated' && e.kind !== 'bounds') return null;
+      gap(pos, data.length); // an incomplete last frame (still being written): hashed whole
+      break;
+    }
+  }
+  h.update(gaps.subarray(0, g));
+  // the stream's length too: a stream cut after a complete frame differs from its whole
+  h.update(String(data.length));
+  return h.digest('hex');
 }
 
 /** Decodes one entry of a frame; undefined when the frame has no such entry. */

@@ -8,7 +8,7 @@
  * Non-HK frames (spt3g core types) are walked and checked (CRC) but give no timelines.
  */
 import { decompressAsync, decompressSync, DEFAULT_MAX_DECOMPRESSED, sniffCompression } from './compression';
-import { checkFrameCrc, readFrames, type FrameReadOptions } from './frame';
+import { checkFrameCrc, frameFingerprint, readFrames, type FrameReadOptions } from './frame';
 import { G3BoundsError, G3FormatError } from './errors';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
@@ -112,5 +112,12 @@ export const g3Format: FormatReader = {
   },
   decodeAsync(content: Buffer, ctx: FileContext): Promise<DecodedFile> {
     return decodeG3Async(content, ctx);
+  },
+  fingerprint(content: Buffer, verify: boolean): string | null {
+    // a compressed file's frames are only known after its decompression: its bytes are hashed
+    if (sniffCompression(content) !== 'none') return null;
+    const fp = frameFingerprint(content, verify);
+    // 'g' is not a hex digit: no fingerprint equals the sha1 an index of an older scanner holds
+    return fp === null ? null : `g3${fp.slice(0, 38)}`;
   },
 };
