@@ -1,8 +1,8 @@
 /**
  * The scanner: walks the archive directory and keeps the index in step with it.
  *
- * Per file (under a key: `fileKey`) it records path (relative to the root), size, mtime, the sha1 of the content (file-summary.ts
- * `contentHash`; the file is read anyway to be decoded), its format, and per field the timeline, type, units, description,
+ * Per file (under a key: `fileKey`) it records path (relative to the root), size, mtime, a hash of the content (file-summary.ts
+ * `summariseFile`: the sha1 of the bytes, or the format's fingerprint, G3's from its frame CRCs), its format, and per field the timeline, type, units, description,
  * nominal interval, first and last time with a value and the number of values, and per numeric field
  * its summary tiers (sdk/tiers: buckets from ≥ 300 × its interval up to 1 day), written in the same
  * transaction as the file's rows and replaced or removed with them (a grown, rewritten, corrupt or
