@@ -32,10 +32,12 @@ export type PoolResult = FileResult | { kind: 'lost'; running: boolean; error: s
 
 /**
  * Jobs posted to one worker. Enough to keep it working while the scanner's thread is in a synchronous
- * index write (~75 ms for 100 G3 hour files with their tiers, more when the cores are shared: 20-40
- * files of decode): with 5, both workers sat idle through every write; 32 still ran dry at times.
+ * index write: ~75 ms for 100 G3 hour files with their tiers, more when the cores are shared, and the
+ * scanner writes up to 1000 files at once (scanner.ts batchFiles); a worker summarises a G3 hour file
+ * in about a millisecond. With 5 both workers sat idle through every write of 100 files; 32 still ran
+ * dry at times. A job holds no memory until its worker reads the file.
  */
-const PER_WORKER = 64;
+const PER_WORKER = 512;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 /** How long a leased pool outlives its last lease (its idle workers do not hold the event loop). */

@@ -25,7 +25,7 @@
  *
  * The scanner's thread walks, stats and writes the index; reading (files of 64 KiB and more), hashing,
  * decoding, field rows and tiers run on a pool of worker threads (decode-pool.ts, file-read.ts), and
- * results are written every `batchFiles` files while the next ones are decoded.
+ * results are written every `batchFiles` files (or BATCH_VALUES summary numbers) while the next ones are decoded.
  *
  * All times are UNIX seconds (UTC).
  */
@@ -43,6 +43,9 @@ import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
+
+/** Summary numbers (tier buckets' packed values) held for one index transaction at most: ~32 MiB. */
+export const BATCH_VALUES = 4_000_000;
 
 export class ScannerLockedError extends Error {
   constructor(
@@ -106,8 +109,15 @@ export interface ScannerOptions {
   workers?: number;
   /** Node flags of those threads (default the process's; tests pass a TypeScript require hook). */
   workerExecArgv?: string[];
-  /** Files per index transaction (default 100: the decode workers run out of work during a long write; each write updates the rollups it touches). */
+  /**
+   * Files per index transaction (default 1000), fewer when their summaries hold more than BATCH_VALUES
+   * numbers. Each write rewrites the rollup chunks it touches, the coarse ones whole (36 KiB a field and
+   * width): a year of hour files in batches of 100 rewrote them 88 times, most of what a scan wrote. The
+   * decode workers keep ahead of a long write (decode-pool.ts PER_WORKER).
+   */
   batchFiles?: number;
+  /** Summary numbers per index transaction at most (default BATCH_VALUES): bounds the memory a batch holds. */
+  batchValues?: number;
   /** Attempts for a file that changes while read (default 3). */
   attempts?: number;
   /** Build summary tiers for new and changed files (default true; false only to measure their cost). */
@@ -369,7 +379,8 @@ export class Scanner {
       progress({ phase: 'index', files: filesDone, filesTotal: todo.length, bytes: bytesDone, bytesTotal, elapsed: elapsed() });
     report();
 
-    const batchSize = this.o.batchFiles ?? 100;
+    const batchSize = this.o.batchFiles ?? 1000;
+    const batchValues = this.o.batchValues ?? BATCH_VALUES;
     const attempts = this.o.attempts ?? 3;
     let retry: typeof todo = [];
     let pendingDeletes = deleteKeys;
@@ -378,11 +389,13 @@ export class Scanner {
     const empty = (): WriteBatch => ({ files: [], touched: [], deleteKeys: [] });
     let acc = empty();
     let accCount = 0;
+    let accValues = 0;
     let writing: Promise<void> = Promise.resolve();
     const flush = (last: boolean): Promise<void> => {
       const b = acc;
       acc = empty();
       accCount = 0;
+      accValues = 0;
       writing = writing.then(async () => {
         this.check();
         await this.o.db.writeBatch(last ? { ...b, deleteKeys: [...pendingDeletes, ...b.deleteKeys] } : b);
@@ -411,6 +424,7 @@ export class Scanner {
           acc.touched.push(r.file);
         } else {
           acc.files.push({ file: r.file, fields: r.fields, ...(r.tiers ? { tiers: r.tiers } : {}), fresh: r.isNew });
+          for (const byWidth of r.tiers?.values() ?? []) for (const p of byWidth.values()) accValues += p.length;
           if (r.file.status === 'error') res.errors++;
           else if (r.file.status === 'ignored') res.ignored++;
           else if (r.isNew) res.added++;
@@ -419,7 +433,7 @@ export class Scanner {
         filesDone++;
         bytesDone += s.stat?.size ?? 0;
         report();
-        if (++accCount >= batchSize) await flush(false);
+        if (++accCount >= batchSize || accValues >= batchValues) await flush(false);
       });
       await flush(last);
     };

@@ -276,6 +276,36 @@ test('content hash: sha1 of the bytes, as older indexes hold it: their files are
   }
 });
 
+test('index transactions: up to `batchFiles` files, fewer when their summaries hold `batchValues` numbers', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-batches-'));
+  for (let k = 0; k < 6; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k + 1, 5000));
+  const sizes = async (o: { batchFiles?: number; batchValues?: number }): Promise<number[]> => {
+    const db = openIndexDb('sqlite::memory:');
+    const got: number[] = [];
+    const write = db.writeBatch.bind(db);
+    db.writeBatch = (b) => {
+      if (b.files.length) got.push(b.files.length);
+      return write(b);
+    };
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 0, ...o });
+    try {
+      expect((await s.scan()).added).toBe(6);
+    } finally {
+      await s.close();
+      await db.close();
+    }
+    return got;
+  };
+  try {
+    expect(await sizes({})).toEqual([6]);
+    expect(await sizes({ batchFiles: 4 })).toEqual([4, 2]);
+    // each file's tiers hold more than one number: a write after every file
+    expect(await sizes({ batchValues: 1 })).toEqual([1, 1, 1, 1, 1, 1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('files read on the scanner thread stay within `concurrency`, however many the workers can queue', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-readlimit-'));
   const db = openIndexDb('sqlite::memory:');

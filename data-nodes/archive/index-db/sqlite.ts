@@ -33,6 +33,11 @@ export class SqliteIndexDb extends SqlIndexDb {
     // over them for files of older indexes, which keep hashes of their paths as keys) and rewrites rollup
     // rows; a small cache spills and rereads pages.
     this.db.pragma('cache_size = -65536');
+    // WAL checkpoints every 64 MiB of log (default 4 MiB): a scan's transactions rewrite the same rollup
+    // pages again and again, and each checkpoint copied them (and fsync'ed) once more; a year of G3 hour
+    // files spent 2.2 s of its 5.5 s of index writes in COMMIT, 1.6 s with this. Readers are not slowed by
+    // a longer log (its index is a hash table in the -shm file).
+    if (file !== ':memory:') this.db.pragma('wal_autocheckpoint = 16384');
     const prep = (sql: string): Database.Statement => {
       let s = this.stmts.get(sql);
       if (!s) {
