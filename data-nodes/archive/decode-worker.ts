@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { FileReader, type FileJob } from './file-read';
 import type { SummaryResult } from './file-summary';
+import { clearColumnPool } from './formats/column-pool';
 
 const port = parentPort;
 if (port) {
@@ -28,7 +29,11 @@ if (port) {
           (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
         )
         .finally(() => {
-          if (--pending === 0) idle = setTimeout(() => reader.release(), 1000).unref();
+          if (--pending === 0)
+            idle = setTimeout(() => {
+              reader.release();
+              clearColumnPool();
+            }, 1000).unref();
         }),
     );
   });

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatByName } from './formats';
+import { releaseColumns } from './formats/column-pool';
 import type { DecodedFile } from './formats/types';
 import type { FieldRow } from './index-db/types';
 import { axisRuns, bucketsOnRuns, buildTiers, ladderFor, type FieldTiers, type ValueSpan } from '../sdk/tiers';
@@ -172,13 +173,14 @@ export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
     return { kind: 'error', error: (e as Error).message };
   }
   const { fields, tiers } = summarise(job.key, decoded, job.summaries);
+  const nSamples = fields.length ? decoded.timelines.reduce((n, tl) => n + tl.t.length, 0) : 0;
+  releaseColumns(decoded); // the results are copies: its columns serve the next decode of this thread
   let tFirst: number | null = null;
   let tLast: number | null = null;
   for (const f of fields) {
     if (tFirst === null || f.tFirst < tFirst) tFirst = f.tFirst;
     if (tLast === null || f.tLast > tLast) tLast = f.tLast;
   }
-  const nSamples = fields.length ? decoded.timelines.reduce((n, tl) => n + tl.t.length, 0) : 0;
   return {
     kind: 'decoded',
     hash,

@@ -8,15 +8,10 @@ import type { FieldType, Sample } from '../../../sdk/types';
 import { medianSpacing, reorder, sortUnique, type DecodedColumn, type DecodedTimeline } from '../types';
 import type { HkBlock, HkChunk, HkColumn, HkProvider, HkValues } from './hk';
 import { int64ToDouble } from './lazy-vectors';
+import { takeColumn } from '../column-pool';
 
-/**
- * A Float64Array of n values that the caller writes in full (times: every chunk's ticks; numbers:
- * every chunk copied or NaN-filled): its memory is not zeroed first (Buffer.allocUnsafeSlow, not
- * pooled, so the array owns its ArrayBuffer).
- */
-function filledLater(n: number): Float64Array {
-  return new Float64Array(Buffer.allocUnsafeSlow(n * 8).buffer, 0, n);
-}
+/** A Float64Array of n values that the caller writes in full (times: every chunk's ticks; numbers: every chunk copied or NaN-filled). */
+const filledLater = takeColumn;
 
 /** True when t[from, to) is strictly ascending: sortUnique's own check, on a Float64Array only. */
 function ascending(t: Float64Array, from: number, to: number): boolean {
