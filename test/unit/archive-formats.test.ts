@@ -18,6 +18,7 @@ import {
 } from 'apache-arrow';
 import { arrowFormat, csvFormat, weatherFormat, detectFormat, FormatError, type DecodedFile } from '../../data-nodes/archive/formats';
 import { parseClock, parseDate, parseIsoDateTime } from '../../data-nodes/archive/formats/time';
+import { medianSpacing } from '../../data-nodes/archive/formats/types';
 import { DecodedCache, decodedBytes } from '../../data-nodes/archive/cache';
 import { mergeSegments } from '../../data-nodes/archive/reader';
 
@@ -268,5 +269,33 @@ describe('merging files', () => {
     const m = mergeSegments([seg([1, 3, 5], [1, 3, 5], 'a'), seg([2, 3, 4, 6], [20, 30, 40, 60], 'b')], 1);
     expect(Array.from(m.t)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(m.cols[0] as Float64Array)).toEqual([1, 20, 30, 40, 5, 60]);
+  });
+});
+
+describe('medianSpacing', () => {
+  /** The definition: the median of the sampled spacings, sorted. */
+  function reference(t: ArrayLike<number>): number | null {
+    const n = t.length;
+    if (n < 2) return null;
+    const step = Math.max(1, Math.floor((n - 1) / 1000));
+    const d: number[] = [];
+    for (let i = 1; i < n; i += step) d.push((t[i] as number) - (t[i - 1] as number));
+    d.sort((a, b) => a - b);
+    return Math.round((d[d.length >> 1] ?? 0) * 1e6) / 1e6;
+  }
+
+  test('evenly spaced (no sort), uneven, sampled past 1001 spacings, and too short: as the definition', () => {
+    expect(medianSpacing([])).toBeNull();
+    expect(medianSpacing([5])).toBeNull();
+    expect(medianSpacing(Float64Array.from({ length: 86400 }, (_, i) => 1767225600 + i))).toBe(1);
+    expect(medianSpacing([0, 1, 3, 6, 7])).toBe(2); // spacings 1 1 2 3: the upper of the two middle ones
+    let seed = 7;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let k = 0; k < 500; k++) {
+      const n = 2 + Math.floor(rnd() * (k % 5 === 0 ? 6000 : 50));
+      let x = 1e9;
+      const t = Float64Array.from({ length: n }, () => (x += k % 3 === 0 ? 0.25 : rnd() < 0.3 ? rnd() * 5 : 1.5));
+      expect(medianSpacing(t)).toBe(reference(t));
+    }
   });
 });

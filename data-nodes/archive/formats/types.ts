@@ -101,10 +101,18 @@ export function medianSpacing(t: ArrayLike<number>): number | null {
   if (n < 2) return null;
   // Sample at most 1001 spacings: exact for small files, cheap for big ones.
   const step = Math.max(1, Math.floor((n - 1) / 1000));
-  const d: number[] = [];
-  for (let i = 1; i < n; i += step) d.push(t[i]! - t[i - 1]!); // 0 < i < n
-  d.sort((a, b) => a - b);
-  return Math.round((d[d.length >> 1] ?? 0) * 1e6) / 1e6;
+  const d = new Float64Array(Math.floor((n - 2) / step) + 1);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 1, k = 0; i < n; i += step, k++) {
+    const x = t[i]! - t[i - 1]!; // 0 < i < n
+    d[k] = x;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  // evenly spaced (most archives): no sort
+  const median = lo === hi ? lo : d.sort()[d.length >> 1]!;
+  return Math.round(median * 1e6) / 1e6;
 }
 
 /**
