@@ -49,14 +49,16 @@ export interface PoolLease {
   release(): void;
 }
 
-const shared = new Map<string, { pool: DecodePool; users: number; idle: NodeJS.Timeout | null }>();
+/** `retired`: replaced by a new pool (it gave up on workers), closed when its last lease is released. */
+const shared = new Map<string, { pool: DecodePool; users: number; idle: NodeJS.Timeout | null; retired: boolean }>();
 
 /** The leases held on each shared pool (for tests and diagnostics). */
 export function sharedPoolUsers(): number[] {
   return [...shared.values()].map((s) => s.users);
 }
 
-type Job = { id: number; file: FileJob; resolve: (r: PoolResult) => void };
+/** `owner`: what `cancel` drops the job for (a scanner's lease). */
+type Job = { id: number; file: FileJob; owner: object | undefined; resolve: (r: PoolResult) => void };
 
 interface Slot {
   worker: Worker;
@@ -96,24 +98,35 @@ export class DecodePool {
     const key = JSON.stringify([size, o.minBytes ?? null, o.execArgv ?? null]);
     let s = shared.get(key);
     if (s && !s.pool.threaded && size > 0) {
-      // it gave up (workers that cannot start, or died too often): a new scanner tries again
+      // It gave up (workers that cannot start, or died too often): a new scanner tries again with a new
+      // pool. The old one is closed once its last user lets it go (closing it now would answer `lost`
+      // to the jobs of a scanner still at work with it).
       shared.delete(key);
-      if (s.idle) clearTimeout(s.idle);
-      void s.pool.close();
+      s.retired = true;
+      if (s.users === 0) {
+        if (s.idle) clearTimeout(s.idle);
+        void s.pool.close();
+      }
       s = undefined;
     }
-    if (!s) shared.set(key, (s = { pool: new DecodePool(size, o), users: 0, idle: null }));
+    if (!s) shared.set(key, (s = { pool: new DecodePool(size, o), users: 0, idle: null, retired: false }));
     const entry = s;
     entry.users++;
     if (entry.idle) clearTimeout(entry.idle);
     entry.idle = null;
     let released = false;
-    return {
+    const lease: PoolLease = {
       pool: entry.pool,
       release: () => {
         if (released) return;
         released = true;
+        // its jobs not yet given to a worker are dropped (a closed scanner's files are not read for nothing)
+        entry.pool.cancel(lease);
         if (--entry.users > 0) return;
+        if (entry.retired) {
+          void entry.pool.close();
+          return;
+        }
         entry.idle = setTimeout(() => {
           if (shared.get(key) === entry) shared.delete(key);
           void entry.pool.close();
@@ -121,6 +134,7 @@ export class DecodePool {
         entry.idle.unref();
       },
     };
+    return lease;
   }
 
   /** Closes every shared pool now (tests, and a process about to exit that wants its threads gone). */
@@ -152,12 +166,25 @@ export class DecodePool {
   }
 
   /** A worker reads the file, hashes, decodes and summarises it (file-read.ts); `unthreaded` when no worker can. */
-  runFile(file: FileJob): Promise<PoolResult> {
+  runFile(file: FileJob, owner?: object): Promise<PoolResult> {
     if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
     return new Promise((resolve) => {
-      this.waiting.push({ id: this.next++, file, resolve });
+      this.waiting.push({ id: this.next++, file, owner, resolve });
       this.pump();
     });
+  }
+
+  /**
+   * Drops the jobs of `owner` not yet given to a worker: answered `lost` (not running). Those a worker
+   * holds (PER_WORKER at most each) are done and answered as usual.
+   */
+  cancel(owner: object): void {
+    const keep: Job[] = [];
+    for (const j of this.waiting.splice(0)) {
+      if (j.owner === owner) j.resolve({ kind: 'lost', running: false, error: 'the scanner closed' });
+      else keep.push(j);
+    }
+    this.waiting.push(...keep);
   }
 
   private pump(): void {

@@ -44,6 +44,12 @@ import type { FieldTiers } from '../sdk/tiers';
 
 export const SCANNER_LOCK = 'scanner';
 
+/**
+ * Files in flight to the decode workers at most (their queues hold more on a machine of many cores: 512
+ * each). Each is a pending promise here and, once answered, its summary until its batch is written.
+ */
+export const MAX_IN_FLIGHT = 4096;
+
 /** Summary numbers (tier buckets' packed values) held for one index transaction at most: ~32 MiB. */
 export const BATCH_VALUES = 4_000_000;
 
@@ -395,20 +401,25 @@ export class Scanner {
     let accCount = 0;
     let accValues = 0;
     let writing: Promise<void> = Promise.resolve();
+    let queuedWrites = 0;
     const flush = (last: boolean): Promise<void> => {
       const b = acc;
       acc = empty();
       accCount = 0;
       accValues = 0;
-      writing = writing.then(async () => {
-        this.check();
-        await this.o.db.writeBatch(last ? { ...b, deleteKeys: [...pendingDeletes, ...b.deleteKeys] } : b);
-        if (last) pendingDeletes = [];
-      });
+      queuedWrites++;
+      writing = writing
+        .then(async () => {
+          this.check();
+          await this.o.db.writeBatch(last ? { ...b, deleteKeys: [...pendingDeletes, ...b.deleteKeys] } : b);
+          if (last) pendingDeletes = [];
+        })
+        .finally(() => queuedWrites--);
       return writing;
     };
     const runBatch = async (items: typeof todo, attempt: number, last: boolean) => {
-      await pool(items, (this.o.concurrency ?? 12) + this.decoder.capacity, async (s) => {
+      // as many files in flight as the workers hold (at most MAX_IN_FLIGHT), and `concurrency` more here
+      await pool(items, (this.o.concurrency ?? 12) + Math.min(this.decoder.capacity, MAX_IN_FLIGHT), async (s) => {
         const r = await this.processFile(s, s.key, s.prev, attempt, scanStart, settle);
         res.bytesRead += r.bytes;
         if (r.kind === 'retry') {
@@ -438,6 +449,9 @@ export class Scanner {
         bytesDone += s.stat?.size ?? 0;
         report();
         if (++accCount >= batchSize || accValues >= batchValues) await flush(false);
+        // a backend slower than the decode (a remote MySQL): no more than one batch waits behind the one
+        // being written, so the memory held stays a batch or two
+        else if (queuedWrites > 1) await writing;
       });
       await flush(last);
     };
@@ -496,15 +510,17 @@ export class Scanner {
     let format = detectFormat(s.rel);
     try {
       if (!format) {
-        const fh = await fsp.open(s.abs, 'r');
-        let head: Buffer;
-        try {
-          const buf = Buffer.alloc(SNIFF_BYTES);
-          const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-          head = buf.subarray(0, bytesRead);
-        } finally {
-          await fh.close();
-        }
+        // within the limit of this thread's reads: thousands of files may be in flight, not as many open
+        const head = await this.readingHere.run(async () => {
+          const fh = await fsp.open(s.abs, 'r');
+          try {
+            const buf = Buffer.alloc(SNIFF_BYTES);
+            const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+            return buf.subarray(0, bytesRead);
+          } finally {
+            await fh.close();
+          }
+        });
         format = detectFormat(s.rel, head);
         if (!format)
           return { kind: 'write', file: { ...base(stat, undefined), status: 'ignored' }, fields: [], isNew: !prev, bytes: head.length };
@@ -528,7 +544,8 @@ export class Scanner {
     const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false, sameAs };
     let r: Exclude<PoolResult, { kind: 'unthreaded' }> | undefined;
     if (!this.o.afterRead && size >= this.decoder.minBytes && this.decoder.threaded) {
-      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs });
+      this.check(); // a closed scanner gives the shared workers no more files
+      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs }, this.lease);
       if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
     }
     if (!r) {

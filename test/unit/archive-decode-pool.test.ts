@@ -202,6 +202,49 @@ describe('DecodePool.lease: one pool per process and options, kept between scann
     }
   });
 
+  test('a pool that gave up is closed only when its last user lets it go; a released lease drops its jobs not yet given to a worker', async () => {
+    const job = (rel: string): FileJob => ({
+      key: 'k',
+      relPath: rel,
+      format: 'csv',
+      sameAs: null,
+      summaries: true,
+      abs: '/x',
+      size: 1,
+      mtimeMs: 0,
+    });
+    const a = DecodePool.lease(2, { minBytes: 1024, execArgv: NO_WORKERS });
+    expect(await a.pool.runFile(job('a.csv'))).toEqual({ kind: 'unthreaded' }); // it gives up
+    const close = jest.spyOn(a.pool, 'close');
+    const b = DecodePool.lease(2, { minBytes: 1024, execArgv: NO_WORKERS });
+    expect(b.pool).not.toBe(a.pool);
+    expect(close).not.toHaveBeenCalled(); // a still uses it
+    a.release();
+    expect(close).toHaveBeenCalledTimes(1);
+    b.release();
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-cancel-'));
+    try {
+      writeFileSync(path.join(dir, 'a.csv'), csv(3));
+      const st = statSync(path.join(dir, 'a.csv'));
+      const real: FileJob = { ...job('a.csv'), abs: path.join(dir, 'a.csv'), size: st.size, mtimeMs: st.mtimeMs };
+      const mine = DecodePool.lease(1, { execArgv: TS_WORKERS });
+      const other = DecodePool.lease(1, { execArgv: TS_WORKERS });
+      // the worker is still loading: every job waits in the pool
+      const dropped = [mine.pool.runFile(real, mine), mine.pool.runFile(real, mine)];
+      const kept = other.pool.runFile(real, other);
+      mine.release();
+      expect(await Promise.all(dropped)).toEqual([
+        { kind: 'lost', running: false, error: 'the scanner closed' },
+        { kind: 'lost', running: false, error: 'the scanner closed' },
+      ]);
+      expect((await kept).kind).toBe('decoded');
+      other.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a scanner that cannot open gives its lease back', async () => {
     const db = openIndexDb('sqlite::memory:');
     try {
@@ -302,6 +345,43 @@ test('index transactions: up to `batchFiles` files, fewer when their summaries h
     // each file's tiers hold more than one number: a write after every file
     expect(await sizes({ batchValues: 1 })).toEqual([1, 1, 1, 1, 1, 1]);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a slow index backend: no more than a batch or two of summaries wait to be written', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-backpressure-'));
+  for (let k = 0; k < 60; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 10));
+  const db = openIndexDb('sqlite::memory:');
+  const write = db.writeBatch.bind(db);
+  let written = 0;
+  let done = 0;
+  let most = 0;
+  db.writeBatch = async (b) => {
+    most = Math.max(most, done - written);
+    await new Promise((r) => setTimeout(r, 20)); // a remote database
+    await write(b);
+    written += b.files.length;
+  };
+  const s = await Scanner.open({
+    db,
+    dataDir: dir,
+    settleSeconds: 0,
+    workers: 0,
+    batchFiles: 5,
+    onProgress: (p) => {
+      if (p.phase === 'index') done = p.files;
+    },
+  });
+  try {
+    expect((await s.scan()).added).toBe(60);
+    expect(written).toBe(60);
+    // the batch being written, one queued behind it, the one filling, and one file answered to each of
+    // the `concurrency` (12) reads at work meanwhile; without the limit, all 60 waited behind the first
+    expect(most).toBeLessThanOrEqual(3 * 5 + 12);
+  } finally {
+    await s.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
