@@ -16,9 +16,16 @@ export const MAX_STATUS_KEY = 64;
 /** Longest string value, characters; longer ones are cut. */
 export const MAX_STATUS_STRING = 256;
 /**
+ * How long the hub waits for a node's answer (get_metadata, and its other calls to nodes and meta
+ * procedures) by default, milliseconds: past it the node is listed `available: false`.
+ */
+export const HUB_CALL_TIMEOUT_MS = 2000;
+
+/**
  * How long a node waits for its source's status hook when answering get_metadata, milliseconds: a
  * hook that hangs (a stuck broker connection, say) leaves `status` out instead of holding the answer
- * past the hub's 2 s call timeout, which would mark the node unavailable. Well under that timeout.
+ * past HUB_CALL_TIMEOUT_MS, which would mark the node unavailable. Well under that timeout. (A literal:
+ * the Python SDK's test reads it from this file.)
  */
 export const STATUS_TIMEOUT_MS = 1000;
 

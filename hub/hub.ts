@@ -40,17 +40,17 @@ import { silentLogger, type Logger } from '../common/log';
 import { ReadyGate } from '../common/ready';
 import { RateLimitedLog } from '../common/config-file';
 import { ErrorUri, SisockClient, HandlerError, MetaUri, type ClientOptions, type InvocationDetails } from '../client';
-import { CONSUMER_PREFIX, HubUri, NodeUri } from '../contract';
+import { CONSUMER_PREFIX, HUB_CALL_TIMEOUT_MS, HubUri, NodeUri, type NodeMetadataEntry } from '../contract';
 import { NodeRegistry, type NodeRecord, type RegistryLimits } from './registry';
 import { RouterQueries } from './router-queries';
-import { metadataEntry, type NodeMetadataEntry } from './metadata';
+import { metadataEntry } from './metadata';
 
 export type { NodeRecord } from './registry';
 
 export interface HubOptions {
   client: ClientOptions | SisockClient;
   logger?: Logger;
-  /** Timeout of the calls the hub makes to nodes and meta procedures, ms (default 2000). */
+  /** Timeout of the calls the hub makes to nodes and meta procedures, ms (default HUB_CALL_TIMEOUT_MS). */
   callTimeoutMs?: number;
   /** Bounds of the registry (defaults: DEFAULT_REGISTRY_LIMITS). */
   limits?: Partial<RegistryLimits>;
@@ -75,7 +75,7 @@ export async function runHub(opts: HubOptions): Promise<HubHandle> {
   const log = (opts.logger ?? silentLogger).child({ component: 'hub' });
   const ownsClient = !(opts.client instanceof SisockClient);
   const client = opts.client instanceof SisockClient ? opts.client : new SisockClient({ logger: log, ...opts.client });
-  const timeoutMs = opts.callTimeoutMs ?? 2000;
+  const timeoutMs = opts.callTimeoutMs ?? HUB_CALL_TIMEOUT_MS;
   const started = Date.now() / 1000;
   const registry = new NodeRegistry(opts.limits);
   const queries = new RouterQueries(client, timeoutMs, log);

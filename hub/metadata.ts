@@ -8,8 +8,6 @@
 import { boundNodeStatus, type NodeMetadataEntry } from '../contract';
 import type { NodeRecord } from './registry';
 
-export type { NodeMetadataEntry };
-
 /** Longest string copied from a node's metadata, characters. */
 export const MAX_META_STRING = 512;
 

@@ -164,11 +164,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     if (ownsClient) await client.close();
     throw failures[0] ?? new Error(`gRPC: cannot listen on ${host}`);
   }
-  for (let i = listeners.length - 1; i >= 0; i--)
-    if (!listeners[i]?.listening) {
-      listeners.splice(i, 1);
-      addresses.splice(i, 1);
-    }
+  for (let i = listeners.length - 1; i >= 0; i--) if (!listeners[i]?.listening) listeners.splice(i, 1);
   for (const listener of listeners) listener.on('error', (err) => log.warn({ err: err.message }, 'gRPC listener error'));
   log.info({ host, port, tls: !!opts.tls }, 'gRPC server listening');
 

@@ -1,4 +1,4 @@
-import { boundNodeStatus, MAX_STATUS_KEYS, MAX_STATUS_STRING } from '../../contract';
+import { boundNodeStatus, HUB_CALL_TIMEOUT_MS, MAX_STATUS_KEYS, MAX_STATUS_STRING, STATUS_TIMEOUT_MS } from '../../contract';
 import { metadataEntry } from '../../hub/metadata';
 import { StoreSource } from '../../data-nodes/mqtt/node';
 import { MqttIngest } from '../../data-nodes/mqtt/ingest';
@@ -35,6 +35,10 @@ describe('boundNodeStatus (a node metadata status, bounded)', () => {
   test.each([null, undefined, 3, 'x', [1, 2]])('%p is no status', (v) => {
     expect(boundNodeStatus(v)).toBeNull();
   });
+});
+
+test("a node's status hook is given up well before the hub gives up on the node's answer", () => {
+  expect(STATUS_TIMEOUT_MS * 1.5).toBeLessThanOrEqual(HUB_CALL_TIMEOUT_MS);
 });
 
 describe("the hub's metadata entry passes status through, bounded", () => {

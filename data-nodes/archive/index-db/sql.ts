@@ -11,6 +11,7 @@ import {
   chunkRows,
   chunkParts,
   coarsen,
+  partRows,
   mergePacked,
   ownRowWidths,
   ROLLUP_MIN_WIDTH,
@@ -197,10 +198,11 @@ export abstract class SqlIndexDb implements IndexDb {
         for (const [field, byWidth] of tiers ?? []) {
           const own = ownRowWidths(byWidth.keys());
           for (const [w, p] of byWidth) {
-            if (own.has(w)) for (const row of chunkRows(file.key, field, w, p)) tierRows.push(row);
+            const parts = chunkParts(p);
+            if (own.has(w)) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
             if (w < ROLLUP_MIN_WIDTH) continue;
             // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
-            for (const { lo, part } of chunkParts(p)) job(field, w, lo).parts.push(part);
+            for (const { lo, part } of parts) job(field, w, lo).parts.push(part);
           }
         }
       }
@@ -347,15 +349,13 @@ export abstract class SqlIndexDb implements IndexDb {
   private async rollUp(q: Querier, j: RollupJob): Promise<void> {
     const tier = this.t('tier');
     const { field, width, lo } = j;
+    // the chunk's rollup row: WHERE and its parameters
+    const row1 = 'source = ? AND field = ? AND width = ? AND idx_lo = ?';
+    const key = [ROLLUP_SOURCE, field, width, lo];
     const parts: Float64Array[] = [];
     let stored = false; // whether the chunk's rollup row exists
     if (!j.again) {
-      const [row] = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [
-        ROLLUP_SOURCE,
-        field,
-        width,
-        lo,
-      ]);
+      const [row] = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE ${row1}`, key);
       if (row) parts.push(rowBuckets(row.data));
       stored = row !== undefined;
       parts.push(...j.parts);
@@ -381,26 +381,18 @@ export abstract class SqlIndexDb implements IndexDb {
         );
         for (const r of fine) parts.push(coarsen(rowBuckets(r.data), fw, width));
       }
-      await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
+      await q.run(`DELETE FROM ${tier} WHERE ${row1}`, key);
     }
     const merged = mergePacked(parts, lo, lo + TIER_CHUNK);
     const [row] = chunkRows(ROLLUP_SOURCE, field, width, merged); // one at most: the buckets lie in one chunk
     if (!stored) {
       if (row) await q.insertMany(tier, [...TIER_COLS], [row]);
     } else if (!row) {
-      await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [ROLLUP_SOURCE, field, width, lo]);
+      await q.run(`DELETE FROM ${tier} WHERE ${row1}`, key);
     } else {
       // rewritten in place: its keys stay, so its index entries are not touched
       const [, , , , idxHi, n, data] = row;
-      await q.run(`UPDATE ${tier} SET idx_hi = ?, n = ?, data = ? WHERE source = ? AND field = ? AND width = ? AND idx_lo = ?`, [
-        idxHi,
-        n,
-        data,
-        ROLLUP_SOURCE,
-        field,
-        width,
-        lo,
-      ]);
+      await q.run(`UPDATE ${tier} SET idx_hi = ?, n = ?, data = ? WHERE ${row1}`, [idxHi, n, data, ...key]);
     }
   }
 

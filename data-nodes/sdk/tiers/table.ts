@@ -48,15 +48,12 @@ export const chunkOf = (idx: number): number => Math.floor(idx / CHUNK) * CHUNK;
  * `packed` (`packView`: no copy per row): insert the rows before changing `packed`.
  */
 export function chunkRows(source: string, field: string, width: number, packed: Float64Array): TierRow[] {
-  return chunkParts(packed).map(({ lo, part }) => [
-    source,
-    field,
-    width,
-    lo,
-    part[part.length - STRIDE] ?? lo,
-    nBuckets(part),
-    packView(part),
-  ]);
+  return partRows(source, field, width, chunkParts(packed));
+}
+
+/** `chunkRows` of buckets already cut by `chunkParts`. */
+export function partRows(source: string, field: string, width: number, parts: Array<{ lo: number; part: Float64Array }>): TierRow[] {
+  return parts.map(({ lo, part }) => [source, field, width, lo, part[part.length - STRIDE] ?? lo, nBuckets(part), packView(part)]);
 }
 
 /** Packed buckets (sorted by idx) cut by chunk: each chunk's first possible idx and its buckets (views of `packed`). */

@@ -33,11 +33,14 @@ def check_asyncio() -> None:
         except ValueError:
             pass
 
+        reached = asyncio.Event()
+
         async def hang():
             try:
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
                 cancelled.append(True)
+                reached.set()
                 raise
         loop = asyncio.get_running_loop()
         t0 = loop.time()
@@ -47,7 +50,7 @@ def check_asyncio() -> None:
         except TimeoutError:
             pass
         assert loop.time() - t0 >= 0.19, loop.time() - t0
-        await asyncio.sleep(0.01)  # the cancellation reaches the hook
+        await asyncio.wait_for(reached.wait(), 5)  # the cancellation reaches the hook
     asyncio.run(main())
     assert cancelled == [True], cancelled
 

@@ -56,9 +56,17 @@ function typeName(code: number): string {
 
 /**
  * Reads one frame at `pos`; throws G3BoundsError (without location) on bad content. Without
- * `keepEntries` (a CRC check of a frame already read) the entries map stays empty.
+ * `keepEntries` (a CRC check of a frame already read) the entries map stays empty. `gap` is given, in
+ * order, the byte ranges its CRC does not cover (header, length words, the CRC), as they are walked.
  */
-function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean, keepEntries = true): G3Frame {
+function readOne(
+  data: Uint8Array,
+  pos: number,
+  index: number,
+  checkCrc: boolean,
+  keepEntries = true,
+  gap?: (from: number, to: number) => void,
+): G3Frame {
   const r = new ByteReader(data, pos);
   r.endianFlag();
   const version = r.u32('frame version');
@@ -67,6 +75,7 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
   const typeCode = r.u32('frame type');
   const entries = new Map<string, Uint8Array>();
   let crc = 0;
+  let from = pos;
   for (let i = 0; i < n; i++) {
     const nameLen = r.size(1, 'entry name');
     if (nameLen > MAX_NAME_BYTES) throw new G3BoundsError('corrupt', `entry name of ${nameLen} bytes (more than ${MAX_NAME_BYTES})`);
@@ -76,6 +85,11 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
     const blobAt = r.skip(blobLen, 'entry blob');
     if (checkCrc) crc = crc32cAt(crc32cAt(crc, data, nameAt, nameAt + nameLen), data, blobAt, blobAt + blobLen);
     if (keepEntries) entries.set(utf8At(data, nameAt, nameLen), data.subarray(blobAt, blobAt + blobLen));
+    if (gap) {
+      gap(from, nameAt);
+      gap(nameAt + nameLen, blobAt);
+      from = blobAt + blobLen;
+    }
   }
   const stored = r.u32('frame CRC');
   if (checkCrc && stored !== crc) {
@@ -84,6 +98,7 @@ function readOne(data: Uint8Array, pos: number, index: number, checkCrc: boolean
       `CRC mismatch: stored 0x${stored.toString(16).padStart(8, '0')}, computed 0x${crc.toString(16).padStart(8, '0')}`,
     );
   }
+  gap?.(from, r.pos);
   return { index, offset: pos, length: r.pos - pos, typeCode, type: typeName(typeCode), entries };
 }
 
@@ -154,32 +169,11 @@ export function frameFingerprint(input: Uint8Array, verify: boolean): string | n
   };
   let pos = 0;
   while (pos < data.length) {
-    const r = new ByteReader(data, pos);
     try {
-      r.endianFlag();
-      const version = r.u32('frame version');
-      if (version > 1) return null;
-      const n = r.count32(16, 'frame entries');
-      r.u32('frame type');
-      let from = pos;
-      let crc = 0;
-      for (let i = 0; i < n; i++) {
-        const nameLen = r.size(1, 'entry name');
-        if (nameLen > MAX_NAME_BYTES) return null;
-        const nameAt = r.skip(nameLen, 'entry name');
-        const blobLen = r.size(1, 'entry blob');
-        const blobAt = r.skip(blobLen, 'entry blob');
-        if (verify) crc = crc32cAt(crc32cAt(crc, data, nameAt, nameAt + nameLen), data, blobAt, blobAt + blobLen);
-        gap(from, nameAt);
-        gap(nameAt + nameLen, blobAt);
-        from = blobAt + blobLen;
-      }
-      const stored = r.u32('frame CRC');
-      if (verify && stored !== crc) return null;
-      gap(from, r.pos);
-      pos = r.pos;
+      pos += readOne(data, pos, 0, verify, false, gap).length;
     } catch (e) {
       if (!(e instanceof G3BoundsError)) throw e;
+      // a CRC that does not match (verify), or content that is not frames: the caller hashes the bytes
       if (e.kind !== 'truncated' && e.kind !== 'bounds') return null;
       gap(pos, data.length); // an incomplete last frame (still being written): hashed whole
       break;

@@ -18,10 +18,14 @@ const TICKS_PER_SECOND = 1e8;
 const HI = HOST_LITTLE ? 1 : 0;
 const LO = 1 - HI;
 
+/** n int64 values in host order, seen as 2n int32 words → doubles / scale at out[at…] (no BigInt per value). */
+function wordsToDouble(w: Int32Array, n: number, out: Float64Array, at: number, scale: number): void {
+  for (let i = 0, j = 0; i < n; i++, j += 2) out[at + i] = ((w[j + HI] ?? 0) * TWO32 + ((w[j + LO] ?? 0) >>> 0)) / scale;
+}
+
 /** int64 values (ticks or G3VectorInt) → doubles / scale, through 32-bit halves (no BigInt per value). */
 export function int64ToDouble(src: BigInt64Array, out: Float64Array, at: number, scale: number): void {
-  const w = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
-  for (let i = 0, j = 0; i < src.length; i++, j += 2) out[at + i] = ((w[j + HI] ?? 0) * TWO32 + ((w[j + LO] ?? 0) >>> 0)) / scale;
+  wordsToDouble(new Int32Array(src.buffer, src.byteOffset, src.length * 2), src.length, out, at, scale);
 }
 
 let scratch = new Int32Array(1024);
@@ -82,9 +86,7 @@ export class VectorTime extends InFileVector<BigInt64Array> implements TimeVecto
         words = scratchWords(2 * this.length);
         new Uint8Array(words.buffer, 0, 8 * this.length).set(this.bytes());
       }
-      for (let i = 0, j = 0; i < this.length; i++, j += 2) {
-        out[at + i] = ((words[j + HI] ?? 0) * TWO32 + ((words[j + LO] ?? 0) >>> 0)) / TICKS_PER_SECOND;
-      }
+      wordsToDouble(words, this.length, out, at, TICKS_PER_SECOND);
       return;
     }
     const dv = viewOf(this.buf.buffer);

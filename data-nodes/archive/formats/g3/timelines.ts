@@ -10,9 +10,6 @@ import type { HkBlock, HkChunk, HkColumn, HkProvider, HkValues } from './hk';
 import { int64ToDouble } from './lazy-vectors';
 import { takeColumn } from '../column-pool';
 
-/** A Float64Array of n values that the caller writes in full (times: every chunk's ticks; numbers: every chunk copied or NaN-filled). */
-const filledLater = takeColumn;
-
 /** True when t[from, to) is strictly ascending: sortUnique's own check, on a Float64Array only. */
 function ascending(t: Float64Array, from: number, to: number): boolean {
   for (let i = from + 1; i < to; i++) if (!((t[i] as number) > (t[i - 1] as number))) return false;
@@ -120,10 +117,10 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
     const list = [...fields];
     const numbers = list.map(([key, g3]) => {
       if (fieldType(g3) !== 'number') return null;
-      const v = filledLater(n);
+      const v = takeColumn(n); // written in full below: every chunk copied or NaN-filled
       return { key, v, bytes: new Uint8Array(v.buffer) };
     });
-    plans.push({ name, description, chunks, fields: list, t: filledLater(n), numbers, ascending: true, places: new Map() });
+    plans.push({ name, description, chunks, fields: list, t: takeColumn(n), numbers, ascending: true, places: new Map() });
   }
   // Times and numbers, chunk by chunk (in frame order when asked).
   const jobs: Array<{ plan: Plan; chunk: HkChunk; at: number }> = [];
