@@ -3,7 +3,8 @@
  * ROLLUP_MIN_WIDTH and at its finest rollup rung only; after files are added (overlapping, out of
  * order, two ladders), removed and rewritten, every rollup chunk at every rung equals the brute-force
  * merge of every live file's buckets at that width. Also on an index written by an older version
- * (every width of every file stored as its own rows), while its files are removed and rewritten.
+ * (every width of every file stored as its own rows, one per field), while its files are removed and
+ * rewritten.
  */
 import { mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import {
   ROLLUP_WIDTHS,
   STRIDE,
   TIER_COLS,
+  unpackRow,
 } from '../../data-nodes/sdk/tiers';
 import { MYSQL_URL, SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
@@ -67,6 +69,7 @@ function csv(s: Spec): string {
 /** Raw SQL on the index (for what the IndexDb interface does not show: own rows, an older version's rows). */
 interface Raw {
   all(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  run(sql: string): Promise<void>;
   insert(rows: unknown[][]): Promise<void>;
   table: string;
   close(): Promise<void>;
@@ -80,6 +83,7 @@ async function raw(backend: Backend, url: string): Promise<Raw> {
     return {
       table,
       all: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
+      run: async (sql) => void db.prepare(sql).run(),
       insert: async (rows) => {
         const s = db.prepare(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES (${TIER_COLS.map(() => '?').join(', ')})`);
         db.transaction(() => rows.forEach((r) => s.run(...r)))();
@@ -93,6 +97,7 @@ async function raw(backend: Backend, url: string): Promise<Raw> {
   return {
     table,
     all: async (sql, params = []) => (await c.query(sql, params))[0] as Array<Record<string, unknown>>,
+    run: async (sql) => void (await c.query(sql)),
     insert: async (rows) => {
       if (rows.length) await c.query(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES ?`, [rows]);
     },
@@ -170,16 +175,28 @@ describe.each(backends)('archive rollups over $name', (backend) => {
     return chunksSeen;
   }
 
-  /** Own rows (not rollups) at rollup widths, per file path: the widths they hold. */
+  /**
+   * Own rows (not rollups) at rollup widths, per file path: the widths they hold, negative for packed
+   * rows (table.ts `packedRow`).
+   */
   async function ownCoarse(r: Raw): Promise<Map<string, number[]>> {
     const rows = await r.all(
       `SELECT DISTINCT f.path AS path, t.width AS width FROM ${r.table} t JOIN ${r.table.replace(/tier$/, 'file')} f ON f.file_key = t.source
-       WHERE t.source <> ? AND t.width >= ? ORDER BY t.width`,
-      [ROLLUP_SOURCE, ROLLUP_MIN_WIDTH],
+       WHERE t.source <> ? AND (t.width >= ? OR t.width <= ?) ORDER BY ABS(t.width)`,
+      [ROLLUP_SOURCE, ROLLUP_MIN_WIDTH, -ROLLUP_MIN_WIDTH],
     );
     const out = new Map<string, number[]>();
     for (const x of rows) out.set(String(x.path), [...(out.get(String(x.path)) ?? []), Number(x.width)]);
     return out;
+  }
+
+  /** The fields of the packed rows of the file at `rel` (its own rows at its finest rollup rung). */
+  async function packedFields(r: Raw, rel: string): Promise<string[]> {
+    const rows = await r.all(
+      `SELECT t.data AS data FROM ${r.table} t JOIN ${r.table.replace(/tier$/, 'file')} f ON f.file_key = t.source WHERE f.path = ? AND t.width < 0`,
+      [rel],
+    );
+    return [...new Set(rows.flatMap((x) => unpackRow(x.data).map((p) => p.field)))].sort();
   }
 
   test('every rollup chunk equals the brute-force merge, through adds, removals, rewrites and an older index', async () => {
@@ -198,11 +215,22 @@ describe.each(backends)('archive rollups over $name', (backend) => {
     const r = await raw(backend, url);
     open.push(r);
     expect(await checkRollups(db)).toBeGreaterThan(20);
-    // own rows at rollup widths: only each file's finest rung
+    // own rows at rollup widths: only each file's finest rung, packed (one row per chunk for x and y)
     const own = await ownCoarse(r);
-    expect(own.get('d/f0.csv')).toEqual([600]);
-    expect(own.get('d/f2.csv')).toEqual([3600]);
+    expect(own.get('d/f0.csv')).toEqual([-600]);
+    expect(own.get('d/f2.csv')).toEqual([-3600]);
     expect(own.size).toBe(6);
+    expect(await packedFields(r, 'd/f0.csv')).toEqual(['x', 'y']);
+    expect(await packedFields(r, 'd/f1.csv')).toEqual(['x']);
+    const [count] = await r.all(`SELECT COUNT(*) AS n FROM ${r.table} WHERE source <> ? AND width <= ?`, [
+      ROLLUP_SOURCE,
+      -ROLLUP_MIN_WIDTH,
+    ]);
+    const [chunks] = await r.all(
+      `SELECT COUNT(*) AS n FROM (SELECT DISTINCT source, width, idx_lo FROM ${r.table} WHERE source <> ? AND width <= ?) x`,
+      [ROLLUP_SOURCE, -ROLLUP_MIN_WIDTH],
+    );
+    expect(Number(count?.n)).toBe(Number(chunks?.n)); // one row per file, width and chunk
 
     // removed, rewritten (other times, and now with y), added (overlapping, ladder from 3600 s)
     remove('d/f4.csv');
@@ -211,7 +239,8 @@ describe.each(backends)('archive rollups over $name', (backend) => {
     await scan(db);
     await checkRollups(db);
 
-    // an index written by an older version: every width of every file also stored as its own rows
+    // an index written by an older version: every width of every file stored as its own rows, one per field
+    await r.run(`DELETE FROM ${r.table} WHERE width < 0`);
     const keys = await r.all(`SELECT file_key, path FROM ${r.table.replace(/tier$/, 'file')}`);
     const rows: unknown[][] = [];
     for (const k of keys) {
@@ -219,7 +248,7 @@ describe.each(backends)('archive rollups over $name', (backend) => {
       if (!s) continue;
       const ladder = ROLLUP_WIDTHS.filter((w) => ladderFor(s.spacing).includes(w));
       for (const field of ['x', 'y'] as const)
-        for (const w of ladder.slice(1)) {
+        for (const w of ladder) {
           const p = fileBuckets(s, field, w);
           if (p) rows.push(...chunkRows(String(k.file_key), field, w, p));
         }
@@ -236,7 +265,8 @@ describe.each(backends)('archive rollups over $name', (backend) => {
     await checkRollups(db);
     const after = await ownCoarse(r);
     expect(after.has('d/f0.csv')).toBe(false);
-    expect(after.get('d/f1.csv')).toEqual([600]);
+    expect(after.get('d/f1.csv')).toEqual([-600]);
+    expect(after.get('d/f2.csv')).toEqual([-3600]);
     expect(after.get('d/f3.csv')).toEqual([600, 3600, 21600, 86400]); // untouched: kept as the older version wrote it
     // then every file removed: no rollup left
     for (const rel of [...live.keys()]) remove(rel);

@@ -16,7 +16,12 @@ import {
   mergePacked,
   nBuckets,
   outputWidth,
+  PACKED_FIELD,
+  packedRow,
+  PackedRowError,
   reduceField,
+  STRIDE,
+  unpackRow,
   SqliteTierStore,
   type Points,
   type Reduce,
@@ -285,5 +290,59 @@ describe('tier answers equal brute force (property)', () => {
       expect(got).toEqual(brute(kept, start, 2600, outputWidth(w, stride), 'minmax'));
     }
     db.close();
+  });
+});
+
+describe('packed own rows (table.ts packedRow / unpackRow)', () => {
+  const parts = [
+    { field: 'x', part: buildBuckets([0, 1, 700, 1300], [1, 2, 3, 4], 600) },
+    { field: 'température.ch0', part: buildBuckets([5, 1250], [NaN, 7], 600) },
+    { field: '', part: buildBuckets([10], [9], 600) },
+  ];
+
+  it('round-trips every field, or one, and keys the row by field PACKED_FIELD and the negated width', () => {
+    const row = packedRow('src', 600, 0, parts);
+    expect(row.slice(0, 6)).toEqual(['src', PACKED_FIELD, -600, 0, 2, 5]); // 3 + 1 (NaN skipped) + 1 buckets
+    const back = unpackRow(row[6]);
+    expect(back.map((p) => p.field)).toEqual(['x', 'température.ch0', '']);
+    back.forEach((p, i) => expect(Array.from(p.part)).toEqual(Array.from(parts[i]?.part ?? [])));
+    // from an unaligned copy, as a database driver may hand it back
+    const odd = Buffer.alloc(row[6].length + 1);
+    row[6].copy(odd, 1);
+    const one = unpackRow(odd.subarray(1), 'température.ch0');
+    expect(one).toHaveLength(1);
+    expect(Array.from(one[0]?.part ?? [])).toEqual(Array.from(parts[1]?.part ?? []));
+    expect(unpackRow(row[6], 'nope')).toEqual([]);
+  });
+
+  it('refuses damaged data with a typed error, before reading past it', () => {
+    const data = packedRow('src', 600, 0, parts)[6];
+    const damaged: Buffer[] = [
+      Buffer.alloc(0),
+      data.subarray(0, 3),
+      data.subarray(0, data.length - 8), // a bucket number short
+      Buffer.concat([data, Buffer.alloc(8)]), // bytes nobody described
+    ];
+    const huge = Buffer.from(data);
+    huge.writeUInt32LE(0xffffffff, 0); // 4 billion fields
+    damaged.push(huge);
+    const odd = Buffer.from(data);
+    odd.writeUInt32LE(STRIDE + 1, 8); // not whole buckets
+    damaged.push(odd);
+    const longName = Buffer.from(data);
+    longName.writeUInt32LE(0xffffffff, 4);
+    damaged.push(longName);
+    for (const d of damaged) {
+      let err: unknown;
+      try {
+        unpackRow(d);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PackedRowError);
+      expect((err as PackedRowError).code).toBe('TIER_ROW_DAMAGED');
+      expect((err as Error).message).toMatch(/--rebuild-summaries/);
+    }
+    expect(() => unpackRow('not bytes')).toThrow(PackedRowError);
   });
 });

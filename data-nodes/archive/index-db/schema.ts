@@ -11,7 +11,9 @@
  *   <p>lock  (name PK, owner, acquired, expires)    the scanner's lease (version 2)
  *   <p>tier  summary tiers per file (source = file_key), field, width, chunk (version 3; sdk/tiers/table.ts),
  *            and rollups (source '*') at widths >= 600 s; a file's own rows at those widths only at its finest
- *            rung (indexes written before kept every width: still read right, replaced when the file changes);
+ *            rung (indexes written before kept every width: still read right, replaced when the file changes),
+ *            packed: one row per file, width and chunk for all its fields, field '' and width negated
+ *            (version 4; table.ts `packedRow`; version 3 wrote one per field: still read);
  *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers)
  *
  * All times are DOUBLE UNIX seconds (UTC).
@@ -20,7 +22,7 @@ import { tierTableSql } from '../../sdk/tiers/table';
 
 export type Dialect = 'sqlite' | 'mysql';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const TEXT_KEY = (d: Dialect, n: number) => (d === 'mysql' ? `VARCHAR(${n})` : 'TEXT');
 const TABLE_OPTS = (d: Dialect) => (d === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '');
@@ -85,6 +87,13 @@ export const MIGRATIONS: Migration[] = [
     version: 3,
     what: 'summary tiers (files indexed before have none until they change or `--rebuild-summaries`)',
     statements: (d, p) => [...tierTableSql(d, `${p}tier`), `ALTER TABLE ${p}field ADD COLUMN tier_min DOUBLE NULL`],
+  },
+  {
+    version: 4,
+    // no statement: rows of version 3 stay readable; the version keeps an older program (which would not
+    // see packed rows when it computes a rollup again) off this index
+    what: "a file's own tier rows at rollup widths packed into one row per width and chunk",
+    statements: () => [],
   },
 ];
 

@@ -14,6 +14,9 @@ import {
   partRows,
   mergePacked,
   ownRowWidths,
+  PACKED_FIELD,
+  packedRow,
+  unpackRow,
   ROLLUP_MIN_WIDTH,
   ROLLUP_SOURCE,
   ROLLUP_WIDTHS,
@@ -175,14 +178,7 @@ export abstract class SqlIndexDb implements IndexDb {
       };
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
-        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
-          ...keys,
-          ROLLUP_MIN_WIDTH,
-        ]);
-        for (const r of old) {
-          const field = String(r.field);
-          let width = num(r.width);
-          let lo = num(r.idx_lo);
+        const again = (field: string, width: number, lo: number): void => {
           job(field, width, lo).again = true;
           // the chunks over it at the coarser rungs (a chunk of a rung lies inside one of the next)
           for (let i = ROLLUP_WIDTHS.indexOf(width) + 1; i > 0 && i < ROLLUP_WIDTHS.length; i++) {
@@ -191,20 +187,44 @@ export abstract class SqlIndexDb implements IndexDb {
             width = next;
             job(field, width, lo).again = true;
           }
-        }
+        };
+        // own rows one per field (indexes written before packed rows), then packed ones (table.ts `packedRow`)
+        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
+          ...keys,
+          ROLLUP_MIN_WIDTH,
+        ]);
+        for (const r of old) again(String(r.field), num(r.width), num(r.idx_lo));
+        const packed = await q.all(`SELECT width, idx_lo, data FROM ${this.t('tier')} WHERE source IN (${marks}) AND width <= ?`, [
+          ...keys,
+          -ROLLUP_MIN_WIDTH,
+        ]);
+        for (const r of packed) for (const { field } of unpackRow(r.data)) again(field, -num(r.width), num(r.idx_lo));
       }
       const tierRows: TierRow[] = [];
       for (const { file, tiers } of batch.files) {
+        // the file's own rows at rollup widths, packed by width and chunk
+        const packs = new Map<number, Map<number, Array<{ field: string; part: Float64Array }>>>();
         for (const [field, byWidth] of tiers ?? []) {
           const own = ownRowWidths(byWidth.keys());
           for (const [w, p] of byWidth) {
             const parts = chunkParts(p);
-            if (own.has(w)) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
-            if (w < ROLLUP_MIN_WIDTH) continue;
-            // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
-            for (const { lo, part } of parts) job(field, w, lo).parts.push(part);
+            if (w < ROLLUP_MIN_WIDTH) {
+              if (own.has(w)) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
+              continue;
+            }
+            let byLo = own.has(w) ? packs.get(w) : undefined; // undefined: not one of its own widths
+            if (own.has(w) && !byLo) packs.set(w, (byLo = new Map()));
+            for (const { lo, part } of parts) {
+              // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
+              job(field, w, lo).parts.push(part);
+              if (!byLo) continue;
+              const pack = byLo.get(lo);
+              if (pack) pack.push({ field, part });
+              else byLo.set(lo, [{ field, part }]);
+            }
           }
         }
+        for (const [w, byLo] of packs) for (const [lo, parts] of byLo) tierRows.push(packedRow(file.key, w, lo, parts));
       }
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
@@ -235,7 +255,9 @@ export abstract class SqlIndexDb implements IndexDb {
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
-      for (const j of order.sort((x, y) => x.width - y.width)) await this.rollUp(q, j);
+      // the packed own rows of a chunk, read once for all its fields (own rows are not changed by rollUp)
+      const packedCache = new Map<string, unknown[]>();
+      for (const j of order.sort((x, y) => x.width - y.width)) await this.rollUp(q, j, packedCache);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
@@ -341,12 +363,12 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   /**
-   * The rollup of one chunk. Computed again: the own rows of the sources whose finest rung is this
-   * width, merged with the finer rung's rollup over the chunk's span, coarsened (the finest rung, or a
+   * The rollup of one chunk. Computed again: the own rows (packed, or one per field in indexes written
+   * before) of the sources whose finest rung is this width, merged with the finer rung's rollup over the chunk's span, coarsened (the finest rung, or a
    * width off the ladder: every source's rows). Otherwise the stored rollup merged with `parts`, the
    * buckets of the sources new to the chunk.
    */
-  private async rollUp(q: Querier, j: RollupJob): Promise<void> {
+  private async rollUp(q: Querier, j: RollupJob, packedCache: Map<string, unknown[]>): Promise<void> {
     const tier = this.t('tier');
     const { field, width, lo } = j;
     // the chunk's rollup row: WHERE and its parameters
@@ -372,6 +394,21 @@ export abstract class SqlIndexDb implements IndexDb {
         [field, width, lo, ROLLUP_SOURCE, ...finer],
       );
       for (const r of own) parts.push(rowBuckets(r.data));
+      // packed own rows (table.ts `packedRow`): a source's finest rung for the fields they hold
+      const key2 = `${width} ${lo}`;
+      let packed = packedCache.get(key2);
+      if (!packed) {
+        packed = (
+          await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source <> ?`, [
+            PACKED_FIELD,
+            -width,
+            lo,
+            ROLLUP_SOURCE,
+          ])
+        ).map((r) => r.data);
+        packedCache.set(key2, packed);
+      }
+      for (const data of packed) for (const { part } of unpackRow(data, field)) parts.push(part);
       const fw = finer[finer.length - 1];
       if (fw !== undefined) {
         const f = Math.round(width / fw);

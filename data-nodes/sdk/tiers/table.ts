@@ -126,3 +126,85 @@ export function ownRowWidths(widths: Iterable<number>): Set<number> {
   if (finest !== Infinity) own.add(finest);
   return own;
 }
+
+/**
+ * A source's own rows at widths ≥ ROLLUP_MIN_WIDTH are read only to compute a rollup chunk again (a
+ * source removed or rewritten), never by a query. One row per field made a year of hour files of 20
+ * fields 175,200 rows (and as many entries in each of the table's two indexes) that were written once and
+ * almost never read: they are stored packed instead, one row per source, width and chunk holding every
+ * such field's buckets (`packedRow`), with field PACKED_FIELD and the width negated. No field's row has
+ * a negative width, so no query at a width finds a packed row and no field name can be taken for one.
+ * Indexes written before hold them one per field: sql.ts reads both.
+ *
+ * `data` (little-endian): u32 fields; per field u32 name bytes, u32 numbers (a multiple of STRIDE); the
+ * names (UTF-8); zeros to a multiple of 8 bytes; every field's buckets, in that order.
+ */
+export const PACKED_FIELD = '';
+
+/** The packed row of one source's buckets at `width` in the chunk from `lo` (each part inside it). */
+export function packedRow(source: string, width: number, lo: number, parts: Array<{ field: string; part: Float64Array }>): TierRow {
+  const names = parts.map((p) => Buffer.from(p.field, 'utf8'));
+  const head = 4 + 8 * parts.length + names.reduce((n, b) => n + b.length, 0);
+  const start = Math.ceil(head / 8) * 8;
+  const values = parts.reduce((n, p) => n + p.part.length, 0);
+  const data = Buffer.alloc(start + values * 8);
+  data.writeUInt32LE(parts.length, 0);
+  let o = 4;
+  let v = start;
+  let hi = lo;
+  let n = 0;
+  parts.forEach((p, i) => {
+    data.writeUInt32LE(names[i]?.length ?? 0, o);
+    data.writeUInt32LE(p.part.length, o + 4);
+    o += 8;
+    packView(p.part).copy(data, v);
+    v += p.part.length * 8;
+    hi = Math.max(hi, p.part[p.part.length - STRIDE] ?? lo);
+    n += nBuckets(p.part);
+  });
+  for (const b of names) o += b.copy(data, o);
+  return [source, PACKED_FIELD, -width, lo, hi, n, data];
+}
+
+/** A packed row that does not parse: the index was damaged (or written by something else). */
+export class PackedRowError extends Error {
+  readonly code = 'TIER_ROW_DAMAGED';
+  constructor(what: string) {
+    super(`a packed summary-tier row of the index is damaged (${what}): run the scan with --rebuild-summaries`);
+  }
+}
+
+/**
+ * The fields of a packed row's `data` and their buckets (copies); with `only`, that field's alone (an
+ * empty list when the row has none of it).
+ */
+export function unpackRow(data: unknown, only?: string): Array<{ field: string; part: Float64Array }> {
+  if (!(data instanceof Uint8Array) || data.byteLength < 4) throw new PackedRowError('no header');
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const count = b.readUInt32LE(0);
+  const head = 4 + 8 * count; // checked before anything is read past it
+  if (head > b.length) throw new PackedRowError(`${count} fields in ${b.length} bytes`);
+  let nameAt = head;
+  let valueBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const len = b.readUInt32LE(4 + 8 * i);
+    const values = b.readUInt32LE(8 + 8 * i);
+    if (values % STRIDE !== 0) throw new PackedRowError(`${values} numbers for a field`);
+    nameAt += len;
+    valueBytes += values * 8;
+  }
+  const start = Math.ceil(nameAt / 8) * 8;
+  if (start + valueBytes !== b.length) throw new PackedRowError(`${b.length} bytes, ${start + valueBytes} described`);
+  const out: Array<{ field: string; part: Float64Array }> = [];
+  let name = head;
+  let v = start;
+  for (let i = 0; i < count; i++) {
+    const len = b.readUInt32LE(4 + 8 * i);
+    const bytes = b.readUInt32LE(8 + 8 * i) * 8;
+    const field = b.toString('utf8', name, name + len);
+    if (only === undefined || field === only) out.push({ field, part: packFromBuffer(b.subarray(v, v + bytes)) });
+    name += len;
+    v += bytes;
+  }
+  return out;
+}
