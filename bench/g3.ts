@@ -10,9 +10,11 @@
  *     the same provider over `days`, one file per hour (OCS rotates hourly), scanned into a fresh
  *     SQLite index, until the index is closed (its write-ahead log checkpointed), and again without
  *     summary tiers, for information; the baseline reads every file
- *     (fs.readFile, 8 at a time). Twice: page cache warm for both, and cold: the files evicted from
+ *     (fs.readFile, 8 at a time). Page cache warm for both, and cold: the files evicted from
  *     the page cache (`dd iflag=nocache count=0`, posix_fadvise DONTNEED, no root needed) before the
- *     timed read and before each timed scan. Up to 30 days of the files (symbolic links to them) are
+ *     timed read and before the timed scan. Each scan is timed right after its own read (a pair), and
+ *     `scanRounds` pairs of each kind give the row: the median scan, the median read, the median of the
+ *     pairs' ratios. Up to 30 days of the files (symbolic links to them) are
  *     scanned first, untimed, so that no timed scan pays the JIT warm-up: the scanners of one process
  *     share their decode workers (DecodePool.lease), which need a few hundred files to be compiled (one
  *     day's files were not enough: the first timed scan then ran ~1.5x slower than the next ones).
@@ -20,11 +22,12 @@
  *     at a time, then on one thread per core (warm and cold). (The scanner's content hash of a G3 file
  *     comes from its frames' CRCs, so no sha1 of its bytes: formats/g3 frameFingerprint.)
  *
- * Standalone: `node dist/bench/g3.js [--hours=24] [--days=30] [--rounds=3]` (--days=0: decode rows only; 30 days
- * by default: with 7, a warm read of the 101 MiB took 0.03 s and the scan's fixed costs, the index's
- * close first, made the ratio). A year: --days=365, 8760 files, 5.3 GB of disk in $TMPDIR, 3 min 41 s
- * on 2 cores (~1.5 min writing the files, the rest the scans, the reads and the evictions). Via bench/run.ts: `node dist/bench/run.js g3`
- * (env SISOCK_BENCH_G3_DAYS / SISOCK_BENCH_G3_HOURS set the sizes).
+ * Standalone: `node dist/bench/g3.js [--hours=24] [--days=30] [--rounds=3] [--scan-rounds=3]` (--days=0: decode
+ * rows only; 30 days by default: with 7, a warm read of the 101 MiB took 0.03 s and the scan's fixed costs,
+ * the index's close first, made the ratio). A year: --days=365, 8760 files, 5.3 GB of disk in $TMPDIR,
+ * about 6 min on 2 cores with 3 scan rounds (~1.5 min writing the files, the rest the scans, the reads and
+ * the evictions). Via bench/run.ts: `node dist/bench/run.js g3` (env SISOCK_BENCH_G3_DAYS /
+ * SISOCK_BENCH_G3_HOURS set the sizes).
  */
 import { execFile } from 'node:child_process';
 import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
@@ -49,6 +52,8 @@ export interface G3BenchOptions {
   hours?: number;
   days?: number;
   rounds?: number;
+  /** Timed scans of each kind (warm, cold), each paired with a read just before it (default 3). */
+  scanRounds?: number;
   log?: (line: string) => void;
 }
 
@@ -172,7 +177,7 @@ async function evict(files: string[]): Promise<void> {
   }
 }
 
-async function scanRows(days: number, root: string, log: (s: string) => void): Promise<G3BenchRow[]> {
+async function scanRows(days: number, scanRounds: number, root: string, log: (s: string) => void): Promise<G3BenchRow[]> {
   const dir = path.join(root, 'hk');
   const files: string[] = [];
   log(`g3: writing ${days} days of hourly G3 files`);
@@ -200,9 +205,7 @@ async function scanRows(days: number, root: string, log: (s: string) => void): P
     );
     return bytes;
   };
-  await readAll(); // warm the page cache
-  const [tRead, bytes] = await time(readAll);
-  const [tReadCold] = await time(readAll, () => evict(files));
+  const bytes = await readAll(); // warms the page cache
   const scanOnce = async (name: string, summaries: boolean, cold: boolean, dataDir = dir): Promise<number> => {
     const db = openIndexDb(`sqlite:${path.join(root, name)}`);
     try {
@@ -211,7 +214,6 @@ async function scanRows(days: number, root: string, log: (s: string) => void): P
         log(
           `g3: scanning ${files.length} files, ${(bytes / 2 ** 20).toFixed(0)} MiB${summaries ? '' : ' (no summary tiers)'}, ${cold ? 'cold' : 'warm'}`,
         );
-        if (!cold) await readAll();
         // timed to the index closed: SQLite checkpoints its WAL then (index-db/sqlite.ts: every 64 MiB
         // during a scan), so the copy of the log into the database is part of the time
         const [t, r] = await time(
@@ -234,31 +236,60 @@ async function scanRows(days: number, root: string, log: (s: string) => void): P
       for (const x of ['', '-wal', '-shm']) rmSync(path.join(root, name + x), { force: true });
     }
   };
-  // For information, the floor of any scan that checks every frame: read + CRC-32C.
-  await readAll();
-  const [tFloor] = await time(async () => {
-    for (const f of files) crc32c(0, await fsp.readFile(f));
-  });
-  // The same floor on every core: what no scan that checks every frame's CRC can beat on this machine,
-  // before it decodes a value, builds a tier or writes a row.
-  const tFloorPar = await floorOnAllCores(files);
-  await evict(files);
-  const tFloorParCold = await floorOnAllCores(files);
   const label = `${days} days, ${files.length} files, ${(bytes / 2 ** 30).toFixed(2)} GiB`;
   // Untimed: up to 30 days of the files scanned first (links to them), so no timed scan pays the JIT warm-up.
   const warmDir = path.join(root, 'warm-up');
   await fsp.mkdir(warmDir);
   for (const f of files.slice(0, 30 * 24)) await fsp.symlink(f, path.join(warmDir, path.basename(f)));
   await scanOnce('warm-up.sqlite', true, false, warmDir);
-  const warm = await scanOnce('index.sqlite', true, false);
-  const warmNoSum = await scanOnce('index-nosum.sqlite', false, false);
-  const cold = await scanOnce('index-cold.sqlite', true, true);
-  const coldNoSum = await scanOnce('index-cold-nosum.sqlite', false, true);
+  // Each timed scan right after a timed read of the same files in the same state (warm, or evicted
+  // first): this VM's read from disk took anywhere from 4.2 to 9.1 s within an hour, so a scan compared
+  // with a read taken minutes apart was a comparison of two moments. Each row is the median over
+  // `scanRounds` of those pairs: its value the median scan, its ratio the median of the pairs' ratios.
+  const pairs = new Map<string, Array<{ scan: number; read: number }>>();
+  const pair = async (name: string, summaries: boolean, cold: boolean): Promise<void> => {
+    const prepare = cold ? () => evict(files) : async () => void (await readAll());
+    const [read] = await time(readAll, prepare);
+    const scan = await scanOnce(`index-${name}.sqlite`, summaries, cold);
+    pairs.set(name, [...(pairs.get(name) ?? []), { scan, read }]);
+  };
+  for (let r = 0; r < scanRounds; r++) {
+    await pair('warm', true, false);
+    await pair('cold', true, true);
+  }
+  // for information, once: without summary tiers, and the floor of any scan that checks every frame
+  await pair('warm-nosum', false, false);
+  await pair('cold-nosum', false, true);
+  await readAll();
+  const [tFloor] = await time(async () => {
+    for (const f of files) crc32c(0, await fsp.readFile(f));
+  });
+  // The same floor on every core: what no scan that checks every frame's CRC can beat on this machine,
+  // before it decodes a value, builds a tier or writes a row.
+  await readAll();
+  const tFloorPar = await floorOnAllCores(files);
+  await evict(files);
+  const tFloorParCold = await floorOnAllCores(files);
+  const median = (xs: number[]): number => {
+    const a = [...xs].sort((x, y) => x - y);
+    return a.length % 2 ? (a[(a.length - 1) / 2] ?? NaN) : ((a[a.length / 2 - 1] ?? NaN) + (a[a.length / 2] ?? NaN)) / 2;
+  };
+  const paired = (name: string, scenario: string, goal: string): G3BenchRow => {
+    const ps = pairs.get(name) ?? [];
+    const r = row(scenario, median(ps.map((p) => p.scan)), median(ps.map((p) => p.read)), goal);
+    if (ps.length > 1) {
+      r.ratio = Math.round(median(ps.map((p) => p.scan / p.read)) * 100) / 100;
+      r.scenario += ` [${ps.length} pairs: ${ps.map((p) => `${p.scan.toFixed(2)}/${p.read.toFixed(2)}`).join(', ')}]`;
+    }
+    return r;
+  };
+  const tRead = median((pairs.get('warm') ?? []).map((p) => p.read));
+  const tReadCold = median((pairs.get('cold') ?? []).map((p) => p.read));
   return [
-    row(`scan G3 archive, 1 Hz x ${FIELDS} fields, ${label}, page cache warm (s)`, warm, tRead, '<=1.5x reading its bytes'),
-    row(`  the same without summary tiers, warm (s)`, warmNoSum, tRead, 'info'),
-    row(`  the same scan, files evicted from the page cache first (s)`, cold, tReadCold, '<=1.5x reading its bytes'),
-    row(`  the same without summary tiers, cold (s)`, coldNoSum, tReadCold, 'info'),
+    paired('warm', `scan G3 archive, 1 Hz x ${FIELDS} fields, ${label}, page cache warm (s)`, '<=1.5x reading its bytes'),
+    paired('warm-nosum', `  the same without summary tiers, warm (s)`, 'info'),
+    paired('cold', `  the same scan, files evicted from the page cache first (s)`, '<=1.5x reading its bytes'),
+    paired('cold-nosum', `  the same without summary tiers, cold (s)`, 'info'),
     row(`  reading + CRC-32C of every file, one at a time, warm (s)`, tFloor, tRead, 'info'),
     row(`  the same on ${os.availableParallelism()} threads (a reused buffer each), warm (s)`, tFloorPar, tRead, 'info'),
     row(`  the same on ${os.availableParallelism()} threads, files evicted first (s)`, tFloorParCold, tReadCold, 'info'),
@@ -319,7 +350,10 @@ export async function benchG3(o: G3BenchOptions = {}): Promise<G3BenchRow[]> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'sisock-bench-g3-'));
   try {
     const days = o.days ?? 30;
-    return [...(await decodeRows(o.hours ?? 24, o.rounds ?? 3, log)), ...(days > 0 ? await scanRows(days, tmp, log) : [])];
+    return [
+      ...(await decodeRows(o.hours ?? 24, o.rounds ?? 3, log)),
+      ...(days > 0 ? await scanRows(days, o.scanRounds ?? 3, tmp, log) : []),
+    ];
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -330,7 +364,13 @@ if (require.main === module) {
     const a = process.argv.find((x) => x.startsWith(`--${k}=`));
     return a ? Number(a.split('=')[1]) : undefined;
   };
-  benchG3({ hours: arg('hours'), days: arg('days'), rounds: arg('rounds'), log: (s) => console.error(s) }).then(
+  benchG3({
+    hours: arg('hours'),
+    days: arg('days'),
+    rounds: arg('rounds'),
+    scanRounds: arg('scan-rounds'),
+    log: (s) => console.error(s),
+  }).then(
     (rows) => {
       for (const r of rows) console.log(`${r.scenario}: ${r.value} (baseline ${r.baseline}, ratio ${r.ratio}; goal ${r.goal})`);
     },

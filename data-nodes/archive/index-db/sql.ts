@@ -255,9 +255,8 @@ export abstract class SqlIndexDb implements IndexDb {
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
       for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
-      // the packed own rows of a chunk, read once for all its fields (own rows are not changed by rollUp)
-      const packedCache = new Map<string, unknown[]>();
-      for (const j of order.sort((x, y) => x.width - y.width)) await this.rollUp(q, j, packedCache);
+      const packed = { key: '', rows: [] as unknown[] };
+      for (const j of order.sort((x, y) => x.width - y.width || x.lo - y.lo)) await this.rollUp(q, j, packed);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
@@ -364,11 +363,13 @@ export abstract class SqlIndexDb implements IndexDb {
 
   /**
    * The rollup of one chunk. Computed again: the own rows (packed, or one per field in indexes written
-   * before) of the sources whose finest rung is this width, merged with the finer rung's rollup over the chunk's span, coarsened (the finest rung, or a
-   * width off the ladder: every source's rows). Otherwise the stored rollup merged with `parts`, the
-   * buckets of the sources new to the chunk.
+   * before) of the sources whose finest rung is this width, merged with the finer rung's rollup over
+   * the chunk's span, coarsened (the finest rung, or a width off the ladder: every source's rows).
+   * Otherwise the stored rollup merged with `parts`, the buckets of the sources new to the chunk.
+   * `packed` keeps the last chunk's packed rows: the jobs come by width and chunk, a chunk's fields
+   * together, so they are read once for all its fields (rollUp does not change own rows).
    */
-  private async rollUp(q: Querier, j: RollupJob, packedCache: Map<string, unknown[]>): Promise<void> {
+  private async rollUp(q: Querier, j: RollupJob, packed: { key: string; rows: unknown[] }): Promise<void> {
     const tier = this.t('tier');
     const { field, width, lo } = j;
     // the chunk's rollup row: WHERE and its parameters
@@ -395,10 +396,8 @@ export abstract class SqlIndexDb implements IndexDb {
       );
       for (const r of own) parts.push(rowBuckets(r.data));
       // packed own rows (table.ts `packedRow`): a source's finest rung for the fields they hold
-      const key2 = `${width} ${lo}`;
-      let packed = packedCache.get(key2);
-      if (!packed) {
-        packed = (
+      if (packed.key !== `${width} ${lo}`) {
+        packed.rows = (
           await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source <> ?`, [
             PACKED_FIELD,
             -width,
@@ -406,9 +405,9 @@ export abstract class SqlIndexDb implements IndexDb {
             ROLLUP_SOURCE,
           ])
         ).map((r) => r.data);
-        packedCache.set(key2, packed);
+        packed.key = `${width} ${lo}`;
       }
-      for (const data of packed) for (const { part } of unpackRow(data, field)) parts.push(part);
+      for (const data of packed.rows) for (const { part } of unpackRow(data, field)) parts.push(part);
       const fw = finer[finer.length - 1];
       if (fw !== undefined) {
         const f = Math.round(width / fw);
