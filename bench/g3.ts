@@ -13,8 +13,9 @@
  *     (fs.readFile, 8 at a time). Page cache warm for both, and cold: the files evicted from
  *     the page cache (`dd iflag=nocache count=0`, posix_fadvise DONTNEED, no root needed) before the
  *     timed read and before the timed scan. Each scan is timed right after its own read (a pair), and
- *     `scanRounds` pairs of each kind give the row: the median scan, the median read, the median of the
- *     pairs' ratios. Up to 30 days of the files (symbolic links to them) are
+ *     `scanRounds` pairs of each kind with tiers give the row: the median scan, the median read, the
+ *     median of the pairs' ratios (not the ratio of the medians; the pairs are listed); one pair each
+ *     without tiers. Up to 30 days of the files (symbolic links to them) are
  *     scanned first, untimed, so that no timed scan pays the JIT warm-up: the scanners of one process
  *     share their decode workers (DecodePool.lease), which need a few hundred files to be compiled (one
  *     day's files were not enough: the first timed scan then ran ~1.5x slower than the next ones).
@@ -279,7 +280,7 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
     const r = row(scenario, median(ps.map((p) => p.scan)), median(ps.map((p) => p.read)), goal);
     if (ps.length > 1) {
       r.ratio = Math.round(median(ps.map((p) => p.scan / p.read)) * 100) / 100;
-      r.scenario += ` [${ps.length} pairs: ${ps.map((p) => `${p.scan.toFixed(2)}/${p.read.toFixed(2)}`).join(', ')}]`;
+      r.scenario += ` [${ps.length} pairs scan/read: ${ps.map((p) => `${p.scan.toFixed(2)}/${p.read.toFixed(2)}`).join(', ')}; ratio: their median]`;
     }
     return r;
   };
@@ -352,7 +353,7 @@ export async function benchG3(o: G3BenchOptions = {}): Promise<G3BenchRow[]> {
     const days = o.days ?? 30;
     return [
       ...(await decodeRows(o.hours ?? 24, o.rounds ?? 3, log)),
-      ...(days > 0 ? await scanRows(days, o.scanRounds ?? 3, tmp, log) : []),
+      ...(days > 0 ? await scanRows(days, Math.max(1, Math.floor(o.scanRounds ?? 3) || 3), tmp, log) : []),
     ];
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * nominal interval, first and last time with a value and the number of values, and per numeric field
  * its summary tiers (sdk/tiers: buckets from ≥ 300 × its interval up to 1 day), written in the same
  * transaction as the file's rows and replaced or removed with them (a grown, rewritten, corrupt or
- * deleted file never leaves stale summaries). `rebuildSummaries` re-reads every file on the first scan.
+ * deleted file never leaves stale summaries). `rebuildSummaries` removes every tier, then re-reads every file, on the first scan.
  *
  * Rescans are incremental: a file whose size and mtime match the index is not opened; a new, grown or
  * changed file is decoded again (same content under a new mtime only updates the row); a file that
@@ -363,6 +363,8 @@ export class Scanner {
     const rebuild = this.o.rebuildSummaries === true && !this.rebuilt;
     this.rebuilt = true;
     this.rebuilding = rebuild;
+    // every file is written again: the tiers start from none (no rollup to subtract from, no old row read)
+    if (rebuild) await this.o.db.clearTiers();
     const unchanged = (prev: FileRow | undefined, stat: Stats | null): boolean =>
       !!prev && !!stat && !prev.recheck && !rebuild && prev.size === stat.size && prev.mtime === stat.mtimeMs / 1000;
     let starting = false;

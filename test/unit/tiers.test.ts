@@ -16,8 +16,12 @@ import {
   mergePacked,
   nBuckets,
   outputWidth,
+  CHUNK,
+  chunkOf,
   PACKED_FIELD,
-  packedRow,
+  PACKED_ROW_BYTES,
+  packedFieldNames,
+  packedRows,
   PackedRowError,
   reduceField,
   STRIDE,
@@ -26,6 +30,7 @@ import {
   type Points,
   type Reduce,
   type TierReader,
+  type TierRow,
 } from '../../data-nodes/sdk/tiers';
 
 interface S {
@@ -293,30 +298,57 @@ describe('tier answers equal brute force (property)', () => {
   });
 });
 
-describe('packed own rows (table.ts packedRow / unpackRow)', () => {
+describe('packed own rows (table.ts packedRows / unpackRow)', () => {
   const parts = [
     { field: 'x', part: buildBuckets([0, 1, 700, 1300], [1, 2, 3, 4], 600) },
     { field: 'température.ch0', part: buildBuckets([5, 1250], [NaN, 7], 600) },
     { field: '', part: buildBuckets([10], [9], 600) },
   ];
 
-  it('round-trips every field, or one, and keys the row by field PACKED_FIELD and the negated width', () => {
-    const row = packedRow('src', 600, 0, parts);
+  it('round-trips every field, keyed by field PACKED_FIELD and the negated width', () => {
+    const rows = packedRows('src', 600, 0, parts);
+    expect(rows).toHaveLength(1);
+    const [row] = rows as [TierRow];
     expect(row.slice(0, 6)).toEqual(['src', PACKED_FIELD, -600, 0, 2, 5]); // 3 + 1 (NaN skipped) + 1 buckets
     const back = unpackRow(row[6]);
     expect(back.map((p) => p.field)).toEqual(['x', 'température.ch0', '']);
+    expect(packedFieldNames(row[6])).toEqual(['x', 'température.ch0', '']);
     back.forEach((p, i) => expect(Array.from(p.part)).toEqual(Array.from(parts[i]?.part ?? [])));
     // from an unaligned copy, as a database driver may hand it back
     const odd = Buffer.alloc(row[6].length + 1);
     row[6].copy(odd, 1);
-    const one = unpackRow(odd.subarray(1), 'température.ch0');
-    expect(one).toHaveLength(1);
-    expect(Array.from(one[0]?.part ?? [])).toEqual(Array.from(parts[1]?.part ?? []));
-    expect(unpackRow(row[6], 'nope')).toEqual([]);
+    expect(unpackRow(odd.subarray(1)).map((p) => Array.from(p.part))).toEqual(parts.map((p) => Array.from(p.part)));
+    expect(packedRows('src', 600, 0, [])).toEqual([]);
+  });
+
+  it('splits a chunk of many fields into rows of PACKED_ROW_BYTES at most, part p at idx_lo = chunk + p', () => {
+    const lo = 3 * CHUNK;
+    const t = Array.from({ length: CHUNK }, (_, k) => (lo + k) * 600 + 1);
+    const many = Array.from({ length: 60 }, (_, f) => ({
+      field: `f${f}`,
+      part: buildBuckets(
+        t,
+        t.map((x) => x + f),
+        600,
+      ),
+    }));
+    const perField = CHUNK * STRIDE * 8; // 36 KiB
+    const rows = packedRows('src', 600, lo, many);
+    const per = Math.floor(PACKED_ROW_BYTES / perField);
+    expect(rows).toHaveLength(Math.ceil(60 / per));
+    rows.forEach((r, p) => {
+      expect(r[3]).toBe(lo + p);
+      expect(chunkOf(r[3])).toBe(lo);
+      expect(r[4]).toBe(lo + CHUNK - 1);
+      expect(r[6].length).toBeLessThanOrEqual(PACKED_ROW_BYTES + 4096);
+    });
+    const back = rows.flatMap((r) => unpackRow(r[6]));
+    expect(back.map((p) => p.field)).toEqual(many.map((p) => p.field));
+    back.forEach((p, i) => expect(Array.from(p.part)).toEqual(Array.from(many[i]?.part ?? [])));
   });
 
   it('refuses damaged data with a typed error, before reading past it', () => {
-    const data = packedRow('src', 600, 0, parts)[6];
+    const data = (packedRows('src', 600, 0, parts)[0] as TierRow)[6];
     const damaged: Buffer[] = [
       Buffer.alloc(0),
       data.subarray(0, 3),
@@ -332,17 +364,18 @@ describe('packed own rows (table.ts packedRow / unpackRow)', () => {
     const longName = Buffer.from(data);
     longName.writeUInt32LE(0xffffffff, 4);
     damaged.push(longName);
-    for (const d of damaged) {
-      let err: unknown;
-      try {
-        unpackRow(d);
-      } catch (e) {
-        err = e;
+    for (const d of damaged)
+      for (const read of [unpackRow, packedFieldNames]) {
+        let err: unknown;
+        try {
+          read(d);
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(PackedRowError);
+        expect((err as PackedRowError).code).toBe('TIER_ROW_DAMAGED');
+        expect((err as Error).message).toMatch(/--rebuild-summaries/);
       }
-      expect(err).toBeInstanceOf(PackedRowError);
-      expect((err as PackedRowError).code).toBe('TIER_ROW_DAMAGED');
-      expect((err as Error).message).toMatch(/--rebuild-summaries/);
-    }
     expect(() => unpackRow('not bytes')).toThrow(PackedRowError);
   });
 });

@@ -15,7 +15,9 @@ import {
   mergePacked,
   ownRowWidths,
   PACKED_FIELD,
-  packedRow,
+  PackedRowError,
+  packedFieldNames,
+  packedRows,
   unpackRow,
   ROLLUP_MIN_WIDTH,
   ROLLUP_SOURCE,
@@ -39,6 +41,36 @@ function chunks<T>(xs: T[], n = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
   return out;
+}
+
+/** Files whose packed tier rows are read at once (a file of many fields has blobs of up to 1 MiB each). */
+const PACKED_KEYS = 20;
+/** Tier rows per INSERT at most, and their blobs' bytes (MySQL: max_allowed_packet, 16 MiB by default in MariaDB; mysql2 sends a blob in hex). */
+const TIER_ROWS = 100;
+const TIER_BYTES = 4 * 2 ** 20;
+
+/** Tier rows cut into INSERTs of TIER_ROWS rows and TIER_BYTES of blobs at most (a bigger row alone). */
+function byBytes(rows: TierRow[]): TierRow[][] {
+  const out: TierRow[][] = [];
+  let cur: TierRow[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    if (cur.length && (cur.length === TIER_ROWS || bytes + r[6].length > TIER_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += r[6].length;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/** The packed own rows of the last chunk rollUp computed again, by field. */
+interface PackedChunk {
+  key: string;
+  fields: Map<string, Float64Array[]>;
 }
 
 /** One rollup chunk a write touches: computed `again` from the sources, or merged with `parts`. */
@@ -194,11 +226,31 @@ export abstract class SqlIndexDb implements IndexDb {
           ROLLUP_MIN_WIDTH,
         ]);
         for (const r of old) again(String(r.field), num(r.width), num(r.idx_lo));
-        const packed = await q.all(`SELECT width, idx_lo, data FROM ${this.t('tier')} WHERE source IN (${marks}) AND width <= ?`, [
-          ...keys,
-          -ROLLUP_MIN_WIDTH,
-        ]);
-        for (const r of packed) for (const { field } of unpackRow(r.data)) again(field, -num(r.width), num(r.idx_lo));
+        // their blobs read a few files at a time (a file of many fields has a big one), and only their names
+        for (const few of chunks(keys, PACKED_KEYS)) {
+          const packed = await q.all(
+            `SELECT width, idx_lo, data FROM ${this.t('tier')} WHERE source IN (${few.map(() => '?').join(', ')}) AND field = ? AND width <= ?`,
+            [...few, PACKED_FIELD, -ROLLUP_MIN_WIDTH],
+          );
+          for (const r of packed) {
+            const width = -num(r.width);
+            const lo = chunkOf(num(r.idx_lo));
+            let fields: string[];
+            try {
+              fields = packedFieldNames(r.data);
+            } catch (e) {
+              if (!(e instanceof PackedRowError)) throw e;
+              // a damaged row goes with its file: every field with a rollup over the chunk is computed again
+              const rolled = await q.all(`SELECT DISTINCT field FROM ${this.t('tier')} WHERE source = ? AND width = ? AND idx_lo = ?`, [
+                ROLLUP_SOURCE,
+                width,
+                lo,
+              ]);
+              fields = rolled.map((x) => String(x.field));
+            }
+            for (const field of fields) again(field, width, lo);
+          }
+        }
       }
       const tierRows: TierRow[] = [];
       for (const { file, tiers } of batch.files) {
@@ -224,7 +276,7 @@ export abstract class SqlIndexDb implements IndexDb {
             }
           }
         }
-        for (const [w, byLo] of packs) for (const [lo, parts] of byLo) tierRows.push(packedRow(file.key, w, lo, parts));
+        for (const [w, byLo] of packs) for (const [lo, parts] of byLo) tierRows.push(...packedRows(file.key, w, lo, parts));
       }
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
@@ -253,9 +305,9 @@ export abstract class SqlIndexDb implements IndexDb {
         fields.map((d) => [d.key, d.field, d.timeline, d.type, d.units, d.description, d.interval, d.tFirst, d.tLast, d.n, d.tierMin]),
       );
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
-      for (const rows of chunks(tierRows, 100)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
+      for (const rows of byBytes(tierRows)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
-      const packed = { key: '', rows: [] as unknown[] };
+      const packed: PackedChunk = { key: '', fields: new Map() };
       for (const j of order.sort((x, y) => x.width - y.width || x.lo - y.lo)) await this.rollUp(q, j, packed);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
@@ -266,6 +318,14 @@ export abstract class SqlIndexDb implements IndexDb {
           f.key,
         ]);
       }
+      await q.run(`UPDATE ${this.t('meta')} SET v = v + 1 WHERE k = ?`, ['generation']);
+    });
+  }
+
+  async clearTiers(): Promise<void> {
+    await this.transaction(async (q) => {
+      await q.run(`DELETE FROM ${this.t('tier')}`);
+      await q.run(`UPDATE ${this.t('field')} SET tier_min = NULL`);
       await q.run(`UPDATE ${this.t('meta')} SET v = v + 1 WHERE k = ?`, ['generation']);
     });
   }
@@ -369,7 +429,7 @@ export abstract class SqlIndexDb implements IndexDb {
    * `packed` keeps the last chunk's packed rows: the jobs come by width and chunk, a chunk's fields
    * together, so they are read once for all its fields (rollUp does not change own rows).
    */
-  private async rollUp(q: Querier, j: RollupJob, packed: { key: string; rows: unknown[] }): Promise<void> {
+  private async rollUp(q: Querier, j: RollupJob, packed: PackedChunk): Promise<void> {
     const tier = this.t('tier');
     const { field, width, lo } = j;
     // the chunk's rollup row: WHERE and its parameters
@@ -397,17 +457,23 @@ export abstract class SqlIndexDb implements IndexDb {
       for (const r of own) parts.push(rowBuckets(r.data));
       // packed own rows (table.ts `packedRow`): a source's finest rung for the fields they hold
       if (packed.key !== `${width} ${lo}`) {
-        packed.rows = (
-          await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo = ? AND source <> ?`, [
-            PACKED_FIELD,
-            -width,
-            lo,
-            ROLLUP_SOURCE,
-          ])
-        ).map((r) => r.data);
+        packed.key = '';
+        packed.fields = new Map();
+        const rows = await q.all<{ data: unknown }>(
+          `SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ? AND source <> ?`,
+          [PACKED_FIELD, -width, lo, lo + TIER_CHUNK, ROLLUP_SOURCE],
+        );
+        // each row decoded once for all the chunk's fields; a damaged one stops the write (the error says
+        // to rebuild the summaries, which starts from no tier row: Scanner, rebuildSummaries)
+        for (const r of rows)
+          for (const { field: f, part } of unpackRow(r.data)) {
+            const list = packed.fields.get(f);
+            if (list) list.push(part);
+            else packed.fields.set(f, [part]);
+          }
         packed.key = `${width} ${lo}`;
       }
-      for (const data of packed.rows) for (const { part } of unpackRow(data, field)) parts.push(part);
+      parts.push(...(packed.fields.get(field) ?? []));
       const fw = finer[finer.length - 1];
       if (fw !== undefined) {
         const f = Math.round(width / fw);

@@ -111,6 +111,12 @@ export interface IndexDb {
    * the index (nothing of it to remove).
    */
   writeBatch(batch: WriteBatch): Promise<void>;
+  /**
+   * Removes every summary tier (files' own rows and rollups) and every field row's tier_min, in one
+   * transaction: queries answer from raw samples until the files are summarised again. The start of a
+   * scan with `rebuildSummaries`, which then rewrites every file: a damaged tier row cannot stop it.
+   */
+  clearTiers(): Promise<void>;
 
   // reader
   /** Counter bumped by every write: cached answers are valid while it is unchanged. */

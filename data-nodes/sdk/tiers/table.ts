@@ -1,6 +1,7 @@
 /**
  * The SQL shape of stored tiers, shared by every backend (SQLite here, MySQL/MariaDB in the archive's
- * index): one row per source, field, width and chunk of CHUNK bucket indexes.
+ * index): one row per source, field, width and chunk of CHUNK bucket indexes (the archive also keeps
+ * packed rows of many fields, width negated: `packedRows` below).
  *
  *   <table> (source, field, width, idx_lo, idx_hi, n, data)  PRIMARY KEY (source, field, width, idx_lo)
  *            index (field, width, idx_lo)
@@ -131,18 +132,44 @@ export function ownRowWidths(widths: Iterable<number>): Set<number> {
  * A source's own rows at widths ≥ ROLLUP_MIN_WIDTH are read only to compute a rollup chunk again (a
  * source removed or rewritten), never by a query. One row per field made a year of hour files of 20
  * fields 175,200 rows (and as many entries in each of the table's two indexes) that were written once and
- * almost never read: they are stored packed instead, one row per source, width and chunk holding every
- * such field's buckets (`packedRow`), with field PACKED_FIELD and the width negated. No field's row has
- * a negative width, so no query at a width finds a packed row and no field name can be taken for one.
- * Indexes written before hold them one per field: sql.ts reads both.
+ * almost never read: the archive stores them packed instead (`packedRows`), a source's buckets of every
+ * such field in a chunk in one row, or a few: a row holds PACKED_ROW_BYTES of buckets at most (a
+ * MySQL statement is bounded by max_allowed_packet, 16 MiB by default in MariaDB), and part p of the
+ * chunk from `lo` has idx_lo = lo + p (its chunk: `chunkOf(idx_lo)`). A packed row has field
+ * PACKED_FIELD and the width negated: no field's row has a negative width, so no query at a width finds
+ * a packed row and no field name can be taken for one. Indexes written before hold them one per field:
+ * the archive reads both.
  *
  * `data` (little-endian): u32 fields; per field u32 name bytes, u32 numbers (a multiple of STRIDE); the
  * names (UTF-8); zeros to a multiple of 8 bytes; every field's buckets, in that order.
  */
 export const PACKED_FIELD = '';
+/** Bytes of buckets in one packed row at most (one field's part of a chunk may exceed it: 37 KiB at most). */
+export const PACKED_ROW_BYTES = 1 << 20;
 
-/** The packed row of one source's buckets at `width` in the chunk from `lo` (each part inside it). */
-export function packedRow(source: string, width: number, lo: number, parts: Array<{ field: string; part: Float64Array }>): TierRow {
+/**
+ * The packed rows of one source's buckets at `width` in the chunk from `lo` (each part inside it): as
+ * few as PACKED_ROW_BYTES allows, fields in the order given, each whole in one row.
+ */
+export function packedRows(source: string, width: number, lo: number, parts: Array<{ field: string; part: Float64Array }>): TierRow[] {
+  const rows: TierRow[] = [];
+  let from = 0;
+  let bytes = 0;
+  for (let i = 0; parts.length && i <= parts.length; i++) {
+    const b = (parts[i]?.part.length ?? 0) * 8;
+    if (i === parts.length || (i > from && bytes + b > PACKED_ROW_BYTES)) {
+      // past CHUNK parts (more than 512 MiB of one source's buckets in one chunk) the last one takes the rest
+      if (rows.length === CHUNK - 1) i = parts.length;
+      rows.push(packedRow(source, width, lo + rows.length, parts.slice(from, i)));
+      from = i;
+      bytes = 0;
+    }
+    bytes += b;
+  }
+  return rows;
+}
+
+function packedRow(source: string, width: number, idxLo: number, parts: Array<{ field: string; part: Float64Array }>): TierRow {
   const names = parts.map((p) => Buffer.from(p.field, 'utf8'));
   const head = 4 + 8 * parts.length + names.reduce((n, b) => n + b.length, 0);
   const start = Math.ceil(head / 8) * 8;
@@ -151,7 +178,7 @@ export function packedRow(source: string, width: number, lo: number, parts: Arra
   data.writeUInt32LE(parts.length, 0);
   let o = 4;
   let v = start;
-  let hi = lo;
+  let hi = idxLo;
   let n = 0;
   parts.forEach((p, i) => {
     data.writeUInt32LE(names[i]?.length ?? 0, o);
@@ -159,11 +186,11 @@ export function packedRow(source: string, width: number, lo: number, parts: Arra
     o += 8;
     packView(p.part).copy(data, v);
     v += p.part.length * 8;
-    hi = Math.max(hi, p.part[p.part.length - STRIDE] ?? lo);
+    hi = Math.max(hi, p.part[p.part.length - STRIDE] ?? idxLo);
     n += nBuckets(p.part);
   });
   for (const b of names) o += b.copy(data, o);
-  return [source, PACKED_FIELD, -width, lo, hi, n, data];
+  return [source, PACKED_FIELD, -width, idxLo, hi, n, data];
 }
 
 /** A packed row that does not parse: the index was damaged (or written by something else). */
@@ -174,35 +201,48 @@ export class PackedRowError extends Error {
   }
 }
 
-/**
- * The fields of a packed row's `data` and their buckets (copies); with `only`, that field's alone (an
- * empty list when the row has none of it).
- */
-export function unpackRow(data: unknown, only?: string): Array<{ field: string; part: Float64Array }> {
+/** A packed row's header, checked against its length before anything past it is read. */
+function packedHeader(data: unknown): { b: Buffer; count: number; start: number } {
   if (!(data instanceof Uint8Array) || data.byteLength < 4) throw new PackedRowError('no header');
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const count = b.readUInt32LE(0);
-  const head = 4 + 8 * count; // checked before anything is read past it
+  const head = 4 + 8 * count;
   if (head > b.length) throw new PackedRowError(`${count} fields in ${b.length} bytes`);
   let nameAt = head;
   let valueBytes = 0;
   for (let i = 0; i < count; i++) {
-    const len = b.readUInt32LE(4 + 8 * i);
     const values = b.readUInt32LE(8 + 8 * i);
     if (values % STRIDE !== 0) throw new PackedRowError(`${values} numbers for a field`);
-    nameAt += len;
+    nameAt += b.readUInt32LE(4 + 8 * i);
     valueBytes += values * 8;
   }
   const start = Math.ceil(nameAt / 8) * 8;
   if (start + valueBytes !== b.length) throw new PackedRowError(`${b.length} bytes, ${start + valueBytes} described`);
+  return { b, count, start };
+}
+
+/** The fields of a packed row's `data` (no bucket copied). */
+export function packedFieldNames(data: unknown): string[] {
+  const { b, count } = packedHeader(data);
+  const out: string[] = [];
+  for (let i = 0, name = 4 + 8 * count; i < count; i++) {
+    const len = b.readUInt32LE(4 + 8 * i);
+    out.push(b.toString('utf8', name, name + len));
+    name += len;
+  }
+  return out;
+}
+
+/** The fields of a packed row's `data` and their buckets (copies). */
+export function unpackRow(data: unknown): Array<{ field: string; part: Float64Array }> {
+  const { b, count, start } = packedHeader(data);
   const out: Array<{ field: string; part: Float64Array }> = [];
-  let name = head;
+  let name = 4 + 8 * count;
   let v = start;
   for (let i = 0; i < count; i++) {
     const len = b.readUInt32LE(4 + 8 * i);
     const bytes = b.readUInt32LE(8 + 8 * i) * 8;
-    const field = b.toString('utf8', name, name + len);
-    if (only === undefined || field === only) out.push({ field, part: packFromBuffer(b.subarray(v, v + bytes)) });
+    out.push({ field: b.toString('utf8', name, name + len), part: packFromBuffer(b.subarray(v, v + bytes)) });
     name += len;
     v += bytes;
   }

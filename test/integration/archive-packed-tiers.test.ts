@@ -1,0 +1,307 @@
+/**
+ * The archive index's packed own tier rows (sdk/tiers/table.ts `packedRows`) through `writeBatch`, on
+ * SQLite and MariaDB, with files written straight as batches (no decode): fields of one file whose
+ * finest rollup rungs differ, files wide enough that their packed rows are split and that 100 of them
+ * exceed MariaDB's default max_allowed_packet in one INSERT, a damaged packed row (its file removed;
+ * then a scan with rebuildSummaries over it). After each step every rollup chunk equals the brute-force
+ * merge of the live files' buckets (for the rebuild: the rollups of a fresh index of the same files).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
+import type { FieldRow, FileRow, WriteBatch } from '../../data-nodes/archive/index-db/types';
+import {
+  buildTiers,
+  chunkOf,
+  mergePacked,
+  nBuckets,
+  PACKED_ROW_BYTES,
+  ROLLUP_WIDTHS,
+  STRIDE,
+  type FieldTiers,
+} from '../../data-nodes/sdk/tiers';
+import { MYSQL_URL, SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
+
+let tmp: string;
+suiteTmpDir('sisock-packed-', (d) => (tmp = d));
+
+const { backends, problem } = archiveBackends(() => tmp);
+if (problem !== null && SERVICES_REQUIRED) {
+  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
+    throw new Error(problem);
+  });
+} else if (problem !== null) {
+  console.warn(`archive packed-tier tests: MariaDB half skipped: ${problem}`);
+}
+
+/** A field of a synthetic file: samples every `spacing` s over [t0, t0 + span), tiers at `widths`. */
+interface FieldSpec {
+  name: string;
+  spacing: number;
+  widths: number[];
+}
+interface FileSpec {
+  key: string;
+  t0: number;
+  span: number;
+  fields: FieldSpec[];
+  seed: number;
+}
+
+const val = (t: number, seed: number) => Math.round(((Math.sin(t * 12.9898 + seed) * 43758.5453) % 1) * 8000) / 8;
+const times = (f: FileSpec, s: FieldSpec) => Float64Array.from({ length: Math.floor(f.span / s.spacing) }, (_, i) => f.t0 + i * s.spacing);
+/** A field's tiers in a file, built once per file key, seed, start and field. */
+const built = new Map<string, Map<number, Float64Array>>();
+const tiersOf = (f: FileSpec): FieldTiers =>
+  new Map(
+    f.fields.map((s) => {
+      const k = `${f.key} ${f.seed} ${f.t0} ${f.span} ${s.name}`;
+      let byWidth = built.get(k);
+      if (!byWidth) {
+        const t = times(f, s);
+        built.set(
+          k,
+          (byWidth = buildTiers(
+            t,
+            t.map((x) => val(x, f.seed + s.name.length)),
+            s.widths,
+          )),
+        );
+      }
+      return [s.name, byWidth];
+    }),
+  );
+
+function batchOf(files: FileSpec[], fresh: boolean, deleteKeys: string[] = []): WriteBatch {
+  return {
+    files: files.map((f) => {
+      const file: FileRow = {
+        key: f.key,
+        path: `${f.key}.g3`,
+        size: 1,
+        mtime: 1,
+        hash: null,
+        format: 'g3',
+        status: 'ok',
+        error: null,
+        tFirst: f.t0,
+        tLast: f.t0 + f.span - 1,
+        nSamples: 1,
+        badRows: 0,
+        recheck: false,
+        scannedAt: 1,
+      };
+      const fields: FieldRow[] = f.fields.map((s) => ({
+        key: f.key,
+        field: s.name,
+        timeline: 'tl',
+        type: 'number',
+        units: null,
+        description: null,
+        interval: s.spacing,
+        tFirst: f.t0,
+        tLast: f.t0 + f.span - s.spacing,
+        n: Math.floor(f.span / s.spacing),
+        tierMin: Math.min(...s.widths),
+      }));
+      return { file, fields, tiers: tiersOf(f), fresh };
+    }),
+    touched: [],
+    deleteKeys,
+  };
+}
+
+/** Every rollup chunk of every rung and field equals the brute-force merge of the live files' buckets. */
+async function checkRollups(db: IndexDb, live: Map<string, FileSpec>): Promise<number> {
+  const names = new Set([...live.values()].flatMap((f) => f.fields.map((s) => s.name)));
+  let seen = 0;
+  for (const field of names)
+    for (const width of ROLLUP_WIDTHS) {
+      const want = mergePacked([...live.values()].flatMap((f) => tiersOf(f).get(field)?.get(width) ?? []));
+      const got = await db.tierBuckets(field, width, -(2 ** 40), 2 ** 40);
+      const los = got.map((c) => chunkOf(c[0] ?? NaN)).sort((a, b) => a - b);
+      const wantLos = [...new Set(Array.from({ length: nBuckets(want) }, (_, k) => chunkOf(want[k * STRIDE] ?? NaN)))].sort(
+        (a, b) => a - b,
+      );
+      expect({ field, width, los }).toEqual({ field, width, los: wantLos });
+      for (const chunk of got) {
+        const lo = chunkOf(chunk[0] ?? NaN);
+        expect(Buffer.from(mergePacked([chunk]).buffer)).toEqual(Buffer.from(mergePacked([want], lo, lo + 512).buffer));
+      }
+      seen += got.length;
+    }
+  return seen;
+}
+
+const HOUR = 3600;
+const T0 = 1_767_225_600;
+
+describe.each(backends)('archive packed tier rows over $name', (backend: Backend) => {
+  let dir = '';
+  const open = perTestHooks(
+    backend,
+    () => tmp,
+    (d) => (dir = d),
+  );
+
+  const raw = async (url: string) => {
+    if (backend.name === 'sqlite') {
+      const db = new Database(url.slice('sqlite:'.length));
+      open.push({ close: async () => void db.close() });
+      return {
+        table: 'archive_tier',
+        all: async (sql: string, p: unknown[] = []) => db.prepare(sql).all(...p) as Array<Record<string, unknown>>,
+        run: async (sql: string, p: unknown[] = []) => void db.prepare(sql).run(...p),
+      };
+    }
+    const mysql = await import('mysql2/promise');
+    const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
+    open.push({ close: () => c.end() });
+    return {
+      table: `${new URL(url).searchParams.get('prefix')}tier`,
+      all: async (sql: string, p: unknown[] = []) => (await c.query(sql, p))[0] as Array<Record<string, unknown>>,
+      run: async (sql: string, p: unknown[] = []) => void (await c.query(sql, p)),
+    };
+  };
+
+  test('fields of one file with different finest rungs; removals and rewrites keep every rollup exact', async () => {
+    const db = openIndexDb(backend.fresh());
+    open.push(db);
+    await db.migrate();
+    const mixed = (key: string, t0: number, seed: number): FileSpec => ({
+      key,
+      t0,
+      span: 2 * 86400,
+      seed,
+      fields: [
+        { name: 'x', spacing: 1, widths: [600, 3600, 21600, 86400] },
+        { name: 'y', spacing: 10, widths: [3600, 21600, 86400] },
+        { name: 'z', spacing: 300, widths: [86400] },
+      ],
+    });
+    const live = new Map<string, FileSpec>();
+    // a, b and c cross the 600-s chunk boundary at 512 * 600 s; b overlaps a
+    const start = Math.floor(T0 / 307200) * 307200 + 307200 - 86400;
+    for (const f of [mixed('a', start, 1), mixed('b', start + 3 * HOUR, 2), mixed('c', start + 86400 * 3, 3)]) live.set(f.key, f);
+    await db.writeBatch(batchOf([...live.values()], true));
+    expect(await checkRollups(db, live)).toBeGreaterThan(10);
+    // a removed, b rewritten with other values
+    live.delete('a');
+    const b2 = { ...mixed('b', start + 5 * HOUR, 9) };
+    live.set('b', b2);
+    await db.writeBatch(batchOf([b2], false, ['a']));
+    expect(await checkRollups(db, live)).toBeGreaterThan(10);
+    live.clear();
+    await db.writeBatch(batchOf([], false, ['b', 'c']));
+    expect(await checkRollups(db, live)).toBe(0);
+  });
+
+  test('wide files: packed rows split by size, and 100 of them written without exceeding max_allowed_packet', async () => {
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    await db.migrate();
+    // a sample a minute: the same buckets at 600 s and above as 1 Hz, a 60th of the samples to build them from
+    const fields = Array.from({ length: 300 }, (_, i) => ({
+      name: `hk.provider_${Math.floor(i / 20)}.field_${i}`,
+      spacing: 60,
+      widths: [600, 3600, 21600, 86400],
+    }));
+    const live = new Map<string, FileSpec>();
+    // 100 hour files of 300 fields: a packed row of ~130 KB each (more than 16 MiB in hex in one INSERT of 100)
+    for (let h = 0; h < 100; h++) live.set(`h${h}`, { key: `h${h}`, t0: T0 + h * HOUR, span: HOUR, seed: h, fields });
+    // one file over a whole 600-s chunk (3.5 days): 300 x 36 KiB of buckets, split into rows of 1 MiB
+    const long: FileSpec = { key: 'long', t0: T0 + 200 * HOUR, span: 512 * 600, seed: 7, fields: fields.slice(0, 60) };
+    live.set('long', long);
+    await db.writeBatch(batchOf([...live.values()], true));
+    const r = await raw(url);
+    const parts = await r.all(`SELECT idx_lo, LENGTH(data) AS bytes FROM ${r.table} WHERE source = ? AND width < 0 ORDER BY idx_lo`, [
+      'long',
+    ]);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect(Number(p.bytes)).toBeLessThanOrEqual(PACKED_ROW_BYTES + 64 * 1024);
+    expect(new Set(parts.map((p) => chunkOf(Number(p.idx_lo)))).size).toBeLessThanOrEqual(2);
+    const some = new Map([...live].filter(([k]) => k === 'long' || k === 'h3' || k === 'h99'));
+    const few = new Map([...some].map(([k, f]) => [k, { ...f, fields: f.fields.slice(0, 3) }]));
+    // the rollups of three fields, over the files that hold them
+    const liveFew = new Map([...live].map(([k, f]) => [k, { ...f, fields: f.fields.slice(0, 3) }]));
+    expect(await checkRollups(db, liveFew)).toBeGreaterThan(0);
+    // the long file and two hour files removed: their chunks computed again from the others' packed rows
+    for (const k of few.keys()) live.delete(k);
+    await db.writeBatch(batchOf([], false, [...few.keys()]));
+    expect(await checkRollups(db, new Map([...live].map(([k, f]) => [k, { ...f, fields: f.fields.slice(0, 3) }])))).toBeGreaterThan(0);
+  });
+
+  test("a damaged packed row: its file can still be removed; a neighbour's rewrite stops with the typed error", async () => {
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    await db.migrate();
+    const fields = [
+      { name: 'x', spacing: 1, widths: [600, 3600, 21600, 86400] },
+      { name: 'y', spacing: 1, widths: [600, 3600, 21600, 86400] },
+    ];
+    const live = new Map<string, FileSpec>();
+    for (let h = 0; h < 4; h++) live.set(`f${h}`, { key: `f${h}`, t0: T0 + h * HOUR, span: HOUR, seed: h, fields });
+    await db.writeBatch(batchOf([...live.values()], true));
+    const r = await raw(url);
+    await r.run(`UPDATE ${r.table} SET data = ? WHERE source = ? AND width < 0`, [Buffer.from([0xff, 0xff, 0xff, 0xff, 0]), 'f1']);
+    // its file removed: the chunk's fields are computed again from the other files
+    live.delete('f1');
+    await db.writeBatch(batchOf([], false, ['f1']));
+    expect(await checkRollups(db, live)).toBeGreaterThan(0);
+    // another file's row damaged: a rewrite of its neighbour stops with the typed error, and nothing is written
+    await r.run(`UPDATE ${r.table} SET data = ? WHERE source = ? AND width < 0`, [Buffer.from([1, 2, 3]), 'f2']);
+    const gen = await db.generation();
+    await expect(db.writeBatch(batchOf([{ ...(live.get('f0') as FileSpec), seed: 99 }], false))).rejects.toMatchObject({
+      code: 'TIER_ROW_DAMAGED',
+    });
+    expect(await db.generation()).toBe(gen);
+  });
+
+  test('a scan with rebuildSummaries repairs an index whose packed rows are damaged, over several transactions', async () => {
+    // 150 hour files: two transactions of the rebuild; the damaged file (h105) in the second, files of its
+    // 600-s chunk (h027-h111) in the first, whose rollup upkeep would read its row if it were still there
+    const data = path.join(dir, 'data');
+    mkdirSync(data, { recursive: true });
+    for (let h = 0; h < 150; h++) {
+      const lines = ['time,x'];
+      for (let i = 0; i < HOUR; i += 10) lines.push(`${T0 + h * HOUR + i},${val(T0 + h * HOUR + i, h)}`);
+      writeFileSync(path.join(data, `h${String(h).padStart(3, '0')}.csv`), `${lines.join('\n')}\n`);
+    }
+    const scan = async (db: IndexDb, rebuildSummaries = false) => {
+      const scanner = await Scanner.open({ db, dataDir: data, settleSeconds: 0, rebuildSummaries, workers: 0 });
+      try {
+        return await scanner.scan();
+      } finally {
+        await scanner.close();
+      }
+    };
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    expect((await scan(db)).added).toBe(150);
+    const r = await raw(url);
+    const file = r.table.replace(/tier$/, 'file');
+    await r.run(`UPDATE ${r.table} SET data = ? WHERE width < 0 AND source = (SELECT file_key FROM ${file} WHERE path = ?)`, [
+      Buffer.from([9, 9, 9]),
+      'h105.csv',
+    ]);
+    const rebuilt = await scan(db, true);
+    expect(rebuilt.errors).toBe(0);
+    expect(rebuilt.updated).toBe(150);
+    // the same rollups as a fresh index of the same files
+    const fresh = openIndexDb(backend.fresh());
+    open.push(fresh);
+    await scan(fresh);
+    let chunks = 0;
+    for (const width of ROLLUP_WIDTHS) {
+      const a = await db.tierBuckets('x', width, -(2 ** 40), 2 ** 40);
+      const b = await fresh.tierBuckets('x', width, -(2 ** 40), 2 ** 40);
+      expect(a.map((c) => Array.from(c))).toEqual(b.map((c) => Array.from(c)));
+      chunks += a.length;
+    }
+    expect(chunks).toBeGreaterThan(2); // 3600 s and up (a sample every 10 s)
+  });
+});
