@@ -71,6 +71,25 @@ export function archiveBackends(dir: () => string): { backends: Backend[]; probl
   return { backends, problem };
 }
 
+/**
+ * `archiveBackends` for a suite (`what` names it in messages): without MariaDB, a failing test says why
+ * when SISOCK_REQUIRE_SERVICES=1, else a warning and a skipped test say that its MariaDB half is skipped.
+ */
+export function suiteBackends(what: string, dir: () => string): Backend[] {
+  const { backends, problem } = archiveBackends(dir);
+  if (problem !== null && SERVICES_REQUIRED) {
+    test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
+      throw new Error(problem);
+    });
+  } else if (problem !== null) {
+    console.warn(`${what}: MariaDB half skipped: ${problem} (set SISOCK_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test)`);
+    describe.skip('mysql', () => {
+      test(`skipped: ${what}: ${problem}`, () => {});
+    });
+  }
+  return backends;
+}
+
 /** A temporary directory made before the suite (handed to `set`) and removed after it. */
 export function suiteTmpDir(prefix: string, set: (dir: string) => void): void {
   let tmp = '';

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { chooseWidth, ladderFor, outputWidth, reduceSamples } from '../../data-nodes/sdk/tiers';
-import { SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir } from './archive-backends';
+import { suiteBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
 
 const VECTORS = G3_VECTORS;
@@ -21,11 +21,7 @@ const haveVectors = haveG3Vectors();
 let tmp: string;
 suiteTmpDir('sisock-g3-', (d) => (tmp = d));
 
-const { backends, problem } = archiveBackends(() => tmp);
-if (problem !== null && SERVICES_REQUIRED)
-  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
-    throw new Error(problem);
-  });
+const backends = suiteBackends('G3 archive tests', () => tmp);
 
 type Expected = { hk: { fields: Record<string, { all: { t_ticks: string[]; values: unknown[] } }> } };
 const load = (f: string) => JSON.parse(readFileSync(path.join(VECTORS, f), 'utf8')) as Expected;

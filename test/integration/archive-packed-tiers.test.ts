@@ -21,19 +21,12 @@ import {
   STRIDE,
   type FieldTiers,
 } from '../../data-nodes/sdk/tiers';
-import { MYSQL_URL, SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
+import { MYSQL_URL, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
 let tmp: string;
 suiteTmpDir('sisock-packed-', (d) => (tmp = d));
 
-const { backends, problem } = archiveBackends(() => tmp);
-if (problem !== null && SERVICES_REQUIRED) {
-  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
-    throw new Error(problem);
-  });
-} else if (problem !== null) {
-  console.warn(`archive packed-tier tests: MariaDB half skipped: ${problem}`);
-}
+const backends = suiteBackends('archive packed-tier tests', () => tmp);
 
 /** A field of a synthetic file: samples every `spacing` s over [t0, t0 + span), tiers at `widths`. */
 interface FieldSpec {

@@ -24,19 +24,12 @@ import {
   TIER_COLS,
   unpackRow,
 } from '../../data-nodes/sdk/tiers';
-import { MYSQL_URL, SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
+import { MYSQL_URL, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
 let tmp: string;
 suiteTmpDir('sisock-rollups-', (d) => (tmp = d));
 
-const { backends, problem } = archiveBackends(() => tmp);
-if (problem !== null && SERVICES_REQUIRED) {
-  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
-    throw new Error(problem);
-  });
-} else if (problem !== null) {
-  console.warn(`archive rollup tests: MariaDB half skipped: ${problem}`);
-}
+const backends = suiteBackends('archive rollup tests', () => tmp);
 
 const DAY = 86400;
 /** Deterministic values, multiples of 1/8: sums are exact whatever the merge order. */

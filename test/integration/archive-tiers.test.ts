@@ -9,19 +9,12 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb, type ScannerOptions } from '../../data-nodes/archive';
 import { chooseWidth, ladderFor, outputWidth, reduceSamples, type Reduce } from '../../data-nodes/sdk/tiers';
-import { SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir } from './archive-backends';
+import { suiteBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 
 let tmp: string;
 suiteTmpDir('sisock-tiers-', (d) => (tmp = d));
 
-const { backends, problem } = archiveBackends(() => tmp);
-if (problem !== null && SERVICES_REQUIRED) {
-  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
-    throw new Error(problem);
-  });
-} else if (problem !== null) {
-  console.warn(`archive tier tests: MariaDB half skipped: ${problem}`);
-}
+const backends = suiteBackends('archive tier tests', () => tmp);
 
 /** Deterministic pseudo-random values. */
 const val = (t: number, seed: number) => Math.round(((Math.sin(t * 12.9898 + seed) * 43758.5453) % 1) * 8000) / 8;

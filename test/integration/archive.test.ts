@@ -20,22 +20,12 @@ import {
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { downsampleMinMax } from '../../data-nodes/sdk/downsample';
-import { SERVICES_REQUIRED, archiveBackends, perTestHooks, suiteTmpDir } from './archive-backends';
+import { suiteBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 
 let tmp: string;
 suiteTmpDir('sisock-archive-', (d) => (tmp = d));
 
-const { backends, problem } = archiveBackends(() => tmp);
-if (problem !== null && SERVICES_REQUIRED) {
-  test('MariaDB is reachable (required: SISOCK_REQUIRE_SERVICES=1)', () => {
-    throw new Error(problem);
-  });
-} else if (problem !== null) {
-  console.warn(`archive tests: MariaDB half skipped: ${problem} (set SISOCK_TEST_MYSQL_URL, e.g. mysql://root@127.0.0.1:3306/test)`);
-  describe.skip('mysql', () => {
-    test(`skipped: ${problem}`, () => {});
-  });
-}
+const backends = suiteBackends('archive tests', () => tmp);
 
 function weather(field: string, samples: Array<[number, number]>, timeline = field, units = 'C'): string {
   return `# ${field} (test)\n# ${timeline}\n# ${units}\n${samples.map(([t, v]) => `${t} ${v}`).join('\n')}\n`;
