@@ -9,6 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import type { IndexDb } from '../../data-nodes/archive';
+import { CHUNK, chunkOf, mergePacked, nBuckets, STRIDE, TIER_COLS } from '../../data-nodes/sdk/tiers';
 import { servicesRequired } from '../helpers/services';
 
 export const MYSQL_URL = process.env.SISOCK_TEST_MYSQL_URL;
@@ -119,4 +122,72 @@ export function perTestHooks(backend: Backend, tmp: () => string, setDir: (dir: 
   });
   afterAll(() => backend.cleanup());
   return open;
+}
+
+/** Raw SQL on the index (for what the IndexDb interface does not show: own rows, an older version's rows). */
+export interface RawIndex {
+  all(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  run(sql: string, params?: unknown[]): Promise<void>;
+  insert(rows: unknown[][]): Promise<void>;
+  table: string;
+  close(): Promise<void>;
+}
+
+export async function rawIndex(backend: Backend, url: string): Promise<RawIndex> {
+  if (backend.name === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length));
+    db.pragma('busy_timeout = 10000');
+    const table = 'archive_tier';
+    return {
+      table,
+      all: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
+      run: async (sql, params = []) => void db.prepare(sql).run(...params),
+      insert: async (rows) => {
+        const s = db.prepare(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES (${TIER_COLS.map(() => '?').join(', ')})`);
+        db.transaction(() => rows.forEach((r) => s.run(...r)))();
+      },
+      close: async () => void db.close(),
+    };
+  }
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
+  const table = `${new URL(url).searchParams.get('prefix')}tier`;
+  return {
+    table,
+    all: async (sql, params = []) => (await c.query(sql, params))[0] as Array<Record<string, unknown>>,
+    run: async (sql, params = []) => void (await c.query(sql, params)),
+    insert: async (rows) => {
+      if (rows.length) await c.query(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES ?`, [rows]);
+    },
+    close: () => c.end(),
+  };
+}
+
+/**
+ * Every rollup chunk of `field` at `width` in `db` equals the brute-force merge `want` of the live
+ * sources' buckets over its span: each chunk's buckets inside it, one row per chunk, none missing.
+ * Returns the number of chunks.
+ */
+export async function expectRollup(db: IndexDb, field: string, width: number, wantParts: Float64Array[]): Promise<number> {
+  const want = mergePacked(wantParts);
+  const got = await db.tierBuckets(field, width, -(2 ** 40), 2 ** 40);
+  const los = new Set<number>();
+  for (const chunk of got) {
+    const n = nBuckets(chunk);
+    expect(n).toBeGreaterThan(0);
+    const lo = chunkOf(chunk[0] ?? NaN);
+    for (let k = 0; k < n; k++) expect(chunkOf(chunk[k * STRIDE] ?? NaN)).toBe(lo);
+    expect(los.has(lo)).toBe(false); // one rollup row per chunk
+    los.add(lo);
+    expect({ field, width, lo, buckets: Array.from(mergePacked([chunk])) }).toEqual({
+      field,
+      width,
+      lo,
+      buckets: Array.from(mergePacked([want], lo, lo + CHUNK)),
+    });
+  }
+  const wantLos = new Set<number>();
+  for (let k = 0; k < nBuckets(want); k++) wantLos.add(chunkOf(want[k * STRIDE] ?? NaN));
+  expect([...los].sort((a, b) => a - b)).toEqual([...wantLos].sort((a, b) => a - b));
+  return los.size;
 }

@@ -8,20 +8,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import type { FieldRow, FileRow, WriteBatch } from '../../data-nodes/archive/index-db/types';
-import {
-  buildTiers,
-  chunkOf,
-  mergePacked,
-  nBuckets,
-  PACKED_ROW_BYTES,
-  ROLLUP_WIDTHS,
-  STRIDE,
-  type FieldTiers,
-} from '../../data-nodes/sdk/tiers';
-import { MYSQL_URL, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
+import { buildTiers, chunkOf, PACKED_ROW_BYTES, ROLLUP_WIDTHS, type FieldTiers } from '../../data-nodes/sdk/tiers';
+import { expectRollup, rawIndex, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
 let tmp: string;
 suiteTmpDir('sisock-packed-', (d) => (tmp = d));
@@ -110,20 +100,13 @@ async function checkRollups(db: IndexDb, live: Map<string, FileSpec>): Promise<n
   const names = new Set([...live.values()].flatMap((f) => f.fields.map((s) => s.name)));
   let seen = 0;
   for (const field of names)
-    for (const width of ROLLUP_WIDTHS) {
-      const want = mergePacked([...live.values()].flatMap((f) => tiersOf(f).get(field)?.get(width) ?? []));
-      const got = await db.tierBuckets(field, width, -(2 ** 40), 2 ** 40);
-      const los = got.map((c) => chunkOf(c[0] ?? NaN)).sort((a, b) => a - b);
-      const wantLos = [...new Set(Array.from({ length: nBuckets(want) }, (_, k) => chunkOf(want[k * STRIDE] ?? NaN)))].sort(
-        (a, b) => a - b,
+    for (const width of ROLLUP_WIDTHS)
+      seen += await expectRollup(
+        db,
+        field,
+        width,
+        [...live.values()].flatMap((f) => tiersOf(f).get(field)?.get(width) ?? []),
       );
-      expect({ field, width, los }).toEqual({ field, width, los: wantLos });
-      for (const chunk of got) {
-        const lo = chunkOf(chunk[0] ?? NaN);
-        expect(Buffer.from(mergePacked([chunk]).buffer)).toEqual(Buffer.from(mergePacked([want], lo, lo + 512).buffer));
-      }
-      seen += got.length;
-    }
   return seen;
 }
 
@@ -139,23 +122,9 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
   );
 
   const raw = async (url: string) => {
-    if (backend.name === 'sqlite') {
-      const db = new Database(url.slice('sqlite:'.length));
-      open.push({ close: async () => void db.close() });
-      return {
-        table: 'archive_tier',
-        all: async (sql: string, p: unknown[] = []) => db.prepare(sql).all(...p) as Array<Record<string, unknown>>,
-        run: async (sql: string, p: unknown[] = []) => void db.prepare(sql).run(...p),
-      };
-    }
-    const mysql = await import('mysql2/promise');
-    const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
-    open.push({ close: () => c.end() });
-    return {
-      table: `${new URL(url).searchParams.get('prefix')}tier`,
-      all: async (sql: string, p: unknown[] = []) => (await c.query(sql, p))[0] as Array<Record<string, unknown>>,
-      run: async (sql: string, p: unknown[] = []) => void (await c.query(sql, p)),
-    };
+    const r = await rawIndex(backend, url);
+    open.push(r);
+    return r;
   };
 
   test('fields of one file with different finest rungs; removals and rewrites keep every rollup exact', async () => {

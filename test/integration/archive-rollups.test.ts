@@ -8,23 +8,9 @@
  */
 import { mkdirSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
-import {
-  buildBuckets,
-  chunkOf,
-  chunkRows,
-  ladderFor,
-  mergePacked,
-  nBuckets,
-  ROLLUP_MIN_WIDTH,
-  ROLLUP_SOURCE,
-  ROLLUP_WIDTHS,
-  STRIDE,
-  TIER_COLS,
-  unpackRow,
-} from '../../data-nodes/sdk/tiers';
-import { MYSQL_URL, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
+import { buildBuckets, chunkRows, ladderFor, ROLLUP_MIN_WIDTH, ROLLUP_SOURCE, ROLLUP_WIDTHS, unpackRow } from '../../data-nodes/sdk/tiers';
+import { expectRollup, rawIndex, type RawIndex, suiteBackends, perTestHooks, suiteTmpDir } from './archive-backends';
 
 let tmp: string;
 suiteTmpDir('sisock-rollups-', (d) => (tmp = d));
@@ -57,45 +43,6 @@ function csv(s: Spec): string {
   return `${head}\n${samples(s)
     .map((t) => (s.y ? `${t},${val(t, s.seed)},${val(t, s.seed + 1)}` : `${t},${val(t, s.seed)}`))
     .join('\n')}\n`;
-}
-
-/** Raw SQL on the index (for what the IndexDb interface does not show: own rows, an older version's rows). */
-interface Raw {
-  all(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
-  run(sql: string): Promise<void>;
-  insert(rows: unknown[][]): Promise<void>;
-  table: string;
-  close(): Promise<void>;
-}
-
-async function raw(backend: Backend, url: string): Promise<Raw> {
-  if (backend.name === 'sqlite') {
-    const db = new Database(url.slice('sqlite:'.length));
-    db.pragma('busy_timeout = 10000');
-    const table = 'archive_tier';
-    return {
-      table,
-      all: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
-      run: async (sql) => void db.prepare(sql).run(),
-      insert: async (rows) => {
-        const s = db.prepare(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES (${TIER_COLS.map(() => '?').join(', ')})`);
-        db.transaction(() => rows.forEach((r) => s.run(...r)))();
-      },
-      close: async () => void db.close(),
-    };
-  }
-  const mysql = await import('mysql2/promise');
-  const c = await mysql.createConnection({ uri: MYSQL_URL!.replace(/\?.*$/, '') });
-  const table = `${new URL(url).searchParams.get('prefix')}tier`;
-  return {
-    table,
-    all: async (sql, params = []) => (await c.query(sql, params))[0] as Array<Record<string, unknown>>,
-    run: async (sql) => void (await c.query(sql)),
-    insert: async (rows) => {
-      if (rows.length) await c.query(`INSERT INTO ${table} (${TIER_COLS.join(', ')}) VALUES ?`, [rows]);
-    },
-    close: () => c.end(),
-  };
 }
 
 describe.each(backends)('archive rollups over $name', (backend) => {
@@ -143,28 +90,14 @@ describe.each(backends)('archive rollups over $name', (backend) => {
   /** Every rollup chunk of every rung equals the brute-force merge of the live files' buckets. */
   async function checkRollups(db: IndexDb): Promise<number> {
     let chunksSeen = 0;
-    for (const field of ['x', 'y'] as const) {
-      for (const width of ROLLUP_WIDTHS) {
-        const want = mergePacked([...live.values()].flatMap((s) => fileBuckets(s, field, width) ?? []));
-        const got = await db.tierBuckets(field, width, -(2 ** 40), 2 ** 40);
-        const los = new Set<number>();
-        for (const chunk of got) {
-          const n = nBuckets(chunk);
-          expect(n).toBeGreaterThan(0);
-          const lo = chunkOf(chunk[0] ?? NaN);
-          for (let k = 0; k < n; k++) expect(chunkOf(chunk[k * STRIDE] ?? NaN)).toBe(lo);
-          expect(los.has(lo)).toBe(false); // one rollup row per chunk
-          los.add(lo);
-          // this chunk against the brute force over its span
-          expect(Array.from(mergePacked([chunk]))).toEqual(Array.from(mergePacked([want], lo, lo + 512)));
-        }
-        // no chunk missing
-        const wantLos = new Set<number>();
-        for (let k = 0; k < nBuckets(want); k++) wantLos.add(chunkOf(want[k * STRIDE] ?? NaN));
-        expect([...los].sort((a, b) => a - b)).toEqual([...wantLos].sort((a, b) => a - b));
-        chunksSeen += los.size;
-      }
-    }
+    for (const field of ['x', 'y'] as const)
+      for (const width of ROLLUP_WIDTHS)
+        chunksSeen += await expectRollup(
+          db,
+          field,
+          width,
+          [...live.values()].flatMap((s) => fileBuckets(s, field, width) ?? []),
+        );
     return chunksSeen;
   }
 
@@ -172,7 +105,7 @@ describe.each(backends)('archive rollups over $name', (backend) => {
    * Own rows (not rollups) at rollup widths, per file path: the widths they hold, negative for packed
    * rows (table.ts `packedRow`).
    */
-  async function ownCoarse(r: Raw): Promise<Map<string, number[]>> {
+  async function ownCoarse(r: RawIndex): Promise<Map<string, number[]>> {
     const rows = await r.all(
       `SELECT DISTINCT f.path AS path, t.width AS width FROM ${r.table} t JOIN ${r.table.replace(/tier$/, 'file')} f ON f.file_key = t.source
        WHERE t.source <> ? AND (t.width >= ? OR t.width <= ?) ORDER BY ABS(t.width)`,
@@ -184,7 +117,7 @@ describe.each(backends)('archive rollups over $name', (backend) => {
   }
 
   /** The fields of the packed rows of the file at `rel` (its own rows at its finest rollup rung). */
-  async function packedFields(r: Raw, rel: string): Promise<string[]> {
+  async function packedFields(r: RawIndex, rel: string): Promise<string[]> {
     const rows = await r.all(
       `SELECT t.data AS data FROM ${r.table} t JOIN ${r.table.replace(/tier$/, 'file')} f ON f.file_key = t.source WHERE f.path = ? AND t.width < 0`,
       [rel],
@@ -205,7 +138,7 @@ describe.each(backends)('archive rollups over $name', (backend) => {
     const db = openIndexDb(url);
     open.push(db);
     await scan(db);
-    const r = await raw(backend, url);
+    const r = await rawIndex(backend, url);
     open.push(r);
     expect(await checkRollups(db)).toBeGreaterThan(20);
     // own rows at rollup widths: only each file's finest rung, packed (one row per chunk for x and y)

@@ -13,7 +13,7 @@
  *            and rollups (source '*') at widths >= 600 s; a file's own rows at those widths only at its finest
  *            rung (indexes written before kept every width: still read right, replaced when the file changes),
  *            packed: one row per file, width and chunk for all its fields, field '' and width negated
- *            (version 4; table.ts `packedRow`; version 3 wrote one per field: still read);
+ *            (version 4; table.ts `packedRows`; version 3 wrote one per field: still read);
  *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers)
  *
  * All times are DOUBLE UNIX seconds (UTC).

@@ -37,34 +37,42 @@ export interface Querier {
 
 const CHUNK = 500;
 
-function chunks<T>(xs: T[], n = CHUNK): T[][] {
+/**
+ * `xs` cut into runs of `n` at most and, with `size`, of `maxSize` in all at most (an item bigger than
+ * that alone).
+ */
+function chunks<T>(xs: T[], n = CHUNK, size?: (x: T) => number, maxSize = Infinity): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  let cur: T[] = [];
+  let total = 0;
+  for (const x of xs) {
+    const k = size ? size(x) : 0;
+    if (cur.length === n || (cur.length && total + k > maxSize)) {
+      out.push(cur);
+      cur = [];
+      total = 0;
+    }
+    cur.push(x);
+    total += k;
+  }
+  if (cur.length) out.push(cur);
   return out;
 }
 
 /** Files whose packed tier rows are read at once (a file of many fields has blobs of up to 1 MiB each). */
 const PACKED_KEYS = 20;
-/** Tier rows per INSERT at most, and their blobs' bytes (MySQL: max_allowed_packet, 16 MiB by default in MariaDB; mysql2 sends a blob in hex). */
+/**
+ * Tier rows per INSERT at most, and their blobs' bytes (MySQL: max_allowed_packet, 16 MiB by default in
+ * MariaDB; mysql2 sends a blob in hex).
+ */
 const TIER_ROWS = 100;
 const TIER_BYTES = 4 * 2 ** 20;
 
-/** Tier rows cut into INSERTs of TIER_ROWS rows and TIER_BYTES of blobs at most (a bigger row alone). */
-function byBytes(rows: TierRow[]): TierRow[][] {
-  const out: TierRow[][] = [];
-  let cur: TierRow[] = [];
-  let bytes = 0;
-  for (const r of rows) {
-    if (cur.length && (cur.length === TIER_ROWS || bytes + r[6].length > TIER_BYTES)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(r);
-    bytes += r[6].length;
-  }
-  if (cur.length) out.push(cur);
-  return out;
+/** Appends `x` to the list of `key` in `m`. */
+function push<K, V>(m: Map<K, V[]>, key: K, x: V): void {
+  const list = m.get(key);
+  if (list) list.push(x);
+  else m.set(key, [x]);
 }
 
 /** The packed own rows of the last chunk rollUp computed again, by field. */
@@ -208,19 +216,19 @@ export abstract class SqlIndexDb implements IndexDb {
         }
         return j;
       };
+      const again = (field: string, width: number, lo: number): void => {
+        job(field, width, lo).again = true;
+        // the chunks over it at the coarser rungs (a chunk of a rung lies inside one of the next)
+        for (let i = ROLLUP_WIDTHS.indexOf(width) + 1; i > 0 && i < ROLLUP_WIDTHS.length; i++) {
+          const next = ROLLUP_WIDTHS[i] ?? width;
+          lo = chunkOf(Math.floor(lo / Math.round(next / width)));
+          width = next;
+          job(field, width, lo).again = true;
+        }
+      };
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
-        const again = (field: string, width: number, lo: number): void => {
-          job(field, width, lo).again = true;
-          // the chunks over it at the coarser rungs (a chunk of a rung lies inside one of the next)
-          for (let i = ROLLUP_WIDTHS.indexOf(width) + 1; i > 0 && i < ROLLUP_WIDTHS.length; i++) {
-            const next = ROLLUP_WIDTHS[i] ?? width;
-            lo = chunkOf(Math.floor(lo / Math.round(next / width)));
-            width = next;
-            job(field, width, lo).again = true;
-          }
-        };
-        // own rows one per field (indexes written before packed rows), then packed ones (table.ts `packedRow`)
+        // own rows one per field (indexes written before packed rows), then packed ones (table.ts `packedRows`)
         const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
           ...keys,
           ROLLUP_MIN_WIDTH,
@@ -264,15 +272,12 @@ export abstract class SqlIndexDb implements IndexDb {
               if (own.has(w)) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
               continue;
             }
-            let byLo = own.has(w) ? packs.get(w) : undefined; // undefined: not one of its own widths
+            let byLo = packs.get(w);
             if (own.has(w) && !byLo) packs.set(w, (byLo = new Map()));
             for (const { lo, part } of parts) {
               // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
               job(field, w, lo).parts.push(part);
-              if (!byLo) continue;
-              const pack = byLo.get(lo);
-              if (pack) pack.push({ field, part });
-              else byLo.set(lo, [{ field, part }]);
+              if (own.has(w) && byLo) push(byLo, lo, { field, part });
             }
           }
         }
@@ -305,7 +310,8 @@ export abstract class SqlIndexDb implements IndexDb {
         fields.map((d) => [d.key, d.field, d.timeline, d.type, d.units, d.description, d.interval, d.tFirst, d.tLast, d.n, d.tierMin]),
       );
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
-      for (const rows of byBytes(tierRows)) await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
+      for (const rows of chunks(tierRows, TIER_ROWS, (r) => r[6].length, TIER_BYTES))
+        await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
       // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
       const packed: PackedChunk = { key: '', fields: new Map() };
       for (const j of order.sort((x, y) => x.width - y.width || x.lo - y.lo)) await this.rollUp(q, j, packed);
@@ -455,7 +461,7 @@ export abstract class SqlIndexDb implements IndexDb {
         [field, width, lo, ROLLUP_SOURCE, ...finer],
       );
       for (const r of own) parts.push(rowBuckets(r.data));
-      // packed own rows (table.ts `packedRow`): a source's finest rung for the fields they hold
+      // packed own rows (table.ts `packedRows`): a source's finest rung for the fields they hold
       if (packed.key !== `${width} ${lo}`) {
         packed.key = '';
         packed.fields = new Map();
@@ -465,12 +471,7 @@ export abstract class SqlIndexDb implements IndexDb {
         );
         // each row decoded once for all the chunk's fields; a damaged one stops the write (the error says
         // to rebuild the summaries, which starts from no tier row: Scanner, rebuildSummaries)
-        for (const r of rows)
-          for (const { field: f, part } of unpackRow(r.data)) {
-            const list = packed.fields.get(f);
-            if (list) list.push(part);
-            else packed.fields.set(f, [part]);
-          }
+        for (const r of rows) for (const { field: f, part } of unpackRow(r.data)) push(packed.fields, f, part);
         packed.key = `${width} ${lo}`;
       }
       parts.push(...(packed.fields.get(field) ?? []));

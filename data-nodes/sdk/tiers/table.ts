@@ -201,8 +201,11 @@ export class PackedRowError extends Error {
   }
 }
 
-/** A packed row's header, checked against its length before anything past it is read. */
-function packedHeader(data: unknown): { b: Buffer; count: number; start: number } {
+/**
+ * A packed row's fields: each name and where its buckets lie in `b`, from a header checked against the
+ * row's length before anything past it is read.
+ */
+function packedEntries(data: unknown): { b: Buffer; entries: Array<{ field: string; at: number; bytes: number }> } {
   if (!(data instanceof Uint8Array) || data.byteLength < 4) throw new PackedRowError('no header');
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const count = b.readUInt32LE(0);
@@ -218,33 +221,24 @@ function packedHeader(data: unknown): { b: Buffer; count: number; start: number 
   }
   const start = Math.ceil(nameAt / 8) * 8;
   if (start + valueBytes !== b.length) throw new PackedRowError(`${b.length} bytes, ${start + valueBytes} described`);
-  return { b, count, start };
+  const entries: Array<{ field: string; at: number; bytes: number }> = [];
+  for (let i = 0, name = head, at = start; i < count; i++) {
+    const len = b.readUInt32LE(4 + 8 * i);
+    const bytes = b.readUInt32LE(8 + 8 * i) * 8;
+    entries.push({ field: b.toString('utf8', name, name + len), at, bytes });
+    name += len;
+    at += bytes;
+  }
+  return { b, entries };
 }
 
 /** The fields of a packed row's `data` (no bucket copied). */
 export function packedFieldNames(data: unknown): string[] {
-  const { b, count } = packedHeader(data);
-  const out: string[] = [];
-  for (let i = 0, name = 4 + 8 * count; i < count; i++) {
-    const len = b.readUInt32LE(4 + 8 * i);
-    out.push(b.toString('utf8', name, name + len));
-    name += len;
-  }
-  return out;
+  return packedEntries(data).entries.map((e) => e.field);
 }
 
 /** The fields of a packed row's `data` and their buckets (copies). */
 export function unpackRow(data: unknown): Array<{ field: string; part: Float64Array }> {
-  const { b, count, start } = packedHeader(data);
-  const out: Array<{ field: string; part: Float64Array }> = [];
-  let name = 4 + 8 * count;
-  let v = start;
-  for (let i = 0; i < count; i++) {
-    const len = b.readUInt32LE(4 + 8 * i);
-    const bytes = b.readUInt32LE(8 + 8 * i) * 8;
-    out.push({ field: b.toString('utf8', name, name + len), part: packFromBuffer(b.subarray(v, v + bytes)) });
-    name += len;
-    v += bytes;
-  }
-  return out;
+  const { b, entries } = packedEntries(data);
+  return entries.map((e) => ({ field: e.field, part: packFromBuffer(b.subarray(e.at, e.at + e.bytes)) }));
 }
