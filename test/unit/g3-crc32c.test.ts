@@ -1,13 +1,21 @@
 /**
  * The G3 frame CRC (CRC-32C, spt3g variant: register from 0, no final inversion): the WebAssembly
  * version against the JS reference on random buffers (every length 0–100, lengths around the
- * WebAssembly threshold and the ~120 KiB window, unaligned starts, continued CRCs), known answers, and the JS
- * fallback when WebAssembly is missing (`node --jitless`).
+ * WebAssembly thresholds, the 64-byte turn and the 64 KiB window, unaligned starts, continued CRCs),
+ * known answers, the sparse multiple of the polynomial it reduces by, and the JS fallback when
+ * WebAssembly is missing (`node --jitless`).
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CRC32C_IMPLEMENTATION, crc32c, crc32cJs, crc32cWasm } from '../../data-nodes/archive/formats/g3/crc32c';
-import { CRC_WINDOW_BYTES, bytesShift, createWasmCrc, multModP } from '../../data-nodes/archive/formats/g3/crc32c-wasm';
+import {
+  CRC_WINDOW_BYTES,
+  SPARSE_LOW,
+  SPARSE_TOP,
+  bytesShift,
+  createWasmCrc,
+  multModP,
+} from '../../data-nodes/archive/formats/g3/crc32c-wasm';
 
 /** Deterministic pseudo-random bytes. */
 function bytes(n: number, seed: number): Uint8Array {
@@ -47,11 +55,24 @@ describe('G3 CRC-32C', () => {
     expect(crc32c(0x12345678, new Uint8Array(0))).toBe(0x12345678);
   });
 
-  test('WASM = JS: every length 0-100 and around the turn (48 bytes), the WASM threshold and the window, unaligned, any starting CRC', () => {
+  test('the WebAssembly version reduces by a multiple of the polynomial with six terms, every distance ≥ 16 bytes', () => {
+    // Q(x) = x^(8·top) + Σ x^(8·e) ≡ 0 (mod P): the xor of the x^(8e) mod P is 0.
+    expect(SPARSE_LOW[0]).toBe(0);
+    expect(SPARSE_LOW.reduce((acc, e) => acc ^ bytesShift(e), bytesShift(SPARSE_TOP))).toBe(0);
+    // Not a multiple with a term moved by one byte (the check can fail).
+    expect(SPARSE_LOW.reduce((acc, e) => acc ^ bytesShift(e), bytesShift(SPARSE_TOP + 1))).not.toBe(0);
+    // 16-byte steps read only bytes already final: every distance top − e is at least 16.
+    for (const e of SPARSE_LOW) expect(SPARSE_TOP - e).toBeGreaterThanOrEqual(16);
+  });
+
+  test('WASM = JS: every length 0-100 and around the thresholds, the turn (64 bytes) and the window, unaligned, any starting CRC', () => {
     if (!wasm) throw new Error('no WebAssembly CRC');
     const big = bytes(3 * WINDOW + 4096, 7);
-    const lengths = [...Array.from({ length: 101 }, (_, i) => i), 2047, 2048, 2049, 2095, 2096, 2097, 4095, 4096, 4097];
-    lengths.push(WINDOW - 1, WINDOW, WINDOW + 1, WINDOW + 255, WINDOW + 256, 2 * WINDOW + 17, 3 * WINDOW + 300);
+    const lengths = [...Array.from({ length: 101 }, (_, i) => i), 255, 256, 257, 545, 546, 547, 609, 610, 611, 2047, 2048, 2049];
+    // Around a reduced part of 256 bytes (the shortest reduced) and the window, with its tail of SPARSE_TOP.
+    for (const n of [256 + SPARSE_TOP, 256 + SPARSE_TOP + 64, WINDOW, WINDOW + SPARSE_TOP, 2 * WINDOW + SPARSE_TOP])
+      lengths.push(n - 1, n, n + 1, n + 63, n + 64);
+    lengths.push(WINDOW + 255, WINDOW + 256, 2 * WINDOW + 17, 3 * WINDOW + 300);
     let checked = 0;
     for (const n of lengths) {
       for (const off of [0, 1, 3, 7, 13]) {
