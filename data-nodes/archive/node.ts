@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import type { ClientOptions, SisockClient } from '../../client';
+import { keepFreedHeap } from '../../common/heap';
 import { silentLogger, type Logger } from '../../common/log';
 import { runDataNode, type DataNodeHandle } from '../sdk';
 import { openIndexDb, type IndexDb } from './index-db';
@@ -40,6 +41,7 @@ async function openChecked(db: string | IndexDb): Promise<IndexDb> {
 
 export async function runArchiveNode(o: ArchiveNodeOptions): Promise<{ node: DataNodeHandle; source: ArchiveSource }> {
   const logger = o.logger ?? silentLogger;
+  keepFreedHeap(); // file buffers and columns of every format are made and dropped by the dozen
   const db = await openChecked(o.db);
   const source = new ArchiveSource({ db, dataDir: o.dataDir, cacheBytes: o.cacheBytes, logger });
   try {
@@ -74,6 +76,7 @@ export interface ArchiveScannerHandle {
 
 export async function runArchiveScanner(o: ArchiveScannerOptions): Promise<ArchiveScannerHandle> {
   const log = o.logger ?? silentLogger;
+  keepFreedHeap(); // one file buffer per file, read and dropped
   const db = await openChecked(o.db);
   const mode = o.progress ?? (process.stderr.isTTY ? 'bar' : 'log');
   let reporter: ProgressReporter | null = mode === 'bar' ? progressBar() : mode === 'log' ? progressLog(log) : null;

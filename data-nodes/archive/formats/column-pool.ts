@@ -8,6 +8,7 @@
  * decode whose result is kept (the reader's) never sees its columns reused. Each thread has its own
  * pool (module state), bounded by MAX_POOLED_BYTES.
  */
+import { keepFreedHeap } from '../../../common/heap';
 import type { DecodedFile } from './types';
 
 /** Bytes of columns kept for reuse at most, per thread. */
@@ -25,6 +26,7 @@ let pooled = new WeakSet<Float64Array>();
  * Node's shared pool, so the array owns its ArrayBuffer), or one given back by `releaseColumns`.
  */
 export function takeColumn(n: number): Float64Array {
+  keepFreedHeap(); // columns are made and dropped by the dozen: keep malloc from giving their pages back each time
   const a = free.get(n)?.pop();
   if (a) {
     pooled.delete(a);
