@@ -67,13 +67,13 @@ const flat = new Int32Array(8 * 256);
 TABLES.forEach((t, k) => flat.set(t, 256 * k));
 const WASM = createWasmCrc(flat, crc32cJs);
 
-/** Which implementation `crc32c` uses on long inputs: 'wasm' or 'js' (no WebAssembly: node --jitless). */
+/** Which implementation `crc32c` uses on long inputs: 'wasm' or 'js' (no WebAssembly or no SIMD: node --jitless). */
 export const CRC32C_IMPLEMENTATION: 'wasm' | 'js' = WASM ? 'wasm' : 'js';
 
 /** The WebAssembly version (null without WebAssembly), for tests against `crc32cJs`. */
 export const crc32cWasm = WASM;
 
-/** Continues `crc` over `b` (start with 0): WebAssembly on long inputs when available (~2× the JS). */
+/** Continues `crc` over `b` (start with 0): WebAssembly from 256 bytes when available (2× the JS at 1 KB, ~8× at 50 KB). */
 export function crc32c(crc: number, b: Uint8Array): number {
   return WASM && b.length >= WASM_MIN_BYTES ? WASM(crc, b) : crc32cJs(crc, b);
 }
