@@ -13,7 +13,8 @@ import {
   coarsen,
   partRows,
   mergePacked,
-  ownRowWidths,
+  finestRollupRung,
+  isOwnRow,
   PACKED_FIELD,
   PackedRowError,
   packedFieldNames,
@@ -200,7 +201,7 @@ export abstract class SqlIndexDb implements IndexDb {
       // Rollup chunks this batch touches. One where rows go away is computed again (`again`), and so
       // is every coarser rung's chunk over it; one that only gains rows is the stored rollup merged
       // with the new buckets (exact: merging is order-free), so a first scan costs what it adds, not
-      // what the index holds. A file's own rows: table.ts `ownRowWidths`.
+      // what the index holds. A file's own rows: table.ts `isOwnRow`.
       // keyed by field, width, then chunk: no key string made of numbers for every bucket array
       const jobs = new Map<string, Map<number, Map<number, RollupJob>>>();
       const order: RollupJob[] = [];
@@ -265,19 +266,21 @@ export abstract class SqlIndexDb implements IndexDb {
         // the file's own rows at rollup widths, packed by width and chunk
         const packs = new Map<number, Map<number, Array<{ field: string; part: Float64Array }>>>();
         for (const [field, byWidth] of tiers ?? []) {
-          const own = ownRowWidths(byWidth.keys());
+          // a number and a test, no Set: this runs for every field of every file
+          const finest = finestRollupRung(byWidth.keys());
           for (const [w, p] of byWidth) {
             const parts = chunkParts(p);
+            const own = isOwnRow(w, finest);
             if (w < ROLLUP_MIN_WIDTH) {
-              if (own.has(w)) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
+              if (own) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
               continue;
             }
             let byLo = packs.get(w);
-            if (own.has(w) && !byLo) packs.set(w, (byLo = new Map()));
+            if (own && !byLo) packs.set(w, (byLo = new Map()));
             for (const { lo, part } of parts) {
               // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
               job(field, w, lo).parts.push(part);
-              if (own.has(w) && byLo) push(byLo, lo, { field, part });
+              if (own && byLo) push(byLo, lo, { field, part });
             }
           }
         }

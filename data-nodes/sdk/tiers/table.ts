@@ -66,7 +66,8 @@ export function chunkParts(packed: Float64Array): Array<{ lo: number; part: Floa
     const lo = chunkOf(packed[k * STRIDE] ?? 0);
     let j = k + 1;
     while (j < n && chunkOf(packed[j * STRIDE] ?? 0) === lo) j++;
-    parts.push({ lo, part: packed.subarray(k * STRIDE, j * STRIDE) });
+    // the whole array when it lies in one chunk (the usual case: no view to make)
+    parts.push({ lo, part: k === 0 && j === n ? packed : packed.subarray(k * STRIDE, j * STRIDE) });
     k = j;
   }
   return parts;
@@ -103,7 +104,7 @@ export function chunkQuery(
  * the same transaction; queries at those widths read only it, so their cost depends on the buckets, not
  * on the number of sources.
  *
- * A source keeps its own rows only where a query or the upkeep of a rollup reads them (`ownRowWidths`):
+ * A source keeps its own rows only where a query or the upkeep of a rollup reads them (`isOwnRow`):
  * below ROLLUP_MIN_WIDTH, and at its finest rung of ROLLUP_WIDTHS. A coarser rung's rollup is the finer
  * rung's rollup coarsened (the rungs nest) merged with the own rows of the sources whose finest rung it is.
  */
@@ -112,20 +113,25 @@ export const ROLLUP_MIN_WIDTH = 600;
 /** The ladder's rungs with rollups, ascending; each divides the next. */
 export const ROLLUP_WIDTHS: readonly number[] = LADDER.filter((w) => w >= ROLLUP_MIN_WIDTH);
 
-/**
- * Of one source's tier widths for a field, those stored as its own rows in a store with rollups: every
- * width below ROLLUP_MIN_WIDTH, the finest of ROLLUP_WIDTHS, and any width ≥ ROLLUP_MIN_WIDTH off the
- * ladder (its rollup is merged from own rows only).
- */
-export function ownRowWidths(widths: Iterable<number>): Set<number> {
-  const own = new Set<number>();
+/** Whether width `w` is a rung of ROLLUP_WIDTHS (its buckets go into that rung's rollup). */
+function onRollupRung(w: number): boolean {
+  return w >= ROLLUP_MIN_WIDTH && ROLLUP_WIDTHS.includes(w);
+}
+
+/** The finest of one source's widths for a field that is a rollup rung (Infinity: none): see `isOwnRow`. */
+export function finestRollupRung(widths: Iterable<number>): number {
   let finest = Infinity;
-  for (const w of widths) {
-    if (w < ROLLUP_MIN_WIDTH || !ROLLUP_WIDTHS.includes(w)) own.add(w);
-    else finest = Math.min(finest, w);
-  }
-  if (finest !== Infinity) own.add(finest);
-  return own;
+  for (const w of widths) if (onRollupRung(w) && w < finest) finest = w;
+  return finest;
+}
+
+/**
+ * Whether a source stores width `w` of a field as its own rows in a store with rollups, `finest` being
+ * `finestRollupRung` of its widths for that field: every width below ROLLUP_MIN_WIDTH, the finest of
+ * ROLLUP_WIDTHS, and any width ≥ ROLLUP_MIN_WIDTH off the ladder (its rollup is merged from own rows only).
+ */
+export function isOwnRow(w: number, finest: number): boolean {
+  return !onRollupRung(w) || w === finest;
 }
 
 /**
