@@ -17,8 +17,8 @@
  * MariaDB ≥ 10.2, MySQL ≥ 8, PostgreSQL), at their real times; `reduce: 'mean'` asks for AVG per bucket
  * of min_stride. Only those rows cross the network, whatever the span.
  */
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type { Pool as MysqlPool } from 'mysql2/promise';
+import type { Pool as PgPool } from 'pg';
 import { silentLogger, type Logger } from '../../common/log';
 import { downsampleMinMax, InvalidRequestError, NotFoundError, TooLargeError } from '../sdk';
 import type { DataResult, DataSource, FieldInfo, FieldsResult, FieldType, GetDataOptions, Sample, TimelineInfo } from '../sdk/types';
@@ -35,9 +35,19 @@ interface Driver {
   close(): Promise<void>;
 }
 
+/**
+ * The drivers load their library (mysql2, pg) when a node opens its database, not when this module is
+ * loaded: the CLI loads every command's modules, and the two cost ~90 ms of each start of any command.
+ * A failed load is the error of the first query.
+ */
+function loaded<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 function mysqlDriver(cfg: SqlConfig): Driver {
   const u = new URL(cfg.database.url.replace(/^mariadb:/, 'mysql:'));
-  const pool = mysql.createPool({
+  const options = {
     host: u.hostname,
     port: u.port ? Number(u.port) : 3306,
     user: decodeURIComponent(u.username) || undefined,
@@ -49,40 +59,53 @@ function mysqlDriver(cfg: SqlConfig): Driver {
     supportBigNumbers: true,
     bigNumberStrings: false,
     dateStrings: true,
-  });
-  (pool as unknown as { pool: { on(ev: string, f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
-    c.query("SET time_zone = '+00:00'"),
+  };
+  const pool: Promise<MysqlPool> = loaded(
+    import('mysql2/promise').then((mysql) => {
+      const p = mysql.createPool(options);
+      (p as unknown as { pool: { on(ev: string, f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
+        c.query("SET time_zone = '+00:00'"),
+      );
+      return p;
+    }),
   );
   return {
     async query(sql, params) {
-      const [rows] = await pool.execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as (string | number | boolean | null)[]);
+      const [rows] = await (
+        await pool
+      ).execute({ sql, timeout: cfg.database.queryTimeoutMs }, params as (string | number | boolean | null)[]);
       return rows as Row[];
     },
     quote: (id) => '`' + id + '`',
     ph: () => '?',
-    close: () => pool.end(),
+    close: async () => (await pool).end(),
   };
 }
 
 function pgDriver(cfg: SqlConfig): Driver {
-  const pool = new pg.Pool({
-    connectionString: cfg.database.url,
-    ...(cfg.database.password ? { password: cfg.database.password } : {}),
-    max: cfg.database.pool,
-    statement_timeout: cfg.database.queryTimeoutMs,
-    idleTimeoutMillis: 10000,
-  });
-  pool.on('error', () => {
-    /* an idle client died; the pool replaces it */
-  });
+  const pool: Promise<PgPool> = loaded(
+    import('pg').then((pg) => {
+      const p = new pg.default.Pool({
+        connectionString: cfg.database.url,
+        ...(cfg.database.password ? { password: cfg.database.password } : {}),
+        max: cfg.database.pool,
+        statement_timeout: cfg.database.queryTimeoutMs,
+        idleTimeoutMillis: 10000,
+      });
+      p.on('error', () => {
+        /* an idle client died; the pool replaces it */
+      });
+      return p;
+    }),
+  );
   return {
     async query(sql, params) {
-      const r = await pool.query(sql, params);
+      const r = await (await pool).query(sql, params);
       return r.rows as Row[];
     },
     quote: (id) => '"' + id + '"',
     ph: (i) => `$${i + 1}`,
-    close: () => pool.end(),
+    close: async () => (await pool).end(),
   };
 }
 

@@ -3,19 +3,22 @@
  * reader nodes on several machines can share one index while one scanner writes it (the scanner's
  * lease is a row of `<p>lock`; migrations run under GET_LOCK).
  */
-import mysql from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Dialect } from './schema';
 import { SqlIndexDb, type Querier } from './sql';
 
-function querier(c: mysql.Pool | mysql.PoolConnection): Querier {
+/** A pool or one of its connections, or the pool to come (`MysqlIndexDb` loads mysql2 on first use). */
+type Target = Pool | PoolConnection | Promise<Pool>;
+
+function querier(target: Target): Querier {
   return {
-    all: async <T>(sql: string, params: unknown[] = []) => (await c.query(sql, params))[0] as T[],
+    all: async <T>(sql: string, params: unknown[] = []) => (await (await target).query(sql, params))[0] as T[],
     run: async (sql: string, params: unknown[] = []) => {
-      const [r] = await c.query(sql, params);
-      return (r as mysql.ResultSetHeader).affectedRows ?? 0;
+      const [r] = await (await target).query(sql, params);
+      return (r as ResultSetHeader).affectedRows ?? 0;
     },
     insertMany: async (table: string, cols: string[], rows: unknown[][]) => {
-      if (rows.length) await c.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ?`, [rows]);
+      if (rows.length) await (await target).query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ?`, [rows]);
     },
   };
 }
@@ -26,14 +29,18 @@ export class MysqlIndexDb extends SqlIndexDb {
   protected readonly q: Querier;
   protected readonly nowSql = 'UNIX_TIMESTAMP(NOW(6))';
   protected readonly insertIgnore = 'INSERT IGNORE';
-  private readonly pool: mysql.Pool;
+  /**
+   * mysql2 is loaded here, when a MySQL index is opened, not when this module is: a process with a
+   * SQLite index (the default) never loads it (~80 ms of every start of an archive node or the CLI).
+   */
+  private readonly pool: Promise<Pool>;
 
   constructor(url: URL, prefix: string) {
     super(prefix);
     const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
     if (!database) throw new Error('mysql URL needs a database: mysql://user:pass@host:port/DATABASE');
     this.location = `mysql://${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}/${database}`;
-    this.pool = mysql.createPool({
+    const options = {
       host: url.hostname,
       port: url.port ? Number(url.port) : 3306,
       user: decodeURIComponent(url.username || 'root'),
@@ -44,13 +51,15 @@ export class MysqlIndexDb extends SqlIndexDb {
       bigNumberStrings: false,
       timezone: 'Z',
       charset: 'utf8mb4',
-    });
+    };
+    this.pool = import('mysql2/promise').then((m) => m.createPool(options));
+    this.pool.catch(() => {}); // a failed load is the error of the first use, not an unhandled rejection
     this.q = querier(this.pool);
   }
 
   /** Fails early with a clear message when the server is unreachable. */
   async ping(): Promise<void> {
-    const c = await this.pool.getConnection();
+    const c = await (await this.pool).getConnection();
     try {
       await c.ping();
     } finally {
@@ -59,7 +68,7 @@ export class MysqlIndexDb extends SqlIndexDb {
   }
 
   protected async transaction<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
-    const c = await this.pool.getConnection();
+    const c = await (await this.pool).getConnection();
     try {
       await c.beginTransaction();
       try {
@@ -76,7 +85,7 @@ export class MysqlIndexDb extends SqlIndexDb {
   }
 
   protected async migrationLock<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
-    const c = await this.pool.getConnection();
+    const c = await (await this.pool).getConnection();
     const name = `sisock_migrate_${this.p}`.slice(0, 64);
     try {
       const [rows] = await c.query('SELECT GET_LOCK(?, 60) AS ok', [name]);
@@ -92,6 +101,6 @@ export class MysqlIndexDb extends SqlIndexDb {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await (await this.pool).end();
   }
 }

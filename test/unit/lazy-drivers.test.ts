@@ -1,0 +1,43 @@
+/**
+ * The database drivers (mysql2, pg) are loaded when a MySQL/PostgreSQL database is opened, not when the
+ * modules that can open one are: the CLI loads every command's modules, and the two cost ~90 ms of each
+ * start. Checked in a fresh process (tsx), whose require cache says what was loaded.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+
+function loadedAfter(script: string): { mysql2: boolean; pg: boolean } {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `(async () => { ${script}; const ks = Object.keys(require.cache);` +
+        "console.log(JSON.stringify({ mysql2: ks.some((k) => k.includes('node_modules/mysql2/')), pg: ks.some((k) => k.includes('node_modules/pg/')) })); })()" +
+        '.catch((e) => { console.error(e); process.exit(1); });',
+    ],
+    { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8' },
+  );
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { mysql2: boolean; pg: boolean };
+}
+
+describe('database drivers load on first use', () => {
+  test('the archive and SQL node modules, and a SQLite index opened and used, load neither', () => {
+    const got = loadedAfter(
+      "require('./data-nodes/sql/index.ts'); require('./data-nodes/archive/node.ts');" +
+        "const { openIndexDb } = require('./data-nodes/archive/index-db/index.ts');" +
+        "const db = openIndexDb('sqlite::memory:'); await db.migrate(); await db.listFiles(); await db.close()",
+    );
+    expect(got).toEqual({ mysql2: false, pg: false });
+  }, 30000);
+
+  test('a MySQL index loads mysql2 when it is opened (the check can fail)', () => {
+    // No server needed: the pool is made, never connected; close() ends it.
+    const got = loadedAfter(
+      "const { openIndexDb } = require('./data-nodes/archive/index-db/index.ts');" +
+        "const db = openIndexDb('mysql://nobody@127.0.0.1:1/none'); await db.close()",
+    );
+    expect(got).toEqual({ mysql2: true, pg: false });
+  }, 30000);
+});
