@@ -10,9 +10,12 @@
  * system time in a 9 ms decode of that day (bench/g3.ts; with the threshold raised: 50–80 faults).
  *
  * One 16 MiB block, made here and dropped (freed by the next collection), raises the threshold to
- * 16 MiB: the heap then keeps up to 32 MiB free instead. Once per process (the thresholds are the
- * process's, not a thread's). Under another allocator it is one short-lived 16 MiB buffer, never
- * written.
+ * 16 MiB: the heap then keeps up to 32 MiB free instead. The thresholds are the process's; the guard
+ * below is this module's, so each thread that decodes (a decode worker) makes its block once, which is
+ * harmless. The price: blocks of 0.7–16 MiB now come from malloc's heaps rather than mmap, and each
+ * heap may hold up to 32 MiB free (more when a live block sits above freed ones), so a process's RSS
+ * can stay that much higher after a burst of decodes. Under another allocator, or with
+ * MALLOC_MMAP_THRESHOLD_ set (no dynamic threshold), it is one short-lived 16 MiB buffer, never written.
  */
 const RAISE_TO = 16 * 2 ** 20;
 let raised = false;

@@ -66,8 +66,9 @@ export function chunkParts(packed: Float64Array): Array<{ lo: number; part: Floa
     const lo = chunkOf(packed[k * STRIDE] ?? 0);
     let j = k + 1;
     while (j < n && chunkOf(packed[j * STRIDE] ?? 0) === lo) j++;
-    // the whole array when it lies in one chunk (the usual case: no view to make)
-    parts.push({ lo, part: k === 0 && j === n ? packed : packed.subarray(k * STRIDE, j * STRIDE) });
+    // the whole array when it lies in one chunk and holds whole buckets only (the usual case: no view to make)
+    const whole = k === 0 && j === n && packed.length === n * STRIDE;
+    parts.push({ lo, part: whole ? packed : packed.subarray(k * STRIDE, j * STRIDE) });
     k = j;
   }
   return parts;
