@@ -61,11 +61,11 @@ function ingestFor(url: string, topic: string, name: string, logger = pino({ lev
   };
 }
 
-/** A bare MQTT 3.1.1 subscriber (the issue's baseline): counts distinct sequence numbers. */
 /**
- * A bare MQTT 3.1.1 subscriber of `topic`. `stalled`: it stops reading its socket once subscribed, so
- * the broker's queue for it (20 in flight, 1000 queued: Debian's defaults) overflows whatever the load
- * of the machine (a client that reads may keep up with a publisher slowed by that load: no drop).
+ * A bare MQTT 3.1.1 subscriber of `topic` (the issue's baseline): counts distinct sequence numbers.
+ * `stalled`: it stops reading its socket once subscribed, so the broker's queue for it (20 in flight,
+ * 1000 queued: Debian's defaults) overflows whatever the load of the machine (a client that reads may
+ * keep up with a publisher slowed by that load: no drop).
  */
 async function bareV4(url: string, topic: string, stalled = false): Promise<{ seen: Set<number>; close(): Promise<void> }> {
   const c = mqtt.connect(url, { clean: true, protocolVersion: 4, reconnectPeriod: 0 });

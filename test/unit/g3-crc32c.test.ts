@@ -8,14 +8,33 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CRC32C_IMPLEMENTATION, crc32c, crc32cJs, crc32cWasm } from '../../data-nodes/archive/formats/g3/crc32c';
-import {
-  CRC_WINDOW_BYTES,
-  SPARSE_LOW,
-  SPARSE_TOP,
-  bytesShift,
-  createWasmCrc,
-  multModP,
-} from '../../data-nodes/archive/formats/g3/crc32c-wasm';
+import { CRC32C_POLY, CRC_WINDOW_BYTES, SPARSE_LOW, SPARSE_TOP, createWasmCrc } from '../../data-nodes/archive/formats/g3/crc32c-wasm';
+
+/** a·b mod P, polynomials in the reflected bit order (bit 31 = x^0); after Mark Adler's crc32c.c. */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ CRC32C_POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** X2N[k] = x^(2^k) mod P. */
+const X2N: number[] = [];
+for (let k = 0, p = 0x40000000; k < 64; k++, p = multModP(p, p)) X2N.push(p);
+
+/** x^(8n) mod P: what a CRC is multiplied by when n bytes follow (checks the sparse multiple below). */
+function bytesShift(n: number): number {
+  let p = 0x80000000;
+  for (let k = 3; n > 0; n = Math.floor(n / 2), k++) if (n % 2) p = multModP(X2N[k] ?? 0, p);
+  return p;
+}
 
 /** Deterministic pseudo-random bytes. */
 function bytes(n: number, seed: number): Uint8Array {

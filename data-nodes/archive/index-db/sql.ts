@@ -275,12 +275,13 @@ export abstract class SqlIndexDb implements IndexDb {
               if (own) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
               continue;
             }
-            let byLo = packs.get(w);
+            // the file's packs at this width, for its own rows only (another field may own this width)
+            let byLo = own ? packs.get(w) : undefined;
             if (own && !byLo) packs.set(w, (byLo = new Map()));
             for (const { lo, part } of parts) {
               // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
               job(field, w, lo).parts.push(part);
-              if (own && byLo) push(byLo, lo, { field, part });
+              if (byLo) push(byLo, lo, { field, part });
             }
           }
         }

@@ -26,7 +26,8 @@
  * history, a 64 KiB window): data is copied in chunks, so it never grows with the input.
  */
 
-const POLY = 0x82f63b78;
+/** The polynomial, reflected (CRC-32C, Castagnoli): the JS tables (crc32c.ts) and the tests use it too. */
+export const CRC32C_POLY = 0x82f63b78;
 /** Q(x) = x^(8·SPARSE_TOP) + Σ x^(8·e) for e in SPARSE_LOW: a multiple of the CRC polynomial. */
 export const SPARSE_TOP = 290;
 export const SPARSE_LOW: readonly number[] = [0, 32, 107, 113, 136];
@@ -159,7 +160,7 @@ class Body {
  * - `xorr(dst, src, n)`: mem[dst, dst + n) ^= mem[src, src + n) (the ranges do not overlap).
  * - `crc1(p, end, c)`: slicing-by-8 CRC of mem[p, end) continuing c.
  */
-export function crcModuleBytes(): Uint8Array {
+function crcModuleBytes(): Uint8Array {
   const reduce = new Body(); // params q 0, end 1
   reduce.loop(
     () => reduce.get(0).get(1).op(OP.i32GeU),
@@ -258,32 +259,6 @@ export function crcModuleBytes(): Uint8Array {
     ...section(7, [4, ...name('reduce'), 0x00, 0, ...name('xorr'), 0x00, 1, ...name('crc1'), 0x00, 2, ...name('memory'), 0x02, 0]),
     ...section(10, [3, ...reduce.encode(0), ...xorr.encode(0), ...crc1.encode(1)]),
   ]);
-}
-
-/** a·b mod P, polynomials in the reflected bit order (bit 31 = x^0); after Mark Adler's crc32c.c. */
-export function multModP(a: number, b: number): number {
-  let m = 0x80000000;
-  let p = 0;
-  for (;;) {
-    if (a & m) {
-      p ^= b;
-      if ((a & (m - 1)) === 0) break;
-    }
-    m >>>= 1;
-    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
-  }
-  return p >>> 0;
-}
-
-/** X2N[k] = x^(2^k) mod P. */
-const X2N: number[] = [];
-for (let k = 0, p = 0x40000000; k < 64; k++, p = multModP(p, p)) X2N.push(p);
-
-/** x^(8n) mod P: what a CRC is multiplied by when n bytes follow. */
-export function bytesShift(n: number): number {
-  let p = 0x80000000;
-  for (let k = 3; n > 0; n = Math.floor(n / 2), k++) if (n % 2) p = multModP(X2N[k] ?? 0, p);
-  return p;
 }
 
 export type Crc = (crc: number, b: Uint8Array) => number;

@@ -1,4 +1,4 @@
-import { createWasmCrc, WASM_MIN_BYTES } from './crc32c-wasm';
+import { CRC32C_POLY, createWasmCrc, WASM_MIN_BYTES } from './crc32c-wasm';
 
 /**
  * The frame checksum of spt3g: CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) with the
@@ -10,7 +10,7 @@ const TABLES: Int32Array[] = (() => {
   const t0 = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ CRC32C_POLY : c >>> 1;
     t0[n] = c | 0;
   }
   const out = [t0];
