@@ -328,6 +328,21 @@ describe('mergePacked over a chunk (slots by idx, no map)', () => {
     }
   });
 
+  it('copies runs of buckets whole only where every slot is free, the bucket counted and inside the chunk', () => {
+    // runs of consecutive idx (copied at once) broken by a filled slot, an empty bucket, the chunk's end
+    // and a gap; single buckets and pairs (copied one by one) between them
+    const part = (idx: number[], count = (_: number) => 1): Float64Array =>
+      Float64Array.from(idx.flatMap((i, k) => [i, count(i), i - k, i + k, i * count(i), i, i + 0.5, i + 0.25, i + 0.75]));
+    const cases: Float64Array[][] = [
+      [part([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), part([5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])],
+      [part([500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510, 511, 512, 513, 514]), part([510, 511])],
+      [part([20, 21, 22, 23, 24, 25, 26], (i) => (i === 23 ? 0 : 2)), part([23, 24, 40, 41, 42, 44, 45, 46, 47])],
+      [part([3]), part([2, 3, 4]), part([1, 2, 3, 4, 5, 6]), part([0, 7])],
+      [part([-5, -4, -3, -2, -1, 0, 1, 2])],
+    ];
+    for (const [i, parts] of cases.entries()) expectSame(mergePacked(parts, 0, 512), within(mergePacked(parts), 0, 512), `case ${i}`);
+  });
+
   it('keeps -0 and +0 one bucket and leaves a NaN idx to the merge by map', () => {
     const a = Float64Array.from([-0, 1, 5, 5, 5, 1, 1, 1, 1]);
     const b = Float64Array.from([0, 2, 3, 7, 10, 2, 3, 2, 3]);
