@@ -676,7 +676,10 @@ export function buildTiers(
   const out = new Map<number, Float64Array>();
   let finer: Float64Array | null = null;
   let finerW = 0;
-  for (const w of [...widths].sort((a, b) => a - b)) {
+  // ascending (a ladder's are: no copy to sort, which was most of what a file's tiers allocated)
+  let sorted = true;
+  for (let i = 1; i < widths.length && sorted; i++) sorted = (widths[i] as number) > (widths[i - 1] as number);
+  for (const w of sorted ? widths : [...widths].sort((a, b) => a - b)) {
     // A coarser tier is merged from the finer one when the widths nest (the ladder's do): cheaper.
     const p: Float64Array =
       finer !== null && w % finerW === 0 ? coarsen(finer, finerW, w) : finer === null && finest ? finest : buildBuckets(t, v, w);
