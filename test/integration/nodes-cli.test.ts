@@ -36,18 +36,14 @@ beforeAll(async () => {
       throw new Error(`${path.join(DIST, f)} is missing: build first (npx tsc -p tsconfig.build.json, or make test)`);
   }
   tmp = mkdtempSync(path.join(tmpdir(), 'sisock-nodes-cli-'));
-  // The compiled program, with the node and consumer commands whether or not bin/sisock.ts lists them yet.
+  // The compiled program (as dist/bin/sisock.js runs it)
   cli = path.join(tmp, 'sisock-cli.js');
   writeFileSync(
     cli,
     `
-const path = require('path');
 const { buildProgram } = require(${JSON.stringify(path.join(DIST, 'sisock.js'))});
-const p = buildProgram();
-const has = (n) => p.commands.some((c) => c.name() === n);
-if (!has('node')) require(${JSON.stringify(path.join(DIST, 'commands', 'node.js'))}).register(p);
-if (!has('nodes')) require(${JSON.stringify(path.join(DIST, 'commands', 'consumer.js'))}).register(p);
-p.parseAsync(['node', 'sisock', ...process.argv.slice(2)]).catch((e) => {
+const argv = ['node', 'sisock', ...process.argv.slice(2)];
+buildProgram(argv).then((p) => p.parseAsync(argv)).catch((e) => {
   process.stderr.write('sisock: ' + e.message + '\\n');
   process.exitCode = 1;
 });

@@ -1,7 +1,7 @@
 /**
  * The database drivers (mysql2, pg) are loaded when a MySQL/PostgreSQL database is opened, not when the
- * modules that can open one are: the CLI loads every command's modules, and the two cost ~90 ms of each
- * start. Checked in a fresh process (tsx), whose require cache says what was loaded.
+ * modules that can open one are: `sisock node <kind>` loads every node kind's modules, and the two cost
+ * ~90 ms of each start. Checked in a fresh process (tsx), whose require cache says what was loaded.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';

@@ -1,0 +1,60 @@
+/**
+ * bin/sisock.ts loads only the module of the command named on the command line: its table of names
+ * must be what each module registers, every command must be in it, and a named command must not load
+ * the other commands' modules.
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { buildProgram, COMMANDS } from '../../bin/sisock';
+
+describe('sisock commands, loaded when named', () => {
+  it("lists each module's top-level commands, each name once", async () => {
+    const seen = new Set<string>();
+    for (const c of COMMANDS) {
+      const p = new Command('sisock');
+      (await c.load()).register(p);
+      expect(p.commands.map((x) => x.name()).sort()).toEqual([...c.names].sort());
+      for (const n of c.names) {
+        expect(seen.has(n)).toBe(false);
+        seen.add(n);
+      }
+    }
+  });
+
+  it('builds the named command alone, and every command when none is named', async () => {
+    const names = (p: Command) => p.commands.map((x) => x.name()).sort();
+    const all = COMMANDS.flatMap((c) => c.names).sort();
+    expect(names(await buildProgram(['node', 'sisock', 'get', 'sim::x']))).toEqual(['call', 'fields', 'get', 'nodes', 'tail']);
+    expect(names(await buildProgram(['node', 'sisock', 'router']))).toEqual(['router']);
+    for (const argv of [
+      [],
+      ['node', 'sisock'],
+      ['node', 'sisock', '--help'],
+      ['node', 'sisock', 'help', 'get'],
+      ['node', 'sisock', 'nods'],
+    ])
+      expect(names(await buildProgram(argv))).toEqual(all);
+  });
+
+  it("does not load the other commands' modules for a consumer command", () => {
+    // a fresh process (jest's module registry is not node's), whose require cache says what was loaded
+    const script =
+      "require('./bin/sisock.ts').buildProgram(['node', 'sisock', 'nodes']).then(() => {" +
+      'const ks = Object.keys(require.cache); const has = (s) => ks.some((k) => k.includes(s));' +
+      "console.log(JSON.stringify({ consumer: has('/bin/commands/consumer'), grpc: has('/@grpc/grpc-js/'), express: has('/node_modules/express/')," +
+      " mqtt: has('/node_modules/mqtt/'), grafana: has('/consumers/grafana/app') })); })" +
+      '.catch((e) => { console.error(e); process.exit(1); });';
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop() ?? '{}')).toEqual({
+      consumer: true,
+      grpc: false,
+      express: false,
+      mqtt: false,
+      grafana: false,
+    });
+  }, 30000);
+});
