@@ -561,7 +561,7 @@ function mergeDense(parts: Float64Array[], idxLo: number, idxHi: number): Float6
   let m = 0;
   for (const p of parts) {
     const n = nBuckets(p);
-    for (let k = 0; k < n; ) {
+    for (let k = 0; k < n;) {
       const s = k * STRIDE;
       const idx = p[s] as number;
       if (idx < idxLo || idx >= idxHi || !((p[s + 1] as number) > 0)) {
@@ -586,7 +586,7 @@ function mergeDense(parts: Float64Array[], idxLo: number, idxHi: number): Float6
         } else
           for (let b = k, j = d; b < e; b++, j++) {
             FILLED[j] = 1;
-            for (let x = b * STRIDE, o = j * STRIDE, z = x + STRIDE; x < z; ) SLOTS[o++] = p[x++] as number;
+            for (let x = b * STRIDE, o = j * STRIDE, z = x + STRIDE; x < z;) SLOTS[o++] = p[x++] as number;
           }
         m += e - k;
         k = e;
@@ -598,7 +598,7 @@ function mergeDense(parts: Float64Array[], idxLo: number, idxHi: number): Float6
   }
   const out = new Float64Array(m * STRIDE);
   // the filled slots in runs, each one copy
-  for (let d = 0, o = 0; o < out.length; ) {
+  for (let d = 0, o = 0; o < out.length;) {
     d = FILLED.indexOf(1, d);
     if (d < 0 || d >= span) throw new Error('mergeDense: fewer filled slots than buckets counted'); // a bug, never a loop
     let e = FILLED.indexOf(0, d);
@@ -606,7 +606,7 @@ function mergeDense(parts: Float64Array[], idxLo: number, idxHi: number): Float6
     if (e - d > 2) {
       out.set(SLOTS.subarray(d * STRIDE, e * STRIDE), o);
       o += (e - d) * STRIDE;
-    } else for (let x = d * STRIDE, z = e * STRIDE; x < z; ) out[o++] = SLOTS[x++] as number;
+    } else for (let x = d * STRIDE, z = e * STRIDE; x < z;) out[o++] = SLOTS[x++] as number;
     d = e;
   }
   return out;
