@@ -56,3 +56,31 @@ test('batches of 1, 127, 128, 129, 500 and 1283 field rows: every one is stored'
     await db.close();
   }
 });
+
+test('a batch with a row that breaks a key is refused whole, and the index takes the next batch', async () => {
+  // the inserts are INSERT OR ROLLBACK (no statement journal): the failed statement ends the transaction
+  const db = openIndexDb('sqlite::memory:');
+  try {
+    await db.migrate();
+    const good = Array.from({ length: 200 }, (_, i) => field('a', `a.field_${i}`));
+    await db.writeBatch({ files: [{ file: file('a', 'a.csv'), fields: good, fresh: true }], touched: [], deleteKeys: [] });
+    const gen = await db.generation();
+    for (const at of [5, 150, 260]) {
+      // the repeated (file_key, field) lands in the first multi-row statement, after it, or in the one-by-one tail
+      const fields = Array.from({ length: 300 }, (_, i) => field('b', `b.field_${i}`));
+      fields.splice(at, 0, field('b', `b.field_${at > 0 ? at - 1 : 0}`));
+      await expect(
+        db.writeBatch({ files: [{ file: file('b', 'b.csv'), fields, fresh: true }], touched: [], deleteKeys: [] }),
+      ).rejects.toThrow(/UNIQUE constraint failed/);
+      expect((await db.listFiles()).map((f) => f.key)).toEqual(['a']);
+      expect(await db.fieldMeta()).toHaveLength(200);
+      expect(await db.generation()).toBe(gen);
+    }
+    const fields = Array.from({ length: 300 }, (_, i) => field('b', `b.field_${i}`));
+    await db.writeBatch({ files: [{ file: file('b', 'b.csv'), fields, fresh: true }], touched: [], deleteKeys: [] });
+    expect((await db.listFiles()).map((f) => f.key).sort()).toEqual(['a', 'b']);
+    expect(await db.fieldMeta()).toHaveLength(500);
+  } finally {
+    await db.close();
+  }
+});

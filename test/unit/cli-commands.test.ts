@@ -4,6 +4,7 @@
  * the other commands' modules.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { buildProgram, COMMANDS } from '../../bin/sisock';
@@ -20,6 +21,21 @@ describe('sisock commands, loaded when named', () => {
         seen.add(n);
       }
     }
+  });
+
+  it('has every command module of bin/commands (each that exports register) in the table', async () => {
+    const dir = path.join(__dirname, '..', '..', 'bin', 'commands');
+    const listed = await Promise.all(COMMANDS.map((c) => c.load()));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(10);
+    let modules = 0;
+    for (const f of files) {
+      const mod = (await import(path.join(dir, f))) as { register?: unknown };
+      if (typeof mod.register !== 'function') continue; // a piece of another command (node-archive.ts, export-options.ts)
+      modules++;
+      expect({ file: f, listed: listed.some((m) => m.register === mod.register) }).toEqual({ file: f, listed: true });
+    }
+    expect(modules).toBe(COMMANDS.length);
   });
 
   it('builds the named command alone, and every command when none is named', async () => {

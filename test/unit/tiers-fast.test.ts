@@ -341,6 +341,10 @@ describe('mergePacked over a chunk (slots by idx, no map)', () => {
       [part([-5, -4, -3, -2, -1, 0, 1, 2])],
     ];
     for (const [i, parts] of cases.entries()) expectSame(mergePacked(parts, 0, 512), within(mergePacked(parts), 0, 512), `case ${i}`);
+    // past 2^53 idx + 1 rounds: a run must follow the slots (the second part merges into bucket 2^53 + 4)
+    const big = 2 ** 53;
+    const far = [part([big + 2, big + 4]), part([big + 4])];
+    expectSame(mergePacked(far, big, big + 512), within(mergePacked(far), big, big + 512), 'past 2^53');
   });
 
   it('keeps -0 and +0 one bucket and leaves a NaN idx to the merge by map', () => {

@@ -38,11 +38,6 @@ export class SqliteIndexDb extends SqlIndexDb {
     // over them for files of older indexes, which keep hashes of their paths as keys) and rewrites rollup
     // rows; a small cache spills and rereads pages.
     this.db.pragma('cache_size = -65536');
-    // Statement journals (a multi-row INSERT inside the scan's transaction keeps the pages it changes, to
-    // undo itself alone) and sorts in memory: on disk they spilled to /var/tmp from 64 KiB on, 15.5 of
-    // the 57 MB and 7,300 of the 23,600 writes of a 604-file G3 scan (strace); a year's scan wrote 847
-    // MB in 353k writes, 540 MB in 204k with this. Each holds one statement's pages or one query's rows.
-    this.db.pragma('temp_store = MEMORY');
     // WAL checkpoints every 64 MiB of log (default 4 MiB): a scan's transactions rewrite the same rollup
     // pages again and again, and each checkpoint copied them (and fsync'ed) once more; a year of G3 hour
     // files spent 2.2 s of its 5.5 s of index writes in COMMIT, 1.6 s with this. Readers are not slowed by
@@ -63,7 +58,11 @@ export class SqliteIndexDb extends SqlIndexDb {
       insertMany: async (table: string, cols: string[], rows: unknown[][]) => {
         // MULTI rows per statement (fewer calls into SQLite), the rest one by one
         const one = `(${cols.map(() => '?').join(', ')})`;
-        const head = `INSERT INTO ${table} (${cols.join(', ')}) VALUES `;
+        // OR ROLLBACK: a row that breaks a constraint ends the transaction (which `transaction` does for any
+        // error anyway) instead of undoing this statement alone, so SQLite keeps no statement journal of
+        // the pages each multi-row INSERT changes; it spilled to /var/tmp from 64 KiB on: 15.5 of the 57 MB
+        // and 7,300 of the 23,600 writes of a 604-file G3 scan (strace).
+        const head = `INSERT OR ROLLBACK INTO ${table} (${cols.join(', ')}) VALUES `;
         let i = 0;
         if (rows.length >= MULTI) {
           const s = prep(head + Array.from({ length: MULTI }, () => one).join(', '));

@@ -577,7 +577,8 @@ function mergeDense(parts: Float64Array[], idxLo: number, idxHi: number): Float6
         let e = k + 1;
         for (let j = d + 1; e < n && j < span; e++, j++) {
           const x = e * STRIDE;
-          if (p[x] !== idx + (e - k) || FILLED[j] !== 0 || !((p[x + 1] as number) > 0)) break;
+          // its slot as the loop above finds it (idx + 1 would round past 2^53)
+          if ((p[x] as number) - idxLo !== j || FILLED[j] !== 0 || !((p[x + 1] as number) > 0)) break;
         }
         // (a view costs more than it saves for a bucket or two)
         if (e - k > 2) {
