@@ -82,6 +82,10 @@ if (!haveChromium && !required) {
   it('lists the demo nodes with their metadata and fields', async () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // an error on the console (a resource that does not load, an error logged by the page) fails it too
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
     await page.goto(`${bridge.pageUrl}#r=15m`);
     await page.waitForSelector('details.node[data-node="sim"]', { timeout: 10000 });
     await page.waitForSelector('details.node[data-node="weather"]', { timeout: 10000 });
