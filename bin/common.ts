@@ -9,7 +9,7 @@ import { redactSecrets } from '../common/redact';
 import { logLevelFrom, type CommonFlags } from '../client';
 import { NODE_NAME_RE, NODE_NAME_RULE } from '../contract';
 import type { DataNodeHandle } from '../data-nodes/sdk';
-import { planOps, startOps, type OpsFlags } from '../common/ops-http';
+import type { OpsFlags } from '../common/ops-http';
 
 /** Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or arguments. */
 export const EXIT_OK = 0;
@@ -150,6 +150,8 @@ export async function serveNode(
   try {
     ({ node } = await start(log));
     const n = node;
+    // loaded here: the consumer commands (nodes, get, tail…) import this module and serve no metrics
+    const { planOps, startOps } = await import('../common/ops-http');
     ops = await startOps(planOps(flags, `node-${kind}`), () => ({ ok: n.client.isReady, node: n.name, router: n.client.options.url }), log);
   } catch (e) {
     await node?.close();

@@ -59,7 +59,7 @@ describe('sisock commands, loaded when named', () => {
       "require('./bin/sisock.ts').buildProgram(['node', 'sisock', 'nodes']).then(() => {" +
       'const ks = Object.keys(require.cache); const has = (s) => ks.some((k) => k.includes(s));' +
       "console.log(JSON.stringify({ consumer: has('/bin/commands/consumer'), grpc: has('/@grpc/grpc-js/'), express: has('/node_modules/express/')," +
-      " mqtt: has('/node_modules/mqtt/'), grafana: has('/consumers/grafana/app') })); })" +
+      " mqtt: has('/node_modules/mqtt/'), grafana: has('/consumers/grafana/app'), metrics: has('/node_modules/prom-client/') })); })" +
       '.catch((e) => { console.error(e); process.exit(1); });';
     const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
       cwd: path.resolve(__dirname, '../..'),
@@ -71,6 +71,7 @@ describe('sisock commands, loaded when named', () => {
       express: false,
       mqtt: false,
       grafana: false,
+      metrics: false,
     });
   }, 30000);
 });
