@@ -37,7 +37,7 @@ interface Driver {
 
 /**
  * The drivers load their library (mysql2, pg) when a node opens its database, not when this module is
- * loaded: the CLI loads every command's modules, and the two cost ~90 ms of each start of any command.
+ * loaded: `sisock node <kind>` loads every node kind's modules, and the two cost ~90 ms of its start.
  * A failed load is the error of the first query.
  */
 function loaded<T>(p: Promise<T>): Promise<T> {

@@ -3,11 +3,11 @@
  * must be what each module registers, every command must be in it, and a named command must not load
  * the other commands' modules.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { buildProgram, COMMANDS } from '../../bin/sisock';
+import { modulesLoadedBy } from '../helpers/loaded-modules';
 
 describe('sisock commands, loaded when named', () => {
   it("lists each module's top-level commands, each name once", async () => {
@@ -54,24 +54,14 @@ describe('sisock commands, loaded when named', () => {
   });
 
   it("does not load the other commands' modules for a consumer command", () => {
-    // a fresh process (jest's module registry is not node's), whose require cache says what was loaded
-    const script =
-      "require('./bin/sisock.ts').buildProgram(['node', 'sisock', 'nodes']).then(() => {" +
-      'const ks = Object.keys(require.cache); const has = (s) => ks.some((k) => k.includes(s));' +
-      "console.log(JSON.stringify({ consumer: has('/bin/commands/consumer'), grpc: has('/@grpc/grpc-js/'), express: has('/node_modules/express/')," +
-      " mqtt: has('/node_modules/mqtt/'), grafana: has('/consumers/grafana/app'), metrics: has('/node_modules/prom-client/') })); })" +
-      '.catch((e) => { console.error(e); process.exit(1); });';
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
-      cwd: path.resolve(__dirname, '../..'),
-      encoding: 'utf8',
+    const got = modulesLoadedBy("await require('./bin/sisock.ts').buildProgram(['node', 'sisock', 'nodes'])", {
+      consumer: '/bin/commands/consumer',
+      grpc: '/@grpc/grpc-js/',
+      express: '/node_modules/express/',
+      mqtt: '/node_modules/mqtt/',
+      grafana: '/consumers/grafana/app',
+      metrics: '/node_modules/prom-client/',
     });
-    expect(JSON.parse(out.trim().split('\n').pop() ?? '{}')).toEqual({
-      consumer: true,
-      grpc: false,
-      express: false,
-      mqtt: false,
-      grafana: false,
-      metrics: false,
-    });
+    expect(got).toEqual({ consumer: true, grpc: false, express: false, mqtt: false, grafana: false, metrics: false });
   }, 30000);
 });

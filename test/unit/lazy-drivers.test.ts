@@ -1,26 +1,11 @@
 /**
  * The database drivers (mysql2, pg) are loaded when a MySQL/PostgreSQL database is opened, not when the
  * modules that can open one are: `sisock node <kind>` loads every node kind's modules, and the two cost
- * ~90 ms of each start. Checked in a fresh process (tsx), whose require cache says what was loaded.
+ * ~90 ms of each start. Checked in a fresh process (test/helpers/loaded-modules.ts).
  */
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
+import { modulesLoadedBy } from '../helpers/loaded-modules';
 
-function loadedAfter(script: string): { mysql2: boolean; pg: boolean } {
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `(async () => { ${script}; const ks = Object.keys(require.cache);` +
-        "console.log(JSON.stringify({ mysql2: ks.some((k) => k.includes('node_modules/mysql2/')), pg: ks.some((k) => k.includes('node_modules/pg/')) })); })()" +
-        '.catch((e) => { console.error(e); process.exit(1); });',
-    ],
-    { cwd: path.resolve(__dirname, '../..'), encoding: 'utf8' },
-  );
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { mysql2: boolean; pg: boolean };
-}
+const loadedAfter = (script: string) => modulesLoadedBy(script, { mysql2: 'node_modules/mysql2/', pg: 'node_modules/pg/' });
 
 describe('database drivers load on first use', () => {
   test('the archive and SQL node modules, and a SQLite index opened and used, load neither', () => {

@@ -31,7 +31,7 @@ export class MysqlIndexDb extends SqlIndexDb {
   protected readonly insertIgnore = 'INSERT IGNORE';
   /**
    * mysql2 is loaded here, when a MySQL index is opened, not when this module is: a process with a
-   * SQLite index (the default) never loads it (~80 ms of every start of an archive node or the CLI).
+   * SQLite index (the default) never loads it (~80 ms of every start of an archive node).
    */
   private readonly pool: Promise<Pool>;
 
