@@ -199,4 +199,44 @@ describe.each(backends)('archive rollups over $name', (backend) => {
     await scan(db);
     expect(await checkRollups(db)).toBe(0);
   });
+
+  test('a write merges its buckets into the stored rollups many fields at a time (more than one SELECT holds)', async () => {
+    const F = 520; // over sql.ts CHUNK (500): a chunk's fields take two SELECTs
+    const names = Array.from({ length: F }, (_, f) => `f${f}`);
+    const times = (t0: number) => Array.from({ length: 1500 }, (_, i) => t0 + i);
+    const write = (rel: string, t0: number) => {
+      const rows = times(t0).map((t) => `${t},${names.map((_, f) => val(t, f)).join(',')}`);
+      writeFileSync(path.join(dir, rel), `time,${names.join(',')}\n${rows.join('\n')}\n`);
+      utimesSync(path.join(dir, rel), ++mtime, mtime);
+    };
+    const db = openIndexDb(backend.fresh());
+    open.push(db);
+    write('a.csv', 1000 * DAY);
+    await scan(db);
+    // the second file lands in the chunks the first one made at every rung: its buckets are merged into them
+    write('b.csv', 1000 * DAY + 7200);
+    // SQLite's statements go through one Querier (MySQL's through one per transaction): counted there
+    const q = backend.name === 'sqlite' ? (db as unknown as { q: Record<string, (...a: unknown[]) => unknown> }).q : null;
+    let statements = 0;
+    if (q)
+      for (const k of ['all', 'run', 'insertMany', 'updateMany']) {
+        const f = q[k]!;
+        q[k] = (...a: unknown[]) => (statements++, f(...a));
+      }
+    await scan(db);
+    // one statement per chunk and field would be 2 × 520 × 4 rungs
+    if (q) expect(statements).toBeLessThan(F / 4);
+    for (const f of [0, 1, F - 1])
+      for (const width of ROLLUP_WIDTHS) {
+        const parts = [1000 * DAY, 1000 * DAY + 7200].map((t0) => {
+          const t = times(t0);
+          return buildBuckets(
+            t,
+            t.map((x) => val(x, f)),
+            width,
+          );
+        });
+        expect(await expectRollup(db, `f${f}`, width, parts)).toBe(1);
+      }
+  });
 });

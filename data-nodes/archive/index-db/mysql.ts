@@ -20,6 +20,13 @@ function querier(target: Target): Querier {
     insertMany: async (table: string, cols: string[], rows: unknown[][]) => {
       if (rows.length) await (await target).query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ?`, [rows]);
     },
+    updateMany: async (table: string, cols: string[], keys: number, rows: unknown[][]) => {
+      // one statement for all (a round trip each was the cost): the rows exist, so each is a duplicate
+      // key and gets the new values in place (VALUES(): MariaDB, and MySQL, which deprecates it since 8.0.20)
+      const set = cols.slice(keys).map((c) => `${c} = VALUES(${c})`);
+      if (rows.length)
+        await (await target).query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${set.join(', ')}`, [rows]);
+    },
   };
 }
 

@@ -34,6 +34,11 @@ export interface Querier {
   /** Returns the number of rows changed (or matched). */
   run(sql: string, params?: unknown[]): Promise<number>;
   insertMany(table: string, cols: string[], rows: unknown[][]): Promise<void>;
+  /**
+   * Rows that exist (`rows` in the order of `cols`, found by the first `keys` of them) get their other
+   * columns' values: in place, their keys and so their index entries untouched.
+   */
+  updateMany(table: string, cols: string[], keys: number, rows: unknown[][]): Promise<void>;
 }
 
 const CHUNK = 500;
@@ -316,9 +321,15 @@ export abstract class SqlIndexDb implements IndexDb {
       for (const rows of chunks(fieldRows)) await q.insertMany(this.t('field'), FIELD_COLS, rows);
       for (const rows of chunks(tierRows, TIER_ROWS, (r) => r[6].length, TIER_BYTES))
         await q.insertMany(this.t('tier'), [...TIER_COLS], rows);
-      // finer rungs first: a chunk computed again reads the finer rung's rollup, already up to date
+      // The chunks that only gain buckets first, many at a time; then those computed again, finer rungs
+      // first: one reads the finer rung's rollup over it, already up to date (a chunk over one computed
+      // again is computed again itself: `again`)
+      await this.mergeRollups(
+        q,
+        order.filter((j) => !j.again),
+      );
       const packed: PackedChunk = { key: '', fields: new Map() };
-      for (const j of order.sort((x, y) => x.width - y.width || x.lo - y.lo)) await this.rollUp(q, j, packed);
+      for (const j of order.filter((x) => x.again).sort((x, y) => x.width - y.width || x.lo - y.lo)) await this.rollUp(q, j, packed);
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
           f.size,
@@ -432,10 +443,44 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   /**
-   * The rollup of one chunk. Computed again: the own rows (packed, or one per field in indexes written
+   * The rollup chunks a write only adds buckets to (`again` false): each the stored rollup merged with
+   * `parts`, the buckets of the sources new to it. Read and written many at once: one SELECT per chunk
+   * for all the fields it holds, the new rows in multi-row INSERTs, the others by `updateMany`. One
+   * statement per chunk and field cost a server (MySQL) two round trips each: 60 days of G3 hour files
+   * (1,880 chunks) spent 2.2 s of a 4.4 s scan in them.
+   */
+  private async mergeRollups(q: Querier, jobs: RollupJob[]): Promise<void> {
+    const tier = this.t('tier');
+    const byChunk = new Map<string, RollupJob[]>();
+    for (const j of jobs) push(byChunk, `${j.width} ${j.lo}`, j);
+    const inserts: TierRow[] = [];
+    const updates: TierRow[] = [];
+    for (const group of byChunk.values()) {
+      for (const some of chunks(group)) {
+        const { width, lo } = some[0] ?? { width: 0, lo: 0 };
+        const rows = await q.all<{ field: unknown; data: unknown }>(
+          `SELECT field, data FROM ${tier} WHERE source = ? AND width = ? AND idx_lo = ? AND field IN (${some.map(() => '?').join(', ')})`,
+          [ROLLUP_SOURCE, width, lo, ...some.map((j) => j.field)],
+        );
+        const stored = new Map(rows.map((r) => [String(r.field), r.data]));
+        for (const j of some) {
+          const data = stored.get(j.field);
+          const parts = data === undefined ? j.parts : [rowBuckets(data), ...j.parts];
+          // a row at most (the buckets lie in one chunk), and one: `parts` holds a new source's buckets
+          const [row] = chunkRows(ROLLUP_SOURCE, j.field, width, mergePacked(parts, lo, lo + TIER_CHUNK));
+          if (row) (data === undefined ? inserts : updates).push(row);
+        }
+      }
+    }
+    const size = (r: TierRow): number => r[6].length;
+    for (const rows of chunks(inserts, TIER_ROWS, size, TIER_BYTES)) await q.insertMany(tier, [...TIER_COLS], rows);
+    for (const rows of chunks(updates, TIER_ROWS, size, TIER_BYTES)) await q.updateMany(tier, [...TIER_COLS], 4, rows);
+  }
+
+  /**
+   * The rollup of one chunk computed again (`again`): the own rows (packed, or one per field in indexes written
    * before) of the sources whose finest rung is this width, merged with the finer rung's rollup over
    * the chunk's span, coarsened (the finest rung, or a width off the ladder: every source's rows).
-   * Otherwise the stored rollup merged with `parts`, the buckets of the sources new to the chunk.
    * `packed` keeps the last chunk's packed rows: the jobs come by width and chunk, a chunk's fields
    * together, so they are read once for all its fields (rollUp does not change own rows).
    */
@@ -446,61 +491,45 @@ export abstract class SqlIndexDb implements IndexDb {
     const row1 = 'source = ? AND field = ? AND width = ? AND idx_lo = ?';
     const key = [ROLLUP_SOURCE, field, width, lo];
     const parts: Float64Array[] = [];
-    let stored = false; // whether the chunk's rollup row exists
-    if (!j.again) {
-      const [row] = await q.all<{ data: unknown }>(`SELECT data FROM ${tier} WHERE ${row1}`, key);
-      if (row) parts.push(rowBuckets(row.data));
-      stored = row !== undefined;
-      parts.push(...j.parts);
-    } else {
-      const i = ROLLUP_WIDTHS.indexOf(width);
-      const finer = i > 0 ? ROLLUP_WIDTHS.slice(0, i) : [];
-      // Indexes of older versions kept every width of a file: a source with rows at a finer rung is
-      // in that rung's rollup, so its rows here are not read.
-      const notFiner = finer.length
-        ? ` AND NOT EXISTS (SELECT 1 FROM ${tier} u WHERE u.source = t.source AND u.field = t.field AND u.width IN (${finer.map(() => '?').join(', ')}))`
-        : '';
-      const own = await q.all<{ data: unknown }>(
-        `SELECT t.data AS data FROM ${tier} t WHERE t.field = ? AND t.width = ? AND t.idx_lo = ? AND t.source <> ?${notFiner}`,
-        [field, width, lo, ROLLUP_SOURCE, ...finer],
+    const i = ROLLUP_WIDTHS.indexOf(width);
+    const finer = i > 0 ? ROLLUP_WIDTHS.slice(0, i) : [];
+    // Indexes of older versions kept every width of a file: a source with rows at a finer rung is
+    // in that rung's rollup, so its rows here are not read.
+    const notFiner = finer.length
+      ? ` AND NOT EXISTS (SELECT 1 FROM ${tier} u WHERE u.source = t.source AND u.field = t.field AND u.width IN (${finer.map(() => '?').join(', ')}))`
+      : '';
+    const own = await q.all<{ data: unknown }>(
+      `SELECT t.data AS data FROM ${tier} t WHERE t.field = ? AND t.width = ? AND t.idx_lo = ? AND t.source <> ?${notFiner}`,
+      [field, width, lo, ROLLUP_SOURCE, ...finer],
+    );
+    for (const r of own) parts.push(rowBuckets(r.data));
+    // packed own rows (table.ts `packedRows`): a source's finest rung for the fields they hold
+    if (packed.key !== `${width} ${lo}`) {
+      packed.key = '';
+      packed.fields = new Map();
+      const rows = await q.all<{ data: unknown }>(
+        `SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ? AND source <> ?`,
+        [PACKED_FIELD, -width, lo, lo + TIER_CHUNK, ROLLUP_SOURCE],
       );
-      for (const r of own) parts.push(rowBuckets(r.data));
-      // packed own rows (table.ts `packedRows`): a source's finest rung for the fields they hold
-      if (packed.key !== `${width} ${lo}`) {
-        packed.key = '';
-        packed.fields = new Map();
-        const rows = await q.all<{ data: unknown }>(
-          `SELECT data FROM ${tier} WHERE field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ? AND source <> ?`,
-          [PACKED_FIELD, -width, lo, lo + TIER_CHUNK, ROLLUP_SOURCE],
-        );
-        // each row decoded once for all the chunk's fields; a damaged one stops the write (the error says
-        // to rebuild the summaries, which starts from no tier row: Scanner, rebuildSummaries)
-        for (const r of rows) for (const { field: f, part } of unpackRow(r.data)) push(packed.fields, f, part);
-        packed.key = `${width} ${lo}`;
-      }
-      parts.push(...(packed.fields.get(field) ?? []));
-      const fw = finer[finer.length - 1];
-      if (fw !== undefined) {
-        const f = Math.round(width / fw);
-        const fine = await q.all<{ data: unknown }>(
-          `SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ?`,
-          [ROLLUP_SOURCE, field, fw, lo * f, (lo + TIER_CHUNK) * f],
-        );
-        for (const r of fine) parts.push(coarsen(rowBuckets(r.data), fw, width));
-      }
-      await q.run(`DELETE FROM ${tier} WHERE ${row1}`, key);
+      // each row decoded once for all the chunk's fields; a damaged one stops the write (the error says
+      // to rebuild the summaries, which starts from no tier row: Scanner, rebuildSummaries)
+      for (const r of rows) for (const { field: f, part } of unpackRow(r.data)) push(packed.fields, f, part);
+      packed.key = `${width} ${lo}`;
     }
+    parts.push(...(packed.fields.get(field) ?? []));
+    const fw = finer[finer.length - 1];
+    if (fw !== undefined) {
+      const f = Math.round(width / fw);
+      const fine = await q.all<{ data: unknown }>(
+        `SELECT data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ?`,
+        [ROLLUP_SOURCE, field, fw, lo * f, (lo + TIER_CHUNK) * f],
+      );
+      for (const r of fine) parts.push(coarsen(rowBuckets(r.data), fw, width));
+    }
+    await q.run(`DELETE FROM ${tier} WHERE ${row1}`, key);
     const merged = mergePacked(parts, lo, lo + TIER_CHUNK);
     const [row] = chunkRows(ROLLUP_SOURCE, field, width, merged); // one at most: the buckets lie in one chunk
-    if (!stored) {
-      if (row) await q.insertMany(tier, [...TIER_COLS], [row]);
-    } else if (!row) {
-      await q.run(`DELETE FROM ${tier} WHERE ${row1}`, key);
-    } else {
-      // rewritten in place: its keys stay, so its index entries are not touched
-      const [, , , , idxHi, n, data] = row;
-      await q.run(`UPDATE ${tier} SET idx_hi = ?, n = ?, data = ? WHERE ${row1}`, [idxHi, n, data, ...key]);
-    }
+    if (row) await q.insertMany(tier, [...TIER_COLS], [row]);
   }
 
   async tierBuckets(field: string, width: number, idxLo: number, idxHi: number): Promise<Float64Array[]> {
