@@ -42,22 +42,57 @@ function timestream(ar: Archive, type: string): G3Object {
   const nanflag = r.u8('nan flag');
   const mask = nanflag === 2 ? bytesVec(ar, 'NaN mask') : null;
   const nbytes = r.size(1, 'FLAC stream');
-  const stream = r.bytes(nbytes, 'FLAC stream');
-  let values: Float32Array | null = null;
-  try {
-    const ints = decodeFlac(stream, MAX_FLAC_SAMPLES);
-    values = Float32Array.from(ints);
-    if (nanflag === 1) values.fill(NaN);
-    if (mask) for (let i = 0; i < mask.length && i < values.length; i++) if (mask[i]) values[i] = NaN;
-  } catch (e) {
-    if (!(e instanceof G3BoundsError)) throw e;
-    ar.warn(`skipped a FLAC-compressed ${type} (${nbytes} bytes) that could not be decoded: ${e.message}`);
-  }
-  return { type, kind: 'timestream', units, start, stop, flac, dataType, values, n: values?.length ?? 0 };
+  // a copy (the compressed bytes): the file's buffer may be reused by the time the values are read
+  const stream = r.bytes(nbytes, 'FLAC stream').slice();
+  return new FlacTimestream(type, units, start, stop, flac, dataType, stream, nanflag, mask, ar.warn);
 }
 
 /** Bound on one FLAC timestream's samples (64 MiB of float64 while decoding). */
 const MAX_FLAC_SAMPLES = 1 << 23;
+
+/**
+ * A FLAC-compressed G3Timestream, decoded when its values (or their count) are first read. FLAC packs a
+ * constant stretch of up to 65,536 samples in a few bytes, so a 1.8 KB stream held 2^23 samples (32 MiB
+ * as float32, 64 MiB while decoding), and a 76 KB HK file of 40 of them in its `blocks` made 1.4 GB
+ * and 8 s of work: all of it for objects the HK reader skips (hk.ts: a timestream is not HK data).
+ * The archive never reads these values; the object reader still gives them to whoever asks.
+ */
+class FlacTimestream {
+  readonly kind = 'timestream' as const;
+  private decoded: Float32Array | null | undefined; // undefined: not decoded yet; null: could not be
+  constructor(
+    readonly type: string,
+    readonly units: number,
+    readonly start: bigint,
+    readonly stop: bigint,
+    readonly flac: number,
+    readonly dataType: number,
+    private readonly stream: Uint8Array,
+    private readonly nanflag: number,
+    private readonly mask: Uint8Array | null,
+    private readonly warn: (m: string) => void,
+  ) {}
+
+  get values(): Float32Array | null {
+    if (this.decoded !== undefined) return this.decoded;
+    try {
+      const values = Float32Array.from(decodeFlac(this.stream, MAX_FLAC_SAMPLES));
+      if (this.nanflag === 1) values.fill(NaN);
+      const mask = this.mask;
+      if (mask) for (let i = 0; i < mask.length && i < values.length; i++) if (mask[i]) values[i] = NaN;
+      this.decoded = values;
+    } catch (e) {
+      if (!(e instanceof G3BoundsError)) throw e;
+      this.warn(`skipped a FLAC-compressed ${this.type} (${this.stream.length} bytes) that could not be decoded: ${e.message}`);
+      this.decoded = null;
+    }
+    return this.decoded;
+  }
+
+  get n(): number {
+    return this.values?.length ?? 0;
+  }
+}
 
 function vectorBody(ar: Archive, type: string): G3Object | undefined {
   const r = ar.r;

@@ -74,7 +74,7 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
         checkFrameCrc(bytes, f);
       }
     };
-    const timelines = timelinesOf(hk.providers, check);
+    const timelines = timelinesOf(hk.providers, check, (m) => warn(`${ctx.relPath}: ${m}`));
     for (let i = 0; i < frames.length; i++) check(i);
     decoded = { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
   } catch (e) {
@@ -93,7 +93,10 @@ function decodeFramesChecked(data: Buffer, ctx: FileContext, warn: (m: string) =
   const { frames, partialTail } = readFrames(data, fo);
   const hk = new HkReader(warn);
   for (const f of frames) hk.add(f, fo);
-  return { timelines: timelinesOf(hk.providers), badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+  return {
+    timelines: timelinesOf(hk.providers, undefined, (m) => warn(`${ctx.relPath}: ${m}`)),
+    badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames,
+  };
 }
 
 export const g3Format: FormatReader = {

@@ -54,17 +54,22 @@ function fillNumbers(c: HkColumn | undefined, out: Float64Array, outBytes: Uint8
   for (let i = 0; i < n; i++) out[at + i] = v[i] ?? NaN;
 }
 
+/** Appends the chunk's n samples of a string or bool field: null where it has no column of that type. */
 function fillSamples(v: HkValues | undefined, type: FieldType, out: Sample[], n: number): void {
-  if (v === undefined) {
-    for (let i = 0; i < n; i++) out.push(null);
-    return;
-  }
-  if (Array.isArray(v)) {
-    for (const s of v) out.push(s);
-    return;
-  }
-  if (type === 'bool') for (let i = 0; i < n; i++) out.push((v[i] ?? 0) !== 0);
+  if (type === 'string' && Array.isArray(v)) for (let i = 0; i < n; i++) out.push(v[i] ?? null);
+  else if (type === 'bool' && v !== undefined && !Array.isArray(v)) for (let i = 0; i < n; i++) out.push((v[i] ?? 0) !== 0);
+  else for (let i = 0; i < n; i++) out.push(null);
 }
+
+/**
+ * Cells (samples × columns, times included) the timelines of one file may fill: DENSE_FACTOR per value
+ * the file holds, and DENSE_SLACK more. A field a chunk of its block lacks is NaN/null there, so the
+ * cells are the values when a block's fields are the same in every chunk (as OCS writes them) and more
+ * when they vary: 6,000 one-sample chunks of one block, each with a field of its own, made a timeline
+ * of 36 million cells (430 MB, 10 s) from 678 KB. A timeline past the budget is left out with a warning.
+ */
+const DENSE_FACTOR = 16;
+const DENSE_SLACK = 2 ** 20;
 
 interface Plan {
   name: string;
@@ -96,24 +101,49 @@ function placesOf(plan: Plan, keys: readonly string[]): Int32Array {
  * index before that frame's data is copied, in frame order (chunks from one file): the decoder
  * checks the frame's CRC there, so the bytes are read from memory once and copied from cache.
  */
-export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: number) => void): DecodedTimeline[] {
-  // Provider sessions with one description continue each other: merge their blocks by name.
-  const blocks = new Map<string, { description: string; blocks: HkBlock[] }>();
+export function timelinesOf(
+  providers: HkProvider[],
+  beforeFrame?: (frame: number) => void,
+  warn: (m: string) => void = () => {},
+): DecodedTimeline[] {
+  // Provider sessions with one description continue each other: merge their blocks by name (the pair,
+  // not `<description>.<block>`: provider "a.b" block "c" and provider "a" block "b.c" are two timelines).
+  const blocks = new Map<string, { description: string; block: string; blocks: HkBlock[] }>();
   for (const p of providers) {
     for (const b of p.blocks.values()) {
-      const key = `${p.description}.${b.name}`;
-      const e = blocks.get(key) ?? { description: p.description, blocks: [] };
+      const key = `${p.description}\u0000${b.name}`;
+      const e = blocks.get(key) ?? { description: p.description, block: b.name, blocks: [] };
       e.blocks.push(b);
       blocks.set(key, e);
     }
   }
+  let present = 0;
+  for (const { blocks: bs } of blocks.values())
+    for (const b of bs) for (const c of b.chunks) present += c.time.length * (c.list ? c.list.keys.length : c.columns.size);
+  const budget = DENSE_SLACK + DENSE_FACTOR * present;
+  let cells = 0;
+  const names = new Set<string>();
   const plans: Plan[] = [];
-  for (const [name, { description, blocks: bs }] of blocks) {
+  for (const { description, block, blocks: bs } of blocks.values()) {
     const chunks = bs.flatMap((b) => b.chunks);
     const fields = new Map<string, string>();
     for (const b of bs) for (const [k, g] of b.fields) if (!fields.has(k)) fields.set(k, g);
     const n = chunks.reduce((s, c) => s + c.time.length, 0);
     if (n === 0) continue;
+    let name = `${description}.${block}`;
+    if (names.has(name)) {
+      let k = 2;
+      while (names.has(`${name}#${k}`)) k++;
+      warn(`provider "${description}" block "${block}": timeline ${name} is another provider's; named ${name}#${k}`);
+      name = `${name}#${k}`;
+    }
+    names.add(name);
+    const dense = n * (fields.size + 1);
+    if (cells + dense > budget) {
+      warn(`timeline ${name}: ${fields.size} fields over ${n} samples, mostly absent (the file holds ${present} values); skipped`);
+      continue;
+    }
+    cells += dense;
     const list = [...fields];
     const numbers = list.map(([key, g3]) => {
       if (fieldType(g3) !== 'number') return null;
@@ -122,6 +152,17 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
     });
     plans.push({ name, description, chunks, fields: list, t: takeColumn(n), numbers, ascending: true, places: new Map() });
   }
+  // A field whose G3 type changes between chunks of its block keeps its first one; the chunks of another
+  // type leave it NaN/null (said once a field and timeline).
+  const mixed = new Set<string>();
+  const ofType = (plan: Plan, key: string, type: FieldType, c: HkColumn | undefined): HkColumn | undefined => {
+    if (c === undefined || fieldType(c.g3Type) === type) return c;
+    if (!mixed.has(`${plan.name}\u0000${key}`)) {
+      mixed.add(`${plan.name}\u0000${key}`);
+      warn(`timeline ${plan.name}: field ${key} is ${c.g3Type} in a chunk after being ${type}; left empty there`);
+    }
+    return undefined;
+  };
   // Times and numbers, chunk by chunk (in frame order when asked).
   const jobs: Array<{ plan: Plan; chunk: HkChunk; at: number }> = [];
   for (const plan of plans) {
@@ -145,10 +186,13 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
         const k = places[i] ?? -1;
         if (num) fillNumbers(k < 0 ? undefined : list.values[k], num.v, num.bytes, at, chunk.time.length);
       }
-    } else for (const num of plan.numbers) if (num) fillNumbers(chunk.columns.get(num.key), num.v, num.bytes, at, chunk.time.length);
+    } else
+      for (const num of plan.numbers)
+        if (num) fillNumbers(ofType(plan, num.key, 'number', chunk.columns.get(num.key)), num.v, num.bytes, at, chunk.time.length);
   }
   const out: DecodedTimeline[] = [];
-  for (const { name, description, chunks, fields, numbers, t: times, ascending: chunksAscending } of plans) {
+  for (const plan of plans) {
+    const { name, description, chunks, fields, numbers, t: times, ascending: chunksAscending } = plan;
     let t = times;
     let columns: DecodedColumn[] = fields.map(([k, g3], i) => {
       const type = fieldType(g3);
@@ -157,7 +201,7 @@ export function timelinesOf(providers: HkProvider[], beforeFrame?: (frame: numbe
       if (num) values = num.v;
       else {
         const v: Sample[] = [];
-        for (const c of chunks) fillSamples(c.columns.get(k)?.values, type, v, c.time.length);
+        for (const c of chunks) fillSamples(ofType(plan, k, type, c.columns.get(k))?.values, type, v, c.time.length);
         values = v;
       }
       return { name: `${description}.${k}`, type, units: null, description: null, values };
