@@ -3,12 +3,29 @@
  * reader nodes on several machines can share one index while one scanner writes it (the scanner's
  * lease is a row of `<p>lock`; migrations run under GET_LOCK).
  */
+import type { ExecuteValues } from 'mysql2';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { Dialect } from './schema';
 import { SqlIndexDb, type Querier } from './sql';
 
 /** A pool or one of its connections, or the pool to come (`MysqlIndexDb` loads mysql2 on first use). */
 type Target = Pool | PoolConnection | Promise<Pool>;
+
+/**
+ * A multi-row INSERT of `rows` (`tail` after its VALUES). Rows with a blob (tier rows) go as a prepared
+ * statement, in the binary protocol: `query` would send each blob in hex, twice its bytes, for the
+ * server to parse back (a year of G3 hour files into MariaDB: 10.7-14.0 s -> 9.8-10.1 s, the server's
+ * CPU 4.0-4.6 -> 2.9-3.2 s). mysql2 keeps a connection's statements (a shape per row count: 100 at most).
+ */
+async function insertRows(target: Target, table: string, cols: string[], rows: unknown[][], tail = ''): Promise<void> {
+  if (rows.length === 0) return;
+  const head = `INSERT INTO ${table} (${cols.join(', ')}) VALUES`;
+  const t = await target;
+  if (rows.some((r) => r.some((x) => Buffer.isBuffer(x)))) {
+    const one = `(${cols.map(() => '?').join(', ')})`;
+    await t.execute(`${head} ${rows.map(() => one).join(', ')}${tail}`, rows.flat() as ExecuteValues[]);
+  } else await t.query(`${head} ?${tail}`, [rows]);
+}
 
 function querier(target: Target): Querier {
   return {
@@ -17,16 +34,20 @@ function querier(target: Target): Querier {
       const [r] = await (await target).query(sql, params);
       return (r as ResultSetHeader).affectedRows ?? 0;
     },
-    insertMany: async (table: string, cols: string[], rows: unknown[][]) => {
-      if (rows.length) await (await target).query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ?`, [rows]);
-    },
-    updateMany: async (table: string, cols: string[], keys: number, rows: unknown[][]) => {
+    insertMany: (table: string, cols: string[], rows: unknown[][]) => insertRows(target, table, cols, rows),
+    updateMany: (table: string, cols: string[], keys: number, rows: unknown[][]) =>
       // one statement for all (a round trip each was the cost): the rows exist, so each is a duplicate
       // key and gets the new values in place (VALUES(): MariaDB, and MySQL, which deprecates it since 8.0.20)
-      const set = cols.slice(keys).map((c) => `${c} = VALUES(${c})`);
-      if (rows.length)
-        await (await target).query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${set.join(', ')}`, [rows]);
-    },
+      insertRows(
+        target,
+        table,
+        cols,
+        rows,
+        ` ON DUPLICATE KEY UPDATE ${cols
+          .slice(keys)
+          .map((c) => `${c} = VALUES(${c})`)
+          .join(', ')}`,
+      ),
   };
 }
 
