@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { formatByName } from './formats';
 import { releaseColumns } from './formats/column-pool';
-import type { DecodedFile } from './formats/types';
+import { warningCollector, type DecodedFile } from './formats/types';
 import type { FieldRow } from './index-db/types';
 import { axisRuns, bucketsOnRuns, buildTiers, ladderFor, type FieldTiers, type ValueSpan } from '../sdk/tiers';
 
@@ -89,6 +89,16 @@ function span(values: Float64Array | unknown[]): ValueSpan {
  * the sorted path applies (`axisRuns`), the buckets of the finest width are found once for all of
  * them, and each column is then read once, for its buckets and its span together.
  */
+/**
+ * Whether a field name can be a key of the index: 255 characters at most (the column's size), and no
+ * trailing space. MySQL and MariaDB compare their binary collation PAD SPACE, so "p.x " is the key
+ * "p.x": a file holding both failed its write on a duplicate key, and one of each merged into the other's
+ * summary rows (SQLite tells them apart; the index means the same on both).
+ */
+function indexable(name: string): boolean {
+  return name.length <= 255 && !name.endsWith(' ');
+}
+
 export function summarise(key: string, d: DecodedFile, summaries: boolean): { fields: FieldRow[]; tiers?: FieldTiers } {
   const fields: FieldRow[] = [];
   const tiers: FieldTiers | undefined = summaries ? new Map() : undefined;
@@ -98,7 +108,13 @@ export function summarise(key: string, d: DecodedFile, summaries: boolean): { fi
     const finest = Math.min(...ladder);
     let runs: Int32Array | null | undefined; // undefined: not looked for yet
     for (const c of tl.columns) {
-      if (seen.has(c.name) || c.name.length > 255) continue;
+      if (seen.has(c.name)) continue;
+      if (!indexable(c.name)) {
+        warningCollector(d)(
+          `field ${JSON.stringify(c.name.slice(0, 300))}: a name the index cannot hold (over 255 characters, or ending in a space); skipped`,
+        );
+        continue;
+      }
       let s: ValueSpan | undefined;
       let byWidth: Map<number, Float64Array> | undefined;
       if (tiers && c.values instanceof Float64Array && c.values.length === tl.t.length) {

@@ -129,6 +129,47 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     expect(d.timeline[`${desc}.b`]?.t[239]).toBe(1767225600 + 239);
   });
 
+  test('a field named with a trailing space is left out with a warning (MySQL would take it for the other)', async () => {
+    const sid = 9n;
+    const t0 = 1767225600;
+    const file = (rel: string, a: number, fields: Array<[string, number[]]>) =>
+      writeFileSync(
+        path.join(dir, rel),
+        Buffer.concat([
+          sessionFrame(sid, t0),
+          statusFrame(sid, t0, [{ id: 0, description: 'p' }]),
+          dataFrame(sid, 0, t0 + a + 10, [
+            {
+              name: 'b',
+              ticks: BigInt64Array.from({ length: 2 }, (_, i) => BigInt(t0 + a + i) * 100000000n),
+              fields: fields.map(([name, v]) => ({ name, kind: 'double' as const, values: Float64Array.from(v) })),
+            },
+          ]),
+        ]),
+      );
+    // the same rollup chunks: one file each, then one with both
+    file('a.g3', 0, [['x', [1, 2]]]);
+    file('b.g3', 100, [['x ', [7, 8]]]);
+    file('c.g3', 200, [
+      ['x', [3, 4]],
+      ['x ', [9, 9]],
+    ]);
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const db = openIndexDb(backend.fresh());
+    open.push(db);
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, logger });
+    open.unshift(s);
+    expect(await s.scan()).toMatchObject({ added: 3, errors: 0 });
+    expect((await db.fieldMeta()).map((m) => m.field)).toEqual(['p.x']);
+    const src = new ArchiveSource({ db, closeDb: false });
+    expect((await src.getData(['p.x'], 0, 2e9, null)).data['p.x']).toEqual([1, 2, 3, 4]);
+    const warned = lines.map((l) => JSON.parse(l) as { file?: string; warnings?: string[] }).filter((l) => l.file !== 'a.g3');
+    expect(warned.map((l) => [l.file, l.warnings])).toEqual(
+      ['b.g3', 'c.g3'].map((f) => [f, ['field "p.x ": a name the index cannot hold (over 255 characters, or ending in a space); skipped']]),
+    );
+  });
+
   test('what a file skipped is logged by the scanner at warn, naming the file and frame', async () => {
     const sid = 5n;
     writeFileSync(

@@ -225,7 +225,7 @@ describe.each(backends)('archive rollups over $name', (backend) => {
       }
     await scan(db);
     // one statement per chunk and field would be 2 × 520 × 4 rungs
-    if (q) expect(statements).toBeLessThan(F / 4);
+    if (q) expect([statements > 0, statements < F / 4]).toEqual([true, true]);
     for (const f of [0, 1, F - 1])
       for (const width of ROLLUP_WIDTHS) {
         const parts = [1000 * DAY, 1000 * DAY + 7200].map((t0) => {
@@ -237,6 +237,9 @@ describe.each(backends)('archive rollups over $name', (backend) => {
           );
         });
         expect(await expectRollup(db, `f${f}`, width, parts)).toBe(1);
+        // a query of the second file's buckets only finds the chunk: its idx_hi was rewritten too
+        const first = Math.floor((1000 * DAY + 7200) / width);
+        expect((await db.tierBuckets(`f${f}`, width, first, first + 1)).map((c) => c[0])).toEqual([Math.floor((1000 * DAY) / width)]);
       }
   });
 });

@@ -135,6 +135,18 @@ describe('G3 files crafted against the decoder', () => {
         { prov: 0, blocks: [{ name: 'c', ticks: ticks(T0, 2), fields: [{ name: 'y', kind: 'bool', values: [true, false] }] }] },
         { prov: 0, blocks: [{ name: 'c', ticks: ticks(T0 + 2, 2), fields: [{ name: 'y', kind: 'string', values: ['on', 'off'] }] }] },
         { prov: 0, blocks: [{ name: 'c', ticks: ticks(T0 + 4, 1), fields: [{ name: 'y', kind: 'bool', values: [true] }] }] },
+        // numbers and bools convert (OCS types each flush by its first value: a bool field's chunk can be ints)
+        { prov: 0, blocks: [{ name: 'd', ticks: ticks(T0, 1), fields: [{ name: 'z', kind: 'double', values: Float64Array.of(1.5) }] }] },
+        { prov: 0, blocks: [{ name: 'd', ticks: ticks(T0 + 1, 2), fields: [{ name: 'z', kind: 'bool', values: [true, false] }] }] },
+        { prov: 0, blocks: [{ name: 'e', ticks: ticks(T0, 1), fields: [{ name: 'w', kind: 'bool', values: [true] }] }] },
+        {
+          prov: 0,
+          blocks: [{ name: 'e', ticks: ticks(T0 + 1, 3), fields: [{ name: 'w', kind: 'int', values: BigInt64Array.of(0n, 2n, -1n) }] }],
+        },
+        {
+          prov: 0,
+          blocks: [{ name: 'e', ticks: ticks(T0 + 4, 2), fields: [{ name: 'w', kind: 'double', values: Float64Array.of(NaN, 0) }] }],
+        },
       ],
     );
     const { d, warnings } = decode(file);
@@ -142,6 +154,8 @@ describe('G3 files crafted against the decoder', () => {
     expect(values).toEqual({
       'atk.x': ['string', ['a', 'b', 'c', null, null, null, null]],
       'atk.y': ['bool', [true, false, null, null, true]],
+      'atk.z': ['number', [1.5, 1, 0]],
+      'atk.w': ['bool', [true, false, true, true, null, false]],
     });
     expect(warnings).toEqual([
       'crafted.g3: timeline atk.b: field x is G3VectorDouble in a chunk after being string; left empty there',

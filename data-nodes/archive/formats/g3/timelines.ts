@@ -54,10 +54,18 @@ function fillNumbers(c: HkColumn | undefined, out: Float64Array, outBytes: Uint8
   for (let i = 0; i < n; i++) out[at + i] = v[i] ?? NaN;
 }
 
-/** Appends the chunk's n samples of a string or bool field: null where it has no column of that type. */
+/**
+ * Appends the chunk's n samples of a string or bool field: null where it has no column, or a column of
+ * strings for a bool field (or the reverse). A bool field's numbers are true where not 0 (OCS types each
+ * flush by its first value: a bool field's chunk can be a G3VectorInt).
+ */
 function fillSamples(v: HkValues | undefined, type: FieldType, out: Sample[], n: number): void {
   if (type === 'string' && Array.isArray(v)) for (let i = 0; i < n; i++) out.push(v[i] ?? null);
-  else if (type === 'bool' && v !== undefined && !Array.isArray(v)) for (let i = 0; i < n; i++) out.push((v[i] ?? 0) !== 0);
+  else if (type === 'bool' && v !== undefined && !Array.isArray(v))
+    for (let i = 0; i < n; i++) {
+      const x = Number(v[i]); // a bigint of a G3VectorInt too
+      out.push(x === x ? x !== 0 : null);
+    }
   else for (let i = 0; i < n; i++) out.push(null);
 }
 
@@ -152,11 +160,12 @@ export function timelinesOf(
     });
     plans.push({ name, description, chunks, fields: list, t: takeColumn(n), numbers, ascending: true, places: new Map() });
   }
-  // A field whose G3 type changes between chunks of its block keeps its first one; the chunks of another
-  // type leave it NaN/null (said once a field and timeline).
+  // A field whose G3 type changes between chunks of its block keeps its first one. Numbers and bools are
+  // converted (a bool is 0/1, a number true where not 0); strings and the others do not mix: those chunks
+  // leave it NaN/null (said once a field and timeline).
   const mixed = new Set<string>();
   const ofType = (plan: Plan, key: string, type: FieldType, c: HkColumn | undefined): HkColumn | undefined => {
-    if (c === undefined || fieldType(c.g3Type) === type) return c;
+    if (c === undefined || (fieldType(c.g3Type) === 'string') === (type === 'string')) return c;
     if (!mixed.has(`${plan.name}\u0000${key}`)) {
       mixed.add(`${plan.name}\u0000${key}`);
       warn(`timeline ${plan.name}: field ${key} is ${c.g3Type} in a chunk after being ${type}; left empty there`);
