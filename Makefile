@@ -18,6 +18,8 @@ deps: $(NODE_DEPS)
 # Debian packages the tests need, installed only when missing: AutobahnPython (interop),
 # docker-compose (validates the compose files), Chromium (the web page's browser test),
 # mosquitto (a private broker the MQTT node's broker-restart test starts and stops).
+# The benchmarks need some of them too (InfluxDB and VictoriaMetrics as peers, AutobahnPython for the
+# Python SDK's, Mosquitto): `make bench` installs them the same way.
 test-deps:
 	@./scripts/ensure-debian-packages.sh python3-autobahn python3-twisted python3-msgpack mypy docker-compose chromium mosquitto influxdb victoria-metrics xz-utils bzip2
 
@@ -49,7 +51,7 @@ demo: build
 	node dist/bin/sisock.js demo
 
 # bench/ is compiled only here (tsconfig.bench.json), so the production image and `make build` leave it out.
-bench: deps
+bench: deps test-deps
 	npx tsc -p tsconfig.bench.json
 	node dist/bench/run.js
 

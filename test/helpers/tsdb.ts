@@ -83,6 +83,8 @@ function managed(kind: TsdbProcess['kind'], port: number, dir: string, args: str
     async start() {
       if (child && child.exitCode === null) return;
       child = spawn(kind, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      // not installed (ENOENT): said in the log, and waitHttp sees it exited (an 'error' without a listener killed the process)
+      child.on('error', (e) => keep(Buffer.from(`${kind} could not start: ${e.message} (installed by \`make test-deps\`)\n`)));
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
       await waitHttp(
