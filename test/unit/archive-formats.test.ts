@@ -82,6 +82,24 @@ describe('wall-clock times are UTC whatever the local zone', () => {
 });
 
 describe('CSV/TSV format', () => {
+  test('units in a header cell: the last bracket at its end, found in one pass', () => {
+    const cells = ['temp [K]', 'p (mbar)', 'a [b] c [d]', 'x (y] [ z ]', '[K]', 'v []', 'w [a) b]', 'u [K] extra'];
+    // a cell of brackets never closed, 300 KB: the regex this replaced backtracked in its square (minutes)
+    const hostile = 'a ['.repeat(100_000);
+    const d = csvFormat.decode(Buffer.from(`time,${[...cells, hostile].join(',')}\n1,${cells.map(() => 1).join(',')},1\n`), ctx('u.csv'));
+    expect(d.timelines[0]!.columns.map((c) => [c.name, c.units])).toEqual([
+      ['temp', 'K'],
+      ['p', 'mbar'],
+      ['a [b] c', 'd'],
+      ['x (y]', 'z'],
+      ['[K]', null],
+      ['v', null],
+      ['w [a) b]', null],
+      ['u [K] extra', null],
+      [hostile.trim(), null],
+    ]);
+  });
+
   test('UNIX time column, units in the header, number/bool/string columns, missing cells', () => {
     const d = csvFormat.decode(
       Buffer.from('# timeline: cryo\ntime,temp [K],on,state,empty\n100,4.2,true,cold,\n101,NaN,false,warm,\n102,4.4,TRUE,,\n'),

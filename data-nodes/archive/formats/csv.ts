@@ -117,10 +117,24 @@ export function splitLine(line: string, delim: string): string[] {
   return out;
 }
 
+/**
+ * A header cell's name and units: `temperature [K]`, `p (mbar)`. The units are the last bracket at the
+ * end: from the first `[` or `(` after the last closing bracket before it. Found in one pass (it was the
+ * regex /^(.*?)\s*[[(]([^\])]*)[\])]\s*$/, same answers on 2 million random cells, which backtracked in
+ * the square of the cell's length: a 60 KB cell "a [a [a […" took 2.6 s, a 600 KB one minutes).
+ */
 function headerCell(raw: string): { name: string; units: string | null } {
   const s = raw.trim();
-  const m = /^(.*?)\s*[[(]([^\])]*)[\])]\s*$/.exec(s);
-  if (m?.[1]) return { name: m[1], units: m[2]?.trim() || null };
+  const last = s.length - 1;
+  if (s[last] === ']' || s[last] === ')') {
+    let j = last - 1;
+    while (j >= 0 && s[j] !== ']' && s[j] !== ')') j--;
+    let k = j + 1;
+    while (k < last && s[k] !== '[' && s[k] !== '(') k++;
+    const name = s.slice(0, k).trimEnd();
+    // a name on one line (the regex's `.`), not empty
+    if (k < last && name && !/[\n\r\u2028\u2029]/.test(name)) return { name, units: s.slice(k + 1, last).trim() || null };
+  }
   return { name: s, units: null };
 }
 
