@@ -12,6 +12,7 @@
  * Fields whose path is absent or null are skipped: devices often send partial updates.
  */
 import type { FieldType, Sample } from '../sdk/types';
+import { DECIMAL_TEXT } from '../../common/decimal';
 import type { Captures } from './topic';
 import type { FieldsFrom, TimeUnit, TopicRule } from './config';
 
@@ -131,7 +132,7 @@ function plainValue(text: string, type: FieldType): Sample | undefined {
     if (['false', 'off', '0', 'no'].includes(l)) return false;
     return undefined;
   }
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return undefined;
+  if (!DECIMAL_TEXT.test(s)) return undefined;
   return Number(s);
 }
 

@@ -20,6 +20,7 @@
  * skipped and counted in `badLines`. Lines need not be in time order (they are sorted); a repeated time
  * keeps the last value given for it (the original files repeat midnight at each day boundary).
  */
+import { parseDecimal } from '../../common/decimal';
 
 export interface WeatherHeader {
   description: string | null;
@@ -78,11 +79,11 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
     inHeader = false;
     const [tText, vText, extra] = trimmed.split(/\s+/);
     let ok = tText !== undefined && vText !== undefined && extra === undefined;
-    const t = ok ? parseNumber(tText ?? '') : NaN;
+    const t = ok ? parseDecimal(tText ?? '') : NaN;
     ok = ok && Number.isFinite(t);
     let v = NaN;
     if (ok && !/^nan$/i.test(vText ?? '')) {
-      v = parseNumber(vText ?? '');
+      v = parseDecimal(vText ?? '');
       ok = Number.isFinite(v);
     }
     if (!ok) {
@@ -118,10 +119,6 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
 }
 
 /** A strict decimal number: no hex, no empty string, no trailing garbage (unlike `Number()`/`parseFloat`). */
-function parseNumber(s: string): number {
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return NaN;
-  return Number(s);
-}
 
 /** The median spacing of sorted times, or null with fewer than two. */
 export function medianInterval(t: ArrayLike<number>): number | null {

@@ -19,6 +19,7 @@
  */
 import * as path from 'node:path';
 import type { Sample } from '../../sdk/types';
+import { DECIMAL_TEXT } from '../../../common/decimal';
 import { parseClock, parseDate, parseIsoDateTime, guessDateOrder } from './time';
 import { fastNumericRows } from './csv-fast';
 import {
@@ -55,10 +56,9 @@ export const TIME_NAMES = new Set([
   'ts',
 ]);
 const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '-nan']);
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
- * A cell that is exactly a number (the NUMBER grammar, no spaces), or null: a char-code scan, no regular
+ * A cell that is exactly a number (the DECIMAL_TEXT grammar, no spaces), or null: a char-code scan, no regular
  * expression, so the common all-numeric file decodes at the speed of `Number()`.
  */
 export function strictNumber(s: string): number | null {
@@ -165,7 +165,7 @@ class ColumnBuilder {
       else this.nums.push(NaN);
       return;
     }
-    if (this.mode <= 1 && NUMBER.test(s)) {
+    if (this.mode <= 1 && DECIMAL_TEXT.test(s)) {
       this.mode = 1;
       this.nums.push(Number(s));
       return;
@@ -251,7 +251,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       .find((l) => l.trim() !== '' && !l.startsWith('#'));
     if (first !== undefined) {
       const cell = splitLine(first, delim)[0]?.trim() ?? '';
-      const v = NUMBER.test(cell) ? Number(cell) : parseIsoDateTime(cell);
+      const v = DECIMAL_TEXT.test(cell) ? Number(cell) : parseIsoDateTime(cell);
       if (Number.isFinite(v) && v > 1e8) timeIdx = 0;
     }
   }
@@ -307,7 +307,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       if (x !== null) t = x;
       else {
         const c = raw.trim();
-        t = NUMBER.test(c) ? Number(c) : parseIsoDateTime(c);
+        t = DECIMAL_TEXT.test(c) ? Number(c) : parseIsoDateTime(c);
       }
       if (ms || t > 1e12) t /= 1000;
     }
