@@ -42,6 +42,17 @@ describe.each(backends)('G3 archive over $name', (backend) => {
     return { db, s, src: new ArchiveSource({ db, closeDb: false }) };
   }
 
+  /** `setup` with the scanner's warnings kept as JSON lines. */
+  async function setupLogged(): Promise<{ db: IndexDb; s: Scanner; lines: string[] }> {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    const db = openIndexDb(backend.fresh());
+    open.push(db);
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, logger });
+    open.unshift(s);
+    return { db, s, lines };
+  }
+
   (haveVectors ? test : test.skip)('the vector folder: names and every sample as so3g reads them', async () => {
     for (const f of readdirSync(VECTORS).filter((x) => /\.g3(\.gz|\.bz2)?$/.test(x)))
       copyFileSync(path.join(VECTORS, f), path.join(dir, f));
@@ -154,12 +165,7 @@ describe.each(backends)('G3 archive over $name', (backend) => {
       ['x', [3, 4]],
       ['x ', [9, 9]],
     ]);
-    const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
-    const db = openIndexDb(backend.fresh());
-    open.push(db);
-    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, logger });
-    open.unshift(s);
+    const { db, s, lines } = await setupLogged();
     expect(await s.scan()).toMatchObject({ added: 3, errors: 0 });
     expect((await db.fieldMeta()).map((m) => m.field)).toEqual(['p.x']);
     const src = new ArchiveSource({ db, closeDb: false });
@@ -186,12 +192,7 @@ describe.each(backends)('G3 archive over $name', (backend) => {
         ]),
       ]),
     );
-    const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
-    const db = openIndexDb(backend.fresh());
-    open.push(db);
-    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, logger });
-    open.unshift(s);
+    const { s, lines } = await setupLogged();
     expect(await s.scan()).toMatchObject({ added: 1, errors: 0 });
     const warned = lines
       .map((l) => JSON.parse(l) as { msg: string; file?: string; warnings?: string[] })
