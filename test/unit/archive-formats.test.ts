@@ -17,7 +17,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { arrowFormat, csvFormat, weatherFormat, detectFormat, FormatError, type DecodedFile } from '../../data-nodes/archive/formats';
-import { parseClock, parseDate, parseIsoDateTime } from '../../data-nodes/archive/formats/time';
+import { CLOCK, parseClock, parseDate, parseIsoDateTime } from '../../data-nodes/archive/formats/time';
 import { medianSpacing } from '../../data-nodes/archive/formats/types';
 import { DecodedCache, decodedBytes } from '../../data-nodes/archive/cache';
 import { mergeSegments } from '../../data-nodes/archive/reader';
@@ -82,6 +82,27 @@ describe('wall-clock times are UTC whatever the local zone', () => {
 });
 
 describe('CSV/TSV format', () => {
+  test('a clock cell: the same grammar as before, and a run of spaces does not backtrack', () => {
+    const OLD = /^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(AM|PM)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$/i;
+    const alphabet = [' ', 'AM', 'pm', 'Z', 'x', '+0100', ':05', '.5'];
+    const walk = (s: string, depth: number): void => {
+      for (const head of ['1:00', '12:30'])
+        expect([s, JSON.stringify(CLOCK.exec(head + s))]).toEqual([s, JSON.stringify(OLD.exec(head + s))]);
+      if (depth < 4) for (const c of alphabet) walk(s + c, depth + 1);
+    };
+    walk('', 0);
+    expect(parseClock(`1:00${' '.repeat(200_000)}x`)).toBeNaN();
+    expect(parseClock('1:02:03 PM')).toBe(13 * 3600 + 2 * 60 + 3);
+  });
+
+  test('a header of 100,000 cells: the fast path starts with as many rows as the text can hold', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const d = csvFormat.decode(Buffer.from(`time${',v'.repeat(100_000)}\n1${',2'.repeat(100_000)}\n`), ctx('wide.csv'));
+    // 1,024 rows of every column were allocated first: 800 MB
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(100 * 2 ** 20);
+    expect(d.timelines[0]!.columns.length).toBeGreaterThan(0);
+  });
+
   test('units in a header cell: the last bracket at its end, found in one pass', () => {
     const cells = ['temp [K]', 'p (mbar)', 'a [b] c [d]', 'x (y] [ z ]', '[K]', 'v []', 'w [a) b]', 'u [K] extra'];
     // a cell of brackets never closed, 300 KB: the regex this replaced backtracked in its square (minutes)

@@ -21,7 +21,9 @@ export interface FastRows {
 export function fastNumericRows(text: string, pos: number, delim: string, width: number, timeIdx: number, ms: boolean): FastRows | null {
   const d = delim.charCodeAt(0);
   const n = text.length;
-  let cap = 1024;
+  // a row holds `width` cells, so at least `width` characters: no more rows than that to start with (1024
+  // rows of every column of a 100,000-cell header were 800 MB before a row was read)
+  let cap = Math.max(1, Math.min(1024, Math.floor((n - pos) / width) + 1));
   let t = new Float64Array(cap);
   let cols = Array.from({ length: width - 1 }, () => new Float64Array(cap));
   let rows = 0;
