@@ -217,6 +217,24 @@ describe('Arrow IPC format', () => {
     expect(col(d, 'label')).toEqual(['a', 'b', 'c']);
   });
 
+  test.each(['file', 'stream'] as const)('%s form: a record batch claiming more rows than the file has bytes is refused', (form) => {
+    const n = 12345;
+    const tb = tableFromArrays({
+      time: Float64Array.from({ length: n }, (_, i) => 1.7e9 + i),
+      v: Float64Array.from({ length: n }, (_, i) => i),
+    });
+    const b = Buffer.from(tableToIPC(tb, form));
+    // the row count as written (the batch's length, its field nodes', a footer's): 2^24 instead
+    let patched = 0;
+    for (let i = 0; i + 8 <= b.length; i++)
+      if (b.readBigInt64LE(i) === BigInt(n)) {
+        b.writeBigInt64LE(1n << 24n, i);
+        patched++;
+      }
+    expect(patched).toBeGreaterThan(0);
+    expect(() => arrowFormat.decode(b, ctx('big.arrow'))).toThrow(`16777216 rows claimed in ${b.length} bytes: a damaged Arrow file`);
+  });
+
   test('numeric time column, Int64 and Bool values', () => {
     const tb = tableFromArrays({ t: new Float64Array([10, 11]), n: new BigInt64Array([5n, 6n]), ok: [true, false] });
     const d = arrowFormat.decode(Buffer.from(tableToIPC(tb, 'file')), ctx('x/log_001.arrow'));
