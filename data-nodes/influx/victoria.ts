@@ -75,16 +75,25 @@ export class VictoriaSource implements DataSource {
 
   private async schema(): Promise<void> {
     if (Date.now() - this.loadedAt < (this.o.refreshMs ?? 60000) && this.fields.size) return;
-    const q = new URLSearchParams({ 'match[]': this.o.match ?? '{__name__=~".+"}', start: '0' });
-    const j = JSON.parse(await this.get(`/api/v1/series?${q}`)) as { data?: Array<Record<string, string>> };
+    // start=0 searches VictoriaMetrics' global index, which missed series whose samples all lie on a
+    // day before the one they were written on (Debian's victoria-metrics: samples of 22:00 written after
+    // midnight, a backfill); a range of the last 30 days searches its per-day index, which has them.
+    // Both, merged.
     const max = this.o.maxFields ?? 20000;
     const fields = new Map<string, Record<string, string>>();
-    for (const labels of j.data ?? []) {
-      if (fields.size >= max) {
-        this.log.warn({ maxFields: max }, 'more series than --max-fields; the rest is not served');
-        break;
+    const recent = String(Math.floor(Date.now() / 1000) - 30 * 86400);
+    all: for (const start of ['0', recent]) {
+      const q = new URLSearchParams({ 'match[]': this.o.match ?? '{__name__=~".+"}', start });
+      const j = JSON.parse(await this.get(`/api/v1/series?${q}`)) as { data?: Array<Record<string, string>> };
+      for (const labels of j.data ?? []) {
+        const key = selectorOf(labels);
+        if (fields.has(key)) continue;
+        if (fields.size >= max) {
+          this.log.warn({ maxFields: max }, 'more series than --max-fields; the rest is not served');
+          break all;
+        }
+        fields.set(key, labels);
       }
-      fields.set(selectorOf(labels), labels);
     }
     this.fields = fields;
     this.loadedAt = Date.now();
