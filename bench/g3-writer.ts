@@ -90,7 +90,7 @@ export interface HkBlockIn {
   fields: HkField[];
 }
 
-const scalar = {
+export const scalar = {
   int: (v: bigint) => new Out().pointer('G3Int', 1).i64(v).done(),
   double: (v: number) => new Out().pointer('G3Double', 1).f64(v).done(),
   string: (v: string) => new Out().pointer('G3String', 1).str(v).done(),

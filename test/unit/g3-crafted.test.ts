@@ -7,7 +7,7 @@
 import * as flac from '../../data-nodes/archive/formats/g3/flac';
 import { decodeG3, frameObject, readFrames } from '../../data-nodes/archive/formats/g3';
 import type { DecodedFile } from '../../data-nodes/archive/formats/types';
-import { dataFrame, frame, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
+import { dataFrame, frame, scalar, sessionFrame, statusFrame, type HkBlockIn } from '../../bench/g3-writer';
 
 const T0 = 1767225600;
 const SID = 99n;
@@ -51,19 +51,13 @@ function vectorOfObjects(objects: Array<{ name: string; version: number; body: B
   return Buffer.concat(parts);
 }
 
-const g3Int = (v: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64LE(v);
-  return Buffer.concat([Buffer.from([1]), u32(NEW + 1), str('G3Int'), u32(NEW + 1), u32(1), u32(1), b]);
-};
-
 /** An HK file (provider "atk") whose one data frame's `blocks` entry is `blocks`. */
 function hkFileWithBlocks(blocks: Buffer): Buffer {
   const data = frame(72, [
-    ['hkagg_type', g3Int(2n)],
-    ['hkagg_version', g3Int(2n)],
-    ['session_id', g3Int(SID)],
-    ['prov_id', g3Int(0n)],
+    ['hkagg_type', scalar.int(2n)],
+    ['hkagg_version', scalar.int(2n)],
+    ['session_id', scalar.int(SID)],
+    ['prov_id', scalar.int(0n)],
     ['blocks', blocks],
   ]);
   return Buffer.concat([sessionFrame(SID, T0), statusFrame(SID, T0, [{ id: 0, description: 'atk' }]), data]);
