@@ -1,0 +1,220 @@
+/**
+ * The framing of an Arrow IPC file or stream, checked before apache-arrow reads it.
+ *
+ * apache-arrow (21) trusts what the file says, and a few hundred hostile bytes were enough to take the
+ * process down (found by a fuzzing campaign on the archive's formats):
+ *  - a record batch whose `buffers` or field-node count is 2^31−1 (ipc/metadata/message.js
+ *    decodeBuffers/decodeFieldNodes build an object per entry: out of memory, SIGABRT after a minute);
+ *  - an Arrow *file* whose footer points a record-batch block at a dictionary batch, or at a message of
+ *    type NONE (ipc/reader.js: the file reader reads the same block again, forever);
+ *  - schemas whose fields nest or share children (flatbuffer offsets can point back: exponential work).
+ *
+ * So every message is walked here first, on the flatbuffer tables themselves (apache-arrow's own generated
+ * readers, which read one field at a time and never loop over a count): each length and offset must lie
+ * inside the bytes that hold it, each count must fit the metadata that claims it, each footer block must
+ * point inside the file at a message of its kind, a schema's fields are visited at most once per 8 bytes
+ * of metadata. What passes can still be wrong (values, types), which apache-arrow then refuses with an
+ * error of its own: the caller turns both into a FormatError naming the file.
+ */
+import { createRequire } from 'node:module';
+import type { ByteBuffer } from 'flatbuffers';
+import type { Block } from 'apache-arrow/fb/block';
+import type { Field as FbField } from 'apache-arrow/fb/field';
+import type { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import type { Schema as FbSchema } from 'apache-arrow/fb/schema';
+import { FormatError } from './types';
+
+/** MessageHeader of Message.fbs. */
+const SCHEMA = 1;
+const DICTIONARY_BATCH = 2;
+const RECORD_BATCH = 3;
+const KIND: Record<number, string> = { 0: 'NONE', 1: 'schema', 2: 'dictionary batch', 3: 'record batch', 4: 'tensor', 5: 'sparse tensor' };
+
+/** Bytes of the structs in the metadata vectors: FieldNode and Buffer (2 × int64), Block (int64, int32 + pad, int64). */
+const NODE_BYTES = 16;
+const BUFFER_BYTES = 16;
+const BLOCK_BYTES = 24;
+/** Nesting of a schema's fields beyond which a file is refused (Arrow's own C++ reader stops at 64). */
+const MAX_DEPTH = 64;
+
+const MAGIC = Buffer.from('ARROW1', 'latin1');
+
+interface Fb {
+  ByteBuffer: typeof ByteBuffer;
+  Message: typeof import('apache-arrow/fb/message').Message;
+  Footer: typeof import('apache-arrow/fb/footer').Footer;
+  Schema: typeof FbSchema;
+  RecordBatch: typeof FbRecordBatch;
+  DictionaryBatch: typeof import('apache-arrow/fb/dictionary-batch').DictionaryBatch;
+}
+let fb: Fb | undefined;
+/** apache-arrow's generated flatbuffer readers and its flatbuffers runtime, loaded with the first Arrow file. */
+function lib(): Fb {
+  if (fb) return fb;
+  const req = createRequire(require.resolve('apache-arrow'));
+  fb = {
+    ByteBuffer: (req('flatbuffers') as typeof import('flatbuffers')).ByteBuffer,
+    Message: (req('apache-arrow/fb/message') as typeof import('apache-arrow/fb/message')).Message,
+    Footer: (req('apache-arrow/fb/footer') as typeof import('apache-arrow/fb/footer')).Footer,
+    Schema: (req('apache-arrow/fb/schema') as typeof import('apache-arrow/fb/schema')).Schema,
+    RecordBatch: (req('apache-arrow/fb/record-batch') as typeof import('apache-arrow/fb/record-batch')).RecordBatch,
+    DictionaryBatch: (req('apache-arrow/fb/dictionary-batch') as typeof import('apache-arrow/fb/dictionary-batch')).DictionaryBatch,
+  };
+  return fb;
+}
+
+function bad(what: string): never {
+  throw new FormatError(`damaged Arrow IPC data: ${what}`);
+}
+
+/** A flatbuffer's root table must start inside it. */
+function rootedIn(bytes: Uint8Array, what: string): ByteBuffer {
+  const f = lib();
+  if (bytes.length < 8) bad(`${what} of ${bytes.length} bytes`);
+  const bb = new f.ByteBuffer(bytes);
+  const root = bb.readUint32(0);
+  if (root < 4 || root + 4 > bytes.length) bad(`${what}: its root table at ${root} lies outside its ${bytes.length} bytes`);
+  return bb;
+}
+
+/** A vector of `n` entries of `size` bytes must fit in the `bytes` of metadata holding it. */
+function count(n: number, size: number, bytes: number, what: string): number {
+  if (!(n >= 0) || n * size > bytes) bad(`${n} ${what} claimed in ${bytes} bytes of metadata`);
+  return n;
+}
+
+/** Walks a schema's fields: counts, nesting and the number of visits bounded by the metadata's size. */
+function checkSchema(schema: FbSchema, bytes: number): void {
+  let budget = Math.max(16, Math.floor(bytes / 8));
+  count(schema.customMetadataLength(), 4, bytes, 'schema metadata entries');
+  count(schema.featuresLength(), 8, bytes, 'schema features');
+  const visit = (f: FbField, depth: number): void => {
+    if (--budget < 0) bad(`a schema visiting more fields than its ${bytes} bytes can hold (fields shared or looping)`);
+    if (depth > MAX_DEPTH) bad(`fields nested deeper than ${MAX_DEPTH}`);
+    count(f.customMetadataLength(), 4, bytes, 'field metadata entries');
+    const n = count(f.childrenLength(), 4, bytes, 'child fields');
+    for (let i = 0; i < n; i++) {
+      const c = f.children(i);
+      if (!c) bad('a missing child field');
+      visit(c, depth + 1);
+    }
+  };
+  const n = count(schema.fieldsLength(), 4, bytes, 'fields');
+  for (let i = 0; i < n; i++) {
+    const f = schema.fields(i);
+    if (!f) bad('a missing field');
+    visit(f, 1);
+  }
+}
+
+/** A record batch's counts fit its metadata; its rows fit the file; its buffers lie inside its body. */
+function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, fileBytes: number): void {
+  if (!rb) bad('a batch message without its batch');
+  const rows = rb.length();
+  // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
+  if (rows < 0n || rows > BigInt(fileBytes)) throw new FormatError(`${rows} rows claimed in ${fileBytes} bytes: a damaged Arrow file`);
+  const nodes = count(rb.nodesLength(), NODE_BYTES, metaBytes, 'field nodes');
+  for (let i = 0; i < nodes; i++) {
+    const node = rb.nodes(i);
+    if (!node || node.length() < 0n || node.nullCount() < 0n || node.nullCount() > node.length())
+      bad(`field node ${i} with a negative or inconsistent length`);
+  }
+  const buffers = count(rb.buffersLength(), BUFFER_BYTES, metaBytes, 'buffers');
+  for (let i = 0; i < buffers; i++) {
+    const b = rb.buffers(i);
+    if (!b || b.offset() < 0n || b.length() < 0n || b.offset() + b.length() > body)
+      bad(`buffer ${i} (${b?.offset()}+${b?.length()}) outside its message body of ${body} bytes`);
+  }
+  count(rb.variadicBufferCountsLength(), 8, metaBytes, 'variadic buffer counts');
+}
+
+/**
+ * The message at `pos` (with or without the 0xFFFFFFFF continuation marker), which must end by `end`.
+ * Returns where the next one starts and its kind; `null` at an end-of-stream marker.
+ */
+function checkMessage(bytes: Uint8Array, pos: number, end: number, fileBytes: number): { next: number; kind: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (pos + 4 > end) bad(`a message at byte ${pos} cut short`);
+  let len = view.getInt32(pos, true);
+  let start = pos + 4;
+  if (len === -1) {
+    if (pos + 8 > end) bad(`a message at byte ${pos} cut short`);
+    len = view.getInt32(pos + 4, true);
+    start = pos + 8;
+  }
+  if (len === 0) return null;
+  if (len < 0 || start + len > end) bad(`a message at byte ${pos} whose metadata (${len} bytes) runs past byte ${end}`);
+  const f = lib();
+  const meta = bytes.subarray(start, start + len);
+  const msg = f.Message.getRootAsMessage(rootedIn(meta, `the metadata of the message at byte ${pos}`));
+  const body = msg.bodyLength();
+  const bodyStart = start + len;
+  if (body < 0n || body > BigInt(end - bodyStart)) bad(`a message at byte ${pos} whose body (${body} bytes) runs past byte ${end}`);
+  const kind = msg.headerType();
+  switch (kind) {
+    case SCHEMA: {
+      const s = msg.header(new f.Schema()) as FbSchema | null;
+      if (!s) bad(`a schema message at byte ${pos} without its schema`);
+      checkSchema(s, len);
+      break;
+    }
+    case RECORD_BATCH:
+      checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, fileBytes);
+      break;
+    case DICTIONARY_BATCH: {
+      const d = msg.header(new f.DictionaryBatch()) as InstanceType<Fb['DictionaryBatch']> | null;
+      checkBatch(d?.data() ?? null, len, body, fileBytes);
+      break;
+    }
+    default:
+      bad(`a message of type ${KIND[kind] ?? kind} at byte ${pos} (expected a schema, dictionary or record batch)`);
+  }
+  return { next: bodyStart + Number(body), kind };
+}
+
+/** Throws a FormatError when `bytes` (an Arrow IPC file or stream) is not safe to hand to apache-arrow. */
+export function checkArrowIpc(bytes: Uint8Array): void {
+  const n = bytes.length;
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(n, 6));
+  if (head.equals(MAGIC)) {
+    checkFile(bytes);
+    return;
+  }
+  // a stream: a schema, then dictionary and record batches, to an end-of-stream marker or the end
+  let pos = 0;
+  let first = true;
+  while (pos < n) {
+    const m = checkMessage(bytes, pos, n, n);
+    if (!m) return;
+    if (first && m.kind !== SCHEMA) bad(`a stream starting with a ${KIND[m.kind]}, not its schema`);
+    first = false;
+    pos = m.next;
+  }
+}
+
+/** The file form: magic, messages, footer, footer length, magic; the footer's blocks are what apache-arrow reads. */
+function checkFile(bytes: Uint8Array): void {
+  const n = bytes.length;
+  // "ARROW1" + 2 bytes of padding, … , footer, int32 footer length, "ARROW1"
+  if (n < 8 + 4 + 6) bad(`an Arrow file of ${n} bytes (cut short?)`);
+  if (!Buffer.from(bytes.buffer, bytes.byteOffset + n - 6, 6).equals(MAGIC)) bad('an Arrow file without its closing magic (cut short?)');
+  const footerLength = new DataView(bytes.buffer, bytes.byteOffset, n).getInt32(n - 10, true);
+  const footerStart = n - 10 - footerLength;
+  if (footerLength <= 0 || footerStart < 8) bad(`a footer of ${footerLength} bytes in a file of ${n}`);
+  const f = lib();
+  const footer = f.Footer.getRootAsFooter(rootedIn(bytes.subarray(footerStart, n - 10), 'the footer'));
+  const schema = footer.schema();
+  if (!schema) bad('a footer without a schema');
+  checkSchema(schema, footerLength);
+  const blocks = (what: string, len: number, get: (i: number) => Block | null, kind: number): void => {
+    for (let i = 0; i < count(len, BLOCK_BYTES, footerLength, what); i++) {
+      const b = get(i);
+      const offset = b?.offset() ?? -1n;
+      if (!b || offset < 8n || offset >= BigInt(footerStart)) bad(`${what} block ${i} at byte ${offset}, outside the file's messages`);
+      const m = checkMessage(bytes, Number(offset), footerStart, n);
+      if (!m || m.kind !== kind) bad(`${what} block ${i} points at ${m ? `a ${KIND[m.kind]}` : 'an end-of-stream marker'}`);
+    }
+  };
+  blocks('dictionary', footer.dictionariesLength(), (i) => footer.dictionaries(i), DICTIONARY_BATCH);
+  blocks('record batch', footer.recordBatchesLength(), (i) => footer.recordBatches(i), RECORD_BATCH);
+}
