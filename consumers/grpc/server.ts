@@ -16,7 +16,8 @@ import { EventEmitter } from 'node:events';
 import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { capConnections, type HttpLimits } from '../../common/http-limits';
+import { RateLimitedLog } from '../../common/config-file';
+import { capConnections, defaultHttpLimits, type HttpLimits } from '../../common/http-limits';
 import { silentLogger, type Logger } from '../../common/log';
 import { SisockClient, type ClientOptions } from '../../client';
 import { GrpcBridge, type BridgeLimits } from './bridge';
@@ -54,9 +55,10 @@ export interface GrpcServerOptions {
   maxLiveBacklog?: number;
   /**
    * Connection caps, as every sisock HTTP server's (common/http-limits.ts; env SISOCK_HTTP_MAX_CONNECTIONS,
-   * SISOCK_HTTP_MAX_CONNECTIONS_PER_IP): sockets over them are closed at once and logged.
+   * SISOCK_HTTP_MAX_CONNECTIONS_PER_IP): sockets over them are closed at once and logged. A connection
+   * must have sent its HTTP/2 greeting within `headersTimeoutMs` (SISOCK_HTTP_HEADERS_TIMEOUT_MS, 10 s).
    */
-  connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp'>>;
+  connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp' | 'headersTimeoutMs'>>;
 }
 
 export interface RunningGrpcServer {
@@ -72,8 +74,13 @@ export interface RunningGrpcServer {
   readonly stats: { nodeGetDataCalls: number; activeCalls: number };
   /** Connections closed at once for being over the connection caps, since the start. */
   refusedConnections(): number;
+  /** Connections closed for not having sent their HTTP/2 greeting in time, since the start. */
+  silentConnections(): number;
   close(): Promise<void>;
 }
+
+/** An HTTP/2 client's first bytes: the 24-byte connection preface and the 9-byte header of its SETTINGS frame. */
+const GREETING_BYTES = 24 + 9;
 
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const log = (opts.logger ?? silentLogger).child({ component: 'grpc' });
@@ -132,11 +139,29 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   // Every socket handed over, so close() can end those grpc-js never took up (a peer that connected and
   // said nothing keeps no HTTP/2 session that forceShutdown would end, and the listener waits for it).
   const sockets = new Set<net.Socket>();
+  // A peer that connects and says nothing (or a few bytes) has no HTTP/2 session for grpc-js to idle out:
+  // it held its connection slot for good (a silent socket was still open after 40 s, measured), and enough
+  // of them from enough addresses took every slot of the server. So, as the HTTP servers' headers
+  // timeout: a connection that has not sent its greeting (the client preface and a SETTINGS frame header,
+  // GREETING_BYTES; over TLS its handshake's first flight is more) within the deadline is closed.
+  const greetingMs = opts.connectionLimits?.headersTimeoutMs ?? defaultHttpLimits().headersTimeoutMs;
+  let silent = 0;
+  const silentLog = new RateLimitedLog((obj, msg) => log.warn(obj, msg), 10, 10_000);
   for (const listener of listeners)
     listener.on('connection', (s: net.Socket) => {
       if (s.destroyed) return;
       sockets.add(s);
-      s.once('close', () => sockets.delete(s));
+      const greeting = setTimeout(() => {
+        if (s.bytesRead >= GREETING_BYTES || s.destroyed) return;
+        silent++;
+        silentLog.log({ peer: s.remoteAddress, bytes: s.bytesRead, ms: greetingMs }, 'gRPC: connection closed: no HTTP/2 greeting in time');
+        s.destroy();
+      }, greetingMs);
+      greeting.unref();
+      s.once('close', () => {
+        clearTimeout(greeting);
+        sockets.delete(s);
+      });
       injector.injectConnection(s);
     });
   let port = opts.port ?? DEFAULT_GRPC_PORT;
@@ -178,6 +203,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     events,
     stats: bridge.stats,
     refusedConnections: refused,
+    silentConnections: () => silent,
     close() {
       if (closing) return closing;
       closing = (async () => {

@@ -508,6 +508,37 @@ describe('sisock grpc', () => {
     await ended;
   });
 
+  it('closes connections that have not sent their HTTP/2 greeting in time; a client that has keeps its connection', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, connectionLimits: { headersTimeoutMs: 500 } });
+    const client = new (loadSisockProto().Client)(srv.address, grpc.credentials.createInsecure(), {
+      'grpc.use_local_subchannel_pool': 1,
+    }) as AnyClient;
+    const peers: net.Socket[] = [];
+    try {
+      expect(await unary(client, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
+      // nothing; one byte; the 24-byte preface without its SETTINGS frame
+      const closed = ['', 'P', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'].map(
+        (greeting) =>
+          new Promise<void>((resolve, reject) => {
+            const s = net.connect(srv.port, '127.0.0.1', () => s.write(greeting));
+            peers.push(s);
+            s.on('data', () => {});
+            s.once('error', reject);
+            s.once('close', () => resolve());
+          }),
+      );
+      await Promise.all(closed);
+      expect(srv.silentConnections()).toBe(3);
+      // the client's connection, older than the deadline, was not one of them and still serves
+      expect(await unary(client, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
+      expect(srv.silentConnections()).toBe(3);
+    } finally {
+      client.close();
+      for (const p of peers) p.destroy();
+      await srv.close();
+    }
+  });
+
   it('UNAVAILABLE when the router is unreachable', async () => {
     const { router: r2, url: url2 } = await startTestRouter();
     await r2.close();
