@@ -198,7 +198,15 @@ export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
   } catch (e) {
     return { kind: 'error', error: (e as Error).message };
   }
-  const { fields, tiers } = summarise(job.key, decoded, job.summaries);
+  // what a format decoded is its own (a bug there, or a shape nobody foresaw, fails this file, not the scan)
+  let summary: ReturnType<typeof summarise>;
+  try {
+    summary = summarise(job.key, decoded, job.summaries);
+  } catch (e) {
+    releaseColumns(decoded);
+    return { kind: 'error', error: `decoded, but could not be summarised: ${(e as Error).message}` };
+  }
+  const { fields, tiers } = summary;
   const nSamples = fields.length ? decoded.timelines.reduce((n, tl) => n + tl.t.length, 0) : 0;
   releaseColumns(decoded); // the results are copies: its columns serve the next decode of this thread
   let tFirst: number | null = null;

@@ -83,4 +83,23 @@ describe('column pool', () => {
     await summariseFile(job(b));
     expect(Array.from(kept.timelines[0]!.t)).toEqual(before);
   });
+
+  test("a decoded file that cannot be summarised is that file's error (not a throw out of the scan)", async () => {
+    const t = takeColumn(2);
+    t.set([1, 2]);
+    const decode = jest.spyOn(g3Format, 'decodeAsync').mockResolvedValue({
+      badRows: 0,
+      // a column without values: a shape a format bug could give
+      timelines: [
+        { name: 'tl', t, interval: 1, columns: [{ name: 'x', type: 'number', units: null, description: null, values: null as never }] },
+      ],
+    });
+    try {
+      const r = await summariseFile({ key: 'k', relPath: 'a.g3', format: 'g3', content: Buffer.alloc(8), sameAs: null, summaries: true });
+      expect(r).toEqual({ kind: 'error', error: expect.stringMatching(/^decoded, but could not be summarised: /) });
+      expect(takeColumn(2)).toBe(t); // its columns went back all the same
+    } finally {
+      decode.mockRestore();
+    }
+  });
 });
