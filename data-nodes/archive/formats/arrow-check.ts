@@ -9,17 +9,30 @@
  *    type NONE (ipc/reader.js: the file reader reads the same block again, forever);
  *  - schemas whose fields nest or share children (flatbuffer offsets can point back: exponential work).
  *
+ * A second, adversarial read found more that got past a first version of this check: metadata entries
+ * counted in the message but not checked (2^31 of them: minutes), fields and metadata entries sharing one
+ * table (a 50 KB schema decoded for ~11 min), a footer listing one batch 1333 times with field nodes
+ * shorter than the batch (apache-arrow back-fills a validity bitmap per column and batch: 5 GB from 64
+ * KB), one delta dictionary batch listed 2600 times (apache-arrow re-concatenates the dictionary at each:
+ * quadratic).
+ *
  * So every message is walked here first, on the flatbuffer tables themselves (apache-arrow's own generated
  * readers, which read one field at a time and never loop over a count): each length and offset must lie
- * inside the bytes that hold it, each count must fit the metadata that claims it, each footer block must
- * point inside the file at a message of its kind, a schema's fields are visited at most once per 8 bytes
- * of metadata. What passes can still be wrong (values, types), which apache-arrow then refuses with an
- * error of its own: the caller turns both into a FormatError naming the file.
+ * inside the bytes that hold it, each count must fit the metadata that claims it; a schema's walk (fields,
+ * their names and metadata entries with their strings) costs at most 4 units per byte of metadata, so a
+ * table or string shared many times is refused; each footer block must point inside the file at a message
+ * of its kind, no two blocks overlap; a record batch has a field node per field of the schema, its
+ * top-level ones of the batch's length, and the rows of the batches and dictionaries add up to no more
+ * than the file's bytes;
+ * at most MAX_DELTAS delta dictionary batches. What passes can still be wrong (values, types), which
+ * apache-arrow then refuses with an error of its own: the caller turns both into a FormatError naming the
+ * file. (String values shared between columns are bounded where they are read, arrow.ts.)
  */
 import { createRequire } from 'node:module';
 import type { ByteBuffer } from 'flatbuffers';
 import type { Block } from 'apache-arrow/fb/block';
 import type { Field as FbField } from 'apache-arrow/fb/field';
+import type { KeyValue } from 'apache-arrow/fb/key-value';
 import type { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import type { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { FormatError } from './types';
@@ -36,6 +49,13 @@ const BUFFER_BYTES = 16;
 const BLOCK_BYTES = 24;
 /** Nesting of a schema's fields beyond which a file is refused (Arrow's own C++ reader stops at 64). */
 const MAX_DEPTH = 64;
+/** Delta dictionary batches a file may hold (apache-arrow concatenates the dictionary again at each). */
+export const MAX_DELTAS = 256;
+/** A schema's walk may cost this many units per byte of its metadata (and `WALK_SLACK` more). */
+const WALK_PER_BYTE = 4;
+const WALK_SLACK = 4096;
+/** flatbuffers' Encoding.UTF8_BYTES: a string field's bytes, not decoded. */
+const UTF8_BYTES = 1;
 
 const MAGIC = Buffer.from('ARROW1', 'latin1');
 
@@ -46,6 +66,7 @@ interface Fb {
   Schema: typeof FbSchema;
   RecordBatch: typeof FbRecordBatch;
   DictionaryBatch: typeof import('apache-arrow/fb/dictionary-batch').DictionaryBatch;
+  KeyValue: typeof KeyValue;
 }
 let fb: Fb | undefined;
 /** apache-arrow's generated flatbuffer readers and its flatbuffers runtime, loaded with the first Arrow file. */
@@ -59,6 +80,7 @@ function lib(): Fb {
     Schema: (req('apache-arrow/fb/schema') as typeof import('apache-arrow/fb/schema')).Schema,
     RecordBatch: (req('apache-arrow/fb/record-batch') as typeof import('apache-arrow/fb/record-batch')).RecordBatch,
     DictionaryBatch: (req('apache-arrow/fb/dictionary-batch') as typeof import('apache-arrow/fb/dictionary-batch')).DictionaryBatch,
+    KeyValue: (req('apache-arrow/fb/key-value') as typeof import('apache-arrow/fb/key-value')).KeyValue,
   };
   return fb;
 }
@@ -83,15 +105,44 @@ function count(n: number, size: number, bytes: number, what: string): number {
   return n;
 }
 
-/** Walks a schema's fields: counts, nesting and the number of visits bounded by the metadata's size. */
-function checkSchema(schema: FbSchema, bytes: number): void {
-  let budget = Math.max(16, Math.floor(bytes / 8));
-  count(schema.customMetadataLength(), 4, bytes, 'schema metadata entries');
+/** The field nodes a schema's batches carry: `count` in all, the top-level fields' at `top` (pre-order). */
+interface Layout {
+  count: number;
+  top: number[];
+}
+
+/** What reading a table's metadata entries and strings costs, charged against the walk's budget. */
+class Walk {
+  private left: number;
+  constructor(private readonly bytes: number) {
+    this.left = WALK_PER_BYTE * bytes + WALK_SLACK;
+  }
+  charge(units: number): void {
+    this.left -= units;
+    if (this.left < 0) bad(`metadata whose walk costs more than its ${this.bytes} bytes can hold (tables or strings shared, or looping)`);
+  }
+  /** `n` custom metadata entries, each charged with its key's and value's bytes. */
+  entries(n: number, get: (i: number, kv: KeyValue) => KeyValue | null, what: string): void {
+    count(n, 4, this.bytes, what);
+    const kv = new (lib().KeyValue)();
+    for (let i = 0; i < n; i++) {
+      const e = get(i, kv);
+      this.charge(8 + (e?.key(UTF8_BYTES)?.length ?? 0) + (e?.value(UTF8_BYTES)?.length ?? 0));
+    }
+  }
+}
+
+/** Walks a schema: counts, nesting, and the cost of its fields, names and metadata bounded by its size. */
+function checkSchema(schema: FbSchema, bytes: number): Layout {
+  const walk = new Walk(bytes);
+  walk.entries(schema.customMetadataLength(), (i, kv) => schema.customMetadata(i, kv), 'schema metadata entries');
   count(schema.featuresLength(), 8, bytes, 'schema features');
+  const layout: Layout = { count: 0, top: [] };
   const visit = (f: FbField, depth: number): void => {
-    if (--budget < 0) bad(`a schema visiting more fields than its ${bytes} bytes can hold (fields shared or looping)`);
     if (depth > MAX_DEPTH) bad(`fields nested deeper than ${MAX_DEPTH}`);
-    count(f.customMetadataLength(), 4, bytes, 'field metadata entries');
+    walk.charge(8 + (f.name(UTF8_BYTES)?.length ?? 0));
+    layout.count++;
+    walk.entries(f.customMetadataLength(), (i, kv) => f.customMetadata(i, kv), 'field metadata entries');
     const n = count(f.childrenLength(), 4, bytes, 'child fields');
     for (let i = 0; i < n; i++) {
       const c = f.children(i);
@@ -103,21 +154,34 @@ function checkSchema(schema: FbSchema, bytes: number): void {
   for (let i = 0; i < n; i++) {
     const f = schema.fields(i);
     if (!f) bad('a missing field');
+    layout.top.push(layout.count);
     visit(f, 1);
   }
+  return layout;
 }
 
-/** A record batch's counts fit its metadata; its rows fit the file; its buffers lie inside its body. */
-function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, fileBytes: number): void {
+/**
+ * A record batch's counts fit its metadata; its buffers lie inside its body; with the schema's `layout`
+ * (record batches, not dictionaries), a node per field and the top-level ones of the batch's length.
+ * Returns its rows.
+ */
+function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, layout: Layout | null): bigint {
   if (!rb) bad('a batch message without its batch');
   const rows = rb.length();
-  // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
-  if (rows < 0n || rows > BigInt(fileBytes)) throw new FormatError(`${rows} rows claimed in ${fileBytes} bytes: a damaged Arrow file`);
+  if (rows < 0n) bad(`a batch of ${rows} rows`);
   const nodes = count(rb.nodesLength(), NODE_BYTES, metaBytes, 'field nodes');
   for (let i = 0; i < nodes; i++) {
     const node = rb.nodes(i);
     if (!node || node.length() < 0n || node.nullCount() < 0n || node.nullCount() > node.length())
       bad(`field node ${i} with a negative or inconsistent length`);
+  }
+  if (layout) {
+    // apache-arrow back-fills a validity bitmap for a column shorter than its batch: per column and batch
+    if (nodes < layout.count) bad(`a record batch of ${nodes} field nodes for a schema of ${layout.count} fields`);
+    for (const [k, i] of layout.top.entries()) {
+      const len = rb.nodes(i)?.length();
+      if (len !== rows) bad(`column ${k} of ${len} values in a record batch of ${rows} rows`);
+    }
   }
   const buffers = count(rb.buffersLength(), BUFFER_BYTES, metaBytes, 'buffers');
   for (let i = 0; i < buffers; i++) {
@@ -126,13 +190,24 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, f
       bad(`buffer ${i} (${b?.offset()}+${b?.length()}) outside its message body of ${body} bytes`);
   }
   count(rb.variadicBufferCountsLength(), 8, metaBytes, 'variadic buffer counts');
+  return rows;
+}
+
+/** What the walk of a file's messages carries from one to the next. */
+interface Walked {
+  /** The schema's field nodes (from the stream's schema message, or the file's footer). */
+  layout: Layout | null;
+  rows: bigint;
+  deltas: number;
+  /** Bytes of the whole file or stream. */
+  fileBytes: number;
 }
 
 /**
  * The message at `pos` (with or without the 0xFFFFFFFF continuation marker), which must end by `end`.
  * Returns where the next one starts and its kind; `null` at an end-of-stream marker.
  */
-function checkMessage(bytes: Uint8Array, pos: number, end: number, fileBytes: number): { next: number; kind: number } | null {
+function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): { next: number; kind: number } | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (pos + 4 > end) bad(`a message at byte ${pos} cut short`);
   let len = view.getInt32(pos, true);
@@ -150,20 +225,28 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, fileBytes: nu
   const body = msg.bodyLength();
   const bodyStart = start + len;
   if (body < 0n || body > BigInt(end - bodyStart)) bad(`a message at byte ${pos} whose body (${body} bytes) runs past byte ${end}`);
+  new Walk(len).entries(msg.customMetadataLength(), (i, kv) => msg.customMetadata(i, kv), 'message metadata entries');
   const kind = msg.headerType();
   switch (kind) {
     case SCHEMA: {
       const s = msg.header(new f.Schema()) as FbSchema | null;
       if (!s) bad(`a schema message at byte ${pos} without its schema`);
-      checkSchema(s, len);
+      const layout = checkSchema(s, len);
+      w.layout = layout; // a stream may change its schema: the batches after follow the new one
       break;
     }
     case RECORD_BATCH:
-      checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, fileBytes);
+      if (!w.layout) bad(`a record batch at byte ${pos} before the schema`);
+      w.rows += checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout);
+      // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
+      if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
       break;
     case DICTIONARY_BATCH: {
       const d = msg.header(new f.DictionaryBatch()) as InstanceType<Fb['DictionaryBatch']> | null;
-      checkBatch(d?.data() ?? null, len, body, fileBytes);
+      // its entries too are decoded one by one: counted with the rows
+      w.rows += checkBatch(d?.data() ?? null, len, body, null);
+      if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
+      if (d?.isDelta() && ++w.deltas > MAX_DELTAS) bad(`more than ${MAX_DELTAS} delta dictionary batches`);
       break;
     }
     default:
@@ -176,15 +259,16 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, fileBytes: nu
 export function checkArrowIpc(bytes: Uint8Array): void {
   const n = bytes.length;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(n, 6));
+  const w: Walked = { layout: null, rows: 0n, deltas: 0, fileBytes: n };
   if (head.equals(MAGIC)) {
-    checkFile(bytes);
+    checkFile(bytes, w);
     return;
   }
   // a stream: a schema, then dictionary and record batches, to an end-of-stream marker or the end
   let pos = 0;
   let first = true;
   while (pos < n) {
-    const m = checkMessage(bytes, pos, n, n);
+    const m = checkMessage(bytes, pos, n, w);
     if (!m) return;
     if (first && m.kind !== SCHEMA) bad(`a stream starting with a ${KIND[m.kind]}, not its schema`);
     first = false;
@@ -192,8 +276,11 @@ export function checkArrowIpc(bytes: Uint8Array): void {
   }
 }
 
-/** The file form: magic, messages, footer, footer length, magic; the footer's blocks are what apache-arrow reads. */
-function checkFile(bytes: Uint8Array): void {
+/**
+ * The file form: magic, messages, footer, footer length, magic. The footer's schema and blocks are what
+ * apache-arrow reads: each block a message of its kind, no two blocks overlapping.
+ */
+function checkFile(bytes: Uint8Array, w: Walked): void {
   const n = bytes.length;
   // "ARROW1" + 2 bytes of padding, … , footer, int32 footer length, "ARROW1"
   if (n < 8 + 4 + 6) bad(`an Arrow file of ${n} bytes (cut short?)`);
@@ -205,16 +292,23 @@ function checkFile(bytes: Uint8Array): void {
   const footer = f.Footer.getRootAsFooter(rootedIn(bytes.subarray(footerStart, n - 10), 'the footer'));
   const schema = footer.schema();
   if (!schema) bad('a footer without a schema');
-  checkSchema(schema, footerLength);
+  w.layout = checkSchema(schema, footerLength);
+  new Walk(footerLength).entries(footer.customMetadataLength(), (i, kv) => footer.customMetadata(i, kv), 'footer metadata entries');
+  const spans: Array<[number, number]> = [];
   const blocks = (what: string, len: number, get: (i: number) => Block | null, kind: number): void => {
     for (let i = 0; i < count(len, BLOCK_BYTES, footerLength, what); i++) {
       const b = get(i);
       const offset = b?.offset() ?? -1n;
       if (!b || offset < 8n || offset >= BigInt(footerStart)) bad(`${what} block ${i} at byte ${offset}, outside the file's messages`);
-      const m = checkMessage(bytes, Number(offset), footerStart, n);
+      const m = checkMessage(bytes, Number(offset), footerStart, w);
       if (!m || m.kind !== kind) bad(`${what} block ${i} points at ${m ? `a ${KIND[m.kind]}` : 'an end-of-stream marker'}`);
+      spans.push([Number(offset), m.next]);
     }
   };
   blocks('dictionary', footer.dictionariesLength(), (i) => footer.dictionaries(i), DICTIONARY_BATCH);
   blocks('record batch', footer.recordBatchesLength(), (i) => footer.recordBatches(i), RECORD_BATCH);
+  // apache-arrow reads each block; one message listed twice is read twice (a batch 1333 times: 5 GB)
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++)
+    if (spans[i]![0] < spans[i - 1]![1]) bad(`footer blocks overlapping at bytes ${spans[i - 1]![0]} and ${spans[i]![0]}`);
 }

@@ -81,7 +81,54 @@ function timeScale(f: Field): number {
   return /_ms$/i.test(f.name) ? 1e3 : 1;
 }
 
-function column(f: Field, vec: Vector): DecodedColumn | null {
+/**
+ * What a file's string values may add up to, in UTF-16 units: buffers shared between columns, or a long
+ * dictionary entry repeated by every row, let 60 KB of Arrow ask for gigabytes of strings (an adversarial
+ * read: 880 MB from 57 KB; out of memory from 59 KB). A file's own string bytes are within its size;
+ * dictionary entries are decoded once and shared by the rows that use them.
+ */
+class StringBudget {
+  private left: number;
+  constructor(private readonly fileBytes: number) {
+    this.left = 2 * fileBytes + (1 << 20);
+  }
+  take(v: unknown): string | null {
+    this.left -= 1;
+    const s = v === null || v === undefined ? null : String(v);
+    if (s !== null) this.left -= s.length;
+    if (this.left < 0) throw new FormatError(`string values adding up to more than ${this.fileBytes} bytes can hold: a damaged Arrow file`);
+    return s;
+  }
+}
+
+/** A dictionary-encoded column's values: each dictionary's entries decoded once, then looked up per row. */
+function dictionaryStrings(vec: Vector, budget: StringBudget): Sample[] {
+  const out: Sample[] = new Array<Sample>(vec.length);
+  const decoded = new Map<Vector, Array<string | null>>();
+  let at = 0;
+  for (const d of vec.data) {
+    const dict = d.dictionary;
+    if (!dict) throw new FormatError('a dictionary-encoded column without its dictionary');
+    let entries = decoded.get(dict);
+    if (!entries) {
+      entries = Array.from({ length: dict.length }, (_, j) => budget.take(dict.get(j)));
+      decoded.set(dict, entries);
+    }
+    const idx = d.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < d.length; i++, at++) {
+      if (!d.getValid(i)) {
+        out[at] = null;
+        continue;
+      }
+      const e = entries[Number(idx[i])]; // as apache-arrow's own getDictionary: values are sliced, getValid adds the offset
+      if (e === undefined) throw new FormatError(`a dictionary index beyond its ${entries.length} entries`);
+      out[at] = e;
+    }
+  }
+  return out;
+}
+
+function column(f: Field, vec: Vector, budget: StringBudget): DecodedColumn | null {
   const { DataType } = arrow();
   const units = f.metadata.get('units') ?? null;
   const description = f.metadata.get('description') ?? null;
@@ -96,12 +143,12 @@ function column(f: Field, vec: Vector): DecodedColumn | null {
   } else if (DataType.isBool(f.type)) {
     type = 'bool';
     values = Array.from({ length: vec.length }, (_, i) => (vec.get(i) as boolean | null) ?? null);
-  } else if (DataType.isUtf8(f.type) || DataType.isLargeUtf8(f.type) || DataType.isDictionary(f.type)) {
+  } else if (DataType.isDictionary(f.type)) {
     type = 'string';
-    values = Array.from({ length: vec.length }, (_, i) => {
-      const v = vec.get(i);
-      return v === null || v === undefined ? null : String(v);
-    });
+    values = dictionaryStrings(vec, budget);
+  } else if (DataType.isUtf8(f.type) || DataType.isLargeUtf8(f.type)) {
+    type = 'string';
+    values = Array.from({ length: vec.length }, (_, i) => budget.take(vec.get(i)));
   } else return null;
   return { name: f.name, type, units, description, values };
 }
@@ -146,9 +193,10 @@ export const arrowFormat: FormatReader = {
     if (!timeField || !timeVector) throw new FormatError('no time column');
     let t = numbers(timeVector, timeScale(timeField));
     let cols: DecodedColumn[] = [];
+    const budget = new StringBudget(content.length);
     fields.forEach((f, k) => {
       if (k === ti) return;
-      const c = column(f, table.getChildAt(k)!);
+      const c = column(f, table.getChildAt(k)!, budget);
       if (c) cols.push(c);
     });
     // Rows without a time are dropped.
