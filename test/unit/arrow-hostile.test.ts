@@ -29,6 +29,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { Field as FbField } from 'apache-arrow/fb/field';
+import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
 import { Footer } from 'apache-arrow/fb/footer';
 import { KeyValue } from 'apache-arrow/fb/key-value';
 import { Message } from 'apache-arrow/fb/message';
@@ -399,6 +400,15 @@ describe('Arrow IPC files that apache-arrow alone cannot survive', () => {
       ]);
       const b = Buffer.concat([message(schema), message(batch(R, nodes, bufs), body), EOS]);
       cases.push(['string columns sharing their buffers', b, /string values adding up to more than \d+ bytes can hold/]);
+    }
+
+    {
+      // a dictionary batch of 3 rows whose values claim 2^27 (a mutation sweep: 1 s of decoding per 866 bytes)
+      const b = valid('file', true);
+      const m = messages(b, 'file').find((x) => x.msg.headerType() === MessageHeader.DictionaryBatch)!;
+      const d = m.msg.header(new FbDictionaryBatch()) as FbDictionaryBatch;
+      b.writeBigInt64LE(1n << 27n, m.at + d.data()!.nodes(0)!.bb_pos);
+      cases.push(['a dictionary whose values outnumber its rows', b, /a dictionary of 134217728 values in a batch of \d+ rows/]);
     }
 
     const got = decodeApart(cases.map(([, b]) => b));

@@ -175,6 +175,9 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, l
     if (!node || node.length() < 0n || node.nullCount() < 0n || node.nullCount() > node.length())
       bad(`field node ${i} with a negative or inconsistent length`);
   }
+  // a dictionary's values are its first node: of its length (the entries apache-arrow will hold)
+  if (!layout && nodes > 0 && rb.nodes(0)?.length() !== rows)
+    bad(`a dictionary of ${rb.nodes(0)?.length()} values in a batch of ${rows} rows`);
   if (layout) {
     // apache-arrow back-fills a validity bitmap for a column shorter than its batch: per column and batch
     if (nodes < layout.count) bad(`a record batch of ${nodes} field nodes for a schema of ${layout.count} fields`);

@@ -101,27 +101,32 @@ class StringBudget {
   }
 }
 
-/** A dictionary-encoded column's values: each dictionary's entries decoded once, then looked up per row. */
+/**
+ * A dictionary-encoded column's values: each dictionary entry a row uses decoded once (only those: a
+ * dictionary may be much longer than the rows), then shared by the rows that use it.
+ */
 function dictionaryStrings(vec: Vector, budget: StringBudget): Sample[] {
   const out: Sample[] = new Array<Sample>(vec.length);
-  const decoded = new Map<Vector, Array<string | null>>();
+  const decoded = new Map<Vector, Map<number, string | null>>();
   let at = 0;
   for (const d of vec.data) {
     const dict = d.dictionary;
     if (!dict) throw new FormatError('a dictionary-encoded column without its dictionary');
     let entries = decoded.get(dict);
-    if (!entries) {
-      entries = Array.from({ length: dict.length }, (_, j) => budget.take(dict.get(j)));
-      decoded.set(dict, entries);
-    }
+    if (!entries) decoded.set(dict, (entries = new Map()));
     const idx = d.values as ArrayLike<number | bigint>;
     for (let i = 0; i < d.length; i++, at++) {
       if (!d.getValid(i)) {
         out[at] = null;
         continue;
       }
-      const e = entries[Number(idx[i])]; // as apache-arrow's own getDictionary: values are sliced, getValid adds the offset
-      if (e === undefined) throw new FormatError(`a dictionary index beyond its ${entries.length} entries`);
+      // as apache-arrow's own getDictionary: the values are sliced already, getValid adds the offset
+      const k = Number(idx[i]);
+      let e = entries.get(k);
+      if (e === undefined) {
+        if (!(k >= 0 && k < dict.length)) throw new FormatError(`a dictionary index ${k} beyond its ${dict.length} entries`);
+        entries.set(k, (e = budget.take(dict.get(k))));
+      }
       out[at] = e;
     }
   }
