@@ -56,6 +56,9 @@ const WALK_PER_BYTE = 4;
 const WALK_SLACK = 4096;
 /** flatbuffers' Encoding.UTF8_BYTES: a string field's bytes, not decoded. */
 const UTF8_BYTES = 1;
+/** Type of Schema.fbs: the two whose tables hold a vector or a string apache-arrow decodes per field. */
+const TYPE_TIMESTAMP = 10;
+const TYPE_UNION = 14;
 
 const MAGIC = Buffer.from('ARROW1', 'latin1');
 
@@ -67,6 +70,8 @@ interface Fb {
   RecordBatch: typeof FbRecordBatch;
   DictionaryBatch: typeof import('apache-arrow/fb/dictionary-batch').DictionaryBatch;
   KeyValue: typeof KeyValue;
+  Union: typeof import('apache-arrow/fb/union').Union;
+  Timestamp: typeof import('apache-arrow/fb/timestamp').Timestamp;
 }
 let fb: Fb | undefined;
 /** apache-arrow's generated flatbuffer readers and its flatbuffers runtime, loaded with the first Arrow file. */
@@ -81,6 +86,8 @@ function lib(): Fb {
     RecordBatch: (req('apache-arrow/fb/record-batch') as typeof import('apache-arrow/fb/record-batch')).RecordBatch,
     DictionaryBatch: (req('apache-arrow/fb/dictionary-batch') as typeof import('apache-arrow/fb/dictionary-batch')).DictionaryBatch,
     KeyValue: (req('apache-arrow/fb/key-value') as typeof import('apache-arrow/fb/key-value')).KeyValue,
+    Union: (req('apache-arrow/fb/union') as typeof import('apache-arrow/fb/union')).Union,
+    Timestamp: (req('apache-arrow/fb/timestamp') as typeof import('apache-arrow/fb/timestamp')).Timestamp,
   };
   return fb;
 }
@@ -138,16 +145,31 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
   walk.entries(schema.customMetadataLength(), (i, kv) => schema.customMetadata(i, kv), 'schema metadata entries');
   count(schema.featuresLength(), 8, bytes, 'schema features');
   const layout: Layout = { count: 0, top: [] };
-  const visit = (f: FbField, depth: number): void => {
+  const lib_ = lib();
+  // `nodes`: the field has a field node of its own in a batch. A dictionary-encoded field has one (its
+  // indices; apache-arrow's VectorLoader takes one), whatever the children of its value type.
+  const visit = (f: FbField, depth: number, nodes: boolean): void => {
     if (depth > MAX_DEPTH) bad(`fields nested deeper than ${MAX_DEPTH}`);
     walk.charge(8 + (f.name(UTF8_BYTES)?.length ?? 0));
-    layout.count++;
+    if (nodes) layout.count++;
     walk.entries(f.customMetadataLength(), (i, kv) => f.customMetadata(i, kv), 'field metadata entries');
     const n = count(f.childrenLength(), 4, bytes, 'child fields');
+    // what apache-arrow decodes of the type, per field that lists it (a type table may be shared)
+    const tt = f.typeType();
+    if (tt === TYPE_UNION) {
+      const u = f.type(new lib_.Union()) as InstanceType<Fb['Union']> | null;
+      const ids = u?.typeIdsLength() ?? 0;
+      if (ids > n) bad(`a union of ${n} children with ${ids} type ids`);
+      walk.charge(4 * ids);
+    } else if (tt === TYPE_TIMESTAMP) {
+      const ts = f.type(new lib_.Timestamp()) as InstanceType<Fb['Timestamp']> | null;
+      walk.charge(ts?.timezone(UTF8_BYTES)?.length ?? 0);
+    }
+    const dictionary = f.dictionary() !== null;
     for (let i = 0; i < n; i++) {
       const c = f.children(i);
       if (!c) bad('a missing child field');
-      visit(c, depth + 1);
+      visit(c, depth + 1, nodes && !dictionary);
     }
   };
   const n = count(schema.fieldsLength(), 4, bytes, 'fields');
@@ -155,7 +177,7 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
     const f = schema.fields(i);
     if (!f) bad('a missing field');
     layout.top.push(layout.count);
-    visit(f, 1);
+    visit(f, 1, true);
   }
   return layout;
 }
@@ -165,7 +187,7 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
  * (record batches, not dictionaries), a node per field and the top-level ones of the batch's length.
  * Returns its rows.
  */
-function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, layout: Layout | null): bigint {
+function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, layout: Layout | null, w: Walked): bigint {
   if (!rb) bad('a batch message without its batch');
   const rows = rb.length();
   if (rows < 0n) bad(`a batch of ${rows} rows`);
@@ -178,7 +200,15 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, l
   // a dictionary's values are its first node: of its length (the entries apache-arrow will hold)
   if (!layout && nodes > 0 && rb.nodes(0)?.length() !== rows)
     bad(`a dictionary of ${rb.nodes(0)?.length()} values in a batch of ${rows} rows`);
+  // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
+  if (w.rows + rows > BigInt(w.fileBytes))
+    throw new FormatError(`${w.rows + rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
   if (layout) {
+    // every cell of a top-level column becomes a value at least (a number, a flag, a string): a bit a
+    // cell at the least in the file, so more cells than 8 a byte (+ 1 Mi) means buffers shared between columns
+    w.cells += rows * BigInt(layout.top.length);
+    if (w.cells > 8n * BigInt(w.fileBytes) + (1n << 20n))
+      bad(`${w.cells} cells (rows × columns) claimed in ${w.fileBytes} bytes (columns sharing their buffers?)`);
     // apache-arrow back-fills a validity bitmap for a column shorter than its batch: per column and batch
     if (nodes < layout.count) bad(`a record batch of ${nodes} field nodes for a schema of ${layout.count} fields`);
     for (const [k, i] of layout.top.entries()) {
@@ -201,6 +231,8 @@ interface Walked {
   /** The schema's field nodes (from the stream's schema message, or the file's footer). */
   layout: Layout | null;
   rows: bigint;
+  /** Rows × top-level columns of the record batches. */
+  cells: bigint;
   deltas: number;
   /** Bytes of the whole file or stream. */
   fileBytes: number;
@@ -240,14 +272,14 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
     }
     case RECORD_BATCH:
       if (!w.layout) bad(`a record batch at byte ${pos} before the schema`);
-      w.rows += checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout);
+      w.rows += checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout, w);
       // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
       if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
       break;
     case DICTIONARY_BATCH: {
       const d = msg.header(new f.DictionaryBatch()) as InstanceType<Fb['DictionaryBatch']> | null;
       // its entries too are decoded one by one: counted with the rows
-      w.rows += checkBatch(d?.data() ?? null, len, body, null);
+      w.rows += checkBatch(d?.data() ?? null, len, body, null, w);
       if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
       if (d?.isDelta() && ++w.deltas > MAX_DELTAS) bad(`more than ${MAX_DELTAS} delta dictionary batches`);
       break;
@@ -262,7 +294,7 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
 export function checkArrowIpc(bytes: Uint8Array): void {
   const n = bytes.length;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(n, 6));
-  const w: Walked = { layout: null, rows: 0n, deltas: 0, fileBytes: n };
+  const w: Walked = { layout: null, rows: 0n, cells: 0n, deltas: 0, fileBytes: n };
   if (head.equals(MAGIC)) {
     checkFile(bytes, w);
     return;

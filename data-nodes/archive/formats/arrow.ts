@@ -149,6 +149,9 @@ function column(f: Field, vec: Vector, budget: StringBudget): DecodedColumn | nu
     type = 'bool';
     values = Array.from({ length: vec.length }, (_, i) => (vec.get(i) as boolean | null) ?? null);
   } else if (DataType.isDictionary(f.type)) {
+    // of strings only: String() of a nested value (a list of 2^31 nulls, 712 bytes) walks all of it
+    const v = (f.type as { dictionary: Field['type'] }).dictionary;
+    if (!DataType.isUtf8(v) && !DataType.isLargeUtf8(v)) return null;
     type = 'string';
     values = dictionaryStrings(vec, budget);
   } else if (DataType.isUtf8(f.type) || DataType.isLargeUtf8(f.type)) {
