@@ -41,6 +41,17 @@ export interface BridgeLimits {
   windowPoints: number;
   /** Chunks a Subscribe reader may lag behind before it is dropped. */
   maxLiveBacklog: number;
+  /** GetData and Subscribe calls at once, in all and from one address (more: RESOURCE_EXHAUSTED). */
+  maxStreams: number;
+  maxStreamsPerIp: number;
+  /** A GetData reader that takes nothing for this long is dropped with its connection, ms. */
+  stallMs: number;
+}
+
+/** The address part of a grpc-js peer string (`1.2.3.4:5678`, `[::1]:5678`). */
+export function peerIp(peer: string): string {
+  const m = /^\[(.*)\]:\d+$/.exec(peer) ?? /^(.*):\d+$/.exec(peer);
+  return m?.[1] ?? peer;
 }
 
 export class GrpcBridge {
@@ -48,6 +59,11 @@ export class GrpcBridge {
   readonly stats = { nodeGetDataCalls: 0, activeCalls: 0 };
   /** calls in progress (cancelled with 'shutdown' on close) */
   readonly contexts = new Set<CallContext>();
+  /** GetData/Subscribe calls in progress, in all and by address. */
+  private streams = 0;
+  private readonly streamsByIp = new Map<string, number>();
+  /** Closes the connection of a grpc-js peer (`call.getPeer()`); set by the server, which holds the sockets. */
+  dropPeer: (peer: string, why: string) => void = () => {};
 
   constructor(
     readonly client: SisockClient,
@@ -89,6 +105,31 @@ export class GrpcBridge {
     this.contexts.add(ctx);
     this.stats.activeCalls++;
     return ctx;
+  }
+
+  /**
+   * A streaming call (GetData, Subscribe) of `peer` may go on: counted until `ctx` is disposed. Each holds
+   * up to a few MB while its reader is slow, so their number is bounded in all and per address; over
+   * the bound, RESOURCE_EXHAUSTED.
+   */
+  admitStream(ctx: CallContext, peer: string, what: string): void {
+    const ip = peerIp(peer);
+    const mine = this.streamsByIp.get(ip) ?? 0;
+    if (this.streams >= this.limits.maxStreams || mine >= this.limits.maxStreamsPerIp) {
+      const [n, max] = mine >= this.limits.maxStreamsPerIp ? [mine, this.limits.maxStreamsPerIp] : [this.streams, this.limits.maxStreams];
+      throw new GrpcError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `${what}: ${n} streaming calls open${mine >= this.limits.maxStreamsPerIp ? ' from this address' : ''} (at most ${max}); retry when one ends`,
+      );
+    }
+    this.streams++;
+    this.streamsByIp.set(ip, mine + 1);
+    ctx.onDispose(() => {
+      this.streams--;
+      const left = (this.streamsByIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.streamsByIp.set(ip, left);
+      else this.streamsByIp.delete(ip);
+    });
   }
 
   /** A call is over: logs it and emits 'callEnd'. */

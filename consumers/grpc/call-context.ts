@@ -21,6 +21,7 @@ export class CallContext {
   readonly deadline: number;
   private timer: NodeJS.Timeout | null = null;
   private readonly cancelCbs = new Set<() => void>();
+  private readonly disposeCbs: Array<() => void> = [];
 
   constructor(
     call: CancellableCall,
@@ -80,11 +81,17 @@ export class CallContext {
     return new GrpcError(grpc.status.CANCELLED, 'cancelled by the client');
   }
 
+  /** Runs `cb` once when the call is over (`dispose`). */
+  onDispose(cb: () => void): void {
+    this.disposeCbs.push(cb);
+  }
+
   dispose(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     this.cancelCbs.clear();
+    for (const cb of this.disposeCbs.splice(0)) cb();
   }
 }

@@ -10,6 +10,11 @@ import type { CallContext } from './call-context';
  * Writes with backpressure: at most `maxInFlight` messages handed to the call and not yet passed on
  * to HTTP/2 (the call's own buffer takes 16, whatever their size), and a wait for 'drain' whenever
  * `write()` says the stream is full. `write` resolves when the caller may write again.
+ *
+ * A reader that takes nothing for `stallMs` (its HTTP/2 window stays shut) gets `onStall`: what is
+ * written and not sent (~5 MB a call, measured) would otherwise be held as long as the peer stays
+ * connected, and neither a deadline nor an error status can end such a stream (both queue behind the
+ * data that cannot leave).
  */
 export class BoundedWriter {
   private inFlight = 0;
@@ -17,6 +22,7 @@ export class BoundedWriter {
   constructor(
     private readonly call: grpc.ServerWritableStream<unknown, unknown>,
     private readonly ctx: CallContext,
+    private readonly stall: { ms: number; onStall: () => void } | null = null,
     private readonly maxInFlight = 4,
   ) {}
 
@@ -39,9 +45,17 @@ export class BoundedWriter {
       const done = () => {
         if (event) this.call.off(event, done);
         if (this.wake === done) this.wake = null;
+        if (timer) clearTimeout(timer);
         undo();
         resolve();
       };
+      const stall = this.stall;
+      const timer = stall
+        ? setTimeout(() => {
+            done();
+            stall.onStall();
+          }, stall.ms)
+        : null;
       const undo = this.ctx.onCancel(done);
       if (event) this.call.on(event, done);
       else this.wake = done;

@@ -74,6 +74,7 @@ export function getDataMethod(bridge: GrpcBridge): grpc.handleServerStreamingCal
       const plan = checkRequest(call.request, serverLimits.chunks);
       const { node, fields, start, end, stride } = plan;
       const what = `GetData(${node})`;
+      bridge.admitStream(ctx, call.getPeer(), what);
       const fres = await bridge.wamp(ctx, what, node, (t) =>
         client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [start, end], {}, { timeoutMs: t }),
       );
@@ -89,7 +90,14 @@ export function getDataMethod(bridge: GrpcBridge): grpc.handleServerStreamingCal
       const wanted = new Set(fields);
       const queue = new PieceQueue();
       const undoCancel = ctx.onCancel(() => queue.end());
-      const writer = new BoundedWriter(call as grpc.ServerWritableStream<unknown, unknown>, ctx);
+      const writer = new BoundedWriter(call as grpc.ServerWritableStream<unknown, unknown>, ctx, {
+        ms: serverLimits.stallMs,
+        onStall: () => {
+          const why = `${what}: the client has read nothing for ${serverLimits.stallMs} ms`;
+          ctx.fail(new GrpcError(grpc.status.RESOURCE_EXHAUSTED, why));
+          bridge.dropPeer(call.getPeer(), why);
+        },
+      });
       const write = async (piece: DataResult): Promise<boolean> => {
         const { groups, skipped } = groupByTimeline(piece, fieldTimeline, wanted);
         if (skipped.length) log.warn({ node, fields: skipped }, 'node answered fields whose length matches no timeline; left out');

@@ -59,6 +59,12 @@ export interface GrpcServerOptions {
    * must have sent its HTTP/2 greeting within `headersTimeoutMs` (SISOCK_HTTP_HEADERS_TIMEOUT_MS, 10 s).
    */
   connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp' | 'headersTimeoutMs'>>;
+  /**
+   * GetData and Subscribe calls open at once, in all (default 128) and from one address (16), more are
+   * RESOURCE_EXHAUSTED; a GetData reader that takes nothing for `stallMs` (30 000) is dropped with its
+   * connection (as is a Subscribe reader `maxLiveBacklog` chunks behind).
+   */
+  streamLimits?: Partial<Pick<BridgeLimits, 'maxStreams' | 'maxStreamsPerIp' | 'stallMs'>>;
 }
 
 export interface RunningGrpcServer {
@@ -98,6 +104,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     chunks: { maxPoints: Math.max(1, opts.chunkPoints ?? 65536), maxBytes: Math.max(1024, opts.chunkBytes ?? 1024 * 1024) },
     windowPoints: Math.max(1000, opts.windowPoints ?? 200000),
     maxLiveBacklog: opts.maxLiveBacklog ?? 1000,
+    maxStreams: opts.streamLimits?.maxStreams ?? 128,
+    maxStreamsPerIp: opts.streamLimits?.maxStreamsPerIp ?? 16,
+    stallMs: opts.streamLimits?.stallMs ?? 30_000,
   };
   const events = new EventEmitter();
   const bridge = new GrpcBridge(client, limits, log, events);
@@ -146,6 +155,15 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   // GREETING_BYTES; over TLS its handshake's first flight is more) within the deadline is closed.
   const greetingMs = opts.connectionLimits?.headersTimeoutMs ?? defaultHttpLimits().headersTimeoutMs;
   let silent = 0;
+  // A reader that stopped reading: its calls' data cannot leave, and neither can a status; closing the
+  // connection frees them (the peer's other calls end with it).
+  bridge.dropPeer = (peer, why) => {
+    for (const s of sockets)
+      if (`${s.remoteAddress}:${s.remotePort}` === peer) {
+        log.warn({ peer, why }, 'gRPC: connection closed: its reader is stuck');
+        s.destroy();
+      }
+  };
   const silentLog = new RateLimitedLog((obj, msg) => log.warn(obj, msg), 10, 10_000);
   for (const listener of listeners)
     listener.on('connection', (s: net.Socket) => {

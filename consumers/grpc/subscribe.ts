@@ -68,6 +68,7 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
       const node = checkNode(req.node);
       const wanted = Array.isArray(req.fields) && req.fields.length ? new Set(req.fields) : undefined;
       const what = `Subscribe(${node})`;
+      bridge.admitStream(ctx, call.getPeer(), what);
       const fres = await bridge.wamp(ctx, what, node, (t) =>
         client.call<FieldsResult>(client.uri(NodeUri.getFields(node)), [ALL_TIME.start, ALL_TIME.end], {}, { timeoutMs: t }),
       );
@@ -86,12 +87,10 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
         }
         if (call.writableLength > limits.maxLiveBacklog) {
           overflow = true;
-          ctx.fail(
-            new GrpcError(
-              grpc.status.RESOURCE_EXHAUSTED,
-              `${what}: the reader is more than ${limits.maxLiveBacklog} chunks behind; dropped`,
-            ),
-          );
+          const why = `${what}: the reader is more than ${limits.maxLiveBacklog} chunks behind; dropped`;
+          ctx.fail(new GrpcError(grpc.status.RESOURCE_EXHAUSTED, why));
+          // its status would queue behind the chunks it does not read: only closing its connection frees them
+          bridge.dropPeer(call.getPeer(), why);
         }
       };
       const l = hub.add(node, onSample);

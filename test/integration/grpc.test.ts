@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { promises as dns } from 'node:dns';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +15,7 @@ import { runDataNode, type DataNodeHandle, type DataResult, type DataSource, typ
 import { loadSisockProto, startGrpcServer, type CallRecord, type RunningGrpcServer } from '../../consumers/grpc';
 import { bindAddresses } from '../../consumers/grpc/server';
 import { withTimeout } from '../../common/timeout';
+import { waitFor } from '../helpers/wait';
 import type { RunningRouter } from '../../router/server';
 import { closeAll, opts, startTestRouter } from './sisock-helpers';
 import { selfSignedCert } from '../helpers/router-setup';
@@ -506,6 +508,70 @@ describe('sisock grpc', () => {
     expect(outcome).toBe('closed');
     expect(Date.now() - t0).toBeLessThan(5000);
     await ended;
+  });
+
+  /** A raw HTTP/2 GetData on `session` whose reader never reads (the session's window is shut). */
+  function stuckGetData(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
+    const { service } = loadSisockProto();
+    const def = service.GetData!;
+    const msg = def.requestSerialize({ node: 'Big', fields: ['x', 'y'], start: T0, end: T0 + N * DT });
+    const framed = Buffer.alloc(5 + msg.length);
+    framed.writeUInt32BE(msg.length, 1);
+    msg.copy(framed, 5);
+    const st = session.request({ ':method': 'POST', ':path': def.path, 'content-type': 'application/grpc', te: 'trailers' });
+    st.on('error', () => {});
+    st.pause();
+    st.end(framed);
+    return st;
+  }
+  const stuckSession = (address: string) => {
+    const session = http2.connect(`http://${address}`, { settings: { initialWindowSize: 0 } });
+    session.on('error', () => {});
+    return session;
+  };
+
+  it('drops a GetData reader that reads nothing for stallMs, with its connection; the server holds nothing after', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, streamLimits: { stallMs: 500 } });
+    const session = stuckSession(srv.address);
+    try {
+      const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+      const ended = nextCallEnd(srv, 'GetData');
+      stuckGetData(session);
+      const rec = await ended;
+      expect(rec.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(rec.details).toMatch(/the client has read nothing for 500 ms/);
+      await closed; // the server closed the connection: what it had written and not sent is let go
+      expect(srv.stats.activeCalls).toBe(0);
+    } finally {
+      session.destroy();
+      await srv.close();
+    }
+  });
+
+  it('GetData and Subscribe calls at once from one address are bounded (RESOURCE_EXHAUSTED beyond)', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, streamLimits: { maxStreamsPerIp: 2, stallMs: 60_000 } });
+    const session = stuckSession(srv.address);
+    const c = new (loadSisockProto().Client)(srv.address, grpc.credentials.createInsecure()) as AnyClient;
+    try {
+      stuckGetData(session);
+      stuckGetData(session);
+      await waitFor(() => srv.stats.nodeGetDataCalls >= 2, 10000, 'both stuck calls at the node');
+      const r = await collect(c.GetData({ node: 'Big', fields: ['x'], start: T0, end: T0 + 1 }, { deadline: Date.now() + 10000 }));
+      expect(r.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(r.error?.details).toMatch(/2 streaming calls open from this address \(at most 2\)/);
+      // one ends: the address may stream again
+      session.destroy();
+      await waitFor(() => srv.stats.activeCalls === 0, 10000, 'the stuck calls to end');
+      const ok = await collect(
+        c.GetData({ node: 'Big', fields: ['x'], start: T0, end: T0 + 1 }, { deadline: Date.now() + 10000 }),
+        () => {},
+      );
+      expect(ok).toBeDefined();
+    } finally {
+      c.close();
+      session.destroy();
+      await srv.close();
+    }
   });
 
   it('closes connections that have not sent their HTTP/2 greeting in time; a client that has keeps its connection', async () => {
