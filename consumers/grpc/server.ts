@@ -65,6 +65,11 @@ export interface GrpcServerOptions {
    * connection (as is a Subscribe reader `maxLiveBacklog` chunks behind).
    */
   streamLimits?: Partial<Pick<BridgeLimits, 'maxStreams' | 'maxStreamsPerIp' | 'stallMs'>>;
+  /**
+   * The server pings each connection every `timeMs` (default 60 000) and closes one that has not answered
+   * within `timeoutMs` (20 000).
+   */
+  keepalive?: { timeMs?: number; timeoutMs?: number };
 }
 
 export interface RunningGrpcServer {
@@ -119,6 +124,13 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     'grpc.max_receive_message_length': 1024 * 1024,
     'grpc.max_concurrent_streams': 100,
     'grpc.max_connection_idle_ms': 5 * 60_000,
+    // After a protocol error (a DATA frame on stream 0, a rapid-reset trip, oversized headers) Node's HTTP/2
+    // sends GOAWAY and stops reading the socket: a peer that then closes its end left the server's socket
+    // in CLOSE_WAIT, holding a connection slot and ~200-450 KB, for 5-10 min without a stream and possibly
+    // for good with one (measured: 300 such sockets took every slot of a server capped at 300). A ping
+    // nobody answers ends the session, and its socket with it.
+    'grpc.keepalive_time_ms': opts.keepalive?.timeMs ?? 60_000,
+    'grpc.keepalive_timeout_ms': opts.keepalive?.timeoutMs ?? 20_000,
   });
   server.addService(service, {
     ListNodes: bridge.unary('ListNodes', listNodesMethod(bridge)),

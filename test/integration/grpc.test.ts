@@ -574,6 +574,25 @@ describe('sisock grpc', () => {
     }
   });
 
+  it('a connection left after a protocol error (the peer gone, the server no longer reading) is closed by the keepalive ping', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, keepalive: { timeMs: 300, timeoutMs: 300 } });
+    try {
+      const s = net.connect(srv.port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+      const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+      // preface, empty SETTINGS, then a DATA frame on stream 0: a connection error (GOAWAY PROTOCOL_ERROR)
+      const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+      const data0 = Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0x61]);
+      s.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), settings, data0]));
+      s.on('data', () => {});
+      s.end(); // the peer is done; only the server closing its side ends the socket
+      await closed;
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('closes connections that have not sent their HTTP/2 greeting in time; a client that has keeps its connection', async () => {
     const srv = await startGrpcServer({ client: opts(url), port: 0, connectionLimits: { headersTimeoutMs: 500 } });
     const client = new (loadSisockProto().Client)(srv.address, grpc.credentials.createInsecure(), {
