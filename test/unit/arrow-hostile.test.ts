@@ -53,6 +53,8 @@ import {
 } from 'apache-arrow/ipc/metadata/message';
 
 type Form = 'file' | 'stream';
+const pad8 = (n: number) => (n + 7) & ~7;
+const EOS = Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]);
 
 function valid(form: Form, dictionary = false): Buffer {
   const cols: Record<string, unknown> = { time: Float64Array.from([1.7e9, 1.7e9 + 1, 1.7e9 + 2]), v: Float64Array.from([1, 2, 3]) };
@@ -125,9 +127,14 @@ function sharedChildren(depth: number, fan: number): Buffer {
     if (kids >= 0) FbField.addChildren(fb, kids);
     child = FbField.endField(fb);
   }
-  const fields = FbSchema.createFieldsVector(fb, [child]);
+  return schemaStream(fb, [child]);
+}
+
+/** A stream of one schema message of `fields` (tables already in `fb`), built by hand: tables may be shared. */
+function schemaStream(fb: Builder, fields: number[]): Buffer {
+  const vec = FbSchema.createFieldsVector(fb, fields);
   FbSchema.startSchema(fb);
-  FbSchema.addFields(fb, fields);
+  FbSchema.addFields(fb, vec);
   const schema = FbSchema.endSchema(fb);
   Message.startMessage(fb);
   Message.addVersion(fb, MetadataVersion.V5);
@@ -136,16 +143,11 @@ function sharedChildren(depth: number, fan: number): Buffer {
   Message.addBodyLength(fb, BigInt(0));
   fb.finish(Message.endMessage(fb));
   const raw = Buffer.from(fb.asUint8Array());
-  const meta = Buffer.concat([raw, Buffer.alloc((8 - (raw.length % 8)) % 8)]);
   const head = Buffer.alloc(8);
   head.writeInt32LE(-1, 0);
-  head.writeInt32LE(meta.length, 4);
-  const eos = Buffer.alloc(8);
-  eos.writeInt32LE(-1, 0);
-  return Buffer.concat([head, meta, eos]);
+  head.writeInt32LE(pad8(raw.length), 4);
+  return Buffer.concat([head, raw, Buffer.alloc(pad8(raw.length) - raw.length), EOS]);
 }
-
-const pad8 = (n: number) => (n + 7) & ~7;
 
 /** One IPC message (continuation marker, metadata length, metadata, body), from apache-arrow's own encoder. */
 function message(header: Schema | RecordBatchMeta | DictionaryBatchMeta, body = new Uint8Array(0)): Buffer {
@@ -165,7 +167,6 @@ const batch = (rows: number, nodes: Array<[number, number]>, buffers: Array<[num
     buffers.map(([o, l]) => new BufferRegion(o, l)),
     null,
   );
-const EOS = Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]);
 const MAGIC = Buffer.from('ARROW1\0\0', 'latin1');
 
 /** A file of `schema` and `messages` whose footer lists `dicts` and `batches` blocks, as given (indices into messages). */
@@ -186,6 +187,25 @@ function fileOf(schema: Schema, messages: Buffer[], dicts: number[], batches: nu
   len.writeInt32LE(footer.length);
   return Buffer.concat([MAGIC, ...messages, EOS, footer, len, MAGIC.subarray(0, 6)]);
 }
+
+/** One row of (time: Int32, a dictionary index: Int32), both 0; the index read at byte `indexAt` of the 8-byte body. */
+const timeAndIndex = (indexAt: number) =>
+  message(
+    batch(
+      1,
+      [
+        [1, 0],
+        [1, 0],
+      ],
+      [
+        [0, 0],
+        [0, 4],
+        [0, 0],
+        [indexAt, 4],
+      ],
+    ),
+    new Uint8Array(8),
+  );
 
 type Outcome = { i: number; ok?: true; error?: string; message?: string };
 
@@ -300,21 +320,7 @@ describe('Arrow IPC files that apache-arrow alone cannot survive', () => {
       FbField.addName(fb, name);
       FbField.addCustomMetadata(fb, md);
       const field = FbField.endField(fb);
-      const fields = FbSchema.createFieldsVector(fb, Array<number>(300).fill(field));
-      FbSchema.startSchema(fb);
-      FbSchema.addFields(fb, fields);
-      const schema = FbSchema.endSchema(fb);
-      Message.startMessage(fb);
-      Message.addVersion(fb, MetadataVersion.V5);
-      Message.addHeaderType(fb, MessageHeader.Schema);
-      Message.addHeader(fb, schema);
-      Message.addBodyLength(fb, BigInt(0));
-      fb.finish(Message.endMessage(fb));
-      const raw = Buffer.from(fb.asUint8Array());
-      const head = Buffer.alloc(8);
-      head.writeInt32LE(-1, 0);
-      head.writeInt32LE(pad8(raw.length), 4);
-      const b = Buffer.concat([head, raw, Buffer.alloc(pad8(raw.length) - raw.length), EOS]);
+      const b = schemaStream(fb, Array<number>(300).fill(field));
       cases.push(['fields and metadata entries sharing one table', b, /metadata whose walk costs more than its \d+ bytes can hold/]);
     }
     {
@@ -352,22 +358,7 @@ describe('Arrow IPC files that apache-arrow alone cannot survive', () => {
         ),
         body,
       );
-      const rows = message(
-        batch(
-          1,
-          [
-            [1, 0],
-            [1, 0],
-          ],
-          [
-            [0, 0],
-            [0, 4],
-            [0, 0],
-            [0, 4],
-          ],
-        ),
-        new Uint8Array(8),
-      );
+      const rows = timeAndIndex(0);
       cases.push([
         'a footer listing one delta dictionary 200 times',
         fileOf(schema, [delta, rows], Array<number>(200).fill(0), [1]),
@@ -435,22 +426,7 @@ describe('Arrow IPC files that apache-arrow alone cannot survive', () => {
         ),
         offsets,
       );
-      const rows = message(
-        batch(
-          1,
-          [
-            [1, 0],
-            [1, 0],
-          ],
-          [
-            [0, 0],
-            [0, 4],
-            [0, 0],
-            [4, 4],
-          ],
-        ),
-        new Uint8Array(8),
-      );
+      const rows = timeAndIndex(4);
       cases.push(['a dictionary of lists (skipped, not printed)', Buffer.concat([message(schema), entries, rows, EOS]), null]);
     }
     {
