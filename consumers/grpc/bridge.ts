@@ -39,8 +39,9 @@ export interface BridgeLimits {
   chunks: ChunkLimits;
   /** Samples aimed at per get_data window. */
   windowPoints: number;
-  /** Chunks a Subscribe reader may lag behind before it is dropped. */
+  /** Chunks, and bytes, a Subscribe reader may lag behind before it is dropped. */
   maxLiveBacklog: number;
+  maxLiveBacklogBytes: number;
   /** GetData and Subscribe calls at once, in all and from one address (more: RESOURCE_EXHAUSTED). */
   maxStreams: number;
   maxStreamsPerIp: number;

@@ -53,6 +53,8 @@ export interface GrpcServerOptions {
   connectWaitMs?: number;
   /** Chunks a Subscribe reader may lag behind before it is dropped (RESOURCE_EXHAUSTED; default 1000). */
   maxLiveBacklog?: number;
+  /** Bytes (about) a Subscribe reader may lag behind before it is dropped (default 16 MiB). */
+  maxLiveBacklogBytes?: number;
   /**
    * Connection caps, as every sisock HTTP server's (common/http-limits.ts; env SISOCK_HTTP_MAX_CONNECTIONS,
    * SISOCK_HTTP_MAX_CONNECTIONS_PER_IP): sockets over them are closed at once and logged. A connection
@@ -62,7 +64,7 @@ export interface GrpcServerOptions {
   /**
    * GetData and Subscribe calls open at once, in all (default 128) and from one address (16), more are
    * RESOURCE_EXHAUSTED; a GetData reader that takes nothing for `stallMs` (30 000) is dropped with its
-   * connection (as is a Subscribe reader `maxLiveBacklog` chunks behind).
+   * connection (as is a Subscribe reader `maxLiveBacklog` chunks or `maxLiveBacklogBytes` behind).
    */
   streamLimits?: Partial<Pick<BridgeLimits, 'maxStreams' | 'maxStreamsPerIp' | 'stallMs'>>;
   /**
@@ -109,6 +111,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     chunks: { maxPoints: Math.max(1, opts.chunkPoints ?? 65536), maxBytes: Math.max(1024, opts.chunkBytes ?? 1024 * 1024) },
     windowPoints: Math.max(1000, opts.windowPoints ?? 200000),
     maxLiveBacklog: opts.maxLiveBacklog ?? 1000,
+    maxLiveBacklogBytes: opts.maxLiveBacklogBytes ?? 16 * 2 ** 20,
     maxStreams: opts.streamLimits?.maxStreams ?? 128,
     maxStreamsPerIp: opts.streamLimits?.maxStreamsPerIp ?? 16,
     stallMs: opts.streamLimits?.stallMs ?? 30_000,
@@ -120,9 +123,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
   const server = new grpc.Server({
     'grpc.max_send_message_length': Math.max(4 * 1024 * 1024, limits.chunks.maxBytes * 2),
-    // requests are small; bound what one connection may ask for at once and how long it may idle
+    // requests are small; bound what one connection may ask for at once and how long it may idle. A
+    // stream holds up to a request being received (1 MiB, which a slow sender keeps as long as it sends)
+    // and ~5 MB of response not yet read: 32 streams a connection (grpc-js clients queue calls beyond).
     'grpc.max_receive_message_length': 1024 * 1024,
-    'grpc.max_concurrent_streams': 100,
+    'grpc.max_concurrent_streams': 32,
     'grpc.max_connection_idle_ms': 5 * 60_000,
     // After a protocol error (a DATA frame on stream 0, a rapid-reset trip, oversized headers) Node's HTTP/2
     // sends GOAWAY and stops reading the socket: a peer that then closes its end left the server's socket

@@ -74,6 +74,8 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
       );
       let { fieldTimeline, declared } = fieldMaps(fres);
       let overflow = false;
+      // bytes written and not yet passed on (about: 8 a time and a value; chunks are at most ~chunkBytes)
+      let backlogBytes = 0;
       const onSample = (r: DataResult) => {
         if (ctx.cancelled || overflow) return;
         const { groups } = groupByTimeline(r, fieldTimeline, wanted);
@@ -82,12 +84,18 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
             const msg = c as ChunkMsg;
             msg.seq = rec.chunks++;
             rec.points += c.t.length * c.columns.length;
-            call.write(msg);
+            const bytes = 8 * c.t.length * (1 + c.columns.length);
+            backlogBytes += bytes;
+            call.write(msg, () => {
+              backlogBytes -= bytes;
+            });
           }
         }
-        if (call.writableLength > limits.maxLiveBacklog) {
+        if (call.writableLength > limits.maxLiveBacklog || backlogBytes > limits.maxLiveBacklogBytes) {
           overflow = true;
-          const why = `${what}: the reader is more than ${limits.maxLiveBacklog} chunks behind; dropped`;
+          const behind =
+            backlogBytes > limits.maxLiveBacklogBytes ? `${limits.maxLiveBacklogBytes} bytes` : `${limits.maxLiveBacklog} chunks`;
+          const why = `${what}: the reader is more than ${behind} behind; dropped`;
           ctx.fail(new GrpcError(grpc.status.RESOURCE_EXHAUSTED, why));
           // its status would queue behind the chunks it does not read: only closing its connection frees them
           bridge.dropPeer(call.getPeer(), why);

@@ -574,6 +574,37 @@ describe('sisock grpc', () => {
     }
   });
 
+  it('a Subscribe reader that reads nothing is dropped once it is maxLiveBacklogBytes behind', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, maxLiveBacklog: 1_000_000, maxLiveBacklogBytes: 64 * 1024 });
+    const session = stuckSession(srv.address);
+    try {
+      const { service } = loadSisockProto();
+      const def = service.Subscribe!;
+      const msg = def.requestSerialize({ node: 'Big', fields: ['x'] });
+      const framed = Buffer.alloc(5 + msg.length);
+      framed.writeUInt32BE(msg.length, 1);
+      msg.copy(framed, 5);
+      const st = session.request({ ':method': 'POST', ':path': def.path, 'content-type': 'application/grpc', te: 'trailers' });
+      st.on('error', () => {});
+      st.pause();
+      const subscribed = new Promise<void>((resolve) => st.once('response', () => resolve()));
+      st.end(framed);
+      await subscribed; // the server's WAMP subscription is made
+      const ended = nextCallEnd(srv, 'Subscribe');
+      let over = false;
+      void ended.then(() => (over = true));
+      const t = Array.from({ length: 1000 }, (_, i) => T0 + 2000 + i * DT);
+      const sample: DataResult = { data: { x: t.map((_, i) => i) }, timeline: { fast: { t, finalized_until: null } } };
+      for (let i = 0; i < 500 && !over; i++) await big.push(sample); // 16 KB a chunk
+      const rec = await ended;
+      expect(rec.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(rec.details).toMatch(/more than 65536 bytes behind; dropped/);
+    } finally {
+      session.destroy();
+      await srv.close();
+    }
+  });
+
   it('a connection left after a protocol error (the peer gone, the server no longer reading) is closed by the keepalive ping', async () => {
     const srv = await startGrpcServer({ client: opts(url), port: 0, keepalive: { timeMs: 300, timeoutMs: 300 } });
     try {
