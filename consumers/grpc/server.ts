@@ -58,9 +58,10 @@ export interface GrpcServerOptions {
   /**
    * Connection caps, as every sisock HTTP server's (common/http-limits.ts; env SISOCK_HTTP_MAX_CONNECTIONS,
    * SISOCK_HTTP_MAX_CONNECTIONS_PER_IP): sockets over them are closed at once and logged. A connection
-   * must have sent its HTTP/2 greeting within `headersTimeoutMs` (SISOCK_HTTP_HEADERS_TIMEOUT_MS, 10 s).
+   * must have sent its HTTP/2 greeting within `headersTimeoutMs` (SISOCK_HTTP_HEADERS_TIMEOUT_MS, 10 s), and
+   * each request whole within `requestTimeoutMs` (SISOCK_HTTP_REQUEST_TIMEOUT_MS, 30 s), or is closed.
    */
-  connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp' | 'headersTimeoutMs'>>;
+  connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp' | 'headersTimeoutMs' | 'requestTimeoutMs'>>;
   /**
    * GetData and Subscribe calls open at once, in all (default 128) and from one address (16), more are
    * RESOURCE_EXHAUSTED; a GetData reader that takes nothing for `stallMs` (30 000) is dropped with its
@@ -121,7 +122,34 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const live = new LiveHub(client);
   const { service } = loadSisockProto();
 
+  // A request must arrive whole within the HTTP servers' request timeout (SISOCK_HTTP_REQUEST_TIMEOUT_MS,
+  // 30 s): grpc-js holds what a slow sender has sent of its message (up to 1 MiB a stream) for as long as
+  // it keeps sending (measured: server memory growing 1:1 with 100 streams' trickled bodies) and nothing
+  // times that out. The sender's connection is closed (the only way its streams' buffers are let go).
+  const requestMs = opts.connectionLimits?.requestTimeoutMs ?? defaultHttpLimits().requestTimeoutMs;
+  const requestDeadline: grpc.ServerInterceptor = (_method, call) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => clearTimeout(timer);
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        timer = setTimeout(() => bridge.dropPeer(call.getPeer(), `its request did not arrive within ${requestMs} ms`), requestMs);
+        timer.unref();
+        next({
+          onReceiveMessage: (message, nextMessage) => {
+            stop();
+            nextMessage(message);
+          },
+          onCancel: stop,
+        });
+      },
+      sendStatus: (status, nextStatus) => {
+        stop();
+        nextStatus(status);
+      },
+    });
+  };
   const server = new grpc.Server({
+    interceptors: [requestDeadline],
     'grpc.max_send_message_length': Math.max(4 * 1024 * 1024, limits.chunks.maxBytes * 2),
     // requests are small; bound what one connection may ask for at once and how long it may idle. A
     // stream holds up to a request being received (1 MiB, which a slow sender keeps as long as it sends)
@@ -177,7 +205,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   bridge.dropPeer = (peer, why) => {
     for (const s of sockets)
       if (`${s.remoteAddress}:${s.remotePort}` === peer) {
-        log.warn({ peer, why }, 'gRPC: connection closed: its reader is stuck');
+        log.warn({ peer, why }, 'gRPC: connection closed');
         s.destroy();
       }
   };

@@ -540,7 +540,7 @@ describe('sisock grpc', () => {
       const rec = await ended;
       expect(rec.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(rec.details).toMatch(/the client has read nothing for 500 ms/);
-      await closed; // the server closed the connection: what it had written and not sent is let go
+      await withTimeout(closed, 10_000, 'the server closing the connection'); // what it had written and not sent is let go
       expect(srv.stats.activeCalls).toBe(0);
     } finally {
       session.destroy();
@@ -596,10 +596,38 @@ describe('sisock grpc', () => {
       const t = Array.from({ length: 1000 }, (_, i) => T0 + 2000 + i * DT);
       const sample: DataResult = { data: { x: t.map((_, i) => i) }, timeline: { fast: { t, finalized_until: null } } };
       for (let i = 0; i < 500 && !over; i++) await big.push(sample); // 16 KB a chunk
-      const rec = await ended;
+      const rec = await withTimeout(ended, 10_000, 'the Subscribe to end');
       expect(rec.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(rec.details).toMatch(/more than 65536 bytes behind; dropped/);
     } finally {
+      session.destroy();
+      await srv.close();
+    }
+  });
+
+  it('a request that does not arrive whole within requestTimeoutMs closes its connection', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, connectionLimits: { requestTimeoutMs: 300 } });
+    const session = http2.connect(`http://${srv.address}`);
+    session.on('error', () => {});
+    const c = new (loadSisockProto().Client)(srv.address, grpc.credentials.createInsecure()) as AnyClient;
+    try {
+      const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+      const st = session.request({
+        ':method': 'POST',
+        ':path': loadSisockProto().service.ListNodes!.path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      st.on('error', () => {});
+      // a message announced as 1000 bytes, of which 10 are sent, then nothing
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(1000, 1);
+      st.write(Buffer.concat([head, Buffer.alloc(10)]));
+      await withTimeout(closed, 10_000, 'the server closing the connection');
+      // whole requests are served as before
+      expect(await unary(c, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
+    } finally {
+      c.close();
       session.destroy();
       await srv.close();
     }
@@ -618,7 +646,7 @@ describe('sisock grpc', () => {
       s.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), settings, data0]));
       s.on('data', () => {});
       s.end(); // the peer is done; only the server closing its side ends the socket
-      await closed;
+      await withTimeout(closed, 10_000, 'the server closing the socket');
     } finally {
       await srv.close();
     }
@@ -643,7 +671,7 @@ describe('sisock grpc', () => {
             s.once('close', () => resolve());
           }),
       );
-      await Promise.all(closed);
+      await withTimeout(Promise.all(closed), 10_000, 'the server closing the three');
       expect(srv.silentConnections()).toBe(3);
       // the client's connection, older than the deadline, was not one of them and still serves
       expect(await unary(client, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
