@@ -510,11 +510,10 @@ describe('sisock grpc', () => {
     await ended;
   });
 
-  /** A raw HTTP/2 GetData on `session` whose reader never reads (the session's window is shut). */
-  function stuckGetData(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
-    const { service } = loadSisockProto();
-    const def = service.GetData!;
-    const msg = def.requestSerialize({ node: 'Big', fields: ['x', 'y'], start: T0, end: T0 + N * DT });
+  /** A raw HTTP/2 call of `method` on `session` whose reader never reads (the session's window is shut). */
+  function stuckCall(session: http2.ClientHttp2Session, method: 'GetData' | 'Subscribe', request: object): http2.ClientHttp2Stream {
+    const def = loadSisockProto().service[method]!;
+    const msg = def.requestSerialize(request);
     const framed = Buffer.alloc(5 + msg.length);
     framed.writeUInt32BE(msg.length, 1);
     msg.copy(framed, 5);
@@ -524,6 +523,8 @@ describe('sisock grpc', () => {
     st.end(framed);
     return st;
   }
+  const stuckGetData = (session: http2.ClientHttp2Session) =>
+    stuckCall(session, 'GetData', { node: 'Big', fields: ['x', 'y'], start: T0, end: T0 + N * DT });
   const stuckSession = (address: string) => {
     const session = http2.connect(`http://${address}`, { settings: { initialWindowSize: 0 } });
     session.on('error', () => {});
@@ -578,18 +579,8 @@ describe('sisock grpc', () => {
     const srv = await startGrpcServer({ client: opts(url), port: 0, maxLiveBacklog: 1_000_000, maxLiveBacklogBytes: 64 * 1024 });
     const session = stuckSession(srv.address);
     try {
-      const { service } = loadSisockProto();
-      const def = service.Subscribe!;
-      const msg = def.requestSerialize({ node: 'Big', fields: ['x'] });
-      const framed = Buffer.alloc(5 + msg.length);
-      framed.writeUInt32BE(msg.length, 1);
-      msg.copy(framed, 5);
-      const st = session.request({ ':method': 'POST', ':path': def.path, 'content-type': 'application/grpc', te: 'trailers' });
-      st.on('error', () => {});
-      st.pause();
-      const subscribed = new Promise<void>((resolve) => st.once('response', () => resolve()));
-      st.end(framed);
-      await subscribed; // the server's WAMP subscription is made
+      const st = stuckCall(session, 'Subscribe', { node: 'Big', fields: ['x'] });
+      await new Promise<void>((resolve) => st.once('response', () => resolve())); // the server's WAMP subscription is made
       const ended = nextCallEnd(srv, 'Subscribe');
       let over = false;
       void ended.then(() => (over = true));

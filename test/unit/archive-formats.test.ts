@@ -14,6 +14,7 @@ import {
   Field,
   Schema,
   Float64,
+  Float16,
   type Vector,
 } from 'apache-arrow';
 import { arrowFormat, csvFormat, weatherFormat, detectFormat, FormatError, type DecodedFile } from '../../data-nodes/archive/formats';
@@ -233,6 +234,12 @@ describe('Arrow IPC format', () => {
       }
     expect(patched).toBeGreaterThan(0);
     expect(() => arrowFormat.decode(b, ctx('big.arrow'))).toThrow(`16777216 rows claimed in ${b.length} bytes: a damaged Arrow file`);
+  });
+
+  test('a Float16 column is read as numbers, not as its bits', () => {
+    const tb = new Table({ t: vectorFromArray([10, 11, 12], new Float64()), h: vectorFromArray([1, 2.5, null], new Float16()) });
+    const d = arrowFormat.decode(Buffer.from(tableToIPC(tb, 'stream')), ctx('h.arrow'));
+    expect(col(d, 'h')).toEqual([1, 2.5, null]);
   });
 
   test('numeric time column, Int64 and Bool values', () => {

@@ -116,6 +116,12 @@ function count(n: number, size: number, bytes: number, what: string): number {
 interface Layout {
   count: number;
   top: number[];
+  /**
+   * What apache-arrow redoes of the schema for each record batch (RecordBatch's ensureSameLengthData →
+   * schema.assign: metadata maps copied, each top-level field looked up by name among all, every field
+   * walked): fields, schema and top-level field metadata entries, and C²/2 for C top-level fields.
+   */
+  weight: number;
 }
 
 /** What reading a table's metadata entries and strings costs, charged against the walk's budget. */
@@ -144,7 +150,7 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
   const walk = new Walk(bytes);
   walk.entries(schema.customMetadataLength(), (i, kv) => schema.customMetadata(i, kv), 'schema metadata entries');
   count(schema.featuresLength(), 8, bytes, 'schema features');
-  const layout: Layout = { count: 0, top: [] };
+  const layout: Layout = { count: 0, top: [], weight: schema.customMetadataLength() };
   const lib_ = lib();
   // `nodes`: the field has a field node of its own in a batch. A dictionary-encoded field has one (its
   // indices; apache-arrow's VectorLoader takes one), whatever the children of its value type.
@@ -152,6 +158,7 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
     if (depth > MAX_DEPTH) bad(`fields nested deeper than ${MAX_DEPTH}`);
     walk.charge(8 + (f.name(UTF8_BYTES)?.length ?? 0));
     if (nodes) layout.count++;
+    layout.weight += 1 + (depth === 1 ? f.customMetadataLength() : 0);
     walk.entries(f.customMetadataLength(), (i, kv) => f.customMetadata(i, kv), 'field metadata entries');
     const n = count(f.childrenLength(), 4, bytes, 'child fields');
     // what apache-arrow decodes of the type, per field that lists it (a type table may be shared)
@@ -179,7 +186,17 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
     layout.top.push(layout.count);
     visit(f, 1, true);
   }
+  layout.weight += (n * n) / 2;
   return layout;
+}
+
+/** A record batch (or the empty one apache-arrow makes for a file without any) charged with its schema's weight. */
+function chargeBatch(w: Walked, layout: Layout): void {
+  w.work += layout.weight;
+  if (w.work > 8 * w.fileBytes + 2 ** 20)
+    bad(
+      `record batches whose schema work (${Math.round(w.work)}) is more than ${w.fileBytes} bytes can hold (many batches of a big schema)`,
+    );
 }
 
 /**
@@ -207,6 +224,7 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, l
     // every cell of a top-level column becomes a value at least (a number, a flag, a string): a bit a
     // cell at the least in the file, so more cells than 8 a byte (+ 1 Mi) means buffers shared between columns
     w.cells += rows * BigInt(layout.top.length);
+    chargeBatch(w, layout);
     if (w.cells > 8n * BigInt(w.fileBytes) + (1n << 20n))
       bad(`${w.cells} cells (rows × columns) claimed in ${w.fileBytes} bytes (columns sharing their buffers?)`);
     // apache-arrow back-fills a validity bitmap for a column shorter than its batch: per column and batch
@@ -233,6 +251,13 @@ interface Walked {
   rows: bigint;
   /** Rows × top-level columns of the record batches. */
   cells: bigint;
+  /** The schema work of the record batches (Layout.weight each). */
+  work: number;
+  batches: number;
+  schemas: number;
+  /** Each dictionary's length after its last batch (deltas append), and the sum over dictionary batches of it. */
+  dictLength: Map<bigint, bigint>;
+  dictWork: bigint;
   deltas: number;
   /** Bytes of the whole file or stream. */
   fileBytes: number;
@@ -266,12 +291,14 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
     case SCHEMA: {
       const s = msg.header(new f.Schema()) as FbSchema | null;
       if (!s) bad(`a schema message at byte ${pos} without its schema`);
-      const layout = checkSchema(s, len);
-      w.layout = layout; // a stream may change its schema: the batches after follow the new one
+      // apache-arrow's Table wants one schema; a second message only makes it compare schemas per batch
+      if (++w.schemas > 1) bad(`a second schema message at byte ${pos}`);
+      w.layout = checkSchema(s, len);
       break;
     }
     case RECORD_BATCH:
       if (!w.layout) bad(`a record batch at byte ${pos} before the schema`);
+      w.batches++;
       w.rows += checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout, w);
       // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
       if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
@@ -282,6 +309,16 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
       w.rows += checkBatch(d?.data() ?? null, len, body, null, w);
       if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
       if (d?.isDelta() && ++w.deltas > MAX_DELTAS) bad(`more than ${MAX_DELTAS} delta dictionary batches`);
+      // apache-arrow concatenates a delta onto its dictionary and memoizes the whole (an array of its
+      // length), kept by every batch read meanwhile: charged with the dictionary's length after it
+      if (d) {
+        const id = d.id();
+        const length = (d.isDelta() ? (w.dictLength.get(id) ?? 0n) : 0n) + (d.data()?.length() ?? 0n);
+        w.dictLength.set(id, length);
+        w.dictWork += length;
+        if (w.dictWork > 16n * BigInt(w.fileBytes) + (1n << 20n))
+          bad(`dictionaries whose lengths after each batch add up to ${w.dictWork} in ${w.fileBytes} bytes`);
+      }
       break;
     }
     default:
@@ -294,7 +331,18 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
 export function checkArrowIpc(bytes: Uint8Array): void {
   const n = bytes.length;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(n, 6));
-  const w: Walked = { layout: null, rows: 0n, cells: 0n, deltas: 0, fileBytes: n };
+  const w: Walked = {
+    layout: null,
+    rows: 0n,
+    cells: 0n,
+    work: 0,
+    batches: 0,
+    schemas: 0,
+    dictLength: new Map(),
+    dictWork: 0n,
+    deltas: 0,
+    fileBytes: n,
+  };
   if (head.equals(MAGIC)) {
     checkFile(bytes, w);
     return;
@@ -304,11 +352,13 @@ export function checkArrowIpc(bytes: Uint8Array): void {
   let first = true;
   while (pos < n) {
     const m = checkMessage(bytes, pos, n, w);
-    if (!m) return;
+    if (!m) break;
     if (first && m.kind !== SCHEMA) bad(`a stream starting with a ${KIND[m.kind]}, not its schema`);
     first = false;
     pos = m.next;
   }
+  // a schema without batches: apache-arrow makes one empty batch of it
+  if (w.layout && w.batches === 0) chargeBatch(w, w.layout);
 }
 
 /**
@@ -343,6 +393,7 @@ function checkFile(bytes: Uint8Array, w: Walked): void {
   blocks('dictionary', footer.dictionariesLength(), (i) => footer.dictionaries(i), DICTIONARY_BATCH);
   blocks('record batch', footer.recordBatchesLength(), (i) => footer.recordBatches(i), RECORD_BATCH);
   // apache-arrow reads each block; one message listed twice is read twice (a batch 1333 times: 5 GB)
+  if (w.batches === 0) chargeBatch(w, w.layout);
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++)
     if (spans[i]![0] < spans[i - 1]![1]) bad(`footer blocks overlapping at bytes ${spans[i - 1]![0]} and ${spans[i]![0]}`);

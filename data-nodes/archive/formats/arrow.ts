@@ -47,6 +47,10 @@ function arrow(): ArrowLib {
 
 function numbers(vec: Vector, scale = 1): Float64Array {
   const n = vec.length;
+  const { DataType, Precision } = arrow();
+  // toArray() gives a Float16 column's raw bits (a Uint16Array); get() converts
+  if (DataType.isFloat(vec.type) && (vec.type as { precision: number }).precision === Precision.HALF)
+    return Float64Array.from({ length: n }, (_, i) => ((vec.get(i) as number | null) ?? NaN) / scale);
   const out = new Float64Array(n);
   const raw = vec.toArray() as ArrayLike<number | bigint>;
   const bigint =
