@@ -49,10 +49,24 @@ export interface BridgeLimits {
   stallMs: number;
 }
 
-/** The address part of a grpc-js peer string (`1.2.3.4:5678`, `[::1]:5678`). */
+/**
+ * The address a grpc-js peer string (`1.2.3.4:5678`, `2001:db8::1:5678`, `[::1]:5678`) counts against:
+ * its IPv4 address, or the /64 of an IPv6 one (a host is given a /64: one address each would be no bound).
+ */
 export function peerIp(peer: string): string {
   const m = /^\[(.*)\]:\d+$/.exec(peer) ?? /^(.*):\d+$/.exec(peer);
-  return m?.[1] ?? peer;
+  const ip = m?.[1] ?? peer;
+  if (!ip.includes(':')) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
 }
 
 export class GrpcBridge {
@@ -65,6 +79,8 @@ export class GrpcBridge {
   private readonly streamsByIp = new Map<string, number>();
   /** Closes the connection of a grpc-js peer (`call.getPeer()`); set by the server, which holds the sockets. */
   dropPeer: (peer: string, why: string) => void = () => {};
+  /** Bytes the server has written to a peer's connection so far (its progress); set by the server. */
+  peerBytesWritten: (peer: string) => number = () => 0;
 
   constructor(
     readonly client: SisockClient,
@@ -125,12 +141,22 @@ export class GrpcBridge {
     }
     this.streams++;
     this.streamsByIp.set(ip, mine + 1);
-    ctx.onDispose(() => {
+    // given back when the call ends, or as soon as its client has gone (a cancelled GetData may still wait
+    // for its node's answer, up to the call timeout, but sends nothing more: a dashboard re-querying on
+    // zoom would otherwise use up its address's slots)
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
       this.streams--;
       const left = (this.streamsByIp.get(ip) ?? 1) - 1;
       if (left > 0) this.streamsByIp.set(ip, left);
       else this.streamsByIp.delete(ip);
+    };
+    ctx.onCancel(() => {
+      if (ctx.clientGone) release();
     });
+    ctx.onDispose(release);
   }
 
   /** A call is over: logs it and emits 'callEnd'. */

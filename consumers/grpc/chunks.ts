@@ -191,6 +191,18 @@ export function* chunkGroup(
   if (a < n) yield make(a, n);
 }
 
+/** About the payload bytes of a chunk: 8 a time and a number, 1 a flag, a string's UTF-8 and 2. */
+export function chunkBytes(c: Pick<ChunkMsg, 't' | 'columns'>): number {
+  let n = 8 * c.t.length;
+  for (const col of c.columns) {
+    n += 4 * col.null_indices.length;
+    if (col.doubles) n += 8 * col.doubles.values.length;
+    if (col.bools) n += col.bools.values.length;
+    if (col.strings) for (const v of col.strings.values) n += sampleBytes(v);
+  }
+  return n;
+}
+
 /** Samples in a chunk (all columns, times not counted). */
 export function chunkPoints(c: Pick<ChunkMsg, 't' | 'columns'>): number {
   return c.t.length * c.columns.length;

@@ -11,18 +11,22 @@ import type { CallContext } from './call-context';
  * to HTTP/2 (the call's own buffer takes 16, whatever their size), and a wait for 'drain' whenever
  * `write()` says the stream is full. `write` resolves when the caller may write again.
  *
- * A reader that takes nothing for `stallMs` (its HTTP/2 window stays shut) gets `onStall`: what is
- * written and not sent (~5 MB a call, measured) would otherwise be held as long as the peer stays
- * connected, and neither a deadline nor an error status can end such a stream (both queue behind the
- * data that cannot leave).
+ * A wait during which the peer's connection takes less than `STALL_BYTES` (its HTTP/2 window stays
+ * shut) for `ms` gets `onStall`: what is written and not sent (~5 MB a call, measured) would otherwise
+ * be held as long as the peer stays connected, and neither a deadline nor an error status can end such
+ * a stream (both queue behind the data that cannot leave). Progress is the connection's bytes, not this
+ * call's messages: a slow reader of 1 MiB chunks on a busy connection is still reading.
  */
+/** Bytes a peer's connection must take in a stall period to count as reading. */
+const STALL_BYTES = 1024;
+
 export class BoundedWriter {
   private inFlight = 0;
   private wake: (() => void) | null = null;
   constructor(
     private readonly call: grpc.ServerWritableStream<unknown, unknown>,
     private readonly ctx: CallContext,
-    private readonly stall: { ms: number; onStall: () => void } | null = null,
+    private readonly stall: { ms: number; progress: () => number; onStall: () => void } | null = null,
     private readonly maxInFlight = 4,
   ) {}
 
@@ -42,6 +46,9 @@ export class BoundedWriter {
 
   private until(event: 'drain' | null): Promise<void> {
     return new Promise((resolve) => {
+      if (this.ctx.cancelled) return resolve();
+      let timer: NodeJS.Timeout | null = null;
+      let undo = () => {};
       const done = () => {
         if (event) this.call.off(event, done);
         if (this.wake === done) this.wake = null;
@@ -50,13 +57,21 @@ export class BoundedWriter {
         resolve();
       };
       const stall = this.stall;
-      const timer = stall
-        ? setTimeout(() => {
-            done();
-            stall.onStall();
-          }, stall.ms)
-        : null;
-      const undo = this.ctx.onCancel(done);
+      if (stall) {
+        let mark = stall.progress();
+        const check = () => {
+          const now = stall.progress();
+          if (now - mark >= STALL_BYTES) {
+            mark = now;
+            timer = setTimeout(check, stall.ms);
+            return;
+          }
+          done();
+          stall.onStall();
+        };
+        timer = setTimeout(check, stall.ms);
+      }
+      undo = this.ctx.onCancel(done);
       if (event) this.call.on(event, done);
       else this.wake = done;
     });

@@ -92,8 +92,9 @@ export function getDataMethod(bridge: GrpcBridge): grpc.handleServerStreamingCal
       const undoCancel = ctx.onCancel(() => queue.end());
       const writer = new BoundedWriter(call as grpc.ServerWritableStream<unknown, unknown>, ctx, {
         ms: serverLimits.stallMs,
+        progress: () => bridge.peerBytesWritten(call.getPeer()),
         onStall: () => {
-          const why = `${what}: the client has read nothing for ${serverLimits.stallMs} ms`;
+          const why = `${what}: the client's connection has taken nothing for ${serverLimits.stallMs} ms`;
           ctx.fail(new GrpcError(grpc.status.RESOURCE_EXHAUSTED, why));
           bridge.dropPeer(call.getPeer(), why);
         },

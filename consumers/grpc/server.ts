@@ -63,8 +63,9 @@ export interface GrpcServerOptions {
    */
   connectionLimits?: Partial<Pick<HttpLimits, 'maxConnections' | 'maxConnectionsPerIp' | 'headersTimeoutMs' | 'requestTimeoutMs'>>;
   /**
-   * GetData and Subscribe calls open at once, in all (default 128) and from one address (16), more are
-   * RESOURCE_EXHAUSTED; a GetData reader that takes nothing for `stallMs` (30 000) is dropped with its
+   * GetData and Subscribe calls open at once, in all (env SISOCK_GRPC_MAX_STREAMS, default 128) and from
+   * one address or IPv6 /64 (SISOCK_GRPC_MAX_STREAMS_PER_IP, 32), more are
+   * RESOURCE_EXHAUSTED; a GetData call whose connection sends nothing for `stallMs` (30 000) is dropped with its
    * connection (as is a Subscribe reader `maxLiveBacklog` chunks or `maxLiveBacklogBytes` behind).
    */
   streamLimits?: Partial<Pick<BridgeLimits, 'maxStreams' | 'maxStreamsPerIp' | 'stallMs'>>;
@@ -93,6 +94,11 @@ export interface RunningGrpcServer {
   close(): Promise<void>;
 }
 
+function envInt(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isSafeInteger(v) && v > 0 ? v : fallback;
+}
+
 /** An HTTP/2 client's first bytes: the 24-byte connection preface and the 9-byte header of its SETTINGS frame. */
 const GREETING_BYTES = 24 + 9;
 
@@ -113,8 +119,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     windowPoints: Math.max(1000, opts.windowPoints ?? 200000),
     maxLiveBacklog: opts.maxLiveBacklog ?? 1000,
     maxLiveBacklogBytes: opts.maxLiveBacklogBytes ?? 16 * 2 ** 20,
-    maxStreams: opts.streamLimits?.maxStreams ?? 128,
-    maxStreamsPerIp: opts.streamLimits?.maxStreamsPerIp ?? 16,
+    maxStreams: opts.streamLimits?.maxStreams ?? envInt('SISOCK_GRPC_MAX_STREAMS', 128),
+    maxStreamsPerIp: opts.streamLimits?.maxStreamsPerIp ?? envInt('SISOCK_GRPC_MAX_STREAMS_PER_IP', 32),
     stallMs: opts.streamLimits?.stallMs ?? 30_000,
   };
   const events = new EventEmitter();
@@ -134,10 +140,12 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       start: (next) => {
         timer = setTimeout(() => bridge.dropPeer(call.getPeer(), `its request did not arrive within ${requestMs} ms`), requestMs);
         timer.unref();
+        // every method takes one request message: it has arrived when the client half-closes (grpc-js runs
+        // the handler then; a whole message followed by more bytes, or by nothing, is not an arrival)
         next({
-          onReceiveMessage: (message, nextMessage) => {
+          onReceiveHalfClose: (nextHalfClose) => {
             stop();
-            nextMessage(message);
+            nextHalfClose();
           },
           onCancel: stop,
         });
@@ -202,6 +210,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   let silent = 0;
   // A reader that stopped reading: its calls' data cannot leave, and neither can a status; closing the
   // connection frees them (the peer's other calls end with it).
+  bridge.peerBytesWritten = (peer) => {
+    let n = 0;
+    for (const s of sockets) if (`${s.remoteAddress}:${s.remotePort}` === peer) n += s.bytesWritten;
+    return n;
+  };
   bridge.dropPeer = (peer, why) => {
     for (const s of sockets)
       if (`${s.remoteAddress}:${s.remotePort}` === peer) {

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ALL_TIME, NodeUri } from '../../contract';
 import { subscribeLive, type DataResult, type FieldsResult, type Handle, type SisockClient } from '../../client';
 import { newCounters, type GrpcBridge } from './bridge';
-import { chunkGroup, groupByTimeline, type ChunkMsg } from './chunks';
+import { chunkBytes, chunkGroup, groupByTimeline, type ChunkMsg } from './chunks';
 import { GrpcError, toGrpcError } from './errors';
 import { checkNode, fieldMaps, type SubscribeRequest } from './requests';
 
@@ -74,7 +74,7 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
       );
       let { fieldTimeline, declared } = fieldMaps(fres);
       let overflow = false;
-      // bytes written and not yet passed on (about: 8 a time and a value; chunks are at most ~chunkBytes)
+      // bytes written and not yet passed on (chunks.ts chunkBytes: 8 a time and a number, strings their UTF-8)
       let backlogBytes = 0;
       const onSample = (r: DataResult) => {
         if (ctx.cancelled || overflow) return;
@@ -84,7 +84,7 @@ export function subscribeMethod(bridge: GrpcBridge, hub: LiveHub): grpc.handleSe
             const msg = c as ChunkMsg;
             msg.seq = rec.chunks++;
             rec.points += c.t.length * c.columns.length;
-            const bytes = 8 * c.t.length * (1 + c.columns.length);
+            const bytes = chunkBytes(c);
             backlogBytes += bytes;
             call.write(msg, () => {
               backlogBytes -= bytes;

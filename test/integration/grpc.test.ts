@@ -531,6 +531,28 @@ describe('sisock grpc', () => {
     return session;
   };
 
+  it('a GetData its client cancelled gives its slot back at once, though its node has not answered', async () => {
+    const srv = await startGrpcServer({ client: opts(url), port: 0, streamLimits: { maxStreamsPerIp: 1 } });
+    const c = new (loadSisockProto().Client)(srv.address, grpc.credentials.createInsecure()) as AnyClient;
+    try {
+      const ended = nextCallEnd(srv, 'GetData');
+      const held = c.GetData({ node: 'stall', fields: ['x'], start: T0, end: T0 + 1 }) as grpc.ClientReadableStream<Chunk>;
+      const done = collect(held);
+      await waitFor(() => srv.stats.nodeGetDataCalls >= 1, 10000, 'the call at the node');
+      held.cancel();
+      expect((await done).error?.code).toBe(grpc.status.CANCELLED);
+      // its WAMP call to the node still waits (the node never answers) ...
+      expect(srv.stats.activeCalls).toBe(1);
+      // ... but the address may stream again
+      const ok = await collect(c.GetData({ node: 'Big', fields: ['x'], start: T0, end: T0 + 1 }, { deadline: Date.now() + 10000 }));
+      expect(ok.error).toBeNull();
+      void ended;
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
   it('drops a GetData reader that reads nothing for stallMs, with its connection; the server holds nothing after', async () => {
     const srv = await startGrpcServer({ client: opts(url), port: 0, streamLimits: { stallMs: 500 } });
     const session = stuckSession(srv.address);
@@ -540,7 +562,7 @@ describe('sisock grpc', () => {
       stuckGetData(session);
       const rec = await ended;
       expect(rec.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-      expect(rec.details).toMatch(/the client has read nothing for 500 ms/);
+      expect(rec.details).toMatch(/the client's connection has taken nothing for 500 ms/);
       await withTimeout(closed, 10_000, 'the server closing the connection'); // what it had written and not sent is let go
       expect(srv.stats.activeCalls).toBe(0);
     } finally {
@@ -615,6 +637,19 @@ describe('sisock grpc', () => {
       head.writeUInt32BE(1000, 1);
       st.write(Buffer.concat([head, Buffer.alloc(10)]));
       await withTimeout(closed, 10_000, 'the server closing the connection');
+      // a whole message, never followed by the end of the request: not an arrival either
+      const again = http2.connect(`http://${srv.address}`);
+      again.on('error', () => {});
+      const closedToo = new Promise<void>((resolve) => again.once('close', () => resolve()));
+      const def = loadSisockProto().service.ListNodes!;
+      const msg = def.requestSerialize({});
+      const whole = Buffer.alloc(5 + msg.length);
+      whole.writeUInt32BE(msg.length, 1);
+      msg.copy(whole, 5);
+      const st2 = again.request({ ':method': 'POST', ':path': def.path, 'content-type': 'application/grpc', te: 'trailers' });
+      st2.on('error', () => {});
+      st2.write(whole);
+      await withTimeout(closedToo, 10_000, 'the server closing the second connection');
       // whole requests are served as before
       expect(await unary(c, 'ListNodes', {}, 5000)).toHaveProperty('nodes');
     } finally {

@@ -1,6 +1,8 @@
 /** consumers/grpc: chunking of get_data results and the window planner. */
 import { chunkGroup, groupByTimeline, makeColumn, WindowPlanner } from '../../consumers/grpc';
 import type { DataResult } from '../../client';
+import { chunkBytes } from '../../consumers/grpc/chunks';
+import { peerIp } from '../../consumers/grpc/bridge';
 
 describe('chunks', () => {
   const result: DataResult = {
@@ -69,5 +71,31 @@ describe('WindowPlanner', () => {
       calls++;
     }
     expect(calls).toBeLessThan(12);
+  });
+});
+
+describe('chunkBytes and peerIp (the gRPC server bounds)', () => {
+  test('a chunk costs its times, numbers, flags, and strings by their UTF-8', () => {
+    const c = {
+      t: [1, 2],
+      columns: [
+        { field: 'x', doubles: { values: [1, 2] }, null_indices: [] },
+        { field: 's', strings: { values: ['é'.repeat(1000), 'a'] }, null_indices: [] },
+        { field: 'b', bools: { values: [true] }, null_indices: [1] },
+      ],
+    };
+    expect(chunkBytes(c)).toBe(16 + 16 + (2000 + 2) + (1 + 2) + 1 + 4);
+  });
+
+  test.each([
+    ['127.0.0.1:5000', '127.0.0.1'],
+    ['[::1]:5000', '0:0:0:0::/64'],
+    ['::1:5000', '0:0:0:0::/64'],
+    ['::ffff:10.1.2.3:5000', '10.1.2.3'],
+    ['2001:db8:1:2:a:b:c:d:443', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::7:443', '2001:db8:1:2::/64'],
+    ['2001:db8::1:443', '2001:db8:0:0::/64'],
+  ])('%s counts against %s', (peer, key) => {
+    expect(peerIp(peer)).toBe(key);
   });
 });
