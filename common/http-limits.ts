@@ -19,7 +19,8 @@ export interface HttpLimits {
   maxConnectionsPerIp: number;
 }
 
-function envInt(name: string, fallback: number): number {
+/** A positive integer from the environment, else `fallback`. */
+export function envInt(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isSafeInteger(v) && v > 0 ? v : fallback;
 }

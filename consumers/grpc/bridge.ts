@@ -132,13 +132,13 @@ export class GrpcBridge {
   admitStream(ctx: CallContext, peer: string, what: string): void {
     const ip = peerIp(peer);
     const mine = this.streamsByIp.get(ip) ?? 0;
-    if (this.streams >= this.limits.maxStreams || mine >= this.limits.maxStreamsPerIp) {
-      const [n, max] = mine >= this.limits.maxStreamsPerIp ? [mine, this.limits.maxStreamsPerIp] : [this.streams, this.limits.maxStreams];
-      throw new GrpcError(
-        grpc.status.RESOURCE_EXHAUSTED,
-        `${what}: ${n} streaming calls open${mine >= this.limits.maxStreamsPerIp ? ' from this address' : ''} (at most ${max}); retry when one ends`,
-      );
-    }
+    const over =
+      mine >= this.limits.maxStreamsPerIp
+        ? `${mine} streaming calls open from this address (at most ${this.limits.maxStreamsPerIp})`
+        : this.streams >= this.limits.maxStreams
+          ? `${this.streams} streaming calls open (at most ${this.limits.maxStreams})`
+          : null;
+    if (over) throw new GrpcError(grpc.status.RESOURCE_EXHAUSTED, `${what}: ${over}; retry when one ends`);
     this.streams++;
     this.streamsByIp.set(ip, mine + 1);
     // given back when the call ends, or as soon as its client has gone (a cancelled GetData may still wait

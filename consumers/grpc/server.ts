@@ -17,7 +17,7 @@ import { promises as dns } from 'node:dns';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { RateLimitedLog } from '../../common/config-file';
-import { capConnections, defaultHttpLimits, type HttpLimits } from '../../common/http-limits';
+import { capConnections, defaultHttpLimits, envInt, type HttpLimits } from '../../common/http-limits';
 import { silentLogger, type Logger } from '../../common/log';
 import { SisockClient, type ClientOptions } from '../../client';
 import { GrpcBridge, type BridgeLimits } from './bridge';
@@ -92,11 +92,6 @@ export interface RunningGrpcServer {
   /** Connections closed for not having sent their HTTP/2 greeting in time, since the start. */
   silentConnections(): number;
   close(): Promise<void>;
-}
-
-function envInt(name: string, fallback: number): number {
-  const v = Number(process.env[name]);
-  return Number.isSafeInteger(v) && v > 0 ? v : fallback;
 }
 
 /** An HTTP/2 client's first bytes: the 24-byte connection preface and the 9-byte header of its SETTINGS frame. */
@@ -199,8 +194,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const listeners = addresses.map(() => net.createServer());
   const refused = capConnections(listeners, opts.connectionLimits ?? {}, log, 'grpc');
   // Every socket handed over, so close() can end those grpc-js never took up (a peer that connected and
-  // said nothing keeps no HTTP/2 session that forceShutdown would end, and the listener waits for it).
-  const sockets = new Set<net.Socket>();
+  // said nothing keeps no HTTP/2 session that forceShutdown would end, and the listener waits for it);
+  // keyed as grpc-js's call.getPeer() names its connection.
+  const sockets = new Map<string, net.Socket>();
   // A peer that connects and says nothing (or a few bytes) has no HTTP/2 session for grpc-js to idle out:
   // it held its connection slot for good (a silent socket was still open after 40 s, measured), and enough
   // of them from enough addresses took every slot of the server. So, as the HTTP servers' headers
@@ -210,33 +206,30 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   let silent = 0;
   // A reader that stopped reading: its calls' data cannot leave, and neither can a status; closing the
   // connection frees them (the peer's other calls end with it).
-  bridge.peerBytesWritten = (peer) => {
-    let n = 0;
-    for (const s of sockets) if (`${s.remoteAddress}:${s.remotePort}` === peer) n += s.bytesWritten;
-    return n;
-  };
+  // connections the server closes, logged a few times per window (a flood of them must not flood the log)
+  const closedLog = new RateLimitedLog((obj, msg) => log.warn(obj, msg), 10, 10_000);
+  bridge.peerBytesWritten = (peer) => sockets.get(peer)?.bytesWritten ?? 0;
   bridge.dropPeer = (peer, why) => {
-    for (const s of sockets)
-      if (`${s.remoteAddress}:${s.remotePort}` === peer) {
-        log.warn({ peer, why }, 'gRPC: connection closed');
-        s.destroy();
-      }
+    const s = sockets.get(peer);
+    if (!s) return;
+    closedLog.log({ peer, why }, 'gRPC: connection closed');
+    s.destroy();
   };
-  const silentLog = new RateLimitedLog((obj, msg) => log.warn(obj, msg), 10, 10_000);
   for (const listener of listeners)
     listener.on('connection', (s: net.Socket) => {
       if (s.destroyed) return;
-      sockets.add(s);
+      const peer = `${s.remoteAddress}:${s.remotePort}`;
+      sockets.set(peer, s);
       const greeting = setTimeout(() => {
         if (s.bytesRead >= GREETING_BYTES || s.destroyed) return;
         silent++;
-        silentLog.log({ peer: s.remoteAddress, bytes: s.bytesRead, ms: greetingMs }, 'gRPC: connection closed: no HTTP/2 greeting in time');
+        closedLog.log({ peer: s.remoteAddress, bytes: s.bytesRead, ms: greetingMs }, 'gRPC: connection closed: no HTTP/2 greeting in time');
         s.destroy();
       }, greetingMs);
       greeting.unref();
       s.once('close', () => {
         clearTimeout(greeting);
-        sockets.delete(s);
+        if (sockets.get(peer) === s) sockets.delete(peer);
       });
       injector.injectConnection(s);
     });
@@ -296,7 +289,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
           });
         });
         injector.destroy();
-        for (const s of sockets) s.destroy();
+        for (const s of sockets.values()) s.destroy();
         await stopped;
         await live.close();
         if (ownsClient) await client.close();

@@ -118,8 +118,6 @@ export function parseWeatherFile(content: Buffer | string): ParsedWeatherFile {
   return { header, t: Float64Array.from(tOut), v: Float64Array.from(vOut), badLines, firstBadLine };
 }
 
-/** A strict decimal number: no hex, no empty string, no trailing garbage (unlike `Number()`/`parseFloat`). */
-
 /** The median spacing of sorted times, or null with fewer than two. */
 export function medianInterval(t: ArrayLike<number>): number | null {
   if (t.length < 2) return null;

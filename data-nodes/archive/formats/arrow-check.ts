@@ -190,10 +190,13 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
   return layout;
 }
 
+/** A bound of `k` per byte of the file, and 1 Mi more (small files have room for small schemas). */
+const perByte = (w: Walked, k: number): number => k * w.fileBytes + 2 ** 20;
+
 /** A record batch (or the empty one apache-arrow makes for a file without any) charged with its schema's weight. */
 function chargeBatch(w: Walked, layout: Layout): void {
   w.work += layout.weight;
-  if (w.work > 8 * w.fileBytes + 2 ** 20)
+  if (w.work > perByte(w, 8))
     bad(
       `record batches whose schema work (${Math.round(w.work)}) is more than ${w.fileBytes} bytes can hold (many batches of a big schema)`,
     );
@@ -202,9 +205,9 @@ function chargeBatch(w: Walked, layout: Layout): void {
 /**
  * A record batch's counts fit its metadata; its buffers lie inside its body; with the schema's `layout`
  * (record batches, not dictionaries), a node per field and the top-level ones of the batch's length.
- * Returns its rows.
+ * Its rows are added to the walk's.
  */
-function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, layout: Layout | null, w: Walked): bigint {
+function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, layout: Layout | null, w: Walked): void {
   if (!rb) bad('a batch message without its batch');
   const rows = rb.length();
   if (rows < 0n) bad(`a batch of ${rows} rows`);
@@ -218,14 +221,14 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, l
   if (!layout && nodes > 0 && rb.nodes(0)?.length() !== rows)
     bad(`a dictionary of ${rb.nodes(0)?.length()} values in a batch of ${rows} rows`);
   // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
-  if (w.rows + rows > BigInt(w.fileBytes))
-    throw new FormatError(`${w.rows + rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
+  w.rows += rows;
+  if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
   if (layout) {
     // every cell of a top-level column becomes a value at least (a number, a flag, a string): a bit a
     // cell at the least in the file, so more cells than 8 a byte (+ 1 Mi) means buffers shared between columns
     w.cells += rows * BigInt(layout.top.length);
     chargeBatch(w, layout);
-    if (w.cells > 8n * BigInt(w.fileBytes) + (1n << 20n))
+    if (w.cells > BigInt(perByte(w, 8)))
       bad(`${w.cells} cells (rows × columns) claimed in ${w.fileBytes} bytes (columns sharing their buffers?)`);
     // apache-arrow back-fills a validity bitmap for a column shorter than its batch: per column and batch
     if (nodes < layout.count) bad(`a record batch of ${nodes} field nodes for a schema of ${layout.count} fields`);
@@ -241,7 +244,6 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, l
       bad(`buffer ${i} (${b?.offset()}+${b?.length()}) outside its message body of ${body} bytes`);
   }
   count(rb.variadicBufferCountsLength(), 8, metaBytes, 'variadic buffer counts');
-  return rows;
 }
 
 /** What the walk of a file's messages carries from one to the next. */
@@ -299,15 +301,12 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
     case RECORD_BATCH:
       if (!w.layout) bad(`a record batch at byte ${pos} before the schema`);
       w.batches++;
-      w.rows += checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout, w);
-      // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
-      if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
+      checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout, w);
       break;
     case DICTIONARY_BATCH: {
       const d = msg.header(new f.DictionaryBatch()) as InstanceType<Fb['DictionaryBatch']> | null;
       // its entries too are decoded one by one: counted with the rows
-      w.rows += checkBatch(d?.data() ?? null, len, body, null, w);
-      if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
+      checkBatch(d?.data() ?? null, len, body, null, w);
       if (d?.isDelta() && ++w.deltas > MAX_DELTAS) bad(`more than ${MAX_DELTAS} delta dictionary batches`);
       // apache-arrow concatenates a delta onto its dictionary and memoizes the whole (an array of its
       // length), kept by every batch read meanwhile: charged with the dictionary's length after it
@@ -316,7 +315,7 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
         const length = (d.isDelta() ? (w.dictLength.get(id) ?? 0n) : 0n) + (d.data()?.length() ?? 0n);
         w.dictLength.set(id, length);
         w.dictWork += length;
-        if (w.dictWork > 16n * BigInt(w.fileBytes) + (1n << 20n))
+        if (w.dictWork > BigInt(perByte(w, 16)))
           bad(`dictionaries whose lengths after each batch add up to ${w.dictWork} in ${w.fileBytes} bytes`);
       }
       break;

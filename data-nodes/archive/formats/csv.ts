@@ -57,6 +57,9 @@ export const TIME_NAMES = new Set([
 ]);
 const MISSING = new Set(['', 'nan', 'na', 'n/a', 'null', 'none', '-nan']);
 
+/** A time cell: a number as written, or an ISO date-time (NaN otherwise). */
+const timeCell = (c: string): number => (DECIMAL_TEXT.test(c) ? Number(c) : parseIsoDateTime(c));
+
 /**
  * A cell that is exactly a number (the DECIMAL_TEXT grammar, no spaces), or null: a char-code scan, no regular
  * expression, so the common all-numeric file decodes at the speed of `Number()`.
@@ -251,7 +254,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       .find((l) => l.trim() !== '' && !l.startsWith('#'));
     if (first !== undefined) {
       const cell = splitLine(first, delim)[0]?.trim() ?? '';
-      const v = DECIMAL_TEXT.test(cell) ? Number(cell) : parseIsoDateTime(cell);
+      const v = timeCell(cell);
       if (Number.isFinite(v) && v > 1e8) timeIdx = 0;
     }
   }
@@ -307,7 +310,7 @@ export function decodeCsv(content: Buffer, ctx: FileContext, forcedDelim?: strin
       if (x !== null) t = x;
       else {
         const c = raw.trim();
-        t = DECIMAL_TEXT.test(c) ? Number(c) : parseIsoDateTime(c);
+        t = timeCell(c);
       }
       if (ms || t > 1e12) t /= 1000;
     }
