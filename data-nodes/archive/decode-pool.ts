@@ -65,13 +65,33 @@ interface Slot {
   ready: boolean;
   /** Posted jobs, oldest (the one at work) first. */
   inflight: Job[];
+  /** The deadline of the job at work (inflight[0]), armed when it became the oldest. */
+  timer: NodeJS.Timeout | null;
 }
+
+/**
+ * How long a worker may spend on one file: `baseMs` and `msPerMiB` of the file's size (default 60 s + 1 s
+ * a MiB: G3 decodes at ~1 GB/s, CSV at ~100 MB/s, a .xz at what its decompression gives, so a good file
+ * takes a small part of it). Beyond it the file is answered `lost` (an error row naming the time), the
+ * worker is abandoned and replaced, and the files queued behind it go to the others: a file the decoder
+ * never finishes (a bug a hostile file finds, a read that hangs on a dead network mount) costs one worker,
+ * not the scan. A worker stuck in a system call cannot be stopped until the call returns (and holds the
+ * process at exit); one in JavaScript ends at once.
+ */
+export interface JobDeadline {
+  baseMs: number;
+  msPerMiB: number;
+}
+
+export const DEFAULT_DEADLINE: JobDeadline = { baseMs: 60_000, msPerMiB: 1_000 };
 
 export interface DecodePoolOptions {
   /** Files smaller than this are for the caller to read and summarise itself (default 64 KiB). */
   minBytes?: number;
   /** Node flags of the workers (default: the process's). */
   execArgv?: string[];
+  /** Time a worker may spend on one file (default DEFAULT_DEADLINE). */
+  deadline?: JobDeadline;
 }
 
 export class DecodePool {
@@ -95,7 +115,7 @@ export class DecodePool {
    * up on workers). It is closed `SHARED_IDLE_MS` after its last lease is released, unless leased again.
    */
   static lease(size: number, o: DecodePoolOptions = {}): PoolLease {
-    const key = JSON.stringify([size, o.minBytes ?? null, o.execArgv ?? null]);
+    const key = JSON.stringify([size, o.minBytes ?? null, o.execArgv ?? null, o.deadline ?? null]);
     let s = shared.get(key);
     if (s && !s.pool.threaded && size > 0) {
       // It gave up (workers that cannot start, or died too often): a new scanner tries again with a new
@@ -202,7 +222,24 @@ export class DecodePool {
       slot.inflight.push(j);
       slot.worker.ref();
       slot.worker.postMessage({ id: j.id, file: j.file });
+      if (slot.inflight.length === 1) this.arm(slot);
     }
+  }
+
+  /** Starts the deadline of the slot's oldest job (the one its worker is at), if any. */
+  private arm(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    const j = slot.inflight[0];
+    if (!j) return;
+    const d = this.o.deadline ?? DEFAULT_DEADLINE;
+    const ms = Math.round(d.baseMs + (d.msPerMiB * j.file.size) / 2 ** 20);
+    slot.timer = setTimeout(() => {
+      if (slot.inflight[0] !== j) return;
+      this.abandon(slot, `it spent more than ${(ms / 1000).toFixed(1)} s on this file (the limit for its size)`, false);
+      void slot.worker.terminate().catch(() => {});
+    }, ms);
+    slot.timer.unref();
   }
 
   private spawn(): boolean {
@@ -213,42 +250,54 @@ export class DecodePool {
       this.failed = true;
       return false;
     }
-    const slot: Slot = { worker, ready: false, inflight: [] };
+    const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.unref();
     worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult }) => {
       if (m.ready) {
         slot.ready = true;
         return this.pump();
       }
+      if (!this.slots.includes(slot)) return; // abandoned: its jobs were answered then
       const i = slot.inflight.findIndex((j) => j.id === m.id);
       const [j] = i >= 0 ? slot.inflight.splice(i, 1) : [];
       if (slot.inflight.length === 0) worker.unref();
+      if (i === 0) this.arm(slot);
       if (j && m.result) j.resolve(m.result);
       this.pump();
     });
-    const died = (why: string) => {
-      const at = this.slots.indexOf(slot);
-      if (at < 0) return; // already handled
-      this.slots.splice(at, 1);
-      const lost = slot.inflight.splice(0);
-      // The job it was at is answered `lost` (the file may be what killed it). The files queued behind it
-      // go back to the front of the queue, for another worker to read: answering them `lost` too would
-      // spend one of the scanner's attempts on each of up to PER_WORKER - 1 unrelated files.
-      lost[0]?.resolve({ kind: 'lost', running: true, error: `the decode worker stopped (${why})` });
-      this.waiting.unshift(...lost.slice(1));
-      // one that never started means workers cannot start here: every file left to the caller
-      if (!slot.ready || ++this.respawns > MAX_RESPAWNS) this.failed = true;
-      this.pump();
-    };
-    worker.on('error', (e: Error) => died(e.message));
-    worker.on('exit', (code) => died(`exit code ${code}`));
+    worker.on('error', (e: Error) => this.abandon(slot, e.message, true));
+    worker.on('exit', (code) => this.abandon(slot, `exit code ${code}`, true));
     this.slots.push(slot);
     return true;
+  }
+
+  /**
+   * A worker that died (`died`) or overran its job's deadline: out of the pool, the job it was at
+   * answered `lost` (the file may be the cause), the ones queued behind it given to the others, and a
+   * replacement started. Only deaths count towards MAX_RESPAWNS: a deadline is a file's doing.
+   */
+  private abandon(slot: Slot, why: string, died: boolean): void {
+    const at = this.slots.indexOf(slot);
+    if (at < 0) return; // already handled
+    this.slots.splice(at, 1);
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.worker.unref();
+    const lost = slot.inflight.splice(0);
+    // The job it was at is answered `lost` (the file may be what killed it). The files queued behind it
+    // go back to the front of the queue, for another worker to read: answering them `lost` too would
+    // spend one of the scanner's attempts on each of up to PER_WORKER - 1 unrelated files.
+    lost[0]?.resolve({ kind: 'lost', running: true, error: `the decode worker stopped (${why})` });
+    this.waiting.unshift(...lost.slice(1));
+    // one that never started means workers cannot start here: every file left to the caller
+    if (!slot.ready || (died && ++this.respawns > MAX_RESPAWNS)) this.failed = true;
+    this.pump();
   }
 
   async close(): Promise<void> {
     this.failed = true;
     const slots = this.slots.splice(0);
+    for (const s of slots) if (s.timer) clearTimeout(s.timer);
     await Promise.all(slots.map((s) => s.worker.terminate()));
     for (const s of slots) for (const j of s.inflight) j.resolve({ kind: 'lost', running: false, error: 'the scanner closed' });
     this.pump();

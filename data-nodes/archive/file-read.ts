@@ -8,7 +8,7 @@
  * the scanner stat'ed before it (or whose bytes are more or fewer than that size) is still being
  * written, and is answered `retry`.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 
 /** A file to read, then hash, decode and summarise as `SummaryJob`. */
@@ -52,8 +52,12 @@ export async function readUnchanged(
   const buf = buffer(want);
   let n = 0;
   try {
-    const fd = openSync(file.abs, 'r');
+    // O_NONBLOCK: a FIFO put where the walk saw a file (or a link to one) opens at once instead of
+    // blocking this thread until a writer comes (the scanner's thread: the node stopped serving; a
+    // worker: a thread nothing can stop, which also holds the process at exit); no effect on a file
+    const fd = openSync(file.abs, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
+      if (!fstatSync(fd).isFile()) return { kind: 'unreadable', error: 'not a regular file (it was replaced since the scan listed it)' };
       for (let k = 1; k > 0 && n < want; n += k) k = readSync(fd, buf, n, want - n, n);
     } finally {
       closeSync(fd);

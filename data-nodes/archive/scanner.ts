@@ -35,7 +35,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
-import { DecodePool, type PoolLease, type PoolResult } from './decode-pool';
+import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
 import { readUnchanged } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import type { FormatReader } from './formats/types';
@@ -126,6 +126,8 @@ export interface ScannerOptions {
   workers?: number;
   /** Node flags of those threads (default the process's; tests pass a TypeScript require hook). */
   workerExecArgv?: string[];
+  /** Time a decode worker may spend on one file (default decode-pool.ts DEFAULT_DEADLINE: 60 s + 1 s a MiB). */
+  decodeDeadline?: JobDeadline;
   /**
    * Files per index transaction at most (default 1000; a scan of fewer than 8000 files writes an eighth
    * of them at a time, at least 100), fewer when their summaries hold more than `batchValues`
@@ -230,7 +232,10 @@ export class Scanner {
     this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.root = path.resolve(o.dataDir);
     this.readingHere = new Limit(o.concurrency ?? 12);
-    this.lease = DecodePool.lease(o.workers ?? defaultWorkers(), o.workerExecArgv ? { execArgv: o.workerExecArgv } : {});
+    this.lease = DecodePool.lease(o.workers ?? defaultWorkers(), {
+      ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
+      ...(o.decodeDeadline ? { deadline: o.decodeDeadline } : {}),
+    });
     this.decoder = this.lease.pool;
   }
 

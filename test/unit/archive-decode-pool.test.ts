@@ -1,16 +1,32 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
 import { DecodePool, sharedPoolUsers } from '../../data-nodes/archive/decode-pool';
-import type { FileJob } from '../../data-nodes/archive/file-read';
+import { readUnchanged, type FileJob } from '../../data-nodes/archive/file-read';
+import { withTimeout } from '../../common/timeout';
 import { contentHash, summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
 /** Workers that cannot start (their require hook is missing). */
 const NO_WORKERS = ['--require', path.join(__dirname, 'no-such-hook.js')];
+/** Makes a worker never return from opening a `.hang.csv` file. */
+const HANG = path.join(__dirname, '..', 'helpers', 'hang-require.js');
 
 const csv = (k: number, rows = 40000): string =>
   `time,v,w\n${Array.from({ length: rows }, (_, i) => `${1000 + i},${(i * k) % 10},${i % 7}`).join('\n')}\n`;
@@ -82,7 +98,7 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       expect(await pool.runFile(gone)).toEqual({ kind: 'gone' });
       mkdirSync(path.join(dir, 'd'));
       const unreadable = await pool.runFile({ ...fileJob('d'), size: 100000 });
-      expect(unreadable).toMatchObject({ kind: 'unreadable', error: expect.stringContaining('EISDIR') });
+      expect(unreadable).toMatchObject({ kind: 'unreadable', error: expect.stringContaining('not a regular file') });
       // as fs.readFile: no file over 2 GiB is read (a sparse one here: no disk used)
       const huge = path.join(dir, 'huge.csv');
       writeFileSync(huge, '');
@@ -128,6 +144,66 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       expect(got.slice(1).map((r) => r.kind)).toEqual(['decoded', 'decoded', 'decoded']);
       expect(pool.threaded).toBe(true);
     } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a worker past its deadline on a file: that file is lost with the limit named, the files behind it go to a replacement', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-pooldeadline-'));
+    const pool = new DecodePool(1, { minBytes: 0, execArgv: [...TS_WORKERS, '--require', HANG], deadline: { baseMs: 2000, msPerMiB: 0 } });
+    try {
+      const files = ['a.csv', 'x.hang.csv', 'b.csv', 'c.csv'].map((rel, k) => {
+        const abs = path.join(dir, rel);
+        writeFileSync(abs, csv(k + 1));
+        const st = statSync(abs);
+        return { key: `k${k}`, relPath: rel, format: 'csv', sameAs: null, summaries: true, abs, size: st.size, mtimeMs: st.mtimeMs };
+      });
+      expect((await pool.runFile(files[0]!)).kind).toBe('decoded'); // the worker is up
+      const t0 = performance.now();
+      // the three go to the one worker at once; it never comes back from the second file
+      const got = await withTimeout(Promise.all(files.slice(1).map((f) => pool.runFile(f))), 30_000, 'the answers');
+      expect(got[0]).toMatchObject({ kind: 'lost', running: true });
+      expect((got[0] as { error: string }).error).toMatch(/more than 2\.0 s on this file/);
+      expect(got.slice(1).map((r) => r.kind)).toEqual(['decoded', 'decoded']);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(1900);
+      // a deadline is the file's doing: it does not bring the pool nearer to giving up on workers
+      expect(pool.threaded).toBe(true);
+      expect((pool as unknown as { respawns: number }).respawns).toBe(0);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a FIFO where the scan saw a file is unreadable at once, on a worker and on the calling thread (no read that waits for a writer)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolfifo-'));
+    const fifo = path.join(dir, 'swapped.csv');
+    execFileSync('mkfifo', [fifo]);
+    const pool = new DecodePool(1, { minBytes: 0, execArgv: TS_WORKERS, deadline: { baseMs: 10_000, msPerMiB: 0 } });
+    try {
+      const f: FileJob = {
+        key: 'k',
+        relPath: 'swapped.csv',
+        format: 'csv',
+        sameAs: null,
+        summaries: true,
+        abs: fifo,
+        size: 10,
+        mtimeMs: 0,
+      };
+      expect(await withTimeout(pool.runFile(f), 20_000, 'the worker')).toEqual({
+        kind: 'unreadable',
+        error: expect.stringMatching(/not a regular file/),
+      });
+      expect(await readUnchanged(f, (n) => Buffer.alloc(n))).toMatchObject({ kind: 'unreadable' });
+    } finally {
+      // a reader blocked in open (the bug this guards against) is let go, so the process can exit
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting: nothing to let go
+      }
       await pool.close();
       rmSync(dir, { recursive: true, force: true });
     }
@@ -257,6 +333,39 @@ describe('DecodePool.lease: one pool per process and options, kept between scann
       await db.close();
     }
   });
+});
+
+test('the scanner records a file its decode worker overran the deadline on as an error, indexes the rest, and leaves it until it changes', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-scandeadline-'));
+  const db = openIndexDb('sqlite::memory:');
+  for (const [k, rel] of ['a.csv', 'x.hang.csv', 'b.csv'].entries()) writeFileSync(path.join(dir, rel), csv(k + 2));
+  const s = await Scanner.open({
+    db,
+    dataDir: dir,
+    settleSeconds: 0,
+    workers: 1,
+    workerExecArgv: [...TS_WORKERS, '--require', HANG],
+    decodeDeadline: { baseMs: 2000, msPerMiB: 0 },
+  });
+  try {
+    const r = await withTimeout(s.scan(), 60_000, 'the scan');
+    expect(r).toMatchObject({ files: 3, added: 2, errors: 1 });
+    const rows = await db.listFiles();
+    expect(rows.find((f) => f.path === 'x.hang.csv')).toMatchObject({ status: 'error', error: expect.stringMatching(/more than 2\.0 s/) });
+    expect(
+      rows
+        .filter((f) => f.status === 'ok')
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['a.csv', 'b.csv']);
+    // not read again while it stays as it is
+    expect(await withTimeout(s.scan(), 60_000, 'the rescan')).toMatchObject({ unchanged: 3, errors: 0 });
+  } finally {
+    await s.close();
+    await db.close();
+    await DecodePool.closeShared();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the scanner tells a touched big file (hashed on a worker) from one changed at the same size', async () => {
