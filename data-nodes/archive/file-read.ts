@@ -8,7 +8,7 @@
  * the scanner stat'ed before it (or whose bytes are more or fewer than that size) is still being
  * written, and is answered `retry`.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 
 /** A file to read, then hash, decode and summarise as `SummaryJob`. */
@@ -97,5 +97,33 @@ export class FileReader {
     if (!('content' in r)) return r;
     const { abs: _abs, size: _size, mtimeMs: _mtime, ...rest } = job;
     return summariseFile({ ...rest, content: r.content });
+  }
+}
+
+/**
+ * Bytes a file may have grown by since it was indexed for `readIndexed` to read them: what a file being
+ * written gains between two scans is far less; a file replaced by a much bigger one is read up to this.
+ */
+export const SERVE_GROWTH_BYTES = 64 * 2 ** 20;
+
+/**
+ * An indexed file's bytes for the archive's reader (on its own thread, to decode and serve): at most
+ * `indexedSize` + SERVE_GROWTH_BYTES of them (a file that grew a little since the scan is served
+ * whole; one swapped for a huge one is not read whole into memory), from a regular file only (opened
+ * without blocking: a FIFO put in its place is an error, not a read that holds one of libuv's four
+ * threads until a writer comes).
+ */
+export async function readIndexed(abs: string, indexedSize: number): Promise<Buffer> {
+  const fh = await fsp.open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error('not a regular file (it was replaced since it was indexed)');
+    const want = Math.min(st.size, Math.max(0, indexedSize) + SERVE_GROWTH_BYTES, MAX_BYTES);
+    const buf = Buffer.allocUnsafe(want);
+    let n = 0;
+    for (let k = 1; k > 0 && n < want; n += k) ({ bytesRead: k } = await fh.read(buf, n, want - n, n));
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
   }
 }

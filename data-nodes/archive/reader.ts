@@ -20,7 +20,6 @@
  * - A field's timeline is the one of its newest file, in both answers, so fields from files with
  *   different timelines still come back on one time axis.
  */
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import type { DataResult, DataSource, DataSourceExtras, FieldInfo, FieldsResult, GetDataOptions, Sample, TimelineInfo } from '../sdk/types';
@@ -28,6 +27,7 @@ import { joinFields, reduceSamples } from '../sdk/tiers';
 import { answerFromTiers } from './tier-query';
 import { downsampleMinMax, lowerBound, StrideKeeper } from '../sdk/downsample';
 import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
+import { readIndexed } from './file-read';
 import { formatByName } from './formats';
 import type { DecodedFile } from './formats/types';
 import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
@@ -119,7 +119,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return await this.cache.get(
         `${hit.key}:${hit.size}:${hit.mtime}`,
         async () => {
-          const content = await fsp.readFile(file);
+          const content = await readIndexed(file, hit.size);
           const d = await (format.decodeAsync
             ? format.decodeAsync(content, { relPath: hit.path })
             : format.decode(content, { relPath: hit.path }));

@@ -30,7 +30,7 @@
  * All times are UNIX seconds (UTC).
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, type Dirent, type Stats } from 'node:fs';
+import { constants, promises as fsp, type Dirent, type Stats } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
@@ -530,8 +530,10 @@ export class Scanner {
       if (!format) {
         // within the limit of this thread's reads: thousands of files may be in flight, not as many open
         const head = await this.readingHere.run(async () => {
-          const fh = await fsp.open(s.abs, 'r');
+          // not blocking on a FIFO swapped in since the walk (file-read.ts readUnchanged)
+          const fh = await fsp.open(s.abs, constants.O_RDONLY | constants.O_NONBLOCK);
           try {
+            if (!(await fh.stat()).isFile()) throw new Error('not a regular file (it was replaced since the scan listed it)');
             const buf = Buffer.alloc(SNIFF_BYTES);
             const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
             return buf.subarray(0, bytesRead);

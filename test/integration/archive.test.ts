@@ -4,7 +4,19 @@
  * files, out-of-order and overlapping samples, files deleted before a read or growing during a scan,
  * two scanners on one index, downsampling, the cache bound, UTC times.
  */
-import { appendFileSync, mkdirSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import {
@@ -17,6 +29,8 @@ import {
   type IndexDb,
   type ScannerOptions,
 } from '../../data-nodes/archive';
+import { readIndexed, SERVE_GROWTH_BYTES } from '../../data-nodes/archive/file-read';
+import { withTimeout } from '../../common/timeout';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { downsampleMinMax } from '../../data-nodes/sdk/downsample';
@@ -203,6 +217,63 @@ describe.each(backends)('archive over $name', (backend) => {
     unlinkSync(path.join(dir, 'p/a_1.csv'));
     const d = await reader(db).getData(['v'], 0, 10, null);
     expect(d.data.v).toEqual([3, 4]);
+  });
+
+  test('a file swapped for a FIFO after the scan is skipped at once; one swapped for a huge one is read only so far', async () => {
+    write('p/a_1.csv', 'time,v\n1,1\n2,2\n');
+    write('p/a_2.csv', 'time,v\n3,3\n4,4\n');
+    const db = index();
+    const first = await scanner(db);
+    await first.scan();
+    await first.close();
+    const fifos = ['p/a_1.csv', 'q/sniffed', 'q/read.csv'].map((f) => path.join(dir, f));
+    const toFifo = (f: string) => {
+      unlinkSync(f);
+      execFileSync('mkfifo', [f]);
+    };
+    toFifo(fifos[0]!);
+    try {
+      // a blocking open would hold one of libuv's threads until a writer came, and this answer with it
+      const d = await withTimeout(reader(db).getData(['v'], 0, 10, null), 10_000, 'getData');
+      expect(d.data.v).toEqual([3, 4]);
+      // swapped between the walk and the read, for the scanner: a file it must sniff (no known extension)
+      // and one it reads; each an error, the scan goes on
+      write('q/sniffed', 'time,v\n1,1\n');
+      write('q/read.csv', 'time,v\n1,1\n');
+      let swapped = false;
+      const r = await withTimeout(
+        (
+          await scanner(db, {
+            onProgress: (p) => {
+              if (p.phase !== 'index' || swapped) return;
+              swapped = true;
+              for (const f of fifos.slice(1)) toFifo(f);
+            },
+          })
+        ).scan(),
+        10_000,
+        'the scan',
+      );
+      expect(swapped).toBe(true);
+      expect(r.errors).toBe(2);
+      const rows = await db.listFiles();
+      for (const f of ['q/sniffed', 'q/read.csv'])
+        expect(rows.find((x) => x.path === f)).toMatchObject({ status: 'error', error: expect.stringMatching(/not a regular file/) });
+    } finally {
+      // a reader blocked in open (what this guards against) is let go, so the process can exit
+      for (const f of fifos)
+        try {
+          closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // not a FIFO, or none waiting
+        }
+    }
+    // the reader's read, directly: at most the indexed size and SERVE_GROWTH_BYTES more (a sparse file)
+    const huge = write('p/huge.bin', '');
+    truncateSync(huge, 2 ** 30);
+    expect((await readIndexed(huge, 100)).length).toBe(100 + SERVE_GROWTH_BYTES);
+    expect((await readIndexed(path.join(dir, 'p/a_2.csv'), 0)).toString()).toBe('time,v\n3,3\n4,4\n');
+    await expect(readIndexed(path.join(dir, 'p'), 0)).rejects.toThrow(/not a regular file/);
   });
 
   test('a file growing during the scan is read again; one that keeps growing is left for the next scan', async () => {
