@@ -14,8 +14,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ByteBuffer, Builder } from 'flatbuffers';
 import {
+  compressionRegistry,
+  CompressionType,
   Dictionary,
   Field,
+  RecordBatchStreamWriter,
   Int8,
   Null,
   Schema,
@@ -51,6 +54,7 @@ import {
   Message as MessageMeta,
   RecordBatch as RecordBatchMeta,
 } from 'apache-arrow/ipc/metadata/message';
+import { lz4Ipc } from '../helpers/arrow-lz4';
 
 type Form = 'file' | 'stream';
 const pad8 = (n: number) => (n + 7) & ~7;
@@ -206,6 +210,35 @@ const timeAndIndex = (indexAt: number) =>
     ),
     new Uint8Array(8),
   );
+
+/** A table whose buffers LZ4 compresses (regular times, a constant column), as a compressed IPC file or stream. */
+function compressible(form: Form): Buffer {
+  const n = 4000;
+  return lz4Ipc(tableFromArrays({ time: Float64Array.from({ length: n }, (_, i) => 1.7e9 + i), v: new Float64Array(n).fill(2.5) }), form);
+}
+
+/** Where the first compressed buffer of the first record batch has its 8-byte uncompressed length. */
+function lz4Prefix(b: Buffer, form: Form): number {
+  const m = firstBatch(b, form);
+  const rb = m.msg.header(new FbRecordBatch()) as FbRecordBatch;
+  const body = m.at + m.bb.capacity();
+  for (let i = 0; i < rb.buffersLength(); i++) {
+    const buf = rb.buffers(i)!;
+    const at = body + Number(buf.offset());
+    if (Number(buf.length()) >= 16 && b.readBigInt64LE(at) >= 0n) return at;
+  }
+  throw new Error('no compressed buffer');
+}
+
+/** A file written with the ZSTD codec (its buffers only look like zstd frames: the check refuses the codec first). */
+function zstdLooking(): Buffer {
+  const prev = compressionRegistry.get(CompressionType.ZSTD);
+  compressionRegistry.set(CompressionType.ZSTD, { ...(prev ?? {}), encode: () => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0, 0]) });
+  const w = new RecordBatchStreamWriter({ compressionType: CompressionType.ZSTD });
+  w.write(tableFromArrays({ time: Float64Array.from({ length: 100 }, (_, i) => i), v: new Float64Array(100) }));
+  w.finish();
+  return Buffer.from(w.toUint8Array(true));
+}
 
 type Outcome = { i: number; ok?: true; error?: string; message?: string };
 
@@ -526,6 +559,43 @@ describe('Arrow IPC files that apache-arrow alone cannot survive', () => {
       cases.push(['a dictionary memoized again at 256 deltas', b, /dictionaries whose lengths after each batch add up to \d+/]);
     }
 
+    // LZ4-compressed bodies (arrow-check.ts checkCompression, lz4.ts)
+    for (const form of ['file', 'stream'] as const) {
+      cases.push([`valid LZ4 ${form}`, compressible(form), null]);
+      {
+        const b = compressible(form);
+        b.writeBigInt64LE(1n << 40n, lz4Prefix(b, form));
+        cases.push([`LZ4 ${form}: a buffer declaring 2^40 bytes`, b, /compressed buffers declaring \d+ bytes in \d+: more than 256 times/]);
+      }
+      {
+        const b = compressible(form);
+        const at = lz4Prefix(b, form);
+        b.writeBigInt64LE(b.readBigInt64LE(at) + 1n, at);
+        cases.push([
+          `LZ4 ${form}: a buffer declaring a byte more than its frame holds`,
+          b,
+          /an LZ4 buffer of \d+ bytes where its prefix declares \d+/,
+        ]);
+      }
+      {
+        const b = compressible(form);
+        const at = lz4Prefix(b, form);
+        b.writeBigInt64LE(b.readBigInt64LE(at) - 1n, at);
+        cases.push([
+          `LZ4 ${form}: a buffer declaring a byte less than its frame holds`,
+          b,
+          /damaged LZ4 data: more data than the \d+ bytes declared/,
+        ]);
+      }
+      {
+        // the frame's first block size (after magic, FLG, BD, header checksum: no content size here)
+        const b = compressible(form);
+        b.writeUInt32LE(0x7fffffff, lz4Prefix(b, form) + 8 + 7);
+        cases.push([`LZ4 ${form}: a block of 2^31−1 bytes`, b, /damaged LZ4 data: a block of 2147483647 bytes/]);
+      }
+    }
+    cases.push(['a ZSTD-compressed body', zstdLooking(), /ZSTD-compressed Arrow data is not supported \(LZ4 is\)/]);
+
     const got = decodeApart(cases.map(([, b]) => b));
     expect(got).toHaveLength(cases.length);
     cases.forEach(([what, b, want], i) => {
@@ -553,6 +623,10 @@ describe('Arrow IPC: a seeded sweep of cut and mutated files', () => {
         l: vectorFromArray([[1], [2, 3], [], null], new List(new Field('i', new Int32(), true))),
       });
       out.push(Buffer.from(tableToIPC(t, form)));
+      // LZ4-compressed bodies, small enough that mutations often land in the frames
+      out.push(
+        lz4Ipc(tableFromArrays({ time: Float64Array.from({ length: 64 }, (_, i) => 1.7e9 + i), v: new Float64Array(64).fill(1) }), form),
+      );
     }
     return out;
   }

@@ -62,6 +62,18 @@ const TYPE_UNION = 14;
 
 const MAGIC = Buffer.from('ARROW1', 'latin1');
 
+/** CompressionType and BodyCompressionMethod of Message.fbs. */
+const LZ4_FRAME = 0;
+const ZSTD = 1;
+const METHOD_BUFFER = 0;
+/**
+ * Bytes the compressed buffers of a file may decompress to: this many times the file, and 1 Mi more.
+ * LZ4 itself gives at most ~255 times its input; numbers and strings compress a few times, a constant
+ * column a hundred or two. Every other bound here is per byte of the file and its decompressed bytes
+ * together (`Walked.bytes`), so a compressed file costs what an uncompressed one this much bigger would.
+ */
+export const MAX_INFLATION = 256;
+
 interface Fb {
   ByteBuffer: typeof ByteBuffer;
   Message: typeof import('apache-arrow/fb/message').Message;
@@ -191,24 +203,64 @@ function checkSchema(schema: FbSchema, bytes: number): Layout {
 }
 
 /** A bound of `k` per byte of the file, and 1 Mi more (small files have room for small schemas). */
-const perByte = (w: Walked, k: number): number => k * w.fileBytes + 2 ** 20;
+const perByte = (w: Walked, k: number): number => k * bytesOf(w) + 2 ** 20;
+
+/** The file's bytes and what its compressed buffers declare they decompress to. */
+const bytesOf = (w: Walked): number => w.fileBytes + Number(w.inflated);
 
 /** A record batch (or the empty one apache-arrow makes for a file without any) charged with its schema's weight. */
 function chargeBatch(w: Walked, layout: Layout): void {
   w.work += layout.weight;
   if (w.work > perByte(w, 8))
     bad(
-      `record batches whose schema work (${Math.round(w.work)}) is more than ${w.fileBytes} bytes can hold (many batches of a big schema)`,
+      `record batches whose schema work (${Math.round(w.work)}) is more than ${bytesOf(w)} bytes can hold (many batches of a big schema)`,
     );
 }
 
 /**
- * A record batch's counts fit its metadata; its buffers lie inside its body; with the schema's `layout`
- * (record batches, not dictionaries), a node per field and the top-level ones of the batch's length.
- * Its rows are added to the walk's.
+ * A compressed batch's buffers: the codec one apache-arrow is given (LZ4_FRAME, arrow.ts), each buffer
+ * its 8-byte uncompressed length first (-1: stored as is), those lengths added to the walk's.
  */
-function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, layout: Layout | null, w: Walked): void {
+function checkCompression(rb: FbRecordBatch, body: Uint8Array, w: Walked): void {
+  const c = rb.compression();
+  if (!c) return;
+  const codec = c.codec() as number;
+  if (codec === ZSTD)
+    throw new FormatError(
+      'ZSTD-compressed Arrow data is not supported (LZ4 is): write it with compression="lz4" (pyarrow and pandas Feather default) or "uncompressed"',
+    );
+  if (codec !== LZ4_FRAME) bad(`compression codec ${codec}`);
+  if ((c.method() as number) !== METHOD_BUFFER) bad(`compression method ${c.method() as number}`);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  for (let i = 0; i < rb.buffersLength(); i++) {
+    const b = rb.buffers(i)!; // in the body: checkBatch
+    const length = Number(b.length());
+    if (length === 0) continue;
+    if (length < 8) bad(`compressed buffer ${i} of ${length} bytes (shorter than its length prefix)`);
+    const declared = view.getBigInt64(Number(b.offset()), true);
+    if (declared === -1n) continue; // stored uncompressed
+    if (declared < 0n) bad(`compressed buffer ${i} declaring ${declared} bytes`);
+    w.inflated += declared;
+  }
+  if (w.inflated > BigInt(MAX_INFLATION * w.fileBytes + 2 ** 20))
+    bad(`compressed buffers declaring ${w.inflated} bytes in ${w.fileBytes}: more than ${MAX_INFLATION} times`);
+}
+
+/**
+ * A record batch's counts fit its metadata; its buffers lie inside its body (a compressed one's lengths
+ * are added to the walk's: checkCompression); with the schema's `layout` (record batches, not
+ * dictionaries), a node per field and the top-level ones of the batch's length. Its rows are added to the
+ * walk's.
+ */
+function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: Uint8Array, layout: Layout | null, w: Walked): void {
   if (!rb) bad('a batch message without its batch');
+  const buffers = count(rb.buffersLength(), BUFFER_BYTES, metaBytes, 'buffers');
+  for (let i = 0; i < buffers; i++) {
+    const b = rb.buffers(i);
+    if (!b || b.offset() < 0n || b.length() < 0n || b.offset() + b.length() > BigInt(body.length))
+      bad(`buffer ${i} (${b?.offset()}+${b?.length()}) outside its message body of ${body.length} bytes`);
+  }
+  checkCompression(rb, body, w);
   const rows = rb.length();
   if (rows < 0n) bad(`a batch of ${rows} rows`);
   const nodes = count(rb.nodesLength(), NODE_BYTES, metaBytes, 'field nodes');
@@ -220,28 +272,22 @@ function checkBatch(rb: FbRecordBatch | null, metaBytes: number, body: bigint, l
   // a dictionary's values are its first node: of its length (the entries apache-arrow will hold)
   if (!layout && nodes > 0 && rb.nodes(0)?.length() !== rows)
     bad(`a dictionary of ${rb.nodes(0)?.length()} values in a batch of ${rows} rows`);
-  // a time column holds a byte a row at the least (uncompressed, as apache-arrow reads them)
+  // a time column holds a byte a row at the least (decompressed, as apache-arrow reads them)
   w.rows += rows;
-  if (w.rows > BigInt(w.fileBytes)) throw new FormatError(`${w.rows} rows claimed in ${w.fileBytes} bytes: a damaged Arrow file`);
+  if (w.rows > BigInt(bytesOf(w))) throw new FormatError(`${w.rows} rows claimed in ${bytesOf(w)} bytes: a damaged Arrow file`);
   if (layout) {
     // every cell of a top-level column becomes a value at least (a number, a flag, a string): a bit a
     // cell at the least in the file, so more cells than 8 a byte (+ 1 Mi) means buffers shared between columns
     w.cells += rows * BigInt(layout.top.length);
     chargeBatch(w, layout);
     if (w.cells > BigInt(perByte(w, 8)))
-      bad(`${w.cells} cells (rows × columns) claimed in ${w.fileBytes} bytes (columns sharing their buffers?)`);
+      bad(`${w.cells} cells (rows × columns) claimed in ${bytesOf(w)} bytes (columns sharing their buffers?)`);
     // apache-arrow back-fills a validity bitmap for a column shorter than its batch: per column and batch
     if (nodes < layout.count) bad(`a record batch of ${nodes} field nodes for a schema of ${layout.count} fields`);
     for (const [k, i] of layout.top.entries()) {
       const len = rb.nodes(i)?.length();
       if (len !== rows) bad(`column ${k} of ${len} values in a record batch of ${rows} rows`);
     }
-  }
-  const buffers = count(rb.buffersLength(), BUFFER_BYTES, metaBytes, 'buffers');
-  for (let i = 0; i < buffers; i++) {
-    const b = rb.buffers(i);
-    if (!b || b.offset() < 0n || b.length() < 0n || b.offset() + b.length() > body)
-      bad(`buffer ${i} (${b?.offset()}+${b?.length()}) outside its message body of ${body} bytes`);
   }
   count(rb.variadicBufferCountsLength(), 8, metaBytes, 'variadic buffer counts');
 }
@@ -263,6 +309,8 @@ interface Walked {
   deltas: number;
   /** Bytes of the whole file or stream. */
   fileBytes: number;
+  /** What the compressed buffers declare they decompress to (checkCompression). */
+  inflated: bigint;
 }
 
 /**
@@ -288,6 +336,7 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
   const bodyStart = start + len;
   if (body < 0n || body > BigInt(end - bodyStart)) bad(`a message at byte ${pos} whose body (${body} bytes) runs past byte ${end}`);
   new Walk(len).entries(msg.customMetadataLength(), (i, kv) => msg.customMetadata(i, kv), 'message metadata entries');
+  const bodyBytes = bytes.subarray(bodyStart, bodyStart + Number(body));
   const kind = msg.headerType();
   switch (kind) {
     case SCHEMA: {
@@ -301,12 +350,12 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
     case RECORD_BATCH:
       if (!w.layout) bad(`a record batch at byte ${pos} before the schema`);
       w.batches++;
-      checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, body, w.layout, w);
+      checkBatch(msg.header(new f.RecordBatch()) as FbRecordBatch | null, len, bodyBytes, w.layout, w);
       break;
     case DICTIONARY_BATCH: {
       const d = msg.header(new f.DictionaryBatch()) as InstanceType<Fb['DictionaryBatch']> | null;
       // its entries too are decoded one by one: counted with the rows
-      checkBatch(d?.data() ?? null, len, body, null, w);
+      checkBatch(d?.data() ?? null, len, bodyBytes, null, w);
       if (d?.isDelta() && ++w.deltas > MAX_DELTAS) bad(`more than ${MAX_DELTAS} delta dictionary batches`);
       // apache-arrow concatenates a delta onto its dictionary and memoizes the whole (an array of its
       // length), kept by every batch read meanwhile: charged with the dictionary's length after it
@@ -316,7 +365,7 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
         w.dictLength.set(id, length);
         w.dictWork += length;
         if (w.dictWork > BigInt(perByte(w, 16)))
-          bad(`dictionaries whose lengths after each batch add up to ${w.dictWork} in ${w.fileBytes} bytes`);
+          bad(`dictionaries whose lengths after each batch add up to ${w.dictWork} in ${bytesOf(w)} bytes`);
       }
       break;
     }
@@ -326,8 +375,11 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
   return { next: bodyStart + Number(body), kind };
 }
 
-/** Throws a FormatError when `bytes` (an Arrow IPC file or stream) is not safe to hand to apache-arrow. */
-export function checkArrowIpc(bytes: Uint8Array): void {
+/**
+ * Throws a FormatError when `bytes` (an Arrow IPC file or stream) is not safe to hand to apache-arrow.
+ * Returns the bytes it holds decompressed: the file's own, and what its compressed buffers declare.
+ */
+export function checkArrowIpc(bytes: Uint8Array): number {
   const n = bytes.length;
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(n, 6));
   const w: Walked = {
@@ -341,10 +393,11 @@ export function checkArrowIpc(bytes: Uint8Array): void {
     dictWork: 0n,
     deltas: 0,
     fileBytes: n,
+    inflated: 0n,
   };
   if (head.equals(MAGIC)) {
     checkFile(bytes, w);
-    return;
+    return bytesOf(w);
   }
   // a stream: a schema, then dictionary and record batches, to an end-of-stream marker or the end
   let pos = 0;
@@ -358,6 +411,7 @@ export function checkArrowIpc(bytes: Uint8Array): void {
   }
   // a schema without batches: apache-arrow makes one empty batch of it
   if (w.layout && w.batches === 0) chargeBatch(w, w.layout);
+  return bytesOf(w);
 }
 
 /**

@@ -8,11 +8,14 @@
  *   nested types are skipped.
  * - Field metadata `units` and `description` are used; schema metadata `timeline` names the
  *   timeline, else the file name rule of `timelineFromPath`.
+ * - Bodies compressed with LZ4_FRAME (what pyarrow and pandas write Feather files with by default) are
+ *   read (lz4.ts); ZSTD ones are refused with a message saying so.
  */
 import { createRequire } from 'node:module';
 import type { Field, Table, Vector } from 'apache-arrow';
 import type { FieldType, Sample } from '../../sdk/types';
 import { checkArrowIpc } from './arrow-check';
+import { lz4FrameDecode } from './lz4';
 import { TIME_NAMES } from './csv';
 import {
   FormatError,
@@ -36,6 +39,10 @@ let UNIT_SECONDS: Record<number, number> = {};
 function arrow(): ArrowLib {
   if (lib) return lib;
   const a = createRequire(__filename)('apache-arrow') as ArrowLib;
+  // LZ4-compressed bodies (pyarrow's and pandas' Feather default), decoded here; an encoder set by
+  // someone else (a test writing such files) is kept
+  const prev = a.compressionRegistry.get(a.CompressionType.LZ4_FRAME);
+  a.compressionRegistry.set(a.CompressionType.LZ4_FRAME, { ...(prev ?? {}), decode: lz4Buffer });
   UNIT_SECONDS = {
     [a.TimeUnit.SECOND]: 1,
     [a.TimeUnit.MILLISECOND]: 1e3,
@@ -43,6 +50,22 @@ function arrow(): ArrowLib {
     [a.TimeUnit.NANOSECOND]: 1e9,
   };
   return (lib = a);
+}
+
+/**
+ * One LZ4_FRAME-compressed buffer of an Arrow body, as apache-arrow hands it to its codec: the bytes after
+ * the buffer's 8-byte uncompressed length, which precede them in the same memory (ipc/reader.js
+ * _decompressBuffers). That length (checked by checkArrowIpc: at most MAX_INFLATION times the file in
+ * all) is what is allocated, and what the frames must fill exactly.
+ */
+function lz4Buffer(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset < 8) throw new FormatError('an LZ4 buffer without its length prefix');
+  const declared = new DataView(bytes.buffer, bytes.byteOffset - 8, 8).getBigInt64(0, true);
+  if (declared < 0n || declared > BigInt(2 ** 31 - 1)) throw new FormatError(`an LZ4 buffer declaring ${declared} bytes`);
+  const out = new Uint8Array(Number(declared));
+  const n = lz4FrameDecode(bytes, out);
+  if (n !== out.length) throw new FormatError(`an LZ4 buffer of ${n} bytes where its prefix declares ${out.length}`);
+  return out;
 }
 
 function numbers(vec: Vector, scale = 1): Float64Array {
@@ -175,15 +198,16 @@ export const arrowFormat: FormatReader = {
   decode(content: Buffer, ctx: FileContext): DecodedFile {
     if (content.length === 0) return { timelines: [], badRows: 0 };
     // apache-arrow trusts the file's counts and offsets: a few hostile bytes could exhaust memory or loop
-    checkArrowIpc(content);
+    const bytes = checkArrowIpc(content);
     let table: Table;
     try {
       table = arrow().tableFromIPC(content);
     } catch (e) {
+      if (e instanceof FormatError) throw e; // ours, from the LZ4 codec
       throw new FormatError(`not a readable Arrow IPC file: ${(e as Error).message}`);
     }
     // checkArrowIpc saw to the sizes the loops below take: rows (all batches) no more than the file's
-    // bytes, and every column of its batch's rows
+    // bytes (decompressed), and every column of its batch's rows
     const fields = table.schema.fields;
     let ti = fields.findIndex(isTimestamp);
     if (ti < 0) ti = fields.findIndex((f) => isNumeric(f) && TIME_NAMES.has(f.name.toLowerCase()));
@@ -194,7 +218,7 @@ export const arrowFormat: FormatReader = {
     if (!timeField || !timeVector) throw new FormatError('no time column');
     let t = numbers(timeVector, timeScale(timeField));
     let cols: DecodedColumn[] = [];
-    const budget = new StringBudget(content.length);
+    const budget = new StringBudget(bytes);
     fields.forEach((f, k) => {
       if (k === ti) return;
       const c = column(f, table.getChildAt(k)!, budget);
