@@ -19,7 +19,9 @@
  *     scanned first, untimed, so that no timed scan pays the JIT warm-up: the scanners of one process
  *     share their decode workers (DecodePool.lease), which need a few hundred files to be compiled (one
  *     day's files were not enough: the first timed scan then ran ~1.5x slower than the next ones).
- *     For information, the floor of any scan that checks every frame: each file read and CRC-32C'd, one
+ *     For information, the scan's index writes alone (the batches of one more scan written again into a
+ *     fresh index, nothing decoded: what the scanner's own thread cannot do faster), and
+ *     the floor of any scan that checks every frame: each file read and CRC-32C'd, one
  *     at a time, then on one thread per core (warm and cold). (The scanner's content hash of a G3 file
  *     comes from its frames' CRCs, so no sha1 of its bytes: formats/g3 frameFingerprint.)
  *
@@ -33,10 +35,12 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp, mkdtempSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
 import os, { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../data-nodes/archive';
+import type { WriteBatch } from '../data-nodes/archive/index-db/types';
 import { csvFormat } from '../data-nodes/archive/formats/csv';
 import { g3Format, HkReader, readFrames, timelinesOf } from '../data-nodes/archive/formats/g3';
 import { crc32c } from '../data-nodes/archive/formats/g3/crc32c';
@@ -261,6 +265,40 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
   // for information, once: without summary tiers, and the floor of any scan that checks every frame
   await pair('warm-nosum', false, false);
   await pair('cold-nosum', false, true);
+  // For information: the scan's index writes alone, the floor of the scanner's own thread. One more scan
+  // (warm, tiers) hands its batches over as it writes them (serialized, as a decode worker's results
+  // arrive); they are then written again into a fresh index, with nothing decoded, timed to its close.
+  const batches: Buffer[] = [];
+  {
+    const db = openIndexDb(`sqlite:${path.join(root, 'capture.sqlite')}`);
+    const write = db.writeBatch.bind(db);
+    db.writeBatch = (b) => {
+      batches.push(serialize(b));
+      return write(b);
+    };
+    const scanner = await Scanner.open({ db, dataDir: dir, settleSeconds: 0 });
+    await scanner.scan();
+    await scanner.close();
+    await db.close();
+  }
+  const replay = async (): Promise<number> => {
+    const name = path.join(root, 'replay.sqlite');
+    const db = openIndexDb(`sqlite:${name}`);
+    try {
+      await db.migrate();
+      const bs = batches.map((b) => deserialize(b) as WriteBatch);
+      const [t] = await time(async () => {
+        for (const b of bs) await db.writeBatch(b);
+        await db.close();
+      });
+      return t;
+    } finally {
+      await db.close();
+      for (const x of ['', '-wal', '-shm']) rmSync(name + x, { force: true });
+    }
+  };
+  await replay(); // warm-up
+  const tWrites = Math.min(await replay(), await replay());
   await readAll();
   const [tFloor] = await time(async () => {
     for (const f of files) crc32c(0, await fsp.readFile(f));
@@ -291,6 +329,7 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
     paired('warm-nosum', `  the same without summary tiers, warm (s)`, 'info'),
     paired('cold', `  the same scan, files evicted from the page cache first (s)`, '<=1.5x reading its bytes'),
     paired('cold-nosum', `  the same without summary tiers, cold (s)`, 'info'),
+    row(`  the same scan's index writes alone (its batches written again into a fresh index, best of 2) (s)`, tWrites, tRead, 'info'),
     row(`  reading + CRC-32C of every file, one at a time, warm (s)`, tFloor, tRead, 'info'),
     row(`  the same on ${os.availableParallelism()} threads (a reused buffer each), warm (s)`, tFloorPar, tRead, 'info'),
     row(`  the same on ${os.availableParallelism()} threads, files evicted first (s)`, tFloorParCold, tReadCold, 'info'),
