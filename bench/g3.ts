@@ -270,16 +270,26 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
   // arrive); they are then written again into a fresh index, with nothing decoded, timed to its close.
   const batches: Buffer[] = [];
   {
-    const db = openIndexDb(`sqlite:${path.join(root, 'capture.sqlite')}`);
+    const name = path.join(root, 'capture.sqlite');
+    const db = openIndexDb(`sqlite:${name}`);
     const write = db.writeBatch.bind(db);
     db.writeBatch = (b) => {
       batches.push(serialize(b));
       return write(b);
     };
-    const scanner = await Scanner.open({ db, dataDir: dir, settleSeconds: 0 });
-    await scanner.scan();
-    await scanner.close();
-    await db.close();
+    try {
+      const scanner = await Scanner.open({ db, dataDir: dir, settleSeconds: 0 });
+      try {
+        const r = await scanner.scan();
+        if (r.added !== files.length || r.errors)
+          throw new Error(`the capture scan indexed ${r.added} of ${files.length} files (${r.errors} errors)`);
+      } finally {
+        await scanner.close();
+      }
+    } finally {
+      await db.close();
+      for (const x of ['', '-wal', '-shm']) rmSync(name + x, { force: true });
+    }
   }
   const replay = async (): Promise<number> => {
     const name = path.join(root, 'replay.sqlite');

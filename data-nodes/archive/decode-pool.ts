@@ -38,6 +38,8 @@ export type PoolResult = FileResult | { kind: 'lost'; running: boolean; error: s
  * dry at times. A job holds no memory until its worker reads the file.
  */
 const PER_WORKER = 512;
+/** How long files wait for a place when every worker is stuck past a deadline (decode-pool `pump`). */
+const STUCK_GRACE_MS = 5000;
 /** Replacements of dead workers before the pool gives up on workers. */
 const MAX_RESPAWNS = 8;
 /** How long a leased pool outlives its last lease (its idle workers do not hold the event loop). */
@@ -67,6 +69,8 @@ interface Slot {
   inflight: Job[];
   /** The deadline of the job at work (inflight[0]), armed when it became the oldest. */
   timer: NodeJS.Timeout | null;
+  /** Abandoned at a deadline and not exited yet (counted in `DecodePool.stuck`). */
+  stuck: boolean;
 }
 
 /**
@@ -99,6 +103,12 @@ export class DecodePool {
   private readonly waiting: Job[] = [];
   private next = 1;
   private respawns = 0;
+  /**
+   * Workers abandoned at a deadline that have not exited: each takes a place of the pool's `size` until
+   * it does (one stuck in a system call, on a dead network mount, may never), so they cannot pile up.
+   */
+  private stuck = 0;
+  private stuckTimer: NodeJS.Timeout | null = null;
   private failed: boolean;
   private readonly file: string;
 
@@ -212,7 +222,19 @@ export class DecodePool {
       for (const j of this.waiting.splice(0)) j.resolve({ kind: 'unthreaded' });
       return;
     }
-    while (this.slots.length < this.size) if (!this.spawn()) return this.pump();
+    while (this.slots.length + this.stuck < this.size) if (!this.spawn()) return this.pump();
+    if (this.slots.length === 0) {
+      // every place taken by a worker abandoned at a deadline: one in JavaScript exits at once, and its
+      // replacement takes the files; if none has within STUCK_GRACE_MS, they are answered, to be tried
+      // again (not on the caller's thread: what holds the workers would hold it too)
+      this.stuckTimer ??= setTimeout(() => {
+        this.stuckTimer = null;
+        if (this.slots.length > 0) return;
+        for (const j of this.waiting.splice(0))
+          j.resolve({ kind: 'lost', running: false, error: 'every decode worker is stuck on a file (a read that does not return?)' });
+      }, STUCK_GRACE_MS).unref();
+      return;
+    }
     for (;;) {
       const slot = this.slots
         .filter((s) => s.ready && s.inflight.length < PER_WORKER)
@@ -234,11 +256,16 @@ export class DecodePool {
     if (!j) return;
     const d = this.o.deadline ?? DEFAULT_DEADLINE;
     const ms = Math.round(d.baseMs + (d.msPerMiB * j.file.size) / 2 ** 20);
-    slot.timer = setTimeout(() => {
-      if (slot.inflight[0] !== j) return;
+    const overdue = () => {
+      if (slot.inflight[0] !== j || !this.slots.includes(slot)) return;
+      slot.stuck = true;
+      this.stuck++;
       this.abandon(slot, `it spent more than ${(ms / 1000).toFixed(1)} s on this file (the limit for its size)`, false);
       void slot.worker.terminate().catch(() => {});
-    }, ms);
+    };
+    // past the deadline, the answer may be waiting already (this thread busy meanwhile, e.g. in an index
+    // write): messages are taken in before setImmediate's turn, so that answer counts
+    slot.timer = setTimeout(() => setImmediate(overdue), ms);
     slot.timer.unref();
   }
 
@@ -250,7 +277,7 @@ export class DecodePool {
       this.failed = true;
       return false;
     }
-    const slot: Slot = { worker, ready: false, inflight: [], timer: null };
+    const slot: Slot = { worker, ready: false, inflight: [], timer: null, stuck: false };
     worker.unref();
     worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult }) => {
       if (m.ready) {
@@ -266,7 +293,15 @@ export class DecodePool {
       this.pump();
     });
     worker.on('error', (e: Error) => this.abandon(slot, e.message, true));
-    worker.on('exit', (code) => this.abandon(slot, `exit code ${code}`, true));
+    worker.on('exit', (code) => {
+      if (slot.stuck) {
+        // its place is free again
+        slot.stuck = false;
+        this.stuck--;
+        if (!this.failed) this.pump();
+      }
+      this.abandon(slot, `exit code ${code}`, true);
+    });
     this.slots.push(slot);
     return true;
   }
@@ -298,6 +333,8 @@ export class DecodePool {
     this.failed = true;
     const slots = this.slots.splice(0);
     for (const s of slots) if (s.timer) clearTimeout(s.timer);
+    if (this.stuckTimer) clearTimeout(this.stuckTimer);
+    this.stuckTimer = null;
     await Promise.all(slots.map((s) => s.worker.terminate()));
     for (const s of slots) for (const j of s.inflight) j.resolve({ kind: 'lost', running: false, error: 'the scanner closed' });
     this.pump();

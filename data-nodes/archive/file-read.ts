@@ -9,7 +9,9 @@
  * written, and is answered `retry`.
  */
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
+import { MAX_DECODED_BYTES } from './formats/types';
 
 /** A file to read, then hash, decode and summarise as `SummaryJob`. */
 export interface FileJob extends Omit<SummaryJob, 'content'> {
@@ -29,10 +31,79 @@ export type FileResult =
   /** Could not be read (not a decode error: the file row says so without a format's verdict). */
   | { kind: 'unreadable'; error: string };
 
+/**
+ * Why a file could not be opened for reading, as the scanner and the reader tell it apart: `busy`, held
+ * by another process (a lease: Samba's oplocks, an NFS server's delegations) and worth trying again;
+ * `not-regular`, no longer a regular file (a FIFO or a directory swapped in since it was listed);
+ * `grown`, much bigger than indexed (the reader's).
+ */
+export class FileOpenError extends Error {
+  constructor(
+    readonly code: 'busy' | 'not-regular' | 'grown',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FileOpenError';
+  }
+}
+
+/**
+ * The flags every read of an archive file opens it with. O_NONBLOCK: a FIFO put where the walk saw a
+ * file (or a link to one) opens at once instead of blocking the thread until a writer comes (the
+ * scanner's or reader's thread: the node stopped serving; a decode worker: a thread nothing can stop,
+ * which also holds the process at exit; one of libuv's four threads). No effect on a regular file, but
+ * that one held under a lease by another process is EAGAIN at once instead of a wait of up to 45 s.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** The FileOpenError an open's error means (EAGAIN: busy), or null. */
+function openError(e: unknown): FileOpenError | null {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EAGAIN' || code === 'EWOULDBLOCK'
+    ? new FileOpenError('busy', 'held by another process (a lease); read again at the next scan')
+    : null;
+}
+const notRegular = (): FileOpenError => new FileOpenError('not-regular', 'not a regular file (it was replaced since it was listed)');
+
+/** A regular file's descriptor (the caller closes it), opened as OPEN_FLAGS says; FileOpenError else. */
+export function openRegularSync(abs: string): number {
+  let fd: number;
+  try {
+    fd = openSync(abs, OPEN_FLAGS);
+  } catch (e) {
+    throw openError(e) ?? e;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw notRegular();
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/** `openRegularSync`, asynchronously: a FileHandle and its stat. */
+export async function openRegular(abs: string): Promise<{ fh: FileHandle; size: number }> {
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(abs, OPEN_FLAGS);
+  } catch (e) {
+    throw openError(e) ?? e;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular();
+    return { fh, size: st.size };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
 /** A kept buffer up to this size; a bigger file gets one of its own, let go after it. */
 const KEEP_BYTES = 64 * 2 ** 20;
 /** The biggest file read: fs.readFile's limit, with its error message (the scanner's thread used it). */
-const MAX_BYTES = 2 ** 31 - 1;
+const MAX_BYTES = MAX_DECODED_BYTES;
 
 /**
  * The file's bytes when they are the `size` bytes stat'ed before and it still has that size and mtime
@@ -52,12 +123,8 @@ export async function readUnchanged(
   const buf = buffer(want);
   let n = 0;
   try {
-    // O_NONBLOCK: a FIFO put where the walk saw a file (or a link to one) opens at once instead of
-    // blocking this thread until a writer comes (the scanner's thread: the node stopped serving; a
-    // worker: a thread nothing can stop, which also holds the process at exit); no effect on a file
-    const fd = openSync(file.abs, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = openRegularSync(file.abs);
     try {
-      if (!fstatSync(fd).isFile()) return { kind: 'unreadable', error: 'not a regular file (it was replaced since the scan listed it)' };
       for (let k = 1; k > 0 && n < want; n += k) k = readSync(fd, buf, n, want - n, n);
     } finally {
       closeSync(fd);
@@ -67,6 +134,7 @@ export async function readUnchanged(
     if (n !== file.size || after.size !== file.size || after.mtimeMs !== file.mtimeMs) return { kind: 'retry', bytes: n };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+    if (e instanceof FileOpenError && e.code === 'busy') return { kind: 'retry', bytes: 0 };
     return { kind: 'unreadable', error: (e as Error).message };
   }
   return { content: buf.subarray(0, n) };
@@ -107,18 +175,17 @@ export class FileReader {
 export const SERVE_GROWTH_BYTES = 64 * 2 ** 20;
 
 /**
- * An indexed file's bytes for the archive's reader (on its own thread, to decode and serve): at most
- * `indexedSize` + SERVE_GROWTH_BYTES of them (a file that grew a little since the scan is served
- * whole; one swapped for a huge one is not read whole into memory), from a regular file only (opened
- * without blocking: a FIFO put in its place is an error, not a read that holds one of libuv's four
- * threads until a writer comes).
+ * An indexed file's bytes for the archive's reader (on the node's serving thread, which decodes them):
+ * a regular file only (`openRegular`), and one that has grown by at most SERVE_GROWTH_BYTES since the
+ * scan (a file being written is served whole; one swapped for a much bigger one is a FileOpenError
+ * `grown`, not read into memory, nor read in part, which would serve a value cut in two).
  */
 export async function readIndexed(abs: string, indexedSize: number): Promise<Buffer> {
-  const fh = await fsp.open(abs, constants.O_RDONLY | constants.O_NONBLOCK);
+  const { fh, size } = await openRegular(abs);
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new Error('not a regular file (it was replaced since it was indexed)');
-    const want = Math.min(st.size, Math.max(0, indexedSize) + SERVE_GROWTH_BYTES, MAX_BYTES);
+    if (size > Math.max(0, indexedSize) + SERVE_GROWTH_BYTES || size > MAX_BYTES)
+      throw new FileOpenError('grown', `${size} bytes, ${indexedSize} when indexed: changed since, skipped until the next scan`);
+    const want = size;
     const buf = Buffer.allocUnsafe(want);
     let n = 0;
     for (let k = 1; k > 0 && n < want; n += k) ({ bytesRead: k } = await fh.read(buf, n, want - n, n));

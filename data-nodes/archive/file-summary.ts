@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { formatByName } from './formats';
 import { releaseColumns } from './formats/column-pool';
-import { warningCollector, type DecodedFile } from './formats/types';
+import { DecodeElsewhereError, warningCollector, type DecodedFile } from './formats/types';
 import type { FieldRow } from './index-db/types';
 import { axisRuns, bucketsOnRuns, buildTiers, ladderFor, type FieldTiers, type ValueSpan } from '../sdk/tiers';
 
@@ -35,10 +35,14 @@ export interface SummaryJob {
   /** The indexed hash when the file may be unchanged (same size, format, status ok): equal → no decode. */
   sameAs: string | null;
   summaries: boolean;
+  /** FileContext.maxDecodedBytes: set on the scanner's own thread, which answers `elsewhere` beyond it. */
+  maxDecodedBytes?: number;
 }
 
 export type SummaryResult =
   | { kind: 'same'; hash: string }
+  /** It decodes to more than `maxDecodedBytes`: for a decode worker. */
+  | { kind: 'elsewhere' }
   | { kind: 'error'; error: string }
   | {
       kind: 'decoded';
@@ -193,9 +197,10 @@ export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
   if (!format) return { kind: 'error', error: `unknown format ${job.format}` };
   let decoded: DecodedFile;
   try {
-    const ctx = { relPath: job.relPath };
+    const ctx = { relPath: job.relPath, ...(job.maxDecodedBytes !== undefined ? { maxDecodedBytes: job.maxDecodedBytes } : {}) };
     decoded = format.decodeAsync ? await format.decodeAsync(content, ctx) : format.decode(content, ctx);
   } catch (e) {
+    if (e instanceof DecodeElsewhereError) return { kind: 'elsewhere' };
     return { kind: 'error', error: (e as Error).message };
   }
   // what a format decoded is its own (a bug there, or a shape nobody foresaw, fails this file, not the scan)

@@ -30,13 +30,13 @@
  * All times are UNIX seconds (UTC).
  */
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fsp, type Dirent, type Stats } from 'node:fs';
+import { promises as fsp, type Dirent, type Stats } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
-import { readUnchanged } from './file-read';
+import { FileOpenError, openRegular, readUnchanged } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import type { FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
@@ -60,6 +60,14 @@ export const MAX_IN_FLIGHT = 4096;
 export function defaultWorkers(): number {
   return os.availableParallelism() + 1;
 }
+
+/**
+ * Bytes a file read on the scanner's own thread (under the pool's minBytes, 64 KiB) may decompress to
+ * there (FileContext.maxDecodedBytes): a compressed one holding more goes to a decode worker, with its
+ * deadline and heap, instead of holding the thread that also serves (64 KB of LZ4 Arrow can hold 15 M
+ * rows: 4.6 s and 535 MB, measured; a few KB of bzip2 G3, gigabytes).
+ */
+export const SCANNER_THREAD_DECODED_BYTES = 1 << 20;
 
 /** Summary numbers (tier buckets' packed values) held for one index transaction at most: ~32 MiB. */
 export const BATCH_VALUES = 4_000_000;
@@ -530,10 +538,8 @@ export class Scanner {
       if (!format) {
         // within the limit of this thread's reads: thousands of files may be in flight, not as many open
         const head = await this.readingHere.run(async () => {
-          // not blocking on a FIFO swapped in since the walk (file-read.ts readUnchanged)
-          const fh = await fsp.open(s.abs, constants.O_RDONLY | constants.O_NONBLOCK);
+          const { fh } = await openRegular(s.abs);
           try {
-            if (!(await fh.stat()).isFile()) throw new Error('not a regular file (it was replaced since the scan listed it)');
             const buf = Buffer.alloc(SNIFF_BYTES);
             const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
             return buf.subarray(0, bytesRead);
@@ -549,6 +555,7 @@ export class Scanner {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { kind: 'gone', bytes: 0 }; // deleted since the walk
+      if (e instanceof FileOpenError && e.code === 'busy') return { kind: 'retry', bytes: 0 };
       return errorRow(stat, format, (e as Error).message);
     }
     // The hash tells a touched file (same content, new mtime) from a changed one: a file that can be
@@ -570,11 +577,24 @@ export class Scanner {
     }
     if (!r) {
       const hook = this.o.afterRead;
+      // this thread also serves: while workers can take them, what a small file decompresses to is bounded
+      const here = this.decoder.threaded && !hook ? { ...job, maxDecodedBytes: SCANNER_THREAD_DECODED_BYTES } : job;
       r = await this.readingHere.run(async () => {
         const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n), hook && (() => hook(s.rel, attempt)));
-        return 'content' in got ? summariseFile({ ...job, content: got.content }) : got;
+        return 'content' in got ? summariseFile({ ...here, content: got.content }) : got;
       });
+      if (r.kind === 'elsewhere') {
+        const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs }, this.lease);
+        r =
+          w.kind !== 'unthreaded' && w.kind !== 'elsewhere'
+            ? w
+            : await this.readingHere.run(async () => {
+                const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n));
+                return 'content' in got ? summariseFile({ ...job, content: got.content }) : got;
+              });
+      }
     }
+    if (r.kind === 'elsewhere') return errorRow(stat, format, 'no thread could decode it'); // not reached: only `here` is limited
     if (r.kind === 'retry') return { kind: 'retry', bytes: r.bytes };
     if (r.kind === 'gone') return { kind: 'gone', bytes: 0 };
     if (r.kind === 'unreadable') return errorRow(stat, format, r.error);

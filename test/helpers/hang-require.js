@@ -1,9 +1,13 @@
 // For decode workers started by tests (`execArgv: [..., '--require', thisFile]`): opening a file whose
-// name ends in `.hang.csv` never returns (a busy loop, as a decoder that never finishes would be), so a
-// test can see what the pool does with a worker that overruns its deadline.
+// name ends in `.hang.csv` never returns (a busy loop, as a decoder that never finishes would be: the
+// worker can be terminated), and opening `X.stuck.csv` first opens the FIFO `X.stuck.csv.fifo` the
+// blocking way (a thread in a system call, as on a dead network mount: terminate() cannot end it until
+// the test opens the FIFO for writing). So a test can see what the pool does with workers that overrun.
 const fs = require('node:fs');
 const openSync = fs.openSync;
 fs.openSync = function (file, ...rest) {
-  if (String(file).endsWith('.hang.csv')) for (;;);
+  const f = String(file);
+  if (f.endsWith('.hang.csv')) for (;;);
+  if (f.endsWith('.stuck.csv')) fs.closeSync(openSync.call(this, `${f}.fifo`, 'r'));
   return openSync.call(this, file, ...rest);
 };

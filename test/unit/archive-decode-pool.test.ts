@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   appendFileSync,
   closeSync,
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
 import { DecodePool, sharedPoolUsers } from '../../data-nodes/archive/decode-pool';
-import { readUnchanged, type FileJob } from '../../data-nodes/archive/file-read';
+import type { FileJob } from '../../data-nodes/archive/file-read';
 import { withTimeout } from '../../common/timeout';
 import { contentHash, summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
 
@@ -27,6 +27,16 @@ const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-requi
 const NO_WORKERS = ['--require', path.join(__dirname, 'no-such-hook.js')];
 /** Makes a worker never return from opening a `.hang.csv` file. */
 const HANG = path.join(__dirname, '..', 'helpers', 'hang-require.js');
+
+/** `readUnchanged` of `abs` on the thread of a child process (20 s at most): its answer's kind and error. */
+function readApart(abs: string): { kind: string; error?: string } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'fixtures', 'read-unchanged.ts'), abs], {
+    cwd: path.resolve(__dirname, '../..'),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return JSON.parse(out) as { kind: string; error?: string };
+}
 
 const csv = (k: number, rows = 40000): string =>
   `time,v,w\n${Array.from({ length: rows }, (_, i) => `${1000 + i},${(i * k) % 10},${i % 7}`).join('\n')}\n`;
@@ -176,6 +186,43 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     }
   });
 
+  test('workers stuck past their deadline in a system call hold their places until they exit: then the files are answered to be tried again', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolstuck-'));
+    const pool = new DecodePool(1, { minBytes: 0, execArgv: [...TS_WORKERS, '--require', HANG], deadline: { baseMs: 1000, msPerMiB: 0 } });
+    const fifo = path.join(dir, 'a.stuck.csv.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const release = () => {
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting
+      }
+    };
+    try {
+      const jobs = ['w.csv', 'a.stuck.csv', 'b.csv', 'c.csv'].map((rel, k) => {
+        const abs = path.join(dir, rel);
+        writeFileSync(abs, csv(k + 1));
+        const st = statSync(abs);
+        return { key: `k${k}`, relPath: rel, format: 'csv', sameAs: null, summaries: true, abs, size: st.size, mtimeMs: st.mtimeMs };
+      });
+      expect((await pool.runFile(jobs[0]!)).kind).toBe('decoded'); // the worker is up
+      const [stuck, behind] = await withTimeout(Promise.all([pool.runFile(jobs[1]!), pool.runFile(jobs[2]!)]), 30_000, 'the answers');
+      expect(stuck).toMatchObject({ kind: 'lost', running: true, error: expect.stringMatching(/more than 1\.0 s/) });
+      // its only place is held by the stuck thread: the file behind it is answered, to be read again later
+      expect(behind).toMatchObject({ kind: 'lost', running: false, error: expect.stringMatching(/every decode worker is stuck/) });
+      expect((pool as unknown as { stuck: number }).stuck).toBe(1);
+      // the system call returns, the thread ends, a new worker takes its place
+      release();
+      expect((await withTimeout(pool.runFile(jobs[3]!), 30_000, 'a file after')).kind).toBe('decoded');
+      expect((pool as unknown as { stuck: number }).stuck).toBe(0);
+      expect(pool.threaded).toBe(true);
+    } finally {
+      release();
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a FIFO where the scan saw a file is unreadable at once, on a worker and on the calling thread (no read that waits for a writer)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolfifo-'));
     const fifo = path.join(dir, 'swapped.csv');
@@ -196,7 +243,7 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
         kind: 'unreadable',
         error: expect.stringMatching(/not a regular file/),
       });
-      expect(await readUnchanged(f, (n) => Buffer.alloc(n))).toMatchObject({ kind: 'unreadable' });
+      expect(readApart(fifo)).toEqual({ kind: 'unreadable', error: expect.stringMatching(/not a regular file/) });
     } finally {
       // a reader blocked in open (the bug this guards against) is let go, so the process can exit
       try {
@@ -204,6 +251,43 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       } catch {
         // no reader waiting: nothing to let go
       }
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file another process holds a lease on is tried again later, not waited for (up to 45 s) nor recorded as unreadable', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poollease-'));
+    const abs = path.join(dir, 'leased.csv');
+    writeFileSync(abs, csv(2));
+    // a write lease, as Samba's oplocks and an NFS server's delegations take them: held until stdin closes
+    const holder = spawn('/usr/bin/python3', [
+      '-c',
+      // (a read's open breaks it: the kernel sends SIGIO, whose default would end the holder, and gives it 45 s)
+      'import fcntl, os, signal, sys; signal.signal(signal.SIGIO, signal.SIG_IGN); fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.fcntl(fd, 1024, fcntl.F_WRLCK); print("held", flush=True); sys.stdin.read()',
+      abs,
+    ]);
+    const pool = new DecodePool(1, { minBytes: 0, execArgv: TS_WORKERS });
+    try {
+      await withTimeout(new Promise((r) => holder.stdout.once('data', r)), 20_000, 'the lease');
+      const st = statSync(abs);
+      const job: FileJob = {
+        key: 'k',
+        relPath: 'leased.csv',
+        format: 'csv',
+        sameAs: null,
+        summaries: true,
+        abs,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+      };
+      expect(await withTimeout(pool.runFile(job), 20_000, 'the worker')).toEqual({ kind: 'retry', bytes: 0 });
+      expect(readApart(abs)).toEqual({ kind: 'retry' });
+      holder.stdin.end();
+      await withTimeout(new Promise((r) => holder.once('exit', r)), 20_000, 'the holder');
+      expect((await pool.runFile(job)).kind).toBe('decoded');
+    } finally {
+      holder.kill();
       await pool.close();
       rmSync(dir, { recursive: true, force: true });
     }

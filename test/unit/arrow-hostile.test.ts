@@ -211,6 +211,14 @@ const timeAndIndex = (indexAt: number) =>
     new Uint8Array(8),
   );
 
+/** The first record batch's rows and every field node's length set to `rows` (its buffers left as they are). */
+function withRows(b: Buffer, form: Form, rows: bigint): void {
+  const m = firstBatch(b, form);
+  const rb = m.msg.header(new FbRecordBatch()) as FbRecordBatch;
+  b.writeBigInt64LE(rows, m.at + rb.bb_pos + m.bb.__offset(rb.bb_pos, 4));
+  for (let i = 0; i < rb.nodesLength(); i++) b.writeBigInt64LE(rows, m.at + rb.nodes(i)!.bb_pos);
+}
+
 /** A table whose buffers LZ4 compresses (regular times, a constant column), as a compressed IPC file or stream. */
 function compressible(form: Form): Buffer {
   const n = 4000;
@@ -595,6 +603,21 @@ describe('Arrow IPC files that apache-arrow alone cannot survive', () => {
       }
     }
     cases.push(['a ZSTD-compressed body', zstdLooking(), /ZSTD-compressed Arrow data is not supported \(LZ4 is\)/]);
+    {
+      // apache-arrow reads on past an end-of-stream marker: a batch of 200 M rows behind one (31 s, 3 GB)
+      const b = valid('stream');
+      withRows(b, 'stream', 200_000_000n);
+      const at = firstBatch(b, 'stream').at - 8; // its continuation marker and length
+      const hidden = Buffer.concat([b.subarray(0, at), EOS, b.subarray(at)]);
+      cases.push(['a batch behind an end-of-stream marker', hidden, /200000000 rows claimed in \d+ bytes/]);
+    }
+    {
+      // a Timestamp column of 2 rows holding one value, 2^60 ms: apache-arrow's get() throws a TypeError
+      const ts = makeVector({ type: new TimestampMillisecond(), data: new BigInt64Array([1n << 60n]) });
+      const b = Buffer.from(tableToIPC(new Table({ ts }), 'stream'));
+      withRows(b, 'stream', 2n);
+      cases.push(['a column whose buffer is shorter than its rows', b, /not a readable Arrow IPC file: .*safe/]);
+    }
 
     const got = decodeApart(cases.map(([, b]) => b));
     expect(got).toHaveLength(cases.length);

@@ -9,6 +9,17 @@ import { Dictionary, Float32, Int32, makeVector, Table, tableToIPC, TimestampMil
 import { arrowFormat, FormatError } from '../../data-nodes/archive/formats';
 import { lz4FrameDecode } from '../../data-nodes/archive/formats/lz4';
 import { lz4Cli, lz4Ipc } from '../helpers/arrow-lz4';
+import { G3_VECTORS, haveG3Vectors } from '../helpers/vectors';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openIndexDb, Scanner } from '../../data-nodes/archive';
+import { DecodePool } from '../../data-nodes/archive/decode-pool';
+import { summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
+import { SCANNER_THREAD_DECODED_BYTES } from '../../data-nodes/archive/scanner';
+
+/** Worker threads load the TypeScript sources through this hook. */
+const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
 
 /** The lz4 tool's options that change the frame: block sizes, linked blocks, checksums, content size, levels. */
 const FLAGS = [[], ['--content-size'], ['-BX'], ['--no-frame-crc'], ['-B4'], ['-B4', '-BD'], ['-9'], ['--fast=5']];
@@ -149,5 +160,66 @@ describe('Arrow IPC with LZ4-compressed bodies', () => {
     expect(d.timelines[0]!.t.length).toBe(n);
     expect(d.timelines[0]!.columns[0]!.values).toEqual(new Float64Array(n));
     expect(lz4Cli(new Uint8Array(1 << 24)).length * 255).toBeGreaterThan(1 << 24);
+  });
+});
+
+describe("files that decompress to more than the scanner's own thread takes", () => {
+  // 200 000 rows, 3.2 MB decoded: long runs of equal times and zeros compress to a few KB
+  const n = 200_000;
+  const small = () =>
+    lz4Ipc(
+      new Table({
+        time: vectorFromArray(Float64Array.from({ length: n }, (_, i) => 1.7e9 + Math.floor(i / 1000))),
+        v: vectorFromArray(new Float64Array(n)),
+      }),
+      'stream',
+    );
+  const job = (relPath: string, format: string, content: Buffer, maxDecodedBytes?: number): SummaryJob => ({
+    key: 'k',
+    relPath,
+    format,
+    content,
+    sameAs: null,
+    summaries: true,
+    ...(maxDecodedBytes !== undefined ? { maxDecodedBytes } : {}),
+  });
+
+  test('are answered `elsewhere` there (Arrow with LZ4, any compressed G3), and decode where nothing is limited', async () => {
+    const c = small();
+    expect(c.length).toBeLessThan(64 * 1024);
+    expect(await summariseFile(job('s.arrow', 'arrow', c, SCANNER_THREAD_DECODED_BYTES))).toEqual({ kind: 'elsewhere' });
+    expect(await summariseFile(job('s.arrow', 'arrow', c))).toMatchObject({ kind: 'decoded', nSamples: 200 });
+    const plain = Buffer.from(tableToIPC(new Table({ time: vectorFromArray(Float64Array.from([1, 2, 3])) }), 'stream'));
+    expect((await summariseFile(job('p.arrow', 'arrow', plain, SCANNER_THREAD_DECODED_BYTES))).kind).toBe('decoded');
+    if (haveG3Vectors()) {
+      const gz = readFileSync(path.join(G3_VECTORS, 'hk_v2_basic.g3.gz'));
+      expect(await summariseFile(job('h.g3.gz', 'g3', gz, SCANNER_THREAD_DECODED_BYTES))).toEqual({ kind: 'elsewhere' });
+      expect((await summariseFile(job('h.g3.gz', 'g3', gz))).kind).toBe('decoded');
+    }
+  });
+
+  test('the scanner hands such a small file to a decode worker, which indexes it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-elsewhere-'));
+    writeFileSync(path.join(dir, 's.arrow'), small());
+    const db = openIndexDb('sqlite::memory:');
+    const workers = { runs: 0 };
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 1, workerExecArgv: TS_WORKERS });
+    const pool = (s as unknown as { decoder: DecodePool }).decoder;
+    const runFile = pool.runFile.bind(pool);
+    pool.runFile = (...a) => {
+      workers.runs++;
+      return runFile(...a);
+    };
+    try {
+      expect(await s.scan()).toMatchObject({ added: 1, errors: 0 });
+      expect(workers.runs).toBe(1);
+      expect(await db.filesFor(['v'], 0, 2e9)).toHaveLength(1);
+    } finally {
+      pool.runFile = runFile;
+      await s.close();
+      await db.close();
+      await DecodePool.closeShared();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

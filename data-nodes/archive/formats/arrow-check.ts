@@ -35,13 +35,23 @@ import type { Field as FbField } from 'apache-arrow/fb/field';
 import type { KeyValue } from 'apache-arrow/fb/key-value';
 import type { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import type { Schema as FbSchema } from 'apache-arrow/fb/schema';
-import { FormatError } from './types';
+import { FormatError, MAX_DECODED_BYTES } from './types';
 
 /** MessageHeader of Message.fbs. */
 const SCHEMA = 1;
 const DICTIONARY_BATCH = 2;
 const RECORD_BATCH = 3;
-const KIND: Record<number, string> = { 0: 'NONE', 1: 'schema', 2: 'dictionary batch', 3: 'record batch', 4: 'tensor', 5: 'sparse tensor' };
+/** Not a MessageHeader: what checkMessage says of an end-of-stream marker. */
+const EOS = -1;
+const KIND: Record<number, string> = {
+  [EOS]: 'end-of-stream marker',
+  0: 'NONE',
+  1: 'schema',
+  2: 'dictionary batch',
+  3: 'record batch',
+  4: 'tensor',
+  5: 'sparse tensor',
+};
 
 /** Bytes of the structs in the metadata vectors: FieldNode and Buffer (2 × int64), Block (int64, int32 + pad, int64). */
 const NODE_BYTES = 16;
@@ -244,6 +254,8 @@ function checkCompression(rb: FbRecordBatch, body: Uint8Array, w: Walked): void 
   }
   if (w.inflated > BigInt(MAX_INFLATION * w.fileBytes + 2 ** 20))
     bad(`compressed buffers declaring ${w.inflated} bytes in ${w.fileBytes}: more than ${MAX_INFLATION} times`);
+  if (w.inflated > BigInt(MAX_DECODED_BYTES))
+    throw new FormatError(`compressed buffers declaring ${w.inflated} bytes: more than the ${MAX_DECODED_BYTES} a file may decode to`);
 }
 
 /**
@@ -315,9 +327,9 @@ interface Walked {
 
 /**
  * The message at `pos` (with or without the 0xFFFFFFFF continuation marker), which must end by `end`.
- * Returns where the next one starts and its kind; `null` at an end-of-stream marker.
+ * Returns where the next one starts and its kind; kind EOS at an end-of-stream marker.
  */
-function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): { next: number; kind: number } | null {
+function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): { next: number; kind: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (pos + 4 > end) bad(`a message at byte ${pos} cut short`);
   let len = view.getInt32(pos, true);
@@ -327,7 +339,7 @@ function checkMessage(bytes: Uint8Array, pos: number, end: number, w: Walked): {
     len = view.getInt32(pos + 4, true);
     start = pos + 8;
   }
-  if (len === 0) return null;
+  if (len === 0) return { next: start, kind: EOS };
   if (len < 0 || start + len > end) bad(`a message at byte ${pos} whose metadata (${len} bytes) runs past byte ${end}`);
   const f = lib();
   const meta = bytes.subarray(start, start + len);
@@ -403,8 +415,9 @@ export function checkArrowIpc(bytes: Uint8Array): number {
   let pos = 0;
   let first = true;
   while (pos < n) {
+    // apache-arrow reads on past an end-of-stream marker (ipc/reader.js: a stream reader that ends
+    // reads the next messages when asked again, as tableFromIPC does): so does this walk
     const m = checkMessage(bytes, pos, n, w);
-    if (!m) break;
     if (first && m.kind !== SCHEMA) bad(`a stream starting with a ${KIND[m.kind]}, not its schema`);
     first = false;
     pos = m.next;
@@ -439,7 +452,7 @@ function checkFile(bytes: Uint8Array, w: Walked): void {
       const offset = b?.offset() ?? -1n;
       if (!b || offset < 8n || offset >= BigInt(footerStart)) bad(`${what} block ${i} at byte ${offset}, outside the file's messages`);
       const m = checkMessage(bytes, Number(offset), footerStart, w);
-      if (!m || m.kind !== kind) bad(`${what} block ${i} points at ${m ? `a ${KIND[m.kind]}` : 'an end-of-stream marker'}`);
+      if (m.kind !== kind) bad(`${what} block ${i} points at ${m.kind === EOS ? 'an end-of-stream marker' : `a ${KIND[m.kind]}`}`);
       spans.push([Number(offset), m.next]);
     }
   };

@@ -18,7 +18,9 @@ import { checkArrowIpc } from './arrow-check';
 import { lz4FrameDecode } from './lz4';
 import { TIME_NAMES } from './csv';
 import {
+  DecodeElsewhereError,
   FormatError,
+  MAX_DECODED_BYTES,
   medianSpacing,
   reorder,
   sortUnique,
@@ -61,7 +63,7 @@ function arrow(): ArrowLib {
 function lz4Buffer(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset < 8) throw new FormatError('an LZ4 buffer without its length prefix');
   const declared = new DataView(bytes.buffer, bytes.byteOffset - 8, 8).getBigInt64(0, true);
-  if (declared < 0n || declared > BigInt(2 ** 31 - 1)) throw new FormatError(`an LZ4 buffer declaring ${declared} bytes`);
+  if (declared < 0n || declared > BigInt(MAX_DECODED_BYTES)) throw new FormatError(`an LZ4 buffer declaring ${declared} bytes`);
   const out = new Uint8Array(Number(declared));
   const n = lz4FrameDecode(bytes, out);
   if (n !== out.length) throw new FormatError(`an LZ4 buffer of ${n} bytes where its prefix declares ${out.length}`);
@@ -199,6 +201,7 @@ export const arrowFormat: FormatReader = {
     if (content.length === 0) return { timelines: [], badRows: 0 };
     // apache-arrow trusts the file's counts and offsets: a few hostile bytes could exhaust memory or loop
     const bytes = checkArrowIpc(content);
+    if (ctx.maxDecodedBytes !== undefined && bytes > ctx.maxDecodedBytes) throw new DecodeElsewhereError(`${bytes} bytes decompressed`);
     let table: Table;
     try {
       table = arrow().tableFromIPC(content);
@@ -216,14 +219,22 @@ export const arrowFormat: FormatReader = {
     const timeField = fields[ti];
     const timeVector = table.getChildAt(ti);
     if (!timeField || !timeVector) throw new FormatError('no time column');
-    let t = numbers(timeVector, timeScale(timeField));
+    let t: Float64Array;
     let cols: DecodedColumn[] = [];
     const budget = new StringBudget(bytes);
-    fields.forEach((f, k) => {
-      if (k === ti) return;
-      const c = column(f, table.getChildAt(k)!, budget);
-      if (c) cols.push(c);
-    });
+    try {
+      // apache-arrow reads the values only now (a buffer shorter than its column, an offset of 2^60:
+      // its own TypeError or RangeError): the file's error all the same
+      t = numbers(timeVector, timeScale(timeField));
+      fields.forEach((f, k) => {
+        if (k === ti) return;
+        const c = column(f, table.getChildAt(k)!, budget);
+        if (c) cols.push(c);
+      });
+    } catch (e) {
+      if (e instanceof FormatError) throw e;
+      throw new FormatError(`not a readable Arrow IPC file: ${(e as Error).message}`);
+    }
     // Rows without a time are dropped.
     let badRows = 0;
     for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i])) badRows++;

@@ -63,6 +63,22 @@ export function warningCollector(into: Pick<DecodedFile, 'warnings' | 'warningsD
 export interface FileContext {
   /** Path relative to the archive root, '/' separated. */
   relPath: string;
+  /**
+   * Bytes a compressed file may decode to here (the scanner's own thread, which also serves: a small file
+   * decompressing to much more is `DecodeElsewhereError`, for a decode worker). Unset: MAX_DECODED_BYTES.
+   */
+  maxDecodedBytes?: number;
+}
+
+/** The most a file, whole or decompressed, may hold (fs.readFile's limit): beyond it, a FormatError. */
+export const MAX_DECODED_BYTES = 2 ** 31 - 1;
+
+/** A file that decodes to more than `FileContext.maxDecodedBytes`: to be decoded on another thread, not an error of the file. */
+export class DecodeElsewhereError extends Error {
+  constructor(what: string) {
+    super(`${what}: more than this thread decodes`);
+    this.name = 'DecodeElsewhereError';
+  }
 }
 
 export interface FormatReader {

@@ -10,11 +10,12 @@
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { G3FormatError } from './errors';
+import { MAX_DECODED_BYTES } from '../types';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz';
 
-/** Default bound on a decompressed file: 4 GiB is beyond any HK file OCS writes (they rotate hourly). */
-export const DEFAULT_MAX_DECOMPRESSED = 2 ** 31 - 1;
+/** Default bound on a decompressed file (every format's: types.ts), far beyond any HK file OCS writes (they rotate hourly). */
+export const DEFAULT_MAX_DECOMPRESSED = MAX_DECODED_BYTES;
 
 export function sniffCompression(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';

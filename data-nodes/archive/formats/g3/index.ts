@@ -12,7 +12,7 @@ import { checkFrameCrc, frameFingerprint, readFrames, type FrameReadOptions } fr
 import { G3BoundsError, G3FormatError } from './errors';
 import { HkReader } from './hk';
 import { timelinesOf } from './timelines';
-import { MAX_WARNINGS, warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
+import { DecodeElsewhereError, MAX_WARNINGS, warningCollector, type DecodedFile, type FileContext, type FormatReader } from '../types';
 
 export { G3FormatError } from './errors';
 export { readFrames, frameObject, frameObjects, type G3Frame, type FrameReadOptions } from './frame';
@@ -99,6 +99,14 @@ function decodeFramesChecked(data: Buffer, ctx: FileContext, warn: (m: string) =
   };
 }
 
+/**
+ * A compressed file where decoded bytes are limited (the scanner's own thread: FileContext.maxDecodedBytes):
+ * for a decode worker, whatever its size (a bzip2 file of a few KB may hold gigabytes).
+ */
+function elsewhereIfCompressed(content: Buffer, ctx: FileContext): void {
+  if (ctx.maxDecodedBytes !== undefined && sniffCompression(content) !== 'none') throw new DecodeElsewhereError('a compressed G3 file');
+}
+
 export const g3Format: FormatReader = {
   name: 'g3',
   extensions: ['.g3', '.g3.gz', '.g3.bz2', '.g3.xz'],
@@ -111,9 +119,11 @@ export const g3Format: FormatReader = {
     );
   },
   decode(content: Buffer, ctx: FileContext): DecodedFile {
+    elsewhereIfCompressed(content, ctx);
     return decodeG3(content, ctx);
   },
   decodeAsync(content: Buffer, ctx: FileContext): Promise<DecodedFile> {
+    elsewhereIfCompressed(content, ctx);
     return decodeG3Async(content, ctx);
   },
   fingerprint(content: Buffer, verify: boolean): string | null {
