@@ -9,12 +9,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { ByteBuffer } from 'flatbuffers';
 import { compressionRegistry, CompressionType, RecordBatchFileWriter, RecordBatchStreamWriter, type Table } from 'apache-arrow';
 import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
-import { Message } from 'apache-arrow/fb/message';
 import { MessageHeader } from 'apache-arrow/fb/message-header';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { messages } from './arrow-ipc';
 
 /** `b` as one LZ4 frame, by the `lz4` command-line tool. */
 export function lz4Cli(b: Uint8Array, flags: string[] = []): Buffer {
@@ -41,18 +40,9 @@ export function lz4Ipc(table: Table, form: 'file' | 'stream', flags: string[] = 
   w.write(table);
   w.finish();
   const out = Buffer.from(w.toUint8Array(true));
-  // the messages in order (the file form's from byte 8 to its footer), each compressed buffer's prefix set
-  const end = form === 'file' ? out.length - 10 - out.readInt32LE(out.length - 10) : out.length;
-  for (let pos = form === 'file' ? 8 : 0; pos + 8 <= end;) {
-    let len = out.readInt32LE(pos);
-    let at = pos + 4;
-    if (len === -1) {
-      len = out.readInt32LE(pos + 4);
-      at = pos + 8;
-    }
-    if (len <= 0) break;
-    const msg = Message.getRootAsMessage(new ByteBuffer(out.subarray(at, at + len)));
-    const body = at + len;
+  // each compressed buffer's prefix set, in every message
+  for (const { at, bb, msg } of messages(out, form)) {
+    const body = at + bb.capacity();
     const rb =
       msg.headerType() === MessageHeader.RecordBatch
         ? (msg.header(new FbRecordBatch()) as FbRecordBatch)
@@ -68,7 +58,6 @@ export function lz4Ipc(table: Table, form: 'file' | 'stream', flags: string[] = 
       if (n === undefined) throw new Error('a compressed buffer that was not compressed here');
       out.writeBigInt64LE(BigInt(n), p);
     }
-    pos = body + Number(msg.bodyLength());
   }
   return out;
 }

@@ -49,6 +49,16 @@ const job = (content: Uint8Array, sameAs: string | null = null): SummaryJob => (
   summaries: true,
 });
 
+/** A CSV file written in `dir` for each name (the k-th: csv(k + 1)), as the jobs a scanner gives the pool. */
+function csvJobs(dir: string, rels: string[]): FileJob[] {
+  return rels.map((rel, k) => {
+    const abs = path.join(dir, rel);
+    writeFileSync(abs, csv(k + 1));
+    const st = statSync(abs);
+    return { key: `k${k}`, relPath: rel, format: 'csv', sameAs: null, summaries: true, abs, size: st.size, mtimeMs: st.mtimeMs };
+  });
+}
+
 /** Maps and typed arrays made plain (a worker's answer is built in another realm than jest's). */
 function plain(x: unknown): unknown {
   if (Object.prototype.toString.call(x) === '[object Map]') {
@@ -128,21 +138,10 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolkill-'));
     const pool = new DecodePool(1, { minBytes: 0, execArgv: TS_WORKERS });
     try {
-      const files = Array.from({ length: 5 }, (_, k) => {
-        const abs = path.join(dir, `f${k}.csv`);
-        writeFileSync(abs, csv(k + 1));
-        const st = statSync(abs);
-        return {
-          key: `k${k}`,
-          relPath: `f${k}.csv`,
-          format: 'csv',
-          sameAs: null,
-          summaries: true,
-          abs,
-          size: st.size,
-          mtimeMs: st.mtimeMs,
-        };
-      });
+      const files = csvJobs(
+        dir,
+        Array.from({ length: 5 }, (_, k) => `f${k}.csv`),
+      );
       expect((await pool.runFile(files[0]!)).kind).toBe('decoded'); // the worker is up
       const answers = files.slice(1).map((f) => pool.runFile(f));
       // all four are posted to the one worker at once; it dies at the first
@@ -163,12 +162,7 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'sisock-pooldeadline-'));
     const pool = new DecodePool(1, { minBytes: 0, execArgv: [...TS_WORKERS, '--require', HANG], deadline: { baseMs: 2000, msPerMiB: 0 } });
     try {
-      const files = ['a.csv', 'x.hang.csv', 'b.csv', 'c.csv'].map((rel, k) => {
-        const abs = path.join(dir, rel);
-        writeFileSync(abs, csv(k + 1));
-        const st = statSync(abs);
-        return { key: `k${k}`, relPath: rel, format: 'csv', sameAs: null, summaries: true, abs, size: st.size, mtimeMs: st.mtimeMs };
-      });
+      const files = csvJobs(dir, ['a.csv', 'x.hang.csv', 'b.csv', 'c.csv']);
       expect((await pool.runFile(files[0]!)).kind).toBe('decoded'); // the worker is up
       const t0 = performance.now();
       // the three go to the one worker at once; it never comes back from the second file
@@ -199,12 +193,7 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       }
     };
     try {
-      const jobs = ['w.csv', 'a.stuck.csv', 'b.csv', 'c.csv'].map((rel, k) => {
-        const abs = path.join(dir, rel);
-        writeFileSync(abs, csv(k + 1));
-        const st = statSync(abs);
-        return { key: `k${k}`, relPath: rel, format: 'csv', sameAs: null, summaries: true, abs, size: st.size, mtimeMs: st.mtimeMs };
-      });
+      const jobs = csvJobs(dir, ['w.csv', 'a.stuck.csv', 'b.csv', 'c.csv']);
       expect((await pool.runFile(jobs[0]!)).kind).toBe('decoded'); // the worker is up
       const [stuck, behind] = await withTimeout(Promise.all([pool.runFile(jobs[1]!), pool.runFile(jobs[2]!)]), 30_000, 'the answers');
       expect(stuck).toMatchObject({ kind: 'lost', running: true, error: expect.stringMatching(/more than 1\.0 s/) });

@@ -55,8 +55,8 @@ import {
   RecordBatch as RecordBatchMeta,
 } from 'apache-arrow/ipc/metadata/message';
 import { lz4Ipc } from '../helpers/arrow-lz4';
+import { messages, type Form, type Msg } from '../helpers/arrow-ipc';
 
-type Form = 'file' | 'stream';
 const pad8 = (n: number) => (n + 7) & ~7;
 const EOS = Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]);
 
@@ -64,33 +64,6 @@ function valid(form: Form, dictionary = false): Buffer {
   const cols: Record<string, unknown> = { time: Float64Array.from([1.7e9, 1.7e9 + 1, 1.7e9 + 2]), v: Float64Array.from([1, 2, 3]) };
   if (dictionary) cols.s = vectorFromArray(['a', 'b', 'a'], new Dictionary(new Utf8(), new Int32()));
   return Buffer.from(tableToIPC(tableFromArrays(cols as Parameters<typeof tableFromArrays>[0]), form));
-}
-
-interface Msg {
-  /** Where the metadata starts in the file. */
-  at: number;
-  bb: ByteBuffer;
-  msg: Message;
-}
-
-/** The messages of a stream, or of a file's body (apache-arrow's file writer puts the first at byte 8). */
-function messages(b: Buffer, form: Form): Msg[] {
-  const out: Msg[] = [];
-  const end = form === 'file' ? b.length - 10 - b.readInt32LE(b.length - 10) : b.length;
-  for (let pos = form === 'file' ? 8 : 0; pos + 8 <= end;) {
-    let len = b.readInt32LE(pos);
-    let at = pos + 4;
-    if (len === -1) {
-      len = b.readInt32LE(pos + 4);
-      at = pos + 8;
-    }
-    if (len <= 0) break;
-    const bb = new ByteBuffer(b.subarray(at, at + len));
-    const msg = Message.getRootAsMessage(bb);
-    out.push({ at, bb, msg });
-    pos = at + len + Number(msg.bodyLength());
-  }
-  return out;
 }
 
 function firstBatch(b: Buffer, form: Form): Msg {
