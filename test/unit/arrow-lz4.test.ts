@@ -163,6 +163,34 @@ describe('Arrow IPC with LZ4-compressed bodies', () => {
   });
 });
 
+describe('Arrow files written by pyarrow 25.0.1 (test/fixtures/pyarrow, make.py)', () => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'pyarrow');
+  const decode = (f: string) => arrowFormat.decode(readFileSync(path.join(dir, f)), { relPath: 'x.arrow' });
+
+  test('Feather as pyarrow and pandas write it by default (LZ4), and an LZ4 stream: the values of the uncompressed file', () => {
+    const plain = decode('uncompressed.feather');
+    const tl = plain.timelines[0]!;
+    expect(tl.t.length).toBe(3000);
+    expect(tl.t[1]! - tl.t[0]!).toBe(0.25);
+    expect(tl.columns.map((c) => [c.name, c.type])).toEqual([
+      ['temp', 'number'],
+      ['count', 'number'],
+      ['state', 'string'],
+      ['note', 'string'],
+      ['flat', 'number'],
+    ]);
+    expect(readFileSync(path.join(dir, 'lz4-default.feather')).length * 2).toBeLessThan(
+      readFileSync(path.join(dir, 'uncompressed.feather')).length,
+    );
+    expect(decode('lz4-default.feather')).toEqual(plain);
+    expect(decode('lz4.arrows')).toEqual(plain);
+  });
+
+  test('ZSTD: refused, saying how to write it instead', () => {
+    expect(() => decode('zstd.feather')).toThrow(/ZSTD-compressed Arrow data is not supported \(LZ4 is\)/);
+  });
+});
+
 describe("files that decompress to more than the scanner's own thread takes", () => {
   // 200 000 rows, 3.2 MB decoded: long runs of equal times and zeros compress to a few KB
   const n = 200_000;
