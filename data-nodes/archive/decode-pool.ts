@@ -69,8 +69,6 @@ interface Slot {
   inflight: Job[];
   /** The deadline of the job at work (inflight[0]), armed when it became the oldest. */
   timer: NodeJS.Timeout | null;
-  /** Abandoned at a deadline and not exited yet (counted in `DecodePool.stuck`). */
-  stuck: boolean;
 }
 
 /**
@@ -107,7 +105,7 @@ export class DecodePool {
    * Workers abandoned at a deadline that have not exited: each takes a place of the pool's `size` until
    * it does (one stuck in a system call, on a dead network mount, may never), so they cannot pile up.
    */
-  private stuck = 0;
+  private readonly stuck = new Set<Slot>();
   private stuckTimer: NodeJS.Timeout | null = null;
   private failed: boolean;
   private readonly file: string;
@@ -222,7 +220,7 @@ export class DecodePool {
       for (const j of this.waiting.splice(0)) j.resolve({ kind: 'unthreaded' });
       return;
     }
-    while (this.slots.length + this.stuck < this.size) if (!this.spawn()) return this.pump();
+    while (this.slots.length + this.stuck.size < this.size) if (!this.spawn()) return this.pump();
     if (this.slots.length === 0) {
       // every place taken by a worker abandoned at a deadline: one in JavaScript exits at once, and its
       // replacement takes the files; if none has within STUCK_GRACE_MS, they are answered, to be tried
@@ -258,8 +256,7 @@ export class DecodePool {
     const ms = Math.round(d.baseMs + (d.msPerMiB * j.file.size) / 2 ** 20);
     const overdue = () => {
       if (slot.inflight[0] !== j || !this.slots.includes(slot)) return;
-      slot.stuck = true;
-      this.stuck++;
+      this.stuck.add(slot);
       this.abandon(slot, `it spent more than ${(ms / 1000).toFixed(1)} s on this file (the limit for its size)`, false);
       void slot.worker.terminate().catch(() => {});
     };
@@ -277,7 +274,7 @@ export class DecodePool {
       this.failed = true;
       return false;
     }
-    const slot: Slot = { worker, ready: false, inflight: [], timer: null, stuck: false };
+    const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.unref();
     worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult }) => {
       if (m.ready) {
@@ -294,12 +291,8 @@ export class DecodePool {
     });
     worker.on('error', (e: Error) => this.abandon(slot, e.message, true));
     worker.on('exit', (code) => {
-      if (slot.stuck) {
-        // its place is free again
-        slot.stuck = false;
-        this.stuck--;
-        if (!this.failed) this.pump();
-      }
+      // abandoned at a deadline: its place is free again
+      if (this.stuck.delete(slot) && !this.failed) this.pump();
       this.abandon(slot, `exit code ${code}`, true);
     });
     this.slots.push(slot);

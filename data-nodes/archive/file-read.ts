@@ -102,8 +102,6 @@ export async function openRegular(abs: string): Promise<{ fh: FileHandle; size: 
 
 /** A kept buffer up to this size; a bigger file gets one of its own, let go after it. */
 const KEEP_BYTES = 64 * 2 ** 20;
-/** The biggest file read: fs.readFile's limit, with its error message (the scanner's thread used it). */
-const MAX_BYTES = MAX_DECODED_BYTES;
 
 /**
  * The file's bytes when they are the `size` bytes stat'ed before and it still has that size and mtime
@@ -117,7 +115,7 @@ export async function readUnchanged(
   buffer: (bytes: number) => Buffer,
   afterRead?: () => void | Promise<void>,
 ): Promise<{ content: Buffer } | Exclude<FileResult, SummaryResult>> {
-  if (file.size > MAX_BYTES) return { kind: 'unreadable', error: `File size (${file.size}) is greater than 2 GiB` };
+  if (file.size > MAX_DECODED_BYTES) return { kind: 'unreadable', error: `File size (${file.size}) is greater than 2 GiB` };
   // one byte more than expected is asked for, so a file that grew is seen without reading it all
   const want = file.size + 1;
   const buf = buffer(want);
@@ -169,8 +167,8 @@ export class FileReader {
 }
 
 /**
- * Bytes a file may have grown by since it was indexed for `readIndexed` to read them: what a file being
- * written gains between two scans is far less; a file replaced by a much bigger one is read up to this.
+ * Bytes a file may have grown by since it was indexed for `readIndexed` to read it: what a file being
+ * written gains between two scans is far less; a file replaced by a much bigger one is skipped.
  */
 export const SERVE_GROWTH_BYTES = 64 * 2 ** 20;
 
@@ -183,12 +181,11 @@ export const SERVE_GROWTH_BYTES = 64 * 2 ** 20;
 export async function readIndexed(abs: string, indexedSize: number): Promise<Buffer> {
   const { fh, size } = await openRegular(abs);
   try {
-    if (size > Math.max(0, indexedSize) + SERVE_GROWTH_BYTES || size > MAX_BYTES)
+    if (size > Math.max(0, indexedSize) + SERVE_GROWTH_BYTES || size > MAX_DECODED_BYTES)
       throw new FileOpenError('grown', `${size} bytes, ${indexedSize} when indexed: changed since, skipped until the next scan`);
-    const want = size;
-    const buf = Buffer.allocUnsafe(want);
+    const buf = Buffer.allocUnsafe(size);
     let n = 0;
-    for (let k = 1; k > 0 && n < want; n += k) ({ bytesRead: k } = await fh.read(buf, n, want - n, n));
+    for (let k = 1; k > 0 && n < size; n += k) ({ bytesRead: k } = await fh.read(buf, n, size - n, n));
     return buf.subarray(0, n);
   } finally {
     await fh.close();

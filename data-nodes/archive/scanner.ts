@@ -569,32 +569,26 @@ export class Scanner {
         ? prev.hash
         : null;
     const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false, sameAs };
-    let r: Exclude<PoolResult, { kind: 'unthreaded' }> | undefined;
-    if (!this.o.afterRead && size >= this.decoder.minBytes && this.decoder.threaded) {
+    const hook = this.o.afterRead;
+    // on a decode worker, which reads the file itself; undefined when none can
+    const onWorker = async (): Promise<Exclude<PoolResult, { kind: 'unthreaded' }> | undefined> => {
       this.check(); // a closed scanner gives the shared workers no more files
       const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs }, this.lease);
-      if (w.kind !== 'unthreaded') r = w; // else no worker could: read here
-    }
-    if (!r) {
-      const hook = this.o.afterRead;
-      // this thread also serves: while workers can take them, what a small file decompresses to is bounded
-      const here = this.decoder.threaded && !hook ? { ...job, maxDecodedBytes: SCANNER_THREAD_DECODED_BYTES } : job;
-      r = await this.readingHere.run(async () => {
+      return w.kind === 'unthreaded' ? undefined : w;
+    };
+    // here; `bounded`: what a small file decompresses to is limited (this thread also serves), beyond it `elsewhere`
+    const here = (bounded: boolean) =>
+      this.readingHere.run(async () => {
         const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n), hook && (() => hook(s.rel, attempt)));
-        return 'content' in got ? summariseFile({ ...here, content: got.content }) : got;
+        if (!('content' in got)) return got;
+        return summariseFile({ ...job, ...(bounded ? { maxDecodedBytes: SCANNER_THREAD_DECODED_BYTES } : {}), content: got.content });
       });
-      if (r.kind === 'elsewhere') {
-        const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs }, this.lease);
-        r =
-          w.kind !== 'unthreaded' && w.kind !== 'elsewhere'
-            ? w
-            : await this.readingHere.run(async () => {
-                const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n));
-                return 'content' in got ? summariseFile({ ...job, content: got.content }) : got;
-              });
-      }
-    }
-    if (r.kind === 'elsewhere') return errorRow(stat, format, 'no thread could decode it'); // not reached: only `here` is limited
+    const threaded = !hook && this.decoder.threaded;
+    let r = threaded && size >= this.decoder.minBytes ? await onWorker() : undefined;
+    r ??= await here(threaded);
+    if (r.kind === 'elsewhere') r = (await onWorker()) ?? (await here(false));
+    // a worker, or this thread unbounded, never answers `elsewhere`
+    if (r.kind === 'elsewhere') return errorRow(stat, format, 'no thread could decode it');
     if (r.kind === 'retry') return { kind: 'retry', bytes: r.bytes };
     if (r.kind === 'gone') return { kind: 'gone', bytes: 0 };
     if (r.kind === 'unreadable') return errorRow(stat, format, r.error);

@@ -199,11 +199,11 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       expect(stuck).toMatchObject({ kind: 'lost', running: true, error: expect.stringMatching(/more than 1\.0 s/) });
       // its only place is held by the stuck thread: the file behind it is answered, to be read again later
       expect(behind).toMatchObject({ kind: 'lost', running: false, error: expect.stringMatching(/every decode worker is stuck/) });
-      expect((pool as unknown as { stuck: number }).stuck).toBe(1);
+      expect((pool as unknown as { stuck: Set<unknown> }).stuck.size).toBe(1);
       // the system call returns, the thread ends, a new worker takes its place
       release();
       expect((await withTimeout(pool.runFile(jobs[3]!), 30_000, 'a file after')).kind).toBe('decoded');
-      expect((pool as unknown as { stuck: number }).stuck).toBe(0);
+      expect((pool as unknown as { stuck: Set<unknown> }).stuck.size).toBe(0);
       expect(pool.threaded).toBe(true);
     } finally {
       release();

@@ -80,7 +80,7 @@ const METHOD_BUFFER = 0;
  * Bytes the compressed buffers of a file may decompress to: this many times the file, and 1 Mi more.
  * LZ4 itself gives at most ~255 times its input; numbers and strings compress a few times, a constant
  * column a hundred or two. Every other bound here is per byte of the file and its decompressed bytes
- * together (`Walked.bytes`), so a compressed file costs what an uncompressed one this much bigger would.
+ * together (`bytesOf`), so a compressed file costs what an uncompressed one this much bigger would.
  */
 export const MAX_INFLATION = 256;
 

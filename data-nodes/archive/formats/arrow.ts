@@ -202,30 +202,26 @@ export const arrowFormat: FormatReader = {
     // apache-arrow trusts the file's counts and offsets: a few hostile bytes could exhaust memory or loop
     const bytes = checkArrowIpc(content);
     if (ctx.maxDecodedBytes !== undefined && bytes > ctx.maxDecodedBytes) throw new DecodeElsewhereError(`${bytes} bytes decompressed`);
+    // apache-arrow's own errors, reading the file or then its values (a buffer shorter than its column,
+    // an offset of 2^60: a TypeError or RangeError), are the file's error all the same; FormatErrors
+    // (ours: the LZ4 codec, the budgets) pass as they are
+    let t: Float64Array;
+    let cols: DecodedColumn[] = [];
     let table: Table;
     try {
       table = arrow().tableFromIPC(content);
-    } catch (e) {
-      if (e instanceof FormatError) throw e; // ours, from the LZ4 codec
-      throw new FormatError(`not a readable Arrow IPC file: ${(e as Error).message}`);
-    }
-    // checkArrowIpc saw to the sizes the loops below take: rows (all batches) no more than the file's
-    // bytes (decompressed), and every column of its batch's rows
-    const fields = table.schema.fields;
-    let ti = fields.findIndex(isTimestamp);
-    if (ti < 0) ti = fields.findIndex((f) => isNumeric(f) && TIME_NAMES.has(f.name.toLowerCase()));
-    if (ti < 0) throw new FormatError('no time column (a Timestamp column, or a numeric one named time/timestamp/t…)');
-    if (table.numRows === 0) return { timelines: [], badRows: 0 };
-    const timeField = fields[ti];
-    const timeVector = table.getChildAt(ti);
-    if (!timeField || !timeVector) throw new FormatError('no time column');
-    let t: Float64Array;
-    let cols: DecodedColumn[] = [];
-    const budget = new StringBudget(bytes);
-    try {
-      // apache-arrow reads the values only now (a buffer shorter than its column, an offset of 2^60:
-      // its own TypeError or RangeError): the file's error all the same
+      // checkArrowIpc saw to the sizes the loops below take: rows (all batches) no more than the file's
+      // bytes (decompressed), and every column of its batch's rows
+      const fields = table.schema.fields;
+      let ti = fields.findIndex(isTimestamp);
+      if (ti < 0) ti = fields.findIndex((f) => isNumeric(f) && TIME_NAMES.has(f.name.toLowerCase()));
+      if (ti < 0) throw new FormatError('no time column (a Timestamp column, or a numeric one named time/timestamp/t…)');
+      if (table.numRows === 0) return { timelines: [], badRows: 0 };
+      const timeField = fields[ti];
+      const timeVector = table.getChildAt(ti);
+      if (!timeField || !timeVector) throw new FormatError('no time column');
       t = numbers(timeVector, timeScale(timeField));
+      const budget = new StringBudget(bytes);
       fields.forEach((f, k) => {
         if (k === ti) return;
         const c = column(f, table.getChildAt(k)!, budget);
