@@ -298,7 +298,10 @@ describe('tier answers equal brute force (property)', () => {
   });
 });
 
-describe('packed own rows (table.ts packedRows / unpackRow)', () => {
+describe.each([
+  ['raw', false],
+  ['compact', true],
+])('packed own rows (table.ts packedRows / unpackRow), %s', (_, compact) => {
   const parts = [
     { field: 'x', part: buildBuckets([0, 1, 700, 1300], [1, 2, 3, 4], 600) },
     { field: 'température.ch0', part: buildBuckets([5, 1250], [NaN, 7], 600) },
@@ -306,7 +309,7 @@ describe('packed own rows (table.ts packedRows / unpackRow)', () => {
   ];
 
   it('round-trips every field, keyed by field PACKED_FIELD and the negated width', () => {
-    const rows = packedRows('src', 600, 0, parts);
+    const rows = packedRows('src', 600, 0, parts, compact);
     expect(rows).toHaveLength(1);
     const [row] = rows as [TierRow];
     expect(row.slice(0, 6)).toEqual(['src', PACKED_FIELD, -600, 0, 2, 5]); // 3 + 1 (NaN skipped) + 1 buckets
@@ -318,7 +321,7 @@ describe('packed own rows (table.ts packedRows / unpackRow)', () => {
     const odd = Buffer.alloc(row[6].length + 1);
     row[6].copy(odd, 1);
     expect(unpackRow(odd.subarray(1)).map((p) => Array.from(p.part))).toEqual(parts.map((p) => Array.from(p.part)));
-    expect(packedRows('src', 600, 0, [])).toEqual([]);
+    expect(packedRows('src', 600, 0, [], compact)).toEqual([]);
   });
 
   it('splits a chunk of many fields into rows of PACKED_ROW_BYTES at most, part p at idx_lo = chunk + p', () => {
@@ -333,7 +336,7 @@ describe('packed own rows (table.ts packedRows / unpackRow)', () => {
       ),
     }));
     const perField = CHUNK * STRIDE * 8; // 36 KiB
-    const rows = packedRows('src', 600, lo, many);
+    const rows = packedRows('src', 600, lo, many, compact);
     const per = Math.floor(PACKED_ROW_BYTES / perField);
     expect(rows).toHaveLength(Math.ceil(60 / per));
     rows.forEach((r, p) => {
@@ -348,7 +351,7 @@ describe('packed own rows (table.ts packedRows / unpackRow)', () => {
   });
 
   it('refuses damaged data with a typed error, before reading past it', () => {
-    const data = (packedRows('src', 600, 0, parts)[0] as TierRow)[6];
+    const data = (packedRows('src', 600, 0, parts, compact)[0] as TierRow)[6];
     const damaged: Buffer[] = [
       Buffer.alloc(0),
       data.subarray(0, 3),

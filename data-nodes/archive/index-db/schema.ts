@@ -14,7 +14,8 @@
  *            rung (indexes written before kept every width: still read right, replaced when the file changes),
  *            packed: one row per file, width and chunk for all its fields, field '' and width negated
  *            (version 4; table.ts `packedRows`; version 3 wrote one per field: still read);
- *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers)
+ *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers);
+ *            blobs compact from version 5 (sdk/tiers/codec.ts; rows written before are raw doubles: still read)
  *
  * All times are DOUBLE UNIX seconds (UTC).
  */
@@ -22,7 +23,7 @@ import { tierTableSql } from '../../sdk/tiers/table';
 
 export type Dialect = 'sqlite' | 'mysql';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const TEXT_KEY = (d: Dialect, n: number) => (d === 'mysql' ? `VARCHAR(${n})` : 'TEXT');
 const TABLE_OPTS = (d: Dialect) => (d === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '');
@@ -93,6 +94,13 @@ export const MIGRATIONS: Migration[] = [
     // no statement: rows of version 3 stay readable; the version keeps an older program (which would not
     // see packed rows when it computes a rollup again) off this index
     what: "a file's own tier rows at rollup widths packed into one row per width and chunk",
+    statements: () => [],
+  },
+  {
+    version: 5,
+    // no statement: raw rows stay readable (told apart by length); the version keeps an older program,
+    // which would misread the compact ones, off this index
+    what: 'tier rows written in the compact encoding (sdk/tiers/codec.ts)',
     statements: () => [],
   },
 ];

@@ -271,7 +271,7 @@ export abstract class SqlIndexDb implements IndexDb {
             const parts = chunkParts(p);
             const own = isOwnRow(w, finest);
             if (w < ROLLUP_MIN_WIDTH) {
-              if (own) for (const row of partRows(file.key, field, w, parts)) tierRows.push(row);
+              if (own) for (const row of partRows(file.key, field, w, parts, true)) tierRows.push(row);
               continue;
             }
             // the file's packs at this width, for its own rows only (another field may own this width)
@@ -284,7 +284,7 @@ export abstract class SqlIndexDb implements IndexDb {
             }
           }
         }
-        for (const [w, byLo] of packs) for (const [lo, parts] of byLo) tierRows.push(...packedRows(file.key, w, lo, parts));
+        for (const [w, byLo] of packs) for (const [lo, parts] of byLo) tierRows.push(...packedRows(file.key, w, lo, parts, true));
       }
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
@@ -463,7 +463,7 @@ export abstract class SqlIndexDb implements IndexDb {
           const data = stored.get(j.field);
           const parts = data === undefined ? j.parts : [rowBuckets(data), ...j.parts];
           // a row at most (the buckets lie in one chunk), and one: `parts` holds a new source's buckets
-          const [row] = chunkRows(ROLLUP_SOURCE, j.field, width, mergePacked(parts, lo, lo + TIER_CHUNK));
+          const [row] = chunkRows(ROLLUP_SOURCE, j.field, width, mergePacked(parts, lo, lo + TIER_CHUNK), true);
           if (row) (data === undefined ? inserts : updates).push(row);
         }
       }
@@ -535,7 +535,7 @@ export abstract class SqlIndexDb implements IndexDb {
           ]);
           for (const field of fields) {
             // one row at most: the buckets lie in one chunk
-            const [row] = chunkRows(ROLLUP_SOURCE, field, width, mergePacked(parts.get(field) ?? [], lo, lo + TIER_CHUNK));
+            const [row] = chunkRows(ROLLUP_SOURCE, field, width, mergePacked(parts.get(field) ?? [], lo, lo + TIER_CHUNK), true);
             if (row) rows.push(row);
           }
         }

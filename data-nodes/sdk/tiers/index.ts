@@ -32,6 +32,7 @@ import { buildTiers, ladderFor } from './bucket';
 import type { FieldTiers } from './sqlite';
 
 export * from './bucket';
+export * from './codec';
 export * from './plan';
 export * from './table';
 export { SqliteTierStore, type FieldTiers } from './sqlite';

@@ -11,7 +11,8 @@
  * transaction as the caller's own rows. `idx_lo` is the chunk's first possible bucket index
  * (chunk·CHUNK), `idx_hi` its last present one, `n` the buckets in `data` (packed, see bucket.ts).
  */
-import { LADDER, nBuckets, packFromBuffer, packView, STRIDE } from './bucket';
+import { LADDER, nBuckets, packView, STRIDE } from './bucket';
+import { decodeBuckets, encodeBuckets, encodeParts, TierBlobError } from './codec';
 
 /** Bucket indexes per stored chunk: bounds the bytes read for a narrow query on a long source. */
 export const CHUNK = 512;
@@ -45,16 +46,31 @@ export type TierRow = [source: string, field: string, width: number, idxLo: numb
 export const chunkOf = (idx: number): number => Math.floor(idx / CHUNK) * CHUNK;
 
 /**
- * Rows for one source's packed buckets (sorted by idx) of one field and width. Their `data` are views of
+ * Rows for one source's packed buckets (sorted by idx) of one field and width. `compact`: their `data`
+ * in codec.ts's encoding (what the archive's index writes from schema version 5); else raw, views of
  * `packed` (`packView`: no copy per row): insert the rows before changing `packed`.
  */
-export function chunkRows(source: string, field: string, width: number, packed: Float64Array): TierRow[] {
-  return partRows(source, field, width, chunkParts(packed));
+export function chunkRows(source: string, field: string, width: number, packed: Float64Array, compact = false): TierRow[] {
+  return partRows(source, field, width, chunkParts(packed), compact);
 }
 
 /** `chunkRows` of buckets already cut by `chunkParts`. */
-export function partRows(source: string, field: string, width: number, parts: Array<{ lo: number; part: Float64Array }>): TierRow[] {
-  return parts.map(({ lo, part }) => [source, field, width, lo, part[part.length - STRIDE] ?? lo, nBuckets(part), packView(part)]);
+export function partRows(
+  source: string,
+  field: string,
+  width: number,
+  parts: Array<{ lo: number; part: Float64Array }>,
+  compact = false,
+): TierRow[] {
+  return parts.map(({ lo, part }) => [
+    source,
+    field,
+    width,
+    lo,
+    part[part.length - STRIDE] ?? lo,
+    nBuckets(part),
+    compact ? encodeBuckets(part) : packView(part),
+  ]);
 }
 
 /** Packed buckets (sorted by idx) cut by chunk: each chunk's first possible idx and its buckets (views of `packed`). */
@@ -74,9 +90,9 @@ export function chunkParts(packed: Float64Array): Array<{ lo: number; part: Floa
   return parts;
 }
 
-/** A stored row's buckets. */
+/** A stored row's buckets, raw or compact (codec.ts; a damaged compact row throws its TierBlobError). */
 export function rowBuckets(data: unknown): Float64Array {
-  if (data instanceof Uint8Array) return packFromBuffer(data);
+  if (data instanceof Uint8Array) return decodeBuckets(data);
   return new Float64Array(0);
 }
 
@@ -148,17 +164,27 @@ export function isOwnRow(w: number, finest: number): boolean {
  * the archive reads both.
  *
  * `data` (little-endian): u32 fields; per field u32 name bytes, u32 numbers (a multiple of STRIDE); the
- * names (UTF-8); zeros to a multiple of 8 bytes; every field's buckets, in that order.
+ * names (UTF-8); zeros to a multiple of 8 bytes; every field's buckets, in that order. Compact (schema
+ * version 5): u32 fields + PACKED_COMPACT, and per field u32 bytes of its buckets encoded (codec.ts).
  */
 export const PACKED_FIELD = '';
 /** Bytes of buckets in one packed row at most (one field's part of a chunk may exceed it: 37 KiB at most). */
 export const PACKED_ROW_BYTES = 1 << 20;
+/** Set in a packed row's count of fields: its buckets are encoded (codec.ts). */
+const PACKED_COMPACT = 0x80000000;
 
 /**
  * The packed rows of one source's buckets at `width` in the chunk from `lo` (each part inside it): as
- * few as PACKED_ROW_BYTES allows, fields in the order given, each whole in one row.
+ * few as PACKED_ROW_BYTES allows (of buckets before any encoding), fields in the order given, each
+ * whole in one row; `compact`: encoded (codec.ts).
  */
-export function packedRows(source: string, width: number, lo: number, parts: Array<{ field: string; part: Float64Array }>): TierRow[] {
+export function packedRows(
+  source: string,
+  width: number,
+  lo: number,
+  parts: Array<{ field: string; part: Float64Array }>,
+  compact = false,
+): TierRow[] {
   const rows: TierRow[] = [];
   let from = 0;
   let bytes = 0;
@@ -167,7 +193,7 @@ export function packedRows(source: string, width: number, lo: number, parts: Arr
     if (i === parts.length || (i > from && bytes + b > PACKED_ROW_BYTES)) {
       // past CHUNK parts (more than 512 MiB of one source's buckets in one chunk) the last one takes the rest
       if (rows.length === CHUNK - 1) i = parts.length;
-      rows.push(packedRow(source, width, lo + rows.length, parts.slice(from, i)));
+      rows.push(packedRow(source, width, lo + rows.length, parts.slice(from, i), compact));
       from = i;
       bytes = 0;
     }
@@ -176,35 +202,44 @@ export function packedRows(source: string, width: number, lo: number, parts: Arr
   return rows;
 }
 
-function packedRow(source: string, width: number, idxLo: number, parts: Array<{ field: string; part: Float64Array }>): TierRow {
+function packedRow(
+  source: string,
+  width: number,
+  idxLo: number,
+  parts: Array<{ field: string; part: Float64Array }>,
+  compact: boolean,
+): TierRow {
   const names = parts.map((p) => Buffer.from(p.field, 'utf8'));
+  // compact: every part encoded one after the other (codec.ts), copied here once
+  const enc = compact ? encodeParts(parts.map((p) => p.part)) : null;
+  const sizes = parts.map((p, i) => (enc ? (enc.lengths[i] ?? 0) : p.part.length * 8));
   const head = 4 + 8 * parts.length + names.reduce((n, b) => n + b.length, 0);
   const start = Math.ceil(head / 8) * 8;
-  const values = parts.reduce((n, p) => n + p.part.length, 0);
-  const data = Buffer.alloc(start + values * 8);
-  data.writeUInt32LE(parts.length, 0);
+  const data = Buffer.alloc(start + sizes.reduce((n, b) => n + b, 0));
+  data.writeUInt32LE(compact ? (parts.length | PACKED_COMPACT) >>> 0 : parts.length, 0);
   let o = 4;
   let v = start;
   let hi = idxLo;
   let n = 0;
   parts.forEach((p, i) => {
+    const size = sizes[i] ?? 0;
     data.writeUInt32LE(names[i]?.length ?? 0, o);
-    data.writeUInt32LE(p.part.length, o + 4);
+    data.writeUInt32LE(compact ? size : p.part.length, o + 4);
     o += 8;
-    packView(p.part).copy(data, v);
-    v += p.part.length * 8;
+    if (!enc) packView(p.part).copy(data, v);
+    v += size;
     hi = Math.max(hi, p.part[p.part.length - STRIDE] ?? idxLo);
     n += nBuckets(p.part);
   });
+  enc?.bytes.copy(data, start);
   for (const b of names) o += b.copy(data, o);
   return [source, PACKED_FIELD, -width, idxLo, hi, n, data];
 }
 
 /** A packed row that does not parse: the index was damaged (or written by something else). */
-export class PackedRowError extends Error {
-  readonly code = 'TIER_ROW_DAMAGED';
+export class PackedRowError extends TierBlobError {
   constructor(what: string) {
-    super(`a packed summary-tier row of the index is damaged (${what}): run the scan with --rebuild-summaries`);
+    super(`packed: ${what}`);
   }
 }
 
@@ -215,23 +250,30 @@ export class PackedRowError extends Error {
 function packedEntries(data: unknown): { b: Buffer; entries: Array<{ field: string; at: number; bytes: number }> } {
   if (!(data instanceof Uint8Array) || data.byteLength < 4) throw new PackedRowError('no header');
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const count = b.readUInt32LE(0);
+  const word = b.readUInt32LE(0);
+  const compact = word >= PACKED_COMPACT;
+  const count = compact ? word - PACKED_COMPACT : word;
   const head = 4 + 8 * count;
   if (head > b.length) throw new PackedRowError(`${count} fields in ${b.length} bytes`);
+  /** Bytes of field i's buckets. */
+  const bytesOf = (i: number): number => {
+    const x = b.readUInt32LE(8 + 8 * i);
+    if (compact) return x;
+    if (x % STRIDE !== 0) throw new PackedRowError(`${x} numbers for a field`);
+    return x * 8;
+  };
   let nameAt = head;
   let valueBytes = 0;
   for (let i = 0; i < count; i++) {
-    const values = b.readUInt32LE(8 + 8 * i);
-    if (values % STRIDE !== 0) throw new PackedRowError(`${values} numbers for a field`);
     nameAt += b.readUInt32LE(4 + 8 * i);
-    valueBytes += values * 8;
+    valueBytes += bytesOf(i);
   }
   const start = Math.ceil(nameAt / 8) * 8;
   if (start + valueBytes !== b.length) throw new PackedRowError(`${b.length} bytes, ${start + valueBytes} described`);
   const entries: Array<{ field: string; at: number; bytes: number }> = [];
   for (let i = 0, name = head, at = start; i < count; i++) {
     const len = b.readUInt32LE(4 + 8 * i);
-    const bytes = b.readUInt32LE(8 + 8 * i) * 8;
+    const bytes = bytesOf(i);
     entries.push({ field: b.toString('utf8', name, name + len), at, bytes });
     name += len;
     at += bytes;
@@ -247,5 +289,11 @@ export function packedFieldNames(data: unknown): string[] {
 /** The fields of a packed row's `data` and their buckets (copies). */
 export function unpackRow(data: unknown): Array<{ field: string; part: Float64Array }> {
   const { b, entries } = packedEntries(data);
-  return entries.map((e) => ({ field: e.field, part: packFromBuffer(b.subarray(e.at, e.at + e.bytes)) }));
+  return entries.map((e) => {
+    try {
+      return { field: e.field, part: decodeBuckets(b.subarray(e.at, e.at + e.bytes)) };
+    } catch (x) {
+      throw x instanceof TierBlobError ? new PackedRowError(`field ${JSON.stringify(e.field)}: ${x.message}`) : x;
+    }
+  });
 }
