@@ -9,7 +9,7 @@ import { formatByName } from './formats';
 import { releaseColumns } from './formats/column-pool';
 import { DecodeElsewhereError, warningCollector, type DecodedFile } from './formats/types';
 import type { FieldRow } from './index-db/types';
-import { axisRuns, bucketsOnRuns, buildTiers, ladderFor, type FieldTiers, type ValueSpan } from '../sdk/tiers';
+import { axisRuns, buildTiers, ladderFor, TierPack, type FieldTiers, type ValueSpan } from '../sdk/tiers';
 
 export const sha1Hex = (b: string | Uint8Array): string => createHash('sha1').update(b).digest('hex');
 
@@ -87,13 +87,6 @@ function span(values: Float64Array | unknown[]): ValueSpan {
 }
 
 /**
- * One row per field (the first timeline holding a value of it wins) and, with `summaries`, the summary
- * tiers of every numeric one (Float64Array, whatever the format) at the ladder of its timeline's
- * native interval (sdk/tiers). Generic over formats. The columns of a timeline share its times: where
- * the sorted path applies (`axisRuns`), the buckets of the finest width are found once for all of
- * them, and each column is then read once, for its buckets and its span together.
- */
-/**
  * Whether a field name can be a key of the index: 255 characters at most (the column's size), and no
  * trailing space. MySQL and MariaDB compare their binary collation PAD SPACE, so "p.x " is the key
  * "p.x": a file holding both failed its write on a duplicate key, and one of each merged into the other's
@@ -103,13 +96,25 @@ function indexable(name: string): boolean {
   return name.length <= 255 && !name.endsWith(' ');
 }
 
+/**
+ * One row per field (the first timeline holding a value of it wins) and, with `summaries`, the summary
+ * tiers of every numeric one (Float64Array, whatever the format) at the ladder of its timeline's
+ * native interval (sdk/tiers). Generic over formats. The columns of a timeline share its times: where
+ * the sorted path applies (`axisRuns`), the buckets of the finest width are found once for all of
+ * them, and each column is then read once, for its buckets and its span together. Every packed array of
+ * the tiers is a view of one buffer (TierPack): a worker's result is copied to the scanner's thread as
+ * one buffer, not one per field and width (a thousand small ones for a file of hundreds of fields, each
+ * its own allocation there and work for its collector).
+ */
 export function summarise(key: string, d: DecodedFile, summaries: boolean): { fields: FieldRow[]; tiers?: FieldTiers } {
   const fields: FieldRow[] = [];
   const tiers: FieldTiers | undefined = summaries ? new Map() : undefined;
+  // every field's tiers built into one buffer, made views of one array at the end (TierPack)
+  const pack = tiers ? new TierPack() : null;
   const seen = new Set<string>();
   for (const tl of d.timelines) {
-    const ladder = ladderFor(tl.interval);
-    const finest = Math.min(...ladder);
+    const ladder = ladderFor(tl.interval); // ascending (TierPack.onRuns)
+    const finest = ladder[0] ?? 86400;
     let runs: Int32Array | null | undefined; // undefined: not looked for yet
     for (const c of tl.columns) {
       if (seen.has(c.name)) continue;
@@ -120,18 +125,21 @@ export function summarise(key: string, d: DecodedFile, summaries: boolean): { fi
         continue;
       }
       let s: ValueSpan | undefined;
-      let byWidth: Map<number, Float64Array> | undefined;
-      if (tiers && c.values instanceof Float64Array && c.values.length === tl.t.length) {
+      if (pack && c.values instanceof Float64Array && c.values.length === tl.t.length) {
         if (runs === undefined) runs = axisRuns(tl.t, finest);
         if (runs !== null) {
           s = { first: -1, last: -1, n: 0 };
-          byWidth = buildTiers(tl.t, c.values, ladder, bucketsOnRuns(tl.t, runs, c.values, finest, s));
+          pack.onRuns(tl.t, runs, c.values, ladder, s);
         }
       }
+      const onRuns = s !== undefined;
       s ??= span(c.values);
       const tFirst = tl.t[s.first];
       const tLast = tl.t[s.last];
-      if (s.n === 0 || tFirst === undefined || tLast === undefined) continue;
+      if (s.n === 0 || tFirst === undefined || tLast === undefined) {
+        pack?.drop();
+        continue;
+      }
       seen.add(c.name);
       const row: FieldRow = {
         key,
@@ -147,34 +155,18 @@ export function summarise(key: string, d: DecodedFile, summaries: boolean): { fi
         tierMin: null,
       };
       fields.push(row);
-      if (tiers && c.values instanceof Float64Array) {
-        byWidth ??= buildTiers(tl.t, c.values, ladder);
-        if (byWidth.size === 0) continue;
+      if (tiers && pack && c.values instanceof Float64Array) {
+        if (!onRuns) pack.add(buildTiers(tl.t, c.values, ladder));
+        const byWidth = new Map<number, Float64Array>(); // filled by pack.finish()
+        const tierMin = pack.keep(byWidth);
+        if (tierMin === null) continue;
         tiers.set(c.name, byWidth);
-        row.tierMin = Math.min(...byWidth.keys());
+        row.tierMin = tierMin;
       }
     }
   }
-  if (tiers) packTogether(tiers);
+  pack?.finish();
   return tiers ? { fields, tiers } : { fields };
-}
-
-/**
- * Makes every packed array of `tiers` a view of one buffer: a worker's result is then copied to the
- * scanner's thread as one buffer, not one per field and width (a thousand small ones for a file of
- * hundreds of fields, each its own allocation there and work for its collector).
- */
-function packTogether(tiers: FieldTiers): void {
-  let n = 0;
-  for (const byWidth of tiers.values()) for (const p of byWidth.values()) n += p.length;
-  const all = new Float64Array(n);
-  let o = 0;
-  for (const byWidth of tiers.values())
-    for (const [w, p] of byWidth) {
-      all.set(p, o);
-      byWidth.set(w, all.subarray(o, o + p.length));
-      o += p.length;
-    }
 }
 
 /**
