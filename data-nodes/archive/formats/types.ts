@@ -117,6 +117,12 @@ export function medianSpacing(t: ArrayLike<number>): number | null {
   if (n < 2) return null;
   // Sample at most 1001 spacings: exact for small files, cheap for big ones.
   const step = Math.max(1, Math.floor((n - 1) / 1000));
+  // evenly spaced (most archives): every sampled spacing the first, then that is the answer (what the
+  // lo === hi case below gives), found without the array below (a NaN spacing is never equal: below)
+  const d0 = t[1]! - t[0]!; // n >= 2
+  let even = true;
+  for (let i = 1 + step; i < n && even; i += step) even = t[i]! - t[i - 1]! === d0; // 0 < i < n
+  if (even && d0 === d0) return Math.round(d0 * 1e6) / 1e6;
   const d = new Float64Array(Math.floor((n - 2) / step) + 1);
   let lo = Infinity;
   let hi = -Infinity;
@@ -126,7 +132,7 @@ export function medianSpacing(t: ArrayLike<number>): number | null {
     if (x < lo) lo = x;
     if (x > hi) hi = x;
   }
-  // evenly spaced (most archives): no sort
+  // equal but for NaN spacings (lo and hi skip them): no sort
   const median = lo === hi ? lo : d.sort()[d.length >> 1]!;
   return Math.round(median * 1e6) / 1e6;
 }
