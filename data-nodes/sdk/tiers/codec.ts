@@ -85,15 +85,15 @@ function lowBit(x: number): number {
   return (biased === 0 ? -1074 : biased - 1075) + tz;
 }
 
-/** Writes ints[from, to) from byte o of v, `bytes` bytes each (each < 2^(8·bytes)); returns the offset after them. */
-function putColumn(v: DataView, o: number, from: number, to: number, bytes: number): number {
+/** Writes I[from, to) from byte o of v, `bytes` bytes each (each < 2^(8·bytes)); returns the offset after them. */
+function putColumn(I: Float64Array, v: DataView, o: number, from: number, to: number, bytes: number): number {
   // a loop per width: no switch per value
-  if (bytes === 1) for (let i = from; i < to; i++, o++) v.setUint8(o, ints[i] as number);
-  else if (bytes === 2) for (let i = from; i < to; i++, o += 2) v.setUint16(o, ints[i] as number, true);
-  else if (bytes === 4) for (let i = from; i < to; i++, o += 4) v.setUint32(o, ints[i] as number, true);
+  if (bytes === 1) for (let i = from; i < to; i++, o++) v.setUint8(o, I[i] as number);
+  else if (bytes === 2) for (let i = from; i < to; i++, o += 2) v.setUint16(o, I[i] as number, true);
+  else if (bytes === 4) for (let i = from; i < to; i++, o += 4) v.setUint32(o, I[i] as number, true);
   else
     for (let i = from; i < to; i++, o += bytes) {
-      const x = ints[i] as number;
+      const x = I[i] as number;
       if (bytes === 3) {
         v.setUint16(o, x & 0xffff, true);
         v.setUint8(o + 2, x >>> 16);
@@ -107,24 +107,24 @@ function putColumn(v: DataView, o: number, from: number, to: number, bytes: numb
   return o;
 }
 
-/** Reads `count` integers of `bytes` bytes each from byte o of v into ints[at…]; returns the offset after them. */
-function getColumn(v: DataView, o: number, at: number, count: number, bytes: number): number {
+/** Reads `count` integers of `bytes` bytes each from byte o of v into I[at…]; returns the offset after them. */
+function getColumn(I: Float64Array, v: DataView, o: number, at: number, count: number, bytes: number): number {
   for (let i = at; i < at + count; i++, o += bytes) {
     switch (bytes) {
       case 1:
-        ints[i] = v.getUint8(o);
+        I[i] = v.getUint8(o);
         break;
       case 2:
-        ints[i] = v.getUint16(o, true);
+        I[i] = v.getUint16(o, true);
         break;
       case 3:
-        ints[i] = v.getUint16(o, true) + v.getUint8(o + 2) * 65536;
+        I[i] = v.getUint16(o, true) + v.getUint8(o + 2) * 65536;
         break;
       case 4:
-        ints[i] = v.getUint32(o, true);
+        I[i] = v.getUint32(o, true);
         break;
       default:
-        ints[i] = v.getUint32(o, true) + (bytes === 5 ? v.getUint8(o + 4) : v.getUint16(o + 4, true)) * TWO32;
+        I[i] = v.getUint32(o, true) + (bytes === 5 ? v.getUint8(o + 4) : v.getUint16(o + 4, true)) * TWO32;
     }
   }
   return o;
@@ -181,7 +181,8 @@ function append(p: Float64Array, at: number): number {
   const n = Math.floor(p.length / STRIDE);
   if (n === 0) return 0;
   if (ints.length < 6 * n) ints = new Float64Array(6 * n);
-  // ints: [idx steps (n-1) | counts n | tFirst steps (n-1) | tLast, tMin, tMax distances n each]; the
+  const I = ints; // a local: the module's binding is read again at every access otherwise
+  // I: [idx steps (n-1) | counts n | tFirst steps (n-1) | tLast, tMin, tMax distances n each]; the
   // times first in seconds, then in the unit: the lowest set bit of any of them
   const cOff = n - 1;
   const tOff = 2 * n - 1;
@@ -196,17 +197,17 @@ function append(p: Float64Array, at: number): number {
     const o = k * STRIDE;
     const count = p[o + 1] as number;
     if (!Number.isInteger(count) || count < 0 || count >= MAX_INT) return appendRaw(p, n, at);
-    ints[cOff + k] = count;
+    I[cOff + k] = count;
     if (count > maxCount) maxCount = count;
     const tFirst = p[o + 5] as number;
     if (k > 0) {
       const step = (p[o] as number) - (p[o - STRIDE] as number);
       if (!Number.isInteger(step) || step < 1 || step >= MAX_INT) return appendRaw(p, n, at);
-      ints[k - 1] = step;
+      I[k - 1] = step;
       if (step > maxIdx) maxIdx = step;
       const ts = tFirst - (p[o - STRIDE + 5] as number);
       if (!(ts >= 0 && ts < Infinity)) return appendRaw(p, n, at);
-      ints[tOff + k - 1] = ts;
+      I[tOff + k - 1] = ts;
       if (ts !== 0 && (e === NONE || !Number.isInteger(ts * inv))) {
         e = Math.min(e, lowBit(ts));
         inv = 2 ** -e;
@@ -215,7 +216,7 @@ function append(p: Float64Array, at: number): number {
     for (let j = 0; j < 3; j++) {
       const d = (p[o + 6 + j] as number) - tFirst;
       if (!(d >= 0 && d < Infinity)) return appendRaw(p, n, at);
-      ints[dOff + 3 * k + j] = d;
+      I[dOff + 3 * k + j] = d;
       if (d !== 0 && (e === NONE || !Number.isInteger(d * inv))) {
         e = Math.min(e, lowBit(d));
         inv = 2 ** -e;
@@ -226,20 +227,20 @@ function append(p: Float64Array, at: number): number {
   const unit = 2 ** e;
   let maxTime = 0;
   for (let i = tOff; i < dOff + 3 * n; i++) {
-    const k = (ints[i] as number) / unit; // exact (a power of two), unless past the largest double
+    const k = (I[i] as number) / unit; // exact (a power of two), unless past the largest double
     if (!(k < MAX_INT)) return appendRaw(p, n, at);
-    ints[i] = k;
+    I[i] = k;
     if (k > maxTime) maxTime = k;
   }
   // every number must decode to itself by the decoder's arithmetic (a subtraction above may have rounded)
   for (let k = 0; k < n; k++) {
     const o = k * STRIDE;
     if (k > 0) {
-      if ((p[o - STRIDE] as number) + (ints[k - 1] as number) !== p[o]) return appendRaw(p, n, at);
-      if ((p[o - STRIDE + 5] as number) + (ints[tOff + k - 1] as number) * unit !== p[o + 5]) return appendRaw(p, n, at);
+      if ((p[o - STRIDE] as number) + (I[k - 1] as number) !== p[o]) return appendRaw(p, n, at);
+      if ((p[o - STRIDE + 5] as number) + (I[tOff + k - 1] as number) * unit !== p[o + 5]) return appendRaw(p, n, at);
     }
     for (let j = 0; j < 3; j++)
-      if ((p[o + 5] as number) + (ints[dOff + 3 * k + j] as number) * unit !== p[o + 6 + j]) return appendRaw(p, n, at);
+      if ((p[o + 5] as number) + (I[dOff + 3 * k + j] as number) * unit !== p[o + 6 + j]) return appendRaw(p, n, at);
   }
   const bIdx = bytesFor(maxIdx);
   const bCount = bytesFor(maxCount);
@@ -263,9 +264,9 @@ function append(p: Float64Array, at: number): number {
     v.setFloat64(o + 8 * n, p[k * STRIDE + 3] as number, true);
     v.setFloat64(o + 16 * n, p[k * STRIDE + 4] as number, true);
   }
-  let o = putColumn(v, at + HEAD + 24 * n, 0, n - 1, bIdx);
-  o = putColumn(v, o, cOff, cOff + n, bCount);
-  o = putColumn(v, o, tOff, dOff + 3 * n, bTime);
+  let o = putColumn(I, v, at + HEAD + 24 * n, 0, n - 1, bIdx);
+  o = putColumn(I, v, o, cOff, cOff + n, bCount);
+  o = putColumn(I, v, o, tOff, dOff + 3 * n, bTime);
   for (; o < at + length; o++) v.setUint8(o, 0);
   return length;
 }
@@ -299,27 +300,28 @@ export function decodeBuckets(b: Uint8Array): Float64Array {
     ? new Float64Array(Uint8Array.prototype.slice.call(b, HEAD, HEAD + 24 * n).buffer)
     : Float64Array.from({ length: 3 * n }, (_, i) => view.getFloat64(HEAD + 8 * i, true));
   if (ints.length < 6 * n) ints = new Float64Array(6 * n);
+  const I = ints;
   // the integers, as the encoder laid them out: idx steps, counts, tFirst steps, distances
-  let o = getColumn(view, HEAD + 24 * n, 0, n - 1, bIdx);
-  o = getColumn(view, o, n - 1, n, bCount);
-  getColumn(view, o, 2 * n - 1, 4 * n - 1, bTime);
+  let o = getColumn(I, view, HEAD + 24 * n, 0, n - 1, bIdx);
+  o = getColumn(I, view, o, n - 1, n, bCount);
+  getColumn(I, view, o, 2 * n - 1, 4 * n - 1, bTime);
   let idx = view.getFloat64(16, true);
   let tFirst = view.getFloat64(24, true);
   for (let k = 0, q = 0; k < n; k++, q += STRIDE) {
     if (k > 0) {
-      idx += ints[k - 1] as number;
-      tFirst += (ints[2 * n - 2 + k] as number) * unit;
+      idx += I[k - 1] as number;
+      tFirst += (I[2 * n - 2 + k] as number) * unit;
     }
     p[q] = idx;
-    p[q + 1] = ints[n - 1 + k] as number;
+    p[q + 1] = I[n - 1 + k] as number;
     p[q + 2] = doubles[k] as number;
     p[q + 3] = doubles[n + k] as number;
     p[q + 4] = doubles[2 * n + k] as number;
     p[q + 5] = tFirst;
     const d = 3 * n - 2 + 3 * k;
-    p[q + 6] = tFirst + (ints[d] as number) * unit;
-    p[q + 7] = tFirst + (ints[d + 1] as number) * unit;
-    p[q + 8] = tFirst + (ints[d + 2] as number) * unit;
+    p[q + 6] = tFirst + (I[d] as number) * unit;
+    p[q + 7] = tFirst + (I[d + 1] as number) * unit;
+    p[q + 8] = tFirst + (I[d + 2] as number) * unit;
   }
   return p;
 }
