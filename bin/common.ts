@@ -31,6 +31,12 @@ export function positiveNumber(value: string): number {
   return v;
 }
 
+/** commander parser for a number of threads: an integer in 0..64. */
+export function workerCount(value: string): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) > 64) throw new InvalidArgumentError('must be an integer in 0..64');
+  return Number(value);
+}
+
 /** commander parser for a number >= 0. */
 export function nonNegativeNumber(value: string): number {
   const v = Number(value);

@@ -2,16 +2,26 @@
  * `sisock node scan` and `sisock node archive`: the archive's scanner and reader node.
  *
  *   sisock node scan --db URL --data-dir DIR [--once] [--interval S] [--settle S] [--progress bar|log|none] [--rebuild-summaries]
- *   sisock node archive --db URL [--name NAME] [--data-dir DIR] [--cache-mb N]  (+ client flags)
+ *   sisock node archive --db URL [--name NAME] [--data-dir DIR] [--cache-mb N] [--decode-workers N]  (+ client flags)
  *
  * `registerArchiveKinds(node)` adds both to the existing `node` command; `register(program)` does the
  * same for a program (finding or creating `node`), so it can sit in bin/sisock.ts's COMMANDS after node.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
-import { DEFAULT_DB_URL, runArchiveNode, runArchiveScanner } from '../../data-nodes/archive';
+import { DEFAULT_DB_URL, DEFAULT_DECODE_WORKERS, runArchiveNode, runArchiveScanner } from '../../data-nodes/archive';
 import { addOpsOptions, type OpsFlags } from '../../common/ops-http';
-import { addLogLevelOption, cliLogger, fail, nodeName, nonNegativeNumber, positiveNumber, serveNode, serveUntilSignal } from '../common';
+import {
+  addLogLevelOption,
+  cliLogger,
+  fail,
+  nodeName,
+  nonNegativeNumber,
+  positiveNumber,
+  serveNode,
+  serveUntilSignal,
+  workerCount,
+} from '../common';
 
 function progressMode(value: string): 'bar' | 'log' | 'none' {
   if (value !== 'bar' && value !== 'log' && value !== 'none') throw new InvalidArgumentError('must be bar, log or none');
@@ -38,6 +48,7 @@ interface ArchiveFlags extends CommonFlags, OpsFlags {
   description?: string;
   dataDir?: string;
   cacheMb: number;
+  decodeWorkers: number;
 }
 
 export function registerArchiveKinds(node: Command): void {
@@ -97,7 +108,13 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`,
         .option('--name <name>', 'node name', nodeName, 'archive')
         .option('--description <text>', 'node description shown by `sisock nodes`')
         .option('--data-dir <dir>', 'root of the files here, when it differs from the one the scanner recorded')
-        .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256),
+        .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256)
+        .option(
+          '--decode-workers <n>',
+          'threads that decode files of 64 KiB or more for requests (0: all on the serving thread)',
+          workerCount,
+          DEFAULT_DECODE_WORKERS,
+        ),
     ),
   );
   archive.action((o: ArchiveFlags) =>
@@ -108,6 +125,7 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`,
         description: o.description,
         dataDir: o.dataDir,
         cacheBytes: Math.round(o.cacheMb * 1024 * 1024),
+        decodeWorkers: o.decodeWorkers,
         client: { ...clientOptionsFromEnv(o), logger: log },
         logger: log,
       }),

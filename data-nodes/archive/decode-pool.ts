@@ -21,14 +21,17 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FileJob, FileResult } from './file-read';
+import type { FileJob, FileResult, ServeJob, ServeResult } from './file-read';
 
 /**
  * `lost`: the worker stopped at it (`running`: it was at work on it, and the file may be what killed it)
  * or the pool closed. `unthreaded`: no worker can take it (they cannot start, or the pool closed): the
  * caller reads the file.
  */
-export type PoolResult = FileResult | { kind: 'lost'; running: boolean; error: string } | { kind: 'unthreaded' };
+type NotRun = { kind: 'lost'; running: boolean; error: string } | { kind: 'unthreaded' };
+export type PoolResult = FileResult | NotRun;
+/** A ServeJob's answer (`serveFile`). */
+export type ServePoolResult = ServeResult | NotRun;
 
 /**
  * Jobs posted to one worker. Enough to keep it working while the scanner's thread is in a synchronous
@@ -60,7 +63,7 @@ export function sharedPoolUsers(): number[] {
 }
 
 /** `owner`: what `cancel` drops the job for (a scanner's lease). */
-type Job = { id: number; file: FileJob; owner: object | undefined; resolve: (r: PoolResult) => void };
+type Job = { id: number; file: FileJob | ServeJob; owner: object | undefined; resolve: (r: PoolResult | ServePoolResult) => void };
 
 interface Slot {
   worker: Worker;
@@ -94,6 +97,11 @@ export interface DecodePoolOptions {
   execArgv?: string[];
   /** Time a worker may spend on one file (default DEFAULT_DEADLINE). */
   deadline?: JobDeadline;
+  /**
+   * Jobs posted to one worker at once (default PER_WORKER, for the scanner's stream of files). The
+   * reader's pool posts one: a request's file waits for a free worker, not behind a slow file.
+   */
+  perWorker?: number;
 }
 
 export class DecodePool {
@@ -108,6 +116,8 @@ export class DecodePool {
   private readonly stuck = new Set<Slot>();
   private stuckTimer: NodeJS.Timeout | null = null;
   private failed: boolean;
+  /** A worker of this pool has loaded: `threaded` false since means it gave up (deaths), not that workers cannot run. */
+  private started = false;
   private readonly file: string;
 
   constructor(
@@ -173,6 +183,11 @@ export class DecodePool {
     await Promise.all(all.map((s) => s.pool.close()));
   }
 
+  /** True once a worker has loaded (whatever happened since). */
+  get everStarted(): boolean {
+    return this.started;
+  }
+
   /** True while jobs go to workers (false: every job runs on the calling thread). */
   get threaded(): boolean {
     return !this.failed;
@@ -180,12 +195,16 @@ export class DecodePool {
 
   /** Jobs the workers hold at once (0 without workers): more wait in the pool. */
   get capacity(): number {
-    return this.failed ? 0 : this.size * PER_WORKER;
+    return this.failed ? 0 : this.size * this.perWorker;
   }
 
   /** Files smaller than this are for the caller to read and summarise itself: `runFile` is for bigger ones. */
   get minBytes(): number {
     return this.o.minBytes ?? 64 * 1024;
+  }
+
+  private get perWorker(): number {
+    return Math.max(1, this.o.perWorker ?? PER_WORKER);
   }
 
   /** Starts the workers now (they are otherwise started by the first job): ~50 ms each to load. */
@@ -197,7 +216,17 @@ export class DecodePool {
   runFile(file: FileJob, owner?: object): Promise<PoolResult> {
     if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
     return new Promise((resolve) => {
-      this.waiting.push({ id: this.next++, file, owner, resolve });
+      this.waiting.push({ id: this.next++, file, owner, resolve: resolve as (r: PoolResult | ServePoolResult) => void });
+      this.pump();
+    });
+  }
+
+  /** A worker reads and decodes an indexed file whole, for the reader (file-read.ts `serveIndexed`). */
+  serveFile(file: ServeJob): Promise<ServePoolResult> {
+    if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
+    return new Promise((resolve) => {
+      // a worker answers a ServeJob with a ServeResult (decode-worker.ts)
+      this.waiting.push({ id: this.next++, file, owner: undefined, resolve: resolve as (r: PoolResult | ServePoolResult) => void });
       this.pump();
     });
   }
@@ -235,7 +264,7 @@ export class DecodePool {
     }
     for (;;) {
       const slot = this.slots
-        .filter((s) => s.ready && s.inflight.length < PER_WORKER)
+        .filter((s) => s.ready && s.inflight.length < this.perWorker)
         .sort((a, b) => a.inflight.length - b.inflight.length)[0];
       const j = slot && this.waiting.shift();
       if (!slot || !j) return;
@@ -276,9 +305,10 @@ export class DecodePool {
     }
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
     worker.unref();
-    worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult }) => {
+    worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult | ServePoolResult }) => {
       if (m.ready) {
         slot.ready = true;
+        this.started = true;
         return this.pump();
       }
       if (!this.slots.includes(slot)) return; // abandoned: its jobs were answered then

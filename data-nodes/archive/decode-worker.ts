@@ -1,9 +1,10 @@
 /**
- * Entry of a scanner decode worker (decode-pool.ts): answers each `{ id, file }` with `{ id, result }`:
- * the file read (file-read.ts), then `summariseFile`; says `{ ready: true }` once loaded.
+ * Entry of a decode worker (decode-pool.ts): answers each `{ id, file }` with `{ id, result }`: for the
+ * scanner, the file read (file-read.ts), then `summariseFile`; for the reader (a ServeJob), the file
+ * decoded whole (`serveIndexed`, its columns' memory transferred); says `{ ready: true }` once loaded.
  */
 import { parentPort } from 'node:worker_threads';
-import { FileReader, type FileJob } from './file-read';
+import { FileReader, serveIndexed, type FileJob, type ServeJob } from './file-read';
 import type { SummaryResult } from './file-summary';
 import { clearColumnPool } from './formats/column-pool';
 
@@ -18,14 +19,17 @@ if (port) {
   let queue: Promise<void> = Promise.resolve();
   let pending = 0;
   let idle: NodeJS.Timeout | undefined;
-  port.on('message', (m: { id: number; file: FileJob }) => {
+  port.on('message', (m: { id: number; file: FileJob | ServeJob }) => {
     pending++;
     clearTimeout(idle);
+    const job = m.file;
     queue = queue.then(() =>
-      reader
-        .run(m.file)
+      ('serve' in job
+        ? serveIndexed(job).then(({ result, transfer }) => port.postMessage({ id: m.id, result }, transfer))
+        : reader.run(job).then((result) => port.postMessage({ id: m.id, result }))
+      )
         .then(
-          (result) => port.postMessage({ id: m.id, result }),
+          () => {},
           (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
         )
         .finally(() => {

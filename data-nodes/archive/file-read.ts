@@ -11,7 +11,8 @@
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
-import { MAX_DECODED_BYTES } from './formats/types';
+import { formatByName } from './formats';
+import { MAX_DECODED_BYTES, type DecodedFile } from './formats/types';
 
 /** A file to read, then hash, decode and summarise as `SummaryJob`. */
 export interface FileJob extends Omit<SummaryJob, 'content'> {
@@ -190,4 +191,56 @@ export async function readIndexed(abs: string, indexedSize: number): Promise<Buf
   } finally {
     await fh.close();
   }
+}
+
+/** An indexed file for the reader: read (`readIndexed`) and decoded whole, on a decode worker or here. */
+export interface ServeJob {
+  serve: true;
+  /** Absolute path. */
+  abs: string;
+  /** As indexed: the path relative to the root (formats take names from it), the format, the size. */
+  relPath: string;
+  format: string;
+  size: number;
+}
+
+/** A decode worker's answer to a ServeJob: the decoded file, or why there is none (no throw crosses threads). */
+export type ServeResult = { kind: 'served'; decoded: DecodedFile } | { kind: 'failed'; error: string };
+
+/**
+ * A ServeJob's file read and decoded; `maxDecodedBytes` as FileContext's (a DecodeElsewhereError past it).
+ * Throws what the read or the format throws.
+ */
+export async function decodeIndexed(job: ServeJob, maxDecodedBytes?: number): Promise<DecodedFile> {
+  const format = formatByName(job.format);
+  if (!format) throw new Error(`unknown format ${job.format}`);
+  const content = await readIndexed(job.abs, job.size);
+  const ctx = { relPath: job.relPath, ...(maxDecodedBytes !== undefined ? { maxDecodedBytes } : {}) };
+  return format.decodeAsync ? format.decodeAsync(content, ctx) : format.decode(content, ctx);
+}
+
+/**
+ * `decodeIndexed` on a decode worker: the result, and the memory to transfer with it rather than copy.
+ * Every number column and time axis is made to own its memory whole (a view of more, e.g. of the file's
+ * bytes, is copied first), so what is transferred is exactly the decoded file.
+ */
+export async function serveIndexed(job: ServeJob): Promise<{ result: ServeResult; transfer: ArrayBuffer[] }> {
+  let d: DecodedFile;
+  try {
+    d = await decodeIndexed(job);
+  } catch (e) {
+    return { result: { kind: 'failed', error: (e as Error).message }, transfer: [] };
+  }
+  const transfer = new Set<ArrayBuffer>();
+  const own = (a: Float64Array): Float64Array => {
+    const whole = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+    const b = whole ? a : a.slice();
+    transfer.add(b.buffer as ArrayBuffer);
+    return b;
+  };
+  for (const tl of d.timelines) {
+    tl.t = own(tl.t);
+    for (const c of tl.columns) if (c.values instanceof Float64Array) c.values = own(c.values);
+  }
+  return { result: { kind: 'served', decoded: d }, transfer: [...transfer] };
 }

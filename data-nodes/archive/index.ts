@@ -1,6 +1,6 @@
 /** The archive node: a file scanner writing a SQL index, and a reader serving it. */
 export { runArchiveNode, runArchiveScanner, type ArchiveNodeOptions, type ArchiveScannerOptions, type ArchiveScannerHandle } from './node';
-export { ArchiveSource, mergeSegments, type ArchiveSourceOptions } from './reader';
+export { ArchiveSource, DEFAULT_DECODE_WORKERS, mergeSegments, type ArchiveSourceOptions } from './reader';
 export { Scanner, ScannerLockedError, SCANNER_LOCK, type ScanResult, type ScanProgress, type ScannerOptions } from './scanner';
 export { DecodedCache, DEFAULT_CACHE_BYTES, decodedBytes } from './cache';
 export { openIndexDb, DEFAULT_DB_URL, SCHEMA_VERSION, type IndexDb } from './index-db';

@@ -22,6 +22,8 @@ export interface ArchiveNodeOptions {
   /** Root of the files, when it differs from the one the scanner recorded (another machine's mount). */
   dataDir?: string;
   cacheBytes?: number;
+  /** ArchiveSourceOptions.decodeWorkers. */
+  decodeWorkers?: number;
   client: ClientOptions | SisockClient;
   logger?: Logger;
 }
@@ -43,7 +45,7 @@ export async function runArchiveNode(o: ArchiveNodeOptions): Promise<{ node: Dat
   const logger = o.logger ?? silentLogger;
   keepFreedHeap(); // file buffers and columns of every format are made and dropped by the dozen
   const db = await openChecked(o.db);
-  const source = new ArchiveSource({ db, dataDir: o.dataDir, cacheBytes: o.cacheBytes, logger });
+  const source = new ArchiveSource({ db, dataDir: o.dataDir, cacheBytes: o.cacheBytes, decodeWorkers: o.decodeWorkers, logger });
   try {
     await source.init();
   } catch (e) {

@@ -27,9 +27,10 @@ import { joinFields, reduceSamples } from '../sdk/tiers';
 import { answerFromTiers } from './tier-query';
 import { downsampleMinMax, lowerBound, StrideKeeper } from '../sdk/downsample';
 import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
-import { readIndexed } from './file-read';
+import { DecodePool, type JobDeadline } from './decode-pool';
+import { decodeIndexed, type ServeJob } from './file-read';
 import { formatByName } from './formats';
-import type { DecodedFile } from './formats/types';
+import { DecodeElsewhereError, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
 import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
 
 export interface ArchiveSourceOptions {
@@ -43,7 +44,22 @@ export interface ArchiveSourceOptions {
   closeDb?: boolean;
   /** Files decoded in parallel for one request (default 8). */
   concurrency?: number;
+  /**
+   * Threads that decode files for requests (default DEFAULT_DECODE_WORKERS; 0: every file on this thread).
+   * A file of 64 KiB or more, or a smaller one that decompresses past THREAD_DECODED_BYTES, is decoded
+   * there, so a big file (or a small one holding millions of rows) costs its own request time, not every
+   * other client's: this thread keeps serving meanwhile. A decode past the pool's deadline (60 s + 1 s a
+   * MiB) ends its worker, and the file is skipped for that request.
+   */
+  decodeWorkers?: number;
+  /** Node flags of the decode threads (tests: a TypeScript loader). */
+  workerExecArgv?: string[];
+  /** Time a decode thread may spend on one file (default decode-pool DEFAULT_DEADLINE). */
+  decodeDeadline?: JobDeadline;
 }
+
+/** Decode threads of a reader: two keep one request's files decoding side by side on a small machine. */
+export const DEFAULT_DECODE_WORKERS = 2;
 
 type Column = Float64Array | Sample[];
 
@@ -62,8 +78,20 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
   private root: string | null;
   private metaCache: { generation: number; byField: Map<string, FieldMeta> } | null = null;
 
+  /** Decode threads (none started until a file needs one), or null: every file decoded on this thread. */
+  private readonly pool: DecodePool | null;
+
   constructor(private readonly o: ArchiveSourceOptions) {
     this.cache = new DecodedCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    const workers = o.decodeWorkers ?? DEFAULT_DECODE_WORKERS;
+    this.pool =
+      workers > 0
+        ? new DecodePool(workers, {
+            perWorker: 1,
+            ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
+            ...(o.decodeDeadline ? { deadline: o.decodeDeadline } : {}),
+          })
+        : null;
     this.log = (o.logger ?? silentLogger).child({ component: 'archive-reader' });
     this.root = o.dataDir ? path.resolve(o.dataDir) : null;
   }
@@ -119,10 +147,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return await this.cache.get(
         `${hit.key}:${hit.size}:${hit.mtime}`,
         async () => {
-          const content = await readIndexed(file, hit.size);
-          const d = await (format.decodeAsync
-            ? format.decodeAsync(content, { relPath: hit.path })
-            : format.decode(content, { relPath: hit.path }));
+          const d = await this.decodeFile({ serve: true, abs: file, relPath: hit.path, format: hit.format, size: hit.size });
           // The scanner logged these at warn when it indexed the file.
           if (d.warnings?.length) this.log.debug({ file: hit.path, warnings: d.warnings }, 'file decoded with warnings');
           return d;
@@ -133,6 +158,30 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
       return null;
     }
+  }
+
+  /**
+   * A file decoded on a decode worker when it is big or decodes big (`decodeWorkers`), else here; throws
+   * what the read or the format throws, or why the worker gave no file.
+   */
+  private async decodeFile(job: ServeJob): Promise<DecodedFile> {
+    const pool = this.pool;
+    // no decode threads here (none asked for, or they cannot start): every file on this thread, as before
+    if (!pool || (!pool.threaded && !pool.everStarted)) return decodeIndexed(job);
+    if (job.size < pool.minBytes) {
+      try {
+        return await decodeIndexed(job, THREAD_DECODED_BYTES);
+      } catch (e) {
+        if (!(e instanceof DecodeElsewhereError)) throw e;
+      }
+    }
+    const r = await pool.serveFile(job);
+    if (r.kind === 'served') return adopt(r.decoded);
+    if (r.kind === 'unthreaded' && !pool.everStarted) return decodeIndexed(job);
+    // a pool whose workers died too often (MAX_RESPAWNS: files that exhaust a worker's memory?) does not
+    // hand its files to this thread
+    if (r.kind === 'unthreaded') throw new Error('the decode threads stopped too often; files of 64 KiB or more are not decoded');
+    throw new Error(r.kind === 'lost' ? `its decode thread stopped: ${r.error}` : r.error);
   }
 
   async getData(fields: string[], start: number, end: number, minStride: number | null, options?: GetDataOptions): Promise<DataResult> {
@@ -293,8 +342,24 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
 
   async close(): Promise<void> {
     this.cache.clear();
+    await this.pool?.close();
     if (this.o.closeDb !== false) await this.o.db.close();
   }
+}
+
+/**
+ * A decoded file from a decode worker with its number columns made Float64Arrays of this context (views
+ * of the same memory, no copy): a message is deserialised in the main context of the process, and code
+ * running in another one (a vm context: jest's test sandbox) would see them fail `instanceof Float64Array`.
+ */
+function adopt(d: DecodedFile): DecodedFile {
+  const here = (a: ArrayBufferView): Float64Array =>
+    a instanceof Float64Array ? a : new Float64Array(a.buffer, a.byteOffset, a.byteLength / Float64Array.BYTES_PER_ELEMENT);
+  for (const tl of d.timelines) {
+    tl.t = here(tl.t);
+    for (const c of tl.columns) if (ArrayBuffer.isView(c.values)) c.values = here(c.values as ArrayBufferView);
+  }
+  return d;
 }
 
 /** A copy of rows [lo, hi) of a decoded timeline (so the decoded file need not be kept). */

@@ -38,7 +38,7 @@ import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
 import { FileOpenError, openRegular, readUnchanged } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
-import type { FormatReader } from './formats/types';
+import { THREAD_DECODED_BYTES, type FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
 
@@ -60,14 +60,6 @@ export const MAX_IN_FLIGHT = 4096;
 export function defaultWorkers(): number {
   return os.availableParallelism() + 1;
 }
-
-/**
- * Bytes a file read on the scanner's own thread (under the pool's minBytes, 64 KiB) may decompress to
- * there (FileContext.maxDecodedBytes): a compressed one holding more goes to a decode worker, with its
- * deadline and heap, instead of holding the thread that also serves (64 KB of LZ4 Arrow can hold 15 M
- * rows: 4.6 s and 535 MB, measured; a few KB of bzip2 G3, gigabytes).
- */
-export const SCANNER_THREAD_DECODED_BYTES = 1 << 20;
 
 /** Summary numbers (tier buckets' packed values) held for one index transaction at most: ~32 MiB. */
 export const BATCH_VALUES = 4_000_000;
@@ -581,7 +573,7 @@ export class Scanner {
       this.readingHere.run(async () => {
         const got = await readUnchanged({ abs: s.abs, size, mtimeMs }, (n) => Buffer.allocUnsafe(n), hook && (() => hook(s.rel, attempt)));
         if (!('content' in got)) return got;
-        return summariseFile({ ...job, ...(bounded ? { maxDecodedBytes: SCANNER_THREAD_DECODED_BYTES } : {}), content: got.content });
+        return summariseFile({ ...job, ...(bounded ? { maxDecodedBytes: THREAD_DECODED_BYTES } : {}), content: got.content });
       });
     const threaded = !hook && this.decoder.threaded;
     let r = threaded && size >= this.decoder.minBytes ? await onWorker() : undefined;

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
 import { DecodePool } from '../../data-nodes/archive/decode-pool';
 import { summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
-import { SCANNER_THREAD_DECODED_BYTES } from '../../data-nodes/archive/scanner';
+import { THREAD_DECODED_BYTES } from '../../data-nodes/archive/formats/types';
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
@@ -215,13 +215,13 @@ describe("files that decompress to more than the scanner's own thread takes", ()
   test('are answered `elsewhere` there (Arrow with LZ4, any compressed G3), and decode where nothing is limited', async () => {
     const c = small();
     expect(c.length).toBeLessThan(64 * 1024);
-    expect(await summariseFile(job('s.arrow', 'arrow', c, SCANNER_THREAD_DECODED_BYTES))).toEqual({ kind: 'elsewhere' });
+    expect(await summariseFile(job('s.arrow', 'arrow', c, THREAD_DECODED_BYTES))).toEqual({ kind: 'elsewhere' });
     expect(await summariseFile(job('s.arrow', 'arrow', c))).toMatchObject({ kind: 'decoded', nSamples: 200 });
     const plain = Buffer.from(tableToIPC(new Table({ time: vectorFromArray(Float64Array.from([1, 2, 3])) }), 'stream'));
-    expect((await summariseFile(job('p.arrow', 'arrow', plain, SCANNER_THREAD_DECODED_BYTES))).kind).toBe('decoded');
+    expect((await summariseFile(job('p.arrow', 'arrow', plain, THREAD_DECODED_BYTES))).kind).toBe('decoded');
     if (haveG3Vectors()) {
       const gz = readFileSync(path.join(G3_VECTORS, 'hk_v2_basic.g3.gz'));
-      expect(await summariseFile(job('h.g3.gz', 'g3', gz, SCANNER_THREAD_DECODED_BYTES))).toEqual({ kind: 'elsewhere' });
+      expect(await summariseFile(job('h.g3.gz', 'g3', gz, THREAD_DECODED_BYTES))).toEqual({ kind: 'elsewhere' });
       expect((await summariseFile(job('h.g3.gz', 'g3', gz))).kind).toBe('decoded');
     }
   });

@@ -73,6 +73,14 @@ export interface FileContext {
 /** The most a file, whole or decompressed, may hold (fs.readFile's limit): beyond it, a FormatError. */
 export const MAX_DECODED_BYTES = 2 ** 31 - 1;
 
+/**
+ * Bytes a small file (under a decode pool's minBytes, 64 KiB) decoded on a thread that also serves (the
+ * scanner's, the reader's) may decompress to there (FileContext.maxDecodedBytes): a compressed one holding
+ * more goes to a decode worker, with its deadline and heap (64 KB of LZ4 Arrow can hold 15 M rows: 4.6 s
+ * and 535 MB, measured; a few KB of bzip2 G3, gigabytes).
+ */
+export const THREAD_DECODED_BYTES = 1 << 20;
+
 /** A file that decodes to more than `FileContext.maxDecodedBytes`: to be decoded on another thread, not an error of the file. */
 export class DecodeElsewhereError extends Error {
   constructor(what: string) {

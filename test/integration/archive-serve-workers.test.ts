@@ -1,0 +1,153 @@
+/**
+ * The archive reader's decode threads (ArchiveSource `decodeWorkers`): files of 64 KiB or more are
+ * decoded on a worker, so the node keeps serving while a big file decodes; what they serve is what the
+ * serving thread decodes itself; a decode past its deadline costs that file for that request only.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
+import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
+import { withTimeout } from '../../common/timeout';
+
+/** Worker threads load the TypeScript sources through this hook. */
+const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
+const T0 = 1767225600;
+/** Rows of the big CSV file: ~40 MB, which takes this machine's CSV reader most of a second or more. */
+const BIG_ROWS = 700_000;
+
+/** Two hours of one 1 Hz provider of 3 fields as a G3 HK file (~230 KB). */
+function g3File(): Buffer {
+  const sid = BigInt(T0) << 28n;
+  const parts = [sessionFrame(sid, T0), statusFrame(sid, T0, [{ id: 0, description: 'obs.hk' }])];
+  for (let a = 0; a < 7200; a += 300) {
+    const ticks = BigInt64Array.from({ length: 300 }, (_, i) => BigInt(T0 + a + i) * 100000000n);
+    const fields = ['x', 'y', 'z'].map((name, f) => ({
+      name,
+      kind: 'double' as const,
+      values: Float64Array.from({ length: 300 }, (_, i) => Math.sin((a + i) / (30 + f))),
+    }));
+    parts.push(dataFrame(sid, 0, T0 + a + 300, [{ name: 'main', ticks, fields }], 'obs.hk'));
+  }
+  return Buffer.concat(parts);
+}
+
+let dir = '';
+let db: IndexDb;
+const sources: ArchiveSource[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sisock-serve-workers-'));
+  const data = path.join(dir, 'data');
+  mkdirSync(data);
+  writeFileSync(path.join(data, 'small.csv'), `time,v\n${Array.from({ length: 100 }, (_, i) => `${T0 + i},${i % 9}`).join('\n')}\n`);
+  const big: string[] = ['time,a,b,c,d,e'];
+  for (let i = 0; i < BIG_ROWS; i++) big.push(`${T0 + i},${i % 97},${(i * 7) % 13}.25,${i % 5},-${i % 11}.5,${i}`);
+  writeFileSync(path.join(data, 'big.csv'), `${big.join('\n')}\n`);
+  writeFileSync(path.join(data, 'hk.g3'), g3File());
+  db = openIndexDb(`sqlite:${path.join(dir, 'index.sqlite')}`);
+  const s = await Scanner.open({ db, dataDir: data, settleSeconds: 0, workers: 0 });
+  try {
+    const r = await s.scan();
+    expect(r).toMatchObject({ added: 3, errors: 0 });
+  } finally {
+    await s.close();
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of sources) await s.close();
+  await db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function source(decodeWorkers: number, extra: Partial<ConstructorParameters<typeof ArchiveSource>[0]> = {}): ArchiveSource {
+  const s = new ArchiveSource({ db, closeDb: false, decodeWorkers, workerExecArgv: TS_WORKERS, cacheBytes: 0, ...extra });
+  sources.push(s);
+  return s;
+}
+
+/** Every field of the archive, by name. */
+async function allFields(src: ArchiveSource): Promise<string[]> {
+  const [fields] = await src.getFields(0, T0 * 2);
+  return Object.keys(fields).sort();
+}
+
+/**
+ * How long this thread went without running while `run` went on (the event loop's largest delay), and
+ * the order in which `run`'s big request and a small one started after it answered.
+ */
+async function whileBigDecodes(src: ArchiveSource, big: string, small: string): Promise<{ maxDelayMs: number; order: string[] }> {
+  const order: string[] = [];
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const bigDone = src.getData([big], T0, T0 + 10, null).then(() => order.push('big'));
+  // the small request, once the big one has asked the index and gone to decode its file
+  await new Promise((r) => setTimeout(r, 50));
+  const smallDone = src.getData([small], T0, T0 + 1000, null).then(() => order.push('small'));
+  await withTimeout(Promise.all([bigDone, smallDone]), 60_000, 'the two requests');
+  h.disable();
+  return { maxDelayMs: h.max / 1e6, order };
+}
+
+test('decode threads serve exactly what the serving thread decodes, whole and thinned', async () => {
+  const here = source(0);
+  const lines: string[] = [];
+  const threads = source(2, { logger: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }) });
+  const fields = await allFields(here);
+  expect(fields).toHaveLength(1 + 5 + 3);
+  for (const [start, end, stride] of [
+    [T0 - 10, T0 + BIG_ROWS + 10, null],
+    [T0 + 1234.5, T0 + 5000, null],
+    [T0, T0 + BIG_ROWS, 3600],
+  ] as Array<[number, number, number | null]>) {
+    const a = await here.getData(fields, start, end, stride);
+    const b = await threads.getData(fields, start, end, stride);
+    // compared value by value (a diff of 700,000-value arrays takes jest minutes to print)
+    const diff: string[] = [];
+    for (const f of fields) {
+      const x = a.data[f] ?? [];
+      const y = b.data[f] ?? [];
+      const i = x.findIndex((v, j) => !Object.is(v, y[j]));
+      if (i >= 0 || x.length !== y.length)
+        diff.push(`${f}: ${x.length} vs ${y.length} values, first differing at ${i}: ${String(x[i])} vs ${String(y[i])}`);
+    }
+    for (const [tl, v] of Object.entries(a.timeline)) {
+      const w = b.timeline[tl];
+      const i = v.t.findIndex((t, j) => t !== w?.t[j]);
+      if (i >= 0 || v.t.length !== w?.t.length || v.finalized_until !== w?.finalized_until)
+        diff.push(`timeline ${tl}: ${v.t.length} vs ${w?.t.length} times, first differing at ${i}: ${v.t[i]} vs ${w?.t[i]}`);
+    }
+    expect({ request: [start, end, stride], diff, lines }).toEqual({ request: [start, end, stride], diff: [], lines: [] });
+  }
+}, 120_000);
+
+test('the node keeps serving while a big file decodes on a thread (and did not without one)', async () => {
+  // CSV fields are named by their columns: big.csv's a…e, small.csv's v
+  const big = 'a';
+  const small = 'v';
+  // without decode threads (as before): the big file's decode holds this thread, the small request waits
+  const held = await whileBigDecodes(source(0), big, small);
+  expect(held.order).toEqual(['big', 'small']);
+  // with them: the small request is answered while the big file decodes, and this thread stays free
+  const free = await whileBigDecodes(source(2), big, small);
+  expect(free.order).toEqual(['small', 'big']);
+  expect(free.maxDelayMs).toBeLessThan(held.maxDelayMs / 2);
+}, 120_000);
+
+test('a decode past its deadline skips that file for that request; the next requests are served', async () => {
+  const src = source(1, { decodeDeadline: { baseMs: 150, msPerMiB: 0 } });
+  const fields = await allFields(src);
+  const big = ['a', 'b', 'c', 'd', 'e'];
+  const hk = fields.filter((f) => f.startsWith('obs.hk'));
+  expect(hk).toHaveLength(3);
+  const r = await withTimeout(src.getData(big, T0, T0 + 10, null), 60_000, 'the big request');
+  for (const f of big) expect(r.data[f]).toEqual([]);
+  // a replacement thread decodes the G3 file (230 KB: well within 150 ms), and small files are decoded here
+  const g = await withTimeout(src.getData(hk, T0, T0 + 7200, null), 60_000, 'the G3 request');
+  for (const f of hk) expect(g.data[f]).toHaveLength(7200);
+  const s = await src.getData(['v'], T0, T0 + 100, null);
+  expect(s.data.v).toHaveLength(100);
+}, 120_000);
