@@ -30,7 +30,7 @@
  *   then    idx steps × (n-1), counts × n, tFirst steps × (n-1), tLast, tMin, tMax distances × n each
  *   then    0-7 zero bytes: the length is 4 more than a multiple of 8
  */
-import { STRIDE as BUCKET_STRIDE } from './bucket';
+import { packFromBuffer, STRIDE as BUCKET_STRIDE } from './bucket';
 
 /** A local binding (CommonJS reads an import as a property of the module each time, in every loop). */
 const STRIDE = BUCKET_STRIDE;
@@ -273,15 +273,7 @@ function append(p: Float64Array, at: number): number {
 
 /** Packed buckets from a stored row, compact or raw; a compact one that does not parse throws TierBlobError. */
 export function decodeBuckets(b: Uint8Array): Float64Array {
-  if (!isCompact(b)) {
-    const n = Math.floor(b.byteLength / 8 / STRIDE) * STRIDE;
-    // a copy (Uint8Array's slice, not Buffer's view): aligned whatever b's offset in its pool
-    if (LITTLE) return new Float64Array(Uint8Array.prototype.slice.call(b, 0, n * 8).buffer);
-    const out = new Float64Array(n);
-    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-    return out;
-  }
+  if (!isCompact(b)) return packFromBuffer(b);
   if (b.byteLength < HEAD + 4) throw new TierBlobError(`${b.byteLength} bytes`);
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const bIdx = b[1] as number;
