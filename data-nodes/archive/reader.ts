@@ -79,19 +79,13 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
   private metaCache: { generation: number; byField: Map<string, FieldMeta> } | null = null;
 
   /** Decode threads (none started until a file needs one), or null: every file decoded on this thread. */
-  private readonly pool: DecodePool | null;
+  private pool: DecodePool | null;
+  private closed = false;
 
   constructor(private readonly o: ArchiveSourceOptions) {
     this.cache = new DecodedCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
     const workers = o.decodeWorkers ?? DEFAULT_DECODE_WORKERS;
-    this.pool =
-      workers > 0
-        ? new DecodePool(workers, {
-            perWorker: 1,
-            ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
-            ...(o.decodeDeadline ? { deadline: o.decodeDeadline } : {}),
-          })
-        : null;
+    this.pool = workers > 0 ? this.newPool() : null;
     this.log = (o.logger ?? silentLogger).child({ component: 'archive-reader' });
     this.root = o.dataDir ? path.resolve(o.dataDir) : null;
   }
@@ -164,10 +158,30 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
    * A file decoded on a decode worker when it is big or decodes big (`decodeWorkers`), else here; throws
    * what the read or the format throws, or why the worker gave no file.
    */
-  private async decodeFile(job: ServeJob): Promise<DecodedFile> {
-    const pool = this.pool;
+  private newPool(): DecodePool {
+    return new DecodePool(this.o.decodeWorkers ?? DEFAULT_DECODE_WORKERS, {
+      perWorker: 1,
+      ...(this.o.workerExecArgv ? { execArgv: this.o.workerExecArgv } : {}),
+      ...(this.o.decodeDeadline ? { deadline: this.o.decodeDeadline } : {}),
+    });
+  }
+
+  /**
+   * A file decoded on a decode worker when it is big or decodes big (`decodeWorkers`), else here; throws
+   * what the read or the format throws, or why the worker gave no file.
+   */
+  private async decodeFile(job: ServeJob, again = true): Promise<DecodedFile> {
+    let pool = this.pool;
+    // A pool gives up after its workers died MAX_RESPAWNS times (files that exhaust a worker's memory,
+    // one client asking for one again and again), or when a replacement could not start: a new one
+    // takes over, so neither a bad file nor a passing failure stops big files for the node's lifetime.
+    // Each death costs that request its file and a worker's start (~50 ms), never this thread.
+    if (pool && !pool.threaded && pool.everStarted && !this.closed) {
+      void pool.close();
+      this.pool = pool = this.newPool();
+    }
     // no decode threads here (none asked for, or they cannot start): every file on this thread, as before
-    if (!pool || (!pool.threaded && !pool.everStarted)) return decodeIndexed(job);
+    if (!pool || !pool.threaded) return decodeIndexed(job);
     if (job.size < pool.minBytes) {
       try {
         return await decodeIndexed(job, THREAD_DECODED_BYTES);
@@ -177,10 +191,12 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     }
     const r = await pool.serveFile(job);
     if (r.kind === 'served') return adopt(r.decoded);
-    if (r.kind === 'unthreaded' && !pool.everStarted) return decodeIndexed(job);
-    // a pool whose workers died too often (MAX_RESPAWNS: files that exhaust a worker's memory?) does not
-    // hand its files to this thread
-    if (r.kind === 'unthreaded') throw new Error('the decode threads stopped too often; files of 64 KiB or more are not decoded');
+    if (r.kind === 'unthreaded') {
+      // workers cannot start here: as without them; the pool gave up while the file waited: once more
+      if (!pool.everStarted) return decodeIndexed(job);
+      if (again) return this.decodeFile(job, false);
+      throw new Error('no decode thread could take it');
+    }
     throw new Error(r.kind === 'lost' ? `its decode thread stopped: ${r.error}` : r.error);
   }
 
@@ -341,6 +357,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.cache.clear();
     await this.pool?.close();
     if (this.o.closeDb !== false) await this.o.db.close();

@@ -1,3 +1,4 @@
+// (and `.die.csv`: see the end)
 // For decode workers started by tests (`execArgv: [..., '--require', thisFile]`): opening a file whose
 // name ends in `.hang.csv` never returns (a busy loop, as a decoder that never finishes would be: the
 // worker can be terminated), and opening `X.stuck.csv` first opens the FIFO `X.stuck.csv.fifo` the
@@ -11,3 +12,13 @@ fs.openSync = function (file, ...rest) {
   if (f.endsWith('.stuck.csv')) fs.closeSync(openSync.call(this, `${f}.fifo`, 'r'));
   return openSync.call(this, file, ...rest);
 };
+// In a worker thread, opening a file whose name ends in `.die.csv` through fs.promises (as the archive
+// reader's workers do) ends the worker (exit code 9), as a file that exhausts a worker's memory would.
+const { isMainThread } = require('node:worker_threads');
+if (!isMainThread) {
+  const open = fs.promises.open;
+  fs.promises.open = function (file, ...rest) {
+    if (String(file).endsWith('.die.csv')) process.exit(9);
+    return open.call(this, file, ...rest);
+  };
+}

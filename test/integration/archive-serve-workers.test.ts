@@ -14,6 +14,8 @@ import { withTimeout } from '../../common/timeout';
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
+/** ... and this one ends a worker that opens a `.die.csv` file. */
+const DYING_WORKERS = [...TS_WORKERS, '--require', path.join(__dirname, '..', 'helpers', 'hang-require.js')];
 const T0 = 1767225600;
 /** Rows of the big CSV file: ~40 MB, which takes this machine's CSV reader most of a second or more. */
 const BIG_ROWS = 700_000;
@@ -47,11 +49,16 @@ beforeAll(async () => {
   for (let i = 0; i < BIG_ROWS; i++) big.push(`${T0 + i},${i % 97},${(i * 7) % 13}.25,${i % 5},-${i % 11}.5,${i}`);
   writeFileSync(path.join(data, 'big.csv'), `${big.join('\n')}\n`);
   writeFileSync(path.join(data, 'hk.g3'), g3File());
+  // 110 KB: for a decode thread
+  writeFileSync(
+    path.join(data, 'bad.die.csv'),
+    `time,p\n${Array.from({ length: 6000 }, (_, i) => `${T0 + i},${i % 1000}.125`).join('\n')}\n`,
+  );
   db = openIndexDb(`sqlite:${path.join(dir, 'index.sqlite')}`);
   const s = await Scanner.open({ db, dataDir: data, settleSeconds: 0, workers: 0 });
   try {
     const r = await s.scan();
-    expect(r).toMatchObject({ added: 3, errors: 0 });
+    expect(r).toMatchObject({ added: 4, errors: 0 });
   } finally {
     await s.close();
   }
@@ -97,7 +104,7 @@ test('decode threads serve exactly what the serving thread decodes, whole and th
   const lines: string[] = [];
   const threads = source(2, { logger: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }) });
   const fields = await allFields(here);
-  expect(fields).toHaveLength(1 + 5 + 3);
+  expect(fields).toHaveLength(1 + 5 + 3 + 1);
   for (const [start, end, stride] of [
     [T0 - 10, T0 + BIG_ROWS + 10, null],
     [T0 + 1234.5, T0 + 5000, null],
@@ -150,4 +157,16 @@ test('a decode past its deadline skips that file for that request; the next requ
   for (const f of hk) expect(g.data[f]).toHaveLength(7200);
   const s = await src.getData(['v'], T0, T0 + 100, null);
   expect(s.data.v).toHaveLength(100);
+}, 120_000);
+
+test('a file that kills its decode thread, asked for again and again, costs only its own requests', async () => {
+  const src = source(1, { workerExecArgv: DYING_WORKERS });
+  const hk = (await allFields(src)).filter((f) => f.startsWith('obs.hk'));
+  // more deaths than a pool takes (MAX_RESPAWNS, 8) before it gives up: the reader starts another
+  for (let i = 0; i < 10; i++) {
+    const r = await withTimeout(src.getData(['p'], T0, T0 + 6000, null), 60_000, `request ${i} for the bad file`);
+    expect(r.data.p).toEqual([]);
+  }
+  const g = await withTimeout(src.getData(hk, T0, T0 + 7200, null), 60_000, 'the G3 request');
+  for (const f of hk) expect(g.data[f]).toHaveLength(7200);
 }, 120_000);

@@ -94,6 +94,17 @@ describe('compact tier rows (codec.ts)', () => {
     big[1] = 2 ** 40 + 3;
     compact.push(big);
     for (const p of compact) expect(isCompact(roundTrip(p))).toBe(true);
+    // -0 (-0 === 0, and -0 + 0 is +0: the check is bit for bit), and a time whose bits lie below a unit
+    // the encoder's quick test missed (2^-1040 × 2^0 underflows to 0): exact, raw where need be
+    const negZero = buildBuckets([-0, 0.5], [1, 2], 1);
+    expect(Object.is(negZero[5], -0)).toBe(true);
+    for (const p of [
+      negZero,
+      Float64Array.from([-1, 1, 1, 1, 1, -1, -1, -1, -1, -0, 1, 2, 2, 2, -0, -0, -0, -0]),
+      Float64Array.from([0, -0, 0, 0, 0, 5, 5, 5, 5]),
+      Float64Array.from([0, 3, 1, 2, 3, 0, 2 ** 47, 2 ** -1040, 1]),
+    ])
+      roundTrip(p);
     // a unit too fine for the span (2^-40 s over 599 s, 2^-20 s over 2^30 s: 50 bits): raw
     for (const p of [buildBuckets([2 ** -40, 599], [1, 2], 600), buildBuckets([2 ** -20, 2 ** 30], [1, 2], 2 ** 31)])
       expect(isCompact(roundTrip(p))).toBe(false);
@@ -177,8 +188,21 @@ describe('compact tier rows (codec.ts)', () => {
     damaged.push(Buffer.concat([good, Buffer.alloc(8)])); // 8 bytes nobody described
     const cut = good.subarray(0, good.length - 8);
     damaged.push(cut);
-    for (const d of damaged) {
-      expect(isCompact(d)).toBe(true);
+    // a unit no double has, reserved bytes or padding not zero
+    for (const [at, bytes] of [
+      [4, [0xff, 0x7f]], // e = 32767
+      [4, [0x30, 0xf8]], // e = -2000
+      [6, [1, 0]],
+      [12, [0, 0, 0, 1]],
+      [good.length - 1, [1]], // this row ends in padding (its length: 4 more than its body's)
+    ] as Array<[number, number[]]>) {
+      const d = Buffer.from(good);
+      d.set(bytes, at);
+      damaged.push(d);
+    }
+    // cut or grown by a few bytes: no longer of a compact row's length, and not whole raw buckets either
+    const odd = [1, 2, 3, 4, 5].flatMap((k) => [good.subarray(0, good.length - k), Buffer.concat([good, Buffer.alloc(k)])]);
+    for (const d of [...damaged, ...odd]) {
       let err: unknown;
       try {
         decodeBuckets(d);

@@ -196,7 +196,8 @@ function append(p: Float64Array, at: number): number {
   for (let k = 0; k < n; k++) {
     const o = k * STRIDE;
     const count = p[o + 1] as number;
-    if (!Number.isInteger(count) || count < 0 || count >= MAX_INT) return appendRaw(p, n, at);
+    // (a count of -0 would come back +0)
+    if (!Number.isInteger(count) || count < 0 || count >= MAX_INT || Object.is(count, -0)) return appendRaw(p, n, at);
     I[cOff + k] = count;
     if (count > maxCount) maxCount = count;
     const tFirst = p[o + 5] as number;
@@ -228,19 +229,21 @@ function append(p: Float64Array, at: number): number {
   let maxTime = 0;
   for (let i = tOff; i < dOff + 3 * n; i++) {
     const k = (I[i] as number) / unit; // exact (a power of two), unless past the largest double
-    if (!(k < MAX_INT)) return appendRaw(p, n, at);
+    // whole (a time with bits below 2^e, missed where `d * inv` underflowed to 0, is not) and in range
+    if (!(k < MAX_INT) || !Number.isInteger(k)) return appendRaw(p, n, at);
     I[i] = k;
     if (k > maxTime) maxTime = k;
   }
-  // every number must decode to itself by the decoder's arithmetic (a subtraction above may have rounded)
+  // every number must decode to itself by the decoder's arithmetic (a subtraction above may have rounded),
+  // bit for bit: Object.is, as -0 === 0 (and -0 + 0 is +0)
   for (let k = 0; k < n; k++) {
     const o = k * STRIDE;
     if (k > 0) {
-      if ((p[o - STRIDE] as number) + (I[k - 1] as number) !== p[o]) return appendRaw(p, n, at);
-      if ((p[o - STRIDE + 5] as number) + (I[tOff + k - 1] as number) * unit !== p[o + 5]) return appendRaw(p, n, at);
+      if (!Object.is((p[o - STRIDE] as number) + (I[k - 1] as number), p[o])) return appendRaw(p, n, at);
+      if (!Object.is((p[o - STRIDE + 5] as number) + (I[tOff + k - 1] as number) * unit, p[o + 5])) return appendRaw(p, n, at);
     }
     for (let j = 0; j < 3; j++)
-      if ((p[o + 5] as number) + (I[dOff + 3 * k + j] as number) * unit !== p[o + 6 + j]) return appendRaw(p, n, at);
+      if (!Object.is((p[o + 5] as number) + (I[dOff + 3 * k + j] as number) * unit, p[o + 6 + j])) return appendRaw(p, n, at);
   }
   const bIdx = bytesFor(maxIdx);
   const bCount = bytesFor(maxCount);
@@ -273,7 +276,11 @@ function append(p: Float64Array, at: number): number {
 
 /** Packed buckets from a stored row, compact or raw; a compact one that does not parse throws TierBlobError. */
 export function decodeBuckets(b: Uint8Array): Float64Array {
-  if (!isCompact(b)) return packFromBuffer(b);
+  if (!isCompact(b)) {
+    // every raw row ever written holds whole buckets: any other length is a damaged one
+    if (b.byteLength % (STRIDE * 8) !== 0) throw new TierBlobError(`${b.byteLength} bytes, not whole buckets`);
+    return packFromBuffer(b);
+  }
   if (b.byteLength < HEAD + 4) throw new TierBlobError(`${b.byteLength} bytes`);
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const bIdx = b[1] as number;
@@ -281,10 +288,13 @@ export function decodeBuckets(b: Uint8Array): Float64Array {
   const bTime = b[3] as number;
   const e = view.getInt16(4, true);
   const n = view.getUint32(8, true);
-  if (b[0] !== MAGIC || [bIdx, bCount, bTime].some((x) => x < 1 || x > 6) || n === 0)
-    throw new TierBlobError(`header ${Array.from(b.subarray(0, 4)).join(',')}, ${n} buckets`);
+  // the exponent of a time unit a double can have (lowBit), and the reserved bytes zero
+  const reserved = view.getUint16(6, true) + view.getUint32(12, true);
+  if (b[0] !== MAGIC || [bIdx, bCount, bTime].some((x) => x < 1 || x > 6) || n === 0 || e < -1074 || e > 1023 || reserved !== 0)
+    throw new TierBlobError(`header ${Array.from(b.subarray(0, 16)).join(',')}, ${n} buckets`);
   const body = HEAD + 24 * n + (n - 1) * bIdx + n * bCount + (4 * n - 1) * bTime;
-  if (body > b.byteLength || b.byteLength - body >= 8) throw new TierBlobError(`${b.byteLength} bytes for ${n} buckets`);
+  if (body > b.byteLength || b.byteLength - body >= 8 || b.subarray(body).some((x) => x !== 0))
+    throw new TierBlobError(`${b.byteLength} bytes for ${n} buckets`);
   const unit = 2 ** e;
   const p = new Float64Array(n * STRIDE);
   // the doubles: a copy of their bytes, aligned whatever b's offset
