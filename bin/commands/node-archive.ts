@@ -111,7 +111,7 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`,
         .option('--cache-mb <mb>', 'memory bound of the decoded-file cache, MiB', positiveNumber, 256)
         .option(
           '--decode-workers <n>',
-          'threads that decode files of 64 KiB or more for requests (0: all on the serving thread)',
+          'threads that decode files of 1 MiB or more for requests (0: all on the serving thread)',
           workerCount,
           DEFAULT_DECODE_WORKERS,
         ),

@@ -12,13 +12,15 @@ fs.openSync = function (file, ...rest) {
   if (f.endsWith('.stuck.csv')) fs.closeSync(openSync.call(this, `${f}.fifo`, 'r'));
   return openSync.call(this, file, ...rest);
 };
-// In a worker thread, opening a file whose name ends in `.die.csv` through fs.promises (as the archive
-// reader's workers do) ends the worker (exit code 9), as a file that exhausts a worker's memory would.
+// In a worker thread, opening through fs.promises (as the archive reader's workers do) a file whose name
+// ends in `.die.csv` ends the worker (exit code 9), as a file that exhausts a worker's memory would, and
+// one ending in `.hang.csv` never returns, as above.
 const { isMainThread } = require('node:worker_threads');
 if (!isMainThread) {
   const open = fs.promises.open;
   fs.promises.open = function (file, ...rest) {
     if (String(file).endsWith('.die.csv')) process.exit(9);
+    if (String(file).endsWith('.hang.csv')) for (;;);
     return open.call(this, file, ...rest);
   };
 }
