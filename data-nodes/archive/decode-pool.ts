@@ -214,19 +214,19 @@ export class DecodePool {
 
   /** A worker reads the file, hashes, decodes and summarises it (file-read.ts); `unthreaded` when no worker can. */
   runFile(file: FileJob, owner?: object): Promise<PoolResult> {
-    if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
-    return new Promise((resolve) => {
-      this.waiting.push({ id: this.next++, file, owner, resolve: resolve as (r: PoolResult | ServePoolResult) => void });
-      this.pump();
-    });
+    return this.enqueue(file, owner) as Promise<PoolResult>;
   }
 
   /** A worker reads and decodes an indexed file whole, for the reader (file-read.ts `serveIndexed`). */
   serveFile(file: ServeJob): Promise<ServePoolResult> {
+    // a worker answers a ServeJob with a ServeResult (decode-worker.ts)
+    return this.enqueue(file, undefined) as Promise<ServePoolResult>;
+  }
+
+  private enqueue(file: FileJob | ServeJob, owner: object | undefined): Promise<PoolResult | ServePoolResult> {
     if (this.failed) return Promise.resolve({ kind: 'unthreaded' });
     return new Promise((resolve) => {
-      // a worker answers a ServeJob with a ServeResult (decode-worker.ts)
-      this.waiting.push({ id: this.next++, file, owner: undefined, resolve: resolve as (r: PoolResult | ServePoolResult) => void });
+      this.waiting.push({ id: this.next++, file, owner, resolve });
       this.pump();
     });
   }

@@ -4,7 +4,7 @@
  * decoded whole (`serveIndexed`, its columns' memory transferred); says `{ ready: true }` once loaded.
  */
 import { parentPort } from 'node:worker_threads';
-import { FileReader, serveIndexed, type FileJob, type ServeJob } from './file-read';
+import { FileReader, serveIndexed, type FileJob, type ServeJob, type ServeResult } from './file-read';
 import type { SummaryResult } from './file-summary';
 import { clearColumnPool } from './formats/column-pool';
 
@@ -30,7 +30,14 @@ if (port) {
       )
         .then(
           () => {},
-          (e: Error) => port.postMessage({ id: m.id, result: { kind: 'error', error: e.message } satisfies SummaryResult }),
+          (e: Error) =>
+            port.postMessage({
+              id: m.id,
+              result:
+                'serve' in job
+                  ? ({ kind: 'failed', error: e.message } satisfies ServeResult)
+                  : ({ kind: 'error', error: e.message } satisfies SummaryResult),
+            }),
         )
         .finally(() => {
           if (--pending === 0)

@@ -11,6 +11,8 @@ import pino from 'pino';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { withTimeout } from '../../common/timeout';
+import { DecodePool } from '../../data-nodes/archive/decode-pool';
+import { csvFormat } from '../../data-nodes/archive/formats/csv';
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
@@ -86,19 +88,40 @@ async function allFields(src: ArchiveSource): Promise<string[]> {
 }
 
 /**
- * How long this thread went without running while `run` went on (the event loop's largest delay), and
- * the order in which `run`'s big request and a small one started after it answered.
+ * How long this thread went without running while a request for the big file went on (the event loop's
+ * largest delay), and the order in which it and a small request, started once the big file's decode has
+ * begun (here or on a thread: spied, no timer), answered.
  */
 async function whileBigDecodes(src: ArchiveSource, big: string, small: string): Promise<{ maxDelayMs: number; order: string[] }> {
   const order: string[] = [];
+  let begun!: () => void;
+  const decoding = new Promise<void>((resolve) => (begun = resolve));
+  const decode = csvFormat.decode.bind(csvFormat);
+  const here = jest.spyOn(csvFormat, 'decode').mockImplementation((content, ctx) => {
+    if (ctx.relPath === 'big.csv') begun();
+    return decode(content, ctx);
+  });
+  const pool = (src as unknown as { pool: DecodePool | null }).pool;
+  const serve = pool?.serveFile.bind(pool);
+  const threaded =
+    pool && serve
+      ? jest.spyOn(pool, 'serveFile').mockImplementation((job) => {
+          if (job.relPath === 'big.csv') begun();
+          return serve(job);
+        })
+      : null;
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
-  const bigDone = src.getData([big], T0, T0 + 10, null).then(() => order.push('big'));
-  // the small request, once the big one has asked the index and gone to decode its file
-  await new Promise((r) => setTimeout(r, 50));
-  const smallDone = src.getData([small], T0, T0 + 1000, null).then(() => order.push('small'));
-  await withTimeout(Promise.all([bigDone, smallDone]), 60_000, 'the two requests');
-  h.disable();
+  try {
+    const bigDone = src.getData([big], T0, T0 + 10, null).then(() => order.push('big'));
+    await withTimeout(decoding, 60_000, "the big file's decode to begin");
+    const smallDone = src.getData([small], T0, T0 + 1000, null).then(() => order.push('small'));
+    await withTimeout(Promise.all([bigDone, smallDone]), 60_000, 'the two requests');
+  } finally {
+    h.disable();
+    here.mockRestore();
+    threaded?.mockRestore();
+  }
   return { maxDelayMs: h.max / 1e6, order };
 }
 

@@ -653,7 +653,8 @@ function mergeSparse(parts: Iterable<Float64Array>, idxLo: number, idxHi: number
 }
 
 /** Packed buckets ↔ bytes (little-endian float64), for BLOB columns. */
-const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+/** Whether this host stores numbers little-endian (the stored form's order). */
+export const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 export function packToBuffer(p: Float64Array): Buffer {
   if (LITTLE_ENDIAN) return Buffer.from(p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength));

@@ -30,7 +30,7 @@
  *   then    idx steps × (n-1), counts × n, tFirst steps × (n-1), tLast, tMin, tMax distances × n each
  *   then    0-7 zero bytes: the length is 4 more than a multiple of 8
  */
-import { packFromBuffer, STRIDE as BUCKET_STRIDE } from './bucket';
+import { LITTLE_ENDIAN, packFromBuffer, STRIDE as BUCKET_STRIDE } from './bucket';
 
 /** A local binding (CommonJS reads an import as a property of the module each time, in every loop). */
 const STRIDE = BUCKET_STRIDE;
@@ -41,7 +41,6 @@ const MAX_INT = 2 ** 48;
 /** No exponent yet (above any a double has). */
 const NONE = 2000;
 const TWO32 = 2 ** 32;
-const LITTLE = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 /** A stored tier row whose bytes do not decode: the index was damaged, or written by something else. */
 export class TierBlobError extends Error {
@@ -68,7 +67,7 @@ const ctz32 = (v: number): number => 31 - Math.clz32(v & -v);
 /** x's bits, through one shared double (Math.log2 and ** per time took most of an encode). */
 const BITS = new Float64Array(1);
 const WORDS = new Uint32Array(BITS.buffer);
-const HI = LITTLE ? 1 : 0;
+const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = 1 - HI;
 
 /** The exponent of the lowest set bit of the finite x > 0: x is an odd multiple of 2^lowBit(x). */
@@ -298,7 +297,7 @@ export function decodeBuckets(b: Uint8Array): Float64Array {
   const unit = 2 ** e;
   const p = new Float64Array(n * STRIDE);
   // the doubles: a copy of their bytes, aligned whatever b's offset
-  const doubles = LITTLE
+  const doubles = LITTLE_ENDIAN
     ? new Float64Array(Uint8Array.prototype.slice.call(b, HEAD, HEAD + 24 * n).buffer)
     : Float64Array.from({ length: 3 * n }, (_, i) => view.getFloat64(HEAD + 8 * i, true));
   if (ints.length < 6 * n) ints = new Float64Array(6 * n);
