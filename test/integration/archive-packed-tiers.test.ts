@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import type { FieldRow, FileRow, WriteBatch } from '../../data-nodes/archive/index-db/types';
-import { buildTiers, chunkOf, PACKED_ROW_BYTES, ROLLUP_WIDTHS, type FieldTiers } from '../../data-nodes/sdk/tiers';
+import { buildTiers, chunkOf, PACKED_ROW_BYTES, ROLLUP_WIDTHS, unpackRow, type FieldTiers } from '../../data-nodes/sdk/tiers';
 import { expectRollup, rawIndex, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
 let tmp: string;
@@ -30,16 +30,21 @@ interface FileSpec {
   span: number;
   fields: FieldSpec[];
   seed: number;
+  /** No sample in [t0 + gap[0], t0 + gap[1]) (inside the span: the first and last samples stay). */
+  gap?: [number, number];
 }
 
 const val = (t: number, seed: number) => Math.round(((Math.sin(t * 12.9898 + seed) * 43758.5453) % 1) * 8000) / 8;
-const times = (f: FileSpec, s: FieldSpec) => Float64Array.from({ length: Math.floor(f.span / s.spacing) }, (_, i) => f.t0 + i * s.spacing);
+const times = (f: FileSpec, s: FieldSpec) =>
+  Float64Array.from({ length: Math.floor(f.span / s.spacing) }, (_, i) => f.t0 + i * s.spacing).filter(
+    (t) => !f.gap || t < f.t0 + f.gap[0] || t >= f.t0 + f.gap[1],
+  );
 /** A field's tiers in a file, built once per file key, seed, start and field. */
 const built = new Map<string, Map<number, Float64Array>>();
 const tiersOf = (f: FileSpec): FieldTiers =>
   new Map(
     f.fields.map((s) => {
-      const k = `${f.key} ${f.seed} ${f.t0} ${f.span} ${s.name}`;
+      const k = `${f.key} ${f.seed} ${f.t0} ${f.span} ${f.gap?.join('-') ?? ''} ${s.name}`;
       let byWidth = built.get(k);
       if (!byWidth) {
         const t = times(f, s);
@@ -85,7 +90,7 @@ function batchOf(files: FileSpec[], fresh: boolean, deleteKeys: string[] = []): 
         interval: s.spacing,
         tFirst: f.t0,
         tLast: f.t0 + f.span - s.spacing,
-        n: Math.floor(f.span / s.spacing),
+        n: times(f, s).length,
         tierMin: Math.min(...s.widths),
       }));
       return { file, fields, tiers: tiersOf(f), fresh };
@@ -159,6 +164,129 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
     expect(await checkRollups(db, live)).toBe(0);
   });
 
+  /** The fields each file keeps own rows of at 600 s (packed rows), by file key. */
+  const ownAt600 = async (r: Awaited<ReturnType<typeof raw>>): Promise<Map<string, string[]>> => {
+    const out = new Map<string, Set<string>>();
+    for (const row of await r.all(`SELECT source, data FROM ${r.table} WHERE width = ?`, [-600])) {
+      const set = out.get(String(row.source)) ?? new Set<string>();
+      for (const e of unpackRow(row.data)) set.add(e.field);
+      out.set(String(row.source), set);
+    }
+    return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
+  };
+
+  test("a file keeps own rows at 600 s only once another file's span meets its own; its buckets then come from the rollup", async () => {
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    await db.migrate();
+    const r = await raw(url);
+    const fields = [
+      { name: 'x', spacing: 1, widths: [600, 3600, 21600, 86400] },
+      { name: 'y', spacing: 10, widths: [3600, 21600, 86400] },
+    ];
+    const live = new Map<string, FileSpec>();
+    const add = (f: FileSpec) => (live.set(f.key, f), f);
+    // hour files, none reaching another: no own rows at 600 s (y's finest rung is 3600 s: own rows there, as before)
+    const hours = [0, 1, 2, 3].map((h) => add({ key: `h${h}`, t0: T0 + h * HOUR, span: HOUR, seed: h, fields }));
+    await db.writeBatch(batchOf(hours, true));
+    expect(await checkRollups(db, live)).toBeGreaterThan(4);
+    expect(await ownAt600(r)).toEqual(new Map());
+    expect((await r.all(`SELECT DISTINCT source FROM ${r.table} WHERE width = ?`, [-3600])).length).toBe(4);
+    // a file over the end of h1 and the start of h2: both get their own rows of x (from the rollup), and it too
+    await db.writeBatch(batchOf([add({ key: 'mid', t0: T0 + 2 * HOUR - 900, span: 1800, seed: 9, fields })], true));
+    expect(await checkRollups(db, live)).toBeGreaterThan(4);
+    expect(await ownAt600(r)).toEqual(
+      new Map([
+        ['h1', ['x']],
+        ['h2', ['x']],
+        ['mid', ['x']],
+      ]),
+    );
+    // a file whose span holds a gap, and one with samples only in that gap: their spans meet, so both keep own rows
+    const gapped = add({ key: 'gapped', t0: T0 + 10 * HOUR, span: 10 * HOUR, seed: 4, fields, gap: [HOUR, 9 * HOUR] });
+    await db.writeBatch(batchOf([gapped], true));
+    expect((await ownAt600(r)).has('gapped')).toBe(false);
+    await db.writeBatch(batchOf([add({ key: 'inside', t0: T0 + 14 * HOUR, span: HOUR, seed: 5, fields })], true));
+    expect(await checkRollups(db, live)).toBeGreaterThan(4);
+    expect((await ownAt600(r)).get('gapped')).toEqual(['x']);
+    expect((await ownAt600(r)).get('inside')).toEqual(['x']);
+    // removals: a file with no own rows (h0), one with them (mid), the gapped one; a rewrite of h3 over h2
+    for (const k of ['h0', 'mid', 'gapped']) live.delete(k);
+    const h3 = add({ key: 'h3', t0: T0 + 2 * HOUR + 1200, span: HOUR, seed: 33, fields });
+    await db.writeBatch(batchOf([h3], false, ['h0', 'mid', 'gapped']));
+    expect(await checkRollups(db, live)).toBeGreaterThan(4);
+    expect((await ownAt600(r)).get('h3')).toEqual(['x']);
+    // then every file removed: no rollup left, and no own row
+    const keys = [...live.keys()];
+    live.clear();
+    await db.writeBatch(batchOf([], false, keys));
+    expect(await checkRollups(db, live)).toBe(0);
+    expect(Number((await r.all(`SELECT COUNT(*) AS n FROM ${r.table}`))[0]?.n)).toBe(0);
+  });
+
+  test('random adds, rewrites and removals of overlapping, gapped and separate files: every rollup stays exact', async () => {
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    await db.migrate();
+    const r = await raw(url);
+    let state = 20261207;
+    const rnd = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((state / 2 ** 31) * n);
+    };
+    const fields = [
+      { name: 'x', spacing: 60, widths: [600, 3600, 21600, 86400] },
+      { name: 'y', spacing: 60, widths: [3600, 21600, 86400] },
+    ];
+    // around a 600-s chunk boundary (512 x 600 s), so that files cross it
+    const edge = Math.ceil(T0 / 307200) * 307200;
+    const spec = (key: string): FileSpec => {
+      const span = [1800, HOUR, 2 * HOUR, 6 * HOUR][rnd(4)] ?? HOUR;
+      return {
+        key,
+        t0: edge - 20 * HOUR + rnd(100) * 900,
+        span,
+        seed: rnd(1000),
+        fields,
+        ...(rnd(3) === 0 ? { gap: [Math.floor(span / 3 / 60) * 60, Math.floor((2 * span) / 3 / 60) * 60] as [number, number] } : {}),
+      };
+    };
+    const live = new Map<string, FileSpec>();
+    let next = 0;
+    let sole = 0;
+    for (let step = 0; step < 30; step++) {
+      const adds: FileSpec[] = [];
+      const rewrites: FileSpec[] = [];
+      const removed: string[] = [];
+      for (let k = 1 + rnd(3); k > 0; k--) {
+        const keys = [...live.keys()].filter((x) => !removed.includes(x) && !rewrites.some((f) => f.key === x));
+        const op = keys.length < 3 ? 0 : rnd(3);
+        if (op === 0) adds.push(spec(`f${next++}`));
+        else if (op === 1) rewrites.push(spec(keys[rnd(keys.length)] ?? ''));
+        else removed.push(keys[rnd(keys.length)] ?? '');
+      }
+      for (const k of removed) live.delete(k);
+      for (const f of [...adds, ...rewrites]) live.set(f.key, f);
+      await db.writeBatch({
+        files: [...batchOf(adds, true).files, ...batchOf(rewrites, false).files],
+        touched: [],
+        deleteKeys: removed,
+      });
+      await checkRollups(db, live);
+      // a live file whose span of x meets another's keeps own rows of x
+      const own = await ownAt600(r);
+      const spans = [...live.values()].map((f) => ({ key: f.key, a: Math.floor(f.t0 / 600), b: Math.floor((f.t0 + f.span - 60) / 600) }));
+      for (const x of spans) {
+        const meets = spans.some((y) => y.key !== x.key && y.a <= x.b && x.a <= y.b);
+        if (meets) expect({ file: x.key, own: own.get(x.key) }).toEqual({ file: x.key, own: ['x'] });
+        else if (!own.has(x.key)) sole++;
+      }
+    }
+    expect(sole).toBeGreaterThan(0); // some file had none
+  });
+
   test('wide files: packed rows split by size, and 100 of them written without exceeding max_allowed_packet', async () => {
     const url = backend.fresh();
     const db = openIndexDb(url);
@@ -173,8 +301,9 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
     const live = new Map<string, FileSpec>();
     // 100 hour files of 300 fields: a packed row of ~130 KB each (more than 16 MiB in hex in one INSERT of 100)
     for (let h = 0; h < 100; h++) live.set(`h${h}`, { key: `h${h}`, t0: T0 + h * HOUR, span: HOUR, seed: h, fields });
-    // one file over a whole 600-s chunk (3.5 days): 300 x 36 KiB of buckets, split into rows of 1 MiB
-    const long: FileSpec = { key: 'long', t0: T0 + 200 * HOUR, span: 512 * 600, seed: 7, fields: fields.slice(0, 60) };
+    // one file over a whole 600-s chunk (3.5 days): 300 x 36 KiB of buckets, split into rows of 1 MiB; it
+    // starts in h99's last half hour, so both keep their own rows (the other hour files have none)
+    const long: FileSpec = { key: 'long', t0: T0 + 99 * HOUR + 1800, span: 512 * 600, seed: 7, fields: fields.slice(0, 60) };
     live.set('long', long);
     await db.writeBatch(batchOf([...live.values()], true));
     const r = await raw(url);
@@ -184,6 +313,8 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect(Number(p.bytes)).toBeLessThanOrEqual(PACKED_ROW_BYTES + 64 * 1024);
     expect(new Set(parts.map((p) => chunkOf(Number(p.idx_lo)))).size).toBeLessThanOrEqual(2);
+    const owners = await r.all(`SELECT DISTINCT source FROM ${r.table} WHERE width < 0 ORDER BY source`);
+    expect(owners.map((o) => String(o.source))).toEqual(['h99', 'long']);
     const some = new Map([...live].filter(([k]) => k === 'long' || k === 'h3' || k === 'h99'));
     const few = new Map([...some].map(([k, f]) => [k, { ...f, fields: f.fields.slice(0, 3) }]));
     // the rollups of three fields, over the files that hold them
@@ -205,9 +336,11 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
       { name: 'y', spacing: 1, widths: [600, 3600, 21600, 86400] },
     ];
     const live = new Map<string, FileSpec>();
-    for (let h = 0; h < 4; h++) live.set(`f${h}`, { key: `f${h}`, t0: T0 + h * HOUR, span: HOUR, seed: h, fields });
+    // each file's span reaches into the next one's: every file keeps its own rows at 600 s
+    for (let h = 0; h < 4; h++) live.set(`f${h}`, { key: `f${h}`, t0: T0 + h * HOUR, span: HOUR + 1200, seed: h, fields });
     await db.writeBatch(batchOf([...live.values()], true));
     const r = await raw(url);
+    expect((await r.all(`SELECT DISTINCT source FROM ${r.table} WHERE width < 0`)).length).toBe(4);
     await r.run(`UPDATE ${r.table} SET data = ? WHERE source = ? AND width < 0`, [Buffer.from([0xff, 0xff, 0xff, 0xff, 0]), 'f1']);
     // its file removed: the chunk's fields are computed again from the other files
     live.delete('f1');

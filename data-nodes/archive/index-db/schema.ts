@@ -15,7 +15,9 @@
  *            packed: one row per file, width and chunk for all its fields, field '' and width negated
  *            (version 4; table.ts `packedRows`; version 3 wrote one per field: still read);
  *            <p>field.tier_min: the finest tier width the file has for the field (null: no tiers);
- *            blobs compact from version 5 (sdk/tiers/codec.ts; rows written before are raw doubles: still read)
+ *            blobs compact from version 5 (sdk/tiers/codec.ts; rows written before are raw doubles: still read);
+ *            from version 6 a file's own rows at the finest rollup rung (600 s) only for the fields whose span
+ *            another file's span reaches (sql.ts FINEST_RUNG): the rollup alone holds the other buckets
  *
  * All times are DOUBLE UNIX seconds (UTC).
  */
@@ -23,7 +25,7 @@ import { tierTableSql } from '../../sdk/tiers/table';
 
 export type Dialect = 'sqlite' | 'mysql';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const TEXT_KEY = (d: Dialect, n: number) => (d === 'mysql' ? `VARCHAR(${n})` : 'TEXT');
 const TABLE_OPTS = (d: Dialect) => (d === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '');
@@ -101,6 +103,14 @@ export const MIGRATIONS: Migration[] = [
     // no statement: raw rows stay readable (told apart by length); the version keeps an older program,
     // which would misread the compact ones, off this index
     what: 'tier rows written in the compact encoding (sdk/tiers/codec.ts)',
+    statements: () => [],
+  },
+  {
+    version: 6,
+    // no statement: files indexed before keep their own rows (still read right); the version keeps an
+    // older program, which would compute a rollup chunk again from own rows only and lose the buckets
+    // of the files that have none, off this index
+    what: "a file's own rows at the finest rollup rung only where another file's span shares its buckets",
     statements: () => [],
   },
 ];

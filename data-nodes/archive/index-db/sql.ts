@@ -6,6 +6,7 @@ import type { FieldType } from '../../sdk/types';
 import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
 import {
   CHUNK as TIER_CHUNK,
+  STRIDE,
   chunkOf,
   chunkQuery,
   chunkRows,
@@ -81,13 +82,49 @@ function push<K, V>(m: Map<K, V[]>, key: K, x: V): void {
   else m.set(key, [x]);
 }
 
-/** One rollup chunk a write touches: computed `again` from the sources, or merged with `parts`. */
+/**
+ * One rollup chunk a write touches: computed `again` from the sources, or merged with `parts` (the new
+ * files' buckets in it). `sole`: those of `parts` that are no file's own rows (`sharing`).
+ */
 interface RollupJob {
   field: string;
   width: number;
   lo: number;
   again: boolean;
   parts: Float64Array[];
+  sole: Float64Array[];
+}
+
+/**
+ * The finest rollup rung. A file whose finest rung it is keeps its own rows there only for the fields
+ * whose span (first to last bucket, `spanOf`) another file's span of the field reaches: the buckets of
+ * the rest are each one file's alone, so the rollup holds them as they are, and they are taken out of it
+ * by the file's span when the file goes away (`rollUpAgain`). When a new file comes to share such a
+ * file's buckets, that file's own rows are made from the rollup first (`sharing`). A year of hour files
+ * stored each bucket of this rung twice (own rows and rollup): 55 of the index's 158 MB.
+ */
+const FINEST_RUNG = ROLLUP_WIDTHS[0] ?? ROLLUP_MIN_WIDTH;
+
+/** A file's span of a field at FINEST_RUNG: its first and last bucket index (from its first and last time). */
+function spanOf(tFirst: number, tLast: number): [number, number] {
+  const a = Math.floor(tFirst / FINEST_RUNG);
+  const b = Math.floor(tLast / FINEST_RUNG);
+  // a time a double cannot bucket (never in an index: the columns are finite): a span over every bucket
+  return Number.isFinite(a) && Number.isFinite(b) && a <= b ? [a, b] : [-Infinity, Infinity];
+}
+
+const spanKey = (key: string, field: string): string => `${key}\u0000${field}`;
+
+/** The buckets of packed `p` whose idx is not `dropped` (a copy). */
+function bucketsWithout(p: Float64Array, dropped: (idx: number) => boolean): Float64Array {
+  const out = new Float64Array(p.length);
+  let o = 0;
+  for (let s = 0; s < p.length; s += STRIDE)
+    if (!dropped(p[s] as number)) {
+      out.set(p.subarray(s, s + STRIDE), o);
+      o += STRIDE;
+    }
+  return out.subarray(0, o);
 }
 
 const num = (v: unknown): number => Number(v);
@@ -200,7 +237,8 @@ export abstract class SqlIndexDb implements IndexDb {
       // Rollup chunks this batch touches. One where rows go away is computed again (`again`), and so
       // is every coarser rung's chunk over it; one that only gains rows is the stored rollup merged
       // with the new buckets (exact: merging is order-free), so a first scan costs what it adds, not
-      // what the index holds. A file's own rows: table.ts `isOwnRow`.
+      // what the index holds. A file's own rows: table.ts `isOwnRow`, and at the finest rung only where
+      // its buckets are shared (`sharing`).
       // keyed by field, width, then chunk: no key string made of numbers for every bucket array
       const jobs = new Map<string, Map<number, Map<number, RollupJob>>>();
       const order: RollupJob[] = [];
@@ -211,7 +249,7 @@ export abstract class SqlIndexDb implements IndexDb {
         if (!byLo) byWidth.set(width, (byLo = new Map()));
         let j = byLo.get(lo);
         if (!j) {
-          byLo.set(lo, (j = { field, width, lo, again: false, parts: [] }));
+          byLo.set(lo, (j = { field, width, lo, again: false, parts: [], sole: [] }));
           order.push(j);
         }
         return j;
@@ -260,6 +298,38 @@ export abstract class SqlIndexDb implements IndexDb {
           }
         }
       }
+      // The finest rung's buckets of the files going away, by their spans (a file whose buckets no other
+      // file shared has no own rows there): their chunks are computed again, without those buckets.
+      const goneSpans = await this.goneSpans(q, gone);
+      for (const [field, spans] of goneSpans) {
+        // the rollup's chunks they reach (not every chunk of a span: a file's times may lie years apart)
+        let a = Infinity;
+        let b = -Infinity;
+        for (const [x, y] of spans) [a, b] = [Math.min(a, x), Math.max(b, y)];
+        const rolled = await q.all(
+          `SELECT DISTINCT idx_lo FROM ${this.t('tier')} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo <= ?`,
+          [
+            ROLLUP_SOURCE,
+            field,
+            FINEST_RUNG,
+            Number.isFinite(a) ? chunkOf(a) : -Number.MAX_VALUE,
+            Number.isFinite(b) ? b : Number.MAX_VALUE,
+          ],
+        );
+        for (const r of rolled) {
+          const lo = num(r.idx_lo);
+          if (spans.some(([x, y]) => x < lo + TIER_CHUNK && y >= lo)) again(field, FINEST_RUNG, lo);
+        }
+      }
+      for (const keys of chunks(gone)) {
+        const marks = keys.map(() => '?').join(', ');
+        await q.run(`DELETE FROM ${this.t('field')} WHERE file_key IN (${marks})`, keys);
+        await q.run(`DELETE FROM ${this.t('tier')} WHERE source IN (${marks})`, keys);
+        await q.run(`DELETE FROM ${this.t('file')} WHERE file_key IN (${marks})`, keys);
+      }
+      // which of the new files' fields share finest-rung buckets (with the index's files or each other),
+      // and the index's files that now share theirs for the first time (their own rows made from the rollup)
+      const sole = await this.sharing(q, batch);
       const tierRows: TierRow[] = [];
       for (const { file, tiers } of batch.files) {
         // the file's own rows at rollup widths, packed by width and chunk
@@ -267,9 +337,11 @@ export abstract class SqlIndexDb implements IndexDb {
         for (const [field, byWidth] of tiers ?? []) {
           // a number and a test, no Set: this runs for every field of every file
           const finest = finestRollupRung(byWidth.keys());
+          // at the finest rung, a file whose buckets no other file's span reaches keeps none of its own
+          const alone = sole.has(byWidth);
           for (const [w, p] of byWidth) {
             const parts = chunkParts(p);
-            const own = isOwnRow(w, finest);
+            const own = isOwnRow(w, finest) && !(alone && w === FINEST_RUNG);
             if (w < ROLLUP_MIN_WIDTH) {
               if (own) for (const row of partRows(file.key, field, w, parts, true)) tierRows.push(row);
               continue;
@@ -279,18 +351,14 @@ export abstract class SqlIndexDb implements IndexDb {
             if (own && !byLo) packs.set(w, (byLo = new Map()));
             for (const { lo, part } of parts) {
               // each chunk gets only its own buckets (a view): a file of scattered times spans many chunks
-              job(field, w, lo).parts.push(part);
+              const j = job(field, w, lo);
+              j.parts.push(part);
+              if (alone && w === FINEST_RUNG) j.sole.push(part);
               if (byLo) push(byLo, lo, { field, part });
             }
           }
         }
         for (const [w, byLo] of packs) for (const [lo, parts] of byLo) tierRows.push(...packedRows(file.key, w, lo, parts, true));
-      }
-      for (const keys of chunks(gone)) {
-        const marks = keys.map(() => '?').join(', ');
-        await q.run(`DELETE FROM ${this.t('field')} WHERE file_key IN (${marks})`, keys);
-        await q.run(`DELETE FROM ${this.t('tier')} WHERE source IN (${marks})`, keys);
-        await q.run(`DELETE FROM ${this.t('file')} WHERE file_key IN (${marks})`, keys);
       }
       const fileRows = batch.files.map(({ file: f }) => [
         f.key,
@@ -325,6 +393,7 @@ export abstract class SqlIndexDb implements IndexDb {
       await this.rollUpAgain(
         q,
         order.filter((x) => x.again),
+        goneSpans,
       );
       for (const f of batch.touched) {
         await q.run(`UPDATE ${this.t('file')} SET size = ?, mtime = ?, recheck = ?, scanned_at = ? WHERE file_key = ?`, [
@@ -439,6 +508,169 @@ export abstract class SqlIndexDb implements IndexDb {
   }
 
   /**
+   * The spans at FINEST_RUNG (`spanOf`) of the fields the files `keys` have tiers of there (tier_min at
+   * most FINEST_RUNG: their finest rollup rung), by field: read before their rows are removed.
+   */
+  private async goneSpans(q: Querier, keys: string[]): Promise<Map<string, Array<[number, number]>>> {
+    const out = new Map<string, Array<[number, number]>>();
+    for (const some of chunks(keys)) {
+      const rows = await q.all(
+        `SELECT field, t_first, t_last FROM ${this.t('field')} WHERE file_key IN (${some.map(() => '?').join(', ')}) AND tier_min IS NOT NULL AND tier_min <= ?`,
+        [...some, FINEST_RUNG],
+      );
+      for (const r of rows) push(out, String(r.field), spanOf(num(r.t_first), num(r.t_last)));
+    }
+    return out;
+  }
+
+  /**
+   * Which new files of `batch` keep no own rows at FINEST_RUNG: for each field a new file has tiers of
+   * there (its finest rung), whether its span (`spanOf`) meets another new file's or one of the index's
+   * files' (those with tiers of the field at that rung); the answer holds the tiers' maps of those whose
+   * span meets none. A file of the index whose span a new file's now meets, and which has no own rows of
+   * the field yet (no file's span met its own before), gets them here: its buckets in the rollup, over its
+   * span (they are its alone), before this write changes the rollup. Called after the rows of the files
+   * going away are removed (they share nothing any more).
+   */
+  private async sharing(q: Querier, batch: WriteBatch): Promise<Set<Map<number, Float64Array>>> {
+    // a new file's field is known by its tiers' map (one per file and field): no key string made for each
+    const shared = new Set<Map<number, Float64Array>>();
+    const sole = new Set<Map<number, Float64Array>>();
+    type Span = { key: string; a: number; b: number; tiers: Map<number, Float64Array> | null };
+    const byField = new Map<string, Span[]>();
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const { file, fields, tiers } of batch.files) {
+      if (!tiers) continue;
+      for (const f of fields) {
+        const byWidth = tiers.get(f.field);
+        const p = byWidth?.get(FINEST_RUNG);
+        // (FINEST_RUNG is the finest rung of any tiers that have it)
+        if (!byWidth || !p || p.length < STRIDE) continue;
+        let a = Math.floor(f.tFirst / FINEST_RUNG);
+        let b = Math.floor(f.tLast / FINEST_RUNG);
+        const first = p[0] as number;
+        const last = p[p.length - STRIDE] as number;
+        // buckets outside the span its times give (not in any format's output: its times ascend): own rows
+        if (!(first >= a && last <= b && Number.isFinite(a) && Number.isFinite(b))) {
+          shared.add(byWidth);
+          [a, b] = [first, last, a, b].every(Number.isFinite) ? [Math.min(a, first), Math.max(b, last)] : [-Infinity, Infinity];
+        }
+        sole.add(byWidth);
+        push(byField, f.field, { key: file.key, a, b, tiers: byWidth });
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+      }
+    }
+    if (byField.size === 0) return sole;
+    // The index's files over the batch's time, found by their last times (its index on t_last: for files
+    // added in time order, the few at the batch's start), then kept for the batch's fields. (By field
+    // first, SQLite read every earlier row of each field through (field, t_first): a year of hour files
+    // took 0.3 s a scan more.) The bounds as finite seconds: MySQL takes no infinity.
+    const rows = await q.all(
+      `SELECT file_key, field, t_first, t_last FROM ${this.t('field')} WHERE t_last >= ? AND t_first <= ? AND tier_min IS NOT NULL AND tier_min <= ?`,
+      [Math.max(lo * FINEST_RUNG, -Number.MAX_VALUE), Math.min((hi + 1) * FINEST_RUNG, Number.MAX_VALUE), FINEST_RUNG],
+    );
+    for (const r of rows) {
+      const list = byField.get(String(r.field));
+      if (!list) continue;
+      const [a, b] = spanOf(num(r.t_first), num(r.t_last));
+      list.push({ key: String(r.file_key), a, b, tiers: null });
+    }
+    // sorted by start, a span meets another when it starts at or before the furthest end before it, or
+    // the next one starts at or before its end
+    const needs = new Map<string, Map<string, [number, number]>>();
+    for (const [name, list] of byField) {
+      if (list.length < 2) continue;
+      list.sort((x, y) => x.a - y.a);
+      let end = -Infinity;
+      for (let i = 0; i < list.length; i++) {
+        const x = list[i] as (typeof list)[number];
+        const next = list[i + 1];
+        if (x.a <= end || (next !== undefined && next.a <= x.b)) {
+          if (x.tiers) shared.add(x.tiers);
+          else {
+            let m = needs.get(x.key);
+            if (!m) needs.set(x.key, (m = new Map()));
+            m.set(name, [x.a, x.b]);
+          }
+        }
+        end = Math.max(end, x.b);
+      }
+    }
+    if (needs.size) await this.ownFromRollup(q, needs);
+    for (const t of shared) sole.delete(t);
+    return sole;
+  }
+
+  /**
+   * For each file of the index in `needs` and each of its fields there without own rows at FINEST_RUNG:
+   * its own rows made from the rollup's buckets over its span (`sharing`: they are its alone); its
+   * packed rows of those chunks written again with them.
+   */
+  private async ownFromRollup(q: Querier, needs: Map<string, Map<string, [number, number]>>): Promise<void> {
+    const tier = this.t('tier');
+    for (const keys of chunks([...needs.keys()], PACKED_KEYS)) {
+      const marks = keys.map(() => '?').join(', ');
+      // what they own: packed rows (every field of a chunk), or one row per field (indexes written before)
+      const owned = new Set<string>();
+      const packs = new Map<string, Map<number, Array<{ field: string; part: Float64Array }>>>();
+      const packed = await q.all(`SELECT source, idx_lo, data FROM ${tier} WHERE source IN (${marks}) AND field = ? AND width = ?`, [
+        ...keys,
+        PACKED_FIELD,
+        -FINEST_RUNG,
+      ]);
+      for (const r of packed) {
+        const source = String(r.source);
+        let byLo = packs.get(source);
+        if (!byLo) packs.set(source, (byLo = new Map()));
+        for (const e of unpackRow(r.data)) {
+          owned.add(spanKey(source, e.field));
+          push(byLo, chunkOf(num(r.idx_lo)), e);
+        }
+      }
+      const single = await q.all(`SELECT DISTINCT source, field FROM ${tier} WHERE source IN (${marks}) AND width = ?`, [
+        ...keys,
+        FINEST_RUNG,
+      ]);
+      for (const r of single) owned.add(spanKey(String(r.source), String(r.field)));
+      for (const key of keys) {
+        const changed = new Set<number>();
+        for (const [name, [a, b]] of needs.get(key) ?? []) {
+          if (owned.has(spanKey(key, name))) continue;
+          const from = Number.isFinite(a) ? chunkOf(a) : -Number.MAX_VALUE;
+          const to = Number.isFinite(b) ? b : Number.MAX_VALUE;
+          const rows = await q.all(
+            `SELECT idx_lo, data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo <= ?`,
+            [ROLLUP_SOURCE, name, FINEST_RUNG, from, to],
+          );
+          let byLo = packs.get(key);
+          if (!byLo) packs.set(key, (byLo = new Map()));
+          for (const r of rows) {
+            const part = bucketsWithout(rowBuckets(r.data), (idx) => !(idx >= a && idx <= b));
+            if (part.length === 0) continue;
+            const lo = chunkOf(num(r.idx_lo));
+            push(byLo, lo, { field: name, part });
+            changed.add(lo);
+          }
+        }
+        const rows: TierRow[] = [];
+        for (const lo of changed) {
+          await q.run(`DELETE FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo < ?`, [
+            key,
+            PACKED_FIELD,
+            -FINEST_RUNG,
+            lo,
+            lo + TIER_CHUNK,
+          ]);
+          rows.push(...packedRows(key, FINEST_RUNG, lo, packs.get(key)?.get(lo) ?? [], true));
+        }
+        for (const some of chunks(rows, TIER_ROWS, (r) => r[6].length, TIER_BYTES)) await q.insertMany(tier, [...TIER_COLS], some);
+      }
+    }
+  }
+
+  /**
    * The rollup chunks a write only adds buckets to (`again` false): each the stored rollup merged with
    * `parts`, the buckets of the sources new to it. Read and written many at once: one SELECT per chunk
    * for all the fields it holds, the new rows in multi-row INSERTs, the others by `updateMany`. One
@@ -480,9 +712,10 @@ export abstract class SqlIndexDb implements IndexDb {
    * width, merged with the finer rung's rollup over the chunk's span, coarsened (the finest rung, or a
    * width off the ladder: every source's rows). One statement per chunk for each of those reads, its
    * old rows' removal and its new rows (four a field and chunk cost a server a round trip each: a
-   * rewritten hour file of 20 fields, 136-180 ms a rescan on MariaDB).
+   * rewritten hour file of 20 fields, 136-180 ms a rescan on MariaDB). At FINEST_RUNG, also the buckets
+   * that are no file's own rows (`keepSole`).
    */
-  private async rollUpAgain(q: Querier, jobs: RollupJob[]): Promise<void> {
+  private async rollUpAgain(q: Querier, jobs: RollupJob[], goneSpans: Map<string, Array<[number, number]>>): Promise<void> {
     const tier = this.t('tier');
     const byWidth = new Map<number, Map<number, RollupJob[]>>();
     for (const j of jobs) {
@@ -519,6 +752,7 @@ export abstract class SqlIndexDb implements IndexDb {
             [width, lo, ROLLUP_SOURCE, ...fields, ...finer],
           );
           for (const r of own) push(parts, String(r.field), rowBuckets(r.data));
+          if (width === FINEST_RUNG) await this.keepSole(q, lo, some, parts, goneSpans);
           if (fw !== undefined) {
             const f = Math.round(width / fw);
             const fine = await q.all<{ field: unknown; data: unknown }>(
@@ -542,6 +776,37 @@ export abstract class SqlIndexDb implements IndexDb {
       }
       // this rung's rows in before the next rung reads them
       for (const some of chunks(rows, TIER_ROWS, (r) => r[6].length, TIER_BYTES)) await q.insertMany(tier, [...TIER_COLS], some);
+    }
+  }
+
+  /**
+   * The buckets of a FINEST_RUNG chunk computed again that are no file's own rows, added to `parts` (the
+   * own rows read, by field): the new files' that have none (`RollupJob.sole`), and the stored rollup's
+   * at every index where no own row has a bucket and no file going away spans (`goneSpans`): a bucket
+   * there is one file's alone, and that file stays. (A bucket two files' spans reach is in both files'
+   * own rows: `sharing`.)
+   */
+  private async keepSole(
+    q: Querier,
+    lo: number,
+    group: RollupJob[],
+    parts: Map<string, Float64Array[]>,
+    goneSpans: Map<string, Array<[number, number]>>,
+  ): Promise<void> {
+    const stored = await q.all<{ field: unknown; data: unknown }>(
+      `SELECT field, data FROM ${this.t('tier')} WHERE source = ? AND width = ? AND idx_lo = ? AND field IN (${group.map(() => '?').join(', ')})`,
+      [ROLLUP_SOURCE, FINEST_RUNG, lo, ...group.map((j) => j.field)],
+    );
+    const rollup = new Map(stored.map((r) => [String(r.field), r.data]));
+    for (const j of group) {
+      const taken = new Set<number>();
+      for (const p of [...(parts.get(j.field) ?? []), ...j.sole]) for (let s = 0; s < p.length; s += STRIDE) taken.add(p[s] as number);
+      for (const p of j.sole) push(parts, j.field, p);
+      const data = rollup.get(j.field);
+      if (data === undefined) continue;
+      const spans = (goneSpans.get(j.field) ?? []).filter(([a, b]) => a < lo + TIER_CHUNK && b >= lo);
+      const kept = bucketsWithout(rowBuckets(data), (idx) => taken.has(idx) || spans.some(([a, b]) => idx >= a && idx <= b));
+      if (kept.length) push(parts, j.field, kept);
     }
   }
 

@@ -107,8 +107,9 @@ export interface IndexDb {
    * updates size/mtime/scannedAt of `touched` (content unchanged), and bumps the generation. A file's
    * summary tiers (source = its key) are replaced or removed with its rows, and the rollups over them
    * updated: the file keeps its own rows below ROLLUP_MIN_WIDTH and at its finest rollup rung only, its
-   * coarser widths live in the rollups (sdk/tiers/table.ts `isOwnRow`). `fresh`: the file is not in
-   * the index (nothing of it to remove).
+   * coarser widths live in the rollups (sdk/tiers/table.ts `isOwnRow`); at the first rung (600 s), only
+   * for the fields whose span another file's span reaches (sql.ts FINEST_RUNG). `fresh`: the file is not
+   * in the index (nothing of it to remove).
    */
   writeBatch(batch: WriteBatch): Promise<void>;
   /**

@@ -124,6 +124,8 @@ export function chunkQuery(
  * A source keeps its own rows only where a query or the upkeep of a rollup reads them (`isOwnRow`):
  * below ROLLUP_MIN_WIDTH, and at its finest rung of ROLLUP_WIDTHS. A coarser rung's rollup is the finer
  * rung's rollup coarsened (the rungs nest) merged with the own rows of the sources whose finest rung it is.
+ * (The archive's index keeps them at the first rung, ROLLUP_WIDTHS[0], only for the fields whose span
+ * another source's span reaches: archive/index-db/sql.ts FINEST_RUNG.)
  */
 export const ROLLUP_SOURCE = '*';
 export const ROLLUP_MIN_WIDTH = 600;
