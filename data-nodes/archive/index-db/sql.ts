@@ -28,7 +28,7 @@ import {
   TIER_COLS,
   type TierRow,
 } from '../../sdk/tiers';
-import type { FieldMeta, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan, WriteBatch } from './types';
+import type { FieldMeta, FieldRow, FileHit, FileRow, FileStatus, IndexDb, LockState, TierPlan, WriteBatch } from './types';
 
 export interface Querier {
   all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -331,14 +331,20 @@ export abstract class SqlIndexDb implements IndexDb {
       // and the index's files that now share theirs for the first time (their own rows made from the rollup)
       const sole = await this.sharing(q, batch);
       const tierRows: TierRow[] = [];
-      for (const { file, tiers } of batch.files) {
+      for (let i = 0; i < batch.files.length; i++) {
+        const { file, fields, tiers } = batch.files[i] as WriteBatch['files'][number];
+        if (!tiers) continue;
         // the file's own rows at rollup widths, packed by width and chunk
         const packs = new Map<number, Map<number, Array<{ field: string; part: Float64Array }>>>();
-        for (const [field, byWidth] of tiers ?? []) {
+        // its fields in their order (tiers hold a field's, in the same order)
+        for (let at = 0; at < fields.length; at++) {
+          const field = (fields[at] as FieldRow).field;
+          const byWidth = tiers.get(field);
+          if (!byWidth) continue;
           // a number and a test, no Set: this runs for every field of every file
           const finest = finestRollupRung(byWidth.keys());
           // at the finest rung, a file whose buckets no other file's span reaches keeps none of its own
-          const alone = sole.has(byWidth);
+          const alone = sole[i]?.[at] === 1;
           for (const [w, p] of byWidth) {
             const parts = chunkParts(p);
             const own = isOwnRow(w, finest) && !(alone && w === FINEST_RUNG);
@@ -526,43 +532,41 @@ export abstract class SqlIndexDb implements IndexDb {
   /**
    * Which new files of `batch` keep no own rows at FINEST_RUNG: for each field a new file has tiers of
    * there (its finest rung), whether its span (`spanOf`) meets another new file's or one of the index's
-   * files' (those with tiers of the field at that rung); the answer holds the tiers' maps of those whose
-   * span meets none. A file of the index whose span a new file's now meets, and which has no own rows of
+   * files' (those with tiers of the field at that rung); the answer: per file, per field (its place in
+   * `fields`), 1 for those whose span meets none. A file of the index whose span a new file's now meets, and which has no own rows of
    * the field yet (no file's span met its own before), gets them here: its buckets in the rollup, over its
    * span (they are its alone), before this write changes the rollup. Called after the rows of the files
    * going away are removed (they share nothing any more).
    */
-  private async sharing(q: Querier, batch: WriteBatch): Promise<Set<Map<number, Float64Array>>> {
-    // a new file's field is known by its tiers' map (one per file and field): no key string made for each
-    const shared = new Set<Map<number, Float64Array>>();
-    const sole = new Set<Map<number, Float64Array>>();
-    type Span = { key: string; a: number; b: number; tiers: Map<number, Float64Array> | null };
+  private async sharing(q: Querier, batch: WriteBatch): Promise<Uint8Array[]> {
+    // per file of the batch, per field (its place in `fields`): 1 when alone (no Set of the tiers' maps:
+    // an identity hash made for each cost more than the rest of this loop)
+    const alone = batch.files.map(({ fields }) => new Uint8Array(fields.length));
+    type Span = { key: string; a: number; b: number; file: number; at: number };
     const byField = new Map<string, Span[]>();
     let lo = Infinity;
     let hi = -Infinity;
-    for (const { file, fields, tiers } of batch.files) {
+    for (let i = 0; i < batch.files.length; i++) {
+      const { file, fields, tiers } = batch.files[i] as WriteBatch['files'][number];
       if (!tiers) continue;
-      for (const f of fields) {
-        const byWidth = tiers.get(f.field);
-        const p = byWidth?.get(FINEST_RUNG);
+      for (let at = 0; at < fields.length; at++) {
+        const f = fields[at] as FieldRow;
         // (FINEST_RUNG is the finest rung of any tiers that have it)
-        if (!byWidth || !p || p.length < STRIDE) continue;
+        const p = tiers.get(f.field)?.get(FINEST_RUNG);
+        if (!p || p.length < STRIDE) continue;
         let a = Math.floor(f.tFirst / FINEST_RUNG);
         let b = Math.floor(f.tLast / FINEST_RUNG);
         const first = p[0] as number;
         const last = p[p.length - STRIDE] as number;
         // buckets outside the span its times give (not in any format's output: its times ascend): own rows
-        if (!(first >= a && last <= b && Number.isFinite(a) && Number.isFinite(b))) {
-          shared.add(byWidth);
-          [a, b] = [first, last, a, b].every(Number.isFinite) ? [Math.min(a, first), Math.max(b, last)] : [-Infinity, Infinity];
-        }
-        sole.add(byWidth);
-        push(byField, f.field, { key: file.key, a, b, tiers: byWidth });
+        if (first >= a && last <= b && Number.isFinite(a) && Number.isFinite(b)) (alone[i] as Uint8Array)[at] = 1;
+        else [a, b] = [first, last, a, b].every(Number.isFinite) ? [Math.min(a, first), Math.max(b, last)] : [-Infinity, Infinity];
+        push(byField, f.field, { key: file.key, a, b, file: i, at });
         if (a < lo) lo = a;
         if (b > hi) hi = b;
       }
     }
-    if (byField.size === 0) return sole;
+    if (byField.size === 0) return alone;
     // The index's files over the batch's time, found by their last times (its index on t_last: for files
     // added in time order, the few at the batch's start), then kept for the batch's fields. (By field
     // first, SQLite read every earlier row of each field through (field, t_first): a year of hour files
@@ -575,7 +579,7 @@ export abstract class SqlIndexDb implements IndexDb {
       const list = byField.get(String(r.field));
       if (!list) continue;
       const [a, b] = spanOf(num(r.t_first), num(r.t_last));
-      list.push({ key: String(r.file_key), a, b, tiers: null });
+      list.push({ key: String(r.file_key), a, b, file: -1, at: -1 });
     }
     // sorted by start, a span meets another when it starts at or before the furthest end before it, or
     // the next one starts at or before its end
@@ -588,7 +592,7 @@ export abstract class SqlIndexDb implements IndexDb {
         const x = list[i] as (typeof list)[number];
         const next = list[i + 1];
         if (x.a <= end || (next !== undefined && next.a <= x.b)) {
-          if (x.tiers) shared.add(x.tiers);
+          if (x.file >= 0) (alone[x.file] as Uint8Array)[x.at] = 0;
           else {
             let m = needs.get(x.key);
             if (!m) needs.set(x.key, (m = new Map()));
@@ -599,8 +603,7 @@ export abstract class SqlIndexDb implements IndexDb {
       }
     }
     if (needs.size) await this.ownFromRollup(q, needs);
-    for (const t of shared) sole.delete(t);
-    return sole;
+    return alone;
   }
 
   /**
