@@ -164,6 +164,15 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
     expect(await checkRollups(db, live)).toBe(0);
   });
 
+  /** A fresh index, migrated, and a raw view of its tier table. */
+  const migrated = async () => {
+    const url = backend.fresh();
+    const db = openIndexDb(url);
+    open.push(db);
+    await db.migrate();
+    return { db, r: await raw(url) };
+  };
+
   /** The fields each file keeps own rows of at 600 s (packed rows), by file key. */
   const ownAt600 = async (r: Awaited<ReturnType<typeof raw>>): Promise<Map<string, string[]>> => {
     const out = new Map<string, Set<string>>();
@@ -176,11 +185,7 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
   };
 
   test("a file keeps own rows at 600 s only once another file's span meets its own; its buckets then come from the rollup", async () => {
-    const url = backend.fresh();
-    const db = openIndexDb(url);
-    open.push(db);
-    await db.migrate();
-    const r = await raw(url);
+    const { db, r } = await migrated();
     const fields = [
       { name: 'x', spacing: 1, widths: [600, 3600, 21600, 86400] },
       { name: 'y', spacing: 10, widths: [3600, 21600, 86400] },
@@ -226,11 +231,7 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
   });
 
   test('random adds, rewrites and removals of overlapping, gapped and separate files: every rollup stays exact', async () => {
-    const url = backend.fresh();
-    const db = openIndexDb(url);
-    open.push(db);
-    await db.migrate();
-    const r = await raw(url);
+    const { db, r } = await migrated();
     let state = 20261207;
     const rnd = (n: number): number => {
       state = (state * 1103515245 + 12345) % 2 ** 31;
