@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import type { FieldRow, FileRow, WriteBatch } from '../../data-nodes/archive/index-db/types';
-import { buildTiers, chunkOf, PACKED_ROW_BYTES, ROLLUP_WIDTHS, unpackRow, type FieldTiers } from '../../data-nodes/sdk/tiers';
+import { buildTiers, chunkOf, chunkRows, PACKED_ROW_BYTES, ROLLUP_WIDTHS, unpackRow, type FieldTiers } from '../../data-nodes/sdk/tiers';
 import { expectRollup, rawIndex, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
 let tmp: string;
@@ -230,62 +230,147 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
     expect(Number((await r.all(`SELECT COUNT(*) AS n FROM ${r.table}`))[0]?.n)).toBe(0);
   });
 
-  test('random adds, rewrites and removals of overlapping, gapped and separate files: every rollup stays exact', async () => {
-    const { db, r } = await migrated();
-    let state = 20261207;
-    const rnd = (n: number): number => {
-      state = (state * 1103515245 + 12345) % 2 ** 31;
-      return Math.floor((state / 2 ** 31) * n);
-    };
-    const fields = [
-      { name: 'x', spacing: 60, widths: [600, 3600, 21600, 86400] },
-      { name: 'y', spacing: 60, widths: [3600, 21600, 86400] },
-    ];
-    // around a 600-s chunk boundary (512 x 600 s), so that files cross it
-    const edge = Math.ceil(T0 / 307200) * 307200;
-    const spec = (key: string): FileSpec => {
-      const span = [1800, HOUR, 2 * HOUR, 6 * HOUR][rnd(4)] ?? HOUR;
-      return {
-        key,
-        t0: edge - 20 * HOUR + rnd(100) * 900,
-        span,
-        seed: rnd(1000),
-        fields,
-        ...(rnd(3) === 0 ? { gap: [Math.floor(span / 3 / 60) * 60, Math.floor((2 * span) / 3 / 60) * 60] as [number, number] } : {}),
+  test.each([1, 2])(
+    'random adds, rewrites, removals, older-version rows and rebuilds of overlapping, gapped and separate files (seed %d): every rollup stays exact',
+    async (seed) => {
+      const { db, r } = await migrated();
+      let state = seed * 7919 + 1;
+      const rnd = (n: number): number => {
+        state = (state * 1103515245 + 12345) % 2 ** 31;
+        return Math.floor((state / 2 ** 31) * n);
       };
+      // x with tiers from 600 s or only from 3600 s (a file each), w from 60 s, y from 3600 s
+      const X600 = { name: 'x', spacing: 60, widths: [600, 3600, 21600, 86400] };
+      const fieldsOf = (): FieldSpec[] => {
+        const k = rnd(4);
+        const out = k < 2 ? [X600] : k === 2 ? [{ name: 'x', spacing: 60, widths: [3600, 21600, 86400] }] : [];
+        if (rnd(2)) out.push({ name: 'w', spacing: 30, widths: [60, 600, 3600, 21600, 86400] });
+        if (rnd(3) === 0) out.push({ name: 'y', spacing: 60, widths: [3600, 21600, 86400] });
+        return out.length ? out : [X600];
+      };
+      // around a 600-s chunk boundary (512 x 600 s), so that files cross it
+      const edge = Math.ceil(T0 / 307200) * 307200;
+      const spec = (key: string): FileSpec => {
+        const span = [600, 1800, HOUR, 2 * HOUR, 6 * HOUR, 30 * HOUR][rnd(6)] ?? HOUR;
+        return {
+          key,
+          t0: edge - 20 * HOUR + rnd(120) * 300 + (rnd(4) === 0 ? 60 : 0),
+          span,
+          seed: rnd(1000),
+          fields: fieldsOf(),
+          ...(rnd(3) === 0 ? { gap: [Math.floor(span / 3 / 60) * 60, Math.floor((2 * span) / 3 / 60) * 60] as [number, number] } : {}),
+        };
+      };
+      const live = new Map<string, FileSpec>();
+      let next = 0;
+      let sole = 0;
+      for (let step = 0; step < 40; step++) {
+        const kind = rnd(20);
+        if (kind === 0 && live.size) {
+          // a rebuild: every tier cleared, every live file written again, in a few batches
+          await db.clearTiers();
+          const all = [...live.values()];
+          const per = 1 + rnd(all.length);
+          for (let i = 0; i < all.length; i += per) await db.writeBatch(batchOf(all.slice(i, i + per), false));
+        } else if (kind === 1 && live.size) {
+          // a file's rows as an older version wrote them: every rollup width, one row per field
+          const f = live.get([...live.keys()][rnd(live.size)] ?? '') as FileSpec;
+          await r.run(`DELETE FROM ${r.table} WHERE source = ? AND (width < 0 OR width >= 600)`, [f.key]);
+          const rows: unknown[][] = [];
+          for (const [name, byWidth] of tiersOf(f))
+            for (const [w, p] of byWidth) if (ROLLUP_WIDTHS.includes(w)) rows.push(...chunkRows(f.key, name, w, p));
+          await r.insert(rows);
+        } else {
+          const adds: FileSpec[] = [];
+          const rewrites: FileSpec[] = [];
+          const removed: string[] = [];
+          for (let k = 1 + rnd(4); k > 0; k--) {
+            const keys = [...live.keys()].filter((x) => !removed.includes(x) && !rewrites.some((f) => f.key === x));
+            const op = keys.length < 4 ? 0 : rnd(3);
+            if (op === 0) adds.push(spec(`f${next++}`));
+            else if (op === 1) rewrites.push(spec(keys[rnd(keys.length)] ?? ''));
+            else removed.push(keys[rnd(keys.length)] ?? '');
+          }
+          for (const k of removed) live.delete(k);
+          for (const f of [...adds, ...rewrites]) live.set(f.key, f);
+          await db.writeBatch({
+            files: [...batchOf(adds, true).files, ...batchOf(rewrites, false).files],
+            touched: [],
+            deleteKeys: removed,
+          });
+        }
+        await checkRollups(db, live);
+        // a live file whose span of a field with tiers from 600 s meets another's keeps own rows of it there
+        const own = new Map<string, Set<string>>();
+        for (const row of await r.all(`SELECT source, field, width, data FROM ${r.table} WHERE width = ? OR width = ?`, [-600, 600])) {
+          const set = own.get(String(row.source)) ?? new Set<string>();
+          if (Number(row.width) < 0) for (const e of unpackRow(row.data)) set.add(e.field);
+          else set.add(String(row.field));
+          own.set(String(row.source), set);
+        }
+        for (const name of ['x', 'w']) {
+          const spans = [...live.values()].flatMap((f) => {
+            const s = f.fields.find((q) => q.name === name && q.widths.includes(600));
+            return s ? [{ key: f.key, a: Math.floor(f.t0 / 600), b: Math.floor((f.t0 + f.span - s.spacing) / 600) }] : [];
+          });
+          for (const x of spans) {
+            const meets = spans.some((y) => y.key !== x.key && y.a <= x.b && x.a <= y.b);
+            if (meets) expect({ step, name, file: x.key, own: own.get(x.key)?.has(name) }).toEqual({ step, name, file: x.key, own: true });
+            else if (!own.get(x.key)?.has(name)) sole++;
+          }
+        }
+      }
+      expect(sole).toBeGreaterThan(0); // some file had none
+    },
+  );
+
+  test('a field whose tiers reach past its stated first and last times: the field row is made to cover them', async () => {
+    // (no format gives one: their times ascend) X states an hour, but has one more sample 10 h later; Y,
+    // alone, is over that sample's bucket: when X goes, its bucket there must go with it
+    const { db } = await migrated();
+    const x: FileSpec = {
+      key: 'X',
+      t0: T0,
+      span: 11 * HOUR,
+      seed: 1,
+      fields: [{ name: 'x', spacing: 60, widths: [600, 3600, 21600, 86400] }],
+      gap: [HOUR, 10 * HOUR + 60],
     };
+    const y: FileSpec = { key: 'Y', t0: T0 + 10 * HOUR + 60, span: 1200, seed: 2, fields: x.fields };
+    const bx = batchOf([x], true);
+    const row = bx.files[0]?.fields[0] as FieldRow;
+    row.tLast = T0 + HOUR - 60; // the samples after the gap not stated
+    await db.writeBatch(bx);
+    expect(row.tLast).toBe(T0 + 11 * HOUR - 60); // made to cover the tiers' samples
+    await db.writeBatch(batchOf([y], true));
+    await db.writeBatch(batchOf([], false, ['X']));
+    expect(await checkRollups(db, new Map([['Y', y]]))).toBeGreaterThan(0);
+  });
+
+  test('a file with a sample years early (its span over every other file) added over many alone, then removed', async () => {
+    const { db } = await migrated();
+    const fields = [{ name: 'x', spacing: 60, widths: [600, 3600, 21600, 86400] }];
     const live = new Map<string, FileSpec>();
-    let next = 0;
-    let sole = 0;
-    for (let step = 0; step < 30; step++) {
-      const adds: FileSpec[] = [];
-      const rewrites: FileSpec[] = [];
-      const removed: string[] = [];
-      for (let k = 1 + rnd(3); k > 0; k--) {
-        const keys = [...live.keys()].filter((x) => !removed.includes(x) && !rewrites.some((f) => f.key === x));
-        const op = keys.length < 3 ? 0 : rnd(3);
-        if (op === 0) adds.push(spec(`f${next++}`));
-        else if (op === 1) rewrites.push(spec(keys[rnd(keys.length)] ?? ''));
-        else removed.push(keys[rnd(keys.length)] ?? '');
-      }
-      for (const k of removed) live.delete(k);
-      for (const f of [...adds, ...rewrites]) live.set(f.key, f);
-      await db.writeBatch({
-        files: [...batchOf(adds, true).files, ...batchOf(rewrites, false).files],
-        touched: [],
-        deleteKeys: removed,
-      });
-      await checkRollups(db, live);
-      // a live file whose span of x meets another's keeps own rows of x
-      const own = await ownAt600(r);
-      const spans = [...live.values()].map((f) => ({ key: f.key, a: Math.floor(f.t0 / 600), b: Math.floor((f.t0 + f.span - 60) / 600) }));
-      for (const x of spans) {
-        const meets = spans.some((y) => y.key !== x.key && y.a <= x.b && x.a <= y.b);
-        if (meets) expect({ file: x.key, own: own.get(x.key) }).toEqual({ file: x.key, own: ['x'] });
-        else if (!own.has(x.key)) sole++;
-      }
-    }
-    expect(sole).toBeGreaterThan(0); // some file had none
+    for (let h = 0; h < 30; h++) live.set(`h${h}`, { key: `h${h}`, t0: T0 + h * HOUR, span: HOUR, seed: h, fields });
+    await db.writeBatch(batchOf([...live.values()], true));
+    // a sample every 7.1 days (1024 buckets of 600 s) for 7.8 years, the last one inside h5
+    const S = 600 * 1024;
+    const early: FileSpec = {
+      key: 'early',
+      t0: T0 + 5 * HOUR + 30 - 399 * S,
+      span: 400 * S + 1,
+      seed: 7,
+      fields: [{ ...fields[0]!, spacing: S }],
+    };
+    live.set('early', early);
+    await db.writeBatch(batchOf([early], true));
+    expect(await checkRollups(db, live)).toBeGreaterThan(0);
+    for (const k of ['h3', 'h10']) live.delete(k);
+    await db.writeBatch(batchOf([], false, ['h3', 'h10']));
+    expect(await checkRollups(db, live)).toBeGreaterThan(0);
+    live.delete('early');
+    await db.writeBatch(batchOf([], false, ['early']));
+    expect(await checkRollups(db, live)).toBeGreaterThan(0);
   });
 
   test('wide files: packed rows split by size, and 100 of them written without exceeding max_allowed_packet', async () => {

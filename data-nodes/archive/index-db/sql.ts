@@ -115,6 +115,35 @@ function spanOf(tFirst: number, tLast: number): [number, number] {
 
 const spanKey = (key: string, field: string): string => `${key}\u0000${field}`;
 
+/**
+ * Each field's spans sorted and merged where they meet or touch: as few as there are gaps between them
+ * (a removal of thousands of files checks each stored bucket against them, `keepSole`).
+ */
+function disjoint(byField: Map<string, Array<[number, number]>>): Map<string, Array<[number, number]>> {
+  for (const [field, spans] of byField) {
+    spans.sort((x, y) => x[0] - y[0]);
+    const out: Array<[number, number]> = [];
+    for (const [a, b] of spans) {
+      const last = out[out.length - 1];
+      if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+      else out.push([a, b]);
+    }
+    byField.set(field, out);
+  }
+  return byField;
+}
+
+/** The earliest and latest sample times of packed buckets (F.tFirst, F.tLast of each). */
+function sampleTimes(p: Float64Array): [number, number] {
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (let s = 0; s < p.length; s += STRIDE) {
+    t0 = Math.min(t0, p[s + 5] as number);
+    t1 = Math.max(t1, p[s + 6] as number);
+  }
+  return [t0, t1];
+}
+
 /** The buckets of packed `p` whose idx is not `dropped` (a copy). */
 function bucketsWithout(p: Float64Array, dropped: (idx: number) => boolean): Float64Array {
   const out = new Float64Array(p.length);
@@ -264,28 +293,35 @@ export abstract class SqlIndexDb implements IndexDb {
           job(field, width, lo).again = true;
         }
       };
+      // the gone files' fields with own rows at FINEST_RUNG (key and field): their chunks are found by those rows
+      const goneOwn = new Set<string>();
       for (const keys of chunks(gone)) {
         const marks = keys.map(() => '?').join(', ');
         // own rows one per field (indexes written before packed rows), then packed ones (table.ts `packedRows`)
-        const old = await q.all(`SELECT DISTINCT field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`, [
-          ...keys,
-          ROLLUP_MIN_WIDTH,
-        ]);
-        for (const r of old) again(String(r.field), num(r.width), num(r.idx_lo));
+        const old = await q.all(
+          `SELECT DISTINCT source, field, width, idx_lo FROM ${this.t('tier')} WHERE source IN (${marks}) AND width >= ?`,
+          [...keys, ROLLUP_MIN_WIDTH],
+        );
+        for (const r of old) {
+          again(String(r.field), num(r.width), num(r.idx_lo));
+          if (num(r.width) === FINEST_RUNG) goneOwn.add(spanKey(String(r.source), String(r.field)));
+        }
         // their blobs read a few files at a time (a file of many fields has a big one), and only their names
         for (const few of chunks(keys, PACKED_KEYS)) {
           const packed = await q.all(
-            `SELECT width, idx_lo, data FROM ${this.t('tier')} WHERE source IN (${few.map(() => '?').join(', ')}) AND field = ? AND width <= ?`,
+            `SELECT source, width, idx_lo, data FROM ${this.t('tier')} WHERE source IN (${few.map(() => '?').join(', ')}) AND field = ? AND width <= ?`,
             [...few, PACKED_FIELD, -ROLLUP_MIN_WIDTH],
           );
           for (const r of packed) {
             const width = -num(r.width);
             const lo = chunkOf(num(r.idx_lo));
             let fields: string[];
+            let damaged = false;
             try {
               fields = packedFieldNames(r.data);
             } catch (e) {
               if (!(e instanceof PackedRowError)) throw e;
+              damaged = true;
               // a damaged row goes with its file: every field with a rollup over the chunk is computed again
               const rolled = await q.all(`SELECT DISTINCT field FROM ${this.t('tier')} WHERE source = ? AND width = ? AND idx_lo = ?`, [
                 ROLLUP_SOURCE,
@@ -295,13 +331,16 @@ export abstract class SqlIndexDb implements IndexDb {
               fields = rolled.map((x) => String(x.field));
             }
             for (const field of fields) again(field, width, lo);
+            if (width === FINEST_RUNG && !damaged) for (const field of fields) goneOwn.add(spanKey(String(r.source), field));
           }
         }
       }
       // The finest rung's buckets of the files going away, by their spans (a file whose buckets no other
       // file shared has no own rows there): their chunks are computed again, without those buckets.
-      const goneSpans = await this.goneSpans(q, gone);
-      for (const [field, spans] of goneSpans) {
+      const [goneSpans, soleSpans] = await this.goneSpans(q, gone, goneOwn);
+      // only those of the fields the files had no own rows of: the chunks of the others are marked above
+      // (a file's span may reach every chunk of years of the others' buckets)
+      for (const [field, spans] of soleSpans) {
         // the rollup's chunks they reach (not every chunk of a span: a file's times may lie years apart)
         let a = Infinity;
         let b = -Infinity;
@@ -517,16 +556,25 @@ export abstract class SqlIndexDb implements IndexDb {
    * The spans at FINEST_RUNG (`spanOf`) of the fields the files `keys` have tiers of there (tier_min at
    * most FINEST_RUNG: their finest rollup rung), by field: read before their rows are removed.
    */
-  private async goneSpans(q: Querier, keys: string[]): Promise<Map<string, Array<[number, number]>>> {
+  private async goneSpans(
+    q: Querier,
+    keys: string[],
+    own: Set<string>,
+  ): Promise<[Map<string, Array<[number, number]>>, Map<string, Array<[number, number]>>]> {
     const out = new Map<string, Array<[number, number]>>();
+    const sole = new Map<string, Array<[number, number]>>();
     for (const some of chunks(keys)) {
       const rows = await q.all(
-        `SELECT field, t_first, t_last FROM ${this.t('field')} WHERE file_key IN (${some.map(() => '?').join(', ')}) AND tier_min IS NOT NULL AND tier_min <= ?`,
+        `SELECT file_key, field, t_first, t_last FROM ${this.t('field')} WHERE file_key IN (${some.map(() => '?').join(', ')}) AND tier_min IS NOT NULL AND tier_min <= ?`,
         [...some, FINEST_RUNG],
       );
-      for (const r of rows) push(out, String(r.field), spanOf(num(r.t_first), num(r.t_last)));
+      for (const r of rows) {
+        const span = spanOf(num(r.t_first), num(r.t_last));
+        push(out, String(r.field), span);
+        if (!own.has(spanKey(String(r.file_key), String(r.field)))) push(sole, String(r.field), span);
+      }
     }
-    return out;
+    return [disjoint(out), disjoint(sole)];
   }
 
   /**
@@ -556,11 +604,23 @@ export abstract class SqlIndexDb implements IndexDb {
         if (!p || p.length < STRIDE) continue;
         let a = Math.floor(f.tFirst / FINEST_RUNG);
         let b = Math.floor(f.tLast / FINEST_RUNG);
-        const first = p[0] as number;
-        const last = p[p.length - STRIDE] as number;
-        // buckets outside the span its times give (not in any format's output: its times ascend): own rows
-        if (first >= a && last <= b && Number.isFinite(a) && Number.isFinite(b)) (alone[i] as Uint8Array)[at] = 1;
-        else [a, b] = [first, last, a, b].every(Number.isFinite) ? [Math.min(a, first), Math.max(b, last)] : [-Infinity, Infinity];
+        const inside = (): boolean => (p[0] as number) >= a && (p[p.length - STRIDE] as number) <= b;
+        if (!inside()) {
+          // Buckets outside the span its first and last times give (no format's output: their times
+          // ascend): the field row is made to cover the samples of its tiers, as the spans of later writes
+          // are read from it.
+          const [t0, t1] = sampleTimes(p);
+          if (Number.isFinite(t0) && Number.isFinite(t1)) {
+            f.tFirst = Math.min(f.tFirst, t0);
+            f.tLast = Math.max(f.tLast, t1);
+            a = Math.floor(f.tFirst / FINEST_RUNG);
+            b = Math.floor(f.tLast / FINEST_RUNG);
+          }
+        }
+        // (times a double cannot bucket, which no format gives either: the field keeps its own rows, and
+        // its span reaches every other file's in this write)
+        if (inside() && Number.isFinite(a) && Number.isFinite(b)) (alone[i] as Uint8Array)[at] = 1;
+        else [a, b] = [-Infinity, Infinity];
         push(byField, f.field, { key: file.key, a, b, file: i, at });
         if (a < lo) lo = a;
         if (b > hi) hi = b;
@@ -623,21 +683,23 @@ export abstract class SqlIndexDb implements IndexDb {
         PACKED_FIELD,
         -FINEST_RUNG,
       ]);
-      for (const r of packed) {
-        const source = String(r.source);
-        let byLo = packs.get(source);
-        if (!byLo) packs.set(source, (byLo = new Map()));
-        for (const e of unpackRow(r.data)) {
-          owned.add(spanKey(source, e.field));
-          push(byLo, chunkOf(num(r.idx_lo)), e);
-        }
-      }
+      // names only first (most files a new one meets own rows of its fields already): buckets decoded
+      // only for the files that get rows
+      for (const r of packed) for (const f of packedFieldNames(r.data)) owned.add(spanKey(String(r.source), f));
       const single = await q.all(`SELECT DISTINCT source, field FROM ${tier} WHERE source IN (${marks}) AND width = ?`, [
         ...keys,
         FINEST_RUNG,
       ]);
       for (const r of single) owned.add(spanKey(String(r.source), String(r.field)));
-      for (const key of keys) {
+      const lacking = new Set(keys.filter((key) => [...(needs.get(key)?.keys() ?? [])].some((name) => !owned.has(spanKey(key, name)))));
+      for (const r of packed) {
+        const source = String(r.source);
+        if (!lacking.has(source)) continue;
+        let byLo = packs.get(source);
+        if (!byLo) packs.set(source, (byLo = new Map()));
+        for (const e of unpackRow(r.data)) push(byLo, chunkOf(num(r.idx_lo)), e);
+      }
+      for (const key of lacking) {
         const changed = new Set<number>();
         for (const [name, [a, b]] of needs.get(key) ?? []) {
           if (owned.has(spanKey(key, name))) continue;
