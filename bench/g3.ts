@@ -20,7 +20,8 @@
  *     share their decode workers (DecodePool.lease), which need a few hundred files to be compiled (one
  *     day's files were not enough: the first timed scan then ran ~1.5x slower than the next ones).
  *     For information, the scan's index writes alone (the batches of one more scan written again into a
- *     fresh index, nothing decoded: what the scanner's own thread cannot do faster), and
+ *     fresh index, nothing decoded: what the scanner's own thread cannot do faster), the size of the
+ *     index that scan made (closed, its log checkpointed), and
  *     the floor of any scan that checks every frame: each file read and CRC-32C'd, one
  *     at a time, then on one thread per core (warm and cold). (The scanner's content hash of a G3 file
  *     comes from its frames' CRCs, so no sha1 of its bytes: formats/g3 frameFingerprint.)
@@ -269,6 +270,7 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
   // (warm, tiers) hands its batches over as it writes them (serialized, as a decode worker's results
   // arrive); they are then written again into a fresh index, with nothing decoded, timed to its close.
   const batches: Buffer[] = [];
+  let indexBytes = 0;
   {
     const name = path.join(root, 'capture.sqlite');
     const db = openIndexDb(`sqlite:${name}`);
@@ -288,6 +290,8 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
       }
     } finally {
       await db.close();
+      // closed: its write-ahead log checkpointed into it
+      indexBytes = (await fsp.stat(name)).size;
       for (const x of ['', '-wal', '-shm']) rmSync(name + x, { force: true });
     }
   }
@@ -340,6 +344,12 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
     paired('cold', `  the same scan, files evicted from the page cache first (s)`, '<=1.5x reading its bytes'),
     paired('cold-nosum', `  the same without summary tiers, cold (s)`, 'info'),
     row(`  the same scan's index writes alone (its batches written again into a fresh index, best of 2) (s)`, tWrites, tRead, 'info'),
+    row(
+      `  the index it makes, SQLite (MB; baseline: the files' MB)`,
+      Math.round(indexBytes / 1e5) / 10,
+      Math.round(bytes / 1e5) / 10,
+      'info',
+    ),
     row(`  reading + CRC-32C of every file, one at a time, warm (s)`, tFloor, tRead, 'info'),
     row(`  the same on ${os.availableParallelism()} threads (a reused buffer each), warm (s)`, tFloorPar, tRead, 'info'),
     row(`  the same on ${os.availableParallelism()} threads, files evicted first (s)`, tFloorParCold, tReadCold, 'info'),
