@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FileJob, FileResult, ServeJob, ServeResult } from './file-read';
+import { fromWire, type WireDecoded } from './result-wire';
 
 /**
  * `lost`: the worker stopped at it (`running`: it was at work on it, and the file may be what killed it)
@@ -316,7 +317,7 @@ export class DecodePool {
       const [j] = i >= 0 ? slot.inflight.splice(i, 1) : [];
       if (slot.inflight.length === 0) worker.unref();
       if (i === 0) this.arm(slot);
-      if (j && m.result) j.resolve(m.result);
+      if (j && m.result) j.resolve(fromWire(m.result as PoolResult | ServePoolResult | WireDecoded));
       this.pump();
     });
     worker.on('error', (e: Error) => this.abandon(slot, e.message, true));

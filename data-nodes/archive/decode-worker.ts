@@ -1,12 +1,13 @@
 /**
  * Entry of a decode worker (decode-pool.ts): answers each `{ id, file }` with `{ id, result }`: for the
- * scanner, the file read (file-read.ts), then `summariseFile`; for the reader (a ServeJob), the file
+ * scanner, the file read (file-read.ts), then `summariseFile` (a decoded one as result-wire.ts makes it); for the reader (a ServeJob), the file
  * decoded whole (`serveIndexed`, its columns' memory transferred); says `{ ready: true }` once loaded.
  */
 import { parentPort } from 'node:worker_threads';
 import { FileReader, serveIndexed, type FileJob, type ServeJob, type ServeResult } from './file-read';
 import type { SummaryResult } from './file-summary';
 import { clearColumnPool } from './formats/column-pool';
+import { toWire } from './result-wire';
 
 const port = parentPort;
 if (port) {
@@ -26,7 +27,11 @@ if (port) {
     queue = queue.then(() =>
       ('serve' in job
         ? serveIndexed(job).then(({ result, transfer }) => port.postMessage({ id: m.id, result }, transfer))
-        : reader.run(job).then((result) => port.postMessage({ id: m.id, result }))
+        : reader.run(job).then((result) => {
+            // a decoded file's rows and tiers as columns and one buffer, moved (result-wire.ts)
+            const { wire, transfer } = toWire(result);
+            port.postMessage({ id: m.id, result: wire }, transfer);
+          })
       )
         .then(
           () => {},
