@@ -30,7 +30,7 @@ import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
 import { DecodePool, type JobDeadline } from './decode-pool';
 import { decodeIndexed, type ServeJob } from './file-read';
 import { formatByName } from './formats';
-import { DecodeElsewhereError, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
+import { DecodeElsewhereError, float64Here, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
 import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
 
 export interface ArchiveSourceOptions {
@@ -164,10 +164,7 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
     }
   }
 
-  /**
-   * A file decoded on a decode worker when it is big or decodes big (`decodeWorkers`), else here; throws
-   * what the read or the format throws, or why the worker gave no file.
-   */
+  /** A decode pool for requests: one file a worker at a time, none under THREAD_MIN_BYTES. */
   private newPool(): DecodePool {
     return new DecodePool(this.o.decodeWorkers ?? DEFAULT_DECODE_WORKERS, {
       perWorker: 1,
@@ -376,16 +373,13 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
 }
 
 /**
- * A decoded file from a decode worker with its number columns made Float64Arrays of this context (views
- * of the same memory, no copy): a message is deserialised in the main context of the process, and code
- * running in another one (a vm context: jest's test sandbox) would see them fail `instanceof Float64Array`.
+ * A decoded file from a decode worker with its number columns made Float64Arrays of this context
+ * (`float64Here`).
  */
 function adopt(d: DecodedFile): DecodedFile {
-  const here = (a: ArrayBufferView): Float64Array =>
-    a instanceof Float64Array ? a : new Float64Array(a.buffer, a.byteOffset, a.byteLength / Float64Array.BYTES_PER_ELEMENT);
   for (const tl of d.timelines) {
-    tl.t = here(tl.t);
-    for (const c of tl.columns) if (ArrayBuffer.isView(c.values)) c.values = here(c.values as ArrayBufferView);
+    tl.t = float64Here(tl.t);
+    for (const c of tl.columns) if (ArrayBuffer.isView(c.values)) c.values = float64Here(c.values as ArrayBufferView);
   }
   return d;
 }

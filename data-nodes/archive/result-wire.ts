@@ -9,6 +9,7 @@
  */
 import type { SummaryResult } from './file-summary';
 import type { FieldRow } from './index-db/types';
+import { float64Here } from './formats/types';
 import type { FieldType } from '../sdk/types';
 import type { FieldTiers } from '../sdk/tiers';
 
@@ -135,8 +136,7 @@ export function fromWire<R extends { kind: string }>(w: R | WireDecoded): R | De
   }
   const out: Decoded = { ...rest, kind: 'decoded', fields };
   if (wt) {
-    // views of this thread's own Float64Array (a transferred buffer's typed arrays may be of another realm)
-    const buf = new Float64Array(wt.buf.buffer, wt.buf.byteOffset, wt.buf.length);
+    const buf = float64Here(wt.buf);
     const tiers: FieldTiers = new Map();
     for (let k = 0; k < wt.parts.length; k += PART) {
       const field = (fields[wt.parts[k] as number] as FieldRow).field;

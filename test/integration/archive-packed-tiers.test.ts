@@ -10,7 +10,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
 import type { FieldRow, FileRow, WriteBatch } from '../../data-nodes/archive/index-db/types';
-import { buildTiers, chunkOf, chunkRows, PACKED_ROW_BYTES, ROLLUP_WIDTHS, unpackRow, type FieldTiers } from '../../data-nodes/sdk/tiers';
+import {
+  buildTiers,
+  chunkOf,
+  chunkRows,
+  PACKED_ROW_BYTES,
+  ROLLUP_SOURCE,
+  ROLLUP_WIDTHS,
+  unpackRow,
+  type FieldTiers,
+} from '../../data-nodes/sdk/tiers';
 import { expectRollup, rawIndex, suiteBackends, perTestHooks, suiteTmpDir, type Backend } from './archive-backends';
 
 let tmp: string;
@@ -173,12 +182,17 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
     return { db, r: await raw(url) };
   };
 
-  /** The fields each file keeps own rows of at 600 s (packed rows), by file key. */
+  /** The fields each file keeps own rows of at 600 s (packed rows, or one per field as older versions wrote), by file key. */
   const ownAt600 = async (r: Awaited<ReturnType<typeof raw>>): Promise<Map<string, string[]>> => {
     const out = new Map<string, Set<string>>();
-    for (const row of await r.all(`SELECT source, data FROM ${r.table} WHERE width = ?`, [-600])) {
+    for (const row of await r.all(`SELECT source, field, width, data FROM ${r.table} WHERE (width = ? OR width = ?) AND source <> ?`, [
+      -600,
+      600,
+      ROLLUP_SOURCE,
+    ])) {
       const set = out.get(String(row.source)) ?? new Set<string>();
-      for (const e of unpackRow(row.data)) set.add(e.field);
+      if (Number(row.width) < 0) for (const e of unpackRow(row.data)) set.add(e.field);
+      else set.add(String(row.field));
       out.set(String(row.source), set);
     }
     return new Map([...out].map(([k, v]) => [k, [...v].sort()]));
@@ -301,13 +315,7 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
         }
         await checkRollups(db, live);
         // a live file whose span of a field with tiers from 600 s meets another's keeps own rows of it there
-        const own = new Map<string, Set<string>>();
-        for (const row of await r.all(`SELECT source, field, width, data FROM ${r.table} WHERE width = ? OR width = ?`, [-600, 600])) {
-          const set = own.get(String(row.source)) ?? new Set<string>();
-          if (Number(row.width) < 0) for (const e of unpackRow(row.data)) set.add(e.field);
-          else set.add(String(row.field));
-          own.set(String(row.source), set);
-        }
+        const own = await ownAt600(r);
         for (const name of ['x', 'w']) {
           const spans = [...live.values()].flatMap((f) => {
             const s = f.fields.find((q) => q.name === name && q.widths.includes(600));
@@ -315,8 +323,9 @@ describe.each(backends)('archive packed tier rows over $name', (backend: Backend
           });
           for (const x of spans) {
             const meets = spans.some((y) => y.key !== x.key && y.a <= x.b && x.a <= y.b);
-            if (meets) expect({ step, name, file: x.key, own: own.get(x.key)?.has(name) }).toEqual({ step, name, file: x.key, own: true });
-            else if (!own.get(x.key)?.has(name)) sole++;
+            if (meets)
+              expect({ step, name, file: x.key, own: own.get(x.key)?.includes(name) }).toEqual({ step, name, file: x.key, own: true });
+            else if (!own.get(x.key)?.includes(name)) sole++;
           }
         }
       }

@@ -81,6 +81,15 @@ export const MAX_DECODED_BYTES = 2 ** 31 - 1;
  */
 export const THREAD_DECODED_BYTES = 1 << 20;
 
+/**
+ * Numbers that came from another thread (a transferred buffer) as a Float64Array of this context: a
+ * view of the same memory, no copy. A message is deserialised in the main context of the process, and
+ * code running in another one (a vm context: jest's test sandbox) sees its arrays fail `instanceof`.
+ */
+export function float64Here(a: ArrayBufferView): Float64Array {
+  return a instanceof Float64Array ? a : new Float64Array(a.buffer, a.byteOffset, a.byteLength / Float64Array.BYTES_PER_ELEMENT);
+}
+
 /** A file that decodes to more than `FileContext.maxDecodedBytes`: to be decoded on another thread, not an error of the file. */
 export class DecodeElsewhereError extends Error {
   constructor(what: string) {

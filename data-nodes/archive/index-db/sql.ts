@@ -6,6 +6,7 @@ import type { FieldType } from '../../sdk/types';
 import { MIGRATIONS, SCHEMA_VERSION, metaTableSql, type Dialect } from './schema';
 import {
   CHUNK as TIER_CHUNK,
+  F,
   STRIDE,
   chunkOf,
   chunkQuery,
@@ -115,6 +116,9 @@ function spanOf(tFirst: number, tLast: number): [number, number] {
 
 const spanKey = (key: string, field: string): string => `${key}\u0000${field}`;
 
+/** `x` as a bound a query can take (MySQL takes no infinity): the largest finite double past it. */
+const finite = (x: number): number => Math.min(Math.max(x, -Number.MAX_VALUE), Number.MAX_VALUE);
+
 /**
  * Each field's spans sorted and merged where they meet or touch: as few as there are gaps between them
  * (a removal of thousands of files checks each stored bucket against them, `keepSole`).
@@ -138,8 +142,8 @@ function sampleTimes(p: Float64Array): [number, number] {
   let t0 = Infinity;
   let t1 = -Infinity;
   for (let s = 0; s < p.length; s += STRIDE) {
-    t0 = Math.min(t0, p[s + 5] as number);
-    t1 = Math.max(t1, p[s + 6] as number);
+    t0 = Math.min(t0, p[s + F.tFirst] as number);
+    t1 = Math.max(t1, p[s + F.tLast] as number);
   }
   return [t0, t1];
 }
@@ -341,19 +345,13 @@ export abstract class SqlIndexDb implements IndexDb {
       // only those of the fields the files had no own rows of: the chunks of the others are marked above
       // (a file's span may reach every chunk of years of the others' buckets)
       for (const [field, spans] of soleSpans) {
-        // the rollup's chunks they reach (not every chunk of a span: a file's times may lie years apart)
-        let a = Infinity;
-        let b = -Infinity;
-        for (const [x, y] of spans) [a, b] = [Math.min(a, x), Math.max(b, y)];
+        // the rollup's chunks they reach (not every chunk of a span: a file's times may lie years apart);
+        // the spans are sorted and apart (`disjoint`)
+        const a = spans[0]?.[0] ?? 0;
+        const b = spans[spans.length - 1]?.[1] ?? -1;
         const rolled = await q.all(
           `SELECT DISTINCT idx_lo FROM ${this.t('tier')} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo <= ?`,
-          [
-            ROLLUP_SOURCE,
-            field,
-            FINEST_RUNG,
-            Number.isFinite(a) ? chunkOf(a) : -Number.MAX_VALUE,
-            Number.isFinite(b) ? b : Number.MAX_VALUE,
-          ],
+          [ROLLUP_SOURCE, field, FINEST_RUNG, finite(chunkOf(a)), finite(b)],
         );
         for (const r of rolled) {
           const lo = num(r.idx_lo);
@@ -581,10 +579,10 @@ export abstract class SqlIndexDb implements IndexDb {
    * Which new files of `batch` keep no own rows at FINEST_RUNG: for each field a new file has tiers of
    * there (its finest rung), whether its span (`spanOf`) meets another new file's or one of the index's
    * files' (those with tiers of the field at that rung); the answer: per file, per field (its place in
-   * `fields`), 1 for those whose span meets none. A file of the index whose span a new file's now meets, and which has no own rows of
-   * the field yet (no file's span met its own before), gets them here: its buckets in the rollup, over its
-   * span (they are its alone), before this write changes the rollup. Called after the rows of the files
-   * going away are removed (they share nothing any more).
+   * `fields`), 1 for those whose span meets none. A file of the index whose span a new file's now meets,
+   * and which has no own rows of the field yet (no file's span met its own before), gets them here: its
+   * buckets in the rollup, over its span (they are its alone), before this write changes the rollup.
+   * Called after the rows of the files going away are removed (they share nothing any more).
    */
   private async sharing(q: Querier, batch: WriteBatch): Promise<Uint8Array[]> {
     // per file of the batch, per field (its place in `fields`): 1 when alone (no Set of the tiers' maps:
@@ -602,10 +600,10 @@ export abstract class SqlIndexDb implements IndexDb {
         // (FINEST_RUNG is the finest rung of any tiers that have it)
         const p = tiers.get(f.field)?.get(FINEST_RUNG);
         if (!p || p.length < STRIDE) continue;
-        let a = Math.floor(f.tFirst / FINEST_RUNG);
-        let b = Math.floor(f.tLast / FINEST_RUNG);
-        const inside = (): boolean => (p[0] as number) >= a && (p[p.length - STRIDE] as number) <= b;
-        if (!inside()) {
+        let [a, b] = spanOf(f.tFirst, f.tLast);
+        const first = p[F.idx] as number;
+        const last = p[p.length - STRIDE + F.idx] as number;
+        if (!(first >= a && last <= b)) {
           // Buckets outside the span its first and last times give (no format's output: their times
           // ascend): the field row is made to cover the samples of its tiers, as the spans of later writes
           // are read from it.
@@ -613,13 +611,12 @@ export abstract class SqlIndexDb implements IndexDb {
           if (Number.isFinite(t0) && Number.isFinite(t1)) {
             f.tFirst = Math.min(f.tFirst, t0);
             f.tLast = Math.max(f.tLast, t1);
-            a = Math.floor(f.tFirst / FINEST_RUNG);
-            b = Math.floor(f.tLast / FINEST_RUNG);
+            [a, b] = spanOf(f.tFirst, f.tLast);
           }
         }
-        // (times a double cannot bucket, which no format gives either: the field keeps its own rows, and
-        // its span reaches every other file's in this write)
-        if (inside() && Number.isFinite(a) && Number.isFinite(b)) (alone[i] as Uint8Array)[at] = 1;
+        // (a span over every bucket, `spanOf`, or buckets still outside it: times a double cannot bucket,
+        // which no format gives either; the field keeps its own rows, its span reaching every other file's)
+        if (Number.isFinite(a) && first >= a && last <= b) (alone[i] as Uint8Array)[at] = 1;
         else [a, b] = [-Infinity, Infinity];
         push(byField, f.field, { key: file.key, a, b, file: i, at });
         if (a < lo) lo = a;
@@ -633,7 +630,7 @@ export abstract class SqlIndexDb implements IndexDb {
     // took 0.3 s a scan more.) The bounds as finite seconds: MySQL takes no infinity.
     const rows = await q.all(
       `SELECT file_key, field, t_first, t_last FROM ${this.t('field')} WHERE t_last >= ? AND t_first <= ? AND tier_min IS NOT NULL AND tier_min <= ?`,
-      [Math.max(lo * FINEST_RUNG, -Number.MAX_VALUE), Math.min((hi + 1) * FINEST_RUNG, Number.MAX_VALUE), FINEST_RUNG],
+      [finite(lo * FINEST_RUNG), finite((hi + 1) * FINEST_RUNG), FINEST_RUNG],
     );
     for (const r of rows) {
       const list = byField.get(String(r.field));
@@ -703,11 +700,9 @@ export abstract class SqlIndexDb implements IndexDb {
         const changed = new Set<number>();
         for (const [name, [a, b]] of needs.get(key) ?? []) {
           if (owned.has(spanKey(key, name))) continue;
-          const from = Number.isFinite(a) ? chunkOf(a) : -Number.MAX_VALUE;
-          const to = Number.isFinite(b) ? b : Number.MAX_VALUE;
           const rows = await q.all(
             `SELECT idx_lo, data FROM ${tier} WHERE source = ? AND field = ? AND width = ? AND idx_lo >= ? AND idx_lo <= ?`,
-            [ROLLUP_SOURCE, name, FINEST_RUNG, from, to],
+            [ROLLUP_SOURCE, name, FINEST_RUNG, finite(chunkOf(a)), finite(b)],
           );
           let byLo = packs.get(key);
           if (!byLo) packs.set(key, (byLo = new Map()));
