@@ -13,6 +13,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 import { formatByName } from './formats';
 import { MAX_DECODED_BYTES, type DecodedFile } from './formats/types';
+import { wasmApi } from '../../common/wasm-bytes';
 
 /** A file to read, then hash, decode and summarise as `SummaryJob`. */
 export interface FileJob extends Omit<SummaryJob, 'content'> {
@@ -123,8 +124,7 @@ const WASM_PAGE = 65536;
  * ~0.09 ms (of ~0.7-1.0 ms in all to read, check, decode and summarise it).
  */
 export function pageAlignedBuffer(bytes: number): Buffer<ArrayBuffer> {
-  // The lib settings of this project (ES2022, node) do not declare WebAssembly: the little used here.
-  const Memory = (globalThis as { WebAssembly?: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly?.Memory;
+  const Memory = wasmApi()?.Memory;
   try {
     if (Memory) return Buffer.from(new Memory({ initial: Math.max(1, Math.ceil(bytes / WASM_PAGE)) }).buffer);
   } catch {

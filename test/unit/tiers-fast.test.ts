@@ -17,6 +17,7 @@ import {
   STRIDE,
   type ValueSpan,
 } from '../../data-nodes/sdk/tiers';
+import { quadStats } from '../../data-nodes/sdk/tiers/run-stats-wasm';
 import { refBuildBuckets, refBuildTiers } from '../helpers/buckets-ref';
 
 /** mulberry32: a seeded PRNG, so a failure names its case. */
@@ -359,3 +360,112 @@ describe('mergePacked over a chunk (slots by idx, no map)', () => {
 });
 
 const nBucketsOf = (p: Float64Array): number => p.length / STRIDE;
+
+describe('tier buckets: four runs at once in WebAssembly SIMD (quadStats)', () => {
+  /** Values of one kind over n samples (ties, ±0, ±Infinity, NaN, monotone stretches, huge and tiny magnitudes). */
+  const values = (r: () => number, n: number, kind: number): Float64Array =>
+    Float64Array.from({ length: n }, (_, i) => {
+      const u = r();
+      switch (kind) {
+        case 0:
+          return Math.floor(u * 4); // many ties
+        case 1:
+          return u < 0.5 ? 0 : -0; // only zeros, both signs
+        case 2:
+          return u < 0.02 ? Infinity : u < 0.04 ? -Infinity : u - 0.5; // infinities (and their NaN sums)
+        case 3:
+          return u < 0.01 ? NaN : Math.sin(i / 37) * 1e3; // a NaN here and there
+        case 4:
+          return i % 97; // rising, then a drop
+        case 5:
+          return -i; // falling: a new min at every value
+        case 6:
+          return (u - 0.5) * 10 ** Math.floor(r() * 600 - 300); // magnitudes whose sum depends on the order
+        default:
+          return 5; // constant
+      }
+    });
+
+  it('gives the bytes of buildBuckets on long runs of every kind, equal and unequal, and the span', () => {
+    expect(quadStats()).not.toBeNull(); // Node 20 has WebAssembly SIMD: the path under test is taken
+    for (let seed = 50001; seed <= 50240; seed++) {
+      const r = rng(seed);
+      const kind = seed % 8;
+      // 1 s samples with gaps: runs of 32..600 values at width 600 (or 60), some shorter (those go to runPair)
+      const width = r() < 0.5 ? 600 : 60;
+      const n = 200 + Math.floor(r() * 6000);
+      const t = new Float64Array(n);
+      let x = Math.floor(r() * 1e6);
+      for (let i = 0; i < n; i++) {
+        x += r() < 0.01 ? Math.floor(r() * 2000) : 1;
+        t[i] = x;
+      }
+      const runs = axisRuns(t, width);
+      if (runs === null) continue;
+      const v = values(r, n, kind);
+      const span: ValueSpan = { first: 7, last: 7, n: 7 };
+      expectSame(bucketsOnRuns(t, runs, v, width, span), refBuildBuckets(t, v, width), `seed ${seed}, kind ${kind}, width ${width}`);
+      let first = -1;
+      let last = -1;
+      let count = 0;
+      v.forEach((y, i) => {
+        if (y !== y) return;
+        if (first < 0) first = i;
+        last = i;
+        count++;
+      });
+      expect(span).toEqual({ first, last, n: count });
+    }
+  });
+
+  it('each run as runPair gives it: min, max, sum in order, first min and last max, on every lane and length, one to four runs', () => {
+    const quad = quadStats();
+    if (quad === null) throw new Error('no WebAssembly SIMD here');
+    const run = new Float64Array(32);
+    for (let seed = 60001; seed <= 62000; seed++) {
+      const r = rng(seed);
+      const m = 1 + (seed % 4); // runs given (the lanes left over repeat the last)
+      const lens = Array.from({ length: m }, () => 1 + Math.floor(r() * (r() < 0.5 ? 40 : 700)));
+      const s = [0];
+      for (const l of lens) s.push((s[s.length - 1] as number) + l);
+      const v = values(r, s[m] as number, seed % 7);
+      run.fill(-1);
+      quad(v, Int32Array.from(s), 0, m, run);
+      expect(Array.from(run.subarray(8 * m))).toEqual(Array<number>(32 - 8 * m).fill(-1)); // nothing past the runs given
+      for (let q = 0; q < m; q++) {
+        const a = s[q] as number;
+        const e = s[q + 1] as number;
+        // runOne's loop, written out
+        let mn = v[a] as number;
+        let mx = mn;
+        let sum = mn;
+        let iMin = a;
+        let iMax = a;
+        for (let j = a + 1; j < e; j++) {
+          const y = v[j] as number;
+          sum += y;
+          if (y < mn) {
+            mn = y;
+            iMin = j;
+          }
+          if (y >= mx) {
+            mx = y;
+            iMax = j;
+          }
+        }
+        const got = Array.from(run.subarray(8 * q, 8 * q + 8));
+        expect(got[0]).toBe(a);
+        expect(got[1]).toBe(e - a);
+        expect(got[7]).toBe(e - 1);
+        if (sum !== sum) {
+          expect(got[4]).toBeNaN(); // the caller redoes it
+          continue;
+        }
+        const want = [a, e - a, mn, mx, sum, iMin, iMax, e - 1];
+        for (let i = 0; i < 8; i++)
+          if (!Object.is(got[i], want[i]))
+            throw new Error(`seed ${seed}, run ${q} (${lens.join(',')}), number ${i}: ${got[i]} against ${want[i]}`);
+      }
+    }
+  });
+});

@@ -9,6 +9,8 @@
  * same tie rule as `downsampleMinMax`), first/last times widen. NaN values are not samples.
  */
 
+import { QUAD_MAX_VALUES, quadStats } from './run-stats-wasm';
+
 /** Positions inside one packed bucket. */
 export const F = { idx: 0, count: 1, min: 2, max: 3, sum: 4, tFirst: 5, tLast: 6, tMin: 7, tMax: 8 } as const;
 /**
@@ -113,10 +115,14 @@ function runEnd(t: ArrayLike<number>, width: number, s: number, n: number, len: 
 }
 
 /**
- * `runPair`'s results, for its runs a (at 0) and b (at 8) (`runOne`'s: a only): index of the first value, count (0: no
- * value), min, max, sum, index of the min, of the max, of the last value.
+ * `runPair`'s results, for its runs a (at 0) and b (at 8) (`runOne`'s: a only; `quadStats`'s: four, to
+ * 24): index of the first value, count (0: no value), min, max, sum, index of the min, of the max, of
+ * the last value.
  */
-const RUN = new Float64Array(16);
+const RUN = new Float64Array(32);
+
+/** Shortest run `bucketsOnRunsInto` gives `quadStats` (shorter ones cost more to copy and call than they save). */
+const QUAD_MIN_RUN = 32;
 
 /** The bucket of one run with NaN values (t already checked), into RUN at k: NaN values are skipped. */
 function runStatsNaN(k: number, v: ArrayLike<number>, s: number, e: number): void {
@@ -241,6 +247,12 @@ export function bucketsOnRuns(t: ArrayLike<number>, runs: Int32Array, v: ArrayLi
   return out.slice(0, bucketsOnRunsInto(t, runs, v, width, span, out, 0));
 }
 
+/** Whether runs k to k + m - 1 are for `quadStats`: each QUAD_MIN_RUN values at least, all of them within its memory. */
+function quadFits(runs: Int32Array, k: number, m: number): boolean {
+  for (let q = 1; q <= m; q++) if ((runs[k + q] as number) - (runs[k + q - 1] as number) < QUAD_MIN_RUN) return false;
+  return (runs[k + m] as number) - (runs[k] as number) <= QUAD_MAX_VALUES;
+}
+
 /**
  * `bucketsOnRuns` written into out[at…] (room for a bucket per run: (runs.length - 1) × STRIDE numbers);
  * returns where its buckets end. `TierPack` builds a file's tiers in one buffer this way.
@@ -259,17 +271,21 @@ function bucketsOnRunsInto(
   let last = -1;
   let count = 0;
   const r = runs.length - 1;
-  for (let k = 0; k < r; k += 2) {
-    const s = runs[k] as number;
-    const e = runs[k + 1] as number;
-    const two = k + 1 < r;
-    if (two) runPair(v, s, e, runs[k + 2] as number);
-    else runOne(v, s, e);
+  const quad = v instanceof Float64Array ? quadStats() : null;
+  for (let k = 0; k < r;) {
+    // up to four runs in WebAssembly where they are long enough and fit its memory, else two (or one) here
+    let m = Math.min(4, r - k);
+    if (quad !== null && m >= 2 && quadFits(runs, k, m)) quad(v as Float64Array, runs, k, m, RUN);
+    else if (m === 1) runOne(v, runs[k] as number, runs[k + 1] as number);
+    else {
+      m = 2;
+      runPair(v, runs[k] as number, runs[k + 1] as number, runs[k + 2] as number);
+    }
     // a NaN sum: NaN values (or +Infinity + -Infinity), the run is done again, skipping them
-    if (RUN[4] !== RUN[4]) runStatsNaN(0, v, s, e);
-    if (two && RUN[12] !== RUN[12]) runStatsNaN(8, v, e, runs[k + 2] as number);
-    for (let q = 0; q < 16; q += 8) {
-      if (q > 0 && !two) break;
+    for (let q = 0; q < m; q++)
+      if (RUN[8 * q + 4] !== RUN[8 * q + 4]) runStatsNaN(8 * q, v, runs[k + q] as number, runs[k + q + 1] as number);
+    k += m;
+    for (let q = 0; q < 8 * m; q += 8) {
       const c = RUN[q + 1] as number;
       if (!(c > 0)) continue;
       const i0 = RUN[q] as number;

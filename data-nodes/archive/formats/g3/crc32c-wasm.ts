@@ -26,6 +26,8 @@
  * history, a 64 KiB window): data is copied in chunks, so it never grows with the input.
  */
 
+import { section, sleb, uleb, WASM_HEADER, wasmApi, wasmName } from '../../../../common/wasm-bytes';
+
 /** The polynomial, reflected (CRC-32C, Castagnoli): the JS tables (crc32c.ts) and the tests use it too. */
 export const CRC32C_POLY = 0x82f63b78;
 /** Q(x) = x^(8·SPARSE_TOP) + Σ x^(8·e) for e in SPARSE_LOW: a multiple of the CRC polynomial. */
@@ -46,30 +48,6 @@ const PAGES = Math.ceil((BASE + WINDOW + 64) / 65536);
 const MIN_REDUCED = 256;
 /** Shortest input worth the copy into the module (shorter ones: the JS version). */
 export const WASM_MIN_BYTES = 256;
-
-const uleb = (n: number): number[] => {
-  const o: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    o.push(b);
-  } while (n);
-  return o;
-};
-
-const sleb = (n: number): number[] => {
-  const o: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-};
 
 /** The opcodes used. */
 const OP = {
@@ -247,26 +225,33 @@ function crcModuleBytes(): Uint8Array {
   );
   crc1.get(2);
 
-  const section = (id: number, b: number[]): number[] => [id, ...uleb(b.length), ...b];
-  const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
   const i32s = (n: number): number[] => [n, ...Array<number>(n).fill(OP.i32)];
   return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...WASM_HEADER,
     // types: (i32 i32) -> (), (i32 i32 i32) -> (), (i32 i32 i32) -> i32
     ...section(1, [3, 0x60, ...i32s(2), 0, 0x60, ...i32s(3), 0, 0x60, ...i32s(3), 1, OP.i32]),
     ...section(3, [3, 0, 1, 2]),
     ...section(5, [1, 0x01, PAGES, PAGES]), // memory: min = max = PAGES
-    ...section(7, [4, ...name('reduce'), 0x00, 0, ...name('xorr'), 0x00, 1, ...name('crc1'), 0x00, 2, ...name('memory'), 0x02, 0]),
+    ...section(7, [
+      4,
+      ...wasmName('reduce'),
+      0x00,
+      0,
+      ...wasmName('xorr'),
+      0x00,
+      1,
+      ...wasmName('crc1'),
+      0x00,
+      2,
+      ...wasmName('memory'),
+      0x02,
+      0,
+    ]),
     ...section(10, [3, ...reduce.encode(0), ...xorr.encode(0), ...crc1.encode(1)]),
   ]);
 }
 
 export type Crc = (crc: number, b: Uint8Array) => number;
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
 
 interface CrcExports {
   reduce: (q: number, end: number) => void;
@@ -280,8 +265,7 @@ interface CrcExports {
  * the module disagrees with `small` (the JS version) on a self-test.
  */
 export function createWasmCrc(tables: Int32Array, small: Crc): Crc | null {
-  // The lib settings of this project (ES2022, node) do not declare WebAssembly: the little used here.
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = wasmApi();
   if (!wasm) return null;
   let crc: Crc;
   try {
