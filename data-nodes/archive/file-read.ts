@@ -177,7 +177,7 @@ export class FileReader {
     return readUnchanged(job, (want) => {
       if (this.buf.length >= want) return this.buf;
       // grown by half at least, so files growing a little each do not each make a new one
-      const buf = pageAlignedBuffer(want <= KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(want, this.buf.length * 1.5)) : want);
+      const buf = pageAlignedBuffer(want <= KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(want, Math.ceil(this.buf.length * 1.5))) : want);
       if (want <= KEEP_BYTES) this.buf = buf;
       return buf;
     });
