@@ -48,3 +48,40 @@ export interface WasmApi {
   Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
 }
 export const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** A function body being written: its instructions, with the ones every module here uses. */
+export class WasmBody {
+  readonly c: number[] = [];
+  op(...b: number[]): this {
+    this.c.push(...b);
+    return this;
+  }
+  /** local.get */
+  get(i: number): this {
+    return this.op(0x20, ...uleb(i));
+  }
+  /** local.set */
+  set(i: number): this {
+    return this.op(0x21, ...uleb(i));
+  }
+  /** local.tee */
+  tee(i: number): this {
+    return this.op(0x22, ...uleb(i));
+  }
+  /** i32.const */
+  i32(n: number): this {
+    return this.op(0x41, ...sleb(n));
+  }
+  /** A SIMD instruction (prefix 0xfd) and its immediates. */
+  simd(sub: number, ...imm: number[]): this {
+    return this.op(0xfd, ...uleb(sub), ...imm);
+  }
+  /** `block loop <exit test> br_if 1 <body> br 0 end end`: the exit test leaves a condition that ends the loop. */
+  loop(exitTest: () => void, body: () => void): this {
+    this.op(0x02, 0x40, 0x03, 0x40);
+    exitTest();
+    this.op(0x0d, 1);
+    body();
+    return this.op(0x0c, 0, 0x0b, 0x0b);
+  }
+}

@@ -275,8 +275,14 @@ function bucketsOnRunsInto(
   for (let k = 0; k < r;) {
     // up to four runs in WebAssembly where they are long enough and fit its memory, else two (or one) here
     let m = Math.min(4, r - k);
-    if (quad !== null && m >= 2 && quadFits(runs, k, m)) quad(v as Float64Array, runs, k, m, RUN);
-    else if (m === 1) runOne(v, runs[k] as number, runs[k + 1] as number);
+    if (quad !== null && m >= 2 && quadFits(runs, k, m)) {
+      const len = quad(v as Float64Array, runs, k, m, RUN);
+      // the rest of the longer runs (a NaN sum is redone below)
+      for (let q = 0; q < m; q++) {
+        const s = runs[k + q] as number;
+        if (RUN[8 * q + 4] === RUN[8 * q + 4] && (runs[k + q + 1] as number) - s > len) runOn(8 * q, v, s + len, runs[k + q + 1] as number);
+      }
+    } else if (m === 1) runOne(v, runs[k] as number, runs[k + 1] as number);
     else {
       m = 2;
       runPair(v, runs[k] as number, runs[k + 1] as number, runs[k + 2] as number);
@@ -399,12 +405,27 @@ function runPair(v: ArrayLike<number>, a: number, b: number, be: number): void {
 
 /** `runPair` for one run [a, ae) (the last of an odd number), into RUN at 0. */
 function runOne(v: ArrayLike<number>, a: number, ae: number): void {
-  let mn = v[a] as number;
-  let mx = mn;
-  let sum = mn;
-  let iMin = a;
-  let iMax = a;
-  for (let j = a + 1; j < ae; j++) {
+  const x = v[a] as number;
+  RUN[0] = a;
+  RUN[1] = ae - a;
+  RUN[2] = RUN[3] = RUN[4] = x;
+  RUN[5] = RUN[6] = a;
+  RUN[7] = ae - 1;
+  runOn(0, v, a + 1, ae);
+}
+
+/**
+ * Goes on with the run in RUN at q over v[from, to) (its count and last index already its whole run's):
+ * its sum, min, max and their indexes, as runPair's loop (the rest of a run `quadStats` summarised in
+ * part, and runOne's).
+ */
+function runOn(q: number, v: ArrayLike<number>, from: number, to: number): void {
+  let mn = RUN[q + 2] as number;
+  let mx = RUN[q + 3] as number;
+  let sum = RUN[q + 4] as number;
+  let iMin = RUN[q + 5] as number;
+  let iMax = RUN[q + 6] as number;
+  for (let j = from; j < to; j++) {
     const x = v[j] as number;
     sum += x;
     if (x < mn) {
@@ -416,14 +437,11 @@ function runOne(v: ArrayLike<number>, a: number, ae: number): void {
       iMax = j;
     }
   }
-  RUN[0] = a;
-  RUN[1] = ae - a;
-  RUN[2] = mn;
-  RUN[3] = mx;
-  RUN[4] = sum;
-  RUN[5] = iMin;
-  RUN[6] = iMax;
-  RUN[7] = ae - 1;
+  RUN[q + 2] = mn;
+  RUN[q + 3] = mx;
+  RUN[q + 4] = sum;
+  RUN[q + 5] = iMin;
+  RUN[q + 6] = iMax;
 }
 
 /**

@@ -25,7 +25,7 @@
  * scanned, the workers' CPU 6.3/5.9/6.5 → 5.2/5.8/5.2 s (old and new alternately). V8 (Node 20) compiles pmin/pmax to one minpd/maxpd each; a
  * v128.bitselect would be three instructions, hence the and + pmax for the indexes.
  */
-import { section, sleb, uleb, WASM_HEADER, wasmApi, wasmName } from '../../../common/wasm-bytes';
+import { section, uleb, WASM_HEADER, WasmBody, wasmApi, wasmName } from '../../../common/wasm-bytes';
 
 const OP = {
   block: 0x02,
@@ -36,15 +36,10 @@ const OP = {
   void: 0x40,
   i32: 0x7f,
   v128: 0x7b,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  i32Const: 0x41,
   i32GtU: 0x4b,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Shl: 0x74,
-  simd: 0xfd,
 } as const;
 
 /** SIMD instructions (after the 0xfd prefix). */
@@ -72,29 +67,10 @@ const DATA_ADDR = 256;
 /** Values of four runs together that the memory holds (longer ones: runPair). */
 export const QUAD_MAX_VALUES = Math.floor((PAGES * 65536 - DATA_ADDR) / 8);
 
-class Body {
-  readonly c: number[] = [];
-  op(...b: number[]): this {
-    this.c.push(...b);
-    return this;
-  }
-  s(sub: number, ...imm: number[]): this {
-    return this.op(OP.simd, ...uleb(sub), ...imm);
-  }
-  get(i: number): this {
-    return this.op(OP.localGet, ...uleb(i));
-  }
-  set(i: number): this {
-    return this.op(OP.localSet, ...uleb(i));
-  }
-  tee(i: number): this {
-    return this.op(OP.localTee, ...uleb(i));
-  }
-  i32(n: number): this {
-    return this.op(OP.i32Const, ...sleb(n));
-  }
+class Body extends WasmBody {
+  /** v128.const of two doubles. */
   f64x2(a: number, b: number): this {
-    return this.s(S.v128Const, ...new Uint8Array(new Float64Array([a, b]).buffer));
+    return this.simd(S.v128Const, ...new Uint8Array(new Float64Array([a, b]).buffer));
   }
 }
 
@@ -132,8 +108,8 @@ function moduleBytes(): Uint8Array {
   /** Pushes (run a's value at o, run b's). */
   const loadPair = (pa: number, pb: number): void => {
     addr(pb);
-    addr(pa).s(S.v128Load64Zero, 3, 0);
-    b.s(S.v128Load64Lane, 3, 0, 1);
+    addr(pa).simd(S.v128Load64Zero, 3, 0);
+    b.simd(S.v128Load64Lane, 3, 0, 1);
   };
   // first values: sum, min and max; indexes 0 (the locals start at zero)
   b.i32(0).set(O);
@@ -159,38 +135,38 @@ function moduleBytes(): Uint8Array {
     for (let j = 0; j < 2; j++) {
       const [pa, pb] = runsOf(j);
       addr(pa)
-        .s(S.v128Load, 3, ...uleb(16 * h))
+        .simd(S.v128Load, 3, ...uleb(16 * h))
         .set(of(T, j));
       addr(pb)
-        .s(S.v128Load, 3, ...uleb(16 * h))
+        .simd(S.v128Load, 3, ...uleb(16 * h))
         .set(of(X, j));
       b.get(of(T, j))
         .get(of(X, j))
-        .s(S.i8x16Shuffle, ...hi); // the later pair, kept in T below
+        .simd(S.i8x16Shuffle, ...hi); // the later pair, kept in T below
       b.get(of(T, j))
         .get(of(X, j))
-        .s(S.i8x16Shuffle, ...lo)
+        .simd(S.i8x16Shuffle, ...lo)
         .set(of(X, j));
       b.set(of(T, j));
     }
     for (const v of [X, T])
       for (let j = 0; j < 2; j++) {
-        b.get(of(SUM, j)).get(of(v, j)).s(S.f64x2Add).set(of(SUM, j));
+        b.get(of(SUM, j)).get(of(v, j)).simd(S.f64x2Add).set(of(SUM, j));
         if (h === 0 && v === X) {
           b.get(of(v, j)).tee(of(BMN, j)).set(of(BMX, j));
           continue;
         }
-        b.get(of(BMN, j)).get(of(v, j)).s(S.f64x2Pmin).set(of(BMN, j));
-        b.get(of(v, j)).get(of(BMX, j)).s(S.f64x2Pmax).set(of(BMX, j));
+        b.get(of(BMN, j)).get(of(v, j)).simd(S.f64x2Pmin).set(of(BMN, j));
+        b.get(of(v, j)).get(of(BMX, j)).simd(S.f64x2Pmax).set(of(BMX, j));
       }
   }
   for (let j = 0; j < 2; j++) {
-    b.get(of(IMN, j)).get(K).get(of(BMN, j)).get(of(MN, j)).s(S.f64x2Lt).s(S.v128And).s(S.f64x2Pmax).set(of(IMN, j));
-    b.get(of(IMX, j)).get(K).get(of(BMX, j)).get(of(MX, j)).s(S.f64x2Ge).s(S.v128And).s(S.f64x2Pmax).set(of(IMX, j));
-    b.get(of(MN, j)).get(of(BMN, j)).s(S.f64x2Pmin).set(of(MN, j));
-    b.get(of(BMX, j)).get(of(MX, j)).s(S.f64x2Pmax).set(of(MX, j));
+    b.get(of(IMN, j)).get(K).get(of(BMN, j)).get(of(MN, j)).simd(S.f64x2Lt).simd(S.v128And).simd(S.f64x2Pmax).set(of(IMN, j));
+    b.get(of(IMX, j)).get(K).get(of(BMX, j)).get(of(MX, j)).simd(S.f64x2Ge).simd(S.v128And).simd(S.f64x2Pmax).set(of(IMX, j));
+    b.get(of(MN, j)).get(of(BMN, j)).simd(S.f64x2Pmin).set(of(MN, j));
+    b.get(of(BMX, j)).get(of(MX, j)).simd(S.f64x2Pmax).set(of(MX, j));
   }
-  b.get(K).get(EIGHT).s(S.f64x2Add).set(K);
+  b.get(K).get(EIGHT).simd(S.f64x2Add).set(K);
   b.get(O)
     .i32(8 * BLK)
     .op(OP.i32Add)
@@ -202,20 +178,20 @@ function moduleBytes(): Uint8Array {
   for (let j = 0; j < 2; j++) {
     loadPair(...runsOf(j));
     b.set(of(X, j));
-    b.get(of(SUM, j)).get(of(X, j)).s(S.f64x2Add).set(of(SUM, j));
-    b.get(of(IMN, j)).get(K).get(of(X, j)).get(of(MN, j)).s(S.f64x2Lt).s(S.v128And).s(S.f64x2Pmax).set(of(IMN, j));
-    b.get(of(IMX, j)).get(K).get(of(X, j)).get(of(MX, j)).s(S.f64x2Ge).s(S.v128And).s(S.f64x2Pmax).set(of(IMX, j));
-    b.get(of(MN, j)).get(of(X, j)).s(S.f64x2Pmin).set(of(MN, j));
-    b.get(of(X, j)).get(of(MX, j)).s(S.f64x2Pmax).set(of(MX, j));
+    b.get(of(SUM, j)).get(of(X, j)).simd(S.f64x2Add).set(of(SUM, j));
+    b.get(of(IMN, j)).get(K).get(of(X, j)).get(of(MN, j)).simd(S.f64x2Lt).simd(S.v128And).simd(S.f64x2Pmax).set(of(IMN, j));
+    b.get(of(IMX, j)).get(K).get(of(X, j)).get(of(MX, j)).simd(S.f64x2Ge).simd(S.v128And).simd(S.f64x2Pmax).set(of(IMX, j));
+    b.get(of(MN, j)).get(of(X, j)).simd(S.f64x2Pmin).set(of(MN, j));
+    b.get(of(X, j)).get(of(MX, j)).simd(S.f64x2Pmax).set(of(MX, j));
   }
-  b.get(K).get(ONE).s(S.f64x2Add).set(K);
+  b.get(K).get(ONE).simd(S.f64x2Add).set(K);
   b.get(O).i32(8).op(OP.i32Add).set(O);
   b.op(OP.br, 0, OP.end, OP.end);
   [SUM, MN, MX, IMN, IMX].flat().forEach((l, i) =>
     b
       .get(OUTP)
       .get(l)
-      .s(S.v128Store, 4, ...uleb(16 * i)),
+      .simd(S.v128Store, 4, ...uleb(16 * i)),
   );
   const code = [2, ...uleb(2), OP.i32, ...uleb(nV128), OP.v128, ...b.c, OP.end];
   return new Uint8Array([
@@ -232,10 +208,12 @@ function moduleBytes(): Uint8Array {
  * Summarises the runs k to k + m - 1 of `runs` (run q is v[runs[q]], …, v[runs[q + 1] - 1]; m from 1 to
  * 4, each not empty, runs[k + m] - runs[k] ≤ QUAD_MAX_VALUES; with fewer than four, the last one is
  * also the lanes left over) into `run` at 0, 8, 16, 24 as runPair writes RUN: index of the first value,
- * count, min, max, sum, index of the min, of the max, of the last value. A run with a NaN (or +∞ and
- * -∞) has a NaN sum there, and its other numbers are not meaningful: the caller redoes it.
+ * count, min, max, sum, index of the min, of the max, of the last value. Returns the length summarised
+ * of each run (the shortest run's): the min, max, sum and their indexes are of each run's first `len`
+ * values, and the caller goes on with the rest of a longer one (bucket.ts `runOn`). A run with a NaN (or
+ * +∞ and -∞) there has a NaN sum, and its other numbers are not meaningful: the caller redoes it.
  */
-export type QuadStats = (v: Float64Array, runs: Int32Array, k: number, m: number, run: Float64Array) => void;
+export type QuadStats = (v: Float64Array, runs: Int32Array, k: number, m: number, run: Float64Array) => number;
 
 function createQuad(): QuadStats | null {
   const wasm = wasmApi();
@@ -270,7 +248,7 @@ function createQuad(): QuadStats | null {
       const s = starts[r] as number;
       const e = ends[r] as number;
       const q = 8 * r;
-      let sum = R[r] as number;
+      const sum = R[r] as number;
       run[q] = s;
       run[q + 1] = e - s;
       run[q + 7] = e - 1;
@@ -278,8 +256,8 @@ function createQuad(): QuadStats | null {
         run[q + 4] = NaN; // redone by the caller
         continue;
       }
-      let mn = R[4 + r] as number;
-      let mx = R[8 + r] as number;
+      const mn = R[4 + r] as number;
+      const mx = R[8 + r] as number;
       // the first value === mn from the kept block's start; the last === mx before that block's end
       const common = s + len;
       let iMin = s + (R[12 + r] as number);
@@ -290,25 +268,13 @@ function createQuad(): QuadStats | null {
         run[q + 4] = NaN; // not found (cannot be, without a NaN): the caller redoes the run
         continue;
       }
-      // the rest of a longer run, as runPair goes on
-      for (let j = common; j < e; j++) {
-        const x = v[j] as number;
-        sum += x;
-        if (x < mn) {
-          mn = x;
-          iMin = j;
-        }
-        if (x >= mx) {
-          mx = x;
-          iMax = j;
-        }
-      }
       run[q + 2] = mn;
       run[q + 3] = mx;
       run[q + 4] = sum;
       run[q + 5] = iMin;
       run[q + 6] = iMax;
     }
+    return len;
   };
 }
 

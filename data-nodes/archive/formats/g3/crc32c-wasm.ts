@@ -26,7 +26,7 @@
  * history, a 64 KiB window): data is copied in chunks, so it never grows with the input.
  */
 
-import { section, sleb, uleb, WASM_HEADER, wasmApi, wasmName } from '../../../../common/wasm-bytes';
+import { section, uleb, WASM_HEADER, WasmBody, wasmApi, wasmName } from '../../../../common/wasm-bytes';
 
 /** The polynomial, reflected (CRC-32C, Castagnoli): the JS tables (crc32c.ts) and the tests use it too. */
 export const CRC32C_POLY = 0x82f63b78;
@@ -51,19 +51,11 @@ export const WASM_MIN_BYTES = 256;
 
 /** The opcodes used. */
 const OP = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
   end: 0x0b,
-  void: 0x40,
   i32: 0x7f,
-  localGet: 0x20,
-  localSet: 0x21,
   i32Load: 0x28,
   i32Load8U: 0x2d,
   i32Store8: 0x3a,
-  i32Const: 0x41,
   i32Eqz: 0x45,
   i32LtU: 0x49,
   i32GeU: 0x4f,
@@ -79,22 +71,8 @@ const OP = {
   v128Xor: 0x51,
 } as const;
 
-/** A function body being written: the instructions used, locals by index. */
-class Body {
-  readonly c: number[] = [];
-  op(...b: number[]): this {
-    this.c.push(...b);
-    return this;
-  }
-  get(i: number): this {
-    return this.op(OP.localGet, ...uleb(i));
-  }
-  set(i: number): this {
-    return this.op(OP.localSet, ...uleb(i));
-  }
-  i32(n: number): this {
-    return this.op(OP.i32Const, ...sleb(n));
-  }
+/** A function body being written (WasmBody), with the loads, stores and steps of this module. */
+class Body extends WasmBody {
   load(offset: number): this {
     return this.op(OP.i32Load, 2, ...uleb(offset));
   }
@@ -116,14 +94,6 @@ class Body {
       .i32(Math.abs(n))
       .op(n >= 0 ? OP.i32Add : OP.i32Sub)
       .set(i);
-  }
-  /** `block loop <exit test> <body> br 0 end end`: the exit test leaves a condition that ends the loop. */
-  loop(exitTest: () => void, body: () => void): this {
-    this.op(OP.block, OP.void, OP.loop, OP.void);
-    exitTest();
-    this.op(OP.brIf, 1);
-    body();
-    return this.op(OP.br, 0, OP.end, OP.end);
   }
   /** The encoded body with `locals` extra i32 locals. */
   encode(locals: number): number[] {
