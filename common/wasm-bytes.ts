@@ -35,6 +35,9 @@ export const section = (id: number, b: number[]): number[] => [id, ...uleb(b.len
 /** A name (an export's): its length, its bytes (ASCII). */
 export const wasmName = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
+/** WebAssembly's page: a Memory's size is a whole number of them. */
+export const WASM_PAGE = 65536;
+
 /** The module's magic and version. */
 export const WASM_HEADER: readonly number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 

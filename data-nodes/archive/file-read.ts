@@ -13,7 +13,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 import { formatByName } from './formats';
 import { MAX_DECODED_BYTES, type DecodedFile } from './formats/types';
-import { wasmApi } from '../../common/wasm-bytes';
+import { WASM_PAGE, wasmApi } from '../../common/wasm-bytes';
 
 /** A file to read, then hash, decode and summarise as `SummaryJob`. */
 export interface FileJob extends Omit<SummaryJob, 'content'> {
@@ -104,9 +104,6 @@ export async function openRegular(abs: string): Promise<{ fh: FileHandle; size: 
 
 /** A kept buffer up to this size; a bigger file gets one of its own, let go after it. */
 const KEEP_BYTES = 64 * 2 ** 20;
-
-/** WebAssembly's page: a Memory's size is a whole number of them. */
-const WASM_PAGE = 65536;
 
 /**
  * At least `bytes` bytes starting at the start of a memory page, for a file to be read into: a

@@ -26,7 +26,7 @@
  * history, a 64 KiB window): data is copied in chunks, so it never grows with the input.
  */
 
-import { section, uleb, WASM_HEADER, WasmBody, wasmApi, wasmName } from '../../../../common/wasm-bytes';
+import { section, uleb, WASM_HEADER, WASM_PAGE, WasmBody, wasmApi, wasmName } from '../../../../common/wasm-bytes';
 
 /** The polynomial, reflected (CRC-32C, Castagnoli): the JS tables (crc32c.ts) and the tests use it too. */
 export const CRC32C_POLY = 0x82f63b78;
@@ -43,7 +43,7 @@ const HISTORY = Math.ceil(SPARSE_TOP / 16) * 16 + TURN;
 /** The data window: a chunk at BASE, its history just before. */
 const BASE = TABLE_BYTES + HISTORY + 64;
 const WINDOW = 64 * 1024;
-const PAGES = Math.ceil((BASE + WINDOW + 64) / 65536);
+const PAGES = Math.ceil((BASE + WINDOW + 64) / WASM_PAGE);
 /** Inputs whose reduced part would be shorter than this go whole to slicing-by-8. */
 const MIN_REDUCED = 256;
 /** Shortest input worth the copy into the module (shorter ones: the JS version). */
