@@ -17,10 +17,13 @@
  *     timed read and before the timed scan. Each scan is timed right after its own read (a pair), and
  *     `scanRounds` pairs of each kind with tiers give the row: the median scan, the median read, the
  *     median of the pairs' ratios (not the ratio of the medians; the pairs are listed); one pair each
- *     without tiers. Up to 30 days of the files (symbolic links to them) are
- *     scanned first, untimed, so that no timed scan pays the JIT warm-up: the scanners of one process
- *     share their decode workers (DecodePool.lease), which need a few hundred files to be compiled (one
- *     day's files were not enough: the first timed scan then ran ~1.5x slower than the next ones).
+ *     without tiers; and `scanRounds` pairs of cold scans whose decode workers read the files around
+ *     the page cache (O_DIRECT, scanner.ts `directIo`: what a scan of more bytes than half the memory
+ *     available does; the year is less than that on the machines we bench on). Up to 30 days of the
+ *     files (symbolic links to them) are scanned first, untimed, so that no timed scan pays the JIT
+ *     warm-up: the scanners of one process share their decode workers (DecodePool.lease), which need a
+ *     few hundred files to be compiled (one day's files were not enough: the first timed scan then ran
+ *     ~1.5x slower than the next ones).
  *     For information, the scan's index writes alone (the batches of one more scan written again into a
  *     fresh index, nothing decoded: what the scanner's own thread cannot do faster), the size of the
  *     index that scan made (closed, its log checkpointed), and
@@ -218,10 +221,10 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
     return bytes;
   };
   const bytes = await readAll(); // warms the page cache
-  const scanOnce = async (name: string, summaries: boolean, cold: boolean, dataDir = dir): Promise<number> => {
+  const scanOnce = async (name: string, summaries: boolean, cold: boolean, dataDir = dir, directIo?: 'always'): Promise<number> => {
     const db = openIndexDb(`sqlite:${path.join(root, name)}`);
     try {
-      const scanner = await Scanner.open({ db, dataDir, settleSeconds: 0, summaries });
+      const scanner = await Scanner.open({ db, dataDir, settleSeconds: 0, summaries, ...(directIo ? { directIo } : {}) });
       try {
         log(
           `g3: scanning ${files.length} files, ${(bytes / 2 ** 20).toFixed(0)} MiB${summaries ? '' : ' (no summary tiers)'}, ${cold ? 'cold' : 'warm'}`,
@@ -259,15 +262,18 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
   // with a read taken minutes apart was a comparison of two moments. Each row is the median over
   // `scanRounds` of those pairs: its value the median scan, its ratio the median of the pairs' ratios.
   const pairs = new Map<string, Array<{ scan: number; read: number }>>();
-  const pair = async (name: string, summaries: boolean, cold: boolean): Promise<void> => {
+  const pair = async (name: string, summaries: boolean, cold: boolean, directIo?: 'always'): Promise<void> => {
     const prepare = cold ? () => evict(files) : async () => void (await readAll());
     const [read] = await time(readAll, prepare);
-    const scan = await scanOnce(`index-${name}.sqlite`, summaries, cold);
+    const scan = await scanOnce(`index-${name}.sqlite`, summaries, cold, dir, directIo);
     pairs.set(name, [...(pairs.get(name) ?? []), { scan, read }]);
   };
   for (let r = 0; r < scanRounds; r++) {
     await pair('warm', true, false);
     await pair('cold', true, true);
+    // what a scan of more bytes than half the memory available does (scanner.ts directIo 'auto'): the
+    // year's 5.1 GiB are less than that here, so asked for
+    await pair('cold-direct', true, true, 'always');
   }
   // for information, once: without summary tiers, and the floor of any scan that checks every frame
   await pair('warm-nosum', false, false);
@@ -351,6 +357,11 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
     paired('warm-nosum', `  the same without summary tiers, warm (s)`, 'info'),
     paired('cold', `  the same scan, files evicted from the page cache first (s)`, '<=1.5x reading its bytes'),
     paired('cold-nosum', `  the same without summary tiers, cold (s)`, 'info'),
+    paired(
+      'cold-direct',
+      `  the same scan, evicted first, its files read around the page cache (O_DIRECT: a scan of more bytes than half the memory available) (s)`,
+      'info',
+    ),
     row(`  the same scan's index writes alone (its batches written again into a fresh index, best of 2) (s)`, tWrites, tRead, 'info'),
     row(
       `  the index it makes, SQLite (MB; baseline: the files' MB)`,

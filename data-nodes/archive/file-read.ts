@@ -22,6 +22,11 @@ export interface FileJob extends Omit<SummaryJob, 'content'> {
   /** Size and mtime (ms) stat'ed by the scanner before the read: the file must still have them after it. */
   size: number;
   mtimeMs: number;
+  /**
+   * Read around the page cache where the filesystem allows (`readUnchanged`): the scanner's choice for a
+   * scan bigger than the memory could cache (scanner.ts `directIo`).
+   */
+  direct?: boolean;
 }
 
 export type FileResult =
@@ -67,11 +72,11 @@ function openError(e: unknown): FileOpenError | null {
 }
 const notRegular = (): FileOpenError => new FileOpenError('not-regular', 'not a regular file (it was replaced since it was listed)');
 
-/** A regular file's descriptor (the caller closes it), opened as OPEN_FLAGS says; FileOpenError else. */
-export function openRegularSync(abs: string): number {
+/** A regular file's descriptor (the caller closes it), opened as OPEN_FLAGS says (and `more`); FileOpenError else. */
+export function openRegularSync(abs: string, more = 0): number {
   let fd: number;
   try {
-    fd = openSync(abs, OPEN_FLAGS);
+    fd = openSync(abs, OPEN_FLAGS | more);
   } catch (e) {
     throw openError(e) ?? e;
   }
@@ -130,29 +135,73 @@ export function pageAlignedBuffer(bytes: number): Buffer<ArrayBuffer> {
   return Buffer.allocUnsafe(bytes);
 }
 
+/** O_DIRECT where the platform has it (Linux), else undefined. */
+const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
+/** Offsets, lengths and memory of a read around the page cache are whole blocks of this (4 KiB covers 512-byte ones). */
+export const DIRECT_BLOCK = 4096;
+
+/**
+ * Reads the file into buf[0, cap) around the page cache (O_DIRECT), in whole blocks (cap is one): the
+ * bytes read, or -1 when the filesystem or the memory does not allow it (EINVAL, at the open or at the
+ * read: a filesystem without O_DIRECT, memory not at a block's start), to read it through the cache then.
+ * A read that ends short of a block's end is the file's end.
+ */
+function readDirect(abs: string, buf: Buffer, cap: number): number {
+  let fd: number;
+  try {
+    fd = openRegularSync(abs, O_DIRECT);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return -1;
+    throw e;
+  }
+  try {
+    let n = 0;
+    for (let k = 1; k > 0 && n < cap && n % DIRECT_BLOCK === 0; n += k) k = readSync(fd, buf, n, cap - n, n);
+    return n;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return -1;
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * The file's bytes when they are the `size` bytes stat'ed before and it still has that size and mtime
  * after the read, else why not. The read goes into `buffer(n)` (n bytes or more) and is synchronous: a
  * worker has nothing else to do meanwhile, and on the scanner's thread the files are small (big ones only
  * without workers, when the decode holds that thread anyway). `afterRead` is called between the read and
  * the re-stat (the scanner's test hook); what it throws is an `unreadable`.
+ *
+ * `direct`: around the page cache (O_DIRECT) where the filesystem allows, else through it. The file's
+ * pages then neither evict other data from the cache nor cost the kernel a copy: the read of a year of
+ * 630 KB G3 hour files (5.1 GiB, 2 threads, evicted first) took 2.95 s and 0.4 s of kernel time this
+ * way, 3.8 s and 1.9 s through the cache; a file already in the cache is read from the disk again.
  */
 export async function readUnchanged(
   file: Pick<FileJob, 'abs' | 'size' | 'mtimeMs'>,
   buffer: (bytes: number) => Buffer,
   afterRead?: () => void | Promise<void>,
+  direct = false,
 ): Promise<{ content: Buffer } | Exclude<FileResult, SummaryResult>> {
   if (file.size > MAX_DECODED_BYTES) return { kind: 'unreadable', error: `File size (${file.size}) is greater than 2 GiB` };
   // one byte more than expected is asked for, so a file that grew is seen without reading it all
   const want = file.size + 1;
-  const buf = buffer(want);
+  const around = direct && O_DIRECT !== undefined;
+  // around the cache: whole blocks, so that many bytes of room
+  const cap = around ? Math.ceil(want / DIRECT_BLOCK) * DIRECT_BLOCK : want;
+  const buf = buffer(cap);
   let n = 0;
   try {
-    const fd = openRegularSync(file.abs);
-    try {
-      for (let k = 1; k > 0 && n < want; n += k) k = readSync(fd, buf, n, want - n, n);
-    } finally {
-      closeSync(fd);
+    n = around ? readDirect(file.abs, buf, cap) : -1;
+    if (n < 0) {
+      n = 0;
+      const fd = openRegularSync(file.abs);
+      try {
+        for (let k = 1; k > 0 && n < want; n += k) k = readSync(fd, buf, n, want - n, n);
+      } finally {
+        closeSync(fd);
+      }
     }
     if (afterRead) await afterRead();
     const after = statSync(file.abs);
@@ -169,15 +218,20 @@ export async function readUnchanged(
 export class FileReader {
   private buf: Buffer<ArrayBuffer> = Buffer.alloc(0);
 
-  /** As `readUnchanged`; the content is valid until the next call. */
+  /** As `readUnchanged` (around the page cache when `job.direct`); the content is valid until the next call. */
   read(job: FileJob): ReturnType<typeof readUnchanged> {
-    return readUnchanged(job, (want) => {
-      if (this.buf.length >= want) return this.buf;
-      // grown by half at least, so files growing a little each do not each make a new one
-      const buf = pageAlignedBuffer(want <= KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(want, Math.ceil(this.buf.length * 1.5))) : want);
-      if (want <= KEEP_BYTES) this.buf = buf;
-      return buf;
-    });
+    return readUnchanged(
+      job,
+      (want) => {
+        if (this.buf.length >= want) return this.buf;
+        // grown by half at least, so files growing a little each do not each make a new one
+        const buf = pageAlignedBuffer(want <= KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(want, Math.ceil(this.buf.length * 1.5))) : want);
+        if (want <= KEEP_BYTES) this.buf = buf;
+        return buf;
+      },
+      undefined,
+      job.direct === true,
+    );
   }
 
   /** Lets the kept buffer go (an idle worker holds no file's worth of memory). */
@@ -189,7 +243,7 @@ export class FileReader {
   async run(job: FileJob): Promise<FileResult> {
     const r = await this.read(job);
     if (!('content' in r)) return r;
-    const { abs: _abs, size: _size, mtimeMs: _mtime, ...rest } = job;
+    const { abs: _abs, size: _size, mtimeMs: _mtime, direct: _direct, ...rest } = job;
     return summariseFile({ ...rest, content: r.content });
   }
 }

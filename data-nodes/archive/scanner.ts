@@ -144,6 +144,14 @@ export interface ScannerOptions {
   summaries?: boolean;
   /** First scan: read every file again and rebuild its summaries, even when unchanged. */
   rebuildSummaries?: boolean;
+  /**
+   * How the decode workers read the files: 'auto' (default) around the page cache (O_DIRECT, where the
+   * filesystem allows: file-read.ts `readUnchanged`) when a scan has more bytes to read than half the
+   * memory available (`memoryAvailable`), which the cache could not keep anyway and would give up other
+   * data for (the index's pages first); through the cache otherwise (the scans of a node at work, a few
+   * new files each, which the reader may serve next). 'always' / 'never': every scan so.
+   */
+  directIo?: 'auto' | 'always' | 'never';
   /** Absolute paths never indexed (the index's own files). */
   exclude?: string[];
   onProgress?(p: ScanProgress): void;
@@ -185,6 +193,15 @@ function nextSeq(rows: FileRow[]): number {
   return next;
 }
 
+/**
+ * Bytes of memory the page cache could give a scan: the system's available memory (os.freemem(), Linux's
+ * MemAvailable), or the process's cgroup limit when lower (a container's; no limit reads as 2^64).
+ */
+export function memoryAvailable(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 ? Math.min(os.freemem(), limit) : os.freemem();
+}
+
 /** At most `n` calls of `run` at work at once; the others wait their turn. */
 class Limit {
   private active = 0;
@@ -224,6 +241,8 @@ export class Scanner {
   private readonly readingHere: Limit;
   private rebuilt = false;
   private rebuilding = false;
+  /** This scan's decode workers read around the page cache (`directIo`). */
+  private direct = false;
   readonly owner: string;
   readonly root: string;
 
@@ -398,6 +417,14 @@ export class Scanner {
     for (const t of todo) if (!t.prev) t.key = fileKey(seq++, t.rel);
 
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
+    const directIo = this.o.directIo ?? 'auto';
+    const available = memoryAvailable();
+    this.direct = directIo === 'always' || (directIo === 'auto' && bytesTotal > available / 2);
+    if (this.direct && directIo === 'auto')
+      this.log.info(
+        { bytes: bytesTotal, available },
+        'more bytes to read than half the memory available: the files are read around the page cache (O_DIRECT)',
+      );
     let filesDone = 0;
     let bytesDone = 0;
     const report = () =>
@@ -565,7 +592,7 @@ export class Scanner {
     // on a decode worker, which reads the file itself; undefined when none can
     const onWorker = async (): Promise<Exclude<PoolResult, { kind: 'unthreaded' }> | undefined> => {
       this.check(); // a closed scanner gives the shared workers no more files
-      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs }, this.lease);
+      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs, ...(this.direct ? { direct: true } : {}) }, this.lease);
       return w.kind === 'unthreaded' ? undefined : w;
     };
     // here; `bounded`: what a small file decompresses to is limited (this thread also serves), beyond it `elsewhere`

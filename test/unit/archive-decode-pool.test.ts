@@ -465,6 +465,51 @@ test('the scanner tells a touched big file (hashed on a worker) from one changed
   }
 });
 
+test("directIo: 'always' sends the workers' reads around the page cache, and the index is the one a read through it makes; 'auto' keeps a small scan in it", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-directio-'));
+  for (let k = 1; k <= 4; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 30000 + 1000 * k));
+  const scan = async (directIo: 'always' | 'never' | 'auto') => {
+    const db = openIndexDb('sqlite::memory:');
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 2, workerExecArgv: TS_WORKERS, directIo });
+    const pool = (s as unknown as { decoder: DecodePool }).decoder;
+    const sent: FileJob[] = [];
+    const run = pool.runFile.bind(pool);
+    const spy = jest.spyOn(pool, 'runFile').mockImplementation((f: FileJob, owner?: object) => {
+      sent.push(f);
+      return run(f, owner);
+    });
+    try {
+      const r = await s.scan();
+      expect(r).toMatchObject({ added: 4, errors: 0 });
+      const files = (await db.listFiles()).map(({ scannedAt: _s, ...f }) => f).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const plans = await Promise.all(['v', 'w'].map((f) => db.tierPlan(f, 0, 1e6)));
+      return { files, meta: await db.fieldMeta(), plans, direct: sent.map((f) => f.direct === true) };
+    } finally {
+      spy.mockRestore();
+      await s.close();
+      await db.close();
+    }
+  };
+  try {
+    const around = await scan('always');
+    const through = await scan('never');
+    expect(around.direct).toEqual([true, true, true, true]);
+    expect(through.direct).toEqual([false, false, false, false]);
+    expect(around.files).toEqual(through.files);
+    expect(around.meta).toEqual(through.meta);
+    expect(around.plans).toEqual(through.plans);
+    expect(around.meta.map((m) => m.field).sort()).toEqual(['v', 'w']);
+    expect(around.plans.map((p) => [p.files, p.tiered])).toEqual([
+      [4, 4],
+      [4, 4],
+    ]);
+    // 'auto': a few hundred KiB, far less than half the memory available
+    expect((await scan('auto')).direct).toEqual([false, false, false, false]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('content hash: sha1 of the bytes, as older indexes hold it: their files are recognised as touched, a change is not', async () => {
   const base = Buffer.from(csv(3, 50));
   const h = contentHash(base);

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync, type Mode, type OpenMode, type PathLike } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FileReader, pageAlignedBuffer, type FileJob } from '../../data-nodes/archive/file-read';
+import { DIRECT_BLOCK, FileReader, pageAlignedBuffer, readUnchanged, type FileJob } from '../../data-nodes/archive/file-read';
 
 describe('FileReader: a decode worker reads each file into one page-aligned buffer it keeps', () => {
   test('pageAlignedBuffer: at least the bytes asked for, whole WebAssembly pages, a plain (not shared) ArrayBuffer of its own', () => {
@@ -51,5 +51,125 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('around the page cache (direct: O_DIRECT where the filesystem allows)', () => {
+    // the module object file-read.ts calls openSync on (a namespace import is a copy spyOn cannot change)
+    const fs = jest.requireActual<typeof import('node:fs')>('node:fs');
+    const O_DIRECT = (fs.constants as { O_DIRECT?: number }).O_DIRECT;
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'sisock-direct-'));
+    });
+    afterEach(() => {
+      jest.restoreAllMocks();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const job = (abs: string, direct: boolean): FileJob => {
+      const st = statSync(abs);
+      return {
+        key: 'k',
+        relPath: path.basename(abs),
+        format: 'csv',
+        sameAs: null,
+        summaries: false,
+        abs,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        direct,
+      };
+    };
+
+    test('files of every size about a block read back byte for byte, opened with O_DIRECT (or through the cache where refused)', async () => {
+      // whether this filesystem reads around the cache at all (then no read here may fall back)
+      const probe = path.join(dir, 'probe.bin');
+      writeFileSync(probe, randomBytes(DIRECT_BLOCK));
+      let supported = O_DIRECT !== undefined;
+      try {
+        const fd = fs.openSync(probe, fs.constants.O_RDONLY | (O_DIRECT ?? 0));
+        try {
+          fs.readSync(fd, pageAlignedBuffer(DIRECT_BLOCK), 0, DIRECT_BLOCK, 0);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch {
+        supported = false;
+      }
+      const opens = jest.spyOn(fs, 'openSync');
+      const reader = new FileReader();
+      for (const size of [0, 1, DIRECT_BLOCK - 2, DIRECT_BLOCK - 1, DIRECT_BLOCK, DIRECT_BLOCK + 1, 3 * DIRECT_BLOCK, 70_001, 630_000]) {
+        const abs = path.join(dir, `f${size}.bin`);
+        const bytes = randomBytes(size);
+        writeFileSync(abs, bytes);
+        opens.mockClear();
+        const r = await reader.read(job(abs, true));
+        if (!('content' in r)) throw new Error(`${size}: ${JSON.stringify(r)}`);
+        expect(r.content.length).toBe(size);
+        expect(Buffer.compare(r.content, bytes)).toBe(0);
+        if (O_DIRECT !== undefined) {
+          // first opened around the cache; a second open (through it) only if that was refused
+          const flags = opens.mock.calls.map((c) => Number(c[1]));
+          expect(flags[0] !== undefined && (flags[0] & O_DIRECT) !== 0).toBe(true);
+          expect(flags.length).toBe(supported ? 1 : 2);
+          if (flags.length === 2) expect((flags[1] as number) & O_DIRECT).toBe(0);
+        }
+      }
+      // and not so without `direct`
+      const abs = path.join(dir, 'plain.bin');
+      writeFileSync(abs, randomBytes(100_000));
+      opens.mockClear();
+      expect('content' in (await reader.read(job(abs, false)))).toBe(true);
+      expect(opens.mock.calls.map((c) => Number(c[1]) & (O_DIRECT ?? 0))).toEqual([0]);
+    });
+
+    test('a file that grew since its stat is a retry, as through the cache', async () => {
+      const abs = path.join(dir, 'growing.bin');
+      writeFileSync(abs, randomBytes(DIRECT_BLOCK * 2));
+      const j = job(abs, true);
+      appendFileSync(abs, randomBytes(10));
+      expect(await new FileReader().read(j)).toMatchObject({ kind: 'retry' });
+      // grown within the block the stat'ed size ends in: seen too
+      const abs2 = path.join(dir, 'grown-a-byte.bin');
+      writeFileSync(abs2, randomBytes(100));
+      const j2 = job(abs2, true);
+      appendFileSync(abs2, 'x');
+      expect(await new FileReader().read(j2)).toMatchObject({ kind: 'retry' });
+    });
+
+    test('a filesystem that refuses O_DIRECT at the open (EINVAL, as some FUSE ones): read through the cache, byte for byte', async () => {
+      if (O_DIRECT === undefined) return; // no such flag here: never asked for
+      const open = fs.openSync;
+      const refused: number[] = [];
+      jest.spyOn(fs, 'openSync').mockImplementation((p: PathLike, flags?: OpenMode, mode?: Mode | null) => {
+        if (typeof flags === 'number' && flags & O_DIRECT) {
+          refused.push(flags);
+          throw Object.assign(new Error('EINVAL: invalid argument, open'), { code: 'EINVAL' });
+        }
+        return open(p, flags ?? 'r', mode);
+      });
+      const abs = path.join(dir, 'fuse.bin');
+      const bytes = randomBytes(100_000);
+      writeFileSync(abs, bytes);
+      const r = await new FileReader().read(job(abs, true));
+      if (!('content' in r)) throw new Error(JSON.stringify(r));
+      expect(Buffer.compare(r.content, bytes)).toBe(0);
+      expect(refused.length).toBe(1);
+    });
+
+    test('memory not at a block start (O_DIRECT refuses it: EINVAL): read through the cache, byte for byte', async () => {
+      const abs = path.join(dir, 'odd.bin');
+      const bytes = randomBytes(50_000);
+      writeFileSync(abs, bytes);
+      const st = statSync(abs);
+      // one byte into a page-aligned buffer: never a block's start
+      const r = await readUnchanged(
+        { abs, size: st.size, mtimeMs: st.mtimeMs },
+        (n) => pageAlignedBuffer(n + 1).subarray(1),
+        undefined,
+        true,
+      );
+      if (!('content' in r)) throw new Error(JSON.stringify(r));
+      expect(Buffer.compare(r.content, bytes)).toBe(0);
+    });
   });
 });

@@ -108,6 +108,12 @@ describe('decode worker results on the wire', () => {
     };
     const expected = bits(r);
     expect(bits(roundTrip(r))).toEqual(expected);
+    // tiers in another order than the field rows (toWire looks for each field from the last one's place
+    // first), and every optional property of a result
+    const reordered: SummaryResult = { ...r, tiers: new Map([...tiers].reverse()), warningsDropped: 3 };
+    const back = roundTrip(reordered);
+    expect(bits(back)).toEqual(bits(reordered));
+    expect(Object.keys(back).sort()).toEqual(Object.keys(reordered).sort());
     // and with no tiers, no fields
     const bare: SummaryResult = { kind: 'decoded', hash: 'h', fields: [], badRows: 0, tFirst: null, tLast: null, nSamples: 0 };
     expect(roundTrip(bare)).toEqual(bare);
