@@ -8,7 +8,7 @@
  * the scanner stat'ed before it (or whose bytes are more or fewer than that size) is still being
  * written, and is answered `retry`.
  */
-import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statfsSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
 import { formatByName } from './formats';
@@ -139,6 +139,33 @@ export function pageAlignedBuffer(bytes: number): Buffer<ArrayBuffer> {
 const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT;
 /** Offsets, lengths and memory of a read around the page cache are whole blocks of this (4 KiB covers 512-byte ones). */
 export const DIRECT_BLOCK = 4096;
+
+/**
+ * Filesystems on a local disk (statfs f_type, linux/magic.h): ext2/3/4, XFS, Btrfs, F2FS. What a read
+ * around the page cache is for: on a network filesystem (NFS, CIFS, Ceph) it gives up the client's
+ * cache and its read-ahead, each read a round trip; on tmpfs the cache is the file; FUSE ones may refuse
+ * it or pass it on.
+ */
+const LOCAL_DISK_FS = new Set([0xef53, 0x58465342, 0x9123683e, 0xf2f52010]);
+
+/** Whether `dir` is on a local disk filesystem (`LOCAL_DISK_FS`); false when that cannot be told. */
+export function onLocalDisk(dir: string): boolean {
+  try {
+    return LOCAL_DISK_FS.has(Number(statfsSync(dir).type));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a scan's decode workers read its files around the page cache (`readUnchanged` direct), by
+ * scanner.ts `directIo`: 'always' / 'never', or for 'auto' when the scan has more `bytes` to read than
+ * half the memory `available` (which the cache could not keep anyway, and would give up other data for:
+ * the index's pages first) and its files are on a local disk (`onLocalDisk`).
+ */
+export function readsAroundCache(mode: 'auto' | 'always' | 'never', bytes: number, available: number, localDisk: boolean): boolean {
+  return mode === 'always' || (mode === 'auto' && localDisk && bytes > available / 2);
+}
 
 /**
  * Reads the file into buf[0, cap) around the page cache (O_DIRECT), in whole blocks (cap is one): the

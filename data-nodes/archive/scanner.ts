@@ -36,7 +36,7 @@ import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
-import { FileOpenError, openRegular, readUnchanged } from './file-read';
+import { FileOpenError, onLocalDisk, openRegular, readsAroundCache, readUnchanged } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import { THREAD_DECODED_BYTES, type FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
@@ -148,8 +148,9 @@ export interface ScannerOptions {
    * How the decode workers read the files: 'auto' (default) around the page cache (O_DIRECT, where the
    * filesystem allows: file-read.ts `readUnchanged`) when a scan has more bytes to read than half the
    * memory available (`memoryAvailable`), which the cache could not keep anyway and would give up other
-   * data for (the index's pages first); through the cache otherwise (the scans of a node at work, a few
-   * new files each, which the reader may serve next). 'always' / 'never': every scan so.
+   * data for (the index's pages first), from a local disk (file-read.ts `readsAroundCache`); through the
+   * cache otherwise (the scans of a node at work, a few new files each, which the reader may serve
+   * next; a network filesystem). 'always' / 'never': every scan so.
    */
   directIo?: 'auto' | 'always' | 'never';
   /** Absolute paths never indexed (the index's own files). */
@@ -419,7 +420,7 @@ export class Scanner {
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
     const directIo = this.o.directIo ?? 'auto';
     const available = memoryAvailable();
-    this.direct = directIo === 'always' || (directIo === 'auto' && bytesTotal > available / 2);
+    this.direct = readsAroundCache(directIo, bytesTotal, available, directIo === 'auto' && onLocalDisk(this.root));
     if (this.direct && directIo === 'auto')
       this.log.info(
         { bytes: bytesTotal, available },

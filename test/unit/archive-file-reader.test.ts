@@ -2,7 +2,15 @@ import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync, type Mode
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DIRECT_BLOCK, FileReader, pageAlignedBuffer, readUnchanged, type FileJob } from '../../data-nodes/archive/file-read';
+import {
+  DIRECT_BLOCK,
+  FileReader,
+  onLocalDisk,
+  pageAlignedBuffer,
+  readsAroundCache,
+  readUnchanged,
+  type FileJob,
+} from '../../data-nodes/archive/file-read';
 
 describe('FileReader: a decode worker reads each file into one page-aligned buffer it keeps', () => {
   test('pageAlignedBuffer: at least the bytes asked for, whole WebAssembly pages, a plain (not shared) ArrayBuffer of its own', () => {
@@ -154,6 +162,25 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
       if (!('content' in r)) throw new Error(JSON.stringify(r));
       expect(Buffer.compare(r.content, bytes)).toBe(0);
       expect(refused.length).toBe(1);
+    });
+
+    test("when a scan reads around the cache: 'always', 'never', or 'auto' for more bytes than half the memory available from a local disk", () => {
+      const GiB = 2 ** 30;
+      expect(readsAroundCache('auto', 5 * GiB, 8 * GiB, true)).toBe(true);
+      expect(readsAroundCache('auto', 4 * GiB, 8 * GiB, true)).toBe(false); // half: the cache can keep it
+      expect(readsAroundCache('auto', 5 * GiB, 8 * GiB, false)).toBe(false); // NFS, tmpfs, FUSE, unknown
+      expect(readsAroundCache('auto', 0, 0, true)).toBe(false);
+      expect(readsAroundCache('always', 0, 8 * GiB, false)).toBe(true);
+      expect(readsAroundCache('never', 100 * GiB, GiB, true)).toBe(false);
+    });
+
+    test('local disks are told by their filesystem: procfs, tmpfs and a missing folder are not', () => {
+      expect(onLocalDisk('/no/such/folder/anywhere')).toBe(false);
+      if (process.platform !== 'linux') return;
+      expect(onLocalDisk('/proc')).toBe(false);
+      const type = (p: string): number => Number(fs.statfsSync(p).type);
+      if (fs.existsSync('/dev/shm') && type('/dev/shm') === 0x01021994) expect(onLocalDisk('/dev/shm')).toBe(false);
+      if (type(dir) === 0xef53) expect(onLocalDisk(dir)).toBe(true); // ext4, as this project's CI machines
     });
 
     test('memory not at a block start (O_DIRECT refuses it: EINVAL): read through the cache, byte for byte', async () => {
