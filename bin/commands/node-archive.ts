@@ -2,6 +2,7 @@
  * `sisock node scan` and `sisock node archive`: the archive's scanner and reader node.
  *
  *   sisock node scan --db URL --data-dir DIR [--once] [--interval S] [--settle S] [--progress bar|log|none] [--rebuild-summaries]
+ *                    [--direct-io auto|always|never]
  *   sisock node archive --db URL [--name NAME] [--data-dir DIR] [--cache-mb N] [--decode-workers N]  (+ client flags)
  *
  * `registerArchiveKinds(node)` adds both to the existing `node` command; `register(program)` does the
@@ -23,6 +24,11 @@ import {
   workerCount,
 } from '../common';
 
+function directIoMode(value: string): 'auto' | 'always' | 'never' {
+  if (value !== 'auto' && value !== 'always' && value !== 'never') throw new InvalidArgumentError('must be auto, always or never');
+  return value;
+}
+
 function progressMode(value: string): 'bar' | 'log' | 'none' {
   if (value !== 'bar' && value !== 'log' && value !== 'none') throw new InvalidArgumentError('must be bar, log or none');
   return value;
@@ -41,6 +47,7 @@ interface ScanFlags {
   progress?: 'bar' | 'log' | 'none';
   logLevel?: string;
   rebuildSummaries?: boolean;
+  directIo: 'auto' | 'always' | 'never';
 }
 interface ArchiveFlags extends CommonFlags, OpsFlags {
   db: string;
@@ -64,7 +71,13 @@ export function registerArchiveKinds(node: Command): void {
       .option('--interval <seconds>', 'seconds between rescans', positiveNumber, 60)
       .option('--settle <seconds>', 're-read files modified this recently before a scan on the next scan', nonNegativeNumber, 2)
       .option('--progress <mode>', 'bar (default on a terminal), log (JSON lines, default otherwise) or none', progressMode)
-      .option('--rebuild-summaries', 'first scan: read every file again and rebuild its summary tiers (an index from before tiers)'),
+      .option('--rebuild-summaries', 'first scan: read every file again and rebuild its summary tiers (an index from before tiers)')
+      .option(
+        '--direct-io <mode>',
+        'read files around the page cache (O_DIRECT): auto (a scan of more bytes than half the memory available, from a local disk), always or never',
+        directIoMode,
+        'auto',
+      ),
   );
   scan.addHelpText(
     'after',
@@ -86,6 +99,7 @@ on stdout, e.g. {"files":120,"added":3,"updated":1,...}.`,
         progress: o.progress,
         logger: log,
         rebuildSummaries: !!o.rebuildSummaries,
+        directIo: o.directIo,
       });
       if (o.once) {
         const r = await h.first;

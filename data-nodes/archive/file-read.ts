@@ -168,26 +168,36 @@ export function readsAroundCache(mode: 'auto' | 'always' | 'never', bytes: numbe
 }
 
 /**
- * Reads the file into buf[0, cap) around the page cache (O_DIRECT), in whole blocks (cap is one): the
- * bytes read, or -1 when the filesystem or the memory does not allow it (EINVAL, at the open or at the
- * read: a filesystem without O_DIRECT, memory not at a block's start), to read it through the cache then.
- * A read that ends short of a block's end is the file's end.
+ * Whether an error of the read around the page cache is the file's (gone, replaced, held under a lease:
+ * as through the cache) rather than the way of reading's: EINVAL from the open or a read (a filesystem
+ * without O_DIRECT, memory not at a block's start), EOPNOTSUPP / ENOSYS from some FUSE servers, or any
+ * other, which the read through the cache then meets again if it is the file's.
  */
-function readDirect(abs: string, buf: Buffer, cap: number): number {
+const fileError = (e: unknown): boolean => e instanceof FileOpenError || (e as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * Reads the `size`-byte file into buf[0, cap) around the page cache (O_DIRECT), in whole blocks (cap is
+ * one, past size): the bytes read, or -1 to read it through the cache instead: when the filesystem or
+ * the memory does not allow it (`fileError` says which errors are the file's), or a read ends short of a
+ * block's end before `size` (no later read could start at a block's start: a FUSE or network
+ * filesystem's short read, or the file cut meanwhile). A read that ends short of a block's end at `size`
+ * or past it is the file's end; no read starts anywhere but at a block's start.
+ */
+function readDirect(abs: string, buf: Buffer, cap: number, size: number): number {
   let fd: number;
   try {
     fd = openRegularSync(abs, O_DIRECT);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return -1;
-    throw e;
+    if (fileError(e)) throw e;
+    return -1;
   }
   try {
     let n = 0;
     for (let k = 1; k > 0 && n < cap && n % DIRECT_BLOCK === 0; n += k) k = readSync(fd, buf, n, cap - n, n);
-    return n;
+    return n % DIRECT_BLOCK !== 0 && n < size ? -1 : n;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return -1;
-    throw e;
+    if (fileError(e)) throw e;
+    return -1;
   } finally {
     closeSync(fd);
   }
@@ -200,10 +210,13 @@ function readDirect(abs: string, buf: Buffer, cap: number): number {
  * without workers, when the decode holds that thread anyway). `afterRead` is called between the read and
  * the re-stat (the scanner's test hook); what it throws is an `unreadable`.
  *
- * `direct`: around the page cache (O_DIRECT) where the filesystem allows, else through it. The file's
- * pages then neither evict other data from the cache nor cost the kernel a copy: the read of a year of
- * 630 KB G3 hour files (5.1 GiB, 2 threads, evicted first) took 2.95 s and 0.4 s of kernel time this
- * way, 3.8 s and 1.9 s through the cache; a file already in the cache is read from the disk again.
+ * `direct`: around the page cache (O_DIRECT) where the filesystem allows, else through it. On most
+ * local filesystems the file's pages then neither evict other data from the cache nor cost the kernel a
+ * copy through it (compressed Btrfs, and ext4 with encryption or data=journal, read through the cache
+ * anyway): a year of 630 KB G3 hour files (5.1 GiB, evicted first with `dd iflag=nocache`), read by 2
+ * worker threads each into one WebAssembly.Memory buffer with readSync, took 2.95 s and 0.4 s of kernel
+ * CPU this way, 3.8 s and 1.9 s through the cache (twice each, this VM); a file already in the cache is
+ * read from the disk again.
  */
 export async function readUnchanged(
   file: Pick<FileJob, 'abs' | 'size' | 'mtimeMs'>,
@@ -220,7 +233,7 @@ export async function readUnchanged(
   const buf = buffer(cap);
   let n = 0;
   try {
-    n = around ? readDirect(file.abs, buf, cap) : -1;
+    n = around ? readDirect(file.abs, buf, cap, file.size) : -1;
     if (n < 0) {
       n = 0;
       const fd = openRegularSync(file.abs);

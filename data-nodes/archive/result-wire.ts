@@ -15,6 +15,14 @@ import type { FieldTiers } from '../sdk/tiers';
 
 type Decoded = Extract<SummaryResult, { kind: 'decoded' }>;
 
+/**
+ * The properties of a `decoded` result toWire and fromWire copy one by one besides kind, fields and
+ * tiers: a property added to SummaryResult and not here fails to compile (`COPIES_ALL`), not to cross.
+ */
+type Copied = 'hash' | 'badRows' | 'tFirst' | 'tLast' | 'nSamples' | 'warnings' | 'warningsDropped';
+const COPIES_ALL: [Exclude<keyof Decoded, Copied | 'kind' | 'fields' | 'tiers'>] extends [never] ? true : never = true;
+void COPIES_ALL;
+
 /** Per field in `refs`: its name, timeline, type, units, description (-1: null), as places in `strings`. */
 const REFS = 5;
 /** Per field in `nums`: interval, tFirst, tLast, n, tierMin (interval and tierMin null where `nulls` says). */

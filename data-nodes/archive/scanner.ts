@@ -148,9 +148,10 @@ export interface ScannerOptions {
    * How the decode workers read the files: 'auto' (default) around the page cache (O_DIRECT, where the
    * filesystem allows: file-read.ts `readUnchanged`) when a scan has more bytes to read than half the
    * memory available (`memoryAvailable`), which the cache could not keep anyway and would give up other
-   * data for (the index's pages first), from a local disk (file-read.ts `readsAroundCache`); through the
-   * cache otherwise (the scans of a node at work, a few new files each, which the reader may serve
-   * next; a network filesystem). 'always' / 'never': every scan so.
+   * data for (the index's pages first), from a local disk (file-read.ts `readsAroundCache`): the files
+   * on the data directory's own filesystem (a mount below it, or a link to a file elsewhere, is read
+   * through the cache); through the cache otherwise (the scans of a node at work, a few new files
+   * each, which the reader may serve next; a network filesystem). 'always' / 'never': every file so.
    */
   directIo?: 'auto' | 'always' | 'never';
   /** Absolute paths never indexed (the index's own files). */
@@ -196,11 +197,14 @@ function nextSeq(rows: FileRow[]): number {
 
 /**
  * Bytes of memory the page cache could give a scan: the system's available memory (os.freemem(), Linux's
- * MemAvailable), or the process's cgroup limit when lower (a container's; no limit reads as 2^64).
+ * MemAvailable), or what is left under the process's cgroup limit when less (a container's; no limit
+ * reads as 2^64).
  */
 export function memoryAvailable(): number {
+  // Node >= 20.13: what is left under the cgroup's limit (or the system's available memory)
+  const left = (process as { availableMemory?: () => number }).availableMemory?.() ?? 0;
   const limit = process.constrainedMemory?.() ?? 0;
-  return limit > 0 ? Math.min(os.freemem(), limit) : os.freemem();
+  return Math.min(os.freemem(), left > 0 ? left : Infinity, limit > 0 ? limit : Infinity);
 }
 
 /** At most `n` calls of `run` at work at once; the others wait their turn. */
@@ -242,8 +246,11 @@ export class Scanner {
   private readonly readingHere: Limit;
   private rebuilt = false;
   private rebuilding = false;
-  /** This scan's decode workers read around the page cache (`directIo`). */
-  private direct = false;
+  /**
+   * Which files this scan's decode workers read around the page cache (`directIo`): all, those on the
+   * root's device (not a mount or a link's target elsewhere: another filesystem), or none.
+   */
+  private direct: 'all' | { dev: number } | null = null;
   readonly owner: string;
   readonly root: string;
 
@@ -420,7 +427,18 @@ export class Scanner {
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
     const directIo = this.o.directIo ?? 'auto';
     const available = memoryAvailable();
-    this.direct = readsAroundCache(directIo, bytesTotal, available, directIo === 'auto' && onLocalDisk(this.root));
+    const local = directIo === 'auto' && onLocalDisk(this.root);
+    const rootDev = local
+      ? await fsp.stat(this.root).then(
+          (st) => st.dev,
+          () => null,
+        )
+      : null;
+    this.direct = !readsAroundCache(directIo, bytesTotal, available, rootDev !== null)
+      ? null
+      : directIo === 'always'
+        ? 'all'
+        : { dev: rootDev ?? -1 };
     if (this.direct && directIo === 'auto')
       this.log.info(
         { bytes: bytesTotal, available },
@@ -593,7 +611,8 @@ export class Scanner {
     // on a decode worker, which reads the file itself; undefined when none can
     const onWorker = async (): Promise<Exclude<PoolResult, { kind: 'unthreaded' }> | undefined> => {
       this.check(); // a closed scanner gives the shared workers no more files
-      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs, ...(this.direct ? { direct: true } : {}) }, this.lease);
+      const direct = this.direct === 'all' || (this.direct !== null && stat.dev === this.direct.dev);
+      const w = await this.decoder.runFile({ ...job, abs: s.abs, size, mtimeMs, ...(direct ? { direct } : {}) }, this.lease);
       return w.kind === 'unthreaded' ? undefined : w;
     };
     // here; `bounded`: what a small file decompresses to is limited (this thread also serves), beyond it `elsewhere`

@@ -141,3 +141,29 @@ test('a second scanner on a held index exits with a clear error', async () => {
     await idx.close();
   }
 });
+
+test('scan --direct-io: auto, always or never; anything else is refused before the index is opened', async () => {
+  const bad = sisock(['node', 'scan', '--db', db, '--data-dir', dataDir, '--once', '--direct-io', 'sometimes', '--log-level', 'silent']);
+  await expect(bad.done.finally(bad.restore)).rejects.toThrow(/must be auto, always or never/);
+  const opened = jest.spyOn(Scanner, 'open');
+  const fresh = `sqlite:${path.join(tmp, 'direct.sqlite')}`;
+  const scan = sisock([
+    'node',
+    'scan',
+    '--db',
+    fresh,
+    '--data-dir',
+    dataDir,
+    '--once',
+    '--direct-io',
+    'always',
+    '--progress',
+    'none',
+    '--log-level',
+    'silent',
+  ]);
+  await scan.done.finally(scan.restore);
+  expect(JSON.parse(scan.out())).toMatchObject({ files: 25, added: 25, errors: 0 });
+  expect(opened.mock.calls.map((c) => c[0].directIo)).toEqual(['always']);
+  opened.mockRestore();
+});

@@ -4,11 +4,13 @@ import {
   appendFileSync,
   closeSync,
   constants,
+  existsSync,
   mkdirSync,
   openSync,
   mkdtempSync,
   rmSync,
   statSync,
+  symlinkSync,
   truncateSync,
   utimesSync,
   writeFileSync,
@@ -16,8 +18,9 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
+import { memoryAvailable } from '../../data-nodes/archive/scanner';
+import { onLocalDisk, type FileJob } from '../../data-nodes/archive/file-read';
 import { DecodePool, sharedPoolUsers } from '../../data-nodes/archive/decode-pool';
-import type { FileJob } from '../../data-nodes/archive/file-read';
 import { withTimeout } from '../../common/timeout';
 import { contentHash, summariseFile, type SummaryJob } from '../../data-nodes/archive/file-summary';
 
@@ -507,6 +510,48 @@ test("directIo: 'always' sends the workers' reads around the page cache, and the
     expect((await scan('auto')).direct).toEqual([false, false, false, false]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("directIo 'auto': a scan of more bytes than half the memory available reads around the cache the files on the data directory's own local filesystem, not a link's target on another", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-directio-auto-'));
+  // another filesystem where there is one (tmpfs): a link to a file there is read through the cache
+  const shm = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/sisock-directio-') : null;
+  const os = jest.requireActual<typeof import('node:os')>('node:os');
+  const spies = [jest.spyOn(os, 'freemem').mockReturnValue(1000)];
+  const proc = process as { availableMemory?: () => number };
+  if (proc.availableMemory) spies.push(jest.spyOn(proc as Required<typeof proc>, 'availableMemory').mockReturnValue(1000));
+  const db = openIndexDb('sqlite::memory:');
+  try {
+    for (let k = 1; k <= 2; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k));
+    const elsewhere = shm !== null && statSync(shm).dev !== statSync(dir).dev;
+    if (shm && elsewhere) {
+      writeFileSync(path.join(shm, 'f3.csv'), csv(3));
+      symlinkSync(path.join(shm, 'f3.csv'), path.join(dir, 'f3.csv'));
+    }
+    expect(memoryAvailable()).toBe(1000);
+    const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 2, workerExecArgv: TS_WORKERS });
+    const pool = (s as unknown as { decoder: DecodePool }).decoder;
+    const sent = new Map<string, boolean>();
+    const run = pool.runFile.bind(pool);
+    jest.spyOn(pool, 'runFile').mockImplementation((f: FileJob, owner?: object) => {
+      sent.set(f.relPath, f.direct === true);
+      return run(f, owner);
+    });
+    try {
+      expect(await s.scan()).toMatchObject({ added: elsewhere ? 3 : 2, errors: 0 });
+    } finally {
+      await s.close();
+    }
+    const local = onLocalDisk(dir);
+    expect(sent.get('f1.csv')).toBe(local);
+    expect(sent.get('f2.csv')).toBe(local);
+    if (elsewhere) expect(sent.get('f3.csv')).toBe(false);
+  } finally {
+    for (const x of spies) x.mockRestore();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (shm) rmSync(shm, { recursive: true, force: true });
   }
 });
 
