@@ -12,6 +12,22 @@ import {
   type FileJob,
 } from '../../data-nodes/archive/file-read';
 
+/** The job of reading the file at `abs` as it is now (its size and mtime stat'ed). */
+function job(abs: string, direct = false): FileJob {
+  const st = statSync(abs);
+  return {
+    key: 'k',
+    relPath: path.basename(abs),
+    format: 'csv',
+    sameAs: null,
+    summaries: false,
+    abs,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    direct,
+  };
+}
+
 describe('FileReader: a decode worker reads each file into one page-aligned buffer it keeps', () => {
   test('pageAlignedBuffer: at least the bytes asked for, whole WebAssembly pages, a plain (not shared) ArrayBuffer of its own', () => {
     for (const n of [1, 65536, 65537, 630_000]) {
@@ -36,18 +52,7 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
         const abs = path.join(dir, `f${i}.bin`);
         const bytes = randomBytes(size);
         writeFileSync(abs, bytes);
-        const st = statSync(abs);
-        const job: FileJob = {
-          key: `k${i}`,
-          relPath: `f${i}.bin`,
-          format: 'csv',
-          sameAs: null,
-          summaries: false,
-          abs,
-          size: st.size,
-          mtimeMs: st.mtimeMs,
-        };
-        const r = await reader.read(job);
+        const r = await reader.read(job(abs));
         if (!('content' in r)) throw new Error(`f${i}: ${JSON.stringify(r)}`);
         expect(r.content.length).toBe(size);
         expect(Buffer.compare(r.content, bytes)).toBe(0);
@@ -73,21 +78,6 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
       jest.restoreAllMocks();
       rmSync(dir, { recursive: true, force: true });
     });
-    const job = (abs: string, direct: boolean): FileJob => {
-      const st = statSync(abs);
-      return {
-        key: 'k',
-        relPath: path.basename(abs),
-        format: 'csv',
-        sameAs: null,
-        summaries: false,
-        abs,
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        direct,
-      };
-    };
-
     test('files of every size about a block read back byte for byte, opened with O_DIRECT (or through the cache where refused)', async () => {
       // whether this filesystem reads around the cache at all (then no read here may fall back)
       const probe = path.join(dir, 'probe.bin');
