@@ -50,7 +50,7 @@ import { deserialize, serialize } from 'node:v8';
 import os, { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import { openIndexDb, Scanner } from '../data-nodes/archive';
+import { openIndexDb, Scanner, type DirectIo } from '../data-nodes/archive';
 import type { WriteBatch } from '../data-nodes/archive/index-db/types';
 import { csvFormat } from '../data-nodes/archive/formats/csv';
 import { g3Format, HkReader, readFrames, timelinesOf } from '../data-nodes/archive/formats/g3';
@@ -160,19 +160,19 @@ async function decodeRows(hours: number, rounds: number, log: (s: string) => voi
   // reader's turn paid for that reader's garbage (a full collection inside the timed decode: in one
   // process of two or three, the G3 decode with its CRC took ~11 ms, not ~7, in every round: 8.3-9.8x,
   // not 14-15x; with 3 in a row, 13.5-14.9x in 5 processes of 5).
-  const bestOf3 = async <T>(f: () => T, what: string, ok: (x: T, what: string) => void): Promise<number> => {
+  const bestOf3 = async (decode: () => Parameters<typeof check>[0], what: string): Promise<number> => {
     let best = Infinity;
     for (let k = 0; k < 3; k++) {
-      const [t, x] = await time(f);
-      ok(x, what);
+      const [t, d] = await time(decode);
+      check(d, what);
       best = Math.min(best, t);
     }
     return best;
   };
   for (let r = 0; r < rounds; r++) {
-    bestG3 = Math.min(bestG3, await bestOf3(g3Decode, 'G3', check));
-    bestCsv = Math.min(bestCsv, await bestOf3(csvDecode, 'CSV', check));
-    bestNoCrc = Math.min(bestNoCrc, await bestOf3(g3NoCrc, 'G3 without CRC', check));
+    bestG3 = Math.min(bestG3, await bestOf3(g3Decode, 'G3'));
+    bestCsv = Math.min(bestCsv, await bestOf3(csvDecode, 'CSV'));
+    bestNoCrc = Math.min(bestNoCrc, await bestOf3(g3NoCrc, 'G3 without CRC'));
   }
   const g3Rate = samples / bestG3;
   const csvRate = samples / bestCsv;
@@ -229,7 +229,7 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
     return bytes;
   };
   const bytes = await readAll(); // warms the page cache
-  const scanOnce = async (name: string, summaries: boolean, cold: boolean, dataDir = dir, directIo?: 'always'): Promise<number> => {
+  const scanOnce = async (name: string, summaries: boolean, cold: boolean, dataDir = dir, directIo?: DirectIo): Promise<number> => {
     const db = openIndexDb(`sqlite:${path.join(root, name)}`);
     try {
       const scanner = await Scanner.open({ db, dataDir, settleSeconds: 0, summaries, ...(directIo ? { directIo } : {}) });
@@ -270,7 +270,7 @@ async function scanRows(days: number, scanRounds: number, root: string, log: (s:
   // with a read taken minutes apart was a comparison of two moments. Each row is the median over
   // `scanRounds` of those pairs: its value the median scan, its ratio the median of the pairs' ratios.
   const pairs = new Map<string, Array<{ scan: number; read: number }>>();
-  const pair = async (name: string, summaries: boolean, cold: boolean, directIo?: 'always'): Promise<void> => {
+  const pair = async (name: string, summaries: boolean, cold: boolean, directIo?: DirectIo): Promise<void> => {
     const prepare = cold ? () => evict(files) : async () => void (await readAll());
     const [read] = await time(readAll, prepare);
     const scan = await scanOnce(`index-${name}.sqlite`, summaries, cold, dir, directIo);

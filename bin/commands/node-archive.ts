@@ -8,9 +8,16 @@
  * `registerArchiveKinds(node)` adds both to the existing `node` command; `register(program)` does the
  * same for a program (finding or creating `node`), so it can sit in bin/sisock.ts's COMMANDS after node.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { addClientOptions, clientOptionsFromEnv, type CommonFlags } from '../../client';
-import { DEFAULT_DB_URL, DEFAULT_DECODE_WORKERS, runArchiveNode, runArchiveScanner } from '../../data-nodes/archive';
+import {
+  DEFAULT_DB_URL,
+  DEFAULT_DECODE_WORKERS,
+  DIRECT_IO_MODES,
+  runArchiveNode,
+  runArchiveScanner,
+  type DirectIo,
+} from '../../data-nodes/archive';
 import { addOpsOptions, type OpsFlags } from '../../common/ops-http';
 import {
   addLogLevelOption,
@@ -23,11 +30,6 @@ import {
   serveUntilSignal,
   workerCount,
 } from '../common';
-
-function directIoMode(value: string): 'auto' | 'always' | 'never' {
-  if (value !== 'auto' && value !== 'always' && value !== 'never') throw new InvalidArgumentError('must be auto, always or never');
-  return value;
-}
 
 function progressMode(value: string): 'bar' | 'log' | 'none' {
   if (value !== 'bar' && value !== 'log' && value !== 'none') throw new InvalidArgumentError('must be bar, log or none');
@@ -47,7 +49,7 @@ interface ScanFlags {
   progress?: 'bar' | 'log' | 'none';
   logLevel?: string;
   rebuildSummaries?: boolean;
-  directIo: 'auto' | 'always' | 'never';
+  directIo: DirectIo;
 }
 interface ArchiveFlags extends CommonFlags, OpsFlags {
   db: string;
@@ -72,11 +74,13 @@ export function registerArchiveKinds(node: Command): void {
       .option('--settle <seconds>', 're-read files modified this recently before a scan on the next scan', nonNegativeNumber, 2)
       .option('--progress <mode>', 'bar (default on a terminal), log (JSON lines, default otherwise) or none', progressMode)
       .option('--rebuild-summaries', 'first scan: read every file again and rebuild its summary tiers (an index from before tiers)')
-      .option(
-        '--direct-io <mode>',
-        'read files around the page cache (O_DIRECT): auto (a scan of more bytes than half the memory available, from a local disk), always or never',
-        directIoMode,
-        'auto',
+      .addOption(
+        new Option(
+          '--direct-io <mode>',
+          'read files around the page cache (O_DIRECT): auto (a scan of more bytes than half the memory available, from a local disk), always or never',
+        )
+          .choices(DIRECT_IO_MODES)
+          .default('auto'),
       ),
   );
   scan.addHelpText(

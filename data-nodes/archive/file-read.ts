@@ -157,13 +157,17 @@ export function onLocalDisk(dir: string): boolean {
   }
 }
 
+/** How a scan's decode workers read its files (scanner.ts `directIo`, `sisock node scan --direct-io`). */
+export const DIRECT_IO_MODES = ['auto', 'always', 'never'] as const;
+export type DirectIo = (typeof DIRECT_IO_MODES)[number];
+
 /**
  * Whether a scan's decode workers read its files around the page cache (`readUnchanged` direct), by
  * scanner.ts `directIo`: 'always' / 'never', or for 'auto' when the scan has more `bytes` to read than
  * half the memory `available` (which the cache could not keep anyway, and would give up other data for:
  * the index's pages first) and its files are on a local disk (`onLocalDisk`).
  */
-export function readsAroundCache(mode: 'auto' | 'always' | 'never', bytes: number, available: number, localDisk: boolean): boolean {
+export function readsAroundCache(mode: DirectIo, bytes: number, available: number, localDisk: boolean): boolean {
   return mode === 'always' || (mode === 'auto' && localDisk && bytes > available / 2);
 }
 

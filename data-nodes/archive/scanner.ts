@@ -36,7 +36,7 @@ import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
-import { FileOpenError, onLocalDisk, openRegular, readsAroundCache, readUnchanged } from './file-read';
+import { FileOpenError, onLocalDisk, openRegular, readsAroundCache, readUnchanged, type DirectIo } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import { THREAD_DECODED_BYTES, type FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
@@ -153,7 +153,7 @@ export interface ScannerOptions {
    * through the cache); through the cache otherwise (the scans of a node at work, a few new files
    * each, which the reader may serve next; a network filesystem). 'always' / 'never': every file so.
    */
-  directIo?: 'auto' | 'always' | 'never';
+  directIo?: DirectIo;
   /** Absolute paths never indexed (the index's own files). */
   exclude?: string[];
   onProgress?(p: ScanProgress): void;
@@ -427,18 +427,16 @@ export class Scanner {
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
     const directIo = this.o.directIo ?? 'auto';
     const available = memoryAvailable();
-    const local = directIo === 'auto' && onLocalDisk(this.root);
-    const rootDev = local
-      ? await fsp.stat(this.root).then(
-          (st) => st.dev,
-          () => null,
-        )
-      : null;
-    this.direct = !readsAroundCache(directIo, bytesTotal, available, rootDev !== null)
-      ? null
-      : directIo === 'always'
+    // 'auto': the files on the data directory's own device only
+    this.direct =
+      directIo === 'always'
         ? 'all'
-        : { dev: rootDev ?? -1 };
+        : readsAroundCache(directIo, bytesTotal, available, directIo === 'auto' && onLocalDisk(this.root))
+          ? await fsp.stat(this.root).then(
+              (st) => ({ dev: st.dev }),
+              () => null,
+            )
+          : null;
     if (this.direct && directIo === 'auto')
       this.log.info(
         { bytes: bytesTotal, available },

@@ -144,7 +144,7 @@ test('a second scanner on a held index exits with a clear error', async () => {
 
 test('scan --direct-io: auto, always or never; anything else is refused before the index is opened', async () => {
   const bad = sisock(['node', 'scan', '--db', db, '--data-dir', dataDir, '--once', '--direct-io', 'sometimes', '--log-level', 'silent']);
-  await expect(bad.done.finally(bad.restore)).rejects.toThrow(/must be auto, always or never/);
+  await expect(bad.done.finally(bad.restore)).rejects.toThrow(/Allowed choices are auto, always, never/);
   const opened = jest.spyOn(Scanner, 'open');
   const fresh = `sqlite:${path.join(tmp, 'direct.sqlite')}`;
   const scan = sisock([
