@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { formatByName } from './formats';
 import { releaseColumns } from './formats/column-pool';
-import { DecodeElsewhereError, warningCollector, type DecodedFile } from './formats/types';
+import { DecodeElsewhereError, warningCollector, type DecodedFile, type FileContext } from './formats/types';
 import type { FieldRow } from './index-db/types';
 import { axisRuns, buildTiers, ladderFor, TierPack, type FieldTiers, type ValueSpan } from '../sdk/tiers';
 
@@ -171,30 +171,43 @@ export function summarise(key: string, d: DecodedFile, summaries: boolean): { fi
 
 /**
  * Hash (the format's fingerprint where it has one, FormatReader.fingerprint, else `contentHash`), then
- * (unless `sameAs` matches) decode and summarise. A decode error is a result, not a throw.
+ * (unless `sameAs` matches) decode and summarise; a new file's fingerprint comes from its decode where
+ * the format makes it there (G3: in its one walk of the frames). A decode error is a result, not a throw.
  */
 export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
   const content = Buffer.from(job.content.buffer, job.content.byteOffset, job.content.byteLength);
   const format = formatByName(job.format);
-  // verified when a match would skip the decode (the decode checks what it reads itself); a format's
-  // fingerprint that fails is only a missed shortcut: the bytes are hashed
-  let fingerprint: string | null = null;
-  try {
-    fingerprint = format?.fingerprint?.(content, job.sameAs !== null) ?? null;
-  } catch {
-    fingerprint = null;
+  // A format's fingerprint that fails is only a missed shortcut: the bytes are hashed.
+  const fingerprintOf = (verify: boolean): string | null => {
+    try {
+      return format?.fingerprint?.(content, verify) ?? null;
+    } catch {
+      return null;
+    }
+  };
+  // Nothing indexed to compare with (a new file): the decode may compute the fingerprint on its way
+  // (FileContext.fingerprint), else it is computed after. One indexed: verified first, as a match skips
+  // the decode (which checks what it reads itself).
+  const along = job.sameAs === null && format?.fingerprint !== undefined;
+  let hash: string | null = null;
+  if (!along) {
+    hash = fingerprintOf(job.sameAs !== null) ?? contentHash(content);
+    if (job.sameAs !== null && job.sameAs === hash) return { kind: 'same', hash };
   }
-  const hash = fingerprint ?? contentHash(content);
-  if (job.sameAs !== null && job.sameAs === hash) return { kind: 'same', hash };
   if (!format) return { kind: 'error', error: `unknown format ${job.format}` };
   let decoded: DecodedFile;
   try {
-    const ctx = { relPath: job.relPath, ...(job.maxDecodedBytes !== undefined ? { maxDecodedBytes: job.maxDecodedBytes } : {}) };
+    const ctx: FileContext = {
+      relPath: job.relPath,
+      ...(job.maxDecodedBytes !== undefined ? { maxDecodedBytes: job.maxDecodedBytes } : {}),
+      ...(along ? { fingerprint: true } : {}),
+    };
     decoded = format.decodeAsync ? await format.decodeAsync(content, ctx) : format.decode(content, ctx);
   } catch (e) {
     if (e instanceof DecodeElsewhereError) return { kind: 'elsewhere' };
     return { kind: 'error', error: (e as Error).message };
   }
+  hash ??= decoded.fingerprint ?? fingerprintOf(false) ?? contentHash(content);
   // what a format decoded is its own (a bug there, or a shape nobody foresaw, fails this file, not the scan)
   let summary: ReturnType<typeof summarise>;
   try {

@@ -96,6 +96,48 @@ describe('G3 content fingerprint', () => {
     expect(n).toBe(7);
   });
 
+  test("a new file's decode computes it in its own walk of the frames (no second walk): the same value, tail and vectors included", async () => {
+    const whole = hkFile(3);
+    const files = [whole, whole.subarray(0, whole.length - 7), hkFile(2, 2)];
+    if (haveG3Vectors())
+      for (const name of ['hk_v0.g3', 'hk_v1.g3', 'hk_v2_basic.g3', 'hk_rotated_00000.g3', 'g3_types.g3', 'test-be.g3', 'test-le.g3'])
+        files.push(readFileSync(path.join(G3_VECTORS, name)));
+    const spy = jest.spyOn(g3Format, 'fingerprint');
+    try {
+      for (const b of files) {
+        const expected = frameFingerprint(b, false);
+        expect(expected).not.toBeNull();
+        // asked for: in the result, whichever of the decode's two ways read the file
+        expect(g3Format.decode(b, { relPath: 'a.g3', fingerprint: true }).fingerprint).toBe(`g3${expected?.slice(0, 38)}`);
+        expect(g3Format.decode(b, { relPath: 'a.g3' }).fingerprint).toBeUndefined();
+        const want = fp(b, false);
+        spy.mockClear();
+        const r = await summariseFile({ key: 'k', relPath: 'a.g3', format: 'g3', content: b, sameAs: null, summaries: true });
+        expect(spy).not.toHaveBeenCalled();
+        expect(r).toMatchObject({ kind: 'decoded', hash: want });
+      }
+      // compressed: the decode has none to give (the fingerprint is of the file's bytes as stored)
+      const gz = gzipSync(whole);
+      expect(g3Format.decode(gz, { relPath: 'a.g3.gz', fingerprint: true }).fingerprint).toBeUndefined();
+      expect(
+        await summariseFile({ key: 'k', relPath: 'a.g3.gz', format: 'g3', content: gz, sameAs: null, summaries: false }),
+      ).toMatchObject({
+        kind: 'decoded',
+        hash: contentHash(gz),
+      });
+      // indexed before: verified first (a match skips the decode), as always
+      const indexed = fp(whole, false);
+      spy.mockClear();
+      expect(await summariseFile({ key: 'k', relPath: 'a.g3', format: 'g3', content: whole, sameAs: indexed, summaries: false })).toEqual({
+        kind: 'same',
+        hash: indexed,
+      });
+      expect(spy).toHaveBeenCalledWith(expect.anything(), true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test('the scanner: a touched G3 file is not decoded again; a copy damaged in transit (same size, its CRC kept) is, and is an error', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sisock-g3fp-'));
     const data = path.join(dir, 'data');

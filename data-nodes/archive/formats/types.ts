@@ -45,6 +45,11 @@ export interface DecodedFile {
    */
   warnings?: string[];
   warningsDropped?: number;
+  /**
+   * `FormatReader.fingerprint(content, false)`, where the caller asked for it (`FileContext.fingerprint`)
+   * and the format computed it in the decode's own pass over the content; absent otherwise.
+   */
+  fingerprint?: string;
 }
 
 /** Bound on `DecodedFile.warnings` per file: a hostile file cannot flood the log. */
@@ -68,6 +73,11 @@ export interface FileContext {
    * decompressing to much more is `DecodeElsewhereError`, for a decode worker). Unset: MAX_DECODED_BYTES.
    */
   maxDecodedBytes?: number;
+  /**
+   * The caller stores the format's fingerprint of the content too (a file not indexed yet): a format
+   * that walks what it fingerprints anyway may compute it in the decode (`DecodedFile.fingerprint`).
+   */
+  fingerprint?: boolean;
 }
 
 /** The most a file, whole or decompressed, may hold (fs.readFile's limit): beyond it, a FormatError. */

@@ -38,12 +38,20 @@ export interface FrameReadOptions {
    * instead of throwing; `FrameList.partialTail` says how many bytes were left unread.
    */
   allowPartialTail?: boolean;
+  /**
+   * Also compute the stream's `frameFingerprint` (unverified: the frames' CRCs are checked or not as
+   * `checkCrc` says) in the same walk, into `FrameList.fingerprint`: a decode of a file not indexed yet
+   * walks its frames once instead of twice.
+   */
+  fingerprint?: boolean;
 }
 
 export interface FrameList {
   frames: G3Frame[];
   /** Bytes of an incomplete last frame left unread (allowPartialTail), else 0. */
   partialTail: number;
+  /** `frameFingerprint(data, false)`, when asked for (`FrameReadOptions.fingerprint`). */
+  fingerprint?: string;
 }
 
 function typeName(code: number): string {
@@ -107,23 +115,25 @@ export function readFrames(input: Uint8Array, o: FrameReadOptions): FrameList {
   // A plain Uint8Array view: its subarrays are much cheaper than a Buffer's.
   const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const frames: G3Frame[] = [];
+  const fp = o.fingerprint ? new GapHash(data) : undefined;
   let pos = 0;
   while (pos < data.length) {
     const index = frames.length;
     try {
-      const f = readOne(data, pos, index, o.checkCrc ?? true);
+      const f = readOne(data, pos, index, o.checkCrc ?? true, true, fp?.gap);
       frames.push(f);
       pos += f.length;
     } catch (e) {
       if (!(e instanceof G3BoundsError)) throw e;
       if (o.allowPartialTail && (e.kind === 'truncated' || e.kind === 'bounds')) {
         o.warn?.(`frame ${index} at byte ${pos} is incomplete (${data.length - pos} bytes): the file is still being written or was cut`);
-        return { frames, partialTail: data.length - pos };
+        fp?.gap(pos, data.length);
+        return { frames, partialTail: data.length - pos, ...(fp ? { fingerprint: fp.digest() } : {}) };
       }
       throw new G3FormatError(e.kind, { file: o.file, frame: index, offset: pos }, e.message);
     }
   }
-  return { frames, partialTail: 0 };
+  return { frames, partialTail: 0, ...(fp ? { fingerprint: fp.digest() } : {}) };
 }
 
 /**
@@ -152,37 +162,55 @@ export function checkFrameCrc(data: Uint8Array, frame: G3Frame): void {
  */
 export function frameFingerprint(input: Uint8Array, verify: boolean): string | null {
   const data = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  const h = createHash('sha1');
-  // the uncovered bytes are gathered here and hashed a few KiB at a time (thousands of 8-byte updates cost more)
-  const gaps = new Uint8Array(4096);
-  let g = 0;
-  const gap = (from: number, to: number): void => {
-    if (to - from > gaps.length - g) {
-      h.update(gaps.subarray(0, g));
-      g = 0;
-      if (to - from > gaps.length) {
-        h.update(data.subarray(from, to));
-        return;
-      }
-    }
-    for (let i = from; i < to; i++) gaps[g++] = data[i] as number; // i < to <= data.length
-  };
+  const fp = new GapHash(data);
   let pos = 0;
   while (pos < data.length) {
     try {
-      pos += readOne(data, pos, 0, verify, false, gap).length;
+      pos += readOne(data, pos, 0, verify, false, fp.gap).length;
     } catch (e) {
       if (!(e instanceof G3BoundsError)) throw e;
       // a CRC that does not match (verify), or content that is not frames: the caller hashes the bytes
       if (e.kind !== 'truncated' && e.kind !== 'bounds') return null;
-      gap(pos, data.length); // an incomplete last frame (still being written): hashed whole
+      fp.gap(pos, data.length); // an incomplete last frame (still being written): hashed whole
       break;
     }
   }
-  h.update(gaps.subarray(0, g));
-  // the stream's length too: a stream cut after a complete frame differs from its whole
-  h.update(String(data.length));
-  return h.digest('hex');
+  return fp.digest();
+}
+
+/**
+ * The sha1 of `frameFingerprint`: fed the uncovered byte ranges of a stream in order (`gap`, as
+ * `readOne` walks them), then the stream's length (`digest`).
+ */
+class GapHash {
+  private readonly h = createHash('sha1');
+  // the uncovered bytes are gathered here and hashed a few KiB at a time (thousands of 8-byte updates cost more)
+  private readonly gaps = new Uint8Array(4096);
+  private g = 0;
+
+  constructor(private readonly data: Uint8Array) {}
+
+  readonly gap = (from: number, to: number): void => {
+    const { gaps, data } = this;
+    if (to - from > gaps.length - this.g) {
+      this.h.update(gaps.subarray(0, this.g));
+      this.g = 0;
+      if (to - from > gaps.length) {
+        this.h.update(data.subarray(from, to));
+        return;
+      }
+    }
+    let g = this.g;
+    for (let i = from; i < to; i++) gaps[g++] = data[i] as number; // i < to <= data.length
+    this.g = g;
+  };
+
+  digest(): string {
+    this.h.update(this.gaps.subarray(0, this.g));
+    // the stream's length too: a stream cut after a complete frame differs from its whole
+    this.h.update(String(this.data.length));
+    return this.h.digest('hex');
+  }
 }
 
 /** Decodes one entry of a frame; undefined when the frame has no such entry. */

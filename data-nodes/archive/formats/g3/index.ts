@@ -29,13 +29,19 @@ export interface G3DecodeOptions {
 
 /** Decodes one G3 file's bytes into archive timelines (xz: see `decodeG3Async`). */
 export function decodeG3(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): DecodedFile {
-  return decodeFrames(decompressSync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED).data, ctx, o);
+  const { data, compression } = decompressSync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED);
+  // the fingerprint is of the frames as the file holds them: a compressed file's is the sha1 of its bytes
+  return decodeFrames(data, compression === 'none' ? ctx : { ...ctx, fingerprint: false }, o);
 }
 
 /** Like `decodeG3`, and `.xz` files too (the only xz decoder is asynchronous). */
 export async function decodeG3Async(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): Promise<DecodedFile> {
   if (sniffCompression(content) !== 'xz') return decodeG3(content, ctx, o);
-  return decodeFrames((await decompressAsync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED)).data, ctx, o);
+  return decodeFrames(
+    (await decompressAsync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED)).data,
+    { ...ctx, fingerprint: false },
+    o,
+  );
 }
 
 function decodeFrames(data: Buffer, ctx: FileContext, o: G3DecodeOptions): DecodedFile {
@@ -60,10 +66,16 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
   const warn = warningCollector(held);
   let decoded: DecodedFile;
   try {
-    const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, checkCrc: false, warn };
+    const fo: FrameReadOptions = {
+      file: ctx.relPath,
+      allowPartialTail: true,
+      checkCrc: false,
+      warn,
+      fingerprint: ctx.fingerprint === true,
+    };
     // a plain view, as readFrames reads: made once here for every frame's CRC check
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const { frames, partialTail } = readFrames(bytes, fo);
+    const { frames, partialTail, fingerprint } = readFrames(bytes, fo);
     const hk = new HkReader(warn);
     for (const f of frames) hk.add(f, fo);
     const checked = new Uint8Array(frames.length);
@@ -76,7 +88,7 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
     };
     const timelines = timelinesOf(hk.providers, check, (m) => warn(`${ctx.relPath}: ${m}`));
     for (let i = 0; i < frames.length; i++) check(i);
-    decoded = { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames };
+    decoded = { timelines, badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames, ...fingerprintOf(fingerprint) };
   } catch (e) {
     // bad content (or a CRC mismatch): the checked way gives the error
     if (e instanceof G3FormatError || e instanceof G3BoundsError || e instanceof RangeError) return null;
@@ -89,15 +101,26 @@ function decodeFramesFast(data: Buffer, ctx: FileContext, warnTo: (m: string) =>
 
 /** CRCs first (readFrames), then HK: the reference decode, and the one that reports bad content. */
 function decodeFramesChecked(data: Buffer, ctx: FileContext, warn: (m: string) => void): DecodedFile {
-  const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, warn };
-  const { frames, partialTail } = readFrames(data, fo);
+  const fo: FrameReadOptions = { file: ctx.relPath, allowPartialTail: true, warn, fingerprint: ctx.fingerprint === true };
+  const { frames, partialTail, fingerprint } = readFrames(data, fo);
   const hk = new HkReader(warn);
   for (const f of frames) hk.add(f, fo);
   return {
     timelines: timelinesOf(hk.providers, undefined, (m) => warn(`${ctx.relPath}: ${m}`)),
     badRows: (partialTail > 0 ? 1 : 0) + hk.orphanFrames,
+    ...fingerprintOf(fingerprint),
   };
 }
+
+/**
+ * The format's fingerprint from `frameFingerprint`'s digest: 'g' is not a hex digit, so none equals the
+ * sha1 an index of an older scanner holds.
+ */
+const g3Fingerprint = (digest: string): string => `g3${digest.slice(0, 38)}`;
+
+/** DecodedFile.fingerprint, for a stream whose frames were fingerprinted as they were read. */
+const fingerprintOf = (digest: string | undefined): Pick<DecodedFile, 'fingerprint'> =>
+  digest === undefined ? {} : { fingerprint: g3Fingerprint(digest) };
 
 /**
  * A compressed file where decoded bytes are limited (the scanner's own thread: FileContext.maxDecodedBytes):
@@ -130,7 +153,6 @@ export const g3Format: FormatReader = {
     // a compressed file's frames are only known after its decompression: its bytes are hashed
     if (sniffCompression(content) !== 'none') return null;
     const fp = frameFingerprint(content, verify);
-    // 'g' is not a hex digit: no fingerprint equals the sha1 an index of an older scanner holds
-    return fp === null ? null : `g3${fp.slice(0, 38)}`;
+    return fp === null ? null : g3Fingerprint(fp);
   },
 };
