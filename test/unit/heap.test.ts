@@ -52,8 +52,12 @@ function faults(heapJs: string, raise: boolean): number {
     const plain = faults(heapJs, false);
     const kept = faults(heapJs, true);
     const pages = (ROUNDS * PER_ROUND * BLOCK) / 4096;
-    // without it every page of every round is faulted in (about `pages`); with it a few hundred
-    expect(plain).toBeGreaterThan(pages / 2);
+    // Without it most pages of every round are faulted in anew; with it about a thousand in all. Not
+    // every page without it: the first block freed raises glibc's thresholds in that run too, so some
+    // rounds keep part of the heap (47-72 % of `pages` measured on this VM; 47 % failed a fresh-clone
+    // CI run against a bound of half). A quarter still tells a run that faults its rounds in from one
+    // that does not (where the second bound could not hold anyway).
+    expect(plain).toBeGreaterThan(pages / 4);
     expect(kept).toBeLessThan(plain / 10);
   }, 30000);
 });
