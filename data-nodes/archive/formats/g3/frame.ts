@@ -50,7 +50,7 @@ export interface FrameList {
   frames: G3Frame[];
   /** Bytes of an incomplete last frame left unread (allowPartialTail), else 0. */
   partialTail: number;
-  /** `frameFingerprint(data, false)`, when asked for (`FrameReadOptions.fingerprint`). */
+  /** `frameFingerprint(data, false)`, when asked for (`FrameReadOptions.fingerprint`) and the read succeeds. */
   fingerprint?: string;
 }
 
