@@ -37,6 +37,8 @@ export interface SummaryJob {
   summaries: boolean;
   /** FileContext.maxDecodedBytes: set on the scanner's own thread, which answers `elsewhere` beyond it. */
   maxDecodedBytes?: number;
+  /** FileContext.decodeLimit: what a compressed file may decompress to wherever it is decoded. */
+  decodeLimit?: number;
 }
 
 export type SummaryResult =
@@ -200,6 +202,7 @@ export async function summariseFile(job: SummaryJob): Promise<SummaryResult> {
     const ctx: FileContext = {
       relPath: job.relPath,
       ...(job.maxDecodedBytes !== undefined ? { maxDecodedBytes: job.maxDecodedBytes } : {}),
+      ...(job.decodeLimit !== undefined ? { decodeLimit: job.decodeLimit } : {}),
       ...(along ? { fingerprint: true } : {}),
     };
     decoded = format.decodeAsync ? await format.decodeAsync(content, ctx) : format.decode(content, ctx);

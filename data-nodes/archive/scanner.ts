@@ -38,7 +38,7 @@ import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
 import { FileOpenError, onLocalDisk, openRegular, readsAroundCache, readUnchanged, type DirectIo } from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
-import { THREAD_DECODED_BYTES, type FormatReader } from './formats/types';
+import { MAX_DECODED_BYTES, THREAD_DECODED_BYTES, type FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
 import type { FieldTiers } from '../sdk/tiers';
 
@@ -154,6 +154,11 @@ export interface ScannerOptions {
    * each, which the reader may serve next; a network filesystem). 'always' / 'never': every file so.
    */
   directIo?: DirectIo;
+  /**
+   * Bytes a compressed file may decompress to in one decode (FileContext.decodeLimit; default
+   * `decodeLimitFor` the memory available and the decoding threads, at each scan).
+   */
+  decodeLimit?: number;
   /** Absolute paths never indexed (the index's own files). */
   exclude?: string[];
   onProgress?(p: ScanProgress): void;
@@ -200,6 +205,22 @@ function nextSeq(rows: FileRow[]): number {
  * MemAvailable), or what is left under the process's cgroup limit when less (a container's; no limit
  * reads as 2^64).
  */
+/** The least `decodeLimitFor` gives: far beyond an hour of HK data, whatever the memory says. */
+export const MIN_DECODE_LIMIT = 256 * 2 ** 20;
+
+/**
+ * Bytes a compressed file may decompress to in one decode, with `available` bytes of memory
+ * (`memoryAvailable`) and `threads` decoding at once (the workers and the scanner's own): a third of it
+ * shared among them, as a decompression holds its output twice at its end (its chunks, then the whole)
+ * and the decode's columns about once more; between MIN_DECODE_LIMIT and MAX_DECODED_BYTES. Past it a
+ * file is an error naming the limit. (With the bound at 2 GiB whatever the memory, a small bzip2 file
+ * of zeros in each of three workers at once could ask for 12 GiB: on a smaller machine the kernel's
+ * OOM killer would end the whole node, not refuse the file; Buffers are outside V8's heap limits.)
+ */
+export function decodeLimitFor(available: number, threads: number): number {
+  return Math.min(MAX_DECODED_BYTES, Math.max(MIN_DECODE_LIMIT, Math.floor(available / (3 * Math.max(1, threads)))));
+}
+
 export function memoryAvailable(): number {
   // Node >= 20.13: what is left under the cgroup's limit (or the system's available memory)
   const left = (process as { availableMemory?: () => number }).availableMemory?.() ?? 0;
@@ -251,6 +272,8 @@ export class Scanner {
    * root's device (not a mount or a link's target elsewhere: another filesystem), or none.
    */
   private direct: 'all' | { dev: number } | null = null;
+  /** This scan's FileContext.decodeLimit (`decodeLimitFor`, or the option). */
+  private decodeLimit = MAX_DECODED_BYTES;
   readonly owner: string;
   readonly root: string;
 
@@ -427,6 +450,7 @@ export class Scanner {
     const bytesTotal = todo.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
     const directIo = this.o.directIo ?? 'auto';
     const available = memoryAvailable();
+    this.decodeLimit = this.o.decodeLimit ?? decodeLimitFor(available, (this.decoder.threaded ? this.decoder.size : 0) + 1);
     // 'auto': the files on the data directory's own device only
     this.direct =
       directIo === 'always'
@@ -604,7 +628,7 @@ export class Scanner {
       prev !== undefined && prev.size === size && prev.status === 'ok' && prev.format === format.name && !this.rebuilding
         ? prev.hash
         : null;
-    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false, sameAs };
+    const job = { key, relPath: s.rel, format: format.name, summaries: this.o.summaries !== false, sameAs, decodeLimit: this.decodeLimit };
     const hook = this.o.afterRead;
     // on a decode worker, which reads the file itself; undefined when none can
     const onWorker = async (): Promise<Exclude<PoolResult, { kind: 'unthreaded' }> | undefined> => {

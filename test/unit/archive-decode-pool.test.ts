@@ -16,9 +16,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import { openIndexDb, Scanner } from '../../data-nodes/archive';
-import { memoryAvailable } from '../../data-nodes/archive/scanner';
+import { decodeLimitFor, memoryAvailable, MIN_DECODE_LIMIT } from '../../data-nodes/archive/scanner';
 import { onLocalDisk, type FileJob } from '../../data-nodes/archive/file-read';
 import { DecodePool, sharedPoolUsers } from '../../data-nodes/archive/decode-pool';
 import { withTimeout } from '../../common/timeout';
@@ -468,19 +469,25 @@ test('the scanner tells a touched big file (hashed on a worker) from one changed
   }
 });
 
+/** The jobs `s` gives its decode workers, as they are sent (the spy restored by the caller). */
+function jobsSent(s: Scanner): { sent: FileJob[]; spy: jest.SpyInstance } {
+  const pool = (s as unknown as { decoder: DecodePool }).decoder;
+  const sent: FileJob[] = [];
+  const run = pool.runFile.bind(pool);
+  const spy = jest.spyOn(pool, 'runFile').mockImplementation((f: FileJob, owner?: object) => {
+    sent.push(f);
+    return run(f, owner);
+  });
+  return { sent, spy };
+}
+
 test("directIo: 'always' sends the workers' reads around the page cache, and the index is the one a read through it makes; 'auto' keeps a small scan in it", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sisock-directio-'));
   for (let k = 1; k <= 4; k++) writeFileSync(path.join(dir, `f${k}.csv`), csv(k, 30000 + 1000 * k));
   const scan = async (directIo: 'always' | 'never' | 'auto') => {
     const db = openIndexDb('sqlite::memory:');
     const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers: 2, workerExecArgv: TS_WORKERS, directIo });
-    const pool = (s as unknown as { decoder: DecodePool }).decoder;
-    const sent: FileJob[] = [];
-    const run = pool.runFile.bind(pool);
-    const spy = jest.spyOn(pool, 'runFile').mockImplementation((f: FileJob, owner?: object) => {
-      sent.push(f);
-      return run(f, owner);
-    });
+    const { sent, spy } = jobsSent(s);
     try {
       const r = await s.scan();
       expect(r).toMatchObject({ added: 4, errors: 0 });
@@ -534,13 +541,15 @@ test("directIo 'auto': a scan of more bytes than half the memory available reads
     const pool = (s as unknown as { decoder: DecodePool }).decoder;
     const sent = new Map<string, boolean>();
     const run = pool.runFile.bind(pool);
-    jest.spyOn(pool, 'runFile').mockImplementation((f: FileJob, owner?: object) => {
+    // restored after: the pool is the process's, shared with the scanners of the tests after this one
+    const spy = jest.spyOn(pool, 'runFile').mockImplementation((f: FileJob, owner?: object) => {
       sent.set(f.relPath, f.direct === true);
       return run(f, owner);
     });
     try {
       expect(await s.scan()).toMatchObject({ added: elsewhere ? 3 : 2, errors: 0 });
     } finally {
+      spy.mockRestore();
       await s.close();
     }
     const local = onLocalDisk(dir);
@@ -742,6 +751,48 @@ test('a G3 archive of big files (read by the workers themselves) indexes as on t
     expect((onWorkers.tiers[2] as [string, number, number[][]])[2].length).toBeGreaterThan(0);
     expect(onWorkers).toEqual(inPlace);
     expect(noWorkers).toEqual(inPlace);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('decodeLimit: a compressed file decompressing past its share of the memory is an error naming the limit, on a worker or not; the rest is indexed', async () => {
+  // the default: a third of the memory available shared by the decoding threads, within its bounds
+  expect(decodeLimitFor(12 * 2 ** 30, 4)).toBe(2 ** 30);
+  expect(decodeLimitFor(2 ** 30, 3)).toBe(MIN_DECODE_LIMIT); // a small machine: the floor
+  expect(decodeLimitFor(2 ** 40, 3)).toBe(2 ** 31 - 1); // never past what any format decodes
+  const dir = mkdtempSync(path.join(tmpdir(), 'sisock-decodelimit-'));
+  try {
+    // 4 MiB of zeros in a few KB (gzip, bzip2): refused at a 1 MiB limit; a small real file beside them is not
+    writeFileSync(path.join(dir, 'bomb.g3.gz'), gzipSync(Buffer.alloc(4 << 20)));
+    const raw = path.join(dir, 'bomb2.g3');
+    writeFileSync(raw, Buffer.alloc(4 << 20));
+    execFileSync('bzip2', [raw]);
+    writeFileSync(path.join(dir, 'ok.csv'), csv(1, 1000));
+    for (const workers of [2, 0]) {
+      const db = openIndexDb('sqlite::memory:');
+      const s = await Scanner.open({ db, dataDir: dir, settleSeconds: 0, workers, workerExecArgv: TS_WORKERS, decodeLimit: 1 << 20 });
+      const { sent, spy } = jobsSent(s);
+      try {
+        expect(await s.scan()).toMatchObject({ added: 1, errors: 2 });
+        const rows = new Map((await db.listFiles()).map((f) => [f.path, f]));
+        for (const [name, kind] of [
+          ['bomb.g3.gz', 'gzip'],
+          ['bomb2.g3.bz2', 'bzip2'],
+        ] as const)
+          expect(rows.get(name)).toMatchObject({
+            status: 'error',
+            error: expect.stringContaining(`${kind} content exceeds 1048576 bytes, the most one decode may hold here`) as unknown,
+          });
+        expect(rows.get('ok.csv')).toMatchObject({ status: 'ok' });
+        // with workers, the compressed files went to them (too small to start there: `elsewhere` first), with the limit
+        if (workers) expect(sent.filter((f) => f.relPath.startsWith('bomb')).map((f) => f.decodeLimit)).toEqual([1 << 20, 1 << 20]);
+      } finally {
+        spy.mockRestore();
+        await s.close();
+        await db.close();
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

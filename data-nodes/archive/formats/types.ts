@@ -74,6 +74,12 @@ export interface FileContext {
    */
   maxDecodedBytes?: number;
   /**
+   * Bytes a compressed file may decompress to in this decode (the scanner's share of the memory
+   * available for one decode: scanner.ts `decodeLimitFor`); beyond it the file is an error naming the
+   * limit, never a decompression that takes the process's memory. Unset: MAX_DECODED_BYTES.
+   */
+  decodeLimit?: number;
+  /**
    * The caller stores the format's fingerprint of the content too (a file not indexed yet): a format
    * that walks what it fingerprints anyway may compute it in the decode (`DecodedFile.fingerprint`).
    */

@@ -29,7 +29,7 @@ export interface G3DecodeOptions {
 
 /** Decodes one G3 file's bytes into archive timelines (xz: see `decodeG3Async`). */
 export function decodeG3(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): DecodedFile {
-  const { data, compression } = decompressSync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED);
+  const { data, compression } = decompressSync(content, ctx.relPath, o.maxBytes ?? ctx.decodeLimit ?? DEFAULT_MAX_DECOMPRESSED);
   // the fingerprint is of the frames as the file holds them: a compressed file's is the sha1 of its bytes
   return decodeFrames(data, compression === 'none' ? ctx : { ...ctx, fingerprint: false }, o);
 }
@@ -38,7 +38,7 @@ export function decodeG3(content: Buffer, ctx: FileContext, o: G3DecodeOptions =
 export async function decodeG3Async(content: Buffer, ctx: FileContext, o: G3DecodeOptions = {}): Promise<DecodedFile> {
   if (sniffCompression(content) !== 'xz') return decodeG3(content, ctx, o);
   return decodeFrames(
-    (await decompressAsync(content, ctx.relPath, o.maxBytes ?? DEFAULT_MAX_DECOMPRESSED)).data,
+    (await decompressAsync(content, ctx.relPath, o.maxBytes ?? ctx.decodeLimit ?? DEFAULT_MAX_DECOMPRESSED)).data,
     { ...ctx, fingerprint: false },
     o,
   );
