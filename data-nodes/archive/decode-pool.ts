@@ -263,6 +263,9 @@ export class DecodePool {
       }, STUCK_GRACE_MS).unref();
       return;
     }
+    // jobs waiting for workers still starting hold the process as jobs in flight do (the workers are
+    // unref'd otherwise: an idle pool holds no process)
+    if (this.waiting.length > 0) for (const s of this.slots) if (!s.ready) s.worker.ref();
     for (;;) {
       const slot = this.slots
         .filter((s) => s.ready && s.inflight.length < this.perWorker)
@@ -305,12 +308,13 @@ export class DecodePool {
       return false;
     }
     const slot: Slot = { worker, ready: false, inflight: [], timer: null };
-    worker.unref();
     worker.on('message', (m: { ready?: boolean; id?: number; result?: PoolResult | ServePoolResult }) => {
       if (m.ready) {
         slot.ready = true;
         this.started = true;
-        return this.pump();
+        this.pump();
+        if (slot.inflight.length === 0) worker.unref(); // held while starting for jobs (`pump`)
+        return;
       }
       if (!this.slots.includes(slot)) return; // abandoned: its jobs were answered then
       const i = slot.inflight.findIndex((j) => j.id === m.id);
@@ -326,6 +330,10 @@ export class DecodePool {
       if (this.stuck.delete(slot) && !this.failed) this.pump();
       this.abandon(slot, `exit code ${code}`, true);
     });
+    // Unref'd after its 'message' listener is added, not before: the listener refs the worker's port
+    // again (nodejs/node#53036), and an idle pool then held the process for SHARED_IDLE_MS: `sisock node
+    // scan --once` exited 60 s after its scan.
+    worker.unref();
     this.slots.push(slot);
     return true;
   }
