@@ -200,11 +200,6 @@ function nextSeq(rows: FileRow[]): number {
   return next;
 }
 
-/**
- * Bytes of memory the page cache could give a scan: the system's available memory (os.freemem(), Linux's
- * MemAvailable), or what is left under the process's cgroup limit when less (a container's; no limit
- * reads as 2^64).
- */
 /** The least `decodeLimitFor` gives: far beyond an hour of HK data, whatever the memory says. */
 export const MIN_DECODE_LIMIT = 256 * 2 ** 20;
 
@@ -221,6 +216,11 @@ export function decodeLimitFor(available: number, threads: number): number {
   return Math.min(MAX_DECODED_BYTES, Math.max(MIN_DECODE_LIMIT, Math.floor(available / (3 * Math.max(1, threads)))));
 }
 
+/**
+ * Bytes of memory the page cache could give a scan: the system's available memory (os.freemem(), Linux's
+ * MemAvailable), or what is left under the process's cgroup limit when less (a container's; no limit
+ * reads as 2^64).
+ */
 export function memoryAvailable(): number {
   // Node >= 20.13: what is left under the cgroup's limit (or the system's available memory)
   const left = (process as { availableMemory?: () => number }).availableMemory?.() ?? 0;

@@ -160,6 +160,12 @@ describe('Arrow IPC with LZ4-compressed bodies', () => {
     expect(d.timelines[0]!.t.length).toBe(n);
     expect(d.timelines[0]!.columns[0]!.values).toEqual(new Float64Array(n));
     expect(lz4Cli(new Uint8Array(1 << 24)).length * 255).toBeGreaterThan(1 << 24);
+    // past the decode's share of the memory (FileContext.decodeLimit, the scanner's): refused before any
+    // buffer is decompressed, naming the limit; within it, read
+    expect(() => arrowFormat.decode(c, { relPath: 'x.arrow', decodeLimit: 1 << 20 })).toThrow(
+      /^LZ4 content \(\d+ bytes\) exceeds 1048576 bytes, the most one decode may hold here/,
+    );
+    expect(arrowFormat.decode(c, { relPath: 'x.arrow', decodeLimit: 16 * n })).toEqual(d);
   });
 });
 

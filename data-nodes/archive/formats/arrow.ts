@@ -18,6 +18,7 @@ import { checkArrowIpc } from './arrow-check';
 import { lz4FrameDecode } from './lz4';
 import { TIME_NAMES } from './csv';
 import {
+  decodeLimitMessage,
   DecodeElsewhereError,
   FormatError,
   MAX_DECODED_BYTES,
@@ -202,6 +203,9 @@ export const arrowFormat: FormatReader = {
     // apache-arrow trusts the file's counts and offsets: a few hostile bytes could exhaust memory or loop
     const bytes = checkArrowIpc(content);
     if (ctx.maxDecodedBytes !== undefined && bytes > ctx.maxDecodedBytes) throw new DecodeElsewhereError(`${bytes} bytes decompressed`);
+    const inflated = bytes - content.length;
+    if (ctx.decodeLimit !== undefined && inflated > ctx.decodeLimit)
+      throw new FormatError(decodeLimitMessage(`LZ4 content (${inflated} bytes)`, ctx.decodeLimit));
     // apache-arrow's own errors, reading the file or then its values (a buffer shorter than its column,
     // an offset of 2^60: a TypeError or RangeError), are the file's error all the same; FormatErrors
     // (ours: the LZ4 codec, the budgets) pass as they are

@@ -86,6 +86,11 @@ export interface FileContext {
   fingerprint?: boolean;
 }
 
+/** What a file decompressing to more than its `FileContext.decodeLimit` (or a format's own bound) is told. */
+export function decodeLimitMessage(what: string, limit: number): string {
+  return `${what} exceeds ${limit} bytes, the most one decode may hold here (a share of the memory available); refused: decompress the file on disk to have it indexed`;
+}
+
 /** The most a file, whole or decompressed, may hold (fs.readFile's limit): beyond it, a FormatError. */
 export const MAX_DECODED_BYTES = 2 ** 31 - 1;
 

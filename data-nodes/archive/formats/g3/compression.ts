@@ -10,17 +10,12 @@
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import { G3FormatError } from './errors';
-import { MAX_DECODED_BYTES } from '../types';
+import { decodeLimitMessage, MAX_DECODED_BYTES } from '../types';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz';
 
 /** Default bound on a decompressed file (every format's: types.ts), far beyond any HK file OCS writes (they rotate hourly). */
 export const DEFAULT_MAX_DECOMPRESSED = MAX_DECODED_BYTES;
-
-/** What a file decompressing to more than `maxBytes` is told (the bound is a share of the memory: FileContext.decodeLimit). */
-const tooLargeMessage = (kind: Compression, maxBytes: number): string =>
-  `${kind} content exceeds ${maxBytes} bytes, the most one decode may hold here (a share of the memory available); ` +
-  'refused: decompress the file on disk to have it indexed';
 
 export function sniffCompression(head: Uint8Array): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
@@ -39,7 +34,7 @@ interface Bunzip {
 const bunzip = createRequire(__filename)('seek-bzip') as Bunzip;
 
 function bzip2(content: Buffer, maxBytes: number, file: string): Buffer {
-  const tooLarge = () => new G3FormatError('too-large', { file }, tooLargeMessage('bzip2', maxBytes));
+  const tooLarge = () => new G3FormatError('too-large', { file }, decodeLimitMessage('bzip2 content', maxBytes));
   const chunks: Buffer[] = [];
   // Chunks double up to 64 MiB, and never reach more than one byte past the bound: the byte that
   // crosses it is refused before anything more is allocated.
@@ -84,7 +79,7 @@ export function decompressSync(
         return { data: zlib.gunzipSync(content, { maxOutputLength: maxBytes }), compression };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ERR_BUFFER_TOO_LARGE') throw new G3FormatError('too-large', { file }, tooLargeMessage('gzip', maxBytes));
+        if (code === 'ERR_BUFFER_TOO_LARGE') throw new G3FormatError('too-large', { file }, decodeLimitMessage('gzip content', maxBytes));
         // A gzip file still being written ends early: keep what was decompressed.
         if (code === 'Z_BUF_ERROR') return { data: gunzipPartial(content, maxBytes), compression };
         throw new G3FormatError('corrupt', { file }, `bad gzip stream: ${(e as Error).message}`);
@@ -125,7 +120,7 @@ export async function decompressAsync(
       total += r.value.length;
       if (total > maxBytes) {
         await reader.cancel();
-        throw new G3FormatError('too-large', { file }, tooLargeMessage('xz', maxBytes));
+        throw new G3FormatError('too-large', { file }, decodeLimitMessage('xz content', maxBytes));
       }
       chunks.push(r.value);
     }
