@@ -271,12 +271,15 @@ export class DecodePool {
         .filter((s) => s.ready && s.inflight.length < this.perWorker)
         .sort((a, b) => a.inflight.length - b.inflight.length)[0];
       const j = slot && this.waiting.shift();
-      if (!slot || !j) return;
+      if (!slot || !j) break;
       slot.inflight.push(j);
       slot.worker.ref();
       slot.worker.postMessage({ id: j.id, file: j.file });
       if (slot.inflight.length === 1) this.arm(slot);
     }
+    // every job taken by the workers already up: one still starting holds the process no more (it did
+    // until its start, which on a loaded machine came after the answers: CI saw the pool held when idle)
+    if (this.waiting.length === 0) for (const s of this.slots) if (!s.ready) s.worker.unref();
   }
 
   /** Starts the deadline of the slot's oldest job (the one its worker is at), if any. */

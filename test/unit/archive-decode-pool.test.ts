@@ -31,6 +31,8 @@ const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-requi
 const NO_WORKERS = ['--require', path.join(__dirname, 'no-such-hook.js')];
 /** Makes a worker never return from opening a `.hang.csv` file. */
 const HANG = path.join(__dirname, '..', 'helpers', 'hang-require.js');
+/** Makes every decode worker but the first wait before it starts (see the file). */
+const HOLD_START = path.join(__dirname, '..', 'helpers', 'hold-start-require.js');
 
 /** `readUnchanged` of `abs` on the thread of a child process (20 s at most): its answer's kind and error. */
 function readApart(abs: string): { kind: string; error?: string } {
@@ -98,6 +100,35 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
       // --once` exited 60 s after its scan, when the shared pool was closed.
       expect(held()).toBe(before);
     } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a worker still starting when the others have answered every job holds the process no more', async () => {
+    const held = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker').length;
+    const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolstart-'));
+    const before = held();
+    const pool = new DecodePool(2, { minBytes: 0, execArgv: [...TS_WORKERS, '--require', HOLD_START] });
+    try {
+      writeFileSync(path.join(dir, 'a.csv'), csv(3));
+      const st = statSync(path.join(dir, 'a.csv'));
+      const { content: _c, ...rest } = job(Buffer.alloc(0), null);
+      const run = () => pool.runFile({ ...rest, abs: path.join(dir, 'a.csv'), size: st.size, mtimeMs: st.mtimeMs });
+      process.env.SISOCK_TEST_HOLD_START = dir; // the workers (started by the first job) see it: HOLD_START
+      const first = [run(), run(), run()];
+      delete process.env.SISOCK_TEST_HOLD_START;
+      expect((await Promise.all(first)).map((r) => r.kind)).toEqual(['decoded', 'decoded', 'decoded']);
+      // every job answered by the first worker; the second has not started (no `go` yet): nothing
+      // holds the process, or one starting late would have kept it waiting (CI saw it so)
+      expect(existsSync(path.join(dir, 'go'))).toBe(false);
+      expect(held()).toBe(before);
+      writeFileSync(path.join(dir, 'go'), '');
+      // later jobs are answered as before, and the idle pool again holds nothing
+      expect((await Promise.all([run(), run(), run(), run()])).map((r) => r.kind)).toEqual(['decoded', 'decoded', 'decoded', 'decoded']);
+      expect(held()).toBe(before);
+    } finally {
+      writeFileSync(path.join(dir, 'go'), '');
       await pool.close();
       rmSync(dir, { recursive: true, force: true });
     }
