@@ -18,11 +18,12 @@ deps: $(NODE_DEPS)
 # Debian packages the tests need, installed only when missing: AutobahnPython (interop),
 # docker-compose (validates the compose files), Chromium (the web page's browser test),
 # mosquitto (a private broker the MQTT node's broker-restart test starts and stops), lz4 (the reference
-# tool writes the LZ4 frames of the compressed Arrow test files).
+# tool writes the LZ4 frames of the compressed Arrow test files), util-linux-extra (fincore: whether the
+# page cache holds the files a big scan reads).
 # The benchmarks need some of them too (InfluxDB and VictoriaMetrics as peers, AutobahnPython for the
 # Python SDK's, Mosquitto): `make bench` installs them the same way.
 test-deps:
-	@./scripts/ensure-debian-packages.sh python3-autobahn python3-twisted python3-msgpack mypy docker-compose chromium mosquitto influxdb victoria-metrics xz-utils bzip2 lz4
+	@./scripts/ensure-debian-packages.sh python3-autobahn python3-twisted python3-msgpack mypy docker-compose chromium mosquitto influxdb victoria-metrics xz-utils bzip2 lz4 util-linux-extra
 
 build: deps
 	npx tsc -p tsconfig.build.json

@@ -77,7 +77,7 @@ export function registerArchiveKinds(node: Command): void {
       .addOption(
         new Option(
           '--direct-io <mode>',
-          'read files around the page cache (O_DIRECT): auto (a scan of more bytes than half the memory available, from a local disk), always or never',
+          'read files around the page cache (O_DIRECT): auto (from a local disk, a scan of more bytes than half the memory available, or of 256 MiB or more mostly not in the cache), always or never',
         )
           .choices(DIRECT_IO_MODES)
           .default('auto'),

@@ -36,7 +36,16 @@ import * as path from 'node:path';
 import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
-import { FileOpenError, onLocalDisk, openRegular, readsAroundCache, readUnchanged, type DirectIo } from './file-read';
+import {
+  DIRECT_MIN_BYTES,
+  FileOpenError,
+  onLocalDisk,
+  openRegular,
+  readsAroundCache,
+  readUnchanged,
+  residentShare,
+  type DirectIo,
+} from './file-read';
 import { sha1Hex, summariseFile } from './file-summary';
 import { MAX_DECODED_BYTES, THREAD_DECODED_BYTES, type FormatReader } from './formats/types';
 import type { FieldRow, FileRow, IndexDb, WriteBatch } from './index-db/types';
@@ -148,7 +157,8 @@ export interface ScannerOptions {
    * How the decode workers read the files: 'auto' (default) around the page cache (O_DIRECT, where the
    * filesystem allows: file-read.ts `readUnchanged`) when a scan has more bytes to read than half the
    * memory available (`memoryAvailable`), which the cache could not keep anyway and would give up other
-   * data for (the index's pages first), from a local disk (file-read.ts `readsAroundCache`): the files
+   * data for (the index's pages first), or at least DIRECT_MIN_BYTES that are mostly not in the cache
+   * (file-read.ts `residentShare`), from a local disk (file-read.ts `readsAroundCache`): the files
    * on the data directory's own filesystem (a mount below it, or a link to a file elsewhere, is read
    * through the cache); through the cache otherwise (the scans of a node at work, a few new files
    * each, which the reader may serve next; a network filesystem). 'always' / 'never': every file so.
@@ -451,11 +461,17 @@ export class Scanner {
     const directIo = this.o.directIo ?? 'auto';
     const available = memoryAvailable();
     this.decodeLimit = this.o.decodeLimit ?? decodeLimitFor(available, (this.decoder.threaded ? this.decoder.size : 0) + 1);
-    // 'auto': the files on the data directory's own device only
+    // 'auto': the files on the data directory's own device only; whether the page cache holds them is
+    // asked (a child process) only of a scan big enough for it to matter that the memory could keep
+    const localDisk = directIo === 'auto' && onLocalDisk(this.root);
+    const resident =
+      localDisk && bytesTotal >= DIRECT_MIN_BYTES && bytesTotal <= available / 2
+        ? await residentShare(todo.filter((s) => (s.stat?.size ?? 0) > 0).map((s) => s.abs))
+        : null;
     this.direct =
       directIo === 'always'
         ? 'all'
-        : readsAroundCache(directIo, bytesTotal, available, directIo === 'auto' && onLocalDisk(this.root))
+        : readsAroundCache(directIo, bytesTotal, available, localDisk, resident)
           ? await fsp.stat(this.root).then(
               (st) => ({ dev: st.dev }),
               () => null,
@@ -463,8 +479,10 @@ export class Scanner {
           : null;
     if (this.direct && directIo === 'auto')
       this.log.info(
-        { bytes: bytesTotal, available },
-        'more bytes to read than half the memory available: the files are read around the page cache (O_DIRECT)',
+        { bytes: bytesTotal, available, ...(resident !== null ? { resident: Math.round(resident * 1000) / 1000 } : {}) },
+        resident !== null
+          ? 'most of the bytes to read are not in the page cache: the files are read around it (O_DIRECT)'
+          : 'more bytes to read than half the memory available: the files are read around the page cache (O_DIRECT)',
       );
     let filesDone = 0;
     let bytesDone = 0;

@@ -1,16 +1,36 @@
-import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync, type Mode, type OpenMode, type PathLike } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Mode,
+  type OpenMode,
+  type PathLike,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
   DIRECT_BLOCK,
+  DIRECT_MIN_BYTES,
   FileReader,
   onLocalDisk,
   pageAlignedBuffer,
   readsAroundCache,
   readUnchanged,
+  residentShare,
   type FileJob,
 } from '../../data-nodes/archive/file-read';
+import { servicesRequired } from '../helpers/services';
+import { TEST_OUTPUT } from '../helpers/chromium';
+
+/** util-linux's fincore (Debian: util-linux-extra, which `make test` installs), for `residentShare`. */
+const haveFincore = spawnSync('fincore', ['--version']).status === 0;
+if (!haveFincore && !servicesRequired()) console.log('skipped: residentShare with fincore (install util-linux-extra)');
 
 /** The job of reading the file at `abs` as it is now (its size and mtime stat'ed). */
 function job(abs: string, direct = false): FileJob {
@@ -201,7 +221,7 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
       expect(Buffer.compare(r.content, bytes)).toBe(0);
     });
 
-    test("when a scan reads around the cache: 'always', 'never', or 'auto' for more bytes than half the memory available from a local disk", () => {
+    test("when a scan reads around the cache: 'always', 'never', or 'auto' from a local disk for more bytes than half the memory available, or for DIRECT_MIN_BYTES mostly not in the cache", () => {
       const GiB = 2 ** 30;
       expect(readsAroundCache('auto', 5 * GiB, 8 * GiB, true)).toBe(true);
       expect(readsAroundCache('auto', 4 * GiB, 8 * GiB, true)).toBe(false); // half: the cache can keep it
@@ -209,7 +229,43 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
       expect(readsAroundCache('auto', 0, 0, true)).toBe(false);
       expect(readsAroundCache('always', 0, 8 * GiB, false)).toBe(true);
       expect(readsAroundCache('never', 100 * GiB, GiB, true)).toBe(false);
+      // what the page cache holds of them (`residentShare`), where it can be told
+      expect(readsAroundCache('auto', DIRECT_MIN_BYTES, 8 * GiB, true, 0.1)).toBe(true); // from disk
+      expect(readsAroundCache('auto', DIRECT_MIN_BYTES, 8 * GiB, true, 0.49)).toBe(true);
+      expect(readsAroundCache('auto', DIRECT_MIN_BYTES, 8 * GiB, true, 0.5)).toBe(false); // half of them cached
+      expect(readsAroundCache('auto', DIRECT_MIN_BYTES, 8 * GiB, true, null)).toBe(false); // not told: the memory rule
+      expect(readsAroundCache('auto', DIRECT_MIN_BYTES - 1, 8 * GiB, true, 0)).toBe(false); // too small to matter
+      expect(readsAroundCache('auto', GiB, 8 * GiB, false, 0)).toBe(false); // not a local disk
+      expect(readsAroundCache('auto', 5 * GiB, 8 * GiB, true, 1)).toBe(true); // more than the memory could keep
+      expect(readsAroundCache('never', 5 * GiB, 8 * GiB, true, 0)).toBe(false);
     });
+
+    (haveFincore || servicesRequired() ? test : test.skip)(
+      "residentShare: the share of the files' bytes the page cache holds (fincore), without the files gone; null when it cannot be told",
+      async () => {
+        // on the repository's disk (the tests' temporary folder may be a tmpfs, where nothing leaves the cache)
+        mkdirSync(TEST_OUTPUT, { recursive: true });
+        const dir = mkdtempSync(path.join(TEST_OUTPUT, 'resident-'));
+        try {
+          const files = [1, 2, 3, 4].map((k) => path.join(dir, `f${k}.bin`));
+          for (const f of files) writeFileSync(f, randomBytes(256 * 1024));
+          for (const f of files) readFileSync(f);
+          expect(await residentShare(files)).toBe(1); // just written and read
+          expect(await residentShare([...files, path.join(dir, 'gone.bin')])).toBe(1); // a file gone since the walk: not counted
+          expect(await residentShare([])).toBeNull();
+          expect(await residentShare([path.join(dir, 'gone.bin')])).toBeNull();
+          if (onLocalDisk(dir)) {
+            // two of the four evicted (written back first: dirty pages stay)
+            execFileSync('sh', ['-c', 'sync && for f; do dd if="$f" iflag=nocache count=0 status=none; done', 'sh', files[0]!, files[1]!]);
+            expect(await residentShare(files)).toBeCloseTo(0.5, 1);
+          } else console.log(`residentShare: ${dir} is not on a local disk; eviction not tried`);
+          expect(await residentShare(files, path.join(dir, 'no-fincore'))).toBeNull(); // none installed
+          expect(await residentShare(files, 'true')).toBeNull(); // an answer not in its shape
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
 
     test('local disks are told by their filesystem: procfs, tmpfs and a missing folder are not', () => {
       expect(onLocalDisk('/no/such/folder/anywhere')).toBe(false);
