@@ -36,6 +36,9 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE}
+# fincore (util-linux-extra): whether the page cache holds the files a big archive scan reads (else it
+# reads through the cache whenever the memory could keep them). First: no source change rebuilds it.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends util-linux-extra >/dev/null && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     SISOCK_METRICS_PORT=9100 \
     SISOCK_METRICS_HOST=0.0.0.0
@@ -49,9 +52,6 @@ COPY consumers/grpc/sisock.proto ./consumers/grpc/sisock.proto
 COPY consumers/web/static ./consumers/web/static
 COPY data-nodes/weather/example-data ./data-nodes/weather/example-data
 COPY data-nodes/mqtt/examples ./data-nodes/mqtt/examples
-# fincore (util-linux-extra): whether the page cache holds the files a big archive scan reads (else it
-# reads through the cache whenever the memory could keep them).
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends util-linux-extra >/dev/null && rm -rf /var/lib/apt/lists/*
 # /app/tls: mount point of the CA (clients) or the server key and certificate (router).
 # /data: node state (MQTT store, SQLite archive index), owned by the runtime user.
 RUN mkdir -p /app/tls /data && chown node:node /data

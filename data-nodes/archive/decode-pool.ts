@@ -96,6 +96,11 @@ export interface DecodePoolOptions {
   minBytes?: number;
   /** Node flags of the workers (default: the process's). */
   execArgv?: string[];
+  /**
+   * Environment of the workers (default: the process's). For tests: under jest, `process.env` is a copy
+   * that a worker does not see unless given it.
+   */
+  env?: NodeJS.ProcessEnv;
   /** Time a worker may spend on one file (default DEFAULT_DEADLINE). */
   deadline?: JobDeadline;
   /**
@@ -243,6 +248,16 @@ export class DecodePool {
       else keep.push(j);
     }
     this.waiting.push(...keep);
+    this.idleStarting();
+  }
+
+  /**
+   * With no job waiting, the workers still starting hold the process no more (`pump` refs them while
+   * jobs wait for them): on a loaded machine the first worker up may answer every job before another
+   * has started, and the pool, idle, then held the process until that one's start.
+   */
+  private idleStarting(): void {
+    if (this.waiting.length === 0) for (const s of this.slots) if (!s.ready) s.worker.unref();
   }
 
   private pump(): void {
@@ -277,9 +292,7 @@ export class DecodePool {
       slot.worker.postMessage({ id: j.id, file: j.file });
       if (slot.inflight.length === 1) this.arm(slot);
     }
-    // every job taken by the workers already up: one still starting holds the process no more (it did
-    // until its start, which on a loaded machine came after the answers: CI saw the pool held when idle)
-    if (this.waiting.length === 0) for (const s of this.slots) if (!s.ready) s.worker.unref();
+    this.idleStarting();
   }
 
   /** Starts the deadline of the slot's oldest job (the one its worker is at), if any. */
@@ -305,7 +318,10 @@ export class DecodePool {
   private spawn(): boolean {
     let worker: Worker;
     try {
-      worker = new Worker(this.file, this.o.execArgv ? { execArgv: this.o.execArgv } : {});
+      worker = new Worker(this.file, {
+        ...(this.o.execArgv ? { execArgv: this.o.execArgv } : {}),
+        ...(this.o.env ? { env: this.o.env } : {}),
+      });
     } catch {
       this.failed = true;
       return false;

@@ -207,15 +207,19 @@ export async function residentShare(paths: string[], fincore = 'fincore', timeou
   const some: string[] = [];
   for (let i = 0; i < paths.length && some.length < RESIDENCY_SAMPLE; i += step) some.push(paths[Math.floor(i)] as string);
   if (some.length === 0) return null;
-  // fincore exits 1 when a file could not be opened (gone since the walk), with the others' rows: those count
-  const out = await new Promise<string>((resolve) =>
+  // fincore exits 1 when a file could not be opened (gone since the walk), with the others' rows: those
+  // count. One that does not answer in time (a file swapped for a FIFO, a hung mount) is killed, and not
+  // waited for: a process stuck in the kernel outlives SIGKILL until its call returns.
+  let timer: NodeJS.Timeout | undefined;
+  const out = await new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(''), timeoutMs + 1000);
     execFile(
       fincore,
       ['--json', '--bytes', '--output', 'RES,SIZE', '--', ...some],
-      { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' },
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8' },
       (_e, stdout) => resolve(typeof stdout === 'string' ? stdout : ''),
-    ),
-  );
+    );
+  }).finally(() => clearTimeout(timer));
   let rows: unknown;
   try {
     rows = (JSON.parse(out) as { fincore?: unknown }).fincore;

@@ -461,25 +461,29 @@ export class Scanner {
     const directIo = this.o.directIo ?? 'auto';
     const available = memoryAvailable();
     this.decodeLimit = this.o.decodeLimit ?? decodeLimitFor(available, (this.decoder.threaded ? this.decoder.size : 0) + 1);
-    // 'auto': the files on the data directory's own device only; whether the page cache holds them is
-    // asked (a child process) only of a scan big enough for it to matter that the memory could keep
-    const localDisk = directIo === 'auto' && onLocalDisk(this.root);
-    const resident =
-      localDisk && bytesTotal >= DIRECT_MIN_BYTES && bytesTotal <= available / 2
-        ? await residentShare(todo.filter((s) => (s.stat?.size ?? 0) > 0).map((s) => s.abs))
+    // 'auto': the files on the data directory's own device, when it is a local disk, are what counts and
+    // what is read around the cache (a link to a file elsewhere is read through it); whether the page
+    // cache holds them is asked (a child process) only of a scan big enough for it to matter that the
+    // memory could keep
+    const rootDev =
+      directIo === 'auto' && onLocalDisk(this.root)
+        ? await fsp.stat(this.root).then(
+            (st) => st.dev,
+            () => null,
+          )
         : null;
+    const own = rootDev === null ? [] : todo.filter((s) => s.stat !== null && s.stat.dev === rootDev && s.stat.size > 0);
+    const ownBytes = own.reduce((n, s) => n + (s.stat?.size ?? 0), 0);
+    const resident = ownBytes >= DIRECT_MIN_BYTES && ownBytes <= available / 2 ? await residentShare(own.map((s) => s.abs)) : null;
     this.direct =
       directIo === 'always'
         ? 'all'
-        : readsAroundCache(directIo, bytesTotal, available, localDisk, resident)
-          ? await fsp.stat(this.root).then(
-              (st) => ({ dev: st.dev }),
-              () => null,
-            )
+        : rootDev !== null && readsAroundCache(directIo, ownBytes, available, true, resident)
+          ? { dev: rootDev }
           : null;
     if (this.direct && directIo === 'auto')
       this.log.info(
-        { bytes: bytesTotal, available, ...(resident !== null ? { resident: Math.round(resident * 1000) / 1000 } : {}) },
+        { bytes: ownBytes, available, ...(resident !== null ? { resident: Math.round(resident * 1000) / 1000 } : {}) },
         resident !== null
           ? 'most of the bytes to read are not in the page cache: the files are read around it (O_DIRECT)'
           : 'more bytes to read than half the memory available: the files are read around the page cache (O_DIRECT)',

@@ -1,7 +1,8 @@
 // For decode workers started by tests (`execArgv: [..., '--require', thisFile]`) with the environment
 // variable SISOCK_TEST_HOLD_START set to a directory: the first worker to load this file starts at once;
 // every other one waits, before it starts, until the test creates the file `go` in that directory
-// (60 s at most). So a test can have a pool answer its jobs while one of its workers is still starting.
+// (60 s at most). The first creates the file `first` there. (Under jest, give the pool the variable:
+// DecodePool `env`.) So a test can have a pool answer its jobs while one of its workers is still starting.
 const fs = require('node:fs');
 const path = require('node:path');
 const { isMainThread } = require('node:worker_threads');

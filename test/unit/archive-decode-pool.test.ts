@@ -109,19 +109,19 @@ describe('DecodePool (hash, decode, field rows and tiers on worker threads)', ()
     const held = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker').length;
     const dir = mkdtempSync(path.join(tmpdir(), 'sisock-poolstart-'));
     const before = held();
-    const pool = new DecodePool(2, { minBytes: 0, execArgv: [...TS_WORKERS, '--require', HOLD_START] });
+    // the second worker to load waits for `go` (HOLD_START)
+    const env = { ...process.env, SISOCK_TEST_HOLD_START: dir };
+    const pool = new DecodePool(2, { minBytes: 0, execArgv: [...TS_WORKERS, '--require', HOLD_START], env });
     try {
       writeFileSync(path.join(dir, 'a.csv'), csv(3));
       const st = statSync(path.join(dir, 'a.csv'));
       const { content: _c, ...rest } = job(Buffer.alloc(0), null);
       const run = () => pool.runFile({ ...rest, abs: path.join(dir, 'a.csv'), size: st.size, mtimeMs: st.mtimeMs });
-      process.env.SISOCK_TEST_HOLD_START = dir; // the workers (started by the first job) see it: HOLD_START
-      const first = [run(), run(), run()];
-      delete process.env.SISOCK_TEST_HOLD_START;
-      expect((await Promise.all(first)).map((r) => r.kind)).toEqual(['decoded', 'decoded', 'decoded']);
-      // every job answered by the first worker; the second has not started (no `go` yet): nothing
-      // holds the process, or one starting late would have kept it waiting (CI saw it so)
-      expect(existsSync(path.join(dir, 'go'))).toBe(false);
+      expect((await Promise.all([run(), run(), run()])).map((r) => r.kind)).toEqual(['decoded', 'decoded', 'decoded']);
+      // every job answered by the first worker while the second is held before its start: nothing holds
+      // the process, or one starting late would have kept it waiting (CI saw it so)
+      expect(existsSync(path.join(dir, 'first'))).toBe(true); // the workers got the variable
+      expect((pool as unknown as { slots: Array<{ ready: boolean }> }).slots.map((s) => s.ready).sort()).toEqual([false, true]);
       expect(held()).toBe(before);
       writeFileSync(path.join(dir, 'go'), '');
       // later jobs are answered as before, and the idle pool again holds nothing

@@ -1,6 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
+  closeSync,
+  fsyncSync,
+  openSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -247,25 +250,70 @@ describe('FileReader: a decode worker reads each file into one page-aligned buff
         mkdirSync(TEST_OUTPUT, { recursive: true });
         const dir = mkdtempSync(path.join(TEST_OUTPUT, 'resident-'));
         try {
-          const files = [1, 2, 3, 4].map((k) => path.join(dir, `f${k}.bin`));
-          for (const f of files) writeFileSync(f, randomBytes(256 * 1024));
+          // sizes not whole pages (fincore counts whole ones: its last is capped at the file's end)
+          const sizes = [100_001, 300_001, 50_000, 200_003];
+          const files = sizes.map((n, k) => path.join(dir, `f${k}.bin`));
+          files.forEach((f, k) => writeFileSync(f, randomBytes(sizes[k]!)));
           for (const f of files) readFileSync(f);
-          expect(await residentShare(files)).toBe(1); // just written and read
-          expect(await residentShare([...files, path.join(dir, 'gone.bin')])).toBe(1); // a file gone since the walk: not counted
+          const local = onLocalDisk(dir); // (ZFS and network filesystems keep their own caches)
+          if (local) expect(await residentShare(files)).toBe(1); // just written and read
+          // a file gone since the walk is not counted
+          expect(await residentShare([...files, path.join(dir, 'gone.bin')])).toBe(await residentShare(files));
           expect(await residentShare([])).toBeNull();
           expect(await residentShare([path.join(dir, 'gone.bin')])).toBeNull();
-          if (onLocalDisk(dir)) {
-            // two of the four evicted (written back first: dirty pages stay)
-            execFileSync('sh', ['-c', 'sync && for f; do dd if="$f" iflag=nocache count=0 status=none; done', 'sh', files[0]!, files[1]!]);
-            expect(await residentShare(files)).toBeCloseTo(0.5, 1);
-          } else console.log(`residentShare: ${dir} is not on a local disk; eviction not tried`);
-          expect(await residentShare(files, path.join(dir, 'no-fincore'))).toBeNull(); // none installed
-          expect(await residentShare(files, 'true')).toBeNull(); // an answer not in its shape
+          if (local) {
+            // the first two evicted (each written back first: dirty pages stay)
+            for (const f of files.slice(0, 2)) {
+              const fd = openSync(f, 'r+');
+              fsyncSync(fd);
+              closeSync(fd);
+            }
+            execFileSync('sh', ['-c', 'for f; do dd if="$f" iflag=nocache count=0 status=none; done', 'sh', files[0]!, files[1]!]);
+            expect(await residentShare(files)).toBeCloseTo((50_000 + 200_003) / (100_001 + 300_001 + 50_000 + 200_003), 3);
+          } else console.log(`residentShare: ${dir} is not on a local disk; its cache not looked at`);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       },
     );
+
+    test('residentShare: what it asks fincore (64 files at most, spread over the list) and what it takes from the answer', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'sisock-fincore-'));
+      /** A fincore that prints `json` (and writes the files it was asked about to `args`). */
+      const fake = (name: string, json: string): string => {
+        const f = path.join(dir, name);
+        writeFileSync(
+          f,
+          `#!/bin/sh\nwhile [ "$1" != "--" ]; do shift; done; shift\nprintf '%s\\n' "$@" > '${path.join(dir, 'args')}'\nprintf '%s' '${json}'\n`,
+          { mode: 0o755 },
+        );
+        return f;
+      };
+      try {
+        const paths = Array.from({ length: 200 }, (_, i) => `/data/-f${i}.g3`);
+        const ok = fake('ok', '{"fincore":[{"res":8192,"size":100},{"res":0,"size":300}]}');
+        expect(await residentShare(paths, ok)).toBe(0.25); // a last page past a file's end is not more of it
+        const asked = readFileSync(path.join(dir, 'args'), 'utf8').trim().split('\n');
+        expect(asked.length).toBe(64);
+        expect(asked[0]).toBe('/data/-f0.g3');
+        expect(asked[63]).toBe(`/data/-f${Math.floor((63 * 200) / 64)}.g3`);
+        expect(await residentShare(paths.slice(0, 3), ok)).toBe(0.25);
+        expect(readFileSync(path.join(dir, 'args'), 'utf8').trim().split('\n')).toEqual(paths.slice(0, 3));
+        expect(await residentShare(paths, fake('str', '{"fincore":[{"res":"4096","size":100}]}'))).toBeNull();
+        expect(await residentShare(paths, fake('cut', '{"fincore":[{"res":4096,'))).toBeNull();
+        expect(await residentShare(paths, fake('none', '{"fincore":[]}'))).toBeNull();
+        expect(await residentShare(paths, fake('empty', '{"fincore":[{"res":0,"size":0}]}'))).toBeNull();
+        expect(await residentShare(paths, path.join(dir, 'no-fincore'))).toBeNull(); // none installed
+        // one that does not answer in time is not waited for
+        const slow = path.join(dir, 'slow');
+        writeFileSync(slow, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+        const t0 = performance.now();
+        expect(await residentShare(paths, slow, 200)).toBeNull();
+        expect(performance.now() - t0).toBeLessThan(5000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
     test('local disks are told by their filesystem: procfs, tmpfs and a missing folder are not', () => {
       expect(onLocalDisk('/no/such/folder/anywhere')).toBe(false);
