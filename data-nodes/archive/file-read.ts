@@ -393,6 +393,8 @@ export interface ServeJob {
   relPath: string;
   format: string;
   size: number;
+  /** FileContext.decodeLimit: what a compressed file may decompress to (the reader's share of the memory). */
+  decodeLimit?: number;
 }
 
 /** A decode worker's answer to a ServeJob: the decoded file, or why there is none (no throw crosses threads). */
@@ -406,7 +408,11 @@ export async function decodeIndexed(job: ServeJob, maxDecodedBytes?: number): Pr
   const format = formatByName(job.format);
   if (!format) throw new Error(`unknown format ${job.format}`);
   const content = await readIndexed(job.abs, job.size);
-  const ctx = { relPath: job.relPath, ...(maxDecodedBytes !== undefined ? { maxDecodedBytes } : {}) };
+  const ctx = {
+    relPath: job.relPath,
+    ...(maxDecodedBytes !== undefined ? { maxDecodedBytes } : {}),
+    ...(job.decodeLimit !== undefined ? { decodeLimit: job.decodeLimit } : {}),
+  };
   return format.decodeAsync ? format.decodeAsync(content, ctx) : format.decode(content, ctx);
 }
 

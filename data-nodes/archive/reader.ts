@@ -32,6 +32,7 @@ import { decodeIndexed, type ServeJob } from './file-read';
 import { formatByName } from './formats';
 import { DecodeElsewhereError, float64Here, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
 import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
+import { decodeLimitFor, memoryAvailable } from './scanner';
 
 export interface ArchiveSourceOptions {
   db: IndexDb;
@@ -56,6 +57,14 @@ export interface ArchiveSourceOptions {
   workerExecArgv?: string[];
   /** Time a decode thread may spend on one file (default decode-pool DEFAULT_DEADLINE). */
   decodeDeadline?: JobDeadline;
+  /**
+   * Bytes a compressed file may decompress to in one decode (FileContext.decodeLimit; default
+   * scanner.ts `decodeLimitFor` the memory available and the decode threads and this one, at each
+   * decode). The scanner refused a file past its own; this bounds one changed since (a file swapped for
+   * another of the same size and mtime, which the reader does not read whole to check) or indexed where
+   * more memory was.
+   */
+  decodeLimit?: number;
 }
 
 /** Decode threads of a reader: two keep one request's files decoding side by side on a small machine. */
@@ -151,7 +160,8 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       return await this.cache.get(
         `${hit.key}:${hit.size}:${hit.mtime}`,
         async () => {
-          const d = await this.decodeFile({ serve: true, abs: file, relPath: hit.path, format: hit.format, size: hit.size });
+          const decodeLimit = this.o.decodeLimit ?? decodeLimitFor(memoryAvailable(), (this.o.decodeWorkers ?? DEFAULT_DECODE_WORKERS) + 1);
+          const d = await this.decodeFile({ serve: true, abs: file, relPath: hit.path, format: hit.format, size: hit.size, decodeLimit });
           // The scanner logged these at warn when it indexed the file.
           if (d.warnings?.length) this.log.debug({ file: hit.path, warnings: d.warnings }, 'file decoded with warnings');
           return d;

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import pino from 'pino';
 import { ArchiveSource, openIndexDb, Scanner, type IndexDb } from '../../data-nodes/archive';
@@ -205,4 +206,54 @@ test('a file that kills its decode thread, asked for again and again, costs only
   // the big CSV, on a thread of the new pool
   const b = await withTimeout(src.getData(['a'], T0, T0 + 10, null), 60_000, 'the big request');
   expect(b.data.a).toHaveLength(10);
+}, 120_000);
+
+test('a compressed file decompressing past the reader decodeLimit is skipped, naming the limit, on a decode thread or here; the rest is served', async () => {
+  const own = mkdtempSync(path.join(tmpdir(), 'sisock-serve-limit-'));
+  const data = path.join(own, 'data');
+  mkdirSync(data);
+  // 1.4 MB of G3 in far fewer bytes of gzip; indexed under the scanner's default limit
+  writeFileSync(path.join(data, 'hk.g3.gz'), gzipSync(g3File()));
+  writeFileSync(path.join(data, 'small.csv'), `time,v\n${Array.from({ length: 100 }, (_, i) => `${T0 + i},${i % 9}`).join('\n')}\n`);
+  const idx = openIndexDb(`sqlite:${path.join(own, 'index.sqlite')}`);
+  const mine: ArchiveSource[] = [];
+  try {
+    const s = await Scanner.open({ db: idx, dataDir: data, settleSeconds: 0, workers: 0 });
+    try {
+      expect(await s.scan()).toMatchObject({ added: 2, errors: 0 });
+    } finally {
+      await s.close();
+    }
+    const open = (decodeWorkers: number, decodeLimit?: number) => {
+      const lines: string[] = [];
+      const src = new ArchiveSource({
+        db: idx,
+        closeDb: false,
+        decodeWorkers,
+        workerExecArgv: TS_WORKERS,
+        cacheBytes: 0,
+        ...(decodeLimit !== undefined ? { decodeLimit } : {}),
+        logger: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }),
+      });
+      mine.push(src);
+      return { src, lines };
+    };
+    const hk = ['obs.hk.x', 'obs.hk.y', 'obs.hk.z'];
+    for (const workers of [1, 0]) {
+      const { src, lines } = open(workers, 1 << 20);
+      expect(Object.keys((await src.getFields(0, T0 * 2))[0]).sort()).toEqual([...hk, 'v']);
+      const r = await withTimeout(src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');
+      for (const f of hk) expect(r.data[f]).toEqual([]);
+      expect(lines.join('\n')).toContain('gzip content exceeds 1048576 bytes, the most one decode may hold here');
+      expect((await src.getData(['v'], T0, T0 + 100, null)).data.v).toHaveLength(100);
+    }
+    // the default (a share of this machine's memory) serves it
+    const { src } = open(1);
+    const r = await withTimeout(src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');
+    for (const f of hk) expect(r.data[f]).toHaveLength(HK_S);
+  } finally {
+    for (const x of mine) await x.close();
+    await idx.close();
+    rmSync(own, { recursive: true, force: true });
+  }
 }, 120_000);
