@@ -30,7 +30,7 @@ import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
 import { DecodePool, type JobDeadline } from './decode-pool';
 import { decodeIndexed, type ServeJob } from './file-read';
 import { formatByName } from './formats';
-import { DecodeElsewhereError, float64Here, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
+import { DecodeElsewhereError, float64Here, isDecodeLimitMessage, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
 import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
 import { decodeLimitFor, memoryAvailable } from './scanner';
 
@@ -59,13 +59,22 @@ export interface ArchiveSourceOptions {
   decodeDeadline?: JobDeadline;
   /**
    * Bytes a compressed file may decompress to in one decode (FileContext.decodeLimit; default
-   * scanner.ts `decodeLimitFor` the memory available and the decode threads and this one, at each
-   * decode). The scanner refused a file past its own; this bounds one changed since (a file swapped for
-   * another of the same size and mtime, which the reader does not read whole to check) or indexed where
-   * more memory was.
+   * scanner.ts `decodeLimitFor` the memory available, looked at once a second at most, shared by the
+   * decode threads and this one, or by `concurrency` decodes on this one when it has no threads). The
+   * scanner refused a file past its own; this bounds one changed since (a file swapped for another of
+   * the same size and mtime, which the reader does not read whole to check) or indexed where more
+   * memory was. A file refused is left out of requests for REFUSED_MS before it is tried again.
    */
   decodeLimit?: number;
 }
+
+/**
+ * How long a file refused for decompressing past the decode limit is left out of requests before it is
+ * decoded again (each try decompresses up to the limit, 256 MiB or more, before it is refused).
+ */
+export const REFUSED_MS = 60_000;
+/** Files remembered as refused at most (the oldest forgotten first). */
+const MAX_REFUSED = 1024;
 
 /** Decode threads of a reader: two keep one request's files decoding side by side on a small machine. */
 export const DEFAULT_DECODE_WORKERS = 2;
@@ -100,6 +109,10 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
   /** Decode threads (none started until a file needs one), or null: every file decoded on this thread. */
   private pool: DecodePool | null;
   private closed = false;
+  /** The default decode limit and when it was computed (`decodeLimit`). */
+  private limit = { bytes: 0, at: -Infinity };
+  /** Files refused for decompressing past the limit: decode cache key → when (`REFUSED_MS`). */
+  private readonly refused = new Map<string, number>();
 
   constructor(private readonly o: ArchiveSourceOptions) {
     this.cache = new DecodedCache(o.cacheBytes ?? DEFAULT_CACHE_BYTES);
@@ -156,22 +169,51 @@ export class ArchiveSource implements DataSource, DataSourceExtras {
       this.log.error({ file: hit.path, root: rootDir }, 'indexed path is outside the data directory; skipped');
       return null;
     }
+    const key = `${hit.key}:${hit.size}:${hit.mtime}`;
+    const refusedAt = this.refused.get(key);
+    if (refusedAt !== undefined && performance.now() - refusedAt < REFUSED_MS) return null;
     try {
       return await this.cache.get(
-        `${hit.key}:${hit.size}:${hit.mtime}`,
+        key,
         async () => {
-          const decodeLimit = this.o.decodeLimit ?? decodeLimitFor(memoryAvailable(), (this.o.decodeWorkers ?? DEFAULT_DECODE_WORKERS) + 1);
+          const decodeLimit = this.decodeLimit();
           const d = await this.decodeFile({ serve: true, abs: file, relPath: hit.path, format: hit.format, size: hit.size, decodeLimit });
           // The scanner logged these at warn when it indexed the file.
           if (d.warnings?.length) this.log.debug({ file: hit.path, warnings: d.warnings }, 'file decoded with warnings');
+          this.refused.delete(key); // refused before, decoded now (more memory)
           return d;
         },
         stamp,
       );
     } catch (e) {
-      this.log.warn({ file: hit.path, err: (e as Error).message }, 'indexed file unreadable now; skipped until the next scan');
+      const err = (e as Error).message;
+      if (!isDecodeLimitMessage(err)) {
+        this.log.warn({ file: hit.path, err }, 'indexed file unreadable now; skipped until the next scan');
+        return null;
+      }
+      // logged once while it stays refused (each request, or each sharing this decode, would write a line)
+      if (!this.refused.has(key))
+        this.log.warn(
+          { file: hit.path, err },
+          `indexed file decompresses past what one decode may hold here; left out of requests (tried again every ${REFUSED_MS / 1000} s)`,
+        );
+      this.refused.delete(key);
+      this.refused.set(key, performance.now());
+      if (this.refused.size > MAX_REFUSED) this.refused.delete(this.refused.keys().next().value as string);
       return null;
     }
+  }
+
+  /** What a compressed file may decompress to in one decode here (ArchiveSourceOptions.decodeLimit). */
+  private decodeLimit(): number {
+    if (this.o.decodeLimit !== undefined) return this.o.decodeLimit;
+    const now = performance.now();
+    if (now - this.limit.at > 1000) {
+      // with threads, they and this one decode at once; without, up to `concurrency` decodes here (xz's is asynchronous)
+      const threads = this.pool?.threaded ? this.pool.size + 1 : (this.o.concurrency ?? 8);
+      this.limit = { bytes: decodeLimitFor(memoryAvailable(), threads), at: now };
+    }
+    return this.limit.bytes;
   }
 
   /** A decode pool for requests: one file a worker at a time, none under THREAD_MIN_BYTES. */

@@ -13,6 +13,7 @@ import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { withTimeout } from '../../common/timeout';
 import { DecodePool } from '../../data-nodes/archive/decode-pool';
 import { csvFormat } from '../../data-nodes/archive/formats/csv';
+import * as scanner from '../../data-nodes/archive/scanner';
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
@@ -208,7 +209,7 @@ test('a file that kills its decode thread, asked for again and again, costs only
   expect(b.data.a).toHaveLength(10);
 }, 120_000);
 
-test('a compressed file decompressing past the reader decodeLimit is skipped, naming the limit, on a decode thread or here; the rest is served', async () => {
+test('a compressed file decompressing past the reader decodeLimit is left out of requests for a while, logged once, on a decode thread or here; the rest is served', async () => {
   const own = mkdtempSync(path.join(tmpdir(), 'sisock-serve-limit-'));
   const data = path.join(own, 'data');
   mkdirSync(data);
@@ -217,6 +218,7 @@ test('a compressed file decompressing past the reader decodeLimit is skipped, na
   writeFileSync(path.join(data, 'small.csv'), `time,v\n${Array.from({ length: 100 }, (_, i) => `${T0 + i},${i % 9}`).join('\n')}\n`);
   const idx = openIndexDb(`sqlite:${path.join(own, 'index.sqlite')}`);
   const mine: ArchiveSource[] = [];
+  const spies: jest.SpyInstance[] = [];
   try {
     const s = await Scanner.open({ db: idx, dataDir: data, settleSeconds: 0, workers: 0 });
     try {
@@ -236,22 +238,50 @@ test('a compressed file decompressing past the reader decodeLimit is skipped, na
         logger: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }),
       });
       mine.push(src);
-      return { src, lines };
+      // the files given to its decode threads
+      const pool = (src as unknown as { pool: DecodePool | null }).pool;
+      const served: Array<{ relPath: string; decodeLimit?: number }> = [];
+      if (pool) {
+        const serve = pool.serveFile.bind(pool);
+        spies.push(
+          jest.spyOn(pool, 'serveFile').mockImplementation((job) => {
+            served.push({ relPath: job.relPath, ...(job.decodeLimit !== undefined ? { decodeLimit: job.decodeLimit } : {}) });
+            return serve(job);
+          }),
+        );
+      }
+      return { src, lines, served };
     };
     const hk = ['obs.hk.x', 'obs.hk.y', 'obs.hk.z'];
+    const refusals = (lines: string[]) => lines.filter((l) => l.includes('decompresses past what one decode may hold here'));
     for (const workers of [1, 0]) {
-      const { src, lines } = open(workers, 1 << 20);
+      const { src, lines, served } = open(workers, 1 << 20);
       expect(Object.keys((await src.getFields(0, T0 * 2))[0]).sort()).toEqual([...hk, 'v']);
-      const r = await withTimeout(src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');
-      for (const f of hk) expect(r.data[f]).toEqual([]);
-      expect(lines.join('\n')).toContain('gzip content exceeds 1048576 bytes, the most one decode may hold here');
+      // asked for twice: decoded (and refused) once, logged once, with the limit named
+      for (let i = 0; i < 2; i++) {
+        const r = await withTimeout(src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');
+        for (const f of hk) expect(r.data[f]).toEqual([]);
+      }
+      expect(refusals(lines)).toHaveLength(1);
+      expect(refusals(lines)[0]).toContain('gzip content exceeds 1048576 bytes');
+      // with a thread: decoded there (compressed G3 is never decoded on the serving thread's bounded path)
+      expect(served).toEqual(workers ? [{ relPath: 'hk.g3.gz', decodeLimit: 1 << 20 }] : []);
       expect((await src.getData(['v'], T0, T0 + 100, null)).data.v).toHaveLength(100);
     }
-    // the default (a share of this machine's memory) serves it
+    // the default: decodeLimitFor the memory available, shared by the decode thread and this one
+    const limitFor = jest.spyOn(scanner, 'decodeLimitFor').mockReturnValue(1 << 20);
+    spies.push(limitFor);
+    const dflt = open(1);
+    await withTimeout(dflt.src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');
+    expect(refusals(dflt.lines)).toHaveLength(1);
+    expect(limitFor.mock.calls.map((c) => c[1])).toEqual([2]);
+    limitFor.mockRestore();
+    // and without the spy, a share of this machine's memory, which serves it
     const { src } = open(1);
     const r = await withTimeout(src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');
     for (const f of hk) expect(r.data[f]).toHaveLength(HK_S);
   } finally {
+    for (const x of spies) x.mockRestore();
     for (const x of mine) await x.close();
     await idx.close();
     rmSync(own, { recursive: true, force: true });

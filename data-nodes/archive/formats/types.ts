@@ -88,7 +88,14 @@ export interface FileContext {
 
 /** What a file decompressing to more than its `FileContext.decodeLimit` (or a format's own bound) is told. */
 export function decodeLimitMessage(what: string, limit: number): string {
-  return `${what} exceeds ${limit} bytes, the most one decode may hold here (a share of the memory available); refused: decompress the file on disk to have it indexed`;
+  return `${what} exceeds ${limit} bytes, ${DECODE_LIMIT_WORDS} (a share of the memory available); refused: decompress the file on disk to have it indexed`;
+}
+
+const DECODE_LIMIT_WORDS = 'the most one decode may hold here';
+
+/** Whether an error's message is `decodeLimitMessage`'s (it may have crossed threads as a string). */
+export function isDecodeLimitMessage(message: string): boolean {
+  return message.includes(DECODE_LIMIT_WORDS);
 }
 
 /** The most a file, whole or decompressed, may hold (fs.readFile's limit): beyond it, a FormatError. */
