@@ -9,6 +9,7 @@
  * written, and is answered `retry`.
  */
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, statfsSync, statSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { summariseFile, type SummaryJob, type SummaryResult } from './file-summary';
@@ -134,6 +135,34 @@ export function pageAlignedBuffer(bytes: number): Buffer<ArrayBuffer> {
     // no memory that big for WebAssembly: a Buffer
   }
   return Buffer.allocUnsafe(bytes);
+}
+
+/** The least `decodeLimitFor` gives: far beyond an hour of HK data, whatever the memory says. */
+export const MIN_DECODE_LIMIT = 256 * 2 ** 20;
+
+/**
+ * Bytes a compressed file may decompress to in one decode, with `available` bytes of memory
+ * (`memoryAvailable`) and `threads` decoding at once (a scanner's workers and its own thread, a reader's decode threads and its serving one): a third of it
+ * shared among them, as a decompression holds its output twice at its end (its chunks, then the whole)
+ * and the decode's columns about once more; between MIN_DECODE_LIMIT and MAX_DECODED_BYTES. Past it a
+ * file is an error naming the limit. (With the bound at 2 GiB whatever the memory, a small bzip2 file
+ * of zeros in each of three workers at once could ask for 12 GiB: on a smaller machine the kernel's
+ * OOM killer would end the whole node, not refuse the file; Buffers are outside V8's heap limits.)
+ */
+export function decodeLimitFor(available: number, threads: number): number {
+  return Math.min(MAX_DECODED_BYTES, Math.max(MIN_DECODE_LIMIT, Math.floor(available / (3 * Math.max(1, threads)))));
+}
+
+/**
+ * Bytes of memory the page cache could give a scan: the system's available memory (os.freemem(), Linux's
+ * MemAvailable), or what is left under the process's cgroup limit when less (a container's; no limit
+ * reads as 2^64).
+ */
+export function memoryAvailable(): number {
+  // Node >= 20.13: what is left under the cgroup's limit (or the system's available memory)
+  const left = (process as { availableMemory?: () => number }).availableMemory?.() ?? 0;
+  const limit = process.constrainedMemory?.() ?? 0;
+  return Math.min(os.freemem(), left > 0 ? left : Infinity, limit > 0 ? limit : Infinity);
 }
 
 /** O_DIRECT where the platform has it (Linux), else undefined. */

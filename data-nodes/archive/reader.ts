@@ -28,11 +28,10 @@ import { answerFromTiers } from './tier-query';
 import { downsampleMinMax, lowerBound, StrideKeeper } from '../sdk/downsample';
 import { DecodedCache, DEFAULT_CACHE_BYTES } from './cache';
 import { DecodePool, type JobDeadline } from './decode-pool';
-import { decodeIndexed, type ServeJob } from './file-read';
+import { decodeIndexed, decodeLimitFor, memoryAvailable, type ServeJob } from './file-read';
 import { formatByName } from './formats';
 import { DecodeElsewhereError, float64Here, isDecodeLimitMessage, THREAD_DECODED_BYTES, type DecodedFile } from './formats/types';
 import type { FieldMeta, FileHit, IndexDb } from './index-db/types';
-import { decodeLimitFor, memoryAvailable } from './scanner';
 
 export interface ArchiveSourceOptions {
   db: IndexDb;
@@ -59,7 +58,7 @@ export interface ArchiveSourceOptions {
   decodeDeadline?: JobDeadline;
   /**
    * Bytes a compressed file may decompress to in one decode (FileContext.decodeLimit; default
-   * scanner.ts `decodeLimitFor` the memory available, looked at once a second at most, shared by the
+   * file-read.ts `decodeLimitFor` the memory available, looked at once a second at most, shared by the
    * decode threads and this one, or by `concurrency` decodes on this one when it has no threads). The
    * scanner refused a file past its own; this bounds one changed since (a file swapped for another of
    * the same size and mtime, which the reader does not read whole to check) or indexed where more

@@ -37,8 +37,10 @@ import { silentLogger, type Logger } from '../../common/log';
 import { detectFormat, SNIFF_BYTES } from './formats';
 import { DecodePool, type JobDeadline, type PoolLease, type PoolResult } from './decode-pool';
 import {
+  decodeLimitFor,
   DIRECT_MIN_BYTES,
   FileOpenError,
+  memoryAvailable,
   onLocalDisk,
   openRegular,
   readsAroundCache,
@@ -156,7 +158,7 @@ export interface ScannerOptions {
   /**
    * How the decode workers read the files: 'auto' (default) around the page cache (O_DIRECT, where the
    * filesystem allows: file-read.ts `readUnchanged`) when a scan has more bytes to read than half the
-   * memory available (`memoryAvailable`), which the cache could not keep anyway and would give up other
+   * memory available (file-read.ts `memoryAvailable`), which the cache could not keep anyway and would give up other
    * data for (the index's pages first), or at least DIRECT_MIN_BYTES that are mostly not in the cache
    * (file-read.ts `residentShare`), from a local disk (file-read.ts `readsAroundCache`): the files
    * on the data directory's own filesystem (a mount below it, or a link to a file elsewhere, is read
@@ -166,7 +168,7 @@ export interface ScannerOptions {
   directIo?: DirectIo;
   /**
    * Bytes a compressed file may decompress to in one decode (FileContext.decodeLimit; default
-   * `decodeLimitFor` the memory available and the decoding threads, at each scan).
+   * file-read.ts `decodeLimitFor` the memory available and the decoding threads, at each scan).
    */
   decodeLimit?: number;
   /** Absolute paths never indexed (the index's own files). */
@@ -208,34 +210,6 @@ function nextSeq(rows: FileRow[]): number {
   let next = 0;
   for (const r of rows) if (/^s[0-9a-f]{11}/.test(r.key)) next = Math.max(next, parseInt(r.key.slice(1, 12), 16) + 1);
   return next;
-}
-
-/** The least `decodeLimitFor` gives: far beyond an hour of HK data, whatever the memory says. */
-export const MIN_DECODE_LIMIT = 256 * 2 ** 20;
-
-/**
- * Bytes a compressed file may decompress to in one decode, with `available` bytes of memory
- * (`memoryAvailable`) and `threads` decoding at once (the workers and the scanner's own): a third of it
- * shared among them, as a decompression holds its output twice at its end (its chunks, then the whole)
- * and the decode's columns about once more; between MIN_DECODE_LIMIT and MAX_DECODED_BYTES. Past it a
- * file is an error naming the limit. (With the bound at 2 GiB whatever the memory, a small bzip2 file
- * of zeros in each of three workers at once could ask for 12 GiB: on a smaller machine the kernel's
- * OOM killer would end the whole node, not refuse the file; Buffers are outside V8's heap limits.)
- */
-export function decodeLimitFor(available: number, threads: number): number {
-  return Math.min(MAX_DECODED_BYTES, Math.max(MIN_DECODE_LIMIT, Math.floor(available / (3 * Math.max(1, threads)))));
-}
-
-/**
- * Bytes of memory the page cache could give a scan: the system's available memory (os.freemem(), Linux's
- * MemAvailable), or what is left under the process's cgroup limit when less (a container's; no limit
- * reads as 2^64).
- */
-export function memoryAvailable(): number {
-  // Node >= 20.13: what is left under the cgroup's limit (or the system's available memory)
-  const left = (process as { availableMemory?: () => number }).availableMemory?.() ?? 0;
-  const limit = process.constrainedMemory?.() ?? 0;
-  return Math.min(os.freemem(), left > 0 ? left : Infinity, limit > 0 ? limit : Infinity);
 }
 
 /** At most `n` calls of `run` at work at once; the others wait their turn. */

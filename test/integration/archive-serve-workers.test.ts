@@ -13,7 +13,7 @@ import { dataFrame, sessionFrame, statusFrame } from '../../bench/g3-writer';
 import { withTimeout } from '../../common/timeout';
 import { DecodePool } from '../../data-nodes/archive/decode-pool';
 import { csvFormat } from '../../data-nodes/archive/formats/csv';
-import * as scanner from '../../data-nodes/archive/scanner';
+import * as fileRead from '../../data-nodes/archive/file-read';
 
 /** Worker threads load the TypeScript sources through this hook. */
 const TS_WORKERS = ['--require', path.join(__dirname, '..', 'helpers', 'ts-require.js')];
@@ -269,7 +269,7 @@ test('a compressed file decompressing past the reader decodeLimit is left out of
       expect((await src.getData(['v'], T0, T0 + 100, null)).data.v).toHaveLength(100);
     }
     // the default: decodeLimitFor the memory available, shared by the decode thread and this one
-    const limitFor = jest.spyOn(scanner, 'decodeLimitFor').mockReturnValue(1 << 20);
+    const limitFor = jest.spyOn(fileRead, 'decodeLimitFor').mockReturnValue(1 << 20);
     spies.push(limitFor);
     const dflt = open(1);
     await withTimeout(dflt.src.getData(hk, T0, T0 + HK_S, null), 60_000, 'the G3 request');

@@ -74,8 +74,8 @@ export interface FileContext {
    */
   maxDecodedBytes?: number;
   /**
-   * Bytes a compressed file may decompress to in this decode (the scanner's share of the memory
-   * available for one decode: scanner.ts `decodeLimitFor`); beyond it the file is an error naming the
+   * Bytes a compressed file may decompress to in this decode (the scanner's or the reader's share of
+   * the memory available for one decode: file-read.ts `decodeLimitFor`); beyond it the file is an error naming the
    * limit, never a decompression that takes the process's memory. Unset: MAX_DECODED_BYTES.
    */
   decodeLimit?: number;
